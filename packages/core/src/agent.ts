@@ -1,0 +1,77 @@
+import type { AgentEvent, AgentResult } from './events.js';
+import type { AgentRequestInput } from './request.js';
+
+export interface AgentCapabilities {
+  /** Continue an earlier session by `request.sessionId`. */
+  resume: boolean;
+  cancel: boolean;
+  /** `run.respond()` answers `permission.requested` events. */
+  permissionReplies: boolean;
+  /** Text arrives as `text.delta` events before the whole `message`. */
+  textDeltas: boolean;
+  reasoning: boolean;
+  attachments: boolean;
+  images: boolean;
+  systemPrompt: boolean;
+  toolFilter: boolean;
+  maxTurns: boolean;
+  /** Models the provider says it can use; empty when unknown. */
+  models: string[];
+  /** Version of the underlying program or server, when it could be found. */
+  version?: string;
+  /** Provider-specific extras. */
+  extra?: Record<string, unknown>;
+}
+
+export type PermissionDecision = 'allow' | 'allow_always' | 'deny';
+
+export const PERMISSION_DECISIONS: readonly PermissionDecision[] = ['allow', 'allow_always', 'deny'];
+
+export interface ExecuteOptions {
+  /** Aborting it cancels the run (status `cancelled`). */
+  signal?: AbortSignal;
+  /** Use this run id instead of a fresh one (transports pass the caller's id through). */
+  runId?: string;
+}
+
+/**
+ * One run of an agent: iterate it for events (ending with exactly one `run.completed`), or await
+ * `result`. Events are buffered until read, so a late or slow reader loses nothing; see
+ * `RunOptions.highWaterMark` / `maxBufferedEvents` for the bound.
+ */
+export interface AgentRun extends AsyncIterable<AgentEvent> {
+  readonly id: string;
+  readonly provider: string;
+  readonly result: Promise<AgentResult>;
+  /** Idempotent and safe at any moment; resolves once the run has ended. */
+  cancel(reason?: string): Promise<AgentResult>;
+  /** Answer a `permission.requested` event. Throws UnsupportedError where the provider cannot. */
+  respond(permissionId: string, decision: PermissionDecision, message?: string): Promise<void>;
+}
+
+/** The port every provider implements. */
+export interface CodeAgent {
+  readonly provider: string;
+  capabilities(): Promise<AgentCapabilities>;
+  /** Validates synchronously (throws ValidationError before any work) and starts the run. */
+  execute(request: AgentRequestInput, options?: ExecuteOptions): AgentRun;
+  /** Cancels a live run of this agent; false when no such run is live. */
+  cancel(runId: string): Promise<boolean>;
+  /** Releases what the agent owns (servers, connections). Optional. */
+  close?(): Promise<void>;
+}
+
+export const defaultCapabilities = (overrides: Partial<AgentCapabilities> = {}): AgentCapabilities => ({
+  resume: false,
+  cancel: true,
+  permissionReplies: false,
+  textDeltas: false,
+  reasoning: false,
+  attachments: false,
+  images: false,
+  systemPrompt: false,
+  toolFilter: false,
+  maxTurns: false,
+  models: [],
+  ...overrides,
+});

@@ -1,0 +1,129 @@
+/**
+ * Every error Forge throws or reports is a ForgeError with a stable `code`.
+ * `category` lets a host tell a bad request from a provider failure from a transport failure
+ * without knowing every code.
+ */
+export type ErrorCategory =
+  | 'validation'
+  | 'provider'
+  | 'transport'
+  | 'not_found'
+  | 'conflict'
+  | 'unsupported'
+  | 'internal';
+
+export interface ForgeErrorOptions {
+  cause?: unknown;
+  retryable?: boolean;
+  details?: Record<string, unknown>;
+}
+
+export class ForgeError extends Error {
+  readonly code: string;
+  readonly category: ErrorCategory;
+  readonly retryable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: string, message: string, category: ErrorCategory = 'internal', options: ForgeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.category = category;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details;
+  }
+
+  toJSON(): { name: string; code: string; category: ErrorCategory; message: string; retryable: boolean; details?: Record<string, unknown> } {
+    return {
+      name: this.name,
+      code: this.code,
+      category: this.category,
+      message: this.message,
+      retryable: this.retryable,
+      ...(this.details ? { details: this.details } : {}),
+    };
+  }
+}
+
+export interface ValidationIssue {
+  /** Dotted path of the offending field, e.g. `timeoutMs` or `attachments.0.path`. */
+  path: string;
+  code: string;
+  message: string;
+}
+
+export class ValidationError extends ForgeError {
+  readonly issues: ValidationIssue[];
+  constructor(code: string, message: string, issues: ValidationIssue[] = [], options: ForgeErrorOptions = {}) {
+    super(code, message, 'validation', options);
+    this.issues = issues;
+  }
+}
+
+export class ProviderNotFoundError extends ForgeError {
+  readonly known: string[];
+  constructor(name: string, known: string[]) {
+    super(
+      'PROVIDER_NOT_FOUND',
+      `No provider named "${name}" is registered${known.length ? ` (known: ${known.join(', ')})` : ' (none are registered)'}`,
+      'not_found',
+      { details: { name, known } },
+    );
+    this.known = known;
+  }
+}
+
+export class DuplicateProviderError extends ForgeError {
+  constructor(name: string) {
+    super('PROVIDER_EXISTS', `A provider named "${name}" is already registered`, 'conflict', { details: { name } });
+  }
+}
+
+/** The agent ran and failed (the provider reported an error, or its process died). */
+export class ProviderError extends ForgeError {
+  constructor(code: string, message: string, options: ForgeErrorOptions = {}) {
+    super(code, message, 'provider', options);
+  }
+}
+
+/** The agent could not be reached or the link to it broke. Retryable unless said otherwise. */
+export class TransportError extends ForgeError {
+  constructor(code: string, message: string, options: ForgeErrorOptions = {}) {
+    super(code, message, 'transport', { retryable: true, ...options });
+  }
+}
+
+/** A process could not be started at all (missing binary, bad cwd, permission denied). */
+export class ProcessSpawnError extends ForgeError {
+  constructor(command: string, message: string, options: ForgeErrorOptions = {}) {
+    super('PROCESS_SPAWN_FAILED', `Could not start "${command}": ${message}`, 'provider', {
+      ...options,
+      details: { command, ...options.details },
+    });
+  }
+}
+
+export class UnsupportedError extends ForgeError {
+  constructor(provider: string, feature: string) {
+    super('UNSUPPORTED', `Provider "${provider}" does not support ${feature}`, 'unsupported', {
+      details: { provider, feature },
+    });
+  }
+}
+
+export class NotFoundError extends ForgeError {
+  constructor(code: string, message: string, details?: Record<string, unknown>) {
+    super(code, message, 'not_found', details ? { details } : {});
+  }
+}
+
+export function isForgeError(value: unknown): value is ForgeError {
+  return value instanceof ForgeError;
+}
+
+/** Turns anything thrown into a `{ code, message }` pair fit for an AgentResult or an error event. */
+export function describeError(error: unknown, fallbackCode = 'INTERNAL_ERROR'): { code: string; message: string; retryable: boolean } {
+  if (error instanceof ForgeError) return { code: error.code, message: error.message, retryable: error.retryable };
+  if (error instanceof Error) return { code: fallbackCode, message: error.message, retryable: false };
+  return { code: fallbackCode, message: String(error), retryable: false };
+}

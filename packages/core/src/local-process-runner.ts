@@ -1,0 +1,95 @@
+import { spawn as spawnChild } from 'node:child_process';
+import { ProcessSpawnError } from './errors.js';
+import type { ProcessExit, ProcessRunner, RunningProcess, SpawnOptions } from './process.js';
+
+export interface LocalProcessRunnerOptions {
+  /** Added to every process's environment. */
+  env?: Record<string, string>;
+  /** SIGKILL the process group when the process exits, so nothing it started outlives it. Default true. */
+  killGroupOnExit?: boolean;
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): boolean {
+  if (pid === undefined || process.platform === 'win32') return false;
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A ProcessRunner on node:child_process. Processes get their own process group, so a kill reaches their children too. */
+export function localProcessRunner(runnerOptions: LocalProcessRunnerOptions = {}): ProcessRunner {
+  return {
+    spawn(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<RunningProcess> {
+      const env = {
+        ...(options.inheritEnv === false ? {} : process.env),
+        ...runnerOptions.env,
+        ...options.env,
+      } as NodeJS.ProcessEnv;
+      return new Promise<RunningProcess>((resolve, reject) => {
+        let child: ReturnType<typeof spawnChild>;
+        try {
+          child = spawnChild(command, [...args], {
+            cwd: options.cwd,
+            env,
+            stdio: ['pipe', 'pipe', 'pipe'],
+            detached: process.platform !== 'win32',
+          });
+        } catch (error) {
+          reject(new ProcessSpawnError(command, (error as Error).message, { cause: error }));
+          return;
+        }
+        let exitInfo: ProcessExit | undefined;
+        const exited = new Promise<ProcessExit>((resolveExit) => {
+          // Whatever the process left running in its group (a backgrounded tool) must not outlive
+          // it; those leftovers would also hold the pipes open and keep 'close' from ever firing.
+          child.once('exit', () => {
+            if (runnerOptions.killGroupOnExit !== false) killGroup(child.pid, 'SIGKILL');
+          });
+          child.once('close', (code, signal) => {
+            exitInfo = { code, signal };
+            resolveExit(exitInfo);
+          });
+        });
+        child.stdin!.on('error', () => {
+          // EPIPE when the process exits before reading all its input; the exit status tells the story.
+        });
+        const stdin = {
+          write: (data: string | Uint8Array) =>
+            new Promise<void>((res, rej) => {
+              child.stdin!.write(data, (err) => (err ? rej(err) : res()));
+            }),
+          end: () =>
+            new Promise<void>((res) => {
+              child.stdin!.end(() => res());
+            }),
+        };
+        child.once('error', (error: NodeJS.ErrnoException) => {
+          reject(new ProcessSpawnError(command, error.code === 'ENOENT' ? 'not found (is it installed and on PATH?)' : error.message, { cause: error }));
+        });
+        child.once('spawn', () => {
+          if (options.input !== undefined) {
+            child.stdin!.end(options.input);
+          }
+          const running: RunningProcess = {
+            pid: child.pid,
+            stdout: child.stdout!,
+            stderr: child.stderr!,
+            stdin,
+            exited,
+            kill(signal: NodeJS.Signals = 'SIGTERM') {
+              if (exitInfo || child.exitCode !== null || child.signalCode !== null) return false;
+              // SIGKILL takes the whole group (the CLI's shells and tools); gentler signals go to
+              // the CLI alone, so it can wind down its tools and report as it was designed to.
+              if (signal === 'SIGKILL' && killGroup(child.pid, signal)) return true;
+              return child.kill(signal);
+            },
+          };
+          resolve(running);
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it, vi } from 'vitest';
+import { DuplicateProviderError, ProviderNotFoundError, ValidationError } from './errors.js';
+import { createProviderRegistry } from './registry.js';
+import { sampleScript, scriptedAgent } from './testing/scripted-agent.js';
+
+const agent = (provider: string) => scriptedAgent({ provider, steps: sampleScript() });
+
+describe('createProviderRegistry', () => {
+  it('returns registered agents by name, and the first as default', async () => {
+    const reg = createProviderRegistry();
+    const a = agent('a');
+    reg.register('a', a);
+    reg.register('b', agent('b'));
+    expect(await reg.get('a')).toBe(a);
+    expect(await reg.get()).toBe(a);
+    expect(reg.list()).toEqual(['a', 'b']);
+    reg.setDefault('b');
+    expect((await reg.get()).provider).toBe('b');
+  });
+
+  it('builds a factory lazily and once, even for racing callers', async () => {
+    const reg = createProviderRegistry();
+    const factory = vi.fn(async () => {
+      await new Promise((r) => setTimeout(r, 10));
+      return agent('lazy');
+    });
+    reg.register('lazy', factory);
+    expect(factory).not.toHaveBeenCalled();
+    const [x, y] = await Promise.all([reg.get('lazy'), reg.get('lazy')]);
+    expect(x).toBe(y);
+    expect(factory).toHaveBeenCalledTimes(1);
+  });
+
+  it('retries a factory that failed', async () => {
+    const reg = createProviderRegistry();
+    let calls = 0;
+    reg.register('flaky', () => {
+      calls++;
+      if (calls === 1) throw new Error('boom');
+      return agent('flaky');
+    });
+    await expect(reg.get('flaky')).rejects.toThrow('boom');
+    expect((await reg.get('flaky')).provider).toBe('flaky');
+  });
+
+  it('refuses duplicates and bad names; lists known names for unknown ones', async () => {
+    const reg = createProviderRegistry();
+    reg.register('a', agent('a'));
+    expect(() => reg.register('a', agent('a'))).toThrow(DuplicateProviderError);
+    expect(() => reg.register('bad name!', agent('x'))).toThrow(ValidationError);
+    const err = await reg.get('nope').catch((e) => e);
+    expect(err).toBeInstanceOf(ProviderNotFoundError);
+    expect(err.known).toEqual(['a']);
+    expect(err.message).toContain('known: a');
+    await expect(createProviderRegistry().get()).rejects.toBeInstanceOf(ProviderNotFoundError);
+  });
+
+  it('unregisters, and moves the default along', async () => {
+    const reg = createProviderRegistry();
+    reg.register('a', agent('a'));
+    reg.register('b', agent('b'));
+    reg.setDefault('a');
+    expect(reg.unregister('a')).toBe(true);
+    expect(reg.unregister('a')).toBe(false);
+    expect(reg.defaultName).toBe('b');
+  });
+
+  it('keeps registries apart (no global state)', () => {
+    const one = createProviderRegistry();
+    one.register('a', agent('a'));
+    expect(createProviderRegistry().list()).toEqual([]);
+  });
+});

@@ -1,0 +1,92 @@
+import type { CodeAgent } from './agent.js';
+import { DuplicateProviderError, ForgeError, ProviderNotFoundError, ValidationError } from './errors.js';
+
+export type AgentFactory = () => CodeAgent | Promise<CodeAgent>;
+
+export interface ProviderRegistry {
+  /** Registers an agent, or a factory that is built lazily, once, on first `get`. */
+  register(name: string, agentOrFactory: CodeAgent | AgentFactory): void;
+  /** The named provider, or the default one when no name is given. */
+  get(name?: string): Promise<CodeAgent>;
+  has(name: string): boolean;
+  list(): string[];
+  unregister(name: string): boolean;
+  setDefault(name: string): void;
+  readonly defaultName: string | undefined;
+  /** Closes every agent that was built. */
+  close(): Promise<void>;
+}
+
+interface Entry {
+  source: CodeAgent | AgentFactory;
+  built?: Promise<CodeAgent>;
+}
+
+const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
+
+function isAgent(value: CodeAgent | AgentFactory): value is CodeAgent {
+  return typeof value === 'object' && value !== null && typeof (value as CodeAgent).execute === 'function';
+}
+
+/** A registry of providers by name. Make one per host; Forge keeps no global registry. */
+export function createProviderRegistry(): ProviderRegistry {
+  const entries = new Map<string, Entry>();
+  let explicitDefault: string | undefined;
+
+  const defaultName = () => explicitDefault ?? entries.keys().next().value;
+
+  return {
+    register(name, agentOrFactory) {
+      if (!NAME.test(name)) {
+        throw new ValidationError('INVALID_PROVIDER_NAME', `"${name}" is not a valid provider name`, [
+          { path: 'name', code: 'INVALID_PROVIDER_NAME', message: 'letters, digits, ".", "_" and "-", at most 63' },
+        ]);
+      }
+      if (entries.has(name)) throw new DuplicateProviderError(name);
+      if (!isAgent(agentOrFactory) && typeof agentOrFactory !== 'function') {
+        throw new ValidationError('INVALID_PROVIDER', `Provider "${name}" must be a CodeAgent or a factory`, []);
+      }
+      entries.set(name, { source: agentOrFactory });
+    },
+    get(name) {
+      const key = name ?? defaultName();
+      const entry = key === undefined ? undefined : entries.get(key);
+      if (!entry) return Promise.reject(new ProviderNotFoundError(key ?? '(default)', [...entries.keys()]));
+      if (!entry.built) {
+        const source = entry.source;
+        // One promise per entry, so two callers racing on a factory share a single build.
+        entry.built = isAgent(source) ? Promise.resolve(source) : Promise.resolve().then(source);
+        entry.built.catch(() => {
+          // A failed build is not cached: the next `get` tries again.
+          if (entries.get(key!) === entry) entry.built = undefined;
+        });
+      }
+      return entry.built;
+    },
+    has: (name) => entries.has(name),
+    list: () => [...entries.keys()],
+    unregister(name) {
+      if (explicitDefault === name) explicitDefault = undefined;
+      return entries.delete(name);
+    },
+    setDefault(name) {
+      if (!entries.has(name)) throw new ProviderNotFoundError(name, [...entries.keys()]);
+      explicitDefault = name;
+    },
+    get defaultName() {
+      return defaultName();
+    },
+    async close() {
+      const built = [...entries.values()].map((e) => e.built).filter((b): b is Promise<CodeAgent> => b !== undefined);
+      const errors: unknown[] = [];
+      for (const b of built) {
+        try {
+          await (await b).close?.();
+        } catch (error) {
+          errors.push(error);
+        }
+      }
+      if (errors.length) throw new ForgeError('REGISTRY_CLOSE_FAILED', `${errors.length} provider(s) failed to close`, 'internal', { cause: errors[0] });
+    },
+  };
+}

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { ValidationError, type ValidationIssue } from './errors.js';
+
+/** A day: long enough for any real run, short enough to catch a unit mistake (seconds vs ms). */
+export const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+
+export const PermissionModeSchema = z.enum(['default', 'acceptEdits', 'bypassPermissions', 'plan']);
+export type PermissionMode = z.infer<typeof PermissionModeSchema>;
+
+export const AttachmentSchema = z
+  .object({
+    kind: z.enum(['file', 'image']),
+    /** Path on the machine (or pod) where the agent runs. */
+    path: z.string().min(1).optional(),
+    /** Inline content, base64-encoded. */
+    data: z.string().min(1).optional(),
+    mimeType: z.string().min(1).optional(),
+    name: z.string().min(1).optional(),
+  })
+  .refine((a) => a.path !== undefined || a.data !== undefined, {
+    message: 'an attachment needs a path or inline data',
+  });
+export type Attachment = z.infer<typeof AttachmentSchema>;
+
+const toolList = z.array(z.string().trim().min(1));
+
+export const AgentRequestSchema = z.object({
+  prompt: z.string().refine((p) => p.trim().length > 0, { message: 'prompt must not be empty' }),
+  sessionId: z.string().trim().min(1).optional(),
+  cwd: z.string().min(1).optional(),
+  model: z.string().trim().min(1).optional(),
+  systemPrompt: z.string().optional(),
+  allowedTools: toolList.optional(),
+  disallowedTools: toolList.optional(),
+  permissionMode: PermissionModeSchema.optional(),
+  maxTurns: z.number().int().positive().max(10_000).optional(),
+  timeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS).optional(),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid environment variable name'), z.string()).optional(),
+  attachments: z.array(AttachmentSchema).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type AgentRequest = z.infer<typeof AgentRequestSchema>;
+/** What a caller may pass: the same shape, before validation. */
+export type AgentRequestInput = z.input<typeof AgentRequestSchema>;
+
+const CODE_BY_FIELD: Record<string, string> = {
+  prompt: 'PROMPT_REQUIRED',
+  sessionId: 'INVALID_SESSION_ID',
+  cwd: 'INVALID_CWD',
+  model: 'INVALID_MODEL',
+  systemPrompt: 'INVALID_SYSTEM_PROMPT',
+  allowedTools: 'INVALID_TOOLS',
+  disallowedTools: 'INVALID_TOOLS',
+  permissionMode: 'INVALID_PERMISSION_MODE',
+  maxTurns: 'INVALID_MAX_TURNS',
+  timeoutMs: 'INVALID_TIMEOUT',
+  env: 'INVALID_ENV',
+  attachments: 'INVALID_ATTACHMENT',
+  metadata: 'INVALID_METADATA',
+};
+
+function issueCode(path: PropertyKey[]): string {
+  const head = path[0];
+  return (typeof head === 'string' && CODE_BY_FIELD[head]) || 'INVALID_REQUEST';
+}
+
+/**
+ * Validates and normalises a request. Throws a ValidationError whose `code` names the first
+ * problem (`PROMPT_REQUIRED`, `INVALID_TIMEOUT`, …) and whose `issues` list every field at fault.
+ */
+export function validateRequest(input: unknown): AgentRequest {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new ValidationError('INVALID_REQUEST', 'A request must be an object with a prompt', [
+      { path: '', code: 'INVALID_REQUEST', message: 'expected an object' },
+    ]);
+  }
+  const parsed = AgentRequestSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issues: ValidationIssue[] = parsed.error.issues.map((i) => ({
+    path: i.path.map(String).join('.'),
+    code: issueCode(i.path),
+    message: i.message,
+  }));
+  const first = issues[0]!;
+  const summary = issues.map((i) => `${i.path || '(request)'}: ${i.message}`).join('; ');
+  return throwValidation(first.code, `Invalid agent request: ${summary}`, issues);
+}
+
+function throwValidation(code: string, message: string, issues: ValidationIssue[]): never {
+  throw new ValidationError(code, message, issues);
+}

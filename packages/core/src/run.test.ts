@@ -1,0 +1,202 @@
+import { describe, expect, it } from 'vitest';
+import { createCodeAgent } from './define-agent.js';
+import { defaultCapabilities } from './agent.js';
+import { ForgeError, ProviderError, UnsupportedError, ValidationError } from './errors.js';
+import { collectRun, runProblems } from './testing/collect.js';
+import { delay } from './testing/abortable-delay.js';
+import type { RunFunction, RunOptions } from './run.js';
+
+const agentOf = (run: RunFunction, options: RunOptions = {}) =>
+  createCodeAgent({ provider: 'unit', capabilities: () => defaultCapabilities(), run, ...options });
+
+describe('startRun through createCodeAgent', () => {
+  it('fills the result from events when the run function returns little', async () => {
+    let t = 1000;
+    const agent = agentOf(
+      async (ctx) => {
+        ctx.emit({ type: 'session.started', sessionId: 's1' });
+        ctx.emit({ type: 'message', text: 'first' });
+        ctx.emit({ type: 'usage', usage: { inputTokens: 3, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 } });
+        ctx.emit({ type: 'message', text: 'final' });
+        ctx.emit({ type: 'usage', usage: { inputTokens: 2, outputTokens: 4, cacheReadTokens: 1, cacheWriteTokens: 0 } });
+        t += 250;
+        return {};
+      },
+      { clock: { now: () => t } },
+    );
+    const { events, result } = await collectRun(agent.execute({ prompt: 'hi' }));
+    expect(runProblems(events)).toEqual([]);
+    expect(result).toMatchObject({
+      status: 'completed',
+      text: 'final',
+      sessionId: 's1',
+      durationMs: 250,
+      usage: { inputTokens: 5, outputTokens: 5, cacheReadTokens: 1, cacheWriteTokens: 0 },
+    });
+  });
+
+  it('turns a thrown error into one failed run.completed with its code', async () => {
+    const agent = agentOf(async (ctx) => {
+      ctx.emit({ type: 'log', text: 'starting' });
+      throw new ProviderError('CLI_CRASHED', 'it died');
+    });
+    const { events, result } = await collectRun(agent.execute({ prompt: 'hi' }));
+    expect(runProblems(events)).toEqual([]);
+    expect(result.status).toBe('failed');
+    expect(result.error).toEqual({ code: 'CLI_CRASHED', message: 'it died' });
+  });
+
+  it('does not start work before execute returns, and validates first', async () => {
+    let started = false;
+    const agent = agentOf(async () => {
+      started = true;
+      return {};
+    });
+    expect(() => agent.execute({ prompt: '' })).toThrow(ValidationError);
+    const run = agent.execute({ prompt: 'x' });
+    expect(started).toBe(false);
+    await run.result;
+    expect(started).toBe(true);
+  });
+
+  it('overrides what the provider says when the run was cancelled, keeping its session id and text', async () => {
+    const agent = agentOf(async (ctx) => {
+      ctx.emit({ type: 'session.started', sessionId: 'ses_9' });
+      await new Promise((r) => ctx.signal.addEventListener('abort', r));
+      return { status: 'failed', text: 'partial', error: { code: 'error_during_execution', message: 'interrupted' } };
+    });
+    const run = agent.execute({ prompt: 'x' });
+    const it = run[Symbol.asyncIterator]();
+    await it.next();
+    const result = await run.cancel('user pressed stop');
+    expect(result).toMatchObject({ status: 'cancelled', sessionId: 'ses_9', text: 'partial' });
+    expect(result.error?.code).toBe('CANCELLED');
+    expect(result.error?.message).toContain('user pressed stop');
+  });
+
+  it('ends a run function that ignores the stop after the grace period', async () => {
+    const agent = agentOf(() => new Promise(() => {}), { stopGraceMs: 50 });
+    const run = agent.execute({ prompt: 'x', timeoutMs: 20 });
+    const { events, result } = await collectRun(run);
+    expect(result.status).toBe('timed_out');
+    expect(runProblems(events)).toEqual([]);
+  });
+
+  it('ignores events emitted after the end', async () => {
+    let late: (() => boolean) | undefined;
+    const agent = agentOf(async (ctx) => {
+      late = () => ctx.emit({ type: 'log', text: 'late' });
+      return {};
+    });
+    const run = agent.execute({ prompt: 'x' });
+    await run.result;
+    expect(late!()).toBe(false);
+    const { events } = await collectRun(run);
+    expect(events.map((e) => e.type)).toEqual(['run.completed']);
+  });
+
+  it('refuses to let an adapter emit run.completed itself', async () => {
+    const agent = agentOf(async (ctx) => {
+      ctx.emit({ type: 'run.completed' } as never);
+      return {};
+    });
+    const { result } = await collectRun(agent.execute({ prompt: 'x' }));
+    expect(result.status).toBe('failed');
+    expect(result.error?.code).toBe('INVALID_EVENT');
+  });
+
+  it('applies backpressure to the producer while a reader lags, and loses nothing', async () => {
+    let waits = 0;
+    const agent = agentOf(
+      async (ctx) => {
+        for (let i = 0; i < 200; i++) {
+          if (!ctx.emit({ type: 'text.delta', text: String(i) })) {
+            waits++;
+            await ctx.drained();
+          }
+        }
+        return {};
+      },
+      { highWaterMark: 10 },
+    );
+    const run = agent.execute({ prompt: 'x' });
+    const seen: string[] = [];
+    for await (const e of run) {
+      if (e.type === 'text.delta') seen.push(e.text);
+      await delay(0);
+    }
+    expect(seen).toHaveLength(200);
+    expect(seen[199]).toBe('199');
+    expect(waits).toBeGreaterThan(0);
+  });
+
+  it('fails the run loudly, never dropping, when the buffer bound is exceeded', async () => {
+    const agent = agentOf(
+      async (ctx) => {
+        for (let i = 0; i < 50; i++) ctx.emit({ type: 'text.delta', text: String(i) });
+        return {};
+      },
+      { maxBufferedEvents: 20 },
+    );
+    const run = agent.execute({ prompt: 'x' });
+    const result = await run.result;
+    expect(result.status).toBe('failed');
+    expect(result.error?.code).toBe('EVENT_BUFFER_OVERFLOW');
+    const { events } = await collectRun(run);
+    expect(runProblems(events)).toEqual([]);
+    expect(events).toHaveLength(21);
+  });
+
+  it('allows only one reader', async () => {
+    const agent = agentOf(async () => ({}));
+    const run = agent.execute({ prompt: 'x' });
+    run[Symbol.asyncIterator]();
+    expect(() => run[Symbol.asyncIterator]()).toThrow(ForgeError);
+  });
+
+  it('stops delivering to a reader that broke out, without cancelling the run', async () => {
+    const agent = agentOf(async (ctx) => {
+      for (let i = 0; i < 5; i++) {
+        ctx.emit({ type: 'text.delta', text: String(i) });
+        await delay(1);
+      }
+      return { text: 'done' };
+    });
+    const run = agent.execute({ prompt: 'x' });
+    for await (const e of run) {
+      if (e.type === 'text.delta') break;
+    }
+    expect((await run.result).status).toBe('completed');
+  });
+
+  it('routes respond() to the run, and says so when the provider cannot', async () => {
+    const answers: string[] = [];
+    const agent = agentOf(async (ctx) => {
+      ctx.onRespond(async (id, decision) => {
+        answers.push(`${id}:${decision}`);
+      });
+      await delay(20, ctx.signal);
+      return {};
+    });
+    const run = agent.execute({ prompt: 'x' });
+    await delay(1);
+    await run.respond('per_1', 'allow');
+    await expect(run.respond('per_1', 'maybe' as never)).rejects.toBeInstanceOf(ValidationError);
+    await run.result;
+    expect(answers).toEqual(['per_1:allow']);
+    await expect(run.respond('per_1', 'deny')).rejects.toMatchObject({ code: 'RUN_FINISHED' });
+
+    const plain = agentOf(async (ctx) => {
+      await delay(20, ctx.signal);
+      return {};
+    }).execute({ prompt: 'x' });
+    await expect(plain.respond('p', 'allow')).rejects.toBeInstanceOf(UnsupportedError);
+  });
+
+  it('refuses a run id that is already live', () => {
+    const agent = agentOf((ctx) => new Promise((r) => ctx.signal.addEventListener('abort', () => r({}))));
+    const run = agent.execute({ prompt: 'x' }, { runId: 'fixed' });
+    expect(() => agent.execute({ prompt: 'x' }, { runId: 'fixed' })).toThrow(/already live/);
+    void run.cancel();
+  });
+});

@@ -1,0 +1,249 @@
+import type { AgentRun, PermissionDecision } from './agent.js';
+import { PERMISSION_DECISIONS } from './agent.js';
+import { ForgeError, UnsupportedError, ValidationError, describeError } from './errors.js';
+import { EventQueue } from './event-queue.js';
+import { addUsage, emptyUsage, type AgentEvent, type AgentEventInit, type AgentResult, type Usage } from './events.js';
+import type { AgentRequest } from './request.js';
+import { silentLogger, systemClock, type Clock, type Logger } from './runtime.js';
+
+export type StopReason = 'cancelled' | 'timed_out';
+
+/** What an adapter's run function returns; the run fills in the rest. */
+export interface RunOutcome {
+  status?: 'completed' | 'failed';
+  text?: string;
+  sessionId?: string;
+  usage?: Usage;
+  costUsd?: number;
+  turns?: number;
+  error?: { code: string; message: string };
+  /** The provider's native final message, kept as the `raw` of `run.completed`. */
+  raw?: unknown;
+}
+
+export type PermissionResponder = (permissionId: string, decision: PermissionDecision, message?: string) => Promise<void>;
+
+/** What a run function gets: the validated request, a way to emit events, and a signal for stopping. */
+export interface RunContext {
+  readonly runId: string;
+  readonly provider: string;
+  readonly request: AgentRequest;
+  /** Aborted when the run is cancelled, times out, or has ended; its `reason` is the StopReason. */
+  readonly signal: AbortSignal;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Why the run is stopping, once it is. */
+  readonly stopReason: StopReason | undefined;
+  /** The session id last announced by `session.started` (or set by `setSessionId`). */
+  readonly sessionId: string | undefined;
+  /** Emits an event; false means the reader is behind and the producer should `await drained()`. */
+  emit(event: AgentEventInit): boolean;
+  drained(): Promise<void>;
+  setSessionId(sessionId: string): void;
+  /** Install the handler behind `run.respond()`. */
+  onRespond(responder: PermissionResponder): void;
+}
+
+export type RunFunction = (ctx: RunContext) => Promise<RunOutcome>;
+
+export interface RunOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** How long a stopping run function may take before the run ends without it. Default 10 s. */
+  stopGraceMs?: number;
+  /** Unread events above which `emit` asks for backpressure. Default 1,000. */
+  highWaterMark?: number;
+  /** Unread events at which the run fails with EVENT_BUFFER_OVERFLOW instead of dropping. Default 100,000. */
+  maxBufferedEvents?: number;
+}
+
+export interface StartRunOptions extends RunOptions {
+  runId: string;
+  provider: string;
+  request: AgentRequest;
+  signal?: AbortSignal;
+  run: RunFunction;
+  /** Called once when the run has ended, whatever the way. */
+  onEnd?: (result: AgentResult) => void;
+}
+
+const STOP_CODES: Record<StopReason, { code: string; message: string }> = {
+  cancelled: { code: 'CANCELLED', message: 'The run was cancelled' },
+  timed_out: { code: 'TIMED_OUT', message: 'The run exceeded its timeout' },
+};
+
+/**
+ * Builds an AgentRun around an adapter's run function, and owns every rule a run must keep: seq
+ * without gaps, exactly one final `run.completed`, idempotent cancel at any moment, abort signal,
+ * timeout, and a bounded wait for a run function that does not stop when asked.
+ */
+export function startRun(options: StartRunOptions): AgentRun {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const stopGraceMs = options.stopGraceMs ?? 10_000;
+  const queue = new EventQueue<AgentEvent>({
+    highWaterMark: options.highWaterMark ?? 1_000,
+    maxBuffered: options.maxBufferedEvents ?? 100_000,
+  });
+  const startedAt = clock.now();
+  const controller = new AbortController();
+  const { runId, provider, request } = options;
+
+  let seq = 0;
+  let finished = false;
+  let stopReason: StopReason | undefined;
+  let stopDetail: string | undefined;
+  let sessionId: string | undefined;
+  let lastMessage = '';
+  let usage: Usage | undefined;
+  let responder: PermissionResponder | undefined;
+  let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
+  let graceTimer: ReturnType<typeof setTimeout> | undefined;
+  let resolveResult!: (r: AgentResult) => void;
+  const result = new Promise<AgentResult>((resolve) => {
+    resolveResult = resolve;
+  });
+
+  const envelope = () => ({ runId, seq: ++seq, time: clock.now(), provider });
+
+  const finish = (outcome: RunOutcome): void => {
+    if (finished) return;
+    finished = true;
+    if (timeoutTimer) clearTimeout(timeoutTimer);
+    if (graceTimer) clearTimeout(graceTimer);
+    options.signal?.removeEventListener('abort', onExternalAbort);
+    const status = stopReason ?? outcome.status ?? 'completed';
+    const res: AgentResult = {
+      status,
+      text: outcome.text ?? lastMessage,
+      usage: outcome.usage ?? usage ?? emptyUsage(),
+      durationMs: Math.max(0, clock.now() - startedAt),
+      turns: outcome.turns ?? 0,
+    };
+    const sid = outcome.sessionId ?? sessionId;
+    if (sid !== undefined) res.sessionId = sid;
+    if (outcome.costUsd !== undefined) res.costUsd = outcome.costUsd;
+    if (stopReason) {
+      const base = STOP_CODES[stopReason];
+      res.error = { code: base.code, message: stopDetail ? `${base.message}: ${stopDetail}` : base.message };
+    } else if (status !== 'completed') {
+      res.error = outcome.error ?? { code: 'PROVIDER_ERROR', message: 'The provider reported a failure' };
+    }
+    const completed: AgentEvent = { type: 'run.completed', result: res, ...envelope() };
+    if (outcome.raw !== undefined) completed.raw = outcome.raw;
+    queue.pushFinal(completed);
+    queue.close();
+    if (!controller.signal.aborted) controller.abort('finished');
+    resolveResult(res);
+    options.onEnd?.(res);
+  };
+
+  const stop = (reason: StopReason, detail?: string): void => {
+    if (finished || stopReason) return;
+    stopReason = reason;
+    stopDetail = detail;
+    controller.abort(reason);
+    graceTimer = setTimeout(() => {
+      logger.warn('run did not stop within its grace period; ending it without the provider', { runId, provider, stopGraceMs });
+      finish({});
+    }, stopGraceMs);
+    graceTimer.unref?.();
+  };
+
+  const onExternalAbort = () => stop('cancelled', 'the caller aborted the signal');
+
+  const ctx: RunContext = {
+    runId,
+    provider,
+    request,
+    signal: controller.signal,
+    clock,
+    logger,
+    get stopReason() {
+      return stopReason;
+    },
+    get sessionId() {
+      return sessionId;
+    },
+    emit(init: AgentEventInit): boolean {
+      if (finished) return false;
+      if ((init as { type: string }).type === 'run.completed') {
+        throw new ForgeError('INVALID_EVENT', 'run.completed is emitted by the run itself', 'internal');
+      }
+      if (init.type === 'session.started') sessionId = init.sessionId;
+      else if (init.type === 'message') lastMessage = init.text;
+      else if (init.type === 'usage') usage = addUsage(usage ?? emptyUsage(), init.usage);
+      const event = { ...init, ...envelope() } as AgentEvent;
+      try {
+        return queue.push(event);
+      } catch (error) {
+        // Never drop silently: the run ends as failed, loudly.
+        seq--;
+        logger.error('event buffer overflow; failing the run', { runId, provider });
+        const { code, message } = describeError(error);
+        stopReason = undefined;
+        controller.abort('overflow');
+        finish({ status: 'failed', error: { code, message } });
+        return false;
+      }
+    },
+    drained: () => queue.drained(),
+    setSessionId(id: string) {
+      sessionId = id;
+    },
+    onRespond(r: PermissionResponder) {
+      responder = r;
+    },
+  };
+
+  if (request.timeoutMs !== undefined) {
+    timeoutTimer = setTimeout(() => stop('timed_out', `${request.timeoutMs} ms`), request.timeoutMs);
+    timeoutTimer.unref?.();
+  }
+  if (options.signal?.aborted) {
+    stop('cancelled', 'the signal was already aborted');
+    finish({});
+  } else {
+    options.signal?.addEventListener('abort', onExternalAbort, { once: true });
+    // Start on a later tick, so `execute` returns before any provider work happens.
+    queueMicrotask(() => {
+      if (finished) return;
+      let pending: Promise<RunOutcome>;
+      try {
+        pending = options.run(ctx);
+      } catch (error) {
+        pending = Promise.reject(error);
+      }
+      pending.then(
+        (outcome) => finish(outcome ?? {}),
+        (error: unknown) => {
+          if (!stopReason) logger.warn('run failed', { runId, provider, error: describeError(error) });
+          const { code, message } = describeError(error, 'PROVIDER_ERROR');
+          finish({ status: 'failed', error: { code, message } });
+        },
+      );
+    });
+  }
+
+  const run: AgentRun = {
+    id: runId,
+    provider,
+    result,
+    cancel(reason?: string) {
+      stop('cancelled', reason);
+      return result;
+    },
+    async respond(permissionId: string, decision: PermissionDecision, message?: string) {
+      if (!PERMISSION_DECISIONS.includes(decision)) {
+        throw new ValidationError('INVALID_DECISION', `decision must be one of ${PERMISSION_DECISIONS.join(', ')}`, [
+          { path: 'decision', code: 'INVALID_DECISION', message: `got ${String(decision)}` },
+        ]);
+      }
+      if (finished) throw new ForgeError('RUN_FINISHED', `Run ${runId} has already ended`, 'conflict');
+      if (!responder) throw new UnsupportedError(provider, 'permission replies');
+      await responder(permissionId, decision, message);
+    },
+    [Symbol.asyncIterator]: () => queue[Symbol.asyncIterator](),
+  };
+  return run;
+}

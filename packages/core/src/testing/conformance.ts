@@ -1,0 +1,187 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AgentRun, CodeAgent } from '../agent.js';
+import { ValidationError } from '../errors.js';
+import type { AgentEvent } from '../events.js';
+import type { AgentRequestInput } from '../request.js';
+import { collectRun, firstEvent, runProblems } from './collect.js';
+
+/**
+ * `complete`: a run that emits at least one event and completes.
+ * `hang`: a run that emits at least one event, then keeps going until it is stopped.
+ */
+export type ConformanceScenario = 'complete' | 'hang';
+
+export interface ConformanceOptions {
+  /** Builds a fresh agent whose provider plays the scenario. */
+  makeAgent(scenario: ConformanceScenario): CodeAgent | Promise<CodeAgent>;
+  /** Extra request fields every test sends (e.g. a cwd). */
+  request?: Partial<AgentRequestInput>;
+  /** The timeout used by the timeout test. Default 300 ms. */
+  timeoutMs?: number;
+  /** Per-test time limit. Default 20 s. */
+  testTimeoutMs?: number;
+  /** Release anything an agent holds (servers, processes). `agent.close()` is always called. */
+  cleanup?(agent: CodeAgent): Promise<void>;
+}
+
+/** The behaviour every CodeAgent must show. Run it from each adapter's tests. */
+export function describeCodeAgentConformance(name: string, options: ConformanceOptions): void {
+  const timeoutMs = options.timeoutMs ?? 300;
+  const limit = options.testTimeoutMs ?? 20_000;
+  const agents: CodeAgent[] = [];
+  const make = async (scenario: ConformanceScenario) => {
+    const agent = await options.makeAgent(scenario);
+    agents.push(agent);
+    return agent;
+  };
+  const req = (prompt = 'conformance check', extra: Partial<AgentRequestInput> = {}): AgentRequestInput => ({
+    ...options.request,
+    ...extra,
+    prompt,
+  });
+  const expectSound = (events: AgentEvent[], run: AgentRun, provider: string) => {
+    expect(runProblems(events, run.id)).toEqual([]);
+    for (const e of events) expect(e.provider).toBe(provider);
+    for (let i = 1; i < events.length; i++) expect(events[i]!.time).toBeGreaterThanOrEqual(events[i - 1]!.time);
+  };
+
+  describe(`CodeAgent conformance: ${name}`, () => {
+    afterEach(async () => {
+      for (const agent of agents.splice(0)) {
+        await agent.close?.();
+        await options.cleanup?.(agent);
+      }
+    });
+
+    it('reports its capabilities', { timeout: limit }, async () => {
+      const agent = await make('complete');
+      const caps = await agent.capabilities();
+      expect(typeof caps.cancel).toBe('boolean');
+      expect(typeof caps.resume).toBe('boolean');
+      expect(Array.isArray(caps.models)).toBe(true);
+      expect(agent.provider).toMatch(/\S/);
+    });
+
+    it('numbers events 1, 2, 3… and ends with exactly one run.completed that matches the result', { timeout: limit }, async () => {
+      const agent = await make('complete');
+      const run = agent.execute(req());
+      const { events, result } = await collectRun(run);
+      expect(events.length).toBeGreaterThan(1);
+      expectSound(events, run, agent.provider);
+      const last = events[events.length - 1]!;
+      expect(last.type === 'run.completed' && last.result).toEqual(result);
+      expect(result.status).toBe('completed');
+      expect(result.durationMs).toBeGreaterThanOrEqual(0);
+    });
+
+    it('rejects an invalid request before any work, with a typed error', { timeout: limit }, async () => {
+      const agent = await make('complete');
+      expect(() => agent.execute(req('   '))).toThrow(ValidationError);
+      try {
+        agent.execute(req('ok', { timeoutMs: -5 }));
+        expect.unreachable('a negative timeout must be refused');
+      } catch (error) {
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).code).toBe('INVALID_TIMEOUT');
+        expect((error as ValidationError).issues.map((i) => i.path)).toContain('timeoutMs');
+      }
+    });
+
+    it('cancels before the first event', { timeout: limit }, async () => {
+      const agent = await make('hang');
+      const run = agent.execute(req());
+      const cancelled = run.cancel();
+      const { events, result } = await collectRun(run);
+      expect(await cancelled).toEqual(result);
+      expect(result.status).toBe('cancelled');
+      expectSound(events, run, agent.provider);
+    });
+
+    it('cancels mid-stream and keeps the session id', { timeout: limit }, async () => {
+      const agent = await make('hang');
+      const run = agent.execute(req());
+      const reading = firstEvent(run);
+      const first = await reading.event;
+      const result = await run.cancel('test');
+      const events = await reading.all;
+      expect(result.status).toBe('cancelled');
+      expect(result.error?.code).toBe('CANCELLED');
+      expectSound(events, run, agent.provider);
+      const started = events.find((e) => e.type === 'session.started');
+      if (started?.type === 'session.started') expect(result.sessionId).toBe(started.sessionId);
+      expect(first.seq).toBe(1);
+    });
+
+    it('treats cancel as idempotent: twice, and after the end', { timeout: limit }, async () => {
+      const agent = await make('hang');
+      const run = agent.execute(req());
+      const [a, b] = await Promise.all([run.cancel(), run.cancel()]);
+      expect(a).toEqual(b);
+      const { events } = await collectRun(run);
+      expect(events.filter((e) => e.type === 'run.completed')).toHaveLength(1);
+
+      const done = (await make('complete')).execute(req());
+      const { result } = await collectRun(done);
+      expect(await done.cancel()).toEqual(result);
+      expect(result.status).toBe('completed');
+    });
+
+    it('cancels by run id through the agent', { timeout: limit }, async () => {
+      const agent = await make('hang');
+      const run = agent.execute(req());
+      const reading = firstEvent(run);
+      await reading.event;
+      expect(await agent.cancel(run.id)).toBe(true);
+      expect((await run.result).status).toBe('cancelled');
+      expect(await agent.cancel(run.id)).toBe(false);
+      expect(await agent.cancel('no-such-run')).toBe(false);
+      expectSound(await reading.all, run, agent.provider);
+    });
+
+    it('cancels when the abort signal fires, or was aborted already', { timeout: limit }, async () => {
+      const agent = await make('hang');
+      const controller = new AbortController();
+      const run = agent.execute(req(), { signal: controller.signal });
+      const reading = firstEvent(run);
+      await reading.event;
+      controller.abort();
+      expect((await run.result).status).toBe('cancelled');
+      expectSound(await reading.all, run, agent.provider);
+
+      const early = agent.execute(req(), { signal: AbortSignal.abort() });
+      const { events, result } = await collectRun(early);
+      expect(result.status).toBe('cancelled');
+      expectSound(events, early, agent.provider);
+    });
+
+    it('ends a run that exceeds timeoutMs as timed_out', { timeout: limit }, async () => {
+      const agent = await make('hang');
+      const run = agent.execute(req('conformance check', { timeoutMs }));
+      const { events, result } = await collectRun(run);
+      expect(result.status).toBe('timed_out');
+      expect(result.error?.code).toBe('TIMED_OUT');
+      expectSound(events, run, agent.provider);
+    });
+
+    it('keeps concurrent runs apart', { timeout: limit }, async () => {
+      const agent = await make('complete');
+      const runs = [agent.execute(req('one')), agent.execute(req('two')), agent.execute(req('three'))];
+      expect(new Set(runs.map((r) => r.id)).size).toBe(3);
+      const outcomes = await Promise.all(runs.map(collectRun));
+      outcomes.forEach(({ events, result }, i) => {
+        expectSound(events, runs[i]!, agent.provider);
+        expect(result.status).toBe('completed');
+      });
+    });
+
+    it('keeps every event for a reader that comes late', { timeout: limit }, async () => {
+      const agent = await make('complete');
+      const run = agent.execute(req());
+      const result = await run.result;
+      const { events } = await collectRun(run);
+      expectSound(events, run, agent.provider);
+      const last = events[events.length - 1]!;
+      expect(last.type === 'run.completed' && last.result).toEqual(result);
+    });
+  });
+}

@@ -1,0 +1,78 @@
+import { defaultCapabilities, type AgentCapabilities, type CodeAgent, type PermissionDecision } from '../agent.js';
+import { createCodeAgent } from '../define-agent.js';
+import type { AgentEventInit } from '../events.js';
+import type { AgentRequest } from '../request.js';
+import type { RunOptions, RunOutcome } from '../run.js';
+import type { IdGenerator } from '../runtime.js';
+import { delay } from './abortable-delay.js';
+
+export type ScriptStep =
+  | AgentEventInit
+  | { delayMs: number }
+  /** Waits until the run is cancelled or times out. */
+  | { hang: true }
+  /** Waits until `run.respond(id, …)` is called, then emits a tool.result saying what was decided. */
+  | { awaitPermission: string };
+
+export interface ScriptedAgentOptions extends RunOptions {
+  provider?: string;
+  /** The steps, or a function of the request that returns them. */
+  steps: ScriptStep[] | ((request: AgentRequest) => ScriptStep[]);
+  /** The outcome once all steps have played. Default: completed. */
+  outcome?: RunOutcome | ((request: AgentRequest) => RunOutcome);
+  capabilities?: Partial<AgentCapabilities>;
+  idGenerator?: IdGenerator;
+}
+
+/**
+ * A fake CodeAgent that plays a script of events, with delays, honouring cancel, abort and
+ * timeout the way a real adapter must. Useful for host-app tests and as the conformance reference.
+ */
+export function scriptedAgent(options: ScriptedAgentOptions): CodeAgent {
+  const { steps, outcome, capabilities, provider = 'scripted', ...runOptions } = options;
+  return createCodeAgent({
+    ...runOptions,
+    provider,
+    capabilities: () => defaultCapabilities({ resume: true, permissionReplies: true, textDeltas: true, ...capabilities }),
+    async run(ctx) {
+      const decisions = new Map<string, (d: PermissionDecision) => void>();
+      ctx.onRespond(async (id, decision) => {
+        const waiter = decisions.get(id);
+        if (!waiter) throw new Error(`No permission request ${id} is waiting`);
+        waiter(decision);
+      });
+      const script = typeof steps === 'function' ? steps(ctx.request) : steps;
+      for (const step of script) {
+        if (ctx.signal.aborted) break;
+        if ('delayMs' in step) {
+          await delay(step.delayMs, ctx.signal);
+        } else if ('hang' in step) {
+          await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+        } else if ('awaitPermission' in step) {
+          const decision = await new Promise<PermissionDecision | undefined>((resolve) => {
+            decisions.set(step.awaitPermission, resolve);
+            ctx.signal.addEventListener('abort', () => resolve(undefined), { once: true });
+          });
+          if (decision) {
+            ctx.emit({ type: 'tool.result', callId: step.awaitPermission, output: `permission ${decision}`, isError: decision === 'deny' });
+          }
+        } else {
+          if (!ctx.emit(step)) await ctx.drained();
+        }
+      }
+      const base = typeof outcome === 'function' ? outcome(ctx.request) : outcome;
+      return { turns: 1, ...base };
+    },
+  });
+}
+
+/** A short script that exercises the common event types. */
+export function sampleScript(text = 'Hello from the scripted agent.'): ScriptStep[] {
+  const words = text.split(/(?<= )/);
+  return [
+    { type: 'session.started', sessionId: 'ses_scripted', model: 'scripted-model', tools: ['Bash'], cwd: '/tmp' },
+    ...words.map((w) => ({ type: 'text.delta' as const, text: w, messageId: 'msg_1' })),
+    { type: 'message', text, messageId: 'msg_1' },
+    { type: 'usage', usage: { inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0 } },
+  ];
+}
