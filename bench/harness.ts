@@ -1,0 +1,53 @@
+import { performance } from 'node:perf_hooks';
+
+/** One line of the `pnpm bench` table: our figure beside a raw baseline measured in the same run. */
+export interface BenchRow {
+  name: string;
+  /** What the figure counts, e.g. "events/s" or "MB/s". Higher is better. */
+  unit: string;
+  ours: number;
+  baseline: number;
+  baselineName: string;
+  /** Goal for ours / baseline, when the issue sets one. */
+  goal?: number;
+  note?: string;
+}
+
+export interface BenchModule {
+  title: string;
+  run(): Promise<BenchRow[]>;
+}
+
+/**
+ * Runs `fn` repeatedly and returns the best throughput in units per second.
+ * Best-of-N is the usual way to filter scheduler noise on a shared 2-core machine.
+ */
+export async function throughput(units: number, fn: () => unknown | Promise<unknown>, rounds = 7): Promise<number> {
+  await fn(); // warm-up: JIT and caches
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < rounds; i++) {
+    const t0 = performance.now();
+    await fn();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return units / (best / 1000);
+}
+
+/**
+ * Measures ours and baseline interleaved (A, B, A, B…) so drift on the machine hits both alike.
+ */
+export async function compare(units: number, ours: () => unknown, baseline: () => unknown, rounds = 9): Promise<{ ours: number; baseline: number }> {
+  await ours();
+  await baseline();
+  let bestOurs = Number.POSITIVE_INFINITY;
+  let bestBase = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < rounds; i++) {
+    let t0 = performance.now();
+    await baseline();
+    bestBase = Math.min(bestBase, performance.now() - t0);
+    t0 = performance.now();
+    await ours();
+    bestOurs = Math.min(bestOurs, performance.now() - t0);
+  }
+  return { ours: units / (bestOurs / 1000), baseline: units / (bestBase / 1000) };
+}
