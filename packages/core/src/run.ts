@@ -129,7 +129,7 @@ export function startRun(options: StartRunOptions): AgentRun {
     } else if (status !== 'completed') {
       res.error = outcome.error ?? { code: 'PROVIDER_ERROR', message: 'The provider reported a failure' };
     }
-    const completed: AgentEvent = { type: 'run.completed', result: res, ...envelope() };
+    const completed: AgentEvent = { ...envelope(), type: 'run.completed', result: res };
     if (outcome.raw !== undefined) completed.raw = outcome.raw;
     queue.pushFinal(completed);
     queue.close();
@@ -173,7 +173,13 @@ export function startRun(options: StartRunOptions): AgentRun {
       if (init.type === 'session.started') sessionId = init.sessionId;
       else if (init.type === 'message') lastMessage = init.text;
       else if (init.type === 'usage') usage = addUsage(usage ?? emptyUsage(), init.usage);
-      const event = { ...init, ...envelope() } as AgentEvent;
+      // Envelope first, then the init's fields: adding properties after a spread is ~10× slower in V8.
+      const s = ++seq;
+      const event = { runId, seq: s, time: clock.now(), provider, ...init } as AgentEvent;
+      if (event.seq !== s || event.runId !== runId || event.provider !== provider) {
+        // An adapter passed envelope fields of its own; the run's own always win.
+        Object.assign(event, { runId, seq: s, provider });
+      }
       try {
         return queue.push(event);
       } catch (error) {
