@@ -1,1 +1,30 @@
-export {};
+export { serveAgent, type ServeAgentOptions, type AgentServer } from './serve.js';
+export {
+  createAgentServiceRoutes,
+  type AgentServiceOptions,
+  type AgentServiceRoutes,
+  type DrainOptions,
+  type DrainResult,
+} from './routes.js';
+export { grpcAgent, type GrpcAgent, type GrpcAgentOptions, type RemoteAgentStatus } from './client.js';
+export { eventToProto, eventFromProto, resultToProto, resultFromProto } from './convert-event.js';
+export {
+  requestToProto,
+  requestFromProto,
+  capabilitiesToProto,
+  capabilitiesFromProto,
+  decisionToProto,
+  decisionFromProto,
+} from './convert-request.js';
+export {
+  TransportCodes,
+  forgeErrorFromConnect,
+  forgeErrorToConnect,
+  forgeErrorFromInfo,
+  errorInfoFromError,
+} from './errors.js';
+export { HealthState, ServingStatus } from './health.js';
+export { TRANSPORT_GRPC_VERSION } from './version.js';
+/** The generated protocol (messages, enums, AgentService), for hosts that speak it directly. */
+export * as proto from './gen/forge/agent/v1/agent_pb.js';
+export * as healthProto from './gen/grpc/health/v1/health_pb.js';

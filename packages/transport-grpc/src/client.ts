@@ -1,0 +1,201 @@
+import { ConnectError, createClient, type Interceptor, type Transport } from '@connectrpc/connect';
+import { Http2SessionManager, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import {
+  ValidationError,
+  randomId,
+  silentLogger,
+  systemClock,
+  validateRequest,
+  type AgentCapabilities,
+  type AgentRequestInput,
+  type AgentRun,
+  type Clock,
+  type CodeAgent,
+  type ExecuteOptions,
+  type IdGenerator,
+  type Logger,
+} from '@forge/core';
+import { ConnectLink } from './connect-link.js';
+import { capabilitiesFromProto, requestToProto } from './convert-request.js';
+import { TransportCodes, forgeErrorFromConnect } from './errors.js';
+import { ExecuteLink } from './execute-link.js';
+import { AgentService } from './gen/forge/agent/v1/agent_pb.js';
+import { RemoteRun } from './remote-run.js';
+import type { DrainOptions, DrainResult } from './routes.js';
+
+export interface GrpcAgentOptions {
+  /** Where `serveAgent` listens, e.g. `http://agent-pod:8080`. */
+  baseUrl: string;
+  /** The name this agent reports, and the `provider` of its events. Default "grpc". */
+  provider?: string;
+  /** Wire protocol. Default "grpc" (HTTP/2); "connect" and "grpc-web" work over HTTP/2 or 1.1. */
+  protocol?: 'grpc' | 'connect' | 'grpc-web';
+  /** Default "2". Over "1.1" runs use one Execute call each (no bidi streams on HTTP/1.1). */
+  httpVersion?: '2' | '1.1';
+  /**
+   * "bidi" (default on HTTP/2): every run over one `Connect` stream. "server": one `Execute`
+   * call per run, with CancelRun/ReplyPermission beside it.
+   */
+  streaming?: 'bidi' | 'server';
+  /** Use this transport instead of building one (e.g. createRouterTransport in tests). */
+  transport?: Transport;
+  /** Connect interceptors, e.g. to add an authorization header. */
+  interceptors?: Interceptor[];
+  /** HTTP/2 keep-alive PING interval, so a dead peer is noticed on an idle link. Default 30 s. */
+  pingIntervalMs?: number;
+  /** A PING unanswered this long closes the connection. Default 10 s. */
+  pingTimeoutMs?: number;
+  /** How long a Connect stream with no run stays open for the next. Default 2 s. */
+  idleStreamMs?: number;
+  /** After a cancel (or a run's timeoutMs), how long to wait for the agent's run.completed before ending the run here. Default 10 s. */
+  stopGraceMs?: number;
+  /** Deadline of unary calls (GetStatus, CancelRun, ReplyPermission). Default 10 s. */
+  callTimeoutMs?: number;
+  /** Unread events of one run above which reading the stream pauses (backpressure to the agent). Default 4,096. */
+  highWaterMark?: number;
+  idGenerator?: IdGenerator;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface RemoteAgentStatus {
+  /** The served agent's own provider name, e.g. "claude-code". */
+  provider: string;
+  capabilities: AgentCapabilities;
+  runsInFlight: number;
+  uptimeMs: number;
+  /** The server's @forge/transport-grpc version. */
+  version: string;
+  draining: boolean;
+}
+
+export interface GrpcAgent extends CodeAgent {
+  readonly baseUrl: string;
+  /** GetStatus. Throws a TransportError (retryable) when the agent cannot be reached. */
+  status(): Promise<RemoteAgentStatus>;
+  /** Asks the server to shut down (see AgentService.Shutdown). */
+  shutdown(options?: DrainOptions): Promise<DrainResult>;
+  /** Cancels live runs, waits for their ends (bounded by stopGraceMs), closes the connection. */
+  close(): Promise<void>;
+}
+
+function buildTransport(o: GrpcAgentOptions): { transport: Transport; sessions?: Http2SessionManager } {
+  if (o.transport) return { transport: o.transport };
+  const httpVersion = o.httpVersion ?? '2';
+  const protocol = o.protocol ?? (httpVersion === '2' ? 'grpc' : 'connect');
+  if (protocol === 'grpc' && httpVersion !== '2') {
+    throw new ValidationError('INVALID_TRANSPORT', 'gRPC needs HTTP/2; use protocol "connect" or "grpc-web" over HTTP/1.1', [
+      { path: 'httpVersion', code: 'INVALID_TRANSPORT', message: 'gRPC needs HTTP/2' },
+    ]);
+  }
+  const common = { baseUrl: o.baseUrl, useBinaryFormat: true, ...(o.interceptors ? { interceptors: o.interceptors } : {}) };
+  if (httpVersion === '1.1') {
+    const transport = protocol === 'connect' ? createConnectTransport({ ...common, httpVersion }) : createGrpcWebTransport({ ...common, httpVersion });
+    return { transport };
+  }
+  // One HTTP/2 connection for every call of this agent, kept alive with PINGs.
+  const sessions = new Http2SessionManager(o.baseUrl, {
+    pingIntervalMs: o.pingIntervalMs ?? 30_000,
+    pingTimeoutMs: o.pingTimeoutMs ?? 10_000,
+  });
+  const h2 = { ...common, httpVersion: '2' as const, sessionManager: sessions };
+  const transport =
+    protocol === 'grpc' ? createGrpcTransport(h2) : protocol === 'connect' ? createConnectTransport(h2) : createGrpcWebTransport(h2);
+  return { transport, sessions };
+}
+
+/**
+ * A CodeAgent that runs on a remote `serveAgent` server: register it like any local one
+ * (`registry.register('pod', grpcAgent({ baseUrl }))`).
+ */
+export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
+  const provider = options.provider ?? 'grpc';
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const nextId = options.idGenerator ?? randomId;
+  const stopGraceMs = options.stopGraceMs ?? 10_000;
+  const callTimeoutMs = options.callTimeoutMs ?? 10_000;
+  const target = `the agent at ${options.baseUrl}`;
+  const { transport, sessions } = buildTransport(options);
+  const client = createClient(AgentService, transport);
+  const streaming = options.streaming ?? (options.transport || (options.httpVersion ?? '2') === '2' ? 'bidi' : 'server');
+  const link =
+    streaming === 'bidi'
+      ? new ConnectLink(client, { target, idleStreamMs: options.idleStreamMs ?? 2_000, logger })
+      : new ExecuteLink(client, { target, callTimeoutMs, deadlineSlackMs: stopGraceMs });
+  const live = new Map<string, RemoteRun>();
+  let closed = false;
+
+  const unary = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      throw error instanceof ConnectError ? forgeErrorFromConnect(error, target) : error;
+    }
+  };
+
+  const agent: GrpcAgent = {
+    provider,
+    baseUrl: options.baseUrl,
+    async capabilities() {
+      return (await agent.status()).capabilities;
+    },
+    async status() {
+      const res = await unary(() => client.getStatus({}, { timeoutMs: callTimeoutMs }));
+      return {
+        provider: res.provider,
+        capabilities: capabilitiesFromProto(res.capabilities),
+        runsInFlight: res.runsInFlight,
+        uptimeMs: res.uptimeMs,
+        version: res.version,
+        draining: res.draining,
+      };
+    },
+    async shutdown(opts: DrainOptions = {}) {
+      const res = await unary(() =>
+        client.shutdown({ graceful: opts.graceful ?? true, ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}) }),
+      );
+      return { finished: res.runsFinished, cancelled: res.runsCancelled };
+    },
+    execute(input: AgentRequestInput, execOptions: ExecuteOptions = {}): AgentRun {
+      const request = validateRequest(input);
+      const runId = execOptions.runId ?? nextId();
+      const run = new RemoteRun({
+        runId,
+        provider,
+        clock,
+        link,
+        ...(execOptions.signal ? { signal: execOptions.signal } : {}),
+        ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
+        stopGraceMs,
+        highWaterMark: options.highWaterMark ?? 4_096,
+        onEnd: (r) => {
+          if (live.get(r.id) === r) live.delete(r.id);
+          if (link instanceof ConnectLink) link.runEnded(r);
+        },
+      });
+      if (run.ended) return run;
+      if (closed) {
+        run.endLocally({ status: 'failed', code: TransportCodes.CLIENT_CLOSED, message: 'This grpcAgent has been closed' });
+        return run;
+      }
+      live.set(runId, run);
+      link.start(run, requestToProto(request));
+      return run;
+    },
+    async cancel(runId: string) {
+      const run = live.get(runId);
+      if (!run) return false;
+      await run.cancel();
+      return true;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...live.values()].map((r) => r.cancel('the client is closing')));
+      link.close();
+      sessions?.abort();
+    },
+  };
+  return agent;
+}

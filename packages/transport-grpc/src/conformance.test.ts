@@ -1,0 +1,35 @@
+import { scriptedAgent, sampleScript, describeCodeAgentConformance, type ConformanceScenario, type ScriptStep } from '@forge/core/testing';
+import { afterAll } from 'vitest';
+import { grpcAgent, type GrpcAgentOptions } from './client.js';
+import { serveAgent, type AgentServer } from './serve.js';
+
+const servers = new Map<ConformanceScenario, Promise<AgentServer>>();
+const scripts: Record<ConformanceScenario, ScriptStep[]> = {
+  complete: sampleScript(),
+  hang: [{ type: 'session.started', sessionId: 'ses_hang' }, { type: 'text.delta', text: 'working…' }, { hang: true }],
+};
+
+function server(scenario: ConformanceScenario): Promise<AgentServer> {
+  let s = servers.get(scenario);
+  if (!s) {
+    s = serveAgent(scriptedAgent({ steps: scripts[scenario] }), { port: 0 });
+    servers.set(scenario, s);
+  }
+  return s;
+}
+
+afterAll(async () => {
+  await Promise.all([...servers.values()].map(async (s) => (await s).close({ graceful: false })));
+});
+
+const variants: Array<[string, Omit<GrpcAgentOptions, 'baseUrl'>]> = [
+  ['gRPC, runs multiplexed on one Connect stream', {}],
+  ['Connect protocol, one Execute call per run', { protocol: 'connect', streaming: 'server' }],
+  ['gRPC-Web protocol, one Execute call per run', { protocol: 'grpc-web', streaming: 'server' }],
+];
+
+for (const [name, opts] of variants) {
+  describeCodeAgentConformance(`grpcAgent ↔ serveAgent(scriptedAgent) over loopback HTTP/2 — ${name}`, {
+    makeAgent: async (scenario) => grpcAgent({ baseUrl: (await server(scenario)).url, provider: 'pod', ...opts }),
+  });
+}

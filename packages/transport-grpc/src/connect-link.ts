@@ -1,0 +1,215 @@
+import { create } from '@bufbuild/protobuf';
+import type { Client } from '@connectrpc/connect';
+import { TransportError, type Logger, type PermissionDecision } from '@forge/core';
+import { decisionToProto } from './convert-request.js';
+import { eventFromProto } from './convert-event.js';
+import { TransportCodes, forgeErrorFromInfo } from './errors.js';
+import {
+  ConnectRequestSchema,
+  type AgentRequest as ProtoAgentRequest,
+  type AgentService,
+  type ConnectRequest,
+  type ConnectResponse,
+} from './gen/forge/agent/v1/agent_pb.js';
+import { endForRemoteError, endForStreamError } from './link-errors.js';
+import { Pushable } from './pushable.js';
+import type { RemoteRun, RunLink } from './remote-run.js';
+
+export interface ConnectLinkOptions {
+  /** "the agent at http://…", for messages. */
+  target: string;
+  /** How long a stream with no live run stays open for the next one. */
+  idleStreamMs: number;
+  logger: Logger;
+}
+
+/**
+ * Runs multiplexed over `Connect` streams: one stream carries every concurrent run; it is opened
+ * on the first run and half-closed after `idleStreamMs` without runs. When a stream breaks, each
+ * run on it ends with one run.completed (failed, TRANSPORT_BROKEN) and the next run opens a new
+ * stream.
+ */
+export class ConnectLink implements RunLink {
+  private current: ConnectStream | undefined;
+  private readonly streams = new Set<ConnectStream>();
+
+  constructor(
+    private readonly client: Client<typeof AgentService>,
+    private readonly options: ConnectLinkOptions,
+  ) {}
+
+  start(run: RemoteRun, request: ProtoAgentRequest): void {
+    if (!this.current?.usable) {
+      const stream = new ConnectStream(this.client, this.options, () => {
+        this.streams.delete(stream);
+        if (this.current === stream) this.current = undefined;
+      });
+      this.streams.add(stream);
+      this.current = stream;
+    }
+    this.current.start(run, request);
+  }
+
+  runEnded(run: RemoteRun): void {
+    for (const s of this.streams) if (s.runEnded(run)) return;
+  }
+
+  cancel(runId: string, reason?: string): void {
+    this.owner(runId)?.send({ case: 'cancel', value: { $typeName: 'forge.agent.v1.CancelCommand', runId, reason } });
+  }
+
+  async respond(runId: string, permissionId: string, decision: PermissionDecision, message?: string): Promise<void> {
+    const stream = this.owner(runId);
+    if (!stream) throw new TransportError(TransportCodes.TRANSPORT_BROKEN, `The stream of run ${runId} is gone`);
+    await stream.command({
+      case: 'permissionReply',
+      value: { $typeName: 'forge.agent.v1.PermissionReplyCommand', runId, permissionId, decision: decisionToProto(decision), message },
+    });
+  }
+
+  /** Aborts every stream; their runs end as cancelled (CLIENT_CLOSED). */
+  close(): void {
+    for (const s of this.streams) s.abort();
+  }
+
+  private owner(runId: string): ConnectStream | undefined {
+    for (const s of this.streams) if (s.has(runId)) return s;
+    return undefined;
+  }
+}
+
+class ConnectStream {
+  usable = true;
+  private readonly runs = new Map<string, RemoteRun>();
+  private readonly pending = new Map<string, { resolve(): void; reject(e: Error): void }>();
+  private readonly requests = new Pushable<ConnectRequest>();
+  private readonly controller = new AbortController();
+  private nextCommand = 0;
+  private reachedAgent = false;
+  private closedByClient = false;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    client: Client<typeof AgentService>,
+    private readonly options: ConnectLinkOptions,
+    onClosed: () => void,
+  ) {
+    void this.read(client).finally(onClosed);
+  }
+
+  has(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
+  start(run: RemoteRun, request: ProtoAgentRequest): void {
+    clearTimeout(this.idleTimer);
+    this.runs.set(run.id, run);
+    this.send({ case: 'execute', value: { $typeName: 'forge.agent.v1.ExecuteCommand', runId: run.id, request } });
+  }
+
+  runEnded(run: RemoteRun): boolean {
+    if (this.runs.get(run.id) !== run) return false;
+    this.runs.delete(run.id);
+    if (this.runs.size === 0 && this.usable) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = setTimeout(() => this.halfClose(), this.options.idleStreamMs);
+      this.idleTimer.unref?.();
+    }
+    return true;
+  }
+
+  send(command: ConnectRequest['command']): string {
+    const commandId = String(++this.nextCommand);
+    this.requests.push(create(ConnectRequestSchema, { commandId, command }));
+    return commandId;
+  }
+
+  command(command: ConnectRequest['command']): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const id = this.send(command);
+      this.pending.set(id, { resolve, reject });
+    });
+  }
+
+  abort(): void {
+    this.closedByClient = true;
+    this.usable = false;
+    this.controller.abort();
+  }
+
+  private halfClose(): void {
+    if (this.runs.size) return;
+    // The server ends the stream once its runs are done, which ends `read`.
+    this.usable = false;
+    this.requests.end();
+  }
+
+  private async read(client: Client<typeof AgentService>): Promise<void> {
+    let failure: unknown;
+    try {
+      for await (const res of client.connect(this.requests, { signal: this.controller.signal })) {
+        this.reachedAgent = true;
+        const behind = this.dispatch(res);
+        if (behind) await behind.drained();
+      }
+    } catch (error) {
+      failure = error;
+    }
+    this.usable = false;
+    clearTimeout(this.idleTimer);
+    this.requests.end();
+    this.failAll(failure);
+  }
+
+  /** Hands out a response; returns a run whose reader is behind, if any, to pause reading for. */
+  private dispatch(res: ConnectResponse): RemoteRun | undefined {
+    const m = res.message;
+    switch (m.case) {
+      case 'events': {
+        let behind: RemoteRun | undefined;
+        for (const e of m.value.events) {
+          const run = this.runs.get(e.runId);
+          if (run && !run.deliver(eventFromProto(e))) behind = run;
+        }
+        return behind;
+      }
+      case 'ack':
+        this.settle(m.value.commandId);
+        return undefined;
+      case 'error': {
+        const error = forgeErrorFromInfo(m.value.error);
+        if (this.settle(m.value.commandId, error)) return undefined;
+        const run = this.runs.get(m.value.runId);
+        if (run) run.endLocally(endForRemoteError(error));
+        else this.options.logger.warn('the agent reported an error', { error: error.toJSON() });
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private settle(commandId: string, error?: Error): boolean {
+    const p = this.pending.get(commandId);
+    if (!p) return false;
+    this.pending.delete(commandId);
+    if (error) p.reject(error);
+    else p.resolve();
+    return true;
+  }
+
+  private failAll(failure: unknown): void {
+    const end = this.closedByClient
+      ? {
+          status: 'cancelled' as const,
+          code: TransportCodes.CLIENT_CLOSED,
+          message: 'The client was closed while the run was live',
+        }
+      : endForStreamError(failure, this.options.target, this.reachedAgent);
+    for (const run of [...this.runs.values()]) run.endLocally(end);
+    this.runs.clear();
+    const error = new TransportError(TransportCodes.TRANSPORT_BROKEN, `The stream to ${this.options.target} ended before the agent answered`);
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+}

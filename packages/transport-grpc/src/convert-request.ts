@@ -1,0 +1,118 @@
+import { create } from '@bufbuild/protobuf';
+import type { AgentCapabilities, AgentRequest, AgentRequestInput, PermissionDecision } from '@forge/core';
+import {
+  AgentCapabilitiesSchema,
+  AgentRequestSchema,
+  PermissionDecision as ProtoDecision,
+  type AgentCapabilities as ProtoCapabilities,
+  type AgentRequest as ProtoAgentRequest,
+} from './gen/forge/agent/v1/agent_pb.js';
+import { fromJsonObject, toJsonText } from './json-text.js';
+
+export function requestToProto(r: AgentRequest): ProtoAgentRequest {
+  return create(AgentRequestSchema, {
+    prompt: r.prompt,
+    sessionId: r.sessionId,
+    cwd: r.cwd,
+    model: r.model,
+    systemPrompt: r.systemPrompt,
+    allowedTools: r.allowedTools ? { values: r.allowedTools } : undefined,
+    disallowedTools: r.disallowedTools ? { values: r.disallowedTools } : undefined,
+    permissionMode: r.permissionMode,
+    maxTurns: r.maxTurns,
+    timeoutMs: r.timeoutMs,
+    env: r.env,
+    attachments: r.attachments,
+    metadataJson: toJsonText(r.metadata),
+  });
+}
+
+/** The wire request as core input; the agent validates it as it would a local caller's. */
+export function requestFromProto(p: ProtoAgentRequest | undefined): AgentRequestInput {
+  if (!p) return { prompt: '' };
+  const out: Record<string, unknown> = { prompt: p.prompt };
+  const optional: Record<string, unknown> = {
+    sessionId: p.sessionId,
+    cwd: p.cwd,
+    model: p.model,
+    systemPrompt: p.systemPrompt,
+    allowedTools: p.allowedTools ? [...p.allowedTools.values] : undefined,
+    disallowedTools: p.disallowedTools ? [...p.disallowedTools.values] : undefined,
+    permissionMode: p.permissionMode,
+    maxTurns: p.maxTurns,
+    timeoutMs: p.timeoutMs,
+    env: Object.keys(p.env).length ? { ...p.env } : undefined,
+    attachments: p.attachments.length
+      ? p.attachments.map((a) => {
+          const att: Record<string, unknown> = { kind: a.kind };
+          for (const k of ['path', 'data', 'mimeType', 'name'] as const) if (a[k] !== undefined) att[k] = a[k];
+          return att;
+        })
+      : undefined,
+    metadata: p.metadataJson === undefined ? undefined : fromJsonObject(p.metadataJson) ?? p.metadataJson,
+  };
+  for (const k in optional) if (optional[k] !== undefined) out[k] = optional[k];
+  return out as AgentRequestInput;
+}
+
+export function capabilitiesToProto(c: AgentCapabilities): ProtoCapabilities {
+  return create(AgentCapabilitiesSchema, {
+    resume: c.resume,
+    cancel: c.cancel,
+    permissionReplies: c.permissionReplies,
+    textDeltas: c.textDeltas,
+    reasoning: c.reasoning,
+    attachments: c.attachments,
+    images: c.images,
+    systemPrompt: c.systemPrompt,
+    toolFilter: c.toolFilter,
+    maxTurns: c.maxTurns,
+    models: c.models,
+    version: c.version,
+    extraJson: toJsonText(c.extra),
+  });
+}
+
+export function capabilitiesFromProto(p: ProtoCapabilities | undefined): AgentCapabilities {
+  const c: AgentCapabilities = {
+    resume: p?.resume ?? false,
+    cancel: p?.cancel ?? false,
+    permissionReplies: p?.permissionReplies ?? false,
+    textDeltas: p?.textDeltas ?? false,
+    reasoning: p?.reasoning ?? false,
+    attachments: p?.attachments ?? false,
+    images: p?.images ?? false,
+    systemPrompt: p?.systemPrompt ?? false,
+    toolFilter: p?.toolFilter ?? false,
+    maxTurns: p?.maxTurns ?? false,
+    models: [...(p?.models ?? [])],
+  };
+  if (p?.version !== undefined) c.version = p.version;
+  const extra = fromJsonObject(p?.extraJson);
+  if (extra) c.extra = extra;
+  return c;
+}
+
+const DECISION_TO_PROTO: Record<PermissionDecision, ProtoDecision> = {
+  allow: ProtoDecision.ALLOW,
+  allow_always: ProtoDecision.ALLOW_ALWAYS,
+  deny: ProtoDecision.DENY,
+};
+
+export function decisionToProto(d: PermissionDecision): ProtoDecision {
+  return DECISION_TO_PROTO[d] ?? ProtoDecision.UNSPECIFIED;
+}
+
+/** Unspecified maps to an invalid decision, which `run.respond` refuses with a ValidationError. */
+export function decisionFromProto(d: ProtoDecision): PermissionDecision {
+  switch (d) {
+    case ProtoDecision.ALLOW:
+      return 'allow';
+    case ProtoDecision.ALLOW_ALWAYS:
+      return 'allow_always';
+    case ProtoDecision.DENY:
+      return 'deny';
+    default:
+      return 'unspecified' as PermissionDecision;
+  }
+}

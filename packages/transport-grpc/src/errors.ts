@@ -1,0 +1,141 @@
+import { create } from '@bufbuild/protobuf';
+import { Code, ConnectError } from '@connectrpc/connect';
+import {
+  ForgeError,
+  NotFoundError,
+  ProviderError,
+  TransportError,
+  ValidationError,
+  type ErrorCategory,
+} from '@forge/core';
+import { ErrorInfoSchema, type ErrorInfo } from './gen/forge/agent/v1/agent_pb.js';
+import { fromJsonObject, toJsonText } from './json-text.js';
+
+/** Trailer keys carrying a ForgeError's identity across gRPC, so the client can rebuild it. */
+export const ERROR_CODE_KEY = 'forge-error-code';
+export const ERROR_CATEGORY_KEY = 'forge-error-category';
+export const ERROR_RETRYABLE_KEY = 'forge-error-retryable';
+
+/** Codes of errors this transport makes itself. */
+export const TransportCodes = {
+  /** The agent could not be reached (connection refused, DNS, TLS…). Retryable. */
+  UNAVAILABLE: 'AGENT_UNAVAILABLE',
+  /** The call's deadline passed before the agent answered. Retryable. */
+  DEADLINE_EXCEEDED: 'DEADLINE_EXCEEDED',
+  /** The link broke while a run was live; the run's outcome on the agent is unknown. */
+  TRANSPORT_BROKEN: 'TRANSPORT_BROKEN',
+  /** The agent is draining and refuses new runs. Retryable (elsewhere, or later). */
+  SHUTTING_DOWN: 'AGENT_SHUTTING_DOWN',
+  /** The client was closed while the run was live. */
+  CLIENT_CLOSED: 'CLIENT_CLOSED',
+} as const;
+
+const CATEGORIES: readonly ErrorCategory[] = ['validation', 'provider', 'transport', 'not_found', 'conflict', 'unsupported', 'internal'];
+
+function asForgeError(error: unknown): ForgeError {
+  if (error instanceof ForgeError) return error;
+  if (error instanceof ConnectError) return forgeErrorFromConnect(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return new ForgeError('INTERNAL_ERROR', message, 'internal', { cause: error });
+}
+
+export function errorInfoFromError(error: unknown): ErrorInfo {
+  const e = asForgeError(error);
+  return create(ErrorInfoSchema, {
+    code: e.code,
+    message: e.message,
+    category: e.category,
+    retryable: e.retryable,
+    detailsJson: toJsonText(e.details),
+  });
+}
+
+/** Rebuilds the typed error the server described, so `instanceof ValidationError` etc. hold. */
+export function forgeErrorFromInfo(info: ErrorInfo | undefined): ForgeError {
+  if (!info) return new ForgeError('INTERNAL_ERROR', 'The agent reported an error without saying what', 'internal');
+  const category = (CATEGORIES as string[]).includes(info.category) ? (info.category as ErrorCategory) : 'internal';
+  return makeForgeError(info.code, info.message, category, info.retryable, fromJsonObject(info.detailsJson));
+}
+
+function makeForgeError(code: string, message: string, category: ErrorCategory, retryable: boolean, details?: Record<string, unknown>): ForgeError {
+  const opts = { retryable, ...(details ? { details } : {}) };
+  switch (category) {
+    case 'validation':
+      return new ValidationError(code, message, Array.isArray(details?.issues) ? (details.issues as []) : [], opts);
+    case 'provider':
+      return new ProviderError(code, message, opts);
+    case 'transport':
+      return new TransportError(code, message, opts);
+    case 'not_found':
+      return new NotFoundError(code, message, details);
+    default:
+      return new ForgeError(code, message, category, opts);
+  }
+}
+
+function grpcCodeFor(e: ForgeError): Code {
+  switch (e.category) {
+    case 'validation':
+      return Code.InvalidArgument;
+    case 'not_found':
+      return Code.NotFound;
+    case 'conflict':
+      return e.code === 'RUN_EXISTS' ? Code.AlreadyExists : Code.FailedPrecondition;
+    case 'unsupported':
+      return Code.Unimplemented;
+    case 'transport':
+      return Code.Unavailable;
+    default:
+      return Code.Internal;
+  }
+}
+
+/** Server side: any error as a ConnectError whose trailers say which ForgeError it was. */
+export function forgeErrorToConnect(error: unknown): ConnectError {
+  if (error instanceof ConnectError && !(error.cause instanceof ForgeError)) return error;
+  const e = asForgeError(error);
+  const details = e instanceof ValidationError ? { ...e.details, issues: e.issues } : e.details;
+  const metadata = new Headers({
+    [ERROR_CODE_KEY]: e.code,
+    [ERROR_CATEGORY_KEY]: e.category,
+    [ERROR_RETRYABLE_KEY]: String(e.retryable),
+  });
+  if (details) metadata.set('forge-error-details-bin', Buffer.from(JSON.stringify(details)).toString('base64'));
+  return new ConnectError(e.message, grpcCodeFor(e), metadata, undefined, e);
+}
+
+/**
+ * Client side: a ConnectError as a ForgeError. Errors the agent raised keep their code and
+ * category; failures to reach it become retryable TransportErrors.
+ */
+export function forgeErrorFromConnect(error: ConnectError, target = 'the agent'): ForgeError {
+  const code = error.metadata.get(ERROR_CODE_KEY);
+  if (code) {
+    const category = (error.metadata.get(ERROR_CATEGORY_KEY) ?? 'internal') as ErrorCategory;
+    const detailsB64 = error.metadata.get('forge-error-details-bin');
+    let details: Record<string, unknown> | undefined;
+    if (detailsB64) details = fromJsonObject(Buffer.from(detailsB64, 'base64').toString('utf8'));
+    return makeForgeError(code, error.rawMessage, category, error.metadata.get(ERROR_RETRYABLE_KEY) === 'true', details);
+  }
+  const grpc = Code[error.code]?.toLowerCase() ?? String(error.code);
+  const details = { grpcCode: grpc };
+  switch (error.code) {
+    case Code.Unavailable:
+      return new TransportError(TransportCodes.UNAVAILABLE, `Could not reach ${target}: ${error.rawMessage}`, { cause: error, details });
+    case Code.DeadlineExceeded:
+      return new TransportError(TransportCodes.DEADLINE_EXCEEDED, `${target} did not answer in time: ${error.rawMessage}`, { cause: error, details });
+    case Code.Canceled:
+      return new ForgeError('CANCELLED', error.rawMessage, 'internal', { cause: error, details });
+    case Code.Unimplemented:
+      return new ForgeError('UNSUPPORTED', `${target} does not implement this call: ${error.rawMessage}`, 'unsupported', { cause: error, details });
+    case Code.InvalidArgument:
+      return new ValidationError('INVALID_REQUEST', error.rawMessage, [], { cause: error, details });
+    case Code.NotFound:
+      return new NotFoundError('NOT_FOUND', error.rawMessage, details);
+    case Code.Unauthenticated:
+    case Code.PermissionDenied:
+      return new TransportError(`AGENT_${grpc.toUpperCase()}`, `${target} refused the call: ${error.rawMessage}`, { cause: error, details, retryable: false });
+    default:
+      return new ProviderError('REMOTE_ERROR', `${target} failed: ${error.rawMessage}`, { cause: error, details });
+  }
+}

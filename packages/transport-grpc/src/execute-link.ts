@@ -1,0 +1,85 @@
+import { ConnectError, type Client } from '@connectrpc/connect';
+import type { PermissionDecision } from '@forge/core';
+import { decisionToProto } from './convert-request.js';
+import { eventFromProto } from './convert-event.js';
+import { TransportCodes, forgeErrorFromConnect } from './errors.js';
+import type { AgentRequest as ProtoAgentRequest, AgentService } from './gen/forge/agent/v1/agent_pb.js';
+import { endForStreamError } from './link-errors.js';
+import type { RemoteRun, RunLink } from './remote-run.js';
+
+export interface ExecuteLinkOptions {
+  target: string;
+  /** Deadline of CancelRun and ReplyPermission calls. */
+  callTimeoutMs: number;
+  /** Added to a run's timeoutMs to make its call deadline, so the remote's timed_out result still arrives. */
+  deadlineSlackMs: number;
+}
+
+/**
+ * One `Execute` server stream per run, with `CancelRun` and `ReplyPermission` beside it: for
+ * HTTP/1.1 and gRPC-Web, where a client cannot stream both ways.
+ */
+export class ExecuteLink implements RunLink {
+  private readonly calls = new Map<string, { run: RemoteRun; controller: AbortController }>();
+
+  constructor(
+    private readonly client: Client<typeof AgentService>,
+    private readonly options: ExecuteLinkOptions,
+  ) {}
+
+  start(run: RemoteRun, request: ProtoAgentRequest): void {
+    const controller = new AbortController();
+    this.calls.set(run.id, { run, controller });
+    const timeoutMs = request.timeoutMs === undefined ? undefined : request.timeoutMs + this.options.deadlineSlackMs;
+    void (async () => {
+      let reached = false;
+      try {
+        const call = this.client.execute({ runId: run.id, request }, { signal: controller.signal, ...(timeoutMs ? { timeoutMs } : {}) });
+        for await (const res of call) {
+          reached = true;
+          let behind = false;
+          for (const e of res.events) if (!run.deliver(eventFromProto(e))) behind = true;
+          if (behind) await run.drained();
+        }
+        if (!run.ended) run.endLocally(endForStreamError(undefined, this.options.target, reached));
+      } catch (error) {
+        if (!run.ended) run.endLocally(endForStreamError(error, this.options.target, reached));
+      } finally {
+        this.calls.delete(run.id);
+      }
+    })();
+  }
+
+  cancel(runId: string, reason?: string): void {
+    const call = this.calls.get(runId);
+    if (!call) return;
+    const abortCall = () => {
+      // The server cancels a run whose caller leaves; its last events are then lost to us.
+      call.controller.abort();
+      call.run.endLocally({ status: 'cancelled', code: 'CANCELLED', message: `The run was cancelled${reason ? `: ${reason}` : ''}` });
+    };
+    this.client.cancelRun({ runId, reason }, { timeoutMs: this.options.callTimeoutMs }).then(
+      // Not live there (yet): the Execute call may not have arrived, so leave it instead.
+      (res) => !res.cancelled && abortCall(),
+      abortCall,
+    );
+  }
+
+  async respond(runId: string, permissionId: string, decision: PermissionDecision, message?: string): Promise<void> {
+    try {
+      await this.client.replyPermission(
+        { runId, permissionId, decision: decisionToProto(decision), message },
+        { timeoutMs: this.options.callTimeoutMs },
+      );
+    } catch (error) {
+      throw error instanceof ConnectError ? forgeErrorFromConnect(error, this.options.target) : error;
+    }
+  }
+
+  close(): void {
+    for (const { run, controller } of this.calls.values()) {
+      controller.abort();
+      run.endLocally({ status: 'cancelled', code: TransportCodes.CLIENT_CLOSED, message: 'The client was closed while the run was live' });
+    }
+  }
+}

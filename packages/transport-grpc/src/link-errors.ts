@@ -1,0 +1,51 @@
+import { ConnectError } from '@connectrpc/connect';
+import { ForgeError, type ErrorCategory } from '@forge/core';
+import { TransportCodes, forgeErrorFromConnect } from './errors.js';
+import type { LocalEnd } from './remote-run.js';
+
+function asForge(error: unknown, target: string): ForgeError {
+  if (error instanceof ForgeError) return error;
+  if (error instanceof ConnectError) return forgeErrorFromConnect(error, target);
+  return new ForgeError('INTERNAL_ERROR', error instanceof Error ? error.message : String(error), 'internal', { cause: error });
+}
+
+/**
+ * How a run ends when its stream failed. `reachedAgent` says whether anything came back on the
+ * stream: before that, "could not reach" is certain and retrying is safe; after, the remote run
+ * may have done work, so the run ends as TRANSPORT_BROKEN.
+ */
+export function endForStreamError(error: unknown, target: string, reachedAgent: boolean): LocalEnd {
+  if (error === undefined) {
+    return {
+      status: 'failed',
+      code: TransportCodes.TRANSPORT_BROKEN,
+      message: `${target} ended the stream before the run completed`,
+      errorEvent: { retryable: true, details: { category: 'transport' } },
+    };
+  }
+  const e = asForge(error, target);
+  if (e.category !== 'transport' && e.category !== 'internal') {
+    // The agent answered, and refused: the run never started there.
+    return endForRemoteError(e);
+  }
+  if (!reachedAgent && e.code === TransportCodes.UNAVAILABLE) {
+    return { status: 'failed', code: e.code, message: e.message, errorEvent: { retryable: true, details: { category: 'transport', ...e.details } } };
+  }
+  return {
+    status: 'failed',
+    code: TransportCodes.TRANSPORT_BROKEN,
+    message: `The link to ${target} broke while the run was live: ${e.message}`,
+    errorEvent: { retryable: true, details: { category: 'transport', cause: e.code, ...e.details } },
+  };
+}
+
+/** A run the agent refused to start (shutting down, run id taken, invalid request…). */
+export function endForRemoteError(e: ForgeError): LocalEnd {
+  const category: ErrorCategory = e.category;
+  return {
+    status: 'failed',
+    code: e.code,
+    message: e.message,
+    errorEvent: { retryable: e.retryable, details: { category, ...e.details } },
+  };
+}
