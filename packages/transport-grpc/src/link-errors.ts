@@ -1,6 +1,6 @@
 import { ConnectError } from '@connectrpc/connect';
 import { ForgeError, type ErrorCategory } from '@forge/core';
-import { TransportCodes, forgeErrorFromConnect } from './errors.js';
+import { ERROR_CODE_KEY, TransportCodes, forgeErrorFromConnect } from './errors.js';
 import type { LocalEnd } from './remote-run.js';
 
 function asForge(error: unknown, target: string): ForgeError {
@@ -24,7 +24,8 @@ export function endForStreamError(error: unknown, target: string, reachedAgent: 
     };
   }
   const e = asForge(error, target);
-  if (e.category !== 'transport' && e.category !== 'internal') {
+  const answeredByAgent = error instanceof ConnectError && error.metadata.has(ERROR_CODE_KEY);
+  if (answeredByAgent || (e.category !== 'transport' && e.category !== 'internal')) {
     // The agent answered, and refused: the run never started there.
     return endForRemoteError(e);
   }
