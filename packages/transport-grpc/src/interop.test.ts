@@ -1,0 +1,125 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { create } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import type { AgentEvent } from '@forge/core';
+import { collectRun, runProblems, scriptedAgent, type ScriptStep } from '@forge/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { grpcAgent } from './client.js';
+import { eventFromProto } from './convert-event.js';
+import { AgentEventSchema } from './gen/forge/agent/v1/agent_pb.js';
+import { serveAgent, type AgentServer } from './serve.js';
+
+// A stock gRPC client that knows nothing of Forge: it loads the .proto files itself.
+const protoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'proto');
+const definition = protoLoader.loadSync(['forge/agent/v1/agent.proto', 'grpc/health/v1/health.proto'], {
+  includeDirs: [protoRoot],
+  keepCase: false,
+  longs: Number,
+  enums: Number,
+  defaults: false,
+  oneofs: true,
+});
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const loaded = grpc.loadPackageDefinition(definition) as any;
+
+const script: ScriptStep[] = [
+  { type: 'session.started', sessionId: 'ses_1', model: 'm', tools: ['Bash'], raw: { type: 'system', subtype: 'init' } },
+  { type: 'text.delta', text: 'Hel', messageId: 'msg' },
+  { type: 'text.delta', text: 'lo', messageId: 'msg' },
+  { type: 'tool.call', callId: 'c1', name: 'Bash', input: { command: 'ls -la' } },
+  { type: 'tool.result', callId: 'c1', output: ['a', 'b'], isError: false },
+  { type: 'log', text: 'warming up', level: 'info', stream: 'stderr' },
+  { type: 'message', text: 'Hello', messageId: 'msg' },
+  { type: 'usage', usage: { inputTokens: 3, outputTokens: 2, cacheReadTokens: 1, cacheWriteTokens: 0 }, costUsd: 0.001 },
+];
+
+/** A grpc-js (protobufjs) event object as core's AgentEvent, through our own converter. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function fromGrpcJs(o: any): AgentEvent {
+  const { body, ...rest } = o;
+  return eventFromProto(create(AgentEventSchema, { ...rest, ...(body ? { body: { case: body, value: o[body] } } : {}) }));
+}
+
+/** What must be equal between two deliveries of the same script: all but run id and clock. */
+const comparable = (events: AgentEvent[]) =>
+  events.map(({ runId: _r, time: _t, provider: _p, ...e }) =>
+    e.type === 'run.completed' ? { ...e, result: { ...e.result, durationMs: 0 } } : e,
+  );
+
+describe('interop with a stock gRPC client (@grpc/grpc-js + @grpc/proto-loader)', () => {
+  let server: AgentServer;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let agentClient: any;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let healthClient: any;
+
+  beforeAll(async () => {
+    server = await serveAgent(scriptedAgent({ steps: script, provider: 'scripted' }), { port: 0 });
+    const address = `127.0.0.1:${server.port}`;
+    agentClient = new loaded.forge.agent.v1.AgentService(address, grpc.credentials.createInsecure());
+    healthClient = new loaded.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
+  });
+  afterAll(async () => {
+    agentClient?.close();
+    healthClient?.close();
+    await server?.close({ graceful: false });
+  });
+
+  it('answers the standard health check', async () => {
+    const res = await new Promise<{ status: number }>((resolve, reject) =>
+      healthClient.check({ service: '' }, (err: Error | null, r: { status: number }) => (err ? reject(err) : resolve(r))),
+    );
+    expect(res.status).toBe(1); // SERVING
+  });
+
+  it('answers GetStatus', async () => {
+    const res = await new Promise<Record<string, unknown>>((resolve, reject) =>
+      agentClient.getStatus({}, (err: Error | null, r: Record<string, unknown>) => (err ? reject(err) : resolve(r))),
+    );
+    expect(res).toMatchObject({ provider: 'scripted', capabilities: expect.objectContaining({ resume: true, permissionReplies: true }) });
+  });
+
+  it('streams Execute with the same events grpcAgent gets', async () => {
+    const events: AgentEvent[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const call = agentClient.execute({ request: { prompt: 'hi' } });
+      call.on('data', (res: { events: unknown[] }) => events.push(...res.events.map(fromGrpcJs)));
+      call.on('error', reject);
+      call.on('end', resolve);
+    });
+    expect(runProblems(events)).toEqual([]);
+    expect(events.at(-1)).toMatchObject({ type: 'run.completed', result: { status: 'completed', text: 'Hello', sessionId: 'ses_1' } });
+    expect(events[0]!.raw).toEqual({ type: 'system', subtype: 'init' });
+
+    const ours = grpcAgent({ baseUrl: server.url, provider: 'scripted' });
+    try {
+      const { events: viaClient } = await collectRun(ours.execute({ prompt: 'hi' }));
+      expect(comparable(events)).toEqual(comparable(viaClient));
+    } finally {
+      await ours.close();
+    }
+  });
+
+  it('runs a command over the bidi Connect stream: ping, execute, events tagged with the run id', async () => {
+    const call = agentClient.connect();
+    const got: Array<Record<string, unknown>> = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      call.on('data', (m: Record<string, unknown>) => {
+        got.push(m);
+        const events = (m.events as { events: Array<{ body: string }> } | undefined)?.events ?? [];
+        if (events.some((e) => e.body === 'runCompleted')) call.end();
+      });
+      call.on('error', reject);
+      call.on('end', resolve);
+    });
+    call.write({ commandId: '1', ping: { time: 42 } });
+    call.write({ commandId: '2', execute: { runId: 'interop-run', request: { prompt: 'hi' } } });
+    await ended;
+    expect(got[0]).toMatchObject({ message: 'pong', pong: { time: 42 } });
+    const events = got.flatMap((m) => ((m.events as { events: unknown[] } | undefined)?.events ?? []).map(fromGrpcJs));
+    expect(runProblems(events, 'interop-run')).toEqual([]);
+    expect(events).toHaveLength(script.length + 1);
+  });
+});
