@@ -24,6 +24,7 @@ export {
   errorInfoFromError,
 } from './errors.js';
 export { HealthState, ServingStatus } from './health.js';
+export { checkHealth, type HealthStatus } from './health-client.js';
 export { TRANSPORT_GRPC_VERSION } from './version.js';
 /** The generated protocol (messages, enums, AgentService), for hosts that speak it directly. */
 export * as proto from './gen/forge/agent/v1/agent_pb.js';

@@ -1,0 +1,63 @@
+import { ValidationError } from '@forge/core';
+
+export const PROVIDERS = ['claude-code', 'opencode', 'scripted'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+/** Everything the pod reads from its environment. */
+export interface PodConfig {
+  provider: ProviderName;
+  port: number;
+  host: string;
+  /** Working directory of the agent's runs (the checked-out project). */
+  cwd: string;
+  model?: string;
+  permissionMode?: string;
+  /** Path or name of the provider's CLI. */
+  bin?: string;
+  /** OpenCode: use this running server instead of starting `opencode serve` in the pod. */
+  opencodeUrl?: string;
+  opencodePort: number;
+  /** Graceful drain on SIGTERM: how long live runs may go on before they are cancelled. */
+  graceMs: number;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0, max = 2 ** 31): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ValidationError('INVALID_CONFIG', `${name} must be an integer from ${min} to ${max}, got "${raw}"`, [
+      { path: name, code: 'INVALID_CONFIG', message: 'not an integer in range' },
+    ]);
+  }
+  return n;
+}
+
+const opt = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim());
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): PodConfig {
+  const provider = opt(env.FORGE_PROVIDER);
+  if (!provider || !(PROVIDERS as readonly string[]).includes(provider)) {
+    throw new ValidationError(
+      'INVALID_CONFIG',
+      `FORGE_PROVIDER must be one of ${PROVIDERS.join(', ')}${provider ? `, got "${provider}"` : ' (it is not set)'}`,
+      [{ path: 'FORGE_PROVIDER', code: 'INVALID_CONFIG', message: 'unknown provider' }],
+    );
+  }
+  const config: PodConfig = {
+    provider: provider as ProviderName,
+    port: int(env, 'PORT', 8080, 0, 65535),
+    host: opt(env.HOST) ?? '0.0.0.0',
+    cwd: opt(env.FORGE_CWD) ?? cwd,
+    opencodePort: int(env, 'OPENCODE_PORT', 4096, 1, 65535),
+    graceMs: int(env, 'FORGE_GRACE_MS', 25_000),
+  };
+  const extras: Partial<PodConfig> = {
+    model: opt(env.FORGE_MODEL),
+    permissionMode: opt(env.FORGE_PERMISSION_MODE),
+    bin: opt(env.FORGE_BIN),
+    opencodeUrl: opt(env.OPENCODE_URL),
+  };
+  for (const [k, v] of Object.entries(extras)) if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
+  return config;
+}

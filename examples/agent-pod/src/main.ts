@@ -1,0 +1,51 @@
+/**
+ * The program an agent pod runs: serves the provider named by FORGE_PROVIDER over gRPC /
+ * Connect on PORT (default 8080), answers grpc.health.v1 checks, and on SIGTERM or SIGINT stops
+ * taking runs, lets live ones finish within FORGE_GRACE_MS, cancels the rest, and exits 0.
+ */
+import { serveAgent } from '@forge/transport-grpc';
+import { readConfig } from './config.js';
+import { jsonLogger } from './logger.js';
+import { createPodProvider } from './providers.js';
+
+const logger = jsonLogger();
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const provider = await createPodProvider(config, logger);
+  const server = await serveAgent(provider.agent, { port: config.port, host: config.host, logger, defaultGraceMs: config.graceMs });
+  logger.info('agent pod listening', { url: server.url, port: server.port, host: server.host, provider: config.provider });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (why: string, graceful: boolean) => {
+    stopping ??= (async () => {
+      logger.info('agent pod stopping', { why, graceful, graceMs: config.graceMs });
+      const drained = await server.close({ graceful, graceMs: config.graceMs });
+      await provider.close();
+      logger.info('agent pod stopped', { ...drained });
+      process.exit(0);
+    })().catch((error: unknown) => {
+      logger.error('agent pod failed to stop cleanly', { error: String(error) });
+      process.exit(1);
+    });
+    return stopping;
+  };
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      // A second signal means "now": give up on the drain.
+      if (stopping) {
+        logger.warn('second signal: exiting without waiting for runs', { signal });
+        process.exit(1);
+      }
+      void stop(signal, true);
+    });
+  }
+  // A Shutdown call closes the server itself; follow it out.
+  void server.closed.then(() => stop('Shutdown call', true));
+}
+
+main().catch((error: unknown) => {
+  logger.error('agent pod could not start', { error: error instanceof Error ? error.message : String(error) });
+  process.exit(2);
+});
