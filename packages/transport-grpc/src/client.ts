@@ -1,5 +1,5 @@
 import { ConnectError, createClient, type Interceptor, type Transport } from '@connectrpc/connect';
-import { Http2SessionManager, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import { Http2SessionManager, compressionGzip, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import {
   ValidationError,
   randomId,
@@ -19,7 +19,7 @@ import { ConnectLink } from './connect-link.js';
 import { capabilitiesFromProto, requestToProto } from './convert-request.js';
 import { TransportCodes, forgeErrorFromConnect } from './errors.js';
 import { ExecuteLink } from './execute-link.js';
-import { AgentService } from './gen/forge/agent/v1/agent_pb.js';
+import { WireAgentService } from './wire-service.js';
 import { RemoteRun } from './remote-run.js';
 import type { DrainOptions, DrainResult } from './routes.js';
 
@@ -41,6 +41,11 @@ export interface GrpcAgentOptions {
   transport?: Transport;
   /** Connect interceptors, e.g. to add an authorization header. */
   interceptors?: Interceptor[];
+  /**
+   * Compress responses (gzip) — worth it on a slow link only: events are small and compressing
+   * every batch costs more CPU than the loopback or a cluster network saves. Default false.
+   */
+  compression?: boolean;
   /** HTTP/2 keep-alive PING interval, so a dead peer is noticed on an idle link. Default 30 s. */
   pingIntervalMs?: number;
   /** A PING unanswered this long closes the connection. Default 10 s. */
@@ -88,7 +93,12 @@ function buildTransport(o: GrpcAgentOptions): { transport: Transport; sessions?:
       { path: 'httpVersion', code: 'INVALID_TRANSPORT', message: 'gRPC needs HTTP/2' },
     ]);
   }
-  const common = { baseUrl: o.baseUrl, useBinaryFormat: true, ...(o.interceptors ? { interceptors: o.interceptors } : {}) };
+  const common = {
+    baseUrl: o.baseUrl,
+    useBinaryFormat: true,
+    ...(o.compression ? { acceptCompression: [compressionGzip], sendCompression: compressionGzip } : { acceptCompression: [] }),
+    ...(o.interceptors ? { interceptors: o.interceptors } : {}),
+  };
   if (httpVersion === '1.1') {
     const transport = protocol === 'connect' ? createConnectTransport({ ...common, httpVersion }) : createGrpcWebTransport({ ...common, httpVersion });
     return { transport };
@@ -117,7 +127,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
   const callTimeoutMs = options.callTimeoutMs ?? 10_000;
   const target = `the agent at ${options.baseUrl}`;
   const { transport, sessions } = buildTransport(options);
-  const client = createClient(AgentService, transport);
+  const client = createClient(WireAgentService, transport);
   const streaming = options.streaming ?? (options.transport || (options.httpVersion ?? '2') === '2' ? 'bidi' : 'server');
   const link =
     streaming === 'bidi'

@@ -1,16 +1,18 @@
-import { create } from '@bufbuild/protobuf';
+import { create, fromBinary } from '@bufbuild/protobuf';
 import type { Client } from '@connectrpc/connect';
 import { TransportError, type Logger, type PermissionDecision } from '@forge/core';
 import { decisionToProto } from './convert-request.js';
-import { eventFromProto } from './convert-event.js';
+import { decodeEvent } from './event-codec.js';
 import { TransportCodes, forgeErrorFromInfo } from './errors.js';
 import {
+  CommandAckSchema,
+  CommandErrorSchema,
   ConnectRequestSchema,
   type AgentRequest as ProtoAgentRequest,
-  type AgentService,
   type ConnectRequest,
-  type ConnectResponse,
 } from './gen/forge/agent/v1/agent_pb.js';
+import type { ConnectResponse } from './gen/forge/agent/wire/v1/wire_pb.js';
+import type { WireAgentService } from './wire-service.js';
 import { endForRemoteError, endForStreamError } from './link-errors.js';
 import { Pushable } from './pushable.js';
 import type { RemoteRun, RunLink } from './remote-run.js';
@@ -34,7 +36,7 @@ export class ConnectLink implements RunLink {
   private readonly streams = new Set<ConnectStream>();
 
   constructor(
-    private readonly client: Client<typeof AgentService>,
+    private readonly client: Client<WireAgentService>,
     private readonly options: ConnectLinkOptions,
   ) {}
 
@@ -90,7 +92,7 @@ class ConnectStream {
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    client: Client<typeof AgentService>,
+    client: Client<WireAgentService>,
     private readonly options: ConnectLinkOptions,
     onClosed: () => void,
   ) {
@@ -144,7 +146,7 @@ class ConnectStream {
     this.requests.end();
   }
 
-  private async read(client: Client<typeof AgentService>): Promise<void> {
+  private async read(client: Client<WireAgentService>): Promise<void> {
     let failure: unknown;
     try {
       for await (const res of client.connect(this.requests, { signal: this.controller.signal })) {
@@ -167,19 +169,21 @@ class ConnectStream {
     switch (m.case) {
       case 'events': {
         let behind: RemoteRun | undefined;
-        for (const e of m.value.events) {
-          const run = this.runs.get(e.runId);
-          if (run && !run.deliver(eventFromProto(e))) behind = run;
+        for (const bytes of m.value.events) {
+          const event = decodeEvent(bytes);
+          const run = this.runs.get(event.runId);
+          if (run && !run.deliver(event)) behind = run;
         }
         return behind;
       }
       case 'ack':
-        this.settle(m.value.commandId);
+        this.settle(fromBinary(CommandAckSchema, m.value).commandId);
         return undefined;
       case 'error': {
-        const error = forgeErrorFromInfo(m.value.error);
-        if (this.settle(m.value.commandId, error)) return undefined;
-        const run = this.runs.get(m.value.runId);
+        const info = fromBinary(CommandErrorSchema, m.value);
+        const error = forgeErrorFromInfo(info.error);
+        if (this.settle(info.commandId, error)) return undefined;
+        const run = this.runs.get(info.runId);
         if (run) run.endLocally(endForRemoteError(error));
         else this.options.logger.warn('the agent reported an error', { error: error.toJSON() });
         return undefined;

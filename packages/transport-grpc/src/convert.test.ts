@@ -1,51 +1,10 @@
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import { defaultCapabilities, validateRequest, type AgentEvent } from '@forge/core';
+import { defaultCapabilities, validateRequest } from '@forge/core';
 import { describe, expect, it } from 'vitest';
 import { capabilitiesFromProto, capabilitiesToProto, requestFromProto, requestToProto } from './convert-request.js';
 import { eventFromProto, eventToProto } from './convert-event.js';
 import { AgentEventSchema, AgentRequestSchema } from './gen/forge/agent/v1/agent_pb.js';
-
-const env = { runId: 'run_1', time: 1_700_000_000_123, provider: 'claude-code' };
-let seq = 0;
-const e = (body: Record<string, unknown>): AgentEvent => ({ ...env, seq: ++seq, ...body }) as AgentEvent;
-
-/** One of every event type, with optional fields both set and unset. */
-const events: AgentEvent[] = [
-  e({ type: 'session.started', sessionId: 's1', model: 'm', tools: ['Bash', 'Read'], cwd: '/w', permissionMode: 'plan', raw: { type: 'system', subtype: 'init' } }),
-  e({ type: 'session.started', sessionId: 's2', tools: [] }),
-  e({ type: 'session.started', sessionId: 's3' }),
-  e({ type: 'text.delta', text: 'he', messageId: 'm1' }),
-  e({ type: 'text.delta', text: '' }),
-  e({ type: 'message', text: 'hello', messageId: 'm1' }),
-  e({ type: 'reasoning', text: 'hmm' }),
-  e({ type: 'tool.call', callId: 'c1', name: 'Bash', input: { command: 'ls', nested: [1, null, { a: 'ü' }] } }),
-  e({ type: 'tool.call', callId: 'c2', name: 'Noop', input: undefined }),
-  e({ type: 'tool.result', callId: 'c1', output: 'a\nb', isError: false }),
-  e({ type: 'tool.result', callId: 'c2', output: null, isError: true }),
-  e({ type: 'tool.result', callId: 'c3', output: undefined, isError: false }),
-  e({ type: 'permission.requested', id: 'p1', tool: 'Write', input: { path: '/etc/x' } }),
-  e({ type: 'usage', usage: { inputTokens: 1, outputTokens: 2, cacheReadTokens: 3, cacheWriteTokens: 4, reasoningTokens: 5 }, costUsd: 0.0123, messageId: 'm1' }),
-  e({ type: 'usage', usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 } }),
-  e({ type: 'log', text: 'stderr line', level: 'warn', stream: 'stderr' }),
-  e({ type: 'log', text: 'plain' }),
-  e({ type: 'error', code: 'RATE_LIMITED', message: 'slow down', retryable: true, details: { retryAfterMs: 1000 } }),
-  e({ type: 'error', code: 'X', message: 'y', retryable: false }),
-  e({
-    type: 'run.completed',
-    result: {
-      status: 'failed',
-      text: 'partial',
-      sessionId: 's1',
-      usage: { inputTokens: 10, outputTokens: 20, cacheReadTokens: 0, cacheWriteTokens: 0 },
-      costUsd: 0.5,
-      durationMs: 1234.5,
-      turns: 3,
-      error: { code: 'PROVIDER_ERROR', message: 'boom' },
-    },
-    raw: { type: 'result', is_error: true, big: 12345678901234 },
-  }),
-  e({ type: 'run.completed', result: { status: 'completed', text: '', usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 }, durationMs: 0, turns: 0 } }),
-];
+import { e, sampleEvents as events } from './test-support.js';
 
 describe('eventToProto / eventFromProto', () => {
   it.each(events.map((ev) => [ev.type, ev] as const))('round-trips %s through the binary wire format unchanged', (_type, event) => {

@@ -1,9 +1,10 @@
 import { ConnectError, type Client } from '@connectrpc/connect';
 import type { PermissionDecision } from '@forge/core';
 import { decisionToProto } from './convert-request.js';
-import { eventFromProto } from './convert-event.js';
+import { decodeEvent } from './event-codec.js';
 import { TransportCodes, forgeErrorFromConnect } from './errors.js';
-import type { AgentRequest as ProtoAgentRequest, AgentService } from './gen/forge/agent/v1/agent_pb.js';
+import type { AgentRequest as ProtoAgentRequest } from './gen/forge/agent/v1/agent_pb.js';
+import type { WireAgentService } from './wire-service.js';
 import { endForStreamError } from './link-errors.js';
 import type { RemoteRun, RunLink } from './remote-run.js';
 
@@ -23,7 +24,7 @@ export class ExecuteLink implements RunLink {
   private readonly calls = new Map<string, { run: RemoteRun; controller: AbortController }>();
 
   constructor(
-    private readonly client: Client<typeof AgentService>,
+    private readonly client: Client<WireAgentService>,
     private readonly options: ExecuteLinkOptions,
   ) {}
 
@@ -38,7 +39,7 @@ export class ExecuteLink implements RunLink {
         for await (const res of call) {
           reached = true;
           let behind = false;
-          for (const e of res.events) if (!run.deliver(eventFromProto(e))) behind = true;
+          for (const bytes of res.events) if (!run.deliver(decodeEvent(bytes))) behind = true;
           if (behind) await run.drained();
         }
         if (!run.ended) run.endLocally(endForStreamError(undefined, this.options.target, reached));

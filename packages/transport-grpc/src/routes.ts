@@ -1,4 +1,4 @@
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
 import {
   ForgeError,
@@ -13,16 +13,22 @@ import {
   type Logger,
 } from '@forge/core';
 import { capabilitiesToProto, decisionFromProto, requestFromProto } from './convert-request.js';
-import { eventToProto } from './convert-event.js';
+import { encodeEvent } from './event-codec.js';
 import { TransportCodes, errorInfoFromError, forgeErrorToConnect } from './errors.js';
 import {
   AgentService,
-  ConnectResponseSchema,
-  ExecuteResponseSchema,
-  type AgentEvent as ProtoAgentEvent,
+  CommandAckSchema,
+  CommandErrorSchema,
+  PongSchema,
   type ConnectRequest,
-  type ConnectResponse,
+  type ExecuteRequest,
 } from './gen/forge/agent/v1/agent_pb.js';
+import {
+  ConnectResponseSchema as WireConnectResponseSchema,
+  ExecuteResponseSchema as WireExecuteResponseSchema,
+  type ConnectResponse as WireConnectResponse,
+} from './gen/forge/agent/wire/v1/wire_pb.js';
+import { WireAgentService } from './wire-service.js';
 import { HealthState, ServingStatus } from './health.js';
 import { Outbox } from './outbox.js';
 import { TRANSPORT_GRPC_VERSION } from './version.js';
@@ -70,8 +76,9 @@ export interface AgentServiceRoutes {
   streamsIdle(): Promise<void>;
 }
 
-type ControlMessage = ConnectResponse['message'];
-type StreamOutbox = Outbox<ProtoAgentEvent, ControlMessage>;
+type ControlMessage = WireConnectResponse['message'];
+/** Events leave encoded (event-codec.ts): one encoding per event, no message objects. */
+type StreamOutbox = Outbox<Uint8Array, ControlMessage>;
 
 interface LiveRun {
   run: AgentRun;
@@ -125,7 +132,7 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
     entry.done = (async () => {
       try {
         for await (const event of run) {
-          if (!outbox.pushEvent(eventToProto(event))) await outbox.drained();
+          if (!outbox.pushEvent(encodeEvent(event))) await outbox.drained();
         }
       } catch (error) {
         logger.error('reading a run failed', { runId: run.id, error: String(error) });
@@ -137,7 +144,7 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
     return entry;
   }
 
-  async function* connect(requests: AsyncIterable<ConnectRequest>, ctx: HandlerContext): AsyncGenerator<ConnectResponse> {
+  async function* connect(requests: AsyncIterable<ConnectRequest>, ctx: HandlerContext): AsyncGenerator<WireConnectResponse> {
     streamOpened();
     const outbox = newOutbox();
     const mine = new Map<string, LiveRun>();
@@ -154,7 +161,7 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
 
     const reply = (message: ControlMessage) => outbox.pushControl(message);
     const fail = (commandId: string, runId: string, error: unknown) =>
-      reply({ case: 'error', value: { $typeName: 'forge.agent.v1.CommandError', commandId, runId, error: errorInfoFromError(error) } });
+      reply({ case: 'error', value: toBinary(CommandErrorSchema, create(CommandErrorSchema, { commandId, runId, error: errorInfoFromError(error) })) });
 
     const handle = (req: ConnectRequest) => {
       const { commandId, command } = req;
@@ -185,13 +192,13 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
           const entry = mine.get(runId) ?? live.get(runId);
           if (!entry) return fail(commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
           entry.run.respond(permissionId, decisionFromProto(decision), message).then(
-            () => reply({ case: 'ack', value: { $typeName: 'forge.agent.v1.CommandAck', commandId } }),
+            () => reply({ case: 'ack', value: toBinary(CommandAckSchema, create(CommandAckSchema, { commandId })) }),
             (error: unknown) => fail(commandId, runId, error),
           );
           return;
         }
         case 'ping':
-          reply({ case: 'pong', value: { $typeName: 'forge.agent.v1.Pong', time: command.value.time, serverTime: clock.now() } });
+          reply({ case: 'pong', value: toBinary(PongSchema, create(PongSchema, { time: command.value.time, serverTime: clock.now() })) });
           return;
         default:
           fail(commandId, '', new ValidationError('INVALID_COMMAND', 'The command names no known action'));
@@ -211,7 +218,7 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
 
     try {
       for await (const item of outbox.take()) {
-        yield create(ConnectResponseSchema, {
+        yield create(WireConnectResponseSchema, {
           message: 'events' in item ? { case: 'events', value: { events: item.events } } : item.control,
         });
       }
@@ -226,7 +233,7 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
     }
   }
 
-  async function* execute(req: { runId: string; request?: Parameters<typeof requestFromProto>[0] }, ctx: HandlerContext) {
+  async function* execute(req: ExecuteRequest, ctx: HandlerContext) {
     streamOpened();
     const outbox = newOutbox();
     try {
@@ -238,7 +245,7 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
       }
       void entry.done.then(() => outbox.end());
       for await (const item of outbox.take()) {
-        if ('events' in item) yield create(ExecuteResponseSchema, { events: item.events });
+        if ('events' in item) yield create(WireExecuteResponseSchema, { events: item.events });
       }
     } finally {
       outbox.close();
@@ -276,7 +283,7 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
   }
 
   const routes = ((router: ConnectRouter) => {
-    router.service(AgentService, {
+    router.service(WireAgentService, {
       connect,
       execute,
       async cancelRun(req) {

@@ -1,4 +1,4 @@
-import type { AgentRun, CodeAgent } from '@forge/core';
+import type { AgentEvent, AgentRun, CodeAgent } from '@forge/core';
 
 /** Wraps an agent so a test can see the runs the server started (and their results). */
 export function recordingAgent(agent: CodeAgent): { agent: CodeAgent; runs: AgentRun[]; nextRun(): Promise<AgentRun> } {
@@ -24,3 +24,45 @@ export function recordingAgent(agent: CodeAgent): { agent: CodeAgent; runs: Agen
     nextRun: () => new Promise((resolve) => waiters.push(resolve)),
   };
 }
+
+const env = { runId: 'run_1', time: 1_700_000_000_123, provider: 'claude-code' };
+let seq = 0;
+export const e = (body: Record<string, unknown>): AgentEvent => ({ ...env, seq: ++seq, ...body }) as AgentEvent;
+
+/** One of every event type, with optional fields both set and unset. */
+export const sampleEvents: AgentEvent[] = [
+  e({ type: 'session.started', sessionId: 's1', model: 'm', tools: ['Bash', 'Read'], cwd: '/w', permissionMode: 'plan', raw: { type: 'system', subtype: 'init' } }),
+  e({ type: 'session.started', sessionId: 's2', tools: [] }),
+  e({ type: 'session.started', sessionId: 's3' }),
+  e({ type: 'text.delta', text: 'he', messageId: 'm1' }),
+  e({ type: 'text.delta', text: '' }),
+  e({ type: 'message', text: 'hello', messageId: 'm1' }),
+  e({ type: 'reasoning', text: 'hmm' }),
+  e({ type: 'tool.call', callId: 'c1', name: 'Bash', input: { command: 'ls', nested: [1, null, { a: 'ü' }] } }),
+  e({ type: 'tool.call', callId: 'c2', name: 'Noop', input: undefined }),
+  e({ type: 'tool.result', callId: 'c1', output: 'a\nb', isError: false }),
+  e({ type: 'tool.result', callId: 'c2', output: null, isError: true }),
+  e({ type: 'tool.result', callId: 'c3', output: undefined, isError: false }),
+  e({ type: 'permission.requested', id: 'p1', tool: 'Write', input: { path: '/etc/x' } }),
+  e({ type: 'usage', usage: { inputTokens: 1, outputTokens: 2, cacheReadTokens: 3, cacheWriteTokens: 4, reasoningTokens: 5 }, costUsd: 0.0123, messageId: 'm1' }),
+  e({ type: 'usage', usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 } }),
+  e({ type: 'log', text: 'stderr line', level: 'warn', stream: 'stderr' }),
+  e({ type: 'log', text: 'plain' }),
+  e({ type: 'error', code: 'RATE_LIMITED', message: 'slow down', retryable: true, details: { retryAfterMs: 1000 } }),
+  e({ type: 'error', code: 'X', message: 'y', retryable: false }),
+  e({
+    type: 'run.completed',
+    result: {
+      status: 'failed',
+      text: 'partial',
+      sessionId: 's1',
+      usage: { inputTokens: 10, outputTokens: 20, cacheReadTokens: 0, cacheWriteTokens: 0 },
+      costUsd: 0.5,
+      durationMs: 1234.5,
+      turns: 3,
+      error: { code: 'PROVIDER_ERROR', message: 'boom' },
+    },
+    raw: { type: 'result', is_error: true, big: 12345678901234 },
+  }),
+  e({ type: 'run.completed', result: { status: 'completed', text: '', usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 }, durationMs: 0, turns: 0 } }),
+];
