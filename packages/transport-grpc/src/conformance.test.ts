@@ -26,6 +26,7 @@ const variants: Array<[string, Omit<GrpcAgentOptions, 'baseUrl'>]> = [
   ['gRPC, runs multiplexed on one Connect stream', {}],
   ['Connect protocol, one Execute call per run', { protocol: 'connect', streaming: 'server' }],
   ['gRPC-Web protocol, one Execute call per run', { protocol: 'grpc-web', streaming: 'server' }],
+  ['Connect protocol over HTTP/1.1, one Execute call per run', { protocol: 'connect', httpVersion: '1.1' }],
 ];
 
 for (const [name, opts] of variants) {

@@ -281,3 +281,28 @@ async function freePort(): Promise<number> {
   await new Promise((r) => srv.close(r));
   return port;
 }
+
+describe('HTTP/1.1 on the same port', () => {
+  it.each([
+    ['connect', 'connect'],
+    ['grpc-web', 'grpc-web'],
+  ] as const)('runs through grpcAgent with protocol %s over HTTP/1.1 (Execute per run)', async (_n, protocol) => {
+    const server = await serve(scriptedAgent({ steps: sampleScript() }));
+    const agent = client(server.url, { protocol, httpVersion: '1.1' });
+    const { events, result } = await collectRun(agent.execute({ prompt: 'x' }));
+    expect(runProblems(events)).toEqual([]);
+    expect(result.status).toBe('completed');
+    expect((await agent.status()).provider).toBe('scripted');
+  });
+
+  it('answers a plain HTTP/1.1 JSON call (Connect protocol, as curl would send it)', async () => {
+    const server = await serve(scriptedAgent({ steps: sampleScript() }));
+    const res = await fetch(`${server.url}/forge.agent.v1.AgentService/GetStatus`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ provider: 'scripted', capabilities: { resume: true } });
+  });
+});

@@ -1,5 +1,6 @@
+import * as http from 'node:http';
 import * as http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import * as net from 'node:net';
 import type { Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
 import { silentLogger, type CodeAgent } from '@forge/core';
@@ -16,6 +17,12 @@ export interface ServeAgentOptions extends AgentServiceOptions {
   adapter?: Omit<ConnectNodeAdapterOptions, 'routes' | 'interceptors'>;
   /** Options for node:http2's createServer. */
   http2?: http2.ServerOptions;
+  /**
+   * Also take HTTP/1.1 on the same port (Connect and gRPC-Web unary and server-streaming calls,
+   * e.g. curl or a browser behind a plain proxy). Default true. gRPC and the bidi `Connect`
+   * call need HTTP/2, which a client picks with prior knowledge (h2c).
+   */
+  http1?: boolean;
   /** How long `close` waits for clients to take their last messages before cutting connections. Default 5 s. */
   disconnectGraceMs?: number;
 }
@@ -38,7 +45,7 @@ export interface AgentServer {
 
 /**
  * Serves a CodeAgent over HTTP/2 cleartext (h2c): gRPC, gRPC-Web and Connect on one port, with
- * the standard gRPC health service.
+ * the standard gRPC health service; HTTP/1.1 on the same port too, unless turned off.
  */
 export async function serveAgent(agent: CodeAgent, options: ServeAgentOptions = {}): Promise<AgentServer> {
   const logger = options.logger ?? silentLogger;
@@ -53,13 +60,49 @@ export async function serveAgent(agent: CodeAgent, options: ServeAgentOptions = 
     },
   });
   const handler = connectNodeAdapter({ ...options.adapter, routes, ...(options.interceptors ? { interceptors: options.interceptors } : {}) });
-  const server = http2.createServer({ ...options.http2 }, handler);
+  const h2 = http2.createServer({ ...options.http2 }, handler);
+  const h1 = http.createServer(handler);
+  // h1 never listens itself, so its own idle-connection tracking is off: keep count here.
+  const h1Busy = new Map<net.Socket, number>();
+  let stopping = false;
+  const endIdleHttp1 = (socket: net.Socket) => {
+    if (stopping && !h1Busy.get(socket)) socket.destroy();
+  };
+  h1.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const socket = req.socket;
+    h1Busy.set(socket, (h1Busy.get(socket) ?? 0) + 1);
+    if (stopping) res.setHeader('connection', 'close');
+    res.once('close', () => {
+      h1Busy.set(socket, (h1Busy.get(socket) ?? 1) - 1);
+      endIdleHttp1(socket);
+    });
+  });
+  h1.on('connection', (socket: net.Socket) => {
+    h1Busy.set(socket, 0);
+    socket.once('close', () => h1Busy.delete(socket));
+  });
   const sessions = new Set<http2.ServerHttp2Session>();
-  server.on('session', (session) => {
+  h2.on('session', (session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
     // A peer that vanishes must not take the process down with an unhandled 'error'.
     session.on('error', (error) => logger.debug('http2 session error', { error: String(error) }));
+  });
+  const http1 = options.http1 ?? true;
+  // One port for both: an HTTP/2 client with prior knowledge opens with the "PRI * HTTP/2.0"
+  // preface, anything else is HTTP/1.1.
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    socket.on('error', (error) => logger.debug('connection error', { error: String(error) }));
+    if (!http1) return void h2.emit('connection', socket);
+    socket.once('data', (chunk: Buffer) => {
+      socket.pause();
+      socket.unshift(chunk);
+      (chunk.subarray(0, 3).toString('latin1') === 'PRI' ? h2 : h1).emit('connection', socket);
+      process.nextTick(() => socket.resume());
+    });
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -70,7 +113,7 @@ export async function serveAgent(agent: CodeAgent, options: ServeAgentOptions = 
     });
   });
   server.on('error', (error) => logger.error('agent server error', { error: String(error) }));
-  const port = (server.address() as AddressInfo).port;
+  const port = (server.address() as net.AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
 
   let resolveClosed!: () => void;
@@ -86,9 +129,12 @@ export async function serveAgent(agent: CodeAgent, options: ServeAgentOptions = 
       await Promise.race([routes.streamsIdle(), new Promise<void>((r) => (timer = setTimeout(r, disconnectGraceMs)))]);
       clearTimeout(timer);
       server.close();
+      stopping = true;
+      for (const socket of h1Busy.keys()) endIdleHttp1(socket);
       for (const s of sessions) s.close();
       const cut = setTimeout(() => {
         for (const s of sessions) s.destroy();
+        for (const s of sockets) s.destroy();
       }, disconnectGraceMs);
       cut.unref();
       await closed;
