@@ -8,6 +8,7 @@ export {
 } from './routes.js';
 export { grpcAgent, type GrpcAgent, type GrpcAgentOptions, type RemoteAgentStatus } from './client.js';
 export { eventToProto, eventFromProto, resultToProto, resultFromProto } from './convert-event.js';
+export { encodeEvent, decodeEvent } from './event-codec.js';
 export {
   requestToProto,
   requestFromProto,

@@ -129,6 +129,10 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
     const run = agent.execute(input, { ...(runId ? { runId } : {}), ...(signal ? { signal } : {}) });
     const entry: LiveRun = { run, done: Promise.resolve() };
     live.set(run.id, entry);
+    logger.debug('run started', { runId: run.id, provider: run.provider });
+    void run.result.then((r) =>
+      logger.info('run ended', { runId: run.id, status: r.status, durationMs: r.durationMs, ...(r.error ? { error: r.error.code } : {}) }),
+    );
     entry.done = (async () => {
       try {
         for await (const event of run) {
