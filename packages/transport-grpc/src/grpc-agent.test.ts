@@ -264,6 +264,38 @@ describe('server side', () => {
     expect((forge as ValidationError).issues.map((i) => i.path)).toContain('prompt');
   });
 
+  it('tells a deadline from an unreachable agent, both retryable transport errors', async () => {
+    const stuck: CodeAgent = { ...scriptedAgent({ steps: sampleScript() }), capabilities: () => new Promise(() => {}) };
+    const server = await serve(stuck);
+    const error = await client(server.url, { callTimeoutMs: 100 }).status().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({ code: TransportCodes.DEADLINE_EXCEEDED, retryable: true });
+  });
+
+  it('fails a run whose id is already live on the server with the server\'s RUN_EXISTS', async () => {
+    const server = await serve(scriptedAgent({ steps: hang }));
+    const first = client(server.url).execute({ prompt: 'x' }, { runId: 'same-id' });
+    await firstEvent(first).event;
+    const { result } = await collectRun(client(server.url).execute({ prompt: 'y' }, { runId: 'same-id' }));
+    expect(result.error?.code).toBe('RUN_EXISTS');
+    expect((await first.cancel()).status).toBe('cancelled');
+  });
+
+  it('streams health changes to a Watch caller', async () => {
+    const server = await serveAgent(scriptedAgent({ steps: sampleScript() }), { port: 0 });
+    const health = createClient(Health, createGrpcTransport({ baseUrl: server.url }));
+    const seen: HealthCheckResponse_ServingStatus[] = [];
+    const watching = (async () => {
+      for await (const res of health.watch({ service: '' })) {
+        seen.push(res.status);
+        if (seen.length === 1) void server.close({ graceful: false });
+      }
+    })();
+    await watching;
+    expect(seen).toEqual([HealthCheckResponse_ServingStatus.SERVING, HealthCheckResponse_ServingStatus.NOT_SERVING]);
+    await server.closed;
+  });
+
   it('mounts on a host router (createRouterTransport) as well as on its own server', async () => {
     const routes = createAgentServiceRoutes(scriptedAgent({ steps: sampleScript() }));
     const remote = grpcAgent({ baseUrl: 'in-memory', transport: createRouterTransport(routes), provider: 'mem' });

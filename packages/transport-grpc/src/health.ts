@@ -46,27 +46,33 @@ export class HealthState {
         return create(HealthCheckResponseSchema, { status });
       },
       watch: async function* (this: void, req, ctx) {
-        // Sends the current status, then each change, until the caller leaves.
+        // Sends the current status, then each change, until the caller leaves or the server closes.
         let last: ServingStatus | undefined;
+        let dirty = true;
         let wake: (() => void) | undefined;
-        const onChange = () => wake?.();
+        const onChange = () => {
+          dirty = true;
+          wake?.();
+        };
         state.watchers.add(onChange);
         ctx.signal.addEventListener('abort', onChange, { once: true });
         try {
-          while (!ctx.signal.aborted && !state.closed) {
+          while (!ctx.signal.aborted) {
+            // `dirty` is checked before waiting, so a change made while a message was being
+            // written is not missed.
+            if (!dirty) await new Promise<void>((resolve) => (wake = resolve));
+            wake = undefined;
+            dirty = false;
             const status = state.get(req.service) ?? ServingStatus.SERVICE_UNKNOWN;
             if (status !== last) {
               last = status;
               yield create(HealthCheckResponseSchema, { status });
             }
-            await new Promise<void>((resolve) => (wake = resolve));
-            if (state.closed) {
-              const final = state.get(req.service) ?? ServingStatus.SERVICE_UNKNOWN;
-              if (final !== last) yield create(HealthCheckResponseSchema, { status: final });
-            }
+            if (state.closed) return;
           }
         } finally {
           state.watchers.delete(onChange);
+          ctx.signal.removeEventListener('abort', onChange);
         }
       },
     });
