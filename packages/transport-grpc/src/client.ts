@@ -1,5 +1,5 @@
 import { ConnectError, createClient, type Interceptor, type Transport } from '@connectrpc/connect';
-import { Http2SessionManager, compressionGzip, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import { compressionGzip, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import {
   ValidationError,
   randomId,
@@ -21,6 +21,7 @@ import { TransportCodes, forgeErrorFromConnect } from './errors.js';
 import { ExecuteLink } from './execute-link.js';
 import { WireAgentService } from './wire-service.js';
 import { RemoteRun } from './remote-run.js';
+import { GuardedSessionManager } from './session-manager.js';
 import type { DrainOptions, DrainResult } from './routes.js';
 
 export interface GrpcAgentOptions {
@@ -84,7 +85,7 @@ export interface GrpcAgent extends CodeAgent {
   close(): Promise<void>;
 }
 
-function buildTransport(o: GrpcAgentOptions): { transport: Transport; sessions?: Http2SessionManager } {
+function buildTransport(o: GrpcAgentOptions): { transport: Transport; sessions?: GuardedSessionManager } {
   if (o.transport) return { transport: o.transport };
   const httpVersion = o.httpVersion ?? '2';
   const protocol = o.protocol ?? (httpVersion === '2' ? 'grpc' : 'connect');
@@ -104,7 +105,7 @@ function buildTransport(o: GrpcAgentOptions): { transport: Transport; sessions?:
     return { transport };
   }
   // One HTTP/2 connection for every call of this agent, kept alive with PINGs.
-  const sessions = new Http2SessionManager(o.baseUrl, {
+  const sessions = new GuardedSessionManager(o.baseUrl, {
     pingIntervalMs: o.pingIntervalMs ?? 30_000,
     pingTimeoutMs: o.pingTimeoutMs ?? 10_000,
   });
