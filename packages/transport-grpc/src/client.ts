@@ -1,6 +1,7 @@
 import { ConnectError, createClient, type Interceptor, type Transport } from '@connectrpc/connect';
 import { compressionGzip, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import {
+  ForgeError,
   ValidationError,
   randomId,
   silentLogger,
@@ -171,6 +172,9 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
     execute(input: AgentRequestInput, execOptions: ExecuteOptions = {}): AgentRun {
       const request = validateRequest(input);
       const runId = execOptions.runId ?? nextId();
+      if (live.has(runId)) {
+        throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', { details: { runId } });
+      }
       const run = new RemoteRun({
         runId,
         provider,

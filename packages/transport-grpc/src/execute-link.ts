@@ -49,21 +49,30 @@ export class ExecuteLink implements RunLink {
         this.calls.delete(run.id);
       }
     })();
+    // A run ended on this side (its stop grace ran out) must not go on over there.
+    void run.result.then(() => {
+      if (run.endedHere) controller.abort();
+    });
   }
 
   cancel(runId: string, reason?: string): void {
     const call = this.calls.get(runId);
     if (!call) return;
-    const abortCall = () => {
+    const giveUp = () => {
       // The server cancels a run whose caller leaves; its last events are then lost to us.
       call.controller.abort();
       call.run.endLocally({ status: 'cancelled', code: 'CANCELLED', message: `The run was cancelled${reason ? `: ${reason}` : ''}` });
     };
-    this.client.cancelRun({ runId, reason }, { timeoutMs: this.options.callTimeoutMs }).then(
-      // Not live there (yet): the Execute call may not have arrived, so leave it instead.
-      (res) => !res.cancelled && abortCall(),
-      abortCall,
-    );
+    const attempt = (retries: number): void => {
+      this.client.cancelRun({ runId, reason }, { timeoutMs: this.options.callTimeoutMs }).then((res) => {
+        if (res.cancelled || call.run.ended) return;
+        // Not live there: the Execute call may not have arrived yet (calls are separate
+        // streams), or the run has just ended and its last events are on the way.
+        if (retries > 0) setTimeout(() => !call.run.ended && attempt(retries - 1), 50).unref();
+        else giveUp();
+      }, giveUp);
+    };
+    attempt(2);
   }
 
   async respond(runId: string, permissionId: string, decision: PermissionDecision, message?: string): Promise<void> {

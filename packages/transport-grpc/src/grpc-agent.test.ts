@@ -2,7 +2,7 @@ import * as http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer } from 'node:net';
 import { Code, ConnectError, createClient, createRouterTransport } from '@connectrpc/connect';
-import { connectNodeAdapter, createGrpcTransport } from '@connectrpc/connect-node';
+import { Http2SessionManager, connectNodeAdapter, createGrpcTransport } from '@connectrpc/connect-node';
 import { TransportError, ValidationError, ForgeError, type AgentEvent, type CodeAgent } from '@forge/core';
 import { collectRun, firstEvent, runProblems, sampleScript, scriptedAgent, type ScriptStep } from '@forge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -204,6 +204,23 @@ describe('server side', () => {
     const connectRun = await rec.runs[1]!.result;
     expect(connectRun.status).toBe('cancelled');
     expect(connectRun.error?.message).toMatch(/went away|stream to the client ended/);
+  });
+
+  it('cancels every run of a client whose connection drops, and stays up', async () => {
+    const rec = recordingAgent(scriptedAgent({ steps: hang }));
+    const server = await serve(rec.agent);
+    const sessions = new Http2SessionManager(server.url);
+    const remote = client(server.url, { transport: createGrpcTransport({ baseUrl: server.url, sessionManager: sessions }) });
+    const runs = [remote.execute({ prompt: 'a' }), remote.execute({ prompt: 'b' })];
+    await Promise.all(runs.map((r) => firstEvent(r).event));
+    sessions.abort(new Error('the host process died'));
+    for (const r of runs) expect((await r.result).error?.code).toBe(TransportCodes.TRANSPORT_BROKEN);
+    const serverSide = await Promise.all(rec.runs.map((r) => r.result));
+    expect(serverSide.map((r) => r.status)).toEqual(['cancelled', 'cancelled']);
+    expect(server.routes.runsInFlight).toBe(0);
+    // The server goes on serving others.
+    const { result } = await collectRun(client(server.url).execute({ prompt: 'c', timeoutMs: 200 }));
+    expect(result.status).toBe('timed_out');
   });
 
   it('drains gracefully: finishes what finishes within the grace period, cancels the rest, refuses new runs', async () => {

@@ -1,4 +1,4 @@
-import { ConnectError } from '@connectrpc/connect';
+import { Code, ConnectError } from '@connectrpc/connect';
 import { ForgeError, type ErrorCategory } from '@forge/core';
 import { ERROR_CODE_KEY, TransportCodes, forgeErrorFromConnect } from './errors.js';
 import type { LocalEnd } from './remote-run.js';
@@ -8,6 +8,9 @@ function asForge(error: unknown, target: string): ForgeError {
   if (error instanceof ConnectError) return forgeErrorFromConnect(error, target);
   return new ForgeError('INTERNAL_ERROR', error instanceof Error ? error.message : String(error), 'internal', { cause: error });
 }
+
+/** Answers that say the call was refused, not that the link failed. */
+const REFUSALS = new Set<Code>([Code.Unauthenticated, Code.PermissionDenied, Code.Unimplemented, Code.InvalidArgument, Code.NotFound]);
 
 /**
  * How a run ends when its stream failed. `reachedAgent` says whether anything came back on the
@@ -25,8 +28,9 @@ export function endForStreamError(error: unknown, target: string, reachedAgent: 
   }
   const e = asForge(error, target);
   const answeredByAgent = error instanceof ConnectError && error.metadata.has(ERROR_CODE_KEY);
-  if (answeredByAgent || (e.category !== 'transport' && e.category !== 'internal')) {
-    // The agent answered, and refused: the run never started there.
+  const refused = error instanceof ConnectError && REFUSALS.has(error.code);
+  if (answeredByAgent || refused) {
+    // The agent (or a proxy before it) answered, and refused: the run never started there.
     return endForRemoteError(e);
   }
   if (!reachedAgent && e.code === TransportCodes.UNAVAILABLE) {

@@ -56,6 +56,7 @@ export class RemoteRun implements AgentRun {
   private readonly startedAt: number;
   private resolveResult!: (r: AgentResult) => void;
   private finished = false;
+  private localEnd = false;
   private lastSeq = 0;
   private sessionId: string | undefined;
   private lastMessage = '';
@@ -90,6 +91,11 @@ export class RemoteRun implements AgentRun {
     return this.finished;
   }
 
+  /** True when this side ended the run rather than the remote's run.completed. */
+  get endedHere(): boolean {
+    return this.localEnd;
+  }
+
   /** An event from the wire. Returns false when the reader is behind (see `drained`). */
   deliver(event: AgentEvent): boolean {
     if (this.finished) return true;
@@ -120,6 +126,7 @@ export class RemoteRun implements AgentRun {
   /** Ends the run on this side (link broken, never started, remote silent after a stop). */
   endLocally(end: LocalEnd): void {
     if (this.finished) return;
+    this.localEnd = true;
     const envelope = () => ({ runId: this.id, seq: ++this.lastSeq, time: this.options.clock.now(), provider: this.provider });
     if (end.errorEvent) {
       const error: AgentEvent = { ...envelope(), type: 'error', code: end.code, message: end.message, retryable: end.errorEvent.retryable };
