@@ -127,22 +127,25 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
       throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', { details: { runId } });
     }
     const run = agent.execute(input, { ...(runId ? { runId } : {}), ...(signal ? { signal } : {}) });
+    // The client routes events by the id it chose; an agent that ignored it is corrected here.
+    const id = runId ?? run.id;
+    if (run.id !== id) logger.warn('the agent did not use the run id it was given', { requested: id, used: run.id });
     const entry: LiveRun = { run, done: Promise.resolve() };
-    live.set(run.id, entry);
-    logger.debug('run started', { runId: run.id, provider: run.provider });
+    live.set(id, entry);
+    logger.debug('run started', { runId: id, provider: run.provider });
     void run.result.then((r) =>
-      logger.info('run ended', { runId: run.id, status: r.status, durationMs: r.durationMs, ...(r.error ? { error: r.error.code } : {}) }),
+      logger.info('run ended', { runId: id, status: r.status, durationMs: r.durationMs, ...(r.error ? { error: r.error.code } : {}) }),
     );
     entry.done = (async () => {
       try {
         for await (const event of run) {
-          if (!outbox.pushEvent(encodeEvent(event))) await outbox.drained();
+          if (!outbox.pushEvent(encodeEvent(event.runId === id ? event : { ...event, runId: id }))) await outbox.drained();
         }
       } catch (error) {
         logger.error('reading a run failed', { runId: run.id, error: String(error) });
         await run.cancel('the server could not read the run');
       } finally {
-        if (live.get(run.id) === entry) live.delete(run.id);
+        if (live.get(id) === entry) live.delete(id);
       }
     })();
     return entry;
@@ -209,7 +212,7 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
       }
     };
 
-    const reading = (async () => {
+    void (async () => {
       try {
         for await (const req of requests) handle(req);
       } catch {
@@ -232,7 +235,6 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
       cancelMine('the stream to the client ended');
       ctx.signal.removeEventListener('abort', onAbort);
       idleEnders.delete(maybeEnd);
-      void reading;
       streamClosed();
     }
   }
