@@ -19,6 +19,10 @@ export interface PodConfig {
   opencodePort: number;
   /** Graceful drain on SIGTERM: how long live runs may go on before they are cancelled. */
   graceMs: number;
+  /** Callers must send `authorization: Bearer <token>` (health checks stay open). */
+  authToken?: string;
+  /** Most runs at once; more are refused with the retryable AGENT_BUSY. */
+  maxRuns?: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0, max = 2 ** 31): number {
@@ -57,6 +61,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     permissionMode: opt(env.FORGE_PERMISSION_MODE),
     bin: opt(env.FORGE_BIN),
     opencodeUrl: opt(env.OPENCODE_URL),
+    authToken: opt(env.FORGE_AUTH_TOKEN),
+    maxRuns: env.FORGE_MAX_RUNS ? int(env, 'FORGE_MAX_RUNS', 0, 1) : undefined,
   };
   for (const [k, v] of Object.entries(extras)) if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
   return config;

@@ -53,12 +53,12 @@ async function startPod(env: Record<string, string>) {
 describe('examples/agent-pod', () => {
   it('serves FORGE_PROVIDER=scripted, answers health, and drains then exits 0 on SIGTERM', { timeout: 30_000 }, async () => {
     const port = await freePort();
-    const pod = await startPod({ FORGE_PROVIDER: 'scripted', PORT: String(port), FORGE_GRACE_MS: '300' });
+    const pod = await startPod({ FORGE_PROVIDER: 'scripted', PORT: String(port), FORGE_GRACE_MS: '300', FORGE_AUTH_TOKEN: 'pod-secret' });
     const url = await pod.listening;
     expect(url).toBe(`http://127.0.0.1:${port}`);
     expect(await checkHealth(url)).toBe('SERVING');
 
-    const agent = grpcAgent({ baseUrl: url, provider: 'pod' });
+    const agent = grpcAgent({ baseUrl: url, provider: 'pod', authToken: 'pod-secret' });
     try {
       expect((await agent.status()).provider).toBe('scripted');
       const { events, result } = await collectRun(agent.execute({ prompt: 'hello pod' }));

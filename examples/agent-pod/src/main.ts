@@ -13,8 +13,21 @@ const logger = jsonLogger();
 async function main(): Promise<void> {
   const config = readConfig();
   const provider = await createPodProvider(config, logger);
-  const server = await serveAgent(provider.agent, { port: config.port, host: config.host, logger, defaultGraceMs: config.graceMs });
-  logger.info('agent pod listening', { url: server.url, port: server.port, host: server.host, provider: config.provider });
+  const server = await serveAgent(provider.agent, {
+    port: config.port,
+    host: config.host,
+    logger,
+    defaultGraceMs: config.graceMs,
+    ...(config.authToken ? { authToken: config.authToken } : {}),
+    ...(config.maxRuns ? { maxRuns: config.maxRuns } : {}),
+  });
+  logger.info('agent pod listening', {
+    url: server.url,
+    port: server.port,
+    host: server.host,
+    provider: config.provider,
+    auth: config.authToken ? 'bearer' : 'none',
+  });
 
   let stopping: Promise<void> | undefined;
   const stop = (why: string, graceful: boolean) => {

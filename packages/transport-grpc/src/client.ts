@@ -16,6 +16,7 @@ import {
   type IdGenerator,
   type Logger,
 } from '@forge/core';
+import { bearerToken } from './auth.js';
 import { ConnectLink } from './connect-link.js';
 import { capabilitiesFromProto, requestToProto } from './convert-request.js';
 import { TransportCodes, forgeErrorFromConnect } from './errors.js';
@@ -41,8 +42,10 @@ export interface GrpcAgentOptions {
   streaming?: 'bidi' | 'server';
   /** Use this transport instead of building one (e.g. createRouterTransport in tests). */
   transport?: Transport;
-  /** Connect interceptors, e.g. to add an authorization header. */
+  /** Connect interceptors, e.g. for tracing or custom headers. */
   interceptors?: Interceptor[];
+  /** Sent as `authorization: Bearer <token>` (see serveAgent's `authToken`). */
+  authToken?: string | (() => string | Promise<string>);
   /**
    * Compress responses (gzip) — worth it on a slow link only: events are small and compressing
    * every batch costs more CPU than the loopback or a cluster network saves. Default false.
@@ -99,7 +102,7 @@ function buildTransport(o: GrpcAgentOptions): { transport: Transport; sessions?:
     baseUrl: o.baseUrl,
     useBinaryFormat: true,
     ...(o.compression ? { acceptCompression: [compressionGzip], sendCompression: compressionGzip } : { acceptCompression: [] }),
-    ...(o.interceptors ? { interceptors: o.interceptors } : {}),
+    interceptors: [...(o.authToken ? [bearerToken(o.authToken)] : []), ...(o.interceptors ?? [])],
   };
   if (httpVersion === '1.1') {
     const transport = protocol === 'connect' ? createConnectTransport({ ...common, httpVersion }) : createGrpcWebTransport({ ...common, httpVersion });

@@ -26,6 +26,8 @@ export const TransportCodes = {
   TRANSPORT_BROKEN: 'TRANSPORT_BROKEN',
   /** The agent is draining and refuses new runs. Retryable (elsewhere, or later). */
   SHUTTING_DOWN: 'AGENT_SHUTTING_DOWN',
+  /** The agent runs as many runs as it may (serveAgent's maxRuns). Retryable. */
+  BUSY: 'AGENT_BUSY',
   /** The client was closed while the run was live. */
   CLIENT_CLOSED: 'CLIENT_CLOSED',
 } as const;
@@ -84,7 +86,7 @@ function grpcCodeFor(e: ForgeError): Code {
     case 'unsupported':
       return Code.Unimplemented;
     case 'transport':
-      return Code.Unavailable;
+      return e.code === TransportCodes.BUSY ? Code.ResourceExhausted : Code.Unavailable;
     default:
       return Code.Internal;
   }

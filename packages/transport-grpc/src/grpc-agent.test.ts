@@ -8,6 +8,7 @@ import { collectRun, firstEvent, runProblems, sampleScript, scriptedAgent, type 
 import { afterEach, describe, expect, it } from 'vitest';
 import { grpcAgent, type GrpcAgent, type GrpcAgentOptions } from './client.js';
 import { TransportCodes, forgeErrorFromConnect } from './errors.js';
+import { checkHealth } from './health-client.js';
 import { AgentService } from './gen/forge/agent/v1/agent_pb.js';
 import { Health, HealthCheckResponse_ServingStatus } from './gen/grpc/health/v1/health_pb.js';
 import { createAgentServiceRoutes } from './routes.js';
@@ -311,6 +312,39 @@ describe('server side', () => {
     await watching;
     expect(seen).toEqual([HealthCheckResponse_ServingStatus.SERVING, HealthCheckResponse_ServingStatus.NOT_SERVING]);
     await server.closed;
+  });
+
+  it('requires the bearer token when the server has one, leaving health checks open', async () => {
+    const server = await serve(scriptedAgent({ steps: sampleScript() }), { authToken: 's3cret' });
+    expect(await checkHealth(server.url)).toBe('SERVING');
+
+    const anonymous = client(server.url);
+    const refused = await anonymous.status().catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(TransportError);
+    expect(refused).toMatchObject({ code: 'AGENT_UNAUTHENTICATED', retryable: false });
+    const { events, result } = await collectRun(anonymous.execute({ prompt: 'x' }));
+    expect(result.error?.code).toBe('AGENT_UNAUTHENTICATED');
+    expect(events[0]).toMatchObject({ type: 'error', retryable: false });
+
+    const wrong = await collectRun(client(server.url, { authToken: 'nope', streaming: 'server' }).execute({ prompt: 'x' }));
+    expect(wrong.result.error?.code).toBe('AGENT_UNAUTHENTICATED');
+
+    const { result: ok } = await collectRun(client(server.url, { authToken: 's3cret' }).execute({ prompt: 'x' }));
+    expect(ok.status).toBe('completed');
+  });
+
+  it('refuses runs over maxRuns with the retryable AGENT_BUSY', async () => {
+    const server = await serve(scriptedAgent({ steps: hang }), { maxRuns: 1 });
+    const remote = client(server.url);
+    const first = remote.execute({ prompt: 'a' });
+    await firstEvent(first).event;
+    const { events, result } = await collectRun(remote.execute({ prompt: 'b' }));
+    expect(result.error?.code).toBe(TransportCodes.BUSY);
+    expect(events[0]).toMatchObject({ type: 'error', retryable: true });
+    await first.cancel();
+    const again = remote.execute({ prompt: 'c' });
+    expect((await firstEvent(again).event).type).toBe('session.started');
+    await again.cancel();
   });
 
   it('mounts on a host router (createRouterTransport) as well as on its own server', async () => {

@@ -6,6 +6,7 @@ export {
   type DrainOptions,
   type DrainResult,
 } from './routes.js';
+export { bearerToken, requireBearerToken } from './auth.js';
 export { grpcAgent, type GrpcAgent, type GrpcAgentOptions, type RemoteAgentStatus } from './client.js';
 export { eventToProto, eventFromProto, resultToProto, resultFromProto } from './convert-event.js';
 export { encodeEvent, decodeEvent } from './event-codec.js';

@@ -44,6 +44,8 @@ export interface AgentServiceOptions {
   allowShutdown?: boolean;
   /** Called after a Shutdown RPC has drained the runs (serveAgent closes its server here). */
   onShutdown?: (request: { graceful: boolean; graceMs: number }) => void;
+  /** Most runs live at once; more are refused with the retryable AGENT_BUSY. Default: no limit. */
+  maxRuns?: number;
   /** Events waiting in one stream's outbox above which its runs are read no further. Default 1,024. */
   streamHighWaterMark?: number;
   /** Most events per written message. Default 512. */
@@ -123,6 +125,12 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
   /** Starts a run and pumps its events into the outbox, reading the run only as fast as the stream writes. */
   function startRun(input: ReturnType<typeof requestFromProto>, runId: string | undefined, outbox: StreamOutbox, signal?: AbortSignal): LiveRun {
     if (draining) throw shuttingDownError();
+    if (options.maxRuns !== undefined && live.size >= options.maxRuns) {
+      throw new TransportError(TransportCodes.BUSY, `The agent is running its limit of ${options.maxRuns} runs; try again later`, {
+        retryable: true,
+        details: { maxRuns: options.maxRuns },
+      });
+    }
     if (runId && live.has(runId)) {
       throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', { details: { runId } });
     }
@@ -133,9 +141,11 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
     const entry: LiveRun = { run, done: Promise.resolve() };
     live.set(id, entry);
     logger.debug('run started', { runId: id, provider: run.provider });
-    void run.result.then((r) =>
-      logger.info('run ended', { runId: id, status: r.status, durationMs: r.durationMs, ...(r.error ? { error: r.error.code } : {}) }),
-    );
+    void run.result.then((r) => {
+      // Ended runs stop counting (maxRuns, status) at once, even while their last events are still being written.
+      if (live.get(id) === entry) live.delete(id);
+      logger.info('run ended', { runId: id, status: r.status, durationMs: r.durationMs, ...(r.error ? { error: r.error.code } : {}) });
+    });
     entry.done = (async () => {
       try {
         for await (const event of run) {

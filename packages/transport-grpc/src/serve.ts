@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import type { Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
 import { silentLogger, type CodeAgent } from '@forge/core';
+import { requireBearerToken } from './auth.js';
 import { createAgentServiceRoutes, type AgentServiceOptions, type AgentServiceRoutes, type DrainOptions, type DrainResult } from './routes.js';
 
 export interface ServeAgentOptions extends AgentServiceOptions {
@@ -13,6 +14,8 @@ export interface ServeAgentOptions extends AgentServiceOptions {
   host?: string;
   /** Connect interceptors (authentication, logging…) run for every call. */
   interceptors?: Interceptor[];
+  /** Require `authorization: Bearer <token>` on AgentService calls (health stays open). */
+  authToken?: string | ((presented: string) => boolean);
   /** More options for the Connect adapter (e.g. readMaxBytes, compression). */
   adapter?: Omit<ConnectNodeAdapterOptions, 'routes' | 'interceptors'>;
   /** Options for node:http2's createServer. */
@@ -59,7 +62,8 @@ export async function serveAgent(agent: CodeAgent, options: ServeAgentOptions = 
       options.onShutdown?.(req);
     },
   });
-  const handler = connectNodeAdapter({ ...options.adapter, routes, ...(options.interceptors ? { interceptors: options.interceptors } : {}) });
+  const interceptors = [...(options.authToken ? [requireBearerToken(options.authToken)] : []), ...(options.interceptors ?? [])];
+  const handler = connectNodeAdapter({ ...options.adapter, routes, interceptors });
   const h2 = http2.createServer({ ...options.http2 }, handler);
   const h1 = http.createServer(handler);
   // h1 never listens itself, so its own idle-connection tracking is off: keep count here.
