@@ -1,0 +1,87 @@
+import { systemClock, type AgentEvent, type PermissionDecision } from '@forge/core';
+import { collectRun, runProblems } from '@forge/core/testing';
+import { describe, expect, it } from 'vitest';
+import { RemoteRun, type RunLink } from './remote-run.js';
+
+function fakeLink() {
+  const calls: Array<[string, ...unknown[]]> = [];
+  const link: RunLink = {
+    cancel: (runId, reason) => void calls.push(['cancel', runId, reason]),
+    respond: async (runId: string, id: string, d: PermissionDecision) => void calls.push(['respond', runId, id, d]),
+  };
+  return { link, calls };
+}
+
+const make = (link: RunLink, extra: Partial<ConstructorParameters<typeof RemoteRun>[0]> = {}) =>
+  new RemoteRun({ runId: 'r1', provider: 'pod', clock: systemClock, link, stopGraceMs: 30, highWaterMark: 100, onEnd: () => {}, ...extra });
+
+const ev = (seq: number, body: Record<string, unknown> = { type: 'text.delta', text: `t${seq}` }): AgentEvent =>
+  ({ runId: 'r1', seq, time: 1, provider: 'remote-name', ...body }) as AgentEvent;
+
+describe('RemoteRun', () => {
+  it('hands events through under its own provider name and ends with the remote run.completed', async () => {
+    const { link } = fakeLink();
+    const run = make(link);
+    run.deliver(ev(1));
+    const result = { status: 'completed' as const, text: 'x', usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 }, durationMs: 5, turns: 1 };
+    run.deliver(ev(2, { type: 'run.completed', result }));
+    run.deliver(ev(3)); // after the end: ignored
+    const { events, result: r } = await collectRun(run);
+    expect(runProblems(events, 'r1')).toEqual([]);
+    expect(events.map((e) => e.provider)).toEqual(['pod', 'pod']);
+    expect(r).toEqual(result);
+  });
+
+  it('ends the run as TRANSPORT_BROKEN rather than hand out a seq gap', async () => {
+    const { link } = fakeLink();
+    const run = make(link);
+    run.deliver(ev(1));
+    run.deliver(ev(3));
+    const { events, result } = await collectRun(run);
+    expect(runProblems(events, 'r1')).toEqual([]);
+    expect(result.error?.code).toBe('TRANSPORT_BROKEN');
+  });
+
+  it('sends one cancel, and ends the run itself when the remote never confirms', async () => {
+    const { link, calls } = fakeLink();
+    const run = make(link);
+    run.deliver(ev(1, { type: 'session.started', sessionId: 'ses_9' }));
+    const [a, b] = await Promise.all([run.cancel('enough'), run.cancel()]);
+    expect(a).toEqual(b);
+    expect(calls).toEqual([['cancel', 'r1', 'enough']]);
+    expect(a).toMatchObject({ status: 'cancelled', sessionId: 'ses_9', error: { code: 'CANCELLED' } });
+    expect(a.error?.message).toMatch(/did not confirm/);
+    const { events } = await collectRun(run);
+    expect(runProblems(events, 'r1')).toEqual([]);
+  });
+
+  it('backs up the remote timeout: timed_out after timeoutMs + stopGraceMs, then cancels the remote run', async () => {
+    const { link, calls } = fakeLink();
+    const run = make(link, { timeoutMs: 20 });
+    const result = await run.result;
+    expect(result.status).toBe('timed_out');
+    expect(calls).toEqual([['cancel', 'r1', 'timed out']]);
+  });
+
+  it('never starts a run whose signal is already aborted, and follows a later abort', async () => {
+    const { link, calls } = fakeLink();
+    const early = make(link, { signal: AbortSignal.abort() });
+    expect((await early.result).status).toBe('cancelled');
+    expect(calls).toEqual([]);
+    const controller = new AbortController();
+    const late = make(link, { runId: 'r2', signal: controller.signal });
+    controller.abort();
+    expect(calls).toEqual([['cancel', 'r2', 'the caller aborted the signal']]);
+    expect((await late.result).status).toBe('cancelled');
+  });
+
+  it('validates a decision before sending it and refuses replies after the end', async () => {
+    const { link, calls } = fakeLink();
+    const run = make(link);
+    await expect(run.respond('p', 'maybe' as PermissionDecision)).rejects.toMatchObject({ code: 'INVALID_DECISION' });
+    await run.respond('p', 'deny');
+    expect(calls).toEqual([['respond', 'r1', 'p', 'deny']]);
+    run.endLocally({ status: 'failed', code: 'X', message: 'y' });
+    await expect(run.respond('p', 'allow')).rejects.toMatchObject({ code: 'RUN_FINISHED' });
+  });
+});
