@@ -389,3 +389,25 @@ describe('HTTP/1.1 on the same port', () => {
     expect(await res.json()).toMatchObject({ provider: 'scripted', capabilities: { resume: true } });
   });
 });
+
+describe('protocol sniffing', () => {
+  it('tells HTTP/2 from HTTP/1.1 even when the first bytes arrive one at a time', async () => {
+    const { connect } = await import('node:net');
+    const server = await serve(scriptedAgent({ steps: sampleScript() }));
+    const request = 'POST /forge.agent.v1.AgentService/GetStatus HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}';
+    const socket = connect(server.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    const closed = new Promise((r) => socket.once('close', r));
+    for (const ch of request.slice(0, 3)) {
+      socket.write(ch);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    socket.write(request.slice(3));
+    await closed;
+    const text = Buffer.concat(chunks).toString();
+    expect(text).toMatch(/^HTTP\/1\.1 200/);
+    expect(text).toContain('"provider":"scripted"');
+  });
+});

@@ -101,12 +101,19 @@ export async function serveAgent(agent: CodeAgent, options: ServeAgentOptions = 
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', (error) => logger.debug('connection error', { error: String(error) }));
     if (!http1) return void h2.emit('connection', socket);
-    socket.once('data', (chunk: Buffer) => {
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      const preface = head.subarray(0, 3).toString('latin1');
+      // Wait for three bytes unless what came already rules HTTP/2 out.
+      if (head.length < 3 && 'PRI'.startsWith(preface)) return;
+      socket.off('data', onData);
       socket.pause();
-      socket.unshift(chunk);
-      (chunk.subarray(0, 3).toString('latin1') === 'PRI' ? h2 : h1).emit('connection', socket);
+      socket.unshift(head);
+      (preface === 'PRI' ? h2 : h1).emit('connection', socket);
       process.nextTick(() => socket.resume());
-    });
+    };
+    socket.on('data', onData);
   });
 
   await new Promise<void>((resolve, reject) => {
