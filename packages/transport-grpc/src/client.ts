@@ -57,6 +57,11 @@ export interface GrpcAgentOptions {
   pingTimeoutMs?: number;
   /** How long a Connect stream with no run stays open for the next. Default 2 s. */
   idleStreamMs?: number;
+  /**
+   * A host that has not answered within this is checked: a Connect stream's opening ping, or for
+   * Execute calls a GetStatus probe. No answer: runs fail AGENT_UNAVAILABLE. Default 10 s.
+   */
+  connectTimeoutMs?: number;
   /** After a cancel (or a run's timeoutMs), how long to wait for the agent's run.completed before ending the run here. Default 10 s. */
   stopGraceMs?: number;
   /** Deadline of unary calls (GetStatus, CancelRun, ReplyPermission). Default 10 s. */
@@ -136,8 +141,8 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
   const streaming = options.streaming ?? (options.transport || (options.httpVersion ?? '2') === '2' ? 'bidi' : 'server');
   const link =
     streaming === 'bidi'
-      ? new ConnectLink(client, { target, idleStreamMs: options.idleStreamMs ?? 2_000, logger })
-      : new ExecuteLink(client, { target, callTimeoutMs, deadlineSlackMs: stopGraceMs });
+      ? new ConnectLink(client, { target, idleStreamMs: options.idleStreamMs ?? 2_000, connectTimeoutMs: options.connectTimeoutMs ?? 10_000, logger })
+      : new ExecuteLink(client, { target, callTimeoutMs, deadlineSlackMs: stopGraceMs, connectTimeoutMs: options.connectTimeoutMs ?? 10_000 });
   const live = new Map<string, RemoteRun>();
   let closed = false;
 

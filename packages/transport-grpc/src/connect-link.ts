@@ -22,6 +22,8 @@ export interface ConnectLinkOptions {
   target: string;
   /** How long a stream with no live run stays open for the next one. */
   idleStreamMs: number;
+  /** A new stream whose server has not answered its opening ping by then is given up. */
+  connectTimeoutMs: number;
   logger: Logger;
 }
 
@@ -90,6 +92,8 @@ class ConnectStream {
   private reachedAgent = false;
   private closedByClient = false;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  private connectTimer: ReturnType<typeof setTimeout> | undefined;
+  private giveUpReason: Error | undefined;
 
   constructor(
     client: Client<WireAgentService>,
@@ -97,6 +101,19 @@ class ConnectStream {
     onClosed: () => void,
   ) {
     void this.read(client).finally(onClosed);
+    // The server answers a ping at once, whatever its runs do: silence means it is not there
+    // (a host that accepts connections but never speaks HTTP/2 would otherwise hang every run).
+    this.send({ case: 'ping', value: { $typeName: 'forge.agent.v1.PingCommand', time: Date.now() } });
+    this.connectTimer = setTimeout(() => {
+      if (this.reachedAgent) return;
+      this.giveUpReason = new TransportError(
+        TransportCodes.UNAVAILABLE,
+        `Could not reach ${options.target}: no answer within ${options.connectTimeoutMs} ms`,
+      );
+      this.usable = false;
+      this.controller.abort(this.giveUpReason);
+    }, options.connectTimeoutMs);
+    this.connectTimer.unref?.();
   }
 
   has(runId: string): boolean {
@@ -150,15 +167,19 @@ class ConnectStream {
     let failure: unknown;
     try {
       for await (const res of client.connect(this.requests, { signal: this.controller.signal })) {
-        this.reachedAgent = true;
+        if (!this.reachedAgent) {
+          this.reachedAgent = true;
+          clearTimeout(this.connectTimer);
+        }
         const behind = this.dispatch(res);
         if (behind) await behind.drained();
       }
     } catch (error) {
-      failure = error;
+      failure = this.giveUpReason ?? error;
     }
     this.usable = false;
     clearTimeout(this.idleTimer);
+    clearTimeout(this.connectTimer);
     this.requests.end();
     this.failAll(failure);
   }

@@ -1,5 +1,5 @@
 import { ConnectError, type Client } from '@connectrpc/connect';
-import type { PermissionDecision } from '@forge/core';
+import { TransportError, type PermissionDecision } from '@forge/core';
 import { decisionToProto } from './convert-request.js';
 import { decodeEvent } from './event-codec.js';
 import { TransportCodes, forgeErrorFromConnect } from './errors.js';
@@ -14,6 +14,8 @@ export interface ExecuteLinkOptions {
   callTimeoutMs: number;
   /** Added to a run's timeoutMs to make its call deadline, so the remote's timed_out result still arrives. */
   deadlineSlackMs: number;
+  /** A call with no answer by then has the agent probed (GetStatus); if that fails too, the run fails AGENT_UNAVAILABLE. */
+  connectTimeoutMs: number;
 }
 
 /**
@@ -32,8 +34,20 @@ export class ExecuteLink implements RunLink {
     const controller = new AbortController();
     this.calls.set(run.id, { run, controller });
     const timeoutMs = request.timeoutMs === undefined ? undefined : request.timeoutMs + this.options.deadlineSlackMs;
+    let reached = false;
+    let unreachable: Error | undefined;
+    // A run may rightly be silent for long; a host that does not answer at all is another matter.
+    const probe = setTimeout(() => {
+      if (reached || run.ended) return;
+      this.client.getStatus({}, { timeoutMs: this.options.callTimeoutMs }).catch((error: unknown) => {
+        if (reached || run.ended) return;
+        const reason = error instanceof ConnectError ? forgeErrorFromConnect(error, this.options.target).message : String(error);
+        unreachable = new TransportError(TransportCodes.UNAVAILABLE, reason.startsWith('Could not reach') ? reason : `Could not reach ${this.options.target}: ${reason}`);
+        controller.abort(unreachable);
+      });
+    }, this.options.connectTimeoutMs);
+    probe.unref?.();
     void (async () => {
-      let reached = false;
       try {
         const call = this.client.execute({ runId: run.id, request }, { signal: controller.signal, ...(timeoutMs ? { timeoutMs } : {}) });
         for await (const res of call) {
@@ -44,8 +58,9 @@ export class ExecuteLink implements RunLink {
         }
         if (!run.ended) run.endLocally(endForStreamError(undefined, this.options.target, reached));
       } catch (error) {
-        if (!run.ended) run.endLocally(endForStreamError(error, this.options.target, reached));
+        if (!run.ended) run.endLocally(endForStreamError(unreachable ?? error, this.options.target, reached));
       } finally {
+        clearTimeout(probe);
         this.calls.delete(run.id);
       }
     })();

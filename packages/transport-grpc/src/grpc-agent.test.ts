@@ -137,6 +137,26 @@ describe.each(modes)('grpcAgent over %s', (_name, mode) => {
     expect((failure as Error).message).toMatch(/Could not reach the agent at/);
   });
 
+  it('gives up on a host that accepts connections but never answers', async () => {
+    const { createServer: createTcpServer } = await import('node:net');
+    const sockets = new Set<Socket>();
+    const silent = createTcpServer((s) => sockets.add(s)); // reads nothing, says nothing
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    cleanups.push(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    });
+    const agent = client(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`, {
+      ...mode,
+      connectTimeoutMs: 200,
+      callTimeoutMs: 200,
+    });
+    const { events, result } = await collectRun(agent.execute({ prompt: 'x' }));
+    expect(runProblems(events)).toEqual([]);
+    expect(result.error?.code).toBe(TransportCodes.UNAVAILABLE);
+    await expect(agent.status()).rejects.toBeInstanceOf(TransportError);
+  });
+
   it('lets a slow reader lose nothing (backpressure through the stream)', async () => {
     const N = 5_000;
     const server = await serve(
