@@ -94,8 +94,23 @@ export interface GrpcAgent extends CodeAgent {
   close(): Promise<void>;
 }
 
+function checkBaseUrl(baseUrl: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(baseUrl);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new ValidationError('INVALID_BASE_URL', `baseUrl must be an http:// or https:// URL, got "${baseUrl}"`, [
+      { path: 'baseUrl', code: 'INVALID_BASE_URL', message: 'not an http(s) URL' },
+    ]);
+  }
+}
+
 function buildTransport(o: GrpcAgentOptions): { transport: Transport; sessions?: GuardedSessionManager } {
   if (o.transport) return { transport: o.transport };
+  checkBaseUrl(o.baseUrl);
   const httpVersion = o.httpVersion ?? '2';
   const protocol = o.protocol ?? (httpVersion === '2' ? 'grpc' : 'connect');
   if (protocol === 'grpc' && httpVersion !== '2') {

@@ -367,6 +367,11 @@ describe('server side', () => {
     await again.cancel();
   });
 
+  it('refuses a baseUrl that is not an http(s) URL, and gRPC over HTTP/1.1, with ValidationErrors', () => {
+    expect(() => grpcAgent({ baseUrl: 'agent-pod:8080' })).toThrow(ValidationError);
+    expect(() => grpcAgent({ baseUrl: 'http://x', protocol: 'grpc', httpVersion: '1.1' })).toThrow(ValidationError);
+  });
+
   it('mounts on a host router (createRouterTransport) as well as on its own server', async () => {
     const routes = createAgentServiceRoutes(scriptedAgent({ steps: sampleScript() }));
     const remote = grpcAgent({ baseUrl: 'in-memory', transport: createRouterTransport(routes), provider: 'mem' });
