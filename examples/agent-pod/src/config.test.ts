@@ -1,0 +1,54 @@
+import { ValidationError } from '@forge/core';
+import { describe, expect, it } from 'vitest';
+import { readConfig } from './config.js';
+
+describe('readConfig', () => {
+  it('applies the defaults a pod needs', () => {
+    expect(readConfig({ FORGE_PROVIDER: 'claude-code' }, '/srv')).toEqual({
+      provider: 'claude-code',
+      port: 8080,
+      host: '0.0.0.0',
+      cwd: '/srv',
+      opencodePort: 4096,
+      graceMs: 25_000,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = readConfig(
+      {
+        FORGE_PROVIDER: 'opencode',
+        PORT: '9000',
+        HOST: '127.0.0.1',
+        FORGE_CWD: '/workspace',
+        FORGE_MODEL: 'anthropic/claude-sonnet',
+        FORGE_PERMISSION_MODE: 'acceptEdits',
+        FORGE_BIN: '/usr/local/bin/opencode',
+        OPENCODE_URL: 'http://127.0.0.1:4096',
+        OPENCODE_PORT: '4097',
+        FORGE_GRACE_MS: '1000',
+        FORGE_AUTH_TOKEN: 't',
+        FORGE_MAX_RUNS: '2',
+      },
+      '/',
+    );
+    expect(config).toMatchObject({ provider: 'opencode', port: 9000, cwd: '/workspace', model: 'anthropic/claude-sonnet', opencodePort: 4097, graceMs: 1000, authToken: 't', maxRuns: 2 });
+  });
+
+  it.each([
+    [{}, 'FORGE_PROVIDER'],
+    [{ FORGE_PROVIDER: 'gemini' }, 'FORGE_PROVIDER'],
+    [{ FORGE_PROVIDER: 'scripted', PORT: 'eighty' }, 'PORT'],
+    [{ FORGE_PROVIDER: 'scripted', PORT: '70000' }, 'PORT'],
+    [{ FORGE_PROVIDER: 'scripted', FORGE_MAX_RUNS: '0' }, 'FORGE_MAX_RUNS'],
+  ])('refuses %o, naming %s', (env, variable) => {
+    try {
+      readConfig(env as NodeJS.ProcessEnv);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ValidationError);
+      expect((error as ValidationError).issues[0]?.path).toBe(variable);
+      expect((error as Error).message).toContain(variable);
+    }
+  });
+});
