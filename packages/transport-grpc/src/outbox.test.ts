@@ -17,6 +17,13 @@ describe('Outbox', () => {
     expect(await takeAll(box)).toEqual([{ events: [1, 2, 3] }, { events: [4] }, { control: 'pong' }, { events: [5] }]);
   });
 
+  it('closes a batch once it passes maxBatchBytes, one event always fitting', async () => {
+    const box = new Outbox<string, never>(100, 100, 10, (e) => e.length);
+    for (const e of ['aaaaaaaaaaaa', 'bb', 'cc', 'dddddddd', 'e']) box.pushEvent(e);
+    box.end();
+    expect(await takeAll(box)).toEqual([{ events: ['aaaaaaaaaaaa'] }, { events: ['bb', 'cc', 'dddddddd'] }, { events: ['e'] }]);
+  });
+
   it('asks the producer to wait above the high-water mark and lets it go on as the writer catches up', async () => {
     const box = new Outbox<number, never>(4, 2);
     const accepted = [1, 2, 3, 4].map((n) => box.pushEvent(n));

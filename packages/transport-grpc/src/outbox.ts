@@ -14,6 +14,9 @@ export class Outbox<E, C> {
   constructor(
     private readonly highWaterMark = 1024,
     private readonly maxBatch = 512,
+    /** With `sizeOf`, a batch also stops growing past this many bytes (one event always fits). */
+    private readonly maxBatchBytes = Number.POSITIVE_INFINITY,
+    private readonly sizeOf: (event: E) => number = () => 0,
   ) {}
 
   get size(): number {
@@ -87,7 +90,13 @@ export class Outbox<E, C> {
         continue;
       }
       let n = 1;
-      while (n < this.items.length && n < this.maxBatch && 'event' in this.items[n]!) n++;
+      let bytes = this.sizeOf(first.event);
+      while (n < this.items.length && n < this.maxBatch && bytes < this.maxBatchBytes) {
+        const next = this.items[n]!;
+        if (!('event' in next)) break;
+        bytes += this.sizeOf(next.event);
+        n++;
+      }
       const batch = this.items.splice(0, n).map((i) => (i as { event: E }).event);
       this.afterTake();
       yield { events: batch };

@@ -50,6 +50,8 @@ export interface AgentServiceOptions {
   streamHighWaterMark?: number;
   /** Most events per written message. Default 512. */
   maxBatch?: number;
+  /** A message stops taking events past this many bytes. Default 1 MiB. */
+  maxBatchBytes?: number;
 }
 
 export interface DrainOptions {
@@ -107,7 +109,9 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
   let draining = false;
   let drainPromise: Promise<DrainResult> | undefined;
 
-  const newOutbox = (): StreamOutbox => new Outbox(options.streamHighWaterMark ?? 1024, options.maxBatch ?? 512);
+  // Batches stop at 512 events or about 1 MiB, so one large tool output does not make a huge message.
+  const newOutbox = (): StreamOutbox =>
+    new Outbox(options.streamHighWaterMark ?? 1024, options.maxBatch ?? 512, options.maxBatchBytes ?? 1 << 20, (e) => e.byteLength);
 
   const streamOpened = () => openStreams++;
   const streamClosed = () => {
