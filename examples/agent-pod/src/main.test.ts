@@ -78,6 +78,17 @@ describe('examples/agent-pod', () => {
     }
   });
 
+  it('exits 0 after a Shutdown call', { timeout: 30_000 }, async () => {
+    const pod = await startPod({ FORGE_PROVIDER: 'scripted', PORT: String(await freePort()) });
+    const agent = grpcAgent({ baseUrl: await pod.listening });
+    try {
+      expect(await agent.shutdown({ graceful: true, graceMs: 100 })).toEqual({ finished: 0, cancelled: 0 });
+      expect(await pod.exited).toBe(0);
+    } finally {
+      await agent.close();
+    }
+  });
+
   it('refuses to start without a known FORGE_PROVIDER, saying why', { timeout: 30_000 }, async () => {
     const pod = await startPod({ FORGE_PROVIDER: 'nope', PORT: String(await freePort()) });
     expect(await pod.exited).toBe(2);
