@@ -125,7 +125,8 @@ export async function serveAgent(agent: CodeAgent, options: ServeAgentOptions = 
   });
   server.on('error', (error) => logger.error('agent server error', { error: String(error) }));
   const port = (server.address() as net.AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  // A wildcard address is not one to dial: name the loopback of the same family instead.
+  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
