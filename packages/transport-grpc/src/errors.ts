@@ -6,6 +6,7 @@ import {
   ProviderError,
   TransportError,
   ValidationError,
+  type AgentResult,
   type ErrorCategory,
 } from '@forge/core';
 import { ErrorInfoSchema, type ErrorInfo } from './gen/forge/agent/v1/agent_pb.js';
@@ -140,4 +141,26 @@ export function forgeErrorFromConnect(error: ConnectError, target = 'the agent')
     default:
       return new ProviderError('REMOTE_ERROR', `${target} failed: ${error.rawMessage}`, { cause: error, details });
   }
+}
+
+const RETRYABLE_TRANSPORT = new Set<string>([
+  TransportCodes.UNAVAILABLE,
+  TransportCodes.DEADLINE_EXCEEDED,
+  TransportCodes.TRANSPORT_BROKEN,
+  TransportCodes.SHUTTING_DOWN,
+  TransportCodes.BUSY,
+]);
+
+/**
+ * The typed error behind a run's result: a TransportError when the link failed (retryable for
+ * "could not reach", "broke", "draining", "busy"; not for a refused token), a ProviderError
+ * carrying the agent's own code when the agent ran and failed or timed out. Undefined for a
+ * completed run, and for a cancelled one (the caller asked for it).
+ */
+export function runError(result: AgentResult): ForgeError | undefined {
+  if (result.status === 'completed' || result.status === 'cancelled') return undefined;
+  const { code, message } = result.error ?? { code: 'PROVIDER_ERROR', message: 'The run failed' };
+  if (RETRYABLE_TRANSPORT.has(code)) return new TransportError(code, message, { retryable: true });
+  if (code === 'AGENT_UNAUTHENTICATED' || code === 'AGENT_PERMISSION_DENIED') return new TransportError(code, message, { retryable: false });
+  return new ProviderError(code, message, { details: { status: result.status } });
 }

@@ -3,11 +3,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createServer } from 'node:net';
 import { Code, ConnectError, createClient, createRouterTransport } from '@connectrpc/connect';
 import { Http2SessionManager, connectNodeAdapter, createGrpcTransport } from '@connectrpc/connect-node';
-import { TransportError, ValidationError, ForgeError, type AgentEvent, type CodeAgent } from '@forge/core';
+import { ForgeError, ProviderError, TransportError, ValidationError, type AgentEvent, type CodeAgent } from '@forge/core';
 import { collectRun, firstEvent, runProblems, sampleScript, scriptedAgent, type ScriptStep } from '@forge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { grpcAgent, type GrpcAgent, type GrpcAgentOptions } from './client.js';
-import { TransportCodes, forgeErrorFromConnect } from './errors.js';
+import { TransportCodes, forgeErrorFromConnect, runError } from './errors.js';
 import { checkHealth } from './health-client.js';
 import { AgentService } from './gen/forge/agent/v1/agent_pb.js';
 import { Health, HealthCheckResponse_ServingStatus } from './gen/grpc/health/v1/health_pb.js';
@@ -93,6 +93,9 @@ describe.each(modes)('grpcAgent over %s', (_name, mode) => {
     const { result } = await collectRun(client(server.url, mode).execute({ prompt: 'x' }));
     expect(result.status).toBe('failed');
     expect(result.error).toEqual({ code: 'MODEL_OVERLOADED', message: 'try later' });
+    const typed = runError(result);
+    expect(typed).toBeInstanceOf(ProviderError);
+    expect(typed).toMatchObject({ code: 'MODEL_OVERLOADED', category: 'provider', retryable: false });
   });
 
   it('ends every open run failed (TRANSPORT_BROKEN) when the server dies mid-run, without hanging', async () => {
@@ -131,6 +134,8 @@ describe.each(modes)('grpcAgent over %s', (_name, mode) => {
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe(TransportCodes.UNAVAILABLE);
     expect(events[0]).toMatchObject({ type: 'error', code: TransportCodes.UNAVAILABLE, retryable: true });
+    expect(runError(result)).toBeInstanceOf(TransportError);
+    expect(runError(result)).toMatchObject({ retryable: true, category: 'transport' });
     const failure = await agent.status().catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(TransportError);
     expect(failure).toMatchObject({ code: TransportCodes.UNAVAILABLE, retryable: true, category: 'transport' });

@@ -24,6 +24,7 @@ export {
   forgeErrorToConnect,
   forgeErrorFromInfo,
   errorInfoFromError,
+  runError,
 } from './errors.js';
 export { HealthState, ServingStatus } from './health.js';
 export { checkHealth, type HealthStatus } from './health-client.js';
