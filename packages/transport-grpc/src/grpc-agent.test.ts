@@ -288,7 +288,9 @@ describe('server side', () => {
     const remote = client(server.url, { provider: 'pod' });
     const status = await remote.status();
     expect(status).toMatchObject({ provider: 'claude-code', runsInFlight: 0, draining: false });
-    expect(status.version).toMatch(/\d+\.\d+\.\d+/);
+    const { readFile } = await import('node:fs/promises');
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(status.version).toBe(pkg.version);
     expect(await remote.capabilities()).toMatchObject({ resume: true, permissionReplies: true, models: ['opus'] });
     expect(remote.provider).toBe('pod');
   });
