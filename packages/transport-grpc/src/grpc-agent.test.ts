@@ -263,7 +263,7 @@ describe('server side', () => {
     const quick = remote.execute({ prompt: 'quick' });
     const slow = remote.execute({ prompt: 'slow' });
     await firstEvent(slow).event;
-    const closing = server.close({ graceful: true, graceMs: 300 });
+    const closing = server.close({ graceful: true, graceMs: 1_000 });
     expect(server.routes.draining).toBe(true);
     expect((await remote.status()).draining).toBe(true);
     expect((await health.check({ service: '' })).status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
