@@ -379,6 +379,14 @@ describe('server side', () => {
     expect(() => grpcAgent({ baseUrl: 'http://x', protocol: 'grpc', httpVersion: '1.1' })).toThrow(ValidationError);
   });
 
+  it('compresses both ways when asked (gzip), events intact', async () => {
+    const big = 'lorem ipsum '.repeat(500);
+    const server = await serve(scriptedAgent({ steps: (req) => [{ type: 'message', text: req.prompt }] }));
+    const { events, result } = await collectRun(client(server.url, { compression: true }).execute({ prompt: big }));
+    expect(runProblems(events)).toEqual([]);
+    expect(result.text).toBe(big);
+  });
+
   it('mounts on a host router (createRouterTransport) as well as on its own server', async () => {
     const routes = createAgentServiceRoutes(scriptedAgent({ steps: sampleScript() }));
     const remote = grpcAgent({ baseUrl: 'in-memory', transport: createRouterTransport(routes), provider: 'mem' });
