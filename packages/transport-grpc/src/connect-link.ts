@@ -2,7 +2,7 @@ import { create, fromBinary } from '@bufbuild/protobuf';
 import type { Client } from '@connectrpc/connect';
 import { TransportError, type Logger, type PermissionDecision } from '@forge/core';
 import { decisionToProto } from './convert-request.js';
-import { decodeEvent } from './event-codec.js';
+import { decodeBatch } from './event-codec.js';
 import { TransportCodes, forgeErrorFromInfo } from './errors.js';
 import {
   CommandAckSchema,
@@ -190,8 +190,7 @@ class ConnectStream {
     switch (m.case) {
       case 'events': {
         let behind: RemoteRun | undefined;
-        for (const bytes of m.value.events) {
-          const event = decodeEvent(bytes);
+        for (const event of decodeBatch(m.value)) {
           const run = this.runs.get(event.runId);
           if (run && !run.deliver(event)) behind = run;
         }

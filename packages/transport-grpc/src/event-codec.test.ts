@@ -1,8 +1,8 @@
-import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { eventFromProto, eventToProto } from './convert-event.js';
-import { decodeEvent, encodeEvent } from './event-codec.js';
-import { AgentEventSchema } from './gen/forge/agent/v1/agent_pb.js';
+import { decodeBatch, decodeEvent, encodeBatch, encodeEvent } from './event-codec.js';
+import { AgentEventSchema, EventBatchSchema } from './gen/forge/agent/v1/agent_pb.js';
 import { e, sampleEvents } from './test-support.js';
 
 const textEvents = [
@@ -26,6 +26,15 @@ describe('the hand-written event codec', () => {
 
   it.each([...sampleEvents, ...textEvents].map((ev) => [ev.type, ev] as const))('reads what the generated codec writes: %s', (_t, event) => {
     expect(decodeEvent(toBinary(AgentEventSchema, eventToProto(event)))).toStrictEqual(event);
+  });
+
+  it('encodes and decodes a whole batch as forge.agent.v1.EventBatch', () => {
+    const all = [...sampleEvents, ...textEvents];
+    const ours = encodeBatch(all.map(encodeEvent));
+    const generated = toBinary(EventBatchSchema, create(EventBatchSchema, { events: all.map(eventToProto) }));
+    expect(Buffer.from(ours).equals(Buffer.from(generated))).toBe(true);
+    expect(decodeBatch(ours)).toStrictEqual(all);
+    expect(decodeBatch(new Uint8Array(0))).toEqual([]);
   });
 
   it('falls back to the generated codec for fields it does not read by hand', () => {

@@ -1,7 +1,7 @@
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { AgentEvent } from '@forge/core';
 import { eventFromProto, eventToProto } from './convert-event.js';
-import { AgentEventSchema } from './gen/forge/agent/v1/agent_pb.js';
+import { AgentEventSchema, EventBatchSchema } from './gen/forge/agent/v1/agent_pb.js';
 import { fromJsonText, toJsonText } from './json-text.js';
 
 /**
@@ -114,8 +114,8 @@ class Reader {
 }
 
 /** Null when the bytes are not a plain text event this codec reads by hand. */
-function decodeTextEvent(buf: Buffer): AgentEvent | null {
-  const r = new Reader(buf, 0, buf.length);
+function decodeTextEvent(buf: Buffer, start: number, end: number): AgentEvent | null {
+  const r = new Reader(buf, start, end);
   let runId = '';
   let seq = 0;
   let time = 0;
@@ -161,13 +161,52 @@ function decodeTextEvent(buf: Buffer): AgentEvent | null {
   return event;
 }
 
-export function decodeEvent(bytes: Uint8Array): AgentEvent {
-  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+const asBuffer = (bytes: Uint8Array): Buffer =>
+  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+function decodeEventAt(buf: Buffer, start: number, end: number): AgentEvent {
   let fast: AgentEvent | null = null;
   try {
-    fast = decodeTextEvent(buf);
+    fast = decodeTextEvent(buf, start, end);
   } catch {
     fast = null;
   }
-  return fast ?? eventFromProto(fromBinary(AgentEventSchema, bytes));
+  return fast ?? eventFromProto(fromBinary(AgentEventSchema, buf.subarray(start, end)));
+}
+
+export function decodeEvent(bytes: Uint8Array): AgentEvent {
+  return decodeEventAt(asBuffer(bytes), 0, bytes.byteLength);
+}
+
+/** forge.agent.v1.EventBatch from encoded events, in one allocation. */
+export function encodeBatch(events: Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const e of events) size += 1 + varintSize(e.byteLength) + e.byteLength;
+  const w = new Writer(Buffer.allocUnsafe(size));
+  for (const e of events) {
+    w.buf[w.pos++] = (1 << 3) | LEN;
+    w.varint(e.byteLength);
+    w.buf.set(e, w.pos);
+    w.pos += e.byteLength;
+  }
+  return w.buf;
+}
+
+/** The events of an encoded forge.agent.v1.EventBatch, in order. */
+export function decodeBatch(bytes: Uint8Array): AgentEvent[] {
+  const buf = asBuffer(bytes);
+  const r = new Reader(buf, 0, buf.length);
+  const events: AgentEvent[] = [];
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    if (tag === ((1 << 3) | LEN)) {
+      const len = r.varint();
+      events.push(decodeEventAt(buf, r.pos, r.pos + len));
+      r.pos += len;
+    } else {
+      // Not an event field: read the whole batch the generated way, which skips what it must.
+      return fromBinary(EventBatchSchema, bytes).events.map(eventFromProto);
+    }
+  }
+  return events;
 }

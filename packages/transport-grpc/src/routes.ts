@@ -13,7 +13,7 @@ import {
   type Logger,
 } from '@forge/core';
 import { capabilitiesToProto, decisionFromProto, requestFromProto } from './convert-request.js';
-import { encodeEvent } from './event-codec.js';
+import { encodeBatch, encodeEvent } from './event-codec.js';
 import { TransportCodes, errorInfoFromError, forgeErrorToConnect } from './errors.js';
 import {
   AgentService,
@@ -240,7 +240,7 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
     try {
       for await (const item of outbox.take()) {
         yield create(WireConnectResponseSchema, {
-          message: 'events' in item ? { case: 'events', value: { events: item.events } } : item.control,
+          message: 'events' in item ? { case: 'events', value: encodeBatch(item.events) } : item.control,
         });
       }
     } finally {
