@@ -1,0 +1,339 @@
+import type { AgentEventInit, Usage } from '@forge/core';
+import {
+  EVENT_PROPERTIES,
+  isMappedEventType,
+  type ErrorInfo,
+  type EventProperties,
+  type MappedEventType,
+  type MessageInfo,
+  type Part,
+  type SessionMessage,
+} from './schemas.js';
+
+export type Emit = (event: AgentEventInit) => void;
+
+/** What a frame told the run beyond the events it produced. */
+export type FrameSignal = 'idle' | undefined;
+
+interface TextState {
+  kind: 'text' | 'reasoning';
+  /** The text already sent as deltas, so a whole part sent again yields only what is new. */
+  sent: string;
+  final: boolean;
+  messageId: string;
+}
+
+interface ToolState {
+  called: boolean;
+  resulted: boolean;
+}
+
+const OPEN_BRACE = 123;
+
+/**
+ * Maps the OpenCode events of one session and one turn to Forge events. Idempotent: the same
+ * part or message seen twice (the stream and a reconciling `GET /session/:id/message`, or the
+ * server sending the whole part again) never yields an event twice.
+ */
+export class TurnMapper {
+  readonly sessionId: string;
+  /** Set once the server shows work for this turn (busy status or an assistant message). */
+  turnStarted = false;
+  /** Set while the run aborts the session itself, so the echoing MessageAbortedError is not news. */
+  aborting = false;
+  sessionError: ErrorInfo | undefined;
+  costUsd = 0;
+
+  private readonly ignored: ReadonlySet<string>;
+  private readonly roles = new Map<string, string>();
+  private readonly texts = new Map<string, TextState>();
+  private readonly tools = new Map<string, ToolState>();
+  private readonly assistant = new Map<string, MessageInfo>();
+  private readonly usageDone = new Set<string>();
+  private readonly asked = new Set<string>();
+  private readonly emit: Emit;
+
+  /** `ignoredMessages`: ids of messages that existed before this turn (a continued session). */
+  constructor(sessionId: string, emit: Emit, ignoredMessages: Iterable<string> = []) {
+    this.sessionId = sessionId;
+    this.emit = emit;
+    this.ignored = new Set(ignoredMessages);
+  }
+
+  get turns(): number {
+    return this.assistant.size;
+  }
+
+  /** The last assistant message of the turn, as last seen. */
+  get lastAssistant(): MessageInfo | undefined {
+    let last: MessageInfo | undefined;
+    for (const info of this.assistant.values()) if (!last || info.id >= last.id) last = info;
+    return last;
+  }
+
+  /** One `data:` payload of `GET /event`. Never throws: bad data becomes an `error` event. */
+  handleFrame(data: string): FrameSignal {
+    // The stream carries every session of the instance; a substring test is far cheaper than
+    // JSON.parse + zod, and a frame that does not name our session cannot be about it.
+    if (!data.includes(this.sessionId)) {
+      if (data.charCodeAt(0) !== OPEN_BRACE) this.badFrame(data, 'not a JSON object');
+      return undefined;
+    }
+    let event: unknown;
+    try {
+      event = JSON.parse(data);
+    } catch (error) {
+      this.badFrame(data, (error as Error).message);
+      return undefined;
+    }
+    if (typeof event !== 'object' || event === null) {
+      this.badFrame(data, 'not a JSON object');
+      return undefined;
+    }
+    const { type, properties } = event as { type?: unknown; properties?: unknown };
+    if (typeof type !== 'string') {
+      this.badFrame(data, 'no event type');
+      return undefined;
+    }
+    if (!isMappedEventType(type)) return undefined;
+    if (sessionOf(properties) !== this.sessionId) return undefined;
+    const parsed = EVENT_PROPERTIES[type].safeParse(properties);
+    if (!parsed.success) {
+      this.emit({
+        type: 'error',
+        code: 'OPENCODE_BAD_EVENT',
+        message: `OpenCode event ${type} did not match its schema: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'} ${i.message}`).join('; ')}`,
+        retryable: false,
+        details: { eventType: type },
+        raw: event,
+      });
+      return undefined;
+    }
+    return this.dispatch(type, parsed.data, event);
+  }
+
+  /** Brings the turn up to date from `GET /session/:id/message` (after a reconnect or at the end). */
+  applyMessages(messages: readonly SessionMessage[]): void {
+    for (const { info, parts } of messages) {
+      if (info.sessionID !== this.sessionId || this.ignored.has(info.id)) continue;
+      this.roles.set(info.id, info.role);
+      for (const part of parts) this.onPart(part, part);
+      this.onMessage(info, info);
+    }
+  }
+
+  /** Closes what the stream left open: a text part never marked ended still becomes a `message`. */
+  finish(): void {
+    for (const [, state] of this.texts) {
+      if (state.final || state.kind !== 'text' || !state.sent) continue;
+      state.final = true;
+      this.emit({ type: 'message', text: state.sent, messageId: state.messageId });
+    }
+  }
+
+  /** The server's verdict on the turn: its session error, else the last assistant message's error. */
+  failure(): ErrorInfo | undefined {
+    if (this.sessionError) return this.sessionError;
+    return this.lastAssistant?.error;
+  }
+
+  private dispatch(type: MappedEventType, props: unknown, raw: unknown): FrameSignal {
+    switch (type) {
+      case 'message.part.delta':
+        this.onDelta(props as EventProperties<'message.part.delta'>, raw);
+        return undefined;
+      case 'message.part.updated':
+        this.onPart((props as EventProperties<'message.part.updated'>).part, raw);
+        return undefined;
+      case 'message.updated': {
+        const { info } = props as EventProperties<'message.updated'>;
+        if (this.ignored.has(info.id)) return undefined;
+        this.roles.set(info.id, info.role);
+        this.onMessage(info, raw);
+        return undefined;
+      }
+      case 'session.status': {
+        const { status } = props as EventProperties<'session.status'>;
+        if (status.type === 'busy') this.turnStarted = true;
+        else if (status.type === 'retry') {
+          this.turnStarted = true;
+          this.emit({
+            type: 'log',
+            level: 'warn',
+            text: `OpenCode retries the model request (attempt ${status.attempt ?? '?'}): ${status.message ?? 'no message'}`,
+            raw,
+          });
+        }
+        return undefined;
+      }
+      case 'session.idle':
+        // An idle left over from an earlier turn of a continued session is not ours.
+        return this.turnStarted ? 'idle' : undefined;
+      case 'session.error': {
+        const { error } = props as EventProperties<'session.error'>;
+        const info: ErrorInfo = error ?? { name: 'UnknownError' };
+        if (this.aborting && info.name === 'MessageAbortedError') return undefined;
+        this.sessionError = info;
+        this.emit({
+          type: 'error',
+          code: errorCode(info),
+          message: errorMessage(info),
+          retryable: (info.data as { isRetryable?: unknown } | undefined)?.isRetryable === true,
+          details: { name: info.name, ...(info.data ? { data: info.data } : {}) },
+          raw,
+        });
+        return undefined;
+      }
+      case 'permission.asked': {
+        const p = props as EventProperties<'permission.asked'>;
+        if (this.asked.has(p.id)) return undefined;
+        this.asked.add(p.id);
+        this.emit({
+          type: 'permission.requested',
+          id: p.id,
+          tool: p.permission,
+          input: p.metadata ?? { patterns: p.patterns ?? [] },
+          raw,
+        });
+        return undefined;
+      }
+      case 'permission.replied':
+        return undefined;
+    }
+  }
+
+  private isUserMessage(messageId: string, part?: Part): boolean {
+    if (this.ignored.has(messageId)) return true;
+    const role = this.roles.get(messageId);
+    if (role !== undefined) return role !== 'assistant';
+    // Role not seen (the stream dropped at that moment): the user's own text parts carry no time.
+    return part !== undefined && part.time === undefined && part.type === 'text';
+  }
+
+  private onDelta(p: EventProperties<'message.part.delta'>, raw: unknown): void {
+    if (p.field !== 'text' || !p.delta || this.isUserMessage(p.messageID)) return;
+    let state = this.texts.get(p.partID);
+    if (!state) {
+      state = { kind: 'text', sent: '', final: false, messageId: p.partID };
+      this.texts.set(p.partID, state);
+    }
+    if (state.final) return;
+    state.sent += p.delta;
+    this.emit(state.kind === 'text' ? { type: 'text.delta', text: p.delta, messageId: p.partID, raw } : { type: 'reasoning', text: p.delta, messageId: p.partID, raw });
+  }
+
+  private onPart(part: Part, raw: unknown): void {
+    if (part.sessionID !== this.sessionId || this.isUserMessage(part.messageID, part)) return;
+    if (part.type === 'text' || part.type === 'reasoning') this.onTextPart(part, raw);
+    else if (part.type === 'tool') this.onToolPart(part, raw);
+  }
+
+  private onTextPart(part: Part, raw: unknown): void {
+    if ((part as { synthetic?: unknown }).synthetic === true) return;
+    const kind = part.type === 'reasoning' ? 'reasoning' : 'text';
+    let state = this.texts.get(part.id);
+    if (!state) {
+      state = { kind, sent: '', final: false, messageId: part.id };
+      this.texts.set(part.id, state);
+    }
+    state.kind = kind;
+    if (state.final) return;
+    const full = part.text ?? '';
+    if (full.length > state.sent.length && full.startsWith(state.sent)) {
+      const delta = full.slice(state.sent.length);
+      state.sent = full;
+      this.emit(kind === 'text' ? { type: 'text.delta', text: delta, messageId: part.id, raw } : { type: 'reasoning', text: delta, messageId: part.id, raw });
+    } else if (!full.startsWith(state.sent)) {
+      // The server rewrote the part; no delta can express that, the final `message` carries it.
+      state.sent = full;
+    }
+    if (part.time?.end !== undefined) {
+      state.final = true;
+      if (kind === 'text' && full) this.emit({ type: 'message', text: full, messageId: part.id, raw });
+    }
+  }
+
+  private onToolPart(part: Part, raw: unknown): void {
+    const state = part.state;
+    const callId = part.callID ?? part.id;
+    if (!state) return;
+    let t = this.tools.get(callId);
+    if (!t) {
+      t = { called: false, resulted: false };
+      this.tools.set(callId, t);
+    }
+    const name = part.tool ?? 'unknown';
+    const done = state.status === 'completed' || state.status === 'error';
+    // A pending part has `input: {}` until the model's arguments are parsed; wait for them.
+    if (!t.called && (done || state.status === 'running' || !isEmptyObject(state.input))) {
+      t.called = true;
+      this.emit({ type: 'tool.call', callId, name, input: state.input ?? {}, raw });
+    }
+    if (done && !t.resulted) {
+      t.resulted = true;
+      const isError = state.status === 'error';
+      this.emit({ type: 'tool.result', callId, output: isError ? state.error : state.output, isError, raw });
+    }
+  }
+
+  private onMessage(info: MessageInfo, raw: unknown): void {
+    if (info.role !== 'assistant' || info.sessionID !== this.sessionId) return;
+    this.turnStarted = true;
+    this.assistant.set(info.id, info);
+    if (info.time?.completed === undefined || this.usageDone.has(info.id)) return;
+    this.usageDone.add(info.id);
+    const usage = toUsage(info);
+    if (info.cost !== undefined) this.costUsd += info.cost;
+    if (usage) this.emit({ type: 'usage', usage, ...(info.cost !== undefined ? { costUsd: info.cost } : {}), messageId: info.id, raw });
+  }
+
+  private badFrame(data: string, reason: string): void {
+    this.emit({
+      type: 'error',
+      code: 'OPENCODE_BAD_EVENT',
+      message: `OpenCode sent an event that could not be read (${reason}): ${data.slice(0, 200)}`,
+      retryable: false,
+      raw: data,
+    });
+  }
+}
+
+function sessionOf(properties: unknown): string | undefined {
+  if (typeof properties !== 'object' || properties === null) return undefined;
+  const p = properties as { sessionID?: unknown; part?: { sessionID?: unknown }; info?: { sessionID?: unknown } };
+  const id = p.sessionID ?? p.part?.sessionID ?? p.info?.sessionID;
+  return typeof id === 'string' ? id : undefined;
+}
+
+function isEmptyObject(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  return typeof value === 'object' && Object.keys(value).length === 0;
+}
+
+function toUsage(info: MessageInfo): Usage | undefined {
+  const t = info.tokens;
+  if (!t) return undefined;
+  const usage: Usage = {
+    inputTokens: t.input,
+    outputTokens: t.output,
+    cacheReadTokens: t.cache?.read ?? 0,
+    cacheWriteTokens: t.cache?.write ?? 0,
+  };
+  if (t.reasoning) usage.reasoningTokens = t.reasoning;
+  return usage;
+}
+
+/** `APIError` → `OPENCODE_API_ERROR`, `MessageAbortedError` → `OPENCODE_MESSAGE_ABORTED_ERROR`. */
+export function errorCode(info: ErrorInfo): string {
+  const snake = info.name
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .toUpperCase();
+  return `OPENCODE_${snake}`;
+}
+
+export function errorMessage(info: ErrorInfo): string {
+  const msg = info.data?.message;
+  return msg ? `${info.name}: ${msg}` : info.name;
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+/**
+ * Schemas for the parts of OpenCode's API this adapter reads. Objects are loose (unknown fields
+ * pass through untouched) so a newer server that adds fields does not break a run.
+ */
+
+export const SessionInfoSchema = z.looseObject({
+  id: z.string(),
+  title: z.string().optional(),
+  directory: z.string().optional(),
+  version: z.string().optional(),
+});
+export type SessionInfo = z.infer<typeof SessionInfoSchema>;
+
+export const ErrorInfoSchema = z.looseObject({
+  name: z.string(),
+  data: z.looseObject({ message: z.string().optional() }).optional(),
+});
+export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
+
+const TokensSchema = z.looseObject({
+  input: z.number().default(0),
+  output: z.number().default(0),
+  reasoning: z.number().default(0),
+  cache: z.looseObject({ read: z.number().default(0), write: z.number().default(0) }).optional(),
+});
+
+export const MessageInfoSchema = z.looseObject({
+  id: z.string(),
+  sessionID: z.string(),
+  role: z.string(),
+  parentID: z.string().optional(),
+  modelID: z.string().optional(),
+  providerID: z.string().optional(),
+  cost: z.number().optional(),
+  tokens: TokensSchema.optional(),
+  time: z.looseObject({ created: z.number().optional(), completed: z.number().optional() }).optional(),
+  finish: z.string().optional(),
+  error: ErrorInfoSchema.optional(),
+});
+export type MessageInfo = z.infer<typeof MessageInfoSchema>;
+
+export const ToolStateSchema = z.looseObject({
+  status: z.string(),
+  input: z.unknown().optional(),
+  output: z.unknown().optional(),
+  error: z.unknown().optional(),
+  title: z.string().optional(),
+  metadata: z.unknown().optional(),
+});
+
+export const PartSchema = z.looseObject({
+  id: z.string(),
+  messageID: z.string(),
+  sessionID: z.string(),
+  type: z.string(),
+  text: z.string().optional(),
+  time: z.looseObject({ start: z.number().optional(), end: z.number().optional() }).optional(),
+  callID: z.string().optional(),
+  tool: z.string().optional(),
+  state: ToolStateSchema.optional(),
+});
+export type Part = z.infer<typeof PartSchema>;
+
+export const SessionMessagesSchema = z.array(z.looseObject({ info: MessageInfoSchema, parts: z.array(PartSchema) }));
+export type SessionMessage = z.infer<typeof SessionMessagesSchema>[number];
+
+/** Every frame on `GET /event` has this envelope. */
+export const EventEnvelopeSchema = z.looseObject({
+  id: z.string().optional(),
+  type: z.string(),
+  properties: z.unknown(),
+});
+
+/** The properties of the event types a run maps; anything else is ignored. */
+export const EVENT_PROPERTIES = {
+  'message.updated': z.looseObject({ sessionID: z.string(), info: MessageInfoSchema }),
+  'message.part.updated': z.looseObject({ sessionID: z.string().optional(), part: PartSchema }),
+  'message.part.delta': z.looseObject({
+    sessionID: z.string(),
+    messageID: z.string(),
+    partID: z.string(),
+    field: z.string(),
+    delta: z.string(),
+  }),
+  'session.status': z.looseObject({
+    sessionID: z.string(),
+    status: z.looseObject({ type: z.string(), attempt: z.number().optional(), message: z.string().optional(), next: z.number().optional() }),
+  }),
+  'session.idle': z.looseObject({ sessionID: z.string() }),
+  'session.error': z.looseObject({ sessionID: z.string().optional(), error: ErrorInfoSchema.optional() }),
+  'permission.asked': z.looseObject({
+    id: z.string(),
+    sessionID: z.string(),
+    permission: z.string(),
+    patterns: z.array(z.string()).optional(),
+    metadata: z.unknown().optional(),
+    always: z.array(z.string()).optional(),
+    tool: z.looseObject({ messageID: z.string().optional(), callID: z.string().optional() }).optional(),
+  }),
+  'permission.replied': z.looseObject({ sessionID: z.string(), requestID: z.string(), reply: z.string() }),
+} as const;
+
+export type MappedEventType = keyof typeof EVENT_PROPERTIES;
+export type EventProperties<T extends MappedEventType> = z.infer<(typeof EVENT_PROPERTIES)[T]>;
+
+export function isMappedEventType(type: string): type is MappedEventType {
+  return Object.prototype.hasOwnProperty.call(EVENT_PROPERTIES, type);
+}
