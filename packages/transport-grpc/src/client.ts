@@ -51,6 +51,8 @@ export interface GrpcAgentOptions {
    * every batch costs more CPU than the loopback or a cluster network saves. Default false.
    */
   compression?: boolean;
+  /** For an https:// baseUrl: the CA (or self-signed certificate) to trust, and a client certificate if the server asks. */
+  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; servername?: string };
   /** HTTP/2 keep-alive PING interval, so a dead peer is noticed on an idle link. Default 30 s. */
   pingIntervalMs?: number;
   /** A PING unanswered this long closes the connection. Default 10 s. */
@@ -125,14 +127,16 @@ function buildTransport(o: GrpcAgentOptions): { transport: Transport; sessions?:
     interceptors: [...(o.authToken ? [bearerToken(o.authToken)] : []), ...(o.interceptors ?? [])],
   };
   if (httpVersion === '1.1') {
-    const transport = protocol === 'connect' ? createConnectTransport({ ...common, httpVersion }) : createGrpcWebTransport({ ...common, httpVersion });
+    const h1 = { ...common, httpVersion, ...(o.tls ? { nodeOptions: { ...o.tls } } : {}) };
+    const transport = protocol === 'connect' ? createConnectTransport(h1) : createGrpcWebTransport(h1);
     return { transport };
   }
   // One HTTP/2 connection for every call of this agent, kept alive with PINGs.
-  const sessions = new GuardedSessionManager(o.baseUrl, {
-    pingIntervalMs: o.pingIntervalMs ?? 30_000,
-    pingTimeoutMs: o.pingTimeoutMs ?? 10_000,
-  });
+  const sessions = new GuardedSessionManager(
+    o.baseUrl,
+    { pingIntervalMs: o.pingIntervalMs ?? 30_000, pingTimeoutMs: o.pingTimeoutMs ?? 10_000 },
+    o.tls ? { ...o.tls } : undefined,
+  );
   const h2 = { ...common, httpVersion: '2' as const, sessionManager: sessions };
   const transport =
     protocol === 'grpc' ? createGrpcTransport(h2) : protocol === 'connect' ? createConnectTransport(h2) : createGrpcWebTransport(h2);

@@ -27,6 +27,8 @@ export const TransportCodes = {
   TRANSPORT_BROKEN: 'TRANSPORT_BROKEN',
   /** The agent is draining and refuses new runs. Retryable (elsewhere, or later). */
   SHUTTING_DOWN: 'AGENT_SHUTTING_DOWN',
+  /** The agent's TLS certificate was not trusted (or TLS failed otherwise). Not retryable: fix the config. */
+  TLS: 'AGENT_TLS_ERROR',
   /** The agent runs as many runs as it may (serveAgent's maxRuns). Retryable. */
   BUSY: 'AGENT_BUSY',
   /** The client was closed while the run was live. */
@@ -93,6 +95,35 @@ function grpcCodeFor(e: ForgeError): Code {
   }
 }
 
+const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/;
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ERR_STREAM_DESTROYED',
+  'ERR_HTTP2_STREAM_ERROR',
+  'ERR_HTTP2_SESSION_ERROR',
+  'ERR_HTTP2_GOAWAY_SESSION',
+  'ERR_HTTP2_INVALID_SESSION',
+  'ERR_HTTP2_ERROR',
+]);
+
+/** The Node.js error code (ECONNRESET, DEPTH_ZERO_SELF_SIGNED_CERT…) somewhere in the cause chain. */
+function nodeErrorCode(error: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  for (let e: unknown = error; e instanceof Error && !seen.has(e); e = (e as { cause?: unknown }).cause) {
+    seen.add(e);
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
 /** Server side: any error as a ConnectError whose trailers say which ForgeError it was. */
 export function forgeErrorToConnect(error: unknown): ConnectError {
   if (error instanceof ConnectError && !(error.cause instanceof ForgeError)) return error;
@@ -122,6 +153,17 @@ export function forgeErrorFromConnect(error: ConnectError, target = 'the agent')
   }
   const grpc = Code[error.code]?.toLowerCase() ?? String(error.code);
   const details = { grpcCode: grpc };
+  const nodeCode = nodeErrorCode(error);
+  if (nodeCode && TLS_CODE.test(nodeCode)) {
+    return new TransportError(TransportCodes.TLS, `Could not reach ${target} over TLS: ${error.rawMessage}`, {
+      cause: error,
+      retryable: false,
+      details: { ...details, nodeCode },
+    });
+  }
+  if (nodeCode && NETWORK_CODES.has(nodeCode)) {
+    return new TransportError(TransportCodes.UNAVAILABLE, `Could not reach ${target}: ${error.rawMessage}`, { cause: error, details: { ...details, nodeCode } });
+  }
   switch (error.code) {
     case Code.Unavailable:
       return new TransportError(TransportCodes.UNAVAILABLE, `Could not reach ${target}: ${error.rawMessage}`, { cause: error, details });

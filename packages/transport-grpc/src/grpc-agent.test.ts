@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer } from 'node:net';
@@ -449,5 +450,33 @@ describe('protocol sniffing', () => {
     const text = Buffer.concat(chunks).toString();
     expect(text).toMatch(/^HTTP\/1\.1 200/);
     expect(text).toContain('"provider":"scripted"');
+  });
+});
+
+describe('TLS', () => {
+  // A self-signed certificate for localhost and 127.0.0.1 (valid to 2126), for tests only.
+  const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+  const tls = { key: fixture('tls-key.pem'), cert: fixture('tls-cert.pem') };
+
+  it.each([
+    ['gRPC over HTTP/2, bidi', {}],
+    ['Connect over HTTP/1.1', { protocol: 'connect' as const, httpVersion: '1.1' as const }],
+  ])('serves https and a client trusting the certificate runs through it (%s)', async (_n, mode) => {
+    const server = await serve(scriptedAgent({ steps: sampleScript() }), { tls });
+    expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const agent = client(server.url, { ...mode, tls: { ca: tls.cert } });
+    const { events, result } = await collectRun(agent.execute({ prompt: 'x' }));
+    expect(runProblems(events)).toEqual([]);
+    expect(result.status).toBe('completed');
+  });
+
+  it('fails a client that does not trust the certificate, without hanging', async () => {
+    const server = await serve(scriptedAgent({ steps: sampleScript() }), { tls });
+    const { result } = await collectRun(client(server.url).execute({ prompt: 'x' }));
+    expect(result.status).toBe('failed');
+    expect(result.error?.code).toBe(TransportCodes.TLS);
+    const error = await client(server.url).status().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(error).toMatchObject({ code: TransportCodes.TLS, retryable: false });
   });
 });

@@ -28,7 +28,7 @@ export function endForStreamError(error: unknown, target: string, reachedAgent: 
   }
   const e = asForge(error, target);
   const answeredByAgent = error instanceof ConnectError && error.metadata.has(ERROR_CODE_KEY);
-  const refused = error instanceof ConnectError && REFUSALS.has(error.code);
+  const refused = (error instanceof ConnectError && REFUSALS.has(error.code)) || (e.category === 'transport' && !e.retryable);
   if (answeredByAgent || refused) {
     // The agent (or a proxy before it) answered, and refused: the run never started there.
     return endForRemoteError(e);

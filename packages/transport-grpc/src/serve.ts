@@ -21,6 +21,11 @@ export interface ServeAgentOptions extends AgentServiceOptions {
   /** Options for node:http2's createServer. */
   http2?: http2.ServerOptions;
   /**
+   * Serve TLS (https://): HTTP/2 and HTTP/1.1 negotiated by ALPN. Without it the server speaks
+   * cleartext, for a cluster network or behind a TLS-terminating ingress or mesh.
+   */
+  tls?: Pick<http2.SecureServerOptions, 'key' | 'cert' | 'ca' | 'pfx' | 'passphrase' | 'requestCert'>;
+  /**
    * Also take HTTP/1.1 on the same port (Connect and gRPC-Web unary and server-streaming calls,
    * e.g. curl or a browser behind a plain proxy). Default true. gRPC and the bidi `Connect`
    * call need HTTP/2, which a client picks with prior knowledge (h2c).
@@ -47,8 +52,9 @@ export interface AgentServer {
 }
 
 /**
- * Serves a CodeAgent over HTTP/2 cleartext (h2c): gRPC, gRPC-Web and Connect on one port, with
- * the standard gRPC health service; HTTP/1.1 on the same port too, unless turned off.
+ * Serves a CodeAgent over HTTP/2 cleartext (h2c) — or TLS with `tls` — : gRPC, gRPC-Web and
+ * Connect on one port, with the standard gRPC health service; HTTP/1.1 on the same port too,
+ * unless turned off.
  */
 export async function serveAgent(agent: CodeAgent, options: ServeAgentOptions = {}): Promise<AgentServer> {
   const logger = options.logger ?? silentLogger;
@@ -86,35 +92,48 @@ export async function serveAgent(agent: CodeAgent, options: ServeAgentOptions = 
     socket.once('close', () => h1Busy.delete(socket));
   });
   const sessions = new Set<http2.ServerHttp2Session>();
-  h2.on('session', (session) => {
+  const onSession = (session: http2.ServerHttp2Session) => {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
     // A peer that vanishes must not take the process down with an unhandled 'error'.
     session.on('error', (error) => logger.debug('http2 session error', { error: String(error) }));
-  });
+  };
+  h2.on('session', onSession);
   const http1 = options.http1 ?? true;
-  // One port for both: an HTTP/2 client with prior knowledge opens with the "PRI * HTTP/2.0"
-  // preface, anything else is HTTP/1.1.
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  const track = (socket: net.Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', (error) => logger.debug('connection error', { error: String(error) }));
-    if (!http1) return void h2.emit('connection', socket);
-    let head = Buffer.alloc(0);
-    const onData = (chunk: Buffer) => {
-      head = Buffer.concat([head, chunk]);
-      const preface = head.subarray(0, 3).toString('latin1');
-      // Wait for three bytes unless what came already rules HTTP/2 out.
-      if (head.length < 3 && 'PRI'.startsWith(preface)) return;
-      socket.off('data', onData);
-      socket.pause();
-      socket.unshift(head);
-      (preface === 'PRI' ? h2 : h1).emit('connection', socket);
-      process.nextTick(() => socket.resume());
-    };
-    socket.on('data', onData);
-  });
+  };
+  let server: net.Server;
+  if (options.tls) {
+    // ALPN picks h2 or http/1.1; the secure server hands HTTP/1.1 requests to the same handler.
+    const secure = http2.createSecureServer({ ...options.http2, ...options.tls, allowHTTP1: http1 }, handler);
+    secure.on('session', onSession);
+    secure.on('secureConnection', track);
+    server = secure;
+  } else {
+    // One port for both: an HTTP/2 client with prior knowledge opens with the "PRI * HTTP/2.0"
+    // preface, anything else is HTTP/1.1.
+    server = net.createServer((socket) => {
+      track(socket);
+      if (!http1) return void h2.emit('connection', socket);
+      let head = Buffer.alloc(0);
+      const onData = (chunk: Buffer) => {
+        head = Buffer.concat([head, chunk]);
+        const preface = head.subarray(0, 3).toString('latin1');
+        // Wait for three bytes unless what came already rules HTTP/2 out.
+        if (head.length < 3 && 'PRI'.startsWith(preface)) return;
+        socket.off('data', onData);
+        socket.pause();
+        socket.unshift(head);
+        (preface === 'PRI' ? h2 : h1).emit('connection', socket);
+        process.nextTick(() => socket.resume());
+      };
+      socket.on('data', onData);
+    });
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -156,5 +175,5 @@ export async function serveAgent(agent: CodeAgent, options: ServeAgentOptions = 
     return closing;
   };
 
-  return { url: `http://${urlHost}:${port}`, port, host, routes, close, closed };
+  return { url: `${options.tls ? 'https' : 'http'}://${urlHost}:${port}`, port, host, routes, close, closed };
 }
