@@ -1,0 +1,12 @@
+export {
+  startFakeOpenAiApi,
+  defaultReply,
+  lastUserText,
+  afterToolResult,
+  type FakeOpenAiApi,
+  type FakeOpenAiApiOptions,
+  type FakeReply,
+  type ChatRequest,
+} from './fake-openai-api.js';
+export { fakeOpencodeConfig, writeFakeOpencodeConfig, isolatedOpencodeEnv, opencodeBinPath, FAKE_MODEL, FAKE_PROVIDER } from './config.js';
+export { sseFrames, sseBody } from './sse.js';
