@@ -41,6 +41,7 @@ describe('readConfig', () => {
     [{ FORGE_PROVIDER: 'scripted', PORT: 'eighty' }, 'PORT'],
     [{ FORGE_PROVIDER: 'scripted', PORT: '70000' }, 'PORT'],
     [{ FORGE_PROVIDER: 'scripted', FORGE_MAX_RUNS: '0' }, 'FORGE_MAX_RUNS'],
+    [{ FORGE_PROVIDER: 'scripted', FORGE_TLS_CERT_FILE: '/c.pem' }, 'FORGE_TLS_KEY_FILE'],
   ])('refuses %o, naming %s', (env, variable) => {
     try {
       readConfig(env as NodeJS.ProcessEnv);

@@ -23,6 +23,9 @@ export interface PodConfig {
   authToken?: string;
   /** Most runs at once; more are refused with the retryable AGENT_BUSY. */
   maxRuns?: number;
+  /** Serve https with this PEM certificate and key (both files, or neither). */
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0, max = 2 ** 31): number {
@@ -63,7 +66,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     opencodeUrl: opt(env.OPENCODE_URL),
     authToken: opt(env.FORGE_AUTH_TOKEN),
     maxRuns: env.FORGE_MAX_RUNS ? int(env, 'FORGE_MAX_RUNS', 0, 1) : undefined,
+    tlsCertFile: opt(env.FORGE_TLS_CERT_FILE),
+    tlsKeyFile: opt(env.FORGE_TLS_KEY_FILE),
   };
+  if ((extras.tlsCertFile === undefined) !== (extras.tlsKeyFile === undefined)) {
+    throw new ValidationError('INVALID_CONFIG', 'FORGE_TLS_CERT_FILE and FORGE_TLS_KEY_FILE go together: set both or neither', [
+      { path: extras.tlsCertFile ? 'FORGE_TLS_KEY_FILE' : 'FORGE_TLS_CERT_FILE', code: 'INVALID_CONFIG', message: 'missing' },
+    ]);
+  }
   for (const [k, v] of Object.entries(extras)) if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
   return config;
 }

@@ -89,6 +89,27 @@ describe('examples/agent-pod', () => {
     }
   });
 
+  it('serves https with FORGE_TLS_* and its container health check passes', { timeout: 30_000 }, async () => {
+    const fixtures = join(podDir, '..', '..', 'packages', 'transport-grpc', 'src', 'fixtures');
+    const port = await freePort();
+    const pod = await startPod({
+      FORGE_PROVIDER: 'scripted',
+      PORT: String(port),
+      FORGE_TLS_CERT_FILE: join(fixtures, 'tls-cert.pem'),
+      FORGE_TLS_KEY_FILE: join(fixtures, 'tls-key.pem'),
+    });
+    expect(await pod.listening).toBe(`https://127.0.0.1:${port}`);
+    const probe = spawn(process.execPath, ['--conditions=@forge/source', '--import', 'tsx', 'src/healthcheck.ts'], {
+      cwd: podDir,
+      env: { ...process.env, PORT: String(port), FORGE_TLS_CERT_FILE: 'set' },
+      stdio: 'ignore',
+    });
+    children.push(probe);
+    expect(await new Promise((resolve) => probe.once('exit', resolve))).toBe(0);
+    pod.child.kill('SIGTERM');
+    expect(await pod.exited).toBe(0);
+  });
+
   it('refuses to start without a known FORGE_PROVIDER, saying why', { timeout: 30_000 }, async () => {
     const pod = await startPod({ FORGE_PROVIDER: 'nope', PORT: String(await freePort()) });
     expect(await pod.exited).toBe(2);

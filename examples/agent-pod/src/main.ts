@@ -3,6 +3,7 @@
  * Connect on PORT (default 8080), answers grpc.health.v1 checks, and on SIGTERM or SIGINT stops
  * taking runs, lets live ones finish within FORGE_GRACE_MS, cancels the rest, and exits 0.
  */
+import { readFile } from 'node:fs/promises';
 import { serveAgent } from '@forge/transport-grpc';
 import { readConfig } from './config.js';
 import { jsonLogger } from './logger.js';
@@ -20,6 +21,9 @@ async function main(): Promise<void> {
     defaultGraceMs: config.graceMs,
     ...(config.authToken ? { authToken: config.authToken } : {}),
     ...(config.maxRuns ? { maxRuns: config.maxRuns } : {}),
+    ...(config.tlsCertFile && config.tlsKeyFile
+      ? { tls: { cert: await readFile(config.tlsCertFile), key: await readFile(config.tlsKeyFile) } }
+      : {}),
   });
   logger.info('agent pod listening', {
     url: server.url,

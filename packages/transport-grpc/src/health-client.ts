@@ -10,9 +10,15 @@ export type HealthStatus = 'SERVING' | 'NOT_SERVING' | 'UNKNOWN' | 'SERVICE_UNKN
  */
 export async function checkHealth(
   baseUrl: string,
-  options: { service?: string; timeoutMs?: number; transport?: Transport } = {},
+  options: {
+    service?: string;
+    timeoutMs?: number;
+    transport?: Transport;
+    /** For https: a CA to trust, or `rejectUnauthorized: false` for a probe of the local pod. */
+    tls?: { ca?: string | Buffer; rejectUnauthorized?: boolean };
+  } = {},
 ): Promise<HealthStatus> {
-  const transport = options.transport ?? createGrpcTransport({ baseUrl });
+  const transport = options.transport ?? createGrpcTransport({ baseUrl, ...(options.tls ? { nodeOptions: { ...options.tls } } : {}) });
   const res = await createClient(Health, transport).check({ service: options.service ?? '' }, { timeoutMs: options.timeoutMs ?? 5_000 });
   return (ServingStatus[res.status] as HealthStatus | undefined) ?? 'UNKNOWN';
 }
