@@ -261,7 +261,7 @@ export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
 
 /**
  * A command was carried out. Execute and cancel commands are answered through the run's events
- * instead; permission replies and pings are acknowledged.
+ * instead, a ping by a Pong; a permission reply is acknowledged.
  *
  * @generated from message forge.agent.v1.CommandAck
  */
