@@ -66,7 +66,7 @@ export interface GrpcAgentOptions {
   connectTimeoutMs?: number;
   /** After a cancel (or a run's timeoutMs), how long to wait for the agent's run.completed before ending the run here. Default 10 s. */
   stopGraceMs?: number;
-  /** Deadline of unary calls (GetStatus, CancelRun, ReplyPermission). Default 10 s. */
+  /** Deadline of unary calls (GetStatus, CancelRun, ReplyPermission) and of permission replies on a Connect stream. Default 10 s. */
   callTimeoutMs?: number;
   /** Unread events of one run above which reading the stream pauses (backpressure to the agent). Default 4,096. */
   highWaterMark?: number;
@@ -160,7 +160,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
   const streaming = options.streaming ?? (options.transport || (options.httpVersion ?? '2') === '2' ? 'bidi' : 'server');
   const link =
     streaming === 'bidi'
-      ? new ConnectLink(client, { target, idleStreamMs: options.idleStreamMs ?? 2_000, connectTimeoutMs: options.connectTimeoutMs ?? 10_000, logger })
+      ? new ConnectLink(client, { target, idleStreamMs: options.idleStreamMs ?? 2_000, connectTimeoutMs: options.connectTimeoutMs ?? 10_000, callTimeoutMs, logger })
       : new ExecuteLink(client, { target, callTimeoutMs, deadlineSlackMs: stopGraceMs, connectTimeoutMs: options.connectTimeoutMs ?? 10_000 });
   const live = new Map<string, RemoteRun>();
   let closed = false;

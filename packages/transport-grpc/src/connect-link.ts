@@ -24,6 +24,8 @@ export interface ConnectLinkOptions {
   idleStreamMs: number;
   /** A new stream whose server has not answered its opening ping by then is given up. */
   connectTimeoutMs: number;
+  /** How long a permission reply waits for the agent's acknowledgement. */
+  callTimeoutMs: number;
   logger: Logger;
 }
 
@@ -146,7 +148,21 @@ class ConnectStream {
   command(command: ConnectRequest['command']): Promise<void> {
     return new Promise((resolve, reject) => {
       const id = this.send(command);
-      this.pending.set(id, { resolve, reject });
+      const timer = setTimeout(() => {
+        if (!this.pending.delete(id)) return;
+        reject(new TransportError(TransportCodes.DEADLINE_EXCEEDED, `${this.options.target} did not answer within ${this.options.callTimeoutMs} ms`));
+      }, this.options.callTimeoutMs);
+      timer.unref?.();
+      this.pending.set(id, {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
     });
   }
 

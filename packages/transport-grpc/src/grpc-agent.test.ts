@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createServer } from 'node:net';
 import { Code, ConnectError, createClient, createRouterTransport } from '@connectrpc/connect';
 import { Http2SessionManager, connectNodeAdapter, createGrpcTransport } from '@connectrpc/connect-node';
-import { ForgeError, ProviderError, TransportError, ValidationError, type AgentEvent, type CodeAgent } from '@forge/core';
+import { ForgeError, ProviderError, TransportError, ValidationError, createCodeAgent, defaultCapabilities, type AgentEvent, type CodeAgent } from '@forge/core';
 import { collectRun, firstEvent, runProblems, sampleScript, scriptedAgent, type ScriptStep } from '@forge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { grpcAgent, type GrpcAgent, type GrpcAgentOptions } from './client.js';
@@ -386,6 +386,24 @@ describe('server side', () => {
     const { events, result } = await collectRun(client(server.url, { compression: true }).execute({ prompt: big }));
     expect(runProblems(events)).toEqual([]);
     expect(result.text).toBe(big);
+  });
+
+  it('gives up on a permission reply the agent never acknowledges (DEADLINE_EXCEEDED)', async () => {
+    const stuck = createCodeAgent({
+      provider: 'stuck',
+      capabilities: () => defaultCapabilities({ permissionReplies: true }),
+      async run(ctx) {
+        ctx.onRespond(() => new Promise(() => {}));
+        ctx.emit({ type: 'permission.requested', id: 'p1', tool: 'Bash', input: {} });
+        await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve, { once: true }));
+        return {};
+      },
+    });
+    const server = await serve(stuck);
+    const run = client(server.url, { callTimeoutMs: 100 }).execute({ prompt: 'x' });
+    await firstEvent(run).event;
+    await expect(run.respond('p1', 'allow')).rejects.toMatchObject({ code: TransportCodes.DEADLINE_EXCEEDED, retryable: true });
+    expect((await run.cancel()).status).toBe('cancelled');
   });
 
   it('mounts on a host router (createRouterTransport) as well as on its own server', async () => {
