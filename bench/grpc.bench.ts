@@ -44,18 +44,21 @@ async function firstEventMs(agent: CodeAgent, runs: number): Promise<number> {
 
 /** grpcAgent ↔ serveAgent over loopback HTTP/2, against the same agent iterated in process. */
 const bench: BenchModule = {
-  title: 'transport-grpc: grpcAgent ↔ serveAgent (loopback h2c)',
+  title: 'transport-grpc: grpcAgent ↔ serveAgent (loopback)',
   async run() {
     const local = producer();
     const server = await serveAgent(producer(), { port: 0 });
     const remote = grpcAgent({ baseUrl: server.url, provider: 'bench' });
+    const http1 = grpcAgent({ baseUrl: server.url, provider: 'bench', protocol: 'connect', httpVersion: '1.1' });
     try {
       const r = await compare(N, () => drain(remote, N + 1), () => drain(local, N + 1), 5);
+      const r1 = await compare(N, () => drain(http1, N + 1), () => drain(local, N + 1), 5);
       await firstEventMs(remote, 20); // warm-up
       const remoteFirst = await firstEventMs(remote, 200);
       const localFirst = await firstEventMs(local, 200);
       return [
-        { name: 'events through the wire', unit: 'events/s', ours: r.ours, baseline: r.baseline, baselineName: 'same run iterated in process (ceiling)' },
+        { name: 'events through the wire (gRPC, Connect stream)', unit: 'events/s', ours: r.ours, baseline: r.baseline, baselineName: 'same run iterated in process (ceiling)' },
+        { name: 'events through the wire (Connect protocol, HTTP/1.1, Execute)', unit: 'events/s', ours: r1.ours, baseline: r1.baseline, baselineName: 'same run iterated in process (ceiling)' },
         {
           name: 'execute → first event, p50',
           unit: 'ms',
@@ -67,6 +70,7 @@ const bench: BenchModule = {
       ];
     } finally {
       await remote.close();
+      await http1.close();
       await server.close({ graceful: false });
     }
   },
