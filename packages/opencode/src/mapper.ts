@@ -29,6 +29,7 @@ interface ToolState {
 }
 
 const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
 
 /**
  * Maps the OpenCode events of one session and one turn to Forge events. Idempotent: the same
@@ -76,7 +77,8 @@ export class TurnMapper {
     // The stream carries every session of the instance; a substring test is far cheaper than
     // JSON.parse + zod, and a frame that does not name our session cannot be about it.
     if (!data.includes(this.sessionId)) {
-      if (data.charCodeAt(0) !== OPEN_BRACE) this.badFrame(data, 'not a JSON object');
+      // Still catch what is plainly broken (a truncated frame) without parsing it.
+      if (data.charCodeAt(0) !== OPEN_BRACE || data.charCodeAt(data.length - 1) !== CLOSE_BRACE) this.badFrame(data, 'not a JSON object');
       return undefined;
     }
     let event: unknown;

@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { sseFrames } from '../testing/sse.js';
+import type { SessionMessage } from '../schemas.js';
+
+export type Recording = 'tool-prompt-async' | 'permission' | 'abort-streaming' | 'error-400';
+
+export function recordedFrames(name: Recording): string[] {
+  const file = fileURLToPath(new URL(`../fixtures/${name}.sse`, import.meta.url));
+  return sseFrames(readFileSync(file, 'utf8'));
+}
+
+/** The session a recording is about (from its `session.created`). */
+export function recordedSession(frames: readonly string[]): string {
+  for (const f of frames) {
+    const e = JSON.parse(f) as { type: string; properties: { sessionID?: string } };
+    if (e.type === 'session.created' && e.properties.sessionID) return e.properties.sessionID;
+  }
+  throw new Error('no session.created in the recording');
+}
+
+/**
+ * What `GET /session/:id/message` would answer after the given frames: the latest info of each
+ * message and the latest state of each part, with streamed deltas folded in.
+ */
+export function messagesAfter(frames: readonly string[], sessionId: string): SessionMessage[] {
+  const infos = new Map<string, SessionMessage['info']>();
+  const parts = new Map<string, Map<string, SessionMessage['parts'][number]>>();
+  for (const f of frames) {
+    const e = JSON.parse(f) as { type: string; properties: Record<string, any> };
+    const p = e.properties;
+    if (e.type === 'message.updated' && p.info.sessionID === sessionId) {
+      infos.set(p.info.id, p.info);
+      if (!parts.has(p.info.id)) parts.set(p.info.id, new Map());
+    } else if (e.type === 'message.part.updated' && p.part.sessionID === sessionId) {
+      if (!parts.has(p.part.messageID)) parts.set(p.part.messageID, new Map());
+      parts.get(p.part.messageID)!.set(p.part.id, structuredClone(p.part));
+    } else if (e.type === 'message.part.delta' && p.sessionID === sessionId) {
+      const part = parts.get(p.messageID)?.get(p.partID) as { text?: string } | undefined;
+      if (part && p.field === 'text') part.text = (part.text ?? '') + p.delta;
+    }
+  }
+  return [...infos.values()]
+    .sort((a, b) => (a.id < b.id ? -1 : 1))
+    .map((info) => ({ info, parts: [...(parts.get(info.id)?.values() ?? [])] }));
+}
