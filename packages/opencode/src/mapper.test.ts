@@ -1,0 +1,125 @@
+import type { AgentEventInit } from '@forge/core';
+import { describe, expect, it } from 'vitest';
+import { TurnMapper, errorCode } from './mapper.js';
+
+const SID = 'ses_1';
+const mapper = (ignored: string[] = []) => {
+  const out: AgentEventInit[] = [];
+  const m = new TurnMapper(SID, (e) => out.push(e), ignored);
+  const feed = (type: string, properties: object) => m.handleFrame(JSON.stringify({ id: 'evt', type, properties: { sessionID: SID, ...properties } }));
+  const strip = () => out.map(({ raw: _raw, ...e }) => e);
+  return { m, out, feed, strip };
+};
+const assistant = (id = 'msg_a', extra: object = {}) => ({ info: { id, sessionID: SID, role: 'assistant', time: { created: 1 }, ...extra } });
+const text = (t: string, extra: object = {}) => ({ part: { id: 'prt_t', messageID: 'msg_a', sessionID: SID, type: 'text', text: t, time: { start: 1 }, ...extra } });
+
+describe('TurnMapper', () => {
+  it('computes deltas when the server sends the whole part again instead of a delta', () => {
+    const { feed, strip } = mapper();
+    feed('message.updated', assistant());
+    feed('message.part.updated', text(''));
+    feed('message.part.updated', text('Hel'));
+    feed('message.part.updated', text('Hello'));
+    feed('message.part.updated', text('Hello')); // the same again: nothing new
+    feed('message.part.delta', { messageID: 'msg_a', partID: 'prt_t', field: 'text', delta: ' wor' });
+    feed('message.part.updated', text('Hello world', { time: { start: 1, end: 2 } }));
+    feed('message.part.updated', text('Hello world', { time: { start: 1, end: 2 } }));
+    expect(strip()).toEqual([
+      { type: 'text.delta', text: 'Hel', messageId: 'prt_t' },
+      { type: 'text.delta', text: 'lo', messageId: 'prt_t' },
+      { type: 'text.delta', text: ' wor', messageId: 'prt_t' },
+      { type: 'text.delta', text: 'ld', messageId: 'prt_t' },
+      { type: 'message', text: 'Hello world', messageId: 'prt_t' },
+    ]);
+  });
+
+  it('gives a rewritten part no bogus delta; its final message carries the new text', () => {
+    const { feed, strip } = mapper();
+    feed('message.updated', assistant());
+    feed('message.part.updated', text('draft'));
+    feed('message.part.updated', text('Final', { time: { start: 1, end: 2 } }));
+    expect(strip()).toEqual([
+      { type: 'text.delta', text: 'draft', messageId: 'prt_t' },
+      { type: 'message', text: 'Final', messageId: 'prt_t' },
+    ]);
+  });
+
+  it('streams reasoning parts as reasoning events', () => {
+    const { feed, strip } = mapper();
+    feed('message.updated', assistant());
+    feed('message.part.updated', { part: { id: 'prt_r', messageID: 'msg_a', sessionID: SID, type: 'reasoning', text: '', time: { start: 1 } } });
+    feed('message.part.delta', { messageID: 'msg_a', partID: 'prt_r', field: 'text', delta: 'think' });
+    feed('message.part.updated', { part: { id: 'prt_r', messageID: 'msg_a', sessionID: SID, type: 'reasoning', text: 'thinking', time: { start: 1, end: 2 } } });
+    expect(strip()).toEqual([
+      { type: 'reasoning', text: 'think', messageId: 'prt_r' },
+      { type: 'reasoning', text: 'ing', messageId: 'prt_r' },
+    ]);
+  });
+
+  it('emits tool.call once (when the input is known) and tool.result once', () => {
+    const { feed, strip } = mapper();
+    feed('message.updated', assistant());
+    const tool = (state: object) => ({ part: { id: 'prt_x', messageID: 'msg_a', sessionID: SID, type: 'tool', callID: 'c1', tool: 'bash', state } });
+    feed('message.part.updated', tool({ status: 'pending', input: {}, raw: '' }));
+    feed('message.part.updated', tool({ status: 'running', input: { command: 'ls' }, time: { start: 1 } }));
+    feed('message.part.updated', tool({ status: 'running', input: { command: 'ls' }, metadata: { output: 'a' } }));
+    feed('message.part.updated', tool({ status: 'error', input: { command: 'ls' }, error: 'boom' }));
+    feed('message.part.updated', tool({ status: 'error', input: { command: 'ls' }, error: 'boom' }));
+    expect(strip()).toEqual([
+      { type: 'tool.call', callId: 'c1', name: 'bash', input: { command: 'ls' } },
+      { type: 'tool.result', callId: 'c1', output: 'boom', isError: true },
+    ]);
+  });
+
+  it('skips the user message, messages of earlier turns, and other sessions', () => {
+    const { feed, m, strip } = mapper(['msg_old']);
+    feed('message.updated', { info: { id: 'msg_u', sessionID: SID, role: 'user', time: { created: 1 } } });
+    feed('message.part.updated', { part: { id: 'prt_u', messageID: 'msg_u', sessionID: SID, type: 'text', text: 'my prompt' } });
+    feed('message.part.updated', { part: { id: 'prt_o', messageID: 'msg_old', sessionID: SID, type: 'text', text: 'old', time: { start: 1, end: 2 } } });
+    m.handleFrame(JSON.stringify({ type: 'message.part.delta', properties: { sessionID: 'ses_2', messageID: 'm', partID: 'p', field: 'text', delta: SID } }));
+    expect(strip()).toEqual([]);
+  });
+
+  it('counts idle only once the turn has started, and usage once per completed message', () => {
+    const { feed, m, strip } = mapper();
+    expect(feed('session.idle', {})).toBeUndefined();
+    feed('session.status', { status: { type: 'busy' } });
+    const tokens = { input: 5, output: 2, reasoning: 1, cache: { read: 3, write: 4 } };
+    feed('message.updated', assistant('msg_a', { tokens, cost: 0.5, finish: 'stop' }));
+    feed('message.updated', assistant('msg_a', { tokens, cost: 0.5, finish: 'stop', time: { created: 1, completed: 2 } }));
+    feed('message.updated', assistant('msg_a', { tokens, cost: 0.5, finish: 'stop', time: { created: 1, completed: 2 } }));
+    expect(feed('session.idle', {})).toBe('idle');
+    expect(strip()).toEqual([{ type: 'usage', usage: { inputTokens: 5, outputTokens: 2, cacheReadTokens: 3, cacheWriteTokens: 4, reasoningTokens: 1 }, costUsd: 0.5, messageId: 'msg_a' }]);
+    expect(m.costUsd).toBe(0.5);
+    expect(m.turns).toBe(1);
+  });
+
+  it('reports retries as warnings and keeps the session error', () => {
+    const { feed, m, strip } = mapper();
+    feed('session.status', { status: { type: 'retry', attempt: 2, message: 'Internal Server Error', next: 5 } });
+    feed('session.error', { error: { name: 'APIError', data: { message: 'bad', isRetryable: false } } });
+    expect(strip()).toEqual([
+      { type: 'log', level: 'warn', text: 'OpenCode retries the model request (attempt 2): Internal Server Error' },
+      { type: 'error', code: 'OPENCODE_API_ERROR', message: 'APIError: bad', retryable: false, details: { name: 'APIError', data: { message: 'bad', isRetryable: false } } },
+    ]);
+    expect(m.failure()?.name).toBe('APIError');
+  });
+
+  it('finishes a text part the stream never closed (abort, error) as a message', () => {
+    const { feed, m, strip } = mapper();
+    feed('message.updated', assistant());
+    feed('message.part.updated', text('partial'));
+    m.finish();
+    m.finish();
+    expect(strip()).toEqual([
+      { type: 'text.delta', text: 'partial', messageId: 'prt_t' },
+      { type: 'message', text: 'partial', messageId: 'prt_t' },
+    ]);
+  });
+
+  it('names error codes after the server error names', () => {
+    expect(errorCode({ name: 'APIError' })).toBe('OPENCODE_API_ERROR');
+    expect(errorCode({ name: 'MessageAbortedError' })).toBe('OPENCODE_MESSAGE_ABORTED_ERROR');
+    expect(errorCode({ name: 'ProviderAuthError' })).toBe('OPENCODE_PROVIDER_AUTH_ERROR');
+  });
+});
