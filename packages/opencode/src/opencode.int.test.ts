@@ -1,0 +1,148 @@
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
+import type { CodeAgent } from '@forge/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { opencode, startOpencodeServer, type OpencodeServer } from './index.js';
+import { afterToolResult, fakeOpencodeConfig, isolatedOpencodeEnv, lastUserText, opencodeBinPath, startFakeOpenAiApi, type FakeOpenAiApi, type FakeReply } from './testing/index.js';
+
+/** Scripted by markers in the prompt, so each test picks its model behaviour. */
+function reply(request: Parameters<NonNullable<Parameters<typeof startFakeOpenAiApi>[0]>['reply']>[0]): FakeReply {
+  if (!request.tools?.length) return { kind: 'text', text: 'Fake title' };
+  if (afterToolResult(request)) {
+    const last = request.messages[request.messages.length - 1]!;
+    return { kind: 'text', text: `Tool said: ${String(last.content).trim()}` };
+  }
+  const prompt = lastUserText(request);
+  if (prompt.includes('[[tool]]')) return { kind: 'tool', calls: [{ name: 'bash', arguments: { command: 'echo hi', description: 'Print hi' } }] };
+  if (prompt.includes('[[slow]]')) return { kind: 'text', text: Array.from({ length: 200 }, (_, i) => `tok${i} `).join(''), chunkDelayMs: 100 };
+  if (prompt.includes('[[error500]]')) return { kind: 'status', status: 500 };
+  return { kind: 'text', text: `Hello from fake: ${prompt}` };
+}
+
+/** Processes whose environment names the scratch dir: the server and anything it spawned. */
+async function processesUsing(marker: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const env = await readFile(`/proc/${entry}/environ`, 'utf8');
+      if (env.includes(marker)) found.push(Number(entry));
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return found;
+}
+
+describe('opencode adapter against the real `opencode serve`', () => {
+  let scratch: string;
+  let api: FakeOpenAiApi;
+  let server: OpencodeServer;
+  let agent: CodeAgent;
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'forge-opencode-int-'));
+    const project = join(scratch, 'project');
+    await mkdir(project, { recursive: true });
+    execFileSync('git', ['init', '-q', project]);
+    api = await startFakeOpenAiApi({ reply });
+    server = await startOpencodeServer({
+      bin: opencodeBinPath(),
+      cwd: project,
+      env: isolatedOpencodeEnv(scratch),
+      inheritEnv: false,
+      config: fakeOpencodeConfig(api.url),
+      startTimeoutMs: 60_000,
+    });
+    agent = opencode({ baseUrl: server.url });
+  }, 90_000);
+
+  afterAll(async () => {
+    await agent?.close?.();
+    await server?.close();
+    await api?.close();
+    try {
+      if (scratch) expect(await processesUsing(scratch)).toEqual([]);
+    } finally {
+      if (scratch) await rm(scratch, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  let firstSession: string | undefined;
+
+  it('answers with text: deltas, the message, usage, completed', async () => {
+    const run = agent.execute({ prompt: 'Say hello', timeoutMs: 30_000 });
+    const { events, result } = await collectRun(run);
+    expect(runProblems(events, run.id)).toEqual([]);
+    expect(result.status).toBe('completed');
+    expect(result.text).toBe('Hello from fake: Say hello');
+    expect(events.filter((e) => e.type === 'text.delta').map((e) => (e.type === 'text.delta' ? e.text : '')).join('')).toBe('Hello from fake: Say hello');
+    expect(result.usage.inputTokens).toBeGreaterThan(0);
+    expect(result.sessionId).toMatch(/^ses_/);
+    firstSession = result.sessionId;
+  }, 40_000);
+
+  it('runs a tool and reports the call and its result', async () => {
+    const { events, result } = await collectRun(agent.execute({ prompt: 'Run it [[tool]]', timeoutMs: 30_000 }));
+    expect(runProblems(events)).toEqual([]);
+    const call = events.find((e) => e.type === 'tool.call');
+    const res = events.find((e) => e.type === 'tool.result');
+    expect(call).toMatchObject({ name: 'bash', input: { command: 'echo hi' } });
+    expect(res).toMatchObject({ isError: false, output: 'hi\n' });
+    expect(call?.type === 'tool.call' && res?.type === 'tool.result' && res.callId).toBe(call?.type === 'tool.call' && call.callId);
+    expect(result).toMatchObject({ status: 'completed', text: 'Tool said: hi', turns: 2 });
+  }, 40_000);
+
+  it('continues the same session with a second prompt', async () => {
+    expect(firstSession).toBeDefined();
+    const before = api.requests.length;
+    const { events, result } = await collectRun(agent.execute({ prompt: 'And again', sessionId: firstSession!, timeoutMs: 30_000 }));
+    expect(runProblems(events)).toEqual([]);
+    expect(result).toMatchObject({ status: 'completed', text: 'Hello from fake: And again', sessionId: firstSession });
+    // The model saw the first exchange: it is the same conversation.
+    const request = api.requests.slice(before).find((r) => r.tools?.length)!;
+    expect(JSON.stringify(request.messages)).toContain('Say hello');
+    // Nothing of the first turn is replayed into this run.
+    expect(events.filter((e) => e.type === 'message')).toHaveLength(1);
+  }, 40_000);
+
+  it('aborts mid-run: cancelled once, and the server stops the turn', async () => {
+    const run = agent.execute({ prompt: 'Talk slowly [[slow]]', timeoutMs: 60_000 });
+    const reading = firstEvent(run, (e) => e.type === 'text.delta');
+    await reading.event;
+    const result = await run.cancel('test abort');
+    const events = await reading.all;
+    expect(runProblems(events)).toEqual([]);
+    expect(result.status).toBe('cancelled');
+    const status = (await (await fetch(`${server.url}/session/status`)).json()) as Record<string, unknown>;
+    expect(status[result.sessionId!]).toBeUndefined();
+  }, 40_000);
+
+  it('bounds a model answering 500 (OpenCode retries silently) with timeoutMs', async () => {
+    const run = agent.execute({ prompt: 'Fail [[error500]]', timeoutMs: 4_000 });
+    const { events, result } = await collectRun(run);
+    expect(runProblems(events)).toEqual([]);
+    expect(['timed_out', 'failed']).toContain(result.status);
+    if (result.status === 'timed_out') expect(events.some((e) => e.type === 'log' && e.text.includes('retries'))).toBe(true);
+  }, 30_000);
+
+  it('asks for permission and runs the tool once allowed', async () => {
+    const asking = opencode({ baseUrl: server.url, permission: [{ permission: 'bash', pattern: '*', action: 'ask' }] });
+    try {
+      const run = asking.execute({ prompt: 'Run it [[tool]]', timeoutMs: 30_000 });
+      const reading = firstEvent(run, (e) => e.type === 'permission.requested');
+      const asked = await reading.event;
+      expect(asked).toMatchObject({ tool: 'bash', input: { command: 'echo hi' } });
+      await run.respond(asked.type === 'permission.requested' ? asked.id : '', 'allow');
+      const events = await reading.all;
+      expect(runProblems(events)).toEqual([]);
+      expect((await run.result).status).toBe('completed');
+      expect(events.find((e) => e.type === 'tool.result')).toMatchObject({ isError: false, output: 'hi\n' });
+    } finally {
+      await asking.close?.();
+    }
+  }, 40_000);
+});
