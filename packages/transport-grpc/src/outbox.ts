@@ -23,11 +23,6 @@ export class Outbox<E, C> {
     return this.items.length;
   }
 
-  /** False once the stream is gone: the producer may go on, its items are discarded. */
-  get open(): boolean {
-    return !this.closed;
-  }
-
   /** Returns false when the producer should `await drained()`. */
   pushEvent(event: E): boolean {
     if (this.closed) return true;
