@@ -65,7 +65,15 @@ describe('opencode adapter against the real `opencode serve`', () => {
     await server?.close();
     await api?.close();
     try {
-      if (scratch) expect(await processesUsing(scratch)).toEqual([]);
+      if (scratch) {
+        // Killed processes take a moment to go; wait (bounded) before calling them orphans.
+        let left = await processesUsing(scratch);
+        for (let i = 0; i < 50 && left.length; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          left = await processesUsing(scratch);
+        }
+        expect(left).toEqual([]);
+      }
     } finally {
       if (scratch) await rm(scratch, { recursive: true, force: true });
     }
