@@ -6,10 +6,10 @@ import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
 import type { CodeAgent } from '@forge/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opencode, startOpencodeServer, type OpencodeServer } from './index.js';
-import { afterToolResult, fakeOpencodeConfig, isolatedOpencodeEnv, lastUserText, opencodeBinPath, startFakeOpenAiApi, type FakeOpenAiApi, type FakeReply } from './testing/index.js';
+import { afterToolResult, fakeOpencodeConfig, isolatedOpencodeEnv, lastUserText, opencodeBinPath, startFakeOpenAiApi, type ChatRequest, type FakeOpenAiApi, type FakeReply } from './testing/index.js';
 
 /** Scripted by markers in the prompt, so each test picks its model behaviour. */
-function reply(request: Parameters<NonNullable<Parameters<typeof startFakeOpenAiApi>[0]>['reply']>[0]): FakeReply {
+function reply(request: ChatRequest): FakeReply {
   if (!request.tools?.length) return { kind: 'text', text: 'Fake title' };
   if (afterToolResult(request)) {
     const last = request.messages[request.messages.length - 1]!;
