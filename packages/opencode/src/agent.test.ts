@@ -100,7 +100,7 @@ describe('opencode adapter on a fake server (msw)', () => {
     const { agent } = setup({
       onPrompt: ({ sessionId, server }) => {
         server.sendRaw('data: {not json\n\n');
-        server.sendRaw(`data: {"type":"message.part.updated","properties":{"sessionID":"${sessionId}","part":{"bogus":true}}}\n\n`);
+        server.sendRaw(`data: {"type":"message.part.updated","properties":{"sessionID":"${sessionId}","part":{"type":"text","bogus":true}}}\n\n`);
         server.sendRaw(`data: {"id":"evt_x","type":"some.future.event","properties":{"sessionID":"${sessionId}"}}\n\n`);
         server.sendRaw(`data: ["${sessionId}"]\n\n`);
         server.send(...textTurn(sessionId, 'still fine'));

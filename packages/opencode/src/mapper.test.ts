@@ -122,4 +122,33 @@ describe('TurnMapper', () => {
     expect(errorCode({ name: 'MessageAbortedError' })).toBe('OPENCODE_MESSAGE_ABORTED_ERROR');
     expect(errorCode({ name: 'ProviderAuthError' })).toBe('OPENCODE_PROVIDER_AUTH_ERROR');
   });
+
+  it('reads deltas the same on the fast path (usual key order) and the full parse (any other)', () => {
+    const usual = mapper();
+    const other = mapper();
+    for (const { feed } of [usual, other]) {
+      feed('message.updated', assistant());
+      feed('message.part.updated', text(''));
+    }
+    const tricky = ['plain ', 'with "quotes" ', 'back\\slash \n', 'unicode é ✓ ', '}}"'];
+    for (const delta of tricky) {
+      // JSON.stringify keeps insertion order: envelope id, type, then properties in OpenCode's order.
+      usual.m.handleFrame(JSON.stringify({ id: 'evt_1', type: 'message.part.delta', properties: { sessionID: SID, messageID: 'msg_a', partID: 'prt_t', field: 'text', delta } }));
+      other.m.handleFrame(JSON.stringify({ properties: { delta, field: 'text', partID: 'prt_t', messageID: 'msg_a', sessionID: SID }, type: 'message.part.delta' }));
+    }
+    expect(usual.strip()).toEqual(other.strip());
+    expect(usual.strip().map((e) => (e as { text: string }).text)).toEqual(tricky);
+  });
+
+  it('skips frames it provably does not need without parsing them, and still sees the ones it does', () => {
+    const { m, feed, strip } = mapper();
+    feed('session.updated', { info: { id: SID, title: 'x' } });
+    feed('message.updated', { info: { id: 'msg_u', sessionID: SID, role: 'user', time: { created: 1 } } });
+    feed('message.part.updated', { part: { id: 'prt_s', messageID: 'msg_a', sessionID: SID, type: 'step-start' } });
+    feed('session.status', { status: { type: 'busy' } });
+    expect(m.turnStarted).toBe(true);
+    feed('message.updated', assistant());
+    feed('message.updated', assistant('msg_a', { tokens: { input: 1, output: 1, reasoning: 0, cache: { read: 0, write: 0 } }, time: { created: 1, completed: 2 } }));
+    expect(strip()).toEqual([{ type: 'usage', usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 }, messageId: 'msg_a' }]);
+  });
 });

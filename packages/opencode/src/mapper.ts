@@ -1,6 +1,7 @@
 import type { AgentEventInit, Usage } from '@forge/core';
 import {
   EVENT_PROPERTIES,
+  FAST_CHECKS,
   isMappedEventType,
   type ErrorInfo,
   type EventProperties,
@@ -81,6 +82,12 @@ export class TurnMapper {
       if (data.charCodeAt(0) !== OPEN_BRACE || data.charCodeAt(data.length - 1) !== CLOSE_BRACE) this.badFrame(data, 'not a JSON object');
       return undefined;
     }
+    const peeked = peekType(data);
+    if (peeked !== undefined) {
+      if (skippable(peeked, data) || this.nothingNew(peeked, data)) return undefined;
+      if (peeked === 'message.part.delta' && this.fastDelta(data)) return undefined;
+      if (peeked === 'session.status' && this.fastStatus(data)) return undefined;
+    }
     let event: unknown;
     try {
       event = JSON.parse(data);
@@ -99,6 +106,7 @@ export class TurnMapper {
     }
     if (!isMappedEventType(type)) return undefined;
     if (sessionOf(properties) !== this.sessionId) return undefined;
+    if (FAST_CHECKS[type]?.(properties)) return this.dispatch(type, properties, event);
     const parsed = EVENT_PROPERTIES[type].safeParse(properties);
     if (!parsed.success) {
       this.emit({
@@ -112,6 +120,57 @@ export class TurnMapper {
       return undefined;
     }
     return this.dispatch(type, parsed.data, event);
+  }
+
+  /**
+   * Repeats of what the turn already holds, found without parsing: an in-progress update of an
+   * assistant message already seen (usage is read at completion), or of a tool already called.
+   */
+  private nothingNew(type: string, data: string): boolean {
+    if (type === 'message.updated') {
+      if (data.includes('"completed":') || data.includes('"error":')) return false;
+      const id = valueAfter(data, '"id":"msg_');
+      return id !== undefined && this.assistant.has(`msg_${id}`);
+    }
+    if (type === 'message.part.updated' && (data.includes('"status":"running"') || data.includes('"status":"pending"'))) {
+      const callId = valueAfter(data, '"callID":"');
+      return callId !== undefined && this.tools.get(callId)?.called === true;
+    }
+    return false;
+  }
+
+  /**
+   * The most frequent frame (one per streamed token) read without JSON.parse when it has the
+   * server's usual key order; anything else falls back to the full parse. False = not handled.
+   */
+  private fastDelta(data: string): boolean {
+    const head = data.indexOf('"properties":{"sessionID":"');
+    if (head < 0) return false;
+    if (valueAfter(data, '"properties":{"sessionID":"') !== this.sessionId) return false;
+    const messageId = valueAfter(data, '","messageID":"');
+    const partId = valueAfter(data, '","partID":"');
+    const field = valueAfter(data, '","field":"');
+    const key = '","delta":"';
+    const at = data.indexOf(key);
+    if (messageId === undefined || partId === undefined || field === undefined || at < 0 || !data.endsWith('"}}')) return false;
+    let delta = data.slice(at + key.length, data.length - 3);
+    if (delta.includes('\\')) {
+      try {
+        delta = JSON.parse(`"${delta}"`) as string;
+      } catch {
+        return false;
+      }
+    } else if (delta.includes('"')) return false;
+    this.onDelta({ sessionID: this.sessionId, messageID: messageId, partID: partId, field, delta });
+    return true;
+  }
+
+  /** `busy` and `idle` statuses need no parse; `retry` (with its message) does. */
+  private fastStatus(data: string): boolean {
+    if (!data.endsWith('"status":{"type":"busy"}}}') && !data.endsWith('"status":{"type":"idle"}}}')) return false;
+    if (valueAfter(data, '"properties":{"sessionID":"') !== this.sessionId) return false;
+    if (data.endsWith('"busy"}}}')) this.turnStarted = true;
+    return true;
   }
 
   /** Brings the turn up to date from `GET /session/:id/message` (after a reconnect or at the end). */
@@ -142,7 +201,7 @@ export class TurnMapper {
   private dispatch(type: MappedEventType, props: unknown, raw: unknown): FrameSignal {
     switch (type) {
       case 'message.part.delta':
-        this.onDelta(props as EventProperties<'message.part.delta'>, raw);
+        this.onDelta(props as EventProperties<'message.part.delta'>);
         return undefined;
       case 'message.part.updated':
         this.onPart((props as EventProperties<'message.part.updated'>).part, raw);
@@ -212,7 +271,8 @@ export class TurnMapper {
     return part !== undefined && part.time === undefined && part.type === 'text';
   }
 
-  private onDelta(p: EventProperties<'message.part.delta'>, raw: unknown): void {
+  /** Deltas carry no `raw`: the hot path never parses their frame (see fastDelta). */
+  private onDelta(p: EventProperties<'message.part.delta'>): void {
     if (p.field !== 'text' || !p.delta || this.isUserMessage(p.messageID)) return;
     let state = this.texts.get(p.partID);
     if (!state) {
@@ -221,7 +281,7 @@ export class TurnMapper {
     }
     if (state.final) return;
     state.sent += p.delta;
-    this.emit(state.kind === 'text' ? { type: 'text.delta', text: p.delta, messageId: p.partID, raw } : { type: 'reasoning', text: p.delta, messageId: p.partID, raw });
+    this.emit(state.kind === 'text' ? { type: 'text.delta', text: p.delta, messageId: p.partID } : { type: 'reasoning', text: p.delta, messageId: p.partID });
   }
 
   private onPart(part: Part, raw: unknown): void {
@@ -298,6 +358,47 @@ export class TurnMapper {
       raw: data,
     });
   }
+}
+
+/**
+ * The event type read off the envelope without parsing it, when the frame has OpenCode's usual
+ * shape (`{"id":"evt_…","type":"…",…` or `{"type":"…",…`); undefined means "parse to find out".
+ */
+export function peekType(data: string): string | undefined {
+  let at: number;
+  if (data.startsWith('{"type":"')) at = 9;
+  else if (data.startsWith('{"id":"')) {
+    const i = data.indexOf('","type":"', 7);
+    if (i < 0 || i > 64) return undefined;
+    at = i + 10;
+  } else return undefined;
+  const end = data.indexOf('"', at);
+  return end < 0 || end - at > 64 ? undefined : data.slice(at, end);
+}
+
+/*
+ * Frames a turn provably does not need, told apart by structural substrings. A quote inside a
+ * JSON string is escaped (\"), so `"role":"user"` can only match a real key and value.
+ */
+function skippable(type: string, data: string): boolean {
+  if (!isMappedEventType(type) || type === 'permission.replied') return true; // session.updated, session.diff, file.*, …
+  if (type === 'message.part.updated') {
+    return !(data.includes('"type":"text"') || data.includes('"type":"tool"') || data.includes('"type":"reasoning"'));
+  }
+  // User messages matter only through their parts, which carry no time and are skipped anyway.
+  if (type === 'message.updated') return data.includes('"role":"user"') && !data.includes('"role":"assistant"');
+  return false;
+}
+
+/** The plain (escape-free) string value that follows `key`, e.g. an id. */
+function valueAfter(data: string, key: string): string | undefined {
+  const at = data.indexOf(key);
+  if (at < 0) return undefined;
+  const start = at + key.length;
+  const end = data.indexOf('"', start);
+  if (end < 0 || end - start > 128) return undefined;
+  const value = data.slice(start, end);
+  return value.includes('\\') ? undefined : value;
 }
 
 function sessionOf(properties: unknown): string | undefined {

@@ -108,3 +108,54 @@ export type EventProperties<T extends MappedEventType> = z.infer<(typeof EVENT_P
 export function isMappedEventType(type: string): type is MappedEventType {
   return Object.prototype.hasOwnProperty.call(EVENT_PROPERTIES, type);
 }
+
+/*
+ * Hand-written checks that accept exactly what the schemas above accept for the hot event types,
+ * without zod's copying. A value they refuse still goes through zod, which either accepts it
+ * (defaults applied) or explains what is wrong — so zod stays the one definition of validity.
+ */
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const optStr = (v: unknown) => v === undefined || typeof v === 'string';
+const optNum = (v: unknown) => v === undefined || typeof v === 'number';
+const optTime = (v: unknown, a: string, b: string) => v === undefined || (isObj(v) && optNum(v[a]) && optNum(v[b]));
+
+function isPart(p: unknown): boolean {
+  if (!isObj(p)) return false;
+  return (
+    typeof p.id === 'string' &&
+    typeof p.messageID === 'string' &&
+    typeof p.sessionID === 'string' &&
+    typeof p.type === 'string' &&
+    optStr(p.text) &&
+    optStr(p.callID) &&
+    optStr(p.tool) &&
+    optTime(p.time, 'start', 'end') &&
+    (p.state === undefined || (isObj(p.state) && typeof p.state.status === 'string' && optStr(p.state.title)))
+  );
+}
+
+function isMessageInfo(i: unknown): boolean {
+  if (!isObj(i)) return false;
+  const t = i.tokens;
+  return (
+    typeof i.id === 'string' &&
+    typeof i.sessionID === 'string' &&
+    typeof i.role === 'string' &&
+    optStr(i.parentID) &&
+    optStr(i.modelID) &&
+    optStr(i.providerID) &&
+    optNum(i.cost) &&
+    optStr(i.finish) &&
+    optTime(i.time, 'created', 'completed') &&
+    (t === undefined ||
+      (isObj(t) && typeof t.input === 'number' && typeof t.output === 'number' && typeof t.reasoning === 'number' && (t.cache === undefined || (isObj(t.cache) && typeof t.cache.read === 'number' && typeof t.cache.write === 'number')))) &&
+    (i.error === undefined || (isObj(i.error) && typeof i.error.name === 'string' && (i.error.data === undefined || (isObj(i.error.data) && optStr(i.error.data.message)))))
+  );
+}
+
+export const FAST_CHECKS: Partial<Record<MappedEventType, (properties: unknown) => boolean>> = {
+  'message.part.delta': (p) =>
+    isObj(p) && typeof p.sessionID === 'string' && typeof p.messageID === 'string' && typeof p.partID === 'string' && typeof p.field === 'string' && typeof p.delta === 'string',
+  'message.part.updated': (p) => isObj(p) && optStr(p.sessionID) && isPart(p.part),
+  'message.updated': (p) => isObj(p) && typeof p.sessionID === 'string' && isMessageInfo(p.info),
+};
