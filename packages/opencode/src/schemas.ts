@@ -105,8 +105,10 @@ export const EVENT_PROPERTIES = {
 export type MappedEventType = keyof typeof EVENT_PROPERTIES;
 export type EventProperties<T extends MappedEventType> = z.infer<(typeof EVENT_PROPERTIES)[T]>;
 
+const MAPPED = new Set<string>(Object.keys(EVENT_PROPERTIES));
+
 export function isMappedEventType(type: string): type is MappedEventType {
-  return Object.prototype.hasOwnProperty.call(EVENT_PROPERTIES, type);
+  return MAPPED.has(type);
 }
 
 /*
