@@ -128,11 +128,15 @@ export class TurnMapper {
    */
   private nothingNew(type: string, data: string): boolean {
     if (type === 'message.updated') {
-      if (data.includes('"completed":') || data.includes('"error":')) return false;
+      // The first `"time":{` of the info is its own; an error always comes with time.completed.
+      const time = data.indexOf('"time":{', data.indexOf('"info":{'));
+      if (time < 0 || data.slice(time, time + 64).includes('"completed"')) return false;
       const id = valueAfter(data, '"id":"msg_');
       return id !== undefined && this.assistant.has(`msg_${id}`);
     }
-    if (type === 'message.part.updated' && (data.includes('"status":"running"') || data.includes('"status":"pending"'))) {
+    if (type === 'message.part.updated') {
+      const status = valueAfter(data, '"status":"', data.indexOf('"state":{'));
+      if (status !== 'running' && status !== 'pending') return false;
       const callId = valueAfter(data, '"callID":"');
       return callId !== undefined && this.tools.get(callId)?.called === true;
     }
@@ -360,11 +364,15 @@ export class TurnMapper {
   }
 }
 
+/** Mapped types, each followed by its closing quote, so `session.idle"` cannot match `session.idle.x"`. */
+const PEEKABLE = (Object.keys(EVENT_PROPERTIES) as MappedEventType[]).map((type) => [type, `${type}"`] as const);
+
 /**
- * The event type read off the envelope without parsing it, when the frame has OpenCode's usual
- * shape (`{"id":"evt_…","type":"…",…` or `{"type":"…",…`); undefined means "parse to find out".
+ * The event type read off the envelope without parsing or slicing it, when the frame has OpenCode's
+ * usual shape (`{"id":"evt_…","type":"…",…` or `{"type":"…",…`): one of the mapped types, or
+ * `'other'` for any other type; undefined means "parse to find out".
  */
-export function peekType(data: string): string | undefined {
+export function peekType(data: string): MappedEventType | 'other' | undefined {
   let at: number;
   if (data.startsWith('{"type":"')) at = 9;
   else if (data.startsWith('{"id":"')) {
@@ -372,27 +380,35 @@ export function peekType(data: string): string | undefined {
     if (i < 0 || i > 64) return undefined;
     at = i + 10;
   } else return undefined;
-  const end = data.indexOf('"', at);
-  return end < 0 || end - at > 64 ? undefined : data.slice(at, end);
+  for (const [type, quoted] of PEEKABLE) if (data.startsWith(quoted, at)) return type;
+  return 'other';
 }
 
 /*
  * Frames a turn provably does not need, told apart by structural substrings. A quote inside a
  * JSON string is escaped (\"), so `"role":"user"` can only match a real key and value.
  */
-function skippable(type: string, data: string): boolean {
-  if (!isMappedEventType(type) || type === 'permission.replied') return true; // session.updated, session.diff, file.*, …
+function skippable(type: MappedEventType | 'other', data: string): boolean {
+  if (type === 'other' || type === 'permission.replied') return true; // session.updated, session.diff, file.*, …
   if (type === 'message.part.updated') {
-    return !(data.includes('"type":"text"') || data.includes('"type":"tool"') || data.includes('"type":"reasoning"'));
+    // The first `"type":"` inside the part is the part's own (nested objects come after it).
+    const at = data.indexOf('"part":{');
+    if (at < 0) return false;
+    const partType = valueAfter(data, '"type":"', at);
+    return partType !== undefined && partType !== 'text' && partType !== 'tool' && partType !== 'reasoning';
   }
   // User messages matter only through their parts, which carry no time and are skipped anyway.
-  if (type === 'message.updated') return data.includes('"role":"user"') && !data.includes('"role":"assistant"');
+  if (type === 'message.updated') {
+    const at = data.indexOf('"info":{');
+    return at >= 0 && valueAfter(data, '"role":"', at) === 'user';
+  }
   return false;
 }
 
 /** The plain (escape-free) string value that follows `key`, e.g. an id. */
-function valueAfter(data: string, key: string): string | undefined {
-  const at = data.indexOf(key);
+function valueAfter(data: string, key: string, from = 0): string | undefined {
+  if (from < 0) return undefined;
+  const at = data.indexOf(key, from);
   if (at < 0) return undefined;
   const start = at + key.length;
   const end = data.indexOf('"', start);
