@@ -162,3 +162,34 @@ describe('opencode adapter against the real `opencode serve`', () => {
     }
   }, 40_000);
 });
+
+describe('an agent that owns its real `opencode serve`', () => {
+  it('starts it on first use, answers, and close() leaves no process behind', async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'forge-opencode-own-'));
+    const project = join(scratch, 'project');
+    await mkdir(project, { recursive: true });
+    execFileSync('git', ['init', '-q', project]);
+    const api = await startFakeOpenAiApi({ reply });
+    const agent = opencode({
+      server: { bin: opencodeBinPath(), cwd: project, env: isolatedOpencodeEnv(scratch), inheritEnv: false, config: fakeOpencodeConfig(api.url), startTimeoutMs: 60_000 },
+    });
+    try {
+      const { result } = await collectRun(agent.execute({ prompt: 'Hi owner', timeoutMs: 60_000 }));
+      expect(result).toMatchObject({ status: 'completed', text: 'Hello from fake: Hi owner' });
+      expect(await processesUsing(scratch)).not.toEqual([]);
+    } finally {
+      await agent.close?.();
+      await api.close();
+    }
+    try {
+      let left = await processesUsing(scratch);
+      for (let i = 0; i < 50 && left.length; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        left = await processesUsing(scratch);
+      }
+      expect(left).toEqual([]);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
