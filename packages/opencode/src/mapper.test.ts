@@ -151,4 +151,36 @@ describe('TurnMapper', () => {
     feed('message.updated', assistant('msg_a', { tokens: { input: 1, output: 1, reasoning: 0, cache: { read: 0, write: 0 } }, time: { created: 1, completed: 2 } }));
     expect(strip()).toEqual([{ type: 'usage', usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 }, messageId: 'msg_a' }]);
   });
+
+  it('after a stream gap, holds an open part back until its final text instead of emitting a hole', () => {
+    const { m, feed, strip } = mapper();
+    feed('message.updated', assistant());
+    feed('message.part.updated', text(''));
+    feed('message.part.delta', { messageID: 'msg_a', partID: 'prt_t', field: 'text', delta: 'a ' });
+    m.markGap();
+    // Reconciling: the stored part does not hold streamed text yet.
+    m.applyMessages([{ info: { id: 'msg_a', sessionID: SID, role: 'assistant' }, parts: [text('').part] }]);
+    feed('message.part.delta', { messageID: 'msg_a', partID: 'prt_t', field: 'text', delta: 'd ' });
+    // A part born during the gap, first met through a delta: held back too.
+    feed('message.part.delta', { messageID: 'msg_a', partID: 'prt_2', field: 'text', delta: 'y' });
+    feed('message.part.updated', text('a b c d', { time: { start: 1, end: 2 } }));
+    feed('message.part.updated', { part: { id: 'prt_2', messageID: 'msg_a', sessionID: SID, type: 'text', text: 'xy', time: { start: 1, end: 2 } } });
+    expect(strip()).toEqual([
+      { type: 'text.delta', text: 'a ', messageId: 'prt_t' },
+      { type: 'text.delta', text: 'b c d', messageId: 'prt_t' },
+      { type: 'message', text: 'a b c d', messageId: 'prt_t' },
+      { type: 'text.delta', text: 'xy', messageId: 'prt_2' },
+      { type: 'message', text: 'xy', messageId: 'prt_2' },
+    ]);
+  });
+
+  it('treats a snapshot that lags the deltas as nothing new, not as a rewrite', () => {
+    const { feed, strip } = mapper();
+    feed('message.updated', assistant());
+    feed('message.part.delta', { messageID: 'msg_a', partID: 'prt_t', field: 'text', delta: 'abc' });
+    feed('message.part.updated', text('ab'));
+    feed('message.part.delta', { messageID: 'msg_a', partID: 'prt_t', field: 'text', delta: 'd' });
+    feed('message.part.updated', text('abcd', { time: { start: 1, end: 2 } }));
+    expect(strip().map((e) => (e as { text: string }).text)).toEqual(['abc', 'd', 'abcd']);
+  });
 });

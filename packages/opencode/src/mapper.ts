@@ -22,6 +22,12 @@ interface TextState {
   sent: string;
   final: boolean;
   messageId: string;
+  /**
+   * The stream was away while this part grew. OpenCode keeps streamed text out of the stored
+   * part until it ends, so the missing middle is unknown: the part's further deltas are dropped
+   * and its final text supplies, as one delta, everything after what was already sent.
+   */
+  gapped: boolean;
 }
 
 interface ToolState {
@@ -54,6 +60,7 @@ export class TurnMapper {
   private readonly usageDone = new Set<string>();
   private readonly asked = new Set<string>();
   private readonly emit: Emit;
+  private sawGap = false;
 
   /** `ignoredMessages`: ids of messages that existed before this turn (a continued session). */
   constructor(sessionId: string, emit: Emit, ignoredMessages: Iterable<string> = []) {
@@ -177,12 +184,18 @@ export class TurnMapper {
     return true;
   }
 
+  /** The event stream dropped: text parts still open may miss deltas from here on. */
+  markGap(): void {
+    this.sawGap = true;
+    for (const state of this.texts.values()) if (!state.final) state.gapped = true;
+  }
+
   /** Brings the turn up to date from `GET /session/:id/message` (after a reconnect or at the end). */
   applyMessages(messages: readonly SessionMessage[]): void {
     for (const { info, parts } of messages) {
       if (info.sessionID !== this.sessionId || this.ignored.has(info.id)) continue;
       this.roles.set(info.id, info.role);
-      for (const part of parts) this.onPart(part, part);
+      for (const part of parts) this.onPart(part, part, false);
       this.onMessage(info, info);
     }
   }
@@ -280,40 +293,49 @@ export class TurnMapper {
     if (p.field !== 'text' || !p.delta || this.isUserMessage(p.messageID)) return;
     let state = this.texts.get(p.partID);
     if (!state) {
-      state = { kind: 'text', sent: '', final: false, messageId: p.partID };
+      // Without a gap a part is announced before its first delta; after one, it may have begun unseen.
+      state = { kind: 'text', sent: '', final: false, messageId: p.partID, gapped: this.sawGap };
       this.texts.set(p.partID, state);
     }
-    if (state.final) return;
+    if (state.final || state.gapped) return;
     state.sent += p.delta;
     this.emit(state.kind === 'text' ? { type: 'text.delta', text: p.delta, messageId: p.partID } : { type: 'reasoning', text: p.delta, messageId: p.partID });
   }
 
-  private onPart(part: Part, raw: unknown): void {
+  private onPart(part: Part, raw: unknown, fromStream = true): void {
     if (part.sessionID !== this.sessionId || this.isUserMessage(part.messageID, part)) return;
-    if (part.type === 'text' || part.type === 'reasoning') this.onTextPart(part, raw);
+    if (part.type === 'text' || part.type === 'reasoning') this.onTextPart(part, raw, fromStream);
     else if (part.type === 'tool') this.onToolPart(part, raw);
   }
 
-  private onTextPart(part: Part, raw: unknown): void {
+  private onTextPart(part: Part, raw: unknown, fromStream: boolean): void {
     if ((part as { synthetic?: unknown }).synthetic === true) return;
     const kind = part.type === 'reasoning' ? 'reasoning' : 'text';
+    const ended = part.time?.end !== undefined;
     let state = this.texts.get(part.id);
     if (!state) {
-      state = { kind, sent: '', final: false, messageId: part.id };
+      // A part first met in stored messages may already have streamed deltas nobody here saw.
+      state = { kind, sent: '', final: false, messageId: part.id, gapped: !fromStream };
       this.texts.set(part.id, state);
     }
     state.kind = kind;
     if (state.final) return;
+    if (state.gapped) {
+      // Snapshots of an open part lag its deltas (OpenCode stores the text when the part ends).
+      if (!ended) return;
+      state.gapped = false;
+    }
     const full = part.text ?? '';
     if (full.length > state.sent.length && full.startsWith(state.sent)) {
       const delta = full.slice(state.sent.length);
       state.sent = full;
       this.emit(kind === 'text' ? { type: 'text.delta', text: delta, messageId: part.id, raw } : { type: 'reasoning', text: delta, messageId: part.id, raw });
-    } else if (!full.startsWith(state.sent)) {
+    } else if (!full.startsWith(state.sent) && !state.sent.startsWith(full)) {
       // The server rewrote the part; no delta can express that, the final `message` carries it.
+      // (A snapshot that is merely behind the deltas already sent changes nothing.)
       state.sent = full;
     }
-    if (part.time?.end !== undefined) {
+    if (ended) {
       state.final = true;
       if (kind === 'text' && full) this.emit({ type: 'message', text: full, messageId: part.id, raw });
     }

@@ -18,6 +18,7 @@ function reply(request: ChatRequest): FakeReply {
   const prompt = lastUserText(request);
   if (prompt.includes('[[tool]]')) return { kind: 'tool', calls: [{ name: 'bash', arguments: { command: 'echo hi', description: 'Print hi' } }] };
   if (prompt.includes('[[slow]]')) return { kind: 'text', text: Array.from({ length: 200 }, (_, i) => `tok${i} `).join(''), chunkDelayMs: 100 };
+  if (prompt.includes('[[medium]]')) return { kind: 'text', text: Array.from({ length: 30 }, (_, i) => `w${i} `).join('').trim(), chunkDelayMs: 30 };
   if (prompt.includes('[[error500]]')) return { kind: 'status', status: 500 };
   return { kind: 'text', text: `Hello from fake: ${prompt}` };
 }
@@ -144,6 +145,47 @@ describe('opencode adapter against the real `opencode serve`', () => {
     expect(['timed_out', 'failed']).toContain(result.status);
     if (result.status === 'timed_out') expect(events.some((e) => e.type === 'log' && e.text.includes('retries'))).toBe(true);
   }, 30_000);
+
+  it('survives its event stream being cut mid-answer: reconnects and reconciles without loss or repeats', async () => {
+    let cut = false;
+    // A fetch whose first /event body breaks after the first streamed token, as a proxy might.
+    const cutting = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const res = await fetch(input, init);
+      if (cut || !String(input).includes('/event') || !res.body) return res;
+      cut = true;
+      const reader = res.body.getReader();
+      const decoder = new TextDecoder();
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const { done, value } = await reader.read();
+          if (done) return controller.close();
+          controller.enqueue(value);
+          if (decoder.decode(value, { stream: true }).includes('message.part.delta')) {
+            await reader.cancel();
+            controller.error(new TypeError('terminated'));
+          }
+        },
+        cancel: () => reader.cancel(),
+      });
+      return new Response(body, { status: res.status, headers: res.headers });
+    };
+    const cutAgent = opencode({ baseUrl: server.url, fetch: cutting, reconnect: { initialDelayMs: 200 } });
+    try {
+      const run = cutAgent.execute({ prompt: 'Go [[medium]]', timeoutMs: 30_000 });
+      const { events, result } = await collectRun(run);
+      expect(runProblems(events, run.id)).toEqual([]);
+      expect(cut).toBe(true);
+      expect(events.some((e) => e.type === 'log' && e.text.includes('reconnecting'))).toBe(true);
+      const full = Array.from({ length: 30 }, (_, i) => `w${i} `).join('').trim();
+      expect(result).toMatchObject({ status: 'completed', text: full });
+      const deltas = events.filter((e) => e.type === 'text.delta').map((e) => (e.type === 'text.delta' ? e.text : ''));
+      expect(deltas.join('')).toBe(full);
+      expect(events.filter((e) => e.type === 'message')).toHaveLength(1);
+      expect(events.filter((e) => e.type === 'usage')).toHaveLength(1);
+    } finally {
+      await cutAgent.close?.();
+    }
+  }, 40_000);
 
   it('asks for permission and runs the tool once allowed', async () => {
     const asking = opencode({ baseUrl: server.url, permission: [{ permission: 'bash', pattern: '*', action: 'ask' }] });

@@ -153,6 +153,7 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
       if (idle) break;
 
       // Reconnect with backoff until the server answers or the bound passes.
+      turn.markGap();
       downSince ??= ctx.clock.now();
       let reconnected: Response | undefined;
       try {

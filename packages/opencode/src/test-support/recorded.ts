@@ -21,7 +21,7 @@ export function recordedSession(frames: readonly string[]): string {
 
 /**
  * What `GET /session/:id/message` would answer after the given frames: the latest info of each
- * message and the latest state of each part, with streamed deltas folded in.
+ * message and the latest state of each part.
  */
 export function messagesAfter(frames: readonly string[], sessionId: string): SessionMessage[] {
   const infos = new Map<string, SessionMessage['info']>();
@@ -35,10 +35,9 @@ export function messagesAfter(frames: readonly string[], sessionId: string): Ses
     } else if (e.type === 'message.part.updated' && p.part.sessionID === sessionId) {
       if (!parts.has(p.part.messageID)) parts.set(p.part.messageID, new Map());
       parts.get(p.part.messageID)!.set(p.part.id, structuredClone(p.part));
-    } else if (e.type === 'message.part.delta' && p.sessionID === sessionId) {
-      const part = parts.get(p.messageID)?.get(p.partID) as { text?: string } | undefined;
-      if (part && p.field === 'text') part.text = (part.text ?? '') + p.delta;
     }
+    // Deltas are not folded in: like the real server, a stored part holds its streamed text only
+    // once it ends (its last `message.part.updated`).
   }
   return [...infos.values()]
     .sort((a, b) => (a.id < b.id ? -1 : 1))
