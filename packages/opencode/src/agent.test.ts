@@ -261,6 +261,17 @@ describe('opencode adapter on a fake server (msw)', () => {
     expect(events.find((e) => e.type === 'error')).toMatchObject({ retryable: true });
   });
 
+  it('gives up on an event stream whose headers never come (a half-started server)', async () => {
+    const hanging = (_input: string | URL | Request, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)));
+    const agent = opencode({ baseUrl: 'http://127.0.0.1:9', fetch: hanging, requestTimeoutMs: 50 });
+    agents.push(agent);
+    const { events, result } = await collectRun(agent.execute({ prompt: 'x' }));
+    sound(events);
+    expect(result.error?.code).toBe('OPENCODE_UNREACHABLE');
+    expect(result.error?.message).toContain('no answer within 50 ms');
+  });
+
   it('answers permission requests: allow → once, then on the same session deny → reject, and the turn goes on (permission.sse)', async () => {
     const { sid, frames } = body('permission');
     const ask1 = indexOf(frames, 'permission.asked', 1);

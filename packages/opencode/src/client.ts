@@ -57,18 +57,30 @@ export class OpencodeClient {
     return `${this.baseUrl}${path}${query}`;
   }
 
-  /** Opens `GET /event`; the caller reads and closes the body. */
+  /**
+   * Opens `GET /event`; the caller reads and closes the body. The response headers must come
+   * within the request timeout (a half-started server has been seen to hold a request for
+   * minutes); the body itself may then stay open as long as `signal` allows.
+   */
   async openEvents(directory: string | undefined, signal: AbortSignal): Promise<Response> {
     const path = '/event';
+    const local = new AbortController();
+    const follow = () => local.abort(signal.reason);
+    if (signal.aborted) follow();
+    else signal.addEventListener('abort', follow, { once: true });
+    const timer = setTimeout(() => local.abort(new DOMException(`no answer within ${this.requestTimeoutMs} ms`, 'TimeoutError')), this.requestTimeoutMs);
     let res: Response;
     try {
       res = await this.fetchImpl(this.url(path, directory), {
         method: 'GET',
         headers: { accept: 'text/event-stream', ...this.headers },
-        signal,
+        signal: local.signal,
       });
     } catch (error) {
-      throw unreachableError('GET', path, error);
+      signal.removeEventListener('abort', follow);
+      throw unreachableError('GET', path, local.signal.aborted && !signal.aborted ? local.signal.reason : error);
+    } finally {
+      clearTimeout(timer);
     }
     if (!res.ok || !res.body) {
       const body = await res.text().catch(() => '');
