@@ -61,12 +61,14 @@ export class TurnMapper {
   private readonly asked = new Set<string>();
   private readonly emit: Emit;
   private sawGap = false;
+  private readonly deltaHead: string;
 
   /** `ignoredMessages`: ids of messages that existed before this turn (a continued session). */
   constructor(sessionId: string, emit: Emit, ignoredMessages: Iterable<string> = []) {
     this.sessionId = sessionId;
     this.emit = emit;
     this.ignored = new Set(ignoredMessages);
+    this.deltaHead = `"type":"message.part.delta","properties":{"sessionID":"${sessionId}","messageID":"`;
   }
 
   get turns(): number {
@@ -155,24 +157,27 @@ export class TurnMapper {
    * server's usual key order; anything else falls back to the full parse. False = not handled.
    */
   private fastDelta(data: string): boolean {
-    const head = data.indexOf('"properties":{"sessionID":"');
-    if (head < 0) return false;
-    if (valueAfter(data, '"properties":{"sessionID":"') !== this.sessionId) return false;
-    const messageId = valueAfter(data, '","messageID":"');
-    const partId = valueAfter(data, '","partID":"');
-    const field = valueAfter(data, '","field":"');
-    const key = '","delta":"';
-    const at = data.indexOf(key);
-    if (messageId === undefined || partId === undefined || field === undefined || at < 0 || !data.endsWith('"}}')) return false;
-    let delta = data.slice(at + key.length, data.length - 3);
-    if (delta.includes('\\')) {
+    // One forward pass over the fixed layout; any surprise hands the frame to the full parse.
+    let at = data.indexOf(this.deltaHead);
+    if (at < 0) return false;
+    at += this.deltaHead.length;
+    const messageEnd = data.indexOf('"', at);
+    if (messageEnd < 0) return false;
+    const messageId = data.slice(at, messageEnd);
+    if (!data.startsWith('","partID":"', messageEnd)) return false;
+    at = messageEnd + 12;
+    const partEnd = data.indexOf('"', at);
+    if (partEnd < 0 || !data.startsWith('","field":"text","delta":"', partEnd) || !data.endsWith('"}}')) return false;
+    const partId = data.slice(at, partEnd);
+    let delta = data.slice(partEnd + 26, data.length - 3);
+    if (delta.indexOf('\\') >= 0) {
       try {
         delta = JSON.parse(`"${delta}"`) as string;
       } catch {
         return false;
       }
-    } else if (delta.includes('"')) return false;
-    this.onDelta({ sessionID: this.sessionId, messageID: messageId, partID: partId, field, delta });
+    } else if (delta.indexOf('"') >= 0) return false;
+    this.onDelta({ sessionID: this.sessionId, messageID: messageId, partID: partId, field: 'text', delta });
     return true;
   }
 
