@@ -227,6 +227,20 @@ describe('opencode adapter on a fake server (msw)', () => {
     expect(events.some((e) => e.type === 'log' && e.text.includes('stalled'))).toBe(true);
   });
 
+  it('fails as retryable when the server went idle without an answer while the stream was down', async () => {
+    const { agent } = setup({
+      onPrompt: ({ server }) => {
+        server.statuses = {};
+        server.cut();
+      },
+    });
+    const { events, result } = await collectRun(agent.execute({ prompt: 'x' }));
+    sound(events);
+    expect(result.status).toBe('failed');
+    expect(result.error?.code).toBe('OPENCODE_TURN_LOST');
+    expect(events.find((e) => e.type === 'error')).toMatchObject({ code: 'OPENCODE_TURN_LOST', retryable: true });
+  });
+
   it('reports HTTP 500 with method, path, status and body', async () => {
     const { fake, agent } = setup();
     fake.failures.set('POST /session', { status: 500, body: { name: 'UnknownError', data: { message: 'database is locked' } } });

@@ -16,6 +16,7 @@ if (process.env.FAKE_MODE === 'crash') { console.error('boom: no config'); proce
 const port = Number(args[args.indexOf('--port') + 1]);
 const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
 fs.writeFileSync(process.env.FAKE_PID_FILE, JSON.stringify({ pid: process.pid, child: child.pid }));
+if (process.env.FAKE_MODE === 'silent') { setInterval(() => {}, 1000); return; }
 if (process.env.FAKE_MODE === 'stubborn') process.on('SIGTERM', () => {});
 http.createServer((req, res) => {
   if (req.url === '/global/health') return res.end(JSON.stringify({ healthy: true, version: '0.0.0-fake' }));
@@ -81,6 +82,21 @@ describe('startOpencodeServer (with a stand-in binary)', () => {
     const failure = startOpencodeServer({ bin, env: { FAKE_MODE: 'crash', FAKE_PID_FILE: join(dir, 'c.json') } });
     await expect(failure).rejects.toBeInstanceOf(ProcessSpawnError);
     await expect(failure).rejects.toThrow(/exited \(code 3.*boom: no config/s);
+  });
+
+  it('stops a server that is still starting when the signal aborts', async () => {
+    const pidFile = join(dir, 'e.json');
+    const controller = new AbortController();
+    const starting = startOpencodeServer({ bin, env: { FAKE_PID_FILE: pidFile, FAKE_MODE: 'silent' }, signal: controller.signal });
+    let info: { pid: number; child: number } | undefined;
+    while (!info) {
+      await new Promise((r) => setTimeout(r, 20));
+      info = await pids(pidFile).catch(() => undefined);
+    }
+    controller.abort(new Error('never mind'));
+    await expect(starting).rejects.toThrow('never mind');
+    expect(await gone(info.pid)).toBe(true);
+    expect(await gone(info.child)).toBe(true);
   });
 
   it('fails cleanly when the binary does not exist', async () => {
