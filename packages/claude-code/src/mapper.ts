@@ -169,7 +169,7 @@ export function apiRetryEvent(msg: ClaudeMessage): AgentEventInit {
   return {
     type: 'error',
     code: API_RETRY_CODE,
-    message: `Model API call failed${status == null ? '' : ` (HTTP ${String(status)})`}${err ? `: ${err}` : ''}; retry ${String(msg.attempt ?? '?')} of ${String(msg.max_retries ?? '?')} in ${String(msg.retry_delay_ms ?? '?')} ms`,
+    message: `Model API call failed${status == null ? '' : ` (HTTP ${String(status)})`}${err ? `: ${err}` : ''}; retry ${String(msg.attempt ?? '?')} of ${String(msg.max_retries ?? '?')} in ${typeof msg.retry_delay_ms === 'number' ? Math.round(msg.retry_delay_ms) : '?'} ms`,
     retryable: true,
     details: {
       attempt: msg.attempt,
@@ -213,15 +213,20 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
 /**
  * A `result` message → the run's outcome. `success` completes; every error subtype fails with
  * its subtype upper-cased as the code (`error_max_turns` → `ERROR_MAX_TURNS`), and a `success`
- * flagged `is_error` (an API error the CLI gave up on) fails as `API_ERROR`.
+ * flagged `is_error` (an API error the CLI gave up on) fails as `API_AUTH_ERROR` (HTTP 401/403)
+ * or `API_ERROR` (anything else).
  */
 export function resultOutcome(result: ClaudeMessage): RunOutcome {
-  const outcome: RunOutcome = { raw: result, usage: toUsage(result.usage as Obj | undefined) };
+  const outcome: RunOutcome = { raw: result };
+  const usage = toUsage(result.usage as Obj | undefined);
+  // An interrupted run reports zeros; the per-message usage seen so far is the better figure then.
+  if (usage.inputTokens || usage.outputTokens || usage.cacheReadTokens || usage.cacheWriteTokens) outcome.usage = usage;
   if (typeof result.session_id === 'string') outcome.sessionId = result.session_id;
   if (typeof result.total_cost_usd === 'number') outcome.costUsd = result.total_cost_usd;
   if (typeof result.num_turns === 'number') outcome.turns = result.num_turns;
+  // Without a final text (an interrupted run) the run keeps the last message it saw.
   const text = typeof result.result === 'string' ? result.result : '';
-  outcome.text = text;
+  if (typeof result.result === 'string') outcome.text = text;
   const subtype = typeof result.subtype === 'string' ? result.subtype : 'unknown';
   if (subtype === 'success' && result.is_error !== true) {
     outcome.status = 'completed';
@@ -229,7 +234,8 @@ export function resultOutcome(result: ClaudeMessage): RunOutcome {
   }
   outcome.status = 'failed';
   const errors = Array.isArray(result.errors) ? result.errors.map(String).join('; ') : '';
-  const code = subtype === 'success' ? 'API_ERROR' : subtype.toUpperCase();
+  const apiStatus = typeof result.api_error_status === 'number' ? result.api_error_status : undefined;
+  const code = subtype !== 'success' ? subtype.toUpperCase() : apiStatus === 401 || apiStatus === 403 ? 'API_AUTH_ERROR' : 'API_ERROR';
   const status = result.api_error_status == null ? '' : ` (HTTP ${String(result.api_error_status)})`;
   outcome.error = { code, message: errors || text || `Claude Code ended with ${subtype}${status}` };
   return outcome;

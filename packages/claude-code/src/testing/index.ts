@@ -1,0 +1,14 @@
+export {
+  startFakeAnthropicApi,
+  defaultResponder,
+  lastUserText,
+  toolResultText,
+  splitDeltas,
+  FAKE_MODEL,
+  type FakeAnthropicApi,
+  type FakeAnthropicApiOptions,
+  type FakeApiRequest,
+  type FakeReply,
+  type FakeResponder,
+} from './fake-anthropic-api.js';
+export { fakeAnthropicEnv, claudeBinPath } from './env.js';
