@@ -41,6 +41,8 @@ export class StreamJsonParser {
   /** Pieces of the line not yet ended by a newline. */
   private carry: string[] = [];
   private carryChars = 0;
+  /** UTF-8 size of `carry`, or -1 while it is too short to matter. */
+  private carryBytes = -1;
   /** Bytes of a line already known to be over the cap; its rest is discarded up to the newline. */
   private skipping = -1;
   private skipPreview = '';
@@ -68,8 +70,7 @@ export class StreamJsonParser {
       this.reportOversize();
     } else if (this.carryChars > 0) {
       const line = this.carry.length === 1 ? this.carry[0]! : this.carry.join('');
-      this.carry = [];
-      this.carryChars = 0;
+      this.dropCarry();
       this.line(line);
     }
   }
@@ -84,12 +85,12 @@ export class StreamJsonParser {
     // The first line of this chunk completes whatever was carried over.
     if (this.skipping >= 0) {
       this.skipping += byteLength(text, 0, nl);
+      if (this.skipPreview.length < PREVIEW_CHARS) this.skipPreview = (this.skipPreview + text.slice(0, Math.min(nl, PREVIEW_CHARS))).slice(0, PREVIEW_CHARS);
       this.reportOversize();
     } else if (this.carryChars > 0) {
       this.carry.push(text.slice(0, nl));
       const line = this.carry.join('');
-      this.carry = [];
-      this.carryChars = 0;
+      this.dropCarry();
       this.line(line);
     } else {
       this.line(text.slice(0, nl));
@@ -106,22 +107,33 @@ export class StreamJsonParser {
   private hold(piece: string): void {
     if (this.skipping >= 0) {
       this.skipping += byteLength(piece, 0, piece.length);
+      if (this.skipPreview.length < PREVIEW_CHARS) this.skipPreview = (this.skipPreview + piece).slice(0, PREVIEW_CHARS);
       return;
     }
     this.carry.push(piece);
     this.carryChars += piece.length;
-    if (this.carryChars > this.safeChars) {
-      const joined = this.carry.join('');
-      const bytes = byteLength(joined, 0, joined.length);
-      if (bytes > this.maxLineBytes) {
-        this.skipping = bytes;
-        this.skipPreview = joined.slice(0, PREVIEW_CHARS);
-        this.carry = [];
-        this.carryChars = 0;
-      } else {
-        this.carry = [joined];
-      }
+    // Bytes are counted only once the line could be over the cap, and then piece by piece.
+    if (this.carryBytes >= 0) this.carryBytes += byteLength(piece, 0, piece.length);
+    else if (this.carryChars > this.safeChars) {
+      this.carryBytes = 0;
+      for (const p of this.carry) this.carryBytes += byteLength(p, 0, p.length);
     }
+    if (this.carryBytes > this.maxLineBytes) {
+      let preview = '';
+      for (const p of this.carry) {
+        if (preview.length >= PREVIEW_CHARS) break;
+        preview += p.slice(0, PREVIEW_CHARS - preview.length);
+      }
+      this.skipping = this.carryBytes;
+      this.skipPreview = preview;
+      this.dropCarry();
+    }
+  }
+
+  private dropCarry(): void {
+    this.carry = [];
+    this.carryChars = 0;
+    this.carryBytes = -1;
   }
 
   private reportOversize(): void {
