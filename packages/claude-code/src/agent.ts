@@ -123,16 +123,22 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
 
     const mapper = new ClaudeEventMapper();
     const stderr = new TailBuffer(stderrTailBytes);
+    // The result is the CLI's last word: one that lingers after it (and keeps stdout open) is stopped.
+    let lingering: ReturnType<typeof setTimeout> | undefined;
+    const onResult = () => {
+      lingering ??= setTimeout(() => void stopProcess(proc, grace, 'SIGTERM'), exitGraceMs);
+    };
     try {
       const [, exit] = await Promise.all([
         readStderr(proc, ctx, stderr),
-        readStdout(proc, ctx, mapper, maxLineBytes).then(() => awaitExit(proc, exitGraceMs, grace)),
+        readStdout(proc, ctx, mapper, maxLineBytes, onResult).then(() => awaitExit(proc, exitGraceMs, grace)),
       ]);
       if (mapper.result) return resultOutcome(mapper.result);
       const outcome: RunOutcome = { status: 'failed', error: exitError(exit, stderr.text()) };
       if (mapper.sessionId) outcome.sessionId = mapper.sessionId;
       return outcome;
     } finally {
+      clearTimeout(lingering);
       ctx.signal.removeEventListener('abort', onAbort);
       // Whatever happened above, the CLI does not outlive its run.
       if (!(await exitWithin(proc, 0))) await stopProcess(proc, grace, 'SIGKILL');
@@ -147,7 +153,13 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
   });
 }
 
-async function readStdout(proc: RunningProcess, ctx: RunContext, mapper: ClaudeEventMapper, maxLineBytes: number | undefined): Promise<void> {
+async function readStdout(
+  proc: RunningProcess,
+  ctx: RunContext,
+  mapper: ClaudeEventMapper,
+  maxLineBytes: number | undefined,
+  onResult: () => void,
+): Promise<void> {
   let behind = false;
   const emit = (event: AgentEventInit) => {
     if (!ctx.emit(event)) behind = true;
@@ -155,6 +167,7 @@ async function readStdout(proc: RunningProcess, ctx: RunContext, mapper: ClaudeE
   const parser = new StreamJsonParser((item) => mapper.mapItem(item, emit), maxLineBytes === undefined ? {} : { maxLineBytes });
   for await (const chunk of proc.stdout) {
     parser.push(chunk);
+    if (mapper.result) onResult();
     // Waiting here leaves the rest in the pipe: the CLI slows down instead of us buffering it.
     // A stopping run reads on regardless, to catch the final result and its session id.
     if (behind) {

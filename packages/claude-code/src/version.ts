@@ -42,8 +42,10 @@ export async function probeClaudeVersion(
   const timedOut = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), options.timeoutMs);
   });
+  let answered = false;
   try {
     const out = await Promise.race([read, timedOut]);
+    answered = out !== undefined;
     if (out === undefined) return { error: `"${bin} --version" gave no answer within ${options.timeoutMs} ms` };
     const match = VERSION.exec(out);
     return match ? { version: match[1]! } : { error: `"${bin} --version" printed no version: ${out.trim().slice(0, 200)}` };
@@ -51,7 +53,7 @@ export async function probeClaudeVersion(
     return { error: describeError(error).message };
   } finally {
     clearTimeout(timer);
-    if (!(await exitWithin(proc, 1_000))) await stopProcess(proc, { sigintGraceMs: 0, sigtermGraceMs: 1_000 }, 'SIGTERM');
+    if (!(await exitWithin(proc, answered ? 1_000 : 0))) await stopProcess(proc, { sigintGraceMs: 0, sigtermGraceMs: 1_000 }, 'SIGTERM');
     void drainErr;
   }
 }
