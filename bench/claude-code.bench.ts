@@ -1,0 +1,177 @@
+import { ClaudeEventMapper, parseStreamJson, StreamJsonParser } from '@forge/claude-code';
+import type { AgentEventInit } from '@forge/core';
+import { compare, type BenchModule } from './harness.js';
+
+const LINES = 100_000;
+const CHUNK = 64 * 1024; // what a pipe hands over at a time
+
+/**
+ * A stream-json run as the CLI prints it with --include-partial-messages: per turn, the raw API
+ * events (message_start, block start/stop, many text deltas, tool input deltas, message_delta,
+ * message_stop), the whole assistant lines, the user line with the tool result, a status line;
+ * and a result at the end.
+ */
+function generate(lines: number): string {
+  const session = '02e2987c-6721-443b-9ae2-3c2083a21bd8';
+  const env = `"session_id":"${session}","parent_tool_use_id":null`;
+  const uuid = (n: number) => `"uuid":"6aef84a4-5e07-45db-9c94-${String(n).padStart(12, '0')}"`;
+  const out: string[] = [];
+  const push = (s: string) => out.push(s);
+  push(
+    JSON.stringify({
+      type: 'system',
+      subtype: 'init',
+      cwd: '/home/dev/project',
+      session_id: session,
+      tools: ['Task', 'Bash', 'Edit', 'Read', 'Write', 'WebFetch'],
+      mcp_servers: [],
+      model: 'claude-opus-4-8',
+      permissionMode: 'default',
+      apiKeySource: 'ANTHROPIC_API_KEY',
+      claude_code_version: '2.1.197',
+    }),
+  );
+  let turn = 0;
+  while (out.length < lines - 1) {
+    turn++;
+    const id = `msg_${turn.toString(36).padStart(8, '0')}`;
+    const usage = '{"input_tokens":1200,"output_tokens":1,"cache_creation_input_tokens":0,"cache_read_input_tokens":800}';
+    push(`{"type":"system","subtype":"status","status":"requesting",${uuid(out.length)},"session_id":"${session}"}`);
+    push(`{"type":"stream_event","event":{"type":"message_start","message":{"id":"${id}","type":"message","role":"assistant","model":"claude-opus-4-8","content":[],"stop_reason":null,"stop_sequence":null,"usage":${usage}}},${env},${uuid(out.length)}}`);
+    push(`{"type":"stream_event","event":{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}},${env},${uuid(out.length)}}`);
+    const words: string[] = [];
+    for (let i = 0; i < 24; i++) {
+      const w = `word${(turn * 31 + i) % 977} ${i % 5 === 0 ? 'and \\"quoted\\" ' : ''}${i % 7 === 0 ? 'ünïcödé ✓ ' : ''}`;
+      words.push(w);
+      push(`{"type":"stream_event","event":{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"${w}"}},${env},${uuid(out.length)}}`);
+    }
+    const text = words.join('');
+    push(`{"type":"assistant","message":{"id":"${id}","type":"message","role":"assistant","model":"claude-opus-4-8","content":[{"type":"text","text":"${text}"}],"stop_reason":null,"stop_sequence":null,"usage":${usage},"context_management":null},${env},${uuid(out.length)}}`);
+    push(`{"type":"stream_event","event":{"type":"content_block_stop","index":0},${env},${uuid(out.length)}}`);
+    const tool = `toolu_${turn.toString(36).padStart(8, '0')}`;
+    push(`{"type":"stream_event","event":{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"${tool}","name":"Bash","input":{}}},${env},${uuid(out.length)}}`);
+    push(`{"type":"stream_event","event":{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\\"command\\":\\"ls -la src/"}},${env},${uuid(out.length)}}`);
+    push(`{"type":"stream_event","event":{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"${turn}\\",\\"description\\":\\"list\\"}"}},${env},${uuid(out.length)}}`);
+    push(`{"type":"assistant","message":{"id":"${id}","type":"message","role":"assistant","model":"claude-opus-4-8","content":[{"type":"tool_use","id":"${tool}","name":"Bash","input":{"command":"ls -la src/${turn}","description":"list"}}],"stop_reason":null,"stop_sequence":null,"usage":${usage},"context_management":null},${env},${uuid(out.length)}}`);
+    push(`{"type":"stream_event","event":{"type":"content_block_stop","index":1},${env},${uuid(out.length)}}`);
+    push(`{"type":"stream_event","event":{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":87}},${env},${uuid(out.length)}}`);
+    push(`{"type":"stream_event","event":{"type":"message_stop"},${env},${uuid(out.length)}}`);
+    const listing = 'total 24\\ndrwxr-xr-x 2 dev dev 4096 Nov 24 12:00 .\\n-rw-r--r-- 1 dev dev 1234 Nov 24 12:00 index.ts';
+    push(`{"type":"user","message":{"role":"user","content":[{"tool_use_id":"${tool}","type":"tool_result","content":"${listing}","is_error":false}]},${env},${uuid(out.length)},"timestamp":"2026-11-24T12:34:37.875Z","tool_use_result":{"stdout":"${listing}","stderr":"","interrupted":false,"isImage":false}}`);
+  }
+  out.length = lines - 1;
+  push(
+    `{"type":"result","subtype":"success","is_error":false,"duration_ms":156000,"duration_api_ms":53000,"num_turns":${turn},"result":"Done.","stop_reason":"end_turn","session_id":"${session}","total_cost_usd":1.23,"usage":{"input_tokens":24000,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":9000}}`,
+  );
+  return `${out.join('\n')}\n`;
+}
+
+const bytes = new TextEncoder().encode(generate(LINES));
+const chunks: Uint8Array[] = [];
+for (let i = 0; i < bytes.length; i += CHUNK) chunks.push(bytes.subarray(i, i + CHUNK));
+const MB = bytes.length / 1e6;
+
+/** Bare: decode each chunk, cut at '\n', JSON.parse every line. Nothing else. */
+function bare(): number {
+  const decoder = new TextDecoder();
+  let carry = '';
+  let n = 0;
+  for (const chunk of chunks) {
+    const text = carry + decoder.decode(chunk, { stream: true });
+    let start = 0;
+    let nl: number;
+    while ((nl = text.indexOf('\n', start)) !== -1) {
+      if (nl > start) {
+        JSON.parse(text.slice(start, nl));
+        n++;
+      }
+      start = nl + 1;
+    }
+    carry = text.slice(start);
+  }
+  if (carry) {
+    JSON.parse(carry);
+    n++;
+  }
+  return n;
+}
+
+/** Ours, as the adapter runs it: incremental parser + mapper to core events. */
+function ours(): number {
+  const mapper = new ClaudeEventMapper();
+  let events = 0;
+  const emit = (_e: AgentEventInit) => {
+    events++;
+  };
+  let lines = 0;
+  const parser = new StreamJsonParser((item) => {
+    lines++;
+    mapper.mapItem(item, emit);
+  });
+  for (const chunk of chunks) parser.push(chunk);
+  parser.end();
+  if (lines !== LINES || !mapper.result) throw new Error(`parsed ${lines} lines`);
+  return events;
+}
+
+/** Bare, at its most favourable: the whole stream decoded at once and split in one call. */
+function bareWhole(): number {
+  let n = 0;
+  for (const l of new TextDecoder().decode(bytes).split('\n')) {
+    if (l) {
+      JSON.parse(l);
+      n++;
+    }
+  }
+  return n;
+}
+
+async function* source() {
+  for (const c of chunks) yield c;
+}
+
+async function oursAsync(): Promise<number> {
+  const mapper = new ClaudeEventMapper();
+  let events = 0;
+  for await (const item of parseStreamJson(source())) mapper.mapItem(item, () => events++);
+  return events;
+}
+
+async function bareAsync(): Promise<number> {
+  const decoder = new TextDecoder();
+  let carry = '';
+  let n = 0;
+  for await (const chunk of source()) {
+    const text = carry + decoder.decode(chunk, { stream: true });
+    let start = 0;
+    let nl: number;
+    while ((nl = text.indexOf('\n', start)) !== -1) {
+      if (nl > start) {
+        JSON.parse(text.slice(start, nl));
+        n++;
+      }
+      start = nl + 1;
+    }
+    carry = text.slice(start);
+  }
+  return n;
+}
+
+const bench: BenchModule = {
+  title: 'claude-code: stream-json',
+  async run() {
+    if (bare() !== LINES) throw new Error('baseline line count');
+    const sync = await compare(MB, ours, bare);
+    const lines = await compare(LINES, ours, bare);
+    const whole = await compare(MB, ours, bareWhole);
+    const asyncRow = await compare(MB, oursAsync, bareAsync);
+    const note = `${LINES.toLocaleString('en-US')} lines, ${MB.toFixed(1)} MB in 64 KiB chunks`;
+    return [
+      { name: 'parse + map (StreamJsonParser + ClaudeEventMapper)', unit: 'MB/s', ours: sync.ours, baseline: sync.baseline, baselineName: 'line-split + JSON.parse', goal: 0.8, note },
+      { name: 'parse + map, lines', unit: 'lines/s', ours: lines.ours, baseline: lines.baseline, baselineName: 'line-split + JSON.parse', goal: 0.8 },
+      { name: 'parse + map vs one whole-buffer split', unit: 'MB/s', ours: whole.ours, baseline: whole.baseline, baselineName: 'decode all + split + JSON.parse' },
+      { name: 'parseStreamJson async iterable + map', unit: 'MB/s', ours: asyncRow.ours, baseline: asyncRow.baseline, baselineName: 'for-await line-split + JSON.parse' },
+    ];
+  },
+};
+export default bench;
