@@ -129,10 +129,10 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
       lingering ??= setTimeout(() => void stopProcess(proc, grace, 'SIGTERM'), exitGraceMs);
     };
     try {
-      const [, exit] = await Promise.all([
-        readStderr(proc, ctx, stderr),
-        readStdout(proc, ctx, mapper, maxLineBytes, onResult).then(() => awaitExit(proc, exitGraceMs, grace)),
-      ]);
+      const stderrRead = readStderr(proc, ctx, stderr).catch(() => undefined);
+      const exit = await readStdout(proc, ctx, mapper, maxLineBytes, onResult).then(() => awaitExit(proc, exitGraceMs, grace));
+      // stderr normally ends with the process; a grandchild holding it open must not hold the run.
+      await settledWithin(stderrRead, 1_000);
       if (mapper.result) return resultOutcome(mapper.result);
       const outcome: RunOutcome = { status: 'failed', error: exitError(exit, stderr.text()) };
       if (mapper.sessionId) outcome.sessionId = mapper.sessionId;
@@ -199,6 +199,12 @@ async function readStderr(proc: RunningProcess, ctx: RunContext, tail: TailBuffe
 /** After stdout has ended the CLI should exit on its own; if it lingers, it is stopped. */
 async function awaitExit(proc: RunningProcess, exitGraceMs: number, grace: { sigintGraceMs: number; sigtermGraceMs: number }): Promise<ProcessExit> {
   return (await exitWithin(proc, exitGraceMs)) ?? stopProcess(proc, grace, 'SIGTERM');
+}
+
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([p.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
