@@ -150,7 +150,7 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
   it('bounds the CLI retrying a failing API with timeoutMs', async () => {
     responder = () => ({ status: 500 });
     const before = spawned.length;
-    const { events, result } = await collectRun(agent().execute({ prompt: 'hi', timeoutMs: 2_500 }));
+    const { events, result } = await collectRun(agent().execute({ prompt: 'hi', timeoutMs: 5_000 }));
     expect(result.status).toBe('timed_out');
     expect(result.error?.code).toBe('TIMED_OUT');
     expect(result.sessionId).toMatch(/\S/);
