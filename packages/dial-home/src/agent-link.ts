@@ -1,0 +1,130 @@
+import { create } from '@bufbuild/protobuf';
+import { ForgeError, NotFoundError, ValidationError, type AgentRun, type CodeAgent, type Logger } from '@forge/core';
+import { decisionFromProto, errorInfoFromError, eventToProto, proto, requestFromProto } from '@forge/transport-grpc';
+import type { AsyncQueue } from './async-queue.js';
+import { AttachRequestSchema, type AttachRequest } from './gen/forge/dialhome/v1/dialhome_pb.js';
+import { subjects } from './subject.js';
+
+/** Most events in one message; more wait for the next. */
+const MAX_BATCH = 512;
+
+interface LocalRun {
+  run: AgentRun;
+  pumped: Promise<void>;
+}
+
+/**
+ * The agent side of one Attach stream: carries out the platform's commands on the local
+ * CodeAgent — exactly as AgentService's Connect stream does — and sends the runs' events back.
+ * Runs started over a stream do not outlive it: `drop` cancels them.
+ */
+export class AgentLink {
+  private readonly runs = new Map<string, LocalRun>();
+  private dropped = false;
+
+  constructor(
+    private readonly agent: CodeAgent,
+    private readonly agentId: string,
+    private readonly outbound: AsyncQueue<AttachRequest>,
+    private readonly logger: Logger,
+  ) {}
+
+  get runsInFlight(): number {
+    return this.runs.size;
+  }
+
+  private send(subject: string, body: AttachRequest['body']): void {
+    this.outbound.push(create(AttachRequestSchema, { subject, body }));
+  }
+
+  private fail(commandId: string, runId: string, error: unknown): void {
+    this.send(subjects.run(this.agentId, runId, 'error'), {
+      case: 'error',
+      value: create(proto.CommandErrorSchema, { commandId, runId, error: errorInfoFromError(error) }),
+    });
+  }
+
+  handle(command: proto.ConnectRequest): void {
+    if (this.dropped) return;
+    const { commandId } = command;
+    switch (command.command.case) {
+      case 'execute': {
+        const { runId, request } = command.command.value;
+        try {
+          if (!runId) throw new ValidationError('RUN_ID_REQUIRED', 'An execute command needs a run_id');
+          if (this.runs.has(runId)) throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', { details: { runId } });
+          this.start(runId, this.agent.execute(requestFromProto(request), { runId }));
+        } catch (error) {
+          this.fail(commandId, runId, error);
+        }
+        return;
+      }
+      case 'cancel': {
+        const { runId, reason } = command.command.value;
+        void this.runs.get(runId)?.run.cancel(reason);
+        return;
+      }
+      case 'permissionReply': {
+        const { runId, permissionId, decision, message } = command.command.value;
+        const local = this.runs.get(runId);
+        if (!local) return this.fail(commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
+        local.run.respond(permissionId, decisionFromProto(decision), message).then(
+          () => this.send(subjects.run(this.agentId, runId, 'ack'), { case: 'ack', value: create(proto.CommandAckSchema, { commandId }) }),
+          (error: unknown) => this.fail(commandId, runId, error),
+        );
+        return;
+      }
+      case 'ping':
+        this.send(subjects.pong(this.agentId), { case: 'pong', value: create(proto.PongSchema, { time: command.command.value.time, serverTime: Date.now() }) });
+        return;
+      default:
+        this.fail(commandId, '', new ValidationError('INVALID_COMMAND', 'The command names no known action'));
+    }
+  }
+
+  /** Sends a run's events as they come; events that pile up go out together as one message. */
+  private start(runId: string, run: AgentRun): void {
+    const subject = subjects.run(this.agentId, runId, 'event');
+    const local: LocalRun = { run, pumped: Promise.resolve() };
+    this.runs.set(runId, local);
+    this.logger.debug('run started for the platform', { runId, provider: run.provider });
+    local.pumped = (async () => {
+      try {
+        for await (const event of run) {
+          const p = eventToProto(event.runId === runId ? event : { ...event, runId });
+          const fresh = create(AttachRequestSchema, { subject, body: { case: 'events', value: create(proto.EventBatchSchema, { events: [p] }) } });
+          const ok = this.outbound.push(fresh, (last) => {
+            if (last.subject !== subject || last.body.case !== 'events' || last.body.value.events.length >= MAX_BATCH) return false;
+            last.body.value.events.push(p);
+            return true;
+          });
+          if (!ok) await this.outbound.drained();
+        }
+      } catch (error) {
+        this.logger.error('reading a run failed', { runId, error: String(error) });
+        await run.cancel('the agent could not read the run');
+      } finally {
+        if (this.runs.get(runId) === local) this.runs.delete(runId);
+        this.logger.debug('run ended', { runId, status: (await run.result).status });
+      }
+    })();
+  }
+
+  /** Resolves when every run has ended and its events are queued. */
+  async settled(): Promise<void> {
+    await Promise.all([...this.runs.values()].map((r) => r.pumped));
+  }
+
+  /** Cancels every run still live (the link is gone, or the agent is stopping). */
+  drop(reason: string): Promise<void> {
+    this.dropped = true;
+    const live = [...this.runs.values()];
+    if (live.length) this.logger.info('cancelling runs of a dropped link', { runs: live.length, reason });
+    return Promise.all(live.map(async (r) => void (await r.run.cancel(reason)))).then(() => undefined);
+  }
+
+  /** Cancels every run but keeps the link to report their ends (a graceful stop). */
+  cancelAll(reason: string): Promise<void> {
+    return Promise.all([...this.runs.values()].map(async (r) => void (await r.run.cancel(reason)))).then(() => undefined);
+  }
+}

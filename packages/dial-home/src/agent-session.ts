@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto';
+import { create } from '@bufbuild/protobuf';
+import type { ConnectError } from '@connectrpc/connect';
+import { TransportError, type AgentRequest, type Clock, type Logger, type PermissionDecision } from '@forge/core';
+import { TransportCodes, decisionToProto, eventFromProto, forgeErrorFromInfo, proto, requestToProto } from '@forge/transport-grpc';
+import { AsyncQueue } from './async-queue.js';
+import type { RunCarrier } from './dialled-agent.js';
+import { AttachResponseSchema, type AttachRequest, type AttachResponse } from './gen/forge/dialhome/v1/dialhome_pb.js';
+import type { RemoteRun } from './remote-run.js';
+import { parseSubject, subjects } from './subject.js';
+import type { Subscriptions } from './subscriptions.js';
+
+export interface AgentSessionOptions {
+  agentId: string;
+  name: string;
+  clock: Clock;
+  logger: Logger;
+  subscriptions: Subscriptions;
+  /** How long a permission reply waits for the agent's acknowledgement. */
+  callTimeoutMs: number;
+}
+
+interface Pending {
+  resolve(): void;
+  reject(error: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/** Why a session ended, for logs, the offline message and the runs it takes down. */
+export interface SessionEnd {
+  reason: 'disconnected' | 'broken' | 'revoked' | 'heartbeat' | 'replaced' | 'protocol' | 'hub_closing';
+  message: string;
+  /** How the Attach stream ends for the agent; undefined: it ends cleanly. */
+  error?: ConnectError;
+}
+
+/**
+ * One Attach stream on the platform side: the commands going out, the events coming in, and
+ * the runs started over it. When it ends — however — every run still live on it ends as failed
+ * with TRANSPORT_BROKEN, and every pending permission reply is rejected: nothing hangs.
+ */
+export class AgentSession implements RunCarrier {
+  readonly outbound = new AsyncQueue<AttachResponse>(Number.MAX_SAFE_INTEGER);
+  readonly agentId: string;
+  private readonly runs = new Map<string, RemoteRun>();
+  private readonly pending = new Map<string, Pending>();
+  private ending: SessionEnd | undefined;
+  private endListeners: Array<(end: SessionEnd) => void> = [];
+  lastSeen: number;
+
+  constructor(private readonly options: AgentSessionOptions) {
+    this.agentId = options.agentId;
+    this.lastSeen = options.clock.now();
+  }
+
+  get ended(): SessionEnd | undefined {
+    return this.ending;
+  }
+
+  get runsInFlight(): number {
+    return this.runs.size;
+  }
+
+  onEnd(listener: (end: SessionEnd) => void): void {
+    if (this.ending) listener(this.ending);
+    else this.endListeners.push(listener);
+  }
+
+  send(subject: string, body: AttachResponse['body']): void {
+    this.outbound.push(create(AttachResponseSchema, { subject, body }));
+  }
+
+  start(run: RemoteRun, request: AgentRequest): void {
+    if (this.ending) {
+      run.endLocally(this.brokenEnd(this.ending));
+      return;
+    }
+    this.runs.set(run.id, run);
+    void run.result.then(() => {
+      if (this.runs.get(run.id) === run) this.runs.delete(run.id);
+    });
+    this.send(subjects.run(this.agentId, run.id, 'execute'), {
+      case: 'command',
+      value: create(proto.ConnectRequestSchema, {
+        commandId: randomUUID(),
+        command: { case: 'execute', value: { runId: run.id, request: requestToProto(request) } },
+      }),
+    });
+  }
+
+  cancel(runId: string, reason?: string): void {
+    if (this.ending) return;
+    this.send(subjects.run(this.agentId, runId, 'cancel'), {
+      case: 'command',
+      value: create(proto.ConnectRequestSchema, { commandId: randomUUID(), command: { case: 'cancel', value: { runId, reason } } }),
+    });
+  }
+
+  respond(runId: string, permissionId: string, decision: PermissionDecision, message?: string): Promise<void> {
+    if (this.ending) {
+      return Promise.reject(new TransportError(TransportCodes.TRANSPORT_BROKEN, `The link to agent ${this.options.name} is gone: ${this.ending.message}`));
+    }
+    const commandId = randomUUID();
+    const answered = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(commandId);
+        reject(new TransportError(TransportCodes.DEADLINE_EXCEEDED, `Agent ${this.options.name} did not acknowledge the permission reply within ${this.options.callTimeoutMs} ms`));
+      }, this.options.callTimeoutMs);
+      timer.unref?.();
+      this.pending.set(commandId, { resolve, reject, timer });
+    });
+    this.send(subjects.run(this.agentId, runId, 'permission'), {
+      case: 'command',
+      value: create(proto.ConnectRequestSchema, {
+        commandId,
+        command: { case: 'permissionReply', value: { runId, permissionId, decision: decisionToProto(decision), message } },
+      }),
+    });
+    return answered;
+  }
+
+  /** One message from the agent (already authorised). Returns a protocol complaint, if any. */
+  handle(message: AttachRequest): string | undefined {
+    this.lastSeen = this.options.clock.now();
+    const parsed = parseSubject(message.subject);
+    if (!parsed || parsed.agentId !== this.agentId) return `subject "${message.subject}" is not one of agent ${this.agentId}`;
+    const body = message.body;
+    switch (body.case) {
+      case 'heartbeat': {
+        this.send(subjects.heartbeatAck(this.agentId), {
+          case: 'heartbeatAck',
+          value: { $typeName: 'forge.dialhome.v1.HeartbeatAck', time: body.value.time, serverTime: this.options.clock.now() },
+        });
+        this.options.subscriptions.publish({
+          subject: message.subject,
+          type: 'heartbeat',
+          agentId: this.agentId,
+          time: this.lastSeen,
+          runsInFlight: body.value.runsInFlight,
+        });
+        return undefined;
+      }
+      case 'events': {
+        const runId = parsed.runId;
+        if (runId === undefined) return 'events without a run in the subject';
+        const run = this.runs.get(runId);
+        const publish = this.options.subscriptions.wants(message.subject);
+        for (const p of body.value.events) {
+          const event = eventFromProto(p);
+          if (event.runId !== runId) return `an event of run ${event.runId} under the subject of run ${runId}`;
+          run?.deliver(event);
+          if (publish) this.options.subscriptions.publish({ subject: message.subject, type: 'event', agentId: this.agentId, runId, time: event.time, event });
+        }
+        return undefined;
+      }
+      case 'ack': {
+        const p = this.pending.get(body.value.commandId);
+        if (p) {
+          this.pending.delete(body.value.commandId);
+          clearTimeout(p.timer);
+          p.resolve();
+        }
+        return undefined;
+      }
+      case 'error': {
+        const error = forgeErrorFromInfo(body.value.error);
+        const p = this.pending.get(body.value.commandId);
+        if (p) {
+          this.pending.delete(body.value.commandId);
+          clearTimeout(p.timer);
+          p.reject(error);
+          return undefined;
+        }
+        // An execute the agent refused: the run never started there.
+        this.runs.get(body.value.runId)?.endLocally({
+          status: 'failed',
+          code: error.code,
+          message: error.message,
+          errorEvent: { retryable: error.retryable, details: { category: error.category, ...error.details } },
+        });
+        return undefined;
+      }
+      case 'pong':
+      case 'hello':
+        // A repeated Hello is harmless; pongs answer pings the platform does not send today.
+        return undefined;
+      default:
+        return 'a message without a body';
+    }
+  }
+
+  /** Ends the session once; runs on it fail with TRANSPORT_BROKEN. */
+  end(end: SessionEnd): void {
+    if (this.ending) return;
+    this.ending = end;
+    const runEnd = this.brokenEnd(end);
+    for (const run of [...this.runs.values()]) run.endLocally(runEnd);
+    this.runs.clear();
+    const gone = new TransportError(TransportCodes.TRANSPORT_BROKEN, `The link to agent ${this.options.name} dropped: ${end.message}`);
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(gone);
+    }
+    this.pending.clear();
+    // Let queued messages (a final ack) go out unless the stream is dead anyway.
+    if (end.reason === 'heartbeat' || end.reason === 'broken') this.outbound.close();
+    else this.outbound.end();
+    const listeners = this.endListeners;
+    this.endListeners = [];
+    for (const l of listeners) l(end);
+  }
+
+  private brokenEnd(end: SessionEnd) {
+    return {
+      status: 'failed' as const,
+      code: TransportCodes.TRANSPORT_BROKEN,
+      message: `The link to agent ${this.options.name} dropped while the run was live (${end.message}); the agent cancels the run`,
+      errorEvent: { retryable: true, details: { category: 'transport', agentId: this.agentId, reason: end.reason } },
+    };
+  }
+}
+

@@ -1,0 +1,58 @@
+/** What the platform keeps about an enrolled agent. Never the credential itself: its hash. */
+export interface AgentRecord {
+  agentId: string;
+  name: string;
+  /** SHA-256 (hex) of the credential; see credential.ts. */
+  credentialHash: string;
+  /** Epoch ms. */
+  enrolledAt: number;
+  /** Epoch ms; set once revoked. A revoked agent is refused at its next message. */
+  revokedAt?: number;
+  /** From the agent's last Hello. */
+  provider?: string;
+  version?: string;
+  /** Epoch ms of the last message, as of the last time the agent went offline. */
+  lastSeen?: number;
+}
+
+/**
+ * Where the hub keeps enrolled agents and spent enrolment tokens. Implement it over a database
+ * to share one store between platform replicas: the hub reads `get` on every message an agent
+ * sends, so a revocation written by any replica takes effect at the agent's next message.
+ */
+export interface CredentialStore {
+  get(agentId: string): Promise<AgentRecord | undefined>;
+  /** Creates or replaces the record. */
+  put(record: AgentRecord): Promise<void>;
+  list(): Promise<AgentRecord[]>;
+  /**
+   * Marks an enrolment token id spent. Resolves true the first time, false ever after (until
+   * `expiresAt` has passed, when the token is refused as expired anyway and may be forgotten).
+   * Must be atomic: two agents racing on one token, one wins.
+   */
+  consumeToken(tokenId: string, expiresAt: number, now: number): Promise<boolean>;
+}
+
+/** A store in memory, for tests and single-process hosts that re-enrol agents after a restart. */
+export function memoryCredentialStore(): CredentialStore {
+  const agents = new Map<string, AgentRecord>();
+  const spent = new Map<string, number>();
+  return {
+    async get(agentId) {
+      const r = agents.get(agentId);
+      return r && { ...r };
+    },
+    async put(record) {
+      agents.set(record.agentId, { ...record });
+    },
+    async list() {
+      return [...agents.values()].map((r) => ({ ...r }));
+    },
+    async consumeToken(tokenId, expiresAt, now) {
+      for (const [id, exp] of spent) if (exp <= now) spent.delete(id);
+      if (spent.has(tokenId)) return false;
+      spent.set(tokenId, expiresAt);
+      return true;
+    },
+  };
+}

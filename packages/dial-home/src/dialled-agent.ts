@@ -1,0 +1,127 @@
+import {
+  ForgeError,
+  TransportError,
+  defaultCapabilities,
+  randomId,
+  validateRequest,
+  type AgentCapabilities,
+  type AgentRequest,
+  type AgentRequestInput,
+  type AgentRun,
+  type Clock,
+  type CodeAgent,
+  type ExecuteOptions,
+  type IdGenerator,
+} from '@forge/core';
+import { DialHomeCodes } from './errors.js';
+import { RemoteRun, type RunLink } from './remote-run.js';
+
+/** What a dialled agent needs from the session it is attached through. */
+export interface RunCarrier extends RunLink {
+  start(run: RemoteRun, request: AgentRequest): void;
+}
+
+export interface DialledAgentOptions {
+  agentId: string;
+  name: string;
+  clock: Clock;
+  stopGraceMs: number;
+  maxBufferedEvents: number;
+  idGenerator?: IdGenerator;
+}
+
+/**
+ * The platform-side CodeAgent of one enrolled agent. It outlives connections: while the agent
+ * is online its runs go over the current session; while it is offline, `execute` returns a run
+ * that ends at once as failed with the retryable AGENT_OFFLINE, so a host holding on to it
+ * gets a clear answer rather than a hang.
+ */
+export class DialledAgent implements CodeAgent {
+  readonly agentId: string;
+  private carrier: RunCarrier | undefined;
+  private providerName: string;
+  private caps: AgentCapabilities = defaultCapabilities();
+  private readonly live = new Map<string, RemoteRun>();
+  private readonly nextId: IdGenerator;
+  name: string;
+
+  constructor(private readonly options: DialledAgentOptions) {
+    this.agentId = options.agentId;
+    this.name = options.name;
+    this.providerName = 'dial-home';
+    this.nextId = options.idGenerator ?? randomId;
+  }
+
+  /** The provider the agent announced (e.g. "claude-code"): its events keep it. */
+  get provider(): string {
+    return this.providerName;
+  }
+
+  get online(): boolean {
+    return this.carrier !== undefined;
+  }
+
+  get runsInFlight(): number {
+    return this.live.size;
+  }
+
+  /** A session opened: what the agent announced, and where its runs go from now on. */
+  attach(carrier: RunCarrier, hello: { name: string; provider: string; capabilities: AgentCapabilities }): void {
+    this.carrier = carrier;
+    this.name = hello.name;
+    this.providerName = hello.provider;
+    this.caps = hello.capabilities;
+  }
+
+  /** The session ended. Its runs were ended by the session itself. */
+  detach(carrier: RunCarrier): void {
+    if (this.carrier === carrier) this.carrier = undefined;
+  }
+
+  async capabilities(): Promise<AgentCapabilities> {
+    return { ...this.caps, models: [...this.caps.models] };
+  }
+
+  execute(input: AgentRequestInput, options: ExecuteOptions = {}): AgentRun {
+    const request = validateRequest(input);
+    const runId = options.runId ?? this.nextId();
+    if (this.live.has(runId)) {
+      throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', { details: { runId } });
+    }
+    const carrier = this.carrier;
+    const run = new RemoteRun({
+      runId,
+      provider: this.providerName,
+      clock: this.options.clock,
+      link: carrier ?? { cancel: () => {}, respond: async () => {} },
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
+      stopGraceMs: this.options.stopGraceMs,
+      maxBufferedEvents: this.options.maxBufferedEvents,
+      onEnd: (r) => {
+        if (this.live.get(r.id) === r) this.live.delete(r.id);
+      },
+    });
+    if (run.ended) return run;
+    this.live.set(runId, run);
+    if (!carrier) {
+      const e = new TransportError(DialHomeCodes.OFFLINE, `Agent "${this.name}" (${this.agentId}) is offline`, { details: { agentId: this.agentId } });
+      run.endLocally({ status: 'failed', code: e.code, message: e.message, errorEvent: { retryable: true, details: { category: 'transport', agentId: this.agentId } } });
+      return run;
+    }
+    carrier.start(run, request);
+    return run;
+  }
+
+  async cancel(runId: string): Promise<boolean> {
+    const run = this.live.get(runId);
+    if (!run) return false;
+    await run.cancel();
+    return true;
+  }
+
+  /** Cancels this agent's live runs; the agent stays connected (the hub owns the connection). */
+  async close(): Promise<void> {
+    await Promise.all([...this.live.values()].map((r) => r.cancel('the platform-side agent was closed')));
+  }
+}

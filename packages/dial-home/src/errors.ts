@@ -1,0 +1,24 @@
+/** Codes of errors this package makes. */
+export const DialHomeCodes = {
+  /** The enrolment token's signature is wrong, or it is not a token at all. */
+  TOKEN_INVALID: 'ENROLMENT_TOKEN_INVALID',
+  TOKEN_EXPIRED: 'ENROLMENT_TOKEN_EXPIRED',
+  /** The enrolment token was already exchanged for a credential (tokens are single use). */
+  TOKEN_USED: 'ENROLMENT_TOKEN_USED',
+  /** The credential is unknown or malformed. */
+  CREDENTIAL_INVALID: 'AGENT_CREDENTIAL_INVALID',
+  /** The credential was revoked. */
+  CREDENTIAL_REVOKED: 'AGENT_CREDENTIAL_REVOKED',
+  /** Another online agent already holds the name in the registry. */
+  NAME_TAKEN: 'AGENT_NAME_TAKEN',
+  /** The agent broke the protocol (no Hello first, a subject of another agent…). */
+  PROTOCOL: 'DIAL_HOME_PROTOCOL_ERROR',
+  /** The agent missed its heartbeats and is taken for offline. */
+  HEARTBEAT_LOST: 'AGENT_HEARTBEAT_LOST',
+  /** The agent is not connected, so the run could not start. */
+  OFFLINE: 'AGENT_OFFLINE',
+  /** The credential file could not be read or written. */
+  CREDENTIAL_FILE: 'CREDENTIAL_FILE_ERROR',
+  /** dialHome was given neither a usable credential file nor an enrolment token. */
+  NOT_ENROLLED: 'AGENT_NOT_ENROLLED',
+} as const;

@@ -1,0 +1,74 @@
+import * as http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { silentLogger, type Logger } from '@forge/core';
+
+export interface ListenOptions {
+  /** Default 0 (a free port; read it back from `port`). */
+  port?: number;
+  /** Default 127.0.0.1. Agents on other machines need 0.0.0.0 (and TLS, or a TLS-terminating proxy). */
+  host?: string;
+  /** Serve TLS (https://). Agents dialling over the internet should only ever see this. */
+  tls?: Pick<http2.SecureServerOptions, 'key' | 'cert' | 'ca' | 'pfx' | 'passphrase'>;
+  interceptors?: Interceptor[];
+  /** How long `close` lets connections finish before cutting them. Default 2 s. */
+  disconnectGraceMs?: number;
+}
+
+export interface HubServer {
+  /** e.g. `http://127.0.0.1:4100` — what agents dial (`dialHome({ url })`). */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+  readonly closed: Promise<void>;
+}
+
+/** An HTTP/2 server (gRPC, gRPC-Web and Connect) for the hub's routes. */
+export async function listenHub(
+  routes: (router: ConnectRouter) => void,
+  options: ListenOptions & { logger?: Logger } = {},
+): Promise<HubServer> {
+  const logger = options.logger ?? silentLogger;
+  const host = options.host ?? '127.0.0.1';
+  const graceMs = options.disconnectGraceMs ?? 2_000;
+  const handler = connectNodeAdapter({ routes, ...(options.interceptors ? { interceptors: options.interceptors } : {}) });
+  const server = options.tls ? http2.createSecureServer({ ...options.tls }, handler) : http2.createServer(handler);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+    // An agent that vanishes must not take the platform down with an unhandled 'error'.
+    session.on('error', (error) => logger.debug('http2 session error', { error: String(error) }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (error) => logger.error('hub server error', { error: String(error) }));
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+  let closing: Promise<void> | undefined;
+  return {
+    url: `${options.tls ? 'https' : 'http'}://${urlHost}:${port}`,
+    port,
+    closed,
+    close() {
+      closing ??= (async () => {
+        server.close();
+        for (const s of sessions) s.close();
+        const cut = setTimeout(() => {
+          for (const s of sessions) s.destroy();
+        }, graceMs);
+        cut.unref();
+        await closed;
+        clearTimeout(cut);
+      })();
+      return closing;
+    },
+  };
+}
