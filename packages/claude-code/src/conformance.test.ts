@@ -1,4 +1,5 @@
-import { describeCodeAgentConformance, fakeProcessRunner } from '@forge/core/testing';
+import { describeCodeAgentConformance } from '@forge/core/conformance';
+import { fakeProcessRunner } from '@forge/core/testing';
 import { claudeCode } from './agent.js';
 import { fixture, initLine, interruptedLines } from './test-support.js';
 

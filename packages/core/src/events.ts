@@ -34,8 +34,8 @@ export interface AgentResult {
   costUsd?: number;
   durationMs: number;
   turns: number;
-  /** Set whenever status is not `completed`. */
-  error?: { code: string; message: string };
+  /** Set whenever status is not `completed`; `retryable` when trying the same request again may succeed. */
+  error?: { code: string; message: string; retryable?: boolean };
 }
 
 /** Fields every event carries. `seq` is 1, 2, 3… per run, without gaps. `time` is epoch ms. */

@@ -43,7 +43,7 @@ describe('startRun through createCodeAgent', () => {
     const { events, result } = await collectRun(agent.execute({ prompt: 'hi' }));
     expect(runProblems(events)).toEqual([]);
     expect(result.status).toBe('failed');
-    expect(result.error).toEqual({ code: 'CLI_CRASHED', message: 'it died' });
+    expect(result.error).toEqual({ code: 'CLI_CRASHED', message: 'it died', retryable: false });
   });
 
   it('does not start work before execute returns, and validates first', async () => {

@@ -16,7 +16,7 @@ export interface RunOutcome {
   usage?: Usage;
   costUsd?: number;
   turns?: number;
-  error?: { code: string; message: string };
+  error?: { code: string; message: string; retryable?: boolean };
   /** The provider's native final message, kept as the `raw` of `run.completed`. */
   raw?: unknown;
 }
@@ -224,8 +224,7 @@ export function startRun(options: StartRunOptions): AgentRun {
         (outcome) => finish(outcome ?? {}),
         (error: unknown) => {
           if (!stopReason) logger.warn('run failed', { runId, provider, error: describeError(error) });
-          const { code, message } = describeError(error, 'PROVIDER_ERROR');
-          finish({ status: 'failed', error: { code, message } });
+          finish({ status: 'failed', error: describeError(error, 'PROVIDER_ERROR') });
         },
       );
     });

@@ -1,4 +1,5 @@
-import { scriptedAgent, sampleScript, describeCodeAgentConformance, type ConformanceScenario, type ScriptStep } from '@forge/core/testing';
+import { describeCodeAgentConformance, type ConformanceScenario } from '@forge/core/conformance';
+import { scriptedAgent, sampleScript, type ScriptStep } from '@forge/core/testing';
 import { afterAll } from 'vitest';
 import { grpcAgent, type GrpcAgentOptions } from './client.js';
 import { serveAgent, type AgentServer } from './serve.js';

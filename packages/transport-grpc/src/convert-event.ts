@@ -75,7 +75,10 @@ export function resultFromProto(r: ProtoAgentResult | undefined): AgentResult {
   };
   if (r?.sessionId !== undefined) out.sessionId = r.sessionId;
   if (r?.costUsd !== undefined) out.costUsd = r.costUsd;
-  if (r?.error) out.error = { code: r.error.code, message: r.error.message };
+  if (r?.error) {
+    out.error = { code: r.error.code, message: r.error.message };
+    if (r.error.retryable !== undefined) out.error.retryable = r.error.retryable;
+  }
   else if (out.status !== 'completed') out.error = { code: 'PROVIDER_ERROR', message: 'The remote run did not say why it ended' };
   return out;
 }
