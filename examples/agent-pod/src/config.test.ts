@@ -52,4 +52,8 @@ describe('readConfig', () => {
       expect((error as Error).message).toContain(variable);
     }
   });
+
+  it('refuses a permission mode the agents do not know', () => {
+    expect(() => readConfig({ FORGE_PROVIDER: 'claude-code', FORGE_PERMISSION_MODE: 'yolo' })).toThrow(/FORGE_PERMISSION_MODE must be one of default, acceptEdits/);
+  });
 });

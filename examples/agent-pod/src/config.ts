@@ -1,4 +1,4 @@
-import { ValidationError } from '@forge/core';
+import { PermissionModeSchema, ValidationError, type PermissionMode } from '@forge/core';
 
 export const PROVIDERS = ['claude-code', 'opencode', 'scripted'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
@@ -11,7 +11,7 @@ export interface PodConfig {
   /** Working directory of the agent's runs (the checked-out project). */
   cwd: string;
   model?: string;
-  permissionMode?: string;
+  permissionMode?: PermissionMode;
   /** Path or name of the provider's CLI. */
   bin?: string;
   /** OpenCode: use this running server instead of starting `opencode serve` in the pod. */
@@ -61,7 +61,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   };
   const extras: Partial<PodConfig> = {
     model: opt(env.FORGE_MODEL),
-    permissionMode: opt(env.FORGE_PERMISSION_MODE),
+    permissionMode: opt(env.FORGE_PERMISSION_MODE) as PermissionMode | undefined, // checked below
     bin: opt(env.FORGE_BIN),
     opencodeUrl: opt(env.OPENCODE_URL),
     authToken: opt(env.FORGE_AUTH_TOKEN),
@@ -73,6 +73,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ValidationError('INVALID_CONFIG', 'FORGE_TLS_CERT_FILE and FORGE_TLS_KEY_FILE go together: set both or neither', [
       { path: extras.tlsCertFile ? 'FORGE_TLS_KEY_FILE' : 'FORGE_TLS_CERT_FILE', code: 'INVALID_CONFIG', message: 'missing' },
     ]);
+  }
+  if (extras.permissionMode !== undefined && !PermissionModeSchema.safeParse(extras.permissionMode).success) {
+    throw new ValidationError(
+      'INVALID_CONFIG',
+      `FORGE_PERMISSION_MODE must be one of ${PermissionModeSchema.options.join(', ')}, got "${extras.permissionMode}"`,
+      [{ path: 'FORGE_PERMISSION_MODE', code: 'INVALID_CONFIG', message: 'unknown permission mode' }],
+    );
   }
   for (const [k, v] of Object.entries(extras)) if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
   return config;

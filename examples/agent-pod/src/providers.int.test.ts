@@ -1,0 +1,47 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '@forge/core';
+import { collectRun, runProblems } from '@forge/core/testing';
+import { claudeBinPath, fakeAnthropicEnv, startFakeAnthropicApi, type FakeAnthropicApi } from '@forge/claude-code/testing';
+import { grpcAgent, serveAgent } from '@forge/transport-grpc';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readConfig } from './config.js';
+import { createPodProvider } from './providers.js';
+
+// What a pod does with FORGE_PROVIDER=claude-code, end to end: the real CLI behind serveAgent,
+// reached with grpcAgent, the model being the fake Messages API on 127.0.0.1.
+describe('agent pod serving the real Claude Code CLI', () => {
+  let api: FakeAnthropicApi;
+  let scratch: string;
+
+  beforeAll(async () => {
+    api = await startFakeAnthropicApi({ respond: () => ({ text: 'hello from inside the pod' }) });
+    scratch = await mkdtemp(join(tmpdir(), 'forge-pod-'));
+  });
+  afterAll(async () => {
+    await api?.close();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('runs a prompt through gRPC and returns the CLI’s answer with a resumable session', async () => {
+    const config = readConfig({ FORGE_PROVIDER: 'claude-code', FORGE_BIN: claudeBinPath(), PORT: '0', HOST: '127.0.0.1' }, scratch);
+    const provider = await createPodProvider(config, silentLogger);
+    const server = await serveAgent(provider.agent, { port: 0, host: '127.0.0.1', logger: silentLogger });
+    const client = grpcAgent({ baseUrl: server.url });
+    try {
+      const run = client.execute({ prompt: 'say hello', env: { ...fakeAnthropicEnv(api.url), HOME: join(scratch, 'home') } });
+      const { events, result } = await collectRun(run);
+      expect(runProblems(events)).toEqual([]);
+      expect(result.status).toBe('completed');
+      expect(result.text).toBe('hello from inside the pod');
+      expect(result.sessionId).toMatch(/\S/);
+      expect((await client.status()).provider).toBe('claude-code');
+      expect(events.some((e) => e.type === 'session.started')).toBe(true);
+    } finally {
+      await client.close();
+      await server.close({ graceful: false });
+      await provider.close();
+    }
+  });
+});
