@@ -384,7 +384,7 @@ describe('opencode adapter on a fake server (msw)', () => {
     const { events, result } = await collectRun(agent.execute({ prompt: 'Fail please.' }));
     sound(events);
     expect(result.status).toBe('failed');
-    expect(result.error).toEqual({ code: 'OPENCODE_API_ERROR', message: 'APIError: fake-llm: injected bad request' });
+    expect(result.error).toEqual({ code: 'OPENCODE_API_ERROR', message: 'APIError: fake-llm: injected bad request', retryable: false });
     expect(events.filter((e) => e.type === 'error')).toHaveLength(1);
     expect(events.filter((e) => e.type === 'run.completed')).toHaveLength(1);
   });

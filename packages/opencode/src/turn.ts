@@ -189,7 +189,10 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
     turn.finish();
     const failure = turn.failure();
     const outcome: RunOutcome = { sessionId: sid, turns: turn.turns, costUsd: turn.costUsd };
-    if (failure) return { ...outcome, status: 'failed', error: { code: errorCode(failure), message: errorMessage(failure) } };
+    if (failure) {
+      const retryable = (failure.data as { isRetryable?: unknown } | undefined)?.isRetryable === true;
+      return { ...outcome, status: 'failed', error: { code: errorCode(failure), message: errorMessage(failure), retryable } };
+    }
     return { ...outcome, status: 'completed' };
   } catch (error) {
     if (signal.aborted) return {};
@@ -238,5 +241,5 @@ function failWith(emit: (e: AgentEventInit) => void, error: unknown, sessionId?:
   const { code, message, retryable } = describeError(error, 'OPENCODE_ERROR');
   const details = (error as { details?: Record<string, unknown> }).details;
   emit({ type: 'error', code, message, retryable, ...(details ? { details } : {}) });
-  return { status: 'failed', error: { code, message }, ...(sessionId ? { sessionId } : {}) };
+  return { status: 'failed', error: { code, message, retryable }, ...(sessionId ? { sessionId } : {}) };
 }
