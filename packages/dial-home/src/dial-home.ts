@@ -142,12 +142,13 @@ export function dialHome(options: DialHomeOptions): DialHome {
   };
 
   async function enroll(client: Client<typeof AgentHubService>): Promise<StoredCredential> {
-    tokenTried = true;
     logger.info('enrolling with the platform', { url: options.url, name: options.name });
     const res = await client.enroll(
       { enrolmentToken: options.enrolmentToken!, name: options.name },
       { timeoutMs: connectTimeoutMs, signal: stopController.signal },
     );
+    // Spent now; a failure before this point (platform unreachable) leaves it for the next attempt.
+    tokenTried = true;
     const stored: StoredCredential = {
       version: 1,
       agentId: res.agentId,

@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createProviderRegistry, type CodeAgent, type ProviderRegistry } from '@forge/core';
+import { createProviderRegistry, type AgentRun, type CodeAgent, type ProviderRegistry } from '@forge/core';
 import { createAgentHub, type AgentHub, type AgentHubOptions } from './hub.js';
 import type { HubServer } from './hub-server.js';
 import { memoryCredentialStore, type CredentialStore } from './credential-store.js';
@@ -74,5 +75,61 @@ export async function waitUntil(predicate: () => boolean | Promise<boolean>, wha
   while (!(await predicate())) {
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+
+/** Wraps an agent to keep every run the platform starts on it (the agent-side runs). */
+export function spyAgent(inner: CodeAgent): { agent: CodeAgent; runs: AgentRun[] } {
+  const runs: AgentRun[] = [];
+  const agent: CodeAgent = {
+    provider: inner.provider,
+    capabilities: () => inner.capabilities(),
+    execute(input, options) {
+      const run = inner.execute(input, options);
+      runs.push(run);
+      return run;
+    },
+    cancel: (id) => inner.cancel(id),
+    close: () => inner.close?.() ?? Promise.resolve(),
+  };
+  return { agent, runs };
+}
+
+/** A TCP proxy in front of the hub, to cut the network under a live link. */
+export class CuttableProxy {
+  private readonly sockets = new Set<net.Socket>();
+  private server!: net.Server;
+  port = 0;
+
+  constructor(private readonly targetPort: number) {}
+
+  async start(): Promise<this> {
+    this.server = net.createServer((client) => {
+      const upstream = net.connect(this.targetPort, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => {});
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as net.AddressInfo).port;
+    return this;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Drops every connection through the proxy, as a network outage does. */
+  cut(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

@@ -1,0 +1,74 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sampleScript, scriptedAgent } from '@forge/core/testing';
+import { jsonFileCredentialStore } from './json-file-store.js';
+import type { HubMessage } from './subscriptions.js';
+import { Rig, waitUntil } from './test-support.js';
+
+const agent = () => scriptedAgent({ steps: sampleScript() });
+
+describe('revocation over loopback', () => {
+  let rig: Rig;
+  let dir: string | undefined;
+  afterEach(async () => {
+    await rig?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('hub.revoke drops the live session at once; the agent stops and its credential is refused from then on', async () => {
+    rig = await new Rig().start();
+    const d = rig.dial('lena', agent());
+    await d.whenOnline();
+    const seen: HubMessage[] = [];
+    rig.hub.subscribe(`agent.${d.agentId}.*`, (m) => seen.push(m));
+    expect(rig.registry.has('lena')).toBe(true);
+
+    expect(await rig.hub.revoke(d.agentId!)).toBe(true);
+    await d.done;
+    expect(d.status).toBe('stopped');
+    expect(d.lastError).toMatchObject({ code: 'AGENT_CREDENTIAL_REVOKED' });
+    expect(rig.registry.has('lena')).toBe(false);
+    expect(await rig.hub.listAgents()).toEqual([]);
+    expect(seen.map((m) => m.type)).toContain('revoked');
+
+    // Same credential file, new process: refused at connect.
+    const again = rig.dial('lena', agent(), { enrolmentToken: undefined });
+    await expect(again.whenOnline()).rejects.toMatchObject({ code: 'AGENT_CREDENTIAL_REVOKED' });
+  });
+
+  it('a revocation written to the store by another process is enforced at the agent’s next message', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'forge-dh-store-'));
+    const storePath = join(dir, 'agents.json');
+    rig = await new Rig({ credentialStore: jsonFileCredentialStore(storePath) }).start();
+    const d = rig.dial('mona', agent());
+    await d.whenOnline();
+    // An admin tool with its own store instance on the same file.
+    const admin = jsonFileCredentialStore(storePath);
+    const record = (await admin.get(d.agentId!))!;
+    await admin.put({ ...record, revokedAt: Date.now() });
+    // Nothing else happens: the next heartbeat (every 100 ms here) is the next message.
+    await d.done;
+    expect(d.lastError).toMatchObject({ code: 'AGENT_CREDENTIAL_REVOKED' });
+    await waitUntil(() => !rig.registry.has('mona'), 'mona unregistered');
+  });
+
+  it('refuses, at its next message, an agent revoked mid-run — the run ends failed on the platform', async () => {
+    rig = await new Rig().start();
+    const d = rig.dial('nora', scriptedAgent({ steps: [{ type: 'message', text: 'working' }, { hang: true }] }));
+    await d.whenOnline();
+    const remote = await rig.registry.get('nora');
+    const run = remote.execute({ prompt: 'long job' });
+    const it = run[Symbol.asyncIterator]();
+    expect((await it.next()).value).toMatchObject({ type: 'message' });
+    const record = (await rig.store.get(d.agentId!))!;
+    await rig.store.put({ ...record, revokedAt: Date.now() });
+    const result = await run.result;
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'TRANSPORT_BROKEN' } });
+    await d.done;
+    expect(d.lastError).toMatchObject({ code: 'AGENT_CREDENTIAL_REVOKED' });
+  });
+});
+
