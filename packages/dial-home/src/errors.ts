@@ -5,6 +5,8 @@ export const DialHomeCodes = {
   TOKEN_EXPIRED: 'ENROLMENT_TOKEN_EXPIRED',
   /** The enrolment token was already exchanged for a credential (tokens are single use). */
   TOKEN_USED: 'ENROLMENT_TOKEN_USED',
+  /** The enrolment token is bound to another agent name. */
+  NAME_MISMATCH: 'ENROLMENT_NAME_MISMATCH',
   /** The credential is unknown or malformed. */
   CREDENTIAL_INVALID: 'AGENT_CREDENTIAL_INVALID',
   /** The credential was revoked. */

@@ -1,4 +1,5 @@
-import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
+import type { ConnectRouter, HandlerContext, Interceptor } from '@connectrpc/connect';
+import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
 import {
   ForgeError,
   ValidationError,
@@ -56,6 +57,15 @@ export interface EnrolmentToken {
   name?: string;
 }
 
+/** A Node request handler: fits `http2.createServer`, `http2.createSecureServer` and `http.createServer`. */
+export type NodeHandlerFn = NonNullable<ConnectNodeAdapterOptions['fallback']>;
+
+export interface HubHandlerOptions {
+  /** Called for requests that are not the hub's. Default: 404. */
+  fallback?: NodeHandlerFn;
+  interceptors?: Interceptor[];
+}
+
 export interface IssueTokenOptions {
   /** Default: the hub's enrolmentTtlMs (1 h). */
   ttlMs?: number;
@@ -67,6 +77,12 @@ export interface IssueTokenOptions {
 export interface AgentHub {
   /** Mount on a Connect router (`connectNodeAdapter({ routes: hub.routes })`) to serve it beside other services. */
   readonly routes: (router: ConnectRouter) => void;
+  /**
+   * A Node request handler serving the hub's routes, to mount on the host's own HTTP/2 server
+   * (Attach is a bidirectional stream: it needs HTTP/2). Requests for other paths go to
+   * `fallback` (e.g. the host's dashboard), or get a 404.
+   */
+  handler(options?: HubHandlerOptions): NodeHandlerFn;
   /** Serves the hub alone on an HTTP/2 port (cleartext, or TLS with `tls`). */
   listen(options?: ListenOptions): Promise<HubServer>;
   issueEnrolmentToken(options?: IssueTokenOptions): EnrolmentToken;
@@ -187,7 +203,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       const payload = verifyEnrolmentToken(secret, req.enrolmentToken, now);
       const name = payload.name ?? req.name;
       if (payload.name !== undefined && req.name && req.name !== payload.name) {
-        throw new ValidationError('ENROLMENT_NAME_MISMATCH', `This enrolment token is for agent "${payload.name}", not "${req.name}"`);
+        throw new ValidationError(DialHomeCodes.NAME_MISMATCH, `This enrolment token is for agent "${payload.name}", not "${req.name}"`);
       }
       if (!NAME.test(name)) {
         throw new ValidationError('INVALID_AGENT_NAME', `"${name}" is not a valid agent name`, [
@@ -368,6 +384,13 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
 
   return {
     routes,
+    handler(handlerOptions = {}) {
+      return connectNodeAdapter({
+        routes,
+        ...(handlerOptions.fallback ? { fallback: handlerOptions.fallback } : {}),
+        ...(handlerOptions.interceptors ? { interceptors: handlerOptions.interceptors } : {}),
+      });
+    },
     async listen(listenOptions = {}) {
       const server = await listenHub(routes, { ...listenOptions, logger });
       servers.add(server);

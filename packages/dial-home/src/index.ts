@@ -3,6 +3,8 @@ export {
   type AgentHub,
   type AgentHubOptions,
   type EnrolmentToken,
+  type HubHandlerOptions,
+  type NodeHandlerFn,
   type IssueTokenOptions,
 } from './hub.js';
 export type { ListenOptions, HubServer } from './hub-server.js';
