@@ -269,7 +269,7 @@ export function dialHome(options: DialHomeOptions): DialHome {
       }
       throw new Fatal(e);
     }
-    if (e.category === 'internal' && e.code === DialHomeCodes.CREDENTIAL_FILE) throw new Fatal(e);
+    if (e.code === DialHomeCodes.CREDENTIAL_FILE || e.code === DialHomeCodes.REPLACED) throw new Fatal(e);
     return e;
   }
 

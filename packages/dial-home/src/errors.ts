@@ -13,6 +13,11 @@ export const DialHomeCodes = {
   CREDENTIAL_REVOKED: 'AGENT_CREDENTIAL_REVOKED',
   /** Another online agent already holds the name in the registry. */
   NAME_TAKEN: 'AGENT_NAME_TAKEN',
+  /**
+   * Another connection presenting the same credential took over the session: the credential is
+   * in use on two machines. The older connection stops dialling rather than fight over it.
+   */
+  REPLACED: 'AGENT_SESSION_REPLACED',
   /** The agent broke the protocol (no Hello first, a subject of another agent…). */
   PROTOCOL: 'DIAL_HOME_PROTOCOL_ERROR',
   /** The agent missed its heartbeats and is taken for offline. */

@@ -106,6 +106,7 @@ interface Entry {
   capabilities?: ReturnType<typeof capabilitiesFromProto>;
   lastSeen?: number;
   registered: boolean;
+  registryOps: Promise<void>;
 }
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
@@ -146,6 +147,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       entry = {
         dialled: new DialledAgent({ agentId: record.agentId, name: record.name, clock, stopGraceMs, maxBufferedEvents }),
         registered: false,
+        registryOps: Promise.resolve(),
       };
       entries.set(record.agentId, entry);
     }
@@ -225,21 +227,34 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     }
   }
 
-  async function register(entry: Entry): Promise<void> {
+  /**
+   * Registry changes of one entry, one at a time: unregistering checks (asynchronously) that the
+   * name still holds this agent, and a quick reconnect must not register in between.
+   */
+  function registryOp(entry: Entry, op: (registry: ProviderRegistry) => Promise<void> | void): Promise<void> {
     const registry = options.registry;
-    if (!registry || entry.registered) return;
-    registry.register(entry.dialled.name, entry.dialled);
-    entry.registered = true;
+    if (!registry) return Promise.resolve();
+    const next = entry.registryOps.then(() => op(registry));
+    entry.registryOps = next.catch((error: unknown) =>
+      logger.warn('a registry change failed', { agentId: entry.dialled.agentId, error: String(error) }),
+    );
+    return next;
   }
 
-  async function unregister(entry: Entry): Promise<void> {
-    const registry = options.registry;
-    if (!registry || !entry.registered) return;
-    entry.registered = false;
-    const name = entry.dialled.name;
-    // Only if the name still holds this agent: the host may have replaced it meanwhile.
-    if (registry.has(name) && (await registry.get(name).catch(() => undefined)) === entry.dialled) registry.unregister(name);
-  }
+  const register = (entry: Entry) =>
+    registryOp(entry, (registry) => {
+      if (entry.registered || !entry.session) return;
+      registry.register(entry.dialled.name, entry.dialled);
+      entry.registered = true;
+    });
+
+  const unregister = (entry: Entry, name = entry.dialled.name) =>
+    registryOp(entry, async (registry) => {
+      if (!entry.registered) return;
+      entry.registered = false;
+      // Only if the name still holds this agent: the host may have replaced it meanwhile.
+      if (registry.has(name) && (await registry.get(name).catch(() => undefined)) === entry.dialled) registry.unregister(name);
+    });
 
   /** A Hello arrived: checks the name, replaces an older session of the same agent, goes online. */
   async function open(record: AgentRecord, session: AgentSession, hello: Hello): Promise<Entry> {
@@ -253,13 +268,24 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       }
     }
     const entry = entryFor(record);
+    // Let an offline transition of this agent finish its registry change first.
+    await entry.registryOps;
     const registry = options.registry;
     if (registry && registry.has(name) && !(entry.registered && entry.dialled.name === name)) {
       throw refuse(Code.AlreadyExists, DialHomeCodes.NAME_TAKEN, `The platform already has a provider named "${name}"`, { name });
     }
     if (entry.session) {
-      // The same agent dialled again before its old link was noticed dead: the new one wins.
-      entry.session.end({ reason: 'replaced', message: 'the agent connected again', error: new ConnectError('Replaced by a newer connection of this agent', Code.Aborted) });
+      // The same credential connected again while the old session looks alive: the new one wins
+      // and the agent stays online (the old session's end does not take it offline). If the old
+      // connection was still in use, another process holds this credential; it is told so.
+      const old = entry.session;
+      entry.session = undefined;
+      entry.dialled.detach(old);
+      old.end({
+        reason: 'replaced',
+        message: 'the agent connected again',
+        error: refuse(Code.Aborted, DialHomeCodes.REPLACED, 'A newer connection with this agent credential took over the session', { agentId: record.agentId }),
+      });
     }
     if (entry.registered && entry.dialled.name !== name) await unregister(entry);
     const capabilities = capabilitiesFromProto(hello.capabilities);

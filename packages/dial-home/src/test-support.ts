@@ -25,9 +25,16 @@ export class Rig {
     this.store = hubOptions.credentialStore ?? memoryCredentialStore();
   }
 
-  async start(port = 0): Promise<this> {
+  async start(port = 0, store = this.store): Promise<this> {
     this.dir ??= await mkdtemp(join(tmpdir(), 'forge-dial-home-'));
-    this.hub = createAgentHub({ secret: SECRET, credentialStore: this.store, heartbeatMs: 100, missedHeartbeats: 3, registry: this.registry, ...this.hubOptions });
+    this.hub = createAgentHub({
+      secret: SECRET,
+      heartbeatMs: 100,
+      missedHeartbeats: 3,
+      registry: this.registry,
+      ...this.hubOptions,
+      credentialStore: store,
+    });
     this.hubs.push(this.hub);
     this.server = await this.hub.listen({ port });
     return this;
@@ -36,6 +43,13 @@ export class Rig {
   /** Closes the hub (and its server), as a platform that goes down. */
   async stopHub(): Promise<void> {
     await this.hub.close();
+  }
+
+  /** The platform restarts: the hub closes, and a new one serves the same port from `store`. */
+  async restartHub(store = this.store): Promise<void> {
+    const port = this.server.port;
+    await this.hub.close();
+    await this.start(port, store);
   }
 
   dial(name: string, agent: CodeAgent, extra: Partial<DialHomeOptions> = {}): DialHome {
@@ -96,10 +110,11 @@ export function spyAgent(inner: CodeAgent): { agent: CodeAgent; runs: AgentRun[]
   return { agent, runs };
 }
 
-/** A TCP proxy in front of the hub, to cut the network under a live link. */
+/** A TCP proxy in front of the hub, to cut or black-hole the network under a live link. */
 export class CuttableProxy {
-  private readonly sockets = new Set<net.Socket>();
+  private readonly pairs = new Set<[net.Socket, net.Socket]>();
   private server!: net.Server;
+  private holed = false;
   port = 0;
 
   constructor(private readonly targetPort: number) {}
@@ -107,12 +122,17 @@ export class CuttableProxy {
   async start(): Promise<this> {
     this.server = net.createServer((client) => {
       const upstream = net.connect(this.targetPort, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
+      const pair: [net.Socket, net.Socket] = [client, upstream];
+      this.pairs.add(pair);
+      for (const s of pair) {
+        s.on('close', () => {
+          this.pairs.delete(pair);
+          for (const other of pair) other.destroy();
+        });
         s.on('error', () => {});
       }
-      client.pipe(upstream).pipe(client);
+      if (this.holed) client.pause();
+      else client.pipe(upstream).pipe(client);
     });
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as net.AddressInfo).port;
@@ -125,7 +145,27 @@ export class CuttableProxy {
 
   /** Drops every connection through the proxy, as a network outage does. */
   cut(): void {
-    for (const s of this.sockets) s.destroy();
+    for (const pair of this.pairs) for (const s of pair) s.destroy();
+  }
+
+  /**
+   * Stops carrying bytes, without closing anything, on the connections open now and on new ones:
+   * a frozen peer or a black-holed route, which only missed heartbeats reveal.
+   */
+  blackhole(): void {
+    this.holed = true;
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  /** The route is back: black-holed connections are reset, new ones pass. */
+  heal(): void {
+    this.holed = false;
+    this.cut();
   }
 
   async close(): Promise<void> {
