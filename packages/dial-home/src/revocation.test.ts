@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sampleScript, scriptedAgent } from '@forge/core/testing';
 import { jsonFileCredentialStore } from './json-file-store.js';
 import type { HubMessage } from './subscriptions.js';
-import { Rig, waitUntil } from './test-support.js';
+import { Rig, spyAgent, waitUntil } from './test-support.js';
 
 const agent = () => scriptedAgent({ steps: sampleScript() });
 
@@ -57,7 +57,8 @@ describe('revocation over loopback', () => {
 
   it('refuses, at its next message, an agent revoked mid-run — the run ends failed on the platform', async () => {
     rig = await new Rig().start();
-    const d = rig.dial('nora', scriptedAgent({ steps: [{ type: 'message', text: 'working' }, { hang: true }] }));
+    const spy = spyAgent(scriptedAgent({ steps: [{ type: 'message', text: 'working' }, { hang: true }] }));
+    const d = rig.dial('nora', spy.agent);
     await d.whenOnline();
     const remote = await rig.registry.get('nora');
     const run = remote.execute({ prompt: 'long job' });
@@ -69,6 +70,8 @@ describe('revocation over loopback', () => {
     expect(result).toMatchObject({ status: 'failed', error: { code: 'TRANSPORT_BROKEN' } });
     await d.done;
     expect(d.lastError).toMatchObject({ code: 'AGENT_CREDENTIAL_REVOKED' });
+    // …and the agent does not go on working for a platform that refused it.
+    expect((await spy.runs[0]!.result).status).toBe('cancelled');
   });
 });
 
