@@ -1,0 +1,84 @@
+/**
+ * The agent side of "agents that dial home", as a program: serves the local provider named by
+ * FORGE_PROVIDER to the platform at FORGE_HUB_URL over an outbound connection, so the machine
+ * needs no open port. Enrols with FORGE_ENROLMENT_TOKEN on the first start and keeps the
+ * credential in FORGE_CREDENTIAL_FILE (0600) for every start after. Reconnects by itself after
+ * any drop. On SIGTERM or SIGINT it cancels live runs (reporting them to the platform),
+ * disconnects and exits 0; it exits 1 if dialling ends on its own (credential revoked, token
+ * refused, FORGE_MAX_ATTEMPTS reached) and 2 on bad configuration.
+ */
+import { readFile } from 'node:fs/promises';
+import { dialHome, type DialHome } from '@forge/dial-home';
+import { readConfig } from './config.js';
+import { jsonLogger } from './logger.js';
+import { createLocalAgent } from './providers.js';
+
+const logger = jsonLogger();
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const agent = await createLocalAgent(config, logger);
+  logger.info('remote agent starting', {
+    hub: config.hubUrl,
+    name: config.name,
+    provider: config.provider,
+    credentialFile: config.credentialFile,
+    enrolmentToken: config.enrolmentToken ? 'given' : 'none',
+  });
+
+  const link: DialHome = dialHome({
+    url: config.hubUrl,
+    name: config.name,
+    agent,
+    credentialFile: config.credentialFile,
+    ...(config.enrolmentToken ? { enrolmentToken: config.enrolmentToken } : {}),
+    ...(config.hubCaFile ? { tls: { ca: await readFile(config.hubCaFile) } } : {}),
+    ...(config.maxAttempts ? { backoff: { maxAttempts: config.maxAttempts } } : {}),
+    logger,
+    onStatus: (status, detail) =>
+      logger.info('connection', {
+        status,
+        ...(detail.agentId ? { agentId: detail.agentId } : {}),
+        ...(detail.error ? { code: detail.error.code, error: detail.error.message } : {}),
+      }),
+  });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (why: string) => {
+    stopping ??= (async () => {
+      logger.info('remote agent stopping', { why });
+      await link.stop();
+      await agent.close?.();
+      logger.info('remote agent stopped');
+      process.exit(0);
+    })().catch((error: unknown) => {
+      logger.error('remote agent failed to stop cleanly', { error: String(error) });
+      process.exit(1);
+    });
+    return stopping;
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (stopping) {
+        logger.warn('second signal: exiting now', { signal });
+        process.exit(1);
+      }
+      void stop(signal);
+    });
+  }
+
+  // Dialling that ends by itself (not by a signal) is final: say why and exit non-zero.
+  await link.done;
+  if (stopping) return;
+  logger.error('remote agent gave up', { code: link.lastError?.code, error: link.lastError?.message });
+  await agent.close?.();
+  process.exit(1);
+}
+
+main().catch((error: unknown) => {
+  logger.error('remote agent could not start', {
+    code: (error as { code?: string }).code,
+    error: error instanceof Error ? error.message : String(error),
+  });
+  process.exit(2);
+});

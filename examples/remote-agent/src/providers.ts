@@ -1,0 +1,48 @@
+import type { CodeAgent, Logger } from '@forge/core';
+import { scriptedAgent } from '@forge/core/testing';
+import type { RemoteAgentConfig } from './config.js';
+
+/**
+ * A stand-in provider for trying the wiring without an AI CLI: it answers `echo: <prompt>`; a
+ * prompt containing "hang" keeps the run going until it is cancelled or times out.
+ */
+export function scriptedRemoteAgent(): CodeAgent {
+  return scriptedAgent({
+    capabilities: { models: ['echo'] },
+    steps: (request) => {
+      const text = `echo: ${request.prompt}`;
+      return [
+        { type: 'session.started', sessionId: request.sessionId ?? `ses_echo_${Date.now()}`, model: 'echo' },
+        ...text.split(/(?<= )/).map((w) => ({ type: 'text.delta' as const, text: w, messageId: 'm1' })),
+        ...(request.prompt.includes('hang') ? [{ hang: true as const }] : []),
+        { type: 'message', text, messageId: 'm1' },
+      ];
+    },
+    outcome: (request) => ({ text: `echo: ${request.prompt}`, turns: 1 }),
+  });
+}
+
+/** The local provider this machine serves to the platform. Adapters load lazily: only the one used. */
+export async function createLocalAgent(config: RemoteAgentConfig, logger: Logger): Promise<CodeAgent> {
+  switch (config.provider) {
+    case 'scripted':
+      return scriptedRemoteAgent();
+    case 'claude-code': {
+      const { claudeCode } = await import('@forge/claude-code');
+      return claudeCode({
+        logger,
+        cwd: config.cwd,
+        ...(config.bin ? { bin: config.bin } : {}),
+        ...(config.model ? { model: config.model } : {}),
+        ...(config.permissionMode ? { permissionMode: config.permissionMode } : {}),
+      });
+    }
+    case 'opencode': {
+      const { opencode } = await import('@forge/opencode');
+      const common = { logger, directory: config.cwd, ...(config.model ? { model: config.model } : {}) };
+      return config.opencodeUrl
+        ? opencode({ ...common, baseUrl: config.opencodeUrl })
+        : opencode({ ...common, server: { cwd: config.cwd, ...(config.bin ? { bin: config.bin } : {}) } });
+    }
+  }
+}
