@@ -39,7 +39,7 @@ describe('reconnection over loopback', () => {
     proxy.cut();
     for (const [i, run] of runs.entries()) {
       const result = await run.result;
-      expect(result).toMatchObject({ status: 'failed', error: { code: 'TRANSPORT_BROKEN' }, text: 'working on it' });
+      expect(result).toMatchObject({ status: 'failed', error: { code: 'TRANSPORT_BROKEN', retryable: true }, text: 'working on it' });
       const events = await readers[i]!.all;
       expect(runProblems(events, run.id)).toEqual([]);
       expect(events.at(-2)).toMatchObject({ type: 'error', code: 'TRANSPORT_BROKEN', retryable: true });

@@ -143,7 +143,7 @@ export class RemoteRun implements AgentRun {
       usage: this.usage ?? emptyUsage(),
       durationMs: Math.max(0, this.options.clock.now() - this.startedAt),
       turns: 0,
-      error: { code: end.code, message: end.message },
+      error: { code: end.code, message: end.message, ...(end.errorEvent ? { retryable: end.errorEvent.retryable } : {}) },
     };
     if (this.sessionId !== undefined) result.sessionId = this.sessionId;
     this.finish({ ...envelope(), type: 'run.completed', result });
