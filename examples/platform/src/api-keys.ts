@@ -1,0 +1,102 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ValidationError } from '@forge/core';
+
+/** A configured key: only its SHA-256 is kept, bound to one user. */
+export interface ApiKeyRecord {
+  userId: string;
+  /** SHA-256 of the key, 32 bytes. */
+  hash: Buffer;
+}
+
+export interface Principal {
+  userId: string;
+  /** Hex SHA-256 of the key: the rate limiter and agent cap count per key by it. Never log the key itself. */
+  keyId: string;
+}
+
+/** Ids that are safe as a path segment, a label value and in a URL. */
+export const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+export const hashKey = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
+
+function invalid(message: string): never {
+  throw new ValidationError('INVALID_API_KEYS', message, [{ path: 'apiKeys', code: 'INVALID_API_KEYS', message }]);
+}
+
+function record(userId: unknown, key: unknown, sha256: unknown): ApiKeyRecord {
+  if (typeof userId !== 'string' || !USER_ID.test(userId)) invalid(`"${String(userId)}" is not a valid user id (letters, digits, ".", "_", "-")`);
+  if (typeof sha256 === 'string') {
+    if (!/^[0-9a-f]{64}$/i.test(sha256)) invalid(`the sha256 of user ${userId}'s key must be 64 hex digits`);
+    return { userId, hash: Buffer.from(sha256, 'hex') };
+  }
+  if (typeof key !== 'string' || key.length < 8) invalid(`the key of user ${userId} must be a string of at least 8 characters`);
+  return { userId, hash: hashKey(key) };
+}
+
+/** `user1:key1,user2:key2` (the FORGE_API_KEYS form). */
+export function parseApiKeyList(text: string): ApiKeyRecord[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((pair) => {
+      const colon = pair.indexOf(':');
+      if (colon <= 0) invalid('FORGE_API_KEYS must look like user1:key1,user2:key2');
+      return record(pair.slice(0, colon), pair.slice(colon + 1), undefined);
+    });
+}
+
+/**
+ * A JSON file: `{ "keys": [{ "user": "alice", "key": "…" }, { "user": "bob", "sha256": "<hex>" }] }` (or the array
+ * alone). `sha256` lets the file hold no plaintext key at all.
+ */
+export function parseApiKeyJson(text: string): ApiKeyRecord[] {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    invalid(`the API key file is not JSON: ${(error as Error).message}`);
+  }
+  const list = Array.isArray(data) ? data : (data as { keys?: unknown })?.keys;
+  if (!Array.isArray(list)) invalid('the API key file must hold an array of { user, key | sha256 } (or { keys: [...] })');
+  return list.map((entry: Record<string, unknown>) => record(entry?.user ?? entry?.user_id, entry?.key, entry?.sha256));
+}
+
+export const readApiKeyFile = (path: string): ApiKeyRecord[] => parseApiKeyJson(readFileSync(path, 'utf8'));
+
+/** Keys in constant time: every record is compared, whichever matches. */
+export class ApiKeyStore {
+  readonly #records: ApiKeyRecord[];
+
+  constructor(records: ApiKeyRecord[]) {
+    const seen = new Set<string>();
+    for (const r of records) {
+      const hex = r.hash.toString('hex');
+      if (seen.has(hex)) invalid(`the same API key is configured twice (user ${r.userId})`);
+      seen.add(hex);
+    }
+    this.#records = records.map((r) => ({ userId: r.userId, hash: Buffer.from(r.hash) }));
+  }
+
+  get size(): number {
+    return this.#records.length;
+  }
+
+  authenticate(key: string | undefined): Principal | undefined {
+    if (!key) return undefined;
+    const candidate = hashKey(key);
+    let found: ApiKeyRecord | undefined;
+    for (const r of this.#records) {
+      // Hashes are all 32 bytes, so timingSafeEqual never throws, and the loop never exits early.
+      if (timingSafeEqual(r.hash, candidate) && !found) found = r;
+    }
+    return found ? { userId: found.userId, keyId: found.hash.toString('hex') } : undefined;
+  }
+}
+
+/** `Authorization: Bearer <key>` → the key. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return m?.[1];
+}

@@ -1,0 +1,103 @@
+import { silentLogger, type Logger, type ProviderRegistry } from '@forge/core';
+import { ApiKeyStore } from './api-keys.js';
+import type { AgentBackend } from './backends/backend.js';
+import { localBackend } from './backends/local-backend.js';
+import type { PlatformConfig } from './config.js';
+import { createApiHandler, type RemoteAgentsView } from './http/api.js';
+import { listen } from './http/listen.js';
+import { buildProviderRegistry } from './providers/registry.js';
+import { startRemoteAgents, type RemoteAgents } from './remote-agents.js';
+import { RunManager } from './run-manager.js';
+import type { WebhookDispatcherPort } from './webhook-port.js';
+import { createWebhookDispatcher } from './webhooks/index.js';
+
+export interface PlatformOptions {
+  config: PlatformConfig;
+  logger?: Logger;
+  /** Providers by name; default: claude-code, opencode and scripted (see providers/registry.ts). */
+  registry?: ProviderRegistry;
+  /** Default: from `config.backend`. */
+  backend?: AgentBackend;
+  /** Default: the webhook dispatcher of ./webhooks, with `config.webhookAllowPrivate`. */
+  webhooks?: WebhookDispatcherPort;
+  /** Added to the Claude Code CLI's environment (the demo's offline stand-in). */
+  claudeEnv?: Record<string, string>;
+  /** SSE keep-alive interval. */
+  sseHeartbeatMs?: number;
+}
+
+export interface Platform {
+  /** e.g. http://127.0.0.1:8080 — the dashboard is at `${url}/`. */
+  readonly url: string;
+  readonly port: number;
+  readonly registry: ProviderRegistry;
+  readonly backend: AgentBackend;
+  readonly runs: RunManager;
+  readonly remote: RemoteAgents | undefined;
+  /** Stops accepting requests, cancels live runs, flushes webhooks (bounded), closes providers. */
+  close(): Promise<void>;
+}
+
+async function makeBackend(config: PlatformConfig, registry: ProviderRegistry, logger: Logger): Promise<AgentBackend> {
+  if (config.backend === 'local') return localBackend({ dataDir: config.dataDir, registry });
+  const { k8sBackendFromConfig } = await import('./backends/k8s-from-config.js');
+  return k8sBackendFromConfig(config, registry, logger);
+}
+
+/** Composes the platform from its parts and starts serving. */
+export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  const { config } = options;
+  const logger = options.logger ?? silentLogger;
+  const keys = new ApiKeyStore(config.apiKeys);
+  if (keys.size === 0) logger.warn('no API keys are configured: every API request will be refused (set FORGE_API_KEYS)');
+  const registry =
+    options.registry ??
+    buildProviderRegistry({
+      claudeBin: config.claudeBin,
+      opencodeBin: config.opencodeBin,
+      defaultProvider: config.defaultProvider,
+      logger,
+      ...(options.claudeEnv ? { claudeEnv: options.claudeEnv } : {}),
+    });
+  const backend = options.backend ?? (await makeBackend(config, registry, logger));
+  const webhooks = options.webhooks ?? createWebhookDispatcher({ logger, allowPrivateNetworks: config.webhookAllowPrivate });
+  const runs = new RunManager({ logger, webhooks, lingerMs: config.runLingerMs, bufferEvents: config.runBufferEvents });
+  const remote = config.hubPort !== undefined ? await startRemoteAgents({ port: config.hubPort, host: config.host, secret: config.hubSecret!, dataDir: config.dataDir, logger }) : undefined;
+  const remoteView: RemoteAgentsView | undefined = remote ? { list: () => remote.list() } : undefined;
+
+  const handler = createApiHandler({
+    keys,
+    backend,
+    runs,
+    defaultProvider: config.defaultProvider,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    maxAgentsPerKey: config.maxAgentsPerKey,
+    createTimeoutMs: config.createTimeoutMs,
+    logger,
+    ...(remoteView ? { remoteAgents: remoteView } : {}),
+    ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
+  });
+  const server = await listen(handler, { port: config.port, host: config.host });
+  logger.info('platform listening', { url: server.url, backend: backend.kind, providers: registry.list(), hub: remote?.url });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: server.url,
+    port: server.port,
+    registry,
+    backend,
+    runs,
+    remote,
+    close() {
+      closing ??= (async () => {
+        await runs.close();
+        await server.close();
+        await webhooks.close();
+        await remote?.close();
+        await backend.close();
+        await registry.close().catch((error: unknown) => logger.warn('a provider failed to close', { error: String(error) }));
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import type { CodeAgent } from '@forge/core';
+
+/** Kubernetes-style pod phase; the local backend uses Running (ready) and Failed (its directory is gone). */
+export type AgentPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown' | 'Terminating';
+
+/** What the dashboard shows. */
+export type AgentState = 'ready' | 'starting' | 'gone';
+
+/** One agent as its backend reports it; the API's JSON is this in snake_case. */
+export interface AgentRecord {
+  userId: string;
+  agentId: string;
+  provider: string;
+  phase: AgentPhase;
+  ready: boolean;
+  /** Epoch ms. */
+  createdAt: number;
+  podName?: string;
+  podIp?: string;
+}
+
+export interface CreateAgentInput {
+  userId: string;
+  provider: string;
+  signal?: AbortSignal;
+  /** Bound on waiting for the agent to be ready. */
+  timeoutMs: number;
+}
+
+/**
+ * Where agents live. The backend is the source of truth for which agents exist — the platform keeps
+ * no registry of its own — so a restart loses nothing and two platform processes agree.
+ */
+export interface AgentBackend {
+  readonly kind: string;
+  /** Creates an agent and waits (bounded) until it is ready. */
+  create(input: CreateAgentInput): Promise<AgentRecord>;
+  /** Undefined when the user has no such agent. `refresh` asks the agent itself for its live status. */
+  get(userId: string, agentId: string, options?: { refresh?: boolean }): Promise<AgentRecord | undefined>;
+  list(userId: string): Promise<AgentRecord[]>;
+  /** False when there was no such agent. */
+  delete(userId: string, agentId: string, options?: { graceful?: boolean }): Promise<boolean>;
+  /** The CodeAgent that runs this agent's messages (its working directory or pod already bound). */
+  agentFor(agent: AgentRecord): Promise<CodeAgent>;
+  close(): Promise<void>;
+}
+
+export function agentState(agent: Pick<AgentRecord, 'phase' | 'ready'>): AgentState {
+  if (agent.ready) return 'ready';
+  return agent.phase === 'Pending' ? 'starting' : agent.phase === 'Running' ? 'starting' : 'gone';
+}
+
+export const AGENT_ID = /^agt_[a-z0-9]{12,40}$/;
+
+export const newAgentId = (): string => `agt_${globalThis.crypto.randomUUID().replaceAll('-', '').slice(0, 20)}`;

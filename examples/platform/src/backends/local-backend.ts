@@ -1,0 +1,87 @@
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ValidationError, type CodeAgent, type ProviderRegistry } from '@forge/core';
+import { USER_ID } from '../api-keys.js';
+import { bindCwd } from './bind-cwd.js';
+import { AGENT_ID, newAgentId, type AgentBackend, type AgentRecord, type CreateAgentInput } from './backend.js';
+
+export interface LocalBackendOptions {
+  /** Agents live in `<dataDir>/<userId>/<agentId>/` (`agent.json` + `workspace/`, the agent's cwd). */
+  dataDir: string;
+  registry: ProviderRegistry;
+}
+
+interface AgentFile {
+  provider: string;
+  createdAt: number;
+}
+
+const META = 'agent.json';
+const WORKSPACE = 'workspace';
+
+/**
+ * Each agent is a working directory on this machine. What exists is read from disk on every call,
+ * so the directory tree is the only truth; messages run through the registry's provider with the
+ * workspace as cwd.
+ */
+export function localBackend(options: LocalBackendOptions): AgentBackend {
+  const { dataDir, registry } = options;
+  const userDir = (userId: string) => {
+    if (!USER_ID.test(userId)) throw new ValidationError('INVALID_USER_ID', `"${userId}" is not a valid user id`);
+    return join(dataDir, userId);
+  };
+  const agentDir = (userId: string, agentId: string) => join(userDir(userId), agentId);
+
+  async function read(userId: string, agentId: string): Promise<AgentRecord | undefined> {
+    if (!AGENT_ID.test(agentId)) return undefined;
+    const dir = agentDir(userId, agentId);
+    let meta: AgentFile;
+    try {
+      meta = JSON.parse(await readFile(join(dir, META), 'utf8')) as AgentFile;
+    } catch {
+      return undefined;
+    }
+    const workspace = await stat(join(dir, WORKSPACE)).then((s) => s.isDirectory(), () => false);
+    return {
+      userId,
+      agentId,
+      provider: meta.provider,
+      createdAt: meta.createdAt,
+      phase: workspace ? 'Running' : 'Failed',
+      ready: workspace,
+    };
+  }
+
+  return {
+    kind: 'local',
+    async create(input: CreateAgentInput) {
+      if (!registry.has(input.provider)) {
+        throw new ValidationError('UNKNOWN_PROVIDER', `No provider "${input.provider}" (known: ${registry.list().join(', ')})`, [
+          { path: 'provider', code: 'UNKNOWN_PROVIDER', message: `one of ${registry.list().join(', ')}` },
+        ]);
+      }
+      const agentId = newAgentId();
+      const dir = agentDir(input.userId, agentId);
+      await mkdir(join(dir, WORKSPACE), { recursive: true, mode: 0o700 });
+      const meta: AgentFile = { provider: input.provider, createdAt: Date.now() };
+      // Written last: a directory without agent.json is a half-made agent and is not listed.
+      await writeFile(join(dir, META), JSON.stringify(meta), { mode: 0o600 });
+      return { userId: input.userId, agentId, provider: meta.provider, createdAt: meta.createdAt, phase: 'Running', ready: true };
+    },
+    get: (userId, agentId) => read(userId, agentId),
+    async list(userId) {
+      const names = await readdir(userDir(userId)).catch(() => [] as string[]);
+      const agents = await Promise.all(names.filter((n) => AGENT_ID.test(n)).map((n) => read(userId, n)));
+      return agents.filter((a): a is AgentRecord => a !== undefined).sort((a, b) => a.createdAt - b.createdAt || a.agentId.localeCompare(b.agentId));
+    },
+    async delete(userId, agentId) {
+      if (!(await read(userId, agentId))) return false;
+      await rm(agentDir(userId, agentId), { recursive: true, force: true });
+      return true;
+    },
+    async agentFor(agent): Promise<CodeAgent> {
+      return bindCwd(await registry.get(agent.provider), join(agentDir(agent.userId, agent.agentId), WORKSPACE));
+    },
+    async close() {},
+  };
+}

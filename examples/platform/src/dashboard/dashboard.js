@@ -1,0 +1,258 @@
+// The Forge platform dashboard: plain browser JavaScript, no build step, no framework.
+// Everything from the server is rendered with textContent, never as HTML.
+const $ = (id) => document.getElementById(id);
+const state = { key: sessionStorage.getItem('forgeKey') || '', agent: undefined, stream: undefined, requestId: undefined };
+
+function showError(message) {
+  $('error').textContent = message || '';
+}
+
+async function api(method, path, body) {
+  const res = await fetch(path, {
+    method,
+    headers: { authorization: `Bearer ${state.key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const data = res.status === 204 ? {} : await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const err = new Error(data?.error?.message || `HTTP ${res.status}`);
+    err.status = res.status;
+    err.code = data?.error?.code;
+    throw err;
+  }
+  return data;
+}
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'class') node.className = v;
+    else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(node.dataset, v);
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+// --- agents -----------------------------------------------------------------------------------
+
+async function loadAgents() {
+  if (!state.key) return;
+  try {
+    const { agents } = await api('GET', '/api/v1/agents');
+    const list = $('agents');
+    list.replaceChildren();
+    if (!agents.length) list.append(el('li', { class: 'muted' }, 'No agents yet: create one.'));
+    const known = new Set(agents.map((a) => a.agent_id));
+    for (const a of agents) {
+      const row = el(
+        'li',
+        { class: `agent${state.agent === a.agent_id ? ' chosen' : ''}`, dataset: { agentId: a.agent_id }, onclick: () => choose(a.agent_id) },
+        el('span', { class: `badge ${a.state}`, dataset: { state: a.state } }, a.state),
+        el('code', {}, a.agent_id),
+        el('span', { class: 'muted' }, a.provider + (a.busy ? ' · busy' : '')),
+        el('button', { type: 'button', class: 'delete', onclick: (e) => { e.stopPropagation(); remove(a.agent_id); } }, 'Delete'),
+      );
+      list.append(row);
+    }
+    // An agent chosen earlier that the backend no longer reports is shown as gone.
+    if (state.agent && !known.has(state.agent)) {
+      list.append(el('li', { class: 'agent chosen', dataset: { agentId: state.agent } }, el('span', { class: 'badge gone', dataset: { state: 'gone' } }, 'gone'), el('code', {}, state.agent)));
+    }
+    showError('');
+  } catch (e) {
+    showError(e.status === 401 ? 'That API key was not accepted.' : e.message);
+  }
+  loadRemote();
+}
+
+async function loadRemote() {
+  const list = $('remote-agents');
+  try {
+    const { agents } = await api('GET', '/api/v1/remote-agents');
+    list.replaceChildren();
+    if (!agents.length) list.append(el('li', { class: 'muted' }, 'None enrolled.'));
+    for (const a of agents) {
+      const seen = a.last_seen ? ` · seen ${new Date(a.last_seen).toLocaleTimeString()}` : '';
+      list.append(el('li', { class: 'agent remote', dataset: { remoteId: a.id } }, el('span', { class: `badge ${a.status}` }, a.status), el('code', {}, a.name), el('span', { class: 'muted' }, `${a.provider || '?'}${seen}`)));
+    }
+  } catch (e) {
+    list.replaceChildren(el('li', { class: 'muted' }, e.status === 404 ? 'No dial-home hub on this platform.' : e.message));
+  }
+}
+
+async function createAgent(event) {
+  event.preventDefault();
+  $('create-agent').disabled = true;
+  try {
+    const provider = $('provider').value;
+    const agent = await api('POST', '/api/v1/agents', provider ? { provider } : {});
+    await loadAgents();
+    choose(agent.agent_id);
+  } catch (e) {
+    showError(e.message);
+  } finally {
+    $('create-agent').disabled = false;
+  }
+}
+
+async function remove(agentId) {
+  try {
+    await api('DELETE', `/api/v1/agents/${agentId}`);
+    if (state.agent === agentId) choose(undefined);
+    await loadAgents();
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+function choose(agentId) {
+  state.agent = agentId;
+  $('chosen').textContent = agentId ? agentId : '(choose an agent)';
+  $('send').disabled = !agentId;
+  for (const li of document.querySelectorAll('li.agent')) li.classList.toggle('chosen', li.dataset.agentId === agentId);
+}
+
+// --- a run ------------------------------------------------------------------------------------
+
+async function send(event) {
+  event.preventDefault();
+  const content = $('message').value;
+  if (!state.agent || !content.trim()) return;
+  state.stream?.abort();
+  $('events').replaceChildren();
+  currentText = undefined;
+  try {
+    const { request_id } = await api('POST', `/api/v1/agents/${state.agent}/messages`, { content });
+    state.requestId = request_id;
+    $('run-status').textContent = `running ${request_id}`;
+    $('run-status').dataset.status = 'processing';
+    $('interrupt').disabled = false;
+    follow(state.agent, request_id);
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+async function interrupt() {
+  try {
+    await api('POST', `/api/v1/agents/${state.agent}/interrupt`);
+  } catch (e) {
+    showError(e.message);
+  }
+}
+
+async function answer(permissionId, decision, buttons) {
+  for (const b of buttons) b.disabled = true;
+  try {
+    await api('POST', `/api/v1/agents/${state.agent}/permissions/${encodeURIComponent(permissionId)}`, { decision });
+    buttons[0].parentElement.append(el('span', { class: 'muted decided' }, ` → ${decision}`));
+  } catch (e) {
+    showError(e.message);
+    for (const b of buttons) b.disabled = false;
+  }
+}
+
+/** Reads the SSE stream with fetch (EventSource cannot send the Authorization header); resumes by Last-Event-ID. */
+async function follow(agentId, requestId) {
+  const controller = new AbortController();
+  state.stream = controller;
+  let lastId = 0;
+  for (let attempt = 0; attempt < 5 && !controller.signal.aborted; attempt++) {
+    try {
+      const res = await fetch(`/api/v1/agents/${agentId}/events?request_id=${requestId}`, {
+        headers: { authorization: `Bearer ${state.key}`, accept: 'text/event-stream', ...(lastId ? { 'last-event-id': String(lastId) } : {}) },
+        signal: controller.signal,
+      });
+      if (!res.ok) throw new Error(`event stream: HTTP ${res.status}`);
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value.replace(/\r\n?/g, '\n');
+        let cut;
+        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          const data = frame.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+          if (!data) continue;
+          const ev = JSON.parse(data);
+          lastId = ev.seq;
+          render(ev);
+          if (ev.type === 'run.completed') return;
+        }
+      }
+    } catch (e) {
+      if (controller.signal.aborted) return;
+      showError(e.message);
+    }
+    await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+  }
+}
+
+let currentText;
+
+function render(ev) {
+  const box = $('events');
+  switch (ev.type) {
+    case 'text.delta':
+      if (!currentText) box.append((currentText = el('div', { class: 'ev text' })));
+      currentText.textContent += ev.text;
+      break;
+    case 'message':
+      if (!currentText) box.append(el('div', { class: 'ev text' }, ev.text));
+      else currentText.textContent = ev.text;
+      currentText = undefined;
+      break;
+    case 'tool.call':
+      currentText = undefined;
+      box.append(el('div', { class: 'ev tool', dataset: { callId: ev.callId } }, `🔧 ${ev.name} ${JSON.stringify(ev.input)}`));
+      break;
+    case 'tool.result':
+      box.append(el('div', { class: `ev tool${ev.isError ? ' error' : ''}` }, `↳ ${typeof ev.output === 'string' ? ev.output : JSON.stringify(ev.output)}`.slice(0, 2000)));
+      break;
+    case 'permission.requested': {
+      const approve = el('button', { type: 'button', class: 'approve' }, 'Approve');
+      const deny = el('button', { type: 'button', class: 'deny' }, 'Deny');
+      approve.onclick = () => answer(ev.id, 'allow', [approve, deny]);
+      deny.onclick = () => answer(ev.id, 'deny', [approve, deny]);
+      box.append(el('div', { class: 'ev permission', dataset: { permissionId: ev.id } }, `May the agent use ${ev.tool} ${JSON.stringify(ev.input)}? `, approve, ' ', deny));
+      break;
+    }
+    case 'error':
+      box.append(el('div', { class: 'ev error' }, `${ev.code}: ${ev.message}`));
+      break;
+    case 'run.completed': {
+      const r = ev.result;
+      box.append(el('div', { class: `ev result ${r.status}`, dataset: { status: r.status } }, `${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''} — ${r.text || '(no text)'}`));
+      $('run-status').textContent = `${r.status} in ${(r.durationMs / 1000).toFixed(1)} s`;
+      $('run-status').dataset.status = r.status;
+      $('interrupt').disabled = true;
+      loadAgents();
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// --- start ------------------------------------------------------------------------------------
+
+$('key-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  state.key = $('api-key').value.trim();
+  sessionStorage.setItem('forgeKey', state.key);
+  $('who').textContent = 'key set for this tab';
+  loadAgents();
+});
+$('create-form').addEventListener('submit', createAgent);
+$('refresh-agents').addEventListener('click', loadAgents);
+$('message-form').addEventListener('submit', send);
+$('interrupt').addEventListener('click', interrupt);
+if (state.key) {
+  $('api-key').value = state.key;
+  loadAgents();
+}
+setInterval(() => state.key && loadAgents(), 10_000);

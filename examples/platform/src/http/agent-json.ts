@@ -1,0 +1,17 @@
+import { agentState, type AgentRecord } from '../backends/backend.js';
+
+/** The API's JSON for an agent (snake_case, as the issue lists it). */
+export function agentJson(agent: AgentRecord, extra: Record<string, unknown> = {}) {
+  return {
+    user_id: agent.userId,
+    agent_id: agent.agentId,
+    provider: agent.provider,
+    ...(agent.podName ? { pod_name: agent.podName } : {}),
+    ...(agent.podIp ? { pod_ip: agent.podIp } : {}),
+    phase: agent.phase,
+    ready: agent.ready,
+    state: agentState(agent),
+    created_at: new Date(agent.createdAt).toISOString(),
+    ...extra,
+  };
+}

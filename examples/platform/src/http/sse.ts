@@ -1,0 +1,53 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AgentEvent } from '@forge/core';
+import type { LiveRun } from '../run-manager.js';
+
+export interface SseOptions {
+  /** Comment lines that keep proxies from closing an idle stream. Default 15 s. */
+  heartbeatMs?: number;
+}
+
+const frame = (event: AgentEvent) => `id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`;
+
+/**
+ * Streams a run's events as Server-Sent Events: `id` is the event's seq (so Last-Event-ID resumes),
+ * `data` the event as JSON. Buffered events come first, then live ones; the stream ends after
+ * `run.completed`.
+ */
+export function streamRun(req: IncomingMessage, res: ServerResponse, live: LiveRun, afterSeq: number, headers: Record<string, string>, options: SseOptions = {}): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    ...headers,
+  });
+  res.write(`: request ${live.requestId}\nretry: 2000\n\n`);
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    clearInterval(heartbeat);
+    unsubscribe();
+    res.end();
+  };
+  const write = (event: AgentEvent) => {
+    if (ended) return;
+    res.write(frame(event));
+    if (event.type === 'run.completed') end();
+  };
+  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), options.heartbeatMs ?? 15_000);
+  heartbeat.unref();
+  const { backlog, unsubscribe } = live.subscribe(afterSeq, write);
+  req.on('close', end);
+  res.on('close', end);
+  for (const event of backlog) write(event);
+  if (live.done) end();
+}
+
+/** Last-Event-ID (header, or `last_event_id` in the query for clients that cannot set headers). */
+export function lastEventId(req: IncomingMessage, url: URL): number {
+  const raw = (req.headers['last-event-id'] as string | undefined) ?? url.searchParams.get('last_event_id') ?? '0';
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= 0 ? n : 0;
+}

@@ -1,0 +1,30 @@
+import { createProviderRegistry, type Logger, type ProviderRegistry } from '@forge/core';
+import { claudeCode } from '@forge/claude-code';
+import { opencode } from '@forge/opencode';
+import { scriptedDemoAgent } from './scripted-demo.js';
+
+export interface ProviderSettings {
+  claudeBin: string;
+  /** Added to the Claude Code CLI's environment (the demo points it at its offline stand-in). */
+  claudeEnv?: Record<string, string>;
+  opencodeBin: string;
+  opencodeEnv?: Record<string, string>;
+  defaultProvider: string;
+  logger: Logger;
+}
+
+/**
+ * The providers agents can be created with, by name. Each is built on first use, so a machine
+ * without the OpenCode CLI still serves Claude Code agents (and the other way round).
+ */
+export function buildProviderRegistry(settings: ProviderSettings): ProviderRegistry {
+  const registry = createProviderRegistry();
+  registry.register('claude-code', () => claudeCode({ bin: settings.claudeBin, logger: settings.logger, ...(settings.claudeEnv ? { env: settings.claudeEnv } : {}) }));
+  // OpenCode is a server; this agent owns one, started at the first message and stopped on shutdown.
+  registry.register('opencode', () =>
+    opencode({ server: { bin: settings.opencodeBin, ...(settings.opencodeEnv ? { env: settings.opencodeEnv } : {}) }, logger: settings.logger }),
+  );
+  registry.register('scripted', () => scriptedDemoAgent({ delayMs: 40 }));
+  if (registry.has(settings.defaultProvider)) registry.setDefault(settings.defaultProvider);
+  return registry;
+}

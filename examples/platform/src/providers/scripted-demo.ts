@@ -1,0 +1,36 @@
+import type { AgentRequest, CodeAgent } from '@forge/core';
+import { scriptedAgent, type ScriptStep } from '@forge/core/testing';
+
+export const PERMISSION_ID = 'perm_demo_1';
+
+/**
+ * An offline agent for tests and demos, with no model at all. It echoes the prompt; a prompt that
+ * mentions "permission" asks to run a Bash command and waits for the reply; one that mentions "wait"
+ * runs until interrupted.
+ */
+export function scriptedDemoAgent(options: { delayMs?: number } = {}): CodeAgent {
+  const pause: ScriptStep[] = options.delayMs ? [{ delayMs: options.delayMs }] : [];
+  const steps = (request: AgentRequest): ScriptStep[] => {
+    const prompt = request.prompt.trim();
+    const reply = `You said: ${prompt}`;
+    const out: ScriptStep[] = [
+      { type: 'session.started', sessionId: request.sessionId ?? `ses_${globalThis.crypto.randomUUID().slice(0, 8)}`, model: 'scripted', tools: ['Bash'], ...(request.cwd ? { cwd: request.cwd } : {}) },
+      ...pause,
+    ];
+    if (/permission/i.test(prompt)) {
+      out.push(
+        { type: 'tool.call', callId: PERMISSION_ID, name: 'Bash', input: { command: 'ls' } },
+        { type: 'permission.requested', id: PERMISSION_ID, tool: 'Bash', input: { command: 'ls' } },
+        { awaitPermission: PERMISSION_ID },
+      );
+    }
+    if (/\bwait\b/i.test(prompt)) out.push({ type: 'text.delta', text: 'Working…' }, { hang: true });
+    for (const word of reply.split(/(?<= )/)) out.push({ type: 'text.delta', text: word, messageId: 'msg_1' }, ...pause);
+    out.push(
+      { type: 'message', text: reply, messageId: 'msg_1' },
+      { type: 'usage', usage: { inputTokens: prompt.length, outputTokens: reply.length, cacheReadTokens: 0, cacheWriteTokens: 0 } },
+    );
+    return out;
+  };
+  return scriptedAgent({ steps, outcome: (request) => ({ text: `You said: ${request.prompt.trim()}` }) });
+}

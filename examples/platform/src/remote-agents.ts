@@ -1,0 +1,59 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { silentLogger, type Logger } from '@forge/core';
+import { createAgentHub, jsonFileCredentialStore, type AgentHub, type AgentInfo, type HubServer } from '@forge/dial-home';
+
+export interface RemoteAgentsOptions {
+  port: number;
+  host: string;
+  /** Signs enrolment tokens (≥ 32 bytes). */
+  secret: string;
+  /** Enrolled agents are kept in `<dataDir>/hub/agents.json` (credential hashes only). */
+  dataDir: string;
+  logger?: Logger;
+  /** Test seam: a hub made elsewhere. */
+  hub?: AgentHub;
+}
+
+/** Agents on other machines that dial home to this platform (issue 8), as the API and dashboard show them. */
+export interface RemoteAgents {
+  readonly hub: AgentHub;
+  /** Where agents dial (`dialHome({ url })`). */
+  readonly url: string;
+  list(): Promise<Array<Record<string, unknown>>>;
+  close(): Promise<void>;
+}
+
+export function remoteAgentJson(info: AgentInfo): Record<string, unknown> {
+  return {
+    id: info.id,
+    name: info.name,
+    status: info.status,
+    ...(info.provider ? { provider: info.provider } : {}),
+    ...(info.version ? { version: info.version } : {}),
+    ...(info.lastSeen !== undefined ? { last_seen: new Date(info.lastSeen).toISOString() } : {}),
+    enrolled_at: new Date(info.enrolledAt).toISOString(),
+    runs_in_flight: info.runsInFlight,
+  };
+}
+
+export async function startRemoteAgents(options: RemoteAgentsOptions): Promise<RemoteAgents> {
+  const logger = options.logger ?? silentLogger;
+  let hub = options.hub;
+  if (!hub) {
+    const dir = join(options.dataDir, 'hub');
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    hub = createAgentHub({ secret: options.secret, credentialStore: jsonFileCredentialStore(join(dir, 'agents.json')), logger });
+  }
+  const server: HubServer = await hub.listen({ port: options.port, host: options.host });
+  const theHub = hub;
+  return {
+    hub: theHub,
+    url: server.url,
+    list: async () => (await theHub.listAgents()).map(remoteAgentJson),
+    async close() {
+      await theHub.close();
+      await server.close().catch(() => {});
+    },
+  };
+}
