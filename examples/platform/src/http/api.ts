@@ -79,13 +79,14 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
       if (owner !== undefined && owner !== ctx.principal.userId) throw new ApiError(404, 'USER_NOT_FOUND', `No user ${owner}`);
       const userId = userOf(ctx, 'user');
       const provider = optionalString(body, 'provider') ?? options.defaultProvider;
-      const pending = creating.get(ctx.principal.keyId) ?? 0;
-      const live = (await backend.list(userId)).filter((a) => agentState(a) !== 'gone').length;
-      if (live + pending >= options.maxAgentsPerKey) {
-        throw new ApiError(429, 'AGENT_LIMIT', `At most ${options.maxAgentsPerKey} live agents per key; delete one first`, { 'retry-after': '30' });
-      }
-      creating.set(ctx.principal.keyId, pending + 1);
+      // Reserved before the backend is asked, so concurrent creates cannot all slip under the cap.
+      creating.set(ctx.principal.keyId, (creating.get(ctx.principal.keyId) ?? 0) + 1);
       try {
+        const others = (creating.get(ctx.principal.keyId) ?? 1) - 1;
+        const live = (await backend.list(userId)).filter((a) => agentState(a) !== 'gone').length;
+        if (live + others >= options.maxAgentsPerKey) {
+          throw new ApiError(429, 'AGENT_LIMIT', `At most ${options.maxAgentsPerKey} live agents per key; delete one first`, { 'retry-after': '30' });
+        }
         const signal = AbortSignal.timeout(options.createTimeoutMs);
         const agent = await backend.create({ userId, provider, signal, timeoutMs: options.createTimeoutMs });
         logger.info('agent created', { userId, agentId: agent.agentId, provider, backend: backend.kind });

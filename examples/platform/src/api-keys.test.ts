@@ -1,0 +1,50 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ValidationError } from '@forge/core';
+import { describe, expect, it } from 'vitest';
+import { ApiKeyStore, bearerToken, hashKey, parseApiKeyJson, parseApiKeyList, readApiKeyFile } from './api-keys.js';
+
+describe('API keys', () => {
+  it('parses user:key lists and binds each key to its user', () => {
+    const store = new ApiKeyStore(parseApiKeyList('alice:alice-key-1, bob:bob-key-22'));
+    expect(store.authenticate('alice-key-1')?.userId).toBe('alice');
+    expect(store.authenticate('bob-key-22')?.userId).toBe('bob');
+    expect(store.authenticate('bob-key-2')).toBeUndefined();
+    expect(store.authenticate('')).toBeUndefined();
+    expect(store.authenticate(undefined)).toBeUndefined();
+  });
+
+  it('keeps only hashes, and keys may contain colons', () => {
+    const [rec] = parseApiKeyList('carol:abc:def:ghi');
+    expect(rec!.hash.equals(hashKey('abc:def:ghi'))).toBe(true);
+    expect(JSON.stringify(rec)).not.toContain('abc:def');
+    expect(new ApiKeyStore([rec!]).authenticate('abc:def:ghi')?.keyId).toBe(hashKey('abc:def:ghi').toString('hex'));
+  });
+
+  it('reads a JSON file with plaintext or pre-hashed keys', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forge-keys-'));
+    const file = join(dir, 'keys.json');
+    writeFileSync(file, JSON.stringify({ keys: [{ user: 'dana', key: 'dana-secret' }, { user: 'eve', sha256: hashKey('eve-secret').toString('hex') }] }));
+    const store = new ApiKeyStore(readApiKeyFile(file));
+    expect(store.authenticate('dana-secret')?.userId).toBe('dana');
+    expect(store.authenticate('eve-secret')?.userId).toBe('eve');
+  });
+
+  it('refuses bad entries with a ValidationError', () => {
+    expect(() => parseApiKeyList('nocolon')).toThrow(ValidationError);
+    expect(() => parseApiKeyList('../etc:long-enough-key')).toThrow(/user id/);
+    expect(() => parseApiKeyList('al:8-chars')).not.toThrow();
+    expect(() => parseApiKeyList('al:short7')).toThrow(/at least 8/);
+    expect(() => parseApiKeyJson('{')).toThrow(/not JSON/);
+    expect(() => parseApiKeyJson('[{"user":"x","sha256":"abc"}]')).toThrow(/64 hex/);
+    expect(() => new ApiKeyStore(parseApiKeyList('a:same-key-1,b:same-key-1'))).toThrow(/twice/);
+  });
+
+  it('reads Bearer tokens', () => {
+    expect(bearerToken('Bearer abc')).toBe('abc');
+    expect(bearerToken('bearer  abc ')).toBe('abc');
+    expect(bearerToken('Basic abc')).toBeUndefined();
+    expect(bearerToken(undefined)).toBeUndefined();
+  });
+});

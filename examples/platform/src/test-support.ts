@@ -1,0 +1,95 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createProviderRegistry, type CodeAgent, type ProviderRegistry } from '@forge/core';
+import { ApiKeyStore, parseApiKeyList } from './api-keys.js';
+import type { AgentBackend } from './backends/backend.js';
+import { localBackend } from './backends/local-backend.js';
+import { createApiHandler, type ApiOptions } from './http/api.js';
+import { listen } from './http/listen.js';
+import { memoryLogger } from './logger.js';
+import { scriptedDemoAgent } from './providers/scripted-demo.js';
+import { RunManager } from './run-manager.js';
+import type { WebhookDispatcherPort } from './webhook-port.js';
+
+export const ALICE_KEY = 'alice-key-0123456789';
+export const BOB_KEY = 'bob-key-0123456789';
+
+export interface HarnessOptions {
+  providers?: Record<string, CodeAgent>;
+  webhooks?: WebhookDispatcherPort;
+  backend?: (registry: ProviderRegistry, dataDir: string) => AgentBackend;
+  api?: Partial<Pick<ApiOptions, 'rateLimitPerMinute' | 'maxAgentsPerKey' | 'remoteAgents' | 'clock'>>;
+  lingerMs?: number;
+}
+
+/** The API over a real HTTP server on 127.0.0.1, with the local backend in a scratch dir and in-memory logs. */
+export async function startApiHarness(options: HarnessOptions = {}) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'forge-platform-test-'));
+  const registry = createProviderRegistry();
+  for (const [name, agent] of Object.entries(options.providers ?? { scripted: scriptedDemoAgent() })) registry.register(name, agent);
+  const logger = memoryLogger();
+  const backend = options.backend ? options.backend(registry, dataDir) : localBackend({ dataDir, registry });
+  const runs = new RunManager({ logger, lingerMs: options.lingerMs ?? 60_000, ...(options.webhooks ? { webhooks: options.webhooks } : {}) });
+  const handler = createApiHandler({
+    keys: new ApiKeyStore(parseApiKeyList(`alice:${ALICE_KEY},bob:${BOB_KEY}`)),
+    backend,
+    runs,
+    defaultProvider: registry.list()[0]!,
+    rateLimitPerMinute: 1000,
+    maxAgentsPerKey: 10,
+    createTimeoutMs: 10_000,
+    logger,
+    ...options.api,
+  });
+  const server = await listen(handler, { port: 0, host: '127.0.0.1' });
+
+  async function call(method: string, path: string, init: { key?: string | null; body?: unknown; headers?: Record<string, string> } = {}) {
+    const key = init.key === undefined ? ALICE_KEY : init.key;
+    const res = await fetch(server.url + path, {
+      method,
+      headers: {
+        ...(key !== null ? { authorization: `Bearer ${key}` } : {}),
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...init.headers,
+      },
+      ...(init.body !== undefined ? { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) } : {}),
+    });
+    const text = await res.text();
+    let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, json, text };
+  }
+
+  return {
+    url: server.url,
+    dataDir,
+    registry,
+    backend,
+    runs,
+    logger,
+    call,
+    async close() {
+      await runs.close(1_000);
+      await server.close();
+      await registry.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type ApiHarness = Awaited<ReturnType<typeof startApiHarness>>;
+
+/** Reads an SSE response to its end and returns the parsed `data:` payloads. */
+export async function readSse(res: Response): Promise<any[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const text = await res.text();
+  return text
+    .split('\n\n')
+    .map((frame) => frame.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n'))
+    .filter(Boolean)
+    .map((d) => JSON.parse(d));
+}
