@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { backoffDelay, parseRetryAfter } from './backoff.js';
+
+describe('backoffDelay (full jitter)', () => {
+  it('draws between 0 and an exponential ceiling capped at max', () => {
+    const top = () => 0.999999;
+    expect([1, 2, 3, 4, 5].map((n) => backoffDelay(n, 100, 1000, top))).toEqual([99, 199, 399, 799, 999]);
+    expect(backoffDelay(40, 100, 1000, top)).toBe(999);
+    expect(backoffDelay(3, 100, 1000, () => 0)).toBe(0);
+    expect(backoffDelay(3, 100, 1000, () => 0.5)).toBe(200);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  it('reads delta-seconds and HTTP dates', () => {
+    expect(parseRetryAfter('2', now)).toBe(2000);
+    expect(parseRetryAfter(' 0 ', now)).toBe(0);
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:30 GMT', now)).toBe(30_000);
+    expect(parseRetryAfter('Wed, 31 Dec 2025 23:00:00 GMT', now)).toBe(0);
+  });
+  it('ignores what is neither', () => {
+    for (const v of [null, undefined, '', '1.5', '-3', 'soon']) expect(parseRetryAfter(v, now)).toBeUndefined();
+  });
+});

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { createReplayCache } from './replay-cache.js';
+import { webhookSecretKey } from './secret.js';
+import { createWebhookVerifier, signWebhook, verifyWebhook } from './signature.js';
+import { WebhookSecretError, WebhookVerificationError } from './errors.js';
+
+// The reference vector of the Standard Webhooks test suite (libraries/javascript/src/webhook.test.ts, "sign function works").
+const VECTOR = {
+  secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+  id: 'msg_p5jXN8AQM9LWM0D4loKWxJek',
+  timestamp: 1614265330,
+  body: '{"test": 2432232314}',
+  signature: 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+};
+const atVector = () => VECTOR.timestamp * 1000;
+const vectorHeaders = (signature = VECTOR.signature) => ({
+  'webhook-id': VECTOR.id,
+  'webhook-timestamp': String(VECTOR.timestamp),
+  'webhook-signature': signature,
+});
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(WebhookVerificationError);
+    return (error as WebhookVerificationError).code;
+  }
+  return undefined;
+}
+
+describe('signWebhook', () => {
+  it('matches the Standard Webhooks reference vector', () => {
+    expect(signWebhook(VECTOR.secret, VECTOR.id, VECTOR.timestamp, VECTOR.body)).toBe(VECTOR.signature);
+  });
+
+  it('signs bytes and strings alike', () => {
+    expect(signWebhook(VECTOR.secret, VECTOR.id, VECTOR.timestamp, Buffer.from(VECTOR.body))).toBe(VECTOR.signature);
+  });
+
+  it('uses a plain (unprefixed) secret as its UTF-8 bytes, not as base64', () => {
+    const plain = signWebhook('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', VECTOR.id, VECTOR.timestamp, VECTOR.body);
+    expect(plain).not.toBe(VECTOR.signature);
+    const asBase64 = signWebhook(`whsec_${Buffer.from('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw').toString('base64')}`, VECTOR.id, VECTOR.timestamp, VECTOR.body);
+    expect(plain).toBe(asBase64);
+  });
+
+  it('refuses an empty secret and a whsec_ secret that is not base64, without echoing it', () => {
+    expect(() => webhookSecretKey('')).toThrow(WebhookSecretError);
+    expect(() => webhookSecretKey('whsec_not base64!')).toThrow(/must continue with base64/);
+    try {
+      webhookSecretKey('whsec_not base64!');
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain('not base64!');
+    }
+  });
+});
+
+describe('verifyWebhook', () => {
+  it('accepts the reference vector and returns the parsed payload', () => {
+    const verified = verifyWebhook(VECTOR.secret, vectorHeaders(), VECTOR.body, { now: atVector });
+    expect(verified).toEqual({ id: VECTOR.id, timestamp: VECTOR.timestamp, payload: { test: 2432232314 } });
+  });
+
+  it('round-trips what signWebhook produced, with Headers or a node-style record', () => {
+    const secret = 'a plain shared secret';
+    const body = JSON.stringify({ event_type: 'agent.event', seq: 1 });
+    const ts = 1_700_000_000;
+    const sig = signWebhook(secret, 'msg_1', ts, body);
+    const now = () => ts * 1000;
+    const fromHeaders = new Headers({ 'Webhook-Id': 'msg_1', 'Webhook-Timestamp': String(ts), 'Webhook-Signature': sig });
+    expect(verifyWebhook(secret, fromHeaders, body, { now }).id).toBe('msg_1');
+    const fromNode = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(ts), 'webhook-signature': [sig], host: 'x' };
+    expect(verifyWebhook(secret, fromNode, Buffer.from(body), { now }).payload).toEqual({ event_type: 'agent.event', seq: 1 });
+    const mixedCase = { 'Webhook-Id': 'msg_1', 'WEBHOOK-TIMESTAMP': String(ts), 'webhook-signature': sig };
+    expect(verifyWebhook(secret, mixedCase, body, { now }).timestamp).toBe(ts);
+  });
+
+  it('accepts any one of several space-separated signatures, ignoring other versions', () => {
+    const header = ['v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=', 'v2,whatever', VECTOR.signature, 'garbage'].join(' ');
+    expect(verifyWebhook(VECTOR.secret, vectorHeaders(header), VECTOR.body, { now: atVector }).id).toBe(VECTOR.id);
+  });
+
+  it('rejects a bad, truncated, re-versioned or missing signature, another secret and a changed body', () => {
+    const verify = (headers: Record<string, string>, body = VECTOR.body, secret = VECTOR.secret) => () =>
+      verifyWebhook(secret, headers, body, { now: atVector });
+    expect(codeOf(verify(vectorHeaders('v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=')))).toBe('WEBHOOK_SIGNATURE_INVALID');
+    expect(codeOf(verify(vectorHeaders(VECTOR.signature.slice(0, 20))))).toBe('WEBHOOK_SIGNATURE_INVALID');
+    expect(codeOf(verify(vectorHeaders('v1,')))).toBe('WEBHOOK_SIGNATURE_INVALID');
+    expect(codeOf(verify(vectorHeaders(VECTOR.signature.replace('v1,', 'v2,'))))).toBe('WEBHOOK_SIGNATURE_INVALID');
+    expect(codeOf(verify(vectorHeaders(), '{"test": 2432232315}'))).toBe('WEBHOOK_SIGNATURE_INVALID');
+    expect(codeOf(verify(vectorHeaders(), VECTOR.body, 'whsec_' + Buffer.from('another key').toString('base64')))).toBe('WEBHOOK_SIGNATURE_INVALID');
+    const { 'webhook-signature': _s, ...noSignature } = vectorHeaders();
+    expect(codeOf(verify(noSignature))).toBe('WEBHOOK_HEADERS_MISSING');
+    const { 'webhook-id': _i, ...noId } = vectorHeaders();
+    expect(codeOf(verify(noId))).toBe('WEBHOOK_HEADERS_MISSING');
+  });
+
+  it('rejects a timestamp outside the tolerance either way, and accepts one at its edge', () => {
+    const verify = (offsetSeconds: number, toleranceSeconds?: number) => () =>
+      verifyWebhook(VECTOR.secret, vectorHeaders(), VECTOR.body, { now: () => (VECTOR.timestamp + offsetSeconds) * 1000, toleranceSeconds });
+    expect(codeOf(verify(300))).toBeUndefined();
+    expect(codeOf(verify(-300))).toBeUndefined();
+    expect(codeOf(verify(301))).toBe('WEBHOOK_TIMESTAMP_TOO_OLD');
+    expect(codeOf(verify(-301))).toBe('WEBHOOK_TIMESTAMP_TOO_NEW');
+    expect(codeOf(verify(30, 10))).toBe('WEBHOOK_TIMESTAMP_TOO_OLD');
+    const bad = { ...vectorHeaders(), 'webhook-timestamp': 'hello' };
+    expect(codeOf(() => verifyWebhook(VECTOR.secret, bad, VECTOR.body, { now: atVector }))).toBe('WEBHOOK_TIMESTAMP_INVALID');
+  });
+
+  it('rejects a replayed webhook-id, but a forged request does not burn the id', () => {
+    const seen = createReplayCache();
+    const forged = vectorHeaders('v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=');
+    expect(codeOf(() => verifyWebhook(VECTOR.secret, forged, VECTOR.body, { now: atVector, seen }))).toBe('WEBHOOK_SIGNATURE_INVALID');
+    expect(codeOf(() => verifyWebhook(VECTOR.secret, vectorHeaders(), VECTOR.body, { now: atVector, seen }))).toBeUndefined();
+    expect(codeOf(() => verifyWebhook(VECTOR.secret, vectorHeaders(), VECTOR.body, { now: atVector, seen }))).toBe('WEBHOOK_REPLAYED');
+  });
+
+  it('createWebhookVerifier keeps its own replay cache', () => {
+    const verifier = createWebhookVerifier(VECTOR.secret, { now: atVector });
+    expect(verifier.verify(vectorHeaders(), VECTOR.body).id).toBe(VECTOR.id);
+    expect(codeOf(() => verifier.verify(vectorHeaders(), VECTOR.body))).toBe('WEBHOOK_REPLAYED');
+  });
+
+  it('reports a signed body that is not JSON', () => {
+    const ts = 1_700_000_000;
+    const headers = { 'webhook-id': 'msg_x', 'webhook-timestamp': String(ts), 'webhook-signature': signWebhook('k', 'msg_x', ts, 'not json') };
+    expect(codeOf(() => verifyWebhook('k', headers, 'not json', { now: () => ts * 1000 }))).toBe('WEBHOOK_PAYLOAD_INVALID');
+  });
+});
