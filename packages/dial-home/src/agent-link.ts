@@ -1,12 +1,13 @@
 import { create } from '@bufbuild/protobuf';
 import { ForgeError, NotFoundError, ValidationError, type AgentRun, type CodeAgent, type Logger } from '@forge/core';
-import { decisionFromProto, errorInfoFromError, eventToProto, proto, requestFromProto } from '@forge/transport-grpc';
+import { decisionFromProto, errorInfoFromError, proto, requestFromProto } from '@forge/transport-grpc';
 import type { AsyncQueue } from './async-queue.js';
-import { AttachRequestSchema, type AttachRequest } from './gen/forge/dialhome/v1/dialhome_pb.js';
 import { subjects } from './subject.js';
+import { encodeEvent, type AttachBody, type Outgoing } from './wire.js';
 
-/** Most events in one message; more wait for the next. */
+/** Most events in one message, and about the most bytes (one event always fits); more wait for the next. */
 const MAX_BATCH = 512;
+const MAX_BATCH_BYTES = 1 << 20;
 
 interface LocalRun {
   run: AgentRun;
@@ -25,7 +26,7 @@ export class AgentLink {
   constructor(
     private readonly agent: CodeAgent,
     private readonly agentId: string,
-    private readonly outbound: AsyncQueue<AttachRequest>,
+    private readonly outbound: AsyncQueue<Outgoing>,
     private readonly logger: Logger,
   ) {}
 
@@ -33,8 +34,8 @@ export class AgentLink {
     return this.runs.size;
   }
 
-  private send(subject: string, body: AttachRequest['body']): void {
-    this.outbound.push(create(AttachRequestSchema, { subject, body }));
+  private send(subject: string, body: AttachBody): void {
+    this.outbound.push({ subject, body });
   }
 
   private fail(commandId: string, runId: string, error: unknown): void {
@@ -91,11 +92,12 @@ export class AgentLink {
     local.pumped = (async () => {
       try {
         for await (const event of run) {
-          const p = eventToProto(event.runId === runId ? event : { ...event, runId });
-          const fresh = create(AttachRequestSchema, { subject, body: { case: 'events', value: create(proto.EventBatchSchema, { events: [p] }) } });
-          const ok = this.outbound.push(fresh, (last) => {
-            if (last.subject !== subject || last.body.case !== 'events' || last.body.value.events.length >= MAX_BATCH) return false;
-            last.body.value.events.push(p);
+          const bytes = encodeEvent(event.runId === runId ? event : { ...event, runId });
+          const ok = this.outbound.push({ subject, body: { case: 'events', value: [bytes], bytes: bytes.byteLength } }, (last) => {
+            const b = last.body;
+            if (last.subject !== subject || b.case !== 'events' || b.value.length >= MAX_BATCH || b.bytes + bytes.byteLength > MAX_BATCH_BYTES) return false;
+            b.value.push(bytes);
+            b.bytes += bytes.byteLength;
             return true;
           });
           if (!ok) await this.outbound.drained();

@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import type { ConnectError } from '@connectrpc/connect';
 import { TransportError, type AgentRequest, type Clock, type Logger, type PermissionDecision } from '@forge/core';
-import { TransportCodes, decisionToProto, eventFromProto, forgeErrorFromInfo, proto, requestToProto } from '@forge/transport-grpc';
+import { TransportCodes, decisionToProto, forgeErrorFromInfo, proto, requestToProto } from '@forge/transport-grpc';
 import { AsyncQueue } from './async-queue.js';
 import type { RunCarrier } from './dialled-agent.js';
-import { AttachResponseSchema, type AttachRequest, type AttachResponse } from './gen/forge/dialhome/v1/dialhome_pb.js';
+import { AttachResponseSchema, type AttachResponse } from './gen/forge/dialhome/v1/dialhome_pb.js';
 import type { RemoteRun } from './remote-run.js';
 import { parseSubject, subjects } from './subject.js';
 import type { Subscriptions } from './subscriptions.js';
+import type { Incoming } from './wire.js';
 
 export interface AgentSessionOptions {
   agentId: string;
@@ -120,7 +121,7 @@ export class AgentSession implements RunCarrier {
   }
 
   /** One message from the agent (already authorised). Returns a protocol complaint, if any. */
-  handle(message: AttachRequest): string | undefined {
+  handle(message: Incoming): string | undefined {
     this.lastSeen = this.options.clock.now();
     const parsed = parseSubject(message.subject);
     if (!parsed || parsed.agentId !== this.agentId) return `subject "${message.subject}" is not one of agent ${this.agentId}`;
@@ -145,8 +146,7 @@ export class AgentSession implements RunCarrier {
         if (runId === undefined) return 'events without a run in the subject';
         const run = this.runs.get(runId);
         const publish = this.options.subscriptions.wants(message.subject);
-        for (const p of body.value.events) {
-          const event = eventFromProto(p);
+        for (const event of body.value) {
           if (event.runId !== runId) return `an event of run ${event.runId} under the subject of run ${runId}`;
           run?.deliver(event);
           if (publish) this.options.subscriptions.publish({ subject: message.subject, type: 'event', agentId: this.agentId, runId, time: event.time, event });

@@ -17,9 +17,10 @@ import { AsyncQueue } from './async-queue.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { readCredentialFile, writeCredentialFile, type StoredCredential } from './credential-file.js';
 import { DialHomeCodes } from './errors.js';
-import { AgentHubService, AttachRequestSchema, type AttachRequest } from './gen/forge/dialhome/v1/dialhome_pb.js';
+import { HeartbeatSchema, HelloSchema } from './gen/forge/dialhome/v1/dialhome_pb.js';
 import { subjects } from './subject.js';
 import { DIAL_HOME_VERSION } from './version.js';
+import { WireAgentHubService, wireStream, type Outgoing } from './wire.js';
 
 export type DialHomeStatus = 'connecting' | 'online' | 'reconnecting' | 'stopped';
 
@@ -138,10 +139,10 @@ export function dialHome(options: DialHomeOptions): DialHome {
   const newTransport = () => {
     const sessions = new Http2SessionManager(url, {}, options.tls ? { ...options.tls } : undefined);
     const transport = createGrpcTransport({ baseUrl: options.url, useBinaryFormat: true, sessionManager: sessions });
-    return { client: createClient(AgentHubService, transport), sessions };
+    return { client: createClient(WireAgentHubService, transport), sessions };
   };
 
-  async function enroll(client: Client<typeof AgentHubService>): Promise<StoredCredential> {
+  async function enroll(client: Client<WireAgentHubService>): Promise<StoredCredential> {
     logger.info('enrolling with the platform', { url: options.url, name: options.name });
     const res = await client.enroll(
       { enrolmentToken: options.enrolmentToken!, name: options.name },
@@ -163,8 +164,8 @@ export function dialHome(options: DialHomeOptions): DialHome {
   }
 
   /** One Attach stream, from Hello to its end. Resolves or throws when it ends. */
-  async function attach(client: Client<typeof AgentHubService>, stored: StoredCredential): Promise<void> {
-    const outbound = new AsyncQueue<AttachRequest>(256);
+  async function attach(client: Client<WireAgentHubService>, stored: StoredCredential): Promise<void> {
+    const outbound = new AsyncQueue<Outgoing>(256);
     const link = new AgentLink(options.agent, stored.agentId, outbound, logger);
     const controller = new AbortController();
     const abort = (reason: Error) => controller.abort(reason);
@@ -180,15 +181,18 @@ export function dialHome(options: DialHomeOptions): DialHome {
     const closedStream = new Promise<void>((r) => (resolveClosed = r));
     try {
       const capabilities = await options.agent.capabilities();
-      outbound.push(
-        create(AttachRequestSchema, {
-          subject: subjects.hello(stored.agentId),
-          body: {
-            case: 'hello',
-            value: { name: options.name, provider: options.agent.provider, capabilities: capabilitiesToProto(capabilities), version: options.version ?? DIAL_HOME_VERSION },
-          },
-        }),
-      );
+      outbound.push({
+        subject: subjects.hello(stored.agentId),
+        body: {
+          case: 'hello',
+          value: create(HelloSchema, {
+            name: options.name,
+            provider: options.agent.provider,
+            capabilities: capabilitiesToProto(capabilities),
+            version: options.version ?? DIAL_HOME_VERSION,
+          }),
+        },
+      });
       graceful = async () => {
         await link.cancelAll('the agent is stopping');
         let t: ReturnType<typeof setTimeout> | undefined;
@@ -201,7 +205,7 @@ export function dialHome(options: DialHomeOptions): DialHome {
         clearTimeout(t);
       };
       try {
-        const responses = client.attach(outbound, {
+        const responses = client.attach(wireStream(outbound), {
           signal: controller.signal,
           headers: { authorization: `Bearer ${stored.credential}` },
         });
@@ -221,12 +225,10 @@ export function dialHome(options: DialHomeOptions): DialHome {
                 abort(new TransportError('AGENT_HEARTBEAT_LOST', `No answer from the platform for ${heartbeatMs * missed} ms`));
                 return;
               }
-              outbound.push(
-                create(AttachRequestSchema, {
-                  subject: subjects.heartbeat(stored.agentId),
-                  body: { case: 'heartbeat', value: { time: clock.now(), runsInFlight: link.runsInFlight } },
-                }),
-              );
+              outbound.push({
+                subject: subjects.heartbeat(stored.agentId),
+                body: { case: 'heartbeat', value: create(HeartbeatSchema, { time: clock.now(), runsInFlight: link.runsInFlight }) },
+              });
             }, heartbeatMs);
             heartbeat.unref?.();
             logger.info('online', { agentId, heartbeatMs });

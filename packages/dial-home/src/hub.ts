@@ -19,10 +19,12 @@ import type { AgentRecord, CredentialStore } from './credential-store.js';
 import { DialledAgent } from './dialled-agent.js';
 import { checkSecret, issueEnrolmentToken, verifyEnrolmentToken, type HubSecret } from './enrolment-token.js';
 import { DialHomeCodes } from './errors.js';
-import { AgentHubService, type AttachRequest, type AttachResponse, type EnrollRequest, type Hello } from './gen/forge/dialhome/v1/dialhome_pb.js';
+import type { AttachResponse, EnrollRequest, Hello } from './gen/forge/dialhome/v1/dialhome_pb.js';
+import type { AttachRequest as WireAttachRequest } from './gen/forge/dialhome/wire/v1/wire_pb.js';
 import { listenHub, type HubServer, type ListenOptions } from './hub-server.js';
 import { subjects } from './subject.js';
 import { Subscriptions, type HubMessageHandler } from './subscriptions.js';
+import { WireAgentHubService, fromWire, type Incoming } from './wire.js';
 
 export interface AgentHubOptions {
   /** Signs enrolment tokens (HMAC-SHA256); at least 32 bytes. Keep it secret and stable across restarts. */
@@ -329,7 +331,15 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     });
   }
 
-  async function* attach(requests: AsyncIterable<AttachRequest>, ctx: HandlerContext): AsyncGenerator<AttachResponse> {
+  const decode = (message: WireAttachRequest): Incoming => {
+    try {
+      return fromWire(message);
+    } catch (error) {
+      throw refuse(Code.InvalidArgument, DialHomeCodes.PROTOCOL, `Protocol error: an unreadable ${message.body.case ?? 'message'} (${(error as Error).message})`);
+    }
+  };
+
+  async function* attach(requests: AsyncIterable<WireAttachRequest>, ctx: HandlerContext): AsyncGenerator<AttachResponse> {
     if (closed) throw new ConnectError('The platform is shutting down', Code.Unavailable);
     const record = await authenticate(ctx.requestHeader.get('authorization'));
     const agentId = record.agentId;
@@ -342,10 +352,11 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     ]).finally(() => clearTimeout(timer));
     if (first === 'timeout') throw new ConnectError('No Hello within the heartbeat window', Code.DeadlineExceeded);
     if (first.done) return;
-    if (first.value.body.case !== 'hello') {
+    const opening = decode(first.value);
+    if (opening.body.case !== 'hello') {
       throw refuse(Code.FailedPrecondition, DialHomeCodes.PROTOCOL, 'The first message of an Attach stream must be a Hello');
     }
-    const hello = first.value.body.value;
+    const hello = opening.body.value;
     const session = new AgentSession({ agentId, name: hello.name, clock, logger, subscriptions, callTimeoutMs });
     await open(record, session, hello);
     session.send(subjects.welcome(agentId), {
@@ -362,7 +373,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
           if (next.done) break;
           if (session.ended) return;
           await authorize(agentId, record.credentialHash);
-          const complaint = session.handle(next.value);
+          const complaint = session.handle(decode(next.value));
           if (complaint) throw refuse(Code.InvalidArgument, DialHomeCodes.PROTOCOL, `Protocol error: ${complaint}`);
         }
         session.end({ reason: 'disconnected', message: 'the agent disconnected' });
@@ -405,7 +416,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
   sweeper.unref?.();
 
   const routes = (router: ConnectRouter) => {
-    router.service(AgentHubService, { enroll, attach });
+    router.service(WireAgentHubService, { enroll, attach });
   };
 
   return {

@@ -39,7 +39,7 @@ describe('proto/forge/dialhome and src/gen', () => {
     const committed = join(pkg, 'src', 'gen');
     const files = await listFiles(fresh);
     // Only our own proto: forge.agent.v1 comes from @forge/transport-grpc.
-    expect(files).toEqual(['forge/dialhome/v1/dialhome_pb.ts']);
+    expect(files).toEqual(['forge/dialhome/v1/dialhome_pb.ts', 'forge/dialhome/wire/v1/wire_pb.ts']);
     expect(await listFiles(committed)).toEqual(files);
     for (const f of files) {
       const [a, b] = await Promise.all([readFile(join(committed, f), 'utf8'), readFile(join(fresh, f), 'utf8')]);

@@ -1,0 +1,162 @@
+import { create, fromBinary, toBinary, type DescMethod, type DescService } from '@bufbuild/protobuf';
+import type { GenService } from '@bufbuild/protobuf/codegenv2';
+import type { AgentEvent } from '@forge/core';
+import { decodeEvent, encodeEvent, eventFromProto, proto } from '@forge/transport-grpc';
+import { AgentHubService, HeartbeatSchema, HelloSchema, type Heartbeat, type Hello } from './gen/forge/dialhome/v1/dialhome_pb.js';
+import { AttachRequestSchema as WireAttachRequestSchema, type AttachRequest as WireAttachRequest } from './gen/forge/dialhome/wire/v1/wire_pb.js';
+
+/**
+ * An AttachRequest as this package handles it: bodies decoded, events as AgentEvents (agent side:
+ * already encoded, so a batch grows without re-encoding). On the wire it is
+ * forge.dialhome.v1.AttachRequest, byte for byte; see proto/forge/dialhome/wire/v1/wire.proto.
+ */
+export type AttachBody =
+  | { case: 'hello'; value: Hello }
+  | { case: 'heartbeat'; value: Heartbeat }
+  | { case: 'ack'; value: proto.CommandAck }
+  | { case: 'error'; value: proto.CommandError }
+  | { case: 'pong'; value: proto.Pong };
+
+/** What the agent queues to send. */
+export type Outgoing = { subject: string; body: AttachBody | { case: 'events'; value: Uint8Array[]; bytes: number } };
+
+/** What the hub reads. */
+export type Incoming = { subject: string; body: AttachBody | { case: 'events'; value: AgentEvent[] } | { case: undefined } };
+
+type Methods = typeof AgentHubService extends GenService<infer M> ? M : never;
+
+/** AgentHubService with Attach's requests described by wire.proto: the same service, same bytes. */
+export type WireAgentHubService = GenService<
+  Omit<Methods, 'attach'> & { attach: Omit<Methods['attach'], 'input'> & { input: typeof WireAttachRequestSchema } }
+>;
+
+function withInput(service: DescService, method: string, input: DescMethod['input']): DescService {
+  const copy = { ...service } as { -readonly [K in keyof DescService]: DescService[K] };
+  copy.methods = service.methods.map((m) => ({ ...m, parent: copy, ...(m.localName === method ? { input } : {}) }) as DescMethod);
+  copy.method = Object.fromEntries(copy.methods.map((m) => [m.localName, m]));
+  return copy;
+}
+
+export const WireAgentHubService = withInput(AgentHubService as unknown as DescService, 'attach', WireAttachRequestSchema) as unknown as WireAgentHubService;
+
+export { encodeEvent };
+
+const LEN = 2;
+const varintSize = (v: number) => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5);
+
+/** forge.agent.v1.EventBatch from encoded events (field 1, repeated), in one allocation. */
+function encodeBatch(events: Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const e of events) size += 1 + varintSize(e.byteLength) + e.byteLength;
+  const buf = new Uint8Array(size);
+  let pos = 0;
+  for (const e of events) {
+    buf[pos++] = (1 << 3) | LEN;
+    let v = e.byteLength;
+    while (v > 0x7f) {
+      buf[pos++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    buf[pos++] = v;
+    buf.set(e, pos);
+    pos += e.byteLength;
+  }
+  return buf;
+}
+
+/** The events of a forge.agent.v1.EventBatch; anything unusual in it goes through the generated codec. */
+function decodeBatch(bytes: Uint8Array): AgentEvent[] {
+  const events: AgentEvent[] = [];
+  let pos = 0;
+  while (pos < bytes.length) {
+    if (bytes[pos] !== ((1 << 3) | LEN)) return fromBinary(proto.EventBatchSchema, bytes).events.map(eventFromProto);
+    pos++;
+    let len = 0;
+    let shift = 1;
+    for (;;) {
+      if (pos >= bytes.length) throw new Error('truncated event batch');
+      const b = bytes[pos++]!;
+      len += (b & 0x7f) * shift;
+      if (b < 0x80) break;
+      shift *= 128;
+      if (shift > 2 ** 35) throw new Error('bad length in an event batch');
+    }
+    if (pos + len > bytes.length) throw new Error('truncated event batch');
+    events.push(decodeEvent(bytes.subarray(pos, pos + len)));
+    pos += len;
+  }
+  return events;
+}
+
+export function toWire(message: Outgoing): WireAttachRequest {
+  const b = message.body;
+  let value: Uint8Array;
+  switch (b.case) {
+    case 'events':
+      value = encodeBatch(b.value);
+      break;
+    case 'hello':
+      value = toBinary(HelloSchema, b.value);
+      break;
+    case 'heartbeat':
+      value = toBinary(HeartbeatSchema, b.value);
+      break;
+    case 'ack':
+      value = toBinary(proto.CommandAckSchema, b.value);
+      break;
+    case 'error':
+      value = toBinary(proto.CommandErrorSchema, b.value);
+      break;
+    case 'pong':
+      value = toBinary(proto.PongSchema, b.value);
+      break;
+  }
+  return create(WireAttachRequestSchema, { subject: message.subject, body: { case: b.case, value } });
+}
+
+/** Decodes a request's body. Throws on bytes that are not the message they claim to be. */
+export function fromWire(message: WireAttachRequest): Incoming {
+  const b = message.body;
+  const subject = message.subject;
+  switch (b.case) {
+    case 'events':
+      return { subject, body: { case: 'events', value: decodeBatch(b.value) } };
+    case 'hello':
+      return { subject, body: { case: 'hello', value: fromBinary(HelloSchema, b.value) } };
+    case 'heartbeat':
+      return { subject, body: { case: 'heartbeat', value: fromBinary(HeartbeatSchema, b.value) } };
+    case 'ack':
+      return { subject, body: { case: 'ack', value: fromBinary(proto.CommandAckSchema, b.value) } };
+    case 'error':
+      return { subject, body: { case: 'error', value: fromBinary(proto.CommandErrorSchema, b.value) } };
+    case 'pong':
+      return { subject, body: { case: 'pong', value: fromBinary(proto.PongSchema, b.value) } };
+    default:
+      return { subject, body: { case: undefined } };
+  }
+}
+
+/**
+ * The agent's queue as the request stream of an Attach call. Not a generator: Connect may call
+ * `return()` while a `next()` is pending, and that must close the queue at once, not wait for
+ * its next item.
+ */
+export function wireStream(outgoing: AsyncIterable<Outgoing>): AsyncIterable<WireAttachRequest> {
+  return {
+    [Symbol.asyncIterator]() {
+      const it = outgoing[Symbol.asyncIterator]();
+      const done = async (): Promise<IteratorResult<WireAttachRequest>> => {
+        await it.return?.();
+        return { done: true, value: undefined };
+      };
+      return {
+        async next() {
+          const r = await it.next();
+          return r.done ? { done: true, value: undefined } : { done: false, value: toWire(r.value) };
+        },
+        return: done,
+        throw: done,
+      };
+    },
+  };
+}
