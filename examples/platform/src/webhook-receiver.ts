@@ -1,0 +1,111 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { createWebhookVerifier, WebhookVerificationError, type WebhookPayload } from './webhooks/index.js';
+
+export interface ReceivedWebhook {
+  /** webhook-id: the same on every retry of one event. */
+  id: string;
+  payload: WebhookPayload;
+}
+
+/** What to do with an incoming POST before it is verified: answer with a status, or never answer. */
+export type ReceiverBehaviour = (attempt: { n: number; headers: IncomingHttpHeaders }) => number | 'hang' | undefined;
+
+export interface WebhookReceiverOptions {
+  /** The secret the platform signs with (the message's `webhook_secret`). */
+  secret: string;
+  host?: string;
+  port?: number;
+  /** Called once per verified event (retries of one event are not repeated). */
+  onEvent?: (webhook: ReceivedWebhook) => void;
+  /** Test seam: fail or hang some requests. Default: accept every one. */
+  behaviour?: ReceiverBehaviour;
+}
+
+export interface WebhookReceiver {
+  readonly url: string;
+  /** Verified events, in arrival order. */
+  readonly received: ReceivedWebhook[];
+  /** Requests that failed verification (bad signature, stale timestamp…). */
+  readonly rejected: Array<{ code: string }>;
+  /** Every POST that arrived, verified or not. */
+  readonly attempts: number;
+  /** Resolves with the request's events once its final one (is_final) has arrived. */
+  final(requestId: string): Promise<ReceivedWebhook[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * A webhook receiver on 127.0.0.1 that does what a real one should: read the raw body, verify the
+ * Standard Webhooks signature and timestamp (rejecting replays), answer 2xx fast, and treat a
+ * redelivered webhook-id as already handled.
+ */
+export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<WebhookReceiver> {
+  const verifier = createWebhookVerifier(options.secret);
+  const received: ReceivedWebhook[] = [];
+  const rejected: Array<{ code: string }> = [];
+  const waiters = new Map<string, Array<(events: ReceivedWebhook[]) => void>>();
+  const sockets = new Set<Socket>();
+  let attempts = 0;
+
+  const server = createServer((req, res) => {
+    const n = ++attempts;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const verdict = options.behaviour?.({ n, headers: req.headers });
+      if (verdict === 'hang') return;
+      if (verdict !== undefined) {
+        res.writeHead(verdict).end();
+        return;
+      }
+      try {
+        const { id, payload } = verifier.verify(req.headers, Buffer.concat(chunks));
+        const webhook = { id, payload };
+        received.push(webhook);
+        options.onEvent?.(webhook);
+        if (payload.is_final) {
+          const events = received.filter((w) => w.payload.request_id === payload.request_id);
+          for (const resolve of waiters.get(payload.request_id) ?? []) resolve(events);
+          waiters.delete(payload.request_id);
+        }
+        res.writeHead(204).end();
+      } catch (error) {
+        const code = error instanceof WebhookVerificationError ? error.code : 'INTERNAL';
+        // A redelivery of an event already handled: acknowledge it so the sender stops.
+        if (code === 'WEBHOOK_REPLAYED') return void res.writeHead(200).end();
+        rejected.push({ code });
+        res.writeHead(code === 'INTERNAL' ? 500 : 400).end();
+      }
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}/forge-webhook`,
+    received,
+    rejected,
+    get attempts() {
+      return attempts;
+    },
+    final(requestId) {
+      const done = received.filter((w) => w.payload.request_id === requestId);
+      if (done.some((w) => w.payload.is_final)) return Promise.resolve(done);
+      return new Promise((resolve) => waiters.set(requestId, [...(waiters.get(requestId) ?? []), resolve]));
+    },
+    close() {
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+    },
+  };
+}
