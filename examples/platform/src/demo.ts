@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { claudeBinPath, fakeAnthropicEnv, startFakeAnthropicApi, toolResultText, type FakeAnthropicApi } from '@forge/claude-code/testing';
+import { hashKey } from './api-keys.js';
+import { startPlatform, type Platform } from './app.js';
+import { loadConfig } from './config.js';
+import { jsonLogger } from './logger.js';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
+
+/**
+ * The README's demo: the platform in local mode, one agent, one message through the real Claude
+ * Code CLI, its events to a verifying webhook receiver, and the dashboard — with or without an
+ * Anthropic account. `--once` (or FORGE_DEMO_ONCE=1) exits after the first run, 0 on success.
+ */
+const once = process.argv.includes('--once') || process.env.FORGE_DEMO_ONCE === '1';
+const online = !!process.env.ANTHROPIC_API_KEY;
+const PROMPT = 'List the files in your workspace, then tell me what you found.';
+const say = (text = '') => console.log(text);
+
+function offlineResponder(): Parameters<typeof startFakeAnthropicApi>[0] {
+  return {
+    respond: (req) =>
+      req.hasToolResult
+        ? { text: `(offline stand-in model) Your workspace holds: ${toolResultText(req.body).trim().split('\n').join(', ') || 'nothing'}. That is all I can see — I am a scripted stand-in, not Claude.` }
+        : { toolUse: { name: 'Bash', input: { command: 'ls', description: 'List the workspace' } }, text: 'Let me look at your workspace.' },
+  };
+}
+
+async function listenPlatform(start: (port: number) => Promise<Platform>, port: number): Promise<Platform> {
+  try {
+    return await start(port);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException)?.code !== 'EADDRINUSE' || port === 0) throw error;
+    say(`Port ${port} is taken; using a free one.`);
+    return start(0);
+  }
+}
+
+async function main(): Promise<number> {
+  const scratch = await mkdtemp(join(tmpdir(), 'forge-demo-'));
+  const cleanup: Array<() => Promise<unknown>> = [() => rm(scratch, { recursive: true, force: true })];
+  const closeAll = async () => {
+    for (const fn of cleanup.reverse()) await fn().catch(() => {});
+  };
+  try {
+    let model: FakeAnthropicApi | undefined;
+    let claudeEnv: Record<string, string> = { HOME: process.env.HOME ?? scratch };
+    say('Forge platform demo');
+    say('===================');
+    if (online) {
+      say('ANTHROPIC_API_KEY is set: the agent runs the real Claude Code CLI against the real Anthropic API (this costs tokens).');
+    } else {
+      model = await startFakeAnthropicApi(offlineResponder());
+      cleanup.push(() => model!.close());
+      claudeEnv = { ...fakeAnthropicEnv(model.url), HOME: join(scratch, 'claude-home') };
+      say('OFFLINE MODE: no ANTHROPIC_API_KEY is set.');
+      say(`  The real Claude Code CLI runs, but talks to a small offline model stand-in on ${model.url}`);
+      say('  instead of Anthropic. Its answers are scripted (call Bash `ls`, then describe the result), so you');
+      say('  see the whole path — API → agent → tool → events → webhook/dashboard — without an account.');
+      say('  Set ANTHROPIC_API_KEY to talk to the real model.');
+    }
+    say();
+
+    const apiKey = `forge_demo_${randomBytes(18).toString('base64url')}`;
+    const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
+    const base = loadConfig([], process.env);
+    const dataDir = join(scratch, 'agents');
+    const logger = jsonLogger({ level: (process.env.FORGE_LOG_LEVEL as 'debug' | 'info' | 'warn' | undefined) ?? 'warn' });
+    const config = {
+      ...base,
+      dataDir,
+      apiKeys: [{ userId: 'demo', hash: hashKey(apiKey) }],
+      defaultProvider: 'claude-code',
+      claudeBin: process.env.FORGE_CLAUDE_BIN || claudeBinPath(),
+      // The demo's own receiver is on 127.0.0.1; production keeps private addresses refused.
+      webhookAllowPrivate: ['127.0.0.1'],
+    };
+    const platform = await listenPlatform((port) => startPlatform({ config: { ...config, port }, logger, claudeEnv }), process.env.FORGE_PORT || process.env.PORT ? base.port : once ? 0 : 8080);
+    cleanup.push(() => platform.close());
+
+    const receiver: WebhookReceiver = await startWebhookReceiver({
+      secret: webhookSecret,
+      onEvent: ({ payload }) => {
+        const e = payload.event;
+        const detail =
+          e.type === 'text.delta' || e.type === 'message' ? JSON.stringify(e.text)
+          : e.type === 'tool.call' ? `${e.name} ${JSON.stringify(e.input)}`
+          : e.type === 'tool.result' ? JSON.stringify(String(typeof e.output === 'string' ? e.output : JSON.stringify(e.output)).slice(0, 80))
+          : e.type === 'run.completed' ? `${e.result.status} ${JSON.stringify(e.result.text)}`
+          : e.type === 'error' ? `${e.code}: ${e.message}`
+          : e.type === 'log' ? JSON.stringify(e.text.slice(0, 80))
+          : e.type === 'session.started' ? `session ${e.sessionId}`
+          : e.type === 'usage' ? `${e.usage.inputTokens} in / ${e.usage.outputTokens} out tokens`
+          : '';
+        say(`  webhook ✓ signature verified  seq ${String(payload.seq).padStart(2)}  ${payload.event_type.padEnd(14)} ${e.type.padEnd(16)} ${detail}${payload.is_final ? '  [final]' : ''}`);
+      },
+    });
+    cleanup.push(() => receiver.close());
+
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(platform.url + path, {
+        method,
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      const json = (await res.json()) as Record<string, unknown>;
+      if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
+      return json;
+    };
+
+    say(`Platform: ${platform.url} (local backend; agents live under ${dataDir})`);
+    const agent = await call('POST', '/api/v1/agents', { owner_id: 'demo', provider: 'claude-code' });
+    say(`POST /api/v1/agents → 201  agent ${String(agent.agent_id)} (${String(agent.provider)}, ${String(agent.state)})`);
+    // Something for `ls` to find.
+    await writeFile(join(dataDir, 'demo', String(agent.agent_id), 'workspace', 'hello.txt'), 'Hello from the Forge demo.\n');
+    await writeFile(join(dataDir, 'demo', String(agent.agent_id), 'workspace', 'notes.md'), '# Notes\n');
+    const sent = await call('POST', `/api/v1/agents/${String(agent.agent_id)}/messages`, {
+      content: PROMPT,
+      allowed_tools: ['Bash'],
+      webhook_url: receiver.url,
+      webhook_secret: webhookSecret,
+    });
+    say(`POST /api/v1/agents/${String(agent.agent_id)}/messages → 202  request ${String(sent.request_id)}  "${PROMPT}"`);
+    say(`Events, as the webhook receiver on ${receiver.url} gets them:`);
+    const events = await receiver.final(String(sent.request_id));
+    const final = events.at(-1)!.payload.event;
+    const ok = final.type === 'run.completed' && final.result.status === 'completed';
+    say();
+    say(ok ? `Run completed: ${events.length} events delivered, signed and in order.` : `Run did not complete: ${JSON.stringify(final)}`);
+    if (once) return ok ? 0 : 1;
+
+    say();
+    say(`Dashboard: ${platform.url}/`);
+    say(`API key (user "demo"): ${apiKey}`);
+    say('  Paste the key into the dashboard, choose the agent, send a message and watch the events stream.');
+    say('  Try provider "scripted" with a message containing "permission" to approve or deny a tool call.');
+    say(`  curl -H "Authorization: Bearer ${apiKey}" ${platform.url}/api/v1/agents`);
+    say('Serving until Ctrl-C.');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    say('\nStopping…');
+    return 0;
+  } finally {
+    await closeAll();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error('demo failed:', error);
+    process.exit(1);
+  },
+);

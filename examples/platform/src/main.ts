@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto';
+import { ForgeError } from '@forge/core';
+import { hashKey } from './api-keys.js';
+import { startPlatform } from './app.js';
+import { configUsage, loadConfig } from './config.js';
+import { jsonLogger } from './logger.js';
+
+/** `pnpm start`: the platform from environment and flags, until SIGINT/SIGTERM. */
+async function main(): Promise<void> {
+  if (process.argv.includes('--help')) {
+    console.log(configUsage());
+    return;
+  }
+  const logger = jsonLogger({ level: (process.env.FORGE_LOG_LEVEL as 'debug' | 'info' | undefined) ?? 'info' });
+  const config = loadConfig(process.argv.slice(2));
+  if (config.apiKeys.length === 0) {
+    // A fresh machine still gets a working server; the key lives only in this process.
+    const key = `forge_${randomBytes(24).toString('base64url')}`;
+    config.apiKeys.push({ userId: 'local', hash: hashKey(key) });
+    console.log(`No FORGE_API_KEYS configured: generated a key for user "local", valid until this process exits:\n  ${key}`);
+  }
+  const platform = await startPlatform({ config, logger });
+  console.log(`Forge platform (${config.backend} backend) on ${platform.url}  — dashboard: ${platform.url}/`);
+  if (platform.remote) {
+    const token = platform.remote.hub.issueEnrolmentToken();
+    console.log(`Remote agents dial ${platform.remote.url}; an enrolment token (1 h, single use):\n  ${token.token}`);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    logger.info('stopping', { signal });
+    platform.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('shutdown failed', { error: String(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ForgeError ? `forge platform: ${error.message}` : error);
+  process.exit(1);
+});
