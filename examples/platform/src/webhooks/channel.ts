@@ -208,7 +208,8 @@ export class DeliveryChannel implements WebhookChannel {
 
       const now = clock.now();
       const retryAfter = outcome.kind === 'response' ? parseRetryAfter(outcome.retryAfter, now) : undefined;
-      const delay = retryAfter ?? backoffDelay(attempt, settings.retryBaseDelayMs, settings.retryMaxDelayMs, settings.random);
+      // Never earlier than Retry-After asks; never a tight loop when it says 0 again and again.
+      const delay = Math.max(retryAfter ?? 0, backoffDelay(attempt, settings.retryBaseDelayMs, settings.retryMaxDelayMs, settings.random));
       if (now - started + delay > settings.maxRetryWindowMs) {
         const why = retryAfter !== undefined ? `Retry-After asks for ${delay} ms` : `the next retry would be in ${delay} ms`;
         this.giveUp(

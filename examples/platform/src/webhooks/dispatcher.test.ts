@@ -121,7 +121,7 @@ describe('webhook delivery to a real receiver', () => {
       return 200;
     });
     const { sleep, delays } = instantSleep();
-    const { d } = dispatcher({ sleep, clock: { now: () => now } });
+    const { d } = dispatcher({ sleep, clock: { now: () => now }, random: () => 0 });
     const ch = await d.open({ url: receiver.url('/busy'), agentId: 'a', requestId: 'r' });
     for (const e of events(2)) ch.send(e);
     expect(await ch.done).toEqual({ delivered: 2, failed: 0 });

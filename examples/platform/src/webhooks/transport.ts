@@ -48,8 +48,18 @@ export function nodeTransport(guard: UrlGuard): { post: Transport; close(): void
     'https:': new https.Agent({ keepAlive: true, lookup }),
   };
 
-  const post: Transport = (request) =>
-    new Promise<PostOutcome>((resolve) => {
+  // A keep-alive socket the receiver closed while idle fails at once with ECONNRESET; that says nothing about the
+  // receiver, so it is tried once more on a fresh connection instead of waiting out a backoff.
+  const post: Transport = async (request) => {
+    const first = await postOnce(request);
+    if (first.staleSocket && !request.signal.aborted) return (await postOnce(request)).outcome;
+    return first.outcome;
+  };
+
+  const postOnce = (request: PostRequest) =>
+    new Promise<{ outcome: PostOutcome; staleSocket?: boolean }>((resolveOnce) => {
+      let staleSocket = false;
+      const resolve = (outcome: PostOutcome) => resolveOnce({ outcome, staleSocket });
       const { url, signal } = request;
       const isHttps = url.protocol === 'https:';
       let settled = false;
@@ -77,6 +87,7 @@ export function nodeTransport(guard: UrlGuard): { post: Transport; close(): void
 
       req.on('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
+        staleSocket = req.reusedSocket && error.code === 'ECONNRESET';
         if (error.code === 'WEBHOOK_URL_REFUSED') settle({ kind: 'error', reason: 'refused', message: error.message });
         else settle({ kind: 'error', reason: 'network', message: `${error.code ?? 'ERROR'}: ${error.message}` });
       });
