@@ -70,15 +70,16 @@ async function loadAgents() {
 async function loadRemote() {
   const list = $('remote-agents');
   try {
-    const { agents } = await api('GET', '/api/v1/remote-agents');
+    const { enabled, agents } = await api('GET', '/api/v1/remote-agents');
     list.replaceChildren();
-    if (!agents.length) list.append(el('li', { class: 'muted' }, 'None enrolled.'));
+    if (!enabled) list.append(el('li', { class: 'muted' }, 'No dial-home hub on this platform (FORGE_HUB_PORT).'));
+    else if (!agents.length) list.append(el('li', { class: 'muted' }, 'None enrolled.'));
     for (const a of agents) {
       const seen = a.last_seen ? ` · seen ${new Date(a.last_seen).toLocaleTimeString()}` : '';
       list.append(el('li', { class: 'agent remote', dataset: { remoteId: a.id } }, el('span', { class: `badge ${a.status}` }, a.status), el('code', {}, a.name), el('span', { class: 'muted' }, `${a.provider || '?'}${seen}`)));
     }
   } catch (e) {
-    list.replaceChildren(el('li', { class: 'muted' }, e.status === 404 ? 'No dial-home hub on this platform.' : e.message));
+    list.replaceChildren(el('li', { class: 'muted' }, e.message));
   }
 }
 
@@ -208,10 +209,10 @@ function render(ev) {
       break;
     case 'tool.call':
       currentText = undefined;
-      box.append(el('div', { class: 'ev tool', dataset: { callId: ev.callId } }, `🔧 ${ev.name} ${JSON.stringify(ev.input)}`));
+      box.append(el('div', { class: 'ev tool', dataset: { callId: ev.callId } }, `tool call: ${ev.name} ${JSON.stringify(ev.input)}`));
       break;
     case 'tool.result':
-      box.append(el('div', { class: `ev tool${ev.isError ? ' error' : ''}` }, `↳ ${typeof ev.output === 'string' ? ev.output : JSON.stringify(ev.output)}`.slice(0, 2000)));
+      box.append(el('div', { class: `ev tool${ev.isError ? ' error' : ''}` }, `tool result: ${typeof ev.output === 'string' ? ev.output : JSON.stringify(ev.output)}`.slice(0, 2000)));
       break;
     case 'permission.requested': {
       const approve = el('button', { type: 'button', class: 'approve' }, 'Approve');

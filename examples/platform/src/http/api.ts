@@ -173,8 +173,9 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
       streamRun(ctx.req, ctx.res, live, lastEventId(ctx.req, ctx.url), ctx.limits, options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {});
     })
     .on('GET', '/api/v1/remote-agents', async (ctx) => {
-      if (!options.remoteAgents) throw new ApiError(404, 'REMOTE_AGENTS_DISABLED', 'This platform has no dial-home hub (set FORGE_HUB_PORT)');
-      json(ctx, 200, { agents: await options.remoteAgents.list() });
+      // Without a hub the answer is still 200, so clients need no special case for a platform without one.
+      if (!options.remoteAgents) return json(ctx, 200, { enabled: false, agents: [] });
+      json(ctx, 200, { enabled: true, agents: await options.remoteAgents.list() });
     });
 
   const limitHeaders = (d: RateDecision): Record<string, string> => ({

@@ -1,0 +1,100 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createProviderRegistry } from '@forge/core';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseApiKeyList } from '../api-keys.js';
+import { startPlatform, type Platform } from '../app.js';
+import { loadConfig } from '../config.js';
+import { scriptedDemoAgent } from '../providers/scripted-demo.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const KEY = 'dashboard-key-0123456789';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`SKIPPING the dashboard browser test: no Chromium at ${CHROMIUM} (set CHROMIUM_PATH, or install Debian's chromium package)`);
+
+/** The dashboard in real headless Chromium: create → send → events → approve a permission → result. */
+describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
+  let platform: Platform;
+  let browser: Browser;
+  let scratch: string;
+  let output: string;
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'forge-dashboard-test-'));
+    output = await mkdtemp(join(tmpdir(), 'forge-dashboard-output-'));
+    const registry = createProviderRegistry();
+    registry.register('scripted', scriptedDemoAgent({ delayMs: 20 }));
+    const config = { ...loadConfig([], {}), port: 0, dataDir: scratch, apiKeys: parseApiKeyList(`alice:${KEY}`), defaultProvider: 'scripted' };
+    platform = await startPlatform({ config, registry });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.close();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('creates an agent, streams a run, approves a permission and shows the result', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+    await page.goto(`${platform.url}/`);
+
+    await page.fill('#api-key', KEY);
+    await page.click('#save-key');
+    await page.selectOption('#provider', 'scripted');
+    await page.click('#create-agent');
+    const row = page.locator('li.agent.chosen');
+    await row.locator('[data-state="ready"]').waitFor();
+    const agentId = await row.getAttribute('data-agent-id');
+    expect(agentId).toMatch(/^agt_/);
+
+    await page.fill('#message', 'Please ask for permission to list the files');
+    await page.click('#send');
+    const permission = page.locator('.ev.permission');
+    await permission.waitFor();
+    expect(await permission.textContent()).toContain('Bash');
+    expect(await page.locator('.ev.tool').first().textContent()).toContain('"command":"ls"');
+    await permission.locator('button.approve').click();
+
+    const result = page.locator('.ev.result');
+    await result.waitFor();
+    expect(await result.getAttribute('data-status')).toBe('completed');
+    expect(await result.textContent()).toContain('You said: Please ask for permission');
+    expect(await page.locator('.ev.tool', { hasText: 'permission allow' }).count()).toBe(1);
+    expect(await page.locator('.ev.text').last().textContent()).toContain('You said:');
+    await page.locator('#run-status[data-status="completed"]').waitFor();
+
+    // The key stays in this tab's sessionStorage, and is never put in a URL.
+    expect(await page.evaluate(() => sessionStorage.getItem('forgeKey'))).toBe(KEY);
+
+    const shot = join(output, 'dashboard.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`dashboard screenshot: ${shot}`);
+    expect(existsSync(shot)).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('shows an agent deleted behind its back as gone, and a wrong key as refused', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${platform.url}/`);
+    await page.fill('#api-key', 'not-the-key-at-all');
+    await page.click('#save-key');
+    await page.locator('#error', { hasText: 'not accepted' }).waitFor();
+    await page.fill('#api-key', KEY);
+    await page.click('#save-key');
+    await page.click('#create-agent');
+    const chosen = page.locator('li.agent.chosen');
+    await chosen.locator('[data-state="ready"]').waitFor();
+    const agentId = (await chosen.getAttribute('data-agent-id'))!;
+    await fetch(`${platform.url}/api/v1/agents/${agentId}`, { method: 'DELETE', headers: { authorization: `Bearer ${KEY}` } });
+    await page.click('#refresh-agents');
+    await page.locator(`li.agent[data-agent-id="${agentId}"] [data-state="gone"]`).waitFor();
+    await page.close();
+  });
+});
