@@ -1,0 +1,72 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createProviderRegistry } from '@forge/core';
+import { sampleScript, scriptedAgent } from '@forge/core/testing';
+import { dialHome } from '@forge/dial-home';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseApiKeyList } from './api-keys.js';
+import { startPlatform, type Platform } from './app.js';
+import { loadConfig } from './config.js';
+
+const KEY = 'remote-key-0123456789';
+
+/** The platform with its dial-home hub: an agent dials in over loopback HTTP/2 and is listed online, then offline. */
+describe('remote agents (dial-home hub)', () => {
+  let platform: Platform;
+  let scratch: string;
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'forge-platform-remote-'));
+    const registry = createProviderRegistry();
+    registry.register('scripted', scriptedAgent({ steps: sampleScript() }));
+    const config = {
+      ...loadConfig([], {}),
+      port: 0,
+      dataDir: join(scratch, 'data'),
+      apiKeys: parseApiKeyList(`alice:${KEY}`),
+      defaultProvider: 'scripted',
+      hubPort: 0,
+      hubSecret: 'a-hub-secret-of-at-least-32-bytes-long!!',
+    };
+    platform = await startPlatform({ config, registry });
+  });
+  afterAll(async () => {
+    await platform?.close();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  const list = async () => {
+    const res = await fetch(`${platform.url}/api/v1/remote-agents`, { headers: { authorization: `Bearer ${KEY}` } });
+    expect(res.status).toBe(200);
+    return (await res.json()) as { enabled: boolean; agents: Array<Record<string, unknown>> };
+  };
+
+  it('lists enrolled agents with their online status and last-seen time', async () => {
+    expect(await list()).toEqual({ enabled: true, agents: [] });
+    const remote = platform.remote!;
+    const token = remote.hub.issueEnrolmentToken({ name: 'laptop-1' });
+    const dialer = dialHome({
+      url: remote.url,
+      enrolmentToken: token.token,
+      credentialFile: join(scratch, 'laptop-1.json'),
+      name: 'laptop-1',
+      agent: scriptedAgent({ steps: sampleScript('from afar') }),
+    });
+    try {
+      await dialer.whenOnline();
+      const online = await list();
+      expect(online.agents).toMatchObject([{ id: dialer.agentId, name: 'laptop-1', status: 'online', provider: 'scripted' }]);
+      expect(new Date(String(online.agents[0]!.last_seen)).getTime()).toBeGreaterThan(0);
+    } finally {
+      await dialer.stop();
+    }
+    // The hub notices the session end; poll the API rather than sleep a fixed time.
+    let status: unknown;
+    for (let i = 0; i < 200 && status !== 'offline'; i++) {
+      status = (await list()).agents[0]?.status;
+      if (status !== 'offline') await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(status).toBe('offline');
+  });
+});
