@@ -1,0 +1,68 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createProviderRegistry, ValidationError } from '@forge/core';
+import { collectRun, sampleScript, scriptedAgent } from '@forge/core/testing';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { localBackend } from './local-backend.js';
+
+describe('localBackend', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'forge-local-backend-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  const make = () => {
+    const registry = createProviderRegistry();
+    registry.register('scripted', scriptedAgent({ steps: sampleScript() }));
+    return localBackend({ dataDir: dir, registry });
+  };
+
+  it('keeps no registry of its own: what exists is what is on disk', async () => {
+    const a = make();
+    const created = await a.create({ userId: 'alice', provider: 'scripted', timeoutMs: 1000 });
+    expect(created).toMatchObject({ userId: 'alice', provider: 'scripted', phase: 'Running', ready: true });
+    // A second backend over the same directory (a restarted process) sees the same agents.
+    const b = make();
+    expect((await b.list('alice')).map((x) => x.agentId)).toEqual([created.agentId]);
+    expect(await b.get('alice', created.agentId)).toEqual(created);
+    expect(await b.list('bob')).toEqual([]);
+    expect(await b.get('bob', created.agentId)).toBeUndefined();
+  });
+
+  it('reports an agent whose workspace vanished as gone, and ignores half-made directories', async () => {
+    const backend = make();
+    const created = await backend.create({ userId: 'alice', provider: 'scripted', timeoutMs: 1000 });
+    await rm(join(dir, 'alice', created.agentId, 'workspace'), { recursive: true });
+    expect(await backend.get('alice', created.agentId)).toMatchObject({ phase: 'Failed', ready: false });
+    await mkdir(join(dir, 'alice', 'agt_000000000000halfmade'), { recursive: true });
+    await writeFile(join(dir, 'alice', 'not-an-agent'), 'x');
+    expect((await backend.list('alice')).map((x) => x.agentId)).toEqual([created.agentId]);
+  });
+
+  it('refuses ids that are not safe path segments', async () => {
+    const backend = make();
+    expect(await backend.get('alice', '../../etc')).toBeUndefined();
+    await expect(backend.list('../alice')).rejects.toBeInstanceOf(ValidationError);
+    await expect(backend.create({ userId: 'alice', provider: 'missing', timeoutMs: 1000 })).rejects.toMatchObject({ code: 'UNKNOWN_PROVIDER' });
+  });
+
+  it('runs messages in the agent’s workspace, whatever cwd the request names', async () => {
+    const registry = createProviderRegistry();
+    registry.register('echo-cwd', scriptedAgent({ steps: [], outcome: (r) => ({ text: r.cwd ?? '' }) }));
+    const backend = localBackend({ dataDir: dir, registry });
+    const created = await backend.create({ userId: 'alice', provider: 'echo-cwd', timeoutMs: 1000 });
+    const agent = await backend.agentFor(created);
+    const { result } = await collectRun(agent.execute({ prompt: 'where am I', cwd: '/etc' }));
+    expect(result.text).toBe(join(dir, 'alice', created.agentId, 'workspace'));
+  });
+
+  it('deletes the directory', async () => {
+    const backend = make();
+    const created = await backend.create({ userId: 'alice', provider: 'scripted', timeoutMs: 1000 });
+    expect(await backend.delete('alice', created.agentId)).toBe(true);
+    expect(await readdir(join(dir, 'alice'))).toEqual([]);
+    expect(await backend.delete('alice', created.agentId)).toBe(false);
+  });
+});
