@@ -19,7 +19,7 @@ export interface HarnessOptions {
   providers?: Record<string, CodeAgent>;
   webhooks?: WebhookDispatcherPort;
   backend?: (registry: ProviderRegistry, dataDir: string) => AgentBackend;
-  api?: Partial<Pick<ApiOptions, 'rateLimitPerMinute' | 'maxAgentsPerKey' | 'remoteAgents' | 'clock'>>;
+  api?: Partial<Pick<ApiOptions, 'rateLimitPerMinute' | 'maxAgentsPerKey' | 'remoteAgents' | 'clock' | 'authFailuresPerMinute'>>;
   lingerMs?: number;
 }
 

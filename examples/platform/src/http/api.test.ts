@@ -234,6 +234,18 @@ describe('limits', () => {
     }
   });
 
+  it('slows down key guessing: too many failed authentications from one address get 429', async () => {
+    const h = await startApiHarness({ api: { authFailuresPerMinute: 2 } });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await h.call('GET', '/api/v1/agents', { key: `guess-${i}-xxxxxxxx` })).status);
+      expect(statuses).toEqual([401, 401, 429]);
+      expect((await h.call('GET', '/api/v1/agents')).status).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('caps live agents per key with 429 and Retry-After', async () => {
     const h = await startApiHarness({ api: { maxAgentsPerKey: 2 } });
     try {

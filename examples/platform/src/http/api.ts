@@ -28,6 +28,8 @@ export interface ApiOptions {
   clock?: Clock;
   /** SSE keep-alive comments. Default 15 s. */
   sseHeartbeatMs?: number;
+  /** Failed authentications per minute from one address before it gets 429 (slows key guessing). Default 30. */
+  authFailuresPerMinute?: number;
 }
 
 interface Ctx extends RouteContext {
@@ -51,6 +53,7 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
   const { keys, backend, runs } = options;
   const logger = options.logger ?? silentLogger;
   const limiter = new RateLimiter(options.rateLimitPerMinute, 60_000, options.clock ?? systemClock);
+  const authFailures = new RateLimiter(options.authFailuresPerMinute ?? 30, 60_000, options.clock ?? systemClock);
   const creating = new Map<string, number>();
 
   /** `?user_id=` may only name the key's own user; any other is answered as if it did not exist. */
@@ -192,14 +195,19 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
       if (serveDashboard(req, res, url.pathname)) return;
       throw new ApiError(404, 'NOT_FOUND', `Nothing at ${url.pathname}`);
     }
+    const remote = req.socket.remoteAddress ?? 'unknown';
     const principal = keys.authenticate(bearerToken(req.headers.authorization));
     if (!principal) {
+      const guard = authFailures.take(remote);
+      if (!guard.allowed) {
+        throw new ApiError(429, 'TOO_MANY_AUTH_FAILURES', `Too many failed authentications; retry in ${guard.retryAfter} s`, { 'retry-after': String(guard.retryAfter) });
+      }
       // The key is never logged, not even in part.
       logger.warn('authentication failed', {
         reason: req.headers.authorization ? 'invalid key' : 'no key',
         method,
         path: url.pathname,
-        remote: req.socket.remoteAddress,
+        remote,
       });
       throw new ApiError(401, 'UNAUTHENTICATED', 'Send `Authorization: Bearer <api key>`', { 'www-authenticate': 'Bearer realm="forge"' });
     }
@@ -230,6 +238,8 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
   }
 
   return (req, res) => {
+    const started = Date.now();
+    res.on('finish', () => logger.debug('request', { method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Date.now() - started }));
     handle(req, res).catch((error: unknown) => {
       const response = errorResponse(error);
       const limits = (error as { limits?: Record<string, string> })?.limits ?? {};
