@@ -93,7 +93,7 @@ describe('webhook delivery to a real receiver', () => {
       expect(hits[0]!.payload).toMatchObject({ event_type: 'agent.event', agent_id: 'agent_1', request_id: requestId, event: { type: 'text.delta' } });
       expect(hits[0]!.headers['content-type']).toBe('application/json');
       const seen = createReplayCache();
-      for (const hit of hits) verifyWebhook(secret, hit.headers as Record<string, string>, hit.body, { seen });
+      for (const hit of hits) verifyWebhook(secret, hit.headers, hit.body, { seen });
       expect(seen.size).toBe(n); // a fresh webhook-id per message
     }
   });
@@ -108,7 +108,7 @@ describe('webhook delivery to a real receiver', () => {
     const hits = receiver.hitsTo('/flaky');
     expect(hits.map((h) => h.payload.seq)).toEqual([1, 1, 1, 2, 3]);
     expect(new Set(hits.slice(0, 3).map((h) => h.headers['webhook-id'])).size).toBe(1);
-    for (const hit of hits) verifyWebhook(SECRET, hit.headers as Record<string, string>, hit.body);
+    for (const hit of hits) verifyWebhook(SECRET, hit.headers, hit.body);
     expect(delays).toEqual([50, 100]); // full jitter at 0.5 of 100, 200
     expect(lines.some((l) => l.level === 'info' && l.message.includes('delivered after retrying'))).toBe(true);
   });
@@ -272,7 +272,7 @@ describe('webhook delivery to a real receiver', () => {
     expect(await ch.done).toEqual({ delivered: 2, failed: 1 });
     expect(receiver.hitsTo('/via-fetch').map((h) => h.payload.seq)).toEqual([1, 1, 2, 3]);
     expect(receiver.hitsTo('/via-fetch-target')).toHaveLength(0);
-    for (const hit of receiver.hitsTo('/via-fetch')) verifyWebhook(SECRET, hit.headers as Record<string, string>, hit.body);
+    for (const hit of receiver.hitsTo('/via-fetch')) verifyWebhook(SECRET, hit.headers, hit.body);
   });
 });
 

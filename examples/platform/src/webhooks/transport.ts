@@ -9,7 +9,7 @@ export interface PostRequest {
   body: string;
   /** Aborted when the channel stops (close, give-up). */
   signal: AbortSignal;
-  /** Until the response headers arrive. */
+  /** Until the response is in (headers and body). */
   timeoutMs: number;
 }
 
@@ -74,8 +74,10 @@ export function nodeTransport(guard: UrlGuard): { post: Transport; close(): void
         agent: isHttps ? agents['https:'] : agents['http:'],
         headers: { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) },
       });
+      let answer: PostOutcome | undefined; // the response, once its headers are in
       const timer = setTimeout(() => {
-        settle({ kind: 'error', reason: 'timeout', message: `No response within ${request.timeoutMs} ms` });
+        // Headers in but the body never ends: the receiver did answer; the socket is not worth keeping.
+        settle(answer ?? { kind: 'error', reason: 'timeout', message: `No response within ${request.timeoutMs} ms` });
         req.destroy();
       }, request.timeoutMs);
       const onAbort = () => {
@@ -93,14 +95,20 @@ export function nodeTransport(guard: UrlGuard): { post: Transport; close(): void
       });
       req.on('response', (res) => {
         const retryAfter = res.headers['retry-after'];
-        settle({ kind: 'response', status: res.statusCode ?? 0, retryAfter: retryAfter ?? null });
-        // The body only matters for keeping the connection reusable; the timer still bounds a body that never ends.
+        answer = { kind: 'response', status: res.statusCode ?? 0, retryAfter: retryAfter ?? null };
+        // Settled only once the body is drained: the socket then goes back to the pool before the next event's
+        // POST, which reuses it instead of opening a new connection.
         let bytes = 0;
         res.on('data', (chunk: Buffer) => {
           bytes += chunk.length;
           if (bytes > MAX_DRAINED_BYTES) res.destroy();
         });
-        res.on('close', () => clearTimeout(timer));
+        const done = () => {
+          clearTimeout(timer);
+          settle(answer!);
+        };
+        res.on('end', done);
+        res.on('close', done);
         res.on('error', () => {});
       });
       req.end(request.body);
