@@ -253,6 +253,31 @@ describe('webhook delivery to a real receiver', () => {
     expect(await slow.done).toEqual({ delivered: 5, failed: 0 });
   });
 
+  it('counts an answer whose body never ends or is huge by its status, without waiting on the body', async () => {
+    receiver.script('/endless-body', () => ({ status: 200, hangBody: true }));
+    receiver.script('/huge-body', () => ({ status: 200, body: 'x'.repeat(300_000) }));
+    const { d } = dispatcher({ requestTimeoutMs: 200 });
+    const endless = await d.open({ url: receiver.url('/endless-body'), agentId: 'a', requestId: 'r1' });
+    const huge = await d.open({ url: receiver.url('/huge-body'), agentId: 'a', requestId: 'r2' });
+    for (const e of events(2)) {
+      endless.send(e);
+      huge.send(e);
+    }
+    expect(await endless.done).toEqual({ delivered: 2, failed: 0 });
+    expect(await huge.done).toEqual({ delivered: 2, failed: 0 });
+    expect(receiver.hitsTo('/endless-body')).toHaveLength(2);
+    expect(receiver.hitsTo('/huge-body')).toHaveLength(2);
+  });
+
+  it('send() swallows and logs what it cannot queue', async () => {
+    const { d, lines } = dispatcher();
+    const ch = await d.open({ url: receiver.url('/garbage'), agentId: 'a', requestId: 'r' });
+    expect(() => ch.send(undefined as unknown as AgentEvent)).not.toThrow();
+    for (const e of events(1)) ch.send(e);
+    expect(await ch.done).toEqual({ delivered: 1, failed: 1 });
+    expect(lines.some((l) => l.level === 'error' && l.message.includes('could not queue'))).toBe(true);
+  });
+
   it('ignores events after the final one, so is_final is sent once', async () => {
     const { d, lines } = dispatcher();
     const ch = await d.open({ url: receiver.url('/twice-final'), agentId: 'a', requestId: 'r' });

@@ -13,7 +13,17 @@ export interface ReceivedWebhook {
  * How the receiver answers one request: a status (with headers), or 'hang' to never answer. `n` counts requests to
  * this path, from 1.
  */
-export type ReceiverScript = (hit: ReceivedWebhook, n: number) => number | { status: number; headers?: Record<string, string>; delayMs?: number } | 'hang';
+export type ReceiverScript = (hit: ReceivedWebhook, n: number) => number | ReceiverAnswer | 'hang';
+
+export interface ReceiverAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  delayMs?: number;
+  /** Reply body (default 'ok', none for 204). */
+  body?: string;
+  /** Send the status line and headers, then never finish the body. */
+  hangBody?: boolean;
+}
 
 export interface TestReceiver {
   /** `http://127.0.0.1:<port><path>` */
@@ -50,10 +60,11 @@ export async function startTestReceiver(): Promise<TestReceiver> {
       counts.set(path, n);
       const answer = scripts.get(path)?.(hit, n) ?? 204;
       if (answer === 'hang') return;
-      const { status, headers, delayMs } = typeof answer === 'number' ? { status: answer, headers: undefined, delayMs: 0 } : answer;
+      const { status, headers, delayMs, body: replyBody, hangBody }: ReceiverAnswer = typeof answer === 'number' ? { status: answer } : answer;
       const reply = () => {
         res.writeHead(status, headers);
-        res.end(status === 204 ? undefined : 'ok');
+        if (hangBody) res.write('partial');
+        else res.end(status === 204 ? undefined : (replyBody ?? 'ok'));
       };
       if (delayMs) setTimeout(reply, delayMs);
       else reply();
