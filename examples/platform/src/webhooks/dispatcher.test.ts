@@ -1,3 +1,4 @@
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import type { AgentEvent, Logger } from '@forge/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhookDispatcher, type WebhookDispatcher, type WebhookDispatcherOptions } from './dispatcher.js';
@@ -267,6 +268,43 @@ describe('webhook delivery to a real receiver', () => {
     expect(await huge.done).toEqual({ delivered: 2, failed: 0 });
     expect(receiver.hitsTo('/endless-body')).toHaveLength(2);
     expect(receiver.hitsTo('/huge-body')).toHaveLength(2);
+  });
+
+  it('resends at once, without backoff, when a reused keep-alive connection turns out closed', async () => {
+    // A bare HTTP/1.1 server: answers the first request on each connection and resets the connection on the
+    // second, which the client had every reason to reuse.
+    let requests = 0;
+    const sockets = new Set<Socket>();
+    const server = createTcpServer((socket) => {
+      sockets.add(socket);
+      let onThisSocket = 0;
+      let buffered = '';
+      socket.on('data', (chunk) => {
+        buffered += chunk.toString('latin1');
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const length = Number(/content-length: (\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
+        if (buffered.length < end + 4 + length) return;
+        buffered = buffered.slice(end + 4 + length);
+        requests++;
+        if (++onThisSocket === 1) socket.write('HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n');
+        else socket.resetAndDestroy();
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { sleep, delays } = instantSleep();
+      const { d } = dispatcher({ sleep });
+      const ch = await d.open({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, agentId: 'a', requestId: 'r' });
+      for (const e of events(2)) ch.send(e);
+      expect(await ch.done).toEqual({ delivered: 2, failed: 0 });
+      expect(requests).toBe(3); // 1, 2 (reset), 2 again on a new connection
+      expect(delays).toEqual([]);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('send() swallows and logs what it cannot queue', async () => {

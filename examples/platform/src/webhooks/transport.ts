@@ -89,6 +89,7 @@ export function nodeTransport(guard: UrlGuard): { post: Transport; close(): void
 
       req.on('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
+        if (answer) return settle(answer); // the receiver answered; only the body broke off
         staleSocket = req.reusedSocket && error.code === 'ECONNRESET';
         if (error.code === 'WEBHOOK_URL_REFUSED') settle({ kind: 'error', reason: 'refused', message: error.message });
         else settle({ kind: 'error', reason: 'network', message: `${error.code ?? 'ERROR'}: ${error.message}` });
