@@ -2,6 +2,8 @@
 export interface ReplayCache {
   /** Records `id`; false when it was already recorded and has not expired (a replay). */
   remember(id: string, nowSeconds: number): boolean;
+  /** Un-records `id`: the receiver failed to handle it and wants the sender's retry accepted. */
+  forget(id: string): void;
   readonly size: number;
 }
 
@@ -34,6 +36,9 @@ export function createReplayCache(options: ReplayCacheOptions = {}): ReplayCache
       expiries.set(id, now + ttl);
       if (expiries.size > maxEntries) expiries.delete(expiries.keys().next().value as string);
       return true;
+    },
+    forget(id) {
+      expiries.delete(id);
     },
     get size() {
       return expiries.size;

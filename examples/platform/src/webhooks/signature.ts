@@ -107,6 +107,8 @@ export function verifyWebhook(secret: string | KeyObject, headers: WebhookHeader
 
 export interface WebhookVerifier {
   verify(headers: WebhookHeaders, body: string | Uint8Array): VerifiedWebhook;
+  /** Call when handling a verified webhook failed (before answering 5xx), so the sender's retry is accepted. */
+  forget(id: string): void;
 }
 
 /** A receiver's verifier: the secret parsed once, and its own replay cache unless one is given. */
@@ -114,5 +116,5 @@ export function createWebhookVerifier(secret: string, options: VerifyWebhookOpti
   const key = webhookSecretKey(secret);
   const tolerance = options.toleranceSeconds ?? 300;
   const seen = options.seen ?? createReplayCache({ ttlSeconds: 2 * tolerance + 60 });
-  return { verify: (headers, body) => verifyWebhook(key, headers, body, { ...options, seen }) };
+  return { verify: (headers, body) => verifyWebhook(key, headers, body, { ...options, seen }), forget: (id) => seen.forget(id) };
 }
