@@ -5,6 +5,8 @@ import type { LiveRun } from '../run-manager.js';
 export interface SseOptions {
   /** Comment lines that keep proxies from closing an idle stream. Default 15 s. */
   heartbeatMs?: number;
+  /** Unsent bytes for one reader at which its stream is ended (it resumes with Last-Event-ID). Default 4 MiB. */
+  maxPendingBytes?: number;
 }
 
 const frame = (event: AgentEvent) => `id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`;
@@ -31,14 +33,20 @@ export function streamRun(req: IncomingMessage, res: ServerResponse, live: LiveR
     unsubscribe();
     res.end();
   };
+  const maxPending = options.maxPendingBytes ?? 4 * 1024 * 1024;
   const write = (event: AgentEvent) => {
     if (ended) return;
     res.write(frame(event));
     if (event.type === 'run.completed') end();
+    // A reader that does not keep up must not make the server buffer without bound; EventSource and
+    // the dashboard reconnect with Last-Event-ID and continue from the run's buffer.
+    else if (res.writableLength > maxPending) end();
   };
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), options.heartbeatMs ?? 15_000);
   heartbeat.unref();
   const { backlog, unsubscribe } = live.subscribe(afterSeq, write);
+  const first = backlog[0]?.seq;
+  if (first !== undefined && first > afterSeq + 1) res.write(`: events ${afterSeq + 1}-${first - 1} are no longer buffered\n\n`);
   req.on('close', end);
   res.on('close', end);
   for (const event of backlog) write(event);
