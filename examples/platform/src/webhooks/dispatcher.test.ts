@@ -6,6 +6,8 @@ import { WebhookUrlError } from './errors.js';
 import { createReplayCache } from './replay-cache.js';
 import { verifyWebhook } from './signature.js';
 import { startTestReceiver, type TestReceiver } from './test-receiver.js';
+import { TEST_TLS_CERT, TEST_TLS_KEY } from './test-tls.js';
+import { createServer as createHttpsServer } from 'node:https';
 
 const SECRET = 'whsec_c2VjcmV0LWtleS1mb3ItdGVzdHMtb25seS0xMjM0NQ==';
 const PLAIN_SECRET = 'plain-shared-secret-for-tests';
@@ -357,6 +359,39 @@ describe('webhook URLs and DNS', () => {
     for (const e of events(2)) ch.send(e);
     expect(await ch.done).toEqual({ delivered: 2, failed: 0 });
     expect(receiver.hitsTo('/by-name')[0]!.headers.host).toBe(`receiver.test:${receiver.port}`);
+  });
+
+  it('delivers over https by hostname, trusting an extra CA, and refuses an untrusted certificate', async () => {
+    const bodies: string[] = [];
+    const server = createHttpsServer({ cert: TEST_TLS_CERT, key: TEST_TLS_KEY }, (req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => {
+        bodies.push(body);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `https://receiver.test:${(server.address() as AddressInfo).port}/tls`;
+    const resolve = async () => ['127.0.0.1'];
+    try {
+      const { d } = dispatcher({ resolve, ca: TEST_TLS_CERT });
+      const ch = await d.open({ url, secret: SECRET, agentId: 'a', requestId: 'r' });
+      for (const e of events(2)) ch.send(e);
+      expect(await ch.done).toEqual({ delivered: 2, failed: 0 });
+      expect(bodies.map((b) => JSON.parse(b).seq)).toEqual([1, 2]);
+
+      // Without the CA the TLS handshake fails: a network error, retried until the (short) window closes.
+      const { d: strict, lines } = dispatcher({ resolve, maxRetryWindowMs: 50, retryBaseDelayMs: 10 });
+      const refused = await strict.open({ url, agentId: 'a', requestId: 'r2' });
+      for (const e of events(1)) refused.send(e);
+      expect(await refused.done).toMatchObject({ delivered: 0, gaveUp: { reason: 'retry_window_exhausted' } });
+      expect(bodies).toHaveLength(2);
+      expect(JSON.stringify(lines)).toMatch(/certificate/i);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   it('refuses a host that re-resolves to loopback after open (DNS rebinding), without connecting', async () => {

@@ -8,6 +8,8 @@ import { createUrlGuard, type Resolver } from './url-guard.js';
 export interface WebhookDispatcherOptions {
   /** POST with this instead of node:http (then redirects are still refused, but addresses are checked only at open). */
   fetch?: typeof fetch;
+  /** PEM certificates trusted for https receivers besides Node's bundled roots (a private CA, a test certificate). */
+  ca?: string | string[];
   /** Source of webhook-timestamp and of retry-window time (default Date.now). */
   clock?: Clock;
   logger?: Logger;
@@ -85,7 +87,7 @@ const abortableSleep = (ms: number, signal: AbortSignal) =>
 
 export function createWebhookDispatcher(options: WebhookDispatcherOptions = {}): WebhookDispatcher {
   const guard = createUrlGuard({ allowPrivateNetworks: options.allowPrivateNetworks, resolve: options.resolve });
-  const node = options.fetch ? undefined : nodeTransport(guard);
+  const node = options.fetch ? undefined : nodeTransport(guard, { ca: options.ca === undefined ? [] : [options.ca].flat() });
   const settings: ChannelSettings = {
     transport: options.fetch ? fetchTransport(options.fetch) : node!.post,
     clock: options.clock ?? systemClock,

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { isIPv6, type LookupFunction } from 'node:net';
 import type { UrlGuard } from './url-guard.js';
 
@@ -27,7 +28,7 @@ const MAX_DRAINED_BYTES = 64 * 1024;
  * POSTs with node:http(s) through keep-alive agents whose DNS lookup runs the SSRF guard on every new connection,
  * so a host that re-resolves to a private address after `open` (DNS rebinding) is refused, not reached.
  */
-export function nodeTransport(guard: UrlGuard): { post: Transport; close(): void } {
+export function nodeTransport(guard: UrlGuard, options: { ca?: string[] } = {}): { post: Transport; close(): void } {
   const lookup: LookupFunction = (hostname, options, callback) => {
     guard
       .resolve(hostname)
@@ -45,7 +46,8 @@ export function nodeTransport(guard: UrlGuard): { post: Transport; close(): void
   };
   const agents = {
     'http:': new http.Agent({ keepAlive: true, lookup }),
-    'https:': new https.Agent({ keepAlive: true, lookup }),
+    // Extra CAs are added to Node's bundled roots, not put in their place: public receivers keep working.
+    'https:': new https.Agent({ keepAlive: true, lookup, ...(options.ca?.length ? { ca: [...rootCertificates, ...options.ca] } : {}) }),
   };
 
   // A keep-alive socket the receiver closed while idle fails at once with ECONNRESET; that says nothing about the
