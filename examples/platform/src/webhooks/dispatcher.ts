@@ -30,6 +30,8 @@ export interface WebhookDispatcherOptions {
   random?: () => number;
   /** DNS for webhook hosts, at open and at every new connection (default: the system resolver). */
   resolve?: Resolver;
+  /** How long `open` waits for DNS (default 5000); connections are bounded by requestTimeoutMs. */
+  resolveTimeoutMs?: number;
   /** First retry's backoff ceiling; doubles each retry (default 500). */
   retryBaseDelayMs?: number;
   /** Largest backoff ceiling (default 30 000). */
@@ -86,7 +88,7 @@ const abortableSleep = (ms: number, signal: AbortSignal) =>
   });
 
 export function createWebhookDispatcher(options: WebhookDispatcherOptions = {}): WebhookDispatcher {
-  const guard = createUrlGuard({ allowPrivateNetworks: options.allowPrivateNetworks, resolve: options.resolve });
+  const guard = createUrlGuard({ allowPrivateNetworks: options.allowPrivateNetworks, resolve: options.resolve, resolveTimeoutMs: options.resolveTimeoutMs });
   const node = options.fetch ? undefined : nodeTransport(guard, { ca: options.ca === undefined ? [] : [options.ca].flat() });
   const settings: ChannelSettings = {
     transport: options.fetch ? fetchTransport(options.fetch) : node!.post,

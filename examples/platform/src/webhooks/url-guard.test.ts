@@ -86,6 +86,13 @@ describe('createUrlGuard().check', () => {
     expect((await failure(allowing.check('http://mapped.example.com/'))).code).toBe('WEBHOOK_URL_REFUSED');
   });
 
+  it('calls a host whose DNS never answers unresolvable, after resolveTimeoutMs', async () => {
+    const stuck = createUrlGuard({ resolve: () => new Promise<string[]>(() => {}), resolveTimeoutMs: 20 });
+    const error = await failure(stuck.check('https://slow-dns.example.com/'));
+    expect(error.code).toBe('WEBHOOK_URL_INVALID');
+    expect(error.message).toContain('no answer within 20 ms');
+  });
+
   it('allows everything with true, and refuses a malformed CIDR up front', async () => {
     await createUrlGuard({ resolve, allowPrivateNetworks: true }).check('http://169.254.169.254/');
     expect(() => createUrlGuard({ allowPrivateNetworks: ['10.0.0.0/40'] })).toThrow(/not a valid CIDR/);

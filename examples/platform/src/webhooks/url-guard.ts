@@ -12,6 +12,8 @@ export interface UrlGuardOptions {
   allowPrivateNetworks?: boolean | string[];
   /** DNS for webhook hosts (default: the system resolver, as connections use it — /etc/hosts included). */
   resolve?: Resolver;
+  /** How long `check` waits for DNS before calling the host unresolvable (default 5000). */
+  resolveTimeoutMs?: number;
 }
 
 export interface CheckedUrl {
@@ -98,10 +100,17 @@ export function createUrlGuard(options: UrlGuardOptions = {}): UrlGuard {
       if (literal) addresses = [host.replace(/^\[|\]$/g, '')];
       else if (allowAll || allowedHosts.has(normalizeHost(host))) addresses = [];
       else {
+        let timer: NodeJS.Timeout | undefined;
         try {
-          addresses = await resolve(host);
+          const timeoutMs = options.resolveTimeoutMs ?? 5000;
+          const timeout = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`DNS gave no answer within ${timeoutMs} ms`)), timeoutMs);
+          });
+          addresses = await Promise.race([resolve(host), timeout]);
         } catch (error) {
-          throw new WebhookUrlError('WEBHOOK_URL_INVALID', `Webhook host ${host} could not be resolved`, { cause: error });
+          throw new WebhookUrlError('WEBHOOK_URL_INVALID', `Webhook host ${host} could not be resolved (${(error as Error).message})`, { cause: error });
+        } finally {
+          clearTimeout(timer);
         }
         if (addresses.length === 0) throw new WebhookUrlError('WEBHOOK_URL_INVALID', `Webhook host ${host} has no addresses`);
       }
