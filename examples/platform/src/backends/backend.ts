@@ -1,4 +1,4 @@
-import type { CodeAgent } from '@forge/core';
+import type { AgentCapabilities, CodeAgent } from '@forge/core';
 
 /** Kubernetes-style pod phase; the local backend uses Running (ready) and Failed (its directory is gone). */
 export type AgentPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown' | 'Terminating';
@@ -19,6 +19,20 @@ export interface AgentRecord {
   podIp?: string;
 }
 
+/** What the agent itself says, asked live (`GET /agents/:id?refresh=true`). */
+export interface AgentLiveStatus {
+  /** It answered. */
+  reachable: boolean;
+  provider?: string;
+  version?: string;
+  runsInFlight?: number;
+  /** It is shutting down and takes no new runs. */
+  draining?: boolean;
+  capabilities?: AgentCapabilities;
+  /** Why it could not be asked. */
+  error?: { code: string; message: string };
+}
+
 export interface CreateAgentInput {
   userId: string;
   provider: string;
@@ -35,8 +49,10 @@ export interface AgentBackend {
   readonly kind: string;
   /** Creates an agent and waits (bounded) until it is ready. */
   create(input: CreateAgentInput): Promise<AgentRecord>;
-  /** Undefined when the user has no such agent. `refresh` asks the agent itself for its live status. */
-  get(userId: string, agentId: string, options?: { refresh?: boolean }): Promise<AgentRecord | undefined>;
+  /** Undefined when the user has no such agent. */
+  get(userId: string, agentId: string): Promise<AgentRecord | undefined>;
+  /** Asks the agent itself how it is (its program's version, capabilities, runs in flight). Never throws. */
+  status(agent: AgentRecord): Promise<AgentLiveStatus>;
   list(userId: string): Promise<AgentRecord[]>;
   /** False when there was no such agent. */
   delete(userId: string, agentId: string, options?: { graceful?: boolean }): Promise<boolean>;
@@ -48,6 +64,11 @@ export interface AgentBackend {
 export function agentState(agent: Pick<AgentRecord, 'phase' | 'ready'>): AgentState {
   if (agent.ready) return 'ready';
   return agent.phase === 'Pending' ? 'starting' : agent.phase === 'Running' ? 'starting' : 'gone';
+}
+
+export function unreachable(error: unknown): AgentLiveStatus {
+  const e = error as { code?: unknown; message?: unknown };
+  return { reachable: false, error: { code: typeof e?.code === 'string' ? e.code : 'UNREACHABLE', message: typeof e?.message === 'string' ? e.message : String(error) } };
 }
 
 export const AGENT_ID = /^agt_[a-z0-9]{12,40}$/;

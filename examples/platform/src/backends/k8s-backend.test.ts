@@ -84,11 +84,26 @@ describe('k8sBackend (fake pod manager)', () => {
     const a1 = await backend.agentFor(agent);
     expect(await backend.agentFor(agent)).toBe(a1);
     expect(made).toMatchObject([{ address: 'http://10.0.0.10:8080', provider: 'opencode' }]);
-    expect(await backend.get('alice', agent.agentId, { refresh: true })).toMatchObject({ ready: true });
+    expect(await backend.status(agent)).toMatchObject({ reachable: true, provider: 'opencode', runsInFlight: 0, draining: false });
     expect(await backend.delete('alice', agent.agentId, { graceful: true })).toBe(true);
     expect(made[0]).toMatchObject({ shutdown: true, closed: true });
     expect(calls.at(-1)).toBe(`delete alice/${agent.agentId} graceful=true`);
     expect(await backend.delete('alice', agent.agentId)).toBe(false);
+    await backend.close();
+  });
+
+  it('reports an agent that does not answer as unreachable, with the transport error', async () => {
+    const { manager } = fakePods();
+    const connect = (_address: string, provider: string): RemoteCodeAgent => ({
+      ...scriptedAgent({ provider, steps: [] }),
+      status: async () => {
+        throw Object.assign(new Error('Could not reach the agent'), { code: 'UNAVAILABLE' });
+      },
+      close: async () => {},
+    });
+    const backend = k8sBackend({ pods: manager, connect, providers: ['claude-code'] });
+    const agent = await backend.create({ userId: 'alice', provider: 'claude-code', timeoutMs: 1000 });
+    expect(await backend.status(agent)).toEqual({ reachable: false, error: { code: 'UNAVAILABLE', message: 'Could not reach the agent' } });
     await backend.close();
   });
 

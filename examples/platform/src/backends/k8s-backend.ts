@@ -1,5 +1,5 @@
-import { ValidationError, silentLogger, type CodeAgent, type Logger } from '@forge/core';
-import { newAgentId, type AgentBackend, type AgentPhase, type AgentRecord, type CreateAgentInput } from './backend.js';
+import { ValidationError, silentLogger, type AgentCapabilities, type CodeAgent, type Logger } from '@forge/core';
+import { newAgentId, unreachable, type AgentBackend, type AgentPhase, type AgentRecord, type CreateAgentInput } from './backend.js';
 
 /** A pod's identity in @forge/k8s: one pod per (user, agent). */
 export interface PodId {
@@ -28,7 +28,7 @@ export interface PodManagerLike {
 
 /** A CodeAgent reached over the network (grpcAgent from @forge/transport-grpc fits). */
 export interface RemoteCodeAgent extends CodeAgent {
-  status?(): Promise<{ provider: string; runsInFlight: number; draining: boolean }>;
+  status?(): Promise<{ provider: string; runsInFlight: number; draining: boolean; capabilities?: AgentCapabilities }>;
   shutdown?(options?: { graceful?: boolean }): Promise<unknown>;
   close(): Promise<void>;
 }
@@ -112,14 +112,26 @@ export function k8sBackend(options: K8sBackendOptions): AgentBackend {
       if (!record) throw new Error(`pod of agent ${id.agentId} vanished after becoming ready`);
       return { ...record, provider: input.provider };
     },
-    async get(userId, agentId, opts = {}) {
+    async get(userId, agentId) {
       const pod = await options.pods.getPod({ userId, agentId });
-      const record = pod && recordOf(userId, pod);
-      if (!record || !opts.refresh || !record.ready) return record;
-      // refresh: the pod may be Running while the agent in it is not serving.
-      const agent = await this.agentFor(record);
-      const status = await (agent as RemoteCodeAgent).status?.().catch(() => undefined);
-      return status ? record : { ...record, ready: false };
+      return pod && recordOf(userId, pod);
+    },
+    async status(agent) {
+      // The pod may be Running while the agent in it is not serving: ask it over gRPC.
+      try {
+        const remote = (await this.agentFor(agent)) as RemoteCodeAgent;
+        if (!remote.status) return { reachable: true, provider: agent.provider };
+        const s = await remote.status();
+        return {
+          reachable: true,
+          provider: s.provider,
+          runsInFlight: s.runsInFlight,
+          draining: s.draining,
+          ...(s.capabilities ? { capabilities: s.capabilities, ...(s.capabilities.version ? { version: s.capabilities.version } : {}) } : {}),
+        };
+      } catch (error) {
+        return unreachable(error);
+      }
     },
     async list(userId) {
       const pods = await options.pods.listPods(userId);

@@ -34,8 +34,11 @@ describe('localBackend', () => {
   it('reports an agent whose workspace vanished as gone, and ignores half-made directories', async () => {
     const backend = make();
     const created = await backend.create({ userId: 'alice', provider: 'scripted', timeoutMs: 1000 });
+    expect(await backend.status(created)).toMatchObject({ reachable: true, provider: 'scripted' });
     await rm(join(dir, 'alice', created.agentId, 'workspace'), { recursive: true });
-    expect(await backend.get('alice', created.agentId)).toMatchObject({ phase: 'Failed', ready: false });
+    const gone = (await backend.get('alice', created.agentId))!;
+    expect(gone).toMatchObject({ phase: 'Failed', ready: false });
+    expect(await backend.status(gone)).toMatchObject({ reachable: false, error: { code: 'WORKSPACE_GONE' } });
     await mkdir(join(dir, 'alice', 'agt_000000000000halfmade'), { recursive: true });
     await writeFile(join(dir, 'alice', 'not-an-agent'), 'x');
     expect((await backend.list('alice')).map((x) => x.agentId)).toEqual([created.agentId]);

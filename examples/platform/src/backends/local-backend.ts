@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ValidationError, type CodeAgent, type ProviderRegistry } from '@forge/core';
 import { USER_ID } from '../api-keys.js';
 import { bindCwd } from './bind-cwd.js';
-import { AGENT_ID, newAgentId, type AgentBackend, type AgentRecord, type CreateAgentInput } from './backend.js';
+import { AGENT_ID, newAgentId, unreachable, type AgentBackend, type AgentRecord, type CreateAgentInput } from './backend.js';
 
 export interface LocalBackendOptions {
   /** Agents live in `<dataDir>/<userId>/<agentId>/` (`agent.json` + `workspace/`, the agent's cwd). */
@@ -69,6 +69,15 @@ export function localBackend(options: LocalBackendOptions): AgentBackend {
       return { userId: input.userId, agentId, provider: meta.provider, createdAt: meta.createdAt, phase: 'Running', ready: true };
     },
     get: (userId, agentId) => read(userId, agentId),
+    async status(agent) {
+      if (!agent.ready) return unreachable({ code: 'WORKSPACE_GONE', message: `The workspace of ${agent.agentId} is gone` });
+      try {
+        const capabilities = await (await registry.get(agent.provider)).capabilities();
+        return { reachable: true, provider: agent.provider, ...(capabilities.version ? { version: capabilities.version } : {}), capabilities };
+      } catch (error) {
+        return unreachable(error);
+      }
+    },
     async list(userId) {
       const names = await readdir(userDir(userId)).catch(() => [] as string[]);
       const agents = await Promise.all(names.filter((n) => AGENT_ID.test(n)).map((n) => read(userId, n)));

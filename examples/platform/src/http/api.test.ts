@@ -67,7 +67,7 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
     const one = await h.call('GET', `/api/v1/agents/${id}?user_id=alice&refresh=true`);
     expect(one.status).toBe(200);
     expect(one.json).toMatchObject({ agent_id: id, busy: false, live_request_ids: [] });
-    expect(one.json.capabilities.permissionReplies).toBe(true);
+    expect(one.json.live_status).toMatchObject({ reachable: true, provider: 'scripted', capabilities: { permissionReplies: true } });
     const del = await h.call('DELETE', `/api/v1/agents/${id}?user_id=alice&graceful=true`);
     expect(del.json).toMatchObject({ agent_id: id, deleted: true });
     expect((await h.call('GET', `/api/v1/agents/${id}`)).status).toBe(404);

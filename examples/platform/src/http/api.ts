@@ -65,10 +65,10 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
     return ctx.principal.userId;
   };
 
-  const agentOf = async (ctx: Ctx, refresh = false): Promise<AgentRecord> => {
+  const agentOf = async (ctx: Ctx): Promise<AgentRecord> => {
     const userId = userOf(ctx, 'agent');
     const id = ctx.params.id!;
-    const agent = AGENT_ID.test(id) ? await backend.get(userId, id, { refresh }) : undefined;
+    const agent = AGENT_ID.test(id) ? await backend.get(userId, id) : undefined;
     if (!agent) throw new ApiError(404, 'AGENT_NOT_FOUND', `No agent ${id}`);
     return agent;
   };
@@ -106,13 +106,20 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
       json(ctx, 200, { agents: agents.map((a) => agentJson(a, { busy: runs.liveFor(userId, a.agentId).length > 0 })) });
     })
     .on('GET', '/api/v1/agents/:id', async (ctx) => {
-      const refresh = ctx.url.searchParams.get('refresh') === 'true';
-      const agent = await agentOf(ctx, refresh);
+      const agent = await agentOf(ctx);
       const live = runs.liveFor(agent.userId, agent.agentId).map((r) => r.requestId);
       const extra: Record<string, unknown> = { busy: live.length > 0, live_request_ids: live };
-      if (refresh && agent.ready) {
-        const caps = await (await backend.agentFor(agent)).capabilities();
-        extra.capabilities = caps;
+      if (ctx.url.searchParams.get('refresh') === 'true') {
+        const s = await backend.status(agent);
+        extra.live_status = {
+          reachable: s.reachable,
+          ...(s.provider ? { provider: s.provider } : {}),
+          ...(s.version ? { version: s.version } : {}),
+          ...(s.runsInFlight !== undefined ? { runs_in_flight: s.runsInFlight } : {}),
+          ...(s.draining !== undefined ? { draining: s.draining } : {}),
+          ...(s.capabilities ? { capabilities: s.capabilities } : {}),
+          ...(s.error ? { error: s.error } : {}),
+        };
       }
       json(ctx, 200, agentJson(agent, extra));
     })
