@@ -70,6 +70,18 @@ describe('RunManager', () => {
     await expect(runs.start({ userId: 'u', agentId: 'c', agent: hang, request: { prompt: 'go' } })).rejects.toMatchObject({ status: 503 });
   });
 
+  it('ends an opened webhook channel with a failed run.completed when the run cannot start', async () => {
+    const sent: AgentEvent[] = [];
+    const webhooks: WebhookDispatcherPort = { open: async () => ({ send: (e) => void sent.push(e), done: Promise.resolve() }), close: async () => {} };
+    const runs = new RunManager({ webhooks });
+    const broken = { ...chatty(1), provider: 'broken', execute: () => { throw new Error('cannot start'); } };
+    await expect(runs.start({ userId: 'u', agentId: 'a', agent: broken, request: { prompt: 'go' }, webhook: { url: 'https://x' } })).rejects.toThrow('cannot start');
+    expect(sent).toMatchObject([{ type: 'run.completed', seq: 1, provider: 'broken', result: { status: 'failed', error: { code: 'INTERNAL_ERROR', message: 'cannot start' } } }]);
+    // The agent is not left marked busy.
+    await expect(runs.start({ userId: 'u', agentId: 'a', agent: chatty(1), request: { prompt: 'go' } })).resolves.toBeDefined();
+    await runs.close();
+  });
+
   it('refuses webhooks when no dispatcher is configured', async () => {
     const runs = new RunManager();
     await expect(runs.start({ userId: 'u', agentId: 'a', agent: chatty(1), request: { prompt: 'go' }, webhook: { url: 'https://x' } })).rejects.toMatchObject({ code: 'WEBHOOKS_DISABLED' });

@@ -1,6 +1,8 @@
 import {
   PERMISSION_DECISIONS,
   ValidationError,
+  describeError,
+  emptyUsage,
   silentLogger,
   validateRequest,
   type AgentEvent,
@@ -62,6 +64,17 @@ export class LiveRun {
   }
 }
 
+function failedBeforeStart(runId: string, provider: string, error: unknown): AgentEvent {
+  return {
+    type: 'run.completed',
+    runId,
+    seq: 1,
+    time: Date.now(),
+    provider,
+    result: { status: 'failed', text: '', usage: emptyUsage(), durationMs: 0, turns: 0, error: describeError(error) },
+  };
+}
+
 const requestIdOf = () => `req_${globalThis.crypto.randomUUID().replaceAll('-', '')}`;
 
 /**
@@ -105,6 +118,10 @@ export class RunManager {
         ? await this.#webhooks!.open({ url: input.webhook.url, ...(input.webhook.secret ? { secret: input.webhook.secret } : {}), agentId: input.agentId, requestId })
         : undefined;
       run = input.agent.execute(request, { runId: requestId });
+    } catch (error) {
+      // The channel is open but no run will feed it: close it the way every run ends, with one run.completed.
+      channel?.send(failedBeforeStart(requestId, input.agent.provider, error));
+      throw error;
     } finally {
       this.#starting.delete(slot);
     }
