@@ -134,7 +134,8 @@ async function main(): Promise<number> {
     say();
     say(`Dashboard: ${platform.url}/`);
     say(`API key (user "demo"): ${apiKey}`);
-    say('  Paste the key into the dashboard, choose the agent, send a message and watch the events stream.');
+    say('  Paste the key into the dashboard, choose the agent, send a message and watch the events stream');
+    say('  (type Bash into "allowed tools" to let Claude Code run commands without asking).');
     say('  Try provider "scripted" with a message containing "permission" to approve or deny a tool call.');
     say(`  curl -H "Authorization: Bearer ${apiKey}" ${platform.url}/api/v1/agents`);
     say('Serving until Ctrl-C.');

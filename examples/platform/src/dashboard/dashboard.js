@@ -125,7 +125,8 @@ async function send(event) {
   $('events').replaceChildren();
   currentText = undefined;
   try {
-    const { request_id } = await api('POST', `/api/v1/agents/${state.agent}/messages`, { content });
+    const tools = $('allowed-tools').value.split(',').map((t) => t.trim()).filter(Boolean);
+    const { request_id } = await api('POST', `/api/v1/agents/${state.agent}/messages`, { content, ...(tools.length ? { allowed_tools: tools } : {}) });
     state.requestId = request_id;
     $('run-status').textContent = `running ${request_id}`;
     $('run-status').dataset.status = 'processing';
