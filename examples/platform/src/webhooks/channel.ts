@@ -18,7 +18,9 @@ export type WebhookGiveUpReason =
   /** The host now resolves to an address the SSRF guard refuses (DNS changed since open). */
   | 'url_refused'
   /** maxConsecutiveRejections deliveries in a row were rejected with a non-retryable status. */
-  | 'too_many_rejections';
+  | 'too_many_rejections'
+  /** A bug in delivery itself; the message says what. */
+  | 'internal_error';
 
 export interface WebhookDeliveryReport {
   /** Events the receiver acknowledged with 2xx. */
@@ -163,7 +165,7 @@ export class DeliveryChannel implements WebhookChannel {
         if (message.final) this.finish(undefined);
       }
     } catch (error) {
-      this.giveUp('closed', this.queue[0]?.seq, `Internal error: ${String(error)}`);
+      this.giveUp('internal_error', this.queue[0]?.seq, String(error));
     } finally {
       this.running = false;
     }
