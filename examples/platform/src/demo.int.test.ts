@@ -15,7 +15,13 @@ describe('the demo (offline, --once)', () => {
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    let code: number | null;
+    try {
+      code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    } finally {
+      // Never leave the demo (and its CLI) running if the wait is interrupted.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
     expect(out, out).toContain('OFFLINE MODE');
     expect(code, out).toBe(0);
     expect(out).toMatch(/POST \/api\/v1\/agents → 201/);
