@@ -267,7 +267,19 @@ export function dialHome(options: DialHomeOptions): DialHome {
         // The stored credential is refused, but a token was given: enrol again with it.
         logger.warn('the stored credential was refused; enrolling with the enrolment token', { error: e.code });
         forceEnrol = true;
+        credentialRefusal = e;
         return e;
+      }
+      if (phase === 'enroll' && credentialRefusal) {
+        // The real news is the refused credential (revoked, most often); the token was a fallback.
+        const r = credentialRefusal;
+        throw new Fatal(
+          new ForgeError(r.code, `${r.message}; enrolling again with the enrolment token failed too: ${e.message}`, r.category, {
+            retryable: false,
+            cause: e,
+            ...(r.details ? { details: r.details } : {}),
+          }),
+        );
       }
       throw new Fatal(e);
     }
@@ -276,6 +288,8 @@ export function dialHome(options: DialHomeOptions): DialHome {
   }
 
   let forceEnrol = false;
+  /** Why the stored credential was given up for the enrolment token. */
+  let credentialRefusal: ForgeError | undefined;
 
   const done = (async () => {
     while (!stopping) {

@@ -175,6 +175,28 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     return info;
   };
 
+  let recordWrites: Promise<unknown> = Promise.resolve();
+  /**
+   * Read-modify-write of a record, one at a time, each on the freshest copy: a lastSeen update
+   * must never write back a record read before a revocation. Resolves with the record written
+   * (undefined when there is none); only `strict` callers see a failure, the rest have it logged.
+   */
+  function updateRecord(agentId: string, change: (r: AgentRecord) => AgentRecord, strict = false): Promise<AgentRecord | undefined> {
+    const next = recordWrites.then(async () => {
+      const current = await store.get(agentId);
+      if (!current) return undefined;
+      const changed = change(current);
+      if (changed !== current) await store.put(changed);
+      return changed;
+    });
+    recordWrites = next.catch(() => {});
+    if (strict) return next;
+    return next.catch((error: unknown) => {
+      logger.warn('could not update the agent record', { agentId, error: String(error) });
+      return undefined;
+    });
+  }
+
   /** Every message is checked against the store, so a revocation anywhere bites at the next one. */
   async function authorize(agentId: string, credentialHash: string): Promise<AgentRecord> {
     const record = await store.get(agentId);
@@ -298,9 +320,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     entry.dialled.attach(session, { name, provider: hello.provider || 'dial-home', capabilities });
     session.onEnd((end) => void close(entry, session, end));
     await register(entry);
-    store.put({ ...record, name, provider: hello.provider, version: hello.version, lastSeen: clock.now() }).catch((error: unknown) =>
-      logger.warn('could not update the agent record', { agentId: record.agentId, error: String(error) }),
-    );
+    void updateRecord(record.agentId, (r) => ({ ...r, name, provider: hello.provider, version: hello.version, lastSeen: clock.now() }));
     logger.info('agent online', { agentId: record.agentId, name, provider: hello.provider, version: hello.version });
     subscriptions.publish({ subject: subjects.online(record.agentId), type: 'online', agentId: record.agentId, time: clock.now(), agent: infoOf(record, entry) });
     return entry;
@@ -314,12 +334,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     await unregister(entry);
     const agentId = entry.dialled.agentId;
     logger.info('agent offline', { agentId, name: entry.dialled.name, reason: end.reason, message: end.message });
-    const record = await store.get(agentId).catch(() => undefined);
-    if (record) {
-      store.put({ ...record, lastSeen: session.lastSeen }).catch((error: unknown) =>
-        logger.warn('could not update the agent record', { agentId, error: String(error) }),
-      );
-    }
+    const record = await updateRecord(agentId, (r) => ({ ...r, lastSeen: session.lastSeen }));
     const info = record ? infoOf(record, entry) : infoOf({ agentId, name: entry.dialled.name, credentialHash: '', enrolledAt: 0 }, entry);
     subscriptions.publish({
       subject: end.reason === 'revoked' ? subjects.revoked(agentId) : subjects.offline(agentId),
@@ -442,9 +457,8 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       return { token, id, expiresAt, ...(issue.name !== undefined ? { name: issue.name } : {}) };
     },
     async revoke(agentId) {
-      const record = await store.get(agentId);
+      const record = await updateRecord(agentId, (r) => (r.revokedAt === undefined ? { ...r, revokedAt: clock.now() } : r), true);
       if (!record) return false;
-      if (record.revokedAt === undefined) await store.put({ ...record, revokedAt: clock.now() });
       entries.get(agentId)?.session?.end({
         reason: 'revoked',
         message: 'the credential was revoked',

@@ -20,7 +20,8 @@ describe('revocation over loopback', () => {
 
   it('hub.revoke drops the live session at once; the agent stops and its credential is refused from then on', async () => {
     rig = await new Rig().start();
-    const d = rig.dial('lena', agent());
+    const token = rig.hub.issueEnrolmentToken().token;
+    const d = rig.dial('lena', agent(), { enrolmentToken: token });
     await d.whenOnline();
     const seen: HubMessage[] = [];
     rig.hub.subscribe(`agent.${d.agentId}.*`, (m) => seen.push(m));
@@ -37,6 +38,11 @@ describe('revocation over loopback', () => {
     // Same credential file, new process: refused at connect.
     const again = rig.dial('lena', agent(), { enrolmentToken: undefined });
     await expect(again.whenOnline()).rejects.toMatchObject({ code: 'AGENT_CREDENTIAL_REVOKED' });
+
+    // The spent token still in its environment: the error names the revocation, not the token.
+    const withToken = rig.dial('lena', agent(), { enrolmentToken: token });
+    const error = await withToken.whenOnline().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'AGENT_CREDENTIAL_REVOKED', message: expect.stringMatching(/revoked.*enrolment token failed too.*already used/s) });
   });
 
   it('a revocation written to the store by another process is enforced at the agent’s next message', async () => {
@@ -47,6 +53,8 @@ describe('revocation over loopback', () => {
     await d.whenOnline();
     // An admin tool with its own store instance on the same file.
     const admin = jsonFileCredentialStore(storePath);
+    // The file store has one writer at a time: let the hub's own update after the Hello land first.
+    await waitUntil(async () => (await admin.get(d.agentId!))?.provider === 'scripted', 'the hub to record the Hello');
     const record = (await admin.get(d.agentId!))!;
     await admin.put({ ...record, revokedAt: Date.now() });
     // Nothing else happens: the next heartbeat (every 100 ms here) is the next message.
