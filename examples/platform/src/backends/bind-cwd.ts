@@ -1,5 +1,4 @@
-import type { AgentRun, CodeAgent, ExecuteOptions } from '@forge/core';
-import type { AgentRequestInput } from '@forge/core';
+import type { AgentRequestInput, AgentRun, CodeAgent, ExecuteOptions } from '@forge/core';
 
 /**
  * A view of a shared provider whose runs all happen in one directory: the agent's workspace wins
