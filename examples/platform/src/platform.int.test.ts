@@ -118,13 +118,19 @@ describe('platform end to end', () => {
     expect(dead.received).toEqual([]);
   });
 
-  it('refuses webhook URLs on private networks outside the allow-list', async () => {
+  it('refuses webhook URLs on private networks outside the allow-list, and malformed secrets', async () => {
     const agentId = await newAgent();
     for (const url of ['http://10.1.2.3/hook', 'http://127.0.0.2:9/hook', 'http://169.254.169.254/latest']) {
       const res = await call('POST', `/api/v1/agents/${agentId}/messages`, { content: 'x', webhook_url: url });
       expect(res.status, url).toBe(400);
       expect(res.json.error.code).toMatch(/^WEBHOOK_URL_/);
     }
+    const hook = await receiver();
+    const secret = await call('POST', `/api/v1/agents/${agentId}/messages`, { content: 'x', webhook_url: hook.url, webhook_secret: 'whsec_not*base64' });
+    expect(secret.status).toBe(400);
+    expect(secret.json.error.code).toBe('WEBHOOK_SECRET_INVALID');
+    // Nothing ran: the agent is free.
+    expect((await call('GET', `/api/v1/agents/${agentId}`)).json.busy).toBe(false);
   });
 
   it('interrupts a run mid-way: the webhook ends with a cancelled run.completed', async () => {

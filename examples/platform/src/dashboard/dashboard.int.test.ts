@@ -69,13 +69,21 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     expect(await page.locator('.ev.text').last().textContent()).toContain('You said:');
     await page.locator('#run-status[data-status="completed"]').waitFor();
 
-    // The key stays in this tab's sessionStorage, and is never put in a URL.
-    expect(await page.evaluate(() => sessionStorage.getItem('forgeKey'))).toBe(KEY);
-
     const shot = join(output, 'dashboard.png');
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`dashboard screenshot: ${shot}`);
     expect(existsSync(shot)).toBe(true);
+
+    // A second message continues the conversation: the page sends the first run's session id.
+    const sent = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/messages'));
+    await page.fill('#message', 'And again');
+    await page.click('#send');
+    expect((await sent).postDataJSON()).toMatchObject({ content: 'And again', session_id: expect.stringMatching(/^ses_/) });
+    await page.locator('.ev.result[data-status="completed"]').waitFor();
+
+    // The key stays in this tab's sessionStorage, and is never put in a URL.
+    expect(await page.evaluate(() => sessionStorage.getItem('forgeKey'))).toBe(KEY);
+
     expect(problems).toEqual([]);
     await page.close();
   });

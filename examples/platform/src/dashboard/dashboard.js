@@ -1,7 +1,8 @@
 // The Forge platform dashboard: plain browser JavaScript, no build step, no framework.
 // Everything from the server is rendered with textContent, never as HTML.
 const $ = (id) => document.getElementById(id);
-const state = { key: sessionStorage.getItem('forgeKey') || '', agent: undefined, stream: undefined, requestId: undefined };
+// sessions: the last session id per agent, kept only in this page (the platform stores no conversations).
+const state = { key: sessionStorage.getItem('forgeKey') || '', agent: undefined, stream: undefined, requestId: undefined, sessions: {} };
 
 function showError(message) {
   $('error').textContent = message || '';
@@ -126,7 +127,12 @@ async function send(event) {
   currentText = undefined;
   try {
     const tools = $('allowed-tools').value.split(',').map((t) => t.trim()).filter(Boolean);
-    const { request_id } = await api('POST', `/api/v1/agents/${state.agent}/messages`, { content, ...(tools.length ? { allowed_tools: tools } : {}) });
+    const session = $('continue').checked ? state.sessions[state.agent] : undefined;
+    const { request_id } = await api('POST', `/api/v1/agents/${state.agent}/messages`, {
+      content,
+      ...(tools.length ? { allowed_tools: tools } : {}),
+      ...(session ? { session_id: session } : {}),
+    });
     state.requestId = request_id;
     $('run-status').textContent = `running ${request_id}`;
     $('run-status').dataset.status = 'processing';
@@ -228,6 +234,7 @@ function render(ev) {
       break;
     case 'run.completed': {
       const r = ev.result;
+      if (r.sessionId && state.agent) state.sessions[state.agent] = r.sessionId;
       box.append(el('div', { class: `ev result ${r.status}`, dataset: { status: r.status } }, `${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''} — ${r.text || '(no text)'}`));
       $('run-status').textContent = `${r.status} in ${(r.durationMs / 1000).toFixed(1)} s`;
       $('run-status').dataset.status = r.status;
