@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { ForgeError, NotFoundError, ValidationError, type AgentRun, type CodeAgent, type Logger } from '@forge/core';
+import { ForgeError, NotFoundError, TransportError, ValidationError, type AgentRun, type CodeAgent, type Logger } from '@forge/core';
 import { decisionFromProto, errorInfoFromError, proto, requestFromProto } from '@forge/transport-grpc';
 import type { AsyncQueue } from './async-queue.js';
 import { subjects } from './subject.js';
@@ -22,6 +22,7 @@ interface LocalRun {
 export class AgentLink {
   private readonly runs = new Map<string, LocalRun>();
   private dropped = false;
+  private draining = false;
 
   constructor(
     private readonly agent: CodeAgent,
@@ -53,6 +54,7 @@ export class AgentLink {
         const { runId, request } = command.command.value;
         try {
           if (!runId) throw new ValidationError('RUN_ID_REQUIRED', 'An execute command needs a run_id');
+          if (this.draining) throw new TransportError('AGENT_STOPPING', 'The agent is stopping and takes no new runs', { details: { runId } });
           if (this.runs.has(runId)) throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', { details: { runId } });
           this.start(runId, this.agent.execute(requestFromProto(request), { runId }));
         } catch (error) {
@@ -127,6 +129,7 @@ export class AgentLink {
 
   /** Cancels every run but keeps the link to report their ends (a graceful stop). */
   cancelAll(reason: string): Promise<void> {
+    this.draining = true;
     return Promise.all([...this.runs.values()].map(async (r) => void (await r.run.cancel(reason)))).then(() => undefined);
   }
 }

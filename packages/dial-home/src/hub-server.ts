@@ -14,6 +14,12 @@ export interface ListenOptions {
   interceptors?: Interceptor[];
   /** How long `close` lets connections finish before cutting them. Default 2 s. */
   disconnectGraceMs?: number;
+  /**
+   * HTTP/2 PING every this often on each connection; one unanswered by the next is destroyed.
+   * Reaps connections of agents that vanished without a word (a laptop put to sleep), which TCP
+   * alone would keep for many minutes. Default 30 s; 0 turns it off.
+   */
+  pingIntervalMs?: number;
 }
 
 export interface HubServer {
@@ -32,6 +38,7 @@ export async function listenHub(
   const logger = options.logger ?? silentLogger;
   const host = options.host ?? '127.0.0.1';
   const graceMs = options.disconnectGraceMs ?? 2_000;
+  const pingMs = options.pingIntervalMs ?? 30_000;
   const handler = connectNodeAdapter({ routes, ...(options.interceptors ? { interceptors: options.interceptors } : {}) });
   const server = options.tls ? http2.createSecureServer({ ...options.tls }, handler) : http2.createServer(handler);
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -40,6 +47,21 @@ export async function listenHub(
     session.once('close', () => sessions.delete(session));
     // An agent that vanishes must not take the platform down with an unhandled 'error'.
     session.on('error', (error) => logger.debug('http2 session error', { error: String(error) }));
+    if (pingMs > 0) {
+      let waiting = false;
+      const timer = setInterval(() => {
+        if (waiting) {
+          logger.debug('http2 connection did not answer a ping; dropping it');
+          session.destroy();
+          return;
+        }
+        waiting = session.ping((error) => {
+          if (!error) waiting = false;
+        });
+      }, pingMs);
+      timer.unref();
+      session.once('close', () => clearInterval(timer));
+    }
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectRun, sampleScript, scriptedAgent } from '@forge/core/testing';
 import type { HubMessage } from './subscriptions.js';
@@ -74,6 +75,18 @@ describe('liveness over loopback', () => {
       const { result } = await collectRun((await rig.registry.get(name)).execute({ prompt: `hi ${name}` }));
       expect(result.status).toBe('completed');
     }
+  });
+
+  it('the hub drops connections that stop answering HTTP/2 pings (a peer gone without a word)', async () => {
+    rig = await new Rig().start();
+    const hub = rig.hub;
+    const server = await hub.listen({ pingIntervalMs: 50 });
+    // A peer that connects and then says nothing, ever (not even the HTTP/2 preface).
+    const socket = net.connect(server.port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.on('data', () => {}); // read what the hub sends (settings, pings); answer nothing
+    await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    await server.close();
   });
 
   it('a clean stop takes the agent offline at once, without waiting for missed heartbeats', async () => {
