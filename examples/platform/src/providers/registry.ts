@@ -1,6 +1,6 @@
 import { createProviderRegistry, type Logger, type ProviderRegistry } from '@forge/core';
 import { claudeCode } from '@forge/claude-code';
-import { opencode } from '@forge/opencode';
+import { opencode, type StartOpencodeServerOptions } from '@forge/opencode';
 import { scriptedDemoAgent } from './scripted-demo.js';
 
 export interface ProviderSettings {
@@ -8,7 +8,8 @@ export interface ProviderSettings {
   /** Added to the Claude Code CLI's environment (the demo points it at its offline stand-in). */
   claudeEnv?: Record<string, string>;
   opencodeBin: string;
-  opencodeEnv?: Record<string, string>;
+  /** More for the owned `opencode serve` (its config, environment, start timeout…). */
+  opencodeServer?: Omit<StartOpencodeServerOptions, 'bin'>;
   defaultProvider: string;
   logger: Logger;
 }
@@ -22,7 +23,7 @@ export function buildProviderRegistry(settings: ProviderSettings): ProviderRegis
   registry.register('claude-code', () => claudeCode({ bin: settings.claudeBin, logger: settings.logger, ...(settings.claudeEnv ? { env: settings.claudeEnv } : {}) }));
   // OpenCode is a server; this agent owns one, started at the first message and stopped on shutdown.
   registry.register('opencode', () =>
-    opencode({ server: { bin: settings.opencodeBin, ...(settings.opencodeEnv ? { env: settings.opencodeEnv } : {}) }, logger: settings.logger }),
+    opencode({ server: { ...settings.opencodeServer, bin: settings.opencodeBin }, logger: settings.logger }),
   );
   registry.register('scripted', () => scriptedDemoAgent({ delayMs: 40 }));
   if (registry.has(settings.defaultProvider)) registry.setDefault(settings.defaultProvider);
