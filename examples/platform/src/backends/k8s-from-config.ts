@@ -8,7 +8,9 @@ import { k8sBackend, type PodManagerLike } from './k8s-backend.js';
  * The k8s backend wired from configuration: `@forge/k8s`'s pod manager (imported lazily, so local mode
  * never loads the Kubernetes client) and gRPC to the agent-pod image (examples/agent-pod).
  */
-export async function k8sBackendFromConfig(config: PlatformConfig, registry: ProviderRegistry, logger: Logger): Promise<AgentBackend> {
+export const AGENT_POD_PROVIDERS = ['claude-code', 'opencode', 'scripted'];
+
+export async function k8sBackendFromConfig(config: PlatformConfig, _registry: ProviderRegistry, logger: Logger): Promise<AgentBackend> {
   const k8s = (await import('@forge/k8s')) as unknown as { createPodManager?: (options: Record<string, unknown>) => PodManagerLike };
   if (typeof k8s.createPodManager !== 'function') {
     throw new ForgeError('K8S_UNAVAILABLE', 'This build of @forge/k8s has no createPodManager; the k8s backend cannot start', 'internal');
@@ -20,7 +22,8 @@ export async function k8sBackendFromConfig(config: PlatformConfig, registry: Pro
   });
   return k8sBackend({
     pods,
-    providers: registry.list().filter((p) => p !== 'scripted').concat('scripted'),
+    // What the agent-pod image serves (its FORGE_PROVIDER).
+    providers: AGENT_POD_PROVIDERS,
     connect: (baseUrl, provider) => grpcAgent({ baseUrl, provider, logger }),
     logger,
   });
