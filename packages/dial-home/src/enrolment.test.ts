@@ -81,6 +81,16 @@ describe('enrolment over loopback', () => {
     await right.whenOnline();
   });
 
+  it('refuses a token the platform withdrew before it was used', async () => {
+    rig = await new Rig().start();
+    const issued = rig.hub.issueEnrolmentToken();
+    expect(await rig.hub.revokeEnrolmentToken(issued)).toBe(true);
+    expect(await rig.hub.revokeEnrolmentToken(issued.token)).toBe(false);
+    expect(await rig.hub.revokeEnrolmentToken('fdh1.not.valid')).toBe(false);
+    const d = rig.dial('olga', agent(), { enrolmentToken: issued.token });
+    await expect(d.whenOnline()).rejects.toMatchObject({ code: 'ENROLMENT_TOKEN_USED' });
+  });
+
   it('stops with a clear error when there is neither a credential nor a token', async () => {
     rig = await new Rig().start();
     const d = rig.dial('jack', agent(), { enrolmentToken: undefined });

@@ -88,6 +88,12 @@ export interface AgentHub {
   /** Serves the hub alone on an HTTP/2 port (cleartext, or TLS with `tls`). */
   listen(options?: ListenOptions): Promise<HubServer>;
   issueEnrolmentToken(options?: IssueTokenOptions): EnrolmentToken;
+  /**
+   * Withdraws an enrolment token before it is used (it counts as spent from now on). Takes the
+   * token string or what `issueEnrolmentToken` returned. False when it was spent already,
+   * has expired, or is not this hub's.
+   */
+  revokeEnrolmentToken(token: string | EnrolmentToken): Promise<boolean>;
   /** Revokes an agent's credential and drops its session now. False when no such agent. */
   revoke(agentId: string): Promise<boolean>;
   /** Every enrolled, unrevoked agent, online or not. */
@@ -455,6 +461,18 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       const token = issueEnrolmentToken(secret, { iat: now, exp: expiresAt, ...(issue.name !== undefined ? { name: issue.name } : {}) });
       const id = verifyEnrolmentToken(secret, token, now).jti;
       return { token, id, expiresAt, ...(issue.name !== undefined ? { name: issue.name } : {}) };
+    },
+    async revokeEnrolmentToken(token) {
+      const now = clock.now();
+      let payload;
+      try {
+        payload = verifyEnrolmentToken(secret, typeof token === 'string' ? token : token.token, now);
+      } catch {
+        return false;
+      }
+      const withdrawn = await store.consumeToken(payload.jti, payload.exp, now);
+      if (withdrawn) logger.info('enrolment token withdrawn', { tokenId: payload.jti });
+      return withdrawn;
     },
     async revoke(agentId) {
       const record = await updateRecord(agentId, (r) => (r.revokedAt === undefined ? { ...r, revokedAt: clock.now() } : r), true);
