@@ -1,6 +1,7 @@
-import { ValidationError, type AgentEvent } from '@forge/core';
+import { TransportError, ValidationError, type AgentEvent } from '@forge/core';
 import { scriptedAgent } from '@forge/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localBackend } from '../backends/local-backend.js';
 import { PERMISSION_ID, scriptedDemoAgent } from '../providers/scripted-demo.js';
 import { ALICE_KEY, BOB_KEY, readSse, startApiHarness, type ApiHarness } from '../test-support.js';
 import type { WebhookDispatcherPort, WebhookOpenOptions } from '../webhook-port.js';
@@ -206,6 +207,37 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
     expect(page.text).toContain('/dashboard.js');
     expect((await h.call('GET', '/dashboard.js', { key: null })).headers.get('content-type')).toMatch(/javascript/);
     expect((await h.call('GET', '/healthz', { key: null })).json).toEqual({ ok: true, backend: 'local' });
+  });
+});
+
+describe('server-side failures', () => {
+  it('answers 500 without internals (logged in full) and 503 for an unreachable backend', async () => {
+    const h = await startApiHarness({
+      backend: (registry, dataDir) => {
+        const real = localBackend({ dataDir, registry });
+        return {
+          ...real,
+          list: async () => {
+            throw new Error('disk exploded at /secret/path');
+          },
+          get: async () => {
+            throw new TransportError('K8S_UNAVAILABLE', 'the Kubernetes API did not answer');
+          },
+        };
+      },
+    });
+    try {
+      const list = await h.call('GET', '/api/v1/agents');
+      expect(list.status).toBe(500);
+      expect(list.json).toEqual({ error: { code: 'INTERNAL_ERROR', message: 'Internal error' } });
+      expect(list.headers.get('x-ratelimit-limit')).toBeTruthy();
+      expect(h.logger.lines.find((l) => l.message === 'request failed')?.fields?.error).toContain('/secret/path');
+      const one = await h.call('GET', '/api/v1/agents/agt_0123456789abcdef0123');
+      expect(one.status).toBe(503);
+      expect(one.json.error).toEqual({ code: 'K8S_UNAVAILABLE', message: 'the Kubernetes API did not answer' });
+    } finally {
+      await h.close();
+    }
   });
 });
 
