@@ -97,6 +97,27 @@ describe('the platform-side CodeAgent and the registry', () => {
     expect((await spy.runs[1]!.result).status).toBe('cancelled');
   });
 
+  it('delivers a long run in order, and fails one whose reader falls too far behind instead of buffering without end', async () => {
+    rig = await new Rig({ maxBufferedEvents: 500 }).start();
+    const many = (n: number) => Array.from({ length: n }, (_, i) => ({ type: 'text.delta' as const, text: `${i} ` }));
+    const spy = spyAgent(scriptedAgent({ steps: (req) => (req.prompt === 'flood' ? [...many(5_000), { hang: true as const }] : many(400)) }));
+    const d = rig.dial('chatty', spy.agent);
+    await d.whenOnline();
+    const remote = await rig.registry.get('chatty');
+    const { events, result } = await collectRun(remote.execute({ prompt: 'steady' }));
+    expect(result.status).toBe('completed');
+    expect(runProblems(events)).toEqual([]);
+    expect(events.filter((e) => e.type === 'text.delta').map((e) => e.type === 'text.delta' && e.text)).toEqual(many(400).map((e) => e.text));
+
+    // Nobody reads this one while it floods.
+    const flood = remote.execute({ prompt: 'flood' });
+    const floodResult = await flood.result;
+    expect(floodResult).toMatchObject({ status: 'failed', error: { code: 'EVENT_BUFFER_OVERFLOW' } });
+    const { events: kept } = await collectRun(flood);
+    expect(runProblems(kept)).toEqual([]);
+    expect((await spy.runs[1]!.result).status).toBe('cancelled');
+  });
+
   it('mounts on a host’s own HTTP/2 server beside its other routes', async () => {
     const hub = createAgentHub({ secret: SECRET, credentialStore: memoryCredentialStore(), heartbeatMs: 100 });
     const server = http2.createServer(
