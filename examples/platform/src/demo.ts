@@ -124,7 +124,17 @@ async function main(): Promise<number> {
     });
     say(`POST /api/v1/agents/${String(agent.agent_id)}/messages → 202  request ${String(sent.request_id)}  "${PROMPT}"`);
     say(`Events, as the webhook receiver on ${receiver.url} gets them:`);
-    const events = await receiver.final(String(sent.request_id));
+    const limitMs = Number(process.env.FORGE_DEMO_TIMEOUT_MS) || 180_000;
+    let timer: NodeJS.Timeout | undefined;
+    const events = await Promise.race([
+      receiver.final(String(sent.request_id)),
+      new Promise<undefined>((resolve) => (timer = setTimeout(resolve, limitMs))),
+    ]);
+    clearTimeout(timer);
+    if (!events) {
+      say(`No final webhook within ${limitMs / 1000} s; see the platform log (FORGE_LOG_LEVEL=info).`);
+      return 1;
+    }
     const final = events.at(-1)!.payload.event;
     const ok = final.type === 'run.completed' && final.result.status === 'completed';
     say();
