@@ -125,7 +125,7 @@ async function main(): Promise<number> {
     say(`POST /api/v1/agents/${String(agent.agent_id)}/messages → 202  request ${String(sent.request_id)}  "${PROMPT}"`);
     say(`Events, as the webhook receiver on ${receiver.url} gets them:`);
     const limitMs = Number(process.env.FORGE_DEMO_TIMEOUT_MS) || 180_000;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const events = await Promise.race([
       receiver.final(String(sent.request_id)),
       new Promise<undefined>((resolve) => (timer = setTimeout(resolve, limitMs))),
