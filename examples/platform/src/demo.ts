@@ -128,7 +128,9 @@ async function main(): Promise<number> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const events = await Promise.race([
       receiver.final(String(sent.request_id)),
-      new Promise<undefined>((resolve) => (timer = setTimeout(resolve, limitMs))),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), limitMs);
+      }),
     ]);
     clearTimeout(timer);
     if (!events) {
