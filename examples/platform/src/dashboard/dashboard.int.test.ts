@@ -88,7 +88,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await page.close();
   });
 
-  it('shows an agent deleted behind its back as gone, and a wrong key as refused', async () => {
+  it('interrupts a run, shows an agent deleted behind its back as gone, and a wrong key as refused', async () => {
     const page = await browser.newPage();
     await page.goto(`${platform.url}/`);
     await page.fill('#api-key', 'not-the-key-at-all');
@@ -100,6 +100,12 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     const chosen = page.locator('li.agent.chosen');
     await chosen.locator('[data-state="ready"]').waitFor();
     const agentId = (await chosen.getAttribute('data-agent-id'))!;
+    // A run that waits until interrupted, stopped with the Interrupt button.
+    await page.fill('#message', 'please wait');
+    await page.click('#send');
+    await page.locator('.ev.text', { hasText: 'Working' }).waitFor();
+    await page.click('#interrupt');
+    await page.locator('.ev.result[data-status="cancelled"]').waitFor();
     await fetch(`${platform.url}/api/v1/agents/${agentId}`, { method: 'DELETE', headers: { authorization: `Bearer ${KEY}` } });
     await page.click('#refresh-agents');
     await page.locator(`li.agent[data-agent-id="${agentId}"] [data-state="gone"]`).waitFor();
