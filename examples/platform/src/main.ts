@@ -12,7 +12,10 @@ async function main(): Promise<void> {
     return;
   }
   const logger = jsonLogger({ level: (process.env.FORGE_LOG_LEVEL as 'debug' | 'info' | undefined) ?? 'info' });
-  const config = loadConfig(process.argv.slice(2));
+  // `pnpm start -- --port 9000` passes the `--` through.
+  const args = process.argv.slice(2);
+  if (args[0] === '--') args.shift();
+  const config = loadConfig(args);
   if (config.apiKeys.length === 0) {
     // A fresh machine still gets a working server; the key lives only in this process.
     const key = `forge_${randomBytes(24).toString('base64url')}`;
