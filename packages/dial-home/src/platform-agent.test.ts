@@ -119,7 +119,7 @@ describe('the platform-side CodeAgent and the registry', () => {
   });
 
   it('mounts on a host’s own HTTP/2 server beside its other routes', async () => {
-    const hub = createAgentHub({ secret: SECRET, credentialStore: memoryCredentialStore(), heartbeatMs: 100 });
+    const hub = createAgentHub({ secret: SECRET, credentialStore: memoryCredentialStore() });
     const server = http2.createServer(
       hub.handler({
         fallback: (_req, res) => {

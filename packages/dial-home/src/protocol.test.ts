@@ -34,7 +34,7 @@ describe('the Attach protocol, spoken by hand', () => {
     out.push(msg(`agent.${agentId}.hello`, { case: 'hello', value: { $typeName: 'forge.dialhome.v1.Hello', name: 'handmade', provider: 'hand', version: '9.9' } }));
     const responses = client.attach(out, { headers: { authorization: `Bearer ${credential}` } })[Symbol.asyncIterator]();
     const welcome = (await responses.next()).value;
-    expect(welcome).toMatchObject({ subject: `agent.${agentId}.welcome`, body: { case: 'welcome', value: { agentId, heartbeatMs: 100, missedHeartbeats: 3 } } });
+    expect(welcome).toMatchObject({ subject: `agent.${agentId}.welcome`, body: { case: 'welcome', value: { agentId, heartbeatMs: 100, missedHeartbeats: 10 } } });
 
     const run = rig.hub.agent('handmade')!.execute({ prompt: 'by hand' }, { runId: 'r1' });
     const command = (await responses.next()).value;

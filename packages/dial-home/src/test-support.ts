@@ -30,7 +30,8 @@ export class Rig {
     this.hub = createAgentHub({
       secret: SECRET,
       heartbeatMs: 100,
-      missedHeartbeats: 3,
+      // Heartbeats every 100 ms, but a second of silence before offline: a loaded CI machine can stall the event loop for a few hundred ms.
+      missedHeartbeats: 10,
       registry: this.registry,
       ...this.hubOptions,
       credentialStore: store,

@@ -24,7 +24,7 @@ describe('dial home over TLS', () => {
 
   it('enrols and runs over https with the platform’s CA; refuses an untrusted certificate', async () => {
     rig = await new Rig().start(); // only for its temporary directory
-    hub = createAgentHub({ secret: SECRET, credentialStore: memoryCredentialStore(), heartbeatMs: 100 });
+    hub = createAgentHub({ secret: SECRET, credentialStore: memoryCredentialStore() });
     const server = await hub.listen({ tls });
     expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     const common = { url: server.url, agent: scriptedAgent({ steps: sampleScript('secure') }), backoff: { initialMs: 5, maxMs: 10, maxAttempts: 2 } };
