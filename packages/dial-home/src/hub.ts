@@ -11,10 +11,11 @@ import {
   type ProviderRegistry,
 } from '@forge/core';
 import { capabilitiesFromProto } from '@forge/transport-grpc';
+import { AgentRecords } from './agent-records.js';
 import { AgentSession, type SessionEnd } from './agent-session.js';
 import type { AgentInfo } from './agent-info.js';
 import { Code, ConnectError, refusal, refuse } from './connect-errors.js';
-import { credentialAgentId, credentialMatches, hashCredential, newAgentId, newCredential } from './credential.js';
+import { hashCredential, newAgentId, newCredential } from './credential.js';
 import type { AgentRecord, CredentialStore } from './credential-store.js';
 import { DialledAgent } from './dialled-agent.js';
 import { checkSecret, issueEnrolmentToken, verifyEnrolmentToken, type HubSecret } from './enrolment-token.js';
@@ -119,11 +120,6 @@ interface Entry {
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 
-const bearer = (header: string | null): string | undefined => {
-  const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  return m?.[1];
-};
-
 /**
  * The platform end of "agents that dial home": enrolment, authenticated Attach sessions,
  * heartbeats and online status, subject routing, and a CodeAgent per connected agent.
@@ -144,6 +140,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       { path: 'heartbeatMs', code: 'INVALID_HEARTBEAT', message: `${heartbeatMs} / ${missed}` },
     ]);
   }
+  const records = new AgentRecords(store, logger);
   const subscriptions = new Subscriptions(logger);
   const entries = new Map<string, Entry>();
   const servers = new Set<HubServer>();
@@ -180,53 +177,6 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     if (entry?.capabilities) info.capabilities = entry.capabilities;
     return info;
   };
-
-  let recordWrites: Promise<unknown> = Promise.resolve();
-  /**
-   * Read-modify-write of a record, one at a time, each on the freshest copy: a lastSeen update
-   * must never write back a record read before a revocation. Resolves with the record written
-   * (undefined when there is none); only `strict` callers see a failure, the rest have it logged.
-   */
-  function updateRecord(agentId: string, change: (r: AgentRecord) => AgentRecord, strict = false): Promise<AgentRecord | undefined> {
-    const next = recordWrites.then(async () => {
-      const current = await store.get(agentId);
-      if (!current) return undefined;
-      const changed = change(current);
-      if (changed !== current) await store.put(changed);
-      return changed;
-    });
-    recordWrites = next.catch(() => {});
-    if (strict) return next;
-    return next.catch((error: unknown) => {
-      logger.warn('could not update the agent record', { agentId, error: String(error) });
-      return undefined;
-    });
-  }
-
-  /** Every message is checked against the store, so a revocation anywhere bites at the next one. */
-  async function authorize(agentId: string, credentialHash: string): Promise<AgentRecord> {
-    const record = await store.get(agentId);
-    if (!record || record.credentialHash !== credentialHash) {
-      throw refuse(Code.Unauthenticated, DialHomeCodes.CREDENTIAL_INVALID, 'The agent credential is not valid', { agentId });
-    }
-    if (record.revokedAt !== undefined) {
-      throw refuse(Code.PermissionDenied, DialHomeCodes.CREDENTIAL_REVOKED, `The credential of agent ${agentId} was revoked`, { agentId });
-    }
-    return record;
-  }
-
-  async function authenticate(header: string | null): Promise<AgentRecord> {
-    const credential = bearer(header);
-    const agentId = credential && credentialAgentId(credential);
-    if (!credential || !agentId) {
-      throw refuse(Code.Unauthenticated, DialHomeCodes.CREDENTIAL_INVALID, 'Attach needs `authorization: Bearer <agent credential>`');
-    }
-    const record = await store.get(agentId);
-    if (!record || !credentialMatches(credential, record.credentialHash)) {
-      throw refuse(Code.Unauthenticated, DialHomeCodes.CREDENTIAL_INVALID, 'The agent credential is not valid', { agentId });
-    }
-    return authorize(agentId, record.credentialHash);
-  }
 
   async function enroll(req: EnrollRequest) {
     if (closed) throw new ConnectError('The platform is shutting down', Code.Unavailable);
@@ -326,7 +276,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     entry.dialled.attach(session, { name, provider: hello.provider || 'dial-home', capabilities });
     session.onEnd((end) => void close(entry, session, end));
     await register(entry);
-    void updateRecord(record.agentId, (r) => ({ ...r, name, provider: hello.provider, version: hello.version, lastSeen: clock.now() }));
+    void records.update(record.agentId, (r) => ({ ...r, name, provider: hello.provider, version: hello.version, lastSeen: clock.now() }));
     logger.info('agent online', { agentId: record.agentId, name, provider: hello.provider, version: hello.version });
     subscriptions.publish({ subject: subjects.online(record.agentId), type: 'online', agentId: record.agentId, time: clock.now(), agent: infoOf(record, entry) });
     return entry;
@@ -340,7 +290,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     await unregister(entry);
     const agentId = entry.dialled.agentId;
     logger.info('agent offline', { agentId, name: entry.dialled.name, reason: end.reason, message: end.message });
-    const record = await updateRecord(agentId, (r) => ({ ...r, lastSeen: session.lastSeen }));
+    const record = await records.update(agentId, (r) => ({ ...r, lastSeen: session.lastSeen }));
     const info = record ? infoOf(record, entry) : infoOf({ agentId, name: entry.dialled.name, credentialHash: '', enrolledAt: 0 }, entry);
     subscriptions.publish({
       subject: end.reason === 'revoked' ? subjects.revoked(agentId) : subjects.offline(agentId),
@@ -362,7 +312,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
 
   async function* attach(requests: AsyncIterable<WireAttachRequest>, ctx: HandlerContext): AsyncGenerator<AttachResponse> {
     if (closed) throw new ConnectError('The platform is shutting down', Code.Unavailable);
-    const record = await authenticate(ctx.requestHeader.get('authorization'));
+    const record = await records.authenticate(ctx.requestHeader.get('authorization'));
     const agentId = record.agentId;
     const input = requests[Symbol.asyncIterator]();
     // The first message must be a Hello, and soon.
@@ -393,7 +343,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
           const next = await input.next();
           if (next.done) break;
           if (session.ended) return;
-          await authorize(agentId, record.credentialHash);
+          await records.authorize(agentId, record.credentialHash);
           const complaint = session.handle(decode(next.value));
           if (complaint) throw refuse(Code.InvalidArgument, DialHomeCodes.PROTOCOL, `Protocol error: ${complaint}`);
         }
@@ -475,7 +425,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       return withdrawn;
     },
     async revoke(agentId) {
-      const record = await updateRecord(agentId, (r) => (r.revokedAt === undefined ? { ...r, revokedAt: clock.now() } : r), true);
+      const record = await records.update(agentId, (r) => (r.revokedAt === undefined ? { ...r, revokedAt: clock.now() } : r), true);
       if (!record) return false;
       entries.get(agentId)?.session?.end({
         reason: 'revoked',
