@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createCodeAgent, defaultCapabilities, type AgentEventInit, type CodeAgent } from '@forge/core';
 import { grpcAgent, serveAgent } from '@forge/transport-grpc';
-// The root manifest does not list @forge/dial-home (adding it needs a lockfile change); its source is imported directly.
-import { createAgentHub, dialHome, jsonFileCredentialStore, memoryCredentialStore, type CredentialStore } from '../packages/dial-home/src/index.js';
+import { createAgentHub, dialHome, jsonFileCredentialStore, memoryCredentialStore, type CredentialStore } from '@forge/dial-home';
 import { compare, type BenchModule } from './harness.js';
 
 const N = 50_000;
