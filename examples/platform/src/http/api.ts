@@ -1,15 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { silentLogger, systemClock, type AgentRequestInput, type Clock, type Logger } from '@forge/core';
+import { silentLogger, systemClock, type Clock, type Logger } from '@forge/core';
 import { ApiError, errorResponse } from '../api-error.js';
-import { bearerToken, type ApiKeyStore, type Principal } from '../api-keys.js';
-import { AGENT_ID, agentState, type AgentBackend, type AgentRecord } from '../backends/backend.js';
+import { bearerToken, type ApiKeyStore } from '../api-keys.js';
+import type { AgentBackend } from '../backends/backend.js';
+import { serveDashboard } from '../dashboard/serve.js';
 import { RateLimiter, type RateDecision } from '../rate-limiter.js';
 import type { RunManager } from '../run-manager.js';
-import { agentJson } from './agent-json.js';
-import { optionalString, readJson, readObject, sendJson } from './io.js';
-import { Router, type RouteContext } from './router.js';
-import { lastEventId, streamRun } from './sse.js';
-import { serveDashboard } from '../dashboard/serve.js';
+import { agentRoutes } from './agent-routes.js';
+import { reply, type ApiContext } from './context.js';
+import { sendJson } from './io.js';
+import { Router } from './router.js';
+import { runRoutes } from './run-routes.js';
 
 export interface RemoteAgentsView {
   list(): Promise<Array<Record<string, unknown>>>;
@@ -32,160 +33,21 @@ export interface ApiOptions {
   authFailuresPerMinute?: number;
 }
 
-interface Ctx extends RouteContext {
-  principal: Principal;
-  limits: Record<string, string>;
-}
-
-/** Optional request fields passed through to the core request (validated there). */
-const PASS_THROUGH: Record<string, keyof AgentRequestInput> = {
-  model: 'model',
-  permission_mode: 'permissionMode',
-  allowed_tools: 'allowedTools',
-  disallowed_tools: 'disallowedTools',
-  max_turns: 'maxTurns',
-  timeout_ms: 'timeoutMs',
-  system_prompt: 'systemPrompt',
-};
-
 /** The platform's HTTP API, dashboard included, as a node:http request listener. */
 export function createApiHandler(options: ApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { keys, backend, runs } = options;
   const logger = options.logger ?? silentLogger;
   const limiter = new RateLimiter(options.rateLimitPerMinute, 60_000, options.clock ?? systemClock);
   const authFailures = new RateLimiter(options.authFailuresPerMinute ?? 30, 60_000, options.clock ?? systemClock);
-  const creating = new Map<string, number>();
 
-  /** `?user_id=` may only name the key's own user; any other is answered as if it did not exist. */
-  const userOf = (ctx: Ctx, what: 'agent' | 'user'): string => {
-    const asked = ctx.url.searchParams.get('user_id');
-    if (asked !== null && asked !== ctx.principal.userId) {
-      throw what === 'agent' ? new ApiError(404, 'AGENT_NOT_FOUND', `No agent ${ctx.params.id ?? ''}`.trim()) : new ApiError(404, 'USER_NOT_FOUND', `No user ${asked}`);
-    }
-    return ctx.principal.userId;
-  };
-
-  const agentOf = async (ctx: Ctx): Promise<AgentRecord> => {
-    const userId = userOf(ctx, 'agent');
-    const id = ctx.params.id!;
-    const agent = AGENT_ID.test(id) ? await backend.get(userId, id) : undefined;
-    if (!agent) throw new ApiError(404, 'AGENT_NOT_FOUND', `No agent ${id}`);
-    return agent;
-  };
-
-  const json = (ctx: Ctx, status: number, body: unknown) => sendJson(ctx.res, status, body, ctx.limits);
-
-  const router = new Router<Ctx>()
-    .on('POST', '/api/v1/agents', async (ctx) => {
-      const body = readObject(await readJson(ctx.req));
-      const owner = optionalString(body, 'owner_id');
-      if (owner !== undefined && owner !== ctx.principal.userId) throw new ApiError(404, 'USER_NOT_FOUND', `No user ${owner}`);
-      const userId = userOf(ctx, 'user');
-      const provider = optionalString(body, 'provider') ?? options.defaultProvider;
-      // Reserved before the backend is asked, so concurrent creates cannot all slip under the cap.
-      creating.set(ctx.principal.keyId, (creating.get(ctx.principal.keyId) ?? 0) + 1);
-      try {
-        const others = (creating.get(ctx.principal.keyId) ?? 1) - 1;
-        const live = (await backend.list(userId)).filter((a) => agentState(a) !== 'gone').length;
-        if (live + others >= options.maxAgentsPerKey) {
-          throw new ApiError(429, 'AGENT_LIMIT', `At most ${options.maxAgentsPerKey} live agents per key; delete one first`, { 'retry-after': '30' });
-        }
-        const signal = AbortSignal.timeout(options.createTimeoutMs);
-        const agent = await backend.create({ userId, provider, signal, timeoutMs: options.createTimeoutMs });
-        logger.info('agent created', { userId, agentId: agent.agentId, provider, backend: backend.kind });
-        json(ctx, 201, agentJson(agent));
-      } finally {
-        const left = (creating.get(ctx.principal.keyId) ?? 1) - 1;
-        if (left) creating.set(ctx.principal.keyId, left);
-        else creating.delete(ctx.principal.keyId);
-      }
-    })
-    .on('GET', '/api/v1/agents', async (ctx) => {
-      const userId = userOf(ctx, 'user');
-      const agents = await backend.list(userId);
-      json(ctx, 200, { agents: agents.map((a) => agentJson(a, { busy: runs.liveFor(userId, a.agentId).length > 0 })) });
-    })
-    .on('GET', '/api/v1/agents/:id', async (ctx) => {
-      const agent = await agentOf(ctx);
-      const live = runs.liveFor(agent.userId, agent.agentId).map((r) => r.requestId);
-      const extra: Record<string, unknown> = { busy: live.length > 0, live_request_ids: live };
-      if (ctx.url.searchParams.get('refresh') === 'true') {
-        const s = await backend.status(agent);
-        extra.live_status = {
-          reachable: s.reachable,
-          ...(s.provider ? { provider: s.provider } : {}),
-          ...(s.version ? { version: s.version } : {}),
-          ...(s.runsInFlight !== undefined ? { runs_in_flight: s.runsInFlight } : {}),
-          ...(s.draining !== undefined ? { draining: s.draining } : {}),
-          ...(s.capabilities ? { capabilities: s.capabilities } : {}),
-          ...(s.error ? { error: s.error } : {}),
-        };
-      }
-      json(ctx, 200, agentJson(agent, extra));
-    })
-    .on('DELETE', '/api/v1/agents/:id', async (ctx) => {
-      const agent = await agentOf(ctx);
-      const graceful = ctx.url.searchParams.get('graceful') === 'true';
-      const interrupted = await runs.interrupt(agent.userId, agent.agentId);
-      const deleted = await backend.delete(agent.userId, agent.agentId, { graceful });
-      if (!deleted) throw new ApiError(404, 'AGENT_NOT_FOUND', `No agent ${agent.agentId}`);
-      logger.info('agent deleted', { userId: agent.userId, agentId: agent.agentId, graceful, interrupted: interrupted.length });
-      json(ctx, 200, { agent_id: agent.agentId, deleted: true, interrupted_request_ids: interrupted.map((r) => r.requestId) });
-    })
-    .on('POST', '/api/v1/agents/:id/messages', async (ctx) => {
-      const body = readObject(await readJson(ctx.req));
-      const agent = await agentOf(ctx);
-      if (!agent.ready) throw new ApiError(409, 'AGENT_NOT_READY', `Agent ${agent.agentId} is ${agentState(agent)}`);
-      const request: Record<string, unknown> = { prompt: body.content };
-      const sessionId = optionalString(body, 'session_id');
-      if (sessionId !== undefined) request.sessionId = sessionId;
-      for (const [field, key] of Object.entries(PASS_THROUGH)) if (body[field] !== undefined) request[key] = body[field];
-      const url = optionalString(body, 'webhook_url');
-      const secret = optionalString(body, 'webhook_secret');
-      if (secret !== undefined && url === undefined) throw new ApiError(400, 'WEBHOOK_URL_REQUIRED', 'webhook_secret needs a webhook_url');
-      const live = await runs.start({
-        userId: agent.userId,
-        agentId: agent.agentId,
-        agent: await backend.agentFor(agent),
-        request: request as AgentRequestInput,
-        ...(url !== undefined ? { webhook: { url, ...(secret !== undefined ? { secret } : {}) } } : {}),
-      });
-      json(ctx, 202, {
-        request_id: live.requestId,
-        agent_id: agent.agentId,
-        status: 'processing',
-        events_url: `/api/v1/agents/${agent.agentId}/events?request_id=${live.requestId}`,
-      });
-    })
-    .on('POST', '/api/v1/agents/:id/interrupt', async (ctx) => {
-      const agent = await agentOf(ctx);
-      const requestId = ctx.url.searchParams.get('request_id') ?? undefined;
-      const stopped = await runs.interrupt(agent.userId, agent.agentId, requestId);
-      if (!stopped.length) throw new ApiError(409, 'NOT_RUNNING', `Agent ${agent.agentId} has no live run${requestId ? ` ${requestId}` : ''}`);
-      json(ctx, 200, {
-        agent_id: agent.agentId,
-        interrupted: stopped.map((r) => ({ request_id: r.requestId, status: r.result?.status ?? 'cancelled' })),
-      });
-    })
-    .on('POST', '/api/v1/agents/:id/permissions/:permission_id', async (ctx) => {
-      const body = readObject(await readJson(ctx.req));
-      const agent = await agentOf(ctx);
-      const message = optionalString(body, 'message');
-      const live = await runs.respond(agent.userId, agent.agentId, ctx.params.permission_id!, body.decision, message);
-      json(ctx, 200, { agent_id: agent.agentId, request_id: live.requestId, permission_id: ctx.params.permission_id, decision: body.decision });
-    })
-    .on('GET', '/api/v1/agents/:id/events', async (ctx) => {
-      const agent = await agentOf(ctx);
-      const requestId = ctx.url.searchParams.get('request_id');
-      if (!requestId) throw new ApiError(400, 'REQUEST_ID_REQUIRED', 'Name the run: ?request_id=');
-      const live = runs.get(agent.userId, requestId);
-      if (!live || live.agentId !== agent.agentId) throw new ApiError(404, 'REQUEST_NOT_FOUND', `No live or recent run ${requestId} of agent ${agent.agentId}`);
-      streamRun(ctx.req, ctx.res, live, lastEventId(ctx.req, ctx.url), ctx.limits, options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {});
-    })
+  const router = new Router<ApiContext>();
+  agentRoutes(router, { backend, runs, logger, defaultProvider: options.defaultProvider, maxAgentsPerKey: options.maxAgentsPerKey, createTimeoutMs: options.createTimeoutMs });
+  runRoutes(router, { backend, runs, ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}) });
+  router
     .on('GET', '/api/v1/remote-agents', async (ctx) => {
       // Without a hub the answer is still 200, so clients need no special case for a platform without one.
-      if (!options.remoteAgents) return json(ctx, 200, { enabled: false, agents: [] });
-      json(ctx, 200, { enabled: true, agents: await options.remoteAgents.list() });
+      if (!options.remoteAgents) return reply(ctx, 200, { enabled: false, agents: [] });
+      reply(ctx, 200, { enabled: true, agents: await options.remoteAgents.list() });
     });
 
   const limitHeaders = (d: RateDecision): Record<string, string> => ({

@@ -1,0 +1,80 @@
+import type { Logger } from '@forge/core';
+import { ApiError } from '../api-error.js';
+import { agentState, type AgentBackend } from '../backends/backend.js';
+import type { RunManager } from '../run-manager.js';
+import { agentJson } from './agent-json.js';
+import { agentOf, reply, userOf, type ApiContext } from './context.js';
+import { optionalString, readJson, readObject } from './io.js';
+import type { Router } from './router.js';
+
+export interface AgentRoutesOptions {
+  backend: AgentBackend;
+  runs: RunManager;
+  logger: Logger;
+  defaultProvider: string;
+  maxAgentsPerKey: number;
+  createTimeoutMs: number;
+}
+
+/** Agents: create (capped per key), list, get (`refresh` asks the agent), delete. */
+export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOptions): void {
+  const { backend, runs, logger } = options;
+  const creating = new Map<string, number>();
+  router
+    .on('POST', '/api/v1/agents', async (ctx) => {
+      const body = readObject(await readJson(ctx.req));
+      const owner = optionalString(body, 'owner_id');
+      if (owner !== undefined && owner !== ctx.principal.userId) throw new ApiError(404, 'USER_NOT_FOUND', `No user ${owner}`);
+      const userId = userOf(ctx, 'user');
+      const provider = optionalString(body, 'provider') ?? options.defaultProvider;
+      // Reserved before the backend is asked, so concurrent creates cannot all slip under the cap.
+      creating.set(ctx.principal.keyId, (creating.get(ctx.principal.keyId) ?? 0) + 1);
+      try {
+        const others = (creating.get(ctx.principal.keyId) ?? 1) - 1;
+        const live = (await backend.list(userId)).filter((a) => agentState(a) !== 'gone').length;
+        if (live + others >= options.maxAgentsPerKey) {
+          throw new ApiError(429, 'AGENT_LIMIT', `At most ${options.maxAgentsPerKey} live agents per key; delete one first`, { 'retry-after': '30' });
+        }
+        const signal = AbortSignal.timeout(options.createTimeoutMs);
+        const agent = await backend.create({ userId, provider, signal, timeoutMs: options.createTimeoutMs });
+        logger.info('agent created', { userId, agentId: agent.agentId, provider, backend: backend.kind });
+        reply(ctx, 201, agentJson(agent));
+      } finally {
+        const left = (creating.get(ctx.principal.keyId) ?? 1) - 1;
+        if (left) creating.set(ctx.principal.keyId, left);
+        else creating.delete(ctx.principal.keyId);
+      }
+    })
+    .on('GET', '/api/v1/agents', async (ctx) => {
+      const userId = userOf(ctx, 'user');
+      const agents = await backend.list(userId);
+      reply(ctx, 200, { agents: agents.map((a) => agentJson(a, { busy: runs.liveFor(userId, a.agentId).length > 0 })) });
+    })
+    .on('GET', '/api/v1/agents/:id', async (ctx) => {
+      const agent = await agentOf(ctx, backend);
+      const live = runs.liveFor(agent.userId, agent.agentId).map((r) => r.requestId);
+      const extra: Record<string, unknown> = { busy: live.length > 0, live_request_ids: live };
+      if (ctx.url.searchParams.get('refresh') === 'true') {
+        const s = await backend.status(agent);
+        extra.live_status = {
+          reachable: s.reachable,
+          ...(s.provider ? { provider: s.provider } : {}),
+          ...(s.version ? { version: s.version } : {}),
+          ...(s.runsInFlight !== undefined ? { runs_in_flight: s.runsInFlight } : {}),
+          ...(s.draining !== undefined ? { draining: s.draining } : {}),
+          ...(s.capabilities ? { capabilities: s.capabilities } : {}),
+          ...(s.error ? { error: s.error } : {}),
+        };
+      }
+      reply(ctx, 200, agentJson(agent, extra));
+    })
+    .on('DELETE', '/api/v1/agents/:id', async (ctx) => {
+      const agent = await agentOf(ctx, backend);
+      const graceful = ctx.url.searchParams.get('graceful') === 'true';
+      const interrupted = await runs.interrupt(agent.userId, agent.agentId);
+      const deleted = await backend.delete(agent.userId, agent.agentId, { graceful });
+      if (!deleted) throw new ApiError(404, 'AGENT_NOT_FOUND', `No agent ${agent.agentId}`);
+      logger.info('agent deleted', { userId: agent.userId, agentId: agent.agentId, graceful, interrupted: interrupted.length });
+      reply(ctx, 200, { agent_id: agent.agentId, deleted: true, interrupted_request_ids: interrupted.map((r) => r.requestId) });
+    });
+}
