@@ -6,6 +6,7 @@ import { claudeCode } from '@forge/claude-code';
 import { claudeBinPath, fakeAnthropicEnv, startFakeAnthropicApi, type FakeAnthropicApi } from '@forge/claude-code/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeyList } from './api-keys.js';
+import { apiClient } from './test-support.js';
 import { startPlatform, type Platform } from './app.js';
 import { loadConfig } from './config.js';
 import { memoryLogger } from './logger.js';
@@ -58,14 +59,7 @@ describe('platform end to end', () => {
     receivers.push(r);
     return r;
   };
-  const call = async (method: string, path: string, body?: unknown, key: string | null = KEY) => {
-    const res = await fetch(platform.url + path, {
-      method,
-      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, headers: res.headers, json: (await res.json().catch(() => undefined)) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
-  };
+  const call = (method: string, path: string, body?: unknown, key: string | null = KEY) => apiClient(platform.url, KEY)(method, path, { key, ...(body !== undefined ? { body } : {}) });
   const newAgent = async (provider = 'scripted') => {
     const res = await call('POST', '/api/v1/agents', { owner_id: 'alice', provider });
     expect(res.status).toBe(201);

@@ -44,26 +44,7 @@ export async function startApiHarness(options: HarnessOptions = {}) {
   });
   const server = await listen(handler, { port: 0, host: '127.0.0.1' });
 
-  async function call(method: string, path: string, init: { key?: string | null; body?: unknown; headers?: Record<string, string> } = {}) {
-    const key = init.key === undefined ? ALICE_KEY : init.key;
-    const res = await fetch(server.url + path, {
-      method,
-      headers: {
-        ...(key !== null ? { authorization: `Bearer ${key}` } : {}),
-        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...init.headers,
-      },
-      ...(init.body !== undefined ? { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) } : {}),
-    });
-    const text = await res.text();
-    let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, json, text };
-  }
+  const call = apiClient(server.url, ALICE_KEY);
 
   return {
     url: server.url,
@@ -83,6 +64,38 @@ export async function startApiHarness(options: HarnessOptions = {}) {
 }
 
 export type ApiHarness = Awaited<ReturnType<typeof startApiHarness>>;
+
+export interface CallOptions {
+  /** Default: the client's key; null sends no Authorization header. */
+  key?: string | null;
+  /** JSON-encoded unless it is a string already. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** A small client for the platform's API, for tests: status, headers, parsed JSON and raw text. */
+export function apiClient(baseUrl: string, defaultKey: string) {
+  return async (method: string, path: string, init: CallOptions = {}) => {
+    const key = init.key === undefined ? defaultKey : init.key;
+    const res = await fetch(baseUrl + path, {
+      method,
+      headers: {
+        ...(key !== null ? { authorization: `Bearer ${key}` } : {}),
+        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...init.headers,
+      },
+      ...(init.body !== undefined ? { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) } : {}),
+    });
+    const text = await res.text();
+    let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, json, text };
+  };
+}
 
 /** Reads an SSE response to its end and returns the parsed `data:` payloads. */
 export async function readSse(res: Response): Promise<any[]> { // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -8,7 +8,7 @@ import { parseApiKeyList } from '../api-keys.js';
 import { startPlatform, type Platform } from '../app.js';
 import { loadConfig } from '../config.js';
 import { PERMISSION_ID, scriptedDemoAgent } from '../providers/scripted-demo.js';
-import { readSse } from '../test-support.js';
+import { apiClient, readSse } from '../test-support.js';
 import { k8sBackend, type PodId, type PodLike, type PodManagerLike } from './k8s-backend.js';
 
 const KEY = 'k8s-alice-key-0123456';
@@ -62,14 +62,7 @@ describe('k8s backend over real gRPC (pods are local agent servers)', () => {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(platform.url + path, {
-      method,
-      headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, json: (await res.json().catch(() => undefined)) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
-  };
+  const call = (method: string, path: string, body?: unknown) => apiClient(platform.url, KEY)(method, path, body !== undefined ? { body } : {});
   const stream = (agentId: string, requestId: string) =>
     fetch(`${platform.url}/api/v1/agents/${agentId}/events?request_id=${requestId}`, { headers: { authorization: `Bearer ${KEY}` } });
 

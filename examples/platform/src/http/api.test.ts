@@ -123,7 +123,6 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
     expect(resumed.length).toBe(seen.length - 3);
     const hook = hooks.opened.find((o) => o.requestId === requestId)!;
     expect(hook).toMatchObject({ url: 'https://hooks.example.com/forge', agentId: id, secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=' });
-    await hook.events.length; // sent synchronously by the pump
     expect(hook.events.map((e) => e.seq)).toEqual(seen.map((e) => e.seq));
     // The agent's cwd is its own workspace.
     expect((seen[0] as Extract<AgentEvent, { type: 'session.started' }>).cwd).toContain(`${id}/workspace`);
