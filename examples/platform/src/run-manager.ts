@@ -85,6 +85,8 @@ export class RunManager {
   readonly #runs = new Map<string, LiveRun>();
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #starting = new Set<string>();
+  /** The live run of each `user/agent` (one at a time), so lookups do not scan every run. */
+  readonly #live = new Map<string, LiveRun>();
   readonly #logger: Logger;
   readonly #bufferEvents: number;
   readonly #lingerMs: number;
@@ -127,6 +129,7 @@ export class RunManager {
     }
     const live = new LiveRun(requestId, input.userId, input.agentId, run, channel);
     this.#runs.set(requestId, live);
+    this.#live.set(slot, live);
     this.#logger.info('run started', { requestId, agentId: input.agentId, userId: input.userId, provider: run.provider, webhook: channel !== undefined });
     live.pumped = this.#pump(live);
     return live;
@@ -140,13 +143,23 @@ export class RunManager {
         if (event.type === 'permission.requested') live.pendingPermissions.add(event.id);
         if (event.type === 'run.completed') live.result = event.result;
         live.channel?.send(event);
-        for (const listener of live.listeners) listener(event);
+        for (const listener of live.listeners) {
+          try {
+            listener(event);
+          } catch (error) {
+            // One broken reader must not cost the others (or the webhook) their events.
+            live.listeners.delete(listener);
+            this.#logger.warn('event reader failed', { requestId: live.requestId, error: String(error) });
+          }
+        }
       }
     } catch (error) {
       // Core guarantees a run.completed; reaching here means the iteration itself broke.
       this.#logger.error('run stream failed', { requestId: live.requestId, error: String(error) });
     } finally {
       live.result ??= await live.run.result.catch(() => undefined);
+      const slot = `${live.userId}/${live.agentId}`;
+      if (this.#live.get(slot) === live) this.#live.delete(slot);
       live.listeners.clear();
       live.pendingPermissions.clear();
       this.#logger.info('run completed', {
@@ -172,11 +185,8 @@ export class RunManager {
   }
 
   liveFor(userId: string, agentId: string): LiveRun[] {
-    return [...this.#runs.values()].filter((r) => r.userId === userId && r.agentId === agentId && !r.done);
-  }
-
-  get liveCount(): number {
-    return [...this.#runs.values()].filter((r) => !r.done).length;
+    const live = this.#live.get(`${userId}/${agentId}`);
+    return live && !live.done ? [live] : [];
   }
 
   /** Cancels the agent's live run(s) (or the one named) and waits for them to end. */
