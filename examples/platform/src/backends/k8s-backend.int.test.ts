@@ -9,7 +9,9 @@ import { startPlatform, type Platform } from '../app.js';
 import { loadConfig } from '../config.js';
 import { PERMISSION_ID, scriptedDemoAgent } from '../providers/scripted-demo.js';
 import { apiClient, readSse } from '../test-support.js';
-import { k8sBackend, type PodId, type PodLike, type PodManagerLike } from './k8s-backend.js';
+import type { PodId } from '@forge/k8s';
+import { fakePods } from './fake-pods.js';
+import { k8sBackend } from './k8s-backend.js';
 
 const KEY = 'k8s-alice-key-0123456';
 
@@ -21,34 +23,19 @@ const KEY = 'k8s-alice-key-0123456';
 describe('k8s backend over real gRPC (pods are local agent servers)', () => {
   let platform: Platform;
   let scratch: string;
-  const servers = new Map<string, { server: AgentServer; pod: PodLike & { id: PodId } }>();
+  const servers = new Map<string, AgentServer>();
   const key = (id: PodId) => `${id.userId}/${id.agentId}`;
-
-  const pods: PodManagerLike = {
-    async createPod(id, opts) {
+  const { manager: pods } = fakePods({
+    start: async (id) => {
       const server = await serveAgent(scriptedDemoAgent({ delayMs: 5 }), { port: 0 });
-      servers.set(key(id), {
-        server,
-        pod: {
-          id,
-          metadata: { name: `forge-${id.agentId}`, labels: { 'forge.dev/user': id.userId, 'forge.dev/agent': id.agentId }, annotations: opts?.annotations ?? {}, creationTimestamp: new Date().toISOString() },
-          status: { phase: 'Pending' },
-        },
-      });
+      servers.set(key(id), server);
+      return server.url;
     },
-    async waitForPodReady(id) {
-      const entry = servers.get(key(id))!;
-      entry.pod.status = { phase: 'Running', podIP: '127.0.0.1', containerStatuses: [{ ready: true }] };
-    },
-    getPod: async (id) => servers.get(key(id))?.pod,
-    getPodAddress: async (id) => servers.get(key(id))!.server.url,
-    listPods: async (userId) => [...servers.values()].filter((s) => s.pod.id.userId === userId).map((s) => s.pod),
-    async deletePod(id) {
-      const entry = servers.get(key(id));
+    stop: async (id) => {
+      await servers.get(key(id))?.close({ graceful: false });
       servers.delete(key(id));
-      await entry?.server.close({ graceful: false });
     },
-  };
+  });
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'forge-platform-k8s-'));
@@ -58,7 +45,7 @@ describe('k8s backend over real gRPC (pods are local agent servers)', () => {
   });
   afterAll(async () => {
     await platform?.close();
-    await Promise.all([...servers.values()].map((s) => s.server.close({ graceful: false })));
+    await Promise.all([...servers.values()].map((s) => s.close({ graceful: false })));
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
@@ -72,6 +59,7 @@ describe('k8s backend over real gRPC (pods are local agent servers)', () => {
     expect(created.json).toMatchObject({ provider: 'scripted', phase: 'Running', ready: true, state: 'ready', pod_ip: '127.0.0.1' });
     const agentId = created.json.agent_id as string;
     expect(created.json.pod_name).toBe(`forge-${agentId}`);
+    expect(servers.size).toBe(1);
 
     const refreshed = await call('GET', `/api/v1/agents/${agentId}?refresh=true`);
     expect(refreshed.json.live_status).toMatchObject({ reachable: true, provider: 'scripted', runs_in_flight: 0, draining: false });

@@ -1,28 +1,35 @@
-import { ForgeError, type Logger, type ProviderRegistry } from '@forge/core';
+import type { Logger, ProviderRegistry } from '@forge/core';
+import { createPodManager } from '@forge/k8s';
 import { grpcAgent } from '@forge/transport-grpc';
 import type { PlatformConfig } from '../config.js';
 import type { AgentBackend } from './backend.js';
-import { k8sBackend, type PodManagerLike } from './k8s-backend.js';
+import { k8sBackend } from './k8s-backend.js';
 
-/**
- * The k8s backend wired from configuration: `@forge/k8s`'s pod manager (imported lazily, so local mode
- * never loads the Kubernetes client) and gRPC to the agent-pod image (examples/agent-pod).
- */
+/** What the agent-pod image (examples/agent-pod) serves, chosen per pod by FORGE_PROVIDER. */
 export const AGENT_POD_PROVIDERS = ['claude-code', 'opencode', 'scripted'];
 
+/**
+ * The k8s backend wired from configuration: `@forge/k8s`'s pod manager (this module is imported only
+ * in k8s mode, so local mode never loads the Kubernetes client) and gRPC to the agent-pod image.
+ */
 export async function k8sBackendFromConfig(config: PlatformConfig, _registry: ProviderRegistry, logger: Logger): Promise<AgentBackend> {
-  const k8s = (await import('@forge/k8s')) as unknown as { createPodManager?: (options: Record<string, unknown>) => PodManagerLike };
-  if (typeof k8s.createPodManager !== 'function') {
-    throw new ForgeError('K8S_UNAVAILABLE', 'This build of @forge/k8s has no createPodManager; the k8s backend cannot start', 'internal');
-  }
-  const pods = k8s.createPodManager({
+  const pods = createPodManager({
     namespace: config.k8s.namespace,
     template: { image: config.k8s.image, agentPort: config.k8s.agentPort },
-    logger,
+    readyTimeoutMs: config.createTimeoutMs,
+    // DELETE ?graceful=true: the agent finishes or cancels its runs (gRPC Shutdown) before the pod goes.
+    shutdownHook: async (pod) => {
+      if (!pod.address) return;
+      const agent = grpcAgent({ baseUrl: pod.address, logger });
+      try {
+        await agent.shutdown({ graceful: true });
+      } finally {
+        await agent.close();
+      }
+    },
   });
   return k8sBackend({
     pods,
-    // What the agent-pod image serves (its FORGE_PROVIDER).
     providers: AGENT_POD_PROVIDERS,
     connect: (baseUrl, provider) => grpcAgent({ baseUrl, provider, logger }),
     logger,
