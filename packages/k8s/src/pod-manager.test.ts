@@ -148,6 +148,13 @@ describe('deletePod', () => {
     expect(api.pods.size).toBe(0);
   });
 
+  it('does not let a hung hook keep the pod alive', async () => {
+    const { api, pods } = setup({ shutdownHook: () => new Promise<void>(() => undefined), shutdownTimeoutMs: 20 });
+    await pods.createPod(alice);
+    await expect(pods.deletePod(alice)).resolves.toMatchObject({ deleted: true });
+    expect(api.pods.size).toBe(0);
+  });
+
   it('skips the hook when not graceful', async () => {
     const shutdownHook = vi.fn();
     const { pods } = setup({ shutdownHook });

@@ -20,6 +20,7 @@ import type {
 import { waitForReady } from './wait-ready.js';
 
 const DEFAULT_READY_TIMEOUT_MS = 120_000;
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
 
 export interface PodManager {
   readonly namespace: string;
@@ -219,10 +220,17 @@ export function createPodManager(options: PodManagerOptions, internals: PodManag
       if (deleteOptions.graceful !== false && options.shutdownHook) {
         const pod = await manager.findPod(id);
         if (!pod) return { name, deleted: false };
+        let timer: NodeJS.Timeout | undefined;
         try {
-          await options.shutdownHook(pod);
+          // A hung agent must not keep its pod alive: the hook gets a bounded time, then the pod goes anyway.
+          await Promise.race([
+            Promise.resolve().then(() => options.shutdownHook!(pod)),
+            new Promise<void>((resolve) => (timer = setTimeout(resolve, options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS))),
+          ]);
         } catch {
           // The agent may already be dead; deleting the pod is what matters.
+        } finally {
+          clearTimeout(timer);
         }
       }
       return { name, deleted: await deleteByName(name, deleteOptions.gracePeriodSeconds, 'deletePod') };

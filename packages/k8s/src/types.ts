@@ -93,6 +93,8 @@ export interface PodManagerOptions {
    * Shutdown. Its failure is ignored: the pod is deleted anyway.
    */
   shutdownHook?: (pod: PodSummary) => Promise<void> | void;
+  /** How long deletePod waits for shutdownHook before deleting anyway. Default 30 000 ms. */
+  shutdownTimeoutMs?: number;
   /** Idle TTL written to every pod as an annotation; reapOrphans deletes pods older than it. */
   ttlSeconds?: number;
   /** Clock for reapOrphans. */
