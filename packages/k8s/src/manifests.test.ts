@@ -13,7 +13,7 @@ const pod = buildPod({ id: { userId: 'u', agentId: 'a' }, template: { image: 'im
 
 describe('examples/k8s', () => {
   it('rbac.yaml grants exactly what the pod manager uses', () => {
-    const role = manifest('rbac.yaml').find((d) => d.kind === 'Role') as V1Role;
+    const role = manifest('rbac.yaml').find((d) => d.kind === 'Role') as unknown as V1Role;
     const verbs = (resource: string) => role.rules!.filter((r) => r.resources!.includes(resource)).flatMap((r) => r.verbs);
     expect(verbs('pods').sort()).toEqual(['create', 'delete', 'get', 'list', 'watch']);
     expect(verbs('pods/exec')).toContain('create');
@@ -21,14 +21,14 @@ describe('examples/k8s', () => {
   });
 
   it('networkpolicy.yaml selects managed pods and opens only their agent port', () => {
-    const policy = manifest('networkpolicy.yaml')[0] as V1NetworkPolicy;
-    for (const [key, value] of Object.entries(policy.spec!.podSelector.matchLabels!)) expect(pod.metadata!.labels![key]).toBe(value);
+    const policy = manifest('networkpolicy.yaml')[0] as unknown as V1NetworkPolicy;
+    for (const [key, value] of Object.entries(policy.spec!.podSelector!.matchLabels!)) expect(pod.metadata!.labels![key]).toBe(value);
     expect(policy.spec!.ingress!.flatMap((r) => r.ports!.map((p) => p.port))).toEqual([pod.spec!.containers[0]!.ports![0]!.containerPort]);
     expect(policy.spec!.policyTypes).toEqual(['Ingress', 'Egress']);
   });
 
   it('the default pod passes Pod Security "restricted", which namespace.yaml enforces', () => {
-    const ns = manifest('namespace.yaml')[0] as { metadata: { labels: Record<string, string> } };
+    const ns = manifest('namespace.yaml')[0] as unknown as { metadata: { labels: Record<string, string> } };
     expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
     const spec = pod.spec!;
     expect(spec.hostNetwork ?? false).toBe(false);

@@ -20,7 +20,7 @@ export interface WaitReadyOptions {
   timeoutMs: number;
 }
 
-type WatchEnd = { kind: 'ended' } | { kind: 'gone' } | { kind: 'error'; error: KubernetesError } | { kind: 'settled' };
+type WatchEnd = { kind: 'ended'; events: number } | { kind: 'gone' } | { kind: 'error'; error: KubernetesError } | { kind: 'settled' };
 
 /**
  * Reads the pod once, then watches it from that resourceVersion. A watch that ends (servers close them
@@ -82,6 +82,7 @@ export function waitForReady(deps: WaitReadyDeps, options: WaitReadyOptions): Pr
     const watchOnce = (resourceVersion: string | undefined) =>
       new Promise<WatchEnd>((resolveEnd) => {
         let ended = false;
+        let events = 0;
         let controller: AbortController | undefined;
         const end = (result: WatchEnd) => {
           if (ended) return;
@@ -105,6 +106,7 @@ export function waitForReady(deps: WaitReadyDeps, options: WaitReadyOptions): Pr
             },
             (type: string, object: unknown) => {
               if (settled || ended) return;
+              events++;
               if (type === 'ERROR') {
                 const status = object as { code?: number; reason?: string; message?: string };
                 if (status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone') end({ kind: 'gone' });
@@ -119,7 +121,7 @@ export function waitForReady(deps: WaitReadyDeps, options: WaitReadyOptions): Pr
               evaluate(object as V1Pod);
             },
             (error: unknown) => {
-              if (!error) end({ kind: 'ended' });
+              if (!error) end({ kind: 'ended', events });
               else if ((error as { statusCode?: number }).statusCode === 410) end({ kind: 'gone' });
               else if ((error as { name?: string }).name === 'AbortError' && (settled || ended)) end({ kind: 'settled' });
               else end({ kind: 'error', error: toKubernetesError(error, OPERATION, podName) });
@@ -140,6 +142,7 @@ export function waitForReady(deps: WaitReadyDeps, options: WaitReadyOptions): Pr
 
     void (async () => {
       let failures = 0;
+      let emptyEnds = 0;
       while (!settled) {
         let pod: V1Pod;
         try {
@@ -170,8 +173,14 @@ export function waitForReady(deps: WaitReadyDeps, options: WaitReadyOptions): Pr
             return;
           }
           await sleep(Math.min(2000, 100 * 2 ** failures));
+        } else if (end.kind === 'ended' && end.events === 0) {
+          // A watch closed before it said anything (a proxy with a short idle timeout, say): back off a
+          // little so that a misbehaving path cannot turn this into a tight read/watch loop.
+          emptyEnds++;
+          await sleep(Math.min(1000, 25 * 2 ** emptyEnds));
         } else {
           failures = 0;
+          emptyEnds = 0;
         }
       }
     })().catch((error: unknown) => finish(toKubernetesError(error, OPERATION, podName)));
