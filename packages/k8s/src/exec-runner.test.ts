@@ -56,6 +56,20 @@ describe('execRunner', () => {
     expect(proc.kill()).toBe(false);
   });
 
+  it('honours a v5 stream close from the server and ignores output after it', async () => {
+    const { runner } = await runnerFor({
+      onExec: (s) => {
+        s.stdout('before');
+        s.closeStream(1);
+        s.stdout('after');
+        s.stderr('err');
+        s.exit(0);
+      },
+    });
+    const proc = await runner.spawn('x', [], { input: '' });
+    expect(await outputs(proc)).toEqual({ stdout: 'before', stderr: 'err', exit: { code: 0, signal: null } });
+  });
+
   it('reports a non-zero exit code', async () => {
     const { runner } = await runnerFor({ onExec: (s) => s.exit(3) });
     const proc = await runner.spawn('false', [], { input: '' });

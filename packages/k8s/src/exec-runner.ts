@@ -95,9 +95,12 @@ export function podExecRunner(target: PodExecTarget): ProcessRunner {
       let socket: Socket;
       try {
         socket = await connector.connect(path, null, (channel, data) => {
-          if (channel === STDOUT) stdout.write(data);
-          else if (channel === STDERR) stderr.write(data);
-          else if (channel === STATUS) {
+          // A server may keep talking after it closed a stream; writing to an ended stream would throw.
+          if (channel === STDOUT) {
+            if (!stdout.writableEnded) stdout.write(data);
+          } else if (channel === STDERR) {
+            if (!stderr.writableEnded) stderr.write(data);
+          } else if (channel === STATUS) {
             let status: V1Status;
             try {
               status = JSON.parse(data.toString('utf8')) as V1Status;
@@ -107,8 +110,8 @@ export function podExecRunner(target: PodExecTarget): ProcessRunner {
             const { exit, message } = exitFromStatus(status);
             finish(exit, message);
             return false;
-          } else if (channel === CLOSE && data[0] === STDOUT) stdout.end();
-          else if (channel === CLOSE && data[0] === STDERR) stderr.end();
+          } else if (channel === CLOSE && data[0] === STDOUT && !stdout.writableEnded) stdout.end();
+          else if (channel === CLOSE && data[0] === STDERR && !stderr.writableEnded) stderr.end();
           return true;
         });
       } catch (error) {

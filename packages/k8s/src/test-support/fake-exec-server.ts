@@ -27,6 +27,8 @@ export interface ExecSession {
   stdinText(): Promise<string>;
   stdout(data: string | Buffer): void;
   stderr(data: string | Buffer): void;
+  /** v5: tells the client a stream (1 stdout, 2 stderr) is finished. */
+  closeStream(channel: number): void;
   /** Sends the exit status (Success or NonZeroExitCode) on channel 3 and closes, as the kubelet does. */
   exit(code: number): void;
   /** Sends a Failure status without an exit code (e.g. the binary does not exist). */
@@ -176,6 +178,7 @@ export async function startFakeExecServer(options: FakeExecServerOptions): Promi
         return Buffer.concat(chunks).toString('utf8');
       },
       stdout: (data) => send(1, data),
+      closeStream: (channel) => send(255, Buffer.from([channel])),
       stderr: (data) => send(2, data),
       exit(code) {
         const status =
