@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
 import { PassThrough } from 'node:stream';
 import { ProcessSpawnError, type ProcessExit, type ProcessRunner, type RunningProcess, type SpawnOptions } from '@forge/core';
 import type { Exec, KubeConfig, V1Status } from '@kubernetes/client-node';
@@ -27,6 +29,25 @@ export interface PodExecTarget {
   container: string;
   /** Injectable WebSocket connector (client-node's WebSocketInterface); default a WebSocketHandler on kubeConfig. */
   connector?: WebSocketInterface;
+  /** See ExecRunnerOptions.signals. Default `close`. */
+  signals?: 'close' | 'exec';
+}
+
+/** Starts the command through sh so that its PID (kept across the `exec`s) lands in `pidFile`. */
+export function withPidFile(argv: string[], pidFile: string): string[] {
+  return ['sh', '-c', 'echo $$ > "$0" && exec "$@"', pidFile, ...argv];
+}
+
+/** The command the second exec runs to deliver `signal` to the process recorded in `pidFile`. */
+export function killArgv(signal: NodeJS.Signals, pidFile: string): string[] {
+  return ['sh', '-c', 'kill -s "$0" "$(cat "$1")"', signal.replace(/^SIG/, ''), pidFile];
+}
+
+/** A process the runtime killed with a signal reports 128 + its number. */
+function signalExit(code: number | null, signal: NodeJS.Signals | undefined): boolean {
+  if (code === null || signal === undefined) return false;
+  const number = (osConstants.signals as Record<string, number | undefined>)[signal];
+  return number !== undefined && code === 128 + number;
 }
 
 function isEmptyInput(input: string | Uint8Array): boolean {
@@ -64,128 +85,165 @@ function exitFromStatus(status: V1Status): { exit: ProcessExit; message?: string
 
 /** A core ProcessRunner that runs commands in one container of one pod through the Kubernetes exec API. */
 export function podExecRunner(target: PodExecTarget): ProcessRunner {
+  const plain: ProcessRunner = { spawn: (command, args, options) => spawnInPod(target, command, args, options ?? {}, undefined) };
   return {
-    async spawn(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<RunningProcess> {
-      const argv = execArgv(command, args, options);
-      // An empty input needs no stdin at all: the process then reads EOF at once, on every protocol version.
-      const wantsStdin = options.input === undefined || !isEmptyInput(options.input);
-      const query = new URLSearchParams({ stdout: 'true', stderr: 'true', stdin: String(wantsStdin), tty: 'false', container: target.container });
-      for (const part of argv) query.append('command', part);
-      const path = `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods/${encodeURIComponent(target.podName)}/exec?${query.toString()}`;
-
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      let exitInfo: ProcessExit | undefined;
-      let killedWith: NodeJS.Signals | undefined;
-      let resolveExit!: (exit: ProcessExit) => void;
-      const exited = new Promise<ProcessExit>((r) => (resolveExit = r));
-      const finish = (exit: ProcessExit, message?: string) => {
-        if (exitInfo) return;
-        exitInfo = exit;
-        if (message && !stderr.writableEnded) stderr.write(`${message}\n`);
-        if (!stdout.writableEnded) stdout.end();
-        if (!stderr.writableEnded) stderr.end();
-        resolveExit(exit);
-      };
-
-      const connector =
-        target.connector ??
-        // Own streams: the default WebSocketHandler would pause process.stdin on a v5 close frame.
-        new WebSocketHandler(target.kubeConfig, undefined, { stdin: new PassThrough(), stdout, stderr });
-      let socket: Socket;
-      try {
-        socket = await connector.connect(path, null, (channel, data) => {
-          // A server may keep talking after it closed a stream; writing to an ended stream would throw.
-          if (channel === STDOUT) {
-            if (!stdout.writableEnded) stdout.write(data);
-          } else if (channel === STDERR) {
-            if (!stderr.writableEnded) stderr.write(data);
-          } else if (channel === STATUS) {
-            let status: V1Status;
-            try {
-              status = JSON.parse(data.toString('utf8')) as V1Status;
-            } catch {
-              status = { status: 'Failure', message: `unreadable exec status: ${data.toString('utf8')}` };
-            }
-            const { exit, message } = exitFromStatus(status);
-            finish(exit, message);
-            return false;
-          } else if (channel === CLOSE && data[0] === STDOUT && !stdout.writableEnded) stdout.end();
-          else if (channel === CLOSE && data[0] === STDERR && !stderr.writableEnded) stderr.end();
-          return true;
-        });
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String((error as { message?: unknown })?.message ?? error);
-        throw new ProcessSpawnError(command, `exec into pod ${target.podName} (container ${target.container}) failed: ${message}`, {
-          cause: error,
-          details: { podName: target.podName, container: target.container, namespace: target.namespace },
-        });
-      }
-
-      const canCloseStdin = socket.protocol === V5;
-      socket.on('close', () => finish({ code: null, signal: killedWith ?? 'SIGHUP' }));
-
-      const send = (data: Buffer) =>
-        new Promise<void>((resolve, reject) => {
-          if (exitInfo || socket.readyState !== socket.OPEN) {
-            reject(new Error('stdin is closed: the process has exited'));
-            return;
-          }
-          socket.send(data, (error?: Error) => (error ? reject(error) : resolve()));
-        });
-      let stdinEnded = !wantsStdin;
-      const stdin = {
-        write: (data: string | Uint8Array) => {
-          if (stdinEnded) return Promise.reject(new Error('stdin has been ended'));
-          const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
-          return send(Buffer.concat([Buffer.from([STDIN]), bytes]));
+    spawn(command, args, options = {}) {
+      if (target.signals !== 'exec') return plain.spawn(command, args, options);
+      const pidFile = `/tmp/forge-exec-${randomUUID()}.pid`;
+      return spawnInPod(target, command, args, options, {
+        pidFile,
+        async deliver(signal) {
+          const [sh, ...rest] = killArgv(signal, pidFile);
+          const proc = await plain.spawn(sh!, rest, { input: '' });
+          const exit = await proc.exited;
+          if (exit.code !== 0) throw new Error(`kill -s ${signal} in the pod exited with ${exit.code ?? exit.signal}`);
         },
-        end: async () => {
-          if (stdinEnded) return;
-          if (!canCloseStdin) {
-            throw new Error(`closing stdin needs ${V5} (Kubernetes >= 1.30); the server chose ${socket.protocol || 'an older protocol'}`);
-          }
-          stdinEnded = true;
-          await send(Buffer.from([CLOSE, STDIN])).catch(() => undefined);
-        },
-      };
+      });
+    },
+  };
+}
 
-      if (options.input !== undefined && wantsStdin) {
-        if (!canCloseStdin) {
-          socket.close();
-          throw new ProcessSpawnError(
-            command,
-            `input on stdin needs ${V5} (Kubernetes >= 1.30) to signal end of input; the API server chose ${socket.protocol || 'an older protocol'}`,
-            { details: { podName: target.podName, protocol: socket.protocol } },
-          );
+interface SignalViaExec {
+  pidFile: string;
+  deliver(signal: NodeJS.Signals): Promise<void>;
+}
+
+async function spawnInPod(
+  target: PodExecTarget,
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions,
+  signalVia: SignalViaExec | undefined,
+): Promise<RunningProcess> {
+  const wrapped = execArgv(command, args, options);
+  const argv = signalVia ? withPidFile(wrapped, signalVia.pidFile) : wrapped;
+  // An empty input needs no stdin at all: the process then reads EOF at once, on every protocol version.
+  const wantsStdin = options.input === undefined || !isEmptyInput(options.input);
+  const query = new URLSearchParams({ stdout: 'true', stderr: 'true', stdin: String(wantsStdin), tty: 'false', container: target.container });
+  for (const part of argv) query.append('command', part);
+  const path = `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods/${encodeURIComponent(target.podName)}/exec?${query.toString()}`;
+
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let exitInfo: ProcessExit | undefined;
+  let killedWith: NodeJS.Signals | undefined;
+  let resolveExit!: (exit: ProcessExit) => void;
+  const exited = new Promise<ProcessExit>((r) => (resolveExit = r));
+  const finish = (exit: ProcessExit, message?: string) => {
+    if (exitInfo) return;
+    exitInfo = exit;
+    if (message && !stderr.writableEnded) stderr.write(`${message}\n`);
+    if (!stdout.writableEnded) stdout.end();
+    if (!stderr.writableEnded) stderr.end();
+    resolveExit(exit);
+  };
+
+  const connector =
+    target.connector ??
+    // Own streams: the default WebSocketHandler would pause process.stdin on a v5 close frame.
+    new WebSocketHandler(target.kubeConfig, undefined, { stdin: new PassThrough(), stdout, stderr });
+  let socket: Socket;
+  try {
+    socket = await connector.connect(path, null, (channel, data) => {
+      // A server may keep talking after it closed a stream; writing to an ended stream would throw.
+      if (channel === STDOUT) {
+        if (!stdout.writableEnded) stdout.write(data);
+      } else if (channel === STDERR) {
+        if (!stderr.writableEnded) stderr.write(data);
+      } else if (channel === STATUS) {
+        let status: V1Status;
+        try {
+          status = JSON.parse(data.toString('utf8')) as V1Status;
+        } catch {
+          status = { status: 'Failure', message: `unreadable exec status: ${data.toString('utf8')}` };
         }
-        await stdin.write(options.input);
-        await stdin.end();
-      }
+        const { exit, message } = exitFromStatus(status);
+        finish(signalExit(exit.code, killedWith) ? { code: null, signal: killedWith! } : exit, message);
+        return false;
+      } else if (channel === CLOSE && data[0] === STDOUT && !stdout.writableEnded) stdout.end();
+      else if (channel === CLOSE && data[0] === STDERR && !stderr.writableEnded) stderr.end();
+      return true;
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String((error as { message?: unknown })?.message ?? error);
+    throw new ProcessSpawnError(command, `exec into pod ${target.podName} (container ${target.container}) failed: ${message}`, {
+      cause: error,
+      details: { podName: target.podName, container: target.container, namespace: target.namespace },
+    });
+  }
 
-      return {
-        pid: undefined,
-        stdout,
-        stderr,
-        stdin,
-        exited,
-        /**
-         * Exec cannot deliver signals. A kill closes stdin (v5) and then the connection; Kubernetes does not
-         * signal the process for that — it sees EOF on stdin and EPIPE/SIGPIPE on its next write. The exit
-         * reported here is `{ code: null, signal }`, the signal being the one asked for.
-         */
-        kill(signal: NodeJS.Signals = 'SIGTERM') {
-          if (exitInfo) return false;
-          killedWith ??= signal;
-          if (canCloseStdin && !stdinEnded && socket.readyState === socket.OPEN) {
-            stdinEnded = true;
-            socket.send(Buffer.from([CLOSE, STDIN]));
-          }
-          socket.close(1000);
-          setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
-          return true;
-        },
-      };
+  let stdinEnded = !wantsStdin;
+  const canCloseStdin = socket.protocol === V5;
+  const closeConnection = () => {
+    if (canCloseStdin && !stdinEnded && socket.readyState === socket.OPEN) {
+      stdinEnded = true;
+      socket.send(Buffer.from([CLOSE, STDIN]));
+    }
+    socket.close(1000);
+    setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+  };
+  socket.on('close', () => finish({ code: null, signal: killedWith ?? 'SIGHUP' }));
+
+  const send = (data: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      if (exitInfo || socket.readyState !== socket.OPEN) {
+        reject(new Error('stdin is closed: the process has exited'));
+        return;
+      }
+      socket.send(data, (error?: Error) => (error ? reject(error) : resolve()));
+    });
+  const stdin = {
+    write: (data: string | Uint8Array) => {
+      if (stdinEnded) return Promise.reject(new Error('stdin has been ended'));
+      const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
+      return send(Buffer.concat([Buffer.from([STDIN]), bytes]));
+    },
+    end: async () => {
+      if (stdinEnded) return;
+      if (!canCloseStdin) {
+        throw new Error(`closing stdin needs ${V5} (Kubernetes >= 1.30); the server chose ${socket.protocol || 'an older protocol'}`);
+      }
+      stdinEnded = true;
+      await send(Buffer.from([CLOSE, STDIN])).catch(() => undefined);
+    },
+  };
+
+  if (options.input !== undefined && wantsStdin) {
+    if (!canCloseStdin) {
+      socket.close();
+      throw new ProcessSpawnError(
+        command,
+        `input on stdin needs ${V5} (Kubernetes >= 1.30) to signal end of input; the API server chose ${socket.protocol || 'an older protocol'}`,
+        { details: { podName: target.podName, protocol: socket.protocol } },
+      );
+    }
+    await stdin.write(options.input);
+    await stdin.end();
+  }
+
+  return {
+    pid: undefined,
+    stdout,
+    stderr,
+    stdin,
+    exited,
+    /**
+     * Exec cannot deliver signals. By default a kill closes stdin (v5) and then the connection; Kubernetes
+     * does not signal the process for that — it sees EOF on stdin and EPIPE/SIGPIPE on its next write. The
+     * exit reported is `{ code: null, signal }`. With `signals: 'exec'` the signal is real (a second exec
+     * runs `kill`), and the exit is the process's own; 128 + n for the signal sent reads as that signal.
+     */
+    kill(signal: NodeJS.Signals = 'SIGTERM') {
+      if (exitInfo) return false;
+      killedWith = signal;
+      if (signalVia) {
+        signalVia.deliver(signal).catch(() => {
+          if (!exitInfo) closeConnection();
+        });
+        return true;
+      }
+      closeConnection();
+      return true;
     },
   };
 }

@@ -1,6 +1,6 @@
 export { createPodManager, type PodManager, type PodManagerInternals } from './pod-manager.js';
 export { podAgent, type PodAgentOptions } from './pod-agent.js';
-export { podExecRunner, execArgv, type PodExecTarget, type WebSocketInterface } from './exec-runner.js';
+export { podExecRunner, execArgv, withPidFile, killArgv, type PodExecTarget, type WebSocketInterface } from './exec-runner.js';
 export {
   KubernetesError,
   isKubernetesError,

@@ -243,6 +243,7 @@ export function createPodManager(options: PodManagerOptions, internals: PodManag
         namespace,
         podName: naming.podName(id),
         container: execOptions.container ?? container,
+        ...(execOptions.signals ? { signals: execOptions.signals } : {}),
         ...(internals.execConnector ? { connector: internals.execConnector } : {}),
       });
     },

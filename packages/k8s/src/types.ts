@@ -143,4 +143,12 @@ export interface ReapOrphansOptions {
 export interface ExecRunnerOptions {
   /** Default: the template's container name. */
   container?: string;
+  /**
+   * How `kill(signal)` reaches the process. `close` (default): close stdin and the connection — exec has no
+   * signals, the process only sees EOF/EPIPE. `exec`: the command is started through `sh` recording its PID
+   * in a file under /tmp, and kill runs `kill -s <signal>` through a second exec — a real signal (SIGINT
+   * lets Claude Code end its run cleanly). Needs `sh`, `cat` and `kill` in the image; falls back to `close`
+   * when the second exec fails.
+   */
+  signals?: 'close' | 'exec';
 }
