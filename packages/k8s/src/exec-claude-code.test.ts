@@ -1,7 +1,8 @@
 import { claudeCode } from '@forge/claude-code';
 import { describeCodeAgentConformance } from '@forge/core/conformance';
 import { collectRun, runProblems } from '@forge/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { killArgv } from './exec-runner.js';
 import { createPodManager, type PodManager } from './pod-manager.js';
 import { startFakeExecServer, type ExecSession, type FakeExecServer } from './test-support/fake-exec-server.js';
 
@@ -28,6 +29,14 @@ function cliArgs(session: ExecSession): string[] {
   return session.command.slice(at + 1);
 }
 
+const interrupted =
+  line({ type: 'user', message: { role: 'user', content: [{ type: 'text', text: '[Request interrupted by user]' }] }, session_id: SESSION }) +
+  line({ type: 'result', subtype: 'error_during_execution', is_error: true, duration_ms: 5, num_turns: 1, session_id: SESSION, total_cost_usd: 0, usage: { input_tokens: 1, output_tokens: 0 } });
+
+/** Signal handlers of the "processes" started with a PID file (signals: 'exec'), by PID file. */
+const processes = new Map<string, (signal: string) => void>();
+const KILL_SCRIPT = killArgv('SIGINT', 'f')[2];
+
 let server: FakeExecServer;
 let pods: PodManager;
 const id = { userId: 'alice', agentId: 'main' };
@@ -36,6 +45,21 @@ let hang = false;
 beforeAll(async () => {
   server = await startFakeExecServer({
     onExec: async (s) => {
+      if (s.command[2] === KILL_SCRIPT) {
+        const deliver = processes.get(s.command[4]!);
+        deliver?.(s.command[3]!);
+        s.exit(deliver ? 0 : 1);
+        return;
+      }
+      if (s.command[3]?.startsWith('/tmp/forge-exec-')) {
+        // Like the real CLI: SIGINT → the interruption and an error result, exit 0.
+        processes.set(s.command[3], (signal) => {
+          if (signal === 'INT') {
+            s.stdout(interrupted);
+            s.exit(0);
+          } else s.exit(128 + 15);
+        });
+      }
       if (cliArgs(s)[0] === '--version') {
         s.stdout('2.1.197 (Claude Code)\n');
         s.exit(0);
@@ -73,4 +97,29 @@ describeCodeAgentConformance('claudeCode over the Kubernetes exec runner', {
     hang = scenario === 'hang';
     return claudeCode({ runner: pods.execRunner(id), bin: 'claude', sigintGraceMs: 50, sigtermGraceMs: 50 });
   },
+});
+
+describeCodeAgentConformance("claudeCode over the exec runner with real signals (signals: 'exec')", {
+  makeAgent: (scenario) => {
+    hang = scenario === 'hang';
+    return claudeCode({ runner: pods.execRunner(id, { signals: 'exec' }), bin: 'claude', sigintGraceMs: 2000, sigtermGraceMs: 2000 });
+  },
+});
+
+describe("cancel with signals: 'exec'", () => {
+  it('interrupts the CLI with a real SIGINT, so the run ends cancelled with its session id', async () => {
+    hang = true;
+    processes.clear();
+    const before = server.sessions.length;
+    const agent = claudeCode({ runner: pods.execRunner(id, { signals: 'exec' }), bin: 'claude' });
+    const run = agent.execute({ prompt: 'long task' });
+    const collected = collectRun(run);
+    // The CLI run itself (not a --version probe) has started in the "pod".
+    await vi.waitFor(() => expect(server.sessions.slice(before).some((s) => cliArgs(s)[0] !== '--version' && processes.has(s.command[3]!))).toBe(true));
+    await run.cancel();
+    const { events, result: outcome } = await collected;
+    expect(runProblems(events, run.id)).toEqual([]);
+    expect(outcome).toMatchObject({ status: 'cancelled', sessionId: SESSION });
+    expect(server.sessions.some((s) => s.command[2] === KILL_SCRIPT && s.command[3] === 'INT')).toBe(true);
+  });
 });

@@ -1,6 +1,6 @@
 import { ProcessSpawnError, type RunningProcess } from '@forge/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { execArgv } from './exec-runner.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { execArgv, killArgv, withPidFile } from './exec-runner.js';
 import { createPodManager } from './pod-manager.js';
 import { startFakeExecServer, type FakeExecServer, type FakeExecServerOptions } from './test-support/fake-exec-server.js';
 
@@ -134,6 +134,52 @@ describe('execRunner', () => {
     expect(await server.sessions[0]!.closed).toEqual({ byClient: true });
     expect(server.sessions[0]!.stdinClosedBySignal).toBe(true);
     expect(proc.kill('SIGKILL')).toBe(false);
+  });
+
+  it("with signals: 'exec', kill delivers a real signal through a second exec", async () => {
+    const handlers = new Map<string, (signal: string) => void>();
+    const pidScript = withPidFile([], 'f')[2];
+    const killScript = killArgv('SIGINT', 'f')[2];
+    const { pods, server } = await runnerFor({
+      onExec: (s) => {
+        const [, , script, ...rest] = s.command;
+        if (script === pidScript) {
+          s.stdout('started\n');
+          handlers.set(rest[0]!, (signal) => {
+            s.stdout(`got ${signal}\n`);
+            s.exit(130);
+          });
+        } else if (script === killScript) {
+          const handler = handlers.get(rest[1]!);
+          handler?.(rest[0]!);
+          s.exit(handler ? 0 : 1);
+        }
+      },
+    });
+    const proc = await pods.execRunner(id, { signals: 'exec' }).spawn('sleep', ['1000'], { cwd: '/w' });
+    await vi.waitFor(() => expect(handlers.size).toBe(1));
+    expect(proc.kill('SIGINT')).toBe(true);
+    // 130 = 128 + SIGINT: the process died of the signal it was sent.
+    expect(await outputs(proc)).toEqual({ stdout: 'started\ngot INT\n', stderr: '', exit: { code: null, signal: 'SIGINT' } });
+    const [main, kill] = server.sessions;
+    expect(main!.command.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(main!.command[3]).toMatch(/^\/tmp\/forge-exec-[0-9a-f-]{36}\.pid$/);
+    expect(main!.command.slice(4)).toEqual(['sh', '-c', 'cd -- "$1" || exit 126; shift; exec "$@"', 'sh', '/w', 'sleep', '1000']);
+    expect(kill!.command).toEqual(['sh', '-c', killScript, 'INT', main!.command[3]]);
+    expect(kill!.query.get('stdin')).toBe('false');
+  });
+
+  it("with signals: 'exec', falls back to closing the connection when the kill exec fails", async () => {
+    const { pods, server } = await runnerFor({
+      onExec: (s) => {
+        if (s.command.includes('kill -s "$0" "$(cat "$1")"')) s.fail('exec: "sh": executable file not found in $PATH');
+        else s.stdout('started\n');
+      },
+    });
+    const proc = await pods.execRunner(id, { signals: 'exec' }).spawn('sleep', ['1000']);
+    expect(proc.kill('SIGTERM')).toBe(true);
+    expect(await proc.exited).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(await server.sessions[0]!.closed).toEqual({ byClient: true });
   });
 
   it('reports a connection lost without a status as SIGHUP', async () => {
