@@ -88,6 +88,11 @@ describe('podReadiness / toSummary', () => {
     expect(r).toMatchObject({ state: 'failed', code: 'POD_IMAGE_PULL' });
   });
 
+  it('names an unschedulable pod\'s reason while it stays pending', () => {
+    const r = podReadiness(pod({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient memory.' }] }));
+    expect(r).toEqual({ state: 'pending', reason: 'Unschedulable: 0/3 nodes are available: 3 Insufficient memory.' });
+  });
+
   it('summarises IPv6 addresses with brackets', () => {
     const s = toSummary(pod({ phase: 'Running', podIP: 'fd00::1' }), podKeys('forge.dev'), 8080);
     expect(s.address).toBe('http://[fd00::1]:8080');

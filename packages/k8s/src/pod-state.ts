@@ -55,6 +55,9 @@ export function podReadiness(pod: V1Pod): PodReadiness {
     if (CONFIG.has(waiting.reason)) return { state: 'failed', code: 'POD_CONFIG_ERROR', reason: waiting.reason, message: text };
   }
   if (isPodReady(pod)) return { state: 'ready' };
+  // Not a failure (capacity may free up), but the reason a timeout should name.
+  const unscheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+  if (unscheduled) return { state: 'pending', reason: `${unscheduled.reason ?? 'Unschedulable'}${unscheduled.message ? `: ${unscheduled.message}` : ''}` };
   return { state: 'pending', reason: waiting?.reason ?? phase };
 }
 
