@@ -119,6 +119,16 @@ describe('listPods', () => {
     expect(await pods.listAllPods()).toHaveLength(5);
   });
 
+  it('follows list pages', async () => {
+    const api = new FakeKubeApi();
+    server.use(...api.handlers());
+    const pods = createPodManager({ kubeConfig: api.kubeConfig(), template: { image: 'x' } }, { pageSize: 2 });
+    for (const agentId of ['a', 'b', 'c', 'd', 'e']) await pods.createPod({ userId: 'alice', agentId });
+    expect((await pods.listPods('alice')).map((p) => p.agentId).sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    const pages = api.calls.filter((c) => c.method === 'GET' && c.path.endsWith('/pods'));
+    expect(pages.map((c) => c.query.get('continue'))).toEqual([null, '2', '4']);
+  });
+
   it('ignores pods it does not manage', async () => {
     const { api, pods } = setup();
     await pods.createPod(alice);

@@ -55,6 +55,8 @@ export interface PodManagerInternals {
   watch?: Pick<Watch, 'watch'>;
   execConnector?: WebSocketInterface;
   sleep?: (ms: number) => Promise<void>;
+  /** Items per list page. Default 500. */
+  pageSize?: number;
 }
 
 function defaultKubeConfig(): KubeConfig {
@@ -123,7 +125,7 @@ export function createPodManager(options: PodManagerOptions, internals: PodManag
     do {
       let list;
       try {
-        list = await api.listNamespacedPod({ namespace, labelSelector, limit: 500, ...(continueToken ? { _continue: continueToken } : {}) });
+        list = await api.listNamespacedPod({ namespace, labelSelector, limit: internals.pageSize ?? 500, ...(continueToken ? { _continue: continueToken } : {}) });
       } catch (error) {
         throw toKubernetesError(error, operation);
       }

@@ -186,8 +186,12 @@ export class FakeKubeApi {
         const failed = this.failure('GET pods');
         if (failed) return failed;
         const selector = url.searchParams.get('labelSelector');
-        const items = [...this.pods.values()].filter((p) => p.metadata?.namespace === namespace && matchesSelector(p.metadata?.labels, selector));
-        return HttpResponse.json({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(this.resourceVersion) }, items });
+        const all = [...this.pods.values()].filter((p) => p.metadata?.namespace === namespace && matchesSelector(p.metadata?.labels, selector));
+        const offset = Number(url.searchParams.get('continue') ?? 0);
+        const limit = Number(url.searchParams.get('limit') ?? all.length) || all.length;
+        const items = all.slice(offset, offset + limit);
+        const next = offset + limit < all.length ? String(offset + limit) : undefined;
+        return HttpResponse.json({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(this.resourceVersion), ...(next ? { continue: next } : {}) }, items });
       }),
       http.get(`${base}/:name`, ({ request, params }) => {
         this.record(request);
