@@ -163,6 +163,27 @@ describe('waitForPodReady', () => {
     await expect(pods.waitForPodReady({ userId: 'alice', agentId: 'nope' })).rejects.toMatchObject({ code: 'K8S_NOT_FOUND' });
   });
 
+  it('retries a watch or a read the API server could not serve (503)', async () => {
+    const { api, pods, name } = await setup();
+    api.failures.set('WATCH pods', { status: 503, reason: 'ServiceUnavailable', times: 1 });
+    api.onWatch = () => {
+      api.failures.set('GET pod', { status: 503, reason: 'ServiceUnavailable', times: 1 });
+      api.followStore = false;
+      api.update(name, (p) => (p.status = podStatus.ready()));
+      api.followStore = true;
+      api.watches.at(-1)!.end();
+    };
+    await expect(pods.waitForPodReady(id)).resolves.toMatchObject({ ready: true });
+    await expectNoOpenWatch(api);
+  });
+
+  it('gives up with K8S_UNAVAILABLE when the API server stays unavailable', async () => {
+    const { api, pods } = await setup();
+    api.failures.set('WATCH pods', { status: 503, reason: 'ServiceUnavailable' });
+    await expect(pods.waitForPodReady(id)).rejects.toMatchObject({ code: 'K8S_UNAVAILABLE', retryable: true });
+    await expectNoOpenWatch(api);
+  });
+
   it('rejects K8S_FORBIDDEN when the watch is not allowed', async () => {
     const { api, pods } = await setup();
     api.failures.set('WATCH pods', { status: 403, reason: 'Forbidden' });
