@@ -35,7 +35,7 @@ export interface PlatformConfig {
   hubPort: number | undefined;
   /** Signs enrolment tokens; at least 32 bytes. Required with hubPort. */
   hubSecret: string | undefined;
-  k8s: { namespace: string; image: string; agentPort: number };
+  k8s: { namespace: string; image: string; agentPort: number; envFromSecrets: string[] };
 }
 
 const USAGE = `forge platform — options (flags override environment variables):
@@ -51,7 +51,7 @@ const USAGE = `forge platform — options (flags override environment variables)
   --default-provider / FORGE_DEFAULT_PROVIDER   claude-code | opencode | scripted (default claude-code)
   FORGE_CLAUDE_BIN, FORGE_OPENCODE_BIN          the CLIs (default on PATH)
   --hub-port / FORGE_HUB_PORT, FORGE_HUB_SECRET remote agents (dial-home hub)
-  FORGE_K8S_NAMESPACE, FORGE_K8S_IMAGE, FORGE_K8S_AGENT_PORT`;
+  FORGE_K8S_NAMESPACE, FORGE_K8S_IMAGE, FORGE_K8S_AGENT_PORT, FORGE_K8S_ENV_FROM_SECRETS (agent pods' model keys)`;
 
 export const configUsage = () => USAGE;
 
@@ -122,6 +122,8 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
       namespace: env.FORGE_K8S_NAMESPACE || 'forge',
       image: env.FORGE_K8S_IMAGE || 'forge-agent-pod:latest',
       agentPort: int('k8s.agentPort', env.FORGE_K8S_AGENT_PORT, 8080, 1, 65_535),
+      // Secrets whose keys become the agent pods' environment (e.g. ANTHROPIC_API_KEY), never read by the platform.
+      envFromSecrets: (env.FORGE_K8S_ENV_FROM_SECRETS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     },
   };
 }

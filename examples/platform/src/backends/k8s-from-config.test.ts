@@ -15,4 +15,10 @@ describe('k8sBackendFromConfig', () => {
     await expect(backend.create({ userId: 'alice', provider: 'gemini', timeoutMs: 1000 })).rejects.toMatchObject({ code: 'UNKNOWN_PROVIDER' });
     await backend.close();
   });
+
+  it('names the Secrets that give agent pods their model keys', () => {
+    const config = loadConfig(['--backend', 'k8s'], { FORGE_K8S_ENV_FROM_SECRETS: 'forge-agent-keys, other ' });
+    expect(config.k8s.envFromSecrets).toEqual(['forge-agent-keys', 'other']);
+    expect(loadConfig([], {}).k8s.envFromSecrets).toEqual([]);
+  });
 });

@@ -15,7 +15,7 @@ export const AGENT_POD_PROVIDERS = ['claude-code', 'opencode', 'scripted'];
 export async function k8sBackendFromConfig(config: PlatformConfig, _registry: ProviderRegistry, logger: Logger): Promise<AgentBackend> {
   const pods = createPodManager({
     namespace: config.k8s.namespace,
-    template: { image: config.k8s.image, agentPort: config.k8s.agentPort },
+    template: { image: config.k8s.image, agentPort: config.k8s.agentPort, envFromSecrets: config.k8s.envFromSecrets },
     readyTimeoutMs: config.createTimeoutMs,
     // DELETE ?graceful=true: the agent finishes or cancels its runs (gRPC Shutdown) before the pod goes.
     shutdownHook: async (pod) => {
