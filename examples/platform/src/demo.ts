@@ -76,6 +76,8 @@ async function main(): Promise<number> {
       claudeBin: process.env.FORGE_CLAUDE_BIN || claudeBinPath(),
       // The demo's own receiver is on 127.0.0.1; production keeps private addresses refused.
       webhookAllowPrivate: ['127.0.0.1'],
+      // A dial-home hub, so an agent on another machine (or terminal) can join; not needed for --once.
+      ...(once ? {} : { hubPort: base.hubPort ?? 0, hubSecret: base.hubSecret ?? randomBytes(32).toString('base64url') }),
     };
     const platform = await listenPlatform((port) => startPlatform({ config: { ...config, port }, logger, claudeEnv }), process.env.FORGE_PORT || process.env.PORT ? base.port : once ? 0 : 8080);
     cleanup.push(() => platform.close());
@@ -150,6 +152,19 @@ async function main(): Promise<number> {
     say('  (type Bash into "allowed tools" to let Claude Code run commands without asking).');
     say('  Try provider "scripted" with a message containing "permission" to approve or deny a tool call.');
     say(`  curl -H "Authorization: Bearer ${apiKey}" ${platform.url}/api/v1/agents`);
+    if (platform.remote) {
+      const token = platform.remote.hub.issueEnrolmentToken({ name: 'my-laptop' });
+      say();
+      say(`Remote agents: a dial-home hub listens on ${platform.remote.url}. From another terminal, this joins an`);
+      say('agent that dials out to it (it shows up online under "Remote agents" on the dashboard):');
+      say(
+        `  FORGE_HUB_URL=${platform.remote.url} FORGE_ENROLMENT_TOKEN=${token.token} FORGE_AGENT_NAME=my-laptop ` +
+          `FORGE_PROVIDER=scripted FORGE_CREDENTIAL_FILE=${join(scratch, 'remote-agent.json')} ` +
+          'npx -y pnpm@10.34.8 --filter @forge/example-remote-agent start',
+      );
+      say('  (the token is single-use and expires in an hour; the agent keeps the credential it gets for it)');
+    }
+    say();
     say('Serving until Ctrl-C.');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
