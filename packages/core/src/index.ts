@@ -8,4 +8,5 @@ export { startRun, type RunContext, type RunFunction, type RunOptions, type RunO
 export { createCodeAgent, type AgentDefinition } from './define-agent.js';
 export { createProviderRegistry, type ProviderRegistry, type AgentFactory } from './registry.js';
 export { EventQueue, type EventQueueOptions } from './event-queue.js';
+export { RelayedRun, type RelayedRunOptions, type RunLink, type LocalEnd } from './relayed-run.js';
 export * from './runtime.js';

@@ -6,7 +6,7 @@ import { TransportCodes, decisionToProto, forgeErrorFromInfo, proto, requestToPr
 import { AsyncQueue } from './async-queue.js';
 import type { RunCarrier } from './dialled-agent.js';
 import { AttachResponseSchema, type AttachResponse } from './gen/forge/dialhome/v1/dialhome_pb.js';
-import type { RemoteRun } from './remote-run.js';
+import type { RelayedRun } from '@forge/core';
 import { parseSubject, subjects } from './subject.js';
 import type { Subscriptions } from './subscriptions.js';
 import type { Incoming } from './wire.js';
@@ -43,7 +43,7 @@ export interface SessionEnd {
 export class AgentSession implements RunCarrier {
   readonly outbound = new AsyncQueue<AttachResponse>(Number.MAX_SAFE_INTEGER);
   readonly agentId: string;
-  private readonly runs = new Map<string, RemoteRun>();
+  private readonly runs = new Map<string, RelayedRun>();
   private readonly pending = new Map<string, Pending>();
   private ending: SessionEnd | undefined;
   private endListeners: Array<(end: SessionEnd) => void> = [];
@@ -71,7 +71,7 @@ export class AgentSession implements RunCarrier {
     this.outbound.push(create(AttachResponseSchema, { subject, body }));
   }
 
-  start(run: RemoteRun, request: AgentRequest): void {
+  start(run: RelayedRun, request: AgentRequest): void {
     if (this.ending) {
       run.endLocally(this.brokenEnd(this.ending));
       return;

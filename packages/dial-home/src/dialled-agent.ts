@@ -14,11 +14,11 @@ import {
   type IdGenerator,
 } from '@forge/core';
 import { DialHomeCodes } from './errors.js';
-import { RemoteRun, type RunLink } from './remote-run.js';
+import { RelayedRun, type RunLink } from '@forge/core';
 
 /** What a dialled agent needs from the session it is attached through. */
 export interface RunCarrier extends RunLink {
-  start(run: RemoteRun, request: AgentRequest): void;
+  start(run: RelayedRun, request: AgentRequest): void;
 }
 
 export interface DialledAgentOptions {
@@ -41,7 +41,7 @@ export class DialledAgent implements CodeAgent {
   private carrier: RunCarrier | undefined;
   private providerName: string;
   private caps: AgentCapabilities = defaultCapabilities();
-  private readonly live = new Map<string, RemoteRun>();
+  private readonly live = new Map<string, RelayedRun>();
   private readonly nextId: IdGenerator;
   name: string;
 
@@ -89,7 +89,7 @@ export class DialledAgent implements CodeAgent {
       throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', { details: { runId } });
     }
     const carrier = this.carrier;
-    const run = new RemoteRun({
+    const run = new RelayedRun({
       runId,
       provider: this.providerName,
       clock: this.options.clock,
@@ -98,6 +98,9 @@ export class DialledAgent implements CodeAgent {
       ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
       stopGraceMs: this.options.stopGraceMs,
       maxBufferedEvents: this.options.maxBufferedEvents,
+      // No backpressure to the agent: its link also carries heartbeats and other runs, which one
+      // slow reader must not stall; the buffer is bounded instead. Events keep the agent's provider.
+      keepProvider: true,
       onEnd: (r) => {
         if (this.live.get(r.id) === r) this.live.delete(r.id);
       },

@@ -22,7 +22,7 @@ import { capabilitiesFromProto, requestToProto } from './convert-request.js';
 import { TransportCodes, forgeErrorFromConnect } from './errors.js';
 import { ExecuteLink } from './execute-link.js';
 import { WireAgentService } from './wire-service.js';
-import { RemoteRun } from './remote-run.js';
+import { RelayedRun } from '@forge/core';
 import { GuardedSessionManager } from './session-manager.js';
 import type { DrainOptions, DrainResult } from './routes.js';
 
@@ -162,7 +162,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
     streaming === 'bidi'
       ? new ConnectLink(client, { target, idleStreamMs: options.idleStreamMs ?? 2_000, connectTimeoutMs: options.connectTimeoutMs ?? 10_000, callTimeoutMs, logger })
       : new ExecuteLink(client, { target, callTimeoutMs, deadlineSlackMs: stopGraceMs, connectTimeoutMs: options.connectTimeoutMs ?? 10_000 });
-  const live = new Map<string, RemoteRun>();
+  const live = new Map<string, RelayedRun>();
   let closed = false;
 
   const unary = async <T>(call: () => Promise<T>): Promise<T> => {
@@ -202,7 +202,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
       if (live.has(runId)) {
         throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', { details: { runId } });
       }
-      const run = new RemoteRun({
+      const run = new RelayedRun({
         runId,
         provider,
         clock,

@@ -15,7 +15,7 @@ import type { ConnectResponse } from './gen/forge/agent/wire/v1/wire_pb.js';
 import type { WireAgentService } from './wire-service.js';
 import { endForRemoteError, endForStreamError } from './link-errors.js';
 import { Pushable } from './pushable.js';
-import type { RemoteRun, RunLink } from './remote-run.js';
+import type { RelayedRun, RunLink } from '@forge/core';
 
 export interface ConnectLinkOptions {
   /** "the agent at http://…", for messages. */
@@ -44,7 +44,7 @@ export class ConnectLink implements RunLink {
     private readonly options: ConnectLinkOptions,
   ) {}
 
-  start(run: RemoteRun, request: ProtoAgentRequest): void {
+  start(run: RelayedRun, request: ProtoAgentRequest): void {
     if (!this.current?.usable) {
       const stream = new ConnectStream(this.client, this.options, () => {
         this.streams.delete(stream);
@@ -56,7 +56,7 @@ export class ConnectLink implements RunLink {
     this.current.start(run, request);
   }
 
-  runEnded(run: RemoteRun): void {
+  runEnded(run: RelayedRun): void {
     for (const s of this.streams) if (s.runEnded(run)) return;
   }
 
@@ -86,7 +86,7 @@ export class ConnectLink implements RunLink {
 
 class ConnectStream {
   usable = true;
-  private readonly runs = new Map<string, RemoteRun>();
+  private readonly runs = new Map<string, RelayedRun>();
   private readonly pending = new Map<string, { resolve(): void; reject(e: Error): void }>();
   private readonly requests = new Pushable<ConnectRequest>();
   private readonly controller = new AbortController();
@@ -122,13 +122,13 @@ class ConnectStream {
     return this.runs.has(runId);
   }
 
-  start(run: RemoteRun, request: ProtoAgentRequest): void {
+  start(run: RelayedRun, request: ProtoAgentRequest): void {
     clearTimeout(this.idleTimer);
     this.runs.set(run.id, run);
     this.send({ case: 'execute', value: { $typeName: 'forge.agent.v1.ExecuteCommand', runId: run.id, request } });
   }
 
-  runEnded(run: RemoteRun): boolean {
+  runEnded(run: RelayedRun): boolean {
     if (this.runs.get(run.id) !== run) return false;
     this.runs.delete(run.id);
     if (this.runs.size === 0 && this.usable) {
@@ -201,11 +201,11 @@ class ConnectStream {
   }
 
   /** Hands out a response; returns a run whose reader is behind, if any, to pause reading for. */
-  private dispatch(res: ConnectResponse): RemoteRun | undefined {
+  private dispatch(res: ConnectResponse): RelayedRun | undefined {
     const m = res.message;
     switch (m.case) {
       case 'events': {
-        let behind: RemoteRun | undefined;
+        let behind: RelayedRun | undefined;
         for (const event of decodeBatch(m.value)) {
           const run = this.runs.get(event.runId);
           if (run && !run.deliver(event)) behind = run;

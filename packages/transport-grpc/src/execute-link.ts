@@ -6,7 +6,7 @@ import { TransportCodes, forgeErrorFromConnect } from './errors.js';
 import type { AgentRequest as ProtoAgentRequest } from './gen/forge/agent/v1/agent_pb.js';
 import type { WireAgentService } from './wire-service.js';
 import { endForStreamError } from './link-errors.js';
-import type { RemoteRun, RunLink } from './remote-run.js';
+import type { RelayedRun, RunLink } from '@forge/core';
 
 export interface ExecuteLinkOptions {
   target: string;
@@ -23,14 +23,14 @@ export interface ExecuteLinkOptions {
  * HTTP/1.1 and gRPC-Web, where a client cannot stream both ways.
  */
 export class ExecuteLink implements RunLink {
-  private readonly calls = new Map<string, { run: RemoteRun; controller: AbortController }>();
+  private readonly calls = new Map<string, { run: RelayedRun; controller: AbortController }>();
 
   constructor(
     private readonly client: Client<WireAgentService>,
     private readonly options: ExecuteLinkOptions,
   ) {}
 
-  start(run: RemoteRun, request: ProtoAgentRequest): void {
+  start(run: RelayedRun, request: ProtoAgentRequest): void {
     const controller = new AbortController();
     this.calls.set(run.id, { run, controller });
     const timeoutMs = request.timeoutMs === undefined ? undefined : request.timeoutMs + this.options.deadlineSlackMs;

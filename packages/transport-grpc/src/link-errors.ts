@@ -1,7 +1,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { ForgeError, type ErrorCategory } from '@forge/core';
 import { ERROR_CODE_KEY, TransportCodes, forgeErrorFromConnect } from './errors.js';
-import type { LocalEnd } from './remote-run.js';
+import type { LocalEnd } from '@forge/core';
 
 function asForge(error: unknown, target: string): ForgeError {
   if (error instanceof ForgeError) return error;

@@ -1,7 +1,9 @@
-import { systemClock, type AgentEvent, type PermissionDecision } from '@forge/core';
-import { collectRun, runProblems } from '@forge/core/testing';
+import type { PermissionDecision } from './agent.js';
+import type { AgentEvent } from './events.js';
+import { systemClock } from './runtime.js';
+import { collectRun, runProblems } from './testing/collect.js';
 import { describe, expect, it } from 'vitest';
-import { RemoteRun, type RunLink } from './remote-run.js';
+import { RelayedRun, type RunLink } from './relayed-run.js';
 
 function fakeLink() {
   const calls: Array<[string, ...unknown[]]> = [];
@@ -12,13 +14,13 @@ function fakeLink() {
   return { link, calls };
 }
 
-const make = (link: RunLink, extra: Partial<ConstructorParameters<typeof RemoteRun>[0]> = {}) =>
-  new RemoteRun({ runId: 'r1', provider: 'pod', clock: systemClock, link, stopGraceMs: 30, highWaterMark: 100, onEnd: () => {}, ...extra });
+const make = (link: RunLink, extra: Partial<ConstructorParameters<typeof RelayedRun>[0]> = {}) =>
+  new RelayedRun({ runId: 'r1', provider: 'pod', clock: systemClock, link, stopGraceMs: 30, highWaterMark: 100, onEnd: () => {}, ...extra });
 
 const ev = (seq: number, body: Record<string, unknown> = { type: 'text.delta', text: `t${seq}` }): AgentEvent =>
   ({ runId: 'r1', seq, time: 1, provider: 'remote-name', ...body }) as AgentEvent;
 
-describe('RemoteRun', () => {
+describe('RelayedRun', () => {
   it('hands events through under its own provider name and ends with the remote run.completed', async () => {
     const { link } = fakeLink();
     const run = make(link);
@@ -33,13 +35,47 @@ describe('RemoteRun', () => {
   });
 
   it('ends the run as TRANSPORT_BROKEN rather than hand out a seq gap', async () => {
-    const { link } = fakeLink();
+    const { link, calls } = fakeLink();
     const run = make(link);
     run.deliver(ev(1));
     run.deliver(ev(3));
     const { events, result } = await collectRun(run);
     expect(runProblems(events, 'r1')).toEqual([]);
     expect(result.error?.code).toBe('TRANSPORT_BROKEN');
+    // The other side's run goes on otherwise.
+    expect(calls).toEqual([['cancel', 'r1', 'events were lost in transit']]);
+  });
+
+  it('keeps the sender’s provider with keepProvider, and its own on events it makes', async () => {
+    const { link } = fakeLink();
+    const run = make(link, { keepProvider: true });
+    run.deliver(ev(1));
+    run.endLocally({ status: 'failed', code: 'TRANSPORT_BROKEN', message: 'link down', errorEvent: { retryable: true } });
+    const { events, result } = await collectRun(run);
+    expect(events.map((e) => e.provider)).toEqual(['remote-name', 'pod', 'pod']);
+    expect(result.error).toEqual({ code: 'TRANSPORT_BROKEN', message: 'link down', retryable: true });
+  });
+
+  it('with maxBufferedEvents, fails an unread run with EVENT_BUFFER_OVERFLOW and cancels the other side, without a seq gap', async () => {
+    const { link, calls } = fakeLink();
+    const run = make(link, { highWaterMark: undefined, maxBufferedEvents: 3 });
+    for (let seq = 1; seq <= 5; seq++) expect(run.deliver(ev(seq))).toBe(true);
+    const { events, result } = await collectRun(run);
+    expect(runProblems(events, 'r1')).toEqual([]);
+    expect(result.error?.code).toBe('EVENT_BUFFER_OVERFLOW');
+    expect(calls).toEqual([['cancel', 'r1', 'the reader fell too far behind']]);
+  });
+
+  it('asks the reader to pause above highWaterMark', async () => {
+    const { link } = fakeLink();
+    const run = make(link, { highWaterMark: 2 });
+    expect(run.deliver(ev(1))).toBe(true);
+    expect(run.deliver(ev(2))).toBe(false);
+    const drained = run.drained();
+    const it = run[Symbol.asyncIterator]();
+    await it.next();
+    await it.next();
+    await drained;
   });
 
   it('sends one cancel, and ends the run itself when the remote never confirms', async () => {

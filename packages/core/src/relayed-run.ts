@@ -1,25 +1,17 @@
-import {
-  EventQueue,
-  ForgeError,
-  PERMISSION_DECISIONS,
-  ValidationError,
-  addUsage,
-  emptyUsage,
-  type AgentEvent,
-  type AgentResult,
-  type AgentRun,
-  type Clock,
-  type PermissionDecision,
-  type RunStatus,
-  type Usage,
-} from '@forge/core';
+import type { AgentRun, PermissionDecision } from './agent.js';
+import { PERMISSION_DECISIONS } from './agent.js';
+import { ForgeError, ValidationError } from './errors.js';
+import { EventQueue } from './event-queue.js';
+import { addUsage, emptyUsage, type AgentEvent, type AgentResult, type RunStatus, type Usage } from './events.js';
+import type { Clock } from './runtime.js';
 
-/** How a RemoteRun reaches its remote twin; one implementation per RPC style. */
+/** How a relayed run reaches the run it mirrors; one implementation per link (gRPC stream, dial-home session…). */
 export interface RunLink {
   cancel(runId: string, reason?: string): void;
   respond(runId: string, permissionId: string, decision: PermissionDecision, message?: string): Promise<void>;
 }
 
+/** How a relayed run ends on this side when the other side cannot end it (link broken, refused, silent). */
 export interface LocalEnd {
   status: RunStatus;
   code: string;
@@ -28,27 +20,35 @@ export interface LocalEnd {
   errorEvent?: { retryable: boolean; details?: Record<string, unknown> };
 }
 
-export interface RemoteRunOptions {
+export interface RelayedRunOptions {
   runId: string;
+  /** The `provider` of events this side makes, and of relayed ones unless `keepProvider`. */
   provider: string;
+  /** Relayed events keep the provider the other side gave them. Default false. */
+  keepProvider?: boolean;
   clock: Clock;
   link: RunLink;
   signal?: AbortSignal;
-  /** The request's timeoutMs: the remote enforces it; this end only backs it up. */
+  /** The request's timeoutMs: the other side enforces it; this side only backs it up. */
   timeoutMs?: number;
-  /** How long past a cancel or timeout to wait for the remote's run.completed before ending here. */
+  /** How long past a cancel or timeout to wait for the other side's run.completed before ending here. */
   stopGraceMs: number;
-  /** Unread events above which `deliver` asks the wire reader to pause. */
-  highWaterMark: number;
-  onEnd(run: RemoteRun): void;
+  /** Unread events above which `deliver` returns false (the reader should `await drained()`). Default: never. */
+  highWaterMark?: number;
+  /**
+   * Unread events at which the run fails with EVENT_BUFFER_OVERFLOW and the other side's run is
+   * cancelled — for links that cannot pause for one slow reader. Default: unbounded.
+   */
+  maxBufferedEvents?: number;
+  onEnd(run: RelayedRun): void;
 }
 
 /**
- * The host-side twin of a run on the remote agent. Events from the wire pass through untouched
- * (but for `provider`, which names this agent); when the link fails, the run ends here with the
- * same guarantees a local run has: seq without gaps and exactly one run.completed.
+ * A run whose events come from a run elsewhere (another process, a pod, an agent that dialled in).
+ * Events pass through with their seq, time and raw; whatever happens to the link, the run ends here
+ * with the guarantees of a local run: seq without gaps and exactly one run.completed.
  */
-export class RemoteRun implements AgentRun {
+export class RelayedRun implements AgentRun {
   readonly id: string;
   readonly provider: string;
   readonly result: Promise<AgentResult>;
@@ -67,11 +67,14 @@ export class RemoteRun implements AgentRun {
   private timeoutTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly onAbort = () => void this.cancel('the caller aborted the signal');
 
-  constructor(private readonly options: RemoteRunOptions) {
+  constructor(private readonly options: RelayedRunOptions) {
     this.id = options.runId;
     this.provider = options.provider;
     this.startedAt = options.clock.now();
-    this.queue = new EventQueue({ highWaterMark: options.highWaterMark, maxBuffered: Number.MAX_SAFE_INTEGER });
+    this.queue = new EventQueue({
+      highWaterMark: options.highWaterMark ?? Number.MAX_SAFE_INTEGER,
+      maxBuffered: options.maxBufferedEvents ?? Number.MAX_SAFE_INTEGER,
+    });
     this.result = new Promise((resolve) => (this.resolveResult = resolve));
     if (options.signal?.aborted) {
       this.endLocally({ status: 'cancelled', code: 'CANCELLED', message: 'The run was cancelled: the signal was already aborted' });
@@ -79,7 +82,7 @@ export class RemoteRun implements AgentRun {
     }
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
     if (options.timeoutMs !== undefined) {
-      // The remote times the run out itself; this only covers a remote that cannot say so.
+      // The other side times the run out itself; this only covers one that cannot say so.
       this.timeoutTimer = setTimeout(() => {
         this.armStop({ status: 'timed_out', code: 'TIMED_OUT', message: `The run exceeded its timeout: ${options.timeoutMs} ms` }, true);
       }, options.timeoutMs);
@@ -91,16 +94,17 @@ export class RemoteRun implements AgentRun {
     return this.finished;
   }
 
-  /** True when this side ended the run rather than the remote's run.completed. */
+  /** True when this side ended the run rather than the other side's run.completed. */
   get endedHere(): boolean {
     return this.localEnd;
   }
 
-  /** An event from the wire. Returns false when the reader is behind (see `drained`). */
+  /** An event from the link. Returns false when the reader is behind (see `drained`). */
   deliver(event: AgentEvent): boolean {
     if (this.finished) return true;
     if (event.seq !== this.lastSeq + 1) {
       // Never hand out a broken sequence: a gap means the link lost something.
+      this.options.link.cancel(this.id, 'events were lost in transit');
       this.endLocally({
         status: 'failed',
         code: 'TRANSPORT_BROKEN',
@@ -110,20 +114,33 @@ export class RemoteRun implements AgentRun {
       return true;
     }
     this.lastSeq = event.seq;
-    event.provider = this.provider;
+    if (event.runId !== this.id) event.runId = this.id;
+    if (!this.options.keepProvider) event.provider = this.provider;
     if (event.type === 'run.completed') {
       this.finish(event);
       return true;
     }
     this.track(event);
-    return this.queue.push(event);
+    try {
+      return this.queue.push(event);
+    } catch {
+      this.lastSeq--;
+      this.options.link.cancel(this.id, 'the reader fell too far behind');
+      this.endLocally({
+        status: 'failed',
+        code: 'EVENT_BUFFER_OVERFLOW',
+        message: `More than ${this.options.maxBufferedEvents} events of run ${this.id} are unread; the run was stopped`,
+        errorEvent: { retryable: false },
+      });
+      return true;
+    }
   }
 
   drained(): Promise<void> {
     return this.queue.drained();
   }
 
-  /** Ends the run on this side (link broken, never started, remote silent after a stop). */
+  /** Ends the run on this side. A no-op once the run has ended. */
   endLocally(end: LocalEnd): void {
     if (this.finished) return;
     this.localEnd = true;
@@ -168,12 +185,12 @@ export class RemoteRun implements AgentRun {
     return this.queue[Symbol.asyncIterator]();
   }
 
-  /** The remote should now end the run; if it stays silent, end it here after the grace period. */
-  private armStop(end: LocalEnd, cancelRemoteOnExpiry = false): void {
+  /** The other side should now end the run; if it stays silent, end it here after the grace period. */
+  private armStop(end: LocalEnd, cancelOnExpiry = false): void {
     if (this.finished || this.stopRequested) return;
     this.stopRequested = true;
     this.stopTimer = setTimeout(() => {
-      if (cancelRemoteOnExpiry && !this.cancelSent) {
+      if (cancelOnExpiry && !this.cancelSent) {
         this.cancelSent = true;
         this.options.link.cancel(this.id, 'timed out');
       }
