@@ -1,4 +1,4 @@
-import { describeCodeAgentConformance } from '@forge/core/conformance';
+import { describeCodeAgentConformance } from '@forge/core/testing/conformance';
 import { fakeProcessRunner } from '@forge/core/testing';
 import { claudeCode } from './agent.js';
 import { fixture, initLine, interruptedLines } from './test-support.js';

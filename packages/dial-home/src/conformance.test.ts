@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { CodeAgent } from '@forge/core';
-import { describeCodeAgentConformance } from '@forge/core/conformance';
+import { describeCodeAgentConformance } from '@forge/core/testing/conformance';
 import { sampleScript, scriptedAgent } from '@forge/core/testing';
 import type { DialHome } from './dial-home.js';
 import { Rig } from './test-support.js';

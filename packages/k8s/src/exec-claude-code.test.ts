@@ -1,5 +1,5 @@
 import { claudeCode } from '@forge/claude-code';
-import { describeCodeAgentConformance } from '@forge/core/conformance';
+import { describeCodeAgentConformance } from '@forge/core/testing/conformance';
 import { collectRun, runProblems } from '@forge/core/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { killArgv } from './exec-runner.js';

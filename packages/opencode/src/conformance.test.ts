@@ -1,4 +1,4 @@
-import { describeCodeAgentConformance } from '@forge/core/conformance';
+import { describeCodeAgentConformance } from '@forge/core/testing/conformance';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll } from 'vitest';
 import { opencode } from './index.js';

@@ -1,4 +1,4 @@
-import { describeCodeAgentConformance, type ConformanceScenario } from '@forge/core/conformance';
+import { describeCodeAgentConformance, type ConformanceScenario } from '@forge/core/testing/conformance';
 import { scriptedAgent, sampleScript, type ScriptStep } from '@forge/core/testing';
 import { afterAll } from 'vitest';
 import { grpcAgent, type GrpcAgentOptions } from './client.js';
