@@ -55,6 +55,19 @@ describe('createProviderRegistry', () => {
     await expect(createProviderRegistry().get()).rejects.toBeInstanceOf(ProviderNotFoundError);
   });
 
+  it('unregisters a name only while it holds the given agent, when asked', async () => {
+    const reg = createProviderRegistry();
+    const first = scriptedAgent({ steps: sampleScript() });
+    const second = scriptedAgent({ steps: sampleScript() });
+    reg.register('a', first);
+    reg.unregister('a');
+    reg.register('a', second);
+    expect(reg.unregister('a', first)).toBe(false);
+    expect(await reg.get('a')).toBe(second);
+    expect(reg.unregister('a', second)).toBe(true);
+    expect(reg.has('a')).toBe(false);
+  });
+
   it('unregisters, and moves the default along', async () => {
     const reg = createProviderRegistry();
     reg.register('a', agent('a'));

@@ -10,7 +10,11 @@ export interface ProviderRegistry {
   get(name?: string): Promise<CodeAgent>;
   has(name: string): boolean;
   list(): string[];
-  unregister(name: string): boolean;
+  /**
+   * Removes a provider. With `only`, removes it only while the name still holds that agent or
+   * factory (what was registered), so a component cannot remove a name the host has since reused.
+   */
+  unregister(name: string, only?: CodeAgent | AgentFactory): boolean;
   setDefault(name: string): void;
   readonly defaultName: string | undefined;
   /** Closes every agent that was built. */
@@ -65,7 +69,8 @@ export function createProviderRegistry(): ProviderRegistry {
     },
     has: (name) => entries.has(name),
     list: () => [...entries.keys()],
-    unregister(name) {
+    unregister(name, only) {
+      if (only !== undefined && entries.get(name)?.source !== only) return false;
       if (explicitDefault === name) explicitDefault = undefined;
       return entries.delete(name);
     },

@@ -229,11 +229,11 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     });
 
   const unregister = (entry: Entry, name = entry.dialled.name) =>
-    registryOp(entry, async (registry) => {
+    registryOp(entry, (registry) => {
       if (!entry.registered) return;
       entry.registered = false;
       // Only if the name still holds this agent: the host may have replaced it meanwhile.
-      if (registry.has(name) && (await registry.get(name).catch(() => undefined)) === entry.dialled) registry.unregister(name);
+      registry.unregister(name, entry.dialled);
     });
 
   /** A Hello arrived: checks the name, replaces an older session of the same agent, goes online. */
