@@ -1,49 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { createCodeAgent, defaultCapabilities, type AgentEventInit, type CodeAgent } from '@forge/core';
 import { grpcAgent, serveAgent } from '@forge/transport-grpc';
 import { createAgentHub, dialHome, jsonFileCredentialStore, memoryCredentialStore, type CredentialStore } from '@forge/dial-home';
 import { compare, type BenchModule } from './harness.js';
+import { N, drain, firstEventMs, producer } from './producer-agent.js';
 
-const N = 50_000;
-const events: AgentEventInit[] = Array.from({ length: N }, (_, i) => ({ type: 'text.delta', text: `token ${i} `, messageId: 'msg_1' }));
 const SECRET = 'dial-home-bench-secret-dial-home-bench-secret';
-
-function producer(): CodeAgent {
-  return createCodeAgent({
-    provider: 'bench',
-    capabilities: () => defaultCapabilities(),
-    async run(ctx) {
-      if (ctx.request.prompt === 'first') {
-        ctx.emit({ type: 'text.delta', text: 'hi' });
-        return {};
-      }
-      for (const e of events) if (!ctx.emit(e)) await ctx.drained();
-      return {};
-    },
-  });
-}
-
-async function drain(agent: CodeAgent, expected: number): Promise<void> {
-  let n = 0;
-  for await (const _ of agent.execute({ prompt: 'bench' })) n++;
-  if (n !== expected) throw new Error(`got ${n} events, expected ${expected}`);
-}
-
-async function firstEventMs(agent: CodeAgent, runs: number): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const it = agent.execute({ prompt: 'first' })[Symbol.asyncIterator]();
-    await it.next();
-    times.push(performance.now() - t0);
-    while (!(await it.next()).done);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
 
 /** A hub with one dialled-in producer; returns the hub-side CodeAgent. */
 async function dialledIn(dir: string, store: CredentialStore, name: string) {

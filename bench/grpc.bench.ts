@@ -1,47 +1,7 @@
-import { performance } from 'node:perf_hooks';
-import { createCodeAgent, defaultCapabilities, type AgentEventInit, type CodeAgent } from '@forge/core';
 import { grpcAgent, serveAgent } from '@forge/transport-grpc';
 import { startRawStream } from './grpc-raw.js';
 import { compare, type BenchModule } from './harness.js';
-
-const N = 50_000;
-const events: AgentEventInit[] = Array.from({ length: N }, (_, i) => ({ type: 'text.delta', text: `token ${i} `, messageId: 'msg_1' }));
-
-/** An adapter that emits N events as fast as its reader takes them; a prompt "first" emits one. */
-function producer(): CodeAgent {
-  return createCodeAgent({
-    provider: 'bench',
-    capabilities: () => defaultCapabilities(),
-    async run(ctx) {
-      if (ctx.request.prompt === 'first') {
-        ctx.emit({ type: 'text.delta', text: 'hi' });
-        return {};
-      }
-      for (const e of events) if (!ctx.emit(e)) await ctx.drained();
-      return {};
-    },
-  });
-}
-
-async function drain(agent: CodeAgent, expected: number): Promise<void> {
-  let n = 0;
-  for await (const _ of agent.execute({ prompt: 'bench' })) n++;
-  if (n !== expected) throw new Error(`got ${n} events, expected ${expected}`);
-}
-
-async function firstEventMs(agent: CodeAgent, runs: number): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const run = agent.execute({ prompt: 'first' });
-    const it = run[Symbol.asyncIterator]();
-    await it.next();
-    times.push(performance.now() - t0);
-    while (!(await it.next()).done);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
-}
+import { N, drain, firstEventMs, producer } from './producer-agent.js';
 
 /** grpcAgent ↔ serveAgent over loopback HTTP/2, against the same agent iterated in process. */
 const bench: BenchModule = {
