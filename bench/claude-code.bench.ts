@@ -72,28 +72,38 @@ for (let i = 0; i < bytes.length; i += CHUNK) chunks.push(bytes.subarray(i, i + 
 const MB = bytes.length / 1e6;
 
 /** Bare: decode each chunk, cut at '\n', JSON.parse every line. Nothing else. */
-function bare(): number {
-  const decoder = new TextDecoder();
-  let carry = '';
-  let n = 0;
-  for (const chunk of chunks) {
-    const text = carry + decoder.decode(chunk, { stream: true });
+class BareLines {
+  private readonly decoder = new TextDecoder();
+  private carry = '';
+  count = 0;
+
+  push(chunk: Uint8Array): void {
+    const text = this.carry + this.decoder.decode(chunk, { stream: true });
     let start = 0;
     let nl: number;
     while ((nl = text.indexOf('\n', start)) !== -1) {
       if (nl > start) {
         JSON.parse(text.slice(start, nl));
-        n++;
+        this.count++;
       }
       start = nl + 1;
     }
-    carry = text.slice(start);
+    this.carry = text.slice(start);
   }
-  if (carry) {
-    JSON.parse(carry);
-    n++;
+
+  end(): number {
+    if (this.carry) {
+      JSON.parse(this.carry);
+      this.count++;
+    }
+    return this.count;
   }
-  return n;
+}
+
+function bare(): number {
+  const lines = new BareLines();
+  for (const chunk of chunks) lines.push(chunk);
+  return lines.end();
 }
 
 /** Ours, as the adapter runs it: incremental parser + mapper to core events. */
@@ -138,23 +148,9 @@ async function oursAsync(): Promise<number> {
 }
 
 async function bareAsync(): Promise<number> {
-  const decoder = new TextDecoder();
-  let carry = '';
-  let n = 0;
-  for await (const chunk of source()) {
-    const text = carry + decoder.decode(chunk, { stream: true });
-    let start = 0;
-    let nl: number;
-    while ((nl = text.indexOf('\n', start)) !== -1) {
-      if (nl > start) {
-        JSON.parse(text.slice(start, nl));
-        n++;
-      }
-      start = nl + 1;
-    }
-    carry = text.slice(start);
-  }
-  return n;
+  const lines = new BareLines();
+  for await (const chunk of source()) lines.push(chunk);
+  return lines.end();
 }
 
 const bench: BenchModule = {
