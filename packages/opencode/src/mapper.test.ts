@@ -105,6 +105,12 @@ describe('TurnMapper', () => {
     expect(m.failure()?.name).toBe('APIError');
   });
 
+  it('says an error is retryable when OpenCode marks it so', () => {
+    const { feed, strip } = mapper();
+    feed('session.error', { error: { name: 'APIError', data: { message: 'overloaded', isRetryable: true } } });
+    expect(strip()).toMatchObject([{ type: 'error', code: 'OPENCODE_API_ERROR', retryable: true }]);
+  });
+
   it('finishes a text part the stream never closed (abort, error) as a message', () => {
     const { feed, m, strip } = mapper();
     feed('message.updated', assistant());

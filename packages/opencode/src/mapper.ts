@@ -261,7 +261,7 @@ export class TurnMapper {
           type: 'error',
           code: errorCode(info),
           message: errorMessage(info),
-          retryable: (info.data as { isRetryable?: unknown } | undefined)?.isRetryable === true,
+          retryable: errorRetryable(info),
           details: { name: info.name, ...(info.data ? { data: info.data } : {}) },
           raw,
         });
@@ -482,4 +482,9 @@ export function errorCode(info: ErrorInfo): string {
 export function errorMessage(info: ErrorInfo): string {
   const msg = info.data?.message;
   return msg ? `${info.name}: ${msg}` : info.name;
+}
+
+/** OpenCode marks the errors a retry may cure with `data.isRetryable`. */
+export function errorRetryable(info: ErrorInfo): boolean {
+  return (info.data as { isRetryable?: unknown } | undefined)?.isRetryable === true;
 }

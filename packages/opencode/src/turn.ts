@@ -1,7 +1,7 @@
 import { TransportError, UnsupportedError, describeError, type AgentEventInit, type PermissionDecision, type RunContext, type RunOutcome } from '@forge/core';
 import type { OpencodeClient, PermissionReply, PermissionRule, PromptBody } from './client.js';
 import { StreamDropped, readFrames } from './event-stream.js';
-import { TurnMapper, errorCode, errorMessage } from './mapper.js';
+import { TurnMapper, errorCode, errorMessage, errorRetryable } from './mapper.js';
 
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
@@ -190,8 +190,7 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
     const failure = turn.failure();
     const outcome: RunOutcome = { sessionId: sid, turns: turn.turns, costUsd: turn.costUsd };
     if (failure) {
-      const retryable = (failure.data as { isRetryable?: unknown } | undefined)?.isRetryable === true;
-      return { ...outcome, status: 'failed', error: { code: errorCode(failure), message: errorMessage(failure), retryable } };
+      return { ...outcome, status: 'failed', error: { code: errorCode(failure), message: errorMessage(failure), retryable: errorRetryable(failure) } };
     }
     return { ...outcome, status: 'completed' };
   } catch (error) {
