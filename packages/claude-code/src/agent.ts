@@ -2,7 +2,6 @@ import {
   createCodeAgent,
   defaultCapabilities,
   localProcessRunner,
-  ProviderError,
   UnsupportedError,
   type AgentCapabilities,
   type AgentEventInit,
@@ -220,6 +219,5 @@ function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
 
 function exitError(exit: ProcessExit, stderrTail: string): { code: string; message: string } {
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
-  const error = new ProviderError('PROCESS_EXITED', `Claude Code ${how} without a result${stderrTail ? `: ${stderrTail}` : ''}`);
-  return { code: error.code, message: error.message };
+  return { code: 'PROCESS_EXITED', message: `Claude Code ${how} without a result${stderrTail ? `: ${stderrTail}` : ''}` };
 }
