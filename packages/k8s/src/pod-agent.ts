@@ -1,4 +1,5 @@
 import { isKubernetesError } from './errors.js';
+import { requireAddress } from './pod-state.js';
 import type { PodManager } from './pod-manager.js';
 import type { CreatePodOptions, PodId, PodSummary } from './types.js';
 
@@ -36,6 +37,6 @@ export async function podAgent<A>(
     });
     return makeAgent(pod.address!, pod);
   }
-  const address = await pods.getPodAddress(id);
-  return makeAgent(address, await pods.getPod(id));
+  const pod = await pods.getPod(id);
+  return makeAgent(requireAddress(pod, 'podAgent'), pod);
 }

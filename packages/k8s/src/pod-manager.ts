@@ -5,7 +5,7 @@ import { podExecRunner, type WebSocketInterface } from './exec-runner.js';
 import { MANAGED_BY_LABEL, podKeys, type PodKeys } from './keys.js';
 import { isValidLabelPrefix, isValidNamePrefix, podNaming, validatePodId, validateUserId } from './naming.js';
 import { buildPod, DEFAULT_AGENT_PORT, DEFAULT_CONTAINER } from './pod-spec.js';
-import { toSummary } from './pod-state.js';
+import { requireAddress, toSummary } from './pod-state.js';
 import type {
   CreatePodOptions,
   DeletePodOptions,
@@ -197,15 +197,7 @@ export function createPodManager(options: PodManagerOptions, internals: PodManag
     },
 
     async getPodAddress(id) {
-      const pod = await getPod(id);
-      if (!pod.address) {
-        throw new KubernetesError('POD_NO_ADDRESS', `Pod ${pod.name} has no IP yet (phase ${pod.phase})`, {
-          operation: 'getPodAddress',
-          podName: pod.name,
-          reason: pod.reason ?? pod.phase,
-        });
-      }
-      return pod.address;
+      return requireAddress(await getPod(id), 'getPodAddress');
     },
 
     async listPods(rawUserId) {

@@ -1,5 +1,5 @@
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
-import type { KubernetesErrorCode } from './errors.js';
+import { KubernetesError, type KubernetesErrorCode } from './errors.js';
 import type { PodKeys } from './keys.js';
 import type { PodSummary } from './types.js';
 
@@ -78,6 +78,16 @@ function toDate(value: Date | string | undefined): Date | undefined {
 export function addressOf(podIP: string | undefined, port: number): string | undefined {
   if (!podIP) return undefined;
   return podIP.includes(':') ? `http://[${podIP}]:${port}` : `http://${podIP}:${port}`;
+}
+
+/** The pod's agent address; POD_NO_ADDRESS while it has no IP. */
+export function requireAddress(pod: PodSummary, operation: string): string {
+  if (pod.address) return pod.address;
+  throw new KubernetesError('POD_NO_ADDRESS', `Pod ${pod.name} has no IP yet (phase ${pod.phase})`, {
+    operation,
+    podName: pod.name,
+    reason: pod.reason ?? pod.phase,
+  });
 }
 
 export function toSummary(pod: V1Pod, keys: PodKeys, agentPort: number): PodSummary {
