@@ -50,10 +50,6 @@ function signalExit(code: number | null, signal: NodeJS.Signals | undefined): bo
   return number !== undefined && code === 128 + number;
 }
 
-function isEmptyInput(input: string | Uint8Array): boolean {
-  return input.length === 0;
-}
-
 /**
  * Exec has no cwd or env: they become a `sh -c 'cd …'` and an `env …` prefix, so a command using them needs `sh`
  * and `env` in the image. Values travel in argv, visible to `ps` inside the pod (not outside it).
@@ -118,7 +114,7 @@ async function spawnInPod(
   const wrapped = execArgv(command, args, options);
   const argv = signalVia ? withPidFile(wrapped, signalVia.pidFile) : wrapped;
   // An empty input needs no stdin at all: the process then reads EOF at once, on every protocol version.
-  const wantsStdin = options.input === undefined || !isEmptyInput(options.input);
+  const wantsStdin = options.input === undefined || options.input.length > 0;
   const query = new URLSearchParams({ stdout: 'true', stderr: 'true', stdin: String(wantsStdin), tty: 'false', container: target.container });
   for (const part of argv) query.append('command', part);
   const path = `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods/${encodeURIComponent(target.podName)}/exec?${query.toString()}`;

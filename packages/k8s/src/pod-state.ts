@@ -75,7 +75,7 @@ function toDate(value: Date | string | undefined): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
-export function addressOf(podIP: string | undefined, port: number): string | undefined {
+function addressOf(podIP: string | undefined, port: number): string | undefined {
   if (!podIP) return undefined;
   return podIP.includes(':') ? `http://[${podIP}]:${port}` : `http://${podIP}:${port}`;
 }
