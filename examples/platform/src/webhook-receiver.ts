@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { createWebhookVerifier, WebhookVerificationError, type WebhookPayload } from './webhooks/index.js';
 
 export interface ReceivedWebhook {
@@ -45,7 +45,6 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
   const received: ReceivedWebhook[] = [];
   const rejected: Array<{ code: string }> = [];
   const waiters = new Map<string, Array<(events: ReceivedWebhook[]) => void>>();
-  const sockets = new Set<Socket>();
   let attempts = 0;
 
   const server = createServer((req, res) => {
@@ -79,10 +78,6 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       }
     });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
@@ -104,7 +99,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     close() {
       return new Promise<void>((resolve) => {
         server.close(() => resolve());
-        for (const s of sockets) s.destroy();
+        // A 'hang' behaviour leaves requests open; close them too.
+        server.closeAllConnections();
       });
     },
   };
