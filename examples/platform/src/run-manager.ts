@@ -75,6 +75,9 @@ function failedBeforeStart(runId: string, provider: string, error: unknown): Age
   };
 }
 
+/** The key of an agent's one live run. */
+const slotOf = (userId: string, agentId: string) => `${userId}/${agentId}`;
+
 const requestIdOf = () => `req_${globalThis.crypto.randomUUID().replaceAll('-', '')}`;
 
 /**
@@ -104,10 +107,10 @@ export class RunManager {
   async start(input: StartRunInput): Promise<LiveRun> {
     if (this.#closed) throw new ApiError(503, 'SHUTTING_DOWN', 'The platform is shutting down');
     const request = validateRequest(input.request);
-    if (this.liveFor(input.userId, input.agentId).length) {
+    if (this.liveRun(input.userId, input.agentId)) {
       throw new ApiError(409, 'AGENT_BUSY', `Agent ${input.agentId} is already running a message; interrupt it or wait for it to finish`);
     }
-    const slot = `${input.userId}/${input.agentId}`;
+    const slot = slotOf(input.userId, input.agentId);
     // Held while the webhook channel opens, so two messages racing cannot both start.
     if (this.#starting.has(slot)) throw new ApiError(409, 'AGENT_BUSY', `Agent ${input.agentId} is already starting a message`);
     if (input.webhook && !this.#webhooks) throw new ApiError(400, 'WEBHOOKS_DISABLED', 'Webhooks are not enabled on this platform');
@@ -158,7 +161,7 @@ export class RunManager {
       this.#logger.error('run stream failed', { requestId: live.requestId, error: String(error) });
     } finally {
       live.result ??= await live.run.result.catch(() => undefined);
-      const slot = `${live.userId}/${live.agentId}`;
+      const slot = slotOf(live.userId, live.agentId);
       if (this.#live.get(slot) === live) this.#live.delete(slot);
       live.listeners.clear();
       live.pendingPermissions.clear();
@@ -184,17 +187,19 @@ export class RunManager {
     return live && live.userId === userId ? live : undefined;
   }
 
-  liveFor(userId: string, agentId: string): LiveRun[] {
-    const live = this.#live.get(`${userId}/${agentId}`);
-    return live && !live.done ? [live] : [];
+  /** The agent's live run: an agent runs one message at a time. */
+  liveRun(userId: string, agentId: string): LiveRun | undefined {
+    const live = this.#live.get(slotOf(userId, agentId));
+    return live && !live.done ? live : undefined;
   }
 
-  /** Cancels the agent's live run(s) (or the one named) and waits for them to end. */
+  /** Cancels the agent's live run (only if it is the one named, when one is) and waits for it to end. */
   async interrupt(userId: string, agentId: string, requestId?: string): Promise<LiveRun[]> {
-    const targets = this.liveFor(userId, agentId).filter((r) => requestId === undefined || r.requestId === requestId);
-    await Promise.all(targets.map((r) => r.run.cancel('interrupted through the API')));
-    await Promise.all(targets.map((r) => r.pumped));
-    return targets;
+    const live = this.liveRun(userId, agentId);
+    if (!live || (requestId !== undefined && live.requestId !== requestId)) return [];
+    await live.run.cancel('interrupted through the API');
+    await live.pumped;
+    return [live];
   }
 
   async respond(userId: string, agentId: string, permissionId: string, decision: unknown, message?: string): Promise<LiveRun> {
@@ -203,8 +208,8 @@ export class RunManager {
         { path: 'decision', code: 'INVALID_DECISION', message: `got ${JSON.stringify(decision)}` },
       ]);
     }
-    const live = this.liveFor(userId, agentId).find((r) => r.pendingPermissions.has(permissionId));
-    if (!live) throw new ApiError(404, 'PERMISSION_NOT_FOUND', `No run of agent ${agentId} is waiting on permission ${permissionId}`);
+    const live = this.liveRun(userId, agentId);
+    if (!live?.pendingPermissions.has(permissionId)) throw new ApiError(404, 'PERMISSION_NOT_FOUND', `No run of agent ${agentId} is waiting on permission ${permissionId}`);
     await live.run.respond(permissionId, decision as PermissionDecision, message);
     live.pendingPermissions.delete(permissionId);
     return live;

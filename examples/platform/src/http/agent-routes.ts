@@ -48,12 +48,12 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
     .on('GET', '/api/v1/agents', async (ctx) => {
       const userId = userOf(ctx, 'user');
       const agents = await backend.list(userId);
-      reply(ctx, 200, { agents: agents.map((a) => agentJson(a, { busy: runs.liveFor(userId, a.agentId).length > 0 })) });
+      reply(ctx, 200, { agents: agents.map((a) => agentJson(a, { busy: runs.liveRun(userId, a.agentId) !== undefined })) });
     })
     .on('GET', '/api/v1/agents/:id', async (ctx) => {
       const agent = await agentOf(ctx, backend);
-      const live = runs.liveFor(agent.userId, agent.agentId).map((r) => r.requestId);
-      const extra: Record<string, unknown> = { busy: live.length > 0, live_request_ids: live };
+      const live = runs.liveRun(agent.userId, agent.agentId);
+      const extra: Record<string, unknown> = { busy: live !== undefined, live_request_ids: live ? [live.requestId] : [] };
       if (ctx.url.searchParams.get('refresh') === 'true') {
         const s = await backend.status(agent);
         extra.live_status = {
