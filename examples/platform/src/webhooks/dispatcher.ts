@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { ForgeError, ValidationError, silentLogger, systemClock, type Clock, type Logger } from '@forge/core';
 import { DeliveryChannel, type ChannelSettings, type WebhookChannel } from './channel.js';
 import { webhookSecretKey } from './secret.js';
@@ -75,17 +76,8 @@ export interface WebhookDispatcher {
   stats(): WebhookDispatcherStats;
 }
 
-const abortableSleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+// Resolves (never rejects) when the signal aborts, so a stopped channel's retry wait just ends.
+const abortableSleep = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }).catch(() => {});
 
 export function createWebhookDispatcher(options: WebhookDispatcherOptions = {}): WebhookDispatcher {
   const guard = createUrlGuard({ allowPrivateNetworks: options.allowPrivateNetworks, resolve: options.resolve, resolveTimeoutMs: options.resolveTimeoutMs });
