@@ -1,15 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createProviderRegistry } from '@forge/core';
 import { collectRun, runProblems } from '@forge/core/testing';
 import { claudeBinPath, fakeAnthropicEnv, startFakeAnthropicApi, type FakeAnthropicApi } from '@forge/claude-code/testing';
 import { createAgentHub, memoryCredentialStore, type AgentHub, type HubServer } from '@forge/dial-home';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const exampleDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { startRemoteAgent } from './test-support.js';
 
 /**
  * The program serving the real Claude Code CLI (the devDependency, against a fake Anthropic API on
@@ -37,32 +34,18 @@ describe('examples/remote-agent with FORGE_PROVIDER=claude-code (real CLI, fake 
   });
 
   it('runs a prompt through the hub on the CLI at the far end, then stops cleanly', { timeout: 90_000 }, async () => {
-    const child = spawn(process.execPath, ['--conditions=@forge/source', '--import', 'tsx', 'src/main.ts'], {
-      cwd: exampleDir,
-      env: {
-        ...process.env,
-        ...fakeAnthropicEnv(api.url),
-        HOME: join(scratch, 'home'),
-        FORGE_HUB_URL: server.url,
-        FORGE_ENROLMENT_TOKEN: hub.issueEnrolmentToken().token,
-        FORGE_CREDENTIAL_FILE: join(scratch, 'agent.json'),
-        FORGE_AGENT_NAME: 'claude-box',
-        FORGE_PROVIDER: 'claude-code',
-        FORGE_BIN: claudeBinPath(),
-        FORGE_CWD: join(scratch, 'project'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const remote = startRemoteAgent(hub, 'claude-box', {
+      ...fakeAnthropicEnv(api.url),
+      HOME: join(scratch, 'home'),
+      FORGE_HUB_URL: server.url,
+      FORGE_ENROLMENT_TOKEN: hub.issueEnrolmentToken().token,
+      FORGE_CREDENTIAL_FILE: join(scratch, 'agent.json'),
+      FORGE_PROVIDER: 'claude-code',
+      FORGE_BIN: claudeBinPath(),
+      FORGE_CWD: join(scratch, 'project'),
     });
-    let output = '';
-    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      const started = Date.now();
-      while ((await hub.listAgents()).find((a) => a.name === 'claude-box')?.status !== 'online') {
-        if (Date.now() - started > 30_000 || child.exitCode !== null) throw new Error(`the agent did not come online:\n${output}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await remote.online();
       const agent = await registry.get('claude-box');
       expect(agent.provider).toBe('claude-code');
       const { events, result } = await collectRun(agent.execute({ prompt: 'Say hello from the far side' }));
@@ -70,10 +53,9 @@ describe('examples/remote-agent with FORGE_PROVIDER=claude-code (real CLI, fake 
       expect(result.status).toBe('completed');
       expect(result.text).toContain('You said: Say hello from the far side');
       expect(events.some((e) => e.type === 'session.started')).toBe(true);
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      expect(await remote.stop()).toBe(0);
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      remote.kill();
     }
   });
 });

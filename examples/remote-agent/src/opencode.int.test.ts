@@ -1,17 +1,14 @@
-import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createProviderRegistry } from '@forge/core';
 import { collectRun, runProblems } from '@forge/core/testing';
 import { startOpencodeServer, type OpencodeServer } from '@forge/opencode';
 import { fakeOpencodeConfig, isolatedOpencodeEnv, lastUserText, opencodeBinPath, startFakeOpenAiApi, type FakeOpenAiApi } from '@forge/opencode/testing';
 import { createAgentHub, memoryCredentialStore, type AgentHub, type HubServer } from '@forge/dial-home';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const exampleDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { startRemoteAgent } from './test-support.js';
 
 /**
  * The program serving a real `opencode serve` (the devDependency, with a fake OpenAI-compatible
@@ -52,40 +49,25 @@ describe('examples/remote-agent with FORGE_PROVIDER=opencode (real server, fake 
   });
 
   it('runs a prompt through the hub on OpenCode at the far end, then stops cleanly', { timeout: 90_000 }, async () => {
-    const child = spawn(process.execPath, ['--conditions=@forge/source', '--import', 'tsx', 'src/main.ts'], {
-      cwd: exampleDir,
-      env: {
-        ...process.env,
-        FORGE_HUB_URL: server.url,
-        FORGE_ENROLMENT_TOKEN: hub.issueEnrolmentToken().token,
-        FORGE_CREDENTIAL_FILE: join(scratch, 'agent.json'),
-        FORGE_AGENT_NAME: 'opencode-box',
-        FORGE_PROVIDER: 'opencode',
-        OPENCODE_URL: opencodeServer.url,
-        FORGE_CWD: join(scratch, 'project'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const remote = startRemoteAgent(hub, 'opencode-box', {
+      FORGE_HUB_URL: server.url,
+      FORGE_ENROLMENT_TOKEN: hub.issueEnrolmentToken().token,
+      FORGE_CREDENTIAL_FILE: join(scratch, 'agent.json'),
+      FORGE_PROVIDER: 'opencode',
+      OPENCODE_URL: opencodeServer.url,
+      FORGE_CWD: join(scratch, 'project'),
     });
-    let output = '';
-    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      const started = Date.now();
-      while ((await hub.listAgents()).find((a) => a.name === 'opencode-box')?.status !== 'online') {
-        if (Date.now() - started > 30_000 || child.exitCode !== null) throw new Error(`the agent did not come online:\n${output}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await remote.online();
       const agent = await registry.get('opencode-box');
       expect(agent.provider).toBe('opencode');
       const { events, result } = await collectRun(agent.execute({ prompt: 'greet the far side' }));
       expect(runProblems(events)).toEqual([]);
       expect(result.status).toBe('completed');
       expect(result.text).toContain('Hello from fake: greet the far side');
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
+      expect(await remote.stop()).toBe(0);
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      remote.kill();
     }
   });
 });
