@@ -115,7 +115,6 @@ interface Entry {
   capabilities?: ReturnType<typeof capabilitiesFromProto>;
   lastSeen?: number;
   registered: boolean;
-  registryOps: Promise<void>;
 }
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
@@ -152,7 +151,6 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       entry = {
         dialled: new DialledAgent({ agentId: record.agentId, name: record.name, clock, stopGraceMs, maxBufferedEvents }),
         registered: false,
-        registryOps: Promise.resolve(),
       };
       entries.set(record.agentId, entry);
     }
@@ -207,34 +205,20 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     }
   }
 
-  /**
-   * Registry changes of one entry, one at a time: unregistering checks (asynchronously) that the
-   * name still holds this agent, and a quick reconnect must not register in between.
-   */
-  function registryOp(entry: Entry, op: (registry: ProviderRegistry) => Promise<void> | void): Promise<void> {
-    const registry = options.registry;
-    if (!registry) return Promise.resolve();
-    const next = entry.registryOps.then(() => op(registry));
-    entry.registryOps = next.catch((error: unknown) =>
-      logger.warn('a registry change failed', { agentId: entry.dialled.agentId, error: String(error) }),
-    );
-    return next;
+  // Synchronous, like the registry itself: nothing can register or unregister between the checks
+  // in open() and these changes, so a quick reconnect needs no ordering of its own.
+  function register(entry: Entry): void {
+    if (!options.registry || entry.registered || !entry.session) return;
+    options.registry.register(entry.dialled.name, entry.dialled);
+    entry.registered = true;
   }
 
-  const register = (entry: Entry) =>
-    registryOp(entry, (registry) => {
-      if (entry.registered || !entry.session) return;
-      registry.register(entry.dialled.name, entry.dialled);
-      entry.registered = true;
-    });
-
-  const unregister = (entry: Entry, name = entry.dialled.name) =>
-    registryOp(entry, (registry) => {
-      if (!entry.registered) return;
-      entry.registered = false;
-      // Only if the name still holds this agent: the host may have replaced it meanwhile.
-      registry.unregister(name, entry.dialled);
-    });
+  function unregister(entry: Entry): void {
+    if (!options.registry || !entry.registered) return;
+    entry.registered = false;
+    // Only if the name still holds this agent: the host may have replaced it meanwhile.
+    options.registry.unregister(entry.dialled.name, entry.dialled);
+  }
 
   /** A Hello arrived: checks the name, replaces an older session of the same agent, goes online. */
   async function open(record: AgentRecord, session: AgentSession, hello: Hello): Promise<Entry> {
@@ -248,8 +232,6 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       }
     }
     const entry = entryFor(record);
-    // Let an offline transition of this agent finish its registry change first.
-    await entry.registryOps;
     const registry = options.registry;
     if (registry && registry.has(name) && !(entry.registered && entry.dialled.name === name)) {
       throw refuse(Code.AlreadyExists, DialHomeCodes.NAME_TAKEN, `The platform already has a provider named "${name}"`, { name });
@@ -267,7 +249,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
         error: refuse(Code.Aborted, DialHomeCodes.REPLACED, 'A newer connection with this agent credential took over the session', { agentId: record.agentId }),
       });
     }
-    if (entry.registered && entry.dialled.name !== name) await unregister(entry);
+    if (entry.registered && entry.dialled.name !== name) unregister(entry);
     const capabilities = capabilitiesFromProto(hello.capabilities);
     entry.session = session;
     entry.provider = hello.provider;
@@ -275,7 +257,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     entry.capabilities = capabilities;
     entry.dialled.attach(session, { name, provider: hello.provider || 'dial-home', capabilities });
     session.onEnd((end) => void close(entry, session, end));
-    await register(entry);
+    register(entry);
     void records.update(record.agentId, (r) => ({ ...r, name, provider: hello.provider, version: hello.version, lastSeen: clock.now() }));
     logger.info('agent online', { agentId: record.agentId, name, provider: hello.provider, version: hello.version });
     subscriptions.publish({ subject: subjects.online(record.agentId), type: 'online', agentId: record.agentId, time: clock.now(), agent: infoOf(record, entry) });
@@ -287,7 +269,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     entry.session = undefined;
     entry.lastSeen = session.lastSeen;
     entry.dialled.detach(session);
-    await unregister(entry);
+    unregister(entry);
     const agentId = entry.dialled.agentId;
     logger.info('agent offline', { agentId, name: entry.dialled.name, reason: end.reason, message: end.message });
     const record = await records.update(agentId, (r) => ({ ...r, lastSeen: session.lastSeen }));
@@ -457,7 +439,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
         entry.session?.end({ reason: 'hub_closing', message: 'the platform is shutting down', error: new ConnectError('The platform is shutting down', Code.Unavailable) });
       }
       await Promise.all([...servers].map((s) => s.close()));
-      await Promise.all([...entries.values()].map((e) => unregister(e)));
+      for (const entry of entries.values()) unregister(entry);
     },
   };
 }
