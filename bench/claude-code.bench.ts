@@ -35,29 +35,51 @@ function generate(lines: number): string {
   while (out.length < lines - 1) {
     turn++;
     const id = `msg_${turn.toString(36).padStart(8, '0')}`;
-    const usage = '{"input_tokens":1200,"output_tokens":1,"cache_creation_input_tokens":0,"cache_read_input_tokens":800}';
+    const usage =
+      '{"input_tokens":1200,"output_tokens":1,"cache_creation_input_tokens":0,"cache_read_input_tokens":800}';
     push(`{"type":"system","subtype":"status","status":"requesting",${uuid(out.length)},"session_id":"${session}"}`);
-    push(`{"type":"stream_event","event":{"type":"message_start","message":{"id":"${id}","type":"message","role":"assistant","model":"claude-opus-4-8","content":[],"stop_reason":null,"stop_sequence":null,"usage":${usage}}},${env},${uuid(out.length)}}`);
-    push(`{"type":"stream_event","event":{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}},${env},${uuid(out.length)}}`);
+    push(
+      `{"type":"stream_event","event":{"type":"message_start","message":{"id":"${id}","type":"message","role":"assistant","model":"claude-opus-4-8","content":[],"stop_reason":null,"stop_sequence":null,"usage":${usage}}},${env},${uuid(out.length)}}`,
+    );
+    push(
+      `{"type":"stream_event","event":{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}},${env},${uuid(out.length)}}`,
+    );
     const words: string[] = [];
     for (let i = 0; i < 24; i++) {
       const w = `word${(turn * 31 + i) % 977} ${i % 5 === 0 ? 'and \\"quoted\\" ' : ''}${i % 7 === 0 ? 'ünïcödé ✓ ' : ''}`;
       words.push(w);
-      push(`{"type":"stream_event","event":{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"${w}"}},${env},${uuid(out.length)}}`);
+      push(
+        `{"type":"stream_event","event":{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"${w}"}},${env},${uuid(out.length)}}`,
+      );
     }
     const text = words.join('');
-    push(`{"type":"assistant","message":{"id":"${id}","type":"message","role":"assistant","model":"claude-opus-4-8","content":[{"type":"text","text":"${text}"}],"stop_reason":null,"stop_sequence":null,"usage":${usage},"context_management":null},${env},${uuid(out.length)}}`);
+    push(
+      `{"type":"assistant","message":{"id":"${id}","type":"message","role":"assistant","model":"claude-opus-4-8","content":[{"type":"text","text":"${text}"}],"stop_reason":null,"stop_sequence":null,"usage":${usage},"context_management":null},${env},${uuid(out.length)}}`,
+    );
     push(`{"type":"stream_event","event":{"type":"content_block_stop","index":0},${env},${uuid(out.length)}}`);
     const tool = `toolu_${turn.toString(36).padStart(8, '0')}`;
-    push(`{"type":"stream_event","event":{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"${tool}","name":"Bash","input":{}}},${env},${uuid(out.length)}}`);
-    push(`{"type":"stream_event","event":{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\\"command\\":\\"ls -la src/"}},${env},${uuid(out.length)}}`);
-    push(`{"type":"stream_event","event":{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"${turn}\\",\\"description\\":\\"list\\"}"}},${env},${uuid(out.length)}}`);
-    push(`{"type":"assistant","message":{"id":"${id}","type":"message","role":"assistant","model":"claude-opus-4-8","content":[{"type":"tool_use","id":"${tool}","name":"Bash","input":{"command":"ls -la src/${turn}","description":"list"}}],"stop_reason":null,"stop_sequence":null,"usage":${usage},"context_management":null},${env},${uuid(out.length)}}`);
+    push(
+      `{"type":"stream_event","event":{"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"${tool}","name":"Bash","input":{}}},${env},${uuid(out.length)}}`,
+    );
+    push(
+      `{"type":"stream_event","event":{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\\"command\\":\\"ls -la src/"}},${env},${uuid(out.length)}}`,
+    );
+    push(
+      `{"type":"stream_event","event":{"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"${turn}\\",\\"description\\":\\"list\\"}"}},${env},${uuid(out.length)}}`,
+    );
+    push(
+      `{"type":"assistant","message":{"id":"${id}","type":"message","role":"assistant","model":"claude-opus-4-8","content":[{"type":"tool_use","id":"${tool}","name":"Bash","input":{"command":"ls -la src/${turn}","description":"list"}}],"stop_reason":null,"stop_sequence":null,"usage":${usage},"context_management":null},${env},${uuid(out.length)}}`,
+    );
     push(`{"type":"stream_event","event":{"type":"content_block_stop","index":1},${env},${uuid(out.length)}}`);
-    push(`{"type":"stream_event","event":{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":87}},${env},${uuid(out.length)}}`);
+    push(
+      `{"type":"stream_event","event":{"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":87}},${env},${uuid(out.length)}}`,
+    );
     push(`{"type":"stream_event","event":{"type":"message_stop"},${env},${uuid(out.length)}}`);
-    const listing = 'total 24\\ndrwxr-xr-x 2 dev dev 4096 Nov 24 12:00 .\\n-rw-r--r-- 1 dev dev 1234 Nov 24 12:00 index.ts';
-    push(`{"type":"user","message":{"role":"user","content":[{"tool_use_id":"${tool}","type":"tool_result","content":"${listing}","is_error":false}]},${env},${uuid(out.length)},"timestamp":"2026-11-24T12:34:37.875Z","tool_use_result":{"stdout":"${listing}","stderr":"","interrupted":false,"isImage":false}}`);
+    const listing =
+      'total 24\\ndrwxr-xr-x 2 dev dev 4096 Nov 24 12:00 .\\n-rw-r--r-- 1 dev dev 1234 Nov 24 12:00 index.ts';
+    push(
+      `{"type":"user","message":{"role":"user","content":[{"tool_use_id":"${tool}","type":"tool_result","content":"${listing}","is_error":false}]},${env},${uuid(out.length)},"timestamp":"2026-11-24T12:34:37.875Z","tool_use_result":{"stdout":"${listing}","stderr":"","interrupted":false,"isImage":false}}`,
+    );
   }
   out.length = lines - 1;
   push(
@@ -163,10 +185,37 @@ const bench: BenchModule = {
     const asyncRow = await compare(MB, oursAsync, bareAsync);
     const note = `${LINES.toLocaleString('en-US')} lines, ${MB.toFixed(1)} MB in 64 KiB chunks`;
     return [
-      { name: 'parse + map (StreamJsonParser + ClaudeEventMapper)', unit: 'MB/s', ours: sync.ours, baseline: sync.baseline, baselineName: 'line-split + JSON.parse', goal: 0.8, note },
-      { name: 'parse + map, lines', unit: 'lines/s', ours: lines.ours, baseline: lines.baseline, baselineName: 'line-split + JSON.parse', goal: 0.8 },
-      { name: 'parse + map vs one whole-buffer split', unit: 'MB/s', ours: whole.ours, baseline: whole.baseline, baselineName: 'decode all + split + JSON.parse' },
-      { name: 'parseStreamJson async iterable + map', unit: 'MB/s', ours: asyncRow.ours, baseline: asyncRow.baseline, baselineName: 'for-await line-split + JSON.parse' },
+      {
+        name: 'parse + map (StreamJsonParser + ClaudeEventMapper)',
+        unit: 'MB/s',
+        ours: sync.ours,
+        baseline: sync.baseline,
+        baselineName: 'line-split + JSON.parse',
+        goal: 0.8,
+        note,
+      },
+      {
+        name: 'parse + map, lines',
+        unit: 'lines/s',
+        ours: lines.ours,
+        baseline: lines.baseline,
+        baselineName: 'line-split + JSON.parse',
+        goal: 0.8,
+      },
+      {
+        name: 'parse + map vs one whole-buffer split',
+        unit: 'MB/s',
+        ours: whole.ours,
+        baseline: whole.baseline,
+        baselineName: 'decode all + split + JSON.parse',
+      },
+      {
+        name: 'parseStreamJson async iterable + map',
+        unit: 'MB/s',
+        ours: asyncRow.ours,
+        baseline: asyncRow.baseline,
+        baselineName: 'for-await line-split + JSON.parse',
+      },
     ];
   },
 };

@@ -32,7 +32,16 @@ const bench: BenchModule = {
       if (n !== N) throw new Error(`got ${n} events`);
     };
     const r = await compare(N, ours, baseline);
-    return [{ name: 'produce → async-iterate', unit: 'events/s', ours: r.ours, baseline: r.baseline, baselineName: 'bare async generator', goal: 0.8 }];
+    return [
+      {
+        name: 'produce → async-iterate',
+        unit: 'events/s',
+        ours: r.ours,
+        baseline: r.baseline,
+        baselineName: 'bare async generator',
+        goal: 0.8,
+      },
+    ];
   },
 };
 export default bench;

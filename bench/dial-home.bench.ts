@@ -2,7 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { grpcAgent, serveAgent } from '@forge/transport-grpc';
-import { createAgentHub, dialHome, jsonFileCredentialStore, memoryCredentialStore, type CredentialStore } from '@forge/dial-home';
+import {
+  createAgentHub,
+  dialHome,
+  jsonFileCredentialStore,
+  memoryCredentialStore,
+  type CredentialStore,
+} from '@forge/dial-home';
 import { compare, type BenchModule } from './harness.js';
 import { N, drain, firstEventMs, producer } from './producer-agent.js';
 
@@ -12,7 +18,13 @@ const SECRET = 'dial-home-bench-secret-dial-home-bench-secret';
 async function dialledIn(dir: string, store: CredentialStore, name: string) {
   const hub = createAgentHub({ secret: SECRET, credentialStore: store });
   const server = await hub.listen();
-  const link = dialHome({ url: server.url, name, agent: producer(), credentialFile: join(dir, `${name}.json`), enrolmentToken: hub.issueEnrolmentToken().token });
+  const link = dialHome({
+    url: server.url,
+    name,
+    agent: producer(),
+    credentialFile: join(dir, `${name}.json`),
+    enrolmentToken: hub.issueEnrolmentToken().token,
+  });
   await link.whenOnline();
   return {
     agent: hub.agent(name)!,
@@ -37,17 +49,46 @@ const bench: BenchModule = {
     const server = await serveAgent(producer(), { port: 0 });
     const direct = grpcAgent({ baseUrl: server.url, provider: 'bench' });
     try {
-      const r = await compare(N, () => drain(mem.agent, N + 1), () => drain(direct, N + 1), 5);
-      const rf = await compare(N, () => drain(file.agent, N + 1), () => drain(direct, N + 1), 5);
+      const r = await compare(
+        N,
+        () => drain(mem.agent, N + 1),
+        () => drain(direct, N + 1),
+        5,
+      );
+      const rf = await compare(
+        N,
+        () => drain(file.agent, N + 1),
+        () => drain(direct, N + 1),
+        5,
+      );
       await firstEventMs(mem.agent, 20);
       await firstEventMs(direct, 20);
       const dialFirst = await firstEventMs(mem.agent, 200);
       const directFirst = await firstEventMs(direct, 200);
       const baselineName = 'serveAgent ↔ grpcAgent, same loopback';
       return [
-        { name: 'events through the link (memory store)', unit: 'events/s', ours: r.ours, baseline: r.baseline, baselineName },
-        { name: 'events through the link (JSON file store)', unit: 'events/s', ours: rf.ours, baseline: rf.baseline, baselineName },
-        { name: 'execute → first event, p50', unit: 'ms', ours: dialFirst, baseline: directFirst, baselineName, note: 'lower is better' },
+        {
+          name: 'events through the link (memory store)',
+          unit: 'events/s',
+          ours: r.ours,
+          baseline: r.baseline,
+          baselineName,
+        },
+        {
+          name: 'events through the link (JSON file store)',
+          unit: 'events/s',
+          ours: rf.ours,
+          baseline: rf.baseline,
+          baselineName,
+        },
+        {
+          name: 'execute → first event, p50',
+          unit: 'ms',
+          ours: dialFirst,
+          baseline: directFirst,
+          baselineName,
+          note: 'lower is better',
+        },
       ];
     } finally {
       await direct.close();

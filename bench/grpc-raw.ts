@@ -11,18 +11,25 @@ import { proto } from '@forge/transport-grpc';
  * to or from core events — read by a bare generated client. `batch` events per message: 1 is what a
  * direct use of the generated service does; a large batch is the best the wire can do.
  */
-export async function startRawStream(count: number, batch = 1): Promise<{ read(): Promise<number>; close(): Promise<void> }> {
+export async function startRawStream(
+  count: number,
+  batch = 1,
+): Promise<{ read(): Promise<number>; close(): Promise<void> }> {
   const events = Array.from({ length: count }, (_, i) =>
     create(proto.AgentEventSchema, {
       runId: 'run_1',
       seq: i + 1,
       time: Date.now(),
       provider: 'bench',
-      body: { case: 'textDelta', value: create(proto.TextDeltaEventSchema, { text: `token ${i} `, messageId: 'msg_1' }) },
+      body: {
+        case: 'textDelta',
+        value: create(proto.TextDeltaEventSchema, { text: `token ${i} `, messageId: 'msg_1' }),
+      },
     }),
   );
   const responses: proto.ExecuteResponse[] = [];
-  for (let i = 0; i < count; i += batch) responses.push(create(proto.ExecuteResponseSchema, { events: events.slice(i, i + batch) }));
+  for (let i = 0; i < count; i += batch)
+    responses.push(create(proto.ExecuteResponseSchema, { events: events.slice(i, i + batch) }));
   const routes = (router: ConnectRouter) =>
     router.rpc(proto.AgentService.method.execute, async function* () {
       yield* responses;

@@ -14,10 +14,30 @@ const bench: BenchModule = {
     const raw = await startRawStream(N + 1);
     const rawBatched = await startRawStream(N + 1, 256);
     try {
-      const wire = await compare(N, () => drain(remote, N + 1), () => raw.read(), 5);
-      const wireBatched = await compare(N, () => drain(remote, N + 1), () => rawBatched.read(), 5);
-      const r = await compare(N, () => drain(remote, N + 1), () => drain(local, N + 1), 5);
-      const r1 = await compare(N, () => drain(http1, N + 1), () => drain(local, N + 1), 5);
+      const wire = await compare(
+        N,
+        () => drain(remote, N + 1),
+        () => raw.read(),
+        5,
+      );
+      const wireBatched = await compare(
+        N,
+        () => drain(remote, N + 1),
+        () => rawBatched.read(),
+        5,
+      );
+      const r = await compare(
+        N,
+        () => drain(remote, N + 1),
+        () => drain(local, N + 1),
+        5,
+      );
+      const r1 = await compare(
+        N,
+        () => drain(http1, N + 1),
+        () => drain(local, N + 1),
+        5,
+      );
       await firstEventMs(remote, 20); // warm-up
       const remoteFirst = await firstEventMs(remote, 200);
       const localFirst = await firstEventMs(local, 200);
@@ -37,8 +57,20 @@ const bench: BenchModule = {
           baseline: wireBatched.baseline,
           baselineName: 'the same, 256 ready-made events per message',
         },
-        { name: 'events through the wire (gRPC, Connect stream)', unit: 'events/s', ours: r.ours, baseline: r.baseline, baselineName: 'same run iterated in process (ceiling)' },
-        { name: 'events through the wire (Connect protocol, HTTP/1.1, Execute)', unit: 'events/s', ours: r1.ours, baseline: r1.baseline, baselineName: 'same run iterated in process (ceiling)' },
+        {
+          name: 'events through the wire (gRPC, Connect stream)',
+          unit: 'events/s',
+          ours: r.ours,
+          baseline: r.baseline,
+          baselineName: 'same run iterated in process (ceiling)',
+        },
+        {
+          name: 'events through the wire (Connect protocol, HTTP/1.1, Execute)',
+          unit: 'events/s',
+          ours: r1.ours,
+          baseline: r1.baseline,
+          baselineName: 'same run iterated in process (ceiling)',
+        },
         {
           name: 'execute → first event, p50',
           unit: 'ms',

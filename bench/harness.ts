@@ -36,7 +36,12 @@ export async function throughput(units: number, fn: () => unknown | Promise<unkn
 /**
  * Measures ours and baseline interleaved (A, B, A, B…) so drift on the machine hits both alike.
  */
-export async function compare(units: number, ours: () => unknown, baseline: () => unknown, rounds = 9): Promise<{ ours: number; baseline: number }> {
+export async function compare(
+  units: number,
+  ours: () => unknown,
+  baseline: () => unknown,
+  rounds = 9,
+): Promise<{ ours: number; baseline: number }> {
   await ours();
   await baseline();
   let bestOurs = Number.POSITIVE_INFINITY;

@@ -46,7 +46,15 @@ const bench: BenchModule = {
         if (n !== expected) throw new Error(`got ${n} bytes`);
       };
       const r = await compare(expected / (1024 * 1024), ours, baseline, 7);
-      return [{ name: 'exec stdout (64 KiB frames)', unit: 'MiB/s', ours: r.ours, baseline: r.baseline, baselineName: 'client-node Exec → PassThrough' }];
+      return [
+        {
+          name: 'exec stdout (64 KiB frames)',
+          unit: 'MiB/s',
+          ours: r.ours,
+          baseline: r.baseline,
+          baselineName: 'client-node Exec → PassThrough',
+        },
+      ];
     } finally {
       await server.close();
     }

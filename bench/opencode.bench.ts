@@ -77,7 +77,11 @@ const bench: BenchModule = {
       if (ours(input, sessionId) === 0) throw new Error('the mapper produced no events');
       const mb = bytes.length / (1024 * 1024);
       // Like for like with the stream-json row: the bare baseline also turns the wire into objects.
-      const parsed = await compare(mb, () => ours(input, sessionId), () => bare(input, true));
+      const parsed = await compare(
+        mb,
+        () => ours(input, sessionId),
+        () => bare(input, true),
+      );
       rows.push({
         name: `parse + map, ${name} (${mb.toFixed(1)} MB)`,
         unit: 'MB/s',
@@ -87,7 +91,11 @@ const bench: BenchModule = {
         goal: 0.8,
       });
       // The framing alone, a ceiling no parser of these events reaches (JSON.parse alone is ~0.35× of it).
-      const framing = await compare(mb, () => ours(input, sessionId), () => bare(input, false));
+      const framing = await compare(
+        mb,
+        () => ours(input, sessionId),
+        () => bare(input, false),
+      );
       rows.push({
         name: `parse + map vs framing only, ${name}`,
         unit: 'MB/s',

@@ -3,7 +3,11 @@ import { createCodeAgent, defaultCapabilities, type AgentEventInit, type CodeAge
 
 /** Events per benchmark run of the link benchmarks (gRPC, dial-home). */
 export const N = 50_000;
-const events: AgentEventInit[] = Array.from({ length: N }, (_, i) => ({ type: 'text.delta', text: `token ${i} `, messageId: 'msg_1' }));
+const events: AgentEventInit[] = Array.from({ length: N }, (_, i) => ({
+  type: 'text.delta',
+  text: `token ${i} `,
+  messageId: 'msg_1',
+}));
 
 /** An adapter that emits N events as fast as its reader takes them; a prompt "first" emits one. */
 export function producer(): CodeAgent {

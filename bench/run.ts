@@ -13,7 +13,9 @@ const files = readdirSync(here)
 
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
 
-console.log(`Forge benchmarks — node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`);
+console.log(
+  `Forge benchmarks — node ${process.version}, ${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+);
 console.log('');
 console.log('| benchmark | ours | baseline | ratio | goal |');
 console.log('|---|---|---|---|---|');

@@ -2,7 +2,12 @@ import { createHmac, createSecretKey } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AgentEvent } from '@forge/core';
-import { createWebhookDispatcher, signWebhook, verifyWebhook, webhookPayload } from '../examples/platform/src/webhooks/index.js';
+import {
+  createWebhookDispatcher,
+  signWebhook,
+  verifyWebhook,
+  webhookPayload,
+} from '../examples/platform/src/webhooks/index.js';
 import { compare, type BenchModule } from './harness.js';
 
 const N = 2_000;
@@ -15,7 +20,13 @@ const events: AgentEvent[] = Array.from({ length: N }, (_, i) =>
         time: 0,
         provider: 'bench',
         type: 'run.completed',
-        result: { status: 'completed', text: '', usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 }, durationMs: 0, turns: 1 },
+        result: {
+          status: 'completed',
+          text: '',
+          usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
+          durationMs: 0,
+          turns: 1,
+        },
       }
     : { runId: 'run_bench', seq: i + 1, time: 0, provider: 'bench', type: 'text.delta', text: `token ${i} ` },
 );
@@ -36,7 +47,12 @@ const bench: BenchModule = {
     try {
       let request = 0;
       const ours = async () => {
-        const channel = await dispatcher.open({ url, secret: SECRET, agentId: 'agent_bench', requestId: `req_${++request}` });
+        const channel = await dispatcher.open({
+          url,
+          secret: SECRET,
+          agentId: 'agent_bench',
+          requestId: `req_${++request}`,
+        });
         for (const e of events) channel.send(e);
         const report = await channel.done;
         if (report.delivered !== N) throw new Error(`delivered ${report.delivered}`);
@@ -45,10 +61,18 @@ const bench: BenchModule = {
       const bare = async () => {
         for (const body of bodies) {
           await new Promise<void>((resolve, reject) => {
-            const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-              res.resume();
-              res.on('end', resolve);
-            });
+            const req = http.request(
+              url,
+              {
+                method: 'POST',
+                agent,
+                headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+              },
+              (res) => {
+                res.resume();
+                res.on('end', resolve);
+              },
+            );
             req.on('error', reject);
             req.end(body);
           });
@@ -68,7 +92,11 @@ const bench: BenchModule = {
           for (let i = 0; i < M; i++) createHmac('sha256', key).update(`msg_1.1700000000.${body}`).digest('base64');
         },
       );
-      const headers = { 'webhook-id': 'msg_1', 'webhook-timestamp': '1700000000', 'webhook-signature': signWebhook(SECRET, 'msg_1', 1_700_000_000, body) };
+      const headers = {
+        'webhook-id': 'msg_1',
+        'webhook-timestamp': '1700000000',
+        'webhook-signature': signWebhook(SECRET, 'msg_1', 1_700_000_000, body),
+      };
       const now = () => 1_700_000_000_000;
       const verify = await compare(
         M,
@@ -80,9 +108,28 @@ const bench: BenchModule = {
         },
       );
       return [
-        { name: 'ordered signed delivery to a 127.0.0.1 receiver', unit: 'events/s', ours: delivery.ours, baseline: delivery.baseline, baselineName: 'bare sequential http.request, keep-alive, unsigned', note: 'ours also builds, serializes, ids and signs each event; one POST in flight per request by design' },
-        { name: 'signWebhook (secret parsed per call)', unit: 'sigs/s', ours: sign.ours, baseline: sign.baseline, baselineName: 'createHmac with a ready key' },
-        { name: 'verifyWebhook (parse headers, HMAC, compare, JSON.parse)', unit: 'verifies/s', ours: verify.ours, baseline: verify.baseline, baselineName: 'createHmac with a ready key' },
+        {
+          name: 'ordered signed delivery to a 127.0.0.1 receiver',
+          unit: 'events/s',
+          ours: delivery.ours,
+          baseline: delivery.baseline,
+          baselineName: 'bare sequential http.request, keep-alive, unsigned',
+          note: 'ours also builds, serializes, ids and signs each event; one POST in flight per request by design',
+        },
+        {
+          name: 'signWebhook (secret parsed per call)',
+          unit: 'sigs/s',
+          ours: sign.ours,
+          baseline: sign.baseline,
+          baselineName: 'createHmac with a ready key',
+        },
+        {
+          name: 'verifyWebhook (parse headers, HMAC, compare, JSON.parse)',
+          unit: 'verifies/s',
+          ours: verify.ours,
+          baseline: verify.baseline,
+          baselineName: 'createHmac with a ready key',
+        },
       ];
     } finally {
       await dispatcher.close();

@@ -1,7 +1,11 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts', 'testing/conformance': 'src/testing/conformance.ts' },
+  entry: {
+    index: 'src/index.ts',
+    'testing/index': 'src/testing/index.ts',
+    'testing/conformance': 'src/testing/conformance.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

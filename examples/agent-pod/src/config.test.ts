@@ -32,7 +32,16 @@ describe('readConfig', () => {
       },
       '/',
     );
-    expect(config).toMatchObject({ provider: 'opencode', port: 9000, cwd: '/workspace', model: 'anthropic/claude-sonnet', opencodePort: 4097, graceMs: 1000, authToken: 't', maxRuns: 2 });
+    expect(config).toMatchObject({
+      provider: 'opencode',
+      port: 9000,
+      cwd: '/workspace',
+      model: 'anthropic/claude-sonnet',
+      opencodePort: 4097,
+      graceMs: 1000,
+      authToken: 't',
+      maxRuns: 2,
+    });
   });
 
   it.each([
@@ -54,6 +63,8 @@ describe('readConfig', () => {
   });
 
   it('refuses a permission mode the agents do not know', () => {
-    expect(() => readConfig({ FORGE_PROVIDER: 'claude-code', FORGE_PERMISSION_MODE: 'yolo' })).toThrow(/FORGE_PERMISSION_MODE must be one of default, acceptEdits/);
+    expect(() => readConfig({ FORGE_PROVIDER: 'claude-code', FORGE_PERMISSION_MODE: 'yolo' })).toThrow(
+      /FORGE_PERMISSION_MODE must be one of default, acceptEdits/,
+    );
   });
 });

@@ -70,9 +70,17 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     tlsKeyFile: opt(env.FORGE_TLS_KEY_FILE),
   };
   if ((extras.tlsCertFile === undefined) !== (extras.tlsKeyFile === undefined)) {
-    throw new ValidationError('INVALID_CONFIG', 'FORGE_TLS_CERT_FILE and FORGE_TLS_KEY_FILE go together: set both or neither', [
-      { path: extras.tlsCertFile ? 'FORGE_TLS_KEY_FILE' : 'FORGE_TLS_CERT_FILE', code: 'INVALID_CONFIG', message: 'missing' },
-    ]);
+    throw new ValidationError(
+      'INVALID_CONFIG',
+      'FORGE_TLS_CERT_FILE and FORGE_TLS_KEY_FILE go together: set both or neither',
+      [
+        {
+          path: extras.tlsCertFile ? 'FORGE_TLS_KEY_FILE' : 'FORGE_TLS_CERT_FILE',
+          code: 'INVALID_CONFIG',
+          message: 'missing',
+        },
+      ],
+    );
   }
   if (extras.permissionMode !== undefined && !PermissionModeSchema.safeParse(extras.permissionMode).success) {
     throw new ValidationError(
@@ -81,6 +89,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       [{ path: 'FORGE_PERMISSION_MODE', code: 'INVALID_CONFIG', message: 'unknown permission mode' }],
     );
   }
-  for (const [k, v] of Object.entries(extras)) if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(extras))
+    if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
   return config;
 }

@@ -45,15 +45,24 @@ async function startPod(env: Record<string, string>) {
         if (line.message === 'agent pod listening') resolve(line.url as string);
       }
     });
-    void exited.then((code) => reject(new Error(`the pod exited (${code}) before listening: ${stderr}${JSON.stringify(lines)}`)));
+    void exited.then((code) =>
+      reject(new Error(`the pod exited (${code}) before listening: ${stderr}${JSON.stringify(lines)}`)),
+    );
   });
   return { child, lines, exited, listening, stderr: () => stderr };
 }
 
 describe('examples/agent-pod', () => {
-  it('serves FORGE_PROVIDER=scripted, answers health, and drains then exits 0 on SIGTERM', { timeout: 30_000 }, async () => {
+  it('serves FORGE_PROVIDER=scripted, answers health, and drains then exits 0 on SIGTERM', {
+    timeout: 30_000,
+  }, async () => {
     const port = await freePort();
-    const pod = await startPod({ FORGE_PROVIDER: 'scripted', PORT: String(port), FORGE_GRACE_MS: '300', FORGE_AUTH_TOKEN: 'pod-secret' });
+    const pod = await startPod({
+      FORGE_PROVIDER: 'scripted',
+      PORT: String(port),
+      FORGE_GRACE_MS: '300',
+      FORGE_AUTH_TOKEN: 'pod-secret',
+    });
     const url = await pod.listening;
     expect(url).toBe(`http://127.0.0.1:${port}`);
     expect(await checkHealth(url)).toBe('SERVING');
@@ -71,7 +80,9 @@ describe('examples/agent-pod', () => {
       pod.child.kill('SIGTERM');
       expect((await live.result).status).toBe('cancelled');
       expect(await pod.exited).toBe(0);
-      expect(pod.lines.map((l) => l.message)).toEqual(expect.arrayContaining(['agent pod stopping', 'agent pod stopped']));
+      expect(pod.lines.map((l) => l.message)).toEqual(
+        expect.arrayContaining(['agent pod stopping', 'agent pod stopped']),
+      );
       expect(pod.lines.find((l) => l.message === 'agent pod stopped')).toMatchObject({ finished: 0, cancelled: 1 });
     } finally {
       await agent.close();

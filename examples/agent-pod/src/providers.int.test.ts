@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@forge/core';
 import { collectRun, runProblems } from '@forge/core/testing';
-import { claudeBinPath, fakeAnthropicEnv, startFakeAnthropicApi, type FakeAnthropicApi } from '@forge/claude-code/testing';
+import {
+  claudeBinPath,
+  fakeAnthropicEnv,
+  startFakeAnthropicApi,
+  type FakeAnthropicApi,
+} from '@forge/claude-code/testing';
 import { grpcAgent, serveAgent } from '@forge/transport-grpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from './config.js';
@@ -25,12 +30,18 @@ describe('agent pod serving the real Claude Code CLI', () => {
   });
 
   it('runs a prompt through gRPC and returns the CLI’s answer with a resumable session', async () => {
-    const config = readConfig({ FORGE_PROVIDER: 'claude-code', FORGE_BIN: claudeBinPath(), PORT: '0', HOST: '127.0.0.1' }, scratch);
+    const config = readConfig(
+      { FORGE_PROVIDER: 'claude-code', FORGE_BIN: claudeBinPath(), PORT: '0', HOST: '127.0.0.1' },
+      scratch,
+    );
     const provider = await createPodProvider(config, silentLogger);
     const server = await serveAgent(provider.agent, { port: 0, host: '127.0.0.1', logger: silentLogger });
     const client = grpcAgent({ baseUrl: server.url });
     try {
-      const run = client.execute({ prompt: 'say hello', env: { ...fakeAnthropicEnv(api.url), HOME: join(scratch, 'home') } });
+      const run = client.execute({
+        prompt: 'say hello',
+        env: { ...fakeAnthropicEnv(api.url), HOME: join(scratch, 'home') },
+      });
       const { events, result } = await collectRun(run);
       expect(runProblems(events)).toEqual([]);
       expect(result.status).toBe('completed');

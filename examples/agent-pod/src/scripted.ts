@@ -12,7 +12,8 @@ export function scriptedPodAgent(): CodeAgent {
       const sessionId = ctx.request.sessionId ?? `ses_${ctx.runId}`;
       ctx.emit({ type: 'session.started', sessionId, model: 'echo', cwd: ctx.request.cwd });
       const text = `echo: ${ctx.request.prompt}`;
-      for (const word of text.split(/(?<= )/)) if (!ctx.emit({ type: 'text.delta', text: word, messageId: 'm1' })) await ctx.drained();
+      for (const word of text.split(/(?<= )/))
+        if (!ctx.emit({ type: 'text.delta', text: word, messageId: 'm1' })) await ctx.drained();
       if (ctx.request.prompt.includes('hang')) {
         await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
       }

@@ -1,10 +1,21 @@
-import { ForgeError, NotFoundError, ProviderError, TransportError, UnsupportedError, ValidationError } from '@forge/core';
+import {
+  ForgeError,
+  NotFoundError,
+  ProviderError,
+  TransportError,
+  UnsupportedError,
+  ValidationError,
+} from '@forge/core';
 import { describe, expect, it } from 'vitest';
 import { ApiError, errorResponse } from './api-error.js';
 
 describe('errorResponse', () => {
   it('maps core error categories to statuses', () => {
-    expect(errorResponse(new ValidationError('PROMPT_REQUIRED', 'empty', [{ path: 'prompt', code: 'PROMPT_REQUIRED', message: 'm' }]))).toMatchObject({
+    expect(
+      errorResponse(
+        new ValidationError('PROMPT_REQUIRED', 'empty', [{ path: 'prompt', code: 'PROMPT_REQUIRED', message: 'm' }]),
+      ),
+    ).toMatchObject({
       status: 400,
       body: { error: { code: 'PROMPT_REQUIRED', message: 'empty', details: { issues: [{ path: 'prompt' }] } } },
     });
@@ -17,11 +28,19 @@ describe('errorResponse', () => {
 
   it('keeps internal details from the client', () => {
     const internal = errorResponse(new Error('secret path /root/x'));
-    expect(internal).toMatchObject({ status: 500, internal: true, body: { error: { code: 'INTERNAL_ERROR', message: 'Internal error' } } });
+    expect(internal).toMatchObject({
+      status: 500,
+      internal: true,
+      body: { error: { code: 'INTERNAL_ERROR', message: 'Internal error' } },
+    });
     expect(errorResponse(new ForgeError('BUG', 'detail', 'internal')).body.error.message).toBe('Internal error');
   });
 
   it('passes ApiErrors through with their headers', () => {
-    expect(errorResponse(new ApiError(429, 'RATE_LIMITED', 'slow down', { 'retry-after': '3' }))).toMatchObject({ status: 429, headers: { 'retry-after': '3' }, internal: false });
+    expect(errorResponse(new ApiError(429, 'RATE_LIMITED', 'slow down', { 'retry-after': '3' }))).toMatchObject({
+      status: 429,
+      headers: { 'retry-after': '3' },
+      internal: false,
+    });
   });
 });

@@ -14,7 +14,8 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (what: string, id: string) => new ApiError(404, `${what.toUpperCase()}_NOT_FOUND`, `No ${what} ${id}`);
+export const notFound = (what: string, id: string) =>
+  new ApiError(404, `${what.toUpperCase()}_NOT_FOUND`, `No ${what} ${id}`);
 
 const STATUS_BY_CATEGORY: Record<ErrorCategory, number> = {
   validation: 400,
@@ -50,5 +51,10 @@ export function errorResponse(error: unknown): ErrorResponse {
     };
     return { status, headers: {}, body: { error: body }, internal: status === 500 };
   }
-  return { status: 500, headers: {}, body: { error: { code: 'INTERNAL_ERROR', message: 'Internal error' } }, internal: true };
+  return {
+    status: 500,
+    headers: {},
+    body: { error: { code: 'INTERNAL_ERROR', message: 'Internal error' } },
+    internal: true,
+  };
 }

@@ -25,7 +25,15 @@ describe('API keys', () => {
   it('reads a JSON file with plaintext or pre-hashed keys', () => {
     const dir = mkdtempSync(join(tmpdir(), 'forge-keys-'));
     const file = join(dir, 'keys.json');
-    writeFileSync(file, JSON.stringify({ keys: [{ user: 'dana', key: 'dana-secret' }, { user: 'eve', sha256: hashKey('eve-secret').toString('hex') }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        keys: [
+          { user: 'dana', key: 'dana-secret' },
+          { user: 'eve', sha256: hashKey('eve-secret').toString('hex') },
+        ],
+      }),
+    );
     const store = new ApiKeyStore(readApiKeyFile(file));
     expect(store.authenticate('dana-secret')?.userId).toBe('dana');
     expect(store.authenticate('eve-secret')?.userId).toBe('eve');

@@ -25,12 +25,14 @@ function invalid(message: string): never {
 }
 
 function record(userId: unknown, key: unknown, sha256: unknown): ApiKeyRecord {
-  if (typeof userId !== 'string' || !USER_ID.test(userId)) invalid(`"${String(userId)}" is not a valid user id (letters, digits, ".", "_", "-")`);
+  if (typeof userId !== 'string' || !USER_ID.test(userId))
+    invalid(`"${String(userId)}" is not a valid user id (letters, digits, ".", "_", "-")`);
   if (typeof sha256 === 'string') {
     if (!/^[0-9a-f]{64}$/i.test(sha256)) invalid(`the sha256 of user ${userId}'s key must be 64 hex digits`);
     return { userId, hash: Buffer.from(sha256, 'hex') };
   }
-  if (typeof key !== 'string' || key.length < 8) invalid(`the key of user ${userId} must be a string of at least 8 characters`);
+  if (typeof key !== 'string' || key.length < 8)
+    invalid(`the key of user ${userId} must be a string of at least 8 characters`);
   return { userId, hash: hashKey(key) };
 }
 
@@ -59,7 +61,8 @@ export function parseApiKeyJson(text: string): ApiKeyRecord[] {
     invalid(`the API key file is not JSON: ${(error as Error).message}`);
   }
   const list = Array.isArray(data) ? data : (data as { keys?: unknown })?.keys;
-  if (!Array.isArray(list)) invalid('the API key file must hold an array of { user, key | sha256 } (or { keys: [...] })');
+  if (!Array.isArray(list))
+    invalid('the API key file must hold an array of { user, key | sha256 } (or { keys: [...] })');
   return list.map((entry: Record<string, unknown>) => record(entry?.user ?? entry?.user_id, entry?.key, entry?.sha256));
 }
 

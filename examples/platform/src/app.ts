@@ -49,7 +49,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const { config } = options;
   const logger = options.logger ?? silentLogger;
   const keys = new ApiKeyStore(config.apiKeys);
-  if (keys.size === 0) logger.warn('no API keys are configured: every API request will be refused (set FORGE_API_KEYS)');
+  if (keys.size === 0)
+    logger.warn('no API keys are configured: every API request will be refused (set FORGE_API_KEYS)');
   const registry =
     options.registry ??
     buildProviderRegistry({
@@ -60,9 +61,19 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(options.claudeEnv ? { claudeEnv: options.claudeEnv } : {}),
     });
   const backend = options.backend ?? (await makeBackend(config, registry, logger));
-  const webhooks = options.webhooks ?? createWebhookDispatcher({ logger, allowPrivateNetworks: config.webhookAllowPrivate });
+  const webhooks =
+    options.webhooks ?? createWebhookDispatcher({ logger, allowPrivateNetworks: config.webhookAllowPrivate });
   const runs = new RunManager({ logger, webhooks, lingerMs: config.runLingerMs, bufferEvents: config.runBufferEvents });
-  const remote = config.hubPort !== undefined ? await startRemoteAgents({ port: config.hubPort, host: config.host, secret: config.hubSecret!, dataDir: config.dataDir, logger }) : undefined;
+  const remote =
+    config.hubPort !== undefined
+      ? await startRemoteAgents({
+          port: config.hubPort,
+          host: config.host,
+          secret: config.hubSecret!,
+          dataDir: config.dataDir,
+          logger,
+        })
+      : undefined;
   const remoteView: RemoteAgentsView | undefined = remote ? { list: () => remote.list() } : undefined;
 
   const handler = createApiHandler({
@@ -78,7 +89,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
   });
   const server = await listen(handler, { port: config.port, host: config.host });
-  logger.info('platform listening', { url: server.url, backend: backend.kind, providers: registry.list(), hub: remote?.url });
+  logger.info('platform listening', {
+    url: server.url,
+    backend: backend.kind,
+    providers: registry.list(),
+    hub: remote?.url,
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -95,7 +111,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         await webhooks.close();
         await remote?.close();
         await backend.close();
-        await registry.close().catch((error: unknown) => logger.warn('a provider failed to close', { error: String(error) }));
+        await registry
+          .close()
+          .catch((error: unknown) => logger.warn('a provider failed to close', { error: String(error) }));
       })();
       return closing;
     },

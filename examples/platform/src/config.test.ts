@@ -5,7 +5,16 @@ import { loadConfig } from './config.js';
 describe('loadConfig', () => {
   it('has defaults that run on a fresh machine', () => {
     const c = loadConfig([], {});
-    expect(c).toMatchObject({ port: 8080, host: '127.0.0.1', backend: 'local', rateLimitPerMinute: 100, maxAgentsPerKey: 10, webhookAllowPrivate: false, defaultProvider: 'claude-code', hubPort: undefined });
+    expect(c).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      backend: 'local',
+      rateLimitPerMinute: 100,
+      maxAgentsPerKey: 10,
+      webhookAllowPrivate: false,
+      defaultProvider: 'claude-code',
+      hubPort: undefined,
+    });
     expect(c.apiKeys).toEqual([]);
   });
 
@@ -18,7 +27,14 @@ describe('loadConfig', () => {
       FORGE_WEBHOOK_ALLOW_PRIVATE: '127.0.0.1, 10.0.0.0/8',
       FORGE_BACKEND: 'k8s',
     });
-    expect(c).toMatchObject({ port: 9001, host: '0.0.0.0', rateLimitPerMinute: 5, maxAgentsPerKey: 3, backend: 'k8s', webhookAllowPrivate: ['127.0.0.1', '10.0.0.0/8'] });
+    expect(c).toMatchObject({
+      port: 9001,
+      host: '0.0.0.0',
+      rateLimitPerMinute: 5,
+      maxAgentsPerKey: 3,
+      backend: 'k8s',
+      webhookAllowPrivate: ['127.0.0.1', '10.0.0.0/8'],
+    });
     expect(c.apiKeys.map((k) => k.userId)).toEqual(['u1', 'u2']);
   });
 

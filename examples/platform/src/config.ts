@@ -56,13 +56,16 @@ const USAGE = `forge platform — options (flags override environment variables)
 export const configUsage = () => USAGE;
 
 function bad(field: string, message: string): never {
-  throw new ValidationError('INVALID_CONFIG', `${field}: ${message}`, [{ path: field, code: 'INVALID_CONFIG', message }]);
+  throw new ValidationError('INVALID_CONFIG', `${field}: ${message}`, [
+    { path: field, code: 'INVALID_CONFIG', message },
+  ]);
 }
 
 function int(field: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) bad(field, `expected an integer from ${min} to ${max}, got "${value}"`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    bad(field, `expected an integer from ${min} to ${max}, got "${value}"`);
   return n;
 }
 
@@ -85,7 +88,8 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
       'hub-port': { type: 'string' },
     },
   });
-  const pick = (flag: keyof typeof values, ...vars: string[]) => (values[flag] as string | undefined) ?? vars.map((v) => env[v]).find((v) => v !== undefined && v !== '');
+  const pick = (flag: keyof typeof values, ...vars: string[]) =>
+    (values[flag] as string | undefined) ?? vars.map((v) => env[v]).find((v) => v !== undefined && v !== '');
 
   const backend = pick('backend', 'FORGE_BACKEND') ?? 'local';
   if (backend !== 'local' && backend !== 'k8s') bad('backend', `expected local or k8s, got "${backend}"`);
@@ -99,7 +103,8 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
   const hubPortText = pick('hub-port', 'FORGE_HUB_PORT');
   const hubSecret = env.FORGE_HUB_SECRET || undefined;
   const hubPort = hubPortText === undefined ? undefined : int('hubPort', hubPortText, 0, 0, 65_535);
-  if (hubPort !== undefined && (!hubSecret || Buffer.byteLength(hubSecret) < 32)) bad('hubSecret', 'FORGE_HUB_SECRET of at least 32 bytes is required with a hub port');
+  if (hubPort !== undefined && (!hubSecret || Buffer.byteLength(hubSecret) < 32))
+    bad('hubSecret', 'FORGE_HUB_SECRET of at least 32 bytes is required with a hub port');
 
   return {
     port: int('port', pick('port', 'FORGE_PORT', 'PORT'), 8080, 0, 65_535),
@@ -109,7 +114,12 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     apiKeys,
     rateLimitPerMinute: int('rateLimit', pick('rate-limit', 'FORGE_RATE_LIMIT'), 100, 1, 1_000_000),
     maxAgentsPerKey: int('maxAgents', pick('max-agents', 'FORGE_MAX_AGENTS'), 10, 1, 100_000),
-    webhookAllowPrivate: allow ? allow.split(',').map((s) => s.trim()).filter(Boolean) : false,
+    webhookAllowPrivate: allow
+      ? allow
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : false,
     defaultProvider: pick('default-provider', 'FORGE_DEFAULT_PROVIDER') ?? 'claude-code',
     claudeBin: env.FORGE_CLAUDE_BIN || 'claude',
     opencodeBin: env.FORGE_OPENCODE_BIN || 'opencode',
@@ -123,7 +133,10 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
       image: env.FORGE_K8S_IMAGE || 'forge-agent-pod:latest',
       agentPort: int('k8s.agentPort', env.FORGE_K8S_AGENT_PORT, 8080, 1, 65_535),
       // Secrets whose keys become the agent pods' environment (e.g. ANTHROPIC_API_KEY), never read by the platform.
-      envFromSecrets: (env.FORGE_K8S_ENV_FROM_SECRETS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      envFromSecrets: (env.FORGE_K8S_ENV_FROM_SECRETS ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
     },
   };
 }

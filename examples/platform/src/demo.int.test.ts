@@ -11,7 +11,11 @@ describe('the demo (offline, --once)', () => {
     delete env.ANTHROPIC_API_KEY;
     delete env.FORGE_PORT;
     delete env.PORT;
-    const child = spawn(process.execPath, ['--conditions=@forge/source', '--import', 'tsx', 'examples/platform/src/demo.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@forge/source', '--import', 'tsx', 'examples/platform/src/demo.ts'],
+      { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));

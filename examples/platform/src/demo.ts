@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { claudeBinPath, fakeAnthropicEnv, startFakeAnthropicApi, toolResultText, type FakeAnthropicApi } from '@forge/claude-code/testing';
+import {
+  claudeBinPath,
+  fakeAnthropicEnv,
+  startFakeAnthropicApi,
+  toolResultText,
+  type FakeAnthropicApi,
+} from '@forge/claude-code/testing';
 import { hashKey } from './api-keys.js';
 import { startPlatform, type Platform } from './app.js';
 import { loadConfig } from './config.js';
@@ -23,8 +29,13 @@ function offlineResponder(): Parameters<typeof startFakeAnthropicApi>[0] {
   return {
     respond: (req) =>
       req.hasToolResult
-        ? { text: `(offline stand-in model) Your workspace holds: ${toolResultText(req.body).trim().split('\n').join(', ') || 'nothing'}. That is all I can see — I am a scripted stand-in, not Claude.` }
-        : { toolUse: { name: 'Bash', input: { command: 'ls', description: 'List the workspace' } }, text: 'Let me look at your workspace.' },
+        ? {
+            text: `(offline stand-in model) Your workspace holds: ${toolResultText(req.body).trim().split('\n').join(', ') || 'nothing'}. That is all I can see — I am a scripted stand-in, not Claude.`,
+          }
+        : {
+            toolUse: { name: 'Bash', input: { command: 'ls', description: 'List the workspace' } },
+            text: 'Let me look at your workspace.',
+          },
   };
 }
 
@@ -50,7 +61,9 @@ async function main(): Promise<number> {
     say('Forge platform demo');
     say('===================');
     if (online) {
-      say('ANTHROPIC_API_KEY is set: the agent runs the real Claude Code CLI against the real Anthropic API (this costs tokens).');
+      say(
+        'ANTHROPIC_API_KEY is set: the agent runs the real Claude Code CLI against the real Anthropic API (this costs tokens).',
+      );
     } else {
       model = await startFakeAnthropicApi(offlineResponder());
       cleanup.push(() => model!.close());
@@ -67,7 +80,9 @@ async function main(): Promise<number> {
     const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
     const base = loadConfig([], process.env);
     const dataDir = join(scratch, 'agents');
-    const logger = jsonLogger({ level: (process.env.FORGE_LOG_LEVEL as 'debug' | 'info' | 'warn' | undefined) ?? 'warn' });
+    const logger = jsonLogger({
+      level: (process.env.FORGE_LOG_LEVEL as 'debug' | 'info' | 'warn' | undefined) ?? 'warn',
+    });
     const config = {
       ...base,
       dataDir,
@@ -77,9 +92,14 @@ async function main(): Promise<number> {
       // The demo's own receiver is on 127.0.0.1; production keeps private addresses refused.
       webhookAllowPrivate: ['127.0.0.1'],
       // A dial-home hub, so an agent on another machine (or terminal) can join; not needed for --once.
-      ...(once ? {} : { hubPort: base.hubPort ?? 0, hubSecret: base.hubSecret ?? randomBytes(32).toString('base64url') }),
+      ...(once
+        ? {}
+        : { hubPort: base.hubPort ?? 0, hubSecret: base.hubSecret ?? randomBytes(32).toString('base64url') }),
     };
-    const platform = await listenPlatform((port) => startPlatform({ config: { ...config, port }, logger, claudeEnv }), process.env.FORGE_PORT || process.env.PORT ? base.port : once ? 0 : 8080);
+    const platform = await listenPlatform(
+      (port) => startPlatform({ config: { ...config, port }, logger, claudeEnv }),
+      process.env.FORGE_PORT || process.env.PORT ? base.port : once ? 0 : 8080,
+    );
     cleanup.push(() => platform.close());
 
     const receiver: WebhookReceiver = await startWebhookReceiver({
@@ -87,16 +107,28 @@ async function main(): Promise<number> {
       onEvent: ({ payload }) => {
         const e = payload.event;
         const detail =
-          e.type === 'text.delta' || e.type === 'message' ? JSON.stringify(e.text)
-          : e.type === 'tool.call' ? `${e.name} ${JSON.stringify(e.input)}`
-          : e.type === 'tool.result' ? JSON.stringify(String(typeof e.output === 'string' ? e.output : JSON.stringify(e.output)).slice(0, 80))
-          : e.type === 'run.completed' ? `${e.result.status} ${JSON.stringify(e.result.text)}`
-          : e.type === 'error' ? `${e.code}: ${e.message}`
-          : e.type === 'log' ? JSON.stringify(e.text.slice(0, 80))
-          : e.type === 'session.started' ? `session ${e.sessionId}`
-          : e.type === 'usage' ? `${e.usage.inputTokens} in / ${e.usage.outputTokens} out tokens`
-          : '';
-        say(`  webhook ✓ signature verified  seq ${String(payload.seq).padStart(2)}  ${payload.event_type.padEnd(14)} ${e.type.padEnd(16)} ${detail}${payload.is_final ? '  [final]' : ''}`);
+          e.type === 'text.delta' || e.type === 'message'
+            ? JSON.stringify(e.text)
+            : e.type === 'tool.call'
+              ? `${e.name} ${JSON.stringify(e.input)}`
+              : e.type === 'tool.result'
+                ? JSON.stringify(
+                    String(typeof e.output === 'string' ? e.output : JSON.stringify(e.output)).slice(0, 80),
+                  )
+                : e.type === 'run.completed'
+                  ? `${e.result.status} ${JSON.stringify(e.result.text)}`
+                  : e.type === 'error'
+                    ? `${e.code}: ${e.message}`
+                    : e.type === 'log'
+                      ? JSON.stringify(e.text.slice(0, 80))
+                      : e.type === 'session.started'
+                        ? `session ${e.sessionId}`
+                        : e.type === 'usage'
+                          ? `${e.usage.inputTokens} in / ${e.usage.outputTokens} out tokens`
+                          : '';
+        say(
+          `  webhook ✓ signature verified  seq ${String(payload.seq).padStart(2)}  ${payload.event_type.padEnd(14)} ${e.type.padEnd(16)} ${detail}${payload.is_final ? '  [final]' : ''}`,
+        );
       },
     });
     cleanup.push(() => receiver.close());
@@ -114,9 +146,14 @@ async function main(): Promise<number> {
 
     say(`Platform: ${platform.url} (local backend; agents live under ${dataDir})`);
     const agent = await call('POST', '/api/v1/agents', { owner_id: 'demo', provider: 'claude-code' });
-    say(`POST /api/v1/agents → 201  agent ${String(agent.agent_id)} (${String(agent.provider)}, ${String(agent.state)})`);
+    say(
+      `POST /api/v1/agents → 201  agent ${String(agent.agent_id)} (${String(agent.provider)}, ${String(agent.state)})`,
+    );
     // Something for `ls` to find.
-    await writeFile(join(dataDir, 'demo', String(agent.agent_id), 'workspace', 'hello.txt'), 'Hello from the Forge demo.\n');
+    await writeFile(
+      join(dataDir, 'demo', String(agent.agent_id), 'workspace', 'hello.txt'),
+      'Hello from the Forge demo.\n',
+    );
     await writeFile(join(dataDir, 'demo', String(agent.agent_id), 'workspace', 'notes.md'), '# Notes\n');
     const sent = await call('POST', `/api/v1/agents/${String(agent.agent_id)}/messages`, {
       content: PROMPT,
@@ -124,7 +161,9 @@ async function main(): Promise<number> {
       webhook_url: receiver.url,
       webhook_secret: webhookSecret,
     });
-    say(`POST /api/v1/agents/${String(agent.agent_id)}/messages → 202  request ${String(sent.request_id)}  "${PROMPT}"`);
+    say(
+      `POST /api/v1/agents/${String(agent.agent_id)}/messages → 202  request ${String(sent.request_id)}  "${PROMPT}"`,
+    );
     say(`Events, as the webhook receiver on ${receiver.url} gets them:`);
     const limitMs = Number(process.env.FORGE_DEMO_TIMEOUT_MS) || 180_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -142,7 +181,11 @@ async function main(): Promise<number> {
     const final = events.at(-1)!.payload.event;
     const ok = final.type === 'run.completed' && final.result.status === 'completed';
     say();
-    say(ok ? `Run completed: ${events.length} events delivered, signed and in order.` : `Run did not complete: ${JSON.stringify(final)}`);
+    say(
+      ok
+        ? `Run completed: ${events.length} events delivered, signed and in order.`
+        : `Run did not complete: ${JSON.stringify(final)}`,
+    );
     if (once) return ok ? 0 : 1;
 
     say();

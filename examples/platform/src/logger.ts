@@ -23,7 +23,8 @@ export interface LogLine {
 /** Keeps every line in memory: for tests that check what was (and was not) logged. */
 export function memoryLogger(): Logger & { lines: LogLine[]; text(): string } {
   const lines: LogLine[] = [];
-  const log = (level: Level) => (message: string, fields?: Record<string, unknown>) => void lines.push({ level, message, fields });
+  const log = (level: Level) => (message: string, fields?: Record<string, unknown>) =>
+    void lines.push({ level, message, fields });
   return {
     lines,
     text: () => lines.map((l) => JSON.stringify(l)).join('\n'),

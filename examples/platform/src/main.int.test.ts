@@ -11,8 +11,17 @@ const pkg = fileURLToPath(new URL('..', import.meta.url));
 describe('the platform process (src/main.ts)', () => {
   it('starts from env and flags, answers with the configured key, and exits 0 on SIGTERM', async () => {
     const data = await mkdtemp(join(tmpdir(), 'forge-main-'));
-    const env: NodeJS.ProcessEnv = { ...process.env, FORGE_API_KEYS: 'alice:alice-main-key', FORGE_DATA_DIR: data, FORGE_DEFAULT_PROVIDER: 'scripted' };
-    const child = spawn(process.execPath, ['--conditions=@forge/source', '--import', 'tsx', 'src/main.ts', '--port', '0'], { cwd: pkg, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      FORGE_API_KEYS: 'alice:alice-main-key',
+      FORGE_DATA_DIR: data,
+      FORGE_DEFAULT_PROVIDER: 'scripted',
+    };
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@forge/source', '--import', 'tsx', 'src/main.ts', '--port', '0'],
+      { cwd: pkg, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -20,7 +20,9 @@ async function main(): Promise<void> {
     // A fresh machine still gets a working server; the key lives only in this process.
     const key = `forge_${randomBytes(24).toString('base64url')}`;
     config.apiKeys.push({ userId: 'local', hash: hashKey(key) });
-    console.log(`No FORGE_API_KEYS configured: generated a key for user "local", valid until this process exits:\n  ${key}`);
+    console.log(
+      `No FORGE_API_KEYS configured: generated a key for user "local", valid until this process exits:\n  ${key}`,
+    );
   }
   const platform = await startPlatform({ config, logger });
   console.log(`Forge platform (${config.backend} backend) on ${platform.url}  — dashboard: ${platform.url}/`);

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProviderRegistry, type AgentEvent } from '@forge/core';
 import { claudeCode } from '@forge/claude-code';
-import { claudeBinPath, fakeAnthropicEnv, startFakeAnthropicApi, type FakeAnthropicApi } from '@forge/claude-code/testing';
+import {
+  claudeBinPath,
+  fakeAnthropicEnv,
+  startFakeAnthropicApi,
+  type FakeAnthropicApi,
+} from '@forge/claude-code/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeyList } from './api-keys.js';
 import { apiClient } from './test-support.js';
@@ -33,18 +38,38 @@ describe('platform end to end', () => {
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'forge-platform-e2e-'));
     api = await startFakeAnthropicApi({
-      respond: (req) => (req.hasToolResult ? { text: 'I listed the workspace for you.' } : { toolUse: { name: 'Bash', input: { command: 'ls', description: 'list files' } } }),
+      respond: (req) =>
+        req.hasToolResult
+          ? { text: 'I listed the workspace for you.' }
+          : { toolUse: { name: 'Bash', input: { command: 'ls', description: 'list files' } } },
     });
     const registry = createProviderRegistry();
     registry.register('scripted', scriptedDemoAgent({ delayMs: 5 }));
-    registry.register('claude-code', claudeCode({ bin: claudeBinPath(), env: { ...fakeAnthropicEnv(api.url), HOME: join(scratch, 'home') } }));
-    const config = { ...loadConfig([], {}), port: 0, dataDir: join(scratch, 'data'), apiKeys: parseApiKeyList(`alice:${KEY},bob:${BOB}`), defaultProvider: 'scripted', webhookAllowPrivate: ['127.0.0.1'] };
+    registry.register(
+      'claude-code',
+      claudeCode({ bin: claudeBinPath(), env: { ...fakeAnthropicEnv(api.url), HOME: join(scratch, 'home') } }),
+    );
+    const config = {
+      ...loadConfig([], {}),
+      port: 0,
+      dataDir: join(scratch, 'data'),
+      apiKeys: parseApiKeyList(`alice:${KEY},bob:${BOB}`),
+      defaultProvider: 'scripted',
+      webhookAllowPrivate: ['127.0.0.1'],
+    };
     platform = await startPlatform({
       config,
       logger,
       registry,
       // Fast retries, so "fails twice" and "never answers" take well under a second each.
-      webhooks: createWebhookDispatcher({ logger, allowPrivateNetworks: ['127.0.0.1'], retryBaseDelayMs: 20, retryMaxDelayMs: 100, requestTimeoutMs: 500, maxRetryWindowMs: 1_500 }),
+      webhooks: createWebhookDispatcher({
+        logger,
+        allowPrivateNetworks: ['127.0.0.1'],
+        retryBaseDelayMs: 20,
+        retryMaxDelayMs: 100,
+        requestTimeoutMs: 500,
+        maxRetryWindowMs: 1_500,
+      }),
     });
   });
   afterAll(async () => {
@@ -59,22 +84,38 @@ describe('platform end to end', () => {
     receivers.push(r);
     return r;
   };
-  const call = (method: string, path: string, body?: unknown, key: string | null = KEY) => apiClient(platform.url, KEY)(method, path, { key, ...(body !== undefined ? { body } : {}) });
+  const call = (method: string, path: string, body?: unknown, key: string | null = KEY) =>
+    apiClient(platform.url, KEY)(method, path, { key, ...(body !== undefined ? { body } : {}) });
   const newAgent = async (provider = 'scripted') => {
     const res = await call('POST', '/api/v1/agents', { owner_id: 'alice', provider });
     expect(res.status).toBe(201);
     return res.json.agent_id as string;
   };
-  const send = async (agentId: string, content: string, hook: WebhookReceiver | undefined, extra: Record<string, unknown> = {}) => {
-    const res = await call('POST', `/api/v1/agents/${agentId}/messages?user_id=alice`, { content, ...(hook ? { webhook_url: hook.url, webhook_secret: SECRET } : {}), ...extra });
+  const send = async (
+    agentId: string,
+    content: string,
+    hook: WebhookReceiver | undefined,
+    extra: Record<string, unknown> = {},
+  ) => {
+    const res = await call('POST', `/api/v1/agents/${agentId}/messages?user_id=alice`, {
+      content,
+      ...(hook ? { webhook_url: hook.url, webhook_secret: SECRET } : {}),
+      ...extra,
+    });
     expect(res.status).toBe(202);
     expect(res.json.status).toBe('processing');
     return res.json.request_id as string;
   };
-  const checkOrder = (events: Array<{ payload: { seq: number; is_final: boolean; event_type: string; event: AgentEvent } }>) => {
+  const checkOrder = (
+    events: Array<{ payload: { seq: number; is_final: boolean; event_type: string; event: AgentEvent } }>,
+  ) => {
     expect(events.map((w) => w.payload.seq)).toEqual(events.map((_, i) => i + 1));
     expect(events.filter((w) => w.payload.is_final)).toHaveLength(1);
-    expect(events.at(-1)!.payload).toMatchObject({ is_final: true, event_type: 'agent.complete', event: { type: 'run.completed' } });
+    expect(events.at(-1)!.payload).toMatchObject({
+      is_final: true,
+      event_type: 'agent.complete',
+      event: { type: 'run.completed' },
+    });
   };
 
   it('delivers every event signed, in seq order, is_final exactly once', async () => {
@@ -84,7 +125,9 @@ describe('platform end to end', () => {
     const events = await hook.final(requestId);
     checkOrder(events);
     expect(events[0]!.payload).toMatchObject({ agent_id: agentId, request_id: requestId, event_type: 'agent.event' });
-    expect(events.at(-1)!.payload.event).toMatchObject({ result: { status: 'completed', text: 'You said: hello webhooks' } });
+    expect(events.at(-1)!.payload.event).toMatchObject({
+      result: { status: 'completed', text: 'You said: hello webhooks' },
+    });
     expect(hook.rejected).toEqual([]);
   });
 
@@ -106,7 +149,9 @@ describe('platform end to end', () => {
     const fine = await send(goodAgent, 'to a good receiver', good);
     checkOrder(await good.final(fine));
     // The stuck request's run itself finished; only its delivery is stuck, and the API still answers.
-    const sse = await fetch(`${platform.url}/api/v1/agents/${deadAgent}/events?request_id=${stuck}`, { headers: { authorization: `Bearer ${KEY}` } });
+    const sse = await fetch(`${platform.url}/api/v1/agents/${deadAgent}/events?request_id=${stuck}`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    });
     expect(await sse.text()).toContain('"type":"run.completed"');
     expect((await call('GET', '/api/v1/agents')).status).toBe(200);
     expect(dead.received).toEqual([]);
@@ -120,7 +165,11 @@ describe('platform end to end', () => {
       expect(res.json.error.code).toMatch(/^WEBHOOK_URL_/);
     }
     const hook = await receiver();
-    const secret = await call('POST', `/api/v1/agents/${agentId}/messages`, { content: 'x', webhook_url: hook.url, webhook_secret: 'whsec_not*base64' });
+    const secret = await call('POST', `/api/v1/agents/${agentId}/messages`, {
+      content: 'x',
+      webhook_url: hook.url,
+      webhook_secret: 'whsec_not*base64',
+    });
     expect(secret.status).toBe(400);
     expect(secret.json.error.code).toBe('WEBHOOK_SECRET_INVALID');
     // Nothing ran: the agent is free.
@@ -142,12 +191,18 @@ describe('platform end to end', () => {
     const hook = await receiver();
     const agentId = await newAgent();
     const requestId = await send(agentId, 'may I have permission?', hook);
-    while (!hook.received.some((w) => w.payload.request_id === requestId && w.payload.event.type === 'permission.requested')) await new Promise((r) => setTimeout(r, 10));
+    while (
+      !hook.received.some((w) => w.payload.request_id === requestId && w.payload.event.type === 'permission.requested')
+    )
+      await new Promise((r) => setTimeout(r, 10));
     const res = await call('POST', `/api/v1/agents/${agentId}/permissions/${PERMISSION_ID}`, { decision: 'deny' });
     expect(res.status).toBe(200);
     const events = await hook.final(requestId);
     checkOrder(events);
-    expect(events.find((w) => w.payload.event.type === 'tool.result')!.payload.event).toMatchObject({ output: 'permission deny', isError: true });
+    expect(events.find((w) => w.payload.event.type === 'tool.result')!.payload.event).toMatchObject({
+      output: 'permission deny',
+      isError: true,
+    });
   });
 
   it('refuses missing and wrong keys (logged without the key) and hides other users’ agents', async () => {
@@ -169,7 +224,9 @@ describe('platform end to end', () => {
     expect(types).toContain('session.started');
     const call = events.find((w) => w.payload.event.type === 'tool.call')!.payload.event;
     expect(call).toMatchObject({ name: 'Bash', input: { command: 'ls' } });
-    expect(events.at(-1)!.payload.event).toMatchObject({ result: { status: 'completed', text: 'I listed the workspace for you.' } });
+    expect(events.at(-1)!.payload.event).toMatchObject({
+      result: { status: 'completed', text: 'I listed the workspace for you.' },
+    });
     const started = events[0]!.payload.event as Extract<AgentEvent, { type: 'session.started' }>;
     expect(started.cwd).toContain(join(agentId, 'workspace'));
   }, 60_000);

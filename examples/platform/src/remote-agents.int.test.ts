@@ -56,7 +56,9 @@ describe('remote agents (dial-home hub)', () => {
     try {
       await dialer.whenOnline();
       const online = await list();
-      expect(online.agents).toMatchObject([{ id: dialer.agentId, name: 'laptop-1', status: 'online', provider: 'scripted' }]);
+      expect(online.agents).toMatchObject([
+        { id: dialer.agentId, name: 'laptop-1', status: 'online', provider: 'scripted' },
+      ]);
       expect(new Date(String(online.agents[0]!.last_seen)).getTime()).toBeGreaterThan(0);
     } finally {
       await dialer.stop();

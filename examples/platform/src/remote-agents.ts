@@ -1,7 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '@forge/core';
-import { createAgentHub, jsonFileCredentialStore, type AgentHub, type AgentInfo, type HubServer } from '@forge/dial-home';
+import {
+  createAgentHub,
+  jsonFileCredentialStore,
+  type AgentHub,
+  type AgentInfo,
+  type HubServer,
+} from '@forge/dial-home';
 
 export interface RemoteAgentsOptions {
   port: number;
@@ -43,7 +49,11 @@ export async function startRemoteAgents(options: RemoteAgentsOptions): Promise<R
   if (!hub) {
     const dir = join(options.dataDir, 'hub');
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    hub = createAgentHub({ secret: options.secret, credentialStore: jsonFileCredentialStore(join(dir, 'agents.json')), logger });
+    hub = createAgentHub({
+      secret: options.secret,
+      credentialStore: jsonFileCredentialStore(join(dir, 'agents.json')),
+      logger,
+    });
   }
   const server: HubServer = await hub.listen({ port: options.port, host: options.host });
   const theHub = hub;

@@ -31,7 +31,9 @@ describe('RunManager', () => {
 
   it('gives a late subscriber the backlog and then the live events, ending with run.completed', async () => {
     const runs = new RunManager();
-    const agent = scriptedAgent({ steps: [{ type: 'text.delta', text: 'a' }, { awaitPermission: 'p1' }, { type: 'text.delta', text: 'b' }] });
+    const agent = scriptedAgent({
+      steps: [{ type: 'text.delta', text: 'a' }, { awaitPermission: 'p1' }, { type: 'text.delta', text: 'b' }],
+    });
     const live = await runs.start({ userId: 'u', agentId: 'a', agent, request: { prompt: 'go' } });
     while (live.events.length < 1) await new Promise((r) => setImmediate(r));
     const seen: AgentEvent[] = [];
@@ -52,7 +54,15 @@ describe('RunManager', () => {
       close: async () => {},
     };
     const runs = new RunManager({ webhooks });
-    await expect(runs.start({ userId: 'u', agentId: 'a', agent: chatty(1), request: { prompt: ' ' }, webhook: { url: 'https://x' } })).rejects.toBeInstanceOf(ValidationError);
+    await expect(
+      runs.start({
+        userId: 'u',
+        agentId: 'a',
+        agent: chatty(1),
+        request: { prompt: ' ' },
+        webhook: { url: 'https://x' },
+      }),
+    ).rejects.toBeInstanceOf(ValidationError);
     expect(opened).toEqual([]);
     const hang = scriptedAgent({ steps: [{ hang: true }] });
     const first = await runs.start({ userId: 'u', agentId: 'a', agent: hang, request: { prompt: 'go' } });
@@ -67,24 +77,60 @@ describe('RunManager', () => {
     expect(other.done).toBe(false);
     await runs.close();
     expect(other.result?.status).toBe('cancelled');
-    await expect(runs.start({ userId: 'u', agentId: 'c', agent: hang, request: { prompt: 'go' } })).rejects.toMatchObject({ status: 503 });
+    await expect(
+      runs.start({ userId: 'u', agentId: 'c', agent: hang, request: { prompt: 'go' } }),
+    ).rejects.toMatchObject({ status: 503 });
   });
 
   it('ends an opened webhook channel with a failed run.completed when the run cannot start', async () => {
     const sent: AgentEvent[] = [];
-    const webhooks: WebhookDispatcherPort = { open: async () => ({ send: (e) => void sent.push(e), done: Promise.resolve() }), close: async () => {} };
+    const webhooks: WebhookDispatcherPort = {
+      open: async () => ({ send: (e) => void sent.push(e), done: Promise.resolve() }),
+      close: async () => {},
+    };
     const runs = new RunManager({ webhooks });
-    const broken = { ...chatty(1), provider: 'broken', execute: () => { throw new Error('cannot start'); } };
-    await expect(runs.start({ userId: 'u', agentId: 'a', agent: broken, request: { prompt: 'go' }, webhook: { url: 'https://x' } })).rejects.toThrow('cannot start');
-    expect(sent).toMatchObject([{ type: 'run.completed', seq: 1, provider: 'broken', result: { status: 'failed', error: { code: 'INTERNAL_ERROR', message: 'cannot start' } } }]);
+    const broken = {
+      ...chatty(1),
+      provider: 'broken',
+      execute: () => {
+        throw new Error('cannot start');
+      },
+    };
+    await expect(
+      runs.start({
+        userId: 'u',
+        agentId: 'a',
+        agent: broken,
+        request: { prompt: 'go' },
+        webhook: { url: 'https://x' },
+      }),
+    ).rejects.toThrow('cannot start');
+    expect(sent).toMatchObject([
+      {
+        type: 'run.completed',
+        seq: 1,
+        provider: 'broken',
+        result: { status: 'failed', error: { code: 'INTERNAL_ERROR', message: 'cannot start' } },
+      },
+    ]);
     // The agent is not left marked busy.
-    await expect(runs.start({ userId: 'u', agentId: 'a', agent: chatty(1), request: { prompt: 'go' } })).resolves.toBeDefined();
+    await expect(
+      runs.start({ userId: 'u', agentId: 'a', agent: chatty(1), request: { prompt: 'go' } }),
+    ).resolves.toBeDefined();
     await runs.close();
   });
 
   it('refuses webhooks when no dispatcher is configured', async () => {
     const runs = new RunManager();
-    await expect(runs.start({ userId: 'u', agentId: 'a', agent: chatty(1), request: { prompt: 'go' }, webhook: { url: 'https://x' } })).rejects.toMatchObject({ code: 'WEBHOOKS_DISABLED' });
+    await expect(
+      runs.start({
+        userId: 'u',
+        agentId: 'a',
+        agent: chatty(1),
+        request: { prompt: 'go' },
+        webhook: { url: 'https://x' },
+      }),
+    ).rejects.toMatchObject({ code: 'WEBHOOKS_DISABLED' });
     await runs.close();
   });
 });

@@ -108,19 +108,30 @@ export class RunManager {
     if (this.#closed) throw new ApiError(503, 'SHUTTING_DOWN', 'The platform is shutting down');
     const request = validateRequest(input.request);
     if (this.liveRun(input.userId, input.agentId)) {
-      throw new ApiError(409, 'AGENT_BUSY', `Agent ${input.agentId} is already running a message; interrupt it or wait for it to finish`);
+      throw new ApiError(
+        409,
+        'AGENT_BUSY',
+        `Agent ${input.agentId} is already running a message; interrupt it or wait for it to finish`,
+      );
     }
     const slot = slotOf(input.userId, input.agentId);
     // Held while the webhook channel opens, so two messages racing cannot both start.
-    if (this.#starting.has(slot)) throw new ApiError(409, 'AGENT_BUSY', `Agent ${input.agentId} is already starting a message`);
-    if (input.webhook && !this.#webhooks) throw new ApiError(400, 'WEBHOOKS_DISABLED', 'Webhooks are not enabled on this platform');
+    if (this.#starting.has(slot))
+      throw new ApiError(409, 'AGENT_BUSY', `Agent ${input.agentId} is already starting a message`);
+    if (input.webhook && !this.#webhooks)
+      throw new ApiError(400, 'WEBHOOKS_DISABLED', 'Webhooks are not enabled on this platform');
     const requestId = requestIdOf();
     this.#starting.add(slot);
     let channel: WebhookChannel | undefined;
     let run: AgentRun;
     try {
       channel = input.webhook
-        ? await this.#webhooks!.open({ url: input.webhook.url, ...(input.webhook.secret ? { secret: input.webhook.secret } : {}), agentId: input.agentId, requestId })
+        ? await this.#webhooks!.open({
+            url: input.webhook.url,
+            ...(input.webhook.secret ? { secret: input.webhook.secret } : {}),
+            agentId: input.agentId,
+            requestId,
+          })
         : undefined;
       run = input.agent.execute(request, { runId: requestId });
     } catch (error) {
@@ -133,7 +144,13 @@ export class RunManager {
     const live = new LiveRun(requestId, input.userId, input.agentId, run, channel);
     this.#runs.set(requestId, live);
     this.#live.set(slot, live);
-    this.#logger.info('run started', { requestId, agentId: input.agentId, userId: input.userId, provider: run.provider, webhook: channel !== undefined });
+    this.#logger.info('run started', {
+      requestId,
+      agentId: input.agentId,
+      userId: input.userId,
+      provider: run.provider,
+      webhook: channel !== undefined,
+    });
     live.pumped = this.#pump(live);
     return live;
   }
@@ -202,14 +219,25 @@ export class RunManager {
     return [live];
   }
 
-  async respond(userId: string, agentId: string, permissionId: string, decision: unknown, message?: string): Promise<LiveRun> {
+  async respond(
+    userId: string,
+    agentId: string,
+    permissionId: string,
+    decision: unknown,
+    message?: string,
+  ): Promise<LiveRun> {
     if (typeof decision !== 'string' || !PERMISSION_DECISIONS.includes(decision as PermissionDecision)) {
       throw new ValidationError('INVALID_DECISION', `decision must be one of ${PERMISSION_DECISIONS.join(', ')}`, [
         { path: 'decision', code: 'INVALID_DECISION', message: `got ${JSON.stringify(decision)}` },
       ]);
     }
     const live = this.liveRun(userId, agentId);
-    if (!live?.pendingPermissions.has(permissionId)) throw new ApiError(404, 'PERMISSION_NOT_FOUND', `No run of agent ${agentId} is waiting on permission ${permissionId}`);
+    if (!live?.pendingPermissions.has(permissionId))
+      throw new ApiError(
+        404,
+        'PERMISSION_NOT_FOUND',
+        `No run of agent ${agentId} is waiting on permission ${permissionId}`,
+      );
     await live.run.respond(permissionId, decision as PermissionDecision, message);
     live.pendingPermissions.delete(permissionId);
     return live;
@@ -224,7 +252,10 @@ export class RunManager {
     const channels = runs.map((r) => r.channel?.done).filter((d) => d !== undefined);
     if (channels.length) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(channels), new Promise<void>((resolve) => (timer = setTimeout(resolve, flushMs)))]);
+      await Promise.race([
+        Promise.all(channels),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, flushMs))),
+      ]);
       clearTimeout(timer);
     }
     for (const t of this.#timers) clearTimeout(t);

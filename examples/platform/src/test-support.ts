@@ -19,7 +19,9 @@ export interface HarnessOptions {
   providers?: Record<string, CodeAgent>;
   webhooks?: WebhookDispatcherPort;
   backend?: (registry: ProviderRegistry, dataDir: string) => AgentBackend;
-  api?: Partial<Pick<ApiOptions, 'rateLimitPerMinute' | 'maxAgentsPerKey' | 'remoteAgents' | 'clock' | 'authFailuresPerMinute'>>;
+  api?: Partial<
+    Pick<ApiOptions, 'rateLimitPerMinute' | 'maxAgentsPerKey' | 'remoteAgents' | 'clock' | 'authFailuresPerMinute'>
+  >;
   lingerMs?: number;
 }
 
@@ -27,10 +29,15 @@ export interface HarnessOptions {
 export async function startApiHarness(options: HarnessOptions = {}) {
   const dataDir = await mkdtemp(join(tmpdir(), 'forge-platform-test-'));
   const registry = createProviderRegistry();
-  for (const [name, agent] of Object.entries(options.providers ?? { scripted: scriptedDemoAgent() })) registry.register(name, agent);
+  for (const [name, agent] of Object.entries(options.providers ?? { scripted: scriptedDemoAgent() }))
+    registry.register(name, agent);
   const logger = memoryLogger();
   const backend = options.backend ? options.backend(registry, dataDir) : localBackend({ dataDir, registry });
-  const runs = new RunManager({ logger, lingerMs: options.lingerMs ?? 60_000, ...(options.webhooks ? { webhooks: options.webhooks } : {}) });
+  const runs = new RunManager({
+    logger,
+    lingerMs: options.lingerMs ?? 60_000,
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+  });
   const handler = createApiHandler({
     keys: new ApiKeyStore(parseApiKeyList(`alice:${ALICE_KEY},bob:${BOB_KEY}`)),
     backend,
@@ -84,7 +91,9 @@ export function apiClient(baseUrl: string, defaultKey: string) {
         ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...init.headers,
       },
-      ...(init.body !== undefined ? { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) } : {}),
+      ...(init.body !== undefined
+        ? { body: typeof init.body === 'string' ? init.body : JSON.stringify(init.body) }
+        : {}),
     });
     const text = await res.text();
     let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -98,11 +107,18 @@ export function apiClient(baseUrl: string, defaultKey: string) {
 }
 
 /** Reads an SSE response to its end and returns the parsed `data:` payloads. */
-export async function readSse(res: Response): Promise<any[]> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function readSse(res: Response): Promise<any[]> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
   const text = await res.text();
   return text
     .split('\n\n')
-    .map((frame) => frame.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\n'))
+    .map((frame) =>
+      frame
+        .split('\n')
+        .filter((l) => l.startsWith('data:'))
+        .map((l) => l.slice(5).trim())
+        .join('\n'),
+    )
     .filter(Boolean)
     .map((d) => JSON.parse(d));
 }

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProviderRegistry } from '@forge/core';
 import { collectRun, runProblems } from '@forge/core/testing';
-import { claudeBinPath, fakeAnthropicEnv, startFakeAnthropicApi, type FakeAnthropicApi } from '@forge/claude-code/testing';
+import {
+  claudeBinPath,
+  fakeAnthropicEnv,
+  startFakeAnthropicApi,
+  type FakeAnthropicApi,
+} from '@forge/claude-code/testing';
 import { createAgentHub, memoryCredentialStore, type AgentHub, type HubServer } from '@forge/dial-home';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRemoteAgent } from './test-support.js';
@@ -24,7 +29,11 @@ describe('examples/remote-agent with FORGE_PROVIDER=claude-code (real CLI, fake 
     await mkdir(join(scratch, 'home'), { recursive: true });
     await mkdir(join(scratch, 'project'), { recursive: true });
     api = await startFakeAnthropicApi();
-    hub = createAgentHub({ secret: 'remote-agent-claude-int-test-secret-0123456789', credentialStore: memoryCredentialStore(), registry });
+    hub = createAgentHub({
+      secret: 'remote-agent-claude-int-test-secret-0123456789',
+      credentialStore: memoryCredentialStore(),
+      registry,
+    });
     server = await hub.listen();
   });
   afterAll(async () => {

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { defaultAgentName, readConfig } from './config.js';
 
-const base = { FORGE_HUB_URL: 'https://hub.example.com:4100', FORGE_PROVIDER: 'claude-code', FORGE_AGENT_NAME: 'box', HOME: '/home/alice' };
+const base = {
+  FORGE_HUB_URL: 'https://hub.example.com:4100',
+  FORGE_PROVIDER: 'claude-code',
+  FORGE_AGENT_NAME: 'box',
+  HOME: '/home/alice',
+};
 
 describe('readConfig', () => {
   it('reads the environment, with the credential file under ~/.config/forge by default', () => {
@@ -14,8 +19,19 @@ describe('readConfig', () => {
     });
     expect(readConfig({ ...base, XDG_CONFIG_HOME: '/cfg' }).credentialFile).toBe('/cfg/forge/agent.json');
     expect(
-      readConfig({ ...base, FORGE_CREDENTIAL_FILE: '/etc/forge/a.json', FORGE_ENROLMENT_TOKEN: 'fdh1.x.y', FORGE_MAX_ATTEMPTS: '5', FORGE_PERMISSION_MODE: 'plan' }),
-    ).toMatchObject({ credentialFile: '/etc/forge/a.json', enrolmentToken: 'fdh1.x.y', maxAttempts: 5, permissionMode: 'plan' });
+      readConfig({
+        ...base,
+        FORGE_CREDENTIAL_FILE: '/etc/forge/a.json',
+        FORGE_ENROLMENT_TOKEN: 'fdh1.x.y',
+        FORGE_MAX_ATTEMPTS: '5',
+        FORGE_PERMISSION_MODE: 'plan',
+      }),
+    ).toMatchObject({
+      credentialFile: '/etc/forge/a.json',
+      enrolmentToken: 'fdh1.x.y',
+      maxAttempts: 5,
+      permissionMode: 'plan',
+    });
   });
 
   it('refuses what cannot work, naming the variable', () => {

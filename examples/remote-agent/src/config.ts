@@ -33,24 +33,37 @@ const opt = (v: string | undefined) => (v === undefined || v.trim() === '' ? und
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 
-const bad = (path: string, message: string) => new ValidationError('INVALID_CONFIG', message, [{ path, code: 'INVALID_CONFIG', message }]);
+const bad = (path: string, message: string) =>
+  new ValidationError('INVALID_CONFIG', message, [{ path, code: 'INVALID_CONFIG', message }]);
 
 /** The machine's host name made into a valid agent name (`alice-laptop.local` → `alice-laptop.local`, spaces → `-`). */
 export function defaultAgentName(host = hostname()): string {
-  const cleaned = host.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 63);
+  const cleaned = host
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 63);
   return cleaned || 'remote-agent';
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): RemoteAgentConfig {
   const hubUrl = opt(env.FORGE_HUB_URL);
-  if (!hubUrl) throw bad('FORGE_HUB_URL', 'FORGE_HUB_URL must be set to the platform hub, e.g. https://forge.example.com:4100');
-  if (!/^https?:\/\//.test(hubUrl)) throw bad('FORGE_HUB_URL', `FORGE_HUB_URL must be an http:// or https:// URL, got "${hubUrl}"`);
+  if (!hubUrl)
+    throw bad('FORGE_HUB_URL', 'FORGE_HUB_URL must be set to the platform hub, e.g. https://forge.example.com:4100');
+  if (!/^https?:\/\//.test(hubUrl))
+    throw bad('FORGE_HUB_URL', `FORGE_HUB_URL must be an http:// or https:// URL, got "${hubUrl}"`);
   const provider = opt(env.FORGE_PROVIDER);
   if (!provider || !(PROVIDERS as readonly string[]).includes(provider)) {
-    throw bad('FORGE_PROVIDER', `FORGE_PROVIDER must be one of ${PROVIDERS.join(', ')}${provider ? `, got "${provider}"` : ' (it is not set)'}`);
+    throw bad(
+      'FORGE_PROVIDER',
+      `FORGE_PROVIDER must be one of ${PROVIDERS.join(', ')}${provider ? `, got "${provider}"` : ' (it is not set)'}`,
+    );
   }
   const name = opt(env.FORGE_AGENT_NAME) ?? defaultAgentName();
-  if (!NAME.test(name)) throw bad('FORGE_AGENT_NAME', `FORGE_AGENT_NAME must be letters, digits, ".", "_" and "-" (at most 63), got "${name}"`);
+  if (!NAME.test(name))
+    throw bad(
+      'FORGE_AGENT_NAME',
+      `FORGE_AGENT_NAME must be letters, digits, ".", "_" and "-" (at most 63), got "${name}"`,
+    );
   const configHome = opt(env.XDG_CONFIG_HOME) ?? join(homedir(), '.config');
   const config: RemoteAgentConfig = {
     hubUrl,
@@ -61,13 +74,17 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   };
   const permissionMode = opt(env.FORGE_PERMISSION_MODE);
   if (permissionMode !== undefined && !PermissionModeSchema.safeParse(permissionMode).success) {
-    throw bad('FORGE_PERMISSION_MODE', `FORGE_PERMISSION_MODE must be one of ${PermissionModeSchema.options.join(', ')}, got "${permissionMode}"`);
+    throw bad(
+      'FORGE_PERMISSION_MODE',
+      `FORGE_PERMISSION_MODE must be one of ${PermissionModeSchema.options.join(', ')}, got "${permissionMode}"`,
+    );
   }
   const maxAttemptsRaw = opt(env.FORGE_MAX_ATTEMPTS);
   let maxAttempts: number | undefined;
   if (maxAttemptsRaw !== undefined) {
     maxAttempts = Number(maxAttemptsRaw);
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw bad('FORGE_MAX_ATTEMPTS', `FORGE_MAX_ATTEMPTS must be a positive integer, got "${maxAttemptsRaw}"`);
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+      throw bad('FORGE_MAX_ATTEMPTS', `FORGE_MAX_ATTEMPTS must be a positive integer, got "${maxAttemptsRaw}"`);
   }
   const extras: Partial<RemoteAgentConfig> = {
     enrolmentToken: opt(env.FORGE_ENROLMENT_TOKEN),
@@ -78,6 +95,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     hubCaFile: opt(env.FORGE_HUB_CA_FILE),
     maxAttempts,
   };
-  for (const [k, v] of Object.entries(extras)) if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(extras))
+    if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
   return config;
 }

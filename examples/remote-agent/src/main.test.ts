@@ -46,11 +46,18 @@ function startProgram(env: Record<string, string>): Program {
   return { child, lines, exited, stderr: () => stderr };
 }
 
-async function waitUntil(predicate: () => boolean | Promise<boolean>, what: string, program?: Program, timeoutMs = 20_000): Promise<void> {
+async function waitUntil(
+  predicate: () => boolean | Promise<boolean>,
+  what: string,
+  program?: Program,
+  timeoutMs = 20_000,
+): Promise<void> {
   const started = Date.now();
   while (!(await predicate())) {
     if (Date.now() - started > timeoutMs) {
-      throw new Error(`timed out waiting for ${what}${program ? `\nstdout: ${JSON.stringify(program.lines)}\nstderr: ${program.stderr()}` : ''}`);
+      throw new Error(
+        `timed out waiting for ${what}${program ? `\nstdout: ${JSON.stringify(program.lines)}\nstderr: ${program.stderr()}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -65,7 +72,13 @@ describe('examples/remote-agent', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'forge-remote-agent-'));
-    hub = createAgentHub({ secret: SECRET, credentialStore: memoryCredentialStore(), registry, heartbeatMs: 200, missedHeartbeats: 5 });
+    hub = createAgentHub({
+      secret: SECRET,
+      credentialStore: memoryCredentialStore(),
+      registry,
+      heartbeatMs: 200,
+      missedHeartbeats: 5,
+    });
     server = await hub.listen();
   });
   afterAll(async () => {
@@ -76,15 +89,26 @@ describe('examples/remote-agent', () => {
 
   const statusOf = async (name: string) => (await hub.listAgents()).find((a) => a.name === name)?.status;
 
-  it('enrols, goes online, serves runs through the hub, and on SIGTERM cancels its run and goes offline', { timeout: 60_000 }, async () => {
+  it('enrols, goes online, serves runs through the hub, and on SIGTERM cancels its run and goes offline', {
+    timeout: 60_000,
+  }, async () => {
     const credentialFile = join(dir, 'nested', 'agent.json');
-    const env = { FORGE_HUB_URL: server.url, FORGE_CREDENTIAL_FILE: credentialFile, FORGE_AGENT_NAME: 'example-box', FORGE_PROVIDER: 'scripted' };
+    const env = {
+      FORGE_HUB_URL: server.url,
+      FORGE_CREDENTIAL_FILE: credentialFile,
+      FORGE_AGENT_NAME: 'example-box',
+      FORGE_PROVIDER: 'scripted',
+    };
     const first = startProgram({ ...env, FORGE_ENROLMENT_TOKEN: hub.issueEnrolmentToken().token });
     programs.push(first);
     await waitUntil(async () => (await statusOf('example-box')) === 'online', 'the agent online', first);
     expect((await stat(credentialFile)).mode & 0o777).toBe(0o600);
     // The hub may see it online a moment before its log line reaches us.
-    await waitUntil(() => first.lines.some((l) => l.message === 'connection' && l.status === 'online'), 'the online log line', first);
+    await waitUntil(
+      () => first.lines.some((l) => l.message === 'connection' && l.status === 'online'),
+      'the online log line',
+      first,
+    );
 
     const agent = await registry.get('example-box');
     expect(agent.provider).toBe('scripted');
@@ -102,7 +126,9 @@ describe('examples/remote-agent', () => {
     expect(registry.has('example-box')).toBe(false);
     const [info] = await hub.listAgents();
     expect(info!.lastSeen).toEqual(expect.any(Number));
-    expect(first.lines.map((l) => l.message)).toEqual(expect.arrayContaining(['remote agent stopping', 'remote agent stopped']));
+    expect(first.lines.map((l) => l.message)).toEqual(
+      expect.arrayContaining(['remote agent stopping', 'remote agent stopped']),
+    );
 
     // Started again without a token: the stored credential is enough, same agent id.
     const second = startProgram(env);
@@ -114,11 +140,19 @@ describe('examples/remote-agent', () => {
     await waitUntil(async () => (await statusOf('example-box')) === 'offline', 'the agent offline again', second);
   });
 
-  it('exits 2 with a clear message on bad configuration, and 1 when the platform refuses it', { timeout: 60_000 }, async () => {
-    const bad = startProgram({ FORGE_HUB_URL: server.url, FORGE_PROVIDER: 'nope', FORGE_CREDENTIAL_FILE: join(dir, 'bad.json') });
+  it('exits 2 with a clear message on bad configuration, and 1 when the platform refuses it', {
+    timeout: 60_000,
+  }, async () => {
+    const bad = startProgram({
+      FORGE_HUB_URL: server.url,
+      FORGE_PROVIDER: 'nope',
+      FORGE_CREDENTIAL_FILE: join(dir, 'bad.json'),
+    });
     programs.push(bad);
     expect(await bad.exited).toBe(2);
-    expect(bad.lines).toContainEqual(expect.objectContaining({ message: 'remote agent could not start', code: 'INVALID_CONFIG' }));
+    expect(bad.lines).toContainEqual(
+      expect.objectContaining({ message: 'remote agent could not start', code: 'INVALID_CONFIG' }),
+    );
 
     const refused = startProgram({
       FORGE_HUB_URL: server.url,
@@ -129,6 +163,8 @@ describe('examples/remote-agent', () => {
     });
     programs.push(refused);
     expect(await refused.exited).toBe(1);
-    expect(refused.lines).toContainEqual(expect.objectContaining({ message: 'remote agent gave up', code: 'ENROLMENT_TOKEN_INVALID' }));
+    expect(refused.lines).toContainEqual(
+      expect.objectContaining({ message: 'remote agent gave up', code: 'ENROLMENT_TOKEN_INVALID' }),
+    );
   });
 });

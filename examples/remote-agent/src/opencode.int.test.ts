@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { createProviderRegistry } from '@forge/core';
 import { collectRun, runProblems } from '@forge/core/testing';
 import { startOpencodeServer, type OpencodeServer } from '@forge/opencode';
-import { fakeOpencodeConfig, isolatedOpencodeEnv, lastUserText, opencodeBinPath, startFakeOpenAiApi, type FakeOpenAiApi } from '@forge/opencode/testing';
+import {
+  fakeOpencodeConfig,
+  isolatedOpencodeEnv,
+  lastUserText,
+  opencodeBinPath,
+  startFakeOpenAiApi,
+  type FakeOpenAiApi,
+} from '@forge/opencode/testing';
 import { createAgentHub, memoryCredentialStore, type AgentHub, type HubServer } from '@forge/dial-home';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRemoteAgent } from './test-support.js';
@@ -28,7 +35,10 @@ describe('examples/remote-agent with FORGE_PROVIDER=opencode (real server, fake 
     await mkdir(project, { recursive: true });
     execFileSync('git', ['init', '-q', project]);
     api = await startFakeOpenAiApi({
-      reply: (request) => (request.tools?.length ? { kind: 'text', text: `Hello from fake: ${lastUserText(request)}` } : { kind: 'text', text: 'Fake title' }),
+      reply: (request) =>
+        request.tools?.length
+          ? { kind: 'text', text: `Hello from fake: ${lastUserText(request)}` }
+          : { kind: 'text', text: 'Fake title' },
     });
     opencodeServer = await startOpencodeServer({
       bin: opencodeBinPath(),
@@ -38,7 +48,11 @@ describe('examples/remote-agent with FORGE_PROVIDER=opencode (real server, fake 
       config: fakeOpencodeConfig(api.url),
       startTimeoutMs: 60_000,
     });
-    hub = createAgentHub({ secret: 'remote-agent-opencode-int-test-secret-0123456789', credentialStore: memoryCredentialStore(), registry });
+    hub = createAgentHub({
+      secret: 'remote-agent-opencode-int-test-secret-0123456789',
+      credentialStore: memoryCredentialStore(),
+      registry,
+    });
     server = await hub.listen();
   }, 90_000);
   afterAll(async () => {

@@ -29,7 +29,8 @@ export function startRemoteAgent(hub: AgentHub, name: string, env: Record<string
     async online() {
       const started = Date.now();
       while ((await hub.listAgents()).find((a) => a.name === name)?.status !== 'online') {
-        if (Date.now() - started > 30_000 || child.exitCode !== null) throw new Error(`the agent did not come online:\n${output}`);
+        if (Date.now() - started > 30_000 || child.exitCode !== null)
+          throw new Error(`the agent did not come online:\n${output}`);
         await new Promise((r) => setTimeout(r, 50));
       }
     },

@@ -9,7 +9,11 @@ const types = (events: AgentEvent[]) => events.map((e) => e.type);
 /** A runner whose `--version` answers like the real CLI and whose runs play `script`. */
 function runnerFor(script: FakeProcessScript | ((args: readonly string[]) => FakeProcessScript)) {
   return fakeProcessRunner((_cmd, args) =>
-    args[0] === '--version' ? { stdout: ['2.1.197 (Claude Code)\n'] } : typeof script === 'function' ? script(args) : script,
+    args[0] === '--version'
+      ? { stdout: ['2.1.197 (Claude Code)\n'] }
+      : typeof script === 'function'
+        ? script(args)
+        : script,
   );
 }
 
@@ -20,11 +24,34 @@ describe('claudeCode over a fake process runner', () => {
     const run = agent.execute({ prompt: 'run it' });
     const { events, result } = await collectRun(run);
     expect(runProblems(events, run.id)).toEqual([]);
-    expect(types(events)).toEqual(['session.started', 'message', 'usage', 'tool.call', 'tool.result', 'message', 'usage', 'run.completed']);
-    expect(result).toMatchObject({ status: 'completed', text: 'The command printed hi. Done.', sessionId: 'c2a5f77a-b6ac-4d5b-af54-44da97fd4310', turns: 2, costUsd: 0.00082 });
+    expect(types(events)).toEqual([
+      'session.started',
+      'message',
+      'usage',
+      'tool.call',
+      'tool.result',
+      'message',
+      'usage',
+      'run.completed',
+    ]);
+    expect(result).toMatchObject({
+      status: 'completed',
+      text: 'The command printed hi. Done.',
+      sessionId: 'c2a5f77a-b6ac-4d5b-af54-44da97fd4310',
+      turns: 2,
+      costUsd: 0.00082,
+    });
     const call = runner.calls[0]!;
     expect(call.command).toBe('/opt/claude');
-    expect(call.args).toEqual(['-p', '--input-format', 'text', '--output-format', 'stream-json', '--verbose', '--include-partial-messages']);
+    expect(call.args).toEqual([
+      '-p',
+      '--input-format',
+      'text',
+      '--output-format',
+      'stream-json',
+      '--verbose',
+      '--include-partial-messages',
+    ]);
     expect(call.stdin).toBe('run it');
     expect(call.stdinClosed).toBe(true);
     const last = events.at(-1)!;
@@ -33,7 +60,14 @@ describe('claudeCode over a fake process runner', () => {
 
   it('builds every flag from the request and the defaults, values attached so none reads as a flag', async () => {
     const runner = runnerFor({ stdout: [initLine(), resultLine()] });
-    const agent = claudeCode({ runner, model: 'default-model', permissionMode: 'plan', extraArgs: ['--bare'], env: { A: '1', B: '1' }, cwd: '/default' });
+    const agent = claudeCode({
+      runner,
+      model: 'default-model',
+      permissionMode: 'plan',
+      extraArgs: ['--bare'],
+      env: { A: '1', B: '1' },
+      cwd: '/default',
+    });
     await collectRun(
       agent.execute({
         prompt: 'x',
@@ -78,33 +112,48 @@ describe('claudeCode over a fake process runner', () => {
   it('passes any prompt intact on stdin: a leading dash, quotes, newlines, 1 MB', async () => {
     const runner = runnerFor({ stdout: [initLine(), resultLine()] });
     const agent = claudeCode({ runner });
-    const prompt = `-rf "quoted" 'single' \\back\nline two\r\n${'é✓'.repeat(1024 * 1024 / 4)}`;
+    const prompt = `-rf "quoted" 'single' \\back\nline two\r\n${'é✓'.repeat((1024 * 1024) / 4)}`;
     await collectRun(agent.execute({ prompt }));
     expect(runner.calls[0]!.stdin).toBe(prompt);
     expect(runner.calls[0]!.args.join(' ')).not.toContain('quoted');
   });
 
   it('fails a run that exits without a result, with the exit code and the tail of stderr', async () => {
-    const runner = runnerFor({ stdout: [initLine()], stderr: ['first\n', 'x'.repeat(5000), '\nError: boom\n'], exitCode: 3 });
+    const runner = runnerFor({
+      stdout: [initLine()],
+      stderr: ['first\n', 'x'.repeat(5000), '\nError: boom\n'],
+      exitCode: 3,
+    });
     const { events, result } = await collectRun(claudeCode({ runner, stderrTailBytes: 100 }).execute({ prompt: 'x' }));
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('PROCESS_EXITED');
     expect(result.error?.message).toMatch(/^Claude Code exited with code 3 without a result: x+\nError: boom$/);
     expect(result.error!.message.length).toBeLessThan(200);
     expect(result.sessionId).toBe(SESSION);
-    expect(events.filter((e) => e.type === 'log' && e.stream === 'stderr').map((e) => e.type === 'log' && e.text.slice(0, 6))).toEqual(['first', 'xxxxxx', 'Error:']);
+    expect(
+      events
+        .filter((e) => e.type === 'log' && e.stream === 'stderr')
+        .map((e) => e.type === 'log' && e.text.slice(0, 6)),
+    ).toEqual(['first', 'xxxxxx', 'Error:']);
   });
 
   it('reports a process killed by a signal', async () => {
     const runner = runnerFor({ stdout: [initLine()], exitSignal: 'SIGKILL' });
     const { result } = await collectRun(claudeCode({ runner }).execute({ prompt: 'x' }));
-    expect(result.error).toEqual({ code: 'PROCESS_EXITED', message: 'Claude Code was killed by SIGKILL without a result' });
+    expect(result.error).toEqual({
+      code: 'PROCESS_EXITED',
+      message: 'Claude Code was killed by SIGKILL without a result',
+    });
   });
 
   it('fails with error_max_turns from the recorded run, exit code 1 notwithstanding', async () => {
     const runner = runnerFor({ stdout: [fixture('maxturns')], exitCode: 1 });
     const { result } = await collectRun(claudeCode({ runner }).execute({ prompt: 'x', maxTurns: 1 }));
-    expect(result).toMatchObject({ status: 'failed', error: { code: 'ERROR_MAX_TURNS' }, sessionId: '7bb44d77-7b63-4393-9a3b-2f79022604ac' });
+    expect(result).toMatchObject({
+      status: 'failed',
+      error: { code: 'ERROR_MAX_TURNS' },
+      sessionId: '7bb44d77-7b63-4393-9a3b-2f79022604ac',
+    });
   });
 
   it('fails with a typed error before any event when the binary cannot start', async () => {
@@ -120,7 +169,9 @@ describe('claudeCode over a fake process runner', () => {
 
   it('refuses attachments, which the CLI cannot take in -p mode', async () => {
     const runner = runnerFor({ stdout: [initLine(), resultLine()] });
-    const { result } = await collectRun(claudeCode({ runner }).execute({ prompt: 'x', attachments: [{ kind: 'file', path: '/a' }] }));
+    const { result } = await collectRun(
+      claudeCode({ runner }).execute({ prompt: 'x', attachments: [{ kind: 'file', path: '/a' }] }),
+    );
     expect(result.error?.code).toBe('UNSUPPORTED');
     expect(runner.calls).toHaveLength(0);
   });
@@ -141,7 +192,12 @@ describe('claudeCode over a fake process runner', () => {
     const result = await run.cancel('stop');
     const events = await reading.all;
     expect(runner.calls[0]!.signals).toEqual(['SIGINT']);
-    expect(result).toMatchObject({ status: 'cancelled', sessionId: SESSION, text: 'Working on it', error: { code: 'CANCELLED' } });
+    expect(result).toMatchObject({
+      status: 'cancelled',
+      sessionId: SESSION,
+      text: 'Working on it',
+      error: { code: 'CANCELLED' },
+    });
     expect(types(events).slice(-2)).toEqual(['log', 'run.completed']);
     expect(events.at(-1)!.raw).toMatchObject({ subtype: 'error_during_execution' });
   });
@@ -157,7 +213,11 @@ describe('claudeCode over a fake process runner', () => {
   });
 
   it('timeout ends the run as timed_out, stopping the CLI the same way', async () => {
-    const runner = runnerFor({ stdout: [initLine()], hang: true, onSignal: { SIGINT: { stdout: [interruptedLines()], exitCode: 0 } } });
+    const runner = runnerFor({
+      stdout: [initLine()],
+      hang: true,
+      onSignal: { SIGINT: { stdout: [interruptedLines()], exitCode: 0 } },
+    });
     const { events, result } = await collectRun(claudeCode({ runner }).execute({ prompt: 'x', timeoutMs: 50 }));
     expect(result).toMatchObject({ status: 'timed_out', sessionId: SESSION, error: { code: 'TIMED_OUT' } });
     expect(runProblems(events)).toEqual([]);
@@ -166,22 +226,40 @@ describe('claudeCode over a fake process runner', () => {
 
   it('stops a CLI that lingers after its output has ended', async () => {
     const runner = runnerFor({ stdout: [initLine(), resultLine()], hang: true, onSignal: { SIGTERM: 'ignore' } });
-    const { result } = await collectRun(claudeCode({ runner, exitGraceMs: 10, sigtermGraceMs: 10 }).execute({ prompt: 'x' }));
+    const { result } = await collectRun(
+      claudeCode({ runner, exitGraceMs: 10, sigtermGraceMs: 10 }).execute({ prompt: 'x' }),
+    );
     expect(result.status).toBe('completed');
     expect(runner.calls[0]!.signals).toEqual(['SIGTERM', 'SIGKILL']);
   });
 
   it('surfaces api_retry lines as retryable errors, a warning line as a log, and goes on', async () => {
-    const retry = JSON.stringify({ type: 'system', subtype: 'api_retry', attempt: 1, max_retries: 10, retry_delay_ms: 500, error_status: 529, error: 'overloaded' });
-    const runner = runnerFor({ stdout: [initLine(), 'Warning: odd\r\n', `${retry}\n`, assistantText('ok'), resultLine({ result: 'ok' })] });
+    const retry = JSON.stringify({
+      type: 'system',
+      subtype: 'api_retry',
+      attempt: 1,
+      max_retries: 10,
+      retry_delay_ms: 500,
+      error_status: 529,
+      error: 'overloaded',
+    });
+    const runner = runnerFor({
+      stdout: [initLine(), 'Warning: odd\r\n', `${retry}\n`, assistantText('ok'), resultLine({ result: 'ok' })],
+    });
     const { events, result } = await collectRun(claudeCode({ runner }).execute({ prompt: 'x' }));
     expect(result.status).toBe('completed');
     expect(events.find((e) => e.type === 'log' && e.text === 'Warning: odd')).toBeDefined();
-    expect(events.find((e) => e.type === 'error')).toMatchObject({ code: 'API_RETRY', retryable: true, details: { errorStatus: 529 } });
+    expect(events.find((e) => e.type === 'error')).toMatchObject({
+      code: 'API_RETRY',
+      retryable: true,
+      details: { errorStatus: 529 },
+    });
   });
 
   it('reports an oversize line as an error event and keeps going', async () => {
-    const runner = runnerFor({ stdout: [initLine(), `{"type":"assistant","pad":"${'x'.repeat(2000)}"}\n`, assistantText('after'), resultLine()] });
+    const runner = runnerFor({
+      stdout: [initLine(), `{"type":"assistant","pad":"${'x'.repeat(2000)}"}\n`, assistantText('after'), resultLine()],
+    });
     const { events, result } = await collectRun(claudeCode({ runner, maxLineBytes: 1000 }).execute({ prompt: 'x' }));
     expect(result.status).toBe('completed');
     expect(events.find((e) => e.type === 'error')).toMatchObject({ code: 'LINE_TOO_LONG' });
@@ -193,7 +271,18 @@ describe('claudeCode over a fake process runner', () => {
     const agent = claudeCode({ runner, bin: 'claude-x' });
     const caps = await agent.capabilities();
     await agent.capabilities();
-    expect(caps).toMatchObject({ resume: true, cancel: true, textDeltas: true, reasoning: true, systemPrompt: true, toolFilter: true, maxTurns: true, permissionReplies: false, attachments: false, version: '2.1.197' });
+    expect(caps).toMatchObject({
+      resume: true,
+      cancel: true,
+      textDeltas: true,
+      reasoning: true,
+      systemPrompt: true,
+      toolFilter: true,
+      maxTurns: true,
+      permissionReplies: false,
+      attachments: false,
+      version: '2.1.197',
+    });
     expect(runner.calls.filter((c) => c.args[0] === '--version')).toHaveLength(1);
     expect(runner.calls[0]).toMatchObject({ command: 'claude-x', args: ['--version'] });
   });

@@ -113,9 +113,9 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
       input: request.prompt,
     });
     const grace = { sigintGraceMs, sigtermGraceMs };
-    let stopping: Promise<ProcessExit> | undefined;
+    let _stopping: Promise<ProcessExit> | undefined;
     const onAbort = () => {
-      stopping ??= stopProcess(proc, grace);
+      _stopping ??= stopProcess(proc, grace);
     };
     if (ctx.signal.aborted) onAbort();
     else ctx.signal.addEventListener('abort', onAbort, { once: true });
@@ -129,7 +129,9 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
     };
     try {
       const stderrRead = readStderr(proc, ctx, stderr).catch(() => undefined);
-      const exit = await readStdout(proc, ctx, mapper, maxLineBytes, onResult).then(() => awaitExit(proc, exitGraceMs, grace));
+      const exit = await readStdout(proc, ctx, mapper, maxLineBytes, onResult).then(() =>
+        awaitExit(proc, exitGraceMs, grace),
+      );
       // stderr normally ends with the process; a grandchild holding it open must not hold the run.
       await settledWithin(stderrRead, 1_000);
       if (mapper.result) return resultOutcome(mapper.result);
@@ -163,7 +165,10 @@ async function readStdout(
   const emit = (event: AgentEventInit) => {
     if (!ctx.emit(event)) behind = true;
   };
-  const parser = new StreamJsonParser((item) => mapper.mapItem(item, emit), maxLineBytes === undefined ? {} : { maxLineBytes });
+  const parser = new StreamJsonParser(
+    (item) => mapper.mapItem(item, emit),
+    maxLineBytes === undefined ? {} : { maxLineBytes },
+  );
   for await (const chunk of proc.stdout) {
     parser.push(chunk);
     if (mapper.result) onResult();
@@ -196,7 +201,11 @@ async function readStderr(proc: RunningProcess, ctx: RunContext, tail: TailBuffe
 }
 
 /** After stdout has ended the CLI should exit on its own; if it lingers, it is stopped. */
-async function awaitExit(proc: RunningProcess, exitGraceMs: number, grace: { sigintGraceMs: number; sigtermGraceMs: number }): Promise<ProcessExit> {
+async function awaitExit(
+  proc: RunningProcess,
+  exitGraceMs: number,
+  grace: { sigintGraceMs: number; sigtermGraceMs: number },
+): Promise<ProcessExit> {
   return (await exitWithin(proc, exitGraceMs)) ?? stopProcess(proc, grace, 'SIGTERM');
 }
 
@@ -219,5 +228,8 @@ function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
 
 function exitError(exit: ProcessExit, stderrTail: string): { code: string; message: string } {
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
-  return { code: 'PROCESS_EXITED', message: `Claude Code ${how} without a result${stderrTail ? `: ${stderrTail}` : ''}` };
+  return {
+    code: 'PROCESS_EXITED',
+    message: `Claude Code ${how} without a result${stderrTail ? `: ${stderrTail}` : ''}`,
+  };
 }

@@ -23,7 +23,8 @@ export function buildClaudeArgs(request: AgentRequest, defaults: ClaudeArgsDefau
   const mode = request.permissionMode ?? defaults.permissionMode;
   if (mode !== undefined) args.push(`--permission-mode=${mode}`);
   if (request.maxTurns !== undefined) args.push(`--max-turns=${request.maxTurns}`);
-  if (request.systemPrompt !== undefined && request.systemPrompt.length > 0) args.push(`--append-system-prompt=${request.systemPrompt}`);
+  if (request.systemPrompt !== undefined && request.systemPrompt.length > 0)
+    args.push(`--append-system-prompt=${request.systemPrompt}`);
   if (defaults.extraArgs) args.push(...defaults.extraArgs);
   // One flag per tool: a rule such as `Bash(git log *)` stays one value.
   for (const tool of request.allowedTools ?? []) args.push(`--allowedTools=${tool}`);

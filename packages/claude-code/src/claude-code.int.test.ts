@@ -5,7 +5,13 @@ import { localProcessRunner, type AgentEvent, type ProcessRunner, type RunningPr
 import { collectRun, runProblems } from '@forge/core/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { claudeCode } from './agent.js';
-import { claudeBinPath, fakeAnthropicEnv, startFakeAnthropicApi, type FakeAnthropicApi, type FakeResponder } from './testing/index.js';
+import {
+  claudeBinPath,
+  fakeAnthropicEnv,
+  startFakeAnthropicApi,
+  type FakeAnthropicApi,
+  type FakeResponder,
+} from './testing/index.js';
 
 /**
  * The real CLI (devDependency `@anthropic-ai/claude-code`) against the fake Messages API on
@@ -36,8 +42,12 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
       sigintGraceMs: 5_000,
     });
 
-  const turns = () => api.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/v1/messages') && !r.path.includes('count_tokens'));
-  const ofType = <T extends AgentEvent['type']>(events: AgentEvent[], type: T) => events.filter((e): e is Extract<AgentEvent, { type: T }> => e.type === type);
+  const turns = () =>
+    api.requests.filter(
+      (r) => r.method === 'POST' && r.path.startsWith('/v1/messages') && !r.path.includes('count_tokens'),
+    );
+  const ofType = <T extends AgentEvent['type']>(events: AgentEvent[], type: T) =>
+    events.filter((e): e is Extract<AgentEvent, { type: T }> => e.type === type);
 
   const alive = (pid: number | undefined) => {
     if (pid === undefined) return false;
@@ -92,7 +102,11 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
     expect(started.sessionId).toMatch(/\S/);
     expect(result.sessionId).toBe(started.sessionId);
     expect(ofType(events, 'text.delta').length).toBeGreaterThan(1);
-    expect(ofType(events, 'text.delta').map((e) => e.text).join('')).toBe(result.text);
+    expect(
+      ofType(events, 'text.delta')
+        .map((e) => e.text)
+        .join(''),
+    ).toBe(result.text);
     expect(ofType(events, 'message').at(-1)!.text).toBe(result.text);
     expect(result.usage.outputTokens).toBeGreaterThan(0);
     expect(result.turns).toBe(1);
@@ -130,7 +144,9 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
 
   it('fails a run whose model API answers 500, with each retry surfaced', async () => {
     responder = () => ({ status: 500 });
-    const { events, result } = await collectRun(agent({ CLAUDE_CODE_MAX_RETRIES: '1' }).execute({ prompt: 'hi', timeoutMs: 30_000 }));
+    const { events, result } = await collectRun(
+      agent({ CLAUDE_CODE_MAX_RETRIES: '1' }).execute({ prompt: 'hi', timeoutMs: 30_000 }),
+    );
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('API_ERROR');
     expect(result.error?.message).toContain('500');
@@ -141,7 +157,9 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
 
   it('fails a run whose model API answers 401 as an auth error', async () => {
     responder = () => ({ status: 401 });
-    const { result } = await collectRun(agent({ CLAUDE_CODE_MAX_RETRIES: '1' }).execute({ prompt: 'hi', timeoutMs: 30_000 }));
+    const { result } = await collectRun(
+      agent({ CLAUDE_CODE_MAX_RETRIES: '1' }).execute({ prompt: 'hi', timeoutMs: 30_000 }),
+    );
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('API_AUTH_ERROR');
     expect(result.error?.message).toContain('401');
@@ -182,7 +200,10 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
 
   it('cancels while a Bash tool runs: the tool is stopped too', async () => {
     const marker = `sleep 47.${process.pid}`;
-    responder = (req) => (req.hasToolResult ? { text: 'done' } : { toolUse: { name: 'Bash', input: { command: marker, description: 'wait' } } });
+    responder = (req) =>
+      req.hasToolResult
+        ? { text: 'done' }
+        : { toolUse: { name: 'Bash', input: { command: marker, description: 'wait' } } };
     const before = spawned.length;
     const run = agent().execute({ prompt: 'wait a while', allowedTools: ['Bash'] });
     const events: AgentEvent[] = [];
@@ -190,7 +211,8 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
       events.push(e);
       if (e.type === 'tool.call') {
         // Give the shell a moment to start the command, so the cancel really interrupts it.
-        for (let i = 0; i < 50 && (await processesWith(marker)).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+        for (let i = 0; i < 50 && (await processesWith(marker)).length === 0; i++)
+          await new Promise((r) => setTimeout(r, 100));
         void run.cancel();
       }
     }

@@ -11,7 +11,11 @@ describeCodeAgentConformance('claudeCode over fakeProcessRunner', {
       runner: fakeProcessRunner((_cmd, args) => {
         if (args[0] === '--version') return { stdout: ['2.1.197 (Claude Code)\n'] };
         if (scenario === 'complete') return { stdout: [fixture('partial')] };
-        return { stdout: [initLine()], hang: true, onSignal: { SIGINT: { stdout: [{ delayMs: 5 }, interruptedLines()], exitCode: 0 } } };
+        return {
+          stdout: [initLine()],
+          hang: true,
+          onSignal: { SIGINT: { stdout: [{ delayMs: 5 }, interruptedLines()], exitCode: 0 } },
+        };
       }),
     }),
 });

@@ -8,5 +8,12 @@ export {
   type StreamJsonItem,
   type StreamJsonOptions,
 } from './stream-json.js';
-export { ClaudeEventMapper, mapClaudeMessage, resultOutcome, apiRetryEvent, toUsage, API_RETRY_CODE } from './mapper.js';
+export {
+  ClaudeEventMapper,
+  mapClaudeMessage,
+  resultOutcome,
+  apiRetryEvent,
+  toUsage,
+  API_RETRY_CODE,
+} from './mapper.js';
 export { probeClaudeVersion, type VersionProbe } from './version.js';

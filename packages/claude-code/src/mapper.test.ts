@@ -77,7 +77,13 @@ describe('ClaudeEventMapper on recorded streams', () => {
 
   it('think: reasoning, and the thinking_tokens status passes through as a debug log', () => {
     const { events } = mapFixture('think');
-    expect(brief(events)).toEqual(['session.started', 'log:system/thinking_tokens', 'reasoning:Let me think.', 'usage:12/1', 'message:Hello from the fake model.']);
+    expect(brief(events)).toEqual([
+      'session.started',
+      'log:system/thinking_tokens',
+      'reasoning:Let me think.',
+      'usage:12/1',
+      'message:Hello from the fake model.',
+    ]);
   });
 
   it('partial: text deltas with their message id, usage from message_delta, whole messages kept', () => {
@@ -98,8 +104,17 @@ describe('ClaudeEventMapper on recorded streams', () => {
       'usage:12/8',
     ]);
     const deltas = events.filter((e) => e.type === 'text.delta');
-    expect(deltas.map((e) => e.type === 'text.delta' && e.messageId)).toEqual(['msg_iz2ko8p9', 'msg_jfx8rzb3', 'msg_jfx8rzb3', 'msg_jfx8rzb3']);
-    expect(resultOutcome(mapper.result!)).toMatchObject({ status: 'completed', text: 'The command printed hi. Done.', turns: 2 });
+    expect(deltas.map((e) => e.type === 'text.delta' && e.messageId)).toEqual([
+      'msg_iz2ko8p9',
+      'msg_jfx8rzb3',
+      'msg_jfx8rzb3',
+      'msg_jfx8rzb3',
+    ]);
+    expect(resultOutcome(mapper.result!)).toMatchObject({
+      status: 'completed',
+      text: 'The command printed hi. Done.',
+      turns: 2,
+    });
   });
 
   it('maxturns: fails with the subtype as code and the CLI’s error text', () => {
@@ -126,7 +141,16 @@ describe('ClaudeEventMapper on recorded streams', () => {
 
 describe('mapClaudeMessage', () => {
   it('surfaces system/api_retry as a retryable error event', () => {
-    const msg: ClaudeMessage = { type: 'system', subtype: 'api_retry', attempt: 2, max_retries: 10, retry_delay_ms: 1123.7, error_status: 500, error: 'server_error', session_id: 's' };
+    const msg: ClaudeMessage = {
+      type: 'system',
+      subtype: 'api_retry',
+      attempt: 2,
+      max_retries: 10,
+      retry_delay_ms: 1123.7,
+      error_status: 500,
+      error: 'server_error',
+      session_id: 's',
+    };
     expect(mapClaudeMessage(msg)).toEqual([
       {
         type: 'error',
@@ -141,7 +165,9 @@ describe('mapClaudeMessage', () => {
 
   it('passes an unknown message type through as a debug log with its raw, never dropped', () => {
     const msg = { type: 'brand_new_thing', subtype: 'x', payload: [1] } as ClaudeMessage;
-    expect(mapClaudeMessage(msg)).toEqual([{ type: 'log', text: 'unmapped claude-code message "brand_new_thing/x"', level: 'debug', raw: msg }]);
+    expect(mapClaudeMessage(msg)).toEqual([
+      { type: 'log', text: 'unmapped claude-code message "brand_new_thing/x"', level: 'debug', raw: msg },
+    ]);
     const typeless = { hello: 1 } as unknown as ClaudeMessage;
     expect(mapClaudeMessage(typeless)[0]).toMatchObject({ type: 'log', level: 'debug', raw: typeless });
   });
@@ -152,17 +178,31 @@ describe('mapClaudeMessage', () => {
       message: {
         role: 'user',
         content: [
-          { type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: 'a' }, { type: 'text', text: 'b' }], is_error: true },
+          {
+            type: 'tool_result',
+            tool_use_id: 't1',
+            content: [
+              { type: 'text', text: 'a' },
+              { type: 'text', text: 'b' },
+            ],
+            is_error: true,
+          },
           { type: 'text', text: '[Request interrupted by user for tool use]' },
         ],
       },
     };
-    expect(brief(mapClaudeMessage(msg))).toEqual(['tool.result:ab:true', 'log:[Request interrupted by user for tool use]']);
+    expect(brief(mapClaudeMessage(msg))).toEqual([
+      'tool.result:ab:true',
+      'log:[Request interrupted by user for tool use]',
+    ]);
   });
 
   it('keeps a tool result whose content is not text as is', () => {
     const content = [{ type: 'image', source: { type: 'base64', data: 'AA' } }];
-    const [e] = mapClaudeMessage({ type: 'user', message: { content: [{ type: 'tool_result', tool_use_id: 't', content }] } });
+    const [e] = mapClaudeMessage({
+      type: 'user',
+      message: { content: [{ type: 'tool_result', tool_use_id: 't', content }] },
+    });
     expect(e).toMatchObject({ type: 'tool.result', output: content, isError: false });
   });
 
@@ -173,7 +213,13 @@ describe('mapClaudeMessage', () => {
     mapper.mapItem({ kind: 'oversize', bytes: 99, preview: '{' }, (e) => out.push(e));
     expect(out).toEqual([
       { type: 'log', text: 'Warning: x', level: 'warn', stream: 'stdout' },
-      { type: 'error', code: 'LINE_TOO_LONG', message: expect.stringContaining('99 bytes'), retryable: false, details: { bytes: 99, preview: '{' } },
+      {
+        type: 'error',
+        code: 'LINE_TOO_LONG',
+        message: expect.stringContaining('99 bytes'),
+        retryable: false,
+        details: { bytes: 99, preview: '{' },
+      },
     ]);
   });
 });
@@ -182,8 +228,19 @@ describe('resultOutcome', () => {
   const base = { type: 'result', session_id: 's', num_turns: 1, usage: { input_tokens: 0, output_tokens: 0 } };
 
   it('fails an is_error success as API_ERROR or API_AUTH_ERROR by HTTP status', () => {
-    expect(resultOutcome({ ...base, subtype: 'success', is_error: true, api_error_status: 500, result: 'API Error: 500' }).error).toEqual({ code: 'API_ERROR', message: 'API Error: 500' });
-    expect(resultOutcome({ ...base, subtype: 'success', is_error: true, api_error_status: 401, result: 'Failed to authenticate' }).error?.code).toBe('API_AUTH_ERROR');
+    expect(
+      resultOutcome({ ...base, subtype: 'success', is_error: true, api_error_status: 500, result: 'API Error: 500' })
+        .error,
+    ).toEqual({ code: 'API_ERROR', message: 'API Error: 500' });
+    expect(
+      resultOutcome({
+        ...base,
+        subtype: 'success',
+        is_error: true,
+        api_error_status: 401,
+        result: 'Failed to authenticate',
+      }).error?.code,
+    ).toBe('API_AUTH_ERROR');
   });
 
   it('leaves text and usage to the run when an interrupted result has none', () => {

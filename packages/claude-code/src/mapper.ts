@@ -61,14 +61,21 @@ export class ClaudeEventMapper {
 
   private streamEvent(msg: ClaudeMessage, emit: Emit): void {
     const event = msg.event as Obj | undefined;
-    if (!event) return passThrough(msg, emit);
+    if (!event) {
+      passThrough(msg, emit);
+      return;
+    }
     const key = typeof msg.parent_tool_use_id === 'string' ? msg.parent_tool_use_id : '';
     switch (event.type) {
       case 'content_block_delta': {
         const delta = event.delta as Obj | undefined;
         if (delta?.type === 'text_delta' && typeof delta.text === 'string') {
           const id = this.streaming.get(key)?.id;
-          emit(id === undefined ? { type: 'text.delta', text: delta.text, raw: msg } : { type: 'text.delta', text: delta.text, messageId: id, raw: msg });
+          emit(
+            id === undefined
+              ? { type: 'text.delta', text: delta.text, raw: msg }
+              : { type: 'text.delta', text: delta.text, messageId: id, raw: msg },
+          );
         }
         return;
       }
@@ -98,19 +105,36 @@ export class ClaudeEventMapper {
   private assistant(msg: ClaudeMessage, emit: Emit): void {
     const message = msg.message as Obj | undefined;
     const content = message?.content;
-    if (!Array.isArray(content)) return passThrough(msg, emit);
+    if (!Array.isArray(content)) {
+      passThrough(msg, emit);
+      return;
+    }
     const id = typeof message!.id === 'string' ? message!.id : undefined;
     for (const block of content as Obj[]) {
       switch (block?.type) {
         case 'text':
-          emit(id === undefined ? { type: 'message', text: String(block.text ?? ''), raw: msg } : { type: 'message', text: String(block.text ?? ''), messageId: id, raw: msg });
+          emit(
+            id === undefined
+              ? { type: 'message', text: String(block.text ?? ''), raw: msg }
+              : { type: 'message', text: String(block.text ?? ''), messageId: id, raw: msg },
+          );
           break;
         case 'thinking':
-          emit(id === undefined ? { type: 'reasoning', text: String(block.thinking ?? ''), raw: msg } : { type: 'reasoning', text: String(block.thinking ?? ''), messageId: id, raw: msg });
+          emit(
+            id === undefined
+              ? { type: 'reasoning', text: String(block.thinking ?? ''), raw: msg }
+              : { type: 'reasoning', text: String(block.thinking ?? ''), messageId: id, raw: msg },
+          );
           break;
         case 'tool_use':
         case 'server_tool_use':
-          emit({ type: 'tool.call', callId: String(block.id ?? ''), name: String(block.name ?? ''), input: block.input ?? {}, raw: msg });
+          emit({
+            type: 'tool.call',
+            callId: String(block.id ?? ''),
+            name: String(block.name ?? ''),
+            input: block.input ?? {},
+            raw: msg,
+          });
           break;
         default:
           emit({ type: 'log', text: `assistant content block "${String(block?.type)}"`, level: 'debug', raw: msg });
@@ -128,10 +152,19 @@ export class ClaudeEventMapper {
       emit({ type: 'log', text: content, level: 'info', raw: msg });
       return;
     }
-    if (!Array.isArray(content)) return passThrough(msg, emit);
+    if (!Array.isArray(content)) {
+      passThrough(msg, emit);
+      return;
+    }
     for (const block of content as Obj[]) {
       if (block?.type === 'tool_result') {
-        emit({ type: 'tool.result', callId: String(block.tool_use_id ?? ''), output: toolOutput(block.content), isError: block.is_error === true, raw: msg });
+        emit({
+          type: 'tool.result',
+          callId: String(block.tool_use_id ?? ''),
+          output: toolOutput(block.content),
+          isError: block.is_error === true,
+          raw: msg,
+        });
       } else if (block?.type === 'text') {
         // e.g. "[Request interrupted by user for tool use]" after SIGINT.
         emit({ type: 'log', text: String(block.text ?? ''), level: 'info', raw: msg });
@@ -184,7 +217,12 @@ export function apiRetryEvent(msg: ClaudeMessage): AgentEventInit {
 
 function passThrough(msg: ClaudeMessage, emit: Emit): void {
   const type = typeof msg?.type === 'string' ? msg.type : typeof msg?.type;
-  emit({ type: 'log', text: `unmapped claude-code message "${type}${msg?.subtype === undefined ? '' : `/${String(msg.subtype)}`}"`, level: 'debug', raw: msg });
+  emit({
+    type: 'log',
+    text: `unmapped claude-code message "${type}${msg?.subtype === undefined ? '' : `/${String(msg.subtype)}`}"`,
+    level: 'debug',
+    raw: msg,
+  });
 }
 
 function toolOutput(content: unknown): unknown {
@@ -235,14 +273,22 @@ export function resultOutcome(result: ClaudeMessage): RunOutcome {
   outcome.status = 'failed';
   const errors = Array.isArray(result.errors) ? result.errors.map(String).join('; ') : '';
   const apiStatus = typeof result.api_error_status === 'number' ? result.api_error_status : undefined;
-  const code = subtype !== 'success' ? subtype.toUpperCase() : apiStatus === 401 || apiStatus === 403 ? 'API_AUTH_ERROR' : 'API_ERROR';
+  const code =
+    subtype !== 'success'
+      ? subtype.toUpperCase()
+      : apiStatus === 401 || apiStatus === 403
+        ? 'API_AUTH_ERROR'
+        : 'API_ERROR';
   const status = result.api_error_status == null ? '' : ` (HTTP ${String(result.api_error_status)})`;
   outcome.error = { code, message: errors || text || `Claude Code ended with ${subtype}${status}` };
   return outcome;
 }
 
 /** The events of one native message, mapped on their own (a fresh mapper unless one is given). */
-export function mapClaudeMessage(message: ClaudeMessage, mapper: ClaudeEventMapper = new ClaudeEventMapper()): AgentEventInit[] {
+export function mapClaudeMessage(
+  message: ClaudeMessage,
+  mapper: ClaudeEventMapper = new ClaudeEventMapper(),
+): AgentEventInit[] {
   const out: AgentEventInit[] = [];
   mapper.map(message, (e) => out.push(e));
   return out;

@@ -12,12 +12,23 @@ export interface StopGrace {
  * tool, prints a `result` with the session id and exits 0), then SIGTERM, then SIGKILL, each after
  * its grace period. Resolves once the process has exited. Safe to call more than once.
  */
-export function stopProcess(proc: RunningProcess, grace: StopGrace, first: NodeJS.Signals = 'SIGINT'): Promise<ProcessExit> {
+export function stopProcess(
+  proc: RunningProcess,
+  grace: StopGrace,
+  first: NodeJS.Signals = 'SIGINT',
+): Promise<ProcessExit> {
   const ladder: Array<[NodeJS.Signals, number]> =
     first === 'SIGINT'
-      ? [['SIGINT', grace.sigintGraceMs], ['SIGTERM', grace.sigtermGraceMs], ['SIGKILL', 0]]
+      ? [
+          ['SIGINT', grace.sigintGraceMs],
+          ['SIGTERM', grace.sigtermGraceMs],
+          ['SIGKILL', 0],
+        ]
       : first === 'SIGTERM'
-        ? [['SIGTERM', grace.sigtermGraceMs], ['SIGKILL', 0]]
+        ? [
+            ['SIGTERM', grace.sigtermGraceMs],
+            ['SIGKILL', 0],
+          ]
         : [['SIGKILL', 0]];
   let exited = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -66,6 +77,9 @@ export class TailBuffer {
     }
     const from = Math.max(0, this.size - this.limit);
     // `fatal: false` turns a character cut at the start into U+FFFD instead of throwing.
-    return new TextDecoder().decode(all.subarray(from)).replace(/^\uFFFD+/, '').trim();
+    return new TextDecoder()
+      .decode(all.subarray(from))
+      .replace(/^\uFFFD+/, '')
+      .trim();
   }
 }

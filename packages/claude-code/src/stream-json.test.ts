@@ -17,7 +17,10 @@ const messages = (items: StreamJsonItem[]) => items.map((i) => (i.kind === 'mess
 describe('StreamJsonParser', () => {
   it.each(FIXTURES)('parses the recorded %s stream into one message per line', (name) => {
     const text = fixture(name);
-    const expected = text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const expected = text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     expect(messages(parseAll([fixtureBytes(name)]))).toEqual(expected);
   });
 
@@ -26,7 +29,8 @@ describe('StreamJsonParser', () => {
     const expected = messages(parseAll([bytes]));
     for (let cut = 0; cut <= bytes.length; cut++) {
       const got = messages(parseAll([bytes.subarray(0, cut), bytes.subarray(cut)]));
-      if (JSON.stringify(got) !== JSON.stringify(expected)) expect.fail(`${name}: different result with a cut at byte ${cut}`);
+      if (JSON.stringify(got) !== JSON.stringify(expected))
+        expect.fail(`${name}: different result with a cut at byte ${cut}`);
     }
   });
 
@@ -117,7 +121,8 @@ describe('parseStreamJson', () => {
 
   it('accepts strings, a sync iterable, and the cap', async () => {
     const got: StreamJsonItem[] = [];
-    for await (const item of parseStreamJson(['{"type":"a"}\n{"type":"', 'b","x":"long"}\n'], { maxLineBytes: 20 })) got.push(item);
+    for await (const item of parseStreamJson(['{"type":"a"}\n{"type":"', 'b","x":"long"}\n'], { maxLineBytes: 20 }))
+      got.push(item);
     expect(got.map((i) => i.kind)).toEqual(['message', 'oversize']);
   });
 

@@ -85,7 +85,8 @@ export class StreamJsonParser {
     // The first line of this chunk completes whatever was carried over.
     if (this.skipping >= 0) {
       this.skipping += byteLength(text, 0, nl);
-      if (this.skipPreview.length < PREVIEW_CHARS) this.skipPreview = (this.skipPreview + text.slice(0, Math.min(nl, PREVIEW_CHARS))).slice(0, PREVIEW_CHARS);
+      if (this.skipPreview.length < PREVIEW_CHARS)
+        this.skipPreview = (this.skipPreview + text.slice(0, Math.min(nl, PREVIEW_CHARS))).slice(0, PREVIEW_CHARS);
       this.reportOversize();
     } else if (this.carryChars > 0) {
       this.carry.push(text.slice(0, nl));
@@ -107,7 +108,8 @@ export class StreamJsonParser {
   private hold(piece: string): void {
     if (this.skipping >= 0) {
       this.skipping += byteLength(piece, 0, piece.length);
-      if (this.skipPreview.length < PREVIEW_CHARS) this.skipPreview = (this.skipPreview + piece).slice(0, PREVIEW_CHARS);
+      if (this.skipPreview.length < PREVIEW_CHARS)
+        this.skipPreview = (this.skipPreview + piece).slice(0, PREVIEW_CHARS);
       return;
     }
     this.carry.push(piece);
@@ -220,9 +222,11 @@ export function parseStreamJson(
       let head = 0;
       let done = false;
       const parser = new StreamJsonParser((item) => buffer.push(item), options);
-      const source = (Symbol.asyncIterator in chunks
-        ? (chunks as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]()
-        : toAsync((chunks as Iterable<Uint8Array | string>)[Symbol.iterator]())) as AsyncIterator<Uint8Array | string>;
+      const source = (
+        Symbol.asyncIterator in chunks
+          ? (chunks as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]()
+          : toAsync((chunks as Iterable<Uint8Array | string>)[Symbol.iterator]())
+      ) as AsyncIterator<Uint8Array | string>;
       const take = (): IteratorResult<StreamJsonItem> => {
         const value = buffer[head]!;
         buffer[head++] = undefined as unknown as StreamJsonItem;

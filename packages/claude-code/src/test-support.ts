@@ -22,12 +22,27 @@ export const line = (message: Record<string, unknown>) => `${JSON.stringify(mess
 export const SESSION = '0b6c8f6e-1111-4222-8333-944455556666';
 
 export const initLine = (sessionId = SESSION) =>
-  line({ type: 'system', subtype: 'init', session_id: sessionId, cwd: '/work', model: 'claude-test', tools: ['Bash', 'Read'], permissionMode: 'default' });
+  line({
+    type: 'system',
+    subtype: 'init',
+    session_id: sessionId,
+    cwd: '/work',
+    model: 'claude-test',
+    tools: ['Bash', 'Read'],
+    permissionMode: 'default',
+  });
 
 export const assistantText = (text: string, id = 'msg_1') =>
   line({
     type: 'assistant',
-    message: { id, type: 'message', role: 'assistant', model: 'claude-test', content: [{ type: 'text', text }], usage: { input_tokens: 10, output_tokens: 3 } },
+    message: {
+      id,
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-test',
+      content: [{ type: 'text', text }],
+      usage: { input_tokens: 10, output_tokens: 3 },
+    },
     session_id: SESSION,
   });
 
@@ -47,5 +62,8 @@ export const resultLine = (fields: Record<string, unknown> = {}) =>
 
 /** What the CLI prints after SIGINT: the interruption, then an error result with the session id. */
 export const interruptedLines = () =>
-  line({ type: 'user', message: { role: 'user', content: [{ type: 'text', text: '[Request interrupted by user]' }] }, session_id: SESSION }) +
-  resultLine({ subtype: 'error_during_execution', is_error: true, result: undefined, num_turns: 1 });
+  line({
+    type: 'user',
+    message: { role: 'user', content: [{ type: 'text', text: '[Request interrupted by user]' }] },
+    session_id: SESSION,
+  }) + resultLine({ subtype: 'error_during_execution', is_error: true, result: undefined, num_turns: 1 });

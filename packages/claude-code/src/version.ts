@@ -15,7 +15,7 @@ export async function probeClaudeVersion(
   bin: string,
   options: { env?: Record<string, string> | undefined; cwd?: string | undefined; timeoutMs: number },
 ): Promise<VersionProbe> {
-  let proc;
+  let proc: Awaited<ReturnType<ProcessRunner['spawn']>>;
   try {
     proc = await runner.spawn(bin, ['--version'], {
       ...(options.env ? { env: options.env } : {}),
@@ -48,12 +48,15 @@ export async function probeClaudeVersion(
     answered = out !== undefined;
     if (out === undefined) return { error: `"${bin} --version" gave no answer within ${options.timeoutMs} ms` };
     const match = VERSION.exec(out);
-    return match ? { version: match[1]! } : { error: `"${bin} --version" printed no version: ${out.trim().slice(0, 200)}` };
+    return match
+      ? { version: match[1]! }
+      : { error: `"${bin} --version" printed no version: ${out.trim().slice(0, 200)}` };
   } catch (error) {
     return { error: describeError(error).message };
   } finally {
     clearTimeout(timer);
-    if (!(await exitWithin(proc, answered ? 1_000 : 0))) await stopProcess(proc, { sigintGraceMs: 0, sigtermGraceMs: 1_000 }, 'SIGTERM');
+    if (!(await exitWithin(proc, answered ? 1_000 : 0)))
+      await stopProcess(proc, { sigintGraceMs: 0, sigtermGraceMs: 1_000 }, 'SIGTERM');
     void drainErr;
   }
 }

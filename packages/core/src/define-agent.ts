@@ -31,7 +31,9 @@ export function createCodeAgent(definition: AgentDefinition): CodeAgent {
       const request = validateRequest(input);
       const runId = options.runId ?? nextId();
       if (live.has(runId)) {
-        throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', { details: { runId } });
+        throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', {
+          details: { runId },
+        });
       }
       let ended = false;
       const run = startRun({

@@ -33,7 +33,14 @@ export class ForgeError extends Error {
     this.details = options.details;
   }
 
-  toJSON(): { name: string; code: string; category: ErrorCategory; message: string; retryable: boolean; details?: Record<string, unknown> } {
+  toJSON(): {
+    name: string;
+    code: string;
+    category: ErrorCategory;
+    message: string;
+    retryable: boolean;
+    details?: Record<string, unknown>;
+  } {
     return {
       name: this.name,
       code: this.code,
@@ -122,7 +129,10 @@ export function isForgeError(value: unknown): value is ForgeError {
 }
 
 /** Turns anything thrown into a `{ code, message }` pair fit for an AgentResult or an error event. */
-export function describeError(error: unknown, fallbackCode = 'INTERNAL_ERROR'): { code: string; message: string; retryable: boolean } {
+export function describeError(
+  error: unknown,
+  fallbackCode = 'INTERNAL_ERROR',
+): { code: string; message: string; retryable: boolean } {
   if (error instanceof ForgeError) return { code: error.code, message: error.message, retryable: error.retryable };
   if (error instanceof Error) return { code: fallbackCode, message: error.message, retryable: false };
   return { code: fallbackCode, message: String(error), retryable: false };

@@ -63,7 +63,8 @@ export class EventQueue<T> implements AsyncIterable<T> {
 
   /** Resolves when the reader has caught up below the high-water mark, or when nobody is reading. */
   drained(): Promise<void> {
-    if (!this.attached || this.detached || this.closed || this.size < this.options.highWaterMark) return Promise.resolve();
+    if (!this.attached || this.detached || this.closed || this.size < this.options.highWaterMark)
+      return Promise.resolve();
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
@@ -96,7 +97,11 @@ export class EventQueue<T> implements AsyncIterable<T> {
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
     if (this.attached) {
-      throw new ForgeError('RUN_ALREADY_ITERATED', 'A run can be iterated once; fan its events out yourself', 'conflict');
+      throw new ForgeError(
+        'RUN_ALREADY_ITERATED',
+        'A run can be iterated once; fan its events out yourself',
+        'conflict',
+      );
     }
     this.attached = true;
     return {

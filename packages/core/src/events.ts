@@ -49,7 +49,14 @@ export interface EventEnvelope {
 }
 
 export type AgentEventBody =
-  | { type: 'session.started'; sessionId: string; model?: string; tools?: string[]; cwd?: string; permissionMode?: string }
+  | {
+      type: 'session.started';
+      sessionId: string;
+      model?: string;
+      tools?: string[];
+      cwd?: string;
+      permissionMode?: string;
+    }
   | { type: 'text.delta'; text: string; messageId?: string }
   | { type: 'message'; text: string; messageId?: string }
   | { type: 'reasoning'; text: string; messageId?: string }
@@ -68,7 +75,9 @@ export type AgentEvent = AgentEventBody & EventEnvelope;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** What an adapter emits: the body plus an optional `raw`; the run adds the envelope. */
-export type AgentEventInit = DistributiveOmit<Exclude<AgentEventBody, { type: 'run.completed' }>, never> & { raw?: unknown };
+export type AgentEventInit = DistributiveOmit<Exclude<AgentEventBody, { type: 'run.completed' }>, never> & {
+  raw?: unknown;
+};
 
 export type AgentEventOf<T extends AgentEventType> = Extract<AgentEvent, { type: T }>;
 

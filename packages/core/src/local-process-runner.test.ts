@@ -26,7 +26,10 @@ describe('localProcessRunner', () => {
   it('runs a command with args, cwd, env and stdin, and reports its exit', async () => {
     const proc = await runner.spawn(
       process.execPath,
-      ['-e', 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{console.log(process.cwd(), process.env.FOO, s.length);console.error("warn");process.exit(3)})'],
+      [
+        '-e',
+        'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{console.log(process.cwd(), process.env.FOO, s.length);console.error("warn");process.exit(3)})',
+      ],
       { cwd: '/tmp', env: { FOO: 'bar' }, input: 'x'.repeat(1_000_000) },
     );
     const [out, err, exit] = await Promise.all([text(proc.stdout), text(proc.stderr), proc.exited]);

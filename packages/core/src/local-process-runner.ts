@@ -67,7 +67,13 @@ export function localProcessRunner(runnerOptions: LocalProcessRunnerOptions = {}
             }),
         };
         child.once('error', (error: NodeJS.ErrnoException) => {
-          reject(new ProcessSpawnError(command, error.code === 'ENOENT' ? 'not found (is it installed and on PATH?)' : error.message, { cause: error }));
+          reject(
+            new ProcessSpawnError(
+              command,
+              error.code === 'ENOENT' ? 'not found (is it installed and on PATH?)' : error.message,
+              { cause: error },
+            ),
+          );
         });
         child.once('spawn', () => {
           if (options.input !== undefined) {

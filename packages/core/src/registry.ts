@@ -91,7 +91,10 @@ export function createProviderRegistry(): ProviderRegistry {
           errors.push(error);
         }
       }
-      if (errors.length) throw new ForgeError('REGISTRY_CLOSE_FAILED', `${errors.length} provider(s) failed to close`, 'internal', { cause: errors[0] });
+      if (errors.length)
+        throw new ForgeError('REGISTRY_CLOSE_FAILED', `${errors.length} provider(s) failed to close`, 'internal', {
+          cause: errors[0],
+        });
     },
   };
 }

@@ -15,7 +15,16 @@ function fakeLink() {
 }
 
 const make = (link: RunLink, extra: Partial<ConstructorParameters<typeof RelayedRun>[0]> = {}) =>
-  new RelayedRun({ runId: 'r1', provider: 'pod', clock: systemClock, link, stopGraceMs: 30, highWaterMark: 100, onEnd: () => {}, ...extra });
+  new RelayedRun({
+    runId: 'r1',
+    provider: 'pod',
+    clock: systemClock,
+    link,
+    stopGraceMs: 30,
+    highWaterMark: 100,
+    onEnd: () => {},
+    ...extra,
+  });
 
 const ev = (seq: number, body: Record<string, unknown> = { type: 'text.delta', text: `t${seq}` }): AgentEvent =>
   ({ runId: 'r1', seq, time: 1, provider: 'remote-name', ...body }) as AgentEvent;
@@ -25,7 +34,13 @@ describe('RelayedRun', () => {
     const { link } = fakeLink();
     const run = make(link);
     run.deliver(ev(1));
-    const result = { status: 'completed' as const, text: 'x', usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 }, durationMs: 5, turns: 1 };
+    const result = {
+      status: 'completed' as const,
+      text: 'x',
+      usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 },
+      durationMs: 5,
+      turns: 1,
+    };
     run.deliver(ev(2, { type: 'run.completed', result }));
     run.deliver(ev(3)); // after the end: ignored
     const { events, result: r } = await collectRun(run);
@@ -50,7 +65,12 @@ describe('RelayedRun', () => {
     const { link } = fakeLink();
     const run = make(link, { keepProvider: true });
     run.deliver(ev(1));
-    run.endLocally({ status: 'failed', code: 'TRANSPORT_BROKEN', message: 'link down', errorEvent: { retryable: true } });
+    run.endLocally({
+      status: 'failed',
+      code: 'TRANSPORT_BROKEN',
+      message: 'link down',
+      errorEvent: { retryable: true },
+    });
     const { events, result } = await collectRun(run);
     expect(events.map((e) => e.provider)).toEqual(['remote-name', 'pod', 'pod']);
     expect(result.error).toEqual({ code: 'TRANSPORT_BROKEN', message: 'link down', retryable: true });

@@ -77,14 +77,21 @@ export class RelayedRun implements AgentRun {
     });
     this.result = new Promise((resolve) => (this.resolveResult = resolve));
     if (options.signal?.aborted) {
-      this.endLocally({ status: 'cancelled', code: 'CANCELLED', message: 'The run was cancelled: the signal was already aborted' });
+      this.endLocally({
+        status: 'cancelled',
+        code: 'CANCELLED',
+        message: 'The run was cancelled: the signal was already aborted',
+      });
       return;
     }
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
     if (options.timeoutMs !== undefined) {
       // The other side times the run out itself; this only covers one that cannot say so.
       this.timeoutTimer = setTimeout(() => {
-        this.armStop({ status: 'timed_out', code: 'TIMED_OUT', message: `The run exceeded its timeout: ${options.timeoutMs} ms` }, true);
+        this.armStop(
+          { status: 'timed_out', code: 'TIMED_OUT', message: `The run exceeded its timeout: ${options.timeoutMs} ms` },
+          true,
+        );
       }, options.timeoutMs);
       this.timeoutTimer.unref?.();
     }
@@ -144,9 +151,20 @@ export class RelayedRun implements AgentRun {
   endLocally(end: LocalEnd): void {
     if (this.finished) return;
     this.localEnd = true;
-    const envelope = () => ({ runId: this.id, seq: ++this.lastSeq, time: this.options.clock.now(), provider: this.provider });
+    const envelope = () => ({
+      runId: this.id,
+      seq: ++this.lastSeq,
+      time: this.options.clock.now(),
+      provider: this.provider,
+    });
     if (end.errorEvent) {
-      const error: AgentEvent = { ...envelope(), type: 'error', code: end.code, message: end.message, retryable: end.errorEvent.retryable };
+      const error: AgentEvent = {
+        ...envelope(),
+        type: 'error',
+        code: end.code,
+        message: end.message,
+        retryable: end.errorEvent.retryable,
+      };
       if (end.errorEvent.details) error.details = end.errorEvent.details;
       this.queue.pushFinal(error);
     }
@@ -156,7 +174,11 @@ export class RelayedRun implements AgentRun {
       usage: this.usage ?? emptyUsage(),
       durationMs: Math.max(0, this.options.clock.now() - this.startedAt),
       turns: 0,
-      error: { code: end.code, message: end.message, ...(end.errorEvent ? { retryable: end.errorEvent.retryable } : {}) },
+      error: {
+        code: end.code,
+        message: end.message,
+        ...(end.errorEvent ? { retryable: end.errorEvent.retryable } : {}),
+      },
     };
     if (this.sessionId !== undefined) result.sessionId = this.sessionId;
     this.finish({ ...envelope(), type: 'run.completed', result });
@@ -166,7 +188,11 @@ export class RelayedRun implements AgentRun {
     if (!this.finished && !this.cancelSent) {
       this.cancelSent = true;
       this.options.link.cancel(this.id, reason);
-      this.armStop({ status: 'cancelled', code: 'CANCELLED', message: `The run was cancelled${reason ? `: ${reason}` : ''}` });
+      this.armStop({
+        status: 'cancelled',
+        code: 'CANCELLED',
+        message: `The run was cancelled${reason ? `: ${reason}` : ''}`,
+      });
     }
     return this.result;
   }
@@ -194,7 +220,10 @@ export class RelayedRun implements AgentRun {
         this.cancelSent = true;
         this.options.link.cancel(this.id, 'timed out');
       }
-      this.endLocally({ ...end, message: `${end.message} (the agent did not confirm within ${this.options.stopGraceMs} ms)` });
+      this.endLocally({
+        ...end,
+        message: `${end.message} (the agent did not confirm within ${this.options.stopGraceMs} ms)`,
+      });
     }, this.options.stopGraceMs);
     this.stopTimer.unref?.();
   }

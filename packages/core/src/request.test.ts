@@ -63,7 +63,7 @@ describe('validateRequest', () => {
   });
 
   it('keeps prompts of any content intact', () => {
-    const prompt = '-rf "quoted" \n$HOME `x` ' + 'é'.repeat(10);
+    const prompt = `-rf "quoted" \n$HOME \`x\` ${'é'.repeat(10)}`;
     expect(validateRequest({ prompt }).prompt).toBe(prompt);
   });
 });

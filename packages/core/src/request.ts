@@ -35,7 +35,9 @@ export const AgentRequestSchema = z.object({
   permissionMode: PermissionModeSchema.optional(),
   maxTurns: z.number().int().positive().max(10_000).optional(),
   timeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS).optional(),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid environment variable name'), z.string()).optional(),
+  env: z
+    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid environment variable name'), z.string())
+    .optional(),
   attachments: z.array(AttachmentSchema).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });

@@ -16,9 +16,15 @@ describe('startRun through createCodeAgent', () => {
       async (ctx) => {
         ctx.emit({ type: 'session.started', sessionId: 's1' });
         ctx.emit({ type: 'message', text: 'first' });
-        ctx.emit({ type: 'usage', usage: { inputTokens: 3, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 } });
+        ctx.emit({
+          type: 'usage',
+          usage: { inputTokens: 3, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 },
+        });
         ctx.emit({ type: 'message', text: 'final' });
-        ctx.emit({ type: 'usage', usage: { inputTokens: 2, outputTokens: 4, cacheReadTokens: 1, cacheWriteTokens: 0 } });
+        ctx.emit({
+          type: 'usage',
+          usage: { inputTokens: 2, outputTokens: 4, cacheReadTokens: 1, cacheWriteTokens: 0 },
+        });
         t += 250;
         return {};
       },

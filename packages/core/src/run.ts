@@ -21,7 +21,11 @@ export interface RunOutcome {
   raw?: unknown;
 }
 
-export type PermissionResponder = (permissionId: string, decision: PermissionDecision, message?: string) => Promise<void>;
+export type PermissionResponder = (
+  permissionId: string,
+  decision: PermissionDecision,
+  message?: string,
+) => Promise<void>;
 
 /** What a run function gets: the validated request, a way to emit events, and a signal for stopping. */
 export interface RunContext {
@@ -144,7 +148,11 @@ export function startRun(options: StartRunOptions): AgentRun {
     stopDetail = detail;
     controller.abort(reason);
     graceTimer = setTimeout(() => {
-      logger.warn('run did not stop within its grace period; ending it without the provider', { runId, provider, stopGraceMs });
+      logger.warn('run did not stop within its grace period; ending it without the provider', {
+        runId,
+        provider,
+        stopGraceMs,
+      });
       finish({});
     }, stopGraceMs);
     graceTimer.unref?.();

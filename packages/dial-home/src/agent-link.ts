@@ -1,5 +1,13 @@
 import { create } from '@bufbuild/protobuf';
-import { ForgeError, NotFoundError, TransportError, ValidationError, type AgentRun, type CodeAgent, type Logger } from '@forge/core';
+import {
+  ForgeError,
+  NotFoundError,
+  TransportError,
+  ValidationError,
+  type AgentRun,
+  type CodeAgent,
+  type Logger,
+} from '@forge/core';
 import { decisionFromProto, errorInfoFromError, proto, requestFromProto } from '@forge/transport-grpc';
 import type { AsyncQueue } from './async-queue.js';
 import { subjects } from './subject.js';
@@ -54,8 +62,14 @@ export class AgentLink {
         const { runId, request } = command.command.value;
         try {
           if (!runId) throw new ValidationError('RUN_ID_REQUIRED', 'An execute command needs a run_id');
-          if (this.draining) throw new TransportError('AGENT_STOPPING', 'The agent is stopping and takes no new runs', { details: { runId } });
-          if (this.runs.has(runId)) throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', { details: { runId } });
+          if (this.draining)
+            throw new TransportError('AGENT_STOPPING', 'The agent is stopping and takes no new runs', {
+              details: { runId },
+            });
+          if (this.runs.has(runId))
+            throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', {
+              details: { runId },
+            });
           this.start(runId, this.agent.execute(requestFromProto(request), { runId }));
         } catch (error) {
           this.fail(commandId, runId, error);
@@ -70,15 +84,25 @@ export class AgentLink {
       case 'permissionReply': {
         const { runId, permissionId, decision, message } = command.command.value;
         const local = this.runs.get(runId);
-        if (!local) return this.fail(commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
+        if (!local) {
+          this.fail(commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
+          return;
+        }
         local.run.respond(permissionId, decisionFromProto(decision), message).then(
-          () => this.send(subjects.run(this.agentId, runId, 'ack'), { case: 'ack', value: create(proto.CommandAckSchema, { commandId }) }),
+          () =>
+            this.send(subjects.run(this.agentId, runId, 'ack'), {
+              case: 'ack',
+              value: create(proto.CommandAckSchema, { commandId }),
+            }),
           (error: unknown) => this.fail(commandId, runId, error),
         );
         return;
       }
       case 'ping':
-        this.send(subjects.pong(this.agentId), { case: 'pong', value: create(proto.PongSchema, { time: command.command.value.time, serverTime: Date.now() }) });
+        this.send(subjects.pong(this.agentId), {
+          case: 'pong',
+          value: create(proto.PongSchema, { time: command.command.value.time, serverTime: Date.now() }),
+        });
         return;
       default:
         this.fail(commandId, '', new ValidationError('INVALID_COMMAND', 'The command names no known action'));
@@ -95,13 +119,22 @@ export class AgentLink {
       try {
         for await (const event of run) {
           const bytes = encodeEvent(event.runId === runId ? event : { ...event, runId });
-          const ok = this.outbound.push({ subject, body: { case: 'events', value: [bytes], bytes: bytes.byteLength } }, (last) => {
-            const b = last.body;
-            if (last.subject !== subject || b.case !== 'events' || b.value.length >= MAX_BATCH || b.bytes + bytes.byteLength > MAX_BATCH_BYTES) return false;
-            b.value.push(bytes);
-            b.bytes += bytes.byteLength;
-            return true;
-          });
+          const ok = this.outbound.push(
+            { subject, body: { case: 'events', value: [bytes], bytes: bytes.byteLength } },
+            (last) => {
+              const b = last.body;
+              if (
+                last.subject !== subject ||
+                b.case !== 'events' ||
+                b.value.length >= MAX_BATCH ||
+                b.bytes + bytes.byteLength > MAX_BATCH_BYTES
+              )
+                return false;
+              b.value.push(bytes);
+              b.bytes += bytes.byteLength;
+              return true;
+            },
+          );
           if (!ok) await this.outbound.drained();
         }
       } catch (error) {
@@ -130,6 +163,8 @@ export class AgentLink {
   /** Cancels every run but keeps the link to report their ends (a graceful stop). */
   cancelAll(reason: string): Promise<void> {
     this.draining = true;
-    return Promise.all([...this.runs.values()].map(async (r) => void (await r.run.cancel(reason)))).then(() => undefined);
+    return Promise.all([...this.runs.values()].map(async (r) => void (await r.run.cancel(reason)))).then(
+      () => undefined,
+    );
   }
 }

@@ -23,11 +23,17 @@ export class AgentRecords {
     const credential = bearer(header);
     const agentId = credential && credentialAgentId(credential);
     if (!credential || !agentId) {
-      throw refuse(Code.Unauthenticated, DialHomeCodes.CREDENTIAL_INVALID, 'Attach needs `authorization: Bearer <agent credential>`');
+      throw refuse(
+        Code.Unauthenticated,
+        DialHomeCodes.CREDENTIAL_INVALID,
+        'Attach needs `authorization: Bearer <agent credential>`',
+      );
     }
     const record = await this.store.get(agentId);
     if (!record || !credentialMatches(credential, record.credentialHash)) {
-      throw refuse(Code.Unauthenticated, DialHomeCodes.CREDENTIAL_INVALID, 'The agent credential is not valid', { agentId });
+      throw refuse(Code.Unauthenticated, DialHomeCodes.CREDENTIAL_INVALID, 'The agent credential is not valid', {
+        agentId,
+      });
     }
     return this.authorize(agentId, record.credentialHash);
   }
@@ -36,10 +42,17 @@ export class AgentRecords {
   async authorize(agentId: string, credentialHash: string): Promise<AgentRecord> {
     const record = await this.store.get(agentId);
     if (!record || record.credentialHash !== credentialHash) {
-      throw refuse(Code.Unauthenticated, DialHomeCodes.CREDENTIAL_INVALID, 'The agent credential is not valid', { agentId });
+      throw refuse(Code.Unauthenticated, DialHomeCodes.CREDENTIAL_INVALID, 'The agent credential is not valid', {
+        agentId,
+      });
     }
     if (record.revokedAt !== undefined) {
-      throw refuse(Code.PermissionDenied, DialHomeCodes.CREDENTIAL_REVOKED, `The credential of agent ${agentId} was revoked`, { agentId });
+      throw refuse(
+        Code.PermissionDenied,
+        DialHomeCodes.CREDENTIAL_REVOKED,
+        `The credential of agent ${agentId} was revoked`,
+        { agentId },
+      );
     }
     return record;
   }

@@ -93,19 +93,32 @@ export class AgentSession implements RunCarrier {
     if (this.ending) return;
     this.send(subjects.run(this.agentId, runId, 'cancel'), {
       case: 'command',
-      value: create(proto.ConnectRequestSchema, { commandId: randomUUID(), command: { case: 'cancel', value: { runId, reason } } }),
+      value: create(proto.ConnectRequestSchema, {
+        commandId: randomUUID(),
+        command: { case: 'cancel', value: { runId, reason } },
+      }),
     });
   }
 
   respond(runId: string, permissionId: string, decision: PermissionDecision, message?: string): Promise<void> {
     if (this.ending) {
-      return Promise.reject(new TransportError(TransportCodes.TRANSPORT_BROKEN, `The link to agent ${this.options.name} is gone: ${this.ending.message}`));
+      return Promise.reject(
+        new TransportError(
+          TransportCodes.TRANSPORT_BROKEN,
+          `The link to agent ${this.options.name} is gone: ${this.ending.message}`,
+        ),
+      );
     }
     const commandId = randomUUID();
     const answered = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(commandId);
-        reject(new TransportError(TransportCodes.DEADLINE_EXCEEDED, `Agent ${this.options.name} did not acknowledge the permission reply within ${this.options.callTimeoutMs} ms`));
+        reject(
+          new TransportError(
+            TransportCodes.DEADLINE_EXCEEDED,
+            `Agent ${this.options.name} did not acknowledge the permission reply within ${this.options.callTimeoutMs} ms`,
+          ),
+        );
       }, this.options.callTimeoutMs);
       timer.unref?.();
       this.pending.set(commandId, { resolve, reject, timer });
@@ -114,7 +127,10 @@ export class AgentSession implements RunCarrier {
       case: 'command',
       value: create(proto.ConnectRequestSchema, {
         commandId,
-        command: { case: 'permissionReply', value: { runId, permissionId, decision: decisionToProto(decision), message } },
+        command: {
+          case: 'permissionReply',
+          value: { runId, permissionId, decision: decisionToProto(decision), message },
+        },
       }),
     });
     return answered;
@@ -124,13 +140,18 @@ export class AgentSession implements RunCarrier {
   handle(message: Incoming): string | undefined {
     this.lastSeen = this.options.clock.now();
     const parsed = parseSubject(message.subject);
-    if (!parsed || parsed.agentId !== this.agentId) return `subject "${message.subject}" is not one of agent ${this.agentId}`;
+    if (!parsed || parsed.agentId !== this.agentId)
+      return `subject "${message.subject}" is not one of agent ${this.agentId}`;
     const body = message.body;
     switch (body.case) {
       case 'heartbeat': {
         this.send(subjects.heartbeatAck(this.agentId), {
           case: 'heartbeatAck',
-          value: { $typeName: 'forge.dialhome.v1.HeartbeatAck', time: body.value.time, serverTime: this.options.clock.now() },
+          value: {
+            $typeName: 'forge.dialhome.v1.HeartbeatAck',
+            time: body.value.time,
+            serverTime: this.options.clock.now(),
+          },
         });
         this.options.subscriptions.publish({
           subject: message.subject,
@@ -149,7 +170,15 @@ export class AgentSession implements RunCarrier {
         for (const event of body.value) {
           if (event.runId !== runId) return `an event of run ${event.runId} under the subject of run ${runId}`;
           run?.deliver(event);
-          if (publish) this.options.subscriptions.publish({ subject: message.subject, type: 'event', agentId: this.agentId, runId, time: event.time, event });
+          if (publish)
+            this.options.subscriptions.publish({
+              subject: message.subject,
+              type: 'event',
+              agentId: this.agentId,
+              runId,
+              time: event.time,
+              event,
+            });
         }
         return undefined;
       }
@@ -196,7 +225,10 @@ export class AgentSession implements RunCarrier {
     const runEnd = this.brokenEnd(end);
     for (const run of [...this.runs.values()]) run.endLocally(runEnd);
     this.runs.clear();
-    const gone = new TransportError(TransportCodes.TRANSPORT_BROKEN, `The link to agent ${this.options.name} dropped: ${end.message}`);
+    const gone = new TransportError(
+      TransportCodes.TRANSPORT_BROKEN,
+      `The link to agent ${this.options.name} dropped: ${end.message}`,
+    );
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
       p.reject(gone);
@@ -219,4 +251,3 @@ export class AgentSession implements RunCarrier {
     };
   }
 }
-

@@ -24,7 +24,9 @@ describe('Backoff', () => {
 
   it('refuses nonsense options with a typed error', () => {
     expect(() => new Backoff({ initialMs: 0 })).toThrow(expect.objectContaining({ code: 'INVALID_BACKOFF' }));
-    expect(() => new Backoff({ initialMs: 100, maxMs: 50 })).toThrow(expect.objectContaining({ code: 'INVALID_BACKOFF' }));
+    expect(() => new Backoff({ initialMs: 100, maxMs: 50 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_BACKOFF' }),
+    );
     expect(() => new Backoff({ multiplier: 0.5 })).toThrow(expect.objectContaining({ code: 'INVALID_BACKOFF' }));
     expect(() => new Backoff({ maxAttempts: 1.5 })).toThrow(expect.objectContaining({ code: 'INVALID_BACKOFF' }));
   });

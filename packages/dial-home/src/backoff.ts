@@ -33,11 +33,15 @@ export class Backoff {
     this.multiplier = options.multiplier ?? 2;
     this.random = options.random ?? Math.random;
     this.maxAttempts = options.maxAttempts;
-    const bad = (path: string, message: string) => new ValidationError('INVALID_BACKOFF', `backoff.${path} ${message}`, [{ path: `backoff.${path}`, code: 'INVALID_BACKOFF', message }]);
+    const bad = (path: string, message: string) =>
+      new ValidationError('INVALID_BACKOFF', `backoff.${path} ${message}`, [
+        { path: `backoff.${path}`, code: 'INVALID_BACKOFF', message },
+      ]);
     if (!(this.initialMs > 0)) throw bad('initialMs', 'must be positive');
     if (!(this.maxMs >= this.initialMs)) throw bad('maxMs', 'must be at least initialMs');
     if (!(this.multiplier >= 1)) throw bad('multiplier', 'must be at least 1');
-    if (this.maxAttempts !== undefined && !(Number.isInteger(this.maxAttempts) && this.maxAttempts >= 1)) throw bad('maxAttempts', 'must be a positive integer');
+    if (this.maxAttempts !== undefined && !(Number.isInteger(this.maxAttempts) && this.maxAttempts >= 1))
+      throw bad('maxAttempts', 'must be a positive integer');
   }
 
   /** Failed attempts since the last reset. */

@@ -23,7 +23,9 @@ describe('dial-home', () => {
       const name = `conf-${scenario}-${++n}`;
       const d = rig.dial(
         name,
-        scriptedAgent({ steps: scenario === 'complete' ? sampleScript() : [...sampleScript().slice(0, 2), { hang: true }] }),
+        scriptedAgent({
+          steps: scenario === 'complete' ? sampleScript() : [...sampleScript().slice(0, 2), { hang: true }],
+        }),
       );
       await d.whenOnline();
       const agent = await rig.registry.get(name);

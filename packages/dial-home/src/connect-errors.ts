@@ -12,8 +12,16 @@ export function refusal(code: Code, error: ForgeError): ConnectError {
   return new ConnectError(error.message, code, base.metadata, undefined, error);
 }
 
-export function refuse(code: Code, forgeCode: string, message: string, details?: Record<string, unknown>): ConnectError {
-  return refusal(code, new ForgeError(forgeCode, message, 'transport', { retryable: false, ...(details ? { details } : {}) }));
+export function refuse(
+  code: Code,
+  forgeCode: string,
+  message: string,
+  details?: Record<string, unknown>,
+): ConnectError {
+  return refusal(
+    code,
+    new ForgeError(forgeCode, message, 'transport', { retryable: false, ...(details ? { details } : {}) }),
+  );
 }
 
 export { Code, ConnectError };

@@ -5,7 +5,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readCredentialFile, writeCredentialFile, type StoredCredential } from './credential-file.js';
 import { jsonFileCredentialStore } from './json-file-store.js';
 
-const stored: StoredCredential = { version: 1, agentId: 'agt_x', credential: 'fdhc1.agt_x.secret', url: 'http://h', name: 'x', enrolledAt: 1 };
+const stored: StoredCredential = {
+  version: 1,
+  agentId: 'agt_x',
+  credential: 'fdhc1.agt_x.secret',
+  url: 'http://h',
+  name: 'x',
+  enrolledAt: 1,
+};
 
 describe('credential file and JSON store', () => {
   let dir: string;

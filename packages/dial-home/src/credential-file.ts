@@ -17,10 +17,15 @@ export interface StoredCredential {
 }
 
 const fileError = (path: string, what: string, cause: unknown) =>
-  new ForgeError(DialHomeCodes.CREDENTIAL_FILE, `Could not ${what} the credential file ${path}: ${(cause as Error).message ?? cause}`, 'internal', {
-    cause,
-    details: { path },
-  });
+  new ForgeError(
+    DialHomeCodes.CREDENTIAL_FILE,
+    `Could not ${what} the credential file ${path}: ${(cause as Error).message ?? cause}`,
+    'internal',
+    {
+      cause,
+      details: { path },
+    },
+  );
 
 /** The stored credential, or undefined when there is no file yet. */
 export async function readCredentialFile(path: string, logger?: Logger): Promise<StoredCredential | undefined> {
@@ -35,7 +40,10 @@ export async function readCredentialFile(path: string, logger?: Logger): Promise
     const mode = (await stat(path)).mode & 0o777;
     if (mode & 0o077) {
       // Readable by others: tighten it rather than refuse (a mounted secret may be 0644 and read-only).
-      logger?.warn('the credential file is readable by other users; setting it to 0600', { path, mode: mode.toString(8) });
+      logger?.warn('the credential file is readable by other users; setting it to 0600', {
+        path,
+        mode: mode.toString(8),
+      });
       await chmod(path, 0o600).catch(() => logger?.warn('could not chmod the credential file', { path }));
     }
   } catch {

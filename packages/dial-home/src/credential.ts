@@ -8,7 +8,9 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 const PREFIX = 'fdhc1';
 
 export function newAgentId(): string {
-  return `agt_${randomBytes(12).toString('base64url').replace(/[^A-Za-z0-9]/g, 'x')}`;
+  return `agt_${randomBytes(12)
+    .toString('base64url')
+    .replace(/[^A-Za-z0-9]/g, 'x')}`;
 }
 
 export function newCredential(agentId: string): string {

@@ -69,12 +69,20 @@ export interface DialHome {
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 
 /** Refusals that dialling again cannot fix. */
-const FATAL = new Set<Code>([Code.Unauthenticated, Code.PermissionDenied, Code.InvalidArgument, Code.FailedPrecondition, Code.Unimplemented]);
+const FATAL = new Set<Code>([
+  Code.Unauthenticated,
+  Code.PermissionDenied,
+  Code.InvalidArgument,
+  Code.FailedPrecondition,
+  Code.Unimplemented,
+]);
 
 function asForge(error: unknown, url: string): ForgeError {
   if (error instanceof ForgeError) return error;
   if (error instanceof ConnectError) return forgeErrorFromConnect(error, `the platform at ${url}`);
-  return new ForgeError('INTERNAL_ERROR', error instanceof Error ? error.message : String(error), 'internal', { cause: error });
+  return new ForgeError('INTERNAL_ERROR', error instanceof Error ? error.message : String(error), 'internal', {
+    cause: error,
+  });
 }
 
 /** Dialling ends for good. */
@@ -175,7 +183,11 @@ export function dialHome(options: DialHomeOptions): DialHome {
     let missed = 3;
     let lastInbound = clock.now();
     let heartbeat: ReturnType<typeof setInterval> | undefined;
-    const connectTimer = setTimeout(() => abort(new TransportError('DEADLINE_EXCEEDED', `No Welcome from the platform within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+    const connectTimer = setTimeout(
+      () =>
+        abort(new TransportError('DEADLINE_EXCEEDED', `No Welcome from the platform within ${connectTimeoutMs} ms`)),
+      connectTimeoutMs,
+    );
     let welcomed = false;
     let resolveClosed!: () => void;
     const closedStream = new Promise<void>((r) => (resolveClosed = r));
@@ -222,12 +234,20 @@ export function dialHome(options: DialHomeOptions): DialHome {
             lastError = undefined;
             heartbeat = setInterval(() => {
               if (clock.now() - lastInbound > heartbeatMs * missed) {
-                abort(new TransportError('AGENT_HEARTBEAT_LOST', `No answer from the platform for ${heartbeatMs * missed} ms`));
+                abort(
+                  new TransportError(
+                    'AGENT_HEARTBEAT_LOST',
+                    `No answer from the platform for ${heartbeatMs * missed} ms`,
+                  ),
+                );
                 return;
               }
               outbound.push({
                 subject: subjects.heartbeat(stored.agentId),
-                body: { case: 'heartbeat', value: create(HeartbeatSchema, { time: clock.now(), runsInFlight: link.runsInFlight }) },
+                body: {
+                  case: 'heartbeat',
+                  value: create(HeartbeatSchema, { time: clock.now(), runsInFlight: link.runsInFlight }),
+                },
               });
             }, heartbeatMs);
             heartbeat.unref?.();
@@ -263,7 +283,12 @@ export function dialHome(options: DialHomeOptions): DialHome {
     if (error instanceof Fatal) throw error;
     const e = asForge(error, options.url);
     if (error instanceof ConnectError && FATAL.has(error.code)) {
-      if (phase === 'attach' && (error.code === Code.Unauthenticated || error.code === Code.PermissionDenied) && options.enrolmentToken && !tokenTried) {
+      if (
+        phase === 'attach' &&
+        (error.code === Code.Unauthenticated || error.code === Code.PermissionDenied) &&
+        options.enrolmentToken &&
+        !tokenTried
+      ) {
         // The stored credential is refused, but a token was given: enrol again with it.
         logger.warn('the stored credential was refused; enrolling with the enrolment token', { error: e.code });
         forceEnrol = true;
@@ -274,11 +299,16 @@ export function dialHome(options: DialHomeOptions): DialHome {
         // The real news is the refused credential (revoked, most often); the token was a fallback.
         const r = credentialRefusal;
         throw new Fatal(
-          new ForgeError(r.code, `${r.message}; enrolling again with the enrolment token failed too: ${e.message}`, r.category, {
-            retryable: false,
-            cause: e,
-            ...(r.details ? { details: r.details } : {}),
-          }),
+          new ForgeError(
+            r.code,
+            `${r.message}; enrolling again with the enrolment token failed too: ${e.message}`,
+            r.category,
+            {
+              retryable: false,
+              cause: e,
+              ...(r.details ? { details: r.details } : {}),
+            },
+          ),
         );
       }
       throw new Fatal(e);
@@ -300,7 +330,11 @@ export function dialHome(options: DialHomeOptions): DialHome {
         if (!stored) {
           if (!options.enrolmentToken || tokenTried) {
             throw new Fatal(
-              new ForgeError(DialHomeCodes.NOT_ENROLLED, `No credential in ${options.credentialFile} and no (unused) enrolment token`, 'validation'),
+              new ForgeError(
+                DialHomeCodes.NOT_ENROLLED,
+                `No credential in ${options.credentialFile} and no (unused) enrolment token`,
+                'validation',
+              ),
             );
           }
           phase = 'enroll';
@@ -330,10 +364,14 @@ export function dialHome(options: DialHomeOptions): DialHome {
       }
       if (stopping) break;
       if (backoff.exhausted) {
-        const e = new TransportError('RECONNECT_GAVE_UP', `Gave up after ${backoff.attempts} attempts: ${lastError?.message ?? 'unknown error'}`, {
-          retryable: false,
-          ...(lastError ? { cause: lastError } : {}),
-        });
+        const e = new TransportError(
+          'RECONNECT_GAVE_UP',
+          `Gave up after ${backoff.attempts} attempts: ${lastError?.message ?? 'unknown error'}`,
+          {
+            retryable: false,
+            ...(lastError ? { cause: lastError } : {}),
+          },
+        );
         lastError = e;
         for (const w of onlineWaiters) w.reject(e);
         setStatus('stopped', e);
@@ -343,7 +381,14 @@ export function dialHome(options: DialHomeOptions): DialHome {
       setStatus(everOnline ? 'reconnecting' : 'connecting', lastError);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, wait);
-        stopController.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+        stopController.signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            resolve();
+          },
+          { once: true },
+        );
       });
     }
     if ((status as DialHomeStatus) !== 'stopped') setStatus('stopped');
@@ -362,7 +407,8 @@ export function dialHome(options: DialHomeOptions): DialHome {
     done,
     whenOnline() {
       if (status === 'online') return Promise.resolve();
-      if (status === 'stopped') return Promise.reject(lastError ?? new ForgeError('STOPPED', 'dialHome was stopped', 'internal'));
+      if (status === 'stopped')
+        return Promise.reject(lastError ?? new ForgeError('STOPPED', 'dialHome was stopped', 'internal'));
       return new Promise((resolve, reject) => onlineWaiters.add({ resolve, reject }));
     },
     async stop() {

@@ -108,8 +108,15 @@ export class DialledAgent implements CodeAgent {
     if (run.ended) return run;
     this.live.set(runId, run);
     if (!carrier) {
-      const e = new TransportError(DialHomeCodes.OFFLINE, `Agent "${this.name}" (${this.agentId}) is offline`, { details: { agentId: this.agentId } });
-      run.endLocally({ status: 'failed', code: e.code, message: e.message, errorEvent: { retryable: true, details: { category: 'transport', agentId: this.agentId } } });
+      const e = new TransportError(DialHomeCodes.OFFLINE, `Agent "${this.name}" (${this.agentId}) is offline`, {
+        details: { agentId: this.agentId },
+      });
+      run.endLocally({
+        status: 'failed',
+        code: e.code,
+        message: e.message,
+        errorEvent: { retryable: true, details: { category: 'transport', agentId: this.agentId } },
+      });
       return run;
     }
     carrier.start(run, request);

@@ -34,17 +34,27 @@ export function checkSecret(secret: HubSecret): Buffer {
   return bytes;
 }
 
-const sign = (secret: Buffer, body: string) => createHmac('sha256', secret).update(`${PREFIX}.${body}`).digest('base64url');
+const sign = (secret: Buffer, body: string) =>
+  createHmac('sha256', secret).update(`${PREFIX}.${body}`).digest('base64url');
 
-export function issueEnrolmentToken(secret: Buffer, payload: Omit<EnrolmentTokenPayload, 'jti'> & { jti?: string }): string {
-  const full: EnrolmentTokenPayload = { jti: payload.jti ?? randomBytes(16).toString('base64url'), iat: payload.iat, exp: payload.exp };
+export function issueEnrolmentToken(
+  secret: Buffer,
+  payload: Omit<EnrolmentTokenPayload, 'jti'> & { jti?: string },
+): string {
+  const full: EnrolmentTokenPayload = {
+    jti: payload.jti ?? randomBytes(16).toString('base64url'),
+    iat: payload.iat,
+    exp: payload.exp,
+  };
   if (payload.name !== undefined) full.name = payload.name;
   const body = Buffer.from(JSON.stringify(full)).toString('base64url');
   return `${PREFIX}.${body}.${sign(secret, body)}`;
 }
 
 const invalid = (why: string) =>
-  new ForgeError(DialHomeCodes.TOKEN_INVALID, `The enrolment token is not valid: ${why}`, 'validation', { details: { reason: why } });
+  new ForgeError(DialHomeCodes.TOKEN_INVALID, `The enrolment token is not valid: ${why}`, 'validation', {
+    details: { reason: why },
+  });
 
 /** Checks signature and expiry (not single use: that needs the store). */
 export function verifyEnrolmentToken(secret: Buffer, token: string, now: number): EnrolmentTokenPayload {
@@ -60,11 +70,17 @@ export function verifyEnrolmentToken(secret: Buffer, token: string, now: number)
   } catch {
     throw invalid('unreadable payload');
   }
-  if (typeof payload.jti !== 'string' || typeof payload.exp !== 'number' || typeof payload.iat !== 'number') throw invalid('incomplete payload');
+  if (typeof payload.jti !== 'string' || typeof payload.exp !== 'number' || typeof payload.iat !== 'number')
+    throw invalid('incomplete payload');
   if (now >= payload.exp) {
-    throw new ForgeError(DialHomeCodes.TOKEN_EXPIRED, `The enrolment token expired at ${new Date(payload.exp).toISOString()}`, 'validation', {
-      details: { expiredAt: payload.exp },
-    });
+    throw new ForgeError(
+      DialHomeCodes.TOKEN_EXPIRED,
+      `The enrolment token expired at ${new Date(payload.exp).toISOString()}`,
+      'validation',
+      {
+        details: { expiredAt: payload.exp },
+      },
+    );
   }
   return payload;
 }

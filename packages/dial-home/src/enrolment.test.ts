@@ -70,7 +70,10 @@ describe('enrolment over loopback', () => {
 
   it('refuses a token signed with another secret, and one bound to another name', async () => {
     rig = await new Rig().start();
-    const other = createAgentHub({ secret: 'another-secret-another-secret-another-secret', credentialStore: memoryCredentialStore() });
+    const other = createAgentHub({
+      secret: 'another-secret-another-secret-another-secret',
+      credentialStore: memoryCredentialStore(),
+    });
     const forged = rig.dial('gina', agent(), { enrolmentToken: other.issueEnrolmentToken().token });
     await expect(forged.whenOnline()).rejects.toMatchObject({ code: 'ENROLMENT_TOKEN_INVALID' });
     await other.close();
@@ -102,7 +105,11 @@ describe('enrolment over loopback', () => {
     const token = rig.hub.issueEnrolmentToken().token;
     const url = rig.server.url;
     await rig.server.close();
-    const d = rig.dial('kate', agent(), { url, enrolmentToken: token, backoff: { initialMs: 5, maxMs: 10, maxAttempts: 3 } });
+    const d = rig.dial('kate', agent(), {
+      url,
+      enrolmentToken: token,
+      backoff: { initialMs: 5, maxMs: 10, maxAttempts: 3 },
+    });
     await expect(d.whenOnline()).rejects.toMatchObject({ code: 'RECONNECT_GAVE_UP' });
     expect(d.lastError?.cause).toMatchObject({ code: 'AGENT_UNAVAILABLE' });
   });

@@ -39,7 +39,10 @@ export async function listenHub(
   const host = options.host ?? '127.0.0.1';
   const graceMs = options.disconnectGraceMs ?? 2_000;
   const pingMs = options.pingIntervalMs ?? 30_000;
-  const handler = connectNodeAdapter({ routes, ...(options.interceptors ? { interceptors: options.interceptors } : {}) });
+  const handler = connectNodeAdapter({
+    routes,
+    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
+  });
   const server = options.tls ? http2.createSecureServer({ ...options.tls }, handler) : http2.createServer(handler);
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session: http2.ServerHttp2Session) => {

@@ -149,7 +149,13 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     let entry = entries.get(record.agentId);
     if (!entry) {
       entry = {
-        dialled: new DialledAgent({ agentId: record.agentId, name: record.name, clock, stopGraceMs, maxBufferedEvents }),
+        dialled: new DialledAgent({
+          agentId: record.agentId,
+          name: record.name,
+          clock,
+          stopGraceMs,
+          maxBufferedEvents,
+        }),
         registered: false,
       };
       entries.set(record.agentId, entry);
@@ -183,7 +189,10 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       const payload = verifyEnrolmentToken(secret, req.enrolmentToken, now);
       const name = payload.name ?? req.name;
       if (payload.name !== undefined && req.name && req.name !== payload.name) {
-        throw new ValidationError(DialHomeCodes.NAME_MISMATCH, `This enrolment token is for agent "${payload.name}", not "${req.name}"`);
+        throw new ValidationError(
+          DialHomeCodes.NAME_MISMATCH,
+          `This enrolment token is for agent "${payload.name}", not "${req.name}"`,
+        );
       }
       if (!NAME.test(name)) {
         throw new ValidationError('INVALID_AGENT_NAME', `"${name}" is not a valid agent name`, [
@@ -191,7 +200,9 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
         ]);
       }
       if (!(await store.consumeToken(payload.jti, payload.exp, now))) {
-        throw new ForgeError(DialHomeCodes.TOKEN_USED, 'The enrolment token was already used', 'validation', { details: { tokenId: payload.jti } });
+        throw new ForgeError(DialHomeCodes.TOKEN_USED, 'The enrolment token was already used', 'validation', {
+          details: { tokenId: payload.jti },
+        });
       }
       const agentId = newAgentId();
       const credential = newCredential(agentId);
@@ -224,17 +235,30 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
   async function open(record: AgentRecord, session: AgentSession, hello: Hello): Promise<Entry> {
     const name = hello.name;
     if (!NAME.test(name)) {
-      throw refusal(Code.InvalidArgument, new ValidationError('INVALID_AGENT_NAME', `"${name}" is not a valid agent name`));
+      throw refusal(
+        Code.InvalidArgument,
+        new ValidationError('INVALID_AGENT_NAME', `"${name}" is not a valid agent name`),
+      );
     }
     for (const other of entries.values()) {
       if (other.session && other.dialled.agentId !== record.agentId && other.dialled.name === name) {
-        throw refuse(Code.AlreadyExists, DialHomeCodes.NAME_TAKEN, `Another online agent (${other.dialled.agentId}) is named "${name}"`, { name });
+        throw refuse(
+          Code.AlreadyExists,
+          DialHomeCodes.NAME_TAKEN,
+          `Another online agent (${other.dialled.agentId}) is named "${name}"`,
+          { name },
+        );
       }
     }
     const entry = entryFor(record);
     const registry = options.registry;
-    if (registry && registry.has(name) && !(entry.registered && entry.dialled.name === name)) {
-      throw refuse(Code.AlreadyExists, DialHomeCodes.NAME_TAKEN, `The platform already has a provider named "${name}"`, { name });
+    if (registry?.has(name) && !(entry.registered && entry.dialled.name === name)) {
+      throw refuse(
+        Code.AlreadyExists,
+        DialHomeCodes.NAME_TAKEN,
+        `The platform already has a provider named "${name}"`,
+        { name },
+      );
     }
     if (entry.session) {
       // The same credential connected again while the old session looks alive: the new one wins
@@ -246,7 +270,12 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       old.end({
         reason: 'replaced',
         message: 'the agent connected again',
-        error: refuse(Code.Aborted, DialHomeCodes.REPLACED, 'A newer connection with this agent credential took over the session', { agentId: record.agentId }),
+        error: refuse(
+          Code.Aborted,
+          DialHomeCodes.REPLACED,
+          'A newer connection with this agent credential took over the session',
+          { agentId: record.agentId },
+        ),
       });
     }
     if (entry.registered && entry.dialled.name !== name) unregister(entry);
@@ -258,9 +287,21 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     entry.dialled.attach(session, { name, provider: hello.provider || 'dial-home', capabilities });
     session.onEnd((end) => void close(entry, session, end));
     register(entry);
-    void records.update(record.agentId, (r) => ({ ...r, name, provider: hello.provider, version: hello.version, lastSeen: clock.now() }));
+    void records.update(record.agentId, (r) => ({
+      ...r,
+      name,
+      provider: hello.provider,
+      version: hello.version,
+      lastSeen: clock.now(),
+    }));
     logger.info('agent online', { agentId: record.agentId, name, provider: hello.provider, version: hello.version });
-    subscriptions.publish({ subject: subjects.online(record.agentId), type: 'online', agentId: record.agentId, time: clock.now(), agent: infoOf(record, entry) });
+    subscriptions.publish({
+      subject: subjects.online(record.agentId),
+      type: 'online',
+      agentId: record.agentId,
+      time: clock.now(),
+      agent: infoOf(record, entry),
+    });
     return entry;
   }
 
@@ -273,7 +314,9 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     const agentId = entry.dialled.agentId;
     logger.info('agent offline', { agentId, name: entry.dialled.name, reason: end.reason, message: end.message });
     const record = await records.update(agentId, (r) => ({ ...r, lastSeen: session.lastSeen }));
-    const info = record ? infoOf(record, entry) : infoOf({ agentId, name: entry.dialled.name, credentialHash: '', enrolledAt: 0 }, entry);
+    const info = record
+      ? infoOf(record, entry)
+      : infoOf({ agentId, name: entry.dialled.name, credentialHash: '', enrolledAt: 0 }, entry);
     subscriptions.publish({
       subject: end.reason === 'revoked' ? subjects.revoked(agentId) : subjects.offline(agentId),
       type: end.reason === 'revoked' ? 'revoked' : 'offline',
@@ -288,11 +331,18 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     try {
       return fromWire(message);
     } catch (error) {
-      throw refuse(Code.InvalidArgument, DialHomeCodes.PROTOCOL, `Protocol error: an unreadable ${message.body.case ?? 'message'} (${(error as Error).message})`);
+      throw refuse(
+        Code.InvalidArgument,
+        DialHomeCodes.PROTOCOL,
+        `Protocol error: an unreadable ${message.body.case ?? 'message'} (${(error as Error).message})`,
+      );
     }
   };
 
-  async function* attach(requests: AsyncIterable<WireAttachRequest>, ctx: HandlerContext): AsyncGenerator<AttachResponse> {
+  async function* attach(
+    requests: AsyncIterable<WireAttachRequest>,
+    ctx: HandlerContext,
+  ): AsyncGenerator<AttachResponse> {
     if (closed) throw new ConnectError('The platform is shutting down', Code.Unavailable);
     const record = await records.authenticate(ctx.requestHeader.get('authorization'));
     const agentId = record.agentId;
@@ -307,14 +357,24 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     if (first.done) return;
     const opening = decode(first.value);
     if (opening.body.case !== 'hello') {
-      throw refuse(Code.FailedPrecondition, DialHomeCodes.PROTOCOL, 'The first message of an Attach stream must be a Hello');
+      throw refuse(
+        Code.FailedPrecondition,
+        DialHomeCodes.PROTOCOL,
+        'The first message of an Attach stream must be a Hello',
+      );
     }
     const hello = opening.body.value;
     const session = new AgentSession({ agentId, name: hello.name, clock, logger, subscriptions, callTimeoutMs });
     await open(record, session, hello);
     session.send(subjects.welcome(agentId), {
       case: 'welcome',
-      value: { $typeName: 'forge.dialhome.v1.Welcome', agentId, heartbeatMs, missedHeartbeats: missed, serverTime: clock.now() },
+      value: {
+        $typeName: 'forge.dialhome.v1.Welcome',
+        agentId,
+        heartbeatMs,
+        missedHeartbeats: missed,
+        serverTime: clock.now(),
+      },
     });
 
     const onAbort = () => session.end({ reason: 'broken', message: 'the stream to the agent broke' });
@@ -352,20 +412,32 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     if (end?.error) throw end.error;
   }
 
-  const sweeper = setInterval(() => {
-    const now = clock.now();
-    for (const entry of entries.values()) {
-      const s = entry.session;
-      if (s && now - s.lastSeen > heartbeatMs * missed) {
-        logger.warn('agent missed its heartbeats', { agentId: entry.dialled.agentId, lastSeen: s.lastSeen, heartbeatMs, missed });
-        s.end({
-          reason: 'heartbeat',
-          message: `no message for ${now - s.lastSeen} ms (${missed} heartbeats of ${heartbeatMs} ms missed)`,
-          error: refuse(Code.DeadlineExceeded, DialHomeCodes.HEARTBEAT_LOST, 'Heartbeats missed; the platform takes this agent for offline'),
-        });
+  const sweeper = setInterval(
+    () => {
+      const now = clock.now();
+      for (const entry of entries.values()) {
+        const s = entry.session;
+        if (s && now - s.lastSeen > heartbeatMs * missed) {
+          logger.warn('agent missed its heartbeats', {
+            agentId: entry.dialled.agentId,
+            lastSeen: s.lastSeen,
+            heartbeatMs,
+            missed,
+          });
+          s.end({
+            reason: 'heartbeat',
+            message: `no message for ${now - s.lastSeen} ms (${missed} heartbeats of ${heartbeatMs} ms missed)`,
+            error: refuse(
+              Code.DeadlineExceeded,
+              DialHomeCodes.HEARTBEAT_LOST,
+              'Heartbeats missed; the platform takes this agent for offline',
+            ),
+          });
+        }
       }
-    }
-  }, Math.max(1, Math.min(heartbeatMs, 1_000)));
+    },
+    Math.max(1, Math.min(heartbeatMs, 1_000)),
+  );
   sweeper.unref?.();
 
   const routes = (router: ConnectRouter) => {
@@ -390,13 +462,17 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     issueEnrolmentToken(issue = {}) {
       const now = clock.now();
       const expiresAt = now + (issue.ttlMs ?? ttlMs);
-      const token = issueEnrolmentToken(secret, { iat: now, exp: expiresAt, ...(issue.name !== undefined ? { name: issue.name } : {}) });
+      const token = issueEnrolmentToken(secret, {
+        iat: now,
+        exp: expiresAt,
+        ...(issue.name !== undefined ? { name: issue.name } : {}),
+      });
       const id = verifyEnrolmentToken(secret, token, now).jti;
       return { token, id, expiresAt, ...(issue.name !== undefined ? { name: issue.name } : {}) };
     },
     async revokeEnrolmentToken(token) {
       const now = clock.now();
-      let payload;
+      let payload: ReturnType<typeof verifyEnrolmentToken>;
       try {
         payload = verifyEnrolmentToken(secret, typeof token === 'string' ? token : token.token, now);
       } catch {
@@ -407,12 +483,21 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       return withdrawn;
     },
     async revoke(agentId) {
-      const record = await records.update(agentId, (r) => (r.revokedAt === undefined ? { ...r, revokedAt: clock.now() } : r), true);
+      const record = await records.update(
+        agentId,
+        (r) => (r.revokedAt === undefined ? { ...r, revokedAt: clock.now() } : r),
+        true,
+      );
       if (!record) return false;
       entries.get(agentId)?.session?.end({
         reason: 'revoked',
         message: 'the credential was revoked',
-        error: refuse(Code.PermissionDenied, DialHomeCodes.CREDENTIAL_REVOKED, `The credential of agent ${agentId} was revoked`, { agentId }),
+        error: refuse(
+          Code.PermissionDenied,
+          DialHomeCodes.CREDENTIAL_REVOKED,
+          `The credential of agent ${agentId} was revoked`,
+          { agentId },
+        ),
       });
       logger.info('agent revoked', { agentId });
       return true;
@@ -436,7 +521,11 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       closed = true;
       clearInterval(sweeper);
       for (const entry of entries.values()) {
-        entry.session?.end({ reason: 'hub_closing', message: 'the platform is shutting down', error: new ConnectError('The platform is shutting down', Code.Unavailable) });
+        entry.session?.end({
+          reason: 'hub_closing',
+          message: 'the platform is shutting down',
+          error: new ConnectError('The platform is shutting down', Code.Unavailable),
+        });
       }
       await Promise.all([...servers].map((s) => s.close()));
       for (const entry of entries.values()) unregister(entry);

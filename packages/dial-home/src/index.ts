@@ -10,7 +10,14 @@ export {
 export type { ListenOptions, HubServer } from './hub-server.js';
 export type { AgentInfo, AgentStatus } from './agent-info.js';
 export type { HubMessage, HubMessageHandler } from './subscriptions.js';
-export { compilePattern, parseSubject, subjectToken, subjects, type ParsedSubject, type SubjectMatcher } from './subject.js';
+export {
+  compilePattern,
+  parseSubject,
+  subjectToken,
+  subjects,
+  type ParsedSubject,
+  type SubjectMatcher,
+} from './subject.js';
 export { dialHome, type DialHome, type DialHomeOptions, type DialHomeStatus } from './dial-home.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
 export { memoryCredentialStore, type AgentRecord, type CredentialStore } from './credential-store.js';

@@ -47,9 +47,14 @@ export function jsonFileCredentialStore(path: string): CredentialStore {
         if (parsed.version !== 1 || typeof parsed.agents !== 'object') throw new Error('unknown layout');
         cache = { version: 1, agents: parsed.agents ?? {}, spentTokens: parsed.spentTokens ?? {} };
       } catch (error) {
-        throw new ForgeError('CREDENTIAL_STORE_CORRUPT', `The credential store ${path} cannot be read: ${(error as Error).message}`, 'internal', {
-          cause: error,
-        });
+        throw new ForgeError(
+          'CREDENTIAL_STORE_CORRUPT',
+          `The credential store ${path} cannot be read: ${(error as Error).message}`,
+          'internal',
+          {
+            cause: error,
+          },
+        );
       }
     }
     cacheStamp = stamp;

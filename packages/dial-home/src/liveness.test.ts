@@ -33,7 +33,11 @@ describe('liveness over loopback', () => {
     expect(info).toMatchObject({ name: 'hb', status: 'offline', registered: false, runsInFlight: 0 });
     expect(info!.lastSeen).toBeGreaterThanOrEqual(onlineAt - 1_000);
     expect(info!.lastSeen).toBeLessThanOrEqual(offline[0]!.time);
-    expect(offline[0]).toMatchObject({ type: 'offline', agentId: d.agentId, reason: expect.stringContaining('heartbeats') });
+    expect(offline[0]).toMatchObject({
+      type: 'offline',
+      agentId: d.agentId,
+      reason: expect.stringContaining('heartbeats'),
+    });
     expect(rig.registry.has('hb')).toBe(false);
     // The platform-side agent answers at once while the agent is away.
     const away = await collectRun(rig.hub.agent('hb')!.execute({ prompt: 'anyone there?' }));

@@ -7,7 +7,8 @@ import { memoryCredentialStore } from './credential-store.js';
 import { dialHome } from './dial-home.js';
 import { Rig, SECRET, spyAgent, waitUntil } from './test-support.js';
 
-const agent = () => scriptedAgent({ steps: sampleScript('from afar'), capabilities: { models: ['far-model'], reasoning: true } });
+const agent = () =>
+  scriptedAgent({ steps: sampleScript('from afar'), capabilities: { models: ['far-model'], reasoning: true } });
 
 describe('the platform-side CodeAgent and the registry', () => {
   let rig: Rig;
@@ -26,7 +27,10 @@ describe('the platform-side CodeAgent and the registry', () => {
     expect(registered.provider).toBe('scripted');
     const caps = await registered.capabilities();
     expect(caps).toMatchObject({ models: ['far-model'], reasoning: true, permissionReplies: true, cancel: true });
-    expect((await rig.hub.listAgents())[0]).toMatchObject({ registered: true, capabilities: { models: ['far-model'] } });
+    expect((await rig.hub.listAgents())[0]).toMatchObject({
+      registered: true,
+      capabilities: { models: ['far-model'] },
+    });
 
     await d.stop();
     await waitUntil(() => !rig.registry.has('reg'), 'reg unregistered');
@@ -48,7 +52,10 @@ describe('the platform-side CodeAgent and the registry', () => {
     const local = scriptedAgent({ steps: sampleScript('local') });
     rig.registry.register('taken', local);
     const d = rig.dial('taken', agent(), { backoff: { initialMs: 5, maxMs: 10, maxAttempts: 2 } });
-    await expect(d.whenOnline()).rejects.toMatchObject({ code: 'RECONNECT_GAVE_UP', cause: { code: 'AGENT_NAME_TAKEN' } });
+    await expect(d.whenOnline()).rejects.toMatchObject({
+      code: 'RECONNECT_GAVE_UP',
+      cause: { code: 'AGENT_NAME_TAKEN' },
+    });
     expect(await rig.registry.get('taken')).toBe(local);
   });
 
@@ -83,7 +90,11 @@ describe('the platform-side CodeAgent and the registry', () => {
     expect(await reading.event).toMatchObject({ type: 'permission.requested', id: 'perm-1', tool: 'Bash' });
     await run.respond('perm-1', 'allow');
     const events = await reading.all;
-    expect(events.find((e) => e.type === 'tool.result')).toMatchObject({ callId: 'perm-1', output: 'permission allow', isError: false });
+    expect(events.find((e) => e.type === 'tool.result')).toMatchObject({
+      callId: 'perm-1',
+      output: 'permission allow',
+      isError: false,
+    });
     expect((await run.result).status).toBe('completed');
     // A reply the agent cannot use comes back as its typed error.
     await expect(run.respond('perm-1', 'deny')).rejects.toMatchObject({ code: 'RUN_FINISHED' });
@@ -100,14 +111,20 @@ describe('the platform-side CodeAgent and the registry', () => {
   it('delivers a long run in order, and fails one whose reader falls too far behind instead of buffering without end', async () => {
     rig = await new Rig({ maxBufferedEvents: 500 }).start();
     const many = (n: number) => Array.from({ length: n }, (_, i) => ({ type: 'text.delta' as const, text: `${i} ` }));
-    const spy = spyAgent(scriptedAgent({ steps: (req) => (req.prompt === 'flood' ? [...many(5_000), { hang: true as const }] : many(400)) }));
+    const spy = spyAgent(
+      scriptedAgent({
+        steps: (req) => (req.prompt === 'flood' ? [...many(5_000), { hang: true as const }] : many(400)),
+      }),
+    );
     const d = rig.dial('chatty', spy.agent);
     await d.whenOnline();
     const remote = await rig.registry.get('chatty');
     const { events, result } = await collectRun(remote.execute({ prompt: 'steady' }));
     expect(result.status).toBe('completed');
     expect(runProblems(events)).toEqual([]);
-    expect(events.filter((e) => e.type === 'text.delta').map((e) => e.type === 'text.delta' && e.text)).toEqual(many(400).map((e) => e.text));
+    expect(events.filter((e) => e.type === 'text.delta').map((e) => e.type === 'text.delta' && e.text)).toEqual(
+      many(400).map((e) => e.text),
+    );
 
     // Nobody reads this one while it floods.
     const flood = remote.execute({ prompt: 'flood' });

@@ -27,7 +27,11 @@ describe('proto/forge/dialhome and src/gen', () => {
   });
 
   it('passes buf lint', async () => {
-    const { stdout, stderr } = await run(join(bin, 'buf'), ['lint', '../../proto', '--path', '../../proto/forge/dialhome'], { cwd: pkg, env });
+    const { stdout, stderr } = await run(
+      join(bin, 'buf'),
+      ['lint', '../../proto', '--path', '../../proto/forge/dialhome'],
+      { cwd: pkg, env },
+    );
     expect(stdout + stderr).toBe('');
   });
 

@@ -29,16 +29,32 @@ describe('the Attach protocol, spoken by hand', () => {
     rig = await new Rig().start();
     const { client, close } = rawClient(rig.server.url);
     closers.push(close);
-    const { agentId, credential } = await client.enroll({ enrolmentToken: rig.hub.issueEnrolmentToken().token, name: 'handmade' });
+    const { agentId, credential } = await client.enroll({
+      enrolmentToken: rig.hub.issueEnrolmentToken().token,
+      name: 'handmade',
+    });
     const out = new AsyncQueue<AttachRequest>();
-    out.push(msg(`agent.${agentId}.hello`, { case: 'hello', value: { $typeName: 'forge.dialhome.v1.Hello', name: 'handmade', provider: 'hand', version: '9.9' } }));
-    const responses = client.attach(out, { headers: { authorization: `Bearer ${credential}` } })[Symbol.asyncIterator]();
+    out.push(
+      msg(`agent.${agentId}.hello`, {
+        case: 'hello',
+        value: { $typeName: 'forge.dialhome.v1.Hello', name: 'handmade', provider: 'hand', version: '9.9' },
+      }),
+    );
+    const responses = client
+      .attach(out, { headers: { authorization: `Bearer ${credential}` } })
+      [Symbol.asyncIterator]();
     const welcome = (await responses.next()).value;
-    expect(welcome).toMatchObject({ subject: `agent.${agentId}.welcome`, body: { case: 'welcome', value: { agentId, heartbeatMs: 100, missedHeartbeats: 10 } } });
+    expect(welcome).toMatchObject({
+      subject: `agent.${agentId}.welcome`,
+      body: { case: 'welcome', value: { agentId, heartbeatMs: 100, missedHeartbeats: 10 } },
+    });
 
     const run = rig.hub.agent('handmade')!.execute({ prompt: 'by hand' }, { runId: 'r1' });
     const command = (await responses.next()).value;
-    expect(command).toMatchObject({ subject: `agent.${agentId}.run.r1.execute`, body: { case: 'command', value: { command: { case: 'execute', value: { runId: 'r1' } } } } });
+    expect(command).toMatchObject({
+      subject: `agent.${agentId}.run.r1.execute`,
+      body: { case: 'command', value: { command: { case: 'execute', value: { runId: 'r1' } } } },
+    });
     const env = { runId: 'r1', provider: 'hand', time: Date.now() };
     out.push(
       msg(`agent.${agentId}.run.r1.event`, {
@@ -46,7 +62,18 @@ describe('the Attach protocol, spoken by hand', () => {
         value: create(proto.EventBatchSchema, {
           events: [
             eventToProto({ ...env, seq: 1, type: 'message', text: 'made by hand' }),
-            eventToProto({ ...env, seq: 2, type: 'run.completed', result: { status: 'completed', text: 'made by hand', usage: { inputTokens: 1, outputTokens: 2, cacheReadTokens: 0, cacheWriteTokens: 0 }, durationMs: 1, turns: 1 } }),
+            eventToProto({
+              ...env,
+              seq: 2,
+              type: 'run.completed',
+              result: {
+                status: 'completed',
+                text: 'made by hand',
+                usage: { inputTokens: 1, outputTokens: 2, cacheReadTokens: 0, cacheWriteTokens: 0 },
+                durationMs: 1,
+                turns: 1,
+              },
+            }),
           ],
         }),
       }),
@@ -54,7 +81,12 @@ describe('the Attach protocol, spoken by hand', () => {
     const { events, result } = await collectRun(run);
     expect(events.map((e) => e.type)).toEqual(['message', 'run.completed']);
     expect(result).toMatchObject({ status: 'completed', text: 'made by hand', usage: { outputTokens: 2 } });
-    expect((await rig.hub.listAgents())[0]).toMatchObject({ name: 'handmade', provider: 'hand', version: '9.9', status: 'online' });
+    expect((await rig.hub.listAgents())[0]).toMatchObject({
+      name: 'handmade',
+      provider: 'hand',
+      version: '9.9',
+      status: 'online',
+    });
     out.end();
     await rig.waitFor((a) => a[0]?.status === 'offline', 'handmade offline');
   });
@@ -80,15 +112,27 @@ describe('the Attach protocol, spoken by hand', () => {
     expect((await attach({}))?.code).toBe(Code.Unauthenticated);
     expect((await attach({ authorization: 'Bearer fdhc1.agt_nobody.secret' }))?.code).toBe(Code.Unauthenticated);
 
-    const { agentId, credential } = await client.enroll({ enrolmentToken: rig.hub.issueEnrolmentToken().token, name: 'strict' });
+    const { agentId, credential } = await client.enroll({
+      enrolmentToken: rig.hub.issueEnrolmentToken().token,
+      name: 'strict',
+    });
     const auth = { authorization: `Bearer ${credential}` };
-    const beat = msg(`agent.${agentId}.heartbeat`, { case: 'heartbeat', value: { $typeName: 'forge.dialhome.v1.Heartbeat', time: 1, runsInFlight: 0 } });
+    const beat = msg(`agent.${agentId}.heartbeat`, {
+      case: 'heartbeat',
+      value: { $typeName: 'forge.dialhome.v1.Heartbeat', time: 1, runsInFlight: 0 },
+    });
     const noHello = await attach(auth, beat);
     expect(noHello).toMatchObject({ code: Code.FailedPrecondition });
     expect(noHello?.metadata.get('forge-error-code')).toBe('DIAL_HOME_PROTOCOL_ERROR');
 
-    const hello = msg(`agent.${agentId}.hello`, { case: 'hello', value: { $typeName: 'forge.dialhome.v1.Hello', name: 'strict', provider: 'hand', version: '1' } });
-    const spoof = msg('agent.agt_someone_else.heartbeat', { case: 'heartbeat', value: { $typeName: 'forge.dialhome.v1.Heartbeat', time: 1, runsInFlight: 0 } });
+    const hello = msg(`agent.${agentId}.hello`, {
+      case: 'hello',
+      value: { $typeName: 'forge.dialhome.v1.Hello', name: 'strict', provider: 'hand', version: '1' },
+    });
+    const spoof = msg('agent.agt_someone_else.heartbeat', {
+      case: 'heartbeat',
+      value: { $typeName: 'forge.dialhome.v1.Heartbeat', time: 1, runsInFlight: 0 },
+    });
     const spoofed = await attach(auth, hello, spoof);
     expect(spoofed).toMatchObject({ code: Code.InvalidArgument });
     expect(spoofed?.rawMessage).toMatch(/not one of agent/);

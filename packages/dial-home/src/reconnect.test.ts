@@ -9,7 +9,8 @@ import { CuttableProxy, Rig, spyAgent, waitUntil } from './test-support.js';
 /** "hang" in the prompt: one message, then nothing until cancelled. Otherwise the sample script. */
 const agent = () =>
   scriptedAgent({
-    steps: (req) => (req.prompt.includes('hang') ? [{ type: 'message', text: 'working on it' }, { hang: true }] : sampleScript('done')),
+    steps: (req) =>
+      req.prompt.includes('hang') ? [{ type: 'message', text: 'working on it' }, { hang: true }] : sampleScript('done'),
   });
 
 describe('reconnection over loopback', () => {
@@ -39,7 +40,11 @@ describe('reconnection over loopback', () => {
     proxy.cut();
     for (const [i, run] of runs.entries()) {
       const result = await run.result;
-      expect(result).toMatchObject({ status: 'failed', error: { code: 'TRANSPORT_BROKEN', retryable: true }, text: 'working on it' });
+      expect(result).toMatchObject({
+        status: 'failed',
+        error: { code: 'TRANSPORT_BROKEN', retryable: true },
+        text: 'working on it',
+      });
       const events = await readers[i]!.all;
       expect(runProblems(events, run.id)).toEqual([]);
       expect(events.at(-2)).toMatchObject({ type: 'error', code: 'TRANSPORT_BROKEN', retryable: true });

@@ -42,7 +42,10 @@ describe('revocation over loopback', () => {
     // The spent token still in its environment: the error names the revocation, not the token.
     const withToken = rig.dial('lena', agent(), { enrolmentToken: token });
     const error = await withToken.whenOnline().catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'AGENT_CREDENTIAL_REVOKED', message: expect.stringMatching(/revoked.*enrolment token failed too.*already used/s) });
+    expect(error).toMatchObject({
+      code: 'AGENT_CREDENTIAL_REVOKED',
+      message: expect.stringMatching(/revoked.*enrolment token failed too.*already used/s),
+    });
   });
 
   it('a revocation written to the store by another process is enforced at the agent’s next message', async () => {
@@ -82,4 +85,3 @@ describe('revocation over loopback', () => {
     expect((await spy.runs[0]!.result).status).toBe('cancelled');
   });
 });
-

@@ -20,7 +20,13 @@ describe('subject routing over loopback', () => {
     const idA = a.agentId!;
     const idB = b.agentId!;
 
-    const got = { agentA: [] as HubMessage[], run: [] as HubMessage[], allEvents: [] as HubMessage[], everything: [] as HubMessage[], online: [] as HubMessage[] };
+    const got = {
+      agentA: [] as HubMessage[],
+      run: [] as HubMessage[],
+      allEvents: [] as HubMessage[],
+      everything: [] as HubMessage[],
+      online: [] as HubMessage[],
+    };
     rig.hub.subscribe(`agent.${idA}.>`, (m) => got.agentA.push(m));
     rig.hub.subscribe(subjects.run(idB, 'run-b-1', 'event'), (m) => got.run.push(m));
     rig.hub.subscribe('agent.*.run.*.event', (m) => got.allEvents.push(m));
@@ -45,13 +51,17 @@ describe('subject routing over loopback', () => {
 
     // Wildcards: every event of every run.
     expect(got.allEvents).toHaveLength(total);
-    expect(new Set(got.allEvents.map((m) => m.type === 'event' && m.runId))).toEqual(new Set(['run-a-1', 'run-b-1', 'run-b-2']));
+    expect(new Set(got.allEvents.map((m) => m.type === 'event' && m.runId))).toEqual(
+      new Set(['run-a-1', 'run-b-1', 'run-b-2']),
+    );
     expect(got.everything.filter((m) => m.type === 'event')).toHaveLength(total);
 
     // Presence: an agent that comes online is announced; an unsubscribed handler hears no more.
     const c = rig.dial('gamma', agent());
     await c.whenOnline();
-    expect(got.online).toMatchObject([{ type: 'online', agentId: c.agentId, agent: { name: 'gamma', status: 'online' } }]);
+    expect(got.online).toMatchObject([
+      { type: 'online', agentId: c.agentId, agent: { name: 'gamma', status: 'online' } },
+    ]);
     unsubscribe();
     await c.stop();
     await waitUntil(() => got.everything.some((m) => m.subject === `agent.${c.agentId}.offline`), 'gamma offline');
@@ -78,7 +88,11 @@ describe('subject routing over loopback', () => {
 
   it('refuses a malformed subscription pattern with a typed error', async () => {
     rig = await new Rig().start();
-    expect(() => rig.hub.subscribe('agent.>.run', () => {})).toThrow(expect.objectContaining({ code: 'INVALID_SUBJECT_PATTERN' }));
-    expect(() => rig.hub.subscribe('agent..x', () => {})).toThrow(expect.objectContaining({ code: 'INVALID_SUBJECT_PATTERN' }));
+    expect(() => rig.hub.subscribe('agent.>.run', () => {})).toThrow(
+      expect.objectContaining({ code: 'INVALID_SUBJECT_PATTERN' }),
+    );
+    expect(() => rig.hub.subscribe('agent..x', () => {})).toThrow(
+      expect.objectContaining({ code: 'INVALID_SUBJECT_PATTERN' }),
+    );
   });
 });

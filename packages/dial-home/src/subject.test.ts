@@ -6,7 +6,8 @@ describe('subjects', () => {
     expect(subjects.run('agt_1', 'run_7', 'event')).toBe('agent.agt_1.run.run_7.event');
     expect(parseSubject('agent.agt_1.run.run_7.event')).toEqual({ agentId: 'agt_1', runId: 'run_7', kind: 'event' });
     expect(parseSubject('agent.agt_1.heartbeat.ack')).toEqual({ agentId: 'agt_1', kind: 'heartbeat.ack' });
-    for (const bad of ['', 'agent', 'agent.x', 'other.x.hello', 'agent..hello', 'agent.x.run.r']) expect(parseSubject(bad)).toBeUndefined();
+    for (const bad of ['', 'agent', 'agent.x', 'other.x.hello', 'agent..hello', 'agent.x.run.r'])
+      expect(parseSubject(bad)).toBeUndefined();
   });
 
   it('escapes ids so they can neither split a token nor act as a wildcard', () => {

@@ -32,7 +32,8 @@ export const subjects = {
   online: (agentId: string) => `agent.${subjectToken(agentId)}.online`,
   offline: (agentId: string) => `agent.${subjectToken(agentId)}.offline`,
   revoked: (agentId: string) => `agent.${subjectToken(agentId)}.revoked`,
-  run: (agentId: string, runId: string, kind: RunSubjectKind) => `agent.${subjectToken(agentId)}.run.${subjectToken(runId)}.${kind}`,
+  run: (agentId: string, runId: string, kind: RunSubjectKind) =>
+    `agent.${subjectToken(agentId)}.run.${subjectToken(runId)}.${kind}`,
 };
 
 export type RunSubjectKind = 'event' | 'execute' | 'cancel' | 'permission' | 'ack' | 'error';

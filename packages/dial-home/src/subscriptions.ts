@@ -4,7 +4,14 @@ import type { AgentInfo } from './agent-info.js';
 
 /** What the hub publishes, under `subject`. */
 export type HubMessage =
-  | { subject: string; type: 'online' | 'offline' | 'revoked'; agentId: string; time: number; agent: AgentInfo; reason?: string }
+  | {
+      subject: string;
+      type: 'online' | 'offline' | 'revoked';
+      agentId: string;
+      time: number;
+      agent: AgentInfo;
+      reason?: string;
+    }
   | { subject: string; type: 'heartbeat'; agentId: string; time: number; runsInFlight: number }
   | { subject: string; type: 'event'; agentId: string; runId: string; time: number; event: AgentEvent };
 
@@ -48,7 +55,11 @@ export class Subscriptions {
       try {
         s.handler(message);
       } catch (error) {
-        this.logger.error('a subscription handler threw', { pattern: s.pattern, subject: message.subject, error: String(error) });
+        this.logger.error('a subscription handler threw', {
+          pattern: s.pattern,
+          subject: message.subject,
+          error: String(error),
+        });
       }
     }
   }

@@ -73,7 +73,8 @@ export class Rig {
     for (;;) {
       const agents = await this.hub.listAgents();
       if (predicate(agents)) return agents;
-      if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(agents.map((a) => [a.name, a.status]))}`);
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`timed out waiting for ${what}: ${JSON.stringify(agents.map((a) => [a.name, a.status]))}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   }
@@ -85,14 +86,17 @@ export class Rig {
   }
 }
 
-export async function waitUntil(predicate: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function waitUntil(
+  predicate: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const started = Date.now();
   while (!(await predicate())) {
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
-
 
 /** Wraps an agent to keep every run the platform starts on it (the agent-side runs). */
 export function spyAgent(inner: CodeAgent): { agent: CodeAgent; runs: AgentRun[] } {

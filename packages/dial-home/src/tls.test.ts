@@ -27,17 +27,35 @@ describe('dial home over TLS', () => {
     hub = createAgentHub({ secret: SECRET, credentialStore: memoryCredentialStore() });
     const server = await hub.listen({ tls });
     expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    const common = { url: server.url, agent: scriptedAgent({ steps: sampleScript('secure') }), backoff: { initialMs: 5, maxMs: 10, maxAttempts: 2 } };
+    const common = {
+      url: server.url,
+      agent: scriptedAgent({ steps: sampleScript('secure') }),
+      backoff: { initialMs: 5, maxMs: 10, maxAttempts: 2 },
+    };
 
-    const trusting = dialHome({ ...common, name: 'tls-ok', credentialFile: join(rig.dir, 'ok.json'), enrolmentToken: hub.issueEnrolmentToken().token, tls: { ca: tls.cert } });
+    const trusting = dialHome({
+      ...common,
+      name: 'tls-ok',
+      credentialFile: join(rig.dir, 'ok.json'),
+      enrolmentToken: hub.issueEnrolmentToken().token,
+      tls: { ca: tls.cert },
+    });
     links.push(trusting);
     await trusting.whenOnline();
     const { result } = await collectRun(hub.agent('tls-ok')!.execute({ prompt: 'hi' }));
     expect(result).toMatchObject({ status: 'completed', text: 'secure' });
 
-    const wary = dialHome({ ...common, name: 'tls-no', credentialFile: join(rig.dir, 'no.json'), enrolmentToken: hub.issueEnrolmentToken().token });
+    const wary = dialHome({
+      ...common,
+      name: 'tls-no',
+      credentialFile: join(rig.dir, 'no.json'),
+      enrolmentToken: hub.issueEnrolmentToken().token,
+    });
     links.push(wary);
-    await expect(wary.whenOnline()).rejects.toMatchObject({ code: 'RECONNECT_GAVE_UP', cause: { code: 'AGENT_TLS_ERROR' } });
+    await expect(wary.whenOnline()).rejects.toMatchObject({
+      code: 'RECONNECT_GAVE_UP',
+      cause: { code: 'AGENT_TLS_ERROR' },
+    });
     expect((await hub.listAgents()).map((a) => a.name)).toEqual(['tls-ok']);
   });
 });

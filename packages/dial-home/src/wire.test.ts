@@ -32,14 +32,20 @@ describe('the wire form of AttachRequest', () => {
     expect(read.body.case).toBe('events');
     expect(read.body.case === 'events' && read.body.value).toEqual(events);
 
-    const hello = create(AttachRequestSchema, { subject: 'agent.a.hello', body: { case: 'hello', value: create(HelloSchema, { name: 'n', provider: 'p', version: '1' }) } });
+    const hello = create(AttachRequestSchema, {
+      subject: 'agent.a.hello',
+      body: { case: 'hello', value: create(HelloSchema, { name: 'n', provider: 'p', version: '1' }) },
+    });
     const helloRead = fromWire(fromBinary(WireAttachRequestSchema, toBinary(AttachRequestSchema, hello)));
     expect(helloRead.body).toMatchObject({ case: 'hello', value: { name: 'n', provider: 'p', version: '1' } });
   });
 
   it('throws on a truncated event batch rather than inventing events', () => {
     const bytes = toWire({ subject: 's', body: { case: 'events', value: [encodeEvent(events[1]!)], bytes: 0 } });
-    const cut = create(WireAttachRequestSchema, { subject: 's', body: { case: 'events', value: (bytes.body.value as Uint8Array).subarray(0, 5) } });
+    const cut = create(WireAttachRequestSchema, {
+      subject: 's',
+      body: { case: 'events', value: (bytes.body.value as Uint8Array).subarray(0, 5) },
+    });
     expect(() => fromWire(cut)).toThrow();
   });
 });

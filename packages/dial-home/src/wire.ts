@@ -2,8 +2,17 @@ import { create, fromBinary, toBinary, type DescMethod, type DescService } from 
 import type { GenService } from '@bufbuild/protobuf/codegenv2';
 import type { AgentEvent } from '@forge/core';
 import { decodeEvent, encodeEvent, eventFromProto, proto } from '@forge/transport-grpc';
-import { AgentHubService, HeartbeatSchema, HelloSchema, type Heartbeat, type Hello } from './gen/forge/dialhome/v1/dialhome_pb.js';
-import { AttachRequestSchema as WireAttachRequestSchema, type AttachRequest as WireAttachRequest } from './gen/forge/dialhome/wire/v1/wire_pb.js';
+import {
+  AgentHubService,
+  HeartbeatSchema,
+  HelloSchema,
+  type Heartbeat,
+  type Hello,
+} from './gen/forge/dialhome/v1/dialhome_pb.js';
+import {
+  AttachRequestSchema as WireAttachRequestSchema,
+  type AttachRequest as WireAttachRequest,
+} from './gen/forge/dialhome/wire/v1/wire_pb.js';
 
 /**
  * An AttachRequest as this package handles it: bodies decoded, events as AgentEvents (agent side:
@@ -21,7 +30,10 @@ export type AttachBody =
 export type Outgoing = { subject: string; body: AttachBody | { case: 'events'; value: Uint8Array[]; bytes: number } };
 
 /** What the hub reads. */
-export type Incoming = { subject: string; body: AttachBody | { case: 'events'; value: AgentEvent[] } | { case: undefined } };
+export type Incoming = {
+  subject: string;
+  body: AttachBody | { case: 'events'; value: AgentEvent[] } | { case: undefined };
+};
 
 type Methods = typeof AgentHubService extends GenService<infer M> ? M : never;
 
@@ -32,12 +44,18 @@ export type WireAgentHubService = GenService<
 
 function withInput(service: DescService, method: string, input: DescMethod['input']): DescService {
   const copy = { ...service } as { -readonly [K in keyof DescService]: DescService[K] };
-  copy.methods = service.methods.map((m) => ({ ...m, parent: copy, ...(m.localName === method ? { input } : {}) }) as DescMethod);
+  copy.methods = service.methods.map(
+    (m) => ({ ...m, parent: copy, ...(m.localName === method ? { input } : {}) }) as DescMethod,
+  );
   copy.method = Object.fromEntries(copy.methods.map((m) => [m.localName, m]));
   return copy;
 }
 
-export const WireAgentHubService = withInput(AgentHubService as unknown as DescService, 'attach', WireAttachRequestSchema) as unknown as WireAgentHubService;
+export const WireAgentHubService = withInput(
+  AgentHubService as unknown as DescService,
+  'attach',
+  WireAttachRequestSchema,
+) as unknown as WireAgentHubService;
 
 export { encodeEvent };
 

@@ -44,11 +44,19 @@ async function createTracked(pods: PodManager, id: PodId, env?: Record<string, s
 }
 
 afterAll(async () => {
-  await Promise.all(created.map(({ pods, id }) => pods.deletePod(id, { graceful: false, gracePeriodSeconds: 0 }).catch(() => undefined)));
+  await Promise.all(
+    created.map(({ pods, id }) =>
+      pods.deletePod(id, { graceful: false, gracePeriodSeconds: 0 }).catch(() => undefined),
+    ),
+  );
 });
 
 /** A local TCP port forwarded to the pod's port through the API server, as `kubectl port-forward` does. */
-async function forward(namespace: string, podName: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
+async function forward(
+  namespace: string,
+  podName: string,
+  port: number,
+): Promise<{ url: string; close(): Promise<void> }> {
   const kc = new KubeConfig();
   kc.loadFromDefault();
   const pf = new PortForward(kc);
@@ -80,7 +88,7 @@ describe.skipIf(!enabled)('@forge/k8s on a real cluster (FORGE_K8S_TEST=1)', () 
     expect(await pods.deletePod(id)).toMatchObject({ deleted: false });
   }, 240_000);
 
-  it('lists pods per user: one user never sees another\'s', async () => {
+  it("lists pods per user: one user never sees another's", async () => {
     const pods = manager(plainTemplate);
     const a = { userId: `it-a-${run}`, agentId: 'one' };
     const b = { userId: `it-b-${run}`, agentId: 'one' };
@@ -91,23 +99,27 @@ describe.skipIf(!enabled)('@forge/k8s on a real cluster (FORGE_K8S_TEST=1)', () 
     expect((await pods.listPods(b.userId)).map((p) => p.userId)).toEqual([b.userId]);
   }, 120_000);
 
-  it.skipIf(!agentImage)('create → connect over gRPC → send → receive (needs FORGE_K8S_AGENT_IMAGE)', async () => {
-    const pods = manager({ image: agentImage!, agentPort: 8080, imagePullPolicy: 'IfNotPresent' });
-    const id = { userId: `it-user-${run}`, agentId: 'grpc' };
-    await createTracked(pods, id, { FORGE_PROVIDER: 'scripted' });
-    const ready = await pods.waitForPodReady(id);
-    const tunnel = process.env.FORGE_K8S_DIRECT === '1' ? undefined : await forward(pods.namespace, ready.name, 8080);
-    const agent = grpcAgent({ baseUrl: tunnel?.url ?? ready.address! });
-    try {
-      const run = agent.execute({ prompt: 'hello from the integration test' });
-      const { events, result } = await collectRun(run);
-      expect(result.status).toBe('completed');
-      expect(events.at(-1)!.type).toBe('run.completed');
-    } finally {
-      await agent.close();
-      await tunnel?.close();
-    }
-  }, 240_000);
+  it.skipIf(!agentImage)(
+    'create → connect over gRPC → send → receive (needs FORGE_K8S_AGENT_IMAGE)',
+    async () => {
+      const pods = manager({ image: agentImage!, agentPort: 8080, imagePullPolicy: 'IfNotPresent' });
+      const id = { userId: `it-user-${run}`, agentId: 'grpc' };
+      await createTracked(pods, id, { FORGE_PROVIDER: 'scripted' });
+      const ready = await pods.waitForPodReady(id);
+      const tunnel = process.env.FORGE_K8S_DIRECT === '1' ? undefined : await forward(pods.namespace, ready.name, 8080);
+      const agent = grpcAgent({ baseUrl: tunnel?.url ?? ready.address! });
+      try {
+        const run = agent.execute({ prompt: 'hello from the integration test' });
+        const { events, result } = await collectRun(run);
+        expect(result.status).toBe('completed');
+        expect(events.at(-1)!.type).toBe('run.completed');
+      } finally {
+        await agent.close();
+        await tunnel?.close();
+      }
+    },
+    240_000,
+  );
 });
 
 describe.skipIf(enabled)('@forge/k8s on a real cluster', () => {

@@ -17,10 +17,22 @@ describe('toKubernetesError', () => {
     [503, 'ServiceUnavailable', 'K8S_UNAVAILABLE', 'transport', true],
     [418, 'Teapot', 'K8S_ERROR', 'internal', false],
   ])('maps HTTP %i %s to %s', (status, reason, code, category, retryable) => {
-    const error = toKubernetesError(api(status, JSON.stringify({ kind: 'Status', reason, message: `the ${reason} message` })), 'getPod', 'forge-a-b');
+    const error = toKubernetesError(
+      api(status, JSON.stringify({ kind: 'Status', reason, message: `the ${reason} message` })),
+      'getPod',
+      'forge-a-b',
+    );
     expect(error).toBeInstanceOf(KubernetesError);
     expect(error).toBeInstanceOf(ForgeError);
-    expect(error).toMatchObject({ code, category, retryable, operation: 'getPod', podName: 'forge-a-b', status, reason });
+    expect(error).toMatchObject({
+      code,
+      category,
+      retryable,
+      operation: 'getPod',
+      podName: 'forge-a-b',
+      status,
+      reason,
+    });
     expect(error.message).toContain(`the ${reason} message`);
     expect(error.toJSON().details).toMatchObject({ source: 'kubernetes', operation: 'getPod', podName: 'forge-a-b' });
   });

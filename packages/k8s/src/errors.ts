@@ -105,7 +105,16 @@ function statusBody(body: unknown): StatusBody {
   return typeof body === 'object' && body !== null ? (body as StatusBody) : {};
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+]);
 
 function networkCode(error: unknown): string | undefined {
   let current: unknown = error;
@@ -126,7 +135,7 @@ export function toKubernetesError(error: unknown, operation: KubernetesOperation
     typeof httpStatus === 'number'
       ? httpStatus
       : typeof (error as { statusCode?: unknown } | null)?.statusCode === 'number'
-        ? ((error as { statusCode: number }).statusCode)
+        ? (error as { statusCode: number }).statusCode
         : undefined;
   const where = podName ? ` (pod ${podName})` : '';
   if (status === undefined) {
@@ -143,7 +152,12 @@ export function toKubernetesError(error: unknown, operation: KubernetesOperation
   const opts = { operation, podName, status, reason: body.reason, cause: error };
   const message = `Kubernetes ${operation}${where}: ${detail}`;
   if (status === 404) return new KubernetesError('K8S_NOT_FOUND', message, opts);
-  if (status === 409) return new KubernetesError(body.reason === 'AlreadyExists' || body.reason === undefined ? 'K8S_ALREADY_EXISTS' : 'K8S_CONFLICT', message, opts);
+  if (status === 409)
+    return new KubernetesError(
+      body.reason === 'AlreadyExists' || body.reason === undefined ? 'K8S_ALREADY_EXISTS' : 'K8S_CONFLICT',
+      message,
+      opts,
+    );
   if (status === 403) return new KubernetesError('K8S_FORBIDDEN', message, opts);
   if (status === 401) return new KubernetesError('K8S_UNAUTHORIZED', message, opts);
   if (status === 400 || status === 422) return new KubernetesError('K8S_INVALID', message, opts);

@@ -13,15 +13,40 @@ import { startFakeExecServer, type ExecSession, type FakeExecServer } from './te
  */
 const SESSION = '0b6c8f6e-1111-4222-8333-944455556666';
 const line = (message: Record<string, unknown>) => `${JSON.stringify(message)}\n`;
-const init = line({ type: 'system', subtype: 'init', session_id: SESSION, cwd: '/workspace', model: 'claude-test', tools: ['Bash'], permissionMode: 'default' });
+const init = line({
+  type: 'system',
+  subtype: 'init',
+  session_id: SESSION,
+  cwd: '/workspace',
+  model: 'claude-test',
+  tools: ['Bash'],
+  permissionMode: 'default',
+});
 const assistant = (text: string) =>
   line({
     type: 'assistant',
-    message: { id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-test', content: [{ type: 'text', text }], usage: { input_tokens: 10, output_tokens: 3 } },
+    message: {
+      id: 'msg_1',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-test',
+      content: [{ type: 'text', text }],
+      usage: { input_tokens: 10, output_tokens: 3 },
+    },
     session_id: SESSION,
   });
 const result = (text: string) =>
-  line({ type: 'result', subtype: 'success', is_error: false, duration_ms: 12, num_turns: 1, result: text, session_id: SESSION, total_cost_usd: 0.001, usage: { input_tokens: 10, output_tokens: 3 } });
+  line({
+    type: 'result',
+    subtype: 'success',
+    is_error: false,
+    duration_ms: 12,
+    num_turns: 1,
+    result: text,
+    session_id: SESSION,
+    total_cost_usd: 0.001,
+    usage: { input_tokens: 10, output_tokens: 3 },
+  });
 
 /** The command line without the env/sh wrappers the runner adds. */
 function cliArgs(session: ExecSession): string[] {
@@ -30,8 +55,21 @@ function cliArgs(session: ExecSession): string[] {
 }
 
 const interrupted =
-  line({ type: 'user', message: { role: 'user', content: [{ type: 'text', text: '[Request interrupted by user]' }] }, session_id: SESSION }) +
-  line({ type: 'result', subtype: 'error_during_execution', is_error: true, duration_ms: 5, num_turns: 1, session_id: SESSION, total_cost_usd: 0, usage: { input_tokens: 1, output_tokens: 0 } });
+  line({
+    type: 'user',
+    message: { role: 'user', content: [{ type: 'text', text: '[Request interrupted by user]' }] },
+    session_id: SESSION,
+  }) +
+  line({
+    type: 'result',
+    subtype: 'error_during_execution',
+    is_error: true,
+    duration_ms: 5,
+    num_turns: 1,
+    session_id: SESSION,
+    total_cost_usd: 0,
+    usage: { input_tokens: 1, output_tokens: 0 },
+  });
 
 /** Signal handlers of the "processes" started with a PID file (signals: 'exec'), by PID file. */
 const processes = new Map<string, (signal: string) => void>();
@@ -102,7 +140,12 @@ describeCodeAgentConformance('claudeCode over the Kubernetes exec runner', {
 describeCodeAgentConformance("claudeCode over the exec runner with real signals (signals: 'exec')", {
   makeAgent: (scenario) => {
     hang = scenario === 'hang';
-    return claudeCode({ runner: pods.execRunner(id, { signals: 'exec' }), bin: 'claude', sigintGraceMs: 2000, sigtermGraceMs: 2000 });
+    return claudeCode({
+      runner: pods.execRunner(id, { signals: 'exec' }),
+      bin: 'claude',
+      sigintGraceMs: 2000,
+      sigtermGraceMs: 2000,
+    });
   },
 });
 
@@ -115,7 +158,11 @@ describe("cancel with signals: 'exec'", () => {
     const run = agent.execute({ prompt: 'long task' });
     const collected = collectRun(run);
     // The CLI run itself (not a --version probe) has started in the "pod".
-    await vi.waitFor(() => expect(server.sessions.slice(before).some((s) => cliArgs(s)[0] !== '--version' && processes.has(s.command[3]!))).toBe(true));
+    await vi.waitFor(() =>
+      expect(
+        server.sessions.slice(before).some((s) => cliArgs(s)[0] !== '--version' && processes.has(s.command[3]!)),
+      ).toBe(true),
+    );
     await run.cancel();
     const { events, result: outcome } = await collected;
     expect(runProblems(events, run.id)).toEqual([]);

@@ -2,7 +2,11 @@ import { ProcessSpawnError, type RunningProcess } from '@forge/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { execArgv, killArgv, withPidFile } from './exec-runner.js';
 import { createPodManager } from './pod-manager.js';
-import { startFakeExecServer, type FakeExecServer, type FakeExecServerOptions } from './test-support/fake-exec-server.js';
+import {
+  startFakeExecServer,
+  type FakeExecServer,
+  type FakeExecServerOptions,
+} from './test-support/fake-exec-server.js';
 
 // Exec runs over a real WebSocket on 127.0.0.1 (see test-support/fake-exec-server.ts for why not msw).
 let server: FakeExecServer | undefined;
@@ -15,7 +19,10 @@ const id = { userId: 'alice', agentId: 'main' };
 
 async function runnerFor(options: FakeExecServerOptions) {
   server = await startFakeExecServer(options);
-  const pods = createPodManager({ kubeConfig: server.kubeConfig(), template: { image: 'img', containerName: 'agent' } });
+  const pods = createPodManager({
+    kubeConfig: server.kubeConfig(),
+    template: { image: 'img', containerName: 'agent' },
+  });
   return { pods, runner: pods.execRunner(id), server };
 }
 
@@ -43,7 +50,11 @@ describe('execRunner', () => {
     });
     const proc = await runner.spawn('cat', ['-n'], { input: 'the prompt' });
     expect(proc.pid).toBeUndefined();
-    expect(await outputs(proc)).toEqual({ stdout: 'got the prompt\ndone\n', stderr: 'a warning\n', exit: { code: 0, signal: null } });
+    expect(await outputs(proc)).toEqual({
+      stdout: 'got the prompt\ndone\n',
+      stderr: 'a warning\n',
+      exit: { code: 0, signal: null },
+    });
     const session = server.sessions[0]!;
     expect(session.path).toBe(`/api/v1/namespaces/agents/pods/${pods.podName(id)}/exec`);
     expect(session.command).toEqual(['cat', '-n']);
@@ -104,14 +115,29 @@ describe('execRunner', () => {
 
   it('passes env and cwd through env / sh -c, since exec has neither', async () => {
     const { runner, server } = await runnerFor({ onExec: (s) => s.exit(0) });
-    await (await runner.spawn('claude', ['-p'], { cwd: '/workspace', env: { A: '1', B: 'two words' }, input: '' })).exited;
-    expect(server.sessions[0]!.command).toEqual(['sh', '-c', 'cd -- "$1" || exit 126; shift; exec "$@"', 'sh', '/workspace', 'env', 'A=1', 'B=two words', 'claude', '-p']);
+    await (await runner.spawn('claude', ['-p'], { cwd: '/workspace', env: { A: '1', B: 'two words' }, input: '' }))
+      .exited;
+    expect(server.sessions[0]!.command).toEqual([
+      'sh',
+      '-c',
+      'cd -- "$1" || exit 126; shift; exec "$@"',
+      'sh',
+      '/workspace',
+      'env',
+      'A=1',
+      'B=two words',
+      'claude',
+      '-p',
+    ]);
     expect(execArgv('x', [], { inheritEnv: false })).toEqual(['env', '-i', 'x']);
     expect(() => execArgv('x', [], { env: { 'BAD NAME': '1' } })).toThrow(ProcessSpawnError);
   });
 
   it('opens no stdin for an empty input, which works on servers older than v5 too', async () => {
-    const { runner, server } = await runnerFor({ protocols: ['v4.channel.k8s.io'], onExec: (s) => (s.stdout('v4 ok'), s.exit(0)) });
+    const { runner, server } = await runnerFor({
+      protocols: ['v4.channel.k8s.io'],
+      onExec: (s) => (s.stdout('v4 ok'), s.exit(0)),
+    });
     const proc = await runner.spawn('echo', [], { input: '' });
     expect(await outputs(proc)).toMatchObject({ stdout: 'v4 ok', exit: { code: 0 } });
     expect(server.sessions[0]!.query.get('stdin')).toBe('false');
@@ -160,11 +186,23 @@ describe('execRunner', () => {
     await vi.waitFor(() => expect(handlers.size).toBe(1));
     expect(proc.kill('SIGINT')).toBe(true);
     // 130 = 128 + SIGINT: the process died of the signal it was sent.
-    expect(await outputs(proc)).toEqual({ stdout: 'started\ngot INT\n', stderr: '', exit: { code: null, signal: 'SIGINT' } });
+    expect(await outputs(proc)).toEqual({
+      stdout: 'started\ngot INT\n',
+      stderr: '',
+      exit: { code: null, signal: 'SIGINT' },
+    });
     const [main, kill] = server.sessions;
     expect(main!.command.slice(0, 2)).toEqual(['sh', '-c']);
     expect(main!.command[3]).toMatch(/^\/tmp\/forge-exec-[0-9a-f-]{36}\.pid$/);
-    expect(main!.command.slice(4)).toEqual(['sh', '-c', 'cd -- "$1" || exit 126; shift; exec "$@"', 'sh', '/w', 'sleep', '1000']);
+    expect(main!.command.slice(4)).toEqual([
+      'sh',
+      '-c',
+      'cd -- "$1" || exit 126; shift; exec "$@"',
+      'sh',
+      '/w',
+      'sleep',
+      '1000',
+    ]);
     expect(kill!.command).toEqual(['sh', '-c', killScript, 'INT', main!.command[3]]);
     expect(kill!.query.get('stdin')).toBe('false');
   });

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { PassThrough } from 'node:stream';
-import { ProcessSpawnError, type ProcessExit, type ProcessRunner, type RunningProcess, type SpawnOptions } from '@forge/core';
+import {
+  ProcessSpawnError,
+  type ProcessExit,
+  type ProcessRunner,
+  type RunningProcess,
+  type SpawnOptions,
+} from '@forge/core';
 import type { Exec, KubeConfig, V1Status } from '@kubernetes/client-node';
 // Not re-exported by the package index; the module is public in dist/ and the package has no exports map.
 import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';
@@ -58,7 +64,11 @@ export function execArgv(command: string, args: readonly string[], options: Spaw
   let argv = [command, ...args];
   const env = Object.entries(options.env ?? {});
   for (const [name] of env) {
-    if (!ENV_NAME.test(name)) throw new ProcessSpawnError(command, `environment variable name ${JSON.stringify(name)} cannot be passed through exec`);
+    if (!ENV_NAME.test(name))
+      throw new ProcessSpawnError(
+        command,
+        `environment variable name ${JSON.stringify(name)} cannot be passed through exec`,
+      );
   }
   if (env.length > 0 || options.inheritEnv === false) {
     argv = ['env', ...(options.inheritEnv === false ? ['-i'] : []), ...env.map(([k, v]) => `${k}=${v}`), ...argv];
@@ -81,7 +91,9 @@ function exitFromStatus(status: V1Status): { exit: ProcessExit; message?: string
 
 /** A core ProcessRunner that runs commands in one container of one pod through the Kubernetes exec API. */
 export function podExecRunner(target: PodExecTarget): ProcessRunner {
-  const plain: ProcessRunner = { spawn: (command, args, options) => spawnInPod(target, command, args, options ?? {}, undefined) };
+  const plain: ProcessRunner = {
+    spawn: (command, args, options) => spawnInPod(target, command, args, options ?? {}, undefined),
+  };
   return {
     spawn(command, args, options = {}) {
       if (target.signals !== 'exec') return plain.spawn(command, args, options);
@@ -115,7 +127,13 @@ async function spawnInPod(
   const argv = signalVia ? withPidFile(wrapped, signalVia.pidFile) : wrapped;
   // An empty input needs no stdin at all: the process then reads EOF at once, on every protocol version.
   const wantsStdin = options.input === undefined || options.input.length > 0;
-  const query = new URLSearchParams({ stdout: 'true', stderr: 'true', stdin: String(wantsStdin), tty: 'false', container: target.container });
+  const query = new URLSearchParams({
+    stdout: 'true',
+    stderr: 'true',
+    stdin: String(wantsStdin),
+    tty: 'false',
+    container: target.container,
+  });
   for (const part of argv) query.append('command', part);
   const path = `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods/${encodeURIComponent(target.podName)}/exec?${query.toString()}`;
 
@@ -162,10 +180,14 @@ async function spawnInPod(
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String((error as { message?: unknown })?.message ?? error);
-    throw new ProcessSpawnError(command, `exec into pod ${target.podName} (container ${target.container}) failed: ${message}`, {
-      cause: error,
-      details: { podName: target.podName, container: target.container, namespace: target.namespace },
-    });
+    throw new ProcessSpawnError(
+      command,
+      `exec into pod ${target.podName} (container ${target.container}) failed: ${message}`,
+      {
+        cause: error,
+        details: { podName: target.podName, container: target.container, namespace: target.namespace },
+      },
+    );
   }
 
   let stdinEnded = !wantsStdin;
@@ -197,7 +219,9 @@ async function spawnInPod(
     end: async () => {
       if (stdinEnded) return;
       if (!canCloseStdin) {
-        throw new Error(`closing stdin needs ${V5} (Kubernetes >= 1.30); the server chose ${socket.protocol || 'an older protocol'}`);
+        throw new Error(
+          `closing stdin needs ${V5} (Kubernetes >= 1.30); the server chose ${socket.protocol || 'an older protocol'}`,
+        );
       }
       stdinEnded = true;
       await send(Buffer.from([CLOSE, STDIN])).catch(() => undefined);

@@ -24,7 +24,9 @@ describe('pod names', () => {
   });
 
   it('is stable and readable for simple ids', () => {
-    expect(naming.podName({ userId: 'alice', agentId: 'main' })).toBe(naming.podName({ userId: 'alice', agentId: 'main' }));
+    expect(naming.podName({ userId: 'alice', agentId: 'main' })).toBe(
+      naming.podName({ userId: 'alice', agentId: 'main' }),
+    );
     expect(naming.podName({ userId: 'alice', agentId: 'main' })).toMatch(/^forge-alice-main-[a-z2-7]{16}$/);
   });
 
@@ -35,8 +37,8 @@ describe('pod names', () => {
       { userId: 'A', agentId: 'b' },
       { userId: 'a', agentId: 'b' },
       { userId: 'a!', agentId: 'b' },
-      { userId: 'x'.repeat(200) + '1', agentId: 'z' },
-      { userId: 'x'.repeat(200) + '2', agentId: 'z' },
+      { userId: `${'x'.repeat(200)}1`, agentId: 'z' },
+      { userId: `${'x'.repeat(200)}2`, agentId: 'z' },
     ];
     const names = new Set(ids.map((id) => naming.podName(id)));
     expect(names.size).toBe(ids.length);
@@ -50,11 +52,14 @@ describe('pod names', () => {
 });
 
 describe('label values', () => {
-  it.each(['alice', 'Alice@Example.com', 'ユーザー', 'x'.repeat(100), '-lead', 'a b c', '_'])('are valid for %s', (value) => {
-    const label = labelValue(value);
-    expect(label.length).toBeLessThanOrEqual(63);
-    expect(label).toMatch(LABEL_VALUE);
-  });
+  it.each(['alice', 'Alice@Example.com', 'ユーザー', 'x'.repeat(100), '-lead', 'a b c', '_'])(
+    'are valid for %s',
+    (value) => {
+      const label = labelValue(value);
+      expect(label.length).toBeLessThanOrEqual(63);
+      expect(label).toMatch(LABEL_VALUE);
+    },
+  );
 
   it('keep valid values as they are', () => {
     expect(labelValue('user_42.a-b')).toBe('user_42.a-b');
@@ -88,6 +93,9 @@ describe('id validation', () => {
   });
 
   it('accepts any other string unchanged', () => {
-    expect(validatePodId({ userId: 'Ünïcode user 🙂', agentId: 'a/b:c' })).toEqual({ userId: 'Ünïcode user 🙂', agentId: 'a/b:c' });
+    expect(validatePodId({ userId: 'Ünïcode user 🙂', agentId: 'a/b:c' })).toEqual({
+      userId: 'Ünïcode user 🙂',
+      agentId: 'a/b:c',
+    });
   });
 });

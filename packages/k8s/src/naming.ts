@@ -9,15 +9,19 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 // Control characters and lone surrogates cannot round-trip through JSON / YAML tooling unchanged.
-// eslint-disable-next-line no-control-regex
-const UNREPRESENTABLE = /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNREPRESENTABLE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects
+  /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 function idIssues(value: unknown, path: string): ValidationIssue[] {
   if (typeof value !== 'string') return [{ path, code: 'invalid_type', message: `${path} must be a string` }];
   if (value.length === 0) return [{ path, code: 'too_small', message: `${path} must not be empty` }];
-  if (value.length > MAX_ID_LENGTH) return [{ path, code: 'too_big', message: `${path} is longer than ${MAX_ID_LENGTH} characters` }];
-  if (value.trim() !== value) return [{ path, code: 'invalid_string', message: `${path} must not start or end with whitespace` }];
-  if (UNREPRESENTABLE.test(value)) return [{ path, code: 'invalid_string', message: `${path} contains control characters or unpaired surrogates` }];
+  if (value.length > MAX_ID_LENGTH)
+    return [{ path, code: 'too_big', message: `${path} is longer than ${MAX_ID_LENGTH} characters` }];
+  if (value.trim() !== value)
+    return [{ path, code: 'invalid_string', message: `${path} must not start or end with whitespace` }];
+  if (UNREPRESENTABLE.test(value))
+    return [{ path, code: 'invalid_string', message: `${path} contains control characters or unpaired surrogates` }];
   return [];
 }
 
@@ -30,7 +34,8 @@ export function validatePodId(id: unknown): PodId {
   }
   const { userId, agentId } = id as Partial<PodId>;
   const issues = [...idIssues(userId, 'userId'), ...idIssues(agentId, 'agentId')];
-  if (issues.length) throw new ValidationError('INVALID_POD_ID', `Invalid pod id: ${issues.map((i) => i.message).join('; ')}`, issues);
+  if (issues.length)
+    throw new ValidationError('INVALID_POD_ID', `Invalid pod id: ${issues.map((i) => i.message).join('; ')}`, issues);
   return { userId: userId as string, agentId: agentId as string };
 }
 

@@ -37,13 +37,20 @@ describe('podAgent', () => {
 
   it('without create or wait, only resolves the address (typed error when there is none)', async () => {
     const { api, pods } = setup();
-    await expect(podAgent(pods, id, (a) => a, { create: false, waitForReady: false })).rejects.toMatchObject({ code: 'K8S_NOT_FOUND' });
+    await expect(podAgent(pods, id, (a) => a, { create: false, waitForReady: false })).rejects.toMatchObject({
+      code: 'K8S_NOT_FOUND',
+    });
     await pods.createPod(id);
-    await expect(podAgent(pods, id, (a) => a, { create: false, waitForReady: false })).rejects.toMatchObject({ code: 'POD_NO_ADDRESS' });
+    await expect(podAgent(pods, id, (a) => a, { create: false, waitForReady: false })).rejects.toMatchObject({
+      code: 'POD_NO_ADDRESS',
+    });
     api.update(pods.podName(id), (p) => (p.status = podStatus.ready('10.0.0.8')));
-    const reads = () => api.calls.filter((c) => c.method === 'GET' && c.path.endsWith(`/pods/${pods.podName(id)}`)).length;
+    const reads = () =>
+      api.calls.filter((c) => c.method === 'GET' && c.path.endsWith(`/pods/${pods.podName(id)}`)).length;
     const before = reads();
-    await expect(podAgent(pods, id, (a, pod) => [a, pod.ready], { create: false, waitForReady: false })).resolves.toEqual(['http://10.0.0.8:7000', true]);
+    await expect(
+      podAgent(pods, id, (a, pod) => [a, pod.ready], { create: false, waitForReady: false }),
+    ).resolves.toEqual(['http://10.0.0.8:7000', true]);
     expect(reads() - before).toBe(1);
     expect(api.watches).toHaveLength(0);
   });

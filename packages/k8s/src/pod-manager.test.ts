@@ -15,7 +15,11 @@ afterAll(() => server.close());
 function setup(options: Partial<PodManagerOptions> = {}): { api: FakeKubeApi; pods: PodManager } {
   const api = new FakeKubeApi();
   server.use(...api.handlers());
-  const pods = createPodManager({ kubeConfig: api.kubeConfig(), template: { image: 'forge-agent-pod:test' }, ...options });
+  const pods = createPodManager({
+    kubeConfig: api.kubeConfig(),
+    template: { image: 'forge-agent-pod:test' },
+    ...options,
+  });
   return { api, pods };
 }
 
@@ -26,13 +30,27 @@ describe('createPod', () => {
   it('creates one hardened, labelled pod in the kubeconfig namespace', async () => {
     const { api, pods } = setup();
     const summary = await pods.createPod(alice);
-    expect(summary).toMatchObject({ userId: 'alice', agentId: 'main', namespace: 'agents', phase: 'Pending', ready: false, address: undefined });
+    expect(summary).toMatchObject({
+      userId: 'alice',
+      agentId: 'main',
+      namespace: 'agents',
+      phase: 'Pending',
+      ready: false,
+      address: undefined,
+    });
     expect(summary.name).toBe(pods.podName(alice));
     const pod = api.pod(summary.name)!;
-    expect(pod.metadata!.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'forge', 'forge.dev/user': 'alice', 'forge.dev/agent': 'main' });
+    expect(pod.metadata!.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'forge',
+      'forge.dev/user': 'alice',
+      'forge.dev/agent': 'main',
+    });
     expect(pod.spec!.automountServiceAccountToken).toBe(false);
     expect(pod.spec!.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
-    expect(pod.spec!.containers[0]!.securityContext).toMatchObject({ allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(pod.spec!.containers[0]!.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
     expect(summary.createdAt).toBeInstanceOf(Date);
   });
 
@@ -41,23 +59,42 @@ describe('createPod', () => {
     await pods.createPod(alice);
     const error = await pods.createPod(alice).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KubernetesError);
-    expect(error).toMatchObject({ code: 'K8S_ALREADY_EXISTS', category: 'conflict', operation: 'createPod', podName: pods.podName(alice), status: 409 });
+    expect(error).toMatchObject({
+      code: 'K8S_ALREADY_EXISTS',
+      category: 'conflict',
+      operation: 'createPod',
+      podName: pods.podName(alice),
+      status: 409,
+    });
     expect(api.pods.size).toBe(1);
     await expect(pods.ensurePod(alice)).resolves.toMatchObject({ name: pods.podName(alice) });
   });
 
   it('types a 403 as K8S_FORBIDDEN with the operation and pod name', async () => {
     const { api, pods } = setup();
-    api.failures.set('POST pods', { status: 403, reason: 'Forbidden', message: 'pods is forbidden: User "x" cannot create resource "pods"' });
+    api.failures.set('POST pods', {
+      status: 403,
+      reason: 'Forbidden',
+      message: 'pods is forbidden: User "x" cannot create resource "pods"',
+    });
     const error = await pods.createPod(alice).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'K8S_FORBIDDEN', operation: 'createPod', podName: pods.podName(alice), retryable: false });
+    expect(error).toMatchObject({
+      code: 'K8S_FORBIDDEN',
+      operation: 'createPod',
+      podName: pods.podName(alice),
+      retryable: false,
+    });
     expect((error as Error).message).toContain('cannot create resource');
   });
 
   it('types a 503 as retryable K8S_UNAVAILABLE', async () => {
     const { api, pods } = setup();
     api.failures.set('POST pods', { status: 503, reason: 'ServiceUnavailable' });
-    await expect(pods.createPod(alice)).rejects.toMatchObject({ code: 'K8S_UNAVAILABLE', category: 'transport', retryable: true });
+    await expect(pods.createPod(alice)).rejects.toMatchObject({
+      code: 'K8S_UNAVAILABLE',
+      category: 'transport',
+      retryable: true,
+    });
   });
 
   it('types a network failure as retryable K8S_UNAVAILABLE', async () => {
@@ -70,7 +107,13 @@ describe('createPod', () => {
 
   it('rejects unrepresentable ids with a ValidationError and sends nothing', async () => {
     const { api, pods } = setup();
-    for (const id of [{ userId: '', agentId: 'a' }, { userId: 'a\u0000b', agentId: 'a' }, { userId: 'x'.repeat(300), agentId: 'a' }, { userId: ' padded', agentId: 'a' }, { userId: 'ok', agentId: '\ud800' }]) {
+    for (const id of [
+      { userId: '', agentId: 'a' },
+      { userId: 'a\u0000b', agentId: 'a' },
+      { userId: 'x'.repeat(300), agentId: 'a' },
+      { userId: ' padded', agentId: 'a' },
+      { userId: 'ok', agentId: '\ud800' },
+    ]) {
       await expect(pods.createPod(id)).rejects.toBeInstanceOf(ValidationError);
     }
     await expect(pods.listPods('')).rejects.toBeInstanceOf(ValidationError);
@@ -78,9 +121,19 @@ describe('createPod', () => {
   });
 
   it('validates its options', () => {
-    expect(() => createPodManager({ kubeConfig: new FakeKubeApi().kubeConfig(), template: { image: '' } })).toThrow(ValidationError);
-    expect(() => createPodManager({ kubeConfig: new FakeKubeApi().kubeConfig(), template: { image: 'x', agentPort: 70000 } })).toThrow(ValidationError);
-    expect(() => createPodManager({ kubeConfig: new FakeKubeApi().kubeConfig(), template: { image: 'x' }, labelPrefix: 'Not A Prefix' })).toThrow(ValidationError);
+    expect(() => createPodManager({ kubeConfig: new FakeKubeApi().kubeConfig(), template: { image: '' } })).toThrow(
+      ValidationError,
+    );
+    expect(() =>
+      createPodManager({ kubeConfig: new FakeKubeApi().kubeConfig(), template: { image: 'x', agentPort: 70000 } }),
+    ).toThrow(ValidationError);
+    expect(() =>
+      createPodManager({
+        kubeConfig: new FakeKubeApi().kubeConfig(),
+        template: { image: 'x' },
+        labelPrefix: 'Not A Prefix',
+      }),
+    ).toThrow(ValidationError);
   });
 });
 
@@ -88,7 +141,11 @@ describe('getPod / getPodAddress', () => {
   it('gives the address once the pod has an IP, POD_NO_ADDRESS before', async () => {
     const { api, pods } = setup({ template: { image: 'x', agentPort: 9090 } });
     await pods.createPod(alice);
-    await expect(pods.getPodAddress(alice)).rejects.toMatchObject({ code: 'POD_NO_ADDRESS', operation: 'getPodAddress', retryable: true });
+    await expect(pods.getPodAddress(alice)).rejects.toMatchObject({
+      code: 'POD_NO_ADDRESS',
+      operation: 'getPodAddress',
+      retryable: true,
+    });
     api.update(pods.podName(alice), (p) => (p.status = podStatus.ready('10.1.2.3')));
     await expect(pods.getPodAddress(alice)).resolves.toBe('http://10.1.2.3:9090');
     await expect(pods.getPod(alice)).resolves.toMatchObject({ ready: true, phase: 'Running', podIP: '10.1.2.3' });
@@ -96,7 +153,12 @@ describe('getPod / getPodAddress', () => {
 
   it('types a missing pod as K8S_NOT_FOUND (findPod: undefined)', async () => {
     const { pods } = setup();
-    await expect(pods.getPod(alice)).rejects.toMatchObject({ code: 'K8S_NOT_FOUND', category: 'not_found', operation: 'getPod', podName: pods.podName(alice) });
+    await expect(pods.getPod(alice)).rejects.toMatchObject({
+      code: 'K8S_NOT_FOUND',
+      category: 'not_found',
+      operation: 'getPod',
+      podName: pods.podName(alice),
+    });
     await expect(pods.findPod(alice)).resolves.toBeUndefined();
   });
 });
@@ -115,7 +177,9 @@ describe('listPods', () => {
     expect((await pods.listPods('Alice!')).map((p) => p.userId)).toEqual(['Alice!']);
     expect(await pods.listPods('carol')).toEqual([]);
     const selectors = api.calls.filter((c) => c.method === 'GET').map((c) => c.query.get('labelSelector'));
-    expect(selectors.every((s) => s?.includes('app.kubernetes.io/managed-by=forge') && s.includes('forge.dev/user-hash='))).toBe(true);
+    expect(
+      selectors.every((s) => s?.includes('app.kubernetes.io/managed-by=forge') && s.includes('forge.dev/user-hash=')),
+    ).toBe(true);
     expect(await pods.listAllPods()).toHaveLength(5);
   });
 
@@ -141,7 +205,10 @@ describe('deletePod', () => {
   it('deletes, and treats 404 as success', async () => {
     const { api, pods } = setup();
     await pods.createPod(alice);
-    await expect(pods.deletePod(alice, { gracePeriodSeconds: 5 })).resolves.toEqual({ name: pods.podName(alice), deleted: true });
+    await expect(pods.deletePod(alice, { gracePeriodSeconds: 5 })).resolves.toEqual({
+      name: pods.podName(alice),
+      deleted: true,
+    });
     expect(api.pods.size).toBe(0);
     expect(api.calls.find((c) => c.method === 'DELETE')!.query.get('gracePeriodSeconds')).toBe('5');
     await expect(pods.deletePod(alice)).resolves.toEqual({ name: pods.podName(alice), deleted: false });

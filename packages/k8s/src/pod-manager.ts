@@ -68,16 +68,22 @@ function defaultKubeConfig(): KubeConfig {
 }
 
 function optionIssue(path: string, message: string): ValidationError {
-  return new ValidationError('INVALID_POD_MANAGER_OPTIONS', `Invalid pod manager options: ${path} ${message}`, [{ path, code: 'invalid', message }]);
+  return new ValidationError('INVALID_POD_MANAGER_OPTIONS', `Invalid pod manager options: ${path} ${message}`, [
+    { path, code: 'invalid', message },
+  ]);
 }
 
 function validateOptions(options: PodManagerOptions): void {
   if (!options?.template?.image) throw optionIssue('template.image', 'is required');
   const port = options.template.agentPort ?? DEFAULT_AGENT_PORT;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw optionIssue('template.agentPort', 'must be a port number');
-  if (options.labelPrefix !== undefined && !isValidLabelPrefix(options.labelPrefix)) throw optionIssue('labelPrefix', 'must be a DNS subdomain');
-  if (options.namePrefix !== undefined && !isValidNamePrefix(options.namePrefix)) throw optionIssue('namePrefix', 'must be a DNS label of at most 20 characters');
-  if (options.ttlSeconds !== undefined && !(options.ttlSeconds > 0)) throw optionIssue('ttlSeconds', 'must be positive');
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw optionIssue('template.agentPort', 'must be a port number');
+  if (options.labelPrefix !== undefined && !isValidLabelPrefix(options.labelPrefix))
+    throw optionIssue('labelPrefix', 'must be a DNS subdomain');
+  if (options.namePrefix !== undefined && !isValidNamePrefix(options.namePrefix))
+    throw optionIssue('namePrefix', 'must be a DNS label of at most 20 characters');
+  if (options.ttlSeconds !== undefined && !(options.ttlSeconds > 0))
+    throw optionIssue('ttlSeconds', 'must be positive');
 }
 
 export function createPodManager(options: PodManagerOptions, internals: PodManagerInternals = {}): PodManager {
@@ -114,7 +120,11 @@ export function createPodManager(options: PodManagerOptions, internals: PodManag
     const name = naming.podName(id);
     const pod = summary(await readPod(name, 'getPod'));
     if (!belongsTo(pod, id)) {
-      throw new KubernetesError('K8S_NOT_FOUND', `Pod ${name} exists but belongs to another identity`, { operation: 'getPod', podName: name, status: 404 });
+      throw new KubernetesError('K8S_NOT_FOUND', `Pod ${name} exists but belongs to another identity`, {
+        operation: 'getPod',
+        podName: name,
+        status: 404,
+      });
     }
     return pod;
   }
@@ -123,9 +133,14 @@ export function createPodManager(options: PodManagerOptions, internals: PodManag
     const pods: PodSummary[] = [];
     let continueToken: string | undefined;
     do {
-      let list;
+      let list: Awaited<ReturnType<CoreV1Api['listNamespacedPod']>>;
       try {
-        list = await api.listNamespacedPod({ namespace, labelSelector, limit: internals.pageSize ?? 500, ...(continueToken ? { _continue: continueToken } : {}) });
+        list = await api.listNamespacedPod({
+          namespace,
+          labelSelector,
+          limit: internals.pageSize ?? 500,
+          ...(continueToken ? { _continue: continueToken } : {}),
+        });
       } catch (error) {
         throw toKubernetesError(error, operation);
       }
@@ -135,9 +150,17 @@ export function createPodManager(options: PodManagerOptions, internals: PodManag
     return pods;
   }
 
-  async function deleteByName(name: string, gracePeriodSeconds: number | undefined, operation: string): Promise<boolean> {
+  async function deleteByName(
+    name: string,
+    gracePeriodSeconds: number | undefined,
+    operation: string,
+  ): Promise<boolean> {
     try {
-      await api.deleteNamespacedPod({ name, namespace, ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}) });
+      await api.deleteNamespacedPod({
+        name,
+        namespace,
+        ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}),
+      });
       return true;
     } catch (error) {
       const k8sError = toKubernetesError(error, operation, name);
@@ -152,7 +175,15 @@ export function createPodManager(options: PodManagerOptions, internals: PodManag
 
     async createPod(rawId, createOptions) {
       const id = validatePodId(rawId);
-      const body = buildPod({ id, template: options.template, naming, keys, managedBy, ttlSeconds: options.ttlSeconds, ...(createOptions ? { create: createOptions } : {}) });
+      const body = buildPod({
+        id,
+        template: options.template,
+        naming,
+        keys,
+        managedBy,
+        ttlSeconds: options.ttlSeconds,
+        ...(createOptions ? { create: createOptions } : {}),
+      });
       try {
         return summary(await api.createNamespacedPod({ namespace, body }));
       } catch (error) {
@@ -219,7 +250,9 @@ export function createPodManager(options: PodManagerOptions, internals: PodManag
           // A hung agent must not keep its pod alive: the hook gets a bounded time, then the pod goes anyway.
           await Promise.race([
             Promise.resolve().then(() => options.shutdownHook!(pod)),
-            new Promise<void>((resolve) => (timer = setTimeout(resolve, options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS))),
+            new Promise<void>(
+              (resolve) => (timer = setTimeout(resolve, options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS)),
+            ),
           ]);
         } catch {
           // The agent may already be dead; deleting the pod is what matters.
@@ -244,7 +277,9 @@ export function createPodManager(options: PodManagerOptions, internals: PodManag
 
     async reapOrphans(reapOptions = {}) {
       const pods =
-        reapOptions.userId !== undefined ? await manager.listPods(reapOptions.userId) : await listBySelector(managedSelector, 'reapOrphans');
+        reapOptions.userId !== undefined
+          ? await manager.listPods(reapOptions.userId)
+          : await listBySelector(managedSelector, 'reapOrphans');
       const reaped: PodSummary[] = [];
       const at = now().getTime();
       for (const pod of pods) {

@@ -12,7 +12,13 @@ describe('buildPod', () => {
   it('is secure by default', () => {
     const pod = buildPod({ ...base, id, template: { image: 'img' } });
     expect(pod.spec!.automountServiceAccountToken).toBe(false);
-    expect(pod.spec!.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.spec!.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 1000,
+      fsGroup: 1000,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
     const container = pod.spec!.containers[0]!;
     expect(container.securityContext).toMatchObject({
       runAsNonRoot: true,
@@ -35,7 +41,12 @@ describe('buildPod', () => {
         image: 'img',
         agentPort: 9000,
         resources: { limits: { cpu: '1', memory: '1Gi' } },
-        env: { MODE: 'x', ANTHROPIC_API_KEY: { secret: 'keys', key: 'anthropic' }, PORT: 'spoofed', FORGE_USER_ID: 'mallory' },
+        env: {
+          MODE: 'x',
+          ANTHROPIC_API_KEY: { secret: 'keys', key: 'anthropic' },
+          PORT: 'spoofed',
+          FORGE_USER_ID: 'mallory',
+        },
         envFromSecrets: ['shared'],
         nodeSelector: { pool: 'agents' },
         tolerations: [{ key: 'agents', operator: 'Exists', effect: 'NoSchedule' }],
@@ -57,13 +68,25 @@ describe('buildPod', () => {
     expect(container.envFrom).toEqual([{ secretRef: { name: 'shared' } }]);
     expect(container.resources).toEqual({ limits: { cpu: '1', memory: '1Gi' } });
     expect(container.readinessProbe).toBeUndefined();
-    expect(pod.spec).toMatchObject({ nodeSelector: { pool: 'agents' }, serviceAccountName: 'agent', automountServiceAccountToken: true });
+    expect(pod.spec).toMatchObject({
+      nodeSelector: { pool: 'agents' },
+      serviceAccountName: 'agent',
+      automountServiceAccountToken: true,
+    });
     expect(pod.metadata!.labels).toMatchObject({ team: 'a', 'forge.dev/user': 'alice' });
-    expect(pod.metadata!.annotations).toMatchObject({ 'forge.dev/user-id': 'alice', 'forge.dev/agent-id': 'main', 'forge.dev/ttl-seconds': '600' });
+    expect(pod.metadata!.annotations).toMatchObject({
+      'forge.dev/user-id': 'alice',
+      'forge.dev/agent-id': 'main',
+      'forge.dev/ttl-seconds': '600',
+    });
   });
 
   it('does not let template labels override identity labels', () => {
-    const pod = buildPod({ ...base, id, template: { image: 'img', labels: { 'forge.dev/user': 'mallory', 'app.kubernetes.io/managed-by': 'x' } } });
+    const pod = buildPod({
+      ...base,
+      id,
+      template: { image: 'img', labels: { 'forge.dev/user': 'mallory', 'app.kubernetes.io/managed-by': 'x' } },
+    });
     expect(pod.metadata!.labels).toMatchObject({ 'forge.dev/user': 'alice', 'app.kubernetes.io/managed-by': 'forge' });
   });
 });
@@ -77,19 +100,46 @@ describe('podReadiness / toSummary', () => {
   const running = (ready: boolean) => ({ name: 'agent', image: '', imageID: '', ready, restartCount: 0 });
 
   it('needs Running, an IP and every container ready', () => {
-    expect(podReadiness(pod({ phase: 'Running', podIP: '1.2.3.4', containerStatuses: [running(true)] })).state).toBe('pending');
-    expect(podReadiness(pod({ phase: 'Running', containerStatuses: [running(true), running(true)] })).state).toBe('pending');
-    expect(podReadiness(pod({ phase: 'Running', podIP: '1.2.3.4', containerStatuses: [running(true), running(false)] })).state).toBe('pending');
-    expect(podReadiness(pod({ phase: 'Running', podIP: '1.2.3.4', containerStatuses: [running(true), running(true)] })).state).toBe('ready');
+    expect(podReadiness(pod({ phase: 'Running', podIP: '1.2.3.4', containerStatuses: [running(true)] })).state).toBe(
+      'pending',
+    );
+    expect(podReadiness(pod({ phase: 'Running', containerStatuses: [running(true), running(true)] })).state).toBe(
+      'pending',
+    );
+    expect(
+      podReadiness(pod({ phase: 'Running', podIP: '1.2.3.4', containerStatuses: [running(true), running(false)] }))
+        .state,
+    ).toBe('pending');
+    expect(
+      podReadiness(pod({ phase: 'Running', podIP: '1.2.3.4', containerStatuses: [running(true), running(true)] }))
+        .state,
+    ).toBe('ready');
   });
 
   it('sees failures in init containers too', () => {
-    const r = podReadiness(pod({ phase: 'Pending', initContainerStatuses: [{ ...running(false), state: { waiting: { reason: 'ErrImagePull' } } }] }));
+    const r = podReadiness(
+      pod({
+        phase: 'Pending',
+        initContainerStatuses: [{ ...running(false), state: { waiting: { reason: 'ErrImagePull' } } }],
+      }),
+    );
     expect(r).toMatchObject({ state: 'failed', code: 'POD_IMAGE_PULL' });
   });
 
-  it('names an unschedulable pod\'s reason while it stays pending', () => {
-    const r = podReadiness(pod({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient memory.' }] }));
+  it("names an unschedulable pod's reason while it stays pending", () => {
+    const r = podReadiness(
+      pod({
+        phase: 'Pending',
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: '0/3 nodes are available: 3 Insufficient memory.',
+          },
+        ],
+      }),
+    );
     expect(r).toEqual({ state: 'pending', reason: 'Unschedulable: 0/3 nodes are available: 3 Insufficient memory.' });
   });
 

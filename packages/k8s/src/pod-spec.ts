@@ -21,7 +21,16 @@ function envVars(env: Record<string, string | SecretKeyRef> | undefined): V1EnvV
   return Object.entries(env ?? {}).map(([name, value]) =>
     typeof value === 'string'
       ? { name, value }
-      : { name, valueFrom: { secretKeyRef: { name: value.secret, key: value.key, ...(value.optional !== undefined ? { optional: value.optional } : {}) } } },
+      : {
+          name,
+          valueFrom: {
+            secretKeyRef: {
+              name: value.secret,
+              key: value.key,
+              ...(value.optional !== undefined ? { optional: value.optional } : {}),
+            },
+          },
+        },
   );
 }
 
@@ -36,7 +45,9 @@ export function buildPod(input: PodSpecInput): V1Pod {
     { name: 'FORGE_USER_ID', value: id.userId },
     { name: 'FORGE_AGENT_ID', value: id.agentId },
     { name: 'PORT', value: String(port) },
-    ...envVars({ ...template.env, ...input.create?.env }).filter((e) => !['FORGE_USER_ID', 'FORGE_AGENT_ID', 'PORT'].includes(e.name)),
+    ...envVars({ ...template.env, ...input.create?.env }).filter(
+      (e) => !['FORGE_USER_ID', 'FORGE_AGENT_ID', 'PORT'].includes(e.name),
+    ),
     ...(template.extraEnv ?? []),
   ];
   const envFrom: V1EnvFromSource[] = (template.envFromSecrets ?? []).map((name) => ({ secretRef: { name } }));
@@ -78,7 +89,9 @@ export function buildPod(input: PodSpecInput): V1Pod {
       ...(template.imagePullSecrets ? { imagePullSecrets: template.imagePullSecrets.map((name) => ({ name })) } : {}),
       ...(template.runtimeClassName ? { runtimeClassName: template.runtimeClassName } : {}),
       ...(template.priorityClassName ? { priorityClassName: template.priorityClassName } : {}),
-      ...(template.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: template.terminationGracePeriodSeconds } : {}),
+      ...(template.terminationGracePeriodSeconds !== undefined
+        ? { terminationGracePeriodSeconds: template.terminationGracePeriodSeconds }
+        : {}),
       securityContext: {
         runAsNonRoot: true,
         runAsUser: uid,

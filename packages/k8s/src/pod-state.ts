@@ -8,7 +8,13 @@ export type PodReadiness =
   | { state: 'pending'; reason?: string | undefined }
   | { state: 'failed'; code: KubernetesErrorCode; reason: string; message: string };
 
-const IMAGE_PULL = new Set(['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'ErrImageNeverPull', 'RegistryUnavailable']);
+const IMAGE_PULL = new Set([
+  'ImagePullBackOff',
+  'ErrImagePull',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'RegistryUnavailable',
+]);
 const CONFIG = new Set(['CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
 
 function statuses(pod: V1Pod): V1ContainerStatus[] {
@@ -45,19 +51,31 @@ export function podReadiness(pod: V1Pod): PodReadiness {
   if (phase === 'Failed' || phase === 'Succeeded') {
     const reason = pod.status?.reason ?? phase;
     const detail = pod.status?.message ? `: ${pod.status.message}` : '';
-    return { state: 'failed', code: 'POD_FAILED', reason, message: `Pod ${name} ended (phase ${phase}, ${reason})${detail}` };
+    return {
+      state: 'failed',
+      code: 'POD_FAILED',
+      reason,
+      message: `Pod ${name} ended (phase ${phase}, ${reason})${detail}`,
+    };
   }
   const waiting = waitingReason(pod);
   if (waiting) {
     const text = `Pod ${name} container ${waiting.container}: ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`;
-    if (IMAGE_PULL.has(waiting.reason)) return { state: 'failed', code: 'POD_IMAGE_PULL', reason: waiting.reason, message: text };
-    if (waiting.reason === 'CrashLoopBackOff') return { state: 'failed', code: 'POD_CRASH_LOOP', reason: waiting.reason, message: text };
-    if (CONFIG.has(waiting.reason)) return { state: 'failed', code: 'POD_CONFIG_ERROR', reason: waiting.reason, message: text };
+    if (IMAGE_PULL.has(waiting.reason))
+      return { state: 'failed', code: 'POD_IMAGE_PULL', reason: waiting.reason, message: text };
+    if (waiting.reason === 'CrashLoopBackOff')
+      return { state: 'failed', code: 'POD_CRASH_LOOP', reason: waiting.reason, message: text };
+    if (CONFIG.has(waiting.reason))
+      return { state: 'failed', code: 'POD_CONFIG_ERROR', reason: waiting.reason, message: text };
   }
   if (isPodReady(pod)) return { state: 'ready' };
   // Not a failure (capacity may free up), but the reason a timeout should name.
   const unscheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
-  if (unscheduled) return { state: 'pending', reason: `${unscheduled.reason ?? 'Unschedulable'}${unscheduled.message ? `: ${unscheduled.message}` : ''}` };
+  if (unscheduled)
+    return {
+      state: 'pending',
+      reason: `${unscheduled.reason ?? 'Unschedulable'}${unscheduled.message ? `: ${unscheduled.message}` : ''}`,
+    };
   return { state: 'pending', reason: waiting?.reason ?? phase };
 }
 

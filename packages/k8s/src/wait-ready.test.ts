@@ -29,7 +29,8 @@ async function expectNoOpenWatch(_api: FakeKubeApi) {
   await vi.waitFor(() => expect(watch.open).toBe(0));
 }
 
-const gets = (api: FakeKubeApi, name: string) => api.calls.filter((c) => c.method === 'GET' && c.path.endsWith(`/pods/${name}`)).length;
+const gets = (api: FakeKubeApi, name: string) =>
+  api.calls.filter((c) => c.method === 'GET' && c.path.endsWith(`/pods/${name}`)).length;
 
 describe('waitForPodReady', () => {
   it('follows a chunked watch stream Pending → Running → Ready, from the resourceVersion it read', async () => {
@@ -47,7 +48,13 @@ describe('waitForPodReady', () => {
       stream.raw(`${ready.slice(40)}\n`);
     };
     const pod = await pods.waitForPodReady(id, { timeoutMs: 10_000 });
-    expect(pod).toMatchObject({ name, ready: true, phase: 'Running', podIP: '10.9.8.7', address: 'http://10.9.8.7:8080' });
+    expect(pod).toMatchObject({
+      name,
+      ready: true,
+      phase: 'Running',
+      podIP: '10.9.8.7',
+      address: 'http://10.9.8.7:8080',
+    });
     expect(api.watches).toHaveLength(1);
     const query = api.watches[0]!.url.searchParams;
     expect(query.get('resourceVersion')).toBe(readVersion);
@@ -93,7 +100,13 @@ describe('waitForPodReady', () => {
     const { api, pods, name } = await setup();
     api.onWatch = (stream) => {
       if (api.watches.length === 1) {
-        stream.send('ERROR', { kind: 'Status', status: 'Failure', reason: 'Expired', code: 410, message: 'too old resource version' });
+        stream.send('ERROR', {
+          kind: 'Status',
+          status: 'Failure',
+          reason: 'Expired',
+          code: 410,
+          message: 'too old resource version',
+        });
       } else {
         api.update(name, (p) => (p.status = podStatus.ready()));
       }
@@ -160,7 +173,9 @@ describe('waitForPodReady', () => {
 
   it('rejects K8S_NOT_FOUND for a pod that does not exist', async () => {
     const { pods } = await setup();
-    await expect(pods.waitForPodReady({ userId: 'alice', agentId: 'nope' })).rejects.toMatchObject({ code: 'K8S_NOT_FOUND' });
+    await expect(pods.waitForPodReady({ userId: 'alice', agentId: 'nope' })).rejects.toMatchObject({
+      code: 'K8S_NOT_FOUND',
+    });
   });
 
   it('retries a watch or a read the API server could not serve (503)', async () => {
@@ -187,7 +202,10 @@ describe('waitForPodReady', () => {
   it('rejects K8S_FORBIDDEN when the watch is not allowed', async () => {
     const { api, pods } = await setup();
     api.failures.set('WATCH pods', { status: 403, reason: 'Forbidden' });
-    await expect(pods.waitForPodReady(id)).rejects.toMatchObject({ code: 'K8S_FORBIDDEN', operation: 'waitForPodReady' });
+    await expect(pods.waitForPodReady(id)).rejects.toMatchObject({
+      code: 'K8S_FORBIDDEN',
+      operation: 'waitForPodReady',
+    });
   });
 
   it('stops on abort, with the signal reason, and closes the watch', async () => {

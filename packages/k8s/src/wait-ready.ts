@@ -20,7 +20,11 @@ export interface WaitReadyOptions {
   timeoutMs: number;
 }
 
-type WatchEnd = { kind: 'ended'; events: number } | { kind: 'gone' } | { kind: 'error'; error: KubernetesError } | { kind: 'settled' };
+type WatchEnd =
+  | { kind: 'ended'; events: number }
+  | { kind: 'gone' }
+  | { kind: 'error'; error: KubernetesError }
+  | { kind: 'settled' };
 
 /**
  * Reads the pod once, then watches it from that resourceVersion. A watch that ends (servers close them
@@ -68,7 +72,13 @@ export function waitForReady(deps: WaitReadyDeps, options: WaitReadyOptions): Pr
       const readiness = podReadiness(pod);
       if (readiness.state === 'ready') finish(undefined, pod);
       else if (readiness.state === 'failed') {
-        finish(new KubernetesError(readiness.code, readiness.message, { operation: OPERATION, podName, reason: readiness.reason }));
+        finish(
+          new KubernetesError(readiness.code, readiness.message, {
+            operation: OPERATION,
+            podName,
+            reason: readiness.reason,
+          }),
+        );
       } else lastReason = readiness.reason;
     };
 
@@ -109,8 +119,13 @@ export function waitForReady(deps: WaitReadyDeps, options: WaitReadyOptions): Pr
               events++;
               if (type === 'ERROR') {
                 const status = object as { code?: number; reason?: string; message?: string };
-                if (status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone') end({ kind: 'gone' });
-                else end({ kind: 'error', error: toKubernetesError({ code: status.code, body: status }, OPERATION, podName) });
+                if (status.code === 410 || status.reason === 'Expired' || status.reason === 'Gone')
+                  end({ kind: 'gone' });
+                else
+                  end({
+                    kind: 'error',
+                    error: toKubernetesError({ code: status.code, body: status }, OPERATION, podName),
+                  });
                 return;
               }
               if (type === 'BOOKMARK') return;
@@ -123,7 +138,8 @@ export function waitForReady(deps: WaitReadyDeps, options: WaitReadyOptions): Pr
             (error: unknown) => {
               if (!error) end({ kind: 'ended', events });
               else if ((error as { statusCode?: number }).statusCode === 410) end({ kind: 'gone' });
-              else if ((error as { name?: string }).name === 'AbortError' && (settled || ended)) end({ kind: 'settled' });
+              else if ((error as { name?: string }).name === 'AbortError' && (settled || ended))
+                end({ kind: 'settled' });
               else end({ kind: 'error', error: toKubernetesError(error, OPERATION, podName) });
             },
           )

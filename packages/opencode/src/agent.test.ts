@@ -45,12 +45,34 @@ function sound(events: AgentEvent[]) {
 
 describe('opencode adapter on a fake server (msw)', () => {
   it('maps a text turn: deltas, the whole message, usage and cost, then completed', async () => {
-    const { fake, agent } = setup({ onPrompt: ({ sessionId, server }) => server.send(...textTurn(sessionId, 'Hello there world')) });
-    const run = agent.execute({ prompt: 'hi', model: 'fake/fake-model', systemPrompt: 'be brief', allowedTools: ['read'], disallowedTools: ['bash'] });
+    const { fake, agent } = setup({
+      onPrompt: ({ sessionId, server }) => server.send(...textTurn(sessionId, 'Hello there world')),
+    });
+    const run = agent.execute({
+      prompt: 'hi',
+      model: 'fake/fake-model',
+      systemPrompt: 'be brief',
+      allowedTools: ['read'],
+      disallowedTools: ['bash'],
+    });
     const { events, result } = await collectRun(run);
     sound(events);
-    expect(events.map((e) => e.type)).toEqual(['session.started', 'text.delta', 'text.delta', 'text.delta', 'message', 'usage', 'run.completed']);
-    expect(result).toMatchObject({ status: 'completed', text: 'Hello there world', sessionId: 'ses_fake_0', turns: 1, costUsd: 0.001 });
+    expect(events.map((e) => e.type)).toEqual([
+      'session.started',
+      'text.delta',
+      'text.delta',
+      'text.delta',
+      'message',
+      'usage',
+      'run.completed',
+    ]);
+    expect(result).toMatchObject({
+      status: 'completed',
+      text: 'Hello there world',
+      sessionId: 'ses_fake_0',
+      turns: 1,
+      costUsd: 0.001,
+    });
     expect(result.usage).toEqual({ inputTokens: 10, outputTokens: 3, cacheReadTokens: 1, cacheWriteTokens: 0 });
     const prompt = fake.calls.find((c) => c.path.endsWith('/prompt_async'))!;
     expect(prompt.body).toEqual({
@@ -60,7 +82,11 @@ describe('opencode adapter on a fake server (msw)', () => {
       tools: { '*': false, read: true, bash: false },
     });
     // Subscribed before the session existed and before the prompt went out.
-    expect(fake.calls.map((c) => c.method + ' ' + c.path).slice(0, 3)).toEqual(['GET /event', 'POST /session', 'POST /session/ses_fake_0/prompt_async']);
+    expect(fake.calls.map((c) => `${c.method} ${c.path}`).slice(0, 3)).toEqual([
+      'GET /event',
+      'POST /session',
+      'POST /session/ses_fake_0/prompt_async',
+    ]);
   });
 
   it('replays a recorded tool turn (tool-prompt-async.sse)', async () => {
@@ -69,9 +95,13 @@ describe('opencode adapter on a fake server (msw)', () => {
     const { events, result } = await collectRun(agent.execute({ prompt: 'Please run `echo hi` in the shell.' }));
     sound(events);
     const p = project(events);
-    expect(p.toolCalls).toEqual([{ callId: expect.any(String), name: 'bash', input: { command: 'echo hi', description: 'Print hi' } }]);
+    expect(p.toolCalls).toEqual([
+      { callId: expect.any(String), name: 'bash', input: { command: 'echo hi', description: 'Print hi' } },
+    ]);
     expect(p.toolResults).toEqual([{ callId: p.toolCalls[0]!.callId, output: 'hi\n', isError: false }]);
-    expect(events.findIndex((e) => e.type === 'tool.call')).toBeLessThan(events.findIndex((e) => e.type === 'tool.result'));
+    expect(events.findIndex((e) => e.type === 'tool.call')).toBeLessThan(
+      events.findIndex((e) => e.type === 'tool.result'),
+    );
     // Every streamed delta adds up to its part's final text, and nothing of the user's prompt leaks.
     expect(p.messages.length).toBeGreaterThanOrEqual(1);
     for (const text of p.messages) expect(Object.values(p.deltas)).toContain(text);
@@ -100,7 +130,9 @@ describe('opencode adapter on a fake server (msw)', () => {
     const { agent } = setup({
       onPrompt: ({ sessionId, server }) => {
         server.sendRaw('data: {not json\n\n');
-        server.sendRaw(`data: {"type":"message.part.updated","properties":{"sessionID":"${sessionId}","part":{"type":"text","bogus":true}}}\n\n`);
+        server.sendRaw(
+          `data: {"type":"message.part.updated","properties":{"sessionID":"${sessionId}","part":{"type":"text","bogus":true}}}\n\n`,
+        );
         server.sendRaw(`data: {"id":"evt_x","type":"some.future.event","properties":{"sessionID":"${sessionId}"}}\n\n`);
         server.sendRaw(`data: ["${sessionId}"]\n\n`);
         server.send(...textTurn(sessionId, 'still fine'));
@@ -109,7 +141,11 @@ describe('opencode adapter on a fake server (msw)', () => {
     const { events, result } = await collectRun(agent.execute({ prompt: 'x' }));
     sound(events);
     const errors = events.filter((e) => e.type === 'error');
-    expect(errors.map((e) => e.type === 'error' && e.code)).toEqual(['OPENCODE_BAD_EVENT', 'OPENCODE_BAD_EVENT', 'OPENCODE_BAD_EVENT']);
+    expect(errors.map((e) => e.type === 'error' && e.code)).toEqual([
+      'OPENCODE_BAD_EVENT',
+      'OPENCODE_BAD_EVENT',
+      'OPENCODE_BAD_EVENT',
+    ]);
     expect(result).toMatchObject({ status: 'completed', text: 'still fine' });
   });
 
@@ -243,7 +279,10 @@ describe('opencode adapter on a fake server (msw)', () => {
 
   it('reports HTTP 500 with method, path, status and body', async () => {
     const { fake, agent } = setup();
-    fake.failures.set('POST /session', { status: 500, body: { name: 'UnknownError', data: { message: 'database is locked' } } });
+    fake.failures.set('POST /session', {
+      status: 500,
+      body: { name: 'UnknownError', data: { message: 'database is locked' } },
+    });
     const { events, result } = await collectRun(agent.execute({ prompt: 'x' }));
     sound(events);
     expect(result.status).toBe('failed');
@@ -251,7 +290,11 @@ describe('opencode adapter on a fake server (msw)', () => {
     expect(result.error?.message).toContain('POST /session answered 500');
     expect(result.error?.message).toContain('database is locked');
     const error = events.find((e) => e.type === 'error');
-    expect(error).toMatchObject({ code: 'OPENCODE_HTTP_ERROR', retryable: true, details: { method: 'POST', path: '/session', status: 500 } });
+    expect(error).toMatchObject({
+      code: 'OPENCODE_HTTP_ERROR',
+      retryable: true,
+      details: { method: 'POST', path: '/session', status: 500 },
+    });
   });
 
   it('reports a session that does not exist (404) as not found', async () => {
@@ -264,7 +307,15 @@ describe('opencode adapter on a fake server (msw)', () => {
   });
 
   it('reports a server that is down as a retryable transport error', async () => {
-    const agent = opencode({ baseUrl: 'http://127.0.0.1:9', fetch: () => Promise.reject(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) })) });
+    const agent = opencode({
+      baseUrl: 'http://127.0.0.1:9',
+      fetch: () =>
+        Promise.reject(
+          new TypeError('fetch failed', {
+            cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+          }),
+        ),
+    });
     agents.push(agent);
     const { events, result } = await collectRun(agent.execute({ prompt: 'x' }));
     sound(events);
@@ -277,7 +328,9 @@ describe('opencode adapter on a fake server (msw)', () => {
 
   it('gives up on an event stream whose headers never come (a half-started server)', async () => {
     const hanging = (_input: string | URL | Request, init?: RequestInit) =>
-      new Promise<Response>((_resolve, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)));
+      new Promise<Response>((_resolve, reject) =>
+        init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)),
+      );
     const agent = opencode({ baseUrl: 'http://127.0.0.1:9', fetch: hanging, requestTimeoutMs: 50 });
     agents.push(agent);
     const { events, result } = await collectRun(agent.execute({ prompt: 'x' }));
@@ -297,7 +350,10 @@ describe('opencode adapter on a fake server (msw)', () => {
         onPrompt: async ({ server, index }) => {
           const [from, ask, to] = index === 0 ? [0, ask1, idle1 + 1] : [idle1 + 1, ask2, frames.length];
           server.send(...frames.slice(from, ask + 1));
-          await server.waitForCall((c) => c.path.startsWith('/permission/') && c.path.includes(index === 0 ? 'per_20d7ce6fd' : 'per_20d7ce7ec'));
+          await server.waitForCall(
+            (c) =>
+              c.path.startsWith('/permission/') && c.path.includes(index === 0 ? 'per_20d7ce6fd' : 'per_20d7ce7ec'),
+          );
           server.send(...frames.slice(ask + 1, to));
         },
       },
@@ -307,13 +363,20 @@ describe('opencode adapter on a fake server (msw)', () => {
     const first = agent.execute({ prompt: 'Run echo hi (needs permission).' });
     const asked = firstEvent(first, (e) => e.type === 'permission.requested');
     const request = await asked.event;
-    expect(request).toMatchObject({ type: 'permission.requested', id: 'per_20d7ce6fd001hgIACTVbOJ4fU5', tool: 'bash', input: { command: 'echo hi' } });
+    expect(request).toMatchObject({
+      type: 'permission.requested',
+      id: 'per_20d7ce6fd001hgIACTVbOJ4fU5',
+      tool: 'bash',
+      input: { command: 'echo hi' },
+    });
     await first.respond('per_20d7ce6fd001hgIACTVbOJ4fU5', 'allow');
     const events1 = await asked.all;
     sound(events1);
     expect((await first.result).status).toBe('completed');
     expect(project(events1).toolResults).toEqual([{ callId: 'call_fake_18_0', output: 'hi\n', isError: false }]);
-    expect(fake.calls.find((c) => c.method === 'POST' && c.path === '/session')!.body).toEqual({ permission: [{ permission: 'bash', pattern: '*', action: 'ask' }] });
+    expect(fake.calls.find((c) => c.method === 'POST' && c.path === '/session')!.body).toEqual({
+      permission: [{ permission: 'bash', pattern: '*', action: 'ask' }],
+    });
 
     const second = agent.execute({ prompt: 'Run echo hi again (will be rejected).', sessionId: sid });
     const asked2 = firstEvent(second, (e) => e.type === 'permission.requested');
@@ -325,13 +388,18 @@ describe('opencode adapter on a fake server (msw)', () => {
     expect(result2.status).toBe('completed');
     expect(result2.sessionId).toBe(sid);
     const p2 = project(events2);
-    expect(p2.toolResults).toEqual([{ callId: 'call_fake_20_0', output: expect.stringContaining('rejected permission'), isError: true }]);
+    expect(p2.toolResults).toEqual([
+      { callId: 'call_fake_20_0', output: expect.stringContaining('rejected permission'), isError: true },
+    ]);
     expect(p2.messages[p2.messages.length - 1]).toContain('not allowed in test');
     // The first turn's messages are not replayed into the second run.
     expect(p2.toolCalls.map((t) => t.callId)).toEqual(['call_fake_20_0']);
 
     const replies = fake.calls.filter((c) => c.path.startsWith('/permission/'));
-    expect(replies.map((c) => c.body)).toEqual([{ reply: 'once' }, { reply: 'reject', message: 'not allowed in test' }]);
+    expect(replies.map((c) => c.body)).toEqual([
+      { reply: 'once' },
+      { reply: 'reject', message: 'not allowed in test' },
+    ]);
   });
 
   it('maps allow_always to "always" and reports a failed reply as a typed error', async () => {
@@ -341,8 +409,14 @@ describe('opencode adapter on a fake server (msw)', () => {
     await reading.event;
     await run.respond('per_1', 'allow_always');
     expect(fake.calls.find((c) => c.path === '/permission/per_1/reply')!.body).toEqual({ reply: 'always' });
-    fake.failures.set('POST /permission/per_2/reply', { status: 404, body: { name: 'NotFoundError', data: { message: 'no such request' } } });
-    await expect(run.respond('per_2', 'deny')).rejects.toMatchObject({ code: 'OPENCODE_NOT_FOUND', message: expect.stringContaining('POST /permission/per_2/reply answered 404') });
+    fake.failures.set('POST /permission/per_2/reply', {
+      status: 404,
+      body: { name: 'NotFoundError', data: { message: 'no such request' } },
+    });
+    await expect(run.respond('per_2', 'deny')).rejects.toMatchObject({
+      code: 'OPENCODE_NOT_FOUND',
+      message: expect.stringContaining('POST /permission/per_2/reply answered 404'),
+    });
     await run.cancel();
     await reading.all;
   });
@@ -371,7 +445,9 @@ describe('opencode adapter on a fake server (msw)', () => {
   });
 
   it('aborts the session when the run times out', async () => {
-    const { fake, agent } = setup({ onPrompt: ({ sessionId, server }) => server.send(...textTurn(sessionId, 'never ending').slice(0, 4)) });
+    const { fake, agent } = setup({
+      onPrompt: ({ sessionId, server }) => server.send(...textTurn(sessionId, 'never ending').slice(0, 4)),
+    });
     const { events, result } = await collectRun(agent.execute({ prompt: 'x', timeoutMs: 200 }));
     sound(events);
     expect(result.status).toBe('timed_out');
@@ -384,7 +460,11 @@ describe('opencode adapter on a fake server (msw)', () => {
     const { events, result } = await collectRun(agent.execute({ prompt: 'Fail please.' }));
     sound(events);
     expect(result.status).toBe('failed');
-    expect(result.error).toEqual({ code: 'OPENCODE_API_ERROR', message: 'APIError: fake-llm: injected bad request', retryable: false });
+    expect(result.error).toEqual({
+      code: 'OPENCODE_API_ERROR',
+      message: 'APIError: fake-llm: injected bad request',
+      retryable: false,
+    });
     expect(events.filter((e) => e.type === 'error')).toHaveLength(1);
     expect(events.filter((e) => e.type === 'run.completed')).toHaveLength(1);
   });
@@ -413,6 +493,13 @@ describe('opencode adapter on a fake server (msw)', () => {
   it('reports capabilities with the server version and models', async () => {
     const { agent } = setup();
     const caps = await agent.capabilities();
-    expect(caps).toMatchObject({ resume: true, cancel: true, permissionReplies: true, textDeltas: true, version: '1.18.33', models: ['fake/fake-model'] });
+    expect(caps).toMatchObject({
+      resume: true,
+      cancel: true,
+      permissionReplies: true,
+      textDeltas: true,
+      version: '1.18.33',
+      models: ['fake/fake-model'],
+    });
   });
 });

@@ -1,4 +1,11 @@
-import { ValidationError, createCodeAgent, defaultCapabilities, type AgentCapabilities, type CodeAgent, type RunOptions } from '@forge/core';
+import {
+  ValidationError,
+  createCodeAgent,
+  defaultCapabilities,
+  type AgentCapabilities,
+  type CodeAgent,
+  type RunOptions,
+} from '@forge/core';
 import { OpencodeClient, type FetchLike, type PermissionRule } from './client.js';
 import { startOpencodeServer, type OpencodeServer, type StartOpencodeServerOptions } from './server.js';
 import { abortableSleep, runTurn, type ReconnectOptions, type Sleep } from './turn.js';
@@ -33,9 +40,17 @@ export const OPENCODE_PROVIDER = 'opencode';
 /** An OpenCode server (HTTP + Server-Sent Events) as a CodeAgent. */
 export function opencode(options: OpencodeOptions): CodeAgent {
   if (!options.baseUrl === !options.server) {
-    throw new ValidationError('INVALID_OPTIONS', 'opencode() needs exactly one of baseUrl (a running server) or server (one to start)', [
-      { path: options.baseUrl ? 'server' : 'baseUrl', code: 'INVALID_OPTIONS', message: 'give baseUrl or server, not both or neither' },
-    ]);
+    throw new ValidationError(
+      'INVALID_OPTIONS',
+      'opencode() needs exactly one of baseUrl (a running server) or server (one to start)',
+      [
+        {
+          path: options.baseUrl ? 'server' : 'baseUrl',
+          code: 'INVALID_OPTIONS',
+          message: 'give baseUrl or server, not both or neither',
+        },
+      ],
+    );
   }
   if (options.baseUrl !== undefined && !/^https?:\/\//.test(options.baseUrl)) {
     throw new ValidationError('INVALID_OPTIONS', `baseUrl must be an http(s) URL, got "${options.baseUrl}"`, [
@@ -94,8 +109,12 @@ export function opencode(options: OpencodeOptions): CodeAgent {
         const c = await getClient();
         const health = await c.health();
         if (health.version) caps.version = health.version;
-        const providers = (await c.request('GET', '/config/providers', { timeoutMs: 5_000 })) as { providers?: Array<{ id: string; models?: Record<string, unknown> }> };
-        caps.models = (providers?.providers ?? []).flatMap((p) => Object.keys(p.models ?? {}).map((m) => `${p.id}/${m}`));
+        const providers = (await c.request('GET', '/config/providers', { timeoutMs: 5_000 })) as {
+          providers?: Array<{ id: string; models?: Record<string, unknown> }>;
+        };
+        caps.models = (providers?.providers ?? []).flatMap((p) =>
+          Object.keys(p.models ?? {}).map((m) => `${p.id}/${m}`),
+        );
       } catch {
         // Capabilities are what the adapter can do; the server's details are a bonus.
       }
@@ -105,7 +124,7 @@ export function opencode(options: OpencodeOptions): CodeAgent {
       const c = await getClient();
       return runTurn(ctx, {
         client: c,
-        ...(ctx.request.cwd ?? options.directory ? { directory: (ctx.request.cwd ?? options.directory)! } : {}),
+        ...((ctx.request.cwd ?? options.directory) ? { directory: (ctx.request.cwd ?? options.directory)! } : {}),
         ...(options.agent ? { agent: options.agent } : {}),
         ...(options.model ? { model: options.model } : {}),
         ...(options.permission ? { permission: options.permission } : {}),
@@ -118,7 +137,11 @@ export function opencode(options: OpencodeOptions): CodeAgent {
       closing = true;
       const owned = server;
       server = undefined;
-      if (owned) await owned.then((s) => s.close(), () => {});
+      if (owned)
+        await owned.then(
+          (s) => s.close(),
+          () => {},
+        );
     },
   });
 }

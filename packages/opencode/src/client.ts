@@ -68,7 +68,10 @@ export class OpencodeClient {
     const follow = () => local.abort(signal.reason);
     if (signal.aborted) follow();
     else signal.addEventListener('abort', follow, { once: true });
-    const timer = setTimeout(() => local.abort(new DOMException(`no answer within ${this.requestTimeoutMs} ms`, 'TimeoutError')), this.requestTimeoutMs);
+    const timer = setTimeout(
+      () => local.abort(new DOMException(`no answer within ${this.requestTimeoutMs} ms`, 'TimeoutError')),
+      this.requestTimeoutMs,
+    );
     let res: Response;
     try {
       res = await this.fetchImpl(this.url(path, directory), {
@@ -89,7 +92,11 @@ export class OpencodeClient {
     return res;
   }
 
-  async request(method: string, path: string, options: { body?: unknown; directory?: string; signal?: AbortSignal; timeoutMs?: number } = {}): Promise<unknown> {
+  async request(
+    method: string,
+    path: string,
+    options: { body?: unknown; directory?: string; signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<unknown> {
     const timeout = AbortSignal.timeout(options.timeoutMs ?? this.requestTimeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     let res: Response;
@@ -114,15 +121,22 @@ export class OpencodeClient {
     try {
       return JSON.parse(text) as unknown;
     } catch (error) {
-      throw new ProviderError('OPENCODE_BAD_RESPONSE', `OpenCode ${method} ${path} answered ${res.status} with a body that is not JSON`, {
-        cause: error,
-        details: { method, path, status: res.status, body: text.slice(0, 500) },
-      });
+      throw new ProviderError(
+        'OPENCODE_BAD_RESPONSE',
+        `OpenCode ${method} ${path} answered ${res.status} with a body that is not JSON`,
+        {
+          cause: error,
+          details: { method, path, status: res.status, body: text.slice(0, 500) },
+        },
+      );
     }
   }
 
   async health(signal?: AbortSignal): Promise<{ healthy: boolean; version?: string }> {
-    const body = (await this.request('GET', '/global/health', { ...(signal ? { signal } : {}), timeoutMs: 2_000 })) as { healthy?: boolean; version?: string };
+    const body = (await this.request('GET', '/global/health', { ...(signal ? { signal } : {}), timeoutMs: 2_000 })) as {
+      healthy?: boolean;
+      version?: string;
+    };
     return { healthy: body?.healthy === true, ...(typeof body?.version === 'string' ? { version: body.version } : {}) };
   }
 
@@ -152,10 +166,19 @@ export class OpencodeClient {
   }
 
   async abort(id: string, directory?: string, signal?: AbortSignal): Promise<void> {
-    await this.request('POST', `/session/${encodeURIComponent(id)}/abort`, { ...opt(directory, signal), timeoutMs: 5_000 });
+    await this.request('POST', `/session/${encodeURIComponent(id)}/abort`, {
+      ...opt(directory, signal),
+      timeoutMs: 5_000,
+    });
   }
 
-  async replyPermission(requestId: string, reply: PermissionReply, message: string | undefined, directory?: string, signal?: AbortSignal): Promise<void> {
+  async replyPermission(
+    requestId: string,
+    reply: PermissionReply,
+    message: string | undefined,
+    directory?: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
     await this.request('POST', `/permission/${encodeURIComponent(requestId)}/reply`, {
       body: { reply, ...(message !== undefined ? { message } : {}) },
       ...opt(directory, signal),
@@ -163,14 +186,26 @@ export class OpencodeClient {
   }
 }
 
-function opt(directory: string | undefined, signal: AbortSignal | undefined): { directory?: string; signal?: AbortSignal } {
+function opt(
+  directory: string | undefined,
+  signal: AbortSignal | undefined,
+): { directory?: string; signal?: AbortSignal } {
   return { ...(directory ? { directory } : {}), ...(signal ? { signal } : {}) };
 }
 
-function parseOrThrow<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { message: string } } }, raw: unknown, method: string, path: string): T {
+function parseOrThrow<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { message: string } } },
+  raw: unknown,
+  method: string,
+  path: string,
+): T {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
-  throw new ProviderError('OPENCODE_BAD_RESPONSE', `OpenCode ${method} ${path} answered with an unexpected shape: ${parsed.error.message.slice(0, 300)}`, {
-    details: { method, path },
-  });
+  throw new ProviderError(
+    'OPENCODE_BAD_RESPONSE',
+    `OpenCode ${method} ${path} answered with an unexpected shape: ${parsed.error.message.slice(0, 300)}`,
+    {
+      details: { method, path },
+    },
+  );
 }

@@ -2,7 +2,10 @@ import { createParser } from 'eventsource-parser';
 
 /** The event stream ended, failed or went silent; the run reconnects. */
 export class StreamDropped extends Error {
-  constructor(readonly reason: 'ended' | 'failed' | 'stalled', options?: { cause?: unknown }) {
+  constructor(
+    readonly reason: 'ended' | 'failed' | 'stalled',
+    options?: { cause?: unknown },
+  ) {
     super(`the OpenCode event stream ${reason}`, options);
     this.name = 'StreamDropped';
   }
@@ -33,7 +36,10 @@ export function createFrameDecoder(): { push(chunk: Uint8Array): string[] } {
  * body ends, fails, or sends nothing for `stallTimeoutMs` (OpenCode sends `server.heartbeat`
  * every 10 s, so silence means a dead link a proxy has not noticed).
  */
-export async function* readFrames(body: ReadableStream<Uint8Array>, stallTimeoutMs: number): AsyncGenerator<string[], never> {
+export async function* readFrames(
+  body: ReadableStream<Uint8Array>,
+  stallTimeoutMs: number,
+): AsyncGenerator<string[], never> {
   const reader = body.getReader();
   const frames = createFrameDecoder();
   try {

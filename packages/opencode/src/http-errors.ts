@@ -30,6 +30,7 @@ export function unreachableError(method: string, path: string, cause: unknown): 
 
 function describeCause(error: Error): string {
   const inner = (error as { cause?: unknown }).cause;
-  if (inner instanceof Error && inner.message) return `${error.message} (${(inner as NodeJS.ErrnoException).code ?? inner.message})`;
+  if (inner instanceof Error && inner.message)
+    return `${error.message} (${(inner as NodeJS.ErrnoException).code ?? inner.message})`;
   return error.message;
 }

@@ -9,7 +9,15 @@ export {
   type PromptBody,
   type CreateSessionBody,
 } from './client.js';
-export { TurnMapper, peekType, errorCode, errorMessage, errorRetryable, type Emit, type FrameSignal } from './mapper.js';
+export {
+  TurnMapper,
+  peekType,
+  errorCode,
+  errorMessage,
+  errorRetryable,
+  type Emit,
+  type FrameSignal,
+} from './mapper.js';
 export { createFrameDecoder, readFrames, StreamDropped } from './event-stream.js';
 export { abortableSleep, type ReconnectOptions, type Sleep } from './turn.js';
 export * from './schemas.js';

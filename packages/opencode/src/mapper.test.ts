@@ -6,12 +6,17 @@ const SID = 'ses_1';
 const mapper = (ignored: string[] = []) => {
   const out: AgentEventInit[] = [];
   const m = new TurnMapper(SID, (e) => out.push(e), ignored);
-  const feed = (type: string, properties: object) => m.handleFrame(JSON.stringify({ id: 'evt', type, properties: { sessionID: SID, ...properties } }));
+  const feed = (type: string, properties: object) =>
+    m.handleFrame(JSON.stringify({ id: 'evt', type, properties: { sessionID: SID, ...properties } }));
   const strip = () => out.map(({ raw: _raw, ...e }) => e);
   return { m, out, feed, strip };
 };
-const assistant = (id = 'msg_a', extra: object = {}) => ({ info: { id, sessionID: SID, role: 'assistant', time: { created: 1 }, ...extra } });
-const text = (t: string, extra: object = {}) => ({ part: { id: 'prt_t', messageID: 'msg_a', sessionID: SID, type: 'text', text: t, time: { start: 1 }, ...extra } });
+const assistant = (id = 'msg_a', extra: object = {}) => ({
+  info: { id, sessionID: SID, role: 'assistant', time: { created: 1 }, ...extra },
+});
+const text = (t: string, extra: object = {}) => ({
+  part: { id: 'prt_t', messageID: 'msg_a', sessionID: SID, type: 'text', text: t, time: { start: 1 }, ...extra },
+});
 
 describe('TurnMapper', () => {
   it('computes deltas when the server sends the whole part again instead of a delta', () => {
@@ -47,9 +52,20 @@ describe('TurnMapper', () => {
   it('streams reasoning parts as reasoning events', () => {
     const { feed, strip } = mapper();
     feed('message.updated', assistant());
-    feed('message.part.updated', { part: { id: 'prt_r', messageID: 'msg_a', sessionID: SID, type: 'reasoning', text: '', time: { start: 1 } } });
+    feed('message.part.updated', {
+      part: { id: 'prt_r', messageID: 'msg_a', sessionID: SID, type: 'reasoning', text: '', time: { start: 1 } },
+    });
     feed('message.part.delta', { messageID: 'msg_a', partID: 'prt_r', field: 'text', delta: 'think' });
-    feed('message.part.updated', { part: { id: 'prt_r', messageID: 'msg_a', sessionID: SID, type: 'reasoning', text: 'thinking', time: { start: 1, end: 2 } } });
+    feed('message.part.updated', {
+      part: {
+        id: 'prt_r',
+        messageID: 'msg_a',
+        sessionID: SID,
+        type: 'reasoning',
+        text: 'thinking',
+        time: { start: 1, end: 2 },
+      },
+    });
     expect(strip()).toEqual([
       { type: 'reasoning', text: 'think', messageId: 'prt_r' },
       { type: 'reasoning', text: 'ing', messageId: 'prt_r' },
@@ -59,7 +75,9 @@ describe('TurnMapper', () => {
   it('emits tool.call once (when the input is known) and tool.result once', () => {
     const { feed, strip } = mapper();
     feed('message.updated', assistant());
-    const tool = (state: object) => ({ part: { id: 'prt_x', messageID: 'msg_a', sessionID: SID, type: 'tool', callID: 'c1', tool: 'bash', state } });
+    const tool = (state: object) => ({
+      part: { id: 'prt_x', messageID: 'msg_a', sessionID: SID, type: 'tool', callID: 'c1', tool: 'bash', state },
+    });
     feed('message.part.updated', tool({ status: 'pending', input: {}, raw: '' }));
     feed('message.part.updated', tool({ status: 'running', input: { command: 'ls' }, time: { start: 1 } }));
     feed('message.part.updated', tool({ status: 'running', input: { command: 'ls' }, metadata: { output: 'a' } }));
@@ -74,9 +92,25 @@ describe('TurnMapper', () => {
   it('skips the user message, messages of earlier turns, and other sessions', () => {
     const { feed, m, strip } = mapper(['msg_old']);
     feed('message.updated', { info: { id: 'msg_u', sessionID: SID, role: 'user', time: { created: 1 } } });
-    feed('message.part.updated', { part: { id: 'prt_u', messageID: 'msg_u', sessionID: SID, type: 'text', text: 'my prompt' } });
-    feed('message.part.updated', { part: { id: 'prt_o', messageID: 'msg_old', sessionID: SID, type: 'text', text: 'old', time: { start: 1, end: 2 } } });
-    m.handleFrame(JSON.stringify({ type: 'message.part.delta', properties: { sessionID: 'ses_2', messageID: 'm', partID: 'p', field: 'text', delta: SID } }));
+    feed('message.part.updated', {
+      part: { id: 'prt_u', messageID: 'msg_u', sessionID: SID, type: 'text', text: 'my prompt' },
+    });
+    feed('message.part.updated', {
+      part: {
+        id: 'prt_o',
+        messageID: 'msg_old',
+        sessionID: SID,
+        type: 'text',
+        text: 'old',
+        time: { start: 1, end: 2 },
+      },
+    });
+    m.handleFrame(
+      JSON.stringify({
+        type: 'message.part.delta',
+        properties: { sessionID: 'ses_2', messageID: 'm', partID: 'p', field: 'text', delta: SID },
+      }),
+    );
     expect(strip()).toEqual([]);
   });
 
@@ -86,10 +120,23 @@ describe('TurnMapper', () => {
     feed('session.status', { status: { type: 'busy' } });
     const tokens = { input: 5, output: 2, reasoning: 1, cache: { read: 3, write: 4 } };
     feed('message.updated', assistant('msg_a', { tokens, cost: 0.5, finish: 'stop' }));
-    feed('message.updated', assistant('msg_a', { tokens, cost: 0.5, finish: 'stop', time: { created: 1, completed: 2 } }));
-    feed('message.updated', assistant('msg_a', { tokens, cost: 0.5, finish: 'stop', time: { created: 1, completed: 2 } }));
+    feed(
+      'message.updated',
+      assistant('msg_a', { tokens, cost: 0.5, finish: 'stop', time: { created: 1, completed: 2 } }),
+    );
+    feed(
+      'message.updated',
+      assistant('msg_a', { tokens, cost: 0.5, finish: 'stop', time: { created: 1, completed: 2 } }),
+    );
     expect(feed('session.idle', {})).toBe('idle');
-    expect(strip()).toEqual([{ type: 'usage', usage: { inputTokens: 5, outputTokens: 2, cacheReadTokens: 3, cacheWriteTokens: 4, reasoningTokens: 1 }, costUsd: 0.5, messageId: 'msg_a' }]);
+    expect(strip()).toEqual([
+      {
+        type: 'usage',
+        usage: { inputTokens: 5, outputTokens: 2, cacheReadTokens: 3, cacheWriteTokens: 4, reasoningTokens: 1 },
+        costUsd: 0.5,
+        messageId: 'msg_a',
+      },
+    ]);
     expect(m.costUsd).toBe(0.5);
     expect(m.turns).toBe(1);
   });
@@ -100,7 +147,13 @@ describe('TurnMapper', () => {
     feed('session.error', { error: { name: 'APIError', data: { message: 'bad', isRetryable: false } } });
     expect(strip()).toEqual([
       { type: 'log', level: 'warn', text: 'OpenCode retries the model request (attempt 2): Internal Server Error' },
-      { type: 'error', code: 'OPENCODE_API_ERROR', message: 'APIError: bad', retryable: false, details: { name: 'APIError', data: { message: 'bad', isRetryable: false } } },
+      {
+        type: 'error',
+        code: 'OPENCODE_API_ERROR',
+        message: 'APIError: bad',
+        retryable: false,
+        details: { name: 'APIError', data: { message: 'bad', isRetryable: false } },
+      },
     ]);
     expect(m.failure()?.name).toBe('APIError');
   });
@@ -139,8 +192,19 @@ describe('TurnMapper', () => {
     const tricky = ['plain ', 'with "quotes" ', 'back\\slash \n', 'unicode é ✓ ', '}}"'];
     for (const delta of tricky) {
       // JSON.stringify keeps insertion order: envelope id, type, then properties in OpenCode's order.
-      usual.m.handleFrame(JSON.stringify({ id: 'evt_1', type: 'message.part.delta', properties: { sessionID: SID, messageID: 'msg_a', partID: 'prt_t', field: 'text', delta } }));
-      other.m.handleFrame(JSON.stringify({ properties: { delta, field: 'text', partID: 'prt_t', messageID: 'msg_a', sessionID: SID }, type: 'message.part.delta' }));
+      usual.m.handleFrame(
+        JSON.stringify({
+          id: 'evt_1',
+          type: 'message.part.delta',
+          properties: { sessionID: SID, messageID: 'msg_a', partID: 'prt_t', field: 'text', delta },
+        }),
+      );
+      other.m.handleFrame(
+        JSON.stringify({
+          properties: { delta, field: 'text', partID: 'prt_t', messageID: 'msg_a', sessionID: SID },
+          type: 'message.part.delta',
+        }),
+      );
     }
     expect(usual.strip()).toEqual(other.strip());
     expect(usual.strip().map((e) => (e as { text: string }).text)).toEqual(tricky);
@@ -154,8 +218,20 @@ describe('TurnMapper', () => {
     feed('session.status', { status: { type: 'busy' } });
     expect(m.turnStarted).toBe(true);
     feed('message.updated', assistant());
-    feed('message.updated', assistant('msg_a', { tokens: { input: 1, output: 1, reasoning: 0, cache: { read: 0, write: 0 } }, time: { created: 1, completed: 2 } }));
-    expect(strip()).toEqual([{ type: 'usage', usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 }, messageId: 'msg_a' }]);
+    feed(
+      'message.updated',
+      assistant('msg_a', {
+        tokens: { input: 1, output: 1, reasoning: 0, cache: { read: 0, write: 0 } },
+        time: { created: 1, completed: 2 },
+      }),
+    );
+    expect(strip()).toEqual([
+      {
+        type: 'usage',
+        usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 },
+        messageId: 'msg_a',
+      },
+    ]);
   });
 
   it('after a stream gap, holds an open part back until its final text instead of emitting a hole', () => {
@@ -170,7 +246,9 @@ describe('TurnMapper', () => {
     // A part born during the gap, first met through a delta: held back too.
     feed('message.part.delta', { messageID: 'msg_a', partID: 'prt_2', field: 'text', delta: 'y' });
     feed('message.part.updated', text('a b c d', { time: { start: 1, end: 2 } }));
-    feed('message.part.updated', { part: { id: 'prt_2', messageID: 'msg_a', sessionID: SID, type: 'text', text: 'xy', time: { start: 1, end: 2 } } });
+    feed('message.part.updated', {
+      part: { id: 'prt_2', messageID: 'msg_a', sessionID: SID, type: 'text', text: 'xy', time: { start: 1, end: 2 } },
+    });
     expect(strip()).toEqual([
       { type: 'text.delta', text: 'a ', messageId: 'prt_t' },
       { type: 'text.delta', text: 'b c d', messageId: 'prt_t' },

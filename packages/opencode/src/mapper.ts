@@ -88,7 +88,8 @@ export class TurnMapper {
     // JSON.parse + zod, and a frame that does not name our session cannot be about it.
     if (!data.includes(this.sessionId)) {
       // Still catch what is plainly broken (a truncated frame) without parsing it.
-      if (data.charCodeAt(0) !== OPEN_BRACE || data.charCodeAt(data.length - 1) !== CLOSE_BRACE) this.badFrame(data, 'not a JSON object');
+      if (data.charCodeAt(0) !== OPEN_BRACE || data.charCodeAt(data.length - 1) !== CLOSE_BRACE)
+        this.badFrame(data, 'not a JSON object');
       return undefined;
     }
     const peeked = peekType(data);
@@ -304,7 +305,11 @@ export class TurnMapper {
     }
     if (state.final || state.gapped) return;
     state.sent += p.delta;
-    this.emit(state.kind === 'text' ? { type: 'text.delta', text: p.delta, messageId: p.partID } : { type: 'reasoning', text: p.delta, messageId: p.partID });
+    this.emit(
+      state.kind === 'text'
+        ? { type: 'text.delta', text: p.delta, messageId: p.partID }
+        : { type: 'reasoning', text: p.delta, messageId: p.partID },
+    );
   }
 
   private onPart(part: Part, raw: unknown, fromStream = true): void {
@@ -334,7 +339,11 @@ export class TurnMapper {
     if (full.length > state.sent.length && full.startsWith(state.sent)) {
       const delta = full.slice(state.sent.length);
       state.sent = full;
-      this.emit(kind === 'text' ? { type: 'text.delta', text: delta, messageId: part.id, raw } : { type: 'reasoning', text: delta, messageId: part.id, raw });
+      this.emit(
+        kind === 'text'
+          ? { type: 'text.delta', text: delta, messageId: part.id, raw }
+          : { type: 'reasoning', text: delta, messageId: part.id, raw },
+      );
     } else if (!full.startsWith(state.sent) && !state.sent.startsWith(full)) {
       // The server rewrote the part; no delta can express that, the final `message` carries it.
       // (A snapshot that is merely behind the deltas already sent changes nothing.)
@@ -377,7 +386,14 @@ export class TurnMapper {
     this.usageDone.add(info.id);
     const usage = toUsage(info);
     if (info.cost !== undefined) this.costUsd += info.cost;
-    if (usage) this.emit({ type: 'usage', usage, ...(info.cost !== undefined ? { costUsd: info.cost } : {}), messageId: info.id, raw });
+    if (usage)
+      this.emit({
+        type: 'usage',
+        usage,
+        ...(info.cost !== undefined ? { costUsd: info.cost } : {}),
+        messageId: info.id,
+        raw,
+      });
   }
 
   private badFrame(data: string, reason: string): void {

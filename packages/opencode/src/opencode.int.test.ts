@@ -6,7 +6,17 @@ import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
 import type { CodeAgent } from '@forge/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opencode, startOpencodeServer, type OpencodeServer } from './index.js';
-import { afterToolResult, fakeOpencodeConfig, isolatedOpencodeEnv, lastUserText, opencodeBinPath, startFakeOpenAiApi, type ChatRequest, type FakeOpenAiApi, type FakeReply } from './testing/index.js';
+import {
+  afterToolResult,
+  fakeOpencodeConfig,
+  isolatedOpencodeEnv,
+  lastUserText,
+  opencodeBinPath,
+  startFakeOpenAiApi,
+  type ChatRequest,
+  type FakeOpenAiApi,
+  type FakeReply,
+} from './testing/index.js';
 
 /** Scripted by markers in the prompt, so each test picks its model behaviour. */
 function reply(request: ChatRequest): FakeReply {
@@ -16,9 +26,18 @@ function reply(request: ChatRequest): FakeReply {
     return { kind: 'text', text: `Tool said: ${String(last.content).trim()}` };
   }
   const prompt = lastUserText(request);
-  if (prompt.includes('[[tool]]')) return { kind: 'tool', calls: [{ name: 'bash', arguments: { command: 'echo hi', description: 'Print hi' } }] };
-  if (prompt.includes('[[slow]]')) return { kind: 'text', text: Array.from({ length: 200 }, (_, i) => `tok${i} `).join(''), chunkDelayMs: 100 };
-  if (prompt.includes('[[medium]]')) return { kind: 'text', text: Array.from({ length: 30 }, (_, i) => `w${i} `).join('').trim(), chunkDelayMs: 30 };
+  if (prompt.includes('[[tool]]'))
+    return { kind: 'tool', calls: [{ name: 'bash', arguments: { command: 'echo hi', description: 'Print hi' } }] };
+  if (prompt.includes('[[slow]]'))
+    return { kind: 'text', text: Array.from({ length: 200 }, (_, i) => `tok${i} `).join(''), chunkDelayMs: 100 };
+  if (prompt.includes('[[medium]]'))
+    return {
+      kind: 'text',
+      text: Array.from({ length: 30 }, (_, i) => `w${i} `)
+        .join('')
+        .trim(),
+      chunkDelayMs: 30,
+    };
   if (prompt.includes('[[error500]]')) return { kind: 'status', status: 500 };
   return { kind: 'text', text: `Hello from fake: ${prompt}` };
 }
@@ -88,7 +107,12 @@ describe('opencode adapter against the real `opencode serve`', () => {
     expect(runProblems(events, run.id)).toEqual([]);
     expect(result.status).toBe('completed');
     expect(result.text).toBe('Hello from fake: Say hello');
-    expect(events.filter((e) => e.type === 'text.delta').map((e) => (e.type === 'text.delta' ? e.text : '')).join('')).toBe('Hello from fake: Say hello');
+    expect(
+      events
+        .filter((e) => e.type === 'text.delta')
+        .map((e) => (e.type === 'text.delta' ? e.text : ''))
+        .join(''),
+    ).toBe('Hello from fake: Say hello');
     expect(result.usage.inputTokens).toBeGreaterThan(0);
     expect(result.sessionId).toMatch(/^ses_/);
     firstSession = result.sessionId;
@@ -101,14 +125,18 @@ describe('opencode adapter against the real `opencode serve`', () => {
     const res = events.find((e) => e.type === 'tool.result');
     expect(call).toMatchObject({ name: 'bash', input: { command: 'echo hi' } });
     expect(res).toMatchObject({ isError: false, output: 'hi\n' });
-    expect(call?.type === 'tool.call' && res?.type === 'tool.result' && res.callId).toBe(call?.type === 'tool.call' && call.callId);
+    expect(call?.type === 'tool.call' && res?.type === 'tool.result' && res.callId).toBe(
+      call?.type === 'tool.call' && call.callId,
+    );
     expect(result).toMatchObject({ status: 'completed', text: 'Tool said: hi', turns: 2 });
   }, 40_000);
 
   it('continues the same session with a second prompt', async () => {
     expect(firstSession).toBeDefined();
     const before = api.requests.length;
-    const { events, result } = await collectRun(agent.execute({ prompt: 'And again', sessionId: firstSession!, timeoutMs: 30_000 }));
+    const { events, result } = await collectRun(
+      agent.execute({ prompt: 'And again', sessionId: firstSession!, timeoutMs: 30_000 }),
+    );
     expect(runProblems(events)).toEqual([]);
     expect(result).toMatchObject({ status: 'completed', text: 'Hello from fake: And again', sessionId: firstSession });
     // The model saw the first exchange: it is the same conversation.
@@ -143,7 +171,8 @@ describe('opencode adapter against the real `opencode serve`', () => {
     const { events, result } = await collectRun(run);
     expect(runProblems(events)).toEqual([]);
     expect(['timed_out', 'failed']).toContain(result.status);
-    if (result.status === 'timed_out') expect(events.some((e) => e.type === 'log' && e.text.includes('retries'))).toBe(true);
+    if (result.status === 'timed_out')
+      expect(events.some((e) => e.type === 'log' && e.text.includes('retries'))).toBe(true);
   }, 30_000);
 
   it('survives its event stream being cut mid-answer: reconnects and reconciles without loss or repeats', async () => {
@@ -176,7 +205,9 @@ describe('opencode adapter against the real `opencode serve`', () => {
       expect(runProblems(events, run.id)).toEqual([]);
       expect(cut).toBe(true);
       expect(events.some((e) => e.type === 'log' && e.text.includes('reconnecting'))).toBe(true);
-      const full = Array.from({ length: 30 }, (_, i) => `w${i} `).join('').trim();
+      const full = Array.from({ length: 30 }, (_, i) => `w${i} `)
+        .join('')
+        .trim();
       expect(result).toMatchObject({ status: 'completed', text: full });
       const deltas = events.filter((e) => e.type === 'text.delta').map((e) => (e.type === 'text.delta' ? e.text : ''));
       expect(deltas.join('')).toBe(full);
@@ -213,7 +244,14 @@ describe('an agent that owns its real `opencode serve`', () => {
     execFileSync('git', ['init', '-q', project]);
     const api = await startFakeOpenAiApi({ reply });
     const agent = opencode({
-      server: { bin: opencodeBinPath(), cwd: project, env: isolatedOpencodeEnv(scratch), inheritEnv: false, config: fakeOpencodeConfig(api.url), startTimeoutMs: 60_000 },
+      server: {
+        bin: opencodeBinPath(),
+        cwd: project,
+        env: isolatedOpencodeEnv(scratch),
+        inheritEnv: false,
+        config: fakeOpencodeConfig(api.url),
+        startTimeoutMs: 60_000,
+      },
     });
     try {
       const { result } = await collectRun(agent.execute({ prompt: 'Hi owner', timeoutMs: 60_000 }));

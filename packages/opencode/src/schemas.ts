@@ -86,7 +86,12 @@ export const EVENT_PROPERTIES = {
   }),
   'session.status': z.looseObject({
     sessionID: z.string(),
-    status: z.looseObject({ type: z.string(), attempt: z.number().optional(), message: z.string().optional(), next: z.number().optional() }),
+    status: z.looseObject({
+      type: z.string(),
+      attempt: z.number().optional(),
+      message: z.string().optional(),
+      next: z.number().optional(),
+    }),
   }),
   'session.idle': z.looseObject({ sessionID: z.string() }),
   'session.error': z.looseObject({ sessionID: z.string().optional(), error: ErrorInfoSchema.optional() }),
@@ -150,14 +155,27 @@ function isMessageInfo(i: unknown): boolean {
     optStr(i.finish) &&
     optTime(i.time, 'created', 'completed') &&
     (t === undefined ||
-      (isObj(t) && typeof t.input === 'number' && typeof t.output === 'number' && typeof t.reasoning === 'number' && (t.cache === undefined || (isObj(t.cache) && typeof t.cache.read === 'number' && typeof t.cache.write === 'number')))) &&
-    (i.error === undefined || (isObj(i.error) && typeof i.error.name === 'string' && (i.error.data === undefined || (isObj(i.error.data) && optStr(i.error.data.message)))))
+      (isObj(t) &&
+        typeof t.input === 'number' &&
+        typeof t.output === 'number' &&
+        typeof t.reasoning === 'number' &&
+        (t.cache === undefined ||
+          (isObj(t.cache) && typeof t.cache.read === 'number' && typeof t.cache.write === 'number')))) &&
+    (i.error === undefined ||
+      (isObj(i.error) &&
+        typeof i.error.name === 'string' &&
+        (i.error.data === undefined || (isObj(i.error.data) && optStr(i.error.data.message)))))
   );
 }
 
 export const FAST_CHECKS: Partial<Record<MappedEventType, (properties: unknown) => boolean>> = {
   'message.part.delta': (p) =>
-    isObj(p) && typeof p.sessionID === 'string' && typeof p.messageID === 'string' && typeof p.partID === 'string' && typeof p.field === 'string' && typeof p.delta === 'string',
+    isObj(p) &&
+    typeof p.sessionID === 'string' &&
+    typeof p.messageID === 'string' &&
+    typeof p.partID === 'string' &&
+    typeof p.field === 'string' &&
+    typeof p.delta === 'string',
   'message.part.updated': (p) => isObj(p) && optStr(p.sessionID) && isPart(p.part),
   'message.updated': (p) => isObj(p) && typeof p.sessionID === 'string' && isMessageInfo(p.info),
 };

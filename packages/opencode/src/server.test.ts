@@ -58,7 +58,12 @@ describe('startOpencodeServer (with a stand-in binary)', () => {
 
   it('starts, answers, passes the config, and close() takes the process and its children', async () => {
     const pidFile = join(dir, 'a.json');
-    const server = await startOpencodeServer({ bin, cwd: dir, env: { FAKE_PID_FILE: pidFile }, config: { model: 'fake/fake-model' } });
+    const server = await startOpencodeServer({
+      bin,
+      cwd: dir,
+      env: { FAKE_PID_FILE: pidFile },
+      config: { model: 'fake/fake-model' },
+    });
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await (await fetch(`${server.url}/config`)).json()).toEqual({ model: 'fake/fake-model' });
     const { pid, child } = await pids(pidFile);
@@ -87,7 +92,11 @@ describe('startOpencodeServer (with a stand-in binary)', () => {
   it('stops a server that is still starting when the signal aborts', async () => {
     const pidFile = join(dir, 'e.json');
     const controller = new AbortController();
-    const starting = startOpencodeServer({ bin, env: { FAKE_PID_FILE: pidFile, FAKE_MODE: 'silent' }, signal: controller.signal });
+    const starting = startOpencodeServer({
+      bin,
+      env: { FAKE_PID_FILE: pidFile, FAKE_MODE: 'silent' },
+      signal: controller.signal,
+    });
     let info: { pid: number; child: number } | undefined;
     while (!info) {
       await new Promise((r) => setTimeout(r, 20));

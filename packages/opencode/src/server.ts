@@ -93,9 +93,16 @@ export async function startOpencodeServer(options: StartOpencodeServerOptions = 
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
       if (exited) {
         const status = await child.exited;
-        throw new ProcessSpawnError(bin, `opencode serve exited (code ${status.code}, signal ${status.signal}) before it answered: ${output.trim().slice(-1_000)}`);
+        throw new ProcessSpawnError(
+          bin,
+          `opencode serve exited (code ${status.code}, signal ${status.signal}) before it answered: ${output.trim().slice(-1_000)}`,
+        );
       }
-      if (Date.now() > deadline) throw new ProcessSpawnError(bin, `opencode serve did not answer within ${options.startTimeoutMs ?? 30_000} ms: ${output.trim().slice(-1_000)}`);
+      if (Date.now() > deadline)
+        throw new ProcessSpawnError(
+          bin,
+          `opencode serve did not answer within ${options.startTimeoutMs ?? 30_000} ms: ${output.trim().slice(-1_000)}`,
+        );
       const base = url ?? `http://${hostname}:${port}`;
       if (url && (await healthy(base))) return { url: base.replace(/\/+$/, ''), pid: child.pid, close };
       await new Promise((r) => setTimeout(r, 100));

@@ -1,4 +1,12 @@
-import { TransportError, UnsupportedError, describeError, type AgentEventInit, type PermissionDecision, type RunContext, type RunOutcome } from '@forge/core';
+import {
+  TransportError,
+  UnsupportedError,
+  describeError,
+  type AgentEventInit,
+  type PermissionDecision,
+  type RunContext,
+  type RunOutcome,
+} from '@forge/core';
 import type { OpencodeClient, PermissionReply, PermissionRule, PromptBody } from './client.js';
 import { StreamDropped, readFrames } from './event-stream.js';
 import { TurnMapper, errorCode, errorMessage, errorRetryable } from './mapper.js';
@@ -44,7 +52,10 @@ export const abortableSleep: Sleep = (ms, signal) =>
 function splitModel(model: string): { providerID: string; modelID: string } {
   const slash = model.indexOf('/');
   if (slash <= 0 || slash === model.length - 1) {
-    throw new UnsupportedError('opencode', `model "${model}" (use "<providerID>/<modelID>", e.g. "anthropic/claude-sonnet-4")`);
+    throw new UnsupportedError(
+      'opencode',
+      `model "${model}" (use "<providerID>/<modelID>", e.g. "anthropic/claude-sonnet-4")`,
+    );
   }
   return { providerID: model.slice(0, slash), modelID: model.slice(slash + 1) };
 }
@@ -111,17 +122,27 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
       sessionId = request.sessionId;
     } else {
       const created = await client.createSession(
-        { ...(settings.agent ? { agent: settings.agent } : {}), ...(settings.permission ? { permission: settings.permission } : {}) },
+        {
+          ...(settings.agent ? { agent: settings.agent } : {}),
+          ...(settings.permission ? { permission: settings.permission } : {}),
+        },
         directory,
         signal,
       );
       sessionId = created.id;
     }
     const sid = sessionId;
-    ctx.emit({ type: 'session.started', sessionId: sid, ...(request.model ?? settings.model ? { model: (request.model ?? settings.model)! } : {}), ...(directory ? { cwd: directory } : {}) });
+    ctx.emit({
+      type: 'session.started',
+      sessionId: sid,
+      ...((request.model ?? settings.model) ? { model: (request.model ?? settings.model)! } : {}),
+      ...(directory ? { cwd: directory } : {}),
+    });
     const turn = new TurnMapper(sid, emit, known);
     mapper = turn;
-    ctx.onRespond((permissionId, decision, message) => client.replyPermission(permissionId, REPLIES[decision], message, directory));
+    ctx.onRespond((permissionId, decision, message) =>
+      client.replyPermission(permissionId, REPLIES[decision], message, directory),
+    );
 
     if (signal.aborted) return {};
     sent = true;
@@ -175,7 +196,14 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
         // Idle now. If the turn's answer is there, it finished while we were away.
         const last = turn.lastAssistant;
         if (last?.time?.completed !== undefined || last?.error) break;
-        return failWith(emit, new TransportError('OPENCODE_TURN_LOST', `OpenCode session ${sid} is idle but holds no answer to the prompt (lost while the event stream was down)`, { retryable: true }));
+        return failWith(
+          emit,
+          new TransportError(
+            'OPENCODE_TURN_LOST',
+            `OpenCode session ${sid} is idle but holds no answer to the prompt (lost while the event stream was down)`,
+            { retryable: true },
+          ),
+        );
       }
     }
 
@@ -190,7 +218,11 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
     const failure = turn.failure();
     const outcome: RunOutcome = { sessionId: sid, turns: turn.turns, costUsd: turn.costUsd };
     if (failure) {
-      return { ...outcome, status: 'failed', error: { code: errorCode(failure), message: errorMessage(failure), retryable: errorRetryable(failure) } };
+      return {
+        ...outcome,
+        status: 'failed',
+        error: { code: errorCode(failure), message: errorMessage(failure), retryable: errorRetryable(failure) },
+      };
     }
     return { ...outcome, status: 'completed' };
   } catch (error) {
@@ -208,7 +240,12 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
   }
 }
 
-async function reconnect(ctx: RunContext, settings: TurnSettings, downSince: number, fresh: () => AbortSignal): Promise<Response | undefined> {
+async function reconnect(
+  ctx: RunContext,
+  settings: TurnSettings,
+  downSince: number,
+  fresh: () => AbortSignal,
+): Promise<Response | undefined> {
   const { initialDelayMs, maxDelayMs, giveUpAfterMs } = settings.reconnect;
   let delay = initialDelayMs;
   let lastError: unknown;

@@ -1,5 +1,10 @@
 import { ConnectError, createClient, type Interceptor, type Transport } from '@connectrpc/connect';
-import { compressionGzip, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
+import {
+  compressionGzip,
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+} from '@connectrpc/connect-node';
 import {
   ForgeError,
   ValidationError,
@@ -116,14 +121,18 @@ function buildTransport(o: GrpcAgentOptions): { transport: Transport; sessions?:
   const httpVersion = o.httpVersion ?? '2';
   const protocol = o.protocol ?? (httpVersion === '2' ? 'grpc' : 'connect');
   if (protocol === 'grpc' && httpVersion !== '2') {
-    throw new ValidationError('INVALID_TRANSPORT', 'gRPC needs HTTP/2; use protocol "connect" or "grpc-web" over HTTP/1.1', [
-      { path: 'httpVersion', code: 'INVALID_TRANSPORT', message: 'gRPC needs HTTP/2' },
-    ]);
+    throw new ValidationError(
+      'INVALID_TRANSPORT',
+      'gRPC needs HTTP/2; use protocol "connect" or "grpc-web" over HTTP/1.1',
+      [{ path: 'httpVersion', code: 'INVALID_TRANSPORT', message: 'gRPC needs HTTP/2' }],
+    );
   }
   const common = {
     baseUrl: o.baseUrl,
     useBinaryFormat: true,
-    ...(o.compression ? { acceptCompression: [compressionGzip], sendCompression: compressionGzip } : { acceptCompression: [] }),
+    ...(o.compression
+      ? { acceptCompression: [compressionGzip], sendCompression: compressionGzip }
+      : { acceptCompression: [] }),
     interceptors: [...(o.authToken ? [bearerToken(o.authToken)] : []), ...(o.interceptors ?? [])],
   };
   if (httpVersion === '1.1') {
@@ -139,7 +148,11 @@ function buildTransport(o: GrpcAgentOptions): { transport: Transport; sessions?:
   );
   const h2 = { ...common, httpVersion: '2' as const, sessionManager: sessions };
   const transport =
-    protocol === 'grpc' ? createGrpcTransport(h2) : protocol === 'connect' ? createConnectTransport(h2) : createGrpcWebTransport(h2);
+    protocol === 'grpc'
+      ? createGrpcTransport(h2)
+      : protocol === 'connect'
+        ? createConnectTransport(h2)
+        : createGrpcWebTransport(h2);
   return { transport, sessions };
 }
 
@@ -157,11 +170,23 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
   const target = `the agent at ${options.baseUrl}`;
   const { transport, sessions } = buildTransport(options);
   const client = createClient(WireAgentService, transport);
-  const streaming = options.streaming ?? (options.transport || (options.httpVersion ?? '2') === '2' ? 'bidi' : 'server');
+  const streaming =
+    options.streaming ?? (options.transport || (options.httpVersion ?? '2') === '2' ? 'bidi' : 'server');
   const link =
     streaming === 'bidi'
-      ? new ConnectLink(client, { target, idleStreamMs: options.idleStreamMs ?? 2_000, connectTimeoutMs: options.connectTimeoutMs ?? 10_000, callTimeoutMs, logger })
-      : new ExecuteLink(client, { target, callTimeoutMs, deadlineSlackMs: stopGraceMs, connectTimeoutMs: options.connectTimeoutMs ?? 10_000 });
+      ? new ConnectLink(client, {
+          target,
+          idleStreamMs: options.idleStreamMs ?? 2_000,
+          connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+          callTimeoutMs,
+          logger,
+        })
+      : new ExecuteLink(client, {
+          target,
+          callTimeoutMs,
+          deadlineSlackMs: stopGraceMs,
+          connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+        });
   const live = new Map<string, RelayedRun>();
   let closed = false;
 
@@ -192,7 +217,10 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
     },
     async shutdown(opts: DrainOptions = {}) {
       const res = await unary(() =>
-        client.shutdown({ graceful: opts.graceful ?? true, ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}) }),
+        client.shutdown({
+          graceful: opts.graceful ?? true,
+          ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}),
+        }),
       );
       return { finished: res.runsFinished, cancelled: res.runsCancelled };
     },
@@ -200,7 +228,9 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
       const request = validateRequest(input);
       const runId = execOptions.runId ?? nextId();
       if (live.has(runId)) {
-        throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', { details: { runId } });
+        throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', {
+          details: { runId },
+        });
       }
       const run = new RelayedRun({
         runId,
@@ -218,7 +248,11 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
       });
       if (run.ended) return run;
       if (closed) {
-        run.endLocally({ status: 'failed', code: TransportCodes.CLIENT_CLOSED, message: 'This grpcAgent has been closed' });
+        run.endLocally({
+          status: 'failed',
+          code: TransportCodes.CLIENT_CLOSED,
+          message: 'This grpcAgent has been closed',
+        });
         return run;
       }
       live.set(runId, run);

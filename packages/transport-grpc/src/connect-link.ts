@@ -69,7 +69,13 @@ export class ConnectLink implements RunLink {
     if (!stream) throw new TransportError(TransportCodes.TRANSPORT_BROKEN, `The stream of run ${runId} is gone`);
     await stream.command({
       case: 'permissionReply',
-      value: { $typeName: 'forge.agent.v1.PermissionReplyCommand', runId, permissionId, decision: decisionToProto(decision), message },
+      value: {
+        $typeName: 'forge.agent.v1.PermissionReplyCommand',
+        runId,
+        permissionId,
+        decision: decisionToProto(decision),
+        message,
+      },
     });
   }
 
@@ -150,7 +156,12 @@ class ConnectStream {
       const id = this.send(command);
       const timer = setTimeout(() => {
         if (!this.pending.delete(id)) return;
-        reject(new TransportError(TransportCodes.DEADLINE_EXCEEDED, `${this.options.target} did not answer within ${this.options.callTimeoutMs} ms`));
+        reject(
+          new TransportError(
+            TransportCodes.DEADLINE_EXCEEDED,
+            `${this.options.target} did not answer within ${this.options.callTimeoutMs} ms`,
+          ),
+        );
       }, this.options.callTimeoutMs);
       timer.unref?.();
       this.pending.set(id, {
@@ -248,7 +259,10 @@ class ConnectStream {
       : endForStreamError(failure, this.options.target, this.reachedAgent);
     for (const run of [...this.runs.values()]) run.endLocally(end);
     this.runs.clear();
-    const error = new TransportError(TransportCodes.TRANSPORT_BROKEN, `The stream to ${this.options.target} ended before the agent answered`);
+    const error = new TransportError(
+      TransportCodes.TRANSPORT_BROKEN,
+      `The stream to ${this.options.target} ended before the agent answered`,
+    );
     for (const p of this.pending.values()) p.reject(error);
     this.pending.clear();
   }

@@ -26,8 +26,18 @@ const STATUS_FROM_PROTO: Record<number, RunStatus> = {
   [ProtoRunStatus.CANCELLED]: 'cancelled',
   [ProtoRunStatus.TIMED_OUT]: 'timed_out',
 };
-const LEVEL_TO_PROTO = { debug: LogLevel.DEBUG, info: LogLevel.INFO, warn: LogLevel.WARN, error: LogLevel.ERROR } as const;
-const LEVEL_FROM_PROTO = { [LogLevel.DEBUG]: 'debug', [LogLevel.INFO]: 'info', [LogLevel.WARN]: 'warn', [LogLevel.ERROR]: 'error' } as const;
+const LEVEL_TO_PROTO = {
+  debug: LogLevel.DEBUG,
+  info: LogLevel.INFO,
+  warn: LogLevel.WARN,
+  error: LogLevel.ERROR,
+} as const;
+const LEVEL_FROM_PROTO = {
+  [LogLevel.DEBUG]: 'debug',
+  [LogLevel.INFO]: 'info',
+  [LogLevel.WARN]: 'warn',
+  [LogLevel.ERROR]: 'error',
+} as const;
 const STREAM_TO_PROTO = { stdout: LogStream.STDOUT, stderr: LogStream.STDERR } as const;
 const STREAM_FROM_PROTO = { [LogStream.STDOUT]: 'stdout', [LogStream.STDERR]: 'stderr' } as const;
 
@@ -78,8 +88,8 @@ export function resultFromProto(r: ProtoAgentResult | undefined): AgentResult {
   if (r?.error) {
     out.error = { code: r.error.code, message: r.error.message };
     if (r.error.retryable !== undefined) out.error.retryable = r.error.retryable;
-  }
-  else if (out.status !== 'completed') out.error = { code: 'PROVIDER_ERROR', message: 'The remote run did not say why it ended' };
+  } else if (out.status !== 'completed')
+    out.error = { code: 'PROVIDER_ERROR', message: 'The remote run did not say why it ended' };
   return out;
 }
 
@@ -173,13 +183,25 @@ function bodyFromProto(env: Envelope, body: ProtoAgentEvent['body']): AgentEvent
       });
     }
     case 'textDelta':
-      return withOptional({ ...env, type: 'text.delta', text: body.value.text } as AgentEvent, { messageId: body.value.messageId });
+      return withOptional({ ...env, type: 'text.delta', text: body.value.text } as AgentEvent, {
+        messageId: body.value.messageId,
+      });
     case 'message':
-      return withOptional({ ...env, type: 'message', text: body.value.text } as AgentEvent, { messageId: body.value.messageId });
+      return withOptional({ ...env, type: 'message', text: body.value.text } as AgentEvent, {
+        messageId: body.value.messageId,
+      });
     case 'reasoning':
-      return withOptional({ ...env, type: 'reasoning', text: body.value.text } as AgentEvent, { messageId: body.value.messageId });
+      return withOptional({ ...env, type: 'reasoning', text: body.value.text } as AgentEvent, {
+        messageId: body.value.messageId,
+      });
     case 'toolCall':
-      return { ...env, type: 'tool.call', callId: body.value.callId, name: body.value.name, input: fromJsonText(body.value.inputJson) };
+      return {
+        ...env,
+        type: 'tool.call',
+        callId: body.value.callId,
+        name: body.value.name,
+        input: fromJsonText(body.value.inputJson),
+      };
     case 'toolResult':
       return {
         ...env,
@@ -189,7 +211,13 @@ function bodyFromProto(env: Envelope, body: ProtoAgentEvent['body']): AgentEvent
         isError: body.value.isError,
       };
     case 'permissionRequested':
-      return { ...env, type: 'permission.requested', id: body.value.id, tool: body.value.tool, input: fromJsonText(body.value.inputJson) };
+      return {
+        ...env,
+        type: 'permission.requested',
+        id: body.value.id,
+        tool: body.value.tool,
+        input: fromJsonText(body.value.inputJson),
+      };
     case 'usage':
       return withOptional({ ...env, type: 'usage', usage: usageFromProto(body.value.usage) } as AgentEvent, {
         costUsd: body.value.costUsd,
@@ -202,12 +230,23 @@ function bodyFromProto(env: Envelope, body: ProtoAgentEvent['body']): AgentEvent
       });
     case 'error':
       return withOptional(
-        { ...env, type: 'error', code: body.value.code, message: body.value.message, retryable: body.value.retryable } as AgentEvent,
+        {
+          ...env,
+          type: 'error',
+          code: body.value.code,
+          message: body.value.message,
+          retryable: body.value.retryable,
+        } as AgentEvent,
         { details: fromJsonObject(body.value.detailsJson) },
       );
     case 'runCompleted':
       return { ...env, type: 'run.completed', result: resultFromProto(body.value.result) };
     default:
-      return { ...env, type: 'log', level: 'warn', text: 'The remote agent sent an event of a type this client does not know' };
+      return {
+        ...env,
+        type: 'log',
+        level: 'warn',
+        text: 'The remote agent sent an event of a type this client does not know',
+      };
   }
 }

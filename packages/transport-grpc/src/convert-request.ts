@@ -49,7 +49,7 @@ export function requestFromProto(p: ProtoAgentRequest | undefined): AgentRequest
           return att;
         })
       : undefined,
-    metadata: p.metadataJson === undefined ? undefined : fromJsonObject(p.metadataJson) ?? p.metadataJson,
+    metadata: p.metadataJson === undefined ? undefined : (fromJsonObject(p.metadataJson) ?? p.metadataJson),
   };
   for (const k in optional) if (optional[k] !== undefined) out[k] = optional[k];
   return out as AgentRequestInput;

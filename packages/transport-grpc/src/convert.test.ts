@@ -7,11 +7,14 @@ import { AgentEventSchema, AgentRequestSchema } from './gen/forge/agent/v1/agent
 import { e, sampleEvents as events } from './test-support.js';
 
 describe('eventToProto / eventFromProto', () => {
-  it.each(events.map((ev) => [ev.type, ev] as const))('round-trips %s through the binary wire format unchanged', (_type, event) => {
-    const wire = toBinary(AgentEventSchema, eventToProto(event));
-    const back = eventFromProto(fromBinary(AgentEventSchema, wire));
-    expect(back).toStrictEqual(event);
-  });
+  it.each(events.map((ev) => [ev.type, ev] as const))(
+    'round-trips %s through the binary wire format unchanged',
+    (_type, event) => {
+      const wire = toBinary(AgentEventSchema, eventToProto(event));
+      const back = eventFromProto(fromBinary(AgentEventSchema, wire));
+      expect(back).toStrictEqual(event);
+    },
+  );
 
   it('keeps a raw event that is not a plain object', () => {
     for (const raw of ['line of text', 42, [1, 2], null, false]) {
@@ -42,7 +45,10 @@ describe('requestToProto / requestFromProto', () => {
       maxTurns: 4,
       timeoutMs: 60_000,
       env: { FOO: 'bar' },
-      attachments: [{ kind: 'image', data: 'aGk=', mimeType: 'image/png', name: 'a.png' }, { kind: 'file', path: '/x' }],
+      attachments: [
+        { kind: 'image', data: 'aGk=', mimeType: 'image/png', name: 'a.png' },
+        { kind: 'file', path: '/x' },
+      ],
       metadata: { ticket: 12, tags: ['a'] },
     });
     const wire = toBinary(AgentRequestSchema, requestToProto(request));
@@ -57,7 +63,12 @@ describe('requestToProto / requestFromProto', () => {
 
 describe('capabilities', () => {
   it('round-trips', () => {
-    const caps = defaultCapabilities({ resume: true, models: ['a', 'b'], version: '2.1.0', extra: { transport: 'stdio' } });
+    const caps = defaultCapabilities({
+      resume: true,
+      models: ['a', 'b'],
+      version: '2.1.0',
+      extra: { transport: 'stdio' },
+    });
     expect(capabilitiesFromProto(capabilitiesToProto(caps))).toStrictEqual(caps);
   });
 });

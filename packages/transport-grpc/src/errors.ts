@@ -35,7 +35,15 @@ export const TransportCodes = {
   CLIENT_CLOSED: 'CLIENT_CLOSED',
 } as const;
 
-const CATEGORIES: readonly ErrorCategory[] = ['validation', 'provider', 'transport', 'not_found', 'conflict', 'unsupported', 'internal'];
+const CATEGORIES: readonly ErrorCategory[] = [
+  'validation',
+  'provider',
+  'transport',
+  'not_found',
+  'conflict',
+  'unsupported',
+  'internal',
+];
 
 function asForgeError(error: unknown): ForgeError {
   if (error instanceof ForgeError) return error;
@@ -62,7 +70,13 @@ export function forgeErrorFromInfo(info: ErrorInfo | undefined): ForgeError {
   return makeForgeError(info.code, info.message, category, info.retryable, fromJsonObject(info.detailsJson));
 }
 
-function makeForgeError(code: string, message: string, category: ErrorCategory, retryable: boolean, details?: Record<string, unknown>): ForgeError {
+function makeForgeError(
+  code: string,
+  message: string,
+  category: ErrorCategory,
+  retryable: boolean,
+  details?: Record<string, unknown>,
+): ForgeError {
   const opts = { retryable, ...(details ? { details } : {}) };
   switch (category) {
     case 'validation':
@@ -149,7 +163,13 @@ export function forgeErrorFromConnect(error: ConnectError, target = 'the agent')
     const detailsB64 = error.metadata.get('forge-error-details-bin');
     let details: Record<string, unknown> | undefined;
     if (detailsB64) details = fromJsonObject(Buffer.from(detailsB64, 'base64').toString('utf8'));
-    return makeForgeError(code, error.rawMessage, category, error.metadata.get(ERROR_RETRYABLE_KEY) === 'true', details);
+    return makeForgeError(
+      code,
+      error.rawMessage,
+      category,
+      error.metadata.get(ERROR_RETRYABLE_KEY) === 'true',
+      details,
+    );
   }
   const grpc = Code[error.code]?.toLowerCase() ?? String(error.code);
   const details = { grpcCode: grpc };
@@ -162,24 +182,43 @@ export function forgeErrorFromConnect(error: ConnectError, target = 'the agent')
     });
   }
   if (nodeCode && NETWORK_CODES.has(nodeCode)) {
-    return new TransportError(TransportCodes.UNAVAILABLE, `Could not reach ${target}: ${error.rawMessage}`, { cause: error, details: { ...details, nodeCode } });
+    return new TransportError(TransportCodes.UNAVAILABLE, `Could not reach ${target}: ${error.rawMessage}`, {
+      cause: error,
+      details: { ...details, nodeCode },
+    });
   }
   switch (error.code) {
     case Code.Unavailable:
-      return new TransportError(TransportCodes.UNAVAILABLE, `Could not reach ${target}: ${error.rawMessage}`, { cause: error, details });
+      return new TransportError(TransportCodes.UNAVAILABLE, `Could not reach ${target}: ${error.rawMessage}`, {
+        cause: error,
+        details,
+      });
     case Code.DeadlineExceeded:
-      return new TransportError(TransportCodes.DEADLINE_EXCEEDED, `${target} did not answer in time: ${error.rawMessage}`, { cause: error, details });
+      return new TransportError(
+        TransportCodes.DEADLINE_EXCEEDED,
+        `${target} did not answer in time: ${error.rawMessage}`,
+        { cause: error, details },
+      );
     case Code.Canceled:
       return new ForgeError('CANCELLED', error.rawMessage, 'internal', { cause: error, details });
     case Code.Unimplemented:
-      return new ForgeError('UNSUPPORTED', `${target} does not implement this call: ${error.rawMessage}`, 'unsupported', { cause: error, details });
+      return new ForgeError(
+        'UNSUPPORTED',
+        `${target} does not implement this call: ${error.rawMessage}`,
+        'unsupported',
+        { cause: error, details },
+      );
     case Code.InvalidArgument:
       return new ValidationError('INVALID_REQUEST', error.rawMessage, [], { cause: error, details });
     case Code.NotFound:
       return new NotFoundError('NOT_FOUND', error.rawMessage, details);
     case Code.Unauthenticated:
     case Code.PermissionDenied:
-      return new TransportError(`AGENT_${grpc.toUpperCase()}`, `${target} refused the call: ${error.rawMessage}`, { cause: error, details, retryable: false });
+      return new TransportError(`AGENT_${grpc.toUpperCase()}`, `${target} refused the call: ${error.rawMessage}`, {
+        cause: error,
+        details,
+        retryable: false,
+      });
     default:
       return new ProviderError('REMOTE_ERROR', `${target} failed: ${error.rawMessage}`, { cause: error, details });
   }
@@ -203,6 +242,7 @@ export function runError(result: AgentResult): ForgeError | undefined {
   if (result.status === 'completed' || result.status === 'cancelled') return undefined;
   const { code, message } = result.error ?? { code: 'PROVIDER_ERROR', message: 'The run failed' };
   if (RETRYABLE_TRANSPORT.has(code)) return new TransportError(code, message, { retryable: true });
-  if (code === 'AGENT_UNAUTHENTICATED' || code === 'AGENT_PERMISSION_DENIED') return new TransportError(code, message, { retryable: false });
+  if (code === 'AGENT_UNAUTHENTICATED' || code === 'AGENT_PERMISSION_DENIED')
+    return new TransportError(code, message, { retryable: false });
   return new ProviderError(code, message, { details: { status: result.status } });
 }

@@ -8,25 +8,38 @@ import { e, sampleEvents } from './test-support.js';
 const textEvents = [
   ...sampleEvents.filter((ev) => ['text.delta', 'message', 'reasoning'].includes(ev.type)),
   e({ type: 'text.delta', text: 'ünïcödé 🚀 and a lone \u00e9', messageId: '' }),
-  e({ type: 'message', text: 'x'.repeat(70_000), raw: { type: 'assistant', message: { content: [{ type: 'text', text: 'x' }] } } }),
+  e({
+    type: 'message',
+    text: 'x'.repeat(70_000),
+    raw: { type: 'assistant', message: { content: [{ type: 'text', text: 'x' }] } },
+  }),
   { ...e({ type: 'reasoning', text: 'r' }), seq: 0xffffffff, time: 0, runId: '', provider: '' },
   { ...e({ type: 'text.delta', text: 't' }), time: 1234.5678 },
 ];
 
 describe('the hand-written event codec', () => {
-  it.each([...sampleEvents, ...textEvents].map((ev) => [ev.type, ev] as const))('reads what it writes: %s', (_t, event) => {
-    expect(decodeEvent(encodeEvent(event))).toStrictEqual(event);
-  });
+  it.each([...sampleEvents, ...textEvents].map((ev) => [ev.type, ev] as const))(
+    'reads what it writes: %s',
+    (_t, event) => {
+      expect(decodeEvent(encodeEvent(event))).toStrictEqual(event);
+    },
+  );
 
-  it.each(textEvents.map((ev, i) => [i, ev] as const))('writes the same bytes as the generated codec (text event %i)', (_i, event) => {
-    const ours = encodeEvent(event);
-    expect(Buffer.from(ours).equals(Buffer.from(toBinary(AgentEventSchema, eventToProto(event))))).toBe(true);
-    expect(eventFromProto(fromBinary(AgentEventSchema, ours))).toStrictEqual(event);
-  });
+  it.each(textEvents.map((ev, i) => [i, ev] as const))(
+    'writes the same bytes as the generated codec (text event %i)',
+    (_i, event) => {
+      const ours = encodeEvent(event);
+      expect(Buffer.from(ours).equals(Buffer.from(toBinary(AgentEventSchema, eventToProto(event))))).toBe(true);
+      expect(eventFromProto(fromBinary(AgentEventSchema, ours))).toStrictEqual(event);
+    },
+  );
 
-  it.each([...sampleEvents, ...textEvents].map((ev) => [ev.type, ev] as const))('reads what the generated codec writes: %s', (_t, event) => {
-    expect(decodeEvent(toBinary(AgentEventSchema, eventToProto(event)))).toStrictEqual(event);
-  });
+  it.each([...sampleEvents, ...textEvents].map((ev) => [ev.type, ev] as const))(
+    'reads what the generated codec writes: %s',
+    (_t, event) => {
+      expect(decodeEvent(toBinary(AgentEventSchema, eventToProto(event)))).toStrictEqual(event);
+    },
+  );
 
   it('encodes and decodes a whole batch as forge.agent.v1.EventBatch', () => {
     const all = [...sampleEvents, ...textEvents];

@@ -19,7 +19,11 @@ const F_TIME = 3;
 const F_PROVIDER = 4;
 const F_RAW = 5;
 const TEXT_BODIES = { 'text.delta': 11, message: 12, reasoning: 13 } as const;
-const TEXT_TYPES: Record<number, 'text.delta' | 'message' | 'reasoning'> = { 11: 'text.delta', 12: 'message', 13: 'reasoning' };
+const TEXT_TYPES: Record<number, 'text.delta' | 'message' | 'reasoning'> = {
+  11: 'text.delta',
+  12: 'message',
+  13: 'reasoning',
+};
 const LEN = 2; // wire type: length-delimited
 const VARINT = 0;
 const I64 = 1;
@@ -63,7 +67,9 @@ export function encodeEvent(event: AgentEvent): Uint8Array {
     (e.time ? 9 : 0) +
     (providerBytes ? strField(providerBytes) : 0) +
     (raw === undefined ? 0 : strField(rawBytes)) +
-    1 + varintSize(bodySize) + bodySize;
+    1 +
+    varintSize(bodySize) +
+    bodySize;
   const w = new Writer(Buffer.allocUnsafe(size));
   if (runIdBytes) w.str(F_RUN_ID, e.runId, runIdBytes);
   if (e.seq) {

@@ -41,15 +41,22 @@ export class ExecuteLink implements RunLink {
       if (reached || run.ended) return;
       this.client.getStatus({}, { timeoutMs: this.options.callTimeoutMs }).catch((error: unknown) => {
         if (reached || run.ended) return;
-        const reason = error instanceof ConnectError ? forgeErrorFromConnect(error, this.options.target).message : String(error);
-        unreachable = new TransportError(TransportCodes.UNAVAILABLE, reason.startsWith('Could not reach') ? reason : `Could not reach ${this.options.target}: ${reason}`);
+        const reason =
+          error instanceof ConnectError ? forgeErrorFromConnect(error, this.options.target).message : String(error);
+        unreachable = new TransportError(
+          TransportCodes.UNAVAILABLE,
+          reason.startsWith('Could not reach') ? reason : `Could not reach ${this.options.target}: ${reason}`,
+        );
         controller.abort(unreachable);
       });
     }, this.options.connectTimeoutMs);
     probe.unref?.();
     void (async () => {
       try {
-        const call = this.client.execute({ runId: run.id, request }, { signal: controller.signal, ...(timeoutMs ? { timeoutMs } : {}) });
+        const call = this.client.execute(
+          { runId: run.id, request },
+          { signal: controller.signal, ...(timeoutMs ? { timeoutMs } : {}) },
+        );
         for await (const res of call) {
           reached = true;
           let behind = false;
@@ -76,7 +83,11 @@ export class ExecuteLink implements RunLink {
     const giveUp = () => {
       // The server cancels a run whose caller leaves; its last events are then lost to us.
       call.controller.abort();
-      call.run.endLocally({ status: 'cancelled', code: 'CANCELLED', message: `The run was cancelled${reason ? `: ${reason}` : ''}` });
+      call.run.endLocally({
+        status: 'cancelled',
+        code: 'CANCELLED',
+        message: `The run was cancelled${reason ? `: ${reason}` : ''}`,
+      });
     };
     const attempt = (retries: number): void => {
       this.client.cancelRun({ runId, reason }, { timeoutMs: this.options.callTimeoutMs }).then((res) => {
@@ -104,7 +115,11 @@ export class ExecuteLink implements RunLink {
   close(): void {
     for (const { run, controller } of this.calls.values()) {
       controller.abort();
-      run.endLocally({ status: 'cancelled', code: TransportCodes.CLIENT_CLOSED, message: 'The client was closed while the run was live' });
+      run.endLocally({
+        status: 'cancelled',
+        code: TransportCodes.CLIENT_CLOSED,
+        message: 'The client was closed while the run was live',
+      });
     }
   }
 }

@@ -4,7 +4,16 @@ import type { AddressInfo, Socket } from 'node:net';
 import { createServer } from 'node:net';
 import { Code, ConnectError, createClient, createRouterTransport } from '@connectrpc/connect';
 import { Http2SessionManager, connectNodeAdapter, createGrpcTransport } from '@connectrpc/connect-node';
-import { ForgeError, ProviderError, TransportError, ValidationError, createCodeAgent, defaultCapabilities, type AgentEvent, type CodeAgent } from '@forge/core';
+import {
+  ForgeError,
+  ProviderError,
+  TransportError,
+  ValidationError,
+  createCodeAgent,
+  defaultCapabilities,
+  type AgentEvent,
+  type CodeAgent,
+} from '@forge/core';
 import { collectRun, firstEvent, runProblems, sampleScript, scriptedAgent, type ScriptStep } from '@forge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { grpcAgent, type GrpcAgent, type GrpcAgentOptions } from './client.js';
@@ -33,7 +42,11 @@ function client(baseUrl: string, opts: Omit<GrpcAgentOptions, 'baseUrl'> = {}): 
   return agent;
 }
 
-const hang: ScriptStep[] = [{ type: 'session.started', sessionId: 'ses_h' }, { type: 'text.delta', text: 'working' }, { hang: true }];
+const hang: ScriptStep[] = [
+  { type: 'session.started', sessionId: 'ses_h' },
+  { type: 'text.delta', text: 'working' },
+  { hang: true },
+];
 
 const modes: Array<[string, Omit<GrpcAgentOptions, 'baseUrl'>]> = [
   ['bidi Connect stream', {}],
@@ -62,7 +75,11 @@ describe.each(modes)('grpcAgent over %s', (_name, mode) => {
       }
     }
     expect(runProblems(seen, run.id)).toEqual([]);
-    expect(seen.find((e) => e.type === 'tool.result')).toMatchObject({ callId: 'perm_1', output: 'permission allow_always', isError: false });
+    expect(seen.find((e) => e.type === 'tool.result')).toMatchObject({
+      callId: 'perm_1',
+      output: 'permission allow_always',
+      isError: false,
+    });
     expect((await run.result).status).toBe('completed');
     await expect(run.respond('perm_1', 'allow')).rejects.toMatchObject({ code: 'RUN_FINISHED' });
   });
@@ -72,7 +89,10 @@ describe.each(modes)('grpcAgent over %s', (_name, mode) => {
       scriptedAgent({
         steps: (req) => [
           { type: 'session.started', sessionId: `ses_${req.prompt}` },
-          ...Array.from({ length: 30 }, (_, i) => [{ type: 'text.delta' as const, text: `${req.prompt}:${i} ` }, { delayMs: i % 7 === 0 ? 1 : 0 }]).flat(),
+          ...Array.from({ length: 30 }, (_, i) => [
+            { type: 'text.delta' as const, text: `${req.prompt}:${i} ` },
+            { delayMs: i % 7 === 0 ? 1 : 0 },
+          ]).flat(),
           { type: 'message', text: req.prompt },
         ],
       }),
@@ -89,7 +109,10 @@ describe.each(modes)('grpcAgent over %s', (_name, mode) => {
 
   it('passes a remote run failure through with its own error code', async () => {
     const server = await serve(
-      scriptedAgent({ steps: sampleScript(), outcome: { status: 'failed', error: { code: 'MODEL_OVERLOADED', message: 'try later' } } }),
+      scriptedAgent({
+        steps: sampleScript(),
+        outcome: { status: 'failed', error: { code: 'MODEL_OVERLOADED', message: 'try later' } },
+      }),
     );
     const { result } = await collectRun(client(server.url, mode).execute({ prompt: 'x' }));
     expect(result.status).toBe('failed');
@@ -166,7 +189,10 @@ describe.each(modes)('grpcAgent over %s', (_name, mode) => {
   it('lets a slow reader lose nothing (backpressure through the stream)', async () => {
     const N = 5_000;
     const server = await serve(
-      scriptedAgent({ steps: Array.from({ length: N }, (_, i) => ({ type: 'text.delta' as const, text: String(i) })), highWaterMark: 16 }),
+      scriptedAgent({
+        steps: Array.from({ length: N }, (_, i) => ({ type: 'text.delta' as const, text: String(i) })),
+        highWaterMark: 16,
+      }),
       { streamHighWaterMark: 8, maxBatch: 4 },
     );
     const agent = client(server.url, { ...mode, highWaterMark: 8 });
@@ -178,7 +204,9 @@ describe.each(modes)('grpcAgent over %s', (_name, mode) => {
     }
     expect(events).toHaveLength(N + 1);
     expect(runProblems(events, run.id)).toEqual([]);
-    expect(events.slice(0, N).map((e) => (e.type === 'text.delta' ? e.text : ''))).toEqual(Array.from({ length: N }, (_, i) => String(i)));
+    expect(events.slice(0, N).map((e) => (e.type === 'text.delta' ? e.text : ''))).toEqual(
+      Array.from({ length: N }, (_, i) => String(i)),
+    );
   });
 
   it('cancels the remote run when the client is closed mid-run', async () => {
@@ -220,7 +248,10 @@ describe('server side', () => {
 
     const controller2 = new AbortController();
     async function* commands() {
-      yield { commandId: '1', command: { case: 'execute' as const, value: { runId: 'r-connect', request: { prompt: 'y' } } } };
+      yield {
+        commandId: '1',
+        command: { case: 'execute' as const, value: { runId: 'r-connect', request: { prompt: 'y' } } },
+      };
       await new Promise(() => {}); // keep sending side open, like a live client
     }
     const bidi = raw.connect(commands(), { signal: controller2.signal })[Symbol.asyncIterator]();
@@ -237,7 +268,9 @@ describe('server side', () => {
     const rec = recordingAgent(scriptedAgent({ steps: hang }));
     const server = await serve(rec.agent);
     const sessions = new Http2SessionManager(server.url);
-    const remote = client(server.url, { transport: createGrpcTransport({ baseUrl: server.url, sessionManager: sessions }) });
+    const remote = client(server.url, {
+      transport: createGrpcTransport({ baseUrl: server.url, sessionManager: sessions }),
+    });
     const runs = [remote.execute({ prompt: 'a' }), remote.execute({ prompt: 'b' })];
     await Promise.all(runs.map((r) => firstEvent(r).event));
     sessions.abort(new Error('the host process died'));
@@ -257,7 +290,9 @@ describe('server side', () => {
     const server = await serveAgent(agent, { port: 0 });
     const health = createClient(Health, createGrpcTransport({ baseUrl: server.url }));
     expect((await health.check({ service: '' })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
-    expect((await health.check({ service: 'forge.agent.v1.AgentService' })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    expect((await health.check({ service: 'forge.agent.v1.AgentService' })).status).toBe(
+      HealthCheckResponse_ServingStatus.SERVING,
+    );
     await expect(health.check({ service: 'nope' })).rejects.toMatchObject({ code: Code.NotFound });
 
     const remote = client(server.url);
@@ -285,7 +320,9 @@ describe('server side', () => {
   });
 
   it('reports status and capabilities', async () => {
-    const server = await serve(scriptedAgent({ steps: sampleScript(), provider: 'claude-code', capabilities: { models: ['opus'] } }));
+    const server = await serve(
+      scriptedAgent({ steps: sampleScript(), provider: 'claude-code', capabilities: { models: ['opus'] } }),
+    );
     const remote = client(server.url, { provider: 'pod' });
     const status = await remote.status();
     expect(status).toMatchObject({ provider: 'claude-code', runsInFlight: 0, draining: false });
@@ -313,12 +350,14 @@ describe('server side', () => {
   it('tells a deadline from an unreachable agent, both retryable transport errors', async () => {
     const stuck: CodeAgent = { ...scriptedAgent({ steps: sampleScript() }), capabilities: () => new Promise(() => {}) };
     const server = await serve(stuck);
-    const error = await client(server.url, { callTimeoutMs: 100 }).status().catch((e: unknown) => e);
+    const error = await client(server.url, { callTimeoutMs: 100 })
+      .status()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransportError);
     expect(error).toMatchObject({ code: TransportCodes.DEADLINE_EXCEEDED, retryable: true });
   });
 
-  it('fails a run whose id is already live on the server with the server\'s RUN_EXISTS', async () => {
+  it("fails a run whose id is already live on the server with the server's RUN_EXISTS", async () => {
     const server = await serve(scriptedAgent({ steps: hang }));
     const first = client(server.url).execute({ prompt: 'x' }, { runId: 'same-id' });
     await firstEvent(first).event;
@@ -354,7 +393,9 @@ describe('server side', () => {
     expect(result.error?.code).toBe('AGENT_UNAUTHENTICATED');
     expect(events[0]).toMatchObject({ type: 'error', retryable: false });
 
-    const wrong = await collectRun(client(server.url, { authToken: 'nope', streaming: 'server' }).execute({ prompt: 'x' }));
+    const wrong = await collectRun(
+      client(server.url, { authToken: 'nope', streaming: 'server' }).execute({ prompt: 'x' }),
+    );
     expect(wrong.result.error?.code).toBe('AGENT_UNAUTHENTICATED');
 
     const { result: ok } = await collectRun(client(server.url, { authToken: 's3cret' }).execute({ prompt: 'x' }));
@@ -402,7 +443,10 @@ describe('server side', () => {
     const server = await serve(stuck);
     const run = client(server.url, { callTimeoutMs: 100 }).execute({ prompt: 'x' });
     await firstEvent(run).event;
-    await expect(run.respond('p1', 'allow')).rejects.toMatchObject({ code: TransportCodes.DEADLINE_EXCEEDED, retryable: true });
+    await expect(run.respond('p1', 'allow')).rejects.toMatchObject({
+      code: TransportCodes.DEADLINE_EXCEEDED,
+      retryable: true,
+    });
     expect((await run.cancel()).status).toBe('cancelled');
   });
 
@@ -453,7 +497,8 @@ describe('protocol sniffing', () => {
   it('tells HTTP/2 from HTTP/1.1 even when the first bytes arrive one at a time', async () => {
     const { connect } = await import('node:net');
     const server = await serve(scriptedAgent({ steps: sampleScript() }));
-    const request = 'POST /forge.agent.v1.AgentService/GetStatus HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}';
+    const request =
+      'POST /forge.agent.v1.AgentService/GetStatus HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}';
     const socket = connect(server.port, '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
     const chunks: Buffer[] = [];
@@ -493,7 +538,9 @@ describe('TLS', () => {
     const { result } = await collectRun(client(server.url).execute({ prompt: 'x' }));
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe(TransportCodes.TLS);
-    const error = await client(server.url).status().catch((e: unknown) => e);
+    const error = await client(server.url)
+      .status()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransportError);
     expect(error).toMatchObject({ code: TransportCodes.TLS, retryable: false });
   });

@@ -18,7 +18,11 @@ export async function checkHealth(
     tls?: { ca?: string | Buffer; rejectUnauthorized?: boolean };
   } = {},
 ): Promise<HealthStatus> {
-  const transport = options.transport ?? createGrpcTransport({ baseUrl, ...(options.tls ? { nodeOptions: { ...options.tls } } : {}) });
-  const res = await createClient(Health, transport).check({ service: options.service ?? '' }, { timeoutMs: options.timeoutMs ?? 5_000 });
+  const transport =
+    options.transport ?? createGrpcTransport({ baseUrl, ...(options.tls ? { nodeOptions: { ...options.tls } } : {}) });
+  const res = await createClient(Health, transport).check(
+    { service: options.service ?? '' },
+    { timeoutMs: options.timeoutMs ?? 5_000 },
+  );
   return (ServingStatus[res.status] as HealthStatus | undefined) ?? 'UNKNOWN';
 }

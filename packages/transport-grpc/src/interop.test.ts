@@ -25,21 +25,33 @@ const definition = protoLoader.loadSync(['forge/agent/v1/agent.proto', 'grpc/hea
 const loaded = grpc.loadPackageDefinition(definition) as any;
 
 const script: ScriptStep[] = [
-  { type: 'session.started', sessionId: 'ses_1', model: 'm', tools: ['Bash'], raw: { type: 'system', subtype: 'init' } },
+  {
+    type: 'session.started',
+    sessionId: 'ses_1',
+    model: 'm',
+    tools: ['Bash'],
+    raw: { type: 'system', subtype: 'init' },
+  },
   { type: 'text.delta', text: 'Hel', messageId: 'msg' },
   { type: 'text.delta', text: 'lo', messageId: 'msg' },
   { type: 'tool.call', callId: 'c1', name: 'Bash', input: { command: 'ls -la' } },
   { type: 'tool.result', callId: 'c1', output: ['a', 'b'], isError: false },
   { type: 'log', text: 'warming up', level: 'info', stream: 'stderr' },
   { type: 'message', text: 'Hello', messageId: 'msg' },
-  { type: 'usage', usage: { inputTokens: 3, outputTokens: 2, cacheReadTokens: 1, cacheWriteTokens: 0 }, costUsd: 0.001 },
+  {
+    type: 'usage',
+    usage: { inputTokens: 3, outputTokens: 2, cacheReadTokens: 1, cacheWriteTokens: 0 },
+    costUsd: 0.001,
+  },
 ];
 
 /** A grpc-js (protobufjs) event object as core's AgentEvent, through our own converter. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function fromGrpcJs(o: any): AgentEvent {
   const { body, ...rest } = o;
-  return eventFromProto(create(AgentEventSchema, { ...rest, ...(body ? { body: { case: body, value: o[body] } } : {}) }));
+  return eventFromProto(
+    create(AgentEventSchema, { ...rest, ...(body ? { body: { case: body, value: o[body] } } : {}) }),
+  );
 }
 
 /** What must be equal between two deliveries of the same script: all but run id and clock. */
@@ -69,7 +81,9 @@ describe('interop with a stock gRPC client (@grpc/grpc-js + @grpc/proto-loader)'
 
   it('answers the standard health check', async () => {
     const res = await new Promise<{ status: number }>((resolve, reject) =>
-      healthClient.check({ service: '' }, (err: Error | null, r: { status: number }) => (err ? reject(err) : resolve(r))),
+      healthClient.check({ service: '' }, (err: Error | null, r: { status: number }) =>
+        err ? reject(err) : resolve(r),
+      ),
     );
     expect(res.status).toBe(1); // SERVING
   });
@@ -78,7 +92,10 @@ describe('interop with a stock gRPC client (@grpc/grpc-js + @grpc/proto-loader)'
     const res = await new Promise<Record<string, unknown>>((resolve, reject) =>
       agentClient.getStatus({}, (err: Error | null, r: Record<string, unknown>) => (err ? reject(err) : resolve(r))),
     );
-    expect(res).toMatchObject({ provider: 'scripted', capabilities: expect.objectContaining({ resume: true, permissionReplies: true }) });
+    expect(res).toMatchObject({
+      provider: 'scripted',
+      capabilities: expect.objectContaining({ resume: true, permissionReplies: true }),
+    });
   });
 
   it('streams Execute with the same events grpcAgent gets', async () => {
@@ -90,7 +107,10 @@ describe('interop with a stock gRPC client (@grpc/grpc-js + @grpc/proto-loader)'
       call.on('end', resolve);
     });
     expect(runProblems(events)).toEqual([]);
-    expect(events.at(-1)).toMatchObject({ type: 'run.completed', result: { status: 'completed', text: 'Hello', sessionId: 'ses_1' } });
+    expect(events.at(-1)).toMatchObject({
+      type: 'run.completed',
+      result: { status: 'completed', text: 'Hello', sessionId: 'ses_1' },
+    });
     expect(events[0]!.raw).toEqual({ type: 'system', subtype: 'init' });
 
     const ours = grpcAgent({ baseUrl: server.url, provider: 'scripted' });

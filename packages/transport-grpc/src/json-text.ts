@@ -24,5 +24,7 @@ export function fromJsonText(text: string | undefined): unknown {
 
 export function fromJsonObject(text: string | undefined): Record<string, unknown> | undefined {
   const value = fromJsonText(text);
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }

@@ -8,11 +8,17 @@ import { TransportCodes } from './errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-it('ends runs on a server that stops answering (frozen process) via HTTP/2 keep-alive PINGs, without hanging', { timeout: 30_000 }, async () => {
-  const child = spawn(process.execPath, ['--conditions=@forge/source', '--import', 'tsx', join(here, 'fixtures', 'serve-hanging.ts')], {
-    cwd: join(here, '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+it('ends runs on a server that stops answering (frozen process) via HTTP/2 keep-alive PINGs, without hanging', {
+  timeout: 30_000,
+}, async () => {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@forge/source', '--import', 'tsx', join(here, 'fixtures', 'serve-hanging.ts')],
+    {
+      cwd: join(here, '..'),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const exited = new Promise((resolve) => child.once('exit', resolve));
   try {
     const url = await new Promise<string>((resolve, reject) => {

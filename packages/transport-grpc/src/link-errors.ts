@@ -6,11 +6,19 @@ import type { LocalEnd } from '@forge/core';
 function asForge(error: unknown, target: string): ForgeError {
   if (error instanceof ForgeError) return error;
   if (error instanceof ConnectError) return forgeErrorFromConnect(error, target);
-  return new ForgeError('INTERNAL_ERROR', error instanceof Error ? error.message : String(error), 'internal', { cause: error });
+  return new ForgeError('INTERNAL_ERROR', error instanceof Error ? error.message : String(error), 'internal', {
+    cause: error,
+  });
 }
 
 /** Answers that say the call was refused, not that the link failed. */
-const REFUSALS = new Set<Code>([Code.Unauthenticated, Code.PermissionDenied, Code.Unimplemented, Code.InvalidArgument, Code.NotFound]);
+const REFUSALS = new Set<Code>([
+  Code.Unauthenticated,
+  Code.PermissionDenied,
+  Code.Unimplemented,
+  Code.InvalidArgument,
+  Code.NotFound,
+]);
 
 /**
  * How a run ends when its stream failed. `reachedAgent` says whether anything came back on the
@@ -28,13 +36,19 @@ export function endForStreamError(error: unknown, target: string, reachedAgent: 
   }
   const e = asForge(error, target);
   const answeredByAgent = error instanceof ConnectError && error.metadata.has(ERROR_CODE_KEY);
-  const refused = (error instanceof ConnectError && REFUSALS.has(error.code)) || (e.category === 'transport' && !e.retryable);
+  const refused =
+    (error instanceof ConnectError && REFUSALS.has(error.code)) || (e.category === 'transport' && !e.retryable);
   if (answeredByAgent || refused) {
     // The agent (or a proxy before it) answered, and refused: the run never started there.
     return endForRemoteError(e);
   }
   if (!reachedAgent && e.code === TransportCodes.UNAVAILABLE) {
-    return { status: 'failed', code: e.code, message: e.message, errorEvent: { retryable: true, details: { category: 'transport', ...e.details } } };
+    return {
+      status: 'failed',
+      code: e.code,
+      message: e.message,
+      errorEvent: { retryable: true, details: { category: 'transport', ...e.details } },
+    };
   }
   return {
     status: 'failed',

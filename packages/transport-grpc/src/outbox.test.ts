@@ -21,7 +21,11 @@ describe('Outbox', () => {
     const box = new Outbox<string, never>(100, 100, 10, (e) => e.length);
     for (const e of ['aaaaaaaaaaaa', 'bb', 'cc', 'dddddddd', 'e']) box.pushEvent(e);
     box.end();
-    expect(await takeAll(box)).toEqual([{ events: ['aaaaaaaaaaaa'] }, { events: ['bb', 'cc', 'dddddddd'] }, { events: ['e'] }]);
+    expect(await takeAll(box)).toEqual([
+      { events: ['aaaaaaaaaaaa'] },
+      { events: ['bb', 'cc', 'dddddddd'] },
+      { events: ['e'] },
+    ]);
   });
 
   it('asks the producer to wait above the high-water mark and lets it go on as the writer catches up', async () => {

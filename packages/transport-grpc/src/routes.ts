@@ -111,7 +111,12 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
 
   // Batches stop at 512 events or about 1 MiB, so one large tool output does not make a huge message.
   const newOutbox = (): StreamOutbox =>
-    new Outbox(options.streamHighWaterMark ?? 1024, options.maxBatch ?? 512, options.maxBatchBytes ?? 1 << 20, (e) => e.byteLength);
+    new Outbox(
+      options.streamHighWaterMark ?? 1024,
+      options.maxBatch ?? 512,
+      options.maxBatchBytes ?? 1 << 20,
+      (e) => e.byteLength,
+    );
 
   const streamOpened = () => openStreams++;
   const streamClosed = () => {
@@ -124,16 +129,27 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
   };
 
   const shuttingDownError = () =>
-    new TransportError(TransportCodes.SHUTTING_DOWN, 'The agent is shutting down and takes no new runs', { retryable: true });
+    new TransportError(TransportCodes.SHUTTING_DOWN, 'The agent is shutting down and takes no new runs', {
+      retryable: true,
+    });
 
   /** Starts a run and pumps its events into the outbox, reading the run only as fast as the stream writes. */
-  function startRun(input: ReturnType<typeof requestFromProto>, runId: string | undefined, outbox: StreamOutbox, signal?: AbortSignal): LiveRun {
+  function startRun(
+    input: ReturnType<typeof requestFromProto>,
+    runId: string | undefined,
+    outbox: StreamOutbox,
+    signal?: AbortSignal,
+  ): LiveRun {
     if (draining) throw shuttingDownError();
     if (options.maxRuns !== undefined && live.size >= options.maxRuns) {
-      throw new TransportError(TransportCodes.BUSY, `The agent is running its limit of ${options.maxRuns} runs; try again later`, {
-        retryable: true,
-        details: { maxRuns: options.maxRuns },
-      });
+      throw new TransportError(
+        TransportCodes.BUSY,
+        `The agent is running its limit of ${options.maxRuns} runs; try again later`,
+        {
+          retryable: true,
+          details: { maxRuns: options.maxRuns },
+        },
+      );
     }
     if (runId && live.has(runId)) {
       throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', { details: { runId } });
@@ -148,12 +164,18 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
     void run.result.then((r) => {
       // Ended runs stop counting (maxRuns, status) at once, even while their last events are still being written.
       if (live.get(id) === entry) live.delete(id);
-      logger.info('run ended', { runId: id, status: r.status, durationMs: r.durationMs, ...(r.error ? { error: r.error.code } : {}) });
+      logger.info('run ended', {
+        runId: id,
+        status: r.status,
+        durationMs: r.durationMs,
+        ...(r.error ? { error: r.error.code } : {}),
+      });
     });
     entry.done = (async () => {
       try {
         for await (const event of run) {
-          if (!outbox.pushEvent(encodeEvent(event.runId === id ? event : { ...event, runId: id }))) await outbox.drained();
+          if (!outbox.pushEvent(encodeEvent(event.runId === id ? event : { ...event, runId: id })))
+            await outbox.drained();
         }
       } catch (error) {
         logger.error('reading a run failed', { runId: run.id, error: String(error) });
@@ -165,7 +187,10 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
     return entry;
   }
 
-  async function* connect(requests: AsyncIterable<ConnectRequest>, ctx: HandlerContext): AsyncGenerator<WireConnectResponse> {
+  async function* connect(
+    requests: AsyncIterable<ConnectRequest>,
+    ctx: HandlerContext,
+  ): AsyncGenerator<WireConnectResponse> {
     streamOpened();
     const outbox = newOutbox();
     const mine = new Map<string, LiveRun>();
@@ -182,7 +207,13 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
 
     const reply = (message: ControlMessage) => outbox.pushControl(message);
     const fail = (commandId: string, runId: string, error: unknown) =>
-      reply({ case: 'error', value: toBinary(CommandErrorSchema, create(CommandErrorSchema, { commandId, runId, error: errorInfoFromError(error) })) });
+      reply({
+        case: 'error',
+        value: toBinary(
+          CommandErrorSchema,
+          create(CommandErrorSchema, { commandId, runId, error: errorInfoFromError(error) }),
+        ),
+      });
 
     const handle = (req: ConnectRequest) => {
       const { commandId, command } = req;
@@ -190,7 +221,8 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
         case 'execute': {
           const runId = command.value.runId;
           try {
-            if (!runId) throw new ValidationError('RUN_ID_REQUIRED', 'An execute command needs a run_id chosen by the client');
+            if (!runId)
+              throw new ValidationError('RUN_ID_REQUIRED', 'An execute command needs a run_id chosen by the client');
             const entry = startRun(requestFromProto(command.value.request), runId, outbox);
             mine.set(runId, entry);
             void entry.done.then(() => {
@@ -211,7 +243,8 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
         case 'permissionReply': {
           const { runId, permissionId, decision, message } = command.value;
           const entry = mine.get(runId) ?? live.get(runId);
-          if (!entry) return fail(commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
+          if (!entry)
+            return fail(commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
           entry.run.respond(permissionId, decisionFromProto(decision), message).then(
             () => reply({ case: 'ack', value: toBinary(CommandAckSchema, create(CommandAckSchema, { commandId })) }),
             (error: unknown) => fail(commandId, runId, error),
@@ -219,7 +252,10 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
           return;
         }
         case 'ping':
-          reply({ case: 'pong', value: toBinary(PongSchema, create(PongSchema, { time: command.value.time, serverTime: clock.now() })) });
+          reply({
+            case: 'pong',
+            value: toBinary(PongSchema, create(PongSchema, { time: command.value.time, serverTime: clock.now() })),
+          });
           return;
         default:
           fail(commandId, '', new ValidationError('INVALID_COMMAND', 'The command names no known action'));
@@ -291,11 +327,14 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
         clearTimeout(timer);
       }
       const remaining = [...live.values()];
-      if (remaining.length) logger.info('cancelling runs still live after the grace period', { runs: remaining.length, graceMs });
-      await Promise.all(remaining.map(async (r) => {
-        await r.run.cancel('the agent is shutting down');
-        await r.done;
-      }));
+      if (remaining.length)
+        logger.info('cancelling runs still live after the grace period', { runs: remaining.length, graceMs });
+      await Promise.all(
+        remaining.map(async (r) => {
+          await r.run.cancel('the agent is shutting down');
+          await r.done;
+        }),
+      );
       health.close();
       return { finished: runs.length - remaining.length, cancelled: remaining.length };
     })();
@@ -323,7 +362,7 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
         return {};
       },
       async getStatus() {
-        let capabilities;
+        let capabilities: ReturnType<typeof capabilitiesToProto>;
         try {
           capabilities = capabilitiesToProto(await agent.capabilities());
         } catch (error) {
@@ -340,7 +379,9 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
       },
       async shutdown(req) {
         if (options.allowShutdown === false) {
-          throw forgeErrorToConnect(new ForgeError('SHUTDOWN_DISABLED', 'This server does not take Shutdown calls', 'unsupported'));
+          throw forgeErrorToConnect(
+            new ForgeError('SHUTDOWN_DISABLED', 'This server does not take Shutdown calls', 'unsupported'),
+          );
         }
         const graceMs = req.graceMs ?? defaultGraceMs;
         const result = await drain({ graceful: req.graceful, graceMs });
@@ -359,6 +400,7 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
     health: { value: health },
   });
   routes.drain = drain;
-  routes.streamsIdle = () => (openStreams === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve)));
+  routes.streamsIdle = () =>
+    openStreams === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve));
   return routes;
 }

@@ -5,7 +5,13 @@ import type { Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
 import { silentLogger, type CodeAgent } from '@forge/core';
 import { requireBearerToken } from './auth.js';
-import { createAgentServiceRoutes, type AgentServiceOptions, type AgentServiceRoutes, type DrainOptions, type DrainResult } from './routes.js';
+import {
+  createAgentServiceRoutes,
+  type AgentServiceOptions,
+  type AgentServiceRoutes,
+  type DrainOptions,
+  type DrainResult,
+} from './routes.js';
 
 export interface ServeAgentOptions extends AgentServiceOptions {
   /** Default 8080; 0 picks a free port (read it back from `port`). */
@@ -68,7 +74,10 @@ export async function serveAgent(agent: CodeAgent, options: ServeAgentOptions = 
       options.onShutdown?.(req);
     },
   });
-  const interceptors = [...(options.authToken ? [requireBearerToken(options.authToken)] : []), ...(options.interceptors ?? [])];
+  const interceptors = [
+    ...(options.authToken ? [requireBearerToken(options.authToken)] : []),
+    ...(options.interceptors ?? []),
+  ];
   const handler = connectNodeAdapter({ ...options.adapter, routes, interceptors });
   const h2 = http2.createServer({ ...options.http2 }, handler);
   const h1 = http.createServer(handler);

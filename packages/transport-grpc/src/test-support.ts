@@ -31,7 +31,15 @@ export const e = (body: Record<string, unknown>): AgentEvent => ({ ...env, seq: 
 
 /** One of every event type, with optional fields both set and unset. */
 export const sampleEvents: AgentEvent[] = [
-  e({ type: 'session.started', sessionId: 's1', model: 'm', tools: ['Bash', 'Read'], cwd: '/w', permissionMode: 'plan', raw: { type: 'system', subtype: 'init' } }),
+  e({
+    type: 'session.started',
+    sessionId: 's1',
+    model: 'm',
+    tools: ['Bash', 'Read'],
+    cwd: '/w',
+    permissionMode: 'plan',
+    raw: { type: 'system', subtype: 'init' },
+  }),
   e({ type: 'session.started', sessionId: 's2', tools: [] }),
   e({ type: 'session.started', sessionId: 's3' }),
   e({ type: 'text.delta', text: 'he', messageId: 'm1' }),
@@ -44,7 +52,12 @@ export const sampleEvents: AgentEvent[] = [
   e({ type: 'tool.result', callId: 'c2', output: null, isError: true }),
   e({ type: 'tool.result', callId: 'c3', output: undefined, isError: false }),
   e({ type: 'permission.requested', id: 'p1', tool: 'Write', input: { path: '/etc/x' } }),
-  e({ type: 'usage', usage: { inputTokens: 1, outputTokens: 2, cacheReadTokens: 3, cacheWriteTokens: 4, reasoningTokens: 5 }, costUsd: 0.0123, messageId: 'm1' }),
+  e({
+    type: 'usage',
+    usage: { inputTokens: 1, outputTokens: 2, cacheReadTokens: 3, cacheWriteTokens: 4, reasoningTokens: 5 },
+    costUsd: 0.0123,
+    messageId: 'm1',
+  }),
   e({ type: 'usage', usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 } }),
   e({ type: 'log', text: 'stderr line', level: 'warn', stream: 'stderr' }),
   e({ type: 'log', text: 'plain' }),
@@ -64,5 +77,14 @@ export const sampleEvents: AgentEvent[] = [
     },
     raw: { type: 'result', is_error: true, big: 12345678901234 },
   }),
-  e({ type: 'run.completed', result: { status: 'completed', text: '', usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 }, durationMs: 0, turns: 0 } }),
+  e({
+    type: 'run.completed',
+    result: {
+      status: 'completed',
+      text: '',
+      usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
+      durationMs: 0,
+      turns: 0,
+    },
+  }),
 ];

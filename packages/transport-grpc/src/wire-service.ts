@@ -22,7 +22,9 @@ export type WireAgentService = GenService<
 
 function withOutputs(service: DescService, outputs: Record<string, DescMethod['output']>): DescService {
   const copy = { ...service } as { -readonly [K in keyof DescService]: DescService[K] };
-  copy.methods = service.methods.map((m) => ({ ...m, parent: copy, ...(outputs[m.localName] ? { output: outputs[m.localName]! } : {}) }) as DescMethod);
+  copy.methods = service.methods.map(
+    (m) => ({ ...m, parent: copy, ...(outputs[m.localName] ? { output: outputs[m.localName]! } : {}) }) as DescMethod,
+  );
   copy.method = Object.fromEntries(copy.methods.map((m) => [m.localName, m]));
   return copy;
 }

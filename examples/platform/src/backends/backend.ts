@@ -68,7 +68,13 @@ export function agentState(agent: Pick<AgentRecord, 'phase' | 'ready'>): AgentSt
 
 export function unreachable(error: unknown): AgentLiveStatus {
   const e = error as { code?: unknown; message?: unknown };
-  return { reachable: false, error: { code: typeof e?.code === 'string' ? e.code : 'UNREACHABLE', message: typeof e?.message === 'string' ? e.message : String(error) } };
+  return {
+    reachable: false,
+    error: {
+      code: typeof e?.code === 'string' ? e.code : 'UNREACHABLE',
+      message: typeof e?.message === 'string' ? e.message : String(error),
+    },
+  };
 }
 
 export const AGENT_ID = /^agt_[a-z0-9]{12,40}$/;

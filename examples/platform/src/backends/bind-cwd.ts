@@ -8,7 +8,8 @@ export function bindCwd(agent: CodeAgent, cwd: string): CodeAgent {
   return {
     provider: agent.provider,
     capabilities: () => agent.capabilities(),
-    execute: (request: AgentRequestInput, options?: ExecuteOptions): AgentRun => agent.execute({ ...request, cwd }, options),
+    execute: (request: AgentRequestInput, options?: ExecuteOptions): AgentRun =>
+      agent.execute({ ...request, cwd }, options),
     cancel: (runId) => agent.cancel(runId),
     // The provider is shared and owned by the registry; closing one agent's view must not close it.
   };

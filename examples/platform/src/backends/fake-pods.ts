@@ -45,7 +45,10 @@ export function fakePods(options: FakePodsOptions = {}) {
         reason: undefined,
       };
       // Remembered for when the pod becomes ready.
-      (pod as PodSummary & { next?: { ip: string; address: string } }).next = { ip: new URL(address).hostname, address };
+      (pod as PodSummary & { next?: { ip: string; address: string } }).next = {
+        ip: new URL(address).hostname,
+        address,
+      };
       pods.set(key(id), pod);
       return pod;
     },

@@ -39,8 +39,19 @@ describe('k8s backend over real gRPC (pods are local agent servers)', () => {
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'forge-platform-k8s-'));
-    const config = { ...loadConfig([], {}), backend: 'k8s' as const, port: 0, dataDir: scratch, apiKeys: parseApiKeyList(`alice:${KEY}`), defaultProvider: 'scripted' };
-    const backend = k8sBackend({ pods, providers: ['scripted'], connect: (baseUrl, provider) => grpcAgent({ baseUrl, provider }) });
+    const config = {
+      ...loadConfig([], {}),
+      backend: 'k8s' as const,
+      port: 0,
+      dataDir: scratch,
+      apiKeys: parseApiKeyList(`alice:${KEY}`),
+      defaultProvider: 'scripted',
+    };
+    const backend = k8sBackend({
+      pods,
+      providers: ['scripted'],
+      connect: (baseUrl, provider) => grpcAgent({ baseUrl, provider }),
+    });
     platform = await startPlatform({ config, backend });
   });
   afterAll(async () => {
@@ -49,20 +60,34 @@ describe('k8s backend over real gRPC (pods are local agent servers)', () => {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  const call = (method: string, path: string, body?: unknown) => apiClient(platform.url, KEY)(method, path, body !== undefined ? { body } : {});
+  const call = (method: string, path: string, body?: unknown) =>
+    apiClient(platform.url, KEY)(method, path, body !== undefined ? { body } : {});
   const stream = (agentId: string, requestId: string) =>
-    fetch(`${platform.url}/api/v1/agents/${agentId}/events?request_id=${requestId}`, { headers: { authorization: `Bearer ${KEY}` } });
+    fetch(`${platform.url}/api/v1/agents/${agentId}/events?request_id=${requestId}`, {
+      headers: { authorization: `Bearer ${KEY}` },
+    });
 
   it('creates a pod-backed agent, runs a message over gRPC, answers a permission, interrupts, and deletes', async () => {
     const created = await call('POST', '/api/v1/agents', { provider: 'scripted' });
     expect(created.status).toBe(201);
-    expect(created.json).toMatchObject({ provider: 'scripted', phase: 'Running', ready: true, state: 'ready', pod_ip: '127.0.0.1' });
+    expect(created.json).toMatchObject({
+      provider: 'scripted',
+      phase: 'Running',
+      ready: true,
+      state: 'ready',
+      pod_ip: '127.0.0.1',
+    });
     const agentId = created.json.agent_id as string;
     expect(created.json.pod_name).toBe(`forge-${agentId}`);
     expect(servers.size).toBe(1);
 
     const refreshed = await call('GET', `/api/v1/agents/${agentId}?refresh=true`);
-    expect(refreshed.json.live_status).toMatchObject({ reachable: true, provider: 'scripted', runs_in_flight: 0, draining: false });
+    expect(refreshed.json.live_status).toMatchObject({
+      reachable: true,
+      provider: 'scripted',
+      runs_in_flight: 0,
+      draining: false,
+    });
 
     // A permission request crosses gRPC both ways.
     const asked = await call('POST', `/api/v1/agents/${agentId}/messages`, { content: 'ask permission please' });
@@ -70,20 +95,30 @@ describe('k8s backend over real gRPC (pods are local agent servers)', () => {
     const first = stream(agentId, asked.json.request_id);
     const live = () => platform.runs.get('alice', asked.json.request_id);
     while (!live()?.pendingPermissions.has(PERMISSION_ID)) await new Promise((r) => setTimeout(r, 5));
-    expect((await call('POST', `/api/v1/agents/${agentId}/permissions/${PERMISSION_ID}`, { decision: 'allow' })).status).toBe(200);
+    expect(
+      (await call('POST', `/api/v1/agents/${agentId}/permissions/${PERMISSION_ID}`, { decision: 'allow' })).status,
+    ).toBe(200);
     const events = (await readSse(await first)) as AgentEvent[];
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
     expect(events.find((e) => e.type === 'tool.result')).toMatchObject({ output: 'permission allow' });
-    expect(events.at(-1)).toMatchObject({ type: 'run.completed', result: { status: 'completed', text: 'You said: ask permission please' } });
+    expect(events.at(-1)).toMatchObject({
+      type: 'run.completed',
+      result: { status: 'completed', text: 'You said: ask permission please' },
+    });
 
     // Interrupt mid-run.
     const waiting = await call('POST', `/api/v1/agents/${agentId}/messages`, { content: 'wait for me' });
     const second = stream(agentId, waiting.json.request_id);
     const stopped = await call('POST', `/api/v1/agents/${agentId}/interrupt`);
     expect(stopped.json.interrupted).toEqual([{ request_id: waiting.json.request_id, status: 'cancelled' }]);
-    expect(((await readSse(await second)) as AgentEvent[]).at(-1)).toMatchObject({ type: 'run.completed', result: { status: 'cancelled' } });
+    expect(((await readSse(await second)) as AgentEvent[]).at(-1)).toMatchObject({
+      type: 'run.completed',
+      result: { status: 'cancelled' },
+    });
 
-    expect((await call('GET', '/api/v1/agents')).json.agents.map((a: { agent_id: string }) => a.agent_id)).toEqual([agentId]);
+    expect((await call('GET', '/api/v1/agents')).json.agents.map((a: { agent_id: string }) => a.agent_id)).toEqual([
+      agentId,
+    ]);
     expect((await call('DELETE', `/api/v1/agents/${agentId}?graceful=true`)).json).toMatchObject({ deleted: true });
     expect(servers.size).toBe(0);
     expect((await call('GET', `/api/v1/agents/${agentId}`)).status).toBe(404);

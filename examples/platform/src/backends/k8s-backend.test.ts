@@ -22,11 +22,25 @@ function fakeConnect() {
 describe('k8sBackend (stand-in pod manager)', () => {
   it('creates a pod per agent, waits until ready, and reports it from Kubernetes', async () => {
     const { manager, calls } = fakePods();
-    const backend = k8sBackend({ pods: manager, connect: fakeConnect().connect, providers: ['claude-code', 'opencode'] });
+    const backend = k8sBackend({
+      pods: manager,
+      connect: fakeConnect().connect,
+      providers: ['claude-code', 'opencode'],
+    });
     const agent = await backend.create({ userId: 'alice', provider: 'claude-code', timeoutMs: 1000 });
-    expect(agent).toMatchObject({ userId: 'alice', provider: 'claude-code', phase: 'Running', ready: true, podName: `forge-${agent.agentId}`, podIp: '10.0.0.10' });
+    expect(agent).toMatchObject({
+      userId: 'alice',
+      provider: 'claude-code',
+      phase: 'Running',
+      ready: true,
+      podName: `forge-${agent.agentId}`,
+      podIp: '10.0.0.10',
+    });
     expect(calls).toEqual([`create alice/${agent.agentId} claude-code`]);
-    expect(await backend.get('alice', agent.agentId)).toMatchObject({ agentId: agent.agentId, provider: 'claude-code' });
+    expect(await backend.get('alice', agent.agentId)).toMatchObject({
+      agentId: agent.agentId,
+      provider: 'claude-code',
+    });
     expect(await backend.get('bob', agent.agentId)).toBeUndefined();
     expect((await backend.list('alice')).map((a) => a.agentId)).toEqual([agent.agentId]);
     expect(await backend.list('bob')).toEqual([]);
@@ -35,8 +49,12 @@ describe('k8sBackend (stand-in pod manager)', () => {
   it('refuses unknown providers, and deletes a pod that never became ready', async () => {
     const { manager, calls, pods } = fakePods({ failReady: new Error('ImagePullBackOff') });
     const backend = k8sBackend({ pods: manager, connect: fakeConnect().connect, providers: ['claude-code'] });
-    await expect(backend.create({ userId: 'alice', provider: 'nope', timeoutMs: 1000 })).rejects.toBeInstanceOf(ValidationError);
-    await expect(backend.create({ userId: 'alice', provider: 'claude-code', timeoutMs: 1000 })).rejects.toThrow(/ImagePullBackOff/);
+    await expect(backend.create({ userId: 'alice', provider: 'nope', timeoutMs: 1000 })).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    await expect(backend.create({ userId: 'alice', provider: 'claude-code', timeoutMs: 1000 })).rejects.toThrow(
+      /ImagePullBackOff/,
+    );
     expect(calls.at(-1)).toMatch(/^delete alice\/agt_\w+ graceful=false$/);
     expect(pods.size).toBe(0);
   });
@@ -49,7 +67,12 @@ describe('k8sBackend (stand-in pod manager)', () => {
     const a1 = await backend.agentFor(agent);
     expect(await backend.agentFor(agent)).toBe(a1);
     expect(made).toMatchObject([{ address: 'http://10.0.0.10:8080', provider: 'opencode' }]);
-    expect(await backend.status(agent)).toMatchObject({ reachable: true, provider: 'opencode', runsInFlight: 0, draining: false });
+    expect(await backend.status(agent)).toMatchObject({
+      reachable: true,
+      provider: 'opencode',
+      runsInFlight: 0,
+      draining: false,
+    });
     expect(await backend.delete('alice', agent.agentId, { graceful: true })).toBe(true);
     expect(made[0]).toMatchObject({ closed: true });
     expect(calls.at(-1)).toBe(`delete alice/${agent.agentId} graceful=true`);
@@ -68,7 +91,10 @@ describe('k8sBackend (stand-in pod manager)', () => {
     });
     const backend = k8sBackend({ pods: manager, connect, providers: ['claude-code'] });
     const agent = await backend.create({ userId: 'alice', provider: 'claude-code', timeoutMs: 1000 });
-    expect(await backend.status(agent)).toEqual({ reachable: false, error: { code: 'UNAVAILABLE', message: 'Could not reach the agent' } });
+    expect(await backend.status(agent)).toEqual({
+      reachable: false,
+      error: { code: 'UNAVAILABLE', message: 'Could not reach the agent' },
+    });
     await backend.close();
   });
 

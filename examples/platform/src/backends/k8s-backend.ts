@@ -1,9 +1,19 @@
 import { ValidationError, silentLogger, type AgentCapabilities, type CodeAgent, type Logger } from '@forge/core';
 import type { PodId, PodManager, PodSummary } from '@forge/k8s';
-import { newAgentId, unreachable, type AgentBackend, type AgentPhase, type AgentRecord, type CreateAgentInput } from './backend.js';
+import {
+  newAgentId,
+  unreachable,
+  type AgentBackend,
+  type AgentPhase,
+  type AgentRecord,
+  type CreateAgentInput,
+} from './backend.js';
 
 /** The parts of `@forge/k8s`'s PodManager this backend uses (a stand-in implements just these in tests). */
-export type PodManagerLike = Pick<PodManager, 'createPod' | 'waitForPodReady' | 'findPod' | 'getPodAddress' | 'listPods' | 'deletePod'>;
+export type PodManagerLike = Pick<
+  PodManager,
+  'createPod' | 'waitForPodReady' | 'findPod' | 'getPodAddress' | 'listPods' | 'deletePod'
+>;
 
 /** A CodeAgent reached over the network (grpcAgent from @forge/transport-grpc fits). */
 export interface RemoteCodeAgent extends CodeAgent {
@@ -60,20 +70,30 @@ export function k8sBackend(options: K8sBackendOptions): AgentBackend {
     kind: 'k8s',
     async create(input: CreateAgentInput) {
       if (!options.providers.includes(input.provider)) {
-        throw new ValidationError('UNKNOWN_PROVIDER', `No provider "${input.provider}" (known: ${options.providers.join(', ')})`, [
-          { path: 'provider', code: 'UNKNOWN_PROVIDER', message: `one of ${options.providers.join(', ')}` },
-        ]);
+        throw new ValidationError(
+          'UNKNOWN_PROVIDER',
+          `No provider "${input.provider}" (known: ${options.providers.join(', ')})`,
+          [{ path: 'provider', code: 'UNKNOWN_PROVIDER', message: `one of ${options.providers.join(', ')}` }],
+        );
       }
       const id = { userId: input.userId, agentId: newAgentId() };
-      await options.pods.createPod(id, { env: { FORGE_PROVIDER: input.provider }, annotations: { [providerKey]: input.provider } });
+      await options.pods.createPod(id, {
+        env: { FORGE_PROVIDER: input.provider },
+        annotations: { [providerKey]: input.provider },
+      });
       try {
-        const pod = await options.pods.waitForPodReady(id, { timeoutMs: input.timeoutMs, ...(input.signal ? { signal: input.signal } : {}) });
+        const pod = await options.pods.waitForPodReady(id, {
+          timeoutMs: input.timeoutMs,
+          ...(input.signal ? { signal: input.signal } : {}),
+        });
         return { ...recordOf(pod), provider: input.provider };
       } catch (error) {
         // A pod that never became ready is not left behind to count against the user's cap.
         await options.pods
           .deletePod(id, { graceful: false, gracePeriodSeconds: 0 })
-          .catch((e: unknown) => logger.warn('could not delete a pod that failed to start', { ...id, error: String(e) }));
+          .catch((e: unknown) =>
+            logger.warn('could not delete a pod that failed to start', { ...id, error: String(e) }),
+          );
         throw error;
       }
     },
@@ -92,7 +112,9 @@ export function k8sBackend(options: K8sBackendOptions): AgentBackend {
           provider: s.provider,
           runsInFlight: s.runsInFlight,
           draining: s.draining,
-          ...(s.capabilities ? { capabilities: s.capabilities, ...(s.capabilities.version ? { version: s.capabilities.version } : {}) } : {}),
+          ...(s.capabilities
+            ? { capabilities: s.capabilities, ...(s.capabilities.version ? { version: s.capabilities.version } : {}) }
+            : {}),
         };
       } catch (error) {
         return unreachable(error);
@@ -108,7 +130,10 @@ export function k8sBackend(options: K8sBackendOptions): AgentBackend {
       await drop(id);
       // graceful: the pod manager's shutdownHook asks the agent to drain first (see k8s-from-config.ts);
       // otherwise the pod goes at once.
-      const result = await options.pods.deletePod(id, opts.graceful ? { graceful: true } : { graceful: false, gracePeriodSeconds: 0 });
+      const result = await options.pods.deletePod(
+        id,
+        opts.graceful ? { graceful: true } : { graceful: false, gracePeriodSeconds: 0 },
+      );
       return result.deleted;
     },
     async agentFor(agent) {

@@ -9,10 +9,15 @@ describe('k8sBackendFromConfig', () => {
   });
 
   it('builds the backend from configuration without contacting a cluster', async () => {
-    const config = loadConfig(['--backend', 'k8s'], { FORGE_K8S_NAMESPACE: 'agents', FORGE_K8S_IMAGE: 'registry.example/forge-agent-pod:1' });
+    const config = loadConfig(['--backend', 'k8s'], {
+      FORGE_K8S_NAMESPACE: 'agents',
+      FORGE_K8S_IMAGE: 'registry.example/forge-agent-pod:1',
+    });
     const backend = await k8sBackendFromConfig(config, createProviderRegistry(), silentLogger);
     expect(backend.kind).toBe('k8s');
-    await expect(backend.create({ userId: 'alice', provider: 'gemini', timeoutMs: 1000 })).rejects.toMatchObject({ code: 'UNKNOWN_PROVIDER' });
+    await expect(backend.create({ userId: 'alice', provider: 'gemini', timeoutMs: 1000 })).rejects.toMatchObject({
+      code: 'UNKNOWN_PROVIDER',
+    });
     await backend.close();
   });
 

@@ -12,7 +12,11 @@ export const AGENT_POD_PROVIDERS = ['claude-code', 'opencode', 'scripted'];
  * The k8s backend wired from configuration: `@forge/k8s`'s pod manager (this module is imported only
  * in k8s mode, so local mode never loads the Kubernetes client) and gRPC to the agent-pod image.
  */
-export async function k8sBackendFromConfig(config: PlatformConfig, _registry: ProviderRegistry, logger: Logger): Promise<AgentBackend> {
+export async function k8sBackendFromConfig(
+  config: PlatformConfig,
+  _registry: ProviderRegistry,
+  logger: Logger,
+): Promise<AgentBackend> {
   const pods = createPodManager({
     namespace: config.k8s.namespace,
     template: { image: config.k8s.image, agentPort: config.k8s.agentPort, envFromSecrets: config.k8s.envFromSecrets },

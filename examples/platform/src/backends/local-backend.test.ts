@@ -48,7 +48,9 @@ describe('localBackend', () => {
     const backend = make();
     expect(await backend.get('alice', '../../etc')).toBeUndefined();
     await expect(backend.list('../alice')).rejects.toBeInstanceOf(ValidationError);
-    await expect(backend.create({ userId: 'alice', provider: 'missing', timeoutMs: 1000 })).rejects.toMatchObject({ code: 'UNKNOWN_PROVIDER' });
+    await expect(backend.create({ userId: 'alice', provider: 'missing', timeoutMs: 1000 })).rejects.toMatchObject({
+      code: 'UNKNOWN_PROVIDER',
+    });
   });
 
   it('runs messages in the agent’s workspace, whatever cwd the request names', async () => {

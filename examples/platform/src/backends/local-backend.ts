@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { ValidationError, type CodeAgent, type ProviderRegistry } from '@forge/core';
 import { USER_ID } from '../api-keys.js';
 import { bindCwd } from './bind-cwd.js';
-import { AGENT_ID, newAgentId, unreachable, type AgentBackend, type AgentRecord, type CreateAgentInput } from './backend.js';
+import {
+  AGENT_ID,
+  newAgentId,
+  unreachable,
+  type AgentBackend,
+  type AgentRecord,
+  type CreateAgentInput,
+} from './backend.js';
 
 export interface LocalBackendOptions {
   /** Agents live in `<dataDir>/<userId>/<agentId>/` (`agent.json` + `workspace/`, the agent's cwd). */
@@ -41,7 +48,10 @@ export function localBackend(options: LocalBackendOptions): AgentBackend {
     } catch {
       return undefined;
     }
-    const workspace = await stat(join(dir, WORKSPACE)).then((s) => s.isDirectory(), () => false);
+    const workspace = await stat(join(dir, WORKSPACE)).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
     return {
       userId,
       agentId,
@@ -56,9 +66,11 @@ export function localBackend(options: LocalBackendOptions): AgentBackend {
     kind: 'local',
     async create(input: CreateAgentInput) {
       if (!registry.has(input.provider)) {
-        throw new ValidationError('UNKNOWN_PROVIDER', `No provider "${input.provider}" (known: ${registry.list().join(', ')})`, [
-          { path: 'provider', code: 'UNKNOWN_PROVIDER', message: `one of ${registry.list().join(', ')}` },
-        ]);
+        throw new ValidationError(
+          'UNKNOWN_PROVIDER',
+          `No provider "${input.provider}" (known: ${registry.list().join(', ')})`,
+          [{ path: 'provider', code: 'UNKNOWN_PROVIDER', message: `one of ${registry.list().join(', ')}` }],
+        );
       }
       const agentId = newAgentId();
       const dir = agentDir(input.userId, agentId);
@@ -66,14 +78,27 @@ export function localBackend(options: LocalBackendOptions): AgentBackend {
       const meta: AgentFile = { provider: input.provider, createdAt: Date.now() };
       // Written last: a directory without agent.json is a half-made agent and is not listed.
       await writeFile(join(dir, META), JSON.stringify(meta), { mode: 0o600 });
-      return { userId: input.userId, agentId, provider: meta.provider, createdAt: meta.createdAt, phase: 'Running', ready: true };
+      return {
+        userId: input.userId,
+        agentId,
+        provider: meta.provider,
+        createdAt: meta.createdAt,
+        phase: 'Running',
+        ready: true,
+      };
     },
     get: (userId, agentId) => read(userId, agentId),
     async status(agent) {
-      if (!agent.ready) return unreachable({ code: 'WORKSPACE_GONE', message: `The workspace of ${agent.agentId} is gone` });
+      if (!agent.ready)
+        return unreachable({ code: 'WORKSPACE_GONE', message: `The workspace of ${agent.agentId} is gone` });
       try {
         const capabilities = await (await registry.get(agent.provider)).capabilities();
-        return { reachable: true, provider: agent.provider, ...(capabilities.version ? { version: capabilities.version } : {}), capabilities };
+        return {
+          reachable: true,
+          provider: agent.provider,
+          ...(capabilities.version ? { version: capabilities.version } : {}),
+          capabilities,
+        };
       } catch (error) {
         return unreachable(error);
       }
@@ -81,7 +106,9 @@ export function localBackend(options: LocalBackendOptions): AgentBackend {
     async list(userId) {
       const names = await readdir(userDir(userId)).catch(() => [] as string[]);
       const agents = await Promise.all(names.filter((n) => AGENT_ID.test(n)).map((n) => read(userId, n)));
-      return agents.filter((a): a is AgentRecord => a !== undefined).sort((a, b) => a.createdAt - b.createdAt || a.agentId.localeCompare(b.agentId));
+      return agents
+        .filter((a): a is AgentRecord => a !== undefined)
+        .sort((a, b) => a.createdAt - b.createdAt || a.agentId.localeCompare(b.agentId));
     },
     async delete(userId, agentId) {
       if (!(await read(userId, agentId))) return false;

@@ -13,7 +13,10 @@ import { scriptedDemoAgent } from '../providers/scripted-demo.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const KEY = 'dashboard-key-0123456789';
 const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`SKIPPING the dashboard browser test: no Chromium at ${CHROMIUM} (set CHROMIUM_PATH, or install Debian's chromium package)`);
+if (!haveChromium)
+  console.warn(
+    `SKIPPING the dashboard browser test: no Chromium at ${CHROMIUM} (set CHROMIUM_PATH, or install Debian's chromium package)`,
+  );
 
 /** The dashboard in real headless Chromium: create → send → events → approve a permission → result. */
 describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
@@ -27,7 +30,13 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     output = await mkdtemp(join(tmpdir(), 'forge-dashboard-output-'));
     const registry = createProviderRegistry();
     registry.register('scripted', scriptedDemoAgent({ delayMs: 20 }));
-    const config = { ...loadConfig([], {}), port: 0, dataDir: scratch, apiKeys: parseApiKeyList(`alice:${KEY}`), defaultProvider: 'scripted' };
+    const config = {
+      ...loadConfig([], {}),
+      port: 0,
+      dataDir: scratch,
+      apiKeys: parseApiKeyList(`alice:${KEY}`),
+      defaultProvider: 'scripted',
+    };
     platform = await startPlatform({ config, registry });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   });
@@ -78,7 +87,10 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     const sent = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/messages'));
     await page.fill('#message', 'And again');
     await page.click('#send');
-    expect((await sent).postDataJSON()).toMatchObject({ content: 'And again', session_id: expect.stringMatching(/^ses_/) });
+    expect((await sent).postDataJSON()).toMatchObject({
+      content: 'And again',
+      session_id: expect.stringMatching(/^ses_/),
+    });
     await page.locator('.ev.result[data-status="completed"]').waitFor();
 
     // The key stays in this tab's sessionStorage, and is never put in a URL.
@@ -106,7 +118,10 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await page.locator('.ev.text', { hasText: 'Working' }).waitFor();
     await page.click('#interrupt');
     await page.locator('.ev.result[data-status="cancelled"]').waitFor();
-    await fetch(`${platform.url}/api/v1/agents/${agentId}`, { method: 'DELETE', headers: { authorization: `Bearer ${KEY}` } });
+    await fetch(`${platform.url}/api/v1/agents/${agentId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${KEY}` },
+    });
     await page.click('#refresh-agents');
     await page.locator(`li.agent[data-agent-id="${agentId}"] [data-state="gone"]`).waitFor();
     await page.close();

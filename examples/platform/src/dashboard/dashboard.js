@@ -2,7 +2,13 @@
 // Everything from the server is rendered with textContent, never as HTML.
 const $ = (id) => document.getElementById(id);
 // sessions: the last session id per agent, kept only in this page (the platform stores no conversations).
-const state = { key: sessionStorage.getItem('forgeKey') || '', agent: undefined, stream: undefined, requestId: undefined, sessions: {} };
+const state = {
+  key: sessionStorage.getItem('forgeKey') || '',
+  agent: undefined,
+  stream: undefined,
+  requestId: undefined,
+  sessions: {},
+};
 
 function showError(message) {
   $('error').textContent = message || '';
@@ -49,17 +55,39 @@ async function loadAgents() {
     for (const a of agents) {
       const row = el(
         'li',
-        { class: `agent${state.agent === a.agent_id ? ' chosen' : ''}`, dataset: { agentId: a.agent_id }, onclick: () => choose(a.agent_id) },
+        {
+          class: `agent${state.agent === a.agent_id ? ' chosen' : ''}`,
+          dataset: { agentId: a.agent_id },
+          onclick: () => choose(a.agent_id),
+        },
         el('span', { class: `badge ${a.state}`, dataset: { state: a.state } }, a.state),
         el('code', {}, a.agent_id),
         el('span', { class: 'muted' }, a.provider + (a.busy ? ' · busy' : '')),
-        el('button', { type: 'button', class: 'delete', onclick: (e) => { e.stopPropagation(); remove(a.agent_id); } }, 'Delete'),
+        el(
+          'button',
+          {
+            type: 'button',
+            class: 'delete',
+            onclick: (e) => {
+              e.stopPropagation();
+              remove(a.agent_id);
+            },
+          },
+          'Delete',
+        ),
       );
       list.append(row);
     }
     // An agent chosen earlier that the backend no longer reports is shown as gone.
     if (state.agent && !known.has(state.agent)) {
-      list.append(el('li', { class: 'agent chosen', dataset: { agentId: state.agent } }, el('span', { class: 'badge gone', dataset: { state: 'gone' } }, 'gone'), el('code', {}, state.agent)));
+      list.append(
+        el(
+          'li',
+          { class: 'agent chosen', dataset: { agentId: state.agent } },
+          el('span', { class: 'badge gone', dataset: { state: 'gone' } }, 'gone'),
+          el('code', {}, state.agent),
+        ),
+      );
     }
     showError('');
   } catch (e) {
@@ -77,7 +105,15 @@ async function loadRemote() {
     else if (!agents.length) list.append(el('li', { class: 'muted' }, 'None enrolled.'));
     for (const a of agents) {
       const seen = a.last_seen ? ` · seen ${new Date(a.last_seen).toLocaleTimeString()}` : '';
-      list.append(el('li', { class: 'agent remote', dataset: { remoteId: a.id } }, el('span', { class: `badge ${a.status}` }, a.status), el('code', {}, a.name), el('span', { class: 'muted' }, `${a.provider || '?'}${seen}`)));
+      list.append(
+        el(
+          'li',
+          { class: 'agent remote', dataset: { remoteId: a.id } },
+          el('span', { class: `badge ${a.status}` }, a.status),
+          el('code', {}, a.name),
+          el('span', { class: 'muted' }, `${a.provider || '?'}${seen}`),
+        ),
+      );
     }
   } catch (e) {
     list.replaceChildren(el('li', { class: 'muted' }, e.message));
@@ -126,7 +162,10 @@ async function send(event) {
   $('events').replaceChildren();
   currentText = undefined;
   try {
-    const tools = $('allowed-tools').value.split(',').map((t) => t.trim()).filter(Boolean);
+    const tools = $('allowed-tools')
+      .value.split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
     const session = $('continue').checked ? state.sessions[state.agent] : undefined;
     const { request_id } = await api('POST', `/api/v1/agents/${state.agent}/messages`, {
       content,
@@ -170,7 +209,11 @@ async function follow(agentId, requestId) {
   for (let attempt = 0; attempt < 5 && !controller.signal.aborted; attempt++) {
     try {
       const res = await fetch(`/api/v1/agents/${agentId}/events?request_id=${requestId}`, {
-        headers: { authorization: `Bearer ${state.key}`, accept: 'text/event-stream', ...(lastId ? { 'last-event-id': String(lastId) } : {}) },
+        headers: {
+          authorization: `Bearer ${state.key}`,
+          accept: 'text/event-stream',
+          ...(lastId ? { 'last-event-id': String(lastId) } : {}),
+        },
         signal: controller.signal,
       });
       if (!res.ok) throw new Error(`event stream: HTTP ${res.status}`);
@@ -184,7 +227,11 @@ async function follow(agentId, requestId) {
         while ((cut = buffer.indexOf('\n\n')) >= 0) {
           const frame = buffer.slice(0, cut);
           buffer = buffer.slice(cut + 2);
-          const data = frame.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+          const data = frame
+            .split('\n')
+            .filter((l) => l.startsWith('data:'))
+            .map((l) => l.slice(5).trimStart())
+            .join('\n');
           if (!data) continue;
           const ev = JSON.parse(data);
           lastId = ev.seq;
@@ -216,17 +263,38 @@ function render(ev) {
       break;
     case 'tool.call':
       currentText = undefined;
-      box.append(el('div', { class: 'ev tool', dataset: { callId: ev.callId } }, `tool call: ${ev.name} ${JSON.stringify(ev.input)}`));
+      box.append(
+        el(
+          'div',
+          { class: 'ev tool', dataset: { callId: ev.callId } },
+          `tool call: ${ev.name} ${JSON.stringify(ev.input)}`,
+        ),
+      );
       break;
     case 'tool.result':
-      box.append(el('div', { class: `ev tool${ev.isError ? ' error' : ''}` }, `tool result: ${typeof ev.output === 'string' ? ev.output : JSON.stringify(ev.output)}`.slice(0, 2000)));
+      box.append(
+        el(
+          'div',
+          { class: `ev tool${ev.isError ? ' error' : ''}` },
+          `tool result: ${typeof ev.output === 'string' ? ev.output : JSON.stringify(ev.output)}`.slice(0, 2000),
+        ),
+      );
       break;
     case 'permission.requested': {
       const approve = el('button', { type: 'button', class: 'approve' }, 'Approve');
       const deny = el('button', { type: 'button', class: 'deny' }, 'Deny');
       approve.onclick = () => answer(ev.id, 'allow', [approve, deny]);
       deny.onclick = () => answer(ev.id, 'deny', [approve, deny]);
-      box.append(el('div', { class: 'ev permission', dataset: { permissionId: ev.id } }, `May the agent use ${ev.tool} ${JSON.stringify(ev.input)}? `, approve, ' ', deny));
+      box.append(
+        el(
+          'div',
+          { class: 'ev permission', dataset: { permissionId: ev.id } },
+          `May the agent use ${ev.tool} ${JSON.stringify(ev.input)}? `,
+          approve,
+          ' ',
+          deny,
+        ),
+      );
       break;
     }
     case 'error':
@@ -235,7 +303,13 @@ function render(ev) {
     case 'run.completed': {
       const r = ev.result;
       if (r.sessionId && state.agent) state.sessions[state.agent] = r.sessionId;
-      box.append(el('div', { class: `ev result ${r.status}`, dataset: { status: r.status } }, `${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''} — ${r.text || '(no text)'}`));
+      box.append(
+        el(
+          'div',
+          { class: `ev result ${r.status}`, dataset: { status: r.status } },
+          `${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''} — ${r.text || '(no text)'}`,
+        ),
+      );
       $('run-status').textContent = `${r.status} in ${(r.durationMs / 1000).toFixed(1)} s`;
       $('run-status').dataset.status = r.status;
       $('interrupt').disabled = true;

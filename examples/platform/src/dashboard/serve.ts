@@ -9,7 +9,8 @@ const FILES: Record<string, { name: string; type: string }> = {
 };
 
 // Scripts and styles only from this origin: a text that slipped into the page could not run.
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 const cache = new Map<string, Buffer>();
 const read = (name: string) => {

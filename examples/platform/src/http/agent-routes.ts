@@ -24,7 +24,8 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
     .on('POST', '/api/v1/agents', async (ctx) => {
       const body = readObject(await readJson(ctx.req));
       const owner = optionalString(body, 'owner_id');
-      if (owner !== undefined && owner !== ctx.principal.userId) throw new ApiError(404, 'USER_NOT_FOUND', `No user ${owner}`);
+      if (owner !== undefined && owner !== ctx.principal.userId)
+        throw new ApiError(404, 'USER_NOT_FOUND', `No user ${owner}`);
       const userId = userOf(ctx, 'user');
       const provider = optionalString(body, 'provider') ?? options.defaultProvider;
       // Reserved before the backend is asked, so concurrent creates cannot all slip under the cap.
@@ -33,7 +34,12 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
         const others = (creating.get(ctx.principal.keyId) ?? 1) - 1;
         const live = (await backend.list(userId)).filter((a) => agentState(a) !== 'gone').length;
         if (live + others >= options.maxAgentsPerKey) {
-          throw new ApiError(429, 'AGENT_LIMIT', `At most ${options.maxAgentsPerKey} live agents per key; delete one first`, { 'retry-after': '30' });
+          throw new ApiError(
+            429,
+            'AGENT_LIMIT',
+            `At most ${options.maxAgentsPerKey} live agents per key; delete one first`,
+            { 'retry-after': '30' },
+          );
         }
         const signal = AbortSignal.timeout(options.createTimeoutMs);
         const agent = await backend.create({ userId, provider, signal, timeoutMs: options.createTimeoutMs });
@@ -48,12 +54,17 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
     .on('GET', '/api/v1/agents', async (ctx) => {
       const userId = userOf(ctx, 'user');
       const agents = await backend.list(userId);
-      reply(ctx, 200, { agents: agents.map((a) => agentJson(a, { busy: runs.liveRun(userId, a.agentId) !== undefined })) });
+      reply(ctx, 200, {
+        agents: agents.map((a) => agentJson(a, { busy: runs.liveRun(userId, a.agentId) !== undefined })),
+      });
     })
     .on('GET', '/api/v1/agents/:id', async (ctx) => {
       const agent = await agentOf(ctx, backend);
       const live = runs.liveRun(agent.userId, agent.agentId);
-      const extra: Record<string, unknown> = { busy: live !== undefined, live_request_ids: live ? [live.requestId] : [] };
+      const extra: Record<string, unknown> = {
+        busy: live !== undefined,
+        live_request_ids: live ? [live.requestId] : [],
+      };
       if (ctx.url.searchParams.get('refresh') === 'true') {
         const s = await backend.status(agent);
         extra.live_status = {
@@ -74,7 +85,16 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
       const interrupted = await runs.interrupt(agent.userId, agent.agentId);
       const deleted = await backend.delete(agent.userId, agent.agentId, { graceful });
       if (!deleted) throw new ApiError(404, 'AGENT_NOT_FOUND', `No agent ${agent.agentId}`);
-      logger.info('agent deleted', { userId: agent.userId, agentId: agent.agentId, graceful, interrupted: interrupted.length });
-      reply(ctx, 200, { agent_id: agent.agentId, deleted: true, interrupted_request_ids: interrupted.map((r) => r.requestId) });
+      logger.info('agent deleted', {
+        userId: agent.userId,
+        agentId: agent.agentId,
+        graceful,
+        interrupted: interrupted.length,
+      });
+      reply(ctx, 200, {
+        agent_id: agent.agentId,
+        deleted: true,
+        interrupted_request_ids: interrupted.map((r) => r.requestId),
+      });
     });
 }

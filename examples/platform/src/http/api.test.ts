@@ -28,7 +28,10 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
   const hooks = recordingWebhooks();
 
   beforeAll(async () => {
-    h = await startApiHarness({ webhooks: hooks.port, providers: { scripted: scriptedDemoAgent(), other: scriptedAgent({ provider: 'other', steps: [] }) } });
+    h = await startApiHarness({
+      webhooks: hooks.port,
+      providers: { scripted: scriptedDemoAgent(), other: scriptedAgent({ provider: 'other', steps: [] }) },
+    });
   });
   afterAll(() => h?.close());
 
@@ -38,7 +41,9 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
     return res.json.agent_id as string;
   };
   const events = async (agentId: string, requestId: string, key = ALICE_KEY, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${h.url}/api/v1/agents/${agentId}/events?request_id=${requestId}`, { headers: { authorization: `Bearer ${key}`, ...headers } });
+    const res = await fetch(`${h.url}/api/v1/agents/${agentId}/events?request_id=${requestId}`, {
+      headers: { authorization: `Bearer ${key}`, ...headers },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     return (await readSse(res)) as AgentEvent[];
@@ -59,7 +64,13 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
   it('creates, lists, gets and deletes an agent', async () => {
     const res = await h.call('POST', '/api/v1/agents', { body: { owner_id: 'alice', provider: 'scripted' } });
     expect(res.status).toBe(201);
-    expect(res.json).toMatchObject({ user_id: 'alice', provider: 'scripted', phase: 'Running', ready: true, state: 'ready' });
+    expect(res.json).toMatchObject({
+      user_id: 'alice',
+      provider: 'scripted',
+      phase: 'Running',
+      ready: true,
+      state: 'ready',
+    });
     expect(res.json.agent_id).toMatch(/^agt_/);
     expect(new Date(res.json.created_at).toISOString()).toBe(res.json.created_at);
     const id = res.json.agent_id;
@@ -68,7 +79,11 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
     const one = await h.call('GET', `/api/v1/agents/${id}?user_id=alice&refresh=true`);
     expect(one.status).toBe(200);
     expect(one.json).toMatchObject({ agent_id: id, busy: false, live_request_ids: [] });
-    expect(one.json.live_status).toMatchObject({ reachable: true, provider: 'scripted', capabilities: { permissionReplies: true } });
+    expect(one.json.live_status).toMatchObject({
+      reachable: true,
+      provider: 'scripted',
+      capabilities: { permissionReplies: true },
+    });
     const del = await h.call('DELETE', `/api/v1/agents/${id}?user_id=alice&graceful=true`);
     expect(del.json).toMatchObject({ agent_id: id, deleted: true });
     expect((await h.call('GET', `/api/v1/agents/${id}`)).status).toBe(404);
@@ -93,7 +108,10 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
       ['POST', `/api/v1/agents/${id}/interrupt`],
       ['GET', `/api/v1/agents/${id}/events?request_id=req_x`],
     ] as const) {
-      const res = await h.call(method, path, { key: BOB_KEY, ...(method === 'POST' ? { body: { content: 'hi' } } : {}) });
+      const res = await h.call(method, path, {
+        key: BOB_KEY,
+        ...(method === 'POST' ? { body: { content: 'hi' } } : {}),
+      });
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.json.error.code).toBe('AGENT_NOT_FOUND');
     }
@@ -109,20 +127,32 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
   it('runs a message: 202 at once, events over SSE from seq 1 even when read late, and to the webhook', async () => {
     const id = await createAgent();
     const res = await h.call('POST', `/api/v1/agents/${id}/messages`, {
-      body: { content: 'hello there', webhook_url: 'https://hooks.example.com/forge', webhook_secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=' },
+      body: {
+        content: 'hello there',
+        webhook_url: 'https://hooks.example.com/forge',
+        webhook_secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=',
+      },
     });
     expect(res.status).toBe(202);
     expect(res.json).toMatchObject({ agent_id: id, status: 'processing' });
     const requestId = res.json.request_id as string;
     const seen = await events(id, requestId);
     expect(seen.map((e) => e.seq)).toEqual(seen.map((_, i) => i + 1));
-    expect(seen.at(-1)).toMatchObject({ type: 'run.completed', runId: requestId, result: { status: 'completed', text: 'You said: hello there' } });
+    expect(seen.at(-1)).toMatchObject({
+      type: 'run.completed',
+      runId: requestId,
+      result: { status: 'completed', text: 'You said: hello there' },
+    });
     // Read again, resuming after seq 3.
     const resumed = await events(id, requestId, ALICE_KEY, { 'last-event-id': '3' });
     expect(resumed[0]!.seq).toBe(4);
     expect(resumed.length).toBe(seen.length - 3);
     const hook = hooks.opened.find((o) => o.requestId === requestId)!;
-    expect(hook).toMatchObject({ url: 'https://hooks.example.com/forge', agentId: id, secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=' });
+    expect(hook).toMatchObject({
+      url: 'https://hooks.example.com/forge',
+      agentId: id,
+      secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=',
+    });
     expect(hook.events.map((e) => e.seq)).toEqual(seen.map((e) => e.seq));
     // The agent's cwd is its own workspace.
     expect((seen[0] as Extract<AgentEvent, { type: 'session.started' }>).cwd).toContain(`${id}/workspace`);
@@ -140,10 +170,14 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
     const json = await h.call('POST', `/api/v1/agents/${id}/messages`, { body: '{not json' });
     expect(json.status).toBe(400);
     expect(json.json.error.code).toBe('INVALID_JSON');
-    const url = await h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'x', webhook_url: 'http://10.0.0.1/' } });
+    const url = await h.call('POST', `/api/v1/agents/${id}/messages`, {
+      body: { content: 'x', webhook_url: 'http://10.0.0.1/' },
+    });
     expect(url.status).toBe(400);
     expect(url.json.error.code).toBe('WEBHOOK_URL_REFUSED');
-    const sessionType = await h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'x', session_id: 5 } });
+    const sessionType = await h.call('POST', `/api/v1/agents/${id}/messages`, {
+      body: { content: 'x', session_id: 5 },
+    });
     expect(sessionType.status).toBe(400);
   });
 
@@ -151,7 +185,9 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
     const id = await createAgent();
     const res = await h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'please wait forever' } });
     const requestId = res.json.request_id;
-    const stream = fetch(`${h.url}/api/v1/agents/${id}/events?request_id=${requestId}`, { headers: { authorization: `Bearer ${ALICE_KEY}` } });
+    const stream = fetch(`${h.url}/api/v1/agents/${id}/events?request_id=${requestId}`, {
+      headers: { authorization: `Bearer ${ALICE_KEY}` },
+    });
     const busy = await h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'again' } });
     expect(busy.status).toBe(409);
     expect(busy.json.error.code).toBe('AGENT_BUSY');
@@ -166,17 +202,35 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
 
   it('answers a permission request while the run waits', async () => {
     const id = await createAgent();
-    const res = await h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'ask permission to run ls' } });
+    const res = await h.call('POST', `/api/v1/agents/${id}/messages`, {
+      body: { content: 'ask permission to run ls' },
+    });
     const requestId = res.json.request_id;
-    const stream = fetch(`${h.url}/api/v1/agents/${id}/events?request_id=${requestId}`, { headers: { authorization: `Bearer ${ALICE_KEY}` } });
+    const stream = fetch(`${h.url}/api/v1/agents/${id}/events?request_id=${requestId}`, {
+      headers: { authorization: `Bearer ${ALICE_KEY}` },
+    });
     // Until the request is seen, replies are 404; poll the run's state instead of sleeping.
-    while (!h.runs.get('alice', requestId)?.pendingPermissions.has(PERMISSION_ID)) await new Promise((r) => setImmediate(r));
-    const bad = await h.call('POST', `/api/v1/agents/${id}/permissions/${PERMISSION_ID}`, { body: { decision: 'maybe' } });
+    while (!h.runs.get('alice', requestId)?.pendingPermissions.has(PERMISSION_ID))
+      await new Promise((r) => setImmediate(r));
+    const bad = await h.call('POST', `/api/v1/agents/${id}/permissions/${PERMISSION_ID}`, {
+      body: { decision: 'maybe' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.json.error.code).toBe('INVALID_DECISION');
-    expect((await h.call('POST', `/api/v1/agents/${id}/permissions/perm_other`, { body: { decision: 'allow' } })).status).toBe(404);
-    expect((await h.call('POST', `/api/v1/agents/${id}/permissions/${PERMISSION_ID}`, { key: BOB_KEY, body: { decision: 'allow' } })).status).toBe(404);
-    const ok = await h.call('POST', `/api/v1/agents/${id}/permissions/${PERMISSION_ID}`, { body: { decision: 'allow' } });
+    expect(
+      (await h.call('POST', `/api/v1/agents/${id}/permissions/perm_other`, { body: { decision: 'allow' } })).status,
+    ).toBe(404);
+    expect(
+      (
+        await h.call('POST', `/api/v1/agents/${id}/permissions/${PERMISSION_ID}`, {
+          key: BOB_KEY,
+          body: { decision: 'allow' },
+        })
+      ).status,
+    ).toBe(404);
+    const ok = await h.call('POST', `/api/v1/agents/${id}/permissions/${PERMISSION_ID}`, {
+      body: { decision: 'allow' },
+    });
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ request_id: requestId, permission_id: PERMISSION_ID, decision: 'allow' });
     const seen = (await readSse(await stream)) as AgentEvent[];
@@ -269,7 +323,8 @@ describe('limits', () => {
     const h = await startApiHarness({ api: { authFailuresPerMinute: 2 } });
     try {
       const statuses = [];
-      for (let i = 0; i < 3; i++) statuses.push((await h.call('GET', '/api/v1/agents', { key: `guess-${i}-xxxxxxxx` })).status);
+      for (let i = 0; i < 3; i++)
+        statuses.push((await h.call('GET', '/api/v1/agents', { key: `guess-${i}-xxxxxxxx` })).status);
       expect(statuses).toEqual([401, 401, 429]);
       expect((await h.call('GET', '/api/v1/agents')).status).toBe(200);
     } finally {

@@ -41,14 +41,20 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
   const authFailures = new RateLimiter(options.authFailuresPerMinute ?? 30, 60_000, options.clock ?? systemClock);
 
   const router = new Router<ApiContext>();
-  agentRoutes(router, { backend, runs, logger, defaultProvider: options.defaultProvider, maxAgentsPerKey: options.maxAgentsPerKey, createTimeoutMs: options.createTimeoutMs });
+  agentRoutes(router, {
+    backend,
+    runs,
+    logger,
+    defaultProvider: options.defaultProvider,
+    maxAgentsPerKey: options.maxAgentsPerKey,
+    createTimeoutMs: options.createTimeoutMs,
+  });
   runRoutes(router, { backend, runs, ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}) });
-  router
-    .on('GET', '/api/v1/remote-agents', async (ctx) => {
-      // Without a hub the answer is still 200, so clients need no special case for a platform without one.
-      if (!options.remoteAgents) return reply(ctx, 200, { enabled: false, agents: [] });
-      reply(ctx, 200, { enabled: true, agents: await options.remoteAgents.list() });
-    });
+  router.on('GET', '/api/v1/remote-agents', async (ctx) => {
+    // Without a hub the answer is still 200, so clients need no special case for a platform without one.
+    if (!options.remoteAgents) return reply(ctx, 200, { enabled: false, agents: [] });
+    reply(ctx, 200, { enabled: true, agents: await options.remoteAgents.list() });
+  });
 
   const limitHeaders = (d: RateDecision): Record<string, string> => ({
     'x-ratelimit-limit': String(d.limit),
@@ -69,7 +75,12 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
     if (!principal) {
       const guard = authFailures.take(remote);
       if (!guard.allowed) {
-        throw new ApiError(429, 'TOO_MANY_AUTH_FAILURES', `Too many failed authentications; retry in ${guard.retryAfter} s`, { 'retry-after': String(guard.retryAfter) });
+        throw new ApiError(
+          429,
+          'TOO_MANY_AUTH_FAILURES',
+          `Too many failed authentications; retry in ${guard.retryAfter} s`,
+          { 'retry-after': String(guard.retryAfter) },
+        );
       }
       // The key is never logged, not even in part.
       logger.warn('authentication failed', {
@@ -78,29 +89,41 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
         path: url.pathname,
         remote,
       });
-      throw new ApiError(401, 'UNAUTHENTICATED', 'Send `Authorization: Bearer <api key>`', { 'www-authenticate': 'Bearer realm="forge"' });
+      throw new ApiError(401, 'UNAUTHENTICATED', 'Send `Authorization: Bearer <api key>`', {
+        'www-authenticate': 'Bearer realm="forge"',
+      });
     }
     const decision = limiter.take(principal.keyId);
     const limits = limitHeaders(decision);
     if (!decision.allowed) {
       logger.warn('rate limited', { userId: principal.userId, method, path: url.pathname });
-      throw new ApiError(429, 'RATE_LIMITED', `At most ${decision.limit} requests per minute; retry in ${decision.retryAfter} s`, {
-        ...limits,
-        'retry-after': String(decision.retryAfter),
-      });
+      throw new ApiError(
+        429,
+        'RATE_LIMITED',
+        `At most ${decision.limit} requests per minute; retry in ${decision.retryAfter} s`,
+        {
+          ...limits,
+          'retry-after': String(decision.retryAfter),
+        },
+      );
     }
-    let found;
+    let found: ReturnType<typeof router.match>;
     try {
       found = router.match(method, url.pathname);
     } catch {
       throw new ApiError(400, 'INVALID_PATH', 'The path is not valid', limits);
     }
     if (!found) throw new ApiError(404, 'NOT_FOUND', `No route ${method} ${url.pathname}`, limits);
-    if ('allowed' in found) throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`, { ...limits, allow: found.allowed.join(', ') });
+    if ('allowed' in found)
+      throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`, {
+        ...limits,
+        allow: found.allowed.join(', '),
+      });
     try {
       await found.handler({ req, res, url, params: found.params, principal, limits });
     } catch (error) {
-      if (error instanceof ApiError) throw new ApiError(error.status, error.code, error.message, { ...limits, ...error.headers }, error.details);
+      if (error instanceof ApiError)
+        throw new ApiError(error.status, error.code, error.message, { ...limits, ...error.headers }, error.details);
       (error as { limits?: Record<string, string> }).limits = limits;
       throw error;
     }
@@ -108,11 +131,23 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
 
   return (req, res) => {
     const started = Date.now();
-    res.on('finish', () => logger.debug('request', { method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms: Date.now() - started }));
+    res.on('finish', () =>
+      logger.debug('request', {
+        method: req.method,
+        path: req.url?.split('?')[0],
+        status: res.statusCode,
+        ms: Date.now() - started,
+      }),
+    );
     handle(req, res).catch((error: unknown) => {
       const response = errorResponse(error);
       const limits = (error as { limits?: Record<string, string> })?.limits ?? {};
-      if (response.internal) logger.error('request failed', { method: req.method, path: req.url?.split('?')[0], error: String((error as Error)?.stack ?? error) });
+      if (response.internal)
+        logger.error('request failed', {
+          method: req.method,
+          path: req.url?.split('?')[0],
+          error: String((error as Error)?.stack ?? error),
+        });
       sendJson(res, response.status, response.body, { ...limits, ...response.headers });
     });
   };

@@ -17,7 +17,9 @@ export const reply = (ctx: ApiContext, status: number, body: unknown) => sendJso
 export function userOf(ctx: ApiContext, what: 'agent' | 'user'): string {
   const asked = ctx.url.searchParams.get('user_id');
   if (asked !== null && asked !== ctx.principal.userId) {
-    throw what === 'agent' ? new ApiError(404, 'AGENT_NOT_FOUND', `No agent ${ctx.params.id ?? ''}`.trim()) : new ApiError(404, 'USER_NOT_FOUND', `No user ${asked}`);
+    throw what === 'agent'
+      ? new ApiError(404, 'AGENT_NOT_FOUND', `No agent ${ctx.params.id ?? ''}`.trim())
+      : new ApiError(404, 'USER_NOT_FOUND', `No user ${asked}`);
   }
   return ctx.principal.userId;
 }

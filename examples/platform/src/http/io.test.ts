@@ -34,7 +34,10 @@ describe('readJson', () => {
     expect(await post('{"a":1}')).toEqual({ status: 200, json: { body: { a: 1 } } });
     expect(await post('')).toEqual({ status: 200, json: {} });
     expect((await post('{oops')).json.error.code).toBe('INVALID_JSON');
-    expect(await post(JSON.stringify({ big: 'x'.repeat(100) }))).toMatchObject({ status: 413, json: { error: { code: 'BODY_TOO_LARGE' } } });
+    expect(await post(JSON.stringify({ big: 'x'.repeat(100) }))).toMatchObject({
+      status: 413,
+      json: { error: { code: 'BODY_TOO_LARGE' } },
+    });
   });
 
   it('gives up on a body that trickles in too slowly', async () => {

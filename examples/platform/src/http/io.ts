@@ -5,7 +5,11 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export const BODY_TIMEOUT_MS = 30_000;
 
 /** The JSON body, or undefined when there is none; 400/413 on bad or oversize input, 408 when it trickles in too slowly. */
-export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES, timeoutMs = BODY_TIMEOUT_MS): Promise<unknown> {
+export async function readJson(
+  req: IncomingMessage,
+  limit = MAX_BODY_BYTES,
+  timeoutMs = BODY_TIMEOUT_MS,
+): Promise<unknown> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) throw new ApiError(413, 'BODY_TOO_LARGE', `The body may be at most ${limit} bytes`);
   const chunks: Buffer[] = [];
@@ -39,11 +43,17 @@ export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES, tim
 
 export function readObject(body: unknown): Record<string, unknown> {
   if (body === undefined) return {};
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'INVALID_BODY', 'The body must be a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new ApiError(400, 'INVALID_BODY', 'The body must be a JSON object');
   return body as Record<string, unknown>;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.end();
     return;

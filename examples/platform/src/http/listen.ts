@@ -8,7 +8,10 @@ export interface HttpServer {
 }
 
 /** Listens on host:port (0 = a free port). `close` ends open streams (SSE) too, so it never hangs. */
-export async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, options: { port: number; host: string }): Promise<HttpServer> {
+export async function listen(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  options: { port: number; host: string },
+): Promise<HttpServer> {
   const server = createServer(handler);
   // Slow-loris protection: headers and bodies must arrive in bounded time.
   server.headersTimeout = 30_000;
@@ -21,7 +24,14 @@ export async function listen(handler: (req: IncomingMessage, res: ServerResponse
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const host = options.host === '0.0.0.0' ? '127.0.0.1' : options.host === '::' ? '[::1]' : options.host.includes(':') ? `[${options.host}]` : options.host;
+  const host =
+    options.host === '0.0.0.0'
+      ? '127.0.0.1'
+      : options.host === '::'
+        ? '[::1]'
+        : options.host.includes(':')
+          ? `[${options.host}]`
+          : options.host;
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,

@@ -30,7 +30,10 @@ export class Router<C extends RouteContext> {
     return this;
   }
 
-  match(method: string, pathname: string): { handler: Handler<C>; params: Record<string, string> } | { allowed: string[] } | undefined {
+  match(
+    method: string,
+    pathname: string,
+  ): { handler: Handler<C>; params: Record<string, string> } | { allowed: string[] } | undefined {
     const allowed: string[] = [];
     for (const route of this.#routes) {
       const m = route.pattern.exec(pathname);

@@ -36,10 +36,12 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
       const request: Record<string, unknown> = { prompt: body.content };
       const sessionId = optionalString(body, 'session_id');
       if (sessionId !== undefined) request.sessionId = sessionId;
-      for (const [field, key] of Object.entries(PASS_THROUGH)) if (body[field] !== undefined) request[key] = body[field];
+      for (const [field, key] of Object.entries(PASS_THROUGH))
+        if (body[field] !== undefined) request[key] = body[field];
       const url = optionalString(body, 'webhook_url');
       const secret = optionalString(body, 'webhook_secret');
-      if (secret !== undefined && url === undefined) throw new ApiError(400, 'WEBHOOK_URL_REQUIRED', 'webhook_secret needs a webhook_url');
+      if (secret !== undefined && url === undefined)
+        throw new ApiError(400, 'WEBHOOK_URL_REQUIRED', 'webhook_secret needs a webhook_url');
       const live = await runs.start({
         userId: agent.userId,
         agentId: agent.agentId,
@@ -58,7 +60,12 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
       const agent = await agentOf(ctx, backend);
       const requestId = ctx.url.searchParams.get('request_id') ?? undefined;
       const stopped = await runs.interrupt(agent.userId, agent.agentId, requestId);
-      if (!stopped.length) throw new ApiError(409, 'NOT_RUNNING', `Agent ${agent.agentId} has no live run${requestId ? ` ${requestId}` : ''}`);
+      if (!stopped.length)
+        throw new ApiError(
+          409,
+          'NOT_RUNNING',
+          `Agent ${agent.agentId} has no live run${requestId ? ` ${requestId}` : ''}`,
+        );
       reply(ctx, 200, {
         agent_id: agent.agentId,
         interrupted: stopped.map((r) => ({ request_id: r.requestId, status: r.result?.status ?? 'cancelled' })),
@@ -69,14 +76,27 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
       const agent = await agentOf(ctx, backend);
       const message = optionalString(body, 'message');
       const live = await runs.respond(agent.userId, agent.agentId, ctx.params.permission_id!, body.decision, message);
-      reply(ctx, 200, { agent_id: agent.agentId, request_id: live.requestId, permission_id: ctx.params.permission_id, decision: body.decision });
+      reply(ctx, 200, {
+        agent_id: agent.agentId,
+        request_id: live.requestId,
+        permission_id: ctx.params.permission_id,
+        decision: body.decision,
+      });
     })
     .on('GET', '/api/v1/agents/:id/events', async (ctx) => {
       const agent = await agentOf(ctx, backend);
       const requestId = ctx.url.searchParams.get('request_id');
       if (!requestId) throw new ApiError(400, 'REQUEST_ID_REQUIRED', 'Name the run: ?request_id=');
       const live = runs.get(agent.userId, requestId);
-      if (!live || live.agentId !== agent.agentId) throw new ApiError(404, 'REQUEST_NOT_FOUND', `No live or recent run ${requestId} of agent ${agent.agentId}`);
-      streamRun(ctx.req, ctx.res, live, lastEventId(ctx.req, ctx.url), ctx.limits, options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {});
+      if (!live || live.agentId !== agent.agentId)
+        throw new ApiError(404, 'REQUEST_NOT_FOUND', `No live or recent run ${requestId} of agent ${agent.agentId}`);
+      streamRun(
+        ctx.req,
+        ctx.res,
+        live,
+        lastEventId(ctx.req, ctx.url),
+        ctx.limits,
+        options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {},
+      );
     });
 }

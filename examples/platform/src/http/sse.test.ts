@@ -33,7 +33,12 @@ const steps = (n: number) => Array.from({ length: n }, (_, i) => ({ type: 'text.
 describe('streamRun', () => {
   it('writes id/data frames from after Last-Event-ID and ends after run.completed', async () => {
     const runs = new RunManager();
-    const live = await runs.start({ userId: 'u', agentId: 'a', agent: scriptedAgent({ steps: steps(3) }), request: { prompt: 'go' } });
+    const live = await runs.start({
+      userId: 'u',
+      agentId: 'a',
+      agent: scriptedAgent({ steps: steps(3) }),
+      request: { prompt: 'go' },
+    });
     await live.pumped;
     const res = fakeResponse();
     streamRun(new EventEmitter() as IncomingMessage, res as unknown as ServerResponse, live, 2, {});
@@ -46,7 +51,12 @@ describe('streamRun', () => {
 
   it('says when the events asked for are no longer buffered', async () => {
     const runs = new RunManager({ bufferEvents: 2 });
-    const live = await runs.start({ userId: 'u', agentId: 'a', agent: scriptedAgent({ steps: steps(5) }), request: { prompt: 'go' } });
+    const live = await runs.start({
+      userId: 'u',
+      agentId: 'a',
+      agent: scriptedAgent({ steps: steps(5) }),
+      request: { prompt: 'go' },
+    });
     await live.pumped;
     const res = fakeResponse();
     streamRun(new EventEmitter() as IncomingMessage, res as unknown as ServerResponse, live, 0, {});
@@ -56,13 +66,25 @@ describe('streamRun', () => {
 
   it('ends the stream of a reader that falls too far behind instead of buffering without bound', async () => {
     const runs = new RunManager();
-    const live = await runs.start({ userId: 'u', agentId: 'a', agent: scriptedAgent({ steps: steps(10) }), request: { prompt: 'go' } });
+    const live = await runs.start({
+      userId: 'u',
+      agentId: 'a',
+      agent: scriptedAgent({ steps: steps(10) }),
+      request: { prompt: 'go' },
+    });
     await live.pumped;
     let unsent = 0;
     const res = fakeResponse(() => unsent);
     const original = res.write.bind(res);
     res.write = (chunk: string) => ((unsent += chunk.length), original(chunk));
-    streamRun(new EventEmitter() as IncomingMessage, res as unknown as ServerResponse, live, 0, {}, { maxPendingBytes: 300 });
+    streamRun(
+      new EventEmitter() as IncomingMessage,
+      res as unknown as ServerResponse,
+      live,
+      0,
+      {},
+      { maxPendingBytes: 300 },
+    );
     expect(res.ended).toBe(true);
     const frames = res.chunks.filter((c) => c.startsWith('id:'));
     expect(frames.length).toBeGreaterThan(0);

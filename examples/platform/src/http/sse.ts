@@ -16,7 +16,14 @@ const frame = (event: AgentEvent) => `id: ${event.seq}\ndata: ${JSON.stringify(e
  * `data` the event as JSON. Buffered events come first, then live ones; the stream ends after
  * `run.completed`.
  */
-export function streamRun(req: IncomingMessage, res: ServerResponse, live: LiveRun, afterSeq: number, headers: Record<string, string>, options: SseOptions = {}): void {
+export function streamRun(
+  req: IncomingMessage,
+  res: ServerResponse,
+  live: LiveRun,
+  afterSeq: number,
+  headers: Record<string, string>,
+  options: SseOptions = {},
+): void {
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-store',
@@ -46,7 +53,8 @@ export function streamRun(req: IncomingMessage, res: ServerResponse, live: LiveR
   heartbeat.unref();
   const { backlog, unsubscribe } = live.subscribe(afterSeq, write);
   const first = backlog[0]?.seq;
-  if (first !== undefined && first > afterSeq + 1) res.write(`: events ${afterSeq + 1}-${first - 1} are no longer buffered\n\n`);
+  if (first !== undefined && first > afterSeq + 1)
+    res.write(`: events ${afterSeq + 1}-${first - 1} are no longer buffered\n\n`);
   req.on('close', end);
   res.on('close', end);
   for (const event of backlog) write(event);

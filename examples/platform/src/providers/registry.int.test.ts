@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@forge/core';
 import { collectRun } from '@forge/core/testing';
-import { fakeOpencodeConfig, isolatedOpencodeEnv, opencodeBinPath, startFakeOpenAiApi, type FakeOpenAiApi } from '@forge/opencode/testing';
+import {
+  fakeOpencodeConfig,
+  isolatedOpencodeEnv,
+  opencodeBinPath,
+  startFakeOpenAiApi,
+  type FakeOpenAiApi,
+} from '@forge/opencode/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localBackend } from '../backends/local-backend.js';
 import { buildProviderRegistry } from './registry.js';
@@ -26,7 +32,13 @@ describe('buildProviderRegistry: opencode through the local backend', () => {
     const registry = buildProviderRegistry({
       claudeBin: 'claude',
       opencodeBin: opencodeBinPath(),
-      opencodeServer: { cwd: scratch, env: isolatedOpencodeEnv(scratch), inheritEnv: false, config: fakeOpencodeConfig(api.url), startTimeoutMs: 60_000 },
+      opencodeServer: {
+        cwd: scratch,
+        env: isolatedOpencodeEnv(scratch),
+        inheritEnv: false,
+        config: fakeOpencodeConfig(api.url),
+        startTimeoutMs: 60_000,
+      },
       defaultProvider: 'opencode',
       logger: silentLogger,
     });
@@ -37,9 +49,15 @@ describe('buildProviderRegistry: opencode through the local backend', () => {
       const record = await backend.create({ userId: 'alice', provider: 'opencode', timeoutMs: 1000 });
       const agent = await backend.agentFor(record);
       const { result, events } = await collectRun(agent.execute({ prompt: 'say hello', timeoutMs: 60_000 }));
-      expect(result, JSON.stringify(result.error)).toMatchObject({ status: 'completed', text: 'Hello from the fake OpenCode model' });
+      expect(result, JSON.stringify(result.error)).toMatchObject({
+        status: 'completed',
+        text: 'Hello from the fake OpenCode model',
+      });
       expect(events.at(-1)?.type).toBe('run.completed');
-      expect(events[0]).toMatchObject({ type: 'session.started', cwd: join(scratch, 'agents', 'alice', record.agentId, 'workspace') });
+      expect(events[0]).toMatchObject({
+        type: 'session.started',
+        cwd: join(scratch, 'agents', 'alice', record.agentId, 'workspace'),
+      });
     } finally {
       await registry.close();
     }

@@ -20,7 +20,13 @@ export interface ProviderSettings {
  */
 export function buildProviderRegistry(settings: ProviderSettings): ProviderRegistry {
   const registry = createProviderRegistry();
-  registry.register('claude-code', () => claudeCode({ bin: settings.claudeBin, logger: settings.logger, ...(settings.claudeEnv ? { env: settings.claudeEnv } : {}) }));
+  registry.register('claude-code', () =>
+    claudeCode({
+      bin: settings.claudeBin,
+      logger: settings.logger,
+      ...(settings.claudeEnv ? { env: settings.claudeEnv } : {}),
+    }),
+  );
   // OpenCode is a server; this agent owns one, started at the first message and stopped on shutdown.
   registry.register('opencode', () =>
     opencode({ server: { ...settings.opencodeServer, bin: settings.opencodeBin }, logger: settings.logger }),

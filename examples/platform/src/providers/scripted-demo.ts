@@ -14,7 +14,13 @@ export function scriptedDemoAgent(options: { delayMs?: number } = {}): CodeAgent
     const prompt = request.prompt.trim();
     const reply = `You said: ${prompt}`;
     const out: ScriptStep[] = [
-      { type: 'session.started', sessionId: request.sessionId ?? `ses_${globalThis.crypto.randomUUID().slice(0, 8)}`, model: 'scripted', tools: ['Bash'], ...(request.cwd ? { cwd: request.cwd } : {}) },
+      {
+        type: 'session.started',
+        sessionId: request.sessionId ?? `ses_${globalThis.crypto.randomUUID().slice(0, 8)}`,
+        model: 'scripted',
+        tools: ['Bash'],
+        ...(request.cwd ? { cwd: request.cwd } : {}),
+      },
       ...pause,
     ];
     if (/permission/i.test(prompt)) {
@@ -25,10 +31,14 @@ export function scriptedDemoAgent(options: { delayMs?: number } = {}): CodeAgent
       );
     }
     if (/\bwait\b/i.test(prompt)) out.push({ type: 'text.delta', text: 'Working…' }, { hang: true });
-    for (const word of reply.split(/(?<= )/)) out.push({ type: 'text.delta', text: word, messageId: 'msg_1' }, ...pause);
+    for (const word of reply.split(/(?<= )/))
+      out.push({ type: 'text.delta', text: word, messageId: 'msg_1' }, ...pause);
     out.push(
       { type: 'message', text: reply, messageId: 'msg_1' },
-      { type: 'usage', usage: { inputTokens: prompt.length, outputTokens: reply.length, cacheReadTokens: 0, cacheWriteTokens: 0 } },
+      {
+        type: 'usage',
+        usage: { inputTokens: prompt.length, outputTokens: reply.length, cacheReadTokens: 0, cacheWriteTokens: 0 },
+      },
     );
     return out;
   };

@@ -110,7 +110,11 @@ export class DeliveryChannel implements WebhookChannel {
     } catch (error) {
       // A bug here must not reach the run that is emitting events; the event is lost, and said so.
       this.failed++;
-      this.settings.logger.error('webhook: could not queue an event', { ...this.logFields(), seq: event?.seq, error: String(error) });
+      this.settings.logger.error('webhook: could not queue an event', {
+        ...this.logFields(),
+        seq: event?.seq,
+        error: String(error),
+      });
     }
   }
 
@@ -121,7 +125,10 @@ export class DeliveryChannel implements WebhookChannel {
 
   private enqueue(event: AgentEvent): void {
     if (this.finished) {
-      this.settings.logger.debug('webhook: event after the channel finished, dropped', { ...this.logFields(), seq: event.seq });
+      this.settings.logger.debug('webhook: event after the channel finished, dropped', {
+        ...this.logFields(),
+        seq: event.seq,
+      });
       return;
     }
     if (this.sawFinal) {
@@ -129,12 +136,18 @@ export class DeliveryChannel implements WebhookChannel {
       return;
     }
     const final = event.type === 'run.completed';
-    const body = serializePayload(webhookPayload(this.target.agentId, this.target.requestId, event, { includeRaw: this.settings.includeRaw }));
+    const body = serializePayload(
+      webhookPayload(this.target.agentId, this.target.requestId, event, { includeRaw: this.settings.includeRaw }),
+    );
     this.lastSeq = event.seq;
     const { maxQueuedPerRequest, maxQueuedBytesPerRequest } = this.settings;
     if (this.queue.length >= maxQueuedPerRequest || this.queuedBytes + body.length > maxQueuedBytesPerRequest) {
       this.failed++; // this event, which never made it into the queue
-      this.giveUp('queue_full', event.seq, `More than ${maxQueuedPerRequest} events (or ${maxQueuedBytesPerRequest} bytes) waiting: the receiver is too slow`);
+      this.giveUp(
+        'queue_full',
+        event.seq,
+        `More than ${maxQueuedPerRequest} events (or ${maxQueuedBytesPerRequest} bytes) waiting: the receiver is too slow`,
+      );
       return;
     }
     this.queue.push({ id: this.settings.newMessageId(), seq: event.seq, final, body });
@@ -158,7 +171,11 @@ export class DeliveryChannel implements WebhookChannel {
         } else {
           this.failed++;
           if (++this.rejectionsInARow >= this.settings.maxConsecutiveRejections) {
-            this.giveUp('too_many_rejections', message.seq, `${this.rejectionsInARow} deliveries in a row were rejected`);
+            this.giveUp(
+              'too_many_rejections',
+              message.seq,
+              `${this.rejectionsInARow} deliveries in a row were rejected`,
+            );
             break;
           }
         }
@@ -185,7 +202,13 @@ export class DeliveryChannel implements WebhookChannel {
         timeoutMs: settings.requestTimeoutMs,
       });
       if (this.finished) return 'stopped';
-      const fields = { ...this.logFields(), seq: message.seq, webhookId: message.id, attempt, ...outcomeFields(outcome) };
+      const fields = {
+        ...this.logFields(),
+        seq: message.seq,
+        webhookId: message.id,
+        attempt,
+        ...outcomeFields(outcome),
+      };
 
       if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) {
         if (attempt > 1) settings.logger.info('webhook: delivered after retrying', fields);
@@ -211,9 +234,13 @@ export class DeliveryChannel implements WebhookChannel {
       const now = clock.now();
       const retryAfter = outcome.kind === 'response' ? parseRetryAfter(outcome.retryAfter, now) : undefined;
       // Never earlier than Retry-After asks; never a tight loop when it says 0 again and again.
-      const delay = Math.max(retryAfter ?? 0, backoffDelay(attempt, settings.retryBaseDelayMs, settings.retryMaxDelayMs, settings.random));
+      const delay = Math.max(
+        retryAfter ?? 0,
+        backoffDelay(attempt, settings.retryBaseDelayMs, settings.retryMaxDelayMs, settings.random),
+      );
       if (now - started + delay > settings.maxRetryWindowMs) {
-        const why = retryAfter !== undefined ? `Retry-After asks for ${delay} ms` : `the next retry would be in ${delay} ms`;
+        const why =
+          retryAfter !== undefined ? `Retry-After asks for ${delay} ms` : `the next retry would be in ${delay} ms`;
         this.giveUp(
           'retry_window_exhausted',
           message.seq,
@@ -240,7 +267,15 @@ export class DeliveryChannel implements WebhookChannel {
     if (this.finished) return;
     const dropped = this.queue.length;
     this.failed += dropped;
-    const fields = { ...this.logFields(), reason, seq, dropped, delivered: this.delivered, failed: this.failed, message };
+    const fields = {
+      ...this.logFields(),
+      reason,
+      seq,
+      dropped,
+      delivered: this.delivered,
+      failed: this.failed,
+      message,
+    };
     if (reason === 'closed' && dropped === 0) this.settings.logger.info('webhook: channel closed', fields);
     else this.settings.logger.warn('webhook: delivery gave up', fields);
     this.finish({ reason, ...(seq === undefined ? {} : { seq }), message });

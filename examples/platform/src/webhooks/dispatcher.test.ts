@@ -14,14 +14,21 @@ const PLAIN_SECRET = 'plain-shared-secret-for-tests';
 
 function events(n: number, runId = 'run_1'): AgentEvent[] {
   const out: AgentEvent[] = [];
-  for (let seq = 1; seq < n; seq++) out.push({ runId, seq, time: seq, provider: 'test', type: 'text.delta', text: `t${seq}` });
+  for (let seq = 1; seq < n; seq++)
+    out.push({ runId, seq, time: seq, provider: 'test', type: 'text.delta', text: `t${seq}` });
   out.push({
     runId,
     seq: n,
     time: n,
     provider: 'test',
     type: 'run.completed',
-    result: { status: 'completed', text: 'done', usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 }, durationMs: 1, turns: 1 },
+    result: {
+      status: 'completed',
+      text: 'done',
+      usage: { inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 },
+      durationMs: 1,
+      turns: 1,
+    },
   });
   return out;
 }
@@ -33,7 +40,8 @@ interface LogLine {
 }
 function captureLogger(): { logger: Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const at = (level: string) => (message: string, fields?: Record<string, unknown>) => void lines.push({ level, message, fields });
+  const at = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    void lines.push({ level, message, fields });
   return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
@@ -77,7 +85,12 @@ describe('webhook delivery to a real receiver', () => {
     receiver.script('/order-b', () => ({ status: 202, delayMs: jitter() }));
     const { d } = dispatcher();
     const a = await d.open({ url: receiver.url('/order-a'), secret: SECRET, agentId: 'agent_1', requestId: 'req_a' });
-    const b = await d.open({ url: receiver.url('/order-b'), secret: PLAIN_SECRET, agentId: 'agent_1', requestId: 'req_b' });
+    const b = await d.open({
+      url: receiver.url('/order-b'),
+      secret: PLAIN_SECRET,
+      agentId: 'agent_1',
+      requestId: 'req_b',
+    });
     const ea = events(40, 'run_a');
     const eb = events(25, 'run_b');
     for (let i = 0; i < 40; i++) {
@@ -88,12 +101,20 @@ describe('webhook delivery to a real receiver', () => {
     expect(await a.done).toEqual({ delivered: 40, failed: 0 });
     expect(await b.done).toEqual({ delivered: 25, failed: 0 });
 
-    for (const [path, secret, n, requestId] of [['/order-a', SECRET, 40, 'req_a'], ['/order-b', PLAIN_SECRET, 25, 'req_b']] as const) {
+    for (const [path, secret, n, requestId] of [
+      ['/order-a', SECRET, 40, 'req_a'],
+      ['/order-b', PLAIN_SECRET, 25, 'req_b'],
+    ] as const) {
       const hits = receiver.hitsTo(path);
       expect(hits.map((h) => h.payload.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
       expect(hits.filter((h) => h.payload.is_final).map((h) => h.payload.seq)).toEqual([n]);
       expect(hits.at(-1)!.payload.event_type).toBe('agent.complete');
-      expect(hits[0]!.payload).toMatchObject({ event_type: 'agent.event', agent_id: 'agent_1', request_id: requestId, event: { type: 'text.delta' } });
+      expect(hits[0]!.payload).toMatchObject({
+        event_type: 'agent.event',
+        agent_id: 'agent_1',
+        request_id: requestId,
+        event: { type: 'text.delta' },
+      });
       expect(hits[0]!.headers['content-type']).toBe('application/json');
       const seen = createReplayCache();
       for (const hit of hits) verifyWebhook(secret, hit.headers, hit.body, { seen });
@@ -118,7 +139,7 @@ describe('webhook delivery to a real receiver', () => {
 
   it('honours Retry-After on 429, in seconds and as an HTTP date', async () => {
     const now = Date.parse('2026-03-01T12:00:00Z');
-    receiver.script('/busy', (hit, n) => {
+    receiver.script('/busy', (_hit, n) => {
       if (n === 1) return { status: 429, headers: { 'retry-after': '3' } };
       if (n === 2) return { status: 429, headers: { 'retry-after': new Date(now + 7000).toUTCString() } };
       return 200;
@@ -169,7 +190,11 @@ describe('webhook delivery to a real receiver', () => {
       refusing.send(e);
     }
     expect(await gone.done).toMatchObject({ delivered: 1, failed: 4, gaveUp: { reason: 'gone', seq: 2 } });
-    expect(await refusing.done).toMatchObject({ delivered: 0, failed: 5, gaveUp: { reason: 'too_many_rejections', seq: 3 } });
+    expect(await refusing.done).toMatchObject({
+      delivered: 0,
+      failed: 5,
+      gaveUp: { reason: 'too_many_rejections', seq: 3 },
+    });
     expect(receiver.hitsTo('/gone')).toHaveLength(2);
     expect(receiver.hitsTo('/refusing')).toHaveLength(3);
   });
@@ -185,8 +210,18 @@ describe('webhook delivery to a real receiver', () => {
 
   it('times out a receiver that never answers, retries, and gives up within the window, logging without the secret', async () => {
     receiver.script('/silent', () => 'hang');
-    const { d, lines } = dispatcher({ requestTimeoutMs: 100, retryBaseDelayMs: 20, retryMaxDelayMs: 50, maxRetryWindowMs: 500 });
-    const ch = await d.open({ url: `http://user:pw-in-url@127.0.0.1:${receiver.port}/silent?token=tok-in-query`, secret: SECRET, agentId: 'a', requestId: 'r' });
+    const { d, lines } = dispatcher({
+      requestTimeoutMs: 100,
+      retryBaseDelayMs: 20,
+      retryMaxDelayMs: 50,
+      maxRetryWindowMs: 500,
+    });
+    const ch = await d.open({
+      url: `http://user:pw-in-url@127.0.0.1:${receiver.port}/silent?token=tok-in-query`,
+      secret: SECRET,
+      agentId: 'a',
+      requestId: 'r',
+    });
     for (const e of events(3)) ch.send(e);
     const report = await ch.done;
     expect(report).toMatchObject({ delivered: 0, failed: 3, gaveUp: { reason: 'retry_window_exhausted', seq: 1 } });
@@ -195,7 +230,15 @@ describe('webhook delivery to a real receiver', () => {
     expect(new Set(hits.map((h) => h.payload.seq))).toEqual(new Set([1]));
     expect(hits[0]!.headers.authorization).toBe(`Basic ${Buffer.from('user:pw-in-url').toString('base64')}`);
     const gaveUp = lines.find((l) => l.message.includes('gave up'));
-    expect(gaveUp).toMatchObject({ level: 'warn', fields: { reason: 'retry_window_exhausted', dropped: 3, requestId: 'r', url: `http://127.0.0.1:${receiver.port}/silent?…` } });
+    expect(gaveUp).toMatchObject({
+      level: 'warn',
+      fields: {
+        reason: 'retry_window_exhausted',
+        dropped: 3,
+        requestId: 'r',
+        url: `http://127.0.0.1:${receiver.port}/silent?…`,
+      },
+    });
     const logged = JSON.stringify(lines);
     for (const secret of [SECRET, SECRET.slice(6), 'pw-in-url', 'tok-in-query']) expect(logged).not.toContain(secret);
   });
@@ -224,7 +267,9 @@ describe('webhook delivery to a real receiver', () => {
     const ch = await d.open({ url: receiver.url('/slow'), agentId: 'a', requestId: 'r' });
     for (const e of events(10)) ch.send(e); // never throws, never blocks
     expect(await ch.done).toMatchObject({ delivered: 0, failed: 6, gaveUp: { reason: 'queue_full', seq: 6 } });
-    expect(lines.find((l) => l.message.includes('gave up'))).toMatchObject({ fields: { reason: 'queue_full', dropped: 5 } });
+    expect(lines.find((l) => l.message.includes('gave up'))).toMatchObject({
+      fields: { reason: 'queue_full', dropped: 5 },
+    });
     expect(d.stats()).toEqual({ channels: 0, queued: 0 });
   });
 
@@ -232,7 +277,14 @@ describe('webhook delivery to a real receiver', () => {
     receiver.script('/slow-bytes', () => 'hang');
     const { d } = dispatcher({ maxQueuedBytesPerRequest: 2000 });
     const ch = await d.open({ url: receiver.url('/slow-bytes'), agentId: 'a', requestId: 'r' });
-    const big = (seq: number): AgentEvent => ({ runId: 'r', seq, time: 0, provider: 't', type: 'message', text: 'x'.repeat(600) });
+    const big = (seq: number): AgentEvent => ({
+      runId: 'r',
+      seq,
+      time: 0,
+      provider: 't',
+      type: 'message',
+      text: 'x'.repeat(600),
+    });
     for (let seq = 1; seq <= 5; seq++) ch.send(big(seq));
     expect(await ch.done).toMatchObject({ gaveUp: { reason: 'queue_full', seq: 3 } });
   });
@@ -245,9 +297,13 @@ describe('webhook delivery to a real receiver', () => {
     for (const e of events(3)) hung.send(e);
     await d.close();
     expect(await hung.done).toMatchObject({ delivered: 0, failed: 3, gaveUp: { reason: 'closed' } });
-    expect(lines.find((l) => l.message.includes('gave up'))).toMatchObject({ fields: { reason: 'closed', dropped: 3, requestId: 'hung' } });
+    expect(lines.find((l) => l.message.includes('gave up'))).toMatchObject({
+      fields: { reason: 'closed', dropped: 3, requestId: 'hung' },
+    });
     hung.send(events(4)[3]!); // after close: dropped, no throw
-    await expect(d.open({ url: receiver.url('/x'), agentId: 'a', requestId: 'r' })).rejects.toMatchObject({ code: 'WEBHOOK_DISPATCHER_CLOSED' });
+    await expect(d.open({ url: receiver.url('/x'), agentId: 'a', requestId: 'r' })).rejects.toMatchObject({
+      code: 'WEBHOOK_DISPATCHER_CLOSED',
+    });
 
     const { d: d2 } = dispatcher();
     const slow = await d2.open({ url: receiver.url('/close-slow'), agentId: 'a', requestId: 'slow' });
@@ -298,7 +354,11 @@ describe('webhook delivery to a real receiver', () => {
     try {
       const { sleep, delays } = instantSleep();
       const { d } = dispatcher({ sleep });
-      const ch = await d.open({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, agentId: 'a', requestId: 'r' });
+      const ch = await d.open({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+        agentId: 'a',
+        requestId: 'r',
+      });
       for (const e of events(2)) ch.send(e);
       expect(await ch.done).toEqual({ delivered: 2, failed: 0 });
       expect(requests).toBe(3); // 1, 2 (reset), 2 again on a new connection
@@ -329,7 +389,9 @@ describe('webhook delivery to a real receiver', () => {
   });
 
   it('delivers through an injected fetch, which follows no redirect either', async () => {
-    receiver.script('/via-fetch', (hit, n) => (n === 1 ? 500 : hit.payload.seq === 2 ? { status: 307, headers: { location: '/via-fetch-target' } } : 200));
+    receiver.script('/via-fetch', (hit, n) =>
+      n === 1 ? 500 : hit.payload.seq === 2 ? { status: 307, headers: { location: '/via-fetch-target' } } : 200,
+    );
     const { sleep } = instantSleep();
     const { d } = dispatcher({ fetch: globalThis.fetch, sleep });
     const ch = await d.open({ url: receiver.url('/via-fetch'), secret: SECRET, agentId: 'a', requestId: 'r' });
@@ -348,9 +410,15 @@ describe('webhook URLs and DNS', () => {
     const error = await strict.open({ url: receiver.url('/x'), agentId: 'a', requestId: 'r' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WebhookUrlError);
     expect(error).toMatchObject({ code: 'WEBHOOK_URL_REFUSED', category: 'validation' });
-    await expect(strict.open({ url: 'gopher://x', agentId: 'a', requestId: 'r' })).rejects.toMatchObject({ code: 'WEBHOOK_URL_INVALID' });
-    await expect(strict.open({ url: 'https://example.com', secret: '', agentId: 'a', requestId: 'r' })).rejects.toMatchObject({ code: 'WEBHOOK_SECRET_INVALID' });
-    await expect(strict.open({ url: 'https://example.com', agentId: '', requestId: 'r' })).rejects.toMatchObject({ code: 'WEBHOOK_TARGET_INVALID' });
+    await expect(strict.open({ url: 'gopher://x', agentId: 'a', requestId: 'r' })).rejects.toMatchObject({
+      code: 'WEBHOOK_URL_INVALID',
+    });
+    await expect(
+      strict.open({ url: 'https://example.com', secret: '', agentId: 'a', requestId: 'r' }),
+    ).rejects.toMatchObject({ code: 'WEBHOOK_SECRET_INVALID' });
+    await expect(strict.open({ url: 'https://example.com', agentId: '', requestId: 'r' })).rejects.toMatchObject({
+      code: 'WEBHOOK_TARGET_INVALID',
+    });
   });
 
   it('connects by hostname through the injected resolver, checked again at connect time', async () => {
@@ -396,7 +464,10 @@ describe('webhook URLs and DNS', () => {
 
   it('refuses a host that re-resolves to loopback after open (DNS rebinding), without connecting', async () => {
     let lookups = 0;
-    const { d } = dispatcher({ allowPrivateNetworks: false, resolve: async () => (++lookups === 1 ? ['93.184.216.34'] : ['127.0.0.1']) });
+    const { d } = dispatcher({
+      allowPrivateNetworks: false,
+      resolve: async () => (++lookups === 1 ? ['93.184.216.34'] : ['127.0.0.1']),
+    });
     const ch = await d.open({ url: `http://rebind.test:${receiver.port}/rebind`, agentId: 'a', requestId: 'r' });
     for (const e of events(2)) ch.send(e);
     expect(await ch.done).toMatchObject({ delivered: 0, failed: 2, gaveUp: { reason: 'url_refused', seq: 1 } });

@@ -80,8 +80,14 @@ export interface WebhookDispatcher {
 const abortableSleep = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }).catch(() => {});
 
 export function createWebhookDispatcher(options: WebhookDispatcherOptions = {}): WebhookDispatcher {
-  const guard = createUrlGuard({ allowPrivateNetworks: options.allowPrivateNetworks, resolve: options.resolve, resolveTimeoutMs: options.resolveTimeoutMs });
-  const node = options.fetch ? undefined : nodeTransport(guard, { ca: options.ca === undefined ? [] : [options.ca].flat() });
+  const guard = createUrlGuard({
+    allowPrivateNetworks: options.allowPrivateNetworks,
+    resolve: options.resolve,
+    resolveTimeoutMs: options.resolveTimeoutMs,
+  });
+  const node = options.fetch
+    ? undefined
+    : nodeTransport(guard, { ca: options.ca === undefined ? [] : [options.ca].flat() });
   const settings: ChannelSettings = {
     transport: options.fetch ? fetchTransport(options.fetch) : node!.post,
     clock: options.clock ?? systemClock,
@@ -110,14 +116,18 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions = {}):
       refuseClosed();
       for (const field of ['agentId', 'requestId'] as const) {
         if (typeof target[field] !== 'string' || target[field] === '') {
-          throw new ValidationError('WEBHOOK_TARGET_INVALID', `${field} is required`, [{ path: field, code: 'required', message: `${field} is required` }]);
+          throw new ValidationError('WEBHOOK_TARGET_INVALID', `${field} is required`, [
+            { path: field, code: 'required', message: `${field} is required` },
+          ]);
         }
       }
       const key = target.secret === undefined ? undefined : webhookSecretKey(target.secret);
       const url = await guard.check(target.url);
       refuseClosed(); // closed while DNS answered
-      const channel: DeliveryChannel = new DeliveryChannel({ agentId: target.agentId, requestId: target.requestId, url, key }, settings, () =>
-        channels.delete(channel),
+      const channel: DeliveryChannel = new DeliveryChannel(
+        { agentId: target.agentId, requestId: target.requestId, url, key },
+        settings,
+        () => channels.delete(channel),
       );
       channels.add(channel);
       return channel;

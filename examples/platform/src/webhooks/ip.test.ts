@@ -33,12 +33,19 @@ describe('nonPublicReason', () => {
     expect(reason(address)).toContain(expected);
   });
 
-  it.each(['8.8.8.8', '93.184.216.34', '172.32.0.1', '192.169.0.1', '100.128.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:0808:0808::1'])(
-    '%s is public',
-    (address) => {
-      expect(reason(address)).toBeUndefined();
-    },
-  );
+  it.each([
+    '8.8.8.8',
+    '93.184.216.34',
+    '172.32.0.1',
+    '192.169.0.1',
+    '100.128.0.1',
+    '2606:4700:4700::1111',
+    '::ffff:8.8.8.8',
+    '64:ff9b::808:808',
+    '2002:0808:0808::1',
+  ])('%s is public', (address) => {
+    expect(reason(address)).toBeUndefined();
+  });
 });
 
 describe('parseIp / parseCidr', () => {

@@ -13,7 +13,13 @@ describe('webhookPayload', () => {
         ...envelope,
         seq: 3,
         type: 'run.completed',
-        result: { status: 'completed', text: 'hi', usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 }, durationMs: 1, turns: 1 },
+        result: {
+          status: 'completed',
+          text: 'hi',
+          usage: { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
+          durationMs: 1,
+          turns: 1,
+        },
       },
     ];
     const payloads = events.map((e) => webhookPayload('agent_1', 'req_1', e));
@@ -22,7 +28,11 @@ describe('webhookPayload', () => {
       ['agent.error', 2, false],
       ['agent.complete', 3, true],
     ]);
-    expect(payloads[0]).toMatchObject({ agent_id: 'agent_1', request_id: 'req_1', event: { type: 'text.delta', text: 'hi' } });
+    expect(payloads[0]).toMatchObject({
+      agent_id: 'agent_1',
+      request_id: 'req_1',
+      event: { type: 'text.delta', text: 'hi' },
+    });
     expect(payloads[0]!.event).not.toHaveProperty('raw');
     expect(webhookPayload('a', 'r', events[0]!, { includeRaw: true }).event).toHaveProperty('raw', { big: 'x' });
   });

@@ -25,7 +25,12 @@ export function webhookEventType(event: AgentEvent): WebhookEventType {
   return 'agent.event';
 }
 
-export function webhookPayload(agentId: string, requestId: string, event: AgentEvent, options: WebhookPayloadOptions = {}): WebhookPayload {
+export function webhookPayload(
+  agentId: string,
+  requestId: string,
+  event: AgentEvent,
+  options: WebhookPayloadOptions = {},
+): WebhookPayload {
   let body: AgentEvent = event;
   if (!options.includeRaw && 'raw' in event) {
     const { raw: _raw, ...rest } = event;

@@ -41,7 +41,12 @@ describe('signWebhook', () => {
   it('uses a plain (unprefixed) secret as its UTF-8 bytes, not as base64', () => {
     const plain = signWebhook('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', VECTOR.id, VECTOR.timestamp, VECTOR.body);
     expect(plain).not.toBe(VECTOR.signature);
-    const asBase64 = signWebhook(`whsec_${Buffer.from('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw').toString('base64')}`, VECTOR.id, VECTOR.timestamp, VECTOR.body);
+    const asBase64 = signWebhook(
+      `whsec_${Buffer.from('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw').toString('base64')}`,
+      VECTOR.id,
+      VECTOR.timestamp,
+      VECTOR.body,
+    );
     expect(plain).toBe(asBase64);
   });
 
@@ -68,28 +73,43 @@ describe('verifyWebhook', () => {
     const ts = 1_700_000_000;
     const sig = signWebhook(secret, 'msg_1', ts, body);
     const now = () => ts * 1000;
-    const fromHeaders = new Headers({ 'Webhook-Id': 'msg_1', 'Webhook-Timestamp': String(ts), 'Webhook-Signature': sig });
+    const fromHeaders = new Headers({
+      'Webhook-Id': 'msg_1',
+      'Webhook-Timestamp': String(ts),
+      'Webhook-Signature': sig,
+    });
     expect(verifyWebhook(secret, fromHeaders, body, { now }).id).toBe('msg_1');
     const fromNode = { 'webhook-id': 'msg_1', 'webhook-timestamp': String(ts), 'webhook-signature': [sig], host: 'x' };
-    expect(verifyWebhook(secret, fromNode, Buffer.from(body), { now }).payload).toEqual({ event_type: 'agent.event', seq: 1 });
+    expect(verifyWebhook(secret, fromNode, Buffer.from(body), { now }).payload).toEqual({
+      event_type: 'agent.event',
+      seq: 1,
+    });
     const mixedCase = { 'Webhook-Id': 'msg_1', 'WEBHOOK-TIMESTAMP': String(ts), 'webhook-signature': sig };
     expect(verifyWebhook(secret, mixedCase, body, { now }).timestamp).toBe(ts);
   });
 
   it('accepts any one of several space-separated signatures, ignoring other versions', () => {
-    const header = ['v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=', 'v2,whatever', VECTOR.signature, 'garbage'].join(' ');
+    const header = ['v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=', 'v2,whatever', VECTOR.signature, 'garbage'].join(
+      ' ',
+    );
     expect(verifyWebhook(VECTOR.secret, vectorHeaders(header), VECTOR.body, { now: atVector }).id).toBe(VECTOR.id);
   });
 
   it('rejects a bad, truncated, re-versioned or missing signature, another secret and a changed body', () => {
-    const verify = (headers: Record<string, string>, body = VECTOR.body, secret = VECTOR.secret) => () =>
-      verifyWebhook(secret, headers, body, { now: atVector });
-    expect(codeOf(verify(vectorHeaders('v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=')))).toBe('WEBHOOK_SIGNATURE_INVALID');
+    const verify =
+      (headers: Record<string, string>, body = VECTOR.body, secret = VECTOR.secret) =>
+      () =>
+        verifyWebhook(secret, headers, body, { now: atVector });
+    expect(codeOf(verify(vectorHeaders('v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=')))).toBe(
+      'WEBHOOK_SIGNATURE_INVALID',
+    );
     expect(codeOf(verify(vectorHeaders(VECTOR.signature.slice(0, 20))))).toBe('WEBHOOK_SIGNATURE_INVALID');
     expect(codeOf(verify(vectorHeaders('v1,')))).toBe('WEBHOOK_SIGNATURE_INVALID');
     expect(codeOf(verify(vectorHeaders(VECTOR.signature.replace('v1,', 'v2,'))))).toBe('WEBHOOK_SIGNATURE_INVALID');
     expect(codeOf(verify(vectorHeaders(), '{"test": 2432232315}'))).toBe('WEBHOOK_SIGNATURE_INVALID');
-    expect(codeOf(verify(vectorHeaders(), VECTOR.body, 'whsec_' + Buffer.from('another key').toString('base64')))).toBe('WEBHOOK_SIGNATURE_INVALID');
+    expect(codeOf(verify(vectorHeaders(), VECTOR.body, `whsec_${Buffer.from('another key').toString('base64')}`))).toBe(
+      'WEBHOOK_SIGNATURE_INVALID',
+    );
     const { 'webhook-signature': _s, ...noSignature } = vectorHeaders();
     expect(codeOf(verify(noSignature))).toBe('WEBHOOK_HEADERS_MISSING');
     const { 'webhook-id': _i, ...noId } = vectorHeaders();
@@ -98,22 +118,33 @@ describe('verifyWebhook', () => {
 
   it('rejects a timestamp outside the tolerance either way, and accepts one at its edge', () => {
     const verify = (offsetSeconds: number, toleranceSeconds?: number) => () =>
-      verifyWebhook(VECTOR.secret, vectorHeaders(), VECTOR.body, { now: () => (VECTOR.timestamp + offsetSeconds) * 1000, toleranceSeconds });
+      verifyWebhook(VECTOR.secret, vectorHeaders(), VECTOR.body, {
+        now: () => (VECTOR.timestamp + offsetSeconds) * 1000,
+        toleranceSeconds,
+      });
     expect(codeOf(verify(300))).toBeUndefined();
     expect(codeOf(verify(-300))).toBeUndefined();
     expect(codeOf(verify(301))).toBe('WEBHOOK_TIMESTAMP_TOO_OLD');
     expect(codeOf(verify(-301))).toBe('WEBHOOK_TIMESTAMP_TOO_NEW');
     expect(codeOf(verify(30, 10))).toBe('WEBHOOK_TIMESTAMP_TOO_OLD');
     const bad = { ...vectorHeaders(), 'webhook-timestamp': 'hello' };
-    expect(codeOf(() => verifyWebhook(VECTOR.secret, bad, VECTOR.body, { now: atVector }))).toBe('WEBHOOK_TIMESTAMP_INVALID');
+    expect(codeOf(() => verifyWebhook(VECTOR.secret, bad, VECTOR.body, { now: atVector }))).toBe(
+      'WEBHOOK_TIMESTAMP_INVALID',
+    );
   });
 
   it('rejects a replayed webhook-id, but a forged request does not burn the id', () => {
     const seen = createReplayCache();
     const forged = vectorHeaders('v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=');
-    expect(codeOf(() => verifyWebhook(VECTOR.secret, forged, VECTOR.body, { now: atVector, seen }))).toBe('WEBHOOK_SIGNATURE_INVALID');
-    expect(codeOf(() => verifyWebhook(VECTOR.secret, vectorHeaders(), VECTOR.body, { now: atVector, seen }))).toBeUndefined();
-    expect(codeOf(() => verifyWebhook(VECTOR.secret, vectorHeaders(), VECTOR.body, { now: atVector, seen }))).toBe('WEBHOOK_REPLAYED');
+    expect(codeOf(() => verifyWebhook(VECTOR.secret, forged, VECTOR.body, { now: atVector, seen }))).toBe(
+      'WEBHOOK_SIGNATURE_INVALID',
+    );
+    expect(
+      codeOf(() => verifyWebhook(VECTOR.secret, vectorHeaders(), VECTOR.body, { now: atVector, seen })),
+    ).toBeUndefined();
+    expect(codeOf(() => verifyWebhook(VECTOR.secret, vectorHeaders(), VECTOR.body, { now: atVector, seen }))).toBe(
+      'WEBHOOK_REPLAYED',
+    );
   });
 
   it('createWebhookVerifier keeps its own replay cache', () => {
@@ -126,7 +157,13 @@ describe('verifyWebhook', () => {
 
   it('reports a signed body that is not JSON', () => {
     const ts = 1_700_000_000;
-    const headers = { 'webhook-id': 'msg_x', 'webhook-timestamp': String(ts), 'webhook-signature': signWebhook('k', 'msg_x', ts, 'not json') };
-    expect(codeOf(() => verifyWebhook('k', headers, 'not json', { now: () => ts * 1000 }))).toBe('WEBHOOK_PAYLOAD_INVALID');
+    const headers = {
+      'webhook-id': 'msg_x',
+      'webhook-timestamp': String(ts),
+      'webhook-signature': signWebhook('k', 'msg_x', ts, 'not json'),
+    };
+    expect(codeOf(() => verifyWebhook('k', headers, 'not json', { now: () => ts * 1000 }))).toBe(
+      'WEBHOOK_PAYLOAD_INVALID',
+    );
   });
 });

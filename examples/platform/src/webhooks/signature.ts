@@ -13,13 +13,23 @@ function hmac(key: KeyObject, msgId: string, timestamp: number, body: string | U
 }
 
 /** `v1,<base64 HMAC-SHA256 of "${msgId}.${timestamp}.${body}">` — one entry of the `webhook-signature` header. */
-export function signWebhook(secret: string | KeyObject, msgId: string, timestamp: number, body: string | Uint8Array): string {
+export function signWebhook(
+  secret: string | KeyObject,
+  msgId: string,
+  timestamp: number,
+  body: string | Uint8Array,
+): string {
   const key = typeof secret === 'string' ? webhookSecretKey(secret) : secret;
   return `v1,${hmac(key, msgId, timestamp, body).toString('base64')}`;
 }
 
 /** The `webhook-*` headers of one delivery attempt; the signature only when there is a key. */
-export function webhookHeaders(key: KeyObject | undefined, msgId: string, timestamp: number, body: string): Record<string, string> {
+export function webhookHeaders(
+  key: KeyObject | undefined,
+  msgId: string,
+  timestamp: number,
+  body: string,
+): Record<string, string> {
   const headers: Record<string, string> = { 'webhook-id': msgId, 'webhook-timestamp': String(timestamp) };
   if (key) headers['webhook-signature'] = signWebhook(key, msgId, timestamp, body);
   return headers;
@@ -59,25 +69,42 @@ function header(headers: WebhookHeaders, name: string): string | undefined {
  * Pass the raw body exactly as received (before any JSON parsing). Signatures are compared in constant time; any
  * one of several space-separated `v1,…` entries may match (a sender rotating secrets signs with both).
  */
-export function verifyWebhook(secret: string | KeyObject, headers: WebhookHeaders, body: string | Uint8Array, options: VerifyWebhookOptions = {}): VerifiedWebhook {
+export function verifyWebhook(
+  secret: string | KeyObject,
+  headers: WebhookHeaders,
+  body: string | Uint8Array,
+  options: VerifyWebhookOptions = {},
+): VerifiedWebhook {
   const key = typeof secret === 'string' ? webhookSecretKey(secret) : secret;
   const id = header(headers, 'webhook-id');
   const timestampText = header(headers, 'webhook-timestamp');
   const signatures = header(headers, 'webhook-signature');
   if (!id || !timestampText || !signatures) {
-    throw new WebhookVerificationError('WEBHOOK_HEADERS_MISSING', 'webhook-id, webhook-timestamp and webhook-signature headers are required');
+    throw new WebhookVerificationError(
+      'WEBHOOK_HEADERS_MISSING',
+      'webhook-id, webhook-timestamp and webhook-signature headers are required',
+    );
   }
   if (!/^\d{1,15}$/.test(timestampText.trim())) {
-    throw new WebhookVerificationError('WEBHOOK_TIMESTAMP_INVALID', 'webhook-timestamp must be whole seconds since the epoch');
+    throw new WebhookVerificationError(
+      'WEBHOOK_TIMESTAMP_INVALID',
+      'webhook-timestamp must be whole seconds since the epoch',
+    );
   }
   const timestamp = Number(timestampText.trim());
   const tolerance = options.toleranceSeconds ?? 300;
   const nowSeconds = Math.floor((options.now ?? Date.now)() / 1000);
   if (timestamp < nowSeconds - tolerance) {
-    throw new WebhookVerificationError('WEBHOOK_TIMESTAMP_TOO_OLD', `webhook-timestamp is more than ${tolerance} s in the past`);
+    throw new WebhookVerificationError(
+      'WEBHOOK_TIMESTAMP_TOO_OLD',
+      `webhook-timestamp is more than ${tolerance} s in the past`,
+    );
   }
   if (timestamp > nowSeconds + tolerance) {
-    throw new WebhookVerificationError('WEBHOOK_TIMESTAMP_TOO_NEW', `webhook-timestamp is more than ${tolerance} s in the future`);
+    throw new WebhookVerificationError(
+      'WEBHOOK_TIMESTAMP_TOO_NEW',
+      `webhook-timestamp is more than ${tolerance} s in the future`,
+    );
   }
 
   const expected = hmac(key, id, timestamp, body);
@@ -116,5 +143,8 @@ export function createWebhookVerifier(secret: string, options: VerifyWebhookOpti
   const key = webhookSecretKey(secret);
   const tolerance = options.toleranceSeconds ?? 300;
   const seen = options.seen ?? createReplayCache({ ttlSeconds: 2 * tolerance + 60 });
-  return { verify: (headers, body) => verifyWebhook(key, headers, body, { ...options, seen }), forget: (id) => seen.forget(id) };
+  return {
+    verify: (headers, body) => verifyWebhook(key, headers, body, { ...options, seen }),
+    forget: (id) => seen.forget(id),
+  };
 }

@@ -60,7 +60,13 @@ export async function startTestReceiver(): Promise<TestReceiver> {
       counts.set(path, n);
       const answer = scripts.get(path)?.(hit, n) ?? 204;
       if (answer === 'hang') return;
-      const { status, headers, delayMs, body: replyBody, hangBody }: ReceiverAnswer = typeof answer === 'number' ? { status: answer } : answer;
+      const {
+        status,
+        headers,
+        delayMs,
+        body: replyBody,
+        hangBody,
+      }: ReceiverAnswer = typeof answer === 'number' ? { status: answer } : answer;
       const reply = () => {
         res.writeHead(status, headers);
         if (hangBody) res.write('partial');

@@ -47,7 +47,11 @@ export function nodeTransport(guard: UrlGuard, options: { ca?: string[] } = {}):
   const agents = {
     'http:': new http.Agent({ keepAlive: true, lookup }),
     // Extra CAs are added to Node's bundled roots, not put in their place: public receivers keep working.
-    'https:': new https.Agent({ keepAlive: true, lookup, ...(options.ca?.length ? { ca: [...rootCertificates, ...options.ca] } : {}) }),
+    'https:': new https.Agent({
+      keepAlive: true,
+      lookup,
+      ...(options.ca?.length ? { ca: [...rootCertificates, ...options.ca] } : {}),
+    }),
   };
 
   // A keep-alive socket the receiver closed while idle fails at once with ECONNRESET; that says nothing about the
@@ -145,7 +149,8 @@ export function fetchTransport(fetchFn: typeof fetch): Transport {
       return { kind: 'response', status: res.status, retryAfter: res.headers.get('retry-after') };
     } catch (error) {
       if (request.signal.aborted) return { kind: 'error', reason: 'aborted', message: 'Delivery stopped' };
-      if (timeout.aborted) return { kind: 'error', reason: 'timeout', message: `No response within ${request.timeoutMs} ms` };
+      if (timeout.aborted)
+        return { kind: 'error', reason: 'timeout', message: `No response within ${request.timeoutMs} ms` };
       return { kind: 'error', reason: 'network', message: error instanceof Error ? error.message : String(error) };
     }
   };

@@ -75,7 +75,10 @@ describe('createUrlGuard().check', () => {
   });
 
   it('lets an allow-list of CIDRs, addresses and hostnames through, and nothing else', async () => {
-    const allowing = createUrlGuard({ resolve, allowPrivateNetworks: ['127.0.0.1/32', '10.0.0.0/8', '::1', 'metadata.example.com'] });
+    const allowing = createUrlGuard({
+      resolve,
+      allowPrivateNetworks: ['127.0.0.1/32', '10.0.0.0/8', '::1', 'metadata.example.com'],
+    });
     await allowing.check('http://127.0.0.1:9/');
     await allowing.check('http://[::1]:9/');
     await allowing.check('http://internal.example.com/');

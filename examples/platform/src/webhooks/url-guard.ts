@@ -34,7 +34,8 @@ export interface UrlGuard {
 
 const MAX_URL_LENGTH = 2048;
 
-export const systemResolver: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+export const systemResolver: Resolver = async (host) =>
+  (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
 export function displayUrl(url: URL): string {
   return `${url.protocol}//${url.host}${url.pathname}${url.search ? '?…' : ''}`;
@@ -58,7 +59,11 @@ export function createUrlGuard(options: UrlGuardOptions = {}): UrlGuard {
     if (allowAll || allowedHosts.has(normalizeHost(host))) return;
     for (const text of addresses) {
       const address = parseIp(text);
-      if (!address) throw new WebhookUrlError('WEBHOOK_URL_REFUSED', `Webhook host ${host} resolved to something that is not an IP address`);
+      if (!address)
+        throw new WebhookUrlError(
+          'WEBHOOK_URL_REFUSED',
+          `Webhook host ${host} resolved to something that is not an IP address`,
+        );
       const reason = nonPublicReason(address);
       if (reason && !allowedRanges.some((r) => inCidr(address, r))) {
         throw new WebhookUrlError(
@@ -74,8 +79,10 @@ export function createUrlGuard(options: UrlGuardOptions = {}): UrlGuard {
     resolve,
     checkAddresses,
     async check(raw) {
-      if (typeof raw !== 'string' || raw.length === 0) throw new WebhookUrlError('WEBHOOK_URL_INVALID', 'The webhook URL is empty');
-      if (raw.length > MAX_URL_LENGTH) throw new WebhookUrlError('WEBHOOK_URL_INVALID', `The webhook URL is longer than ${MAX_URL_LENGTH} characters`);
+      if (typeof raw !== 'string' || raw.length === 0)
+        throw new WebhookUrlError('WEBHOOK_URL_INVALID', 'The webhook URL is empty');
+      if (raw.length > MAX_URL_LENGTH)
+        throw new WebhookUrlError('WEBHOOK_URL_INVALID', `The webhook URL is longer than ${MAX_URL_LENGTH} characters`);
       let url: URL;
       try {
         url = new URL(raw);
@@ -83,7 +90,10 @@ export function createUrlGuard(options: UrlGuardOptions = {}): UrlGuard {
         throw new WebhookUrlError('WEBHOOK_URL_INVALID', 'The webhook URL is not a valid absolute URL');
       }
       if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new WebhookUrlError('WEBHOOK_URL_INVALID', `Webhook URLs must be http or https, not ${url.protocol.slice(0, -1)}`);
+        throw new WebhookUrlError(
+          'WEBHOOK_URL_INVALID',
+          `Webhook URLs must be http or https, not ${url.protocol.slice(0, -1)}`,
+        );
       }
       let authorization: string | undefined;
       if (url.username || url.password) {
@@ -108,11 +118,16 @@ export function createUrlGuard(options: UrlGuardOptions = {}): UrlGuard {
           });
           addresses = await Promise.race([resolve(host), timeout]);
         } catch (error) {
-          throw new WebhookUrlError('WEBHOOK_URL_INVALID', `Webhook host ${host} could not be resolved (${(error as Error).message})`, { cause: error });
+          throw new WebhookUrlError(
+            'WEBHOOK_URL_INVALID',
+            `Webhook host ${host} could not be resolved (${(error as Error).message})`,
+            { cause: error },
+          );
         } finally {
           clearTimeout(timer);
         }
-        if (addresses.length === 0) throw new WebhookUrlError('WEBHOOK_URL_INVALID', `Webhook host ${host} has no addresses`);
+        if (addresses.length === 0)
+          throw new WebhookUrlError('WEBHOOK_URL_INVALID', `Webhook host ${host} has no addresses`);
       }
       checkAddresses(host, addresses);
       return { url, display: displayUrl(url), ...(authorization ? { authorization } : {}) };
@@ -121,5 +136,9 @@ export function createUrlGuard(options: UrlGuardOptions = {}): UrlGuard {
 }
 
 function normalizeHost(host: string): string {
-  return host.trim().toLowerCase().replace(/\.$/, '').replace(/^\[|\]$/g, '');
+  return host
+    .trim()
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .replace(/^\[|\]$/g, '');
 }

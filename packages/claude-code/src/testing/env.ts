@@ -31,7 +31,10 @@ export function claudeBinPath(): string {
   if (sizeOf(main) > 1_000_000) return main;
   try {
     const platform = `@anthropic-ai/claude-code-${process.platform}-${process.arch}`;
-    const native = join(dirname(createRequire(pkgJson).resolve(`${platform}/package.json`)), process.platform === 'win32' ? 'claude.exe' : 'claude');
+    const native = join(
+      dirname(createRequire(pkgJson).resolve(`${platform}/package.json`)),
+      process.platform === 'win32' ? 'claude.exe' : 'claude',
+    );
     if (sizeOf(native) > 1_000_000) return native;
   } catch {
     // No platform package: the stub's own message says what to do.

@@ -74,7 +74,12 @@ function blocks(message: Json | undefined): Json[] {
 /** The text of the newest user message, skipping the reminders the CLI adds to it. */
 export function lastUserText(body: unknown): string {
   return blocks(lastUserMessage(body as Json | undefined))
-    .filter((b) => b?.type === 'text' && typeof b.text === 'string' && !(b.text as string).trimStart().startsWith('<system-reminder>'))
+    .filter(
+      (b) =>
+        b?.type === 'text' &&
+        typeof b.text === 'string' &&
+        !(b.text as string).trimStart().startsWith('<system-reminder>'),
+    )
     .map((b) => b.text as string)
     .join('\n');
 }
@@ -83,7 +88,13 @@ export function lastUserText(body: unknown): string {
 export function toolResultText(body: unknown): string {
   return blocks(lastUserMessage(body as Json | undefined))
     .filter((b) => b?.type === 'tool_result')
-    .map((b) => (typeof b.content === 'string' ? b.content : blocks(b as Json).map((p) => (typeof p.text === 'string' ? p.text : '')).join('')))
+    .map((b) =>
+      typeof b.content === 'string'
+        ? b.content
+        : blocks(b as Json)
+            .map((p) => (typeof p.text === 'string' ? p.text : ''))
+            .join(''),
+    )
     .join('\n');
 }
 
@@ -148,7 +159,8 @@ export async function startFakeAnthropicApi(options: FakeAnthropicApiOptions = {
       }
     }
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    for (const [k, v] of Object.entries(req.headers))
+      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
     const path = req.url ?? '/';
     const record: FakeApiRequest = {
       path,
@@ -211,10 +223,24 @@ export async function startFakeAnthropicApi(options: FakeAnthropicApiOptions = {
     }
     const stopReason = 'toolUse' in reply ? 'tool_use' : 'end_turn';
     const outputTokens = estimateTokens(content);
-    const usage = { input_tokens: inputTokens, output_tokens: outputTokens, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+    const usage = {
+      input_tokens: inputTokens,
+      output_tokens: outputTokens,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+    };
 
     if (request.stream !== true) {
-      return sendJson(res, 200, { id, type: 'message', role: 'assistant', model, content, stop_reason: stopReason, stop_sequence: null, usage });
+      return sendJson(res, 200, {
+        id,
+        type: 'message',
+        role: 'assistant',
+        model,
+        content,
+        stop_reason: stopReason,
+        stop_sequence: null,
+        usage,
+      });
     }
 
     res.writeHead(200, {
@@ -228,7 +254,16 @@ export async function startFakeAnthropicApi(options: FakeAnthropicApiOptions = {
     };
     const pause = 'delayMs' in reply && reply.delayMs ? reply.delayMs : 0;
     send('message_start', {
-      message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usage, output_tokens: 1 } },
+      message: {
+        id,
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { ...usage, output_tokens: 1 },
+      },
     });
     send('ping', {});
     for (let index = 0; index < content.length; index++) {
@@ -240,7 +275,10 @@ export async function startFakeAnthropicApi(options: FakeAnthropicApiOptions = {
           send('content_block_delta', { index, delta: { type: 'text_delta', text: piece } });
         }
       } else {
-        send('content_block_start', { index, content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} } });
+        send('content_block_start', {
+          index,
+          content_block: { type: 'tool_use', id: block.id, name: block.name, input: {} },
+        });
         const json = JSON.stringify(block.input);
         const cut = Math.ceil(json.length / 2);
         for (const part of [json.slice(0, cut), json.slice(cut)]) {
@@ -249,7 +287,10 @@ export async function startFakeAnthropicApi(options: FakeAnthropicApiOptions = {
       }
       send('content_block_stop', { index });
     }
-    send('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } });
+    send('message_delta', {
+      delta: { stop_reason: stopReason, stop_sequence: null },
+      usage: { output_tokens: outputTokens },
+    });
     send('message_stop', {});
     res.end();
   }
@@ -308,7 +349,11 @@ function errorBody(status: number, message: string): Json {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'request-id': `req_fake_${randomUUID().slice(0, 8)}` });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'request-id': `req_fake_${randomUUID().slice(0, 8)}`,
+  });
   res.end(text);
 }
 

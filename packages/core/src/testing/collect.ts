@@ -9,7 +9,10 @@ export async function collectRun(run: AgentRun): Promise<{ events: AgentEvent[];
 }
 
 /** Resolves with the first event of a run that matches, reading on in the background. */
-export function firstEvent(run: AgentRun, predicate: (e: AgentEvent) => boolean = () => true): {
+export function firstEvent(
+  run: AgentRun,
+  predicate: (e: AgentEvent) => boolean = () => true,
+): {
   event: Promise<AgentEvent>;
   all: Promise<AgentEvent[]>;
 } {
@@ -45,6 +48,7 @@ export function runProblems(events: AgentEvent[], runId?: string): string[] {
   });
   const finals = events.filter((e) => e.type === 'run.completed');
   if (finals.length !== 1) problems.push(`expected exactly one run.completed, got ${finals.length}`);
-  if (events.length && events[events.length - 1]!.type !== 'run.completed') problems.push('run.completed is not the last event');
+  if (events.length && events[events.length - 1]!.type !== 'run.completed')
+    problems.push('run.completed is not the last event');
   return problems;
 }

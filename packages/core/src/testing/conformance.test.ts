@@ -11,8 +11,9 @@ describeCodeAgentConformance('scriptedAgent', {
 describeCodeAgentConformance('scriptedAgent with delays', {
   makeAgent: (scenario) =>
     scriptedAgent({
-      steps: scenario === 'complete'
-        ? sampleScript().flatMap((s) => [{ delayMs: 2 }, s])
-        : [{ delayMs: 5 }, ...sampleScript().slice(0, 1), { delayMs: 10_000 }],
+      steps:
+        scenario === 'complete'
+          ? sampleScript().flatMap((s) => [{ delayMs: 2 }, s])
+          : [{ delayMs: 5 }, ...sampleScript().slice(0, 1), { delayMs: 10_000 }],
     }),
 });

@@ -62,7 +62,9 @@ export function describeCodeAgentConformance(name: string, options: ConformanceO
       expect(agent.provider).toMatch(/\S/);
     });
 
-    it('numbers events 1, 2, 3… and ends with exactly one run.completed that matches the result', { timeout: limit }, async () => {
+    it('numbers events 1, 2, 3… and ends with exactly one run.completed that matches the result', {
+      timeout: limit,
+    }, async () => {
       const agent = await make('complete');
       const run = agent.execute(req());
       const { events, result } = await collectRun(run);

@@ -36,6 +36,8 @@ describe('fakeProcessRunner', () => {
   });
 
   it('fails to spawn like a missing binary', async () => {
-    await expect(fakeProcessRunner({ spawnError: 'not found' }).spawn('x', [])).rejects.toBeInstanceOf(ProcessSpawnError);
+    await expect(fakeProcessRunner({ spawnError: 'not found' }).spawn('x', [])).rejects.toBeInstanceOf(
+      ProcessSpawnError,
+    );
   });
 });

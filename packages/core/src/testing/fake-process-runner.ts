@@ -43,7 +43,9 @@ export interface FakeProcessRunner extends ProcessRunner {
   readonly calls: FakeProcessCall[];
 }
 
-type ScriptSource = FakeProcessScript | ((command: string, args: readonly string[], options: SpawnOptions, callIndex: number) => FakeProcessScript);
+type ScriptSource =
+  | FakeProcessScript
+  | ((command: string, args: readonly string[], options: SpawnOptions, callIndex: number) => FakeProcessScript);
 
 const encoder = new TextEncoder();
 
@@ -55,7 +57,15 @@ export function fakeProcessRunner(script: ScriptSource): FakeProcessRunner {
     async spawn(command, args, options = {}) {
       const s = typeof script === 'function' ? script(command, args, options, calls.length) : script;
       if (s.spawnError) throw new ProcessSpawnError(command, s.spawnError);
-      const call: FakeProcessCall = { command, args: [...args], options, stdin: '', stdinClosed: false, signals: [], exit: undefined };
+      const call: FakeProcessCall = {
+        command,
+        args: [...args],
+        options,
+        stdin: '',
+        stdinClosed: false,
+        signals: [],
+        exit: undefined,
+      };
       calls.push(call);
       const big = { highWaterMark: Number.POSITIVE_INFINITY, maxBuffered: Number.POSITIVE_INFINITY };
       const stdout = new EventQueue<Uint8Array>(big);
@@ -107,7 +117,12 @@ export function fakeProcessRunner(script: ScriptSource): FakeProcessRunner {
             await Promise.all([play(reaction?.stdout, stdout), play(reaction?.stderr, stderr)]);
             exit({
               code: reaction?.exitCode !== undefined ? reaction.exitCode : null,
-              signal: reaction?.exitSignal !== undefined ? reaction.exitSignal : reaction?.exitCode !== undefined ? null : signal,
+              signal:
+                reaction?.exitSignal !== undefined
+                  ? reaction.exitSignal
+                  : reaction?.exitCode !== undefined
+                    ? null
+                    : signal,
             });
           })();
           return true;

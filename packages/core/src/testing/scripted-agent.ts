@@ -33,7 +33,8 @@ export function scriptedAgent(options: ScriptedAgentOptions): CodeAgent {
   return createCodeAgent({
     ...runOptions,
     provider,
-    capabilities: () => defaultCapabilities({ resume: true, permissionReplies: true, textDeltas: true, ...capabilities }),
+    capabilities: () =>
+      defaultCapabilities({ resume: true, permissionReplies: true, textDeltas: true, ...capabilities }),
     async run(ctx) {
       const decisions = new Map<string, (d: PermissionDecision) => void>();
       ctx.onRespond(async (id, decision) => {
@@ -54,7 +55,12 @@ export function scriptedAgent(options: ScriptedAgentOptions): CodeAgent {
             ctx.signal.addEventListener('abort', () => resolve(undefined), { once: true });
           });
           if (decision) {
-            ctx.emit({ type: 'tool.result', callId: step.awaitPermission, output: `permission ${decision}`, isError: decision === 'deny' });
+            ctx.emit({
+              type: 'tool.result',
+              callId: step.awaitPermission,
+              output: `permission ${decision}`,
+              isError: decision === 'deny',
+            });
           }
         } else {
           if (!ctx.emit(step)) await ctx.drained();

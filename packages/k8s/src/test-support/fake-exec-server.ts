@@ -113,8 +113,15 @@ export async function startFakeExecServer(options: FakeExecServerOptions): Promi
 
   server.on('upgrade', (req, socket: Socket) => {
     if (options.refuse) {
-      const body = JSON.stringify({ kind: 'Status', status: 'Failure', code: options.refuse, message: 'refused by the fake' });
-      socket.end(`HTTP/1.1 ${options.refuse} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      const body = JSON.stringify({
+        kind: 'Status',
+        status: 'Failure',
+        code: options.refuse,
+        message: 'refused by the fake',
+      });
+      socket.end(
+        `HTTP/1.1 ${options.refuse} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
       return;
     }
     const offered = String(req.headers['sec-websocket-protocol'] ?? '')
@@ -145,7 +152,9 @@ export async function startFakeExecServer(options: FakeExecServerOptions): Promi
     };
     const send = (channel: number, data: string | Buffer) => {
       if (!open) return;
-      socket.write(frame(0x2, Buffer.concat([Buffer.from([channel]), typeof data === 'string' ? Buffer.from(data) : data])));
+      socket.write(
+        frame(0x2, Buffer.concat([Buffer.from([channel]), typeof data === 'string' ? Buffer.from(data) : data])),
+      );
     };
     const closeFromServer = () => {
       if (!open) return;

@@ -48,8 +48,12 @@ export class FakeKubeApi {
   /** When false, watches only carry what onWatch sends (no store updates). */
   followStore = true;
   private resourceVersion = 100;
-  private readonly open = new Set<{ stream: WatchStream; namespace: string; name: string | undefined; enqueue(bytes: Uint8Array): void }>();
-
+  private readonly open = new Set<{
+    stream: WatchStream;
+    namespace: string;
+    name: string | undefined;
+    enqueue(bytes: Uint8Array): void;
+  }>();
 
   kubeConfig(): KubeConfig {
     const kc = new KubeConfig();
@@ -87,14 +91,20 @@ export class FakeKubeApi {
 
   /** Puts a pod in the store directly (someone else created it). */
   seed(pod: V1Pod, namespace = 'agents'): void {
-    pod.metadata = { namespace, creationTimestamp: new Date(), resourceVersion: String(++this.resourceVersion), ...pod.metadata };
+    pod.metadata = {
+      namespace,
+      creationTimestamp: new Date(),
+      resourceVersion: String(++this.resourceVersion),
+      ...pod.metadata,
+    };
     this.pods.set(`${namespace}/${pod.metadata.name}`, pod);
   }
 
   private broadcast(type: string, pod: V1Pod, namespace: string) {
     if (!this.followStore) return;
     for (const w of this.open) {
-      if (w.namespace === namespace && (w.name === undefined || w.name === pod.metadata?.name)) w.stream.send(type, pod);
+      if (w.namespace === namespace && (w.name === undefined || w.name === pod.metadata?.name))
+        w.stream.send(type, pod);
     }
   }
 
@@ -111,7 +121,7 @@ export class FakeKubeApi {
     return url;
   }
 
-  private watch(request: Request, url: URL, namespace: string): Response {
+  private watch(_request: Request, url: URL, namespace: string): Response {
     const failed = this.failure('WATCH pods');
     if (failed) return failed;
     const field = url.searchParams.get('fieldSelector');
@@ -173,7 +183,13 @@ export class FakeKubeApi {
         if (this.pods.has(`${namespace}/${name}`)) {
           return HttpResponse.json(status(409, 'AlreadyExists', `pods "${name}" already exists`), { status: 409 });
         }
-        pod.metadata = { ...pod.metadata, namespace, uid: `uid-${name}`, creationTimestamp: new Date(), resourceVersion: String(++this.resourceVersion) };
+        pod.metadata = {
+          ...pod.metadata,
+          namespace,
+          uid: `uid-${name}`,
+          creationTimestamp: new Date(),
+          resourceVersion: String(++this.resourceVersion),
+        };
         pod.status = { phase: 'Pending' };
         this.pods.set(`${namespace}/${name}`, pod);
         this.broadcast('ADDED', pod, namespace);
@@ -186,12 +202,19 @@ export class FakeKubeApi {
         const failed = this.failure('GET pods');
         if (failed) return failed;
         const selector = url.searchParams.get('labelSelector');
-        const all = [...this.pods.values()].filter((p) => p.metadata?.namespace === namespace && matchesSelector(p.metadata?.labels, selector));
+        const all = [...this.pods.values()].filter(
+          (p) => p.metadata?.namespace === namespace && matchesSelector(p.metadata?.labels, selector),
+        );
         const offset = Number(url.searchParams.get('continue') ?? 0);
         const limit = Number(url.searchParams.get('limit') ?? all.length) || all.length;
         const items = all.slice(offset, offset + limit);
         const next = offset + limit < all.length ? String(offset + limit) : undefined;
-        return HttpResponse.json({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(this.resourceVersion), ...(next ? { continue: next } : {}) }, items });
+        return HttpResponse.json({
+          kind: 'PodList',
+          apiVersion: 'v1',
+          metadata: { resourceVersion: String(this.resourceVersion), ...(next ? { continue: next } : {}) },
+          items,
+        });
       }),
       http.get(`${base}/:name`, ({ request, params }) => {
         this.record(request);
@@ -216,10 +239,54 @@ export class FakeKubeApi {
 
 /** Pod status fragments for the states a wait goes through. */
 export const podStatus = {
-  pending: (): V1Pod['status'] => ({ phase: 'Pending', containerStatuses: [{ name: 'agent', image: 'img', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }] }),
-  runningNotReady: (): V1Pod['status'] => ({ phase: 'Running', podIP: '10.0.0.7', containerStatuses: [{ name: 'agent', image: 'img', imageID: '', ready: false, restartCount: 0, started: true, state: { running: {} } }] }),
-  ready: (ip = '10.0.0.7'): V1Pod['status'] => ({ phase: 'Running', podIP: ip, containerStatuses: [{ name: 'agent', image: 'img', imageID: '', ready: true, restartCount: 0, started: true, state: { running: {} } }] }),
-  waiting: (reason: string, message = ''): V1Pod['status'] => ({ phase: 'Pending', containerStatuses: [{ name: 'agent', image: 'img', imageID: '', ready: false, restartCount: 3, state: { waiting: { reason, message } } }] }),
+  pending: (): V1Pod['status'] => ({
+    phase: 'Pending',
+    containerStatuses: [
+      {
+        name: 'agent',
+        image: 'img',
+        imageID: '',
+        ready: false,
+        restartCount: 0,
+        state: { waiting: { reason: 'ContainerCreating' } },
+      },
+    ],
+  }),
+  runningNotReady: (): V1Pod['status'] => ({
+    phase: 'Running',
+    podIP: '10.0.0.7',
+    containerStatuses: [
+      {
+        name: 'agent',
+        image: 'img',
+        imageID: '',
+        ready: false,
+        restartCount: 0,
+        started: true,
+        state: { running: {} },
+      },
+    ],
+  }),
+  ready: (ip = '10.0.0.7'): V1Pod['status'] => ({
+    phase: 'Running',
+    podIP: ip,
+    containerStatuses: [
+      { name: 'agent', image: 'img', imageID: '', ready: true, restartCount: 0, started: true, state: { running: {} } },
+    ],
+  }),
+  waiting: (reason: string, message = ''): V1Pod['status'] => ({
+    phase: 'Pending',
+    containerStatuses: [
+      {
+        name: 'agent',
+        image: 'img',
+        imageID: '',
+        ready: false,
+        restartCount: 3,
+        state: { waiting: { reason, message } },
+      },
+    ],
+  }),
   failed: (): V1Pod['status'] => ({ phase: 'Failed', reason: 'Error', message: 'the agent exited' }),
 };
 
@@ -227,7 +294,9 @@ export const podStatus = {
  * client-node's Watch, counting the watches still open. msw does not tell a handler that the client went away,
  * so "no watch left running" is checked on the client side: every controller a watch returned must be aborted.
  */
-export function trackingWatch(kubeConfig: KubeConfig): Pick<Watch, 'watch'> & { readonly open: number; readonly started: number } {
+export function trackingWatch(
+  kubeConfig: KubeConfig,
+): Pick<Watch, 'watch'> & { readonly open: number; readonly started: number } {
   const inner = new Watch(kubeConfig);
   const controllers: AbortController[] = [];
   let pending = 0;

@@ -52,7 +52,9 @@ export class FakeOpencode {
 
   /** Writes frames (JSON text or objects) to every open event stream. */
   send(...payloads: Array<string | object>): void {
-    const bytes = this.encoder.encode(payloads.map((p) => `data: ${typeof p === 'string' ? p : JSON.stringify(p)}\n\n`).join(''));
+    const bytes = this.encoder.encode(
+      payloads.map((p) => `data: ${typeof p === 'string' ? p : JSON.stringify(p)}\n\n`).join(''),
+    );
     for (const c of this.streams) c.enqueue(bytes);
   }
 
@@ -113,7 +115,11 @@ export class FakeOpencode {
           start: (controller) => {
             self = controller;
             this.streams.add(controller);
-            controller.enqueue(this.encoder.encode(`data: ${JSON.stringify({ id: 'evt_0', type: 'server.connected', properties: {} })}\n\n`));
+            controller.enqueue(
+              this.encoder.encode(
+                `data: ${JSON.stringify({ id: 'evt_0', type: 'server.connected', properties: {} })}\n\n`,
+              ),
+            );
           },
           cancel: () => {
             this.streams.delete(self);
@@ -126,7 +132,9 @@ export class FakeOpencode {
         return new HttpResponse(stream, { headers: { 'content-type': 'text/event-stream' } });
       }),
       http.get(`${base}/global/health`, () => HttpResponse.json({ healthy: true, version: '1.18.33' })),
-      http.get(`${base}/config/providers`, () => HttpResponse.json({ providers: [{ id: 'fake', models: { 'fake-model': {} } }] })),
+      http.get(`${base}/config/providers`, () =>
+        HttpResponse.json({ providers: [{ id: 'fake', models: { 'fake-model': {} } }] }),
+      ),
       http.post(`${base}/session`, async ({ request }) => {
         this.record('POST', '/session', await body(request));
         const failed = this.failure('POST', '/session');
@@ -147,7 +155,10 @@ export class FakeOpencode {
         const id = String(params.id);
         const list = this.messages.get(id);
         if (!list && !id.startsWith('ses_fake') && !this.options.sessionIds?.includes(id)) {
-          return HttpResponse.json({ name: 'NotFoundError', data: { message: `Session not found: ${id}` } }, { status: 404 });
+          return HttpResponse.json(
+            { name: 'NotFoundError', data: { message: `Session not found: ${id}` } },
+            { status: 404 },
+          );
         }
         return HttpResponse.json(list ?? []);
       }),
@@ -158,7 +169,10 @@ export class FakeOpencode {
         const failed = this.failure('POST', path);
         if (failed) return failed;
         const index = this.prompts++;
-        setTimeout(() => void this.options.onPrompt?.({ sessionId: String(params.id), body: b, server: this, index }), 0);
+        setTimeout(
+          () => void this.options.onPrompt?.({ sessionId: String(params.id), body: b, server: this, index }),
+          0,
+        );
         return new HttpResponse(null, { status: 204 });
       }),
       http.post(`${base}/session/:id/abort`, ({ request }) => {
@@ -180,14 +194,40 @@ export class FakeOpencode {
 export function textTurn(sessionId: string, text: string, n = 0): object[] {
   const msg = `msg_${n}_a`;
   const prt = `prt_${n}_t`;
-  const info = { id: msg, sessionID: sessionId, role: 'assistant', parentID: `msg_${n}_u`, cost: 0.001, tokens: { input: 10, output: 3, reasoning: 0, cache: { read: 1, write: 0 } }, time: { created: 1 } };
+  const info = {
+    id: msg,
+    sessionID: sessionId,
+    role: 'assistant',
+    parentID: `msg_${n}_u`,
+    cost: 0.001,
+    tokens: { input: 10, output: 3, reasoning: 0, cache: { read: 1, write: 0 } },
+    time: { created: 1 },
+  };
   return [
     { type: 'session.status', properties: { sessionID: sessionId, status: { type: 'busy' } } },
     { type: 'message.updated', properties: { sessionID: sessionId, info } },
-    { type: 'message.part.updated', properties: { sessionID: sessionId, part: { id: prt, messageID: msg, sessionID: sessionId, type: 'text', text: '', time: { start: 1 } } } },
-    ...text.split(/(?<= )/).map((delta) => ({ type: 'message.part.delta', properties: { sessionID: sessionId, messageID: msg, partID: prt, field: 'text', delta } })),
-    { type: 'message.part.updated', properties: { sessionID: sessionId, part: { id: prt, messageID: msg, sessionID: sessionId, type: 'text', text, time: { start: 1, end: 2 } } } },
-    { type: 'message.updated', properties: { sessionID: sessionId, info: { ...info, finish: 'stop', time: { created: 1, completed: 2 } } } },
+    {
+      type: 'message.part.updated',
+      properties: {
+        sessionID: sessionId,
+        part: { id: prt, messageID: msg, sessionID: sessionId, type: 'text', text: '', time: { start: 1 } },
+      },
+    },
+    ...text.split(/(?<= )/).map((delta) => ({
+      type: 'message.part.delta',
+      properties: { sessionID: sessionId, messageID: msg, partID: prt, field: 'text', delta },
+    })),
+    {
+      type: 'message.part.updated',
+      properties: {
+        sessionID: sessionId,
+        part: { id: prt, messageID: msg, sessionID: sessionId, type: 'text', text, time: { start: 1, end: 2 } },
+      },
+    },
+    {
+      type: 'message.updated',
+      properties: { sessionID: sessionId, info: { ...info, finish: 'stop', time: { created: 1, completed: 2 } } },
+    },
     { type: 'session.status', properties: { sessionID: sessionId, status: { type: 'idle' } } },
     { type: 'session.idle', properties: { sessionID: sessionId } },
   ];

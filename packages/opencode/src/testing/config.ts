@@ -27,7 +27,11 @@ export function fakeOpencodeConfig(url: string, extra: Record<string, unknown> =
 }
 
 /** Writes `opencode.json` into `dir` (the project dir the server is started in). */
-export async function writeFakeOpencodeConfig(dir: string, url: string, extra: Record<string, unknown> = {}): Promise<string> {
+export async function writeFakeOpencodeConfig(
+  dir: string,
+  url: string,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   await mkdir(dir, { recursive: true });
   const file = join(dir, 'opencode.json');
   await writeFile(file, `${JSON.stringify(fakeOpencodeConfig(url, extra), null, 2)}\n`);

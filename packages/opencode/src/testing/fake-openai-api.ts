@@ -3,7 +3,12 @@ import type { AddressInfo } from 'node:net';
 
 /** One scripted answer of the fake model. */
 export type FakeReply =
-  | { kind: 'text'; text: string; /** Split into this many streamed chunks (default: per word). */ chunks?: string[]; /** Pause between streamed chunks. */ chunkDelayMs?: number }
+  | {
+      kind: 'text';
+      text: string /** Split into this many streamed chunks (default: per word). */;
+      chunks?: string[] /** Pause between streamed chunks. */;
+      chunkDelayMs?: number;
+    }
   | { kind: 'tool'; calls: Array<{ name: string; arguments: Record<string, unknown>; id?: string }>; text?: string }
   | { kind: 'status'; status: number; body?: unknown }
   /** Never answers; the connection stays open until the client goes away or the server closes. */
@@ -54,7 +59,10 @@ export function afterToolResult(request: ChatRequest): boolean {
 
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((p) => (p && typeof p === 'object' && 'text' in p ? String((p as { text: unknown }).text) : '')).join('');
+  if (Array.isArray(content))
+    return content
+      .map((p) => (p && typeof p === 'object' && 'text' in p ? String((p as { text: unknown }).text) : ''))
+      .join('');
   return '';
 }
 
@@ -62,7 +70,11 @@ export const defaultReply =
   (titleText: string) =>
   (request: ChatRequest): FakeReply => {
     if (!request.tools?.length) return { kind: 'text', text: titleText };
-    if (afterToolResult(request)) return { kind: 'text', text: `Tool said: ${contentText(request.messages[request.messages.length - 1]!.content).trim()}` };
+    if (afterToolResult(request))
+      return {
+        kind: 'text',
+        text: `Tool said: ${contentText(request.messages[request.messages.length - 1]!.content).trim()}`,
+      };
     return { kind: 'text', text: `You said: ${lastUserText(request)}` };
   };
 
@@ -88,7 +100,8 @@ export async function startFakeOpenAiApi(options: FakeOpenAiApiOptions = {}): Pr
     if (req.method === 'GET' && path?.endsWith('/models')) {
       return json(res, 200, { object: 'list', data: [{ id: 'fake-model', object: 'model', owned_by: 'fake' }] });
     }
-    if (req.method !== 'POST' || !path?.endsWith('/chat/completions')) return json(res, 404, { error: { message: `no route ${req.method} ${path}` } });
+    if (req.method !== 'POST' || !path?.endsWith('/chat/completions'))
+      return json(res, 404, { error: { message: `no route ${req.method} ${path}` } });
     let body: ChatRequest;
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatRequest;
@@ -102,17 +115,24 @@ export async function startFakeOpenAiApi(options: FakeOpenAiApiOptions = {}): Pr
     const model = body.model ?? 'fake-model';
     if (answer.kind === 'hang') return; // left open; close() destroys it
     if (answer.kind === 'status') {
-      return json(res, answer.status, answer.body ?? { error: { message: `fake-llm: injected ${answer.status}`, type: 'server_error' } });
+      return json(
+        res,
+        answer.status,
+        answer.body ?? { error: { message: `fake-llm: injected ${answer.status}`, type: 'server_error' } },
+      );
     }
     const usage = { prompt_tokens: 10 + index, completion_tokens: 5, total_tokens: 15 + index };
     if (!body.stream) return json(res, 200, completion(id, model, answer, usage));
 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const send = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`,
+      );
     send({ role: 'assistant', content: '' }, null);
     if (answer.kind === 'text' || answer.kind === 'stall') {
-      const pieces = answer.kind === 'text' && answer.chunks ? answer.chunks : (answer.text.match(/\S+\s*/g) ?? [answer.text]);
+      const pieces =
+        answer.kind === 'text' && answer.chunks ? answer.chunks : (answer.text.match(/\S+\s*/g) ?? [answer.text]);
       for (const piece of pieces) {
         if (res.destroyed) return;
         send({ content: piece }, null);
@@ -123,7 +143,19 @@ export async function startFakeOpenAiApi(options: FakeOpenAiApiOptions = {}): Pr
     } else {
       if (answer.text) send({ content: answer.text }, null);
       answer.calls.forEach((call, i) => {
-        send({ tool_calls: [{ index: i, id: call.id ?? `call_fake_${counter}_${i}`, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.arguments) } }] }, null);
+        send(
+          {
+            tool_calls: [
+              {
+                index: i,
+                id: call.id ?? `call_fake_${counter}_${i}`,
+                type: 'function',
+                function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+              },
+            ],
+          },
+          null,
+        );
       });
       send({}, 'tool_calls', { usage });
     }
@@ -152,13 +184,22 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
-function completion(id: string, model: string, answer: Extract<FakeReply, { kind: 'text' | 'tool' | 'stall' }>, usage: Record<string, number>): unknown {
+function completion(
+  id: string,
+  model: string,
+  answer: Extract<FakeReply, { kind: 'text' | 'tool' | 'stall' }>,
+  usage: Record<string, number>,
+): unknown {
   const message =
     answer.kind === 'tool'
       ? {
           role: 'assistant',
           content: answer.text ?? null,
-          tool_calls: answer.calls.map((c, i) => ({ id: c.id ?? `call_fake_${i}`, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } })),
+          tool_calls: answer.calls.map((c, i) => ({
+            id: c.id ?? `call_fake_${i}`,
+            type: 'function',
+            function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+          })),
         }
       : { role: 'assistant', content: answer.text };
   return {

@@ -8,5 +8,12 @@ export {
   type FakeReply,
   type ChatRequest,
 } from './fake-openai-api.js';
-export { fakeOpencodeConfig, writeFakeOpencodeConfig, isolatedOpencodeEnv, opencodeBinPath, FAKE_MODEL, FAKE_PROVIDER } from './config.js';
+export {
+  fakeOpencodeConfig,
+  writeFakeOpencodeConfig,
+  isolatedOpencodeEnv,
+  opencodeBinPath,
+  FAKE_MODEL,
+  FAKE_PROVIDER,
+} from './config.js';
 export { sseFrames, sseBody } from './sse.js';
