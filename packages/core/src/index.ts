@@ -1,4 +1,6 @@
 export * from './errors.js';
+export * from './error-codes.js';
+export { PendingRequests, checkAnswers, checkAnswerShape, checkDecision } from './pending-requests.js';
 export * from './request.js';
 export * from './events.js';
 export * from './agent.js';
@@ -13,6 +15,7 @@ export {
   type StartRunOptions,
   type StopReason,
   type PermissionResponder,
+  type QuestionAnswerer,
 } from './run.js';
 export { createCodeAgent, type AgentDefinition } from './define-agent.js';
 export { createProviderRegistry, type ProviderRegistry, type AgentFactory } from './registry.js';

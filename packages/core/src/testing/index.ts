@@ -1,3 +1,4 @@
+export { conformanceScript } from './conformance-script.js';
 export { scriptedAgent, sampleScript, type ScriptStep, type ScriptedAgentOptions } from './scripted-agent.js';
 export {
   fakeProcessRunner,
