@@ -18,7 +18,7 @@ if (!haveChromium)
     `SKIPPING the dashboard browser test: no Chromium at ${CHROMIUM} (set CHROMIUM_PATH, or install Debian's chromium package)`,
   );
 
-/** The dashboard in real headless Chromium: create → send → events → approve a permission → result. */
+/** The dashboard in real headless Chromium: create → send → events → approve a permission → answer a question → result. */
 describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   let platform: Platform;
   let browser: Browser;
@@ -46,7 +46,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  it('creates an agent, streams a run, approves a permission and shows the result', async () => {
+  it('creates an agent, streams a run, approves a permission, answers a question and shows the results', async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
@@ -92,6 +92,20 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       session_id: expect.stringMatching(/^ses_/),
     });
     await page.locator('.ev.result[data-status="completed"]').waitFor();
+
+    // A question: its options are buttons; clicking one answers it and the run goes on.
+    await page.fill('#message', 'Ask me a question');
+    await page.click('#send');
+    const question = page.locator('.ev.question');
+    await question.waitFor();
+    expect(await question.locator('.chip').textContent()).toBe('Colour');
+    expect(await question.locator('button.option').allTextContents()).toEqual(['Blue', 'Red']);
+    expect(await question.locator('input.custom').count()).toBe(1);
+    await page.screenshot({ path: join(output, 'question.png'), fullPage: true });
+    await question.locator('button.option[data-label="Blue"]').click();
+    await page.locator('.ev.result[data-status="completed"]').waitFor();
+    expect(await page.locator('.ev.tool', { hasText: '"answers":[["Blue"]]' }).count()).toBe(1);
+    expect(await question.locator('.decided').textContent()).toContain('Blue');
 
     // The key stays in this tab's sessionStorage, and is never put in a URL.
     expect(await page.evaluate(() => sessionStorage.getItem('forgeKey'))).toBe(KEY);
