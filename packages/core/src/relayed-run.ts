@@ -4,7 +4,7 @@ import { ForgeError, UnsupportedError } from './errors.js';
 import { EventQueue } from './event-queue.js';
 import { addUsage, emptyUsage, type AgentEvent, type AgentResult, type RunStatus, type Usage } from './events.js';
 import { checkAnswerShape, checkDecision, PendingRequests } from './pending-requests.js';
-import type { Clock } from './runtime.js';
+import type { Clock } from './clock.js';
 
 /** How a relayed run reaches the run it mirrors; one implementation per link (gRPC stream, dial-home session…). */
 export interface RunLink {

@@ -5,7 +5,8 @@ import { EventQueue } from './event-queue.js';
 import { addUsage, emptyUsage, type AgentEvent, type AgentEventInit, type AgentResult, type Usage } from './events.js';
 import { checkAnswerShape, checkDecision, PendingRequests } from './pending-requests.js';
 import type { AgentRequest } from './request.js';
-import { silentLogger, systemClock, type Clock, type Logger } from './runtime.js';
+import { systemClock, type Clock } from './clock.js';
+import { silentLogger, type Logger } from './logger.js';
 
 export type StopReason = 'cancelled' | 'timed_out';
 
