@@ -7,9 +7,9 @@ import {
   type AgentRun,
   type CodeAgent,
   type Logger,
+  type AsyncQueue,
 } from '@forge/core';
 import { decisionFromProto, errorInfoFromError, proto, requestFromProto } from '@forge/transport-grpc';
-import type { AsyncQueue } from './async-queue.js';
 import { subjects } from './subject.js';
 import { encodeEvent, type AttachBody, type Outgoing } from './wire.js';
 

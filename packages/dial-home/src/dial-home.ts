@@ -13,10 +13,10 @@ import {
   type Clock,
   type CodeAgent,
   type Logger,
+  AsyncQueue,
 } from '@forge/core';
 import { capabilitiesToProto, forgeErrorFromConnect } from '@forge/transport-grpc';
 import { AgentLink } from './agent-link.js';
-import { AsyncQueue } from './async-queue.js';
 import { readCredentialFile, writeCredentialFile, type StoredCredential } from './credential-file.js';
 import { DialHomeCodes } from './errors.js';
 import { HeartbeatSchema, HelloSchema } from './gen/forge/dialhome/v1/dialhome_pb.js';
@@ -175,7 +175,7 @@ export function dialHome(options: DialHomeOptions): DialHome {
 
   /** One Attach stream, from Hello to its end. Resolves or throws when it ends. */
   async function attach(client: Client<WireAgentHubService>, stored: StoredCredential): Promise<void> {
-    const outbound = new AsyncQueue<Outgoing>(256);
+    const outbound = new AsyncQueue<Outgoing>({ highWaterMark: 256 });
     const link = new AgentLink(options.agent, stored.agentId, outbound, logger);
     const controller = new AbortController();
     const abort = (reason: Error) => controller.abort(reason);
