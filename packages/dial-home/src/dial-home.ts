@@ -15,7 +15,7 @@ import {
   type Logger,
   AsyncQueue,
 } from '@forge/core';
-import { capabilitiesToProto, forgeErrorFromConnect } from '@forge/transport-grpc';
+import { capabilitiesToProto, toForgeError } from '@forge/transport-grpc';
 import { AgentLink } from './agent-link.js';
 import { readCredentialFile, writeCredentialFile, type StoredCredential } from './credential-file.js';
 import { DialHomeCodes } from './errors.js';
@@ -79,13 +79,7 @@ const FATAL = new Set<Code>([
   Code.Unimplemented,
 ]);
 
-function asForge(error: unknown, url: string): ForgeError {
-  if (error instanceof ForgeError) return error;
-  if (error instanceof ConnectError) return forgeErrorFromConnect(error, `the platform at ${url}`);
-  return new ForgeError('INTERNAL_ERROR', error instanceof Error ? error.message : String(error), 'internal', {
-    cause: error,
-  });
-}
+const asForge = (error: unknown, url: string): ForgeError => toForgeError(error, `the platform at ${url}`);
 
 /** Dialling ends for good. */
 class Fatal extends Error {
