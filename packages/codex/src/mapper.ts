@@ -41,6 +41,7 @@ export class CodexEventMapper {
   failure: ApiFailure | undefined;
   /** The native event that ended the turn. */
   terminal: CodexEvent | undefined;
+  /** Items announced by `item.started` and not yet completed. */
   private readonly announced = new Set<string>();
 
   /** Events for one parser item: an event, a stray text line, or an oversize line. */
@@ -118,38 +119,55 @@ export class CodexEventMapper {
         emit({ type: 'reasoning', text: String(item.text ?? ''), messageId: id, raw: event });
         return;
       case 'command_execution':
-        this.tool(event, emit, id, done, SHELL_TOOL, { command: item.command }, () => ({
-          output: String(item.aggregated_output ?? ''),
-          isError: item.status !== 'completed' || (typeof item.exit_code === 'number' && item.exit_code !== 0),
-        }));
+        this.announce(event, emit, id, done, SHELL_TOOL, { command: item.command });
+        if (done)
+          emit({
+            type: 'tool.result',
+            callId: id,
+            output: typeof item.aggregated_output === 'string' ? item.aggregated_output : '',
+            isError: item.status !== 'completed' || (typeof item.exit_code === 'number' && item.exit_code !== 0),
+            raw: event,
+          });
         return;
       case 'file_change':
-        this.tool(event, emit, id, done, FILE_CHANGE_TOOL, { changes: item.changes ?? [] }, () => ({
-          output: item.changes ?? [],
-          isError: item.status !== 'completed',
-        }));
+        this.announce(event, emit, id, done, FILE_CHANGE_TOOL, { changes: item.changes ?? [] });
+        if (done)
+          emit({
+            type: 'tool.result',
+            callId: id,
+            output: item.changes ?? [],
+            isError: item.status !== 'completed',
+            raw: event,
+          });
         return;
-      case 'mcp_tool_call':
-        this.tool(
-          event,
-          emit,
-          id,
-          done,
-          `${String(item.server ?? 'mcp')}.${String(item.tool ?? '')}`,
-          item.arguments ?? {},
-          () => {
-            const error = item.error as Obj | null | undefined;
-            return error
-              ? { output: String(error.message ?? error), isError: true }
-              : { output: item.result ?? '', isError: item.status === 'failed' };
-          },
+      case 'mcp_tool_call': {
+        const name = `${String(item.server ?? 'mcp')}.${String(item.tool ?? '')}`;
+        this.announce(event, emit, id, done, name, item.arguments ?? {});
+        if (!done) return;
+        const error = item.error as Obj | null | undefined;
+        emit(
+          error
+            ? { type: 'tool.result', callId: id, output: String(error.message ?? error), isError: true, raw: event }
+            : {
+                type: 'tool.result',
+                callId: id,
+                output: item.result ?? '',
+                isError: item.status === 'failed',
+                raw: event,
+              },
         );
         return;
+      }
       case 'web_search':
-        this.tool(event, emit, id, done, 'web_search', { query: item.query }, () => ({
-          output: item.action ?? item.query ?? '',
-          isError: false,
-        }));
+        this.announce(event, emit, id, done, 'web_search', { query: item.query });
+        if (done)
+          emit({
+            type: 'tool.result',
+            callId: id,
+            output: item.action ?? item.query ?? '',
+            isError: false,
+            raw: event,
+          });
         return;
       case 'todo_list': {
         const items = Array.isArray(item.items) ? (item.items as Obj[]) : [];
@@ -175,23 +193,18 @@ export class CodexEventMapper {
     }
   }
 
-  /** A tool-like item: `tool.call` once (at start, or at completion when it had no start), then `tool.result`. */
-  private tool(
-    event: CodexEvent,
-    emit: Emit,
-    id: string,
-    done: boolean,
-    name: string,
-    input: unknown,
-    result: () => { output: unknown; isError: boolean },
-  ): void {
-    if (!this.announced.has(id)) {
-      this.announced.add(id);
-      emit({ type: 'tool.call', callId: id, name, input, raw: event });
+  /**
+   * A tool-like item's `tool.call`, once: at `item.started`, or at completion for an item that
+   * had no start (file changes, web searches).
+   */
+  private announce(event: CodexEvent, emit: Emit, id: string, done: boolean, name: string, input: unknown): void {
+    if (this.announced.has(id)) {
+      // Forgotten once complete, so a long session's set stays small.
+      if (done) this.announced.delete(id);
+      return;
     }
-    if (!done) return;
-    const { output, isError } = result();
-    emit({ type: 'tool.result', callId: id, output, isError, raw: event });
+    if (!done) this.announced.add(id);
+    emit({ type: 'tool.call', callId: id, name, input, raw: event });
   }
 
   /** The outcome of a process whose output has ended; undefined when the turn never ended. */
