@@ -1,10 +1,12 @@
 import type { AgentRun, PermissionDecision } from './agent.js';
-import { PERMISSION_DECISIONS } from './agent.js';
-import { ForgeError, UnsupportedError, ValidationError, describeError } from './errors.js';
+import { CoreErrorCode } from './error-codes.js';
+import { ForgeError, UnsupportedError, describeError } from './errors.js';
 import { EventQueue } from './event-queue.js';
 import { addUsage, emptyUsage, type AgentEvent, type AgentEventInit, type AgentResult, type Usage } from './events.js';
+import { checkAnswerShape, checkDecision, PendingRequests } from './pending-requests.js';
 import type { AgentRequest } from './request.js';
-import { silentLogger, systemClock, type Clock, type Logger } from './runtime.js';
+import { systemClock, type Clock } from './clock.js';
+import { silentLogger, type Logger } from './logger.js';
 
 export type StopReason = 'cancelled' | 'timed_out';
 
@@ -27,6 +29,9 @@ export type PermissionResponder = (
   message?: string,
 ) => Promise<void>;
 
+/** Answers a `question.requested` event; the answers were checked against the questions already. */
+export type QuestionAnswerer = (questionId: string, answers: string[][]) => Promise<void>;
+
 /** What a run function gets: the validated request, a way to emit events, and a signal for stopping. */
 export interface RunContext {
   readonly runId: string;
@@ -46,6 +51,8 @@ export interface RunContext {
   setSessionId(sessionId: string): void;
   /** Install the handler behind `run.respond()`. */
   onRespond(responder: PermissionResponder): void;
+  /** Install the handler behind `run.answer()`. */
+  onAnswer(answerer: QuestionAnswerer): void;
 }
 
 export type RunFunction = (ctx: RunContext) => Promise<RunOutcome>;
@@ -101,6 +108,8 @@ export function startRun(options: StartRunOptions): AgentRun {
   let lastMessage = '';
   let usage: Usage | undefined;
   let responder: PermissionResponder | undefined;
+  let answerer: QuestionAnswerer | undefined;
+  const pending = new PendingRequests();
   let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
   let resolveResult!: (r: AgentResult) => void;
@@ -181,6 +190,7 @@ export function startRun(options: StartRunOptions): AgentRun {
       if (init.type === 'session.started') sessionId = init.sessionId;
       else if (init.type === 'message') lastMessage = init.text;
       else if (init.type === 'usage') usage = addUsage(usage ?? emptyUsage(), init.usage);
+      else if (init.type === 'permission.requested' || init.type === 'question.requested') pending.observe(init);
       // Envelope first, then the init's fields: adding properties after a spread is ~10× slower in V8.
       const s = ++seq;
       const event = { runId, seq: s, time: clock.now(), provider, ...init } as AgentEvent;
@@ -207,6 +217,9 @@ export function startRun(options: StartRunOptions): AgentRun {
     },
     onRespond(r: PermissionResponder) {
       responder = r;
+    },
+    onAnswer(a: QuestionAnswerer) {
+      answerer = a;
     },
   };
 
@@ -247,16 +260,36 @@ export function startRun(options: StartRunOptions): AgentRun {
       return result;
     },
     async respond(permissionId: string, decision: PermissionDecision, message?: string) {
-      if (!PERMISSION_DECISIONS.includes(decision)) {
-        throw new ValidationError('INVALID_DECISION', `decision must be one of ${PERMISSION_DECISIONS.join(', ')}`, [
-          { path: 'decision', code: 'INVALID_DECISION', message: `got ${String(decision)}` },
-        ]);
-      }
-      if (finished) throw new ForgeError('RUN_FINISHED', `Run ${runId} has already ended`, 'conflict');
+      checkDecision(decision);
+      if (finished) throw runFinished(runId);
       if (!responder) throw new UnsupportedError(provider, 'permission replies');
-      await responder(permissionId, decision, message);
+      pending.takePermission(permissionId);
+      try {
+        await responder(permissionId, decision, message);
+      } catch (error) {
+        if (!finished) pending.restorePermission(permissionId);
+        throw error;
+      }
+    },
+    async answer(questionId: string, answers: string[][]) {
+      checkAnswerShape(answers);
+      if (finished) throw runFinished(runId);
+      if (!answerer) throw new UnsupportedError(provider, 'answering questions');
+      const questions = pending.takeQuestion(questionId, answers);
+      try {
+        await answerer(questionId, answers);
+      } catch (error) {
+        if (!finished) pending.restoreQuestion(questionId, questions);
+        throw error;
+      }
     },
     [Symbol.asyncIterator]: () => queue[Symbol.asyncIterator](),
   };
   return run;
+}
+
+function runFinished(runId: string): ForgeError {
+  return new ForgeError(CoreErrorCode.RUN_FINISHED, `Run ${runId} has already ended`, 'conflict', {
+    details: { runId },
+  });
 }

@@ -2,6 +2,9 @@ import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
 import { Http2SessionManager, createGrpcTransport } from '@connectrpc/connect-node';
 import {
+  Backoff,
+  type BackoffOptions,
+  delay,
   ForgeError,
   TransportError,
   ValidationError,
@@ -14,7 +17,6 @@ import {
 import { capabilitiesToProto, forgeErrorFromConnect } from '@forge/transport-grpc';
 import { AgentLink } from './agent-link.js';
 import { AsyncQueue } from './async-queue.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
 import { readCredentialFile, writeCredentialFile, type StoredCredential } from './credential-file.js';
 import { DialHomeCodes } from './errors.js';
 import { HeartbeatSchema, HelloSchema } from './gen/forge/dialhome/v1/dialhome_pb.js';
@@ -379,17 +381,7 @@ export function dialHome(options: DialHomeOptions): DialHome {
       }
       const wait = backoff.next();
       setStatus(everOnline ? 'reconnecting' : 'connecting', lastError);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, wait);
-        stopController.signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(t);
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      await delay(wait, stopController.signal);
     }
     if ((status as DialHomeStatus) !== 'stopped') setStatus('stopped');
   })();

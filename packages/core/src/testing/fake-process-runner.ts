@@ -1,7 +1,7 @@
 import { ProcessSpawnError } from '../errors.js';
 import { EventQueue } from '../event-queue.js';
-import type { ProcessExit, ProcessRunner, RunningProcess, SpawnOptions } from '../process.js';
-import { delay } from './abortable-delay.js';
+import type { ProcessExit, ProcessRunner, RunningProcess, SpawnOptions } from '../process-runner.js';
+import { delay } from '../delay.js';
 
 export type OutputStep = string | Uint8Array | { delayMs: number };
 
