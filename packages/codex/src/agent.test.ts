@@ -263,7 +263,8 @@ describe('codex over a fake process runner', () => {
       toolFilter: false,
       maxTurns: false,
       attachments: false,
-      extra: { questions: false, sandbox: 'read-only' },
+      questions: false,
+      extra: { sandbox: 'read-only' },
     });
     expect((await codex({ runner: runnerFor({}), ephemeral: true }).capabilities()).resume).toBe(false);
   });

@@ -112,6 +112,8 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       cancel: true,
       // `codex exec` never asks: its approval policy is `never`, the sandbox decides.
       permissionReplies: false,
+      // The model's `request_user_input` tool has no channel back in exec mode.
+      questions: false,
       // `--json` prints each agent message once, whole; the model's deltas are not forwarded.
       textDeltas: false,
       reasoning: true,
@@ -124,7 +126,6 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       ...(probe.version ? { version: probe.version } : {}),
       extra: {
         bin,
-        questions: false,
         sandbox: sandbox ?? 'read-only',
         sandboxes: [...CODEX_SANDBOXES],
         permissionModes: ['default', 'acceptEdits', 'bypassPermissions', 'plan'],
