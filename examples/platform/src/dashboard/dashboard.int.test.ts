@@ -107,6 +107,21 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     expect(await page.locator('.ev.tool', { hasText: '"answers":[["Blue"]]' }).count()).toBe(1);
     expect(await question.locator('.decided').textContent()).toContain('Blue');
 
+    // Two questions, the second with several choices: toggles, then "Send answer".
+    await page.fill('#message', 'Two questions for you');
+    await page.click('#send');
+    const form = page.locator('.ev.question');
+    await form.waitFor();
+    expect(await form.locator('input.custom').count()).toBe(0);
+    await form.locator('.q[data-index="0"] button.option[data-label="Blue"]').click();
+    await form.locator('.q[data-index="0"] button.option[data-label="Red"]').click();
+    for (const size of ['S', 'L', 'M', 'M'])
+      await form.locator(`.q[data-index="1"] button.option[data-label="${size}"]`).click();
+    expect(await form.locator('button.option[aria-pressed="true"]').allTextContents()).toEqual(['Red', 'S', 'L']);
+    await form.locator('button.send-answer').click();
+    await page.locator('.ev.result[data-status="completed"]').waitFor();
+    expect(await page.locator('.ev.tool', { hasText: '"answers":[["Red"],["S","L"]]' }).count()).toBe(1);
+
     // The key stays in this tab's sessionStorage, and is never put in a URL.
     expect(await page.evaluate(() => sessionStorage.getItem('forgeKey'))).toBe(KEY);
 

@@ -7,7 +7,8 @@ export const QUESTION_ID = 'question_demo_1';
 /**
  * An offline agent for tests and demos, with no model at all. It echoes the prompt; a prompt that
  * mentions "permission" asks to run a Bash command and waits for the reply; one that mentions "question"
- * asks which colour (options, or typed text) and waits for the answer; one that mentions "wait" runs
+ * asks which colour (options, or typed text) and waits for the answer ("questions": also which sizes, several
+ * allowed); one that mentions "wait" runs
  * until interrupted.
  */
 export function scriptedDemoAgent(options: { delayMs?: number } = {}): CodeAgent {
@@ -33,25 +34,26 @@ export function scriptedDemoAgent(options: { delayMs?: number } = {}): CodeAgent
       );
     }
     if (/question/i.test(prompt)) {
-      out.push(
-        {
-          type: 'question.requested',
-          id: QUESTION_ID,
-          questions: [
-            {
-              question: 'Which colour should the button be?',
-              header: 'Colour',
-              options: [
-                { label: 'Blue', description: 'calm' },
-                { label: 'Red', description: 'loud' },
-              ],
-              multiple: false,
-              custom: true,
-            },
-          ],
-        },
-        { awaitQuestion: QUESTION_ID },
-      );
+      const colour = {
+        question: 'Which colour should the button be?',
+        header: 'Colour',
+        options: [
+          { label: 'Blue', description: 'calm' },
+          { label: 'Red', description: 'loud' },
+        ],
+        multiple: false,
+        custom: true,
+      };
+      const sizes = {
+        question: 'Which sizes should it come in?',
+        header: 'Sizes',
+        options: [{ label: 'S' }, { label: 'M' }, { label: 'L' }],
+        multiple: true,
+        custom: false,
+      };
+      // "questions" (plural) asks two at once, the second with several choices.
+      const questions = /questions/i.test(prompt) ? [{ ...colour, custom: false }, sizes] : [colour];
+      out.push({ type: 'question.requested', id: QUESTION_ID, questions }, { awaitQuestion: QUESTION_ID });
     }
     if (/\bwait\b/i.test(prompt)) out.push({ type: 'text.delta', text: 'Working…' }, { hang: true });
     for (const word of reply.split(/(?<= )/))
