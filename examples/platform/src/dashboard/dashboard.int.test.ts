@@ -2,12 +2,20 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createProviderRegistry } from '@forge/core';
+import { claudeCode } from '@forge/claude-code';
+import {
+  claudeBinPath,
+  fakeAnthropicEnv,
+  startFakeAnthropicApi,
+  type FakeAnthropicApi,
+} from '@forge/claude-code/testing';
+import { createProviderRegistry, type CodeAgent } from '@forge/core';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeyList } from '../api-keys.js';
 import { startPlatform, type Platform } from '../app.js';
 import { loadConfig } from '../config.js';
+import { OFFLINE_NOTE, offlineResponder } from '../offline-model.js';
 import { scriptedDemoAgent } from '../providers/scripted-demo.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -24,12 +32,18 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   let browser: Browser;
   let scratch: string;
   let output: string;
+  let model: FakeAnthropicApi;
+  let claude: CodeAgent;
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'forge-dashboard-test-'));
     output = await mkdtemp(join(tmpdir(), 'forge-dashboard-output-'));
     const registry = createProviderRegistry();
     registry.register('scripted', scriptedDemoAgent({ delayMs: 20 }));
+    // The real Claude Code CLI against the demo's offline stand-in model, as `pnpm demo` runs it.
+    model = await startFakeAnthropicApi(offlineResponder());
+    claude = claudeCode({ bin: claudeBinPath(), env: { ...fakeAnthropicEnv(model.url), HOME: join(scratch, 'home') } });
+    registry.register('claude-code', claude);
     const config = {
       ...loadConfig([], {}),
       port: 0,
@@ -43,6 +57,8 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await platform?.close();
+    await claude?.close?.();
+    await model?.close();
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
@@ -155,4 +171,43 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await page.locator(`li.agent[data-agent-id="${agentId}"] [data-state="gone"]`).waitFor();
     await page.close();
   });
+
+  it('shows Approve for the real Claude Code CLI asking to write, and a question it asks', async (t) => {
+    const caps = await claude.capabilities();
+    if (!caps.permissionReplies || !caps.questions)
+      t.skip(
+        'this claude-code adapter cannot answer permission requests and questions yet (branch claude-interactive)',
+      );
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    await page.goto(`${platform.url}/`);
+    await page.fill('#api-key', KEY);
+    await page.click('#save-key');
+    await page.selectOption('#provider', 'claude-code');
+    await page.click('#create-agent');
+    await page.locator('li.agent.chosen [data-state="ready"]').waitFor();
+
+    await page.fill('#message', 'Please write a note');
+    await page.click('#send');
+    const permission = page.locator('.ev.permission');
+    await permission.waitFor({ timeout: 60_000 });
+    expect(await permission.textContent()).toContain('Write');
+    expect(await permission.textContent()).toContain(OFFLINE_NOTE);
+    await permission.locator('button.approve').click();
+    await page.locator('.ev.result[data-status="completed"]').waitFor({ timeout: 60_000 });
+    expect(await page.locator('.ev.result').textContent()).toContain(`I wrote ${OFFLINE_NOTE}`);
+    await page.screenshot({ path: join(output, 'claude-permission.png'), fullPage: true });
+
+    await page.fill('#message', 'Ask me a question');
+    await page.click('#send');
+    const question = page.locator('.ev.question');
+    await question.waitFor({ timeout: 60_000 });
+    expect(await question.locator('button.option').allTextContents()).toEqual(['Blue', 'Red']);
+    await question.locator('button.option[data-label="Red"]').click();
+    await page.locator('.ev.result[data-status="completed"]').waitFor({ timeout: 60_000 });
+    expect(await page.locator('.ev.result').textContent()).toContain('Red');
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 180_000);
 });
