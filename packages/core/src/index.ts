@@ -2,6 +2,7 @@ export * from './errors.js';
 export * from './error-codes.js';
 export { PendingRequests, checkAnswers, checkAnswerShape, checkDecision } from './pending-requests.js';
 export * from './request.js';
+export { closestName, editDistance } from './closest-name.js';
 export * from './events.js';
 export * from './agent.js';
 export * from './process.js';
