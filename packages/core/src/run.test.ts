@@ -80,6 +80,28 @@ describe('startRun through createCodeAgent', () => {
     expect(result.error?.message).toContain('user pressed stop');
   });
 
+  it.each([
+    ['a string', 'the user closed the tab', 'the user closed the tab'],
+    ['an Error', new Error('deploy started'), 'deploy started'],
+    ['a DOMException', new DOMException('page navigated', 'AbortError'), 'page navigated'],
+  ])('keeps the reason given to AbortController.abort (%s) in the result', async (_, reason, expected) => {
+    const agent = agentOf((ctx) => new Promise((r) => ctx.signal.addEventListener('abort', () => r({}))));
+    const controller = new AbortController();
+    const run = agent.execute({ prompt: 'x' }, { signal: controller.signal });
+    await delay(1);
+    controller.abort(reason);
+    const result = await run.result;
+    expect(result.status).toBe('cancelled');
+    expect(result.error?.message).toContain(expected);
+  });
+
+  it('keeps the reason of a signal aborted before the run started', async () => {
+    const agent = agentOf(async () => ({}));
+    const result = await agent.execute({ prompt: 'x' }, { signal: AbortSignal.abort('too late') }).result;
+    expect(result.error).toMatchObject({ code: 'CANCELLED' });
+    expect(result.error?.message).toContain('too late');
+  });
+
   it('ends a run function that ignores the stop after the grace period', async () => {
     const agent = agentOf(() => new Promise(() => {}), { stopGraceMs: 50 });
     const run = agent.execute({ prompt: 'x', timeoutMs: 20 });

@@ -166,7 +166,7 @@ export function startRun(options: StartRunOptions): AgentRun {
     graceTimer.unref?.();
   };
 
-  const onExternalAbort = () => stop('cancelled', 'the caller aborted the signal');
+  const onExternalAbort = () => stop('cancelled', abortDetail(options.signal!, 'the caller aborted the signal'));
 
   const ctx: RunContext = {
     runId,
@@ -227,7 +227,7 @@ export function startRun(options: StartRunOptions): AgentRun {
     timeoutTimer.unref?.();
   }
   if (options.signal?.aborted) {
-    stop('cancelled', 'the signal was already aborted');
+    stop('cancelled', abortDetail(options.signal, 'the signal was already aborted'));
     finish({});
   } else {
     options.signal?.addEventListener('abort', onExternalAbort, { once: true });
@@ -285,6 +285,19 @@ export function startRun(options: StartRunOptions): AgentRun {
     [Symbol.asyncIterator]: () => queue[Symbol.asyncIterator](),
   };
   return run;
+}
+
+/** The caller's `abort(reason)` kept in the result; a bare `abort()` (a stock AbortError) adds nothing. */
+function abortDetail(signal: AbortSignal, what: string): string {
+  const reason: unknown = signal.reason;
+  let text: string | undefined;
+  if (typeof reason === 'string') text = reason;
+  else if (
+    reason instanceof Error &&
+    !(reason.name === 'AbortError' && reason.message === 'This operation was aborted')
+  )
+    text = reason.message;
+  return text ? `${what}: ${text}` : what;
 }
 
 function runFinished(runId: string): ForgeError {
