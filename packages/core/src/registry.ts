@@ -44,7 +44,7 @@ async function build(name: string, factory: AgentFactory): Promise<CodeAgent> {
     throw new ForgeError(
       CoreErrorCode.PROVIDER_FACTORY_FAILED,
       `Provider "${name}" could not be built: ${message}`,
-      'internal',
+      'provider',
       {
         cause: error,
         details: { name },
