@@ -4,6 +4,13 @@ export { PendingRequests, checkAnswers, checkAnswerShape, checkDecision } from '
 export * from './request.js';
 export { closestName, editDistance } from './closest-name.js';
 export * from './events.js';
+export {
+  boundValue,
+  MAX_EVENT_DEPTH,
+  MAX_EVENT_NODES,
+  type BoundOptions,
+  type TruncatedValue,
+} from './bounded-value.js';
 export * from './agent.js';
 export * from './process.js';
 export { localProcessRunner, type LocalProcessRunnerOptions } from './local-process-runner.js';
