@@ -3,7 +3,12 @@ export * from './request.js';
 export * from './events.js';
 export * from './agent.js';
 export * from './process.js';
-export { localProcessRunner, type LocalProcessRunnerOptions } from './local-process-runner.js';
+export {
+  DEFAULT_INHERITED_ENV,
+  isInherited,
+  localProcessRunner,
+  type LocalProcessRunnerOptions,
+} from './local-process-runner.js';
 export {
   startRun,
   type RunContext,
