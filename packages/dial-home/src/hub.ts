@@ -143,6 +143,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
   const subscriptions = new Subscriptions(logger);
   const entries = new Map<string, Entry>();
   const servers = new Set<HubServer>();
+  let enrolling: Promise<unknown> = Promise.resolve();
   let closed = false;
 
   const entryFor = (record: Pick<AgentRecord, 'agentId' | 'name'>): Entry => {
@@ -199,14 +200,27 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
           { path: 'name', code: 'INVALID_AGENT_NAME', message: 'letters, digits, ".", "_" and "-", at most 63' },
         ]);
       }
-      if (!(await store.consumeToken(payload.jti, payload.exp, now))) {
-        throw new ForgeError(DialHomeCodes.TOKEN_USED, 'The enrolment token was already used', 'validation', {
-          details: { tokenId: payload.jti },
-        });
-      }
-      const agentId = newAgentId();
-      const credential = newCredential(agentId);
-      await store.put({ agentId, name, credentialHash: hashCredential(credential), enrolledAt: now });
+      // One enrolment at a time in this hub, so two tokens cannot both claim a free name.
+      const enrolled = enrolling.then(async () => {
+        // A name is held by its enrolled agent until revoked: a second agent may not take it over.
+        const holder = (await store.list()).find((r) => r.name === name && r.revokedAt === undefined);
+        if (holder) {
+          throw refuse(Code.AlreadyExists, DialHomeCodes.NAME_TAKEN, `Agent "${name}" is enrolled already`, {
+            name,
+          });
+        }
+        if (!(await store.consumeToken(payload.jti, payload.exp, now))) {
+          throw new ForgeError(DialHomeCodes.TOKEN_USED, 'The enrolment token was already used', 'validation', {
+            details: { tokenId: payload.jti },
+          });
+        }
+        const agentId = newAgentId();
+        const credential = newCredential(agentId);
+        await store.put({ agentId, name, credentialHash: hashCredential(credential), enrolledAt: now });
+        return { agentId, credential };
+      });
+      enrolling = enrolled.catch(() => {});
+      const { agentId, credential } = await enrolled;
       logger.info('agent enrolled', { agentId, name, tokenId: payload.jti });
       return { agentId, credential };
     } catch (error) {
@@ -234,10 +248,14 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
   /** A Hello arrived: checks the name, replaces an older session of the same agent, goes online. */
   async function open(record: AgentRecord, session: AgentSession, hello: Hello): Promise<Entry> {
     const name = hello.name;
-    if (!NAME.test(name)) {
-      throw refusal(
-        Code.InvalidArgument,
-        new ValidationError('INVALID_AGENT_NAME', `"${name}" is not a valid agent name`),
+    if (name !== record.name) {
+      // The credential speaks for the name it was enrolled under, nothing else: announcing another
+      // would rename this agent, or take over another agent's registry entry and its runs.
+      throw refuse(
+        Code.PermissionDenied,
+        DialHomeCodes.IDENTITY_MISMATCH,
+        `This credential belongs to agent "${record.name}", not "${name}"`,
+        { agentId: record.agentId, name },
       );
     }
     for (const other of entries.values()) {
@@ -289,7 +307,6 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     register(entry);
     void records.update(record.agentId, (r) => ({
       ...r,
-      name,
       provider: hello.provider,
       version: hello.version,
       lastSeen: clock.now(),
