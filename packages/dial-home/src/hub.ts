@@ -46,9 +46,20 @@ export interface AgentHubOptions {
   callTimeoutMs?: number;
   /** Unread events of one run at which it fails rather than buffer more. Default 100,000. */
   maxBufferedEvents?: number;
+  /**
+   * Largest message an agent may send on its Attach stream, in bytes (read only after its
+   * credential was checked). A message announcing more is refused from its header, and the
+   * session ends. Default 32 MiB: room for one event carrying a 16 MiB CLI line twice.
+   */
+  readMaxBytes?: number;
+  /** Largest Enroll request, read before any authentication. Default 64 KiB. */
+  enrollMaxBytes?: number;
   clock?: Clock;
   logger?: Logger;
 }
+
+export const DEFAULT_HUB_READ_MAX_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_ENROLL_MAX_BYTES = 64 * 1024;
 
 export interface EnrolmentToken {
   /** Hand this to the agent (FORGE_ENROLMENT_TOKEN). */
@@ -457,8 +468,12 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
   );
   sweeper.unref?.();
 
+  // Limits set on the routes themselves, so they hold however the host mounts them.
+  const readMaxBytes = options.readMaxBytes ?? DEFAULT_HUB_READ_MAX_BYTES;
+  const enrollMaxBytes = options.enrollMaxBytes ?? DEFAULT_ENROLL_MAX_BYTES;
   const routes = (router: ConnectRouter) => {
-    router.service(WireAgentHubService, { enroll, attach });
+    router.rpc(WireAgentHubService.method.enroll, enroll, { readMaxBytes: enrollMaxBytes });
+    router.rpc(WireAgentHubService.method.attach, attach, { readMaxBytes });
   };
 
   return {
