@@ -561,6 +561,8 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       }
       await Promise.all([...servers].map((s) => s.close()));
       for (const entry of entries.values()) unregister(entry);
+      // The sessions' last-seen writes land before close resolves, not after the host moved on.
+      await records.flush();
     },
   };
 }
