@@ -1,5 +1,5 @@
 import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
-import type { AgentEvent } from '@forge/core';
+import { ValidationError, type AgentEvent } from '@forge/core';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { opencode, type OpencodeOptions } from './index.js';
@@ -605,5 +605,23 @@ describe('opencode adapter on a fake server (msw)', () => {
       version: '1.18.33',
       models: ['fake/fake-model'],
     });
+  });
+});
+
+describe('opencode() options', () => {
+  it.each([
+    ['no argument', undefined],
+    ['null', null],
+    ['a string', 'http://127.0.0.1:4096'],
+  ])('%s is a typed ValidationError, not a TypeError', (_, options) => {
+    let caught: unknown;
+    try {
+      opencode(options as unknown as OpencodeOptions);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ValidationError);
+    expect(caught).toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect((caught as Error).message).toMatch(/baseUrl|server/);
   });
 });
