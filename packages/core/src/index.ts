@@ -16,6 +16,4 @@ export {
 } from './run.js';
 export { createCodeAgent, type AgentDefinition } from './define-agent.js';
 export { createProviderRegistry, type ProviderRegistry, type AgentFactory } from './registry.js';
-export { EventQueue, type EventQueueOptions } from './event-queue.js';
-export { RelayedRun, type RelayedRunOptions, type RunLink, type LocalEnd } from './relayed-run.js';
 export * from './runtime.js';

@@ -8,7 +8,8 @@ import {
   type CodeAgent,
   type Logger,
 } from '@forge/core';
-import { decisionFromProto, errorInfoFromError, proto, requestFromProto } from '@forge/transport-grpc';
+import { proto } from '@forge/transport-grpc';
+import { decisionFromProto, errorInfoFromError, requestFromProto } from '@forge/transport-grpc/internal';
 import type { AsyncQueue } from './async-queue.js';
 import { subjects } from './subject.js';
 import { encodeEvent, type AttachBody, type Outgoing } from './wire.js';

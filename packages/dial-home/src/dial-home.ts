@@ -11,7 +11,8 @@ import {
   type CodeAgent,
   type Logger,
 } from '@forge/core';
-import { capabilitiesToProto, forgeErrorFromConnect } from '@forge/transport-grpc';
+import { forgeErrorFromConnect } from '@forge/transport-grpc';
+import { capabilitiesToProto } from '@forge/transport-grpc/internal';
 import { AgentLink } from './agent-link.js';
 import { AsyncQueue } from './async-queue.js';
 import { Backoff, type BackoffOptions } from './backoff.js';

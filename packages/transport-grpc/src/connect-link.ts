@@ -15,7 +15,7 @@ import type { ConnectResponse } from './gen/forge/agent/wire/v1/wire_pb.js';
 import type { WireAgentService } from './wire-service.js';
 import { endForRemoteError, endForStreamError } from './link-errors.js';
 import { Pushable } from './pushable.js';
-import type { RelayedRun, RunLink } from '@forge/core';
+import type { RelayedRun, RunLink } from '@forge/core/internal';
 
 export interface ConnectLinkOptions {
   /** "the agent at http://…", for messages. */

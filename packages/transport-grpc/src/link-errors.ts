@@ -1,7 +1,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { ForgeError, type ErrorCategory } from '@forge/core';
 import { ERROR_CODE_KEY, TransportCodes, forgeErrorFromConnect } from './errors.js';
-import type { LocalEnd } from '@forge/core';
+import type { LocalEnd } from '@forge/core/internal';
 
 function asForge(error: unknown, target: string): ForgeError {
   if (error instanceof ForgeError) return error;
