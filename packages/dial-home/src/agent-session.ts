@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import type { ConnectError } from '@connectrpc/connect';
 import { TransportError, type AgentRequest, type Clock, type Logger, type PermissionDecision } from '@forge/core';
+import { AsyncQueue } from '@forge/core/internal';
 import { TransportCodes, proto } from '@forge/transport-grpc';
 import { decisionToProto, forgeErrorFromInfo, requestToProto } from '@forge/transport-grpc/internal';
-import { AsyncQueue } from './async-queue.js';
 import type { RunCarrier } from './dialled-agent.js';
 import { AttachResponseSchema, type AttachResponse } from './gen/forge/dialhome/v1/dialhome_pb.js';
 import type { RelayedRun } from '@forge/core/internal';
@@ -42,7 +42,7 @@ export interface SessionEnd {
  * with TRANSPORT_BROKEN, and every pending permission reply is rejected: nothing hangs.
  */
 export class AgentSession implements RunCarrier {
-  readonly outbound = new AsyncQueue<AttachResponse>(Number.MAX_SAFE_INTEGER);
+  readonly outbound = new AsyncQueue<AttachResponse>();
   readonly agentId: string;
   private readonly runs = new Map<string, RelayedRun>();
   private readonly pending = new Map<string, Pending>();

@@ -1,5 +1,7 @@
 export {
   createAgentHub,
+  DEFAULT_ENROLL_MAX_BYTES,
+  DEFAULT_HUB_READ_MAX_BYTES,
   type AgentHub,
   type AgentHubOptions,
   type EnrolmentToken,
@@ -12,7 +14,7 @@ export type { AgentInfo, AgentStatus } from './agent-info.js';
 export type { HubMessage, HubMessageHandler } from './subscriptions.js';
 export { subjectToken, subjects } from './subject.js';
 export { dialHome, type DialHome, type DialHomeOptions, type DialHomeStatus } from './dial-home.js';
-export type { BackoffOptions } from './backoff.js';
+export type { BackoffOptions } from '@forge/core';
 export { memoryCredentialStore, type AgentRecord, type CredentialStore } from './credential-store.js';
 export { jsonFileCredentialStore } from './json-file-store.js';
 export type { StoredCredential } from './credential-file.js';

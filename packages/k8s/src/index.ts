@@ -7,7 +7,7 @@ export {
   type KubernetesErrorOptions,
   type KubernetesOperation,
 } from './errors.js';
-export { MANAGED_BY_LABEL } from './keys.js';
+export { MANAGED_BY_LABEL } from './pod-keys.js';
 export { DEFAULT_AGENT_PORT, DEFAULT_CONTAINER } from './pod-spec.js';
 export type {
   PodId,
@@ -21,4 +21,4 @@ export type {
   ReapOrphansOptions,
   ExecRunnerOptions,
   SecretKeyRef,
-} from './types.js';
+} from './pod-manager-types.js';

@@ -24,6 +24,6 @@ export {
   MAX_ID_LENGTH,
   type PodNaming,
 } from './naming.js';
-export { podKeys, type PodKeys } from './keys.js';
+export { podKeys, type PodKeys } from './pod-keys.js';
 export { buildPod, type PodSpecInput } from './pod-spec.js';
 export { podReadiness, isPodReady, toSummary, type PodReadiness } from './pod-state.js';

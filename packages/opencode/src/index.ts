@@ -1,4 +1,9 @@
 export { opencode, OPENCODE_PROVIDER, type OpencodeOptions } from './agent.js';
-export { startOpencodeServer, type StartOpencodeServerOptions, type OpencodeServer } from './server.js';
+export {
+  OPENCODE_PASS_ENV,
+  startOpencodeServer,
+  type OpencodeServer,
+  type StartOpencodeServerOptions,
+} from './server.js';
 export type { FetchLike, PermissionRule } from './client.js';
 export type { ReconnectOptions, Sleep } from './turn.js';

@@ -1,6 +1,7 @@
 /**
- * @forge/transport-grpc/internal — conversions between core's types and the protocol's messages, shared with
- * @forge/dial-home (which carries the same messages over its own link).
+ * @forge/transport-grpc/internal — conversions between core's types and the protocol's messages, and the
+ * error mapping of a Connect link, shared with @forge/dial-home (which carries the same messages over its own
+ * link).
  *
  * Not public API: anything here may change or disappear in any release, including patch releases, without
  * notice. Applications should use `@forge/transport-grpc` only.
@@ -13,4 +14,4 @@ export {
   decisionToProto,
   decisionFromProto,
 } from './convert-request.js';
-export { forgeErrorFromInfo, errorInfoFromError } from './errors.js';
+export { toForgeError, forgeErrorFromInfo, errorInfoFromError } from './errors.js';

@@ -1,5 +1,5 @@
 import { create, toBinary } from '@bufbuild/protobuf';
-import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
+import { Code, ConnectError, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
 import {
   ForgeError,
   NotFoundError,
@@ -11,6 +11,7 @@ import {
   type Clock,
   type CodeAgent,
   type Logger,
+  RunExistsError,
 } from '@forge/core';
 import { capabilitiesToProto, decisionFromProto, requestFromProto } from './convert-request.js';
 import { encodeBatch, encodeEvent } from './event-codec.js';
@@ -152,7 +153,7 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
       );
     }
     if (runId && live.has(runId)) {
-      throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', { details: { runId } });
+      throw new RunExistsError(runId);
     }
     const run = agent.execute(input, { ...(runId ? { runId } : {}), ...(signal ? { signal } : {}) });
     // The client routes events by the id it chose; an agent that ignored it is corrected here.
@@ -262,11 +263,19 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
       }
     };
 
+    let refused: ConnectError | undefined;
     void (async () => {
       try {
         for await (const req of requests) handle(req);
-      } catch {
-        // The client went away; ctx.signal has fired or will, which cancels its runs.
+      } catch (error) {
+        // Usually the client went away (ctx.signal has fired or will, which cancels its runs). A
+        // message the server refused to read (over readMaxBytes, malformed) ends the stream with
+        // that error, its runs cancelled, rather than a quiet OK.
+        if (error instanceof ConnectError && error.code !== Code.Canceled && !ctx.signal.aborted) {
+          refused = error;
+          cancelMine(`the stream was refused: ${error.rawMessage}`);
+          outbox.close();
+        }
       } finally {
         inputDone = true;
         maybeEnd();
@@ -287,6 +296,7 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
       idleEnders.delete(maybeEnd);
       streamClosed();
     }
+    if (refused) throw refused;
   }
 
   async function* execute(req: ExecuteRequest, ctx: HandlerContext) {
