@@ -14,6 +14,7 @@ export {
 export * from './agent.js';
 export * from './process.js';
 export { localProcessRunner, type LocalProcessRunnerOptions } from './local-process-runner.js';
+export { cwdProblem } from './cwd-check.js';
 export {
   startRun,
   type RunContext,
