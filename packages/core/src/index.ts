@@ -12,7 +12,7 @@ export {
   type TruncatedValue,
 } from './bounded-value.js';
 export * from './agent.js';
-export * from './process.js';
+export * from './process-runner.js';
 export { localProcessRunner, type LocalProcessRunnerOptions } from './local-process-runner.js';
 export { cwdProblem } from './cwd-check.js';
 export {
@@ -26,8 +26,12 @@ export {
   type PermissionResponder,
   type QuestionAnswerer,
 } from './run.js';
-export { createCodeAgent, type AgentDefinition } from './define-agent.js';
+export { createCodeAgent, type AgentDefinition } from './create-code-agent.js';
 export { createProviderRegistry, type ProviderRegistry, type AgentFactory } from './registry.js';
-export { EventQueue, type EventQueueOptions } from './event-queue.js';
+export { AsyncQueue, type AsyncQueueOptions } from './async-queue.js';
 export { RelayedRun, type RelayedRunOptions, type RunLink, type LocalEnd } from './relayed-run.js';
-export * from './runtime.js';
+export * from './clock.js';
+export { Backoff, backoffDelay, type BackoffOptions } from './backoff.js';
+export { delay } from './delay.js';
+export * from './logger.js';
+export * from './id-generator.js';

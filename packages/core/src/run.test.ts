@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createCodeAgent } from './define-agent.js';
+import { createCodeAgent } from './create-code-agent.js';
 import { defaultCapabilities } from './agent.js';
 import { ForgeError, NotFoundError, ProviderError, UnsupportedError, ValidationError } from './errors.js';
 import { collectRun, runProblems } from './testing/collect.js';
-import { delay } from './testing/abortable-delay.js';
+import { delay } from './delay.js';
 import type { RunFunction, RunOptions } from './run.js';
 
 const agentOf = (run: RunFunction, options: RunOptions = {}) =>

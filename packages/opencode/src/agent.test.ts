@@ -403,9 +403,16 @@ describe('opencode adapter on a fake server (msw)', () => {
   });
 
   it('maps allow_always to "always" and reports a failed reply as a typed error', async () => {
-    const { fake, agent } = setup({ onPrompt: ({ sessionId, server }) => server.send(textTurn(sessionId, 'x')[0]!) });
+    const asked = (sessionID: string, id: string) => ({
+      type: 'permission.asked',
+      properties: { id, sessionID, permission: 'bash', patterns: ['ls'], metadata: {}, always: [] },
+    });
+    const { fake, agent } = setup({
+      onPrompt: ({ sessionId, server }) =>
+        server.send(textTurn(sessionId, 'x')[0]!, asked(sessionId, 'per_1'), asked(sessionId, 'per_2')),
+    });
     const run = agent.execute({ prompt: 'x' });
-    const reading = firstEvent(run);
+    const reading = firstEvent(run, (e) => e.type === 'permission.requested' && e.id === 'per_2');
     await reading.event;
     await run.respond('per_1', 'allow_always');
     expect(fake.calls.find((c) => c.path === '/permission/per_1/reply')!.body).toEqual({ reply: 'always' });

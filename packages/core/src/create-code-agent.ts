@@ -2,7 +2,7 @@ import type { AgentCapabilities, AgentRun, CodeAgent, ExecuteOptions } from './a
 import { RunExistsError } from './errors.js';
 import { validateRequest, type AgentRequestInput } from './request.js';
 import { startRun, type RunFunction, type RunOptions } from './run.js';
-import { randomId, type IdGenerator } from './runtime.js';
+import { randomId, type IdGenerator } from './id-generator.js';
 
 export interface AgentDefinition extends RunOptions {
   provider: string;
