@@ -122,6 +122,30 @@ function parseFlags(argv: string[]) {
   }
 }
 
+/**
+ * The platform's own secrets among its environment variables: API keys, the hub secret (enough to
+ * forge enrolment tokens), database URLs, and any `FORGE_…_SECRET/_KEY/_KEYS/_TOKEN/_PASSWORD`.
+ */
+export function isPlatformSecret(name: string): boolean {
+  return (
+    name === 'DATABASE_URL' ||
+    (name.startsWith('FORGE_') &&
+      /(_SECRETS?|_KEYS?|_TOKENS?|_PASSWORD|_URL|_DSN)$/.test(name) &&
+      name !== 'FORGE_K8S_ENV_FROM_SECRETS')
+  );
+}
+
+/**
+ * Deletes the platform's secrets from `env` (normally `process.env`) once the configuration holds
+ * them, so nothing that reads or copies this process's environment later (a child process, a
+ * dependency, a crash dump) finds them. Returns the names removed.
+ */
+export function dropSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  const dropped = Object.keys(env).filter(isPlatformSecret);
+  for (const name of dropped) delete env[name];
+  return dropped;
+}
+
 /** Reads the configuration from flags and environment; throws ValidationError('INVALID_CONFIG') on bad values. */
 export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): PlatformConfig {
   const values = parseFlags(argv);

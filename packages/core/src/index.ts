@@ -13,7 +13,12 @@ export {
 } from './bounded-value.js';
 export * from './agent.js';
 export * from './process-runner.js';
-export { localProcessRunner, type LocalProcessRunnerOptions } from './local-process-runner.js';
+export {
+  DEFAULT_INHERITED_ENV,
+  isInherited,
+  localProcessRunner,
+  type LocalProcessRunnerOptions,
+} from './local-process-runner.js';
 export { cwdProblem } from './cwd-check.js';
 export {
   startRun,

@@ -7,6 +7,7 @@ import {
   type PermissionDecision,
   type ValidationIssue,
 } from '@forge/core';
+import { generateWebhookSecret, webhookSecretKey } from '../webhooks/index.js';
 import { optionalString } from './io.js';
 
 /**
@@ -60,7 +61,11 @@ export function checkFields(
 export interface MessageInput {
   request: AgentRequest;
   webhook?: { url: string; secret?: string };
+  /** Set when `webhook_secret` was "generate": the secret made for this run. */
+  generatedSecret?: string;
 }
+
+const GENERATE_SECRET = 'generate';
 
 /** A `POST …/messages` body, checked in full before anything else is asked (the agent, whether it is busy). */
 export function parseMessage(body: Record<string, unknown>): MessageInput {
@@ -81,14 +86,24 @@ export function parseMessage(body: Record<string, unknown>): MessageInput {
     throw new ValidationError(error.code, `Invalid message: ${summary}`, issues);
   }
   const url = optionalString(body, 'webhook_url');
-  const secret = optionalString(body, 'webhook_secret');
-  if (secret !== undefined && url === undefined) {
+  const given = optionalString(body, 'webhook_secret');
+  if (given !== undefined && url === undefined) {
     const message = 'webhook_secret needs a webhook_url';
     throw new ValidationError('WEBHOOK_URL_REQUIRED', message, [
       { path: 'webhook_url', code: 'WEBHOOK_URL_REQUIRED', message },
     ]);
   }
-  return { request, ...(url !== undefined ? { webhook: { url, ...(secret !== undefined ? { secret } : {}) } } : {}) };
+  // "generate": the platform makes one and returns it in the 202 only.
+  const generatedSecret = given === GENERATE_SECRET ? generateWebhookSecret() : undefined;
+  const secret = generatedSecret ?? given;
+  // Refused here (WEBHOOK_SECRET_INVALID), before any work: '' or a plain password would leave the
+  // receiver unable to verify with a Standard Webhooks library.
+  if (secret !== undefined) webhookSecretKey(secret);
+  return {
+    request,
+    ...(url !== undefined ? { webhook: { url, ...(secret !== undefined ? { secret } : {}) } } : {}),
+    ...(generatedSecret !== undefined ? { generatedSecret } : {}),
+  };
 }
 
 /** A permission reply's body: `decision` one of the three, an optional `message`. */

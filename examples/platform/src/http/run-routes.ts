@@ -20,7 +20,7 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
   router
     .on('POST', '/api/v1/agents/:id/messages', async (ctx) => {
       // The whole body is checked first: bad input is a 400 whatever the agent's state.
-      const { request, webhook } = parseMessage(readObject(await readJson(ctx.req)));
+      const { request, webhook, generatedSecret } = parseMessage(readObject(await readJson(ctx.req)));
       const agent = await agentOf(ctx, backend);
       if (!agent.ready) throw new ApiError(409, 'AGENT_NOT_READY', `Agent ${agent.agentId} is ${agentState(agent)}`);
       const live = await runs.start({
@@ -35,6 +35,8 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
         agent_id: agent.agentId,
         status: 'processing',
         events_url: `/api/v1/agents/${agent.agentId}/events?request_id=${live.requestId}`,
+        // A secret the platform generated ("generate") is shown in this answer only.
+        ...(generatedSecret !== undefined ? { webhook_secret: generatedSecret } : {}),
       });
     })
     .on('POST', '/api/v1/agents/:id/interrupt', async (ctx) => {
