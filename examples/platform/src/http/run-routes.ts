@@ -3,7 +3,7 @@ import { agentState, type AgentBackend } from '../backends/backend.js';
 import type { RunManager } from '../run-manager.js';
 import { agentOf, reply, type ApiContext } from './context.js';
 import { readJson, readObject } from './io.js';
-import { parseDecision, parseMessage } from './rest-input.js';
+import { checkFields, parseDecision, parseMessage } from './rest-input.js';
 import type { Router } from './router.js';
 import { lastEventId, streamRun } from './sse.js';
 
@@ -14,7 +14,7 @@ export interface RunRoutesOptions {
   sseHeartbeatMs?: number;
 }
 
-/** Runs: send a message (202 at once), interrupt, answer a permission request, follow the events (SSE). */
+/** Runs: send a message (202 at once), interrupt, answer a permission request or a question, follow the events (SSE). */
 export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions): void {
   const { backend, runs } = options;
   router
@@ -63,6 +63,18 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
         request_id: live.requestId,
         permission_id: ctx.params.permission_id,
         decision,
+      });
+    })
+    .on('POST', '/api/v1/agents/:id/questions/:question_id', async (ctx) => {
+      const body = readObject(await readJson(ctx.req));
+      checkFields(body, ['answers']);
+      const agent = await agentOf(ctx, backend);
+      const live = await runs.answer(agent.userId, agent.agentId, ctx.params.question_id!, body.answers);
+      reply(ctx, 200, {
+        agent_id: agent.agentId,
+        request_id: live.requestId,
+        question_id: ctx.params.question_id,
+        answers: body.answers,
       });
     })
     .on('GET', '/api/v1/agents/:id/events', async (ctx) => {
