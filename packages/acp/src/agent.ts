@@ -280,14 +280,8 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
           signal.addEventListener('abort', onGone, { once: true });
           pending.set(id, { params, answer });
           const raw = { jsonrpc: '2.0', method: methods.client.session.requestPermission, params };
-          mapper.permissionCall(params.toolCall, emit, raw);
-          emit({
-            type: 'permission.requested',
-            id,
-            tool: toolName(params.toolCall),
-            input: toolInput(params.toolCall),
-            raw,
-          });
+          const call = mapper.permissionCall(params.toolCall, emit, raw);
+          emit({ type: 'permission.requested', id, tool: toolName(call), input: toolInput(call), raw });
         });
       },
     };

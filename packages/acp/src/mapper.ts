@@ -174,10 +174,12 @@ export class SessionUpdateMapper {
   }
 
   /** A permission request names a tool call: announce it first if the agent has not (Gemini asks before it reports). */
-  permissionCall(call: ToolCallLike, emit: Emit, raw: unknown): void {
+  permissionCall(call: ToolCallLike, emit: Emit, raw: unknown): ToolCallLike {
     this.flushMessage(emit);
     const state = this.state(call, raw);
     this.announce(state, emit);
+    // What the agent said of the call so far (claude names its tool only in the tool_call's _meta).
+    return state.call;
   }
 
   /** The turn has ended: the message in flight becomes a `message`, and tool calls never reported still get their `tool.call`. */
