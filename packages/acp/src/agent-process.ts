@@ -144,12 +144,8 @@ export class AgentProcess {
       });
     }
 
-    const wire = ndJsonStream(writableTo(proc), readableFrom(proc.stdout));
-    const stream = {
-      writable: wire.writable,
-      readable: tapUpdates(wire.readable, (params, raw) => self?.route(params, raw)),
-    };
-    const connection = app.connect(stream);
+    const stdout = readableFrom(proc.stdout).pipeThrough(tapUpdates((params, raw) => self?.route(params, raw)));
+    const connection = app.connect(ndJsonStream(writableTo(proc), stdout));
     self = new AgentProcess(proc, connection, options, tail, ended);
     const instance = self;
     // The process's end closes the connection with an error that says so: pending requests (a
@@ -243,45 +239,54 @@ export class AgentProcess {
 }
 
 /**
- * Takes `session/update` notifications off the incoming message stream and hands them, untouched,
- * to `onUpdate` in wire order; every other message goes on to the SDK. Why not the SDK's
+ * Takes `session/update` notifications off the agent's stdout before the SDK's `ndJsonStream`
+ * sees them, and hands each, parsed but untouched, to `onUpdate` in wire order; every other line
+ * (requests, responses, other notifications) goes on to the SDK as bytes. Why not the SDK's
  * `onNotification`: its client app first parses every update against its zod union, which drops
- * fields and rejects update kinds newer than the SDK (they would be lost with a console error), and
- * its notification handlers run after an `await`, so a `session/prompt` response could be seen
- * before the last updates of its turn. Here each update is mapped before the next message is read.
+ * fields and rejects update kinds newer than the SDK (they would be lost with a console error); its
+ * notification handlers run after an `await`, so a `session/prompt` response could be seen before
+ * the last updates of its turn; and updates are nearly all the traffic, where the SDK's per-message
+ * stream plumbing costs more than parsing them (see bench/README.md). Here each update is mapped
+ * before the next line is read.
  */
 export function tapUpdates(
-  source: ReadableStream<AnyMessage>,
   onUpdate: (params: SessionNotificationParams, raw: AnyMessage) => void,
-): ReadableStream<AnyMessage> {
-  const reader = source.getReader();
-  return new ReadableStream<AnyMessage>(
-    {
-      async pull(controller) {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return controller.close();
-          const message = value as { method?: unknown; id?: unknown; params?: unknown };
-          if (message.method === 'session/update' && message.id === undefined) {
-            let params: SessionNotificationParams;
-            try {
-              params = parseSessionNotification(message.params);
-            } catch {
-              // Malformed: the SDK reports it as it would any bad notification.
-              controller.enqueue(value);
-              return;
-            }
-            onUpdate(params, value);
-            continue;
-          }
-          controller.enqueue(value);
+): TransformStream<Uint8Array, Uint8Array> {
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  let carry = '';
+  const line = (text: string, controller: TransformStreamDefaultController<Uint8Array>) => {
+    // A cheap look first: only lines that name the method are parsed here.
+    if (text.includes('"session/update"')) {
+      try {
+        const message = JSON.parse(text) as { method?: unknown; id?: unknown; params?: unknown };
+        if (message?.method === 'session/update' && message.id === undefined) {
+          onUpdate(parseSessionNotification(message.params), message as AnyMessage);
           return;
         }
-      },
-      cancel: (reason) => reader.cancel(reason),
+      } catch {
+        // Not JSON, or not a well-formed update: the SDK answers it as it answers any bad message.
+      }
+    }
+    if (text.trim()) controller.enqueue(encoder.encode(`${text}\n`));
+  };
+  return new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      const text = carry + decoder.decode(chunk, { stream: true });
+      let start = 0;
+      let nl: number;
+      while ((nl = text.indexOf('\n', start)) !== -1) {
+        line(text.slice(start, text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl), controller);
+        start = nl + 1;
+      }
+      carry = text.slice(start);
     },
-    { highWaterMark: 0 },
-  );
+    flush(controller) {
+      const rest = carry + decoder.decode();
+      carry = '';
+      if (rest) line(rest, controller);
+    },
+  });
 }
 
 function parsePermissionRequest(params: unknown): PermissionRequestParams {

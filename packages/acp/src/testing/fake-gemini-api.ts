@@ -11,7 +11,7 @@ export interface FakeGeminiRequest {
   model: string;
   /** `streamGenerateContent`, `generateContent`, `countTokens`, … */
   action: string;
-  // biome-ignore lint/suspicious/noExplicitAny: a parsed JSON body of any shape
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   body: any;
   headers: Record<string, string>;
   /** Text of the newest user content, without the CLI's `<session_context>` part. */
