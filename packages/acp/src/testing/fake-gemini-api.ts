@@ -240,7 +240,16 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Pr
     });
 
     if (req.action === 'generateContent') {
-      return sendJson(res, 200, response(pieces.flat(), true));
+      // Not streamed: the text in one part (the router's JSON must stay whole).
+      const whole: Json[] = [];
+      const text = pieces
+        .flat()
+        .filter((p) => typeof p.text === 'string')
+        .map((p) => p.text as string)
+        .join('');
+      if (text) whole.push({ text });
+      whole.push(...pieces.flat().filter((p) => p.functionCall !== undefined));
+      return sendJson(res, 200, response(whole, true));
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const pause = 'delayMs' in reply && reply.delayMs ? reply.delayMs : 0;
