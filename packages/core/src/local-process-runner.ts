@@ -1,6 +1,6 @@
 import { spawn as spawnChild } from 'node:child_process';
 import { ProcessSpawnError } from './errors.js';
-import type { ProcessExit, ProcessRunner, RunningProcess, SpawnOptions } from './process.js';
+import type { ProcessExit, ProcessRunner, RunningProcess, SpawnOptions } from './process-runner.js';
 
 export interface LocalProcessRunnerOptions {
   /** Added to every process's environment. */
