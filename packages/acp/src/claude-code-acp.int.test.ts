@@ -10,7 +10,7 @@ import {
 } from '@forge/claude-code/testing';
 import type { AgentEvent, CodeAgent } from '@forge/core';
 import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
-import { describeCodeAgentConformance } from '@forge/core/testing/conformance';
+import { type ConformanceScenario, describeCodeAgentConformance } from '@forge/core/testing/conformance';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ClaudeCodeAcpOptions, claudeCodeAcp } from './presets.js';
 import { alive, ofType, processesWith, trackingRunner, waitFor } from './test-support/int-rig.js';
@@ -213,14 +213,24 @@ describe('claudeCodeAcp with the real claude-code-acp against a fake Messages AP
 describe('claudeCodeAcp conformance (real claude-code-acp)', () => {
   let api: FakeAnthropicApi;
   let scratch: string;
-  let mode: 'complete' | 'hang' = 'complete';
+  let mode: ConformanceScenario = 'complete';
   const runner = trackingRunner();
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'forge-claude-acp-conf-'));
     await mkdir(join(scratch, 'work'));
     await mkdir(join(scratch, 'home'));
     api = await startFakeAnthropicApi({
-      respond: () => (mode === 'hang' ? { hang: true } : { text: 'Conformance answer.' }),
+      respond: (r) =>
+        mode === 'hang'
+          ? { hang: true }
+          : mode === 'permission' && !r.hasToolResult
+            ? {
+                toolUse: {
+                  name: 'Write',
+                  input: { file_path: join(scratch, 'work', 'conformance.txt'), content: 'x\n' },
+                },
+              }
+            : { text: 'Conformance answer.' },
     });
   });
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentEvent, CodeAgent } from '@forge/core';
 import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
-import { describeCodeAgentConformance } from '@forge/core/testing/conformance';
+import { type ConformanceScenario, describeCodeAgentConformance } from '@forge/core/testing/conformance';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { geminiCli } from './presets.js';
 import { alive, ofType, processesWith, trackingRunner, waitFor } from './test-support/int-rig.js';
@@ -228,13 +228,18 @@ describe('geminiCli conformance (real CLI)', () => {
   let api: FakeGeminiApi;
   let scratch: string;
   let env: Record<string, string>;
-  let mode: 'complete' | 'hang' = 'complete';
+  let mode: ConformanceScenario = 'complete';
   const runner = trackingRunner();
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'forge-gemini-conf-'));
     await mkdir(join(scratch, 'work'));
     api = await startFakeGeminiApi({
-      respond: () => (mode === 'hang' ? { hang: true } : { text: 'Conformance answer.' }),
+      respond: (r) =>
+        mode === 'hang'
+          ? { hang: true }
+          : mode === 'permission' && !r.hasFunctionResponse
+            ? { functionCall: { name: 'write_file', args: { file_path: 'conformance.txt', content: 'x\n' } } }
+            : { text: 'Conformance answer.' },
     });
     env = await fakeGeminiEnv(api.url, join(scratch, 'home'));
   });

@@ -8,7 +8,7 @@ import {
   RequestError,
   type SessionUpdate,
 } from '@agentclientprotocol/sdk';
-import { EventQueue, type ProcessExit, type ProcessRunner, type RunningProcess, type SpawnOptions } from '@forge/core';
+import { AsyncQueue, type ProcessExit, type ProcessRunner, type RunningProcess, type SpawnOptions } from '@forge/core';
 
 /**
  * An in-process ACP agent built on the SDK's agent side, behind a ProcessRunner: the adapter
@@ -57,8 +57,8 @@ export function scriptedAcpRunner(options: ScriptedAcpOptions = {}): ScriptedAcp
     async spawn(command, args, spawnOptions = {}) {
       const toAgent = new TransformStream<Uint8Array, Uint8Array>();
       const big = { highWaterMark: Number.POSITIVE_INFINITY, maxBuffered: Number.POSITIVE_INFINITY };
-      const stdout = new EventQueue<Uint8Array>(big);
-      const stderr = new EventQueue<Uint8Array>(big);
+      const stdout = new AsyncQueue<Uint8Array>(big);
+      const stderr = new AsyncQueue<Uint8Array>(big);
       let resolveExit!: (e: ProcessExit) => void;
       const exited = new Promise<ProcessExit>((r) => (resolveExit = r));
       const stdinWriter = toAgent.writable.getWriter();
@@ -81,8 +81,8 @@ export function scriptedAcpRunner(options: ScriptedAcpOptions = {}): ScriptedAcp
         stopped.abort();
         if (stderrText) stderr.push(encoder.encode(stderrText));
         connection.close();
-        stdout.close();
-        stderr.close();
+        stdout.end();
+        stderr.end();
         void stdinWriter.abort().catch(() => undefined);
         resolveExit(exit);
       };
