@@ -55,7 +55,7 @@ export interface AcpAgentOptions extends RunOptions {
    * machine for a pod; Gemini 0.61 also cannot create new files through it (see README).
    */
   clientCapabilities?: ClientCapabilities;
-  /** Serves `fs/*` when `clientCapabilities.fs` is on. Default `localFileSystem()`. */
+  /** Serves `fs/*` when `clientCapabilities.fs` is on. Default: `localFileSystem()` limited to each session's cwd. */
   fileSystem?: AcpFileSystem;
   /** MCP servers every session gets. */
   mcpServers?: McpServer[];
@@ -130,6 +130,7 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
   const logger = runOptions.logger ?? silentLogger;
   const stderrListeners = new Set<(line: string) => void>();
   const sessionStates = new Map<string, SessionState>();
+  const sessionCwds = new Map<string, string>();
   let current: Promise<AgentProcess> | undefined;
   let closed = false;
   let lastModels: string[] = [];
@@ -145,7 +146,10 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
     clientInfo,
     fileSystem:
       fileSystem ??
-      (clientCapabilities.fs?.readTextFile || clientCapabilities.fs?.writeTextFile ? localFileSystem() : undefined),
+      (clientCapabilities.fs?.readTextFile || clientCapabilities.fs?.writeTextFile
+        ? // Each session may touch its own directory only.
+          localFileSystem({ root: (sessionId) => sessionCwds.get(sessionId) })
+        : undefined),
     initializeTimeoutMs,
     closeGraceMs,
     stderrTailChars,
@@ -318,6 +322,7 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
         }
         claim(proc, sessionId);
         proc.attach(sessionId, sink);
+        sessionCwds.set(sessionId, sessionCwd);
         const params = { sessionId, cwd: sessionCwd, mcpServers };
         if (how === 'resume') {
           state = (await agent.request(methods.agent.session.resume, params)) as SessionState;
@@ -350,6 +355,7 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
       throw await asForgeError(proc, error, request.sessionId ? 'session/load' : 'session/new');
     }
     sessionStates.set(sessionId, state);
+    sessionCwds.set(sessionId, sessionCwd);
     if (state.models?.availableModels) lastModels = state.models.availableModels.map((m) => m.modelId);
 
     const stderrListener = (line: string) => ctx.emit({ type: 'log', level: 'debug', stream: 'stderr', text: line });
