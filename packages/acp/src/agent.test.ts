@@ -340,7 +340,22 @@ describe('acpAgent over a scripted ACP agent', () => {
     const started = (await reading.event) as Extract<AgentEvent, { type: 'session.started' }>;
     const second = await agent.execute({ prompt: 'hi', sessionId: started.sessionId }).result;
     expect(second).toMatchObject({ status: 'failed', error: { code: 'ACP_SESSION_BUSY' } });
+    // The refused run did not release the session the first one holds.
+    const third = await agent.execute({ prompt: 'hi', sessionId: started.sessionId }).result;
+    expect(third).toMatchObject({ status: 'failed', error: { code: 'ACP_SESSION_BUSY' } });
     await first.cancel();
+    expect((await agent.execute({ prompt: 'hi', sessionId: started.sessionId }).result).status).toBe('completed');
+  });
+
+  it('stops waiting for an agent that ignores session/cancel, and frees the session', async () => {
+    const { agent } = make({}, { cancelWaitMs: 50 });
+    const run = agent.execute({ prompt: 'deaf' });
+    const reading = firstEvent(run, (e) => e.type === 'text.delta');
+    await reading.event;
+    const result = await run.cancel();
+    expect(result.status).toBe('cancelled');
+    expect(runProblems(await reading.all)).toEqual([]);
+    expect((await agent.execute({ prompt: 'hi', sessionId: result.sessionId }).result).status).toBe('completed');
   });
 });
 

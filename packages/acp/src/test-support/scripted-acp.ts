@@ -212,6 +212,11 @@ function buildAgent(options: ScriptedAcpOptions, record: ScriptedProcess, stoppe
           await text(client, sessionId, 'working…');
           await waitCancel(sessionId);
           return { stopReason: 'cancelled' };
+        case 'deaf':
+          // Ignores session/cancel: the turn never ends.
+          await text(client, sessionId, 'not listening');
+          await new Promise(() => {});
+          return { stopReason: 'end_turn' };
         case 'die':
           await text(client, sessionId, 'about to crash');
           setTimeout(die, 5);
