@@ -43,8 +43,9 @@ export class ClaudeProcess {
   private nextId = 0;
   private writing: Promise<void> = Promise.resolve();
   private stopping: Promise<ProcessExit> | undefined;
-  private readonly reading: Promise<void>;
-  private readonly stderrReading: Promise<void>;
+  /** Reading starts with the first turn, so nothing the CLI prints early goes unheard. */
+  private reading: Promise<void> | undefined;
+  private stderrReading: Promise<void> | undefined;
 
   constructor(
     readonly proc: RunningProcess,
@@ -54,10 +55,6 @@ export class ClaudeProcess {
     void proc.exited.then((e) => {
       this.exit = e;
     });
-    this.reading = this.readStdout().catch((error: unknown) => {
-      options.logger.warn('claude-code: reading stdout failed', { error: String(error) });
-    });
-    this.stderrReading = this.readStderr().catch(() => undefined);
   }
 
   get pid(): number | undefined {
@@ -71,6 +68,10 @@ export class ClaudeProcess {
 
   attach(listener: TurnListener): void {
     this.listener = listener;
+    this.reading ??= this.readStdout().catch((error: unknown) => {
+      this.options.logger.warn('claude-code: reading stdout failed', { error: String(error) });
+    });
+    this.stderrReading ??= this.readStderr().catch(() => undefined);
   }
 
   detach(listener: TurnListener): void {
