@@ -20,6 +20,9 @@ import { WarmPool, type WarmSessionsOptions } from './warm-pool.js';
 
 export const PROVIDER = 'claude-code';
 
+/** What the CLI reads from its environment to reach its model and behave: key, base URL, switches. */
+export const CLAUDE_PASS_ENV: readonly string[] = Object.freeze(['ANTHROPIC_*', 'CLAUDE_*', 'DISABLE_*']);
+
 export interface ClaudeCodeOptions extends RunOptions {
   /** Where the CLI runs. Default: `localProcessRunner()` (this machine). */
   runner?: ProcessRunner;
@@ -33,6 +36,11 @@ export interface ClaudeCodeOptions extends RunOptions {
   permissionMode?: PermissionMode;
   /** Added to the CLI's environment (a request's `env` is added over it). */
   env?: Record<string, string>;
+  /**
+   * Host variables the CLI gets besides the runner's minimal set (names, or prefixes ending in
+   * `*`). Default `CLAUDE_PASS_ENV`: its API key, endpoint and settings, nothing else of the host's.
+   */
+  passEnv?: readonly string[];
   /** Working directory when the request names none. */
   cwd?: string;
   /**
@@ -68,6 +76,7 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
     model,
     permissionMode,
     env,
+    passEnv = CLAUDE_PASS_ENV,
     cwd,
     sigintGraceMs = 3_000,
     sigtermGraceMs = 2_000,
@@ -94,7 +103,7 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
   const pool = warmSessions === false ? undefined : new WarmPool(warmSessions, retire);
 
   const capabilities = async (): Promise<AgentCapabilities> => {
-    version ??= probeClaudeVersion(runner, bin, { env, cwd, timeoutMs: versionTimeoutMs });
+    version ??= probeClaudeVersion(runner, bin, { env, passEnv, cwd, timeoutMs: versionTimeoutMs });
     const probe = await version;
     return defaultCapabilities({
       resume: true,
@@ -126,6 +135,7 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
     const proc = await runner.spawn(bin, args, {
       ...(runCwd !== undefined ? { cwd: runCwd } : {}),
       env: runEnv,
+      passEnv,
     });
     const p = new ClaudeProcess(proc, { maxLineBytes, stderrTailBytes, grace, exitGraceMs, logger });
     processes.add(p);

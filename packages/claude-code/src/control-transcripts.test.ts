@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EventQueue, type ProcessExit, type ProcessRunner, type RunningProcess } from '@forge/core';
+import type { ProcessExit, ProcessRunner, RunningProcess } from '@forge/core';
+import { AsyncQueue } from '@forge/core/internal';
 import { firstEvent, runProblems } from '@forge/core/testing';
 import { describe, expect, it } from 'vitest';
 import { claudeCode } from './agent.js';
@@ -24,16 +25,15 @@ function replay(entries: Entry[]) {
   const written: Record<string, unknown>[] = [];
   const runner: ProcessRunner = {
     async spawn(_command, args) {
-      const big = { highWaterMark: Number.POSITIVE_INFINITY, maxBuffered: Number.POSITIVE_INFINITY };
-      const stdout = new EventQueue<Uint8Array>(big);
-      const stderr = new EventQueue<Uint8Array>(big);
+      const stdout = new AsyncQueue<Uint8Array>();
+      const stderr = new AsyncQueue<Uint8Array>();
       const encoder = new TextEncoder();
       let wake: (() => void) | undefined;
       let resolveExit!: (e: ProcessExit) => void;
       const exited = new Promise<ProcessExit>((r) => (resolveExit = r));
       const exit = (e: ProcessExit) => {
-        stdout.close();
-        stderr.close();
+        stdout.end();
+        stderr.end();
         resolveExit(e);
       };
       if (args[0] === '--version') {

@@ -1,6 +1,6 @@
 import type { PermissionDecision } from './agent.js';
 import type { AgentEvent } from './events.js';
-import { systemClock } from './runtime.js';
+import { systemClock } from './clock.js';
 import { collectRun, runProblems } from './testing/collect.js';
 import { describe, expect, it } from 'vitest';
 import { RelayedRun, type RunLink } from './relayed-run.js';

@@ -1,5 +1,5 @@
+import { AsyncQueue } from '@forge/core/internal';
 import {
-  EventQueue,
   ProcessSpawnError,
   type ProcessExit,
   type ProcessRunner,
@@ -253,10 +253,9 @@ export function fakeClaudeRunner(
     calls,
     async spawn(command, args, spawnOptions = {}) {
       if (command.includes('no-such')) throw new ProcessSpawnError(command, 'not found');
-      const big = { highWaterMark: Number.POSITIVE_INFINITY, maxBuffered: Number.POSITIVE_INFINITY };
-      const stdout = new EventQueue<Uint8Array>(big);
-      const stderr = new EventQueue<Uint8Array>(big);
-      const stdin = new EventQueue<string>(big);
+      const stdout = new AsyncQueue<Uint8Array>();
+      const stderr = new AsyncQueue<Uint8Array>();
+      const stdin = new AsyncQueue<string>();
       const encoder = new TextEncoder();
       let resolveExit!: (e: ProcessExit) => void;
       const exited = new Promise<ProcessExit>((r) => (resolveExit = r));
@@ -277,9 +276,9 @@ export function fakeClaudeRunner(
         if (done) return;
         done = e;
         if (call) call.exit = e;
-        stdin.close();
-        stdout.close();
-        stderr.close();
+        stdin.end();
+        stdout.end();
+        stderr.end();
         resolveExit(e);
       };
       const opts: FakeClaudeOptions = call ? (typeof options === 'function' ? options(calls.length) : options) : {};
@@ -295,7 +294,7 @@ export function fakeClaudeRunner(
         stdin.push(
           typeof spawnOptions.input === 'string' ? spawnOptions.input : new TextDecoder().decode(spawnOptions.input),
         );
-        stdin.close();
+        stdin.end();
       }
       const running: RunningProcess = {
         pid: call?.pid ?? ++pids,
@@ -307,7 +306,7 @@ export function fakeClaudeRunner(
             stdin.push(typeof data === 'string' ? data : new TextDecoder().decode(data));
           },
           async end() {
-            stdin.close();
+            stdin.end();
           },
         },
         exited,

@@ -1,10 +1,10 @@
 import { defaultCapabilities, type AgentCapabilities, type CodeAgent, type PermissionDecision } from '../agent.js';
-import { createCodeAgent } from '../define-agent.js';
+import { createCodeAgent } from '../create-code-agent.js';
 import type { AgentEventInit } from '../events.js';
 import type { AgentRequest } from '../request.js';
 import type { RunOptions, RunOutcome } from '../run.js';
-import type { IdGenerator } from '../runtime.js';
-import { delay } from './abortable-delay.js';
+import type { IdGenerator } from '../id-generator.js';
+import { delay } from '../delay.js';
 
 export type ScriptStep =
   | AgentEventInit
