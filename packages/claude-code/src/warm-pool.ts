@@ -25,6 +25,8 @@ export class WarmPool {
   private readonly idleMs: number;
   private readonly max: number;
   private closed = false;
+  /** Processes whose exit already removes them from the pool (one hook per process, not one per turn). */
+  private readonly watched = new WeakSet<ClaudeProcess>();
 
   constructor(
     options: WarmSessionsOptions,
@@ -80,9 +82,12 @@ export class WarmPool {
     const entry: Entry = { sessionId, shape, process, timer };
     this.entries.set(sessionId, entry);
     // A process that dies while idle leaves at once.
-    void process.proc.exited.then(() => {
-      if (this.entries.get(sessionId) === entry) this.remove(entry);
-    });
+    if (!this.watched.has(process)) {
+      this.watched.add(process);
+      void process.proc.exited.then(() => {
+        for (const e of this.entries.values()) if (e.process === process) this.remove(e);
+      });
+    }
     while (this.entries.size > this.max) {
       const lru = this.entries.values().next().value as Entry;
       this.remove(lru);
