@@ -242,6 +242,26 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
     await vi.waitFor(async () => expect(await processesWith(marker)).toEqual([]), { timeout: 5_000 });
   });
 
+  it('cancel that falls back to signals (no grace for the interrupt): no tool process survives either', async () => {
+    const marker = `sleep 301.${process.pid}`;
+    responder = (req) =>
+      req.hasToolResult
+        ? { text: 'done' }
+        : { toolUse: { name: 'Bash', input: { command: marker, description: 'wait' } } };
+    const before = spawned.length;
+    const run = agent({}, { sigintGraceMs: 1 }).execute({ prompt: 'wait a while', allowedTools: ['Bash'] });
+    for await (const e of run) {
+      if (e.type === 'tool.call') {
+        await vi.waitFor(async () => expect(await processesWith(marker)).not.toEqual([]), { timeout: 10_000 });
+        void run.cancel();
+      }
+    }
+    expect((await run.result).status).toBe('cancelled');
+    // The signals ended the CLI (it is not kept warm), and its tool with it.
+    expect(alive(spawned[before]!.pid)).toBe(false);
+    await vi.waitFor(async () => expect(await processesWith(marker)).toEqual([]), { timeout: 5_000 });
+  });
+
   it('cancels while the API hangs', async () => {
     responder = () => ({ hang: true });
     const run = agent().execute({ prompt: 'hello?' });
