@@ -17,6 +17,7 @@ export {
   localProcessRunner,
   type LocalProcessRunnerOptions,
 } from './local-process-runner.js';
+export { cwdProblem } from './cwd-check.js';
 export {
   startRun,
   type RunContext,
