@@ -144,7 +144,11 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
     processes.add(p);
     void proc.exited.then(() => processes.delete(p));
     // The initialize handshake, as the Agent SDK opens every session; its answer is not needed to go on.
-    void p.request({ subtype: 'initialize', hooks: null });
+    void p.request({ subtype: 'initialize', hooks: null }).then((answer) => {
+      const response = answer?.response as { subtype?: unknown; error?: unknown } | undefined;
+      if (response?.subtype === 'error')
+        logger.warn('claude-code: the CLI refused the initialize request', { error: response.error });
+    });
     return p;
   };
 
