@@ -183,7 +183,7 @@ async function main(): Promise<number> {
     if (!online) {
       say(`  The offline stand-in model writes ${OFFLINE_NOTE} when a message says "write a note": Claude Code asks`);
       say('  first, so the dashboard shows Approve / Deny. "Ask me a question" makes it ask one (AskUserQuestion):');
-      say('  click an option or type an answer. (Both need the interactive claude-code adapter.)');
+      say('  click an option or type an answer.');
     }
     say('  Provider "scripted" needs no CLI: "permission" asks to run a tool, "question" asks a question.');
     say(`  curl -H "Authorization: Bearer ${apiKey}" ${platform.url}/api/v1/agents`);
