@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AsyncQueue, type ProcessExit, type ProcessRunner, type RunningProcess } from '@forge/core';
+import type { ProcessExit, ProcessRunner, RunningProcess } from '@forge/core';
+import { AsyncQueue } from '@forge/core/internal';
 import { firstEvent, runProblems } from '@forge/core/testing';
 import { describe, expect, it } from 'vitest';
 import { claudeCode } from './agent.js';

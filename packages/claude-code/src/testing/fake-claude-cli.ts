@@ -1,11 +1,11 @@
 import {
-  AsyncQueue,
   ProcessSpawnError,
   type ProcessExit,
   type ProcessRunner,
   type RunningProcess,
   type SpawnOptions,
 } from '@forge/core';
+import { AsyncQueue } from '@forge/core/internal';
 
 /**
  * A scripted stand-in for the Claude Code CLI in `--input-format stream-json` mode, for unit tests: it reads
