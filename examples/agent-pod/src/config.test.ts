@@ -51,6 +51,8 @@ describe('readConfig', () => {
     [{ FORGE_PROVIDER: 'scripted', PORT: '70000' }, 'PORT'],
     [{ FORGE_PROVIDER: 'scripted', FORGE_MAX_RUNS: '0' }, 'FORGE_MAX_RUNS'],
     [{ FORGE_PROVIDER: 'scripted', FORGE_TLS_CERT_FILE: '/c.pem' }, 'FORGE_TLS_KEY_FILE'],
+    [{ FORGE_PROVIDER: 'codex', FORGE_CODEX_SANDBOX: 'none' }, 'FORGE_CODEX_SANDBOX'],
+    [{ FORGE_PROVIDER: 'codex', FORGE_CODEX_BASE_URL: 'llm.internal' }, 'FORGE_CODEX_BASE_URL'],
   ])('refuses %o, naming %s', (env, variable) => {
     try {
       readConfig(env as NodeJS.ProcessEnv);
@@ -60,6 +62,22 @@ describe('readConfig', () => {
       expect((error as ValidationError).issues[0]?.path).toBe(variable);
       expect((error as Error).message).toContain(variable);
     }
+  });
+
+  it('reads the Codex settings', () => {
+    expect(
+      readConfig({
+        FORGE_PROVIDER: 'codex',
+        FORGE_CODEX_BASE_URL: 'http://llm.internal/v1',
+        FORGE_CODEX_KEY_ENV: 'LLM_KEY',
+        FORGE_CODEX_SANDBOX: 'workspace-write',
+      }),
+    ).toMatchObject({
+      provider: 'codex',
+      codexBaseUrl: 'http://llm.internal/v1',
+      codexKeyEnv: 'LLM_KEY',
+      codexSandbox: 'workspace-write',
+    });
   });
 
   it('refuses a permission mode the agents do not know', () => {

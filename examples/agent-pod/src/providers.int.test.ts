@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@forge/core';
@@ -9,6 +9,7 @@ import {
   startFakeAnthropicApi,
   type FakeAnthropicApi,
 } from '@forge/claude-code/testing';
+import { codexBinPath, type FakeResponsesApi, startFakeResponsesApi } from '@forge/codex/testing';
 import { grpcAgent, serveAgent } from '@forge/transport-grpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from './config.js';
@@ -49,6 +50,58 @@ describe('agent pod serving the real Claude Code CLI', () => {
       expect(result.sessionId).toMatch(/\S/);
       expect((await client.status()).provider).toBe('claude-code');
       expect(events.some((e) => e.type === 'session.started')).toBe(true);
+    } finally {
+      await client.close();
+      await server.close({ graceful: false });
+      await provider.close();
+    }
+  });
+});
+
+// FORGE_PROVIDER=codex: the real Codex CLI behind serveAgent, its model the fake Responses API.
+describe('agent pod serving the real Codex CLI', () => {
+  let api: FakeResponsesApi;
+  let scratch: string;
+
+  beforeAll(async () => {
+    api = await startFakeResponsesApi({ respond: () => ({ text: 'hello from codex in the pod' }) });
+    scratch = await mkdtemp(join(tmpdir(), 'forge-pod-codex-'));
+    await mkdir(join(scratch, 'home', '.codex'), { recursive: true });
+  });
+  afterAll(async () => {
+    await api?.close();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('runs a prompt through gRPC with the provider configured from the environment', async () => {
+    const config = readConfig(
+      {
+        FORGE_PROVIDER: 'codex',
+        FORGE_BIN: codexBinPath(),
+        FORGE_MODEL: 'fake-model',
+        FORGE_CODEX_BASE_URL: api.url,
+        FORGE_CODEX_KEY_ENV: 'FAKE_API_KEY',
+        PORT: '0',
+        HOST: '127.0.0.1',
+      },
+      scratch,
+    );
+    const provider = await createPodProvider(config, silentLogger);
+    const server = await serveAgent(provider.agent, { port: 0, host: '127.0.0.1', logger: silentLogger });
+    const client = grpcAgent({ baseUrl: server.url });
+    try {
+      const run = client.execute({
+        prompt: 'say hello',
+        env: { FAKE_API_KEY: 'sk-pod-key', HOME: join(scratch, 'home'), CODEX_HOME: join(scratch, 'home', '.codex') },
+        timeoutMs: 60_000,
+      });
+      const { events, result } = await collectRun(run);
+      expect(runProblems(events)).toEqual([]);
+      expect(result.status).toBe('completed');
+      expect(result.text).toBe('hello from codex in the pod');
+      expect(result.sessionId).toMatch(/\S/);
+      expect((await client.status()).provider).toBe('codex');
+      expect(api.requests[0]!.headers.authorization).toBe('Bearer sk-pod-key');
     } finally {
       await client.close();
       await server.close({ graceful: false });

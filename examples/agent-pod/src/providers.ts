@@ -46,5 +46,21 @@ export async function createPodProvider(config: PodConfig, logger: Logger): Prom
           });
       return { agent, close: closer(agent) };
     }
+    case 'codex': {
+      const { codex } = await import('@forge/codex');
+      const agent = codex({
+        logger,
+        cwd: config.cwd,
+        ...(config.bin ? { bin: config.bin } : {}),
+        ...(config.model ? { model: config.model } : {}),
+        ...(config.permissionMode ? { permissionMode: config.permissionMode } : {}),
+        ...(config.codexSandbox ? { sandbox: config.codexSandbox } : {}),
+        // The CLI reads the key from the pod's own environment: it is never copied into argv.
+        ...(config.codexBaseUrl
+          ? { provider: { baseUrl: config.codexBaseUrl, envKey: config.codexKeyEnv ?? 'OPENAI_API_KEY' } }
+          : {}),
+      });
+      return { agent, close: closer(agent) };
+    }
   }
 }
