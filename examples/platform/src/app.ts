@@ -56,6 +56,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     buildProviderRegistry({
       claudeBin: config.claudeBin,
       opencodeBin: config.opencodeBin,
+      codexBin: config.codexBin,
+      ...(config.codexProvider ? { codexProvider: config.codexProvider } : {}),
       defaultProvider: config.defaultProvider,
       logger,
       ...(options.claudeEnv ? { claudeEnv: options.claudeEnv } : {}),

@@ -25,6 +25,10 @@ export interface PlatformConfig {
   claudeBin: string;
   /** The OpenCode CLI. Default `opencode` on PATH. */
   opencodeBin: string;
+  /** The Codex CLI. Default `codex` on PATH. */
+  codexBin: string;
+  /** Codex's model: a Responses API (`FORGE_CODEX_BASE_URL`) whose key is in `FORGE_CODEX_KEY_ENV`. */
+  codexProvider?: { baseUrl: string; envKey: string };
   /** How long an agent create may wait for the agent to be ready. */
   createTimeoutMs: number;
   /** How long a finished run's events stay readable for a late SSE reader. */
@@ -48,8 +52,9 @@ const USAGE = `forge platform — options (flags override environment variables)
   --rate-limit / FORGE_RATE_LIMIT               requests per minute per key (default 100)
   --max-agents / FORGE_MAX_AGENTS               live agents per key (default 10)
   --webhook-allow-private / FORGE_WEBHOOK_ALLOW_PRIVATE  hosts/CIDRs, comma-separated (default none)
-  --default-provider / FORGE_DEFAULT_PROVIDER   claude-code | opencode | scripted (default claude-code)
-  FORGE_CLAUDE_BIN, FORGE_OPENCODE_BIN          the CLIs (default on PATH)
+  --default-provider / FORGE_DEFAULT_PROVIDER   claude-code | opencode | codex | scripted (default claude-code)
+  FORGE_CLAUDE_BIN, FORGE_OPENCODE_BIN, FORGE_CODEX_BIN  the CLIs (default on PATH)
+  FORGE_CODEX_BASE_URL, FORGE_CODEX_KEY_ENV     Codex's Responses API and the variable with its key (default OPENAI_API_KEY)
   --hub-port / FORGE_HUB_PORT, FORGE_HUB_SECRET remote agents (dial-home hub)
   FORGE_K8S_NAMESPACE, FORGE_K8S_IMAGE, FORGE_K8S_AGENT_PORT, FORGE_K8S_ENV_FROM_SECRETS (agent pods' model keys)`;
 
@@ -123,6 +128,10 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     defaultProvider: pick('default-provider', 'FORGE_DEFAULT_PROVIDER') ?? 'claude-code',
     claudeBin: env.FORGE_CLAUDE_BIN || 'claude',
     opencodeBin: env.FORGE_OPENCODE_BIN || 'opencode',
+    codexBin: env.FORGE_CODEX_BIN || 'codex',
+    ...(env.FORGE_CODEX_BASE_URL
+      ? { codexProvider: { baseUrl: env.FORGE_CODEX_BASE_URL, envKey: env.FORGE_CODEX_KEY_ENV || 'OPENAI_API_KEY' } }
+      : {}),
     createTimeoutMs: int('createTimeoutMs', env.FORGE_CREATE_TIMEOUT_MS, 120_000, 1, 3_600_000),
     runLingerMs: int('runLingerMs', env.FORGE_RUN_LINGER_MS, 60_000, 0, 3_600_000),
     runBufferEvents: int('runBufferEvents', env.FORGE_RUN_BUFFER_EVENTS, 2_000, 1, 1_000_000),

@@ -1,6 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  codexBinPath,
+  fakeResponsesProvider,
+  startFakeResponsesApi,
+  type FakeResponsesApi,
+} from '@forge/codex/testing';
 import { silentLogger } from '@forge/core';
 import { collectRun } from '@forge/core/testing';
 import {
@@ -42,7 +48,7 @@ describe('buildProviderRegistry: opencode through the local backend', () => {
       defaultProvider: 'opencode',
       logger: silentLogger,
     });
-    expect(registry.list()).toEqual(['claude-code', 'opencode', 'scripted']);
+    expect(registry.list()).toEqual(['claude-code', 'opencode', 'codex', 'scripted']);
     expect(registry.defaultName).toBe('opencode');
     const backend = localBackend({ dataDir: join(scratch, 'agents'), registry });
     try {
@@ -57,6 +63,63 @@ describe('buildProviderRegistry: opencode through the local backend', () => {
       expect(events[0]).toMatchObject({
         type: 'session.started',
         cwd: join(scratch, 'agents', 'alice', record.agentId, 'workspace'),
+      });
+    } finally {
+      await registry.close();
+    }
+  }, 90_000);
+});
+
+/** `codex` by name: the real Codex CLI against a fake Responses API, in an agent's workspace, then resumed. */
+describe('buildProviderRegistry: codex through the local backend', () => {
+  let scratch: string;
+  let api: FakeResponsesApi;
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'forge-platform-codex-'));
+    await mkdir(join(scratch, 'codex-home'), { recursive: true });
+    api = await startFakeResponsesApi({
+      respond: (req) => ({
+        text: req.lastUserText.includes('again') ? 'Resumed in the workspace' : 'Hello from Codex',
+      }),
+    });
+  });
+  afterAll(async () => {
+    await api?.close();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('runs a message in the agent workspace and resumes its session', async () => {
+    const registry = buildProviderRegistry({
+      claudeBin: 'claude',
+      opencodeBin: 'opencode',
+      codexBin: codexBinPath(),
+      codexProvider: fakeResponsesProvider(api.url),
+      codexEnv: { CODEX_HOME: join(scratch, 'codex-home'), HOME: scratch },
+      defaultProvider: 'codex',
+      logger: silentLogger,
+    });
+    expect(registry.defaultName).toBe('codex');
+    const backend = localBackend({ dataDir: join(scratch, 'agents'), registry });
+    try {
+      const record = await backend.create({ userId: 'alice', provider: 'codex', timeoutMs: 1000 });
+      const agent = await backend.agentFor(record);
+      const first = await collectRun(agent.execute({ prompt: 'say hello', model: 'fake-model', timeoutMs: 60_000 }));
+      expect(first.result, JSON.stringify(first.result.error)).toMatchObject({
+        status: 'completed',
+        text: 'Hello from Codex',
+      });
+      // The CLI ran in the agent's workspace (the fake sees it in the environment context).
+      expect(JSON.stringify(api.requests[0]!.body.input)).toContain(
+        join(scratch, 'agents', 'alice', record.agentId, 'workspace'),
+      );
+      const second = await collectRun(
+        agent.execute({ prompt: 'again', model: 'fake-model', sessionId: first.result.sessionId!, timeoutMs: 60_000 }),
+      );
+      expect(second.result).toMatchObject({
+        status: 'completed',
+        text: 'Resumed in the workspace',
+        sessionId: first.result.sessionId,
       });
     } finally {
       await registry.close();
