@@ -70,6 +70,7 @@ export class ForgeError extends Error {
    * `instanceof` that also recognises errors from another copy of this package: same marker, and for a subclass
    * the same class name somewhere on the prototype chain.
    */
+  // biome-ignore-start lint/complexity/noThisInStatic: `this` is the class on the right of instanceof (a subclass too)
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
     if (!isForgeError(value)) return false;
@@ -78,6 +79,7 @@ export class ForgeError extends Error {
     }
     return false;
   }
+  // biome-ignore-end lint/complexity/noThisInStatic: see above
 
   toJSON(): {
     name: string;

@@ -19,7 +19,7 @@ export {
 } from './run.js';
 export { createCodeAgent, type AgentDefinition } from './create-code-agent.js';
 export { createProviderRegistry, type ProviderRegistry, type AgentFactory } from './registry.js';
-export { EventQueue, type EventQueueOptions } from './event-queue.js';
+export { AsyncQueue, type AsyncQueueOptions } from './async-queue.js';
 export { RelayedRun, type RelayedRunOptions, type RunLink, type LocalEnd } from './relayed-run.js';
 export * from './clock.js';
 export { Backoff, backoffDelay, type BackoffOptions } from './backoff.js';

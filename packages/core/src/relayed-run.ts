@@ -1,8 +1,9 @@
 import type { AgentRun, PermissionDecision } from './agent.js';
 import { CoreErrorCode } from './error-codes.js';
 import { ForgeError, UnsupportedError } from './errors.js';
-import { EventQueue } from './event-queue.js';
+import type { AsyncQueue } from './async-queue.js';
 import { addUsage, emptyUsage, type AgentEvent, type AgentResult, type RunStatus, type Usage } from './events.js';
+import { runEventQueue } from './run.js';
 import { checkAnswerShape, checkDecision, PendingRequests } from './pending-requests.js';
 import type { Clock } from './clock.js';
 
@@ -55,7 +56,7 @@ export class RelayedRun implements AgentRun {
   readonly id: string;
   readonly provider: string;
   readonly result: Promise<AgentResult>;
-  private readonly queue: EventQueue<AgentEvent>;
+  private readonly queue: AsyncQueue<AgentEvent>;
   private readonly startedAt: number;
   private resolveResult!: (r: AgentResult) => void;
   private finished = false;
@@ -75,10 +76,10 @@ export class RelayedRun implements AgentRun {
     this.id = options.runId;
     this.provider = options.provider;
     this.startedAt = options.clock.now();
-    this.queue = new EventQueue({
-      highWaterMark: options.highWaterMark ?? Number.MAX_SAFE_INTEGER,
-      maxBuffered: options.maxBufferedEvents ?? Number.MAX_SAFE_INTEGER,
-    });
+    this.queue = runEventQueue(
+      options.highWaterMark ?? Number.POSITIVE_INFINITY,
+      options.maxBufferedEvents ?? Number.POSITIVE_INFINITY,
+    );
     this.result = new Promise((resolve) => (this.resolveResult = resolve));
     if (options.signal?.aborted) {
       this.endLocally({
@@ -268,7 +269,7 @@ export class RelayedRun implements AgentRun {
     clearTimeout(this.timeoutTimer);
     this.options.signal?.removeEventListener('abort', this.onAbort);
     this.queue.pushFinal(completed);
-    this.queue.close();
+    this.queue.end();
     this.resolveResult(completed.result);
     this.options.onEnd(this);
   }

@@ -1,7 +1,7 @@
 import type { AgentRun, PermissionDecision } from './agent.js';
 import { CoreErrorCode } from './error-codes.js';
 import { ForgeError, UnsupportedError, describeError } from './errors.js';
-import { EventQueue } from './event-queue.js';
+import { AsyncQueue } from './async-queue.js';
 import { addUsage, emptyUsage, type AgentEvent, type AgentEventInit, type AgentResult, type Usage } from './events.js';
 import { checkAnswerShape, checkDecision, PendingRequests } from './pending-requests.js';
 import type { AgentRequest } from './request.js';
@@ -92,10 +92,7 @@ export function startRun(options: StartRunOptions): AgentRun {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const stopGraceMs = options.stopGraceMs ?? 10_000;
-  const queue = new EventQueue<AgentEvent>({
-    highWaterMark: options.highWaterMark ?? 1_000,
-    maxBuffered: options.maxBufferedEvents ?? 100_000,
-  });
+  const queue = runEventQueue(options.highWaterMark ?? 1_000, options.maxBufferedEvents ?? 100_000);
   const startedAt = clock.now();
   const controller = new AbortController();
   const { runId, provider, request } = options;
@@ -145,7 +142,7 @@ export function startRun(options: StartRunOptions): AgentRun {
     const completed: AgentEvent = { ...envelope(), type: 'run.completed', result: res };
     if (outcome.raw !== undefined) completed.raw = outcome.raw;
     queue.pushFinal(completed);
-    queue.close();
+    queue.end();
     if (!controller.signal.aborted) controller.abort('finished');
     resolveResult(res);
     options.onEnd?.(res);
@@ -291,5 +288,25 @@ export function startRun(options: StartRunOptions): AgentRun {
 function runFinished(runId: string): ForgeError {
   return new ForgeError(CoreErrorCode.RUN_FINISHED, `Run ${runId} has already ended`, 'conflict', {
     details: { runId },
+  });
+}
+
+/** The queue between a run and its one reader, with the run's own error codes. */
+export function runEventQueue(highWaterMark: number, maxBuffered: number): AsyncQueue<AgentEvent> {
+  return new AsyncQueue<AgentEvent>({
+    highWaterMark,
+    maxBuffered,
+    overflowError: (max) =>
+      new ForgeError(
+        CoreErrorCode.EVENT_BUFFER_OVERFLOW,
+        `More than ${max} events are waiting to be read; the run is stopped rather than drop any`,
+        'internal',
+      ),
+    iteratedError: () =>
+      new ForgeError(
+        CoreErrorCode.RUN_ALREADY_ITERATED,
+        'A run can be iterated once; fan its events out yourself',
+        'conflict',
+      ),
   });
 }
