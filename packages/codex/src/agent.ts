@@ -1,4 +1,5 @@
 import {
+  CoreErrorCode,
   createCodeAgent,
   defaultCapabilities,
   localProcessRunner,
@@ -23,6 +24,7 @@ import {
   type CodexModelProvider,
   type CodexSandbox,
 } from './args.js';
+import { CodexErrorCode } from './error-codes.js';
 import { CodexJsonlParser } from './jsonl.js';
 import { CodexEventMapper } from './mapper.js';
 import { exitWithin, stopProcess, TailBuffer } from './process-control.js';
@@ -269,12 +271,15 @@ export function exitError(exit: ProcessExit, stderrTail: string): { code: string
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
   const said = stderrTail ? `: ${stderrTail}` : '';
   if (/no rollout found for thread id|thread\/resume failed/.test(stderrTail))
-    return { code: 'SESSION_NOT_FOUND', message: `Codex could not resume the session${said}` };
+    return { code: CodexErrorCode.SESSION_NOT_FOUND, message: `Codex could not resume the session${said}` };
   if (/Missing optional dependency @openai\/codex-/.test(stderrTail))
-    return { code: 'CODEX_NOT_INSTALLED', message: `The Codex CLI's native binary is missing${said}` };
+    return { code: CodexErrorCode.CODEX_NOT_INSTALLED, message: `The Codex CLI's native binary is missing${said}` };
   if (exit.code === 127)
-    return { code: 'PROCESS_SPAWN_FAILED', message: `Codex could not be started (exit 127: not found?)${said}` };
+    return {
+      code: CoreErrorCode.PROCESS_SPAWN_FAILED,
+      message: `Codex could not be started (exit 127: not found?)${said}`,
+    };
   if (/Error loading config|is no longer supported|unexpected argument/.test(stderrTail))
-    return { code: 'CODEX_CONFIG_ERROR', message: `Codex refused its configuration${said}` };
-  return { code: 'PROCESS_EXITED', message: `Codex ${how} without finishing its turn${said}` };
+    return { code: CodexErrorCode.CODEX_CONFIG_ERROR, message: `Codex refused its configuration${said}` };
+  return { code: CodexErrorCode.PROCESS_EXITED, message: `Codex ${how} without finishing its turn${said}` };
 }

@@ -1,3 +1,4 @@
+export { CodexErrorCode } from './error-codes.js';
 export { codex, exitError, PROVIDER, type CodexOptions } from './agent.js';
 export {
   assertSupported,
