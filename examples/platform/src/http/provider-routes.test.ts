@@ -40,6 +40,13 @@ describe('GET /api/v1/providers', () => {
         run: async () => ({}),
       }),
     );
+    registry.register('no-start', () =>
+      createCodeAgent({
+        provider: 'no-start',
+        capabilities: () => defaultCapabilities({ extra: { error: 'spawn gemini ENOENT' } }),
+        run: async () => ({}),
+      }),
+    );
     registry.register('deltas', () =>
       createCodeAgent({
         provider: 'deltas',
@@ -85,6 +92,7 @@ describe('GET /api/v1/providers', () => {
       'claude-code-missing',
       'broken',
       'silent',
+      'no-start',
       'deltas',
     ]);
     expect(byName.scripted).toMatchObject({ available: true, capabilities: { cancel: true } });
@@ -100,6 +108,7 @@ describe('GET /api/v1/providers', () => {
     expect(byName['claude-code-missing']!.reason).toMatch(/not found/);
     expect(byName.broken).toEqual({ name: 'broken', available: false, reason: 'cannot build this one' });
     expect(byName.silent).toMatchObject({ available: false, reason: 'no answer within 2000 ms' });
+    expect(byName['no-start']).toMatchObject({ available: false, reason: 'spawn gemini ENOENT' });
     expect(byName.deltas).toMatchObject({ available: true, version: '1.2.3', capabilities: { textDeltas: true } });
   });
 

@@ -22,7 +22,7 @@ export interface ProviderCatalogOptions {
 /**
  * The providers of a registry with their capabilities, probed in parallel and cached. A provider
  * is unavailable when building it or asking its capabilities fails or times out, or when it
- * reports a `versionError` (the CLI adapters do when their binary cannot be run).
+ * reports a `versionError` or an `error` in `extra` (its program cannot be run).
  */
 export function providerCatalog(registry: ProviderRegistry, options: ProviderCatalogOptions = {}) {
   const timeoutMs = options.probeTimeoutMs ?? 15_000;
@@ -37,9 +37,13 @@ export function providerCatalog(registry: ProviderRegistry, options: ProviderCat
     });
     try {
       const caps = await Promise.race([registry.get(name).then((agent) => agent.capabilities()), late]);
-      const versionError = caps.extra?.versionError;
-      const entry: ProviderEntry = { name, available: typeof versionError !== 'string', capabilities: caps };
-      if (typeof versionError === 'string') entry.reason = versionError;
+      // CLI adapters report a binary that cannot run as `versionError`; process-keeping ones
+      // (ACP) report a start failure as `error`.
+      const failure = [caps.extra?.versionError, caps.extra?.error].find((e) => typeof e === 'string') as
+        | string
+        | undefined;
+      const entry: ProviderEntry = { name, available: failure === undefined, capabilities: caps };
+      if (failure !== undefined) entry.reason = failure;
       if (caps.version !== undefined) entry.version = caps.version;
       return entry;
     } catch (error) {
