@@ -11,7 +11,7 @@ import {
 } from '@forge/claude-code/testing';
 import { hashKey } from './api-keys.js';
 import { startPlatform, type Platform } from './app.js';
-import { loadConfig } from './config.js';
+import { dropSecretsFromEnv, loadConfig } from './config.js';
 import { jsonLogger } from './logger.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
@@ -79,6 +79,7 @@ async function main(): Promise<number> {
     const apiKey = `forge_demo_${randomBytes(18).toString('base64url')}`;
     const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
     const base = loadConfig([], process.env);
+    dropSecretsFromEnv(process.env);
     const dataDir = join(scratch, 'agents');
     const logger = jsonLogger({
       level: (process.env.FORGE_LOG_LEVEL as 'debug' | 'info' | 'warn' | undefined) ?? 'warn',

@@ -128,7 +128,7 @@ export class RunManager {
       channel = input.webhook
         ? await this.#webhooks!.open({
             url: input.webhook.url,
-            ...(input.webhook.secret ? { secret: input.webhook.secret } : {}),
+            ...(input.webhook.secret !== undefined ? { secret: input.webhook.secret } : {}),
             agentId: input.agentId,
             requestId,
           })

@@ -1,4 +1,4 @@
-export { claudeCode, PROVIDER, type ClaudeCodeOptions } from './agent.js';
+export { CLAUDE_PASS_ENV, claudeCode, PROVIDER, type ClaudeCodeOptions } from './agent.js';
 export { buildClaudeArgs, type ClaudeArgsDefaults } from './args.js';
 export {
   parseStreamJson,

@@ -310,6 +310,8 @@ export function dialHome(options: DialHomeOptions): DialHome {
       throw new Fatal(e);
     }
     if (e.code === DialHomeCodes.CREDENTIAL_FILE || e.code === DialHomeCodes.REPLACED) throw new Fatal(e);
+    // Enrolling under a name another agent holds: trying again will not free it.
+    if (phase === 'enroll' && e.code === DialHomeCodes.NAME_TAKEN) throw new Fatal(e);
     return e;
   }
 

@@ -1,5 +1,7 @@
 export {
   createAgentHub,
+  DEFAULT_ENROLL_MAX_BYTES,
+  DEFAULT_HUB_READ_MAX_BYTES,
   type AgentHub,
   type AgentHubOptions,
   type EnrolmentToken,

@@ -1,5 +1,5 @@
 import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
-import type { AgentEvent } from '@forge/core';
+import { ValidationError, type AgentEvent } from '@forge/core';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { opencode, type OpencodeOptions } from './index.js';
@@ -403,9 +403,16 @@ describe('opencode adapter on a fake server (msw)', () => {
   });
 
   it('maps allow_always to "always" and reports a failed reply as a typed error', async () => {
-    const { fake, agent } = setup({ onPrompt: ({ sessionId, server }) => server.send(textTurn(sessionId, 'x')[0]!) });
+    const asked = (sessionID: string, id: string) => ({
+      type: 'permission.asked',
+      properties: { id, sessionID, permission: 'bash', patterns: ['ls'], metadata: {}, always: [] },
+    });
+    const { fake, agent } = setup({
+      onPrompt: ({ sessionId, server }) =>
+        server.send(textTurn(sessionId, 'x')[0]!, asked(sessionId, 'per_1'), asked(sessionId, 'per_2')),
+    });
     const run = agent.execute({ prompt: 'x' });
-    const reading = firstEvent(run);
+    const reading = firstEvent(run, (e) => e.type === 'permission.requested' && e.id === 'per_2');
     await reading.event;
     await run.respond('per_1', 'allow_always');
     expect(fake.calls.find((c) => c.path === '/permission/per_1/reply')!.body).toEqual({ reply: 'always' });
@@ -501,5 +508,23 @@ describe('opencode adapter on a fake server (msw)', () => {
       version: '1.18.33',
       models: ['fake/fake-model'],
     });
+  });
+});
+
+describe('opencode() options', () => {
+  it.each([
+    ['no argument', undefined],
+    ['null', null],
+    ['a string', 'http://127.0.0.1:4096'],
+  ])('%s is a typed ValidationError, not a TypeError', (_, options) => {
+    let caught: unknown;
+    try {
+      opencode(options as unknown as OpencodeOptions);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ValidationError);
+    expect(caught).toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect((caught as Error).message).toMatch(/baseUrl|server/);
   });
 });

@@ -1,5 +1,11 @@
 export { opencode, OPENCODE_PROVIDER, type OpencodeOptions } from './agent.js';
-export { startOpencodeServer, freePort, type StartOpencodeServerOptions, type OpencodeServer } from './server.js';
+export {
+  freePort,
+  OPENCODE_PASS_ENV,
+  startOpencodeServer,
+  type OpencodeServer,
+  type StartOpencodeServerOptions,
+} from './server.js';
 export {
   OpencodeClient,
   type OpencodeClientOptions,

@@ -1,4 +1,4 @@
-export { serveAgent, type ServeAgentOptions, type AgentServer } from './serve.js';
+export { DEFAULT_READ_MAX_BYTES, serveAgent, type AgentServer, type ServeAgentOptions } from './serve.js';
 export {
   createAgentServiceRoutes,
   type AgentServiceOptions,

@@ -1,5 +1,5 @@
 import { create, toBinary } from '@bufbuild/protobuf';
-import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
+import { Code, ConnectError, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
 import {
   ForgeError,
   NotFoundError,
@@ -263,11 +263,19 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
       }
     };
 
+    let refused: ConnectError | undefined;
     void (async () => {
       try {
         for await (const req of requests) handle(req);
-      } catch {
-        // The client went away; ctx.signal has fired or will, which cancels its runs.
+      } catch (error) {
+        // Usually the client went away (ctx.signal has fired or will, which cancels its runs). A
+        // message the server refused to read (over readMaxBytes, malformed) ends the stream with
+        // that error, its runs cancelled, rather than a quiet OK.
+        if (error instanceof ConnectError && error.code !== Code.Canceled && !ctx.signal.aborted) {
+          refused = error;
+          cancelMine(`the stream was refused: ${error.rawMessage}`);
+          outbox.close();
+        }
       } finally {
         inputDone = true;
         maybeEnd();
@@ -288,6 +296,7 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
       idleEnders.delete(maybeEnd);
       streamClosed();
     }
+    if (refused) throw refused;
   }
 
   async function* execute(req: ExecuteRequest, ctx: HandlerContext) {

@@ -158,6 +158,31 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
     expect((seen[0] as Extract<AgentEvent, { type: 'session.started' }>).cwd).toContain(`${id}/workspace`);
   });
 
+  it('refuses a webhook secret a Standard Webhooks verifier cannot read, and generates one when asked', async () => {
+    const id = await createAgent();
+    const send = (webhook_secret: string) =>
+      h.call('POST', `/api/v1/agents/${id}/messages`, {
+        body: { content: 'hi', webhook_url: 'https://hooks.example.com/forge', webhook_secret },
+      });
+    for (const bad of ['', 'plain-shared-secret', 'whsec_', 'whsec_not base64!']) {
+      const res = await send(bad);
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(res.json.error.code).toBe('WEBHOOK_SECRET_INVALID');
+    }
+    const opened = hooks.opened.length;
+    const generated = await send('generate');
+    expect(generated.status).toBe(202);
+    const secret = generated.json.webhook_secret as string;
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    expect(hooks.opened.slice(opened)).toMatchObject([{ secret }]);
+    await events(id, generated.json.request_id as string);
+    // Returned once: a message with a secret of its own does not echo it.
+    const own = await send(secret);
+    expect(own.status).toBe(202);
+    expect(own.json.webhook_secret).toBeUndefined();
+    await events(id, own.json.request_id as string);
+  });
+
   it('refuses bad messages with 400 and the core validation code', async () => {
     const id = await createAgent();
     const empty = await h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: '   ' } });

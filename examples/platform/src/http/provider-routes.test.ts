@@ -106,7 +106,8 @@ describe('GET /api/v1/providers', () => {
     expect(byName['codex-missing']!.reason).toMatch(/nonexistent\/forge-test\/codex.*not found/);
     expect(byName['claude-code-missing']).toMatchObject({ available: false });
     expect(byName['claude-code-missing']!.reason).toMatch(/not found/);
-    expect(byName.broken).toEqual({ name: 'broken', available: false, reason: 'cannot build this one' });
+    expect(byName.broken).toMatchObject({ name: 'broken', available: false });
+    expect(byName.broken!.reason).toContain('cannot build this one');
     expect(byName.silent).toMatchObject({ available: false, reason: 'no answer within 2000 ms' });
     expect(byName['no-start']).toMatchObject({ available: false, reason: 'spawn gemini ENOENT' });
     expect(byName.deltas).toMatchObject({ available: true, version: '1.2.3', capabilities: { textDeltas: true } });

@@ -5,7 +5,10 @@ import type { RunManager } from '../run-manager.js';
 import { agentOf, reply, type ApiContext } from './context.js';
 import { optionalString, readJson, readObject } from './io.js';
 import type { Router } from './router.js';
+import { generateWebhookSecret, webhookSecretKey } from '../webhooks/index.js';
 import { lastEventId, streamRun } from './sse.js';
+
+const GENERATE = 'generate';
 
 export interface RunRoutesOptions {
   backend: AgentBackend;
@@ -39,9 +42,15 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
       for (const [field, key] of Object.entries(PASS_THROUGH))
         if (body[field] !== undefined) request[key] = body[field];
       const url = optionalString(body, 'webhook_url');
-      const secret = optionalString(body, 'webhook_secret');
-      if (secret !== undefined && url === undefined)
+      const given = optionalString(body, 'webhook_secret');
+      if (given !== undefined && url === undefined)
         throw new ApiError(400, 'WEBHOOK_URL_REQUIRED', 'webhook_secret needs a webhook_url');
+      // "generate": the platform makes one and returns it in this answer only.
+      const generated = given === GENERATE ? generateWebhookSecret() : undefined;
+      const secret = generated ?? given;
+      // Refused here (WEBHOOK_SECRET_INVALID), before any work: '' or a plain password would leave the
+      // receiver unable to verify with a Standard Webhooks library.
+      if (secret !== undefined) webhookSecretKey(secret);
       const live = await runs.start({
         userId: agent.userId,
         agentId: agent.agentId,
@@ -54,6 +63,7 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
         agent_id: agent.agentId,
         status: 'processing',
         events_url: `/api/v1/agents/${agent.agentId}/events?request_id=${live.requestId}`,
+        ...(generated !== undefined ? { webhook_secret: generated } : {}),
       });
     })
     .on('POST', '/api/v1/agents/:id/interrupt', async (ctx) => {
