@@ -80,19 +80,21 @@ describe('agent pod serving the real Codex CLI', () => {
         FORGE_BIN: codexBinPath(),
         FORGE_MODEL: 'fake-model',
         FORGE_CODEX_BASE_URL: api.url,
-        FORGE_CODEX_KEY_ENV: 'FAKE_API_KEY',
+        FORGE_CODEX_KEY_ENV: 'FORGE_TEST_POD_CODEX_KEY',
         PORT: '0',
         HOST: '127.0.0.1',
       },
       scratch,
     );
+    // The key is in the pod's own environment, as from a Secret: the adapter passes that one variable on.
+    process.env.FORGE_TEST_POD_CODEX_KEY = 'sk-pod-key';
     const provider = await createPodProvider(config, silentLogger);
     const server = await serveAgent(provider.agent, { port: 0, host: '127.0.0.1', logger: silentLogger });
     const client = grpcAgent({ baseUrl: server.url });
     try {
       const run = client.execute({
         prompt: 'say hello',
-        env: { FAKE_API_KEY: 'sk-pod-key', HOME: join(scratch, 'home'), CODEX_HOME: join(scratch, 'home', '.codex') },
+        env: { HOME: join(scratch, 'home'), CODEX_HOME: join(scratch, 'home', '.codex') },
         timeoutMs: 60_000,
       });
       const { events, result } = await collectRun(run);
@@ -103,6 +105,7 @@ describe('agent pod serving the real Codex CLI', () => {
       expect((await client.status()).provider).toBe('codex');
       expect(api.requests[0]!.headers.authorization).toBe('Bearer sk-pod-key');
     } finally {
+      delete process.env.FORGE_TEST_POD_CODEX_KEY;
       await client.close();
       await server.close({ graceful: false });
       await provider.close();

@@ -116,8 +116,22 @@ describe('codex over a fake process runner', () => {
       '-',
     ]);
     expect(call.options).toMatchObject({ cwd: '/work', env: { A: '1', B: '2', FORGE_CODEX_API_KEY: 'sk-test' } });
+    // The key is given: nothing more of the host's than the CLI's own variables.
+    expect(call.options.passEnv).toEqual(['OPENAI_API_KEY', 'CODEX_*']);
     // The key never appears on the command line.
     expect(call.args.join(' ')).not.toContain('sk-test');
+  });
+
+  it("passes the host's variable named by provider.envKey when the key is not given, and nothing else of the host's", async () => {
+    const runner = runnerFor({ stdout: [threadStarted(), turnCompleted()] });
+    const agent = codex({ runner, provider: { baseUrl: 'http://127.0.0.1:9/v1', envKey: 'LLM_KEY' } });
+    await collectRun(agent.execute({ prompt: 'x' }));
+    await agent.capabilities();
+    expect(runner.calls.map((c) => c.options.passEnv)).toEqual([
+      ['OPENAI_API_KEY', 'CODEX_*', 'LLM_KEY'],
+      ['OPENAI_API_KEY', 'CODEX_*', 'LLM_KEY'],
+    ]);
+    expect(runner.calls[0]!.options.env).not.toHaveProperty('LLM_KEY');
   });
 
   it.each([

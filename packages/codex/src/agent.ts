@@ -32,6 +32,12 @@ import { probeCodexVersion, type VersionProbe } from './version.js';
 
 export { PROVIDER };
 
+/**
+ * Host variables the CLI gets besides the runner's minimal set: its key and `CODEX_HOME` (and the
+ * rest of its `CODEX_*` settings). A custom provider's `envKey` is added to these.
+ */
+export const CODEX_PASS_ENV: readonly string[] = Object.freeze(['OPENAI_API_KEY', 'CODEX_*']);
+
 export interface CodexOptions extends RunOptions {
   /** Where the CLI runs. Default: `localProcessRunner()` (this machine). */
   runner?: ProcessRunner;
@@ -55,6 +61,11 @@ export interface CodexOptions extends RunOptions {
   extraArgs?: readonly string[];
   /** Added to the CLI's environment (a request's `env` is added over it). `CODEX_HOME` must exist. */
   env?: Record<string, string>;
+  /**
+   * Host variables the CLI gets besides the runner's minimal set (names, or prefixes ending in
+   * `*`). Default `CODEX_PASS_ENV`, plus `provider.envKey` when the key is not given as `apiKey`.
+   */
+  passEnv?: readonly string[];
   /** Working directory when the request names none. */
   cwd?: string;
   /** After SIGINT, how long before SIGTERM. Default 2,000 ms. */
@@ -85,6 +96,7 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     ephemeral,
     extraArgs,
     env,
+    passEnv: passEnvOption = CODEX_PASS_ENV,
     cwd,
     sigintGraceMs = 2_000,
     sigtermGraceMs = 2_000,
@@ -104,10 +116,14 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     ...env,
     ...(provider?.apiKey !== undefined ? { [provider.envKey ?? DEFAULT_ENV_KEY]: provider.apiKey } : {}),
   };
+  const passEnv =
+    provider && provider.apiKey === undefined
+      ? [...passEnvOption, provider.envKey ?? DEFAULT_ENV_KEY]
+      : [...passEnvOption];
   let version: Promise<VersionProbe> | undefined;
 
   const capabilities = async (): Promise<AgentCapabilities> => {
-    version ??= probeCodexVersion(runner, bin, { env: baseEnv, cwd, timeoutMs: versionTimeoutMs });
+    version ??= probeCodexVersion(runner, bin, { env: baseEnv, passEnv, cwd, timeoutMs: versionTimeoutMs });
     const probe = await version;
     return defaultCapabilities({
       resume: !ephemeral,
@@ -154,6 +170,7 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     const proc = await runner.spawn(bin, args, {
       ...(runCwd !== undefined ? { cwd: runCwd } : {}),
       env: { ...baseEnv, ...request.env },
+      passEnv,
       input: request.prompt,
     });
     const grace = { sigintGraceMs, sigtermGraceMs };

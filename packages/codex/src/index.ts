@@ -1,5 +1,5 @@
 export { CodexErrorCode } from './error-codes.js';
-export { codex, exitError, PROVIDER, type CodexOptions } from './agent.js';
+export { codex, exitError, CODEX_PASS_ENV, PROVIDER, type CodexOptions } from './agent.js';
 export {
   assertSupported,
   buildCodexArgs,
