@@ -46,7 +46,10 @@ describe('readConfig', () => {
 
   it.each([
     [{}, 'FORGE_PROVIDER'],
-    [{ FORGE_PROVIDER: 'gemini' }, 'FORGE_PROVIDER'],
+    [{ FORGE_PROVIDER: 'nope' }, 'FORGE_PROVIDER'],
+    [{ FORGE_PROVIDER: 'acp' }, 'FORGE_ACP_COMMAND'],
+    [{ FORGE_PROVIDER: 'acp', FORGE_ACP_COMMAND: 'x', FORGE_ACP_ARGS: '--acp' }, 'FORGE_ACP_ARGS'],
+    [{ FORGE_PROVIDER: 'acp', FORGE_ACP_COMMAND: 'x', FORGE_ACP_ARGS: '[1]' }, 'FORGE_ACP_ARGS'],
     [{ FORGE_PROVIDER: 'scripted', PORT: 'eighty' }, 'PORT'],
     [{ FORGE_PROVIDER: 'scripted', PORT: '70000' }, 'PORT'],
     [{ FORGE_PROVIDER: 'scripted', FORGE_MAX_RUNS: '0' }, 'FORGE_MAX_RUNS'],
@@ -62,6 +65,24 @@ describe('readConfig', () => {
       expect((error as ValidationError).issues[0]?.path).toBe(variable);
       expect((error as Error).message).toContain(variable);
     }
+  });
+
+  it('reads the ACP and Gemini settings', () => {
+    expect(
+      readConfig({
+        FORGE_PROVIDER: 'acp',
+        FORGE_ACP_COMMAND: '/usr/bin/my-agent',
+        FORGE_ACP_ARGS: '["--acp", "--flag=a b"]',
+        FORGE_PASS_ENV: 'MY_KEY, MY_*',
+        FORGE_GEMINI_HOME: '/home/gemini',
+      }),
+    ).toMatchObject({
+      provider: 'acp',
+      acpCommand: '/usr/bin/my-agent',
+      acpArgs: ['--acp', '--flag=a b'],
+      passEnv: ['MY_KEY', 'MY_*'],
+      geminiHome: '/home/gemini',
+    });
   });
 
   it('reads the Codex settings', () => {

@@ -1,6 +1,6 @@
 import { PermissionModeSchema, ValidationError, type PermissionMode } from '@forge/core';
 
-export const PROVIDERS = ['claude-code', 'opencode', 'codex', 'scripted'] as const;
+export const PROVIDERS = ['claude-code', 'opencode', 'codex', 'gemini', 'acp', 'scripted'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 /** Everything the pod reads from its environment. */
@@ -23,6 +23,14 @@ export interface PodConfig {
   codexKeyEnv?: string;
   /** Codex: sandbox for model-generated commands. */
   codexSandbox?: CodexSandboxName;
+  /** Gemini: `HOME` of the CLI, where `.gemini/settings.json` is written when missing. Default: the pod's HOME. */
+  geminiHome?: string;
+  /** ACP: the agent program (required with FORGE_PROVIDER=acp). */
+  acpCommand?: string;
+  /** ACP: its arguments (FORGE_ACP_ARGS, a JSON array of strings). */
+  acpArgs?: string[];
+  /** ACP / Gemini: host variables handed to the agent process (names or `PREFIX*`), e.g. its API key. */
+  passEnv?: string[];
   /** Graceful drain on SIGTERM: how long live runs may go on before they are cancelled. */
   graceMs: number;
   /** Callers must send `authorization: Bearer <token>` (health checks stay open). */
@@ -36,6 +44,21 @@ export interface PodConfig {
 
 export const CODEX_SANDBOXES = ['read-only', 'workspace-write', 'danger-full-access'] as const;
 export type CodexSandboxName = (typeof CODEX_SANDBOXES)[number];
+
+function jsonStrings(raw: string, name: string): string[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = undefined;
+  }
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new ValidationError('INVALID_CONFIG', `${name} must be a JSON array of strings, got ${raw}`, [
+      { path: name, code: 'INVALID_CONFIG', message: 'not a JSON array of strings' },
+    ]);
+  }
+  return value as string[];
+}
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0, max = 2 ** 31): number {
   const raw = env[name];
@@ -80,7 +103,19 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     codexBaseUrl: opt(env.FORGE_CODEX_BASE_URL),
     codexKeyEnv: opt(env.FORGE_CODEX_KEY_ENV),
     codexSandbox: opt(env.FORGE_CODEX_SANDBOX) as CodexSandboxName | undefined, // checked below
+    geminiHome: opt(env.FORGE_GEMINI_HOME),
+    acpCommand: opt(env.FORGE_ACP_COMMAND),
+    acpArgs: env.FORGE_ACP_ARGS ? jsonStrings(env.FORGE_ACP_ARGS, 'FORGE_ACP_ARGS') : undefined,
+    passEnv: opt(env.FORGE_PASS_ENV)
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   };
+  if (provider === 'acp' && extras.acpCommand === undefined) {
+    throw new ValidationError('INVALID_CONFIG', 'FORGE_ACP_COMMAND is required with FORGE_PROVIDER=acp', [
+      { path: 'FORGE_ACP_COMMAND', code: 'INVALID_CONFIG', message: 'missing' },
+    ]);
+  }
   if (extras.codexSandbox !== undefined && !(CODEX_SANDBOXES as readonly string[]).includes(extras.codexSandbox)) {
     throw new ValidationError(
       'INVALID_CONFIG',

@@ -9,6 +9,7 @@ import {
   startFakeAnthropicApi,
   type FakeAnthropicApi,
 } from '@forge/claude-code/testing';
+import { type FakeGeminiApi, geminiBinPath, startFakeGeminiApi } from '@forge/acp/testing';
 import { codexBinPath, type FakeResponsesApi, startFakeResponsesApi } from '@forge/codex/testing';
 import { grpcAgent, serveAgent } from '@forge/transport-grpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +109,78 @@ describe('agent pod serving the real Codex CLI', () => {
       delete process.env.FORGE_TEST_POD_CODEX_KEY;
       await client.close();
       await server.close({ graceful: false });
+      await provider.close();
+    }
+  });
+});
+
+// FORGE_PROVIDER=gemini: the real Gemini CLI (`gemini --acp`) behind serveAgent, its model the fake
+// Gemini API; key and endpoint come from the pod's own environment, settings are written by the pod.
+describe('agent pod serving the real Gemini CLI over ACP', () => {
+  let api: FakeGeminiApi;
+  let scratch: string;
+  const saved = { key: process.env.GEMINI_API_KEY, url: process.env.GOOGLE_GEMINI_BASE_URL };
+
+  beforeAll(async () => {
+    api = await startFakeGeminiApi({ respond: () => ({ text: 'hello from gemini in the pod' }) });
+    scratch = await mkdtemp(join(tmpdir(), 'forge-pod-gemini-'));
+    await mkdir(join(scratch, 'work'));
+    process.env.GEMINI_API_KEY = 'offline-fake-key';
+    process.env.GOOGLE_GEMINI_BASE_URL = api.url;
+  });
+  afterAll(async () => {
+    for (const [name, value] of [
+      ['GEMINI_API_KEY', saved.key],
+      ['GOOGLE_GEMINI_BASE_URL', saved.url],
+    ] as const)
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    await api?.close();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('runs a prompt through gRPC, and continues the session', { timeout: 120_000 }, async () => {
+    const config = readConfig(
+      {
+        FORGE_PROVIDER: 'gemini',
+        FORGE_BIN: geminiBinPath(),
+        FORGE_GEMINI_HOME: join(scratch, 'home'),
+        PORT: '0',
+        HOST: '127.0.0.1',
+      },
+      join(scratch, 'work'),
+    );
+    const provider = await createPodProvider(config, silentLogger);
+    const server = await serveAgent(provider.agent, { port: 0, host: '127.0.0.1', logger: silentLogger });
+    const client = grpcAgent({ baseUrl: server.url });
+    try {
+      const { events, result } = await collectRun(client.execute({ prompt: 'say hello', timeoutMs: 90_000 }));
+      expect(runProblems(events)).toEqual([]);
+      expect(result, JSON.stringify(result.error)).toMatchObject({
+        status: 'completed',
+        text: 'hello from gemini in the pod',
+      });
+      expect(events.some((e) => e.type === 'text.delta')).toBe(true);
+      expect((await client.status()).provider).toBe('gemini');
+      expect(api.requests.some((r) => r.headers['x-goog-api-key'] === 'offline-fake-key')).toBe(true);
+    } finally {
+      await client.close();
+      await server.close({ graceful: false });
+      await provider.close();
+    }
+  });
+
+  it('FORGE_PROVIDER=acp runs the command it is given (a missing one says so in its capabilities)', async () => {
+    const config = readConfig(
+      { FORGE_PROVIDER: 'acp', FORGE_ACP_COMMAND: join(scratch, 'no-such-agent'), FORGE_ACP_ARGS: '["--acp"]' },
+      scratch,
+    );
+    const provider = await createPodProvider(config, silentLogger);
+    try {
+      expect(provider.agent.provider).toBe('acp');
+      const caps = await provider.agent.capabilities();
+      expect(String(caps.extra?.error)).toContain('no-such-agent');
+    } finally {
       await provider.close();
     }
   });
