@@ -58,6 +58,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       claudeBin: config.claudeBin,
       opencodeBin: config.opencodeBin,
       codexBin: config.codexBin,
+      geminiBin: config.geminiBin,
+      ...(config.acp ? { acp: config.acp } : {}),
       ...(config.codexProvider ? { codexProvider: config.codexProvider } : {}),
       defaultProvider: config.defaultProvider,
       logger,

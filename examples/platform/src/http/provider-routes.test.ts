@@ -1,3 +1,4 @@
+import { geminiCli } from '@forge/acp';
 import { claudeCode } from '@forge/claude-code';
 import { codex } from '@forge/codex';
 import { codexBinPath } from '@forge/codex/testing';
@@ -30,6 +31,7 @@ describe('GET /api/v1/providers', () => {
     registry.register('codex', () => codex({ bin: codexBinPath() }));
     registry.register('codex-missing', () => codex({ bin: '/nonexistent/forge-test/codex' }));
     registry.register('claude-code-missing', () => claudeCode({ bin: '/nonexistent/forge-test/claude' }));
+    registry.register('gemini-missing', () => geminiCli({ bin: '/nonexistent/forge-test/gemini' }));
     registry.register('broken', () => {
       throw new Error('cannot build this one');
     });
@@ -90,6 +92,7 @@ describe('GET /api/v1/providers', () => {
       'codex',
       'codex-missing',
       'claude-code-missing',
+      'gemini-missing',
       'broken',
       'silent',
       'no-start',
@@ -106,6 +109,8 @@ describe('GET /api/v1/providers', () => {
     expect(byName['codex-missing']!.reason).toMatch(/nonexistent\/forge-test\/codex.*not found/);
     expect(byName['claude-code-missing']).toMatchObject({ available: false });
     expect(byName['claude-code-missing']!.reason).toMatch(/not found/);
+    expect(byName['gemini-missing']).toMatchObject({ available: false, capabilities: { permissionReplies: true } });
+    expect(byName['gemini-missing']!.reason).toContain('/nonexistent/forge-test/gemini');
     expect(byName.broken).toMatchObject({ name: 'broken', available: false });
     expect(byName.broken!.reason).toContain('cannot build this one');
     expect(byName.silent).toMatchObject({ available: false, reason: 'no answer within 2000 ms' });

@@ -7,6 +7,7 @@ import {
   startFakeResponsesApi,
   type FakeResponsesApi,
 } from '@forge/codex/testing';
+import { type FakeGeminiApi, fakeGeminiEnv, geminiBinPath, startFakeGeminiApi } from '@forge/acp/testing';
 import { silentLogger } from '@forge/core';
 import { collectRun } from '@forge/core/testing';
 import {
@@ -48,7 +49,7 @@ describe('buildProviderRegistry: opencode through the local backend', () => {
       defaultProvider: 'opencode',
       logger: silentLogger,
     });
-    expect(registry.list()).toEqual(['claude-code', 'opencode', 'codex', 'scripted']);
+    expect(registry.list()).toEqual(['claude-code', 'opencode', 'codex', 'gemini', 'scripted']);
     expect(registry.defaultName).toBe('opencode');
     const backend = localBackend({ dataDir: join(scratch, 'agents'), registry });
     try {
@@ -125,4 +126,49 @@ describe('buildProviderRegistry: codex through the local backend', () => {
       await registry.close();
     }
   }, 90_000);
+});
+
+/** `gemini` and `acp` by name: the real Gemini CLI over ACP against a fake Gemini API, in an agent's workspace. */
+describe('buildProviderRegistry: gemini and acp through the local backend', () => {
+  let scratch: string;
+  let api: FakeGeminiApi;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'forge-platform-gemini-'));
+    api = await startFakeGeminiApi({ respond: (req) => ({ text: `Gemini here. You said: ${req.lastUserText}` }) });
+    env = await fakeGeminiEnv(api.url, join(scratch, 'home'));
+  });
+  afterAll(async () => {
+    await api?.close();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('runs the same message on gemini and on acp (gemini --acp as a plain ACP command)', async () => {
+    const registry = buildProviderRegistry({
+      claudeBin: 'claude',
+      opencodeBin: 'opencode',
+      geminiBin: geminiBinPath(),
+      geminiEnv: env,
+      acp: { command: geminiBinPath(), args: ['--acp'], env: { ...env, GEMINI_CLI_NO_RELAUNCH: 'true' } },
+      defaultProvider: 'gemini',
+      logger: silentLogger,
+    });
+    expect(registry.list()).toEqual(['claude-code', 'opencode', 'codex', 'gemini', 'acp', 'scripted']);
+    const backend = localBackend({ dataDir: join(scratch, 'agents'), registry });
+    try {
+      for (const provider of ['gemini', 'acp']) {
+        const record = await backend.create({ userId: 'alice', provider, timeoutMs: 1000 });
+        const agent = await backend.agentFor(record);
+        const { result, events } = await collectRun(agent.execute({ prompt: 'say hello', timeoutMs: 90_000 }));
+        expect(result, `${provider}: ${JSON.stringify(result.error)}`).toMatchObject({
+          status: 'completed',
+          text: 'Gemini here. You said: say hello',
+        });
+        expect(events[0]).toMatchObject({ provider });
+      }
+    } finally {
+      await registry.close();
+    }
+  }, 180_000);
 });
