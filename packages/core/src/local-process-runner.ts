@@ -1,4 +1,5 @@
 import { spawn as spawnChild } from 'node:child_process';
+import { cwdProblem } from './cwd-check.js';
 import { ProcessSpawnError } from './errors.js';
 import type { ProcessExit, ProcessRunner, RunningProcess, SpawnOptions } from './process-runner.js';
 
@@ -97,7 +98,9 @@ export function localProcessRunner(runnerOptions: LocalProcessRunnerOptions = {}
             detached: process.platform !== 'win32',
           });
         } catch (error) {
-          reject(new ProcessSpawnError(command, (error as Error).message, { cause: error }));
+          // A cwd that is a file fails here, synchronously (ENOTDIR).
+          const badCwd = options.cwd !== undefined ? cwdProblem(options.cwd, command) : undefined;
+          reject(badCwd ?? new ProcessSpawnError(command, (error as Error).message, { cause: error }));
           return;
         }
         let exitInfo: ProcessExit | undefined;
@@ -126,6 +129,12 @@ export function localProcessRunner(runnerOptions: LocalProcessRunnerOptions = {}
             }),
         };
         child.once('error', (error: NodeJS.ErrnoException) => {
+          // Node says ENOENT for a missing cwd as for a missing binary; tell them apart.
+          const badCwd =
+            (error.code === 'ENOENT' || error.code === 'ENOTDIR') && options.cwd !== undefined
+              ? cwdProblem(options.cwd, command)
+              : undefined;
+          if (badCwd) return reject(badCwd);
           reject(
             new ProcessSpawnError(
               command,
