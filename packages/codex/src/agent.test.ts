@@ -186,11 +186,15 @@ describe('codex over a fake process runner', () => {
     expect(result.error?.message).toContain('no rollout found');
   });
 
-  it('the npm wrapper without its native binary: CODEX_NOT_INSTALLED', async () => {
-    const runner = runnerFor({ stderr: [stderrFixture('missing-native')], exitCode: 1 });
-    const { result } = await collectRun(codex({ runner }).execute({ prompt: 'x' }));
+  it('the npm wrapper without its native binary: CODEX_NOT_INSTALLED, and unavailable', async () => {
+    const runner = fakeProcessRunner({ stderr: [stderrFixture('missing-native')], exitCode: 1 });
+    const agent = codex({ runner });
+    const { result } = await collectRun(agent.execute({ prompt: 'x' }));
     expect(result.error?.code).toBe('CODEX_NOT_INSTALLED');
     expect(result.error?.message).toContain('@openai/codex-linux-x64');
+    const caps = await agent.capabilities();
+    expect(caps).toMatchObject({ available: false });
+    expect(caps.unavailableReason).toContain('Missing optional dependency');
   });
 
   it('a rejected configuration: CODEX_CONFIG_ERROR', async () => {
@@ -209,6 +213,8 @@ describe('codex over a fake process runner', () => {
     const caps = await agent.capabilities();
     expect(caps.version).toBeUndefined();
     expect(caps.extra?.versionError).toContain('not found');
+    expect(caps.available).toBe(false);
+    expect(caps.unavailableReason).toContain('not found');
   });
 
   it('a CLI that exits mid-turn without a word: PROCESS_EXITED with the stderr tail and what it had said', async () => {
@@ -278,6 +284,7 @@ describe('codex over a fake process runner', () => {
       maxTurns: false,
       attachments: false,
       questions: false,
+      available: true,
       extra: { sandbox: 'read-only' },
     });
     expect((await codex({ runner: runnerFor({}), ephemeral: true }).capabilities()).resume).toBe(false);

@@ -142,6 +142,8 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       maxTurns: false,
       models: [],
       ...(probe.version ? { version: probe.version } : {}),
+      available: !probe.unavailable,
+      ...(probe.unavailable && probe.error ? { unavailableReason: probe.error } : {}),
       extra: {
         bin,
         sandbox: sandbox ?? 'read-only',

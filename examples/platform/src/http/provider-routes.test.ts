@@ -49,6 +49,13 @@ describe('GET /api/v1/providers', () => {
         run: async () => ({}),
       }),
     );
+    registry.register('says-no', () =>
+      createCodeAgent({
+        provider: 'says-no',
+        capabilities: () => defaultCapabilities({ available: false, unavailableReason: 'no GPU here' }),
+        run: async () => ({}),
+      }),
+    );
     registry.register('deltas', () =>
       createCodeAgent({
         provider: 'deltas',
@@ -96,6 +103,7 @@ describe('GET /api/v1/providers', () => {
       'broken',
       'silent',
       'no-start',
+      'says-no',
       'deltas',
     ]);
     expect(byName.scripted).toMatchObject({ available: true, capabilities: { cancel: true } });
@@ -115,6 +123,7 @@ describe('GET /api/v1/providers', () => {
     expect(byName.broken!.reason).toContain('cannot build this one');
     expect(byName.silent).toMatchObject({ available: false, reason: 'no answer within 2000 ms' });
     expect(byName['no-start']).toMatchObject({ available: false, reason: 'spawn gemini ENOENT' });
+    expect(byName['says-no']).toMatchObject({ available: false, reason: 'no GPU here' });
     expect(byName.deltas).toMatchObject({ available: true, version: '1.2.3', capabilities: { textDeltas: true } });
   });
 

@@ -21,8 +21,8 @@ export interface ProviderCatalogOptions {
 
 /**
  * The providers of a registry with their capabilities, probed in parallel and cached. A provider
- * is unavailable when building it or asking its capabilities fails or times out, or when it
- * reports a `versionError` or an `error` in `extra` (its program cannot be run).
+ * is unavailable when building it or asking its capabilities fails or times out, when it says
+ * `available: false`, or when it reports a `versionError` or an `error` in `extra`.
  */
 export function providerCatalog(registry: ProviderRegistry, options: ProviderCatalogOptions = {}) {
   const timeoutMs = options.probeTimeoutMs ?? 15_000;
@@ -37,11 +37,12 @@ export function providerCatalog(registry: ProviderRegistry, options: ProviderCat
     });
     try {
       const caps = await Promise.race([registry.get(name).then((agent) => agent.capabilities()), late]);
-      // CLI adapters report a binary that cannot run as `versionError`; process-keeping ones
-      // (ACP) report a start failure as `error`.
-      const failure = [caps.extra?.versionError, caps.extra?.error].find((e) => typeof e === 'string') as
-        | string
-        | undefined;
+      // Adapters that check say so in `available`; older ones report a binary that cannot run as
+      // `versionError` (CLI adapters) or a start failure as `error` (ACP).
+      const failure =
+        caps.available === false
+          ? (caps.unavailableReason ?? 'the provider reports it cannot run here')
+          : ([caps.extra?.versionError, caps.extra?.error].find((e) => typeof e === 'string') as string | undefined);
       const entry: ProviderEntry = { name, available: failure === undefined, capabilities: caps };
       if (failure !== undefined) entry.reason = failure;
       if (caps.version !== undefined) entry.version = caps.version;
