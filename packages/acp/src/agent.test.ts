@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { AgentEvent, CodeAgent } from '@forge/core';
 import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -337,6 +340,69 @@ describe('acpAgent over a scripted ACP agent', () => {
     const started = (await reading.event) as Extract<AgentEvent, { type: 'session.started' }>;
     const second = await agent.execute({ prompt: 'hi', sessionId: started.sessionId }).result;
     expect(second).toMatchObject({ status: 'failed', error: { code: 'ACP_SESSION_BUSY' } });
+    // The refused run did not release the session the first one holds.
+    const third = await agent.execute({ prompt: 'hi', sessionId: started.sessionId }).result;
+    expect(third).toMatchObject({ status: 'failed', error: { code: 'ACP_SESSION_BUSY' } });
     await first.cancel();
+    expect((await agent.execute({ prompt: 'hi', sessionId: started.sessionId }).result).status).toBe('completed');
+  });
+
+  it('stops waiting for an agent that ignores session/cancel, and frees the session', async () => {
+    const { agent } = make({}, { cancelWaitMs: 50 });
+    const run = agent.execute({ prompt: 'deaf' });
+    const reading = firstEvent(run, (e) => e.type === 'text.delta');
+    await reading.event;
+    const result = await run.cancel();
+    expect(result.status).toBe('cancelled');
+    expect(runProblems(await reading.all)).toEqual([]);
+    expect((await agent.execute({ prompt: 'hi', sessionId: result.sessionId }).result).status).toBe('completed');
+  });
+});
+
+describe('client fs, when offered', () => {
+  const fsCaps = { fs: { readTextFile: true, writeTextFile: true }, terminal: false };
+
+  it('is off by default: the agent is told so and its fs requests are refused', async () => {
+    const { agent, runner } = make();
+    const r = await agent.execute({ prompt: 'fswrite /tmp/forge-acp-never.txt' }).result;
+    expect(r.text).toMatch(/^refused: /);
+    expect(runner.processes[0]!.received[0]!.params).toMatchObject({
+      clientCapabilities: { fs: { writeTextFile: false } },
+    });
+  });
+
+  it('reads and writes inside the session directory', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'forge-acp-fs-'));
+    try {
+      const { agent } = make({}, { clientCapabilities: fsCaps, cwd: dir });
+      const w = await agent.execute({ prompt: `fswrite ${join(dir, 'sub', 'a.txt')}` }).result;
+      expect(w.text).toBe('wrote');
+      expect(await readFile(join(dir, 'sub', 'a.txt'), 'utf8')).toBe('from the agent\n');
+      const r = await agent.execute({ prompt: `fsread ${join(dir, 'sub', 'a.txt')}` }).result;
+      expect(r.text).toBe('read: from the agent\n');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  // The attack: an agent (or a prompt-injected model behind it) asks the client to write or read
+  // files outside the session's directory, on the machine where Forge runs.
+  it.each([
+    ['an absolute path elsewhere', (dir: string) => join(dirname(dir), 'forge-acp-escape.txt')],
+    ['a .. traversal', (dir: string) => `${dir}/../forge-acp-escape.txt`],
+    ['a sibling with the same prefix', (dir: string) => `${dir}-evil/x.txt`],
+  ])('refuses %s', async (_what, target) => {
+    const dir = await mkdtemp(join(tmpdir(), 'forge-acp-fs-'));
+    try {
+      const { agent } = make({}, { clientCapabilities: fsCaps, cwd: dir });
+      const path = target(dir);
+      const w = await agent.execute({ prompt: `fswrite ${path}` }).result;
+      expect(w.text).toMatch(/^refused: .*outside the session's directory/);
+      await expect(readFile(path, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+      const r = await agent.execute({ prompt: 'fsread /etc/hostname' }).result;
+      expect(r.text).toMatch(/^refused: /);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -55,7 +55,7 @@ export interface AcpAgentOptions extends RunOptions {
    * machine for a pod; Gemini 0.61 also cannot create new files through it (see README).
    */
   clientCapabilities?: ClientCapabilities;
-  /** Serves `fs/*` when `clientCapabilities.fs` is on. Default `localFileSystem()`. */
+  /** Serves `fs/*` when `clientCapabilities.fs` is on. Default: `localFileSystem()` limited to each session's cwd. */
   fileSystem?: AcpFileSystem;
   /** MCP servers every session gets. */
   mcpServers?: McpServer[];
@@ -78,6 +78,8 @@ export interface AcpAgentOptions extends RunOptions {
   initializeTimeoutMs?: number;
   /** On close: how long the agent may take to exit after stdin closes, then after SIGTERM. Default 2 s. */
   closeGraceMs?: number;
+  /** After a cancel, how long the turn may take to end before the run stops waiting for the agent. Default 5 s. */
+  cancelWaitMs?: number;
   /** Characters of stderr kept for the error of a process that died. Default 4,000. */
   stderrTailChars?: number;
   /** `clientInfo` sent in `initialize`. */
@@ -118,6 +120,7 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
     authMethodId,
     initializeTimeoutMs = 60_000,
     closeGraceMs = 2_000,
+    cancelWaitMs = 5_000,
     stderrTailChars = 4_000,
     clientInfo = { name: 'forge', version: '0.1.0' },
     ...runOptions
@@ -130,6 +133,7 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
   const logger = runOptions.logger ?? silentLogger;
   const stderrListeners = new Set<(line: string) => void>();
   const sessionStates = new Map<string, SessionState>();
+  const sessionCwds = new Map<string, string>();
   let current: Promise<AgentProcess> | undefined;
   let closed = false;
   let lastModels: string[] = [];
@@ -145,7 +149,10 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
     clientInfo,
     fileSystem:
       fileSystem ??
-      (clientCapabilities.fs?.readTextFile || clientCapabilities.fs?.writeTextFile ? localFileSystem() : undefined),
+      (clientCapabilities.fs?.readTextFile || clientCapabilities.fs?.writeTextFile
+        ? // Each session may touch its own directory only.
+          localFileSystem({ root: (sessionId) => sessionCwds.get(sessionId) })
+        : undefined),
     initializeTimeoutMs,
     closeGraceMs,
     stderrTailChars,
@@ -301,11 +308,12 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
     const agent = proc.connection.agent;
     let sessionId: string;
     let state: SessionState;
+    let claimed: string | undefined;
     try {
       if (request.sessionId && proc.sessions.has(request.sessionId)) {
         sessionId = request.sessionId;
         state = sessionStates.get(sessionId) ?? {};
-        claim(proc, sessionId);
+        claimed = claim(proc, sessionId);
         proc.attach(sessionId, sink);
       } else if (request.sessionId) {
         sessionId = request.sessionId;
@@ -316,8 +324,9 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
             'resuming a session (the agent offers neither session/load nor session/resume in a new process)',
           );
         }
-        claim(proc, sessionId);
+        claimed = claim(proc, sessionId);
         proc.attach(sessionId, sink);
+        sessionCwds.set(sessionId, sessionCwd);
         const params = { sessionId, cwd: sessionCwd, mcpServers };
         if (how === 'resume') {
           state = (await agent.request(methods.agent.session.resume, params)) as SessionState;
@@ -339,17 +348,19 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
         sessionId = created.sessionId;
         state = created as SessionState;
         proc.sessions.add(sessionId);
-        claim(proc, sessionId);
+        claimed = claim(proc, sessionId);
         proc.attach(sessionId, sink);
       }
     } catch (error) {
-      if (request.sessionId) {
-        proc.busy.delete(request.sessionId);
-        proc.detach(request.sessionId, sink);
+      // Release only what this run took: a busy session belongs to the run that has it.
+      if (claimed) {
+        proc.busy.delete(claimed);
+        proc.detach(claimed, sink);
       }
       throw await asForgeError(proc, error, request.sessionId ? 'session/load' : 'session/new');
     }
     sessionStates.set(sessionId, state);
+    sessionCwds.set(sessionId, sessionCwd);
     if (state.models?.availableModels) lastModels = state.models.availableModels.map((m) => m.modelId);
 
     const stderrListener = (line: string) => ctx.emit({ type: 'log', level: 'debug', stream: 'stderr', text: line });
@@ -379,7 +390,15 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
       ctx.signal.addEventListener('abort', onAbort, { once: true });
       let response: PromptResponse;
       try {
-        response = await agent.request(methods.agent.session.prompt, { sessionId, prompt });
+        const prompting = agent.request(methods.agent.session.prompt, { sessionId, prompt });
+        const answered = await untilAbortedPlus(prompting, ctx.signal, cancelWaitMs);
+        if (!answered) {
+          // The agent ignored session/cancel: the run ends without it, and the session is freed.
+          logger.warn('acp: the agent did not end a cancelled turn', { sessionId, cancelWaitMs });
+          mapper.finish(emit);
+          return { sessionId };
+        }
+        response = answered.value;
       } catch (error) {
         mapper.finish(emit);
         throw await asForgeError(proc, error, 'session/prompt');
@@ -417,13 +436,14 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
     }
   }
 
-  function claim(proc: AgentProcess, sessionId: string): void {
+  function claim(proc: AgentProcess, sessionId: string): string {
     if (proc.busy.has(sessionId)) {
       throw new ForgeError(ACP_ERROR_CODES.sessionBusy, `Session ${sessionId} is in use by another run`, 'conflict', {
         details: { sessionId },
       });
     }
     proc.busy.add(sessionId);
+    return sessionId;
   }
 
   async function applyMode(
@@ -536,6 +556,24 @@ function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefi
         else reject(e);
       },
     );
+  });
+}
+
+/** The promise's value, or undefined when it has not settled `graceMs` after the signal aborted. */
+function untilAbortedPlus<T>(p: Promise<T>, signal: AbortSignal, graceMs: number): Promise<{ value: T } | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  const late = new Promise<undefined>((resolveLate) => {
+    onAbort = () => {
+      timer = setTimeout(() => resolveLate(undefined), graceMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  p.catch(() => undefined);
+  return Promise.race([p.then((value) => ({ value })), late]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
   });
 }
 

@@ -214,6 +214,8 @@ describe('claudeCodeAcp conformance (real claude-code-acp)', () => {
   let api: FakeAnthropicApi;
   let scratch: string;
   let mode: ConformanceScenario = 'complete';
+  // A new file per run: Claude Code refuses (without asking) to Write over a file it has not read.
+  let written = 0;
   const runner = trackingRunner();
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'forge-claude-acp-conf-'));
@@ -227,7 +229,7 @@ describe('claudeCodeAcp conformance (real claude-code-acp)', () => {
             ? {
                 toolUse: {
                   name: 'Write',
-                  input: { file_path: join(scratch, 'work', 'conformance.txt'), content: 'x\n' },
+                  input: { file_path: join(scratch, 'work', `conformance-${++written}.txt`), content: 'x\n' },
                 },
               }
             : { text: 'Conformance answer.' },

@@ -1,11 +1,16 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { RequestError } from '@agentclientprotocol/sdk';
 
 /** What the client does for an agent's `fs/read_text_file` and `fs/write_text_file`. */
 export interface AcpFileSystem {
-  readTextFile(params: { path: string; line?: number | null; limit?: number | null }): Promise<{ content: string }>;
-  writeTextFile(params: { path: string; content: string }): Promise<void>;
+  readTextFile(params: {
+    sessionId: string;
+    path: string;
+    line?: number | null;
+    limit?: number | null;
+  }): Promise<{ content: string }>;
+  writeTextFile(params: { sessionId: string; path: string; content: string }): Promise<void>;
 }
 
 export interface LocalFileSystemOptions {
@@ -15,6 +20,22 @@ export interface LocalFileSystemOptions {
    * recognises a missing file by an ENOENT `Error`, never by a JSON-RPC error.
    */
   missingFileAsEmpty?: boolean;
+  /**
+   * The directory a session may touch (its cwd, as `acpAgent` passes it); paths outside it are refused.
+   * Without it any absolute path is served: the agent could read or write any file Forge can.
+   */
+  root?: (sessionId: string) => string | undefined;
+}
+
+/** Refuses a path outside the session's root (`..`, another absolute path). Symlinks are not followed here. */
+function checkPath(path: string, sessionId: string, options: LocalFileSystemOptions): void {
+  if (!isAbsolute(path)) throw RequestError.invalidParams(undefined, `path must be absolute: ${path}`);
+  if (!options.root) return;
+  const root = options.root(sessionId);
+  const rel = root === undefined ? '..' : relative(resolve(root), resolve(path));
+  if (rel === '..' || rel.startsWith('../') || isAbsolute(rel)) {
+    throw RequestError.invalidParams(undefined, `path is outside the session's directory: ${path}`);
+  }
 }
 
 /**
@@ -23,8 +44,8 @@ export interface LocalFileSystemOptions {
  */
 export function localFileSystem(options: LocalFileSystemOptions = {}): AcpFileSystem {
   return {
-    async readTextFile({ path, line, limit }) {
-      if (!isAbsolute(path)) throw RequestError.invalidParams(undefined, `path must be absolute: ${path}`);
+    async readTextFile({ sessionId, path, line, limit }) {
+      checkPath(path, sessionId, options);
       let text: string;
       try {
         text = await readFile(path, 'utf8');
@@ -40,8 +61,8 @@ export function localFileSystem(options: LocalFileSystemOptions = {}): AcpFileSy
       const start = Math.max(0, (line ?? 1) - 1);
       return { content: lines.slice(start, limit == null ? undefined : start + limit).join('\n') };
     },
-    async writeTextFile({ path, content }) {
-      if (!isAbsolute(path)) throw RequestError.invalidParams(undefined, `path must be absolute: ${path}`);
+    async writeTextFile({ sessionId, path, content }) {
+      checkPath(path, sessionId, options);
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, content, 'utf8');
     },

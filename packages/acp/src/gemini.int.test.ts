@@ -229,6 +229,7 @@ describe('geminiCli conformance (real CLI)', () => {
   let scratch: string;
   let env: Record<string, string>;
   let mode: ConformanceScenario = 'complete';
+  let written = 0;
   const runner = trackingRunner();
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'forge-gemini-conf-'));
@@ -238,7 +239,12 @@ describe('geminiCli conformance (real CLI)', () => {
         mode === 'hang'
           ? { hang: true }
           : mode === 'permission' && !r.hasFunctionResponse
-            ? { functionCall: { name: 'write_file', args: { file_path: 'conformance.txt', content: 'x\n' } } }
+            ? {
+                functionCall: {
+                  name: 'write_file',
+                  args: { file_path: `conformance-${++written}.txt`, content: 'x\n' },
+                },
+              }
             : { text: 'Conformance answer.' },
     });
     env = await fakeGeminiEnv(api.url, join(scratch, 'home'));

@@ -213,11 +213,33 @@ function buildAgent(options: ScriptedAcpOptions, record: ScriptedProcess, stoppe
           await text(client, sessionId, 'working…');
           await waitCancel(sessionId);
           return { stopReason: 'cancelled' };
+        case 'deaf':
+          // Ignores session/cancel: the turn never ends.
+          await text(client, sessionId, 'not listening');
+          await new Promise(() => {});
+          return { stopReason: 'end_turn' };
         case 'die':
           await text(client, sessionId, 'about to crash');
           setTimeout(die, 5);
           await new Promise(() => {});
           return { stopReason: 'end_turn' };
+        case 'fswrite':
+        case 'fsread': {
+          // The prompt names the path: `fswrite /some/path`.
+          const path = (first?.type === 'text' ? first.text : '').split(/\s+/)[1] ?? '';
+          try {
+            if (word === 'fswrite') {
+              await client.request(methods.client.fs.writeTextFile, { sessionId, path, content: 'from the agent\n' });
+              await text(client, sessionId, 'wrote');
+            } else {
+              const read = await client.request(methods.client.fs.readTextFile, { sessionId, path });
+              await text(client, sessionId, `read: ${read.content}`);
+            }
+          } catch (error) {
+            await text(client, sessionId, `refused: ${(error as Error).message}`);
+          }
+          return { stopReason: 'end_turn' };
+        }
         case 'error':
           throw RequestError.internalError({ details: 'scripted failure' });
         case 'api500':
