@@ -28,7 +28,9 @@ describe('GET /api/v1/providers', () => {
       probes++;
       return scriptedAgent({ steps: [] });
     });
-    registry.register('codex', () => codex({ bin: codexBinPath() }));
+    registry.register('codex', () =>
+      codex({ bin: codexBinPath(), provider: { baseUrl: 'http://127.0.0.1:9/v1', apiKey: 'sk-never-listed-0123' } }),
+    );
     registry.register('codex-missing', () => codex({ bin: '/nonexistent/forge-test/codex' }));
     registry.register('claude-code-missing', () => claudeCode({ bin: '/nonexistent/forge-test/claude' }));
     registry.register('gemini-missing', () => geminiCli({ bin: '/nonexistent/forge-test/gemini' }));
@@ -125,6 +127,12 @@ describe('GET /api/v1/providers', () => {
     expect(byName['no-start']).toMatchObject({ available: false, reason: 'spawn gemini ENOENT' });
     expect(byName['says-no']).toMatchObject({ available: false, reason: 'no GPU here' });
     expect(byName.deltas).toMatchObject({ available: true, version: '1.2.3', capabilities: { textDeltas: true } });
+  });
+
+  it("never lists a provider's key", async () => {
+    const res = await call('GET', '/api/v1/providers');
+    expect(res.status).toBe(200);
+    expect(res.text).not.toContain('sk-never-listed-0123');
   });
 
   it('reuses an answer for cacheMs, then asks again', async () => {
