@@ -1,5 +1,5 @@
 import { type AnyMessage, ndJsonStream } from '@agentclientprotocol/sdk';
-import { parseSessionNotification, SessionUpdateMapper, tapUpdates } from '@forge/acp';
+import { parseSessionNotification, SessionUpdateMapper, tapUpdates } from '@forge/acp/internal';
 import type { AgentEventInit } from '@forge/core';
 import { type BenchModule, compare } from './harness.js';
 
