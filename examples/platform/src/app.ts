@@ -74,7 +74,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           logger,
         })
       : undefined;
-  const remoteView: RemoteAgentsView | undefined = remote ? { list: () => remote.list() } : undefined;
+  const remoteView: RemoteAgentsView | undefined = remote
+    ? { list: () => remote.list(), revoke: (name) => remote.revoke(name) }
+    : undefined;
 
   const handler = createApiHandler({
     keys,

@@ -1,6 +1,6 @@
 import { ValidationError } from '@forge/core';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from './config.js';
+import { dropSecretsFromEnv, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
   it('has defaults that run on a fresh machine', () => {
@@ -81,5 +81,35 @@ describe('loadConfig', () => {
     expect(caught).toMatchObject({ code: 'UNKNOWN_FIELD' });
     expect((caught as Error).message).toContain('--rate-limt');
     expect((caught as Error).message).toContain('did you mean --rate-limit');
+  });
+
+  it("drops the platform's secrets from the environment once read, and keeps the rest", () => {
+    const env: NodeJS.ProcessEnv = {
+      FORGE_API_KEYS: 'u1:key-one-1',
+      FORGE_HUB_SECRET: 'x'.repeat(32),
+      FORGE_HUB_PORT: '0',
+      FORGE_DATABASE_URL: 'postgres://u:p@h/db',
+      DATABASE_URL: 'postgres://u:p@h/db',
+      FORGE_WEBHOOK_SECRET: 'whsec_abc',
+      FORGE_K8S_ENV_FROM_SECRETS: 'model-keys',
+      ANTHROPIC_API_KEY: 'for-the-agents',
+      PATH: '/usr/bin',
+    };
+    const config = loadConfig([], env);
+    expect(dropSecretsFromEnv(env).sort()).toEqual([
+      'DATABASE_URL',
+      'FORGE_API_KEYS',
+      'FORGE_DATABASE_URL',
+      'FORGE_HUB_SECRET',
+      'FORGE_WEBHOOK_SECRET',
+    ]);
+    expect(env).toEqual({
+      FORGE_HUB_PORT: '0',
+      FORGE_K8S_ENV_FROM_SECRETS: 'model-keys',
+      ANTHROPIC_API_KEY: 'for-the-agents',
+      PATH: '/usr/bin',
+    });
+    expect(config.apiKeys).toHaveLength(1);
+    expect(config.hubSecret).toBe('x'.repeat(32));
   });
 });

@@ -2,7 +2,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { ValidationError, closestName } from '@forge/core';
+import { ValidationError } from '@forge/core';
+import { closestName } from '@forge/core/internal';
 import { parseApiKeyList, readApiKeyFile, type ApiKeyRecord } from './api-keys.js';
 
 export type BackendKind = 'local' | 'k8s';
@@ -120,6 +121,30 @@ function parseFlags(argv: string[]) {
     }
     throw new ValidationError('INVALID_CONFIG', (error as Error).message, [], { cause: error });
   }
+}
+
+/**
+ * The platform's own secrets among its environment variables: API keys, the hub secret (enough to
+ * forge enrolment tokens), database URLs, and any `FORGE_…_SECRET/_KEY/_KEYS/_TOKEN/_PASSWORD`.
+ */
+export function isPlatformSecret(name: string): boolean {
+  return (
+    name === 'DATABASE_URL' ||
+    (name.startsWith('FORGE_') &&
+      /(_SECRETS?|_KEYS?|_TOKENS?|_PASSWORD|_URL|_DSN)$/.test(name) &&
+      name !== 'FORGE_K8S_ENV_FROM_SECRETS')
+  );
+}
+
+/**
+ * Deletes the platform's secrets from `env` (normally `process.env`) once the configuration holds
+ * them, so nothing that reads or copies this process's environment later (a child process, a
+ * dependency, a crash dump) finds them. Returns the names removed.
+ */
+export function dropSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  const dropped = Object.keys(env).filter(isPlatformSecret);
+  for (const name of dropped) delete env[name];
+  return dropped;
 }
 
 /** Reads the configuration from flags and environment; throws ValidationError('INVALID_CONFIG') on bad values. */

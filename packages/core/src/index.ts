@@ -1,8 +1,6 @@
 export * from './errors.js';
 export * from './error-codes.js';
-export { PendingRequests, checkAnswers, checkAnswerShape, checkDecision } from './pending-requests.js';
 export * from './request.js';
-export { closestName, editDistance } from './closest-name.js';
 export * from './events.js';
 export {
   boundValue,
@@ -13,7 +11,13 @@ export {
 } from './bounded-value.js';
 export * from './agent.js';
 export * from './process-runner.js';
-export { localProcessRunner, type LocalProcessRunnerOptions } from './local-process-runner.js';
+export {
+  DEFAULT_INHERITED_ENV,
+  isInherited,
+  localProcessRunner,
+  type LocalProcessRunnerOptions,
+} from './local-process-runner.js';
+export { cwdProblem } from './cwd-check.js';
 export {
   startRun,
   type RunContext,
@@ -27,10 +31,7 @@ export {
 } from './run.js';
 export { createCodeAgent, type AgentDefinition } from './create-code-agent.js';
 export { createProviderRegistry, type ProviderRegistry, type AgentFactory } from './registry.js';
-export { AsyncQueue, type AsyncQueueOptions } from './async-queue.js';
-export { RelayedRun, type RelayedRunOptions, type RunLink, type LocalEnd } from './relayed-run.js';
 export * from './clock.js';
-export { Backoff, backoffDelay, type BackoffOptions } from './backoff.js';
-export { delay } from './delay.js';
+export type { BackoffOptions } from './backoff.js';
 export * from './logger.js';
 export * from './id-generator.js';

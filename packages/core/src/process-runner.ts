@@ -8,8 +8,17 @@ export interface SpawnOptions {
   cwd?: string;
   /** The full environment of the process when `inheritEnv` is false; else added to the runner's. */
   env?: Record<string, string>;
-  /** Default true for a local runner: start from this process's environment. */
+  /**
+   * Default true: start from what the runner passes on from its host (for a local runner, an
+   * allow-list of harmless variables, not the host's whole environment). False: `env` is all.
+   */
   inheritEnv?: boolean;
+  /**
+   * Host variables this process needs besides the runner's allow-list (a provider's credentials,
+   * e.g. `ANTHROPIC_*`): exact names or prefixes ending in `*`, copied when set. Runners whose
+   * processes live elsewhere (a pod) ignore it.
+   */
+  passEnv?: readonly string[];
   /** Written to stdin, which is then closed. Leave undefined to write with `process.stdin`. */
   input?: string | Uint8Array;
 }

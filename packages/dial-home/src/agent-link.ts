@@ -6,10 +6,11 @@ import {
   type AgentRun,
   type CodeAgent,
   type Logger,
-  type AsyncQueue,
   RunExistsError,
 } from '@forge/core';
-import { decisionFromProto, errorInfoFromError, proto, requestFromProto } from '@forge/transport-grpc';
+import type { AsyncQueue } from '@forge/core/internal';
+import { proto } from '@forge/transport-grpc';
+import { decisionFromProto, errorInfoFromError, requestFromProto } from '@forge/transport-grpc/internal';
 import { subjects } from './subject.js';
 import { encodeEvent, type AttachBody, type Outgoing } from './wire.js';
 
@@ -93,6 +94,28 @@ export class AgentLink {
             }),
           (error: unknown) => this.fail(commandId, runId, error),
         );
+        return;
+      }
+      case 'questionAnswer': {
+        const { runId, questionId, answers } = command.command.value;
+        const local = this.runs.get(runId);
+        if (!local) {
+          this.fail(commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
+          return;
+        }
+        local.run
+          .answer(
+            questionId,
+            answers.map((a) => [...a.values]),
+          )
+          .then(
+            () =>
+              this.send(subjects.run(this.agentId, runId, 'ack'), {
+                case: 'ack',
+                value: create(proto.CommandAckSchema, { commandId }),
+              }),
+            (error: unknown) => this.fail(commandId, runId, error),
+          );
         return;
       }
       case 'ping':

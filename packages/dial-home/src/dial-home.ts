@@ -2,9 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
 import { Http2SessionManager, createGrpcTransport } from '@connectrpc/connect-node';
 import {
-  Backoff,
   type BackoffOptions,
-  delay,
   ForgeError,
   TransportError,
   ValidationError,
@@ -13,9 +11,9 @@ import {
   type Clock,
   type CodeAgent,
   type Logger,
-  AsyncQueue,
 } from '@forge/core';
-import { capabilitiesToProto, toForgeError } from '@forge/transport-grpc';
+import { Backoff, delay, AsyncQueue } from '@forge/core/internal';
+import { capabilitiesToProto, toForgeError } from '@forge/transport-grpc/internal';
 import { AgentLink } from './agent-link.js';
 import { readCredentialFile, writeCredentialFile, type StoredCredential } from './credential-file.js';
 import { DialHomeCodes } from './errors.js';
@@ -310,6 +308,8 @@ export function dialHome(options: DialHomeOptions): DialHome {
       throw new Fatal(e);
     }
     if (e.code === DialHomeCodes.CREDENTIAL_FILE || e.code === DialHomeCodes.REPLACED) throw new Fatal(e);
+    // Enrolling under a name another agent holds: trying again will not free it.
+    if (phase === 'enroll' && e.code === DialHomeCodes.NAME_TAKEN) throw new Fatal(e);
     return e;
   }
 

@@ -1,6 +1,7 @@
 import { create, fromBinary } from '@bufbuild/protobuf';
 import type { Client } from '@connectrpc/connect';
-import { AsyncQueue, TransportError, type Logger, type PermissionDecision } from '@forge/core';
+import { TransportError, type Logger, type PermissionDecision } from '@forge/core';
+import { AsyncQueue } from '@forge/core/internal';
 import { decisionToProto } from './convert-request.js';
 import { decodeBatch } from './event-codec.js';
 import { TransportCodes, forgeErrorFromInfo } from './errors.js';
@@ -14,7 +15,7 @@ import {
 import type { ConnectResponse } from './gen/forge/agent/wire/v1/wire_pb.js';
 import type { WireAgentService } from './wire-service.js';
 import { endForRemoteError, endForStreamError } from './link-errors.js';
-import type { RelayedRun, RunLink } from '@forge/core';
+import type { RelayedRun, RunLink } from '@forge/core/internal';
 
 export interface ConnectLinkOptions {
   /** "the agent at http://…", for messages. */
@@ -74,6 +75,20 @@ export class ConnectLink implements RunLink {
         permissionId,
         decision: decisionToProto(decision),
         message,
+      },
+    });
+  }
+
+  async answer(runId: string, questionId: string, answers: string[][]): Promise<void> {
+    const stream = this.owner(runId);
+    if (!stream) throw new TransportError(TransportCodes.TRANSPORT_BROKEN, `The stream of run ${runId} is gone`);
+    await stream.command({
+      case: 'questionAnswer',
+      value: {
+        $typeName: 'forge.agent.v1.QuestionAnswerCommand',
+        runId,
+        questionId,
+        answers: answers.map((values) => ({ $typeName: 'forge.agent.v1.StringList', values })),
       },
     });
   }

@@ -8,7 +8,8 @@ import {
   RequestError,
   type SessionUpdate,
 } from '@agentclientprotocol/sdk';
-import { AsyncQueue, type ProcessExit, type ProcessRunner, type RunningProcess, type SpawnOptions } from '@forge/core';
+import type { ProcessExit, ProcessRunner, RunningProcess, SpawnOptions } from '@forge/core';
+import { AsyncQueue } from '@forge/core/internal';
 
 /**
  * An in-process ACP agent built on the SDK's agent side, behind a ProcessRunner: the adapter
