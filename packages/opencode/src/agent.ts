@@ -114,6 +114,7 @@ export function opencode(options: OpencodeOptions): CodeAgent {
         resume: true,
         cancel: true,
         permissionReplies: true,
+        questions: true,
         textDeltas: true,
         reasoning: true,
         systemPrompt: true,
