@@ -71,6 +71,15 @@ if (has('@forge/codex')) {
   report.push('codex: missing binary -> ' + result.error.code);
 }
 
+if (has('@forge/acp')) {
+  const agent = loaded['@forge/acp'].acpAgent({ command: '/nonexistent/acp-agent', args: [] });
+  assert(agent.provider === 'acp', 'acp provider ' + agent.provider);
+  const { result } = await collectRun(agent.execute({ prompt: 'hi', cwd: __dirname_ }));
+  assert(result.status === 'failed', 'acp: ' + JSON.stringify(result));
+  await agent.close?.();
+  report.push('acp: missing program -> ' + result.error.code);
+}
+
 if (has('@forge/opencode')) {
   const agent = loaded['@forge/opencode'].opencode({ baseUrl: 'http://127.0.0.1:9' });
   assert(agent.provider === loaded['@forge/opencode'].OPENCODE_PROVIDER, 'opencode provider');
