@@ -1,8 +1,10 @@
 export * from './errors.js';
+export * from './error-codes.js';
+export { PendingRequests, checkAnswers, checkAnswerShape, checkDecision } from './pending-requests.js';
 export * from './request.js';
 export * from './events.js';
 export * from './agent.js';
-export * from './process.js';
+export * from './process-runner.js';
 export {
   DEFAULT_INHERITED_ENV,
   isInherited,
@@ -18,9 +20,14 @@ export {
   type StartRunOptions,
   type StopReason,
   type PermissionResponder,
+  type QuestionAnswerer,
 } from './run.js';
-export { createCodeAgent, type AgentDefinition } from './define-agent.js';
+export { createCodeAgent, type AgentDefinition } from './create-code-agent.js';
 export { createProviderRegistry, type ProviderRegistry, type AgentFactory } from './registry.js';
-export { EventQueue, type EventQueueOptions } from './event-queue.js';
+export { AsyncQueue, type AsyncQueueOptions } from './async-queue.js';
 export { RelayedRun, type RelayedRunOptions, type RunLink, type LocalEnd } from './relayed-run.js';
-export * from './runtime.js';
+export * from './clock.js';
+export { Backoff, backoffDelay, type BackoffOptions } from './backoff.js';
+export { delay } from './delay.js';
+export * from './logger.js';
+export * from './id-generator.js';

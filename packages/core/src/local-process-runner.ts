@@ -1,6 +1,6 @@
 import { spawn as spawnChild } from 'node:child_process';
 import { ProcessSpawnError } from './errors.js';
-import type { ProcessExit, ProcessRunner, RunningProcess, SpawnOptions } from './process.js';
+import type { ProcessExit, ProcessRunner, RunningProcess, SpawnOptions } from './process-runner.js';
 
 /**
  * The host variables a local process gets by default: where programs and home are, locale,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createCodeAgent } from './define-agent.js';
+import { createCodeAgent } from './create-code-agent.js';
 import { defaultCapabilities } from './agent.js';
-import { ForgeError, ProviderError, UnsupportedError, ValidationError } from './errors.js';
+import { ForgeError, NotFoundError, ProviderError, UnsupportedError, ValidationError } from './errors.js';
 import { collectRun, runProblems } from './testing/collect.js';
-import { delay } from './testing/abortable-delay.js';
+import { delay } from './delay.js';
 import type { RunFunction, RunOptions } from './run.js';
 
 const agentOf = (run: RunFunction, options: RunOptions = {}) =>
@@ -181,13 +181,16 @@ describe('startRun through createCodeAgent', () => {
       ctx.onRespond(async (id, decision) => {
         answers.push(`${id}:${decision}`);
       });
+      ctx.emit({ type: 'permission.requested', id: 'per_1', tool: 'Bash', input: {} });
       await delay(20, ctx.signal);
       return {};
     });
     const run = agent.execute({ prompt: 'x' });
     await delay(1);
-    await run.respond('per_1', 'allow');
     await expect(run.respond('per_1', 'maybe' as never)).rejects.toBeInstanceOf(ValidationError);
+    await run.respond('per_1', 'allow');
+    await expect(run.respond('per_1', 'allow')).rejects.toMatchObject({ code: 'PERMISSION_NOT_FOUND' });
+    await expect(run.respond('per_2', 'allow')).rejects.toBeInstanceOf(NotFoundError);
     await run.result;
     expect(answers).toEqual(['per_1:allow']);
     await expect(run.respond('per_1', 'deny')).rejects.toMatchObject({ code: 'RUN_FINISHED' });
@@ -197,6 +200,84 @@ describe('startRun through createCodeAgent', () => {
       return {};
     }).execute({ prompt: 'x' });
     await expect(plain.respond('p', 'allow')).rejects.toBeInstanceOf(UnsupportedError);
+    await expect(plain.answer('q', [['a']])).rejects.toBeInstanceOf(UnsupportedError);
+  });
+
+  it('takes answers before the reader has seen the request (recorded on emit, not on read)', async () => {
+    const got: unknown[] = [];
+    const agent = agentOf(async (ctx) => {
+      ctx.onRespond(async (id, decision) => void got.push([id, decision]));
+      ctx.onAnswer(async (id, answers) => void got.push([id, answers]));
+      ctx.emit({ type: 'permission.requested', id: 'p1', tool: 'Write', input: { path: 'a' } });
+      ctx.emit({
+        type: 'question.requested',
+        id: 'q1',
+        questions: [{ question: 'Colour?', options: [{ label: 'Blue' }], multiple: false, custom: false }],
+      });
+      await delay(30, ctx.signal);
+      return {};
+    });
+    const run = agent.execute({ prompt: 'x' });
+    await delay(5);
+    // Nothing has read the run yet.
+    await run.respond('p1', 'deny', 'not there');
+    await run.answer('q1', [['Blue']]);
+    const { events } = await collectRun(run);
+    expect(got).toEqual([
+      ['p1', 'deny'],
+      ['q1', [['Blue']]],
+    ]);
+    expect(runProblems(events)).toEqual([]);
+  });
+
+  it('checks answers against the questions asked', async () => {
+    const agent = agentOf(async (ctx) => {
+      ctx.onAnswer(async () => {});
+      ctx.emit({
+        type: 'question.requested',
+        id: 'q1',
+        questions: [
+          { question: 'Colour?', options: [{ label: 'Blue' }, { label: 'Red' }], multiple: false, custom: false },
+          { question: 'Name?', options: [], multiple: false, custom: true },
+        ],
+      });
+      await delay(50, ctx.signal);
+      return {};
+    });
+    const run = agent.execute({ prompt: 'x' });
+    await delay(5);
+    await expect(run.answer('q1', 'Blue' as never)).rejects.toMatchObject({ code: 'INVALID_ANSWER' });
+    await expect(run.answer('q1', [['Blue']])).rejects.toMatchObject({
+      code: 'INVALID_ANSWER',
+      issues: [{ path: 'answers' }],
+    });
+    await expect(run.answer('q1', [['Green'], ['Ann']])).rejects.toMatchObject({
+      code: 'INVALID_ANSWER',
+      issues: [{ path: 'answers.0' }],
+    });
+    await expect(run.answer('q1', [['Blue', 'Red'], ['Ann']])).rejects.toMatchObject({ code: 'INVALID_ANSWER' });
+    await expect(run.answer('q1', [['Red'], []])).rejects.toMatchObject({ issues: [{ path: 'answers.1' }] });
+    await run.answer('q1', [['Red'], ['Ann']]);
+    await expect(run.answer('q1', [['Red'], ['Ann']])).rejects.toMatchObject({ code: 'QUESTION_NOT_FOUND' });
+    await run.cancel();
+  });
+
+  it('puts a request back when the provider could not take the answer, so it can be answered again', async () => {
+    let fail = true;
+    const agent = agentOf(async (ctx) => {
+      ctx.onRespond(async () => {
+        if (fail) throw new ProviderError('WRITE_FAILED', 'pipe closed');
+      });
+      ctx.emit({ type: 'permission.requested', id: 'p1', tool: 'Bash', input: {} });
+      await delay(50, ctx.signal);
+      return {};
+    });
+    const run = agent.execute({ prompt: 'x' });
+    await delay(5);
+    await expect(run.respond('p1', 'allow')).rejects.toMatchObject({ code: 'WRITE_FAILED' });
+    fail = false;
+    await run.respond('p1', 'allow');
+    await run.cancel();
   });
 
   it('refuses a run id that is already live', () => {

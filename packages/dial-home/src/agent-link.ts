@@ -1,15 +1,15 @@
 import { create } from '@bufbuild/protobuf';
 import {
-  ForgeError,
   NotFoundError,
   TransportError,
   ValidationError,
   type AgentRun,
   type CodeAgent,
   type Logger,
+  type AsyncQueue,
+  RunExistsError,
 } from '@forge/core';
 import { decisionFromProto, errorInfoFromError, proto, requestFromProto } from '@forge/transport-grpc';
-import type { AsyncQueue } from './async-queue.js';
 import { subjects } from './subject.js';
 import { encodeEvent, type AttachBody, type Outgoing } from './wire.js';
 
@@ -66,10 +66,7 @@ export class AgentLink {
             throw new TransportError('AGENT_STOPPING', 'The agent is stopping and takes no new runs', {
               details: { runId },
             });
-          if (this.runs.has(runId))
-            throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', {
-              details: { runId },
-            });
+          if (this.runs.has(runId)) throw new RunExistsError(runId);
           this.start(runId, this.agent.execute(requestFromProto(request), { runId }));
         } catch (error) {
           this.fail(commandId, runId, error);

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import type { ConnectError } from '@connectrpc/connect';
-import { TransportError, type AgentRequest, type Clock, type Logger, type PermissionDecision } from '@forge/core';
+import {
+  TransportError,
+  type AgentRequest,
+  type Clock,
+  type Logger,
+  type PermissionDecision,
+  AsyncQueue,
+} from '@forge/core';
 import { TransportCodes, decisionToProto, forgeErrorFromInfo, proto, requestToProto } from '@forge/transport-grpc';
-import { AsyncQueue } from './async-queue.js';
 import type { RunCarrier } from './dialled-agent.js';
 import { AttachResponseSchema, type AttachResponse } from './gen/forge/dialhome/v1/dialhome_pb.js';
 import type { RelayedRun } from '@forge/core';
@@ -41,7 +47,7 @@ export interface SessionEnd {
  * with TRANSPORT_BROKEN, and every pending permission reply is rejected: nothing hangs.
  */
 export class AgentSession implements RunCarrier {
-  readonly outbound = new AsyncQueue<AttachResponse>(Number.MAX_SAFE_INTEGER);
+  readonly outbound = new AsyncQueue<AttachResponse>();
   readonly agentId: string;
   private readonly runs = new Map<string, RelayedRun>();
   private readonly pending = new Map<string, Pending>();

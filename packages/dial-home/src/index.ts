@@ -21,7 +21,8 @@ export {
   type SubjectMatcher,
 } from './subject.js';
 export { dialHome, type DialHome, type DialHomeOptions, type DialHomeStatus } from './dial-home.js';
-export { Backoff, type BackoffOptions } from './backoff.js';
+/** Moved to core; re-exported so existing imports keep working. */
+export { Backoff, type BackoffOptions } from '@forge/core';
 export { memoryCredentialStore, type AgentRecord, type CredentialStore } from './credential-store.js';
 export { jsonFileCredentialStore } from './json-file-store.js';
 export { readCredentialFile, writeCredentialFile, type StoredCredential } from './credential-file.js';

@@ -25,7 +25,7 @@ export {
   MAX_ID_LENGTH,
   type PodNaming,
 } from './naming.js';
-export { podKeys, MANAGED_BY_LABEL, type PodKeys } from './keys.js';
+export { podKeys, MANAGED_BY_LABEL, type PodKeys } from './pod-keys.js';
 export { buildPod, DEFAULT_AGENT_PORT, DEFAULT_CONTAINER, type PodSpecInput } from './pod-spec.js';
 export { podReadiness, isPodReady, toSummary, type PodReadiness } from './pod-state.js';
 export type {
@@ -40,4 +40,4 @@ export type {
   ReapOrphansOptions,
   ExecRunnerOptions,
   SecretKeyRef,
-} from './types.js';
+} from './pod-manager-types.js';

@@ -6,7 +6,6 @@ import {
   createGrpcWebTransport,
 } from '@connectrpc/connect-node';
 import {
-  ForgeError,
   ValidationError,
   randomId,
   silentLogger,
@@ -20,6 +19,7 @@ import {
   type ExecuteOptions,
   type IdGenerator,
   type Logger,
+  RunExistsError,
 } from '@forge/core';
 import { bearerToken } from './auth.js';
 import { ConnectLink } from './connect-link.js';
@@ -228,9 +228,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
       const request = validateRequest(input);
       const runId = execOptions.runId ?? nextId();
       if (live.has(runId)) {
-        throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', {
-          details: { runId },
-        });
+        throw new RunExistsError(runId);
       }
       const run = new RelayedRun({
         runId,

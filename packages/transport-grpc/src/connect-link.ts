@@ -1,6 +1,6 @@
 import { create, fromBinary } from '@bufbuild/protobuf';
 import type { Client } from '@connectrpc/connect';
-import { TransportError, type Logger, type PermissionDecision } from '@forge/core';
+import { AsyncQueue, TransportError, type Logger, type PermissionDecision } from '@forge/core';
 import { decisionToProto } from './convert-request.js';
 import { decodeBatch } from './event-codec.js';
 import { TransportCodes, forgeErrorFromInfo } from './errors.js';
@@ -14,7 +14,6 @@ import {
 import type { ConnectResponse } from './gen/forge/agent/wire/v1/wire_pb.js';
 import type { WireAgentService } from './wire-service.js';
 import { endForRemoteError, endForStreamError } from './link-errors.js';
-import { Pushable } from './pushable.js';
 import type { RelayedRun, RunLink } from '@forge/core';
 
 export interface ConnectLinkOptions {
@@ -94,7 +93,7 @@ class ConnectStream {
   usable = true;
   private readonly runs = new Map<string, RelayedRun>();
   private readonly pending = new Map<string, { resolve(): void; reject(e: Error): void }>();
-  private readonly requests = new Pushable<ConnectRequest>();
+  private readonly requests = new AsyncQueue<ConnectRequest>();
   private readonly controller = new AbortController();
   private nextCommand = 0;
   private reachedAgent = false;

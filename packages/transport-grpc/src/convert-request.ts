@@ -78,6 +78,8 @@ export function capabilitiesFromProto(p: ProtoCapabilities | undefined): AgentCa
     resume: p?.resume ?? false,
     cancel: p?.cancel ?? false,
     permissionReplies: p?.permissionReplies ?? false,
+    // Not carried by the proto yet: a peer that cannot relay answers must not claim it can.
+    questions: false,
     textDeltas: p?.textDeltas ?? false,
     reasoning: p?.reasoning ?? false,
     attachments: p?.attachments ?? false,

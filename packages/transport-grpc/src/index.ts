@@ -21,6 +21,7 @@ export {
 export {
   TransportCodes,
   forgeErrorFromConnect,
+  toForgeError,
   forgeErrorToConnect,
   forgeErrorFromInfo,
   errorInfoFromError,

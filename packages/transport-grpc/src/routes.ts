@@ -11,6 +11,7 @@ import {
   type Clock,
   type CodeAgent,
   type Logger,
+  RunExistsError,
 } from '@forge/core';
 import { capabilitiesToProto, decisionFromProto, requestFromProto } from './convert-request.js';
 import { encodeBatch, encodeEvent } from './event-codec.js';
@@ -152,7 +153,7 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
       );
     }
     if (runId && live.has(runId)) {
-      throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', { details: { runId } });
+      throw new RunExistsError(runId);
     }
     const run = agent.execute(input, { ...(runId ? { runId } : {}), ...(signal ? { signal } : {}) });
     // The client routes events by the id it chose; an agent that ignored it is corrected here.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff } from './backoff.js';
+import { Backoff, backoffDelay } from './backoff.js';
 
 describe('Backoff', () => {
   it('grows exponentially to the cap, with full jitter below the ceiling', () => {
@@ -29,5 +29,15 @@ describe('Backoff', () => {
     );
     expect(() => new Backoff({ multiplier: 0.5 })).toThrow(expect.objectContaining({ code: 'INVALID_BACKOFF' }));
     expect(() => new Backoff({ maxAttempts: 1.5 })).toThrow(expect.objectContaining({ code: 'INVALID_BACKOFF' }));
+  });
+});
+
+describe('backoffDelay (full jitter)', () => {
+  it('draws between 0 and an exponential ceiling capped at max', () => {
+    const top = () => 0.999999;
+    expect([1, 2, 3, 4, 5].map((n) => backoffDelay(n, 100, 1000, top))).toEqual([99, 199, 399, 799, 999]);
+    expect(backoffDelay(40, 100, 1000, top)).toBe(999);
+    expect(backoffDelay(3, 100, 1000, () => 0)).toBe(0);
+    expect(backoffDelay(3, 100, 1000, () => 0.5)).toBe(200);
   });
 });

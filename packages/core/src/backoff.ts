@@ -1,4 +1,4 @@
-import { ValidationError } from '@forge/core';
+import { ValidationError } from './errors.js';
 
 export interface BackoffOptions {
   /** The first delay's ceiling. Default 500 ms. */
@@ -11,6 +11,16 @@ export interface BackoffOptions {
   maxAttempts?: number;
   /** [0, 1) — injectable for tests. Default Math.random. */
   random?: () => number;
+}
+
+/**
+ * Delay before retry number `attempt` (1 = the first retry) with "full jitter": uniformly random in
+ * [0, min(max, initial · multiplier^(attempt-1))), so many clients failing at once spread out instead of retrying
+ * in lockstep (AWS Architecture Blog, "Exponential Backoff And Jitter").
+ */
+export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random: () => number, multiplier = 2) {
+  const ceiling = Math.min(maxMs, initialMs * multiplier ** Math.min(Math.max(attempt - 1, 0), 60));
+  return Math.floor(Math.min(Math.max(random(), 0), 1) * ceiling);
 }
 
 /**
@@ -55,14 +65,13 @@ export class Backoff {
 
   /** The ceiling of the next delay. */
   ceiling(): number {
-    return Math.min(this.maxMs, this.initialMs * this.multiplier ** this.attempt);
+    return Math.min(this.maxMs, this.initialMs * this.multiplier ** Math.min(this.attempt, 60));
   }
 
   /** Records a failed attempt and returns how long to wait before the next. */
   next(): number {
-    const delay = Math.floor(this.random() * this.ceiling());
     this.attempt++;
-    return delay;
+    return backoffDelay(this.attempt, this.initialMs, this.maxMs, this.random, this.multiplier);
   }
 
   /** After a success: the next failure starts from `initialMs` again. */

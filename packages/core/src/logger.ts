@@ -1,10 +1,3 @@
-/** Injectable time source, so tests can control `time` and `durationMs`. */
-export interface Clock {
-  now(): number;
-}
-
-export const systemClock: Clock = { now: () => Date.now() };
-
 /** The logger shape Forge calls; `console` fits, and so do pino and most others. */
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -15,7 +8,3 @@ export interface Logger {
 
 const noop = () => {};
 export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
-
-export type IdGenerator = () => string;
-
-export const randomId: IdGenerator = () => `run_${globalThis.crypto.randomUUID()}`;

@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, parseRetryAfter } from './backoff.js';
-
-describe('backoffDelay (full jitter)', () => {
-  it('draws between 0 and an exponential ceiling capped at max', () => {
-    const top = () => 0.999999;
-    expect([1, 2, 3, 4, 5].map((n) => backoffDelay(n, 100, 1000, top))).toEqual([99, 199, 399, 799, 999]);
-    expect(backoffDelay(40, 100, 1000, top)).toBe(999);
-    expect(backoffDelay(3, 100, 1000, () => 0)).toBe(0);
-    expect(backoffDelay(3, 100, 1000, () => 0.5)).toBe(200);
-  });
-});
+import { parseRetryAfter } from './retry-after.js';
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2026-01-01T00:00:00Z');

@@ -1,8 +1,8 @@
 import type { AgentCapabilities, AgentRun, CodeAgent, ExecuteOptions } from './agent.js';
-import { ForgeError } from './errors.js';
+import { RunExistsError } from './errors.js';
 import { validateRequest, type AgentRequestInput } from './request.js';
 import { startRun, type RunFunction, type RunOptions } from './run.js';
-import { randomId, type IdGenerator } from './runtime.js';
+import { randomId, type IdGenerator } from './id-generator.js';
 
 export interface AgentDefinition extends RunOptions {
   provider: string;
@@ -31,9 +31,7 @@ export function createCodeAgent(definition: AgentDefinition): CodeAgent {
       const request = validateRequest(input);
       const runId = options.runId ?? nextId();
       if (live.has(runId)) {
-        throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', {
-          details: { runId },
-        });
+        throw new RunExistsError(runId);
       }
       let ended = false;
       const run = startRun({
