@@ -30,6 +30,9 @@ import { probeCodexVersion, type VersionProbe } from './version.js';
 
 export { PROVIDER };
 
+/** What the Codex CLI reads from the host to reach its model: its API key and its own settings. */
+export const CODEX_PASS_ENV: readonly string[] = Object.freeze(['OPENAI_*', 'CODEX_*']);
+
 export interface CodexOptions extends RunOptions {
   /** Where the CLI runs. Default: `localProcessRunner()` (this machine). */
   runner?: ProcessRunner;
@@ -53,6 +56,11 @@ export interface CodexOptions extends RunOptions {
   extraArgs?: readonly string[];
   /** Added to the CLI's environment (a request's `env` is added over it). `CODEX_HOME` must exist. */
   env?: Record<string, string>;
+  /**
+   * Host variables the CLI gets besides the runner's minimal set (names, or prefixes ending in `*`).
+   * Default `CODEX_PASS_ENV`: `OPENAI_*` and `CODEX_*`, nothing else of the host's.
+   */
+  passEnv?: readonly string[];
   /** Working directory when the request names none. */
   cwd?: string;
   /** After SIGINT, how long before SIGTERM. Default 2,000 ms. */
@@ -83,6 +91,7 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     ephemeral,
     extraArgs,
     env,
+    passEnv: passEnvOption = CODEX_PASS_ENV,
     cwd,
     sigintGraceMs = 2_000,
     sigtermGraceMs = 2_000,
@@ -102,10 +111,12 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     ...env,
     ...(provider?.apiKey !== undefined ? { [provider.envKey ?? DEFAULT_ENV_KEY]: provider.apiKey } : {}),
   };
+  // The provider's key variable comes from the host when no apiKey was given.
+  const passEnv = provider ? [...passEnvOption, provider.envKey ?? DEFAULT_ENV_KEY] : passEnvOption;
   let version: Promise<VersionProbe> | undefined;
 
   const capabilities = async (): Promise<AgentCapabilities> => {
-    version ??= probeCodexVersion(runner, bin, { env: baseEnv, cwd, timeoutMs: versionTimeoutMs });
+    version ??= probeCodexVersion(runner, bin, { env: baseEnv, passEnv, cwd, timeoutMs: versionTimeoutMs });
     const probe = await version;
     return defaultCapabilities({
       resume: !ephemeral,
@@ -152,6 +163,7 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     const proc = await runner.spawn(bin, args, {
       ...(runCwd !== undefined ? { cwd: runCwd } : {}),
       env: { ...baseEnv, ...request.env },
+      passEnv,
       input: request.prompt,
     });
     const grace = { sigintGraceMs, sigtermGraceMs };

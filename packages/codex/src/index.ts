@@ -1,4 +1,4 @@
-export { codex, exitError, PROVIDER, type CodexOptions } from './agent.js';
+export { CODEX_PASS_ENV, codex, exitError, PROVIDER, type CodexOptions } from './agent.js';
 export {
   assertSupported,
   buildCodexArgs,

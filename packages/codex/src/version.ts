@@ -14,12 +14,18 @@ const VERSION = /^\s*(?:codex(?:-cli)?\s+)?v?(\d+\.\d+\.\d+[\w.+-]*)/;
 export async function probeCodexVersion(
   runner: ProcessRunner,
   bin: string,
-  options: { env?: Record<string, string> | undefined; cwd?: string | undefined; timeoutMs: number },
+  options: {
+    env?: Record<string, string> | undefined;
+    passEnv?: readonly string[] | undefined;
+    cwd?: string | undefined;
+    timeoutMs: number;
+  },
 ): Promise<VersionProbe> {
   let proc: Awaited<ReturnType<ProcessRunner['spawn']>>;
   try {
     proc = await runner.spawn(bin, ['--version'], {
       ...(options.env ? { env: options.env } : {}),
+      ...(options.passEnv ? { passEnv: options.passEnv } : {}),
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
       input: '',
     });
