@@ -59,13 +59,15 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
     }
   };
 
-  /** Processes whose command line contains `marker`, read from /proc. */
+  /** Living processes whose command line (arguments joined by spaces) contains `marker`, read from /proc. */
   const processesWith = async (marker: string) => {
     const found: string[] = [];
     for (const pid of await readdir('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
-      const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-      if (cmd.includes(marker)) found.push(pid);
+      const cmd = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
+      // A zombie (killed, not yet reaped by a PID 1 that does not reap) counts as gone.
+      const state = (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).replace(/^.*\) /s, '')[0];
+      if (cmd.includes(marker) && state !== 'Z' && state !== 'X') found.push(pid);
     }
     return found;
   };
@@ -219,6 +221,33 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
     const result = await run.result;
     expect(result.status).toBe('cancelled');
     expect(result.sessionId).toBe(ofType(events, 'session.started')[0]!.sessionId);
+    for (const p of spawned.slice(before)) expect(alive(p.pid)).toBe(false);
+    expect(await processesWith(marker)).toEqual([]);
+  });
+
+  it('cancels a run whose Bash tool left a process in the background: nothing survives', async () => {
+    // The CLI starts its tools in a session of their own; a backgrounded command outlives the tool call.
+    const marker = `sleep 1013.${process.pid}`;
+    responder = (req) =>
+      req.hasToolResult
+        ? { hang: true }
+        : {
+            toolUse: {
+              name: 'Bash',
+              input: { command: `nohup ${marker} > /dev/null 2>&1 &`, description: 'start something' },
+            },
+          };
+    const before = spawned.length;
+    const run = agent().execute({ prompt: 'start it and wait', allowedTools: ['Bash'] });
+    for await (const e of run) {
+      if (e.type === 'tool.result') {
+        for (let i = 0; i < 50 && (await processesWith(marker)).length === 0; i++)
+          await new Promise((r) => setTimeout(r, 100));
+        expect(await processesWith(marker)).not.toEqual([]);
+        void run.cancel();
+      }
+    }
+    expect((await run.result).status).toBe('cancelled');
     for (const p of spawned.slice(before)) expect(alive(p.pid)).toBe(false);
     expect(await processesWith(marker)).toEqual([]);
   });

@@ -11,6 +11,8 @@ export {
   localProcessRunner,
   type LocalProcessRunnerOptions,
 } from './local-process-runner.js';
+export { reapOrphanProcesses, type ReapResult } from './process-ledger.js';
+export { PROCESS_TAG_VAR } from './process-tree.js';
 export {
   startRun,
   type RunContext,
