@@ -41,9 +41,46 @@ describe('loadConfig', () => {
   it('refuses bad values with INVALID_CONFIG', () => {
     expect(() => loadConfig(['--port', 'eighty'], {})).toThrow(ValidationError);
     expect(() => loadConfig([], { FORGE_BACKEND: 'docker' })).toThrow(/local or k8s/);
-    expect(() => loadConfig([], { FORGE_RATE_LIMIT: '0' })).toThrow(/rateLimit/);
+    expect(() => loadConfig([], { FORGE_RATE_LIMIT: '0' })).toThrow(/--rate-limit \/ FORGE_RATE_LIMIT/);
     expect(() => loadConfig([], { FORGE_HUB_PORT: '0', FORGE_HUB_SECRET: 'short' })).toThrow(/32 bytes/);
     expect(() => loadConfig(['--nope'], {})).toThrow();
+  });
+
+  it.each([
+    [['--rate-limit', '0'], {}, '--rate-limit / FORGE_RATE_LIMIT'],
+    [[], { FORGE_RATE_LIMIT: '0' }, '--rate-limit / FORGE_RATE_LIMIT'],
+    [[], { FORGE_MAX_AGENTS: 'many' }, '--max-agents / FORGE_MAX_AGENTS'],
+    [[], { FORGE_PORT: '70000' }, '--port / FORGE_PORT'],
+    [[], { FORGE_HUB_PORT: '-1', FORGE_HUB_SECRET: 'x'.repeat(32) }, '--hub-port / FORGE_HUB_PORT'],
+    [[], { FORGE_HUB_PORT: '0' }, 'FORGE_HUB_SECRET'],
+    [[], { FORGE_CREATE_TIMEOUT_MS: '0' }, 'FORGE_CREATE_TIMEOUT_MS'],
+    [[], { FORGE_WEBHOOK_ALLOW_PRIVATE: '10.0.0.0/99' }, '--webhook-allow-private / FORGE_WEBHOOK_ALLOW_PRIVATE'],
+    [['--webhook-allow-private', '10.0.0.0/x'], {}, '--webhook-allow-private / FORGE_WEBHOOK_ALLOW_PRIVATE'],
+    [[], { FORGE_BACKEND: 'docker' }, '--backend / FORGE_BACKEND'],
+  ])('%j %j: the error names the flag and the variable, not the option', (argv, env, names) => {
+    let caught: unknown;
+    try {
+      loadConfig(argv, env as NodeJS.ProcessEnv);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ValidationError);
+    expect(caught).toMatchObject({ code: 'INVALID_CONFIG' });
+    expect((caught as Error).message).toContain(names);
+    expect((caught as Error).message).not.toMatch(/rateLimit|maxAgents|allowPrivateNetworks|createTimeoutMs|hubPort/);
+  });
+
+  it('refuses an unknown flag as UNKNOWN_FIELD, with the closest known one', () => {
+    let caught: unknown;
+    try {
+      loadConfig(['--rate-limt', '5'], {});
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ValidationError);
+    expect(caught).toMatchObject({ code: 'UNKNOWN_FIELD' });
+    expect((caught as Error).message).toContain('--rate-limt');
+    expect((caught as Error).message).toContain('did you mean --rate-limit');
   });
 
   it("drops the platform's secrets from the environment once read, and keeps the rest", () => {

@@ -32,18 +32,22 @@ describe('RunManager', () => {
   it('gives a late subscriber the backlog and then the live events, ending with run.completed', async () => {
     const runs = new RunManager();
     const agent = scriptedAgent({
-      steps: [{ type: 'text.delta', text: 'a' }, { awaitPermission: 'p1' }, { type: 'text.delta', text: 'b' }],
+      steps: [
+        { type: 'text.delta', text: 'a' },
+        { type: 'permission.requested', id: 'p1', tool: 'Bash', input: {} },
+        { awaitPermission: 'p1' },
+        { type: 'text.delta', text: 'b' },
+      ],
     });
     const live = await runs.start({ userId: 'u', agentId: 'a', agent, request: { prompt: 'go' } });
-    while (live.events.length < 1) await new Promise((r) => setImmediate(r));
+    while (live.events.length < 2) await new Promise((r) => setImmediate(r));
     const seen: AgentEvent[] = [];
     const { backlog } = live.subscribe(0, (e) => seen.push(e));
-    expect(backlog.map((e) => e.type)).toEqual(['text.delta']);
-    // awaitPermission has no permission.requested of its own, so the reply goes to the run directly.
+    expect(backlog.map((e) => e.type)).toEqual(['text.delta', 'permission.requested']);
     await live.run.respond('p1', 'allow');
     await live.pumped;
     expect(seen.map((e) => e.type)).toEqual(['tool.result', 'text.delta', 'run.completed']);
-    expect(live.subscribe(0, () => {}).backlog.length).toBe(4);
+    expect(live.subscribe(0, () => {}).backlog.length).toBe(5);
     await runs.close();
   });
 

@@ -39,6 +39,9 @@ type Listener = (event: AgentEvent) => void;
 export class LiveRun {
   readonly events: AgentEvent[] = [];
   readonly pendingPermissions = new Set<string>();
+  readonly pendingQuestions = new Set<string>();
+  /** Questions answered (or being answered) while the run lives: a second answer is a conflict, not a miss. */
+  readonly answeredQuestions = new Set<string>();
   readonly listeners = new Set<Listener>();
   result: AgentResult | undefined;
   pumped!: Promise<void>;
@@ -161,6 +164,7 @@ export class RunManager {
         live.events.push(event);
         if (live.events.length > this.#bufferEvents) live.events.shift();
         if (event.type === 'permission.requested') live.pendingPermissions.add(event.id);
+        if (event.type === 'question.requested') live.pendingQuestions.add(event.id);
         if (event.type === 'run.completed') live.result = event.result;
         live.channel?.send(event);
         for (const listener of live.listeners) {
@@ -182,6 +186,7 @@ export class RunManager {
       if (this.#live.get(slot) === live) this.#live.delete(slot);
       live.listeners.clear();
       live.pendingPermissions.clear();
+      live.pendingQuestions.clear();
       this.#logger.info('run completed', {
         requestId: live.requestId,
         agentId: live.agentId,
@@ -240,6 +245,31 @@ export class RunManager {
       );
     await live.run.respond(permissionId, decision as PermissionDecision, message);
     live.pendingPermissions.delete(permissionId);
+    return live;
+  }
+
+  /** Answers a question of the agent's live run: one array of labels (or typed text) per question, checked by core. */
+  async answer(userId: string, agentId: string, questionId: string, answers: unknown): Promise<LiveRun> {
+    const shaped =
+      Array.isArray(answers) && answers.every((a) => Array.isArray(a) && a.every((item) => typeof item === 'string'));
+    if (!shaped) {
+      throw new ValidationError('INVALID_ANSWER', 'answers must be an array with one array of strings per question', [
+        { path: 'answers', code: 'INVALID_ANSWER', message: `got ${JSON.stringify(answers)?.slice(0, 200)}` },
+      ]);
+    }
+    const live = this.liveRun(userId, agentId);
+    if (live?.answeredQuestions.has(questionId))
+      throw new ApiError(409, 'QUESTION_ANSWERED', `Question ${questionId} has already been answered`);
+    if (!live?.pendingQuestions.has(questionId))
+      throw new ApiError(404, 'QUESTION_NOT_FOUND', `No run of agent ${agentId} is waiting on question ${questionId}`);
+    live.answeredQuestions.add(questionId);
+    try {
+      await live.run.answer(questionId, answers as string[][]);
+    } catch (error) {
+      live.answeredQuestions.delete(questionId);
+      throw error;
+    }
+    live.pendingQuestions.delete(questionId);
     return live;
   }
 

@@ -71,6 +71,8 @@ describe('AsyncQueue', () => {
     q.end();
     q.pushFinal(3);
     expect(await take(q)).toEqual([1, 2]);
-    expect(() => q[Symbol.asyncIterator]()).toThrow(expect.objectContaining({ code: 'QUEUE_ALREADY_ITERATED' }));
+    const once = new AsyncQueue<number>({ iteratedError: () => new Error('read once') });
+    once[Symbol.asyncIterator]();
+    expect(() => once[Symbol.asyncIterator]()).toThrow('read once');
   });
 });

@@ -7,7 +7,10 @@ export interface AsyncQueueOptions {
   maxBuffered?: number;
   /** The error `push` throws past `maxBuffered`. Default: a ForgeError `QUEUE_OVERFLOW`. */
   overflowError?: (maxBuffered: number) => Error;
-  /** The error a second `[Symbol.asyncIterator]()` throws. Default: a ForgeError `QUEUE_ALREADY_ITERATED`. */
+  /**
+   * Makes a second `[Symbol.asyncIterator]()` throw this error (a run can be read once). Without it a second call
+   * returns another handle on the same single reader, as Connect needs: it asks again to call `throw()` on abort.
+   */
   iteratedError?: () => Error;
 }
 
@@ -134,12 +137,7 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    if (this.attached) {
-      throw (
-        this.options.iteratedError?.() ??
-        new ForgeError('QUEUE_ALREADY_ITERATED', 'This queue has a reader already', 'conflict')
-      );
-    }
+    if (this.attached && this.options.iteratedError) throw this.options.iteratedError();
     this.attached = true;
     const stop = (): Promise<IteratorResult<T>> => {
       this.close();

@@ -2,7 +2,15 @@ export * from './errors.js';
 export * from './error-codes.js';
 export { PendingRequests, checkAnswers, checkAnswerShape, checkDecision } from './pending-requests.js';
 export * from './request.js';
+export { closestName, editDistance } from './closest-name.js';
 export * from './events.js';
+export {
+  boundValue,
+  MAX_EVENT_DEPTH,
+  MAX_EVENT_NODES,
+  type BoundOptions,
+  type TruncatedValue,
+} from './bounded-value.js';
 export * from './agent.js';
 export * from './process-runner.js';
 export {

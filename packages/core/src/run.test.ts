@@ -80,6 +80,48 @@ describe('startRun through createCodeAgent', () => {
     expect(result.error?.message).toContain('user pressed stop');
   });
 
+  it.each([
+    ['a string', 'the user closed the tab', 'the user closed the tab'],
+    ['an Error', new Error('deploy started'), 'deploy started'],
+    ['a DOMException', new DOMException('page navigated', 'AbortError'), 'page navigated'],
+  ])('keeps the reason given to AbortController.abort (%s) in the result', async (_, reason, expected) => {
+    const agent = agentOf((ctx) => new Promise((r) => ctx.signal.addEventListener('abort', () => r({}))));
+    const controller = new AbortController();
+    const run = agent.execute({ prompt: 'x' }, { signal: controller.signal });
+    await delay(1);
+    controller.abort(reason);
+    const result = await run.result;
+    expect(result.status).toBe('cancelled');
+    expect(result.error?.message).toContain(expected);
+  });
+
+  it('keeps the reason of a signal aborted before the run started', async () => {
+    const agent = agentOf(async () => ({}));
+    const result = await agent.execute({ prompt: 'x' }, { signal: AbortSignal.abort('too late') }).result;
+    expect(result.error).toMatchObject({ code: 'CANCELLED' });
+    expect(result.error?.message).toContain('too late');
+  });
+
+  it('bounds an event nested 6,000 deep where it is built: marked, serialisable, never dropped', async () => {
+    let input: unknown = { command: 'ls' };
+    for (let i = 0; i < 6_000; i++) input = { nested: [input] };
+    const agent = agentOf(async (ctx) => {
+      ctx.emit({ type: 'tool.call', callId: 'c1', name: 'Bash', input, raw: { type: 'assistant', input } });
+      ctx.emit({ type: 'tool.result', callId: 'c1', output: input, isError: false });
+      ctx.emit({ type: 'permission.requested', id: 'p1', tool: 'Bash', input });
+      ctx.emit({ type: 'message', text: 'done' });
+      return { raw: { result: input } };
+    });
+    const { events, result } = await collectRun(agent.execute({ prompt: 'x' }));
+    expect(result.status).toBe('completed');
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(runProblems(events)).toEqual([]);
+    for (const event of events) {
+      const text = JSON.stringify(event);
+      if (event.type !== 'message') expect(text).toContain('{"$truncated":"depth>64"}');
+    }
+  });
+
   it('ends a run function that ignores the stop after the grace period', async () => {
     const agent = agentOf(() => new Promise(() => {}), { stopGraceMs: 50 });
     const run = agent.execute({ prompt: 'x', timeoutMs: 20 });

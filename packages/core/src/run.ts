@@ -1,5 +1,6 @@
 import type { AgentRun, PermissionDecision } from './agent.js';
 import { CoreErrorCode } from './error-codes.js';
+import { boundValue } from './bounded-value.js';
 import { ForgeError, UnsupportedError, describeError } from './errors.js';
 import { AsyncQueue } from './async-queue.js';
 import { addUsage, emptyUsage, type AgentEvent, type AgentEventInit, type AgentResult, type Usage } from './events.js';
@@ -140,7 +141,7 @@ export function startRun(options: StartRunOptions): AgentRun {
       res.error = outcome.error ?? { code: 'PROVIDER_ERROR', message: 'The provider reported a failure' };
     }
     const completed: AgentEvent = { ...envelope(), type: 'run.completed', result: res };
-    if (outcome.raw !== undefined) completed.raw = outcome.raw;
+    if (outcome.raw !== undefined) completed.raw = boundValue(outcome.raw);
     queue.pushFinal(completed);
     queue.end();
     if (!controller.signal.aborted) controller.abort('finished');
@@ -164,7 +165,7 @@ export function startRun(options: StartRunOptions): AgentRun {
     graceTimer.unref?.();
   };
 
-  const onExternalAbort = () => stop('cancelled', 'the caller aborted the signal');
+  const onExternalAbort = () => stop('cancelled', abortDetail(options.signal!, 'the caller aborted the signal'));
 
   const ctx: RunContext = {
     runId,
@@ -195,6 +196,7 @@ export function startRun(options: StartRunOptions): AgentRun {
         // An adapter passed envelope fields of its own; the run's own always win.
         Object.assign(event, { runId, seq: s, provider });
       }
+      boundEvent(event);
       try {
         return queue.push(event);
       } catch (error) {
@@ -225,7 +227,7 @@ export function startRun(options: StartRunOptions): AgentRun {
     timeoutTimer.unref?.();
   }
   if (options.signal?.aborted) {
-    stop('cancelled', 'the signal was already aborted');
+    stop('cancelled', abortDetail(options.signal, 'the signal was already aborted'));
     finish({});
   } else {
     options.signal?.addEventListener('abort', onExternalAbort, { once: true });
@@ -283,6 +285,46 @@ export function startRun(options: StartRunOptions): AgentRun {
     [Symbol.asyncIterator]: () => queue[Symbol.asyncIterator](),
   };
   return run;
+}
+
+/**
+ * Cuts what no consumer could serialise (see bounded-value.ts) in the fields that carry provider data, so every
+ * consumer gets every event. Text events carry only strings and skip the walk.
+ */
+function boundEvent(event: AgentEvent): void {
+  if (event.raw !== undefined) {
+    const raw = boundValue(event.raw);
+    if (raw !== event.raw) event.raw = raw;
+  }
+  switch (event.type) {
+    case 'tool.call':
+    case 'permission.requested': {
+      const input = boundValue(event.input);
+      if (input !== event.input) event.input = input;
+      break;
+    }
+    case 'tool.result': {
+      const output = boundValue(event.output);
+      if (output !== event.output) event.output = output;
+      break;
+    }
+    case 'error':
+      if (event.details) event.details = boundValue(event.details) as Record<string, unknown>;
+      break;
+  }
+}
+
+/** The caller's `abort(reason)` kept in the result; a bare `abort()` (a stock AbortError) adds nothing. */
+function abortDetail(signal: AbortSignal, what: string): string {
+  const reason: unknown = signal.reason;
+  let text: string | undefined;
+  if (typeof reason === 'string') text = reason;
+  else if (
+    reason instanceof Error &&
+    !(reason.name === 'AbortError' && reason.message === 'This operation was aborted')
+  )
+    text = reason.message;
+  return text ? `${what}: ${text}` : what;
 }
 
 function runFinished(runId: string): ForgeError {

@@ -95,6 +95,28 @@ export class AgentLink {
         );
         return;
       }
+      case 'questionAnswer': {
+        const { runId, questionId, answers } = command.command.value;
+        const local = this.runs.get(runId);
+        if (!local) {
+          this.fail(commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
+          return;
+        }
+        local.run
+          .answer(
+            questionId,
+            answers.map((a) => [...a.values]),
+          )
+          .then(
+            () =>
+              this.send(subjects.run(this.agentId, runId, 'ack'), {
+                case: 'ack',
+                value: create(proto.CommandAckSchema, { commandId }),
+              }),
+            (error: unknown) => this.fail(commandId, runId, error),
+          );
+        return;
+      }
       case 'ping':
         this.send(subjects.pong(this.agentId), {
           case: 'pong',

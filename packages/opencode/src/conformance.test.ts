@@ -2,7 +2,7 @@ import { describeCodeAgentConformance } from '@forge/core/testing/conformance';
 import { setupServer } from 'msw/node';
 import { afterAll, beforeAll } from 'vitest';
 import { opencode } from './index.js';
-import { FakeOpencode, textTurn } from './test-support/fake-opencode.js';
+import { FakeOpencode, questionAsked, textTurn } from './test-support/fake-opencode.js';
 
 const msw = setupServer();
 beforeAll(() => msw.listen({ onUnhandledRequest: 'error' }));
@@ -24,7 +24,14 @@ describeCodeAgentConformance('opencode (msw)', {
           server.send(...turn.slice(1));
           return;
         }
-        // `hang` (and `question` until this fake speaks it): busy and a first delta, then nothing until stopped.
+        if (scenario === 'question') {
+          const id = `que_${sessionId}`;
+          server.send(turn[0]!, questionAsked(sessionId, id));
+          await server.waitForCall((c) => c.path === `/question/${id}/reply`);
+          server.send(...turn.slice(1));
+          return;
+        }
+        // `hang`: busy and a first delta, then nothing until stopped.
         server.send(...(scenario === 'complete' ? turn : turn.slice(0, 4)));
       },
     });

@@ -78,6 +78,20 @@ export class ConnectLink implements RunLink {
     });
   }
 
+  async answer(runId: string, questionId: string, answers: string[][]): Promise<void> {
+    const stream = this.owner(runId);
+    if (!stream) throw new TransportError(TransportCodes.TRANSPORT_BROKEN, `The stream of run ${runId} is gone`);
+    await stream.command({
+      case: 'questionAnswer',
+      value: {
+        $typeName: 'forge.agent.v1.QuestionAnswerCommand',
+        runId,
+        questionId,
+        answers: answers.map((values) => ({ $typeName: 'forge.agent.v1.StringList', values })),
+      },
+    });
+  }
+
   /** Aborts every stream; their runs end as cancelled (CLIENT_CLOSED). */
   close(): void {
     for (const s of this.streams) s.abort();

@@ -252,6 +252,22 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
           );
           return;
         }
+        case 'questionAnswer': {
+          const { runId, questionId, answers } = command.value;
+          const entry = mine.get(runId) ?? live.get(runId);
+          if (!entry)
+            return fail(commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
+          entry.run
+            .answer(
+              questionId,
+              answers.map((a) => [...a.values]),
+            )
+            .then(
+              () => reply({ case: 'ack', value: toBinary(CommandAckSchema, create(CommandAckSchema, { commandId })) }),
+              (error: unknown) => fail(commandId, runId, error),
+            );
+          return;
+        }
         case 'ping':
           reply({
             case: 'pong',
@@ -366,6 +382,19 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
         try {
           if (!entry) throw new NotFoundError('RUN_NOT_FOUND', `No live run ${req.runId}`, { runId: req.runId });
           await entry.run.respond(req.permissionId, decisionFromProto(req.decision), req.message);
+        } catch (error) {
+          throw forgeErrorToConnect(error);
+        }
+        return {};
+      },
+      async answerQuestion(req) {
+        const entry = live.get(req.runId);
+        try {
+          if (!entry) throw new NotFoundError('RUN_NOT_FOUND', `No live run ${req.runId}`, { runId: req.runId });
+          await entry.run.answer(
+            req.questionId,
+            req.answers.map((a) => [...a.values]),
+          );
         } catch (error) {
           throw forgeErrorToConnect(error);
         }

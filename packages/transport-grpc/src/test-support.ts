@@ -54,6 +54,20 @@ export const sampleEvents: AgentEvent[] = [
   e({ type: 'tool.result', callId: 'c3', output: undefined, isError: false }),
   e({ type: 'permission.requested', id: 'p1', tool: 'Write', input: { path: '/etc/x' } }),
   e({
+    type: 'question.requested',
+    id: 'q1',
+    questions: [
+      {
+        question: 'Which colour?',
+        header: 'Colour',
+        options: [{ label: 'Blue', description: 'like the sky' }, { label: 'Red' }],
+        multiple: false,
+        custom: true,
+      },
+      { question: 'Sizes?', options: [], multiple: true, custom: false },
+    ],
+  }),
+  e({
     type: 'usage',
     usage: { inputTokens: 1, outputTokens: 2, cacheReadTokens: 3, cacheWriteTokens: 4, reasoningTokens: 5 },
     costUsd: 0.0123,

@@ -28,7 +28,7 @@ const PASS_THROUGH: Record<string, keyof AgentRequestInput> = {
   system_prompt: 'systemPrompt',
 };
 
-/** Runs: send a message (202 at once), interrupt, answer a permission request, follow the events (SSE). */
+/** Runs: send a message (202 at once), interrupt, answer a permission request or a question, follow the events (SSE). */
 export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions): void {
   const { backend, runs } = options;
   router
@@ -91,6 +91,19 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
         request_id: live.requestId,
         permission_id: ctx.params.permission_id,
         decision: body.decision,
+      });
+    })
+    .on('POST', '/api/v1/agents/:id/questions/:question_id', async (ctx) => {
+      const body = readObject(await readJson(ctx.req));
+      for (const key of Object.keys(body))
+        if (key !== 'answers') throw new ApiError(400, 'UNKNOWN_FIELD', `Unknown field "${key}" (expected "answers")`);
+      const agent = await agentOf(ctx, backend);
+      const live = await runs.answer(agent.userId, agent.agentId, ctx.params.question_id!, body.answers);
+      reply(ctx, 200, {
+        agent_id: agent.agentId,
+        request_id: live.requestId,
+        question_id: ctx.params.question_id,
+        answers: body.answers,
       });
     })
     .on('GET', '/api/v1/agents/:id/events', async (ctx) => {
