@@ -1,4 +1,4 @@
-import { CodexEventMapper, CodexJsonlParser } from '@forge/codex';
+import { CodexEventMapper, CodexJsonlParser } from '@forge/codex/internal';
 import type { AgentEventInit } from '@forge/core';
 import { compare, type BenchModule } from './harness.js';
 

@@ -2,7 +2,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { ValidationError, closestName } from '@forge/core';
+import { ValidationError } from '@forge/core';
+import { closestName } from '@forge/core/internal';
 import { parseApiKeyList, readApiKeyFile, type ApiKeyRecord } from './api-keys.js';
 
 export type BackendKind = 'local' | 'k8s';

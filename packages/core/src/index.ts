@@ -1,8 +1,6 @@
 export * from './errors.js';
 export * from './error-codes.js';
-export { PendingRequests, checkAnswers, checkAnswerShape, checkDecision } from './pending-requests.js';
 export * from './request.js';
-export { closestName, editDistance } from './closest-name.js';
 export * from './events.js';
 export {
   boundValue,
@@ -34,10 +32,7 @@ export {
 } from './run.js';
 export { createCodeAgent, type AgentDefinition } from './create-code-agent.js';
 export { createProviderRegistry, type ProviderRegistry, type AgentFactory } from './registry.js';
-export { AsyncQueue, type AsyncQueueOptions } from './async-queue.js';
-export { RelayedRun, type RelayedRunOptions, type RunLink, type LocalEnd } from './relayed-run.js';
 export * from './clock.js';
-export { Backoff, backoffDelay, type BackoffOptions } from './backoff.js';
-export { delay } from './delay.js';
+export type { BackoffOptions } from './backoff.js';
 export * from './logger.js';
 export * from './id-generator.js';

@@ -6,10 +6,11 @@ import {
   type AgentRun,
   type CodeAgent,
   type Logger,
-  type AsyncQueue,
   RunExistsError,
 } from '@forge/core';
-import { decisionFromProto, errorInfoFromError, proto, requestFromProto } from '@forge/transport-grpc';
+import type { AsyncQueue } from '@forge/core/internal';
+import { proto } from '@forge/transport-grpc';
+import { decisionFromProto, errorInfoFromError, requestFromProto } from '@forge/transport-grpc/internal';
 import { subjects } from './subject.js';
 import { encodeEvent, type AttachBody, type Outgoing } from './wire.js';
 

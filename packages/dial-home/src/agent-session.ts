@@ -1,18 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import type { ConnectError } from '@connectrpc/connect';
-import {
-  TransportError,
-  type AgentRequest,
-  type Clock,
-  type Logger,
-  type PermissionDecision,
-  AsyncQueue,
-} from '@forge/core';
-import { TransportCodes, decisionToProto, forgeErrorFromInfo, proto, requestToProto } from '@forge/transport-grpc';
+import { TransportError, type AgentRequest, type Clock, type Logger, type PermissionDecision } from '@forge/core';
+import { AsyncQueue } from '@forge/core/internal';
+import { TransportCodes, proto } from '@forge/transport-grpc';
+import { decisionToProto, forgeErrorFromInfo, requestToProto } from '@forge/transport-grpc/internal';
 import type { RunCarrier } from './dialled-agent.js';
 import { AttachResponseSchema, type AttachResponse } from './gen/forge/dialhome/v1/dialhome_pb.js';
-import type { RelayedRun } from '@forge/core';
+import type { RelayedRun } from '@forge/core/internal';
 import { parseSubject, subjects } from './subject.js';
 import type { Subscriptions } from './subscriptions.js';
 import type { Incoming } from './wire.js';

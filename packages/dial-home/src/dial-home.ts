@@ -2,9 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
 import { Http2SessionManager, createGrpcTransport } from '@connectrpc/connect-node';
 import {
-  Backoff,
   type BackoffOptions,
-  delay,
   ForgeError,
   TransportError,
   ValidationError,
@@ -13,9 +11,9 @@ import {
   type Clock,
   type CodeAgent,
   type Logger,
-  AsyncQueue,
 } from '@forge/core';
-import { capabilitiesToProto, toForgeError } from '@forge/transport-grpc';
+import { Backoff, delay, AsyncQueue } from '@forge/core/internal';
+import { capabilitiesToProto, toForgeError } from '@forge/transport-grpc/internal';
 import { AgentLink } from './agent-link.js';
 import { readCredentialFile, writeCredentialFile, type StoredCredential } from './credential-file.js';
 import { DialHomeCodes } from './errors.js';

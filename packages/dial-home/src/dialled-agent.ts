@@ -14,7 +14,7 @@ import {
   RunExistsError,
 } from '@forge/core';
 import { DialHomeCodes } from './errors.js';
-import { RelayedRun, type RunLink } from '@forge/core';
+import { RelayedRun, type RunLink } from '@forge/core/internal';
 
 /** What a dialled agent needs from the session it is attached through. */
 export interface RunCarrier extends RunLink {

@@ -10,7 +10,7 @@ import {
   type Logger,
   type ProviderRegistry,
 } from '@forge/core';
-import { capabilitiesFromProto } from '@forge/transport-grpc';
+import { capabilitiesFromProto } from '@forge/transport-grpc/internal';
 import { AgentRecords } from './agent-records.js';
 import { AgentSession, type SessionEnd } from './agent-session.js';
 import type { AgentInfo } from './agent-info.js';

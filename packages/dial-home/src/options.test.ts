@@ -1,4 +1,4 @@
-import { AsyncQueue } from '@forge/core';
+import { AsyncQueue } from '@forge/core/internal';
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';

@@ -1,4 +1,4 @@
-import { AsyncQueue } from '@forge/core';
+import { AsyncQueue } from '@forge/core/internal';
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { Http2SessionManager, createGrpcTransport } from '@connectrpc/connect-node';

@@ -27,7 +27,7 @@ import { capabilitiesFromProto, requestToProto } from './convert-request.js';
 import { TransportCodes, forgeErrorFromConnect } from './errors.js';
 import { ExecuteLink } from './execute-link.js';
 import { WireAgentService } from './wire-service.js';
-import { RelayedRun } from '@forge/core';
+import { RelayedRun } from '@forge/core/internal';
 import { GuardedSessionManager } from './session-manager.js';
 import type { DrainOptions, DrainResult } from './routes.js';
 

@@ -1,6 +1,7 @@
 import { create, fromBinary } from '@bufbuild/protobuf';
 import type { Client } from '@connectrpc/connect';
-import { AsyncQueue, TransportError, type Logger, type PermissionDecision } from '@forge/core';
+import { TransportError, type Logger, type PermissionDecision } from '@forge/core';
+import { AsyncQueue } from '@forge/core/internal';
 import { decisionToProto } from './convert-request.js';
 import { decodeBatch } from './event-codec.js';
 import { TransportCodes, forgeErrorFromInfo } from './errors.js';
@@ -14,7 +15,7 @@ import {
 import type { ConnectResponse } from './gen/forge/agent/wire/v1/wire_pb.js';
 import type { WireAgentService } from './wire-service.js';
 import { endForRemoteError, endForStreamError } from './link-errors.js';
-import type { RelayedRun, RunLink } from '@forge/core';
+import type { RelayedRun, RunLink } from '@forge/core/internal';
 
 export interface ConnectLinkOptions {
   /** "the agent at http://…", for messages. */

@@ -6,7 +6,7 @@ import { TransportCodes, forgeErrorFromConnect } from './errors.js';
 import type { AgentRequest as ProtoAgentRequest } from './gen/forge/agent/v1/agent_pb.js';
 import type { WireAgentService } from './wire-service.js';
 import { endForStreamError } from './link-errors.js';
-import type { RelayedRun, RunLink } from '@forge/core';
+import type { RelayedRun, RunLink } from '@forge/core/internal';
 
 export interface ExecuteLinkOptions {
   target: string;

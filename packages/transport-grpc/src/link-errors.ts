@@ -1,7 +1,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { ForgeError, ErrorCategory } from '@forge/core';
 import { ERROR_CODE_KEY, TransportCodes, toForgeError } from './errors.js';
-import type { LocalEnd } from '@forge/core';
+import type { LocalEnd } from '@forge/core/internal';
 
 /** Answers that say the call was refused, not that the link failed. */
 const REFUSALS = new Set<Code>([

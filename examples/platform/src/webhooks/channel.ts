@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { AgentEvent, Clock, Logger } from '@forge/core';
-import { backoffDelay } from '@forge/core';
+import { backoffDelay } from '@forge/core/internal';
 import { parseRetryAfter } from './retry-after.js';
 import { serializePayload, webhookPayload } from './payload.js';
 import { webhookHeaders } from './signature.js';
