@@ -225,6 +225,27 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
     expect(await processesWith(marker)).toEqual([]);
   });
 
+  it("keeps the host's secrets from the CLI and its tools: the Bash tool's `env` shows none", async () => {
+    const saved = process.env;
+    process.env = { ...saved, FORGE_API_KEYS: 'alice:alice-key-in-the-host-env', SOME_DB_PASSWORD: 'hunter2-host' };
+    try {
+      responder = (req) =>
+        req.hasToolResult
+          ? { text: 'printed' }
+          : { toolUse: { name: 'Bash', input: { command: 'env', description: 'print the environment' } } };
+      const { events, result } = await collectRun(agent().execute({ prompt: 'run env', allowedTools: ['Bash'] }));
+      expect(result.status).toBe('completed');
+      const output = JSON.stringify(ofType(events, 'tool.result')[0]!.output);
+      expect(output).toContain('ANTHROPIC_BASE_URL='); // what the CLI needs reaches it
+      expect(output).toContain('PATH=');
+      expect(output).not.toContain('alice-key-in-the-host-env');
+      expect(output).not.toContain('FORGE_API_KEYS');
+      expect(output).not.toContain('hunter2-host');
+    } finally {
+      process.env = saved;
+    }
+  });
+
   it('cancels a run whose Bash tool left a process in the background: nothing survives', async () => {
     // The CLI starts its tools in a session of their own; a backgrounded command outlives the tool call.
     const marker = `sleep 1013.${process.pid}`;
