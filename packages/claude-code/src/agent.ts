@@ -103,6 +103,9 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
       // The CLI takes aliases and full names but does not list them.
       models: [],
       ...(probe.version ? { version: probe.version } : {}),
+      // Availability (issue 16): false only when the CLI could not be started at all.
+      available: !probe.spawnFailed,
+      ...(probe.spawnFailed && probe.error ? { unavailableReason: probe.error } : {}),
       extra: {
         bin,
         permissionModes: ['default', 'acceptEdits', 'bypassPermissions', 'plan'],

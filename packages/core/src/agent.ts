@@ -21,6 +21,12 @@ export interface AgentCapabilities {
   models: string[];
   /** Version of the underlying program or server, when it could be found. */
   version?: string;
+  /**
+   * False when the provider cannot run here now (its binary is missing, its server unreachable), with the reason
+   * in `unavailableReason`. Absent when the adapter does not check.
+   */
+  available?: boolean;
+  unavailableReason?: string;
   /** Provider-specific extras. */
   extra?: Record<string, unknown>;
 }

@@ -1,5 +1,6 @@
 import { spawn as spawnChild } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { cwdProblem } from './cwd-check.js';
 import { ProcessSpawnError } from './errors.js';
 import { forgetProcess, recordProcess, thisProcess } from './process-ledger.js';
 import type { ProcessExit, ProcessRunner, RunningProcess, SpawnOptions } from './process-runner.js';
@@ -125,7 +126,9 @@ export function localProcessRunner(runnerOptions: LocalProcessRunnerOptions = {}
             detached: process.platform !== 'win32',
           });
         } catch (error) {
-          reject(new ProcessSpawnError(command, (error as Error).message, { cause: error }));
+          // A cwd that is a file fails here, synchronously (ENOTDIR).
+          const badCwd = options.cwd !== undefined ? cwdProblem(options.cwd, command) : undefined;
+          reject(badCwd ?? new ProcessSpawnError(command, (error as Error).message, { cause: error }));
           return;
         }
         let exitInfo: ProcessExit | undefined;
@@ -159,6 +162,12 @@ export function localProcessRunner(runnerOptions: LocalProcessRunnerOptions = {}
             }),
         };
         child.once('error', (error: NodeJS.ErrnoException) => {
+          // Node says ENOENT for a missing cwd as for a missing binary; tell them apart.
+          const badCwd =
+            (error.code === 'ENOENT' || error.code === 'ENOTDIR') && options.cwd !== undefined
+              ? cwdProblem(options.cwd, command)
+              : undefined;
+          if (badCwd) return reject(badCwd);
           reject(
             new ProcessSpawnError(
               command,

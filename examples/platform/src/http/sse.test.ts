@@ -92,6 +92,28 @@ describe('streamRun', () => {
     await runs.close();
   });
 
+  it('sends an event JSON.stringify refuses (a BigInt in a tool input) instead of dropping the reader', async () => {
+    const runs = new RunManager();
+    const live = await runs.start({
+      userId: 'u',
+      agentId: 'a',
+      agent: scriptedAgent({
+        steps: [{ type: 'tool.call', callId: 'c1', name: 'Count', input: { n: 10n ** 20n } }, ...steps(1)],
+      }),
+      request: { prompt: 'go' },
+    });
+    await live.pumped;
+    const res = fakeResponse();
+    streamRun(new EventEmitter() as IncomingMessage, res as unknown as ServerResponse, live, 0, {});
+    const frames = res.chunks.filter((c) => c.startsWith('id:'));
+    const events = frames.map((f) => JSON.parse(f.split('data: ')[1]!));
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(events[0]).toMatchObject({ type: 'tool.call', input: { n: '100000000000000000000' } });
+    expect(events.at(-1).type).toBe('run.completed');
+    expect(res.ended).toBe(true);
+    await runs.close();
+  });
+
   it('reads Last-Event-ID from the header or the query', () => {
     const req = (h: Record<string, string>) => ({ headers: h }) as unknown as IncomingMessage;
     expect(lastEventId(req({ 'last-event-id': '7' }), new URL('http://x/'))).toBe(7);

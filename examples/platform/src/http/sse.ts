@@ -9,7 +9,25 @@ export interface SseOptions {
   maxPendingBytes?: number;
 }
 
-const frame = (event: AgentEvent) => `id: ${event.seq}\ndata: ${JSON.stringify(event)}\n\n`;
+const frame = (event: AgentEvent) => `id: ${event.seq}\ndata: ${eventJson(event)}\n\n`;
+
+/**
+ * An event as JSON, whatever it holds. Core bounds depth and size where events are built; a BigInt (or a value
+ * whose toJSON throws) from a custom adapter would still make JSON.stringify throw, and the reader would be cut
+ * off without run.completed. Then the odd values are spelled out, or, failing that, the body is marked.
+ */
+function eventJson(event: AgentEvent): string {
+  try {
+    return JSON.stringify(event);
+  } catch {
+    try {
+      return JSON.stringify(event, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+    } catch (error) {
+      const { runId, seq, time, provider, type } = event;
+      return JSON.stringify({ runId, seq, time, provider, type, $unserialisable: String((error as Error)?.message) });
+    }
+  }
+}
 
 /**
  * Streams a run's events as Server-Sent Events: `id` is the event's seq (so Last-Event-ID resumes),
