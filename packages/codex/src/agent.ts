@@ -1,4 +1,5 @@
 import {
+  CoreErrorCode,
   createCodeAgent,
   defaultCapabilities,
   localProcessRunner,
@@ -23,6 +24,7 @@ import {
   type CodexModelProvider,
   type CodexSandbox,
 } from './args.js';
+import { CodexErrorCode } from './error-codes.js';
 import { CodexJsonlParser } from './jsonl.js';
 import { CodexEventMapper } from './mapper.js';
 import { exitWithin, stopProcess, TailBuffer } from './process-control.js';
@@ -30,8 +32,11 @@ import { probeCodexVersion, type VersionProbe } from './version.js';
 
 export { PROVIDER };
 
-/** What the Codex CLI reads from the host to reach its model: its API key and its own settings. */
-export const CODEX_PASS_ENV: readonly string[] = Object.freeze(['OPENAI_*', 'CODEX_*']);
+/**
+ * Host variables the CLI gets besides the runner's minimal set: its key and `CODEX_HOME` (and the
+ * rest of its `CODEX_*` settings). A custom provider's `envKey` is added to these.
+ */
+export const CODEX_PASS_ENV: readonly string[] = Object.freeze(['OPENAI_API_KEY', 'CODEX_*']);
 
 export interface CodexOptions extends RunOptions {
   /** Where the CLI runs. Default: `localProcessRunner()` (this machine). */
@@ -57,8 +62,8 @@ export interface CodexOptions extends RunOptions {
   /** Added to the CLI's environment (a request's `env` is added over it). `CODEX_HOME` must exist. */
   env?: Record<string, string>;
   /**
-   * Host variables the CLI gets besides the runner's minimal set (names, or prefixes ending in `*`).
-   * Default `CODEX_PASS_ENV`: `OPENAI_*` and `CODEX_*`, nothing else of the host's.
+   * Host variables the CLI gets besides the runner's minimal set (names, or prefixes ending in
+   * `*`). Default `CODEX_PASS_ENV`, plus `provider.envKey` when the key is not given as `apiKey`.
    */
   passEnv?: readonly string[];
   /** Working directory when the request names none. */
@@ -111,8 +116,10 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     ...env,
     ...(provider?.apiKey !== undefined ? { [provider.envKey ?? DEFAULT_ENV_KEY]: provider.apiKey } : {}),
   };
-  // The provider's key variable comes from the host when no apiKey was given.
-  const passEnv = provider ? [...passEnvOption, provider.envKey ?? DEFAULT_ENV_KEY] : passEnvOption;
+  const passEnv =
+    provider && provider.apiKey === undefined
+      ? [...passEnvOption, provider.envKey ?? DEFAULT_ENV_KEY]
+      : [...passEnvOption];
   let version: Promise<VersionProbe> | undefined;
 
   const capabilities = async (): Promise<AgentCapabilities> => {
@@ -135,6 +142,8 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       maxTurns: false,
       models: [],
       ...(probe.version ? { version: probe.version } : {}),
+      available: !probe.unavailable,
+      ...(probe.unavailable && probe.error ? { unavailableReason: probe.error } : {}),
       extra: {
         bin,
         sandbox: sandbox ?? 'read-only',
@@ -281,12 +290,15 @@ export function exitError(exit: ProcessExit, stderrTail: string): { code: string
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
   const said = stderrTail ? `: ${stderrTail}` : '';
   if (/no rollout found for thread id|thread\/resume failed/.test(stderrTail))
-    return { code: 'SESSION_NOT_FOUND', message: `Codex could not resume the session${said}` };
+    return { code: CodexErrorCode.SESSION_NOT_FOUND, message: `Codex could not resume the session${said}` };
   if (/Missing optional dependency @openai\/codex-/.test(stderrTail))
-    return { code: 'CODEX_NOT_INSTALLED', message: `The Codex CLI's native binary is missing${said}` };
+    return { code: CodexErrorCode.CODEX_NOT_INSTALLED, message: `The Codex CLI's native binary is missing${said}` };
   if (exit.code === 127)
-    return { code: 'PROCESS_SPAWN_FAILED', message: `Codex could not be started (exit 127: not found?)${said}` };
+    return {
+      code: CoreErrorCode.PROCESS_SPAWN_FAILED,
+      message: `Codex could not be started (exit 127: not found?)${said}`,
+    };
   if (/Error loading config|is no longer supported|unexpected argument/.test(stderrTail))
-    return { code: 'CODEX_CONFIG_ERROR', message: `Codex refused its configuration${said}` };
-  return { code: 'PROCESS_EXITED', message: `Codex ${how} without finishing its turn${said}` };
+    return { code: CodexErrorCode.CODEX_CONFIG_ERROR, message: `Codex refused its configuration${said}` };
+  return { code: CodexErrorCode.PROCESS_EXITED, message: `Codex ${how} without finishing its turn${said}` };
 }
