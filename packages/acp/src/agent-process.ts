@@ -43,6 +43,7 @@ export interface AgentProcessOptions {
   args: readonly string[];
   env: Record<string, string> | undefined;
   inheritEnv: boolean | undefined;
+  passEnv: readonly string[] | undefined;
   cwd: string | undefined;
   clientCapabilities: ClientCapabilities;
   clientInfo: { name: string; version: string };
@@ -95,6 +96,7 @@ export class AgentProcess {
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.inheritEnv !== undefined ? { inheritEnv: options.inheritEnv } : {}),
+      ...(options.passEnv ? { passEnv: options.passEnv } : {}),
     });
     const tail = new TextTail(options.stderrTailChars);
     let self: AgentProcess | undefined;

@@ -40,8 +40,13 @@ export interface AcpAgentOptions extends RunOptions {
   args?: readonly string[];
   /** The agent process's environment: added to the runner's (see `inheritEnv`). */
   env?: Record<string, string>;
-  /** Start from this process's environment (the local runner's default) or from `env` alone. */
+  /** Start from what the runner passes on (a local runner: a minimal allow-list) or from `env` alone. */
   inheritEnv?: boolean;
+  /**
+   * Host variables the agent process gets besides the runner's minimal set (names, or prefixes
+   * ending in `*`), e.g. its API key: `['GEMINI_*']`. The presets set theirs. Default none.
+   */
+  passEnv?: readonly string[];
   /** The process's working directory, and a session's when the request names none. */
   cwd?: string;
   /** Where the agent runs. Default `localProcessRunner()`; a pod's `execRunner` works the same. */
@@ -106,6 +111,7 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
     args = [],
     env,
     inheritEnv,
+    passEnv,
     cwd,
     runner = localProcessRunner(),
     name = ACP_PROVIDER,
@@ -144,6 +150,7 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
     args,
     env,
     inheritEnv,
+    passEnv,
     cwd,
     clientCapabilities,
     clientInfo,

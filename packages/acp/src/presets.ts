@@ -45,6 +45,8 @@ export function geminiCli(options: GeminiCliOptions = {}): CodeAgent {
     // Gemini offers only session/load, which is unreliable in 0.61 (see README); still the only way.
     resumeWith: 'load',
     ...rest,
+    // Its key and endpoint from the host when not given here; nothing else of the host's.
+    passEnv: rest.passEnv ?? ['GEMINI_*', 'GOOGLE_*'],
     command: bin,
     args: ['--acp', ...extraArgs],
     env: {
@@ -113,6 +115,7 @@ export function claudeCodeAcp(options: ClaudeCodeAcpOptions = {}): CodeAgent {
   return acpAgent({
     name: 'claude-code-acp',
     ...rest,
+    passEnv: rest.passEnv ?? ['ANTHROPIC_*', 'CLAUDE_*', 'DISABLE_*'],
     command,
     args,
     env: {

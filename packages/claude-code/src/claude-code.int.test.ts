@@ -298,7 +298,8 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
             },
           };
     const before = spawned.length;
-    const run = agent().execute({ prompt: 'start it and wait', allowedTools: ['Bash'] });
+    // Not kept warm: the CLI ends with its run, and what its tool left must end with it.
+    const run = agent({}, { warmSessions: false }).execute({ prompt: 'start it and wait', allowedTools: ['Bash'] });
     for await (const e of run) {
       if (e.type === 'tool.result') {
         for (let i = 0; i < 50 && (await processesWith(marker)).length === 0; i++)
@@ -309,6 +310,25 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
     }
     expect((await run.result).status).toBe('cancelled');
     for (const p of spawned.slice(before)) expect(alive(p.pid)).toBe(false);
+    expect(await processesWith(marker)).toEqual([]);
+  });
+
+  it('a warm CLI whose Bash tool left a process in the background takes it along when closed', async () => {
+    const marker = `sleep 1014.${process.pid}`;
+    responder = (req) =>
+      req.hasToolResult
+        ? { text: 'started' }
+        : {
+            toolUse: {
+              name: 'Bash',
+              input: { command: `nohup ${marker} > /dev/null 2>&1 &`, description: 'start something' },
+            },
+          };
+    const a = agent();
+    const { result } = await collectRun(a.execute({ prompt: 'start it', allowedTools: ['Bash'] }));
+    expect(result.status).toBe('completed');
+    expect(await processesWith(marker)).not.toEqual([]); // the process is warm, and so is what it left
+    await a.close?.();
     expect(await processesWith(marker)).toEqual([]);
   });
 
