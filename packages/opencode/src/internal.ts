@@ -13,15 +13,9 @@ export {
   type PromptBody,
   type CreateSessionBody,
 } from './client.js';
-export {
-  TurnMapper,
-  peekType,
-  errorCode,
-  errorMessage,
-  errorRetryable,
-  type Emit,
-  type FrameSignal,
-} from './mapper.js';
+export { TurnMapper, type Emit, type FrameSignal } from './turn-mapper.js';
+export { peekType } from './frame-peek.js';
+export { errorCode, errorMessage, errorRetryable } from './error-info.js';
 export { createFrameDecoder, readFrames, StreamDropped } from './event-stream.js';
 export { abortableSleep } from './turn.js';
 export * from './schemas.js';

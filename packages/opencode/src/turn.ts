@@ -9,7 +9,8 @@ import {
 } from '@forge/core';
 import type { OpencodeClient, PermissionReply, PermissionRule, PromptBody } from './client.js';
 import { StreamDropped, readFrames } from './event-stream.js';
-import { TurnMapper, errorCode, errorMessage, errorRetryable } from './mapper.js';
+import { errorCode, errorMessage, errorRetryable } from './error-info.js';
+import { TurnMapper } from './turn-mapper.js';
 
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
