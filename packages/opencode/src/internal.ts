@@ -5,7 +5,6 @@
  * Not public API: anything here may change or disappear in any release, including patch releases, without
  * notice. Applications should use `@forge/opencode` (and `@forge/opencode/testing` in tests) only.
  */
-export { freePort } from './server.js';
 export {
   OpencodeClient,
   type OpencodeClientOptions,

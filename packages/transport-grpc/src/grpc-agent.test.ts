@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
-import { createServer } from 'node:net';
 import { Code, ConnectError, createClient, createRouterTransport } from '@connectrpc/connect';
 import { Http2SessionManager, connectNodeAdapter, createGrpcTransport } from '@connectrpc/connect-node';
 import {
@@ -14,6 +13,7 @@ import {
   type AgentEvent,
   type CodeAgent,
 } from '@forge/core';
+import { freePort } from '@forge/core/internal';
 import { collectRun, firstEvent, runProblems, sampleScript, scriptedAgent, type ScriptStep } from '@forge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { grpcAgent, type GrpcAgent, type GrpcAgentOptions } from './client.js';
@@ -459,14 +459,6 @@ describe('server side', () => {
     expect(result.status).toBe('completed');
   });
 });
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('HTTP/1.1 on the same port', () => {
   it.each([
