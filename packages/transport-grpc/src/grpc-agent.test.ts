@@ -23,7 +23,7 @@ import { AgentService } from './gen/forge/agent/v1/agent_pb.js';
 import { Health, HealthCheckResponse_ServingStatus } from './gen/grpc/health/v1/health_pb.js';
 import { createAgentServiceRoutes } from './routes.js';
 import { serveAgent, type AgentServer } from './serve.js';
-import { recordingAgent } from './test-support.js';
+import { recordingAgent } from './test-support/recording-agent.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -510,7 +510,7 @@ describe('protocol sniffing', () => {
 
 describe('TLS', () => {
   // A self-signed certificate for localhost and 127.0.0.1 (valid to 2126), for tests only.
-  const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+  const fixture = (name: string) => readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url));
   const tls = { key: fixture('tls-key.pem'), cert: fixture('tls-cert.pem') };
 
   it.each([

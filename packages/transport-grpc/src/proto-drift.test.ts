@@ -7,7 +7,7 @@ describeProtoDrift('proto/ and src/gen', {
   packageDir: join(dirname(fileURLToPath(import.meta.url)), '..'),
   lintArgs: ['../../proto'],
   // The baseline is proto/ as released before the question messages (main at 77271d6), built with
-  // `buf build <that proto dir> -o src/fixtures/proto-baseline.binpb`: field numbers and names stay.
-  breakingAgainst: { image: 'src/fixtures/proto-baseline.binpb', why: 'field numbers and names stay' },
+  // `buf build <that proto dir> -o src/__fixtures__/proto-baseline.binpb`: field numbers and names stay.
+  breakingAgainst: { image: 'src/__fixtures__/proto-baseline.binpb', why: 'field numbers and names stay' },
   regenerate: 'run `pnpm proto`',
 });
