@@ -5,6 +5,7 @@ import { localBackend } from './backends/local-backend.js';
 import type { PlatformConfig } from './config.js';
 import { createApiHandler, type RemoteAgentsView } from './http/api.js';
 import { listen } from './http/listen.js';
+import { providerCatalog } from './providers/provider-catalog.js';
 import { buildProviderRegistry } from './providers/registry.js';
 import { startRemoteAgents, type RemoteAgents } from './remote-agents.js';
 import { RunManager } from './run-manager.js';
@@ -56,6 +57,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     buildProviderRegistry({
       claudeBin: config.claudeBin,
       opencodeBin: config.opencodeBin,
+      codexBin: config.codexBin,
+      geminiBin: config.geminiBin,
+      ...(config.acp ? { acp: config.acp } : {}),
+      ...(config.codexProvider ? { codexProvider: config.codexProvider } : {}),
       defaultProvider: config.defaultProvider,
       logger,
       ...(options.claudeEnv ? { claudeEnv: options.claudeEnv } : {}),
@@ -88,6 +93,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     createTimeoutMs: config.createTimeoutMs,
     logger,
     ...(remoteView ? { remoteAgents: remoteView } : {}),
+    providers: providerCatalog(registry),
     ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
   });
   const server = await listen(handler, { port: config.port, host: config.host });
