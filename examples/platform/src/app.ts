@@ -1,4 +1,5 @@
-import { silentLogger, type Logger, type ProviderRegistry } from '@forge/core';
+import { join } from 'node:path';
+import { localProcessRunner, reapOrphanProcesses, silentLogger, type Logger, type ProviderRegistry } from '@forge/core';
 import { ApiKeyStore } from './api-keys.js';
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
@@ -52,9 +53,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const keys = new ApiKeyStore(config.apiKeys);
   if (keys.size === 0)
     logger.warn('no API keys are configured: every API request will be refused (set FORGE_API_KEYS)');
+  // Agent processes are recorded here while they live; what an instance killed with `kill -9` left
+  // running (CLIs and the tools they started) is ended by the next one, now.
+  const processDir = join(config.dataDir, 'processes');
+  const reaped = reapOrphanProcesses(processDir);
+  if (reaped.reaped > 0) logger.warn('ended processes a previous instance left running', { ...reaped });
   const registry =
     options.registry ??
     buildProviderRegistry({
+      runner: localProcessRunner({ stateDir: processDir }),
       claudeBin: config.claudeBin,
       opencodeBin: config.opencodeBin,
       codexBin: config.codexBin,

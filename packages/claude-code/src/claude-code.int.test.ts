@@ -78,13 +78,15 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
     }
   };
 
-  /** Processes whose command line contains `marker`, read from /proc. */
+  /** Living processes whose command line (arguments joined by spaces) contains `marker`, read from /proc. */
   const processesWith = async (marker: string) => {
     const found: string[] = [];
     for (const pid of await readdir('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
-      const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-      if (cmd.includes(marker)) found.push(pid);
+      const cmd = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
+      // A zombie (killed, not yet reaped by a PID 1 that does not reap) counts as gone.
+      const state = (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).replace(/^.*\) /s, '')[0];
+      if (cmd.includes(marker) && state !== 'Z' && state !== 'X') found.push(pid);
     }
     return found;
   };
@@ -260,6 +262,54 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
     // The signals ended the CLI (it is not kept warm), and its tool with it.
     expect(alive(spawned[before]!.pid)).toBe(false);
     await vi.waitFor(async () => expect(await processesWith(marker)).toEqual([]), { timeout: 5_000 });
+  });
+
+  it("keeps the host's secrets from the CLI and its tools: the Bash tool's `env` shows none", async () => {
+    const saved = process.env;
+    process.env = { ...saved, FORGE_API_KEYS: 'alice:alice-key-in-the-host-env', SOME_DB_PASSWORD: 'hunter2-host' };
+    try {
+      responder = (req) =>
+        req.hasToolResult
+          ? { text: 'printed' }
+          : { toolUse: { name: 'Bash', input: { command: 'env', description: 'print the environment' } } };
+      const { events, result } = await collectRun(agent().execute({ prompt: 'run env', allowedTools: ['Bash'] }));
+      expect(result.status).toBe('completed');
+      const output = JSON.stringify(ofType(events, 'tool.result')[0]!.output);
+      expect(output).toContain('ANTHROPIC_BASE_URL='); // what the CLI needs reaches it
+      expect(output).toContain('PATH=');
+      expect(output).not.toContain('alice-key-in-the-host-env');
+      expect(output).not.toContain('FORGE_API_KEYS');
+      expect(output).not.toContain('hunter2-host');
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('cancels a run whose Bash tool left a process in the background: nothing survives', async () => {
+    // The CLI starts its tools in a session of their own; a backgrounded command outlives the tool call.
+    const marker = `sleep 1013.${process.pid}`;
+    responder = (req) =>
+      req.hasToolResult
+        ? { hang: true }
+        : {
+            toolUse: {
+              name: 'Bash',
+              input: { command: `nohup ${marker} > /dev/null 2>&1 &`, description: 'start something' },
+            },
+          };
+    const before = spawned.length;
+    const run = agent().execute({ prompt: 'start it and wait', allowedTools: ['Bash'] });
+    for await (const e of run) {
+      if (e.type === 'tool.result') {
+        for (let i = 0; i < 50 && (await processesWith(marker)).length === 0; i++)
+          await new Promise((r) => setTimeout(r, 100));
+        expect(await processesWith(marker)).not.toEqual([]);
+        void run.cancel();
+      }
+    }
+    expect((await run.result).status).toBe('cancelled');
+    for (const p of spawned.slice(before)) expect(alive(p.pid)).toBe(false);
+    expect(await processesWith(marker)).toEqual([]);
   });
 
   it('cancels while the API hangs', async () => {

@@ -1,11 +1,19 @@
 import { acpAgent, geminiCli } from '@forge/acp';
-import { createProviderRegistry, isInherited, type Logger, type ProviderRegistry } from '@forge/core';
+import {
+  createProviderRegistry,
+  isInherited,
+  type Logger,
+  type ProcessRunner,
+  type ProviderRegistry,
+} from '@forge/core';
 import { claudeCode } from '@forge/claude-code';
 import { type CodexModelProvider, codex } from '@forge/codex';
 import { opencode, type StartOpencodeServerOptions } from '@forge/opencode';
 import { scriptedDemoAgent } from './scripted-demo.js';
 
 export interface ProviderSettings {
+  /** Where the CLIs run. Default: `localProcessRunner()`. */
+  runner?: ProcessRunner;
   claudeBin: string;
   /** Added to the Claude Code CLI's environment (the demo points it at its offline stand-in). */
   claudeEnv?: Record<string, string>;
@@ -40,6 +48,7 @@ export function buildProviderRegistry(settings: ProviderSettings): ProviderRegis
   const registry = createProviderRegistry();
   registry.register('claude-code', () =>
     claudeCode({
+      ...(settings.runner ? { runner: settings.runner } : {}),
       bin: settings.claudeBin,
       logger: settings.logger,
       ...(settings.claudeEnv ? { env: settings.claudeEnv } : {}),
@@ -47,7 +56,14 @@ export function buildProviderRegistry(settings: ProviderSettings): ProviderRegis
   );
   // OpenCode is a server; this agent owns one, started at the first message and stopped on shutdown.
   registry.register('opencode', () =>
-    opencode({ server: { ...settings.opencodeServer, bin: settings.opencodeBin }, logger: settings.logger }),
+    opencode({
+      server: {
+        ...(settings.runner ? { runner: settings.runner } : {}),
+        ...settings.opencodeServer,
+        bin: settings.opencodeBin,
+      },
+      logger: settings.logger,
+    }),
   );
   // Codex runs `codex exec --json` per message; `resume` continues an agent's session.
   registry.register('codex', () =>
