@@ -1,13 +1,12 @@
 import { ForgeError, ValidationError } from '@forge/core';
 import type { EnrolmentToken, IssueTokenOptions } from './agent-hub-options.js';
+import { checkAgentName } from './agent-name.js';
 import { Code, ConnectError, refusal, refuse } from './connect-errors.js';
 import { hashCredential, newAgentId, newCredential } from './credential.js';
 import { issueEnrolmentToken, verifyEnrolmentToken } from './enrolment-token.js';
 import { DialHomeCodes } from './errors.js';
 import type { EnrollRequest } from './gen/forge/dialhome/v1/dialhome_pb.js';
 import type { HubState } from './hub-state.js';
-
-const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 
 /**
  * The hub's enrolment: the Enroll RPC (a single-use token for a credential, one at a time so two
@@ -29,11 +28,7 @@ export function hubEnrolment(state: HubState) {
           `This enrolment token is for agent "${payload.name}", not "${req.name}"`,
         );
       }
-      if (!NAME.test(name)) {
-        throw new ValidationError('INVALID_AGENT_NAME', `"${name}" is not a valid agent name`, [
-          { path: 'name', code: 'INVALID_AGENT_NAME', message: 'letters, digits, ".", "_" and "-", at most 63' },
-        ]);
-      }
+      checkAgentName(name);
       // One enrolment at a time in this hub, so two tokens cannot both claim a free name.
       const enrolled = enrolling.then(async () => {
         // A name is held by its enrolled agent until revoked: a second agent may not take it over.
