@@ -3,7 +3,7 @@ import { createParser } from 'eventsource-parser';
 import { TurnMapper, createFrameDecoder } from '@forge/opencode/internal';
 import { compare, type BenchModule } from './harness.js';
 
-const RECORDED = new URL('../packages/opencode/src/fixtures/permission.sse', import.meta.url);
+const RECORDED = new URL('../packages/opencode/src/__fixtures__/permission.sse', import.meta.url);
 const CHUNK = 64 * 1024;
 
 /**

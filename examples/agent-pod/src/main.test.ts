@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@forge/core/internal';
 import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
 import { checkHealth, grpcAgent } from '@forge/transport-grpc';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,14 +12,6 @@ const children: ChildProcess[] = [];
 afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** Starts the pod program as its own process, the way the container does, and waits until it listens. */
 async function startPod(env: Record<string, string>) {

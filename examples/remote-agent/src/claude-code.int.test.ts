@@ -11,7 +11,7 @@ import {
 } from '@forge/claude-code/testing';
 import { createAgentHub, memoryCredentialStore, type AgentHub, type HubServer } from '@forge/dial-home';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRemoteAgent } from './test-support.js';
+import { startRemoteAgent } from './test-support/start-remote-agent.js';
 
 /**
  * The program serving the real Claude Code CLI (the devDependency, against a fake Anthropic API on

@@ -15,7 +15,7 @@ import {
 } from '@forge/opencode/testing';
 import { createAgentHub, memoryCredentialStore, type AgentHub, type HubServer } from '@forge/dial-home';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRemoteAgent } from './test-support.js';
+import { startRemoteAgent } from './test-support/start-remote-agent.js';
 
 /**
  * The program serving a real `opencode serve` (the devDependency, with a fake OpenAI-compatible

@@ -1,6 +1,7 @@
 /**
  * @forge/core/internal — building blocks the other Forge packages (and the repository's benchmarks and
- * examples) share: the bounded queue, relayed runs, backoff, abortable delay, pending-request bookkeeping.
+ * examples) share: the bounded queue, relayed runs, backoff, abortable delay, pending-request bookkeeping,
+ * a free TCP port.
  *
  * Not public API: anything here may change or disappear in any release, including patch releases, without
  * notice. Applications should use `@forge/core` (and `@forge/core/testing` in tests) only.
@@ -11,3 +12,4 @@ export { Backoff, backoffDelay } from './backoff.js';
 export { delay } from './delay.js';
 export { PendingRequests, checkAnswers, checkAnswerShape, checkDecision } from './pending-requests.js';
 export { closestName, editDistance } from './closest-name.js';
+export { freePort } from './free-port.js';

@@ -1,7 +1,8 @@
 import { create, fromBinary, toBinary, type DescMethod, type DescService } from '@bufbuild/protobuf';
 import type { GenService } from '@bufbuild/protobuf/codegenv2';
 import type { AgentEvent } from '@forge/core';
-import { decodeEvent, encodeEvent, eventFromProto, proto } from '@forge/transport-grpc';
+import { encodeEvent, proto } from '@forge/transport-grpc';
+import { decodeBatch, encodeBatch } from '@forge/transport-grpc/internal';
 import {
   AgentHubService,
   HeartbeatSchema,
@@ -58,53 +59,6 @@ export const WireAgentHubService = withInput(
 ) as unknown as WireAgentHubService;
 
 export { encodeEvent };
-
-const LEN = 2;
-const varintSize = (v: number) => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5);
-
-/** forge.agent.v1.EventBatch from encoded events (field 1, repeated), in one allocation. */
-function encodeBatch(events: Uint8Array[]): Uint8Array {
-  let size = 0;
-  for (const e of events) size += 1 + varintSize(e.byteLength) + e.byteLength;
-  const buf = new Uint8Array(size);
-  let pos = 0;
-  for (const e of events) {
-    buf[pos++] = (1 << 3) | LEN;
-    let v = e.byteLength;
-    while (v > 0x7f) {
-      buf[pos++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    buf[pos++] = v;
-    buf.set(e, pos);
-    pos += e.byteLength;
-  }
-  return buf;
-}
-
-/** The events of a forge.agent.v1.EventBatch; anything unusual in it goes through the generated codec. */
-function decodeBatch(bytes: Uint8Array): AgentEvent[] {
-  const events: AgentEvent[] = [];
-  let pos = 0;
-  while (pos < bytes.length) {
-    if (bytes[pos] !== ((1 << 3) | LEN)) return fromBinary(proto.EventBatchSchema, bytes).events.map(eventFromProto);
-    pos++;
-    let len = 0;
-    let shift = 1;
-    for (;;) {
-      if (pos >= bytes.length) throw new Error('truncated event batch');
-      const b = bytes[pos++]!;
-      len += (b & 0x7f) * shift;
-      if (b < 0x80) break;
-      shift *= 128;
-      if (shift > 2 ** 35) throw new Error('bad length in an event batch');
-    }
-    if (pos + len > bytes.length) throw new Error('truncated event batch');
-    events.push(decodeEvent(bytes.subarray(pos, pos + len)));
-    pos += len;
-  }
-  return events;
-}
 
 export function toWire(message: Outgoing): WireAttachRequest {
   const b = message.body;

@@ -5,7 +5,6 @@
  * Not public API: anything here may change or disappear in any release, including patch releases, without
  * notice. Applications should use `@forge/opencode` (and `@forge/opencode/testing` in tests) only.
  */
-export { freePort } from './server.js';
 export {
   OpencodeClient,
   type OpencodeClientOptions,
@@ -13,15 +12,9 @@ export {
   type PromptBody,
   type CreateSessionBody,
 } from './client.js';
-export {
-  TurnMapper,
-  peekType,
-  errorCode,
-  errorMessage,
-  errorRetryable,
-  type Emit,
-  type FrameSignal,
-} from './mapper.js';
+export { TurnMapper, type Emit, type FrameSignal } from './turn-mapper.js';
+export { peekType } from './frame-peek.js';
+export { errorCode, errorMessage, errorRetryable } from './error-info.js';
 export { createFrameDecoder, readFrames, StreamDropped } from './event-stream.js';
 export { abortableSleep } from './turn.js';
 export * from './schemas.js';

@@ -78,6 +78,16 @@ async function processesUsing(marker: string): Promise<number[]> {
   return found;
 }
 
+/** Killed processes take a moment to go: what still uses `dir` after a bounded wait (2.5 s) is left behind. */
+async function processesLeftUsing(dir: string): Promise<number[]> {
+  let left = await processesUsing(dir);
+  for (let i = 0; i < 50 && left.length; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = await processesUsing(dir);
+  }
+  return left;
+}
+
 describe('opencode adapter against the real `opencode serve`', () => {
   let scratch: string;
   let api: FakeOpenAiApi;
@@ -107,13 +117,7 @@ describe('opencode adapter against the real `opencode serve`', () => {
     await api?.close();
     try {
       if (scratch) {
-        // Killed processes take a moment to go; wait (bounded) before calling them orphans.
-        let left = await processesUsing(scratch);
-        for (let i = 0; i < 50 && left.length; i++) {
-          await new Promise((r) => setTimeout(r, 50));
-          left = await processesUsing(scratch);
-        }
-        expect(left).toEqual([]);
+        expect(await processesLeftUsing(scratch)).toEqual([]);
       }
     } finally {
       if (scratch) await rm(scratch, { recursive: true, force: true });
@@ -329,12 +333,7 @@ describe('an agent that owns its real `opencode serve`', () => {
       await api.close();
     }
     try {
-      let left = await processesUsing(scratch);
-      for (let i = 0; i < 50 && left.length; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        left = await processesUsing(scratch);
-      }
-      expect(left).toEqual([]);
+      expect(await processesLeftUsing(scratch)).toEqual([]);
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }

@@ -105,7 +105,7 @@ export const EVENT_PROPERTIES = {
     tool: z.looseObject({ messageID: z.string().optional(), callID: z.string().optional() }).optional(),
   }),
   'permission.replied': z.looseObject({ sessionID: z.string(), requestID: z.string(), reply: z.string() }),
-  // `question` tool calls (see fixtures/question.sse); `custom` absent means free text is allowed.
+  // `question` tool calls (see __fixtures__/question.sse); `custom` absent means free text is allowed.
   'question.asked': z.looseObject({
     id: z.string(),
     sessionID: z.string(),

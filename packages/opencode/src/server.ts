@@ -1,5 +1,5 @@
-import { createServer } from 'node:net';
 import { ProcessSpawnError, localProcessRunner, type ProcessRunner, type RunningProcess } from '@forge/core';
+import { freePort } from '@forge/core/internal';
 
 export interface StartOpencodeServerOptions {
   /** The `opencode` executable. Default `opencode` on PATH. */
@@ -49,18 +49,6 @@ export const OPENCODE_PASS_ENV: readonly string[] = Object.freeze([
 ]);
 
 const LISTENING = /listening on (https?:\/\/[^\s]+)/;
-
-export async function freePort(hostname = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, hostname, () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Spawns `opencode serve`, waits until it says where it listens and answers `GET /global/health`,

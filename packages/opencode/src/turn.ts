@@ -9,7 +9,9 @@ import {
 } from '@forge/core';
 import type { OpencodeClient, PermissionReply, PermissionRule, PromptBody } from './client.js';
 import { StreamDropped, readFrames } from './event-stream.js';
-import { TurnMapper, errorCode, errorMessage, errorRetryable } from './mapper.js';
+import { errorCode, errorMessage, errorRetryable } from './error-info.js';
+import { TurnMapper } from './turn-mapper.js';
+import { delay } from '@forge/core/internal';
 
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
@@ -35,19 +37,10 @@ export interface TurnSettings {
 
 const REPLIES: Record<PermissionDecision, PermissionReply> = { allow: 'once', allow_always: 'always', deny: 'reject' };
 
-export const abortableSleep: Sleep = (ms, signal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+/** Core's abortable delay, rejecting with the signal's reason on abort (what the reconnect loop expects). */
+export const abortableSleep: Sleep = async (ms, signal) => {
+  if (!(await delay(ms, signal))) throw signal.reason;
+};
 
 function splitModel(model: string): { providerID: string; modelID: string } {
   const slash = model.indexOf('/');

@@ -29,7 +29,7 @@ import { ExecuteLink } from './execute-link.js';
 import { WireAgentService } from './wire-service.js';
 import { RelayedRun } from '@forge/core/internal';
 import { GuardedSessionManager } from './session-manager.js';
-import type { DrainOptions, DrainResult } from './routes.js';
+import type { DrainOptions, DrainResult } from './agent-service-options.js';
 
 export interface GrpcAgentOptions {
   /** Where `serveAgent` listens, e.g. `http://agent-pod:8080`. */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { capabilitiesFromProto, capabilitiesToProto, requestFromProto, requestToProto } from './convert-request.js';
 import { eventFromProto, eventToProto } from './convert-event.js';
 import { AgentCapabilitiesSchema, AgentEventSchema, AgentRequestSchema } from './gen/forge/agent/v1/agent_pb.js';
-import { e, sampleEvents as events } from './test-support.js';
+import { e, sampleEvents as events } from './test-support/sample-events.js';
 
 describe('eventToProto / eventFromProto', () => {
   it.each(events.map((ev) => [ev.type, ev] as const))(

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { eventFromProto, eventToProto } from './convert-event.js';
 import { decodeBatch, decodeEvent, encodeBatch, encodeEvent } from './event-codec.js';
 import { AgentEventSchema, EventBatchSchema } from './gen/forge/agent/v1/agent_pb.js';
-import { e, sampleEvents } from './test-support.js';
+import { e, sampleEvents } from './test-support/sample-events.js';
 
 const textEvents = [
   ...sampleEvents.filter((ev) => ['text.delta', 'message', 'reasoning'].includes(ev.type)),

@@ -3,6 +3,7 @@ import type { AgentEvent } from '@forge/core';
 import { eventFromProto, eventToProto } from './convert-event.js';
 import { AgentEventSchema, EventBatchSchema } from './gen/forge/agent/v1/agent_pb.js';
 import { fromJsonText, toJsonText } from './json-text.js';
+import { ProtoReader, ProtoWriter, WireType, asBuffer, lenFieldSize, tagOf, varintSize } from './proto-wire.js';
 
 /**
  * forge.agent.v1.AgentEvent straight to and from its protobuf bytes, for the hot path of a run's
@@ -24,29 +25,14 @@ const TEXT_TYPES: Record<number, 'text.delta' | 'message' | 'reasoning'> = {
   12: 'message',
   13: 'reasoning',
 };
-const LEN = 2; // wire type: length-delimited
-const VARINT = 0;
-const I64 = 1;
-
-const varintSize = (v: number) => (v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5);
-const strField = (bytes: number) => 1 + varintSize(bytes) + bytes;
-
-class Writer {
-  pos = 0;
-  constructor(readonly buf: Buffer) {}
-  varint(v: number): void {
-    while (v > 0x7f) {
-      this.buf[this.pos++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    this.buf[this.pos++] = v;
-  }
-  str(field: number, s: string, bytes: number): void {
-    this.buf[this.pos++] = (field << 3) | LEN;
-    this.varint(bytes);
-    this.pos += this.buf.write(s, this.pos, bytes, 'utf8');
-  }
-}
+const { VARINT, I64, LEN } = WireType;
+// Fields of the text bodies (TextDelta, Message, Reasoning) and of EventBatch.
+const F_TEXT = 1;
+const F_MESSAGE_ID = 2;
+const TEXT_TAG = tagOf(F_TEXT, LEN);
+const MESSAGE_ID_TAG = tagOf(F_MESSAGE_ID, LEN);
+const F_BATCH_EVENTS = 1;
+const BATCH_EVENT_TAG = tagOf(F_BATCH_EVENTS, LEN);
 
 export function encodeEvent(event: AgentEvent): Uint8Array {
   const bodyField = (TEXT_BODIES as Record<string, number | undefined>)[event.type];
@@ -60,68 +46,36 @@ export function encodeEvent(event: AgentEvent): Uint8Array {
   const textBytes = Buffer.byteLength(e.text);
   const rawBytes = raw === undefined ? 0 : Buffer.byteLength(raw);
   const messageIdBytes = e.messageId === undefined ? 0 : Buffer.byteLength(e.messageId);
-  const bodySize = (textBytes ? strField(textBytes) : 0) + (e.messageId === undefined ? 0 : strField(messageIdBytes));
+  const bodySize =
+    (textBytes ? lenFieldSize(textBytes) : 0) + (e.messageId === undefined ? 0 : lenFieldSize(messageIdBytes));
   const size =
-    (runIdBytes ? strField(runIdBytes) : 0) +
+    (runIdBytes ? lenFieldSize(runIdBytes) : 0) +
     (e.seq ? 1 + varintSize(e.seq) : 0) +
     (e.time ? 9 : 0) +
-    (providerBytes ? strField(providerBytes) : 0) +
-    (raw === undefined ? 0 : strField(rawBytes)) +
+    (providerBytes ? lenFieldSize(providerBytes) : 0) +
+    (raw === undefined ? 0 : lenFieldSize(rawBytes)) +
     1 +
     varintSize(bodySize) +
     bodySize;
-  const w = new Writer(Buffer.allocUnsafe(size));
-  if (runIdBytes) w.str(F_RUN_ID, e.runId, runIdBytes);
+  const w = ProtoWriter.alloc(size);
+  if (runIdBytes) w.string(F_RUN_ID, e.runId, runIdBytes);
   if (e.seq) {
-    w.buf[w.pos++] = (F_SEQ << 3) | VARINT;
+    w.tag(F_SEQ, VARINT);
     w.varint(e.seq);
   }
-  if (e.time) {
-    w.buf[w.pos++] = (F_TIME << 3) | I64;
-    w.pos = w.buf.writeDoubleLE(e.time, w.pos);
-  }
-  if (providerBytes) w.str(F_PROVIDER, e.provider, providerBytes);
-  if (raw !== undefined) w.str(F_RAW, raw, rawBytes);
-  w.buf[w.pos++] = (bodyField << 3) | LEN;
+  if (e.time) w.double(F_TIME, e.time);
+  if (providerBytes) w.string(F_PROVIDER, e.provider, providerBytes);
+  if (raw !== undefined) w.string(F_RAW, raw, rawBytes);
+  w.tag(bodyField, LEN);
   w.varint(bodySize);
-  if (textBytes) w.str(1, e.text, textBytes);
-  if (e.messageId !== undefined) w.str(2, e.messageId, messageIdBytes);
+  if (textBytes) w.string(F_TEXT, e.text, textBytes);
+  if (e.messageId !== undefined) w.string(F_MESSAGE_ID, e.messageId, messageIdBytes);
   return w.buf;
-}
-
-class Reader {
-  pos: number;
-  constructor(
-    readonly buf: Buffer,
-    start: number,
-    readonly end: number,
-  ) {
-    this.pos = start;
-  }
-  varint(): number {
-    let result = 0;
-    let shift = 0;
-    for (;;) {
-      if (this.pos >= this.end) throw new Error('truncated varint');
-      const b = this.buf[this.pos++]!;
-      if (shift < 28) result |= (b & 0x7f) << shift;
-      else result += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return result >>> 0 === result ? result : result >>> 0;
-      shift += 7;
-      if (shift > 63) throw new Error('varint too long');
-    }
-  }
-  str(): string {
-    const len = this.varint();
-    const s = this.buf.toString('utf8', this.pos, this.pos + len);
-    this.pos += len;
-    return s;
-  }
 }
 
 /** Null when the bytes are not a plain text event this codec reads by hand. */
 function decodeTextEvent(buf: Buffer, start: number, end: number): AgentEvent | null {
-  const r = new Reader(buf, start, end);
+  const r = new ProtoReader(buf, start, end);
   let runId = '';
   let seq = 0;
   let time = 0;
@@ -134,24 +88,22 @@ function decodeTextEvent(buf: Buffer, start: number, end: number): AgentEvent | 
     const tag = r.varint();
     const field = tag >>> 3;
     const wire = tag & 7;
-    if (field === F_RUN_ID && wire === LEN) runId = r.str();
+    if (field === F_RUN_ID && wire === LEN) runId = r.string();
     else if (field === F_SEQ && wire === VARINT) seq = r.varint();
-    else if (field === F_TIME && wire === I64) {
-      time = buf.readDoubleLE(r.pos);
-      r.pos += 8;
-    } else if (field === F_PROVIDER && wire === LEN) provider = r.str();
-    else if (field === F_RAW && wire === LEN) raw = r.str();
+    else if (field === F_TIME && wire === I64) time = r.double();
+    else if (field === F_PROVIDER && wire === LEN) provider = r.string();
+    else if (field === F_RAW && wire === LEN) raw = r.string();
     else if (TEXT_TYPES[field] && wire === LEN) {
       // A later body field replaces an earlier one (oneof semantics), so start afresh.
       type = TEXT_TYPES[field];
       text = '';
       messageId = undefined;
-      const len = r.varint();
-      const body = new Reader(buf, r.pos, r.pos + len);
+      const len = r.length();
+      const body = new ProtoReader(buf, r.pos, r.pos + len);
       while (body.pos < body.end) {
         const t = body.varint();
-        if (t === ((1 << 3) | LEN)) text = body.str();
-        else if (t === ((2 << 3) | LEN)) messageId = body.str();
+        if (t === TEXT_TAG) text = body.string();
+        else if (t === MESSAGE_ID_TAG) messageId = body.string();
         else return null;
       }
       r.pos += len;
@@ -166,9 +118,6 @@ function decodeTextEvent(buf: Buffer, start: number, end: number): AgentEvent | 
   }
   return event;
 }
-
-const asBuffer = (bytes: Uint8Array): Buffer =>
-  Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 function decodeEventAt(buf: Buffer, start: number, end: number): AgentEvent {
   let fast: AgentEvent | null = null;
@@ -187,27 +136,24 @@ export function decodeEvent(bytes: Uint8Array): AgentEvent {
 /** forge.agent.v1.EventBatch from encoded events, in one allocation. */
 export function encodeBatch(events: Uint8Array[]): Uint8Array {
   let size = 0;
-  for (const e of events) size += 1 + varintSize(e.byteLength) + e.byteLength;
-  const w = new Writer(Buffer.allocUnsafe(size));
-  for (const e of events) {
-    w.buf[w.pos++] = (1 << 3) | LEN;
-    w.varint(e.byteLength);
-    w.buf.set(e, w.pos);
-    w.pos += e.byteLength;
-  }
+  for (const e of events) size += lenFieldSize(e.byteLength);
+  const w = ProtoWriter.alloc(size);
+  for (const e of events) w.bytes(F_BATCH_EVENTS, e);
   return w.buf;
 }
 
-/** The events of an encoded forge.agent.v1.EventBatch, in order. */
+/**
+ * The events of an encoded forge.agent.v1.EventBatch, in order. Throws on a truncated batch; a batch
+ * with other fields is read the generated way.
+ */
 export function decodeBatch(bytes: Uint8Array): AgentEvent[] {
-  const buf = asBuffer(bytes);
-  const r = new Reader(buf, 0, buf.length);
+  const r = ProtoReader.of(bytes);
   const events: AgentEvent[] = [];
   while (r.pos < r.end) {
     const tag = r.varint();
-    if (tag === ((1 << 3) | LEN)) {
-      const len = r.varint();
-      events.push(decodeEventAt(buf, r.pos, r.pos + len));
+    if (tag === BATCH_EVENT_TAG) {
+      const len = r.length();
+      events.push(decodeEventAt(r.buf, r.pos, r.pos + len));
       r.pos += len;
     } else {
       // Not an event field: read the whole batch the generated way, which skips what it must.

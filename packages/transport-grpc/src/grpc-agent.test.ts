@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
-import { createServer } from 'node:net';
 import { Code, ConnectError, createClient, createRouterTransport } from '@connectrpc/connect';
 import { Http2SessionManager, connectNodeAdapter, createGrpcTransport } from '@connectrpc/connect-node';
 import {
@@ -14,6 +13,7 @@ import {
   type AgentEvent,
   type CodeAgent,
 } from '@forge/core';
+import { freePort } from '@forge/core/internal';
 import { collectRun, firstEvent, runProblems, sampleScript, scriptedAgent, type ScriptStep } from '@forge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { grpcAgent, type GrpcAgent, type GrpcAgentOptions } from './client.js';
@@ -23,7 +23,7 @@ import { AgentService } from './gen/forge/agent/v1/agent_pb.js';
 import { Health, HealthCheckResponse_ServingStatus } from './gen/grpc/health/v1/health_pb.js';
 import { createAgentServiceRoutes } from './routes.js';
 import { serveAgent, type AgentServer } from './serve.js';
-import { recordingAgent } from './test-support.js';
+import { recordingAgent } from './test-support/recording-agent.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -460,14 +460,6 @@ describe('server side', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 describe('HTTP/1.1 on the same port', () => {
   it.each([
     ['connect', 'connect'],
@@ -518,7 +510,7 @@ describe('protocol sniffing', () => {
 
 describe('TLS', () => {
   // A self-signed certificate for localhost and 127.0.0.1 (valid to 2126), for tests only.
-  const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
+  const fixture = (name: string) => readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url));
   const tls = { key: fixture('tls-key.pem'), cert: fixture('tls-cert.pem') };
 
   it.each([

@@ -1,7 +1,7 @@
 /**
- * @forge/transport-grpc/internal — conversions between core's types and the protocol's messages, and the
- * error mapping of a Connect link, shared with @forge/dial-home (which carries the same messages over its own
- * link).
+ * @forge/transport-grpc/internal — conversions between core's types and the protocol's messages, the
+ * hand-written event codec and its wire primitives, and the error mapping of a Connect link, shared with
+ * @forge/dial-home (which carries the same messages over its own link).
  *
  * Not public API: anything here may change or disappear in any release, including patch releases, without
  * notice. Applications should use `@forge/transport-grpc` only.
@@ -15,3 +15,5 @@ export {
   decisionFromProto,
 } from './convert-request.js';
 export { toForgeError, forgeErrorFromInfo, errorInfoFromError } from './errors.js';
+export { encodeBatch, decodeBatch } from './event-codec.js';
+export { ProtoReader, ProtoWriter, WireType, asBuffer, lenFieldSize, tagOf, varintSize } from './proto-wire.js';

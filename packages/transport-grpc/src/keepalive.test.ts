@@ -13,7 +13,7 @@ it('ends runs on a server that stops answering (frozen process) via HTTP/2 keep-
 }, async () => {
   const child = spawn(
     process.execPath,
-    ['--conditions=@forge/source', '--import', 'tsx', join(here, 'fixtures', 'serve-hanging.ts')],
+    ['--conditions=@forge/source', '--import', 'tsx', join(here, 'test-support', 'serve-hanging.ts')],
     {
       cwd: join(here, '..'),
       stdio: ['ignore', 'pipe', 'inherit'],

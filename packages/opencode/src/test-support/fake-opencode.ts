@@ -198,7 +198,7 @@ export class FakeOpencode {
   }
 }
 
-/** A `question.asked` frame of `sessionId`, shaped like the real server's (fixtures/question.sse). */
+/** A `question.asked` frame of `sessionId`, shaped like the real server's (__fixtures__/question.sse). */
 export function questionAsked(sessionId: string, id = `que_${sessionId}`): object {
   return {
     type: 'question.asked',

@@ -12,7 +12,7 @@ export type Recording =
   | 'question-reject';
 
 export function recordedFrames(name: Recording): string[] {
-  const file = fileURLToPath(new URL(`../fixtures/${name}.sse`, import.meta.url));
+  const file = fileURLToPath(new URL(`../__fixtures__/${name}.sse`, import.meta.url));
   return sseFrames(readFileSync(file, 'utf8'));
 }
 

@@ -1,6 +1,7 @@
 import type { AgentEventInit } from '@forge/core';
 import { describe, expect, it } from 'vitest';
-import { TurnMapper, errorCode } from './mapper.js';
+import { errorCode } from './error-info.js';
+import { TurnMapper } from './turn-mapper.js';
 
 const SID = 'ses_1';
 const mapper = (ignored: string[] = []) => {

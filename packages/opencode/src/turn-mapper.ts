@@ -10,6 +10,17 @@ import {
   type Part,
   type SessionMessage,
 } from './schemas.js';
+import { errorCode, errorMessage, errorRetryable } from './error-info.js';
+import {
+  decodeDeltaFrame,
+  deltaFrameHead,
+  isSkippableFrame,
+  peekStatus,
+  peekInProgressMessageId,
+  peekRunningToolCallId,
+  peekType,
+  sessionOf,
+} from './frame-peek.js';
 
 export type Emit = (event: AgentEventInit) => void;
 
@@ -70,7 +81,7 @@ export class TurnMapper {
     this.sessionId = sessionId;
     this.emit = emit;
     this.ignored = new Set(ignoredMessages);
-    this.deltaHead = `"type":"message.part.delta","properties":{"sessionID":"${sessionId}","messageID":"`;
+    this.deltaHead = deltaFrameHead(sessionId);
   }
 
   get turns(): number {
@@ -96,7 +107,7 @@ export class TurnMapper {
     }
     const peeked = peekType(data);
     if (peeked !== undefined) {
-      if (skippable(peeked, data) || this.nothingNew(peeked, data)) return undefined;
+      if (isSkippableFrame(peeked, data) || this.nothingNew(peeked, data)) return undefined;
       if (peeked === 'message.part.delta' && this.fastDelta(data)) return undefined;
       if (peeked === 'session.status' && this.fastStatus(data)) return undefined;
     }
@@ -140,55 +151,29 @@ export class TurnMapper {
    */
   private nothingNew(type: string, data: string): boolean {
     if (type === 'message.updated') {
-      // The first `"time":{` of the info is its own; an error always comes with time.completed.
-      const time = data.indexOf('"time":{', data.indexOf('"info":{'));
-      if (time < 0 || data.slice(time, time + 64).includes('"completed"')) return false;
-      const id = valueAfter(data, '"id":"msg_');
-      return id !== undefined && this.assistant.has(`msg_${id}`);
+      const id = peekInProgressMessageId(data);
+      return id !== undefined && this.assistant.has(id);
     }
     if (type === 'message.part.updated') {
-      const status = valueAfter(data, '"status":"', data.indexOf('"state":{'));
-      if (status !== 'running' && status !== 'pending') return false;
-      const callId = valueAfter(data, '"callID":"');
+      const callId = peekRunningToolCallId(data);
       return callId !== undefined && this.tools.get(callId)?.called === true;
     }
     return false;
   }
 
-  /**
-   * The most frequent frame (one per streamed token) read without JSON.parse when it has the
-   * server's usual key order; anything else falls back to the full parse. False = not handled.
-   */
+  /** A delta frame in the server's usual layout, handled without JSON.parse. False = not handled. */
   private fastDelta(data: string): boolean {
-    // One forward pass over the fixed layout; any surprise hands the frame to the full parse.
-    let at = data.indexOf(this.deltaHead);
-    if (at < 0) return false;
-    at += this.deltaHead.length;
-    const messageEnd = data.indexOf('"', at);
-    if (messageEnd < 0) return false;
-    const messageId = data.slice(at, messageEnd);
-    if (!data.startsWith('","partID":"', messageEnd)) return false;
-    at = messageEnd + 12;
-    const partEnd = data.indexOf('"', at);
-    if (partEnd < 0 || !data.startsWith('","field":"text","delta":"', partEnd) || !data.endsWith('"}}')) return false;
-    const partId = data.slice(at, partEnd);
-    let delta = data.slice(partEnd + 26, data.length - 3);
-    if (delta.indexOf('\\') >= 0) {
-      try {
-        delta = JSON.parse(`"${delta}"`) as string;
-      } catch {
-        return false;
-      }
-    } else if (delta.indexOf('"') >= 0) return false;
-    this.onDelta({ sessionID: this.sessionId, messageID: messageId, partID: partId, field: 'text', delta });
+    const delta = decodeDeltaFrame(data, this.deltaHead, this.sessionId);
+    if (delta === undefined) return false;
+    this.onDelta(delta);
     return true;
   }
 
   /** `busy` and `idle` statuses need no parse; `retry` (with its message) does. */
   private fastStatus(data: string): boolean {
-    if (!data.endsWith('"status":{"type":"busy"}}}') && !data.endsWith('"status":{"type":"idle"}}}')) return false;
-    if (valueAfter(data, '"properties":{"sessionID":"') !== this.sessionId) return false;
-    if (data.endsWith('"busy"}}}')) this.turnStarted = true;
+    const status = peekStatus(data, this.sessionId);
+    if (status === undefined) return false;
+    if (status === 'busy') this.turnStarted = true;
     return true;
   }
 
@@ -436,66 +421,6 @@ export class TurnMapper {
   }
 }
 
-/** Mapped types, each followed by its closing quote, so `session.idle"` cannot match `session.idle.x"`. */
-const PEEKABLE = (Object.keys(EVENT_PROPERTIES) as MappedEventType[]).map((type) => [type, `${type}"`] as const);
-
-/**
- * The event type read off the envelope without parsing or slicing it, when the frame has OpenCode's
- * usual shape (`{"id":"evt_…","type":"…",…` or `{"type":"…",…`): one of the mapped types, or
- * `'other'` for any other type; undefined means "parse to find out".
- */
-export function peekType(data: string): MappedEventType | 'other' | undefined {
-  let at: number;
-  if (data.startsWith('{"type":"')) at = 9;
-  else if (data.startsWith('{"id":"')) {
-    const i = data.indexOf('","type":"', 7);
-    if (i < 0 || i > 64) return undefined;
-    at = i + 10;
-  } else return undefined;
-  for (const [type, quoted] of PEEKABLE) if (data.startsWith(quoted, at)) return type;
-  return 'other';
-}
-
-/*
- * Frames a turn provably does not need, told apart by structural substrings. A quote inside a
- * JSON string is escaped (\"), so `"role":"user"` can only match a real key and value.
- */
-function skippable(type: MappedEventType | 'other', data: string): boolean {
-  if (type === 'other' || type === 'permission.replied') return true; // session.updated, session.diff, file.*, …
-  if (type === 'message.part.updated') {
-    // The first `"type":"` inside the part is the part's own (nested objects come after it).
-    const at = data.indexOf('"part":{');
-    if (at < 0) return false;
-    const partType = valueAfter(data, '"type":"', at);
-    return partType !== undefined && partType !== 'text' && partType !== 'tool' && partType !== 'reasoning';
-  }
-  // User messages matter only through their parts, which carry no time and are skipped anyway.
-  if (type === 'message.updated') {
-    const at = data.indexOf('"info":{');
-    return at >= 0 && valueAfter(data, '"role":"', at) === 'user';
-  }
-  return false;
-}
-
-/** The plain (escape-free) string value that follows `key`, e.g. an id. */
-function valueAfter(data: string, key: string, from = 0): string | undefined {
-  if (from < 0) return undefined;
-  const at = data.indexOf(key, from);
-  if (at < 0) return undefined;
-  const start = at + key.length;
-  const end = data.indexOf('"', start);
-  if (end < 0 || end - start > 128) return undefined;
-  const value = data.slice(start, end);
-  return value.includes('\\') ? undefined : value;
-}
-
-function sessionOf(properties: unknown): string | undefined {
-  if (typeof properties !== 'object' || properties === null) return undefined;
-  const p = properties as { sessionID?: unknown; part?: { sessionID?: unknown }; info?: { sessionID?: unknown } };
-  const id = p.sessionID ?? p.part?.sessionID ?? p.info?.sessionID;
-  return typeof id === 'string' ? id : undefined;
-}
-
 function isEmptyObject(value: unknown): boolean {
   if (value === undefined || value === null) return true;
   return typeof value === 'object' && Object.keys(value).length === 0;
@@ -512,24 +437,4 @@ function toUsage(info: MessageInfo): Usage | undefined {
   };
   if (t.reasoning) usage.reasoningTokens = t.reasoning;
   return usage;
-}
-
-/** `APIError` → `OPENCODE_API_ERROR`, `MessageAbortedError` → `OPENCODE_MESSAGE_ABORTED_ERROR`. */
-export function errorCode(info: ErrorInfo): string {
-  const snake = info.name
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-    .replace(/[^A-Za-z0-9]+/g, '_')
-    .toUpperCase();
-  return `OPENCODE_${snake}`;
-}
-
-export function errorMessage(info: ErrorInfo): string {
-  const msg = info.data?.message;
-  return msg ? `${info.name}: ${msg}` : info.name;
-}
-
-/** OpenCode marks the errors a retry may cure with `data.isRetryable`. */
-export function errorRetryable(info: ErrorInfo): boolean {
-  return (info.data as { isRetryable?: unknown } | undefined)?.isRetryable === true;
 }

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AgentHub } from '@forge/dial-home';
 
-const exampleDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+const exampleDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface RunningRemoteAgent {
   /** Resolves once the hub lists `name` online; rejects (with the program's output) after 30 s or if it exits. */

@@ -1,0 +1,54 @@
+import type { Clock, Logger, ProviderRegistry } from '@forge/core';
+import type { CredentialStore } from './credential-store.js';
+import type { HubSecret } from './enrolment-token.js';
+
+export interface AgentHubOptions {
+  /** Signs enrolment tokens (HMAC-SHA256); at least 32 bytes. Keep it secret and stable across restarts. */
+  secret: HubSecret;
+  /** Enrolled agents (credential hashes) and spent tokens. */
+  credentialStore: CredentialStore;
+  /** How often agents send heartbeats. Default 30 s. */
+  heartbeatMs?: number;
+  /** Heartbeats missed in a row after which an agent is offline. Default 3. */
+  missedHeartbeats?: number;
+  /** Each online agent is registered here under its name, and unregistered when it goes offline. */
+  registry?: ProviderRegistry;
+  /** Default lifetime of enrolment tokens. Default 1 h. */
+  enrolmentTtlMs?: number;
+  /** After a cancel, how long a run waits for the agent's run.completed before ending here. Default 10 s. */
+  stopGraceMs?: number;
+  /** How long a permission reply waits for the agent's acknowledgement. Default 10 s. */
+  callTimeoutMs?: number;
+  /** Unread events of one run at which it fails rather than buffer more. Default 100,000. */
+  maxBufferedEvents?: number;
+  /**
+   * Largest message an agent may send on its Attach stream, in bytes (read only after its
+   * credential was checked). A message announcing more is refused from its header, and the
+   * session ends. Default 32 MiB: room for one event carrying a 16 MiB CLI line twice.
+   */
+  readMaxBytes?: number;
+  /** Largest Enroll request, read before any authentication. Default 64 KiB. */
+  enrollMaxBytes?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export const DEFAULT_HUB_READ_MAX_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_ENROLL_MAX_BYTES = 64 * 1024;
+
+export interface EnrolmentToken {
+  /** Hand this to the agent (FORGE_ENROLMENT_TOKEN). */
+  token: string;
+  /** The token's id (single use is tracked by it). */
+  id: string;
+  /** Epoch ms. */
+  expiresAt: number;
+  name?: string;
+}
+
+export interface IssueTokenOptions {
+  /** Default: the hub's enrolmentTtlMs (1 h). */
+  ttlMs?: number;
+  /** Bind the token to this agent name. */
+  name?: string;
+}

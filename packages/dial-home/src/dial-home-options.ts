@@ -1,0 +1,45 @@
+import type { BackoffOptions, Clock, CodeAgent, ForgeError, Logger } from '@forge/core';
+
+export type DialHomeStatus = 'connecting' | 'online' | 'reconnecting' | 'stopped';
+
+export interface DialHomeOptions {
+  /** The platform, e.g. `https://forge.example.com:4100`. */
+  url: string;
+  /** Used once, when there is no credential file yet (or the stored credential is refused). */
+  enrolmentToken?: string;
+  /** Where the credential is kept (created 0600). Reused on every later start. */
+  credentialFile: string;
+  /** The name to announce: the provider name on the platform. */
+  name: string;
+  /** The agent to serve. dialHome never closes it. */
+  agent: CodeAgent;
+  /** Heartbeat interval until the platform's Welcome says otherwise. Default 30 s. */
+  heartbeatMs?: number;
+  /** Reconnection: exponential backoff with full jitter. Default 0.5 s doubling up to 30 s, no attempt limit. */
+  backoff?: BackoffOptions;
+  /** Announced in the Hello. Default: @forge/dial-home's version. */
+  version?: string;
+  /** For an https:// url: the CA to trust, a client certificate… */
+  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; servername?: string };
+  /** An Enroll call, or an Attach until the Welcome, not answered by then is given up (and retried). Default 10 s. */
+  connectTimeoutMs?: number;
+  /** On stop(), how long live runs get to report their cancellation. Default 5 s. */
+  stopGraceMs?: number;
+  onStatus?: (status: DialHomeStatus, detail: { agentId?: string; error?: ForgeError }) => void;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface DialHome {
+  readonly status: DialHomeStatus;
+  /** Known once enrolled (or read from the credential file). */
+  readonly agentId: string | undefined;
+  /** Why the last attempt failed, or why dialling stopped. */
+  readonly lastError: ForgeError | undefined;
+  /** Resolves once dialling has ended: stop(), a refusal (revoked, bad token), or backoff.maxAttempts. */
+  readonly done: Promise<void>;
+  /** Resolves when online; rejects with `lastError` if dialling ends first. */
+  whenOnline(): Promise<void>;
+  /** Cancels live runs (reporting their ends to the platform), disconnects, stops dialling. Idempotent. */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,157 @@
+import { capabilitiesFromProto } from '@forge/transport-grpc/internal';
+import type { AgentSession, SessionEnd } from './agent-session.js';
+import { Code, refuse } from './connect-errors.js';
+import type { AgentRecord } from './credential-store.js';
+import { DialHomeCodes } from './errors.js';
+import type { Hello } from './gen/forge/dialhome/v1/dialhome_pb.js';
+import { infoOf, type HubEntry, type HubState } from './hub-state.js';
+import { subjects } from './subject.js';
+
+/**
+ * The hub's sessions: an agent going online on its Hello (one session per agent, one agent per name),
+ * offline when its session ends, its registry entry following, and the heartbeat sweep that ends
+ * silent sessions.
+ */
+export function hubSessions(state: HubState) {
+  const { entries, records, subscriptions, clock, logger, heartbeatMs, missed } = state;
+
+  // Synchronous, like the registry itself: nothing can register or unregister between the checks
+  // in open() and these changes, so a quick reconnect needs no ordering of its own.
+  function register(entry: HubEntry): void {
+    if (!state.registry || entry.registered || !entry.session) return;
+    state.registry.register(entry.dialled.name, entry.dialled);
+    entry.registered = true;
+  }
+
+  function unregister(entry: HubEntry): void {
+    if (!state.registry || !entry.registered) return;
+    entry.registered = false;
+    // Only if the name still holds this agent: the host may have replaced it meanwhile.
+    state.registry.unregister(entry.dialled.name, entry.dialled);
+  }
+
+  /** A Hello arrived: checks the name, replaces an older session of the same agent, goes online. */
+  async function open(record: AgentRecord, session: AgentSession, hello: Hello): Promise<HubEntry> {
+    const name = hello.name;
+    if (name !== record.name) {
+      // The credential speaks for the name it was enrolled under, nothing else: announcing another
+      // would rename this agent, or take over another agent's registry entry and its runs.
+      throw refuse(
+        Code.PermissionDenied,
+        DialHomeCodes.IDENTITY_MISMATCH,
+        `This credential belongs to agent "${record.name}", not "${name}"`,
+        { agentId: record.agentId, name },
+      );
+    }
+    for (const other of entries.values()) {
+      if (other.session && other.dialled.agentId !== record.agentId && other.dialled.name === name) {
+        throw refuse(
+          Code.AlreadyExists,
+          DialHomeCodes.NAME_TAKEN,
+          `Another online agent (${other.dialled.agentId}) is named "${name}"`,
+          { name },
+        );
+      }
+    }
+    const entry = state.entryFor(record);
+    const registry = state.registry;
+    if (registry?.has(name) && !(entry.registered && entry.dialled.name === name)) {
+      throw refuse(
+        Code.AlreadyExists,
+        DialHomeCodes.NAME_TAKEN,
+        `The platform already has a provider named "${name}"`,
+        { name },
+      );
+    }
+    if (entry.session) {
+      // The same credential connected again while the old session looks alive: the new one wins
+      // and the agent stays online (the old session's end does not take it offline). If the old
+      // connection was still in use, another process holds this credential; it is told so.
+      const old = entry.session;
+      entry.session = undefined;
+      entry.dialled.detach(old);
+      old.end({
+        reason: 'replaced',
+        message: 'the agent connected again',
+        error: refuse(
+          Code.Aborted,
+          DialHomeCodes.REPLACED,
+          'A newer connection with this agent credential took over the session',
+          { agentId: record.agentId },
+        ),
+      });
+    }
+    if (entry.registered && entry.dialled.name !== name) unregister(entry);
+    const capabilities = capabilitiesFromProto(hello.capabilities);
+    entry.session = session;
+    entry.provider = hello.provider;
+    entry.version = hello.version;
+    entry.capabilities = capabilities;
+    entry.dialled.attach(session, { name, provider: hello.provider || 'dial-home', capabilities });
+    session.onEnd((end) => void close(entry, session, end));
+    register(entry);
+    void records.update(record.agentId, (r) => ({
+      ...r,
+      provider: hello.provider,
+      version: hello.version,
+      lastSeen: clock.now(),
+    }));
+    logger.info('agent online', { agentId: record.agentId, name, provider: hello.provider, version: hello.version });
+    subscriptions.publish({
+      subject: subjects.online(record.agentId),
+      type: 'online',
+      agentId: record.agentId,
+      time: clock.now(),
+      agent: infoOf(record, entry),
+    });
+    return entry;
+  }
+
+  async function close(entry: HubEntry, session: AgentSession, end: SessionEnd): Promise<void> {
+    if (entry.session !== session) return;
+    entry.session = undefined;
+    entry.lastSeen = session.lastSeen;
+    entry.dialled.detach(session);
+    unregister(entry);
+    const agentId = entry.dialled.agentId;
+    logger.info('agent offline', { agentId, name: entry.dialled.name, reason: end.reason, message: end.message });
+    const record = await records.update(agentId, (r) => ({ ...r, lastSeen: session.lastSeen }));
+    const info = record
+      ? infoOf(record, entry)
+      : infoOf({ agentId, name: entry.dialled.name, credentialHash: '', enrolledAt: 0 }, entry);
+    subscriptions.publish({
+      subject: end.reason === 'revoked' ? subjects.revoked(agentId) : subjects.offline(agentId),
+      type: end.reason === 'revoked' ? 'revoked' : 'offline',
+      agentId,
+      time: clock.now(),
+      agent: info,
+      reason: end.message,
+    });
+  }
+
+  function sweepHeartbeats(): void {
+    const now = clock.now();
+    for (const entry of entries.values()) {
+      const s = entry.session;
+      if (s && now - s.lastSeen > heartbeatMs * missed) {
+        logger.warn('agent missed its heartbeats', {
+          agentId: entry.dialled.agentId,
+          lastSeen: s.lastSeen,
+          heartbeatMs,
+          missed,
+        });
+        s.end({
+          reason: 'heartbeat',
+          message: `no message for ${now - s.lastSeen} ms (${missed} heartbeats of ${heartbeatMs} ms missed)`,
+          error: refuse(
+            Code.DeadlineExceeded,
+            DialHomeCodes.HEARTBEAT_LOST,
+            'Heartbeats missed; the platform takes this agent for offline',
+          ),
+        });
+      }
+    }
+  }
+
+  return { open, close, register, unregister, sweepHeartbeats };
+}

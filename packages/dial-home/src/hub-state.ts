@@ -1,0 +1,110 @@
+import {
+  ValidationError,
+  silentLogger,
+  systemClock,
+  type Clock,
+  type Logger,
+  type ProviderRegistry,
+} from '@forge/core';
+import type { capabilitiesFromProto } from '@forge/transport-grpc/internal';
+import type { AgentHubOptions } from './agent-hub-options.js';
+import type { AgentInfo } from './agent-info.js';
+import { AgentRecords } from './agent-records.js';
+import type { AgentSession } from './agent-session.js';
+import type { AgentRecord, CredentialStore } from './credential-store.js';
+import { DialledAgent } from './dialled-agent.js';
+import { checkSecret } from './enrolment-token.js';
+import { Subscriptions } from './subscriptions.js';
+
+/** What the hub knows of one enrolled agent it has seen: its platform-side CodeAgent and its session. */
+export interface HubEntry {
+  dialled: DialledAgent;
+  session?: AgentSession;
+  provider?: string;
+  version?: string;
+  capabilities?: ReturnType<typeof capabilitiesFromProto>;
+  lastSeen?: number;
+  registered: boolean;
+}
+
+/**
+ * What the parts of one hub share (enrolment, sessions, the Attach stream): its settings, the agent
+ * records, the subscriptions and the entry of every agent seen. One per `createAgentHub` call.
+ */
+export class HubState {
+  readonly secret: ReturnType<typeof checkSecret>;
+  readonly store: CredentialStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly heartbeatMs: number;
+  readonly missed: number;
+  readonly ttlMs: number;
+  readonly stopGraceMs: number;
+  readonly callTimeoutMs: number;
+  readonly maxBufferedEvents: number;
+  readonly registry: ProviderRegistry | undefined;
+  readonly records: AgentRecords;
+  readonly subscriptions: Subscriptions;
+  /** By agent id. */
+  readonly entries = new Map<string, HubEntry>();
+  closed = false;
+
+  constructor(options: AgentHubOptions) {
+    this.secret = checkSecret(options.secret);
+    this.store = options.credentialStore;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.heartbeatMs = options.heartbeatMs ?? 30_000;
+    this.missed = options.missedHeartbeats ?? 3;
+    this.ttlMs = options.enrolmentTtlMs ?? 3_600_000;
+    this.stopGraceMs = options.stopGraceMs ?? 10_000;
+    this.callTimeoutMs = options.callTimeoutMs ?? 10_000;
+    this.maxBufferedEvents = options.maxBufferedEvents ?? 100_000;
+    this.registry = options.registry;
+    const { heartbeatMs, missed } = this;
+    if (!(heartbeatMs > 0) || !(missed >= 1)) {
+      throw new ValidationError('INVALID_HEARTBEAT', 'heartbeatMs must be positive and missedHeartbeats at least 1', [
+        { path: 'heartbeatMs', code: 'INVALID_HEARTBEAT', message: `${heartbeatMs} / ${missed}` },
+      ]);
+    }
+    this.records = new AgentRecords(this.store, this.logger);
+    this.subscriptions = new Subscriptions(this.logger);
+  }
+
+  entryFor(record: Pick<AgentRecord, 'agentId' | 'name'>): HubEntry {
+    let entry = this.entries.get(record.agentId);
+    if (!entry) {
+      entry = {
+        dialled: new DialledAgent({
+          agentId: record.agentId,
+          name: record.name,
+          clock: this.clock,
+          stopGraceMs: this.stopGraceMs,
+          maxBufferedEvents: this.maxBufferedEvents,
+        }),
+        registered: false,
+      };
+      this.entries.set(record.agentId, entry);
+    }
+    return entry;
+  }
+}
+
+export function infoOf(record: AgentRecord, entry: HubEntry | undefined): AgentInfo {
+  const info: AgentInfo = {
+    id: record.agentId,
+    name: entry?.dialled.name ?? record.name,
+    status: entry?.session ? 'online' : 'offline',
+    runsInFlight: entry?.dialled.runsInFlight ?? 0,
+    enrolledAt: record.enrolledAt,
+    registered: entry?.registered ?? false,
+  };
+  const provider = entry?.provider ?? record.provider;
+  const version = entry?.version ?? record.version;
+  const lastSeen = entry?.session ? entry.session.lastSeen : (entry?.lastSeen ?? record.lastSeen);
+  if (provider !== undefined) info.provider = provider;
+  if (version !== undefined) info.version = version;
+  if (lastSeen !== undefined) info.lastSeen = lastSeen;
+  if (entry?.capabilities) info.capabilities = entry.capabilities;
+  return info;
+}

@@ -1,0 +1,35 @@
+import type { Clock, Logger } from '@forge/core';
+
+export interface AgentServiceOptions {
+  logger?: Logger;
+  clock?: Clock;
+  /** Serve grpc.health.v1.Health on the same router. Default true. */
+  health?: boolean;
+  /** Grace period of a graceful drain when the caller gives none. Default 30 s. */
+  defaultGraceMs?: number;
+  /** Answer the Shutdown RPC. Default true; put an auth interceptor in front of a public server. */
+  allowShutdown?: boolean;
+  /** Called after a Shutdown RPC has drained the runs (serveAgent closes its server here). */
+  onShutdown?: (request: { graceful: boolean; graceMs: number }) => void;
+  /** Most runs live at once; more are refused with the retryable AGENT_BUSY. Default: no limit. */
+  maxRuns?: number;
+  /** Events waiting in one stream's outbox above which its runs are read no further. Default 1,024. */
+  streamHighWaterMark?: number;
+  /** Most events per written message. Default 512. */
+  maxBatch?: number;
+  /** A message stops taking events past this many bytes. Default 1 MiB. */
+  maxBatchBytes?: number;
+}
+
+export interface DrainOptions {
+  /** True: let live runs finish within `graceMs`, then cancel the rest. False: cancel them now. */
+  graceful?: boolean;
+  graceMs?: number;
+}
+
+export interface DrainResult {
+  /** Runs that ended on their own during the grace period. */
+  finished: number;
+  /** Runs that were cancelled because the grace period ran out (or there was none). */
+  cancelled: number;
+}

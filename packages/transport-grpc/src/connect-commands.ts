@@ -1,0 +1,105 @@
+import { create, toBinary } from '@bufbuild/protobuf';
+import { NotFoundError, ValidationError } from '@forge/core';
+import { decisionFromProto, requestFromProto } from './convert-request.js';
+import { errorInfoFromError } from './errors.js';
+import {
+  CommandAckSchema,
+  CommandErrorSchema,
+  PongSchema,
+  type ConnectRequest,
+} from './gen/forge/agent/v1/agent_pb.js';
+import type { ControlMessage, LiveRun, ServiceState, StreamOutbox } from './service-state.js';
+import { startRun } from './start-run.js';
+
+/** One Connect stream as its commands see it: where replies go and which runs it started. */
+export interface ConnectStream {
+  readonly state: ServiceState;
+  readonly outbox: StreamOutbox;
+  /** Runs started on this stream, cancelled when it ends. */
+  readonly mine: Map<string, LiveRun>;
+  /** Ends the stream if its input is done (or the server drains) and it has no run left. */
+  readonly maybeEnd: () => void;
+}
+
+const reply = (stream: ConnectStream, message: ControlMessage) => stream.outbox.pushControl(message);
+
+const fail = (stream: ConnectStream, commandId: string, runId: string, error: unknown) =>
+  reply(stream, {
+    case: 'error',
+    value: toBinary(
+      CommandErrorSchema,
+      create(CommandErrorSchema, { commandId, runId, error: errorInfoFromError(error) }),
+    ),
+  });
+
+const ack = (stream: ConnectStream, commandId: string) =>
+  reply(stream, { case: 'ack', value: toBinary(CommandAckSchema, create(CommandAckSchema, { commandId })) });
+
+/** Acts on one command of a Connect stream; its answer (ack, error, pong or the run's events) goes to the outbox. */
+export function handleConnectCommand(stream: ConnectStream, req: ConnectRequest): void {
+  const { state, mine } = stream;
+  const { commandId, command } = req;
+  switch (command.case) {
+    case 'execute': {
+      const runId = command.value.runId;
+      try {
+        if (!runId)
+          throw new ValidationError('RUN_ID_REQUIRED', 'An execute command needs a run_id chosen by the client');
+        const entry = startRun(state, requestFromProto(command.value.request), runId, stream.outbox);
+        mine.set(runId, entry);
+        void entry.done.then(() => {
+          mine.delete(runId);
+          stream.maybeEnd();
+        });
+      } catch (error) {
+        fail(stream, commandId, runId, error);
+      }
+      return;
+    }
+    case 'cancel': {
+      // Answered by the run's own run.completed; cancelling an ended run is not an error.
+      const entry = mine.get(command.value.runId) ?? state.live.get(command.value.runId);
+      void entry?.run.cancel(command.value.reason);
+      return;
+    }
+    case 'permissionReply': {
+      const { runId, permissionId, decision, message } = command.value;
+      const entry = mine.get(runId) ?? state.live.get(runId);
+      if (!entry) {
+        fail(stream, commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
+        return;
+      }
+      entry.run.respond(permissionId, decisionFromProto(decision), message).then(
+        () => ack(stream, commandId),
+        (error: unknown) => fail(stream, commandId, runId, error),
+      );
+      return;
+    }
+    case 'questionAnswer': {
+      const { runId, questionId, answers } = command.value;
+      const entry = mine.get(runId) ?? state.live.get(runId);
+      if (!entry) {
+        fail(stream, commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
+        return;
+      }
+      entry.run
+        .answer(
+          questionId,
+          answers.map((a) => [...a.values]),
+        )
+        .then(
+          () => ack(stream, commandId),
+          (error: unknown) => fail(stream, commandId, runId, error),
+        );
+      return;
+    }
+    case 'ping':
+      reply(stream, {
+        case: 'pong',
+        value: toBinary(PongSchema, create(PongSchema, { time: command.value.time, serverTime: state.clock.now() })),
+      });
+      return;
+    default:
+      fail(stream, commandId, '', new ValidationError('INVALID_COMMAND', 'The command names no known action'));
+  }
+}
