@@ -27,10 +27,18 @@ export interface PlatformConfig {
   opencodeBin: string;
   /** How long an agent create may wait for the agent to be ready. */
   createTimeoutMs: number;
-  /** How long a finished run's events stay readable for a late SSE reader. */
-  runLingerMs: number;
-  /** Events of one run kept for SSE readers who connect late. */
-  runBufferEvents: number;
+  /** PostgreSQL for the queue, journal, outbox and remote agents (replicas share it); undefined: embedded PGlite under dataDir. */
+  databaseUrl: string | undefined;
+  /** Names this process's run leases; stable across restarts lets it reclaim its runs at once. Default: random. */
+  instanceId: string | undefined;
+  /** A run held by an instance that stops renewing its lease for this long is taken over. */
+  leaseMs: number;
+  /** Messages waiting per agent before 429 QUEUE_FULL. */
+  maxQueuedPerAgent: number;
+  /** Finished runs (result, events) are kept this long… */
+  retentionMs: number;
+  /** …and the oldest are removed beyond this many journaled events. */
+  retentionMaxEvents: number;
   /** Serve the dial-home hub for remote agents on this port (0: a free one); undefined: no hub. */
   hubPort: number | undefined;
   /** Signs enrolment tokens; at least 32 bytes. Required with hubPort. */
@@ -51,6 +59,11 @@ const USAGE = `forge platform — options (flags override environment variables)
   --default-provider / FORGE_DEFAULT_PROVIDER   claude-code | opencode | scripted (default claude-code)
   FORGE_CLAUDE_BIN, FORGE_OPENCODE_BIN          the CLIs (default on PATH)
   --hub-port / FORGE_HUB_PORT, FORGE_HUB_SECRET remote agents (dial-home hub)
+  --database-url / FORGE_DATABASE_URL           PostgreSQL shared by replicas (default: embedded PGlite in <data-dir>/db)
+  FORGE_INSTANCE_ID                             this replica's lease name (default random; stable = reclaim at once after restart)
+  FORGE_LEASE_MS                                run lease; a dead replica's runs are taken over after it (default 15000)
+  FORGE_MAX_QUEUED                              messages waiting per agent before 429 (default 100)
+  FORGE_RETENTION_MS, FORGE_RETENTION_MAX_EVENTS  keep finished runs 7 days, at most 1,000,000 events
   FORGE_K8S_NAMESPACE, FORGE_K8S_IMAGE, FORGE_K8S_AGENT_PORT, FORGE_K8S_ENV_FROM_SECRETS (agent pods' model keys)`;
 
 export const configUsage = () => USAGE;
@@ -86,6 +99,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
       'webhook-allow-private': { type: 'string' },
       'default-provider': { type: 'string' },
       'hub-port': { type: 'string' },
+      'database-url': { type: 'string' },
     },
   });
   const pick = (flag: keyof typeof values, ...vars: string[]) =>
@@ -124,8 +138,12 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     claudeBin: env.FORGE_CLAUDE_BIN || 'claude',
     opencodeBin: env.FORGE_OPENCODE_BIN || 'opencode',
     createTimeoutMs: int('createTimeoutMs', env.FORGE_CREATE_TIMEOUT_MS, 120_000, 1, 3_600_000),
-    runLingerMs: int('runLingerMs', env.FORGE_RUN_LINGER_MS, 60_000, 0, 3_600_000),
-    runBufferEvents: int('runBufferEvents', env.FORGE_RUN_BUFFER_EVENTS, 2_000, 1, 1_000_000),
+    databaseUrl: pick('database-url', 'FORGE_DATABASE_URL'),
+    instanceId: env.FORGE_INSTANCE_ID || undefined,
+    leaseMs: int('leaseMs', env.FORGE_LEASE_MS, 15_000, 500, 3_600_000),
+    maxQueuedPerAgent: int('maxQueued', env.FORGE_MAX_QUEUED, 100, 1, 1_000_000),
+    retentionMs: int('retentionMs', env.FORGE_RETENTION_MS, 7 * 86_400_000, 1_000, 10 * 365 * 86_400_000),
+    retentionMaxEvents: int('retentionMaxEvents', env.FORGE_RETENTION_MAX_EVENTS, 1_000_000, 1, 1_000_000_000),
     hubPort,
     hubSecret,
     k8s: {

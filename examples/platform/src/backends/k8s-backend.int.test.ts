@@ -93,7 +93,7 @@ describe('k8s backend over real gRPC (pods are local agent servers)', () => {
     const asked = await call('POST', `/api/v1/agents/${agentId}/messages`, { content: 'ask permission please' });
     expect(asked.status).toBe(202);
     const first = stream(agentId, asked.json.request_id);
-    const live = () => platform.runs.get('alice', asked.json.request_id);
+    const live = () => platform.runs.local(asked.json.request_id);
     while (!live()?.pendingPermissions.has(PERMISSION_ID)) await new Promise((r) => setTimeout(r, 5));
     expect(
       (await call('POST', `/api/v1/agents/${agentId}/permissions/${PERMISSION_ID}`, { decision: 'allow' })).status,
