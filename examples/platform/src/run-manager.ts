@@ -318,7 +318,7 @@ export class RunManager {
   /** Takes a queued run off the queue (ends it cancelled, with its one final event). Undefined: it is not queued. */
   async removeQueued(userId: string, requestId: string): Promise<RunRecord | undefined> {
     const run = await this.get(userId, requestId);
-    if (!run || run.status !== 'queued') return undefined;
+    if (run?.status !== 'queued') return undefined;
     return this.#cancelQueued(requestId);
   }
 
