@@ -237,52 +237,57 @@ export class RunManager {
   async *follow(requestId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<JournalEvent> {
     let last = afterSeq;
     const stop = AbortSignal.any([signal, this.#closing.signal]);
-    while (!stop.aborted) {
-      const live = this.#live.get(requestId);
-      if (live && !live.settled) {
-        const queue: JournalEvent[] = [];
-        let wake: (() => void) | undefined;
-        const unsubscribe = live.subscribe((e) => {
-          queue.push(e);
-          wake?.();
-        });
-        try {
-          // Subscribed first, then the journal: whatever committed before is read, whatever after is heard.
-          for (;;) {
-            const page = await this.#store.runs.events(requestId, last);
-            for (const e of page) {
-              yield e;
-              last = e.seq;
-              if (e.type === 'run.completed') return;
+    let wake: (() => void) | undefined;
+    const onStop = () => wake?.();
+    stop.addEventListener('abort', onStop, { once: true });
+    try {
+      while (!stop.aborted) {
+        const live = this.#live.get(requestId);
+        if (live && !live.settled) {
+          const queue: JournalEvent[] = [];
+          const unsubscribe = live.subscribe((e) => {
+            queue.push(e);
+            wake?.();
+          });
+          try {
+            // Subscribed first, then the journal: whatever committed before is read, whatever after is heard.
+            for (;;) {
+              const page = await this.#store.runs.events(requestId, last);
+              for (const e of page) {
+                yield e;
+                last = e.seq;
+                if (e.type === 'run.completed') return;
+              }
+              if (page.length < 1_000) break;
             }
-            if (page.length < 1_000) break;
-          }
-          while (!stop.aborted) {
-            for (let e = queue.shift(); e; e = queue.shift()) {
-              if (e.seq <= last) continue;
-              yield e;
-              last = e.seq;
-              if (e.type === 'run.completed') return;
+            while (!stop.aborted) {
+              for (let e = queue.shift(); e; e = queue.shift()) {
+                if (e.seq <= last) continue;
+                yield e;
+                last = e.seq;
+                if (e.type === 'run.completed') return;
+              }
+              if (live.settled) break;
+              await new Promise<void>((resolve) => {
+                wake = resolve;
+              });
+              wake = undefined;
             }
-            if (live.settled) break;
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-              stop.addEventListener('abort', () => resolve(), { once: true });
-            });
-            wake = undefined;
+          } finally {
+            unsubscribe();
           }
-        } finally {
-          unsubscribe();
+          continue;
         }
-        continue;
+        const page = await this.#store.runs.events(requestId, last);
+        for (const e of page) {
+          yield e;
+          last = e.seq;
+          if (e.type === 'run.completed') return;
+        }
+        if (page.length < 1_000) await sleep(this.#followPollMs, undefined, { signal: stop }).catch(() => {});
       }
-      const page = await this.#store.runs.events(requestId, last);
-      for (const e of page) {
-        yield e;
-        last = e.seq;
-        if (e.type === 'run.completed') return;
-      }
-      if (page.length < 1_000) await sleep(this.#followPollMs, undefined, { signal: stop }).catch(() => {});
+    } finally {
+      stop.removeEventListener('abort', onStop);
     }
   }
 
@@ -497,7 +502,7 @@ export class RunManager {
         if (event.type === 'permission.requested') live.pendingPermissions.add(event.id);
         writer.push(event);
         // A producer far ahead of the database waits for it, so memory stays bounded.
-        if (writer.backlog >= 512) await writer.drained();
+        if (writer.backlog >= 8_192) await writer.drained();
       }
     } catch (error) {
       // Core guarantees a run.completed; reaching here means the iteration itself broke.

@@ -42,8 +42,10 @@ create unique index forge_runs_one_running on forge_runs (user_id, agent_id) whe
 create index forge_runs_owner on forge_runs (owner, lease_until) where owner is not null;
 create index forge_runs_finished on forge_runs (finished_at) where finished_at is not null;
 
+-- No foreign keys on the journal and the outbox: a per-row RI check costs more than the insert
+-- itself; rows go with their run through RunStore.sweep.
 create table forge_events (
-  request_id text not null references forge_runs (request_id) on delete cascade,
+  request_id text not null,
   seq integer not null,
   type text not null,
   time double precision not null,
@@ -52,7 +54,7 @@ create table forge_events (
 );
 
 create table forge_outbox (
-  request_id text not null references forge_runs (request_id) on delete cascade,
+  request_id text not null,
   seq integer not null,
   webhook_id text not null unique,
   is_final boolean not null,

@@ -95,49 +95,32 @@ function toRecord(row: Row): RunRecord {
 
 const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
 
-/** Rows as `($2::int, $3::text), …` (typed: VALUES alone would make every parameter text), after `offset` parameters. */
-function values(
-  rows: readonly unknown[][],
-  types: readonly string[],
-  offset: number,
-): { text: string; params: unknown[] } {
-  const params: unknown[] = [];
-  const text = rows
-    .map((row) => {
-      const cells = row.map((v, i) => {
-        params.push(v);
-        return `$${offset + params.length}::${types[i]}`;
-      });
-      return `(${cells.join(', ')})`;
-    })
-    .join(', ');
-  return { text, params };
-}
+const CHUNK = 5_000;
 
-const CHUNK = 1_000;
-
+/**
+ * Inserts events (and the outbox rows of those with a webhook id) with one statement each: whole
+ * columns as arrays through unnest, so the SQL text never changes (one plan) and the rows cost no
+ * per-parameter parsing.
+ */
 async function insertEvents(tx: Sql, requestId: string, events: readonly NewEvent[]): Promise<void> {
   for (let i = 0; i < events.length; i += CHUNK) {
     const part = events.slice(i, i + CHUNK);
-    const ev = values(
-      part.map((e) => [e.seq, e.type, e.time, e.body]),
-      ['integer', 'text', 'float8', 'text'],
-      1,
-    );
     await tx.query(
-      `insert into forge_events (request_id, seq, type, time, body) select $1, * from (values ${ev.text}) v`,
-      [requestId, ...ev.params],
+      `insert into forge_events (request_id, seq, type, time, body)
+       select $1, * from unnest($2::integer[], $3::text[], $4::float8[], $5::text[])`,
+      [requestId, part.map((e) => e.seq), part.map((e) => e.type), part.map((e) => e.time), part.map((e) => e.body)],
     );
     const hooks = part.filter((e) => e.webhookId !== undefined);
     if (hooks.length) {
-      const ob = values(
-        hooks.map((e) => [e.seq, e.webhookId, e.type === 'run.completed']),
-        ['integer', 'text', 'boolean'],
-        1,
-      );
       await tx.query(
-        `insert into forge_outbox (request_id, seq, webhook_id, is_final) select $1, * from (values ${ob.text}) v`,
-        [requestId, ...ob.params],
+        `insert into forge_outbox (request_id, seq, webhook_id, is_final)
+         select $1, * from unnest($2::integer[], $3::text[], $4::boolean[])`,
+        [
+          requestId,
+          hooks.map((e) => e.seq),
+          hooks.map((e) => e.webhookId),
+          hooks.map((e) => e.type === 'run.completed'),
+        ],
       );
     }
   }
@@ -449,19 +432,29 @@ export class RunStore {
    * `finishedBefore`, then the oldest settled runs until at most `maxEvents` events are kept.
    */
   async sweep(options: { finishedBefore: number; maxEvents: number }): Promise<{ runs: number }> {
-    const old = await this.sql.query(
-      `delete from forge_runs where finished_at < $1 and owner is null returning request_id`,
-      [options.finishedBefore],
+    const old = await this.#deleteRuns(
+      `select request_id from forge_runs where finished_at < $1 and owner is null`,
+      options.finishedBefore,
     );
-    const big = await this.sql.query(
-      `delete from forge_runs where request_id in (
-         select request_id from (
-           select request_id, sum(event_count) over (order by finished_at desc, request_id) as kept
-           from forge_runs where finished_at is not null and owner is null) t
-         where kept > $1)
-       returning request_id`,
-      [options.maxEvents],
+    const big = await this.#deleteRuns(
+      `select request_id from (
+         select request_id, sum(event_count) over (order by finished_at desc, request_id) as kept
+         from forge_runs where finished_at is not null and owner is null) t
+       where kept > $1`,
+      options.maxEvents,
     );
-    return { runs: old.length + big.length };
+    return { runs: old + big };
+  }
+
+  /** Deletes the runs `select` names, with their events and outbox rows, in one statement. */
+  async #deleteRuns(select: string, param: number): Promise<number> {
+    const rows = await this.sql.query(
+      `with gone as (delete from forge_runs where request_id in (${select}) returning request_id),
+         events as (delete from forge_events where request_id in (select request_id from gone)),
+         outbox as (delete from forge_outbox where request_id in (select request_id from gone))
+       select request_id from gone`,
+      [param],
+    );
+    return rows.length;
   }
 }
