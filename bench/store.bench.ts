@@ -38,12 +38,13 @@ function producer(): CodeAgent {
  */
 async function inMemory(agent: CodeAgent): Promise<void> {
   const buffer: unknown[] = [];
-  const readers = [(e: unknown) => buffer.length];
+  let seen = 0;
+  const readers = [(_e: unknown) => seen++];
   for await (const e of agent.execute({ prompt: 'bench' })) {
     buffer.push(e);
     for (const r of readers) r(e);
   }
-  if (buffer.length !== N + 1) throw new Error(`got ${buffer.length} events`);
+  if (buffer.length !== N + 1 || seen !== N + 1) throw new Error(`got ${buffer.length} events`);
 }
 
 let agentNo = 0;
