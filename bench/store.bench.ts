@@ -48,6 +48,9 @@ async function inMemory(agent: CodeAgent): Promise<void> {
 }
 
 let agentNo = 0;
+const started = performance.now();
+const progress = (what: string) =>
+  console.error(`platform store: ${what} done at ${Math.round(performance.now() - started)} ms`);
 
 async function journalRows(label: string, store: ForgeStore): Promise<BenchRow[]> {
   const agent = producer();
@@ -65,6 +68,7 @@ async function journalRows(label: string, store: ForgeStore): Promise<BenchRow[]
       return run.requestId;
     };
     const r = await compare(N + 1, oneRun, () => inMemory(agent), 5);
+    progress(`${label}: journal`);
     const rows: BenchRow[] = [
       {
         name: `events through a run, journaled on ${label}`,
@@ -90,6 +94,7 @@ async function journalRows(label: string, store: ForgeStore): Promise<BenchRow[]
       );
     };
     const d = await compare(RUNS, dispatch, direct, 3);
+    progress(`${label}: dispatch`);
     rows.push({
       name: `queue dispatch on ${label} (${RUNS} messages accepted → run → stored)`,
       unit: 'runs/s',
@@ -106,6 +111,7 @@ async function journalRows(label: string, store: ForgeStore): Promise<BenchRow[]
       yield* bodies as JournalEvent[];
     });
     const s = await compare(N + 1, replay.read, memory.read, 5);
+    progress(`${label}: replay`);
     await replay.close();
     await memory.close();
     rows.push({
