@@ -8,8 +8,8 @@ import { openStore, type ForgeStore, type JournalEvent } from '../packages/store
 import { compare, type BenchModule, type BenchRow } from './harness.js';
 
 /** Events per run: a long agent turn (Claude Code emits a few hundred to a few thousand). */
-const N = 5_000;
-const RUNS = 200;
+const N = Number(process.env.BENCH_N ?? 5_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 100);
 const events: AgentEventInit[] = Array.from({ length: N }, (_, i) => ({
   type: 'text.delta',
   text: `token ${i} `,

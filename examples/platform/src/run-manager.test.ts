@@ -112,6 +112,23 @@ describe('RunManager (durable queue, journal, outbox)', () => {
     await runs.close();
   });
 
+  it('at its maxRunning, leaves runs queued and starts them as soon as one ends', async () => {
+    const a = newAgent();
+    const b = newAgent();
+    const { runs } = await manager({ [a]: hang(), [b]: chatty(2) }, { maxRunning: 1 });
+    const first = await runs.submit({ userId: 'u', agentId: a, request: { prompt: '1' } });
+    const waiting = await runs.submit({ userId: 'u', agentId: b, request: { prompt: '2' } });
+    expect([first.status, waiting.status]).toEqual(['running', 'queued']);
+    // A pass with no room ends at once; later passes must still run.
+    await runs.submit({ userId: 'u', agentId: b, request: { prompt: '3' } });
+    await runs.interrupt('u', a);
+    const events = await drain(runs.follow(waiting.run.requestId, 0, AbortSignal.timeout(20_000)));
+    expect(events.at(-1)).toMatchObject({ type: 'run.completed', result: { status: 'completed' } });
+    await runs.idle();
+    expect((await runs.active('u', b)).queued).toEqual([]);
+    await runs.close();
+  });
+
   it('validates before anything is stored', async () => {
     const a = newAgent();
     const { runs } = await manager({ [a]: chatty(1) });

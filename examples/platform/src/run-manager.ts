@@ -426,7 +426,7 @@ export class RunManager {
       this.#again = true;
       return this.#dispatching;
     }
-    this.#dispatching = (async () => {
+    const pass = (async () => {
       try {
         do {
           this.#again = false;
@@ -439,10 +439,13 @@ export class RunManager {
         } while (this.#again && !this.#closed);
       } catch (error) {
         this.#logger.error('dispatch failed', { error: String(error) });
-      } finally {
-        this.#dispatching = undefined;
       }
     })();
+    // Cleared in a later microtask, never before it is set (a pass with nothing to do ends synchronously).
+    const current: Promise<void> = pass.finally(() => {
+      if (this.#dispatching === current) this.#dispatching = undefined;
+    });
+    this.#dispatching = current;
     return this.#dispatching;
   }
 
