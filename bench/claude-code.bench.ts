@@ -1,4 +1,4 @@
-import { ClaudeEventMapper, parseStreamJson, StreamJsonParser } from '@forge/claude-code';
+import { ClaudeEventMapper, parseStreamJson, StreamJsonParser } from '@forge/claude-code/internal';
 import type { AgentEventInit } from '@forge/core';
 import { compare, type BenchModule } from './harness.js';
 

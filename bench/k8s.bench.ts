@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { createPodManager } from '@forge/k8s';
-import { Exec } from '../packages/k8s/src/test-support/client-node.js';
-import { startFakeExecServer } from '../packages/k8s/src/test-support/fake-exec-server.js';
+import { Exec } from '@kubernetes/client-node';
+import { startFakeExecServer } from '@forge/k8s/testing';
 import { compare, type BenchModule } from './harness.js';
 
 const CHUNK = Buffer.alloc(64 * 1024, 'x');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createParser } from 'eventsource-parser';
-import { TurnMapper, createFrameDecoder } from '@forge/opencode';
+import { TurnMapper, createFrameDecoder } from '@forge/opencode/internal';
 import { compare, type BenchModule } from './harness.js';
 
 const RECORDED = new URL('../packages/opencode/src/fixtures/permission.sse', import.meta.url);

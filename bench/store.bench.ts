@@ -2,9 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createCodeAgent, defaultCapabilities, type AgentEventInit, type CodeAgent } from '@forge/core';
-import { streamRun } from '../examples/platform/src/http/sse.js';
-import { RunManager } from '../examples/platform/src/run-manager.js';
-import { openStore, type ForgeStore, type JournalEvent } from '../packages/store/src/index.js';
+import { streamRun } from '@forge/example-platform/sse';
+import { RunManager } from '@forge/example-platform/run-manager';
+import { openStore, type ForgeStore, type JournalEvent } from '@forge/store';
 import { compare, type BenchModule, type BenchRow } from './harness.js';
 
 /** Events per run: a long agent turn (Claude Code emits a few hundred to a few thousand). */

@@ -2,12 +2,7 @@ import { createHmac, createSecretKey } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AgentEvent } from '@forge/core';
-import {
-  createWebhookDispatcher,
-  signWebhook,
-  verifyWebhook,
-  webhookPayload,
-} from '../examples/platform/src/webhooks/index.js';
+import { createWebhookDispatcher, signWebhook, verifyWebhook, webhookPayload } from '@forge/example-platform/webhooks';
 import { compare, type BenchModule } from './harness.js';
 
 const N = 2_000;

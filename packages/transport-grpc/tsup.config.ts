@@ -1,7 +1,10 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: {
+    index: 'src/index.ts',
+    internal: 'src/internal.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -105,7 +105,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           })
         : undefined;
     const theRemote = remote;
-    const remoteView: RemoteAgentsView | undefined = theRemote ? { list: () => theRemote.list() } : undefined;
+    const remoteView: RemoteAgentsView | undefined = theRemote
+      ? { list: () => theRemote.list(), revoke: (name) => theRemote.revoke(name) }
+      : undefined;
 
     const handler = createApiHandler({
       keys,

@@ -1,6 +1,6 @@
 import { ValidationError } from '@forge/core';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from './config.js';
+import { dropSecretsFromEnv, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
   it('has defaults that run on a fresh machine', () => {
@@ -41,8 +41,75 @@ describe('loadConfig', () => {
   it('refuses bad values with INVALID_CONFIG', () => {
     expect(() => loadConfig(['--port', 'eighty'], {})).toThrow(ValidationError);
     expect(() => loadConfig([], { FORGE_BACKEND: 'docker' })).toThrow(/local or k8s/);
-    expect(() => loadConfig([], { FORGE_RATE_LIMIT: '0' })).toThrow(/rateLimit/);
+    expect(() => loadConfig([], { FORGE_RATE_LIMIT: '0' })).toThrow(/--rate-limit \/ FORGE_RATE_LIMIT/);
     expect(() => loadConfig([], { FORGE_HUB_PORT: '0', FORGE_HUB_SECRET: 'short' })).toThrow(/32 bytes/);
     expect(() => loadConfig(['--nope'], {})).toThrow();
+  });
+
+  it.each([
+    [['--rate-limit', '0'], {}, '--rate-limit / FORGE_RATE_LIMIT'],
+    [[], { FORGE_RATE_LIMIT: '0' }, '--rate-limit / FORGE_RATE_LIMIT'],
+    [[], { FORGE_MAX_AGENTS: 'many' }, '--max-agents / FORGE_MAX_AGENTS'],
+    [[], { FORGE_PORT: '70000' }, '--port / FORGE_PORT'],
+    [[], { FORGE_HUB_PORT: '-1', FORGE_HUB_SECRET: 'x'.repeat(32) }, '--hub-port / FORGE_HUB_PORT'],
+    [[], { FORGE_HUB_PORT: '0' }, 'FORGE_HUB_SECRET'],
+    [[], { FORGE_CREATE_TIMEOUT_MS: '0' }, 'FORGE_CREATE_TIMEOUT_MS'],
+    [[], { FORGE_WEBHOOK_ALLOW_PRIVATE: '10.0.0.0/99' }, '--webhook-allow-private / FORGE_WEBHOOK_ALLOW_PRIVATE'],
+    [['--webhook-allow-private', '10.0.0.0/x'], {}, '--webhook-allow-private / FORGE_WEBHOOK_ALLOW_PRIVATE'],
+    [[], { FORGE_BACKEND: 'docker' }, '--backend / FORGE_BACKEND'],
+  ])('%j %j: the error names the flag and the variable, not the option', (argv, env, names) => {
+    let caught: unknown;
+    try {
+      loadConfig(argv, env as NodeJS.ProcessEnv);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ValidationError);
+    expect(caught).toMatchObject({ code: 'INVALID_CONFIG' });
+    expect((caught as Error).message).toContain(names);
+    expect((caught as Error).message).not.toMatch(/rateLimit|maxAgents|allowPrivateNetworks|createTimeoutMs|hubPort/);
+  });
+
+  it('refuses an unknown flag as UNKNOWN_FIELD, with the closest known one', () => {
+    let caught: unknown;
+    try {
+      loadConfig(['--rate-limt', '5'], {});
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ValidationError);
+    expect(caught).toMatchObject({ code: 'UNKNOWN_FIELD' });
+    expect((caught as Error).message).toContain('--rate-limt');
+    expect((caught as Error).message).toContain('did you mean --rate-limit');
+  });
+
+  it("drops the platform's secrets from the environment once read, and keeps the rest", () => {
+    const env: NodeJS.ProcessEnv = {
+      FORGE_API_KEYS: 'u1:key-one-1',
+      FORGE_HUB_SECRET: 'x'.repeat(32),
+      FORGE_HUB_PORT: '0',
+      FORGE_DATABASE_URL: 'postgres://u:p@h/db',
+      DATABASE_URL: 'postgres://u:p@h/db',
+      FORGE_WEBHOOK_SECRET: 'whsec_abc',
+      FORGE_K8S_ENV_FROM_SECRETS: 'model-keys',
+      ANTHROPIC_API_KEY: 'for-the-agents',
+      PATH: '/usr/bin',
+    };
+    const config = loadConfig([], env);
+    expect(dropSecretsFromEnv(env).sort()).toEqual([
+      'DATABASE_URL',
+      'FORGE_API_KEYS',
+      'FORGE_DATABASE_URL',
+      'FORGE_HUB_SECRET',
+      'FORGE_WEBHOOK_SECRET',
+    ]);
+    expect(env).toEqual({
+      FORGE_HUB_PORT: '0',
+      FORGE_K8S_ENV_FROM_SECRETS: 'model-keys',
+      ANTHROPIC_API_KEY: 'for-the-agents',
+      PATH: '/usr/bin',
+    });
+    expect(config.apiKeys).toHaveLength(1);
+    expect(config.hubSecret).toBe('x'.repeat(32));
   });
 });

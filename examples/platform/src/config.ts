@@ -1,7 +1,9 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ValidationError } from '@forge/core';
+import { closestName } from '@forge/core/internal';
 import { parseApiKeyList, readApiKeyFile, type ApiKeyRecord } from './api-keys.js';
 
 export type BackendKind = 'local' | 'k8s';
@@ -59,7 +61,7 @@ const USAGE = `forge platform — options (flags override environment variables)
   --default-provider / FORGE_DEFAULT_PROVIDER   claude-code | opencode | scripted (default claude-code)
   FORGE_CLAUDE_BIN, FORGE_OPENCODE_BIN          the CLIs (default on PATH)
   --hub-port / FORGE_HUB_PORT, FORGE_HUB_SECRET remote agents (dial-home hub)
-  --database-url / FORGE_DATABASE_URL           PostgreSQL shared by replicas (default: embedded PGlite in <data-dir>/db)
+  --database-url / FORGE_DATABASE_URL           PostgreSQL shared by replicas (default: embedded PGlite in <data-dir>/.forge-db)
   FORGE_INSTANCE_ID                             this replica's lease name (default random; stable = reclaim at once after restart)
   FORGE_LEASE_MS                                run lease; a dead replica's runs are taken over after it (default 15000)
   FORGE_MAX_QUEUED                              messages waiting per agent before 429 (default 100)
@@ -68,88 +70,160 @@ const USAGE = `forge platform — options (flags override environment variables)
 
 export const configUsage = () => USAGE;
 
-function bad(field: string, message: string): never {
-  throw new ValidationError('INVALID_CONFIG', `${field}: ${message}`, [
-    { path: field, code: 'INVALID_CONFIG', message },
+/** How a setting is given, as the operator types it: `--rate-limit / FORGE_RATE_LIMIT`. */
+const source = (flag: string | undefined, ...vars: string[]) =>
+  [flag && `--${flag}`, ...vars].filter(Boolean).join(' / ');
+
+function bad(setting: string, message: string): never {
+  throw new ValidationError('INVALID_CONFIG', `${setting}: ${message}`, [
+    { path: setting, code: 'INVALID_CONFIG', message },
   ]);
 }
 
-function int(field: string, value: string | undefined, fallback: number, min: number, max: number): number {
+function int(setting: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max)
-    bad(field, `expected an integer from ${min} to ${max}, got "${value}"`);
+    bad(setting, `expected an integer from ${min} to ${max}, got "${value}"`);
   return n;
+}
+
+/** Hosts, addresses and CIDRs; a malformed CIDR is refused here, where the flag's name is known. */
+function allowList(setting: string, text: string | undefined): false | string[] {
+  if (!text) return false;
+  const entries = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    if (!entry.includes('/')) continue;
+    const [address = '', bits = '', ...rest] = entry.split('/');
+    const family = isIP(address);
+    const max = family === 6 ? 128 : 32;
+    if (!family || rest.length || !/^\d{1,3}$/.test(bits) || Number(bits) > max)
+      bad(setting, `"${entry}" is not a valid CIDR (address/prefix, prefix at most ${max})`);
+  }
+  return entries;
+}
+
+const FLAGS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  backend: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'api-keys-file': { type: 'string' },
+  'rate-limit': { type: 'string' },
+  'max-agents': { type: 'string' },
+  'webhook-allow-private': { type: 'string' },
+  'default-provider': { type: 'string' },
+  'hub-port': { type: 'string' },
+  'database-url': { type: 'string' },
+} as const;
+
+/** node:util's parseArgs throws a plain TypeError for an unknown flag; this names it and the closest known one. */
+function parseFlags(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, strict: true, allowPositionals: false, options: FLAGS }).values;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const given = argv.find((a) => a.startsWith('--') && !Object.hasOwn(FLAGS, a.slice(2).split('=')[0]!));
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && given) {
+      const name = given.split('=')[0]!;
+      const guess = closestName(name.slice(2), Object.keys(FLAGS));
+      const message = `unknown flag ${name}${guess ? `; did you mean --${guess}?` : ''} (see --help)`;
+      throw new ValidationError('UNKNOWN_FIELD', message, [{ path: name, code: 'UNKNOWN_FIELD', message }]);
+    }
+    throw new ValidationError('INVALID_CONFIG', (error as Error).message, [], { cause: error });
+  }
+}
+
+/**
+ * The platform's own secrets among its environment variables: API keys, the hub secret (enough to
+ * forge enrolment tokens), database URLs, and any `FORGE_…_SECRET/_KEY/_KEYS/_TOKEN/_PASSWORD`.
+ */
+export function isPlatformSecret(name: string): boolean {
+  return (
+    name === 'DATABASE_URL' ||
+    (name.startsWith('FORGE_') &&
+      /(_SECRETS?|_KEYS?|_TOKENS?|_PASSWORD|_URL|_DSN)$/.test(name) &&
+      name !== 'FORGE_K8S_ENV_FROM_SECRETS')
+  );
+}
+
+/**
+ * Deletes the platform's secrets from `env` (normally `process.env`) once the configuration holds
+ * them, so nothing that reads or copies this process's environment later (a child process, a
+ * dependency, a crash dump) finds them. Returns the names removed.
+ */
+export function dropSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): string[] {
+  const dropped = Object.keys(env).filter(isPlatformSecret);
+  for (const name of dropped) delete env[name];
+  return dropped;
 }
 
 /** Reads the configuration from flags and environment; throws ValidationError('INVALID_CONFIG') on bad values. */
 export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): PlatformConfig {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      backend: { type: 'string' },
-      'data-dir': { type: 'string' },
-      'api-keys-file': { type: 'string' },
-      'rate-limit': { type: 'string' },
-      'max-agents': { type: 'string' },
-      'webhook-allow-private': { type: 'string' },
-      'default-provider': { type: 'string' },
-      'hub-port': { type: 'string' },
-      'database-url': { type: 'string' },
-    },
-  });
+  const values = parseFlags(argv);
   const pick = (flag: keyof typeof values, ...vars: string[]) =>
     (values[flag] as string | undefined) ?? vars.map((v) => env[v]).find((v) => v !== undefined && v !== '');
 
   const backend = pick('backend', 'FORGE_BACKEND') ?? 'local';
-  if (backend !== 'local' && backend !== 'k8s') bad('backend', `expected local or k8s, got "${backend}"`);
+  if (backend !== 'local' && backend !== 'k8s')
+    bad(source('backend', 'FORGE_BACKEND'), `expected local or k8s, got "${backend}"`);
 
   const apiKeys: ApiKeyRecord[] = [];
   if (env.FORGE_API_KEYS) apiKeys.push(...parseApiKeyList(env.FORGE_API_KEYS));
   const keyFile = pick('api-keys-file', 'FORGE_API_KEYS_FILE');
   if (keyFile) apiKeys.push(...readApiKeyFile(keyFile));
 
-  const allow = pick('webhook-allow-private', 'FORGE_WEBHOOK_ALLOW_PRIVATE');
+  const allow = allowList(
+    source('webhook-allow-private', 'FORGE_WEBHOOK_ALLOW_PRIVATE'),
+    pick('webhook-allow-private', 'FORGE_WEBHOOK_ALLOW_PRIVATE'),
+  );
   const hubPortText = pick('hub-port', 'FORGE_HUB_PORT');
   const hubSecret = env.FORGE_HUB_SECRET || undefined;
-  const hubPort = hubPortText === undefined ? undefined : int('hubPort', hubPortText, 0, 0, 65_535);
+  const hubPort =
+    hubPortText === undefined ? undefined : int(source('hub-port', 'FORGE_HUB_PORT'), hubPortText, 0, 0, 65_535);
   if (hubPort !== undefined && (!hubSecret || Buffer.byteLength(hubSecret) < 32))
-    bad('hubSecret', 'FORGE_HUB_SECRET of at least 32 bytes is required with a hub port');
+    bad('FORGE_HUB_SECRET', 'a secret of at least 32 bytes is required with --hub-port / FORGE_HUB_PORT');
 
   return {
-    port: int('port', pick('port', 'FORGE_PORT', 'PORT'), 8080, 0, 65_535),
+    port: int(source('port', 'FORGE_PORT', 'PORT'), pick('port', 'FORGE_PORT', 'PORT'), 8080, 0, 65_535),
     host: pick('host', 'FORGE_HOST') ?? '127.0.0.1',
     backend,
     dataDir: pick('data-dir', 'FORGE_DATA_DIR') ?? join(tmpdir(), 'forge-platform'),
     apiKeys,
-    rateLimitPerMinute: int('rateLimit', pick('rate-limit', 'FORGE_RATE_LIMIT'), 100, 1, 1_000_000),
-    maxAgentsPerKey: int('maxAgents', pick('max-agents', 'FORGE_MAX_AGENTS'), 10, 1, 100_000),
-    webhookAllowPrivate: allow
-      ? allow
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)
-      : false,
+    rateLimitPerMinute: int(
+      source('rate-limit', 'FORGE_RATE_LIMIT'),
+      pick('rate-limit', 'FORGE_RATE_LIMIT'),
+      100,
+      1,
+      1_000_000,
+    ),
+    maxAgentsPerKey: int(
+      source('max-agents', 'FORGE_MAX_AGENTS'),
+      pick('max-agents', 'FORGE_MAX_AGENTS'),
+      10,
+      1,
+      100_000,
+    ),
+    webhookAllowPrivate: allow,
     defaultProvider: pick('default-provider', 'FORGE_DEFAULT_PROVIDER') ?? 'claude-code',
     claudeBin: env.FORGE_CLAUDE_BIN || 'claude',
     opencodeBin: env.FORGE_OPENCODE_BIN || 'opencode',
-    createTimeoutMs: int('createTimeoutMs', env.FORGE_CREATE_TIMEOUT_MS, 120_000, 1, 3_600_000),
+    createTimeoutMs: int('FORGE_CREATE_TIMEOUT_MS', env.FORGE_CREATE_TIMEOUT_MS, 120_000, 1, 3_600_000),
     databaseUrl: pick('database-url', 'FORGE_DATABASE_URL'),
     instanceId: env.FORGE_INSTANCE_ID || undefined,
-    leaseMs: int('leaseMs', env.FORGE_LEASE_MS, 15_000, 500, 3_600_000),
-    maxQueuedPerAgent: int('maxQueued', env.FORGE_MAX_QUEUED, 100, 1, 1_000_000),
-    retentionMs: int('retentionMs', env.FORGE_RETENTION_MS, 7 * 86_400_000, 1_000, 10 * 365 * 86_400_000),
-    retentionMaxEvents: int('retentionMaxEvents', env.FORGE_RETENTION_MAX_EVENTS, 1_000_000, 1, 1_000_000_000),
+    leaseMs: int('FORGE_LEASE_MS', env.FORGE_LEASE_MS, 15_000, 500, 3_600_000),
+    maxQueuedPerAgent: int('FORGE_MAX_QUEUED', env.FORGE_MAX_QUEUED, 100, 1, 1_000_000),
+    retentionMs: int('FORGE_RETENTION_MS', env.FORGE_RETENTION_MS, 7 * 86_400_000, 1_000, 10 * 365 * 86_400_000),
+    retentionMaxEvents: int('FORGE_RETENTION_MAX_EVENTS', env.FORGE_RETENTION_MAX_EVENTS, 1_000_000, 1, 1_000_000_000),
     hubPort,
     hubSecret,
     k8s: {
       namespace: env.FORGE_K8S_NAMESPACE || 'forge',
       image: env.FORGE_K8S_IMAGE || 'forge-agent-pod:latest',
-      agentPort: int('k8s.agentPort', env.FORGE_K8S_AGENT_PORT, 8080, 1, 65_535),
+      agentPort: int('FORGE_K8S_AGENT_PORT', env.FORGE_K8S_AGENT_PORT, 8080, 1, 65_535),
       // Secrets whose keys become the agent pods' environment (e.g. ANTHROPIC_API_KEY), never read by the platform.
       envFromSecrets: (env.FORGE_K8S_ENV_FROM_SECRETS ?? '')
         .split(',')

@@ -6,12 +6,12 @@ import {
   claudeBinPath,
   fakeAnthropicEnv,
   startFakeAnthropicApi,
-  toolResultText,
   type FakeAnthropicApi,
 } from '@forge/claude-code/testing';
 import { hashKey } from './api-keys.js';
 import { startPlatform, type Platform } from './app.js';
-import { loadConfig } from './config.js';
+import { dropSecretsFromEnv, loadConfig } from './config.js';
+import { OFFLINE_NOTE, offlineResponder } from './offline-model.js';
 import { jsonLogger } from './logger.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
@@ -24,20 +24,6 @@ const once = process.argv.includes('--once') || process.env.FORGE_DEMO_ONCE === 
 const online = !!process.env.ANTHROPIC_API_KEY;
 const PROMPT = 'List the files in your workspace, then tell me what you found.';
 const say = (text = '') => console.log(text);
-
-function offlineResponder(): Parameters<typeof startFakeAnthropicApi>[0] {
-  return {
-    respond: (req) =>
-      req.hasToolResult
-        ? {
-            text: `(offline stand-in model) Your workspace holds: ${toolResultText(req.body).trim().split('\n').join(', ') || 'nothing'}. That is all I can see — I am a scripted stand-in, not Claude.`,
-          }
-        : {
-            toolUse: { name: 'Bash', input: { command: 'ls', description: 'List the workspace' } },
-            text: 'Let me look at your workspace.',
-          },
-  };
-}
 
 async function listenPlatform(start: (port: number) => Promise<Platform>, port: number): Promise<Platform> {
   try {
@@ -79,6 +65,7 @@ async function main(): Promise<number> {
     const apiKey = `forge_demo_${randomBytes(18).toString('base64url')}`;
     const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
     const base = loadConfig([], process.env);
+    dropSecretsFromEnv(process.env);
     const dataDir = join(scratch, 'agents');
     const logger = jsonLogger({
       level: (process.env.FORGE_LOG_LEVEL as 'debug' | 'info' | 'warn' | undefined) ?? 'warn',
@@ -193,7 +180,12 @@ async function main(): Promise<number> {
     say(`API key (user "demo"): ${apiKey}`);
     say('  Paste the key into the dashboard, choose the agent, send a message and watch the events stream');
     say('  (type Bash into "allowed tools" to let Claude Code run commands without asking).');
-    say('  Try provider "scripted" with a message containing "permission" to approve or deny a tool call.');
+    if (!online) {
+      say(`  The offline stand-in model writes ${OFFLINE_NOTE} when a message says "write a note": Claude Code asks`);
+      say('  first, so the dashboard shows Approve / Deny. "Ask me a question" makes it ask one (AskUserQuestion):');
+      say('  click an option or type an answer. (Both need the interactive claude-code adapter.)');
+    }
+    say('  Provider "scripted" needs no CLI: "permission" asks to run a tool, "question" asks a question.');
     say(`  curl -H "Authorization: Bearer ${apiKey}" ${platform.url}/api/v1/agents`);
     if (platform.remote) {
       const token = platform.remote.hub.issueEnrolmentToken({ name: 'my-laptop' });

@@ -1,11 +1,37 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
+
+/** Starts `src/main.ts` with `env` and resolves with its URL once it says where it listens. */
+function startMain(env: NodeJS.ProcessEnv) {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@forge/source', '--import', 'tsx', 'src/main.ts', '--port', '0'],
+    {
+      cwd: pkg,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const url = new Promise<string>((resolve, reject) => {
+    let text = '';
+    child.stdout.on('data', (c: Buffer) => {
+      text += c.toString();
+      const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(text);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', () => reject(new Error(`exited early:\n${text}\n${stderr}`)));
+  });
+  return { child, url, exited, stderr: () => stderr };
+}
 
 /** `pnpm start`: configured from the environment, serves, and stops cleanly on SIGTERM. */
 describe('the platform process (src/main.ts)', () => {
@@ -46,6 +72,63 @@ describe('the platform process (src/main.ts)', () => {
       expect(out).not.toContain('alice-main-key');
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+      await rm(data, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("does not let an agent read the platform's secrets from its environment", async () => {
+    const data = await mkdtemp(join(tmpdir(), 'forge-main-env-'));
+    // A stand-in for the Claude Code CLI that answers with the environment it was given.
+    const bin = join(data, 'print-env-claude');
+    await writeFile(
+      bin,
+      `#!${process.execPath}
+const env = JSON.stringify(process.env);
+const out = (m) => process.stdout.write(JSON.stringify(m) + '\\n');
+out({ type: 'system', subtype: 'init', session_id: 's-env', model: 'm', tools: [], cwd: process.cwd() });
+out({ type: 'result', subtype: 'success', is_error: false, result: env, session_id: 's-env', num_turns: 1 });
+`,
+    );
+    await chmod(bin, 0o755);
+    const secrets = {
+      FORGE_API_KEYS: 'alice:alice-env-key,bob:bob-env-key',
+      FORGE_HUB_SECRET: 'hub-secret-that-forges-enrolment-tokens-0123456789',
+      FORGE_DATABASE_URL: 'postgres://forge:db-password@127.0.0.1/forge',
+    };
+    const main = startMain({
+      ...process.env,
+      ...secrets,
+      FORGE_HUB_PORT: '0',
+      FORGE_DATA_DIR: data,
+      FORGE_CLAUDE_BIN: bin,
+      FORGE_DEFAULT_PROVIDER: 'claude-code',
+      ANTHROPIC_API_KEY: 'the-model-key-the-agent-needs',
+    });
+    try {
+      const url = await main.url;
+      const auth = { authorization: 'Bearer bob-env-key' };
+      const created = await fetch(`${url}/api/v1/agents`, { method: 'POST', headers: auth, body: '{}' });
+      expect(created.status).toBe(201);
+      const agent = (await created.json()) as { agent_id: string };
+      const sent = await fetch(`${url}/api/v1/agents/${agent.agent_id}/messages`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ content: 'run env' }),
+      });
+      expect(sent.status).toBe(202);
+      const { events_url } = (await sent.json()) as { events_url: string };
+      const events = await (await fetch(`${url}${events_url}`, { headers: auth })).text();
+      expect(events).toContain('run.completed');
+      expect(events).toContain('the-model-key-the-agent-needs');
+      expect(events).toContain('PATH');
+      for (const [name, value] of Object.entries(secrets)) {
+        expect(events).not.toContain(name);
+        for (const part of value.split(/[,:@/]/).filter((p) => p.length > 8)) expect(events).not.toContain(part);
+      }
+      main.child.kill('SIGTERM');
+      expect(await main.exited).toBe(0);
+    } finally {
+      if (main.child.exitCode === null) main.child.kill('SIGKILL');
       await rm(data, { recursive: true, force: true });
     }
   }, 60_000);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ForgeError } from '@forge/core';
 import { hashKey } from './api-keys.js';
 import { startPlatform } from './app.js';
-import { configUsage, loadConfig } from './config.js';
+import { configUsage, dropSecretsFromEnv, loadConfig } from './config.js';
 import { jsonLogger } from './logger.js';
 
 /** `pnpm start`: the platform from environment and flags, until SIGINT/SIGTERM. */
@@ -16,6 +16,8 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--') args.shift();
   const config = loadConfig(args);
+  // Read once; from here on nothing that copies this process's environment can find them.
+  dropSecretsFromEnv(process.env);
   if (config.apiKeys.length === 0) {
     // A fresh machine still gets a working server; the key lives only in this process.
     const key = `forge_${randomBytes(24).toString('base64url')}`;

@@ -71,4 +71,40 @@ describe('remote agents (dial-home hub)', () => {
     }
     expect(status).toBe('offline');
   });
+
+  it('DELETE /api/v1/remote-agents/:name revokes at once: the live session ends and the agent cannot come back', async () => {
+    const remote = platform.remote!;
+    const dialer = dialHome({
+      url: remote.url,
+      enrolmentToken: remote.hub.issueEnrolmentToken({ name: 'laptop-2' }).token,
+      credentialFile: join(scratch, 'laptop-2.json'),
+      name: 'laptop-2',
+      agent: scriptedAgent({ steps: [{ type: 'message', text: 'working' }, { hang: true }] }),
+    });
+    const auth = { authorization: `Bearer ${KEY}` };
+    try {
+      await dialer.whenOnline();
+      // Heartbeats are 30 s apart here: no message of the agent's will carry the refusal, the DELETE itself must.
+      const res = await fetch(`${platform.url}/api/v1/remote-agents/laptop-2`, { method: 'DELETE', headers: auth });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ revoked: true, agent: { id: dialer.agentId, name: 'laptop-2' } });
+      await dialer.done;
+      expect(dialer.lastError).toMatchObject({ code: 'AGENT_CREDENTIAL_REVOKED' });
+      expect((await list()).agents.map((a) => a.name)).not.toContain('laptop-2');
+      const again = dialHome({
+        url: remote.url,
+        credentialFile: join(scratch, 'laptop-2.json'),
+        name: 'laptop-2',
+        agent: scriptedAgent({ steps: sampleScript() }),
+      });
+      await expect(again.whenOnline()).rejects.toMatchObject({ code: 'AGENT_CREDENTIAL_REVOKED' });
+      const gone = await fetch(`${platform.url}/api/v1/remote-agents/laptop-2`, { method: 'DELETE', headers: auth });
+      expect(gone.status).toBe(404);
+      expect(((await gone.json()) as { error: { code: string } }).error.code).toBe('REMOTE_AGENT_NOT_FOUND');
+      const anonymous = await fetch(`${platform.url}/api/v1/remote-agents/laptop-1`, { method: 'DELETE' });
+      expect(anonymous.status).toBe(401);
+    } finally {
+      await dialer.stop();
+    }
+  });
 });

@@ -19,6 +19,11 @@ export interface RemoteAgents {
   /** Where agents dial (`dialHome({ url })`). */
   readonly url: string;
   list(): Promise<Array<Record<string, unknown>>>;
+  /**
+   * Revokes the enrolled, unrevoked agent with this name (or id): its live session ends now and its
+   * credential is refused from then on. Undefined when there is no such agent.
+   */
+  revoke(nameOrId: string): Promise<Record<string, unknown> | undefined>;
   close(): Promise<void>;
 }
 
@@ -45,6 +50,12 @@ export async function startRemoteAgents(options: RemoteAgentsOptions): Promise<R
     hub: theHub,
     url: server.url,
     list: async () => (await theHub.listAgents()).map(remoteAgentJson),
+    async revoke(nameOrId) {
+      const found = (await theHub.listAgents()).find((a) => a.name === nameOrId || a.id === nameOrId);
+      if (!found || !(await theHub.revoke(found.id))) return undefined;
+      logger.info('remote agent revoked', { agentId: found.id, name: found.name });
+      return remoteAgentJson({ ...found, status: 'offline' });
+    },
     async close() {
       await theHub.close();
       await server.close().catch(() => {});

@@ -2,22 +2,21 @@ import { emptyUsage, type AgentEvent, type AgentResult } from '@forge/core';
 import type { NewEvent, RunEnd, RunRecord } from '@forge/store';
 
 /**
- * An event's JSON, as the journal keeps it and SSE readers get it. Events come from JSON-speaking
- * providers; the fallback keeps a stray BigInt or cycle (a custom adapter's `input`) from losing one.
+ * An event's JSON, as the journal keeps it and SSE readers get it, whatever it holds. Core bounds
+ * depth and size where events are built; a BigInt (or a value whose toJSON throws) from a custom
+ * adapter would still make JSON.stringify throw and lose the event. Then the odd values are
+ * spelled out, or, failing that, the body is marked.
  */
 export function eventJson(event: AgentEvent): string {
   try {
     return JSON.stringify(event);
   } catch {
-    const seen = new WeakSet<object>();
-    return JSON.stringify(event, (_key, value: unknown) => {
-      if (typeof value === 'bigint') return value.toString();
-      if (typeof value === 'object' && value !== null) {
-        if (seen.has(value)) return '[Circular]';
-        seen.add(value);
-      }
-      return value;
-    });
+    try {
+      return JSON.stringify(event, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+    } catch (error) {
+      const { runId, seq, time, provider, type } = event;
+      return JSON.stringify({ runId, seq, time, provider, type, $unserialisable: String((error as Error)?.message) });
+    }
   }
 }
 

@@ -129,6 +129,20 @@ describe('RunManager (durable queue, journal, outbox)', () => {
     await runs.close();
   });
 
+  it('journals an event JSON.stringify refuses (a BigInt in a tool input) instead of losing it', async () => {
+    const a = newAgent();
+    const agent = scriptedAgent({
+      steps: [{ type: 'tool.call', callId: 'c1', name: 'Count', input: { n: 10n ** 20n } }],
+    });
+    const { runs } = await manager({ [a]: agent });
+    const { run } = await runs.submit({ userId: 'u', agentId: a, request: { prompt: 'go' } });
+    const events = await drain(runs.follow(run.requestId, 0, AbortSignal.timeout(10_000)));
+    expect(events.map((e) => e.seq)).toEqual([1, 2]);
+    expect(events[0]).toMatchObject({ type: 'tool.call', input: { n: '100000000000000000000' } });
+    expect(events.at(-1)?.type).toBe('run.completed');
+    await runs.close();
+  });
+
   it('validates before anything is stored', async () => {
     const a = newAgent();
     const { runs } = await manager({ [a]: chatty(1) });
@@ -261,11 +275,12 @@ describe('RunManager (durable queue, journal, outbox)', () => {
 
   it('answers a permission request of a run it executes', async () => {
     const a = newAgent();
-    const agent = scriptedAgent({ steps: [{ awaitPermission: 'p1' }] });
+    const agent = scriptedAgent({
+      steps: [{ type: 'permission.requested', id: 'p1', tool: 'Bash', input: {} }, { awaitPermission: 'p1' }],
+    });
     const { runs } = await manager({ [a]: agent });
     const { run } = await runs.submit({ userId: 'u', agentId: a, request: { prompt: 'go' } });
-    // awaitPermission has no permission.requested of its own; mark it the way the pump does.
-    runs.local(run.requestId)!.pendingPermissions.add('p1');
+    while (!runs.local(run.requestId)?.pendingPermissions.has('p1')) await new Promise((r) => setTimeout(r, 5));
     await expect(runs.respond('u', a, 'p1', 'perhaps')).rejects.toMatchObject({ code: 'INVALID_DECISION' });
     await expect(runs.respond('u', a, 'p2', 'allow')).rejects.toMatchObject({ status: 404 });
     await runs.respond('u', a, 'p1', 'allow');

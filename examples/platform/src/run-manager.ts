@@ -62,6 +62,9 @@ type Listener = (event: JournalEvent) => void;
 /** A run executing in this process: its handle (interrupt, permission replies) and its committed events' readers. */
 export class LiveRun {
   readonly pendingPermissions = new Set<string>();
+  readonly pendingQuestions = new Set<string>();
+  /** Questions answered (or being answered) while the run lives: a second answer is a conflict, not a miss. */
+  readonly answeredQuestions = new Set<string>();
   readonly listeners = new Set<Listener>();
   result: AgentResult | undefined;
   /** Its events are all committed and published (or can no longer be). */
@@ -343,13 +346,7 @@ export class RunManager {
       (l) => l.record.userId === userId && l.record.agentId === agentId && l.pendingPermissions.has(permissionId),
     );
     if (!live) {
-      const { running } = await this.#store.runs.active(userId, agentId);
-      if (running && running.owner !== this.instanceId)
-        throw new ApiError(
-          409,
-          'RUN_ON_OTHER_INSTANCE',
-          `Run ${running.requestId} executes on another platform instance; send the reply there`,
-        );
+      await this.#refuseIfElsewhere(userId, agentId);
       throw new ApiError(
         404,
         'PERMISSION_NOT_FOUND',
@@ -359,6 +356,49 @@ export class RunManager {
     await live.run.respond(permissionId, decision as PermissionDecision, message);
     live.pendingPermissions.delete(permissionId);
     return live;
+  }
+
+  /** Answers a question of the agent's running run: one array of labels (or typed text) per question, checked by core. */
+  async answer(userId: string, agentId: string, questionId: string, answers: unknown): Promise<LiveRun> {
+    const shaped =
+      Array.isArray(answers) && answers.every((a) => Array.isArray(a) && a.every((item) => typeof item === 'string'));
+    if (!shaped) {
+      throw new ValidationError('INVALID_ANSWER', 'answers must be an array with one array of strings per question', [
+        { path: 'answers', code: 'INVALID_ANSWER', message: `got ${JSON.stringify(answers)?.slice(0, 200)}` },
+      ]);
+    }
+    const live = [...this.#live.values()].find(
+      (l) =>
+        l.record.userId === userId &&
+        l.record.agentId === agentId &&
+        (l.pendingQuestions.has(questionId) || l.answeredQuestions.has(questionId)),
+    );
+    if (live?.answeredQuestions.has(questionId))
+      throw new ApiError(409, 'QUESTION_ANSWERED', `Question ${questionId} has already been answered`);
+    if (!live) {
+      await this.#refuseIfElsewhere(userId, agentId);
+      throw new ApiError(404, 'QUESTION_NOT_FOUND', `No run of agent ${agentId} is waiting on question ${questionId}`);
+    }
+    live.answeredQuestions.add(questionId);
+    try {
+      await live.run.answer(questionId, answers as string[][]);
+    } catch (error) {
+      live.answeredQuestions.delete(questionId);
+      throw error;
+    }
+    live.pendingQuestions.delete(questionId);
+    return live;
+  }
+
+  /** A reply for a run executing on another instance cannot be delivered from here: say so, not 404. */
+  async #refuseIfElsewhere(userId: string, agentId: string): Promise<void> {
+    const { running } = await this.#store.runs.active(userId, agentId);
+    if (running && running.owner !== this.instanceId)
+      throw new ApiError(
+        409,
+        'RUN_ON_OTHER_INSTANCE',
+        `Run ${running.requestId} executes on another platform instance; send the reply there`,
+      );
   }
 
   /** Applies retention now (also done on a timer when `retention` is set). */
@@ -503,6 +543,7 @@ export class RunManager {
     try {
       for await (const event of live.run) {
         if (event.type === 'permission.requested') live.pendingPermissions.add(event.id);
+        if (event.type === 'question.requested') live.pendingQuestions.add(event.id);
         writer.push(event);
         // A producer far ahead of the database waits for it, so memory stays bounded.
         if (writer.backlog >= 8_192) await writer.drained();
@@ -541,6 +582,7 @@ export class RunManager {
       for (const wake of live.listeners) wake({ seq: -1, type: 'settled', time: 0, body: '' });
       live.listeners.clear();
       live.pendingPermissions.clear();
+      live.pendingQuestions.clear();
       this.#live.delete(record.requestId);
       this.#logger.info('run completed', {
         requestId: record.requestId,

@@ -22,6 +22,9 @@ import { probeClaudeVersion, type VersionProbe } from './version.js';
 
 export const PROVIDER = 'claude-code';
 
+/** What the CLI reads from its environment to reach its model and behave: key, base URL, switches. */
+export const CLAUDE_PASS_ENV: readonly string[] = Object.freeze(['ANTHROPIC_*', 'CLAUDE_*', 'DISABLE_*']);
+
 export interface ClaudeCodeOptions extends RunOptions {
   /** Where the CLI runs. Default: `localProcessRunner()` (this machine). */
   runner?: ProcessRunner;
@@ -35,6 +38,11 @@ export interface ClaudeCodeOptions extends RunOptions {
   permissionMode?: PermissionMode;
   /** Added to the CLI's environment (a request's `env` is added over it). */
   env?: Record<string, string>;
+  /**
+   * Host variables the CLI gets besides the runner's minimal set (names, or prefixes ending in
+   * `*`). Default `CLAUDE_PASS_ENV`: its API key, endpoint and settings, nothing else of the host's.
+   */
+  passEnv?: readonly string[];
   /** Working directory when the request names none. */
   cwd?: string;
   /** After SIGINT, how long before SIGTERM. Default 3,000 ms. */
@@ -62,6 +70,7 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
     model,
     permissionMode,
     env,
+    passEnv = CLAUDE_PASS_ENV,
     cwd,
     sigintGraceMs = 3_000,
     sigtermGraceMs = 2_000,
@@ -77,7 +86,7 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
   let version: Promise<VersionProbe> | undefined;
 
   const capabilities = async (): Promise<AgentCapabilities> => {
-    version ??= probeClaudeVersion(runner, bin, { env, cwd, timeoutMs: versionTimeoutMs });
+    version ??= probeClaudeVersion(runner, bin, { env, passEnv, cwd, timeoutMs: versionTimeoutMs });
     const probe = await version;
     return defaultCapabilities({
       resume: true,
@@ -94,6 +103,9 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
       // The CLI takes aliases and full names but does not list them.
       models: [],
       ...(probe.version ? { version: probe.version } : {}),
+      // Availability (issue 16): false only when the CLI could not be started at all.
+      available: !probe.spawnFailed,
+      ...(probe.spawnFailed && probe.error ? { unavailableReason: probe.error } : {}),
       extra: {
         bin,
         permissionModes: ['default', 'acceptEdits', 'bypassPermissions', 'plan'],
@@ -110,6 +122,7 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
     const proc = await runner.spawn(bin, args, {
       ...(runCwd !== undefined ? { cwd: runCwd } : {}),
       env: { ...env, ...request.env },
+      passEnv,
       input: request.prompt,
     });
     const grace = { sigintGraceMs, sigtermGraceMs };

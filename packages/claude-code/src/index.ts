@@ -1,19 +1,3 @@
-export { claudeCode, PROVIDER, type ClaudeCodeOptions } from './agent.js';
-export { buildClaudeArgs, type ClaudeArgsDefaults } from './args.js';
-export {
-  parseStreamJson,
-  StreamJsonParser,
-  DEFAULT_MAX_LINE_BYTES,
-  type ClaudeMessage,
-  type StreamJsonItem,
-  type StreamJsonOptions,
-} from './stream-json.js';
-export {
-  ClaudeEventMapper,
-  mapClaudeMessage,
-  resultOutcome,
-  apiRetryEvent,
-  toUsage,
-  API_RETRY_CODE,
-} from './mapper.js';
-export { probeClaudeVersion, type VersionProbe } from './version.js';
+export { CLAUDE_PASS_ENV, claudeCode, PROVIDER, type ClaudeCodeOptions } from './agent.js';
+export { API_RETRY_CODE } from './mapper.js';
+export type { ClaudeMessage } from './stream-json.js';

@@ -5,6 +5,8 @@ export interface VersionProbe {
   version?: string;
   /** Why no version could be found (missing binary, odd output, no answer in time). */
   error?: string;
+  /** The CLI could not be started at all (missing binary or cwd): the provider is unavailable. */
+  spawnFailed?: boolean;
 }
 
 const VERSION = /^\s*v?(\d+\.\d+\.\d+[\w.+-]*)/;
@@ -13,17 +15,23 @@ const VERSION = /^\s*v?(\d+\.\d+\.\d+[\w.+-]*)/;
 export async function probeClaudeVersion(
   runner: ProcessRunner,
   bin: string,
-  options: { env?: Record<string, string> | undefined; cwd?: string | undefined; timeoutMs: number },
+  options: {
+    env?: Record<string, string> | undefined;
+    passEnv?: readonly string[] | undefined;
+    cwd?: string | undefined;
+    timeoutMs: number;
+  },
 ): Promise<VersionProbe> {
   let proc: Awaited<ReturnType<ProcessRunner['spawn']>>;
   try {
     proc = await runner.spawn(bin, ['--version'], {
       ...(options.env ? { env: options.env } : {}),
+      ...(options.passEnv ? { passEnv: options.passEnv } : {}),
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
       input: '',
     });
   } catch (error) {
-    return { error: describeError(error).message };
+    return { error: describeError(error).message, spawnFailed: true };
   }
   const read = (async () => {
     const decoder = new TextDecoder();
@@ -52,7 +60,7 @@ export async function probeClaudeVersion(
       ? { version: match[1]! }
       : { error: `"${bin} --version" printed no version: ${out.trim().slice(0, 200)}` };
   } catch (error) {
-    return { error: describeError(error).message };
+    return { error: describeError(error).message, spawnFailed: true };
   } finally {
     clearTimeout(timer);
     if (!(await exitWithin(proc, answered ? 1_000 : 0)))

@@ -7,6 +7,8 @@ export interface AgentCapabilities {
   cancel: boolean;
   /** `run.respond()` answers `permission.requested` events. */
   permissionReplies: boolean;
+  /** `run.answer()` answers `question.requested` events. */
+  questions: boolean;
   /** Text arrives as `text.delta` events before the whole `message`. */
   textDeltas: boolean;
   reasoning: boolean;
@@ -19,6 +21,12 @@ export interface AgentCapabilities {
   models: string[];
   /** Version of the underlying program or server, when it could be found. */
   version?: string;
+  /**
+   * False when the provider cannot run here now (its binary is missing, its server unreachable), with the reason
+   * in `unavailableReason`. Absent when the adapter does not check.
+   */
+  available?: boolean;
+  unavailableReason?: string;
   /** Provider-specific extras. */
   extra?: Record<string, unknown>;
 }
@@ -45,8 +53,17 @@ export interface AgentRun extends AsyncIterable<AgentEvent> {
   readonly result: Promise<AgentResult>;
   /** Idempotent and safe at any moment; resolves once the run has ended. */
   cancel(reason?: string): Promise<AgentResult>;
-  /** Answer a `permission.requested` event. Throws UnsupportedError where the provider cannot. */
+  /**
+   * Answer a `permission.requested` event — also before the event has been read. Throws UnsupportedError where
+   * the provider cannot, NotFoundError (`PERMISSION_NOT_FOUND`) for an id that is not waiting.
+   */
   respond(permissionId: string, decision: PermissionDecision, message?: string): Promise<void>;
+  /**
+   * Answer a `question.requested` event: one array of chosen labels (or typed text, where `custom`) per question,
+   * in order. Throws UnsupportedError where the provider cannot, NotFoundError (`QUESTION_NOT_FOUND`) for an id
+   * that is not waiting, ValidationError (`INVALID_ANSWER`) for answers that do not fit the questions.
+   */
+  answer(questionId: string, answers: string[][]): Promise<void>;
 }
 
 /** The port every provider implements. */
@@ -65,6 +82,7 @@ export const defaultCapabilities = (overrides: Partial<AgentCapabilities> = {}):
   resume: false,
   cancel: true,
   permissionReplies: false,
+  questions: false,
   textDeltas: false,
   reasoning: false,
   attachments: false,

@@ -18,6 +18,23 @@ export interface ForgeErrorOptions {
   details?: Record<string, unknown>;
 }
 
+/**
+ * Marks a ForgeError on its prototype. `Symbol.for` is shared by every copy of this package loaded in one
+ * process, so `isForgeError` and `instanceof` hold for errors made by another copy (two versions in node_modules,
+ * ESM beside CJS) — the way connect-es's ConnectError and vercel/ai's marker symbols work.
+ */
+const FORGE_ERROR = Symbol.for('@forge/core.ForgeError');
+
+/** What `ForgeError.from` uses for something that is not a ForgeError yet. */
+export interface ErrorFallback {
+  code: string;
+  category?: ErrorCategory;
+  retryable?: boolean;
+  /** Used when the thrown value carries no message. */
+  message?: string;
+  details?: Record<string, unknown>;
+}
+
 export class ForgeError extends Error {
   readonly code: string;
   readonly category: ErrorCategory;
@@ -32,6 +49,37 @@ export class ForgeError extends Error {
     this.retryable = options.retryable ?? false;
     this.details = options.details;
   }
+
+  /**
+   * The one way an unknown error crosses a boundary: a ForgeError (of any copy of this package) is returned as it
+   * is; anything else is wrapped with the fallback's code and category, keeping the original as `cause`.
+   */
+  static from(error: unknown, fallback: ErrorFallback | string = 'INTERNAL_ERROR'): ForgeError {
+    if (isForgeError(error)) return error;
+    const fb: ErrorFallback = typeof fallback === 'string' ? { code: fallback } : fallback;
+    const message =
+      error instanceof Error ? error.message : typeof error === 'string' ? error : (fb.message ?? String(error));
+    return new ForgeError(fb.code, message || fb.message || fb.code, fb.category ?? 'internal', {
+      cause: error,
+      ...(fb.retryable !== undefined ? { retryable: fb.retryable } : {}),
+      ...(fb.details ? { details: fb.details } : {}),
+    });
+  }
+
+  /**
+   * `instanceof` that also recognises errors from another copy of this package: same marker, and for a subclass
+   * the same class name somewhere on the prototype chain.
+   */
+  // biome-ignore-start lint/complexity/noThisInStatic: `this` is the class on the right of instanceof (a subclass too)
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (!isForgeError(value)) return false;
+    for (let proto = Object.getPrototypeOf(value); proto; proto = Object.getPrototypeOf(proto)) {
+      if ((proto as { constructor?: { name?: string } }).constructor?.name === this.name) return true;
+    }
+    return false;
+  }
+  // biome-ignore-end lint/complexity/noThisInStatic: see above
 
   toJSON(): {
     name: string;
@@ -124,8 +172,18 @@ export class NotFoundError extends ForgeError {
   }
 }
 
+Object.defineProperty(ForgeError.prototype, FORGE_ERROR, { value: true });
+
+/** True for a ForgeError from any copy of `@forge/core` loaded in this process. */
 export function isForgeError(value: unknown): value is ForgeError {
-  return value instanceof ForgeError;
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[FORGE_ERROR] === true;
+}
+
+/** A run id that is already live on this agent or link. */
+export class RunExistsError extends ForgeError {
+  constructor(runId: string) {
+    super('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', { details: { runId } });
+  }
 }
 
 /** Turns anything thrown into a `{ code, message }` pair fit for an AgentResult or an error event. */
@@ -133,7 +191,7 @@ export function describeError(
   error: unknown,
   fallbackCode = 'INTERNAL_ERROR',
 ): { code: string; message: string; retryable: boolean } {
-  if (error instanceof ForgeError) return { code: error.code, message: error.message, retryable: error.retryable };
+  if (isForgeError(error)) return { code: error.code, message: error.message, retryable: error.retryable };
   if (error instanceof Error) return { code: fallbackCode, message: error.message, retryable: false };
   return { code: fallbackCode, message: String(error), retryable: false };
 }

@@ -22,6 +22,23 @@ export function addUsage(a: Usage, b: Partial<Usage>): Usage {
   return out;
 }
 
+export interface QuestionOption {
+  label: string;
+  description?: string;
+}
+
+/** One question the agent asks the user; `run.answer` takes one array of labels (or typed text) per question. */
+export interface Question {
+  question: string;
+  /** A short title (a chip or tab label). */
+  header?: string;
+  options: QuestionOption[];
+  /** More than one option may be chosen. */
+  multiple: boolean;
+  /** Free text is allowed besides the options. */
+  custom: boolean;
+}
+
 export type RunStatus = 'completed' | 'failed' | 'cancelled' | 'timed_out';
 
 export interface AgentResult {
@@ -63,6 +80,7 @@ export type AgentEventBody =
   | { type: 'tool.call'; callId: string; name: string; input: unknown }
   | { type: 'tool.result'; callId: string; output: unknown; isError: boolean }
   | { type: 'permission.requested'; id: string; tool: string; input: unknown }
+  | { type: 'question.requested'; id: string; questions: Question[] }
   | { type: 'usage'; usage: Usage; costUsd?: number; messageId?: string }
   | { type: 'log'; text: string; level?: 'debug' | 'info' | 'warn' | 'error'; stream?: 'stdout' | 'stderr' }
   | { type: 'error'; code: string; message: string; retryable: boolean; details?: Record<string, unknown> }
@@ -89,6 +107,7 @@ export const AGENT_EVENT_TYPES: readonly AgentEventType[] = [
   'tool.call',
   'tool.result',
   'permission.requested',
+  'question.requested',
   'usage',
   'log',
   'error',

@@ -1,9 +1,23 @@
 export * from './errors.js';
+export * from './error-codes.js';
 export * from './request.js';
 export * from './events.js';
+export {
+  boundValue,
+  MAX_EVENT_DEPTH,
+  MAX_EVENT_NODES,
+  type BoundOptions,
+  type TruncatedValue,
+} from './bounded-value.js';
 export * from './agent.js';
-export * from './process.js';
-export { localProcessRunner, type LocalProcessRunnerOptions } from './local-process-runner.js';
+export * from './process-runner.js';
+export {
+  DEFAULT_INHERITED_ENV,
+  isInherited,
+  localProcessRunner,
+  type LocalProcessRunnerOptions,
+} from './local-process-runner.js';
+export { cwdProblem } from './cwd-check.js';
 export {
   startRun,
   type RunContext,
@@ -13,9 +27,11 @@ export {
   type StartRunOptions,
   type StopReason,
   type PermissionResponder,
+  type QuestionAnswerer,
 } from './run.js';
-export { createCodeAgent, type AgentDefinition } from './define-agent.js';
+export { createCodeAgent, type AgentDefinition } from './create-code-agent.js';
 export { createProviderRegistry, type ProviderRegistry, type AgentFactory } from './registry.js';
-export { EventQueue, type EventQueueOptions } from './event-queue.js';
-export { RelayedRun, type RelayedRunOptions, type RunLink, type LocalEnd } from './relayed-run.js';
-export * from './runtime.js';
+export * from './clock.js';
+export type { BackoffOptions } from './backoff.js';
+export * from './logger.js';
+export * from './id-generator.js';

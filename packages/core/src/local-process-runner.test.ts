@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProcessSpawnError } from './errors.js';
-import { localProcessRunner } from './local-process-runner.js';
+import { DEFAULT_INHERITED_ENV, isInherited, localProcessRunner } from './local-process-runner.js';
 
 async function text(stream: AsyncIterable<Uint8Array>): Promise<string> {
   const decoder = new TextDecoder();
@@ -36,6 +36,46 @@ describe('localProcessRunner', () => {
     expect(out.trim()).toBe('/tmp bar 1000000');
     expect(err.trim()).toBe('warn');
     expect(exit).toEqual({ code: 3, signal: null });
+  });
+
+  describe('environment', () => {
+    const printEnv = [process.execPath, ['-e', 'process.stdout.write(JSON.stringify(process.env))']] as const;
+    const envOf = async (r = runner, options = {}) => {
+      const proc = await r.spawn(printEnv[0], printEnv[1], options);
+      const [out] = await Promise.all([text(proc.stdout), proc.exited]);
+      return JSON.parse(out) as Record<string, string>;
+    };
+    const host = process.env;
+    beforeEach(() => {
+      process.env = { ...host, FORGE_API_KEYS: 'alice:alice-secret-key', SOME_TOKEN: 'tok', LC_ALL: 'C.UTF-8' };
+    });
+    afterEach(() => {
+      process.env = host;
+    });
+
+    it('passes only the allow-listed host variables, not the host environment', async () => {
+      const env = await envOf();
+      expect(env.FORGE_API_KEYS).toBeUndefined();
+      expect(env.SOME_TOKEN).toBeUndefined();
+      expect(env.PATH).toBe(process.env.PATH);
+      expect(env.LC_ALL).toBe('C.UTF-8');
+      for (const name of Object.keys(env)) expect(isInherited(name, DEFAULT_INHERITED_ENV)).toBe(true);
+    });
+
+    it("adds the runner's and the request's variables, and names passed on request", async () => {
+      const env = await envOf(localProcessRunner({ env: { A: '1' } }), {
+        env: { B: '2' },
+        passEnv: ['SOME_*', 'NOT_SET'],
+      });
+      expect(env).toMatchObject({ A: '1', B: '2', SOME_TOKEN: 'tok' });
+      expect(env.FORGE_API_KEYS).toBeUndefined();
+      expect('NOT_SET' in env).toBe(false);
+    });
+
+    it('inherits everything only when asked to, and nothing with inheritEnv false', async () => {
+      expect((await envOf(localProcessRunner({ inheritEnv: true }))).FORGE_API_KEYS).toBe('alice:alice-secret-key');
+      expect(await envOf(runner, { inheritEnv: false, env: { ONLY: 'me' } })).toEqual({ ONLY: 'me' });
+    });
   });
 
   it('fails to spawn a missing binary with a typed error', async () => {

@@ -1,10 +1,60 @@
 import { spawn as spawnChild } from 'node:child_process';
+import { cwdProblem } from './cwd-check.js';
 import { ProcessSpawnError } from './errors.js';
-import type { ProcessExit, ProcessRunner, RunningProcess, SpawnOptions } from './process.js';
+import type { ProcessExit, ProcessRunner, RunningProcess, SpawnOptions } from './process-runner.js';
+
+/**
+ * The host variables a local process gets by default: where programs and home are, locale,
+ * terminal, temp dir, time zone, proxies and CA bundles, XDG dirs. Never secrets: a provider's key
+ * reaches its process only through `env` or `passEnv`. A trailing `*` matches a prefix.
+ */
+export const DEFAULT_INHERITED_ENV: readonly string[] = Object.freeze([
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LANGUAGE',
+  'LC_*',
+  'TERM',
+  'COLORTERM',
+  'TMPDIR',
+  'TZ',
+  'XDG_*',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+]);
+
+/** Whether `name` is matched by one of `patterns` (exact names, or prefixes ending in `*`). */
+export function isInherited(name: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
+}
+
+function pickEnv(from: NodeJS.ProcessEnv, patterns: readonly string[]): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const [name, value] of Object.entries(from)) {
+    if (value !== undefined && isInherited(name, patterns)) picked[name] = value;
+  }
+  return picked;
+}
 
 export interface LocalProcessRunnerOptions {
   /** Added to every process's environment. */
   env?: Record<string, string>;
+  /**
+   * Which of this process's variables a child starts from: a list of names / `PREFIX*` patterns
+   * (default `DEFAULT_INHERITED_ENV`), or `true` for all of them — only for a host that keeps no
+   * secret in its environment. A spawn's `passEnv` names are added to the list.
+   */
+  inheritEnv?: boolean | readonly string[];
   /** SIGKILL the process group when the process exits, so nothing it started outlives it. Default true. */
   killGroupOnExit?: boolean;
 }
@@ -19,15 +69,25 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): boolean {
   }
 }
 
-/** A ProcessRunner on node:child_process. Processes get their own process group, so a kill reaches their children too. */
+function childEnv(runnerOptions: LocalProcessRunnerOptions, options: SpawnOptions): Record<string, string> {
+  if (options.inheritEnv === false) return { ...options.env };
+  const inherit = runnerOptions.inheritEnv ?? DEFAULT_INHERITED_ENV;
+  const host =
+    inherit === true
+      ? pickEnv(process.env, ['*'])
+      : pickEnv(process.env, [...(inherit === false ? [] : inherit), ...(options.passEnv ?? [])]);
+  return { ...host, ...runnerOptions.env, ...options.env };
+}
+
+/**
+ * A ProcessRunner on node:child_process. Processes get their own process group, so a kill reaches
+ * their children too, and a minimal environment (see `inheritEnv`), so an agent cannot read the
+ * host's secrets.
+ */
 export function localProcessRunner(runnerOptions: LocalProcessRunnerOptions = {}): ProcessRunner {
   return {
     spawn(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<RunningProcess> {
-      const env = {
-        ...(options.inheritEnv === false ? {} : process.env),
-        ...runnerOptions.env,
-        ...options.env,
-      } as NodeJS.ProcessEnv;
+      const env = { ...childEnv(runnerOptions, options) } as NodeJS.ProcessEnv;
       return new Promise<RunningProcess>((resolve, reject) => {
         let child: ReturnType<typeof spawnChild>;
         try {
@@ -38,7 +98,9 @@ export function localProcessRunner(runnerOptions: LocalProcessRunnerOptions = {}
             detached: process.platform !== 'win32',
           });
         } catch (error) {
-          reject(new ProcessSpawnError(command, (error as Error).message, { cause: error }));
+          // A cwd that is a file fails here, synchronously (ENOTDIR).
+          const badCwd = options.cwd !== undefined ? cwdProblem(options.cwd, command) : undefined;
+          reject(badCwd ?? new ProcessSpawnError(command, (error as Error).message, { cause: error }));
           return;
         }
         let exitInfo: ProcessExit | undefined;
@@ -67,6 +129,12 @@ export function localProcessRunner(runnerOptions: LocalProcessRunnerOptions = {}
             }),
         };
         child.once('error', (error: NodeJS.ErrnoException) => {
+          // Node says ENOENT for a missing cwd as for a missing binary; tell them apart.
+          const badCwd =
+            (error.code === 'ENOENT' || error.code === 'ENOTDIR') && options.cwd !== undefined
+              ? cwdProblem(options.cwd, command)
+              : undefined;
+          if (badCwd) return reject(badCwd);
           reject(
             new ProcessSpawnError(
               command,

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { DuplicateProviderError, ProviderNotFoundError, ValidationError } from './errors.js';
+import { DuplicateProviderError, ProviderNotFoundError, ValidationError, isForgeError } from './errors.js';
 import { createProviderRegistry } from './registry.js';
 import { sampleScript, scriptedAgent } from './testing/scripted-agent.js';
 
@@ -41,6 +41,35 @@ describe('createProviderRegistry', () => {
     });
     await expect(reg.get('flaky')).rejects.toThrow('boom');
     expect((await reg.get('flaky')).provider).toBe('flaky');
+  });
+
+  it('wraps a factory that throws in a ForgeError naming the provider, keeping the cause', async () => {
+    const reg = createProviderRegistry();
+    const boom = new TypeError('cannot read properties of undefined');
+    reg.register('broken', () => {
+      throw boom;
+    });
+    const error = await reg.get('broken').catch((e: unknown) => e);
+    expect(isForgeError(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'PROVIDER_FACTORY_FAILED', details: { name: 'broken' } });
+    expect((error as Error).message).toContain('broken');
+    expect((error as Error).message).toContain('cannot read properties of undefined');
+    expect((error as Error).cause).toBe(boom);
+  });
+
+  it('passes a ForgeError from a factory through as it is', async () => {
+    const reg = createProviderRegistry();
+    const typed = new ValidationError('INVALID_OPTIONS', 'needs a baseUrl');
+    reg.register('typed', async () => {
+      throw typed;
+    });
+    await expect(reg.get('typed')).rejects.toBe(typed);
+  });
+
+  it('refuses a factory that returns something that is not an agent', async () => {
+    const reg = createProviderRegistry();
+    reg.register('odd', () => ({}) as never);
+    await expect(reg.get('odd')).rejects.toMatchObject({ code: 'INVALID_PROVIDER' });
   });
 
   it('refuses duplicates and bad names; lists known names for unknown ones', async () => {

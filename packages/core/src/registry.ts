@@ -1,5 +1,6 @@
 import type { CodeAgent } from './agent.js';
-import { DuplicateProviderError, ForgeError, ProviderNotFoundError, ValidationError } from './errors.js';
+import { CoreErrorCode } from './error-codes.js';
+import { DuplicateProviderError, ForgeError, ProviderNotFoundError, ValidationError, isForgeError } from './errors.js';
 
 export type AgentFactory = () => CodeAgent | Promise<CodeAgent>;
 
@@ -32,6 +33,37 @@ function isAgent(value: CodeAgent | AgentFactory): value is CodeAgent {
   return typeof value === 'object' && value !== null && typeof (value as CodeAgent).execute === 'function';
 }
 
+/** Runs a factory; whatever it throws reaches `get` as a ForgeError naming the provider, the original as cause. */
+async function build(name: string, factory: AgentFactory): Promise<CodeAgent> {
+  let agent: CodeAgent;
+  try {
+    agent = await factory();
+  } catch (error) {
+    if (isForgeError(error)) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ForgeError(
+      CoreErrorCode.PROVIDER_FACTORY_FAILED,
+      `Provider "${name}" could not be built: ${message}`,
+      'provider',
+      {
+        cause: error,
+        details: { name },
+      },
+    );
+  }
+  if (!isAgent(agent)) {
+    throw new ValidationError(
+      CoreErrorCode.INVALID_PROVIDER,
+      `The factory of provider "${name}" did not return a CodeAgent`,
+      [],
+      {
+        details: { name },
+      },
+    );
+  }
+  return agent;
+}
+
 /** A registry of providers by name. Make one per host; Forge keeps no global registry. */
 export function createProviderRegistry(): ProviderRegistry {
   const entries = new Map<string, Entry>();
@@ -59,7 +91,7 @@ export function createProviderRegistry(): ProviderRegistry {
       if (!entry.built) {
         const source = entry.source;
         // One promise per entry, so two callers racing on a factory share a single build.
-        entry.built = isAgent(source) ? Promise.resolve(source) : Promise.resolve().then(source);
+        entry.built = isAgent(source) ? Promise.resolve(source) : build(key!, source);
         entry.built.catch(() => {
           // A failed build is not cached: the next `get` tries again.
           if (entries.get(key!) === entry) entry.built = undefined;

@@ -1,6 +1,6 @@
 import type { PermissionDecision } from './agent.js';
 import type { AgentEvent } from './events.js';
-import { systemClock } from './runtime.js';
+import { systemClock } from './clock.js';
 import { collectRun, runProblems } from './testing/collect.js';
 import { describe, expect, it } from 'vitest';
 import { RelayedRun, type RunLink } from './relayed-run.js';
@@ -10,6 +10,16 @@ function fakeLink() {
   const link: RunLink = {
     cancel: (runId, reason) => void calls.push(['cancel', runId, reason]),
     respond: async (runId: string, id: string, d: PermissionDecision) => void calls.push(['respond', runId, id, d]),
+  };
+  return { link, calls };
+}
+
+function answeringLink() {
+  const calls: Array<[string, ...unknown[]]> = [];
+  const link: RunLink = {
+    cancel: () => {},
+    respond: async () => {},
+    answer: async (runId, id, answers) => void calls.push(['answer', runId, id, answers]),
   };
   return { link, calls };
 }
@@ -30,6 +40,22 @@ const ev = (seq: number, body: Record<string, unknown> = { type: 'text.delta', t
   ({ runId: 'r1', seq, time: 1, provider: 'remote-name', ...body }) as AgentEvent;
 
 describe('RelayedRun', () => {
+  it('relays answers to questions it has seen, over links that carry them', async () => {
+    const { link, calls } = answeringLink();
+    const run = make(link);
+    run.deliver(
+      ev(1, {
+        type: 'question.requested',
+        id: 'q',
+        questions: [{ question: 'Colour?', options: [{ label: 'Blue' }], multiple: false, custom: false }],
+      }),
+    );
+    await expect(run.answer('nope', [['Blue']])).rejects.toMatchObject({ code: 'QUESTION_NOT_FOUND' });
+    await expect(run.answer('q', [['Green']])).rejects.toMatchObject({ code: 'INVALID_ANSWER' });
+    await run.answer('q', [['Blue']]);
+    expect(calls).toEqual([['answer', 'r1', 'q', [['Blue']]]]);
+  });
+
   it('hands events through under its own provider name and ends with the remote run.completed', async () => {
     const { link } = fakeLink();
     const run = make(link);
@@ -135,8 +161,12 @@ describe('RelayedRun', () => {
     const { link, calls } = fakeLink();
     const run = make(link);
     await expect(run.respond('p', 'maybe' as PermissionDecision)).rejects.toMatchObject({ code: 'INVALID_DECISION' });
+    await expect(run.respond('p', 'deny')).rejects.toMatchObject({ code: 'PERMISSION_NOT_FOUND' });
+    run.deliver(ev(1, { type: 'permission.requested', id: 'p', tool: 'Bash', input: {} }));
     await run.respond('p', 'deny');
     expect(calls).toEqual([['respond', 'r1', 'p', 'deny']]);
+    run.deliver(ev(2, { type: 'question.requested', id: 'q', questions: [] }));
+    await expect(run.answer('q', [])).rejects.toMatchObject({ code: 'UNSUPPORTED' });
     run.endLocally({ status: 'failed', code: 'X', message: 'y' });
     await expect(run.respond('p', 'allow')).rejects.toMatchObject({ code: 'RUN_FINISHED' });
   });

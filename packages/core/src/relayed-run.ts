@@ -1,14 +1,18 @@
 import type { AgentRun, PermissionDecision } from './agent.js';
-import { PERMISSION_DECISIONS } from './agent.js';
-import { ForgeError, ValidationError } from './errors.js';
-import { EventQueue } from './event-queue.js';
+import { CoreErrorCode } from './error-codes.js';
+import { ForgeError, UnsupportedError } from './errors.js';
+import type { AsyncQueue } from './async-queue.js';
 import { addUsage, emptyUsage, type AgentEvent, type AgentResult, type RunStatus, type Usage } from './events.js';
-import type { Clock } from './runtime.js';
+import { runEventQueue } from './run.js';
+import { checkAnswerShape, checkDecision, PendingRequests } from './pending-requests.js';
+import type { Clock } from './clock.js';
 
 /** How a relayed run reaches the run it mirrors; one implementation per link (gRPC stream, dial-home session…). */
 export interface RunLink {
   cancel(runId: string, reason?: string): void;
   respond(runId: string, permissionId: string, decision: PermissionDecision, message?: string): Promise<void>;
+  /** Absent on links that cannot carry answers (an older peer): `run.answer` is then UnsupportedError. */
+  answer?(runId: string, questionId: string, answers: string[][]): Promise<void>;
 }
 
 /** How a relayed run ends on this side when the other side cannot end it (link broken, refused, silent). */
@@ -52,12 +56,13 @@ export class RelayedRun implements AgentRun {
   readonly id: string;
   readonly provider: string;
   readonly result: Promise<AgentResult>;
-  private readonly queue: EventQueue<AgentEvent>;
+  private readonly queue: AsyncQueue<AgentEvent>;
   private readonly startedAt: number;
   private resolveResult!: (r: AgentResult) => void;
   private finished = false;
   private localEnd = false;
   private lastSeq = 0;
+  private readonly pending = new PendingRequests();
   private sessionId: string | undefined;
   private lastMessage = '';
   private usage: Usage | undefined;
@@ -71,10 +76,10 @@ export class RelayedRun implements AgentRun {
     this.id = options.runId;
     this.provider = options.provider;
     this.startedAt = options.clock.now();
-    this.queue = new EventQueue({
-      highWaterMark: options.highWaterMark ?? Number.MAX_SAFE_INTEGER,
-      maxBuffered: options.maxBufferedEvents ?? Number.MAX_SAFE_INTEGER,
-    });
+    this.queue = runEventQueue(
+      options.highWaterMark ?? Number.POSITIVE_INFINITY,
+      options.maxBufferedEvents ?? Number.POSITIVE_INFINITY,
+    );
     this.result = new Promise((resolve) => (this.resolveResult = resolve));
     if (options.signal?.aborted) {
       this.endLocally({
@@ -128,6 +133,7 @@ export class RelayedRun implements AgentRun {
       return true;
     }
     this.track(event);
+    if (event.type === 'permission.requested' || event.type === 'question.requested') this.pending.observe(event);
     try {
       return this.queue.push(event);
     } catch {
@@ -198,13 +204,35 @@ export class RelayedRun implements AgentRun {
   }
 
   async respond(permissionId: string, decision: PermissionDecision, message?: string): Promise<void> {
-    if (!PERMISSION_DECISIONS.includes(decision)) {
-      throw new ValidationError('INVALID_DECISION', `decision must be one of ${PERMISSION_DECISIONS.join(', ')}`, [
-        { path: 'decision', code: 'INVALID_DECISION', message: `got ${String(decision)}` },
-      ]);
+    checkDecision(decision);
+    if (this.finished) throw this.finishedError();
+    this.pending.takePermission(permissionId);
+    try {
+      await this.options.link.respond(this.id, permissionId, decision, message);
+    } catch (error) {
+      if (!this.finished) this.pending.restorePermission(permissionId);
+      throw error;
     }
-    if (this.finished) throw new ForgeError('RUN_FINISHED', `Run ${this.id} has already ended`, 'conflict');
-    await this.options.link.respond(this.id, permissionId, decision, message);
+  }
+
+  async answer(questionId: string, answers: string[][]): Promise<void> {
+    checkAnswerShape(answers);
+    if (this.finished) throw this.finishedError();
+    const link = this.options.link;
+    if (!link.answer) throw new UnsupportedError(this.provider, 'answering questions over this link');
+    const questions = this.pending.takeQuestion(questionId, answers);
+    try {
+      await link.answer(this.id, questionId, answers);
+    } catch (error) {
+      if (!this.finished) this.pending.restoreQuestion(questionId, questions);
+      throw error;
+    }
+  }
+
+  private finishedError(): ForgeError {
+    return new ForgeError(CoreErrorCode.RUN_FINISHED, `Run ${this.id} has already ended`, 'conflict', {
+      details: { runId: this.id },
+    });
   }
 
   [Symbol.asyncIterator](): AsyncIterator<AgentEvent> {
@@ -241,7 +269,7 @@ export class RelayedRun implements AgentRun {
     clearTimeout(this.timeoutTimer);
     this.options.signal?.removeEventListener('abort', this.onAbort);
     this.queue.pushFinal(completed);
-    this.queue.close();
+    this.queue.end();
     this.resolveResult(completed.result);
     this.options.onEnd(this);
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from './errors.js';
-import { MAX_TIMEOUT_MS, validateRequest } from './request.js';
+import { MAX_SYSTEM_PROMPT_BYTES, MAX_TIMEOUT_MS, validateRequest } from './request.js';
 
 function codeOf(input: unknown): { code: string; paths: string[] } {
   try {
@@ -65,5 +65,80 @@ describe('validateRequest', () => {
   it('keeps prompts of any content intact', () => {
     const prompt = `-rf "quoted" \n$HOME \`x\` ${'é'.repeat(10)}`;
     expect(validateRequest({ prompt }).prompt).toBe(prompt);
+  });
+});
+
+function issuesOf(input: unknown): ValidationError {
+  try {
+    validateRequest(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ValidationError);
+    return error as ValidationError;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('validateRequest: unknown fields are errors', () => {
+  it.each([
+    [{ prompt: 'x', timeout: 5 }, 'timeout', 'timeoutMs'],
+    [{ prompt: 'x', alowedTools: ['Read'] }, 'alowedTools', 'allowedTools'],
+    [{ prompt: 'x', SystemPrompt: 'hi' }, 'SystemPrompt', 'systemPrompt'],
+    [
+      { prompt: 'x', attachments: [{ kind: 'file', path: '/a', mimetype: 'text/plain' }] },
+      'attachments.0.mimetype',
+      'mimeType',
+    ],
+  ])('%j names the field and the closest known one', (input, path, suggestion) => {
+    const error = issuesOf(input);
+    expect(error.code).toBe('UNKNOWN_FIELD');
+    const issue = error.issues.find((i) => i.path === path);
+    expect(issue).toMatchObject({ code: 'UNKNOWN_FIELD' });
+    expect(issue?.message).toContain(`did you mean "${suggestion}"`);
+    expect(error.message).toContain(path);
+  });
+
+  it('offers no suggestion when nothing is close', () => {
+    const error = issuesOf({ prompt: 'x', foo: 1 });
+    expect(error.code).toBe('UNKNOWN_FIELD');
+    expect(error.issues[0]).toMatchObject({ path: 'foo', code: 'UNKNOWN_FIELD' });
+    expect(error.issues[0]!.message).not.toContain('did you mean');
+  });
+
+  it('reports an unknown field even when the known ones are also wrong', () => {
+    const error = issuesOf({ prompt: '', timeout: 5 });
+    expect(error.issues.map((i) => i.path)).toEqual(expect.arrayContaining(['prompt', 'timeout']));
+  });
+
+  it('leaves metadata open: it is the caller’s own', () => {
+    expect(validateRequest({ prompt: 'x', metadata: { anything: { goes: 1 } } }).metadata).toEqual({
+      anything: { goes: 1 },
+    });
+  });
+});
+
+describe('validateRequest: what cannot reach a process is bad input', () => {
+  it.each([
+    [{ prompt: 'x', systemPrompt: 'a\u0000b' }, 'INVALID_SYSTEM_PROMPT', 'systemPrompt'],
+    [{ prompt: 'x', model: 'son\u0000net' }, 'INVALID_MODEL', 'model'],
+    [{ prompt: 'x', sessionId: 'ses\u0000' }, 'INVALID_SESSION_ID', 'sessionId'],
+    [{ prompt: 'x', allowedTools: ['Read', 'Ba\u0000sh'] }, 'INVALID_TOOLS', 'allowedTools.1'],
+    [{ prompt: 'x', disallowedTools: ['\u0000'] }, 'INVALID_TOOLS', 'disallowedTools.0'],
+    [{ prompt: 'x', cwd: '/tmp\u0000/x' }, 'INVALID_CWD', 'cwd'],
+    [{ prompt: 'x', env: { FOO: 'a\u0000b' } }, 'INVALID_ENV', 'env.FOO'],
+  ])('a NUL byte in %j is %s', (input, code, path) => {
+    const error = issuesOf(input);
+    expect(error.code).toBe(code);
+    const issue = error.issues.find((i) => i.path === path);
+    expect(issue?.message).toContain('NUL');
+  });
+
+  it(`caps the system prompt at ${MAX_SYSTEM_PROMPT_BYTES} bytes (one argv string must stay under 128 KiB)`, () => {
+    expect(
+      validateRequest({ prompt: 'x', systemPrompt: 'a'.repeat(MAX_SYSTEM_PROMPT_BYTES) }).systemPrompt,
+    ).toHaveLength(MAX_SYSTEM_PROMPT_BYTES);
+    const error = issuesOf({ prompt: 'x', systemPrompt: 'a'.repeat(200 * 1024) });
+    expect(error.code).toBe('INVALID_SYSTEM_PROMPT');
+    // Bytes, not characters: 40,000 × 3-byte characters is 120,000 bytes.
+    expect(issuesOf({ prompt: 'x', systemPrompt: '€'.repeat(40_000) }).code).toBe('INVALID_SYSTEM_PROMPT');
   });
 });

@@ -1,17 +1,31 @@
 import { z } from 'zod';
+import { closestName } from './closest-name.js';
 import { ValidationError, type ValidationIssue } from './errors.js';
 
 /** A day: long enough for any real run, short enough to catch a unit mistake (seconds vs ms). */
 export const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * The longest system prompt, in UTF-8 bytes. Adapters pass it to a CLI as one argument, and Linux refuses any
+ * single argument over 128 KiB (MAX_ARG_STRLEN) at spawn; 100 KiB leaves room and fails early, as bad input.
+ */
+export const MAX_SYSTEM_PROMPT_BYTES = 100 * 1024;
+
+/** A NUL cannot cross argv or the environment: the spawn would fail, so it is refused as bad input. */
+const noNul = (s: string) => !s.includes('\u0000');
+const NUL_MESSAGE = 'must not contain a NUL byte';
+// Three bytes per UTF-16 unit at most, so the encoder only runs for prompts near the cap.
+const withinPromptCap = (s: string) =>
+  s.length * 3 <= MAX_SYSTEM_PROMPT_BYTES || new TextEncoder().encode(s).length <= MAX_SYSTEM_PROMPT_BYTES;
+
 export const PermissionModeSchema = z.enum(['default', 'acceptEdits', 'bypassPermissions', 'plan']);
 export type PermissionMode = z.infer<typeof PermissionModeSchema>;
 
 export const AttachmentSchema = z
-  .object({
+  .strictObject({
     kind: z.enum(['file', 'image']),
     /** Path on the machine (or pod) where the agent runs. */
-    path: z.string().min(1).optional(),
+    path: z.string().min(1).refine(noNul, NUL_MESSAGE).optional(),
     /** Inline content, base64-encoded. */
     data: z.string().min(1).optional(),
     mimeType: z.string().min(1).optional(),
@@ -22,21 +36,31 @@ export const AttachmentSchema = z
   });
 export type Attachment = z.infer<typeof AttachmentSchema>;
 
-const toolList = z.array(z.string().trim().min(1));
+const toolList = z.array(z.string().trim().min(1).refine(noNul, NUL_MESSAGE));
 
-export const AgentRequestSchema = z.object({
+/** Unknown fields are errors (`timeout` is not `timeoutMs`), reported as UNKNOWN_FIELD with the closest known name. */
+export const AgentRequestSchema = z.strictObject({
   prompt: z.string().refine((p) => p.trim().length > 0, { message: 'prompt must not be empty' }),
-  sessionId: z.string().trim().min(1).optional(),
-  cwd: z.string().min(1).optional(),
-  model: z.string().trim().min(1).optional(),
-  systemPrompt: z.string().optional(),
+  sessionId: z.string().trim().min(1).refine(noNul, NUL_MESSAGE).optional(),
+  cwd: z.string().min(1).refine(noNul, NUL_MESSAGE).optional(),
+  model: z.string().trim().min(1).refine(noNul, NUL_MESSAGE).optional(),
+  systemPrompt: z
+    .string()
+    .refine(noNul, NUL_MESSAGE)
+    .refine(withinPromptCap, {
+      message: `must be at most ${MAX_SYSTEM_PROMPT_BYTES} bytes (UTF-8)`,
+    })
+    .optional(),
   allowedTools: toolList.optional(),
   disallowedTools: toolList.optional(),
   permissionMode: PermissionModeSchema.optional(),
   maxTurns: z.number().int().positive().max(10_000).optional(),
   timeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS).optional(),
   env: z
-    .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid environment variable name'), z.string())
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid environment variable name'),
+      z.string().refine(noNul, NUL_MESSAGE),
+    )
     .optional(),
   attachments: z.array(AttachmentSchema).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
@@ -79,14 +103,30 @@ export function validateRequest(input: unknown): AgentRequest {
   }
   const parsed = AgentRequestSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const issues: ValidationIssue[] = parsed.error.issues.map((i) => ({
-    path: i.path.map(String).join('.'),
-    code: issueCode(i.path),
-    message: i.message,
-  }));
+  const issues: ValidationIssue[] = parsed.error.issues.flatMap((i): ValidationIssue[] => {
+    if (i.code === 'unrecognized_keys') return unknownFieldIssues(i.path, i.keys);
+    return [{ path: i.path.map(String).join('.'), code: issueCode(i.path), message: i.message }];
+  });
+  // An unknown field is named first: it usually explains the rest (a misspelt field is also a missing one).
+  issues.sort((a, b) => Number(b.code === 'UNKNOWN_FIELD') - Number(a.code === 'UNKNOWN_FIELD'));
   const first = issues[0]!;
   const summary = issues.map((i) => `${i.path || '(request)'}: ${i.message}`).join('; ');
   return throwValidation(first.code, `Invalid agent request: ${summary}`, issues);
+}
+
+const REQUEST_FIELDS = Object.keys(AgentRequestSchema.shape);
+const ATTACHMENT_FIELDS = ['kind', 'path', 'data', 'mimeType', 'name'];
+
+function unknownFieldIssues(at: PropertyKey[], keys: string[]): ValidationIssue[] {
+  const known = at.length === 0 ? REQUEST_FIELDS : at[0] === 'attachments' ? ATTACHMENT_FIELDS : [];
+  return keys.map((key) => {
+    const guess = closestName(key, known);
+    return {
+      path: [...at.map(String), key].join('.'),
+      code: 'UNKNOWN_FIELD',
+      message: `unknown field "${key}"${guess ? `; did you mean "${guess}"?` : ''}`,
+    };
+  });
 }
 
 function throwValidation(code: string, message: string, issues: ValidationIssue[]): never {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createCodeAgent } from './define-agent.js';
+import { createCodeAgent } from './create-code-agent.js';
 import { defaultCapabilities } from './agent.js';
-import { ForgeError, ProviderError, UnsupportedError, ValidationError } from './errors.js';
+import { ForgeError, NotFoundError, ProviderError, UnsupportedError, ValidationError } from './errors.js';
 import { collectRun, runProblems } from './testing/collect.js';
-import { delay } from './testing/abortable-delay.js';
+import { delay } from './delay.js';
 import type { RunFunction, RunOptions } from './run.js';
 
 const agentOf = (run: RunFunction, options: RunOptions = {}) =>
@@ -78,6 +78,48 @@ describe('startRun through createCodeAgent', () => {
     expect(result).toMatchObject({ status: 'cancelled', sessionId: 'ses_9', text: 'partial' });
     expect(result.error?.code).toBe('CANCELLED');
     expect(result.error?.message).toContain('user pressed stop');
+  });
+
+  it.each([
+    ['a string', 'the user closed the tab', 'the user closed the tab'],
+    ['an Error', new Error('deploy started'), 'deploy started'],
+    ['a DOMException', new DOMException('page navigated', 'AbortError'), 'page navigated'],
+  ])('keeps the reason given to AbortController.abort (%s) in the result', async (_, reason, expected) => {
+    const agent = agentOf((ctx) => new Promise((r) => ctx.signal.addEventListener('abort', () => r({}))));
+    const controller = new AbortController();
+    const run = agent.execute({ prompt: 'x' }, { signal: controller.signal });
+    await delay(1);
+    controller.abort(reason);
+    const result = await run.result;
+    expect(result.status).toBe('cancelled');
+    expect(result.error?.message).toContain(expected);
+  });
+
+  it('keeps the reason of a signal aborted before the run started', async () => {
+    const agent = agentOf(async () => ({}));
+    const result = await agent.execute({ prompt: 'x' }, { signal: AbortSignal.abort('too late') }).result;
+    expect(result.error).toMatchObject({ code: 'CANCELLED' });
+    expect(result.error?.message).toContain('too late');
+  });
+
+  it('bounds an event nested 6,000 deep where it is built: marked, serialisable, never dropped', async () => {
+    let input: unknown = { command: 'ls' };
+    for (let i = 0; i < 6_000; i++) input = { nested: [input] };
+    const agent = agentOf(async (ctx) => {
+      ctx.emit({ type: 'tool.call', callId: 'c1', name: 'Bash', input, raw: { type: 'assistant', input } });
+      ctx.emit({ type: 'tool.result', callId: 'c1', output: input, isError: false });
+      ctx.emit({ type: 'permission.requested', id: 'p1', tool: 'Bash', input });
+      ctx.emit({ type: 'message', text: 'done' });
+      return { raw: { result: input } };
+    });
+    const { events, result } = await collectRun(agent.execute({ prompt: 'x' }));
+    expect(result.status).toBe('completed');
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(runProblems(events)).toEqual([]);
+    for (const event of events) {
+      const text = JSON.stringify(event);
+      if (event.type !== 'message') expect(text).toContain('{"$truncated":"depth>64"}');
+    }
   });
 
   it('ends a run function that ignores the stop after the grace period', async () => {
@@ -181,13 +223,16 @@ describe('startRun through createCodeAgent', () => {
       ctx.onRespond(async (id, decision) => {
         answers.push(`${id}:${decision}`);
       });
+      ctx.emit({ type: 'permission.requested', id: 'per_1', tool: 'Bash', input: {} });
       await delay(20, ctx.signal);
       return {};
     });
     const run = agent.execute({ prompt: 'x' });
     await delay(1);
-    await run.respond('per_1', 'allow');
     await expect(run.respond('per_1', 'maybe' as never)).rejects.toBeInstanceOf(ValidationError);
+    await run.respond('per_1', 'allow');
+    await expect(run.respond('per_1', 'allow')).rejects.toMatchObject({ code: 'PERMISSION_NOT_FOUND' });
+    await expect(run.respond('per_2', 'allow')).rejects.toBeInstanceOf(NotFoundError);
     await run.result;
     expect(answers).toEqual(['per_1:allow']);
     await expect(run.respond('per_1', 'deny')).rejects.toMatchObject({ code: 'RUN_FINISHED' });
@@ -197,6 +242,84 @@ describe('startRun through createCodeAgent', () => {
       return {};
     }).execute({ prompt: 'x' });
     await expect(plain.respond('p', 'allow')).rejects.toBeInstanceOf(UnsupportedError);
+    await expect(plain.answer('q', [['a']])).rejects.toBeInstanceOf(UnsupportedError);
+  });
+
+  it('takes answers before the reader has seen the request (recorded on emit, not on read)', async () => {
+    const got: unknown[] = [];
+    const agent = agentOf(async (ctx) => {
+      ctx.onRespond(async (id, decision) => void got.push([id, decision]));
+      ctx.onAnswer(async (id, answers) => void got.push([id, answers]));
+      ctx.emit({ type: 'permission.requested', id: 'p1', tool: 'Write', input: { path: 'a' } });
+      ctx.emit({
+        type: 'question.requested',
+        id: 'q1',
+        questions: [{ question: 'Colour?', options: [{ label: 'Blue' }], multiple: false, custom: false }],
+      });
+      await delay(30, ctx.signal);
+      return {};
+    });
+    const run = agent.execute({ prompt: 'x' });
+    await delay(5);
+    // Nothing has read the run yet.
+    await run.respond('p1', 'deny', 'not there');
+    await run.answer('q1', [['Blue']]);
+    const { events } = await collectRun(run);
+    expect(got).toEqual([
+      ['p1', 'deny'],
+      ['q1', [['Blue']]],
+    ]);
+    expect(runProblems(events)).toEqual([]);
+  });
+
+  it('checks answers against the questions asked', async () => {
+    const agent = agentOf(async (ctx) => {
+      ctx.onAnswer(async () => {});
+      ctx.emit({
+        type: 'question.requested',
+        id: 'q1',
+        questions: [
+          { question: 'Colour?', options: [{ label: 'Blue' }, { label: 'Red' }], multiple: false, custom: false },
+          { question: 'Name?', options: [], multiple: false, custom: true },
+        ],
+      });
+      await delay(50, ctx.signal);
+      return {};
+    });
+    const run = agent.execute({ prompt: 'x' });
+    await delay(5);
+    await expect(run.answer('q1', 'Blue' as never)).rejects.toMatchObject({ code: 'INVALID_ANSWER' });
+    await expect(run.answer('q1', [['Blue']])).rejects.toMatchObject({
+      code: 'INVALID_ANSWER',
+      issues: [{ path: 'answers' }],
+    });
+    await expect(run.answer('q1', [['Green'], ['Ann']])).rejects.toMatchObject({
+      code: 'INVALID_ANSWER',
+      issues: [{ path: 'answers.0' }],
+    });
+    await expect(run.answer('q1', [['Blue', 'Red'], ['Ann']])).rejects.toMatchObject({ code: 'INVALID_ANSWER' });
+    await expect(run.answer('q1', [['Red'], []])).rejects.toMatchObject({ issues: [{ path: 'answers.1' }] });
+    await run.answer('q1', [['Red'], ['Ann']]);
+    await expect(run.answer('q1', [['Red'], ['Ann']])).rejects.toMatchObject({ code: 'QUESTION_NOT_FOUND' });
+    await run.cancel();
+  });
+
+  it('puts a request back when the provider could not take the answer, so it can be answered again', async () => {
+    let fail = true;
+    const agent = agentOf(async (ctx) => {
+      ctx.onRespond(async () => {
+        if (fail) throw new ProviderError('WRITE_FAILED', 'pipe closed');
+      });
+      ctx.emit({ type: 'permission.requested', id: 'p1', tool: 'Bash', input: {} });
+      await delay(50, ctx.signal);
+      return {};
+    });
+    const run = agent.execute({ prompt: 'x' });
+    await delay(5);
+    await expect(run.respond('p1', 'allow')).rejects.toMatchObject({ code: 'WRITE_FAILED' });
+    fail = false;
+    await run.respond('p1', 'allow');
+    await run.cancel();
   });
 
   it('refuses a run id that is already live', () => {

@@ -1,10 +1,13 @@
 import type { AgentRun, PermissionDecision } from './agent.js';
-import { PERMISSION_DECISIONS } from './agent.js';
-import { ForgeError, UnsupportedError, ValidationError, describeError } from './errors.js';
-import { EventQueue } from './event-queue.js';
+import { CoreErrorCode } from './error-codes.js';
+import { boundValue } from './bounded-value.js';
+import { ForgeError, UnsupportedError, describeError } from './errors.js';
+import { AsyncQueue } from './async-queue.js';
 import { addUsage, emptyUsage, type AgentEvent, type AgentEventInit, type AgentResult, type Usage } from './events.js';
+import { checkAnswerShape, checkDecision, PendingRequests } from './pending-requests.js';
 import type { AgentRequest } from './request.js';
-import { silentLogger, systemClock, type Clock, type Logger } from './runtime.js';
+import { systemClock, type Clock } from './clock.js';
+import { silentLogger, type Logger } from './logger.js';
 
 export type StopReason = 'cancelled' | 'timed_out';
 
@@ -27,6 +30,9 @@ export type PermissionResponder = (
   message?: string,
 ) => Promise<void>;
 
+/** Answers a `question.requested` event; the answers were checked against the questions already. */
+export type QuestionAnswerer = (questionId: string, answers: string[][]) => Promise<void>;
+
 /** What a run function gets: the validated request, a way to emit events, and a signal for stopping. */
 export interface RunContext {
   readonly runId: string;
@@ -46,6 +52,8 @@ export interface RunContext {
   setSessionId(sessionId: string): void;
   /** Install the handler behind `run.respond()`. */
   onRespond(responder: PermissionResponder): void;
+  /** Install the handler behind `run.answer()`. */
+  onAnswer(answerer: QuestionAnswerer): void;
 }
 
 export type RunFunction = (ctx: RunContext) => Promise<RunOutcome>;
@@ -85,10 +93,7 @@ export function startRun(options: StartRunOptions): AgentRun {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const stopGraceMs = options.stopGraceMs ?? 10_000;
-  const queue = new EventQueue<AgentEvent>({
-    highWaterMark: options.highWaterMark ?? 1_000,
-    maxBuffered: options.maxBufferedEvents ?? 100_000,
-  });
+  const queue = runEventQueue(options.highWaterMark ?? 1_000, options.maxBufferedEvents ?? 100_000);
   const startedAt = clock.now();
   const controller = new AbortController();
   const { runId, provider, request } = options;
@@ -101,6 +106,8 @@ export function startRun(options: StartRunOptions): AgentRun {
   let lastMessage = '';
   let usage: Usage | undefined;
   let responder: PermissionResponder | undefined;
+  let answerer: QuestionAnswerer | undefined;
+  const pending = new PendingRequests();
   let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
   let resolveResult!: (r: AgentResult) => void;
@@ -134,9 +141,9 @@ export function startRun(options: StartRunOptions): AgentRun {
       res.error = outcome.error ?? { code: 'PROVIDER_ERROR', message: 'The provider reported a failure' };
     }
     const completed: AgentEvent = { ...envelope(), type: 'run.completed', result: res };
-    if (outcome.raw !== undefined) completed.raw = outcome.raw;
+    if (outcome.raw !== undefined) completed.raw = boundValue(outcome.raw);
     queue.pushFinal(completed);
-    queue.close();
+    queue.end();
     if (!controller.signal.aborted) controller.abort('finished');
     resolveResult(res);
     options.onEnd?.(res);
@@ -158,7 +165,7 @@ export function startRun(options: StartRunOptions): AgentRun {
     graceTimer.unref?.();
   };
 
-  const onExternalAbort = () => stop('cancelled', 'the caller aborted the signal');
+  const onExternalAbort = () => stop('cancelled', abortDetail(options.signal!, 'the caller aborted the signal'));
 
   const ctx: RunContext = {
     runId,
@@ -181,6 +188,7 @@ export function startRun(options: StartRunOptions): AgentRun {
       if (init.type === 'session.started') sessionId = init.sessionId;
       else if (init.type === 'message') lastMessage = init.text;
       else if (init.type === 'usage') usage = addUsage(usage ?? emptyUsage(), init.usage);
+      else if (init.type === 'permission.requested' || init.type === 'question.requested') pending.observe(init);
       // Envelope first, then the init's fields: adding properties after a spread is ~10× slower in V8.
       const s = ++seq;
       const event = { runId, seq: s, time: clock.now(), provider, ...init } as AgentEvent;
@@ -188,6 +196,7 @@ export function startRun(options: StartRunOptions): AgentRun {
         // An adapter passed envelope fields of its own; the run's own always win.
         Object.assign(event, { runId, seq: s, provider });
       }
+      boundEvent(event);
       try {
         return queue.push(event);
       } catch (error) {
@@ -208,6 +217,9 @@ export function startRun(options: StartRunOptions): AgentRun {
     onRespond(r: PermissionResponder) {
       responder = r;
     },
+    onAnswer(a: QuestionAnswerer) {
+      answerer = a;
+    },
   };
 
   if (request.timeoutMs !== undefined) {
@@ -215,7 +227,7 @@ export function startRun(options: StartRunOptions): AgentRun {
     timeoutTimer.unref?.();
   }
   if (options.signal?.aborted) {
-    stop('cancelled', 'the signal was already aborted');
+    stop('cancelled', abortDetail(options.signal, 'the signal was already aborted'));
     finish({});
   } else {
     options.signal?.addEventListener('abort', onExternalAbort, { once: true });
@@ -247,16 +259,96 @@ export function startRun(options: StartRunOptions): AgentRun {
       return result;
     },
     async respond(permissionId: string, decision: PermissionDecision, message?: string) {
-      if (!PERMISSION_DECISIONS.includes(decision)) {
-        throw new ValidationError('INVALID_DECISION', `decision must be one of ${PERMISSION_DECISIONS.join(', ')}`, [
-          { path: 'decision', code: 'INVALID_DECISION', message: `got ${String(decision)}` },
-        ]);
-      }
-      if (finished) throw new ForgeError('RUN_FINISHED', `Run ${runId} has already ended`, 'conflict');
+      checkDecision(decision);
+      if (finished) throw runFinished(runId);
       if (!responder) throw new UnsupportedError(provider, 'permission replies');
-      await responder(permissionId, decision, message);
+      pending.takePermission(permissionId);
+      try {
+        await responder(permissionId, decision, message);
+      } catch (error) {
+        if (!finished) pending.restorePermission(permissionId);
+        throw error;
+      }
+    },
+    async answer(questionId: string, answers: string[][]) {
+      checkAnswerShape(answers);
+      if (finished) throw runFinished(runId);
+      if (!answerer) throw new UnsupportedError(provider, 'answering questions');
+      const questions = pending.takeQuestion(questionId, answers);
+      try {
+        await answerer(questionId, answers);
+      } catch (error) {
+        if (!finished) pending.restoreQuestion(questionId, questions);
+        throw error;
+      }
     },
     [Symbol.asyncIterator]: () => queue[Symbol.asyncIterator](),
   };
   return run;
+}
+
+/**
+ * Cuts what no consumer could serialise (see bounded-value.ts) in the fields that carry provider data, so every
+ * consumer gets every event. Text events carry only strings and skip the walk.
+ */
+function boundEvent(event: AgentEvent): void {
+  if (event.raw !== undefined) {
+    const raw = boundValue(event.raw);
+    if (raw !== event.raw) event.raw = raw;
+  }
+  switch (event.type) {
+    case 'tool.call':
+    case 'permission.requested': {
+      const input = boundValue(event.input);
+      if (input !== event.input) event.input = input;
+      break;
+    }
+    case 'tool.result': {
+      const output = boundValue(event.output);
+      if (output !== event.output) event.output = output;
+      break;
+    }
+    case 'error':
+      if (event.details) event.details = boundValue(event.details) as Record<string, unknown>;
+      break;
+  }
+}
+
+/** The caller's `abort(reason)` kept in the result; a bare `abort()` (a stock AbortError) adds nothing. */
+function abortDetail(signal: AbortSignal, what: string): string {
+  const reason: unknown = signal.reason;
+  let text: string | undefined;
+  if (typeof reason === 'string') text = reason;
+  else if (
+    reason instanceof Error &&
+    !(reason.name === 'AbortError' && reason.message === 'This operation was aborted')
+  )
+    text = reason.message;
+  return text ? `${what}: ${text}` : what;
+}
+
+function runFinished(runId: string): ForgeError {
+  return new ForgeError(CoreErrorCode.RUN_FINISHED, `Run ${runId} has already ended`, 'conflict', {
+    details: { runId },
+  });
+}
+
+/** The queue between a run and its one reader, with the run's own error codes. */
+export function runEventQueue(highWaterMark: number, maxBuffered: number): AsyncQueue<AgentEvent> {
+  return new AsyncQueue<AgentEvent>({
+    highWaterMark,
+    maxBuffered,
+    overflowError: (max) =>
+      new ForgeError(
+        CoreErrorCode.EVENT_BUFFER_OVERFLOW,
+        `More than ${max} events are waiting to be read; the run is stopped rather than drop any`,
+        'internal',
+      ),
+    iteratedError: () =>
+      new ForgeError(
+        CoreErrorCode.RUN_ALREADY_ITERATED,
+        'A run can be iterated once; fan its events out yourself',
+        'conflict',
+      ),
+  });
 }

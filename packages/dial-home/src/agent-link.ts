@@ -1,15 +1,16 @@
 import { create } from '@bufbuild/protobuf';
 import {
-  ForgeError,
   NotFoundError,
   TransportError,
   ValidationError,
   type AgentRun,
   type CodeAgent,
   type Logger,
+  RunExistsError,
 } from '@forge/core';
-import { decisionFromProto, errorInfoFromError, proto, requestFromProto } from '@forge/transport-grpc';
-import type { AsyncQueue } from './async-queue.js';
+import type { AsyncQueue } from '@forge/core/internal';
+import { proto } from '@forge/transport-grpc';
+import { decisionFromProto, errorInfoFromError, requestFromProto } from '@forge/transport-grpc/internal';
 import { subjects } from './subject.js';
 import { encodeEvent, type AttachBody, type Outgoing } from './wire.js';
 
@@ -66,10 +67,7 @@ export class AgentLink {
             throw new TransportError('AGENT_STOPPING', 'The agent is stopping and takes no new runs', {
               details: { runId },
             });
-          if (this.runs.has(runId))
-            throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', {
-              details: { runId },
-            });
+          if (this.runs.has(runId)) throw new RunExistsError(runId);
           this.start(runId, this.agent.execute(requestFromProto(request), { runId }));
         } catch (error) {
           this.fail(commandId, runId, error);
@@ -96,6 +94,28 @@ export class AgentLink {
             }),
           (error: unknown) => this.fail(commandId, runId, error),
         );
+        return;
+      }
+      case 'questionAnswer': {
+        const { runId, questionId, answers } = command.command.value;
+        const local = this.runs.get(runId);
+        if (!local) {
+          this.fail(commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
+          return;
+        }
+        local.run
+          .answer(
+            questionId,
+            answers.map((a) => [...a.values]),
+          )
+          .then(
+            () =>
+              this.send(subjects.run(this.agentId, runId, 'ack'), {
+                case: 'ack',
+                value: create(proto.CommandAckSchema, { commandId }),
+              }),
+            (error: unknown) => this.fail(commandId, runId, error),
+          );
         return;
       }
       case 'ping':

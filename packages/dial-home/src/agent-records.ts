@@ -18,6 +18,11 @@ export class AgentRecords {
     private readonly logger: Logger,
   ) {}
 
+  /** Resolves once every update asked for so far has been written (or has failed). */
+  flush(): Promise<void> {
+    return this.writes.then(() => {});
+  }
+
   /** The record of the agent whose credential is in `authorization: Bearer …`; refuses with Unauthenticated / PermissionDenied. */
   async authenticate(header: string | null): Promise<AgentRecord> {
     const credential = bearer(header);
@@ -63,10 +68,18 @@ export class AgentRecords {
    * (undefined when there is none); only `strict` callers see a failure, the rest have it logged.
    */
   update(agentId: string, change: (r: AgentRecord) => AgentRecord, strict = false): Promise<AgentRecord | undefined> {
+    // A revocation is never undone by an update: whatever `change` returns keeps revokedAt.
+    const keepRevocation = (current: AgentRecord): AgentRecord => {
+      const changed = change(current);
+      return current.revokedAt !== undefined && changed.revokedAt === undefined
+        ? { ...changed, revokedAt: current.revokedAt }
+        : changed;
+    };
     const next = this.writes.then(async () => {
+      if (this.store.update) return this.store.update(agentId, keepRevocation);
       const current = await this.store.get(agentId);
       if (!current) return undefined;
-      const changed = change(current);
+      const changed = keepRevocation(current);
       if (changed !== current) await this.store.put(changed);
       return changed;
     });

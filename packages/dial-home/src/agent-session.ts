@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import type { ConnectError } from '@connectrpc/connect';
 import { TransportError, type AgentRequest, type Clock, type Logger, type PermissionDecision } from '@forge/core';
-import { TransportCodes, decisionToProto, forgeErrorFromInfo, proto, requestToProto } from '@forge/transport-grpc';
-import { AsyncQueue } from './async-queue.js';
+import { AsyncQueue } from '@forge/core/internal';
+import { TransportCodes, proto } from '@forge/transport-grpc';
+import { decisionToProto, forgeErrorFromInfo, requestToProto } from '@forge/transport-grpc/internal';
 import type { RunCarrier } from './dialled-agent.js';
 import { AttachResponseSchema, type AttachResponse } from './gen/forge/dialhome/v1/dialhome_pb.js';
-import type { RelayedRun } from '@forge/core';
+import type { RelayedRun } from '@forge/core/internal';
 import { parseSubject, subjects } from './subject.js';
 import type { Subscriptions } from './subscriptions.js';
 import type { Incoming } from './wire.js';
@@ -17,7 +18,7 @@ export interface AgentSessionOptions {
   clock: Clock;
   logger: Logger;
   subscriptions: Subscriptions;
-  /** How long a permission reply waits for the agent's acknowledgement. */
+  /** How long a permission reply or a question answer waits for the agent's acknowledgement. */
   callTimeoutMs: number;
 }
 
@@ -38,10 +39,10 @@ export interface SessionEnd {
 /**
  * One Attach stream on the platform side: the commands going out, the events coming in, and
  * the runs started over it. When it ends — however — every run still live on it ends as failed
- * with TRANSPORT_BROKEN, and every pending permission reply is rejected: nothing hangs.
+ * with TRANSPORT_BROKEN, and every pending permission reply and answer is rejected: nothing hangs.
  */
 export class AgentSession implements RunCarrier {
-  readonly outbound = new AsyncQueue<AttachResponse>(Number.MAX_SAFE_INTEGER);
+  readonly outbound = new AsyncQueue<AttachResponse>();
   readonly agentId: string;
   private readonly runs = new Map<string, RelayedRun>();
   private readonly pending = new Map<string, Pending>();
@@ -101,6 +102,26 @@ export class AgentSession implements RunCarrier {
   }
 
   respond(runId: string, permissionId: string, decision: PermissionDecision, message?: string): Promise<void> {
+    return this.acknowledged(runId, 'permission', 'the permission reply', {
+      case: 'permissionReply',
+      value: { runId, permissionId, decision: decisionToProto(decision), message },
+    });
+  }
+
+  answer(runId: string, questionId: string, answers: string[][]): Promise<void> {
+    return this.acknowledged(runId, 'answer', 'the answer to a question', {
+      case: 'questionAnswer',
+      value: { runId, questionId, answers: answers.map((values) => ({ values })) },
+    });
+  }
+
+  /** Sends a command the agent acknowledges (CommandAck or CommandError), bounded by callTimeoutMs. */
+  private acknowledged(
+    runId: string,
+    kind: 'permission' | 'answer',
+    what: string,
+    command: NonNullable<Parameters<typeof create<typeof proto.ConnectRequestSchema>>[1]>['command'],
+  ): Promise<void> {
     if (this.ending) {
       return Promise.reject(
         new TransportError(
@@ -116,22 +137,16 @@ export class AgentSession implements RunCarrier {
         reject(
           new TransportError(
             TransportCodes.DEADLINE_EXCEEDED,
-            `Agent ${this.options.name} did not acknowledge the permission reply within ${this.options.callTimeoutMs} ms`,
+            `Agent ${this.options.name} did not acknowledge ${what} within ${this.options.callTimeoutMs} ms`,
           ),
         );
       }, this.options.callTimeoutMs);
       timer.unref?.();
       this.pending.set(commandId, { resolve, reject, timer });
     });
-    this.send(subjects.run(this.agentId, runId, 'permission'), {
+    this.send(subjects.run(this.agentId, runId, kind), {
       case: 'command',
-      value: create(proto.ConnectRequestSchema, {
-        commandId,
-        command: {
-          case: 'permissionReply',
-          value: { runId, permissionId, decision: decisionToProto(decision), message },
-        },
-      }),
+      value: create(proto.ConnectRequestSchema, { commandId, command }),
     });
     return answered;
   }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import type { CodeAgent } from '@forge/core';
 import { describeCodeAgentConformance } from '@forge/core/testing/conformance';
-import { sampleScript, scriptedAgent } from '@forge/core/testing';
+import { conformanceScript, scriptedAgent } from '@forge/core/testing';
 import type { DialHome } from './dial-home.js';
 import { Rig } from './test-support.js';
 
@@ -21,12 +21,7 @@ describe('dial-home', () => {
   describeCodeAgentConformance('hub-side agent of a dialled-in scriptedAgent', {
     async makeAgent(scenario) {
       const name = `conf-${scenario}-${++n}`;
-      const d = rig.dial(
-        name,
-        scriptedAgent({
-          steps: scenario === 'complete' ? sampleScript() : [...sampleScript().slice(0, 2), { hang: true }],
-        }),
-      );
+      const d = rig.dial(name, scriptedAgent({ steps: conformanceScript(scenario) }));
       await d.whenOnline();
       const agent = await rig.registry.get(name);
       links.set(agent, d);

@@ -24,6 +24,14 @@ export interface CredentialStore {
   get(agentId: string): Promise<AgentRecord | undefined>;
   /** Creates or replaces the record. */
   put(record: AgentRecord): Promise<void>;
+  /**
+   * Optional: changes a record atomically (read, `change`, write, with no other write between) and
+   * resolves with what was written, or undefined when there is no such record. Implement it when
+   * other processes write the same store: the hub's own updates (last seen, provider) then can
+   * never write back a copy read before another process's revocation. Without it the hub reads
+   * with `get` and writes with `put`, one at a time within its process only.
+   */
+  update?(agentId: string, change: (record: AgentRecord) => AgentRecord): Promise<AgentRecord | undefined>;
   list(): Promise<AgentRecord[]>;
   /**
    * Marks an enrolment token id spent. Resolves true the first time, false ever after (until
@@ -44,6 +52,13 @@ export function memoryCredentialStore(): CredentialStore {
     },
     async put(record) {
       agents.set(record.agentId, { ...record });
+    },
+    async update(agentId, change) {
+      const found = agents.get(agentId);
+      if (!found) return undefined;
+      const changed = { ...change({ ...found }) };
+      agents.set(agentId, changed);
+      return { ...changed };
     },
     async list() {
       return [...agents.values()].map((r) => ({ ...r }));

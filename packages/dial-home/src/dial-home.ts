@@ -2,6 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
 import { Http2SessionManager, createGrpcTransport } from '@connectrpc/connect-node';
 import {
+  type BackoffOptions,
   ForgeError,
   TransportError,
   ValidationError,
@@ -11,10 +12,9 @@ import {
   type CodeAgent,
   type Logger,
 } from '@forge/core';
-import { capabilitiesToProto, forgeErrorFromConnect } from '@forge/transport-grpc';
+import { Backoff, delay, AsyncQueue } from '@forge/core/internal';
+import { capabilitiesToProto, toForgeError } from '@forge/transport-grpc/internal';
 import { AgentLink } from './agent-link.js';
-import { AsyncQueue } from './async-queue.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
 import { readCredentialFile, writeCredentialFile, type StoredCredential } from './credential-file.js';
 import { DialHomeCodes } from './errors.js';
 import { HeartbeatSchema, HelloSchema } from './gen/forge/dialhome/v1/dialhome_pb.js';
@@ -77,13 +77,7 @@ const FATAL = new Set<Code>([
   Code.Unimplemented,
 ]);
 
-function asForge(error: unknown, url: string): ForgeError {
-  if (error instanceof ForgeError) return error;
-  if (error instanceof ConnectError) return forgeErrorFromConnect(error, `the platform at ${url}`);
-  return new ForgeError('INTERNAL_ERROR', error instanceof Error ? error.message : String(error), 'internal', {
-    cause: error,
-  });
-}
+const asForge = (error: unknown, url: string): ForgeError => toForgeError(error, `the platform at ${url}`);
 
 /** Dialling ends for good. */
 class Fatal extends Error {
@@ -173,7 +167,7 @@ export function dialHome(options: DialHomeOptions): DialHome {
 
   /** One Attach stream, from Hello to its end. Resolves or throws when it ends. */
   async function attach(client: Client<WireAgentHubService>, stored: StoredCredential): Promise<void> {
-    const outbound = new AsyncQueue<Outgoing>(256);
+    const outbound = new AsyncQueue<Outgoing>({ highWaterMark: 256 });
     const link = new AgentLink(options.agent, stored.agentId, outbound, logger);
     const controller = new AbortController();
     const abort = (reason: Error) => controller.abort(reason);
@@ -314,6 +308,8 @@ export function dialHome(options: DialHomeOptions): DialHome {
       throw new Fatal(e);
     }
     if (e.code === DialHomeCodes.CREDENTIAL_FILE || e.code === DialHomeCodes.REPLACED) throw new Fatal(e);
+    // Enrolling under a name another agent holds: trying again will not free it.
+    if (phase === 'enroll' && e.code === DialHomeCodes.NAME_TAKEN) throw new Fatal(e);
     return e;
   }
 
@@ -379,17 +375,7 @@ export function dialHome(options: DialHomeOptions): DialHome {
       }
       const wait = backoff.next();
       setStatus(everOnline ? 'reconnecting' : 'connecting', lastError);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, wait);
-        stopController.signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(t);
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      await delay(wait, stopController.signal);
     }
     if ((status as DialHomeStatus) !== 'stopped') setStatus('stopped');
   })();

@@ -1,5 +1,4 @@
 import {
-  ForgeError,
   TransportError,
   defaultCapabilities,
   randomId,
@@ -12,9 +11,10 @@ import {
   type CodeAgent,
   type ExecuteOptions,
   type IdGenerator,
+  RunExistsError,
 } from '@forge/core';
 import { DialHomeCodes } from './errors.js';
-import { RelayedRun, type RunLink } from '@forge/core';
+import { RelayedRun, type RunLink } from '@forge/core/internal';
 
 /** What a dialled agent needs from the session it is attached through. */
 export interface RunCarrier extends RunLink {
@@ -86,7 +86,7 @@ export class DialledAgent implements CodeAgent {
     const request = validateRequest(input);
     const runId = options.runId ?? this.nextId();
     if (this.live.has(runId)) {
-      throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', { details: { runId } });
+      throw new RunExistsError(runId);
     }
     const carrier = this.carrier;
     const run = new RelayedRun({

@@ -11,7 +11,12 @@ export const DialHomeCodes = {
   CREDENTIAL_INVALID: 'AGENT_CREDENTIAL_INVALID',
   /** The credential was revoked. */
   CREDENTIAL_REVOKED: 'AGENT_CREDENTIAL_REVOKED',
-  /** Another online agent already holds the name in the registry. */
+  /**
+   * The Hello announces a name other than the one the credential was enrolled under: a credential
+   * speaks for one agent name only.
+   */
+  IDENTITY_MISMATCH: 'AGENT_IDENTITY_MISMATCH',
+  /** Another agent already holds the name (enrolled and not revoked, or online, or a provider). */
   NAME_TAKEN: 'AGENT_NAME_TAKEN',
   /**
    * Another connection presenting the same credential took over the session: the credential is

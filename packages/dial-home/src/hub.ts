@@ -10,7 +10,7 @@ import {
   type Logger,
   type ProviderRegistry,
 } from '@forge/core';
-import { capabilitiesFromProto } from '@forge/transport-grpc';
+import { capabilitiesFromProto } from '@forge/transport-grpc/internal';
 import { AgentRecords } from './agent-records.js';
 import { AgentSession, type SessionEnd } from './agent-session.js';
 import type { AgentInfo } from './agent-info.js';
@@ -46,9 +46,20 @@ export interface AgentHubOptions {
   callTimeoutMs?: number;
   /** Unread events of one run at which it fails rather than buffer more. Default 100,000. */
   maxBufferedEvents?: number;
+  /**
+   * Largest message an agent may send on its Attach stream, in bytes (read only after its
+   * credential was checked). A message announcing more is refused from its header, and the
+   * session ends. Default 32 MiB: room for one event carrying a 16 MiB CLI line twice.
+   */
+  readMaxBytes?: number;
+  /** Largest Enroll request, read before any authentication. Default 64 KiB. */
+  enrollMaxBytes?: number;
   clock?: Clock;
   logger?: Logger;
 }
+
+export const DEFAULT_HUB_READ_MAX_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_ENROLL_MAX_BYTES = 64 * 1024;
 
 export interface EnrolmentToken {
   /** Hand this to the agent (FORGE_ENROLMENT_TOKEN). */
@@ -143,6 +154,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
   const subscriptions = new Subscriptions(logger);
   const entries = new Map<string, Entry>();
   const servers = new Set<HubServer>();
+  let enrolling: Promise<unknown> = Promise.resolve();
   let closed = false;
 
   const entryFor = (record: Pick<AgentRecord, 'agentId' | 'name'>): Entry => {
@@ -199,14 +211,27 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
           { path: 'name', code: 'INVALID_AGENT_NAME', message: 'letters, digits, ".", "_" and "-", at most 63' },
         ]);
       }
-      if (!(await store.consumeToken(payload.jti, payload.exp, now))) {
-        throw new ForgeError(DialHomeCodes.TOKEN_USED, 'The enrolment token was already used', 'validation', {
-          details: { tokenId: payload.jti },
-        });
-      }
-      const agentId = newAgentId();
-      const credential = newCredential(agentId);
-      await store.put({ agentId, name, credentialHash: hashCredential(credential), enrolledAt: now });
+      // One enrolment at a time in this hub, so two tokens cannot both claim a free name.
+      const enrolled = enrolling.then(async () => {
+        // A name is held by its enrolled agent until revoked: a second agent may not take it over.
+        const holder = (await store.list()).find((r) => r.name === name && r.revokedAt === undefined);
+        if (holder) {
+          throw refuse(Code.AlreadyExists, DialHomeCodes.NAME_TAKEN, `Agent "${name}" is enrolled already`, {
+            name,
+          });
+        }
+        if (!(await store.consumeToken(payload.jti, payload.exp, now))) {
+          throw new ForgeError(DialHomeCodes.TOKEN_USED, 'The enrolment token was already used', 'validation', {
+            details: { tokenId: payload.jti },
+          });
+        }
+        const agentId = newAgentId();
+        const credential = newCredential(agentId);
+        await store.put({ agentId, name, credentialHash: hashCredential(credential), enrolledAt: now });
+        return { agentId, credential };
+      });
+      enrolling = enrolled.catch(() => {});
+      const { agentId, credential } = await enrolled;
       logger.info('agent enrolled', { agentId, name, tokenId: payload.jti });
       return { agentId, credential };
     } catch (error) {
@@ -234,10 +259,14 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
   /** A Hello arrived: checks the name, replaces an older session of the same agent, goes online. */
   async function open(record: AgentRecord, session: AgentSession, hello: Hello): Promise<Entry> {
     const name = hello.name;
-    if (!NAME.test(name)) {
-      throw refusal(
-        Code.InvalidArgument,
-        new ValidationError('INVALID_AGENT_NAME', `"${name}" is not a valid agent name`),
+    if (name !== record.name) {
+      // The credential speaks for the name it was enrolled under, nothing else: announcing another
+      // would rename this agent, or take over another agent's registry entry and its runs.
+      throw refuse(
+        Code.PermissionDenied,
+        DialHomeCodes.IDENTITY_MISMATCH,
+        `This credential belongs to agent "${record.name}", not "${name}"`,
+        { agentId: record.agentId, name },
       );
     }
     for (const other of entries.values()) {
@@ -289,7 +318,6 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
     register(entry);
     void records.update(record.agentId, (r) => ({
       ...r,
-      name,
       provider: hello.provider,
       version: hello.version,
       lastSeen: clock.now(),
@@ -440,8 +468,12 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
   );
   sweeper.unref?.();
 
+  // Limits set on the routes themselves, so they hold however the host mounts them.
+  const readMaxBytes = options.readMaxBytes ?? DEFAULT_HUB_READ_MAX_BYTES;
+  const enrollMaxBytes = options.enrollMaxBytes ?? DEFAULT_ENROLL_MAX_BYTES;
   const routes = (router: ConnectRouter) => {
-    router.service(WireAgentHubService, { enroll, attach });
+    router.rpc(WireAgentHubService.method.enroll, enroll, { readMaxBytes: enrollMaxBytes });
+    router.rpc(WireAgentHubService.method.attach, attach, { readMaxBytes });
   };
 
   return {
@@ -529,6 +561,8 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       }
       await Promise.all([...servers].map((s) => s.close()));
       for (const entry of entries.values()) unregister(entry);
+      // The sessions' last-seen writes land before close resolves, not after the host moved on.
+      await records.flush();
     },
   };
 }

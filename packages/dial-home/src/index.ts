@@ -1,5 +1,7 @@
 export {
   createAgentHub,
+  DEFAULT_ENROLL_MAX_BYTES,
+  DEFAULT_HUB_READ_MAX_BYTES,
   type AgentHub,
   type AgentHubOptions,
   type EnrolmentToken,
@@ -10,21 +12,13 @@ export {
 export type { ListenOptions, HubServer } from './hub-server.js';
 export type { AgentInfo, AgentStatus } from './agent-info.js';
 export type { HubMessage, HubMessageHandler } from './subscriptions.js';
-export {
-  compilePattern,
-  parseSubject,
-  subjectToken,
-  subjects,
-  type ParsedSubject,
-  type SubjectMatcher,
-} from './subject.js';
+export { subjectToken, subjects } from './subject.js';
 export { dialHome, type DialHome, type DialHomeOptions, type DialHomeStatus } from './dial-home.js';
-export { Backoff, type BackoffOptions } from './backoff.js';
+export type { BackoffOptions } from '@forge/core';
 export { memoryCredentialStore, type AgentRecord, type CredentialStore } from './credential-store.js';
 export { jsonFileCredentialStore } from './json-file-store.js';
-export { readCredentialFile, writeCredentialFile, type StoredCredential } from './credential-file.js';
-export { verifyEnrolmentToken, type EnrolmentTokenPayload, type HubSecret } from './enrolment-token.js';
-export { hashCredential } from './credential.js';
+export type { StoredCredential } from './credential-file.js';
+export type { EnrolmentTokenPayload, HubSecret } from './enrolment-token.js';
 export { DialHomeCodes } from './errors.js';
 export { DIAL_HOME_VERSION } from './version.js';
 /** The generated protocol (AgentHubService and its messages), for agents written against it directly. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ForgeError } from '@forge/core';
 import type { AgentRecord, CredentialStore } from './credential-store.js';
 
@@ -11,77 +12,155 @@ interface FileShape {
   spentTokens: Record<string, number>;
 }
 
+export interface JsonFileStoreOptions {
+  /** How long a write waits for another writer's lock before failing. Default 10 s. */
+  lockTimeoutMs?: number;
+  /** A lock file older than this is taken for a crashed writer's and removed. Default 30 s. */
+  staleLockMs?: number;
+}
+
 const empty = (): FileShape => ({ version: 1, agents: {}, spentTokens: {} });
 
+/** Identifies one version of the file: every write is a new file (a new inode) renamed into place. */
+const stampOf = (s: { ino: number; size: number; mtimeMs: number }) => `${s.ino}:${s.size}:${s.mtimeMs}`;
+
 /**
- * A store in one JSON file (mode 0600; it holds credential hashes, not credentials). Writes are
- * atomic (temporary file, then rename) and serialised within the process. The file is read again
- * whenever it has changed on disk, so a revocation written by another process (an admin tool)
- * takes effect at the agent's next message. Meant for one platform process writing; several
- * writers need a database-backed CredentialStore.
+ * A store in one JSON file (mode 0600; it holds credential hashes, not credentials), safe for
+ * several processes on one machine (the platform and an admin tool):
+ * - every write is a read-modify-write under a lock file (`<path>.lock`, created exclusively), on
+ *   a fresh read of the file, so no process writes back a copy that misses another's revocation;
+ * - the new version is written to a temporary file, stamped (inode, size, mtime) before it is
+ *   renamed into place, so the cache can never be labelled with another writer's version;
+ * - reads check the stamp of the file on disk and read it again when it changed, so a revocation
+ *   written by another process takes effect at the agent's next message.
+ * Several machines need a database-backed CredentialStore.
  */
-export function jsonFileCredentialStore(path: string): CredentialStore {
+export function jsonFileCredentialStore(path: string, options: JsonFileStoreOptions = {}): CredentialStore {
+  const lockPath = `${path}.lock`;
+  const lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
+  const staleLockMs = options.staleLockMs ?? 30_000;
   let cache: FileShape | undefined;
   let cacheStamp = '';
   let queue: Promise<unknown> = Promise.resolve();
 
-  const stampOf = async (): Promise<string> => {
+  const corrupt = (error: unknown) =>
+    new ForgeError(
+      'CREDENTIAL_STORE_CORRUPT',
+      `The credential store ${path} cannot be read: ${(error as Error).message}`,
+      'internal',
+      { cause: error },
+    );
+
+  const parse = (text: string): FileShape => {
     try {
-      const s = await stat(path);
-      return `${s.ino}:${s.size}:${s.mtimeMs}`;
+      const parsed = JSON.parse(text) as FileShape;
+      if (parsed.version !== 1 || typeof parsed.agents !== 'object') throw new Error('unknown layout');
+      return { version: 1, agents: parsed.agents ?? {}, spentTokens: parsed.spentTokens ?? {} };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'absent';
-      throw error;
+      throw corrupt(error);
     }
   };
 
+  /** The file as it is now: stamp and content read through one handle, so they belong together. */
   const load = async (): Promise<FileShape> => {
-    const stamp = await stampOf();
-    if (cache && stamp === cacheStamp) return cache;
-    if (stamp === 'absent') {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       cache = empty();
-    } else {
-      const text = await readFile(path, 'utf8');
+      cacheStamp = 'absent';
+      return cache;
+    }
+    try {
+      const stamp = stampOf(await handle.stat());
+      if (cache && stamp === cacheStamp) return cache;
+      const data = parse(await handle.readFile('utf8'));
+      cache = data;
+      cacheStamp = stamp;
+      return data;
+    } finally {
+      await handle.close();
+    }
+  };
+
+  /** Cheap freshness check for reads: a stat, and a read only when the file changed. */
+  const current = async (): Promise<FileShape> => {
+    if (cache) {
+      const s = await stat(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      });
+      if ((s ? stampOf(s) : 'absent') === cacheStamp) return cache;
+    }
+    return load();
+  };
+
+  const lock = async (): Promise<void> => {
+    const started = Date.now();
+    for (;;) {
       try {
-        const parsed = JSON.parse(text) as FileShape;
-        if (parsed.version !== 1 || typeof parsed.agents !== 'object') throw new Error('unknown layout');
-        cache = { version: 1, agents: parsed.agents ?? {}, spentTokens: parsed.spentTokens ?? {} };
+        const handle = await open(lockPath, 'wx', 0o600);
+        await handle.writeFile(`${process.pid}\n`);
+        await handle.close();
+        return;
       } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const held = await stat(lockPath).catch(() => undefined);
+      if (held && Date.now() - held.mtimeMs > staleLockMs) {
+        // A writer that died holding the lock.
+        await unlink(lockPath).catch(() => {});
+        continue;
+      }
+      if (Date.now() - started > lockTimeoutMs) {
         throw new ForgeError(
-          'CREDENTIAL_STORE_CORRUPT',
-          `The credential store ${path} cannot be read: ${(error as Error).message}`,
+          'CREDENTIAL_STORE_LOCKED',
+          `The credential store ${path} stayed locked for ${lockTimeoutMs} ms (${lockPath})`,
           'internal',
-          {
-            cause: error,
-          },
+          { retryable: true },
         );
       }
+      await sleep(1 + Math.random() * 4);
     }
-    cacheStamp = stamp;
-    return cache;
   };
 
   const save = async (data: FileShape): Promise<void> => {
-    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
     try {
-      await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+      const handle = await open(tmp, 'wx', 0o600);
+      let stamp: string;
+      try {
+        await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`);
+        await handle.sync();
+        // Stamped before the rename, which keeps inode, size and mtime: after it, the name may
+        // already point at another writer's newer file.
+        stamp = stampOf(await handle.stat());
+      } finally {
+        await handle.close();
+      }
       await rename(tmp, path);
+      cache = data;
+      cacheStamp = stamp;
     } catch (error) {
       await unlink(tmp).catch(() => {});
       throw error;
     }
-    cache = data;
-    cacheStamp = await stampOf();
   };
 
-  /** Read-modify-write, one at a time. */
+  /** Read-modify-write on a fresh read, one at a time in this process and under the lock across processes. */
   const update = <T>(change: (data: FileShape) => T): Promise<T> => {
     const next = queue.then(async () => {
-      const data = structuredClone(await load());
-      const out = change(data);
-      await save(data);
-      return out;
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await lock();
+      try {
+        const data = structuredClone(await load());
+        const out = change(data);
+        await save(data);
+        return out;
+      } finally {
+        await unlink(lockPath).catch(() => {});
+      }
     });
     queue = next.catch(() => {});
     return next;
@@ -89,15 +168,23 @@ export function jsonFileCredentialStore(path: string): CredentialStore {
 
   return {
     async get(agentId) {
-      const r = (await load()).agents[agentId];
+      const r = (await current()).agents[agentId];
       return r && { ...r };
     },
     put: (record) =>
       update((data) => {
         data.agents[record.agentId] = { ...record };
       }),
+    update: (agentId, change) =>
+      update((data) => {
+        const found = data.agents[agentId];
+        if (!found) return undefined;
+        const changed = change({ ...found });
+        data.agents[agentId] = { ...changed };
+        return { ...changed };
+      }),
     async list() {
-      return Object.values((await load()).agents).map((r) => ({ ...r }));
+      return Object.values((await current()).agents).map((r) => ({ ...r }));
     },
     consumeToken: (tokenId, expiresAt, now) =>
       update((data) => {

@@ -1,10 +1,10 @@
+import { AsyncQueue } from '@forge/core/internal';
 import { join } from 'node:path';
 import { create } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
 import { Http2SessionManager, createGrpcTransport } from '@connectrpc/connect-node';
 import { sampleScript, scriptedAgent } from '@forge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AsyncQueue } from './async-queue.js';
 import { memoryCredentialStore } from './credential-store.js';
 import { dialHome } from './dial-home.js';
 import { AgentHubService, AttachRequestSchema, type AttachRequest } from './gen/forge/dialhome/v1/dialhome_pb.js';

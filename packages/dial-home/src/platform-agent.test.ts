@@ -108,6 +108,44 @@ describe('the platform-side CodeAgent and the registry', () => {
     expect((await spy.runs[1]!.result).status).toBe('cancelled');
   });
 
+  it('carries question answers to the agent’s run; unknown ids and late answers are refused', async () => {
+    rig = await new Rig().start();
+    const spy = spyAgent(
+      scriptedAgent({
+        steps: [
+          {
+            type: 'question.requested',
+            id: 'q-1',
+            questions: [
+              { question: 'Which?', options: [{ label: 'A' }, { label: 'B' }], multiple: false, custom: false },
+            ],
+          },
+          { awaitQuestion: 'q-1' },
+          { type: 'message', text: 'chosen' },
+        ],
+      }),
+    );
+    const d = rig.dial('questioner', spy.agent);
+    await d.whenOnline();
+    const remote = await rig.registry.get('questioner');
+    expect((await remote.capabilities()).questions).toBe(true);
+    const run = remote.execute({ prompt: 'choose' });
+    const reading = firstEvent(run, (e) => e.type === 'question.requested');
+    expect(await reading.event).toMatchObject({
+      id: 'q-1',
+      questions: [{ question: 'Which?', options: [{ label: 'A' }, { label: 'B' }], multiple: false, custom: false }],
+    });
+    // Checked on the platform side first (the question is known there): an unknown id never crosses.
+    await expect(run.answer('q-2', [['A']])).rejects.toMatchObject({ code: 'QUESTION_NOT_FOUND' });
+    await run.answer('q-1', [['B']]);
+    const events = await reading.all;
+    expect(runProblems(events)).toEqual([]);
+    expect(events.find((e) => e.type === 'tool.result')).toMatchObject({ callId: 'q-1', output: { answers: [['B']] } });
+    expect((await run.result).status).toBe('completed');
+    await expect(run.answer('q-1', [['A']])).rejects.toMatchObject({ code: 'RUN_FINISHED' });
+    expect(spy.runs).toHaveLength(1);
+  });
+
   it('delivers a long run in order, and fails one whose reader falls too far behind instead of buffering without end', async () => {
     rig = await new Rig({ maxBufferedEvents: 500 }).start();
     const many = (n: number) => Array.from({ length: n }, (_, i) => ({ type: 'text.delta' as const, text: `${i} ` }));

@@ -1,10 +1,10 @@
+import { AsyncQueue } from '@forge/core/internal';
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { Http2SessionManager, createGrpcTransport } from '@connectrpc/connect-node';
 import { collectRun } from '@forge/core/testing';
 import { eventToProto, proto } from '@forge/transport-grpc';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AsyncQueue } from './async-queue.js';
 import { AgentHubService, AttachRequestSchema, type AttachRequest } from './gen/forge/dialhome/v1/dialhome_pb.js';
 import { Rig } from './test-support.js';
 

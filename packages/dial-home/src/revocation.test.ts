@@ -14,7 +14,7 @@ describe('revocation over loopback', () => {
   let dir: string | undefined;
   afterEach(async () => {
     await rig?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 5 });
     dir = undefined;
   });
 
@@ -84,4 +84,44 @@ describe('revocation over loopback', () => {
     // …and the agent does not go on working for a platform that refused it.
     expect((await spy.runs[0]!.result).status).toBe('cancelled');
   });
+
+  it('ends the session and refuses reconnects whenever a revocation lands, even while the hub is busy (12 trials)', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'forge-dh-busy-'));
+    for (let trial = 0; trial < 12; trial++) {
+      const storePath = join(dir, `agents-${trial}.json`);
+      rig = await new Rig({ credentialStore: jsonFileCredentialStore(storePath) }).start();
+      // A chatty agent: thousands of events, then it works on.
+      const steps = [
+        ...Array.from({ length: 3_000 }, (_, i) => ({ type: 'text.delta' as const, text: `w${i} ` })),
+        { hang: true as const },
+      ];
+      const d = rig.dial(`busy-${trial}`, scriptedAgent({ steps }));
+      await d.whenOnline();
+      const run = (await rig.registry.get(`busy-${trial}`)).execute({ prompt: 'talk' });
+      const it = run[Symbol.asyncIterator]();
+      await it.next();
+      // Meanwhile the hub writes to its store: other agents enrol and come online.
+      const others = Array.from({ length: 3 }, (_, i) =>
+        rig.dial(`other-${trial}-${i}`, scriptedAgent({ steps: sampleScript() })),
+      );
+      const othersOnline = Promise.all(others.map((o) => o.whenOnline()));
+      if (trial % 2 === 0) {
+        // Another process (an admin tool) writes the revocation to the file.
+        const admin = jsonFileCredentialStore(storePath);
+        await new Promise((r) => setTimeout(r, trial % 4));
+        await admin.update!(d.agentId!, (r) => ({ ...r, revokedAt: Date.now() }));
+      } else {
+        expect(await rig.hub.revoke(d.agentId!)).toBe(true);
+      }
+      await othersOnline;
+      await d.done;
+      expect(d.lastError, `trial ${trial}`).toMatchObject({ code: 'AGENT_CREDENTIAL_REVOKED' });
+      expect((await run.result).status, `trial ${trial}`).toBe('failed');
+      expect((await jsonFileCredentialStore(storePath).get(d.agentId!))?.revokedAt, `trial ${trial}`).toBeDefined();
+      const again = rig.dial(`busy-${trial}`, agent(), { enrolmentToken: undefined });
+      await expect(again.whenOnline(), `trial ${trial}`).rejects.toMatchObject({ code: 'AGENT_CREDENTIAL_REVOKED' });
+      expect(rig.registry.has(`busy-${trial}`)).toBe(false);
+      await rig.close();
+    }
+  }, 120_000);
 });

@@ -5,7 +5,7 @@ import { KubeConfig, PortForward } from '@kubernetes/client-node';
 import { grpcAgent } from '@forge/transport-grpc';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPodManager, type PodManager } from './pod-manager.js';
-import type { PodId, PodTemplate } from './types.js';
+import type { PodId, PodTemplate } from './pod-manager-types.js';
 
 /*
  * Against a real cluster, only with FORGE_K8S_TEST=1 and a kubeconfig (KUBECONFIG or ~/.kube/config, or

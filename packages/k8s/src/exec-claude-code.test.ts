@@ -4,7 +4,7 @@ import { collectRun, runProblems } from '@forge/core/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { killArgv } from './exec-runner.js';
 import { createPodManager, type PodManager } from './pod-manager.js';
-import { startFakeExecServer, type ExecSession, type FakeExecServer } from './test-support/fake-exec-server.js';
+import { startFakeExecServer, type ExecSession, type FakeExecServer } from './testing/fake-exec-server.js';
 
 /*
  * "The same adapter as locally": @forge/claude-code, unchanged, runs its CLI through pods.execRunner(id).

@@ -2,13 +2,9 @@ import { ProcessSpawnError, type RunningProcess } from '@forge/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { execArgv, killArgv, withPidFile } from './exec-runner.js';
 import { createPodManager } from './pod-manager.js';
-import {
-  startFakeExecServer,
-  type FakeExecServer,
-  type FakeExecServerOptions,
-} from './test-support/fake-exec-server.js';
+import { startFakeExecServer, type FakeExecServer, type FakeExecServerOptions } from './testing/fake-exec-server.js';
 
-// Exec runs over a real WebSocket on 127.0.0.1 (see test-support/fake-exec-server.ts for why not msw).
+// Exec runs over a real WebSocket on 127.0.0.1 (see testing/fake-exec-server.ts for why not msw).
 let server: FakeExecServer | undefined;
 afterEach(async () => {
   await server?.close();

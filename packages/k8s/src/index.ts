@@ -1,33 +1,14 @@
-export { createPodManager, type PodManager, type PodManagerInternals } from './pod-manager.js';
+export { createPodManager, type PodManager } from './pod-manager.js';
 export { podAgent, type PodAgentOptions } from './pod-agent.js';
-export {
-  podExecRunner,
-  execArgv,
-  withPidFile,
-  killArgv,
-  type PodExecTarget,
-  type WebSocketInterface,
-} from './exec-runner.js';
 export {
   KubernetesError,
   isKubernetesError,
-  toKubernetesError,
   type KubernetesErrorCode,
   type KubernetesErrorOptions,
   type KubernetesOperation,
 } from './errors.js';
-export {
-  podNaming,
-  validatePodId,
-  validateUserId,
-  labelValue,
-  stableHash,
-  MAX_ID_LENGTH,
-  type PodNaming,
-} from './naming.js';
-export { podKeys, MANAGED_BY_LABEL, type PodKeys } from './keys.js';
-export { buildPod, DEFAULT_AGENT_PORT, DEFAULT_CONTAINER, type PodSpecInput } from './pod-spec.js';
-export { podReadiness, isPodReady, toSummary, type PodReadiness } from './pod-state.js';
+export { MANAGED_BY_LABEL } from './pod-keys.js';
+export { DEFAULT_AGENT_PORT, DEFAULT_CONTAINER } from './pod-spec.js';
 export type {
   PodId,
   PodSummary,
@@ -40,4 +21,4 @@ export type {
   ReapOrphansOptions,
   ExecRunnerOptions,
   SecretKeyRef,
-} from './types.js';
+} from './pod-manager-types.js';

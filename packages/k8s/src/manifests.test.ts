@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadAllYaml, type V1NetworkPolicy, type V1Role } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { podKeys } from './keys.js';
+import { podKeys } from './pod-keys.js';
 import { podNaming } from './naming.js';
 import { buildPod } from './pod-spec.js';
 

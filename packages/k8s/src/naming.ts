@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ValidationError, type ValidationIssue } from '@forge/core';
-import type { PodId } from './types.js';
+import type { PodId } from './pod-manager-types.js';
 
 /** Longest id accepted. Ids live in annotations (no length limit), but a bound keeps pod objects sane. */
 export const MAX_ID_LENGTH = 253;

@@ -1,7 +1,7 @@
 import { isKubernetesError } from './errors.js';
 import { requireAddress } from './pod-state.js';
 import type { PodManager } from './pod-manager.js';
-import type { CreatePodOptions, PodId, PodSummary } from './types.js';
+import type { CreatePodOptions, PodId, PodSummary } from './pod-manager-types.js';
 
 export interface PodAgentOptions {
   /** Create the pod when it does not exist. Default true. */

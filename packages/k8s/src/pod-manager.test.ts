@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { KubernetesError } from './errors.js';
 import { createPodManager, type PodManager } from './pod-manager.js';
 import { FakeKubeApi, podStatus } from './test-support/fake-kube-api.js';
-import type { PodManagerOptions } from './types.js';
+import type { PodManagerOptions } from './pod-manager-types.js';
 
 const server = setupServer();
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));

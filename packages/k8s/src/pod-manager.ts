@@ -2,7 +2,7 @@ import { ValidationError, type ProcessRunner } from '@forge/core';
 import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
 import { KubernetesError, isKubernetesError, toKubernetesError } from './errors.js';
 import { podExecRunner, type WebSocketInterface } from './exec-runner.js';
-import { MANAGED_BY_LABEL, podKeys, type PodKeys } from './keys.js';
+import { MANAGED_BY_LABEL, podKeys, type PodKeys } from './pod-keys.js';
 import { isValidLabelPrefix, isValidNamePrefix, podNaming, validatePodId, validateUserId } from './naming.js';
 import { buildPod, DEFAULT_AGENT_PORT, DEFAULT_CONTAINER } from './pod-spec.js';
 import { requireAddress, toSummary } from './pod-state.js';
@@ -16,7 +16,7 @@ import type {
   PodSummary,
   ReapOrphansOptions,
   WaitForPodReadyOptions,
-} from './types.js';
+} from './pod-manager-types.js';
 import { waitForReady } from './wait-ready.js';
 
 const DEFAULT_READY_TIMEOUT_MS = 120_000;

@@ -1,6 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { podKeys } from './keys.js';
+import { podKeys } from './pod-keys.js';
 import { podNaming } from './naming.js';
 import { buildPod } from './pod-spec.js';
 import { podReadiness, toSummary } from './pod-state.js';

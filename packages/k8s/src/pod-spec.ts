@@ -1,7 +1,7 @@
 import type { V1EnvFromSource, V1EnvVar, V1Pod } from '@kubernetes/client-node';
-import type { PodKeys } from './keys.js';
+import type { PodKeys } from './pod-keys.js';
 import { labelValue, type PodNaming } from './naming.js';
-import type { CreatePodOptions, PodId, PodTemplate, SecretKeyRef } from './types.js';
+import type { CreatePodOptions, PodId, PodTemplate, SecretKeyRef } from './pod-manager-types.js';
 
 export const DEFAULT_AGENT_PORT = 8080;
 export const DEFAULT_CONTAINER = 'agent';

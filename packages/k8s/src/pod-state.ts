@@ -1,7 +1,7 @@
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { KubernetesError, type KubernetesErrorCode } from './errors.js';
-import type { PodKeys } from './keys.js';
-import type { PodSummary } from './types.js';
+import type { PodKeys } from './pod-keys.js';
+import type { PodSummary } from './pod-manager-types.js';
 
 export type PodReadiness =
   | { state: 'ready' }

@@ -1,9 +1,9 @@
 import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
-import type { AgentEvent } from '@forge/core';
+import { ValidationError, type AgentEvent } from '@forge/core';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { opencode, type OpencodeOptions } from './index.js';
-import { FakeOpencode, textTurn, type FakeOpencodeOptions } from './test-support/fake-opencode.js';
+import { FakeOpencode, questionAsked, textTurn, type FakeOpencodeOptions } from './test-support/fake-opencode.js';
 import { project } from './test-support/project.js';
 import { messagesAfter, recordedFrames, recordedSession, type Recording } from './test-support/recorded.js';
 
@@ -402,10 +402,113 @@ describe('opencode adapter on a fake server (msw)', () => {
     ]);
   });
 
-  it('maps allow_always to "always" and reports a failed reply as a typed error', async () => {
-    const { fake, agent } = setup({ onPrompt: ({ sessionId, server }) => server.send(textTurn(sessionId, 'x')[0]!) });
+  it('asks a question and answers it through POST /question/:id/reply; the turn goes on (question.sse)', async () => {
+    const { sid, frames } = body('question');
+    const ask = indexOf(frames, 'question.asked');
+    const qid = (JSON.parse(frames[ask]!) as { properties: { id: string } }).properties.id;
+    const { fake, agent } = setup({
+      sessionIds: [sid],
+      onPrompt: async ({ server }) => {
+        server.send(...frames.slice(0, ask + 1));
+        await server.waitForCall((c) => c.path === `/question/${qid}/reply`);
+        server.send(...frames.slice(ask + 1));
+      },
+    });
+    const run = agent.execute({ prompt: 'ask me' });
+    const reading = firstEvent(run, (e) => e.type === 'question.requested');
+    const asked = await reading.event;
+    expect(asked).toMatchObject({
+      type: 'question.requested',
+      id: qid,
+      questions: [
+        {
+          question: 'Which colour?',
+          header: 'Colour',
+          options: [
+            { label: 'Blue', description: 'like the sky' },
+            { label: 'Red', description: 'like fire' },
+          ],
+          multiple: false,
+          custom: true,
+        },
+        { question: 'Which sizes?', header: 'Size', multiple: true, custom: true },
+      ],
+    });
+    expect((asked.raw as { type: string }).type).toBe('question.asked');
+    await run.answer(qid, [['Blue'], ['S', 'L']]);
+    const events = await reading.all;
+    sound(events);
+    const result = await run.result;
+    expect(result.status).toBe('completed');
+    expect(result.text).toContain('User has answered your questions');
+    expect(fake.calls.find((c) => c.path === `/question/${qid}/reply`)!.body).toEqual({
+      answers: [['Blue'], ['S', 'L']],
+    });
+    expect(events.filter((e) => e.type === 'question.requested')).toHaveLength(1);
+    // An answered question is not rejected at the end.
+    expect(fake.calls.some((c) => c.path.endsWith('/reject'))).toBe(false);
+  });
+
+  it('a question rejected on the server ends its tool with an error and the turn completes (question-reject.sse)', async () => {
+    const { sid, frames } = body('question-reject');
+    const { agent } = setup({ sessionIds: [sid], onPrompt: ({ server }) => server.send(...frames) });
+    const { events, result } = await collectRun(agent.execute({ prompt: 'ask me' }));
+    sound(events);
+    expect(result.status).toBe('completed');
+    expect(project(events).toolResults).toEqual([
+      { callId: 'call_fake_2_0', output: 'The user dismissed this question', isError: true },
+    ]);
+  });
+
+  it('cancel while a question waits rejects it on the server, then aborts the session', async () => {
+    const { fake, agent } = setup({
+      onPrompt: ({ sessionId, server }) => server.send(textTurn(sessionId, 'x')[0]!, questionAsked(sessionId, 'que_1')),
+    });
     const run = agent.execute({ prompt: 'x' });
-    const reading = firstEvent(run);
+    const reading = firstEvent(run, (e) => e.type === 'question.requested');
+    await reading.event;
+    const result = await run.cancel('no answer');
+    sound(await reading.all);
+    expect(result).toMatchObject({ status: 'cancelled', sessionId: 'ses_fake_0' });
+    const posts = fake.calls.filter((c) => c.method === 'POST' && !c.path.endsWith('/prompt_async')).map((c) => c.path);
+    expect(posts).toEqual(['/session', '/question/que_1/reject', '/session/ses_fake_0/abort']);
+  });
+
+  it('reports a failed question reply as a typed error and keeps the question answerable', async () => {
+    const { fake, agent } = setup({
+      onPrompt: ({ sessionId, server }) => server.send(textTurn(sessionId, 'x')[0]!, questionAsked(sessionId, 'que_2')),
+    });
+    fake.failures.set('POST /question/que_2/reply', {
+      status: 400,
+      body: { name: 'BadRequest', data: { message: 'bad answers' } },
+    });
+    const run = agent.execute({ prompt: 'x' });
+    const reading = firstEvent(run, (e) => e.type === 'question.requested');
+    await reading.event;
+    await expect(run.answer('que_2', [['Blue']])).rejects.toMatchObject({
+      message: expect.stringContaining('POST /question/que_2/reply answered 400'),
+    });
+    fake.failures.delete('POST /question/que_2/reply');
+    await run.answer('que_2', [['Red']]);
+    expect(fake.calls.filter((c) => c.path === '/question/que_2/reply').map((c) => c.body)).toEqual([
+      { answers: [['Blue']] },
+      { answers: [['Red']] },
+    ]);
+    await run.cancel();
+    await reading.all;
+  });
+
+  it('maps allow_always to "always" and reports a failed reply as a typed error', async () => {
+    const asked = (sessionID: string, id: string) => ({
+      type: 'permission.asked',
+      properties: { id, sessionID, permission: 'bash', patterns: ['ls'], metadata: {}, always: [] },
+    });
+    const { fake, agent } = setup({
+      onPrompt: ({ sessionId, server }) =>
+        server.send(textTurn(sessionId, 'x')[0]!, asked(sessionId, 'per_1'), asked(sessionId, 'per_2')),
+    });
+    const run = agent.execute({ prompt: 'x' });
+    const reading = firstEvent(run, (e) => e.type === 'permission.requested' && e.id === 'per_2');
     await reading.event;
     await run.respond('per_1', 'allow_always');
     expect(fake.calls.find((c) => c.path === '/permission/per_1/reply')!.body).toEqual({ reply: 'always' });
@@ -497,9 +600,28 @@ describe('opencode adapter on a fake server (msw)', () => {
       resume: true,
       cancel: true,
       permissionReplies: true,
+      questions: true,
       textDeltas: true,
       version: '1.18.33',
       models: ['fake/fake-model'],
     });
+  });
+});
+
+describe('opencode() options', () => {
+  it.each([
+    ['no argument', undefined],
+    ['null', null],
+    ['a string', 'http://127.0.0.1:4096'],
+  ])('%s is a typed ValidationError, not a TypeError', (_, options) => {
+    let caught: unknown;
+    try {
+      opencode(options as unknown as OpencodeOptions);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ValidationError);
+    expect(caught).toMatchObject({ code: 'INVALID_OPTIONS' });
+    expect((caught as Error).message).toMatch(/baseUrl|server/);
   });
 });

@@ -39,6 +39,20 @@ export const OPENCODE_PROVIDER = 'opencode';
 
 /** An OpenCode server (HTTP + Server-Sent Events) as a CodeAgent. */
 export function opencode(options: OpencodeOptions): CodeAgent {
+  // Plain JavaScript callers can pass nothing at all; say what is missing instead of a TypeError on `.baseUrl`.
+  if (options === null || typeof options !== 'object') {
+    throw new ValidationError(
+      'INVALID_OPTIONS',
+      'opencode() needs an options object with baseUrl (a running server) or server (one to start)',
+      [
+        {
+          path: '',
+          code: 'INVALID_OPTIONS',
+          message: `expected an object, got ${options === null ? 'null' : typeof options}`,
+        },
+      ],
+    );
+  }
   if (!options.baseUrl === !options.server) {
     throw new ValidationError(
       'INVALID_OPTIONS',
@@ -100,6 +114,7 @@ export function opencode(options: OpencodeOptions): CodeAgent {
         resume: true,
         cancel: true,
         permissionReplies: true,
+        questions: true,
         textDeltas: true,
         reasoning: true,
         systemPrompt: true,

@@ -184,6 +184,22 @@ export class OpencodeClient {
       ...opt(directory, signal),
     });
   }
+
+  /** `POST /question/:id/reply`: one array of chosen labels (or typed text) per question, in order. */
+  async replyQuestion(requestId: string, answers: string[][], directory?: string, signal?: AbortSignal): Promise<void> {
+    await this.request('POST', `/question/${encodeURIComponent(requestId)}/reply`, {
+      body: { answers },
+      ...opt(directory, signal),
+    });
+  }
+
+  /** `POST /question/:id/reject`: the question tool fails with "The user dismissed this question". */
+  async rejectQuestion(requestId: string, directory?: string, signal?: AbortSignal): Promise<void> {
+    await this.request('POST', `/question/${encodeURIComponent(requestId)}/reject`, {
+      ...opt(directory, signal),
+      timeoutMs: 5_000,
+    });
+  }
 }
 
 function opt(

@@ -59,6 +59,8 @@ export class TurnMapper {
   private readonly assistant = new Map<string, MessageInfo>();
   private readonly usageDone = new Set<string>();
   private readonly asked = new Set<string>();
+  /** Questions asked and not yet replied to or rejected: a cancel rejects them on the server. */
+  readonly openQuestions = new Set<string>();
   private readonly emit: Emit;
   private sawGap = false;
   private readonly deltaHead: string;
@@ -282,6 +284,33 @@ export class TurnMapper {
         return undefined;
       }
       case 'permission.replied':
+        return undefined;
+      case 'question.asked': {
+        const q = props as EventProperties<'question.asked'>;
+        if (this.asked.has(q.id)) return undefined;
+        this.asked.add(q.id);
+        this.openQuestions.add(q.id);
+        this.emit({
+          type: 'question.requested',
+          id: q.id,
+          questions: q.questions.map((item) => ({
+            question: item.question,
+            ...(item.header !== undefined ? { header: item.header } : {}),
+            options: item.options.map((o) => ({
+              label: o.label,
+              ...(o.description !== undefined ? { description: o.description } : {}),
+            })),
+            multiple: item.multiple ?? false,
+            // The question tool adds "type your own answer" unless the model sets custom: false.
+            custom: item.custom ?? true,
+          })),
+          raw,
+        });
+        return undefined;
+      }
+      case 'question.replied':
+      case 'question.rejected':
+        this.openQuestions.delete((props as EventProperties<'question.replied'>).requestID);
         return undefined;
     }
   }

@@ -28,6 +28,27 @@ function reply(request: ChatRequest): FakeReply {
   const prompt = lastUserText(request);
   if (prompt.includes('[[tool]]'))
     return { kind: 'tool', calls: [{ name: 'bash', arguments: { command: 'echo hi', description: 'Print hi' } }] };
+  if (prompt.includes('[[question]]'))
+    return {
+      kind: 'tool',
+      calls: [
+        {
+          name: 'question',
+          arguments: {
+            questions: [
+              {
+                question: 'Which colour?',
+                header: 'Colour',
+                options: [
+                  { label: 'Blue', description: 'like the sky' },
+                  { label: 'Red', description: 'like fire' },
+                ],
+              },
+            ],
+          },
+        },
+      ],
+    };
   if (prompt.includes('[[slow]]'))
     return { kind: 'text', text: Array.from({ length: 200 }, (_, i) => `tok${i} `).join(''), chunkDelayMs: 100 };
   if (prompt.includes('[[medium]]'))
@@ -233,6 +254,52 @@ describe('opencode adapter against the real `opencode serve`', () => {
     } finally {
       await asking.close?.();
     }
+  }, 40_000);
+
+  it('asks the question of its question tool and goes on once answered (hung before)', async () => {
+    const run = agent.execute({ prompt: 'Ask me [[question]]', timeoutMs: 30_000 });
+    const reading = firstEvent(run, (e) => e.type === 'question.requested');
+    const asked = await reading.event;
+    expect(asked).toMatchObject({
+      questions: [
+        {
+          question: 'Which colour?',
+          header: 'Colour',
+          options: [
+            { label: 'Blue', description: 'like the sky' },
+            { label: 'Red', description: 'like fire' },
+          ],
+          multiple: false,
+          custom: true,
+        },
+      ],
+    });
+    await run.answer(asked.type === 'question.requested' ? asked.id : '', [['Blue']]);
+    const events = await reading.all;
+    expect(runProblems(events, run.id)).toEqual([]);
+    const result = await run.result;
+    expect(result.status).toBe('completed');
+    expect(result.text).toContain('"Which colour?"="Blue"');
+    expect(events.find((e) => e.type === 'tool.result')).toMatchObject({ isError: false });
+  }, 40_000);
+
+  it('cancel while a question waits: cancelled, the question withdrawn and the session idle', async () => {
+    const run = agent.execute({ prompt: 'Ask me [[question]]', timeoutMs: 30_000 });
+    const reading = firstEvent(run, (e) => e.type === 'question.requested');
+    await reading.event;
+    const result = await run.cancel('no answer today');
+    expect(runProblems(await reading.all, run.id)).toEqual([]);
+    expect(result.status).toBe('cancelled');
+    expect(result.sessionId).toMatch(/^ses_/);
+    // An abort alone leaves the question listed on the server; the adapter rejects it too.
+    expect(await (await fetch(`${server.url}/question`)).json()).toEqual([]);
+    let busy = true;
+    for (let i = 0; i < 40 && busy; i++) {
+      const status = (await (await fetch(`${server.url}/session/status`)).json()) as Record<string, unknown>;
+      busy = status[result.sessionId!] !== undefined;
+      if (busy) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(busy).toBe(false);
   }, 40_000);
 });
 

@@ -105,6 +105,23 @@ export const EVENT_PROPERTIES = {
     tool: z.looseObject({ messageID: z.string().optional(), callID: z.string().optional() }).optional(),
   }),
   'permission.replied': z.looseObject({ sessionID: z.string(), requestID: z.string(), reply: z.string() }),
+  // `question` tool calls (see fixtures/question.sse); `custom` absent means free text is allowed.
+  'question.asked': z.looseObject({
+    id: z.string(),
+    sessionID: z.string(),
+    questions: z.array(
+      z.looseObject({
+        question: z.string(),
+        header: z.string().optional(),
+        options: z.array(z.looseObject({ label: z.string(), description: z.string().optional() })),
+        multiple: z.boolean().optional(),
+        custom: z.boolean().optional(),
+      }),
+    ),
+    tool: z.looseObject({ messageID: z.string().optional(), callID: z.string().optional() }).optional(),
+  }),
+  'question.replied': z.looseObject({ sessionID: z.string(), requestID: z.string() }),
+  'question.rejected': z.looseObject({ sessionID: z.string(), requestID: z.string() }),
 } as const;
 
 export type MappedEventType = keyof typeof EVENT_PROPERTIES;

@@ -9,9 +9,11 @@ export interface StartOpencodeServerOptions {
   /** Default: a free port picked here (`--port 0` is not random in OpenCode 1.18). */
   port?: number;
   hostname?: string;
-  /** Added to the environment (inherited unless `inheritEnv` is false). */
+  /** Added to the environment (over the runner's minimal set unless `inheritEnv` is false). */
   env?: Record<string, string>;
   inheritEnv?: boolean;
+  /** Host variables the server gets (names or `PREFIX*`). Default `OPENCODE_PASS_ENV`: its settings and model keys. */
+  passEnv?: readonly string[];
   /** OpenCode config, passed as `OPENCODE_CONFIG_CONTENT` (merged over the project's own). */
   config?: Record<string, unknown>;
   /** Aborting it stops a server that is still starting. */
@@ -28,6 +30,23 @@ export interface OpencodeServer {
   /** Stops the server and everything it started. Idempotent. */
   close(): Promise<void>;
 }
+
+/**
+ * What `opencode serve` reads from the host to reach its models: its own settings and the API keys
+ * of the providers it ships with. Not the host's other variables.
+ */
+export const OPENCODE_PASS_ENV: readonly string[] = Object.freeze([
+  'OPENCODE_*',
+  'ANTHROPIC_*',
+  'OPENAI_*',
+  'OPENROUTER_*',
+  'GEMINI_*',
+  'GOOGLE_GENERATIVE_AI_*',
+  'GROQ_*',
+  'MISTRAL_*',
+  'DEEPSEEK_*',
+  'XAI_*',
+]);
 
 const LISTENING = /listening on (https?:\/\/[^\s]+)/;
 
@@ -61,6 +80,7 @@ export async function startOpencodeServer(options: StartOpencodeServerOptions = 
     ...(options.cwd ? { cwd: options.cwd } : {}),
     env,
     inheritEnv: options.inheritEnv ?? true,
+    passEnv: options.passEnv ?? OPENCODE_PASS_ENV,
     input: '',
   });
 

@@ -143,6 +143,7 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
     ctx.onRespond((permissionId, decision, message) =>
       client.replyPermission(permissionId, REPLIES[decision], message, directory),
     );
+    ctx.onAnswer((questionId, answers) => client.replyQuestion(questionId, answers, directory));
 
     if (signal.aborted) return {};
     sent = true;
@@ -233,6 +234,12 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
     connection.abort();
     if (signal.aborted && sessionId !== undefined && sent && ctx.stopReason) {
       if (mapper) mapper.aborting = true;
+      // A question left waiting would outlive the abort on the server (GET /question still lists it).
+      for (const id of mapper?.openQuestions ?? []) {
+        await client.rejectQuestion(id, directory).catch((error: unknown) => {
+          ctx.logger.warn('could not reject the pending OpenCode question', { id, error: describeError(error) });
+        });
+      }
       await client.abort(sessionId, directory).catch((error: unknown) => {
         ctx.logger.warn('could not abort the OpenCode session', { sessionId, error: describeError(error) });
       });

@@ -112,15 +112,12 @@ async function insertEvents(tx: Sql, requestId: string, events: readonly NewEven
     );
     const hooks = part.filter((e) => e.webhookId !== undefined);
     if (hooks.length) {
+      // The final event's seq (0: none in this batch) rather than a boolean array, which not every driver encodes.
+      const finalSeq = hooks.find((e) => e.type === 'run.completed')?.seq ?? 0;
       await tx.query(
         `insert into forge_outbox (request_id, seq, webhook_id, is_final)
-         select $1, * from unnest($2::integer[], $3::text[], $4::boolean[])`,
-        [
-          requestId,
-          hooks.map((e) => e.seq),
-          hooks.map((e) => e.webhookId),
-          hooks.map((e) => e.type === 'run.completed'),
-        ],
+         select $1, u.seq, u.webhook_id, u.seq = $4 from unnest($2::integer[], $3::text[]) as u(seq, webhook_id)`,
+        [requestId, hooks.map((e) => e.seq), hooks.map((e) => e.webhookId), finalSeq],
       );
     }
   }

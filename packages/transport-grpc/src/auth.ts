@@ -1,13 +1,12 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import { AgentService } from './gen/forge/agent/v1/agent_pb.js';
 
-const digest = (s: string) => Buffer.from(s, 'utf8');
+const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
+/** Compares SHA-256 digests, always 32 bytes: neither the content nor the length of the token leaks through timing. */
 function sameSecret(a: string, b: string): boolean {
-  const x = digest(a);
-  const y = digest(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  return timingSafeEqual(digest(a), digest(b));
 }
 
 /**

@@ -6,7 +6,6 @@ import {
   createGrpcWebTransport,
 } from '@connectrpc/connect-node';
 import {
-  ForgeError,
   ValidationError,
   randomId,
   silentLogger,
@@ -20,6 +19,7 @@ import {
   type ExecuteOptions,
   type IdGenerator,
   type Logger,
+  RunExistsError,
 } from '@forge/core';
 import { bearerToken } from './auth.js';
 import { ConnectLink } from './connect-link.js';
@@ -27,7 +27,7 @@ import { capabilitiesFromProto, requestToProto } from './convert-request.js';
 import { TransportCodes, forgeErrorFromConnect } from './errors.js';
 import { ExecuteLink } from './execute-link.js';
 import { WireAgentService } from './wire-service.js';
-import { RelayedRun } from '@forge/core';
+import { RelayedRun } from '@forge/core/internal';
 import { GuardedSessionManager } from './session-manager.js';
 import type { DrainOptions, DrainResult } from './routes.js';
 
@@ -42,7 +42,7 @@ export interface GrpcAgentOptions {
   httpVersion?: '2' | '1.1';
   /**
    * "bidi" (default on HTTP/2): every run over one `Connect` stream. "server": one `Execute`
-   * call per run, with CancelRun/ReplyPermission beside it.
+   * call per run, with CancelRun/ReplyPermission/AnswerQuestion beside it.
    */
   streaming?: 'bidi' | 'server';
   /** Use this transport instead of building one (e.g. createRouterTransport in tests). */
@@ -71,7 +71,7 @@ export interface GrpcAgentOptions {
   connectTimeoutMs?: number;
   /** After a cancel (or a run's timeoutMs), how long to wait for the agent's run.completed before ending the run here. Default 10 s. */
   stopGraceMs?: number;
-  /** Deadline of unary calls (GetStatus, CancelRun, ReplyPermission) and of permission replies on a Connect stream. Default 10 s. */
+  /** Deadline of unary calls (GetStatus, CancelRun, ReplyPermission, AnswerQuestion) and of permission replies and question answers on a Connect stream. Default 10 s. */
   callTimeoutMs?: number;
   /** Unread events of one run above which reading the stream pauses (backpressure to the agent). Default 4,096. */
   highWaterMark?: number;
@@ -228,9 +228,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
       const request = validateRequest(input);
       const runId = execOptions.runId ?? nextId();
       if (live.has(runId)) {
-        throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', {
-          details: { runId },
-        });
+        throw new RunExistsError(runId);
       }
       const run = new RelayedRun({
         runId,

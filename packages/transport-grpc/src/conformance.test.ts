@@ -1,19 +1,15 @@
 import { describeCodeAgentConformance, type ConformanceScenario } from '@forge/core/testing/conformance';
-import { scriptedAgent, sampleScript, type ScriptStep } from '@forge/core/testing';
+import { conformanceScript, scriptedAgent } from '@forge/core/testing';
 import { afterAll } from 'vitest';
 import { grpcAgent, type GrpcAgentOptions } from './client.js';
 import { serveAgent, type AgentServer } from './serve.js';
 
 const servers = new Map<ConformanceScenario, Promise<AgentServer>>();
-const scripts: Record<ConformanceScenario, ScriptStep[]> = {
-  complete: sampleScript(),
-  hang: [{ type: 'session.started', sessionId: 'ses_hang' }, { type: 'text.delta', text: 'working…' }, { hang: true }],
-};
 
 function server(scenario: ConformanceScenario): Promise<AgentServer> {
   let s = servers.get(scenario);
   if (!s) {
-    s = serveAgent(scriptedAgent({ steps: scripts[scenario] }), { port: 0 });
+    s = serveAgent(scriptedAgent({ steps: conformanceScript(scenario) }), { port: 0 });
     servers.set(scenario, s);
   }
   return s;

@@ -1,6 +1,7 @@
 import { create, fromBinary } from '@bufbuild/protobuf';
 import type { Client } from '@connectrpc/connect';
 import { TransportError, type Logger, type PermissionDecision } from '@forge/core';
+import { AsyncQueue } from '@forge/core/internal';
 import { decisionToProto } from './convert-request.js';
 import { decodeBatch } from './event-codec.js';
 import { TransportCodes, forgeErrorFromInfo } from './errors.js';
@@ -14,8 +15,7 @@ import {
 import type { ConnectResponse } from './gen/forge/agent/wire/v1/wire_pb.js';
 import type { WireAgentService } from './wire-service.js';
 import { endForRemoteError, endForStreamError } from './link-errors.js';
-import { Pushable } from './pushable.js';
-import type { RelayedRun, RunLink } from '@forge/core';
+import type { RelayedRun, RunLink } from '@forge/core/internal';
 
 export interface ConnectLinkOptions {
   /** "the agent at http://…", for messages. */
@@ -79,6 +79,20 @@ export class ConnectLink implements RunLink {
     });
   }
 
+  async answer(runId: string, questionId: string, answers: string[][]): Promise<void> {
+    const stream = this.owner(runId);
+    if (!stream) throw new TransportError(TransportCodes.TRANSPORT_BROKEN, `The stream of run ${runId} is gone`);
+    await stream.command({
+      case: 'questionAnswer',
+      value: {
+        $typeName: 'forge.agent.v1.QuestionAnswerCommand',
+        runId,
+        questionId,
+        answers: answers.map((values) => ({ $typeName: 'forge.agent.v1.StringList', values })),
+      },
+    });
+  }
+
   /** Aborts every stream; their runs end as cancelled (CLIENT_CLOSED). */
   close(): void {
     for (const s of this.streams) s.abort();
@@ -94,7 +108,7 @@ class ConnectStream {
   usable = true;
   private readonly runs = new Map<string, RelayedRun>();
   private readonly pending = new Map<string, { resolve(): void; reject(e: Error): void }>();
-  private readonly requests = new Pushable<ConnectRequest>();
+  private readonly requests = new AsyncQueue<ConnectRequest>();
   private readonly controller = new AbortController();
   private nextCommand = 0;
   private reachedAgent = false;

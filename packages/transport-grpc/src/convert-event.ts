@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import type { AgentEvent, AgentResult, RunStatus, Usage } from '@forge/core';
+import type { AgentEvent, AgentResult, Question, RunStatus, Usage } from '@forge/core';
 import {
   AgentEventSchema,
   AgentResultSchema,
@@ -118,6 +118,20 @@ function bodyToProto(e: AgentEvent): ProtoBody {
       return { case: 'toolResult', value: { callId: e.callId, outputJson: toJsonText(e.output), isError: e.isError } };
     case 'permission.requested':
       return { case: 'permissionRequested', value: { id: e.id, tool: e.tool, inputJson: toJsonText(e.input) } };
+    case 'question.requested':
+      return {
+        case: 'questionRequested',
+        value: {
+          id: e.id,
+          questions: e.questions.map((q) => ({
+            question: q.question,
+            header: q.header,
+            options: q.options.map((o) => ({ label: o.label, description: o.description })),
+            multiple: q.multiple,
+            custom: q.custom,
+          })),
+        },
+      };
     case 'usage':
       return { case: 'usage', value: { usage: usageToProto(e.usage), costUsd: e.costUsd, messageId: e.messageId } };
     case 'log':
@@ -217,6 +231,23 @@ function bodyFromProto(env: Envelope, body: ProtoAgentEvent['body']): AgentEvent
         id: body.value.id,
         tool: body.value.tool,
         input: fromJsonText(body.value.inputJson),
+      };
+    case 'questionRequested':
+      return {
+        ...env,
+        type: 'question.requested',
+        id: body.value.id,
+        questions: body.value.questions.map((q) =>
+          withOptional(
+            {
+              question: q.question,
+              options: q.options.map((o) => withOptional({ label: o.label }, { description: o.description })),
+              multiple: q.multiple,
+              custom: q.custom,
+            } as Question,
+            { header: q.header },
+          ),
+        ),
       };
     case 'usage':
       return withOptional({ ...env, type: 'usage', usage: usageFromProto(body.value.usage) } as AgentEvent, {

@@ -60,6 +60,7 @@ export function capabilitiesToProto(c: AgentCapabilities): ProtoCapabilities {
     resume: c.resume,
     cancel: c.cancel,
     permissionReplies: c.permissionReplies,
+    questions: c.questions,
     textDeltas: c.textDeltas,
     reasoning: c.reasoning,
     attachments: c.attachments,
@@ -78,6 +79,8 @@ export function capabilitiesFromProto(p: ProtoCapabilities | undefined): AgentCa
     resume: p?.resume ?? false,
     cancel: p?.cancel ?? false,
     permissionReplies: p?.permissionReplies ?? false,
+    // An older peer leaves the field unset: it cannot relay answers, so it does not claim it can.
+    questions: p?.questions ?? false,
     textDeltas: p?.textDeltas ?? false,
     reasoning: p?.reasoning ?? false,
     attachments: p?.attachments ?? false,

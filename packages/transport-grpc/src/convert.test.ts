@@ -3,7 +3,7 @@ import { defaultCapabilities, validateRequest } from '@forge/core';
 import { describe, expect, it } from 'vitest';
 import { capabilitiesFromProto, capabilitiesToProto, requestFromProto, requestToProto } from './convert-request.js';
 import { eventFromProto, eventToProto } from './convert-event.js';
-import { AgentEventSchema, AgentRequestSchema } from './gen/forge/agent/v1/agent_pb.js';
+import { AgentCapabilitiesSchema, AgentEventSchema, AgentRequestSchema } from './gen/forge/agent/v1/agent_pb.js';
 import { e, sampleEvents as events } from './test-support.js';
 
 describe('eventToProto / eventFromProto', () => {
@@ -70,5 +70,15 @@ describe('capabilities', () => {
       extra: { transport: 'stdio' },
     });
     expect(capabilitiesFromProto(capabilitiesToProto(caps))).toStrictEqual(caps);
+  });
+
+  it('carries questions, and an older peer that leaves it unset does not claim it', () => {
+    const caps = defaultCapabilities({ questions: true, permissionReplies: true });
+    expect(capabilitiesFromProto(capabilitiesToProto(caps)).questions).toBe(true);
+    const old = capabilitiesToProto(caps);
+    old.questions = false;
+    expect(
+      capabilitiesFromProto(fromBinary(AgentCapabilitiesSchema, toBinary(AgentCapabilitiesSchema, old))).questions,
+    ).toBe(false);
   });
 });

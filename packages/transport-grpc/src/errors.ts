@@ -2,6 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError } from '@connectrpc/connect';
 import {
   ForgeError,
+  isForgeError,
   NotFoundError,
   ProviderError,
   TransportError,
@@ -45,15 +46,14 @@ const CATEGORIES: readonly ErrorCategory[] = [
   'internal',
 ];
 
-function asForgeError(error: unknown): ForgeError {
-  if (error instanceof ForgeError) return error;
-  if (error instanceof ConnectError) return forgeErrorFromConnect(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return new ForgeError('INTERNAL_ERROR', message, 'internal', { cause: error });
+/** Anything thrown on either side of a link, as a ForgeError: Connect's errors read as the peer meant them. */
+export function toForgeError(error: unknown, target = 'the agent'): ForgeError {
+  if (error instanceof ConnectError && !isForgeError(error)) return forgeErrorFromConnect(error, target);
+  return ForgeError.from(error);
 }
 
 export function errorInfoFromError(error: unknown): ErrorInfo {
-  const e = asForgeError(error);
+  const e = toForgeError(error);
   return create(ErrorInfoSchema, {
     code: e.code,
     message: e.message,
@@ -141,7 +141,7 @@ function nodeErrorCode(error: unknown): string | undefined {
 /** Server side: any error as a ConnectError whose trailers say which ForgeError it was. */
 export function forgeErrorToConnect(error: unknown): ConnectError {
   if (error instanceof ConnectError && !(error.cause instanceof ForgeError)) return error;
-  const e = asForgeError(error);
+  const e = toForgeError(error);
   const details = e instanceof ValidationError ? { ...e.details, issues: e.issues } : e.details;
   const metadata = new Headers({
     [ERROR_CODE_KEY]: e.code,

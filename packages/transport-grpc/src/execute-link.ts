@@ -6,11 +6,11 @@ import { TransportCodes, forgeErrorFromConnect } from './errors.js';
 import type { AgentRequest as ProtoAgentRequest } from './gen/forge/agent/v1/agent_pb.js';
 import type { WireAgentService } from './wire-service.js';
 import { endForStreamError } from './link-errors.js';
-import type { RelayedRun, RunLink } from '@forge/core';
+import type { RelayedRun, RunLink } from '@forge/core/internal';
 
 export interface ExecuteLinkOptions {
   target: string;
-  /** Deadline of CancelRun and ReplyPermission calls. */
+  /** Deadline of CancelRun, ReplyPermission and AnswerQuestion calls. */
   callTimeoutMs: number;
   /** Added to a run's timeoutMs to make its call deadline, so the remote's timed_out result still arrives. */
   deadlineSlackMs: number;
@@ -19,7 +19,7 @@ export interface ExecuteLinkOptions {
 }
 
 /**
- * One `Execute` server stream per run, with `CancelRun` and `ReplyPermission` beside it: for
+ * One `Execute` server stream per run, with `CancelRun`, `ReplyPermission` and `AnswerQuestion` beside it: for
  * HTTP/1.1 and gRPC-Web, where a client cannot stream both ways.
  */
 export class ExecuteLink implements RunLink {
@@ -105,6 +105,17 @@ export class ExecuteLink implements RunLink {
     try {
       await this.client.replyPermission(
         { runId, permissionId, decision: decisionToProto(decision), message },
+        { timeoutMs: this.options.callTimeoutMs },
+      );
+    } catch (error) {
+      throw error instanceof ConnectError ? forgeErrorFromConnect(error, this.options.target) : error;
+    }
+  }
+
+  async answer(runId: string, questionId: string, answers: string[][]): Promise<void> {
+    try {
+      await this.client.answerQuestion(
+        { runId, questionId, answers: answers.map((values) => ({ values })) },
         { timeoutMs: this.options.callTimeoutMs },
       );
     } catch (error) {

@@ -1,4 +1,4 @@
-export { serveAgent, type ServeAgentOptions, type AgentServer } from './serve.js';
+export { DEFAULT_READ_MAX_BYTES, serveAgent, type AgentServer, type ServeAgentOptions } from './serve.js';
 export {
   createAgentServiceRoutes,
   type AgentServiceOptions,
@@ -10,22 +10,7 @@ export { bearerToken, requireBearerToken } from './auth.js';
 export { grpcAgent, type GrpcAgent, type GrpcAgentOptions, type RemoteAgentStatus } from './client.js';
 export { eventToProto, eventFromProto, resultToProto, resultFromProto } from './convert-event.js';
 export { encodeEvent, decodeEvent } from './event-codec.js';
-export {
-  requestToProto,
-  requestFromProto,
-  capabilitiesToProto,
-  capabilitiesFromProto,
-  decisionToProto,
-  decisionFromProto,
-} from './convert-request.js';
-export {
-  TransportCodes,
-  forgeErrorFromConnect,
-  forgeErrorToConnect,
-  forgeErrorFromInfo,
-  errorInfoFromError,
-  runError,
-} from './errors.js';
+export { TransportCodes, forgeErrorFromConnect, forgeErrorToConnect, runError } from './errors.js';
 export { HealthState, ServingStatus } from './health.js';
 export { checkHealth, type HealthStatus } from './health-client.js';
 export { TRANSPORT_GRPC_VERSION } from './version.js';

@@ -4,7 +4,7 @@ import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { AgentEvent } from '@forge/core';
-import { collectRun, runProblems, scriptedAgent, type ScriptStep } from '@forge/core/testing';
+import { collectRun, conformanceScript, runProblems, scriptedAgent, type ScriptStep } from '@forge/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grpcAgent } from './client.js';
 import { eventFromProto } from './convert-event.js';
@@ -141,5 +141,100 @@ describe('interop with a stock gRPC client (@grpc/grpc-js + @grpc/proto-loader)'
     const events = got.flatMap((m) => ((m.events as { events: unknown[] } | undefined)?.events ?? []).map(fromGrpcJs));
     expect(runProblems(events, 'interop-run')).toEqual([]);
     expect(events).toHaveLength(script.length + 1);
+  });
+});
+
+describe('a stock gRPC client answers a question', () => {
+  let server: AgentServer;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let agentClient: any;
+
+  beforeAll(async () => {
+    server = await serveAgent(scriptedAgent({ steps: conformanceScript('question'), provider: 'scripted' }), {
+      port: 0,
+    });
+    agentClient = new loaded.forge.agent.v1.AgentService(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
+  });
+  afterAll(async () => {
+    agentClient?.close();
+    await server?.close({ graceful: false });
+  });
+
+  it('declares the capability in GetStatus', async () => {
+    const res = await new Promise<{ capabilities: Record<string, unknown> }>((resolve, reject) =>
+      agentClient.getStatus({}, (err: Error | null, r: { capabilities: Record<string, unknown> }) =>
+        err ? reject(err) : resolve(r),
+      ),
+    );
+    expect(res.capabilities).toMatchObject({ questions: true });
+  });
+
+  it('Execute + the AnswerQuestion call: the question arrives with its options, the answer ends the run', async () => {
+    const events: AgentEvent[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const call = agentClient.execute({ runId: 'interop-q', request: { prompt: 'hi' } });
+      call.on('data', (res: { events: unknown[] }) => {
+        for (const raw of res.events) {
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any
+          const o = raw as any;
+          if (o.body === 'questionRequested') {
+            expect(o.questionRequested.questions[0]).toMatchObject({
+              question: 'Which colour?',
+              options: [{ label: 'Blue' }, { label: 'Red', description: 'the other one' }],
+              custom: true,
+            });
+            agentClient.answerQuestion(
+              { runId: 'interop-q', questionId: o.questionRequested.id, answers: [{ values: ['Red'] }] },
+              (err: Error | null) => err && reject(err),
+            );
+          }
+          events.push(fromGrpcJs(o));
+        }
+      });
+      call.on('error', reject);
+      call.on('end', resolve);
+    });
+    expect(runProblems(events, 'interop-q')).toEqual([]);
+    expect(events.find((e) => e.type === 'tool.result')).toMatchObject({ output: { answers: [['Red']] } });
+    expect(events.at(-1)).toMatchObject({ type: 'run.completed', result: { status: 'completed' } });
+  });
+
+  it('the Connect stream takes a question_answer command and acknowledges it; answers that do not fit are a CommandError', async () => {
+    const call = agentClient.connect();
+    const got: Array<Record<string, unknown>> = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      call.on('data', (m: Record<string, unknown>) => {
+        got.push(m);
+        const events = (m.events as { events: Array<{ body: string; questionRequested?: { id: string } }> })?.events;
+        for (const e of events ?? []) {
+          if (e.body === 'questionRequested') {
+            const answer = (commandId: string, answers: string[][]) =>
+              call.write({
+                commandId,
+                questionAnswer: {
+                  runId: 'interop-c',
+                  questionId: e.questionRequested!.id,
+                  answers: answers.map((values) => ({ values })),
+                },
+              });
+            // One question asked, two answered.
+            answer('bad', [['Blue'], ['Red']]);
+            answer('good', [['Blue']]);
+          }
+          if (e.body === 'runCompleted') call.end();
+        }
+      });
+      call.on('error', reject);
+      call.on('end', resolve);
+    });
+    call.write({ commandId: 'x', execute: { runId: 'interop-c', request: { prompt: 'hi' } } });
+    await ended;
+    expect(got.find((m) => m.message === 'error')).toMatchObject({
+      error: { commandId: 'bad', runId: 'interop-c', error: { code: 'INVALID_ANSWER', category: 'validation' } },
+    });
+    expect(got.find((m) => m.message === 'ack')).toMatchObject({ ack: { commandId: 'good' } });
+    const events = got.flatMap((m) => ((m.events as { events: unknown[] } | undefined)?.events ?? []).map(fromGrpcJs));
+    expect(runProblems(events, 'interop-c')).toEqual([]);
+    expect(events.find((e) => e.type === 'tool.result')).toMatchObject({ output: { answers: [['Blue']] } });
   });
 });

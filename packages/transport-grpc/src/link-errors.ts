@@ -1,15 +1,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { ForgeError, type ErrorCategory } from '@forge/core';
-import { ERROR_CODE_KEY, TransportCodes, forgeErrorFromConnect } from './errors.js';
-import type { LocalEnd } from '@forge/core';
-
-function asForge(error: unknown, target: string): ForgeError {
-  if (error instanceof ForgeError) return error;
-  if (error instanceof ConnectError) return forgeErrorFromConnect(error, target);
-  return new ForgeError('INTERNAL_ERROR', error instanceof Error ? error.message : String(error), 'internal', {
-    cause: error,
-  });
-}
+import type { ForgeError, ErrorCategory } from '@forge/core';
+import { ERROR_CODE_KEY, TransportCodes, toForgeError } from './errors.js';
+import type { LocalEnd } from '@forge/core/internal';
 
 /** Answers that say the call was refused, not that the link failed. */
 const REFUSALS = new Set<Code>([
@@ -34,7 +26,7 @@ export function endForStreamError(error: unknown, target: string, reachedAgent: 
       errorEvent: { retryable: true, details: { category: 'transport' } },
     };
   }
-  const e = asForge(error, target);
+  const e = toForgeError(error, target);
   const answeredByAgent = error instanceof ConnectError && error.metadata.has(ERROR_CODE_KEY);
   const refused =
     (error instanceof ConnectError && REFUSALS.has(error.code)) || (e.category === 'transport' && !e.retryable);

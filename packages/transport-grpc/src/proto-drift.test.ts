@@ -31,6 +31,17 @@ describe('proto/ and src/gen', () => {
     expect(stdout + stderr).toBe('');
   });
 
+  // The baseline is proto/ as released before the question messages (main at 77271d6), built with
+  // `buf build <that proto dir> -o src/fixtures/proto-baseline.binpb`: field numbers and names stay.
+  it('passes buf breaking against the released baseline', async () => {
+    const { stdout, stderr } = await run(
+      join(bin, 'buf'),
+      ['breaking', '../../proto', '--against', 'src/fixtures/proto-baseline.binpb'],
+      { cwd: pkg, env },
+    );
+    expect(stdout + stderr).toBe('');
+  });
+
   it('has committed generated code identical to a fresh generation (run `pnpm proto` if not)', async () => {
     const out = await mkdtemp(join(tmpdir(), 'forge-proto-'));
     temps.push(out);

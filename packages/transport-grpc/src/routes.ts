@@ -1,5 +1,5 @@
 import { create, toBinary } from '@bufbuild/protobuf';
-import type { ConnectRouter, HandlerContext } from '@connectrpc/connect';
+import { Code, ConnectError, type ConnectRouter, type HandlerContext } from '@connectrpc/connect';
 import {
   ForgeError,
   NotFoundError,
@@ -11,6 +11,7 @@ import {
   type Clock,
   type CodeAgent,
   type Logger,
+  RunExistsError,
 } from '@forge/core';
 import { capabilitiesToProto, decisionFromProto, requestFromProto } from './convert-request.js';
 import { encodeBatch, encodeEvent } from './event-codec.js';
@@ -152,7 +153,7 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
       );
     }
     if (runId && live.has(runId)) {
-      throw new ForgeError('RUN_EXISTS', `A run with id ${runId} is already live`, 'conflict', { details: { runId } });
+      throw new RunExistsError(runId);
     }
     const run = agent.execute(input, { ...(runId ? { runId } : {}), ...(signal ? { signal } : {}) });
     // The client routes events by the id it chose; an agent that ignored it is corrected here.
@@ -251,6 +252,22 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
           );
           return;
         }
+        case 'questionAnswer': {
+          const { runId, questionId, answers } = command.value;
+          const entry = mine.get(runId) ?? live.get(runId);
+          if (!entry)
+            return fail(commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
+          entry.run
+            .answer(
+              questionId,
+              answers.map((a) => [...a.values]),
+            )
+            .then(
+              () => reply({ case: 'ack', value: toBinary(CommandAckSchema, create(CommandAckSchema, { commandId })) }),
+              (error: unknown) => fail(commandId, runId, error),
+            );
+          return;
+        }
         case 'ping':
           reply({
             case: 'pong',
@@ -262,11 +279,19 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
       }
     };
 
+    let refused: ConnectError | undefined;
     void (async () => {
       try {
         for await (const req of requests) handle(req);
-      } catch {
-        // The client went away; ctx.signal has fired or will, which cancels its runs.
+      } catch (error) {
+        // Usually the client went away (ctx.signal has fired or will, which cancels its runs). A
+        // message the server refused to read (over readMaxBytes, malformed) ends the stream with
+        // that error, its runs cancelled, rather than a quiet OK.
+        if (error instanceof ConnectError && error.code !== Code.Canceled && !ctx.signal.aborted) {
+          refused = error;
+          cancelMine(`the stream was refused: ${error.rawMessage}`);
+          outbox.close();
+        }
       } finally {
         inputDone = true;
         maybeEnd();
@@ -287,6 +312,7 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
       idleEnders.delete(maybeEnd);
       streamClosed();
     }
+    if (refused) throw refused;
   }
 
   async function* execute(req: ExecuteRequest, ctx: HandlerContext) {
@@ -356,6 +382,19 @@ export function createAgentServiceRoutes(agent: CodeAgent, options: AgentService
         try {
           if (!entry) throw new NotFoundError('RUN_NOT_FOUND', `No live run ${req.runId}`, { runId: req.runId });
           await entry.run.respond(req.permissionId, decisionFromProto(req.decision), req.message);
+        } catch (error) {
+          throw forgeErrorToConnect(error);
+        }
+        return {};
+      },
+      async answerQuestion(req) {
+        const entry = live.get(req.runId);
+        try {
+          if (!entry) throw new NotFoundError('RUN_NOT_FOUND', `No live run ${req.runId}`, { runId: req.runId });
+          await entry.run.answer(
+            req.questionId,
+            req.answers.map((a) => [...a.values]),
+          );
         } catch (error) {
           throw forgeErrorToConnect(error);
         }

@@ -13,6 +13,9 @@ import {
   type DrainResult,
 } from './routes.js';
 
+/** serveAgent's default read limit: far above any command, far below what a server can buffer many of. */
+export const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;
+
 export interface ServeAgentOptions extends AgentServiceOptions {
   /** Default 8080; 0 picks a free port (read it back from `port`). */
   port?: number;
@@ -22,7 +25,12 @@ export interface ServeAgentOptions extends AgentServiceOptions {
   interceptors?: Interceptor[];
   /** Require `authorization: Bearer <token>` on AgentService calls (health stays open). */
   authToken?: string | ((presented: string) => boolean);
-  /** More options for the Connect adapter (e.g. readMaxBytes, compression). */
+  /**
+   * Largest message the server reads, in bytes. A message announcing more is refused from its
+   * header (RESOURCE_EXHAUSTED) before it is read, authenticated or not. Default 4 MiB.
+   */
+  readMaxBytes?: number;
+  /** More options for the Connect adapter (e.g. compression). */
   adapter?: Omit<ConnectNodeAdapterOptions, 'routes' | 'interceptors'>;
   /** Options for node:http2's createServer. */
   http2?: http2.ServerOptions;
@@ -78,7 +86,12 @@ export async function serveAgent(agent: CodeAgent, options: ServeAgentOptions = 
     ...(options.authToken ? [requireBearerToken(options.authToken)] : []),
     ...(options.interceptors ?? []),
   ];
-  const handler = connectNodeAdapter({ ...options.adapter, routes, interceptors });
+  const handler = connectNodeAdapter({
+    ...options.adapter,
+    readMaxBytes: options.readMaxBytes ?? options.adapter?.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
+    routes,
+    interceptors,
+  });
   const h2 = http2.createServer({ ...options.http2 }, handler);
   const h1 = http.createServer(handler);
   // h1 never listens itself, so its own idle-connection tracking is off: keep count here.

@@ -1,3 +1,4 @@
+import * as http2 from 'node:http2';
 import type { AgentEvent, AgentRun, CodeAgent } from '@forge/core';
 
 /** Wraps an agent so a test can see the runs the server started (and their results). */
@@ -53,6 +54,20 @@ export const sampleEvents: AgentEvent[] = [
   e({ type: 'tool.result', callId: 'c3', output: undefined, isError: false }),
   e({ type: 'permission.requested', id: 'p1', tool: 'Write', input: { path: '/etc/x' } }),
   e({
+    type: 'question.requested',
+    id: 'q1',
+    questions: [
+      {
+        question: 'Which colour?',
+        header: 'Colour',
+        options: [{ label: 'Blue', description: 'like the sky' }, { label: 'Red' }],
+        multiple: false,
+        custom: true,
+      },
+      { question: 'Sizes?', options: [], multiple: true, custom: false },
+    ],
+  }),
+  e({
     type: 'usage',
     usage: { inputTokens: 1, outputTokens: 2, cacheReadTokens: 3, cacheWriteTokens: 4, reasoningTokens: 5 },
     costUsd: 0.0123,
@@ -88,3 +103,57 @@ export const sampleEvents: AgentEvent[] = [
     },
   }),
 ];
+
+export interface GrpcAnswer {
+  status: number | undefined;
+  message: string;
+}
+
+/**
+ * Opens a gRPC call whose first message announces `declaredBytes` in its 5-byte envelope header,
+ * then sends only a few bytes and waits. A server with a read limit refuses from the header alone
+ * (RESOURCE_EXHAUSTED, 8); one without would wait for, and buffer, the whole message.
+ */
+export function oversizedGrpcCall(
+  baseUrl: string,
+  path: string,
+  declaredBytes: number,
+  headers: Record<string, string> = {},
+): Promise<GrpcAnswer> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(baseUrl);
+    session.on('error', reject);
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': path,
+      'content-type': 'application/grpc+proto',
+      te: 'trailers',
+      ...headers,
+    });
+    let status: number | undefined;
+    let message = '';
+    const finish = () => {
+      stream.close();
+      session.close();
+      resolve({ status, message });
+    };
+    const take = (h: http2.IncomingHttpHeaders) => {
+      if (h['grpc-message'] !== undefined) message = decodeURIComponent(String(h['grpc-message']));
+      if (h['grpc-status'] !== undefined) {
+        status = Number(h['grpc-status']);
+        // The server has answered; our half of the stream stays open (the body never comes).
+        finish();
+      }
+    };
+    stream.on('response', take);
+    stream.on('trailers', take);
+    stream.on('data', () => {});
+    stream.on('error', () => {});
+    stream.on('close', finish);
+    const header = Buffer.alloc(5);
+    header.writeUInt8(0, 0);
+    header.writeUInt32BE(declaredBytes, 1);
+    // The body never comes: only a refusal from the header alone ends this call.
+    stream.write(Buffer.concat([header, Buffer.alloc(16)]));
+  });
+}

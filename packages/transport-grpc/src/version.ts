@@ -1,2 +1,5 @@
-/** Reported by GetStatus; kept in step with package.json. */
-export const TRANSPORT_GRPC_VERSION = '0.1.0';
+// Read from package.json when bundled (tsup inlines the one field), so a release's version bump is the only edit.
+import { version } from '../package.json';
+
+/** Reported by GetStatus. */
+export const TRANSPORT_GRPC_VERSION: string = version;

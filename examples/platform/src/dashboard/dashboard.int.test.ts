@@ -2,12 +2,20 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createProviderRegistry } from '@forge/core';
+import { claudeCode } from '@forge/claude-code';
+import {
+  claudeBinPath,
+  fakeAnthropicEnv,
+  startFakeAnthropicApi,
+  type FakeAnthropicApi,
+} from '@forge/claude-code/testing';
+import { createProviderRegistry, type CodeAgent } from '@forge/core';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeyList } from '../api-keys.js';
 import { startPlatform, type Platform } from '../app.js';
 import { loadConfig } from '../config.js';
+import { OFFLINE_NOTE, offlineResponder } from '../offline-model.js';
 import { scriptedDemoAgent } from '../providers/scripted-demo.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -18,18 +26,24 @@ if (!haveChromium)
     `SKIPPING the dashboard browser test: no Chromium at ${CHROMIUM} (set CHROMIUM_PATH, or install Debian's chromium package)`,
   );
 
-/** The dashboard in real headless Chromium: create → send → events → approve a permission → result. */
+/** The dashboard in real headless Chromium: create → send → events → approve a permission → answer a question → result. */
 describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   let platform: Platform;
   let browser: Browser;
   let scratch: string;
   let output: string;
+  let model: FakeAnthropicApi;
+  let claude: CodeAgent;
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'forge-dashboard-test-'));
     output = await mkdtemp(join(tmpdir(), 'forge-dashboard-output-'));
     const registry = createProviderRegistry();
     registry.register('scripted', scriptedDemoAgent({ delayMs: 20 }));
+    // The real Claude Code CLI against the demo's offline stand-in model, as `pnpm demo` runs it.
+    model = await startFakeAnthropicApi(offlineResponder());
+    claude = claudeCode({ bin: claudeBinPath(), env: { ...fakeAnthropicEnv(model.url), HOME: join(scratch, 'home') } });
+    registry.register('claude-code', claude);
     const config = {
       ...loadConfig([], {}),
       port: 0,
@@ -43,10 +57,12 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await platform?.close();
+    await claude?.close?.();
+    await model?.close();
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  it('creates an agent, streams a run, approves a permission and shows the result', async () => {
+  it('creates an agent, streams a run, approves a permission, answers a question and shows the results', async () => {
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
@@ -93,6 +109,35 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     });
     await page.locator('.ev.result[data-status="completed"]').waitFor();
 
+    // A question: its options are buttons; clicking one answers it and the run goes on.
+    await page.fill('#message', 'Ask me a question');
+    await page.click('#send');
+    const question = page.locator('.ev.question');
+    await question.waitFor();
+    expect(await question.locator('.chip').textContent()).toBe('Colour');
+    expect(await question.locator('button.option').allTextContents()).toEqual(['Blue', 'Red']);
+    expect(await question.locator('input.custom').count()).toBe(1);
+    await page.screenshot({ path: join(output, 'question.png'), fullPage: true });
+    await question.locator('button.option[data-label="Blue"]').click();
+    await page.locator('.ev.result[data-status="completed"]').waitFor();
+    expect(await page.locator('.ev.tool', { hasText: '"answers":[["Blue"]]' }).count()).toBe(1);
+    expect(await question.locator('.decided').textContent()).toContain('Blue');
+
+    // Two questions, the second with several choices: toggles, then "Send answer".
+    await page.fill('#message', 'Two questions for you');
+    await page.click('#send');
+    const form = page.locator('.ev.question');
+    await form.waitFor();
+    expect(await form.locator('input.custom').count()).toBe(0);
+    await form.locator('.q[data-index="0"] button.option[data-label="Blue"]').click();
+    await form.locator('.q[data-index="0"] button.option[data-label="Red"]').click();
+    for (const size of ['S', 'L', 'M', 'M'])
+      await form.locator(`.q[data-index="1"] button.option[data-label="${size}"]`).click();
+    expect(await form.locator('button.option[aria-pressed="true"]').allTextContents()).toEqual(['Red', 'S', 'L']);
+    await form.locator('button.send-answer').click();
+    await page.locator('.ev.result[data-status="completed"]').waitFor();
+    expect(await page.locator('.ev.tool', { hasText: '"answers":[["Red"],["S","L"]]' }).count()).toBe(1);
+
     // The key stays in this tab's sessionStorage, and is never put in a URL.
     expect(await page.evaluate(() => sessionStorage.getItem('forgeKey'))).toBe(KEY);
 
@@ -126,4 +171,43 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     await page.locator(`li.agent[data-agent-id="${agentId}"] [data-state="gone"]`).waitFor();
     await page.close();
   });
+
+  it('shows Approve for the real Claude Code CLI asking to write, and a question it asks', async (t) => {
+    const caps = await claude.capabilities();
+    if (!caps.permissionReplies || !caps.questions)
+      t.skip(
+        'this claude-code adapter cannot answer permission requests and questions yet (branch claude-interactive)',
+      );
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    await page.goto(`${platform.url}/`);
+    await page.fill('#api-key', KEY);
+    await page.click('#save-key');
+    await page.selectOption('#provider', 'claude-code');
+    await page.click('#create-agent');
+    await page.locator('li.agent.chosen [data-state="ready"]').waitFor();
+
+    await page.fill('#message', 'Please write a note');
+    await page.click('#send');
+    const permission = page.locator('.ev.permission');
+    await permission.waitFor({ timeout: 60_000 });
+    expect(await permission.textContent()).toContain('Write');
+    expect(await permission.textContent()).toContain(OFFLINE_NOTE);
+    await permission.locator('button.approve').click();
+    await page.locator('.ev.result[data-status="completed"]').waitFor({ timeout: 60_000 });
+    expect(await page.locator('.ev.result').textContent()).toContain(`I wrote ${OFFLINE_NOTE}`);
+    await page.screenshot({ path: join(output, 'claude-permission.png'), fullPage: true });
+
+    await page.fill('#message', 'Ask me a question');
+    await page.click('#send');
+    const question = page.locator('.ev.question');
+    await question.waitFor({ timeout: 60_000 });
+    expect(await question.locator('button.option').allTextContents()).toEqual(['Blue', 'Red']);
+    await question.locator('button.option[data-label="Red"]').click();
+    await page.locator('.ev.result[data-status="completed"]').waitFor({ timeout: 60_000 });
+    expect(await page.locator('.ev.result').textContent()).toContain('Red');
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 180_000);
 });

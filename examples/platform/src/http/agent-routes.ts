@@ -5,6 +5,7 @@ import type { RunManager } from '../run-manager.js';
 import { agentJson } from './agent-json.js';
 import { agentOf, reply, userOf, type ApiContext } from './context.js';
 import { optionalString, readJson, readObject } from './io.js';
+import { checkFields } from './rest-input.js';
 import type { Router } from './router.js';
 
 export interface AgentRoutesOptions {
@@ -23,6 +24,7 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
   router
     .on('POST', '/api/v1/agents', async (ctx) => {
       const body = readObject(await readJson(ctx.req));
+      checkFields(body, ['owner_id', 'provider']);
       const owner = optionalString(body, 'owner_id');
       if (owner !== undefined && owner !== ctx.principal.userId)
         throw new ApiError(404, 'USER_NOT_FOUND', `No user ${owner}`);

@@ -2,7 +2,7 @@ import { TransportError, ValidationError, type AgentEvent } from '@forge/core';
 import { scriptedAgent } from '@forge/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localBackend } from '../backends/local-backend.js';
-import { PERMISSION_ID, scriptedDemoAgent } from '../providers/scripted-demo.js';
+import { PERMISSION_ID, QUESTION_ID, scriptedDemoAgent } from '../providers/scripted-demo.js';
 import { ALICE_KEY, BOB_KEY, readSse, startApiHarness, type ApiHarness } from '../test-support.js';
 import type { WebhookDispatcherPort, WebhookOpenOptions } from '../webhook-port.js';
 
@@ -158,6 +158,34 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
     expect((seen[0] as Extract<AgentEvent, { type: 'session.started' }>).cwd).toContain(`${id}/workspace`);
   });
 
+  it('refuses a webhook secret a Standard Webhooks verifier cannot read, and generates one when asked', async () => {
+    const id = await createAgent();
+    const send = (webhook_secret: string) =>
+      h.call('POST', `/api/v1/agents/${id}/messages`, {
+        body: { content: 'hi', webhook_url: 'https://hooks.example.com/forge', webhook_secret },
+      });
+    for (const bad of ['', 'plain-shared-secret', 'whsec_', 'whsec_not base64!']) {
+      const res = await send(bad);
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(res.json.error.code).toBe('WEBHOOK_SECRET_INVALID');
+    }
+    const opened = hooks.opened.length;
+    const generated = await send('generate');
+    expect(generated.status).toBe(202);
+    const secret = generated.json.webhook_secret as string;
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    await events(id, generated.json.request_id as string);
+    // Opened to check the URL when the message is accepted, and again to deliver when it runs.
+    expect(hooks.opened.slice(opened)).toContainEqual(
+      expect.objectContaining({ secret, requestId: generated.json.request_id }),
+    );
+    // Returned once: a message with a secret of its own does not echo it.
+    const own = await send(secret);
+    expect(own.status).toBe(202);
+    expect(own.json.webhook_secret).toBeUndefined();
+    await events(id, own.json.request_id as string);
+  });
+
   it('refuses bad messages with 400 and the core validation code', async () => {
     const id = await createAgent();
     const empty = await h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: '   ' } });
@@ -283,6 +311,50 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
     expect(types.indexOf('permission.requested')).toBeLessThan(types.indexOf('tool.result'));
     expect(seen.find((e) => e.type === 'tool.result')).toMatchObject({ output: 'permission allow', isError: false });
     expect(seen.at(-1)).toMatchObject({ type: 'run.completed', result: { status: 'completed' } });
+  });
+
+  it('answers a question while the run waits: the event on SSE, typed 400/404/409', async () => {
+    const id = await createAgent();
+    const res = await h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'a question for you' } });
+    const requestId = res.json.request_id;
+    const stream = fetch(`${h.url}/api/v1/agents/${id}/events?request_id=${requestId}`, {
+      headers: { authorization: `Bearer ${ALICE_KEY}` },
+    });
+    while (!h.runs.local(requestId)?.pendingQuestions.has(QUESTION_ID)) await new Promise((r) => setImmediate(r));
+    const path = `/api/v1/agents/${id}/questions/${QUESTION_ID}`;
+    const shape = await h.call('POST', path, { body: { answers: ['Blue'] } });
+    expect([shape.status, shape.json.error.code]).toEqual([400, 'INVALID_ANSWER']);
+    const count = await h.call('POST', path, { body: { answers: [['Blue'], ['Red']] } });
+    expect([count.status, count.json.error.code]).toEqual([400, 'INVALID_ANSWER']);
+    const unknown = await h.call('POST', path, { body: { answers: [['Blue']], extra: 1 } });
+    expect([unknown.status, unknown.json.error.code]).toEqual([400, 'UNKNOWN_FIELD']);
+    const other = await h.call('POST', `/api/v1/agents/${id}/questions/q_other`, { body: { answers: [['Blue']] } });
+    expect([other.status, other.json.error.code]).toEqual([404, 'QUESTION_NOT_FOUND']);
+    expect((await h.call('POST', path, { key: BOB_KEY, body: { answers: [['Blue']] } })).status).toBe(404);
+    const ok = await h.call('POST', path, { body: { answers: [['Blue']] } });
+    expect(ok.status).toBe(200);
+    expect(ok.json).toMatchObject({ request_id: requestId, question_id: QUESTION_ID, answers: [['Blue']] });
+    const seen = (await readSse(await stream)) as AgentEvent[];
+    expect(seen.find((e) => e.type === 'question.requested')).toMatchObject({
+      id: QUESTION_ID,
+      questions: [{ options: [{ label: 'Blue' }, { label: 'Red' }], multiple: false, custom: true }],
+    });
+    expect(seen.find((e) => e.type === 'tool.result')).toMatchObject({ output: { answers: [['Blue']] } });
+    expect(seen.at(-1)).toMatchObject({ type: 'run.completed', result: { status: 'completed' } });
+    // Answered (and the run over): the question is gone.
+    expect((await h.call('POST', path, { body: { answers: [['Red']] } })).status).toBe(404);
+  });
+
+  it('refuses a second answer to the same question with 409 while the run goes on', async () => {
+    const id = await createAgent();
+    const res = await h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'question, then wait' } });
+    const requestId = res.json.request_id;
+    while (!h.runs.local(requestId)?.pendingQuestions.has(QUESTION_ID)) await new Promise((r) => setImmediate(r));
+    const path = `/api/v1/agents/${id}/questions/${QUESTION_ID}`;
+    expect((await h.call('POST', path, { body: { answers: [['Blue']] } })).status).toBe(200);
+    const again = await h.call('POST', path, { body: { answers: [['Red']] } });
+    expect([again.status, again.json.error.code]).toEqual([409, 'QUESTION_ANSWERED']);
+    expect((await h.call('POST', `/api/v1/agents/${id}/interrupt`)).status).toBe(200);
   });
 
   it('answers unknown routes with 404, wrong methods with 405, and unknown runs with 404', async () => {

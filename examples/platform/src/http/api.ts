@@ -14,6 +14,8 @@ import { runRoutes } from './run-routes.js';
 
 export interface RemoteAgentsView {
   list(): Promise<Array<Record<string, unknown>>>;
+  /** Revokes by name or id; undefined when there is no such (unrevoked) agent. */
+  revoke(nameOrId: string): Promise<Record<string, unknown> | undefined>;
 }
 
 export interface ApiOptions {
@@ -54,6 +56,13 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
     // Without a hub the answer is still 200, so clients need no special case for a platform without one.
     if (!options.remoteAgents) return reply(ctx, 200, { enabled: false, agents: [] });
     reply(ctx, 200, { enabled: true, agents: await options.remoteAgents.list() });
+  });
+  router.on('DELETE', '/api/v1/remote-agents/:name', async (ctx) => {
+    const name = ctx.params.name!;
+    const revoked = await options.remoteAgents?.revoke(name);
+    if (!revoked) throw new ApiError(404, 'REMOTE_AGENT_NOT_FOUND', `No enrolled remote agent ${name}`);
+    logger.info('remote agent revoked over the API', { userId: ctx.principal.userId, name });
+    reply(ctx, 200, { revoked: true, agent: revoked });
   });
 
   const limitHeaders = (d: RateDecision): Record<string, string> => ({

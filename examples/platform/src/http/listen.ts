@@ -1,10 +1,53 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 
 export interface HttpServer {
   readonly url: string;
   readonly port: number;
   close(): Promise<void>;
+}
+
+/** What Node's HTTP parser refuses, in the API's `{ error: { code, message } }` shape instead of an empty body. */
+const CLIENT_ERRORS: Record<string, { status: number; code: string; message: string }> = {
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    code: 'HEADERS_TOO_LARGE',
+    message: 'The request headers are too large',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    code: 'REQUEST_TIMEOUT',
+    message: 'The request did not arrive in time',
+  },
+  ERR_HTTP_HEADERS_TIMEOUT: {
+    status: 408,
+    code: 'REQUEST_TIMEOUT',
+    message: 'The request headers did not arrive in time',
+  },
+};
+
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  // A reset peer, or a response already under way, can be answered no more (Node's own check, too).
+  const written = (socket as Duplex & { bytesWritten?: number }).bytesWritten ?? 0;
+  if (error.code === 'ECONNRESET' || !socket.writable || written > 0) {
+    socket.destroy();
+    return;
+  }
+  const known = CLIENT_ERRORS[error.code ?? ''] ?? {
+    status: 400,
+    code: 'BAD_REQUEST',
+    message: `The request is not valid HTTP${error.code ? ` (${error.code})` : ''}`,
+  };
+  const body = JSON.stringify({ error: { code: known.code, message: known.message } });
+  socket.end(
+    `HTTP/1.1 ${known.status} ${STATUS_CODES[known.status] ?? 'Error'}\r\n` +
+      'content-type: application/json; charset=utf-8\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      'cache-control: no-store\r\n' +
+      'connection: close\r\n\r\n' +
+      body,
+  );
 }
 
 /** Listens on host:port (0 = a free port). `close` ends open streams (SSE) too, so it never hangs. */
@@ -16,6 +59,7 @@ export async function listen(
   // Slow-loris protection: headers and bodies must arrive in bounded time.
   server.headersTimeout = 30_000;
   server.requestTimeout = 0; // SSE responses are long-lived; body reads are bounded by size instead.
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -48,6 +48,8 @@ export class Router<C extends RouteContext> {
       });
       return { handler: route.handler, params };
     }
-    return allowed.length ? { allowed } : undefined;
+    // HEAD is served wherever GET is, so it is allowed there too.
+    if (allowed.includes('GET')) allowed.push('HEAD');
+    return allowed.length ? { allowed: [...new Set(allowed)] } : undefined;
   }
 }

@@ -1,10 +1,10 @@
-import type { AgentRequestInput } from '@forge/core';
 import { ApiError } from '../api-error.js';
 import { agentState, type AgentBackend } from '../backends/backend.js';
 import type { RunRecord } from '@forge/store';
 import type { RunManager } from '../run-manager.js';
 import { agentOf, reply, type ApiContext } from './context.js';
-import { optionalString, readJson, readObject } from './io.js';
+import { readJson, readObject } from './io.js';
+import { checkFields, parseDecision, parseMessage } from './rest-input.js';
 import type { Router } from './router.js';
 import { runJson } from './run-json.js';
 import { lastEventId, streamRun } from './sse.js';
@@ -15,17 +15,6 @@ export interface RunRoutesOptions {
   /** SSE keep-alive comments. Default 15 s. */
   sseHeartbeatMs?: number;
 }
-
-/** Optional request fields passed through to the core request (validated there). */
-const PASS_THROUGH: Record<string, keyof AgentRequestInput> = {
-  model: 'model',
-  permission_mode: 'permissionMode',
-  allowed_tools: 'allowedTools',
-  disallowed_tools: 'disallowedTools',
-  max_turns: 'maxTurns',
-  timeout_ms: 'timeoutMs',
-  system_prompt: 'systemPrompt',
-};
 
 function pageLimit(text: string | null): number {
   if (text === null) return 20;
@@ -43,30 +32,23 @@ async function runOf(runs: RunManager, userId: string, agentId: string, requestI
 }
 
 /**
- * Runs: send a message (202 at once, queued per agent), list and read runs, take a queued one off
- * the queue, interrupt, answer a permission request, follow the events (SSE, from the journal).
+ * Runs: send a message (202 once stored, queued per agent), list and read runs, take a queued one
+ * off the queue, interrupt, answer a permission request or a question, follow the events (SSE,
+ * from the journal).
  */
 export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions): void {
   const { backend, runs } = options;
   router
     .on('POST', '/api/v1/agents/:id/messages', async (ctx) => {
-      const body = readObject(await readJson(ctx.req));
+      // The whole body is checked first: bad input is a 400 whatever the agent's state.
+      const { request, webhook, generatedSecret } = parseMessage(readObject(await readJson(ctx.req)));
       const agent = await agentOf(ctx, backend);
       if (!agent.ready) throw new ApiError(409, 'AGENT_NOT_READY', `Agent ${agent.agentId} is ${agentState(agent)}`);
-      const request: Record<string, unknown> = { prompt: body.content };
-      const sessionId = optionalString(body, 'session_id');
-      if (sessionId !== undefined) request.sessionId = sessionId;
-      for (const [field, key] of Object.entries(PASS_THROUGH))
-        if (body[field] !== undefined) request[key] = body[field];
-      const url = optionalString(body, 'webhook_url');
-      const secret = optionalString(body, 'webhook_secret');
-      if (secret !== undefined && url === undefined)
-        throw new ApiError(400, 'WEBHOOK_URL_REQUIRED', 'webhook_secret needs a webhook_url');
       const { run, status, ahead } = await runs.submit({
         userId: agent.userId,
         agentId: agent.agentId,
-        request: request as AgentRequestInput,
-        ...(url !== undefined ? { webhook: { url, ...(secret !== undefined ? { secret } : {}) } } : {}),
+        request,
+        ...(webhook ? { webhook } : {}),
       });
       reply(ctx, 202, {
         request_id: run.requestId,
@@ -75,6 +57,8 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
         ...(status === 'queued' ? { queued_ahead: ahead } : {}),
         events_url: `/api/v1/agents/${agent.agentId}/events?request_id=${run.requestId}`,
         run_url: `/api/v1/agents/${agent.agentId}/runs/${run.requestId}`,
+        // A secret the platform generated ("generate") is shown in this answer only.
+        ...(generatedSecret !== undefined ? { webhook_secret: generatedSecret } : {}),
       });
     })
     .on('POST', '/api/v1/agents/:id/interrupt', async (ctx) => {
@@ -133,15 +117,26 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
       reply(ctx, 200, runJson(removed));
     })
     .on('POST', '/api/v1/agents/:id/permissions/:permission_id', async (ctx) => {
-      const body = readObject(await readJson(ctx.req));
+      const { decision, message } = parseDecision(readObject(await readJson(ctx.req)));
       const agent = await agentOf(ctx, backend);
-      const message = optionalString(body, 'message');
-      const live = await runs.respond(agent.userId, agent.agentId, ctx.params.permission_id!, body.decision, message);
+      const live = await runs.respond(agent.userId, agent.agentId, ctx.params.permission_id!, decision, message);
       reply(ctx, 200, {
         agent_id: agent.agentId,
         request_id: live.requestId,
         permission_id: ctx.params.permission_id,
-        decision: body.decision,
+        decision,
+      });
+    })
+    .on('POST', '/api/v1/agents/:id/questions/:question_id', async (ctx) => {
+      const body = readObject(await readJson(ctx.req));
+      checkFields(body, ['answers']);
+      const agent = await agentOf(ctx, backend);
+      const live = await runs.answer(agent.userId, agent.agentId, ctx.params.question_id!, body.answers);
+      reply(ctx, 200, {
+        agent_id: agent.agentId,
+        request_id: live.requestId,
+        question_id: ctx.params.question_id,
+        answers: body.answers,
       });
     })
     .on('GET', '/api/v1/agents/:id/events', async (ctx) => {

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { AgentEvent, Clock, Logger } from '@forge/core';
-import { backoffDelay, parseRetryAfter } from './backoff.js';
+import { backoffDelay } from '@forge/core/internal';
+import { parseRetryAfter } from './retry-after.js';
 import { serializePayload, webhookPayload } from './payload.js';
 import { webhookHeaders } from './signature.js';
 import type { PostOutcome, Transport } from './transport.js';

@@ -10,7 +10,7 @@ import { TEST_TLS_CERT, TEST_TLS_KEY } from './test-tls.js';
 import { createServer as createHttpsServer } from 'node:https';
 
 const SECRET = 'whsec_c2VjcmV0LWtleS1mb3ItdGVzdHMtb25seS0xMjM0NQ==';
-const PLAIN_SECRET = 'plain-shared-secret-for-tests';
+const PLAIN_SECRET = 'whsec_YW5vdGhlci1rZXktZm9yLWFub3RoZXItcmVjZWl2ZXI=';
 
 function events(n: number, runId = 'run_1'): AgentEvent[] {
   const out: AgentEvent[] = [];

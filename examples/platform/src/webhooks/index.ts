@@ -28,7 +28,7 @@ export {
   type WebhookVerifier,
 } from './signature.js';
 export { createReplayCache, type ReplayCache, type ReplayCacheOptions } from './replay-cache.js';
-export { webhookSecretKey } from './secret.js';
+export { generateWebhookSecret, webhookSecretKey } from './secret.js';
 export {
   WebhookUrlError,
   WebhookSecretError,

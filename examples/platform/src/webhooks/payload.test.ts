@@ -37,6 +37,21 @@ describe('webhookPayload', () => {
     expect(webhookPayload('a', 'r', events[0]!, { includeRaw: true }).event).toHaveProperty('raw', { big: 'x' });
   });
 
+  it('carries a question as an agent.event with its questions and options intact', () => {
+    const event: AgentEvent = {
+      ...envelope,
+      seq: 4,
+      type: 'question.requested',
+      id: 'q_1',
+      questions: [
+        { question: 'Which?', header: 'H', options: [{ label: 'A', description: 'a' }], multiple: true, custom: false },
+      ],
+    };
+    const payload = JSON.parse(serializePayload(webhookPayload('agent_1', 'req_1', event)));
+    expect(payload).toMatchObject({ event_type: 'agent.event', seq: 4, is_final: false });
+    expect(payload.event).toEqual({ ...event });
+  });
+
   it('serializes a payload JSON.stringify would choke on', () => {
     const input: Record<string, unknown> = { n: 10n };
     input.self = input;

@@ -1,6 +1,7 @@
+import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { createReplayCache } from './replay-cache.js';
-import { webhookSecretKey } from './secret.js';
+import { generateWebhookSecret, webhookSecretKey } from './secret.js';
 import { createWebhookVerifier, signWebhook, verifyWebhook } from './signature.js';
 import { WebhookSecretError, WebhookVerificationError } from './errors.js';
 
@@ -38,26 +39,38 @@ describe('signWebhook', () => {
     expect(signWebhook(VECTOR.secret, VECTOR.id, VECTOR.timestamp, Buffer.from(VECTOR.body))).toBe(VECTOR.signature);
   });
 
-  it('uses a plain (unprefixed) secret as its UTF-8 bytes, not as base64', () => {
-    const plain = signWebhook('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', VECTOR.id, VECTOR.timestamp, VECTOR.body);
-    expect(plain).not.toBe(VECTOR.signature);
-    const asBase64 = signWebhook(
-      `whsec_${Buffer.from('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw').toString('base64')}`,
-      VECTOR.id,
-      VECTOR.timestamp,
-      VECTOR.body,
-    );
-    expect(plain).toBe(asBase64);
-  });
-
-  it('refuses an empty secret and a whsec_ secret that is not base64, without echoing it', () => {
-    expect(() => webhookSecretKey('')).toThrow(WebhookSecretError);
+  it('refuses what a Standard Webhooks verifier cannot read: empty, plain, short, or not base64 — without echoing it', () => {
+    for (const bad of [
+      '',
+      'whsec_',
+      'plain-shared-secret-for-tests',
+      'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      'whsec_c2hvcnQ=',
+    ]) {
+      expect(() => webhookSecretKey(bad), bad).toThrow(WebhookSecretError);
+    }
+    expect(() => webhookSecretKey('plain-shared-secret-for-tests')).toThrow(/whsec_<base64>/);
     expect(() => webhookSecretKey('whsec_not base64!')).toThrow(/must continue with base64/);
     try {
       webhookSecretKey('whsec_not base64!');
     } catch (error) {
       expect(String((error as Error).message)).not.toContain('not base64!');
     }
+  });
+
+  it('generates secrets that the standardwebhooks reference library verifies our signatures with', () => {
+    const secret = generateWebhookSecret();
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(generateWebhookSecret()).not.toBe(secret);
+    const id = 'msg_generated';
+    const timestamp = Math.floor(Date.now() / 1000);
+    const body = JSON.stringify({ hello: 'world' });
+    const verified = new Webhook(secret).verify(body, {
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signWebhook(secret, id, timestamp, body),
+    });
+    expect(verified).toEqual({ hello: 'world' });
   });
 });
 
@@ -68,7 +81,7 @@ describe('verifyWebhook', () => {
   });
 
   it('round-trips what signWebhook produced, with Headers or a node-style record', () => {
-    const secret = 'a plain shared secret';
+    const secret = 'whsec_YSBzaGFyZWQgc2VjcmV0IGZvciB0aGUgdGVzdA==';
     const body = JSON.stringify({ event_type: 'agent.event', seq: 1 });
     const ts = 1_700_000_000;
     const sig = signWebhook(secret, 'msg_1', ts, body);
@@ -107,9 +120,15 @@ describe('verifyWebhook', () => {
     expect(codeOf(verify(vectorHeaders('v1,')))).toBe('WEBHOOK_SIGNATURE_INVALID');
     expect(codeOf(verify(vectorHeaders(VECTOR.signature.replace('v1,', 'v2,'))))).toBe('WEBHOOK_SIGNATURE_INVALID');
     expect(codeOf(verify(vectorHeaders(), '{"test": 2432232315}'))).toBe('WEBHOOK_SIGNATURE_INVALID');
-    expect(codeOf(verify(vectorHeaders(), VECTOR.body, `whsec_${Buffer.from('another key').toString('base64')}`))).toBe(
-      'WEBHOOK_SIGNATURE_INVALID',
-    );
+    expect(
+      codeOf(
+        verify(
+          vectorHeaders(),
+          VECTOR.body,
+          `whsec_${Buffer.from('another key, 16 bytes or more').toString('base64')}`,
+        ),
+      ),
+    ).toBe('WEBHOOK_SIGNATURE_INVALID');
     const { 'webhook-signature': _s, ...noSignature } = vectorHeaders();
     expect(codeOf(verify(noSignature))).toBe('WEBHOOK_HEADERS_MISSING');
     const { 'webhook-id': _i, ...noId } = vectorHeaders();
@@ -160,9 +179,9 @@ describe('verifyWebhook', () => {
     const headers = {
       'webhook-id': 'msg_x',
       'webhook-timestamp': String(ts),
-      'webhook-signature': signWebhook('k', 'msg_x', ts, 'not json'),
+      'webhook-signature': signWebhook(VECTOR.secret, 'msg_x', ts, 'not json'),
     };
-    expect(codeOf(() => verifyWebhook('k', headers, 'not json', { now: () => ts * 1000 }))).toBe(
+    expect(codeOf(() => verifyWebhook(VECTOR.secret, headers, 'not json', { now: () => ts * 1000 }))).toBe(
       'WEBHOOK_PAYLOAD_INVALID',
     );
   });

@@ -55,6 +55,17 @@ describe('createUrlGuard().check', () => {
     ['http://[::1]/', 'WEBHOOK_URL_REFUSED'],
     ['http://[::ffff:169.254.169.254]/', 'WEBHOOK_URL_REFUSED'],
     ['http://[fd00::1]/', 'WEBHOOK_URL_REFUSED'],
+    ['http://[::ffff:0:a9fe:a9fe]/', 'WEBHOOK_URL_REFUSED'], // IPv4-translated 169.254.169.254
+    ['http://[::a9fe:a9fe]/', 'WEBHOOK_URL_REFUSED'], // IPv4-compatible
+    ['http://[2001::1]/', 'WEBHOOK_URL_REFUSED'], // Teredo
+    ['http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/', 'WEBHOOK_URL_REFUSED'],
+    ['http://[2002:a9fe:a9fe::1]/', 'WEBHOOK_URL_REFUSED'], // 6to4
+    ['http://[64:ff9b::7f00:1]/', 'WEBHOOK_URL_REFUSED'], // NAT64
+    ['http://[100::1]/', 'WEBHOOK_URL_REFUSED'], // discard-only
+    ['http://192.0.2.10/', 'WEBHOOK_URL_REFUSED'], // documentation ranges
+    ['http://198.51.100.10/', 'WEBHOOK_URL_REFUSED'],
+    ['http://203.0.113.10/', 'WEBHOOK_URL_REFUSED'],
+    ['http://[2001:db8::1]/', 'WEBHOOK_URL_REFUSED'],
     ['http://[fe80::1]/', 'WEBHOOK_URL_REFUSED'],
     ['http://0.0.0.0/', 'WEBHOOK_URL_REFUSED'],
     ['http://169.254.169.254/latest/meta-data/', 'WEBHOOK_URL_REFUSED'],

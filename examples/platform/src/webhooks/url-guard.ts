@@ -65,6 +65,7 @@ export function createUrlGuard(options: UrlGuardOptions = {}): UrlGuard {
           `Webhook host ${host} resolved to something that is not an IP address`,
         );
       const reason = nonPublicReason(address);
+      // An allow-listed range lets through its own family only: 127.0.0.1/32 does not admit ::ffff:127.0.0.1.
       if (reason && !allowedRanges.some((r) => inCidr(address, r))) {
         throw new WebhookUrlError(
           'WEBHOOK_URL_REFUSED',

@@ -1,19 +1,25 @@
 import { describeCodeAgentConformance } from './conformance.js';
-import { sampleScript, scriptedAgent } from './scripted-agent.js';
+import { conformanceScript } from './conformance-script.js';
+import { scriptedAgent } from './scripted-agent.js';
 
 describeCodeAgentConformance('scriptedAgent', {
-  makeAgent: (scenario) =>
-    scriptedAgent({
-      steps: scenario === 'complete' ? sampleScript() : [...sampleScript().slice(0, 2), { hang: true }],
-    }),
+  makeAgent: (scenario) => scriptedAgent({ steps: conformanceScript(scenario) }),
 });
 
 describeCodeAgentConformance('scriptedAgent with delays', {
   makeAgent: (scenario) =>
     scriptedAgent({
       steps:
-        scenario === 'complete'
-          ? sampleScript().flatMap((s) => [{ delayMs: 2 }, s])
-          : [{ delayMs: 5 }, ...sampleScript().slice(0, 1), { delayMs: 10_000 }],
+        scenario === 'hang'
+          ? [{ delayMs: 5 }, ...conformanceScript('complete').slice(0, 1), { delayMs: 10_000 }]
+          : conformanceScript(scenario).flatMap((s) => [{ delayMs: 2 }, s]),
+    }),
+});
+
+describeCodeAgentConformance('scriptedAgent that takes no answers', {
+  makeAgent: (scenario) =>
+    scriptedAgent({
+      steps: conformanceScript(scenario === 'complete' ? 'complete' : 'hang'),
+      capabilities: { permissionReplies: false, questions: false },
     }),
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentRun, CodeAgent } from '../agent.js';
-import { ValidationError } from '../errors.js';
+import { isForgeError, NotFoundError, UnsupportedError, ValidationError } from '../errors.js';
 import type { AgentEvent } from '../events.js';
 import type { AgentRequestInput } from '../request.js';
 import { collectRun, firstEvent, runProblems } from './collect.js';
@@ -8,8 +8,11 @@ import { collectRun, firstEvent, runProblems } from './collect.js';
 /**
  * `complete`: a run that emits at least one event and completes.
  * `hang`: a run that emits at least one event, then keeps going until it is stopped.
+ * `permission`: a run that emits one `permission.requested`, waits for the answer, then completes whatever it was.
+ * `question`: a run that emits one `question.requested`, waits for the answer, then completes.
+ * An adapter must play `permission` when it declares `permissionReplies`, and `question` when it declares `questions`.
  */
-export type ConformanceScenario = 'complete' | 'hang';
+export type ConformanceScenario = 'complete' | 'hang' | 'permission' | 'question';
 
 export interface ConformanceOptions {
   /** Builds a fresh agent whose provider plays the scenario. */
@@ -174,6 +177,89 @@ export function describeCodeAgentConformance(name: string, options: ConformanceO
         expectSound(events, runs[i]!, agent.provider);
         expect(result.status).toBe('completed');
       });
+    });
+
+    const interactive = [
+      { scenario: 'permission', capability: 'permissionReplies', event: 'permission.requested' },
+      { scenario: 'question', capability: 'questions', event: 'question.requested' },
+    ] as const;
+    type Interactive = (typeof interactive)[number];
+    /** Starts a run of the scenario and waits for its request, or skips when the capability is not declared. */
+    const asking = async (which: Interactive, skip: (note: string) => void) => {
+      const agent = await make(which.scenario);
+      const caps = await agent.capabilities();
+      if (!caps[which.capability]) skip(`${agent.provider} does not declare ${which.capability}`);
+      const run = agent.execute(req());
+      const reading = firstEvent(run, (e) => e.type === which.event);
+      const asked = await reading.event;
+      return { agent, run, reading, asked: asked as AgentEvent & { id: string } };
+    };
+    const answer = (run: AgentRun, asked: AgentEvent, positive: boolean) => {
+      if (asked.type === 'permission.requested') return run.respond(asked.id, positive ? 'allow' : 'deny', 'no');
+      if (asked.type !== 'question.requested') throw new Error(`not a request: ${asked.type}`);
+      return run.answer(
+        asked.id,
+        asked.questions.map((q) => (q.options.length ? [q.options[0]!.label] : ['yes'])),
+      );
+    };
+
+    for (const which of interactive) {
+      it(`${which.event}: an answer reaches the agent and the run completes`, { timeout: limit }, async (t) => {
+        const { agent, run, reading, asked } = await asking(which, (note) => t.skip(note));
+        expect(typeof asked.id).toBe('string');
+        await answer(run, asked, true);
+        const events = await reading.all;
+        expectSound(events, run, agent.provider);
+        expect((await run.result).status).toBe('completed');
+      });
+
+      it(`${which.event}: refuses an unknown id and a second answer with NotFoundError`, {
+        timeout: limit,
+      }, async (t) => {
+        const { agent, run, reading, asked } = await asking(which, (note) => t.skip(note));
+        const unknown =
+          which.scenario === 'permission' ? run.respond('no-such-id', 'allow') : run.answer('no-such-id', [['x']]);
+        await expect(unknown).rejects.toBeInstanceOf(NotFoundError);
+        await answer(run, asked, false);
+        const again = answer(run, asked, false);
+        await expect(again).rejects.toSatisfy((e: unknown) => isForgeError(e) && e.category !== 'internal');
+        expectSound(await reading.all, run, agent.provider);
+      });
+
+      it(`${which.event}: cancel while it waits ends the run cancelled, once, keeping the session`, {
+        timeout: limit,
+      }, async (t) => {
+        const { agent, run, reading } = await asking(which, (note) => t.skip(note));
+        const result = await run.cancel('the user walked away');
+        const events = await reading.all;
+        expect(result.status).toBe('cancelled');
+        expectSound(events, run, agent.provider);
+        const started = events.find((e) => e.type === 'session.started');
+        if (started?.type === 'session.started') expect(result.sessionId).toBe(started.sessionId);
+      });
+
+      it(`${which.event}: times out while it waits as timed_out, once`, { timeout: limit }, async (t) => {
+        const agent = await make(which.scenario);
+        if (!(await agent.capabilities())[which.capability])
+          t.skip(`${agent.provider} does not declare ${which.capability}`);
+        const run = agent.execute(req('conformance check', { timeoutMs: Math.max(timeoutMs, 1_500) }));
+        const { events, result } = await collectRun(run);
+        expect(result.status).toBe('timed_out');
+        expectSound(events, run, agent.provider);
+      });
+    }
+
+    it('refuses answers it cannot take with UnsupportedError', { timeout: limit }, async (t) => {
+      const agent = await make('hang');
+      const caps = await agent.capabilities();
+      if (caps.permissionReplies && caps.questions) t.skip(`${agent.provider} takes both kinds of answer`);
+      const run = agent.execute(req());
+      const reading = firstEvent(run);
+      await reading.event;
+      if (!caps.permissionReplies) await expect(run.respond('p', 'allow')).rejects.toBeInstanceOf(UnsupportedError);
+      if (!caps.questions) await expect(run.answer('q', [['a']])).rejects.toBeInstanceOf(UnsupportedError);
+      await run.cancel();
+      expectSound(await reading.all, run, agent.provider);
     });
 
     it('keeps every event for a reader that comes late', { timeout: limit }, async () => {

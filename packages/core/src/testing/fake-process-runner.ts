@@ -1,7 +1,7 @@
 import { ProcessSpawnError } from '../errors.js';
-import { EventQueue } from '../event-queue.js';
-import type { ProcessExit, ProcessRunner, RunningProcess, SpawnOptions } from '../process.js';
-import { delay } from './abortable-delay.js';
+import { AsyncQueue } from '../async-queue.js';
+import type { ProcessExit, ProcessRunner, RunningProcess, SpawnOptions } from '../process-runner.js';
+import { delay } from '../delay.js';
 
 export type OutputStep = string | Uint8Array | { delayMs: number };
 
@@ -67,9 +67,8 @@ export function fakeProcessRunner(script: ScriptSource): FakeProcessRunner {
         exit: undefined,
       };
       calls.push(call);
-      const big = { highWaterMark: Number.POSITIVE_INFINITY, maxBuffered: Number.POSITIVE_INFINITY };
-      const stdout = new EventQueue<Uint8Array>(big);
-      const stderr = new EventQueue<Uint8Array>(big);
+      const stdout = new AsyncQueue<Uint8Array>();
+      const stderr = new AsyncQueue<Uint8Array>();
       const decoder = new TextDecoder();
       const stopped = new AbortController();
       let resolveExit!: (e: ProcessExit) => void;
@@ -79,11 +78,11 @@ export function fakeProcessRunner(script: ScriptSource): FakeProcessRunner {
         if (call.exit) return;
         call.exit = e;
         stopped.abort();
-        stdout.close();
-        stderr.close();
+        stdout.end();
+        stderr.end();
         resolveExit(e);
       };
-      const play = async (steps: OutputStep[] | undefined, into: EventQueue<Uint8Array>, signal?: AbortSignal) => {
+      const play = async (steps: OutputStep[] | undefined, into: AsyncQueue<Uint8Array>, signal?: AbortSignal) => {
         for (const step of steps ?? []) {
           if (call.exit || signal?.aborted) return;
           if (typeof step === 'object' && 'delayMs' in step) await delay(step.delayMs, signal);

@@ -1,3 +1,4 @@
+export { conformanceScript } from './conformance-script.js';
 export { scriptedAgent, sampleScript, type ScriptStep, type ScriptedAgentOptions } from './scripted-agent.js';
 export {
   fakeProcessRunner,
@@ -10,4 +11,4 @@ export {
 // The conformance suite imports vitest, so it lives at '@forge/core/testing/conformance': these doubles stay usable in
 // production code (a demo's scripted provider) without a test runner installed.
 export { collectRun, firstEvent, runProblems } from './collect.js';
-export { delay } from './abortable-delay.js';
+export { delay } from '../delay.js';

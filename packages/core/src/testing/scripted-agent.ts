@@ -1,10 +1,10 @@
 import { defaultCapabilities, type AgentCapabilities, type CodeAgent, type PermissionDecision } from '../agent.js';
-import { createCodeAgent } from '../define-agent.js';
+import { createCodeAgent } from '../create-code-agent.js';
 import type { AgentEventInit } from '../events.js';
 import type { AgentRequest } from '../request.js';
 import type { RunOptions, RunOutcome } from '../run.js';
-import type { IdGenerator } from '../runtime.js';
-import { delay } from './abortable-delay.js';
+import type { IdGenerator } from '../id-generator.js';
+import { delay } from '../delay.js';
 
 export type ScriptStep =
   | AgentEventInit
@@ -12,7 +12,9 @@ export type ScriptStep =
   /** Waits until the run is cancelled or times out. */
   | { hang: true }
   /** Waits until `run.respond(id, …)` is called, then emits a tool.result saying what was decided. */
-  | { awaitPermission: string };
+  | { awaitPermission: string }
+  /** Waits until `run.answer(id, …)` is called, then emits a tool.result carrying the answers. */
+  | { awaitQuestion: string };
 
 export interface ScriptedAgentOptions extends RunOptions {
   provider?: string;
@@ -34,14 +36,32 @@ export function scriptedAgent(options: ScriptedAgentOptions): CodeAgent {
     ...runOptions,
     provider,
     capabilities: () =>
-      defaultCapabilities({ resume: true, permissionReplies: true, textDeltas: true, ...capabilities }),
+      defaultCapabilities({
+        resume: true,
+        permissionReplies: true,
+        questions: true,
+        textDeltas: true,
+        ...capabilities,
+      }),
     async run(ctx) {
-      const decisions = new Map<string, (d: PermissionDecision) => void>();
-      ctx.onRespond(async (id, decision) => {
-        const waiter = decisions.get(id);
-        if (!waiter) throw new Error(`No permission request ${id} is waiting`);
-        waiter(decision);
-      });
+      // Core records what was asked and refuses unknown ids; an answer can come before the script reaches its
+      // await step (the reader answers as soon as it sees the event), so early answers wait here.
+      const early = new Map<string, unknown>();
+      const waiters = new Map<string, (v: unknown) => void>();
+      const deliver = async (id: string, value: unknown) => {
+        const waiter = waiters.get(id);
+        if (waiter) waiter(value);
+        else early.set(id, value);
+      };
+      const caps = defaultCapabilities({ permissionReplies: true, questions: true, ...capabilities });
+      if (caps.permissionReplies) ctx.onRespond((id, decision) => deliver(id, decision));
+      if (caps.questions) ctx.onAnswer((id, answers) => deliver(id, answers));
+      const waitFor = <T>(id: string) =>
+        new Promise<T | undefined>((resolve) => {
+          if (early.has(id)) return resolve(early.get(id) as T);
+          waiters.set(id, resolve as (v: unknown) => void);
+          ctx.signal.addEventListener('abort', () => resolve(undefined), { once: true });
+        });
       const script = typeof steps === 'function' ? steps(ctx.request) : steps;
       for (const step of script) {
         if (ctx.signal.aborted) break;
@@ -50,10 +70,7 @@ export function scriptedAgent(options: ScriptedAgentOptions): CodeAgent {
         } else if ('hang' in step) {
           await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
         } else if ('awaitPermission' in step) {
-          const decision = await new Promise<PermissionDecision | undefined>((resolve) => {
-            decisions.set(step.awaitPermission, resolve);
-            ctx.signal.addEventListener('abort', () => resolve(undefined), { once: true });
-          });
+          const decision = await waitFor<PermissionDecision>(step.awaitPermission);
           if (decision) {
             ctx.emit({
               type: 'tool.result',
@@ -61,6 +78,11 @@ export function scriptedAgent(options: ScriptedAgentOptions): CodeAgent {
               output: `permission ${decision}`,
               isError: decision === 'deny',
             });
+          }
+        } else if ('awaitQuestion' in step) {
+          const answers = await waitFor<string[][]>(step.awaitQuestion);
+          if (answers) {
+            ctx.emit({ type: 'tool.result', callId: step.awaitQuestion, output: { answers }, isError: false });
           }
         } else {
           if (!ctx.emit(step)) await ctx.drained();

@@ -179,6 +179,14 @@ export class FakeOpencode {
         this.record('POST', pathOf(request.url), undefined);
         return HttpResponse.json(true);
       }),
+      http.post(`${base}/question/:id/:verb`, async ({ request, params }) => {
+        const path = pathOf(request.url);
+        this.record('POST', path, await body(request));
+        const failed = this.failure('POST', path);
+        if (failed) return failed;
+        if (params.verb !== 'reply' && params.verb !== 'reject') return new HttpResponse(null, { status: 404 });
+        return HttpResponse.json(true);
+      }),
       http.post(`${base}/permission/:id/reply`, async ({ request }) => {
         const path = pathOf(request.url);
         this.record('POST', path, await body(request));
@@ -188,6 +196,28 @@ export class FakeOpencode {
       }),
     ];
   }
+}
+
+/** A `question.asked` frame of `sessionId`, shaped like the real server's (fixtures/question.sse). */
+export function questionAsked(sessionId: string, id = `que_${sessionId}`): object {
+  return {
+    type: 'question.asked',
+    properties: {
+      id,
+      sessionID: sessionId,
+      questions: [
+        {
+          question: 'Which colour?',
+          header: 'Colour',
+          options: [
+            { label: 'Blue', description: 'like the sky' },
+            { label: 'Red', description: 'like fire' },
+          ],
+        },
+      ],
+      tool: { messageID: 'msg_0_a', callID: 'call_q' },
+    },
+  };
 }
 
 /** Frames of a short text turn of `sessionId`, the way OpenCode sends them. */

@@ -3,7 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { sseFrames } from '../testing/sse.js';
 import type { SessionMessage } from '../schemas.js';
 
-export type Recording = 'tool-prompt-async' | 'permission' | 'abort-streaming' | 'error-400';
+export type Recording =
+  | 'tool-prompt-async'
+  | 'permission'
+  | 'abort-streaming'
+  | 'error-400'
+  | 'question'
+  | 'question-reject';
 
 export function recordedFrames(name: Recording): string[] {
   const file = fileURLToPath(new URL(`../fixtures/${name}.sse`, import.meta.url));

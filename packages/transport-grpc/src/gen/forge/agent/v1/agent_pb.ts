@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file forge/agent/v1/agent.proto.
  */
 export const file_forge_agent_v1_agent: GenFile = /*@__PURE__*/
-  fileDesc("Chpmb3JnZS9hZ2VudC92MS9hZ2VudC5wcm90bxIOZm9yZ2UuYWdlbnQudjEihAIKDkNvbm5lY3RSZXF1ZXN0EhIKCmNvbW1hbmRfaWQYASABKAkSMQoHZXhlY3V0ZRgCIAEoCzIeLmZvcmdlLmFnZW50LnYxLkV4ZWN1dGVDb21tYW5kSAASLwoGY2FuY2VsGAMgASgLMh0uZm9yZ2UuYWdlbnQudjEuQ2FuY2VsQ29tbWFuZEgAEkIKEHBlcm1pc3Npb25fcmVwbHkYBCABKAsyJi5mb3JnZS5hZ2VudC52MS5QZXJtaXNzaW9uUmVwbHlDb21tYW5kSAASKwoEcGluZxgFIAEoCzIbLmZvcmdlLmFnZW50LnYxLlBpbmdDb21tYW5kSABCCQoHY29tbWFuZCJPCg5FeGVjdXRlQ29tbWFuZBIOCgZydW5faWQYASABKAkSLQoHcmVxdWVzdBgCIAEoCzIcLmZvcmdlLmFnZW50LnYxLkFnZW50UmVxdWVzdCI/Cg1DYW5jZWxDb21tYW5kEg4KBnJ1bl9pZBgBIAEoCRITCgZyZWFzb24YAiABKAlIAIgBAUIJCgdfcmVhc29uIpcBChZQZXJtaXNzaW9uUmVwbHlDb21tYW5kEg4KBnJ1bl9pZBgBIAEoCRIVCg1wZXJtaXNzaW9uX2lkGAIgASgJEjQKCGRlY2lzaW9uGAMgASgOMiIuZm9yZ2UuYWdlbnQudjEuUGVybWlzc2lvbkRlY2lzaW9uEhQKB21lc3NhZ2UYBCABKAlIAIgBAUIKCghfbWVzc2FnZSIbCgtQaW5nQ29tbWFuZBIMCgR0aW1lGAEgASgBIsoBCg9Db25uZWN0UmVzcG9uc2USLAoGZXZlbnRzGAEgASgLMhouZm9yZ2UuYWdlbnQudjEuRXZlbnRCYXRjaEgAEiQKBHBvbmcYAiABKAsyFC5mb3JnZS5hZ2VudC52MS5Qb25nSAASKQoDYWNrGAMgASgLMhouZm9yZ2UuYWdlbnQudjEuQ29tbWFuZEFja0gAEi0KBWVycm9yGAQgASgLMhwuZm9yZ2UuYWdlbnQudjEuQ29tbWFuZEVycm9ySABCCQoHbWVzc2FnZSI4CgpFdmVudEJhdGNoEioKBmV2ZW50cxgBIAMoCzIaLmZvcmdlLmFnZW50LnYxLkFnZW50RXZlbnQiKQoEUG9uZxIMCgR0aW1lGAEgASgBEhMKC3NlcnZlcl90aW1lGAIgASgBIiAKCkNvbW1hbmRBY2sSEgoKY29tbWFuZF9pZBgBIAEoCSJcCgxDb21tYW5kRXJyb3ISEgoKY29tbWFuZF9pZBgBIAEoCRIOCgZydW5faWQYAiABKAkSKAoFZXJyb3IYAyABKAsyGS5mb3JnZS5hZ2VudC52MS5FcnJvckluZm8iewoJRXJyb3JJbmZvEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIQCghjYXRlZ29yeRgDIAEoCRIRCglyZXRyeWFibGUYBCABKAgSGQoMZGV0YWlsc19qc29uGAUgASgJSACIAQFCDwoNX2RldGFpbHNfanNvbiJPCg5FeGVjdXRlUmVxdWVzdBIOCgZydW5faWQYASABKAkSLQoHcmVxdWVzdBgCIAEoCzIcLmZvcmdlLmFnZW50LnYxLkFnZW50UmVxdWVzdCI9Cg9FeGVjdXRlUmVzcG9uc2USKgoGZXZlbnRzGAEgAygLMhouZm9yZ2UuYWdlbnQudjEuQWdlbnRFdmVudCJCChBDYW5jZWxSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRITCgZyZWFzb24YAiABKAlIAIgBAUIJCgdfcmVhc29uIiYKEUNhbmNlbFJ1blJlc3BvbnNlEhEKCWNhbmNlbGxlZBgBIAEoCCKXAQoWUmVwbHlQZXJtaXNzaW9uUmVxdWVzdBIOCgZydW5faWQYASABKAkSFQoNcGVybWlzc2lvbl9pZBgCIAEoCRI0CghkZWNpc2lvbhgDIAEoDjIiLmZvcmdlLmFnZW50LnYxLlBlcm1pc3Npb25EZWNpc2lvbhIUCgdtZXNzYWdlGAQgASgJSACIAQFCCgoIX21lc3NhZ2UiGQoXUmVwbHlQZXJtaXNzaW9uUmVzcG9uc2UiEgoQR2V0U3RhdHVzUmVxdWVzdCKsAQoRR2V0U3RhdHVzUmVzcG9uc2USEAoIcHJvdmlkZXIYASABKAkSNwoMY2FwYWJpbGl0aWVzGAIgASgLMiEuZm9yZ2UuYWdlbnQudjEuQWdlbnRDYXBhYmlsaXRpZXMSFgoOcnVuc19pbl9mbGlnaHQYAyABKA0SEQoJdXB0aW1lX21zGAQgASgBEg8KB3ZlcnNpb24YBSABKAkSEAoIZHJhaW5pbmcYBiABKAgiRwoPU2h1dGRvd25SZXF1ZXN0EhAKCGdyYWNlZnVsGAEgASgIEhUKCGdyYWNlX21zGAIgASgNSACIAQFCCwoJX2dyYWNlX21zIkEKEFNodXRkb3duUmVzcG9uc2USFQoNcnVuc19maW5pc2hlZBgBIAEoDRIWCg5ydW5zX2NhbmNlbGxlZBgCIAEoDSLUBAoMQWdlbnRSZXF1ZXN0Eg4KBnByb21wdBgBIAEoCRIXCgpzZXNzaW9uX2lkGAIgASgJSACIAQESEAoDY3dkGAMgASgJSAGIAQESEgoFbW9kZWwYBCABKAlIAogBARIaCg1zeXN0ZW1fcHJvbXB0GAUgASgJSAOIAQESMQoNYWxsb3dlZF90b29scxgGIAEoCzIaLmZvcmdlLmFnZW50LnYxLlN0cmluZ0xpc3QSNAoQZGlzYWxsb3dlZF90b29scxgHIAEoCzIaLmZvcmdlLmFnZW50LnYxLlN0cmluZ0xpc3QSHAoPcGVybWlzc2lvbl9tb2RlGAggASgJSASIAQESFgoJbWF4X3R1cm5zGAkgASgNSAWIAQESFwoKdGltZW91dF9tcxgKIAEoDUgGiAEBEjIKA2VudhgLIAMoCzIlLmZvcmdlLmFnZW50LnYxLkFnZW50UmVxdWVzdC5FbnZFbnRyeRIvCgthdHRhY2htZW50cxgMIAMoCzIaLmZvcmdlLmFnZW50LnYxLkF0dGFjaG1lbnQSGgoNbWV0YWRhdGFfanNvbhgNIAEoCUgHiAEBGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDQoLX3Nlc3Npb25faWRCBgoEX2N3ZEIICgZfbW9kZWxCEAoOX3N5c3RlbV9wcm9tcHRCEgoQX3Blcm1pc3Npb25fbW9kZUIMCgpfbWF4X3R1cm5zQg0KC190aW1lb3V0X21zQhAKDl9tZXRhZGF0YV9qc29uIhwKClN0cmluZ0xpc3QSDgoGdmFsdWVzGAEgAygJIpQBCgpBdHRhY2htZW50EgwKBGtpbmQYASABKAkSEQoEcGF0aBgCIAEoCUgAiAEBEhEKBGRhdGEYAyABKAlIAYgBARIWCgltaW1lX3R5cGUYBCABKAlIAogBARIRCgRuYW1lGAUgASgJSAOIAQFCBwoFX3BhdGhCBwoFX2RhdGFCDAoKX21pbWVfdHlwZUIHCgVfbmFtZSK1AgoRQWdlbnRDYXBhYmlsaXRpZXMSDgoGcmVzdW1lGAEgASgIEg4KBmNhbmNlbBgCIAEoCBIaChJwZXJtaXNzaW9uX3JlcGxpZXMYAyABKAgSEwoLdGV4dF9kZWx0YXMYBCABKAgSEQoJcmVhc29uaW5nGAUgASgIEhMKC2F0dGFjaG1lbnRzGAYgASgIEg4KBmltYWdlcxgHIAEoCBIVCg1zeXN0ZW1fcHJvbXB0GAggASgIEhMKC3Rvb2xfZmlsdGVyGAkgASgIEhEKCW1heF90dXJucxgKIAEoCBIOCgZtb2RlbHMYCyADKAkSFAoHdmVyc2lvbhgMIAEoCUgAiAEBEhcKCmV4dHJhX2pzb24YDSABKAlIAYgBAUIKCghfdmVyc2lvbkINCgtfZXh0cmFfanNvbiLGBQoKQWdlbnRFdmVudBIOCgZydW5faWQYASABKAkSCwoDc2VxGAIgASgNEgwKBHRpbWUYAyABKAESEAoIcHJvdmlkZXIYBCABKAkSFQoIcmF3X2pzb24YBSABKAlIAYgBARI+Cg9zZXNzaW9uX3N0YXJ0ZWQYCiABKAsyIy5mb3JnZS5hZ2VudC52MS5TZXNzaW9uU3RhcnRlZEV2ZW50SAASNAoKdGV4dF9kZWx0YRgLIAEoCzIeLmZvcmdlLmFnZW50LnYxLlRleHREZWx0YUV2ZW50SAASLwoHbWVzc2FnZRgMIAEoCzIcLmZvcmdlLmFnZW50LnYxLk1lc3NhZ2VFdmVudEgAEjMKCXJlYXNvbmluZxgNIAEoCzIeLmZvcmdlLmFnZW50LnYxLlJlYXNvbmluZ0V2ZW50SAASMgoJdG9vbF9jYWxsGA4gASgLMh0uZm9yZ2UuYWdlbnQudjEuVG9vbENhbGxFdmVudEgAEjYKC3Rvb2xfcmVzdWx0GA8gASgLMh8uZm9yZ2UuYWdlbnQudjEuVG9vbFJlc3VsdEV2ZW50SAASSAoUcGVybWlzc2lvbl9yZXF1ZXN0ZWQYECABKAsyKC5mb3JnZS5hZ2VudC52MS5QZXJtaXNzaW9uUmVxdWVzdGVkRXZlbnRIABIrCgV1c2FnZRgRIAEoCzIaLmZvcmdlLmFnZW50LnYxLlVzYWdlRXZlbnRIABInCgNsb2cYEiABKAsyGC5mb3JnZS5hZ2VudC52MS5Mb2dFdmVudEgAEisKBWVycm9yGBMgASgLMhouZm9yZ2UuYWdlbnQudjEuRXJyb3JFdmVudEgAEjoKDXJ1bl9jb21wbGV0ZWQYFCABKAsyIS5mb3JnZS5hZ2VudC52MS5SdW5Db21wbGV0ZWRFdmVudEgAQgYKBGJvZHlCCwoJX3Jhd19qc29uIr4BChNTZXNzaW9uU3RhcnRlZEV2ZW50EhIKCnNlc3Npb25faWQYASABKAkSEgoFbW9kZWwYAiABKAlIAIgBARIpCgV0b29scxgDIAEoCzIaLmZvcmdlLmFnZW50LnYxLlN0cmluZ0xpc3QSEAoDY3dkGAQgASgJSAGIAQESHAoPcGVybWlzc2lvbl9tb2RlGAUgASgJSAKIAQFCCAoGX21vZGVsQgYKBF9jd2RCEgoQX3Blcm1pc3Npb25fbW9kZSJGCg5UZXh0RGVsdGFFdmVudBIMCgR0ZXh0GAEgASgJEhcKCm1lc3NhZ2VfaWQYAiABKAlIAIgBAUINCgtfbWVzc2FnZV9pZCJECgxNZXNzYWdlRXZlbnQSDAoEdGV4dBgBIAEoCRIXCgptZXNzYWdlX2lkGAIgASgJSACIAQFCDQoLX21lc3NhZ2VfaWQiRgoOUmVhc29uaW5nRXZlbnQSDAoEdGV4dBgBIAEoCRIXCgptZXNzYWdlX2lkGAIgASgJSACIAQFCDQoLX21lc3NhZ2VfaWQiVgoNVG9vbENhbGxFdmVudBIPCgdjYWxsX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSFwoKaW5wdXRfanNvbhgDIAEoCUgAiAEBQg0KC19pbnB1dF9qc29uIl4KD1Rvb2xSZXN1bHRFdmVudBIPCgdjYWxsX2lkGAEgASgJEhgKC291dHB1dF9qc29uGAIgASgJSACIAQESEAoIaXNfZXJyb3IYAyABKAhCDgoMX291dHB1dF9qc29uIlwKGFBlcm1pc3Npb25SZXF1ZXN0ZWRFdmVudBIKCgJpZBgBIAEoCRIMCgR0b29sGAIgASgJEhcKCmlucHV0X2pzb24YAyABKAlIAIgBAUINCgtfaW5wdXRfanNvbiJ+CgpVc2FnZUV2ZW50EiQKBXVzYWdlGAEgASgLMhUuZm9yZ2UuYWdlbnQudjEuVXNhZ2USFQoIY29zdF91c2QYAiABKAFIAIgBARIXCgptZXNzYWdlX2lkGAMgASgJSAGIAQFCCwoJX2Nvc3RfdXNkQg0KC19tZXNzYWdlX2lkImwKCExvZ0V2ZW50EgwKBHRleHQYASABKAkSJwoFbGV2ZWwYAiABKA4yGC5mb3JnZS5hZ2VudC52MS5Mb2dMZXZlbBIpCgZzdHJlYW0YAyABKA4yGS5mb3JnZS5hZ2VudC52MS5Mb2dTdHJlYW0iagoKRXJyb3JFdmVudBIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIEhkKDGRldGFpbHNfanNvbhgEIAEoCUgAiAEBQg8KDV9kZXRhaWxzX2pzb24iQAoRUnVuQ29tcGxldGVkRXZlbnQSKwoGcmVzdWx0GAEgASgLMhsuZm9yZ2UuYWdlbnQudjEuQWdlbnRSZXN1bHQinwEKBVVzYWdlEhQKDGlucHV0X3Rva2VucxgBIAEoARIVCg1vdXRwdXRfdG9rZW5zGAIgASgBEhkKEWNhY2hlX3JlYWRfdG9rZW5zGAMgASgBEhoKEmNhY2hlX3dyaXRlX3Rva2VucxgEIAEoARIdChByZWFzb25pbmdfdG9rZW5zGAUgASgBSACIAQFCEwoRX3JlYXNvbmluZ190b2tlbnMiiAIKC0FnZW50UmVzdWx0EikKBnN0YXR1cxgBIAEoDjIZLmZvcmdlLmFnZW50LnYxLlJ1blN0YXR1cxIMCgR0ZXh0GAIgASgJEhcKCnNlc3Npb25faWQYAyABKAlIAIgBARIkCgV1c2FnZRgEIAEoCzIVLmZvcmdlLmFnZW50LnYxLlVzYWdlEhUKCGNvc3RfdXNkGAUgASgBSAGIAQESEwoLZHVyYXRpb25fbXMYBiABKAESDQoFdHVybnMYByABKA0SKgoFZXJyb3IYCCABKAsyGy5mb3JnZS5hZ2VudC52MS5SZXN1bHRFcnJvckINCgtfc2Vzc2lvbl9pZEILCglfY29zdF91c2QiUgoLUmVzdWx0RXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEhYKCXJldHJ5YWJsZRgDIAEoCEgAiAEBQgwKCl9yZXRyeWFibGUqnAEKElBlcm1pc3Npb25EZWNpc2lvbhIjCh9QRVJNSVNTSU9OX0RFQ0lTSU9OX1VOU1BFQ0lGSUVEEAASHQoZUEVSTUlTU0lPTl9ERUNJU0lPTl9BTExPVxABEiQKIFBFUk1JU1NJT05fREVDSVNJT05fQUxMT1dfQUxXQVlTEAISHAoYUEVSTUlTU0lPTl9ERUNJU0lPTl9ERU5ZEAMqdwoITG9nTGV2ZWwSGQoVTE9HX0xFVkVMX1VOU1BFQ0lGSUVEEAASEwoPTE9HX0xFVkVMX0RFQlVHEAESEgoOTE9HX0xFVkVMX0lORk8QAhISCg5MT0dfTEVWRUxfV0FSThADEhMKD0xPR19MRVZFTF9FUlJPUhAEKlUKCUxvZ1N0cmVhbRIaChZMT0dfU1RSRUFNX1VOU1BFQ0lGSUVEEAASFQoRTE9HX1NUUkVBTV9TVERPVVQQARIVChFMT0dfU1RSRUFNX1NUREVSUhACKowBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFFJVTl9TVEFUVVNfQ09NUExFVEVEEAESFQoRUlVOX1NUQVRVU19GQUlMRUQQAhIYChRSVU5fU1RBVFVTX0NBTkNFTExFRBADEhgKFFJVTl9TVEFUVVNfVElNRURfT1VUEAQygwQKDEFnZW50U2VydmljZRJOCgdDb25uZWN0Eh4uZm9yZ2UuYWdlbnQudjEuQ29ubmVjdFJlcXVlc3QaHy5mb3JnZS5hZ2VudC52MS5Db25uZWN0UmVzcG9uc2UoATABEkwKB0V4ZWN1dGUSHi5mb3JnZS5hZ2VudC52MS5FeGVjdXRlUmVxdWVzdBofLmZvcmdlLmFnZW50LnYxLkV4ZWN1dGVSZXNwb25zZTABElAKCUNhbmNlbFJ1bhIgLmZvcmdlLmFnZW50LnYxLkNhbmNlbFJ1blJlcXVlc3QaIS5mb3JnZS5hZ2VudC52MS5DYW5jZWxSdW5SZXNwb25zZRJiCg9SZXBseVBlcm1pc3Npb24SJi5mb3JnZS5hZ2VudC52MS5SZXBseVBlcm1pc3Npb25SZXF1ZXN0GicuZm9yZ2UuYWdlbnQudjEuUmVwbHlQZXJtaXNzaW9uUmVzcG9uc2USUAoJR2V0U3RhdHVzEiAuZm9yZ2UuYWdlbnQudjEuR2V0U3RhdHVzUmVxdWVzdBohLmZvcmdlLmFnZW50LnYxLkdldFN0YXR1c1Jlc3BvbnNlEk0KCFNodXRkb3duEh8uZm9yZ2UuYWdlbnQudjEuU2h1dGRvd25SZXF1ZXN0GiAuZm9yZ2UuYWdlbnQudjEuU2h1dGRvd25SZXNwb25zZWIGcHJvdG8z");
+  fileDesc("Chpmb3JnZS9hZ2VudC92MS9hZ2VudC5wcm90bxIOZm9yZ2UuYWdlbnQudjEixgIKDkNvbm5lY3RSZXF1ZXN0EhIKCmNvbW1hbmRfaWQYASABKAkSMQoHZXhlY3V0ZRgCIAEoCzIeLmZvcmdlLmFnZW50LnYxLkV4ZWN1dGVDb21tYW5kSAASLwoGY2FuY2VsGAMgASgLMh0uZm9yZ2UuYWdlbnQudjEuQ2FuY2VsQ29tbWFuZEgAEkIKEHBlcm1pc3Npb25fcmVwbHkYBCABKAsyJi5mb3JnZS5hZ2VudC52MS5QZXJtaXNzaW9uUmVwbHlDb21tYW5kSAASKwoEcGluZxgFIAEoCzIbLmZvcmdlLmFnZW50LnYxLlBpbmdDb21tYW5kSAASQAoPcXVlc3Rpb25fYW5zd2VyGAYgASgLMiUuZm9yZ2UuYWdlbnQudjEuUXVlc3Rpb25BbnN3ZXJDb21tYW5kSABCCQoHY29tbWFuZCJPCg5FeGVjdXRlQ29tbWFuZBIOCgZydW5faWQYASABKAkSLQoHcmVxdWVzdBgCIAEoCzIcLmZvcmdlLmFnZW50LnYxLkFnZW50UmVxdWVzdCI/Cg1DYW5jZWxDb21tYW5kEg4KBnJ1bl9pZBgBIAEoCRITCgZyZWFzb24YAiABKAlIAIgBAUIJCgdfcmVhc29uIpcBChZQZXJtaXNzaW9uUmVwbHlDb21tYW5kEg4KBnJ1bl9pZBgBIAEoCRIVCg1wZXJtaXNzaW9uX2lkGAIgASgJEjQKCGRlY2lzaW9uGAMgASgOMiIuZm9yZ2UuYWdlbnQudjEuUGVybWlzc2lvbkRlY2lzaW9uEhQKB21lc3NhZ2UYBCABKAlIAIgBAUIKCghfbWVzc2FnZSJpChVRdWVzdGlvbkFuc3dlckNvbW1hbmQSDgoGcnVuX2lkGAEgASgJEhMKC3F1ZXN0aW9uX2lkGAIgASgJEisKB2Fuc3dlcnMYAyADKAsyGi5mb3JnZS5hZ2VudC52MS5TdHJpbmdMaXN0IhsKC1BpbmdDb21tYW5kEgwKBHRpbWUYASABKAEiygEKD0Nvbm5lY3RSZXNwb25zZRIsCgZldmVudHMYASABKAsyGi5mb3JnZS5hZ2VudC52MS5FdmVudEJhdGNoSAASJAoEcG9uZxgCIAEoCzIULmZvcmdlLmFnZW50LnYxLlBvbmdIABIpCgNhY2sYAyABKAsyGi5mb3JnZS5hZ2VudC52MS5Db21tYW5kQWNrSAASLQoFZXJyb3IYBCABKAsyHC5mb3JnZS5hZ2VudC52MS5Db21tYW5kRXJyb3JIAEIJCgdtZXNzYWdlIjgKCkV2ZW50QmF0Y2gSKgoGZXZlbnRzGAEgAygLMhouZm9yZ2UuYWdlbnQudjEuQWdlbnRFdmVudCIpCgRQb25nEgwKBHRpbWUYASABKAESEwoLc2VydmVyX3RpbWUYAiABKAEiIAoKQ29tbWFuZEFjaxISCgpjb21tYW5kX2lkGAEgASgJIlwKDENvbW1hbmRFcnJvchISCgpjb21tYW5kX2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCRIoCgVlcnJvchgDIAEoCzIZLmZvcmdlLmFnZW50LnYxLkVycm9ySW5mbyJ7CglFcnJvckluZm8SDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEhAKCGNhdGVnb3J5GAMgASgJEhEKCXJldHJ5YWJsZRgEIAEoCBIZCgxkZXRhaWxzX2pzb24YBSABKAlIAIgBAUIPCg1fZGV0YWlsc19qc29uIk8KDkV4ZWN1dGVSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRItCgdyZXF1ZXN0GAIgASgLMhwuZm9yZ2UuYWdlbnQudjEuQWdlbnRSZXF1ZXN0Ij0KD0V4ZWN1dGVSZXNwb25zZRIqCgZldmVudHMYASADKAsyGi5mb3JnZS5hZ2VudC52MS5BZ2VudEV2ZW50IkIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhMKBnJlYXNvbhgCIAEoCUgAiAEBQgkKB19yZWFzb24iJgoRQ2FuY2VsUnVuUmVzcG9uc2USEQoJY2FuY2VsbGVkGAEgASgIIpcBChZSZXBseVBlcm1pc3Npb25SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIVCg1wZXJtaXNzaW9uX2lkGAIgASgJEjQKCGRlY2lzaW9uGAMgASgOMiIuZm9yZ2UuYWdlbnQudjEuUGVybWlzc2lvbkRlY2lzaW9uEhQKB21lc3NhZ2UYBCABKAlIAIgBAUIKCghfbWVzc2FnZSIZChdSZXBseVBlcm1pc3Npb25SZXNwb25zZSJpChVBbnN3ZXJRdWVzdGlvblJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhMKC3F1ZXN0aW9uX2lkGAIgASgJEisKB2Fuc3dlcnMYAyADKAsyGi5mb3JnZS5hZ2VudC52MS5TdHJpbmdMaXN0IhgKFkFuc3dlclF1ZXN0aW9uUmVzcG9uc2UiEgoQR2V0U3RhdHVzUmVxdWVzdCKsAQoRR2V0U3RhdHVzUmVzcG9uc2USEAoIcHJvdmlkZXIYASABKAkSNwoMY2FwYWJpbGl0aWVzGAIgASgLMiEuZm9yZ2UuYWdlbnQudjEuQWdlbnRDYXBhYmlsaXRpZXMSFgoOcnVuc19pbl9mbGlnaHQYAyABKA0SEQoJdXB0aW1lX21zGAQgASgBEg8KB3ZlcnNpb24YBSABKAkSEAoIZHJhaW5pbmcYBiABKAgiRwoPU2h1dGRvd25SZXF1ZXN0EhAKCGdyYWNlZnVsGAEgASgIEhUKCGdyYWNlX21zGAIgASgNSACIAQFCCwoJX2dyYWNlX21zIkEKEFNodXRkb3duUmVzcG9uc2USFQoNcnVuc19maW5pc2hlZBgBIAEoDRIWCg5ydW5zX2NhbmNlbGxlZBgCIAEoDSLUBAoMQWdlbnRSZXF1ZXN0Eg4KBnByb21wdBgBIAEoCRIXCgpzZXNzaW9uX2lkGAIgASgJSACIAQESEAoDY3dkGAMgASgJSAGIAQESEgoFbW9kZWwYBCABKAlIAogBARIaCg1zeXN0ZW1fcHJvbXB0GAUgASgJSAOIAQESMQoNYWxsb3dlZF90b29scxgGIAEoCzIaLmZvcmdlLmFnZW50LnYxLlN0cmluZ0xpc3QSNAoQZGlzYWxsb3dlZF90b29scxgHIAEoCzIaLmZvcmdlLmFnZW50LnYxLlN0cmluZ0xpc3QSHAoPcGVybWlzc2lvbl9tb2RlGAggASgJSASIAQESFgoJbWF4X3R1cm5zGAkgASgNSAWIAQESFwoKdGltZW91dF9tcxgKIAEoDUgGiAEBEjIKA2VudhgLIAMoCzIlLmZvcmdlLmFnZW50LnYxLkFnZW50UmVxdWVzdC5FbnZFbnRyeRIvCgthdHRhY2htZW50cxgMIAMoCzIaLmZvcmdlLmFnZW50LnYxLkF0dGFjaG1lbnQSGgoNbWV0YWRhdGFfanNvbhgNIAEoCUgHiAEBGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDQoLX3Nlc3Npb25faWRCBgoEX2N3ZEIICgZfbW9kZWxCEAoOX3N5c3RlbV9wcm9tcHRCEgoQX3Blcm1pc3Npb25fbW9kZUIMCgpfbWF4X3R1cm5zQg0KC190aW1lb3V0X21zQhAKDl9tZXRhZGF0YV9qc29uIhwKClN0cmluZ0xpc3QSDgoGdmFsdWVzGAEgAygJIpQBCgpBdHRhY2htZW50EgwKBGtpbmQYASABKAkSEQoEcGF0aBgCIAEoCUgAiAEBEhEKBGRhdGEYAyABKAlIAYgBARIWCgltaW1lX3R5cGUYBCABKAlIAogBARIRCgRuYW1lGAUgASgJSAOIAQFCBwoFX3BhdGhCBwoFX2RhdGFCDAoKX21pbWVfdHlwZUIHCgVfbmFtZSLIAgoRQWdlbnRDYXBhYmlsaXRpZXMSDgoGcmVzdW1lGAEgASgIEg4KBmNhbmNlbBgCIAEoCBIaChJwZXJtaXNzaW9uX3JlcGxpZXMYAyABKAgSEwoLdGV4dF9kZWx0YXMYBCABKAgSEQoJcmVhc29uaW5nGAUgASgIEhMKC2F0dGFjaG1lbnRzGAYgASgIEg4KBmltYWdlcxgHIAEoCBIVCg1zeXN0ZW1fcHJvbXB0GAggASgIEhMKC3Rvb2xfZmlsdGVyGAkgASgIEhEKCW1heF90dXJucxgKIAEoCBIOCgZtb2RlbHMYCyADKAkSFAoHdmVyc2lvbhgMIAEoCUgAiAEBEhcKCmV4dHJhX2pzb24YDSABKAlIAYgBARIRCglxdWVzdGlvbnMYDiABKAhCCgoIX3ZlcnNpb25CDQoLX2V4dHJhX2pzb24ijAYKCkFnZW50RXZlbnQSDgoGcnVuX2lkGAEgASgJEgsKA3NlcRgCIAEoDRIMCgR0aW1lGAMgASgBEhAKCHByb3ZpZGVyGAQgASgJEhUKCHJhd19qc29uGAUgASgJSAGIAQESPgoPc2Vzc2lvbl9zdGFydGVkGAogASgLMiMuZm9yZ2UuYWdlbnQudjEuU2Vzc2lvblN0YXJ0ZWRFdmVudEgAEjQKCnRleHRfZGVsdGEYCyABKAsyHi5mb3JnZS5hZ2VudC52MS5UZXh0RGVsdGFFdmVudEgAEi8KB21lc3NhZ2UYDCABKAsyHC5mb3JnZS5hZ2VudC52MS5NZXNzYWdlRXZlbnRIABIzCglyZWFzb25pbmcYDSABKAsyHi5mb3JnZS5hZ2VudC52MS5SZWFzb25pbmdFdmVudEgAEjIKCXRvb2xfY2FsbBgOIAEoCzIdLmZvcmdlLmFnZW50LnYxLlRvb2xDYWxsRXZlbnRIABI2Cgt0b29sX3Jlc3VsdBgPIAEoCzIfLmZvcmdlLmFnZW50LnYxLlRvb2xSZXN1bHRFdmVudEgAEkgKFHBlcm1pc3Npb25fcmVxdWVzdGVkGBAgASgLMiguZm9yZ2UuYWdlbnQudjEuUGVybWlzc2lvblJlcXVlc3RlZEV2ZW50SAASKwoFdXNhZ2UYESABKAsyGi5mb3JnZS5hZ2VudC52MS5Vc2FnZUV2ZW50SAASJwoDbG9nGBIgASgLMhguZm9yZ2UuYWdlbnQudjEuTG9nRXZlbnRIABIrCgVlcnJvchgTIAEoCzIaLmZvcmdlLmFnZW50LnYxLkVycm9yRXZlbnRIABI6Cg1ydW5fY29tcGxldGVkGBQgASgLMiEuZm9yZ2UuYWdlbnQudjEuUnVuQ29tcGxldGVkRXZlbnRIABJEChJxdWVzdGlvbl9yZXF1ZXN0ZWQYFSABKAsyJi5mb3JnZS5hZ2VudC52MS5RdWVzdGlvblJlcXVlc3RlZEV2ZW50SABCBgoEYm9keUILCglfcmF3X2pzb24ivgEKE1Nlc3Npb25TdGFydGVkRXZlbnQSEgoKc2Vzc2lvbl9pZBgBIAEoCRISCgVtb2RlbBgCIAEoCUgAiAEBEikKBXRvb2xzGAMgASgLMhouZm9yZ2UuYWdlbnQudjEuU3RyaW5nTGlzdBIQCgNjd2QYBCABKAlIAYgBARIcCg9wZXJtaXNzaW9uX21vZGUYBSABKAlIAogBAUIICgZfbW9kZWxCBgoEX2N3ZEISChBfcGVybWlzc2lvbl9tb2RlIkYKDlRleHREZWx0YUV2ZW50EgwKBHRleHQYASABKAkSFwoKbWVzc2FnZV9pZBgCIAEoCUgAiAEBQg0KC19tZXNzYWdlX2lkIkQKDE1lc3NhZ2VFdmVudBIMCgR0ZXh0GAEgASgJEhcKCm1lc3NhZ2VfaWQYAiABKAlIAIgBAUINCgtfbWVzc2FnZV9pZCJGCg5SZWFzb25pbmdFdmVudBIMCgR0ZXh0GAEgASgJEhcKCm1lc3NhZ2VfaWQYAiABKAlIAIgBAUINCgtfbWVzc2FnZV9pZCJWCg1Ub29sQ2FsbEV2ZW50Eg8KB2NhbGxfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIXCgppbnB1dF9qc29uGAMgASgJSACIAQFCDQoLX2lucHV0X2pzb24iXgoPVG9vbFJlc3VsdEV2ZW50Eg8KB2NhbGxfaWQYASABKAkSGAoLb3V0cHV0X2pzb24YAiABKAlIAIgBARIQCghpc19lcnJvchgDIAEoCEIOCgxfb3V0cHV0X2pzb24iXAoYUGVybWlzc2lvblJlcXVlc3RlZEV2ZW50EgoKAmlkGAEgASgJEgwKBHRvb2wYAiABKAkSFwoKaW5wdXRfanNvbhgDIAEoCUgAiAEBQg0KC19pbnB1dF9qc29uIlEKFlF1ZXN0aW9uUmVxdWVzdGVkRXZlbnQSCgoCaWQYASABKAkSKwoJcXVlc3Rpb25zGAIgAygLMhguZm9yZ2UuYWdlbnQudjEuUXVlc3Rpb24ijwEKCFF1ZXN0aW9uEhAKCHF1ZXN0aW9uGAEgASgJEhMKBmhlYWRlchgCIAEoCUgAiAEBEi8KB29wdGlvbnMYAyADKAsyHi5mb3JnZS5hZ2VudC52MS5RdWVzdGlvbk9wdGlvbhIQCghtdWx0aXBsZRgEIAEoCBIOCgZjdXN0b20YBSABKAhCCQoHX2hlYWRlciJJCg5RdWVzdGlvbk9wdGlvbhINCgVsYWJlbBgBIAEoCRIYCgtkZXNjcmlwdGlvbhgCIAEoCUgAiAEBQg4KDF9kZXNjcmlwdGlvbiJ+CgpVc2FnZUV2ZW50EiQKBXVzYWdlGAEgASgLMhUuZm9yZ2UuYWdlbnQudjEuVXNhZ2USFQoIY29zdF91c2QYAiABKAFIAIgBARIXCgptZXNzYWdlX2lkGAMgASgJSAGIAQFCCwoJX2Nvc3RfdXNkQg0KC19tZXNzYWdlX2lkImwKCExvZ0V2ZW50EgwKBHRleHQYASABKAkSJwoFbGV2ZWwYAiABKA4yGC5mb3JnZS5hZ2VudC52MS5Mb2dMZXZlbBIpCgZzdHJlYW0YAyABKA4yGS5mb3JnZS5hZ2VudC52MS5Mb2dTdHJlYW0iagoKRXJyb3JFdmVudBIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIEhkKDGRldGFpbHNfanNvbhgEIAEoCUgAiAEBQg8KDV9kZXRhaWxzX2pzb24iQAoRUnVuQ29tcGxldGVkRXZlbnQSKwoGcmVzdWx0GAEgASgLMhsuZm9yZ2UuYWdlbnQudjEuQWdlbnRSZXN1bHQinwEKBVVzYWdlEhQKDGlucHV0X3Rva2VucxgBIAEoARIVCg1vdXRwdXRfdG9rZW5zGAIgASgBEhkKEWNhY2hlX3JlYWRfdG9rZW5zGAMgASgBEhoKEmNhY2hlX3dyaXRlX3Rva2VucxgEIAEoARIdChByZWFzb25pbmdfdG9rZW5zGAUgASgBSACIAQFCEwoRX3JlYXNvbmluZ190b2tlbnMiiAIKC0FnZW50UmVzdWx0EikKBnN0YXR1cxgBIAEoDjIZLmZvcmdlLmFnZW50LnYxLlJ1blN0YXR1cxIMCgR0ZXh0GAIgASgJEhcKCnNlc3Npb25faWQYAyABKAlIAIgBARIkCgV1c2FnZRgEIAEoCzIVLmZvcmdlLmFnZW50LnYxLlVzYWdlEhUKCGNvc3RfdXNkGAUgASgBSAGIAQESEwoLZHVyYXRpb25fbXMYBiABKAESDQoFdHVybnMYByABKA0SKgoFZXJyb3IYCCABKAsyGy5mb3JnZS5hZ2VudC52MS5SZXN1bHRFcnJvckINCgtfc2Vzc2lvbl9pZEILCglfY29zdF91c2QiUgoLUmVzdWx0RXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEhYKCXJldHJ5YWJsZRgDIAEoCEgAiAEBQgwKCl9yZXRyeWFibGUqnAEKElBlcm1pc3Npb25EZWNpc2lvbhIjCh9QRVJNSVNTSU9OX0RFQ0lTSU9OX1VOU1BFQ0lGSUVEEAASHQoZUEVSTUlTU0lPTl9ERUNJU0lPTl9BTExPVxABEiQKIFBFUk1JU1NJT05fREVDSVNJT05fQUxMT1dfQUxXQVlTEAISHAoYUEVSTUlTU0lPTl9ERUNJU0lPTl9ERU5ZEAMqdwoITG9nTGV2ZWwSGQoVTE9HX0xFVkVMX1VOU1BFQ0lGSUVEEAASEwoPTE9HX0xFVkVMX0RFQlVHEAESEgoOTE9HX0xFVkVMX0lORk8QAhISCg5MT0dfTEVWRUxfV0FSThADEhMKD0xPR19MRVZFTF9FUlJPUhAEKlUKCUxvZ1N0cmVhbRIaChZMT0dfU1RSRUFNX1VOU1BFQ0lGSUVEEAASFQoRTE9HX1NUUkVBTV9TVERPVVQQARIVChFMT0dfU1RSRUFNX1NUREVSUhACKowBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFFJVTl9TVEFUVVNfQ09NUExFVEVEEAESFQoRUlVOX1NUQVRVU19GQUlMRUQQAhIYChRSVU5fU1RBVFVTX0NBTkNFTExFRBADEhgKFFJVTl9TVEFUVVNfVElNRURfT1VUEAQy5AQKDEFnZW50U2VydmljZRJOCgdDb25uZWN0Eh4uZm9yZ2UuYWdlbnQudjEuQ29ubmVjdFJlcXVlc3QaHy5mb3JnZS5hZ2VudC52MS5Db25uZWN0UmVzcG9uc2UoATABEkwKB0V4ZWN1dGUSHi5mb3JnZS5hZ2VudC52MS5FeGVjdXRlUmVxdWVzdBofLmZvcmdlLmFnZW50LnYxLkV4ZWN1dGVSZXNwb25zZTABElAKCUNhbmNlbFJ1bhIgLmZvcmdlLmFnZW50LnYxLkNhbmNlbFJ1blJlcXVlc3QaIS5mb3JnZS5hZ2VudC52MS5DYW5jZWxSdW5SZXNwb25zZRJiCg9SZXBseVBlcm1pc3Npb24SJi5mb3JnZS5hZ2VudC52MS5SZXBseVBlcm1pc3Npb25SZXF1ZXN0GicuZm9yZ2UuYWdlbnQudjEuUmVwbHlQZXJtaXNzaW9uUmVzcG9uc2USXwoOQW5zd2VyUXVlc3Rpb24SJS5mb3JnZS5hZ2VudC52MS5BbnN3ZXJRdWVzdGlvblJlcXVlc3QaJi5mb3JnZS5hZ2VudC52MS5BbnN3ZXJRdWVzdGlvblJlc3BvbnNlElAKCUdldFN0YXR1cxIgLmZvcmdlLmFnZW50LnYxLkdldFN0YXR1c1JlcXVlc3QaIS5mb3JnZS5hZ2VudC52MS5HZXRTdGF0dXNSZXNwb25zZRJNCghTaHV0ZG93bhIfLmZvcmdlLmFnZW50LnYxLlNodXRkb3duUmVxdWVzdBogLmZvcmdlLmFnZW50LnYxLlNodXRkb3duUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * @generated from message forge.agent.v1.ConnectRequest
@@ -59,6 +59,12 @@ export type ConnectRequest = Message<"forge.agent.v1.ConnectRequest"> & {
      */
     value: PingCommand;
     case: "ping";
+  } | {
+    /**
+     * @generated from field: forge.agent.v1.QuestionAnswerCommand question_answer = 6;
+     */
+    value: QuestionAnswerCommand;
+    case: "questionAnswer";
   } | { case: undefined; value?: undefined };
 };
 
@@ -154,6 +160,38 @@ export const PermissionReplyCommandSchema: GenMessage<PermissionReplyCommand> = 
   messageDesc(file_forge_agent_v1_agent, 3);
 
 /**
+ * @generated from message forge.agent.v1.QuestionAnswerCommand
+ */
+export type QuestionAnswerCommand = Message<"forge.agent.v1.QuestionAnswerCommand"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * The `id` of the question.requested event.
+   *
+   * @generated from field: string question_id = 2;
+   */
+  questionId: string;
+
+  /**
+   * One entry per question, in order: the chosen option labels (or typed text, where the
+   * question allows it).
+   *
+   * @generated from field: repeated forge.agent.v1.StringList answers = 3;
+   */
+  answers: StringList[];
+};
+
+/**
+ * Describes the message forge.agent.v1.QuestionAnswerCommand.
+ * Use `create(QuestionAnswerCommandSchema)` to create a new message.
+ */
+export const QuestionAnswerCommandSchema: GenMessage<QuestionAnswerCommand> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 4);
+
+/**
  * @generated from message forge.agent.v1.PingCommand
  */
 export type PingCommand = Message<"forge.agent.v1.PingCommand"> & {
@@ -170,7 +208,7 @@ export type PingCommand = Message<"forge.agent.v1.PingCommand"> & {
  * Use `create(PingCommandSchema)` to create a new message.
  */
 export const PingCommandSchema: GenMessage<PingCommand> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 4);
+  messageDesc(file_forge_agent_v1_agent, 5);
 
 /**
  * @generated from message forge.agent.v1.ConnectResponse
@@ -211,7 +249,7 @@ export type ConnectResponse = Message<"forge.agent.v1.ConnectResponse"> & {
  * Use `create(ConnectResponseSchema)` to create a new message.
  */
 export const ConnectResponseSchema: GenMessage<ConnectResponse> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 5);
+  messageDesc(file_forge_agent_v1_agent, 6);
 
 /**
  * Events in the order they happened: a run's events keep their seq order, within a batch and
@@ -231,7 +269,7 @@ export type EventBatch = Message<"forge.agent.v1.EventBatch"> & {
  * Use `create(EventBatchSchema)` to create a new message.
  */
 export const EventBatchSchema: GenMessage<EventBatch> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 6);
+  messageDesc(file_forge_agent_v1_agent, 7);
 
 /**
  * @generated from message forge.agent.v1.Pong
@@ -257,11 +295,11 @@ export type Pong = Message<"forge.agent.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 7);
+  messageDesc(file_forge_agent_v1_agent, 8);
 
 /**
  * A command was carried out. Execute and cancel commands are answered through the run's events
- * instead, a ping by a Pong; a permission reply is acknowledged.
+ * instead, a ping by a Pong; a permission reply or a question answer is acknowledged.
  *
  * @generated from message forge.agent.v1.CommandAck
  */
@@ -277,7 +315,7 @@ export type CommandAck = Message<"forge.agent.v1.CommandAck"> & {
  * Use `create(CommandAckSchema)` to create a new message.
  */
 export const CommandAckSchema: GenMessage<CommandAck> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 8);
+  messageDesc(file_forge_agent_v1_agent, 9);
 
 /**
  * A command could not be carried out. When it was an execute, the run never started and no event
@@ -309,7 +347,7 @@ export type CommandError = Message<"forge.agent.v1.CommandError"> & {
  * Use `create(CommandErrorSchema)` to create a new message.
  */
 export const CommandErrorSchema: GenMessage<CommandError> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 9);
+  messageDesc(file_forge_agent_v1_agent, 10);
 
 /**
  * A Forge error: its stable code, its category (validation, provider, transport, not_found,
@@ -351,7 +389,7 @@ export type ErrorInfo = Message<"forge.agent.v1.ErrorInfo"> & {
  * Use `create(ErrorInfoSchema)` to create a new message.
  */
 export const ErrorInfoSchema: GenMessage<ErrorInfo> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 10);
+  messageDesc(file_forge_agent_v1_agent, 11);
 
 /**
  * @generated from message forge.agent.v1.ExecuteRequest
@@ -375,7 +413,7 @@ export type ExecuteRequest = Message<"forge.agent.v1.ExecuteRequest"> & {
  * Use `create(ExecuteRequestSchema)` to create a new message.
  */
 export const ExecuteRequestSchema: GenMessage<ExecuteRequest> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 11);
+  messageDesc(file_forge_agent_v1_agent, 12);
 
 /**
  * @generated from message forge.agent.v1.ExecuteResponse
@@ -392,7 +430,7 @@ export type ExecuteResponse = Message<"forge.agent.v1.ExecuteResponse"> & {
  * Use `create(ExecuteResponseSchema)` to create a new message.
  */
 export const ExecuteResponseSchema: GenMessage<ExecuteResponse> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 12);
+  messageDesc(file_forge_agent_v1_agent, 13);
 
 /**
  * @generated from message forge.agent.v1.CancelRunRequest
@@ -414,7 +452,7 @@ export type CancelRunRequest = Message<"forge.agent.v1.CancelRunRequest"> & {
  * Use `create(CancelRunRequestSchema)` to create a new message.
  */
 export const CancelRunRequestSchema: GenMessage<CancelRunRequest> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 13);
+  messageDesc(file_forge_agent_v1_agent, 14);
 
 /**
  * @generated from message forge.agent.v1.CancelRunResponse
@@ -433,7 +471,7 @@ export type CancelRunResponse = Message<"forge.agent.v1.CancelRunResponse"> & {
  * Use `create(CancelRunResponseSchema)` to create a new message.
  */
 export const CancelRunResponseSchema: GenMessage<CancelRunResponse> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 14);
+  messageDesc(file_forge_agent_v1_agent, 15);
 
 /**
  * @generated from message forge.agent.v1.ReplyPermissionRequest
@@ -465,7 +503,7 @@ export type ReplyPermissionRequest = Message<"forge.agent.v1.ReplyPermissionRequ
  * Use `create(ReplyPermissionRequestSchema)` to create a new message.
  */
 export const ReplyPermissionRequestSchema: GenMessage<ReplyPermissionRequest> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 15);
+  messageDesc(file_forge_agent_v1_agent, 16);
 
 /**
  * @generated from message forge.agent.v1.ReplyPermissionResponse
@@ -478,7 +516,49 @@ export type ReplyPermissionResponse = Message<"forge.agent.v1.ReplyPermissionRes
  * Use `create(ReplyPermissionResponseSchema)` to create a new message.
  */
 export const ReplyPermissionResponseSchema: GenMessage<ReplyPermissionResponse> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 16);
+  messageDesc(file_forge_agent_v1_agent, 17);
+
+/**
+ * @generated from message forge.agent.v1.AnswerQuestionRequest
+ */
+export type AnswerQuestionRequest = Message<"forge.agent.v1.AnswerQuestionRequest"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string question_id = 2;
+   */
+  questionId: string;
+
+  /**
+   * One entry per question, in order (see QuestionAnswerCommand).
+   *
+   * @generated from field: repeated forge.agent.v1.StringList answers = 3;
+   */
+  answers: StringList[];
+};
+
+/**
+ * Describes the message forge.agent.v1.AnswerQuestionRequest.
+ * Use `create(AnswerQuestionRequestSchema)` to create a new message.
+ */
+export const AnswerQuestionRequestSchema: GenMessage<AnswerQuestionRequest> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 18);
+
+/**
+ * @generated from message forge.agent.v1.AnswerQuestionResponse
+ */
+export type AnswerQuestionResponse = Message<"forge.agent.v1.AnswerQuestionResponse"> & {
+};
+
+/**
+ * Describes the message forge.agent.v1.AnswerQuestionResponse.
+ * Use `create(AnswerQuestionResponseSchema)` to create a new message.
+ */
+export const AnswerQuestionResponseSchema: GenMessage<AnswerQuestionResponse> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 19);
 
 /**
  * @generated from message forge.agent.v1.GetStatusRequest
@@ -491,7 +571,7 @@ export type GetStatusRequest = Message<"forge.agent.v1.GetStatusRequest"> & {
  * Use `create(GetStatusRequestSchema)` to create a new message.
  */
 export const GetStatusRequestSchema: GenMessage<GetStatusRequest> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 17);
+  messageDesc(file_forge_agent_v1_agent, 20);
 
 /**
  * @generated from message forge.agent.v1.GetStatusResponse
@@ -539,7 +619,7 @@ export type GetStatusResponse = Message<"forge.agent.v1.GetStatusResponse"> & {
  * Use `create(GetStatusResponseSchema)` to create a new message.
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 18);
+  messageDesc(file_forge_agent_v1_agent, 21);
 
 /**
  * @generated from message forge.agent.v1.ShutdownRequest
@@ -565,7 +645,7 @@ export type ShutdownRequest = Message<"forge.agent.v1.ShutdownRequest"> & {
  * Use `create(ShutdownRequestSchema)` to create a new message.
  */
 export const ShutdownRequestSchema: GenMessage<ShutdownRequest> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 19);
+  messageDesc(file_forge_agent_v1_agent, 22);
 
 /**
  * @generated from message forge.agent.v1.ShutdownResponse
@@ -591,7 +671,7 @@ export type ShutdownResponse = Message<"forge.agent.v1.ShutdownResponse"> & {
  * Use `create(ShutdownResponseSchema)` to create a new message.
  */
 export const ShutdownResponseSchema: GenMessage<ShutdownResponse> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 20);
+  messageDesc(file_forge_agent_v1_agent, 23);
 
 /**
  * Mirrors core's AgentRequest.
@@ -676,7 +756,7 @@ export type AgentRequest = Message<"forge.agent.v1.AgentRequest"> & {
  * Use `create(AgentRequestSchema)` to create a new message.
  */
 export const AgentRequestSchema: GenMessage<AgentRequest> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 21);
+  messageDesc(file_forge_agent_v1_agent, 24);
 
 /**
  * @generated from message forge.agent.v1.StringList
@@ -693,7 +773,7 @@ export type StringList = Message<"forge.agent.v1.StringList"> & {
  * Use `create(StringListSchema)` to create a new message.
  */
 export const StringListSchema: GenMessage<StringList> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 22);
+  messageDesc(file_forge_agent_v1_agent, 25);
 
 /**
  * @generated from message forge.agent.v1.Attachment
@@ -734,7 +814,7 @@ export type Attachment = Message<"forge.agent.v1.Attachment"> & {
  * Use `create(AttachmentSchema)` to create a new message.
  */
 export const AttachmentSchema: GenMessage<Attachment> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 23);
+  messageDesc(file_forge_agent_v1_agent, 26);
 
 /**
  * Mirrors core's AgentCapabilities.
@@ -808,6 +888,13 @@ export type AgentCapabilities = Message<"forge.agent.v1.AgentCapabilities"> & {
    * @generated from field: optional string extra_json = 13;
    */
   extraJson?: string | undefined;
+
+  /**
+   * run.answer() answers question.requested events.
+   *
+   * @generated from field: bool questions = 14;
+   */
+  questions: boolean;
 };
 
 /**
@@ -815,7 +902,7 @@ export type AgentCapabilities = Message<"forge.agent.v1.AgentCapabilities"> & {
  * Use `create(AgentCapabilitiesSchema)` to create a new message.
  */
 export const AgentCapabilitiesSchema: GenMessage<AgentCapabilities> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 24);
+  messageDesc(file_forge_agent_v1_agent, 27);
 
 /**
  * Mirrors core's AgentEvent: the envelope, then exactly one body.
@@ -923,6 +1010,12 @@ export type AgentEvent = Message<"forge.agent.v1.AgentEvent"> & {
      */
     value: RunCompletedEvent;
     case: "runCompleted";
+  } | {
+    /**
+     * @generated from field: forge.agent.v1.QuestionRequestedEvent question_requested = 21;
+     */
+    value: QuestionRequestedEvent;
+    case: "questionRequested";
   } | { case: undefined; value?: undefined };
 };
 
@@ -931,7 +1024,7 @@ export type AgentEvent = Message<"forge.agent.v1.AgentEvent"> & {
  * Use `create(AgentEventSchema)` to create a new message.
  */
 export const AgentEventSchema: GenMessage<AgentEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 25);
+  messageDesc(file_forge_agent_v1_agent, 28);
 
 /**
  * @generated from message forge.agent.v1.SessionStartedEvent
@@ -970,7 +1063,7 @@ export type SessionStartedEvent = Message<"forge.agent.v1.SessionStartedEvent"> 
  * Use `create(SessionStartedEventSchema)` to create a new message.
  */
 export const SessionStartedEventSchema: GenMessage<SessionStartedEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 26);
+  messageDesc(file_forge_agent_v1_agent, 29);
 
 /**
  * @generated from message forge.agent.v1.TextDeltaEvent
@@ -992,7 +1085,7 @@ export type TextDeltaEvent = Message<"forge.agent.v1.TextDeltaEvent"> & {
  * Use `create(TextDeltaEventSchema)` to create a new message.
  */
 export const TextDeltaEventSchema: GenMessage<TextDeltaEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 27);
+  messageDesc(file_forge_agent_v1_agent, 30);
 
 /**
  * @generated from message forge.agent.v1.MessageEvent
@@ -1014,7 +1107,7 @@ export type MessageEvent = Message<"forge.agent.v1.MessageEvent"> & {
  * Use `create(MessageEventSchema)` to create a new message.
  */
 export const MessageEventSchema: GenMessage<MessageEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 28);
+  messageDesc(file_forge_agent_v1_agent, 31);
 
 /**
  * @generated from message forge.agent.v1.ReasoningEvent
@@ -1036,7 +1129,7 @@ export type ReasoningEvent = Message<"forge.agent.v1.ReasoningEvent"> & {
  * Use `create(ReasoningEventSchema)` to create a new message.
  */
 export const ReasoningEventSchema: GenMessage<ReasoningEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 29);
+  messageDesc(file_forge_agent_v1_agent, 32);
 
 /**
  * @generated from message forge.agent.v1.ToolCallEvent
@@ -1065,7 +1158,7 @@ export type ToolCallEvent = Message<"forge.agent.v1.ToolCallEvent"> & {
  * Use `create(ToolCallEventSchema)` to create a new message.
  */
 export const ToolCallEventSchema: GenMessage<ToolCallEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 30);
+  messageDesc(file_forge_agent_v1_agent, 33);
 
 /**
  * @generated from message forge.agent.v1.ToolResultEvent
@@ -1094,7 +1187,7 @@ export type ToolResultEvent = Message<"forge.agent.v1.ToolResultEvent"> & {
  * Use `create(ToolResultEventSchema)` to create a new message.
  */
 export const ToolResultEventSchema: GenMessage<ToolResultEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 31);
+  messageDesc(file_forge_agent_v1_agent, 34);
 
 /**
  * @generated from message forge.agent.v1.PermissionRequestedEvent
@@ -1123,7 +1216,97 @@ export type PermissionRequestedEvent = Message<"forge.agent.v1.PermissionRequest
  * Use `create(PermissionRequestedEventSchema)` to create a new message.
  */
 export const PermissionRequestedEventSchema: GenMessage<PermissionRequestedEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 32);
+  messageDesc(file_forge_agent_v1_agent, 35);
+
+/**
+ * Mirrors core's question.requested: the agent waits for run.answer (AnswerQuestion, or a
+ * QuestionAnswerCommand on a Connect stream).
+ *
+ * @generated from message forge.agent.v1.QuestionRequestedEvent
+ */
+export type QuestionRequestedEvent = Message<"forge.agent.v1.QuestionRequestedEvent"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: repeated forge.agent.v1.Question questions = 2;
+   */
+  questions: Question[];
+};
+
+/**
+ * Describes the message forge.agent.v1.QuestionRequestedEvent.
+ * Use `create(QuestionRequestedEventSchema)` to create a new message.
+ */
+export const QuestionRequestedEventSchema: GenMessage<QuestionRequestedEvent> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 36);
+
+/**
+ * @generated from message forge.agent.v1.Question
+ */
+export type Question = Message<"forge.agent.v1.Question"> & {
+  /**
+   * @generated from field: string question = 1;
+   */
+  question: string;
+
+  /**
+   * A short title (a chip or tab label).
+   *
+   * @generated from field: optional string header = 2;
+   */
+  header?: string | undefined;
+
+  /**
+   * @generated from field: repeated forge.agent.v1.QuestionOption options = 3;
+   */
+  options: QuestionOption[];
+
+  /**
+   * More than one option may be chosen.
+   *
+   * @generated from field: bool multiple = 4;
+   */
+  multiple: boolean;
+
+  /**
+   * Free text is allowed besides the options.
+   *
+   * @generated from field: bool custom = 5;
+   */
+  custom: boolean;
+};
+
+/**
+ * Describes the message forge.agent.v1.Question.
+ * Use `create(QuestionSchema)` to create a new message.
+ */
+export const QuestionSchema: GenMessage<Question> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 37);
+
+/**
+ * @generated from message forge.agent.v1.QuestionOption
+ */
+export type QuestionOption = Message<"forge.agent.v1.QuestionOption"> & {
+  /**
+   * @generated from field: string label = 1;
+   */
+  label: string;
+
+  /**
+   * @generated from field: optional string description = 2;
+   */
+  description?: string | undefined;
+};
+
+/**
+ * Describes the message forge.agent.v1.QuestionOption.
+ * Use `create(QuestionOptionSchema)` to create a new message.
+ */
+export const QuestionOptionSchema: GenMessage<QuestionOption> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 38);
 
 /**
  * @generated from message forge.agent.v1.UsageEvent
@@ -1150,7 +1333,7 @@ export type UsageEvent = Message<"forge.agent.v1.UsageEvent"> & {
  * Use `create(UsageEventSchema)` to create a new message.
  */
 export const UsageEventSchema: GenMessage<UsageEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 33);
+  messageDesc(file_forge_agent_v1_agent, 39);
 
 /**
  * @generated from message forge.agent.v1.LogEvent
@@ -1177,7 +1360,7 @@ export type LogEvent = Message<"forge.agent.v1.LogEvent"> & {
  * Use `create(LogEventSchema)` to create a new message.
  */
 export const LogEventSchema: GenMessage<LogEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 34);
+  messageDesc(file_forge_agent_v1_agent, 40);
 
 /**
  * @generated from message forge.agent.v1.ErrorEvent
@@ -1211,7 +1394,7 @@ export type ErrorEvent = Message<"forge.agent.v1.ErrorEvent"> & {
  * Use `create(ErrorEventSchema)` to create a new message.
  */
 export const ErrorEventSchema: GenMessage<ErrorEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 35);
+  messageDesc(file_forge_agent_v1_agent, 41);
 
 /**
  * @generated from message forge.agent.v1.RunCompletedEvent
@@ -1228,7 +1411,7 @@ export type RunCompletedEvent = Message<"forge.agent.v1.RunCompletedEvent"> & {
  * Use `create(RunCompletedEventSchema)` to create a new message.
  */
 export const RunCompletedEventSchema: GenMessage<RunCompletedEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 36);
+  messageDesc(file_forge_agent_v1_agent, 42);
 
 /**
  * Mirrors core's Usage.
@@ -1267,7 +1450,7 @@ export type Usage = Message<"forge.agent.v1.Usage"> & {
  * Use `create(UsageSchema)` to create a new message.
  */
 export const UsageSchema: GenMessage<Usage> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 37);
+  messageDesc(file_forge_agent_v1_agent, 43);
 
 /**
  * Mirrors core's AgentResult.
@@ -1323,7 +1506,7 @@ export type AgentResult = Message<"forge.agent.v1.AgentResult"> & {
  * Use `create(AgentResultSchema)` to create a new message.
  */
 export const AgentResultSchema: GenMessage<AgentResult> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 38);
+  messageDesc(file_forge_agent_v1_agent, 44);
 
 /**
  * @generated from message forge.agent.v1.ResultError
@@ -1352,7 +1535,7 @@ export type ResultError = Message<"forge.agent.v1.ResultError"> & {
  * Use `create(ResultErrorSchema)` to create a new message.
  */
 export const ResultErrorSchema: GenMessage<ResultError> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 39);
+  messageDesc(file_forge_agent_v1_agent, 45);
 
 /**
  * @generated from enum forge.agent.v1.PermissionDecision
@@ -1495,7 +1678,7 @@ export const RunStatusSchema: GenEnum<RunStatus> = /*@__PURE__*/
 export const AgentService: GenService<{
   /**
    * One long-lived bidirectional stream per client: the client sends commands (start a run,
-   * cancel it, answer a permission request, ping) and the server sends the events of every run
+   * cancel it, answer a permission request or a question, ping) and the server sends the events of every run
    * started on this stream, interleaved, each tagged with its run id. Runs started on a stream
    * are cancelled when that stream breaks. The server ends the stream once the client has
    * half-closed and every run started on it has completed.
@@ -1539,6 +1722,16 @@ export const AgentService: GenService<{
     methodKind: "unary";
     input: typeof ReplyPermissionRequestSchema;
     output: typeof ReplyPermissionResponseSchema;
+  },
+  /**
+   * Answers a question.requested event of a live run. For Execute callers.
+   *
+   * @generated from rpc forge.agent.v1.AgentService.AnswerQuestion
+   */
+  answerQuestion: {
+    methodKind: "unary";
+    input: typeof AnswerQuestionRequestSchema;
+    output: typeof AnswerQuestionResponseSchema;
   },
   /**
    * What the agent is and how busy it is.

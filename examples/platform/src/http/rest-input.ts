@@ -1,0 +1,128 @@
+import {
+  PERMISSION_DECISIONS,
+  ValidationError,
+  validateRequest,
+  type AgentRequest,
+  type PermissionDecision,
+  type ValidationIssue,
+} from '@forge/core';
+import { closestName } from '@forge/core/internal';
+import { generateWebhookSecret, webhookSecretKey } from '../webhooks/index.js';
+import { optionalString } from './io.js';
+
+/**
+ * The REST API's names for the request fields it accepts, and the library's. A message has no `cwd`, `env`,
+ * `attachments` or `metadata`: the agent's workspace is its own and the platform does not pass them through.
+ */
+const MESSAGE_FIELDS = {
+  content: 'prompt',
+  session_id: 'sessionId',
+  model: 'model',
+  permission_mode: 'permissionMode',
+  allowed_tools: 'allowedTools',
+  disallowed_tools: 'disallowedTools',
+  max_turns: 'maxTurns',
+  timeout_ms: 'timeoutMs',
+  system_prompt: 'systemPrompt',
+} as const satisfies Record<string, keyof AgentRequest>;
+
+const REST_NAME: Record<string, string> = Object.fromEntries(
+  Object.entries(MESSAGE_FIELDS).map(([rest, library]) => [library, rest]),
+);
+
+const LIBRARY_NAMES = new RegExp(`\\b(${Object.keys(REST_NAME).join('|')})\\b`, 'g');
+
+/** A path or message in the REST names: `timeoutMs` → `timeout_ms`, `prompt` → `content`. */
+export const restNames = (text: string) => text.replace(LIBRARY_NAMES, (name) => REST_NAME[name] ?? name);
+
+/**
+ * Refuses fields the endpoint does not know: a ValidationError UNKNOWN_FIELD listing each, with the closest known
+ * name. `aliases` maps other spellings people reach for (the library's `timeoutMs`) to the name meant here.
+ */
+export function checkFields(
+  body: Record<string, unknown>,
+  known: readonly string[],
+  aliases: Record<string, string> = {},
+): void {
+  const unknown = Object.keys(body).filter((k) => !known.includes(k));
+  if (!unknown.length) return;
+  const issues: ValidationIssue[] = unknown.map((key) => {
+    const near = closestName(key, [...known, ...Object.keys(aliases)]);
+    const guess = near === undefined ? undefined : (aliases[near] ?? near);
+    return {
+      path: key,
+      code: 'UNKNOWN_FIELD',
+      message: `unknown field "${key}"${guess ? `; did you mean "${guess}"?` : ''}`,
+    };
+  });
+  throw new ValidationError('UNKNOWN_FIELD', issues.map((i) => i.message).join('; '), issues);
+}
+
+export interface MessageInput {
+  request: AgentRequest;
+  webhook?: { url: string; secret?: string };
+  /** Set when `webhook_secret` was "generate": the secret made for this run. */
+  generatedSecret?: string;
+}
+
+const GENERATE_SECRET = 'generate';
+
+/** A `POST …/messages` body, checked in full before anything else is asked (the agent, whether it is busy). */
+export function parseMessage(body: Record<string, unknown>): MessageInput {
+  checkFields(body, [...Object.keys(MESSAGE_FIELDS), 'webhook_url', 'webhook_secret'], REST_NAME);
+  const input: Record<string, unknown> = {};
+  for (const [rest, library] of Object.entries(MESSAGE_FIELDS)) {
+    const value = body[rest];
+    // null reads as absent, as it always has for session_id.
+    if (value !== undefined && (value !== null || rest === 'content')) input[library] = value;
+  }
+  let request: AgentRequest;
+  try {
+    request = validateRequest(input);
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    const issues = error.issues.map((i) => ({ ...i, path: restNames(i.path), message: restNames(i.message) }));
+    const summary = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+    throw new ValidationError(error.code, `Invalid message: ${summary}`, issues);
+  }
+  const url = optionalString(body, 'webhook_url');
+  const given = optionalString(body, 'webhook_secret');
+  if (given !== undefined && url === undefined) {
+    const message = 'webhook_secret needs a webhook_url';
+    throw new ValidationError('WEBHOOK_URL_REQUIRED', message, [
+      { path: 'webhook_url', code: 'WEBHOOK_URL_REQUIRED', message },
+    ]);
+  }
+  // "generate": the platform makes one and returns it in the 202 only.
+  const generatedSecret = given === GENERATE_SECRET ? generateWebhookSecret() : undefined;
+  const secret = generatedSecret ?? given;
+  // Refused here (WEBHOOK_SECRET_INVALID), before any work: '' or a plain password would leave the
+  // receiver unable to verify with a Standard Webhooks library.
+  if (secret !== undefined) webhookSecretKey(secret);
+  return {
+    request,
+    ...(url !== undefined ? { webhook: { url, ...(secret !== undefined ? { secret } : {}) } } : {}),
+    ...(generatedSecret !== undefined ? { generatedSecret } : {}),
+  };
+}
+
+/** A permission reply's body: `decision` one of the three, an optional `message`. */
+export function parseDecision(body: Record<string, unknown>): { decision: PermissionDecision; message?: string } {
+  checkFields(body, ['decision', 'message']);
+  const decision = body.decision;
+  if (typeof decision !== 'string' || !PERMISSION_DECISIONS.includes(decision as PermissionDecision)) {
+    // Described, never echoed whole: the value may be huge or nested thousands deep.
+    const got =
+      typeof decision === 'string'
+        ? `"${decision.slice(0, 40)}${decision.length > 40 ? '…' : ''}"`
+        : decision === null
+          ? 'null'
+          : Array.isArray(decision)
+            ? 'an array'
+            : `a value of type ${typeof decision}`;
+    const message = `decision must be one of ${PERMISSION_DECISIONS.join(', ')}; got ${got}`;
+    throw new ValidationError('INVALID_DECISION', message, [{ path: 'decision', code: 'INVALID_DECISION', message }]);
+  }
+  const message = optionalString(body, 'message');
+  return { decision: decision as PermissionDecision, ...(message !== undefined ? { message } : {}) };
+}

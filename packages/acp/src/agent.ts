@@ -1,0 +1,587 @@
+import { isAbsolute, resolve } from 'node:path';
+import {
+  type AnyMessage,
+  type ClientCapabilities,
+  type McpServer,
+  methods,
+  type PromptResponse,
+  type RequestPermissionResponse,
+} from '@agentclientprotocol/sdk';
+import {
+  type AgentCapabilities,
+  type AgentEventInit,
+  type CodeAgent,
+  createCodeAgent,
+  defaultCapabilities,
+  ForgeError,
+  localProcessRunner,
+  NotFoundError,
+  type PermissionMode,
+  type ProcessRunner,
+  type RunContext,
+  type RunOptions,
+  type RunOutcome,
+  silentLogger,
+  UnsupportedError,
+  ValidationError,
+} from '@forge/core';
+import { AgentProcess, type PermissionRequestParams, type SessionSink } from './agent-process.js';
+import { ACP_ERROR_CODES, stopReasonCode } from './errors.js';
+import { type AcpFileSystem, localFileSystem } from './file-system.js';
+import { promptUsage, SessionUpdateMapper, toolInput, toolName, type SessionNotificationParams } from './mapper.js';
+import { pickPermissionOption } from './permissions.js';
+import { promptBlocks } from './prompt.js';
+
+export const ACP_PROVIDER = 'acp';
+
+export interface AcpAgentOptions extends RunOptions {
+  /** The agent program, e.g. `gemini` (with `args: ['--acp']`). */
+  command: string;
+  args?: readonly string[];
+  /** The agent process's environment: added to the runner's (see `inheritEnv`). */
+  env?: Record<string, string>;
+  /** Start from this process's environment (the local runner's default) or from `env` alone. */
+  inheritEnv?: boolean;
+  /** The process's working directory, and a session's when the request names none. */
+  cwd?: string;
+  /** Where the agent runs. Default `localProcessRunner()`; a pod's `execRunner` works the same. */
+  runner?: ProcessRunner;
+  /** The provider name in events and the registry. Default `acp`. */
+  name?: string;
+  /**
+   * What the client offers the agent. Default: nothing (`fs` off, `terminal` off), so the agent
+   * reads, writes and runs commands itself, where it runs. Offering `fs` makes Forge read and
+   * write files for the agent on the machine where Forge runs (`fileSystem`), which is the wrong
+   * machine for a pod; Gemini 0.61 also cannot create new files through it (see README).
+   */
+  clientCapabilities?: ClientCapabilities;
+  /** Serves `fs/*` when `clientCapabilities.fs` is on. Default: `localFileSystem()` limited to each session's cwd. */
+  fileSystem?: AcpFileSystem;
+  /** MCP servers every session gets. */
+  mcpServers?: McpServer[];
+  /** Model when the request names none (set with `session/set_model` or a `model` config option). */
+  model?: string;
+  /** Permission mode when the request names none. */
+  permissionMode?: PermissionMode;
+  /** Agent mode id for each Forge permission mode, where the names differ (Gemini: `acceptEdits` → `autoEdit`). */
+  modes?: Partial<Record<PermissionMode, string>>;
+  /** How a known session is continued in a new process: `session/resume` (no replay) when offered, else `session/load`. */
+  resumeWith?: 'auto' | 'load' | 'resume';
+  /**
+   * After a `session/load` response, updates keep counting as history replay until none has come
+   * for this long. Gemini streams part of the history after its response. Default 0.
+   */
+  loadReplayQuietMs?: number;
+  /** Call `authenticate` with this method after `initialize`. Default: none (keys come from env). */
+  authMethodId?: string;
+  /** Bound on starting the process and its `initialize`. Default 60 s. */
+  initializeTimeoutMs?: number;
+  /** On close: how long the agent may take to exit after stdin closes, then after SIGTERM. Default 2 s. */
+  closeGraceMs?: number;
+  /** After a cancel, how long the turn may take to end before the run stops waiting for the agent. Default 5 s. */
+  cancelWaitMs?: number;
+  /** Characters of stderr kept for the error of a process that died. Default 4,000. */
+  stderrTailChars?: number;
+  /** `clientInfo` sent in `initialize`. */
+  clientInfo?: { name: string; version: string };
+}
+
+interface SessionState {
+  modes?: { currentModeId: string; availableModes: Array<{ id: string }> } | null;
+  models?: { currentModelId: string; availableModels: Array<{ modelId: string }> } | null;
+  configOptions?: Array<Record<string, unknown>> | null;
+}
+
+const DEFAULT_CAPS: ClientCapabilities = { fs: { readTextFile: false, writeTextFile: false }, terminal: false };
+
+/**
+ * Any Agent Client Protocol agent as a CodeAgent, spoken through the official
+ * `@agentclientprotocol/sdk`. One agent process serves every run (one ACP session per
+ * conversation); it starts on first use, is started again by the next run after it died, and
+ * `close()` ends it.
+ */
+export function acpAgent(options: AcpAgentOptions): CodeAgent {
+  const {
+    command,
+    args = [],
+    env,
+    inheritEnv,
+    cwd,
+    runner = localProcessRunner(),
+    name = ACP_PROVIDER,
+    clientCapabilities = DEFAULT_CAPS,
+    fileSystem,
+    mcpServers = [],
+    model,
+    permissionMode,
+    modes = {},
+    resumeWith = 'auto',
+    loadReplayQuietMs = 0,
+    authMethodId,
+    initializeTimeoutMs = 60_000,
+    closeGraceMs = 2_000,
+    cancelWaitMs = 5_000,
+    stderrTailChars = 4_000,
+    clientInfo = { name: 'forge', version: '0.1.0' },
+    ...runOptions
+  } = options;
+  if (!command) {
+    throw new ValidationError('INVALID_OPTIONS', 'acpAgent() needs a command', [
+      { path: 'command', code: 'INVALID_OPTIONS', message: 'required' },
+    ]);
+  }
+  const logger = runOptions.logger ?? silentLogger;
+  const stderrListeners = new Set<(line: string) => void>();
+  const sessionStates = new Map<string, SessionState>();
+  const sessionCwds = new Map<string, string>();
+  let current: Promise<AgentProcess> | undefined;
+  let closed = false;
+  let lastModels: string[] = [];
+
+  const processOptions = {
+    runner,
+    command,
+    args,
+    env,
+    inheritEnv,
+    cwd,
+    clientCapabilities,
+    clientInfo,
+    fileSystem:
+      fileSystem ??
+      (clientCapabilities.fs?.readTextFile || clientCapabilities.fs?.writeTextFile
+        ? // Each session may touch its own directory only.
+          localFileSystem({ root: (sessionId) => sessionCwds.get(sessionId) })
+        : undefined),
+    initializeTimeoutMs,
+    closeGraceMs,
+    stderrTailChars,
+    logger,
+    authMethodId,
+    onStderr: (line: string) => {
+      logger.debug('acp agent stderr', { line });
+      for (const listener of stderrListeners) listener(line);
+    },
+  };
+
+  /** The live agent process, started (again) when there is none. */
+  const agentProcess = async (): Promise<AgentProcess> => {
+    if (closed) throw new ForgeError(ACP_ERROR_CODES.agentClosed, `this ${name} agent has been closed`, 'conflict');
+    const existing = current && (await current.catch(() => undefined));
+    if (existing?.alive) return existing;
+    if (current && existing === undefined) {
+      // A start that failed is not cached: try again.
+    }
+    const starting = AgentProcess.start(processOptions);
+    current = starting;
+    starting.catch(() => {
+      if (current === starting) current = undefined;
+    });
+    const started = await starting;
+    if (closed) {
+      await started.close();
+      throw new ForgeError(ACP_ERROR_CODES.agentClosed, `this ${name} agent has been closed`, 'conflict');
+    }
+    return started;
+  };
+
+  const capabilities = async (): Promise<AgentCapabilities> => {
+    const caps = defaultCapabilities({
+      resume: false,
+      cancel: true,
+      permissionReplies: true,
+      textDeltas: true,
+      reasoning: true,
+      attachments: true,
+      systemPrompt: false,
+      toolFilter: false,
+      maxTurns: false,
+      models: lastModels,
+    });
+    try {
+      const proc = await agentProcess();
+      const init = proc.initialize;
+      const agentCaps = init.agentCapabilities ?? {};
+      caps.resume = Boolean(agentCaps.loadSession || agentCaps.sessionCapabilities?.resume);
+      caps.images = Boolean(agentCaps.promptCapabilities?.image);
+      caps.models = lastModels;
+      if (init.agentInfo?.version) caps.version = init.agentInfo.version;
+      caps.extra = {
+        command,
+        protocolVersion: init.protocolVersion,
+        agentInfo: init.agentInfo ?? null,
+        loadSession: Boolean(agentCaps.loadSession),
+        sessionCapabilities: agentCaps.sessionCapabilities ?? {},
+        promptCapabilities: agentCaps.promptCapabilities ?? {},
+        mcpCapabilities: agentCaps.mcpCapabilities ?? {},
+        authMethods: (init.authMethods ?? []).map((m) => m.id),
+        clientCapabilities,
+      };
+    } catch (error) {
+      caps.extra = { command, error: error instanceof Error ? error.message : String(error) };
+    }
+    return caps;
+  };
+
+  async function run(ctx: RunContext): Promise<RunOutcome> {
+    const { request } = ctx;
+    if (request.systemPrompt !== undefined) throw new UnsupportedError(name, 'systemPrompt (ACP has no such field)');
+    if (request.allowedTools?.length || request.disallowedTools?.length)
+      throw new UnsupportedError(
+        name,
+        'tool filters (ACP has none; use a permission mode or answer permission requests)',
+      );
+    if (request.maxTurns !== undefined) throw new UnsupportedError(name, 'maxTurns');
+    if (request.env && Object.keys(request.env).length)
+      throw new UnsupportedError(
+        name,
+        "a per-run env (one agent process serves every run: set the agent's env option)",
+      );
+
+    const proc = await untilAborted(agentProcess(), ctx.signal);
+    if (!proc) return {};
+    const agentCaps = proc.initialize.agentCapabilities ?? {};
+    const prompt = promptBlocks(name, request.prompt, request.attachments, agentCaps.promptCapabilities);
+    const sessionCwd = resolveCwd(request.cwd ?? cwd);
+
+    const mapper = new SessionUpdateMapper();
+    const pending = new Map<
+      string,
+      { params: PermissionRequestParams; answer: (r: RequestPermissionResponse) => void }
+    >();
+    let permissionSeq = 0;
+    let replaying = false;
+    let lastReplayAt = 0;
+    let replayed = 0;
+    const emit = (event: AgentEventInit) => {
+      ctx.emit(event);
+    };
+    const cancelPending = () => {
+      for (const [id, p] of pending) {
+        pending.delete(id);
+        p.answer({ outcome: { outcome: 'cancelled' } });
+      }
+    };
+    const sink: SessionSink = {
+      update(params: SessionNotificationParams, raw: AnyMessage) {
+        if (replaying) {
+          replayed++;
+          lastReplayAt = Date.now();
+          return;
+        }
+        mapper.map(params, emit, raw);
+      },
+      permission(params, signal) {
+        // A turn that is stopping takes no more tool calls: the protocol's answer is `cancelled`.
+        if (ctx.signal.aborted || signal.aborted) return Promise.resolve({ outcome: { outcome: 'cancelled' } });
+        const id = `perm_${++permissionSeq}_${params.toolCall.toolCallId}`;
+        return new Promise<RequestPermissionResponse>((resolveAnswer) => {
+          const answer = (r: RequestPermissionResponse) => {
+            signal.removeEventListener('abort', onGone);
+            resolveAnswer(r);
+          };
+          // The connection closed or the agent withdrew the request.
+          const onGone = () => {
+            if (pending.delete(id)) resolveAnswer({ outcome: { outcome: 'cancelled' } });
+          };
+          signal.addEventListener('abort', onGone, { once: true });
+          pending.set(id, { params, answer });
+          const raw = { jsonrpc: '2.0', method: methods.client.session.requestPermission, params };
+          const call = mapper.permissionCall(params.toolCall, emit, raw);
+          emit({ type: 'permission.requested', id, tool: toolName(call), input: toolInput(call), raw });
+        });
+      },
+    };
+    ctx.onRespond(async (permissionId, decision) => {
+      const p = pending.get(permissionId);
+      if (!p) {
+        throw new NotFoundError('PERMISSION_NOT_FOUND', `No pending permission request ${permissionId} in this run`, {
+          permissionId,
+        });
+      }
+      const optionId = pickPermissionOption(p.params.options, decision);
+      pending.delete(permissionId);
+      p.answer({ outcome: { outcome: 'selected', optionId } });
+    });
+
+    // 1. The session: a new one, one this process already has, or one continued from an earlier process.
+    const agent = proc.connection.agent;
+    let sessionId: string;
+    let state: SessionState;
+    let claimed: string | undefined;
+    try {
+      if (request.sessionId && proc.sessions.has(request.sessionId)) {
+        sessionId = request.sessionId;
+        state = sessionStates.get(sessionId) ?? {};
+        claimed = claim(proc, sessionId);
+        proc.attach(sessionId, sink);
+      } else if (request.sessionId) {
+        sessionId = request.sessionId;
+        const how = resumeMethod(agentCaps, resumeWith);
+        if (!how) {
+          throw new UnsupportedError(
+            name,
+            'resuming a session (the agent offers neither session/load nor session/resume in a new process)',
+          );
+        }
+        claimed = claim(proc, sessionId);
+        proc.attach(sessionId, sink);
+        sessionCwds.set(sessionId, sessionCwd);
+        const params = { sessionId, cwd: sessionCwd, mcpServers };
+        if (how === 'resume') {
+          state = (await agent.request(methods.agent.session.resume, params)) as SessionState;
+        } else {
+          // History comes back as updates; they are the earlier runs' events, not this run's.
+          replaying = true;
+          try {
+            state = (await agent.request(methods.agent.session.load, params)) as SessionState;
+            if (loadReplayQuietMs > 0) await quietFor(() => lastReplayAt, loadReplayQuietMs, ctx.signal);
+          } finally {
+            replaying = false;
+          }
+          if (replayed)
+            emit({ type: 'log', level: 'debug', text: `session/load replayed ${replayed} history updates` });
+        }
+        proc.sessions.add(sessionId);
+      } else {
+        const created = await agent.request(methods.agent.session.new, { cwd: sessionCwd, mcpServers });
+        sessionId = created.sessionId;
+        state = created as SessionState;
+        proc.sessions.add(sessionId);
+        claimed = claim(proc, sessionId);
+        proc.attach(sessionId, sink);
+      }
+    } catch (error) {
+      // Release only what this run took: a busy session belongs to the run that has it.
+      if (claimed) {
+        proc.busy.delete(claimed);
+        proc.detach(claimed, sink);
+      }
+      throw await asForgeError(proc, error, request.sessionId ? 'session/load' : 'session/new');
+    }
+    sessionStates.set(sessionId, state);
+    sessionCwds.set(sessionId, sessionCwd);
+    if (state.models?.availableModels) lastModels = state.models.availableModels.map((m) => m.modelId);
+
+    const stderrListener = (line: string) => ctx.emit({ type: 'log', level: 'debug', stream: 'stderr', text: line });
+    stderrListeners.add(stderrListener);
+    const onAbort = () => {
+      // Cancel the turn, and answer what the agent is still waiting for: Gemini finishes a cancelled
+      // turn only once its permission request is answered.
+      void agent.notify(methods.agent.session.cancel, { sessionId }).catch(() => undefined);
+      cancelPending();
+    };
+    try {
+      ctx.emit({
+        type: 'session.started',
+        sessionId,
+        cwd: sessionCwd,
+        ...(state.models?.currentModelId ? { model: state.models.currentModelId } : {}),
+        ...(state.modes?.currentModeId ? { permissionMode: state.modes.currentModeId } : {}),
+      });
+      if (ctx.signal.aborted) return { sessionId };
+
+      // 2. Mode and model, where the request (or the options) asks for them.
+      await applyMode(proc, sessionId, state, request.permissionMode ?? permissionMode);
+      await applyModel(proc, sessionId, state, request.model ?? model);
+      if (ctx.signal.aborted) return { sessionId };
+
+      // 3. The turn.
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      let response: PromptResponse;
+      try {
+        const prompting = agent.request(methods.agent.session.prompt, { sessionId, prompt });
+        const answered = await untilAbortedPlus(prompting, ctx.signal, cancelWaitMs);
+        if (!answered) {
+          // The agent ignored session/cancel: the run ends without it, and the session is freed.
+          logger.warn('acp: the agent did not end a cancelled turn', { sessionId, cancelWaitMs });
+          mapper.finish(emit);
+          return { sessionId };
+        }
+        response = answered.value;
+      } catch (error) {
+        mapper.finish(emit);
+        throw await asForgeError(proc, error, 'session/prompt');
+      }
+      mapper.finish(emit);
+      const usage = promptUsage(response);
+      if (usage) ctx.emit({ type: 'usage', usage, raw: response });
+      const outcome: RunOutcome = { sessionId, turns: 1, raw: response, ...(usage ? { usage } : {}) };
+      switch (response.stopReason) {
+        case 'end_turn':
+          return { ...outcome, status: 'completed' };
+        case 'cancelled':
+          // Core reports a run it stopped as cancelled / timed_out; one the agent cancelled by itself failed.
+          return {
+            ...outcome,
+            status: 'failed',
+            error: { code: 'CANCELLED_BY_AGENT', message: 'The agent cancelled the turn' },
+          };
+        default:
+          return {
+            ...outcome,
+            status: 'failed',
+            error: {
+              code: stopReasonCode(String(response.stopReason)),
+              message: `The agent stopped: ${response.stopReason}`,
+            },
+          };
+      }
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+      cancelPending();
+      stderrListeners.delete(stderrListener);
+      proc.detach(sessionId, sink);
+      proc.busy.delete(sessionId);
+    }
+  }
+
+  function claim(proc: AgentProcess, sessionId: string): string {
+    if (proc.busy.has(sessionId)) {
+      throw new ForgeError(ACP_ERROR_CODES.sessionBusy, `Session ${sessionId} is in use by another run`, 'conflict', {
+        details: { sessionId },
+      });
+    }
+    proc.busy.add(sessionId);
+    return sessionId;
+  }
+
+  async function applyMode(
+    proc: AgentProcess,
+    sessionId: string,
+    state: SessionState,
+    wanted: PermissionMode | undefined,
+  ) {
+    if (!wanted) return;
+    const modeId = modes[wanted] ?? wanted;
+    const offered = state.modes?.availableModes?.map((m) => m.id) ?? [];
+    if (state.modes?.currentModeId === modeId) return;
+    if (!offered.includes(modeId)) {
+      if (wanted === 'default' && !offered.length) return;
+      throw new UnsupportedError(
+        name,
+        `permission mode "${wanted}" (agent mode "${modeId}"; the agent offers ${offered.length ? offered.join(', ') : 'no modes'})`,
+      );
+    }
+    try {
+      await proc.connection.agent.request(methods.agent.session.setMode, { sessionId, modeId });
+    } catch (error) {
+      throw await asForgeError(proc, error, 'session/set_mode');
+    }
+    if (state.modes) state.modes.currentModeId = modeId;
+  }
+
+  async function applyModel(proc: AgentProcess, sessionId: string, state: SessionState, wanted: string | undefined) {
+    if (!wanted) return;
+    const agent = proc.connection.agent;
+    try {
+      if (state.models) {
+        if (state.models.currentModelId === wanted) return;
+        const offered = state.models.availableModels.map((m) => m.modelId);
+        if (!offered.includes(wanted)) {
+          throw new UnsupportedError(name, `model "${wanted}" (the agent offers ${offered.join(', ')})`);
+        }
+        // `session/set_model` is what these agents implement; SDK 2.4 has it only as a custom method.
+        await agent.request('session/set_model', { sessionId, modelId: wanted });
+        state.models.currentModelId = wanted;
+        return;
+      }
+      const option = state.configOptions?.find((o) => o.category === 'model' && o.type === 'select');
+      if (option) {
+        await agent.request(methods.agent.session.setConfigOption, {
+          sessionId,
+          configId: String(option.id),
+          value: wanted,
+        });
+        return;
+      }
+    } catch (error) {
+      throw await asForgeError(proc, error, 'session/set_model');
+    }
+    throw new UnsupportedError(name, 'model selection (the agent offers no models)');
+  }
+
+  return createCodeAgent({
+    ...runOptions,
+    provider: name,
+    capabilities,
+    run,
+    async close() {
+      closed = true;
+      const proc = current && (await current.catch(() => undefined));
+      current = undefined;
+      await proc?.close();
+    },
+  });
+}
+
+function resumeMethod(
+  caps: { loadSession?: boolean; sessionCapabilities?: { resume?: unknown } | null },
+  prefer: 'auto' | 'load' | 'resume',
+): 'load' | 'resume' | undefined {
+  const canResume = Boolean(caps.sessionCapabilities?.resume);
+  const canLoad = Boolean(caps.loadSession);
+  if (prefer === 'load') return canLoad ? 'load' : undefined;
+  if (prefer === 'resume') return canResume ? 'resume' : undefined;
+  return canResume ? 'resume' : canLoad ? 'load' : undefined;
+}
+
+function resolveCwd(dir: string | undefined): string {
+  // ACP wants absolute paths.
+  return dir === undefined ? process.cwd() : isAbsolute(dir) ? dir : resolve(dir);
+}
+
+async function asForgeError(proc: AgentProcess, error: unknown, method: string): Promise<ForgeError> {
+  if (error instanceof ForgeError) return error;
+  return proc.failure(error, method);
+}
+
+/** Resolves with the value, or undefined once the signal aborts (the work goes on and is dropped). */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) {
+    p.catch(() => undefined);
+    return Promise.resolve(undefined);
+  }
+  return new Promise<T | undefined>((resolvePromise, reject) => {
+    const onAbort = () => resolvePromise(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolvePromise(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) resolvePromise(undefined);
+        else reject(e);
+      },
+    );
+  });
+}
+
+/** The promise's value, or undefined when it has not settled `graceMs` after the signal aborted. */
+function untilAbortedPlus<T>(p: Promise<T>, signal: AbortSignal, graceMs: number): Promise<{ value: T } | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  const late = new Promise<undefined>((resolveLate) => {
+    onAbort = () => {
+      timer = setTimeout(() => resolveLate(undefined), graceMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  p.catch(() => undefined);
+  return Promise.race([p.then((value) => ({ value })), late]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  });
+}
+
+/** Waits until `last()` is at least `ms` in the past (or the signal aborts). */
+async function quietFor(last: () => number, ms: number, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    const wait = last() + ms - Date.now();
+    if (wait <= 0 || signal.aborted) return;
+    await new Promise((r) => setTimeout(r, wait));
+  }
+}

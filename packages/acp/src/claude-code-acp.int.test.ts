@@ -1,0 +1,262 @@
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  claudeBinPath,
+  type FakeAnthropicApi,
+  type FakeResponder,
+  fakeAnthropicEnv,
+  startFakeAnthropicApi,
+} from '@forge/claude-code/testing';
+import type { AgentEvent, CodeAgent } from '@forge/core';
+import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
+import { type ConformanceScenario, describeCodeAgentConformance } from '@forge/core/testing/conformance';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type ClaudeCodeAcpOptions, claudeCodeAcp } from './presets.js';
+import { alive, ofType, processesWith, trackingRunner, waitFor } from './test-support/int-rig.js';
+import { claudeCodeAcpPath } from './testing/index.js';
+
+/**
+ * The real `@zed-industries/claude-code-acp` 0.16.2 (devDependency; it runs the Claude Code CLI
+ * bundled in its agent SDK, or the real `claude` binary of `@forge/claude-code`'s devDependency)
+ * against `@forge/claude-code`'s fake Messages API on 127.0.0.1, with a scratch HOME.
+ */
+const SLEEP = 'sleep 53; echo late';
+
+describe('claudeCodeAcp with the real claude-code-acp against a fake Messages API', () => {
+  let api: FakeAnthropicApi;
+  let scratch: string;
+  let work: string;
+  const runner = trackingRunner();
+  const agents: CodeAgent[] = [];
+
+  const scripted: FakeResponder = (req) => {
+    const tag = /\[\[(\w+)\]\]/.exec(req.lastUserText)?.[1];
+    if (req.hasToolResult) return { text: 'The tool is done.' };
+    switch (tag) {
+      case 'tool':
+        return {
+          toolUse: { name: 'Bash', input: { command: 'echo hi', description: 'print hi' } },
+          text: 'I will run.',
+        };
+      case 'slow':
+        return { toolUse: { name: 'Bash', input: { command: SLEEP, description: 'wait' } } };
+      case 'write':
+        return {
+          toolUse: { name: 'Write', input: { file_path: join(work, 'claude-written.txt'), content: 'written\n' } },
+        };
+      case 'slowtext':
+        return { text: 'one two three four five six seven eight nine ten eleven twelve', delayMs: 400 };
+      case 'hang':
+        return { hang: true };
+      case 'e500':
+        // The CLI sends the failed prompt again with the next one, in one user message.
+        return req.lastUserText.includes('recover') ? { text: 'Recovered.' } : { status: 500 };
+      default:
+        return { text: `Hello from the fake. You said: ${req.lastUserText.trim()}` };
+    }
+  };
+
+  const agent = (extra: Partial<ClaudeCodeAcpOptions> = {}) => {
+    const a = claudeCodeAcp({
+      command: claudeCodeAcpPath(),
+      runner,
+      cwd: work,
+      env: {
+        ...fakeAnthropicEnv(api.url),
+        HOME: join(scratch, 'home'),
+        CLAUDE_CODE_MAX_RETRIES: '1',
+        IS_SANDBOX: '1',
+      },
+      ...extra,
+    });
+    agents.push(a);
+    return a;
+  };
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'forge-claude-acp-'));
+    work = join(scratch, 'work');
+    await mkdir(work);
+    await mkdir(join(scratch, 'home'));
+    api = await startFakeAnthropicApi({ respond: (r) => scripted(r) });
+  });
+  afterEach(async () => {
+    for (const a of agents.splice(0)) await a.close?.();
+  });
+  afterAll(async () => {
+    const allGone = await waitFor(() => runner.spawned.every((p) => !alive(p.pid)), 5_000);
+    for (const p of runner.spawned) if (alive(p.pid)) p.kill('SIGKILL');
+    await api?.close();
+    await rm(scratch, { recursive: true, force: true });
+    expect(allGone).toBe(true);
+    expect(await processesWith(SLEEP)).toEqual([]);
+  });
+
+  it('answers with text, reports capabilities, and resumes the session in a new process', {
+    timeout: 90_000,
+  }, async () => {
+    const a = agent();
+    const caps = await a.capabilities();
+    expect(caps).toMatchObject({ version: '0.16.2', resume: true, permissionReplies: true });
+    expect(caps.extra).toMatchObject({ sessionCapabilities: { resume: {} } });
+    const { events, result } = await collectRun(a.execute({ prompt: 'remember forge-resume-marker' }));
+    expect(runProblems(events)).toEqual([]);
+    expect(ofType(events, 'text.delta').length).toBeGreaterThan(1);
+    expect(result).toMatchObject({
+      status: 'completed',
+      text: 'Hello from the fake. You said: remember forge-resume-marker',
+    });
+    await a.close?.();
+    expect((await a.execute({ prompt: 'closed' }).result).error?.code).toBe('AGENT_CLOSED');
+
+    const b = agent();
+    const resumed = await collectRun(b.execute({ prompt: 'and now?', sessionId: result.sessionId }));
+    expect(runProblems(resumed.events)).toEqual([]);
+    expect(resumed.result).toMatchObject({ status: 'completed', sessionId: result.sessionId });
+    const turn = api.requests.filter((r) => r.path.startsWith('/v1/messages') && r.body?.tools?.length).at(-1)!;
+    expect(JSON.stringify(turn.body.messages)).toContain('forge-resume-marker');
+  });
+
+  it('reports a Bash tool call and its result', { timeout: 60_000 }, async () => {
+    const { events, result } = await collectRun(agent().execute({ prompt: '[[tool]] run echo hi' }));
+    expect(runProblems(events)).toEqual([]);
+    expect(ofType(events, 'tool.call')).toHaveLength(1);
+    expect(ofType(events, 'tool.call')[0]).toMatchObject({ name: 'Bash', input: { command: 'echo hi' } });
+    expect(ofType(events, 'tool.result')[0]).toMatchObject({ output: 'hi', isError: false });
+    expect(result).toMatchObject({ status: 'completed', text: 'The tool is done.' });
+  });
+
+  it.each([
+    ['allow', true],
+    ['deny', false],
+  ] as const)('asks permission to Write; %s', { timeout: 60_000 }, async (decision, written) => {
+    const target = join(work, 'claude-written.txt');
+    await rm(target, { force: true });
+    const run = agent().execute({ prompt: '[[write]] write a file' });
+    const reading = firstEvent(run, (e) => e.type === 'permission.requested');
+    const asked = (await reading.event) as Extract<AgentEvent, { type: 'permission.requested' }>;
+    expect(asked).toMatchObject({ tool: 'Write', input: { file_path: target } });
+    await run.respond(asked.id, decision);
+    const events = await reading.all;
+    expect(runProblems(events)).toEqual([]);
+    expect((await run.result).status).toBe('completed');
+    expect(ofType(events, 'tool.result')[0]!.isError).toBe(!written);
+    expect(await readFile(target, 'utf8').catch(() => undefined)).toBe(written ? 'written\n' : undefined);
+  });
+
+  it('cancels mid-stream and the session goes on', { timeout: 60_000 }, async () => {
+    const a = agent();
+    const run = a.execute({ prompt: '[[slowtext]] talk slowly' });
+    const reading = firstEvent(run, (e) => e.type === 'text.delta');
+    await reading.event;
+    const result = await run.cancel();
+    expect(runProblems(await reading.all)).toEqual([]);
+    expect(result).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
+    expect((await a.execute({ prompt: 'still there?', sessionId: result.sessionId }).result).status).toBe('completed');
+  });
+
+  it('cancels mid-tool (Bash sleep), leaving no tool process', { timeout: 60_000 }, async () => {
+    const run = agent().execute({ prompt: '[[slow]] run a slow command' });
+    const reading = firstEvent(run, (e) => e.type === 'tool.call');
+    await reading.event;
+    expect(await waitFor(async () => (await processesWith('sleep 53')).length > 0)).toBe(true);
+    const result = await run.cancel();
+    expect(result.status).toBe('cancelled');
+    expect(runProblems(await reading.all)).toEqual([]);
+    expect(await waitFor(async () => (await processesWith('sleep 53')).length === 0)).toBe(true);
+  });
+
+  it('cancels while a permission request is pending', { timeout: 60_000 }, async () => {
+    const run = agent().execute({ prompt: '[[write]] write a file' });
+    const reading = firstEvent(run, (e) => e.type === 'permission.requested');
+    await reading.event;
+    const result = await run.cancel();
+    expect(runProblems(await reading.all)).toEqual([]);
+    expect(result.status).toBe('cancelled');
+    expect(result.sessionId).toBeDefined();
+  });
+
+  it('fails a turn whose model API answers 500 (API_ERROR, retryable)', { timeout: 60_000 }, async () => {
+    const a = agent();
+    const failed = await a.execute({ prompt: '[[e500]] fail' }).result;
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'API_ERROR', retryable: true } });
+    expect((await a.execute({ prompt: 'recover', sessionId: failed.sessionId }).result).status).toBe('completed');
+  });
+
+  it('a process that dies mid-run fails the run (ACP_PROCESS_EXITED); the next run restarts it', {
+    timeout: 60_000,
+  }, async () => {
+    const a = agent();
+    const run = a.execute({ prompt: '[[hang]] wait' });
+    const reading = firstEvent(run, (e) => e.type === 'session.started');
+    await reading.event;
+    await waitFor(() => api.requests.some((r) => r.lastUserText.includes('[[hang]]')));
+    const proc = runner.spawned.at(-1)!;
+    proc.kill('SIGKILL');
+    const result = await run.result;
+    expect(runProblems(await reading.all)).toEqual([]);
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'ACP_PROCESS_EXITED', retryable: true } });
+    expect((await a.execute({ prompt: 'again' }).result).status).toBe('completed');
+    expect(runner.spawned.at(-1)).not.toBe(proc);
+  });
+
+  it('runs over the real claude binary (CLAUDE_CODE_EXECUTABLE) too', { timeout: 60_000 }, async () => {
+    const a = agent({ claudeExecutable: claudeBinPath() });
+    const { events, result } = await collectRun(a.execute({ prompt: '[[tool]] run echo hi' }));
+    expect(runProblems(events)).toEqual([]);
+    expect(ofType(events, 'tool.result')[0]).toMatchObject({ output: 'hi', isError: false });
+    expect(result.status).toBe('completed');
+  });
+});
+
+describe('claudeCodeAcp conformance (real claude-code-acp)', () => {
+  let api: FakeAnthropicApi;
+  let scratch: string;
+  let mode: ConformanceScenario = 'complete';
+  // A new file per run: Claude Code refuses (without asking) to Write over a file it has not read.
+  let written = 0;
+  const runner = trackingRunner();
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'forge-claude-acp-conf-'));
+    await mkdir(join(scratch, 'work'));
+    await mkdir(join(scratch, 'home'));
+    api = await startFakeAnthropicApi({
+      respond: (r) =>
+        mode === 'hang'
+          ? { hang: true }
+          : mode === 'permission' && !r.hasToolResult
+            ? {
+                toolUse: {
+                  name: 'Write',
+                  input: { file_path: join(scratch, 'work', `conformance-${++written}.txt`), content: 'x\n' },
+                },
+              }
+            : { text: 'Conformance answer.' },
+    });
+  });
+  afterAll(async () => {
+    const allGone = await waitFor(() => runner.spawned.every((p) => !alive(p.pid)), 5_000);
+    for (const p of runner.spawned) if (alive(p.pid)) p.kill('SIGKILL');
+    await api?.close();
+    await rm(scratch, { recursive: true, force: true });
+    expect(allGone).toBe(true);
+  });
+  describeCodeAgentConformance('claudeCodeAcp', {
+    testTimeoutMs: 60_000,
+    makeAgent: (scenario) => {
+      mode = scenario;
+      return claudeCodeAcp({
+        command: claudeCodeAcpPath(),
+        runner,
+        cwd: join(scratch, 'work'),
+        env: {
+          ...fakeAnthropicEnv(api.url),
+          HOME: join(scratch, 'home'),
+          CLAUDE_CODE_MAX_RETRIES: '1',
+          IS_SANDBOX: '1',
+        },
+      });
+    },
+  });
+});

@@ -1,0 +1,325 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** One request the fake received. */
+export interface FakeGeminiRequest {
+  method: string;
+  /** Path with its query, e.g. `/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`. */
+  path: string;
+  /** The model named in the path. */
+  model: string;
+  /** `streamGenerateContent`, `generateContent`, `countTokens`, … */
+  action: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+  headers: Record<string, string>;
+  /** Text of the newest user content, without the CLI's `<session_context>` part. */
+  lastUserText: string;
+  /** The newest user content carries `functionResponse` parts (the model is asked to go on after a tool). */
+  hasFunctionResponse: boolean;
+  /** Names of the tools (function declarations) the request offers. */
+  tools: string[];
+}
+
+/** How the fake answers one model turn. */
+export type FakeGeminiReply =
+  /** Text, streamed in several chunks; `delayMs` pauses before each chunk. */
+  | { text: string; delayMs?: number }
+  /** A function call (after an optional text part); the CLI runs the tool and asks again. */
+  | { functionCall: { name: string; args: Record<string, unknown> }; text?: string }
+  /** An HTTP error with a Google API error body unless one is given. */
+  | { status: number; body?: unknown; message?: string }
+  /** Never answers; the connection stays open until the client leaves or the fake closes. */
+  | { hang: true }
+  /** Streams these chunks of text, then cuts the connection (a stream that breaks mid-answer). */
+  | { cutAfter: string[] };
+
+export type FakeGeminiResponder = (req: FakeGeminiRequest) => FakeGeminiReply | Promise<FakeGeminiReply>;
+
+export interface FakeGeminiApiOptions {
+  /** Answers each model turn (a request with tools). Default: `defaultGeminiResponder`. */
+  respond?: FakeGeminiResponder;
+  host?: string;
+  port?: number;
+}
+
+export interface FakeGeminiApi {
+  /** Base URL for `GOOGLE_GEMINI_BASE_URL`, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  requests: FakeGeminiRequest[];
+  close(): Promise<void>;
+}
+
+type Json = Record<string, unknown>;
+
+/** A friendly answer that quotes the user's last message. */
+export const defaultGeminiResponder: FakeGeminiResponder = (req) => ({
+  text: req.hasFunctionResponse
+    ? 'Offline stand-in model here. The tool has answered.'
+    : `Offline stand-in model here. You said: ${req.lastUserText.trim() || '(nothing)'}`,
+});
+
+function lastUser(body: Json | undefined): Json | undefined {
+  const contents = Array.isArray(body?.contents) ? (body!.contents as Json[]) : [];
+  for (let i = contents.length - 1; i >= 0; i--) if (contents[i]?.role === 'user') return contents[i];
+  return undefined;
+}
+
+const parts = (content: Json | undefined): Json[] => (Array.isArray(content?.parts) ? (content!.parts as Json[]) : []);
+
+/** The text of the newest user content, skipping the CLI's session context. */
+export function geminiLastUserText(body: unknown): string {
+  return parts(lastUser(body as Json | undefined))
+    .filter((p) => typeof p.text === 'string' && !(p.text as string).trimStart().startsWith('<session_context>'))
+    .map((p) => p.text as string)
+    .join('\n');
+}
+
+function toolNames(body: Json | undefined): string[] {
+  const tools = Array.isArray(body?.tools) ? (body!.tools as Json[]) : [];
+  return tools.flatMap((t) =>
+    Array.isArray(t.functionDeclarations) ? (t.functionDeclarations as Json[]).map((f) => String(f.name)) : [],
+  );
+}
+
+/** A value that satisfies a JSON schema (enough for the CLI's router and checkers: integers ≥ their minimum, ≥ 1). */
+export function valueForSchema(schema: unknown): unknown {
+  const s = (schema ?? {}) as Json;
+  if (Array.isArray(s.enum) && s.enum.length) return s.enum[0];
+  const type = String(s.type ?? 'object').toLowerCase();
+  if (type === 'object') {
+    const out: Json = {};
+    for (const [k, v] of Object.entries((s.properties ?? {}) as Json)) out[k] = valueForSchema(v);
+    return out;
+  }
+  if (type === 'array') return [];
+  if (type === 'integer' || type === 'number') return typeof s.minimum === 'number' ? Math.max(s.minimum, 1) : 1;
+  if (type === 'boolean') return false;
+  return 'offline stand-in';
+}
+
+/** Splits text into a few chunks (by words, at most ~8) so streaming is visible. */
+function chunks(text: string): string[] {
+  const words = text.match(/\S+\s*|\s+/g) ?? [text];
+  const per = Math.max(1, Math.ceil(words.length / 8));
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i += per) out.push(words.slice(i, i + per).join(''));
+  return out.length ? out : [''];
+}
+
+const STATUS_NAMES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+};
+
+/**
+ * A small Gemini API (`/v1beta/models/<model>:<action>`) on 127.0.0.1 for running the real Gemini
+ * CLI offline: `streamGenerateContent?alt=sse` (SSE `data:` chunks of GenerateContentResponse),
+ * `generateContent`, `countTokens`, `embedContent` and `GET /v1beta/models`. Requests the CLI makes
+ * besides the agent's turns get answers of their own and never reach the responder: JSON-schema
+ * requests (the model router's `complexity_score`, checkers) get a value filled from the schema,
+ * requests without tools a short text.
+ */
+export async function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Promise<FakeGeminiApi> {
+  const respond = options.respond ?? defaultGeminiResponder;
+  const requests: FakeGeminiRequest[] = [];
+  const sockets = new Set<Socket>();
+  const closing = new AbortController();
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, errorBody(500, `fake server error: ${(error as Error)?.message}`));
+      else res.destroy();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    let body: Json | undefined;
+    try {
+      body = raw ? (JSON.parse(raw) as Json) : undefined;
+    } catch {
+      body = undefined;
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers))
+      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    const path = req.url ?? '/';
+    const pathname = path.split('?')[0]!;
+    const m = /\/models\/([^/:]+):(\w+)$/.exec(pathname);
+    const record: FakeGeminiRequest = {
+      method: req.method ?? 'GET',
+      path,
+      model: m?.[1] ?? '',
+      action: m?.[2] ?? '',
+      body,
+      headers,
+      lastUserText: geminiLastUserText(body),
+      hasFunctionResponse: parts(lastUser(body)).some((p) => p.functionResponse !== undefined),
+      tools: toolNames(body),
+    };
+    requests.push(record);
+
+    if (req.method === 'GET' && /\/models\/?$/.test(pathname)) {
+      return sendJson(res, 200, {
+        models: [
+          {
+            name: 'models/gemini-2.5-flash',
+            displayName: 'Offline stand-in',
+            supportedGenerationMethods: ['generateContent'],
+          },
+        ],
+      });
+    }
+    if (!m || req.method !== 'POST')
+      return sendJson(res, 404, errorBody(404, `fake: nothing at ${req.method} ${pathname}`));
+    if (record.action === 'countTokens') return sendJson(res, 200, { totalTokens: estimate(body?.contents) });
+    if (record.action === 'embedContent') return sendJson(res, 200, { embedding: { values: [0, 0, 0] } });
+    if (record.action !== 'generateContent' && record.action !== 'streamGenerateContent') {
+      return sendJson(res, 404, errorBody(404, `fake: unknown action ${record.action}`));
+    }
+
+    const config = (body?.generationConfig ?? {}) as Json;
+    const schema = config.responseJsonSchema ?? config.responseSchema;
+    let reply: FakeGeminiReply;
+    if (schema !== undefined || config.responseMimeType === 'application/json') {
+      reply = { text: JSON.stringify(valueForSchema(schema)) };
+    } else if (record.tools.length === 0) {
+      reply = { text: 'Offline stand-in' };
+    } else {
+      reply = await respond(record);
+    }
+    await answer(res, record, reply);
+  }
+
+  async function answer(res: ServerResponse, req: FakeGeminiRequest, reply: FakeGeminiReply): Promise<void> {
+    if ('hang' in reply) {
+      await new Promise<void>((resolve) => {
+        res.on('close', resolve);
+        closing.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      return;
+    }
+    if ('status' in reply) {
+      return sendJson(
+        res,
+        reply.status,
+        reply.body ?? errorBody(reply.status, reply.message ?? `fake error ${reply.status}`),
+      );
+    }
+    const model = req.model || 'gemini-2.5-flash';
+    const responseId = randomUUID().replace(/-/g, '').slice(0, 16);
+    const promptTokens = estimate(req.body?.contents);
+    const pieces: Json[][] = [];
+    if ('cutAfter' in reply) for (const t of reply.cutAfter) pieces.push([{ text: t }]);
+    else {
+      if ('text' in reply && reply.text !== undefined) for (const t of chunks(reply.text)) pieces.push([{ text: t }]);
+      if ('functionCall' in reply) pieces.push([{ functionCall: reply.functionCall }]);
+    }
+    const outputTokens = estimate(pieces);
+    const usage = {
+      promptTokenCount: promptTokens,
+      candidatesTokenCount: outputTokens,
+      totalTokenCount: promptTokens + outputTokens,
+    };
+    const response = (p: Json[], last: boolean): Json => ({
+      candidates: [{ content: { role: 'model', parts: p }, index: 0, ...(last ? { finishReason: 'STOP' } : {}) }],
+      ...(last ? { usageMetadata: usage } : {}),
+      modelVersion: model,
+      responseId,
+    });
+
+    if (req.action === 'generateContent') {
+      // Not streamed: the text in one part (the router's JSON must stay whole).
+      const whole: Json[] = [];
+      const text = pieces
+        .flat()
+        .filter((p) => typeof p.text === 'string')
+        .map((p) => p.text as string)
+        .join('');
+      if (text) whole.push({ text });
+      whole.push(...pieces.flat().filter((p) => p.functionCall !== undefined));
+      return sendJson(res, 200, response(whole, true));
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const pause = 'delayMs' in reply && reply.delayMs ? reply.delayMs : 0;
+    for (let i = 0; i < pieces.length; i++) {
+      if (pause && !(await sleep(pause, res))) return;
+      if (res.destroyed) return;
+      const last = i === pieces.length - 1 && !('cutAfter' in reply);
+      res.write(`data: ${JSON.stringify(response(pieces[i]!, last))}\r\n\r\n`);
+    }
+    if ('cutAfter' in reply) {
+      // Let the chunks reach the client, then break the connection without ending the stream.
+      await sleep(20, res);
+      res.destroy();
+      return;
+    }
+    res.end();
+  }
+
+  function sleep(ms: number, res: ServerResponse): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (res.destroyed || closing.signal.aborted) return resolve(false);
+      const timer = setTimeout(() => {
+        res.off('close', gone);
+        resolve(!res.destroyed);
+      }, ms);
+      const gone = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      res.once('close', gone);
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${address.address}:${address.port}`,
+    requests,
+    async close() {
+      closing.abort();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+const estimate = (value: unknown) => Math.max(1, Math.ceil(JSON.stringify(value ?? '').length / 4));
+
+function errorBody(status: number, message: string): Json {
+  return { error: { code: status, message, status: STATUS_NAMES[status] ?? 'UNKNOWN' } };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,280 @@
+import {
+  createCodeAgent,
+  defaultCapabilities,
+  localProcessRunner,
+  type AgentCapabilities,
+  type AgentEventInit,
+  type CodeAgent,
+  type PermissionMode,
+  type ProcessExit,
+  type ProcessRunner,
+  type RunContext,
+  type RunOptions,
+  type RunOutcome,
+  type RunningProcess,
+} from '@forge/core';
+import {
+  assertSupported,
+  buildCodexArgs,
+  CODEX_SANDBOXES,
+  DEFAULT_ENV_KEY,
+  PROVIDER,
+  type CodexConfigValue,
+  type CodexModelProvider,
+  type CodexSandbox,
+} from './args.js';
+import { CodexJsonlParser } from './jsonl.js';
+import { CodexEventMapper } from './mapper.js';
+import { exitWithin, stopProcess, TailBuffer } from './process-control.js';
+import { probeCodexVersion, type VersionProbe } from './version.js';
+
+export { PROVIDER };
+
+export interface CodexOptions extends RunOptions {
+  /** Where the CLI runs. Default: `localProcessRunner()` (this machine). */
+  runner?: ProcessRunner;
+  /** The CLI executable. Default `codex` (on PATH). */
+  bin?: string;
+  /** Model when the request names none. */
+  model?: string;
+  /** A Responses-API model provider (base URL + key). Default: whatever the CLI's own config says. */
+  provider?: CodexModelProvider;
+  /** Sandbox for model-generated commands. Default: the CLI's (read-only). See `permissionMode`. */
+  sandbox?: CodexSandbox;
+  /** Permission mode when the request names none; mapped onto the sandbox (see README). */
+  permissionMode?: PermissionMode;
+  /** Extra `-c key=value` settings for every run; values are written as TOML. */
+  config?: Record<string, CodexConfigValue>;
+  /** Pass `--skip-git-repo-check` (the CLI refuses to run outside a git repository without it). Default true. */
+  skipGitRepoCheck?: boolean;
+  /** Run with `--ephemeral`: no session is stored, so runs cannot be resumed. Default false. */
+  ephemeral?: boolean;
+  /** Added to every run's argv, before the positional arguments. */
+  extraArgs?: readonly string[];
+  /** Added to the CLI's environment (a request's `env` is added over it). `CODEX_HOME` must exist. */
+  env?: Record<string, string>;
+  /** Working directory when the request names none. */
+  cwd?: string;
+  /** After SIGINT, how long before SIGTERM. Default 2,000 ms. */
+  sigintGraceMs?: number;
+  /** After SIGTERM, how long before SIGKILL. Default 2,000 ms. */
+  sigtermGraceMs?: number;
+  /** How long the CLI may linger after its turn ended before it is stopped. Default 5,000 ms. */
+  exitGraceMs?: number;
+  /** Cap on one stdout line; longer lines become `error` events. Default 16 MiB. */
+  maxLineBytes?: number;
+  /** How much of stderr is kept for the error of a run that ends without a turn result. Default 4 KiB. */
+  stderrTailBytes?: number;
+  /** Limit on `<bin> --version` for capabilities(). Default 10,000 ms. */
+  versionTimeoutMs?: number;
+}
+
+/** The OpenAI Codex CLI (`codex exec --json`) as a CodeAgent. */
+export function codex(options: CodexOptions = {}): CodeAgent {
+  const {
+    runner = localProcessRunner(),
+    bin = 'codex',
+    model,
+    provider,
+    sandbox,
+    permissionMode,
+    config,
+    skipGitRepoCheck,
+    ephemeral,
+    extraArgs,
+    env,
+    cwd,
+    sigintGraceMs = 2_000,
+    sigtermGraceMs = 2_000,
+    exitGraceMs = 5_000,
+    maxLineBytes,
+    stderrTailBytes = 4096,
+    versionTimeoutMs = 10_000,
+    ...runOptions
+  } = options;
+  // Fail at construction, not on the first run.
+  if (maxLineBytes !== undefined) new CodexJsonlParser(() => {}, { maxLineBytes });
+  if (sandbox !== undefined && !CODEX_SANDBOXES.includes(sandbox))
+    throw new RangeError(`sandbox must be one of ${CODEX_SANDBOXES.join(', ')}, got ${String(sandbox)}`);
+  if (provider && !/^https?:\/\//.test(provider.baseUrl))
+    throw new RangeError(`provider.baseUrl must be an http(s) URL, got ${provider.baseUrl}`);
+  const baseEnv: Record<string, string> = {
+    ...env,
+    ...(provider?.apiKey !== undefined ? { [provider.envKey ?? DEFAULT_ENV_KEY]: provider.apiKey } : {}),
+  };
+  let version: Promise<VersionProbe> | undefined;
+
+  const capabilities = async (): Promise<AgentCapabilities> => {
+    version ??= probeCodexVersion(runner, bin, { env: baseEnv, cwd, timeoutMs: versionTimeoutMs });
+    const probe = await version;
+    return defaultCapabilities({
+      resume: !ephemeral,
+      cancel: true,
+      // `codex exec` never asks: its approval policy is `never`, the sandbox decides.
+      permissionReplies: false,
+      // The model's `request_user_input` tool has no channel back in exec mode.
+      questions: false,
+      // `--json` prints each agent message once, whole; the model's deltas are not forwarded.
+      textDeltas: false,
+      reasoning: true,
+      attachments: false,
+      images: false,
+      systemPrompt: true,
+      toolFilter: false,
+      maxTurns: false,
+      models: [],
+      ...(probe.version ? { version: probe.version } : {}),
+      extra: {
+        bin,
+        sandbox: sandbox ?? 'read-only',
+        sandboxes: [...CODEX_SANDBOXES],
+        permissionModes: ['default', 'acceptEdits', 'bypassPermissions', 'plan'],
+        ...(provider ? { modelProvider: { id: provider.id ?? 'forge', baseUrl: provider.baseUrl } } : {}),
+        ...(probe.error ? { versionError: probe.error } : {}),
+      },
+    });
+  };
+
+  async function run(ctx: RunContext): Promise<RunOutcome> {
+    const { request } = ctx;
+    assertSupported(request);
+    const args = buildCodexArgs(request, {
+      model,
+      provider,
+      sandbox,
+      permissionMode,
+      config,
+      skipGitRepoCheck,
+      ephemeral,
+      extraArgs,
+    });
+    const runCwd = request.cwd ?? cwd;
+    const proc = await runner.spawn(bin, args, {
+      ...(runCwd !== undefined ? { cwd: runCwd } : {}),
+      env: { ...baseEnv, ...request.env },
+      input: request.prompt,
+    });
+    const grace = { sigintGraceMs, sigtermGraceMs };
+    // The CLI prints nothing after a signal: the run's own stop reason makes the result.
+    const onAbort = () => void stopProcess(proc, grace);
+    if (ctx.signal.aborted) onAbort();
+    else ctx.signal.addEventListener('abort', onAbort, { once: true });
+
+    const mapper = new CodexEventMapper();
+    const stderr = new TailBuffer(stderrTailBytes);
+    let lingering: ReturnType<typeof setTimeout> | undefined;
+    const onTurnEnd = () => {
+      lingering ??= setTimeout(() => void stopProcess(proc, grace, 'SIGTERM'), exitGraceMs);
+    };
+    try {
+      const stderrRead = readStderr(proc, ctx, stderr).catch(() => undefined);
+      const exit = await readStdout(proc, ctx, mapper, maxLineBytes, onTurnEnd).then(() =>
+        awaitExit(proc, exitGraceMs, grace),
+      );
+      // stderr normally ends with the process; a grandchild holding it open must not hold the run.
+      await settledWithin(stderrRead, 1_000);
+      const outcome = mapper.outcome();
+      if (outcome) return outcome;
+      const failed: RunOutcome = { status: 'failed', error: exitError(exit, stderr.text()) };
+      if (mapper.sessionId) failed.sessionId = mapper.sessionId;
+      if (mapper.lastMessage !== undefined) failed.text = mapper.lastMessage;
+      return failed;
+    } finally {
+      clearTimeout(lingering);
+      ctx.signal.removeEventListener('abort', onAbort);
+      // Whatever happened above, the CLI does not outlive its run.
+      if (!(await exitWithin(proc, 0))) await stopProcess(proc, grace, 'SIGKILL');
+    }
+  }
+
+  return createCodeAgent({ ...runOptions, provider: PROVIDER, capabilities, run });
+}
+
+async function readStdout(
+  proc: RunningProcess,
+  ctx: RunContext,
+  mapper: CodexEventMapper,
+  maxLineBytes: number | undefined,
+  onTurnEnd: () => void,
+): Promise<void> {
+  let behind = false;
+  const emit = (event: AgentEventInit) => {
+    if (!ctx.emit(event)) behind = true;
+  };
+  const parser = new CodexJsonlParser(
+    (item) => mapper.mapItem(item, emit),
+    maxLineBytes === undefined ? {} : { maxLineBytes },
+  );
+  for await (const chunk of proc.stdout) {
+    parser.push(chunk);
+    if (mapper.terminal) onTurnEnd();
+    // Waiting leaves the rest in the pipe: the CLI slows down instead of us buffering it.
+    if (behind) {
+      behind = false;
+      if (!ctx.signal.aborted) await untilAborted(ctx.drained(), ctx.signal);
+    }
+  }
+  parser.end();
+}
+
+async function readStderr(proc: RunningProcess, ctx: RunContext, tail: TailBuffer): Promise<void> {
+  const decoder = new TextDecoder();
+  let partial = '';
+  const emitLines = (text: string, final: boolean) => {
+    const lines = (partial + text).split('\n');
+    partial = final ? '' : lines.pop()!;
+    for (const raw of lines) {
+      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (line.trim()) ctx.emit({ type: 'log', text: line, level: 'warn', stream: 'stderr' });
+    }
+  };
+  for await (const chunk of proc.stderr) {
+    tail.push(chunk);
+    emitLines(decoder.decode(chunk, { stream: true }), false);
+  }
+  emitLines(decoder.decode(), true);
+}
+
+/** After stdout has ended the CLI should exit on its own; if it lingers, it is stopped. */
+async function awaitExit(
+  proc: RunningProcess,
+  exitGraceMs: number,
+  grace: { sigintGraceMs: number; sigtermGraceMs: number },
+): Promise<ProcessExit> {
+  return (await exitWithin(proc, exitGraceMs)) ?? stopProcess(proc, grace, 'SIGTERM');
+}
+
+async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([p.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    p.then(done, done);
+  });
+}
+
+/**
+ * Why a run ended without `turn.completed` or `turn.failed`, from the exit and what stderr said.
+ * The CLI fails before any turn with a sentence on stderr; the ones seen with 0.171.0 get codes.
+ */
+export function exitError(exit: ProcessExit, stderrTail: string): { code: string; message: string } {
+  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
+  const said = stderrTail ? `: ${stderrTail}` : '';
+  if (/no rollout found for thread id|thread\/resume failed/.test(stderrTail))
+    return { code: 'SESSION_NOT_FOUND', message: `Codex could not resume the session${said}` };
+  if (/Missing optional dependency @openai\/codex-/.test(stderrTail))
+    return { code: 'CODEX_NOT_INSTALLED', message: `The Codex CLI's native binary is missing${said}` };
+  if (exit.code === 127)
+    return { code: 'PROCESS_SPAWN_FAILED', message: `Codex could not be started (exit 127: not found?)${said}` };
+  if (/Error loading config|is no longer supported|unexpected argument/.test(stderrTail))
+    return { code: 'CODEX_CONFIG_ERROR', message: `Codex refused its configuration${said}` };
+  return { code: 'PROCESS_EXITED', message: `Codex ${how} without finishing its turn${said}` };
+}

@@ -1,0 +1,372 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** One request the fake received. */
+export interface FakeResponsesRequest {
+  method: string;
+  /** Path with its query, e.g. `/v1/responses`. */
+  path: string;
+  headers: Record<string, string>;
+  /** The parsed JSON body (undefined when there was none or it was not JSON). */
+  body: any;
+  /** Text of the newest user message in `input`. */
+  lastUserText: string;
+  /** The newest input item is a tool's output: the model is asked to go on after a tool call. */
+  hasToolOutput: boolean;
+  /** That output, when there is one. */
+  toolOutput: string;
+}
+
+/** How the fake answers one model call. */
+export type FakeResponsesReply =
+  /** Text, streamed in several deltas; `delayMs` pauses before each delta. `reasoning` adds a summary first. */
+  | { text: string; delayMs?: number; reasoning?: string }
+  /** A shell call (after an optional text message) with the tool Codex offers (`exec_command`). */
+  | { shell: string; text?: string }
+  /** An HTTP error, with an OpenAI error body unless one is given. */
+  | { status: number; body?: unknown; message?: string }
+  /** Starts streaming, then reports `response.failed`. */
+  | { failed: string }
+  /** Never answers: headers are not even sent, as a stuck upstream. */
+  | { hang: true };
+
+export type FakeResponsesResponder = (req: FakeResponsesRequest) => FakeResponsesReply | Promise<FakeResponsesReply>;
+
+export interface FakeResponsesApiOptions {
+  /** Answers each model call (`POST …/responses`). Default: `defaultResponsesResponder`. */
+  respond?: FakeResponsesResponder;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (any free port). */
+  port?: number;
+}
+
+export interface FakeResponsesApi {
+  /** Base URL for a provider's `base_url`, with `/v1`, e.g. `http://127.0.0.1:41234/v1`. */
+  url: string;
+  /** Every request received, in order. */
+  requests: FakeResponsesRequest[];
+  close(): Promise<void>;
+}
+
+export const FAKE_RESPONSES_MODEL = 'fake-model';
+
+/** A friendly answer quoting the user's last message, or the tool's output after a call. */
+export const defaultResponsesResponder: FakeResponsesResponder = (req) => ({
+  text: req.hasToolOutput
+    ? `Offline stand-in model here. The tool answered: ${req.toolOutput.trim() || '(nothing)'}`
+    : `Offline stand-in model here. You said: ${req.lastUserText.trim() || '(nothing)'}`,
+});
+
+type Json = Record<string, unknown>;
+
+function inputItems(body: Json | undefined): Json[] {
+  return Array.isArray(body?.input) ? (body!.input as Json[]) : [];
+}
+
+/** The text of the newest user message (Codex also sends an `<environment_context>` user message first). */
+export function lastUserText(body: unknown): string {
+  const items = inputItems(body as Json | undefined);
+  for (let i = items.length - 1; i >= 0; i--) {
+    const item = items[i]!;
+    if (item.role !== 'user') continue;
+    const content = item.content;
+    if (typeof content === 'string') return content;
+    if (!Array.isArray(content)) return '';
+    return (content as Json[])
+      .filter((p) => typeof p.text === 'string')
+      .map((p) => p.text as string)
+      .join('\n');
+  }
+  return '';
+}
+
+/** Codex's tool output text carries a header (`Chunk ID`, `Wall time`…); the command's output follows `Output:`. */
+export function toolOutputText(body: unknown): string {
+  const last = inputItems(body as Json | undefined).at(-1);
+  if (last?.type !== 'function_call_output') return '';
+  const output = typeof last.output === 'string' ? last.output : JSON.stringify(last.output ?? '');
+  const at = output.indexOf('\nOutput:\n');
+  return at === -1 ? output : output.slice(at + '\nOutput:\n'.length);
+}
+
+/** Splits text into a few deltas (by words, at most ~8 pieces) so streaming is visible. */
+export function splitDeltas(text: string): string[] {
+  const words = text.match(/\S+\s*|\s+/g) ?? [text];
+  const per = Math.max(1, Math.ceil(words.length / 8));
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i += per) out.push(words.slice(i, i + per).join(''));
+  return out.length ? out : [''];
+}
+
+const estimateTokens = (value: unknown) => Math.max(1, Math.ceil(JSON.stringify(value ?? '').length / 4));
+const shortId = () => randomUUID().replace(/-/g, '').slice(0, 24);
+
+const ERROR_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'invalid_request_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  429: 'rate_limit_exceeded',
+};
+
+/**
+ * A small OpenAI Responses API on 127.0.0.1 for running the real Codex CLI offline: `POST
+ * …/responses` streamed as Server-Sent Events the way the CLI reads them (response.created,
+ * output_item.added/done, content_part, output_text deltas, function_call items, response.completed
+ * with usage, response.failed), HTTP errors with an OpenAI error body, and a hang. Anything else
+ * gets a 404.
+ */
+export async function startFakeResponsesApi(options: FakeResponsesApiOptions = {}): Promise<FakeResponsesApi> {
+  const respond = options.respond ?? defaultResponsesResponder;
+  const requests: FakeResponsesRequest[] = [];
+  const sockets = new Set<Socket>();
+  const closing = new AbortController();
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, errorBody(500, `fake server error: ${(error as Error)?.message}`));
+      else res.destroy();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    let body: unknown;
+    try {
+      body = raw.length ? JSON.parse(raw) : undefined;
+    } catch {
+      body = undefined;
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers))
+      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    const path = req.url ?? '/';
+    const toolOutput = toolOutputText(body);
+    const record: FakeResponsesRequest = {
+      method: req.method ?? 'GET',
+      path,
+      headers,
+      body,
+      lastUserText: lastUserText(body),
+      hasToolOutput: inputItems(body as Json | undefined).at(-1)?.type === 'function_call_output',
+      toolOutput,
+    };
+    requests.push(record);
+    const pathname = path.split('?')[0]!;
+    if (req.method !== 'POST' || !pathname.endsWith('/responses')) {
+      return sendJson(res, 404, errorBody(404, `no route ${req.method} ${pathname} in the fake`));
+    }
+    await answer(res, (body as Json | undefined) ?? {}, await respond(record));
+  }
+
+  async function answer(res: ServerResponse, request: Json, reply: FakeResponsesReply): Promise<void> {
+    if ('hang' in reply) {
+      await new Promise<void>((resolve) => {
+        res.on('close', resolve);
+        closing.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      return;
+    }
+    if ('status' in reply) {
+      return sendJson(
+        res,
+        reply.status,
+        reply.body ?? errorBody(reply.status, reply.message ?? `fake error ${reply.status}`),
+      );
+    }
+    const model = typeof request.model === 'string' ? request.model : FAKE_RESPONSES_MODEL;
+    const responseId = `resp_${shortId()}`;
+    const base = { id: responseId, object: 'response', created_at: Math.floor(Date.now() / 1000), model };
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-request-id': `req_${shortId()}`,
+    });
+    let sequence = 0;
+    const send = (type: string, data: Json) => {
+      if (!res.destroyed)
+        res.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...data })}\n\n`);
+    };
+    send('response.created', { response: { ...base, status: 'in_progress', output: [] } });
+    send('response.in_progress', { response: { ...base, status: 'in_progress', output: [] } });
+    if ('failed' in reply) {
+      send('response.failed', {
+        response: { ...base, status: 'failed', output: [], error: { code: 'server_error', message: reply.failed } },
+      });
+      res.end();
+      return;
+    }
+    const output: Json[] = [];
+    const pause = 'delayMs' in reply && reply.delayMs ? reply.delayMs : 0;
+    if ('reasoning' in reply && reply.reasoning) {
+      const item = {
+        id: `rs_${shortId()}`,
+        type: 'reasoning',
+        summary: [{ type: 'summary_text', text: reply.reasoning }],
+      };
+      const index = output.length;
+      send('response.output_item.added', { output_index: index, item: { ...item, summary: [] } });
+      send('response.reasoning_summary_part.added', {
+        item_id: item.id,
+        output_index: index,
+        summary_index: 0,
+        part: { type: 'summary_text', text: '' },
+      });
+      send('response.reasoning_summary_text.delta', {
+        item_id: item.id,
+        output_index: index,
+        summary_index: 0,
+        delta: reply.reasoning,
+      });
+      send('response.reasoning_summary_text.done', {
+        item_id: item.id,
+        output_index: index,
+        summary_index: 0,
+        text: reply.reasoning,
+      });
+      send('response.reasoning_summary_part.done', {
+        item_id: item.id,
+        output_index: index,
+        summary_index: 0,
+        part: { type: 'summary_text', text: reply.reasoning },
+      });
+      send('response.output_item.done', { output_index: index, item });
+      output.push(item);
+    }
+    const text = 'text' in reply ? reply.text : undefined;
+    if (text !== undefined) {
+      const id = `msg_${shortId()}`;
+      const index = output.length;
+      send('response.output_item.added', {
+        output_index: index,
+        item: { id, type: 'message', status: 'in_progress', role: 'assistant', content: [] },
+      });
+      send('response.content_part.added', {
+        item_id: id,
+        output_index: index,
+        content_index: 0,
+        part: { type: 'output_text', text: '', annotations: [] },
+      });
+      for (const delta of splitDeltas(text)) {
+        if (pause && !(await sleep(pause, res))) return;
+        send('response.output_text.delta', { item_id: id, output_index: index, content_index: 0, delta });
+      }
+      const part = { type: 'output_text', text, annotations: [] };
+      send('response.output_text.done', { item_id: id, output_index: index, content_index: 0, text });
+      send('response.content_part.done', { item_id: id, output_index: index, content_index: 0, part });
+      const item = { id, type: 'message', status: 'completed', role: 'assistant', content: [part] };
+      send('response.output_item.done', { output_index: index, item });
+      output.push(item);
+    }
+    if ('shell' in reply) {
+      const index = output.length;
+      const args = JSON.stringify({ cmd: reply.shell });
+      const item = {
+        id: `fc_${shortId()}`,
+        type: 'function_call',
+        status: 'completed',
+        call_id: `call_${shortId()}`,
+        name: 'exec_command',
+        arguments: args,
+      };
+      send('response.output_item.added', {
+        output_index: index,
+        item: { ...item, arguments: '', status: 'in_progress' },
+      });
+      send('response.function_call_arguments.delta', { item_id: item.id, output_index: index, delta: args });
+      send('response.function_call_arguments.done', { item_id: item.id, output_index: index, arguments: args });
+      send('response.output_item.done', { output_index: index, item });
+      output.push(item);
+    }
+    const inputTokens = estimateTokens(request.input);
+    const outputTokens = estimateTokens(output);
+    send('response.completed', {
+      response: {
+        ...base,
+        status: 'completed',
+        output,
+        usage: {
+          input_tokens: inputTokens,
+          input_tokens_details: { cached_tokens: 0 },
+          output_tokens: outputTokens,
+          output_tokens_details: { reasoning_tokens: 0 },
+          total_tokens: inputTokens + outputTokens,
+        },
+      },
+    });
+    res.end();
+  }
+
+  function sleep(ms: number, res: ServerResponse): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (res.destroyed || closing.signal.aborted) return resolve(false);
+      const timer = setTimeout(() => {
+        res.off('close', gone);
+        resolve(!res.destroyed);
+      }, ms);
+      const gone = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      res.once('close', gone);
+    });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}/v1`,
+    requests,
+    async close() {
+      closing.abort();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+function errorBody(status: number, message: string): Json {
+  return {
+    error: {
+      message,
+      type: ERROR_TYPES[status] ?? 'server_error',
+      param: null,
+      code: ERROR_TYPES[status] ?? 'server_error',
+    },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'x-request-id': `req_${shortId()}`,
+  });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,14 @@
+export {
+  startFakeResponsesApi,
+  defaultResponsesResponder,
+  lastUserText,
+  toolOutputText,
+  splitDeltas,
+  FAKE_RESPONSES_MODEL,
+  type FakeResponsesApi,
+  type FakeResponsesApiOptions,
+  type FakeResponsesRequest,
+  type FakeResponsesReply,
+  type FakeResponsesResponder,
+} from './fake-responses-api.js';
+export { codexBinPath, fakeResponsesProvider } from './env.js';

@@ -1,0 +1,13 @@
+/**
+ * @forge/core/internal — building blocks the other Forge packages (and the repository's benchmarks and
+ * examples) share: the bounded queue, relayed runs, backoff, abortable delay, pending-request bookkeeping.
+ *
+ * Not public API: anything here may change or disappear in any release, including patch releases, without
+ * notice. Applications should use `@forge/core` (and `@forge/core/testing` in tests) only.
+ */
+export { AsyncQueue, type AsyncQueueOptions } from './async-queue.js';
+export { RelayedRun, type RelayedRunOptions, type RunLink, type LocalEnd } from './relayed-run.js';
+export { Backoff, backoffDelay } from './backoff.js';
+export { delay } from './delay.js';
+export { PendingRequests, checkAnswers, checkAnswerShape, checkDecision } from './pending-requests.js';
+export { closestName, editDistance } from './closest-name.js';
