@@ -1,6 +1,12 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { claudeCode } from '@forge/claude-code';
 import { ClaudeEventMapper, parseStreamJson, StreamJsonParser } from '@forge/claude-code/internal';
+import { claudeBinPath, fakeAnthropicEnv, startFakeAnthropicApi } from '@forge/claude-code/testing';
 import type { AgentEventInit } from '@forge/core';
-import { compare, type BenchModule } from './harness.js';
+import { compare, type BenchModule, type BenchRow } from './harness.js';
 
 const LINES = 100_000;
 const CHUNK = 64 * 1024; // what a pipe hands over at a time
@@ -216,7 +222,65 @@ const bench: BenchModule = {
         baseline: asyncRow.baseline,
         baselineName: 'for-await line-split + JSON.parse',
       },
+      ...(await followUpTurns()),
     ];
   },
 };
+
+const TURNS = 9;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * The real CLI against the fake Messages API: a follow-up turn of an existing session with a one-line answer,
+ * timed from `execute` to `run.completed`. Warm: written into the session's live process. Cold: what a turn
+ * costs without one, a fresh agent whose CLI starts with `--resume` (its close is not timed). Interleaved.
+ */
+async function followUpTurns(): Promise<BenchRow[]> {
+  const scratch = await mkdtemp(join(tmpdir(), 'forge-bench-claude-'));
+  const api = await startFakeAnthropicApi({ respond: () => ({ text: 'One line.' }) });
+  const options = {
+    bin: claudeBinPath(),
+    cwd: scratch,
+    env: { ...fakeAnthropicEnv(api.url), HOME: join(scratch, 'home') },
+  };
+  const warmAgent = claudeCode(options);
+  try {
+    const first = await warmAgent.execute({ prompt: 'start' }).result;
+    if (first.status !== 'completed') throw new Error(`first turn ${first.status}: ${first.error?.message}`);
+    const sessionId = first.sessionId!;
+    const turn = async (agent: ReturnType<typeof claudeCode>) => {
+      const t0 = performance.now();
+      const result = await agent.execute({ prompt: 'again, in one line', sessionId }).result;
+      const ms = performance.now() - t0;
+      if (result.status !== 'completed') throw new Error(`turn ${result.status}: ${result.error?.message}`);
+      return ms;
+    };
+    await turn(warmAgent);
+    const warm: number[] = [];
+    const cold: number[] = [];
+    for (let i = 0; i < TURNS; i++) {
+      const coldAgent = claudeCode(options);
+      cold.push(await turn(coldAgent));
+      await coldAgent.close?.();
+      warm.push(await turn(warmAgent));
+    }
+    const w = median(warm);
+    const c = median(cold);
+    const met = w <= 100 && w <= 0.15 * c;
+    return [
+      {
+        name: 'follow-up turn, warm vs cold (real CLI, fake API), median execute → run.completed',
+        unit: 'ms',
+        ours: w,
+        baseline: c,
+        baselineName: 'cold `--resume` start',
+        note: `lower is better; ${TURNS} turns each, load average ${loadavg()[0]!.toFixed(1)}; goal warm ≤ 100 ms and ≤ 0.15× cold: ${met ? 'met' : 'MISSED'}`,
+      },
+    ];
+  } finally {
+    await warmAgent.close?.();
+    await api.close();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
 export default bench;

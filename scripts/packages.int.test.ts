@@ -63,6 +63,14 @@ if (has('@forge/claude-code')) {
   report.push('claude-code: missing binary -> ' + result.error.code);
 }
 
+if (has('@forge/codex')) {
+  const agent = loaded['@forge/codex'].codex({ bin: '/nonexistent/codex' });
+  assert(agent.provider === loaded['@forge/codex'].PROVIDER, 'codex provider');
+  const { result } = await collectRun(agent.execute({ prompt: 'hi' }));
+  assert(result.status === 'failed' && result.error.code === 'PROCESS_SPAWN_FAILED', 'codex: ' + JSON.stringify(result.error));
+  report.push('codex: missing binary -> ' + result.error.code);
+}
+
 if (has('@forge/opencode')) {
   const agent = loaded['@forge/opencode'].opencode({ baseUrl: 'http://127.0.0.1:9' });
   assert(agent.provider === loaded['@forge/opencode'].OPENCODE_PROVIDER, 'opencode provider');

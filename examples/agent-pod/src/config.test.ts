@@ -46,11 +46,16 @@ describe('readConfig', () => {
 
   it.each([
     [{}, 'FORGE_PROVIDER'],
-    [{ FORGE_PROVIDER: 'gemini' }, 'FORGE_PROVIDER'],
+    [{ FORGE_PROVIDER: 'nope' }, 'FORGE_PROVIDER'],
+    [{ FORGE_PROVIDER: 'acp' }, 'FORGE_ACP_COMMAND'],
+    [{ FORGE_PROVIDER: 'acp', FORGE_ACP_COMMAND: 'x', FORGE_ACP_ARGS: '--acp' }, 'FORGE_ACP_ARGS'],
+    [{ FORGE_PROVIDER: 'acp', FORGE_ACP_COMMAND: 'x', FORGE_ACP_ARGS: '[1]' }, 'FORGE_ACP_ARGS'],
     [{ FORGE_PROVIDER: 'scripted', PORT: 'eighty' }, 'PORT'],
     [{ FORGE_PROVIDER: 'scripted', PORT: '70000' }, 'PORT'],
     [{ FORGE_PROVIDER: 'scripted', FORGE_MAX_RUNS: '0' }, 'FORGE_MAX_RUNS'],
     [{ FORGE_PROVIDER: 'scripted', FORGE_TLS_CERT_FILE: '/c.pem' }, 'FORGE_TLS_KEY_FILE'],
+    [{ FORGE_PROVIDER: 'codex', FORGE_CODEX_SANDBOX: 'none' }, 'FORGE_CODEX_SANDBOX'],
+    [{ FORGE_PROVIDER: 'codex', FORGE_CODEX_BASE_URL: 'llm.internal' }, 'FORGE_CODEX_BASE_URL'],
   ])('refuses %o, naming %s', (env, variable) => {
     try {
       readConfig(env as NodeJS.ProcessEnv);
@@ -60,6 +65,40 @@ describe('readConfig', () => {
       expect((error as ValidationError).issues[0]?.path).toBe(variable);
       expect((error as Error).message).toContain(variable);
     }
+  });
+
+  it('reads the ACP and Gemini settings', () => {
+    expect(
+      readConfig({
+        FORGE_PROVIDER: 'acp',
+        FORGE_ACP_COMMAND: '/usr/bin/my-agent',
+        FORGE_ACP_ARGS: '["--acp", "--flag=a b"]',
+        FORGE_PASS_ENV: 'MY_KEY, MY_*',
+        FORGE_GEMINI_HOME: '/home/gemini',
+      }),
+    ).toMatchObject({
+      provider: 'acp',
+      acpCommand: '/usr/bin/my-agent',
+      acpArgs: ['--acp', '--flag=a b'],
+      passEnv: ['MY_KEY', 'MY_*'],
+      geminiHome: '/home/gemini',
+    });
+  });
+
+  it('reads the Codex settings', () => {
+    expect(
+      readConfig({
+        FORGE_PROVIDER: 'codex',
+        FORGE_CODEX_BASE_URL: 'http://llm.internal/v1',
+        FORGE_CODEX_KEY_ENV: 'LLM_KEY',
+        FORGE_CODEX_SANDBOX: 'workspace-write',
+      }),
+    ).toMatchObject({
+      provider: 'codex',
+      codexBaseUrl: 'http://llm.internal/v1',
+      codexKeyEnv: 'LLM_KEY',
+      codexSandbox: 'workspace-write',
+    });
   });
 
   it('refuses a permission mode the agents do not know', () => {

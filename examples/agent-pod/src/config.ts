@@ -1,6 +1,6 @@
 import { PermissionModeSchema, ValidationError, type PermissionMode } from '@forge/core';
 
-export const PROVIDERS = ['claude-code', 'opencode', 'scripted'] as const;
+export const PROVIDERS = ['claude-code', 'opencode', 'codex', 'gemini', 'acp', 'scripted'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 /** Everything the pod reads from its environment. */
@@ -17,6 +17,20 @@ export interface PodConfig {
   /** OpenCode: use this running server instead of starting `opencode serve` in the pod. */
   opencodeUrl?: string;
   opencodePort: number;
+  /** Codex: a Responses-API base URL (custom model provider); unset = the CLI's own configuration. */
+  codexBaseUrl?: string;
+  /** Codex: the environment variable holding that provider's key. Default `OPENAI_API_KEY`. */
+  codexKeyEnv?: string;
+  /** Codex: sandbox for model-generated commands. */
+  codexSandbox?: CodexSandboxName;
+  /** Gemini: `HOME` of the CLI, where `.gemini/settings.json` is written when missing. Default: the pod's HOME. */
+  geminiHome?: string;
+  /** ACP: the agent program (required with FORGE_PROVIDER=acp). */
+  acpCommand?: string;
+  /** ACP: its arguments (FORGE_ACP_ARGS, a JSON array of strings). */
+  acpArgs?: string[];
+  /** ACP / Gemini: host variables handed to the agent process (names or `PREFIX*`), e.g. its API key. */
+  passEnv?: string[];
   /** Graceful drain on SIGTERM: how long live runs may go on before they are cancelled. */
   graceMs: number;
   /** Callers must send `authorization: Bearer <token>` (health checks stay open). */
@@ -26,6 +40,24 @@ export interface PodConfig {
   /** Serve https with this PEM certificate and key (both files, or neither). */
   tlsCertFile?: string;
   tlsKeyFile?: string;
+}
+
+export const CODEX_SANDBOXES = ['read-only', 'workspace-write', 'danger-full-access'] as const;
+export type CodexSandboxName = (typeof CODEX_SANDBOXES)[number];
+
+function jsonStrings(raw: string, name: string): string[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = undefined;
+  }
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw new ValidationError('INVALID_CONFIG', `${name} must be a JSON array of strings, got ${raw}`, [
+      { path: name, code: 'INVALID_CONFIG', message: 'not a JSON array of strings' },
+    ]);
+  }
+  return value as string[];
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0, max = 2 ** 31): number {
@@ -68,7 +100,36 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxRuns: env.FORGE_MAX_RUNS ? int(env, 'FORGE_MAX_RUNS', 0, 1) : undefined,
     tlsCertFile: opt(env.FORGE_TLS_CERT_FILE),
     tlsKeyFile: opt(env.FORGE_TLS_KEY_FILE),
+    codexBaseUrl: opt(env.FORGE_CODEX_BASE_URL),
+    codexKeyEnv: opt(env.FORGE_CODEX_KEY_ENV),
+    codexSandbox: opt(env.FORGE_CODEX_SANDBOX) as CodexSandboxName | undefined, // checked below
+    geminiHome: opt(env.FORGE_GEMINI_HOME),
+    acpCommand: opt(env.FORGE_ACP_COMMAND),
+    acpArgs: env.FORGE_ACP_ARGS ? jsonStrings(env.FORGE_ACP_ARGS, 'FORGE_ACP_ARGS') : undefined,
+    passEnv: opt(env.FORGE_PASS_ENV)
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   };
+  if (provider === 'acp' && extras.acpCommand === undefined) {
+    throw new ValidationError('INVALID_CONFIG', 'FORGE_ACP_COMMAND is required with FORGE_PROVIDER=acp', [
+      { path: 'FORGE_ACP_COMMAND', code: 'INVALID_CONFIG', message: 'missing' },
+    ]);
+  }
+  if (extras.codexSandbox !== undefined && !(CODEX_SANDBOXES as readonly string[]).includes(extras.codexSandbox)) {
+    throw new ValidationError(
+      'INVALID_CONFIG',
+      `FORGE_CODEX_SANDBOX must be one of ${CODEX_SANDBOXES.join(', ')}, got "${extras.codexSandbox}"`,
+      [{ path: 'FORGE_CODEX_SANDBOX', code: 'INVALID_CONFIG', message: 'unknown sandbox' }],
+    );
+  }
+  if (extras.codexBaseUrl !== undefined && !/^https?:\/\//.test(extras.codexBaseUrl)) {
+    throw new ValidationError(
+      'INVALID_CONFIG',
+      `FORGE_CODEX_BASE_URL must be an http(s) URL, got "${extras.codexBaseUrl}"`,
+      [{ path: 'FORGE_CODEX_BASE_URL', code: 'INVALID_CONFIG', message: 'not an http(s) URL' }],
+    );
+  }
   if ((extras.tlsCertFile === undefined) !== (extras.tlsKeyFile === undefined)) {
     throw new ValidationError(
       'INVALID_CONFIG',

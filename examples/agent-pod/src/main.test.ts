@@ -124,6 +124,8 @@ describe('examples/agent-pod', () => {
   it('refuses to start without a known FORGE_PROVIDER, saying why', { timeout: 30_000 }, async () => {
     const pod = await startPod({ FORGE_PROVIDER: 'nope', PORT: String(await freePort()) });
     expect(await pod.exited).toBe(2);
-    await expect(pod.listening).rejects.toThrow(/FORGE_PROVIDER must be one of claude-code, opencode, scripted/);
+    await expect(pod.listening).rejects.toThrow(
+      /FORGE_PROVIDER must be one of claude-code, opencode, codex, gemini, acp, scripted/,
+    );
   });
 });

@@ -1,4 +1,7 @@
-import type { CodeAgent, Logger } from '@forge/core';
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { type CodeAgent, isInherited, type Logger } from '@forge/core';
 import type { PodConfig } from './config.js';
 import { scriptedPodAgent } from './scripted.js';
 
@@ -11,6 +14,20 @@ export interface PodProvider {
 const closer = (agent: CodeAgent) => async () => {
   await agent.close?.();
 };
+
+/** What the Gemini CLI needs from the pod's environment by default: its key and endpoint. */
+export const GEMINI_PASS_ENV = ['GEMINI_*', 'GOOGLE_*'];
+
+/**
+ * The pod's variables named by `patterns`. An ACP agent process starts from the runner's minimal
+ * environment, so its key (from a Secret) must be handed over by name.
+ */
+function hostEnv(patterns: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env))
+    if (value !== undefined && isInherited(name, patterns)) out[name] = value;
+  return out;
+}
 
 /**
  * Builds the provider named by FORGE_PROVIDER. Adapter packages are imported lazily, so a pod
@@ -46,5 +63,60 @@ export async function createPodProvider(config: PodConfig, logger: Logger): Prom
           });
       return { agent, close: closer(agent) };
     }
+    case 'gemini': {
+      const { geminiCli, geminiSettings } = await import('@forge/acp');
+      const home = config.geminiHome ?? process.env.HOME ?? homedir();
+      await ensureGeminiSettings(home, geminiSettings());
+      const agent = geminiCli({
+        logger,
+        cwd: config.cwd,
+        home,
+        env: hostEnv(config.passEnv ?? GEMINI_PASS_ENV),
+        ...(config.bin ? { bin: config.bin } : {}),
+        ...(config.model ? { model: config.model } : {}),
+        ...(config.permissionMode ? { permissionMode: config.permissionMode } : {}),
+      });
+      return { agent, close: closer(agent) };
+    }
+    case 'acp': {
+      const { acpAgent } = await import('@forge/acp');
+      const agent = acpAgent({
+        logger,
+        cwd: config.cwd,
+        command: config.acpCommand!,
+        args: config.acpArgs ?? [],
+        env: hostEnv(config.passEnv ?? []),
+        ...(config.model ? { model: config.model } : {}),
+        ...(config.permissionMode ? { permissionMode: config.permissionMode } : {}),
+      });
+      return { agent, close: closer(agent) };
+    }
+    case 'codex': {
+      const { codex } = await import('@forge/codex');
+      const agent = codex({
+        logger,
+        cwd: config.cwd,
+        ...(config.bin ? { bin: config.bin } : {}),
+        ...(config.model ? { model: config.model } : {}),
+        ...(config.permissionMode ? { permissionMode: config.permissionMode } : {}),
+        ...(config.codexSandbox ? { sandbox: config.codexSandbox } : {}),
+        // The CLI reads the key from the pod's own environment: it is never copied into argv.
+        ...(config.codexBaseUrl
+          ? { provider: { baseUrl: config.codexBaseUrl, envKey: config.codexKeyEnv ?? 'OPENAI_API_KEY' } }
+          : {}),
+      });
+      return { agent, close: closer(agent) };
+    }
+  }
+}
+
+/** The CLI needs settings that select its auth type; a pod writes them once, never over the operator's. */
+async function ensureGeminiSettings(home: string, settings: Record<string, unknown>): Promise<void> {
+  const path = join(home, '.gemini', 'settings.json');
+  try {
+    await access(path);
+  } catch {
+    await mkdir(join(home, '.gemini'), { recursive: true });
+    await writeFile(path, `${JSON.stringify(settings, null, 2)}\n`, { flag: 'wx' }).catch(() => undefined);
   }
 }

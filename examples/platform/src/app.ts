@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { silentLogger, type Logger, type ProviderRegistry } from '@forge/core';
+import { localProcessRunner, reapOrphanProcesses, silentLogger, type Logger, type ProviderRegistry } from '@forge/core';
 import { openStore, type ForgeStore } from '@forge/store';
 import { ApiKeyStore } from './api-keys.js';
 import type { AgentBackend } from './backends/backend.js';
@@ -7,6 +7,7 @@ import { localBackend } from './backends/local-backend.js';
 import type { PlatformConfig } from './config.js';
 import { createApiHandler, type RemoteAgentsView } from './http/api.js';
 import { listen } from './http/listen.js';
+import { providerCatalog } from './providers/provider-catalog.js';
 import { buildProviderRegistry } from './providers/registry.js';
 import { startRemoteAgents, type RemoteAgents } from './remote-agents.js';
 import { RunManager } from './run-manager.js';
@@ -58,11 +59,21 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const keys = new ApiKeyStore(config.apiKeys);
   if (keys.size === 0)
     logger.warn('no API keys are configured: every API request will be refused (set FORGE_API_KEYS)');
+  // Agent processes are recorded here while they live; what an instance killed with `kill -9` left
+  // running (CLIs and the tools they started) is ended by the next one, now.
+  const processDir = join(config.dataDir, 'processes');
+  const reaped = reapOrphanProcesses(processDir);
+  if (reaped.reaped > 0) logger.warn('ended processes a previous instance left running', { ...reaped });
   const registry =
     options.registry ??
     buildProviderRegistry({
+      runner: localProcessRunner({ stateDir: processDir }),
       claudeBin: config.claudeBin,
       opencodeBin: config.opencodeBin,
+      codexBin: config.codexBin,
+      geminiBin: config.geminiBin,
+      ...(config.acp ? { acp: config.acp } : {}),
+      ...(config.codexProvider ? { codexProvider: config.codexProvider } : {}),
       defaultProvider: config.defaultProvider,
       logger,
       ...(options.claudeEnv ? { claudeEnv: options.claudeEnv } : {}),
@@ -119,6 +130,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       createTimeoutMs: config.createTimeoutMs,
       logger,
       ...(remoteView ? { remoteAgents: remoteView } : {}),
+      providers: providerCatalog(registry),
       ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
     });
     server = await listen(handler, { port: config.port, host: config.host });

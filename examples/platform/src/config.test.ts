@@ -38,6 +38,25 @@ describe('loadConfig', () => {
     expect(c.apiKeys.map((k) => k.userId)).toEqual(['u1', 'u2']);
   });
 
+  it('reads the Codex, Gemini and ACP providers', () => {
+    const c = loadConfig([], {
+      FORGE_CODEX_BIN: '/opt/codex',
+      FORGE_CODEX_BASE_URL: 'http://llm.internal/v1',
+      FORGE_GEMINI_BIN: '/opt/gemini',
+      FORGE_ACP_COMMAND: '/opt/agent',
+      FORGE_ACP_ARGS: '["--acp", "a b"]',
+    });
+    expect(c).toMatchObject({
+      codexBin: '/opt/codex',
+      codexProvider: { baseUrl: 'http://llm.internal/v1', envKey: 'OPENAI_API_KEY' },
+      geminiBin: '/opt/gemini',
+      acp: { command: '/opt/agent', args: ['--acp', 'a b'] },
+    });
+    expect(loadConfig([], {})).toMatchObject({ codexBin: 'codex', geminiBin: 'gemini' });
+    expect(loadConfig([], {}).acp).toBeUndefined();
+    expect(() => loadConfig([], { FORGE_ACP_COMMAND: 'x', FORGE_ACP_ARGS: '--acp' })).toThrow(/FORGE_ACP_ARGS/);
+  });
+
   it('refuses bad values with INVALID_CONFIG', () => {
     expect(() => loadConfig(['--port', 'eighty'], {})).toThrow(ValidationError);
     expect(() => loadConfig([], { FORGE_BACKEND: 'docker' })).toThrow(/local or k8s/);

@@ -27,6 +27,14 @@ export interface PlatformConfig {
   claudeBin: string;
   /** The OpenCode CLI. Default `opencode` on PATH. */
   opencodeBin: string;
+  /** The Codex CLI. Default `codex` on PATH. */
+  codexBin: string;
+  /** Codex's model: a Responses API (`FORGE_CODEX_BASE_URL`) whose key is in `FORGE_CODEX_KEY_ENV`. */
+  codexProvider?: { baseUrl: string; envKey: string };
+  /** The Gemini CLI. Default `gemini` on PATH. */
+  geminiBin: string;
+  /** Registers provider `acp`: an ACP agent's command and arguments (`FORGE_ACP_COMMAND`, `FORGE_ACP_ARGS` as JSON). */
+  acp?: { command: string; args: string[] };
   /** How long an agent create may wait for the agent to be ready. */
   createTimeoutMs: number;
   /** PostgreSQL for the queue, journal, outbox and remote agents (replicas share it); undefined: embedded PGlite under dataDir. */
@@ -58,8 +66,11 @@ const USAGE = `forge platform — options (flags override environment variables)
   --rate-limit / FORGE_RATE_LIMIT               requests per minute per key (default 100)
   --max-agents / FORGE_MAX_AGENTS               live agents per key (default 10)
   --webhook-allow-private / FORGE_WEBHOOK_ALLOW_PRIVATE  hosts/CIDRs, comma-separated (default none)
-  --default-provider / FORGE_DEFAULT_PROVIDER   claude-code | opencode | scripted (default claude-code)
-  FORGE_CLAUDE_BIN, FORGE_OPENCODE_BIN          the CLIs (default on PATH)
+  --default-provider / FORGE_DEFAULT_PROVIDER   claude-code | opencode | codex | gemini | acp | scripted (default claude-code)
+  FORGE_CLAUDE_BIN, FORGE_OPENCODE_BIN, FORGE_CODEX_BIN  the CLIs (default on PATH)
+  FORGE_CODEX_BASE_URL, FORGE_CODEX_KEY_ENV     Codex's Responses API and the variable with its key (default OPENAI_API_KEY)
+  FORGE_GEMINI_BIN                              the Gemini CLI (default gemini on PATH)
+  FORGE_ACP_COMMAND, FORGE_ACP_ARGS             an ACP agent registered as provider acp (args: a JSON array)
   --hub-port / FORGE_HUB_PORT, FORGE_HUB_SECRET remote agents (dial-home hub)
   --database-url / FORGE_DATABASE_URL           PostgreSQL shared by replicas (default: embedded PGlite in <data-dir>/.forge-db)
   FORGE_INSTANCE_ID                             this replica's lease name (default random; stable = reclaim at once after restart)
@@ -161,6 +172,19 @@ export function dropSecretsFromEnv(env: NodeJS.ProcessEnv = process.env): string
   return dropped;
 }
 
+function acpArgs(raw: string | undefined): string[] {
+  if (raw === undefined || raw === '') return [];
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = undefined;
+  }
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+    bad('FORGE_ACP_ARGS', `expected a JSON array of strings, got ${raw}`);
+  return value as string[];
+}
+
 /** Reads the configuration from flags and environment; throws ValidationError('INVALID_CONFIG') on bad values. */
 export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): PlatformConfig {
   const values = parseFlags(argv);
@@ -211,6 +235,12 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     defaultProvider: pick('default-provider', 'FORGE_DEFAULT_PROVIDER') ?? 'claude-code',
     claudeBin: env.FORGE_CLAUDE_BIN || 'claude',
     opencodeBin: env.FORGE_OPENCODE_BIN || 'opencode',
+    codexBin: env.FORGE_CODEX_BIN || 'codex',
+    geminiBin: env.FORGE_GEMINI_BIN || 'gemini',
+    ...(env.FORGE_ACP_COMMAND ? { acp: { command: env.FORGE_ACP_COMMAND, args: acpArgs(env.FORGE_ACP_ARGS) } } : {}),
+    ...(env.FORGE_CODEX_BASE_URL
+      ? { codexProvider: { baseUrl: env.FORGE_CODEX_BASE_URL, envKey: env.FORGE_CODEX_KEY_ENV || 'OPENAI_API_KEY' } }
+      : {}),
     createTimeoutMs: int('FORGE_CREATE_TIMEOUT_MS', env.FORGE_CREATE_TIMEOUT_MS, 120_000, 1, 3_600_000),
     databaseUrl: pick('database-url', 'FORGE_DATABASE_URL'),
     instanceId: env.FORGE_INSTANCE_ID || undefined,

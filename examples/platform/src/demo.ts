@@ -8,6 +8,7 @@ import {
   startFakeAnthropicApi,
   type FakeAnthropicApi,
 } from '@forge/claude-code/testing';
+import type { AgentEvent } from '@forge/core';
 import { hashKey } from './api-keys.js';
 import { startPlatform, type Platform } from './app.js';
 import { dropSecretsFromEnv, loadConfig } from './config.js';
@@ -24,6 +25,35 @@ const once = process.argv.includes('--once') || process.env.FORGE_DEMO_ONCE === 
 const online = !!process.env.ANTHROPIC_API_KEY;
 const PROMPT = 'List the files in your workspace, then tell me what you found.';
 const say = (text = '') => console.log(text);
+
+/** One line about an event, for the demo's webhook log. */
+function describeEvent(e: AgentEvent): string {
+  switch (e.type) {
+    case 'text.delta':
+    case 'message':
+      return JSON.stringify(e.text);
+    case 'tool.call':
+      return `${e.name} ${JSON.stringify(e.input)}`;
+    case 'tool.result':
+      return JSON.stringify(String(typeof e.output === 'string' ? e.output : JSON.stringify(e.output)).slice(0, 80));
+    case 'permission.requested':
+      return `${e.tool} ${JSON.stringify(e.input).slice(0, 80)}`;
+    case 'question.requested':
+      return e.questions.map((q) => `${q.question} [${q.options.map((o) => o.label).join(' | ')}]`).join(' ');
+    case 'run.completed':
+      return `${e.result.status} ${JSON.stringify(e.result.text)}`;
+    case 'error':
+      return `${e.code}: ${e.message}`;
+    case 'log':
+      return JSON.stringify(e.text.slice(0, 80));
+    case 'session.started':
+      return `session ${e.sessionId}`;
+    case 'usage':
+      return `${e.usage.inputTokens} in / ${e.usage.outputTokens} out tokens`;
+    default:
+      return '';
+  }
+}
 
 async function listenPlatform(start: (port: number) => Promise<Platform>, port: number): Promise<Platform> {
   try {
@@ -93,26 +123,7 @@ async function main(): Promise<number> {
       secret: webhookSecret,
       onEvent: ({ payload }) => {
         const e = payload.event;
-        const detail =
-          e.type === 'text.delta' || e.type === 'message'
-            ? JSON.stringify(e.text)
-            : e.type === 'tool.call'
-              ? `${e.name} ${JSON.stringify(e.input)}`
-              : e.type === 'tool.result'
-                ? JSON.stringify(
-                    String(typeof e.output === 'string' ? e.output : JSON.stringify(e.output)).slice(0, 80),
-                  )
-                : e.type === 'run.completed'
-                  ? `${e.result.status} ${JSON.stringify(e.result.text)}`
-                  : e.type === 'error'
-                    ? `${e.code}: ${e.message}`
-                    : e.type === 'log'
-                      ? JSON.stringify(e.text.slice(0, 80))
-                      : e.type === 'session.started'
-                        ? `session ${e.sessionId}`
-                        : e.type === 'usage'
-                          ? `${e.usage.inputTokens} in / ${e.usage.outputTokens} out tokens`
-                          : '';
+        const detail = describeEvent(e);
         say(
           `  webhook ✓ signature verified  seq ${String(payload.seq).padStart(2)}  ${payload.event_type.padEnd(14)} ${e.type.padEnd(16)} ${detail}${payload.is_final ? '  [final]' : ''}`,
         );
@@ -183,7 +194,7 @@ async function main(): Promise<number> {
     if (!online) {
       say(`  The offline stand-in model writes ${OFFLINE_NOTE} when a message says "write a note": Claude Code asks`);
       say('  first, so the dashboard shows Approve / Deny. "Ask me a question" makes it ask one (AskUserQuestion):');
-      say('  click an option or type an answer. (Both need the interactive claude-code adapter.)');
+      say('  click an option or type an answer.');
     }
     say('  Provider "scripted" needs no CLI: "permission" asks to run a tool, "question" asks a question.');
     say(`  curl -H "Authorization: Bearer ${apiKey}" ${platform.url}/api/v1/agents`);

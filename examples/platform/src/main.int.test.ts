@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,6 +134,73 @@ out({ type: 'result', subtype: 'success', is_error: false, result: env, session_
       if (main.child.exitCode === null) main.child.kill('SIGKILL');
       await rm(data, { recursive: true, force: true });
       await pg.dropAll();
+    }
+  }, 60_000);
+
+  it('ends, when it starts, the agent processes a previous instance killed with kill -9 left running', async () => {
+    const data = await mkdtemp(join(tmpdir(), 'forge-main-reap-'));
+    const tool = `sleep 1021.${process.pid}`;
+    const cli = `sleep 1022.${process.pid}`;
+    /** Living processes whose arguments, joined by spaces, contain `text`. */
+    const living = async (text: string) => {
+      const found: number[] = [];
+      for (const pid of await readdir('/proc')) {
+        if (!/^\d+$/.test(pid)) continue;
+        const cmd = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
+        const state = (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).replace(/^.*\) /s, '')[0];
+        if (cmd.includes(text) && state !== 'Z' && state !== 'X') found.push(Number(pid));
+      }
+      return found;
+    };
+    // A stand-in for the CLI that starts a tool in a session of its own (as Claude Code's Bash tool does) and works on.
+    const bin = join(data, 'busy-claude');
+    await writeFile(
+      bin,
+      `#!/bin/sh
+setsid ${tool} > /dev/null 2>&1 &
+echo '{"type":"system","subtype":"init","session_id":"s-busy","model":"m","tools":[],"cwd":"/"}'
+exec ${cli}
+`,
+    );
+    await chmod(bin, 0o755);
+    const env = {
+      ...process.env,
+      FORGE_API_KEYS: 'alice:alice-reap-key',
+      FORGE_DATA_DIR: data,
+      FORGE_CLAUDE_BIN: bin,
+      FORGE_DEFAULT_PROVIDER: 'claude-code',
+    };
+    const first = startMain(env);
+    let second: ReturnType<typeof startMain> | undefined;
+    try {
+      const url = await first.url;
+      const auth = { authorization: 'Bearer alice-reap-key' };
+      const created = await fetch(`${url}/api/v1/agents`, { method: 'POST', headers: auth, body: '{}' });
+      const { agent_id } = (await created.json()) as { agent_id: string };
+      const sent = await fetch(`${url}/api/v1/agents/${agent_id}/messages`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ content: 'work' }),
+      });
+      expect(sent.status).toBe(202);
+      for (let i = 0; i < 100 && ((await living(tool)).length === 0 || (await living(cli)).length === 0); i++)
+        await new Promise((r) => setTimeout(r, 50));
+      first.child.kill('SIGKILL');
+      await first.exited;
+      // What kill -9 leaves: the CLI and its tool, re-parented, running on.
+      expect(await living(tool)).not.toEqual([]);
+      expect(await living(cli)).not.toEqual([]);
+
+      second = startMain(env);
+      await second.url;
+      expect(await living(tool)).toEqual([]);
+      expect(await living(cli)).toEqual([]);
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    } finally {
+      for (const p of [first, second]) if (p && p.child.exitCode === null) p.child.kill('SIGKILL');
+      for (const pid of [...(await living(tool)), ...(await living(cli))]) process.kill(pid, 'SIGKILL');
+      await rm(data, { recursive: true, force: true });
     }
   }, 60_000);
 });

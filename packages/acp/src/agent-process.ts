@@ -133,6 +133,11 @@ export class AgentProcess {
         return sink.permission(params, signal);
       },
     );
+    // What the SDK gets and no handler takes (a notification kind this client does not know, an
+    // update too malformed for tapUpdates): logged, not lost.
+    app.onNotification('*', ({ method, params }) => {
+      options.logger.debug('acp: notification no handler takes', { method, params });
+    });
     const fs = options.fileSystem;
     if (fs && options.clientCapabilities.fs?.readTextFile) {
       app.onRequest(methods.client.fs.readTextFile, async ({ params }) => fs.readTextFile(params));
@@ -256,11 +261,13 @@ export function tapUpdates(
   const encoder = new TextEncoder();
   let carry = '';
   const line = (text: string, controller: TransformStreamDefaultController<Uint8Array>) => {
-    // A cheap look first: only lines that name the method are parsed here.
-    if (text.includes('"session/update"')) {
+    // Updates are nearly every line, so each line is parsed here; the few others (requests,
+    // responses) go on as text and are parsed again by the SDK.
+    const json = text.charCodeAt(0) === 123 /* { */ ? text : text.trim();
+    if (json.charCodeAt(0) === 123) {
       try {
-        const message = JSON.parse(text) as { method?: unknown; id?: unknown; params?: unknown };
-        if (message?.method === 'session/update' && message.id === undefined) {
+        const message = JSON.parse(json) as { method?: unknown; id?: unknown; params?: unknown };
+        if (message.method === 'session/update' && message.id === undefined) {
           onUpdate(parseSessionNotification(message.params), message as AnyMessage);
           return;
         }

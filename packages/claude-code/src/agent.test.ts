@@ -5,6 +5,20 @@ import { claudeCode } from './agent.js';
 import { assistantText, fixture, initLine, interruptedLines, resultLine, SESSION } from './test-support.js';
 
 const types = (events: AgentEvent[]) => events.map((e) => e.type);
+const PROTOCOL = [
+  '-p',
+  '--input-format',
+  'stream-json',
+  '--output-format',
+  'stream-json',
+  '--verbose',
+  '--permission-prompt-tool=stdio',
+];
+const stdinLines = (text: string) =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 /** A runner whose `--version` answers like the real CLI and whose runs play `script`. */
 function runnerFor(script: FakeProcessScript | ((args: readonly string[]) => FakeProcessScript)) {
@@ -43,17 +57,12 @@ describe('claudeCode over a fake process runner', () => {
     });
     const call = runner.calls[0]!;
     expect(call.command).toBe('/opt/claude');
-    expect(call.args).toEqual([
-      '-p',
-      '--input-format',
-      'text',
-      '--output-format',
-      'stream-json',
-      '--verbose',
-      '--include-partial-messages',
+    expect(call.args).toEqual([...PROTOCOL, '--include-partial-messages']);
+    // The initialize handshake, then the prompt as a user message; stdin stays open for control responses.
+    expect(stdinLines(call.stdin)).toEqual([
+      { type: 'control_request', request_id: 'forge-1', request: { subtype: 'initialize', hooks: null } },
+      { type: 'user', message: { role: 'user', content: 'run it' }, parent_tool_use_id: null, session_id: '' },
     ]);
-    expect(call.stdin).toBe('run it');
-    expect(call.stdinClosed).toBe(true);
     const last = events.at(-1)!;
     expect(last.raw).toMatchObject({ type: 'result', subtype: 'success' });
   });
@@ -84,14 +93,9 @@ describe('claudeCode over a fake process runner', () => {
     );
     const call = runner.calls[0]!;
     expect(call.args).toEqual([
-      '-p',
-      '--input-format',
-      'text',
-      '--output-format',
-      'stream-json',
-      '--verbose',
-      '--include-partial-messages',
+      ...PROTOCOL,
       '--resume=ses-1',
+      '--include-partial-messages',
       '--model=sonnet',
       '--permission-mode=acceptEdits',
       '--max-turns=3',
@@ -114,7 +118,8 @@ describe('claudeCode over a fake process runner', () => {
     const agent = claudeCode({ runner });
     const prompt = `-rf "quoted" 'single' \\back\nline two\r\n${'é✓'.repeat((1024 * 1024) / 4)}`;
     await collectRun(agent.execute({ prompt }));
-    expect(runner.calls[0]!.stdin).toBe(prompt);
+    const sent = stdinLines(runner.calls[0]!.stdin).find((m) => m.type === 'user') as { message: { content: string } };
+    expect(sent.message.content === prompt).toBe(true);
     expect(runner.calls[0]!.args.join(' ')).not.toContain('quoted');
   });
 
@@ -224,13 +229,15 @@ describe('claudeCode over a fake process runner', () => {
     expect(runner.calls[0]!.signals).toEqual(['SIGINT']);
   });
 
-  it('stops a CLI that lingers after its output has ended', async () => {
+  it('without warm sessions, ends the CLI with its run: stdin closed, then SIGTERM and SIGKILL if it lingers', async () => {
     const runner = runnerFor({ stdout: [initLine(), resultLine()], hang: true, onSignal: { SIGTERM: 'ignore' } });
     const { result } = await collectRun(
-      claudeCode({ runner, exitGraceMs: 10, sigtermGraceMs: 10 }).execute({ prompt: 'x' }),
+      claudeCode({ runner, exitGraceMs: 10, sigtermGraceMs: 10, warmSessions: false }).execute({ prompt: 'x' }),
     );
     expect(result.status).toBe('completed');
+    expect(runner.calls[0]!.stdinClosed).toBe(true);
     expect(runner.calls[0]!.signals).toEqual(['SIGTERM', 'SIGKILL']);
+    expect(runner.calls[0]!.exit).toBeDefined();
   });
 
   it('surfaces api_retry lines as retryable errors, a warning line as a log, and goes on', async () => {
@@ -279,7 +286,8 @@ describe('claudeCode over a fake process runner', () => {
       systemPrompt: true,
       toolFilter: true,
       maxTurns: true,
-      permissionReplies: false,
+      permissionReplies: true,
+      questions: true,
       attachments: false,
       version: '2.1.197',
     });

@@ -2,23 +2,21 @@ import {
   createCodeAgent,
   defaultCapabilities,
   localProcessRunner,
+  silentLogger,
   UnsupportedError,
   type AgentCapabilities,
-  type AgentEventInit,
   type CodeAgent,
   type PermissionMode,
   type ProcessExit,
   type ProcessRunner,
-  type RunContext,
   type RunOptions,
-  type RunOutcome,
-  type RunningProcess,
 } from '@forge/core';
-import { buildClaudeArgs } from './args.js';
-import { ClaudeEventMapper, resultOutcome } from './mapper.js';
-import { exitWithin, stopProcess, TailBuffer } from './process-control.js';
+import { buildClaudeArgs, sessionArgs } from './args.js';
+import { ClaudeProcess } from './claude-process.js';
+import { playTurn } from './turn.js';
 import { StreamJsonParser } from './stream-json.js';
 import { probeClaudeVersion, type VersionProbe } from './version.js';
+import { WarmPool, type WarmSessionsOptions } from './warm-pool.js';
 
 export const PROVIDER = 'claude-code';
 
@@ -45,11 +43,14 @@ export interface ClaudeCodeOptions extends RunOptions {
   passEnv?: readonly string[];
   /** Working directory when the request names none. */
   cwd?: string;
-  /** After SIGINT, how long before SIGTERM. Default 3,000 ms. */
+  /**
+   * After a cancel's `interrupt` request, how long the CLI may take to report its `result` before the
+   * signals start; and after SIGINT, how long before SIGTERM. Default 3,000 ms.
+   */
   sigintGraceMs?: number;
   /** After SIGTERM, how long before SIGKILL. Default 2,000 ms. */
   sigtermGraceMs?: number;
-  /** How long the CLI may linger after its output ends before it is stopped. Default 5,000 ms. */
+  /** How long the CLI may take to exit once its stdin is closed (or its output has ended). Default 5,000 ms. */
   exitGraceMs?: number;
   /** Cap on one stdout line; longer lines become `error` events. Default 16 MiB. */
   maxLineBytes?: number;
@@ -59,9 +60,14 @@ export interface ClaudeCodeOptions extends RunOptions {
   partialMessages?: boolean;
   /** Limit on `<bin> --version` for capabilities(). Default 10,000 ms. */
   versionTimeoutMs?: number;
+  /**
+   * Keep a session's CLI process up between turns, so `execute({ sessionId })` writes the next message into it
+   * instead of starting `--resume`. Default `{ idleMs: 60_000, max: 8 }`; `false` ends the process after each run.
+   */
+  warmSessions?: WarmSessionsOptions | false;
 }
 
-/** The Claude Code CLI (`claude -p --output-format stream-json`) as a CodeAgent. */
+/** The Claude Code CLI (`claude -p`, stream-json in and out, with the control protocol) as a CodeAgent. */
 export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
   const {
     runner = localProcessRunner(),
@@ -79,11 +85,22 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
     stderrTailBytes = 4096,
     partialMessages = true,
     versionTimeoutMs = 10_000,
+    warmSessions = {},
     ...runOptions
   } = options;
   // Fail at construction, not on the first run.
   if (maxLineBytes !== undefined) new StreamJsonParser(() => {}, { maxLineBytes });
+  const logger = runOptions.logger ?? silentLogger;
+  const grace = { sigintGraceMs, sigtermGraceMs };
   let version: Promise<VersionProbe> | undefined;
+  /** Every process this agent started that has not been seen to exit: `close()` ends them all. */
+  const processes = new Set<ClaudeProcess>();
+  const ending = new Set<Promise<ProcessExit>>();
+  const retire = (p: ClaudeProcess): void => {
+    const done = p.end().finally(() => ending.delete(done));
+    ending.add(done);
+  };
+  const pool = warmSessions === false ? undefined : new WarmPool(warmSessions, retire);
 
   const capabilities = async (): Promise<AgentCapabilities> => {
     version ??= probeClaudeVersion(runner, bin, { env, passEnv, cwd, timeoutMs: versionTimeoutMs });
@@ -91,8 +108,9 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
     return defaultCapabilities({
       resume: true,
       cancel: true,
-      // The CLI in -p mode has no channel to ask for a permission; tools are allowed up front.
-      permissionReplies: false,
+      // The control protocol: can_use_tool requests are answered on stdin.
+      permissionReplies: true,
+      questions: true,
       textDeltas: partialMessages,
       reasoning: true,
       attachments: false,
@@ -109,140 +127,67 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
       extra: {
         bin,
         permissionModes: ['default', 'acceptEdits', 'bypassPermissions', 'plan'],
+        warmSessions: pool !== undefined,
         ...(probe.error ? { versionError: probe.error } : {}),
       },
     });
   };
 
-  async function run(ctx: RunContext): Promise<RunOutcome> {
-    const { request } = ctx;
-    if (request.attachments?.length) throw new UnsupportedError(PROVIDER, 'attachments');
-    const args = buildClaudeArgs(request, { model, permissionMode, extraArgs, partialMessages });
-    const runCwd = request.cwd ?? cwd;
+  const start = async (args: string[], runCwd: string | undefined, runEnv: Record<string, string>) => {
+    // No `input`: stdin stays open for control responses and later turns.
     const proc = await runner.spawn(bin, args, {
       ...(runCwd !== undefined ? { cwd: runCwd } : {}),
-      env: { ...env, ...request.env },
+      env: runEnv,
       passEnv,
-      input: request.prompt,
     });
-    const grace = { sigintGraceMs, sigtermGraceMs };
-    let _stopping: Promise<ProcessExit> | undefined;
-    const onAbort = () => {
-      _stopping ??= stopProcess(proc, grace);
-    };
-    if (ctx.signal.aborted) onAbort();
-    else ctx.signal.addEventListener('abort', onAbort, { once: true });
-
-    const mapper = new ClaudeEventMapper();
-    const stderr = new TailBuffer(stderrTailBytes);
-    // The result is the CLI's last word: one that lingers after it (and keeps stdout open) is stopped.
-    let lingering: ReturnType<typeof setTimeout> | undefined;
-    const onResult = () => {
-      lingering ??= setTimeout(() => void stopProcess(proc, grace, 'SIGTERM'), exitGraceMs);
-    };
-    try {
-      const stderrRead = readStderr(proc, ctx, stderr).catch(() => undefined);
-      const exit = await readStdout(proc, ctx, mapper, maxLineBytes, onResult).then(() =>
-        awaitExit(proc, exitGraceMs, grace),
-      );
-      // stderr normally ends with the process; a grandchild holding it open must not hold the run.
-      await settledWithin(stderrRead, 1_000);
-      if (mapper.result) return resultOutcome(mapper.result);
-      const outcome: RunOutcome = { status: 'failed', error: exitError(exit, stderr.text()) };
-      if (mapper.sessionId) outcome.sessionId = mapper.sessionId;
-      return outcome;
-    } finally {
-      clearTimeout(lingering);
-      ctx.signal.removeEventListener('abort', onAbort);
-      // Whatever happened above, the CLI does not outlive its run.
-      if (!(await exitWithin(proc, 0))) await stopProcess(proc, grace, 'SIGKILL');
-    }
-  }
+    const p = new ClaudeProcess(proc, { maxLineBytes, stderrTailBytes, grace, exitGraceMs, logger });
+    processes.add(p);
+    void proc.exited.then(() => processes.delete(p));
+    // The initialize handshake, as the Agent SDK opens every session; its answer is not needed to go on.
+    void p.request({ subtype: 'initialize', hooks: null }).then((answer) => {
+      const response = answer?.response as { subtype?: unknown; error?: unknown } | undefined;
+      if (response?.subtype === 'error')
+        logger.warn('claude-code: the CLI refused the initialize request', { error: response.error });
+    });
+    return p;
+  };
 
   return createCodeAgent({
     ...runOptions,
     provider: PROVIDER,
     capabilities,
-    run,
+    async run(ctx) {
+      const { request } = ctx;
+      if (request.attachments?.length) throw new UnsupportedError(PROVIDER, 'attachments');
+      // Stopped before it started: no process to start, nothing to report.
+      if (ctx.signal.aborted) return {};
+      const defaults = { model, permissionMode, extraArgs, partialMessages };
+      const runCwd = request.cwd ?? cwd;
+      const runEnv = { ...env, ...request.env };
+      const shape = JSON.stringify([bin, sessionArgs(request, defaults), runCwd ?? null, runEnv]);
+      let proc = request.sessionId !== undefined ? pool?.take(request.sessionId, shape) : undefined;
+      for (;;) {
+        const warm = proc !== undefined;
+        proc ??= await start(buildClaudeArgs(request, defaults), runCwd, runEnv);
+        const turn = await playTurn(ctx, proc, { sigintGraceMs, exitGraceMs });
+        // A warm process that died before this turn said anything: the session goes on in a cold `--resume`.
+        if (warm && turn.silentDeath && !ctx.signal.aborted) {
+          logger.info('claude-code: warm process gone, resuming cold', { sessionId: request.sessionId });
+          retire(proc);
+          proc = undefined;
+          continue;
+        }
+        const sessionId = turn.outcome.sessionId;
+        if (turn.reusable && pool && sessionId !== undefined) pool.put(sessionId, shape, proc);
+        // Not kept: the run ends once its process has (stdin closed first, so the CLI finishes its writes).
+        else await proc.end(!turn.reusable);
+        return turn.outcome;
+      }
+    },
+    async close() {
+      for (const p of pool?.close() ?? []) retire(p);
+      for (const p of processes) retire(p);
+      await Promise.all([...ending]);
+    },
   });
-}
-
-async function readStdout(
-  proc: RunningProcess,
-  ctx: RunContext,
-  mapper: ClaudeEventMapper,
-  maxLineBytes: number | undefined,
-  onResult: () => void,
-): Promise<void> {
-  let behind = false;
-  const emit = (event: AgentEventInit) => {
-    if (!ctx.emit(event)) behind = true;
-  };
-  const parser = new StreamJsonParser(
-    (item) => mapper.mapItem(item, emit),
-    maxLineBytes === undefined ? {} : { maxLineBytes },
-  );
-  for await (const chunk of proc.stdout) {
-    parser.push(chunk);
-    if (mapper.result) onResult();
-    // Waiting here leaves the rest in the pipe: the CLI slows down instead of us buffering it.
-    // A stopping run reads on regardless, to catch the final result and its session id.
-    if (behind) {
-      behind = false;
-      if (!ctx.signal.aborted) await untilAborted(ctx.drained(), ctx.signal);
-    }
-  }
-  parser.end();
-}
-
-async function readStderr(proc: RunningProcess, ctx: RunContext, tail: TailBuffer): Promise<void> {
-  const decoder = new TextDecoder();
-  let partial = '';
-  const emitLines = (text: string, final: boolean) => {
-    const lines = (partial + text).split('\n');
-    partial = final ? '' : lines.pop()!;
-    for (const raw of lines) {
-      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-      if (line.trim()) ctx.emit({ type: 'log', text: line, level: 'warn', stream: 'stderr' });
-    }
-  };
-  for await (const chunk of proc.stderr) {
-    tail.push(chunk);
-    emitLines(decoder.decode(chunk, { stream: true }), false);
-  }
-  emitLines(decoder.decode(), true);
-}
-
-/** After stdout has ended the CLI should exit on its own; if it lingers, it is stopped. */
-async function awaitExit(
-  proc: RunningProcess,
-  exitGraceMs: number,
-  grace: { sigintGraceMs: number; sigtermGraceMs: number },
-): Promise<ProcessExit> {
-  return (await exitWithin(proc, exitGraceMs)) ?? stopProcess(proc, grace, 'SIGTERM');
-}
-
-async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([p.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}
-
-function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    p.then(done, done);
-  });
-}
-
-function exitError(exit: ProcessExit, stderrTail: string): { code: string; message: string } {
-  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
-  return {
-    code: 'PROCESS_EXITED',
-    message: `Claude Code ${how} without a result${stderrTail ? `: ${stderrTail}` : ''}`,
-  };
 }

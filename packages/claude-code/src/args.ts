@@ -9,15 +9,33 @@ export interface ClaudeArgsDefaults {
 }
 
 /**
- * The argv of one run. The prompt is never in it: it goes on stdin (`-p` with `--input-format
- * text` reads stdin to its end), so any content and size reaches the CLI intact, and
- * `--allowedTools` (variadic) has no positional prompt to swallow. Values are attached with `=`,
- * so a value that starts with `-` (a system prompt, say) is never read as a flag.
+ * The argv of one CLI process. The prompt is never in it: it goes on stdin as a stream-json user message
+ * (stdin stays open for the control protocol and later turns), so any content and size reaches the CLI
+ * intact, and `--allowedTools` (variadic) has no positional prompt to swallow. Values are attached with
+ * `=`, so a value that starts with `-` (a system prompt, say) is never read as a flag. `--resume` is the
+ * only flag that differs between a session's processes; `sessionArgs` is the rest, the warm-session key.
  */
 export function buildClaudeArgs(request: AgentRequest, defaults: ClaudeArgsDefaults = {}): string[] {
-  const args = ['-p', '--input-format', 'text', '--output-format', 'stream-json', '--verbose'];
+  const args = sessionArgs(request, defaults);
+  if (request.sessionId !== undefined) args.splice(PROTOCOL_ARGS.length, 0, `--resume=${request.sessionId}`);
+  return args;
+}
+
+/** The flags that make the CLI speak the control protocol over stdin/stdout. */
+const PROTOCOL_ARGS = [
+  '-p',
+  '--input-format',
+  'stream-json',
+  '--output-format',
+  'stream-json',
+  '--verbose',
+  '--permission-prompt-tool=stdio',
+] as const;
+
+/** Every flag of the process but `--resume`. */
+export function sessionArgs(request: AgentRequest, defaults: ClaudeArgsDefaults = {}): string[] {
+  const args: string[] = [...PROTOCOL_ARGS];
   if (defaults.partialMessages !== false) args.push('--include-partial-messages');
-  if (request.sessionId !== undefined) args.push(`--resume=${request.sessionId}`);
   const model = request.model ?? defaults.model;
   if (model !== undefined) args.push(`--model=${model}`);
   const mode = request.permissionMode ?? defaults.permissionMode;

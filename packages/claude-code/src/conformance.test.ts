@@ -1,34 +1,29 @@
-import { describeCodeAgentConformance } from '@forge/core/testing/conformance';
-import { fakeProcessRunner } from '@forge/core/testing';
+import { describeCodeAgentConformance, type ConformanceScenario } from '@forge/core/testing/conformance';
 import { claudeCode } from './agent.js';
-import { fixture, initLine, interruptedLines } from './test-support.js';
+import { fakeClaudeRunner, type FakeClaudeStep } from './testing/index.js';
 
-// `complete` replays a recorded run of the real CLI (with partial messages); `hang` starts a run
-// that only ends on a signal, answering SIGINT as the real CLI does (error result, exit 0).
-describeCodeAgentConformance('claudeCode over fakeProcessRunner', {
-  makeAgent: (scenario) =>
-    claudeCode({
-      runner: fakeProcessRunner((_cmd, args) => {
-        if (args[0] === '--version') return { stdout: ['2.1.197 (Claude Code)\n'] };
-        if (scenario === 'complete') return { stdout: [fixture('partial')] };
-        return {
-          stdout: [initLine()],
-          hang: true,
-          onSignal: { SIGINT: { stdout: [{ delayMs: 5 }, interruptedLines()], exitCode: 0 } },
-        };
-      }),
-    }),
+/** What the scripted CLI plays for each scenario; it asks and waits for answers over the control protocol. */
+const steps: Record<ConformanceScenario, (prompt: string) => FakeClaudeStep[]> = {
+  complete: (prompt) => [{ text: `You said: ${prompt}` }],
+  hang: () => [{ text: 'Working on it' }, { hang: true }],
+  permission: () => [{ tool: 'Write', input: { file_path: '/work/a.txt', content: 'a' } }, { text: 'Done.' }],
+  question: () => [
+    { ask: [{ question: 'Which color?', options: [{ label: 'Red' }, { label: 'Blue' }] }] },
+    { text: 'Noted.' },
+  ],
+};
+
+// The CLI answers `interrupt` with a result and stays up, as the real one does.
+describeCodeAgentConformance('claudeCode over a scripted CLI (control protocol)', {
+  makeAgent: (scenario) => claudeCode({ runner: fakeClaudeRunner({ turn: steps[scenario] }) }),
 });
 
-describeCodeAgentConformance('claudeCode over fakeProcessRunner, a CLI deaf to SIGINT', {
+// A CLI deaf to `interrupt` and to SIGINT/SIGTERM: cancel must still end the run, through SIGKILL.
+describeCodeAgentConformance('claudeCode over a scripted CLI that answers neither interrupt nor signals', {
   makeAgent: (scenario) =>
     claudeCode({
       sigintGraceMs: 30,
       sigtermGraceMs: 30,
-      runner: fakeProcessRunner((_cmd, args) => {
-        if (args[0] === '--version') return { stdout: ['2.1.197 (Claude Code)\n'] };
-        if (scenario === 'complete') return { stdout: [fixture('text')] };
-        return { stdout: [initLine()], hang: true, onSignal: { SIGINT: 'ignore' } };
-      }),
+      runner: fakeClaudeRunner({ turn: steps[scenario], deafToInterrupt: true, deafToSignals: true }),
     }),
 });

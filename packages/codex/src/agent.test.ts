@@ -116,8 +116,22 @@ describe('codex over a fake process runner', () => {
       '-',
     ]);
     expect(call.options).toMatchObject({ cwd: '/work', env: { A: '1', B: '2', FORGE_CODEX_API_KEY: 'sk-test' } });
+    // The key is given: nothing more of the host's than the CLI's own variables.
+    expect(call.options.passEnv).toEqual(['OPENAI_API_KEY', 'CODEX_*']);
     // The key never appears on the command line.
     expect(call.args.join(' ')).not.toContain('sk-test');
+  });
+
+  it("passes the host's variable named by provider.envKey when the key is not given, and nothing else of the host's", async () => {
+    const runner = runnerFor({ stdout: [threadStarted(), turnCompleted()] });
+    const agent = codex({ runner, provider: { baseUrl: 'http://127.0.0.1:9/v1', envKey: 'LLM_KEY' } });
+    await collectRun(agent.execute({ prompt: 'x' }));
+    await agent.capabilities();
+    expect(runner.calls.map((c) => c.options.passEnv)).toEqual([
+      ['OPENAI_API_KEY', 'CODEX_*', 'LLM_KEY'],
+      ['OPENAI_API_KEY', 'CODEX_*', 'LLM_KEY'],
+    ]);
+    expect(runner.calls[0]!.options.env).not.toHaveProperty('LLM_KEY');
   });
 
   it.each([
@@ -172,11 +186,15 @@ describe('codex over a fake process runner', () => {
     expect(result.error?.message).toContain('no rollout found');
   });
 
-  it('the npm wrapper without its native binary: CODEX_NOT_INSTALLED', async () => {
-    const runner = runnerFor({ stderr: [stderrFixture('missing-native')], exitCode: 1 });
-    const { result } = await collectRun(codex({ runner }).execute({ prompt: 'x' }));
+  it('the npm wrapper without its native binary: CODEX_NOT_INSTALLED, and unavailable', async () => {
+    const runner = fakeProcessRunner({ stderr: [stderrFixture('missing-native')], exitCode: 1 });
+    const agent = codex({ runner });
+    const { result } = await collectRun(agent.execute({ prompt: 'x' }));
     expect(result.error?.code).toBe('CODEX_NOT_INSTALLED');
     expect(result.error?.message).toContain('@openai/codex-linux-x64');
+    const caps = await agent.capabilities();
+    expect(caps).toMatchObject({ available: false });
+    expect(caps.unavailableReason).toContain('Missing optional dependency');
   });
 
   it('a rejected configuration: CODEX_CONFIG_ERROR', async () => {
@@ -195,6 +213,8 @@ describe('codex over a fake process runner', () => {
     const caps = await agent.capabilities();
     expect(caps.version).toBeUndefined();
     expect(caps.extra?.versionError).toContain('not found');
+    expect(caps.available).toBe(false);
+    expect(caps.unavailableReason).toContain('not found');
   });
 
   it('a CLI that exits mid-turn without a word: PROCESS_EXITED with the stderr tail and what it had said', async () => {
@@ -264,6 +284,7 @@ describe('codex over a fake process runner', () => {
       maxTurns: false,
       attachments: false,
       questions: false,
+      available: true,
       extra: { sandbox: 'read-only' },
     });
     expect((await codex({ runner: runnerFor({}), ephemeral: true }).capabilities()).resume).toBe(false);

@@ -1,4 +1,5 @@
 import {
+  CoreErrorCode,
   createCodeAgent,
   defaultCapabilities,
   localProcessRunner,
@@ -23,12 +24,19 @@ import {
   type CodexModelProvider,
   type CodexSandbox,
 } from './args.js';
+import { CodexErrorCode } from './error-codes.js';
 import { CodexJsonlParser } from './jsonl.js';
 import { CodexEventMapper } from './mapper.js';
 import { exitWithin, stopProcess, TailBuffer } from './process-control.js';
 import { probeCodexVersion, type VersionProbe } from './version.js';
 
 export { PROVIDER };
+
+/**
+ * Host variables the CLI gets besides the runner's minimal set: its key and `CODEX_HOME` (and the
+ * rest of its `CODEX_*` settings). A custom provider's `envKey` is added to these.
+ */
+export const CODEX_PASS_ENV: readonly string[] = Object.freeze(['OPENAI_API_KEY', 'CODEX_*']);
 
 export interface CodexOptions extends RunOptions {
   /** Where the CLI runs. Default: `localProcessRunner()` (this machine). */
@@ -53,6 +61,11 @@ export interface CodexOptions extends RunOptions {
   extraArgs?: readonly string[];
   /** Added to the CLI's environment (a request's `env` is added over it). `CODEX_HOME` must exist. */
   env?: Record<string, string>;
+  /**
+   * Host variables the CLI gets besides the runner's minimal set (names, or prefixes ending in
+   * `*`). Default `CODEX_PASS_ENV`, plus `provider.envKey` when the key is not given as `apiKey`.
+   */
+  passEnv?: readonly string[];
   /** Working directory when the request names none. */
   cwd?: string;
   /** After SIGINT, how long before SIGTERM. Default 2,000 ms. */
@@ -83,6 +96,7 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     ephemeral,
     extraArgs,
     env,
+    passEnv: passEnvOption = CODEX_PASS_ENV,
     cwd,
     sigintGraceMs = 2_000,
     sigtermGraceMs = 2_000,
@@ -102,10 +116,14 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     ...env,
     ...(provider?.apiKey !== undefined ? { [provider.envKey ?? DEFAULT_ENV_KEY]: provider.apiKey } : {}),
   };
+  const passEnv =
+    provider && provider.apiKey === undefined
+      ? [...passEnvOption, provider.envKey ?? DEFAULT_ENV_KEY]
+      : [...passEnvOption];
   let version: Promise<VersionProbe> | undefined;
 
   const capabilities = async (): Promise<AgentCapabilities> => {
-    version ??= probeCodexVersion(runner, bin, { env: baseEnv, cwd, timeoutMs: versionTimeoutMs });
+    version ??= probeCodexVersion(runner, bin, { env: baseEnv, passEnv, cwd, timeoutMs: versionTimeoutMs });
     const probe = await version;
     return defaultCapabilities({
       resume: !ephemeral,
@@ -124,6 +142,8 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       maxTurns: false,
       models: [],
       ...(probe.version ? { version: probe.version } : {}),
+      available: !probe.unavailable,
+      ...(probe.unavailable && probe.error ? { unavailableReason: probe.error } : {}),
       extra: {
         bin,
         sandbox: sandbox ?? 'read-only',
@@ -152,6 +172,7 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     const proc = await runner.spawn(bin, args, {
       ...(runCwd !== undefined ? { cwd: runCwd } : {}),
       env: { ...baseEnv, ...request.env },
+      passEnv,
       input: request.prompt,
     });
     const grace = { sigintGraceMs, sigtermGraceMs };
@@ -269,12 +290,15 @@ export function exitError(exit: ProcessExit, stderrTail: string): { code: string
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
   const said = stderrTail ? `: ${stderrTail}` : '';
   if (/no rollout found for thread id|thread\/resume failed/.test(stderrTail))
-    return { code: 'SESSION_NOT_FOUND', message: `Codex could not resume the session${said}` };
+    return { code: CodexErrorCode.SESSION_NOT_FOUND, message: `Codex could not resume the session${said}` };
   if (/Missing optional dependency @openai\/codex-/.test(stderrTail))
-    return { code: 'CODEX_NOT_INSTALLED', message: `The Codex CLI's native binary is missing${said}` };
+    return { code: CodexErrorCode.CODEX_NOT_INSTALLED, message: `The Codex CLI's native binary is missing${said}` };
   if (exit.code === 127)
-    return { code: 'PROCESS_SPAWN_FAILED', message: `Codex could not be started (exit 127: not found?)${said}` };
+    return {
+      code: CoreErrorCode.PROCESS_SPAWN_FAILED,
+      message: `Codex could not be started (exit 127: not found?)${said}`,
+    };
   if (/Error loading config|is no longer supported|unexpected argument/.test(stderrTail))
-    return { code: 'CODEX_CONFIG_ERROR', message: `Codex refused its configuration${said}` };
-  return { code: 'PROCESS_EXITED', message: `Codex ${how} without finishing its turn${said}` };
+    return { code: CodexErrorCode.CODEX_CONFIG_ERROR, message: `Codex refused its configuration${said}` };
+  return { code: CodexErrorCode.PROCESS_EXITED, message: `Codex ${how} without finishing its turn${said}` };
 }

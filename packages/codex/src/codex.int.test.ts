@@ -177,7 +177,7 @@ describe('codex with the real CLI against a fake Responses API', () => {
   it('ends a CLI waiting on a silent API with timeoutMs, and leaves no process', async () => {
     responder = () => ({ hang: true });
     const before = spawned.length;
-    const { result } = await collectRun(agent().execute({ prompt: 'hello?', timeoutMs: 3_000 }));
+    const { result } = await collectRun(agent().execute({ prompt: 'hello?', timeoutMs: 5_000 }));
     expect(result.status).toBe('timed_out');
     expect(result.error?.code).toBe('TIMED_OUT');
     expect(result.sessionId).toMatch(/\S/);
@@ -190,7 +190,7 @@ describe('codex with the real CLI against a fake Responses API', () => {
     await closed.close();
     const before = spawned.length;
     const { events, result } = await collectRun(
-      agent({ provider: fakeResponsesProvider(url) }).execute({ prompt: 'hello?', timeoutMs: 4_000 }),
+      agent({ provider: fakeResponsesProvider(url) }).execute({ prompt: 'hello?', timeoutMs: 8_000 }),
     );
     expect(result.status).toBe('timed_out');
     expect(ofType(events, 'error').some((e) => e.code === 'API_RETRY')).toBe(true);

@@ -1,4 +1,5 @@
-export { codex, PROVIDER, type CodexOptions } from './agent.js';
+export { CodexErrorCode } from './error-codes.js';
+export { codex, CODEX_PASS_ENV, PROVIDER, type CodexOptions } from './agent.js';
 export {
   CODEX_SANDBOXES,
   type CodexConfigValue,

@@ -1,13 +1,14 @@
 import type { AgentEventInit, RunOutcome, Usage } from '@forge/core';
+import { CodexErrorCode as C } from './error-codes.js';
 import type { CodexEvent, CodexJsonlItem } from './jsonl.js';
 
 type Emit = (event: AgentEventInit) => void;
 type Obj = Record<string, unknown>;
 
 /** Code of the `error` event a `Reconnecting... n/m (…)` line becomes: the CLI will try again. */
-export const API_RETRY_CODE = 'API_RETRY';
+export const API_RETRY_CODE = C.API_RETRY;
 /** Code of the `error` event an `error` item becomes: a warning, the run goes on. */
-export const AGENT_WARNING_CODE = 'AGENT_WARNING';
+export const AGENT_WARNING_CODE = C.AGENT_WARNING;
 
 /** Tool name of a command execution; the CLI reports the command, not the tool the model called. */
 export const SHELL_TOOL = 'shell';
@@ -51,7 +52,7 @@ export class CodexEventMapper {
     else
       emit({
         type: 'error',
-        code: 'LINE_TOO_LONG',
+        code: C.LINE_TOO_LONG,
         message: `A JSONL line of ${item.bytes} bytes exceeded the line cap and was skipped`,
         retryable: false,
         details: { bytes: item.bytes, preview: item.preview },
@@ -249,14 +250,14 @@ export function classifyApiError(message: string): ApiFailure {
   const httpStatus = status ? Number(status) : undefined;
   const at = (code: string, retryable: boolean, s = httpStatus): ApiFailure =>
     s === undefined ? { code, message, retryable } : { code, message, retryable, httpStatus: s };
-  if (httpStatus === 401 || httpStatus === 403) return at('API_AUTH_ERROR', false);
-  if (httpStatus === 429) return at('API_RATE_LIMITED', true);
-  if (httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500) return at('API_REQUEST_ERROR', false);
-  if (httpStatus !== undefined && httpStatus >= 500) return at('API_SERVER_ERROR', true);
-  if (/currently experiencing high demand/i.test(message)) return at('API_SERVER_ERROR', true);
-  if (/^\s*\{\s*"error"/.test(message)) return at('API_REQUEST_ERROR', false, 400);
-  if (/^stream disconnected before completion/i.test(message)) return at('API_STREAM_ERROR', true);
-  return at('API_ERROR', false);
+  if (httpStatus === 401 || httpStatus === 403) return at(C.API_AUTH_ERROR, false);
+  if (httpStatus === 429) return at(C.API_RATE_LIMITED, true);
+  if (httpStatus !== undefined && httpStatus >= 400 && httpStatus < 500) return at(C.API_REQUEST_ERROR, false);
+  if (httpStatus !== undefined && httpStatus >= 500) return at(C.API_SERVER_ERROR, true);
+  if (/currently experiencing high demand/i.test(message)) return at(C.API_SERVER_ERROR, true);
+  if (/^\s*\{\s*"error"/.test(message)) return at(C.API_REQUEST_ERROR, false, 400);
+  if (/^stream disconnected before completion/i.test(message)) return at(C.API_STREAM_ERROR, true);
+  return at(C.API_ERROR, false);
 }
 
 function passThrough(event: CodexEvent, emit: Emit): void {

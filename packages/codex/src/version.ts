@@ -5,6 +5,8 @@ export interface VersionProbe {
   version?: string;
   /** Why no version could be found (missing binary, odd output, no answer in time). */
   error?: string;
+  /** The CLI cannot run here: it could not be started, or the npm wrapper has no native binary. */
+  unavailable?: boolean;
 }
 
 /** `codex-cli 0.171.0` (the CLI) — the name is optional so a wrapper printing the bare version passes. */
@@ -14,17 +16,23 @@ const VERSION = /^\s*(?:codex(?:-cli)?\s+)?v?(\d+\.\d+\.\d+[\w.+-]*)/;
 export async function probeCodexVersion(
   runner: ProcessRunner,
   bin: string,
-  options: { env?: Record<string, string> | undefined; cwd?: string | undefined; timeoutMs: number },
+  options: {
+    env?: Record<string, string> | undefined;
+    passEnv?: readonly string[] | undefined;
+    cwd?: string | undefined;
+    timeoutMs: number;
+  },
 ): Promise<VersionProbe> {
   let proc: Awaited<ReturnType<ProcessRunner['spawn']>>;
   try {
     proc = await runner.spawn(bin, ['--version'], {
       ...(options.env ? { env: options.env } : {}),
+      ...(options.passEnv ? { passEnv: options.passEnv } : {}),
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
       input: '',
     });
   } catch (error) {
-    return { error: describeError(error).message };
+    return { error: describeError(error).message, unavailable: true };
   }
   const read = (async () => {
     const decoder = new TextDecoder();
@@ -54,8 +62,12 @@ export async function probeCodexVersion(
     const match = VERSION.exec(out);
     if (match) return { version: match[1]! };
     const err = await Promise.race([readErr, timedOut]);
-    const said = (out.trim() || err?.trim() || '').split('\n').find((l) => /error/i.test(l)) ?? out.trim();
-    return { error: `"${bin} --version" printed no version: ${said.slice(0, 300)}` };
+    const lines = (out.trim() || err?.trim() || '').split('\n');
+    // The wrapper's own sentence (`Error: Missing optional dependency …`) rather than its stack's `throw new Error(`.
+    const said = lines.find((l) => /^\s*Error:/.test(l)) ?? lines.find((l) => /error/i.test(l)) ?? out.trim();
+    const probe: VersionProbe = { error: `"${bin} --version" printed no version: ${said.slice(0, 300)}` };
+    if (/Missing optional dependency/.test(err ?? '')) probe.unavailable = true;
+    return probe;
   } catch (error) {
     return { error: describeError(error).message };
   } finally {

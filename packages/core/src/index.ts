@@ -17,6 +17,8 @@ export {
   localProcessRunner,
   type LocalProcessRunnerOptions,
 } from './local-process-runner.js';
+export { reapOrphanProcesses, type ReapResult } from './process-ledger.js';
+export { PROCESS_TAG_VAR } from './process-tree.js';
 export { cwdProblem } from './cwd-check.js';
 export {
   startRun,

@@ -1,7 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProcessSpawnError } from './errors.js';
 import { DEFAULT_INHERITED_ENV, isInherited, localProcessRunner } from './local-process-runner.js';
+import { reapOrphanProcesses } from './process-ledger.js';
+import { PROCESS_TAG_VAR } from './process-tree.js';
 
 async function text(stream: AsyncIterable<Uint8Array>): Promise<string> {
   const decoder = new TextDecoder();
@@ -59,7 +65,9 @@ describe('localProcessRunner', () => {
       expect(env.SOME_TOKEN).toBeUndefined();
       expect(env.PATH).toBe(process.env.PATH);
       expect(env.LC_ALL).toBe('C.UTF-8');
-      for (const name of Object.keys(env)) expect(isInherited(name, DEFAULT_INHERITED_ENV)).toBe(true);
+      for (const name of Object.keys(env)) {
+        if (name !== PROCESS_TAG_VAR) expect(isInherited(name, DEFAULT_INHERITED_ENV), name).toBe(true);
+      }
     });
 
     it("adds the runner's and the request's variables, and names passed on request", async () => {
@@ -74,7 +82,8 @@ describe('localProcessRunner', () => {
 
     it('inherits everything only when asked to, and nothing with inheritEnv false', async () => {
       expect((await envOf(localProcessRunner({ inheritEnv: true }))).FORGE_API_KEYS).toBe('alice:alice-secret-key');
-      expect(await envOf(runner, { inheritEnv: false, env: { ONLY: 'me' } })).toEqual({ ONLY: 'me' });
+      const only = await envOf(runner, { inheritEnv: false, env: { ONLY: 'me' } });
+      expect(only).toEqual({ ONLY: 'me', [PROCESS_TAG_VAR]: expect.stringMatching(/^[0-9a-f]{24}$/) });
     });
   });
 
@@ -95,5 +104,106 @@ describe('localProcessRunner', () => {
     await proc.exited;
     await new Promise((r) => setTimeout(r, 50));
     expect(isRunning(pid)).toBe(false);
+  });
+
+  describe('processes that outlive their owner (setsid, re-parenting)', () => {
+    const marker = (n: number) => `${1000 + n}.${process.pid}${Math.floor(Math.random() * 1e6)}`;
+    /** Living (not zombie) processes whose command line holds `text`. */
+    const survivors = (text: string) =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(text) && isRunning(Number(p));
+          } catch {
+            return false;
+          }
+        });
+    const waitFor = async (text: string) => {
+      for (let i = 0; i < 200 && survivors(text).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(survivors(text), `${text} started`).not.toEqual([]);
+    };
+    const cleanup: string[] = [];
+    afterEach(() => {
+      for (const text of cleanup.splice(0)) for (const pid of survivors(text)) process.kill(Number(pid), 'SIGKILL');
+    });
+
+    it('ends a grandchild in its own session when the process is cancelled (SIGTERM)', async () => {
+      const m = marker(1);
+      cleanup.push(m);
+      const proc = await runner.spawn('sh', ['-c', `setsid sleep ${m} & wait`]);
+      await waitFor(m);
+      expect(proc.kill('SIGTERM')).toBe(true);
+      await proc.exited;
+      expect(survivors(m)).toEqual([]);
+    });
+
+    it('ends it when the process exits by itself at once, and when it is SIGKILLed', async () => {
+      const m = marker(2);
+      cleanup.push(m);
+      const quick = await runner.spawn('sh', ['-c', `setsid sleep ${m} > /dev/null 2>&1 & echo started`]);
+      await Promise.all([text(quick.stdout), quick.exited]);
+      expect(survivors(m)).toEqual([]);
+
+      const m2 = marker(3);
+      cleanup.push(m2);
+      const killed = await runner.spawn('sh', ['-c', `setsid sleep ${m2} & wait`]);
+      await waitFor(m2);
+      expect(killed.kill('SIGKILL')).toBe(true);
+      await killed.exited;
+      expect(survivors(m2)).toEqual([]);
+    });
+
+    it('ends a grandchild that dropped its environment (no tag) through the tree recorded while it lived', async () => {
+      const m = marker(4);
+      cleanup.push(m);
+      const proc = await runner.spawn('sh', ['-c', `env -i setsid sleep ${m} & wait`]);
+      await waitFor(m);
+      proc.kill('SIGTERM');
+      await proc.exited;
+      expect(survivors(m)).toEqual([]);
+    });
+
+    it('records live processes in a state dir, and the next instance reaps what a kill -9 left', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'forge-reap-'));
+      const stateDir = join(dir, 'processes');
+      const m1 = marker(5);
+      const m2 = marker(6);
+      cleanup.push(m1, m2);
+      try {
+        // The owner: a host process with a runner recording into stateDir.
+        const script = join(dir, 'owner.mts');
+        const runnerPath = fileURLToPath(new URL('./local-process-runner.ts', import.meta.url));
+        writeFileSync(
+          script,
+          `import { localProcessRunner } from ${JSON.stringify(runnerPath)};
+const proc = await localProcessRunner({ stateDir: ${JSON.stringify(stateDir)} }).spawn('sh', ['-c', 'setsid sleep ${m1} & sleep ${m2}']);
+console.log('started', proc.pid);
+setInterval(() => {}, 1000);
+`,
+        );
+        const owner = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+        await new Promise<void>((resolve, reject) => {
+          owner.stdout.on('data', (c: Buffer) => c.toString().includes('started') && resolve());
+          owner.once('exit', (code) => reject(new Error(`owner exited ${code}`)));
+        });
+        await waitFor(m1);
+        await waitFor(m2);
+        expect(readdirSync(stateDir)).toHaveLength(1);
+        // While the owner lives, its entries are not another instance's to reap.
+        expect(reapOrphanProcesses(stateDir)).toEqual({ reaped: 0, killed: 0 });
+        owner.kill('SIGKILL');
+        await new Promise((r) => owner.once('exit', r));
+        expect(survivors(m1)).not.toEqual([]); // what kill -9 leaves behind
+        const reaped = reapOrphanProcesses(stateDir);
+        expect(reaped.reaped).toBe(1);
+        expect(reaped.killed).toBeGreaterThanOrEqual(3);
+        expect(survivors(m1)).toEqual([]);
+        expect(survivors(m2)).toEqual([]);
+        expect(readdirSync(stateDir)).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }, 30_000);
   });
 });

@@ -1,7 +1,10 @@
 import { spawn as spawnChild } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { cwdProblem } from './cwd-check.js';
 import { ProcessSpawnError } from './errors.js';
+import { forgetProcess, recordProcess, thisProcess } from './process-ledger.js';
 import type { ProcessExit, ProcessRunner, RunningProcess, SpawnOptions } from './process-runner.js';
+import { PROCESS_TAG_VAR, descendantsOf, hasProc, killProcesses, startTimeOf, type ProcessId } from './process-tree.js';
 
 /**
  * The host variables a local process gets by default: where programs and home are, locale,
@@ -55,8 +58,20 @@ export interface LocalProcessRunnerOptions {
    * secret in its environment. A spawn's `passEnv` names are added to the list.
    */
   inheritEnv?: boolean | readonly string[];
-  /** SIGKILL the process group when the process exits, so nothing it started outlives it. Default true. */
+  /**
+   * When the process exits (or is SIGKILLed), SIGKILL everything it started, so nothing outlives
+   * it: its process group, and on Linux its whole tree — tools in sessions of their own included
+   * (see process-tree.ts). Default true.
+   */
   killGroupOnExit?: boolean;
+  /** Linux: how often the tree of a live process is recorded, to find descendants after they are re-parented. Default 500 ms. */
+  treePollMs?: number;
+  /**
+   * Linux: a directory where each live process is recorded (pid, start time, tag), so that after
+   * this host dies without cleaning up (`kill -9`), the next one ends what it left with
+   * `reapOrphanProcesses(stateDir)`. Default: none.
+   */
+  stateDir?: string;
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): boolean {
@@ -87,7 +102,20 @@ function childEnv(runnerOptions: LocalProcessRunnerOptions, options: SpawnOption
 export function localProcessRunner(runnerOptions: LocalProcessRunnerOptions = {}): ProcessRunner {
   return {
     spawn(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<RunningProcess> {
-      const env = { ...childEnv(runnerOptions, options) } as NodeJS.ProcessEnv;
+      // Every descendant inherits the tag, so it can be found after it left the tree (setsid, re-parenting).
+      const tag = randomBytes(12).toString('hex');
+      const env = { ...childEnv(runnerOptions, options), [PROCESS_TAG_VAR]: tag } as NodeJS.ProcessEnv;
+      const endTree = runnerOptions.killGroupOnExit !== false;
+      const tree = new Map<number, ProcessId>();
+      let poll: ReturnType<typeof setInterval> | undefined;
+      const recordTree = (pid: number) => {
+        for (const d of descendantsOf(pid)) tree.set(d.pid, d);
+      };
+      const killTree = (pid: number | undefined) => {
+        if (!endTree || !hasProc) return;
+        if (pid !== undefined) recordTree(pid);
+        killProcesses(tree.values(), tag);
+      };
       return new Promise<RunningProcess>((resolve, reject) => {
         let child: ReturnType<typeof spawnChild>;
         try {
@@ -108,10 +136,15 @@ export function localProcessRunner(runnerOptions: LocalProcessRunnerOptions = {}
           // Whatever the process left running in its group (a backgrounded tool) must not outlive
           // it; those leftovers would also hold the pipes open and keep 'close' from ever firing.
           child.once('exit', () => {
-            if (runnerOptions.killGroupOnExit !== false) killGroup(child.pid, 'SIGKILL');
+            clearInterval(poll);
+            if (endTree) {
+              killGroup(child.pid, 'SIGKILL');
+              killTree(undefined);
+            }
           });
           child.once('close', (code, signal) => {
             exitInfo = { code, signal };
+            if (runnerOptions.stateDir) forgetProcess(runnerOptions.stateDir, tag);
             resolveExit(exitInfo);
           });
         });
@@ -144,6 +177,19 @@ export function localProcessRunner(runnerOptions: LocalProcessRunnerOptions = {}
           );
         });
         child.once('spawn', () => {
+          const pid = child.pid;
+          if (pid !== undefined && hasProc && endTree) {
+            const startTime = startTimeOf(pid);
+            if (runnerOptions.stateDir && startTime !== undefined) {
+              try {
+                recordProcess(runnerOptions.stateDir, { pid, startTime, tag, command, owner: thisProcess() });
+              } catch {
+                // An unwritable state dir costs the crash clean-up, not the run.
+              }
+            }
+            poll = setInterval(() => recordTree(pid), runnerOptions.treePollMs ?? 500);
+            poll.unref();
+          }
           if (options.input !== undefined) {
             child.stdin!.end(options.input);
           }
@@ -155,9 +201,15 @@ export function localProcessRunner(runnerOptions: LocalProcessRunnerOptions = {}
             exited,
             kill(signal: NodeJS.Signals = 'SIGTERM') {
               if (exitInfo || child.exitCode !== null || child.signalCode !== null) return false;
+              // What the process started as of now: after a gentle signal it may exit and leave them re-parented.
+              if (endTree && hasProc && child.pid !== undefined) recordTree(child.pid);
               // SIGKILL takes the whole group (the CLI's shells and tools); gentler signals go to
               // the CLI alone, so it can wind down its tools and report as it was designed to.
-              if (signal === 'SIGKILL' && killGroup(child.pid, signal)) return true;
+              if (signal === 'SIGKILL') {
+                const grouped = killGroup(child.pid, signal);
+                killTree(child.pid);
+                if (grouped) return true;
+              }
               return child.kill(signal);
             },
           };

@@ -1,5 +1,6 @@
 import { claudeCode } from '@forge/claude-code';
-import { describeCodeAgentConformance } from '@forge/core/testing/conformance';
+import { FAKE_SESSION, FakeClaudeCli, type FakeClaudeOptions } from '@forge/claude-code/testing';
+import { describeCodeAgentConformance, type ConformanceScenario } from '@forge/core/testing/conformance';
 import { collectRun, runProblems } from '@forge/core/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { killArgv } from './exec-runner.js';
@@ -11,65 +12,23 @@ import { startFakeExecServer, type ExecSession, type FakeExecServer } from './te
  * The pod is a local WebSocket server speaking the Kubernetes exec protocol (msw cannot intercept the `ws`
  * package client-node uses); it plays the CLI: `--version`, then stream-json for the prompt it reads on stdin.
  */
-const SESSION = '0b6c8f6e-1111-4222-8333-944455556666';
-const line = (message: Record<string, unknown>) => `${JSON.stringify(message)}\n`;
-const init = line({
-  type: 'system',
-  subtype: 'init',
-  session_id: SESSION,
-  cwd: '/workspace',
-  model: 'claude-test',
-  tools: ['Bash'],
-  permissionMode: 'default',
-});
-const assistant = (text: string) =>
-  line({
-    type: 'assistant',
-    message: {
-      id: 'msg_1',
-      type: 'message',
-      role: 'assistant',
-      model: 'claude-test',
-      content: [{ type: 'text', text }],
-      usage: { input_tokens: 10, output_tokens: 3 },
-    },
-    session_id: SESSION,
-  });
-const result = (text: string) =>
-  line({
-    type: 'result',
-    subtype: 'success',
-    is_error: false,
-    duration_ms: 12,
-    num_turns: 1,
-    result: text,
-    session_id: SESSION,
-    total_cost_usd: 0.001,
-    usage: { input_tokens: 10, output_tokens: 3 },
-  });
-
 /** The command line without the env/sh wrappers the runner adds. */
 function cliArgs(session: ExecSession): string[] {
   const at = session.command.findIndex((part) => part === 'claude' || part.endsWith('/claude'));
   return session.command.slice(at + 1);
 }
 
-const interrupted =
-  line({
-    type: 'user',
-    message: { role: 'user', content: [{ type: 'text', text: '[Request interrupted by user]' }] },
-    session_id: SESSION,
-  }) +
-  line({
-    type: 'result',
-    subtype: 'error_during_execution',
-    is_error: true,
-    duration_ms: 5,
-    num_turns: 1,
-    session_id: SESSION,
-    total_cost_usd: 0,
-    usage: { input_tokens: 1, output_tokens: 0 },
-  });
+/** What the scripted CLI plays per conformance scenario (it asks and waits over the control protocol). */
+const scripts: Record<ConformanceScenario, FakeClaudeOptions> = {
+  complete: {},
+  hang: { turn: () => [{ text: 'Working' }, { hang: true }] },
+  permission: {
+    turn: () => [{ tool: 'Write', input: { file_path: '/workspace/a', content: 'a' } }, { text: 'Done.' }],
+  },
+  question: {
+    turn: () => [{ ask: [{ question: 'Which?', options: [{ label: 'A' }, { label: 'B' }] }] }, { text: 'Ok.' }],
+  },
+};
 
 /** Signal handlers of the "processes" started with a PID file (signals: 'exec'), by PID file. */
 const processes = new Map<string, (signal: string) => void>();
@@ -78,7 +37,7 @@ const KILL_SCRIPT = killArgv('SIGINT', 'f')[2];
 let server: FakeExecServer;
 let pods: PodManager;
 const id = { userId: 'alice', agentId: 'main' };
-let hang = false;
+let script: FakeClaudeOptions = {};
 
 beforeAll(async () => {
   server = await startFakeExecServer({
@@ -89,26 +48,28 @@ beforeAll(async () => {
         s.exit(deliver ? 0 : 1);
         return;
       }
-      if (s.command[3]?.startsWith('/tmp/forge-exec-')) {
-        // Like the real CLI: SIGINT → the interruption and an error result, exit 0.
-        processes.set(s.command[3], (signal) => {
-          if (signal === 'INT') {
-            s.stdout(interrupted);
-            s.exit(0);
-          } else s.exit(128 + 15);
-        });
-      }
       if (cliArgs(s)[0] === '--version') {
         s.stdout('2.1.197 (Claude Code)\n');
         s.exit(0);
         return;
       }
-      const prompt = await s.stdinText();
-      s.stdout(init);
-      if (hang) return; // Runs until the client closes (the adapter's kill).
-      s.stdout(assistant(`You said: ${prompt}`));
-      s.stdout(result(`You said: ${prompt}`));
-      s.exit(0);
+      // The CLI in stream-json mode: user and control messages on stdin for as long as it stays open.
+      let ended = false;
+      const exit = (code: number) => {
+        if (!ended) s.exit(code);
+        ended = true;
+      };
+      const cli = new FakeClaudeCli((text) => !ended && s.stdout(text), script, cliArgs(s));
+      if (s.command[3]?.startsWith('/tmp/forge-exec-')) {
+        // Like the real CLI: SIGINT → the turn is interrupted (error result), then exit 0.
+        processes.set(s.command[3], (signal) => {
+          if (signal === 'INT') {
+            cli.interrupt();
+            setTimeout(() => exit(0), 5);
+          } else exit(128 + 15);
+        });
+      }
+      void cli.play(s.stdin).then(exit);
     },
   });
   pods = createPodManager({ kubeConfig: server.kubeConfig(), template: { image: 'forge-agent-pod' } });
@@ -117,12 +78,12 @@ afterAll(() => server.close());
 
 describe('claudeCode({ runner: pods.execRunner(id) })', () => {
   it('runs the CLI in the pod and completes the run', async () => {
-    hang = false;
+    script = {};
     const agent = claudeCode({ runner: pods.execRunner(id), bin: 'claude' });
     const run = agent.execute({ prompt: 'hello pod' });
     const { events, result: outcome } = await collectRun(run);
     expect(runProblems(events, run.id)).toEqual([]);
-    expect(outcome).toMatchObject({ status: 'completed', text: 'You said: hello pod', sessionId: SESSION });
+    expect(outcome).toMatchObject({ status: 'completed', text: 'You said: hello pod', sessionId: FAKE_SESSION });
     const session = server.sessions.at(-1)!;
     expect(session.path).toBe(`/api/v1/namespaces/agents/pods/${pods.podName(id)}/exec`);
     expect(cliArgs(session)).toContain('stream-json');
@@ -132,14 +93,14 @@ describe('claudeCode({ runner: pods.execRunner(id) })', () => {
 
 describeCodeAgentConformance('claudeCode over the Kubernetes exec runner', {
   makeAgent: (scenario) => {
-    hang = scenario === 'hang';
+    script = scripts[scenario];
     return claudeCode({ runner: pods.execRunner(id), bin: 'claude', sigintGraceMs: 50, sigtermGraceMs: 50 });
   },
 });
 
 describeCodeAgentConformance("claudeCode over the exec runner with real signals (signals: 'exec')", {
   makeAgent: (scenario) => {
-    hang = scenario === 'hang';
+    script = scripts[scenario];
     return claudeCode({
       runner: pods.execRunner(id, { signals: 'exec' }),
       bin: 'claude',
@@ -150,11 +111,11 @@ describeCodeAgentConformance("claudeCode over the exec runner with real signals 
 });
 
 describe("cancel with signals: 'exec'", () => {
-  it('interrupts the CLI with a real SIGINT, so the run ends cancelled with its session id', async () => {
-    hang = true;
+  it('a CLI that does not answer the interrupt request gets a real SIGINT; the run ends cancelled with its session id', async () => {
+    script = { ...scripts.hang, deafToInterrupt: true };
     processes.clear();
     const before = server.sessions.length;
-    const agent = claudeCode({ runner: pods.execRunner(id, { signals: 'exec' }), bin: 'claude' });
+    const agent = claudeCode({ runner: pods.execRunner(id, { signals: 'exec' }), bin: 'claude', sigintGraceMs: 50 });
     const run = agent.execute({ prompt: 'long task' });
     const collected = collectRun(run);
     // The CLI run itself (not a --version probe) has started in the "pod".
@@ -166,7 +127,7 @@ describe("cancel with signals: 'exec'", () => {
     await run.cancel();
     const { events, result: outcome } = await collected;
     expect(runProblems(events, run.id)).toEqual([]);
-    expect(outcome).toMatchObject({ status: 'cancelled', sessionId: SESSION });
+    expect(outcome).toMatchObject({ status: 'cancelled', sessionId: FAKE_SESSION });
     expect(server.sessions.some((s) => s.command[2] === KILL_SCRIPT && s.command[3] === 'INT')).toBe(true);
   });
 });

@@ -19,6 +19,54 @@ const text = (t: string, extra: object = {}) => ({
 });
 
 describe('TurnMapper', () => {
+  it('maps question.asked once, with the question tool defaults, and forgets questions replied or rejected', () => {
+    const { m, feed, strip } = mapper();
+    const q = {
+      id: 'que_1',
+      questions: [
+        { question: 'Pick', header: 'H', options: [{ label: 'A', description: 'a' }, { label: 'B' }] },
+        { question: 'Free?', options: [], multiple: true, custom: false },
+      ],
+    };
+    feed('question.asked', q);
+    feed('question.asked', q); // seen again (a reconnect): not news
+    feed('question.asked', { id: 'que_2', questions: [{ question: 'Other', options: [] }] });
+    expect(strip()).toEqual([
+      {
+        type: 'question.requested',
+        id: 'que_1',
+        questions: [
+          {
+            question: 'Pick',
+            header: 'H',
+            options: [{ label: 'A', description: 'a' }, { label: 'B' }],
+            multiple: false,
+            custom: true,
+          },
+          { question: 'Free?', options: [], multiple: true, custom: false },
+        ],
+      },
+      {
+        type: 'question.requested',
+        id: 'que_2',
+        questions: [{ question: 'Other', options: [], multiple: false, custom: true }],
+      },
+    ]);
+    expect([...m.openQuestions]).toEqual(['que_1', 'que_2']);
+    // Answered elsewhere (another client of the server), or rejected: a cancel has nothing to withdraw.
+    feed('question.replied', { requestID: 'que_1', answers: [['A'], []] });
+    feed('question.rejected', { requestID: 'que_2' });
+    expect([...m.openQuestions]).toEqual([]);
+  });
+
+  it('reports a question.asked that does not fit its schema as OPENCODE_BAD_EVENT', () => {
+    const { feed, strip } = mapper();
+    feed('question.asked', { id: 'que_1', questions: [{ options: [] }] });
+    expect(strip()).toMatchObject([
+      { type: 'error', code: 'OPENCODE_BAD_EVENT', details: { eventType: 'question.asked' } },
+    ]);
+  });
+
   it('computes deltas when the server sends the whole part again instead of a delta', () => {
     const { feed, strip } = mapper();
     feed('message.updated', assistant());

@@ -14,17 +14,63 @@ function sameSecret(a: string, b: string): boolean {
  * open, so probes need no secret. `token` may be a function (e.g. to accept a rotating set).
  */
 export function requireBearerToken(token: string | ((presented: string) => boolean)): Interceptor {
-  const accepts = typeof token === 'string' ? (t: string) => sameSecret(t, token) : token;
+  const accepts = tokenCheck(token);
   return (next) => async (req) => {
-    if (req.service.typeName === AgentService.typeName) {
-      const header = req.header.get('authorization') ?? '';
-      const presented = /^Bearer\s+(.+)$/i.exec(header)?.[1];
-      if (!presented || !accepts(presented)) {
-        throw new ConnectError('A valid bearer token is required', Code.Unauthenticated);
-      }
+    if (req.service.typeName === AgentService.typeName && !accepts(req.header.get('authorization'))) {
+      throw new ConnectError(REFUSAL, Code.Unauthenticated);
     }
     return next(req);
   };
+}
+
+const REFUSAL = 'A valid bearer token is required';
+
+function tokenCheck(token: string | ((presented: string) => boolean)): (header: string | null | undefined) => boolean {
+  const accepts = typeof token === 'string' ? (t: string) => sameSecret(t, token) : token;
+  return (header) => {
+    const presented = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1];
+    return presented !== undefined && accepts(presented);
+  };
+}
+
+type NodeRequest = { url?: string | undefined; headers: Record<string, string | string[] | undefined> };
+type NodeResponse = {
+  writeHead(status: number, headers: Record<string, string>): unknown;
+  end(body?: string): unknown;
+};
+
+/**
+ * Wraps a Node request handler so that an AgentService call without the token is answered before
+ * its body is read. Connect checks streaming calls before reading them, but reads a unary request
+ * whole (up to readMaxBytes) before the interceptor runs; this answers those from the headers.
+ * gRPC and gRPC-Web get a trailers-only UNAUTHENTICATED (16), Connect unary a 401 with its JSON error;
+ * Connect streaming calls go on to the interceptor, which refuses them before reading.
+ */
+export function refuseWithoutToken<H extends (req: never, res: never) => void>(
+  token: string | ((presented: string) => boolean),
+  nodeHandler: H,
+): H {
+  const accepts = tokenCheck(token);
+  const prefix = `/${AgentService.typeName}/`;
+  const handler = nodeHandler as unknown as (req: NodeRequest, res: NodeResponse) => void;
+  const guarded = (req: NodeRequest, res: NodeResponse) => {
+    const header = req.headers.authorization;
+    if (!req.url?.startsWith(prefix) || accepts(Array.isArray(header) ? header[0] : header)) return handler(req, res);
+    const type = String(req.headers['content-type'] ?? '');
+    if (type.startsWith('application/grpc')) {
+      const web = type.startsWith('application/grpc-web');
+      res.writeHead(200, {
+        'content-type': web ? 'application/grpc-web+proto' : 'application/grpc',
+        'grpc-status': '16',
+        'grpc-message': encodeURIComponent(REFUSAL),
+      });
+      return void res.end();
+    }
+    if (type.startsWith('application/connect+')) return handler(req, res);
+    res.writeHead(401, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ code: 'unauthenticated', message: REFUSAL }));
+  };
+  return guarded as unknown as H;
 }
 
 /** Client side: sends `authorization: Bearer <token>` (or what `token()` returns) on every call. */

@@ -5,6 +5,7 @@ import { serveAgent, type AgentServer } from './serve.js';
 import { oversizedGrpcCall } from './test-support.js';
 
 const RESOURCE_EXHAUSTED = 8;
+const UNAUTHENTICATED = 16;
 
 describe('serveAgent message size limits', () => {
   const servers: AgentServer[] = [];
@@ -25,6 +26,16 @@ describe('serveAgent message size limits', () => {
       });
       expect(answer.status).toBe(RESOURCE_EXHAUSTED);
       expect(answer.message).toMatch(/message size .* is larger than configured readMaxBytes 4194304/);
+    }
+  });
+
+  it('refuses a call without the token from its headers, unary calls too, without reading the body', async () => {
+    const server = await serve({ authToken: 'pod-token' });
+    for (const method of ['Execute', 'Connect', 'GetStatus', 'CancelRun', 'Shutdown']) {
+      const answer = await oversizedGrpcCall(server.url, `/forge.agent.v1.AgentService/${method}`, 1024 * 1024, {
+        authorization: 'Bearer wrong',
+      });
+      expect(answer, method).toEqual({ status: UNAUTHENTICATED, message: 'A valid bearer token is required' });
     }
   });
 

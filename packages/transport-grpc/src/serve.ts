@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import type { Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
 import { silentLogger, type CodeAgent } from '@forge/core';
-import { requireBearerToken } from './auth.js';
+import { refuseWithoutToken, requireBearerToken } from './auth.js';
 import {
   createAgentServiceRoutes,
   type AgentServiceOptions,
@@ -86,12 +86,14 @@ export async function serveAgent(agent: CodeAgent, options: ServeAgentOptions = 
     ...(options.authToken ? [requireBearerToken(options.authToken)] : []),
     ...(options.interceptors ?? []),
   ];
-  const handler = connectNodeAdapter({
+  const connectHandler = connectNodeAdapter({
     ...options.adapter,
     readMaxBytes: options.readMaxBytes ?? options.adapter?.readMaxBytes ?? DEFAULT_READ_MAX_BYTES,
     routes,
     interceptors,
   });
+  // Unary calls without the token are refused from their headers, before their bodies are read.
+  const handler = options.authToken ? refuseWithoutToken(options.authToken, connectHandler) : connectHandler;
   const h2 = http2.createServer({ ...options.http2 }, handler);
   const h1 = http.createServer(handler);
   // h1 never listens itself, so its own idle-connection tracking is off: keep count here.

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeyList } from '../api-keys.js';
 import { startPlatform, type Platform } from '../app.js';
 import { loadConfig } from '../config.js';
-import { PERMISSION_ID, scriptedDemoAgent } from '../providers/scripted-demo.js';
+import { PERMISSION_ID, QUESTION_ID, scriptedDemoAgent } from '../providers/scripted-demo.js';
 import { apiClient, readSse } from '../test-support.js';
 import type { PodId } from '@forge/k8s';
 import { fakePods } from './fake-pods.js';
@@ -18,7 +18,7 @@ const KEY = 'k8s-alice-key-0123456';
 /**
  * The platform in k8s mode without a cluster: the pod manager is a stand-in whose "pods" are real
  * gRPC agent servers (serveAgent, as in examples/agent-pod) on 127.0.0.1, reached with the real
- * grpcAgent — so create → message → events → permission reply → interrupt → delete cross the wire.
+ * grpcAgent — so create → message → events → permission reply → question answer → interrupt → delete cross the wire.
  */
 describe('k8s backend over real gRPC (pods are local agent servers)', () => {
   let platform: Platform;
@@ -67,7 +67,7 @@ describe('k8s backend over real gRPC (pods are local agent servers)', () => {
       headers: { authorization: `Bearer ${KEY}` },
     });
 
-  it('creates a pod-backed agent, runs a message over gRPC, answers a permission, interrupts, and deletes', async () => {
+  it('creates a pod-backed agent, runs a message over gRPC, answers a permission and a question, interrupts, and deletes', async () => {
     const created = await call('POST', '/api/v1/agents', { provider: 'scripted' });
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({
@@ -105,6 +105,19 @@ describe('k8s backend over real gRPC (pods are local agent servers)', () => {
       type: 'run.completed',
       result: { status: 'completed', text: 'You said: ask permission please' },
     });
+
+    // So does a question: the event arrives over gRPC, the answer goes back as a question_answer command.
+    const questioned = await call('POST', `/api/v1/agents/${agentId}/messages`, { content: 'a question please' });
+    const third = stream(agentId, questioned.json.request_id);
+    const waitingOn = () => platform.runs.local(questioned.json.request_id);
+    while (!waitingOn()?.pendingQuestions.has(QUESTION_ID)) await new Promise((r) => setTimeout(r, 5));
+    expect(
+      (await call('POST', `/api/v1/agents/${agentId}/questions/${QUESTION_ID}`, { answers: [['Red']] })).status,
+    ).toBe(200);
+    const answered = (await readSse(await third)) as AgentEvent[];
+    expect(answered.find((e) => e.type === 'question.requested')).toMatchObject({ id: QUESTION_ID });
+    expect(answered.find((e) => e.type === 'tool.result')).toMatchObject({ output: { answers: [['Red']] } });
+    expect(answered.at(-1)).toMatchObject({ type: 'run.completed', result: { status: 'completed' } });
 
     // Interrupt mid-run.
     const waiting = await call('POST', `/api/v1/agents/${agentId}/messages`, { content: 'wait for me' });

@@ -6,9 +6,11 @@ import type { AgentBackend } from '../backends/backend.js';
 import { serveDashboard } from '../dashboard/serve.js';
 import { RateLimiter, type RateDecision } from '../rate-limiter.js';
 import type { RunManager } from '../run-manager.js';
+import type { ProviderCatalog } from '../providers/provider-catalog.js';
 import { agentRoutes } from './agent-routes.js';
 import { reply, type ApiContext } from './context.js';
 import { sendJson } from './io.js';
+import { providerRoutes } from './provider-routes.js';
 import { Router } from './router.js';
 import { runRoutes } from './run-routes.js';
 
@@ -27,6 +29,8 @@ export interface ApiOptions {
   maxAgentsPerKey: number;
   createTimeoutMs: number;
   remoteAgents?: RemoteAgentsView;
+  /** Behind `GET /api/v1/providers`; without it the list is empty. */
+  providers?: ProviderCatalog;
   logger?: Logger;
   clock?: Clock;
   /** SSE keep-alive comments. Default 15 s. */
@@ -52,6 +56,7 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
     createTimeoutMs: options.createTimeoutMs,
   });
   runRoutes(router, { backend, runs, ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}) });
+  providerRoutes(router, { catalog: options.providers, defaultProvider: options.defaultProvider });
   router.on('GET', '/api/v1/remote-agents', async (ctx) => {
     // Without a hub the answer is still 200, so clients need no special case for a platform without one.
     if (!options.remoteAgents) return reply(ctx, 200, { enabled: false, agents: [] });

@@ -1,15 +1,41 @@
-import { createProviderRegistry, type Logger, type ProviderRegistry } from '@forge/core';
+import { acpAgent, geminiCli } from '@forge/acp';
+import {
+  createProviderRegistry,
+  isInherited,
+  type Logger,
+  type ProcessRunner,
+  type ProviderRegistry,
+} from '@forge/core';
 import { claudeCode } from '@forge/claude-code';
+import { type CodexModelProvider, codex } from '@forge/codex';
 import { opencode, type StartOpencodeServerOptions } from '@forge/opencode';
 import { scriptedDemoAgent } from './scripted-demo.js';
 
 export interface ProviderSettings {
+  /** Where the CLIs run. Default: `localProcessRunner()`. */
+  runner?: ProcessRunner;
   claudeBin: string;
   /** Added to the Claude Code CLI's environment (the demo points it at its offline stand-in). */
   claudeEnv?: Record<string, string>;
   opencodeBin: string;
   /** More for the owned `opencode serve` (its config, environment, start timeout…). */
   opencodeServer?: Omit<StartOpencodeServerOptions, 'bin'>;
+  /** The Codex CLI. Default `codex` on PATH. */
+  codexBin?: string;
+  /** Codex's model provider (a Responses API); default: the CLI's own configuration. */
+  codexProvider?: CodexModelProvider;
+  /** Added to the Codex CLI's environment (`CODEX_HOME`, which must exist, and the key). */
+  codexEnv?: Record<string, string>;
+  /** The Gemini CLI (`gemini --acp`). Default `gemini` on PATH. */
+  geminiBin?: string;
+  /**
+   * The Gemini CLI's environment. Default: this process's `GEMINI_*` / `GOOGLE_*` variables (its key,
+   * a gateway URL), since agent processes start from a minimal environment. Its `HOME` needs a
+   * `.gemini/settings.json` selecting the auth type (`writeGeminiSettings` from `@forge/acp`).
+   */
+  geminiEnv?: Record<string, string>;
+  /** Registers `acp`: any Agent Client Protocol agent started with this command and arguments. */
+  acp?: { command: string; args?: readonly string[]; env?: Record<string, string> };
   defaultProvider: string;
   logger: Logger;
 }
@@ -22,6 +48,7 @@ export function buildProviderRegistry(settings: ProviderSettings): ProviderRegis
   const registry = createProviderRegistry();
   registry.register('claude-code', () =>
     claudeCode({
+      ...(settings.runner ? { runner: settings.runner } : {}),
       bin: settings.claudeBin,
       logger: settings.logger,
       ...(settings.claudeEnv ? { env: settings.claudeEnv } : {}),
@@ -29,9 +56,51 @@ export function buildProviderRegistry(settings: ProviderSettings): ProviderRegis
   );
   // OpenCode is a server; this agent owns one, started at the first message and stopped on shutdown.
   registry.register('opencode', () =>
-    opencode({ server: { ...settings.opencodeServer, bin: settings.opencodeBin }, logger: settings.logger }),
+    opencode({
+      server: {
+        ...(settings.runner ? { runner: settings.runner } : {}),
+        ...settings.opencodeServer,
+        bin: settings.opencodeBin,
+      },
+      logger: settings.logger,
+    }),
   );
+  // Codex runs `codex exec --json` per message; `resume` continues an agent's session.
+  registry.register('codex', () =>
+    codex({
+      bin: settings.codexBin ?? 'codex',
+      logger: settings.logger,
+      ...(settings.codexProvider ? { provider: settings.codexProvider } : {}),
+      ...(settings.codexEnv ? { env: settings.codexEnv } : {}),
+    }),
+  );
+  // ACP agents keep one process across runs (one session per agent workspace), closed with the registry.
+  registry.register('gemini', () =>
+    geminiCli({
+      bin: settings.geminiBin ?? 'gemini',
+      logger: settings.logger,
+      env: settings.geminiEnv ?? hostEnv(['GEMINI_*', 'GOOGLE_*']),
+    }),
+  );
+  const acp = settings.acp;
+  if (acp) {
+    registry.register('acp', () =>
+      acpAgent({
+        command: acp.command,
+        args: acp.args ?? [],
+        logger: settings.logger,
+        ...(acp.env ? { env: acp.env } : {}),
+      }),
+    );
+  }
   registry.register('scripted', () => scriptedDemoAgent({ delayMs: 40 }));
   if (registry.has(settings.defaultProvider)) registry.setDefault(settings.defaultProvider);
   return registry;
+}
+
+function hostEnv(patterns: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env))
+    if (value !== undefined && isInherited(name, patterns)) out[name] = value;
+  return out;
 }

@@ -12,3 +12,12 @@ export {
   type FakeResponder,
 } from './fake-anthropic-api.js';
 export { fakeAnthropicEnv, claudeBinPath } from './env.js';
+export {
+  FakeClaudeCli,
+  fakeClaudeRunner,
+  FAKE_SESSION,
+  type FakeClaudeCall,
+  type FakeClaudeOptions,
+  type FakeClaudeRunner,
+  type FakeClaudeStep,
+} from './fake-claude-cli.js';

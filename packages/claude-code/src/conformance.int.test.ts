@@ -1,0 +1,76 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeCodeAgentConformance, type ConformanceScenario } from '@forge/core/testing/conformance';
+import { afterAll, beforeAll } from 'vitest';
+import { claudeCode } from './agent.js';
+import {
+  claudeBinPath,
+  fakeAnthropicEnv,
+  startFakeAnthropicApi,
+  type FakeAnthropicApi,
+  type FakeReply,
+} from './testing/index.js';
+
+/**
+ * Core's conformance suite against the real CLI 2.1.197 and the fake Messages API: the scenario of the agent
+ * being tested decides what the fake model does (tests run one after another).
+ */
+let api: FakeAnthropicApi;
+let scratch: string;
+let scenario: ConformanceScenario = 'complete';
+let writes = 0;
+
+const replies: Record<ConformanceScenario, (toolDone: boolean) => FakeReply> = {
+  complete: () => ({ text: 'Conformance answer.' }),
+  hang: () => ({ hang: true }),
+  permission: (done) =>
+    done
+      ? { text: 'Handled.' }
+      : // A new file each time: the CLI refuses, without asking, to overwrite a file it has not read.
+        { toolUse: { name: 'Write', input: { file_path: join(scratch, `note-${++writes}.txt`), content: 'x' } } },
+  question: (done) =>
+    done
+      ? { text: 'Noted.' }
+      : {
+          toolUse: {
+            name: 'AskUserQuestion',
+            input: {
+              questions: [
+                {
+                  question: 'Which one?',
+                  header: 'Pick',
+                  multiSelect: false,
+                  // The CLI checks the tool's input: every option needs its description.
+                  options: [
+                    { label: 'A', description: 'first' },
+                    { label: 'B', description: 'second' },
+                  ],
+                },
+              ],
+            },
+          },
+        },
+};
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'forge-claude-conf-'));
+  api = await startFakeAnthropicApi({ respond: (req) => replies[scenario](req.hasToolResult) });
+});
+afterAll(async () => {
+  await api?.close();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describeCodeAgentConformance('claudeCode with the real CLI against the fake API', {
+  makeAgent: (s) => {
+    scenario = s;
+    return claudeCode({
+      bin: claudeBinPath(),
+      cwd: scratch,
+      env: { ...fakeAnthropicEnv(api.url), HOME: join(scratch, 'home') },
+    });
+  },
+  timeoutMs: 2_000,
+  testTimeoutMs: 60_000,
+});
