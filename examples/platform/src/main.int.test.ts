@@ -3,9 +3,11 @@ import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testDatabases } from '@forge/store/testing';
 import { describe, expect, it } from 'vitest';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
+const pg = await testDatabases();
 
 /** Starts `src/main.ts` with `env` and resolves with its URL once it says where it listens. */
 function startMain(env: NodeJS.ProcessEnv) {
@@ -90,10 +92,11 @@ out({ type: 'result', subtype: 'success', is_error: false, result: env, session_
 `,
     );
     await chmod(bin, 0o755);
-    const secrets = {
+    // The platform connects to FORGE_DATABASE_URL: a real server when there is one (.ci/run starts it).
+    const secrets: Record<string, string> = {
       FORGE_API_KEYS: 'alice:alice-env-key,bob:bob-env-key',
       FORGE_HUB_SECRET: 'hub-secret-that-forges-enrolment-tokens-0123456789',
-      FORGE_DATABASE_URL: 'postgres://forge:db-password@127.0.0.1/forge',
+      ...(pg.url ? { FORGE_DATABASE_URL: await pg.create() } : {}),
     };
     const main = startMain({
       ...process.env,
@@ -130,6 +133,7 @@ out({ type: 'result', subtype: 'success', is_error: false, result: env, session_
     } finally {
       if (main.child.exitCode === null) main.child.kill('SIGKILL');
       await rm(data, { recursive: true, force: true });
+      await pg.dropAll();
     }
   }, 60_000);
 
