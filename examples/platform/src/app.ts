@@ -80,7 +80,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         })
       : undefined;
   const remoteView: RemoteAgentsView | undefined = remote
-    ? { list: () => remote.list(), revoke: (name) => remote.revoke(name) }
+    ? { list: () => remote.list(), revoke: (name) => remote.revoke(name), issueToken: (o) => remote.issueToken(o) }
     : undefined;
 
   const handler = createApiHandler({

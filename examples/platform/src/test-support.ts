@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProviderRegistry, type CodeAgent, type ProviderRegistry } from '@forge/core';
-import { ApiKeyStore, parseApiKeyList } from './api-keys.js';
+import { ApiKeyStore, markAdmins, parseApiKeyList } from './api-keys.js';
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
 import { createApiHandler, type ApiOptions } from './http/api.js';
@@ -23,6 +23,8 @@ export interface HarnessOptions {
     Pick<ApiOptions, 'rateLimitPerMinute' | 'maxAgentsPerKey' | 'remoteAgents' | 'clock' | 'authFailuresPerMinute'>
   >;
   lingerMs?: number;
+  /** FORGE_ADMIN_USERS: whose keys are admin keys (none by default). */
+  adminUsers?: string;
 }
 
 /** The API over a real HTTP server on 127.0.0.1, with the local backend in a scratch dir and in-memory logs. */
@@ -39,7 +41,7 @@ export async function startApiHarness(options: HarnessOptions = {}) {
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
   });
   const handler = createApiHandler({
-    keys: new ApiKeyStore(parseApiKeyList(`alice:${ALICE_KEY},bob:${BOB_KEY}`)),
+    keys: new ApiKeyStore(markAdmins(parseApiKeyList(`alice:${ALICE_KEY},bob:${BOB_KEY}`), options.adminUsers ?? '')),
     backend,
     runs,
     defaultProvider: registry.list()[0]!,

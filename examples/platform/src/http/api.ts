@@ -5,12 +5,14 @@ import { bearerToken, type ApiKeyStore } from '../api-keys.js';
 import type { AgentBackend } from '../backends/backend.js';
 import { serveDashboard } from '../dashboard/serve.js';
 import { RateLimiter, type RateDecision } from '../rate-limiter.js';
+import type { IssuedToken } from '../remote-agents.js';
 import type { RunManager } from '../run-manager.js';
 import type { ProviderCatalog } from '../providers/provider-catalog.js';
 import { agentRoutes } from './agent-routes.js';
 import { reply, type ApiContext } from './context.js';
 import { sendJson } from './io.js';
 import { providerRoutes } from './provider-routes.js';
+import { enrolmentTokenRoutes } from './enrolment-token-routes.js';
 import { Router } from './router.js';
 import { runRoutes } from './run-routes.js';
 
@@ -18,6 +20,7 @@ export interface RemoteAgentsView {
   list(): Promise<Array<Record<string, unknown>>>;
   /** Revokes by name or id; undefined when there is no such (unrevoked) agent. */
   revoke(nameOrId: string): Promise<Record<string, unknown> | undefined>;
+  issueToken(options?: { name?: string; ttlMs?: number }): IssuedToken;
 }
 
 export interface ApiOptions {
@@ -57,6 +60,7 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
   });
   runRoutes(router, { backend, runs, ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}) });
   providerRoutes(router, { catalog: options.providers, defaultProvider: options.defaultProvider });
+  enrolmentTokenRoutes(router, { remoteAgents: options.remoteAgents, logger });
   router.on('GET', '/api/v1/remote-agents', async (ctx) => {
     // Without a hub the answer is still 200, so clients need no special case for a platform without one.
     if (!options.remoteAgents) return reply(ctx, 200, { enabled: false, agents: [] });
