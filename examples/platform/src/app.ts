@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { silentLogger, type Logger, type ProviderRegistry } from '@forge/core';
+import { openStore, type ForgeStore } from '@forge/store';
 import { ApiKeyStore } from './api-keys.js';
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
@@ -25,6 +27,10 @@ export interface PlatformOptions {
   claudeEnv?: Record<string, string>;
   /** SSE keep-alive interval. */
   sseHeartbeatMs?: number;
+  /** Default: PostgreSQL at `config.databaseUrl`, else embedded PGlite in `<dataDir>/.forge-db`. Closed with the platform. */
+  store?: ForgeStore;
+  /** Heartbeat and queue poll interval (tests shorten it). */
+  pollMs?: number;
 }
 
 export interface Platform {
@@ -34,6 +40,7 @@ export interface Platform {
   readonly registry: ProviderRegistry;
   readonly backend: AgentBackend;
   readonly runs: RunManager;
+  readonly store: ForgeStore;
   readonly remote: RemoteAgents | undefined;
   /** Stops accepting requests, cancels live runs, flushes webhooks (bounded), closes providers. */
   close(): Promise<void>;
@@ -68,41 +75,79 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const backend = options.backend ?? (await makeBackend(config, registry, logger));
   const webhooks =
     options.webhooks ?? createWebhookDispatcher({ logger, allowPrivateNetworks: config.webhookAllowPrivate });
-  const runs = new RunManager({ logger, webhooks, lingerMs: config.runLingerMs, bufferEvents: config.runBufferEvents });
-  const remote =
-    config.hubPort !== undefined
-      ? await startRemoteAgents({
-          port: config.hubPort,
-          host: config.host,
-          secret: config.hubSecret!,
-          dataDir: config.dataDir,
-          logger,
-        })
+  const store =
+    options.store ??
+    (await openStore(
+      config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: join(config.dataDir, '.forge-db') },
+    ));
+  logger.info('store open', { engine: store.sql.engine, migrated: store.migrated });
+  let runs: RunManager | undefined;
+  let remote: RemoteAgents | undefined;
+  let server: Awaited<ReturnType<typeof listen>>;
+  try {
+    runs = await RunManager.create({
+      store,
+      agents: async (userId, agentId) => {
+        const agent = await backend.get(userId, agentId);
+        return agent?.ready ? backend.agentFor(agent) : undefined;
+      },
+      logger,
+      webhooks,
+      leaseMs: config.leaseMs,
+      maxQueuedPerAgent: config.maxQueuedPerAgent,
+      retention: { maxAgeMs: config.retentionMs, maxEvents: config.retentionMaxEvents },
+      ...(config.instanceId ? { instanceId: config.instanceId } : {}),
+      ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+    });
+    remote =
+      config.hubPort !== undefined
+        ? await startRemoteAgents({
+            port: config.hubPort,
+            host: config.host,
+            secret: config.hubSecret!,
+            credentialStore: store.credentials,
+            logger,
+          })
+        : undefined;
+    const theRemote = remote;
+    const remoteView: RemoteAgentsView | undefined = theRemote
+      ? {
+          list: () => theRemote.list(),
+          revoke: (name) => theRemote.revoke(name),
+          issueToken: (o) => theRemote.issueToken(o),
+        }
       : undefined;
-  const remoteView: RemoteAgentsView | undefined = remote
-    ? { list: () => remote.list(), revoke: (name) => remote.revoke(name), issueToken: (o) => remote.issueToken(o) }
-    : undefined;
 
-  const handler = createApiHandler({
-    keys,
-    backend,
-    runs,
-    defaultProvider: config.defaultProvider,
-    rateLimitPerMinute: config.rateLimitPerMinute,
-    maxAgentsPerKey: config.maxAgentsPerKey,
-    createTimeoutMs: config.createTimeoutMs,
-    logger,
-    ...(remoteView ? { remoteAgents: remoteView } : {}),
-    providers: providerCatalog(registry),
-    ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
-  });
-  const server = await listen(handler, { port: config.port, host: config.host });
-  logger.info('platform listening', {
-    url: server.url,
-    backend: backend.kind,
-    providers: registry.list(),
-    hub: remote?.url,
-  });
+    const handler = createApiHandler({
+      keys,
+      backend,
+      runs,
+      defaultProvider: config.defaultProvider,
+      rateLimitPerMinute: config.rateLimitPerMinute,
+      maxAgentsPerKey: config.maxAgentsPerKey,
+      createTimeoutMs: config.createTimeoutMs,
+      logger,
+      ...(remoteView ? { remoteAgents: remoteView } : {}),
+      providers: providerCatalog(registry),
+      ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
+    });
+    server = await listen(handler, { port: config.port, host: config.host });
+    logger.info('platform listening', {
+      url: server.url,
+      backend: backend.kind,
+      providers: registry.list(),
+      store: store.sql.engine,
+      instance: runs.instanceId,
+      hub: remote?.url,
+    });
+  } catch (error) {
+    // Nothing may stay open: the demo retries on another port, and the embedded database takes one opener.
+    await runs?.close(0);
+    await remote?.close().catch(() => {});
+    if (!options.store) await store.close();
+    throw error;
+  }
+  const theRuns = runs;
 
   let closing: Promise<void> | undefined;
   return {
@@ -110,11 +155,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     port: server.port,
     registry,
     backend,
-    runs,
+    runs: theRuns,
+    store,
     remote,
     close() {
       closing ??= (async () => {
-        await runs.close();
+        await theRuns.close();
         await server.close();
         await webhooks.close();
         await remote?.close();
@@ -122,6 +168,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         await registry
           .close()
           .catch((error: unknown) => logger.warn('a provider failed to close', { error: String(error) }));
+        await store.close();
       })();
       return closing;
     },

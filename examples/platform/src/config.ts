@@ -37,10 +37,18 @@ export interface PlatformConfig {
   acp?: { command: string; args: string[] };
   /** How long an agent create may wait for the agent to be ready. */
   createTimeoutMs: number;
-  /** How long a finished run's events stay readable for a late SSE reader. */
-  runLingerMs: number;
-  /** Events of one run kept for SSE readers who connect late. */
-  runBufferEvents: number;
+  /** PostgreSQL for the queue, journal, outbox and remote agents (replicas share it); undefined: embedded PGlite under dataDir. */
+  databaseUrl: string | undefined;
+  /** Names this process's run leases; stable across restarts lets it reclaim its runs at once. Default: random. */
+  instanceId: string | undefined;
+  /** A run held by an instance that stops renewing its lease for this long is taken over. */
+  leaseMs: number;
+  /** Messages waiting per agent before 429 QUEUE_FULL. */
+  maxQueuedPerAgent: number;
+  /** Finished runs (result, events) are kept this long… */
+  retentionMs: number;
+  /** …and the oldest are removed beyond this many journaled events. */
+  retentionMaxEvents: number;
   /** Serve the dial-home hub for remote agents on this port (0: a free one); undefined: no hub. */
   hubPort: number | undefined;
   /** Signs enrolment tokens; at least 32 bytes. Required with hubPort. */
@@ -65,6 +73,11 @@ const USAGE = `forge platform — options (flags override environment variables)
   FORGE_GEMINI_BIN                              the Gemini CLI (default gemini on PATH)
   FORGE_ACP_COMMAND, FORGE_ACP_ARGS             an ACP agent registered as provider acp (args: a JSON array)
   --hub-port / FORGE_HUB_PORT, FORGE_HUB_SECRET remote agents (dial-home hub)
+  --database-url / FORGE_DATABASE_URL           PostgreSQL shared by replicas (default: embedded PGlite in <data-dir>/.forge-db)
+  FORGE_INSTANCE_ID                             this replica's lease name (default random; stable = reclaim at once after restart)
+  FORGE_LEASE_MS                                run lease; a dead replica's runs are taken over after it (default 15000)
+  FORGE_MAX_QUEUED                              messages waiting per agent before 429 (default 100)
+  FORGE_RETENTION_MS, FORGE_RETENTION_MAX_EVENTS  keep finished runs 7 days, at most 1,000,000 events
   FORGE_K8S_NAMESPACE, FORGE_K8S_IMAGE, FORGE_K8S_AGENT_PORT, FORGE_K8S_ENV_FROM_SECRETS (agent pods' model keys)`;
 
 export const configUsage = () => USAGE;
@@ -116,6 +129,7 @@ const FLAGS = {
   'webhook-allow-private': { type: 'string' },
   'default-provider': { type: 'string' },
   'hub-port': { type: 'string' },
+  'database-url': { type: 'string' },
 } as const;
 
 /** node:util's parseArgs throws a plain TypeError for an unknown flag; this names it and the closest known one. */
@@ -230,8 +244,12 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
       ? { codexProvider: { baseUrl: env.FORGE_CODEX_BASE_URL, envKey: env.FORGE_CODEX_KEY_ENV || 'OPENAI_API_KEY' } }
       : {}),
     createTimeoutMs: int('FORGE_CREATE_TIMEOUT_MS', env.FORGE_CREATE_TIMEOUT_MS, 120_000, 1, 3_600_000),
-    runLingerMs: int('FORGE_RUN_LINGER_MS', env.FORGE_RUN_LINGER_MS, 60_000, 0, 3_600_000),
-    runBufferEvents: int('FORGE_RUN_BUFFER_EVENTS', env.FORGE_RUN_BUFFER_EVENTS, 2_000, 1, 1_000_000),
+    databaseUrl: pick('database-url', 'FORGE_DATABASE_URL'),
+    instanceId: env.FORGE_INSTANCE_ID || undefined,
+    leaseMs: int('FORGE_LEASE_MS', env.FORGE_LEASE_MS, 15_000, 500, 3_600_000),
+    maxQueuedPerAgent: int('FORGE_MAX_QUEUED', env.FORGE_MAX_QUEUED, 100, 1, 1_000_000),
+    retentionMs: int('FORGE_RETENTION_MS', env.FORGE_RETENTION_MS, 7 * 86_400_000, 1_000, 10 * 365 * 86_400_000),
+    retentionMaxEvents: int('FORGE_RETENTION_MAX_EVENTS', env.FORGE_RETENTION_MAX_EVENTS, 1_000_000, 1, 1_000_000_000),
     hubPort,
     hubSecret,
     k8s: {

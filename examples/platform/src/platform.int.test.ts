@@ -103,7 +103,7 @@ describe('platform end to end', () => {
       ...extra,
     });
     expect(res.status).toBe(202);
-    expect(res.json.status).toBe('processing');
+    expect(res.json.status).toBe('running');
     return res.json.request_id as string;
   };
   const checkOrder = (

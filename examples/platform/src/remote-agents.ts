@@ -1,13 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { silentLogger, type Logger } from '@forge/core';
-import {
-  createAgentHub,
-  jsonFileCredentialStore,
-  type AgentHub,
-  type AgentInfo,
-  type HubServer,
-} from '@forge/dial-home';
+import { createAgentHub, type AgentHub, type AgentInfo, type CredentialStore, type HubServer } from '@forge/dial-home';
 import { joinCommand } from './join-command.js';
 
 export interface RemoteAgentsOptions {
@@ -15,8 +7,8 @@ export interface RemoteAgentsOptions {
   host: string;
   /** Signs enrolment tokens (≥ 32 bytes). */
   secret: string;
-  /** Enrolled agents are kept in `<dataDir>/hub/agents.json` (credential hashes only). */
-  dataDir: string;
+  /** Enrolled agents (credential hashes only) and spent enrolment tokens: the platform's store, shared by replicas. */
+  credentialStore: CredentialStore;
   logger?: Logger;
   /** Test seam: a hub made elsewhere. */
   hub?: AgentHub;
@@ -64,15 +56,7 @@ export function remoteAgentJson(info: AgentInfo): Record<string, unknown> {
 export async function startRemoteAgents(options: RemoteAgentsOptions): Promise<RemoteAgents> {
   const logger = options.logger ?? silentLogger;
   let hub = options.hub;
-  if (!hub) {
-    const dir = join(options.dataDir, 'hub');
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    hub = createAgentHub({
-      secret: options.secret,
-      credentialStore: jsonFileCredentialStore(join(dir, 'agents.json')),
-      logger,
-    });
-  }
+  hub ??= createAgentHub({ secret: options.secret, credentialStore: options.credentialStore, logger });
   const server: HubServer = await hub.listen({ port: options.port, host: options.host });
   const theHub = hub;
   return {

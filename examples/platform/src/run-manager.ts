@@ -1,8 +1,9 @@
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   PERMISSION_DECISIONS,
   ValidationError,
   describeError,
-  emptyUsage,
   silentLogger,
   validateRequest,
   type AgentEvent,
@@ -13,215 +14,320 @@ import {
   type Logger,
   type PermissionDecision,
 } from '@forge/core';
+import {
+  RunLeaseLostError,
+  type ForgeStore,
+  type JournalEvent,
+  type NewEvent,
+  type RunRecord,
+  type RunStatus,
+} from '@forge/store';
 import { ApiError } from './api-error.js';
+import { JournalWriter } from './journal-writer.js';
+import { endedHere } from './run-events.js';
 import type { WebhookChannel, WebhookDispatcherPort } from './webhook-port.js';
 
 export interface RunManagerOptions {
+  store: ForgeStore;
+  /** The agent that runs a user's agent's messages, looked up when a run starts; undefined when it is gone. */
+  agents: (userId: string, agentId: string) => Promise<CodeAgent | undefined>;
   logger?: Logger;
-  /** Events of one run kept for late SSE readers; the oldest go first. Default 2,000. */
-  bufferEvents?: number;
-  /** How long a finished run stays readable. Default 60 s. */
-  lingerMs?: number;
   webhooks?: WebhookDispatcherPort;
+  /** Names this process's leases. Default: host, pid and a random part. Set it stable to reclaim at once after a restart. */
+  instanceId?: string;
+  /** How long a lease lasts without renewal before another instance takes the run over. Default 15 s. */
+  leaseMs?: number;
+  /** Heartbeat and queue poll interval (runs queued by other replicas, expired leases). Default 1 s. */
+  pollMs?: number;
+  /** SSE readers of a run not executing here poll the journal this often. Default 250 ms. */
+  followPollMs?: number;
+  /** Queued runs per agent before 429. Default 100. */
+  maxQueuedPerAgent?: number;
+  /** Runs this instance executes at once (across agents). Default 32. */
+  maxRunning?: number;
+  /** Finished runs are deleted after `maxAgeMs`, and the oldest beyond `maxEvents` journaled events. */
+  retention?: { maxAgeMs: number; maxEvents: number; sweepEveryMs?: number };
+  now?: () => number;
 }
 
-export interface StartRunInput {
+export interface SubmitInput {
   userId: string;
   agentId: string;
-  agent: CodeAgent;
   request: AgentRequestInput;
   webhook?: { url: string; secret?: string };
 }
 
-type Listener = (event: AgentEvent) => void;
+type Listener = (event: JournalEvent) => void;
 
-/** Per-request state, kept only while the run is live plus a short linger. No conversation is stored. */
+/** A run executing in this process: its handle (interrupt, permission replies) and its committed events' readers. */
 export class LiveRun {
-  readonly events: AgentEvent[] = [];
   readonly pendingPermissions = new Set<string>();
   readonly pendingQuestions = new Set<string>();
   /** Questions answered (or being answered) while the run lives: a second answer is a conflict, not a miss. */
   readonly answeredQuestions = new Set<string>();
   readonly listeners = new Set<Listener>();
   result: AgentResult | undefined;
+  /** Its events are all committed and published (or can no longer be). */
+  settled = false;
   pumped!: Promise<void>;
+  channel: WebhookChannel | undefined;
 
   constructor(
-    readonly requestId: string,
-    readonly userId: string,
-    readonly agentId: string,
+    readonly record: RunRecord,
     readonly run: AgentRun,
-    readonly channel: WebhookChannel | undefined,
+    /** Claim order in this process: a heartbeat only judges runs claimed before it began. */
+    readonly claimNo: number,
   ) {}
 
-  get done(): boolean {
-    return this.result !== undefined;
+  get requestId(): string {
+    return this.record.requestId;
   }
 
-  /** Buffered events after `afterSeq`, and a subscription to the ones still to come (none once done). */
-  subscribe(afterSeq: number, listener: Listener): { backlog: AgentEvent[]; unsubscribe: () => void } {
-    const backlog = this.events.filter((e) => e.seq > afterSeq);
-    if (this.done) return { backlog, unsubscribe: () => {} };
+  subscribe(listener: Listener): () => void {
+    if (this.settled) return () => {};
     this.listeners.add(listener);
-    return { backlog, unsubscribe: () => this.listeners.delete(listener) };
+    return () => this.listeners.delete(listener);
   }
 }
-
-function failedBeforeStart(runId: string, provider: string, error: unknown): AgentEvent {
-  return {
-    type: 'run.completed',
-    runId,
-    seq: 1,
-    time: Date.now(),
-    provider,
-    result: { status: 'failed', text: '', usage: emptyUsage(), durationMs: 0, turns: 0, error: describeError(error) },
-  };
-}
-
-/** The key of an agent's one live run. */
-const slotOf = (userId: string, agentId: string) => `${userId}/${agentId}`;
 
 const requestIdOf = () => `req_${globalThis.crypto.randomUUID().replaceAll('-', '')}`;
+const defaultInstanceId = () => `${hostname()}-${process.pid}-${globalThis.crypto.randomUUID().slice(0, 8)}`;
+const FINAL: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled', 'timed_out']);
+export const isFinal = (status: RunStatus) => FINAL.has(status);
 
 /**
- * Starts runs and keeps what a live run needs: its handle (interrupt, permission replies), a
- * bounded event buffer for SSE readers, and its webhook channel.
+ * The durable run queue: messages are rows before they are answered 202; each agent's runs go one
+ * at a time in FIFO order; every event is journaled before SSE readers and webhooks see it; webhook
+ * deliveries are outbox rows; runs held by an instance that died are ended (PLATFORM_RESTARTED)
+ * and their deliveries resumed by whichever instance notices first.
  */
 export class RunManager {
-  readonly #runs = new Map<string, LiveRun>();
-  readonly #timers = new Set<NodeJS.Timeout>();
-  readonly #starting = new Set<string>();
-  /** The live run of each `user/agent` (one at a time), so lookups do not scan every run. */
-  readonly #live = new Map<string, LiveRun>();
+  readonly instanceId: string;
+  readonly #store: ForgeStore;
+  readonly #agents: RunManagerOptions['agents'];
   readonly #logger: Logger;
-  readonly #bufferEvents: number;
-  readonly #lingerMs: number;
   readonly #webhooks: WebhookDispatcherPort | undefined;
+  readonly #leaseMs: number;
+  readonly #pollMs: number;
+  readonly #followPollMs: number;
+  readonly #maxQueued: number;
+  readonly #maxRunning: number;
+  readonly #retention: RunManagerOptions['retention'];
+  readonly #now: () => number;
+  readonly #live = new Map<string, LiveRun>();
+  /** Outbox deliveries in progress here, by request. */
+  readonly #deliveries = new Map<string, { channel: WebhookChannel | undefined; done: Promise<void> }>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #closing = new AbortController();
+  #claims = 0;
+  /** Runs whose submit waits to say whether they started at once (true once claimed here). */
+  readonly #answering = new Map<string, boolean>();
+  #dispatching: Promise<void> | undefined;
+  #again = false;
+  #ticking = false;
   #closed = false;
 
-  constructor(options: RunManagerOptions = {}) {
+  private constructor(options: RunManagerOptions) {
+    this.#store = options.store;
+    this.#agents = options.agents;
     this.#logger = options.logger ?? silentLogger;
-    this.#bufferEvents = options.bufferEvents ?? 2_000;
-    this.#lingerMs = options.lingerMs ?? 60_000;
     this.#webhooks = options.webhooks;
+    this.instanceId = options.instanceId ?? defaultInstanceId();
+    this.#leaseMs = options.leaseMs ?? 15_000;
+    this.#pollMs = options.pollMs ?? 1_000;
+    this.#followPollMs = options.followPollMs ?? 250;
+    this.#maxQueued = options.maxQueuedPerAgent ?? 100;
+    this.#maxRunning = options.maxRunning ?? 32;
+    this.#retention = options.retention;
+    this.#now = options.now ?? Date.now;
   }
 
-  /** Validates, opens the webhook channel and starts the run; returns as soon as it has started. */
-  async start(input: StartRunInput): Promise<LiveRun> {
+  /**
+   * Takes over what dead instances left (every held run when the store is exclusive to this
+   * process), starts the queue, and keeps leases renewed until `close`.
+   */
+  static async create(options: RunManagerOptions): Promise<RunManager> {
+    const manager = new RunManager(options);
+    await manager.#recover(true);
+    const tick = setInterval(() => void manager.#tick(), manager.#pollMs);
+    tick.unref();
+    manager.#timers.push(tick);
+    if (manager.#retention) {
+      const sweep = setInterval(() => void manager.sweep(), manager.#retention.sweepEveryMs ?? 60_000);
+      sweep.unref();
+      manager.#timers.push(sweep);
+    }
+    void manager.#dispatch();
+    return manager;
+  }
+
+  get store(): ForgeStore {
+    return this.#store;
+  }
+
+  /**
+   * Validates and queues a message; resolves once it is stored (and started, when its agent is
+   * free here). 429 QUEUE_FULL when the agent already has `maxQueuedPerAgent` waiting.
+   */
+  async submit(input: SubmitInput): Promise<{ run: RunRecord; status: 'queued' | 'running'; ahead: number }> {
     if (this.#closed) throw new ApiError(503, 'SHUTTING_DOWN', 'The platform is shutting down');
     const request = validateRequest(input.request);
-    if (this.liveRun(input.userId, input.agentId)) {
+    if (input.webhook) {
+      if (!this.#webhooks) throw new ApiError(400, 'WEBHOOKS_DISABLED', 'Webhooks are not enabled on this platform');
+      // Refuses a URL it will not deliver to now, with a 400, rather than at delivery time.
+      const probe = await this.#webhooks.open({ ...input.webhook, agentId: input.agentId, requestId: 'req_check' });
+      probe.stop?.();
+    }
+    const out = await this.#store.runs.enqueue({
+      requestId: requestIdOf(),
+      userId: input.userId,
+      agentId: input.agentId,
+      request: JSON.parse(JSON.stringify(request)) as Record<string, unknown>,
+      ...(input.webhook ? { webhook: input.webhook } : {}),
+      now: this.#now(),
+      maxQueued: this.#maxQueued,
+    });
+    if ('full' in out) {
       throw new ApiError(
-        409,
-        'AGENT_BUSY',
-        `Agent ${input.agentId} is already running a message; interrupt it or wait for it to finish`,
+        429,
+        'QUEUE_FULL',
+        `Agent ${input.agentId} already has ${out.queued} messages waiting; retry later or interrupt with ?clear=true`,
+        { 'retry-after': String(Math.max(1, Math.ceil(this.#pollMs / 1000) * 5)) },
       );
     }
-    const slot = slotOf(input.userId, input.agentId);
-    // Held while the webhook channel opens, so two messages racing cannot both start.
-    if (this.#starting.has(slot))
-      throw new ApiError(409, 'AGENT_BUSY', `Agent ${input.agentId} is already starting a message`);
-    if (input.webhook && !this.#webhooks)
-      throw new ApiError(400, 'WEBHOOKS_DISABLED', 'Webhooks are not enabled on this platform');
-    const requestId = requestIdOf();
-    this.#starting.add(slot);
-    let channel: WebhookChannel | undefined;
-    let run: AgentRun;
-    try {
-      channel = input.webhook
-        ? await this.#webhooks!.open({
-            url: input.webhook.url,
-            ...(input.webhook.secret !== undefined ? { secret: input.webhook.secret } : {}),
-            agentId: input.agentId,
-            requestId,
-          })
-        : undefined;
-      run = input.agent.execute(request, { runId: requestId });
-    } catch (error) {
-      // The channel is open but no run will feed it: close it the way every run ends, with one run.completed.
-      channel?.send(failedBeforeStart(requestId, input.agent.provider, error));
-      throw error;
-    } finally {
-      this.#starting.delete(slot);
-    }
-    const live = new LiveRun(requestId, input.userId, input.agentId, run, channel);
-    this.#runs.set(requestId, live);
-    this.#live.set(slot, live);
-    this.#logger.info('run started', {
-      requestId,
+    this.#logger.info('run queued', {
+      requestId: out.run.requestId,
       agentId: input.agentId,
       userId: input.userId,
-      provider: run.provider,
-      webhook: channel !== undefined,
+      ahead: out.ahead,
+      webhook: input.webhook !== undefined,
     });
-    live.pumped = this.#pump(live);
-    return live;
+    this.#answering.set(out.run.requestId, false);
+    await this.#dispatch();
+    // A fast run may have finished already: it started at once, so it is answered "running".
+    const running = this.#answering.get(out.run.requestId) === true || this.#live.has(out.run.requestId);
+    this.#answering.delete(out.run.requestId);
+    return { run: out.run, status: running ? 'running' : 'queued', ahead: running ? 0 : out.ahead };
   }
 
-  async #pump(live: LiveRun): Promise<void> {
+  /** The user's run, as stored, or undefined (another user's runs do not exist for them). */
+  async get(userId: string, requestId: string): Promise<RunRecord | undefined> {
+    const run = await this.#store.runs.get(requestId);
+    return run && run.userId === userId ? run : undefined;
+  }
+
+  list(userId: string, agentId: string, page: { limit: number; before?: number }): Promise<RunRecord[]> {
+    return this.#store.runs.list(userId, agentId, page);
+  }
+
+  active(userId: string, agentId: string) {
+    return this.#store.runs.active(userId, agentId);
+  }
+
+  activity(userId: string) {
+    return this.#store.runs.activity(userId);
+  }
+
+  /** This process's execution of a run, when it is executing it. */
+  local(requestId: string): LiveRun | undefined {
+    return this.#live.get(requestId);
+  }
+
+  /**
+   * A run's events after `afterSeq`, from the journal, then live as they are committed, ending
+   * with run.completed. Works for any run in the store, executing here, elsewhere, or not yet.
+   */
+  async *follow(requestId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<JournalEvent> {
+    let last = afterSeq;
+    const stop = AbortSignal.any([signal, this.#closing.signal]);
+    let wake: (() => void) | undefined;
+    const onStop = () => wake?.();
+    stop.addEventListener('abort', onStop, { once: true });
     try {
-      for await (const event of live.run) {
-        live.events.push(event);
-        if (live.events.length > this.#bufferEvents) live.events.shift();
-        if (event.type === 'permission.requested') live.pendingPermissions.add(event.id);
-        if (event.type === 'question.requested') live.pendingQuestions.add(event.id);
-        if (event.type === 'run.completed') live.result = event.result;
-        live.channel?.send(event);
-        for (const listener of live.listeners) {
+      while (!stop.aborted) {
+        const live = this.#live.get(requestId);
+        if (live && !live.settled) {
+          const queue: JournalEvent[] = [];
+          const unsubscribe = live.subscribe((e) => {
+            queue.push(e);
+            wake?.();
+          });
           try {
-            listener(event);
-          } catch (error) {
-            // One broken reader must not cost the others (or the webhook) their events.
-            live.listeners.delete(listener);
-            this.#logger.warn('event reader failed', { requestId: live.requestId, error: String(error) });
+            // Subscribed first, then the journal: whatever committed before is read, whatever after is heard.
+            for (;;) {
+              const page = await this.#store.runs.events(requestId, last);
+              for (const e of page) {
+                yield e;
+                last = e.seq;
+                if (e.type === 'run.completed') return;
+              }
+              if (page.length < 1_000) break;
+            }
+            while (!stop.aborted) {
+              for (let e = queue.shift(); e; e = queue.shift()) {
+                if (e.seq <= last) continue;
+                yield e;
+                last = e.seq;
+                if (e.type === 'run.completed') return;
+              }
+              if (live.settled) break;
+              await new Promise<void>((resolve) => {
+                wake = resolve;
+              });
+              wake = undefined;
+            }
+          } finally {
+            unsubscribe();
           }
+          continue;
         }
+        const page = await this.#store.runs.events(requestId, last);
+        for (const e of page) {
+          yield e;
+          last = e.seq;
+          if (e.type === 'run.completed') return;
+        }
+        if (page.length < 1_000) await sleep(this.#followPollMs, undefined, { signal: stop }).catch(() => {});
       }
-    } catch (error) {
-      // Core guarantees a run.completed; reaching here means the iteration itself broke.
-      this.#logger.error('run stream failed', { requestId: live.requestId, error: String(error) });
     } finally {
-      live.result ??= await live.run.result.catch(() => undefined);
-      const slot = slotOf(live.userId, live.agentId);
-      if (this.#live.get(slot) === live) this.#live.delete(slot);
-      live.listeners.clear();
-      live.pendingPermissions.clear();
-      live.pendingQuestions.clear();
-      this.#logger.info('run completed', {
-        requestId: live.requestId,
-        agentId: live.agentId,
-        status: live.result?.status,
-        durationMs: live.result?.durationMs,
-        ...(live.result?.error ? { error: live.result.error.code } : {}),
-      });
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer);
-        this.#runs.delete(live.requestId);
-      }, this.#lingerMs);
-      timer.unref();
-      this.#timers.add(timer);
+      stop.removeEventListener('abort', onStop);
     }
   }
 
-  /** The user's run (live or lingering); undefined for another user's, so ids do not leak. */
-  get(userId: string, requestId: string): LiveRun | undefined {
-    const live = this.#runs.get(requestId);
-    return live && live.userId === userId ? live : undefined;
+  /**
+   * Cancels the agent's running run (only if it is the one named, when one is) and waits for its
+   * end; with `clear`, also ends its queued runs as cancelled. Returns the runs it ended.
+   */
+  async interrupt(
+    userId: string,
+    agentId: string,
+    options: { requestId?: string; clear?: boolean } = {},
+  ): Promise<RunRecord[]> {
+    const { running, queued } = await this.#store.runs.active(userId, agentId);
+    const ended: RunRecord[] = [];
+    if (options.clear) {
+      for (const q of queued) {
+        const done = await this.#cancelQueued(q.requestId);
+        if (done) ended.push(done);
+      }
+    }
+    if (running && (options.requestId === undefined || running.requestId === options.requestId)) {
+      const done = await this.#cancelRunning(running.requestId);
+      if (done) ended.push(done);
+    } else if (options.requestId !== undefined && !options.clear) {
+      // Naming a queued run interrupts it too: it will never start.
+      const named = queued.find((q) => q.requestId === options.requestId);
+      const done = named && (await this.#cancelQueued(named.requestId));
+      if (done) ended.push(done);
+    }
+    return ended;
   }
 
-  /** The agent's live run: an agent runs one message at a time. */
-  liveRun(userId: string, agentId: string): LiveRun | undefined {
-    const live = this.#live.get(slotOf(userId, agentId));
-    return live && !live.done ? live : undefined;
-  }
-
-  /** Cancels the agent's live run (only if it is the one named, when one is) and waits for it to end. */
-  async interrupt(userId: string, agentId: string, requestId?: string): Promise<LiveRun[]> {
-    const live = this.liveRun(userId, agentId);
-    if (!live || (requestId !== undefined && live.requestId !== requestId)) return [];
-    await live.run.cancel('interrupted through the API');
-    await live.pumped;
-    return [live];
+  /** Takes a queued run off the queue (ends it cancelled, with its one final event). Undefined: it is not queued. */
+  async removeQueued(userId: string, requestId: string): Promise<RunRecord | undefined> {
+    const run = await this.get(userId, requestId);
+    if (run?.status !== 'queued') return undefined;
+    return this.#cancelQueued(requestId);
   }
 
   async respond(
@@ -236,19 +342,23 @@ export class RunManager {
         { path: 'decision', code: 'INVALID_DECISION', message: `got ${JSON.stringify(decision)}` },
       ]);
     }
-    const live = this.liveRun(userId, agentId);
-    if (!live?.pendingPermissions.has(permissionId))
+    const live = [...this.#live.values()].find(
+      (l) => l.record.userId === userId && l.record.agentId === agentId && l.pendingPermissions.has(permissionId),
+    );
+    if (!live) {
+      await this.#refuseIfElsewhere(userId, agentId);
       throw new ApiError(
         404,
         'PERMISSION_NOT_FOUND',
         `No run of agent ${agentId} is waiting on permission ${permissionId}`,
       );
+    }
     await live.run.respond(permissionId, decision as PermissionDecision, message);
     live.pendingPermissions.delete(permissionId);
     return live;
   }
 
-  /** Answers a question of the agent's live run: one array of labels (or typed text) per question, checked by core. */
+  /** Answers a question of the agent's running run: one array of labels (or typed text) per question, checked by core. */
   async answer(userId: string, agentId: string, questionId: string, answers: unknown): Promise<LiveRun> {
     const shaped =
       Array.isArray(answers) && answers.every((a) => Array.isArray(a) && a.every((item) => typeof item === 'string'));
@@ -257,11 +367,18 @@ export class RunManager {
         { path: 'answers', code: 'INVALID_ANSWER', message: `got ${JSON.stringify(answers)?.slice(0, 200)}` },
       ]);
     }
-    const live = this.liveRun(userId, agentId);
+    const live = [...this.#live.values()].find(
+      (l) =>
+        l.record.userId === userId &&
+        l.record.agentId === agentId &&
+        (l.pendingQuestions.has(questionId) || l.answeredQuestions.has(questionId)),
+    );
     if (live?.answeredQuestions.has(questionId))
       throw new ApiError(409, 'QUESTION_ANSWERED', `Question ${questionId} has already been answered`);
-    if (!live?.pendingQuestions.has(questionId))
+    if (!live) {
+      await this.#refuseIfElsewhere(userId, agentId);
       throw new ApiError(404, 'QUESTION_NOT_FOUND', `No run of agent ${agentId} is waiting on question ${questionId}`);
+    }
     live.answeredQuestions.add(questionId);
     try {
       await live.run.answer(questionId, answers as string[][]);
@@ -273,23 +390,423 @@ export class RunManager {
     return live;
   }
 
-  /** Cancels every live run and waits for runs, and (up to `flushMs`) their webhook deliveries, to finish. */
+  /** A reply for a run executing on another instance cannot be delivered from here: say so, not 404. */
+  async #refuseIfElsewhere(userId: string, agentId: string): Promise<void> {
+    const { running } = await this.#store.runs.active(userId, agentId);
+    if (running && running.owner !== this.instanceId)
+      throw new ApiError(
+        409,
+        'RUN_ON_OTHER_INSTANCE',
+        `Run ${running.requestId} executes on another platform instance; send the reply there`,
+      );
+  }
+
+  /** Applies retention now (also done on a timer when `retention` is set). */
+  async sweep(): Promise<void> {
+    if (!this.#retention || this.#closed) return;
+    try {
+      const { runs } = await this.#store.runs.sweep({
+        finishedBefore: this.#now() - this.#retention.maxAgeMs,
+        maxEvents: this.#retention.maxEvents,
+      });
+      if (runs) this.#logger.info('retention removed finished runs', { runs });
+    } catch (error) {
+      this.#logger.warn('retention sweep failed', { error: String(error) });
+    }
+  }
+
+  /** Resolves when nothing executes here and no delivery is in progress (tests, benchmarks). */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.#dispatching;
+      const busy = [
+        ...[...this.#live.values()].map((l) => l.pumped),
+        ...[...this.#deliveries.values()].map((d) => d.done),
+      ];
+      if (!busy.length && !this.#dispatching) return;
+      await Promise.all(busy);
+    }
+  }
+
+  /**
+   * Stops taking runs, cancels the ones executing here, waits (up to `flushMs`) for their webhook
+   * deliveries, then stops delivering and lets any other instance take over what is left at once.
+   * Queued runs stay queued.
+   */
   async close(flushMs = 5_000): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
-    const runs = [...this.#runs.values()];
-    await Promise.all(runs.filter((r) => !r.done).map((r) => r.run.cancel('the platform is shutting down')));
-    await Promise.all(runs.map((r) => r.pumped));
-    const channels = runs.map((r) => r.channel?.done).filter((d) => d !== undefined);
-    if (channels.length) {
+    for (const t of this.#timers) clearInterval(t);
+    await this.#dispatching;
+    const live = [...this.#live.values()];
+    await Promise.all(live.map((l) => l.run.cancel('the platform is shutting down').catch(() => undefined)));
+    await Promise.all(live.map((l) => l.pumped));
+    const deliveries = [...this.#deliveries.values()];
+    if (deliveries.length) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.all(channels),
+        Promise.all(deliveries.map((d) => d.done)),
         new Promise<void>((resolve) => (timer = setTimeout(resolve, flushMs))),
       ]);
       clearTimeout(timer);
+      for (const d of this.#deliveries.values()) d.channel?.stop?.();
+      await Promise.all([...this.#deliveries.values()].map((d) => d.done));
     }
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
-    this.#runs.clear();
+    this.#closing.abort();
+    await this.#store.runs
+      .expireLeases(this.instanceId)
+      .catch((error: unknown) => this.#logger.warn('could not hand over leases', { error: String(error) }));
+  }
+
+  // ---- the queue ----
+
+  /** Claims and starts runs while there are free agents and room here; concurrent calls share one pass. */
+  #dispatch(): Promise<void> {
+    if (this.#dispatching) {
+      this.#again = true;
+      return this.#dispatching;
+    }
+    const pass = (async () => {
+      try {
+        do {
+          this.#again = false;
+          while (!this.#closed && this.#live.size < this.#maxRunning) {
+            const now = this.#now();
+            const run = await this.#store.runs.claimNext(this.instanceId, now, now + this.#leaseMs);
+            if (!run) break;
+            await this.#execute(run);
+          }
+        } while (this.#again && !this.#closed);
+      } catch (error) {
+        this.#logger.error('dispatch failed', { error: String(error) });
+      }
+    })();
+    // Cleared in a later microtask, never before it is set (a pass with nothing to do ends synchronously).
+    const current: Promise<void> = pass.finally(() => {
+      if (this.#dispatching === current) this.#dispatching = undefined;
+    });
+    this.#dispatching = current;
+    return this.#dispatching;
+  }
+
+  async #execute(record: RunRecord): Promise<void> {
+    const claimNo = ++this.#claims;
+    if (this.#answering.has(record.requestId)) this.#answering.set(record.requestId, true);
+    let run: AgentRun;
+    try {
+      const agent = await this.#agents(record.userId, record.agentId);
+      if (!agent) {
+        await this.#endHere(record, ['running'], 'failed', {
+          code: 'AGENT_NOT_FOUND',
+          message: `Agent ${record.agentId} is gone or not ready`,
+          retryable: false,
+        });
+        return;
+      }
+      run = agent.execute(record.request as AgentRequestInput, { runId: record.requestId });
+    } catch (error) {
+      await this.#endHere(record, ['running'], 'failed', describeError(error));
+      return;
+    }
+    const live = new LiveRun(record, run, claimNo);
+    this.#live.set(record.requestId, live);
+    this.#logger.info('run started', {
+      requestId: record.requestId,
+      agentId: record.agentId,
+      userId: record.userId,
+      provider: run.provider,
+      webhook: record.webhook !== undefined,
+    });
+    if (record.webhook) live.channel = await this.#openChannel(record);
+    live.pumped = this.#pump(live);
+  }
+
+  async #pump(live: LiveRun): Promise<void> {
+    const { record } = live;
+    const settles = this.#settler(record.requestId);
+    const writer = new JournalWriter({
+      store: this.#store.runs,
+      requestId: record.requestId,
+      owner: this.instanceId,
+      webhook: record.webhook !== undefined,
+      now: this.#now,
+      publish: (batch) => this.#publish(live, batch, settles.settle),
+      failed: (error) => {
+        const lost = error instanceof RunLeaseLostError;
+        (lost ? this.#logger.warn : this.#logger.error)(
+          lost ? 'run taken over by another instance; stopping it here' : 'journal write failed; stopping the run',
+          { requestId: record.requestId, error: String(error) },
+        );
+        void live.run.cancel(lost ? 'taken over by another instance' : 'the journal cannot be written');
+      },
+    });
+    try {
+      for await (const event of live.run) {
+        if (event.type === 'permission.requested') live.pendingPermissions.add(event.id);
+        if (event.type === 'question.requested') live.pendingQuestions.add(event.id);
+        writer.push(event);
+        // A producer far ahead of the database waits for it, so memory stays bounded.
+        if (writer.backlog >= 8_192) await writer.drained();
+      }
+    } catch (error) {
+      // Core guarantees a run.completed; reaching here means the iteration itself broke.
+      this.#logger.error('run stream failed', { requestId: record.requestId, error: String(error) });
+    } finally {
+      await writer.drained();
+      if (writer.broken !== undefined) {
+        // Another instance holds the run now (or the database is gone): what is left to deliver is its business.
+        live.channel?.stop?.();
+        live.channel = undefined;
+      } else if (live.result === undefined) {
+        // No run.completed was journaled (the stream broke): end it here, so it has its one final event,
+        // and deliver what is pending from the outbox rather than through a channel that will never see it.
+        live.channel?.stop?.();
+        await live.channel?.done;
+        live.channel = undefined;
+        const result = await live.run.result.catch(() => undefined);
+        const done = await this.#endHere(
+          record,
+          ['running'],
+          'failed',
+          result?.error
+            ? { ...result.error, retryable: result.error.retryable ?? false }
+            : { code: 'INTERNAL_ERROR', message: 'The run ended without run.completed', retryable: false },
+        ).catch(() => undefined);
+        live.result = (done?.result as AgentResult | undefined) ?? result;
+      } else if (record.webhook && !live.channel) {
+        // The URL was refused when the run started: nothing will be delivered.
+        void this.#failDeliveries(record);
+      }
+      live.settled = true;
+      // Wakes followers so they see `settled` and go on from the journal (seq -1 is skipped by them).
+      for (const wake of live.listeners) wake({ seq: -1, type: 'settled', time: 0, body: '' });
+      live.listeners.clear();
+      live.pendingPermissions.clear();
+      live.pendingQuestions.clear();
+      this.#live.delete(record.requestId);
+      this.#logger.info('run completed', {
+        requestId: record.requestId,
+        agentId: record.agentId,
+        status: live.result?.status,
+        durationMs: live.result?.durationMs,
+        ...(live.result?.error ? { error: live.result.error.code } : {}),
+      });
+      if (live.channel) this.#watchDelivery(record, live.channel, settles.drained);
+      void this.#dispatch();
+    }
+  }
+
+  #publish(
+    live: LiveRun,
+    batch: Array<{ event: AgentEvent; row: NewEvent }>,
+    settle: (seq: number, outcome: 'delivered' | 'rejected') => void,
+  ): void {
+    for (const { event, row } of batch) {
+      if (event.type === 'run.completed') live.result = event.result;
+      if (live.channel && row.webhookId)
+        live.channel.send(event, { webhookId: row.webhookId, onSettled: (o) => settle(event.seq, o) });
+      for (const listener of live.listeners) {
+        try {
+          listener(row);
+        } catch (error) {
+          // One broken reader must not cost the others (or the webhook) their events.
+          live.listeners.delete(listener);
+          this.#logger.warn('event reader failed', { requestId: live.requestId, error: String(error) });
+        }
+      }
+    }
+  }
+
+  // ---- ending runs that are not executing here ----
+
+  #endHere(
+    record: RunRecord,
+    from: RunStatus[],
+    status: 'failed' | 'cancelled',
+    error: { code: string; message: string; retryable: boolean },
+  ): Promise<RunRecord | undefined> {
+    const now = this.#now();
+    return this.#store.runs
+      .finish(record.requestId, from, this.instanceId, now + this.#leaseMs, (seq, run) =>
+        endedHere(run, seq, now, status, error),
+      )
+      .then((done) => {
+        if (done?.webhook) void this.#deliverOutbox(done);
+        if (done) this.#logger.info('run ended', { requestId: done.requestId, status, code: error.code });
+        return done;
+      });
+  }
+
+  async #cancelQueued(requestId: string): Promise<RunRecord | undefined> {
+    const run = await this.#store.runs.get(requestId);
+    if (!run) return undefined;
+    return this.#endHere(run, ['queued'], 'cancelled', {
+      code: 'CANCELLED',
+      message: 'Removed from the queue through the API before it started',
+      retryable: false,
+    });
+  }
+
+  async #cancelRunning(requestId: string): Promise<RunRecord | undefined> {
+    const live = this.#live.get(requestId);
+    if (live) {
+      await live.run.cancel('interrupted through the API');
+      await live.pumped;
+      return this.#store.runs.get(requestId);
+    }
+    // Executing on another instance: it sees the request at its next heartbeat.
+    if (!(await this.#store.runs.requestCancel(requestId))) return this.#store.runs.get(requestId);
+    const deadline = this.#now() + Math.max(10_000, 3 * this.#leaseMs);
+    while (this.#now() < deadline) {
+      const run = await this.#store.runs.get(requestId);
+      if (!run || isFinal(run.status)) return run;
+      await sleep(Math.min(200, this.#pollMs));
+    }
+    return this.#store.runs.get(requestId);
+  }
+
+  // ---- leases and recovery ----
+
+  async #tick(): Promise<void> {
+    if (this.#ticking || this.#closed) return;
+    this.#ticking = true;
+    try {
+      const claimsBefore = this.#claims;
+      const now = this.#now();
+      const { held, cancelRequested } = await this.#store.runs.heartbeat(this.instanceId, now, now + this.#leaseMs);
+      for (const live of this.#live.values()) {
+        if (live.claimNo > claimsBefore || live.settled || held.has(live.requestId)) continue;
+        this.#logger.warn('lease lost; stopping the run here', { requestId: live.requestId });
+        void live.run.cancel('taken over by another instance');
+      }
+      for (const id of cancelRequested) void this.#live.get(id)?.run.cancel('interrupted through the API');
+      await this.#recover(false);
+      void this.#dispatch();
+    } catch (error) {
+      this.#logger.warn('heartbeat failed', { error: String(error) });
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  /**
+   * Takes over runs whose holder is gone: at start every run held by this instance id (a previous
+   * life) and, on an exclusive store, by anyone; later only those whose lease ran out. Running ones
+   * end failed PLATFORM_RESTARTED; then their webhook deliveries resume.
+   */
+  async #recover(starting: boolean): Promise<void> {
+    const now = this.#now();
+    const taken = await this.#store.runs.takeOver(this.instanceId, now, now + this.#leaseMs, {
+      all: starting && this.#store.exclusive,
+      mine: starting,
+    });
+    for (const run of taken) {
+      if (this.#live.has(run.requestId) || this.#deliveries.has(run.requestId)) continue;
+      if (run.status === 'running') {
+        this.#logger.warn('run was running on an instance that stopped; ending it', {
+          requestId: run.requestId,
+          previousOwner: run.owner,
+        });
+        await this.#endHere(run, ['running'], 'failed', {
+          code: 'PLATFORM_RESTARTED',
+          message: 'The platform instance running this message stopped before it finished; send it again',
+          retryable: true,
+        });
+      } else if (run.webhook) void this.#deliverOutbox(run);
+      else await this.#store.runs.release(run.requestId, this.instanceId);
+    }
+  }
+
+  // ---- the outbox ----
+
+  async #openChannel(run: RunRecord): Promise<WebhookChannel | undefined> {
+    if (!this.#webhooks || !run.webhook) return undefined;
+    try {
+      return await this.#webhooks.open({ ...run.webhook, agentId: run.agentId, requestId: run.requestId });
+    } catch (error) {
+      this.#logger.warn('webhook: cannot deliver to the URL any more; its deliveries are dropped', {
+        requestId: run.requestId,
+        error: String(error),
+      });
+      return undefined;
+    }
+  }
+
+  /** Marks outbox rows settled in the order their deliveries settled. */
+  #settler(requestId: string) {
+    let chain = Promise.resolve();
+    return {
+      settle: (seq: number, outcome: 'delivered' | 'rejected') => {
+        chain = chain.then(() =>
+          this.#store.runs
+            .settleOutbox(requestId, seq, outcome, this.#now())
+            .catch((error: unknown) =>
+              this.#logger.warn('outbox: could not mark a delivery', { requestId, seq, error: String(error) }),
+            ),
+        );
+      },
+      drained: () => chain,
+    };
+  }
+
+  /** When the run's channel finishes: gave up for good → the rest is failed; stopped → left for the next instance. */
+  #watchDelivery(run: RunRecord, channel: WebhookChannel, settled: () => Promise<void>): void {
+    const done = (async () => {
+      const report = (await channel.done) as { gaveUp?: { reason: string } } | undefined;
+      await settled();
+      if (this.#closing.signal.aborted) return;
+      if (report?.gaveUp && report.gaveUp.reason !== 'closed') {
+        await this.#failDeliveries(run);
+        return;
+      }
+      if (report?.gaveUp?.reason === 'closed') return;
+      await this.#store.runs.release(run.requestId, this.instanceId);
+    })()
+      .catch((error: unknown) =>
+        this.#logger.warn('outbox: delivery bookkeeping failed', { requestId: run.requestId, error: String(error) }),
+      )
+      .finally(() => {
+        if (this.#deliveries.get(run.requestId)?.done === done) this.#deliveries.delete(run.requestId);
+      });
+    this.#deliveries.set(run.requestId, { channel, done });
+  }
+
+  async #failDeliveries(run: RunRecord): Promise<void> {
+    const failed = await this.#store.runs.failPendingOutbox(run.requestId, this.#now());
+    if (failed) this.#logger.warn('webhook: deliveries given up', { requestId: run.requestId, failed });
+    await this.#store.runs.release(run.requestId, this.instanceId);
+  }
+
+  /** Delivers a finished run's pending outbox rows, in seq order, under their stable webhook-ids. */
+  async #deliverOutbox(run: RunRecord): Promise<void> {
+    if (this.#deliveries.has(run.requestId) || this.#closed) return;
+    const placeholder = { channel: undefined, done: Promise.resolve() };
+    this.#deliveries.set(run.requestId, placeholder);
+    try {
+      const pending = await this.#store.runs.pendingOutbox(run.requestId);
+      if (!pending.length || !pending.some((p) => p.isFinal)) {
+        // Nothing left, or a tail without its final event (cannot happen with ordered settling): settle it.
+        if (pending.length) await this.#store.runs.failPendingOutbox(run.requestId, this.#now());
+        await this.#store.runs.release(run.requestId, this.instanceId);
+        this.#deliveries.delete(run.requestId);
+        return;
+      }
+      const channel = await this.#openChannel(run);
+      this.#deliveries.delete(run.requestId);
+      if (!channel) {
+        await this.#failDeliveries(run);
+        return;
+      }
+      const settles = this.#settler(run.requestId);
+      this.#logger.info('webhook: resuming deliveries', { requestId: run.requestId, from: pending[0]!.seq });
+      for (const item of pending) {
+        const event = JSON.parse(item.body) as AgentEvent;
+        channel.send(event, { webhookId: item.webhookId, onSettled: (o) => settles.settle(item.seq, o) });
+      }
+      this.#watchDelivery(run, channel, settles.drained);
+    } catch (error) {
+      this.#deliveries.delete(run.requestId);
+      this.#logger.warn('outbox: could not resume deliveries', { requestId: run.requestId, error: String(error) });
+    }
   }
 }

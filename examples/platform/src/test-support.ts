@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProviderRegistry, type CodeAgent, type ProviderRegistry } from '@forge/core';
+import { openStore, type ForgeStore } from '@forge/store';
 import { ApiKeyStore, markAdmins, parseApiKeyList } from './api-keys.js';
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
@@ -22,9 +23,21 @@ export interface HarnessOptions {
   api?: Partial<
     Pick<ApiOptions, 'rateLimitPerMinute' | 'maxAgentsPerKey' | 'remoteAgents' | 'clock' | 'authFailuresPerMinute'>
   >;
-  lingerMs?: number;
   /** FORGE_ADMIN_USERS: whose keys are admin keys (none by default). */
   adminUsers?: string;
+  /** Queued messages per agent before 429. */
+  maxQueuedPerAgent?: number;
+}
+
+let shared: Promise<ForgeStore> | undefined;
+
+/**
+ * One in-memory PGlite per test file (creating one costs seconds), shared by the file's harnesses.
+ * Not exclusive: a harness must not take over the runs of another one in the same file.
+ */
+export function testStore(): Promise<ForgeStore> {
+  shared ??= openStore({ memory: true }).then((store) => ({ ...store, exclusive: false, close: async () => {} }));
+  return shared;
 }
 
 /** The API over a real HTTP server on 127.0.0.1, with the local backend in a scratch dir and in-memory logs. */
@@ -35,9 +48,15 @@ export async function startApiHarness(options: HarnessOptions = {}) {
     registry.register(name, agent);
   const logger = memoryLogger();
   const backend = options.backend ? options.backend(registry, dataDir) : localBackend({ dataDir, registry });
-  const runs = new RunManager({
+  const runs = await RunManager.create({
+    store: await testStore(),
+    agents: async (userId, agentId) => {
+      const agent = await backend.get(userId, agentId).catch(() => undefined);
+      return agent?.ready ? backend.agentFor(agent) : undefined;
+    },
     logger,
-    lingerMs: options.lingerMs ?? 60_000,
+    pollMs: 50,
+    ...(options.maxQueuedPerAgent ? { maxQueuedPerAgent: options.maxQueuedPerAgent } : {}),
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
   });
   const handler = createApiHandler({

@@ -1,4 +1,5 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { SeenWebhookStore } from '@forge/store';
 import type { AddressInfo } from 'node:net';
 import { createWebhookVerifier, WebhookVerificationError, type WebhookPayload } from './webhooks/index.js';
 
@@ -20,6 +21,13 @@ export interface WebhookReceiverOptions {
   onEvent?: (webhook: ReceivedWebhook) => void;
   /** Test seam: fail or hang some requests. Default: accept every one. */
   behaviour?: ReceiverBehaviour;
+  /**
+   * Webhook ids already handled, in a database: a redelivery is dropped even after this receiver
+   * restarts (or by another receiver sharing it). Without one, duplicates are dropped while it runs.
+   */
+  seen?: SeenWebhookStore;
+  /** How long `seen` remembers an id. Default 24 h (the platform retries a delivery for minutes, resumes it after a restart). */
+  seenTtlMs?: number;
 }
 
 export interface WebhookReceiver {
@@ -28,6 +36,8 @@ export interface WebhookReceiver {
   readonly received: ReceivedWebhook[];
   /** Requests that failed verification (bad signature, stale timestamp…). */
   readonly rejected: Array<{ code: string }>;
+  /** Verified redeliveries of an already handled webhook-id, acknowledged and dropped. */
+  readonly duplicates: number;
   /** Every POST that arrived, verified or not. */
   readonly attempts: number;
   /** Resolves with the request's events once its final one (is_final) has arrived. */
@@ -46,6 +56,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
   const rejected: Array<{ code: string }> = [];
   const waiters = new Map<string, Array<(events: ReceivedWebhook[]) => void>>();
   let attempts = 0;
+  let duplicates = 0;
 
   const server = createServer((req, res) => {
     const n = ++attempts;
@@ -58,24 +69,37 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
         res.writeHead(verdict).end();
         return;
       }
-      try {
-        const { id, payload } = verifier.verify(req.headers, Buffer.concat(chunks));
-        const webhook = { id, payload };
-        received.push(webhook);
-        options.onEvent?.(webhook);
-        if (payload.is_final) {
-          const events = received.filter((w) => w.payload.request_id === payload.request_id);
-          for (const resolve of waiters.get(payload.request_id) ?? []) resolve(events);
-          waiters.delete(payload.request_id);
+      void (async () => {
+        let handling: string | undefined;
+        try {
+          const { id, payload } = verifier.verify(req.headers, Buffer.concat(chunks));
+          handling = id;
+          if (options.seen && !(await options.seen.remember(id, Date.now(), options.seenTtlMs ?? 86_400_000))) {
+            duplicates++;
+            return void res.writeHead(200).end();
+          }
+          const webhook = { id, payload };
+          received.push(webhook);
+          options.onEvent?.(webhook);
+          if (payload.is_final) {
+            const events = received.filter((w) => w.payload.request_id === payload.request_id);
+            for (const resolve of waiters.get(payload.request_id) ?? []) resolve(events);
+            waiters.delete(payload.request_id);
+          }
+          res.writeHead(204).end();
+        } catch (error) {
+          const code = error instanceof WebhookVerificationError ? error.code : 'INTERNAL';
+          // A redelivery of an event already handled: acknowledge it so the sender stops.
+          if (code === 'WEBHOOK_REPLAYED') {
+            duplicates++;
+            return void res.writeHead(200).end();
+          }
+          rejected.push({ code });
+          // Not handled after all: the sender's retry of this id must be let in.
+          if (code === 'INTERNAL' && handling !== undefined) verifier.forget(handling);
+          res.writeHead(code === 'INTERNAL' ? 500 : 400).end();
         }
-        res.writeHead(204).end();
-      } catch (error) {
-        const code = error instanceof WebhookVerificationError ? error.code : 'INTERNAL';
-        // A redelivery of an event already handled: acknowledge it so the sender stops.
-        if (code === 'WEBHOOK_REPLAYED') return void res.writeHead(200).end();
-        rejected.push({ code });
-        res.writeHead(code === 'INTERNAL' ? 500 : 400).end();
-      }
+      })();
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -88,6 +112,9 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     url: `http://${options.host ?? '127.0.0.1'}:${port}/forge-webhook`,
     received,
     rejected,
+    get duplicates() {
+      return duplicates;
+    },
     get attempts() {
       return attempts;
     },

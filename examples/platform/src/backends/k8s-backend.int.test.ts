@@ -93,7 +93,7 @@ describe('k8s backend over real gRPC (pods are local agent servers)', () => {
     const asked = await call('POST', `/api/v1/agents/${agentId}/messages`, { content: 'ask permission please' });
     expect(asked.status).toBe(202);
     const first = stream(agentId, asked.json.request_id);
-    const live = () => platform.runs.get('alice', asked.json.request_id);
+    const live = () => platform.runs.local(asked.json.request_id);
     while (!live()?.pendingPermissions.has(PERMISSION_ID)) await new Promise((r) => setTimeout(r, 5));
     expect(
       (await call('POST', `/api/v1/agents/${agentId}/permissions/${PERMISSION_ID}`, { decision: 'allow' })).status,
@@ -109,7 +109,7 @@ describe('k8s backend over real gRPC (pods are local agent servers)', () => {
     // So does a question: the event arrives over gRPC, the answer goes back as a question_answer command.
     const questioned = await call('POST', `/api/v1/agents/${agentId}/messages`, { content: 'a question please' });
     const third = stream(agentId, questioned.json.request_id);
-    const waitingOn = () => platform.runs.get('alice', questioned.json.request_id);
+    const waitingOn = () => platform.runs.local(questioned.json.request_id);
     while (!waitingOn()?.pendingQuestions.has(QUESTION_ID)) await new Promise((r) => setTimeout(r, 5));
     expect(
       (await call('POST', `/api/v1/agents/${agentId}/questions/${QUESTION_ID}`, { answers: [['Red']] })).status,

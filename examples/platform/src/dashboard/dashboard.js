@@ -167,13 +167,13 @@ async function send(event) {
       .map((t) => t.trim())
       .filter(Boolean);
     const session = $('continue').checked ? state.sessions[state.agent] : undefined;
-    const { request_id } = await api('POST', `/api/v1/agents/${state.agent}/messages`, {
+    const { request_id, status } = await api('POST', `/api/v1/agents/${state.agent}/messages`, {
       content,
       ...(tools.length ? { allowed_tools: tools } : {}),
       ...(session ? { session_id: session } : {}),
     });
     state.requestId = request_id;
-    $('run-status').textContent = `running ${request_id}`;
+    $('run-status').textContent = `${status === 'queued' ? 'queued' : 'running'} ${request_id}`;
     $('run-status').dataset.status = 'processing';
     $('interrupt').disabled = false;
     follow(state.agent, request_id);

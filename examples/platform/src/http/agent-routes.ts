@@ -55,17 +55,21 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
     })
     .on('GET', '/api/v1/agents', async (ctx) => {
       const userId = userOf(ctx, 'user');
-      const agents = await backend.list(userId);
+      const [agents, activity] = await Promise.all([backend.list(userId), runs.activity(userId)]);
       reply(ctx, 200, {
-        agents: agents.map((a) => agentJson(a, { busy: runs.liveRun(userId, a.agentId) !== undefined })),
+        agents: agents.map((a) => {
+          const act = activity.get(a.agentId);
+          return agentJson(a, { busy: act?.running !== undefined, queued: act?.queued ?? 0 });
+        }),
       });
     })
     .on('GET', '/api/v1/agents/:id', async (ctx) => {
       const agent = await agentOf(ctx, backend);
-      const live = runs.liveRun(agent.userId, agent.agentId);
+      const { running, queued } = await runs.active(agent.userId, agent.agentId);
       const extra: Record<string, unknown> = {
-        busy: live !== undefined,
-        live_request_ids: live ? [live.requestId] : [],
+        busy: running !== undefined,
+        live_request_ids: running ? [running.requestId] : [],
+        queued_request_ids: queued.map((r) => r.requestId),
       };
       if (ctx.url.searchParams.get('refresh') === 'true') {
         const s = await backend.status(agent);
@@ -84,7 +88,8 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
     .on('DELETE', '/api/v1/agents/:id', async (ctx) => {
       const agent = await agentOf(ctx, backend);
       const graceful = ctx.url.searchParams.get('graceful') === 'true';
-      const interrupted = await runs.interrupt(agent.userId, agent.agentId);
+      // Its queued messages go too: they could never run.
+      const interrupted = await runs.interrupt(agent.userId, agent.agentId, { clear: true });
       const deleted = await backend.delete(agent.userId, agent.agentId, { graceful });
       if (!deleted) throw new ApiError(404, 'AGENT_NOT_FOUND', `No agent ${agent.agentId}`);
       logger.info('agent deleted', {

@@ -134,7 +134,7 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
       },
     });
     expect(res.status).toBe(202);
-    expect(res.json).toMatchObject({ agent_id: id, status: 'processing' });
+    expect(res.json).toMatchObject({ agent_id: id, status: 'running' });
     const requestId = res.json.request_id as string;
     const seen = await events(id, requestId);
     expect(seen.map((e) => e.seq)).toEqual(seen.map((_, i) => i + 1));
@@ -174,8 +174,11 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
     expect(generated.status).toBe(202);
     const secret = generated.json.webhook_secret as string;
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
-    expect(hooks.opened.slice(opened)).toMatchObject([{ secret }]);
     await events(id, generated.json.request_id as string);
+    // Opened to check the URL when the message is accepted, and again to deliver when it runs.
+    expect(hooks.opened.slice(opened)).toContainEqual(
+      expect.objectContaining({ secret, requestId: generated.json.request_id }),
+    );
     // Returned once: a message with a secret of its own does not echo it.
     const own = await send(secret);
     expect(own.status).toBe(202);
@@ -206,23 +209,69 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
     expect(sessionType.status).toBe(400);
   });
 
-  it('interrupts a run mid-way (cancelled), and refuses a second message while one is live (409)', async () => {
+  it('queues a second message behind a live one (no 409), interrupts the live one, and the queued one runs next', async () => {
     const id = await createAgent();
     const res = await h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'please wait forever' } });
     const requestId = res.json.request_id;
     const stream = fetch(`${h.url}/api/v1/agents/${id}/events?request_id=${requestId}`, {
       headers: { authorization: `Bearer ${ALICE_KEY}` },
     });
-    const busy = await h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'again' } });
-    expect(busy.status).toBe(409);
-    expect(busy.json.error.code).toBe('AGENT_BUSY');
-    expect((await h.call('GET', `/api/v1/agents/${id}`)).json.live_request_ids).toEqual([requestId]);
+    const next = await h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'again' } });
+    expect(next.status).toBe(202);
+    expect(next.json).toMatchObject({ status: 'queued', queued_ahead: 0 });
+    const agent = (await h.call('GET', `/api/v1/agents/${id}`)).json;
+    expect(agent).toMatchObject({
+      busy: true,
+      live_request_ids: [requestId],
+      queued_request_ids: [next.json.request_id],
+    });
+    const waiting = await h.call('GET', `/api/v1/agents/${id}/runs/${next.json.request_id}`);
+    expect(waiting.json).toMatchObject({ status: 'queued', event_count: 0 });
     const stopped = await h.call('POST', `/api/v1/agents/${id}/interrupt`);
     expect(stopped.status).toBe(200);
     expect(stopped.json.interrupted).toEqual([{ request_id: requestId, status: 'cancelled' }]);
     const seen = (await readSse(await stream)) as AgentEvent[];
     expect(seen.at(-1)).toMatchObject({ type: 'run.completed', result: { status: 'cancelled' } });
+    // The queued message runs now; its events and result stay readable after it ends.
+    const after = await events(id, next.json.request_id);
+    expect(after.at(-1)).toMatchObject({
+      type: 'run.completed',
+      result: { status: 'completed', text: 'You said: again' },
+    });
+    const done = await h.call('GET', `/api/v1/agents/${id}/runs/${next.json.request_id}`);
+    expect(done.json).toMatchObject({
+      request_id: next.json.request_id,
+      status: 'completed',
+      result: { text: 'You said: again' },
+      event_count: after.length,
+    });
+    expect(done.json.finished_at).toMatch(/^\d{4}-/);
     expect((await h.call('POST', `/api/v1/agents/${id}/interrupt`)).status).toBe(409);
+  });
+
+  it('lists an agent’s runs newest first in pages, and takes a queued run off the queue with DELETE', async () => {
+    const id = await createAgent();
+    const first = await h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'please wait forever' } });
+    const ids = [first.json.request_id as string];
+    for (const content of ['b', 'c'])
+      ids.push((await h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content } })).json.request_id);
+    const page1 = await h.call('GET', `/api/v1/agents/${id}/runs?limit=2`);
+    expect(page1.json.runs.map((r: { request_id: string }) => r.request_id)).toEqual([ids[2], ids[1]]);
+    const page2 = await h.call('GET', `/api/v1/agents/${id}/runs?limit=2&cursor=${page1.json.next_cursor}`);
+    expect(page2.json.runs.map((r: { request_id: string }) => r.request_id)).toEqual([ids[0]]);
+    expect(page2.json.next_cursor).toBeUndefined();
+    expect((await h.call('GET', `/api/v1/agents/${id}/runs?limit=0`)).status).toBe(400);
+    const removed = await h.call('DELETE', `/api/v1/agents/${id}/runs/${ids[2]}`);
+    expect(removed.status).toBe(200);
+    expect(removed.json).toMatchObject({ request_id: ids[2], status: 'cancelled' });
+    const running = await h.call('DELETE', `/api/v1/agents/${id}/runs/${ids[0]}`);
+    expect(running.status).toBe(409);
+    expect(running.json.error.code).toBe('RUN_NOT_QUEUED');
+    expect((await h.call('GET', `/api/v1/agents/${id}/runs/${ids[0]}`, { key: BOB_KEY })).status).toBe(404);
+    const cleared = await h.call('POST', `/api/v1/agents/${id}/interrupt?clear=true`);
+    expect(cleared.json.interrupted.map((r: { request_id: string }) => r.request_id).sort()).toEqual(
+      [ids[0], ids[1]].sort(),
+    );
   });
 
   it('answers a permission request while the run waits', async () => {
@@ -235,8 +284,7 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
       headers: { authorization: `Bearer ${ALICE_KEY}` },
     });
     // Until the request is seen, replies are 404; poll the run's state instead of sleeping.
-    while (!h.runs.get('alice', requestId)?.pendingPermissions.has(PERMISSION_ID))
-      await new Promise((r) => setImmediate(r));
+    while (!h.runs.local(requestId)?.pendingPermissions.has(PERMISSION_ID)) await new Promise((r) => setImmediate(r));
     const bad = await h.call('POST', `/api/v1/agents/${id}/permissions/${PERMISSION_ID}`, {
       body: { decision: 'maybe' },
     });
@@ -272,8 +320,7 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
     const stream = fetch(`${h.url}/api/v1/agents/${id}/events?request_id=${requestId}`, {
       headers: { authorization: `Bearer ${ALICE_KEY}` },
     });
-    while (!h.runs.get('alice', requestId)?.pendingQuestions.has(QUESTION_ID))
-      await new Promise((r) => setImmediate(r));
+    while (!h.runs.local(requestId)?.pendingQuestions.has(QUESTION_ID)) await new Promise((r) => setImmediate(r));
     const path = `/api/v1/agents/${id}/questions/${QUESTION_ID}`;
     const shape = await h.call('POST', path, { body: { answers: ['Blue'] } });
     expect([shape.status, shape.json.error.code]).toEqual([400, 'INVALID_ANSWER']);
@@ -302,8 +349,7 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
     const id = await createAgent();
     const res = await h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'question, then wait' } });
     const requestId = res.json.request_id;
-    while (!h.runs.get('alice', requestId)?.pendingQuestions.has(QUESTION_ID))
-      await new Promise((r) => setImmediate(r));
+    while (!h.runs.local(requestId)?.pendingQuestions.has(QUESTION_ID)) await new Promise((r) => setImmediate(r));
     const path = `/api/v1/agents/${id}/questions/${QUESTION_ID}`;
     expect((await h.call('POST', path, { body: { answers: [['Blue']] } })).status).toBe(200);
     const again = await h.call('POST', path, { body: { answers: [['Red']] } });
@@ -366,6 +412,23 @@ describe('server-side failures', () => {
 });
 
 describe('limits', () => {
+  it('answers 429 QUEUE_FULL with Retry-After when an agent’s queue is full', async () => {
+    const small = await startApiHarness({ maxQueuedPerAgent: 1 });
+    try {
+      const res = await small.call('POST', '/api/v1/agents', { body: {} });
+      const id = res.json.agent_id as string;
+      await small.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'please wait forever' } });
+      expect((await small.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'x' } })).status).toBe(202);
+      const full = await small.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'y' } });
+      expect(full.status).toBe(429);
+      expect(full.json.error.code).toBe('QUEUE_FULL');
+      expect(full.headers.get('retry-after')).toMatch(/^\d+$/);
+      await small.call('POST', `/api/v1/agents/${id}/interrupt?clear=true`);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('rate-limits per key with 429, Retry-After and X-RateLimit headers', async () => {
     const h = await startApiHarness({ api: { rateLimitPerMinute: 3 } });
     try {

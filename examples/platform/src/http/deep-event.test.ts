@@ -60,7 +60,7 @@ describe('an event nested 6,000 deep reaches every consumer', () => {
     const requestId = sent.json.request_id as string;
     const url = `${h.url}/api/v1/agents/${id}/events?request_id=${requestId}`;
     const live = fetch(url, { headers: { authorization: `Bearer ${ALICE_KEY}` } });
-    while (!h.runs.get('alice', requestId)?.listeners.size) await new Promise((r) => setImmediate(r));
+    while (!h.runs.local(requestId)?.listeners.size) await new Promise((r) => setImmediate(r));
     release();
 
     const seen = (await readSse(await live)) as AgentEvent[];
@@ -76,7 +76,7 @@ describe('an event nested 6,000 deep reaches every consumer', () => {
     expect(late.map((e) => e.seq)).toEqual(seen.map((e) => e.seq));
     expect(late.at(-1)?.type).toBe('run.completed');
 
-    await h.runs.get('alice', requestId)?.channel?.done;
+    await h.runs.idle();
     expect(hooked.map((e) => e.seq)).toEqual(seen.map((e) => e.seq));
   });
 });

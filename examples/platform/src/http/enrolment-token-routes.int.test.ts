@@ -5,7 +5,7 @@ import { sampleScript, scriptedAgent } from '@forge/core/testing';
 import { dialHome } from '@forge/dial-home';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRemoteAgents, type RemoteAgents } from '../remote-agents.js';
-import { ALICE_KEY, BOB_KEY, startApiHarness, type ApiHarness } from '../test-support.js';
+import { ALICE_KEY, BOB_KEY, startApiHarness, testStore, type ApiHarness } from '../test-support.js';
 
 /** `POST /api/v1/remote-agents/tokens` against a real hub on loopback: an admin key gets a token that enrols. */
 describe('POST /api/v1/remote-agents/tokens', () => {
@@ -19,7 +19,7 @@ describe('POST /api/v1/remote-agents/tokens', () => {
       port: 0,
       host: '127.0.0.1',
       secret: 'a-hub-secret-of-at-least-32-bytes-long!!',
-      dataDir: scratch,
+      credentialStore: (await testStore()).credentials,
     });
     api = await startApiHarness({
       adminUsers: 'alice',

@@ -10,7 +10,7 @@ import { localBackend } from '../backends/local-backend.js';
 import { memoryLogger } from '../logger.js';
 import { providerCatalog } from '../providers/provider-catalog.js';
 import { RunManager } from '../run-manager.js';
-import { ALICE_KEY, apiClient } from '../test-support.js';
+import { ALICE_KEY, apiClient, testStore } from '../test-support.js';
 import { createApiHandler } from './api.js';
 import { listen } from './listen.js';
 
@@ -65,7 +65,7 @@ describe('GET /api/v1/providers', () => {
         run: async () => ({}),
       }),
     );
-    runs = new RunManager({ logger: memoryLogger() });
+    runs = await RunManager.create({ store: await testStore(), agents: async () => undefined, logger: memoryLogger() });
     const handler = createApiHandler({
       keys: new ApiKeyStore(parseApiKeyList(`alice:${ALICE_KEY}`)),
       backend: localBackend({ dataDir: '/nonexistent/forge-test-data', registry }),

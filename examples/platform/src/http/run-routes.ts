@@ -1,10 +1,12 @@
 import { ApiError } from '../api-error.js';
 import { agentState, type AgentBackend } from '../backends/backend.js';
+import type { RunRecord } from '@forge/store';
 import type { RunManager } from '../run-manager.js';
 import { agentOf, reply, type ApiContext } from './context.js';
 import { readJson, readObject } from './io.js';
 import { checkFields, parseDecision, parseMessage } from './rest-input.js';
 import type { Router } from './router.js';
+import { runJson } from './run-json.js';
 import { lastEventId, streamRun } from './sse.js';
 
 export interface RunRoutesOptions {
@@ -14,7 +16,26 @@ export interface RunRoutesOptions {
   sseHeartbeatMs?: number;
 }
 
-/** Runs: send a message (202 at once), interrupt, answer a permission request or a question, follow the events (SSE). */
+function pageLimit(text: string | null): number {
+  if (text === null) return 20;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new ApiError(400, 'INVALID_LIMIT', 'limit must be 1 to 100');
+  return n;
+}
+
+/** The agent's run, or 404 — the same 404 whether it belongs to someone else or to no one. */
+async function runOf(runs: RunManager, userId: string, agentId: string, requestId: string): Promise<RunRecord> {
+  const run = await runs.get(userId, requestId);
+  if (!run || run.agentId !== agentId)
+    throw new ApiError(404, 'REQUEST_NOT_FOUND', `No run ${requestId} of agent ${agentId}`);
+  return run;
+}
+
+/**
+ * Runs: send a message (202 once stored, queued per agent), list and read runs, take a queued one
+ * off the queue, interrupt, answer a permission request or a question, follow the events (SSE,
+ * from the journal).
+ */
 export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions): void {
   const { backend, runs } = options;
   router
@@ -23,18 +44,19 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
       const { request, webhook, generatedSecret } = parseMessage(readObject(await readJson(ctx.req)));
       const agent = await agentOf(ctx, backend);
       if (!agent.ready) throw new ApiError(409, 'AGENT_NOT_READY', `Agent ${agent.agentId} is ${agentState(agent)}`);
-      const live = await runs.start({
+      const { run, status, ahead } = await runs.submit({
         userId: agent.userId,
         agentId: agent.agentId,
-        agent: await backend.agentFor(agent),
         request,
         ...(webhook ? { webhook } : {}),
       });
       reply(ctx, 202, {
-        request_id: live.requestId,
+        request_id: run.requestId,
         agent_id: agent.agentId,
-        status: 'processing',
-        events_url: `/api/v1/agents/${agent.agentId}/events?request_id=${live.requestId}`,
+        status,
+        ...(status === 'queued' ? { queued_ahead: ahead } : {}),
+        events_url: `/api/v1/agents/${agent.agentId}/events?request_id=${run.requestId}`,
+        run_url: `/api/v1/agents/${agent.agentId}/runs/${run.requestId}`,
         // A secret the platform generated ("generate") is shown in this answer only.
         ...(generatedSecret !== undefined ? { webhook_secret: generatedSecret } : {}),
       });
@@ -42,7 +64,11 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
     .on('POST', '/api/v1/agents/:id/interrupt', async (ctx) => {
       const agent = await agentOf(ctx, backend);
       const requestId = ctx.url.searchParams.get('request_id') ?? undefined;
-      const stopped = await runs.interrupt(agent.userId, agent.agentId, requestId);
+      const clear = ctx.url.searchParams.get('clear') === 'true';
+      const stopped = await runs.interrupt(agent.userId, agent.agentId, {
+        ...(requestId !== undefined ? { requestId } : {}),
+        clear,
+      });
       if (!stopped.length)
         throw new ApiError(
           409,
@@ -51,8 +77,44 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
         );
       reply(ctx, 200, {
         agent_id: agent.agentId,
-        interrupted: stopped.map((r) => ({ request_id: r.requestId, status: r.result?.status ?? 'cancelled' })),
+        interrupted: stopped.map((r) => ({ request_id: r.requestId, status: r.status })),
       });
+    })
+    .on('GET', '/api/v1/agents/:id/runs', async (ctx) => {
+      const agent = await agentOf(ctx, backend);
+      const limit = pageLimit(ctx.url.searchParams.get('limit'));
+      const cursor = ctx.url.searchParams.get('cursor');
+      const before = cursor === null ? undefined : Number(cursor);
+      if (before !== undefined && (!Number.isInteger(before) || before < 0))
+        throw new ApiError(400, 'INVALID_CURSOR', 'cursor must be the next_cursor of a previous page');
+      const page = await runs.list(agent.userId, agent.agentId, {
+        limit: limit + 1,
+        ...(before !== undefined ? { before } : {}),
+      });
+      const more = page.length > limit;
+      const shown = page.slice(0, limit);
+      reply(ctx, 200, {
+        agent_id: agent.agentId,
+        runs: shown.map((r) => runJson(r)),
+        ...(more ? { next_cursor: String(shown.at(-1)!.position) } : {}),
+      });
+    })
+    .on('GET', '/api/v1/agents/:id/runs/:request_id', async (ctx) => {
+      const agent = await agentOf(ctx, backend);
+      const run = await runOf(runs, agent.userId, agent.agentId, ctx.params.request_id!);
+      reply(ctx, 200, runJson(run));
+    })
+    .on('DELETE', '/api/v1/agents/:id/runs/:request_id', async (ctx) => {
+      const agent = await agentOf(ctx, backend);
+      const run = await runOf(runs, agent.userId, agent.agentId, ctx.params.request_id!);
+      const removed = run.status === 'queued' ? await runs.removeQueued(agent.userId, run.requestId) : undefined;
+      if (!removed)
+        throw new ApiError(
+          409,
+          'RUN_NOT_QUEUED',
+          `Run ${run.requestId} is no longer queued${run.status === 'running' ? '; interrupt it instead' : ''}`,
+        );
+      reply(ctx, 200, runJson(removed));
     })
     .on('POST', '/api/v1/agents/:id/permissions/:permission_id', async (ctx) => {
       const { decision, message } = parseDecision(readObject(await readJson(ctx.req)));
@@ -81,14 +143,12 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
       const agent = await agentOf(ctx, backend);
       const requestId = ctx.url.searchParams.get('request_id');
       if (!requestId) throw new ApiError(400, 'REQUEST_ID_REQUIRED', 'Name the run: ?request_id=');
-      const live = runs.get(agent.userId, requestId);
-      if (!live || live.agentId !== agent.agentId)
-        throw new ApiError(404, 'REQUEST_NOT_FOUND', `No live or recent run ${requestId} of agent ${agent.agentId}`);
-      streamRun(
+      const run = await runOf(runs, agent.userId, agent.agentId, requestId);
+      await streamRun(
         ctx.req,
         ctx.res,
-        live,
-        lastEventId(ctx.req, ctx.url),
+        run.requestId,
+        (signal) => runs.follow(run.requestId, lastEventId(ctx.req, ctx.url), signal),
         ctx.limits,
         options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {},
       );

@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { scriptedAgent } from '@forge/core/testing';
+import type { JournalEvent } from '@forge/store';
 import { describe, expect, it } from 'vitest';
-import { RunManager } from '../run-manager.js';
 import { lastEventId, streamRun } from './sse.js';
 
-/** A response that records what is written; `writableLength` is whatever the test says is unsent. */
-function fakeResponse(pending = () => 0) {
+/** A response that records what is written; `write` says the buffer is full for the first `full` writes. */
+function fakeResponse(full = 0) {
+  let writes = 0;
   const res = Object.assign(new EventEmitter(), {
     chunks: [] as string[],
     ended: false,
@@ -17,101 +17,69 @@ function fakeResponse(pending = () => 0) {
     },
     write(chunk: string) {
       res.chunks.push(chunk);
-      return true;
+      return ++writes > full;
     },
     end() {
       res.ended = true;
     },
   });
-  // Object.assign would copy a getter's value once; this one must be read live.
-  Object.defineProperty(res, 'writableLength', { get: pending });
-  return res as typeof res & { readonly writableLength: number };
+  return res;
 }
 
-const steps = (n: number) => Array.from({ length: n }, (_, i) => ({ type: 'text.delta' as const, text: `${i}` }));
+const journal = (n: number): JournalEvent[] =>
+  Array.from({ length: n }, (_, i) => ({
+    seq: i + 1,
+    type: i + 1 === n ? 'run.completed' : 'text.delta',
+    time: i,
+    body: JSON.stringify({ seq: i + 1, type: i + 1 === n ? 'run.completed' : 'text.delta' }),
+  }));
+
+async function* from(events: JournalEvent[]) {
+  yield* events;
+}
 
 describe('streamRun', () => {
-  it('writes id/data frames from after Last-Event-ID and ends after run.completed', async () => {
-    const runs = new RunManager();
-    const live = await runs.start({
-      userId: 'u',
-      agentId: 'a',
-      agent: scriptedAgent({ steps: steps(3) }),
-      request: { prompt: 'go' },
-    });
-    await live.pumped;
+  it('writes id/data frames of the events it is given and ends after them', async () => {
     const res = fakeResponse();
-    streamRun(new EventEmitter() as IncomingMessage, res as unknown as ServerResponse, live, 2, {});
+    await streamRun(
+      new EventEmitter() as IncomingMessage,
+      res as unknown as ServerResponse,
+      'req_1',
+      () => from(journal(4).slice(2)),
+      {},
+    );
     const frames = res.chunks.filter((c) => c.startsWith('id:'));
     expect(frames.map((f) => Number(/^id: (\d+)/.exec(f)![1]))).toEqual([3, 4]);
     expect(JSON.parse(frames[1]!.split('data: ')[1]!).type).toBe('run.completed');
     expect(res.ended).toBe(true);
-    await runs.close();
   });
 
-  it('says when the events asked for are no longer buffered', async () => {
-    const runs = new RunManager({ bufferEvents: 2 });
-    const live = await runs.start({
-      userId: 'u',
-      agentId: 'a',
-      agent: scriptedAgent({ steps: steps(5) }),
-      request: { prompt: 'go' },
-    });
-    await live.pumped;
-    const res = fakeResponse();
-    streamRun(new EventEmitter() as IncomingMessage, res as unknown as ServerResponse, live, 0, {});
-    expect(res.chunks.join('')).toContain(': events 1-4 are no longer buffered');
-    await runs.close();
-  });
-
-  it('ends the stream of a reader that falls too far behind instead of buffering without bound', async () => {
-    const runs = new RunManager();
-    const live = await runs.start({
-      userId: 'u',
-      agentId: 'a',
-      agent: scriptedAgent({ steps: steps(10) }),
-      request: { prompt: 'go' },
-    });
-    await live.pumped;
-    let unsent = 0;
-    const res = fakeResponse(() => unsent);
-    const original = res.write.bind(res);
-    res.write = (chunk: string) => ((unsent += chunk.length), original(chunk));
-    streamRun(
-      new EventEmitter() as IncomingMessage,
+  it('waits for a slow reader (drain) instead of buffering without bound, and stops when it goes away', async () => {
+    const req = new EventEmitter() as IncomingMessage;
+    const res = fakeResponse(2); // the opening comment, then the first frame
+    let pulled = 0;
+    let aborted = false;
+    const streaming = streamRun(
+      req,
       res as unknown as ServerResponse,
-      live,
-      0,
+      'req_1',
+      async function* (signal) {
+        signal.addEventListener('abort', () => (aborted = true));
+        for (const e of journal(10)) {
+          pulled++;
+          yield e;
+        }
+      },
       {},
-      { maxPendingBytes: 300 },
     );
+    await new Promise((r) => setImmediate(r));
+    // The first frame filled the buffer: nothing more is pulled until it drains.
+    expect(pulled).toBe(1);
+    req.emit('close');
+    await streaming;
+    expect(aborted).toBe(true);
+    expect(pulled).toBe(1);
     expect(res.ended).toBe(true);
-    const frames = res.chunks.filter((c) => c.startsWith('id:'));
-    expect(frames.length).toBeGreaterThan(0);
-    expect(frames.length).toBeLessThan(11);
-    await runs.close();
-  });
-
-  it('sends an event JSON.stringify refuses (a BigInt in a tool input) instead of dropping the reader', async () => {
-    const runs = new RunManager();
-    const live = await runs.start({
-      userId: 'u',
-      agentId: 'a',
-      agent: scriptedAgent({
-        steps: [{ type: 'tool.call', callId: 'c1', name: 'Count', input: { n: 10n ** 20n } }, ...steps(1)],
-      }),
-      request: { prompt: 'go' },
-    });
-    await live.pumped;
-    const res = fakeResponse();
-    streamRun(new EventEmitter() as IncomingMessage, res as unknown as ServerResponse, live, 0, {});
-    const frames = res.chunks.filter((c) => c.startsWith('id:'));
-    const events = frames.map((f) => JSON.parse(f.split('data: ')[1]!));
-    expect(events.map((e) => e.seq)).toEqual([1, 2, 3]);
-    expect(events[0]).toMatchObject({ type: 'tool.call', input: { n: '100000000000000000000' } });
-    expect(events.at(-1).type).toBe('run.completed');
-    expect(res.ended).toBe(true);
-    await runs.close();
   });
 
   it('reads Last-Event-ID from the header or the query', () => {

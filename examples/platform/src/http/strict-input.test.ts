@@ -72,18 +72,19 @@ describe('strict input on the REST API', () => {
     expect(issues(res).map((i) => i.path)).toContain(path);
   });
 
-  it('answers bad input before "agent busy"', async () => {
+  it('answers bad input with 400 while the agent is busy, before anything is queued', async () => {
     const id = await createAgent();
     const live = await send(id, { content: 'please wait forever' });
     expect(live.status).toBe(202);
-    const busy = await send(id, { content: 'again' });
-    expect(busy.json.error.code).toBe('AGENT_BUSY');
+    const queued = await send(id, { content: 'again' });
+    expect([queued.status, queued.json.status]).toEqual([202, 'queued']);
     const bad = await send(id, { content: 'again', timeout: 5 });
     expect(bad.status).toBe(400);
     expect(bad.json.error.code).toBe('UNKNOWN_FIELD');
     const empty = await send(id, { content: '' });
     expect(empty.json.error.code).toBe('PROMPT_REQUIRED');
-    await h.call('POST', `/api/v1/agents/${id}/interrupt`);
+    expect((await h.call('GET', `/api/v1/agents/${id}`)).json.queued_request_ids).toEqual([queued.json.request_id]);
+    await h.call('POST', `/api/v1/agents/${id}/interrupt?clear=true`);
   });
 
   it('refuses unknown fields when creating an agent', async () => {
@@ -97,8 +98,7 @@ describe('strict input on the REST API', () => {
     const id = await createAgent();
     const res = await send(id, { content: 'ask permission to run ls' });
     const requestId = res.json.request_id;
-    while (!h.runs.get('alice', requestId)?.pendingPermissions.has(PERMISSION_ID))
-      await new Promise((r) => setImmediate(r));
+    while (!h.runs.local(requestId)?.pendingPermissions.has(PERMISSION_ID)) await new Promise((r) => setImmediate(r));
     const url = `/api/v1/agents/${id}/permissions/${PERMISSION_ID}`;
     const deep = `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`;
     const nested = await h.call('POST', url, { body: `{"decision":${deep}}` });

@@ -32,9 +32,16 @@ export interface WebhookDeliveryReport {
   gaveUp?: { reason: WebhookGiveUpReason; seq?: number; message: string };
 }
 
+export interface WebhookSendOptions {
+  /** webhook-id for this event (an outbox row's, stable across restarts); default a fresh random one. */
+  webhookId?: string;
+  /** Called once the event is settled: acknowledged (2xx) or refused for good (not retried). */
+  onSettled?: (outcome: 'delivered' | 'rejected') => void;
+}
+
 export interface WebhookChannel {
   /** Never blocks and never throws: queues the event; delivery order = call order. */
-  send(event: AgentEvent): void;
+  send(event: AgentEvent, options?: WebhookSendOptions): void;
   /** Resolves (never rejects) when the final event (run.completed) was delivered or delivery gave up. */
   readonly done: Promise<WebhookDeliveryReport>;
 }
@@ -70,6 +77,7 @@ interface Message {
   seq: number;
   final: boolean;
   body: string;
+  onSettled: WebhookSendOptions['onSettled'];
 }
 
 type Delivery = 'delivered' | 'rejected' | 'stopped';
@@ -105,9 +113,9 @@ export class DeliveryChannel implements WebhookChannel {
     return this.queue.length;
   }
 
-  send(event: AgentEvent): void {
+  send(event: AgentEvent, options?: WebhookSendOptions): void {
     try {
-      this.enqueue(event);
+      this.enqueue(event, options);
     } catch (error) {
       // A bug here must not reach the run that is emitting events; the event is lost, and said so.
       this.failed++;
@@ -124,7 +132,7 @@ export class DeliveryChannel implements WebhookChannel {
     this.giveUp(reason, this.queue[0]?.seq ?? this.lastSeq, message);
   }
 
-  private enqueue(event: AgentEvent): void {
+  private enqueue(event: AgentEvent, options: WebhookSendOptions | undefined): void {
     if (this.finished) {
       this.settings.logger.debug('webhook: event after the channel finished, dropped', {
         ...this.logFields(),
@@ -151,7 +159,13 @@ export class DeliveryChannel implements WebhookChannel {
       );
       return;
     }
-    this.queue.push({ id: this.settings.newMessageId(), seq: event.seq, final, body });
+    this.queue.push({
+      id: options?.webhookId ?? this.settings.newMessageId(),
+      seq: event.seq,
+      final,
+      body,
+      onSettled: options?.onSettled,
+    });
     this.queuedBytes += body.length;
     if (final) this.sawFinal = true;
     if (!this.running) void this.pump();
@@ -166,6 +180,15 @@ export class DeliveryChannel implements WebhookChannel {
         if (result === 'stopped' || this.finished) break;
         this.queue.shift();
         this.queuedBytes -= message.body.length;
+        try {
+          message.onSettled?.(result);
+        } catch (error) {
+          this.settings.logger.error('webhook: onSettled failed', {
+            ...this.logFields(),
+            seq: message.seq,
+            error: String(error),
+          });
+        }
         if (result === 'delivered') {
           this.delivered++;
           this.rejectionsInARow = 0;

@@ -5,7 +5,12 @@ export {
   type WebhookDispatcherStats,
   type WebhookTarget,
 } from './dispatcher.js';
-export type { WebhookChannel, WebhookDeliveryReport, WebhookGiveUpReason } from './channel.js';
+export type {
+  WebhookChannel,
+  WebhookDeliveryReport,
+  WebhookGiveUpReason,
+  WebhookSendOptions,
+} from './channel.js';
 export {
   webhookPayload,
   webhookEventType,

@@ -1,0 +1,176 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { createCodeAgent, defaultCapabilities, type AgentEventInit, type CodeAgent } from '@forge/core';
+import { streamRun } from '@forge/example-platform/sse';
+import { RunManager } from '@forge/example-platform/run-manager';
+import { openStore, type ForgeStore, type JournalEvent } from '@forge/store';
+import { compare, type BenchModule, type BenchRow } from './harness.js';
+
+/** Events per run: a long agent turn (Claude Code emits a few hundred to a few thousand). */
+const N = Number(process.env.BENCH_N ?? 5_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 100);
+const events: AgentEventInit[] = Array.from({ length: N }, (_, i) => ({
+  type: 'text.delta',
+  text: `token ${i} `,
+  messageId: 'msg_1',
+}));
+
+/** Emits N text deltas as fast as its reader takes them; a prompt "one" emits a single one. */
+function producer(): CodeAgent {
+  return createCodeAgent({
+    provider: 'bench',
+    capabilities: () => defaultCapabilities(),
+    async run(ctx) {
+      if (ctx.request.prompt === 'one') {
+        ctx.emit({ type: 'text.delta', text: 'hi' });
+        return {};
+      }
+      for (const e of events) if (!ctx.emit(e)) await ctx.drained();
+      return {};
+    },
+  });
+}
+
+/**
+ * The in-memory path the platform had before the journal: iterate the run, keep each event in the
+ * run's buffer and hand it to its readers. The journal path adds JSON and a database.
+ */
+async function inMemory(agent: CodeAgent): Promise<void> {
+  const buffer: unknown[] = [];
+  let seen = 0;
+  const readers = [(_e: unknown) => seen++];
+  for await (const e of agent.execute({ prompt: 'bench' })) {
+    buffer.push(e);
+    for (const r of readers) r(e);
+  }
+  if (buffer.length !== N + 1 || seen !== N + 1) throw new Error(`got ${buffer.length} events`);
+}
+
+let agentNo = 0;
+const started = performance.now();
+const progress = (what: string) =>
+  console.error(`platform store: ${what} done at ${Math.round(performance.now() - started)} ms`);
+
+async function journalRows(label: string, store: ForgeStore): Promise<BenchRow[]> {
+  const agent = producer();
+  const runs = await RunManager.create({ store, agents: async () => agent, maxRunning: RUNS });
+  try {
+    const oneRun = async () => {
+      const { run } = await runs.submit({
+        userId: 'bench',
+        agentId: `agt_bench${++agentNo}`,
+        request: { prompt: 'x' },
+      });
+      await runs.idle();
+      const stored = await runs.get('bench', run.requestId);
+      if (stored?.eventCount !== N + 1) throw new Error(`journaled ${stored?.eventCount} events`);
+      return run.requestId;
+    };
+    const r = await compare(N + 1, oneRun, () => inMemory(agent), 5);
+    progress(`${label}: journal`);
+    const rows: BenchRow[] = [
+      {
+        name: `events through a run, journaled on ${label}`,
+        unit: 'events/s',
+        ours: r.ours,
+        baseline: r.baseline,
+        baselineName: 'the same run on the in-memory path (buffer + readers, no journal)',
+        ...(label === 'PGlite' ? { goal: 0.5 } : {}),
+      },
+    ];
+
+    // Queue dispatch: RUNS one-event runs on RUNS agents, accepted → claimed → run → final status stored.
+    const agentsOf = Array.from({ length: RUNS }, () => `agt_bench${++agentNo}`);
+    const dispatch = async () => {
+      await Promise.all(agentsOf.map((a) => runs.submit({ userId: 'bench', agentId: a, request: { prompt: 'one' } })));
+      await runs.idle();
+    };
+    const direct = async () => {
+      await Promise.all(
+        agentsOf.map(async () => {
+          for await (const _ of agent.execute({ prompt: 'one' }));
+        }),
+      );
+    };
+    const d = await compare(RUNS, dispatch, direct, 3);
+    progress(`${label}: dispatch`);
+    rows.push({
+      name: `queue dispatch on ${label} (${RUNS} messages accepted → run → stored)`,
+      unit: 'runs/s',
+      ours: d.ours,
+      baseline: d.baseline,
+      baselineName: 'the same runs executed directly in memory',
+    });
+
+    // SSE replay of a finished run from the journal, over loopback HTTP.
+    const requestId = await oneRun();
+    const bodies = await store.runs.events(requestId, 0, N + 10);
+    const replay = await sseReplay((signal) => runs.follow(requestId, 0, signal));
+    const memory = await sseReplay(async function* () {
+      yield* bodies as JournalEvent[];
+    });
+    const s = await compare(N + 1, replay.read, memory.read, 5);
+    progress(`${label}: replay`);
+    await replay.close();
+    await memory.close();
+    rows.push({
+      name: `SSE replay of a finished run from the journal on ${label}, loopback HTTP`,
+      unit: 'events/s',
+      ours: s.ours,
+      baseline: s.baseline,
+      baselineName: 'the same frames from an in-memory array',
+    });
+    return rows;
+  } finally {
+    await runs.close();
+  }
+}
+
+/** An HTTP server streaming `events` as SSE; `read` fetches it whole and counts the frames. */
+async function sseReplay(events: (signal: AbortSignal) => AsyncIterable<JournalEvent>) {
+  const server = http.createServer((req, res) => void streamRun(req, res, 'req_bench', events, {}));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  return {
+    async read() {
+      const text = await (await fetch(url)).text();
+      let frames = 0;
+      for (let i = text.indexOf('\nid: '); i >= 0; i = text.indexOf('\nid: ', i + 1)) frames++;
+      if (frames + (text.startsWith('id: ') ? 1 : 0) < N) throw new Error(`got ${frames} frames`);
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+const bench: BenchModule = {
+  title: 'platform store',
+  async run() {
+    const t0 = performance.now();
+    const pglite = await openStore({ memory: true });
+    const rows = await journalRows('PGlite', pglite).finally(() => pglite.close());
+    const url = process.env.FORGE_BENCH_DATABASE_URL ?? process.env.FORGE_TEST_DATABASE_URL;
+    if (url) {
+      const pg = await openStore({ databaseUrl: url });
+      try {
+        await pg.sql.query(`delete from forge_runs where user_id = 'bench'`);
+        rows.push(...(await journalRows('PostgreSQL', pg)));
+        await pg.sql.query(`delete from forge_runs where user_id = 'bench'`);
+      } finally {
+        await pg.close();
+      }
+    } else {
+      console.error(
+        'platform store: PostgreSQL rows skipped (set FORGE_BENCH_DATABASE_URL or FORGE_TEST_DATABASE_URL)',
+      );
+    }
+    console.error(`platform store: ${Math.round(performance.now() - t0)} ms`);
+    return rows;
+  },
+};
+
+export default bench;

@@ -1,0 +1,19 @@
+import type { RunRecord } from '@forge/store';
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+/** A run as the API shows it (never its webhook URL or secret: they may carry credentials). */
+export function runJson(run: RunRecord, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    request_id: run.requestId,
+    agent_id: run.agentId,
+    status: run.status,
+    event_count: run.eventCount,
+    created_at: iso(run.createdAt),
+  };
+  if (run.startedAt !== undefined) out.started_at = iso(run.startedAt);
+  if (run.finishedAt !== undefined) out.finished_at = iso(run.finishedAt);
+  if (run.result) out.result = run.result;
+  if (run.error) out.error = run.error;
+  return { ...out, ...extra };
+}

@@ -1,0 +1,73 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sampleScript, scriptedAgent } from '@forge/core/testing';
+import { createAgentHub, dialHome, type AgentHub, type DialHome } from '@forge/dial-home';
+import { describe, expect, it } from 'vitest';
+import { testStore } from './test-support.js';
+
+const SECRET = 'store-test-secret-store-test-secret-0123456789';
+
+/** Two platform replicas' hubs on one database: what one enrols, revokes or spends, the other knows. */
+describe('dial-home on the store', () => {
+  it('shares enrolled agents, single-use tokens and revocations between two hubs', async () => {
+    const store = await testStore();
+    const dir = await mkdtemp(join(tmpdir(), 'forge-hub-store-'));
+    const hubs: AgentHub[] = [];
+    const agents: DialHome[] = [];
+    try {
+      const hub = async () => {
+        const h = createAgentHub({ secret: SECRET, credentialStore: store.credentials, heartbeatMs: 100 });
+        hubs.push(h);
+        return { hub: h, server: await h.listen({ port: 0 }) };
+      };
+      const a = await hub();
+      const b = await hub();
+      const token = a.hub.issueEnrolmentToken().token;
+      const dial = (url: string, enrolmentToken?: string) => {
+        const d = dialHome({
+          url,
+          name: 'shared',
+          agent: scriptedAgent({ steps: sampleScript() }),
+          credentialFile: join(dir, 'shared.json'),
+          ...(enrolmentToken ? { enrolmentToken } : {}),
+          backoff: { initialMs: 20, maxMs: 200 },
+          connectTimeoutMs: 5_000,
+        });
+        agents.push(d);
+        return d;
+      };
+      // Enrolled through A…
+      const first = dial(a.server.url, token);
+      await first.whenOnline();
+      const agentId = first.agentId!;
+      await first.stop();
+      expect((await store.credentials.get(agentId))?.name).toBe('shared');
+      // …its credential is accepted by B, and the token is spent for B too.
+      const second = dial(b.server.url);
+      await second.whenOnline();
+      expect(second.agentId).toBe(agentId);
+      const reuse = dialHome({
+        url: b.server.url,
+        name: 'other',
+        agent: scriptedAgent({ steps: sampleScript() }),
+        credentialFile: join(dir, 'other.json'),
+        enrolmentToken: token,
+        connectTimeoutMs: 5_000,
+      });
+      agents.push(reuse);
+      await expect(reuse.whenOnline()).rejects.toMatchObject({ code: 'ENROLMENT_TOKEN_USED' });
+      // Revoked by A: B refuses the agent at its next connection.
+      expect(await a.hub.revoke(agentId)).toBe(true);
+      const [row] = await store.sql.query('select status from forge_remote_agents where agent_id = $1', [agentId]);
+      expect(row?.status).toBe('revoked');
+      await second.stop();
+      const third = dial(b.server.url);
+      await expect(third.whenOnline()).rejects.toMatchObject({ code: 'AGENT_CREDENTIAL_REVOKED' });
+    } finally {
+      await Promise.all(agents.map((d) => d.stop()));
+      for (const h of hubs) await h.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

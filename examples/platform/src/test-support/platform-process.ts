@@ -1,0 +1,50 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const pkg = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface PlatformProcess {
+  readonly url: string;
+  readonly instance: string;
+  readonly child: ChildProcess;
+  /** What it wrote to stderr (its log), for failure messages. */
+  readonly log: () => string;
+  /** kill -9, and wait until it is gone. */
+  kill9(): Promise<void>;
+  /** SIGTERM (graceful), and wait until it is gone. */
+  stop(): Promise<void>;
+}
+
+/** Starts test-support/durable-platform.ts as a child process and waits until it serves. */
+export async function startPlatformProcess(env: Record<string, string>): Promise<PlatformProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@forge/source', '--import', 'tsx', 'src/test-support/durable-platform.ts'],
+    { cwd: pkg, env: { ...process.env, FORGE_DATABASE_URL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    err = (err + c.toString()).slice(-20_000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = await new Promise<{ url: string; instance: string }>((resolve, reject) => {
+    let text = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      text += c.toString();
+      const line = text.split('\n').find((l) => l.startsWith('{"url"'));
+      if (line) resolve(JSON.parse(line) as { url: string; instance: string });
+    });
+    child.once('exit', (code) => reject(new Error(`the platform exited (${code}) before serving:\n${text}\n${err}`)));
+  });
+  const gone = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  return {
+    ...ready,
+    child,
+    log: () => err,
+    kill9: () => gone('SIGKILL'),
+    stop: () => gone('SIGTERM'),
+  };
+}

@@ -1,0 +1,65 @@
+import type { AgentRecord, CredentialStore } from '@forge/dial-home';
+import type { Row, SqlClient } from './sql.js';
+
+function toAgent(row: Row): AgentRecord {
+  const r: AgentRecord = {
+    agentId: row.agent_id as string,
+    name: row.name as string,
+    credentialHash: row.credential_hash as string,
+    enrolledAt: Number(row.enrolled_at),
+  };
+  if (row.revoked_at !== null && row.revoked_at !== undefined) r.revokedAt = Number(row.revoked_at);
+  if (row.provider) r.provider = row.provider as string;
+  if (row.version) r.version = row.version as string;
+  if (row.last_seen !== null && row.last_seen !== undefined) r.lastSeen = Number(row.last_seen);
+  return r;
+}
+
+/**
+ * Dial-home's CredentialStore in the platform's database, so every replica sees the same enrolled
+ * agents and a revocation written by one is refused by all at the agent's next message. Spent
+ * enrolment tokens are rows: a primary-key insert is the atomic single use.
+ */
+export function sqlCredentialStore(sql: SqlClient): CredentialStore {
+  return {
+    async get(agentId) {
+      const [row] = await sql.query('select * from forge_remote_agents where agent_id = $1', [agentId]);
+      return row ? toAgent(row) : undefined;
+    },
+    async put(r) {
+      await sql.query(
+        `insert into forge_remote_agents
+           (agent_id, name, credential_hash, status, enrolled_at, revoked_at, provider, version, last_seen)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         on conflict (agent_id) do update set name = excluded.name, credential_hash = excluded.credential_hash,
+           status = excluded.status, enrolled_at = excluded.enrolled_at, revoked_at = excluded.revoked_at,
+           provider = excluded.provider, version = excluded.version, last_seen = excluded.last_seen`,
+        [
+          r.agentId,
+          r.name,
+          r.credentialHash,
+          r.revokedAt === undefined ? 'active' : 'revoked',
+          r.enrolledAt,
+          r.revokedAt ?? null,
+          r.provider ?? null,
+          r.version ?? null,
+          r.lastSeen ?? null,
+        ],
+      );
+    },
+    async list() {
+      return (await sql.query('select * from forge_remote_agents order by enrolled_at, agent_id')).map(toAgent);
+    },
+    async consumeToken(tokenId, expiresAt, now) {
+      return sql.transaction(async (tx) => {
+        await tx.query('delete from forge_enrolment_tokens where expires_at <= $1', [now]);
+        const rows = await tx.query(
+          `insert into forge_enrolment_tokens (token_id, expires_at, spent_at) values ($1, $2, $3)
+           on conflict (token_id) do nothing returning token_id`,
+          [tokenId, expiresAt, now],
+        );
+        return rows.length > 0;
+      });
+    },
+  };
+}

@@ -1,0 +1,21 @@
+export { openStore, type ForgeStore, type OpenStoreOptions } from './open-store.js';
+export { migrate, MIGRATIONS, type Migration } from './migrations.js';
+export type { Row, Sql, SqlClient, SqlEngine } from './sql.js';
+export { pgliteClient } from './pglite-client.js';
+export { postgresClient, type PostgresClientOptions } from './postgres-client.js';
+export {
+  RunStore,
+  RunLeaseLostError,
+  FINAL_STATUSES,
+  type RunStatus,
+  type RunRecord,
+  type RunWebhook,
+  type RunEnd,
+  type JournalEvent,
+  type NewEvent,
+  type OutboxItem,
+  type OutboxState,
+} from './run-store.js';
+export { sqlCredentialStore } from './credential-store.js';
+export { sqlSeenWebhookStore, type SeenWebhookStore } from './seen-webhooks.js';
+export { lockDataDir } from './data-dir-lock.js';

@@ -1,0 +1,137 @@
+import { ForgeError } from '@forge/core';
+import type { SqlClient } from './sql.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * The schema, one numbered step at a time; a released step is never edited, only followed by
+ * another. Times are epoch milliseconds in double precision (exact to 2^53) so both engines return
+ * plain numbers.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'runs, journal, outbox, seen webhooks, remote agents, instances',
+    sql: `
+create table forge_runs (
+  request_id text primary key,
+  position bigint generated always as identity,
+  user_id text not null,
+  agent_id text not null,
+  status text not null check (status in ('queued', 'running', 'completed', 'failed', 'cancelled', 'timed_out')),
+  request jsonb not null,
+  webhook jsonb,
+  result jsonb,
+  error jsonb,
+  owner text,
+  lease_until double precision,
+  cancel_requested boolean not null default false,
+  event_count integer not null default 0,
+  created_at double precision not null,
+  started_at double precision,
+  finished_at double precision
+);
+create index forge_runs_agent on forge_runs (user_id, agent_id, position);
+create index forge_runs_queued on forge_runs (position) where status = 'queued';
+-- One run at a time per agent, whatever the replicas do.
+create unique index forge_runs_one_running on forge_runs (user_id, agent_id) where status = 'running';
+create index forge_runs_owner on forge_runs (owner, lease_until) where owner is not null;
+create index forge_runs_finished on forge_runs (finished_at) where finished_at is not null;
+
+-- No foreign keys on the journal and the outbox: a per-row RI check costs more than the insert
+-- itself; rows go with their run through RunStore.sweep.
+create table forge_events (
+  request_id text not null,
+  seq integer not null,
+  type text not null,
+  time double precision not null,
+  body text not null,
+  primary key (request_id, seq)
+);
+
+create table forge_outbox (
+  request_id text not null,
+  seq integer not null,
+  webhook_id text not null unique,
+  is_final boolean not null,
+  state text not null default 'pending' check (state in ('pending', 'delivered', 'rejected', 'failed')),
+  settled_at double precision,
+  primary key (request_id, seq)
+);
+create index forge_outbox_pending on forge_outbox (request_id, seq) where state = 'pending';
+
+create table forge_seen_webhooks (
+  webhook_id text primary key,
+  expires_at double precision not null
+);
+create index forge_seen_webhooks_expiry on forge_seen_webhooks (expires_at);
+
+create table forge_remote_agents (
+  agent_id text primary key,
+  name text not null,
+  credential_hash text not null,
+  status text not null default 'active' check (status in ('active', 'revoked')),
+  enrolled_at double precision not null,
+  revoked_at double precision,
+  provider text,
+  version text,
+  last_seen double precision
+);
+
+create table forge_enrolment_tokens (
+  token_id text primary key,
+  expires_at double precision not null,
+  spent_at double precision not null
+);
+
+create table forge_instances (
+  instance_id text primary key,
+  started_at double precision not null,
+  heartbeat_at double precision not null
+);
+`,
+  },
+];
+
+// Any constant will do; it only has to be the same in every replica.
+const MIGRATION_LOCK = 0x0f09e5;
+
+/**
+ * Brings the schema up to the newest migration, each step in the one transaction, under an
+ * advisory lock so replicas starting together migrate once. Returns the versions it applied.
+ */
+export async function migrate(client: SqlClient, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  return client.transaction(async (tx) => {
+    await tx.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await tx.exec(
+      'create table if not exists forge_schema_migrations (version integer primary key, name text not null, applied_at double precision not null)',
+    );
+    const done = new Set(
+      (await tx.query<{ version: number }>('select version from forge_schema_migrations')).map((r) => r.version),
+    );
+    const newest = Math.max(0, ...migrations.map((m) => m.version));
+    const ahead = [...done].filter((v) => v > newest);
+    if (ahead.length)
+      throw new ForgeError(
+        'STORE_SCHEMA_TOO_NEW',
+        `The database has schema version ${Math.max(...ahead)}, newer than this program knows (${newest}); run a newer platform`,
+        'conflict',
+      );
+    const applied: number[] = [];
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (done.has(m.version)) continue;
+      await tx.exec(m.sql);
+      await tx.query('insert into forge_schema_migrations (version, name, applied_at) values ($1, $2, $3)', [
+        m.version,
+        m.name,
+        Date.now(),
+      ]);
+      applied.push(m.version);
+    }
+    return applied;
+  });
+}

@@ -1,0 +1,72 @@
+import type { CredentialStore } from '@forge/dial-home';
+import { sqlCredentialStore } from './credential-store.js';
+import { lockDataDir } from './data-dir-lock.js';
+import { migrate } from './migrations.js';
+import { pgliteClient } from './pglite-client.js';
+import { postgresClient } from './postgres-client.js';
+import { RunStore } from './run-store.js';
+import { sqlSeenWebhookStore, type SeenWebhookStore } from './seen-webhooks.js';
+import type { SqlClient } from './sql.js';
+
+export type OpenStoreOptions =
+  /** PostgreSQL: replicas share it. */
+  | { databaseUrl: string; poolSize?: number }
+  /** PGlite with its files in `dataDir` (one process at a time). */
+  | { dataDir: string }
+  /** PGlite in memory: gone with the process (tests, benchmarks). */
+  | { memory: true };
+
+export interface ForgeStore {
+  readonly sql: SqlClient;
+  readonly runs: RunStore;
+  readonly credentials: CredentialStore;
+  readonly seenWebhooks: SeenWebhookStore;
+  /** True when no other process can use this database (embedded PGlite): whatever it holds is ours. */
+  readonly exclusive: boolean;
+  /** Schema versions applied by this open. */
+  readonly migrated: number[];
+  close(): Promise<void>;
+}
+
+/** Opens the database, runs pending migrations, and returns the platform's store on it. */
+export async function openStore(options: OpenStoreOptions): Promise<ForgeStore> {
+  let unlock: (() => Promise<void>) | undefined;
+  let sql: SqlClient;
+  if ('databaseUrl' in options) {
+    sql = await postgresClient(options.databaseUrl, options.poolSize ? { max: options.poolSize } : {});
+  } else if ('dataDir' in options) {
+    unlock = await lockDataDir(options.dataDir);
+    try {
+      sql = await pgliteClient(options.dataDir);
+    } catch (error) {
+      await unlock();
+      throw error;
+    }
+  } else {
+    sql = await pgliteClient();
+  }
+  let migrated: number[];
+  try {
+    migrated = await migrate(sql);
+  } catch (error) {
+    await sql.close().catch(() => {});
+    await unlock?.();
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    sql,
+    runs: new RunStore(sql),
+    credentials: sqlCredentialStore(sql),
+    seenWebhooks: sqlSeenWebhookStore(sql),
+    exclusive: sql.engine === 'pglite',
+    migrated,
+    close() {
+      closing ??= (async () => {
+        await sql.close();
+        await unlock?.();
+      })();
+      return closing;
+    },
+  };
+}

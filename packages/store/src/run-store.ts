@@ -1,0 +1,457 @@
+import { ForgeError } from '@forge/core';
+import type { Row, Sql, SqlClient } from './sql.js';
+
+export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out';
+export const FINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'timed_out'];
+
+export interface RunWebhook {
+  url: string;
+  secret?: string;
+}
+
+export interface RunRecord {
+  requestId: string;
+  userId: string;
+  agentId: string;
+  status: RunStatus;
+  /** The validated request, as it will be (or was) executed. */
+  request: Record<string, unknown>;
+  webhook?: RunWebhook;
+  result?: Record<string, unknown>;
+  error?: Record<string, unknown>;
+  /** The instance running the run, or delivering its webhooks; none once everything is settled. */
+  owner?: string;
+  leaseUntil?: number;
+  cancelRequested: boolean;
+  eventCount: number;
+  /** Queue order, global and increasing. */
+  position: number;
+  createdAt: number;
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+/** One journaled event: `body` is the event's JSON exactly as readers get it. */
+export interface JournalEvent {
+  seq: number;
+  type: string;
+  time: number;
+  body: string;
+}
+
+/** An event to journal; with `webhookId` it also becomes an outbox row. */
+export interface NewEvent extends JournalEvent {
+  webhookId?: string;
+}
+
+export interface RunEnd {
+  status: Exclude<RunStatus, 'queued' | 'running'>;
+  result: Record<string, unknown>;
+  error?: Record<string, unknown>;
+  finishedAt: number;
+  /** Give up ownership in the same transaction (nothing left to deliver). */
+  release: boolean;
+}
+
+export interface OutboxItem extends JournalEvent {
+  webhookId: string;
+  isFinal: boolean;
+}
+
+export type OutboxState = 'delivered' | 'rejected' | 'failed';
+
+export class RunLeaseLostError extends ForgeError {
+  constructor(requestId: string) {
+    super('RUN_LEASE_LOST', `Run ${requestId} is no longer held by this instance`, 'conflict');
+  }
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
+
+function toRecord(row: Row): RunRecord {
+  const r: RunRecord = {
+    requestId: row.request_id as string,
+    userId: row.user_id as string,
+    agentId: row.agent_id as string,
+    status: row.status as RunStatus,
+    request: row.request as Record<string, unknown>,
+    cancelRequested: row.cancel_requested as boolean,
+    eventCount: Number(row.event_count),
+    position: Number(row.position),
+    createdAt: Number(row.created_at),
+  };
+  if (row.webhook) r.webhook = row.webhook as RunWebhook;
+  if (row.result) r.result = row.result as Record<string, unknown>;
+  if (row.error) r.error = row.error as Record<string, unknown>;
+  if (row.owner) r.owner = row.owner as string;
+  const lease = num(row.lease_until);
+  if (lease !== undefined) r.leaseUntil = lease;
+  const started = num(row.started_at);
+  if (started !== undefined) r.startedAt = started;
+  const finished = num(row.finished_at);
+  if (finished !== undefined) r.finishedAt = finished;
+  return r;
+}
+
+const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
+
+const CHUNK = 5_000;
+
+/**
+ * Inserts events (and the outbox rows of those with a webhook id) with one statement each: whole
+ * columns as arrays through unnest, so the SQL text never changes (one plan) and the rows cost no
+ * per-parameter parsing.
+ */
+async function insertEvents(tx: Sql, requestId: string, events: readonly NewEvent[]): Promise<void> {
+  for (let i = 0; i < events.length; i += CHUNK) {
+    const part = events.slice(i, i + CHUNK);
+    await tx.query(
+      `insert into forge_events (request_id, seq, type, time, body)
+       select $1, * from unnest($2::integer[], $3::text[], $4::float8[], $5::text[])`,
+      [requestId, part.map((e) => e.seq), part.map((e) => e.type), part.map((e) => e.time), part.map((e) => e.body)],
+    );
+    const hooks = part.filter((e) => e.webhookId !== undefined);
+    if (hooks.length) {
+      // The final event's seq (0: none in this batch) rather than a boolean array, which not every driver encodes.
+      const finalSeq = hooks.find((e) => e.type === 'run.completed')?.seq ?? 0;
+      await tx.query(
+        `insert into forge_outbox (request_id, seq, webhook_id, is_final)
+         select $1, u.seq, u.webhook_id, u.seq = $4 from unnest($2::integer[], $3::text[]) as u(seq, webhook_id)`,
+        [requestId, hooks.map((e) => e.seq), hooks.map((e) => e.webhookId), finalSeq],
+      );
+    }
+  }
+}
+
+/**
+ * The run queue, the event journal and the webhook outbox. Every change that must not be half
+ * done (a batch of events and their outbox rows; a run's final event and its final status) is
+ * one transaction.
+ */
+export class RunStore {
+  constructor(readonly sql: SqlClient) {}
+
+  /**
+   * Queues a run at the end of its agent's queue, unless `maxQueued` runs are already waiting
+   * there. An advisory lock per agent makes the cap exact across replicas.
+   */
+  async enqueue(input: {
+    requestId: string;
+    userId: string;
+    agentId: string;
+    request: Record<string, unknown>;
+    webhook?: RunWebhook;
+    now: number;
+    maxQueued: number;
+  }): Promise<{ run: RunRecord; ahead: number } | { full: true; queued: number }> {
+    return this.sql.transaction(async (tx) => {
+      await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`${input.userId}/${input.agentId}`]);
+      const [count] = await tx.query<{ n: number }>(
+        `select count(*)::int as n from forge_runs where user_id = $1 and agent_id = $2 and status = 'queued'`,
+        [input.userId, input.agentId],
+      );
+      const queued = Number(count?.n ?? 0);
+      if (queued >= input.maxQueued) return { full: true as const, queued };
+      const [row] = await tx.query(
+        `insert into forge_runs (request_id, user_id, agent_id, status, request, webhook, created_at)
+         values ($1, $2, $3, 'queued', $4::text::jsonb, $5::text::jsonb, $6) returning *`,
+        [input.requestId, input.userId, input.agentId, json(input.request), json(input.webhook), input.now],
+      );
+      return { run: toRecord(row!), ahead: queued };
+    });
+  }
+
+  /**
+   * Claims the oldest queued run whose agent runs nothing and has no older queued run, for
+   * `owner` until `leaseUntil`. SKIP LOCKED: replicas claiming together never get the same run.
+   */
+  async claimNext(owner: string, now: number, leaseUntil: number): Promise<RunRecord | undefined> {
+    try {
+      const [row] = await this.sql.query(
+        `with next as (
+           select r.request_id from forge_runs r
+           where r.status = 'queued'
+             and not exists (select 1 from forge_runs b
+                             where b.user_id = r.user_id and b.agent_id = r.agent_id and b.status = 'running')
+             and not exists (select 1 from forge_runs e
+                             where e.user_id = r.user_id and e.agent_id = r.agent_id and e.status = 'queued'
+                               and e.position < r.position)
+           order by r.position
+           limit 1
+           for update skip locked)
+         update forge_runs f set status = 'running', owner = $1, lease_until = $3, started_at = $2
+         from next where f.request_id = next.request_id
+         returning f.*`,
+        [owner, now, leaseUntil],
+      );
+      return row ? toRecord(row) : undefined;
+    } catch (error) {
+      // The one-running-per-agent index refused a claim that raced another: nothing to run now.
+      if ((error as { code?: string }).code === '23505') return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Journals a batch of a running run's events (and their outbox rows), and with `end` its final
+   * status, in one transaction. Throws RunLeaseLostError when `owner` no longer holds the run.
+   */
+  async append(requestId: string, owner: string, events: readonly NewEvent[], end?: RunEnd): Promise<void> {
+    await this.sql.transaction(async (tx) => {
+      const params: unknown[] = [requestId, owner, events.length];
+      let set = 'event_count = event_count + $3';
+      if (end) {
+        params.push(end.status, json(end.result), json(end.error), end.finishedAt);
+        set +=
+          ', status = $4, result = $5::text::jsonb, error = $6::text::jsonb, finished_at = $7, cancel_requested = false';
+        if (end.release) set += ', owner = null, lease_until = null';
+      }
+      const held = await tx.query(
+        `update forge_runs set ${set} where request_id = $1 and owner = $2 and status = 'running' returning request_id`,
+        params,
+      );
+      if (!held.length) throw new RunLeaseLostError(requestId);
+      if (events.length) await insertEvents(tx, requestId, events);
+    });
+  }
+
+  /**
+   * Ends a run that is not being executed here (a queued run cancelled, a running run whose
+   * instance died) with one final event after the last journaled one. `make` builds that event
+   * from its seq. Returns undefined when the run is not in one of `from` (someone else ended it).
+   */
+  async finish(
+    requestId: string,
+    from: readonly RunStatus[],
+    owner: string,
+    leaseUntil: number,
+    make: (seq: number, run: RunRecord) => { event: NewEvent; end: RunEnd },
+  ): Promise<RunRecord | undefined> {
+    return this.sql.transaction(async (tx) => {
+      const [row] = await tx.query('select * from forge_runs where request_id = $1 for update', [requestId]);
+      if (!row) return undefined;
+      const run = toRecord(row);
+      if (!from.includes(run.status)) return undefined;
+      if (run.status === 'running' && run.owner !== owner) return undefined;
+      const [last] = await tx.query<{ seq: number | null }>(
+        'select max(seq) as seq from forge_events where request_id = $1',
+        [requestId],
+      );
+      const { event, end } = make(Number(last?.seq ?? 0) + 1, run);
+      await insertEvents(tx, requestId, [event]);
+      const keep = !end.release;
+      const [updated] = await tx.query(
+        `update forge_runs set status = $2, result = $3::text::jsonb, error = $4::text::jsonb, finished_at = $5,
+           event_count = event_count + 1, cancel_requested = false, owner = $6, lease_until = $7
+         where request_id = $1 returning *`,
+        [
+          requestId,
+          end.status,
+          json(end.result),
+          json(end.error),
+          end.finishedAt,
+          keep ? owner : null,
+          keep ? leaseUntil : null,
+        ],
+      );
+      return toRecord(updated!);
+    });
+  }
+
+  async get(requestId: string): Promise<RunRecord | undefined> {
+    const [row] = await this.sql.query('select * from forge_runs where request_id = $1', [requestId]);
+    return row ? toRecord(row) : undefined;
+  }
+
+  /** An agent's runs, newest first; `before` is the `position` of the last run of the previous page. */
+  async list(userId: string, agentId: string, page: { limit: number; before?: number }): Promise<RunRecord[]> {
+    const rows = await this.sql.query(
+      `select * from forge_runs where user_id = $1 and agent_id = $2 and ($3::bigint is null or position < $3)
+       order by position desc limit $4`,
+      [userId, agentId, page.before ?? null, page.limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** The agent's running run and its queued ones, oldest first. */
+  async active(userId: string, agentId: string): Promise<{ running?: RunRecord; queued: RunRecord[] }> {
+    const rows = (
+      await this.sql.query(
+        `select * from forge_runs where user_id = $1 and agent_id = $2 and status in ('queued', 'running')
+         order by position`,
+        [userId, agentId],
+      )
+    ).map(toRecord);
+    const running = rows.find((r) => r.status === 'running');
+    return { ...(running ? { running } : {}), queued: rows.filter((r) => r.status === 'queued') };
+  }
+
+  /** Per agent of the user: the running request id and how many wait. */
+  async activity(userId: string): Promise<Map<string, { running?: string; queued: number }>> {
+    const rows = await this.sql.query<{ agent_id: string; status: string; request_id: string }>(
+      `select agent_id, status, request_id from forge_runs where user_id = $1 and status in ('queued', 'running')`,
+      [userId],
+    );
+    const out = new Map<string, { running?: string; queued: number }>();
+    for (const r of rows) {
+      const a = out.get(r.agent_id) ?? { queued: 0 };
+      if (r.status === 'running') a.running = r.request_id;
+      else a.queued++;
+      out.set(r.agent_id, a);
+    }
+    return out;
+  }
+
+  async events(requestId: string, afterSeq: number, limit = 1_000): Promise<JournalEvent[]> {
+    const rows = await this.sql.query(
+      'select seq, type, time, body from forge_events where request_id = $1 and seq > $2 order by seq limit $3',
+      [requestId, afterSeq, limit],
+    );
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      type: r.type as string,
+      time: Number(r.time),
+      body: r.body as string,
+    }));
+  }
+
+  /** Asks the instance running it to cancel it (seen at its next heartbeat). False when it is not running. */
+  async requestCancel(requestId: string): Promise<boolean> {
+    const rows = await this.sql.query(
+      `update forge_runs set cancel_requested = true where request_id = $1 and status = 'running' returning request_id`,
+      [requestId],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Renews `owner`'s leases and its instance row. Returns the runs it still holds (a run missing
+   * from it was taken over: stop executing it) and those someone asked to cancel.
+   */
+  async heartbeat(
+    owner: string,
+    now: number,
+    leaseUntil: number,
+  ): Promise<{ held: Set<string>; cancelRequested: string[] }> {
+    await this.sql.query(
+      `insert into forge_instances (instance_id, started_at, heartbeat_at) values ($1, $2, $2)
+       on conflict (instance_id) do update set heartbeat_at = excluded.heartbeat_at`,
+      [owner, now],
+    );
+    const rows = await this.sql.query<{ request_id: string; cancel_requested: boolean }>(
+      `update forge_runs set lease_until = $2 where owner = $1 returning request_id, cancel_requested`,
+      [owner, leaseUntil],
+    );
+    return {
+      held: new Set(rows.map((r) => r.request_id)),
+      cancelRequested: rows.filter((r) => r.cancel_requested).map((r) => r.request_id),
+    };
+  }
+
+  /**
+   * Takes over runs whose holder's lease ran out (with `all`, every run held by anyone else: this
+   * instance is known to be the only one; with `mine`, also its own from a previous life).
+   */
+  async takeOver(
+    owner: string,
+    now: number,
+    leaseUntil: number,
+    options: { all?: boolean; mine?: boolean } = {},
+  ): Promise<RunRecord[]> {
+    const rows = await this.sql.query(
+      `update forge_runs f set owner = $1, lease_until = $3
+       from (select request_id from forge_runs
+             where owner is not null
+               and ((owner <> $1 and (lease_until < $2 or $4::boolean)) or (owner = $1 and $5::boolean))
+             order by position
+             for update skip locked) t
+       where f.request_id = t.request_id
+       returning f.*`,
+      [owner, now, leaseUntil, options.all ?? false, options.mine ?? false],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** Undelivered outbox rows of a run, in seq order, with their events. */
+  async pendingOutbox(requestId: string): Promise<OutboxItem[]> {
+    const rows = await this.sql.query(
+      `select o.seq, o.webhook_id, o.is_final, e.type, e.time, e.body
+       from forge_outbox o join forge_events e on e.request_id = o.request_id and e.seq = o.seq
+       where o.request_id = $1 and o.state = 'pending' order by o.seq`,
+      [requestId],
+    );
+    return rows.map((r) => ({
+      seq: Number(r.seq),
+      webhookId: r.webhook_id as string,
+      isFinal: r.is_final as boolean,
+      type: r.type as string,
+      time: Number(r.time),
+      body: r.body as string,
+    }));
+  }
+
+  async settleOutbox(requestId: string, seq: number, state: OutboxState, now: number): Promise<void> {
+    await this.sql.query(
+      `update forge_outbox set state = $3, settled_at = $4 where request_id = $1 and seq = $2 and state = 'pending'`,
+      [requestId, seq, state, now],
+    );
+  }
+
+  /** Delivery gave up on the run: its remaining rows will not be tried again. */
+  async failPendingOutbox(requestId: string, now: number): Promise<number> {
+    const rows = await this.sql.query(
+      `update forge_outbox set state = 'failed', settled_at = $2 where request_id = $1 and state = 'pending' returning seq`,
+      [requestId, now],
+    );
+    return rows.length;
+  }
+
+  /** Gives up holding a finished run once nothing is left to deliver. True when released. */
+  async release(requestId: string, owner: string): Promise<boolean> {
+    const rows = await this.sql.query(
+      `update forge_runs set owner = null, lease_until = null
+       where request_id = $1 and owner = $2 and finished_at is not null
+         and not exists (select 1 from forge_outbox o where o.request_id = $1 and o.state = 'pending')
+       returning request_id`,
+      [requestId, owner],
+    );
+    return rows.length > 0;
+  }
+
+  /** On shutdown: lets any other instance take over what this one holds at once. */
+  async expireLeases(owner: string): Promise<void> {
+    await this.sql.query('update forge_runs set lease_until = 0 where owner = $1', [owner]);
+    await this.sql.query('delete from forge_instances where instance_id = $1', [owner]);
+  }
+
+  /**
+   * Retention: deletes settled runs (and their events and outbox rows) finished before
+   * `finishedBefore`, then the oldest settled runs until at most `maxEvents` events are kept.
+   */
+  async sweep(options: { finishedBefore: number; maxEvents: number }): Promise<{ runs: number }> {
+    const old = await this.#deleteRuns(
+      `select request_id from forge_runs where finished_at < $1 and owner is null`,
+      options.finishedBefore,
+    );
+    const big = await this.#deleteRuns(
+      `select request_id from (
+         select request_id, sum(event_count) over (order by finished_at desc, request_id) as kept
+         from forge_runs where finished_at is not null and owner is null) t
+       where kept > $1`,
+      options.maxEvents,
+    );
+    return { runs: old + big };
+  }
+
+  /** Deletes the runs `select` names, with their events and outbox rows, in one statement. */
+  async #deleteRuns(select: string, param: number): Promise<number> {
+    const rows = await this.sql.query(
+      `with gone as (delete from forge_runs where request_id in (${select}) returning request_id),
+         events as (delete from forge_events where request_id in (select request_id from gone)),
+         outbox as (delete from forge_outbox where request_id in (select request_id from gone))
+       select request_id from gone`,
+      [param],
+    );
+    return rows.length;
+  }
+}

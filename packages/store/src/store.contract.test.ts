@@ -1,0 +1,298 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate, MIGRATIONS } from './migrations.js';
+import { openStore, type ForgeStore, type OpenStoreOptions } from './open-store.js';
+import type { NewEvent, RunRecord } from './run-store.js';
+import { testDatabases } from './testing/index.js';
+
+const pg = await testDatabases();
+
+const ev = (seq: number, type = 'text.delta', webhook = false): NewEvent => ({
+  seq,
+  type,
+  time: 1_000 + seq,
+  body: JSON.stringify({ type, seq }),
+  ...(webhook ? { webhookId: `msg_${seq}_${Math.random()}` } : {}),
+});
+
+const finalOf = (status: 'failed' | 'cancelled', release: boolean) => (seq: number) => ({
+  event: ev(seq, 'run.completed', !release),
+  end: { status, result: { status }, error: { code: 'X' }, finishedAt: 5_000, release },
+});
+
+function contract(name: string, open: () => Promise<OpenStoreOptions>) {
+  describe(`store contract on ${name}`, () => {
+    let store: ForgeStore;
+    let n = 0;
+    const agent = () => `agt_${name}_${++n}`;
+    const enqueue = async (agentId: string, extra: { webhook?: boolean; maxQueued?: number } = {}) => {
+      const out = await store.runs.enqueue({
+        requestId: `req_${name}_${++n}`,
+        userId: 'u',
+        agentId,
+        request: { prompt: `p${n}` },
+        ...(extra.webhook ? { webhook: { url: 'http://127.0.0.1:1/h', secret: 's' } } : {}),
+        now: 1_000 + n,
+        maxQueued: extra.maxQueued ?? 100,
+      });
+      if ('full' in out) throw new Error('queue full');
+      return out.run;
+    };
+    /** Claims until the run of `requestId` is claimed (other tests' runs are claimed too and left running). */
+    const claim = async (owner: string, requestId: string): Promise<RunRecord> => {
+      for (;;) {
+        const r = await store.runs.claimNext(owner, 2_000, 10_000);
+        if (!r) throw new Error(`${requestId} not claimable`);
+        if (r.requestId === requestId) return r;
+      }
+    };
+
+    beforeAll(async () => {
+      store = await openStore(await open());
+    });
+    afterAll(async () => {
+      await store?.close();
+    });
+
+    it('migrates once: a second run applies nothing, a newer database is refused', async () => {
+      expect(store.migrated).toEqual(MIGRATIONS.map((m) => m.version));
+      expect(await migrate(store.sql)).toEqual([]);
+      await expect(migrate(store.sql, [{ version: 1, name: 'old', sql: '' }])).resolves.toEqual([]);
+      await store.sql.query('insert into forge_schema_migrations values (999, $1, 0)', ['future']);
+      await expect(migrate(store.sql)).rejects.toMatchObject({ code: 'STORE_SCHEMA_TOO_NEW' });
+      await store.sql.query('delete from forge_schema_migrations where version = 999');
+    });
+
+    it('queues per agent in FIFO order, one running at a time, and caps the queue', async () => {
+      const a = agent();
+      const b = agent();
+      const a1 = await enqueue(a);
+      const a2 = await enqueue(a);
+      const b1 = await enqueue(b);
+      expect(a1.status).toBe('queued');
+      expect((await store.runs.get(a1.requestId))?.request).toEqual({ prompt: a1.request.prompt });
+      const full = await store.runs.enqueue({
+        requestId: 'req_full',
+        userId: 'u',
+        agentId: a,
+        request: {},
+        now: 1,
+        maxQueued: 2,
+      });
+      expect(full).toEqual({ full: true, queued: 2 });
+      expect((await claim('i1', a1.requestId)).status).toBe('running');
+      // a2 waits behind a1; b1 is free to go.
+      expect((await claim('i1', b1.requestId)).owner).toBe('i1');
+      const active = await store.runs.active('u', a);
+      expect(active.running?.requestId).toBe(a1.requestId);
+      expect(active.queued.map((r) => r.requestId)).toEqual([a2.requestId]);
+      await store.runs.append(a1.requestId, 'i1', [ev(1)], {
+        status: 'completed',
+        result: { status: 'completed', text: 'ok' },
+        finishedAt: 3_000,
+        release: true,
+      });
+      expect((await claim('i2', a2.requestId)).owner).toBe('i2');
+      const listed = await store.runs.list('u', a, { limit: 1 });
+      expect(listed.map((r) => r.requestId)).toEqual([a2.requestId]);
+      const next = await store.runs.list('u', a, { limit: 5, before: listed[0]!.position });
+      expect(next.map((r) => r.requestId)).toEqual([a1.requestId]);
+      expect(next[0]).toMatchObject({ status: 'completed', result: { text: 'ok' }, eventCount: 1, finishedAt: 3_000 });
+      expect((await store.runs.activity('u')).get(a)).toEqual({ running: a2.requestId, queued: 0 });
+    });
+
+    it('claims each queued run exactly once when many claimers race', async () => {
+      const agents = Array.from({ length: 12 }, agent);
+      const ids = new Set<string>();
+      for (const a of agents) for (let i = 0; i < 3; i++) ids.add((await enqueue(a)).requestId);
+      const claimed: string[] = [];
+      const claimer = async (owner: string) => {
+        for (
+          let r = await store.runs.claimNext(owner, 2_000, 10_000);
+          r;
+          r = await store.runs.claimNext(owner, 2_000, 10_000)
+        ) {
+          claimed.push(r.requestId);
+          // Finish it so the agent's next run becomes claimable.
+          await store.runs.append(r.requestId, owner, [ev(1)], {
+            status: 'completed',
+            result: {},
+            finishedAt: 3_000,
+            release: true,
+          });
+        }
+      };
+      await Promise.all(['c1', 'c2', 'c3', 'c4'].map(claimer));
+      const mine = claimed.filter((id) => ids.has(id));
+      expect(mine.length).toBe(ids.size);
+      expect(new Set(mine).size).toBe(ids.size);
+    });
+
+    it('journals events in seq order with their outbox rows, and refuses a writer that lost its lease', async () => {
+      const run = await enqueue(agent(), { webhook: true });
+      await claim('w1', run.requestId);
+      await store.runs.append(run.requestId, 'w1', [ev(1, 'text.delta', true), ev(2, 'message', true)]);
+      await store.runs.append(run.requestId, 'w1', [ev(3, 'run.completed', true)], {
+        status: 'completed',
+        result: { status: 'completed' },
+        finishedAt: 4_000,
+        release: false,
+      });
+      expect((await store.runs.events(run.requestId, 0)).map((e) => [e.seq, e.type])).toEqual([
+        [1, 'text.delta'],
+        [2, 'message'],
+        [3, 'run.completed'],
+      ]);
+      expect((await store.runs.events(run.requestId, 1, 1)).map((e) => e.seq)).toEqual([2]);
+      const pending = await store.runs.pendingOutbox(run.requestId);
+      expect(pending.map((p) => [p.seq, p.isFinal])).toEqual([
+        [1, false],
+        [2, false],
+        [3, true],
+      ]);
+      expect(JSON.parse(pending[0]!.body)).toEqual({ type: 'text.delta', seq: 1 });
+      await store.runs.settleOutbox(run.requestId, 1, 'delivered', 5);
+      expect(await store.runs.release(run.requestId, 'w1')).toBe(false); // 2 and 3 are pending
+      await store.runs.settleOutbox(run.requestId, 2, 'rejected', 5);
+      expect(await store.runs.failPendingOutbox(run.requestId, 6)).toBe(1);
+      expect(await store.runs.release(run.requestId, 'w1')).toBe(true);
+      expect((await store.runs.get(run.requestId))?.owner).toBeUndefined();
+      await expect(store.runs.append(run.requestId, 'w1', [ev(4)])).rejects.toMatchObject({ code: 'RUN_LEASE_LOST' });
+    });
+
+    it('ends a queued run with one final event, and only once', async () => {
+      const run = await enqueue(agent());
+      const done = await store.runs.finish(run.requestId, ['queued'], 'x', 9, finalOf('cancelled', true));
+      expect(done).toMatchObject({ status: 'cancelled', eventCount: 1 });
+      expect(done?.owner).toBeUndefined();
+      expect(await store.runs.finish(run.requestId, ['queued'], 'x', 9, finalOf('cancelled', true))).toBeUndefined();
+      expect((await store.runs.events(run.requestId, 0)).map((e) => e.type)).toEqual(['run.completed']);
+    });
+
+    it('hands a dead holder’s runs to another instance, which ends them after the last journaled event', async () => {
+      const run = await enqueue(agent(), { webhook: true });
+      await claim('dead', run.requestId);
+      await store.runs.append(run.requestId, 'dead', [ev(1, 'text.delta', true), ev(2, 'text.delta', true)]);
+      const hb = await store.runs.heartbeat('dead', 2_500, 3_000);
+      expect(hb.held.has(run.requestId)).toBe(true);
+      expect(await store.runs.requestCancel(run.requestId)).toBe(true);
+      expect((await store.runs.heartbeat('dead', 2_600, 3_000)).cancelRequested).toContain(run.requestId);
+      // Not yet expired: nobody takes it.
+      expect((await store.runs.takeOver('alive', 2_900, 20_000)).map((r) => r.requestId)).not.toContain(run.requestId);
+      const taken = await store.runs.takeOver('alive', 3_001, 20_000);
+      expect(taken.find((r) => r.requestId === run.requestId)).toMatchObject({ status: 'running', owner: 'alive' });
+      expect((await store.runs.heartbeat('dead', 3_100, 30_000)).held.has(run.requestId)).toBe(false);
+      await expect(store.runs.append(run.requestId, 'dead', [ev(3)])).rejects.toMatchObject({ code: 'RUN_LEASE_LOST' });
+      const ended = await store.runs.finish(run.requestId, ['running'], 'alive', 20_000, finalOf('failed', false));
+      expect(ended).toMatchObject({ status: 'failed', owner: 'alive', eventCount: 3, cancelRequested: false });
+      expect((await store.runs.pendingOutbox(run.requestId)).map((p) => p.seq)).toEqual([1, 2, 3]);
+      await store.runs.expireLeases('alive');
+      expect((await store.runs.takeOver('third', 3_002, 40_000)).map((r) => r.requestId)).toContain(run.requestId);
+      expect((await store.runs.takeOver('third', 3_003, 50_000, { mine: true })).map((r) => r.requestId)).toContain(
+        run.requestId,
+      );
+    });
+
+    it('sweeps settled runs by age and by total events', async () => {
+      const a = agent();
+      const runs: RunRecord[] = [];
+      for (const [i, count] of [
+        [1, 5],
+        [2, 5],
+        [3, 5],
+      ] as const) {
+        const r = await enqueue(a);
+        await claim('s', r.requestId);
+        await store.runs.append(
+          r.requestId,
+          's',
+          Array.from({ length: count }, (_, k) => ev(k + 1)),
+          {
+            status: 'completed',
+            result: {},
+            finishedAt: 100_000 * i,
+            release: true,
+          },
+        );
+        runs.push(r);
+      }
+      await store.runs.sweep({ finishedBefore: 150_000, maxEvents: 1_000_000 });
+      expect(await store.runs.get(runs[0]!.requestId)).toBeUndefined();
+      expect(await store.runs.events(runs[0]!.requestId, 0)).toEqual([]);
+      // Other tests' runs are newer (finishedAt 3 000-5 000 < these), so keep the newest 5 events: run 3 only.
+      await store.runs.sweep({ finishedBefore: 0, maxEvents: 5 });
+      expect(await store.runs.get(runs[1]!.requestId)).toBeUndefined();
+      expect(await store.runs.get(runs[2]!.requestId)).toBeDefined();
+    });
+
+    it('keeps dial-home agents and spends an enrolment token exactly once under a race', async () => {
+      const c = store.credentials;
+      await c.put({ agentId: 'ra_1', name: 'laptop', credentialHash: 'h1', enrolledAt: 10 });
+      await c.put({ agentId: 'ra_2', name: 'vm', credentialHash: 'h2', enrolledAt: 11, provider: 'scripted' });
+      await c.put({
+        agentId: 'ra_1',
+        name: 'laptop',
+        credentialHash: 'h1',
+        enrolledAt: 10,
+        revokedAt: 20,
+        lastSeen: 19,
+      });
+      expect(await c.get('ra_1')).toEqual({
+        agentId: 'ra_1',
+        name: 'laptop',
+        credentialHash: 'h1',
+        enrolledAt: 10,
+        revokedAt: 20,
+        lastSeen: 19,
+      });
+      expect((await c.list()).map((r) => r.agentId)).toEqual(['ra_1', 'ra_2']);
+      const [status] = await store.sql.query('select status from forge_remote_agents where agent_id = $1', ['ra_1']);
+      expect(status?.status).toBe('revoked');
+      const wins = await Promise.all(Array.from({ length: 8 }, () => c.consumeToken('jti_1', 1_000, 100)));
+      expect(wins.filter(Boolean)).toHaveLength(1);
+      expect(await c.consumeToken('jti_1', 1_000, 999)).toBe(false);
+      // Expired spent tokens are forgotten (the token itself is refused as expired by then).
+      expect(await c.consumeToken('jti_1', 2_000, 1_000)).toBe(true);
+    });
+
+    it('remembers webhook ids until they expire', async () => {
+      const s = store.seenWebhooks;
+      expect(await s.remember('msg_a', 1_000, 100)).toBe(true);
+      expect(await s.remember('msg_a', 1_050, 100)).toBe(false);
+      expect(await s.remember('msg_a', 1_100, 100)).toBe(true);
+      await s.forget('msg_a');
+      expect(await s.remember('msg_a', 1_101, 100)).toBe(true);
+    });
+  });
+}
+
+contract('PGlite', async () => ({ memory: true }));
+
+describe.skipIf(!pg.url)(`PostgreSQL (${pg.url ? 'FORGE_TEST_DATABASE_URL' : `skipped: ${pg.reason}`})`, () => {
+  afterAll(() => pg.dropAll());
+  contract('PostgreSQL', async () => ({ databaseUrl: await pg.create() }));
+});
+
+describe('PGlite data directory', () => {
+  it('keeps data across reopen, refuses a second process, takes over a dead holder’s lock', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'forge-store-'));
+    try {
+      const first = await openStore({ dataDir: dir });
+      await first.credentials.put({ agentId: 'ra', name: 'n', credentialHash: 'h', enrolledAt: 1 });
+      await first.close();
+      // A lock left by a process that is gone (kill -9) does not block.
+      await writeFile(join(dir, 'forge-store.lock'), '2147483646');
+      const second = await openStore({ dataDir: dir });
+      expect(second.migrated).toEqual([]);
+      expect((await second.credentials.get('ra'))?.name).toBe('n');
+      await second.close();
+      // A live holder does (pid 1 is always alive).
+      await writeFile(join(dir, 'forge-store.lock'), '1');
+      await expect(openStore({ dataDir: dir })).rejects.toMatchObject({ code: 'STORE_LOCKED' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
