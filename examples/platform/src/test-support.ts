@@ -76,6 +76,7 @@ export async function startApiHarness(options: HarnessOptions = {}) {
 
   return {
     url: server.url,
+    routes: handler.routes,
     dataDir,
     registry,
     backend,
