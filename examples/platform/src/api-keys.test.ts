@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ValidationError } from '@forge/core';
 import { describe, expect, it } from 'vitest';
-import { ApiKeyStore, bearerToken, hashKey, parseApiKeyJson, parseApiKeyList, readApiKeyFile } from './api-keys.js';
+import {
+  ApiKeyStore,
+  markAdmins,
+  bearerToken,
+  hashKey,
+  parseApiKeyJson,
+  parseApiKeyList,
+  readApiKeyFile,
+} from './api-keys.js';
 
 describe('API keys', () => {
   it('parses user:key lists and binds each key to its user', () => {
@@ -54,5 +62,17 @@ describe('API keys', () => {
     expect(bearerToken('bearer  abc ')).toBe('abc');
     expect(bearerToken('Basic abc')).toBeUndefined();
     expect(bearerToken(undefined)).toBeUndefined();
+  });
+
+  it('marks admin keys: "admin": true in the file, or the user in FORGE_ADMIN_USERS', () => {
+    const store = new ApiKeyStore([
+      ...parseApiKeyJson('[{"user":"ops","key":"ops-key-123456","admin":true}]'),
+      ...markAdmins(parseApiKeyList('alice:alice-key-1234,bob:bob-key-12345'), 'alice'),
+    ]);
+    expect(store.authenticate('ops-key-123456')?.admin).toBe(true);
+    expect(store.authenticate('alice-key-1234')?.admin).toBe(true);
+    expect(store.authenticate('bob-key-12345')?.admin).toBe(false);
+    expect(() => markAdmins(parseApiKeyList('alice:alice-key-1234'), 'carol')).toThrow(/carol/);
+    expect(() => parseApiKeyJson('[{"user":"x","key":"long-enough","admin":"yes"}]')).toThrow(/admin/);
   });
 });

@@ -7,12 +7,16 @@ export interface ApiKeyRecord {
   userId: string;
   /** SHA-256 of the key, 32 bytes. */
   hash: Buffer;
+  /** May run the platform's operator actions (issue enrolment tokens). */
+  admin?: boolean;
 }
 
 export interface Principal {
   userId: string;
   /** Hex SHA-256 of the key: the rate limiter and agent cap count per key by it. Never log the key itself. */
   keyId: string;
+  /** The key is an operator's (`"admin": true` in the key file, or its user in FORGE_ADMIN_USERS). */
+  admin: boolean;
 }
 
 /** Ids that are safe as a path segment, a label value and in a URL. */
@@ -24,16 +28,18 @@ function invalid(message: string): never {
   throw new ValidationError('INVALID_API_KEYS', message, [{ path: 'apiKeys', code: 'INVALID_API_KEYS', message }]);
 }
 
-function record(userId: unknown, key: unknown, sha256: unknown): ApiKeyRecord {
+function record(userId: unknown, key: unknown, sha256: unknown, admin: unknown = false): ApiKeyRecord {
+  if (typeof admin !== 'boolean') invalid(`"admin" of user ${String(userId)} must be true or false`);
+  const flag = admin ? { admin: true } : {};
   if (typeof userId !== 'string' || !USER_ID.test(userId))
     invalid(`"${String(userId)}" is not a valid user id (letters, digits, ".", "_", "-")`);
   if (typeof sha256 === 'string') {
     if (!/^[0-9a-f]{64}$/i.test(sha256)) invalid(`the sha256 of user ${userId}'s key must be 64 hex digits`);
-    return { userId, hash: Buffer.from(sha256, 'hex') };
+    return { userId, hash: Buffer.from(sha256, 'hex'), ...flag };
   }
   if (typeof key !== 'string' || key.length < 8)
     invalid(`the key of user ${userId} must be a string of at least 8 characters`);
-  return { userId, hash: hashKey(key) };
+  return { userId, hash: hashKey(key), ...flag };
 }
 
 /** `user1:key1,user2:key2` (the FORGE_API_KEYS form). */
@@ -51,7 +57,7 @@ export function parseApiKeyList(text: string): ApiKeyRecord[] {
 
 /**
  * A JSON file: `{ "keys": [{ "user": "alice", "key": "…" }, { "user": "bob", "sha256": "<hex>" }] }` (or the array
- * alone). `sha256` lets the file hold no plaintext key at all.
+ * alone). `sha256` lets the file hold no plaintext key at all; `"admin": true` makes the key an operator's.
  */
 export function parseApiKeyJson(text: string): ApiKeyRecord[] {
   let data: unknown;
@@ -63,10 +69,23 @@ export function parseApiKeyJson(text: string): ApiKeyRecord[] {
   const list = Array.isArray(data) ? data : (data as { keys?: unknown })?.keys;
   if (!Array.isArray(list))
     invalid('the API key file must hold an array of { user, key | sha256 } (or { keys: [...] })');
-  return list.map((entry: Record<string, unknown>) => record(entry?.user ?? entry?.user_id, entry?.key, entry?.sha256));
+  return list.map((entry: Record<string, unknown>) =>
+    record(entry?.user ?? entry?.user_id, entry?.key, entry?.sha256, entry?.admin ?? false),
+  );
 }
 
 export const readApiKeyFile = (path: string): ApiKeyRecord[] => parseApiKeyJson(readFileSync(path, 'utf8'));
+
+/** FORGE_ADMIN_USERS (`ops,alice`): every key of these users becomes an operator's; naming an unknown user is an error. */
+export function markAdmins(records: ApiKeyRecord[], users: string): ApiKeyRecord[] {
+  const names = users
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const name of names)
+    if (!records.some((r) => r.userId === name)) invalid(`FORGE_ADMIN_USERS names "${name}", who has no API key`);
+  return records.map((r) => (names.includes(r.userId) ? { ...r, admin: true } : r));
+}
 
 /** Keys in constant time: every record is compared, whichever matches. */
 export class ApiKeyStore {
@@ -79,7 +98,7 @@ export class ApiKeyStore {
       if (seen.has(hex)) invalid(`the same API key is configured twice (user ${r.userId})`);
       seen.add(hex);
     }
-    this.#records = records.map((r) => ({ userId: r.userId, hash: Buffer.from(r.hash) }));
+    this.#records = records.map((r) => ({ userId: r.userId, hash: Buffer.from(r.hash), admin: r.admin === true }));
   }
 
   get size(): number {
@@ -94,7 +113,7 @@ export class ApiKeyStore {
       // Hashes are all 32 bytes, so timingSafeEqual never throws, and the loop never exits early.
       if (timingSafeEqual(r.hash, candidate) && !found) found = r;
     }
-    return found ? { userId: found.userId, keyId: found.hash.toString('hex') } : undefined;
+    return found ? { userId: found.userId, keyId: found.hash.toString('hex'), admin: found.admin === true } : undefined;
   }
 }
 

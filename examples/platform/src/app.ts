@@ -117,7 +117,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         : undefined;
     const theRemote = remote;
     const remoteView: RemoteAgentsView | undefined = theRemote
-      ? { list: () => theRemote.list(), revoke: (name) => theRemote.revoke(name) }
+      ? {
+          list: () => theRemote.list(),
+          revoke: (name) => theRemote.revoke(name),
+          issueToken: (o) => theRemote.issueToken(o),
+        }
       : undefined;
 
     const handler = createApiHandler({

@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ValidationError } from '@forge/core';
 import { closestName } from '@forge/core/internal';
-import { parseApiKeyList, readApiKeyFile, type ApiKeyRecord } from './api-keys.js';
+import { markAdmins, parseApiKeyList, readApiKeyFile, type ApiKeyRecord } from './api-keys.js';
 
 export type BackendKind = 'local' | 'k8s';
 
@@ -62,7 +62,8 @@ const USAGE = `forge platform — options (flags override environment variables)
   --backend / FORGE_BACKEND                     local | k8s (default local)
   --data-dir / FORGE_DATA_DIR                   default <tmpdir>/forge-platform
   FORGE_API_KEYS                                user1:key1,user2:key2
-  --api-keys-file / FORGE_API_KEYS_FILE         JSON: [{ "user": "…", "key" | "sha256": "…" }]
+  --api-keys-file / FORGE_API_KEYS_FILE         JSON: [{ "user": "…", "key" | "sha256": "…", "admin"?: true }]
+  FORGE_ADMIN_USERS                             users whose keys may issue enrolment tokens, comma-separated
   --rate-limit / FORGE_RATE_LIMIT               requests per minute per key (default 100)
   --max-agents / FORGE_MAX_AGENTS               live agents per key (default 10)
   --webhook-allow-private / FORGE_WEBHOOK_ALLOW_PRIVATE  hosts/CIDRs, comma-separated (default none)
@@ -199,6 +200,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
   if (env.FORGE_API_KEYS) apiKeys.push(...parseApiKeyList(env.FORGE_API_KEYS));
   const keyFile = pick('api-keys-file', 'FORGE_API_KEYS_FILE');
   if (keyFile) apiKeys.push(...readApiKeyFile(keyFile));
+  if (env.FORGE_ADMIN_USERS) apiKeys.splice(0, apiKeys.length, ...markAdmins(apiKeys, env.FORGE_ADMIN_USERS));
 
   const allow = allowList(
     source('webhook-allow-private', 'FORGE_WEBHOOK_ALLOW_PRIVATE'),

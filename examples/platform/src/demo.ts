@@ -15,6 +15,7 @@ import { dropSecretsFromEnv, loadConfig } from './config.js';
 import { OFFLINE_NOTE, offlineResponder } from './offline-model.js';
 import { jsonLogger } from './logger.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
+import { joinCommand } from './join-command.js';
 
 /**
  * The README's demo: the platform in local mode, one agent, one message through the real Claude
@@ -204,9 +205,13 @@ async function main(): Promise<number> {
       say(`Remote agents: a dial-home hub listens on ${platform.remote.url}. From another terminal, this joins an`);
       say('agent that dials out to it (it shows up online under "Remote agents" on the dashboard):');
       say(
-        `  FORGE_HUB_URL=${platform.remote.url} FORGE_ENROLMENT_TOKEN=${token.token} FORGE_AGENT_NAME=my-laptop ` +
-          `FORGE_PROVIDER=scripted FORGE_CREDENTIAL_FILE=${join(scratch, 'remote-agent.json')} ` +
-          'npx -y pnpm@10.34.8 --filter @forge/example-remote-agent start',
+        `  ${joinCommand({
+          hubUrl: platform.remote.url,
+          token: token.token,
+          name: 'my-laptop',
+          provider: 'scripted',
+          credentialFile: join(scratch, 'remote-agent.json'),
+        })}`,
       );
       say('  (the token is single-use and expires in an hour; the agent keeps the credential it gets for it)');
     }

@@ -3,6 +3,7 @@ import { ForgeError } from '@forge/core';
 import { hashKey } from './api-keys.js';
 import { startPlatform } from './app.js';
 import { configUsage, dropSecretsFromEnv, loadConfig } from './config.js';
+import { joinCommand } from './join-command.js';
 import { jsonLogger } from './logger.js';
 
 /** `pnpm start`: the platform from environment and flags, until SIGINT/SIGTERM. */
@@ -21,7 +22,8 @@ async function main(): Promise<void> {
   if (config.apiKeys.length === 0) {
     // A fresh machine still gets a working server; the key lives only in this process.
     const key = `forge_${randomBytes(24).toString('base64url')}`;
-    config.apiKeys.push({ userId: 'local', hash: hashKey(key) });
+    // The operator's own key, so it may also issue enrolment tokens over the API.
+    config.apiKeys.push({ userId: 'local', hash: hashKey(key), admin: true });
     console.log(
       `No FORGE_API_KEYS configured: generated a key for user "local", valid until this process exits:\n  ${key}`,
     );
@@ -30,7 +32,9 @@ async function main(): Promise<void> {
   console.log(`Forge platform (${config.backend} backend) on ${platform.url}  — dashboard: ${platform.url}/`);
   if (platform.remote) {
     const token = platform.remote.hub.issueEnrolmentToken();
-    console.log(`Remote agents dial ${platform.remote.url}; an enrolment token (1 h, single use):\n  ${token.token}`);
+    console.log(
+      `Remote agents dial ${platform.remote.url}; an enrolment token (1 h, single use) and the line that joins one:\n  ${token.token}\n  ${joinCommand({ hubUrl: platform.remote.url, token: token.token })}`,
+    );
   }
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,5 +1,6 @@
 import { silentLogger, type Logger } from '@forge/core';
 import { createAgentHub, type AgentHub, type AgentInfo, type CredentialStore, type HubServer } from '@forge/dial-home';
+import { joinCommand } from './join-command.js';
 
 export interface RemoteAgentsOptions {
   port: number;
@@ -24,7 +25,19 @@ export interface RemoteAgents {
    * credential is refused from then on. Undefined when there is no such agent.
    */
   revoke(nameOrId: string): Promise<Record<string, unknown> | undefined>;
+  /** A single-use enrolment token (bound to `name` when given) and the command that joins an agent with it. */
+  issueToken(options?: { name?: string; ttlMs?: number }): IssuedToken;
   close(): Promise<void>;
+}
+
+/** An enrolment token as the API answers with it. */
+export interface IssuedToken {
+  token: string;
+  token_id: string;
+  expires_at: string;
+  name?: string;
+  hub_url: string;
+  join_command: string;
 }
 
 export function remoteAgentJson(info: AgentInfo): Record<string, unknown> {
@@ -55,6 +68,22 @@ export async function startRemoteAgents(options: RemoteAgentsOptions): Promise<R
       if (!found || !(await theHub.revoke(found.id))) return undefined;
       logger.info('remote agent revoked', { agentId: found.id, name: found.name });
       return remoteAgentJson({ ...found, status: 'offline' });
+    },
+    issueToken(issue = {}) {
+      const issued = theHub.issueEnrolmentToken(issue);
+      logger.info('enrolment token issued', { tokenId: issued.id, ...(issued.name ? { name: issued.name } : {}) });
+      return {
+        token: issued.token,
+        token_id: issued.id,
+        expires_at: new Date(issued.expiresAt).toISOString(),
+        ...(issued.name ? { name: issued.name } : {}),
+        hub_url: server.url,
+        join_command: joinCommand({
+          hubUrl: server.url,
+          token: issued.token,
+          ...(issued.name ? { name: issued.name } : {}),
+        }),
+      };
     },
     async close() {
       await theHub.close();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProviderRegistry, type CodeAgent, type ProviderRegistry } from '@forge/core';
 import { openStore, type ForgeStore } from '@forge/store';
-import { ApiKeyStore, parseApiKeyList } from './api-keys.js';
+import { ApiKeyStore, markAdmins, parseApiKeyList } from './api-keys.js';
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
 import { createApiHandler, type ApiOptions } from './http/api.js';
@@ -23,6 +23,8 @@ export interface HarnessOptions {
   api?: Partial<
     Pick<ApiOptions, 'rateLimitPerMinute' | 'maxAgentsPerKey' | 'remoteAgents' | 'clock' | 'authFailuresPerMinute'>
   >;
+  /** FORGE_ADMIN_USERS: whose keys are admin keys (none by default). */
+  adminUsers?: string;
   /** Queued messages per agent before 429. */
   maxQueuedPerAgent?: number;
 }
@@ -58,7 +60,7 @@ export async function startApiHarness(options: HarnessOptions = {}) {
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
   });
   const handler = createApiHandler({
-    keys: new ApiKeyStore(parseApiKeyList(`alice:${ALICE_KEY},bob:${BOB_KEY}`)),
+    keys: new ApiKeyStore(markAdmins(parseApiKeyList(`alice:${ALICE_KEY},bob:${BOB_KEY}`), options.adminUsers ?? '')),
     backend,
     runs,
     defaultProvider: registry.list()[0]!,
@@ -74,6 +76,7 @@ export async function startApiHarness(options: HarnessOptions = {}) {
 
   return {
     url: server.url,
+    routes: handler.routes,
     dataDir,
     registry,
     backend,

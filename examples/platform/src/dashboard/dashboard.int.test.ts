@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { claudeCode } from '@forge/claude-code';
 import {
   claudeBinPath,
@@ -31,13 +32,14 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   let platform: Platform;
   let browser: Browser;
   let scratch: string;
-  let output: string;
+  // Screenshots stay where a person can look at them (gitignored).
+  const output = fileURLToPath(new URL('../../test-output/', import.meta.url));
   let model: FakeAnthropicApi;
   let claude: CodeAgent;
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'forge-dashboard-test-'));
-    output = await mkdtemp(join(tmpdir(), 'forge-dashboard-output-'));
+    await mkdir(output, { recursive: true });
     const registry = createProviderRegistry();
     registry.register('scripted', scriptedDemoAgent({ delayMs: 20 }));
     // The real Claude Code CLI against the demo's offline stand-in model, as `pnpm demo` runs it.
@@ -63,7 +65,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   });
 
   it('creates an agent, streams a run, approves a permission, answers a question and shows the results', async () => {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
     page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
@@ -71,6 +73,13 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
 
     await page.fill('#api-key', KEY);
     await page.click('#save-key');
+    await page.locator('#key-state[data-state="ok"]').waitFor();
+    // The providers come from the server (GET /api/v1/providers), not from the page.
+    await page.locator('#provider option[value="scripted"]').waitFor({ state: 'attached' });
+    const offered = await page
+      .locator('#provider option')
+      .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(offered.sort()).toEqual(['', 'claude-code', 'scripted']);
     await page.selectOption('#provider', 'scripted');
     await page.click('#create-agent');
     const row = page.locator('li.agent.chosen');
@@ -94,9 +103,9 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     expect(await page.locator('.ev.text').last().textContent()).toContain('You said:');
     await page.locator('#run-status[data-status="completed"]').waitFor();
 
-    const shot = join(output, 'dashboard.png');
+    const shot = join(output, 'dashboard-run.png');
     await page.screenshot({ path: shot, fullPage: true });
-    console.log(`dashboard screenshot: ${shot}`);
+    console.log(`dashboard screenshots in ${output}`);
     expect(existsSync(shot)).toBe(true);
 
     // A second message continues the conversation: the page sends the first run's session id.
@@ -108,6 +117,34 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       session_id: expect.stringMatching(/^ses_/),
     });
     await page.locator('.ev.result[data-status="completed"]').waitFor();
+
+    // The conversation survives a reload: read back from the runs endpoints, the user's own messages first.
+    await page.reload();
+    await page.locator(`li.agent[data-agent-id="${agentId}"]`).click();
+    const turns = page.locator('#history li.turn');
+    await turns.nth(1).waitFor();
+    expect(await turns.locator('.user-msg').allTextContents()).toEqual([
+      'Please ask for permission to list the files',
+      'And again',
+    ]);
+    expect(await turns.locator('.badge').allTextContents()).toEqual(['completed', 'completed']);
+    expect(await turns.nth(0).locator('.usage').textContent()).toMatch(/^\d+ in \/ \d+ out tokens$/);
+    expect(await turns.nth(0).locator('.cost').textContent()).toBe('no cost reported');
+    expect(await turns.nth(1).locator('.reply').textContent()).toBe('You said: And again');
+    const session = await page.locator('#session').textContent();
+    expect(session).toMatch(/^ses_/);
+    expect(await turns.nth(1).locator('code.session').textContent()).toBe(session);
+    expect(await page.locator(`li.agent[data-agent-id="${agentId}"] time.created`).textContent()).toMatch(/^created /);
+    await page.screenshot({ path: join(output, 'dashboard-1280.png'), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(output, 'dashboard-390.png'), fullPage: true });
+    // Usable at 390 px: nothing sticks out sideways, and the controls are still on screen.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    for (const id of ['#message', '#send', '#create-agent']) {
+      const box = (await page.locator(id).boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(390);
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // A question: its options are buttons; clicking one answers it and the run goes on.
     await page.fill('#message', 'Ask me a question');
@@ -148,9 +185,18 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
   it('interrupts a run, shows an agent deleted behind its back as gone, and a wrong key as refused', async () => {
     const page = await browser.newPage();
     await page.goto(`${platform.url}/`);
+    await page.setViewportSize({ width: 390, height: 844 });
     await page.fill('#api-key', 'not-the-key-at-all');
     await page.click('#save-key');
     await page.locator('#error', { hasText: 'not accepted' }).waitFor();
+    // A wrong key is a state of its own: said at the top, nothing offered that cannot work.
+    const keyState = page.locator('#key-state[data-state="refused"]');
+    await keyState.waitFor();
+    expect(await keyState.textContent()).toContain('Key refused');
+    expect(await page.locator('#create-agent').isDisabled()).toBe(true);
+    expect(await page.locator('#agents').textContent()).toContain('once the key is accepted');
+    await page.screenshot({ path: join(output, 'wrong-key-390.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
     await page.fill('#api-key', KEY);
     await page.click('#save-key');
     await page.click('#create-agent');

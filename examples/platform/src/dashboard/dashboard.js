@@ -1,7 +1,7 @@
 // The Forge platform dashboard: plain browser JavaScript, no build step, no framework.
 // Everything from the server is rendered with textContent, never as HTML.
 const $ = (id) => document.getElementById(id);
-// sessions: the last session id per agent, kept only in this page (the platform stores no conversations).
+// sessions: the last session id per agent; the conversation itself is read back from the runs endpoints.
 const state = {
   key: sessionStorage.getItem('forgeKey') || '',
   agent: undefined,
@@ -12,6 +12,27 @@ const state = {
 
 function showError(message) {
   $('error').textContent = message || '';
+}
+
+const KEY_STATES = {
+  none: 'No API key yet: paste one to start.',
+  checking: 'Checking the key…',
+  ok: 'Key accepted',
+  refused: 'Key refused: the platform does not know this API key. Check it and try again.',
+};
+
+/** One clear state for the key: without an accepted key nothing else on the page can work, so say so. */
+function setKeyState(which, who) {
+  const box = $('key-state');
+  box.dataset.state = which;
+  box.textContent = which === 'ok' && who ? `${KEY_STATES.ok} (user ${who})` : KEY_STATES[which];
+  document.body.dataset.key = which;
+  for (const id of ['create-agent', 'refresh-agents']) $(id).disabled = which === 'refused' || which === 'none';
+  if (which === 'refused') {
+    $('agents').replaceChildren(el('li', { class: 'muted' }, 'Agents appear here once the key is accepted.'));
+    $('history').replaceChildren();
+    $('send').disabled = true;
+  }
 }
 
 async function api(method, path, body) {
@@ -48,6 +69,7 @@ async function loadAgents() {
   if (!state.key) return;
   try {
     const { agents } = await api('GET', '/api/v1/agents');
+    setKeyState('ok', agents[0]?.user_id);
     const list = $('agents');
     list.replaceChildren();
     if (!agents.length) list.append(el('li', { class: 'muted' }, 'No agents yet: create one.'));
@@ -62,7 +84,12 @@ async function loadAgents() {
         },
         el('span', { class: `badge ${a.state}`, dataset: { state: a.state } }, a.state),
         el('code', {}, a.agent_id),
-        el('span', { class: 'muted' }, a.provider + (a.busy ? ' · busy' : '')),
+        el(
+          'span',
+          { class: 'muted' },
+          a.provider + (a.busy ? ' · busy' : '') + (a.queued ? ` · ${a.queued} queued` : ''),
+        ),
+        el('time', { class: 'muted created', datetime: a.created_at }, `created ${when(a.created_at)}`),
         el(
           'button',
           {
@@ -91,9 +118,89 @@ async function loadAgents() {
     }
     showError('');
   } catch (e) {
-    showError(e.status === 401 ? 'That API key was not accepted.' : e.message);
+    if (e.status === 401) {
+      setKeyState('refused');
+      showError('That API key was not accepted.');
+      return;
+    }
+    showError(e.message);
   }
   loadRemote();
+}
+
+const when = (iso) => {
+  const d = new Date(iso);
+  return d.toDateString() === new Date().toDateString() ? d.toLocaleTimeString() : d.toLocaleString();
+};
+
+/** The server's providers, each probed: unavailable ones are shown, disabled, with the reason. */
+async function loadProviders() {
+  try {
+    const { default_provider, providers } = await api('GET', '/api/v1/providers');
+    const select = $('provider');
+    const chosen = select.value;
+    select.replaceChildren(el('option', { value: '' }, `default provider (${default_provider})`));
+    for (const p of providers) {
+      const label = `${p.name}${p.version ? ` ${p.version}` : ''}${p.available ? '' : ` — unavailable: ${p.reason || '?'}`}`;
+      const option = el('option', { value: p.name }, label);
+      if (!p.available) option.disabled = true;
+      select.append(option);
+    }
+    select.value = chosen;
+  } catch {
+    // The key state says why; the default provider still works.
+  }
+}
+
+/**
+ * The agent's past runs from the server (newest first there, oldest first here): the user's own message, the
+ * reply, status, usage, cost and session. The run shown live below is left out until it is finished.
+ */
+async function loadHistory() {
+  const agentId = state.agent;
+  const list = $('history');
+  if (!agentId) return list.replaceChildren();
+  try {
+    const { runs } = await api('GET', `/api/v1/agents/${agentId}/runs?limit=50`);
+    if (agentId !== state.agent) return;
+    const latest = runs.find((r) => r.result?.sessionId);
+    if (latest && !state.sessions[agentId]) state.sessions[agentId] = latest.result.sessionId;
+    $('session').textContent = state.sessions[agentId] || '—';
+    list.replaceChildren();
+    for (const r of runs.slice().reverse()) {
+      if (r.request_id === state.requestId && state.live) continue;
+      list.append(turn(r));
+    }
+    if (!runs.length) list.append(el('li', { class: 'muted' }, 'No messages yet.'));
+  } catch (e) {
+    list.replaceChildren(el('li', { class: 'muted' }, e.message));
+  }
+}
+
+function turn(r) {
+  const res = r.result;
+  const usage = res?.usage ? `${res.usage.inputTokens} in / ${res.usage.outputTokens} out tokens` : 'no usage yet';
+  const cost = res?.costUsd !== undefined ? `$${res.costUsd.toFixed(4)}` : 'no cost reported';
+  const session = res?.sessionId || r.session_id;
+  return el(
+    'li',
+    { class: 'turn', dataset: { requestId: r.request_id, status: r.status } },
+    el('div', { class: 'user-msg' }, r.content ?? ''),
+    el(
+      'div',
+      { class: 'run-meta muted' },
+      el('span', { class: `badge ${r.status}`, dataset: { status: r.status } }, r.status),
+      ` ${when(r.created_at)} · `,
+      el('span', { class: 'usage' }, usage),
+      ' · ',
+      el('span', { class: 'cost' }, cost),
+      session ? ' · session ' : '',
+      session ? el('code', { class: 'session' }, session) : '',
+    ),
+    res
+      ? el('div', { class: 'reply' }, res.text || (res.error ? `${res.error.code}: ${res.error.message}` : '(no text)'))
+      : '',
+  );
 }
 
 async function loadRemote() {
@@ -146,10 +253,18 @@ async function remove(agentId) {
 }
 
 function choose(agentId) {
+  const changed = state.agent !== agentId;
   state.agent = agentId;
   $('chosen').textContent = agentId ? agentId : '(choose an agent)';
   $('send').disabled = !agentId;
   for (const li of document.querySelectorAll('li.agent')) li.classList.toggle('chosen', li.dataset.agentId === agentId);
+  if (changed) {
+    state.stream?.abort();
+    state.live = false;
+    $('events').replaceChildren();
+    $('session').textContent = (agentId && state.sessions[agentId]) || '—';
+  }
+  loadHistory();
 }
 
 // --- a run ------------------------------------------------------------------------------------
@@ -159,7 +274,9 @@ async function send(event) {
   const content = $('message').value;
   if (!state.agent || !content.trim()) return;
   state.stream?.abort();
-  $('events').replaceChildren();
+  state.live = false;
+  await loadHistory();
+  $('events').replaceChildren(el('div', { class: 'user-msg' }, content));
   currentText = undefined;
   try {
     const tools = $('allowed-tools')
@@ -173,6 +290,8 @@ async function send(event) {
       ...(session ? { session_id: session } : {}),
     });
     state.requestId = request_id;
+    state.live = true;
+    $('message').value = '';
     $('run-status').textContent = `${status === 'queued' ? 'queued' : 'running'} ${request_id}`;
     $('run-status').dataset.status = 'processing';
     $('interrupt').disabled = false;
@@ -377,11 +496,17 @@ function render(ev) {
     case 'run.completed': {
       const r = ev.result;
       if (r.sessionId && state.agent) state.sessions[state.agent] = r.sessionId;
+      $('session').textContent = r.sessionId || '—';
       box.append(
         el(
           'div',
           { class: `ev result ${r.status}`, dataset: { status: r.status } },
           `${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''} — ${r.text || '(no text)'}`,
+        ),
+        el(
+          'div',
+          { class: 'run-meta muted' },
+          `${r.usage.inputTokens} in / ${r.usage.outputTokens} out tokens · ${r.costUsd !== undefined ? `$${r.costUsd.toFixed(4)}` : 'no cost reported'}`,
         ),
       );
       $('run-status').textContent = `${r.status} in ${(r.durationMs / 1000).toFixed(1)} s`;
@@ -402,7 +527,8 @@ $('key-form').addEventListener('submit', (e) => {
   state.key = $('api-key').value.trim();
   sessionStorage.setItem('forgeKey', state.key);
   $('who').textContent = 'key set for this tab';
-  loadAgents();
+  setKeyState('checking');
+  loadAgents().then(() => document.body.dataset.key === 'ok' && loadProviders());
 });
 $('create-form').addEventListener('submit', createAgent);
 $('refresh-agents').addEventListener('click', loadAgents);
@@ -410,6 +536,7 @@ $('message-form').addEventListener('submit', send);
 $('interrupt').addEventListener('click', interrupt);
 if (state.key) {
   $('api-key').value = state.key;
-  loadAgents();
-}
-setInterval(() => state.key && loadAgents(), 10_000);
+  setKeyState('checking');
+  loadAgents().then(() => document.body.dataset.key === 'ok' && loadProviders());
+} else setKeyState('none');
+setInterval(() => state.key && document.body.dataset.key === 'ok' && loadAgents(), 10_000);

@@ -4,8 +4,9 @@ import { agentState, type AgentBackend } from '../backends/backend.js';
 import type { RunManager } from '../run-manager.js';
 import { agentJson } from './agent-json.js';
 import { agentOf, reply, userOf, type ApiContext } from './context.js';
-import { optionalString, readJson, readObject } from './io.js';
-import { checkFields } from './rest-input.js';
+import { readJson, readObject } from './io.js';
+import { parseBody } from './parse-body.js';
+import { CreateAgentBody } from './rest-schemas.js';
 import type { Router } from './router.js';
 
 export interface AgentRoutesOptions {
@@ -24,12 +25,12 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
   router
     .on('POST', '/api/v1/agents', async (ctx) => {
       const body = readObject(await readJson(ctx.req));
-      checkFields(body, ['owner_id', 'provider']);
-      const owner = optionalString(body, 'owner_id');
+      const parsed = parseBody(CreateAgentBody, body);
+      const owner = parsed.owner_id ?? undefined;
       if (owner !== undefined && owner !== ctx.principal.userId)
         throw new ApiError(404, 'USER_NOT_FOUND', `No user ${owner}`);
       const userId = userOf(ctx, 'user');
-      const provider = optionalString(body, 'provider') ?? options.defaultProvider;
+      const provider = parsed.provider ?? options.defaultProvider;
       // Reserved before the backend is asked, so concurrent creates cannot all slip under the cap.
       creating.set(ctx.principal.keyId, (creating.get(ctx.principal.keyId) ?? 0) + 1);
       try {

@@ -5,12 +5,15 @@ import { bearerToken, type ApiKeyStore } from '../api-keys.js';
 import type { AgentBackend } from '../backends/backend.js';
 import { serveDashboard } from '../dashboard/serve.js';
 import { RateLimiter, type RateDecision } from '../rate-limiter.js';
+import type { IssuedToken } from '../remote-agents.js';
 import type { RunManager } from '../run-manager.js';
 import type { ProviderCatalog } from '../providers/provider-catalog.js';
 import { agentRoutes } from './agent-routes.js';
 import { reply, type ApiContext } from './context.js';
 import { sendJson } from './io.js';
+import { openApiDocument } from './openapi.js';
 import { providerRoutes } from './provider-routes.js';
+import { enrolmentTokenRoutes } from './enrolment-token-routes.js';
 import { Router } from './router.js';
 import { runRoutes } from './run-routes.js';
 
@@ -18,6 +21,7 @@ export interface RemoteAgentsView {
   list(): Promise<Array<Record<string, unknown>>>;
   /** Revokes by name or id; undefined when there is no such (unrevoked) agent. */
   revoke(nameOrId: string): Promise<Record<string, unknown> | undefined>;
+  issueToken(options?: { name?: string; ttlMs?: number }): IssuedToken;
 }
 
 export interface ApiOptions {
@@ -39,14 +43,20 @@ export interface ApiOptions {
   authFailuresPerMinute?: number;
 }
 
+/** A node:http request listener; `routes()` lists what it serves under /api (the OpenAPI test covers each). */
+export type ApiHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
+  routes(): Array<{ method: string; path: string }>;
+};
+
 /** The platform's HTTP API, dashboard included, as a node:http request listener. */
-export function createApiHandler(options: ApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
+export function createApiHandler(options: ApiOptions): ApiHandler {
   const { keys, backend, runs } = options;
   const logger = options.logger ?? silentLogger;
   const limiter = new RateLimiter(options.rateLimitPerMinute, 60_000, options.clock ?? systemClock);
   const authFailures = new RateLimiter(options.authFailuresPerMinute ?? 30, 60_000, options.clock ?? systemClock);
 
   const router = new Router<ApiContext>();
+  let document: Record<string, unknown> | undefined;
   agentRoutes(router, {
     backend,
     runs,
@@ -57,6 +67,7 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
   });
   runRoutes(router, { backend, runs, ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}) });
   providerRoutes(router, { catalog: options.providers, defaultProvider: options.defaultProvider });
+  enrolmentTokenRoutes(router, { remoteAgents: options.remoteAgents, logger });
   router.on('GET', '/api/v1/remote-agents', async (ctx) => {
     // Without a hub the answer is still 200, so clients need no special case for a platform without one.
     if (!options.remoteAgents) return reply(ctx, 200, { enabled: false, agents: [] });
@@ -84,6 +95,9 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
       if (serveDashboard(req, res, url.pathname)) return;
       throw new ApiError(404, 'NOT_FOUND', `Nothing at ${url.pathname}`);
     }
+    // The API's description is public: a client reads it before it has a key.
+    if (url.pathname === '/api/v1/openapi.json' && (method === 'GET' || method === 'HEAD'))
+      return sendJson(res, 200, (document ??= openApiDocument()));
     const remote = req.socket.remoteAddress ?? 'unknown';
     const principal = keys.authenticate(bearerToken(req.headers.authorization));
     if (!principal) {
@@ -143,7 +157,7 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
     }
   }
 
-  return (req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const started = Date.now();
     res.on('finish', () =>
       logger.debug('request', {
@@ -165,4 +179,5 @@ export function createApiHandler(options: ApiOptions): (req: IncomingMessage, re
       sendJson(res, response.status, response.body, { ...limits, ...response.headers });
     });
   };
+  return Object.assign(listener, { routes: () => router.routes() });
 }

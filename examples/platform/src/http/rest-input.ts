@@ -9,6 +9,7 @@ import {
 import { closestName } from '@forge/core/internal';
 import { generateWebhookSecret, webhookSecretKey } from '../webhooks/index.js';
 import { optionalString } from './io.js';
+import { DecisionBody, MessageBody } from './rest-schemas.js';
 
 /**
  * The REST API's names for the request fields it accepts, and the library's. A message has no `cwd`, `env`,
@@ -69,7 +70,7 @@ const GENERATE_SECRET = 'generate';
 
 /** A `POST …/messages` body, checked in full before anything else is asked (the agent, whether it is busy). */
 export function parseMessage(body: Record<string, unknown>): MessageInput {
-  checkFields(body, [...Object.keys(MESSAGE_FIELDS), 'webhook_url', 'webhook_secret'], REST_NAME);
+  checkFields(body, Object.keys(MessageBody.shape), REST_NAME);
   const input: Record<string, unknown> = {};
   for (const [rest, library] of Object.entries(MESSAGE_FIELDS)) {
     const value = body[rest];
@@ -108,9 +109,9 @@ export function parseMessage(body: Record<string, unknown>): MessageInput {
 
 /** A permission reply's body: `decision` one of the three, an optional `message`. */
 export function parseDecision(body: Record<string, unknown>): { decision: PermissionDecision; message?: string } {
-  checkFields(body, ['decision', 'message']);
+  checkFields(body, Object.keys(DecisionBody.shape));
   const decision = body.decision;
-  if (typeof decision !== 'string' || !PERMISSION_DECISIONS.includes(decision as PermissionDecision)) {
+  if (!DecisionBody.shape.decision.safeParse(decision).success) {
     // Described, never echoed whole: the value may be huge or nested thousands deep.
     const got =
       typeof decision === 'string'

@@ -11,6 +11,7 @@ type Handler<C> = (ctx: C) => Promise<void> | void;
 
 interface Route<C> {
   method: string;
+  path: string;
   pattern: RegExp;
   keys: string[];
   handler: Handler<C>;
@@ -26,8 +27,13 @@ export class Router<C extends RouteContext> {
       keys.push(key);
       return '([^/]+)';
     });
-    this.#routes.push({ method, pattern: new RegExp(`^${source}/?$`), keys, handler });
+    this.#routes.push({ method, path, pattern: new RegExp(`^${source}/?$`), keys, handler });
     return this;
+  }
+
+  /** Every route as registered (`GET /api/v1/agents/:id`): what the OpenAPI test checks the document covers. */
+  routes(): Array<{ method: string; path: string }> {
+    return this.#routes.map(({ method, path }) => ({ method, path }));
   }
 
   match(

@@ -11,6 +11,9 @@ export function runJson(run: RunRecord, extra: Record<string, unknown> = {}): Re
     event_count: run.eventCount,
     created_at: iso(run.createdAt),
   };
+  // The user's own message and the conversation it continued: what a client needs to show the history.
+  if (typeof run.request.prompt === 'string') out.content = run.request.prompt;
+  if (typeof run.request.sessionId === 'string') out.session_id = run.request.sessionId;
   if (run.startedAt !== undefined) out.started_at = iso(run.startedAt);
   if (run.finishedAt !== undefined) out.finished_at = iso(run.finishedAt);
   if (run.result) out.result = run.result;

@@ -4,7 +4,9 @@ import type { RunRecord } from '@forge/store';
 import type { RunManager } from '../run-manager.js';
 import { agentOf, reply, type ApiContext } from './context.js';
 import { readJson, readObject } from './io.js';
-import { checkFields, parseDecision, parseMessage } from './rest-input.js';
+import { parseBody } from './parse-body.js';
+import { parseDecision, parseMessage } from './rest-input.js';
+import { AnswerBody } from './rest-schemas.js';
 import type { Router } from './router.js';
 import { runJson } from './run-json.js';
 import { lastEventId, streamRun } from './sse.js';
@@ -128,8 +130,7 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
       });
     })
     .on('POST', '/api/v1/agents/:id/questions/:question_id', async (ctx) => {
-      const body = readObject(await readJson(ctx.req));
-      checkFields(body, ['answers']);
+      const body = parseBody(AnswerBody, readObject(await readJson(ctx.req)), { answers: 'INVALID_ANSWER' });
       const agent = await agentOf(ctx, backend);
       const live = await runs.answer(agent.userId, agent.agentId, ctx.params.question_id!, body.answers);
       reply(ctx, 200, {

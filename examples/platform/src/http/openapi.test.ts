@@ -1,0 +1,201 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sampleScript, scriptedAgent } from '@forge/core/testing';
+import { dialHome } from '@forge/dial-home';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PERMISSION_ID, QUESTION_ID } from '../providers/scripted-demo.js';
+import { startRemoteAgents, type RemoteAgents } from '../remote-agents.js';
+import { ALICE_KEY, BOB_KEY, startApiHarness, testStore, type ApiHarness } from '../test-support.js';
+import { openApiPath } from './openapi.js';
+
+type Doc = {
+  openapi: string;
+  components: { schemas: Record<string, unknown> };
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content: Record<string, { schema: unknown }> }> }>
+  >;
+};
+
+/**
+ * The served document against the server itself: every route is documented, and every answer below (a success
+ * and a typed error per route) is valid against the document's schema for its path, method and status.
+ */
+describe('GET /api/v1/openapi.json', () => {
+  let h: ApiHarness;
+  let remote: RemoteAgents;
+  let scratch: string;
+  let doc: Doc;
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  (addFormats as unknown as (a: Ajv2020) => void)(ajv);
+  const checked = new Set<string>();
+
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'forge-platform-openapi-'));
+    remote = await startRemoteAgents({
+      port: 0,
+      host: '127.0.0.1',
+      secret: 'a-hub-secret-of-at-least-32-bytes-long!!',
+      credentialStore: (await testStore()).credentials,
+    });
+    h = await startApiHarness({
+      adminUsers: 'alice',
+      api: {
+        remoteAgents: {
+          list: () => remote.list(),
+          revoke: (name) => remote.revoke(name),
+          issueToken: (o) => remote.issueToken(o),
+        },
+      },
+    });
+    const res = await fetch(`${h.url}/api/v1/openapi.json`);
+    expect(res.status).toBe(200);
+    doc = (await res.json()) as Doc;
+    ajv.addSchema(doc.components.schemas.Error as object, '#/components/schemas/Error');
+  });
+  afterAll(async () => {
+    await h?.close();
+    await remote?.close();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  /** Checks one answer against the document: its status must be documented, its body valid. */
+  function conforms(method: string, path: string, res: { status: number; json: unknown; text: string }) {
+    const op = doc.paths[path]?.[method.toLowerCase()];
+    expect(op, `${method} ${path} is documented`).toBeDefined();
+    const response = op!.responses[String(res.status)];
+    expect(response, `${method} ${path} documents status ${res.status} (${res.text.slice(0, 200)})`).toBeDefined();
+    const json = response!.content['application/json'];
+    if (json) {
+      const schema = json.schema as { $ref?: string };
+      const validate = schema.$ref ? ajv.getSchema(schema.$ref)! : ajv.compile(schema);
+      const valid = validate(res.json);
+      expect(
+        valid,
+        `${method} ${path} ${res.status}: ${ajv.errorsText(validate.errors)} in ${res.text.slice(0, 300)}`,
+      ).toBe(true);
+    } else {
+      expect(response!.content['text/event-stream']).toBeDefined();
+    }
+    checked.add(`${method} ${path} ${res.status >= 400 ? 'error' : 'ok'}`);
+  }
+
+  const call = async (method: string, path: string, url: string, init: Parameters<ApiHarness['call']>[2] = {}) => {
+    const res = await h.call(method, url, init);
+    conforms(method, path, res);
+    return res;
+  };
+
+  it('is OpenAPI 3.1 and documents every route the server has', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    for (const route of h.routes())
+      expect(doc.paths[openApiPath(route.path)]?.[route.method.toLowerCase()]).toBeDefined();
+    expect(doc.paths['/healthz']?.get).toBeDefined();
+  });
+
+  it('matches real answers: a success and a typed error on every route', async () => {
+    const A = '/api/v1/agents';
+    const AG = `${A}/{id}`;
+    const health = await fetch(`${h.url}/healthz`);
+    conforms('GET', '/healthz', {
+      status: health.status,
+      json: await health.clone().json(),
+      text: await health.text(),
+    });
+    await call('GET', '/api/v1/openapi.json', '/api/v1/openapi.json', { key: null });
+
+    await call('GET', '/api/v1/providers', '/api/v1/providers');
+    await call('GET', '/api/v1/providers', '/api/v1/providers', { key: 'not-a-key-at-all' });
+
+    const created = await call('POST', A, A, { body: { provider: 'scripted' } });
+    const id = created.json.agent_id as string;
+    await call('POST', A, A, { body: { provder: 'scripted' } });
+    await call('GET', A, A);
+    await call('GET', A, `${A}?user_id=bob`);
+    await call('GET', AG, `${A}/${id}?refresh=true`);
+    await call('GET', AG, `${A}/nope`);
+
+    // A run that waits for a permission, then one queued behind it.
+    const M = `${AG}/messages`;
+    const first = await call('POST', M, `${A}/${id}/messages`, { body: { content: 'ask permission to run ls' } });
+    await call('POST', M, `${A}/${id}/messages`, { body: { content: '' } });
+    const rid = first.json.request_id as string;
+    const queued = await call('POST', M, `${A}/${id}/messages`, { body: { content: 'then this' } });
+    while (!h.runs.local(rid)?.pendingPermissions.has(PERMISSION_ID)) await new Promise((r) => setImmediate(r));
+
+    const R = `${AG}/runs/{request_id}`;
+    await call('DELETE', R, `${A}/${id}/runs/${queued.json.request_id}`);
+    await call('DELETE', R, `${A}/${id}/runs/${rid}`);
+    const P = `${AG}/permissions/{permission_id}`;
+    await call('POST', P, `${A}/${id}/permissions/${PERMISSION_ID}`, { body: { decision: 'maybe' } });
+    await call('POST', P, `${A}/${id}/permissions/${PERMISSION_ID}`, { body: { decision: 'allow' } });
+    const E = `${AG}/events`;
+    await call('GET', E, `${A}/${id}/events?request_id=${rid}`);
+    await call('GET', E, `${A}/${id}/events`);
+
+    // A question, answered.
+    const asked = await call('POST', M, `${A}/${id}/messages`, { body: { content: 'ask me a question' } });
+    const qid = asked.json.request_id as string;
+    while (!h.runs.local(qid)?.pendingQuestions.has(QUESTION_ID)) await new Promise((r) => setImmediate(r));
+    const Q = `${AG}/questions/{question_id}`;
+    await call('POST', Q, `${A}/${id}/questions/${QUESTION_ID}`, { body: { answers: 'Red' } });
+    await call('POST', Q, `${A}/${id}/questions/${QUESTION_ID}`, { body: { answers: [['Red']] } });
+    await call('GET', E, `${A}/${id}/events?request_id=${qid}`);
+
+    // One that waits until interrupted.
+    await call('POST', M, `${A}/${id}/messages`, { body: { content: 'wait for me' } });
+    await call('POST', `${AG}/interrupt`, `${A}/${id}/interrupt`);
+    await call('POST', `${AG}/interrupt`, `${A}/${id}/interrupt?request_id=run_none`);
+
+    const runs = await call('GET', `${AG}/runs`, `${A}/${id}/runs?limit=2`);
+    expect(runs.json.runs.length).toBe(2);
+    await call('GET', `${AG}/runs`, `${A}/${id}/runs?limit=0`);
+    await call('GET', R, `${A}/${id}/runs/${rid}`);
+    await call('GET', R, `${A}/${id}/runs/run_none`);
+
+    // Remote agents: a token (admin), an agent enrolled with it, revoked.
+    const T = '/api/v1/remote-agents/tokens';
+    const token = await call('POST', T, T, { body: { name: 'desk-1' } });
+    await call('POST', T, T, { key: BOB_KEY, body: {} });
+    const dialer = dialHome({
+      url: remote.url,
+      enrolmentToken: token.json.token,
+      credentialFile: join(scratch, 'desk-1.json'),
+      name: 'desk-1',
+      agent: scriptedAgent({ steps: sampleScript('hi') }),
+    });
+    try {
+      await dialer.whenOnline();
+      await call('GET', '/api/v1/remote-agents', '/api/v1/remote-agents');
+      await call('GET', '/api/v1/remote-agents', '/api/v1/remote-agents', { key: null });
+      await call('DELETE', '/api/v1/remote-agents/{name}', '/api/v1/remote-agents/desk-1');
+      await call('DELETE', '/api/v1/remote-agents/{name}', '/api/v1/remote-agents/desk-1');
+    } finally {
+      await dialer.stop();
+    }
+
+    await call('DELETE', AG, `${A}/${id}`);
+    await call('DELETE', AG, `${A}/${id}`, { key: ALICE_KEY });
+
+    // Every documented operation was seen answering both ways (the document's own route has no error).
+    for (const [path, ops] of Object.entries(doc.paths))
+      for (const method of Object.keys(ops)) {
+        const m = method.toUpperCase();
+        expect(checked.has(`${m} ${path} ok`), `${m} ${path} succeeded`).toBe(true);
+        if (path !== '/healthz' && path !== '/api/v1/openapi.json')
+          expect(checked.has(`${m} ${path} error`), `${m} ${path} answered an error`).toBe(true);
+      }
+  });
+
+  it('has teeth: a wrong body or an undocumented status fails the check', () => {
+    const schema =
+      doc.paths['/api/v1/agents/{id}/runs/{request_id}']!.get!.responses['200']!.content['application/json']!.schema;
+    const validate = ajv.compile(schema as object);
+    expect(validate({ request_id: 'r', agent_id: 'a', status: 'done', event_count: 1, created_at: 'now' })).toBe(false);
+    expect(validate({ request_id: 'r', agent_id: 'a', status: 'completed', event_count: 1, extra: 1 })).toBe(false);
+    expect(doc.paths['/api/v1/providers']!.get!.responses['418']).toBeUndefined();
+  });
+});

@@ -1,0 +1,232 @@
+import { z } from 'zod';
+import { EnrolmentTokenBody, EnrolmentTokenResponse } from './enrolment-token-routes.js';
+import * as S from './rest-schemas.js';
+
+type Method = 'get' | 'post' | 'delete';
+
+interface Operation {
+  summary: string;
+  body?: z.ZodType;
+  query?: Record<string, { schema: z.ZodType; description: string }>;
+  /** The success status and its body (undefined: text/event-stream). */
+  ok: [number, z.ZodType | undefined];
+  /** Error statuses beyond the ones every authenticated route has (401, 404 for an unknown route, 429). */
+  errors: Record<number, string>;
+  /** Without an API key (`/healthz`). */
+  open?: boolean;
+}
+
+const BODY_ERRORS = {
+  400: 'Bad input: INVALID_JSON, INVALID_BODY, UNKNOWN_FIELD (with the closest known name) or a field code',
+  408: 'BODY_TIMEOUT',
+  413: 'BODY_TOO_LARGE (1 MiB)',
+};
+const AGENT_404 = { 404: 'AGENT_NOT_FOUND (also for another user’s agent)' };
+
+/** The REST API, route by route: what the document is made of. Paths use OpenAPI's `{param}` form. */
+const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
+  '/healthz': {
+    get: {
+      summary: 'Liveness: the process answers and which backend it runs',
+      ok: [200, S.Health],
+      errors: {},
+      open: true,
+    },
+  },
+  '/api/v1/openapi.json': {
+    get: {
+      summary: 'This document (no key needed)',
+      ok: [200, z.looseObject({ openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown()) })],
+      errors: {},
+      open: true,
+    },
+  },
+  '/api/v1/providers': {
+    get: { summary: 'Providers agents can be created with, each probed', ok: [200, S.Providers], errors: {} },
+  },
+  '/api/v1/agents': {
+    post: {
+      summary: 'Create an agent (capped per key)',
+      body: S.CreateAgentBody,
+      ok: [201, S.Agent],
+      errors: { ...BODY_ERRORS, 404: 'USER_NOT_FOUND, PROVIDER_NOT_FOUND', 429: 'AGENT_LIMIT or RATE_LIMITED' },
+    },
+    get: { summary: "The key's user's agents", ok: [200, S.AgentList], errors: { 404: 'USER_NOT_FOUND' } },
+  },
+  '/api/v1/agents/{id}': {
+    get: {
+      summary: 'One agent; ?refresh=true asks the agent itself',
+      query: { refresh: { schema: z.enum(['true', 'false']), description: 'Ask the agent (live_status).' } },
+      ok: [200, S.Agent],
+      errors: AGENT_404,
+    },
+    delete: {
+      summary: 'Delete an agent, interrupting its run and dropping its queue',
+      query: { graceful: { schema: z.enum(['true', 'false']), description: 'Let the agent drain first.' } },
+      ok: [200, S.AgentDeleted],
+      errors: AGENT_404,
+    },
+  },
+  '/api/v1/agents/{id}/messages': {
+    post: {
+      summary: 'Send a message: a run, started or queued (202)',
+      body: S.MessageBody,
+      ok: [202, S.MessageAccepted],
+      errors: { ...BODY_ERRORS, ...AGENT_404, 409: 'AGENT_NOT_READY', 429: 'QUEUE_FULL or RATE_LIMITED' },
+    },
+  },
+  '/api/v1/agents/{id}/interrupt': {
+    post: {
+      summary: 'Interrupt the live run (or one by ?request_id=); ?clear=true also drops the queue',
+      query: {
+        request_id: { schema: z.string(), description: 'Only this run.' },
+        clear: { schema: z.enum(['true', 'false']), description: 'Also drop queued messages.' },
+      },
+      ok: [200, S.Interrupted],
+      errors: { ...AGENT_404, 409: 'NOT_RUNNING' },
+    },
+  },
+  '/api/v1/agents/{id}/runs': {
+    get: {
+      summary: "The agent's runs, newest first, with their message, status, usage and cost",
+      query: {
+        limit: { schema: z.string().regex(/^\d+$/), description: '1 to 100, default 20.' },
+        cursor: { schema: z.string(), description: 'next_cursor of the previous page.' },
+      },
+      ok: [200, S.RunList],
+      errors: { 400: 'INVALID_LIMIT, INVALID_CURSOR', ...AGENT_404 },
+    },
+  },
+  '/api/v1/agents/{id}/runs/{request_id}': {
+    get: { summary: 'One run', ok: [200, S.Run], errors: { 404: 'AGENT_NOT_FOUND, REQUEST_NOT_FOUND' } },
+    delete: {
+      summary: 'Take a queued run off the queue',
+      ok: [200, S.Run],
+      errors: { 404: 'AGENT_NOT_FOUND, REQUEST_NOT_FOUND', 409: 'RUN_NOT_QUEUED' },
+    },
+  },
+  '/api/v1/agents/{id}/permissions/{permission_id}': {
+    post: {
+      summary: 'Answer a permission.requested event',
+      body: S.DecisionBody,
+      ok: [200, S.DecisionReply],
+      errors: { ...BODY_ERRORS, 404: 'AGENT_NOT_FOUND, PERMISSION_NOT_FOUND', 409: 'RUN_ON_OTHER_INSTANCE' },
+    },
+  },
+  '/api/v1/agents/{id}/questions/{question_id}': {
+    post: {
+      summary: 'Answer a question.requested event',
+      body: S.AnswerBody,
+      ok: [200, S.AnswerReply],
+      errors: { ...BODY_ERRORS, 404: 'AGENT_NOT_FOUND, QUESTION_NOT_FOUND', 409: 'RUN_ON_OTHER_INSTANCE' },
+    },
+  },
+  '/api/v1/agents/{id}/events': {
+    get: {
+      summary: "A run's events as Server-Sent Events (replayed from the journal, then live); Last-Event-ID resumes",
+      query: {
+        request_id: { schema: z.string(), description: 'Required: the run.' },
+        last_event_id: { schema: z.string().regex(/^\d+$/), description: 'Resume after this seq.' },
+      },
+      ok: [200, undefined],
+      errors: { 400: 'REQUEST_ID_REQUIRED', 404: 'AGENT_NOT_FOUND, REQUEST_NOT_FOUND' },
+    },
+  },
+  '/api/v1/remote-agents': {
+    get: { summary: 'Dial-home agents, online or not', ok: [200, S.RemoteAgentList], errors: {} },
+  },
+  '/api/v1/remote-agents/tokens': {
+    post: {
+      summary: 'Issue a single-use enrolment token and the command that joins an agent with it (admin keys)',
+      body: EnrolmentTokenBody,
+      ok: [201, EnrolmentTokenResponse],
+      errors: { ...BODY_ERRORS, 403: 'ADMIN_REQUIRED', 409: 'REMOTE_AGENTS_DISABLED' },
+    },
+  },
+  '/api/v1/remote-agents/{name}': {
+    delete: {
+      summary: 'Revoke a remote agent: its session ends now and its credential is refused',
+      ok: [200, S.RemoteAgentRevoked],
+      errors: { 404: 'REMOTE_AGENT_NOT_FOUND' },
+    },
+  },
+};
+
+const COMMON_ERRORS: Record<number, string> = {
+  401: 'UNAUTHENTICATED (no or unknown key)',
+  429: 'RATE_LIMITED or TOO_MANY_AUTH_FAILURES (Retry-After)',
+  500: 'INTERNAL_ERROR',
+};
+
+/** A zod schema as a JSON Schema 2020-12 object (OpenAPI 3.1's dialect), without its `$schema` line. */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });
+  return rest;
+}
+
+const errorRef = { $ref: '#/components/schemas/Error' };
+
+function operation(path: string, method: Method, op: Operation): Record<string, unknown> {
+  const pathParams = [...path.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]!);
+  const parameters = [
+    ...pathParams.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+    ...Object.entries(op.query ?? {}).map(([name, q]) => ({
+      name,
+      in: 'query',
+      required: false,
+      description: q.description,
+      schema: jsonSchema(q.schema, 'input'),
+    })),
+  ];
+  const [status, body] = op.ok;
+  const errors = { ...(op.open ? {} : COMMON_ERRORS), ...op.errors };
+  const responses: Record<string, unknown> = {
+    [status]: {
+      description: op.summary,
+      content: body
+        ? { 'application/json': { schema: jsonSchema(body, 'output') } }
+        : { 'text/event-stream': { schema: { type: 'string' } } },
+    },
+  };
+  for (const [code, description] of Object.entries(errors))
+    responses[code] = { description, content: { 'application/json': { schema: errorRef } } };
+  return {
+    operationId: `${method}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string) => (c ?? '').toUpperCase())}`,
+    summary: op.summary,
+    ...(op.open ? { security: [] } : {}),
+    ...(parameters.length ? { parameters } : {}),
+    ...(op.body
+      ? { requestBody: { required: false, content: { 'application/json': { schema: jsonSchema(op.body, 'input') } } } }
+      : {}),
+    responses,
+  };
+}
+
+/** The platform's REST API as an OpenAPI 3.1 document, generated from the zod schemas that validate requests. */
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [path, ops] of Object.entries(OPERATIONS)) {
+    paths[path] = {};
+    for (const [method, op] of Object.entries(ops)) paths[path][method] = operation(path, method as Method, op!);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Forge platform API',
+      version: '1',
+      description:
+        'Agents per user, runs queued per agent, events over SSE or Standard Webhooks. Every error answers ' +
+        '`{ "error": { "code", "message", "details"? } }` with a stable UPPER_SNAKE code.',
+    },
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    components: {
+      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (FORGE_API_KEYS).' } },
+      schemas: { Error: jsonSchema(S.ErrorBody, 'output') },
+    },
+    security: [{ apiKey: [] }],
+    paths,
+  };
+}
+
+/** Router paths (`/api/v1/agents/:id`) in OpenAPI's form (`/api/v1/agents/{id}`). */
+export const openApiPath = (routerPath: string) => routerPath.replace(/:([a-z_]+)/g, '{$1}');

@@ -1,0 +1,174 @@
+import { AgentRequestSchema, PERMISSION_DECISIONS, PermissionModeSchema } from '@forge/core';
+import { z } from 'zod';
+
+/**
+ * The REST API's bodies as zod schemas: request bodies are validated with them (parseBody, or field by field
+ * through core's AgentRequestSchema for a message), and the OpenAPI document is generated from them, so the
+ * two cannot drift. Responses are described here too; the OpenAPI test checks real answers against them.
+ */
+
+const req = AgentRequestSchema.shape;
+const nullable = <T extends z.ZodType>(s: T) => s.nullable().optional();
+
+// ---- request bodies
+
+export const CreateAgentBody = z.strictObject({
+  owner_id: nullable(z.string()).describe("Must be the key's own user when given."),
+  provider: nullable(z.string()).describe('A provider from GET /api/v1/providers; default: the default provider.'),
+});
+
+/** The library's request fields under their REST names (same validators: core's AgentRequestSchema). */
+export const MessageBody = z.strictObject({
+  content: req.prompt.describe('The message (the library calls it prompt).'),
+  session_id: nullable(z.string().trim().min(1)).describe('Continue this conversation (a run result sessionId).'),
+  model: req.model,
+  permission_mode: PermissionModeSchema.optional(),
+  allowed_tools: req.allowedTools,
+  disallowed_tools: req.disallowedTools,
+  max_turns: req.maxTurns,
+  timeout_ms: req.timeoutMs,
+  system_prompt: req.systemPrompt,
+  webhook_url: nullable(z.string()).describe('Standard Webhooks deliveries of the run’s events (https).'),
+  webhook_secret: nullable(z.string()).describe('A whsec_ secret, or "generate" to have one made and returned once.'),
+});
+
+export const DecisionBody = z.strictObject({
+  decision: z.enum(PERMISSION_DECISIONS as ['allow', 'allow_always', 'deny']),
+  message: nullable(z.string()),
+});
+
+export const AnswerBody = z.strictObject({
+  answers: z.array(z.array(z.string())).describe('One array of chosen labels (or typed text) per question.'),
+});
+
+// ---- responses
+
+export const ErrorBody = z.strictObject({
+  error: z.strictObject({
+    code: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]*$/)
+      .describe('Stable UPPER_SNAKE code.'),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+export const Health = z.strictObject({ ok: z.literal(true), backend: z.string() });
+
+const iso = z.iso.datetime();
+
+export const Agent = z.object({
+  user_id: z.string(),
+  agent_id: z.string(),
+  provider: z.string(),
+  pod_name: z.string().optional(),
+  pod_ip: z.string().optional(),
+  phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown', 'Terminating']),
+  ready: z.boolean(),
+  state: z.enum(['ready', 'starting', 'gone']),
+  created_at: iso,
+  busy: z.boolean().optional(),
+  queued: z.number().int().optional(),
+  live_request_ids: z.array(z.string()).optional(),
+  queued_request_ids: z.array(z.string()).optional(),
+  live_status: z.record(z.string(), z.unknown()).optional().describe('With ?refresh=true: what the agent says.'),
+});
+
+export const AgentList = z.strictObject({ agents: z.array(Agent) });
+
+export const AgentDeleted = z.strictObject({
+  agent_id: z.string(),
+  deleted: z.literal(true),
+  interrupted_request_ids: z.array(z.string()),
+});
+
+export const MessageAccepted = z.strictObject({
+  request_id: z.string(),
+  agent_id: z.string(),
+  status: z.enum(['queued', 'running']),
+  queued_ahead: z.number().int().optional(),
+  events_url: z.string(),
+  run_url: z.string(),
+  webhook_secret: z.string().optional().describe('Only when webhook_secret was "generate".'),
+});
+
+const RunStatus = z.enum(['queued', 'running', 'completed', 'failed', 'cancelled', 'timed_out']);
+
+export const Run = z.strictObject({
+  request_id: z.string(),
+  agent_id: z.string(),
+  status: RunStatus,
+  content: z.string().optional().describe('The message that started the run.'),
+  session_id: z.string().optional().describe('The conversation the message continued, when it named one.'),
+  event_count: z.number().int(),
+  created_at: iso,
+  started_at: iso.optional(),
+  finished_at: iso.optional(),
+  result: z
+    .looseObject({
+      status: z.string(),
+      text: z.string(),
+      sessionId: z.string().optional(),
+      usage: z.looseObject({ inputTokens: z.number(), outputTokens: z.number() }),
+      costUsd: z.number().optional(),
+      durationMs: z.number(),
+      turns: z.number(),
+    })
+    .optional()
+    .describe('The run.completed result, once finished.'),
+  error: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const RunList = z.strictObject({
+  agent_id: z.string(),
+  runs: z.array(Run).describe('Newest first.'),
+  next_cursor: z.string().optional().describe('Pass as ?cursor= for the next (older) page.'),
+});
+
+export const Interrupted = z.strictObject({
+  agent_id: z.string(),
+  interrupted: z.array(z.strictObject({ request_id: z.string(), status: RunStatus })),
+});
+
+export const DecisionReply = z.strictObject({
+  agent_id: z.string(),
+  request_id: z.string(),
+  permission_id: z.string(),
+  decision: DecisionBody.shape.decision,
+});
+
+export const AnswerReply = z.strictObject({
+  agent_id: z.string(),
+  request_id: z.string(),
+  question_id: z.string(),
+  answers: AnswerBody.shape.answers,
+});
+
+export const Providers = z.strictObject({
+  default_provider: z.string(),
+  providers: z.array(
+    z.strictObject({
+      name: z.string(),
+      available: z.boolean(),
+      reason: z.string().optional(),
+      version: z.string().optional(),
+      capabilities: z.record(z.string(), z.unknown()).optional(),
+    }),
+  ),
+});
+
+const RemoteAgent = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  status: z.enum(['online', 'offline']),
+  provider: z.string().optional(),
+  version: z.string().optional(),
+  last_seen: iso.optional(),
+  enrolled_at: iso,
+  runs_in_flight: z.number().int(),
+});
+
+export const RemoteAgentList = z.strictObject({ enabled: z.boolean(), agents: z.array(RemoteAgent) });
+
+export const RemoteAgentRevoked = z.strictObject({ revoked: z.literal(true), agent: RemoteAgent });
