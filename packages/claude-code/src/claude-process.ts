@@ -1,6 +1,6 @@
 import type { Logger, ProcessExit, RunningProcess } from '@forge/core';
 import { controlError, controlRequest, readControlRequest, type IncomingControlRequest } from './control-protocol.js';
-import { exitWithin, stopProcess, TailBuffer, type StopGrace } from './process-control.js';
+import { exitWithin, stopProcess, TailBuffer, type StopGrace } from '@forge/core/internal';
 import { StreamJsonParser, type ClaudeMessage, type StreamJsonItem } from './stream-json.js';
 
 /** Who gets the CLI's output while a turn runs. */

@@ -20,7 +20,7 @@ import {
   type ToolPermissionRequest,
 } from './control-protocol.js';
 import { ClaudeEventMapper, resultOutcome } from './mapper.js';
-import { exitWithin } from './process-control.js';
+import { exitWithin } from '@forge/core/internal';
 
 export interface TurnEnd {
   outcome: RunOutcome;

@@ -1,5 +1,5 @@
 import { describeError, type ProcessRunner } from '@forge/core';
-import { exitWithin, stopProcess } from './process-control.js';
+import { exitWithin, stopProcess } from '@forge/core/internal';
 
 export interface VersionProbe {
   version?: string;

@@ -27,7 +27,7 @@ import {
 import { CodexErrorCode } from './error-codes.js';
 import { CodexJsonlParser } from './jsonl.js';
 import { CodexEventMapper } from './mapper.js';
-import { exitWithin, stopProcess, TailBuffer } from './process-control.js';
+import { exitWithin, stopProcess, TailBuffer } from '@forge/core/internal';
 import { probeCodexVersion, type VersionProbe } from './version.js';
 
 export { PROVIDER };

@@ -13,3 +13,5 @@ export { delay } from './delay.js';
 export { PendingRequests, checkAnswers, checkAnswerShape, checkDecision } from './pending-requests.js';
 export { closestName, editDistance } from './closest-name.js';
 export { freePort } from './free-port.js';
+export { exitWithin, stopProcess, type StopGrace } from './stop-process.js';
+export { TailBuffer } from './tail-buffer.js';
