@@ -10,6 +10,7 @@ import { startPlatform, type Platform } from './app.js';
 import { loadConfig } from './config.js';
 
 const KEY = 'remote-key-0123456789';
+const USER_KEY = 'remote-user-key-0123456789';
 
 /** The platform with its dial-home hub: an agent dials in over loopback HTTP/2 and is listed online, then offline. */
 describe('remote agents (dial-home hub)', () => {
@@ -24,7 +25,8 @@ describe('remote agents (dial-home hub)', () => {
       ...loadConfig([], {}),
       port: 0,
       dataDir: join(scratch, 'data'),
-      apiKeys: parseApiKeyList(`alice:${KEY}`),
+      // alice operates the platform; bob only uses it.
+      apiKeys: parseApiKeyList(`alice:${KEY},bob:${USER_KEY}`).map((k) => ({ ...k, admin: k.userId === 'alice' })),
       defaultProvider: 'scripted',
       hubPort: 0,
       hubSecret: 'a-hub-secret-of-at-least-32-bytes-long!!',
@@ -84,6 +86,12 @@ describe('remote agents (dial-home hub)', () => {
     const auth = { authorization: `Bearer ${KEY}` };
     try {
       await dialer.whenOnline();
+      const byUser = await fetch(`${platform.url}/api/v1/remote-agents/laptop-2`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${USER_KEY}` },
+      });
+      expect(byUser.status).toBe(403);
+      expect(await byUser.json()).toMatchObject({ error: { code: 'ADMIN_REQUIRED' } });
       // Heartbeats are 30 s apart here: no message of the agent's will carry the refusal, the DELETE itself must.
       const res = await fetch(`${platform.url}/api/v1/remote-agents/laptop-2`, { method: 'DELETE', headers: auth });
       expect(res.status).toBe(200);

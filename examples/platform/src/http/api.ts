@@ -74,6 +74,9 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     reply(ctx, 200, { enabled: true, agents: await options.remoteAgents.list() });
   });
   router.on('DELETE', '/api/v1/remote-agents/:name', async (ctx) => {
+    // Remote agents are the operator's, not one user's: revoking one takes an admin key, as issuing tokens does.
+    if (!ctx.principal.admin)
+      throw new ApiError(403, 'ADMIN_REQUIRED', 'Revoking a remote agent takes an admin key (FORGE_ADMIN_USERS)');
     const name = ctx.params.name!;
     const revoked = await options.remoteAgents?.revoke(name);
     if (!revoked) throw new ApiError(404, 'REMOTE_AGENT_NOT_FOUND', `No enrolled remote agent ${name}`);

@@ -171,6 +171,7 @@ describe('GET /api/v1/openapi.json', () => {
       await dialer.whenOnline();
       await call('GET', '/api/v1/remote-agents', '/api/v1/remote-agents');
       await call('GET', '/api/v1/remote-agents', '/api/v1/remote-agents', { key: null });
+      await call('DELETE', '/api/v1/remote-agents/{name}', '/api/v1/remote-agents/desk-1', { key: BOB_KEY });
       await call('DELETE', '/api/v1/remote-agents/{name}', '/api/v1/remote-agents/desk-1');
       await call('DELETE', '/api/v1/remote-agents/{name}', '/api/v1/remote-agents/desk-1');
     } finally {

@@ -145,9 +145,9 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
   },
   '/api/v1/remote-agents/{name}': {
     delete: {
-      summary: 'Revoke a remote agent: its session ends now and its credential is refused',
+      summary: 'Revoke a remote agent: its session ends now and its credential is refused (admin keys)',
       ok: [200, S.RemoteAgentRevoked],
-      errors: { 404: 'REMOTE_AGENT_NOT_FOUND' },
+      errors: { 403: 'ADMIN_REQUIRED', 404: 'REMOTE_AGENT_NOT_FOUND' },
     },
   },
 };
