@@ -142,6 +142,16 @@ if (has('@forge/k8s')) {
     await exec.close();
   }
 }
+{
+  const { openStore } = loaded['@forge/store'];
+  const store = await openStore({ memory: true });
+  try {
+    assert(store.migrated.length > 0, 'store: no migration ran');
+    report.push('store: embedded PGlite migrated to version ' + store.migrated.at(-1));
+  } finally {
+    await store.close();
+  }
+}
 console.log(JSON.stringify(report));
 `;
 
