@@ -93,7 +93,7 @@ describe('examples/agent-pod', () => {
   });
 
   it('serves https with FORGE_TLS_* and its container health check passes', { timeout: 30_000 }, async () => {
-    const fixtures = join(podDir, '..', '..', 'packages', 'transport-grpc', 'src', 'fixtures');
+    const fixtures = join(podDir, '..', '..', 'packages', 'transport-grpc', 'src', '__fixtures__');
     const port = await freePort();
     const pod = await startPod({
       FORGE_PROVIDER: 'scripted',

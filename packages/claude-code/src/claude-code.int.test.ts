@@ -505,9 +505,19 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
       const a = agent();
       const before = spawned.length;
       const first = await collectRun(a.execute({ prompt: 'first' }));
+      const sessionId = first.result.sessionId!;
+      // The CLI writes the session's transcript shortly after its result; a process killed before that has nothing
+      // to resume (the cold start then says "No conversation found"). "Between turns" means after it did.
+      await vi.waitFor(
+        async () => {
+          const files = await readdir(join(scratch, 'home', '.claude', 'projects'), { recursive: true });
+          expect(files.some((f) => String(f).endsWith(`${sessionId}.jsonl`))).toBe(true);
+        },
+        { timeout: 10_000, interval: 50 },
+      );
       spawned[before]!.kill('SIGKILL');
       await spawned[before]!.exited;
-      const second = await collectRun(a.execute({ prompt: 'second', sessionId: first.result.sessionId! }));
+      const second = await collectRun(a.execute({ prompt: 'second', sessionId }));
       expect(second.result).toMatchObject({ status: 'completed', text: 'You said: second' });
       expect(spawned.length - before).toBe(2);
       expect(JSON.stringify(turns().at(-1)!.body.messages)).toContain('first');
