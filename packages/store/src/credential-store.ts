@@ -1,5 +1,5 @@
 import type { AgentRecord, CredentialStore } from '@forge/dial-home';
-import type { Row, SqlClient } from './sql.js';
+import type { Row, Sql, SqlClient } from './sql.js';
 
 function toAgent(row: Row): AgentRecord {
   const r: AgentRecord = {
@@ -15,6 +15,28 @@ function toAgent(row: Row): AgentRecord {
   return r;
 }
 
+async function write(sql: Sql, r: AgentRecord): Promise<void> {
+  await sql.query(
+    `insert into forge_remote_agents
+         (agent_id, name, credential_hash, status, enrolled_at, revoked_at, provider, version, last_seen)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       on conflict (agent_id) do update set name = excluded.name, credential_hash = excluded.credential_hash,
+         status = excluded.status, enrolled_at = excluded.enrolled_at, revoked_at = excluded.revoked_at,
+         provider = excluded.provider, version = excluded.version, last_seen = excluded.last_seen`,
+    [
+      r.agentId,
+      r.name,
+      r.credentialHash,
+      r.revokedAt === undefined ? 'active' : 'revoked',
+      r.enrolledAt,
+      r.revokedAt ?? null,
+      r.provider ?? null,
+      r.version ?? null,
+      r.lastSeen ?? null,
+    ],
+  );
+}
+
 /**
  * Dial-home's CredentialStore in the platform's database, so every replica sees the same enrolled
  * agents and a revocation written by one is refused by all at the agent's next message. Spent
@@ -26,26 +48,17 @@ export function sqlCredentialStore(sql: SqlClient): CredentialStore {
       const [row] = await sql.query('select * from forge_remote_agents where agent_id = $1', [agentId]);
       return row ? toAgent(row) : undefined;
     },
-    async put(r) {
-      await sql.query(
-        `insert into forge_remote_agents
-           (agent_id, name, credential_hash, status, enrolled_at, revoked_at, provider, version, last_seen)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-         on conflict (agent_id) do update set name = excluded.name, credential_hash = excluded.credential_hash,
-           status = excluded.status, enrolled_at = excluded.enrolled_at, revoked_at = excluded.revoked_at,
-           provider = excluded.provider, version = excluded.version, last_seen = excluded.last_seen`,
-        [
-          r.agentId,
-          r.name,
-          r.credentialHash,
-          r.revokedAt === undefined ? 'active' : 'revoked',
-          r.enrolledAt,
-          r.revokedAt ?? null,
-          r.provider ?? null,
-          r.version ?? null,
-          r.lastSeen ?? null,
-        ],
-      );
+    put: (r) => write(sql, r),
+    async update(agentId, change) {
+      // The row stays locked from read to write, so a revocation another replica writes meanwhile is never
+      // overwritten by a copy read before it (the hub updates last seen and provider this way).
+      return sql.transaction(async (tx) => {
+        const [row] = await tx.query('select * from forge_remote_agents where agent_id = $1 for update', [agentId]);
+        if (!row) return undefined;
+        const next = change(toAgent(row));
+        await write(tx, next);
+        return next;
+      });
     },
     async list() {
       return (await sql.query('select * from forge_remote_agents order by enrolled_at, agent_id')).map(toAgent);

@@ -257,6 +257,20 @@ function contract(name: string, open: () => Promise<OpenStoreOptions>) {
       expect(await c.consumeToken('jti_1', 2_000, 1_000)).toBe(true);
     });
 
+    it('updates an agent atomically: a revocation written meanwhile is never written back over', async () => {
+      const c = store.credentials;
+      await c.put({ agentId: 'ra_u', name: 'desk', credentialHash: 'h', enrolledAt: 1 });
+      expect(await c.update!('nobody', (r) => r)).toBeUndefined();
+      // Twenty "last seen" updates racing one revocation: the revocation survives whatever the order.
+      await Promise.all([
+        ...Array.from({ length: 20 }, (_, i) => c.update!('ra_u', (r) => ({ ...r, lastSeen: 100 + i }))),
+        c.update!('ra_u', (r) => ({ ...r, revokedAt: 50 })),
+      ]);
+      const after = await c.get('ra_u');
+      expect(after?.revokedAt).toBe(50);
+      expect(after?.lastSeen).toBeGreaterThanOrEqual(100);
+    });
+
     it('remembers webhook ids until they expire', async () => {
       const s = store.seenWebhooks;
       expect(await s.remember('msg_a', 1_000, 100)).toBe(true);
