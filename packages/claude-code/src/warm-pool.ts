@@ -55,6 +55,7 @@ export class WarmPool {
       this.retire(entry.process);
       return undefined;
     }
+    entry.process.proc.ref?.();
     return entry.process;
   }
 
@@ -77,8 +78,10 @@ export class WarmPool {
         this.retire(process);
       }
     }, this.idleMs);
-    // An idle process must never keep the host's event loop alive.
+    // An idle process must never keep the host's event loop alive: neither its timer nor (where the runner can
+    // say so) the process and its pipes.
     timer.unref?.();
+    process.proc.unref?.();
     const entry: Entry = { sessionId, shape, process, timer };
     this.entries.set(sessionId, entry);
     // A process that dies while idle leaves at once.

@@ -87,6 +87,40 @@ describe('localProcessRunner', () => {
     });
   });
 
+  it('unref(): a process kept idle (a warm session) does not hold its host open; ref() takes it back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forge-unref-'));
+    try {
+      const script = join(dir, 'host.mts');
+      const runnerPath = fileURLToPath(new URL('./local-process-runner.ts', import.meta.url));
+      // The child would keep its pipes open for a minute; with unref() the host is free to end at once.
+      writeFileSync(
+        script,
+        `import { localProcessRunner } from ${JSON.stringify(runnerPath)};
+const proc = await localProcessRunner().spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+void (async () => { for await (const _ of proc.stdout) void _; })();
+proc.ref?.();
+proc.unref?.();
+console.log('pid', proc.pid);
+`,
+      );
+      const host = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      host.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      const code = await new Promise<number | null>((resolve) => host.once('exit', resolve));
+      expect(code).toBe(0);
+      const pid = Number(/pid (\d+)/.exec(out)?.[1]);
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone: the runner ended it with its host
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   it('fails to spawn a missing binary with a typed error', async () => {
     await expect(runner.spawn('forge-no-such-binary', [])).rejects.toBeInstanceOf(ProcessSpawnError);
   });

@@ -212,6 +212,15 @@ export function localProcessRunner(runnerOptions: LocalProcessRunnerOptions = {}
               }
               return child.kill(signal);
             },
+            unref() {
+              child.unref();
+              for (const pipe of [child.stdin, child.stdout, child.stderr])
+                (pipe as { unref?(): void } | null)?.unref?.();
+            },
+            ref() {
+              child.ref();
+              for (const pipe of [child.stdin, child.stdout, child.stderr]) (pipe as { ref?(): void } | null)?.ref?.();
+            },
           };
           resolve(running);
         });

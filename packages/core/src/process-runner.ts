@@ -42,4 +42,10 @@ export interface RunningProcess {
   /** Sends a signal; false when the process has already exited or the runner cannot signal. */
   kill(signal?: NodeJS.Signals): boolean;
   readonly exited: Promise<ProcessExit>;
+  /**
+   * Optional: stop (`unref`) or go back to (`ref`) keeping the host's event loop alive for this process and its
+   * pipes — for a process kept idle between runs (a warm session), which must not hold the host open.
+   */
+  unref?(): void;
+  ref?(): void;
 }
