@@ -156,14 +156,16 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     expect(await question.locator('input.custom').count()).toBe(1);
     await page.screenshot({ path: join(output, 'question.png'), fullPage: true });
     await question.locator('button.option[data-label="Blue"]').click();
-    await page.locator('.ev.result[data-status="completed"]').waitFor();
+    // Earlier turns' results stay in the conversation: wait for this turn's own answer to come back.
+    await page.locator('.ev.tool', { hasText: '"answers":[["Blue"]]' }).waitFor();
     expect(await page.locator('.ev.tool', { hasText: '"answers":[["Blue"]]' }).count()).toBe(1);
     expect(await question.locator('.decided').textContent()).toContain('Blue');
 
     // Two questions, the second with several choices: toggles, then "Send answer".
     await page.fill('#message', 'Two questions for you');
     await page.click('#send');
-    const form = page.locator('.ev.question');
+    // The first turn's question stays in the conversation: this turn's is the form with a second question.
+    const form = page.locator('.ev.question').filter({ has: page.locator('.q[data-index="1"]') });
     await form.waitFor();
     expect(await form.locator('input.custom').count()).toBe(0);
     await form.locator('.q[data-index="0"] button.option[data-label="Blue"]').click();
@@ -172,7 +174,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
       await form.locator(`.q[data-index="1"] button.option[data-label="${size}"]`).click();
     expect(await form.locator('button.option[aria-pressed="true"]').allTextContents()).toEqual(['Red', 'S', 'L']);
     await form.locator('button.send-answer').click();
-    await page.locator('.ev.result[data-status="completed"]').waitFor();
+    await page.locator('.ev.tool', { hasText: '"answers":[["Red"],["S","L"]]' }).waitFor();
     expect(await page.locator('.ev.tool', { hasText: '"answers":[["Red"],["S","L"]]' }).count()).toBe(1);
 
     // The key stays in this tab's sessionStorage, and is never put in a URL.
