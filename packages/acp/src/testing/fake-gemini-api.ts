@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, startLoopbackServer } from '@forge/core/testing';
 
 /** One request the fake received. */
 export interface FakeGeminiRequest {
@@ -129,18 +129,11 @@ const STATUS_NAMES: Record<number, string> = {
 export async function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Promise<FakeGeminiApi> {
   const respond = options.respond ?? defaultGeminiResponder;
   const requests: FakeGeminiRequest[] = [];
-  const sockets = new Set<Socket>();
-  const closing = new AbortController();
-
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, errorBody(500, `fake server error: ${(error as Error)?.message}`));
-      else res.destroy();
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+  const http = await startLoopbackServer({
+    ...(options.host !== undefined ? { host: options.host } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    handle: (req, res) => handle(req, res),
+    onError: (res, error) => sendJson(res, 500, errorBody(500, `fake server error: ${(error as Error)?.message}`)),
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -206,7 +199,7 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Pr
     if ('hang' in reply) {
       await new Promise<void>((resolve) => {
         res.on('close', resolve);
-        closing.signal.addEventListener('abort', () => resolve(), { once: true });
+        http.closing.addEventListener('abort', () => resolve(), { once: true });
       });
       return;
     }
@@ -254,52 +247,24 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Pr
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const pause = 'delayMs' in reply && reply.delayMs ? reply.delayMs : 0;
     for (let i = 0; i < pieces.length; i++) {
-      if (pause && !(await sleep(pause, res))) return;
+      if (pause && !(await http.sleep(pause, res))) return;
       if (res.destroyed) return;
       const last = i === pieces.length - 1 && !('cutAfter' in reply);
       res.write(`data: ${JSON.stringify(response(pieces[i]!, last))}\r\n\r\n`);
     }
     if ('cutAfter' in reply) {
       // Let the chunks reach the client, then break the connection without ending the stream.
-      await sleep(20, res);
+      await http.sleep(20, res);
       res.destroy();
       return;
     }
     res.end();
   }
 
-  function sleep(ms: number, res: ServerResponse): Promise<boolean> {
-    return new Promise((resolve) => {
-      if (res.destroyed || closing.signal.aborted) return resolve(false);
-      const timer = setTimeout(() => {
-        res.off('close', gone);
-        resolve(!res.destroyed);
-      }, ms);
-      const gone = () => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-      res.once('close', gone);
-    });
-  }
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
   return {
-    url: `http://${address.address}:${address.port}`,
+    url: http.origin,
     requests,
-    async close() {
-      closing.abort();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
+    close: () => http.close(),
   };
 }
 
@@ -313,13 +278,4 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, startLoopbackServer } from '@forge/core/testing';
 
 /** One request the fake received. */
 export interface FakeResponsesRequest {
@@ -121,18 +121,11 @@ const ERROR_TYPES: Record<number, string> = {
 export async function startFakeResponsesApi(options: FakeResponsesApiOptions = {}): Promise<FakeResponsesApi> {
   const respond = options.respond ?? defaultResponsesResponder;
   const requests: FakeResponsesRequest[] = [];
-  const sockets = new Set<Socket>();
-  const closing = new AbortController();
-
-  const server = createServer((req, res) => {
-    void handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, errorBody(500, `fake server error: ${(error as Error)?.message}`));
-      else res.destroy();
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+  const http = await startLoopbackServer({
+    ...(options.host !== undefined ? { host: options.host } : {}),
+    ...(options.port !== undefined ? { port: options.port } : {}),
+    handle: (req, res) => handle(req, res),
+    onError: (res, error) => sendJson(res, 500, errorBody(500, `fake server error: ${(error as Error)?.message}`)),
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -169,7 +162,7 @@ export async function startFakeResponsesApi(options: FakeResponsesApiOptions = {
     if ('hang' in reply) {
       await new Promise<void>((resolve) => {
         res.on('close', resolve);
-        closing.signal.addEventListener('abort', () => resolve(), { once: true });
+        http.closing.addEventListener('abort', () => resolve(), { once: true });
       });
       return;
     }
@@ -255,7 +248,7 @@ export async function startFakeResponsesApi(options: FakeResponsesApiOptions = {
         part: { type: 'output_text', text: '', annotations: [] },
       });
       for (const delta of splitDeltas(text)) {
-        if (pause && !(await sleep(pause, res))) return;
+        if (pause && !(await http.sleep(pause, res))) return;
         send('response.output_text.delta', { item_id: id, output_index: index, content_index: 0, delta });
       }
       const part = { type: 'output_text', text, annotations: [] };
@@ -304,40 +297,10 @@ export async function startFakeResponsesApi(options: FakeResponsesApiOptions = {
     res.end();
   }
 
-  function sleep(ms: number, res: ServerResponse): Promise<boolean> {
-    return new Promise((resolve) => {
-      if (res.destroyed || closing.signal.aborted) return resolve(false);
-      const timer = setTimeout(() => {
-        res.off('close', gone);
-        resolve(!res.destroyed);
-      }, ms);
-      const gone = () => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-      res.once('close', gone);
-    });
-  }
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-
   return {
-    url: `http://${host}:${address.port}/v1`,
+    url: `${http.origin}/v1`,
     requests,
-    async close() {
-      closing.abort();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
+    close: () => http.close(),
   };
 }
 
@@ -360,13 +323,4 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
     'x-request-id': `req_${shortId()}`,
   });
   res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }

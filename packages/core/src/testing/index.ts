@@ -12,3 +12,4 @@ export {
 // production code (a demo's scripted provider) without a test runner installed.
 export { collectRun, firstEvent, runProblems } from './collect.js';
 export { delay } from '../delay.js';
+export { readBody, startLoopbackServer, type LoopbackServer, type LoopbackServerOptions } from './loopback-server.js';
