@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sampleScript, scriptedAgent } from '@forge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Rig, oversizedGrpcCall } from './test-support.js';
+import { oversizedGrpcCall } from '@forge/transport-grpc/internal';
+import { Rig } from './test-support.js';
 
 const RESOURCE_EXHAUSTED = 8;
 const ENROLL = '/forge.dialhome.v1.AgentHubService/Enroll';

@@ -2,7 +2,7 @@ import { collectRun, sampleScript, scriptedAgent } from '@forge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { grpcAgent } from './client.js';
 import { serveAgent, type AgentServer } from './serve.js';
-import { oversizedGrpcCall } from './test-support/oversized-grpc-call.js';
+import { oversizedGrpcCall } from './oversized-grpc-call.js';
 
 const RESOURCE_EXHAUSTED = 8;
 const UNAUTHENTICATED = 16;
