@@ -94,8 +94,20 @@ export function hubSessions(state: HubState) {
     const held = { agentId: record.agentId, sessionId: randomUUID(), since: clock.now(), lastSeen: session.lastSeen };
     entry.held = { ...held, recorded: false };
     const recording = entry.held;
-    try {
+    const provided = records.update(record.agentId, (r) => ({
+      ...r,
+      provider: hello.provider,
+      version: hello.version,
+      lastSeen: clock.now(),
+    }));
+    // In order with this agent's other presence writes (a quick reconnect's, this session's end), and
+    // after its provider is written, so no replica lists the agent online without it.
+    const opened = state.inOrder(entry, async () => {
+      await provided;
       await presence.open(held);
+    });
+    try {
+      await opened;
       recording.recorded = true;
     } catch (error) {
       // Unrecorded, the other replicas would take the agent for offline and never send it their runs.
@@ -104,12 +116,8 @@ export function hubSessions(state: HubState) {
       session.end({ reason: 'broken', message: 'the session could not be recorded', error: refusal });
       throw refusal;
     }
-    void records.update(record.agentId, (r) => ({
-      ...r,
-      provider: hello.provider,
-      version: hello.version,
-      lastSeen: clock.now(),
-    }));
+    // It ended while being recorded (its close is recorded after the open): it never went online.
+    if (entry.session !== session) return entry;
     logger.info('agent online', { agentId: record.agentId, name, provider: hello.provider, version: hello.version });
     subscriptions.publish({
       subject: subjects.online(record.agentId),
@@ -127,7 +135,10 @@ export function hubSessions(state: HubState) {
     entry.lastSeen = session.lastSeen;
     const held = entry.held;
     entry.held = undefined;
-    if (held) state.track(presence.close({ ...held, lastSeen: session.lastSeen }), 'the session end', held.agentId);
+    if (held) {
+      const closing = state.inOrder(entry, () => presence.close({ ...held, lastSeen: session.lastSeen }));
+      state.track(closing, 'the session end', held.agentId);
+    }
     entry.dialled.detach(session);
     unregister(entry);
     const agentId = entry.dialled.agentId;

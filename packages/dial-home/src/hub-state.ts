@@ -23,6 +23,8 @@ export interface HubEntry {
   session?: AgentSession;
   /** The session as recorded in the presence store; `recorded` once that write has landed. */
   held?: HeldSession & { recorded: boolean };
+  /** This agent's presence writes, one after the other. */
+  presenceChain?: Promise<unknown>;
   provider?: string;
   version?: string;
   capabilities?: ReturnType<typeof capabilitiesFromProto>;
@@ -96,6 +98,13 @@ export class HubState {
       this.entries.set(record.agentId, entry);
     }
     return entry;
+  }
+
+  /** Runs `write` after the entry's earlier presence writes have settled. */
+  inOrder(entry: HubEntry, write: () => Promise<void>): Promise<void> {
+    const next = (entry.presenceChain ?? Promise.resolve()).then(write);
+    entry.presenceChain = next.catch(() => {});
+    return next;
   }
 
   /** Runs a presence write in the background: logged when it fails, awaited by `close`. */
