@@ -162,7 +162,9 @@ async function journalRows(label: string, store: ForgeStore): Promise<BenchRow[]
     };
     const viaQueue = () =>
       toRunning(async () => {
-        await Promise.all(agentsOf.map((a) => runs.submit({ userId: 'bench', agentId: a, request: { prompt: 'hold' } })));
+        await Promise.all(
+          agentsOf.map((a) => runs.submit({ userId: 'bench', agentId: a, request: { prompt: 'hold' } })),
+        );
         await runs.idle();
       });
     const directly = () =>
