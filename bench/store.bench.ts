@@ -10,12 +10,19 @@ import { compare, type BenchModule, type BenchRow } from './harness.js';
 /** Events per run: a long agent turn (Claude Code emits a few hundred to a few thousand). */
 const N = Number(process.env.BENCH_N ?? 5_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 100);
-const PACED = 2_000;
+/** Paced runs: events per run and per 10 ms burst (5,000 and 50,000 events/s). */
+const PACES = [
+  { events: 2_000, burst: 50 },
+  { events: 10_000, burst: 500 },
+] as const;
 const events: AgentEventInit[] = Array.from({ length: N }, (_, i) => ({
   type: 'text.delta',
   text: `token ${i} `,
   messageId: 'msg_1',
 }));
+
+/** Runs with the prompt "hold" count themselves started, then wait for `release`. */
+const hold = { started: 0, target: 0, allStarted: () => {}, release: () => {}, released: Promise.resolve() };
 
 /** Emits N text deltas as fast as its reader takes them; a prompt "one" emits a single one. */
 function producer(): CodeAgent {
@@ -23,15 +30,22 @@ function producer(): CodeAgent {
     provider: 'bench',
     capabilities: () => defaultCapabilities(),
     async run(ctx) {
+      if (ctx.request.prompt === 'hold') {
+        if (++hold.started === hold.target) hold.allStarted();
+        await hold.released;
+        return {};
+      }
       if (ctx.request.prompt === 'one') {
         ctx.emit({ type: 'text.delta', text: 'hi' });
         return {};
       }
-      if (ctx.request.prompt === 'paced') {
-        // PACED events in bursts of 50 every 10 ms (5,000 events/s): faster than any real agent streams.
-        for (let i = 0; i < PACED; i++) {
-          ctx.emit(events[i]!);
-          if (i % 50 === 49) await new Promise((r) => setTimeout(r, 10));
+      const paced = /^paced:(\d+):(\d+)$/.exec(ctx.request.prompt);
+      if (paced) {
+        // Bursts every 10 ms: 5,000 events/s is already faster than any real agent streams.
+        const [count, burst] = [Number(paced[1]), Number(paced[2])];
+        for (let i = 0; i < count; i++) {
+          ctx.emit(events[i % N]!);
+          if (i % burst === burst - 1) await new Promise((r) => setTimeout(r, 10));
         }
         return {};
       }
@@ -78,12 +92,6 @@ async function journalRows(label: string, store: ForgeStore): Promise<BenchRow[]
     };
     const r = await compare(N + 1, oneRun, () => inMemory(agent), 5);
     progress(`${label}: journal`);
-    const pacedRun = async () => {
-      await runs.submit({ userId: 'bench', agentId: `agt_bench${++agentNo}`, request: { prompt: 'paced' } });
-      await runs.idle();
-    };
-    const p = await compare(PACED + 1, pacedRun, () => inMemory(agent, 'paced', PACED + 1), 3);
-    progress(`${label}: paced`);
     const rows: BenchRow[] = [
       {
         name: `events through a run, journaled on ${label}`,
@@ -93,15 +101,24 @@ async function journalRows(label: string, store: ForgeStore): Promise<BenchRow[]
         baselineName: 'the same run on the in-memory path (buffer + readers, no journal)',
         ...(label === 'PGlite' ? { goal: 0.5 } : {}),
       },
-      {
-        name: `a run paced at 5,000 events/s (bursts of 50 every 10 ms), journaled on ${label}: run → all stored`,
+    ];
+    for (const pace of PACES) {
+      const prompt = `paced:${pace.events}:${pace.burst}`;
+      const pacedRun = async () => {
+        await runs.submit({ userId: 'bench', agentId: `agt_bench${++agentNo}`, request: { prompt } });
+        await runs.idle();
+      };
+      const p = await compare(pace.events + 1, pacedRun, () => inMemory(agent, prompt, pace.events + 1), 3);
+      progress(`${label}: paced ${pace.burst * 100}/s`);
+      rows.push({
+        name: `a run paced at ${(pace.burst * 100).toLocaleString('en-US')} events/s (bursts of ${pace.burst} every 10 ms), journaled on ${label}: run → all stored`,
         unit: 'events/s',
         ours: p.ours,
         baseline: p.baseline,
         baselineName: 'the same paced run on the in-memory path',
         ...(label === 'PGlite' ? { goal: 0.5 } : {}),
-      },
-    ];
+      });
+    }
 
     // Queue dispatch: RUNS one-event runs on RUNS agents, accepted → claimed → run → final status stored.
     const agentsOf = Array.from({ length: RUNS }, () => `agt_bench${++agentNo}`);
@@ -124,6 +141,73 @@ async function journalRows(label: string, store: ForgeStore): Promise<BenchRow[]
       ours: d.ours,
       baseline: d.baseline,
       baselineName: 'the same runs executed directly in memory',
+    });
+
+    // Accepted → running: RUNS messages to RUNS free agents, timed until every run executes.
+    const toRunning = async (start: () => Promise<unknown>) => {
+      Object.assign(hold, { started: 0, target: RUNS });
+      hold.released = new Promise<void>((r) => {
+        hold.release = r;
+      });
+      const all = new Promise<void>((r) => {
+        hold.allStarted = r;
+      });
+      const t0 = performance.now();
+      const done = start();
+      await all;
+      const ms = performance.now() - t0;
+      hold.release();
+      await done;
+      return ms;
+    };
+    const viaQueue = () =>
+      toRunning(async () => {
+        await Promise.all(
+          agentsOf.map((a) => runs.submit({ userId: 'bench', agentId: a, request: { prompt: 'hold' } })),
+        );
+        await runs.idle();
+      });
+    const directly = () =>
+      toRunning(() =>
+        Promise.all(
+          agentsOf.map(async () => {
+            for await (const _ of agent.execute({ prompt: 'hold' }));
+          }),
+        ),
+      );
+    const best = { ours: Number.POSITIVE_INFINITY, base: Number.POSITIVE_INFINITY };
+    for (let i = 0; i < 4; i++) {
+      best.base = Math.min(best.base, await directly());
+      const ms = await viaQueue();
+      if (i > 0) best.ours = Math.min(best.ours, ms);
+    }
+    progress(`${label}: accepted → running`);
+    rows.push({
+      name: `queue dispatch on ${label}: ${RUNS} messages to ${RUNS} free agents, accepted → all running`,
+      unit: 'runs/s',
+      ours: RUNS / (best.ours / 1000),
+      baseline: RUNS / (best.base / 1000),
+      baselineName: 'the same runs started directly in memory',
+    });
+
+    // One agent's queue drained in order: RUNS one-event messages queued, accepted → all completed.
+    const oneAgent = `agt_bench${++agentNo}`;
+    const drainQueue = async () => {
+      for (let i = 0; i < RUNS; i++)
+        await runs.submit({ userId: 'bench', agentId: oneAgent, request: { prompt: 'one' } });
+      await runs.idle();
+    };
+    const inOrder = async () => {
+      for (let i = 0; i < RUNS; i++) for await (const _ of agent.execute({ prompt: 'one' }));
+    };
+    const q = await compare(RUNS, drainQueue, inOrder, 3);
+    progress(`${label}: one agent's queue`);
+    rows.push({
+      name: `queue dispatch on ${label}: ${RUNS} messages queued on one agent, accepted → all completed in order`,
+      unit: 'runs/s',
+      ours: q.ours,
+      baseline: q.baseline,
+      baselineName: 'the same runs one after another in memory',
     });
 
     // SSE replay of a finished run from the journal, over loopback HTTP.
