@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { capabilitiesFromProto } from '@forge/transport-grpc/internal';
+import type { HeldSession } from './agent-presence.js';
 import type { AgentSession, SessionEnd } from './agent-session.js';
 import { Code, ConnectError, refuse } from './connect-errors.js';
 import type { AgentRecord } from './credential-store.js';
@@ -136,8 +137,17 @@ export function hubSessions(state: HubState) {
     const held = entry.held;
     entry.held = undefined;
     if (held) {
-      const closing = state.inOrder(entry, () => presence.close({ ...held, lastSeen: session.lastSeen }));
-      state.track(closing, 'the session end', held.agentId);
+      const ended = { ...held, lastSeen: session.lastSeen };
+      const closing = state.inOrder(entry, () => presence.close(ended));
+      // Left recorded, the agent would look online everywhere while this hub lives: the next sync tries again.
+      state.track(
+        closing.catch((error: unknown) => {
+          unclosed.set(ended.sessionId, ended);
+          throw error;
+        }),
+        'the session end',
+        held.agentId,
+      );
     }
     entry.dialled.detach(session);
     unregister(entry);
@@ -187,6 +197,8 @@ export function hubSessions(state: HubState) {
 
   let syncing = false;
   let lastSync = Number.NEGATIVE_INFINITY;
+  /** Session ends whose recording failed, by session id (a close is a no-op once a newer session holds the agent). */
+  const unclosed = new Map<string, HeldSession>();
 
   /**
    * Every presenceSyncMs: writes the held sessions' last-seen times (one call for all of them) and
@@ -199,6 +211,10 @@ export function hubSessions(state: HubState) {
     syncing = true;
     lastSync = now;
     try {
+      for (const [sessionId, ended] of unclosed) {
+        await presence.close(ended);
+        unclosed.delete(sessionId);
+      }
       const held = [];
       for (const entry of entries.values()) {
         if (!entry.session || !entry.held?.recorded) continue;

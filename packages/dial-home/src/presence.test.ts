@@ -81,6 +81,25 @@ describe('presence shared by hubs', () => {
     expect((await b.hub.listAgents())[0]?.status).toBe('offline');
   });
 
+  it('records a session end that failed to be written at its next sync, so the agent does not stay online', async () => {
+    let failures = 1;
+    const inner = memoryAgentPresence();
+    const presence: AgentPresence = {
+      ...inner,
+      async close(session) {
+        if (failures-- > 0) throw new Error('database unavailable');
+        return inner.close(session);
+      },
+    };
+    const { a, b } = await pair(presence);
+    const d = a.dial('kai', agent());
+    await d.whenOnline();
+    await d.stop();
+    await b.waitFor((l) => l[0]?.status === 'offline', 'B to list kai offline');
+    expect(failures).toBe(-1);
+    expect((await inner.list()).size).toBe(0);
+  });
+
   it('refuses a session it cannot record (the agent dials again), rather than hold it unseen by the others', async () => {
     let failures = 1;
     const inner = memoryAgentPresence();
