@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { localProcessRunner, reapOrphanProcesses, silentLogger, type Logger, type ProviderRegistry } from '@forge/core';
-import type { AgentHubOptions } from '@forge/dial-home';
 import { openStore, sqlAgentPresence, type ForgeStore } from '@forge/store';
 import { ApiKeyStore } from './api-keys.js';
 import type { AgentBackend } from './backends/backend.js';
@@ -32,8 +31,6 @@ export interface PlatformOptions {
   store?: ForgeStore;
   /** Heartbeat and queue poll interval (tests shorten it). */
   pollMs?: number;
-  /** Test seam: the dial-home hub's heartbeat and presence sync intervals. */
-  hubOptions?: Pick<AgentHubOptions, 'heartbeatMs' | 'missedHeartbeats' | 'presenceSyncMs'>;
 }
 
 export interface Platform {
@@ -124,7 +121,6 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             presence: sqlAgentPresence(store.sql, { instanceId: runs.instanceId, staleAfterMs: config.leaseMs }),
             registry,
             logger,
-            ...(options.hubOptions ? { hubOptions: options.hubOptions } : {}),
           })
         : undefined;
     const theRemote = remote;

@@ -2,7 +2,6 @@ import { silentLogger, type Logger, type ProviderRegistry } from '@forge/core';
 import {
   createAgentHub,
   type AgentHub,
-  type AgentHubOptions,
   type AgentInfo,
   type AgentPresence,
   type CredentialStore,
@@ -26,8 +25,6 @@ export interface RemoteAgentsOptions {
   presence?: AgentPresence & { forgetPrevious?(): Promise<number> };
   /** With it, every enrolled remote agent is a provider here under its name (remote-agents-providers.ts). */
   registry?: ProviderRegistry;
-  /** Test seam: shorter heartbeats and presence syncs. */
-  hubOptions?: Pick<AgentHubOptions, 'heartbeatMs' | 'missedHeartbeats' | 'presenceSyncMs'>;
   logger?: Logger;
   /** Test seam: a hub made elsewhere. */
   hub?: AgentHub;
@@ -85,7 +82,6 @@ export async function startRemoteAgents(options: RemoteAgentsOptions): Promise<R
     credentialStore: options.credentialStore,
     logger,
     ...(options.presence ? { presence: options.presence } : {}),
-    ...options.hubOptions,
   });
   const theHub = hub;
   let providers: RemoteAgentProviders | undefined;
