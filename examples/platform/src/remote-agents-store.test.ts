@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleScript, scriptedAgent } from '@forge/core/testing';
 import { createAgentHub, dialHome, type AgentHub, type DialHome } from '@forge/dial-home';
+import { sqlAgentPresence } from '@forge/store';
 import { describe, expect, it } from 'vitest';
 import { testStore } from './test-support.js';
 
@@ -66,6 +67,59 @@ describe('dial-home on the store', () => {
       await expect(third.whenOnline()).rejects.toMatchObject({ code: 'AGENT_CREDENTIAL_REVOKED' });
     } finally {
       await Promise.all(agents.map((d) => d.stop()));
+      for (const h of hubs) await h.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('shares presence between two hubs: online on both, revoked through B ends A’s session, offline once A stops heartbeating', async () => {
+    const store = await testStore();
+    const dir = await mkdtemp(join(tmpdir(), 'forge-hub-presence-'));
+    const hubs: AgentHub[] = [];
+    const agents: DialHome[] = [];
+    let now = Date.now();
+    try {
+      const hub = async (instanceId: string) => {
+        const h = createAgentHub({
+          secret: SECRET,
+          credentialStore: store.credentials,
+          presence: sqlAgentPresence(store.sql, { instanceId, staleAfterMs: 60_000, now: () => now }),
+          // Heartbeats far apart: no message of the agent's carries a revocation, only B's presence sync can.
+          heartbeatMs: 30_000,
+          presenceSyncMs: 20,
+        });
+        hubs.push(h);
+        await store.runs.heartbeat(instanceId, now, now + 60_000);
+        return { hub: h, server: await h.listen({ port: 0 }) };
+      };
+      const a = await hub('hub-a');
+      const b = await hub('hub-b');
+      const d = dialHome({
+        url: a.server.url,
+        name: 'present',
+        agent: scriptedAgent({ steps: sampleScript() }),
+        credentialFile: join(dir, 'present.json'),
+        enrolmentToken: b.hub.issueEnrolmentToken().token,
+        connectTimeoutMs: 5_000,
+      });
+      agents.push(d);
+      await d.whenOnline();
+      const [onA] = await a.hub.listAgents();
+      const [onB] = await b.hub.listAgents();
+      expect(onB).toMatchObject({ id: d.agentId, status: 'online', provider: 'scripted', lastSeen: onA?.lastSeen });
+
+      // A stops heartbeating (as if killed): once its heartbeat is older than the lease, B lists the agent offline.
+      now += 61_000;
+      expect((await b.hub.listAgents())[0]?.status).toBe('offline');
+      await store.runs.heartbeat('hub-a', now, now + 60_000);
+      expect((await b.hub.listAgents())[0]?.status).toBe('online');
+
+      expect(await b.hub.revoke(d.agentId!)).toBe(true);
+      await d.done;
+      expect(d.lastError).toMatchObject({ code: 'AGENT_CREDENTIAL_REVOKED' });
+      expect(await a.hub.listAgents()).toEqual([]);
+    } finally {
+      await Promise.all(agents.map((x) => x.stop()));
       for (const h of hubs) await h.close();
       await rm(dir, { recursive: true, force: true });
     }
