@@ -7,7 +7,7 @@ import { testDatabases } from '@forge/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localBackend } from './backends/local-backend.js';
 import { RunManager } from './run-manager.js';
-import { startApiHarness, testStore, type ApiHarness } from './test-support.js';
+import { ALICE_KEY, startApiHarness, testStore, type ApiHarness } from './test-support.js';
 
 /**
  * Permission replies and question answers work whichever replica receives them: two platforms
@@ -214,20 +214,11 @@ describe.skipIf(!pg.url)(`PostgreSQL (${pg.url ? 'FORGE_TEST_DATABASE_URL' : `sk
 });
 
 describe('a reply for a run on an instance that does not take it', () => {
-  /** A run held by "ghost", an instance that never applies anything, and a manager that runs nothing. */
-  async function ghostRun(leaseMs: number) {
-    const store = await testStore();
-    const runs = await RunManager.create({
-      store,
-      agents: async () => undefined,
-      maxRunning: 0,
-      pollMs: 50,
-      replyTimeoutMs: 300,
-    });
-    const agentId = `agt_ghost${Math.random().toString(36).slice(2, 8)}`;
+  /** A run of `agentId` held by "ghost", an instance that never applies anything. */
+  async function ghostHolds(store: ForgeStore, userId: string, agentId: string, leaseMs: number) {
     const queued = await store.runs.enqueue({
-      requestId: `req_${agentId}`,
-      userId: 'u',
+      requestId: `req_${agentId}_${Math.random().toString(36).slice(2, 8)}`,
+      userId,
       agentId,
       request: { prompt: 'x' },
       now: Date.now(),
@@ -240,7 +231,21 @@ describe('a reply for a run on an instance that does not take it', () => {
     }
     const commands = async () =>
       store.sql.query('select state from forge_run_commands where request_id = $1', [queued.run.requestId]);
-    return { store, runs, agentId, requestId: queued.run.requestId, commands };
+    return { requestId: queued.run.requestId, commands };
+  }
+
+  /** A ghost's run, and a manager that runs nothing. */
+  async function ghostRun(leaseMs: number) {
+    const store = await testStore();
+    const runs = await RunManager.create({
+      store,
+      agents: async () => undefined,
+      maxRunning: 0,
+      pollMs: 50,
+      replyTimeoutMs: 300,
+    });
+    const agentId = `agt_ghost${Math.random().toString(36).slice(2, 8)}`;
+    return { store, runs, agentId, ...(await ghostHolds(store, 'u', agentId, leaseMs)) };
   }
 
   it('withdraws it after the reply timeout: 504 REPLY_NOT_DELIVERED (retry), never applied later', async () => {
@@ -284,5 +289,26 @@ describe('a reply for a run on an instance that does not take it', () => {
     await expect(waiting).rejects.toMatchObject({ code: 'CLIENT_CLOSED_REQUEST' });
     expect(await commands()).toEqual([]);
     await runs.close();
+  });
+
+  it('withdraws it when the HTTP client disconnects while it waits', async () => {
+    const h = await startApiHarness({ runManager: { maxRunning: 0, replyTimeoutMs: 600_000 } });
+    try {
+      const agentId = (await h.call('POST', '/api/v1/agents', { body: {} })).json.agent_id as string;
+      const { commands } = await ghostHolds(await testStore(), 'alice', agentId, 600_000);
+      const client = new AbortController();
+      const reply = fetch(`${h.url}/api/v1/agents/${agentId}/permissions/perm_1`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ALICE_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ decision: 'allow' }),
+        signal: client.signal,
+      });
+      await until(async () => (await commands()).length === 1, 'the command');
+      client.abort();
+      await expect(reply).rejects.toThrow();
+      await until(async () => (await commands()).length === 0, 'the command withdrawn and removed');
+    } finally {
+      await h.close();
+    }
   });
 });

@@ -891,6 +891,7 @@ export class RunManager {
 
   /** Takes the replies other instances relayed to this one and applies them; concurrent calls share one pass. */
   #applyCommands(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
     if (this.#applying) {
       this.#applyAgain = true;
       return this.#applying;
