@@ -1,5 +1,5 @@
 import { ForgeError } from '@forge/core';
-import type { Row, Sql, SqlClient } from './sql.js';
+import type { Row, SqlClient } from './sql.js';
 
 export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out';
 export const FINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'timed_out'];
@@ -95,32 +95,94 @@ function toRecord(row: Row): RunRecord {
 
 const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
 
-const CHUNK = 5_000;
+/** A chunk row holds at most this many characters of bodies (a bigger event gets a row of its own). */
+const CHUNK_CHARS = 8 * 1024 * 1024;
+
+interface Chunk {
+  first: number;
+  last: number;
+  types: string;
+  times: string;
+  bodies: string;
+}
 
 /**
- * Inserts events (and the outbox rows of those with a webhook id) with one statement each: whole
- * columns as arrays through unnest, so the SQL text never changes (one plan) and the rows cost no
- * per-parameter parsing.
+ * A batch as journal rows (migration 2): runs of contiguous events, their entries joined. A
+ * newline in a body or type would split it on reading, and a gap in seqs would shift every
+ * later event of the chunk: both are refused rather than stored wrong.
  */
-async function insertEvents(tx: Sql, requestId: string, events: readonly NewEvent[]): Promise<void> {
-  for (let i = 0; i < events.length; i += CHUNK) {
-    const part = events.slice(i, i + CHUNK);
-    await tx.query(
-      `insert into forge_events (request_id, seq, type, time, body)
-       select $1, * from unnest($2::integer[], $3::text[], $4::float8[], $5::text[])`,
-      [requestId, part.map((e) => e.seq), part.map((e) => e.type), part.map((e) => e.time), part.map((e) => e.body)],
-    );
-    const hooks = part.filter((e) => e.webhookId !== undefined);
-    if (hooks.length) {
-      // The final event's seq (0: none in this batch) rather than a boolean array, which not every driver encodes.
-      const finalSeq = hooks.find((e) => e.type === 'run.completed')?.seq ?? 0;
-      await tx.query(
-        `insert into forge_outbox (request_id, seq, webhook_id, is_final)
-         select $1, u.seq, u.webhook_id, u.seq = $4 from unnest($2::integer[], $3::text[]) as u(seq, webhook_id)`,
-        [requestId, hooks.map((e) => e.seq), hooks.map((e) => e.webhookId), finalSeq],
+function chunksOf(events: readonly NewEvent[]): Chunk[] {
+  const chunks: Chunk[] = [];
+  let from = 0;
+  let chars = 0;
+  const close = (to: number) => {
+    const part = events.slice(from, to);
+    chunks.push({
+      first: part[0]!.seq,
+      last: part.at(-1)!.seq,
+      types: part.map((e) => e.type).join('\n'),
+      times: part.map((e) => e.time).join(','),
+      bodies: part.map((e) => e.body).join('\n'),
+    });
+    from = to;
+    chars = 0;
+  };
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i]!;
+    if (e.body.includes('\n') || e.type.includes('\n'))
+      throw new ForgeError('STORE_BAD_EVENT', `Event ${e.seq} has a raw newline in its body or type`, 'validation');
+    if (i > 0 && e.seq !== events[i - 1]!.seq + 1)
+      throw new ForgeError(
+        'STORE_BAD_EVENT',
+        `Events must have contiguous seqs; ${e.seq} follows ${events[i - 1]!.seq}`,
+        'validation',
       );
-    }
+    if (i > from && chars + e.body.length > CHUNK_CHARS) close(i);
+    chars += e.body.length;
   }
+  if (from < events.length) close(events.length);
+  return chunks;
+}
+
+/** The events of chunk rows that fall in (afterSeq, afterSeq + limit], in seq order. */
+function eventsOfChunks(rows: readonly Row[], afterSeq: number, limit: number): JournalEvent[] {
+  const out: JournalEvent[] = [];
+  for (const r of rows) {
+    const first = Number(r.first_seq);
+    const types = (r.types as string).split('\n');
+    const times = (r.times as string).split(',');
+    const bodies = (r.bodies as string).split('\n');
+    for (let i = Math.max(0, afterSeq + 1 - first); i < bodies.length && out.length < limit; i++)
+      out.push({ seq: first + i, type: types[i]!, time: Number(times[i]), body: bodies[i]! });
+  }
+  return out;
+}
+
+/**
+ * The statements that journal `events` for the run the `held` CTE returns (none when it returns
+ * nothing): its chunk rows and the outbox rows of events with a webhook id. Parameters are
+ * appended to `params`; the text only depends on how many chunks there are.
+ */
+function journalCtes(events: readonly NewEvent[], params: unknown[]): string[] {
+  const ctes: string[] = [];
+  const p = (v: unknown) => `$${params.push(v)}`;
+  chunksOf(events).forEach((c, i) => {
+    ctes.push(
+      `chunk${i} as (insert into forge_event_chunks (request_id, first_seq, last_seq, types, times, bodies)
+        select request_id, ${p(c.first)}::integer, ${p(c.last)}::integer, ${p(c.types)}::text, ${p(c.times)}::text, ${p(c.bodies)}::text from held)`,
+    );
+  });
+  const hooks = events.filter((e) => e.webhookId !== undefined);
+  if (hooks.length) {
+    // The final event's seq (0: none in this batch) rather than a boolean array, which not every driver encodes.
+    const finalSeq = hooks.find((e) => e.type === 'run.completed')?.seq ?? 0;
+    ctes.push(
+      `hooks as (insert into forge_outbox (request_id, seq, webhook_id, is_final)
+        select held.request_id, u.seq, u.webhook_id, u.seq = ${p(finalSeq)}::integer
+        from held cross join unnest(${p(hooks.map((e) => e.seq))}::integer[], ${p(hooks.map((e) => e.webhookId))}::text[]) as u(seq, webhook_id))`,
+    );
+  }
+  return ctes;
 }
 
 /**
@@ -197,22 +259,22 @@ export class RunStore {
    * status, in one transaction. Throws RunLeaseLostError when `owner` no longer holds the run.
    */
   async append(requestId: string, owner: string, events: readonly NewEvent[], end?: RunEnd): Promise<void> {
-    await this.sql.transaction(async (tx) => {
-      const params: unknown[] = [requestId, owner, events.length];
-      let set = 'event_count = event_count + $3';
-      if (end) {
-        params.push(end.status, json(end.result), json(end.error), end.finishedAt);
-        set +=
-          ', status = $4, result = $5::text::jsonb, error = $6::text::jsonb, finished_at = $7, cancel_requested = false';
-        if (end.release) set += ', owner = null, lease_until = null';
-      }
-      const held = await tx.query(
-        `update forge_runs set ${set} where request_id = $1 and owner = $2 and status = 'running' returning request_id`,
-        params,
-      );
-      if (!held.length) throw new RunLeaseLostError(requestId);
-      if (events.length) await insertEvents(tx, requestId, events);
-    });
+    const params: unknown[] = [requestId, owner, events.length];
+    let set = 'event_count = event_count + $3';
+    if (end) {
+      params.push(end.status, json(end.result), json(end.error), end.finishedAt);
+      set +=
+        ', status = $4, result = $5::text::jsonb, error = $6::text::jsonb, finished_at = $7, cancel_requested = false';
+      if (end.release) set += ', owner = null, lease_until = null';
+    }
+    // One statement, so one round trip and no explicit transaction: the lease check and the rows
+    // it guards commit together or not at all.
+    const held = `held as (update forge_runs set ${set} where request_id = $1 and owner = $2 and status = 'running' returning request_id)`;
+    const rows = await this.sql.query(
+      `with ${[held, ...journalCtes(events, params)].join(',\n')} select request_id from held`,
+      params,
+    );
+    if (!rows.length) throw new RunLeaseLostError(requestId);
   }
 
   /**
@@ -234,11 +296,15 @@ export class RunStore {
       if (!from.includes(run.status)) return undefined;
       if (run.status === 'running' && run.owner !== owner) return undefined;
       const [last] = await tx.query<{ seq: number | null }>(
-        'select max(seq) as seq from forge_events where request_id = $1',
+        'select max(last_seq) as seq from forge_event_chunks where request_id = $1',
         [requestId],
       );
       const { event, end } = make(Number(last?.seq ?? 0) + 1, run);
-      await insertEvents(tx, requestId, [event]);
+      const params: unknown[] = [requestId];
+      await tx.query(
+        `with held as (select $1::text as request_id), ${journalCtes([event], params).join(',\n')} select 1`,
+        params,
+      );
       const keep = !end.release;
       const [updated] = await tx.query(
         `update forge_runs set status = $2, result = $3::text::jsonb, error = $4::text::jsonb, finished_at = $5,
@@ -304,15 +370,11 @@ export class RunStore {
 
   async events(requestId: string, afterSeq: number, limit = 1_000): Promise<JournalEvent[]> {
     const rows = await this.sql.query(
-      'select seq, type, time, body from forge_events where request_id = $1 and seq > $2 order by seq limit $3',
-      [requestId, afterSeq, limit],
+      `select first_seq, types, times, bodies from forge_event_chunks
+       where request_id = $1 and last_seq > $2 and first_seq <= $3 order by first_seq`,
+      [requestId, afterSeq, afterSeq + limit],
     );
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      type: r.type as string,
-      time: Number(r.time),
-      body: r.body as string,
-    }));
+    return eventsOfChunks(rows, afterSeq, limit);
   }
 
   /** Asks the instance running it to cancel it (seen at its next heartbeat). False when it is not running. */
@@ -374,20 +436,31 @@ export class RunStore {
 
   /** Undelivered outbox rows of a run, in seq order, with their events. */
   async pendingOutbox(requestId: string): Promise<OutboxItem[]> {
-    const rows = await this.sql.query(
-      `select o.seq, o.webhook_id, o.is_final, e.type, e.time, e.body
-       from forge_outbox o join forge_events e on e.request_id = o.request_id and e.seq = o.seq
-       where o.request_id = $1 and o.state = 'pending' order by o.seq`,
+    const pending = await this.sql.query(
+      `select seq, webhook_id, is_final from forge_outbox where request_id = $1 and state = 'pending' order by seq`,
       [requestId],
     );
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      webhookId: r.webhook_id as string,
-      isFinal: r.is_final as boolean,
-      type: r.type as string,
-      time: Number(r.time),
-      body: r.body as string,
-    }));
+    if (!pending.length) return [];
+    const from = Number(pending[0]!.seq);
+    const to = Number(pending.at(-1)!.seq);
+    const events = new Map(
+      eventsOfChunks(
+        await this.sql.query(
+          `select first_seq, types, times, bodies from forge_event_chunks
+           where request_id = $1 and last_seq >= $2 and first_seq <= $3 order by first_seq`,
+          [requestId, from, to],
+        ),
+        from - 1,
+        to - from + 1,
+      ).map((e) => [e.seq, e]),
+    );
+    const items: OutboxItem[] = [];
+    for (const r of pending) {
+      const event = events.get(Number(r.seq));
+      // An outbox row is written with its event, in one statement: a row without one cannot be delivered.
+      if (event) items.push({ ...event, webhookId: r.webhook_id as string, isFinal: r.is_final as boolean });
+    }
+    return items;
   }
 
   async settleOutbox(requestId: string, seq: number, state: OutboxState, now: number): Promise<void> {
@@ -447,7 +520,7 @@ export class RunStore {
   async #deleteRuns(select: string, param: number): Promise<number> {
     const rows = await this.sql.query(
       `with gone as (delete from forge_runs where request_id in (${select}) returning request_id),
-         events as (delete from forge_events where request_id in (select request_id from gone)),
+         events as (delete from forge_event_chunks where request_id in (select request_id from gone)),
          outbox as (delete from forge_outbox where request_id in (select request_id from gone))
        select request_id from gone`,
       [param],

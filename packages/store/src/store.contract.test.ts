@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, MIGRATIONS } from './migrations.js';
 import { openStore, type ForgeStore, type OpenStoreOptions } from './open-store.js';
-import type { NewEvent, RunRecord } from './run-store.js';
+import { pgliteClient } from './pglite-client.js';
+import { RunStore, type NewEvent, type RunRecord } from './run-store.js';
 import { testDatabases } from './testing/index.js';
 
 const pg = await testDatabases();
@@ -167,6 +168,37 @@ function contract(name: string, open: () => Promise<OpenStoreOptions>) {
       await expect(store.runs.append(run.requestId, 'w1', [ev(4)])).rejects.toMatchObject({ code: 'RUN_LEASE_LOST' });
     });
 
+    it('reads a batch back from any seq, keeps a huge event whole, and refuses a batch it would store wrong', async () => {
+      const run = await enqueue(agent(), { webhook: true });
+      await claim('w1', run.requestId);
+      const big = 'x'.repeat(9 * 1024 * 1024);
+      const batch = [ev(1), ev(2), { ...ev(3), body: JSON.stringify({ big }) }, ev(4, 'text.delta', true), ev(5)];
+      await store.runs.append(run.requestId, 'w1', batch);
+      expect((await store.runs.events(run.requestId, 0)).map((e) => [e.seq, e.time])).toEqual(
+        batch.map((e) => [e.seq, e.time]),
+      );
+      expect((await store.runs.events(run.requestId, 3, 2)).map((e) => e.body)).toEqual([
+        batch[3]!.body,
+        batch[4]!.body,
+      ]);
+      expect((await store.runs.events(run.requestId, 1, 2)).map((e) => e.body.length)).toEqual([
+        batch[1]!.body.length,
+        big.length + 10,
+      ]);
+      expect((await store.runs.pendingOutbox(run.requestId)).map((o) => [o.seq, o.body])).toEqual([
+        [4, batch[3]!.body],
+      ]);
+      // A raw newline would split a body on reading, a gap would shift every later seq: nothing of the batch is kept.
+      await expect(store.runs.append(run.requestId, 'w1', [ev(6), { ...ev(7), body: '{\n}' }])).rejects.toMatchObject({
+        code: 'STORE_BAD_EVENT',
+      });
+      await expect(store.runs.append(run.requestId, 'w1', [ev(6), ev(8)])).rejects.toMatchObject({
+        code: 'STORE_BAD_EVENT',
+      });
+      expect((await store.runs.events(run.requestId, 5)).length).toBe(0);
+      expect((await store.runs.get(run.requestId))?.eventCount).toBe(5);
+    });
+
     it('ends a queued run with one final event, and only once', async () => {
       const run = await enqueue(agent());
       const done = await store.runs.finish(run.requestId, ['queued'], 'x', 9, finalOf('cancelled', true));
@@ -292,6 +324,44 @@ contract('PGlite', async () => ({ memory: true }));
 describe.skipIf(!pg.url)(`PostgreSQL (${pg.url ? 'FORGE_TEST_DATABASE_URL' : `skipped: ${pg.reason}`})`, () => {
   afterAll(() => pg.dropAll());
   contract('PostgreSQL', async () => ({ databaseUrl: await pg.create() }));
+});
+
+describe('migration 2 (journal in chunks)', () => {
+  it('carries a version-1 journal over: every event readable, in order, with its outbox row', async () => {
+    const sql = await pgliteClient();
+    try {
+      await migrate(sql, MIGRATIONS.slice(0, 1));
+      await sql.query(
+        `insert into forge_runs (request_id, user_id, agent_id, status, request, created_at) values ('req_v1', 'u', 'a', 'running', '{}', 1)`,
+      );
+      for (const e of [ev(1), ev(2), ev(3, 'run.completed')])
+        await sql.query('insert into forge_events (request_id, seq, type, time, body) values ($1, $2, $3, $4, $5)', [
+          'req_v1',
+          e.seq,
+          e.type,
+          e.time + 0.5,
+          e.body,
+        ]);
+      await sql.query(
+        `insert into forge_outbox (request_id, seq, webhook_id, is_final) values ('req_v1', 3, 'msg_v1_3', true)`,
+      );
+      expect(await migrate(sql)).toEqual(MIGRATIONS.slice(1).map((m) => m.version));
+      const runs = new RunStore(sql);
+      expect(await runs.events('req_v1', 0)).toEqual(
+        [ev(1), ev(2), ev(3, 'run.completed')].map((e) => ({
+          seq: e.seq,
+          type: e.type,
+          time: e.time + 0.5,
+          body: e.body,
+        })),
+      );
+      expect((await runs.pendingOutbox('req_v1')).map((o) => [o.seq, o.webhookId, o.isFinal])).toEqual([
+        [3, 'msg_v1_3', true],
+      ]);
+    } finally {
+      await sql.close();
+    }
+  });
 });
 
 describe('PGlite data directory', () => {
