@@ -821,6 +821,8 @@ export class RunManager {
       ),
     );
     let woken = false;
+    /** The last wait ended by the clock, not by a notification: time to look at the run itself. */
+    let polled = false;
     let wake: (() => void) | undefined;
     this.#waiters.set(command.id, () => {
       woken = true;
@@ -838,7 +840,7 @@ export class RunManager {
         if (current.state === 'pending') {
           let give: RunCommandOutcome | undefined;
           if (stop.aborted || now >= deadline) give = notDelivered;
-          else {
+          else if (polled) {
             // Its owner ended the run, died (lease lapsed) or lost it: nobody will take the reply.
             const latest = await this.#store.runs.get(run.requestId);
             if (latest?.status !== 'running' || latest.owner !== owner || (latest.leaseUntil ?? 0) < now)
@@ -863,8 +865,15 @@ export class RunManager {
         }
         if (woken) continue;
         const until = current.state === 'pending' ? deadline : deadline + this.#replyTimeoutMs;
+        polled = false;
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(this.#followPollMs, Math.max(1, until - now)));
+          const timer = setTimeout(
+            () => {
+              polled = true;
+              resolve();
+            },
+            Math.min(this.#followPollMs, Math.max(1, until - now)),
+          );
           wake = () => {
             clearTimeout(timer);
             resolve();
