@@ -124,13 +124,12 @@ function checkAnswerShape(answers: unknown): asserts answers is string[][] {
 }
 
 /** An error as the API would answer it, to be stored as a relayed reply's outcome. */
-function outcomeOf(error: unknown): RunCommandOutcome & { internal: boolean } {
+function outcomeOf(error: unknown): RunCommandOutcome {
   const response = errorResponse(error);
   return {
     status: response.status,
     body: response.body,
     ...(Object.keys(response.headers).length ? { headers: response.headers } : {}),
-    internal: response.internal,
   };
 }
 
@@ -943,9 +942,10 @@ export class RunManager {
       }
       outcome = { status: 200, body: { request_id: done.requestId } };
     } catch (error) {
-      const { internal, ...rest } = outcomeOf(error);
-      if (internal) this.#logger.error('relayed reply failed', { requestId: command.requestId, error: String(error) });
-      outcome = rest;
+      // Logged whole here, as the API logs a 5xx it answers; the sender gets the same generic body.
+      if (errorResponse(error).internal)
+        this.#logger.error('relayed reply failed', { requestId: command.requestId, error: String(error) });
+      outcome = outcomeOf(error);
     }
     try {
       await this.#commands.settle(command.id, outcome, this.#now());
