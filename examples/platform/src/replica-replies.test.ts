@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { conformanceScript, sampleScript, scriptedAgent, type ScriptStep } from '@forge/core/testing';
-import { openStore, type ForgeStore } from '@forge/store';
+import { openStore, RunCommands, type ForgeStore } from '@forge/store';
 import { testDatabases } from '@forge/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localBackend } from './backends/local-backend.js';
@@ -278,6 +278,17 @@ describe('a reply for a run on an instance that does not take it', () => {
       code: 'PERMISSION_NOT_FOUND',
     });
     await dead.runs.close();
+  });
+
+  it('answers 504 REPLY_NOT_CONFIRMED when the owner took it but never said how it went', async () => {
+    const { store, runs, agentId, commands } = await ghostRun(600_000);
+    const waiting = runs.respond('u', agentId, 'perm_1', 'allow');
+    await until(async () => (await commands()).length === 1, 'the command');
+    // The ghost takes it (and then, say, dies before settling it).
+    expect(await new RunCommands(store.sql).take('ghost')).toHaveLength(1);
+    await expect(waiting).rejects.toMatchObject({ status: 504, code: 'REPLY_NOT_CONFIRMED' });
+    expect(await commands()).toEqual([]);
+    await runs.close();
   });
 
   it('withdraws it when the caller stops waiting (the client went away)', async () => {
