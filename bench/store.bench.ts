@@ -21,12 +21,20 @@ const events: AgentEventInit[] = Array.from({ length: N }, (_, i) => ({
   messageId: 'msg_1',
 }));
 
+/** Runs with the prompt "hold" count themselves started, then wait for `release`. */
+const hold = { started: 0, target: 0, allStarted: () => {}, release: () => {}, released: Promise.resolve() };
+
 /** Emits N text deltas as fast as its reader takes them; a prompt "one" emits a single one. */
 function producer(): CodeAgent {
   return createCodeAgent({
     provider: 'bench',
     capabilities: () => defaultCapabilities(),
     async run(ctx) {
+      if (ctx.request.prompt === 'hold') {
+        if (++hold.started === hold.target) hold.allStarted();
+        await hold.released;
+        return {};
+      }
       if (ctx.request.prompt === 'one') {
         ctx.emit({ type: 'text.delta', text: 'hi' });
         return {};
@@ -133,6 +141,73 @@ async function journalRows(label: string, store: ForgeStore): Promise<BenchRow[]
       ours: d.ours,
       baseline: d.baseline,
       baselineName: 'the same runs executed directly in memory',
+    });
+
+    // Accepted → running: RUNS messages to RUNS free agents, timed until every run executes.
+    const toRunning = async (start: () => Promise<unknown>) => {
+      Object.assign(hold, { started: 0, target: RUNS });
+      hold.released = new Promise<void>((r) => {
+        hold.release = r;
+      });
+      const all = new Promise<void>((r) => {
+        hold.allStarted = r;
+      });
+      const t0 = performance.now();
+      const done = start();
+      await all;
+      const ms = performance.now() - t0;
+      hold.release();
+      await done;
+      return ms;
+    };
+    const viaQueue = () =>
+      toRunning(async () => {
+        await Promise.all(
+          agentsOf.map((a) => runs.submit({ userId: 'bench', agentId: a, request: { prompt: 'hold' } })),
+        );
+        await runs.idle();
+      });
+    const directly = () =>
+      toRunning(() =>
+        Promise.all(
+          agentsOf.map(async () => {
+            for await (const _ of agent.execute({ prompt: 'hold' }));
+          }),
+        ),
+      );
+    const best = { ours: Number.POSITIVE_INFINITY, base: Number.POSITIVE_INFINITY };
+    for (let i = 0; i < 4; i++) {
+      best.base = Math.min(best.base, await directly());
+      const ms = await viaQueue();
+      if (i > 0) best.ours = Math.min(best.ours, ms);
+    }
+    progress(`${label}: accepted → running`);
+    rows.push({
+      name: `queue dispatch on ${label}: ${RUNS} messages to ${RUNS} free agents, accepted → all running`,
+      unit: 'runs/s',
+      ours: RUNS / (best.ours / 1000),
+      baseline: RUNS / (best.base / 1000),
+      baselineName: 'the same runs started directly in memory',
+    });
+
+    // One agent's queue drained in order: RUNS one-event messages queued, accepted → all completed.
+    const oneAgent = `agt_bench${++agentNo}`;
+    const drainQueue = async () => {
+      for (let i = 0; i < RUNS; i++)
+        await runs.submit({ userId: 'bench', agentId: oneAgent, request: { prompt: 'one' } });
+      await runs.idle();
+    };
+    const inOrder = async () => {
+      for (let i = 0; i < RUNS; i++) for await (const _ of agent.execute({ prompt: 'one' }));
+    };
+    const q = await compare(RUNS, drainQueue, inOrder, 3);
+    progress(`${label}: one agent's queue`);
+    rows.push({
+      name: `queue dispatch on ${label}: ${RUNS} messages queued on one agent, accepted → all completed in order`,
+      unit: 'runs/s',
+      ours: q.ours,
+      baseline: q.baseline,
+      baselineName: 'the same runs one after another in memory',
     });
 
     // SSE replay of a finished run from the journal, over loopback HTTP.
