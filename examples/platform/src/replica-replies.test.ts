@@ -254,6 +254,7 @@ describe('a reply for a run on an instance that does not take it', () => {
       status: 504,
       code: 'REPLY_NOT_DELIVERED',
       headers: { 'retry-after': '1' },
+      details: { retryable: true },
     });
     expect(await commands()).toEqual([]);
     await runs.close();

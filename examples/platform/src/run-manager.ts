@@ -817,6 +817,7 @@ export class RunManager {
         'REPLY_NOT_DELIVERED',
         `The platform instance running run ${run.requestId} did not take the reply within ${this.#replyTimeoutMs} ms; it was not delivered, send it again`,
         { 'retry-after': '1' },
+        { retryable: true },
       ),
     );
     let woken = false;
@@ -859,6 +860,8 @@ export class RunManager {
               504,
               'REPLY_NOT_CONFIRMED',
               `The platform instance running run ${run.requestId} took the reply but did not confirm it; read the run's events to see whether it arrived`,
+              {},
+              { retryable: false },
             ),
           );
         }

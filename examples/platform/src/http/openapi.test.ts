@@ -218,7 +218,7 @@ describe('GET /api/v1/openapi.json', () => {
         body: { decision: 'allow' },
       });
       expect(perm.status).toBe(504);
-      expect(perm.json.error.code).toBe('REPLY_NOT_DELIVERED');
+      expect(perm.json.error).toMatchObject({ code: 'REPLY_NOT_DELIVERED', details: { retryable: true } });
       expect(perm.headers.get('retry-after')).toBe('1');
       conforms('POST', P, perm);
       const Q = '/api/v1/agents/{id}/questions/{question_id}';
