@@ -19,3 +19,13 @@ export {
 export { sqlCredentialStore } from './credential-store.js';
 export { sqlSeenWebhookStore, type SeenWebhookStore } from './seen-webhooks.js';
 export { lockDataDir } from './data-dir-lock.js';
+export {
+  RunCommands,
+  RUN_COMMAND_SENT,
+  RUN_COMMAND_SETTLED,
+  type RunCommand,
+  type RunCommandKind,
+  type RunCommandOutcome,
+  type RunCommandState,
+  type NewRunCommand,
+} from './run-commands.js';
