@@ -170,6 +170,32 @@ function replicas(name: string, stores: Stores, timing: typeof NOTIFY_ONLY) {
       expect(late.viaB.status).toBe(404);
       expect(late.viaB.json).toEqual(late.viaA.json);
     });
+
+    it('runs a message sent to the replica that runs nothing, streams it there live, and interrupts it from there', async () => {
+      // Sent to B, which cannot run it: A claims it (notified, or on its poll).
+      const sent = await b.call('POST', `/api/v1/agents/${agentId}/messages`, { body: { content: 'permission' } });
+      expect(sent.status).toBe(202);
+      const rid = sent.json.request_id as string;
+      // B follows it from the journal as A writes it: the permission request arrives while the run waits on it.
+      const stop = new AbortController();
+      const seen: string[] = [];
+      const following = (async () => {
+        for await (const e of b.runs.follow(rid, 0, stop.signal)) seen.push(e.type);
+      })();
+      try {
+        await until(() => seen.includes('permission.requested'), 'the permission request, followed on B');
+        expect(a.runs.local(rid)).toBeDefined();
+        // Interrupted through B: A is told at once (or at its heartbeat) and the run ends cancelled.
+        const stopped = await b.call('POST', `/api/v1/agents/${agentId}/interrupt`, { body: {} });
+        expect(stopped.status).toBeLessThan(300);
+        await until(async () => (await runOf(rid)).status === 'cancelled', 'the run cancelled');
+        await following;
+        expect(seen.at(-1)).toBe('run.completed');
+        expect(seen.filter((t) => t === 'run.completed')).toHaveLength(1);
+      } finally {
+        stop.abort();
+      }
+    });
   });
 }
 

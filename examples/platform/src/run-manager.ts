@@ -15,6 +15,9 @@ import {
   type PermissionDecision,
 } from '@forge/core';
 import {
+  CANCEL_CHANNEL,
+  JOURNAL_CHANNEL,
+  QUEUE_CHANNEL,
   RunCommands,
   RunLeaseLostError,
   type ForgeStore,
@@ -163,6 +166,8 @@ export class RunManager {
   /** Relayed replies this process waits on, by command id: wakes the waiter when its outcome is written. */
   readonly #waiters = new Map<number, () => void>();
   readonly #unlisten: Array<() => Promise<void>> = [];
+  /** Followers of runs executing elsewhere, by request id: woken when a batch of theirs is journaled. */
+  readonly #followers = new Map<string, Set<() => void>>();
   #applying: Promise<void> | undefined;
   #applyAgain = false;
   #commandsSweptAt = 0;
@@ -241,6 +246,7 @@ export class RunManager {
       ...(input.webhook ? { webhook: input.webhook } : {}),
       now: this.#now(),
       maxQueued: this.#maxQueued,
+      by: this.instanceId,
     });
     if ('full' in out) {
       throw new ApiError(
@@ -336,13 +342,34 @@ export class RunManager {
           }
           continue;
         }
-        const page = await this.#store.runs.events(requestId, last);
-        for (const e of page) {
-          yield e;
-          last = e.seq;
-          if (e.type === 'run.completed') return;
+        // Executing elsewhere (or not yet): the journal, woken by its NOTIFY, polled in case one is missed.
+        let journaled = false;
+        const onJournaled = () => {
+          journaled = true;
+          wake?.();
+        };
+        const followers = this.#followers.get(requestId) ?? new Set();
+        this.#followers.set(requestId, followers.add(onJournaled));
+        try {
+          const page = await this.#store.runs.events(requestId, last);
+          for (const e of page) {
+            yield e;
+            last = e.seq;
+            if (e.type === 'run.completed') return;
+          }
+          if (page.length < 1_000 && !journaled && !stop.aborted) {
+            let timer: NodeJS.Timeout | undefined;
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              timer = setTimeout(resolve, this.#followPollMs);
+            });
+            clearTimeout(timer);
+            wake = undefined;
+          }
+        } finally {
+          followers.delete(onJournaled);
+          if (!followers.size) this.#followers.delete(requestId);
         }
-        if (page.length < 1_000) await sleep(this.#followPollMs, undefined, { signal: stop }).catch(() => {});
       }
     } finally {
       stop.removeEventListener('abort', onStop);
@@ -754,6 +781,26 @@ export class RunManager {
 
   /** Listens for commands sent to this instance and for the outcomes of those it sent; without LISTEN, polls. */
   async #listen(): Promise<void> {
+    const runs = this.#store.runs;
+    try {
+      const listening = await Promise.all([
+        runs.onNotify(JOURNAL_CHANNEL, (requestId) => {
+          for (const wake of this.#followers.get(requestId) ?? []) wake();
+        }),
+        // A run queued or an agent freed by another instance: claim now, not at the next poll.
+        runs.onNotify(QUEUE_CHANNEL, (by) => {
+          if (by !== this.instanceId) void this.#dispatch();
+        }),
+        runs.onNotify(CANCEL_CHANNEL, (owner) => {
+          if (owner === this.instanceId) void this.#applyCancels();
+        }),
+      ]);
+      for (const unlisten of listening) if (unlisten) this.#unlisten.push(unlisten);
+    } catch (error) {
+      this.#logger.warn('cannot LISTEN for journal, queue and cancel notifications; polling instead', {
+        error: String(error),
+      });
+    }
     try {
       const sent = await this.#commands.onSent(this.instanceId, () => void this.#applyCommands());
       if (sent) this.#unlisten.push(sent);
@@ -961,6 +1008,16 @@ export class RunManager {
   }
 
   // ---- leases and recovery ----
+
+  /** Cancels the runs executing here that someone asked (through any instance) to cancel. */
+  async #applyCancels(): Promise<void> {
+    try {
+      for (const id of await this.#store.runs.cancelsFor(this.instanceId))
+        void this.#live.get(id)?.run.cancel('interrupted through the API');
+    } catch (error) {
+      this.#logger.warn('reading cancellations failed; the heartbeat will', { error: String(error) });
+    }
+  }
 
   async #tick(): Promise<void> {
     if (this.#ticking || this.#closed) return;
