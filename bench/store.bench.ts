@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { createCodeAgent, defaultCapabilities, type AgentEventInit, type CodeAgent } from '@forge/core';
 import { streamRun } from '@forge/example-platform/sse';
 import { RunManager } from '@forge/example-platform/run-manager';
-import { openStore, type ForgeStore, type JournalEvent } from '@forge/store';
+import { openStore, RunStore, type ForgeStore, type JournalEvent } from '@forge/store';
 import { compare, type BenchModule, type BenchRow } from './harness.js';
 
 /** Events per run: a long agent turn (Claude Code emits a few hundred to a few thousand). */
@@ -234,6 +234,66 @@ async function journalRows(label: string, store: ForgeStore): Promise<BenchRow[]
   }
 }
 
+/**
+ * How late a reader on another replica sees a run's events: replica A runs a paced run (an event
+ * every 10 ms), replica B follows it from the journal; the lag is B's receipt time minus the
+ * event's own time, median over every event. B woken by NOTIFY, or polling (LISTEN taken away),
+ * against a reader on A itself (live, no database in between).
+ */
+async function followLag(url: string): Promise<BenchRow[]> {
+  const agent = producer();
+  const stores = await Promise.all([openStore({ databaseUrl: url }), openStore({ databaseUrl: url })]);
+  const [a, b] = stores as [ForgeStore, ForgeStore];
+  const polling = await openStore({ databaseUrl: url });
+  const deafSql = Object.assign(Object.create(polling.sql), { listen: undefined }) as ForgeStore['sql'];
+  const deaf: ForgeStore = { ...polling, sql: deafSql, runs: new RunStore(deafSql) };
+  const managers = [
+    await RunManager.create({ store: a, agents: async () => agent }),
+    await RunManager.create({ store: b, agents: async () => agent, maxRunning: 0 }),
+    await RunManager.create({ store: deaf, agents: async () => agent, maxRunning: 0 }),
+  ];
+  const [onA, onB, onDeaf] = managers as [RunManager, RunManager, RunManager];
+  const lags = { local: [] as number[], notified: [] as number[], polled: [] as number[] };
+  const follow = async (m: RunManager, requestId: string, into: number[], signal: AbortSignal) => {
+    for await (const e of m.follow(requestId, 0, signal)) {
+      into.push(Date.now() - e.time);
+      if (e.type === 'run.completed') return;
+    }
+  };
+  try {
+    for (let i = 0; i < 5; i++) {
+      const { run } = await onA.submit({
+        userId: 'bench',
+        agentId: `agt_bench${++agentNo}`,
+        request: { prompt: 'paced:40:1' },
+      });
+      const stop = new AbortController();
+      await Promise.all([
+        follow(onA, run.requestId, lags.local, stop.signal),
+        follow(onB, run.requestId, lags.notified, stop.signal),
+        follow(onDeaf, run.requestId, lags.polled, stop.signal),
+      ]);
+      await onA.idle();
+    }
+  } finally {
+    for (const m of managers) await m.close();
+    for (const s of [a, b, polling]) await s.close();
+  }
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  const [local, notified, polled] = [median(lags.local), median(lags.notified), median(lags.polled)];
+  progress('PostgreSQL: follow lag');
+  return [
+    {
+      name: 'PostgreSQL: an SSE reader on another replica, woken by NOTIFY — median lag from an event to its receipt (a run emitting every 10 ms)',
+      unit: 'ms',
+      ours: notified,
+      baseline: polled,
+      baselineName: 'the same reader polling the journal every 250 ms (no LISTEN)',
+      note: `lower is better; a reader on the replica running it: ${local} ms`,
+    },
+  ];
+}
+
 /** An HTTP server streaming `events` as SSE; `read` fetches it whole and counts the frames. */
 async function sseReplay(events: (signal: AbortSignal) => AsyncIterable<JournalEvent>) {
   const server = http.createServer((req, res) => void streamRun(req, res, 'req_bench', events, {}));
@@ -266,6 +326,7 @@ const bench: BenchModule = {
       try {
         await pg.sql.query(`delete from forge_runs where user_id = 'bench'`);
         rows.push(...(await journalRows('PostgreSQL', pg)));
+        rows.push(...(await followLag(url)));
         await pg.sql.query(`delete from forge_runs where user_id = 'bench'`);
       } finally {
         await pg.close();

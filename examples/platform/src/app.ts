@@ -105,6 +105,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       logger,
       webhooks,
       leaseMs: config.leaseMs,
+      replyTimeoutMs: config.replyTimeoutMs,
       maxQueuedPerAgent: config.maxQueuedPerAgent,
       retention: { maxAgeMs: config.retentionMs, maxEvents: config.retentionMaxEvents },
       ...(config.instanceId ? { instanceId: config.instanceId } : {}),

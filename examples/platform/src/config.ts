@@ -43,6 +43,8 @@ export interface PlatformConfig {
   instanceId: string | undefined;
   /** A run held by an instance that stops renewing its lease for this long is taken over. */
   leaseMs: number;
+  /** How long a reply for a run on another replica waits for that replica to take it (then 504 REPLY_NOT_DELIVERED). */
+  replyTimeoutMs: number;
   /** Messages waiting per agent before 429 QUEUE_FULL. */
   maxQueuedPerAgent: number;
   /** Finished runs (result, events) are kept this long… */
@@ -76,6 +78,7 @@ const USAGE = `forge platform — options (flags override environment variables)
   --database-url / FORGE_DATABASE_URL           PostgreSQL shared by replicas (default: embedded PGlite in <data-dir>/.forge-db)
   FORGE_INSTANCE_ID                             this replica's lease name (default random; stable = reclaim at once after restart)
   FORGE_LEASE_MS                                run lease; a dead replica's runs are taken over after it (default 15000)
+  FORGE_REPLY_TIMEOUT_MS                        a reply relayed to the replica running the run waits this long for it (default 5000)
   FORGE_MAX_QUEUED                              messages waiting per agent before 429 (default 100)
   FORGE_RETENTION_MS, FORGE_RETENTION_MAX_EVENTS  keep finished runs 7 days, at most 1,000,000 events
   FORGE_K8S_NAMESPACE, FORGE_K8S_IMAGE, FORGE_K8S_AGENT_PORT, FORGE_K8S_ENV_FROM_SECRETS (agent pods' model keys)`;
@@ -247,6 +250,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     databaseUrl: pick('database-url', 'FORGE_DATABASE_URL'),
     instanceId: env.FORGE_INSTANCE_ID || undefined,
     leaseMs: int('FORGE_LEASE_MS', env.FORGE_LEASE_MS, 15_000, 500, 3_600_000),
+    replyTimeoutMs: int('FORGE_REPLY_TIMEOUT_MS', env.FORGE_REPLY_TIMEOUT_MS, 5_000, 100, 600_000),
     maxQueuedPerAgent: int('FORGE_MAX_QUEUED', env.FORGE_MAX_QUEUED, 100, 1, 1_000_000),
     retentionMs: int('FORGE_RETENTION_MS', env.FORGE_RETENTION_MS, 7 * 86_400_000, 1_000, 10 * 365 * 86_400_000),
     retentionMaxEvents: int('FORGE_RETENTION_MAX_EVENTS', env.FORGE_RETENTION_MAX_EVENTS, 1_000_000, 1, 1_000_000_000),

@@ -15,14 +15,21 @@ import {
   type PermissionDecision,
 } from '@forge/core';
 import {
+  CANCEL_CHANNEL,
+  JOURNAL_CHANNEL,
+  QUEUE_CHANNEL,
+  RunCommands,
   RunLeaseLostError,
   type ForgeStore,
   type JournalEvent,
   type NewEvent,
+  type RunCommand,
+  type RunCommandKind,
+  type RunCommandOutcome,
   type RunRecord,
   type RunStatus,
 } from '@forge/store';
-import { ApiError } from './api-error.js';
+import { ApiError, errorResponse } from './api-error.js';
 import { JournalWriter } from './journal-writer.js';
 import { endedHere } from './run-events.js';
 import type { WebhookChannel, WebhookDispatcherPort } from './webhook-port.js';
@@ -52,6 +59,11 @@ export interface RunManagerOptions {
   maxRunning?: number;
   /** Finished runs are deleted after `maxAgeMs`, and the oldest beyond `maxEvents` journaled events. */
   retention?: { maxAgeMs: number; maxEvents: number; sweepEveryMs?: number };
+  /**
+   * How long a permission reply or question answer for a run executing on another instance waits
+   * for that instance to take it before it is withdrawn (504 REPLY_NOT_DELIVERED). Default 5 s.
+   */
+  replyTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -95,6 +107,40 @@ export class LiveRun {
   }
 }
 
+/** What a relayed reply is answered when it is for a run that no longer waits: the owner's own 404s. */
+const permissionNotFound = (agentId: string, permissionId: string) =>
+  new ApiError(404, 'PERMISSION_NOT_FOUND', `No run of agent ${agentId} is waiting on permission ${permissionId}`);
+const questionNotFound = (agentId: string, questionId: string) =>
+  new ApiError(404, 'QUESTION_NOT_FOUND', `No run of agent ${agentId} is waiting on question ${questionId}`);
+
+function checkDecision(decision: unknown): asserts decision is PermissionDecision {
+  if (typeof decision !== 'string' || !PERMISSION_DECISIONS.includes(decision as PermissionDecision)) {
+    throw new ValidationError('INVALID_DECISION', `decision must be one of ${PERMISSION_DECISIONS.join(', ')}`, [
+      { path: 'decision', code: 'INVALID_DECISION', message: `got ${JSON.stringify(decision)}` },
+    ]);
+  }
+}
+
+function checkAnswerShape(answers: unknown): asserts answers is string[][] {
+  const shaped =
+    Array.isArray(answers) && answers.every((a) => Array.isArray(a) && a.every((item) => typeof item === 'string'));
+  if (!shaped) {
+    throw new ValidationError('INVALID_ANSWER', 'answers must be an array with one array of strings per question', [
+      { path: 'answers', code: 'INVALID_ANSWER', message: `got ${JSON.stringify(answers)?.slice(0, 200)}` },
+    ]);
+  }
+}
+
+/** An error as the API would answer it, to be stored as a relayed reply's outcome. */
+function outcomeOf(error: unknown): RunCommandOutcome {
+  const response = errorResponse(error);
+  return {
+    status: response.status,
+    body: response.body,
+    ...(Object.keys(response.headers).length ? { headers: response.headers } : {}),
+  };
+}
+
 const requestIdOf = () => `req_${globalThis.crypto.randomUUID().replaceAll('-', '')}`;
 const defaultInstanceId = () => `${hostname()}-${process.pid}-${globalThis.crypto.randomUUID().slice(0, 8)}`;
 const FINAL: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'cancelled', 'timed_out']);
@@ -119,7 +165,18 @@ export class RunManager {
   readonly #maxQueued: number;
   readonly #maxRunning: number;
   readonly #retention: RunManagerOptions['retention'];
+  readonly #replyTimeoutMs: number;
   readonly #now: () => number;
+  /** Replies relayed between instances (permission replies, question answers). */
+  readonly #commands: RunCommands;
+  /** Relayed replies this process waits on, by command id: wakes the waiter when its outcome is written. */
+  readonly #waiters = new Map<number, () => void>();
+  readonly #unlisten: Array<() => Promise<void>> = [];
+  /** Followers of runs executing elsewhere, by request id: woken when a batch of theirs is journaled. */
+  readonly #followers = new Map<string, Set<() => void>>();
+  #applying: Promise<void> | undefined;
+  #applyAgain = false;
+  #commandsSweptAt = 0;
   readonly #live = new Map<string, LiveRun>();
   /** Outbox deliveries in progress here, by request. */
   readonly #deliveries = new Map<string, { channel: WebhookChannel | undefined; done: Promise<void> }>();
@@ -146,7 +203,9 @@ export class RunManager {
     this.#maxQueued = options.maxQueuedPerAgent ?? 100;
     this.#maxRunning = options.maxRunning ?? 32;
     this.#retention = options.retention;
+    this.#replyTimeoutMs = options.replyTimeoutMs ?? 5_000;
     this.#now = options.now ?? Date.now;
+    this.#commands = new RunCommands(options.store.sql);
   }
 
   /**
@@ -155,6 +214,7 @@ export class RunManager {
    */
   static async create(options: RunManagerOptions): Promise<RunManager> {
     const manager = new RunManager(options);
+    await manager.#listen();
     await manager.#recover(true);
     const tick = setInterval(() => void manager.#tick(), manager.#pollMs);
     tick.unref();
@@ -195,6 +255,7 @@ export class RunManager {
       ...(remoteAgentId ? { remoteAgentId } : {}),
       now: this.#now(),
       maxQueued: this.#maxQueued,
+      by: this.instanceId,
     });
     if ('full' in out) {
       throw new ApiError(
@@ -290,13 +351,34 @@ export class RunManager {
           }
           continue;
         }
-        const page = await this.#store.runs.events(requestId, last);
-        for (const e of page) {
-          yield e;
-          last = e.seq;
-          if (e.type === 'run.completed') return;
+        // Executing elsewhere (or not yet): the journal, woken by its NOTIFY, polled in case one is missed.
+        let journaled = false;
+        const onJournaled = () => {
+          journaled = true;
+          wake?.();
+        };
+        const followers = this.#followers.get(requestId) ?? new Set();
+        this.#followers.set(requestId, followers.add(onJournaled));
+        try {
+          const page = await this.#store.runs.events(requestId, last);
+          for (const e of page) {
+            yield e;
+            last = e.seq;
+            if (e.type === 'run.completed') return;
+          }
+          if (page.length < 1_000 && !journaled && !stop.aborted) {
+            let timer: NodeJS.Timeout | undefined;
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+              timer = setTimeout(resolve, this.#followPollMs);
+            });
+            clearTimeout(timer);
+            wake = undefined;
+          }
+        } finally {
+          followers.delete(onJournaled);
+          if (!followers.size) this.#followers.delete(requestId);
         }
-        if (page.length < 1_000) await sleep(this.#followPollMs, undefined, { signal: stop }).catch(() => {});
       }
     } finally {
       stop.removeEventListener('abort', onStop);
@@ -339,75 +421,103 @@ export class RunManager {
     return this.#cancelQueued(requestId);
   }
 
+  /**
+   * Answers a permission request of the agent's running run, wherever it executes: here directly,
+   * on another instance through a relayed command whose outcome (200, 404, 400…) is answered as
+   * that instance answered it. `signal`: the caller stopped waiting (the client went away).
+   */
   async respond(
     userId: string,
     agentId: string,
     permissionId: string,
     decision: unknown,
     message?: string,
-  ): Promise<LiveRun> {
-    if (typeof decision !== 'string' || !PERMISSION_DECISIONS.includes(decision as PermissionDecision)) {
-      throw new ValidationError('INVALID_DECISION', `decision must be one of ${PERMISSION_DECISIONS.join(', ')}`, [
-        { path: 'decision', code: 'INVALID_DECISION', message: `got ${JSON.stringify(decision)}` },
-      ]);
+    signal?: AbortSignal,
+  ): Promise<{ requestId: string }> {
+    checkDecision(decision);
+    const here = this.#liveWaitingOn(userId, agentId, (l) => l.pendingPermissions.has(permissionId));
+    const elsewhere = here ? undefined : await this.#runningElsewhere(userId, agentId);
+    if (elsewhere) {
+      const payload = { user_id: userId, agent_id: agentId, decision, ...(message !== undefined ? { message } : {}) };
+      return this.#relay(elsewhere, 'permission', permissionId, payload, signal);
     }
-    const live = [...this.#live.values()].find(
-      (l) => l.record.userId === userId && l.record.agentId === agentId && l.pendingPermissions.has(permissionId),
-    );
-    if (!live) {
-      await this.#refuseIfElsewhere(userId, agentId);
-      throw new ApiError(
-        404,
-        'PERMISSION_NOT_FOUND',
-        `No run of agent ${agentId} is waiting on permission ${permissionId}`,
-      );
-    }
-    await live.run.respond(permissionId, decision as PermissionDecision, message);
-    live.pendingPermissions.delete(permissionId);
-    return live;
+    return this.#respondHere(userId, agentId, permissionId, decision, message);
   }
 
-  /** Answers a question of the agent's running run: one array of labels (or typed text) per question, checked by core. */
-  async answer(userId: string, agentId: string, questionId: string, answers: unknown): Promise<LiveRun> {
-    const shaped =
-      Array.isArray(answers) && answers.every((a) => Array.isArray(a) && a.every((item) => typeof item === 'string'));
-    if (!shaped) {
-      throw new ValidationError('INVALID_ANSWER', 'answers must be an array with one array of strings per question', [
-        { path: 'answers', code: 'INVALID_ANSWER', message: `got ${JSON.stringify(answers)?.slice(0, 200)}` },
-      ]);
-    }
-    const live = [...this.#live.values()].find(
-      (l) =>
-        l.record.userId === userId &&
-        l.record.agentId === agentId &&
-        (l.pendingQuestions.has(questionId) || l.answeredQuestions.has(questionId)),
+  /**
+   * Answers a question of the agent's running run (one array of labels, or typed text, per
+   * question; checked by core), wherever it executes, like `respond`.
+   */
+  async answer(
+    userId: string,
+    agentId: string,
+    questionId: string,
+    answers: unknown,
+    signal?: AbortSignal,
+  ): Promise<{ requestId: string }> {
+    checkAnswerShape(answers);
+    const here = this.#liveWaitingOn(
+      userId,
+      agentId,
+      (l) => l.pendingQuestions.has(questionId) || l.answeredQuestions.has(questionId),
+    );
+    const elsewhere = here ? undefined : await this.#runningElsewhere(userId, agentId);
+    if (elsewhere)
+      return this.#relay(elsewhere, 'question', questionId, { user_id: userId, agent_id: agentId, answers }, signal);
+    return this.#answerHere(userId, agentId, questionId, answers);
+  }
+
+  #liveWaitingOn(userId: string, agentId: string, waits: (live: LiveRun) => boolean): LiveRun | undefined {
+    for (const l of this.#live.values())
+      if (l.record.userId === userId && l.record.agentId === agentId && waits(l)) return l;
+    return undefined;
+  }
+
+  /** The agent's running run when another instance executes it. */
+  async #runningElsewhere(userId: string, agentId: string): Promise<RunRecord | undefined> {
+    const { running } = await this.#store.runs.active(userId, agentId);
+    return running?.owner !== undefined && running.owner !== this.instanceId ? running : undefined;
+  }
+
+  /** A permission reply to a run executing here: the one path for replies received here and relayed ones. */
+  async #respondHere(
+    userId: string,
+    agentId: string,
+    permissionId: string,
+    decision: PermissionDecision,
+    message: string | undefined,
+  ): Promise<{ requestId: string }> {
+    const live = this.#liveWaitingOn(userId, agentId, (l) => l.pendingPermissions.has(permissionId));
+    if (!live) throw permissionNotFound(agentId, permissionId);
+    await live.run.respond(permissionId, decision, message);
+    live.pendingPermissions.delete(permissionId);
+    return { requestId: live.requestId };
+  }
+
+  /** A question answer to a run executing here: the one path for answers received here and relayed ones. */
+  async #answerHere(
+    userId: string,
+    agentId: string,
+    questionId: string,
+    answers: string[][],
+  ): Promise<{ requestId: string }> {
+    const live = this.#liveWaitingOn(
+      userId,
+      agentId,
+      (l) => l.pendingQuestions.has(questionId) || l.answeredQuestions.has(questionId),
     );
     if (live?.answeredQuestions.has(questionId))
       throw new ApiError(409, 'QUESTION_ANSWERED', `Question ${questionId} has already been answered`);
-    if (!live) {
-      await this.#refuseIfElsewhere(userId, agentId);
-      throw new ApiError(404, 'QUESTION_NOT_FOUND', `No run of agent ${agentId} is waiting on question ${questionId}`);
-    }
+    if (!live) throw questionNotFound(agentId, questionId);
     live.answeredQuestions.add(questionId);
     try {
-      await live.run.answer(questionId, answers as string[][]);
+      await live.run.answer(questionId, answers);
     } catch (error) {
       live.answeredQuestions.delete(questionId);
       throw error;
     }
     live.pendingQuestions.delete(questionId);
-    return live;
-  }
-
-  /** A reply for a run executing on another instance cannot be delivered from here: say so, not 404. */
-  async #refuseIfElsewhere(userId: string, agentId: string): Promise<void> {
-    const { running } = await this.#store.runs.active(userId, agentId);
-    if (running && running.owner !== this.instanceId)
-      throw new ApiError(
-        409,
-        'RUN_ON_OTHER_INSTANCE',
-        `Run ${running.requestId} executes on another platform instance; send the reply there`,
-      );
+    return { requestId: live.requestId };
   }
 
   /** Applies retention now (also done on a timer when `retention` is set). */
@@ -462,6 +572,8 @@ export class RunManager {
       await Promise.all([...this.#deliveries.values()].map((d) => d.done));
     }
     this.#closing.abort();
+    await Promise.all(this.#unlisten.splice(0).map((u) => u().catch(() => undefined)));
+    await this.#applying;
     await this.#store.runs
       .expireLeases(this.instanceId)
       .catch((error: unknown) => this.#logger.warn('could not hand over leases', { error: String(error) }));
@@ -674,7 +786,247 @@ export class RunManager {
     return this.#store.runs.get(requestId);
   }
 
+  // ---- replies for runs executing on another instance ----
+
+  /** Listens for commands sent to this instance and for the outcomes of those it sent; without LISTEN, polls. */
+  async #listen(): Promise<void> {
+    const runs = this.#store.runs;
+    try {
+      const listening = await Promise.all([
+        runs.onNotify(JOURNAL_CHANNEL, (requestId) => {
+          for (const wake of this.#followers.get(requestId) ?? []) wake();
+        }),
+        // A run queued or an agent freed by another instance: claim now, not at the next poll.
+        runs.onNotify(QUEUE_CHANNEL, (by) => {
+          if (by !== this.instanceId) void this.#dispatch();
+        }),
+        runs.onNotify(CANCEL_CHANNEL, (owner) => {
+          if (owner === this.instanceId) void this.#applyCancels();
+        }),
+      ]);
+      for (const unlisten of listening) if (unlisten) this.#unlisten.push(unlisten);
+    } catch (error) {
+      this.#logger.warn('cannot LISTEN for journal, queue and cancel notifications; polling instead', {
+        error: String(error),
+      });
+    }
+    try {
+      const sent = await this.#commands.onSent(this.instanceId, () => void this.#applyCommands());
+      if (sent) this.#unlisten.push(sent);
+      const settled = await this.#commands.onSettled((id) => this.#waiters.get(id)?.());
+      if (settled) this.#unlisten.push(settled);
+    } catch (error) {
+      this.#logger.warn('cannot LISTEN for relayed replies; polling for them instead', { error: String(error) });
+    }
+  }
+
+  /**
+   * Sends a reply to the instance executing `run` and answers what it answered. It is withdrawn
+   * (so never applied later) when that instance has not taken it within the reply timeout (504
+   * REPLY_NOT_DELIVERED), when the run ends or changes hands first (the 404 its owner gives for
+   * a run no longer waiting), or when the caller gives up.
+   */
+  async #relay(
+    run: RunRecord,
+    kind: RunCommandKind,
+    targetId: string,
+    payload: Record<string, unknown>,
+    signal: AbortSignal | undefined,
+  ): Promise<{ requestId: string }> {
+    const outcome = await this.#sendCommand(run, kind, targetId, payload, signal);
+    if (outcome.status === 200) return { requestId: String(outcome.body.request_id) };
+    const error = (outcome.body.error ?? {}) as { code?: string; message?: string; details?: Record<string, unknown> };
+    throw new ApiError(
+      outcome.status,
+      error.code ?? 'INTERNAL_ERROR',
+      error.message ?? 'Internal error',
+      outcome.headers ?? {},
+      error.details,
+    );
+  }
+
+  async #sendCommand(
+    run: RunRecord,
+    kind: RunCommandKind,
+    targetId: string,
+    payload: Record<string, unknown>,
+    signal: AbortSignal | undefined,
+  ): Promise<RunCommandOutcome> {
+    if (this.#closed) throw new ApiError(503, 'SHUTTING_DOWN', 'The platform is shutting down');
+    const owner = run.owner!;
+    const stop = AbortSignal.any([...(signal ? [signal] : []), this.#closing.signal]);
+    const command = await this.#commands.send({
+      requestId: run.requestId,
+      owner,
+      kind,
+      targetId,
+      payload,
+      now: this.#now(),
+    });
+    const deadline = this.#now() + this.#replyTimeoutMs;
+    const notFound = outcomeOf(
+      kind === 'permission' ? permissionNotFound(run.agentId, targetId) : questionNotFound(run.agentId, targetId),
+    );
+    const notDelivered = outcomeOf(
+      new ApiError(
+        504,
+        'REPLY_NOT_DELIVERED',
+        `The platform instance running run ${run.requestId} did not take the reply within ${this.#replyTimeoutMs} ms; it was not delivered, send it again`,
+        { 'retry-after': '1' },
+        { retryable: true },
+      ),
+    );
+    let woken = false;
+    /** The last wait ended by the clock, not by a notification: time to look at the run itself. */
+    let polled = false;
+    let wake: (() => void) | undefined;
+    this.#waiters.set(command.id, () => {
+      woken = true;
+      wake?.();
+    });
+    const onStop = () => wake?.();
+    stop.addEventListener('abort', onStop, { once: true });
+    try {
+      for (;;) {
+        woken = false;
+        const now = this.#now();
+        const current = await this.#commands.get(command.id);
+        if (current?.outcome && (current.state === 'done' || current.state === 'refused')) return current.outcome;
+        if (!current) return notDelivered; // swept: nobody took it in all that time
+        if (current.state === 'pending') {
+          let give: RunCommandOutcome | undefined;
+          if (stop.aborted || now >= deadline) give = notDelivered;
+          else if (polled) {
+            // Its owner ended the run, died (lease lapsed) or lost it: nobody will take the reply.
+            const latest = await this.#store.runs.get(run.requestId);
+            if (latest?.status !== 'running' || latest.owner !== owner || (latest.leaseUntil ?? 0) < now)
+              give = notFound;
+          }
+          if (give && (await this.#commands.withdraw(command.id, give, now))) {
+            if (stop.aborted) throw this.#stopped(signal);
+            return give;
+          }
+          // Not withdrawn: the owner took it meanwhile; its outcome follows.
+          if (give) continue;
+        } else if (stop.aborted) {
+          throw this.#stopped(signal);
+        } else if (now >= deadline + this.#replyTimeoutMs) {
+          return outcomeOf(
+            new ApiError(
+              504,
+              'REPLY_NOT_CONFIRMED',
+              `The platform instance running run ${run.requestId} took the reply but did not confirm it; read the run's events to see whether it arrived`,
+              {},
+              { retryable: false },
+            ),
+          );
+        }
+        if (woken) continue;
+        const until = current.state === 'pending' ? deadline : deadline + this.#replyTimeoutMs;
+        polled = false;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(
+            () => {
+              polled = true;
+              resolve();
+            },
+            Math.min(this.#followPollMs, Math.max(1, until - now)),
+          );
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          if (stop.aborted) wake();
+        });
+        wake = undefined;
+      }
+    } finally {
+      stop.removeEventListener('abort', onStop);
+      this.#waiters.delete(command.id);
+      await this.#commands
+        .remove(command.id)
+        .catch((error: unknown) => this.#logger.warn('could not remove a relayed reply', { error: String(error) }));
+    }
+  }
+
+  #stopped(signal: AbortSignal | undefined): ApiError {
+    return signal?.aborted
+      ? // Nobody reads it: the client is gone. Not a 5xx, so it is not logged as a failure.
+        new ApiError(499, 'CLIENT_CLOSED_REQUEST', 'The client went away before the reply was delivered')
+      : new ApiError(503, 'SHUTTING_DOWN', 'The platform is shutting down');
+  }
+
+  /** Takes the replies other instances relayed to this one and applies them; concurrent calls share one pass. */
+  #applyCommands(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    if (this.#applying) {
+      this.#applyAgain = true;
+      return this.#applying;
+    }
+    const pass = (async () => {
+      try {
+        do {
+          this.#applyAgain = false;
+          for (let taken = await this.#commands.take(this.instanceId); taken.length && !this.#closed; ) {
+            // Each on its own, as replies received here are: one slow agent does not hold up the others.
+            for (const command of taken) void this.#applyCommand(command);
+            taken = await this.#commands.take(this.instanceId);
+          }
+        } while (this.#applyAgain && !this.#closed);
+      } catch (error) {
+        this.#logger.warn('could not take relayed replies', { error: String(error) });
+      }
+    })();
+    const current: Promise<void> = pass.finally(() => {
+      if (this.#applying === current) this.#applying = undefined;
+    });
+    this.#applying = current;
+    return current;
+  }
+
+  /** Applies a relayed reply through the same checks and path as one received here, and writes what it came to. */
+  async #applyCommand(command: RunCommand): Promise<void> {
+    let outcome: RunCommandOutcome;
+    try {
+      const { user_id: userId, agent_id: agentId } = command.payload as { user_id: string; agent_id: string };
+      const p = command.payload;
+      let done: { requestId: string };
+      if (command.kind === 'permission') {
+        checkDecision(p.decision);
+        const message = typeof p.message === 'string' ? p.message : undefined;
+        done = await this.#respondHere(userId, agentId, command.targetId, p.decision, message);
+      } else {
+        checkAnswerShape(p.answers);
+        done = await this.#answerHere(userId, agentId, command.targetId, p.answers);
+      }
+      outcome = { status: 200, body: { request_id: done.requestId } };
+    } catch (error) {
+      // Logged whole here, as the API logs a 5xx it answers; the sender gets the same generic body.
+      if (errorResponse(error).internal)
+        this.#logger.error('relayed reply failed', { requestId: command.requestId, error: String(error) });
+      outcome = outcomeOf(error);
+    }
+    try {
+      await this.#commands.settle(command.id, outcome, this.#now());
+    } catch (error) {
+      this.#logger.warn('could not write a relayed reply’s outcome', {
+        requestId: command.requestId,
+        error: String(error),
+      });
+    }
+  }
+
   // ---- leases and recovery ----
+
+  /** Cancels the runs executing here that someone asked (through any instance) to cancel. */
+  async #applyCancels(): Promise<void> {
+    try {
+      for (const id of await this.#store.runs.cancelsFor(this.instanceId))
+        void this.#live.get(id)?.run.cancel('interrupted through the API');
+    } catch (error) {
+      this.#logger.warn('reading cancellations failed; the heartbeat will', { error: String(error) });
+    }
+  }
 
   async #tick(): Promise<void> {
     if (this.#ticking || this.#closed) return;
@@ -689,6 +1041,13 @@ export class RunManager {
         void live.run.cancel('taken over by another instance');
       }
       for (const id of cancelRequested) void this.#live.get(id)?.run.cancel('interrupted through the API');
+      // Relayed replies whose notification was missed (or that came without LISTEN).
+      void this.#applyCommands();
+      if (now - this.#commandsSweptAt >= 60_000) {
+        this.#commandsSweptAt = now;
+        // Senders remove their commands; what is left was sent by an instance that died waiting.
+        await this.#commands.sweep(now - Math.max(600_000, 10 * this.#replyTimeoutMs));
+      }
       await this.#recover(false);
       void this.#dispatch();
     } catch (error) {

@@ -10,7 +10,7 @@ import { createApiHandler, type ApiOptions } from './http/api.js';
 import { listen } from './http/listen.js';
 import { memoryLogger } from './logger.js';
 import { scriptedDemoAgent } from './providers/scripted-demo.js';
-import { RunManager } from './run-manager.js';
+import { RunManager, type RunManagerOptions } from './run-manager.js';
 import type { WebhookDispatcherPort } from './webhook-port.js';
 
 export const ALICE_KEY = 'alice-key-0123456789';
@@ -27,6 +27,10 @@ export interface HarnessOptions {
   adminUsers?: string;
   /** Queued messages per agent before 429. */
   maxQueuedPerAgent?: number;
+  /** The store (default: the file's shared in-memory PGlite): replicas share one. */
+  store?: ForgeStore;
+  /** More RunManager options (instanceId, maxRunning, replyTimeoutMs…). */
+  runManager?: Partial<Omit<RunManagerOptions, 'store' | 'agents'>>;
 }
 
 let shared: Promise<ForgeStore> | undefined;
@@ -49,7 +53,7 @@ export async function startApiHarness(options: HarnessOptions = {}) {
   const logger = memoryLogger();
   const backend = options.backend ? options.backend(registry, dataDir) : localBackend({ dataDir, registry });
   const runs = await RunManager.create({
-    store: await testStore(),
+    store: options.store ?? (await testStore()),
     agents: async (userId, agentId) => {
       const agent = await backend.get(userId, agentId).catch(() => undefined);
       return agent?.ready ? backend.agentFor(agent) : undefined;
@@ -58,6 +62,7 @@ export async function startApiHarness(options: HarnessOptions = {}) {
     pollMs: 50,
     ...(options.maxQueuedPerAgent ? { maxQueuedPerAgent: options.maxQueuedPerAgent } : {}),
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+    ...options.runManager,
   });
   const handler = createApiHandler({
     keys: new ApiKeyStore(markAdmins(parseApiKeyList(`alice:${ALICE_KEY},bob:${BOB_KEY}`), options.adminUsers ?? '')),

@@ -2,7 +2,8 @@ import { ProcessSpawnError, type AgentEvent } from '@forge/core';
 import { collectRun, fakeProcessRunner, firstEvent, runProblems, type FakeProcessScript } from '@forge/core/testing';
 import { describe, expect, it } from 'vitest';
 import { claudeCode } from './agent.js';
-import { assistantText, fixture, initLine, interruptedLines, resultLine, SESSION } from './test-support.js';
+import { fixture } from './test-support/recorded-stdout.js';
+import { assistantText, initLine, interruptedLines, resultLine, SESSION } from './test-support/stream-lines.js';
 
 const types = (events: AgentEvent[]) => events.map((e) => e.type);
 const PROTOCOL = [

@@ -2,7 +2,7 @@ import type { AgentEventInit } from '@forge/core';
 import { describe, expect, it } from 'vitest';
 import { ClaudeEventMapper, mapClaudeMessage, resultOutcome } from './mapper.js';
 import { StreamJsonParser, type ClaudeMessage } from './stream-json.js';
-import { fixture, fixtureBytes, type FixtureName } from './test-support.js';
+import { fixture, fixtureBytes, type FixtureName } from './test-support/recorded-stdout.js';
 
 function mapFixture(name: FixtureName, chunks?: Uint8Array[]): { events: AgentEventInit[]; mapper: ClaudeEventMapper } {
   const mapper = new ClaudeEventMapper();

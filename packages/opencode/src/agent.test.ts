@@ -1,5 +1,6 @@
 import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
 import { ValidationError, type AgentEvent } from '@forge/core';
+import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { opencode, type OpencodeOptions } from './index.js';
@@ -604,7 +605,18 @@ describe('opencode adapter on a fake server (msw)', () => {
       textDeltas: true,
       version: '1.18.33',
       models: ['fake/fake-model'],
+      available: true,
     });
+  });
+
+  it('reports itself unavailable, with the reason, when its server cannot be reached', async () => {
+    msw.use(http.all('http://127.0.0.1:1/*', () => HttpResponse.error()));
+    const agent = opencode({ baseUrl: 'http://127.0.0.1:1', sleep: noWait, requestTimeoutMs: 2_000 });
+    agents.push(agent);
+    const caps = await agent.capabilities();
+    expect(caps.available).toBe(false);
+    expect(caps.unavailableReason).toMatch(/\S/);
+    expect(caps.permissionReplies).toBe(true);
   });
 });
 

@@ -1,4 +1,5 @@
 import {
+  ForgeError,
   ValidationError,
   createCodeAgent,
   defaultCapabilities,
@@ -120,10 +121,19 @@ export function opencode(options: OpencodeOptions): CodeAgent {
         systemPrompt: true,
         toolFilter: true,
       });
+      let c: OpencodeClient;
       try {
-        const c = await getClient();
+        c = await getClient();
         const health = await c.health();
         if (health.version) caps.version = health.version;
+      } catch (error) {
+        // No server to talk to (unreachable, not healthy, failed to start): a run would fail now.
+        caps.available = false;
+        caps.unavailableReason = ForgeError.from(error, 'OPENCODE_UNAVAILABLE').message;
+        return caps;
+      }
+      caps.available = true;
+      try {
         const providers = (await c.request('GET', '/config/providers', { timeoutMs: 5_000 })) as {
           providers?: Array<{ id: string; models?: Record<string, unknown> }>;
         };
@@ -131,7 +141,7 @@ export function opencode(options: OpencodeOptions): CodeAgent {
           Object.keys(p.models ?? {}).map((m) => `${p.id}/${m}`),
         );
       } catch {
-        // Capabilities are what the adapter can do; the server's details are a bonus.
+        // The model list is a bonus: a server that answers health can run.
       }
       return caps;
     },

@@ -7,6 +7,9 @@ export {
   RunStore,
   RunLeaseLostError,
   FINAL_STATUSES,
+  JOURNAL_CHANNEL,
+  QUEUE_CHANNEL,
+  CANCEL_CHANNEL,
   type RunStatus,
   type RunRecord,
   type RunWebhook,
@@ -20,3 +23,13 @@ export { sqlCredentialStore } from './credential-store.js';
 export { sqlAgentPresence, type SqlAgentPresence, type SqlAgentPresenceOptions } from './agent-presence.js';
 export { sqlSeenWebhookStore, type SeenWebhookStore } from './seen-webhooks.js';
 export { lockDataDir } from './data-dir-lock.js';
+export {
+  RunCommands,
+  RUN_COMMAND_SENT,
+  RUN_COMMAND_SETTLED,
+  type RunCommand,
+  type RunCommandKind,
+  type RunCommandOutcome,
+  type RunCommandState,
+  type NewRunCommand,
+} from './run-commands.js';

@@ -119,6 +119,29 @@ drop table forge_events;
 `,
   },
   {
+    version: 3,
+    name: 'run commands: permission replies and question answers relayed to the replica running the run',
+    sql: `
+-- A reply received by one replica for a run another executes: the owner applies it and writes
+-- the outcome (the HTTP status and body it would have answered); the receiver waits for it, then
+-- deletes the row. Rows a dead receiver left behind are swept by age.
+create table forge_run_commands (
+  id bigint generated always as identity primary key,
+  request_id text not null,
+  owner text not null,
+  kind text not null check (kind in ('permission', 'question')),
+  target_id text not null,
+  payload jsonb not null,
+  state text not null default 'pending' check (state in ('pending', 'applying', 'done', 'refused')),
+  outcome jsonb,
+  created_at double precision not null,
+  settled_at double precision
+);
+create index forge_run_commands_pending on forge_run_commands (owner, id) where state = 'pending';
+create index forge_run_commands_created on forge_run_commands (created_at);
+`,
+  },
+  {
     version: 4,
     name: 'remote agent presence: the instance holding each session; runs placed next to their remote agent',
     sql: `

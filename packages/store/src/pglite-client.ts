@@ -21,6 +21,13 @@ export async function pgliteClient(dataDir?: string): Promise<SqlClient> {
     query: root.query,
     exec: root.exec,
     transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    async listen(channel, onNotify) {
+      const unlisten = await db.listen(channel, onNotify);
+      return async () => {
+        // Closed already: nothing is listening any more.
+        if (!db.closed) await unlisten();
+      };
+    },
     close: () => db.close(),
   };
 }

@@ -37,6 +37,11 @@ export async function postgresClient(url: string, options: PostgresClientOptions
     query: root.query,
     exec: root.exec,
     transaction: (fn) => sql.begin((tx) => fn(wrap(tx))) as Promise<never>,
+    // One connection of its own for every channel, reconnected (and re-LISTENed) by the driver.
+    async listen(channel, onNotify) {
+      const { unlisten } = await sql.listen(channel, onNotify);
+      return () => unlisten();
+    },
     close: () => sql.end({ timeout: 5 }),
   };
 }

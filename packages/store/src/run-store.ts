@@ -62,6 +62,15 @@ export interface OutboxItem extends JournalEvent {
 
 export type OutboxState = 'delivered' | 'rejected' | 'failed';
 
+/**
+ * NOTIFY channels (delivered at commit, to every listening connection): a batch journaled
+ * (payload: request id), a run queued or an agent freed (payload: the instance that did it, so it
+ * can skip its own), cancellation asked of a run (payload: the instance executing it). They only shorten polls; the rows stay the truth.
+ */
+export const JOURNAL_CHANNEL = 'forge_journal';
+export const QUEUE_CHANNEL = 'forge_queue';
+export const CANCEL_CHANNEL = 'forge_cancel';
+
 export class RunLeaseLostError extends ForgeError {
   constructor(requestId: string) {
     super('RUN_LEASE_LOST', `Run ${requestId} is no longer held by this instance`, 'conflict');
@@ -210,6 +219,8 @@ export class RunStore {
     remoteAgentId?: string;
     now: number;
     maxQueued: number;
+    /** The instance queueing it: the QUEUE_CHANNEL payload, so it can skip its own notifications. */
+    by?: string;
   }): Promise<{ run: RunRecord; ahead: number } | { full: true; queued: number }> {
     return this.sql.transaction(async (tx) => {
       await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`${input.userId}/${input.agentId}`]);
@@ -232,6 +243,7 @@ export class RunStore {
           input.remoteAgentId ?? null,
         ],
       );
+      await tx.query(`select pg_notify('${QUEUE_CHANNEL}', $1)`, [input.by ?? '']);
       return { run: toRecord(row!), ahead: queued };
     });
   }
@@ -295,7 +307,8 @@ export class RunStore {
     // it guards commit together or not at all.
     const held = `held as (update forge_runs set ${set} where request_id = $1 and owner = $2 and status = 'running' returning request_id)`;
     const rows = await this.sql.query(
-      `with ${[held, ...journalCtes(events, params)].join(',\n')} select request_id from held`,
+      `with ${[held, ...journalCtes(events, params)].join(',\n')}
+       select request_id, pg_notify('${JOURNAL_CHANNEL}', request_id)${end ? `, pg_notify('${QUEUE_CHANNEL}', $2)` : ''} from held`,
       params,
     );
     if (!rows.length) throw new RunLeaseLostError(requestId);
@@ -324,9 +337,10 @@ export class RunStore {
         [requestId],
       );
       const { event, end } = make(Number(last?.seq ?? 0) + 1, run);
-      const params: unknown[] = [requestId];
+      const params: unknown[] = [requestId, owner];
       await tx.query(
-        `with held as (select $1::text as request_id), ${journalCtes([event], params).join(',\n')} select 1`,
+        `with held as (select $1::text as request_id), ${journalCtes([event], params).join(',\n')}
+         select pg_notify('${JOURNAL_CHANNEL}', request_id), pg_notify('${QUEUE_CHANNEL}', $2::text) from held`,
         params,
       );
       const keep = !end.release;
@@ -404,10 +418,32 @@ export class RunStore {
   /** Asks the instance running it to cancel it (seen at its next heartbeat). False when it is not running. */
   async requestCancel(requestId: string): Promise<boolean> {
     const rows = await this.sql.query(
-      `update forge_runs set cancel_requested = true where request_id = $1 and status = 'running' returning request_id`,
+      `with asked as (update forge_runs set cancel_requested = true where request_id = $1 and status = 'running'
+                      returning request_id, owner)
+       select request_id, pg_notify('${CANCEL_CHANNEL}', owner) from asked`,
       [requestId],
     );
     return rows.length > 0;
+  }
+
+  /** The runs `owner` executes that someone asked to cancel. */
+  async cancelsFor(owner: string): Promise<string[]> {
+    const rows = await this.sql.query<{ request_id: string }>(
+      `select request_id from forge_runs where owner = $1 and cancel_requested and status = 'running'`,
+      [owner],
+    );
+    return rows.map((r) => r.request_id);
+  }
+
+  /**
+   * Calls `on` for each notification on `channel` (see JOURNAL_CHANNEL…). Undefined when the
+   * engine cannot listen: the caller then polls.
+   */
+  async onNotify(
+    channel: typeof JOURNAL_CHANNEL | typeof QUEUE_CHANNEL | typeof CANCEL_CHANNEL,
+    on: (payload: string) => void,
+  ): Promise<(() => Promise<void>) | undefined> {
+    return this.sql.listen?.(channel, on);
   }
 
   /**

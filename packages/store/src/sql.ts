@@ -18,5 +18,11 @@ export interface SqlClient extends Sql {
   readonly engine: SqlEngine;
   /** Runs `fn` in one transaction (READ COMMITTED); commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotify` with the payload of every NOTIFY on `channel` (from any connection, this
+   * process's or another's) until the returned function is called. Optional: without it, callers
+   * poll. A notification can still be missed (a reconnect), so it only ever shortens a poll.
+   */
+  listen?(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

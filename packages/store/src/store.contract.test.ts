@@ -6,7 +6,14 @@ import { sqlAgentPresence } from './agent-presence.js';
 import { migrate, MIGRATIONS } from './migrations.js';
 import { openStore, type ForgeStore, type OpenStoreOptions } from './open-store.js';
 import { pgliteClient } from './pglite-client.js';
-import { RunStore, type NewEvent, type RunRecord } from './run-store.js';
+import {
+  CANCEL_CHANNEL,
+  JOURNAL_CHANNEL,
+  QUEUE_CHANNEL,
+  RunStore,
+  type NewEvent,
+  type RunRecord,
+} from './run-store.js';
 import { testDatabases } from './testing/index.js';
 
 const pg = await testDatabases();
@@ -198,6 +205,52 @@ function contract(name: string, open: () => Promise<OpenStoreOptions>) {
       });
       expect((await store.runs.events(run.requestId, 5)).length).toBe(0);
       expect((await store.runs.get(run.requestId))?.eventCount).toBe(5);
+    });
+
+    it('notifies listeners at commit: a batch journaled, a run queued or freed, a cancel asked of its owner', async () => {
+      const heard: string[] = [];
+      const unlisten = await Promise.all(
+        ([JOURNAL_CHANNEL, QUEUE_CHANNEL, CANCEL_CHANNEL] as const).map((channel) =>
+          store.runs.onNotify(channel, (payload) => heard.push(`${channel}:${payload}`)),
+        ),
+      );
+      try {
+        const heardAll = async (expected: string[]) => {
+          for (let i = 0; i < 500 && !expected.every((e) => heard.includes(e)); i++)
+            await new Promise((r) => setTimeout(r, 10));
+          expect(heard).toEqual(expect.arrayContaining(expected));
+        };
+        const a = agent();
+        const queued = await store.runs.enqueue({
+          requestId: `req_${name}_notify`,
+          userId: 'u',
+          agentId: a,
+          request: { prompt: 'p' },
+          now: 1,
+          maxQueued: 10,
+          by: 'w9',
+        });
+        if ('full' in queued) throw new Error('full');
+        await heardAll([`${QUEUE_CHANNEL}:w9`]);
+        await claim('w9', queued.run.requestId);
+        await store.runs.append(queued.run.requestId, 'w9', [ev(1)]);
+        await heardAll([`${JOURNAL_CHANNEL}:${queued.run.requestId}`]);
+        expect(await store.runs.requestCancel(queued.run.requestId)).toBe(true);
+        await heardAll([`${CANCEL_CHANNEL}:w9`]);
+        expect(await store.runs.cancelsFor('w9')).toEqual([queued.run.requestId]);
+        heard.length = 0;
+        await store.runs.append(queued.run.requestId, 'w9', [ev(2, 'run.completed')], {
+          status: 'cancelled',
+          result: { status: 'cancelled' },
+          finishedAt: 3,
+          release: true,
+        });
+        // The agent is free again: instances waiting to run its next message hear it.
+        await heardAll([`${JOURNAL_CHANNEL}:${queued.run.requestId}`, `${QUEUE_CHANNEL}:w9`]);
+        expect(await store.runs.cancelsFor('w9')).toEqual([]);
+      } finally {
+        await Promise.all(unlisten.map((u) => u?.()));
+      }
     });
 
     it('ends a queued run with one final event, and only once', async () => {

@@ -199,4 +199,41 @@ describe('GET /api/v1/openapi.json', () => {
     expect(validate({ request_id: 'r', agent_id: 'a', status: 'completed', event_count: 1, extra: 1 })).toBe(false);
     expect(doc.paths['/api/v1/providers']!.get!.responses['418']).toBeUndefined();
   });
+
+  it('documents what a reply relayed to another replica answers when that replica never takes it (504)', async () => {
+    // A second replica that runs nothing, and a run "ghost" holds: an instance that never applies a reply.
+    const other = await startApiHarness({ runManager: { maxRunning: 0, replyTimeoutMs: 200 } });
+    try {
+      const agentId = (await other.call('POST', '/api/v1/agents', { body: {} })).json.agent_id as string;
+      const store = await testStore();
+      const requestId = `req_openapi_ghost_${agentId}`;
+      // Inserted as running, not queued: no replica may claim it first.
+      await store.sql.query(
+        `insert into forge_runs (request_id, user_id, agent_id, status, request, owner, lease_until, created_at, started_at)
+         values ($1, 'alice', $2, 'running', '{}'::jsonb, 'ghost', $3, 0, 0)`,
+        [requestId, agentId, Date.now() + 600_000],
+      );
+      const P = '/api/v1/agents/{id}/permissions/{permission_id}';
+      const perm = await other.call('POST', `/api/v1/agents/${agentId}/permissions/p1`, {
+        body: { decision: 'allow' },
+      });
+      expect(perm.status).toBe(504);
+      expect(perm.json.error).toMatchObject({ code: 'REPLY_NOT_DELIVERED', details: { retryable: true } });
+      expect(perm.headers.get('retry-after')).toBe('1');
+      conforms('POST', P, perm);
+      const Q = '/api/v1/agents/{id}/questions/{question_id}';
+      const question = await other.call('POST', `/api/v1/agents/${agentId}/questions/q1`, {
+        body: { answers: [['x']] },
+      });
+      expect(question.json.error.code).toBe('REPLY_NOT_DELIVERED');
+      conforms('POST', Q, question);
+      await store.sql.query(
+        `update forge_runs set status = 'failed', owner = null, finished_at = 1 where request_id = $1`,
+        [requestId],
+      );
+      expect(JSON.stringify(doc)).not.toContain('RUN_ON_OTHER_INSTANCE');
+    } finally {
+      await other.close();
+    }
+  });
 });

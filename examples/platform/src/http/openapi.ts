@@ -21,6 +21,13 @@ const BODY_ERRORS = {
   408: 'BODY_TIMEOUT',
   413: 'BODY_TOO_LARGE (1 MiB)',
 };
+/** A reply for a run another replica executes is relayed to it through the database; these say it did not get there. */
+const RELAY_ERRORS = {
+  504:
+    'REPLY_NOT_DELIVERED (the replica running the run did not take it in time; not delivered, send it again) or ' +
+    'REPLY_NOT_CONFIRMED (it took it but did not confirm; read the run’s events)',
+  503: 'SHUTTING_DOWN',
+};
 const AGENT_404 = { 404: 'AGENT_NOT_FOUND (also for another user’s agent)' };
 
 /** The REST API, route by route: what the document is made of. Paths use OpenAPI's `{param}` form. */
@@ -110,7 +117,11 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       summary: 'Answer a permission.requested event',
       body: S.DecisionBody,
       ok: [200, S.DecisionReply],
-      errors: { ...BODY_ERRORS, 404: 'AGENT_NOT_FOUND, PERMISSION_NOT_FOUND', 409: 'RUN_ON_OTHER_INSTANCE' },
+      errors: {
+        ...BODY_ERRORS,
+        404: 'AGENT_NOT_FOUND, PERMISSION_NOT_FOUND (also for a second reply)',
+        ...RELAY_ERRORS,
+      },
     },
   },
   '/api/v1/agents/{id}/questions/{question_id}': {
@@ -118,7 +129,12 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       summary: 'Answer a question.requested event',
       body: S.AnswerBody,
       ok: [200, S.AnswerReply],
-      errors: { ...BODY_ERRORS, 404: 'AGENT_NOT_FOUND, QUESTION_NOT_FOUND', 409: 'RUN_ON_OTHER_INSTANCE' },
+      errors: {
+        ...BODY_ERRORS,
+        404: 'AGENT_NOT_FOUND, QUESTION_NOT_FOUND',
+        409: 'QUESTION_ANSWERED (a second answer while the run lives)',
+        ...RELAY_ERRORS,
+      },
     },
   },
   '/api/v1/agents/{id}/events': {

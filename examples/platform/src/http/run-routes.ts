@@ -34,6 +34,19 @@ async function runOf(runs: RunManager, userId: string, agentId: string, requestI
 }
 
 /**
+ * Aborts when the client goes away before it has been answered (a reply relayed to another
+ * instance is then withdrawn rather than waited for). `res` 'close' before 'finish' is that;
+ * `req` 'close' is not, it also fires once the body has been read.
+ */
+function clientGone(ctx: ApiContext): AbortSignal {
+  const gone = new AbortController();
+  ctx.res.once('close', () => {
+    if (!ctx.res.writableFinished) gone.abort();
+  });
+  return gone.signal;
+}
+
+/**
  * Runs: send a message (202 once stored, queued per agent), list and read runs, take a queued one
  * off the queue, interrupt, answer a permission request or a question, follow the events (SSE,
  * from the journal).
@@ -121,10 +134,18 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
     .on('POST', '/api/v1/agents/:id/permissions/:permission_id', async (ctx) => {
       const { decision, message } = parseDecision(readObject(await readJson(ctx.req)));
       const agent = await agentOf(ctx, backend);
-      const live = await runs.respond(agent.userId, agent.agentId, ctx.params.permission_id!, decision, message);
+      // Wherever the run executes: another instance's answer is relayed back as it gave it.
+      const done = await runs.respond(
+        agent.userId,
+        agent.agentId,
+        ctx.params.permission_id!,
+        decision,
+        message,
+        clientGone(ctx),
+      );
       reply(ctx, 200, {
         agent_id: agent.agentId,
-        request_id: live.requestId,
+        request_id: done.requestId,
         permission_id: ctx.params.permission_id,
         decision,
       });
@@ -132,10 +153,16 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
     .on('POST', '/api/v1/agents/:id/questions/:question_id', async (ctx) => {
       const body = parseBody(AnswerBody, readObject(await readJson(ctx.req)), { answers: 'INVALID_ANSWER' });
       const agent = await agentOf(ctx, backend);
-      const live = await runs.answer(agent.userId, agent.agentId, ctx.params.question_id!, body.answers);
+      const done = await runs.answer(
+        agent.userId,
+        agent.agentId,
+        ctx.params.question_id!,
+        body.answers,
+        clientGone(ctx),
+      );
       reply(ctx, 200, {
         agent_id: agent.agentId,
-        request_id: live.requestId,
+        request_id: done.requestId,
         question_id: ctx.params.question_id,
         answers: body.answers,
       });

@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCodeAgent, createProviderRegistry, defaultCapabilities } from '@forge/core';
+import { conformanceScript, scriptedAgent } from '@forge/core/testing';
 import { startPlatform } from '../app.js';
 import { loadConfig } from '../config.js';
 import { jsonLogger } from '../logger.js';
@@ -10,6 +11,8 @@ import { jsonLogger } from '../logger.js';
  * provider, "witness": it appends its run id and pid to FORGE_TEST_EXECUTIONS_LOG when a run starts
  * executing (so a test can tell whether any run executed twice) and then plays
  * FORGE_TEST_RUN_EVENTS text deltas FORGE_TEST_EVENT_DELAY_MS apart. The fault tests kill -9 it.
+ * Agents created with provider "asker" play core's conformance script named by the prompt
+ * ("permission" or "question"): they wait for a reply, which may come through another replica.
  */
 const log = process.env.FORGE_TEST_EXECUTIONS_LOG!;
 const events = Number(process.env.FORGE_TEST_RUN_EVENTS ?? 8);
@@ -32,6 +35,11 @@ registry.register('witness', () =>
       return { status: 'completed', text: ctx.request.prompt };
     },
   }),
+);
+
+registry.register(
+  'asker',
+  scriptedAgent({ steps: (r) => conformanceScript(r.prompt === 'question' ? 'question' : 'permission') }),
 );
 
 const config = loadConfig([], { ...process.env, FORGE_DEFAULT_PROVIDER: 'witness' });

@@ -1,0 +1,84 @@
+import { performance } from 'node:perf_hooks';
+import type { ScriptStep } from '@forge/core/testing';
+import { scriptedAgent } from '@forge/core/testing';
+import { RunManager } from '@forge/example-platform/run-manager';
+import { openStore, type ForgeStore } from '@forge/store';
+import { compare, type BenchModule, type BenchRow } from './harness.js';
+
+/** Permission requests per run, each answered before the next is asked (a reply is a round trip). */
+const K = Number(process.env.BENCH_REPLIES ?? 200);
+
+const steps: ScriptStep[] = Array.from({ length: K }, (_, i) => [
+  { type: 'permission.requested' as const, id: `p${i}`, tool: 'Bash', input: {} },
+  { awaitPermission: `p${i}` },
+]).flat();
+
+let agentNo = 0;
+
+/**
+ * Replies per second through another replica (a run command: insert + NOTIFY, the owner takes it,
+ * applies it, settles it + NOTIFY, the sender reads the outcome and deletes the row) against the
+ * same replies sent to the replica running the run. A: executes; B: runs nothing, relays.
+ */
+async function rows(label: string, a: ForgeStore, b: ForgeStore): Promise<BenchRow[]> {
+  const agent = scriptedAgent({ steps });
+  // Heartbeats and the reply poll an hour apart: NOTIFY alone carries the replies.
+  const timing = { pollMs: 3_600_000, followPollMs: 3_600_000 };
+  const owner = await RunManager.create({ store: a, agents: async () => agent, ...timing });
+  const relay = await RunManager.create({ store: b, agents: async () => undefined, maxRunning: 0, ...timing });
+  try {
+    const replies = (via: RunManager) => async () => {
+      const agentId = `agt_replies${++agentNo}`;
+      const { run } = await owner.submit({ userId: 'bench', agentId, request: { prompt: 'x' } });
+      for (let i = 0; i < K; i++) {
+        const id = `p${i}`;
+        while (!owner.local(run.requestId)?.pendingPermissions.has(id)) await new Promise((r) => setImmediate(r));
+        await via.respond('bench', agentId, id, 'allow');
+      }
+      await owner.idle();
+    };
+    const r = await compare(K, replies(relay), replies(owner), 3);
+    return [
+      {
+        name: `permission replies through another replica (${label}, NOTIFY), ${K} in a row`,
+        unit: 'replies/s',
+        ours: r.ours,
+        baseline: r.baseline,
+        baselineName: 'the same replies sent to the replica running the run',
+      },
+    ];
+  } finally {
+    await relay.close();
+    await owner.close();
+  }
+}
+
+const bench: BenchModule = {
+  title: 'platform replies',
+  async run() {
+    const t0 = performance.now();
+    const pglite = await openStore({ memory: true });
+    // One PGlite serves one process: two managers on it, not exclusive, as the tests have them.
+    const shared = { ...pglite, exclusive: false };
+    const out = await rows('PGlite', shared, shared).finally(() => pglite.close());
+    const url = process.env.FORGE_BENCH_DATABASE_URL ?? process.env.FORGE_TEST_DATABASE_URL;
+    if (url) {
+      const [a, b] = [await openStore({ databaseUrl: url }), await openStore({ databaseUrl: url })];
+      try {
+        out.push(...(await rows('PostgreSQL', a, b)));
+        await a.sql.query(`delete from forge_runs where user_id = 'bench' and agent_id like 'agt_replies%'`);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    } else {
+      console.error(
+        'platform replies: PostgreSQL row skipped (set FORGE_BENCH_DATABASE_URL or FORGE_TEST_DATABASE_URL)',
+      );
+    }
+    console.error(`platform replies: ${Math.round(performance.now() - t0)} ms`);
+    return out;
+  },
+};
+
+export default bench;
