@@ -237,9 +237,11 @@ describe.skipIf(!pg.url)(`two replicas on one PostgreSQL${pg.url ? '' : ` (skipp
       // Both replicas did work, and r2 finished what was left.
       const executions = (await readFile(env.FORGE_TEST_EXECUTIONS_LOG, 'utf8')).split('\n').filter(Boolean);
       expect(new Set(executions).size).toBe(executions.length);
-      expect(
-        (await store.sql.query('select 1 from forge_runs where owner is not null or finished_at is null')).length,
-      ).toBe(0);
+      // The last final webhook can reach the receiver a moment before r2 settles its outbox row and
+      // lets go of the run: nothing is left held once it has.
+      const held = async () =>
+        (await store.sql.query('select 1 from forge_runs where owner is not null or finished_at is null')).length;
+      await until(async () => (await held()) === 0, 'every run finished and released', 30_000);
       await r2.stop();
     } finally {
       await r1?.kill9();
