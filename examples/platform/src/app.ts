@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { localProcessRunner, reapOrphanProcesses, silentLogger, type Logger, type ProviderRegistry } from '@forge/core';
-import { openStore, type ForgeStore } from '@forge/store';
+import { openStore, sqlAgentPresence, type ForgeStore } from '@forge/store';
 import { ApiKeyStore } from './api-keys.js';
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
@@ -97,6 +97,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         const agent = await backend.get(userId, agentId);
         return agent?.ready ? backend.agentFor(agent) : undefined;
       },
+      // A remote agent's runs execute on the replica holding its session.
+      placement: async (userId, agentId) => {
+        const agent = remote && (await backend.get(userId, agentId).catch(() => undefined));
+        return agent ? remote?.agentIdOf(agent.provider) : undefined;
+      },
       logger,
       webhooks,
       leaseMs: config.leaseMs,
@@ -113,6 +118,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             host: config.host,
             secret: config.hubSecret!,
             credentialStore: store.credentials,
+            // Shared by the replicas: who holds each session, alive while its instance heartbeats (one lease).
+            presence: sqlAgentPresence(store.sql, { instanceId: runs.instanceId, staleAfterMs: config.leaseMs }),
+            registry,
             logger,
           })
         : undefined;

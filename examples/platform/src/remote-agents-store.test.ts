@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleScript, scriptedAgent } from '@forge/core/testing';
 import { createAgentHub, dialHome, type AgentHub, type DialHome } from '@forge/dial-home';
+import { sqlAgentPresence } from '@forge/store';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CodeAgent } from '@forge/core';
 import { describe, expect, it } from 'vitest';
+import { isFinal, RunManager } from './run-manager.js';
 import { testStore } from './test-support.js';
 
 const SECRET = 'store-test-secret-store-test-secret-0123456789';
@@ -68,6 +72,116 @@ describe('dial-home on the store', () => {
       await Promise.all(agents.map((d) => d.stop()));
       for (const h of hubs) await h.close();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('shares presence between two hubs: online on both, revoked through B ends A’s session, offline once A stops heartbeating', async () => {
+    const store = await testStore();
+    const dir = await mkdtemp(join(tmpdir(), 'forge-hub-presence-'));
+    const hubs: AgentHub[] = [];
+    const agents: DialHome[] = [];
+    let now = Date.now();
+    try {
+      const hub = async (instanceId: string) => {
+        const h = createAgentHub({
+          secret: SECRET,
+          credentialStore: store.credentials,
+          presence: sqlAgentPresence(store.sql, { instanceId, staleAfterMs: 60_000, now: () => now }),
+          // Heartbeats far apart: no message of the agent's carries a revocation, only B's presence sync can.
+          heartbeatMs: 30_000,
+          presenceSyncMs: 20,
+        });
+        hubs.push(h);
+        await store.runs.heartbeat(instanceId, now, now + 60_000);
+        return { hub: h, server: await h.listen({ port: 0 }) };
+      };
+      const a = await hub('hub-a');
+      const b = await hub('hub-b');
+      const d = dialHome({
+        url: a.server.url,
+        name: 'present',
+        agent: scriptedAgent({ steps: sampleScript() }),
+        credentialFile: join(dir, 'present.json'),
+        enrolmentToken: b.hub.issueEnrolmentToken().token,
+        connectTimeoutMs: 5_000,
+      });
+      agents.push(d);
+      await d.whenOnline();
+      const [onA] = await a.hub.listAgents();
+      const [onB] = await b.hub.listAgents();
+      expect(onB).toMatchObject({ id: d.agentId, status: 'online', provider: 'scripted', lastSeen: onA?.lastSeen });
+
+      // A stops heartbeating (as if killed): once its heartbeat is older than the lease, B lists the agent offline.
+      now += 61_000;
+      expect((await b.hub.listAgents())[0]?.status).toBe('offline');
+      await store.runs.heartbeat('hub-a', now, now + 60_000);
+      expect((await b.hub.listAgents())[0]?.status).toBe('online');
+
+      expect(await b.hub.revoke(d.agentId!)).toBe(true);
+      await d.done;
+      expect(d.lastError).toMatchObject({ code: 'AGENT_CREDENTIAL_REVOKED' });
+      expect(await a.hub.listAgents()).toEqual([]);
+    } finally {
+      await Promise.all(agents.map((x) => x.stop()));
+      for (const h of hubs) await h.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a run for a remote agent another live instance holds is not claimed here: it waits, and runs there', async () => {
+    const store = await testStore();
+    const remoteId = `agt_held_${Date.now()}`;
+    const now = Date.now();
+    await store.credentials.put({ agentId: remoteId, name: 'held-elsewhere', credentialHash: 'h', enrolledAt: 1 });
+    // Instance rm-a is alive and holds the agent's session.
+    await store.runs.heartbeat('rm-a', now, now + 15_000);
+    await sqlAgentPresence(store.sql, { instanceId: 'rm-a', staleAfterMs: 15_000 }).open({
+      agentId: remoteId,
+      sessionId: 's1',
+      since: now,
+      lastSeen: now,
+    });
+    const executedOn: string[] = [];
+    const agentOn = (where: string) => async (): Promise<CodeAgent> => {
+      const inner = scriptedAgent({ steps: sampleScript(`ran on ${where}`) });
+      return {
+        provider: inner.provider,
+        capabilities: () => inner.capabilities(),
+        cancel: (id) => inner.cancel(id),
+        execute(request, options) {
+          executedOn.push(where);
+          return inner.execute(request, options);
+        },
+      };
+    };
+    const managers: RunManager[] = [];
+    try {
+      const b = await RunManager.create({
+        store,
+        instanceId: 'rm-b',
+        agents: agentOn('b'),
+        placement: async () => remoteId,
+        pollMs: 20,
+      });
+      managers.push(b);
+      const sent = await b.submit({ userId: 'u-held', agentId: 'agt_userheld0001', request: { prompt: 'hi' } });
+      expect(sent.status).toBe('queued');
+      // Many of B's polls later, still queued: B never claims it.
+      await sleep(300);
+      expect((await b.get('u-held', sent.run.requestId))?.status).toBe('queued');
+      expect(executedOn).toEqual([]);
+
+      const a = await RunManager.create({ store, instanceId: 'rm-a', agents: agentOn('a'), pollMs: 20 });
+      managers.push(a);
+      let run = await b.get('u-held', sent.run.requestId);
+      for (let i = 0; i < 500 && run && !isFinal(run.status); i++) {
+        await sleep(10);
+        run = await b.get('u-held', sent.run.requestId);
+      }
+      expect(run).toMatchObject({ status: 'completed', result: { text: 'ran on a' } });
+      expect(executedOn).toEqual(['a']);
+    } finally {
+      for (const m of managers) await m.close(0);
     }
   });
 });

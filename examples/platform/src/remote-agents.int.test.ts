@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeyList } from './api-keys.js';
 import { startPlatform, type Platform } from './app.js';
 import { loadConfig } from './config.js';
+import { apiClient } from './test-support.js';
 
 const KEY = 'remote-key-0123456789';
 const USER_KEY = 'remote-user-key-0123456789';
@@ -72,6 +73,42 @@ describe('remote agents (dial-home hub)', () => {
       if (status !== 'offline') await new Promise((r) => setTimeout(r, 25));
     }
     expect(status).toBe('offline');
+  });
+
+  it('runs a message on a remote agent: a user agent with the remote agent as its provider; offline, the run fails AGENT_OFFLINE', async () => {
+    const remote = platform.remote!;
+    const call = apiClient(platform.url, USER_KEY);
+    const dialer = dialHome({
+      url: remote.url,
+      enrolmentToken: remote.hub.issueEnrolmentToken({ name: 'laptop-3' }).token,
+      credentialFile: join(scratch, 'laptop-3.json'),
+      name: 'laptop-3',
+      agent: scriptedAgent({ steps: sampleScript('from afar') }),
+    });
+    try {
+      await dialer.whenOnline();
+      const created = await call('POST', '/api/v1/agents', { body: { provider: 'laptop-3' } });
+      expect(created.status).toBe(201);
+      const agentId = created.json.agent_id as string;
+      const done = async (requestId: string) => {
+        for (;;) {
+          const run = (await call('GET', `/api/v1/agents/${agentId}/runs/${requestId}`)).json;
+          if (!['queued', 'running'].includes(run.status)) return run;
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      };
+      const sent = await call('POST', `/api/v1/agents/${agentId}/messages`, { body: { content: 'hello' } });
+      expect(sent.status).toBe(202);
+      expect(await done(sent.json.request_id)).toMatchObject({ status: 'completed', result: { text: 'from afar' } });
+      await dialer.stop();
+      const away = await call('POST', `/api/v1/agents/${agentId}/messages`, { body: { content: 'anyone?' } });
+      expect(await done(away.json.request_id)).toMatchObject({
+        status: 'failed',
+        error: { code: 'AGENT_OFFLINE', retryable: true },
+      });
+    } finally {
+      await dialer.stop();
+    }
   });
 
   it('DELETE /api/v1/remote-agents/:name revokes at once: the live session ends and the agent cannot come back', async () => {

@@ -1,6 +1,14 @@
-import { silentLogger, type Logger } from '@forge/core';
-import { createAgentHub, type AgentHub, type AgentInfo, type CredentialStore, type HubServer } from '@forge/dial-home';
+import { silentLogger, type Logger, type ProviderRegistry } from '@forge/core';
+import {
+  createAgentHub,
+  type AgentHub,
+  type AgentInfo,
+  type AgentPresence,
+  type CredentialStore,
+  type HubServer,
+} from '@forge/dial-home';
 import { joinCommand } from './join-command.js';
+import { remoteAgentProviders, type RemoteAgentProviders } from './remote-agents-providers.js';
 
 export interface RemoteAgentsOptions {
   port: number;
@@ -9,6 +17,14 @@ export interface RemoteAgentsOptions {
   secret: string;
   /** Enrolled agents (credential hashes only) and spent enrolment tokens: the platform's store, shared by replicas. */
   credentialStore: CredentialStore;
+  /**
+   * Which replica holds each agent's session (`sqlAgentPresence` on the platform's store), so
+   * every replica lists the same status and revocations end sessions held elsewhere. Default: this
+   * process only.
+   */
+  presence?: AgentPresence & { forgetPrevious?(): Promise<number> };
+  /** With it, every enrolled remote agent is a provider here under its name (remote-agents-providers.ts). */
+  registry?: ProviderRegistry;
   logger?: Logger;
   /** Test seam: a hub made elsewhere. */
   hub?: AgentHub;
@@ -19,6 +35,8 @@ export interface RemoteAgents {
   readonly hub: AgentHub;
   /** Where agents dial (`dialHome({ url })`). */
   readonly url: string;
+  /** The dial-home agent id when `provider` names an enrolled remote agent (its runs execute where it is connected). */
+  agentIdOf(provider: string): string | undefined;
   list(): Promise<Array<Record<string, unknown>>>;
   /**
    * Revokes the enrolled, unrevoked agent with this name (or id): its live session ends now and its
@@ -56,16 +74,45 @@ export function remoteAgentJson(info: AgentInfo): Record<string, unknown> {
 export async function startRemoteAgents(options: RemoteAgentsOptions): Promise<RemoteAgents> {
   const logger = options.logger ?? silentLogger;
   let hub = options.hub;
-  hub ??= createAgentHub({ secret: options.secret, credentialStore: options.credentialStore, logger });
-  const server: HubServer = await hub.listen({ port: options.port, host: options.host });
+  // Sessions this instance id recorded in a previous life (a crash, a stable FORGE_INSTANCE_ID) are not held now.
+  const forgotten = await options.presence?.forgetPrevious?.();
+  if (forgotten) logger.warn('remote agent sessions of a previous life of this instance cleared', { forgotten });
+  hub ??= createAgentHub({
+    secret: options.secret,
+    credentialStore: options.credentialStore,
+    logger,
+    ...(options.presence ? { presence: options.presence } : {}),
+  });
   const theHub = hub;
+  let providers: RemoteAgentProviders | undefined;
+  if (options.registry) {
+    providers = remoteAgentProviders({
+      hub: theHub,
+      registry: options.registry,
+      credentials: options.credentialStore,
+      logger,
+    });
+    await providers.refresh();
+  }
+  let server: HubServer;
+  try {
+    server = await theHub.listen({ port: options.port, host: options.host });
+  } catch (error) {
+    providers?.close();
+    await theHub.close();
+    throw error;
+  }
+  // Enrolled here: a provider at once (other replicas pick it up at their next refresh).
+  const unsubscribe = theHub.subscribe('agent.*.online', () => void providers?.refresh());
   return {
     hub: theHub,
     url: server.url,
+    agentIdOf: (provider) => providers?.agentIdOf(provider),
     list: async () => (await theHub.listAgents()).map(remoteAgentJson),
     async revoke(nameOrId) {
       const found = (await theHub.listAgents()).find((a) => a.name === nameOrId || a.id === nameOrId);
       if (!found || !(await theHub.revoke(found.id))) return undefined;
+      await providers?.refresh();
       logger.info('remote agent revoked', { agentId: found.id, name: found.name });
       return remoteAgentJson({ ...found, status: 'offline' });
     },
@@ -86,6 +133,8 @@ export async function startRemoteAgents(options: RemoteAgentsOptions): Promise<R
       };
     },
     async close() {
+      unsubscribe();
+      providers?.close();
       await theHub.close();
       await server.close().catch(() => {});
     },

@@ -38,6 +38,11 @@ export interface RunManagerOptions {
   store: ForgeStore;
   /** The agent that runs a user's agent's messages, looked up when a run starts; undefined when it is gone. */
   agents: (userId: string, agentId: string) => Promise<CodeAgent | undefined>;
+  /**
+   * Where a user's agent's runs must execute, when only one instance can: the dial-home agent id of
+   * a remote agent (only the instance holding its session claims its runs). Undefined: anywhere.
+   */
+  placement?: (userId: string, agentId: string) => Promise<string | undefined>;
   logger?: Logger;
   webhooks?: WebhookDispatcherPort;
   /** Names this process's leases. Default: host, pid and a random part. Set it stable to reclaim at once after a restart. */
@@ -151,6 +156,7 @@ export class RunManager {
   readonly instanceId: string;
   readonly #store: ForgeStore;
   readonly #agents: RunManagerOptions['agents'];
+  readonly #placement: RunManagerOptions['placement'];
   readonly #logger: Logger;
   readonly #webhooks: WebhookDispatcherPort | undefined;
   readonly #leaseMs: number;
@@ -187,6 +193,7 @@ export class RunManager {
   private constructor(options: RunManagerOptions) {
     this.#store = options.store;
     this.#agents = options.agents;
+    this.#placement = options.placement;
     this.#logger = options.logger ?? silentLogger;
     this.#webhooks = options.webhooks;
     this.instanceId = options.instanceId ?? defaultInstanceId();
@@ -238,12 +245,14 @@ export class RunManager {
       const probe = await this.#webhooks.open({ ...input.webhook, agentId: input.agentId, requestId: 'req_check' });
       probe.stop?.();
     }
+    const remoteAgentId = await this.#placement?.(input.userId, input.agentId);
     const out = await this.#store.runs.enqueue({
       requestId: requestIdOf(),
       userId: input.userId,
       agentId: input.agentId,
       request: JSON.parse(JSON.stringify(request)) as Record<string, unknown>,
       ...(input.webhook ? { webhook: input.webhook } : {}),
+      ...(remoteAgentId ? { remoteAgentId } : {}),
       now: this.#now(),
       maxQueued: this.#maxQueued,
       by: this.instanceId,

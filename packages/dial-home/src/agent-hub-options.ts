@@ -1,4 +1,5 @@
 import type { Clock, Logger, ProviderRegistry } from '@forge/core';
+import type { AgentPresence } from './agent-presence.js';
 import type { CredentialStore } from './credential-store.js';
 import type { HubSecret } from './enrolment-token.js';
 
@@ -7,6 +8,17 @@ export interface AgentHubOptions {
   secret: HubSecret;
   /** Enrolled agents (credential hashes) and spent tokens. */
   credentialStore: CredentialStore;
+  /**
+   * Where the hub records the sessions it holds (online since, last seen, which hub), so hubs that
+   * share it list the same status and end a session held here when it is revoked or taken over
+   * elsewhere. Default: `memoryAgentPresence()`, this hub only.
+   */
+  presence?: AgentPresence;
+  /**
+   * How often the held sessions' last-seen times are written to `presence` and their revocation
+   * or takeover elsewhere is checked. Default: the heartbeat interval, at most 2 s.
+   */
+  presenceSyncMs?: number;
   /** How often agents send heartbeats. Default 30 s. */
   heartbeatMs?: number;
   /** Heartbeats missed in a row after which an agent is offline. Default 3. */

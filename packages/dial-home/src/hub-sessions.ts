@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { capabilitiesFromProto } from '@forge/transport-grpc/internal';
+import type { HeldSession } from './agent-presence.js';
 import type { AgentSession, SessionEnd } from './agent-session.js';
-import { Code, refuse } from './connect-errors.js';
+import { Code, ConnectError, refuse } from './connect-errors.js';
 import type { AgentRecord } from './credential-store.js';
 import { DialHomeCodes } from './errors.js';
 import type { Hello } from './gen/forge/dialhome/v1/dialhome_pb.js';
@@ -9,11 +11,11 @@ import { subjects } from './subject.js';
 
 /**
  * The hub's sessions: an agent going online on its Hello (one session per agent, one agent per name),
- * offline when its session ends, its registry entry following, and the heartbeat sweep that ends
- * silent sessions.
+ * offline when its session ends, its registry entry following, the heartbeat sweep that ends
+ * silent sessions, and the presence store kept up to date (and obeyed) for hubs that share it.
  */
 export function hubSessions(state: HubState) {
-  const { entries, records, subscriptions, clock, logger, heartbeatMs, missed } = state;
+  const { entries, records, subscriptions, clock, logger, heartbeatMs, missed, presence } = state;
 
   // Synchronous, like the registry itself: nothing can register or unregister between the checks
   // in open() and these changes, so a quick reconnect needs no ordering of its own.
@@ -90,12 +92,33 @@ export function hubSessions(state: HubState) {
     entry.dialled.attach(session, { name, provider: hello.provider || 'dial-home', capabilities });
     session.onEnd((end) => void close(entry, session, end));
     register(entry);
-    void records.update(record.agentId, (r) => ({
+    const held = { agentId: record.agentId, sessionId: randomUUID(), since: clock.now(), lastSeen: session.lastSeen };
+    entry.held = { ...held, recorded: false };
+    const recording = entry.held;
+    const provided = records.update(record.agentId, (r) => ({
       ...r,
       provider: hello.provider,
       version: hello.version,
       lastSeen: clock.now(),
     }));
+    // In order with this agent's other presence writes (a quick reconnect's, this session's end), and
+    // after its provider is written, so no replica lists the agent online without it.
+    const opened = state.inOrder(entry, async () => {
+      await provided;
+      await presence.open(held);
+    });
+    try {
+      await opened;
+      recording.recorded = true;
+    } catch (error) {
+      // Unrecorded, the other replicas would take the agent for offline and never send it their runs.
+      logger.warn('could not record the session; ending it', { agentId: record.agentId, error: String(error) });
+      const refusal = new ConnectError('The platform could not record the session; try again', Code.Unavailable);
+      session.end({ reason: 'broken', message: 'the session could not be recorded', error: refusal });
+      throw refusal;
+    }
+    // It ended while being recorded (its close is recorded after the open): it never went online.
+    if (entry.session !== session) return entry;
     logger.info('agent online', { agentId: record.agentId, name, provider: hello.provider, version: hello.version });
     subscriptions.publish({
       subject: subjects.online(record.agentId),
@@ -111,11 +134,30 @@ export function hubSessions(state: HubState) {
     if (entry.session !== session) return;
     entry.session = undefined;
     entry.lastSeen = session.lastSeen;
+    const held = entry.held;
+    entry.held = undefined;
+    if (held) {
+      const ended = { ...held, lastSeen: session.lastSeen };
+      const closing = state.inOrder(entry, () => presence.close(ended));
+      // Left recorded, the agent would look online everywhere while this hub lives: the next sync tries again.
+      state.track(
+        closing.catch((error: unknown) => {
+          unclosed.set(ended.sessionId, ended);
+          throw error;
+        }),
+        'the session end',
+        held.agentId,
+      );
+    }
     entry.dialled.detach(session);
     unregister(entry);
     const agentId = entry.dialled.agentId;
     logger.info('agent offline', { agentId, name: entry.dialled.name, reason: end.reason, message: end.message });
-    const record = await records.update(agentId, (r) => ({ ...r, lastSeen: session.lastSeen }));
+    // Never back in time: another replica may hold a newer session of this agent by now.
+    const record = await records.update(agentId, (r) => ({
+      ...r,
+      lastSeen: Math.max(r.lastSeen ?? 0, session.lastSeen),
+    }));
     const info = record
       ? infoOf(record, entry)
       : infoOf({ agentId, name: entry.dialled.name, credentialHash: '', enrolledAt: 0 }, entry);
@@ -153,5 +195,69 @@ export function hubSessions(state: HubState) {
     }
   }
 
-  return { open, close, register, unregister, sweepHeartbeats };
+  let syncing = false;
+  let lastSync = Number.NEGATIVE_INFINITY;
+  /** Session ends whose recording failed, by session id (a close is a no-op once a newer session holds the agent). */
+  const unclosed = new Map<string, HeldSession>();
+
+  /**
+   * Every presenceSyncMs: writes the held sessions' last-seen times (one call for all of them) and
+   * ends those the store says are revoked or held by a newer session elsewhere. Only sessions whose
+   * opening was recorded take part, so a sync never judges one still being written.
+   */
+  async function syncPresence(): Promise<void> {
+    const now = clock.now();
+    if (syncing || now - lastSync < state.presenceSyncMs) return;
+    syncing = true;
+    lastSync = now;
+    try {
+      for (const [sessionId, ended] of unclosed) {
+        await presence.close(ended);
+        unclosed.delete(sessionId);
+      }
+      const held = [];
+      for (const entry of entries.values()) {
+        if (!entry.session || !entry.held?.recorded) continue;
+        entry.held.lastSeen = entry.session.lastSeen;
+        const { agentId, sessionId, since, lastSeen } = entry.held;
+        held.push({ agentId, sessionId, since, lastSeen });
+      }
+      if (!held.length) return;
+      for (const verdict of await presence.sync(held)) {
+        const entry = entries.get(verdict.agentId);
+        if (!entry?.session || entry.held?.sessionId !== verdict.sessionId) continue;
+        const { agentId } = verdict;
+        logger.info('presence: ending a session held here', { agentId, reason: verdict.reason });
+        entry.session.end(
+          verdict.reason === 'revoked'
+            ? {
+                reason: 'revoked',
+                message: 'the credential was revoked',
+                error: refuse(
+                  Code.PermissionDenied,
+                  DialHomeCodes.CREDENTIAL_REVOKED,
+                  `The credential of agent ${agentId} was revoked`,
+                  { agentId },
+                ),
+              }
+            : {
+                reason: 'replaced',
+                message: 'the agent connected to another platform instance',
+                error: refuse(
+                  Code.Aborted,
+                  DialHomeCodes.REPLACED,
+                  'A newer connection with this agent credential took over the session',
+                  { agentId },
+                ),
+              },
+        );
+      }
+    } catch (error) {
+      logger.warn('presence sync failed', { error: String(error) });
+    } finally {
+      syncing = false;
+    }
+  }
+
+  return { open, close, register, unregister, sweepHeartbeats, syncPresence };
 }

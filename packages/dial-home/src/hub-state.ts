@@ -9,6 +9,7 @@ import {
 import type { capabilitiesFromProto } from '@forge/transport-grpc/internal';
 import type { AgentHubOptions } from './agent-hub-options.js';
 import type { AgentInfo } from './agent-info.js';
+import { memoryAgentPresence, type AgentPresence, type HeldSession, type PresenceRecord } from './agent-presence.js';
 import { AgentRecords } from './agent-records.js';
 import type { AgentSession } from './agent-session.js';
 import type { AgentRecord, CredentialStore } from './credential-store.js';
@@ -20,6 +21,10 @@ import { Subscriptions } from './subscriptions.js';
 export interface HubEntry {
   dialled: DialledAgent;
   session?: AgentSession;
+  /** The session as recorded in the presence store; `recorded` once that write has landed. */
+  held?: HeldSession & { recorded: boolean };
+  /** This agent's presence writes, one after the other. */
+  presenceChain?: Promise<unknown>;
   provider?: string;
   version?: string;
   capabilities?: ReturnType<typeof capabilitiesFromProto>;
@@ -44,6 +49,10 @@ export class HubState {
   readonly maxBufferedEvents: number;
   readonly registry: ProviderRegistry | undefined;
   readonly records: AgentRecords;
+  readonly presence: AgentPresence;
+  readonly presenceSyncMs: number;
+  /** Presence writes not yet landed (close waits for them). */
+  readonly presenceWrites = new Set<Promise<unknown>>();
   readonly subscriptions: Subscriptions;
   /** By agent id. */
   readonly entries = new Map<string, HubEntry>();
@@ -68,6 +77,8 @@ export class HubState {
       ]);
     }
     this.records = new AgentRecords(this.store, this.logger);
+    this.presence = options.presence ?? memoryAgentPresence();
+    this.presenceSyncMs = options.presenceSyncMs ?? Math.min(heartbeatMs, 2_000);
     this.subscriptions = new Subscriptions(this.logger);
   }
 
@@ -88,20 +99,42 @@ export class HubState {
     }
     return entry;
   }
+
+  /** Runs `write` after the entry's earlier presence writes have settled. */
+  inOrder(entry: HubEntry, write: () => Promise<void>): Promise<void> {
+    const next = (entry.presenceChain ?? Promise.resolve()).then(write);
+    entry.presenceChain = next.catch(() => {});
+    return next;
+  }
+
+  /** Runs a presence write in the background: logged when it fails, awaited by `close`. */
+  track(write: Promise<unknown>, what: string, agentId: string): void {
+    const p = write
+      .catch((error: unknown) => this.logger.warn(`could not record ${what}`, { agentId, error: String(error) }))
+      .finally(() => this.presenceWrites.delete(p));
+    this.presenceWrites.add(p);
+  }
 }
 
-export function infoOf(record: AgentRecord, entry: HubEntry | undefined): AgentInfo {
+/**
+ * One agent as this hub lists it: online when it holds the session, or when the presence store
+ * says another live hub does; last seen the newest of what this hub saw and what was recorded.
+ */
+export function infoOf(record: AgentRecord, entry: HubEntry | undefined, presence?: PresenceRecord): AgentInfo {
   const info: AgentInfo = {
     id: record.agentId,
     name: entry?.dialled.name ?? record.name,
-    status: entry?.session ? 'online' : 'offline',
+    status: entry?.session || presence?.online ? 'online' : 'offline',
     runsInFlight: entry?.dialled.runsInFlight ?? 0,
     enrolledAt: record.enrolledAt,
     registered: entry?.registered ?? false,
   };
   const provider = entry?.provider ?? record.provider;
   const version = entry?.version ?? record.version;
-  const lastSeen = entry?.session ? entry.session.lastSeen : (entry?.lastSeen ?? record.lastSeen);
+  const seen = [entry?.session?.lastSeen, entry?.lastSeen, record.lastSeen, presence?.lastSeen].filter(
+    (t): t is number => t !== undefined,
+  );
+  const lastSeen = seen.length ? Math.max(...seen) : undefined;
   if (provider !== undefined) info.provider = provider;
   if (version !== undefined) info.version = version;
   if (lastSeen !== undefined) info.lastSeen = lastSeen;

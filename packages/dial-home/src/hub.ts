@@ -79,7 +79,13 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
   const sessions = hubSessions(state);
   const servers = new Set<HubServer>();
 
-  const sweeper = setInterval(sessions.sweepHeartbeats, Math.max(1, Math.min(heartbeatMs, 1_000)));
+  const sweeper = setInterval(
+    () => {
+      sessions.sweepHeartbeats();
+      void sessions.syncPresence();
+    },
+    Math.max(1, Math.min(heartbeatMs, 1_000, state.presenceSyncMs)),
+  );
   sweeper.unref?.();
 
   // Limits set on the routes themselves, so they hold however the host mounts them.
@@ -129,10 +135,10 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       return true;
     },
     async listAgents() {
-      const all = await state.store.list();
+      const [all, present] = await Promise.all([state.store.list(), state.presence.list()]);
       return all
         .filter((r) => r.revokedAt === undefined)
-        .map((r) => infoOf(r, entries.get(r.agentId)))
+        .map((r) => infoOf(r, entries.get(r.agentId), present.get(r.agentId)))
         .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
     },
     subscribe: (pattern, handler) => subscriptions.subscribe(pattern, handler),
@@ -155,8 +161,9 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       }
       await Promise.all([...servers].map((s) => s.close()));
       for (const entry of entries.values()) sessions.unregister(entry);
-      // The sessions' last-seen writes land before close resolves, not after the host moved on.
+      // The sessions' last-seen and presence writes land before close resolves, not after the host moved on.
       await records.flush();
+      await Promise.all([...state.presenceWrites]);
     },
   };
 }

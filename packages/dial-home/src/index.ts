@@ -15,6 +15,13 @@ export type { HubMessage, HubMessageHandler } from './subscriptions.js';
 export { subjectToken, subjects } from './subject.js';
 export { dialHome, type DialHome, type DialHomeOptions, type DialHomeStatus } from './dial-home.js';
 export type { BackoffOptions } from '@forge/core';
+export {
+  memoryAgentPresence,
+  type AgentPresence,
+  type HeldSession,
+  type PresenceRecord,
+  type SessionVerdict,
+} from './agent-presence.js';
 export { memoryCredentialStore, type AgentRecord, type CredentialStore } from './credential-store.js';
 export { jsonFileCredentialStore } from './json-file-store.js';
 export type { StoredCredential } from './credential-file.js';

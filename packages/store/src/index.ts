@@ -20,6 +20,7 @@ export {
   type OutboxState,
 } from './run-store.js';
 export { sqlCredentialStore } from './credential-store.js';
+export { sqlAgentPresence, type SqlAgentPresence, type SqlAgentPresenceOptions } from './agent-presence.js';
 export { sqlSeenWebhookStore, type SeenWebhookStore } from './seen-webhooks.js';
 export { lockDataDir } from './data-dir-lock.js';
 export {

@@ -141,6 +141,21 @@ create index forge_run_commands_pending on forge_run_commands (owner, id) where 
 create index forge_run_commands_created on forge_run_commands (created_at);
 `,
   },
+  {
+    version: 4,
+    name: 'remote agent presence: the instance holding each session; runs placed next to their remote agent',
+    sql: `
+-- Which platform instance holds the agent's dial-home session (none: offline), which session (a
+-- newer one replaces it), since when. Online for every replica while that instance's heartbeat
+-- in forge_instances is fresh.
+alter table forge_remote_agents add column instance_id text;
+alter table forge_remote_agents add column session_id text;
+alter table forge_remote_agents add column online_since double precision;
+create index forge_remote_agents_instance on forge_remote_agents (instance_id) where instance_id is not null;
+-- A run for a remote agent is claimed only by the instance holding its session (see RunStore.claimNext).
+alter table forge_runs add column remote_agent_id text;
+`,
+  },
 ];
 
 // Any constant will do; it only has to be the same in every replica.

@@ -19,6 +19,8 @@ export interface RunRecord {
   webhook?: RunWebhook;
   result?: Record<string, unknown>;
   error?: Record<string, unknown>;
+  /** The dial-home agent it runs on: claimed only by the instance holding that agent's session. */
+  remoteAgentId?: string;
   /** The instance running the run, or delivering its webhooks; none once everything is settled. */
   owner?: string;
   leaseUntil?: number;
@@ -93,6 +95,7 @@ function toRecord(row: Row): RunRecord {
   if (row.result) r.result = row.result as Record<string, unknown>;
   if (row.error) r.error = row.error as Record<string, unknown>;
   if (row.owner) r.owner = row.owner as string;
+  if (row.remote_agent_id) r.remoteAgentId = row.remote_agent_id as string;
   const lease = num(row.lease_until);
   if (lease !== undefined) r.leaseUntil = lease;
   const started = num(row.started_at);
@@ -212,6 +215,8 @@ export class RunStore {
     agentId: string;
     request: Record<string, unknown>;
     webhook?: RunWebhook;
+    /** The dial-home agent that must execute it: only the instance holding its session claims it. */
+    remoteAgentId?: string;
     now: number;
     maxQueued: number;
     /** The instance queueing it: the QUEUE_CHANNEL payload, so it can skip its own notifications. */
@@ -226,9 +231,17 @@ export class RunStore {
       const queued = Number(count?.n ?? 0);
       if (queued >= input.maxQueued) return { full: true as const, queued };
       const [row] = await tx.query(
-        `insert into forge_runs (request_id, user_id, agent_id, status, request, webhook, created_at)
-         values ($1, $2, $3, 'queued', $4::text::jsonb, $5::text::jsonb, $6) returning *`,
-        [input.requestId, input.userId, input.agentId, json(input.request), json(input.webhook), input.now],
+        `insert into forge_runs (request_id, user_id, agent_id, status, request, webhook, created_at, remote_agent_id)
+         values ($1, $2, $3, 'queued', $4::text::jsonb, $5::text::jsonb, $6, $7) returning *`,
+        [
+          input.requestId,
+          input.userId,
+          input.agentId,
+          json(input.request),
+          json(input.webhook),
+          input.now,
+          input.remoteAgentId ?? null,
+        ],
       );
       await tx.query(`select pg_notify('${QUEUE_CHANNEL}', $1)`, [input.by ?? '']);
       return { run: toRecord(row!), ahead: queued };
@@ -238,6 +251,10 @@ export class RunStore {
   /**
    * Claims the oldest queued run whose agent runs nothing and has no older queued run, for
    * `owner` until `leaseUntil`. SKIP LOCKED: replicas claiming together never get the same run.
+   * A run for a remote (dial-home) agent is skipped while another live instance holds the agent's
+   * session: it can only execute there. Held here, or offline everywhere, it is claimed (offline,
+   * it then fails AGENT_OFFLINE as on a single instance). "Live" is the lease rule: an instance
+   * heartbeat younger than one lease (`leaseUntil - now`).
    */
   async claimNext(owner: string, now: number, leaseUntil: number): Promise<RunRecord | undefined> {
     try {
@@ -245,6 +262,13 @@ export class RunStore {
         `with next as (
            select r.request_id from forge_runs r
            where r.status = 'queued'
+             -- Computed once per claim (an InitPlan), and estimated as barely selective, so the plan stays
+             -- the ordered scan that stops at the first free run (a per-row OR/EXISTS tipped PGlite into
+             -- sorting every queued run: 500 ms a claim with 2,000 queued).
+             and coalesce(r.remote_agent_id, '') <> all (array(
+                   select a.agent_id from forge_remote_agents a join forge_instances i on i.instance_id = a.instance_id
+                   where a.instance_id is not null and a.instance_id <> $1 and a.revoked_at is null
+                     and i.heartbeat_at >= $4))
              and not exists (select 1 from forge_runs b
                              where b.user_id = r.user_id and b.agent_id = r.agent_id and b.status = 'running')
              and not exists (select 1 from forge_runs e
@@ -256,7 +280,7 @@ export class RunStore {
          update forge_runs f set status = 'running', owner = $1, lease_until = $3, started_at = $2
          from next where f.request_id = next.request_id
          returning f.*`,
-        [owner, now, leaseUntil],
+        [owner, now, leaseUntil, now - (leaseUntil - now)],
       );
       return row ? toRecord(row) : undefined;
     } catch (error) {

@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sqlAgentPresence } from './agent-presence.js';
 import { migrate, MIGRATIONS } from './migrations.js';
 import { openStore, type ForgeStore, type OpenStoreOptions } from './open-store.js';
 import { pgliteClient } from './pglite-client.js';
@@ -359,6 +360,99 @@ function contract(name: string, open: () => Promise<OpenStoreOptions>) {
       const after = await c.get('ra_u');
       expect(after?.revokedAt).toBe(50);
       expect(after?.lastSeen).toBeGreaterThanOrEqual(100);
+    });
+
+    it('records which instance holds a remote agent: shared status and last seen, takeover, revocation, a dead holder', async () => {
+      const T = 10_000_000;
+      let clock = T;
+      const now = () => clock;
+      const ra = `ra_${name}_${++n}`;
+      const rb = `ra_${name}_${++n}`;
+      for (const agentId of [ra, rb])
+        await store.credentials.put({ agentId, name: agentId, credentialHash: 'h', enrolledAt: 1 });
+      const a = sqlAgentPresence(store.sql, { instanceId: `pa_${name}`, staleAfterMs: 1_000, now });
+      const b = sqlAgentPresence(store.sql, { instanceId: `pb_${name}`, staleAfterMs: 1_000, now });
+      await store.runs.heartbeat(`pa_${name}`, T, T + 1_000);
+      await store.runs.heartbeat(`pb_${name}`, T, T + 1_000);
+      expect((await b.list()).get(ra)).toBeUndefined();
+
+      const s1 = { agentId: ra, sessionId: 's1', since: T, lastSeen: T };
+      await a.open(s1);
+      expect((await b.list()).get(ra)).toEqual({
+        agentId: ra,
+        online: true,
+        holder: `pa_${name}`,
+        since: T,
+        lastSeen: T,
+      });
+      // Last seen moves with sync, never back.
+      expect(await a.sync([{ ...s1, lastSeen: T + 500 }])).toEqual([]);
+      expect(await a.sync([{ ...s1, lastSeen: T + 100 }])).toEqual([]);
+      expect((await b.list()).get(ra)?.lastSeen).toBe(T + 500);
+      // The credential store's own updates (provider, last seen at the end) leave presence alone.
+      await store.credentials.update?.(ra, (r) => ({ ...r, provider: 'scripted' }));
+      expect((await b.list()).get(ra)?.holder).toBe(`pa_${name}`);
+
+      // The agent dials B: the newer session wins; A is told at its next sync, and its late close changes nothing.
+      const s2 = { agentId: ra, sessionId: 's2', since: T + 600, lastSeen: T + 600 };
+      await b.open(s2);
+      expect(await a.sync([s1])).toEqual([{ agentId: ra, sessionId: 's1', reason: 'replaced' }]);
+      await a.close(s1);
+      expect((await a.list()).get(ra)).toMatchObject({ online: true, holder: `pb_${name}`, lastSeen: T + 600 });
+
+      // A run for the agent is claimed only by its holder (B); a run for no remote agent by anyone.
+      const agentId = agent();
+      const out = await store.runs.enqueue({
+        requestId: `req_${name}_${++n}`,
+        userId: 'u',
+        agentId,
+        request: {},
+        remoteAgentId: ra,
+        now: T,
+        maxQueued: 10,
+      });
+      if ('full' in out) throw new Error('full');
+      expect(out.run.remoteAgentId).toBe(ra);
+      const claimed: string[] = [];
+      for (let r = await store.runs.claimNext(`pa_${name}`, T, T + 1_000); r; ) {
+        claimed.push(r.requestId);
+        r = await store.runs.claimNext(`pa_${name}`, T, T + 1_000);
+      }
+      expect(claimed).not.toContain(out.run.requestId);
+      expect((await store.runs.claimNext(`pb_${name}`, T, T + 1_000))?.requestId).toBe(out.run.requestId);
+
+      // Revoked through any replica: the holder's next sync says so, and no replica lists it.
+      await store.credentials.update?.(ra, (r) => ({ ...r, revokedAt: T + 700 }));
+      expect(await b.sync([{ ...s2, lastSeen: T + 800 }])).toEqual([
+        { agentId: ra, sessionId: 's2', reason: 'revoked' },
+      ]);
+      expect((await a.list()).has(ra)).toBe(false);
+
+      // A holder that stops heartbeating: its agents are offline for everyone once its heartbeat is stale,
+      // and its queued runs are claimed elsewhere (to fail AGENT_OFFLINE, as offline agents' runs do).
+      const s3 = { agentId: rb, sessionId: 's3', since: T, lastSeen: T + 900 };
+      await a.open(s3);
+      const other = agent();
+      const queued = await store.runs.enqueue({
+        requestId: `req_${name}_${++n}`,
+        userId: 'u',
+        agentId: other,
+        request: {},
+        remoteAgentId: rb,
+        now: T,
+        maxQueued: 10,
+      });
+      if ('full' in queued) throw new Error('full');
+      clock = T + 900;
+      expect((await b.list()).get(rb)?.online).toBe(true);
+      expect(await store.runs.claimNext(`pb_${name}`, clock, clock + 1_000)).toBeUndefined();
+      clock = T + 1_500;
+      expect((await b.list()).get(rb)).toEqual({ agentId: rb, online: false, lastSeen: T + 900 });
+      expect((await store.runs.claimNext(`pb_${name}`, clock, clock + 1_000))?.requestId).toBe(queued.run.requestId);
+      // Restarted under the same instance id, A holds nothing of its previous life.
+      expect(await a.forgetPrevious()).toBe(1);
+      await store.runs.heartbeat(`pa_${name}`, clock, clock + 1_000);
+      expect((await b.list()).get(rb)).toEqual({ agentId: rb, online: false, lastSeen: T + 900 });
     });
 
     it('remembers webhook ids until they expire', async () => {

@@ -49,5 +49,5 @@ const platform = await startPlatform({
   logger: jsonLogger({ level: 'warn' }),
   pollMs: Number(process.env.FORGE_TEST_POLL_MS ?? 100),
 });
-console.log(JSON.stringify({ url: platform.url, instance: platform.runs.instanceId }));
+console.log(JSON.stringify({ url: platform.url, instance: platform.runs.instanceId, hub: platform.remote?.url }));
 process.on('SIGTERM', () => void platform.close().then(() => process.exit(0)));

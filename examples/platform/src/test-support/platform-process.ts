@@ -6,6 +6,8 @@ const pkg = fileURLToPath(new URL('../..', import.meta.url));
 export interface PlatformProcess {
   readonly url: string;
   readonly instance: string;
+  /** Its dial-home hub's URL, with FORGE_HUB_PORT. */
+  readonly hub?: string;
   readonly child: ChildProcess;
   /** What it wrote to stderr (its log), for failure messages. */
   readonly log: () => string;
@@ -27,12 +29,12 @@ export async function startPlatformProcess(env: Record<string, string>): Promise
     err = (err + c.toString()).slice(-20_000);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const ready = await new Promise<{ url: string; instance: string }>((resolve, reject) => {
+  const ready = await new Promise<{ url: string; instance: string; hub?: string }>((resolve, reject) => {
     let text = '';
     child.stdout!.on('data', (c: Buffer) => {
       text += c.toString();
       const line = text.split('\n').find((l) => l.startsWith('{"url"'));
-      if (line) resolve(JSON.parse(line) as { url: string; instance: string });
+      if (line) resolve(JSON.parse(line) as { url: string; instance: string; hub?: string });
     });
     child.once('exit', (code) => reject(new Error(`the platform exited (${code}) before serving:\n${text}\n${err}`)));
   });
