@@ -184,4 +184,36 @@ describe('dial-home on the store', () => {
       for (const m of managers) await m.close(0);
     }
   });
+
+  it('an agent dialling in wakes the queue of the instance it dialled: its waiting run starts there without a poll', async () => {
+    const store = await testStore();
+    const remoteId = `agt_moved_${Date.now()}`;
+    const now = Date.now();
+    await store.credentials.put({ agentId: remoteId, name: 'moved', credentialHash: 'h', enrolledAt: 1 });
+    // Held by rm-c (alive), so rm-a may not claim its run yet.
+    await store.runs.heartbeat('rm-c', now, now + 60_000);
+    const presence = (instanceId: string) => sqlAgentPresence(store.sql, { instanceId, staleAfterMs: 60_000 });
+    await presence('rm-c').open({ agentId: remoteId, sessionId: 's1', since: now, lastSeen: now });
+    const a = await RunManager.create({
+      store,
+      instanceId: 'rm-a',
+      agents: async () => scriptedAgent({ steps: sampleScript('ran on a') }),
+      placement: async () => remoteId,
+      pollMs: 3_600_000,
+    });
+    try {
+      const sent = await a.submit({ userId: 'u-moved', agentId: 'agt_usermoved001', request: { prompt: 'hi' } });
+      expect(sent.status).toBe('queued');
+      // The agent leaves rm-c and dials rm-a: only the notification can tell rm-a's queue (its poll is an hour).
+      await presence('rm-a').open({ agentId: remoteId, sessionId: 's2', since: Date.now(), lastSeen: Date.now() });
+      let run = await a.get('u-moved', sent.run.requestId);
+      for (let i = 0; i < 500 && run && !isFinal(run.status); i++) {
+        await sleep(10);
+        run = await a.get('u-moved', sent.run.requestId);
+      }
+      expect(run).toMatchObject({ status: 'completed', result: { text: 'ran on a' } });
+    } finally {
+      await a.close(0);
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import type { AgentPresence, PresenceRecord, SessionVerdict } from '@forge/dial-home';
+import { QUEUE_CHANNEL } from './run-store.js';
 import type { SqlClient } from './sql.js';
 
 export interface SqlAgentPresenceOptions {
@@ -37,10 +38,13 @@ export function sqlAgentPresence(sql: SqlClient, options: SqlAgentPresenceOption
   const now = options.now ?? Date.now;
   return {
     async open(s) {
+      // Its queued runs are now this instance's to claim: wake the queue (here too: the payload names no one).
       await sql.query(
-        `update forge_remote_agents
-         set instance_id = $2, session_id = $3, online_since = $4, last_seen = greatest(coalesce(last_seen, 0), $5)
-         where agent_id = $1`,
+        `with opened as (
+           update forge_remote_agents
+           set instance_id = $2, session_id = $3, online_since = $4, last_seen = greatest(coalesce(last_seen, 0), $5)
+           where agent_id = $1 returning agent_id)
+         select pg_notify('${QUEUE_CHANNEL}', '') from opened`,
         [s.agentId, instanceId, s.sessionId, s.since, s.lastSeen],
       );
     },
