@@ -117,6 +117,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             port: config.hubPort,
             host: config.host,
             secret: config.hubSecret!,
+            ...(config.hubPublicUrl ? { publicUrl: config.hubPublicUrl } : {}),
             credentialStore: store.credentials,
             // Shared by the replicas: who holds each session, alive while its instance heartbeats (one lease).
             presence: sqlAgentPresence(store.sql, { instanceId: runs.instanceId, staleAfterMs: config.leaseMs }),

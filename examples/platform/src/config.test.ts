@@ -57,6 +57,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig([], { FORGE_ACP_COMMAND: 'x', FORGE_ACP_ARGS: '--acp' })).toThrow(/FORGE_ACP_ARGS/);
   });
 
+  it('takes the URL remote agents dial the hub at, for tokens issued behind a load balancer', () => {
+    const c = loadConfig(['--hub-public-url', 'https://forge-hub.example.com:443'], {
+      FORGE_HUB_PORT: '4100',
+      FORGE_HUB_SECRET: 'x'.repeat(32),
+    });
+    expect(c).toMatchObject({ hubPort: 4100, hubPublicUrl: 'https://forge-hub.example.com:443' });
+    expect(loadConfig([], {}).hubPublicUrl).toBeUndefined();
+  });
+
   it('refuses bad values with INVALID_CONFIG', () => {
     expect(() => loadConfig(['--port', 'eighty'], {})).toThrow(ValidationError);
     expect(() => loadConfig([], { FORGE_BACKEND: 'docker' })).toThrow(/local or k8s/);
@@ -72,6 +81,12 @@ describe('loadConfig', () => {
     [[], { FORGE_PORT: '70000' }, '--port / FORGE_PORT'],
     [[], { FORGE_HUB_PORT: '-1', FORGE_HUB_SECRET: 'x'.repeat(32) }, '--hub-port / FORGE_HUB_PORT'],
     [[], { FORGE_HUB_PORT: '0' }, 'FORGE_HUB_SECRET'],
+    [
+      [],
+      { FORGE_HUB_PORT: '0', FORGE_HUB_SECRET: 'x'.repeat(32), FORGE_HUB_PUBLIC_URL: 'hub:4100' },
+      '--hub-public-url / FORGE_HUB_PUBLIC_URL',
+    ],
+    [[], { FORGE_HUB_PUBLIC_URL: 'https://hub.example.com' }, '--hub-public-url / FORGE_HUB_PUBLIC_URL'],
     [[], { FORGE_CREATE_TIMEOUT_MS: '0' }, 'FORGE_CREATE_TIMEOUT_MS'],
     [[], { FORGE_WEBHOOK_ALLOW_PRIVATE: '10.0.0.0/99' }, '--webhook-allow-private / FORGE_WEBHOOK_ALLOW_PRIVATE'],
     [['--webhook-allow-private', '10.0.0.0/x'], {}, '--webhook-allow-private / FORGE_WEBHOOK_ALLOW_PRIVATE'],

@@ -55,6 +55,11 @@ export interface PlatformConfig {
   hubPort: number | undefined;
   /** Signs enrolment tokens; at least 32 bytes. Required with hubPort. */
   hubSecret: string | undefined;
+  /**
+   * The hub's URL as remote agents reach it (behind a load balancer, a Service, TLS), written into
+   * enrolment tokens' join commands. Default: the address the hub is bound to.
+   */
+  hubPublicUrl: string | undefined;
   k8s: { namespace: string; image: string; agentPort: number; envFromSecrets: string[] };
 }
 
@@ -75,6 +80,7 @@ const USAGE = `forge platform — options (flags override environment variables)
   FORGE_GEMINI_BIN                              the Gemini CLI (default gemini on PATH)
   FORGE_ACP_COMMAND, FORGE_ACP_ARGS             an ACP agent registered as provider acp (args: a JSON array)
   --hub-port / FORGE_HUB_PORT, FORGE_HUB_SECRET remote agents (dial-home hub)
+  --hub-public-url / FORGE_HUB_PUBLIC_URL      the hub's URL as remote agents reach it (default: where it is bound)
   --database-url / FORGE_DATABASE_URL           PostgreSQL shared by replicas (default: embedded PGlite in <data-dir>/.forge-db)
   FORGE_INSTANCE_ID                             this replica's lease name (default random; stable = reclaim at once after restart)
   FORGE_LEASE_MS                                run lease; a dead replica's runs are taken over after it (default 15000)
@@ -132,6 +138,7 @@ const FLAGS = {
   'webhook-allow-private': { type: 'string' },
   'default-provider': { type: 'string' },
   'hub-port': { type: 'string' },
+  'hub-public-url': { type: 'string' },
   'database-url': { type: 'string' },
 } as const;
 
@@ -215,6 +222,13 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     hubPortText === undefined ? undefined : int(source('hub-port', 'FORGE_HUB_PORT'), hubPortText, 0, 0, 65_535);
   if (hubPort !== undefined && (!hubSecret || Buffer.byteLength(hubSecret) < 32))
     bad('FORGE_HUB_SECRET', 'a secret of at least 32 bytes is required with --hub-port / FORGE_HUB_PORT');
+  const hubPublicUrl = pick('hub-public-url', 'FORGE_HUB_PUBLIC_URL');
+  if (hubPublicUrl !== undefined) {
+    const where = source('hub-public-url', 'FORGE_HUB_PUBLIC_URL');
+    if (!URL.canParse(hubPublicUrl) || !/^https?:$/.test(new URL(hubPublicUrl).protocol))
+      bad(where, `expected an http(s) URL, got "${hubPublicUrl}"`);
+    if (hubPort === undefined) bad(where, 'needs a hub: set --hub-port / FORGE_HUB_PORT too');
+  }
 
   return {
     port: int(source('port', 'FORGE_PORT', 'PORT'), pick('port', 'FORGE_PORT', 'PORT'), 8080, 0, 65_535),
@@ -256,6 +270,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     retentionMaxEvents: int('FORGE_RETENTION_MAX_EVENTS', env.FORGE_RETENTION_MAX_EVENTS, 1_000_000, 1, 1_000_000_000),
     hubPort,
     hubSecret,
+    hubPublicUrl,
     k8s: {
       namespace: env.FORGE_K8S_NAMESPACE || 'forge',
       image: env.FORGE_K8S_IMAGE || 'forge-agent-pod:latest',

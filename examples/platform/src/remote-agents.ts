@@ -15,6 +15,8 @@ export interface RemoteAgentsOptions {
   host: string;
   /** Signs enrolment tokens (≥ 32 bytes). */
   secret: string;
+  /** Where remote agents reach the hub (a load balancer, a Service): the URL tokens' join commands name. Default: where it is bound. */
+  publicUrl?: string;
   /** Enrolled agents (credential hashes only) and spent enrolment tokens: the platform's store, shared by replicas. */
   credentialStore: CredentialStore;
   /**
@@ -102,11 +104,12 @@ export async function startRemoteAgents(options: RemoteAgentsOptions): Promise<R
     await theHub.close();
     throw error;
   }
+  const dialUrl = options.publicUrl ?? server.url;
   // Enrolled here: a provider at once (other replicas pick it up at their next refresh).
   const unsubscribe = theHub.subscribe('agent.*.online', () => void providers?.refresh());
   return {
     hub: theHub,
-    url: server.url,
+    url: dialUrl,
     agentIdOf: (provider) => providers?.agentIdOf(provider),
     list: async () => (await theHub.listAgents()).map(remoteAgentJson),
     async revoke(nameOrId) {
@@ -124,9 +127,9 @@ export async function startRemoteAgents(options: RemoteAgentsOptions): Promise<R
         token_id: issued.id,
         expires_at: new Date(issued.expiresAt).toISOString(),
         ...(issued.name ? { name: issued.name } : {}),
-        hub_url: server.url,
+        hub_url: dialUrl,
         join_command: joinCommand({
-          hubUrl: server.url,
+          hubUrl: dialUrl,
           token: issued.token,
           ...(issued.name ? { name: issued.name } : {}),
         }),

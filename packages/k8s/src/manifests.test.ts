@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadAllYaml, type V1NetworkPolicy, type V1Role } from '@kubernetes/client-node';
+import {
+  loadAllYaml,
+  type V1Deployment,
+  type V1NetworkPolicy,
+  type V1Role,
+  type V1Service,
+  type V1StatefulSet,
+} from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { podKeys } from './pod-keys.js';
 import { podNaming } from './naming.js';
@@ -28,6 +35,34 @@ describe('examples/k8s', () => {
     expect(verbs('pods').sort()).toEqual(['create', 'delete', 'get', 'list', 'watch']);
     expect(verbs('pods/exec')).toContain('create');
     expect(role.rules!.flatMap((r) => r.resources)).toEqual(['pods', 'pods/exec']);
+  });
+
+  it('platform.yaml runs two replicas on the PostgreSQL of postgres.yaml, with the hub reachable through the Service', () => {
+    const docs = manifest('platform.yaml');
+    const deployment = docs.find((d) => d.kind === 'Deployment') as unknown as V1Deployment;
+    const service = docs.find((d) => d.kind === 'Service') as unknown as V1Service;
+    expect(deployment.spec!.replicas).toBe(2);
+    const container = deployment.spec!.template.spec!.containers[0]!;
+    const env = Object.fromEntries(container.env!.map((e) => [e.name, e.value ?? e.valueFrom]));
+    const secrets = container.envFrom!.map((e) => e.secretRef!.name);
+    // FORGE_DATABASE_URL comes from the Secret postgres.yaml's comment creates, beside the StatefulSet it names.
+    expect(secrets).toContain('forge-postgres');
+    const postgres = manifest('postgres.yaml').find((d) => d.kind === 'StatefulSet') as unknown as V1StatefulSet;
+    expect(postgres.metadata!.name).toBe('forge-postgres');
+    expect(
+      readFileSync(fileURLToPath(new URL('../../../examples/k8s/postgres.yaml', import.meta.url)), 'utf8'),
+    ).toMatch(/create secret generic forge-postgres[\s\S]*FORGE_DATABASE_URL=/);
+    // Leases are named per pod, so a replica that is gone is taken over and a restarted one reclaims.
+    expect(env.FORGE_INSTANCE_ID).toEqual({ fieldRef: { fieldPath: 'metadata.name' } });
+    // The hub: its port is the container's "hub" port, which the Service exposes at the public URL's port.
+    expect(secrets).toContain('forge-platform-hub');
+    const hubPort = container.ports!.find((p) => p.name === 'hub')!.containerPort;
+    expect(String(hubPort)).toBe(env.FORGE_HUB_PORT);
+    const exposed = service.spec!.ports!.find((p) => p.targetPort === 'hub')!;
+    const publicUrl = new URL(String(env.FORGE_HUB_PUBLIC_URL));
+    expect(Number(publicUrl.port)).toBe(exposed.port);
+    expect(publicUrl.hostname).toBe(`${service.metadata!.name}.${service.metadata!.namespace}.svc`);
+    expect(service.spec!.selector).toEqual(deployment.spec!.selector!.matchLabels);
   });
 
   it('networkpolicy.yaml selects managed pods and opens only their agent port', () => {

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleScript, scriptedAgent } from '@forge/core/testing';
+import { freePort } from '@forge/core/internal';
 import { dialHome } from '@forge/dial-home';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRemoteAgents, type RemoteAgents } from '../remote-agents.js';
@@ -106,6 +107,43 @@ describe('POST /api/v1/remote-agents/tokens without a hub', () => {
       expect(res.json.error.code).toBe('REMOTE_AGENTS_DISABLED');
     } finally {
       await api.close();
+    }
+  });
+});
+
+describe('a hub behind another address (FORGE_HUB_PUBLIC_URL)', () => {
+  it('names that address in the token and join command, and an agent dialling it enrols', async () => {
+    const scratch = await mkdtemp(join(tmpdir(), 'forge-platform-public-url-'));
+    // Bound to 127.0.0.1; agents are told "localhost": a different address that reaches it, as a Service would.
+    const port = await freePort();
+    const remote = await startRemoteAgents({
+      port,
+      host: '127.0.0.1',
+      secret: 'a-hub-secret-of-at-least-32-bytes-long!!',
+      credentialStore: (await testStore()).credentials,
+      publicUrl: `http://localhost:${port}`,
+    });
+    try {
+      const issued = remote.issueToken({ name: 'behind-lb' });
+      expect(remote.url).toBe(`http://localhost:${port}`);
+      expect(issued.hub_url).toBe(`http://localhost:${port}`);
+      expect(issued.join_command).toContain(`FORGE_HUB_URL=http://localhost:${port} `);
+      const dialer = dialHome({
+        url: issued.hub_url,
+        enrolmentToken: issued.token,
+        credentialFile: join(scratch, 'behind-lb.json'),
+        name: 'behind-lb',
+        agent: scriptedAgent({ steps: sampleScript('hi') }),
+      });
+      try {
+        await dialer.whenOnline();
+        expect(await remote.list()).toMatchObject([{ name: 'behind-lb', status: 'online' }]);
+      } finally {
+        await dialer.stop();
+      }
+    } finally {
+      await remote.close();
+      await rm(scratch, { recursive: true, force: true });
     }
   });
 });
