@@ -3,7 +3,7 @@ import type { CodeAgent } from '@forge/core';
 import { describeCodeAgentConformance } from '@forge/core/testing/conformance';
 import { conformanceScript, scriptedAgent } from '@forge/core/testing';
 import type { DialHome } from './dial-home.js';
-import { Rig } from './test-support.js';
+import { Rig } from './test-support/rig.js';
 
 // Core's conformance suite against the hub-side CodeAgent of a scripted agent dialled in over
 // loopback HTTP/2: every run crosses the real link both ways.

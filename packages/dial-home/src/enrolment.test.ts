@@ -5,7 +5,7 @@ import { sampleScript, scriptedAgent } from '@forge/core/testing';
 import { readCredentialFile } from './credential-file.js';
 import { createAgentHub } from './hub.js';
 import { memoryCredentialStore } from './credential-store.js';
-import { Rig } from './test-support.js';
+import { Rig } from './test-support/rig.js';
 
 const agent = () => scriptedAgent({ steps: sampleScript() });
 

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectRun, sampleScript, scriptedAgent } from '@forge/core/testing';
-import { Rig } from './test-support.js';
+import { Rig } from './test-support/rig.js';
 import { readCredentialFile } from './credential-file.js';
 
 describe('dial home over loopback HTTP/2', () => {

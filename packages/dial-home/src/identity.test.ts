@@ -2,7 +2,7 @@ import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectRun, sampleScript, scriptedAgent } from '@forge/core/testing';
-import { Rig } from './test-support.js';
+import { Rig } from './test-support/rig.js';
 
 const agent = (text: string) => scriptedAgent({ steps: sampleScript(text) });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { sampleScript, scriptedAgent } from '@forge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { oversizedGrpcCall } from '@forge/transport-grpc/internal';
-import { Rig } from './test-support.js';
+import { Rig } from './test-support/rig.js';
 
 const RESOURCE_EXHAUSTED = 8;
 const ENROLL = '/forge.dialhome.v1.AgentHubService/Enroll';

@@ -2,7 +2,9 @@ import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectRun, sampleScript, scriptedAgent } from '@forge/core/testing';
 import type { HubMessage } from './subscriptions.js';
-import { CuttableProxy, Rig, waitUntil } from './test-support.js';
+import { CuttableProxy } from './test-support/cuttable-proxy.js';
+import { Rig } from './test-support/rig.js';
+import { waitUntil } from './test-support/wait-until.js';
 
 const agent = () => scriptedAgent({ steps: sampleScript() });
 

@@ -9,7 +9,7 @@ import { memoryCredentialStore } from './credential-store.js';
 import { dialHome } from './dial-home.js';
 import { AgentHubService, AttachRequestSchema, type AttachRequest } from './gen/forge/dialhome/v1/dialhome_pb.js';
 import { createAgentHub, type AgentHub } from './hub.js';
-import { Rig, SECRET } from './test-support.js';
+import { Rig, SECRET } from './test-support/rig.js';
 
 const agent = () => scriptedAgent({ steps: sampleScript() });
 

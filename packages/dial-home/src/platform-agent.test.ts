@@ -5,7 +5,9 @@ import { collectRun, firstEvent, runProblems, sampleScript, scriptedAgent } from
 import { createAgentHub } from './hub.js';
 import { memoryCredentialStore } from './credential-store.js';
 import { dialHome } from './dial-home.js';
-import { Rig, SECRET, spyAgent, waitUntil } from './test-support.js';
+import { Rig, SECRET } from './test-support/rig.js';
+import { spyAgent } from './test-support/spy-agent.js';
+import { waitUntil } from './test-support/wait-until.js';
 
 const agent = () =>
   scriptedAgent({ steps: sampleScript('from afar'), capabilities: { models: ['far-model'], reasoning: true } });

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { memoryAgentPresence, type AgentPresence, type HeldSession } from './agent-presence.js';
 import { memoryCredentialStore } from './credential-store.js';
 import { dialHome, type DialHome } from './dial-home.js';
-import { Rig, waitUntil } from './test-support.js';
+import { Rig } from './test-support/rig.js';
+import { waitUntil } from './test-support/wait-until.js';
 
 const agent = () => scriptedAgent({ steps: sampleScript() });
 

@@ -6,7 +6,7 @@ import { collectRun } from '@forge/core/testing';
 import { eventToProto, proto } from '@forge/transport-grpc';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentHubService, AttachRequestSchema, type AttachRequest } from './gen/forge/dialhome/v1/dialhome_pb.js';
-import { Rig } from './test-support.js';
+import { Rig } from './test-support/rig.js';
 
 /** A client written against dialhome.proto alone, as an agent in another language would be. */
 function rawClient(url: string) {

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { collectRun, firstEvent, runProblems, sampleScript, scriptedAgent } from '@forge/core/testing';
 import { jsonFileCredentialStore } from './json-file-store.js';
-import { CuttableProxy, Rig, spyAgent, waitUntil } from './test-support.js';
+import { CuttableProxy } from './test-support/cuttable-proxy.js';
+import { Rig } from './test-support/rig.js';
+import { spyAgent } from './test-support/spy-agent.js';
+import { waitUntil } from './test-support/wait-until.js';
 
 /** "hang" in the prompt: one message, then nothing until cancelled. Otherwise the sample script. */
 const agent = () =>

@@ -5,7 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sampleScript, scriptedAgent } from '@forge/core/testing';
 import { jsonFileCredentialStore } from './json-file-store.js';
 import type { HubMessage } from './subscriptions.js';
-import { Rig, spyAgent, waitUntil } from './test-support.js';
+import { Rig } from './test-support/rig.js';
+import { spyAgent } from './test-support/spy-agent.js';
+import { waitUntil } from './test-support/wait-until.js';
 
 const agent = () => scriptedAgent({ steps: sampleScript() });
 

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { collectRun, sampleScript, scriptedAgent } from '@forge/core/testing';
 import type { HubMessage } from './subscriptions.js';
 import { subjects } from './subject.js';
-import { Rig, waitUntil } from './test-support.js';
+import { Rig } from './test-support/rig.js';
+import { waitUntil } from './test-support/wait-until.js';
 
 const agent = () => scriptedAgent({ steps: sampleScript('routed') });
 

@@ -6,10 +6,10 @@ import { collectRun, sampleScript, scriptedAgent } from '@forge/core/testing';
 import { createAgentHub, type AgentHub } from './hub.js';
 import { memoryCredentialStore } from './credential-store.js';
 import { dialHome, type DialHome } from './dial-home.js';
-import { Rig, SECRET } from './test-support.js';
+import { Rig, SECRET } from './test-support/rig.js';
 
 // A self-signed certificate for localhost / 127.0.0.1 (valid until 2126).
-const fixture = (name: string) => readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'fixtures', name));
+const fixture = (name: string) => readFileSync(join(dirname(fileURLToPath(import.meta.url)), '__fixtures__', name));
 const tls = { key: fixture('tls-key.pem'), cert: fixture('tls-cert.pem') };
 
 describe('dial home over TLS', () => {
