@@ -6,7 +6,7 @@ import type { AgentEvent } from '@forge/core';
 import { openStore } from '@forge/store';
 import { testDatabases } from '@forge/store/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { apiClient, readSse } from './test-support.js';
+import { apiClient, readSse } from './test-support/api-harness.js';
 import { startPlatformProcess, type PlatformProcess } from './test-support/platform-process.js';
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from './webhook-receiver.js';
 

@@ -11,7 +11,7 @@ import {
 } from '@forge/claude-code/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeyList } from './api-keys.js';
-import { apiClient } from './test-support.js';
+import { apiClient } from './test-support/api-harness.js';
 import { startPlatform, type Platform } from './app.js';
 import { loadConfig } from './config.js';
 import { memoryLogger } from './logger.js';

@@ -6,7 +6,7 @@ import { sampleScript, scriptedAgent } from '@forge/core/testing';
 import { dialHome, type DialHome } from '@forge/dial-home';
 import { testDatabases } from '@forge/store/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { apiClient } from './test-support.js';
+import { apiClient } from './test-support/api-harness.js';
 import { startPlatformProcess, type PlatformProcess } from './test-support/platform-process.js';
 
 /**

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { CodeAgent } from '@forge/core';
 import { describe, expect, it } from 'vitest';
 import { isFinal, RunManager } from './run-manager.js';
-import { testStore } from './test-support.js';
+import { testStore } from './test-support/api-harness.js';
 
 const SECRET = 'store-test-secret-store-test-secret-0123456789';
 

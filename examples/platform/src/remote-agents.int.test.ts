@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeyList } from './api-keys.js';
 import { startPlatform, type Platform } from './app.js';
 import { loadConfig } from './config.js';
-import { apiClient } from './test-support.js';
+import { apiClient } from './test-support/api-harness.js';
 
 const KEY = 'remote-key-0123456789';
 const USER_KEY = 'remote-user-key-0123456789';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openStore, type ForgeStore } from '@forge/store';
 import { testDatabases } from '@forge/store/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { apiClient } from './test-support.js';
+import { apiClient } from './test-support/api-harness.js';
 import { startPlatformProcess, type PlatformProcess } from './test-support/platform-process.js';
 
 /**

@@ -7,7 +7,7 @@ import { testDatabases } from '@forge/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localBackend } from './backends/local-backend.js';
 import { RunManager } from './run-manager.js';
-import { ALICE_KEY, startApiHarness, testStore, type ApiHarness } from './test-support.js';
+import { ALICE_KEY, startApiHarness, testStore, type ApiHarness } from './test-support/api-harness.js';
 
 /**
  * Permission replies and question answers work whichever replica receives them: two platforms

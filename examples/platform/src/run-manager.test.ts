@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { memoryLogger } from './logger.js';
 import { RunManager, type RunManagerOptions } from './run-manager.js';
 import { webhookIdOf } from './run-events.js';
-import { testStore } from './test-support.js';
+import { testStore } from './test-support/api-harness.js';
 import type { WebhookDispatcherPort } from './webhook-port.js';
 
 const chatty = (n: number) =>

@@ -1,6 +1,6 @@
 import { signWebhook } from './webhooks/index.js';
 import { describe, expect, it } from 'vitest';
-import { testStore } from './test-support.js';
+import { testStore } from './test-support/api-harness.js';
 import { startWebhookReceiver } from './webhook-receiver.js';
 
 const SECRET = 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0';

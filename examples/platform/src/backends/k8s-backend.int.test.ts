@@ -8,7 +8,7 @@ import { parseApiKeyList } from '../api-keys.js';
 import { startPlatform, type Platform } from '../app.js';
 import { loadConfig } from '../config.js';
 import { PERMISSION_ID, QUESTION_ID, scriptedDemoAgent } from '../providers/scripted-demo.js';
-import { apiClient, readSse } from '../test-support.js';
+import { apiClient, readSse } from '../test-support/api-harness.js';
 import type { PodId } from '@forge/k8s';
 import { fakePods } from './fake-pods.js';
 import { k8sBackend } from './k8s-backend.js';

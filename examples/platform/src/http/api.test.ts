@@ -3,7 +3,7 @@ import { scriptedAgent } from '@forge/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localBackend } from '../backends/local-backend.js';
 import { PERMISSION_ID, QUESTION_ID, scriptedDemoAgent } from '../providers/scripted-demo.js';
-import { ALICE_KEY, BOB_KEY, readSse, startApiHarness, type ApiHarness } from '../test-support.js';
+import { ALICE_KEY, BOB_KEY, readSse, startApiHarness, type ApiHarness } from '../test-support/api-harness.js';
 import type { WebhookDispatcherPort, WebhookOpenOptions } from '../webhook-port.js';
 
 /** Records what the platform hands to webhook delivery; the real dispatcher is tested in ./webhooks and e2e. */

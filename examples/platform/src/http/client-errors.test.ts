@@ -1,6 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALICE_KEY, startApiHarness, type ApiHarness } from '../test-support.js';
+import { ALICE_KEY, startApiHarness, type ApiHarness } from '../test-support/api-harness.js';
 
 /** Writes raw bytes (what fetch would refuse to send) and reads the answer until the server closes. */
 function rawRequest(url: string, text: string): Promise<{ status: number; headers: string; body: string }> {

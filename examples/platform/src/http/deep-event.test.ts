@@ -2,7 +2,7 @@ import { claudeCode } from '@forge/claude-code';
 import type { AgentEvent, ProcessRunner } from '@forge/core';
 import { fakeProcessRunner } from '@forge/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALICE_KEY, readSse, startApiHarness, type ApiHarness } from '../test-support.js';
+import { ALICE_KEY, readSse, startApiHarness, type ApiHarness } from '../test-support/api-harness.js';
 import type { WebhookDispatcherPort } from '../webhook-port.js';
 
 /**

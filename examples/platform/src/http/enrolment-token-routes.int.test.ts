@@ -6,7 +6,7 @@ import { freePort } from '@forge/core/internal';
 import { dialHome } from '@forge/dial-home';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRemoteAgents, type RemoteAgents } from '../remote-agents.js';
-import { ALICE_KEY, BOB_KEY, startApiHarness, testStore, type ApiHarness } from '../test-support.js';
+import { ALICE_KEY, BOB_KEY, startApiHarness, testStore, type ApiHarness } from '../test-support/api-harness.js';
 
 /** `POST /api/v1/remote-agents/tokens` against a real hub on loopback: an admin key gets a token that enrols. */
 describe('POST /api/v1/remote-agents/tokens', () => {

@@ -8,7 +8,7 @@ import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSION_ID, QUESTION_ID } from '../providers/scripted-demo.js';
 import { startRemoteAgents, type RemoteAgents } from '../remote-agents.js';
-import { ALICE_KEY, BOB_KEY, startApiHarness, testStore, type ApiHarness } from '../test-support.js';
+import { ALICE_KEY, BOB_KEY, startApiHarness, testStore, type ApiHarness } from '../test-support/api-harness.js';
 import { openApiPath } from './openapi.js';
 
 type Doc = {

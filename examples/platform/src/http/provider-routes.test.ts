@@ -10,7 +10,7 @@ import { localBackend } from '../backends/local-backend.js';
 import { memoryLogger } from '../logger.js';
 import { providerCatalog } from '../providers/provider-catalog.js';
 import { RunManager } from '../run-manager.js';
-import { ALICE_KEY, apiClient, testStore } from '../test-support.js';
+import { ALICE_KEY, apiClient, testStore } from '../test-support/api-harness.js';
 import { createApiHandler } from './api.js';
 import { listen } from './listen.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PERMISSION_ID } from '../providers/scripted-demo.js';
-import { startApiHarness, type ApiHarness } from '../test-support.js';
+import { startApiHarness, type ApiHarness } from '../test-support/api-harness.js';
 
 /** Issue 16: unknown fields are errors, errors speak the REST names, and what cannot reach a process is a 400. */
 describe('strict input on the REST API', () => {
