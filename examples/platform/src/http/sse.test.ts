@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, getEventListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JournalEvent } from '@forge/store';
 import { describe, expect, it } from 'vitest';
@@ -80,6 +80,35 @@ describe('streamRun', () => {
     expect(aborted).toBe(true);
     expect(pulled).toBe(1);
     expect(res.ended).toBe(true);
+  });
+
+  it('keeps no listener behind for a reader that drains: a long stream to a slow reader does not pile them up', async () => {
+    const req = new EventEmitter() as IncomingMessage;
+    // Every write fills the buffer; the reader drains each one a moment later.
+    const res = Object.assign(fakeResponse(Number.POSITIVE_INFINITY), {});
+    const write = res.write;
+    res.write = (chunk: string) => {
+      write(chunk);
+      setImmediate(() => res.emit('drain'));
+      return false;
+    };
+    let most = 0;
+    const streaming = streamRun(
+      req,
+      res as unknown as ServerResponse,
+      'req_1',
+      async function* (signal) {
+        for (const e of journal(50)) {
+          most = Math.max(most, getEventListeners(signal, 'abort').length);
+          yield e;
+        }
+      },
+      {},
+    );
+    await streaming;
+    expect(res.chunks.filter((c) => c.startsWith('id:'))).toHaveLength(50);
+    expect(most).toBeLessThanOrEqual(1);
+    expect(res.listenerCount('drain')).toBe(0);
   });
 
   it('reads Last-Event-ID from the header or the query', () => {

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JournalEvent } from '@forge/store';
 
@@ -37,11 +38,13 @@ export async function streamRun(
     for await (const event of events(gone.signal)) {
       if (gone.signal.aborted) break;
       if (!res.write(`id: ${event.seq}\ndata: ${event.body}\n\n`)) {
-        await new Promise<void>((resolve) => {
-          res.once('drain', resolve);
-          gone.signal.addEventListener('abort', () => resolve(), { once: true });
-        });
-        if (gone.signal.aborted) break;
+        // once() removes both of its listeners whichever comes first: a slow reader drains many
+        // times over a long run, and each wait must leave nothing behind.
+        const drained = await once(res, 'drain', { signal: gone.signal }).then(
+          () => true,
+          () => false,
+        );
+        if (!drained) break;
       }
     }
   } finally {
