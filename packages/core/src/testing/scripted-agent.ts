@@ -59,8 +59,13 @@ export function scriptedAgent(options: ScriptedAgentOptions): CodeAgent {
       const waitFor = <T>(id: string) =>
         new Promise<T | undefined>((resolve) => {
           if (early.has(id)) return resolve(early.get(id) as T);
-          waiters.set(id, resolve as (v: unknown) => void);
-          ctx.signal.addEventListener('abort', () => resolve(undefined), { once: true });
+          // Removed once answered: a script awaiting many replies must not pile listeners on the run's signal.
+          const onAbort = () => resolve(undefined);
+          waiters.set(id, (v: unknown) => {
+            ctx.signal.removeEventListener('abort', onAbort);
+            resolve(v as T);
+          });
+          ctx.signal.addEventListener('abort', onAbort, { once: true });
         });
       const script = typeof steps === 'function' ? steps(ctx.request) : steps;
       for (const step of script) {
