@@ -1,8 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createProviderRegistry, type AgentRun, type CodeAgent, type ProviderRegistry } from '@forge/core';
+import { createProviderRegistry, type CodeAgent, type ProviderRegistry } from '@forge/core';
 import { createAgentHub, type AgentHub, type AgentHubOptions } from '../hub.js';
 import type { HubServer } from '../hub-server.js';
 import { memoryCredentialStore, type CredentialStore } from '../credential-store.js';
