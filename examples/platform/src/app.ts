@@ -121,6 +121,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             credentialStore: store.credentials,
             // Shared by the replicas: who holds each session, alive while its instance heartbeats (one lease).
             presence: sqlAgentPresence(store.sql, { instanceId: runs.instanceId, staleAfterMs: config.leaseMs }),
+            runsInFlight: () => store.runs.runningByRemoteAgent(),
             registry,
             logger,
           })

@@ -7,6 +7,7 @@ import { sqlAgentPresence } from '@forge/store';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CodeAgent } from '@forge/core';
 import { describe, expect, it } from 'vitest';
+import { startRemoteAgents } from './remote-agents.js';
 import { isFinal, RunManager } from './run-manager.js';
 import { testStore } from './test-support/api-harness.js';
 
@@ -125,6 +126,47 @@ describe('dial-home on the store', () => {
       await Promise.all(agents.map((x) => x.stop()));
       for (const h of hubs) await h.close();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lists a remote agent’s runs in flight from the store, so a replica that does not run them counts them too', async () => {
+    const store = await testStore();
+    const remoteId = `agt_busy_${Date.now()}`;
+    await store.credentials.put({ agentId: remoteId, name: 'busy-elsewhere', credentialHash: 'h', enrolledAt: 1 });
+    const queued = await store.runs.enqueue({
+      requestId: `req_busy_${Date.now()}`,
+      userId: 'u',
+      agentId: 'agt_userbusy0001',
+      request: { prompt: 'x' },
+      remoteAgentId: remoteId,
+      now: Date.now(),
+      maxQueued: 10,
+    });
+    if ('full' in queued) throw new Error('full');
+    let claimed = await store.runs.claimNext('rm-a', Date.now(), Date.now() + 60_000);
+    while (claimed && claimed.requestId !== queued.run.requestId)
+      claimed = await store.runs.claimNext('rm-a', Date.now(), Date.now() + 60_000);
+    // This replica (rm-b) runs nothing; its hub has no session of the agent.
+    const remote = await startRemoteAgents({
+      port: 0,
+      host: '127.0.0.1',
+      secret: SECRET,
+      credentialStore: store.credentials,
+      presence: sqlAgentPresence(store.sql, { instanceId: 'rm-b', staleAfterMs: 60_000 }),
+      runsInFlight: () => store.runs.runningByRemoteAgent(),
+    });
+    try {
+      const listed = async () => (await remote.list()).find((a) => a.id === remoteId);
+      expect(await listed()).toMatchObject({ name: 'busy-elsewhere', runs_in_flight: 1 });
+      await store.runs.append(queued.run.requestId, 'rm-a', [], {
+        status: 'completed',
+        result: { status: 'completed' },
+        finishedAt: Date.now(),
+        release: true,
+      });
+      expect(await listed()).toMatchObject({ runs_in_flight: 0 });
+    } finally {
+      await remote.close();
     }
   });
 

@@ -25,6 +25,11 @@ export interface RemoteAgentsOptions {
    * process only.
    */
   presence?: AgentPresence & { forgetPrevious?(): Promise<number> };
+  /**
+   * Running runs per remote agent across every replica (`RunStore.runningByRemoteAgent`): without
+   * it, `runs_in_flight` counts only what runs through this hub, and another replica lists 0.
+   */
+  runsInFlight?: () => Promise<Map<string, number>>;
   /** With it, every enrolled remote agent is a provider here under its name (remote-agents-providers.ts). */
   registry?: ProviderRegistry;
   logger?: Logger;
@@ -111,7 +116,10 @@ export async function startRemoteAgents(options: RemoteAgentsOptions): Promise<R
     hub: theHub,
     url: dialUrl,
     agentIdOf: (provider) => providers?.agentIdOf(provider),
-    list: async () => (await theHub.listAgents()).map(remoteAgentJson),
+    async list() {
+      const [agents, running] = await Promise.all([theHub.listAgents(), options.runsInFlight?.()]);
+      return agents.map((a) => remoteAgentJson(running ? { ...a, runsInFlight: running.get(a.id) ?? 0 } : a));
+    },
     async revoke(nameOrId) {
       const found = (await theHub.listAgents()).find((a) => a.name === nameOrId || a.id === nameOrId);
       if (!found || !(await theHub.revoke(found.id))) return undefined;

@@ -426,6 +426,15 @@ export class RunStore {
     return rows.length > 0;
   }
 
+  /** Running runs per dial-home agent, whichever instance executes them (what every replica lists). */
+  async runningByRemoteAgent(): Promise<Map<string, number>> {
+    const rows = await this.sql.query<{ remote_agent_id: string; n: number }>(
+      `select remote_agent_id, count(*)::int as n from forge_runs
+       where status = 'running' and remote_agent_id is not null group by remote_agent_id`,
+    );
+    return new Map(rows.map((r) => [r.remote_agent_id, Number(r.n)]));
+  }
+
   /** The runs `owner` executes that someone asked to cancel. */
   async cancelsFor(owner: string): Promise<string[]> {
     const rows = await this.sql.query<{ request_id: string }>(
