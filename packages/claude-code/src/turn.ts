@@ -84,7 +84,7 @@ export async function playTurn(ctx: RunContext, proc: ClaudeProcess, options: Tu
       emit({ type: 'log', text: line, level: 'warn', stream: 'stderr' });
     },
     // A stopping run reads on regardless, to catch the final result and its session id.
-    drained: () => (ctx.signal.aborted ? Promise.resolve() : untilAborted(ctx.drained(), ctx.signal)),
+    drained: () => ctx.drained(),
     closed: () => end('closed'),
   };
 
@@ -142,17 +142,6 @@ export async function playTurn(ctx: RunContext, proc: ClaudeProcess, options: Tu
     ctx.signal.removeEventListener('abort', onAbort);
     proc.detach(listener);
   }
-}
-
-function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    p.then(done, done);
-  });
 }
 
 function exitError(exit: ProcessExit, stderrTail: string): { code: string; message: string } {

@@ -232,7 +232,7 @@ async function readStdout(
     // Waiting leaves the rest in the pipe: the CLI slows down instead of us buffering it.
     if (behind) {
       behind = false;
-      if (!ctx.signal.aborted) await untilAborted(ctx.drained(), ctx.signal);
+      await ctx.drained();
     }
   }
   parser.end();
@@ -269,17 +269,6 @@ async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([p.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
-}
-
-function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    p.then(done, done);
-  });
 }
 
 /**

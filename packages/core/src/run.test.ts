@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { createCodeAgent } from './create-code-agent.js';
 import { defaultCapabilities } from './agent.js';
@@ -176,6 +177,32 @@ describe('startRun through createCodeAgent', () => {
     expect(seen).toHaveLength(200);
     expect(seen[199]).toBe('199');
     expect(waits).toBeGreaterThan(0);
+  });
+
+  it('releases a producer waiting on a lagging reader once the run is cancelled, with no listener left behind', async () => {
+    let released = false;
+    let listenersAfter = -1;
+    const agent = agentOf(
+      async (ctx) => {
+        while (ctx.emit({ type: 'text.delta', text: 'x' }));
+        await ctx.drained(); // the reader never reads on: only the cancel can end this wait
+        released = true;
+        listenersAfter = getEventListeners(ctx.signal, 'abort').length;
+        return {};
+      },
+      // Not ended by the grace period's own finish: the producer must be let go by the cancel itself.
+      { highWaterMark: 5, stopGraceMs: 60_000 },
+    );
+    const run = agent.execute({ prompt: 'x' });
+    const it = run[Symbol.asyncIterator]();
+    await it.next();
+    await delay(5);
+    expect(released).toBe(false);
+    await run.cancel();
+    const result = await run.result;
+    expect(released).toBe(true);
+    expect(listenersAfter).toBe(0);
+    expect(result.status).toBe('cancelled');
   });
 
   it('fails the run loudly, never dropping, when the buffer bound is exceeded', async () => {

@@ -48,6 +48,10 @@ export interface RunContext {
   readonly sessionId: string | undefined;
   /** Emits an event; false means the reader is behind and the producer should `await drained()`. */
   emit(event: AgentEventInit): boolean;
+  /**
+   * Resolves when the reader has caught up, and at once when the run is stopping (cancel, timeout):
+   * a producer waiting on a reader that may never read again must not hang.
+   */
   drained(): Promise<void>;
   setSessionId(sessionId: string): void;
   /** Install the handler behind `run.respond()`. */
@@ -210,7 +214,7 @@ export function startRun(options: StartRunOptions): AgentRun {
         return false;
       }
     },
-    drained: () => queue.drained(),
+    drained: () => (controller.signal.aborted ? Promise.resolve() : untilAborted(queue.drained(), controller.signal)),
     setSessionId(id: string) {
       sessionId = id;
     },
@@ -315,6 +319,18 @@ function boundEvent(event: AgentEvent): void {
 }
 
 /** The caller's `abort(reason)` kept in the result; a bare `abort()` (a stock AbortError) adds nothing. */
+/** `p`, or the abort of `signal` if that comes first; the listener goes with whichever does. */
+function untilAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    p.then(done, done);
+  });
+}
+
 function abortDetail(signal: AbortSignal, what: string): string {
   const reason: unknown = signal.reason;
   let text: string | undefined;
