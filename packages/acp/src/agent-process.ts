@@ -19,6 +19,7 @@ import {
   type RunningProcess,
   TransportError,
 } from '@forge/core';
+import { exitWithin, readLines, settledWithin, stopProcess } from '@forge/core/internal';
 import { ACP_ERROR_CODES, fromRpcError } from './errors.js';
 import type { AcpFileSystem } from './file-system.js';
 import { parseSessionNotification, type SessionNotificationParams, type ToolCallLike } from './mapper.js';
@@ -100,21 +101,10 @@ export class AgentProcess {
     });
     const tail = new TextTail(options.stderrTailChars);
     let self: AgentProcess | undefined;
-    const stderrDone = (async () => {
-      let partial = '';
-      try {
-        for await (const chunk of proc.stderr) {
-          const lines = (partial + tail.push(chunk)).split('\n');
-          partial = lines.pop()!;
-          for (const line of lines) if (line.trim()) options.onStderr(line.replace(/\r$/, ''));
-        }
-      } catch {
-        // The pipe closes with the process.
-      }
-      if (partial.trim()) options.onStderr(partial);
-    })();
+    // The pipe closes with the process: a read error ends the reading, nothing more.
+    const stderrDone = readLines(proc.stderr, options.onStderr, (chunk) => tail.push(chunk)).catch(() => undefined);
     const ended = proc.exited.then(async (exit) => {
-      await settleWithin(stderrDone, 500);
+      await settledWithin(stderrDone, 500);
       const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
       const text = tail.toString();
       return new TransportError(
@@ -201,8 +191,8 @@ export class AgentProcess {
     if (this.exitError) return this.exitError;
     if (this.connection.signal.aborted && !this.closing) {
       // The connection closed because the process is ending; wait briefly for its exit status and stderr.
-      const ended = await Promise.race([this.ended, delay(2_000).then(() => undefined)]);
-      if (ended) return ended;
+      await settledWithin(this.ended, 2_000);
+      if (this.exitError) return this.exitError;
     }
     return fromRpcError(error, method);
   }
@@ -237,11 +227,8 @@ export class AgentProcess {
     );
     await this.proc.stdin.end().catch(() => undefined);
     const grace = this.options.closeGraceMs;
-    if (await exitedWithin(this.proc, grace)) return;
-    this.proc.kill('SIGTERM');
-    if (await exitedWithin(this.proc, grace)) return;
-    this.proc.kill('SIGKILL');
-    await exitedWithin(this.proc, grace);
+    if (await exitWithin(this.proc, grace)) return;
+    await stopProcess(this.proc, { sigintGraceMs: grace, sigtermGraceMs: grace }, 'SIGTERM');
   }
 }
 
@@ -310,26 +297,6 @@ function parsePermissionRequest(params: unknown): PermissionRequestParams {
     throw RequestError.invalidParams(undefined, 'session/request_permission needs sessionId, toolCall and options');
   }
   return p as PermissionRequestParams;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
-}
-
-async function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
-  await Promise.race([p.catch(() => undefined), delay(ms)]);
-}
-
-async function exitedWithin(proc: RunningProcess, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([proc.exited.then(() => true as const), late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {

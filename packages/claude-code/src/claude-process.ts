@@ -1,6 +1,6 @@
 import type { Logger, ProcessExit, RunningProcess } from '@forge/core';
 import { controlError, controlRequest, readControlRequest, type IncomingControlRequest } from './control-protocol.js';
-import { exitWithin, stopProcess, TailBuffer, type StopGrace } from '@forge/core/internal';
+import { exitWithin, readLines, stopProcess, TailBuffer, type StopGrace } from '@forge/core/internal';
 import { StreamJsonParser, type ClaudeMessage, type StreamJsonItem } from './stream-json.js';
 
 /** Who gets the CLI's output while a turn runs. */
@@ -197,23 +197,14 @@ export class ClaudeProcess {
     return behind;
   }
 
-  private async readStderr(): Promise<void> {
-    const decoder = new TextDecoder();
-    let partial = '';
-    const emitLines = (text: string, final: boolean) => {
-      const lines = (partial + text).split('\n');
-      partial = final ? '' : lines.pop()!;
-      for (const raw of lines) {
-        const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-        if (!line.trim()) continue;
+  private readStderr(): Promise<void> {
+    return readLines(
+      this.proc.stderr,
+      (line) => {
         if (this.listener) this.listener.stderrLine(line);
         else this.options.logger.warn('claude-code: stderr between turns', { line });
-      }
-    };
-    for await (const chunk of this.proc.stderr) {
-      this.stderrTail.push(chunk);
-      emitLines(decoder.decode(chunk, { stream: true }), false);
-    }
-    emitLines(decoder.decode(), true);
+      },
+      (chunk) => this.stderrTail.push(chunk),
+    );
   }
 }

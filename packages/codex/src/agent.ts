@@ -27,7 +27,7 @@ import {
 import { CodexErrorCode } from './error-codes.js';
 import { CodexJsonlParser } from './jsonl.js';
 import { CodexEventMapper } from './mapper.js';
-import { exitWithin, stopProcess, TailBuffer } from '@forge/core/internal';
+import { exitWithin, readLines, settledWithin, stopProcess, TailBuffer } from '@forge/core/internal';
 import { probeCodexVersion, type VersionProbe } from './version.js';
 
 export { PROVIDER };
@@ -188,7 +188,11 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       lingering ??= setTimeout(() => void stopProcess(proc, grace, 'SIGTERM'), exitGraceMs);
     };
     try {
-      const stderrRead = readStderr(proc, ctx, stderr).catch(() => undefined);
+      const stderrRead = readLines(
+        proc.stderr,
+        (text) => ctx.emit({ type: 'log', text, level: 'warn', stream: 'stderr' }),
+        (chunk) => stderr.push(chunk),
+      ).catch(() => undefined);
       const exit = await readStdout(proc, ctx, mapper, maxLineBytes, onTurnEnd).then(() =>
         awaitExit(proc, exitGraceMs, grace),
       );
@@ -238,24 +242,6 @@ async function readStdout(
   parser.end();
 }
 
-async function readStderr(proc: RunningProcess, ctx: RunContext, tail: TailBuffer): Promise<void> {
-  const decoder = new TextDecoder();
-  let partial = '';
-  const emitLines = (text: string, final: boolean) => {
-    const lines = (partial + text).split('\n');
-    partial = final ? '' : lines.pop()!;
-    for (const raw of lines) {
-      const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-      if (line.trim()) ctx.emit({ type: 'log', text: line, level: 'warn', stream: 'stderr' });
-    }
-  };
-  for await (const chunk of proc.stderr) {
-    tail.push(chunk);
-    emitLines(decoder.decode(chunk, { stream: true }), false);
-  }
-  emitLines(decoder.decode(), true);
-}
-
 /** After stdout has ended the CLI should exit on its own; if it lingers, it is stopped. */
 async function awaitExit(
   proc: RunningProcess,
@@ -263,12 +249,6 @@ async function awaitExit(
   grace: { sigintGraceMs: number; sigtermGraceMs: number },
 ): Promise<ProcessExit> {
   return (await exitWithin(proc, exitGraceMs)) ?? stopProcess(proc, grace, 'SIGTERM');
-}
-
-async function settledWithin(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([p.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }
 
 /**

@@ -15,3 +15,5 @@ export { closestName, editDistance } from './closest-name.js';
 export { freePort } from './free-port.js';
 export { exitWithin, stopProcess, type StopGrace } from './stop-process.js';
 export { TailBuffer } from './tail-buffer.js';
+export { readLines } from './read-lines.js';
+export { settledWithin } from './settled-within.js';
