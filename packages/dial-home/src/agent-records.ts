@@ -1,3 +1,4 @@
+import { revokedError } from './session-ends.js';
 import type { Logger } from '@forge/core';
 import { Code, refuse } from './connect-errors.js';
 import { credentialAgentId, credentialMatches } from './credential.js';
@@ -52,12 +53,7 @@ export class AgentRecords {
       });
     }
     if (record.revokedAt !== undefined) {
-      throw refuse(
-        Code.PermissionDenied,
-        DialHomeCodes.CREDENTIAL_REVOKED,
-        `The credential of agent ${agentId} was revoked`,
-        { agentId },
-      );
+      throw revokedError(agentId);
     }
     return record;
   }

@@ -1,3 +1,4 @@
+import { replacedEnd, revokedEnd } from './session-ends.js';
 import { randomUUID } from 'node:crypto';
 import { capabilitiesFromProto } from '@forge/transport-grpc/internal';
 import type { HeldSession } from './agent-presence.js';
@@ -72,16 +73,7 @@ export function hubSessions(state: HubState) {
       const old = entry.session;
       entry.session = undefined;
       entry.dialled.detach(old);
-      old.end({
-        reason: 'replaced',
-        message: 'the agent connected again',
-        error: refuse(
-          Code.Aborted,
-          DialHomeCodes.REPLACED,
-          'A newer connection with this agent credential took over the session',
-          { agentId: record.agentId },
-        ),
-      });
+      old.end(replacedEnd(record.agentId, 'the agent connected again'));
     }
     if (entry.registered && entry.dialled.name !== name) unregister(entry);
     const capabilities = capabilitiesFromProto(hello.capabilities);
@@ -230,26 +222,8 @@ export function hubSessions(state: HubState) {
         logger.info('presence: ending a session held here', { agentId, reason: verdict.reason });
         entry.session.end(
           verdict.reason === 'revoked'
-            ? {
-                reason: 'revoked',
-                message: 'the credential was revoked',
-                error: refuse(
-                  Code.PermissionDenied,
-                  DialHomeCodes.CREDENTIAL_REVOKED,
-                  `The credential of agent ${agentId} was revoked`,
-                  { agentId },
-                ),
-              }
-            : {
-                reason: 'replaced',
-                message: 'the agent connected to another platform instance',
-                error: refuse(
-                  Code.Aborted,
-                  DialHomeCodes.REPLACED,
-                  'A newer connection with this agent credential took over the session',
-                  { agentId },
-                ),
-              },
+            ? revokedEnd(agentId)
+            : replacedEnd(agentId, 'the agent connected to another platform instance'),
         );
       }
     } catch (error) {

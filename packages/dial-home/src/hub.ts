@@ -1,3 +1,4 @@
+import { revokedEnd } from './session-ends.js';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
 import type { CodeAgent } from '@forge/core';
@@ -9,8 +10,7 @@ import {
   type IssueTokenOptions,
 } from './agent-hub-options.js';
 import type { AgentInfo } from './agent-info.js';
-import { Code, ConnectError, refuse } from './connect-errors.js';
-import { DialHomeCodes } from './errors.js';
+import { Code, ConnectError } from './connect-errors.js';
 import { attachHandler } from './hub-attach.js';
 import { hubEnrolment } from './hub-enrolment.js';
 import { listenHub, type HubServer, type ListenOptions } from './hub-server.js';
@@ -121,16 +121,7 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
         true,
       );
       if (!record) return false;
-      entries.get(agentId)?.session?.end({
-        reason: 'revoked',
-        message: 'the credential was revoked',
-        error: refuse(
-          Code.PermissionDenied,
-          DialHomeCodes.CREDENTIAL_REVOKED,
-          `The credential of agent ${agentId} was revoked`,
-          { agentId },
-        ),
-      });
+      entries.get(agentId)?.session?.end(revokedEnd(agentId));
       logger.info('agent revoked', { agentId });
       return true;
     },
