@@ -231,8 +231,11 @@ export class RunStore {
       const queued = Number(count?.n ?? 0);
       if (queued >= input.maxQueued) return { full: true as const, queued };
       const [row] = await tx.query(
-        `insert into forge_runs (request_id, user_id, agent_id, status, request, webhook, created_at, remote_agent_id)
-         values ($1, $2, $3, 'queued', $4::text::jsonb, $5::text::jsonb, $6, $7) returning *`,
+        // The notification rides on the insert (one round trip); it is delivered at commit.
+        `with queued as (
+           insert into forge_runs (request_id, user_id, agent_id, status, request, webhook, created_at, remote_agent_id)
+           values ($1, $2, $3, 'queued', $4::text::jsonb, $5::text::jsonb, $6, $7) returning *)
+         select queued.*, pg_notify('${QUEUE_CHANNEL}', $8) from queued`,
         [
           input.requestId,
           input.userId,
@@ -241,9 +244,9 @@ export class RunStore {
           json(input.webhook),
           input.now,
           input.remoteAgentId ?? null,
+          input.by ?? '',
         ],
       );
-      await tx.query(`select pg_notify('${QUEUE_CHANNEL}', $1)`, [input.by ?? '']);
       return { run: toRecord(row!), ahead: queued };
     });
   }
