@@ -12,6 +12,7 @@ vi.mock('node:crypto', async (importOriginal) => {
 const { requireBearerToken } = await import('./auth.js');
 const { AgentService } = await import('./gen/forge/agent/v1/agent_pb.js');
 const { serveAgent } = await import('./serve.js');
+const { grpcAgent } = await import('./client.js');
 
 /** Runs the interceptor on a request carrying `authorization`; true when it let the call through. */
 async function passes(token: string, authorization: string): Promise<boolean> {
@@ -128,6 +129,23 @@ describe('refuseWithoutToken answers gRPC and gRPC-Web trailers-only', () => {
     const answer = await h2Call(server.url, '/forge.agent.v1.AgentService/Execute', 'application/grpc-web+proto');
     expect(answer).toMatchObject({ status: 200, endStream: true, bodyBytes: 0, headers: refused });
     expect(answer.headers['content-type']).toBe('application/grpc-web+proto');
+  });
+
+  it("Connect's own clients read the refusal, every protocol and HTTP version", async () => {
+    const cases = [
+      { protocol: 'grpc', httpVersion: '2' },
+      { protocol: 'grpc-web', httpVersion: '2' },
+      { protocol: 'grpc-web', httpVersion: '1.1' },
+      { protocol: 'connect', httpVersion: '1.1' },
+    ] as const;
+    for (const c of cases) {
+      const remote = grpcAgent({ baseUrl: server.url, ...c, authToken: 'wrong' });
+      try {
+        await expect(remote.status(), JSON.stringify(c)).rejects.toMatchObject({ code: 'AGENT_UNAUTHENTICATED' });
+      } finally {
+        await remote.close?.();
+      }
+    }
   });
 
   it('gRPC-Web over HTTP/1.1: the status in the headers, an empty body', async () => {
