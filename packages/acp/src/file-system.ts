@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { RequestError } from '@agentclientprotocol/sdk';
+import { openConfined } from './confined-file.js';
 
 /** What the client does for an agent's `fs/read_text_file` and `fs/write_text_file`. */
 export interface AcpFileSystem {
@@ -27,32 +28,47 @@ export interface LocalFileSystemOptions {
   root?: (sessionId: string) => string | undefined;
 }
 
-/** Refuses a path outside the session's root (`..`, another absolute path). Symlinks are not followed here. */
-function checkPath(path: string, sessionId: string, options: LocalFileSystemOptions): void {
+/** Refuses a relative path, and one outside the session's root as text (`..`, another absolute path). */
+function checkPath(path: string, sessionId: string, options: LocalFileSystemOptions): string | undefined {
   if (!isAbsolute(path)) throw RequestError.invalidParams(undefined, `path must be absolute: ${path}`);
-  if (!options.root) return;
+  if (!options.root) return undefined;
   const root = options.root(sessionId);
   const rel = root === undefined ? '..' : relative(resolve(root), resolve(path));
-  if (rel === '..' || rel.startsWith('../') || isAbsolute(rel)) {
+  if (root === undefined || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
     throw RequestError.invalidParams(undefined, `path is outside the session's directory: ${path}`);
   }
+  return root;
 }
 
 /**
  * Client file access on the machine where Forge runs. Note that with a runner that starts the agent
  * elsewhere (a pod over exec) this is the wrong machine: leave the fs capability off there.
+ *
+ * With `root`, a path is confined by where the file really is (see `openConfined`): symlinks and
+ * `..` that lead out of the root are refused, and so is a write to a file with several hard links.
  */
 export function localFileSystem(options: LocalFileSystemOptions = {}): AcpFileSystem {
   return {
     async readTextFile({ sessionId, path, line, limit }) {
-      checkPath(path, sessionId, options);
+      const root = checkPath(path, sessionId, options);
       let text: string;
       try {
-        text = await readFile(path, 'utf8');
+        if (root === undefined) text = await readFile(path, 'utf8');
+        else {
+          const fh = await openConfined(root, path, 'read');
+          try {
+            text = await fh.readFile('utf8');
+          } finally {
+            await fh.close();
+          }
+        }
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        const notFound =
+          (error as NodeJS.ErrnoException).code === 'ENOENT' ||
+          (error instanceof RequestError && error.code === RESOURCE_NOT_FOUND);
+        if (notFound) {
           if (options.missingFileAsEmpty) return { content: '' };
-          throw RequestError.resourceNotFound(path);
+          throw error instanceof RequestError ? error : RequestError.resourceNotFound(path);
         }
         throw error;
       }
@@ -62,9 +78,23 @@ export function localFileSystem(options: LocalFileSystemOptions = {}): AcpFileSy
       return { content: lines.slice(start, limit == null ? undefined : start + limit).join('\n') };
     },
     async writeTextFile({ sessionId, path, content }) {
-      checkPath(path, sessionId, options);
-      await mkdir(dirname(path), { recursive: true });
-      await writeFile(path, content, 'utf8');
+      const root = checkPath(path, sessionId, options);
+      if (root === undefined) {
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, content, 'utf8');
+        return;
+      }
+      const fh = await openConfined(root, path, 'write');
+      try {
+        // Only now, the file checked: never truncate what turned out to be somewhere else.
+        await fh.truncate(0);
+        await fh.writeFile(content, 'utf8');
+      } finally {
+        await fh.close();
+      }
     },
   };
 }
+
+/** ACP's "resource not found" error code. */
+const RESOURCE_NOT_FOUND = -32002;

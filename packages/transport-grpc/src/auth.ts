@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ServerHttp2Stream } from 'node:http2';
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 import { AgentService } from './gen/forge/agent/v1/agent_pb.js';
 
@@ -37,6 +38,8 @@ type NodeRequest = { url?: string | undefined; headers: Record<string, string | 
 type NodeResponse = {
   writeHead(status: number, headers: Record<string, string>): unknown;
   end(body?: string): unknown;
+  /** Set on an HTTP/2 request (node:http2's compatibility API), absent on HTTP/1.1. */
+  stream?: Pick<ServerHttp2Stream, 'respond' | 'headersSent' | 'destroyed'>;
 };
 
 /**
@@ -59,18 +62,35 @@ export function refuseWithoutToken<H extends (req: never, res: never) => void>(
     const type = String(req.headers['content-type'] ?? '');
     if (type.startsWith('application/grpc')) {
       const web = type.startsWith('application/grpc-web');
-      res.writeHead(200, {
+      return trailersOnly(res, {
         'content-type': web ? 'application/grpc-web+proto' : 'application/grpc',
-        'grpc-status': '16',
+        'grpc-status': String(Code.Unauthenticated),
         'grpc-message': encodeURIComponent(REFUSAL),
       });
-      return void res.end();
     }
     if (type.startsWith('application/connect+')) return handler(req, res);
     res.writeHead(401, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ code: 'unauthenticated', message: REFUSAL }));
   };
   return guarded as unknown as H;
+}
+
+/**
+ * A gRPC trailers-only response: the status in the one HEADERS frame, which also ends the stream.
+ * Node's compatibility API cannot send that (it always waits for trailers, then ends with an empty
+ * DATA frame), and a stock client such as grpc-js reads a status only from a frame that ends the
+ * stream: without END_STREAM on it, the call fails INTERNAL ("Call ended without gRPC status").
+ * gRPC-Web's trailers-only form is the same status in the response headers with an empty body,
+ * which over HTTP/1.1 is a `content-length: 0` response.
+ */
+function trailersOnly(res: NodeResponse, headers: Record<string, string>): void {
+  const stream = res.stream;
+  if (stream) {
+    if (!stream.headersSent && !stream.destroyed) stream.respond({ ':status': 200, ...headers }, { endStream: true });
+    return;
+  }
+  res.writeHead(200, { ...headers, 'content-length': '0' });
+  res.end();
 }
 
 /** Client side: sends `authorization: Bearer <token>` (or what `token()` returns) on every call. */

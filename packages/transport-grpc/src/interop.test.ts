@@ -238,3 +238,79 @@ describe('a stock gRPC client answers a question', () => {
     expect(events.find((e) => e.type === 'tool.result')).toMatchObject({ output: { answers: [['Blue']] } });
   });
 });
+
+describe('a stock gRPC client without the token gets UNAUTHENTICATED (16), not INTERNAL', () => {
+  let server: AgentServer;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let agentClient: any;
+  const UNAUTHENTICATED = 16;
+
+  beforeAll(async () => {
+    server = await serveAgent(scriptedAgent({ steps: script, provider: 'scripted' }), {
+      port: 0,
+      authToken: 'pod-token',
+    });
+    agentClient = new loaded.forge.agent.v1.AgentService(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
+  });
+  afterAll(async () => {
+    agentClient?.close();
+    await server?.close({ graceful: false });
+  });
+
+  const tokens = { 'no token': undefined, 'a wrong token': 'Bearer not-the-token' };
+  const metadata = (authorization: string | undefined) => {
+    const md = new grpc.Metadata();
+    if (authorization) md.set('authorization', authorization);
+    return md;
+  };
+  /** Settles with the call's status error; a call that answers instead is a failure. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const refusal = (call: any) =>
+    new Promise<grpc.ServiceError>((resolve, reject) => {
+      call.on('data', () => reject(new Error('the call was answered')));
+      call.on('error', resolve);
+      call.on('end', () => reject(new Error('the call ended without an error')));
+    });
+
+  for (const [what, authorization] of Object.entries(tokens)) {
+    it(`unary GetStatus with ${what}`, async () => {
+      const err = await new Promise<grpc.ServiceError>((resolve, reject) =>
+        agentClient.getStatus({}, metadata(authorization), (e: grpc.ServiceError | null) =>
+          e ? resolve(e) : reject(new Error('the call was answered')),
+        ),
+      );
+      expect({ code: err.code, details: err.details }).toEqual({
+        code: UNAUTHENTICATED,
+        details: 'A valid bearer token is required',
+      });
+    });
+
+    it(`server-streaming Execute with ${what}`, async () => {
+      const err = await refusal(agentClient.execute({ request: { prompt: 'hi' } }, metadata(authorization)));
+      expect({ code: err.code, details: err.details }).toEqual({
+        code: UNAUTHENTICATED,
+        details: 'A valid bearer token is required',
+      });
+    });
+
+    it(`bidi Connect with ${what}`, async () => {
+      const call = agentClient.connect(metadata(authorization));
+      const settled = refusal(call);
+      call.write({ commandId: '1', ping: { time: 1 } });
+      const err = await settled;
+      expect({ code: err.code, details: err.details }).toEqual({
+        code: UNAUTHENTICATED,
+        details: 'A valid bearer token is required',
+      });
+    });
+  }
+
+  it('the right token still gets answers', async () => {
+    const res = await new Promise<{ provider: string }>((resolve, reject) =>
+      agentClient.getStatus({}, metadata('Bearer pod-token'), (e: Error | null, r: { provider: string }) =>
+        e ? reject(e) : resolve(r),
+      ),
+    );
+    expect(res.provider).toBe('scripted');
+  });
+});
