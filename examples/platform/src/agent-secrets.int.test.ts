@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +91,19 @@ function startPlatform(env: NodeJS.ProcessEnv) {
   return { child, url, exited, stop, output: () => `${stdout}\n${stderr}` };
 }
 
+/** Living processes started for this test's model server (as root, every environ is readable). */
+async function processesOf(url: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const environ = await readFile(`/proc/${pid}/environ`, 'latin1').catch(() => '');
+    const state = (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).replace(/^.*\) /s, '')[0];
+    if (environ.includes(`ANTHROPIC_BASE_URL=${url}\0`) && state !== 'Z' && state !== 'X')
+      found.push(`${pid} ${(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ')}`);
+  }
+  return found;
+}
+
 describe.skipIf(cannot !== undefined)("agents cannot read the platform's secrets (finding 2)", () => {
   let scratch: string;
   let api: FakeAnthropicApi;
@@ -152,6 +165,14 @@ describe.skipIf(cannot !== undefined)("agents cannot read the platform's secrets
       expect(answered, `the Bash tool never ran:\n${events}\n${platform.output()}`).toBeDefined();
       const seen = toolResultText(answered!.body);
       await platform.stop();
+      // Run as another user, the CLI (kept warm between runs) and its tools still end with the platform,
+      // which the launcher does not wait for: SIGTERM ended it at once.
+      let left = await processesOf(api.url);
+      for (let i = 0; i < 300 && left.length > 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        left = await processesOf(api.url);
+      }
+      expect(left).toEqual([]);
       return { seen, log: platform.output() };
     } finally {
       if (platform.child.exitCode === null) await platform.stop();
