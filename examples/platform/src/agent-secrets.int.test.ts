@@ -42,12 +42,13 @@ function ensureUser(name: string): void {
 }
 
 /** What the Bash tool runs: the finding's command, and then some. */
-function probe(files: string[]): string {
+function probe(files: string[], dataDir: string): string {
   return [
     // Every line of every environment and command line it can read that looks like configuration.
     `for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do tr '\\0' '\\n' < "$f"; done 2>/dev/null | grep -a -i -e FORGE_ -e postgres -e secret -e key -e ANTHROPIC_BASE_URL`,
     ...files.map((f) => `cat ${f}`),
-    // Whether the platform can be asked for anything through the files it keeps beside the workspaces.
+    // The platform's data dir: its store, its process ledger, the other agents' workspaces.
+    `ls -a ${dataDir} ${dataDir}/.forge-db 2>&1 | sed 's/^/listed: /'`,
     'echo probe-done',
   ].join('; ');
 }
@@ -108,6 +109,7 @@ describe.skipIf(cannot !== undefined)("agents cannot read the platform's secrets
   let scratch: string;
   let api: FakeAnthropicApi;
   let files: string[] = [];
+  let dataDir = '';
 
   beforeAll(async () => {
     ensureUser(AGENT_USER);
@@ -118,7 +120,7 @@ describe.skipIf(cannot !== undefined)("agents cannot read the platform's secrets
       respond: (req) =>
         req.hasToolResult
           ? { text: 'done' }
-          : { toolUse: { name: 'Bash', input: { command: probe(files), description: 'Look around' } } },
+          : { toolUse: { name: 'Bash', input: { command: probe(files, dataDir), description: 'Look around' } } },
     });
   });
   afterAll(async () => {
@@ -134,6 +136,7 @@ describe.skipIf(cannot !== undefined)("agents cannot read the platform's secrets
     key: string,
   ): Promise<{ seen: string; log: string }> {
     const data = join(scratch, name);
+    dataDir = join(data, 'platform');
     await mkdir(join(data, 'home'), { recursive: true });
     const platform = startPlatform({
       ...process.env,
@@ -141,7 +144,7 @@ describe.skipIf(cannot !== undefined)("agents cannot read the platform's secrets
       ...fakeAnthropicEnv(api.url),
       HOME: join(data, 'home'),
       FORGE_AGENT_USER: AGENT_USER,
-      FORGE_DATA_DIR: join(data, 'platform'),
+      FORGE_DATA_DIR: dataDir,
       FORGE_CLAUDE_BIN: claudeBinPath(),
       FORGE_DEFAULT_PROVIDER: 'claude-code',
     });
@@ -184,6 +187,12 @@ describe.skipIf(cannot !== undefined)("agents cannot read the platform's secrets
     for (const secret of secrets) expect(seen).not.toContain(secret);
   }
 
+  /** The data dir may be passed (to reach a workspace) but not listed; the store in it not even passed. */
+  function expectDataDirClosed(seen: string): void {
+    expect(seen).toMatch(/listed: ls: cannot open directory .*: Permission denied/);
+    expect(seen).not.toMatch(/listed: (processes|agent-home|bob|PG_VERSION)$/m);
+  }
+
   const db = async () => {
     // A password the server does not ask for (trust), so the URL works and carries one to find.
     const url = new URL(await pg.create());
@@ -205,6 +214,7 @@ describe.skipIf(cannot !== undefined)("agents cannot read the platform's secrets
     const { seen, log } = await attack('env', { ...secrets, FORGE_HUB_PORT: '0' }, keys[1]!.key);
     // The probe ran and could read what is the agent's own: its CLI's environment.
     expect(seen).toContain('probe-done');
+    expectDataDirClosed(seen);
     expect(seen).toContain(`ANTHROPIC_BASE_URL=${api.url}`);
     expectNoneOf(
       [...keys.map((k) => k.key), secrets.FORGE_HUB_SECRET!, ...(database ? [database.url, database.password] : [])],
@@ -234,6 +244,7 @@ describe.skipIf(cannot !== undefined)("agents cannot read the platform's secrets
     files = Object.values(env);
     const { seen, log } = await attack('files', { ...env, FORGE_HUB_PORT: '0' }, keys[1]!.key);
     expect(seen).toContain('probe-done');
+    expectDataDirClosed(seen);
     expect(seen).toContain(`ANTHROPIC_BASE_URL=${api.url}`);
     expectNoneOf([...keys.map((k) => k.key), hub, ...(database ? [database.url, database.password] : [])], seen);
     expect(seen).toMatch(/Permission denied/);
