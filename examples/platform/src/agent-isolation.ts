@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { chown, mkdir, stat, chmod } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -54,6 +55,18 @@ export async function prepareAgentUser(config: PlatformConfig): Promise<Required
       );
     if (dir === dirname(dir)) break;
   }
+  // What the checks above cannot see (a user namespace that does not map the uid, a seccomp filter):
+  // one process started as the user, going to the data dir, before any agent's is.
+  const tried = spawnSync('/bin/sh', ['-c', 'cd "$1"', 'sh', dataDir], {
+    uid: user.uid,
+    gid: user.gid,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 10_000,
+  });
+  if (tried.error || tried.status !== 0)
+    bad(
+      `cannot start a process as "${name}" in the data dir: ${tried.error?.message ?? tried.stderr.toString().trim()}`,
+    );
   let home = user.home;
   const own = await stat(home).then(
     (s) => s.isDirectory() && s.uid === user.uid,
