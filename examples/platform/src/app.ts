@@ -1,6 +1,14 @@
 import { join } from 'node:path';
-import { localProcessRunner, reapOrphanProcesses, silentLogger, type Logger, type ProviderRegistry } from '@forge/core';
+import {
+  localProcessRunner,
+  reapOrphanProcesses,
+  silentLogger,
+  type Logger,
+  type OsUser,
+  type ProviderRegistry,
+} from '@forge/core';
 import { openStore, sqlAgentPresence, type ForgeStore } from '@forge/store';
+import { exposureWarning, prepareAgentUser } from './agent-isolation.js';
 import { ApiKeyStore } from './api-keys.js';
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
@@ -46,8 +54,14 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-async function makeBackend(config: PlatformConfig, registry: ProviderRegistry, logger: Logger): Promise<AgentBackend> {
-  if (config.backend === 'local') return localBackend({ dataDir: config.dataDir, registry });
+async function makeBackend(
+  config: PlatformConfig,
+  registry: ProviderRegistry,
+  logger: Logger,
+  agentUser: OsUser | undefined,
+): Promise<AgentBackend> {
+  if (config.backend === 'local')
+    return localBackend({ dataDir: config.dataDir, registry, ...(agentUser ? { agentUser } : {}) });
   const { k8sBackendFromConfig } = await import('./backends/k8s-from-config.js');
   return k8sBackendFromConfig(config, registry, logger);
 }
@@ -57,6 +71,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const { config } = options;
   const logger = options.logger ?? silentLogger;
   const keys = new ApiKeyStore(config.apiKeys);
+  // Refuses to start when FORGE_AGENT_USER is set but cannot be used; warns when agents are not isolated.
+  const agentUser = await prepareAgentUser(config);
+  const exposure = exposureWarning(config, agentUser);
+  if (exposure) logger.warn(exposure);
   if (keys.size === 0)
     logger.warn('no API keys are configured: every API request will be refused (set FORGE_API_KEYS)');
   // Agent processes are recorded here while they live; what an instance killed with `kill -9` left
@@ -67,7 +85,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const registry =
     options.registry ??
     buildProviderRegistry({
-      runner: localProcessRunner({ stateDir: processDir }),
+      runner: localProcessRunner({ stateDir: processDir, ...(agentUser ? { user: agentUser } : {}) }),
       claudeBin: config.claudeBin,
       opencodeBin: config.opencodeBin,
       codexBin: config.codexBin,
@@ -78,7 +96,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       logger,
       ...(options.claudeEnv ? { claudeEnv: options.claudeEnv } : {}),
     });
-  const backend = options.backend ?? (await makeBackend(config, registry, logger));
+  const backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser));
   const webhooks =
     options.webhooks ?? createWebhookDispatcher({ logger, allowPrivateNetworks: config.webhookAllowPrivate });
   const store =

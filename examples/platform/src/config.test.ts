@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ValidationError } from '@forge/core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { dropSecretsFromEnv, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
@@ -145,5 +148,91 @@ describe('loadConfig', () => {
     });
     expect(config.apiKeys).toHaveLength(1);
     expect(config.hubSecret).toBe('x'.repeat(32));
+  });
+
+  describe('secrets from files (<NAME>_FILE)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forge-config-secrets-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const file = (name: string, text: string) => {
+      const path = join(dir, name);
+      writeFileSync(path, text, { mode: 0o600 });
+      return path;
+    };
+
+    it('reads the hub secret and the database URL from files, without the trailing newline', () => {
+      const hub = file('hub', `${'h'.repeat(40)}\n`);
+      const db = file('db', 'postgres://u:pw@db/forge\n');
+      const keys = file('keys', JSON.stringify([{ user: 'alice', key: 'alice-key-1234' }]));
+      const c = loadConfig([], {
+        FORGE_HUB_PORT: '0',
+        FORGE_HUB_SECRET_FILE: hub,
+        FORGE_DATABASE_URL_FILE: db,
+        FORGE_API_KEYS_FILE: keys,
+      });
+      expect(c.hubSecret).toBe('h'.repeat(40));
+      expect(c.databaseUrl).toBe('postgres://u:pw@db/forge');
+      expect(c.apiKeys.map((k) => k.userId)).toEqual(['alice']);
+      expect(c.secretSources).toEqual([
+        { name: 'FORGE_API_KEYS', from: 'file', path: keys, setting: 'FORGE_API_KEYS_FILE' },
+        { name: 'FORGE_HUB_SECRET', from: 'file', path: hub, setting: 'FORGE_HUB_SECRET_FILE' },
+        { name: 'FORGE_DATABASE_URL', from: 'file', path: db, setting: 'FORGE_DATABASE_URL_FILE' },
+      ]);
+    });
+
+    it('refuses a secret given both ways, and says which to keep', () => {
+      const path = file('any', 'x'.repeat(40));
+      const both: [string[], Record<string, string>, string][] = [
+        [
+          [],
+          { FORGE_HUB_SECRET: 'x'.repeat(40), FORGE_HUB_SECRET_FILE: path },
+          'FORGE_HUB_SECRET and FORGE_HUB_SECRET_FILE',
+        ],
+        [
+          [],
+          { FORGE_DATABASE_URL: 'postgres://h/db', FORGE_DATABASE_URL_FILE: path },
+          'FORGE_DATABASE_URL and FORGE_DATABASE_URL_FILE',
+        ],
+        [[], { FORGE_API_KEYS: 'u:key-one-1', FORGE_API_KEYS_FILE: path }, 'FORGE_API_KEYS and FORGE_API_KEYS_FILE'],
+        [['--api-keys-file', path], { FORGE_API_KEYS: 'u:key-one-1' }, 'FORGE_API_KEYS and --api-keys-file'],
+      ];
+      for (const [argv, env, named] of both) {
+        let caught: unknown;
+        try {
+          loadConfig(argv, env);
+        } catch (error) {
+          caught = error;
+        }
+        expect(caught).toBeInstanceOf(ValidationError);
+        expect(caught).toMatchObject({ code: 'INVALID_CONFIG' });
+        expect((caught as Error).message).toContain(`both ${named} are set; keep only the file`);
+      }
+    });
+
+    it('names the setting when its file cannot be read or is empty', () => {
+      expect(() => loadConfig([], { FORGE_HUB_SECRET_FILE: join(dir, 'missing') })).toThrow(
+        /FORGE_HUB_SECRET_FILE: cannot read ".*missing"/,
+      );
+      expect(() => loadConfig([], { FORGE_DATABASE_URL_FILE: file('empty', '\n') })).toThrow(
+        /FORGE_DATABASE_URL_FILE: ".*empty" is empty/,
+      );
+    });
+
+    it('notes secrets from the environment, and a password on the command line', () => {
+      const c = loadConfig(['--database-url', 'postgres://u:pw@db/forge'], { FORGE_API_KEYS: 'u:key-one-1' });
+      expect(c.databaseUrl).toBe('postgres://u:pw@db/forge');
+      expect(c.secretSources).toEqual([
+        { name: 'FORGE_API_KEYS', from: 'env', setting: 'FORGE_API_KEYS' },
+        { name: 'FORGE_DATABASE_URL', from: 'argv', setting: '--database-url' },
+      ]);
+      expect(loadConfig(['--database-url', 'postgres://db/forge'], {}).secretSources).toEqual([]);
+    });
+  });
+
+  it('takes FORGE_AGENT_USER for the local backend only', () => {
+    expect(loadConfig([], { FORGE_AGENT_USER: 'forge-agent' }).agentUser).toBe('forge-agent');
+    expect(loadConfig([], {}).agentUser).toBeUndefined();
+    expect(() => loadConfig([], { FORGE_AGENT_USER: 'forge-agent', FORGE_BACKEND: 'k8s' })).toThrow(
+      /FORGE_AGENT_USER: applies to the local backend only/,
+    );
   });
 });

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { ValidationError } from '@forge/core';
 import { closestName } from '@forge/core/internal';
 import { markAdmins, parseApiKeyList, readApiKeyFile, type ApiKeyRecord } from './api-keys.js';
+import { oneSourceOf, secretSetting, type SecretSource } from './secret-settings.js';
 
 export type BackendKind = 'local' | 'k8s';
 
@@ -61,6 +62,13 @@ export interface PlatformConfig {
    */
   hubPublicUrl: string | undefined;
   k8s: { namespace: string; image: string; agentPort: number; envFromSecrets: string[] };
+  /**
+   * Local backend: the OS user agents run as (`FORGE_AGENT_USER`), so that they cannot read this
+   * process's environment or its secret files. Needs root or CAP_SETUID (see agent-isolation.ts).
+   */
+  agentUser: string | undefined;
+  /** Where each of the platform's secrets came from (environment, file, command line), for the exposure warning. */
+  secretSources: SecretSource[];
 }
 
 const USAGE = `forge platform — options (flags override environment variables):
@@ -70,6 +78,9 @@ const USAGE = `forge platform — options (flags override environment variables)
   --data-dir / FORGE_DATA_DIR                   default <tmpdir>/forge-platform
   FORGE_API_KEYS                                user1:key1,user2:key2
   --api-keys-file / FORGE_API_KEYS_FILE         JSON: [{ "user": "…", "key" | "sha256": "…", "admin"?: true }]
+  FORGE_AGENT_USER                              local agents run as this OS user (needs root or CAP_SETUID)
+  Secrets: FORGE_API_KEYS, FORGE_HUB_SECRET and FORGE_DATABASE_URL may each be given as <NAME>_FILE, a file
+  of mode 0600 owned by the platform's user, instead (an environment variable can be read from /proc)
   FORGE_ADMIN_USERS                             users whose keys may issue enrolment tokens, comma-separated
   --rate-limit / FORGE_RATE_LIMIT               requests per minute per key (default 100)
   --max-agents / FORGE_MAX_AGENTS               live agents per key (default 10)
@@ -206,10 +217,19 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
   if (backend !== 'local' && backend !== 'k8s')
     bad(source('backend', 'FORGE_BACKEND'), `expected local or k8s, got "${backend}"`);
 
+  const secretSources: SecretSource[] = [];
   const apiKeys: ApiKeyRecord[] = [];
-  if (env.FORGE_API_KEYS) apiKeys.push(...parseApiKeyList(env.FORGE_API_KEYS));
   const keyFile = pick('api-keys-file', 'FORGE_API_KEYS_FILE');
-  if (keyFile) apiKeys.push(...readApiKeyFile(keyFile));
+  const keyFileSetting = values['api-keys-file'] ? '--api-keys-file' : 'FORGE_API_KEYS_FILE';
+  oneSourceOf('FORGE_API_KEYS', env, { setting: keyFileSetting, value: keyFile });
+  if (env.FORGE_API_KEYS) {
+    apiKeys.push(...parseApiKeyList(env.FORGE_API_KEYS));
+    secretSources.push({ name: 'FORGE_API_KEYS', from: 'env', setting: 'FORGE_API_KEYS' });
+  }
+  if (keyFile) {
+    apiKeys.push(...readApiKeyFile(keyFile));
+    secretSources.push({ name: 'FORGE_API_KEYS', from: 'file', path: keyFile, setting: keyFileSetting });
+  }
   if (env.FORGE_ADMIN_USERS) apiKeys.splice(0, apiKeys.length, ...markAdmins(apiKeys, env.FORGE_ADMIN_USERS));
 
   const allow = allowList(
@@ -217,11 +237,14 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     pick('webhook-allow-private', 'FORGE_WEBHOOK_ALLOW_PRIVATE'),
   );
   const hubPortText = pick('hub-port', 'FORGE_HUB_PORT');
-  const hubSecret = env.FORGE_HUB_SECRET || undefined;
+  const hubSecret = secretSetting('FORGE_HUB_SECRET', env, secretSources);
   const hubPort =
     hubPortText === undefined ? undefined : int(source('hub-port', 'FORGE_HUB_PORT'), hubPortText, 0, 0, 65_535);
   if (hubPort !== undefined && (!hubSecret || Buffer.byteLength(hubSecret) < 32))
-    bad('FORGE_HUB_SECRET', 'a secret of at least 32 bytes is required with --hub-port / FORGE_HUB_PORT');
+    bad(
+      'FORGE_HUB_SECRET',
+      'a secret of at least 32 bytes (FORGE_HUB_SECRET or FORGE_HUB_SECRET_FILE) is required with --hub-port / FORGE_HUB_PORT',
+    );
   const hubPublicUrl = pick('hub-public-url', 'FORGE_HUB_PUBLIC_URL');
   if (hubPublicUrl !== undefined) {
     const where = source('hub-public-url', 'FORGE_HUB_PUBLIC_URL');
@@ -229,6 +252,15 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
       bad(where, `expected an http(s) URL, got "${hubPublicUrl}"`);
     if (hubPort === undefined) bad(where, 'needs a hub: set --hub-port / FORGE_HUB_PORT too');
   }
+  const databaseFlag = values['database-url'];
+  // A password on the command line is readable by every user (ps, /proc/<pid>/cmdline): the warning says so.
+  if (databaseFlag && URL.canParse(databaseFlag) && new URL(databaseFlag).password)
+    secretSources.push({ name: 'FORGE_DATABASE_URL', from: 'argv', setting: '--database-url' });
+  const databaseFromEnv = secretSetting('FORGE_DATABASE_URL', env, secretSources);
+  const databaseUrl = databaseFlag || databaseFromEnv;
+  const agentUser = env.FORGE_AGENT_USER || undefined;
+  if (agentUser && backend !== 'local')
+    bad('FORGE_AGENT_USER', `applies to the local backend only (agents of the ${backend} backend run in pods)`);
 
   return {
     port: int(source('port', 'FORGE_PORT', 'PORT'), pick('port', 'FORGE_PORT', 'PORT'), 8080, 0, 65_535),
@@ -261,7 +293,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
       ? { codexProvider: { baseUrl: env.FORGE_CODEX_BASE_URL, envKey: env.FORGE_CODEX_KEY_ENV || 'OPENAI_API_KEY' } }
       : {}),
     createTimeoutMs: int('FORGE_CREATE_TIMEOUT_MS', env.FORGE_CREATE_TIMEOUT_MS, 120_000, 1, 3_600_000),
-    databaseUrl: pick('database-url', 'FORGE_DATABASE_URL'),
+    databaseUrl,
     instanceId: env.FORGE_INSTANCE_ID || undefined,
     leaseMs: int('FORGE_LEASE_MS', env.FORGE_LEASE_MS, 15_000, 500, 3_600_000),
     replyTimeoutMs: int('FORGE_REPLY_TIMEOUT_MS', env.FORGE_REPLY_TIMEOUT_MS, 5_000, 100, 600_000),
@@ -281,5 +313,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
         .map((s) => s.trim())
         .filter(Boolean),
     },
+    agentUser,
+    secretSources,
   };
 }

@@ -203,4 +203,24 @@ exec ${cli}
       await rm(data, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('refuses to start when FORGE_AGENT_USER cannot be used, and says why', async () => {
+    const data = await mkdtemp(join(tmpdir(), 'forge-main-agent-user-'));
+    try {
+      const main = startMain({ ...process.env, FORGE_DATA_DIR: data, FORGE_AGENT_USER: 'forge-no-such-user' });
+      const early = main.url.then(
+        () => '',
+        (error: Error) => error.message,
+      );
+      expect(await main.exited).toBe(1);
+      // No key is handed out by a platform that does not serve.
+      expect(await early).not.toContain('generated a key');
+      // Root: the user is unknown; anyone else: the platform cannot switch users at all.
+      expect(main.stderr()).toMatch(
+        /forge platform: FORGE_AGENT_USER: (there is no user "forge-no-such-user"|"forge-no-such-user" is set, but the platform cannot start processes as another user)/,
+      );
+    } finally {
+      await rm(data, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

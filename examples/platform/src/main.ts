@@ -19,16 +19,19 @@ async function main(): Promise<void> {
   const config = loadConfig(args);
   // Read once; from here on nothing that copies this process's environment can find them.
   dropSecretsFromEnv(process.env);
+  let generated: string | undefined;
   if (config.apiKeys.length === 0) {
     // A fresh machine still gets a working server; the key lives only in this process.
-    const key = `forge_${randomBytes(24).toString('base64url')}`;
+    generated = `forge_${randomBytes(24).toString('base64url')}`;
     // The operator's own key, so it may also issue enrolment tokens over the API.
-    config.apiKeys.push({ userId: 'local', hash: hashKey(key), admin: true });
-    console.log(
-      `No FORGE_API_KEYS configured: generated a key for user "local", valid until this process exits:\n  ${key}`,
-    );
+    config.apiKeys.push({ userId: 'local', hash: hashKey(generated), admin: true });
   }
   const platform = await startPlatform({ config, logger });
+  // Only once it serves: a platform that refuses to start (FORGE_AGENT_USER unusable…) prints no key.
+  if (generated)
+    console.log(
+      `No FORGE_API_KEYS configured: generated a key for user "local", valid until this process exits:\n  ${generated}`,
+    );
   console.log(`Forge platform (${config.backend} backend) on ${platform.url}  — dashboard: ${platform.url}/`);
   if (platform.remote) {
     const token = platform.remote.hub.issueEnrolmentToken();

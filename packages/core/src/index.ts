@@ -17,6 +17,7 @@ export {
   localProcessRunner,
   type LocalProcessRunnerOptions,
 } from './local-process-runner.js';
+export { lookupOsUser, userSwitchProblem, type OsUser } from './os-user.js';
 export { reapOrphanProcesses, type ReapResult } from './process-ledger.js';
 export { PROCESS_TAG_VAR } from './process-tree.js';
 export { cwdProblem } from './cwd-check.js';

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProcessSpawnError } from './errors.js';
 import { DEFAULT_INHERITED_ENV, isInherited, localProcessRunner } from './local-process-runner.js';
+import { lookupOsUser, userSwitchProblem } from './os-user.js';
 import { reapOrphanProcesses } from './process-ledger.js';
 import { PROCESS_TAG_VAR } from './process-tree.js';
 
@@ -239,5 +240,64 @@ setInterval(() => {}, 1000);
         rmSync(dir, { recursive: true, force: true });
       }
     }, 30_000);
+  });
+
+  /**
+   * Needs root (or CAP_SETUID and friends): creates the OS user `forge-agent-test` (a system user
+   * without a home) when it is missing, and leaves it. Elsewhere it is skipped, saying why.
+   */
+  const cannot = userSwitchProblem();
+  if (cannot) console.warn(`\n*** SKIPPING localProcessRunner({ user }) tests: ${cannot} ***\n`);
+  describe.skipIf(cannot !== undefined)('as another user ({ user })', () => {
+    const name = 'forge-agent-test';
+    const as = () => {
+      try {
+        execFileSync('id', [name], { stdio: 'ignore' });
+      } catch {
+        execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name]);
+      }
+      const user = lookupOsUser(name);
+      return { user, runner: localProcessRunner({ user: { ...user, home: '/tmp' } }) };
+    };
+    const run = async (r: ReturnType<typeof localProcessRunner>, script: string) => {
+      const proc = await r.spawn('sh', ['-c', script]);
+      const [out, err, exit] = await Promise.all([text(proc.stdout), text(proc.stderr), proc.exited]);
+      return { out, err, exit };
+    };
+
+    it('runs as that user and group only, with its HOME, USER and LOGNAME', async () => {
+      const { user, runner: r } = as();
+      const { out } = await run(r, 'echo "$(id -u) $(id -g) $(id -G) $HOME $USER $LOGNAME"');
+      expect(out.trim()).toBe(`${user.uid} ${user.gid} ${user.gid} /tmp ${name} ${name}`);
+    });
+
+    it("cannot read the host's /proc/<pid>/environ, which still holds what the host deleted from process.env", async () => {
+      const { runner: r } = as();
+      const { out, err } = await run(
+        r,
+        `cat /proc/${process.pid}/environ; cat /proc/$$/environ | tr '\\0' '\\n' | grep -c ${PROCESS_TAG_VAR}`,
+      );
+      expect(err).toMatch(/Permission denied/);
+      expect(out.trim()).toBe('1'); // its own, it can
+    });
+
+    it('ends what it started in a session of its own, as for the host user', async () => {
+      const { runner: r } = as();
+      const m = `1031.${process.pid}${Math.floor(Math.random() * 1e6)}`;
+      const proc = await r.spawn('sh', ['-c', `setsid sleep ${m} & wait`]);
+      const living = () =>
+        readdirSync('/proc').filter((p) => {
+          try {
+            return /^\d+$/.test(p) && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(m) && isRunning(Number(p));
+          } catch {
+            return false;
+          }
+        });
+      for (let i = 0; i < 200 && living().length === 0; i++) await new Promise((res) => setTimeout(res, 10));
+      expect(living()).not.toEqual([]);
+      expect(proc.kill('SIGKILL')).toBe(true);
+      await proc.exited;
+      expect(living()).toEqual([]);
+    });
   });
 });

@@ -2,6 +2,7 @@ import { spawn as spawnChild } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cwdProblem } from './cwd-check.js';
 import { ProcessSpawnError } from './errors.js';
+import type { OsUser } from './os-user.js';
 import { forgetProcess, recordProcess, thisProcess } from './process-ledger.js';
 import type { ProcessExit, ProcessRunner, RunningProcess, SpawnOptions } from './process-runner.js';
 import { PROCESS_TAG_VAR, descendantsOf, hasProc, killProcesses, startTimeOf, type ProcessId } from './process-tree.js';
@@ -72,6 +73,15 @@ export interface LocalProcessRunnerOptions {
    * `reapOrphanProcesses(stateDir)`. Default: none.
    */
   stateDir?: string;
+  /**
+   * Start every process as this OS user (`lookupOsUser(name)`), with its `HOME`, `USER` and
+   * `LOGNAME` (a spawn's `env` may still set its own `HOME`). An agent that runs as an
+   * unprivileged user of its own cannot read this host's `/proc/<pid>/environ` (the kernel's ptrace
+   * access check) nor files only the host's user may read. This host must be root or hold
+   * CAP_SETUID, CAP_SETGID and CAP_KILL (`userSwitchProblem()` says); the cwd must be reachable by
+   * the user. Default: this process's own user.
+   */
+  user?: Pick<OsUser, 'uid' | 'gid'> & Partial<Pick<OsUser, 'name' | 'home'>>;
 }
 
 function killGroup(pid: number | undefined, signal: NodeJS.Signals): boolean {
@@ -91,7 +101,21 @@ function childEnv(runnerOptions: LocalProcessRunnerOptions, options: SpawnOption
     inherit === true
       ? pickEnv(process.env, ['*'])
       : pickEnv(process.env, [...(inherit === false ? [] : inherit), ...(options.passEnv ?? [])]);
-  return { ...host, ...runnerOptions.env, ...options.env };
+  const user = runnerOptions.user;
+  // What the host's own HOME/USER said was about the host's user, not this one.
+  const account: Record<string, string> = {};
+  if (user?.home !== undefined) account.HOME = user.home;
+  if (user?.name !== undefined) account.USER = account.LOGNAME = user.name;
+  return { ...host, ...account, ...runnerOptions.env, ...options.env };
+}
+
+/** Why a spawn failed, in words that point at the cause when the process was to run as another user. */
+function spawnFailure(error: NodeJS.ErrnoException, user: LocalProcessRunnerOptions['user']): string {
+  if (user && error.code === 'EPERM')
+    return `not permitted to start it as ${user.name ?? `uid ${user.uid}`} (${error.message}): the host must run as root or hold CAP_SETUID and CAP_SETGID`;
+  if (user && error.code === 'EACCES')
+    return `${error.message}: can ${user.name ?? `uid ${user.uid}`} reach and execute it, and its working directory?`;
+  return error.message;
 }
 
 /**
@@ -124,11 +148,17 @@ export function localProcessRunner(runnerOptions: LocalProcessRunnerOptions = {}
             env,
             stdio: ['pipe', 'pipe', 'pipe'],
             detached: process.platform !== 'win32',
+            ...(runnerOptions.user ? { uid: runnerOptions.user.uid, gid: runnerOptions.user.gid } : {}),
           });
         } catch (error) {
           // A cwd that is a file fails here, synchronously (ENOTDIR).
           const badCwd = options.cwd !== undefined ? cwdProblem(options.cwd, command) : undefined;
-          reject(badCwd ?? new ProcessSpawnError(command, (error as Error).message, { cause: error }));
+          reject(
+            badCwd ??
+              new ProcessSpawnError(command, spawnFailure(error as NodeJS.ErrnoException, runnerOptions.user), {
+                cause: error,
+              }),
+          );
           return;
         }
         let exitInfo: ProcessExit | undefined;
@@ -171,7 +201,9 @@ export function localProcessRunner(runnerOptions: LocalProcessRunnerOptions = {}
           reject(
             new ProcessSpawnError(
               command,
-              error.code === 'ENOENT' ? 'not found (is it installed and on PATH?)' : error.message,
+              error.code === 'ENOENT'
+                ? 'not found (is it installed and on PATH?)'
+                : spawnFailure(error, runnerOptions.user),
               { cause: error },
             ),
           );

@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createProviderRegistry, ValidationError } from '@forge/core';
+import { createProviderRegistry, userSwitchProblem, ValidationError } from '@forge/core';
 import { collectRun, sampleScript, scriptedAgent } from '@forge/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { localBackend } from './local-backend.js';
@@ -70,4 +70,33 @@ describe('localBackend', () => {
     expect(await readdir(join(dir, 'alice'))).toEqual([]);
     expect(await backend.delete('alice', created.agentId)).toBe(false);
   });
+
+  // chown needs root (or CAP_CHOWN); any uid will do, no account is needed.
+  it.skipIf(userSwitchProblem() !== undefined)(
+    'hands each workspace to the agent user, behind directories it may pass but not list',
+    async () => {
+      const registry = createProviderRegistry();
+      registry.register('scripted', scriptedAgent({ steps: sampleScript() }));
+      const agentUser = { uid: 4242, gid: 4343 };
+      const plain = await localBackend({ dataDir: dir, registry }).create({
+        userId: 'alice',
+        provider: 'scripted',
+        timeoutMs: 1000,
+      });
+      const backend = localBackend({ dataDir: dir, registry, agentUser });
+      const created = await backend.create({ userId: 'alice', provider: 'scripted', timeoutMs: 1000 });
+      const agentDir = join(dir, 'alice', created.agentId);
+      expect(await stat(join(agentDir, 'workspace'))).toMatchObject({ uid: 4242, gid: 4343 });
+      expect((await stat(join(agentDir, 'workspace'))).mode & 0o777).toBe(0o700);
+      for (const d of [join(dir, 'alice'), agentDir]) expect((await stat(d)).mode & 0o777).toBe(0o711);
+      expect(await stat(join(agentDir, 'agent.json'))).toMatchObject({ uid: process.geteuid!() });
+      // A workspace made before FORGE_AGENT_USER was set is handed over, contents too, when it is next used.
+      const older = join(dir, 'alice', plain.agentId, 'workspace');
+      await mkdir(join(older, 'src'));
+      await writeFile(join(older, 'src', 'a.ts'), '');
+      await backend.agentFor(plain);
+      for (const p of [older, join(older, 'src'), join(older, 'src', 'a.ts')])
+        expect(await stat(p)).toMatchObject({ uid: 4242, gid: 4343 });
+    },
+  );
 });

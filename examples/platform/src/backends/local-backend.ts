@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, lchown, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ValidationError, type CodeAgent, type ProviderRegistry } from '@forge/core';
 import { USER_ID } from '../api-keys.js';
@@ -16,6 +16,12 @@ export interface LocalBackendOptions {
   /** Agents live in `<dataDir>/<userId>/<agentId>/` (`agent.json` + `workspace/`, the agent's cwd). */
   dataDir: string;
   registry: ProviderRegistry;
+  /**
+   * The OS user agents run as (FORGE_AGENT_USER), when not the platform's own: it is given each
+   * workspace, and the directories above it become traversable (0711) but not listable, so it
+   * reaches its workspace without seeing the others or reading `agent.json`.
+   */
+  agentUser?: { uid: number; gid: number };
 }
 
 interface AgentFile {
@@ -26,13 +32,23 @@ interface AgentFile {
 const META = 'agent.json';
 const WORKSPACE = 'workspace';
 
+/** `dir` and everything in it, without following links: a workspace made before FORGE_AGENT_USER was set. */
+async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
+  await lchown(dir, uid, gid);
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await chownTree(path, uid, gid);
+    else await lchown(path, uid, gid);
+  }
+}
+
 /**
  * Each agent is a working directory on this machine. What exists is read from disk on every call,
  * so the directory tree is the only truth; messages run through the registry's provider with the
  * workspace as cwd.
  */
 export function localBackend(options: LocalBackendOptions): AgentBackend {
-  const { dataDir, registry } = options;
+  const { dataDir, registry, agentUser } = options;
   const userDir = (userId: string) => {
     if (!USER_ID.test(userId)) throw new ValidationError('INVALID_USER_ID', `"${userId}" is not a valid user id`);
     return join(dataDir, userId);
@@ -75,6 +91,10 @@ export function localBackend(options: LocalBackendOptions): AgentBackend {
       const agentId = newAgentId();
       const dir = agentDir(input.userId, agentId);
       await mkdir(join(dir, WORKSPACE), { recursive: true, mode: 0o700 });
+      if (agentUser) {
+        for (const d of [userDir(input.userId), dir]) await chmod(d, 0o711);
+        await chown(join(dir, WORKSPACE), agentUser.uid, agentUser.gid);
+      }
       const meta: AgentFile = { provider: input.provider, createdAt: Date.now() };
       // Written last: a directory without agent.json is a half-made agent and is not listed.
       await writeFile(join(dir, META), JSON.stringify(meta), { mode: 0o600 });
@@ -116,7 +136,13 @@ export function localBackend(options: LocalBackendOptions): AgentBackend {
       return true;
     },
     async agentFor(agent): Promise<CodeAgent> {
-      return bindCwd(await registry.get(agent.provider), join(agentDir(agent.userId, agent.agentId), WORKSPACE));
+      const dir = agentDir(agent.userId, agent.agentId);
+      const workspace = join(dir, WORKSPACE);
+      if (agentUser && (await stat(workspace)).uid !== agentUser.uid) {
+        for (const d of [userDir(agent.userId), dir]) await chmod(d, 0o711);
+        await chownTree(workspace, agentUser.uid, agentUser.gid);
+      }
+      return bindCwd(await registry.get(agent.provider), workspace);
     },
     async close() {},
   };

@@ -68,6 +68,7 @@ export function buildProviderRegistry(settings: ProviderSettings): ProviderRegis
   // Codex runs `codex exec --json` per message; `resume` continues an agent's session.
   registry.register('codex', () =>
     codex({
+      ...(settings.runner ? { runner: settings.runner } : {}),
       bin: settings.codexBin ?? 'codex',
       logger: settings.logger,
       ...(settings.codexProvider ? { provider: settings.codexProvider } : {}),
@@ -77,6 +78,7 @@ export function buildProviderRegistry(settings: ProviderSettings): ProviderRegis
   // ACP agents keep one process across runs (one session per agent workspace), closed with the registry.
   registry.register('gemini', () =>
     geminiCli({
+      ...(settings.runner ? { runner: settings.runner } : {}),
       bin: settings.geminiBin ?? 'gemini',
       logger: settings.logger,
       env: settings.geminiEnv ?? hostEnv(['GEMINI_*', 'GOOGLE_*']),
@@ -86,6 +88,7 @@ export function buildProviderRegistry(settings: ProviderSettings): ProviderRegis
   if (acp) {
     registry.register('acp', () =>
       acpAgent({
+        ...(settings.runner ? { runner: settings.runner } : {}),
         command: acp.command,
         args: acp.args ?? [],
         logger: settings.logger,
