@@ -97,12 +97,14 @@ export class RunExecutor {
       logger.error('run stream failed', { requestId: record.requestId, error: String(error) });
     } finally {
       await writer.drained();
-      if (writer.broken !== undefined) {
-        // Another instance holds the run now (or the database is gone): what is left to deliver is its business.
+      const broken = writer.broken !== undefined;
+      if (broken && isLeaseLost(writer.broken)) {
+        // Another instance holds the run now: what is left to deliver is its business.
         live.channel?.stop?.();
         live.channel = undefined;
       } else if (live.result === undefined) {
-        // No run.completed was journaled (the stream broke): end it here, so it has its one final event,
+        // No run.completed was journaled (the stream broke, or the store refused a write for a reason
+        // other than a lost lease): end it here, so it has its one final event and its agent is free,
         // and deliver what is pending from the outbox rather than through a channel that will never see it.
         live.channel?.stop?.();
         await live.channel?.done;
@@ -113,11 +115,20 @@ export class RunExecutor {
             record,
             ['running'],
             'failed',
-            result?.error
-              ? { ...result.error, retryable: result.error.retryable ?? false }
-              : { code: 'INTERNAL_ERROR', message: 'The run ended without run.completed', retryable: false },
+            broken
+              ? {
+                  code: 'STORE_WRITE_FAILED',
+                  message: 'The run’s events could not be stored, so it was stopped; send it again',
+                  retryable: true,
+                }
+              : result?.error
+                ? { ...result.error, retryable: result.error.retryable ?? false }
+                : { code: 'INTERNAL_ERROR', message: 'The run ended without run.completed', retryable: false },
           )
-          .catch(() => undefined);
+          .catch((error: unknown) => {
+            logger.error('could not end the run', { requestId: record.requestId, error: String(error) });
+            return undefined;
+          });
         live.result = (done?.result as AgentResult | undefined) ?? result;
       } else if (record.webhook && !live.channel) {
         // The URL was refused when the run started: nothing will be delivered.
