@@ -1,4 +1,5 @@
 import type { JournalEvent } from '@forge/store';
+import { isFinal } from './final-status.js';
 import type { RunContext } from './run-context.js';
 
 /**
@@ -14,6 +15,12 @@ export class RunFollowers {
   /** A batch of the run was journaled (by any instance): its followers read on now, not at their next poll. */
   journaled(requestId: string): void {
     for (const wake of this.#followers.get(requestId) ?? []) wake();
+  }
+
+  /** The run has ended (its run.completed is journaled), or is gone (retention). */
+  async #ended(requestId: string): Promise<boolean> {
+    const run = await this.ctx.store.runs.get(requestId);
+    return run === undefined || isFinal(run.status);
   }
 
   /** A run's events after `afterSeq`, ending with run.completed (or when `signal` or close stops it). */
@@ -77,6 +84,9 @@ export class RunFollowers {
             last = e.seq;
             if (e.type === 'run.completed') return;
           }
+          // Nothing after `last` and the run has ended: the reader resumed at or past its run.completed
+          // (a browser's EventSource reconnecting does): there is nothing more to wait for.
+          if (!page.length && !journaled && (await this.#ended(requestId))) return;
           if (page.length < 1_000 && !journaled && !stop.aborted) {
             let timer: NodeJS.Timeout | undefined;
             await new Promise<void>((resolve) => {
