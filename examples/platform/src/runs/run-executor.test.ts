@@ -16,6 +16,8 @@ const newAgent = () => `agt_ex${++agentNo}`;
  */
 async function refusingStore(
   refuse: (events: readonly { body: string }[], final: boolean) => unknown,
+  /** `finish` (a run ended here) throws what this returns, when it returns something. */
+  refuseFinish: () => unknown = () => undefined,
 ): Promise<ForgeStore> {
   const store = await testStore();
   const runs = new Proxy(store.runs, {
@@ -25,6 +27,12 @@ async function refusingStore(
           const error = refuse(args[2], args[3] !== undefined);
           if (error) throw error;
           return target.append(...args);
+        };
+      if (key === 'finish')
+        return async (...args: Parameters<RunStore['finish']>) => {
+          const error = refuseFinish();
+          if (error) throw error;
+          return target.finish(...args);
         };
       const value = Reflect.get(target, key, target) as unknown;
       return typeof value === 'function' ? value.bind(target) : value;
@@ -143,6 +151,22 @@ describe('RunExecutor: a journal write that fails', () => {
     const after = await drain(runs.follow(next.run.requestId, 0, AbortSignal.timeout(3_000)));
     expect(after.at(-1)).toMatchObject({ type: 'run.completed', result: { status: 'completed' } });
     await runs.close();
+  });
+
+  it('tries the final status write again when it fails too (the database dropped a connection)', async () => {
+    const a = newAgent();
+    const agent = scriptedAgent({ steps: [{ type: 'message', text: 'lost' }] });
+    let finishes = 0;
+    const store = await refusingStore(
+      (_events, final) => (final ? new Error('Connection terminated unexpectedly') : undefined),
+      () => (++finishes === 1 ? new Error('Connection terminated unexpectedly') : undefined),
+    );
+    const { runs, logger } = await manager({ [a]: agent }, store);
+    const { run } = await runs.submit({ userId: 'u', agentId: a, request: { prompt: 'go' } });
+    const events = await drain(runs.follow(run.requestId, 0, AbortSignal.timeout(3_000)));
+    expect(events.at(-1)).toMatchObject({ type: 'run.completed', result: { error: { code: 'STORE_WRITE_FAILED' } } });
+    expect(finishes).toBe(2);
+    expect(logger.lines.some((l) => l.message === 'could not end the run; trying again')).toBe(true);
   });
 
   it('because the lease was lost leaves the run to the instance that holds it now (no final event written here)', async () => {

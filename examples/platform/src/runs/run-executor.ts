@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   describeError,
   type AgentEvent,
@@ -12,7 +13,10 @@ import { isLeaseLost } from './lease-lost.js';
 import { LiveRun } from './live-run.js';
 import type { Outbox } from './outbox.js';
 import type { RunContext } from './run-context.js';
-import type { RunEnder } from './run-ender.js';
+import type { EndError, RunEnder } from './run-ender.js';
+
+/** Tries at ending a run here before it is left to a restart (pollMs, 2×pollMs… apart). */
+const END_ATTEMPTS = 4;
 
 export interface RunExecutorOptions {
   /** The agent that runs a user's agent's messages; undefined when it is gone. */
@@ -110,25 +114,18 @@ export class RunExecutor {
         await live.channel?.done;
         live.channel = undefined;
         const result = await live.run.result.catch(() => undefined);
-        const done = await this.ender
-          .end(
-            record,
-            ['running'],
-            'failed',
-            broken
-              ? {
-                  code: 'STORE_WRITE_FAILED',
-                  message: 'The run’s events could not be stored, so it was stopped; send it again',
-                  retryable: true,
-                }
-              : result?.error
-                ? { ...result.error, retryable: result.error.retryable ?? false }
-                : { code: 'INTERNAL_ERROR', message: 'The run ended without run.completed', retryable: false },
-          )
-          .catch((error: unknown) => {
-            logger.error('could not end the run', { requestId: record.requestId, error: String(error) });
-            return undefined;
-          });
+        const done = await this.#endHere(
+          record,
+          broken
+            ? {
+                code: 'STORE_WRITE_FAILED',
+                message: 'The run’s events could not be stored, so it was stopped; send it again',
+                retryable: true,
+              }
+            : result?.error
+              ? { ...result.error, retryable: result.error.retryable ?? false }
+              : { code: 'INTERNAL_ERROR', message: 'The run ended without run.completed', retryable: false },
+        );
         live.result = (done?.result as AgentResult | undefined) ?? result;
       } else if (record.webhook && !live.channel) {
         // The URL was refused when the run started: nothing will be delivered.
@@ -150,6 +147,27 @@ export class RunExecutor {
       });
       if (live.channel) this.outbox.watch(record, live.channel, settles.drained);
       this.options.onSettled();
+    }
+  }
+
+  /**
+   * Ends a run executing here that its agent did not end, trying again a few times: the write that
+   * failed before it may have been a passing fault (a dropped connection), and a run left `running`
+   * holds its agent's queue until this instance stops.
+   */
+  async #endHere(record: RunRecord, error: EndError): Promise<RunRecord | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.ender.end(record, ['running'], 'failed', error);
+      } catch (failure) {
+        const fields = { requestId: record.requestId, attempt, error: String(failure) };
+        if (attempt >= END_ATTEMPTS || this.ctx.closed) {
+          this.ctx.logger.error('could not end the run; it ends when this instance restarts', fields);
+          return undefined;
+        }
+        this.ctx.logger.warn('could not end the run; trying again', fields);
+        await sleep(this.ctx.pollMs * attempt);
+      }
     }
   }
 
