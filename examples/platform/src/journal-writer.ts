@@ -11,7 +11,10 @@ export interface JournalWriterOptions {
   now: () => number;
   /** Called with each batch once it is committed, in seq order. */
   publish: (events: Array<{ event: AgentEvent; row: NewEvent }>) => void;
-  /** The batch could not be stored (lease lost, database gone); the run must stop. */
+  /**
+   * The batch could not be stored; the run must stop. A lost lease leaves the run to its new holder;
+   * any other failure (a value the database refuses, the database gone) ends it here (STORE_WRITE_FAILED).
+   */
   failed: (error: unknown) => void;
 }
 

@@ -1,12 +1,27 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-const FILES: Record<string, { name: string; type: string }> = {
-  '/': { name: 'index.html', type: 'text/html; charset=utf-8' },
-  '/index.html': { name: 'index.html', type: 'text/html; charset=utf-8' },
-  '/dashboard.js': { name: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
-  '/dashboard.css': { name: 'dashboard.css', type: 'text/css; charset=utf-8' },
+const TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  // ES modules must come as JavaScript: a browser refuses a module of any other type (nosniff).
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
 };
+
+const folder = new URL('./', import.meta.url);
+
+/**
+ * The dashboard's files, by URL path: the page, and every module and stylesheet that lies in this
+ * folder, served under its own name, so a module's relative imports resolve to files beside it.
+ * Listed once from the folder itself: a path that is not exactly one of them (another folder, `..`,
+ * this server's own source, a test) is not served.
+ */
+const FILES: ReadonlyMap<string, { name: string; type: string }> = new Map([
+  ['/', { name: 'index.html', type: TYPES.html! }],
+  ...readdirSync(folder)
+    .filter((name) => /^[a-z][a-z0-9-]*\.(?:html|js|css)$/.test(name))
+    .map((name) => [`/${name}`, { name, type: TYPES[name.slice(name.lastIndexOf('.') + 1)]! }] as const),
+]);
 
 // Scripts and styles only from this origin: a text that slipped into the page could not run.
 const CSP =
@@ -15,13 +30,13 @@ const CSP =
 const cache = new Map<string, Buffer>();
 const read = (name: string) => {
   let body = cache.get(name);
-  if (!body) cache.set(name, (body = readFileSync(new URL(`./${name}`, import.meta.url))));
+  if (!body) cache.set(name, (body = readFileSync(new URL(name, folder))));
   return body;
 };
 
 /** Serves the static dashboard; false when the path is not one of its files. */
 export function serveDashboard(req: IncomingMessage, res: ServerResponse, pathname: string): boolean {
-  const file = FILES[pathname];
+  const file = FILES.get(pathname);
   if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
   const body = read(file.name);
   res.writeHead(200, {

@@ -172,11 +172,13 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
       const requestId = ctx.url.searchParams.get('request_id');
       if (!requestId) throw new ApiError(400, 'REQUEST_ID_REQUIRED', 'Name the run: ?request_id=');
       const run = await runOf(runs, agent.userId, agent.agentId, requestId);
+      // Checked before the stream's 200 is written, so a bad id is answered 400.
+      const after = lastEventId(ctx.req, ctx.url);
       await streamRun(
         ctx.req,
         ctx.res,
         run.requestId,
-        (signal) => runs.follow(run.requestId, lastEventId(ctx.req, ctx.url), signal),
+        (signal) => runs.follow(run.requestId, after, signal),
         ctx.limits,
         options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {},
       );

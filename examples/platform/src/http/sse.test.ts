@@ -115,6 +115,10 @@ describe('streamRun', () => {
     const req = (h: Record<string, string>) => ({ headers: h }) as unknown as IncomingMessage;
     expect(lastEventId(req({ 'last-event-id': '7' }), new URL('http://x/'))).toBe(7);
     expect(lastEventId(req({}), new URL('http://x/?last_event_id=4'))).toBe(4);
-    expect(lastEventId(req({ 'last-event-id': 'x' }), new URL('http://x/'))).toBe(0);
+    expect(lastEventId(req({}), new URL('http://x/'))).toBe(0);
+    for (const bad of ['x', '-1', '1.5', '1e3', '2147483648'])
+      expect(() => lastEventId(req({ 'last-event-id': bad }), new URL('http://x/'))).toThrow(
+        expect.objectContaining({ status: 400, code: 'INVALID_LAST_EVENT_ID' }),
+      );
   });
 });

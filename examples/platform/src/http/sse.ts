@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JournalEvent } from '@forge/store';
+import { ApiError } from '../api-error.js';
 
 export interface SseOptions {
   /** Comment lines that keep proxies from closing an idle stream. Default 15 s. */
@@ -55,9 +56,24 @@ export async function streamRun(
   }
 }
 
-/** Last-Event-ID (header, or `last_event_id` in the query for clients that cannot set headers). */
+/** The largest seq a run's journal can hold (the column is a PostgreSQL integer). */
+export const MAX_SEQ = 2 ** 31 - 1;
+
+/**
+ * Last-Event-ID (header, or `last_event_id` in the query for clients that cannot set headers); none
+ * is 0. Anything but an integer from 0 to MAX_SEQ is a 400 INVALID_LAST_EVENT_ID, before the stream
+ * starts: not a replay from the start, and not a 500 from the database.
+ */
 export function lastEventId(req: IncomingMessage, url: URL): number {
-  const raw = (req.headers['last-event-id'] as string | undefined) ?? url.searchParams.get('last_event_id') ?? '0';
-  const n = Number(raw);
-  return Number.isInteger(n) && n >= 0 ? n : 0;
+  const raw = (req.headers['last-event-id'] as string | undefined) ?? url.searchParams.get('last_event_id') ?? '';
+  if (raw === '') return 0;
+  const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n <= MAX_SEQ)) {
+    throw new ApiError(
+      400,
+      'INVALID_LAST_EVENT_ID',
+      `Last-Event-ID must be the id of an event: an integer from 0 to ${MAX_SEQ}, got ${JSON.stringify(raw.slice(0, 40))}`,
+    );
+  }
+  return n;
 }

@@ -1,0 +1,36 @@
+import type { AgentResult, AgentRun } from '@forge/core';
+import type { JournalEvent, RunRecord } from '@forge/store';
+import type { WebhookChannel } from '../webhook-port.js';
+
+export type Listener = (event: JournalEvent) => void;
+
+/** A run executing in this process: its handle (interrupt, permission replies) and its committed events' readers. */
+export class LiveRun {
+  readonly pendingPermissions = new Set<string>();
+  readonly pendingQuestions = new Set<string>();
+  /** Questions answered (or being answered) while the run lives: a second answer is a conflict, not a miss. */
+  readonly answeredQuestions = new Set<string>();
+  readonly listeners = new Set<Listener>();
+  result: AgentResult | undefined;
+  /** Its events are all committed and published (or can no longer be). */
+  settled = false;
+  pumped!: Promise<void>;
+  channel: WebhookChannel | undefined;
+
+  constructor(
+    readonly record: RunRecord,
+    readonly run: AgentRun,
+    /** Claim order in this process: a heartbeat only judges runs claimed before it began. */
+    readonly claimNo: number,
+  ) {}
+
+  get requestId(): string {
+    return this.record.requestId;
+  }
+
+  subscribe(listener: Listener): () => void {
+    if (this.settled) return () => {};
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}

@@ -1,0 +1,109 @@
+import type { PermissionDecision } from '@forge/core';
+import type { RunRecord } from '@forge/store';
+import { ApiError } from '../api-error.js';
+import { checkAnswerShape, checkDecision, permissionNotFound, questionNotFound } from './reply-checks.js';
+import type { ReplyRelay } from './reply-relay.js';
+import type { RunContext } from './run-context.js';
+
+/**
+ * Permission replies and question answers for an agent's running run, wherever it executes: here
+ * directly, on another instance through the relay, answered as that instance answered.
+ */
+export class Replies {
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly relay: ReplyRelay,
+  ) {}
+
+  /** `signal`: the caller stopped waiting (the client went away). */
+  async respond(
+    userId: string,
+    agentId: string,
+    permissionId: string,
+    decision: unknown,
+    message?: string,
+    signal?: AbortSignal,
+  ): Promise<{ requestId: string }> {
+    checkDecision(decision);
+    const here = this.ctx.liveWaitingOn(userId, agentId, (l) => l.pendingPermissions.has(permissionId));
+    const elsewhere = here ? undefined : await this.#runningElsewhere(userId, agentId);
+    if (elsewhere) {
+      const payload = { user_id: userId, agent_id: agentId, decision, ...(message !== undefined ? { message } : {}) };
+      return this.relay.relay(elsewhere, 'permission', permissionId, payload, signal);
+    }
+    return this.respondHere(userId, agentId, permissionId, decision, message);
+  }
+
+  /** One array of labels, or typed text, per question (checked by core), wherever the run executes. */
+  async answer(
+    userId: string,
+    agentId: string,
+    questionId: string,
+    answers: unknown,
+    signal?: AbortSignal,
+  ): Promise<{ requestId: string }> {
+    checkAnswerShape(answers);
+    const here = this.ctx.liveWaitingOn(
+      userId,
+      agentId,
+      (l) => l.pendingQuestions.has(questionId) || l.answeredQuestions.has(questionId),
+    );
+    const elsewhere = here ? undefined : await this.#runningElsewhere(userId, agentId);
+    if (elsewhere)
+      return this.relay.relay(
+        elsewhere,
+        'question',
+        questionId,
+        { user_id: userId, agent_id: agentId, answers },
+        signal,
+      );
+    return this.answerHere(userId, agentId, questionId, answers);
+  }
+
+  /** The agent's running run when another instance executes it. */
+  async #runningElsewhere(userId: string, agentId: string): Promise<RunRecord | undefined> {
+    const { running } = await this.ctx.store.runs.active(userId, agentId);
+    return running?.owner !== undefined && running.owner !== this.ctx.instanceId ? running : undefined;
+  }
+
+  /** A permission reply to a run executing here: the one path for replies received here and relayed ones. */
+  async respondHere(
+    userId: string,
+    agentId: string,
+    permissionId: string,
+    decision: PermissionDecision,
+    message: string | undefined,
+  ): Promise<{ requestId: string }> {
+    const live = this.ctx.liveWaitingOn(userId, agentId, (l) => l.pendingPermissions.has(permissionId));
+    if (!live) throw permissionNotFound(agentId, permissionId);
+    await live.run.respond(permissionId, decision, message);
+    live.pendingPermissions.delete(permissionId);
+    return { requestId: live.requestId };
+  }
+
+  /** A question answer to a run executing here: the one path for answers received here and relayed ones. */
+  async answerHere(
+    userId: string,
+    agentId: string,
+    questionId: string,
+    answers: string[][],
+  ): Promise<{ requestId: string }> {
+    const live = this.ctx.liveWaitingOn(
+      userId,
+      agentId,
+      (l) => l.pendingQuestions.has(questionId) || l.answeredQuestions.has(questionId),
+    );
+    if (live?.answeredQuestions.has(questionId))
+      throw new ApiError(409, 'QUESTION_ANSWERED', `Question ${questionId} has already been answered`);
+    if (!live) throw questionNotFound(agentId, questionId);
+    live.answeredQuestions.add(questionId);
+    try {
+      await live.run.answer(questionId, answers);
+    } catch (error) {
+      live.answeredQuestions.delete(questionId);
+      throw error;
+    }
+    live.pendingQuestions.delete(questionId);
+    return { requestId: live.requestId };
+  }
+}

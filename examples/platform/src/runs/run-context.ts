@@ -1,0 +1,35 @@
+import type { Logger } from '@forge/core';
+import type { ForgeStore } from '@forge/store';
+import type { LiveRun } from './live-run.js';
+
+/** What the run manager's rooms share: the store, the clock, this instance's identity and periods, and its runs. */
+export class RunContext {
+  /** Runs executing in this process, by request id. */
+  readonly live = new Map<string, LiveRun>();
+  /** Aborted once close has cancelled and flushed everything: followers and relayed replies stop waiting. */
+  readonly closing = new AbortController();
+  /** Set as close begins: nothing new is taken. */
+  closed = false;
+  /** Runs claimed so far by this process (a heartbeat only judges runs claimed before it began). */
+  claims = 0;
+
+  constructor(
+    readonly store: ForgeStore,
+    readonly logger: Logger,
+    readonly instanceId: string,
+    readonly now: () => number,
+    /** How long a lease lasts without renewal. */
+    readonly leaseMs: number,
+    /** Heartbeat and queue poll interval. */
+    readonly pollMs: number,
+    /** How often readers of runs executing elsewhere poll the journal. */
+    readonly followPollMs: number,
+  ) {}
+
+  /** The live run of the user's agent that `waits` picks, if one executes here. */
+  liveWaitingOn(userId: string, agentId: string, waits: (live: LiveRun) => boolean): LiveRun | undefined {
+    for (const l of this.live.values())
+      if (l.record.userId === userId && l.record.agentId === agentId && waits(l)) return l;
+    return undefined;
+  }
+}

@@ -1,0 +1,194 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  describeError,
+  type AgentEvent,
+  type AgentRequestInput,
+  type AgentResult,
+  type AgentRun,
+  type CodeAgent,
+} from '@forge/core';
+import type { NewEvent, RunRecord } from '@forge/store';
+import { JournalWriter } from '../journal-writer.js';
+import { isLeaseLost } from './lease-lost.js';
+import { LiveRun } from './live-run.js';
+import type { Outbox } from './outbox.js';
+import type { RunContext } from './run-context.js';
+import type { EndError, RunEnder } from './run-ender.js';
+
+/** Tries at ending a run here before it is left to a restart (pollMs, 2×pollMs… apart). */
+const END_ATTEMPTS = 4;
+
+export interface RunExecutorOptions {
+  /** The agent that runs a user's agent's messages; undefined when it is gone. */
+  agents: (userId: string, agentId: string) => Promise<CodeAgent | undefined>;
+  /** A run executing here has settled: its agent is free for the next message. */
+  onSettled: () => void;
+}
+
+/**
+ * Executes one claimed run: starts it on its agent, journals its events (JournalWriter) before its
+ * readers and its webhook see them, and makes sure it ends with exactly one run.completed.
+ */
+export class RunExecutor {
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly outbox: Outbox,
+    private readonly ender: RunEnder,
+    private readonly options: RunExecutorOptions,
+  ) {}
+
+  async execute(record: RunRecord): Promise<void> {
+    const claimNo = ++this.ctx.claims;
+    let run: AgentRun;
+    try {
+      const agent = await this.options.agents(record.userId, record.agentId);
+      if (!agent) {
+        await this.ender.end(record, ['running'], 'failed', {
+          code: 'AGENT_NOT_FOUND',
+          message: `Agent ${record.agentId} is gone or not ready`,
+          retryable: false,
+        });
+        return;
+      }
+      run = agent.execute(record.request as AgentRequestInput, { runId: record.requestId });
+    } catch (error) {
+      await this.ender.end(record, ['running'], 'failed', describeError(error));
+      return;
+    }
+    const live = new LiveRun(record, run, claimNo);
+    this.ctx.live.set(record.requestId, live);
+    this.ctx.logger.info('run started', {
+      requestId: record.requestId,
+      agentId: record.agentId,
+      userId: record.userId,
+      provider: run.provider,
+      webhook: record.webhook !== undefined,
+    });
+    if (record.webhook) live.channel = await this.outbox.openChannel(record);
+    live.pumped = this.#pump(live);
+  }
+
+  async #pump(live: LiveRun): Promise<void> {
+    const { record } = live;
+    const { logger } = this.ctx;
+    const settles = this.outbox.settler(record.requestId);
+    const writer = new JournalWriter({
+      store: this.ctx.store.runs,
+      requestId: record.requestId,
+      owner: this.ctx.instanceId,
+      webhook: record.webhook !== undefined,
+      now: this.ctx.now,
+      publish: (batch) => this.#publish(live, batch, settles.settle),
+      failed: (error) => {
+        const lost = isLeaseLost(error);
+        (lost ? logger.warn : logger.error)(
+          lost ? 'run taken over by another instance; stopping it here' : 'journal write failed; stopping the run',
+          { requestId: record.requestId, error: String(error) },
+        );
+        void live.run.cancel(lost ? 'taken over by another instance' : 'the journal cannot be written');
+      },
+    });
+    try {
+      for await (const event of live.run) {
+        if (event.type === 'permission.requested') live.pendingPermissions.add(event.id);
+        if (event.type === 'question.requested') live.pendingQuestions.add(event.id);
+        writer.push(event);
+        // A producer far ahead of the database waits for it, so memory stays bounded.
+        if (writer.backlog >= 8_192) await writer.drained();
+      }
+    } catch (error) {
+      // Core guarantees a run.completed; reaching here means the iteration itself broke.
+      logger.error('run stream failed', { requestId: record.requestId, error: String(error) });
+    } finally {
+      await writer.drained();
+      const broken = writer.broken !== undefined;
+      if (broken && isLeaseLost(writer.broken)) {
+        // Another instance holds the run now: what is left to deliver is its business.
+        live.channel?.stop?.();
+        live.channel = undefined;
+      } else if (live.result === undefined) {
+        // No run.completed was journaled (the stream broke, or the store refused a write for a reason
+        // other than a lost lease): end it here, so it has its one final event and its agent is free,
+        // and deliver what is pending from the outbox rather than through a channel that will never see it.
+        live.channel?.stop?.();
+        await live.channel?.done;
+        live.channel = undefined;
+        const result = await live.run.result.catch(() => undefined);
+        const done = await this.#endHere(
+          record,
+          broken
+            ? {
+                code: 'STORE_WRITE_FAILED',
+                message: 'The run’s events could not be stored, so it was stopped; send it again',
+                retryable: true,
+              }
+            : result?.error
+              ? { ...result.error, retryable: result.error.retryable ?? false }
+              : { code: 'INTERNAL_ERROR', message: 'The run ended without run.completed', retryable: false },
+        );
+        live.result = (done?.result as AgentResult | undefined) ?? result;
+      } else if (record.webhook && !live.channel) {
+        // The URL was refused when the run started: nothing will be delivered.
+        void this.outbox.fail(record);
+      }
+      live.settled = true;
+      // Wakes followers so they see `settled` and go on from the journal (seq -1 is skipped by them).
+      for (const wake of live.listeners) wake({ seq: -1, type: 'settled', time: 0, body: '' });
+      live.listeners.clear();
+      live.pendingPermissions.clear();
+      live.pendingQuestions.clear();
+      this.ctx.live.delete(record.requestId);
+      logger.info('run completed', {
+        requestId: record.requestId,
+        agentId: record.agentId,
+        status: live.result?.status,
+        durationMs: live.result?.durationMs,
+        ...(live.result?.error ? { error: live.result.error.code } : {}),
+      });
+      if (live.channel) this.outbox.watch(record, live.channel, settles.drained);
+      this.options.onSettled();
+    }
+  }
+
+  /**
+   * Ends a run executing here that its agent did not end, trying again a few times: the write that
+   * failed before it may have been a passing fault (a dropped connection), and a run left `running`
+   * holds its agent's queue until this instance stops.
+   */
+  async #endHere(record: RunRecord, error: EndError): Promise<RunRecord | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.ender.end(record, ['running'], 'failed', error);
+      } catch (failure) {
+        const fields = { requestId: record.requestId, attempt, error: String(failure) };
+        if (attempt >= END_ATTEMPTS || this.ctx.closed) {
+          this.ctx.logger.error('could not end the run; it ends when this instance restarts', fields);
+          return undefined;
+        }
+        this.ctx.logger.warn('could not end the run; trying again', fields);
+        await sleep(this.ctx.pollMs * attempt);
+      }
+    }
+  }
+
+  #publish(
+    live: LiveRun,
+    batch: Array<{ event: AgentEvent; row: NewEvent }>,
+    settle: (seq: number, outcome: 'delivered' | 'rejected') => void,
+  ): void {
+    for (const { event, row } of batch) {
+      if (event.type === 'run.completed') live.result = event.result;
+      if (live.channel && row.webhookId)
+        live.channel.send(event, { webhookId: row.webhookId, onSettled: (o) => settle(event.seq, o) });
+      for (const listener of live.listeners) {
+        try {
+          listener(row);
+        } catch (error) {
+          // One broken reader must not cost the others (or the webhook) their events.
+          live.listeners.delete(listener);
+          this.ctx.logger.warn('event reader failed', { requestId: live.requestId, error: String(error) });
+        }
+      }
+    }
+  }
+}

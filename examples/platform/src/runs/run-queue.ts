@@ -1,0 +1,128 @@
+import { validateRequest, type AgentRequestInput } from '@forge/core';
+import type { RunRecord } from '@forge/store';
+import { ApiError } from '../api-error.js';
+import type { WebhookDispatcherPort } from '../webhook-port.js';
+import type { RunContext } from './run-context.js';
+import type { RunExecutor } from './run-executor.js';
+
+export interface SubmitInput {
+  userId: string;
+  agentId: string;
+  request: AgentRequestInput;
+  webhook?: { url: string; secret?: string };
+}
+
+export interface RunQueueOptions {
+  /** Where a user's agent's runs must execute (a remote agent's id), when only one instance can. */
+  placement?: ((userId: string, agentId: string) => Promise<string | undefined>) | undefined;
+  webhooks: WebhookDispatcherPort | undefined;
+  /** Queued runs per agent before 429. */
+  maxQueued: number;
+  /** Runs this instance executes at once (across agents). */
+  maxRunning: number;
+}
+
+const requestIdOf = () => `req_${globalThis.crypto.randomUUID().replaceAll('-', '')}`;
+
+/**
+ * The durable queue: a message is a row before it is answered 202; each agent's runs are claimed
+ * one at a time, in FIFO order, under a lease, while this instance has room for them.
+ */
+export class RunQueue {
+  /** Runs whose submit waits to say whether they started at once (true once claimed here). */
+  readonly #answering = new Map<string, boolean>();
+  #dispatching: Promise<void> | undefined;
+  #again = false;
+
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly executor: RunExecutor,
+    private readonly options: RunQueueOptions,
+  ) {}
+
+  /** The dispatch pass in progress, if one is. */
+  get dispatching(): Promise<void> | undefined {
+    return this.#dispatching;
+  }
+
+  /**
+   * Validates and queues a message; resolves once it is stored (and started, when its agent is
+   * free here). 429 QUEUE_FULL when the agent already has `maxQueued` waiting.
+   */
+  async submit(input: SubmitInput): Promise<{ run: RunRecord; status: 'queued' | 'running'; ahead: number }> {
+    const { store, logger, instanceId } = this.ctx;
+    const { webhooks } = this.options;
+    if (this.ctx.closed) throw new ApiError(503, 'SHUTTING_DOWN', 'The platform is shutting down');
+    const request = validateRequest(input.request);
+    if (input.webhook) {
+      if (!webhooks) throw new ApiError(400, 'WEBHOOKS_DISABLED', 'Webhooks are not enabled on this platform');
+      // Refuses a URL it will not deliver to now, with a 400, rather than at delivery time.
+      const probe = await webhooks.open({ ...input.webhook, agentId: input.agentId, requestId: 'req_check' });
+      probe.stop?.();
+    }
+    const remoteAgentId = await this.options.placement?.(input.userId, input.agentId);
+    const out = await store.runs.enqueue({
+      requestId: requestIdOf(),
+      userId: input.userId,
+      agentId: input.agentId,
+      request: JSON.parse(JSON.stringify(request)) as Record<string, unknown>,
+      ...(input.webhook ? { webhook: input.webhook } : {}),
+      ...(remoteAgentId ? { remoteAgentId } : {}),
+      now: this.ctx.now(),
+      maxQueued: this.options.maxQueued,
+      by: instanceId,
+    });
+    if ('full' in out) {
+      throw new ApiError(
+        429,
+        'QUEUE_FULL',
+        `Agent ${input.agentId} already has ${out.queued} messages waiting; retry later or interrupt with ?clear=true`,
+        { 'retry-after': String(Math.max(1, Math.ceil(this.ctx.pollMs / 1000) * 5)) },
+      );
+    }
+    logger.info('run queued', {
+      requestId: out.run.requestId,
+      agentId: input.agentId,
+      userId: input.userId,
+      ahead: out.ahead,
+      webhook: input.webhook !== undefined,
+    });
+    this.#answering.set(out.run.requestId, false);
+    await this.dispatch();
+    // A fast run may have finished already: it started at once, so it is answered "running".
+    const running = this.#answering.get(out.run.requestId) === true || this.ctx.live.has(out.run.requestId);
+    this.#answering.delete(out.run.requestId);
+    return { run: out.run, status: running ? 'running' : 'queued', ahead: running ? 0 : out.ahead };
+  }
+
+  /** Claims and starts runs while there are free agents and room here; concurrent calls share one pass. */
+  dispatch(): Promise<void> {
+    if (this.#dispatching) {
+      this.#again = true;
+      return this.#dispatching;
+    }
+    const { store, instanceId, leaseMs, logger } = this.ctx;
+    const pass = (async () => {
+      try {
+        do {
+          this.#again = false;
+          while (!this.ctx.closed && this.ctx.live.size < this.options.maxRunning) {
+            const now = this.ctx.now();
+            const run = await store.runs.claimNext(instanceId, now, now + leaseMs);
+            if (!run) break;
+            if (this.#answering.has(run.requestId)) this.#answering.set(run.requestId, true);
+            await this.executor.execute(run);
+          }
+        } while (this.#again && !this.ctx.closed);
+      } catch (error) {
+        logger.error('dispatch failed', { error: String(error) });
+      }
+    })();
+    // Cleared in a later microtask, never before it is set (a pass with nothing to do ends synchronously).
+    const current: Promise<void> = pass.finally(() => {
+      if (this.#dispatching === current) this.#dispatching = undefined;
+    });
+    this.#dispatching = current;
+    return this.#dispatching;
+  }
+}

@@ -1,0 +1,114 @@
+import type { Outbox } from './outbox.js';
+import type { ReplyRelay } from './reply-relay.js';
+import type { RunContext } from './run-context.js';
+import type { RunEnder } from './run-ender.js';
+
+export interface RunRecoveryOptions {
+  /** Finished runs are deleted after `maxAgeMs`, and the oldest beyond `maxEvents` journaled events. */
+  retention?: { maxAgeMs: number; maxEvents: number; sweepEveryMs?: number } | undefined;
+  /** Claim what can be claimed now (a run taken over, an agent freed). */
+  dispatch: () => void;
+}
+
+/**
+ * Leases and what outlives an instance: the heartbeat renews this instance's leases (stopping runs
+ * whose lease was lost, applying interrupts and relayed replies whose notification was missed), takes
+ * over runs whose holder is gone (ending them PLATFORM_RESTARTED, resuming their deliveries), and
+ * applies retention.
+ */
+export class RunRecovery {
+  #ticking = false;
+
+  constructor(
+    private readonly ctx: RunContext,
+    private readonly ender: RunEnder,
+    private readonly outbox: Outbox,
+    private readonly relay: ReplyRelay,
+    private readonly options: RunRecoveryOptions,
+  ) {}
+
+  get retention(): RunRecoveryOptions['retention'] {
+    return this.options.retention;
+  }
+
+  /** Cancels the runs executing here that someone asked (through any instance) to cancel. */
+  async applyCancels(): Promise<void> {
+    try {
+      for (const id of await this.ctx.store.runs.cancelsFor(this.ctx.instanceId))
+        void this.ctx.live.get(id)?.run.cancel('interrupted through the API');
+    } catch (error) {
+      this.ctx.logger.warn('reading cancellations failed; the heartbeat will', { error: String(error) });
+    }
+  }
+
+  /** One heartbeat (every `pollMs`); a beat still in progress skips the next. */
+  async tick(): Promise<void> {
+    const { store, instanceId, leaseMs, logger } = this.ctx;
+    if (this.#ticking || this.ctx.closed) return;
+    this.#ticking = true;
+    try {
+      const claimsBefore = this.ctx.claims;
+      const now = this.ctx.now();
+      const { held, cancelRequested } = await store.runs.heartbeat(instanceId, now, now + leaseMs);
+      for (const live of this.ctx.live.values()) {
+        if (live.claimNo > claimsBefore || live.settled || held.has(live.requestId)) continue;
+        logger.warn('lease lost; stopping the run here', { requestId: live.requestId });
+        void live.run.cancel('taken over by another instance');
+      }
+      for (const id of cancelRequested) void this.ctx.live.get(id)?.run.cancel('interrupted through the API');
+      // Relayed replies whose notification was missed (or that came without LISTEN).
+      void this.relay.apply();
+      await this.relay.sweep(now);
+      await this.recover(false);
+      this.options.dispatch();
+    } catch (error) {
+      logger.warn('heartbeat failed', { error: String(error) });
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  /**
+   * Takes over runs whose holder is gone: at start every run held by this instance id (a previous
+   * life) and, on an exclusive store, by anyone; later only those whose lease ran out. Running ones
+   * end failed PLATFORM_RESTARTED; then their webhook deliveries resume.
+   */
+  async recover(starting: boolean): Promise<void> {
+    const { store, instanceId, leaseMs, logger } = this.ctx;
+    const now = this.ctx.now();
+    const taken = await store.runs.takeOver(instanceId, now, now + leaseMs, {
+      all: starting && store.exclusive,
+      mine: starting,
+    });
+    for (const run of taken) {
+      if (this.ctx.live.has(run.requestId) || this.outbox.has(run.requestId)) continue;
+      if (run.status === 'running') {
+        logger.warn('run was running on an instance that stopped; ending it', {
+          requestId: run.requestId,
+          previousOwner: run.owner,
+        });
+        await this.ender.end(run, ['running'], 'failed', {
+          code: 'PLATFORM_RESTARTED',
+          message: 'The platform instance running this message stopped before it finished; send it again',
+          retryable: true,
+        });
+      } else if (run.webhook) void this.outbox.resume(run);
+      else await store.runs.release(run.requestId, instanceId);
+    }
+  }
+
+  /** Applies retention now (also done on a timer when `retention` is set). */
+  async sweep(): Promise<void> {
+    const { retention } = this.options;
+    if (!retention || this.ctx.closed) return;
+    try {
+      const { runs } = await this.ctx.store.runs.sweep({
+        finishedBefore: this.ctx.now() - retention.maxAgeMs,
+        maxEvents: retention.maxEvents,
+      });
+      if (runs) this.ctx.logger.info('retention removed finished runs', { runs });
+    } catch (error) {
+      this.ctx.logger.warn('retention sweep failed', { error: String(error) });
+    }
+  }
+}
