@@ -5,7 +5,6 @@ import { bearerToken, type ApiKeyStore } from '../api-keys.js';
 import type { AgentBackend } from '../backends/backend.js';
 import { serveDashboard } from '../dashboard/serve.js';
 import { RateLimiter, type RateDecision } from '../rate-limiter.js';
-import type { IssuedToken } from '../remote-agents.js';
 import type { RunManager } from '../run-manager.js';
 import type { ProviderCatalog } from '../providers/provider-catalog.js';
 import { agentRoutes } from './agent-routes.js';
@@ -14,15 +13,11 @@ import { sendJson } from './io.js';
 import { openApiDocument } from './openapi.js';
 import { providerRoutes } from './provider-routes.js';
 import { enrolmentTokenRoutes } from './enrolment-token-routes.js';
+import type { RemoteAgentsView } from './remote-agents-view.js';
 import { Router } from './router.js';
 import { runRoutes } from './run-routes.js';
 
-export interface RemoteAgentsView {
-  list(): Promise<Array<Record<string, unknown>>>;
-  /** Revokes by name or id; undefined when there is no such (unrevoked) agent. */
-  revoke(nameOrId: string): Promise<Record<string, unknown> | undefined>;
-  issueToken(options?: { name?: string; ttlMs?: number }): IssuedToken;
-}
+export type { RemoteAgentsView } from './remote-agents-view.js';
 
 export interface ApiOptions {
   keys: ApiKeyStore;

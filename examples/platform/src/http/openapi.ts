@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { EnrolmentTokenBody, EnrolmentTokenResponse } from './enrolment-token-routes.js';
 import * as S from './rest-schemas.js';
 
 type Method = 'get' | 'post' | 'delete';
@@ -154,8 +153,8 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
   '/api/v1/remote-agents/tokens': {
     post: {
       summary: 'Issue a single-use enrolment token and the command that joins an agent with it (admin keys)',
-      body: EnrolmentTokenBody,
-      ok: [201, EnrolmentTokenResponse],
+      body: S.EnrolmentTokenBody,
+      ok: [201, S.EnrolmentTokenResponse],
       errors: { ...BODY_ERRORS, 403: 'ADMIN_REQUIRED', 409: 'REMOTE_AGENTS_DISABLED' },
     },
   },
