@@ -14,6 +14,7 @@ import { openApiDocument } from './openapi.js';
 import { providerRoutes } from './provider-routes.js';
 import { enrolmentTokenRoutes } from './enrolment-token-routes.js';
 import type { RemoteAgentsView } from './remote-agents-view.js';
+import { requestTarget } from './request-target.js';
 import { Router } from './router.js';
 import { runRoutes } from './run-routes.js';
 
@@ -86,15 +87,16 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://platform.invalid');
+    // Routed on the path as sent: nothing resolves `..` into another route first.
+    const { pathname, url } = requestTarget(req.url ?? '/');
     const method = req.method ?? 'GET';
-    if (!url.pathname.startsWith('/api/')) {
-      if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true, backend: backend.kind });
-      if (serveDashboard(req, res, url.pathname)) return;
-      throw new ApiError(404, 'NOT_FOUND', `Nothing at ${url.pathname}`);
+    if (!pathname.startsWith('/api/')) {
+      if (pathname === '/healthz') return sendJson(res, 200, { ok: true, backend: backend.kind });
+      if (serveDashboard(req, res, pathname)) return;
+      throw new ApiError(404, 'NOT_FOUND', `Nothing at ${pathname}`);
     }
     // The API's description is public: a client reads it before it has a key.
-    if (url.pathname === '/api/v1/openapi.json' && (method === 'GET' || method === 'HEAD'))
+    if (pathname === '/api/v1/openapi.json' && (method === 'GET' || method === 'HEAD'))
       return sendJson(res, 200, (document ??= openApiDocument()));
     const remote = req.socket.remoteAddress ?? 'unknown';
     const principal = keys.authenticate(bearerToken(req.headers.authorization));
@@ -112,7 +114,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
       logger.warn('authentication failed', {
         reason: req.headers.authorization ? 'invalid key' : 'no key',
         method,
-        path: url.pathname,
+        path: pathname,
         remote,
       });
       throw new ApiError(401, 'UNAUTHENTICATED', 'Send `Authorization: Bearer <api key>`', {
@@ -122,7 +124,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     const decision = limiter.take(principal.keyId);
     const limits = limitHeaders(decision);
     if (!decision.allowed) {
-      logger.warn('rate limited', { userId: principal.userId, method, path: url.pathname });
+      logger.warn('rate limited', { userId: principal.userId, method, path: pathname });
       throw new ApiError(
         429,
         'RATE_LIMITED',
@@ -135,11 +137,11 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     }
     let found: ReturnType<typeof router.match>;
     try {
-      found = router.match(method, url.pathname);
+      found = router.match(method, pathname);
     } catch {
-      throw new ApiError(400, 'INVALID_PATH', 'The path is not valid', limits);
+      throw new ApiError(400, 'INVALID_PATH', 'The path is not valid: bad percent-encoding', limits);
     }
-    if (!found) throw new ApiError(404, 'NOT_FOUND', `No route ${method} ${url.pathname}`, limits);
+    if (!found) throw new ApiError(404, 'NOT_FOUND', `No route ${method} ${pathname}`, limits);
     if ('allowed' in found)
       throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`, {
         ...limits,
