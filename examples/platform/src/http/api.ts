@@ -13,6 +13,7 @@ import { sendJson } from './io.js';
 import { openApiDocument } from './openapi.js';
 import { providerRoutes } from './provider-routes.js';
 import { enrolmentTokenRoutes } from './enrolment-token-routes.js';
+import { identifierOf } from './identifiers.js';
 import type { RemoteAgentsView } from './remote-agents-view.js';
 import { requestTarget } from './request-target.js';
 import { Router } from './router.js';
@@ -73,7 +74,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     // Remote agents are the operator's, not one user's: revoking one takes an admin key, as issuing tokens does.
     if (!ctx.principal.admin)
       throw new ApiError(403, 'ADMIN_REQUIRED', 'Revoking a remote agent takes an admin key (FORGE_ADMIN_USERS)');
-    const name = ctx.params.name!;
+    const name = identifierOf(ctx.params.name!, 'name', 'INVALID_REMOTE_AGENT_NAME');
     const revoked = await options.remoteAgents?.revoke(name);
     if (!revoked) throw new ApiError(404, 'REMOTE_AGENT_NOT_FOUND', `No enrolled remote agent ${name}`);
     logger.info('remote agent revoked over the API', { userId: ctx.principal.userId, name });

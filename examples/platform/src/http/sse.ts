@@ -55,9 +55,18 @@ export async function streamRun(
   }
 }
 
-/** Last-Event-ID (header, or `last_event_id` in the query for clients that cannot set headers). */
+/**
+ * The largest Last-Event-ID read as one: a seq is a 32-bit integer in the journal, which reads a page of events
+ * past it, so a larger one would overflow the query rather than name an event. No run has a billion events.
+ */
+export const MAX_EVENT_ID = 1_000_000_000;
+
+/**
+ * Last-Event-ID (header, or `last_event_id` in the query for clients that cannot set headers). One that is no
+ * seq this server could have sent (not a whole number, or past MAX_EVENT_ID) reads as 0: from the start.
+ */
 export function lastEventId(req: IncomingMessage, url: URL): number {
   const raw = (req.headers['last-event-id'] as string | undefined) ?? url.searchParams.get('last_event_id') ?? '0';
   const n = Number(raw);
-  return Number.isInteger(n) && n >= 0 ? n : 0;
+  return Number.isInteger(n) && n >= 0 && n <= MAX_EVENT_ID ? n : 0;
 }
