@@ -357,7 +357,7 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
     expect((await h.call('POST', `/api/v1/agents/${id}/interrupt`)).status).toBe(200);
   });
 
-  it('answers unknown routes with 404, wrong methods with 405, and unknown runs with 404', async () => {
+  it('answers unknown routes with 404, wrong methods with 405, unknown runs with 404, bad paths with 400', async () => {
     expect((await h.call('GET', '/api/v1/nothing')).status).toBe(404);
     const m = await h.call('PUT', '/api/v1/agents');
     expect(m.status).toBe(405);
@@ -365,7 +365,9 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
     const id = await createAgent();
     expect((await h.call('GET', `/api/v1/agents/${id}/events`)).json.error.code).toBe('REQUEST_ID_REQUIRED');
     expect((await h.call('GET', `/api/v1/agents/${id}/events?request_id=req_nope`)).status).toBe(404);
-    expect((await h.call('GET', '/api/v1/agents/..%2F..%2Fetc')).status).toBe(404);
+    // An encoded slash names no resource: 400, never another route (path-routing.test.ts has the rest).
+    const traversal = await h.call('GET', '/api/v1/agents/..%2F..%2Fetc');
+    expect([traversal.status, traversal.json.error.code]).toEqual([400, 'INVALID_PATH']);
     expect((await h.call('GET', '/api/v1/remote-agents')).json).toEqual({ enabled: false, agents: [] });
   });
 

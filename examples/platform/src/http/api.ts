@@ -5,7 +5,6 @@ import { bearerToken, type ApiKeyStore } from '../api-keys.js';
 import type { AgentBackend } from '../backends/backend.js';
 import { serveDashboard } from '../dashboard/serve.js';
 import { RateLimiter, type RateDecision } from '../rate-limiter.js';
-import type { IssuedToken } from '../remote-agents.js';
 import type { RunManager } from '../run-manager.js';
 import type { ProviderCatalog } from '../providers/provider-catalog.js';
 import { agentRoutes } from './agent-routes.js';
@@ -14,15 +13,13 @@ import { sendJson } from './io.js';
 import { openApiDocument } from './openapi.js';
 import { providerRoutes } from './provider-routes.js';
 import { enrolmentTokenRoutes } from './enrolment-token-routes.js';
+import { identifierOf } from './identifiers.js';
+import type { RemoteAgentsView } from './remote-agents-view.js';
+import { requestTarget } from './request-target.js';
 import { Router } from './router.js';
 import { runRoutes } from './run-routes.js';
 
-export interface RemoteAgentsView {
-  list(): Promise<Array<Record<string, unknown>>>;
-  /** Revokes by name or id; undefined when there is no such (unrevoked) agent. */
-  revoke(nameOrId: string): Promise<Record<string, unknown> | undefined>;
-  issueToken(options?: { name?: string; ttlMs?: number }): IssuedToken;
-}
+export type { RemoteAgentsView } from './remote-agents-view.js';
 
 export interface ApiOptions {
   keys: ApiKeyStore;
@@ -77,7 +74,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     // Remote agents are the operator's, not one user's: revoking one takes an admin key, as issuing tokens does.
     if (!ctx.principal.admin)
       throw new ApiError(403, 'ADMIN_REQUIRED', 'Revoking a remote agent takes an admin key (FORGE_ADMIN_USERS)');
-    const name = ctx.params.name!;
+    const name = identifierOf(ctx.params.name!, 'name', 'INVALID_REMOTE_AGENT_NAME');
     const revoked = await options.remoteAgents?.revoke(name);
     if (!revoked) throw new ApiError(404, 'REMOTE_AGENT_NOT_FOUND', `No enrolled remote agent ${name}`);
     logger.info('remote agent revoked over the API', { userId: ctx.principal.userId, name });
@@ -91,15 +88,16 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://platform.invalid');
+    // Routed on the path as sent: nothing resolves `..` into another route first.
+    const { pathname, url } = requestTarget(req.url ?? '/');
     const method = req.method ?? 'GET';
-    if (!url.pathname.startsWith('/api/')) {
-      if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true, backend: backend.kind });
-      if (serveDashboard(req, res, url.pathname)) return;
-      throw new ApiError(404, 'NOT_FOUND', `Nothing at ${url.pathname}`);
+    if (!pathname.startsWith('/api/')) {
+      if (pathname === '/healthz') return sendJson(res, 200, { ok: true, backend: backend.kind });
+      if (serveDashboard(req, res, pathname)) return;
+      throw new ApiError(404, 'NOT_FOUND', `Nothing at ${pathname}`);
     }
     // The API's description is public: a client reads it before it has a key.
-    if (url.pathname === '/api/v1/openapi.json' && (method === 'GET' || method === 'HEAD'))
+    if (pathname === '/api/v1/openapi.json' && (method === 'GET' || method === 'HEAD'))
       return sendJson(res, 200, (document ??= openApiDocument()));
     const remote = req.socket.remoteAddress ?? 'unknown';
     const principal = keys.authenticate(bearerToken(req.headers.authorization));
@@ -117,7 +115,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
       logger.warn('authentication failed', {
         reason: req.headers.authorization ? 'invalid key' : 'no key',
         method,
-        path: url.pathname,
+        path: pathname,
         remote,
       });
       throw new ApiError(401, 'UNAUTHENTICATED', 'Send `Authorization: Bearer <api key>`', {
@@ -127,7 +125,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     const decision = limiter.take(principal.keyId);
     const limits = limitHeaders(decision);
     if (!decision.allowed) {
-      logger.warn('rate limited', { userId: principal.userId, method, path: url.pathname });
+      logger.warn('rate limited', { userId: principal.userId, method, path: pathname });
       throw new ApiError(
         429,
         'RATE_LIMITED',
@@ -140,11 +138,11 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     }
     let found: ReturnType<typeof router.match>;
     try {
-      found = router.match(method, url.pathname);
+      found = router.match(method, pathname);
     } catch {
-      throw new ApiError(400, 'INVALID_PATH', 'The path is not valid', limits);
+      throw new ApiError(400, 'INVALID_PATH', 'The path is not valid: bad percent-encoding', limits);
     }
-    if (!found) throw new ApiError(404, 'NOT_FOUND', `No route ${method} ${url.pathname}`, limits);
+    if (!found) throw new ApiError(404, 'NOT_FOUND', `No route ${method} ${pathname}`, limits);
     if ('allowed' in found)
       throw new ApiError(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed here`, {
         ...limits,

@@ -156,6 +156,21 @@ describe('GET /api/v1/openapi.json', () => {
     await call('GET', R, `${A}/${id}/runs/${rid}`);
     await call('GET', R, `${A}/${id}/runs/run_none`);
 
+    // Input that could never be stored is a documented 400 (attack round, finding 5), not a database 500.
+    const bad: Array<[string, string, string, Parameters<ApiHarness['call']>[2], string]> = [
+      ['GET', R, `${A}/${id}/runs/%00`, {}, 'INVALID_REQUEST_ID'],
+      ['GET', `${AG}/runs`, `${A}/${id}/runs?cursor=1e20`, {}, 'INVALID_CURSOR'],
+      ['GET', E, `${A}/${id}/events?request_id=%00`, {}, 'INVALID_REQUEST_ID'],
+      ['POST', M, `${A}/${id}/messages`, { body: { content: 'a\u0000b' } }, 'INVALID_INPUT'],
+      ['POST', M, `${A}/${id}/messages`, { body: { content: 'x', model: 'a\ud800' } }, 'INVALID_MODEL'],
+      ['POST', P, `${A}/${id}/permissions/%00`, { body: { decision: 'allow' } }, 'INVALID_PERMISSION_ID'],
+      ['POST', Q, `${A}/${id}/questions/q%01`, { body: { answers: [['Red']] } }, 'INVALID_QUESTION_ID'],
+    ];
+    for (const [method, path, url, init, code] of bad) {
+      const res = await call(method, path, url, init);
+      expect([res.status, res.json.error.code], `${method} ${url}`).toEqual([400, code]);
+    }
+
     // Remote agents: a token (admin), an agent enrolled with it, revoked.
     const T = '/api/v1/remote-agents/tokens';
     const token = await call('POST', T, T, { body: { name: 'desk-1' } });

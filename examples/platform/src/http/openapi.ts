@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EnrolmentTokenBody, EnrolmentTokenResponse } from './enrolment-token-routes.js';
+import { MAX_ID_LENGTH, REQUEST_ID } from './identifiers.js';
 import * as S from './rest-schemas.js';
 
 type Method = 'get' | 'post' | 'delete';
@@ -17,7 +17,9 @@ interface Operation {
 }
 
 const BODY_ERRORS = {
-  400: 'Bad input: INVALID_JSON, INVALID_BODY, UNKNOWN_FIELD (with the closest known name) or a field code',
+  400:
+    'Bad input: INVALID_JSON, INVALID_BODY, UNKNOWN_FIELD (with the closest known name), a field code, or ' +
+    'INVALID_INPUT (a NUL or a lone surrogate in a string, which nothing can store)',
   408: 'BODY_TIMEOUT',
   413: 'BODY_TOO_LARGE (1 MiB)',
 };
@@ -90,7 +92,7 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
         clear: { schema: z.enum(['true', 'false']), description: 'Also drop queued messages.' },
       },
       ok: [200, S.Interrupted],
-      errors: { ...AGENT_404, 409: 'NOT_RUNNING' },
+      errors: { 400: 'INVALID_REQUEST_ID', ...AGENT_404, 409: 'NOT_RUNNING' },
     },
   },
   '/api/v1/agents/{id}/runs': {
@@ -98,18 +100,22 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       summary: "The agent's runs, newest first, with their message, status, usage and cost",
       query: {
         limit: { schema: z.string().regex(/^\d+$/), description: '1 to 100, default 20.' },
-        cursor: { schema: z.string(), description: 'next_cursor of the previous page.' },
+        cursor: { schema: z.string().regex(/^\d{1,16}$/), description: 'next_cursor of the previous page.' },
       },
       ok: [200, S.RunList],
       errors: { 400: 'INVALID_LIMIT, INVALID_CURSOR', ...AGENT_404 },
     },
   },
   '/api/v1/agents/{id}/runs/{request_id}': {
-    get: { summary: 'One run', ok: [200, S.Run], errors: { 404: 'AGENT_NOT_FOUND, REQUEST_NOT_FOUND' } },
+    get: {
+      summary: 'One run',
+      ok: [200, S.Run],
+      errors: { 400: 'INVALID_REQUEST_ID', 404: 'AGENT_NOT_FOUND, REQUEST_NOT_FOUND' },
+    },
     delete: {
       summary: 'Take a queued run off the queue',
       ok: [200, S.Run],
-      errors: { 404: 'AGENT_NOT_FOUND, REQUEST_NOT_FOUND', 409: 'RUN_NOT_QUEUED' },
+      errors: { 400: 'INVALID_REQUEST_ID', 404: 'AGENT_NOT_FOUND, REQUEST_NOT_FOUND', 409: 'RUN_NOT_QUEUED' },
     },
   },
   '/api/v1/agents/{id}/permissions/{permission_id}': {
@@ -119,6 +125,7 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       ok: [200, S.DecisionReply],
       errors: {
         ...BODY_ERRORS,
+        400: `${BODY_ERRORS[400]}; INVALID_PERMISSION_ID`,
         404: 'AGENT_NOT_FOUND, PERMISSION_NOT_FOUND (also for a second reply)',
         ...RELAY_ERRORS,
       },
@@ -131,6 +138,7 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       ok: [200, S.AnswerReply],
       errors: {
         ...BODY_ERRORS,
+        400: `${BODY_ERRORS[400]}; INVALID_QUESTION_ID`,
         404: 'AGENT_NOT_FOUND, QUESTION_NOT_FOUND',
         409: 'QUESTION_ANSWERED (a second answer while the run lives)',
         ...RELAY_ERRORS,
@@ -145,7 +153,7 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
         last_event_id: { schema: z.string().regex(/^\d+$/), description: 'Resume after this seq.' },
       },
       ok: [200, undefined],
-      errors: { 400: 'REQUEST_ID_REQUIRED', 404: 'AGENT_NOT_FOUND, REQUEST_NOT_FOUND' },
+      errors: { 400: 'REQUEST_ID_REQUIRED, INVALID_REQUEST_ID', 404: 'AGENT_NOT_FOUND, REQUEST_NOT_FOUND' },
     },
   },
   '/api/v1/remote-agents': {
@@ -154,8 +162,8 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
   '/api/v1/remote-agents/tokens': {
     post: {
       summary: 'Issue a single-use enrolment token and the command that joins an agent with it (admin keys)',
-      body: EnrolmentTokenBody,
-      ok: [201, EnrolmentTokenResponse],
+      body: S.EnrolmentTokenBody,
+      ok: [201, S.EnrolmentTokenResponse],
       errors: { ...BODY_ERRORS, 403: 'ADMIN_REQUIRED', 409: 'REMOTE_AGENTS_DISABLED' },
     },
   },
@@ -163,12 +171,15 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
     delete: {
       summary: 'Revoke a remote agent: its session ends now and its credential is refused (admin keys)',
       ok: [200, S.RemoteAgentRevoked],
-      errors: { 403: 'ADMIN_REQUIRED', 404: 'REMOTE_AGENT_NOT_FOUND' },
+      errors: { 400: 'INVALID_REMOTE_AGENT_NAME', 403: 'ADMIN_REQUIRED', 404: 'REMOTE_AGENT_NOT_FOUND' },
     },
   },
 };
 
 const COMMON_ERRORS: Record<number, string> = {
+  400:
+    'INVALID_PATH (a dot segment, plain or %2e-encoded, an empty segment, a slash or backslash inside a segment, ' +
+    'or bad percent-encoding: the path is never resolved into another route)',
   401: 'UNAUTHENTICATED (no or unknown key)',
   429: 'RATE_LIMITED or TOO_MANY_AUTH_FAILURES (Retry-After)',
   500: 'INTERNAL_ERROR',
@@ -182,10 +193,22 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
 
 const errorRef = { $ref: '#/components/schemas/Error' };
 
+/** Path parameters with a shape of their own; any other is a string. */
+const PATH_PARAMS: Record<string, Record<string, unknown>> = {
+  request_id: { type: 'string', pattern: REQUEST_ID.source },
+  permission_id: { type: 'string', maxLength: MAX_ID_LENGTH },
+  question_id: { type: 'string', maxLength: MAX_ID_LENGTH },
+};
+
 function operation(path: string, method: Method, op: Operation): Record<string, unknown> {
   const pathParams = [...path.matchAll(/\{([a-z_]+)\}/g)].map((m) => m[1]!);
   const parameters = [
-    ...pathParams.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+    ...pathParams.map((name) => ({
+      name,
+      in: 'path',
+      required: true,
+      schema: PATH_PARAMS[name] ?? { type: 'string' },
+    })),
     ...Object.entries(op.query ?? {}).map(([name, q]) => ({
       name,
       in: 'query',
@@ -195,7 +218,9 @@ function operation(path: string, method: Method, op: Operation): Record<string, 
     })),
   ];
   const [status, body] = op.ok;
-  const errors = { ...(op.open ? {} : COMMON_ERRORS), ...op.errors };
+  const errors: Record<number, string> = { ...(op.open ? {} : COMMON_ERRORS) };
+  for (const [code, description] of Object.entries(op.errors))
+    errors[Number(code)] = errors[Number(code)] ? `${description}; or ${errors[Number(code)]}` : description;
   const responses: Record<string, unknown> = {
     [status]: {
       description: op.summary,

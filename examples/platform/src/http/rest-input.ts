@@ -10,6 +10,7 @@ import { closestName } from '@forge/core/internal';
 import { generateWebhookSecret, webhookSecretKey } from '../webhooks/index.js';
 import { optionalString } from './io.js';
 import { DecisionBody, MessageBody } from './rest-schemas.js';
+import { refuseBadText } from './text-input.js';
 
 /**
  * The REST API's names for the request fields it accepts, and the library's. A message has no `cwd`, `env`,
@@ -59,6 +60,14 @@ export function checkFields(
   throw new ValidationError('UNKNOWN_FIELD', issues.map((i) => i.message).join('; '), issues);
 }
 
+/** Codes for a message's ids and names, as core gives them; free text (`content`, `system_prompt`) is INVALID_INPUT. */
+const TEXT_CODES: Record<string, string> = {
+  session_id: 'INVALID_SESSION_ID',
+  model: 'INVALID_MODEL',
+  allowed_tools: 'INVALID_TOOLS',
+  disallowed_tools: 'INVALID_TOOLS',
+};
+
 export interface MessageInput {
   request: AgentRequest;
   webhook?: { url: string; secret?: string };
@@ -86,6 +95,9 @@ export function parseMessage(body: Record<string, unknown>): MessageInput {
     const summary = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
     throw new ValidationError(error.code, `Invalid message: ${summary}`, issues);
   }
+  // After core's checks, which give a NUL in an id its field's code; what is left (a NUL in content, a lone
+  // surrogate anywhere) could not be stored, so it is refused here rather than failing in the database.
+  refuseBadText(body, TEXT_CODES);
   const url = optionalString(body, 'webhook_url');
   const given = optionalString(body, 'webhook_secret');
   if (given !== undefined && url === undefined) {
@@ -125,5 +137,6 @@ export function parseDecision(body: Record<string, unknown>): { decision: Permis
     throw new ValidationError('INVALID_DECISION', message, [{ path: 'decision', code: 'INVALID_DECISION', message }]);
   }
   const message = optionalString(body, 'message');
+  refuseBadText(body);
   return { decision: decision as PermissionDecision, ...(message !== undefined ? { message } : {}) };
 }

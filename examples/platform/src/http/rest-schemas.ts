@@ -41,7 +41,32 @@ export const AnswerBody = z.strictObject({
   answers: z.array(z.array(z.string())).describe('One array of chosen labels (or typed text) per question.'),
 });
 
+/** `POST /api/v1/remote-agents/tokens`: both fields optional; an empty body is a token for any name, valid 1 h. */
+export const EnrolmentTokenBody = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" and "-", at most 63')
+    .optional()
+    .describe('Bind the token to this agent name: the agent that enrols with it must use it.'),
+  ttl_ms: z
+    .number()
+    .int()
+    .min(60_000)
+    .max(7 * 24 * 3_600_000)
+    .optional()
+    .describe('How long the token stays valid, in ms (1 min to 7 days). Default 1 h.'),
+});
+
 // ---- responses
+
+export const EnrolmentTokenResponse = z.strictObject({
+  token: z.string().describe('Single use; the agent sets it as FORGE_ENROLMENT_TOKEN on its first start.'),
+  token_id: z.string(),
+  expires_at: z.iso.datetime(),
+  name: z.string().optional(),
+  hub_url: z.string().describe('Where agents dial (FORGE_HUB_URL).'),
+  join_command: z.string().describe('One line that starts examples/remote-agent on another machine with this token.'),
+});
 
 export const ErrorBody = z.strictObject({
   error: z.strictObject({

@@ -4,12 +4,14 @@ import type { RunRecord } from '@forge/store';
 import type { RunManager } from '../run-manager.js';
 import { agentOf, reply, type ApiContext } from './context.js';
 import { readJson, readObject } from './io.js';
+import { cursorOf, identifierOf, requestIdOf } from './identifiers.js';
 import { parseBody } from './parse-body.js';
 import { parseDecision, parseMessage } from './rest-input.js';
 import { AnswerBody } from './rest-schemas.js';
 import type { Router } from './router.js';
 import { runJson } from './run-json.js';
 import { lastEventId, streamRun } from './sse.js';
+import { refuseBadText } from './text-input.js';
 
 export interface RunRoutesOptions {
   backend: AgentBackend;
@@ -78,7 +80,8 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
     })
     .on('POST', '/api/v1/agents/:id/interrupt', async (ctx) => {
       const agent = await agentOf(ctx, backend);
-      const requestId = ctx.url.searchParams.get('request_id') ?? undefined;
+      const named = ctx.url.searchParams.get('request_id');
+      const requestId = named === null ? undefined : requestIdOf(named);
       const clear = ctx.url.searchParams.get('clear') === 'true';
       const stopped = await runs.interrupt(agent.userId, agent.agentId, {
         ...(requestId !== undefined ? { requestId } : {}),
@@ -98,10 +101,7 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
     .on('GET', '/api/v1/agents/:id/runs', async (ctx) => {
       const agent = await agentOf(ctx, backend);
       const limit = pageLimit(ctx.url.searchParams.get('limit'));
-      const cursor = ctx.url.searchParams.get('cursor');
-      const before = cursor === null ? undefined : Number(cursor);
-      if (before !== undefined && (!Number.isInteger(before) || before < 0))
-        throw new ApiError(400, 'INVALID_CURSOR', 'cursor must be the next_cursor of a previous page');
+      const before = cursorOf(ctx.url.searchParams.get('cursor'));
       const page = await runs.list(agent.userId, agent.agentId, {
         limit: limit + 1,
         ...(before !== undefined ? { before } : {}),
@@ -116,12 +116,12 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
     })
     .on('GET', '/api/v1/agents/:id/runs/:request_id', async (ctx) => {
       const agent = await agentOf(ctx, backend);
-      const run = await runOf(runs, agent.userId, agent.agentId, ctx.params.request_id!);
+      const run = await runOf(runs, agent.userId, agent.agentId, requestIdOf(ctx.params.request_id!));
       reply(ctx, 200, runJson(run));
     })
     .on('DELETE', '/api/v1/agents/:id/runs/:request_id', async (ctx) => {
       const agent = await agentOf(ctx, backend);
-      const run = await runOf(runs, agent.userId, agent.agentId, ctx.params.request_id!);
+      const run = await runOf(runs, agent.userId, agent.agentId, requestIdOf(ctx.params.request_id!));
       const removed = run.status === 'queued' ? await runs.removeQueued(agent.userId, run.requestId) : undefined;
       if (!removed)
         throw new ApiError(
@@ -133,37 +133,28 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
     })
     .on('POST', '/api/v1/agents/:id/permissions/:permission_id', async (ctx) => {
       const { decision, message } = parseDecision(readObject(await readJson(ctx.req)));
+      const permissionId = identifierOf(ctx.params.permission_id!, 'permission_id', 'INVALID_PERMISSION_ID');
       const agent = await agentOf(ctx, backend);
       // Wherever the run executes: another instance's answer is relayed back as it gave it.
-      const done = await runs.respond(
-        agent.userId,
-        agent.agentId,
-        ctx.params.permission_id!,
-        decision,
-        message,
-        clientGone(ctx),
-      );
+      const done = await runs.respond(agent.userId, agent.agentId, permissionId, decision, message, clientGone(ctx));
       reply(ctx, 200, {
         agent_id: agent.agentId,
         request_id: done.requestId,
-        permission_id: ctx.params.permission_id,
+        permission_id: permissionId,
         decision,
       });
     })
     .on('POST', '/api/v1/agents/:id/questions/:question_id', async (ctx) => {
-      const body = parseBody(AnswerBody, readObject(await readJson(ctx.req)), { answers: 'INVALID_ANSWER' });
+      const raw = readObject(await readJson(ctx.req));
+      const body = parseBody(AnswerBody, raw, { answers: 'INVALID_ANSWER' });
+      refuseBadText(raw, { answers: 'INVALID_ANSWER' });
+      const questionId = identifierOf(ctx.params.question_id!, 'question_id', 'INVALID_QUESTION_ID');
       const agent = await agentOf(ctx, backend);
-      const done = await runs.answer(
-        agent.userId,
-        agent.agentId,
-        ctx.params.question_id!,
-        body.answers,
-        clientGone(ctx),
-      );
+      const done = await runs.answer(agent.userId, agent.agentId, questionId, body.answers, clientGone(ctx));
       reply(ctx, 200, {
         agent_id: agent.agentId,
         request_id: done.requestId,
-        question_id: ctx.params.question_id,
+        question_id: questionId,
         answers: body.answers,
       });
     })
@@ -171,7 +162,7 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
       const agent = await agentOf(ctx, backend);
       const requestId = ctx.url.searchParams.get('request_id');
       if (!requestId) throw new ApiError(400, 'REQUEST_ID_REQUIRED', 'Name the run: ?request_id=');
-      const run = await runOf(runs, agent.userId, agent.agentId, requestId);
+      const run = await runOf(runs, agent.userId, agent.agentId, requestIdOf(requestId));
       // Checked before the stream's 200 is written, so a bad id is answered 400.
       const after = lastEventId(ctx.req, ctx.url);
       await streamRun(
