@@ -20,6 +20,7 @@ export {
 export { reapOrphanProcesses, type ReapResult } from './process-ledger.js';
 export { PROCESS_TAG_VAR } from './process-tree.js';
 export { cwdProblem } from './cwd-check.js';
+export type { CliAgentOptions, CliProcessOptions } from './cli-agent-options.js';
 export {
   startRun,
   type RunContext,
