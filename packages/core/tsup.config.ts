@@ -1,16 +1,11 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: {
+export default packageBuild(
+  {
     index: 'src/index.ts',
     internal: 'src/internal.ts',
     'testing/index': 'src/testing/index.ts',
     'testing/conformance': 'src/testing/conformance.ts',
   },
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  external: ['vitest'],
-});
+  { external: ['vitest'] },
+);

@@ -1,16 +1,7 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-    internal: 'src/internal.ts',
-    'testing/index': 'src/testing/index.ts',
-  },
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
+export default packageBuild(
+  { index: 'src/index.ts', internal: 'src/internal.ts', 'testing/index': 'src/testing/index.ts' },
   // import.meta.url (opencodeBinPath) in the CommonJS build.
-  shims: true,
-});
+  { shims: true },
+);

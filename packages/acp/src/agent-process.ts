@@ -11,7 +11,7 @@ import {
   RequestError,
 } from '@agentclientprotocol/sdk';
 import {
-  type ForgeError,
+  ForgeError,
   type Logger,
   ProcessSpawnError,
   ProviderError,
@@ -305,4 +305,10 @@ function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Prom
     timer = setTimeout(() => reject(onTimeout()), ms);
   });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/** The error as a ForgeError: one already is passes as it is, anything else is read as `method` failing. */
+export async function asForgeError(proc: AgentProcess, error: unknown, method: string): Promise<ForgeError> {
+  if (error instanceof ForgeError) return error;
+  return proc.failure(error, method);
 }

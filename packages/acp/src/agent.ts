@@ -2,7 +2,6 @@ import { isAbsolute, resolve } from 'node:path';
 import {
   type AnyMessage,
   type ClientCapabilities,
-  type McpServer,
   methods,
   type PromptResponse,
   type RequestPermissionResponse,
@@ -16,86 +15,25 @@ import {
   ForgeError,
   localProcessRunner,
   NotFoundError,
-  type PermissionMode,
-  type ProcessRunner,
   type RunContext,
-  type RunOptions,
   type RunOutcome,
   silentLogger,
   UnsupportedError,
   ValidationError,
 } from '@forge/core';
-import { AgentProcess, type PermissionRequestParams, type SessionSink } from './agent-process.js';
+import { quietFor, untilAborted, untilAbortedPlus } from './abortable-wait.js';
+import type { AcpAgentOptions } from './agent-options.js';
+import { AgentProcess, asForgeError, type PermissionRequestParams, type SessionSink } from './agent-process.js';
 import { ACP_ERROR_CODES, stopReasonCode } from './errors.js';
-import { type AcpFileSystem, localFileSystem } from './file-system.js';
+import { localFileSystem } from './file-system.js';
 import { promptUsage, SessionUpdateMapper, toolInput, toolName, type SessionNotificationParams } from './mapper.js';
 import { pickPermissionOption } from './permissions.js';
 import { promptBlocks } from './prompt.js';
+import { applyMode, applyModel, type SessionState } from './session-settings.js';
+
+export type { AcpAgentOptions };
 
 export const ACP_PROVIDER = 'acp';
-
-export interface AcpAgentOptions extends RunOptions {
-  /** The agent program, e.g. `gemini` (with `args: ['--acp']`). */
-  command: string;
-  args?: readonly string[];
-  /** The agent process's environment: added to the runner's (see `inheritEnv`). */
-  env?: Record<string, string>;
-  /** Start from what the runner passes on (a local runner: a minimal allow-list) or from `env` alone. */
-  inheritEnv?: boolean;
-  /**
-   * Host variables the agent process gets besides the runner's minimal set (names, or prefixes
-   * ending in `*`), e.g. its API key: `['GEMINI_*']`. The presets set theirs. Default none.
-   */
-  passEnv?: readonly string[];
-  /** The process's working directory, and a session's when the request names none. */
-  cwd?: string;
-  /** Where the agent runs. Default `localProcessRunner()`; a pod's `execRunner` works the same. */
-  runner?: ProcessRunner;
-  /** The provider name in events and the registry. Default `acp`. */
-  name?: string;
-  /**
-   * What the client offers the agent. Default: nothing (`fs` off, `terminal` off), so the agent
-   * reads, writes and runs commands itself, where it runs. Offering `fs` makes Forge read and
-   * write files for the agent on the machine where Forge runs (`fileSystem`), which is the wrong
-   * machine for a pod; Gemini 0.61 also cannot create new files through it (see README).
-   */
-  clientCapabilities?: ClientCapabilities;
-  /** Serves `fs/*` when `clientCapabilities.fs` is on. Default: `localFileSystem()` limited to each session's cwd. */
-  fileSystem?: AcpFileSystem;
-  /** MCP servers every session gets. */
-  mcpServers?: McpServer[];
-  /** Model when the request names none (set with `session/set_model` or a `model` config option). */
-  model?: string;
-  /** Permission mode when the request names none. */
-  permissionMode?: PermissionMode;
-  /** Agent mode id for each Forge permission mode, where the names differ (Gemini: `acceptEdits` → `autoEdit`). */
-  modes?: Partial<Record<PermissionMode, string>>;
-  /** How a known session is continued in a new process: `session/resume` (no replay) when offered, else `session/load`. */
-  resumeWith?: 'auto' | 'load' | 'resume';
-  /**
-   * After a `session/load` response, updates keep counting as history replay until none has come
-   * for this long. Gemini streams part of the history after its response. Default 0.
-   */
-  loadReplayQuietMs?: number;
-  /** Call `authenticate` with this method after `initialize`. Default: none (keys come from env). */
-  authMethodId?: string;
-  /** Bound on starting the process and its `initialize`. Default 60 s. */
-  initializeTimeoutMs?: number;
-  /** On close: how long the agent may take to exit after stdin closes, then after SIGTERM. Default 2 s. */
-  closeGraceMs?: number;
-  /** After a cancel, how long the turn may take to end before the run stops waiting for the agent. Default 5 s. */
-  cancelWaitMs?: number;
-  /** Characters of stderr kept for the error of a process that died. Default 4,000. */
-  stderrTailChars?: number;
-  /** `clientInfo` sent in `initialize`. */
-  clientInfo?: { name: string; version: string };
-}
-
-interface SessionState {
-  modes?: { currentModeId: string; availableModes: Array<{ id: string }> } | null;
-  models?: { currentModelId: string; availableModels: Array<{ modelId: string }> } | null;
-  configOptions?: Array<Record<string, unknown>> | null;
-}
 
 const DEFAULT_CAPS: ClientCapabilities = { fs: { readTextFile: false, writeTextFile: false }, terminal: false };
 
@@ -389,8 +327,8 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
       if (ctx.signal.aborted) return { sessionId };
 
       // 2. Mode and model, where the request (or the options) asks for them.
-      await applyMode(proc, sessionId, state, request.permissionMode ?? permissionMode);
-      await applyModel(proc, sessionId, state, request.model ?? model);
+      await applyMode(proc, sessionId, state, request.permissionMode ?? permissionMode, { name, modes });
+      await applyModel(proc, sessionId, state, request.model ?? model, name);
       if (ctx.signal.aborted) return { sessionId };
 
       // 3. The turn.
@@ -453,61 +391,6 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
     return sessionId;
   }
 
-  async function applyMode(
-    proc: AgentProcess,
-    sessionId: string,
-    state: SessionState,
-    wanted: PermissionMode | undefined,
-  ) {
-    if (!wanted) return;
-    const modeId = modes[wanted] ?? wanted;
-    const offered = state.modes?.availableModes?.map((m) => m.id) ?? [];
-    if (state.modes?.currentModeId === modeId) return;
-    if (!offered.includes(modeId)) {
-      if (wanted === 'default' && !offered.length) return;
-      throw new UnsupportedError(
-        name,
-        `permission mode "${wanted}" (agent mode "${modeId}"; the agent offers ${offered.length ? offered.join(', ') : 'no modes'})`,
-      );
-    }
-    try {
-      await proc.connection.agent.request(methods.agent.session.setMode, { sessionId, modeId });
-    } catch (error) {
-      throw await asForgeError(proc, error, 'session/set_mode');
-    }
-    if (state.modes) state.modes.currentModeId = modeId;
-  }
-
-  async function applyModel(proc: AgentProcess, sessionId: string, state: SessionState, wanted: string | undefined) {
-    if (!wanted) return;
-    const agent = proc.connection.agent;
-    try {
-      if (state.models) {
-        if (state.models.currentModelId === wanted) return;
-        const offered = state.models.availableModels.map((m) => m.modelId);
-        if (!offered.includes(wanted)) {
-          throw new UnsupportedError(name, `model "${wanted}" (the agent offers ${offered.join(', ')})`);
-        }
-        // `session/set_model` is what these agents implement; SDK 2.4 has it only as a custom method.
-        await agent.request('session/set_model', { sessionId, modelId: wanted });
-        state.models.currentModelId = wanted;
-        return;
-      }
-      const option = state.configOptions?.find((o) => o.category === 'model' && o.type === 'select');
-      if (option) {
-        await agent.request(methods.agent.session.setConfigOption, {
-          sessionId,
-          configId: String(option.id),
-          value: wanted,
-        });
-        return;
-      }
-    } catch (error) {
-      throw await asForgeError(proc, error, 'session/set_model');
-    }
-    throw new UnsupportedError(name, 'model selection (the agent offers no models)');
-  }
-
   return createCodeAgent({
     ...runOptions,
     provider: name,
@@ -536,59 +419,4 @@ function resumeMethod(
 function resolveCwd(dir: string | undefined): string {
   // ACP wants absolute paths.
   return dir === undefined ? process.cwd() : isAbsolute(dir) ? dir : resolve(dir);
-}
-
-async function asForgeError(proc: AgentProcess, error: unknown, method: string): Promise<ForgeError> {
-  if (error instanceof ForgeError) return error;
-  return proc.failure(error, method);
-}
-
-/** Resolves with the value, or undefined once the signal aborts (the work goes on and is dropped). */
-function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) {
-    p.catch(() => undefined);
-    return Promise.resolve(undefined);
-  }
-  return new Promise<T | undefined>((resolvePromise, reject) => {
-    const onAbort = () => resolvePromise(undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolvePromise(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        if (signal.aborted) resolvePromise(undefined);
-        else reject(e);
-      },
-    );
-  });
-}
-
-/** The promise's value, or undefined when it has not settled `graceMs` after the signal aborted. */
-function untilAbortedPlus<T>(p: Promise<T>, signal: AbortSignal, graceMs: number): Promise<{ value: T } | undefined> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
-  const late = new Promise<undefined>((resolveLate) => {
-    onAbort = () => {
-      timer = setTimeout(() => resolveLate(undefined), graceMs);
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  p.catch(() => undefined);
-  return Promise.race([p.then((value) => ({ value })), late]).finally(() => {
-    clearTimeout(timer);
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-  });
-}
-
-/** Waits until `last()` is at least `ms` in the past (or the signal aborts). */
-async function quietFor(last: () => number, ms: number, signal: AbortSignal): Promise<void> {
-  for (;;) {
-    const wait = last() + ms - Date.now();
-    if (wait <= 0 || signal.aborted) return;
-    await new Promise((r) => setTimeout(r, wait));
-  }
 }

@@ -1,109 +1,18 @@
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  createProviderRegistry,
-  localProcessRunner,
-  type AgentEvent,
-  type CodeAgent,
-  type ProcessRunner,
-  type RunningProcess,
-} from '@forge/core';
-import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { claudeCode, type ClaudeCodeOptions } from './agent.js';
-import {
-  claudeBinPath,
-  fakeAnthropicEnv,
-  startFakeAnthropicApi,
-  type FakeAnthropicApi,
-  type FakeResponder,
-  toolResultText,
-} from './testing/index.js';
+import { createProviderRegistry, type AgentEvent } from '@forge/core';
+import { collectRun, runProblems } from '@forge/core/testing';
+import { describe, expect, it, vi } from 'vitest';
+import { claudeCode } from './agent.js';
+import { claudeCliRig } from './test-support/claude-cli-rig.js';
 
 /**
  * The real CLI (devDependency `@anthropic-ai/claude-code`) against the fake Messages API on
- * 127.0.0.1, with a scratch HOME. Each test scripts the fake's answers.
+ * 127.0.0.1, with a scratch HOME (`claudeCliRig`). Each test scripts the fake's answers. Permissions and
+ * questions: control-protocol.int.test.ts; warm sessions: warm-pool.int.test.ts.
  */
 describe('claudeCode with the real CLI against a fake Anthropic API', () => {
-  let api: FakeAnthropicApi;
-  let scratch: string;
-  let responder: FakeResponder = () => ({ text: 'unset' });
-  const spawned: RunningProcess[] = [];
-
-  // Records every process, so tests can check that none is left behind.
-  const local = localProcessRunner();
-  const runner: ProcessRunner = {
-    async spawn(command, args, options) {
-      const p = await local.spawn(command, args, options);
-      spawned.push(p);
-      return p;
-    },
-  };
-
-  const agents: CodeAgent[] = [];
-  const agent = (env: Record<string, string> = {}, options: ClaudeCodeOptions = {}) => {
-    const a = claudeCode({
-      runner,
-      bin: claudeBinPath(),
-      cwd: scratch,
-      env: { ...fakeAnthropicEnv(api.url), HOME: join(scratch, 'home'), ...env },
-      sigintGraceMs: 5_000,
-      ...options,
-    });
-    agents.push(a);
-    return a;
-  };
-  /** Closes the test's agents, then checks that no process they started is left. */
-  const closeAll = async () => {
-    for (const a of agents.splice(0)) await a.close?.();
-    for (const p of spawned) expect(alive(p.pid)).toBe(false);
-  };
-
-  const turns = () =>
-    api.requests.filter(
-      (r) => r.method === 'POST' && r.path.startsWith('/v1/messages') && !r.path.includes('count_tokens'),
-    );
-  const toolResult = (req: { body: unknown }) => toolResultText(req.body);
-  const ofType = <T extends AgentEvent['type']>(events: AgentEvent[], type: T) =>
-    events.filter((e): e is Extract<AgentEvent, { type: T }> => e.type === type);
-
-  const alive = (pid: number | undefined) => {
-    if (pid === undefined) return false;
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-
-  /** Living processes whose command line (arguments joined by spaces) contains `marker`, read from /proc. */
-  const processesWith = async (marker: string) => {
-    const found: string[] = [];
-    for (const pid of await readdir('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      const cmd = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replaceAll('\0', ' ');
-      // A zombie (killed, not yet reaped by a PID 1 that does not reap) counts as gone.
-      const state = (await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '')).replace(/^.*\) /s, '')[0];
-      if (cmd.includes(marker) && state !== 'Z' && state !== 'X') found.push(pid);
-    }
-    return found;
-  };
-
-  beforeAll(async () => {
-    scratch = await mkdtemp(join(tmpdir(), 'forge-claude-int-'));
-    api = await startFakeAnthropicApi({ respond: (req) => responder(req) });
-  });
-  afterAll(async () => {
-    for (const p of spawned) if (alive(p.pid)) p.kill('SIGKILL');
-    await api?.close();
-    await rm(scratch, { recursive: true, force: true });
-  });
-  beforeEach(() => {
-    api.requests.length = 0;
-  });
-  afterEach(closeAll);
+  const rig = claudeCliRig();
+  const { agent, spawned, turns, ofType, alive, processesWith } = rig;
 
   it('reports the CLI version it found', async () => {
     const caps = await agent().capabilities();
@@ -112,7 +21,7 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
   });
 
   it('answers with text, streamed as deltas, and carries a tricky prompt intact', async () => {
-    responder = (req) => ({ text: `You said: ${req.lastUserText}` });
+    rig.responder = (req) => ({ text: `You said: ${req.lastUserText}` });
     const prompt = `--not-a-flag "quoted" 'single' $HOME \`tick\`\nsecond line ✓ 日本\n${'x'.repeat(50_000)}`;
     const run = agent().execute({ prompt, timeoutMs: 60_000 });
     const { events, result } = await collectRun(run);
@@ -135,7 +44,7 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
   });
 
   it('runs a Bash tool and answers after its result, then resumes the session', async () => {
-    responder = (req) =>
+    rig.responder = (req) =>
       req.hasToolResult
         ? { text: 'The command printed its greeting.' }
         : req.lastUserText.includes('again')
@@ -152,7 +61,7 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
     const sessionId = first.result.sessionId!;
     expect(sessionId).toMatch(/\S/);
 
-    api.requests.length = 0;
+    rig.api.requests.length = 0;
     const second = await collectRun(agent().execute({ prompt: 'again, please', sessionId }));
     expect(second.result.status).toBe('completed');
     expect(second.result.text).toBe('Resumed.');
@@ -165,7 +74,7 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
   });
 
   it('fails a run whose model API answers 500, with each retry surfaced', async () => {
-    responder = () => ({ status: 500 });
+    rig.responder = () => ({ status: 500 });
     const { events, result } = await collectRun(
       agent({ CLAUDE_CODE_MAX_RETRIES: '1' }).execute({ prompt: 'hi', timeoutMs: 30_000 }),
     );
@@ -178,7 +87,7 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
   });
 
   it('fails a run whose model API answers 401 as an auth error', async () => {
-    responder = () => ({ status: 401 });
+    rig.responder = () => ({ status: 401 });
     const { result } = await collectRun(
       agent({ CLAUDE_CODE_MAX_RETRIES: '1' }).execute({ prompt: 'hi', timeoutMs: 30_000 }),
     );
@@ -188,7 +97,7 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
   });
 
   it('bounds the CLI retrying a failing API with timeoutMs: interrupted, not killed', async () => {
-    responder = () => ({ status: 500 });
+    rig.responder = () => ({ status: 500 });
     const before = spawned.length;
     const { events, result } = await collectRun(agent().execute({ prompt: 'hi', timeoutMs: 5_000 }));
     expect(result.status).toBe('timed_out');
@@ -200,7 +109,7 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
   });
 
   it('cancels mid-answer with an interrupt: cancelled with the session id, the process kept, no signal', async () => {
-    responder = () => ({ text: 'one two three four five six seven eight nine ten', delayMs: 400 });
+    rig.responder = () => ({ text: 'one two three four five six seven eight nine ten', delayMs: 400 });
     const before = spawned.length;
     const a = agent();
     const run = a.execute({ prompt: 'talk slowly' });
@@ -224,7 +133,7 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
 
   it('cancels while a Bash tool runs `sleep 300`: no tool process survives', async () => {
     const marker = `sleep 300.${process.pid}`;
-    responder = (req) =>
+    rig.responder = (req) =>
       req.hasToolResult
         ? { text: 'done' }
         : { toolUse: { name: 'Bash', input: { command: marker, description: 'wait' } } };
@@ -246,7 +155,7 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
 
   it('cancel that falls back to signals (no grace for the interrupt): no tool process survives either', async () => {
     const marker = `sleep 301.${process.pid}`;
-    responder = (req) =>
+    rig.responder = (req) =>
       req.hasToolResult
         ? { text: 'done' }
         : { toolUse: { name: 'Bash', input: { command: marker, description: 'wait' } } };
@@ -268,7 +177,7 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
     const saved = process.env;
     process.env = { ...saved, FORGE_API_KEYS: 'alice:alice-key-in-the-host-env', SOME_DB_PASSWORD: 'hunter2-host' };
     try {
-      responder = (req) =>
+      rig.responder = (req) =>
         req.hasToolResult
           ? { text: 'printed' }
           : { toolUse: { name: 'Bash', input: { command: 'env', description: 'print the environment' } } };
@@ -288,7 +197,7 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
   it('cancels a run whose Bash tool left a process in the background: nothing survives', async () => {
     // The CLI starts its tools in a session of their own; a backgrounded command outlives the tool call.
     const marker = `sleep 1013.${process.pid}`;
-    responder = (req) =>
+    rig.responder = (req) =>
       req.hasToolResult
         ? { hang: true }
         : {
@@ -315,7 +224,7 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
 
   it('a warm CLI whose Bash tool left a process in the background takes it along when closed', async () => {
     const marker = `sleep 1014.${process.pid}`;
-    responder = (req) =>
+    rig.responder = (req) =>
       req.hasToolResult
         ? { text: 'started' }
         : {
@@ -333,7 +242,7 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
   });
 
   it('cancels while the API hangs', async () => {
-    responder = () => ({ hang: true });
+    rig.responder = () => ({ hang: true });
     const run = agent().execute({ prompt: 'hello?' });
     const events: AgentEvent[] = [];
     for await (const e of run) {
@@ -345,207 +254,8 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
     expect(result.sessionId).toBe(ofType(events, 'session.started')[0]!.sessionId);
   });
 
-  describe('permissions and questions over the control protocol', () => {
-    const writeOf = (name: string) => ({
-      toolUse: { name: 'Write', input: { file_path: join(scratch, name), content: `${name}\n` } },
-    });
-    const exists = (name: string) =>
-      stat(join(scratch, name)).then(
-        () => true,
-        () => false,
-      );
-
-    it('allow: the tool runs with its input', async () => {
-      responder = (req) => (req.hasToolResult ? { text: 'Written.' } : writeOf('allowed.txt'));
-      const run = agent().execute({ prompt: 'write a file' });
-      const asked = await firstEvent(run, (e) => e.type === 'permission.requested').event;
-      expect(asked).toMatchObject({ tool: 'Write', input: { file_path: join(scratch, 'allowed.txt') } });
-      expect(await exists('allowed.txt')).toBe(false);
-      await run.respond((asked as { id: string }).id, 'allow');
-      const result = await run.result;
-      expect(result).toMatchObject({ status: 'completed', text: 'Written.' });
-      expect(await readFile(join(scratch, 'allowed.txt'), 'utf8')).toBe('allowed.txt\n');
-      expect(turns().at(-1)!.hasToolResult).toBe(true);
-    });
-
-    it('deny: the model gets the message as an error result and the turn goes on', async () => {
-      responder = (req) => (req.hasToolResult ? { text: `Refused: ${toolResult(req)}` } : writeOf('denied.txt'));
-      const run = agent().execute({ prompt: 'write a file' });
-      const reading = firstEvent(run, (e) => e.type === 'permission.requested');
-      await run.respond(((await reading.event) as { id: string }).id, 'deny', 'not in this repo');
-      const [events, result] = await Promise.all([reading.all, run.result]);
-      expect(result).toMatchObject({ status: 'completed', text: 'Refused: not in this repo' });
-      expect(ofType(events, 'tool.result')[0]).toMatchObject({ isError: true, output: 'not in this repo' });
-      expect(await exists('denied.txt')).toBe(false);
-    });
-
-    it('allow_always: the suggested rule is applied, so the next write of the session is not asked for', async () => {
-      responder = (req) =>
-        !req.hasToolResult
-          ? writeOf('always-1.txt')
-          : turns().length === 2
-            ? writeOf('always-2.txt')
-            : { text: 'Both.' };
-      const run = agent().execute({ prompt: 'write two files' });
-      const reading = firstEvent(run, (e) => e.type === 'permission.requested');
-      await run.respond(((await reading.event) as { id: string }).id, 'allow_always');
-      const [events, result] = await Promise.all([reading.all, run.result]);
-      expect(result).toMatchObject({ status: 'completed', text: 'Both.' });
-      expect(ofType(events, 'permission.requested')).toHaveLength(1);
-      expect(await exists('always-1.txt')).toBe(true);
-      expect(await exists('always-2.txt')).toBe(true);
-    });
-
-    it('a question: AskUserQuestion becomes question.requested, and the answer reaches the model', async () => {
-      const questions = [
-        {
-          question: 'Which color do you prefer?',
-          header: 'Color',
-          multiSelect: false,
-          options: [
-            { label: 'Red', description: 'warm' },
-            { label: 'Blue', description: 'cool' },
-          ],
-        },
-      ];
-      responder = (req) =>
-        req.hasToolResult
-          ? { text: `Noted: ${toolResult(req)}` }
-          : { toolUse: { name: 'AskUserQuestion', input: { questions } } };
-      const run = agent().execute({ prompt: 'ask me' });
-      const asked = await firstEvent(run, (e) => e.type === 'question.requested').event;
-      expect(asked).toMatchObject({
-        questions: [
-          {
-            question: 'Which color do you prefer?',
-            header: 'Color',
-            multiple: false,
-            custom: true,
-            options: [
-              { label: 'Red', description: 'warm' },
-              { label: 'Blue', description: 'cool' },
-            ],
-          },
-        ],
-      });
-      await run.answer((asked as { id: string }).id, [['Blue']]);
-      const result = await run.result;
-      expect(result.status).toBe('completed');
-      expect(result.text).toContain('"Which color do you prefer?"="Blue"');
-    });
-
-    it('cancel while a permission waits: cancelled with the session, which then goes on in the same process', async () => {
-      responder = (req) =>
-        req.lastUserText.includes('go on')
-          ? { text: 'Going on.' }
-          : req.hasToolResult
-            ? { text: 'x' }
-            : writeOf('never.txt');
-      const a = agent();
-      const before = spawned.length;
-      const run = a.execute({ prompt: 'write a file' });
-      const reading = firstEvent(run, (e) => e.type === 'permission.requested');
-      const asked = (await reading.event) as { id: string };
-      const result = await run.cancel('changed my mind');
-      expect(result).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
-      expect(result.sessionId).toMatch(/\S/);
-      expect(runProblems(await reading.all, run.id)).toEqual([]);
-      await expect(run.respond(asked.id, 'allow')).rejects.toMatchObject({ code: 'RUN_FINISHED' });
-      expect(await exists('never.txt')).toBe(false);
-
-      const next = await collectRun(a.execute({ prompt: 'go on', sessionId: result.sessionId! }));
-      expect(next.result).toMatchObject({ status: 'completed', text: 'Going on.', sessionId: result.sessionId });
-      expect(spawned.length - before).toBe(1);
-    });
-  });
-
-  describe('warm sessions', () => {
-    it('a follow-up turn is written into the same process, which keeps the history', async () => {
-      responder = (req) => ({ text: `You said: ${req.lastUserText}` });
-      const a = agent();
-      const before = spawned.length;
-      const first = await collectRun(a.execute({ prompt: 'first' }));
-      const sessionId = first.result.sessionId!;
-      const second = await collectRun(a.execute({ prompt: 'second', sessionId }));
-      expect(second.result).toMatchObject({ status: 'completed', text: 'You said: second', sessionId });
-      expect(spawned.length - before).toBe(1);
-      expect(alive(spawned[before]!.pid)).toBe(true);
-      expect(JSON.stringify(turns().at(-1)!.body.messages)).toContain('first');
-      expect(ofType(second.events, 'session.started')[0]!.sessionId).toBe(sessionId);
-    });
-
-    it('options that differ start a fresh process with --resume', async () => {
-      responder = (req) => ({ text: `You said: ${req.lastUserText}` });
-      const a = agent();
-      const before = spawned.length;
-      const first = await collectRun(a.execute({ prompt: 'first' }));
-      const sessionId = first.result.sessionId!;
-      const second = await collectRun(a.execute({ prompt: 'second', sessionId, model: 'sonnet' }));
-      expect(second.result).toMatchObject({ status: 'completed', sessionId });
-      expect(spawned.length - before).toBe(2);
-      // The first one was ended: one session, one writer.
-      await vi.waitFor(() => expect(alive(spawned[before]!.pid)).toBe(false));
-    });
-
-    it('an idle process is ended after idleMs; the next turn resumes cold', async () => {
-      responder = (req) => ({ text: `You said: ${req.lastUserText}` });
-      const a = agent({}, { warmSessions: { idleMs: 200 } });
-      const before = spawned.length;
-      const first = await collectRun(a.execute({ prompt: 'first' }));
-      await vi.waitFor(() => expect(alive(spawned[before]!.pid)).toBe(false), { timeout: 10_000 });
-      const sessionId = first.result.sessionId!;
-      const second = await collectRun(a.execute({ prompt: 'second', sessionId }));
-      expect(second.result).toMatchObject({ status: 'completed', text: 'You said: second', sessionId });
-      expect(spawned.length - before).toBe(2);
-      expect(JSON.stringify(turns().at(-1)!.body.messages)).toContain('first');
-    });
-
-    it('a warm process killed between turns is replaced by a cold --resume, transparently', async () => {
-      responder = (req) => ({ text: `You said: ${req.lastUserText}` });
-      const a = agent();
-      const before = spawned.length;
-      const first = await collectRun(a.execute({ prompt: 'first' }));
-      const sessionId = first.result.sessionId!;
-      // The CLI writes the session's transcript shortly after its result; a process killed before that has nothing
-      // to resume (the cold start then says "No conversation found"). "Between turns" means after it did.
-      await vi.waitFor(
-        async () => {
-          const files = await readdir(join(scratch, 'home', '.claude', 'projects'), { recursive: true });
-          expect(files.some((f) => String(f).endsWith(`${sessionId}.jsonl`))).toBe(true);
-        },
-        { timeout: 10_000, interval: 50 },
-      );
-      spawned[before]!.kill('SIGKILL');
-      await spawned[before]!.exited;
-      const second = await collectRun(a.execute({ prompt: 'second', sessionId }));
-      expect(second.result).toMatchObject({ status: 'completed', text: 'You said: second' });
-      expect(spawned.length - before).toBe(2);
-      expect(JSON.stringify(turns().at(-1)!.body.messages)).toContain('first');
-    });
-
-    it('close() ends every warm process', async () => {
-      responder = (req) => ({ text: `You said: ${req.lastUserText}` });
-      const a = agent();
-      const before = spawned.length;
-      await Promise.all([collectRun(a.execute({ prompt: 'one' })), collectRun(a.execute({ prompt: 'two' }))]);
-      const procs = spawned.slice(before);
-      expect(procs).toHaveLength(2);
-      for (const p of procs) expect(alive(p.pid)).toBe(true);
-      await a.close?.();
-      for (const p of procs) expect(alive(p.pid)).toBe(false);
-    });
-
-    it('warmSessions: false ends the process with its run', async () => {
-      responder = () => ({ text: 'Done.' });
-      const before = spawned.length;
-      const { result } = await collectRun(agent({}, { warmSessions: false }).execute({ prompt: 'x' }));
-      expect(result.status).toBe('completed');
-      expect(alive(spawned[before]!.pid)).toBe(false);
-    });
-  });
-
   it("runs the root README's embedding example as written: run.respond on claude-code", async () => {
-    responder = (req) =>
+    rig.responder = (req) =>
       req.hasToolResult
         ? { text: 'Added the test.' }
         : req.lastUserText.includes('docs')
@@ -556,7 +266,7 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
     const registered = await agents.get('claude-code');
     const controller = new AbortController();
     const run = registered.execute(
-      { prompt: 'Add a test for parseDate', cwd: scratch, timeoutMs: 600_000 },
+      { prompt: 'Add a test for parseDate', cwd: rig.scratch, timeoutMs: 600_000 },
       { signal: controller.signal },
     );
     const seen: string[] = [];
@@ -574,7 +284,7 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
   });
 
   it('fails with a typed error before any event when the binary is missing', async () => {
-    const missing = claudeCode({ bin: join(scratch, 'no-such-claude') });
+    const missing = claudeCode({ bin: join(rig.scratch, 'no-such-claude') });
     const { events, result } = await collectRun(missing.execute({ prompt: 'hi' }));
     expect(events.map((e) => e.type)).toEqual(['run.completed']);
     expect(result.status).toBe('failed');

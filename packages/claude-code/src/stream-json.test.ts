@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { byteLength, parseStreamJson, StreamJsonParser, type StreamJsonItem } from './stream-json.js';
+import { byteLength } from '@forge/core/internal';
+import { parseStreamJson, StreamJsonParser, type StreamJsonItem } from './stream-json.js';
 import { FIXTURES, fixture, fixtureBytes } from './test-support/recorded-stdout.js';
 
 const enc = new TextEncoder();

@@ -1,5 +1,6 @@
-/** Default cap on one stream-json line: far above any real message, low enough to bound memory. */
-export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+import { jsonLineItems, JsonLinesParser, type JsonLineItem, type JsonLinesOptions } from '@forge/core/internal';
+
+export { DEFAULT_MAX_LINE_BYTES } from '@forge/core/internal';
 
 /** One native message of the CLI's `--output-format stream-json` (a JSON object with a `type`). */
 export interface ClaudeMessage {
@@ -12,259 +13,24 @@ export interface ClaudeMessage {
  * What the parser finds on one line: a message, a line that is not a JSON object (a warning the
  * CLI printed), or a line longer than the cap (skipped, its size reported).
  */
-export type StreamJsonItem =
-  | { kind: 'message'; message: ClaudeMessage }
-  | { kind: 'text'; text: string }
-  | { kind: 'oversize'; bytes: number; preview: string };
+export type StreamJsonItem = JsonLineItem<{ kind: 'message'; message: ClaudeMessage }>;
 
-export interface StreamJsonOptions {
-  /** Lines longer than this many bytes (UTF-8, without the newline) are skipped. Default 16 MiB. */
-  maxLineBytes?: number;
-}
+export type StreamJsonOptions = JsonLinesOptions;
 
-const PREVIEW_CHARS = 200;
+// An object without a string `type` still goes on as a message: the mapper passes it through.
+const toMessage = (value: unknown) => ({ kind: 'message' as const, message: value as ClaudeMessage });
 
-/**
- * An incremental, synchronous stream-json line parser. Push stdout chunks as they come (split
- * anywhere, even inside a UTF-8 character), then `end()`; each complete line is handed to
- * `onItem`. Blank lines are skipped and a trailing `\r` (CRLF) is dropped.
- *
- * Chunks are decoded once each by a streaming TextDecoder and lines are cut with `indexOf` on the
- * decoded string, so a line costs a slice and a `JSON.parse` — the same work as splitting a whole
- * buffer by hand. Byte lengths are only computed when a line could be over the cap.
- */
-export class StreamJsonParser {
-  private readonly decoder = new TextDecoder('utf-8');
-  private readonly maxLineBytes: number;
-  /** Up to `maxLineBytes / 3` UTF-16 units, a line cannot exceed the cap in UTF-8. */
-  private readonly safeChars: number;
-  /** Pieces of the line not yet ended by a newline. */
-  private carry: string[] = [];
-  private carryChars = 0;
-  /** UTF-8 size of `carry`, or -1 while it is too short to matter. */
-  private carryBytes = -1;
-  /** Bytes of a line already known to be over the cap; its rest is discarded up to the newline. */
-  private skipping = -1;
-  private skipPreview = '';
-
-  constructor(
-    private readonly onItem: (item: StreamJsonItem) => void,
-    options: StreamJsonOptions = {},
-  ) {
-    const max = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-    if (!Number.isInteger(max) || max <= 0) throw new RangeError(`maxLineBytes must be a positive integer, got ${max}`);
-    this.maxLineBytes = max;
-    this.safeChars = Math.floor(max / 3);
-  }
-
-  push(chunk: Uint8Array | string): void {
-    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
-    if (text.length > 0) this.feed(text);
-  }
-
-  /** Flushes a final line that had no newline (and any bytes of an unfinished character). */
-  end(): void {
-    const tail = this.decoder.decode();
-    if (tail.length > 0) this.feed(tail);
-    if (this.skipping >= 0) {
-      this.reportOversize();
-    } else if (this.carryChars > 0) {
-      const line = this.carry.length === 1 ? this.carry[0]! : this.carry.join('');
-      this.dropCarry();
-      this.line(line);
-    }
-  }
-
-  private feed(text: string): void {
-    let start = 0;
-    let nl = text.indexOf('\n');
-    if (nl === -1) {
-      this.hold(text);
-      return;
-    }
-    // The first line of this chunk completes whatever was carried over.
-    if (this.skipping >= 0) {
-      this.skipping += byteLength(text, 0, nl);
-      if (this.skipPreview.length < PREVIEW_CHARS)
-        this.skipPreview = (this.skipPreview + text.slice(0, Math.min(nl, PREVIEW_CHARS))).slice(0, PREVIEW_CHARS);
-      this.reportOversize();
-    } else if (this.carryChars > 0) {
-      this.carry.push(text.slice(0, nl));
-      const line = this.carry.join('');
-      this.dropCarry();
-      this.line(line);
-    } else {
-      this.line(text.slice(0, nl));
-    }
-    start = nl + 1;
-    while ((nl = text.indexOf('\n', start)) !== -1) {
-      this.line(text.slice(start, nl));
-      start = nl + 1;
-    }
-    if (start < text.length) this.hold(start === 0 ? text : text.slice(start));
-  }
-
-  /** Keeps the unfinished end of a chunk, or starts skipping once it is over the cap. */
-  private hold(piece: string): void {
-    if (this.skipping >= 0) {
-      this.skipping += byteLength(piece, 0, piece.length);
-      if (this.skipPreview.length < PREVIEW_CHARS)
-        this.skipPreview = (this.skipPreview + piece).slice(0, PREVIEW_CHARS);
-      return;
-    }
-    this.carry.push(piece);
-    this.carryChars += piece.length;
-    // Bytes are counted only once the line could be over the cap, and then piece by piece.
-    if (this.carryBytes >= 0) this.carryBytes += byteLength(piece, 0, piece.length);
-    else if (this.carryChars > this.safeChars) {
-      this.carryBytes = 0;
-      for (const p of this.carry) this.carryBytes += byteLength(p, 0, p.length);
-    }
-    if (this.carryBytes > this.maxLineBytes) {
-      let preview = '';
-      for (const p of this.carry) {
-        if (preview.length >= PREVIEW_CHARS) break;
-        preview += p.slice(0, PREVIEW_CHARS - preview.length);
-      }
-      this.skipping = this.carryBytes;
-      this.skipPreview = preview;
-      this.dropCarry();
-    }
-  }
-
-  private dropCarry(): void {
-    this.carry = [];
-    this.carryChars = 0;
-    this.carryBytes = -1;
-  }
-
-  private reportOversize(): void {
-    const bytes = this.skipping;
-    const preview = this.skipPreview;
-    this.skipping = -1;
-    this.skipPreview = '';
-    this.onItem({ kind: 'oversize', bytes, preview });
-  }
-
-  private line(raw: string): void {
-    let line = raw;
-    let end = line.length;
-    if (end > 0 && line.charCodeAt(end - 1) === 13 /* \r */) {
-      end--;
-      line = line.slice(0, end);
-    }
-    if (end > this.safeChars) {
-      const bytes = byteLength(line, 0, end);
-      if (bytes > this.maxLineBytes) {
-        this.onItem({ kind: 'oversize', bytes, preview: line.slice(0, PREVIEW_CHARS) });
-        return;
-      }
-    }
-    // Only an object can be a message; anything else is text the CLI printed.
-    let i = 0;
-    let c = line.charCodeAt(0);
-    while (c === 32 || c === 9) c = line.charCodeAt(++i);
-    if (c === 123 /* { */) {
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        this.onItem({ kind: 'text', text: line });
-        return;
-      }
-      // An object without a string `type` still goes on as a message: the mapper passes it through.
-      this.onItem({ kind: 'message', message: value as ClaudeMessage });
-      return;
-    }
-    if (i >= end || isBlank(line, i)) return;
-    this.onItem({ kind: 'text', text: line });
+/** Core's JSON-lines parser, with each JSON object as a `message` item; see `JsonLinesParser`. */
+export class StreamJsonParser extends JsonLinesParser<{ kind: 'message'; message: ClaudeMessage }> {
+  constructor(onItem: (item: StreamJsonItem) => void, options: StreamJsonOptions = {}) {
+    super(onItem, toMessage, options);
   }
 }
 
-function isBlank(s: string, from: number): boolean {
-  for (let i = from; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 13) return false;
-  }
-  return true;
-}
-
-/** UTF-8 length of `s[from, to)`, without encoding it. */
-export function byteLength(s: string, from: number, to: number): number {
-  let n = to - from;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < to) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        n += 2; // a pair is 2 units and 4 bytes
-        i++;
-      } else n += 2;
-    } else n += 2;
-  }
-  return n;
-}
-
-/**
- * Parses a stream of stdout chunks (bytes or strings) into stream-json items, incrementally.
- * The iterator hands out items already parsed without a fresh async step each, so iterating costs
- * little more than the parse itself.
- */
+/** Parses a stream of stdout chunks (bytes or strings) into stream-json items, incrementally. */
 export function parseStreamJson(
   chunks: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
   options: StreamJsonOptions = {},
 ): AsyncIterable<StreamJsonItem> {
-  return {
-    [Symbol.asyncIterator](): AsyncIterator<StreamJsonItem> {
-      let buffer: StreamJsonItem[] = [];
-      let head = 0;
-      let done = false;
-      const parser = new StreamJsonParser((item) => buffer.push(item), options);
-      const source = (
-        Symbol.asyncIterator in chunks
-          ? (chunks as AsyncIterable<Uint8Array | string>)[Symbol.asyncIterator]()
-          : toAsync((chunks as Iterable<Uint8Array | string>)[Symbol.iterator]())
-      ) as AsyncIterator<Uint8Array | string>;
-      const take = (): IteratorResult<StreamJsonItem> => {
-        const value = buffer[head]!;
-        buffer[head++] = undefined as unknown as StreamJsonItem;
-        if (head === buffer.length) {
-          buffer = [];
-          head = 0;
-        }
-        return { value, done: false };
-      };
-      const fill = async (): Promise<IteratorResult<StreamJsonItem>> => {
-        while (head === buffer.length) {
-          if (done) return { value: undefined, done: true };
-          const r = await source.next();
-          if (r.done) {
-            done = true;
-            parser.end();
-          } else {
-            parser.push(r.value);
-          }
-        }
-        return take();
-      };
-      return {
-        next() {
-          return head < buffer.length ? Promise.resolve(take()) : fill();
-        },
-        async return() {
-          done = true;
-          buffer = [];
-          head = 0;
-          await source.return?.();
-          return { value: undefined, done: true };
-        },
-      };
-    },
-  };
-}
-
-function toAsync<T>(it: Iterator<T>): AsyncIterator<T> {
-  return { next: async () => it.next() };
+  return jsonLineItems(chunks, (onItem: (item: StreamJsonItem) => void) => new StreamJsonParser(onItem, options));
 }

@@ -2,15 +2,13 @@ import {
   CoreErrorCode,
   createCodeAgent,
   defaultCapabilities,
-  localProcessRunner,
   type AgentCapabilities,
   type AgentEventInit,
   type CodeAgent,
+  type CliAgentOptions,
   type PermissionMode,
   type ProcessExit,
-  type ProcessRunner,
   type RunContext,
-  type RunOptions,
   type RunOutcome,
   type RunningProcess,
 } from '@forge/core';
@@ -27,7 +25,16 @@ import {
 import { CodexErrorCode } from './error-codes.js';
 import { CodexJsonlParser } from './jsonl.js';
 import { CodexEventMapper } from './mapper.js';
-import { exitWithin, readLines, settledWithin, stopProcess, TailBuffer } from '@forge/core/internal';
+import {
+  cliAgentOptions,
+  exitWithin,
+  probedAvailability,
+  readLines,
+  settledWithin,
+  stopProcess,
+  TailBuffer,
+  type StopGrace,
+} from '@forge/core/internal';
 import { probeCodexVersion, type VersionProbe } from './version.js';
 
 export { PROVIDER };
@@ -38,11 +45,8 @@ export { PROVIDER };
  */
 export const CODEX_PASS_ENV: readonly string[] = Object.freeze(['OPENAI_API_KEY', 'CODEX_*']);
 
-export interface CodexOptions extends RunOptions {
-  /** Where the CLI runs. Default: `localProcessRunner()` (this machine). */
-  runner?: ProcessRunner;
-  /** The CLI executable. Default `codex` (on PATH). */
-  bin?: string;
+/** The shared CLI options (`CliAgentOptions`, documented in core) and what only Codex has. */
+export interface CodexOptions extends CliAgentOptions {
   /** Model when the request names none. */
   model?: string;
   /** A Responses-API model provider (base URL + key). Default: whatever the CLI's own config says. */
@@ -57,73 +61,33 @@ export interface CodexOptions extends RunOptions {
   skipGitRepoCheck?: boolean;
   /** Run with `--ephemeral`: no session is stored, so runs cannot be resumed. Default false. */
   ephemeral?: boolean;
-  /** Added to every run's argv, before the positional arguments. */
-  extraArgs?: readonly string[];
-  /** Added to the CLI's environment (a request's `env` is added over it). `CODEX_HOME` must exist. */
-  env?: Record<string, string>;
-  /**
-   * Host variables the CLI gets besides the runner's minimal set (names, or prefixes ending in
-   * `*`). Default `CODEX_PASS_ENV`, plus `provider.envKey` when the key is not given as `apiKey`.
-   */
-  passEnv?: readonly string[];
-  /** Working directory when the request names none. */
-  cwd?: string;
-  /** After SIGINT, how long before SIGTERM. Default 2,000 ms. */
-  sigintGraceMs?: number;
-  /** After SIGTERM, how long before SIGKILL. Default 2,000 ms. */
-  sigtermGraceMs?: number;
-  /** How long the CLI may linger after its turn ended before it is stopped. Default 5,000 ms. */
-  exitGraceMs?: number;
-  /** Cap on one stdout line; longer lines become `error` events. Default 16 MiB. */
-  maxLineBytes?: number;
-  /** How much of stderr is kept for the error of a run that ends without a turn result. Default 4 KiB. */
-  stderrTailBytes?: number;
-  /** Limit on `<bin> --version` for capabilities(). Default 10,000 ms. */
-  versionTimeoutMs?: number;
 }
 
 /** The OpenAI Codex CLI (`codex exec --json`) as a CodeAgent. */
 export function codex(options: CodexOptions = {}): CodeAgent {
   const {
-    runner = localProcessRunner(),
-    bin = 'codex',
-    model,
-    provider,
-    sandbox,
-    permissionMode,
-    config,
-    skipGitRepoCheck,
-    ephemeral,
-    extraArgs,
-    env,
-    passEnv: passEnvOption = CODEX_PASS_ENV,
-    cwd,
-    sigintGraceMs = 2_000,
-    sigtermGraceMs = 2_000,
-    exitGraceMs = 5_000,
-    maxLineBytes,
-    stderrTailBytes = 4096,
-    versionTimeoutMs = 10_000,
-    ...runOptions
-  } = options;
-  // Fail at construction, not on the first run.
-  if (maxLineBytes !== undefined) new CodexJsonlParser(() => {}, { maxLineBytes });
+    cli,
+    rest: { model, provider, sandbox, permissionMode, config, skipGitRepoCheck, ephemeral, ...runOptions },
+  } = cliAgentOptions(options, { bin: 'codex', passEnv: CODEX_PASS_ENV });
   if (sandbox !== undefined && !CODEX_SANDBOXES.includes(sandbox))
     throw new RangeError(`sandbox must be one of ${CODEX_SANDBOXES.join(', ')}, got ${String(sandbox)}`);
   if (provider && !/^https?:\/\//.test(provider.baseUrl))
     throw new RangeError(`provider.baseUrl must be an http(s) URL, got ${provider.baseUrl}`);
   const baseEnv: Record<string, string> = {
-    ...env,
+    ...cli.env,
     ...(provider?.apiKey !== undefined ? { [provider.envKey ?? DEFAULT_ENV_KEY]: provider.apiKey } : {}),
   };
   const passEnv =
-    provider && provider.apiKey === undefined
-      ? [...passEnvOption, provider.envKey ?? DEFAULT_ENV_KEY]
-      : [...passEnvOption];
+    provider && provider.apiKey === undefined ? [...cli.passEnv, provider.envKey ?? DEFAULT_ENV_KEY] : [...cli.passEnv];
   let version: Promise<VersionProbe> | undefined;
 
   const capabilities = async (): Promise<AgentCapabilities> => {
-    version ??= probeCodexVersion(runner, bin, { env: baseEnv, passEnv, cwd, timeoutMs: versionTimeoutMs });
+    version ??= probeCodexVersion(cli.runner, cli.bin, {
+      env: baseEnv,
+      passEnv,
+      cwd: cli.cwd,
+      timeoutMs: cli.versionTimeoutMs,
+    });
     const probe = await version;
     return defaultCapabilities({
       resume: !ephemeral,
@@ -141,11 +105,9 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       toolFilter: false,
       maxTurns: false,
       models: [],
-      ...(probe.version ? { version: probe.version } : {}),
-      available: !probe.unavailable,
-      ...(probe.unavailable && probe.error ? { unavailableReason: probe.error } : {}),
+      ...probedAvailability(probe),
       extra: {
-        bin,
+        bin: cli.bin,
         sandbox: sandbox ?? 'read-only',
         sandboxes: [...CODEX_SANDBOXES],
         permissionModes: ['default', 'acceptEdits', 'bypassPermissions', 'plan'],
@@ -166,23 +128,23 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       config,
       skipGitRepoCheck,
       ephemeral,
-      extraArgs,
+      extraArgs: cli.extraArgs,
     });
-    const runCwd = request.cwd ?? cwd;
-    const proc = await runner.spawn(bin, args, {
+    const runCwd = request.cwd ?? cli.cwd;
+    const proc = await cli.runner.spawn(cli.bin, args, {
       ...(runCwd !== undefined ? { cwd: runCwd } : {}),
       env: { ...baseEnv, ...request.env },
       passEnv,
       input: request.prompt,
     });
-    const grace = { sigintGraceMs, sigtermGraceMs };
     // The CLI prints nothing after a signal: the run's own stop reason makes the result.
+    const { grace, exitGraceMs } = cli;
     const onAbort = () => void stopProcess(proc, grace);
     if (ctx.signal.aborted) onAbort();
     else ctx.signal.addEventListener('abort', onAbort, { once: true });
 
     const mapper = new CodexEventMapper();
-    const stderr = new TailBuffer(stderrTailBytes);
+    const stderr = new TailBuffer(cli.stderrTailBytes);
     let lingering: ReturnType<typeof setTimeout> | undefined;
     const onTurnEnd = () => {
       lingering ??= setTimeout(() => void stopProcess(proc, grace, 'SIGTERM'), exitGraceMs);
@@ -193,7 +155,7 @@ export function codex(options: CodexOptions = {}): CodeAgent {
         (text) => ctx.emit({ type: 'log', text, level: 'warn', stream: 'stderr' }),
         (chunk) => stderr.push(chunk),
       ).catch(() => undefined);
-      const exit = await readStdout(proc, ctx, mapper, maxLineBytes, onTurnEnd).then(() =>
+      const exit = await readStdout(proc, ctx, mapper, cli.maxLineBytes, onTurnEnd).then(() =>
         awaitExit(proc, exitGraceMs, grace),
       );
       // stderr normally ends with the process; a grandchild holding it open must not hold the run.
@@ -243,11 +205,7 @@ async function readStdout(
 }
 
 /** After stdout has ended the CLI should exit on its own; if it lingers, it is stopped. */
-async function awaitExit(
-  proc: RunningProcess,
-  exitGraceMs: number,
-  grace: { sigintGraceMs: number; sigtermGraceMs: number },
-): Promise<ProcessExit> {
+async function awaitExit(proc: RunningProcess, exitGraceMs: number, grace: StopGrace): Promise<ProcessExit> {
   return (await exitWithin(proc, exitGraceMs)) ?? stopProcess(proc, grace, 'SIGTERM');
 }
 

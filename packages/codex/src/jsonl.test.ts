@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CodexJsonlParser, byteLength, parseCodexJsonl, type CodexJsonlItem } from './jsonl.js';
+import { byteLength } from '@forge/core/internal';
+import { CodexJsonlParser, parseCodexJsonl, type CodexJsonlItem } from './jsonl.js';
 import { FIXTURES, fixture } from './test-support/fixtures.js';
 
 const enc = new TextEncoder();

@@ -21,6 +21,7 @@ export { lookupOsUser, userSwitchProblem, type OsUser } from './os-user.js';
 export { reapOrphanProcesses, type ReapResult } from './process-ledger.js';
 export { PROCESS_TAG_VAR } from './process-tree.js';
 export { cwdProblem } from './cwd-check.js';
+export type { CliAgentOptions, CliProcessOptions } from './cli-agent-options.js';
 export {
   startRun,
   type RunContext,

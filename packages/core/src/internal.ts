@@ -1,7 +1,7 @@
 /**
  * @forge/core/internal — building blocks the other Forge packages (and the repository's benchmarks and
  * examples) share: the bounded queue, relayed runs, backoff, abortable delay, pending-request bookkeeping,
- * a free TCP port.
+ * a free TCP port, and what the CLI adapters share (their options, the JSON-lines parser, the version probe).
  *
  * Not public API: anything here may change or disappear in any release, including patch releases, without
  * notice. Applications should use `@forge/core` (and `@forge/core/testing` in tests) only.
@@ -17,3 +17,27 @@ export { exitWithin, stopProcess, type StopGrace } from './stop-process.js';
 export { TailBuffer } from './tail-buffer.js';
 export { readLines } from './read-lines.js';
 export { settledWithin } from './settled-within.js';
+export {
+  cliAgentOptions,
+  type CliAgentDefaults,
+  type ResolvedCliAgentOptions,
+} from './cli-agent-options.js';
+export {
+  byteLength,
+  checkMaxLineBytes,
+  DEFAULT_MAX_LINE_BYTES,
+  jsonLineItems,
+  JsonLinesParser,
+  type JsonLineItem,
+  type JsonLineOversize,
+  type JsonLinesOptions,
+  type JsonLinesParserFactory,
+  type JsonLineText,
+} from './json-lines.js';
+export {
+  probedAvailability,
+  probeVersion,
+  type VersionProbe,
+  type VersionProbeOptions,
+  type VersionProbeTarget,
+} from './version-probe.js';
