@@ -1,6 +1,5 @@
 import {
   createCodeAgent,
-  defaultCapabilities,
   localProcessRunner,
   silentLogger,
   UnsupportedError,
@@ -13,6 +12,7 @@ import {
 } from '@forge/core';
 import { buildClaudeArgs, sessionArgs } from './args.js';
 import { ClaudeProcess } from './claude-process.js';
+import { claudeCodeDeclaredCapabilities } from './declared-capabilities.js';
 import { playTurn } from './turn.js';
 import { StreamJsonParser } from './stream-json.js';
 import { probeClaudeVersion, type VersionProbe } from './version.js';
@@ -105,21 +105,8 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
   const capabilities = async (): Promise<AgentCapabilities> => {
     version ??= probeClaudeVersion(runner, bin, { env, passEnv, cwd, timeoutMs: versionTimeoutMs });
     const probe = await version;
-    return defaultCapabilities({
-      resume: true,
-      cancel: true,
-      // The control protocol: can_use_tool requests are answered on stdin.
-      permissionReplies: true,
-      questions: true,
-      textDeltas: partialMessages,
-      reasoning: true,
-      attachments: false,
-      images: false,
-      systemPrompt: true,
-      toolFilter: true,
-      maxTurns: true,
-      // The CLI takes aliases and full names but does not list them.
-      models: [],
+    return {
+      ...claudeCodeDeclaredCapabilities({ partialMessages }),
       ...(probe.version ? { version: probe.version } : {}),
       // Availability (issue 16): false only when the CLI could not be started at all.
       available: !probe.spawnFailed,
@@ -130,7 +117,7 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
         warmSessions: pool !== undefined,
         ...(probe.error ? { versionError: probe.error } : {}),
       },
-    });
+    };
   };
 
   const start = async (args: string[], runCwd: string | undefined, runEnv: Record<string, string>) => {
