@@ -62,6 +62,13 @@ describe('geminiCli with the real gemini CLI against a fake Gemini API', () => {
     agents.push(a);
     return a;
   };
+  // One process serves many sessions, and a cold Gemini start costs seconds (3.8 s measured, more under load):
+  // tests of a single fresh session on a live process share this one; it is closed after the last test.
+  let sharedAgent: CodeAgent | undefined;
+  const shared = () => {
+    sharedAgent ??= geminiCli({ bin: geminiBinPath(), runner, cwd: work, env, initializeTimeoutMs: 60_000 });
+    return sharedAgent;
+  };
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'forge-gemini-acp-'));
@@ -74,6 +81,7 @@ describe('geminiCli with the real gemini CLI against a fake Gemini API', () => {
     for (const a of agents.splice(0)) await a.close?.();
   });
   afterAll(async () => {
+    await sharedAgent?.close?.();
     for (const p of runner.spawned) if (alive(p.pid)) p.kill('SIGKILL');
     await api?.close();
     await rm(scratch, { recursive: true, force: true });
@@ -103,7 +111,7 @@ describe('geminiCli with the real gemini CLI against a fake Gemini API', () => {
   });
 
   it('reports a shell tool call and its result', { timeout: 60_000 }, async () => {
-    const { events, result } = await collectRun(agent().execute({ prompt: '[[tool]] run echo hi' }));
+    const { events, result } = await collectRun(shared().execute({ prompt: '[[tool]] run echo hi' }));
     expect(runProblems(events)).toEqual([]);
     const call = ofType(events, 'tool.call')[0]!;
     expect(call).toMatchObject({ name: 'execute', input: { title: 'echo hi' } });
@@ -117,7 +125,7 @@ describe('geminiCli with the real gemini CLI against a fake Gemini API', () => {
   ] as const)('asks permission to write a file; %s', { timeout: 60_000 }, async (decision, written) => {
     const target = join(work, 'forge-written.txt');
     await rm(target, { force: true });
-    const run = agent().execute({ prompt: '[[write]] write a file' });
+    const run = shared().execute({ prompt: '[[write]] write a file' });
     const reading = firstEvent(run, (e) => e.type === 'permission.requested');
     const asked = (await reading.event) as Extract<AgentEvent, { type: 'permission.requested' }>;
     expect(asked.tool).toBe('edit');
