@@ -1,4 +1,13 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import SlowestFilesReporter from './scripts/test-support/slowest-files-reporter.js';
+
+/*
+ * Files run in parallel, twice as many as there are cores (at least 4; FORGE_TEST_WORKERS overrides). Vitest's
+ * default, cores - 1, is ONE worker on a 2-core machine: the suite then runs file after file, and the
+ * integration files, which mostly wait for a real CLI or server, leave the CPU idle while they wait.
+ */
+const workers = Number(process.env.FORGE_TEST_WORKERS) || Math.max(4, availableParallelism() * 2);
 
 export default defineConfig({
   resolve: {
@@ -13,8 +22,9 @@ export default defineConfig({
       'examples/*/src/**/*.test.ts',
       'examples/*/test/**/*.test.ts',
     ],
+    maxWorkers: workers,
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    reporters: ['default'],
+    reporters: ['default', new SlowestFilesReporter(10)],
   },
 });

@@ -11,7 +11,6 @@ import {
   type AgentEventInit,
   type CodeAgent,
   createCodeAgent,
-  defaultCapabilities,
   ForgeError,
   localProcessRunner,
   NotFoundError,
@@ -27,6 +26,7 @@ import { AgentProcess, asForgeError, type PermissionRequestParams, type SessionS
 import { ACP_ERROR_CODES, stopReasonCode } from './errors.js';
 import { localFileSystem } from './file-system.js';
 import { promptUsage, SessionUpdateMapper, toolInput, toolName, type SessionNotificationParams } from './mapper.js';
+import { acpDeclaredCapabilities } from './declared-capabilities.js';
 import { pickPermissionOption } from './permissions.js';
 import { promptBlocks } from './prompt.js';
 import { applyMode, applyModel, type SessionState } from './session-settings.js';
@@ -131,18 +131,7 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
   };
 
   const capabilities = async (): Promise<AgentCapabilities> => {
-    const caps = defaultCapabilities({
-      resume: false,
-      cancel: true,
-      permissionReplies: true,
-      textDeltas: true,
-      reasoning: true,
-      attachments: true,
-      systemPrompt: false,
-      toolFilter: false,
-      maxTurns: false,
-      models: lastModels,
-    });
+    const caps: AgentCapabilities = { ...acpDeclaredCapabilities(), models: lastModels };
     try {
       const proc = await agentProcess();
       const init = proc.initialize;

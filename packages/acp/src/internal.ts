@@ -20,3 +20,5 @@ export { pickPermissionOption, type PermissionOptionLike } from './permissions.j
 export { promptBlocks } from './prompt.js';
 export { tapUpdates } from './agent-process.js';
 export { fromRpcError, stopReasonCode } from './errors.js';
+export { acpDeclaredCapabilities, ACP_PROBED_CAPABILITIES } from './declared-capabilities.js';
+export { acpProviderNotes } from './provider-notes.js';

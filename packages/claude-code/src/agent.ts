@@ -1,6 +1,5 @@
 import {
   createCodeAgent,
-  defaultCapabilities,
   silentLogger,
   UnsupportedError,
   type AgentCapabilities,
@@ -12,6 +11,7 @@ import {
 import { cliAgentOptions, probedAvailability } from '@forge/core/internal';
 import { buildClaudeArgs, sessionArgs } from './args.js';
 import { ClaudeProcess } from './claude-process.js';
+import { claudeCodeDeclaredCapabilities } from './declared-capabilities.js';
 import { playTurn } from './turn.js';
 import { probeClaudeVersion, type VersionProbe } from './version.js';
 import { WarmPool, type WarmSessionsOptions } from './warm-pool.js';
@@ -56,21 +56,8 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
   const capabilities = async (): Promise<AgentCapabilities> => {
     version ??= probeClaudeVersion(cli.runner, cli.bin, { ...cli, timeoutMs: cli.versionTimeoutMs });
     const probe = await version;
-    return defaultCapabilities({
-      resume: true,
-      cancel: true,
-      // The control protocol: can_use_tool requests are answered on stdin.
-      permissionReplies: true,
-      questions: true,
-      textDeltas: partialMessages,
-      reasoning: true,
-      attachments: false,
-      images: false,
-      systemPrompt: true,
-      toolFilter: true,
-      maxTurns: true,
-      // The CLI takes aliases and full names but does not list them.
-      models: [],
+    return {
+      ...claudeCodeDeclaredCapabilities({ partialMessages }),
       // Availability (issue 16): false only when the CLI could not be started at all.
       ...probedAvailability(probe),
       extra: {
@@ -79,7 +66,7 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
         warmSessions: pool !== undefined,
         ...(probe.error ? { versionError: probe.error } : {}),
       },
-    });
+    };
   };
 
   const start = async (args: string[], runCwd: string | undefined, runEnv: Record<string, string>) => {

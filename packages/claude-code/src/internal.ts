@@ -16,3 +16,5 @@ export {
 } from './stream-json.js';
 export { ClaudeEventMapper, mapClaudeMessage, resultOutcome, apiRetryEvent, toUsage } from './mapper.js';
 export { probeClaudeVersion, type VersionProbe } from './version.js';
+export { claudeCodeDeclaredCapabilities } from './declared-capabilities.js';
+export { claudeCodeProviderNotes } from './provider-notes.js';

@@ -1,7 +1,6 @@
 import {
   CoreErrorCode,
   createCodeAgent,
-  defaultCapabilities,
   type AgentCapabilities,
   type AgentEventInit,
   type CodeAgent,
@@ -23,6 +22,7 @@ import {
   type CodexSandbox,
 } from './args.js';
 import { CodexErrorCode } from './error-codes.js';
+import { codexDeclaredCapabilities } from './declared-capabilities.js';
 import { CodexJsonlParser } from './jsonl.js';
 import { CodexEventMapper } from './mapper.js';
 import {
@@ -89,22 +89,8 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       timeoutMs: cli.versionTimeoutMs,
     });
     const probe = await version;
-    return defaultCapabilities({
-      resume: !ephemeral,
-      cancel: true,
-      // `codex exec` never asks: its approval policy is `never`, the sandbox decides.
-      permissionReplies: false,
-      // The model's `request_user_input` tool has no channel back in exec mode.
-      questions: false,
-      // `--json` prints each agent message once, whole; the model's deltas are not forwarded.
-      textDeltas: false,
-      reasoning: true,
-      attachments: false,
-      images: false,
-      systemPrompt: true,
-      toolFilter: false,
-      maxTurns: false,
-      models: [],
+    return {
+      ...codexDeclaredCapabilities({ ephemeral }),
       ...probedAvailability(probe),
       extra: {
         bin: cli.bin,
@@ -114,7 +100,7 @@ export function codex(options: CodexOptions = {}): CodeAgent {
         ...(provider ? { modelProvider: { id: provider.id ?? 'forge', baseUrl: provider.baseUrl } } : {}),
         ...(probe.error ? { versionError: probe.error } : {}),
       },
-    });
+    };
   };
 
   async function run(ctx: RunContext): Promise<RunOutcome> {

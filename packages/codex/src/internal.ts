@@ -26,3 +26,5 @@ export {
 } from './jsonl.js';
 export { CodexEventMapper, mapCodexEvent, classifyApiError, toUsage, type ApiFailure } from './mapper.js';
 export { probeCodexVersion, type VersionProbe } from './version.js';
+export { codexDeclaredCapabilities } from './declared-capabilities.js';
+export { codexProviderNotes } from './provider-notes.js';

@@ -9,3 +9,4 @@ export { compilePattern, parseSubject, type ParsedSubject, type SubjectMatcher }
 export { readCredentialFile, writeCredentialFile } from './credential-file.js';
 export { verifyEnrolmentToken } from './enrolment-token.js';
 export { hashCredential } from './credential.js';
+export { dialHomeProviderNotes } from './provider-notes.js';

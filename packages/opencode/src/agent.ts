@@ -2,12 +2,12 @@ import {
   ForgeError,
   ValidationError,
   createCodeAgent,
-  defaultCapabilities,
   type AgentCapabilities,
   type CodeAgent,
   type RunOptions,
 } from '@forge/core';
 import { OpencodeClient, type FetchLike, type PermissionRule } from './client.js';
+import { opencodeDeclaredCapabilities } from './declared-capabilities.js';
 import { startOpencodeServer, type OpencodeServer, type StartOpencodeServerOptions } from './server.js';
 import { abortableSleep, runTurn, type ReconnectOptions, type Sleep } from './turn.js';
 
@@ -111,16 +111,7 @@ export function opencode(options: OpencodeOptions): CodeAgent {
     ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
     ...(options.maxBufferedEvents !== undefined ? { maxBufferedEvents: options.maxBufferedEvents } : {}),
     async capabilities(): Promise<AgentCapabilities> {
-      const caps = defaultCapabilities({
-        resume: true,
-        cancel: true,
-        permissionReplies: true,
-        questions: true,
-        textDeltas: true,
-        reasoning: true,
-        systemPrompt: true,
-        toolFilter: true,
-      });
+      const caps = opencodeDeclaredCapabilities();
       let c: OpencodeClient;
       try {
         c = await getClient();

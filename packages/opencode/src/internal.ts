@@ -19,3 +19,5 @@ export { createFrameDecoder, readFrames, StreamDropped } from './event-stream.js
 export { abortableSleep } from './turn.js';
 export * from './schemas.js';
 export { httpStatusError, unreachableError } from './http-errors.js';
+export { opencodeDeclaredCapabilities } from './declared-capabilities.js';
+export { opencodeProviderNotes } from './provider-notes.js';

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
@@ -17,6 +17,7 @@ import {
   type FakeOpenAiApi,
   type FakeReply,
 } from './testing/index.js';
+import { processesLeftUsing } from './test-support/processes-using.js';
 
 /** Scripted by markers in the prompt, so each test picks its model behaviour. */
 function reply(request: ChatRequest): FakeReply {
@@ -61,31 +62,6 @@ function reply(request: ChatRequest): FakeReply {
     };
   if (prompt.includes('[[error500]]')) return { kind: 'status', status: 500 };
   return { kind: 'text', text: `Hello from fake: ${prompt}` };
-}
-
-/** Processes whose environment names the scratch dir: the server and anything it spawned. */
-async function processesUsing(marker: string): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const env = await readFile(`/proc/${entry}/environ`, 'utf8');
-      if (env.includes(marker)) found.push(Number(entry));
-    } catch {
-      // Gone, or not ours to read.
-    }
-  }
-  return found;
-}
-
-/** Killed processes take a moment to go: what still uses `dir` after a bounded wait (2.5 s) is left behind. */
-async function processesLeftUsing(dir: string): Promise<number[]> {
-  let left = await processesUsing(dir);
-  for (let i = 0; i < 50 && left.length; i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    left = await processesUsing(dir);
-  }
-  return left;
 }
 
 describe('opencode adapter against the real `opencode serve`', () => {
@@ -305,37 +281,4 @@ describe('opencode adapter against the real `opencode serve`', () => {
     }
     expect(busy).toBe(false);
   }, 40_000);
-});
-
-describe('an agent that owns its real `opencode serve`', () => {
-  it('starts it on first use, answers, and close() leaves no process behind', async () => {
-    const scratch = await mkdtemp(join(tmpdir(), 'forge-opencode-own-'));
-    const project = join(scratch, 'project');
-    await mkdir(project, { recursive: true });
-    execFileSync('git', ['init', '-q', project]);
-    const api = await startFakeOpenAiApi({ reply });
-    const agent = opencode({
-      server: {
-        bin: opencodeBinPath(),
-        cwd: project,
-        env: isolatedOpencodeEnv(scratch),
-        inheritEnv: false,
-        config: fakeOpencodeConfig(api.url),
-        startTimeoutMs: 60_000,
-      },
-    });
-    try {
-      const { result } = await collectRun(agent.execute({ prompt: 'Hi owner', timeoutMs: 60_000 }));
-      expect(result).toMatchObject({ status: 'completed', text: 'Hello from fake: Hi owner' });
-      expect(await processesUsing(scratch)).not.toEqual([]);
-    } finally {
-      await agent.close?.();
-      await api.close();
-    }
-    try {
-      expect(await processesLeftUsing(scratch)).toEqual([]);
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
-  }, 90_000);
 });

@@ -19,3 +19,4 @@ export { encodeBatch, decodeBatch } from './event-codec.js';
 export { ProtoReader, ProtoWriter, WireType, asBuffer, lenFieldSize, tagOf, varintSize } from './proto-wire.js';
 /** A raw HTTP/2 gRPC call that announces a body larger than it sends: what read-limit tests of every server use. */
 export { oversizedGrpcCall, type GrpcAnswer } from './oversized-grpc-call.js';
+export { grpcAgentProviderNotes } from './provider-notes.js';

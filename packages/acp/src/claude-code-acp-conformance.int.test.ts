@@ -1,0 +1,69 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type FakeAnthropicApi, fakeAnthropicEnv, startFakeAnthropicApi } from '@forge/claude-code/testing';
+import { type ConformanceScenario, describeCodeAgentConformance } from '@forge/core/testing/conformance';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { claudeCodeAcp } from './presets.js';
+import { alive, trackingRunner, waitFor } from './test-support/int-rig.js';
+import { claudeCodeAcpPath } from './testing/index.js';
+
+/**
+ * Core's conformance suite against the real `@zed-industries/claude-code-acp` 0.16.2 and `@forge/claude-code`'s
+ * fake Messages API on 127.0.0.1, with a scratch HOME. A file of its own (not in claude-code-acp.int.test.ts), so
+ * the test pool runs the two side by side: both mostly wait for the agent.
+ */
+// claude-code-acp does not exit when its stdin closes: each close waits out this grace, then SIGTERMs it.
+const CLOSE_GRACE_MS = 200;
+
+describe('claudeCodeAcp conformance (real claude-code-acp)', () => {
+  let api: FakeAnthropicApi;
+  let scratch: string;
+  let mode: ConformanceScenario = 'complete';
+  // A new file per run: Claude Code refuses (without asking) to Write over a file it has not read.
+  let written = 0;
+  const runner = trackingRunner();
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'forge-claude-acp-conf-'));
+    await mkdir(join(scratch, 'work'));
+    await mkdir(join(scratch, 'home'));
+    api = await startFakeAnthropicApi({
+      respond: (r) =>
+        mode === 'hang'
+          ? { hang: true }
+          : mode === 'permission' && !r.hasToolResult
+            ? {
+                toolUse: {
+                  name: 'Write',
+                  input: { file_path: join(scratch, 'work', `conformance-${++written}.txt`), content: 'x\n' },
+                },
+              }
+            : { text: 'Conformance answer.' },
+    });
+  });
+  afterAll(async () => {
+    const allGone = await waitFor(() => runner.spawned.every((p) => !alive(p.pid)), 5_000);
+    for (const p of runner.spawned) if (alive(p.pid)) p.kill('SIGKILL');
+    await api?.close();
+    await rm(scratch, { recursive: true, force: true });
+    expect(allGone).toBe(true);
+  });
+  describeCodeAgentConformance('claudeCodeAcp', {
+    testTimeoutMs: 60_000,
+    makeAgent: (scenario) => {
+      mode = scenario;
+      return claudeCodeAcp({
+        command: claudeCodeAcpPath(),
+        runner,
+        closeGraceMs: CLOSE_GRACE_MS,
+        cwd: join(scratch, 'work'),
+        env: {
+          ...fakeAnthropicEnv(api.url),
+          HOME: join(scratch, 'home'),
+          CLAUDE_CODE_MAX_RETRIES: '1',
+          IS_SANDBOX: '1',
+        },
+      });
+    },
+  });
+});

@@ -1,0 +1,28 @@
+import { type AgentCapabilities, defaultCapabilities } from '@forge/core';
+
+/**
+ * The capabilities an ACP agent's `initialize` answer decides (`loadSession` / `sessionCapabilities.resume`,
+ * `promptCapabilities.image`); until it has answered they read false.
+ */
+export const ACP_PROBED_CAPABILITIES = ['resume', 'images'] as const satisfies readonly (keyof AgentCapabilities)[];
+
+/**
+ * What `acpAgent()` can do before the agent has answered `initialize`: `capabilities()` starts from this and
+ * fills in `ACP_PROBED_CAPABILITIES`; `pnpm docs` renders the provider tables from it.
+ */
+export function acpDeclaredCapabilities(): AgentCapabilities {
+  return defaultCapabilities({
+    resume: false,
+    cancel: true,
+    permissionReplies: true,
+    // Only `session/request_permission` comes back to Forge; nothing maps to `question.requested`.
+    questions: false,
+    textDeltas: true,
+    reasoning: true,
+    attachments: true,
+    images: false,
+    systemPrompt: false,
+    toolFilter: false,
+    maxTurns: false,
+  });
+}

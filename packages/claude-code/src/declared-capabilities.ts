@@ -1,0 +1,24 @@
+import { type AgentCapabilities, defaultCapabilities } from '@forge/core';
+
+/**
+ * What `claudeCode()` can do, known without starting the CLI: `capabilities()` adds the probed version and
+ * availability to it, and `pnpm docs` renders the provider tables from it.
+ */
+export function claudeCodeDeclaredCapabilities(options: { partialMessages?: boolean } = {}): AgentCapabilities {
+  return defaultCapabilities({
+    resume: true,
+    cancel: true,
+    // The control protocol: can_use_tool requests (and AskUserQuestion) are answered on stdin.
+    permissionReplies: true,
+    questions: true,
+    textDeltas: options.partialMessages ?? true,
+    reasoning: true,
+    attachments: false,
+    images: false,
+    systemPrompt: true,
+    toolFilter: true,
+    maxTurns: true,
+    // The CLI takes aliases and full names but does not list them.
+    models: [],
+  });
+}

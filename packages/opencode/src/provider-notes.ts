@@ -1,0 +1,16 @@
+import { opencodeDeclaredCapabilities } from './declared-capabilities.js';
+
+/** How `opencode()` does what it declares, for the provider tables `pnpm docs` writes (README, architecture). */
+export const opencodeProviderNotes = {
+  provider: '`opencode`',
+  package: '@forge/opencode',
+  capabilities: opencodeDeclaredCapabilities(),
+  notes: {
+    resume: 'its session id',
+    cancel: "the server's abort endpoint",
+    permissionReplies: '`permission.asked`',
+    questions: "the model's `question` tool",
+    usage: 'tokens and cost per message',
+    answers: '`POST /permission/:id/reply`; `POST /question/:id/reply` (a cancel rejects waiting questions)',
+  },
+};

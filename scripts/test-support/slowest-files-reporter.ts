@@ -1,0 +1,38 @@
+import { loadavg } from 'node:os';
+import type { Reporter, TestModule } from 'vitest/node';
+
+/** Seconds a file took in its worker: harness setup, import, then its tests and hooks. */
+export function fileSeconds(module: TestModule): number {
+  const d = module.diagnostic();
+  return (d.prepareDuration + d.environmentSetupDuration + d.setupDuration + d.collectDuration + d.duration) / 1000;
+}
+
+/**
+ * Prints the slowest test files after a run, with the load average: on a small shared machine a figure means
+ * little without it. Where the test loop's time goes is the first thing to know before making it faster.
+ */
+export default class SlowestFilesReporter implements Reporter {
+  private started = 0;
+
+  constructor(private readonly count = 10) {}
+
+  onTestRunStart(): void {
+    this.started = performance.now();
+  }
+
+  onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
+    if (modules.length < 2) return;
+    const slowest = [...modules]
+      .map((m) => ({ file: m.relativeModuleId, seconds: fileSeconds(m) }))
+      .sort((a, b) => b.seconds - a.seconds)
+      .slice(0, this.count);
+    const wall = (performance.now() - this.started) / 1000;
+    const load = loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
+    const lines = slowest.map((s) => `  ${s.seconds.toFixed(1).padStart(7)} s  ${s.file}`);
+    process.stdout.write(
+      `\nSlowest ${slowest.length} of ${modules.length} files (wall ${wall.toFixed(0)} s, load average ${load}):\n${lines.join('\n')}\n`,
+    );
+  }
+}
