@@ -6,14 +6,10 @@ import { sqlAgentPresence } from './agent-presence.js';
 import { migrate, MIGRATIONS } from './migrations.js';
 import { openStore, type ForgeStore, type OpenStoreOptions } from './open-store.js';
 import { pgliteClient } from './pglite-client.js';
-import {
-  CANCEL_CHANNEL,
-  JOURNAL_CHANNEL,
-  QUEUE_CHANNEL,
-  RunStore,
-  type NewEvent,
-  type RunRecord,
-} from './run-store.js';
+import type { NewEvent } from './journal-chunks.js';
+import { CANCEL_CHANNEL, JOURNAL_CHANNEL, QUEUE_CHANNEL } from './notify-channels.js';
+import type { RunRecord } from './run-record.js';
+import { RunStore } from './run-store.js';
 import { testDatabases } from './testing/index.js';
 
 const pg = await testDatabases();
