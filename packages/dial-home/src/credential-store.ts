@@ -22,7 +22,11 @@ export interface AgentRecord {
  */
 export interface CredentialStore {
   get(agentId: string): Promise<AgentRecord | undefined>;
-  /** Creates or replaces the record. */
+  /**
+   * Creates or replaces the record. A store shared by several hubs should refuse a second live
+   * (not revoked) record under one name with a ForgeError coded `DialHomeCodes.NAME_TAKEN`: the hub
+   * checks a name is free only within its process, and answers that error as a name seen taken.
+   */
   put(record: AgentRecord): Promise<void>;
   /**
    * Optional: changes a record atomically (read, `change`, write, with no other write between) and

@@ -8,6 +8,9 @@ import { DialHomeCodes } from './errors.js';
 import type { EnrollRequest } from './gen/forge/dialhome/v1/dialhome_pb.js';
 import type { HubState } from './hub-state.js';
 
+const nameTaken = (name: string) =>
+  refuse(Code.AlreadyExists, DialHomeCodes.NAME_TAKEN, `Agent "${name}" is enrolled already`, { name });
+
 /**
  * The hub's enrolment: the Enroll RPC (a single-use token for a credential, one at a time so two
  * tokens cannot both claim a free name), and issuing and withdrawing tokens.
@@ -33,11 +36,7 @@ export function hubEnrolment(state: HubState) {
       const enrolled = enrolling.then(async () => {
         // A name is held by its enrolled agent until revoked: a second agent may not take it over.
         const holder = (await store.list()).find((r) => r.name === name && r.revokedAt === undefined);
-        if (holder) {
-          throw refuse(Code.AlreadyExists, DialHomeCodes.NAME_TAKEN, `Agent "${name}" is enrolled already`, {
-            name,
-          });
-        }
+        if (holder) throw nameTaken(name);
         if (!(await store.consumeToken(payload.jti, payload.exp, now))) {
           throw new ForgeError(DialHomeCodes.TOKEN_USED, 'The enrolment token was already used', 'validation', {
             details: { tokenId: payload.jti },
@@ -45,7 +44,14 @@ export function hubEnrolment(state: HubState) {
         }
         const agentId = newAgentId();
         const credential = newCredential(agentId);
-        await store.put({ agentId, name, credentialHash: hashCredential(credential), enrolledAt: now });
+        try {
+          await store.put({ agentId, name, credentialHash: hashCredential(credential), enrolledAt: now });
+        } catch (error) {
+          // A store shared by replicas refuses the name another replica enrolled meanwhile (the check
+          // above is only serialised within this hub): the same answer as when it is seen taken.
+          if (error instanceof ForgeError && error.code === DialHomeCodes.NAME_TAKEN) throw nameTaken(name);
+          throw error;
+        }
         return { agentId, credential };
       });
       enrolling = enrolled.catch(() => {});
