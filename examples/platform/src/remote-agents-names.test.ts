@@ -46,13 +46,14 @@ function raceOnName(engine: string, open: () => Promise<[ForgeStore, ForgeStore]
     it('lets exactly one agent have the name; the other is refused AGENT_NAME_TAKEN', async () => {
       for (let trial = 0; trial < 5; trial++) {
         const name = `twin-${trial}`;
+        const tokens = hubs.map((h) => h.issueEnrolmentToken().token);
         const agents: DialHome[] = [0, 1].map((i) =>
           dialHome({
             url: urls[i]!,
             name,
             agent: scriptedAgent({ steps: sampleScript() }),
             credentialFile: join(dir, `${name}-${i}.json`),
-            enrolmentToken: hubs[i]!.issueEnrolmentToken().token,
+            enrolmentToken: tokens[i]!,
             backoff: { initialMs: 20, maxMs: 200 },
             connectTimeoutMs: 5_000,
           }),
@@ -79,6 +80,18 @@ function raceOnName(engine: string, open: () => Promise<[ForgeStore, ForgeStore]
             (e: unknown) => e,
           );
           expect(answer(refused?.reason)).toEqual(answer(duplicate));
+          // Refused, the loser's token is not spent: it enrols under another name.
+          const loser = outcomes.findIndex((o) => o.status === 'rejected');
+          const again = dialHome({
+            url: urls[loser]!,
+            name: `${name}-b`,
+            agent: scriptedAgent({ steps: sampleScript() }),
+            credentialFile: join(dir, `${name}-again.json`),
+            enrolmentToken: tokens[loser]!,
+            connectTimeoutMs: 5_000,
+          });
+          agents.push(again);
+          await again.whenOnline();
         } finally {
           await Promise.all(agents.map((d) => d.stop()));
         }

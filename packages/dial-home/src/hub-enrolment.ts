@@ -37,18 +37,26 @@ export function hubEnrolment(state: HubState) {
         // A name is held by its enrolled agent until revoked: a second agent may not take it over.
         const holder = (await store.list()).find((r) => r.name === name && r.revokedAt === undefined);
         if (holder) throw nameTaken(name);
-        if (!(await store.consumeToken(payload.jti, payload.exp, now))) {
-          throw new ForgeError(DialHomeCodes.TOKEN_USED, 'The enrolment token was already used', 'validation', {
+        const tokenUsed = () =>
+          new ForgeError(DialHomeCodes.TOKEN_USED, 'The enrolment token was already used', 'validation', {
             details: { tokenId: payload.jti },
           });
-        }
         const agentId = newAgentId();
         const credential = newCredential(agentId);
+        const record = { agentId, name, credentialHash: hashCredential(credential), enrolledAt: now };
+        // A store shared by replicas refuses a name another replica enrolled meanwhile (the check above
+        // is only serialised within this hub): the same answer as a name seen taken. With `enrol` the
+        // token is spent only if the agent is enrolled.
+        if (store.enrol) {
+          const outcome = await store.enrol(record, { id: payload.jti, expiresAt: payload.exp }, now);
+          if (outcome === 'token-used') throw tokenUsed();
+          if (outcome === 'name-taken') throw nameTaken(name);
+          return { agentId, credential };
+        }
+        if (!(await store.consumeToken(payload.jti, payload.exp, now))) throw tokenUsed();
         try {
-          await store.put({ agentId, name, credentialHash: hashCredential(credential), enrolledAt: now });
+          await store.put(record);
         } catch (error) {
-          // A store shared by replicas refuses the name another replica enrolled meanwhile (the check
-          // above is only serialised within this hub): the same answer as when it is seen taken.
           if (error instanceof ForgeError && error.code === DialHomeCodes.NAME_TAKEN) throw nameTaken(name);
           throw error;
         }

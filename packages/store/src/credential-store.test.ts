@@ -39,6 +39,21 @@ function liveNames(name: string, open: () => Promise<[ForgeStore, ForgeStore]>) 
         const live = (await b.credentials.list()).filter((r) => r.name === n && r.revokedAt === undefined);
         expect(live).toHaveLength(1);
       }
+      // Enrolling spends the token and creates the agent together: the loser keeps its token.
+      for (let trial = 0; trial < 10; trial++) {
+        const n = `enrol-${trial}`;
+        const token = (id: string) => ({ id: `jti_${id}_${trial}`, expiresAt: 1_000 });
+        const outcomes = await Promise.all([
+          a.credentials.enrol!(agent(`re_a${trial}`, n), token('a'), 10),
+          b.credentials.enrol!(agent(`re_b${trial}`, n), token('b'), 10),
+        ]);
+        expect(outcomes.toSorted()).toEqual(['enrolled', 'name-taken']);
+        const loser = outcomes[0] === 'name-taken' ? 'a' : 'b';
+        expect(await a.credentials.get(`re_${loser}${trial}`)).toBeUndefined();
+        expect(await b.credentials.enrol!(agent(`re_c${trial}`, `${n}-c`), token(loser), 11)).toBe('enrolled');
+        expect(await a.credentials.enrol!(agent(`re_d${trial}`, `${n}-d`), token(loser), 12)).toBe('token-used');
+        expect(await a.credentials.get(`re_d${trial}`)).toBeUndefined();
+      }
       // Rewriting the holder's own record is no conflict; once it is revoked, another may take the name.
       await a.credentials.put({ ...agent('ra_h', 'held'), provider: 'x' });
       await a.credentials.put({ ...agent('ra_h', 'held'), provider: 'y' });

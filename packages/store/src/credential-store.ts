@@ -65,12 +65,24 @@ async function upsert(sql: Sql, r: AgentRecord): Promise<void> {
   );
 }
 
+/** Marks an enrolment token spent; false when it was already (forgetting expired ones first). */
+async function spend(tx: Sql, tokenId: string, expiresAt: number, now: number): Promise<boolean> {
+  await tx.query('delete from forge_enrolment_tokens where expires_at <= $1', [now]);
+  const rows = await tx.query(
+    `insert into forge_enrolment_tokens (token_id, expires_at, spent_at) values ($1, $2, $3)
+     on conflict (token_id) do nothing returning token_id`,
+    [tokenId, expiresAt, now],
+  );
+  return rows.length > 0;
+}
+
 /**
  * Dial-home's CredentialStore in the platform's database, so every replica sees the same enrolled
  * agents and a revocation written by one is refused by all at the agent's next message. Spent
  * enrolment tokens are rows: a primary-key insert is the atomic single use. One live agent per name
  * is a unique index (migration 6), so two replicas enrolling one name together cannot both win:
- * the loser's `put` is refused with DialHomeCodes.NAME_TAKEN, as the hub refuses a name it sees taken.
+ * the loser's `put` is refused with DialHomeCodes.NAME_TAKEN, as the hub refuses a name it sees taken,
+ * and its `enrol` is `name-taken` with its token left unspent.
  */
 export function sqlCredentialStore(sql: SqlClient): CredentialStore {
   return {
@@ -93,16 +105,20 @@ export function sqlCredentialStore(sql: SqlClient): CredentialStore {
     async list() {
       return (await sql.query('select * from forge_remote_agents order by enrolled_at, agent_id')).map(toAgent);
     },
-    async consumeToken(tokenId, expiresAt, now) {
-      return sql.transaction(async (tx) => {
-        await tx.query('delete from forge_enrolment_tokens where expires_at <= $1', [now]);
-        const rows = await tx.query(
-          `insert into forge_enrolment_tokens (token_id, expires_at, spent_at) values ($1, $2, $3)
-           on conflict (token_id) do nothing returning token_id`,
-          [tokenId, expiresAt, now],
-        );
-        return rows.length > 0;
-      });
+    consumeToken: (tokenId, expiresAt, now) => sql.transaction((tx) => spend(tx, tokenId, expiresAt, now)),
+    async enrol(record, token, now) {
+      try {
+        // The token and the agent commit together or not at all: a name lost to another replica
+        // rolls the token back too, so the loser may use it again under another name.
+        return await sql.transaction(async (tx) => {
+          if (!(await spend(tx, token.id, token.expiresAt, now))) return 'token-used';
+          await write(tx, record);
+          return 'enrolled';
+        });
+      } catch (error) {
+        if (error instanceof ForgeError && error.code === DialHomeCodes.NAME_TAKEN) return 'name-taken';
+        throw error;
+      }
     },
   };
 }
