@@ -48,6 +48,12 @@ describe('RunStore.append failures', () => {
       details: { requestId: 'req_broken', sqlState: '57P01' },
     });
     expect(await store.runs.get('req_broken')).toMatchObject({ status: 'running', owner: 'w' });
+    // A result JSON.stringify cannot write (a cycle; nesting past its stack) is a failed write too.
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    await expect(store.runs.append('req_broken', 'w', [], { ...end, result: cycle })).rejects.toBeInstanceOf(
+      RunStoreWriteError,
+    );
     await store.runs.append('req_broken', 'w', [], end);
     expect((await store.runs.get('req_broken'))?.status).toBe('completed');
   });

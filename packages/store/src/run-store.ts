@@ -118,7 +118,16 @@ export class RunStore {
     const params: unknown[] = [requestId, owner, events.length];
     let set = 'event_count = event_count + $3';
     if (end) {
-      params.push(end.status, json(end.result), json(end.error), end.finishedAt);
+      let result: string | null;
+      let error: string | null;
+      try {
+        result = json(end.result);
+        error = json(end.error);
+      } catch (cause) {
+        // Not serialisable (nested deeper than JSON.stringify's stack, a cycle, a BigInt): a failed write, not a lost lease.
+        throw new RunStoreWriteError(requestId, cause);
+      }
+      params.push(end.status, result, error, end.finishedAt);
       set += ', status = $4, result = $5::text, error = $6::text, finished_at = $7, cancel_requested = false';
       if (end.release) set += ', owner = null, lease_until = null';
     }
