@@ -15,6 +15,8 @@ export interface AgentRecord {
   lastSeen?: number;
 }
 
+export type EnrolOutcome = 'enrolled' | 'token-used' | 'name-taken';
+
 /**
  * Where the hub keeps enrolled agents and spent enrolment tokens. Implement it over a database
  * to share one store between platform replicas: the hub reads `get` on every message an agent
@@ -22,7 +24,11 @@ export interface AgentRecord {
  */
 export interface CredentialStore {
   get(agentId: string): Promise<AgentRecord | undefined>;
-  /** Creates or replaces the record. */
+  /**
+   * Creates or replaces the record. A store shared by several hubs should refuse a second live
+   * (not revoked) record under one name with a ForgeError coded `DialHomeCodes.NAME_TAKEN`: the hub
+   * checks a name is free only within its process, and answers that error as a name seen taken.
+   */
   put(record: AgentRecord): Promise<void>;
   /**
    * Optional: changes a record atomically (read, `change`, write, with no other write between) and
@@ -33,6 +39,13 @@ export interface CredentialStore {
    */
   update?(agentId: string, change: (record: AgentRecord) => AgentRecord): Promise<AgentRecord | undefined>;
   list(): Promise<AgentRecord[]>;
+  /**
+   * Optional: enrols in one step, spending the token (as `consumeToken`) and creating the record
+   * together, or doing neither: `token-used` when the token was spent already, `name-taken` when
+   * another live (not revoked) agent holds `record.name`. Implement it when several hubs share the
+   * store: without it, a hub that loses a race for a name to another process has spent its token.
+   */
+  enrol?(record: AgentRecord, token: { id: string; expiresAt: number }, now: number): Promise<EnrolOutcome>;
   /**
    * Marks an enrolment token id spent. Resolves true the first time, false ever after (until
    * `expiresAt` has passed, when the token is refused as expired anyway and may be forgotten).

@@ -8,6 +8,9 @@ import { DialHomeCodes } from './errors.js';
 import type { EnrollRequest } from './gen/forge/dialhome/v1/dialhome_pb.js';
 import type { HubState } from './hub-state.js';
 
+const nameTaken = (name: string) =>
+  refuse(Code.AlreadyExists, DialHomeCodes.NAME_TAKEN, `Agent "${name}" is enrolled already`, { name });
+
 /**
  * The hub's enrolment: the Enroll RPC (a single-use token for a credential, one at a time so two
  * tokens cannot both claim a free name), and issuing and withdrawing tokens.
@@ -33,19 +36,30 @@ export function hubEnrolment(state: HubState) {
       const enrolled = enrolling.then(async () => {
         // A name is held by its enrolled agent until revoked: a second agent may not take it over.
         const holder = (await store.list()).find((r) => r.name === name && r.revokedAt === undefined);
-        if (holder) {
-          throw refuse(Code.AlreadyExists, DialHomeCodes.NAME_TAKEN, `Agent "${name}" is enrolled already`, {
-            name,
-          });
-        }
-        if (!(await store.consumeToken(payload.jti, payload.exp, now))) {
-          throw new ForgeError(DialHomeCodes.TOKEN_USED, 'The enrolment token was already used', 'validation', {
+        if (holder) throw nameTaken(name);
+        const tokenUsed = () =>
+          new ForgeError(DialHomeCodes.TOKEN_USED, 'The enrolment token was already used', 'validation', {
             details: { tokenId: payload.jti },
           });
-        }
         const agentId = newAgentId();
         const credential = newCredential(agentId);
-        await store.put({ agentId, name, credentialHash: hashCredential(credential), enrolledAt: now });
+        const record = { agentId, name, credentialHash: hashCredential(credential), enrolledAt: now };
+        // A store shared by replicas refuses a name another replica enrolled meanwhile (the check above
+        // is only serialised within this hub): the same answer as a name seen taken. With `enrol` the
+        // token is spent only if the agent is enrolled.
+        if (store.enrol) {
+          const outcome = await store.enrol(record, { id: payload.jti, expiresAt: payload.exp }, now);
+          if (outcome === 'token-used') throw tokenUsed();
+          if (outcome === 'name-taken') throw nameTaken(name);
+          return { agentId, credential };
+        }
+        if (!(await store.consumeToken(payload.jti, payload.exp, now))) throw tokenUsed();
+        try {
+          await store.put(record);
+        } catch (error) {
+          if (error instanceof ForgeError && error.code === DialHomeCodes.NAME_TAKEN) throw nameTaken(name);
+          throw error;
+        }
         return { agentId, credential };
       });
       enrolling = enrolled.catch(() => {});

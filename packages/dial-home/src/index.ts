@@ -22,7 +22,12 @@ export {
   type PresenceRecord,
   type SessionVerdict,
 } from './agent-presence.js';
-export { memoryCredentialStore, type AgentRecord, type CredentialStore } from './credential-store.js';
+export {
+  memoryCredentialStore,
+  type AgentRecord,
+  type CredentialStore,
+  type EnrolOutcome,
+} from './credential-store.js';
 export { jsonFileCredentialStore } from './json-file-store.js';
 export type { StoredCredential } from './credential-file.js';
 export type { EnrolmentTokenPayload, HubSecret } from './enrolment-token.js';

@@ -1,5 +1,5 @@
 import type { AgentPresence, PresenceRecord, SessionVerdict } from '@forge/dial-home';
-import { QUEUE_CHANNEL } from './run-store.js';
+import { QUEUE_CHANNEL } from './notify-channels.js';
 import type { SqlClient } from './sql.js';
 
 export interface SqlAgentPresenceOptions {

@@ -3,22 +3,11 @@ export { migrate, MIGRATIONS, type Migration } from './migrations.js';
 export type { Row, Sql, SqlClient, SqlEngine } from './sql.js';
 export { pgliteClient } from './pglite-client.js';
 export { postgresClient, type PostgresClientOptions } from './postgres-client.js';
-export {
-  RunStore,
-  RunLeaseLostError,
-  FINAL_STATUSES,
-  JOURNAL_CHANNEL,
-  QUEUE_CHANNEL,
-  CANCEL_CHANNEL,
-  type RunStatus,
-  type RunRecord,
-  type RunWebhook,
-  type RunEnd,
-  type JournalEvent,
-  type NewEvent,
-  type OutboxItem,
-  type OutboxState,
-} from './run-store.js';
+export { RunStore, type OutboxItem, type OutboxState } from './run-store.js';
+export { RunLeaseLostError, RunStoreWriteError } from './run-store-errors.js';
+export { FINAL_STATUSES, type RunStatus, type RunRecord, type RunWebhook, type RunEnd } from './run-record.js';
+export type { JournalEvent, NewEvent } from './journal-chunks.js';
+export { JOURNAL_CHANNEL, QUEUE_CHANNEL, CANCEL_CHANNEL } from './notify-channels.js';
 export { sqlCredentialStore } from './credential-store.js';
 export { sqlAgentPresence, type SqlAgentPresence, type SqlAgentPresenceOptions } from './agent-presence.js';
 export { sqlSeenWebhookStore, type SeenWebhookStore } from './seen-webhooks.js';

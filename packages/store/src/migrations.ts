@@ -156,6 +156,41 @@ create index forge_remote_agents_instance on forge_remote_agents (instance_id) w
 alter table forge_runs add column remote_agent_id text;
 `,
   },
+  {
+    version: 5,
+    name: 'JSON as text: a NUL or an unpaired surrogate in a model answer no longer fails the write',
+    // jsonb refuses \u0000 and an unpaired surrogate escape such as \ud800 (both valid JSON, both
+    // in model answers), which failed a run's final write and left it running for good. The JSON
+    // text JSON.stringify writes holds neither raw, so text columns keep it exactly. Nothing
+    // queries inside these columns.
+    sql: `
+alter table forge_runs
+  alter column request type text using request::text,
+  alter column webhook type text using webhook::text,
+  alter column result type text using result::text,
+  alter column error type text using error::text;
+alter table forge_run_commands
+  alter column payload type text using payload::text,
+  alter column outcome type text using outcome::text;
+`,
+  },
+  {
+    version: 6,
+    name: 'one live remote agent per name, whatever the replicas do',
+    // The hub checks a name is free one enrolment at a time, but only within its process: two
+    // replicas could enrol one name together. Agents a race already enrolled twice keep the name
+    // for the first enrolled; the later ones are revoked (refused at their next message), since
+    // the index cannot be built over them.
+    sql: `
+update forge_remote_agents a
+  set status = 'revoked', revoked_at = extract(epoch from clock_timestamp()) * 1000
+  where a.revoked_at is null
+    and exists (select 1 from forge_remote_agents b
+                where b.name = a.name and b.revoked_at is null
+                  and (b.enrolled_at, b.agent_id) < (a.enrolled_at, a.agent_id));
+create unique index forge_remote_agents_live_name on forge_remote_agents (name) where revoked_at is null;
+`,
+  },
 ];
 
 // Any constant will do; it only has to be the same in every replica.

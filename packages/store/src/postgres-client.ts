@@ -1,5 +1,6 @@
 import postgres from 'postgres';
 import type { Row, Sql, SqlClient } from './sql.js';
+import { fromStorable, readableRows, storableParams } from './storable-text.js';
 
 export interface PostgresClientOptions {
   /** Connections in the pool. Default 10. */
@@ -8,7 +9,8 @@ export interface PostgresClientOptions {
 
 /**
  * A PostgreSQL server through the `postgres` driver. int8 and numeric come back as numbers (the
- * schema keeps them within 2^53) so rows look the same as PGlite's.
+ * schema keeps them within 2^53) so rows look the same as PGlite's. Strings cross escaped where
+ * PostgreSQL could not hold them (storable-text.ts).
  */
 export async function postgresClient(url: string, options: PostgresClientOptions = {}): Promise<SqlClient> {
   const sql = postgres(url, {
@@ -24,7 +26,9 @@ export async function postgresClient(url: string, options: PostgresClientOptions
   };
   const wrap = (q: postgres.Sql | postgres.TransactionSql): Sql => ({
     async query<T extends Row>(text: string, params: readonly unknown[] = []) {
-      return fix((await q.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as Row[]) as T[];
+      return readableRows(
+        fix((await q.unsafe(text, storableParams(params) as postgres.ParameterOrJSON<never>[])) as unknown as Row[]),
+      ) as T[];
     },
     async exec(text) {
       await q.unsafe(text);
@@ -39,7 +43,7 @@ export async function postgresClient(url: string, options: PostgresClientOptions
     transaction: (fn) => sql.begin((tx) => fn(wrap(tx))) as Promise<never>,
     // One connection of its own for every channel, reconnected (and re-LISTENed) by the driver.
     async listen(channel, onNotify) {
-      const { unlisten } = await sql.listen(channel, onNotify);
+      const { unlisten } = await sql.listen(channel, (payload) => onNotify(fromStorable(payload)));
       return () => unlisten();
     },
     close: () => sql.end({ timeout: 5 }),

@@ -1,3 +1,4 @@
+import { fromJsonColumn } from './json-column.js';
 import type { Row, SqlClient } from './sql.js';
 
 export type RunCommandKind = 'permission' | 'question';
@@ -53,11 +54,12 @@ function toCommand(row: Row): RunCommand {
     owner: row.owner as string,
     kind: row.kind as RunCommandKind,
     targetId: row.target_id as string,
-    payload: row.payload as Record<string, unknown>,
+    payload: fromJsonColumn<Record<string, unknown>>(row.payload) ?? {},
     state: row.state as RunCommandState,
     createdAt: Number(row.created_at),
   };
-  if (row.outcome) c.outcome = row.outcome as RunCommandOutcome;
+  const outcome = fromJsonColumn<RunCommandOutcome>(row.outcome);
+  if (outcome) c.outcome = outcome;
   if (row.settled_at !== null && row.settled_at !== undefined) c.settledAt = Number(row.settled_at);
   return c;
 }
@@ -76,7 +78,7 @@ export class RunCommands {
     const [row] = await this.sql.query(
       `with c as (
          insert into forge_run_commands (request_id, owner, kind, target_id, payload, created_at)
-         values ($1, $2, $3, $4, $5::text::jsonb, $6) returning *)
+         values ($1, $2, $3, $4, $5::text, $6) returning *)
        select c.*, pg_notify($7, c.owner) from c`,
       [
         input.requestId,
@@ -111,7 +113,7 @@ export class RunCommands {
   async settle(id: number, outcome: RunCommandOutcome, now: number): Promise<boolean> {
     const rows = await this.sql.query(
       `with c as (
-         update forge_run_commands set state = 'done', outcome = $2::text::jsonb, settled_at = $3
+         update forge_run_commands set state = 'done', outcome = $2::text, settled_at = $3
          where id = $1 and state = 'applying' returning id)
        select c.id, pg_notify($4, c.id::text) from c`,
       [id, JSON.stringify(outcome), now, RUN_COMMAND_SETTLED],
@@ -125,7 +127,7 @@ export class RunCommands {
    */
   async withdraw(id: number, outcome: RunCommandOutcome, now: number): Promise<boolean> {
     const rows = await this.sql.query(
-      `update forge_run_commands set state = 'refused', outcome = $2::text::jsonb, settled_at = $3
+      `update forge_run_commands set state = 'refused', outcome = $2::text, settled_at = $3
        where id = $1 and state = 'pending' returning id`,
       [id, JSON.stringify(outcome), now],
     );

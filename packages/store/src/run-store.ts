@@ -1,59 +1,9 @@
-import { ForgeError } from '@forge/core';
-import type { Row, SqlClient } from './sql.js';
-
-export type RunStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out';
-export const FINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'cancelled', 'timed_out'];
-
-export interface RunWebhook {
-  url: string;
-  secret?: string;
-}
-
-export interface RunRecord {
-  requestId: string;
-  userId: string;
-  agentId: string;
-  status: RunStatus;
-  /** The validated request, as it will be (or was) executed. */
-  request: Record<string, unknown>;
-  webhook?: RunWebhook;
-  result?: Record<string, unknown>;
-  error?: Record<string, unknown>;
-  /** The dial-home agent it runs on: claimed only by the instance holding that agent's session. */
-  remoteAgentId?: string;
-  /** The instance running the run, or delivering its webhooks; none once everything is settled. */
-  owner?: string;
-  leaseUntil?: number;
-  cancelRequested: boolean;
-  eventCount: number;
-  /** Queue order, global and increasing. */
-  position: number;
-  createdAt: number;
-  startedAt?: number;
-  finishedAt?: number;
-}
-
-/** One journaled event: `body` is the event's JSON exactly as readers get it. */
-export interface JournalEvent {
-  seq: number;
-  type: string;
-  time: number;
-  body: string;
-}
-
-/** An event to journal; with `webhookId` it also becomes an outbox row. */
-export interface NewEvent extends JournalEvent {
-  webhookId?: string;
-}
-
-export interface RunEnd {
-  status: Exclude<RunStatus, 'queued' | 'running'>;
-  result: Record<string, unknown>;
-  error?: Record<string, unknown>;
-  finishedAt: number;
-  /** Give up ownership in the same transaction (nothing left to deliver). */
-  release: boolean;
-}
+import { eventsOfChunks, journalCtes, type JournalEvent, type NewEvent } from './journal-chunks.js';
+import { toJsonColumn as json } from './json-column.js';
+import { CANCEL_CHANNEL, JOURNAL_CHANNEL, QUEUE_CHANNEL } from './notify-channels.js';
+import { toRecord, type RunEnd, type RunRecord, type RunStatus, type RunWebhook } from './run-record.js';
+import { RunLeaseLostError, RunStoreWriteError } from './run-store-errors.js';
+import type { SqlClient } from './sql.js';
 
 export interface OutboxItem extends JournalEvent {
   webhookId: string;
@@ -61,141 +11,6 @@ export interface OutboxItem extends JournalEvent {
 }
 
 export type OutboxState = 'delivered' | 'rejected' | 'failed';
-
-/**
- * NOTIFY channels (delivered at commit, to every listening connection): a batch journaled
- * (payload: request id), a run queued or an agent freed (payload: the instance that did it, so it
- * can skip its own), cancellation asked of a run (payload: the instance executing it). They only shorten polls; the rows stay the truth.
- */
-export const JOURNAL_CHANNEL = 'forge_journal';
-export const QUEUE_CHANNEL = 'forge_queue';
-export const CANCEL_CHANNEL = 'forge_cancel';
-
-export class RunLeaseLostError extends ForgeError {
-  constructor(requestId: string) {
-    super('RUN_LEASE_LOST', `Run ${requestId} is no longer held by this instance`, 'conflict');
-  }
-}
-
-const num = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
-
-function toRecord(row: Row): RunRecord {
-  const r: RunRecord = {
-    requestId: row.request_id as string,
-    userId: row.user_id as string,
-    agentId: row.agent_id as string,
-    status: row.status as RunStatus,
-    request: row.request as Record<string, unknown>,
-    cancelRequested: row.cancel_requested as boolean,
-    eventCount: Number(row.event_count),
-    position: Number(row.position),
-    createdAt: Number(row.created_at),
-  };
-  if (row.webhook) r.webhook = row.webhook as RunWebhook;
-  if (row.result) r.result = row.result as Record<string, unknown>;
-  if (row.error) r.error = row.error as Record<string, unknown>;
-  if (row.owner) r.owner = row.owner as string;
-  if (row.remote_agent_id) r.remoteAgentId = row.remote_agent_id as string;
-  const lease = num(row.lease_until);
-  if (lease !== undefined) r.leaseUntil = lease;
-  const started = num(row.started_at);
-  if (started !== undefined) r.startedAt = started;
-  const finished = num(row.finished_at);
-  if (finished !== undefined) r.finishedAt = finished;
-  return r;
-}
-
-const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
-
-/** A chunk row holds at most this many characters of bodies (a bigger event gets a row of its own). */
-const CHUNK_CHARS = 8 * 1024 * 1024;
-
-interface Chunk {
-  first: number;
-  last: number;
-  types: string;
-  times: string;
-  bodies: string;
-}
-
-/**
- * A batch as journal rows (migration 2): runs of contiguous events, their entries joined. A
- * newline in a body or type would split it on reading, and a gap in seqs would shift every
- * later event of the chunk: both are refused rather than stored wrong.
- */
-function chunksOf(events: readonly NewEvent[]): Chunk[] {
-  const chunks: Chunk[] = [];
-  let from = 0;
-  let chars = 0;
-  const close = (to: number) => {
-    const part = events.slice(from, to);
-    chunks.push({
-      first: part[0]!.seq,
-      last: part.at(-1)!.seq,
-      types: part.map((e) => e.type).join('\n'),
-      times: part.map((e) => e.time).join(','),
-      bodies: part.map((e) => e.body).join('\n'),
-    });
-    from = to;
-    chars = 0;
-  };
-  for (let i = 0; i < events.length; i++) {
-    const e = events[i]!;
-    if (e.body.includes('\n') || e.type.includes('\n'))
-      throw new ForgeError('STORE_BAD_EVENT', `Event ${e.seq} has a raw newline in its body or type`, 'validation');
-    if (i > 0 && e.seq !== events[i - 1]!.seq + 1)
-      throw new ForgeError(
-        'STORE_BAD_EVENT',
-        `Events must have contiguous seqs; ${e.seq} follows ${events[i - 1]!.seq}`,
-        'validation',
-      );
-    if (i > from && chars + e.body.length > CHUNK_CHARS) close(i);
-    chars += e.body.length;
-  }
-  if (from < events.length) close(events.length);
-  return chunks;
-}
-
-/** The events of chunk rows that fall in (afterSeq, afterSeq + limit], in seq order. */
-function eventsOfChunks(rows: readonly Row[], afterSeq: number, limit: number): JournalEvent[] {
-  const out: JournalEvent[] = [];
-  for (const r of rows) {
-    const first = Number(r.first_seq);
-    const types = (r.types as string).split('\n');
-    const times = (r.times as string).split(',');
-    const bodies = (r.bodies as string).split('\n');
-    for (let i = Math.max(0, afterSeq + 1 - first); i < bodies.length && out.length < limit; i++)
-      out.push({ seq: first + i, type: types[i]!, time: Number(times[i]), body: bodies[i]! });
-  }
-  return out;
-}
-
-/**
- * The statements that journal `events` for the run the `held` CTE returns (none when it returns
- * nothing): its chunk rows and the outbox rows of events with a webhook id. Parameters are
- * appended to `params`; the text only depends on how many chunks there are.
- */
-function journalCtes(events: readonly NewEvent[], params: unknown[]): string[] {
-  const ctes: string[] = [];
-  const p = (v: unknown) => `$${params.push(v)}`;
-  chunksOf(events).forEach((c, i) => {
-    ctes.push(
-      `chunk${i} as (insert into forge_event_chunks (request_id, first_seq, last_seq, types, times, bodies)
-        select request_id, ${p(c.first)}::integer, ${p(c.last)}::integer, ${p(c.types)}::text, ${p(c.times)}::text, ${p(c.bodies)}::text from held)`,
-    );
-  });
-  const hooks = events.filter((e) => e.webhookId !== undefined);
-  if (hooks.length) {
-    // The final event's seq (0: none in this batch) rather than a boolean array, which not every driver encodes.
-    const finalSeq = hooks.find((e) => e.type === 'run.completed')?.seq ?? 0;
-    ctes.push(
-      `hooks as (insert into forge_outbox (request_id, seq, webhook_id, is_final)
-        select held.request_id, u.seq, u.webhook_id, u.seq = ${p(finalSeq)}::integer
-        from held cross join unnest(${p(hooks.map((e) => e.seq))}::integer[], ${p(hooks.map((e) => e.webhookId))}::text[]) as u(seq, webhook_id))`,
-    );
-  }
-  return ctes;
-}
 
 /**
  * The run queue, the event journal and the webhook outbox. Every change that must not be half
@@ -234,7 +49,7 @@ export class RunStore {
         // The notification rides on the insert (one round trip); it is delivered at commit.
         `with queued as (
            insert into forge_runs (request_id, user_id, agent_id, status, request, webhook, created_at, remote_agent_id)
-           values ($1, $2, $3, 'queued', $4::text::jsonb, $5::text::jsonb, $6, $7) returning *)
+           values ($1, $2, $3, 'queued', $4::text, $5::text, $6, $7) returning *)
          select queued.*, pg_notify('${QUEUE_CHANNEL}', $8) from queued`,
         [
           input.requestId,
@@ -295,25 +110,38 @@ export class RunStore {
 
   /**
    * Journals a batch of a running run's events (and their outbox rows), and with `end` its final
-   * status, in one transaction. Throws RunLeaseLostError when `owner` no longer holds the run.
+   * status, in one transaction. Throws RunLeaseLostError when `owner` no longer holds the run,
+   * RunStoreWriteError when the database failed the write otherwise (STORE_BAD_EVENT, before
+   * anything is sent, for a batch it would store wrong); nothing of the batch is kept either way.
    */
   async append(requestId: string, owner: string, events: readonly NewEvent[], end?: RunEnd): Promise<void> {
     const params: unknown[] = [requestId, owner, events.length];
     let set = 'event_count = event_count + $3';
     if (end) {
-      params.push(end.status, json(end.result), json(end.error), end.finishedAt);
-      set +=
-        ', status = $4, result = $5::text::jsonb, error = $6::text::jsonb, finished_at = $7, cancel_requested = false';
+      let result: string | null;
+      let error: string | null;
+      try {
+        result = json(end.result);
+        error = json(end.error);
+      } catch (cause) {
+        // Not serialisable (nested deeper than JSON.stringify's stack, a cycle, a BigInt): a failed write, not a lost lease.
+        throw new RunStoreWriteError(requestId, cause);
+      }
+      params.push(end.status, result, error, end.finishedAt);
+      set += ', status = $4, result = $5::text, error = $6::text, finished_at = $7, cancel_requested = false';
       if (end.release) set += ', owner = null, lease_until = null';
     }
     // One statement, so one round trip and no explicit transaction: the lease check and the rows
     // it guards commit together or not at all.
     const held = `held as (update forge_runs set ${set} where request_id = $1 and owner = $2 and status = 'running' returning request_id)`;
-    const rows = await this.sql.query(
-      `with ${[held, ...journalCtes(events, params)].join(',\n')}
-       select request_id, pg_notify('${JOURNAL_CHANNEL}', request_id)${end ? `, pg_notify('${QUEUE_CHANNEL}', $2)` : ''} from held`,
-      params,
-    );
+    const statement = `with ${[held, ...journalCtes(events, params)].join(',\n')}
+       select request_id, pg_notify('${JOURNAL_CHANNEL}', request_id)${end ? `, pg_notify('${QUEUE_CHANNEL}', $2)` : ''} from held`;
+    let rows: unknown[];
+    try {
+      rows = await this.sql.query(statement, params);
+    } catch (error) {
+      throw new RunStoreWriteError(requestId, error);
+    }
     if (!rows.length) throw new RunLeaseLostError(requestId);
   }
 
@@ -348,7 +176,7 @@ export class RunStore {
       );
       const keep = !end.release;
       const [updated] = await tx.query(
-        `update forge_runs set status = $2, result = $3::text::jsonb, error = $4::text::jsonb, finished_at = $5,
+        `update forge_runs set status = $2, result = $3::text, error = $4::text, finished_at = $5,
            event_count = event_count + 1, cancel_requested = false, owner = $6, lease_until = $7
          where request_id = $1 returning *`,
         [

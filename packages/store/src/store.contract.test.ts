@@ -1,19 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqlAgentPresence } from './agent-presence.js';
 import { migrate, MIGRATIONS } from './migrations.js';
 import { openStore, type ForgeStore, type OpenStoreOptions } from './open-store.js';
-import { pgliteClient } from './pglite-client.js';
-import {
-  CANCEL_CHANNEL,
-  JOURNAL_CHANNEL,
-  QUEUE_CHANNEL,
-  RunStore,
-  type NewEvent,
-  type RunRecord,
-} from './run-store.js';
+import type { NewEvent } from './journal-chunks.js';
+import { CANCEL_CHANNEL, JOURNAL_CHANNEL, QUEUE_CHANNEL } from './notify-channels.js';
+import type { RunRecord } from './run-record.js';
 import { testDatabases } from './testing/index.js';
 
 const pg = await testDatabases();
@@ -471,64 +462,4 @@ contract('PGlite', async () => ({ memory: true }));
 describe.skipIf(!pg.url)(`PostgreSQL (${pg.url ? 'FORGE_TEST_DATABASE_URL' : `skipped: ${pg.reason}`})`, () => {
   afterAll(() => pg.dropAll());
   contract('PostgreSQL', async () => ({ databaseUrl: await pg.create() }));
-});
-
-describe('migration 2 (journal in chunks)', () => {
-  it('carries a version-1 journal over: every event readable, in order, with its outbox row', async () => {
-    const sql = await pgliteClient();
-    try {
-      await migrate(sql, MIGRATIONS.slice(0, 1));
-      await sql.query(
-        `insert into forge_runs (request_id, user_id, agent_id, status, request, created_at) values ('req_v1', 'u', 'a', 'running', '{}', 1)`,
-      );
-      for (const e of [ev(1), ev(2), ev(3, 'run.completed')])
-        await sql.query('insert into forge_events (request_id, seq, type, time, body) values ($1, $2, $3, $4, $5)', [
-          'req_v1',
-          e.seq,
-          e.type,
-          e.time + 0.5,
-          e.body,
-        ]);
-      await sql.query(
-        `insert into forge_outbox (request_id, seq, webhook_id, is_final) values ('req_v1', 3, 'msg_v1_3', true)`,
-      );
-      expect(await migrate(sql)).toEqual(MIGRATIONS.slice(1).map((m) => m.version));
-      const runs = new RunStore(sql);
-      expect(await runs.events('req_v1', 0)).toEqual(
-        [ev(1), ev(2), ev(3, 'run.completed')].map((e) => ({
-          seq: e.seq,
-          type: e.type,
-          time: e.time + 0.5,
-          body: e.body,
-        })),
-      );
-      expect((await runs.pendingOutbox('req_v1')).map((o) => [o.seq, o.webhookId, o.isFinal])).toEqual([
-        [3, 'msg_v1_3', true],
-      ]);
-    } finally {
-      await sql.close();
-    }
-  });
-});
-
-describe('PGlite data directory', () => {
-  it('keeps data across reopen, refuses a second process, takes over a dead holder’s lock', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'forge-store-'));
-    try {
-      const first = await openStore({ dataDir: dir });
-      await first.credentials.put({ agentId: 'ra', name: 'n', credentialHash: 'h', enrolledAt: 1 });
-      await first.close();
-      // A lock left by a process that is gone (kill -9) does not block.
-      await writeFile(join(dir, 'forge-store.lock'), '2147483646');
-      const second = await openStore({ dataDir: dir });
-      expect(second.migrated).toEqual([]);
-      expect((await second.credentials.get('ra'))?.name).toBe('n');
-      await second.close();
-      // A live holder does (pid 1 is always alive).
-      await writeFile(join(dir, 'forge-store.lock'), '1');
-      await expect(openStore({ dataDir: dir })).rejects.toMatchObject({ code: 'STORE_LOCKED' });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
 });
