@@ -5,6 +5,9 @@ import { toRecord, type RunEnd, type RunRecord, type RunStatus, type RunWebhook 
 import { RunLeaseLostError, RunStoreWriteError } from './run-store-errors.js';
 import type { SqlClient } from './sql.js';
 
+/** The largest seq the journal's integer columns hold. */
+const MAX_SEQ = 2 ** 31 - 1;
+
 export interface OutboxItem extends JournalEvent {
   webhookId: string;
   isFinal: boolean;
@@ -241,7 +244,8 @@ export class RunStore {
     const rows = await this.sql.query(
       `select first_seq, types, times, bodies from forge_event_chunks
        where request_id = $1 and last_seq > $2 and first_seq <= $3 order by first_seq`,
-      [requestId, afterSeq, afterSeq + limit],
+      // seq is a PostgreSQL integer: a page past its top would overflow the parameter, not find more.
+      [requestId, afterSeq, Math.min(afterSeq + limit, MAX_SEQ)],
     );
     return eventsOfChunks(rows, afterSeq, limit);
   }
