@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..');
@@ -19,9 +19,55 @@ export function pnpm(args: string[], options: { cwd?: string } = {}): string {
   });
 }
 
-/** Builds every package (ESM, CJS, types). */
-export function buildPackages(): void {
-  pnpm(['-r', '--filter', './packages/**', 'build']);
+/**
+ * Builds (ESM, CJS, types) every package whose `dist` is missing or older than what it is built from, and
+ * returns their names. CI's `check:packages` has just built them all, so the packages test then builds nothing:
+ * the build was the longest step of the slowest test file.
+ */
+export function buildPackages(): string[] {
+  const shared = ['tsup.base.ts', 'tsconfig.base.json', 'package.json', 'pnpm-lock.yaml'].map((f) =>
+    path.join(repoRoot, f),
+  );
+  const stale = packageDirs().filter((dir) => {
+    const built = oldest(path.join(dir, 'dist'));
+    const inputs = [
+      ...shared,
+      path.join(dir, 'package.json'),
+      path.join(dir, 'tsup.config.ts'),
+      path.join(dir, 'tsconfig.json'),
+    ];
+    return built === undefined || newest(path.join(dir, 'src'), inputs) >= built;
+  });
+  if (stale.length === 0) return [];
+  pnpm(['-r', ...stale.flatMap((dir) => ['--filter', `./${path.relative(repoRoot, dir)}`]), 'build']);
+  return stale.map((dir) => JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).name);
+}
+
+function packageDirs(): string[] {
+  return readdirSync(path.join(repoRoot, 'packages'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(path.join(repoRoot, 'packages', d.name, 'package.json')))
+    .map((d) => path.join(repoRoot, 'packages', d.name));
+}
+
+/** The newest modification time of the files under `dir` and of `files` (those that exist). */
+function newest(dir: string, files: string[]): number {
+  let max = 0;
+  for (const file of [...walk(dir), ...files.filter((f) => existsSync(f))]) max = Math.max(max, statSync(file).mtimeMs);
+  return max;
+}
+
+/** The oldest modification time of the files under `dir`; undefined when there are none. */
+function oldest(dir: string): number | undefined {
+  let min: number | undefined;
+  for (const file of walk(dir)) min = Math.min(min ?? Number.POSITIVE_INFINITY, statSync(file).mtimeMs);
+  return min;
+}
+
+function walk(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name));
 }
 
 export interface PackedPackage {
