@@ -10,4 +10,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // `import.meta.url` in the CJS build: pglite-initdb.ts resolves PGlite from this package.
+  shims: true,
 });
