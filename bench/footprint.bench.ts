@@ -73,10 +73,32 @@ const bench: BenchModule = {
           ...(goalMax === undefined ? {} : { goalMax }),
         }) satisfies BenchRow;
       return [
-        row('`pnpm start` idle on the embedded default, new data dir', platformNew, bare, 'a bare Node process under tsx', 250),
-        row('the same, its data dir reopened by a new start', platformReopened, bare, 'a bare Node process under tsx', 250),
-        row('`openStore({ dataDir })`, new data dir', storeNew, pgliteNew, '`PGlite.create(dir)` as PGlite 0.6.1 does it'),
-        row('`openStore({ dataDir })`, existing data dir made by plain PGlite', storeReopened, pgliteReopened, '`PGlite.create(dir)` reopening it'),
+        row(
+          '`pnpm start` idle on the embedded default, new data dir',
+          platformNew,
+          bare,
+          'a bare Node process under tsx',
+          250,
+        ),
+        row(
+          'the same, its data dir reopened by a new start',
+          platformReopened,
+          bare,
+          'a bare Node process under tsx',
+          250,
+        ),
+        row(
+          '`openStore({ dataDir })`, new data dir',
+          storeNew,
+          pgliteNew,
+          '`PGlite.create(dir)` as PGlite 0.6.1 does it',
+        ),
+        row(
+          '`openStore({ dataDir })`, existing data dir made by plain PGlite',
+          storeReopened,
+          pgliteReopened,
+          '`PGlite.create(dir)` reopening it',
+        ),
         row('`openStore({ memory: true })`', storeMemory, pgliteMemory, '`PGlite.create()` (memory://)'),
       ];
     } finally {
