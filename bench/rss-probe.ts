@@ -1,18 +1,22 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import type { PGlite as PGliteClass } from '@electric-sql/pglite';
 
 /**
  * One process, one way of opening the embedded database, then its resident memory in MB on stdout.
  * Run by `footprint.bench.ts`: RSS only means something for a process of its own. Modules are
  * imported by the mode that needs them, so `bare` is Node (under tsx) and nothing else.
  */
-async function pglite(): Promise<typeof PGliteClass> {
+/** The part of PGlite's class used here (PGlite is not a dependency of the workspace root). */
+interface PGliteClass {
+  create(dataDir?: string): Promise<{ query(text: string): Promise<unknown> }>;
+}
+
+async function pglite(): Promise<PGliteClass> {
   // PGlite is the store's dependency, not the workspace root's: load the very copy the store uses.
   const entry = createRequire(new URL('../packages/store/package.json', import.meta.url)).resolve(
     '@electric-sql/pglite',
   );
-  return ((await import(pathToFileURL(entry).href)) as { PGlite: typeof PGliteClass }).PGlite;
+  return ((await import(pathToFileURL(entry).href)) as { PGlite: PGliteClass }).PGlite;
 }
 
 const [mode, dir] = process.argv.slice(2);
