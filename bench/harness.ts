@@ -3,13 +3,17 @@ import { performance } from 'node:perf_hooks';
 /** One line of the `pnpm bench` table: our figure beside a raw baseline measured in the same run. */
 export interface BenchRow {
   name: string;
-  /** What the figure counts, e.g. "events/s" or "MB/s". Higher is better. */
+  /** What the figure counts, e.g. "events/s" or "MB/s". Higher is better unless `lowerIsBetter`. */
   unit: string;
+  /** For costs such as resident memory (MB): the ratio is still ours / baseline, and smaller wins. */
+  lowerIsBetter?: boolean;
   ours: number;
   baseline: number;
   baselineName: string;
   /** Goal for ours / baseline, when the issue sets one. */
   goal?: number;
+  /** Goal as a ceiling on `ours` itself, in `unit` (with `lowerIsBetter`), e.g. ≤ 250 MB. */
+  goalMax?: number;
   note?: string;
 }
 

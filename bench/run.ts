@@ -32,7 +32,12 @@ for (const file of files) {
   }
   for (const r of rows) {
     const ratio = r.ours / r.baseline;
-    const goal = r.goal === undefined ? '' : `≥ ${r.goal}× ${ratio >= r.goal ? 'met' : 'MISSED'}`;
+    const goal =
+      r.goalMax !== undefined
+        ? `≤ ${fmt(r.goalMax)} ${r.unit} ${r.ours <= r.goalMax ? 'met' : 'MISSED'}`
+        : r.goal === undefined
+          ? ''
+          : `≥ ${r.goal}× ${ratio >= r.goal ? 'met' : 'MISSED'}`;
     console.log(
       `| ${mod.title}: ${r.name} | ${fmt(r.ours)} ${r.unit} | ${fmt(r.baseline)} ${r.unit} (${r.baselineName}) | ${ratio.toFixed(2)}× | ${goal} |${r.note ? ` ${r.note}` : ''}`,
     );

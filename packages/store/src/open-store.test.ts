@@ -23,5 +23,6 @@ describe('PGlite data directory', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+    // A new data dir runs initdb in a child process: 20–35 s on the shared 2-core machine under load.
+  }, 120_000);
 });
