@@ -1,6 +1,9 @@
 export * from './errors.js';
 export * from './error-codes.js';
 export * from './request.js';
+export * from './mcp-server.js';
+export * from './output-schema.js';
+export * from './run-policies.js';
 export * from './events.js';
 export {
   boundValue,
