@@ -3,7 +3,15 @@ import { CoreErrorCode } from './error-codes.js';
 import { boundValue } from './bounded-value.js';
 import { ForgeError, UnsupportedError, describeError } from './errors.js';
 import { AsyncQueue } from './async-queue.js';
-import { addUsage, emptyUsage, type AgentEvent, type AgentEventInit, type AgentResult, type Usage } from './events.js';
+import {
+  addUsage,
+  emptyUsage,
+  type AgentEvent,
+  type AgentEventInit,
+  type AgentResult,
+  type FileChange,
+  type Usage,
+} from './events.js';
 import { checkAnswerShape, checkDecision, checkSteeringText, PendingRequests } from './pending-requests.js';
 import type { AgentRequest } from './request.js';
 import { systemClock, type Clock } from './clock.js';
@@ -20,6 +28,10 @@ export interface RunOutcome {
   costUsd?: number;
   turns?: number;
   error?: { code: string; message: string; retryable?: boolean };
+  /** The answer checked against `request.outputSchema` (adapters that declare `structuredOutput`). */
+  output?: unknown;
+  /** Every file the run changed, once per path. */
+  filesChanged?: FileChange[];
   /** The provider's native final message, kept as the `raw` of `run.completed`. */
   raw?: unknown;
 }
@@ -145,6 +157,8 @@ export function startRun(options: StartRunOptions): AgentRun {
     const sid = outcome.sessionId ?? sessionId;
     if (sid !== undefined) res.sessionId = sid;
     if (outcome.costUsd !== undefined) res.costUsd = outcome.costUsd;
+    if (outcome.output !== undefined) res.output = boundValue(outcome.output);
+    if (outcome.filesChanged !== undefined) res.filesChanged = outcome.filesChanged;
     if (stopReason) {
       const base = STOP_CODES[stopReason];
       res.error = { code: base.code, message: stopDetail ? `${base.message}: ${stopDetail}` : base.message };
