@@ -113,8 +113,8 @@ export interface AgentRun extends AsyncIterable<AgentEvent> {
   pending(): PendingRequest[];
   /**
    * Sends more text to the agent while it works (a steering message), without ending the turn. Throws
-   * UnsupportedError where the provider does not declare `steering` (or has not started taking it yet: adapters
-   * install steering when their run starts, so steer after the run's first event), RUN_FINISHED once it has ended.
+   * UnsupportedError where the provider does not declare `steering` (a steer right after `execute` waits for the
+   * run function to start and install its handler), RUN_FINISHED once the run has ended.
    */
   steer(text: string): Promise<void>;
 }

@@ -129,6 +129,11 @@ export function startRun(options: StartRunOptions): AgentRun {
   let responder: PermissionResponder | undefined;
   let answerer: QuestionAnswerer | undefined;
   let steerer: Steerer | undefined;
+  // Settles once the run function has been called: a steer that comes first waits for it to install its handler.
+  let markStarted!: () => void;
+  const started = new Promise<void>((resolve) => {
+    markStarted = resolve;
+  });
   const pending = new PendingRequests();
   let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -268,6 +273,7 @@ export function startRun(options: StartRunOptions): AgentRun {
       } catch (error) {
         pending = Promise.reject(error);
       }
+      markStarted();
       pending.then(
         (outcome) => finish(outcome ?? {}),
         (error: unknown) => {
@@ -316,6 +322,8 @@ export function startRun(options: StartRunOptions): AgentRun {
     async steer(text: string) {
       checkSteeringText(text);
       if (finished) throw runFinished(runId);
+      if (!steerer) await settledOrEnded(started, result);
+      if (finished) throw runFinished(runId);
       if (!steerer) throw new UnsupportedError(provider, 'steering');
       await steerer(text);
     },
@@ -349,6 +357,10 @@ function boundEvent(event: AgentEvent): void {
       if (event.details) event.details = boundValue(event.details) as Record<string, unknown>;
       break;
   }
+}
+
+function settledOrEnded(p: Promise<void>, result: Promise<unknown>): Promise<unknown> {
+  return Promise.race([p, result]);
 }
 
 /** The caller's `abort(reason)` kept in the result; a bare `abort()` (a stock AbortError) adds nothing. */

@@ -48,10 +48,9 @@ describe('scriptedAgent: declaring the newer fields', () => {
       mcpServers: [{ name: 'm', url: 'https://mcp.example/' }],
       outputSchema: { type: 'object' },
     });
-    // The adapter installs its steering once its run function has started: after the first event here.
-    const reading = firstEvent(run);
-    await reading.event;
+    // Straight after execute: the steer waits for the run function to start and install its handler.
     await run.steer('also this');
+    const reading = firstEvent(run);
     await run.cancel();
     const events = await reading.all;
     expect(events).toContainEqual(expect.objectContaining({ type: 'log', text: 'steered: also this' }));
