@@ -219,6 +219,7 @@ export function describeCodeAgentConformance(name: string, options: ConformanceO
         const events = await reading.all;
         expectSound(events, run, agent.provider);
         expect((await run.result).status).toBe('completed');
+        expect(run.pending()).toEqual([]);
         // Relays carry the remote run's events; the resolution is checked where the run is local.
         const resolved = events.find((e) => e.type === RESOLVED[which.scenario]);
         if (agent.declared && !isRelay(agent)) expect(resolved).toMatchObject({ id: asked.id, by: 'host' });
