@@ -28,7 +28,7 @@ const toolEvents: AgentEventInit[] = Array.from({ length: TOOL_N }, (_, i) => {
 function deliver(list: AgentEventInit[]) {
   const agent = createCodeAgent({
     provider: 'bench',
-    capabilities: () => defaultCapabilities(),
+    declared: defaultCapabilities(),
     async run(ctx) {
       for (const e of list) if (!ctx.emit(e)) await ctx.drained();
       return {};

@@ -13,7 +13,7 @@ const events: AgentEventInit[] = Array.from({ length: N }, (_, i) => ({
 export function producer(): CodeAgent {
   return createCodeAgent({
     provider: 'bench',
-    capabilities: () => defaultCapabilities(),
+    declared: defaultCapabilities(),
     async run(ctx) {
       if (ctx.request.prompt === 'first') {
         ctx.emit({ type: 'text.delta', text: 'hi' });

@@ -28,7 +28,7 @@ const hold = { started: 0, target: 0, allStarted: () => {}, release: () => {}, r
 function producer(): CodeAgent {
   return createCodeAgent({
     provider: 'bench',
-    capabilities: () => defaultCapabilities(),
+    declared: defaultCapabilities(),
     async run(ctx) {
       if (ctx.request.prompt === 'hold') {
         if (++hold.started === hold.target) hold.allStarted();

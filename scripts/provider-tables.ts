@@ -1,4 +1,4 @@
-import type { AgentCapabilities } from '@forge/core';
+import { type AgentCapabilities, relayDeclaration } from '@forge/core';
 import { acpProviderNotes } from '@forge/acp/internal';
 import { claudeCodeProviderNotes } from '@forge/claude-code/internal';
 import { codexProviderNotes } from '@forge/codex/internal';
@@ -62,7 +62,18 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
 /** README.md's overview: what each provider does and how. */
 export function readmeProviderTable(providers: readonly ProviderNotes[] = PROVIDERS): string {
   return markdownTable(
-    ['provider', 'package', 'resume', 'cancel', 'permissions', 'questions', 'text deltas', 'reasoning', 'usage / cost'],
+    [
+      'provider',
+      'package',
+      'resume',
+      'cancel',
+      'permissions',
+      'questions',
+      'text deltas',
+      'reasoning',
+      'usage / cost',
+      'optional request fields',
+    ],
     providers.map((p) => [
       p.provider,
       `\`${p.package}\``,
@@ -73,6 +84,7 @@ export function readmeProviderTable(providers: readonly ProviderNotes[] = PROVID
       flagCell(p, 'textDeltas'),
       flagCell(p, 'reasoning'),
       p.notes.usage,
+      honouredFields(p),
     ]),
   );
 }
@@ -85,11 +97,64 @@ export function architectureProviderTable(providers: readonly ProviderNotes[] = 
   );
 }
 
+/** The declared request fields and run features, in column order, with their column titles. */
+const FIELD_COLUMNS: readonly [keyof AgentCapabilities, string][] = [
+  ['attachments', 'files'],
+  ['images', 'images'],
+  ['systemPrompt', 'systemPrompt'],
+  ['toolFilter', 'allowed/disallowedTools'],
+  ['maxTurns', 'maxTurns'],
+  ['env', 'per-run env'],
+  ['mcpServers', 'mcpServers'],
+  ['structuredOutput', 'outputSchema'],
+  ['effort', 'effort'],
+  ['approvals', 'approvals'],
+  ['questionDeadlines', 'questions.unanswered'],
+  ['budget', 'budget'],
+  ['fork', 'fork'],
+  ['steering', 'steer()'],
+  ['sessionPortability', 'session portability'],
+];
+
+function fieldCell(p: ProviderNotes, field: keyof AgentCapabilities): string {
+  if (p.capabilities === 'relayed') {
+    const relay = relayDeclaration();
+    if (relay.probed.includes(field)) return "the remote agent's";
+    return 'no (not on the wire yet)';
+  }
+  if (p.probed?.includes(field)) return 'from `initialize`';
+  const value = p.capabilities[field];
+  return value === true ? 'yes' : value === false ? 'no' : String(value);
+}
+
+/** README's one-cell summary of FIELD_COLUMNS: what the provider honours (everything else is refused up front). */
+function honouredFields(p: ProviderNotes): string {
+  if (p.capabilities === 'relayed') return "the remote agent's; mcpServers, outputSchema, … are not on the wire yet";
+  const cells = FIELD_COLUMNS.filter(([field]) => field !== 'steering' && field !== 'sessionPortability').map(
+    ([field, title]) => ({ title, cell: fieldCell(p, field) }),
+  );
+  const parts = cells.flatMap(({ title, cell }) =>
+    cell === 'no' ? [] : cell === 'yes' ? [title] : [`${title} (${cell})`],
+  );
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+/** docs/architecture.md's "The request, the events, the declaration": what each provider honours, refuses the rest. */
+export function fieldsProviderTable(providers: readonly ProviderNotes[] = PROVIDERS): string {
+  return markdownTable(
+    ['provider', ...FIELD_COLUMNS.map(([, title]) => title)],
+    providers.map((p) => [p.provider, ...FIELD_COLUMNS.map(([field]) => fieldCell(p, field))]),
+  );
+}
+
 /** The generated regions: file (from the repository root) → marker name → content. */
 export function generatedRegions(): Record<string, Record<string, string>> {
   return {
     'README.md': { providers: readmeProviderTable() },
-    'docs/architecture.md': { 'provider-replies': architectureProviderTable() },
+    'docs/architecture.md': {
+      'provider-replies': architectureProviderTable(),
+      'provider-fields': fieldsProviderTable(),
+    },
   };
 }
 

@@ -7,7 +7,7 @@ import { createCodeAgent, defaultCapabilities, type CodeAgent } from '@forge/cor
 export function scriptedPodAgent(): CodeAgent {
   return createCodeAgent({
     provider: 'scripted',
-    capabilities: () => defaultCapabilities({ textDeltas: true, models: ['echo'] }),
+    declared: defaultCapabilities({ textDeltas: true, models: ['echo'] }),
     async run(ctx) {
       const sessionId = ctx.request.sessionId ?? `ses_${ctx.runId}`;
       ctx.emit({ type: 'session.started', sessionId, model: 'echo', cwd: ctx.request.cwd });

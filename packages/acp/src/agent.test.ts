@@ -290,8 +290,9 @@ describe('acpAgent over a scripted ACP agent', () => {
   it('refuses request fields ACP has no place for', async () => {
     const { agent } = make();
     for (const extra of [{ systemPrompt: 'x' }, { allowedTools: ['Bash'] }, { maxTurns: 2 }, { env: { A: '1' } }]) {
-      const r = await agent.execute({ prompt: 'hi', ...extra }).result;
-      expect(r).toMatchObject({ status: 'failed', error: { code: 'UNSUPPORTED' } });
+      expect(() => agent.execute({ prompt: 'hi', ...extra })).toThrow(
+        expect.objectContaining({ code: 'UNSUPPORTED_FIELD', fields: [Object.keys(extra)[0]] }),
+      );
     }
   });
 

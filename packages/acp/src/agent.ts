@@ -26,7 +26,7 @@ import { AgentProcess, asForgeError, type PermissionRequestParams, type SessionS
 import { ACP_ERROR_CODES, stopReasonCode } from './errors.js';
 import { localFileSystem } from './file-system.js';
 import { promptUsage, SessionUpdateMapper, toolInput, toolName, type SessionNotificationParams } from './mapper.js';
-import { acpDeclaredCapabilities } from './declared-capabilities.js';
+import { ACP_PROBED_CAPABILITIES, acpDeclaredCapabilities } from './declared-capabilities.js';
 import { pickPermissionOption } from './permissions.js';
 import { promptBlocks } from './prompt.js';
 import { applyMode, applyModel, type SessionState } from './session-settings.js';
@@ -159,18 +159,7 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
 
   async function run(ctx: RunContext): Promise<RunOutcome> {
     const { request } = ctx;
-    if (request.systemPrompt !== undefined) throw new UnsupportedError(name, 'systemPrompt (ACP has no such field)');
-    if (request.allowedTools?.length || request.disallowedTools?.length)
-      throw new UnsupportedError(
-        name,
-        'tool filters (ACP has none; use a permission mode or answer permission requests)',
-      );
-    if (request.maxTurns !== undefined) throw new UnsupportedError(name, 'maxTurns');
-    if (request.env && Object.keys(request.env).length)
-      throw new UnsupportedError(
-        name,
-        "a per-run env (one agent process serves every run: set the agent's env option)",
-      );
+    // systemPrompt, tool filters, maxTurns and a per-run env are refused by `execute` from the declaration.
 
     const proc = await untilAborted(agentProcess(), ctx.signal);
     if (!proc) return {};
@@ -383,6 +372,8 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
   return createCodeAgent({
     ...runOptions,
     provider: name,
+    declared: acpDeclaredCapabilities(),
+    probed: ACP_PROBED_CAPABILITIES,
     capabilities,
     run,
     async close() {

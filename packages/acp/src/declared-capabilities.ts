@@ -24,5 +24,7 @@ export function acpDeclaredCapabilities(): AgentCapabilities {
     systemPrompt: false,
     toolFilter: false,
     maxTurns: false,
+    // One agent process serves every run: its env is the agent's `env` option.
+    env: false,
   });
 }

@@ -175,10 +175,10 @@ describe('claudeCode over a fake process runner', () => {
 
   it('refuses attachments, which the CLI cannot take in -p mode', async () => {
     const runner = runnerFor({ stdout: [initLine(), resultLine()] });
-    const { result } = await collectRun(
-      claudeCode({ runner }).execute({ prompt: 'x', attachments: [{ kind: 'file', path: '/a' }] }),
+    // Refused by execute itself, from the declaration: there is no run, and no process was started.
+    expect(() => claudeCode({ runner }).execute({ prompt: 'x', attachments: [{ kind: 'file', path: '/a' }] })).toThrow(
+      expect.objectContaining({ code: 'UNSUPPORTED_FIELD', fields: ['attachments'] }),
     );
-    expect(result.error?.code).toBe('UNSUPPORTED');
     expect(runner.calls).toHaveLength(0);
   });
 

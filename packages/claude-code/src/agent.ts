@@ -1,7 +1,6 @@
 import {
   createCodeAgent,
   silentLogger,
-  UnsupportedError,
   type AgentCapabilities,
   type CodeAgent,
   type CliAgentOptions,
@@ -91,10 +90,10 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
   return createCodeAgent({
     ...runOptions,
     provider: PROVIDER,
+    declared: claudeCodeDeclaredCapabilities({ partialMessages }),
     capabilities,
     async run(ctx) {
       const { request } = ctx;
-      if (request.attachments?.length) throw new UnsupportedError(PROVIDER, 'attachments');
       // Stopped before it started: no process to start, nothing to report.
       if (ctx.signal.aborted) return {};
       const defaults = { model, permissionMode, extraArgs: cli.extraArgs, partialMessages };

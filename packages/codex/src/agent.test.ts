@@ -149,14 +149,12 @@ describe('codex over a fake process runner', () => {
     [{ allowedTools: ['Bash'] }, 'allowedTools'],
     [{ disallowedTools: ['Bash'] }, 'disallowedTools'],
     [{ maxTurns: 3 }, 'maxTurns'],
-    [{ attachments: [{ kind: 'image' as const, path: '/a.png' }] }, 'attachments'],
-  ])('refuses %o with UNSUPPORTED before starting anything', async (extra, feature) => {
+    [{ attachments: [{ kind: 'image' as const, path: '/a.png' }] }, 'attachments (image)'],
+  ])('refuses %o with UNSUPPORTED_FIELD before starting anything', async (extra, feature) => {
     const runner = runnerFor({ stdout: [threadStarted(), turnCompleted()] });
-    const { events, result } = await collectRun(codex({ runner }).execute({ prompt: 'x', ...extra }));
-    expect(types(events)).toEqual(['run.completed']);
-    expect(result.status).toBe('failed');
-    expect(result.error?.code).toBe('UNSUPPORTED');
-    expect(result.error?.message).toContain(feature);
+    expect(() => codex({ runner }).execute({ prompt: 'x', ...extra })).toThrow(
+      expect.objectContaining({ code: 'UNSUPPORTED_FIELD', fields: [feature] }),
+    );
     expect(runner.calls).toHaveLength(0);
   });
 

@@ -160,7 +160,13 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     }
   }
 
-  return createCodeAgent({ ...runOptions, provider: PROVIDER, capabilities, run });
+  return createCodeAgent({
+    ...runOptions,
+    provider: PROVIDER,
+    declared: codexDeclaredCapabilities({ ephemeral }),
+    capabilities,
+    run,
+  });
 }
 
 async function readStdout(

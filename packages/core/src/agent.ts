@@ -1,6 +1,16 @@
 import type { AgentEvent, AgentResult } from './events.js';
+import type { PendingRequest } from './pending-requests.js';
 import type { AgentRequestInput } from './request.js';
 
+/** How a provider honours `request.outputSchema`: by its own means, by core's check-and-repair loop, or not. */
+export type StructuredOutputSupport = 'native' | 'emulated' | false;
+
+/**
+ * What an adapter can do, declared once (statically, in its `declared-capabilities.ts`): `capabilities()` returns
+ * it (plus what only a probe can know: version, availability, models), `execute()` refuses any request field it
+ * does not declare with UNSUPPORTED_FIELD before any work, and `pnpm docs` renders the provider tables from it.
+ * A request field is honoured natively, emulated by core, or refused — never ignored.
+ */
 export interface AgentCapabilities {
   /** Continue an earlier session by `request.sessionId`. */
   resume: boolean;
@@ -12,11 +22,36 @@ export interface AgentCapabilities {
   /** Text arrives as `text.delta` events before the whole `message`. */
   textDeltas: boolean;
   reasoning: boolean;
+  /** `request.attachments` of kind `file` reach the agent. */
   attachments: boolean;
+  /** `request.attachments` of kind `image` reach the agent. */
   images: boolean;
+  /** `request.systemPrompt` reaches the agent. */
   systemPrompt: boolean;
+  /** `request.allowedTools` / `disallowedTools` are enforced. */
   toolFilter: boolean;
+  /** `request.maxTurns` is enforced. */
   maxTurns: boolean;
+  /** `request.env` applies to this run alone (false where one agent process or server serves every run). */
+  env: boolean;
+  /** `request.mcpServers` are given to the agent for this run. */
+  mcpServers: boolean;
+  /** `request.outputSchema` (and `outputRepairs`): the checked answer lands in `AgentResult.output`. */
+  structuredOutput: StructuredOutputSupport;
+  /** `request.effort` sets the model's reasoning effort. */
+  effort: boolean;
+  /** `request.approvals`: rules decide permission requests, the rest go to the host, unanswered ones time out. */
+  approvals: boolean;
+  /** `request.questions.unanswered`: a question nobody answers in time cancels or fails the run. */
+  questionDeadlines: boolean;
+  /** `request.budget`: the run stops at its cost, token or turn limit. */
+  budget: boolean;
+  /** `request.fork`: continue `sessionId` in a new session, leaving the original untouched. */
+  fork: boolean;
+  /** `run.steer()` sends more text to the agent while it works. */
+  steering: boolean;
+  /** A session can be exported and resumed on another machine (or pod). */
+  sessionPortability: boolean;
   /** Models the provider says it can use; empty when unknown. */
   models: string[];
   /** Version of the underlying program or server, when it could be found. */
@@ -29,6 +64,13 @@ export interface AgentCapabilities {
   unavailableReason?: string;
   /** Provider-specific extras. */
   extra?: Record<string, unknown>;
+}
+
+/** An adapter's static declaration, and the capabilities only its agent's handshake decides (false in it). */
+export interface Declaration {
+  readonly capabilities: AgentCapabilities;
+  /** Not refused up front: the adapter refuses them at the start of the run when the handshake says no. */
+  readonly probed: readonly (keyof AgentCapabilities)[];
 }
 
 export type PermissionDecision = 'allow' | 'allow_always' | 'deny';
@@ -64,11 +106,27 @@ export interface AgentRun extends AsyncIterable<AgentEvent> {
    * that is not waiting, ValidationError (`INVALID_ANSWER`) for answers that do not fit the questions.
    */
   answer(questionId: string, answers: string[][]): Promise<void>;
+  /**
+   * The permission requests and questions waiting for an answer now, as the events that asked them (in `seq`
+   * order) — so a host that reconnects, or reads late, knows what to answer without replaying the stream.
+   */
+  pending(): PendingRequest[];
+  /**
+   * Sends more text to the agent while it works (a steering message), without ending the turn. Throws
+   * UnsupportedError where the provider does not declare `steering` (a steer right after `execute` waits for the
+   * run function to start and install its handler), RUN_FINISHED once the run has ended.
+   */
+  steer(text: string): Promise<void>;
 }
 
 /** The port every provider implements. */
 export interface CodeAgent {
   readonly provider: string;
+  /**
+   * What the adapter declares it supports, known without any probe; `execute()` refuses what it does not declare.
+   * Absent on agents built without `createCodeAgent` that declare nothing of their own.
+   */
+  readonly declared?: Declaration;
   capabilities(): Promise<AgentCapabilities>;
   /** Validates synchronously (throws ValidationError before any work) and starts the run. */
   execute(request: AgentRequestInput, options?: ExecuteOptions): AgentRun;
@@ -90,6 +148,16 @@ export const defaultCapabilities = (overrides: Partial<AgentCapabilities> = {}):
   systemPrompt: false,
   toolFilter: false,
   maxTurns: false,
+  env: true,
+  mcpServers: false,
+  structuredOutput: false,
+  effort: false,
+  approvals: false,
+  questionDeadlines: false,
+  budget: false,
+  fork: false,
+  steering: false,
+  sessionPortability: false,
   models: [],
   ...overrides,
 });

@@ -1,4 +1,5 @@
-import type { AgentCapabilities, AgentRun, CodeAgent, ExecuteOptions } from './agent.js';
+import type { AgentCapabilities, AgentRun, CodeAgent, Declaration, ExecuteOptions } from './agent.js';
+import { refuseUnsupportedFields } from './request-features.js';
 import { RunExistsError } from './errors.js';
 import { validateRequest, type AgentRequestInput } from './request.js';
 import { startRun, type RunFunction, type RunOptions } from './run.js';
@@ -6,7 +7,15 @@ import { randomId, type IdGenerator } from './id-generator.js';
 
 export interface AgentDefinition extends RunOptions {
   provider: string;
-  capabilities(): AgentCapabilities | Promise<AgentCapabilities>;
+  /**
+   * What the adapter supports, known synchronously (its `declared-capabilities.ts`): `execute()` refuses every
+   * request field it does not declare, before any work, with UnsupportedFieldError (UNSUPPORTED_FIELD).
+   */
+  declared: AgentCapabilities;
+  /** Capabilities the agent's own handshake decides (false in `declared`, refused by the run when it says no). */
+  probed?: readonly (keyof AgentCapabilities)[];
+  /** What a probe adds (version, availability, models). Default: the declaration. */
+  capabilities?(): AgentCapabilities | Promise<AgentCapabilities>;
   /** Runs one validated request; see RunContext for what it may do. */
   run: RunFunction;
   close?(): Promise<void>;
@@ -14,21 +23,28 @@ export interface AgentDefinition extends RunOptions {
 }
 
 /**
- * Turns an adapter's run function into a full CodeAgent: request validation before any work,
+ * Turns an adapter's run function into a full CodeAgent: request validation and the declaration's refusals
+ * before any work,
  * run ids, `cancel(runId)`, and every run rule of `startRun`. The live-run table belongs to the
  * agent instance; there is no global state.
  */
 export function createCodeAgent(definition: AgentDefinition): CodeAgent {
   const live = new Map<string, AgentRun>();
   const nextId = definition.idGenerator ?? randomId;
+  const declared: Declaration = Object.freeze({
+    capabilities: Object.freeze({ ...definition.declared }),
+    probed: Object.freeze([...(definition.probed ?? [])]),
+  });
 
   return {
     provider: definition.provider,
+    declared,
     async capabilities() {
-      return definition.capabilities();
+      return definition.capabilities ? definition.capabilities() : { ...definition.declared };
     },
     execute(input: AgentRequestInput, options: ExecuteOptions = {}): AgentRun {
       const request = validateRequest(input);
+      refuseUnsupportedFields(definition.provider, request, declared);
       const runId = options.runId ?? nextId();
       if (live.has(runId)) {
         throw new RunExistsError(runId);

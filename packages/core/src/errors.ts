@@ -159,10 +159,22 @@ export class ProcessSpawnError extends ForgeError {
 }
 
 export class UnsupportedError extends ForgeError {
-  constructor(provider: string, feature: string) {
-    super('UNSUPPORTED', `Provider "${provider}" does not support ${feature}`, 'unsupported', {
-      details: { provider, feature },
+  constructor(provider: string, feature: string, code = 'UNSUPPORTED', details: Record<string, unknown> = {}) {
+    super(code, `Provider "${provider}" does not support ${feature}`, 'unsupported', {
+      details: { provider, feature, ...details },
     });
+  }
+}
+
+/**
+ * A request used fields the adapter does not declare (`UNSUPPORTED_FIELD`), thrown by `execute` before any work;
+ * `details.fields` names them as the request spells them.
+ */
+export class UnsupportedFieldError extends UnsupportedError {
+  readonly fields: string[];
+  constructor(provider: string, fields: string[]) {
+    super(provider, fields.join(', '), 'UNSUPPORTED_FIELD', { fields });
+    this.fields = fields;
   }
 }
 

@@ -53,7 +53,33 @@ export interface AgentResult {
   turns: number;
   /** Set whenever status is not `completed`; `retryable` when trying the same request again may succeed. */
   error?: { code: string; message: string; retryable?: boolean };
+  /** The final answer parsed and checked against `request.outputSchema`, when the request had one. */
+  output?: unknown;
+  /** Every file the run changed, once per path, with its last change. */
+  filesChanged?: FileChange[];
 }
+
+export type FileChangeKind = 'added' | 'modified' | 'deleted' | 'renamed';
+
+/** One file a run changed; `oldPath` for a rename. */
+export interface FileChange {
+  path: string;
+  change: FileChangeKind;
+  oldPath?: string;
+}
+
+export type PlanEntryStatus = 'pending' | 'in_progress' | 'completed';
+
+/** One step of the agent's plan (its todo list). */
+export interface PlanEntry {
+  id?: string;
+  content: string;
+  status: PlanEntryStatus;
+  priority?: 'low' | 'medium' | 'high';
+}
+
+/** How a permission request ended: the host's answer, a rule of `request.approvals`, or its `unanswered` deadline. */
+export type PermissionResolution = 'allow' | 'allow_always' | 'deny' | 'cancel';
 
 /** Fields every event carries. `seq` is 1, 2, 3… per run, without gaps. `time` is epoch ms. */
 export interface EventEnvelope {
@@ -63,6 +89,8 @@ export interface EventEnvelope {
   provider: string;
   /** The provider's native event, untouched, where there is one. */
   raw?: unknown;
+  /** The tool call (a sub-agent, a task) this event happened inside, where the provider says. */
+  parentToolCallId?: string;
 }
 
 export type AgentEventBody =
@@ -81,6 +109,18 @@ export type AgentEventBody =
   | { type: 'tool.result'; callId: string; output: unknown; isError: boolean }
   | { type: 'permission.requested'; id: string; tool: string; input: unknown }
   | { type: 'question.requested'; id: string; questions: Question[] }
+  | { type: 'permission.resolved'; id: string; decision: PermissionResolution; by: 'host' | 'rule' | 'unanswered' }
+  | { type: 'question.resolved'; id: string; by: 'host' | 'unanswered' }
+  | {
+      type: 'file.changed';
+      path: string;
+      change: FileChangeKind;
+      /** A unified diff, where the provider gives one. */
+      diff?: string;
+      oldPath?: string;
+      toolCallId?: string;
+    }
+  | { type: 'plan.updated'; entries: PlanEntry[] }
   | { type: 'usage'; usage: Usage; costUsd?: number; messageId?: string }
   | { type: 'log'; text: string; level?: 'debug' | 'info' | 'warn' | 'error'; stream?: 'stdout' | 'stderr' }
   | { type: 'error'; code: string; message: string; retryable: boolean; details?: Record<string, unknown> }
@@ -95,6 +135,7 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /** What an adapter emits: the body plus an optional `raw`; the run adds the envelope. */
 export type AgentEventInit = DistributiveOmit<Exclude<AgentEventBody, { type: 'run.completed' }>, never> & {
   raw?: unknown;
+  parentToolCallId?: string;
 };
 
 export type AgentEventOf<T extends AgentEventType> = Extract<AgentEvent, { type: T }>;
@@ -108,6 +149,10 @@ export const AGENT_EVENT_TYPES: readonly AgentEventType[] = [
   'tool.result',
   'permission.requested',
   'question.requested',
+  'permission.resolved',
+  'question.resolved',
+  'file.changed',
+  'plan.updated',
   'usage',
   'log',
   'error',

@@ -1,6 +1,9 @@
 export * from './errors.js';
 export * from './error-codes.js';
 export * from './request.js';
+export * from './mcp-server.js';
+export * from './output-schema.js';
+export * from './run-policies.js';
 export * from './events.js';
 export {
   boundValue,
@@ -10,6 +13,8 @@ export {
   type TruncatedValue,
 } from './bounded-value.js';
 export * from './agent.js';
+export * from './request-features.js';
+export { relayDeclaration, UNRELAYED_FEATURES } from './relay-declaration.js';
 export * from './process-runner.js';
 export {
   DEFAULT_INHERITED_ENV,
@@ -32,7 +37,9 @@ export {
   type StopReason,
   type PermissionResponder,
   type QuestionAnswerer,
+  type Steerer,
 } from './run.js';
+export type { PendingRequest } from './pending-requests.js';
 export { createCodeAgent, type AgentDefinition } from './create-code-agent.js';
 export { createProviderRegistry, type ProviderRegistry, type AgentFactory } from './registry.js';
 export * from './clock.js';

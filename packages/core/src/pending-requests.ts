@@ -1,48 +1,63 @@
 import { PERMISSION_DECISIONS, type PermissionDecision } from './agent.js';
 import { CoreErrorCode } from './error-codes.js';
 import { NotFoundError, ValidationError } from './errors.js';
-import type { AgentEventInit, Question } from './events.js';
+import type { AgentEvent, AgentEventOf, Question } from './events.js';
 
 /**
  * The permission requests and questions of one run that still wait for an answer. A run records an id when it
  * emits the event, not when a reader takes it, so an answer given before the event has been read still finds it;
  * an id answered once, or never asked, is a typed NotFoundError rather than something the provider has to guess.
  */
+export type PendingRequest = AgentEventOf<'permission.requested'> | AgentEventOf<'question.requested'>;
+
 export class PendingRequests {
-  private readonly permissions = new Set<string>();
-  private readonly questions = new Map<string, Question[]>();
+  private readonly permissions = new Map<string, AgentEventOf<'permission.requested'>>();
+  private readonly questions = new Map<string, AgentEventOf<'question.requested'>>();
 
   /** Call with every event the run emits. */
-  observe(event: Pick<AgentEventInit, 'type'> & Partial<{ id: string; questions: Question[] }>): void {
-    if (event.type === 'permission.requested' && typeof event.id === 'string') this.permissions.add(event.id);
-    else if (event.type === 'question.requested' && typeof event.id === 'string')
-      this.questions.set(event.id, event.questions ?? []);
+  observe(event: AgentEvent): void {
+    if (event.type === 'permission.requested' && typeof event.id === 'string') this.permissions.set(event.id, event);
+    else if (event.type === 'question.requested' && typeof event.id === 'string') this.questions.set(event.id, event);
+  }
+
+  /** The requests waiting now, as the events that asked them, in the order they were asked. */
+  list(): PendingRequest[] {
+    return [...this.permissions.values(), ...this.questions.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Forgets every request: the run has ended, so nothing waits any more. */
+  clear(): void {
+    this.permissions.clear();
+    this.questions.clear();
   }
 
   /** Removes a waiting permission request (so a second answer is refused); `restore` puts it back on failure. */
-  takePermission(id: string): void {
-    if (!this.permissions.delete(id)) {
+  takePermission(id: string): AgentEventOf<'permission.requested'> {
+    const event = this.permissions.get(id);
+    if (!event) {
       throw new NotFoundError(CoreErrorCode.PERMISSION_NOT_FOUND, `No permission request ${id} is waiting`, { id });
     }
+    this.permissions.delete(id);
+    return event;
   }
 
-  restorePermission(id: string): void {
-    this.permissions.add(id);
+  restorePermission(event: AgentEventOf<'permission.requested'>): void {
+    this.permissions.set(event.id, event);
   }
 
   /** Checks the answers against the questions asked, then removes the question. */
-  takeQuestion(id: string, answers: string[][]): Question[] {
-    const questions = this.questions.get(id);
-    if (!questions) {
+  takeQuestion(id: string, answers: string[][]): AgentEventOf<'question.requested'> {
+    const event = this.questions.get(id);
+    if (!event) {
       throw new NotFoundError(CoreErrorCode.QUESTION_NOT_FOUND, `No question ${id} is waiting`, { id });
     }
-    checkAnswers(questions, answers);
+    checkAnswers(event.questions ?? [], answers);
     this.questions.delete(id);
-    return questions;
+    return event;
   }
 
-  restoreQuestion(id: string, questions: Question[]): void {
-    this.questions.set(id, questions);
+  restoreQuestion(event: AgentEventOf<'question.requested'>): void {
+    this.questions.set(event.id, event);
   }
 }
 
@@ -53,6 +68,15 @@ export function checkDecision(decision: unknown): asserts decision is Permission
       `decision must be one of ${PERMISSION_DECISIONS.join(', ')}`,
       [{ path: 'decision', code: CoreErrorCode.INVALID_DECISION, message: `got ${describe(decision)}` }],
     );
+  }
+}
+
+/** A steering message is text, like a prompt: a string that is not blank. */
+export function checkSteeringText(text: unknown): asserts text is string {
+  if (typeof text !== 'string' || text.trim() === '') {
+    throw new ValidationError(CoreErrorCode.INVALID_STEERING, 'A steering message must be non-empty text', [
+      { path: 'text', code: CoreErrorCode.INVALID_STEERING, message: `got ${describe(text)}` },
+    ]);
   }
 }
 

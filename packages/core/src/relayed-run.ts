@@ -4,7 +4,7 @@ import { ForgeError, UnsupportedError } from './errors.js';
 import type { AsyncQueue } from './async-queue.js';
 import { addUsage, emptyUsage, type AgentEvent, type AgentResult, type RunStatus, type Usage } from './events.js';
 import { runEventQueue } from './run.js';
-import { checkAnswerShape, checkDecision, PendingRequests } from './pending-requests.js';
+import { checkAnswerShape, checkDecision, type PendingRequest, PendingRequests } from './pending-requests.js';
 import type { Clock } from './clock.js';
 
 /** How a relayed run reaches the run it mirrors; one implementation per link (gRPC stream, dial-home session…). */
@@ -62,7 +62,7 @@ export class RelayedRun implements AgentRun {
   private finished = false;
   private localEnd = false;
   private lastSeq = 0;
-  private readonly pending = new PendingRequests();
+  private readonly waiting = new PendingRequests();
   private sessionId: string | undefined;
   private lastMessage = '';
   private usage: Usage | undefined;
@@ -133,7 +133,7 @@ export class RelayedRun implements AgentRun {
       return true;
     }
     this.track(event);
-    if (event.type === 'permission.requested' || event.type === 'question.requested') this.pending.observe(event);
+    if (event.type === 'permission.requested' || event.type === 'question.requested') this.waiting.observe(event);
     try {
       return this.queue.push(event);
     } catch {
@@ -206,11 +206,11 @@ export class RelayedRun implements AgentRun {
   async respond(permissionId: string, decision: PermissionDecision, message?: string): Promise<void> {
     checkDecision(decision);
     if (this.finished) throw this.finishedError();
-    this.pending.takePermission(permissionId);
+    const asked = this.waiting.takePermission(permissionId);
     try {
       await this.options.link.respond(this.id, permissionId, decision, message);
     } catch (error) {
-      if (!this.finished) this.pending.restorePermission(permissionId);
+      if (!this.finished) this.waiting.restorePermission(asked);
       throw error;
     }
   }
@@ -220,13 +220,22 @@ export class RelayedRun implements AgentRun {
     if (this.finished) throw this.finishedError();
     const link = this.options.link;
     if (!link.answer) throw new UnsupportedError(this.provider, 'answering questions over this link');
-    const questions = this.pending.takeQuestion(questionId, answers);
+    const questions = this.waiting.takeQuestion(questionId, answers);
     try {
       await link.answer(this.id, questionId, answers);
     } catch (error) {
-      if (!this.finished) this.pending.restoreQuestion(questionId, questions);
+      if (!this.finished) this.waiting.restoreQuestion(questions);
       throw error;
     }
+  }
+
+  pending(): PendingRequest[] {
+    return this.waiting.list();
+  }
+
+  /** The link carries no steering yet (the proto has no message for it). */
+  async steer(_text: string): Promise<void> {
+    throw new UnsupportedError(this.provider, 'steering over this link');
   }
 
   private finishedError(): ForgeError {
@@ -265,6 +274,7 @@ export class RelayedRun implements AgentRun {
   private finish(completed: AgentEvent & { type: 'run.completed' }): void {
     if (this.finished) return;
     this.finished = true;
+    this.waiting.clear();
     clearTimeout(this.stopTimer);
     clearTimeout(this.timeoutTimer);
     this.options.signal?.removeEventListener('abort', this.onAbort);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ValidationError } from './errors.js';
 import { MAX_SYSTEM_PROMPT_BYTES, MAX_TIMEOUT_MS, validateRequest } from './request.js';
 
@@ -98,9 +99,9 @@ describe('validateRequest: unknown fields are errors', () => {
   });
 
   it('offers no suggestion when nothing is close', () => {
-    const error = issuesOf({ prompt: 'x', foo: 1 });
+    const error = issuesOf({ prompt: 'x', qqqqqq: 1 });
     expect(error.code).toBe('UNKNOWN_FIELD');
-    expect(error.issues[0]).toMatchObject({ path: 'foo', code: 'UNKNOWN_FIELD' });
+    expect(error.issues[0]).toMatchObject({ path: 'qqqqqq', code: 'UNKNOWN_FIELD' });
     expect(error.issues[0]!.message).not.toContain('did you mean');
   });
 
@@ -140,5 +141,101 @@ describe('validateRequest: what cannot reach a process is bad input', () => {
     expect(error.code).toBe('INVALID_SYSTEM_PROMPT');
     // Bytes, not characters: 40,000 × 3-byte characters is 120,000 bytes.
     expect(issuesOf({ prompt: 'x', systemPrompt: '€'.repeat(40_000) }).code).toBe('INVALID_SYSTEM_PROMPT');
+  });
+});
+
+describe('validateRequest: the fields hosts ask for', () => {
+  it('accepts each new field and keeps it', () => {
+    const req = validateRequest({
+      prompt: 'x',
+      sessionId: 'ses_1',
+      fork: true,
+      mcpServers: [
+        { name: 'files', command: 'mcp-files', args: ['--root', '/w'], env: { TOKEN: 't' } },
+        { name: 'docs', url: 'https://mcp.example/sse', headers: { Authorization: 'Bearer x' }, transport: 'sse' },
+      ],
+      outputSchema: { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] },
+      outputRepairs: 2,
+      effort: 'high',
+      approvals: {
+        rules: [{ tool: 'Bash', input: { command: 'git *' }, decision: 'allow' }],
+        default: 'ask',
+        unanswered: { afterMs: 60_000, decision: 'deny' },
+      },
+      questions: { unanswered: { afterMs: 30_000, action: 'fail' } },
+      budget: { maxCostUsd: 1.5, maxTokens: 100_000, maxTurns: 20 },
+    });
+    expect(req.mcpServers).toHaveLength(2);
+    expect(req.outputSchema).toMatchObject({ type: 'object' });
+    expect(req.approvals?.rules?.[0]?.decision).toBe('allow');
+    expect(req.fork).toBe(true);
+  });
+
+  it('turns a zod outputSchema into JSON Schema with zod itself', () => {
+    const req = validateRequest({ prompt: 'x', outputSchema: z.object({ ok: z.boolean() }) });
+    expect(req.outputSchema).toMatchObject({ type: 'object', properties: { ok: { type: 'boolean' } } });
+    expect(JSON.parse(JSON.stringify(req.outputSchema))).toEqual(req.outputSchema);
+  });
+
+  it.each([
+    [{ mcpServers: [{ name: 'a' }] }, 'INVALID_MCP_SERVERS', 'mcpServers.0'],
+    [{ mcpServers: [{ name: 'a', command: 'x', url: 'http://h' }] }, 'INVALID_MCP_SERVERS', 'mcpServers.0'],
+    [{ mcpServers: [{ name: 'a', command: 'x', headers: {} }] }, 'INVALID_MCP_SERVERS', 'mcpServers.0.headers'],
+    [{ mcpServers: [{ name: 'a', url: 'file:///etc/passwd' }] }, 'INVALID_MCP_SERVERS', 'mcpServers.0.url'],
+    [{ mcpServers: [{ name: 'a\u0000', command: 'x' }] }, 'INVALID_MCP_SERVERS', 'mcpServers.0.name'],
+    [
+      {
+        mcpServers: [
+          { name: 'a', command: 'x' },
+          { name: 'a', command: 'y' },
+        ],
+      },
+      'INVALID_MCP_SERVERS',
+      'mcpServers.1.name',
+    ],
+    [{ outputSchema: 'object' }, 'INVALID_OUTPUT_SCHEMA', 'outputSchema'],
+    [{ outputSchema: [] }, 'INVALID_OUTPUT_SCHEMA', 'outputSchema'],
+    [{ outputSchema: { type: 'object', f: () => 1 } }, 'INVALID_OUTPUT_SCHEMA', 'outputSchema'],
+    [{ outputSchema: {}, outputRepairs: 6 }, 'INVALID_OUTPUT_REPAIRS', 'outputRepairs'],
+    [{ outputRepairs: 1 }, 'INVALID_OUTPUT_REPAIRS', 'outputRepairs'],
+    [{ effort: 'max' }, 'INVALID_EFFORT', 'effort'],
+    [
+      { approvals: { rules: [{ tool: 'Bash', decision: 'maybe' }] } },
+      'INVALID_APPROVALS',
+      'approvals.rules.0.decision',
+    ],
+    [
+      { approvals: { unanswered: { afterMs: 0, decision: 'deny' } } },
+      'INVALID_APPROVALS',
+      'approvals.unanswered.afterMs',
+    ],
+    [
+      { questions: { unanswered: { afterMs: 10, action: 'deny' } } },
+      'INVALID_QUESTIONS',
+      'questions.unanswered.action',
+    ],
+    [{ budget: {} }, 'INVALID_BUDGET', 'budget'],
+    [{ budget: { maxCostUsd: -1 } }, 'INVALID_BUDGET', 'budget.maxCostUsd'],
+    [{ fork: true }, 'INVALID_FORK', 'fork'],
+    [{ fork: 'yes', sessionId: 's' }, 'INVALID_FORK', 'fork'],
+  ])('rejects %j with %s', (fields, code, path) => {
+    const got = codeOf({ prompt: 'x', ...fields });
+    expect(got.code).toBe(code);
+    expect(got.paths).toContain(path);
+  });
+
+  it.each([
+    [{ mcpServers: [{ name: 'a', comand: 'x' }] }, 'mcpServers.0.comand', 'command'],
+    [{ approvals: { rule: [] } }, 'approvals.rule', 'rules'],
+    [{ approvals: { rules: [{ tool: 'x', decison: 'allow' }] } }, 'approvals.rules.0.decison', 'decision'],
+    [{ approvals: { unanswered: { afterMS: 1, decision: 'deny' } } }, 'approvals.unanswered.afterMS', 'afterMs'],
+    [{ questions: { unanswerd: {} } }, 'questions.unanswerd', 'unanswered'],
+    [{ budget: { maxCost: 1 } }, 'budget.maxCost', 'maxCostUsd'],
+    [{ outputShema: {} }, 'outputShema', 'outputSchema'],
+  ])('names an unknown nested field with the closest known one: %j', (fields, path, guess) => {
+    const error = issuesOf({ prompt: 'x', ...fields });
+    expect(error.code).toBe('UNKNOWN_FIELD');
+    const issue = error.issues.find((i) => i.path === path);
+    expect(issue?.message).toContain(`did you mean "${guess}"`);
   });
 });

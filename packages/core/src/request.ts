@@ -1,9 +1,13 @@
 import { z } from 'zod';
 import { closestName } from './closest-name.js';
 import { ValidationError, type ValidationIssue } from './errors.js';
+import { MAX_TIMEOUT_MS } from './limits.js';
+import { MCP_SERVER_FIELDS, McpServersSchema } from './mcp-server.js';
+import { NUL_MESSAGE, noNul } from './no-nul.js';
+import { OutputRepairsSchema, OutputSchemaSchema } from './output-schema.js';
+import { ApprovalsSchema, BudgetSchema, EffortSchema, NESTED_FIELDS, QuestionsPolicySchema } from './run-policies.js';
 
-/** A day: long enough for any real run, short enough to catch a unit mistake (seconds vs ms). */
-export const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+export { MAX_TIMEOUT_MS };
 
 /**
  * The longest system prompt, in UTF-8 bytes. Adapters pass it to a CLI as one argument, and Linux refuses any
@@ -11,9 +15,6 @@ export const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
  */
 export const MAX_SYSTEM_PROMPT_BYTES = 100 * 1024;
 
-/** A NUL cannot cross argv or the environment: the spawn would fail, so it is refused as bad input. */
-const noNul = (s: string) => !s.includes('\u0000');
-const NUL_MESSAGE = 'must not contain a NUL byte';
 // Three bytes per UTF-16 unit at most, so the encoder only runs for prompts near the cap.
 const withinPromptCap = (s: string) =>
   s.length * 3 <= MAX_SYSTEM_PROMPT_BYTES || new TextEncoder().encode(s).length <= MAX_SYSTEM_PROMPT_BYTES;
@@ -39,32 +40,57 @@ export type Attachment = z.infer<typeof AttachmentSchema>;
 const toolList = z.array(z.string().trim().min(1).refine(noNul, NUL_MESSAGE));
 
 /** Unknown fields are errors (`timeout` is not `timeoutMs`), reported as UNKNOWN_FIELD with the closest known name. */
-export const AgentRequestSchema = z.strictObject({
-  prompt: z.string().refine((p) => p.trim().length > 0, { message: 'prompt must not be empty' }),
-  sessionId: z.string().trim().min(1).refine(noNul, NUL_MESSAGE).optional(),
-  cwd: z.string().min(1).refine(noNul, NUL_MESSAGE).optional(),
-  model: z.string().trim().min(1).refine(noNul, NUL_MESSAGE).optional(),
-  systemPrompt: z
-    .string()
-    .refine(noNul, NUL_MESSAGE)
-    .refine(withinPromptCap, {
-      message: `must be at most ${MAX_SYSTEM_PROMPT_BYTES} bytes (UTF-8)`,
-    })
-    .optional(),
-  allowedTools: toolList.optional(),
-  disallowedTools: toolList.optional(),
-  permissionMode: PermissionModeSchema.optional(),
-  maxTurns: z.number().int().positive().max(10_000).optional(),
-  timeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS).optional(),
-  env: z
-    .record(
-      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid environment variable name'),
-      z.string().refine(noNul, NUL_MESSAGE),
-    )
-    .optional(),
-  attachments: z.array(AttachmentSchema).optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-});
+export const AgentRequestSchema = z
+  .strictObject({
+    prompt: z.string().refine((p) => p.trim().length > 0, { message: 'prompt must not be empty' }),
+    sessionId: z.string().trim().min(1).refine(noNul, NUL_MESSAGE).optional(),
+    cwd: z.string().min(1).refine(noNul, NUL_MESSAGE).optional(),
+    model: z.string().trim().min(1).refine(noNul, NUL_MESSAGE).optional(),
+    systemPrompt: z
+      .string()
+      .refine(noNul, NUL_MESSAGE)
+      .refine(withinPromptCap, {
+        message: `must be at most ${MAX_SYSTEM_PROMPT_BYTES} bytes (UTF-8)`,
+      })
+      .optional(),
+    allowedTools: toolList.optional(),
+    disallowedTools: toolList.optional(),
+    permissionMode: PermissionModeSchema.optional(),
+    maxTurns: z.number().int().positive().max(10_000).optional(),
+    timeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS).optional(),
+    env: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not a valid environment variable name'),
+        z.string().refine(noNul, NUL_MESSAGE),
+      )
+      .optional(),
+    attachments: z.array(AttachmentSchema).optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    /** MCP servers the agent may use during this run, besides its own. */
+    mcpServers: McpServersSchema.optional(),
+    /** A JSON Schema the final answer must satisfy; the parsed answer is `AgentResult.output`. */
+    outputSchema: OutputSchemaSchema.optional(),
+    /** How many times an answer that does not fit `outputSchema` is sent back for repair. Default 1. */
+    outputRepairs: OutputRepairsSchema.optional(),
+    /** How hard the model thinks (reasoning effort), where the provider has such a knob. */
+    effort: EffortSchema.optional(),
+    /** Rules deciding permission requests, the default for the rest, and what an unanswered one becomes. */
+    approvals: ApprovalsSchema.optional(),
+    /** What an unanswered question becomes. */
+    questions: QuestionsPolicySchema.optional(),
+    /** Limits on cost, tokens and turns for this run. */
+    budget: BudgetSchema.optional(),
+    /** Continue `sessionId` in a new session of its own, leaving the original as it was. */
+    fork: z.boolean().optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.fork && r.sessionId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['fork'], message: 'fork needs a sessionId to fork from' });
+    }
+    if (r.outputRepairs !== undefined && r.outputSchema === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['outputRepairs'], message: 'outputRepairs needs an outputSchema' });
+    }
+  });
 
 export type AgentRequest = z.infer<typeof AgentRequestSchema>;
 /** What a caller may pass: the same shape, before validation. */
@@ -84,6 +110,14 @@ const CODE_BY_FIELD: Record<string, string> = {
   env: 'INVALID_ENV',
   attachments: 'INVALID_ATTACHMENT',
   metadata: 'INVALID_METADATA',
+  mcpServers: 'INVALID_MCP_SERVERS',
+  outputSchema: 'INVALID_OUTPUT_SCHEMA',
+  outputRepairs: 'INVALID_OUTPUT_REPAIRS',
+  effort: 'INVALID_EFFORT',
+  approvals: 'INVALID_APPROVALS',
+  questions: 'INVALID_QUESTIONS',
+  budget: 'INVALID_BUDGET',
+  fork: 'INVALID_FORK',
 };
 
 function issueCode(path: PropertyKey[]): string {
@@ -115,10 +149,16 @@ export function validateRequest(input: unknown): AgentRequest {
 }
 
 const REQUEST_FIELDS = Object.keys(AgentRequestSchema.shape);
-const ATTACHMENT_FIELDS = ['kind', 'path', 'data', 'mimeType', 'name'];
+const KNOWN_FIELDS: Record<string, readonly string[]> = {
+  '': REQUEST_FIELDS,
+  'attachments.*': ['kind', 'path', 'data', 'mimeType', 'name'],
+  'mcpServers.*': MCP_SERVER_FIELDS,
+  ...NESTED_FIELDS,
+};
 
 function unknownFieldIssues(at: PropertyKey[], keys: string[]): ValidationIssue[] {
-  const known = at.length === 0 ? REQUEST_FIELDS : at[0] === 'attachments' ? ATTACHMENT_FIELDS : [];
+  const where = at.map((p) => (typeof p === 'number' ? '*' : String(p))).join('.');
+  const known = KNOWN_FIELDS[where] ?? [];
   return keys.map((key) => {
     const guess = closestName(key, known);
     return {

@@ -8,7 +8,7 @@ import { delay } from './delay.js';
 import type { RunFunction, RunOptions } from './run.js';
 
 const agentOf = (run: RunFunction, options: RunOptions = {}) =>
-  createCodeAgent({ provider: 'unit', capabilities: () => defaultCapabilities(), run, ...options });
+  createCodeAgent({ provider: 'unit', declared: defaultCapabilities(), run, ...options });
 
 describe('startRun through createCodeAgent', () => {
   it('fills the result from events when the run function returns little', async () => {

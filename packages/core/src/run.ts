@@ -3,8 +3,16 @@ import { CoreErrorCode } from './error-codes.js';
 import { boundValue } from './bounded-value.js';
 import { ForgeError, UnsupportedError, describeError } from './errors.js';
 import { AsyncQueue } from './async-queue.js';
-import { addUsage, emptyUsage, type AgentEvent, type AgentEventInit, type AgentResult, type Usage } from './events.js';
-import { checkAnswerShape, checkDecision, PendingRequests } from './pending-requests.js';
+import {
+  addUsage,
+  emptyUsage,
+  type AgentEvent,
+  type AgentEventInit,
+  type AgentResult,
+  type FileChange,
+  type Usage,
+} from './events.js';
+import { checkAnswerShape, checkDecision, checkSteeringText, PendingRequests } from './pending-requests.js';
 import type { AgentRequest } from './request.js';
 import { systemClock, type Clock } from './clock.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -20,6 +28,10 @@ export interface RunOutcome {
   costUsd?: number;
   turns?: number;
   error?: { code: string; message: string; retryable?: boolean };
+  /** The answer checked against `request.outputSchema` (adapters that declare `structuredOutput`). */
+  output?: unknown;
+  /** Every file the run changed, once per path. */
+  filesChanged?: FileChange[];
   /** The provider's native final message, kept as the `raw` of `run.completed`. */
   raw?: unknown;
 }
@@ -32,6 +44,9 @@ export type PermissionResponder = (
 
 /** Answers a `question.requested` event; the answers were checked against the questions already. */
 export type QuestionAnswerer = (questionId: string, answers: string[][]) => Promise<void>;
+
+/** Delivers a steering message to the running agent (`run.steer`). */
+export type Steerer = (text: string) => Promise<void>;
 
 /** What a run function gets: the validated request, a way to emit events, and a signal for stopping. */
 export interface RunContext {
@@ -58,6 +73,8 @@ export interface RunContext {
   onRespond(responder: PermissionResponder): void;
   /** Install the handler behind `run.answer()`. */
   onAnswer(answerer: QuestionAnswerer): void;
+  /** Install the handler behind `run.steer()`; only adapters that declare `steering` do. */
+  onSteer(steerer: Steerer): void;
 }
 
 export type RunFunction = (ctx: RunContext) => Promise<RunOutcome>;
@@ -111,6 +128,12 @@ export function startRun(options: StartRunOptions): AgentRun {
   let usage: Usage | undefined;
   let responder: PermissionResponder | undefined;
   let answerer: QuestionAnswerer | undefined;
+  let steerer: Steerer | undefined;
+  // Settles once the run function has been called: a steer that comes first waits for it to install its handler.
+  let markStarted!: () => void;
+  const started = new Promise<void>((resolve) => {
+    markStarted = resolve;
+  });
   const pending = new PendingRequests();
   let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -124,6 +147,7 @@ export function startRun(options: StartRunOptions): AgentRun {
   const finish = (outcome: RunOutcome): void => {
     if (finished) return;
     finished = true;
+    pending.clear();
     if (timeoutTimer) clearTimeout(timeoutTimer);
     if (graceTimer) clearTimeout(graceTimer);
     options.signal?.removeEventListener('abort', onExternalAbort);
@@ -138,6 +162,8 @@ export function startRun(options: StartRunOptions): AgentRun {
     const sid = outcome.sessionId ?? sessionId;
     if (sid !== undefined) res.sessionId = sid;
     if (outcome.costUsd !== undefined) res.costUsd = outcome.costUsd;
+    if (outcome.output !== undefined) res.output = boundValue(outcome.output);
+    if (outcome.filesChanged !== undefined) res.filesChanged = outcome.filesChanged;
     if (stopReason) {
       const base = STOP_CODES[stopReason];
       res.error = { code: base.code, message: stopDetail ? `${base.message}: ${stopDetail}` : base.message };
@@ -192,7 +218,6 @@ export function startRun(options: StartRunOptions): AgentRun {
       if (init.type === 'session.started') sessionId = init.sessionId;
       else if (init.type === 'message') lastMessage = init.text;
       else if (init.type === 'usage') usage = addUsage(usage ?? emptyUsage(), init.usage);
-      else if (init.type === 'permission.requested' || init.type === 'question.requested') pending.observe(init);
       // Envelope first, then the init's fields: adding properties after a spread is ~10× slower in V8.
       const s = ++seq;
       const event = { runId, seq: s, time: clock.now(), provider, ...init } as AgentEvent;
@@ -201,6 +226,7 @@ export function startRun(options: StartRunOptions): AgentRun {
         Object.assign(event, { runId, seq: s, provider });
       }
       boundEvent(event);
+      pending.observe(event);
       try {
         return queue.push(event);
       } catch (error) {
@@ -224,6 +250,9 @@ export function startRun(options: StartRunOptions): AgentRun {
     onAnswer(a: QuestionAnswerer) {
       answerer = a;
     },
+    onSteer(s: Steerer) {
+      steerer = s;
+    },
   };
 
   if (request.timeoutMs !== undefined) {
@@ -244,6 +273,7 @@ export function startRun(options: StartRunOptions): AgentRun {
       } catch (error) {
         pending = Promise.reject(error);
       }
+      markStarted();
       pending.then(
         (outcome) => finish(outcome ?? {}),
         (error: unknown) => {
@@ -266,25 +296,36 @@ export function startRun(options: StartRunOptions): AgentRun {
       checkDecision(decision);
       if (finished) throw runFinished(runId);
       if (!responder) throw new UnsupportedError(provider, 'permission replies');
-      pending.takePermission(permissionId);
+      const asked = pending.takePermission(permissionId);
       try {
         await responder(permissionId, decision, message);
       } catch (error) {
-        if (!finished) pending.restorePermission(permissionId);
+        if (!finished) pending.restorePermission(asked);
         throw error;
       }
+      ctx.emit({ type: 'permission.resolved', id: permissionId, decision, by: 'host' });
     },
     async answer(questionId: string, answers: string[][]) {
       checkAnswerShape(answers);
       if (finished) throw runFinished(runId);
       if (!answerer) throw new UnsupportedError(provider, 'answering questions');
-      const questions = pending.takeQuestion(questionId, answers);
+      const asked = pending.takeQuestion(questionId, answers);
       try {
         await answerer(questionId, answers);
       } catch (error) {
-        if (!finished) pending.restoreQuestion(questionId, questions);
+        if (!finished) pending.restoreQuestion(asked);
         throw error;
       }
+      ctx.emit({ type: 'question.resolved', id: questionId, by: 'host' });
+    },
+    pending: () => pending.list(),
+    async steer(text: string) {
+      checkSteeringText(text);
+      if (finished) throw runFinished(runId);
+      if (!steerer) await settledOrEnded(started, result);
+      if (finished) throw runFinished(runId);
+      if (!steerer) throw new UnsupportedError(provider, 'steering');
+      await steerer(text);
     },
     [Symbol.asyncIterator]: () => queue[Symbol.asyncIterator](),
   };
@@ -316,6 +357,10 @@ function boundEvent(event: AgentEvent): void {
       if (event.details) event.details = boundValue(event.details) as Record<string, unknown>;
       break;
   }
+}
+
+function settledOrEnded(p: Promise<void>, result: Promise<unknown>): Promise<unknown> {
+  return Promise.race([p, result]);
 }
 
 /** The caller's `abort(reason)` kept in the result; a bare `abort()` (a stock AbortError) adds nothing. */

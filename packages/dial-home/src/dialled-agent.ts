@@ -3,6 +3,9 @@ import {
   defaultCapabilities,
   randomId,
   validateRequest,
+  refuseUnsupportedFields,
+  relayDeclaration,
+  type Declaration,
   type AgentCapabilities,
   type AgentRequest,
   type AgentRequestInput,
@@ -37,6 +40,8 @@ export interface DialledAgentOptions {
  * gets a clear answer rather than a hang.
  */
 export class DialledAgent implements CodeAgent {
+  /** The remote agent decides what its wire carries; what the link cannot carry is refused here. */
+  readonly declared: Declaration = relayDeclaration();
   readonly agentId: string;
   private carrier: RunCarrier | undefined;
   private providerName: string;
@@ -84,6 +89,7 @@ export class DialledAgent implements CodeAgent {
 
   execute(input: AgentRequestInput, options: ExecuteOptions = {}): AgentRun {
     const request = validateRequest(input);
+    refuseUnsupportedFields(this.provider, request, this.declared);
     const runId = options.runId ?? this.nextId();
     if (this.live.has(runId)) {
       throw new RunExistsError(runId);

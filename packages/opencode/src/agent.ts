@@ -105,6 +105,7 @@ export function opencode(options: OpencodeOptions): CodeAgent {
 
   return createCodeAgent({
     provider: OPENCODE_PROVIDER,
+    declared: opencodeDeclaredCapabilities(),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.stopGraceMs !== undefined ? { stopGraceMs: options.stopGraceMs } : {}),

@@ -14,5 +14,7 @@ export function opencodeDeclaredCapabilities(): AgentCapabilities {
     reasoning: true,
     systemPrompt: true,
     toolFilter: true,
+    // One server serves every run: its env is set where it starts (`opencode()`'s server options).
+    env: false,
   });
 }

@@ -82,8 +82,6 @@ function promptBody(ctx: RunContext, settings: TurnSettings): PromptBody {
 export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<RunOutcome> {
   const { client, directory } = settings;
   const { request, signal } = ctx;
-  if (request.attachments?.length) throw new UnsupportedError('opencode', 'attachments');
-  if (request.maxTurns !== undefined) throw new UnsupportedError('opencode', 'maxTurns');
   const body = promptBody(ctx, settings);
 
   let behind = false;

@@ -11,6 +11,8 @@ import {
   silentLogger,
   systemClock,
   validateRequest,
+  refuseUnsupportedFields,
+  relayDeclaration,
   type AgentCapabilities,
   type AgentRequestInput,
   type AgentRun,
@@ -188,6 +190,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
           connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
         });
   const live = new Map<string, RelayedRun>();
+  const declared = relayDeclaration();
   let closed = false;
 
   const unary = async <T>(call: () => Promise<T>): Promise<T> => {
@@ -200,6 +203,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
 
   const agent: GrpcAgent = {
     provider,
+    declared,
     baseUrl: options.baseUrl,
     async capabilities() {
       return (await agent.status()).capabilities;
@@ -226,6 +230,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
     },
     execute(input: AgentRequestInput, execOptions: ExecuteOptions = {}): AgentRun {
       const request = validateRequest(input);
+      refuseUnsupportedFields(provider, request, declared);
       const runId = execOptions.runId ?? nextId();
       if (live.has(runId)) {
         throw new RunExistsError(runId);

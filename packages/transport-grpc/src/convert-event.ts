@@ -150,7 +150,23 @@ function bodyToProto(e: AgentEvent): ProtoBody {
       };
     case 'run.completed':
       return { case: 'runCompleted', value: { result: resultToProto(e.result) } };
+    case 'permission.resolved':
+    case 'question.resolved':
+    case 'file.changed':
+    case 'plan.updated':
+      // agent.proto has no body for these yet: a debug log keeps the seq without gaps, and `raw` keeps the event.
+      return {
+        case: 'log',
+        value: { text: `${e.type} (not carried by this protocol version)`, level: LogLevel.DEBUG },
+      };
   }
+}
+
+const UNCARRIED = new Set<string>(['permission.resolved', 'question.resolved', 'file.changed', 'plan.updated']);
+
+function uncarriedBody(event: AgentEvent): Record<string, unknown> {
+  const { runId: _r, seq: _s, time: _t, provider: _p, raw: _raw, ...body } = event;
+  return body;
 }
 
 /** A core AgentEvent as the wire message; nothing is dropped (see agent.proto for the mapping). */
@@ -160,7 +176,7 @@ export function eventToProto(event: AgentEvent): ProtoAgentEvent {
     seq: event.seq,
     time: event.time,
     provider: event.provider,
-    rawJson: toJsonText(event.raw),
+    rawJson: toJsonText(UNCARRIED.has(event.type) ? { event: uncarriedBody(event) } : event.raw),
     body: bodyToProto(event),
   });
 }

@@ -88,6 +88,18 @@ export function capabilitiesFromProto(p: ProtoCapabilities | undefined): AgentCa
     systemPrompt: p?.systemPrompt ?? false,
     toolFilter: p?.toolFilter ?? false,
     maxTurns: p?.maxTurns ?? false,
+    // agent.proto has no flag for it: the remote agent refuses a per-run env it cannot honour, before any work.
+    env: true,
+    // Fields the wire does not carry yet (relayDeclaration refuses them), whatever the remote agent can do.
+    mcpServers: false,
+    structuredOutput: false,
+    effort: false,
+    approvals: false,
+    questionDeadlines: false,
+    budget: false,
+    fork: false,
+    steering: false,
+    sessionPortability: false,
     models: [...(p?.models ?? [])],
   };
   if (p?.version !== undefined) c.version = p.version;

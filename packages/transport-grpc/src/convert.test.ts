@@ -23,6 +23,17 @@ describe('eventToProto / eventFromProto', () => {
     }
   });
 
+  it.each([
+    { type: 'file.changed', path: 'src/a.ts', change: 'modified', diff: '@@ -1 +1 @@' },
+    { type: 'plan.updated', entries: [{ content: 'write the test', status: 'in_progress' }] },
+    { type: 'permission.resolved', id: 'p1', decision: 'allow', by: 'host' },
+    { type: 'question.resolved', id: 'q1', by: 'unanswered' },
+  ])('carries $type, which agent.proto has no body for yet, as a debug log keeping the event and the seq', (body) => {
+    const event = e(body);
+    const back = eventFromProto(fromBinary(AgentEventSchema, toBinary(AgentEventSchema, eventToProto(event))));
+    expect(back).toMatchObject({ type: 'log', level: 'debug', seq: event.seq, raw: { event: body } });
+  });
+
   it('turns a body it does not know into a log event that keeps the seq', () => {
     const message = eventToProto(e({ type: 'text.delta', text: 'x' }));
     message.body = { case: undefined, value: undefined };

@@ -432,7 +432,7 @@ describe('server side', () => {
   it('gives up on a permission reply the agent never acknowledges (DEADLINE_EXCEEDED)', async () => {
     const stuck = createCodeAgent({
       provider: 'stuck',
-      capabilities: () => defaultCapabilities({ permissionReplies: true }),
+      declared: defaultCapabilities({ permissionReplies: true }),
       async run(ctx) {
         ctx.onRespond(() => new Promise(() => {}));
         ctx.emit({ type: 'permission.requested', id: 'p1', tool: 'Bash', input: {} });

@@ -40,6 +40,7 @@ describe('GET /api/v1/providers', () => {
     registry.register('silent', () =>
       createCodeAgent({
         provider: 'silent',
+        declared: defaultCapabilities(),
         capabilities: () => new Promise(() => {}),
         run: async () => ({}),
       }),
@@ -47,6 +48,7 @@ describe('GET /api/v1/providers', () => {
     registry.register('no-start', () =>
       createCodeAgent({
         provider: 'no-start',
+        declared: defaultCapabilities(),
         capabilities: () => defaultCapabilities({ extra: { error: 'spawn gemini ENOENT' } }),
         run: async () => ({}),
       }),
@@ -54,6 +56,7 @@ describe('GET /api/v1/providers', () => {
     registry.register('says-no', () =>
       createCodeAgent({
         provider: 'says-no',
+        declared: defaultCapabilities(),
         capabilities: () => defaultCapabilities({ available: false, unavailableReason: 'no GPU here' }),
         run: async () => ({}),
       }),
@@ -61,6 +64,7 @@ describe('GET /api/v1/providers', () => {
     registry.register('deltas', () =>
       createCodeAgent({
         provider: 'deltas',
+        declared: defaultCapabilities({ textDeltas: true }),
         capabilities: () => defaultCapabilities({ textDeltas: true, version: '1.2.3' }),
         run: async () => ({}),
       }),

@@ -184,3 +184,25 @@ describe('RunExecutor: a journal write that fails', () => {
     await runs.close(0);
   });
 });
+
+describe('RunExecutor: a request field the agent does not declare', () => {
+  it('ends the run failed UNSUPPORTED_FIELD (refused by execute, before any work) and frees the agent', async () => {
+    const a = newAgent();
+    const agent = scriptedAgent({ steps: [{ type: 'message', text: 'ok' }], capabilities: { systemPrompt: false } });
+    const { runs } = await manager({ [a]: agent }, await testStore());
+    const refused = await runs.submit({ userId: 'u', agentId: a, request: { prompt: 'x', systemPrompt: 'be brief' } });
+    const next = await runs.submit({ userId: 'u', agentId: a, request: { prompt: 'fine' } });
+    const events = await drain(runs.follow(refused.run.requestId, 0, AbortSignal.timeout(3_000)));
+    expect(events.at(-1)).toMatchObject({
+      type: 'run.completed',
+      result: { status: 'failed', error: { code: 'UNSUPPORTED_FIELD' } },
+    });
+    expect(await runs.get('u', refused.run.requestId)).toMatchObject({
+      status: 'failed',
+      error: { code: 'UNSUPPORTED_FIELD' },
+    });
+    const after = await drain(runs.follow(next.run.requestId, 0, AbortSignal.timeout(3_000)));
+    expect(after.at(-1)).toMatchObject({ type: 'run.completed', result: { status: 'completed' } });
+    await runs.close();
+  });
+});

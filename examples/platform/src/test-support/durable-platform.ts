@@ -22,7 +22,7 @@ const registry = createProviderRegistry();
 registry.register('witness', () =>
   createCodeAgent({
     provider: 'witness',
-    capabilities: () => defaultCapabilities({ textDeltas: true }),
+    declared: defaultCapabilities({ textDeltas: true }),
     async run(ctx) {
       appendFileSync(log, `${ctx.runId} ${process.pid}\n`);
       // "delay=N" in the prompt: this run's events are N ms apart (a long run to kill mid-way).

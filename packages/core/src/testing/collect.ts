@@ -1,3 +1,4 @@
+import { eventShapeProblems } from './event-shapes.js';
 import type { AgentRun } from '../agent.js';
 import type { AgentEvent, AgentResult } from '../events.js';
 
@@ -45,6 +46,7 @@ export function runProblems(events: AgentEvent[], runId?: string): string[] {
     if (e.seq !== i + 1) problems.push(`event ${i} has seq ${e.seq}, expected ${i + 1}`);
     if (runId !== undefined && e.runId !== runId) problems.push(`event ${i} has runId ${e.runId}, expected ${runId}`);
     if (typeof e.time !== 'number' || !Number.isFinite(e.time)) problems.push(`event ${i} has no numeric time`);
+    problems.push(...eventShapeProblems(e));
   });
   const finals = events.filter((e) => e.type === 'run.completed');
   if (finals.length !== 1) problems.push(`expected exactly one run.completed, got ${finals.length}`);

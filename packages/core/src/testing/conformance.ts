@@ -1,9 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentRun, CodeAgent } from '../agent.js';
-import { isForgeError, NotFoundError, UnsupportedError, ValidationError } from '../errors.js';
+import { isForgeError, NotFoundError, UnsupportedError, UnsupportedFieldError, ValidationError } from '../errors.js';
 import type { AgentEvent } from '../events.js';
 import type { AgentRequestInput } from '../request.js';
+import { REQUEST_FEATURES } from '../request-features.js';
 import { collectRun, firstEvent, runProblems } from './collect.js';
+import { FEATURE_SAMPLES } from './feature-samples.js';
+
+const RESOLVED = { permission: 'permission.resolved', question: 'question.resolved' } as const;
+/** A relay declares the fields its wire carries as probed: the remote agent decides them. */
+const isRelay = (agent: CodeAgent) => agent.declared?.probed.includes('systemPrompt') ?? false;
 
 /**
  * `complete`: a run that emits at least one event and completes.
@@ -207,10 +213,16 @@ export function describeCodeAgentConformance(name: string, options: ConformanceO
       it(`${which.event}: an answer reaches the agent and the run completes`, { timeout: limit }, async (t) => {
         const { agent, run, reading, asked } = await asking(which, (note) => t.skip(note));
         expect(typeof asked.id).toBe('string');
+        expect(run.pending().map((e) => e.id)).toContain(asked.id);
         await answer(run, asked, true);
+        expect(run.pending().map((e) => e.id)).not.toContain(asked.id);
         const events = await reading.all;
         expectSound(events, run, agent.provider);
         expect((await run.result).status).toBe('completed');
+        expect(run.pending()).toEqual([]);
+        // Relays carry the remote run's events; the resolution is checked where the run is local.
+        const resolved = events.find((e) => e.type === RESOLVED[which.scenario]);
+        if (agent.declared && !isRelay(agent)) expect(resolved).toMatchObject({ id: asked.id, by: 'host' });
       });
 
       it(`${which.event}: refuses an unknown id and a second answer with NotFoundError`, {
@@ -260,6 +272,42 @@ export function describeCodeAgentConformance(name: string, options: ConformanceO
       if (!caps.questions) await expect(run.answer('q', [['a']])).rejects.toBeInstanceOf(UnsupportedError);
       await run.cancel();
       expectSound(await reading.all, run, agent.provider);
+    });
+
+    const declaredCase = (title: string, body: (agent: CodeAgent) => Promise<void>) =>
+      it(title, { timeout: limit }, async (t) => {
+        const agent = await make('complete');
+        if (!agent.declared) t.skip(`${agent.provider} declares nothing of its own`);
+        await body(agent);
+      });
+
+    declaredCase('refuses every declared-unsupported field with UNSUPPORTED_FIELD before any work', async (agent) => {
+      const { capabilities, probed } = agent.declared!;
+      for (const feature of REQUEST_FEATURES) {
+        if (capabilities[feature] !== false || probed.includes(feature)) continue;
+        let thrown: unknown;
+        // Synchronous: `execute` throws, so there is no run, and no process or request was started for one.
+        try {
+          agent.execute(req('conformance check', FEATURE_SAMPLES[feature]));
+        } catch (error) {
+          thrown = error;
+        }
+        expect(thrown, `${feature} must be refused`).toBeInstanceOf(UnsupportedFieldError);
+        expect((thrown as UnsupportedFieldError).code).toBe('UNSUPPORTED_FIELD');
+        expect((thrown as UnsupportedFieldError).fields.join(' ')).toContain(
+          Object.keys(FEATURE_SAMPLES[feature]).find((k) => k !== 'sessionId'),
+        );
+      }
+    });
+
+    declaredCase('lets every declared-supported field reach the agent', async (agent) => {
+      const { capabilities, probed } = agent.declared!;
+      for (const feature of REQUEST_FEATURES) {
+        if (capabilities[feature] === false || probed.includes(feature) || feature === 'fork') continue;
+        const run = agent.execute(req('conformance check', FEATURE_SAMPLES[feature]));
+        const result = await run.result;
+        expect(result.error?.code ?? '', `${feature} reached the agent`).not.toMatch(/^UNSUPPORTED/);
+      }
     });
 
     it('keeps every event for a reader that comes late', { timeout: limit }, async () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ScriptStep } from './scripted-agent.js';
 import { scriptedAgent } from './scripted-agent.js';
+import { firstEvent } from './collect.js';
 
 const warnings: Error[] = [];
 const onWarning = (w: Error) => warnings.push(w);
@@ -29,5 +30,29 @@ describe('scriptedAgent', () => {
     expect(allowed).toBe(20);
     await new Promise((r) => setImmediate(r));
     expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+});
+
+describe('scriptedAgent: declaring the newer fields', () => {
+  it('refuses them by default and takes them once declared; steering shows as a log event', async () => {
+    expect(() => scriptedAgent({ steps: [] }).execute({ prompt: 'x', effort: 'high' })).toThrow(
+      expect.objectContaining({ code: 'UNSUPPORTED_FIELD' }),
+    );
+    const agent = scriptedAgent({
+      steps: [{ type: 'message', text: 'working' }, { hang: true }],
+      capabilities: { effort: true, mcpServers: true, structuredOutput: 'native', steering: true },
+    });
+    const run = agent.execute({
+      prompt: 'x',
+      effort: 'high',
+      mcpServers: [{ name: 'm', url: 'https://mcp.example/' }],
+      outputSchema: { type: 'object' },
+    });
+    // Straight after execute: the steer waits for the run function to start and install its handler.
+    await run.steer('also this');
+    const reading = firstEvent(run);
+    await run.cancel();
+    const events = await reading.all;
+    expect(events).toContainEqual(expect.objectContaining({ type: 'log', text: 'steered: also this' }));
   });
 });

@@ -22,6 +22,12 @@ export interface ScriptedAgentOptions extends RunOptions {
   steps: ScriptStep[] | ((request: AgentRequest) => ScriptStep[]);
   /** The outcome once all steps have played. Default: completed. */
   outcome?: RunOutcome | ((request: AgentRequest) => RunOutcome);
+  /**
+   * What the double declares, over its defaults (every request field that existed before the vocabulary of
+   * mcpServers/outputSchema/…, plus resume, permission replies, questions and text deltas). Declare any newer
+   * field (`mcpServers: true`, `structuredOutput: 'native'`, `steering: true`, …) to test a host against a
+   * provider that honours it; what is not declared is refused by `execute` like a real adapter's.
+   */
   capabilities?: Partial<AgentCapabilities>;
   idGenerator?: IdGenerator;
 }
@@ -32,17 +38,22 @@ export interface ScriptedAgentOptions extends RunOptions {
  */
 export function scriptedAgent(options: ScriptedAgentOptions): CodeAgent {
   const { steps, outcome, capabilities, provider = 'scripted', ...runOptions } = options;
+  const declared = defaultCapabilities({
+    resume: true,
+    permissionReplies: true,
+    questions: true,
+    textDeltas: true,
+    attachments: true,
+    images: true,
+    systemPrompt: true,
+    toolFilter: true,
+    maxTurns: true,
+    ...capabilities,
+  });
   return createCodeAgent({
     ...runOptions,
     provider,
-    capabilities: () =>
-      defaultCapabilities({
-        resume: true,
-        permissionReplies: true,
-        questions: true,
-        textDeltas: true,
-        ...capabilities,
-      }),
+    declared,
     async run(ctx) {
       // Core records what was asked and refuses unknown ids; an answer can come before the script reaches its
       // await step (the reader answers as soon as it sees the event), so early answers wait here.
@@ -53,9 +64,13 @@ export function scriptedAgent(options: ScriptedAgentOptions): CodeAgent {
         if (waiter) waiter(value);
         else early.set(id, value);
       };
-      const caps = defaultCapabilities({ permissionReplies: true, questions: true, ...capabilities });
-      if (caps.permissionReplies) ctx.onRespond((id, decision) => deliver(id, decision));
-      if (caps.questions) ctx.onAnswer((id, answers) => deliver(id, answers));
+      if (declared.permissionReplies) ctx.onRespond((id, decision) => deliver(id, decision));
+      if (declared.questions) ctx.onAnswer((id, answers) => deliver(id, answers));
+      // A steering message shows up as a log event, so a host's test can see it arrived.
+      if (declared.steering)
+        ctx.onSteer(async (text) => {
+          ctx.emit({ type: 'log', text: `steered: ${text}`, level: 'info' });
+        });
       const waitFor = <T>(id: string) =>
         new Promise<T | undefined>((resolve) => {
           if (early.has(id)) return resolve(early.get(id) as T);
