@@ -16,6 +16,8 @@ import {
   buildCodexArgs,
   CODEX_SANDBOXES,
   DEFAULT_ENV_KEY,
+  providerConfigArgs,
+  tomlValue,
   PROVIDER,
   type CodexConfigValue,
   type CodexModelProvider,
@@ -35,6 +37,8 @@ import {
   TailBuffer,
   type StopGrace,
 } from '@forge/core/internal';
+import { AppServerPool, type AppServerIdleOptions } from './app-server/app-server-pool.js';
+import { runOnAppServer } from './app-server/app-server-run.js';
 import { probeCodexVersion, type VersionProbe } from './version.js';
 
 export { PROVIDER };
@@ -61,13 +65,36 @@ export interface CodexOptions extends CliAgentOptions {
   skipGitRepoCheck?: boolean;
   /** Run with `--ephemeral`: no session is stored, so runs cannot be resumed. Default false. */
   ephemeral?: boolean;
+  /**
+   * How runs reach Codex. `exec`: one `codex exec --json` process per run (no approvals, no questions, whole
+   * messages). `app-server`: one long-lived `codex app-server` (JSON-RPC over stdio) per agent, threads in it;
+   * it asks before commands and edits (`permission.requested`), asks questions, streams text, and a follow-up
+   * turn starts no process. Default `exec`.
+   */
+  transport?: CodexTransport;
+  /** The app server's idle policy (transport `app-server`). */
+  appServer?: AppServerIdleOptions;
 }
 
-/** The OpenAI Codex CLI (`codex exec --json`) as a CodeAgent. */
+export type CodexTransport = 'app-server' | 'exec';
+export const CODEX_TRANSPORTS: readonly CodexTransport[] = ['app-server', 'exec'];
+
+/** The OpenAI Codex CLI (`codex exec --json`, or `codex app-server` with `transport: 'app-server'`) as a CodeAgent. */
 export function codex(options: CodexOptions = {}): CodeAgent {
   const {
     cli,
-    rest: { model, provider, sandbox, permissionMode, config, skipGitRepoCheck, ephemeral, ...runOptions },
+    rest: {
+      model,
+      provider,
+      sandbox,
+      permissionMode,
+      config,
+      skipGitRepoCheck,
+      ephemeral,
+      transport = 'exec',
+      appServer = {},
+      ...runOptions
+    },
   } = cliAgentOptions(options, { bin: 'codex', passEnv: CODEX_PASS_ENV });
   if (sandbox !== undefined && !CODEX_SANDBOXES.includes(sandbox))
     throw new RangeError(`sandbox must be one of ${CODEX_SANDBOXES.join(', ')}, got ${String(sandbox)}`);
@@ -79,7 +106,16 @@ export function codex(options: CodexOptions = {}): CodeAgent {
   };
   const passEnv =
     provider && provider.apiKey === undefined ? [...cli.passEnv, provider.envKey ?? DEFAULT_ENV_KEY] : [...cli.passEnv];
+  if (!CODEX_TRANSPORTS.includes(transport))
+    throw new RangeError(`transport must be one of ${CODEX_TRANSPORTS.join(', ')}, got ${String(transport)}`);
   let version: Promise<VersionProbe> | undefined;
+  const pool = transport === 'app-server' ? new AppServerPool(appServer, cli.grace) : undefined;
+  const appServerArgs = [
+    'app-server',
+    ...(provider ? providerConfigArgs(provider) : []),
+    ...Object.entries(config ?? {}).flatMap(([key, value]) => ['-c', `${key}=${tomlValue(value)}`]),
+    ...(cli.extraArgs ?? []),
+  ];
 
   const capabilities = async (): Promise<AgentCapabilities> => {
     version ??= probeCodexVersion(cli.runner, cli.bin, {
@@ -90,10 +126,11 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     });
     const probe = await version;
     return {
-      ...codexDeclaredCapabilities({ ephemeral }),
+      ...codexDeclaredCapabilities({ ephemeral, transport }),
       ...probedAvailability(probe),
       extra: {
         bin: cli.bin,
+        transport,
         sandbox: sandbox ?? 'read-only',
         sandboxes: [...CODEX_SANDBOXES],
         permissionModes: ['default', 'acceptEdits', 'bypassPermissions', 'plan'],
@@ -104,6 +141,18 @@ export function codex(options: CodexOptions = {}): CodeAgent {
   };
 
   async function run(ctx: RunContext): Promise<RunOutcome> {
+    if (pool)
+      return runOnAppServer(ctx, {
+        cli,
+        pool,
+        env: baseEnv,
+        passEnv,
+        args: appServerArgs,
+        model,
+        sandbox,
+        permissionMode,
+        ephemeral,
+      });
     const { request } = ctx;
     assertSupported(request);
     const args = buildCodexArgs(request, {
@@ -160,7 +209,13 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     }
   }
 
-  return createCodeAgent({ ...runOptions, provider: PROVIDER, capabilities, run });
+  return createCodeAgent({
+    ...runOptions,
+    provider: PROVIDER,
+    capabilities,
+    run,
+    ...(pool ? { close: () => pool.close() } : {}),
+  });
 }
 
 async function readStdout(
