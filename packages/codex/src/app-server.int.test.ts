@@ -1,7 +1,13 @@
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AgentEvent, type AgentRun, localProcessRunner, type ProcessRunner, type RunningProcess } from '@forge/core';
+import {
+  type AgentEvent,
+  type AgentRun,
+  localProcessRunner,
+  type ProcessRunner,
+  type RunningProcess,
+} from '@forge/core';
 import { collectRun, runProblems } from '@forge/core/testing';
 import { describeCodeAgentConformance } from '@forge/core/testing/conformance';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -158,7 +164,9 @@ describe('codex app-server with the real CLI against a fake Responses API', () =
 
   it('allow_always: a second command of the thread does not ask', async () => {
     responder = (req) =>
-      req.hasToolOutput ? { text: `ran ${req.toolOutput.trim()}` } : { shell: `echo ${req.lastUserText.split(' ')[1]}` };
+      req.hasToolOutput
+        ? { text: `ran ${req.toolOutput.trim()}` }
+        : { shell: `echo ${req.lastUserText.split(' ')[1]}` };
     const a = agent();
     const first = await drive(a.execute({ prompt: 'say one', timeoutMs: 60_000 }), () => 'allow_always');
     expect(first.result.status).toBe('completed');
@@ -172,7 +180,7 @@ describe('codex app-server with the real CLI against a fake Responses API', () =
     expect(second.result.text).toBe('ran one');
   });
 
-  it('asks the model\'s question (request_user_input) and the answer reaches it', async () => {
+  it("asks the model's question (request_user_input) and the answer reaches it", async () => {
     responder = (req) =>
       req.hasToolOutput
         ? { text: `Answer: ${req.toolOutput}` }
@@ -209,7 +217,9 @@ describe('codex app-server with the real CLI against a fake Responses API', () =
     const first = await collectRun(a.execute({ prompt: 'first', timeoutMs: 60_000 }));
     expect(first.result).toMatchObject({ status: 'completed', text: 'First.' });
     expect(spawned.length - before).toBe(1);
-    const second = await collectRun(a.execute({ prompt: 'again', sessionId: first.result.sessionId!, timeoutMs: 60_000 }));
+    const second = await collectRun(
+      a.execute({ prompt: 'again', sessionId: first.result.sessionId!, timeoutMs: 60_000 }),
+    );
     expect(second.result).toMatchObject({ status: 'completed', text: 'Second.', sessionId: first.result.sessionId });
     expect(spawned.length - before).toBe(1);
     expect(JSON.stringify(api.requests.at(-1)!.body.input)).toContain('first');
@@ -224,7 +234,9 @@ describe('codex app-server with the real CLI against a fake Responses API', () =
     const first = await collectRun(a.execute({ prompt: 'first', timeoutMs: 60_000 }));
     spawned.at(-1)!.kill('SIGKILL');
     await spawned.at(-1)!.exited;
-    const second = await collectRun(a.execute({ prompt: 'again', sessionId: first.result.sessionId!, timeoutMs: 60_000 }));
+    const second = await collectRun(
+      a.execute({ prompt: 'again', sessionId: first.result.sessionId!, timeoutMs: 60_000 }),
+    );
     expect(second.result).toMatchObject({ status: 'completed', text: 'Resumed.', sessionId: first.result.sessionId });
     expect(spawned.length - before).toBe(2);
     expect(JSON.stringify(api.requests.at(-1)!.body.input)).toContain('first');
@@ -234,11 +246,7 @@ describe('codex app-server with the real CLI against a fake Responses API', () =
     // bash execs a lone command: the process's argv is `sleep 46.<pid>`, which is what is looked for.
     const marker = `sleep 46.${process.pid}`;
     responder = (req) =>
-      req.hasToolOutput
-        ? { text: 'done' }
-        : req.lastUserText.includes('after')
-          ? { text: 'Back.' }
-          : { shell: marker };
+      req.hasToolOutput ? { text: 'done' } : req.lastUserText.includes('after') ? { text: 'Back.' } : { shell: marker };
     const a = agent({ permissionMode: 'bypassPermissions' });
     const before = spawned.length;
     const run = a.execute({ prompt: 'wait a while' });
@@ -255,7 +263,9 @@ describe('codex app-server with the real CLI against a fake Responses API', () =
     expect(result.sessionId).toBe(ofType(events, 'session.started')[0]!.sessionId);
     await until(async () => (await processesWith(marker)).length === 0, 50);
     expect(await processesWith(marker)).toEqual([]);
-    const again = await collectRun(a.execute({ prompt: 'after the cancel', sessionId: result.sessionId!, timeoutMs: 60_000 }));
+    const again = await collectRun(
+      a.execute({ prompt: 'after the cancel', sessionId: result.sessionId!, timeoutMs: 60_000 }),
+    );
     expect(again.result).toMatchObject({ status: 'completed', text: 'Back.', sessionId: result.sessionId });
     // Interrupted, not killed: the same process served the next turn.
     expect(spawned.length - before).toBe(1);

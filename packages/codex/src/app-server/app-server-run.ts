@@ -1,12 +1,5 @@
 import { relative, isAbsolute } from 'node:path';
-import {
-  type AgentEventInit,
-  type PermissionDecision,
-  type PermissionMode,
-  type Question,
-  type RunContext,
-  type RunOutcome,
-} from '@forge/core';
+import type { AgentEventInit, PermissionDecision, PermissionMode, Question, RunContext, RunOutcome } from '@forge/core';
 import type { ResolvedCliAgentOptions } from '@forge/core/internal';
 import { assertSupported, type CodexSandbox } from '../args.js';
 import { CodexErrorCode } from '../error-codes.js';
@@ -128,7 +121,13 @@ export async function runOnAppServer(ctx: RunContext, cfg: AppServerRunConfig): 
         const key = String(rpcId);
         if (method === 'item/commandExecution/requestApproval') {
           permissions.set(key, { rpcId, kind: 'command', params });
-          emit({ type: 'permission.requested', id: key, tool: APPROVAL_TOOL_COMMAND, input: commandInput(params), raw: params });
+          emit({
+            type: 'permission.requested',
+            id: key,
+            tool: APPROVAL_TOOL_COMMAND,
+            input: commandInput(params),
+            raw: params,
+          });
         } else if (method === 'item/fileChange/requestApproval') {
           const changes = fileChanges(mapper, params);
           if (policy.autoAcceptWorkspaceEdits && !params.grantRoot && changes && inside(changes, cwd)) {
@@ -190,7 +189,12 @@ export async function runOnAppServer(ctx: RunContext, cfg: AppServerRunConfig): 
       ...(model !== undefined ? { model } : {}),
       // Codex's Plan mode: read-only, and the model may ask the user (`request_user_input` works only here).
       ...(mode === 'plan' && model !== undefined
-        ? { collaborationMode: { mode: 'plan', settings: { model, reasoning_effort: null, developer_instructions: null } } }
+        ? {
+            collaborationMode: {
+              mode: 'plan',
+              settings: { model, reasoning_effort: null, developer_instructions: null },
+            },
+          }
         : {}),
     });
     const turnId = turn.turn.id;
@@ -210,7 +214,11 @@ export async function runOnAppServer(ctx: RunContext, cfg: AppServerRunConfig): 
     if (outcome) return outcome;
     const exit = closed ? await server.proc.exited : undefined;
     const said = server.stderr.text();
-    const how = exit ? (exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`) : 'stopped';
+    const how = exit
+      ? exit.signal
+        ? `was killed by ${exit.signal}`
+        : `exited with code ${String(exit.code)}`
+      : 'stopped';
     const out = failed(
       CodexErrorCode.PROCESS_EXITED,
       `The Codex app server ${how} before the turn ended${said ? `: ${said}` : ''}`,
@@ -273,12 +281,12 @@ function approvalResponse(p: Pending, decision: PermissionDecision): unknown {
 function toQuestion(q: ToolRequestUserInputParams['questions'][number]): Question {
   const question: Question = {
     question: q.question,
-    options: (q.options ?? []).map((o) => (o.description ? { label: o.label, description: o.description } : { label: o.label })),
+    options: (q.options ?? []).map((o) =>
+      o.description ? { label: o.label, description: o.description } : { label: o.label },
+    ),
     multiple: false,
     custom: q.isOther || !q.options?.length,
   };
   if (q.header) question.header = q.header;
   return question;
 }
-
-

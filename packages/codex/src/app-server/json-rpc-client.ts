@@ -123,14 +123,21 @@ export class JsonRpcClient {
     const method = typeof m.method === 'string' ? m.method : undefined;
     const id = m.id as RequestId | undefined;
     const params = (m.params && typeof m.params === 'object' ? m.params : {}) as Record<string, unknown>;
-    if (method !== undefined && id !== undefined && id !== null) return this.handlers.request(id, method, params);
-    if (method !== undefined) return this.handlers.notification(method, params);
+    if (method !== undefined && id !== undefined && id !== null) {
+      this.handlers.request(id, method, params);
+      return;
+    }
+    if (method !== undefined) {
+      this.handlers.notification(method, params);
+      return;
+    }
     if (id === undefined || id === null) return;
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
     const error = m.error as { code?: number; message?: string; data?: unknown } | undefined;
-    if (error) p.reject(new JsonRpcError(p.method, Number(error.code ?? 0), String(error.message ?? 'error'), error.data));
+    if (error)
+      p.reject(new JsonRpcError(p.method, Number(error.code ?? 0), String(error.message ?? 'error'), error.data));
     else p.resolve(m.result);
   }
 }

@@ -40,7 +40,12 @@ export class TurnMapper {
   map(method: string, params: Params, emit: Emit): void {
     switch (method) {
       case 'item/agentMessage/delta':
-        emit({ type: 'text.delta', text: String(params.delta ?? ''), messageId: String(params.itemId ?? ''), raw: params });
+        emit({
+          type: 'text.delta',
+          text: String(params.delta ?? ''),
+          messageId: String(params.itemId ?? ''),
+          raw: params,
+        });
         return;
       case 'item/started':
       case 'item/completed':
@@ -102,7 +107,13 @@ export class TurnMapper {
       case 'fileChange':
         this.announce(item.id, done, FILE_CHANGE_TOOL, { changes: item.changes }, raw, emit);
         if (done)
-          emit({ type: 'tool.result', callId: item.id, output: item.changes, isError: item.status !== 'completed', raw });
+          emit({
+            type: 'tool.result',
+            callId: item.id,
+            output: item.changes,
+            isError: item.status !== 'completed',
+            raw,
+          });
         return;
       case 'mcpToolCall':
         this.announce(item.id, done, `${item.server}.${item.tool}`, item.arguments ?? {}, raw, emit);
@@ -110,7 +121,13 @@ export class TurnMapper {
           emit(
             item.error
               ? { type: 'tool.result', callId: item.id, output: item.error.message, isError: true, raw }
-              : { type: 'tool.result', callId: item.id, output: item.result ?? '', isError: item.status === 'failed', raw },
+              : {
+                  type: 'tool.result',
+                  callId: item.id,
+                  output: item.result ?? '',
+                  isError: item.status === 'failed',
+                  raw,
+                },
           );
         return;
       case 'userMessage':

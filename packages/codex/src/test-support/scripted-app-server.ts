@@ -13,6 +13,8 @@ export interface ScriptedServer {
   readonly received: Msg[];
   readonly args: readonly string[];
   readonly signals: NodeJS.Signals[];
+  /** Whether the process has exited (stdin closed, a signal, or `exit`). */
+  readonly exited: boolean;
 }
 
 export type ScriptedHandler = (message: Msg, server: ScriptedServer) => void;
@@ -46,6 +48,9 @@ export function scriptedAppServer(handler: ScriptedHandler): ScriptedRunner {
         received: [],
         args: [...args],
         signals: [],
+        get exited() {
+          return done;
+        },
         send(message) {
           if (!done) stdout.push(encoder.encode(`${JSON.stringify(message)}\n`));
         },
