@@ -103,15 +103,18 @@ export function scriptedAppServer(handler: ScriptedHandler): ScriptedRunner {
   };
 }
 
-/** Answers `thread/start` and `turn/start` as the real server does, then plays `turn` for the turn. */
+/**
+ * Answers `thread/start` (`thread-1`, `thread-2`…), `thread/resume` and `turn/start` (`turn-1`…) as the real server
+ * does, then plays `turn` for the turn; other requests get an empty result.
+ */
 export function threadAndTurn(
   turn: (server: ScriptedServer, ids: { threadId: string; turnId: string }, message: Msg) => void,
-  threadId = 'thread-1',
 ): ScriptedHandler {
   let turns = 0;
+  let threads = 0;
   return (m, server) => {
     if (m.method === 'thread/start' || m.method === 'thread/resume')
-      server.send({ id: m.id, result: { thread: { id: m.params.threadId ?? threadId } } });
+      server.send({ id: m.id, result: { thread: { id: m.params.threadId ?? `thread-${++threads}` } } });
     else if (m.method === 'turn/start') {
       const turnId = `turn-${++turns}`;
       server.send({ id: m.id, result: { turn: { id: turnId, status: 'inProgress', items: [], error: null } } });
