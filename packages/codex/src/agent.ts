@@ -1,5 +1,4 @@
 import {
-  CoreErrorCode,
   createCodeAgent,
   type AgentCapabilities,
   type AgentEventInit,
@@ -23,8 +22,8 @@ import {
   type CodexModelProvider,
   type CodexSandbox,
 } from './args.js';
-import { CodexErrorCode } from './error-codes.js';
 import { codexDeclaredCapabilities } from './declared-capabilities.js';
+import { exitError } from './exit-error.js';
 import { CodexJsonlParser } from './jsonl.js';
 import { CodexEventMapper } from './mapper.js';
 import {
@@ -41,7 +40,7 @@ import { AppServerPool, type AppServerIdleOptions } from './app-server/app-serve
 import { runOnAppServer } from './app-server/app-server-run.js';
 import { probeCodexVersion, type VersionProbe } from './version.js';
 
-export { PROVIDER };
+export { PROVIDER, exitError };
 
 /**
  * Host variables the CLI gets besides the runner's minimal set: its key and `CODEX_HOME` (and the
@@ -248,25 +247,4 @@ async function readStdout(
 /** After stdout has ended the CLI should exit on its own; if it lingers, it is stopped. */
 async function awaitExit(proc: RunningProcess, exitGraceMs: number, grace: StopGrace): Promise<ProcessExit> {
   return (await exitWithin(proc, exitGraceMs)) ?? stopProcess(proc, grace, 'SIGTERM');
-}
-
-/**
- * Why a run ended without `turn.completed` or `turn.failed`, from the exit and what stderr said.
- * The CLI fails before any turn with a sentence on stderr; the ones seen with 0.171.0 get codes.
- */
-export function exitError(exit: ProcessExit, stderrTail: string): { code: string; message: string } {
-  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
-  const said = stderrTail ? `: ${stderrTail}` : '';
-  if (/no rollout found for thread id|thread\/resume failed/.test(stderrTail))
-    return { code: CodexErrorCode.SESSION_NOT_FOUND, message: `Codex could not resume the session${said}` };
-  if (/Missing optional dependency @openai\/codex-/.test(stderrTail))
-    return { code: CodexErrorCode.CODEX_NOT_INSTALLED, message: `The Codex CLI's native binary is missing${said}` };
-  if (exit.code === 127)
-    return {
-      code: CoreErrorCode.PROCESS_SPAWN_FAILED,
-      message: `Codex could not be started (exit 127: not found?)${said}`,
-    };
-  if (/Error loading config|is no longer supported|unexpected argument/.test(stderrTail))
-    return { code: CodexErrorCode.CODEX_CONFIG_ERROR, message: `Codex refused its configuration${said}` };
-  return { code: CodexErrorCode.PROCESS_EXITED, message: `Codex ${how} without finishing its turn${said}` };
 }

@@ -272,6 +272,14 @@ describe('codex app-server with the real CLI against a fake Responses API', () =
     expect(spawned.length - before).toBe(1);
   });
 
+  it('fails with PROCESS_SPAWN_FAILED before any event when the binary is missing', async () => {
+    const { events, result } = await collectRun(
+      agent({ bin: join(scratch, 'no-such-codex') }).execute({ prompt: 'hi' }),
+    );
+    expect(events.map((e) => e.type)).toEqual(['run.completed']);
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'PROCESS_SPAWN_FAILED' } });
+  });
+
   it('fails a run whose model API answers 401 as an auth error', async () => {
     responder = () => ({ status: 401, message: 'Incorrect API key provided (fake)' });
     const { result } = await collectRun(agent().execute({ prompt: 'hi', timeoutMs: 60_000 }));

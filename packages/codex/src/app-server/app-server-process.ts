@@ -1,8 +1,19 @@
-import type { ProcessRunner, RunningProcess, SpawnOptions } from '@forge/core';
-import { exitWithin, readLines, stopProcess, type StopGrace, TailBuffer } from '@forge/core/internal';
+import type { ProcessExit, ProcessRunner, RunningProcess, SpawnOptions } from '@forge/core';
+import { exitWithin, readLines, settledWithin, stopProcess, type StopGrace, TailBuffer } from '@forge/core/internal';
 import type { InitializeResponse } from '../gen/InitializeResponse.js';
 import type { RequestId } from '../gen/RequestId.js';
-import { JsonRpcClient } from './json-rpc-client.js';
+import { ConnectionClosedError, JsonRpcClient } from './json-rpc-client.js';
+
+/** The server exited before the handshake was done (bad config, no native binary…). */
+export class AppServerExitedError extends Error {
+  constructor(
+    readonly exit: ProcessExit,
+    readonly stderr: string,
+  ) {
+    super(`the Codex app server exited during the handshake${stderr ? `: ${stderr}` : ''}`);
+    this.name = 'AppServerExitedError';
+  }
+}
 
 /** One thread's share of the server's traffic, while a run drives it. */
 export interface ThreadListener {
@@ -36,6 +47,7 @@ export class AppServerProcess {
   private readonly listeners = new Map<string, ThreadListener>();
   private exitedFlag = false;
   readonly rpc: JsonRpcClient;
+  private readonly stderrDone: Promise<void>;
 
   private constructor(
     readonly proc: RunningProcess,
@@ -55,7 +67,7 @@ export class AppServerProcess {
       },
       options.maxLineBytes,
     );
-    void readLines(
+    this.stderrDone = readLines(
       proc.stderr,
       (text) => options.log?.(text),
       (chunk) => this.stderr.push(chunk),
@@ -80,8 +92,11 @@ export class AppServerProcess {
       });
       await server.rpc.notify('initialized');
     } catch (error) {
-      await stopProcess(proc, { sigintGraceMs: 0, sigtermGraceMs: 1_000 }, 'SIGTERM');
-      throw error;
+      const exit = await stopProcess(proc, { sigintGraceMs: 0, sigtermGraceMs: 1_000 }, 'SIGTERM');
+      if (!(error instanceof ConnectionClosedError)) throw error;
+      // It exited during the handshake: what it said on stderr (read to its end) is the reason.
+      await settledWithin(server.stderrDone, 1_000);
+      throw new AppServerExitedError(exit, server.stderr.text());
     }
     return server;
   }

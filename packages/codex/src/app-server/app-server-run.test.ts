@@ -300,6 +300,18 @@ describe('codex transport app-server (scripted server)', () => {
     await agent.close?.();
   });
 
+  it('a server that exits during the handshake fails the run with the reason from its stderr', async () => {
+    const { agent } = agentOn((m, s) => {
+      if (m.method !== 'initialize') return false;
+      s.stderr('Error loading config.toml: unknown field `bogus`');
+      s.exit(1);
+      return true;
+    });
+    const { result } = await collectRun(agent.execute({ prompt: 'x' }));
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'CODEX_CONFIG_ERROR' } });
+    expect(result.error?.message).toContain('unknown field');
+  });
+
   it('stops an idle server after appServer.idleMs, and close() stops a warm one', async () => {
     const { runner, agent } = agentOn(textTurn('a'), { appServer: { idleMs: 20 } });
     await collectRun(agent.execute({ prompt: 'x' }));

@@ -3,6 +3,7 @@ import type { AgentEventInit, PermissionDecision, PermissionMode, Question, RunC
 import type { ResolvedCliAgentOptions } from '@forge/core/internal';
 import { assertSupported, type CodexSandbox } from '../args.js';
 import { CodexErrorCode } from '../error-codes.js';
+import { exitError } from '../exit-error.js';
 import type { RequestId } from '../gen/RequestId.js';
 import type { ThreadResumeResponse } from '../gen/v2/ThreadResumeResponse.js';
 import type { ThreadStartResponse } from '../gen/v2/ThreadStartResponse.js';
@@ -10,7 +11,7 @@ import type { TurnStartResponse } from '../gen/v2/TurnStartResponse.js';
 import type { ToolRequestUserInputParams } from '../gen/v2/ToolRequestUserInputParams.js';
 import type { ToolRequestUserInputResponse } from '../gen/v2/ToolRequestUserInputResponse.js';
 import type { FileUpdateChange } from '../gen/v2/FileUpdateChange.js';
-import { AppServerProcess } from './app-server-process.js';
+import { AppServerExitedError, AppServerProcess } from './app-server-process.js';
 import type { AppServerPool } from './app-server-pool.js';
 import { JsonRpcError } from './json-rpc-client.js';
 import { appServerPolicy, sandboxPolicy } from './policy.js';
@@ -48,17 +49,23 @@ export async function runOnAppServer(ctx: RunContext, cfg: AppServerRunConfig): 
   const env = { ...cfg.env, ...request.env };
   const shape = JSON.stringify([cfg.args, env, cli.cwd ?? null]);
   const log = (text: string) => ctx.emit({ type: 'log', text, level: 'warn', stream: 'stderr' });
-  const server = await cfg.pool.acquire(shape, () =>
-    AppServerProcess.start({
-      runner: cli.runner,
-      bin: cli.bin,
-      args: cfg.args,
-      spawn: { ...(cli.cwd !== undefined ? { cwd: cli.cwd } : {}), env, passEnv: cfg.passEnv },
-      maxLineBytes: cli.maxLineBytes,
-      stderrTailBytes: cli.stderrTailBytes,
-      log,
-    }),
-  );
+  let server: AppServerProcess;
+  try {
+    server = await cfg.pool.acquire(shape, () =>
+      AppServerProcess.start({
+        runner: cli.runner,
+        bin: cli.bin,
+        args: cfg.args,
+        spawn: { ...(cli.cwd !== undefined ? { cwd: cli.cwd } : {}), env, passEnv: cfg.passEnv },
+        maxLineBytes: cli.maxLineBytes,
+        stderrTailBytes: cli.stderrTailBytes,
+        log,
+      }),
+    );
+  } catch (error) {
+    if (error instanceof AppServerExitedError) return { status: 'failed', error: exitError(error.exit, error.stderr) };
+    throw error;
+  }
   const cwd = request.cwd ?? cli.cwd;
   const mode = request.permissionMode ?? cfg.permissionMode;
   const policy = appServerPolicy(mode, cfg.sandbox);

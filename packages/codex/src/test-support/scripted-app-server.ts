@@ -9,6 +9,8 @@ export interface ScriptedServer {
   /** A notification `{method, params}`. */
   notify(method: string, params: Msg): void;
   exit(code?: number | null, signal?: string | null): void;
+  /** Writes a line to stderr. */
+  stderr(text: string): void;
   /** Every message the client wrote, parsed. */
   readonly received: Msg[];
   readonly args: readonly string[];
@@ -17,7 +19,8 @@ export interface ScriptedServer {
   readonly exited: boolean;
 }
 
-export type ScriptedHandler = (message: Msg, server: ScriptedServer) => void;
+/** Sees every client message; `initialize` is answered for it unless it returns true. */
+export type ScriptedHandler = (message: Msg, server: ScriptedServer) => boolean | undefined | void;
 
 export interface ScriptedRunner extends ProcessRunner {
   readonly servers: ScriptedServer[];
@@ -54,6 +57,9 @@ export function scriptedAppServer(handler: ScriptedHandler): ScriptedRunner {
         send(message) {
           if (!done) stdout.push(encoder.encode(`${JSON.stringify(message)}\n`));
         },
+        stderr(text) {
+          if (!done) stderr.push(encoder.encode(`${text}\n`));
+        },
         notify(method, params) {
           server.send({ method, params });
         },
@@ -82,8 +88,8 @@ export function scriptedAppServer(handler: ScriptedHandler): ScriptedRunner {
               const message = JSON.parse(line) as Msg;
               server.received.push(message);
               queueMicrotask(() => {
-                if (message.method === 'initialize') server.send({ id: message.id, result: { userAgent: 'scripted' } });
-                else handler(message, server);
+                if (handler(message, server) !== true && message.method === 'initialize')
+                  server.send({ id: message.id, result: { userAgent: 'scripted' } });
               });
             }
           },
@@ -119,7 +125,7 @@ export function threadAndTurn(
       const turnId = `turn-${++turns}`;
       server.send({ id: m.id, result: { turn: { id: turnId, status: 'inProgress', items: [], error: null } } });
       turn(server, { threadId: m.params.threadId, turnId }, m);
-    } else if (m.id !== undefined && m.method) server.send({ id: m.id, result: {} });
+    } else if (m.id !== undefined && m.method && m.method !== 'initialize') server.send({ id: m.id, result: {} });
   };
 }
 
