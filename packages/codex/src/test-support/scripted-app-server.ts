@@ -20,6 +20,7 @@ export interface ScriptedServer {
 }
 
 /** Sees every client message; `initialize` is answered for it unless it returns true. */
+// biome-ignore lint/suspicious/noConfusingVoidType: handlers that answer nothing in particular return nothing.
 export type ScriptedHandler = (message: Msg, server: ScriptedServer) => boolean | undefined | void;
 
 export interface ScriptedRunner extends ProcessRunner {
