@@ -300,6 +300,26 @@ describe('codex transport app-server (scripted server)', () => {
     await agent.close?.();
   });
 
+  it('a second run on a thread whose turn is running fails SESSION_BUSY instead of steering it', async () => {
+    const { runner, agent } = agentOn(
+      threadAndTurn((s, { threadId, turnId }, m) => {
+        if (m.params.input[0].text === 'first') setTimeout(() => s.send(completed(threadId, turnId)), 50);
+      }),
+    );
+    const first = agent.execute({ prompt: 'first' });
+    let sessionId: string | undefined;
+    for await (const e of first) {
+      if (e.type !== 'session.started') continue;
+      sessionId = e.sessionId;
+      break;
+    }
+    const second = await collectRun(agent.execute({ prompt: 'second', sessionId: sessionId! }));
+    expect(second.result).toMatchObject({ status: 'failed', error: { code: 'SESSION_BUSY' } });
+    expect((await first.result).status).toBe('completed');
+    expect(runner.servers[0]!.received.filter((m) => m.method === 'turn/start')).toHaveLength(1);
+    await agent.close?.();
+  });
+
   it('a server that exits during the handshake fails the run with the reason from its stderr', async () => {
     const { agent } = agentOn((m, s) => {
       if (m.method !== 'initialize') return false;
