@@ -1,6 +1,12 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { codex, type CodexOptions } from '@forge/codex';
 import { CodexEventMapper, CodexJsonlParser } from '@forge/codex/internal';
+import { codexBinPath, fakeResponsesProvider, startFakeResponsesApi } from '@forge/codex/testing';
 import type { AgentEventInit } from '@forge/core';
-import { compare, type BenchModule } from './harness.js';
+import { compare, type BenchModule, type BenchRow } from './harness.js';
 
 const LINES = 100_000;
 const CHUNK = 64 * 1024; // what a pipe hands over at a time
@@ -107,7 +113,7 @@ function ours(): number {
 }
 
 const bench: BenchModule = {
-  title: 'codex: exec --json JSONL',
+  title: 'codex',
   async run() {
     if (bare() !== LINES) throw new Error('baseline line count');
     const sync = await compare(MB, ours, bare);
@@ -130,7 +136,68 @@ const bench: BenchModule = {
         baselineName: 'line-split + JSON.parse',
         goal: 0.8,
       },
+      ...(await followUpTurns()),
     ];
   },
 };
+
+const TURNS = 7;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * The real CLI against the fake Responses API: a follow-up turn of an existing session with a one-line answer,
+ * timed from `execute` to `run.completed`. Warm: `transport: 'app-server'`, the thread already loaded in the
+ * live server. Cold: `transport: 'exec'`, what a follow-up costs today (`codex exec resume`, a process per
+ * turn). Interleaved; each has its own session.
+ */
+async function followUpTurns(): Promise<BenchRow[]> {
+  const scratch = await mkdtemp(join(tmpdir(), 'forge-bench-codex-'));
+  await mkdir(join(scratch, 'home', '.codex'), { recursive: true });
+  const api = await startFakeResponsesApi({ respond: () => ({ text: 'One line.' }) });
+  const options: CodexOptions = {
+    bin: codexBinPath(),
+    cwd: scratch,
+    model: 'fake-model',
+    provider: fakeResponsesProvider(api.url),
+    env: { HOME: join(scratch, 'home'), CODEX_HOME: join(scratch, 'home', '.codex') },
+  };
+  const warmAgent = codex({ ...options, transport: 'app-server' });
+  const coldAgent = codex({ ...options, transport: 'exec' });
+  try {
+    const start = async (agent: ReturnType<typeof codex>) => {
+      const first = await agent.execute({ prompt: 'start' }).result;
+      if (first.status !== 'completed') throw new Error(`first turn ${first.status}: ${first.error?.message}`);
+      return first.sessionId!;
+    };
+    const [warmSession, coldSession] = [await start(warmAgent), await start(coldAgent)];
+    const turn = async (agent: ReturnType<typeof codex>, sessionId: string) => {
+      const t0 = performance.now();
+      const result = await agent.execute({ prompt: 'again, in one line', sessionId }).result;
+      const ms = performance.now() - t0;
+      if (result.status !== 'completed') throw new Error(`turn ${result.status}: ${result.error?.message}`);
+      return ms;
+    };
+    await turn(warmAgent, warmSession);
+    const warm: number[] = [];
+    const cold: number[] = [];
+    for (let i = 0; i < TURNS; i++) {
+      cold.push(await turn(coldAgent, coldSession));
+      warm.push(await turn(warmAgent, warmSession));
+    }
+    return [
+      {
+        name: 'follow-up turn, warm vs cold (real CLI, fake API), median execute → run.completed',
+        unit: 'ms',
+        ours: median(warm),
+        baseline: median(cold),
+        baselineName: 'cold `exec resume` process',
+        note: `lower is better; app-server thread loaded vs a process per turn; ${TURNS} turns each, load average ${loadavg()[0]!.toFixed(1)}`,
+      },
+    ];
+  } finally {
+    await warmAgent.close?.();
+    await api.close();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
 export default bench;

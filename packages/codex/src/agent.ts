@@ -1,5 +1,4 @@
 import {
-  CoreErrorCode,
   createCodeAgent,
   type AgentCapabilities,
   type AgentEventInit,
@@ -16,13 +15,15 @@ import {
   buildCodexArgs,
   CODEX_SANDBOXES,
   DEFAULT_ENV_KEY,
+  providerConfigArgs,
+  tomlValue,
   PROVIDER,
   type CodexConfigValue,
   type CodexModelProvider,
   type CodexSandbox,
 } from './args.js';
-import { CodexErrorCode } from './error-codes.js';
 import { codexDeclaredCapabilities } from './declared-capabilities.js';
+import { exitError } from './exit-error.js';
 import { CodexJsonlParser } from './jsonl.js';
 import { CodexEventMapper } from './mapper.js';
 import {
@@ -35,9 +36,11 @@ import {
   TailBuffer,
   type StopGrace,
 } from '@forge/core/internal';
+import { AppServerPool, type AppServerIdleOptions } from './app-server/app-server-pool.js';
+import { runOnAppServer } from './app-server/app-server-run.js';
 import { probeCodexVersion, type VersionProbe } from './version.js';
 
-export { PROVIDER };
+export { PROVIDER, exitError };
 
 /**
  * Host variables the CLI gets besides the runner's minimal set: its key and `CODEX_HOME` (and the
@@ -61,13 +64,36 @@ export interface CodexOptions extends CliAgentOptions {
   skipGitRepoCheck?: boolean;
   /** Run with `--ephemeral`: no session is stored, so runs cannot be resumed. Default false. */
   ephemeral?: boolean;
+  /**
+   * How runs reach Codex. `exec`: one `codex exec --json` process per run (no approvals, no questions, whole
+   * messages). `app-server`: one long-lived `codex app-server` (JSON-RPC over stdio) per agent, threads in it;
+   * it asks before commands and edits (`permission.requested`), asks questions, streams text, and a follow-up
+   * turn starts no process. Default `exec`.
+   */
+  transport?: CodexTransport;
+  /** The app server's idle policy (transport `app-server`). */
+  appServer?: AppServerIdleOptions;
 }
 
-/** The OpenAI Codex CLI (`codex exec --json`) as a CodeAgent. */
+export type CodexTransport = 'app-server' | 'exec';
+export const CODEX_TRANSPORTS: readonly CodexTransport[] = ['app-server', 'exec'];
+
+/** The OpenAI Codex CLI (`codex exec --json`, or `codex app-server` with `transport: 'app-server'`) as a CodeAgent. */
 export function codex(options: CodexOptions = {}): CodeAgent {
   const {
     cli,
-    rest: { model, provider, sandbox, permissionMode, config, skipGitRepoCheck, ephemeral, ...runOptions },
+    rest: {
+      model,
+      provider,
+      sandbox,
+      permissionMode,
+      config,
+      skipGitRepoCheck,
+      ephemeral,
+      transport = 'exec',
+      appServer = {},
+      ...runOptions
+    },
   } = cliAgentOptions(options, { bin: 'codex', passEnv: CODEX_PASS_ENV });
   if (sandbox !== undefined && !CODEX_SANDBOXES.includes(sandbox))
     throw new RangeError(`sandbox must be one of ${CODEX_SANDBOXES.join(', ')}, got ${String(sandbox)}`);
@@ -79,7 +105,16 @@ export function codex(options: CodexOptions = {}): CodeAgent {
   };
   const passEnv =
     provider && provider.apiKey === undefined ? [...cli.passEnv, provider.envKey ?? DEFAULT_ENV_KEY] : [...cli.passEnv];
+  if (!CODEX_TRANSPORTS.includes(transport))
+    throw new RangeError(`transport must be one of ${CODEX_TRANSPORTS.join(', ')}, got ${String(transport)}`);
   let version: Promise<VersionProbe> | undefined;
+  const pool = transport === 'app-server' ? new AppServerPool(appServer, cli.grace) : undefined;
+  const appServerArgs = [
+    'app-server',
+    ...(provider ? providerConfigArgs(provider) : []),
+    ...Object.entries(config ?? {}).flatMap(([key, value]) => ['-c', `${key}=${tomlValue(value)}`]),
+    ...(cli.extraArgs ?? []),
+  ];
 
   const capabilities = async (): Promise<AgentCapabilities> => {
     version ??= probeCodexVersion(cli.runner, cli.bin, {
@@ -90,10 +125,11 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     });
     const probe = await version;
     return {
-      ...codexDeclaredCapabilities({ ephemeral }),
+      ...codexDeclaredCapabilities({ ephemeral, transport }),
       ...probedAvailability(probe),
       extra: {
         bin: cli.bin,
+        transport,
         sandbox: sandbox ?? 'read-only',
         sandboxes: [...CODEX_SANDBOXES],
         permissionModes: ['default', 'acceptEdits', 'bypassPermissions', 'plan'],
@@ -104,6 +140,18 @@ export function codex(options: CodexOptions = {}): CodeAgent {
   };
 
   async function run(ctx: RunContext): Promise<RunOutcome> {
+    if (pool)
+      return runOnAppServer(ctx, {
+        cli,
+        pool,
+        env: baseEnv,
+        passEnv,
+        args: appServerArgs,
+        model,
+        sandbox,
+        permissionMode,
+        ephemeral,
+      });
     const { request } = ctx;
     assertSupported(request);
     const args = buildCodexArgs(request, {
@@ -163,9 +211,10 @@ export function codex(options: CodexOptions = {}): CodeAgent {
   return createCodeAgent({
     ...runOptions,
     provider: PROVIDER,
-    declared: codexDeclaredCapabilities({ ephemeral }),
+    declared: codexDeclaredCapabilities({ ephemeral, transport }),
     capabilities,
     run,
+    ...(pool ? { close: () => pool.close() } : {}),
   });
 }
 
@@ -199,25 +248,4 @@ async function readStdout(
 /** After stdout has ended the CLI should exit on its own; if it lingers, it is stopped. */
 async function awaitExit(proc: RunningProcess, exitGraceMs: number, grace: StopGrace): Promise<ProcessExit> {
   return (await exitWithin(proc, exitGraceMs)) ?? stopProcess(proc, grace, 'SIGTERM');
-}
-
-/**
- * Why a run ended without `turn.completed` or `turn.failed`, from the exit and what stderr said.
- * The CLI fails before any turn with a sentence on stderr; the ones seen with 0.171.0 get codes.
- */
-export function exitError(exit: ProcessExit, stderrTail: string): { code: string; message: string } {
-  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
-  const said = stderrTail ? `: ${stderrTail}` : '';
-  if (/no rollout found for thread id|thread\/resume failed/.test(stderrTail))
-    return { code: CodexErrorCode.SESSION_NOT_FOUND, message: `Codex could not resume the session${said}` };
-  if (/Missing optional dependency @openai\/codex-/.test(stderrTail))
-    return { code: CodexErrorCode.CODEX_NOT_INSTALLED, message: `The Codex CLI's native binary is missing${said}` };
-  if (exit.code === 127)
-    return {
-      code: CoreErrorCode.PROCESS_SPAWN_FAILED,
-      message: `Codex could not be started (exit 127: not found?)${said}`,
-    };
-  if (/Error loading config|is no longer supported|unexpected argument/.test(stderrTail))
-    return { code: CodexErrorCode.CODEX_CONFIG_ERROR, message: `Codex refused its configuration${said}` };
-  return { code: CodexErrorCode.PROCESS_EXITED, message: `Codex ${how} without finishing its turn${said}` };
 }

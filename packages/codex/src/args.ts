@@ -93,20 +93,7 @@ export function buildCodexArgs(request: AgentRequest, defaults: CodexArgsDefault
   if (defaults.ephemeral) args.push('--ephemeral');
   const model = request.model ?? defaults.model;
   if (model !== undefined) args.push(`--model=${model}`);
-  const provider = defaults.provider;
-  if (provider) {
-    const id = provider.id ?? DEFAULT_PROVIDER_ID;
-    args.push('-c', `model_provider=${tomlString(id)}`);
-    const table: Record<string, CodexConfigValue> = {
-      name: provider.name ?? id,
-      base_url: provider.baseUrl,
-      env_key: provider.envKey ?? DEFAULT_ENV_KEY,
-      wire_api: 'responses',
-    };
-    if (provider.requestMaxRetries !== undefined) table.request_max_retries = provider.requestMaxRetries;
-    if (provider.streamMaxRetries !== undefined) table.stream_max_retries = provider.streamMaxRetries;
-    args.push('-c', `model_providers.${tomlKey(id)}=${tomlInlineTable(table)}`);
-  }
+  if (defaults.provider) args.push(...providerConfigArgs(defaults.provider));
   const sandbox = sandboxFor(request.permissionMode ?? defaults.permissionMode, defaults.sandbox);
   if (sandbox === 'bypass') args.push('--dangerously-bypass-approvals-and-sandbox');
   else if (sandbox !== undefined) args.push('-c', `sandbox_mode=${tomlString(sandbox)}`);
@@ -120,6 +107,20 @@ export function buildCodexArgs(request: AgentRequest, defaults: CodexArgsDefault
   if (request.sessionId !== undefined) args.push(request.sessionId);
   args.push('-');
   return args;
+}
+
+/** `-c` settings that define a custom model provider and select it (for `exec` and `app-server` alike). */
+export function providerConfigArgs(provider: CodexModelProvider): string[] {
+  const id = provider.id ?? DEFAULT_PROVIDER_ID;
+  const table: Record<string, CodexConfigValue> = {
+    name: provider.name ?? id,
+    base_url: provider.baseUrl,
+    env_key: provider.envKey ?? DEFAULT_ENV_KEY,
+    wire_api: 'responses',
+  };
+  if (provider.requestMaxRetries !== undefined) table.request_max_retries = provider.requestMaxRetries;
+  if (provider.streamMaxRetries !== undefined) table.stream_max_retries = provider.streamMaxRetries;
+  return ['-c', `model_provider=${tomlString(id)}`, '-c', `model_providers.${tomlKey(id)}=${tomlInlineTable(table)}`];
 }
 
 /** A TOML basic string: JSON's escapes are all valid TOML; DEL, which JSON leaves bare, is not. */

@@ -23,6 +23,8 @@ export const CodexErrorCode = {
   LINE_TOO_LONG: 'LINE_TOO_LONG',
   /** `exec resume` of an id the CLI has no session for (unknown, or made with `--ephemeral`). */
   SESSION_NOT_FOUND: 'SESSION_NOT_FOUND',
+  /** app-server: a run asked for a session whose thread is running another run's turn. */
+  SESSION_BUSY: 'SESSION_BUSY',
   /** The npm wrapper ran without its native platform package. */
   CODEX_NOT_INSTALLED: 'CODEX_NOT_INSTALLED',
   /** The CLI refused its configuration or a flag. */

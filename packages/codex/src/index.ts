@@ -1,5 +1,18 @@
 export { CodexErrorCode } from './error-codes.js';
-export { codex, CODEX_PASS_ENV, PROVIDER, type CodexOptions } from './agent.js';
+export {
+  codex,
+  CODEX_PASS_ENV,
+  CODEX_TRANSPORTS,
+  PROVIDER,
+  type CodexOptions,
+  type CodexTransport,
+} from './agent.js';
+export type { AppServerIdleOptions } from './app-server/app-server-pool.js';
+export {
+  APPROVAL_TOOL_COMMAND,
+  APPROVAL_TOOL_EDIT,
+  APPROVAL_TOOL_PERMISSIONS,
+} from './app-server/app-server-run.js';
 export {
   CODEX_SANDBOXES,
   type CodexConfigValue,

@@ -24,6 +24,8 @@ export type FakeResponsesReply =
   | { text: string; delayMs?: number; reasoning?: string }
   /** A shell call (after an optional text message) with the tool Codex offers (`exec_command`). */
   | { shell: string; text?: string }
+  /** A call of any tool the CLI offers (e.g. `request_user_input`), after an optional text message. */
+  | { call: { name: string; arguments: unknown }; text?: string }
   /** An HTTP error, with an OpenAI error body unless one is given. */
   | { status: number; body?: unknown; message?: string }
   /** Starts streaming, then reports `response.failed`. */
@@ -258,15 +260,16 @@ export async function startFakeResponsesApi(options: FakeResponsesApiOptions = {
       send('response.output_item.done', { output_index: index, item });
       output.push(item);
     }
-    if ('shell' in reply) {
+    if ('shell' in reply || 'call' in reply) {
       const index = output.length;
-      const args = JSON.stringify({ cmd: reply.shell });
+      const name = 'call' in reply ? reply.call.name : 'exec_command';
+      const args = JSON.stringify('call' in reply ? reply.call.arguments : { cmd: reply.shell });
       const item = {
         id: `fc_${shortId()}`,
         type: 'function_call',
         status: 'completed',
         call_id: `call_${shortId()}`,
-        name: 'exec_command',
+        name,
         arguments: args,
       };
       send('response.output_item.added', {
