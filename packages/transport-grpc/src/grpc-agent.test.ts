@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { Code, ConnectError, createClient, createRouterTransport } from '@connectrpc/connect';
@@ -15,32 +14,18 @@ import {
 } from '@forge/core';
 import { freePort } from '@forge/core/internal';
 import { collectRun, firstEvent, runProblems, sampleScript, scriptedAgent, type ScriptStep } from '@forge/core/testing';
-import { afterEach, describe, expect, it } from 'vitest';
-import { grpcAgent, type GrpcAgent, type GrpcAgentOptions } from './client.js';
+import { describe, expect, it } from 'vitest';
+import { grpcAgent, type GrpcAgentOptions } from './client.js';
 import { TransportCodes, forgeErrorFromConnect, runError } from './errors.js';
 import { checkHealth } from './health-client.js';
 import { AgentService } from './gen/forge/agent/v1/agent_pb.js';
 import { Health, HealthCheckResponse_ServingStatus } from './gen/grpc/health/v1/health_pb.js';
 import { createAgentServiceRoutes } from './routes.js';
-import { serveAgent, type AgentServer } from './serve.js';
+import { serveAgent } from './serve.js';
 import { recordingAgent } from './test-support/recording-agent.js';
+import { servedPair } from './test-support/served-pair.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function serve(agent: CodeAgent, opts: Parameters<typeof serveAgent>[1] = {}): Promise<AgentServer> {
-  const server = await serveAgent(agent, { port: 0, ...opts });
-  cleanups.push(() => server.close({ graceful: false }));
-  return server;
-}
-
-function client(baseUrl: string, opts: Omit<GrpcAgentOptions, 'baseUrl'> = {}): GrpcAgent {
-  const agent = grpcAgent({ baseUrl, ...opts });
-  cleanups.push(() => agent.close());
-  return agent;
-}
+const { cleanups, serve, client } = servedPair();
 
 const hang: ScriptStep[] = [
   { type: 'session.started', sessionId: 'ses_h' },
@@ -457,83 +442,5 @@ describe('server side', () => {
     const { events, result } = await collectRun(remote.execute({ prompt: 'x' }));
     expect(runProblems(events)).toEqual([]);
     expect(result.status).toBe('completed');
-  });
-});
-
-describe('HTTP/1.1 on the same port', () => {
-  it.each([
-    ['connect', 'connect'],
-    ['grpc-web', 'grpc-web'],
-  ] as const)('runs through grpcAgent with protocol %s over HTTP/1.1 (Execute per run)', async (_n, protocol) => {
-    const server = await serve(scriptedAgent({ steps: sampleScript() }));
-    const agent = client(server.url, { protocol, httpVersion: '1.1' });
-    const { events, result } = await collectRun(agent.execute({ prompt: 'x' }));
-    expect(runProblems(events)).toEqual([]);
-    expect(result.status).toBe('completed');
-    expect((await agent.status()).provider).toBe('scripted');
-  });
-
-  it('answers a plain HTTP/1.1 JSON call (Connect protocol, as curl would send it)', async () => {
-    const server = await serve(scriptedAgent({ steps: sampleScript() }));
-    const res = await fetch(`${server.url}/forge.agent.v1.AgentService/GetStatus`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{}',
-    });
-    expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ provider: 'scripted', capabilities: { resume: true } });
-  });
-});
-
-describe('protocol sniffing', () => {
-  it('tells HTTP/2 from HTTP/1.1 even when the first bytes arrive one at a time', async () => {
-    const { connect } = await import('node:net');
-    const server = await serve(scriptedAgent({ steps: sampleScript() }));
-    const request =
-      'POST /forge.agent.v1.AgentService/GetStatus HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}';
-    const socket = connect(server.port, '127.0.0.1');
-    await new Promise((r) => socket.once('connect', r));
-    const chunks: Buffer[] = [];
-    socket.on('data', (d: Buffer) => chunks.push(d));
-    const closed = new Promise((r) => socket.once('close', r));
-    for (const ch of request.slice(0, 3)) {
-      socket.write(ch);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    socket.write(request.slice(3));
-    await closed;
-    const text = Buffer.concat(chunks).toString();
-    expect(text).toMatch(/^HTTP\/1\.1 200/);
-    expect(text).toContain('"provider":"scripted"');
-  });
-});
-
-describe('TLS', () => {
-  // A self-signed certificate for localhost and 127.0.0.1 (valid to 2126), for tests only.
-  const fixture = (name: string) => readFileSync(new URL(`./__fixtures__/${name}`, import.meta.url));
-  const tls = { key: fixture('tls-key.pem'), cert: fixture('tls-cert.pem') };
-
-  it.each([
-    ['gRPC over HTTP/2, bidi', {}],
-    ['Connect over HTTP/1.1', { protocol: 'connect' as const, httpVersion: '1.1' as const }],
-  ])('serves https and a client trusting the certificate runs through it (%s)', async (_n, mode) => {
-    const server = await serve(scriptedAgent({ steps: sampleScript() }), { tls });
-    expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    const agent = client(server.url, { ...mode, tls: { ca: tls.cert } });
-    const { events, result } = await collectRun(agent.execute({ prompt: 'x' }));
-    expect(runProblems(events)).toEqual([]);
-    expect(result.status).toBe('completed');
-  });
-
-  it('fails a client that does not trust the certificate, without hanging', async () => {
-    const server = await serve(scriptedAgent({ steps: sampleScript() }), { tls });
-    const { result } = await collectRun(client(server.url).execute({ prompt: 'x' }));
-    expect(result.status).toBe('failed');
-    expect(result.error?.code).toBe(TransportCodes.TLS);
-    const error = await client(server.url)
-      .status()
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TransportError);
-    expect(error).toMatchObject({ code: TransportCodes.TLS, retryable: false });
   });
 });
