@@ -261,14 +261,14 @@ describe('a reply for a run on an instance that does not take it', () => {
   }
 
   /** A ghost's run, and a manager that runs nothing. */
-  async function ghostRun(leaseMs: number) {
+  async function ghostRun(leaseMs: number, replyTimeoutMs = 300) {
     const store = await testStore();
     const runs = await RunManager.create({
       store,
       agents: async () => undefined,
       maxRunning: 0,
       pollMs: 50,
-      replyTimeoutMs: 300,
+      replyTimeoutMs,
     });
     const agentId = `agt_ghost${Math.random().toString(36).slice(2, 8)}`;
     return { store, runs, agentId, ...(await ghostHolds(store, 'u', agentId, leaseMs)) };
@@ -287,7 +287,9 @@ describe('a reply for a run on an instance that does not take it', () => {
   });
 
   it('answers the owner’s 404 when the run ends, or its owner’s lease lapses, before the reply is taken', async () => {
-    const ended = await ghostRun(600_000);
+    // The reply must outwait the test's own steps (a loaded machine took over 300 ms between them), so the 404
+    // it gets is the end of the run's doing, not the reply timeout's.
+    const ended = await ghostRun(600_000, 15_000);
     const waiting = ended.runs.answer('u', ended.agentId, 'q_1', [['Blue']]);
     // The ghost's run ends (its lease taken over and ended by someone) while the reply waits.
     await until(async () => (await ended.commands()).length === 1, 'the command');
