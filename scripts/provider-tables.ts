@@ -36,7 +36,7 @@ export interface ProviderNotes {
 export const PROVIDERS: readonly ProviderNotes[] = [
   claudeCodeProviderNotes,
   opencodeProviderNotes,
-  codexProviderNotes,
+  ...codexProviderNotes,
   ...acpProviderNotes,
   grpcAgentProviderNotes,
   dialHomeProviderNotes,
