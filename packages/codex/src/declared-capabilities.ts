@@ -7,39 +7,18 @@ import { type AgentCapabilities, defaultCapabilities } from '@forge/core';
 export function codexDeclaredCapabilities(
   options: { ephemeral?: boolean; transport?: 'app-server' | 'exec' } = {},
 ): AgentCapabilities {
-  if (options.transport === 'app-server')
-    return defaultCapabilities({
-      resume: !options.ephemeral,
-      cancel: true,
-      // The app server asks before commands and file changes (item/*/requestApproval).
-      permissionReplies: true,
-      // item/tool/requestUserInput.
-      questions: true,
-      // item/agentMessage/delta.
-      textDeltas: true,
-      reasoning: true,
-      attachments: false,
-      images: false,
-      systemPrompt: true,
-      toolFilter: false,
-      maxTurns: false,
-      models: [],
-    });
+  // The app server asks before commands and file changes (item/*/requestApproval), asks questions
+  // (item/tool/requestUserInput) and streams item/agentMessage/delta. `codex exec` does none of it: its approval
+  // policy is `never` (the sandbox decides), the model's `request_user_input` has no channel back, and `--json`
+  // prints each message once, whole.
+  const appServer = options.transport === 'app-server';
   return defaultCapabilities({
     resume: !options.ephemeral,
     cancel: true,
-    // `codex exec` never asks: its approval policy is `never`, the sandbox decides.
-    permissionReplies: false,
-    // The model's `request_user_input` tool has no channel back in exec mode.
-    questions: false,
-    // `--json` prints each agent message once, whole; the model's deltas are not forwarded.
-    textDeltas: false,
+    permissionReplies: appServer,
+    questions: appServer,
+    textDeltas: appServer,
     reasoning: true,
-    attachments: false,
-    images: false,
     systemPrompt: true,
-    toolFilter: false,
-    maxTurns: false,
-    models: [],
   });
 }

@@ -1,5 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import type { AgentCapabilities, AgentRequest, AgentRequestInput, PermissionDecision } from '@forge/core';
+import { defaultCapabilities } from '@forge/core';
 import {
   AgentCapabilitiesSchema,
   AgentRequestSchema,
@@ -75,7 +76,9 @@ export function capabilitiesToProto(c: AgentCapabilities): ProtoCapabilities {
 }
 
 export function capabilitiesFromProto(p: ProtoCapabilities | undefined): AgentCapabilities {
-  const c: AgentCapabilities = {
+  // Fields the wire does not carry yet stay at the default `false` (relayDeclaration refuses them), whatever the
+  // remote agent can do.
+  const c = defaultCapabilities({
     resume: p?.resume ?? false,
     cancel: p?.cancel ?? false,
     permissionReplies: p?.permissionReplies ?? false,
@@ -90,18 +93,8 @@ export function capabilitiesFromProto(p: ProtoCapabilities | undefined): AgentCa
     maxTurns: p?.maxTurns ?? false,
     // agent.proto has no flag for it: the remote agent refuses a per-run env it cannot honour, before any work.
     env: true,
-    // Fields the wire does not carry yet (relayDeclaration refuses them), whatever the remote agent can do.
-    mcpServers: false,
-    structuredOutput: false,
-    effort: false,
-    approvals: false,
-    questionDeadlines: false,
-    budget: false,
-    fork: false,
-    steering: false,
-    sessionPortability: false,
     models: [...(p?.models ?? [])],
-  };
+  });
   if (p?.version !== undefined) c.version = p.version;
   const extra = fromJsonObject(p?.extraJson);
   if (extra) c.extra = extra;
