@@ -97,9 +97,12 @@ describe('opencode adapter on a fake server (msw): failures, cancel and timeout'
     const { fake, agent } = setup({
       onPrompt: ({ sessionId, server }) => server.send(...textTurn(sessionId, 'never ending').slice(0, 4)),
     });
-    const { events, result } = await collectRun(agent.execute({ prompt: 'x', timeoutMs: 200 }));
+    // The adapter aborts a session only once its prompt is sent: the deadline must come after that, which 200 ms
+    // did not on a loaded machine (the session was created, the prompt not yet sent, and nothing to abort).
+    const { events, result } = await collectRun(agent.execute({ prompt: 'x', timeoutMs: 2_000 }));
     sound(events);
     expect(result.status).toBe('timed_out');
+    expect(fake.calls.filter((c) => c.path === '/session/ses_fake_0/prompt_async')).toHaveLength(1);
     expect(fake.calls.filter((c) => c.path === '/session/ses_fake_0/abort')).toHaveLength(1);
   });
 
