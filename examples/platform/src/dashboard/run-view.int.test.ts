@@ -128,7 +128,7 @@ describe.skipIf(!haveChromium)('dashboard run view in headless Chromium', () => 
     await file.locator('summary').click();
     expect(await file.locator('.diff .line.add').allTextContents()).toEqual([
       '+export function greet(name: string) {\n',
-      '+  return `hello ${name}`;\n',
+      "+  return 'hello ' + name;\n",
     ]);
     expect(await file.locator('.diff .line.del').count()).toBe(3);
     const addColour = await file

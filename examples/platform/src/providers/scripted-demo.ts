@@ -110,7 +110,7 @@ function subagentSteps(): ScriptStep[] {
 /** An Edit of src/app.ts and its diff, made after the tool succeeded. */
 function editSteps(): ScriptStep[] {
   const before = "export function greet() {\n  // TODO greet by name\n  return 'hello';\n}\n";
-  const after = 'export function greet(name: string) {\n  return `hello ${name}`;\n}\n';
+  const after = "export function greet(name: string) {\n  return 'hello ' + name;\n}\n";
   const input = { file_path: 'src/app.ts', old_string: before, new_string: after };
   return [
     { type: 'tool.call', callId: 'call_edit_1', name: 'Edit', input },
