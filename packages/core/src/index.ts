@@ -41,6 +41,9 @@ export {
 } from './run.js';
 export type { PendingRequest } from './pending-requests.js';
 export { createCodeAgent, type AgentDefinition } from './create-code-agent.js';
+export * from './session-store.js';
+export { memorySessionStore } from './memory-session-store.js';
+export { fileSessionStore } from './file-session-store.js';
 export { createProviderRegistry, type ProviderRegistry, type AgentFactory } from './registry.js';
 export * from './clock.js';
 export type { BackoffOptions } from './backoff.js';
