@@ -11,7 +11,7 @@ export function codexDeclaredCapabilities(
   // (item/tool/requestUserInput) and streams item/agentMessage/delta. `codex exec` does none of it: its approval
   // policy is `never` (the sandbox decides), the model's `request_user_input` has no channel back, and `--json`
   // prints each message once, whole.
-  const appServer = options.transport === 'app-server';
+  const appServer = (options.transport ?? 'app-server') === 'app-server';
   return defaultCapabilities({
     resume: !options.ephemeral,
     cancel: true,

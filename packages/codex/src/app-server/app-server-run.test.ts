@@ -346,10 +346,12 @@ describe('codex transport app-server (scripted server)', () => {
     expect(runner.servers[1]!.exited).toBe(true);
   });
 
-  it('declares permission replies, questions and text deltas for app-server only', async () => {
+  it('declares permission replies, questions and text deltas for app-server (the default) only', async () => {
     const { agent } = agentOn(textTurn('a'), { versionTimeoutMs: 10 });
     expect(await agent.capabilities()).toMatchObject({ permissionReplies: true, questions: true, textDeltas: true });
-    const exec = codex({ runner: scriptedAppServer(() => undefined), versionTimeoutMs: 10 });
+    const exec = codex({ transport: 'exec', runner: scriptedAppServer(() => undefined), versionTimeoutMs: 10 });
+    const byDefault = codex({ runner: scriptedAppServer(() => undefined), versionTimeoutMs: 10 });
+    expect(await byDefault.capabilities()).toMatchObject({ permissionReplies: true, extra: { transport: 'app-server' } });
     expect(await exec.capabilities()).toMatchObject({ permissionReplies: false, questions: false, textDeltas: false });
     expect(() => codex({ transport: 'grpc' as never })).toThrow(RangeError);
   });
