@@ -18,6 +18,8 @@ export function codexDeclaredCapabilities(
     permissionReplies: appServer,
     questions: appServer,
     textDeltas: appServer,
+    // `turn/steer` adds input to the running turn; `codex exec` reads its prompt once, from stdin.
+    steering: appServer,
     reasoning: true,
     systemPrompt: true,
   });
