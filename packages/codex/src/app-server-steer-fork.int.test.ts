@@ -1,6 +1,6 @@
-import { runProblems } from '@forge/core/testing';
+import { collectRun, runProblems } from '@forge/core/testing';
 import { describe, expect, it } from 'vitest';
-import { drive, useRealAppServer } from './test-support/real-app-server.js';
+import { drive, ofType, useRealAppServer } from './test-support/real-app-server.js';
 
 /** Steering and forking on the real CLI (0.171.0) as `codex app-server`, against the fake Responses API. */
 describe('codex app-server with the real CLI: steering and fork', () => {
@@ -32,5 +32,35 @@ describe('codex app-server with the real CLI: steering and fork', () => {
         .slice(1)
         .some((c) => JSON.stringify(c.body.input).includes(STEER)),
     ).toBe(true);
+  });
+
+  it('fork: a new thread with the history so far; both branches go on independently', async () => {
+    h.respond((req) => ({ text: `Reply to ${req.lastUserText}.` }));
+    const a = h.agent();
+    const base = await collectRun(a.execute({ prompt: 'base-AAA', timeoutMs: 60_000 }));
+    expect(base.result.status).toBe('completed');
+    const original = base.result.sessionId!;
+
+    const fork = await collectRun(
+      a.execute({ prompt: 'fork-BBB', sessionId: original, fork: true, timeoutMs: 60_000 }),
+    );
+    expect(runProblems(fork.events)).toEqual([]);
+    expect(fork.result).toMatchObject({ status: 'completed', text: 'Reply to fork-BBB.' });
+    const forked = fork.result.sessionId!;
+    expect(forked).not.toBe(original);
+    expect(ofType(fork.events, 'session.started')[0]!.sessionId).toBe(forked);
+    // The fork's model call carries the original's history and its own prompt.
+    expect(inputOf(1)).toContain('base-AAA');
+    expect(inputOf(1)).toContain('fork-BBB');
+
+    const onOriginal = await collectRun(a.execute({ prompt: 'orig-CCC', sessionId: original, timeoutMs: 60_000 }));
+    expect(onOriginal.result).toMatchObject({ status: 'completed', sessionId: original });
+    expect(inputOf(2)).toContain('base-AAA');
+    expect(inputOf(2)).not.toContain('fork-BBB');
+
+    const onFork = await collectRun(a.execute({ prompt: 'fork-DDD', sessionId: forked, timeoutMs: 60_000 }));
+    expect(onFork.result).toMatchObject({ status: 'completed', sessionId: forked });
+    expect(inputOf(3)).toContain('fork-BBB');
+    expect(inputOf(3)).not.toContain('orig-CCC');
   });
 });

@@ -20,6 +20,8 @@ export function codexDeclaredCapabilities(
     textDeltas: appServer,
     // `turn/steer` adds input to the running turn; `codex exec` reads its prompt once, from stdin.
     steering: appServer,
+    // `thread/fork`: a new thread with the original's history (not for ephemeral threads, which are never stored).
+    fork: appServer && !options.ephemeral,
     reasoning: true,
     systemPrompt: true,
   });

@@ -1,18 +1,18 @@
 import type { AgentEventInit, PermissionMode, RunContext, RunOutcome } from '@forge/core';
 import type { ResolvedCliAgentOptions } from '@forge/core/internal';
-import { assertSupported, type CodexSandbox } from '../args.js';
+import type { CodexSandbox } from '../args.js';
 import { CodexErrorCode } from '../error-codes.js';
 import { exitError } from '../exit-error.js';
-import type { ThreadResumeResponse } from '../gen/v2/ThreadResumeResponse.js';
-import type { ThreadStartResponse } from '../gen/v2/ThreadStartResponse.js';
+import type { JsonValue } from '../gen/serde_json/JsonValue.js';
 import type { TurnStartResponse } from '../gen/v2/TurnStartResponse.js';
 import type { TurnSteerParams } from '../gen/v2/TurnSteerParams.js';
 import type { TurnSteerResponse } from '../gen/v2/TurnSteerResponse.js';
 import { AppServerExitedError, AppServerProcess } from './app-server-process.js';
 import type { AppServerPool } from './app-server-pool.js';
-import { JsonRpcError } from './json-rpc-client.js';
 import { appServerPolicy, sandboxPolicy } from './policy.js';
 import { ServerRequests } from './server-requests.js';
+import { mcpConfig, turnInput } from './thread-config.js';
+import { openThread, type ThreadParams } from './thread-open.js';
 import { TurnMapper } from './turn-mapper.js';
 
 export interface AppServerRunConfig {
@@ -31,7 +31,6 @@ export interface AppServerRunConfig {
 /** One run on the app server: a thread (started, resumed, or already loaded) and one turn on it. */
 export async function runOnAppServer(ctx: RunContext, cfg: AppServerRunConfig): Promise<RunOutcome> {
   const { request } = ctx;
-  assertSupported(request);
   const { cli } = cfg;
   const env = { ...cfg.env, ...request.env };
   const shape = JSON.stringify([cfg.args, env, cli.cwd ?? null]);
@@ -66,35 +65,17 @@ export async function runOnAppServer(ctx: RunContext, cfg: AppServerRunConfig): 
   // Nobody may be waiting; a steer that is gets "no turn" instead of waiting for ever.
   turnStarted.promise.catch(() => undefined);
   try {
-    const threadParams = {
+    const threadParams: ThreadParams = {
       ...(cwd !== undefined ? { cwd } : {}),
       approvalPolicy: policy.approvalPolicy,
       sandbox: policy.sandbox,
       ...(model !== undefined ? { model } : {}),
       ...(request.systemPrompt ? { developerInstructions: request.systemPrompt } : {}),
+      ...(request.mcpServers?.length ? { config: mcpConfig(request.mcpServers) } : {}),
     };
-    let threadId: string;
-    if (request.sessionId !== undefined) {
-      threadId = request.sessionId;
-      if (server.busy(threadId))
-        return failed(CodexErrorCode.SESSION_BUSY, `Session ${threadId} is running a turn already`, threadId);
-      if (!server.loaded.has(threadId)) {
-        try {
-          await server.rpc.request<ThreadResumeResponse>('thread/resume', { threadId, ...threadParams });
-        } catch (error) {
-          if (error instanceof JsonRpcError)
-            return failed(CodexErrorCode.SESSION_NOT_FOUND, `Codex could not resume the session: ${error.message}`);
-          throw error;
-        }
-      }
-    } else {
-      const started = await server.rpc.request<ThreadStartResponse>('thread/start', {
-        ...threadParams,
-        ...(cfg.ephemeral ? { ephemeral: true } : {}),
-      });
-      threadId = started.thread.id;
-    }
-    server.loaded.add(threadId);
+    const opened = await openThread(server, request, threadParams, cfg.ephemeral);
+    if ('failed' in opened) return opened.failed;
+    const { threadId } = opened;
     ctx.emit({
       type: 'session.started',
       sessionId: threadId,
@@ -122,12 +103,11 @@ export async function runOnAppServer(ctx: RunContext, cfg: AppServerRunConfig): 
     ctx.onRespond((permissionId, decision) => requests.respond(permissionId, decision));
     ctx.onAnswer((questionId, answers) => requests.answer(questionId, answers));
     // A steer before `turn/start` has answered waits for the turn's id (`turn/steer` names the turn it adds to).
-    const sessionThread = threadId;
     ctx.onSteer(async (text) => {
       const id = await turnStarted.promise;
       if (mapper.turn) throw new Error('The turn has ended: nothing to steer');
       await server.rpc.request<TurnSteerResponse>('turn/steer', {
-        threadId: sessionThread,
+        threadId,
         expectedTurnId: id,
         input: [{ type: 'text', text, text_elements: [] }],
       } satisfies TurnSteerParams);
@@ -136,17 +116,19 @@ export async function runOnAppServer(ctx: RunContext, cfg: AppServerRunConfig): 
     if (ctx.signal.aborted) return { sessionId: threadId };
     const turn = await server.rpc.request<TurnStartResponse>('turn/start', {
       threadId,
-      input: [{ type: 'text', text: request.prompt, text_elements: [] }],
+      input: turnInput(request, cwd),
       approvalPolicy: policy.approvalPolicy,
       sandboxPolicy: sandboxPolicy(policy.sandbox),
       ...(cwd !== undefined ? { cwd } : {}),
       ...(model !== undefined ? { model } : {}),
+      ...(request.effort !== undefined ? { effort: request.effort } : {}),
+      ...(request.outputSchema !== undefined ? { outputSchema: request.outputSchema as JsonValue } : {}),
       // Codex's Plan mode: read-only, and the model may ask the user (`request_user_input` works only here).
       ...(mode === 'plan' && model !== undefined
         ? {
             collaborationMode: {
               mode: 'plan',
-              settings: { model, reasoning_effort: null, developer_instructions: null },
+              settings: { model, reasoning_effort: request.effort ?? null, developer_instructions: null },
             },
           }
         : {}),
@@ -166,7 +148,11 @@ export async function runOnAppServer(ctx: RunContext, cfg: AppServerRunConfig): 
     if (mapper.turn?.status === 'interrupted')
       await server.rpc.request('thread/backgroundTerminals/clean', { threadId }).catch(() => undefined);
     const outcome = mapper.outcome(threadId);
-    if (outcome) return outcome;
+    if (outcome) {
+      if (request.outputSchema !== undefined && outcome.status === 'completed')
+        structuredAnswer(outcome, (text) => ctx.emit({ type: 'log', text, level: 'warn' }));
+      return outcome;
+    }
     const exit = closed ? await server.proc.exited : undefined;
     const said = server.stderr.text();
     const how = exit
@@ -194,6 +180,19 @@ function failed(code: string, message: string, sessionId?: string): RunOutcome {
   const out: RunOutcome = { status: 'failed', error: { code, message, retryable: false } };
   if (sessionId !== undefined) out.sessionId = sessionId;
   return out;
+}
+
+/**
+ * With an `outputSchema` Codex constrains the final message to it (the Responses API's JSON-schema format): its text
+ * parsed is the run's `output`. Core checks it against the schema; text that is not JSON leaves `output` unset.
+ */
+function structuredAnswer(outcome: RunOutcome, log: (text: string) => void): void {
+  if (outcome.text === undefined) return;
+  try {
+    outcome.output = JSON.parse(outcome.text);
+  } catch {
+    log('codex: the final message of a turn with an outputSchema is not JSON');
+  }
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(error: Error): void } {
