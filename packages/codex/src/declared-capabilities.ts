@@ -22,6 +22,12 @@ export function codexDeclaredCapabilities(
     steering: appServer,
     // `thread/fork`: a new thread with the original's history (not for ephemeral threads, which are never stored).
     fork: appServer && !options.ephemeral,
+    // The thread's config overrides (`mcp_servers.<name>`), `turn/start`'s `outputSchema` (the Responses API's
+    // JSON-schema format: native), `localImage` / `image` inputs, and `turn/start`'s `effort`.
+    mcpServers: appServer,
+    structuredOutput: appServer ? 'native' : false,
+    images: appServer,
+    effort: appServer,
     reasoning: true,
     systemPrompt: true,
   });

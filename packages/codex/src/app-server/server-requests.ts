@@ -2,6 +2,8 @@ import { isAbsolute, relative } from 'node:path';
 import type { AgentEventInit, PermissionDecision, Question } from '@forge/core';
 import type { RequestId } from '../gen/RequestId.js';
 import type { FileUpdateChange } from '../gen/v2/FileUpdateChange.js';
+import type { McpServerElicitationRequestParams } from '../gen/v2/McpServerElicitationRequestParams.js';
+import type { McpServerElicitationRequestResponse } from '../gen/v2/McpServerElicitationRequestResponse.js';
 import type { ToolRequestUserInputParams } from '../gen/v2/ToolRequestUserInputParams.js';
 import type { ToolRequestUserInputResponse } from '../gen/v2/ToolRequestUserInputResponse.js';
 import type { JsonRpcClient } from './json-rpc-client.js';
@@ -12,11 +14,11 @@ import type { TurnMapper } from './turn-mapper.js';
 export const APPROVAL_TOOL_COMMAND = 'Bash';
 /** Tool name of a file-change approval's `permission.requested`. */
 export const APPROVAL_TOOL_EDIT = 'Edit';
-/** Tool name of an `item/permissions/requestApproval` (more sandbox access). */
+/** Tool name of an `item/permissions/requestApproval` (more sandbox access). An MCP tool's is `mcp__<server>__<tool>`. */
 export const APPROVAL_TOOL_PERMISSIONS = 'Permissions';
 
 type Params = Record<string, unknown>;
-type Pending = { rpcId: RequestId; kind: 'command' | 'file' | 'permissions'; params: Params };
+type Pending = { rpcId: RequestId; kind: 'command' | 'file' | 'permissions' | 'mcp'; params: Params };
 type PendingQuestion = { rpcId: RequestId; ids: string[] };
 
 /**
@@ -70,11 +72,30 @@ export class ServerRequests {
         input: { permissions: params.permissions, reason: params.reason ?? null },
         raw: params,
       });
+    } else if (method === 'mcpServer/elicitation/request' && mcpToolApproval(params)) {
+      // Codex asks before an MCP tool call as an elicitation of its own kind (`_meta.codex_approval_kind`).
+      const meta = mcpToolApproval(params)!;
+      this.permissions.set(key, { rpcId, kind: 'mcp', params });
+      emit({
+        type: 'permission.requested',
+        id: key,
+        tool: `mcp__${String(params.serverName)}__${String(meta.tool_name)}`,
+        input: meta.tool_params ?? {},
+        raw: params,
+      });
     } else if (method === 'item/tool/requestUserInput') {
       const p = params as unknown as ToolRequestUserInputParams;
       this.questions.set(key, { rpcId, ids: p.questions.map((q) => q.id) });
       emit({ type: 'question.requested', id: key, questions: p.questions.map(toQuestion), raw: params });
-    } else void this.rpc.respondError(rpcId, -32601, `forge does not handle ${method}`).catch(() => undefined);
+    } else {
+      emit({
+        type: 'log',
+        text: `codex asked ${method}, which Forge does not handle: refused`,
+        level: 'warn',
+        raw: params,
+      });
+      void this.rpc.respondError(rpcId, -32601, `forge does not handle ${method}`).catch(() => undefined);
+    }
   }
 
   async respond(permissionId: string, decision: PermissionDecision): Promise<void> {
@@ -94,6 +115,12 @@ export class ServerRequests {
     });
     await this.rpc.respond(q.rpcId, response);
   }
+}
+
+/** The `_meta` of an elicitation that is Codex's approval of an MCP tool call, else undefined. */
+function mcpToolApproval(params: Params): { tool_name?: unknown; tool_params?: unknown } | undefined {
+  const meta = (params as Partial<McpServerElicitationRequestParams>)._meta as Record<string, unknown> | null;
+  return meta?.codex_approval_kind === 'mcp_tool_call' ? meta : undefined;
 }
 
 function commandInput(params: Params): Record<string, unknown> {
@@ -125,6 +152,14 @@ function inside(changes: FileUpdateChange[], cwd: string | undefined): boolean {
  * A permissions request is granted what it asked for, for the turn or the session.
  */
 function approvalResponse(p: Pending, decision: PermissionDecision): unknown {
+  if (p.kind === 'mcp') {
+    const response: McpServerElicitationRequestResponse = {
+      action: decision === 'deny' ? 'decline' : 'accept',
+      content: null,
+      _meta: decision === 'allow_always' ? { persist: 'session' } : null,
+    };
+    return response;
+  }
   if (p.kind === 'permissions') {
     if (decision === 'deny') return { permissions: {}, scope: 'turn' };
     const asked = (p.params.permissions ?? {}) as Record<string, unknown>;

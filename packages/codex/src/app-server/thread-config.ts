@@ -10,7 +10,8 @@ const MCP_NAME = /^[A-Za-z0-9_-]+$/;
 /**
  * `request.mcpServers` → the thread's config overrides, one `mcp_servers.<name>` table each (the user's own servers
  * in config.toml stay): a command server is `{command, args, env}`, a URL server `{url, http_headers}` (Codex speaks
- * streamable HTTP; it has no SSE client, so `transport: 'sse'` is refused, as is a name Codex could not key).
+ * streamable HTTP; it has no SSE client, so `transport: 'sse'` is refused, as is a name Codex could not key). Each
+ * is `required`: Codex otherwise starts the turn while a slow server is still starting and leaves its tools out.
  */
 export function mcpConfig(servers: readonly McpServer[] | undefined): Record<string, JsonValue> {
   const config: Record<string, JsonValue> = {};
@@ -18,12 +19,17 @@ export function mcpConfig(servers: readonly McpServer[] | undefined): Record<str
     if (!MCP_NAME.test(s.name)) throw new UnsupportedFieldError(PROVIDER, [`mcpServers (name "${s.name}")`]);
     if ('url' in s) {
       if (s.transport === 'sse') throw new UnsupportedFieldError(PROVIDER, ['mcpServers (transport "sse")']);
-      config[`mcp_servers.${s.name}`] = { url: s.url, ...(s.headers ? { http_headers: s.headers } : {}) };
+      config[`mcp_servers.${s.name}`] = {
+        url: s.url,
+        ...(s.headers ? { http_headers: s.headers } : {}),
+        required: true,
+      };
     } else {
       config[`mcp_servers.${s.name}`] = {
         command: s.command,
         args: s.args ?? [],
         ...(s.env ? { env: s.env } : {}),
+        required: true,
       };
     }
   }

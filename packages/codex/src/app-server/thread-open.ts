@@ -57,6 +57,9 @@ export async function openThread(
     server.loaded.set(sessionId, mcp);
     return { threadId: sessionId };
   } catch (error) {
+    // Codex refuses to load a thread whose required MCP servers did not start, naming them in the message.
+    if (error instanceof JsonRpcError && /MCP servers? failed to initialize/i.test(error.message))
+      return failed(CodexErrorCode.MCP_SERVER_FAILED, `An MCP server could not start: ${error.message}`, sessionId);
     if (sessionId !== undefined && error instanceof JsonRpcError)
       return failed(
         CodexErrorCode.SESSION_NOT_FOUND,

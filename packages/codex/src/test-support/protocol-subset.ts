@@ -39,6 +39,8 @@ export const ROOTS: readonly string[] = [
   'v2/FileChangeRequestApprovalResponse',
   'v2/PermissionsRequestApprovalParams',
   'v2/PermissionsRequestApprovalResponse',
+  'v2/McpServerElicitationRequestParams',
+  'v2/McpServerElicitationRequestResponse',
   'v2/ToolRequestUserInputParams',
   'v2/ToolRequestUserInputResponse',
   'v2/ThreadBackgroundTerminalsCleanParams',
