@@ -56,7 +56,7 @@ export async function runOnAppServer(ctx: RunContext, cfg: AppServerRunConfig): 
   const mode = request.permissionMode ?? cfg.permissionMode;
   const policy = appServerPolicy(mode, cfg.sandbox);
   const model = request.model ?? cfg.model;
-  const mapper = new TurnMapper();
+  const mapper = new TurnMapper(undefined, cwd);
   const emit = (e: AgentEventInit) => void ctx.emit(e);
   let unlisten: (() => void) | undefined;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
