@@ -30,5 +30,7 @@ export function codexDeclaredCapabilities(
     effort: appServer,
     reasoning: true,
     systemPrompt: true,
+    // With a `sessionStore`, the thread's rollout file is saved after each turn and restored before a resume.
+    sessionPortability: !options.ephemeral,
   });
 }

@@ -45,6 +45,7 @@ export * from './session-store.js';
 export { memorySessionStore } from './memory-session-store.js';
 export { fileSessionStore } from './file-session-store.js';
 export type { PortableSession, SessionFilesLayout } from './session-portability.js';
+export type { RunnerFiles } from './runner-files.js';
 export {
   createProviderRegistry,
   type ProviderRegistry,
