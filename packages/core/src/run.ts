@@ -2,7 +2,8 @@ import type { AgentRun, PermissionDecision } from './agent.js';
 import { CoreErrorCode } from './error-codes.js';
 import { boundValue } from './bounded-value.js';
 import { ForgeError, UnsupportedError, describeError } from './errors.js';
-import { AsyncQueue } from './async-queue.js';
+import { boundEvent } from './bound-event.js';
+import { runEventQueue } from './run-event-queue.js';
 import {
   addUsage,
   emptyUsage,
@@ -416,33 +417,6 @@ export function startRun(options: StartRunOptions): AgentRun {
   return run;
 }
 
-/**
- * Cuts what no consumer could serialise (see bounded-value.ts) in the fields that carry provider data, so every
- * consumer gets every event. Text events carry only strings and skip the walk.
- */
-function boundEvent(event: AgentEvent): void {
-  if (event.raw !== undefined) {
-    const raw = boundValue(event.raw);
-    if (raw !== event.raw) event.raw = raw;
-  }
-  switch (event.type) {
-    case 'tool.call':
-    case 'permission.requested': {
-      const input = boundValue(event.input);
-      if (input !== event.input) event.input = input;
-      break;
-    }
-    case 'tool.result': {
-      const output = boundValue(event.output);
-      if (output !== event.output) event.output = output;
-      break;
-    }
-    case 'error':
-      if (event.details) event.details = boundValue(event.details) as Record<string, unknown>;
-      break;
-  }
-}
-
 function settledOrEnded(p: Promise<void>, result: Promise<unknown>): Promise<unknown> {
   return Promise.race([p, result]);
 }
@@ -478,22 +452,5 @@ function runFinished(runId: string): ForgeError {
   });
 }
 
-/** The queue between a run and its one reader, with the run's own error codes. */
-export function runEventQueue(highWaterMark: number, maxBuffered: number): AsyncQueue<AgentEvent> {
-  return new AsyncQueue<AgentEvent>({
-    highWaterMark,
-    maxBuffered,
-    overflowError: (max) =>
-      new ForgeError(
-        CoreErrorCode.EVENT_BUFFER_OVERFLOW,
-        `More than ${max} events are waiting to be read; the run is stopped rather than drop any`,
-        'internal',
-      ),
-    iteratedError: () =>
-      new ForgeError(
-        CoreErrorCode.RUN_ALREADY_ITERATED,
-        'A run can be iterated once; fan its events out yourself',
-        'conflict',
-      ),
-  });
-}
+// relayed-run.ts and others import the queue from here.
+export { runEventQueue };
