@@ -20,5 +20,9 @@ export function codexDeclaredCapabilities(
     textDeltas: appServer,
     reasoning: true,
     systemPrompt: true,
+    // Enforced by core (issue 23): rules and deadlines need the app server's requests; both report usage.
+    approvals: appServer,
+    questionDeadlines: appServer,
+    budget: true,
   });
 }

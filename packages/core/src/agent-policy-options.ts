@@ -68,6 +68,16 @@ export function checkPolicyOptions(options: AgentPolicyOptions): AgentPolicyOpti
   );
 }
 
+/** Just the policy options of an adapter's options, to pass on to `createCodeAgent`. */
+export function pickPolicyOptions(options: AgentPolicyOptions): AgentPolicyOptions {
+  const out: AgentPolicyOptions = {};
+  if (options.approvals !== undefined) out.approvals = options.approvals;
+  if (options.budget !== undefined) out.budget = options.budget;
+  if (options.questions !== undefined) out.questions = options.questions;
+  if (options.pricing !== undefined) out.pricing = options.pricing;
+  return out;
+}
+
 /** The request with the agent's defaults for the policy fields it leaves out. */
 export function withPolicyDefaults(input: AgentRequestInput, defaults: AgentPolicyOptions): AgentRequestInput {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) return input;
