@@ -15,6 +15,8 @@ import { OutputValidator } from './output-validator.js';
 import { validateRequest } from './request.js';
 import { startRun, type RunFunction, type RunOptions } from './run.js';
 import { randomId, type IdGenerator } from './id-generator.js';
+import { withPortableSessions, type SessionFilesLayout } from './session-portability.js';
+import type { SessionStore } from './session-store.js';
 
 export interface AgentDefinition extends RunOptions, AgentPolicyOptions {
   provider: string;
@@ -31,6 +33,12 @@ export interface AgentDefinition extends RunOptions, AgentPolicyOptions {
   run: RunFunction;
   close?(): Promise<void>;
   idGenerator?: IdGenerator;
+  /**
+   * Where sessions are kept beyond this machine: with `sessionFiles` (the adapter's layout of its session
+   * files), each turn's additions are saved there and a resume restores missing files from it.
+   */
+  sessionStore?: SessionStore;
+  sessionFiles?: SessionFilesLayout;
 }
 
 /**
@@ -43,6 +51,10 @@ export interface AgentDefinition extends RunOptions, AgentPolicyOptions {
 export function createCodeAgent(definition: AgentDefinition): CodeAgent {
   const live = new Map<string, AgentRun>();
   const nextId = definition.idGenerator ?? randomId;
+  const runFunction =
+    definition.sessionStore && definition.sessionFiles
+      ? withPortableSessions(definition.run, definition.provider, definition.sessionFiles, definition.sessionStore)
+      : definition.run;
   const declared: Declaration = Object.freeze({
     capabilities: Object.freeze({ ...definition.declared }),
     probed: Object.freeze([...(definition.probed ?? [])]),
@@ -76,7 +88,7 @@ export function createCodeAgent(definition: AgentDefinition): CodeAgent {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(check && structured ? { output: { mode: structured, check } } : {}),
       ...(policy.pricing ? { pricing: policy.pricing } : {}),
-      run: definition.run,
+      run: runFunction,
       onEnd: () => {
         ended = true;
         live.delete(runId);

@@ -45,3 +45,5 @@ export { compileApprovals, wildcardTest, type ApprovalMatcher, type RuleDecision
 export { BudgetMeter, type BudgetVerdict } from './budget-meter.js';
 export { OutputValidator, MAX_OUTPUT_ERRORS } from './output-validator.js';
 export { parseJsonAnswer, repairPrompt, withOutputInstruction } from './structured-output.js';
+export { runnerFiles, type RunnerFiles } from './runner-files.js';
+export { withPortableSessions } from './session-portability.js';

@@ -8,6 +8,8 @@ import { collectRun, firstEvent, runProblems } from './collect.js';
 import { FEATURE_SAMPLES } from './feature-samples.js';
 import { describePolicyConformance } from './conformance-policies.js';
 
+export { sessionStoreContract, type SessionStoreContractOptions } from './session-store-contract.js';
+
 const RESOLVED = { permission: 'permission.resolved', question: 'question.resolved' } as const;
 /** A relay declares the fields its wire carries as probed: the remote agent decides them. */
 const isRelay = (agent: CodeAgent) => agent.declared?.probed.includes('systemPrompt') ?? false;
