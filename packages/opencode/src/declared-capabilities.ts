@@ -14,6 +14,11 @@ export function opencodeDeclaredCapabilities(): AgentCapabilities {
     reasoning: true,
     systemPrompt: true,
     toolFilter: true,
+    // Enforced by core (issue 23); each assistant message reports its tokens and cost.
+    approvals: true,
+    questionDeadlines: true,
+    budget: true,
+    usageCost: true,
     // One server serves every run: its env is set where it starts (`opencode()`'s server options).
     env: false,
   });
