@@ -1,6 +1,7 @@
 import type { AgentEvent } from '@forge/core';
-import { collectRun } from '@forge/core/testing';
+import { collectRun, firstEvent } from '@forge/core/testing';
 import { describe, expect, it } from 'vitest';
+import { questionAsked } from './test-support/fake-opencode.js';
 import { body, mswOpencode, sound } from './test-support/msw-opencode.js';
 import { messagesAfter } from './test-support/recorded.js';
 
@@ -130,5 +131,25 @@ describe('opencode adapter on recorded runs: file changes, the plan, subagents',
     expect(changes[0]).toMatchObject({ path: 'c.txt', change: 'modified' });
     expect(changes[0]!.diff).toContain('--- c.txt\n+++ c.txt\n@@ -1,1 +1,1 @@\n-x\n+y\n');
     expect(result.filesChanged).toEqual([{ path: 'c.txt', change: 'modified' }]);
+  });
+
+  it('nests a subagent’s question under the task call, and a cancel rejects it and aborts the session', async () => {
+    const { sid, frames } = body('task-subagent');
+    const child = 'ses_db0c3f8a4ffehjtzCAaNLKewkS';
+    // Up to the task's first running update (which names the child session), then the child asks.
+    const running = frames.findIndex((f) => f.includes('"status":"running"') && f.includes(child));
+    const { fake, agent } = setup({
+      sessionIds: [sid],
+      onPrompt: ({ server }) => server.send(...frames.slice(0, running + 1), questionAsked(child, 'que_child')),
+    });
+    const run = agent.execute({ prompt: 'TASK please' });
+    const asked = firstEvent(run, (e) => e.type === 'question.requested');
+    expect(await asked.event).toMatchObject({ id: 'que_child', parentToolCallId: 'call_fake_8_0' });
+    await run.cancel();
+    sound(await asked.all);
+    expect((await run.result).status).toBe('cancelled');
+    const paths = fake.calls.map((c) => `${c.method} ${c.path}`);
+    expect(paths).toContain('POST /question/que_child/reject');
+    expect(paths).toContain(`POST /session/${sid}/abort`);
   });
 });

@@ -67,6 +67,8 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
   let sessionId: string | undefined;
   let sent = false;
   let mapper: TurnMapper | undefined;
+  // Subagents (`task` calls) run in child sessions; their events come nested under the call that started them.
+  const children = new Map<string, TurnMapper>();
   try {
     await refuseWhatTheModelLacks(request, client, settings, signal);
     let response: Response;
@@ -110,8 +112,6 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
       ...(directory ? { cwd: directory } : {}),
     });
     const files = new FileChangeLog(directory ?? sessionDirectory);
-    // Subagents (`task` calls) run in child sessions; their events come nested under the call that started them.
-    const children = new Map<string, TurnMapper>();
     const addChild = (childId: string, callId: string) => {
       const nested = (event: AgentEventInit) => emit({ ...event, parentToolCallId: event.parentToolCallId ?? callId });
       children.set(childId, new TurnMapper(childId, nested, [], { files, onChild: addChild }));
@@ -160,6 +160,7 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
 
       // Reconnect with backoff until the server answers or the bound passes.
       turn.markGap();
+      for (const child of children.values()) child.markGap();
       downSince ??= ctx.clock.now();
       let reconnected: Response | undefined;
       try {
@@ -226,8 +227,10 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
     connection.abort();
     if (signal.aborted && sessionId !== undefined && sent && ctx.stopReason) {
       if (mapper) mapper.aborting = true;
-      // A question left waiting would outlive the abort on the server (GET /question still lists it).
-      for (const id of mapper?.openQuestions ?? []) {
+      // A question left waiting would outlive the abort on the server (GET /question still lists it). Aborting
+      // the session stops its subagents too, but their questions wait as well.
+      const open = [mapper, ...children.values()].flatMap((m) => [...(m?.openQuestions ?? [])]);
+      for (const id of open) {
         await client.rejectQuestion(id, directory).catch((error: unknown) => {
           ctx.logger.warn('could not reject the pending OpenCode question', { id, error: describeError(error) });
         });
