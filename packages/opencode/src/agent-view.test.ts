@@ -47,6 +47,23 @@ describe('opencode adapter on recorded runs: file changes, the plan, subagents',
     ]);
   });
 
+  it('reads apply_patch (GPT models’ file tool) into one file.changed per file (apply-patch.sse)', async () => {
+    const { agent } = replay('apply-patch');
+    const { events, result } = await collectRun(agent.execute({ prompt: 'APPLY please' }));
+    sound(events);
+    const changes = ofType(events, 'file.changed');
+    expect(changes.map(({ path, change, toolCallId }) => ({ path, change, toolCallId }))).toEqual([
+      { path: 'c.txt', change: 'added', toolCallId: 'call_fake_2_0' },
+      { path: 'a.txt', change: 'modified', toolCallId: 'call_fake_2_0' },
+    ]);
+    expect(changes[0]!.diff).toContain('--- c.txt\n+++ c.txt\n@@ -0,0 +1,1 @@\n+hello\n');
+    expect(changes[1]!.diff).toContain('--- a.txt\n+++ a.txt\n@@ -1,2 +1,2 @@\n-one\n+eins\n two\n');
+    expect(result.filesChanged).toEqual([
+      { path: 'c.txt', change: 'added' },
+      { path: 'a.txt', change: 'modified' },
+    ]);
+  });
+
   it('keeps absolute paths outside the cwd, and takes the session’s directory when the run names none', async () => {
     const outside = replay('edit-write', { directory: '/elsewhere' });
     const r1 = await collectRun(outside.agent.execute({ prompt: 'FILES please' }));

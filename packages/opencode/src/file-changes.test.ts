@@ -15,7 +15,7 @@ const tool = (tool: string, input: unknown, metadata: unknown, status = 'complet
 describe('FileChangeLog', () => {
   it('diffs an edit whose metadata has the whole before and after (newer servers) with jsdiff', () => {
     const log = new FileChangeLog('/p');
-    const event = log.fromToolPart(
+    const [event] = log.fromToolPart(
       tool('edit', { filePath: '/p/a.txt' }, { filediff: { file: '/p/a.txt', before: 'x\ny\n', after: 'x\nz\n' } }),
     );
     expect(event).toMatchObject({ type: 'file.changed', path: 'a.txt', change: 'modified', toolCallId: 'call_edit' });
@@ -24,31 +24,28 @@ describe('FileChangeLog', () => {
 
   it('reads an edit that created its file as added, and keeps no diff it cannot parse', () => {
     const log = new FileChangeLog('/p');
-    const created = log.fromToolPart(
+    const [created] = log.fromToolPart(
       tool('edit', { filePath: '/p/n.txt' }, { diff: '--- /p/n.txt\n+++ /p/n.txt\n@@ -0,0 +1,1 @@\n+hi\n' }),
     );
     expect(created).toMatchObject({ path: 'n.txt', change: 'added' });
     expect(created!.diff).toContain('--- n.txt\n+++ n.txt\n');
-    const garbled = log.fromToolPart(tool('edit', { filePath: '/p/m.txt' }, { diff: 'not a patch' }));
+    const [garbled] = log.fromToolPart(tool('edit', { filePath: '/p/m.txt' }, { diff: 'not a patch' }));
     expect(garbled).toMatchObject({ path: 'm.txt', change: 'modified' });
     expect(garbled!.diff).toBeUndefined();
   });
 
   it('reports a write over an existing file as modified without a diff, and nothing for unfinished or other tools', () => {
     const log = new FileChangeLog('/p');
-    expect(log.fromToolPart(tool('write', { filePath: '/p/a.txt', content: 'new' }, { exists: true }))).toEqual({
-      type: 'file.changed',
-      path: 'a.txt',
-      change: 'modified',
-      toolCallId: 'call_write',
-    });
-    expect(log.fromToolPart(tool('write', { filePath: '/p/b.txt', content: 'x' }, { exists: false }, 'running'))).toBe(
-      undefined,
+    expect(log.fromToolPart(tool('write', { filePath: '/p/a.txt', content: 'new' }, { exists: true }))).toEqual([
+      { type: 'file.changed', path: 'a.txt', change: 'modified', toolCallId: 'call_write' },
+    ]);
+    expect(
+      log.fromToolPart(tool('write', { filePath: '/p/b.txt', content: 'x' }, { exists: false }, 'running')),
+    ).toEqual([]);
+    expect(log.fromToolPart(tool('write', { filePath: '/p/b.txt', content: 'x' }, { exists: false }, 'error'))).toEqual(
+      [],
     );
-    expect(log.fromToolPart(tool('write', { filePath: '/p/b.txt', content: 'x' }, { exists: false }, 'error'))).toBe(
-      undefined,
-    );
-    expect(log.fromToolPart(tool('bash', { command: 'touch c' }, {}))).toBeUndefined();
+    expect(log.fromToolPart(tool('bash', { command: 'touch c' }, {}))).toEqual([]);
     expect(log.list()).toEqual([{ path: 'a.txt', change: 'modified' }]);
   });
 
@@ -61,6 +58,34 @@ describe('FileChangeLog', () => {
       { path: 'a.txt', change: 'modified' },
       { path: '/other/x.txt', change: 'modified' },
     ]);
+  });
+
+  it('reads apply_patch files (add, update, delete, move) with their patches, as the 1.18.33 binary builds them', () => {
+    const log = new FileChangeLog('/p');
+    const patch = (f: string) => `Index: ${f}\n===\n--- ${f}\n+++ ${f}\n@@ -1,1 +1,1 @@\n-a\n+b\n`;
+    const events = log.fromToolPart(
+      tool(
+        'apply_patch',
+        { patchText: '*** Begin Patch …' },
+        {
+          files: [
+            { filePath: '/p/new.ts', type: 'add', patch: patch('/p/new.ts') },
+            { filePath: '/p/old.ts', type: 'update', patch: patch('/p/old.ts') },
+            { filePath: '/p/gone.ts', type: 'delete' },
+            { filePath: '/p/a.ts', movePath: '/p/b.ts', type: 'move', patch: patch('/p/b.ts') },
+          ],
+        },
+      ),
+    );
+    expect(events.map(({ path, change, oldPath }) => ({ path, change, oldPath }))).toEqual([
+      { path: 'new.ts', change: 'added', oldPath: undefined },
+      { path: 'old.ts', change: 'modified', oldPath: undefined },
+      { path: 'gone.ts', change: 'deleted', oldPath: undefined },
+      { path: 'b.ts', change: 'renamed', oldPath: 'a.ts' },
+    ]);
+    expect(events[1]!.diff).toContain('--- old.ts\n+++ old.ts\n@@ -1,1 +1,1 @@\n-a\n+b\n');
+    expect(events[2]!.diff).toBeUndefined();
+    expect(log.list()).toContainEqual({ path: 'b.ts', change: 'renamed', oldPath: 'a.ts' });
   });
 
   it('takes session.diff entries by status, once per path and patch', () => {

@@ -30,16 +30,24 @@ export class FileChangeLog {
     return [...this.last.values()];
   }
 
-  /** The `file.changed` event of a completed `edit` / `write` tool part, if it changed a file. */
-  fromToolPart(part: Part): FileChanged | undefined {
+  /** The `file.changed` events of a completed `edit` / `write` / `apply_patch` tool part. */
+  fromToolPart(part: Part): FileChanged[] {
     const state = part.state;
-    if (state?.status !== 'completed') return undefined;
+    if (state?.status !== 'completed') return [];
+    const meta = isObj(state.metadata) ? state.metadata : {};
+    const callId = part.callID ?? part.id;
+    if (part.tool === 'apply_patch' || part.tool === 'patch') return this.fromPatchFiles(meta.files, callId);
+    const one = this.fromFileTool(part, callId);
+    return one ? [one] : [];
+  }
+
+  private fromFileTool(part: Part, callId: string): FileChanged | undefined {
+    const state = part.state!;
     const input = isObj(state.input) ? state.input : {};
     const meta = isObj(state.metadata) ? state.metadata : {};
     const absolute = str(input.filePath) ?? str(meta.filepath);
     if (!absolute) return undefined;
     const path = this.relative(absolute);
-    const callId = part.callID ?? part.id;
     if (part.tool === 'write') {
       const content = str(input.content);
       // `exists` is whether the file was there before the write.
@@ -71,6 +79,38 @@ export class FileChangeLog {
       });
     }
     return undefined;
+  }
+
+  /**
+   * The `apply_patch` tool (OpenCode gives it to GPT models instead of edit/write) lists its files in
+   * `metadata.files`: `{ filePath, movePath?, type: add | update | delete | move, patch }` — the shape its 1.18.33
+   * binary builds, not yet seen in a recording.
+   */
+  private fromPatchFiles(files: unknown, callId: string): FileChanged[] {
+    if (!Array.isArray(files)) return [];
+    const out: FileChanged[] = [];
+    for (const file of files) {
+      if (!isObj(file)) continue;
+      const from = str(file.filePath);
+      if (!from) continue;
+      const to = str(file.movePath);
+      const path = this.relative(to ?? from);
+      const kind = str(file.type);
+      const change: FileChangeKind =
+        kind === 'add' ? 'added' : kind === 'delete' ? 'deleted' : kind === 'move' || to ? 'renamed' : 'modified';
+      const patch = str(file.patch);
+      const diff = patch ? this.renamePatch(patch, path)?.text : undefined;
+      out.push(
+        this.record({
+          path,
+          change,
+          ...(change === 'renamed' ? { oldPath: this.relative(from) } : {}),
+          ...(diff ? { diff } : {}),
+          toolCallId: callId,
+        }),
+      );
+    }
+    return out;
   }
 
   /** `session.diff` entries not already reported with the same patch. */

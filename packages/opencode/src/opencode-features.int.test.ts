@@ -59,6 +59,15 @@ function reply(request: ChatRequest): FakeReply {
         opencodeTools.write(join(project, 'src', 'new.txt'), 'fresh\n'),
       ],
     };
+  if (prompt.includes('[[apply]]'))
+    return {
+      kind: 'tool',
+      calls: [
+        opencodeTools.applyPatch(
+          '*** Begin Patch\n*** Add File: patched.txt\n+patched\n*** Update File: notes.txt\n@@\n-the notes say 42\n+the notes say 43\n*** End Patch',
+        ),
+      ],
+    };
   if (prompt.includes('[[task]]')) return { kind: 'tool', calls: [opencodeTools.task('undo', 'please [[undo]]')] };
   if (prompt.includes('[[undo]]'))
     return { kind: 'tool', calls: [opencodeTools.edit(join(project, 'a.txt'), 'uno', 'one')] };
@@ -197,6 +206,23 @@ describe('opencode adapter against the real `opencode serve`: inputs, file chang
         { path: 'a.txt', change: 'modified' },
         { path: 'src/new.txt', change: 'added' },
       ]),
+    );
+  }, 90_000);
+
+  it('reports a GPT model’s apply_patch as one file.changed per file', async () => {
+    const run = agent.execute({ prompt: 'Patch it [[apply]]', model: 'fake/gpt-5-fake', timeoutMs: 60_000 });
+    const { events, result } = await collectRun(run);
+    expect(runProblems(events, run.id)).toEqual([]);
+    expect(result.status).toBe('completed');
+    expect(ofType(events, 'tool.call').map((e) => e.name)).toEqual(['apply_patch']);
+    expect(await readFile(join(project, 'notes.txt'), 'utf8')).toBe('the notes say 43\n');
+    const changes = ofType(events, 'file.changed');
+    expect(changes.map(({ path, change }) => ({ path, change }))).toEqual([
+      { path: 'patched.txt', change: 'added' },
+      { path: 'notes.txt', change: 'modified' },
+    ]);
+    expect(changes[1]!.diff).toContain(
+      '--- notes.txt\n+++ notes.txt\n@@ -1,1 +1,1 @@\n-the notes say 42\n+the notes say 43\n',
     );
   }, 90_000);
 

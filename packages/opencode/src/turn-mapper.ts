@@ -419,8 +419,7 @@ export class TurnMapper {
       const isError = state.status === 'error';
       this.emit({ type: 'tool.result', callId, output: isError ? state.error : state.output, isError, raw });
       // Emitted once the edit is made (the tool completed), never when it is only proposed.
-      const changed = this.options.files?.fromToolPart(part);
-      if (changed) this.emit({ ...changed, raw });
+      for (const changed of this.options.files?.fromToolPart(part) ?? []) this.emit({ ...changed, raw });
     }
   }
 

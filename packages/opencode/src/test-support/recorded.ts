@@ -13,7 +13,8 @@ export type Recording =
   | 'todo-write'
   | 'edit-write'
   | 'task-subagent'
-  | 'structured-output';
+  | 'structured-output'
+  | 'apply-patch';
 
 export function recordedFrames(name: Recording): string[] {
   const file = fileURLToPath(new URL(`../__fixtures__/${name}.sse`, import.meta.url));

@@ -62,6 +62,8 @@ export const opencodeTools = {
     arguments: { filePath, oldString, newString },
   }),
   write: (filePath: string, content: string) => ({ name: 'write', arguments: { filePath, content } }),
+  /** GPT models' file tool, in its own patch language (`*** Begin Patch` … `*** End Patch`). */
+  applyPatch: (patchText: string) => ({ name: 'apply_patch', arguments: { patchText } }),
   /** A subagent (`general`) gets `prompt` in a child session. */
   task: (description: string, prompt: string) => ({
     name: 'task',

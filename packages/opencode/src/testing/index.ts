@@ -15,6 +15,7 @@ export {
   opencodeBinPath,
   FAKE_MODEL,
   FAKE_PLAIN_MODEL,
+  FAKE_GPT_MODEL,
   FAKE_PROVIDER,
 } from './config.js';
 export { sseFrames, sseBody } from './sse.js';
