@@ -29,6 +29,18 @@ describe('opencode adapter on a fake server (msw): what a request can ask', () =
     expect(result.output).toEqual({ verdict: 'ok', comments: ['a'] });
   });
 
+  it('ends a structured run from the stream alone when the server cannot list the session (400, OpenCode 1.18.33)', async () => {
+    const { sid, frames } = body('structured-output');
+    const { fake, agent } = setup({ sessionIds: [sid], onPrompt: ({ server }) => server.send(...frames) });
+    const broken = { name: 'BadRequest', data: { message: 'Expected OutputFormatJsonSchema' } };
+    fake.failures.set(`GET /session/${sid}/message`, { status: 400, body: broken });
+    const { events, result } = await collectRun(agent.execute({ prompt: 'review please', outputSchema: SCHEMA }));
+    sound(events);
+    expect(result.status).toBe('completed');
+    expect(result.output).toEqual({ verdict: 'ok', comments: ['a'] });
+    expect(events.filter((e) => e.type === 'log' && e.level !== 'debug')).toEqual([]);
+  });
+
   it('leaves result.output unset without an outputSchema, even when the message has a structured answer', async () => {
     const { sid, frames } = body('structured-output');
     const { agent } = setup({ sessionIds: [sid], onPrompt: ({ server }) => server.send(...frames) });

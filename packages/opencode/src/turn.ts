@@ -118,8 +118,22 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
     };
     const turn = new TurnMapper(sid, emit, known, { files, onChild: addChild });
     mapper = turn;
+    // False once the server has answered 400 to listing this session (see knownMessages): then the stream is all.
+    let listable = true;
     const reconcile = async () => {
-      turn.applyMessages(await client.messages(sid, directory, signal));
+      if (!listable) return;
+      try {
+        turn.applyMessages(await client.messages(sid, directory, signal));
+      } catch (error) {
+        if (!isBadRequest(error)) throw error;
+        listable = false;
+        emit({
+          type: 'log',
+          level: 'debug',
+          text: `OpenCode cannot list session ${sid}; the event stream is all there is`,
+        });
+        return;
+      }
       for (const [childId, child] of children) child.applyMessages(await client.messages(childId, directory, signal));
     };
     ctx.onRespond((permissionId, decision, message) =>
@@ -247,6 +261,8 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
  * messages of a session that had a `json_schema` prompt (400 "Expected OutputFormatJsonSchema"): such a session
  * is proven by `GET /session/:id` instead, and its history stays unmapped (the stream only carries new messages).
  */
+const isBadRequest = (error: unknown) => (error as { details?: { status?: unknown } }).details?.status === 400;
+
 async function knownMessages(
   client: OpencodeClient,
   id: string,
@@ -257,7 +273,7 @@ async function knownMessages(
   try {
     return (await client.messages(id, directory, signal)).map((m) => m.info.id);
   } catch (error) {
-    if ((error as { details?: { status?: unknown } }).details?.status !== 400) throw error;
+    if (!isBadRequest(error)) throw error;
     await client.getSession(id, directory, signal);
     emit({
       type: 'log',
