@@ -147,6 +147,22 @@ describe('opencode adapter against the real `opencode serve`: inputs, file chang
     expect(result.output).toEqual(VERDICT);
     const asked = api.requests.find((r) => lastUserText(r).includes('Review this [[json]]') && r.tools?.length)!;
     expect(asked.tools!.map((t) => t.function.name)).toContain('StructuredOutput');
+
+    // The session can no longer be listed (the server's 400), yet it continues — as a repair turn would.
+    const again = agent.execute({
+      prompt: 'Once more [[json]]',
+      sessionId: result.sessionId!,
+      outputSchema: SCHEMA,
+      timeoutMs: 60_000,
+    });
+    const second = await collectRun(again);
+    expect(runProblems(second.events, again.id)).toEqual([]);
+    expect(second.result.status).toBe('completed');
+    expect(second.result.output).toEqual(VERDICT);
+    // Only the new turn's tool call, not the first one's again.
+    expect(ofType(second.events, 'tool.call')).toHaveLength(1);
+    const history = api.requests.find((r) => lastUserText(r).includes('Once more [[json]]') && r.tools?.length)!;
+    expect(JSON.stringify(history.messages)).toContain('Review this [[json]]');
   }, 90_000);
 
   it('sends an image and a file: the model sees the image, and the file through its read tool', async () => {
