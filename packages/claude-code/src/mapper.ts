@@ -1,4 +1,4 @@
-import type { AgentEventInit, RunOutcome, Usage } from '@forge/core';
+import { addUsage, type AgentEventInit, type RunOutcome, type Usage } from '@forge/core';
 import type { ClaudeMessage, StreamJsonItem } from './stream-json.js';
 
 type Emit = (event: AgentEventInit) => void;
@@ -21,6 +21,14 @@ export class ClaudeEventMapper {
   private streaming = new Map<string, { id: string | undefined; usage: Obj | undefined }>();
   /** Messages whose usage was (or will be) reported. */
   private usageDone = new Set<string>();
+
+  /** `cwd`: where the run's files are (paths of changed files inside it are given relative to it). */
+  constructor(readonly cwd?: string) {}
+
+  /** The run's outcome with what the mapper gathered along the way. */
+  finish(outcome: RunOutcome): RunOutcome {
+    return outcome;
+  }
 
   /** Events for one parser item: a message, a stray text line, or an oversize line. */
   mapItem(item: StreamJsonItem, emit: Emit): void {
@@ -147,6 +155,8 @@ export class ClaudeEventMapper {
   }
 
   private user(msg: ClaudeMessage, emit: Emit): void {
+    // The CLI's echo of a message written to its stdin (`--replay-user-messages`): the host sent it.
+    if (msg.isReplay === true) return;
     const content = (msg.message as Obj | undefined)?.content;
     if (typeof content === 'string') {
       emit({ type: 'log', text: content, level: 'info', raw: msg });
@@ -252,16 +262,22 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
  * A `result` message → the run's outcome. `success` completes; every error subtype fails with
  * its subtype upper-cased as the code (`error_max_turns` → `ERROR_MAX_TURNS`), and a `success`
  * flagged `is_error` (an API error the CLI gave up on) fails as `API_AUTH_ERROR` (HTTP 401/403)
- * or `API_ERROR` (anything else).
+ * or `API_ERROR` (anything else). `structured_output` (`--json-schema`) is the outcome's `output`, unchecked:
+ * core checks it against the schema. `earlier`: results of turns the same run went through before (steering
+ * can make the CLI run more than one); their usage and turns count too.
  */
-export function resultOutcome(result: ClaudeMessage): RunOutcome {
+export function resultOutcome(result: ClaudeMessage, earlier: readonly ClaudeMessage[] = []): RunOutcome {
   const outcome: RunOutcome = { raw: result };
-  const usage = toUsage(result.usage as Obj | undefined);
+  let usage = toUsage(result.usage as Obj | undefined);
+  for (const r of earlier) usage = addUsage(usage, toUsage(r.usage as Obj | undefined));
+  if (result.structured_output !== undefined && result.structured_output !== null)
+    outcome.output = result.structured_output;
   // An interrupted run reports zeros; the per-message usage seen so far is the better figure then.
   if (usage.inputTokens || usage.outputTokens || usage.cacheReadTokens || usage.cacheWriteTokens) outcome.usage = usage;
   if (typeof result.session_id === 'string') outcome.sessionId = result.session_id;
   if (typeof result.total_cost_usd === 'number') outcome.costUsd = result.total_cost_usd;
-  if (typeof result.num_turns === 'number') outcome.turns = result.num_turns;
+  if (typeof result.num_turns === 'number')
+    outcome.turns = earlier.reduce((n, r) => n + num(r.num_turns), result.num_turns);
   // Without a final text (an interrupted run) the run keeps the last message it saw.
   const text = typeof result.result === 'string' ? result.result : '';
   if (typeof result.result === 'string') outcome.text = text;
