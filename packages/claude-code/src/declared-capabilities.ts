@@ -24,6 +24,8 @@ export function claudeCodeDeclaredCapabilities(options: { partialMessages?: bool
     // `--json-schema`: the CLI offers a StructuredOutput tool; its input is the result's `structured_output`.
     structuredOutput: 'native',
     effort: true,
+    // A user message written to stdin while the turn runs (stream-json input).
+    steering: true,
     // The CLI takes aliases and full names but does not list them.
     models: [],
   });
