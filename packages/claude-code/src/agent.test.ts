@@ -200,6 +200,18 @@ describe('claudeCode over a fake process runner', () => {
     expect(runner.calls.filter((c) => c.args[0] !== '--version')).toHaveLength(1);
   });
 
+  it('forks in a process of its own (--resume … --fork-session), never in the warm process of the original', async () => {
+    const { fakeClaudeRunner } = await import('./testing/index.js');
+    const runner = fakeClaudeRunner({});
+    const agent = claudeCode({ runner });
+    const first = await agent.execute({ prompt: 'x' }).result;
+    await agent.execute({ prompt: 'y', sessionId: first.sessionId!, fork: true }).result;
+    const cli = runner.calls.filter((c) => c.args[0] !== '--version');
+    expect(cli).toHaveLength(2);
+    expect(cli[1]!.args).toEqual(expect.arrayContaining([`--resume=${first.sessionId}`, '--fork-session']));
+    await agent.close?.();
+  });
+
   it('refuses a bad line cap when built', () => {
     expect(() => claudeCode({ maxLineBytes: -1 })).toThrow(RangeError);
   });

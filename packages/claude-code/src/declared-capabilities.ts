@@ -26,6 +26,8 @@ export function claudeCodeDeclaredCapabilities(options: { partialMessages?: bool
     effort: true,
     // A user message written to stdin while the turn runs (stream-json input).
     steering: true,
+    // `--resume <id> --fork-session`: a new session id, the original left as it was.
+    fork: true,
     // The CLI takes aliases and full names but does not list them.
     models: [],
   });
