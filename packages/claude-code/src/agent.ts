@@ -11,6 +11,7 @@ import { cliAgentOptions, probedAvailability } from '@forge/core/internal';
 import { buildClaudeArgs, sessionArgs } from './args.js';
 import { ClaudeProcess } from './claude-process.js';
 import { claudeCodeDeclaredCapabilities } from './declared-capabilities.js';
+import { nativeBudgetOutcome } from './native-budget.js';
 import { promptContent } from './prompt-content.js';
 import { playTurn } from './turn.js';
 import { probeClaudeVersion, type VersionProbe } from './version.js';
@@ -133,7 +134,7 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
         if (turn.reusable && keep && pool && sessionId !== undefined) pool.put(sessionId, shape, proc);
         // Not kept: the run ends once its process has (stdin closed first, so the CLI finishes its writes).
         else await proc.end(!turn.reusable);
-        return turn.outcome;
+        return nativeBudgetOutcome(turn.outcome, request);
       }
     },
     async close() {
