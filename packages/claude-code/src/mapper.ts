@@ -1,4 +1,6 @@
 import { addUsage, type AgentEventInit, type RunOutcome, type Usage } from '@forge/core';
+import { FileChangeTracker } from './file-changes.js';
+import { PlanTracker } from './plan-tracker.js';
 import type { ClaudeMessage, StreamJsonItem } from './stream-json.js';
 
 type Emit = (event: AgentEventInit) => void;
@@ -22,12 +24,21 @@ export class ClaudeEventMapper {
   /** Messages whose usage was (or will be) reported. */
   private usageDone = new Set<string>();
 
-  /** `cwd`: where the run's files are (paths of changed files inside it are given relative to it). */
-  constructor(readonly cwd?: string) {}
+  /** Where the run's files are: the CLI's own word (`system/init`), else what the run was started with. */
+  private cwd: string | undefined;
+  /** `Write` / `Edit` / … → `file.changed`; off (`diffs: false`) only to measure what the diffs cost. */
+  private readonly files: FileChangeTracker | undefined;
+  private readonly plan = new PlanTracker();
 
-  /** The run's outcome with what the mapper gathered along the way. */
+  constructor(cwd?: string, options: { diffs?: boolean } = {}) {
+    this.cwd = cwd;
+    this.files = options.diffs === false ? undefined : new FileChangeTracker(() => this.cwd);
+  }
+
+  /** The run's outcome with what the mapper gathered along the way (the files changed). */
   finish(outcome: RunOutcome): RunOutcome {
-    return outcome;
+    const files = this.files?.filesChanged ?? [];
+    return files.length > 0 ? { ...outcome, filesChanged: files } : outcome;
   }
 
   /** Events for one parser item: a message, a stray text line, or an oversize line. */
@@ -45,6 +56,12 @@ export class ClaudeEventMapper {
   }
 
   map(msg: ClaudeMessage, emit: Emit): void {
+    // Everything a subagent does (the `Task` tool's own conversation) is nested under that tool call.
+    if (typeof msg.parent_tool_use_id === 'string' && msg.parent_tool_use_id) {
+      const parentToolCallId = msg.parent_tool_use_id;
+      const outer = emit;
+      emit = (e) => outer({ ...e, parentToolCallId });
+    }
     switch (msg.type) {
       case 'stream_event':
         this.streamEvent(msg, emit);
@@ -136,6 +153,8 @@ export class ClaudeEventMapper {
           break;
         case 'tool_use':
         case 'server_tool_use':
+          this.files?.call(String(block.id ?? ''), String(block.name ?? ''), block.input);
+          this.plan.call(String(block.id ?? ''), String(block.name ?? ''), block.input);
           emit({
             type: 'tool.call',
             callId: String(block.id ?? ''),
@@ -166,15 +185,18 @@ export class ClaudeEventMapper {
       passThrough(msg, emit);
       return;
     }
+    // The CLI's structured detail of a tool's result (`tool_use_result`) is one per line.
+    const results = (content as Obj[]).filter((b) => b?.type === 'tool_result').length;
     for (const block of content as Obj[]) {
       if (block?.type === 'tool_result') {
-        emit({
-          type: 'tool.result',
-          callId: String(block.tool_use_id ?? ''),
-          output: toolOutput(block.content),
-          isError: block.is_error === true,
-          raw: msg,
-        });
+        const callId = String(block.tool_use_id ?? '');
+        const isError = block.is_error === true;
+        const output = toolOutput(block.content);
+        emit({ type: 'tool.result', callId, output, isError, raw: msg });
+        const detail = results === 1 ? msg.tool_use_result : undefined;
+        this.files?.result(callId, isError, detail, output, emit);
+        const entries = this.plan.result(callId, isError, detail);
+        if (entries) emit({ type: 'plan.updated', entries });
       } else if (block?.type === 'text') {
         // e.g. "[Request interrupted by user for tool use]" after SIGINT.
         emit({ type: 'log', text: String(block.text ?? ''), level: 'info', raw: msg });
@@ -188,6 +210,7 @@ export class ClaudeEventMapper {
     if (msg.subtype === 'init') {
       const sessionId = typeof msg.session_id === 'string' ? msg.session_id : '';
       this.sessionId = sessionId || this.sessionId;
+      if (typeof msg.cwd === 'string' && msg.cwd) this.cwd = msg.cwd;
       const e: AgentEventInit = { type: 'session.started', sessionId, raw: msg };
       if (typeof msg.model === 'string') e.model = msg.model;
       if (Array.isArray(msg.tools)) e.tools = msg.tools.map(String);
