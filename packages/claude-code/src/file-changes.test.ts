@@ -28,10 +28,14 @@ describe('FileChangeTracker', () => {
   });
 
   it('NotebookEdit: the notebook before and after, where the result has them; else no diff', () => {
-    const e = run('NotebookEdit', { notebook_path: '/w/n.ipynb', new_source: 'x' }, {
-      original_file: '{"cells":[]}\n',
-      updated_file: '{"cells":[1]}\n',
-    });
+    const e = run(
+      'NotebookEdit',
+      { notebook_path: '/w/n.ipynb', new_source: 'x' },
+      {
+        original_file: '{"cells":[]}\n',
+        updated_file: '{"cells":[1]}\n',
+      },
+    );
     expect(e).toMatchObject({ path: 'n.ipynb', change: 'modified' });
     expect(run('NotebookEdit', { notebook_path: '/w/n.ipynb' }, {})!.diff).toBeUndefined();
   });

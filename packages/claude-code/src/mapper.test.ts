@@ -263,7 +263,12 @@ describe('resultOutcome', () => {
   });
 
   it('adds the usage and turns of the earlier results of a steered run', () => {
-    const turn = (n: number) => ({ ...base, subtype: 'success', num_turns: n, usage: { input_tokens: n, output_tokens: 1 } });
+    const turn = (n: number) => ({
+      ...base,
+      subtype: 'success',
+      num_turns: n,
+      usage: { input_tokens: n, output_tokens: 1 },
+    });
     const o = resultOutcome(turn(2), [turn(1), turn(3)]);
     expect(o.turns).toBe(6);
     expect(o.usage).toMatchObject({ inputTokens: 6, outputTokens: 3 });

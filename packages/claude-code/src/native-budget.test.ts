@@ -20,7 +20,10 @@ describe('nativeBudgetOutcome', () => {
     expect(nativeBudgetOutcome(resultOutcome(overBudget), request)).toMatchObject({
       status: 'failed',
       sessionId: 's',
-      error: { code: 'BUDGET_EXCEEDED', message: 'The run reached its cost limit of $0.001 (spent $0.0092 in 1 turns)' },
+      error: {
+        code: 'BUDGET_EXCEEDED',
+        message: 'The run reached its cost limit of $0.001 (spent $0.0092 in 1 turns)',
+      },
     });
   });
 

@@ -22,7 +22,8 @@ export class PlanTracker {
   private last = '[]';
 
   call(callId: string, name: string, input: unknown): void {
-    if (PLAN_TOOLS.has(name)) this.calls.set(callId, { name, input: input && typeof input === 'object' ? (input as Obj) : {} });
+    if (PLAN_TOOLS.has(name))
+      this.calls.set(callId, { name, input: input && typeof input === 'object' ? (input as Obj) : {} });
   }
 
   /** The whole plan after a planning tool's result, or undefined when it did not change. */
@@ -48,9 +49,7 @@ export class PlanTracker {
         const found = this.entries.some((e) => e.id === id);
         const base = found ? undefined : entry(id, str(input.subject) ?? `Task ${id ?? ''}`.trim(), 'pending', input);
         this.entries = [...this.entries, ...(base ? [base] : [])].map((e) =>
-          e.id === id
-            ? { ...e, content: str(input.subject) ?? e.content, status: status(to) ?? e.status }
-            : e,
+          e.id === id ? { ...e, content: str(input.subject) ?? e.content, status: status(to) ?? e.status } : e,
         );
       }
     } else return undefined;

@@ -39,7 +39,10 @@ export function promptContent(provider: string, prompt: string, attachments?: re
       const given = a.mimeType && IMAGE_TYPES.includes(a.mimeType) ? a.mimeType : undefined;
       const mediaType = given ?? sniffImage(a.data);
       if (!mediaType)
-        throw new UnsupportedError(provider, `image attachment "${name}" (only PNG, JPEG, GIF and WebP reach the model)`);
+        throw new UnsupportedError(
+          provider,
+          `image attachment "${name}" (only PNG, JPEG, GIF and WebP reach the model)`,
+        );
       blocks.push({ type: 'image', source: { type: 'base64', media_type: mediaType, data: a.data } });
       continue;
     }

@@ -41,11 +41,9 @@ describe('claudeCode file changes, plan and subagents with the real CLI against 
       { path: 'notes.txt', change: 'modified' },
       { path: 'new.txt', change: 'added' },
     ]);
-    expect(ofType(events, 'plan.updated').map((p) => p.entries.map((e) => `${e.id}:${e.content}:${e.status}`))).toEqual([
-      ['1:Fix beta:pending'],
-      ['1:Fix beta:in_progress'],
-      ['1:Fix beta:completed'],
-    ]);
+    expect(ofType(events, 'plan.updated').map((p) => p.entries.map((e) => `${e.id}:${e.content}:${e.status}`))).toEqual(
+      [['1:Fix beta:pending'], ['1:Fix beta:in_progress'], ['1:Fix beta:completed']],
+    );
   });
 
   it("a subagent's work is nested under its Task tool call", async () => {

@@ -68,14 +68,19 @@ describe('what a host sees: file changes, the plan, subagents (recorded runs of 
     mapper.map(
       {
         type: 'assistant',
-        message: { id: 'm', content: [{ type: 'tool_use', id: 't1', name: 'Write', input: { file_path: '/etc/x', content: 'x' } }] },
+        message: {
+          id: 'm',
+          content: [{ type: 'tool_use', id: 't1', name: 'Write', input: { file_path: '/etc/x', content: 'x' } }],
+        },
       },
       (e) => out.push(e),
     );
     mapper.map(
       {
         type: 'user',
-        message: { content: [{ type: 'tool_result', tool_use_id: 't1', content: 'File created successfully at: /etc/x' }] },
+        message: {
+          content: [{ type: 'tool_result', tool_use_id: 't1', content: 'File created successfully at: /etc/x' }],
+        },
       },
       (e) => out.push(e),
     );
