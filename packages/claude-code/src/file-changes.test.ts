@@ -1,4 +1,5 @@
 import type { AgentEventInit } from '@forge/core';
+import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { describe, expect, it } from 'vitest';
 import { FileChangeTracker } from './file-changes.js';
 
@@ -50,5 +51,34 @@ describe('FileChangeTracker', () => {
     tracker.result('t', true, 'Error: denied', '', (e) => out.push(e));
     expect(out).toEqual([]);
     expect(tracker.filesChanged).toEqual([]);
+  });
+
+  it('Edit without hunks: diffing only around the replacement gives the same diff as diffing the whole file', () => {
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let round = 0; round < 1000; round++) {
+      const count = 1 + rand(40);
+      const lines = Array.from({ length: count }, (_, i) => `line ${i} of ${round}`);
+      const original = lines.join('\n') + (rand(2) ? '\n' : '');
+      // A run of whole or partial lines, replaced by 0–3 new lines.
+      const a = rand(original.length);
+      const b = Math.min(original.length, a + 1 + rand(30));
+      const oldString = original.slice(a, b);
+      if (original.indexOf(oldString) !== a) continue;
+      const newString = Array.from({ length: rand(4) }, (_, i) => `new ${i}`).join('\n');
+      const after = original.slice(0, a) + newString + original.slice(b);
+      const e = run(
+        'Edit',
+        { file_path: '/w/f.txt', old_string: oldString, new_string: newString },
+        { originalFile: original },
+      );
+      const whole = createTwoFilesPatch('f.txt', 'f.txt', original, after, undefined, undefined, {
+        headerOptions: FILE_HEADERS_ONLY,
+      });
+      expect(e!.diff, JSON.stringify({ original, oldString, newString })).toBe(whole);
+    }
   });
 });
