@@ -13,6 +13,7 @@ import { ClaudeProcess } from './claude-process.js';
 import { claudeCodeDeclaredCapabilities } from './declared-capabilities.js';
 import { nativeBudgetOutcome } from './native-budget.js';
 import { promptContent } from './prompt-content.js';
+import { SteerRelay } from './steer-relay.js';
 import { playTurn } from './turn.js';
 import { probeClaudeVersion, type VersionProbe } from './version.js';
 import { WarmPool, type WarmSessionsOptions } from './warm-pool.js';
@@ -96,6 +97,9 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
     capabilities,
     async run(ctx) {
       const { request } = ctx;
+      // Installed before the first await, so a steer right after `execute` waits for the turn, not refused.
+      const steering = new SteerRelay(ctx.runId, ctx.signal);
+      ctx.onSteer(steering.steer);
       // Stopped before it started: no process to start, nothing to report.
       if (ctx.signal.aborted) return {};
       const defaults = { model, permissionMode, extraArgs: cli.extraArgs, partialMessages };
@@ -118,6 +122,7 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
         const warm = proc !== undefined;
         proc ??= await start(buildClaudeArgs(request, defaults), runCwd, runEnv);
         const turn = await playTurn(ctx, proc, {
+          steering,
           content,
           cwd: runCwd,
           sigintGraceMs: cli.grace.sigintGraceMs,

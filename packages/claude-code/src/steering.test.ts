@@ -35,6 +35,23 @@ describe('run.steer over stream-json input', () => {
     await agent.close?.();
   });
 
+  it('a steer right after execute waits for the CLI and is written after the prompt, never before it', async () => {
+    const runner = fakeClaudeRunner({});
+    // A CLI that takes a while to start, as a real one does.
+    const slow = {
+      spawn: async (...args: Parameters<typeof runner.spawn>) => {
+        await new Promise((r) => setTimeout(r, 30));
+        return runner.spawn(...args);
+      },
+    };
+    const run = claudeCode({ runner: slow }).execute({ prompt: 'the prompt' });
+    await run.steer('the steer');
+    const result = await run.result;
+    const sent = runner.calls.find((c) => c.args[0] !== '--version')!.cli.received.filter((m) => m.type === 'user');
+    expect(sent.map((m) => (m.message as { content: unknown }).content)).toEqual(['the prompt', 'the steer']);
+    expect(result).toMatchObject({ status: 'completed', text: 'You said: the steer' });
+  });
+
   it('refuses a steer once the run has ended', async () => {
     const runner = fakeClaudeRunner({});
     const run = claudeCode({ runner }).execute({ prompt: 'go' });

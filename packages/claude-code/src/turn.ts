@@ -22,6 +22,7 @@ import {
   type ToolPermissionRequest,
 } from './control-protocol.js';
 import { ClaudeEventMapper, resultOutcome } from './mapper.js';
+import type { SteerRelay } from './steer-relay.js';
 import type { ClaudeMessage } from './stream-json.js';
 import { exitWithin } from '@forge/core/internal';
 
@@ -34,6 +35,8 @@ export interface TurnEnd {
 }
 
 export interface TurnOptions {
+  /** Where `run.steer()` messages come from (installed by the run function as it starts). */
+  steering?: SteerRelay | undefined;
   /** The user message's content: the prompt, with its attachments as content blocks. */
   content: string | Record<string, unknown>[];
   /** Where the run's files are: `file.changed` paths inside it are relative to it. */
@@ -64,6 +67,10 @@ export async function playTurn(ctx: RunContext, proc: ClaudeProcess, options: Tu
   const steering = new Set<string>();
   /** Results of the turns before the last, when steering made the CLI run more than one. */
   const earlier: ClaudeMessage[] = [];
+  // A steer that comes before the prompt is written waits for it: the CLI would take the first message it
+  // reads as the prompt.
+  let promptWritten!: () => void;
+  const prompted = new Promise<void>((resolve) => (promptWritten = resolve));
   let over = false;
   let said = false;
   let behind = false;
@@ -137,7 +144,8 @@ export async function playTurn(ctx: RunContext, proc: ClaudeProcess, options: Tu
     const w = take(id, CoreErrorCode.QUESTION_NOT_FOUND);
     await reply(id, questionResponse(w.input, w.questions ?? [], answers));
   });
-  ctx.onSteer(async (text) => {
+  options.steering?.attach(async (text) => {
+    await prompted;
     if (over || ctx.signal.aborted)
       throw new ForgeError(CoreErrorCode.RUN_FINISHED, `Run ${ctx.runId} has already ended`, 'conflict');
     const uuid = randomUUID();
@@ -166,6 +174,7 @@ export async function playTurn(ctx: RunContext, proc: ClaudeProcess, options: Tu
     if (proc.stdoutEnded) end('closed');
     // A write to a process that is gone fails; its closed stdout ends the turn.
     else await proc.send(userMessage(options.content, randomUUID())).catch(() => undefined);
+    promptWritten();
     if (ctx.signal.aborted) onAbort();
     else ctx.signal.addEventListener('abort', onAbort, { once: true });
     const how = await ended;
@@ -181,6 +190,7 @@ export async function playTurn(ctx: RunContext, proc: ClaudeProcess, options: Tu
     return { outcome, reusable: false, silentDeath: !said };
   } finally {
     over = true;
+    promptWritten();
     clearTimeout(timer);
     ctx.signal.removeEventListener('abort', onAbort);
     proc.detach(listener);
