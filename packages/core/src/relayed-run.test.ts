@@ -56,6 +56,18 @@ describe('RelayedRun', () => {
     expect(calls).toEqual([['answer', 'r1', 'q', [['Blue']]]]);
   });
 
+  it('relays a steering message over links that carry one, refuses it over others and after the end', async () => {
+    const calls: unknown[] = [];
+    const run = make({ cancel: () => {}, respond: async () => {}, steer: async (...args) => void calls.push(args) });
+    await run.steer('also add a test');
+    expect(calls).toEqual([['r1', 'also add a test']]);
+    await expect(run.steer('  ')).rejects.toMatchObject({ code: 'INVALID_STEERING' });
+    const old = make(fakeLink().link, { runId: 'r2' });
+    await expect(old.steer('x')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    old.endLocally({ status: 'cancelled', code: 'CANCELLED', message: 'gone' });
+    await expect(old.steer('x')).rejects.toMatchObject({ code: 'RUN_FINISHED' });
+  });
+
   it('hands events through under its own provider name and ends with the remote run.completed', async () => {
     const { link } = fakeLink();
     const run = make(link);

@@ -4,7 +4,13 @@ import { ForgeError, UnsupportedError } from './errors.js';
 import type { AsyncQueue } from './async-queue.js';
 import { addUsage, emptyUsage, type AgentEvent, type AgentResult, type RunStatus, type Usage } from './events.js';
 import { runEventQueue } from './run.js';
-import { checkAnswerShape, checkDecision, type PendingRequest, PendingRequests } from './pending-requests.js';
+import {
+  checkAnswerShape,
+  checkDecision,
+  checkSteeringText,
+  type PendingRequest,
+  PendingRequests,
+} from './pending-requests.js';
 import type { Clock } from './clock.js';
 
 /** How a relayed run reaches the run it mirrors; one implementation per link (gRPC stream, dial-home session…). */
@@ -13,6 +19,11 @@ export interface RunLink {
   respond(runId: string, permissionId: string, decision: PermissionDecision, message?: string): Promise<void>;
   /** Absent on links that cannot carry answers (an older peer): `run.answer` is then UnsupportedError. */
   answer?(runId: string, questionId: string, answers: string[][]): Promise<void>;
+  /**
+   * Absent on links that cannot carry a steering message: `run.steer` is then UnsupportedError. The other side's
+   * agent refuses it (UnsupportedError) when it does not declare `steering`.
+   */
+  steer?(runId: string, text: string): Promise<void>;
 }
 
 /** How a relayed run ends on this side when the other side cannot end it (link broken, refused, silent). */
@@ -233,9 +244,12 @@ export class RelayedRun implements AgentRun {
     return this.waiting.list();
   }
 
-  /** The link carries no steering yet (the proto has no message for it). */
-  async steer(_text: string): Promise<void> {
-    throw new UnsupportedError(this.provider, 'steering over this link');
+  async steer(text: string): Promise<void> {
+    checkSteeringText(text);
+    if (this.finished) throw this.finishedError();
+    const link = this.options.link;
+    if (!link.steer) throw new UnsupportedError(this.provider, 'steering over this link');
+    await link.steer(this.id, text);
   }
 
   private finishedError(): ForgeError {

@@ -44,7 +44,7 @@ export interface GrpcAgentOptions {
   httpVersion?: '2' | '1.1';
   /**
    * "bidi" (default on HTTP/2): every run over one `Connect` stream. "server": one `Execute`
-   * call per run, with CancelRun/ReplyPermission/AnswerQuestion beside it.
+   * call per run, with CancelRun/ReplyPermission/AnswerQuestion/SteerRun beside it.
    */
   streaming?: 'bidi' | 'server';
   /** Use this transport instead of building one (e.g. createRouterTransport in tests). */
@@ -73,7 +73,7 @@ export interface GrpcAgentOptions {
   connectTimeoutMs?: number;
   /** After a cancel (or a run's timeoutMs), how long to wait for the agent's run.completed before ending the run here. Default 10 s. */
   stopGraceMs?: number;
-  /** Deadline of unary calls (GetStatus, CancelRun, ReplyPermission, AnswerQuestion) and of permission replies and question answers on a Connect stream. Default 10 s. */
+  /** Deadline of unary calls (GetStatus, CancelRun, ReplyPermission, AnswerQuestion, SteerRun) and of permission replies, question answers and steers on a Connect stream. Default 10 s. */
   callTimeoutMs?: number;
   /** Unread events of one run above which reading the stream pauses (backpressure to the agent). Default 4,096. */
   highWaterMark?: number;
