@@ -243,10 +243,11 @@ function bodyFromProto(env: Envelope, body: ProtoAgentEvent['body']): AgentEvent
       };
     case 'fileChanged': {
       const v = body.value;
-      return withOptional(
-        { ...env, type: 'file.changed', path: v.path, change: v.change } as AgentEvent,
-        { diff: v.diff, oldPath: v.oldPath, toolCallId: v.toolCallId },
-      );
+      return withOptional({ ...env, type: 'file.changed', path: v.path, change: v.change } as AgentEvent, {
+        diff: v.diff,
+        oldPath: v.oldPath,
+        toolCallId: v.toolCallId,
+      });
     }
     case 'planUpdated':
       return {

@@ -84,4 +84,3 @@ export function resultFromProto(r: ProtoAgentResult | undefined): AgentResult {
   }
   return out;
 }
-

@@ -88,7 +88,7 @@ describe('requestToProto / requestFromProto', () => {
     expect(requestFromProto(requestToProto(request))).toStrictEqual(request);
   });
 
-  it('hands a foreign client\'s bad values to the agent\'s validation instead of dropping them', () => {
+  it("hands a foreign client's bad values to the agent's validation instead of dropping them", () => {
     const wire = requestToProto(validateRequest({ prompt: 'x' }));
     wire.effort = 'extreme';
     wire.outputSchemaJson = '[1, 2]';
