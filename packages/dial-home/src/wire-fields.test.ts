@@ -68,7 +68,10 @@ describe('the newer fields, events and steering over a dial-home link', () => {
       const { events, result } = await collectRun(run);
       expect(runProblems(events, run.id)).toEqual([]);
       expect(result, feature).toMatchObject({ status: 'failed', error: { code: 'UNSUPPORTED_FIELD' } });
-      expect(events.find((e) => e.type === 'error'), feature).toMatchObject({ details: { fields: [field] } });
+      expect(
+        events.find((e) => e.type === 'error'),
+        feature,
+      ).toMatchObject({ details: { fields: [field] } });
     }
     expect(spy.runs).toEqual([]);
   });
