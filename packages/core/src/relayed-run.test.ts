@@ -68,6 +68,36 @@ describe('RelayedRun', () => {
     await expect(old.steer('x')).rejects.toMatchObject({ code: 'RUN_FINISHED' });
   });
 
+  it('forgets a request the other side resolved itself (a rule, a deadline): pending() drops it, an answer is NotFound', async () => {
+    const { link, calls } = answeringLink();
+    const run = make(link);
+    const questions = [{ question: 'Colour?', options: [{ label: 'Blue' }], multiple: false, custom: false }];
+    run.deliver(ev(1, { type: 'permission.requested', id: 'p', tool: 'Bash', input: {} }));
+    run.deliver(ev(2, { type: 'question.requested', id: 'q', questions }));
+    run.deliver(ev(3, { type: 'permission.requested', id: 'p2', tool: 'Bash', input: {} }));
+    expect(run.pending().map((e) => e.id)).toEqual(['p', 'q', 'p2']);
+    run.deliver(ev(4, { type: 'permission.resolved', id: 'p', decision: 'deny', by: 'unanswered' }));
+    run.deliver(ev(5, { type: 'question.resolved', id: 'q', by: 'unanswered' }));
+    expect(run.pending().map((e) => e.id)).toEqual(['p2']);
+    await expect(run.respond('p', 'allow')).rejects.toMatchObject({ code: 'PERMISSION_NOT_FOUND' });
+    await expect(run.answer('q', [['Blue']])).rejects.toMatchObject({ code: 'QUESTION_NOT_FOUND' });
+    expect(calls).toEqual([]);
+  });
+
+  it('does not put back a request the other side resolved while this side’s answer was in flight', async () => {
+    let fail!: (e: Error) => void;
+    const run = make({
+      cancel: () => {},
+      respond: () => new Promise<void>((_resolve, reject) => (fail = reject)),
+    });
+    run.deliver(ev(1, { type: 'permission.requested', id: 'p', tool: 'Bash', input: {} }));
+    const replying = run.respond('p', 'allow');
+    run.deliver(ev(2, { type: 'permission.resolved', id: 'p', decision: 'deny', by: 'unanswered' }));
+    fail(new Error('no such request over there'));
+    await expect(replying).rejects.toThrow('no such request');
+    expect(run.pending()).toEqual([]);
+  });
+
   it('hands events through under its own provider name and ends with the remote run.completed', async () => {
     const { link } = fakeLink();
     const run = make(link);

@@ -1,6 +1,6 @@
 import type { AgentRun, PermissionDecision } from './agent.js';
 import { CoreErrorCode } from './error-codes.js';
-import { ForgeError, UnsupportedError } from './errors.js';
+import { ForgeError, NotFoundError, UnsupportedError } from './errors.js';
 import type { AsyncQueue } from './async-queue.js';
 import { addUsage, emptyUsage, type AgentEvent, type AgentResult, type RunStatus, type Usage } from './events.js';
 import { runEventQueue } from './run.js';
@@ -74,6 +74,11 @@ export class RelayedRun implements AgentRun {
   private localEnd = false;
   private lastSeq = 0;
   private readonly waiting = new PendingRequests();
+  /**
+   * Requests the other side settled itself (an approval rule, an unanswered deadline) — known from its
+   * permission.resolved / question.resolved — as `permission:<id>` / `question:<id>`: no longer pending here.
+   */
+  private readonly settledThere = new Set<string>();
   private sessionId: string | undefined;
   private lastMessage = '';
   private usage: Usage | undefined;
@@ -144,7 +149,7 @@ export class RelayedRun implements AgentRun {
       return true;
     }
     this.track(event);
-    if (event.type === 'permission.requested' || event.type === 'question.requested') this.waiting.observe(event);
+    this.observeRequest(event);
     try {
       return this.queue.push(event);
     } catch {
@@ -158,6 +163,22 @@ export class RelayedRun implements AgentRun {
       });
       return true;
     }
+  }
+
+  private observeRequest(event: AgentEvent): void {
+    if (event.type === 'permission.requested' || event.type === 'question.requested') {
+      this.waiting.observe(event);
+      this.settledThere.delete(`${event.type === 'permission.requested' ? 'permission' : 'question'}:${event.id}`);
+    } else if (event.type === 'permission.resolved') this.settledThere.add(`permission:${event.id}`);
+    else if (event.type === 'question.resolved') this.settledThere.add(`question:${event.id}`);
+  }
+
+  /** The same NotFoundError core gives for an id that is not waiting. */
+  private refuseSettled(kind: 'permission' | 'question', id: string): void {
+    if (!this.settledThere.has(`${kind}:${id}`)) return;
+    throw kind === 'permission'
+      ? new NotFoundError(CoreErrorCode.PERMISSION_NOT_FOUND, `No permission request ${id} is waiting`, { id })
+      : new NotFoundError(CoreErrorCode.QUESTION_NOT_FOUND, `No question ${id} is waiting`, { id });
   }
 
   drained(): Promise<void> {
@@ -217,11 +238,12 @@ export class RelayedRun implements AgentRun {
   async respond(permissionId: string, decision: PermissionDecision, message?: string): Promise<void> {
     checkDecision(decision);
     if (this.finished) throw this.finishedError();
+    this.refuseSettled('permission', permissionId);
     const asked = this.waiting.takePermission(permissionId);
     try {
       await this.options.link.respond(this.id, permissionId, decision, message);
     } catch (error) {
-      if (!this.finished) this.waiting.restorePermission(asked);
+      if (!this.finished && !this.settledThere.has(`permission:${permissionId}`)) this.waiting.restorePermission(asked);
       throw error;
     }
   }
@@ -231,17 +253,22 @@ export class RelayedRun implements AgentRun {
     if (this.finished) throw this.finishedError();
     const link = this.options.link;
     if (!link.answer) throw new UnsupportedError(this.provider, 'answering questions over this link');
+    this.refuseSettled('question', questionId);
     const questions = this.waiting.takeQuestion(questionId, answers);
     try {
       await link.answer(this.id, questionId, answers);
     } catch (error) {
-      if (!this.finished) this.waiting.restoreQuestion(questions);
+      if (!this.finished && !this.settledThere.has(`question:${questionId}`)) this.waiting.restoreQuestion(questions);
       throw error;
     }
   }
 
   pending(): PendingRequest[] {
-    return this.waiting.list();
+    return this.waiting
+      .list()
+      .filter(
+        (e) => !this.settledThere.has(`${e.type === 'permission.requested' ? 'permission' : 'question'}:${e.id}`),
+      );
   }
 
   async steer(text: string): Promise<void> {

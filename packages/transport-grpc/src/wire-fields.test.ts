@@ -116,6 +116,26 @@ describe.each(modes)('the newer fields and events over %s', (_name, mode) => {
     expect(far.requests).toEqual([]);
   });
 
+  it('drops from pending() a request the far side settled itself, and refuses an answer to it', async () => {
+    const far = scriptedAgent({
+      provider: 'far',
+      steps: [
+        { type: 'permission.requested', id: 'p1', tool: 'Bash', input: { command: 'rm -rf /' } },
+        { type: 'permission.resolved', id: 'p1', decision: 'deny', by: 'rule' },
+        { type: 'message', text: 'moving on' },
+        { hang: true },
+      ],
+    });
+    const agent = client((await serve(far)).url, mode);
+    const run = agent.execute({ prompt: 'go' });
+    const reading = firstEvent(run, (e) => e.type === 'message');
+    await reading.event;
+    expect(run.pending()).toEqual([]);
+    await expect(run.respond('p1', 'allow')).rejects.toMatchObject({ code: 'PERMISSION_NOT_FOUND' });
+    await run.cancel();
+    expect(runProblems(await reading.all, run.id)).toEqual([]);
+  });
+
   it('steers a live run: the text reaches the far agent, and the run goes on', async () => {
     const far = recordingAgent(steerable(true));
     const agent = client((await serve(far.agent)).url, mode);
