@@ -98,6 +98,21 @@ describe('RelayedRun', () => {
     expect(run.pending()).toEqual([]);
   });
 
+  it('a run ended on this side (the link broke) still reports the files the far run changed so far', async () => {
+    const run = make(fakeLink().link);
+    run.deliver(ev(1, { type: 'file.changed', path: 'a.ts', change: 'added' }));
+    run.deliver(ev(2, { type: 'file.changed', path: 'b.ts', change: 'renamed', oldPath: 'old-b.ts' }));
+    run.deliver(ev(3, { type: 'file.changed', path: 'a.ts', change: 'modified', diff: '@@' }));
+    run.endLocally({ status: 'failed', code: 'TRANSPORT_BROKEN', message: 'gone', errorEvent: { retryable: true } });
+    expect((await run.result).filesChanged).toEqual([
+      { path: 'b.ts', change: 'renamed', oldPath: 'old-b.ts' },
+      { path: 'a.ts', change: 'modified' },
+    ]);
+    const quiet = make(fakeLink().link, { runId: 'r2' });
+    quiet.endLocally({ status: 'cancelled', code: 'CANCELLED', message: 'stop' });
+    expect((await quiet.result).filesChanged).toBeUndefined();
+  });
+
   it('hands events through under its own provider name and ends with the remote run.completed', async () => {
     const { link } = fakeLink();
     const run = make(link);

@@ -2,7 +2,15 @@ import type { AgentRun, PermissionDecision } from './agent.js';
 import { CoreErrorCode } from './error-codes.js';
 import { ForgeError, NotFoundError, UnsupportedError } from './errors.js';
 import type { AsyncQueue } from './async-queue.js';
-import { addUsage, emptyUsage, type AgentEvent, type AgentResult, type RunStatus, type Usage } from './events.js';
+import {
+  addUsage,
+  emptyUsage,
+  type AgentEvent,
+  type AgentResult,
+  type FileChange,
+  type RunStatus,
+  type Usage,
+} from './events.js';
 import { runEventQueue } from './run.js';
 import {
   checkAnswerShape,
@@ -82,6 +90,8 @@ export class RelayedRun implements AgentRun {
   private sessionId: string | undefined;
   private lastMessage = '';
   private usage: Usage | undefined;
+  /** The far run's file.changed events so far, by path (last change last), for a result made on this side. */
+  private readonly files = new Map<string, FileChange>();
   private stopRequested = false;
   private cancelSent = false;
   private stopTimer: ReturnType<typeof setTimeout> | undefined;
@@ -219,6 +229,7 @@ export class RelayedRun implements AgentRun {
       },
     };
     if (this.sessionId !== undefined) result.sessionId = this.sessionId;
+    if (this.files.size > 0) result.filesChanged = [...this.files.values()];
     this.finish({ ...envelope(), type: 'run.completed', result });
   }
 
@@ -310,6 +321,12 @@ export class RelayedRun implements AgentRun {
     if (event.type === 'session.started') this.sessionId = event.sessionId;
     else if (event.type === 'message') this.lastMessage = event.text;
     else if (event.type === 'usage') this.usage = addUsage(this.usage ?? emptyUsage(), event.usage);
+    else if (event.type === 'file.changed') {
+      const change: FileChange = { path: event.path, change: event.change };
+      if (event.oldPath !== undefined) change.oldPath = event.oldPath;
+      this.files.delete(event.path);
+      this.files.set(event.path, change);
+    }
   }
 
   private finish(completed: AgentEvent & { type: 'run.completed' }): void {
