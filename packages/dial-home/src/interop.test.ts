@@ -178,3 +178,126 @@ describe('the hub ends a live Attach of a stock gRPC client with a status it can
     });
   });
 });
+
+describe('a stock gRPC client as the agent: the newer fields, events and steering in dialhome.proto', () => {
+  let rig: Rig;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let client: any;
+  beforeAll(async () => {
+    rig = await new Rig().start();
+    client = new loaded.forge.dialhome.v1.AgentHubService(
+      `127.0.0.1:${rig.server.port}`,
+      grpc.credentials.createInsecure(),
+    );
+  });
+  afterAll(async () => {
+    client?.close();
+    await rig?.close();
+  });
+
+  it('gets the request’s newer fields as proto fields, sends first-class events and an output, and acknowledges a steer', async () => {
+    const { agentId, credential } = await enroll(client, rig.hub.issueEnrolmentToken().token, 'polyglot');
+    const md = new grpc.Metadata();
+    md.set('authorization', `Bearer ${credential}`);
+    const call = client.attach(md);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const got: { request?: any; steer?: { subject: string; text: string } } = {};
+    const runSubject = (runId: string, kind: string) => `agent.${agentId}.run.${runId}.${kind}`;
+    const event = (runId: string, seq: number, body: Record<string, unknown>) => ({
+      runId,
+      seq,
+      time: 1_700_000_000_000 + seq,
+      provider: 'polyglot',
+      ...body,
+    });
+    const welcomed = new Promise<void>((resolve, reject) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      call.on('data', (m: any) => {
+        if (m.body === 'welcome') resolve();
+        if (m.body !== 'command') return;
+        const c = m.command;
+        if (c.command === 'execute') {
+          const runId = c.execute.runId as string;
+          got.request = c.execute.request;
+          call.write({
+            subject: runSubject(runId, 'event'),
+            events: {
+              events: [
+                event(runId, 1, { sessionStarted: { sessionId: 'ses_p' } }),
+                event(runId, 2, {
+                  parentToolCallId: 'task_9',
+                  fileChanged: { path: 'main.go', change: 'modified', diff: '@@ -1 +1 @@' },
+                }),
+              ],
+            },
+          });
+        }
+        if (c.command === 'steer') {
+          const runId = c.steer.runId as string;
+          got.steer = { subject: m.subject, text: c.steer.text };
+          call.write({ subject: runSubject(runId, 'ack'), ack: { commandId: c.commandId } });
+          call.write({
+            subject: runSubject(runId, 'event'),
+            events: {
+              events: [
+                event(runId, 3, {
+                  runCompleted: {
+                    result: {
+                      status: 1,
+                      text: '{"ok":true}',
+                      outputJson: '{"ok":true}',
+                      filesChanged: { files: [{ path: 'main.go', change: 'modified' }] },
+                    },
+                  },
+                }),
+              ],
+            },
+          });
+        }
+      });
+      call.on('error', reject);
+    });
+    call.write({
+      subject: `agent.${agentId}.hello`,
+      hello: {
+        name: 'polyglot',
+        provider: 'polyglot',
+        version: '0',
+        capabilities: { cancel: true, steering: true, mcpServers: true, effort: true, structuredOutput: 'native' },
+      },
+    });
+    await welcomed;
+    await rig.waitFor((a) => a.some((x) => x.name === 'polyglot' && x.status === 'online'), 'polyglot online');
+    const remote = rig.hub.agent('polyglot')!;
+    expect(await remote.capabilities()).toMatchObject({ steering: true, mcpServers: true, structuredOutput: 'native' });
+    const run = remote.execute(
+      {
+        prompt: 'hi',
+        effort: 'low',
+        mcpServers: [{ name: 'tickets', command: 'node', args: ['t.mjs'] }],
+        outputSchema: { type: 'object' },
+      },
+      { runId: 'run-poly' },
+    );
+    const events = [];
+    for await (const e of run) {
+      events.push(e);
+      if (e.type === 'file.changed') await run.steer('and the tests');
+    }
+    call.end();
+    expect(got.request).toMatchObject({
+      prompt: 'hi',
+      effort: 'low',
+      mcpServers: [{ name: 'tickets', command: 'node', args: ['t.mjs'] }],
+      outputSchemaJson: '{"type":"object"}',
+    });
+    expect(got.steer).toEqual({ subject: `agent.${agentId}.run.run-poly.steer`, text: 'and the tests' });
+    expect(events.map((e) => e.type)).toEqual(['session.started', 'file.changed', 'run.completed']);
+    expect(events[1]).toMatchObject({ path: 'main.go', change: 'modified', parentToolCallId: 'task_9' });
+    expect(await run.result).toMatchObject({
+      status: 'completed',
+      output: { ok: true },
+      filesChanged: [{ path: 'main.go', change: 'modified' }],
+    });
+  });
+});
