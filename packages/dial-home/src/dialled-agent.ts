@@ -1,5 +1,6 @@
 import {
   TransportError,
+  UnsupportedFieldError,
   defaultCapabilities,
   randomId,
   validateRequest,
@@ -16,6 +17,7 @@ import {
   type IdGenerator,
   RunExistsError,
 } from '@forge/core';
+import { fieldsBeyondRevision } from '@forge/transport-grpc/internal';
 import { DialHomeCodes } from './errors.js';
 import { RelayedRun, type RunLink } from '@forge/core/internal';
 
@@ -46,6 +48,8 @@ export class DialledAgent implements CodeAgent {
   private carrier: RunCarrier | undefined;
   private providerName: string;
   private caps: AgentCapabilities = defaultCapabilities();
+  /** The attached agent's `protocol_revision`: which request fields its side of the link reads. */
+  private protocolRevision = 0;
   private readonly live = new Map<string, RelayedRun>();
   private readonly nextId: IdGenerator;
   name: string;
@@ -71,11 +75,15 @@ export class DialledAgent implements CodeAgent {
   }
 
   /** A session opened: what the agent announced, and where its runs go from now on. */
-  attach(carrier: RunCarrier, hello: { name: string; provider: string; capabilities: AgentCapabilities }): void {
+  attach(
+    carrier: RunCarrier,
+    hello: { name: string; provider: string; capabilities: AgentCapabilities; protocolRevision: number },
+  ): void {
     this.carrier = carrier;
     this.name = hello.name;
     this.providerName = hello.provider;
     this.caps = hello.capabilities;
+    this.protocolRevision = hello.protocolRevision;
   }
 
   /** The session ended. Its runs were ended by the session itself. */
@@ -90,6 +98,9 @@ export class DialledAgent implements CodeAgent {
   execute(input: AgentRequestInput, options: ExecuteOptions = {}): AgentRun {
     const request = validateRequest(input);
     refuseUnsupportedFields(this.provider, request, this.declared);
+    // An agent program older than these fields would drop them unread; refused here, before any run.
+    const beyond = this.carrier ? fieldsBeyondRevision(request, this.protocolRevision) : [];
+    if (beyond.length > 0) throw new UnsupportedFieldError(this.provider, beyond);
     const runId = options.runId ?? this.nextId();
     if (this.live.has(runId)) {
       throw new RunExistsError(runId);

@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rig } from './test-support/rig.js';
+import { waitUntil } from './test-support/wait-until.js';
 
 // A stock gRPC client that knows nothing of Forge: it loads the public .proto files itself.
 const protoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'proto');
@@ -263,7 +264,15 @@ describe('a stock gRPC client as the agent: the newer fields, events and steerin
         name: 'polyglot',
         provider: 'polyglot',
         version: '0',
-        capabilities: { cancel: true, steering: true, mcpServers: true, effort: true, structuredOutput: 'native' },
+        capabilities: {
+          cancel: true,
+          steering: true,
+          mcpServers: true,
+          effort: true,
+          structuredOutput: 'native',
+          // Announces that this program reads the newer request fields; without it they are refused (below).
+          protocolRevision: 1,
+        },
       },
     });
     await welcomed;
@@ -299,5 +308,58 @@ describe('a stock gRPC client as the agent: the newer fields, events and steerin
       output: { ok: true },
       filesChanged: [{ path: 'main.go', change: 'modified' }],
     });
+  });
+});
+
+describe('an agent program older than the newer request fields (no protocol_revision in its Hello)', () => {
+  let rig: Rig;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let client: any;
+  beforeAll(async () => {
+    rig = await new Rig().start();
+    client = new loaded.forge.dialhome.v1.AgentHubService(
+      `127.0.0.1:${rig.server.port}`,
+      grpc.credentials.createInsecure(),
+    );
+  });
+  afterAll(async () => {
+    client?.close();
+    await rig?.close();
+  });
+
+  it('is refused those fields before any run (it would drop them unread), and still gets plain requests', async () => {
+    const { agentId, credential } = await enroll(client, rig.hub.issueEnrolmentToken().token, 'elder');
+    const md = new grpc.Metadata();
+    md.set('authorization', `Bearer ${credential}`);
+    const call = client.attach(md);
+    const commands: string[] = [];
+    const welcomed = new Promise<void>((resolve, reject) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      call.on('data', (m: any) => {
+        if (m.body === 'welcome') resolve();
+        if (m.body === 'command') commands.push(m.command.command);
+      });
+      call.on('error', reject);
+    });
+    // Even claiming the capability does not make an older program read the field.
+    call.write({
+      subject: `agent.${agentId}.hello`,
+      hello: { name: 'elder', provider: 'elder', version: '0', capabilities: { cancel: true, effort: true } },
+    });
+    await welcomed;
+    await rig.waitFor((a) => a.some((x) => x.name === 'elder' && x.status === 'online'), 'elder online');
+    const remote = rig.hub.agent('elder')!;
+    let refused: unknown;
+    try {
+      remote.execute({ prompt: 'hi', effort: 'high', budget: { maxTurns: 2 } });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({ code: 'UNSUPPORTED_FIELD', fields: ['effort', 'budget'] });
+    const plain = remote.execute({ prompt: 'hi' }, { runId: 'run-elder' });
+    await waitUntil(() => commands.includes('execute'), 'the execute command');
+    expect(commands).toEqual(['execute']);
+    await plain.cancel();
+    call.end();
   });
 });

@@ -28,6 +28,9 @@ import { ConnectLink } from './connect-link.js';
 import { capabilitiesFromProto, requestToProto } from './convert-request.js';
 import { TransportCodes, forgeErrorFromConnect } from './errors.js';
 import { ExecuteLink } from './execute-link.js';
+import { PeerRevision } from './peer-revision.js';
+import { fieldsBeyondRevision } from './protocol-revision.js';
+import { StartGate } from './start-gate.js';
 import { WireAgentService } from './wire-service.js';
 import { RelayedRun } from '@forge/core/internal';
 import { GuardedSessionManager } from './session-manager.js';
@@ -191,6 +194,10 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
         });
   const live = new Map<string, RelayedRun>();
   const declared = relayDeclaration();
+  const revision = new PeerRevision(
+    async () => (await client.getStatus({}, { timeoutMs: callTimeoutMs })).capabilities?.protocolRevision ?? 0,
+    clock,
+  );
   let closed = false;
 
   const unary = async <T>(call: () => Promise<T>): Promise<T> => {
@@ -235,11 +242,13 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
       if (live.has(runId)) {
         throw new RunExistsError(runId);
       }
+      // Fields an older server would drop wait for its protocol revision (see start-gate.ts).
+      const gate = fieldsBeyondRevision(request, 0).length > 0 ? new StartGate(link, provider) : undefined;
       const run = new RelayedRun({
         runId,
         provider,
         clock,
-        link,
+        link: gate ?? link,
         ...(execOptions.signal ? { signal: execOptions.signal } : {}),
         ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
         stopGraceMs,
@@ -259,7 +268,8 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
         return run;
       }
       live.set(runId, run);
-      link.start(run, requestToProto(request));
+      if (gate) gate.start(run, request, requestToProto(request), revision.get());
+      else link.start(run, requestToProto(request));
       return run;
     },
     async cancel(runId: string) {

@@ -9,6 +9,7 @@ import {
   type AgentRequest as ProtoAgentRequest,
 } from './gen/forge/agent/v1/agent_pb.js';
 import { policiesFromProto, policiesToProto } from './convert-policies.js';
+import { PROTOCOL_REVISION } from './protocol-revision.js';
 import { fromJsonObject, fromJsonText, toJsonText } from './json-text.js';
 
 export function requestToProto(r: AgentRequest): ProtoAgentRequest {
@@ -96,6 +97,7 @@ export function capabilitiesToProto(c: AgentCapabilities): ProtoCapabilities {
     available: c.available,
     unavailableReason: c.unavailableReason,
     extraJson: toJsonText(c.extra),
+    protocolRevision: PROTOCOL_REVISION,
   });
 }
 

@@ -4,10 +4,12 @@ import {
   ValidationError,
   validateRequest,
   type AgentEvent,
+  type CodeAgent,
 } from '@forge/core';
 import { collectRun, firstEvent, runProblems, scriptedAgent } from '@forge/core/testing';
 import { describe, expect, it } from 'vitest';
 import type { GrpcAgentOptions } from './client.js';
+import type { GetStatusResponse } from './gen/forge/agent/v1/agent_pb.js';
 import { recordingAgent } from './test-support/recording-agent.js';
 import { servedPair } from './test-support/served-pair.js';
 import {
@@ -167,4 +169,65 @@ describe.each(modes)('the newer fields and events over %s', (_name, mode) => {
 it('a request with a newer field is refused by an agent that declares nothing newer, also when served locally', () => {
   // The reference the relay must match: the same refusal, synchronously, from the agent itself.
   expect(() => farAgent({}).execute(everyNewerField())).toThrow(UnsupportedFieldError);
+});
+
+describe('a server older than the newer request fields (no protocol_revision in GetStatus)', () => {
+  /** Serves `agent` as a server of the first protocol revision would: GetStatus without protocol_revision. */
+  const olderServer = (agent: CodeAgent) =>
+    serve(agent, {
+      interceptors: [
+        (next) => async (req) => {
+          const res = await next(req);
+          if (!res.stream && req.method.name === 'GetStatus') {
+            (res.message as GetStatusResponse).capabilities!.protocolRevision = 0;
+          }
+          return res;
+        },
+      ],
+    });
+
+  it.each(modes)(
+    'gets no run using them — UNSUPPORTED_FIELD naming each, since it would drop them — over %s',
+    async (_n, mode) => {
+      const far = recordingAgent(farAgent());
+      const agent = client((await olderServer(far.agent)).url, mode);
+      const run = agent.execute({
+        prompt: 'x',
+        effort: 'low',
+        mcpServers: [{ name: 'm', url: 'http://127.0.0.1:9/' }],
+      });
+      const { events, result } = await collectRun(run);
+      expect(runProblems(events, run.id)).toEqual([]);
+      expect(result).toMatchObject({ status: 'failed', error: { code: 'UNSUPPORTED_FIELD' } });
+      expect(events.find((e) => e.type === 'error')).toMatchObject({
+        details: { category: 'unsupported', fields: ['mcpServers', 'effort'] },
+      });
+      expect(far.requests).toEqual([]);
+      // A request without them runs as before.
+      expect((await agent.execute({ prompt: 'plain' }).result).status).toBe('completed');
+      expect(far.requests).toEqual([{ prompt: 'plain' }]);
+    },
+  );
+
+  it('a cancel while the server is being asked ends the run cancelled at once, and it never starts there', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const far = recordingAgent(farAgent());
+    const server = await serve(far.agent, {
+      interceptors: [
+        (next) => async (req) => {
+          if (req.method.name === 'GetStatus') await held;
+          return next(req);
+        },
+      ],
+    });
+    const agent = client(server.url);
+    const run = agent.execute({ prompt: 'x', effort: 'low' });
+    const result = await run.cancel('changed my mind');
+    expect(result).toMatchObject({ status: 'cancelled', error: { code: 'CANCELLED' } });
+    release();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(far.requests).toEqual([]);
+    expect(runProblems((await collectRun(run)).events, run.id)).toEqual([]);
+  });
 });
