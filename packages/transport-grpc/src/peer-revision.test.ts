@@ -22,13 +22,10 @@ describe('PeerRevision', () => {
   it('answers undefined when the server cannot be asked, and does not keep that answer', async () => {
     const { clock } = fakeClock();
     let fail = true;
-    const revision = new PeerRevision(
-      async () => {
-        if (fail) throw new Error('unreachable');
-        return 1;
-      },
-      clock,
-    );
+    const revision = new PeerRevision(async () => {
+      if (fail) throw new Error('unreachable');
+      return 1;
+    }, clock);
     expect(await revision.get()).toBeUndefined();
     fail = false;
     expect(await revision.get()).toBe(1);
