@@ -1,5 +1,6 @@
 import {
   TransportError,
+  UnsupportedError,
   UnsupportedFieldError,
   defaultCapabilities,
   randomId,
@@ -24,6 +25,8 @@ import { RelayedRun, type RunLink } from '@forge/core/internal';
 /** What a dialled agent needs from the session it is attached through. */
 export interface RunCarrier extends RunLink {
   start(run: RelayedRun, request: AgentRequest): void;
+  answer(runId: string, questionId: string, answers: string[][]): Promise<void>;
+  steer(runId: string, text: string): Promise<void>;
 }
 
 export interface DialledAgentOptions {
@@ -110,7 +113,7 @@ export class DialledAgent implements CodeAgent {
       runId,
       provider: this.providerName,
       clock: this.options.clock,
-      link: carrier ?? { cancel: () => {}, respond: async () => {} },
+      link: carrier ? this.linkOver(carrier) : { cancel: () => {}, respond: async () => {} },
       ...(options.signal ? { signal: options.signal } : {}),
       ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
       stopGraceMs: this.options.stopGraceMs,
@@ -138,6 +141,21 @@ export class DialledAgent implements CodeAgent {
     }
     carrier.start(run, request);
     return run;
+  }
+
+  /** The carrier, except that an agent program older than steering is refused it here, saying so. */
+  private linkOver(carrier: RunCarrier): RunLink {
+    const revision = this.protocolRevision;
+    const provider = this.providerName;
+    return {
+      cancel: (runId, reason) => carrier.cancel(runId, reason),
+      respond: (runId, id, decision, message) => carrier.respond(runId, id, decision, message),
+      answer: (runId, id, answers) => carrier.answer(runId, id, answers),
+      steer: async (runId, text) => {
+        if (revision < 1) throw new UnsupportedError(provider, 'steering (the agent program is older than it)');
+        return carrier.steer(runId, text);
+      },
+    };
   }
 
   async cancel(runId: string): Promise<boolean> {

@@ -327,7 +327,7 @@ describe('an agent program older than the newer request fields (no protocol_revi
     await rig?.close();
   });
 
-  it('is refused those fields before any run (it would drop them unread), and still gets plain requests', async () => {
+  it('is refused those fields before any run (it would drop them unread) and steering, and still gets plain requests', async () => {
     const { agentId, credential } = await enroll(client, rig.hub.issueEnrolmentToken().token, 'elder');
     const md = new grpc.Metadata();
     md.set('authorization', `Bearer ${credential}`);
@@ -358,6 +358,8 @@ describe('an agent program older than the newer request fields (no protocol_revi
     expect(refused).toMatchObject({ code: 'UNSUPPORTED_FIELD', fields: ['effort', 'budget'] });
     const plain = remote.execute({ prompt: 'hi' }, { runId: 'run-elder' });
     await waitUntil(() => commands.includes('execute'), 'the execute command');
+    expect(commands).toEqual(['execute']);
+    await expect(plain.steer('left')).rejects.toMatchObject({ code: 'UNSUPPORTED', category: 'unsupported' });
     expect(commands).toEqual(['execute']);
     await plain.cancel();
     call.end();

@@ -22,6 +22,7 @@ import {
   type IdGenerator,
   type Logger,
   RunExistsError,
+  UnsupportedError,
 } from '@forge/core';
 import { bearerToken } from './auth.js';
 import { ConnectLink } from './connect-link.js';
@@ -32,7 +33,7 @@ import { PeerRevision } from './peer-revision.js';
 import { fieldsBeyondRevision } from './protocol-revision.js';
 import { StartGate } from './start-gate.js';
 import { WireAgentService } from './wire-service.js';
-import { RelayedRun } from '@forge/core/internal';
+import { RelayedRun, type RunLink } from '@forge/core/internal';
 import { GuardedSessionManager } from './session-manager.js';
 import type { DrainOptions, DrainResult } from './agent-service-options.js';
 
@@ -200,6 +201,18 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
   );
   let closed = false;
 
+  // An older server answers a steer with "no known command"; say what it is instead (one GetStatus, kept).
+  const withSteerCheck = (inner: RunLink): RunLink => ({
+    cancel: (runId, reason) => inner.cancel(runId, reason),
+    respond: (runId, id, decision, message) => inner.respond(runId, id, decision, message),
+    answer: (runId, id, answers) => inner.answer!(runId, id, answers),
+    async steer(runId, text) {
+      if ((await revision.get()) === 0)
+        throw new UnsupportedError(provider, "steering (the agent's server is older than it)");
+      return inner.steer!(runId, text);
+    },
+  });
+
   const unary = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
       return await call();
@@ -248,7 +261,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
         runId,
         provider,
         clock,
-        link: gate ?? link,
+        link: withSteerCheck(gate ?? link),
         ...(execOptions.signal ? { signal: execOptions.signal } : {}),
         ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
         stopGraceMs,

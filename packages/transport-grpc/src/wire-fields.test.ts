@@ -209,6 +209,22 @@ describe('a server older than the newer request fields (no protocol_revision in 
     },
   );
 
+  it.each(modes)(
+    'refuses a steer with UnsupportedError, not a confusing unknown-command error, over %s',
+    async (_n, mode) => {
+      const far = recordingAgent(steerable(true));
+      const agent = client((await olderServer(far.agent)).url, mode);
+      const run = agent.execute({ prompt: 'start' });
+      const reading = firstEvent(run);
+      await reading.event;
+      await expect(run.steer('left')).rejects.toBeInstanceOf(UnsupportedError);
+      await run.cancel();
+      const events = await reading.all;
+      expect(runProblems(events, run.id)).toEqual([]);
+      expect(events.filter((e) => e.type === 'log')).toEqual([]);
+    },
+  );
+
   it('a cancel while the server is being asked ends the run cancelled at once, and it never starts there', async () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
