@@ -92,6 +92,7 @@ export function capabilitiesToProto(c: AgentCapabilities): ProtoCapabilities {
     fork: c.fork,
     steering: c.steering,
     sessionPortability: c.sessionPortability,
+    usageCost: c.usageCost ?? false,
     models: c.models,
     version: c.version,
     available: c.available,
@@ -129,6 +130,7 @@ export function capabilitiesFromProto(p: ProtoCapabilities | undefined): AgentCa
     sessionPortability: p?.sessionPortability ?? false,
     models: [...(p?.models ?? [])],
   });
+  if (p?.usageCost) c.usageCost = true;
   if (p?.version !== undefined) c.version = p.version;
   if (p?.available !== undefined) c.available = p.available;
   if (p?.unavailableReason !== undefined) c.unavailableReason = p.unavailableReason;

@@ -17,6 +17,8 @@ export const EVERY_NEWER_CAPABILITY: Partial<AgentCapabilities> = {
   approvals: true,
   questionDeadlines: true,
   budget: true,
+  // Reports cost in its usage, so core takes `budget.maxCostUsd` without a `pricing` option.
+  usageCost: true,
   fork: true,
   steering: true,
   sessionPortability: true,
