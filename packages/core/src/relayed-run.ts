@@ -319,7 +319,7 @@ export class RelayedRun implements AgentRun {
 
   private track(event: AgentEvent): void {
     if (event.type === 'session.started') this.sessionId = event.sessionId;
-    else if (event.type === 'message') this.lastMessage = event.text;
+    else if (event.type === 'message' && event.parentToolCallId === undefined) this.lastMessage = event.text;
     else if (event.type === 'usage') this.usage = addUsage(this.usage ?? emptyUsage(), event.usage);
     else if (event.type === 'file.changed') {
       const change: FileChange = { path: event.path, change: event.change };
