@@ -155,7 +155,7 @@ export function fieldsProviderTable(providers: readonly ProviderNotes[] = PROVID
 /** The generated regions: file (from the repository root) → marker name → content. */
 export function generatedRegions(): Record<string, Record<string, string>> {
   return {
-    'README.md': { providers: readmeProviderTable() },
+    'README.md': { providers: readmeProviderTable(), 'provider-fields': fieldsProviderTable() },
     'docs/architecture.md': {
       providers: readmeProviderTable(),
       'provider-replies': architectureProviderTable(),
