@@ -281,10 +281,24 @@ describe('acpAgent over a scripted ACP agent', () => {
       { type: 'resource_link', uri: 'file:///work/notes.md', name: 'notes.md' },
       { type: 'image', data: 'aGk=', mimeType: 'image/png' },
     ]);
-    // embeddedContext is not offered by this agent.
+    // embeddedContext is not offered by this agent: refused before a session is opened.
+    const sessions = () => runner.processes[0]!.received.filter((r) => r.method === 'session/new').length;
+    const before = sessions();
     const refused = await agent.execute({ prompt: 'hi', attachments: [{ kind: 'file', data: 'aGk=', name: 'a.txt' }] })
       .result;
-    expect(refused).toMatchObject({ status: 'failed', error: { code: 'UNSUPPORTED' } });
+    expect(refused).toMatchObject({ status: 'failed', error: { code: 'UNSUPPORTED_FIELD' } });
+    expect(refused.error!.message).toContain('embeddedContext');
+    expect(sessions()).toBe(before);
+  });
+
+  it('refuses an image when the agent does not offer promptCapabilities.image (a probed capability)', async () => {
+    const { agent, runner } = make({ initialize: { agentCapabilities: { promptCapabilities: { image: false } } } });
+    const image = { kind: 'image' as const, data: 'aGk=', mimeType: 'image/png' };
+    const refused = await agent.execute({ prompt: 'hi', attachments: [image] }).result;
+    expect(refused).toMatchObject({ status: 'failed', error: { code: 'UNSUPPORTED_FIELD' } });
+    expect(refused.error!.message).toContain('promptCapabilities.image');
+    expect(runner.processes[0]!.received.map((r) => r.method)).toEqual(['initialize']);
+    expect((await agent.capabilities()).images).toBe(false);
   });
 
   it('refuses request fields ACP has no place for', async () => {

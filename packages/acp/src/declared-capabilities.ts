@@ -26,5 +26,8 @@ export function acpDeclaredCapabilities(): AgentCapabilities {
     maxTurns: false,
     // One agent process serves every run: its env is the agent's `env` option.
     env: false,
+    // On `session/new` / `load` / `resume`: stdio always; http and sse where `mcpCapabilities` say (checked
+    // by the run before it opens a session).
+    mcpServers: true,
   });
 }

@@ -1,10 +1,13 @@
 export {
   startFakeGeminiApi,
   defaultGeminiResponder,
+  mcpToolReply,
+  imagesReply,
   geminiLastUserText,
   valueForSchema,
   type FakeGeminiApi,
   type FakeGeminiApiOptions,
+  type FakeGeminiImage,
   type FakeGeminiReply,
   type FakeGeminiRequest,
   type FakeGeminiResponder,
