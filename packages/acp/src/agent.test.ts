@@ -101,13 +101,23 @@ describe('acpAgent over a scripted ACP agent', () => {
     expect(result.text).toBe('The command printed hi.');
   });
 
-  it('maps thoughts to reasoning, plans and commands to logs, and an unknown update kind to a log with its raw message', async () => {
+  it('maps thoughts to reasoning, each plan to plan.updated (the whole plan), commands to logs, and an unknown update kind to a log with its raw message', async () => {
     const { agent } = make();
     const thought = await collectRun(agent.execute({ prompt: 'thought' }));
     expect(ofType(thought.events, 'reasoning')[0]!.text).toBe('pondering');
     const plan = await collectRun(agent.execute({ prompt: 'plan' }));
+    expect(runProblems(plan.events)).toEqual([]);
+    expect(ofType(plan.events, 'plan.updated').map((p) => p.entries)).toEqual([
+      [{ content: 'step one', priority: 'high', status: 'pending' }],
+      [
+        { content: 'step one', priority: 'high', status: 'completed' },
+        { content: 'step two', priority: 'low', status: 'in_progress' },
+      ],
+    ]);
+    expect(ofType(plan.events, 'plan.updated')[0]!.raw).toMatchObject({
+      params: { update: { sessionUpdate: 'plan' } },
+    });
     const logs = ofType(plan.events, 'log').map((l) => l.text);
-    expect(logs).toContain('plan: [pending] step one');
     expect(logs).toContain('available commands: /init');
     const unknown = await collectRun(agent.execute({ prompt: 'unknown' }));
     const log = ofType(unknown.events, 'log').find((l) => l.text.includes('hologram_update'))!;

@@ -172,7 +172,7 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
     const servers = sessionMcpServers(name, mcpServers, request.mcpServers, agentCaps.mcpCapabilities);
     const sessionCwd = resolveCwd(request.cwd ?? cwd);
 
-    const mapper = new SessionUpdateMapper();
+    const mapper = new SessionUpdateMapper({ cwd: sessionCwd });
     const pending = new Map<
       string,
       { params: PermissionRequestParams; answer: (r: RequestPermissionResponse) => void }
@@ -334,7 +334,7 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
           // The agent ignored session/cancel: the run ends without it, and the session is freed.
           logger.warn('acp: the agent did not end a cancelled turn', { sessionId, cancelWaitMs });
           mapper.finish(emit);
-          return { sessionId };
+          return { sessionId, ...changedFiles(mapper) };
         }
         response = answered.value;
       } catch (error) {
@@ -344,7 +344,13 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
       mapper.finish(emit);
       const usage = promptUsage(response);
       if (usage) ctx.emit({ type: 'usage', usage, raw: response });
-      const outcome: RunOutcome = { sessionId, turns: 1, raw: response, ...(usage ? { usage } : {}) };
+      const outcome: RunOutcome = {
+        sessionId,
+        turns: 1,
+        raw: response,
+        ...(usage ? { usage } : {}),
+        ...changedFiles(mapper),
+      };
       switch (response.stopReason) {
         case 'end_turn':
           return { ...outcome, status: 'completed' };
@@ -409,6 +415,12 @@ function resumeMethod(
   if (prefer === 'load') return canLoad ? 'load' : undefined;
   if (prefer === 'resume') return canResume ? 'resume' : undefined;
   return canResume ? 'resume' : canLoad ? 'load' : undefined;
+}
+
+/** `filesChanged` for the outcome, where the turn changed any. */
+function changedFiles(mapper: SessionUpdateMapper): Pick<RunOutcome, 'filesChanged'> {
+  const files = mapper.filesChanged();
+  return files.length ? { filesChanged: files } : {};
 }
 
 function resolveCwd(dir: string | undefined): string {
