@@ -125,4 +125,20 @@ describe('claudeCodeAcp: MCP servers and images reach the real claude-code-acp',
     const turn = api.requests.slice(before).find((r) => r.lastUserText.includes('[[images]]'))!;
     expect(imagesSent(turn)).toEqual([{ type: 'base64', media_type: 'image/png', data: TINY_PNG }]);
   });
+
+  it('an inline text file reaches the model as an embedded resource (promptCapabilities.embeddedContext)', {
+    timeout: 90_000,
+  }, async () => {
+    const before = api.requests.length;
+    const data = Buffer.from('the attached file says forge-file-marker\n').toString('base64');
+    const run = agent.execute({
+      prompt: '[[file]] read the attachment',
+      attachments: [{ kind: 'file', data, mimeType: 'text/plain', name: 'note.txt' }],
+    });
+    const events = await allowAll(run);
+    expect(runProblems(events)).toEqual([]);
+    expect((await run.result).status).toBe('completed');
+    const turn = api.requests.slice(before).find((r) => r.lastUserText.includes('[[file]]'))!;
+    expect(JSON.stringify(turn.body)).toContain('forge-file-marker');
+  });
 });

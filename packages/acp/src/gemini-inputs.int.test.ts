@@ -91,4 +91,22 @@ describe('geminiCli: MCP servers and images reach the real gemini CLI', () => {
     ]);
     expect(result.text).toBe(`I received 1 image(s): image/png (${Buffer.from(TINY_PNG, 'base64').length} bytes).`);
   });
+
+  it('an inline text file reaches the model as an embedded resource (promptCapabilities.embeddedContext)', {
+    timeout: 90_000,
+  }, async () => {
+    const before = api.requests.length;
+    const data = Buffer.from('the attached file says forge-file-marker\n').toString('base64');
+    const run = agent.execute({
+      prompt: '[[file]] read the attachment',
+      attachments: [{ kind: 'file', data, mimeType: 'text/plain', name: 'note.txt' }],
+    });
+    const events = await allowAll(run);
+    expect(runProblems(events)).toEqual([]);
+    expect((await run.result).status).toBe('completed');
+    const turn = api.requests
+      .slice(before)
+      .find((r) => r.action === 'streamGenerateContent' && r.lastUserText.includes('[[file]]'))!;
+    expect(JSON.stringify(turn.body)).toContain('forge-file-marker');
+  });
 });
