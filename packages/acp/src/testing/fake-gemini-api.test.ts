@@ -114,4 +114,19 @@ describe('startFakeGeminiApi', () => {
     ]);
     expect(api.requests.at(-1)!.images).toEqual([{ mimeType: 'image/png', data: png, bytes: 16 }]);
   });
+
+  it('[[json]] answers a value fitting the schema the prompt ends with; [[badjson]] does not until asked to repair', async () => {
+    api = await startFakeGeminiApi();
+    const schema = { type: 'object', properties: { verdict: { enum: ['ok', 'bad'] } }, required: ['verdict'] };
+    const ask = (text: string) =>
+      post(
+        'm:generateContent',
+        turn(`${text}\n\nAnswer with only a JSON value matching this JSON Schema:\n${JSON.stringify(schema)}`),
+      )
+        .then((r) => r.json())
+        .then((r) => r.candidates[0].content.parts[0].text);
+    expect(JSON.parse(await ask('[[json]] judge'))).toEqual({ verdict: 'ok' });
+    expect(JSON.parse(await ask('[[badjson]] judge'))).toEqual({ unexpected: true });
+    expect(JSON.parse(await ask('Your answer did not match the required JSON Schema: x'))).toEqual({ verdict: 'ok' });
+  });
 });

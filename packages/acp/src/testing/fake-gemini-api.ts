@@ -67,9 +67,11 @@ export interface FakeGeminiApi {
 type Json = Record<string, unknown>;
 
 /**
- * A friendly answer that quotes the user's last message, or what a tool answered. Two scenarios by the
- * prompt's tag: `[[mcp]]` calls the offered tool whose name ends in `nonce` (the test MCP server's; see
- * `mcpToolReply`), `[[images]]` says which images it received (`imagesReply`).
+ * A friendly answer that quotes the user's last message, or what a tool answered. Scenarios by the prompt's
+ * tag: `[[mcp]]` calls the offered tool whose name ends in `nonce` (the test MCP server's; see
+ * `mcpToolReply`), `[[images]]` says which images it received (`imagesReply`), `[[json]]` answers with a
+ * value that fits the JSON Schema the prompt ends with (core's structured-output instruction) and `[[badjson]]`
+ * with one that does not — until it is asked to repair it ("did not match"), as in `jsonReply`.
  */
 export const defaultGeminiResponder: FakeGeminiResponder = (req) => {
   if (req.hasFunctionResponse) {
@@ -80,6 +82,7 @@ export const defaultGeminiResponder: FakeGeminiResponder = (req) => {
   const tag = /\[\[(\w+)\]\]/.exec(req.lastUserText)?.[1];
   if (tag === 'mcp') return mcpToolReply(req);
   if (tag === 'images') return imagesReply(req);
+  if (tag === 'json' || tag === 'badjson' || isRepairPrompt(req.lastUserText)) return jsonReply(req, tag === 'badjson');
   return { text: `Offline stand-in model here. You said: ${req.lastUserText.trim() || '(nothing)'}` };
 };
 
@@ -91,6 +94,29 @@ export function mcpToolReply(req: FakeGeminiRequest, suffix = 'nonce'): FakeGemi
   const name = req.tools.find((t) => t === suffix || t.endsWith(`_${suffix}`));
   if (!name) return { text: `No ${suffix} tool is offered (tools: ${req.tools.join(', ')}).` };
   return { functionCall: { name, args: {} }, text: `Calling ${name}.` };
+}
+
+/** The JSON Schema a prompt ends with (core's structured-output instruction and repair prompt put it last). */
+export function schemaInPrompt(text: string): unknown {
+  const at = text.lastIndexOf('JSON Schema');
+  const start = at < 0 ? -1 : text.indexOf('{', at);
+  if (start < 0) return undefined;
+  try {
+    return JSON.parse(text.slice(start).trim()) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+const isRepairPrompt = (text: string) => /did not match/.test(text) && schemaInPrompt(text) !== undefined;
+
+/**
+ * Answers with only JSON: a value that fits the schema the prompt ends with (`valueForSchema`), or — `wrong`, and
+ * not a repair prompt — an object that fits no schema with required properties.
+ */
+export function jsonReply(req: FakeGeminiRequest, wrong = false): FakeGeminiReply {
+  if (wrong && !isRepairPrompt(req.lastUserText)) return { text: '{"unexpected":true}' };
+  return { text: JSON.stringify(valueForSchema(schemaInPrompt(req.lastUserText))) };
 }
 
 /** Says which images the request carried: `I received 1 image(s): image/png (67 bytes).` */

@@ -3,6 +3,8 @@ export {
   defaultGeminiResponder,
   mcpToolReply,
   imagesReply,
+  jsonReply,
+  schemaInPrompt,
   geminiLastUserText,
   valueForSchema,
   type FakeGeminiApi,
