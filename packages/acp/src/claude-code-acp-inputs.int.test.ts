@@ -91,6 +91,8 @@ describe('claudeCodeAcp: MCP servers and images reach the real claude-code-acp',
     expect(runProblems(events)).toEqual([]);
     expect(result.status).toBe('completed');
     expect(ofType(events, 'tool.call')[0]).toMatchObject({ name: 'mcp__probe__nonce' });
+    // Claude Code asks before an MCP tool runs, as for any tool.
+    expect(ofType(events, 'permission.requested').map((p) => p.tool)).toEqual(['mcp__probe__nonce']);
     expect(JSON.stringify(ofType(events, 'tool.result')[0]!.output)).toContain(nonce);
     expect(result.text).toContain(nonce);
   });
