@@ -54,7 +54,10 @@ export interface CodexOptions extends CliAgentOptions {
   model?: string;
   /** A Responses-API model provider (base URL + key). Default: whatever the CLI's own config says. */
   provider?: CodexModelProvider;
-  /** Sandbox for model-generated commands. Default: the CLI's (read-only). See `permissionMode`. */
+  /**
+   * Sandbox for model-generated commands under `permissionMode: 'default'` / `acceptEdits`. Default: `workspace-write`
+   * on the app server, the CLI's own (read-only) with `exec`. See `permissionMode`.
+   */
   sandbox?: CodexSandbox;
   /** Permission mode when the request names none; mapped onto the sandbox (see README). */
   permissionMode?: PermissionMode;
@@ -68,7 +71,7 @@ export interface CodexOptions extends CliAgentOptions {
    * How runs reach Codex. `exec`: one `codex exec --json` process per run (no approvals, no questions, whole
    * messages). `app-server`: one long-lived `codex app-server` (JSON-RPC over stdio) per agent, threads in it;
    * it asks before commands and edits (`permission.requested`), asks questions, streams text, and a follow-up
-   * turn starts no process. Default `exec`.
+   * turn starts no process. Default `app-server`; `exec` is for where a long-lived process cannot run.
    */
   transport?: CodexTransport;
   /** The app server's idle policy (transport `app-server`). */
@@ -78,7 +81,7 @@ export interface CodexOptions extends CliAgentOptions {
 export type CodexTransport = 'app-server' | 'exec';
 export const CODEX_TRANSPORTS: readonly CodexTransport[] = ['app-server', 'exec'];
 
-/** The OpenAI Codex CLI (`codex exec --json`, or `codex app-server` with `transport: 'app-server'`) as a CodeAgent. */
+/** The OpenAI Codex CLI as a CodeAgent: `codex app-server` (the default), or `codex exec --json` with `transport: 'exec'`. */
 export function codex(options: CodexOptions = {}): CodeAgent {
   const {
     cli,
@@ -90,7 +93,7 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       config,
       skipGitRepoCheck,
       ephemeral,
-      transport = 'exec',
+      transport = 'app-server',
       appServer = {},
       ...runOptions
     },
@@ -130,7 +133,7 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       extra: {
         bin: cli.bin,
         transport,
-        sandbox: sandbox ?? 'read-only',
+        sandbox: sandbox ?? (transport === 'app-server' ? 'workspace-write' : 'read-only'),
         sandboxes: [...CODEX_SANDBOXES],
         permissionModes: ['default', 'acceptEdits', 'bypassPermissions', 'plan'],
         ...(provider ? { modelProvider: { id: provider.id ?? 'forge', baseUrl: provider.baseUrl } } : {}),
