@@ -18,6 +18,10 @@ export function claudeCodeDeclaredCapabilities(options: { partialMessages?: bool
     systemPrompt: true,
     toolFilter: true,
     maxTurns: true,
+    // Enforced by core from can_use_tool requests, questions and per-message usage (issue 23).
+    approvals: true,
+    questionDeadlines: true,
+    budget: true,
     // The CLI takes aliases and full names but does not list them.
     models: [],
   });

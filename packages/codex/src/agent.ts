@@ -9,6 +9,7 @@ import {
   type RunContext,
   type RunOutcome,
   type RunningProcess,
+  type SessionStore,
 } from '@forge/core';
 import {
   assertSupported,
@@ -38,6 +39,7 @@ import {
 } from '@forge/core/internal';
 import { AppServerPool, type AppServerIdleOptions } from './app-server/app-server-pool.js';
 import { runOnAppServer } from './app-server/app-server-run.js';
+import { codexSessionFiles } from './session-files.js';
 import { probeCodexVersion, type VersionProbe } from './version.js';
 
 export { PROVIDER, exitError };
@@ -76,6 +78,11 @@ export interface CodexOptions extends CliAgentOptions {
   transport?: CodexTransport;
   /** The app server's idle policy (transport `app-server`). */
   appServer?: AppServerIdleOptions;
+  /**
+   * Keeps each thread's rollout file here after every turn, and puts it back before a resume on a machine
+   * (or CODEX_HOME) that lacks it, so a conversation outlives the machine that ran it. Not with `ephemeral`.
+   */
+  sessionStore?: SessionStore;
 }
 
 export type CodexTransport = 'app-server' | 'exec';
@@ -95,6 +102,7 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       ephemeral,
       transport = 'app-server',
       appServer = {},
+      sessionStore,
       ...runOptions
     },
   } = cliAgentOptions(options, { bin: 'codex', passEnv: CODEX_PASS_ENV });
@@ -218,6 +226,9 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     capabilities,
     run,
     ...(pool ? { close: () => pool.close() } : {}),
+    ...(sessionStore && !ephemeral
+      ? { sessionStore, sessionFiles: codexSessionFiles(cli.runner, baseEnv, passEnv) }
+      : {}),
   });
 }
 

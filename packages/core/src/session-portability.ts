@@ -1,6 +1,6 @@
 import type { ProcessRunner } from './process-runner.js';
 import type { RunContext, RunFunction, RunOutcome } from './run.js';
-import { runnerFiles } from './runner-files.js';
+import { runnerFiles, type RunnerFiles } from './runner-files.js';
 import type { SessionFilePatch, SessionStore } from './session-store.js';
 
 /** Where one session's files are, for the adapter that declares `sessionPortability`. */
@@ -16,12 +16,17 @@ export interface PortableSession {
  */
 export interface SessionFilesLayout {
   runner: ProcessRunner;
-  /** The files that make the session resumable: store path → absolute path where the agent runs. */
-  files(session: PortableSession): Promise<Array<{ path: string; absolute: string }>>;
+  /**
+   * The files that make the session resumable: store path → absolute path where the agent runs. `io` reads
+   * and runs scripts where the agent runs (to find a file, or resolve `$CODEX_HOME`).
+   */
+  files(session: PortableSession, io: RunnerFiles): Promise<Array<{ path: string; absolute: string }>>;
   /** Where a stored file goes back, when restoring onto a machine that lacks it. */
-  restorePath(session: PortableSession, path: string): string;
-  /** Environment of the helper processes (a HOME the agent uses, a user). */
+  restorePath(session: PortableSession, path: string, io: RunnerFiles): string | Promise<string>;
+  /** Environment of the helper processes, as the agent's (its HOME, CODEX_HOME…). */
   env?: Record<string, string>;
+  /** Host variables the helper processes get, as the agent's (see SpawnOptions.passEnv). */
+  passEnv?: readonly string[];
 }
 
 /**
@@ -36,19 +41,24 @@ export function withPortableSessions(
   layout: SessionFilesLayout,
   store: SessionStore,
 ): RunFunction {
-  const io = runnerFiles(layout.runner, layout.env ? { env: layout.env } : {});
+  const io = runnerFiles(layout.runner, {
+    ...(layout.env ? { env: layout.env } : {}),
+    ...(layout.passEnv ? { passEnv: layout.passEnv } : {}),
+  });
   // Bytes of each file this process knows the store holds: appends go from there.
   const saved = new Map<string, number>();
   const known = (sessionId: string, path: string) => `${sessionId}\n${path}`;
 
   async function restore(ctx: RunContext, session: PortableSession): Promise<void> {
-    const present = await layout.files(session);
+    // Saved by this process: its files are where the agent runs (a warm follow-up pays no lookup).
+    if ([...saved.keys()].some((k) => k.startsWith(`${session.sessionId}\n`))) return;
+    const present = await layout.files(session, io);
     const sizes = await Promise.all(present.map((f) => io.size(f.absolute)));
     if (present.length > 0 && sizes.every((s) => s !== undefined)) return;
     const snapshot = await store.load({ provider, sessionId: session.sessionId });
     if (!snapshot) return;
     for (const file of snapshot.files) {
-      await io.write(layout.restorePath(session, file.path), file.data);
+      await io.write(await layout.restorePath(session, file.path, io), file.data);
       saved.set(known(session.sessionId, file.path), file.data.length);
     }
     ctx.logger.info('session restored from the session store', {
@@ -61,7 +71,7 @@ export function withPortableSessions(
 
   async function save(ctx: RunContext, session: PortableSession): Promise<void> {
     const patches: SessionFilePatch[] = [];
-    for (const file of await layout.files(session)) {
+    for (const file of await layout.files(session, io)) {
       const size = await io.size(file.absolute);
       if (size === undefined) continue;
       const from = saved.get(known(session.sessionId, file.path));
