@@ -17,7 +17,7 @@ import { nonceMcpStdio, startNonceMcpHttp } from '../../../scripts/test-support/
 import { claudeCodeAcp } from './presets.js';
 import { allowAll, TINY_PNG } from './test-support/allow-all.js';
 import { alive, ofType, trackingRunner, waitFor } from './test-support/int-rig.js';
-import { claudeCodeAcpPath } from './testing/index.js';
+import { claudeCodeAcpPath, schemaInPrompt, valueForSchema } from './testing/index.js';
 
 /**
  * What a request gives the real `@zed-industries/claude-code-acp` 0.16.2 besides its prompt: MCP servers on
@@ -41,6 +41,13 @@ const scripted: FakeResponder = (req) => {
   if (tag === 'mcp') {
     const name = toolNames(req).find((t) => t.endsWith('__nonce'));
     return name ? { toolUse: { name, input: {} } } : { text: `No nonce tool (tools: ${toolNames(req).join(', ')})` };
+  }
+  // Core's structured-output instruction and repair prompt end with the schema: a fitting value, except for
+  // [[badjson]] before it is asked to repair.
+  const schema = schemaInPrompt(req.lastUserText);
+  if (tag === 'badjson' && !/did not match/.test(req.lastUserText)) return { text: '{"unexpected":true}' };
+  if (tag === 'json' || (schema !== undefined && /did not match/.test(req.lastUserText))) {
+    return { text: JSON.stringify(valueForSchema(schema)) };
   }
   if (tag === 'images') {
     const images = imagesSent(req);
@@ -142,5 +149,40 @@ describe('claudeCodeAcp: MCP servers and images reach the real claude-code-acp',
     expect((await run.result).status).toBe('completed');
     const turn = api.requests.slice(before).find((r) => r.lastUserText.includes('[[file]]'))!;
     expect(JSON.stringify(turn.body)).toContain('forge-file-marker');
+  });
+
+  const outputSchema = {
+    type: 'object',
+    properties: { verdict: { enum: ['approve', 'reject'] }, comments: { type: 'array', items: { type: 'string' } } },
+    required: ['verdict', 'comments'],
+    additionalProperties: false,
+  };
+
+  it("a schema'd answer arrives as result.output (structured output emulated by core)", {
+    timeout: 90_000,
+  }, async () => {
+    const run = agent.execute({ prompt: '[[json]] review the change', outputSchema });
+    const events = await allowAll(run);
+    expect(runProblems(events)).toEqual([]);
+    expect(await run.result).toMatchObject({ status: 'completed', output: { verdict: 'approve', comments: [] } });
+  });
+
+  it('an answer that does not fit is repaired in the same session; with no repairs left it fails', {
+    timeout: 90_000,
+  }, async () => {
+    const before = api.requests.length;
+    const run = agent.execute({ prompt: '[[badjson]] review the change', outputSchema });
+    const events = await allowAll(run);
+    const result = await run.result;
+    expect(runProblems(events)).toEqual([]);
+    expect(result).toMatchObject({ status: 'completed', output: { verdict: 'approve', comments: [] } });
+    // The repair prompt went to the model with the earlier turn's history: one session.
+    const repair = api.requests.slice(before).find((r) => /did not match/.test(r.lastUserText))!;
+    expect(JSON.stringify(repair.body)).toContain('[[badjson]] review the change');
+    expect(new Set(ofType(events, 'session.started').map((e) => e.sessionId)).size).toBe(1);
+
+    const failed = await agent.execute({ prompt: '[[badjson]] review again', outputSchema, outputRepairs: 0 }).result;
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'OUTPUT_SCHEMA_MISMATCH' } });
+    expect(failed.output).toBeUndefined();
   });
 });

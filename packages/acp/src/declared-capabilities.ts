@@ -32,5 +32,8 @@ export function acpDeclaredCapabilities(): AgentCapabilities {
     // On `session/new` / `load` / `resume`: stdio always; http and sse where `mcpCapabilities` say (checked
     // by the run before it opens a session).
     mcpServers: true,
+    // ACP has no structured output: core asks for JSON alone, parses and checks the final message, and sends a
+    // repair turn on the same session when it does not fit.
+    structuredOutput: 'emulated',
   });
 }

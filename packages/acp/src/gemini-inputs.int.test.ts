@@ -112,4 +112,39 @@ describe('geminiCli: MCP servers and images reach the real gemini CLI', () => {
       .find((r) => r.action === 'streamGenerateContent' && r.lastUserText.includes('[[file]]'))!;
     expect(JSON.stringify(turn.body)).toContain('forge-file-marker');
   });
+
+  const outputSchema = {
+    type: 'object',
+    properties: { verdict: { enum: ['approve', 'reject'] }, comments: { type: 'array', items: { type: 'string' } } },
+    required: ['verdict', 'comments'],
+    additionalProperties: false,
+  };
+
+  it("a schema'd answer arrives as result.output (structured output emulated by core)", {
+    timeout: 90_000,
+  }, async () => {
+    const run = agent.execute({ prompt: '[[json]] review the change', outputSchema });
+    const events = await allowAll(run);
+    expect(runProblems(events)).toEqual([]);
+    expect(await run.result).toMatchObject({ status: 'completed', output: { verdict: 'approve', comments: [] } });
+  });
+
+  it('an answer that does not fit is repaired in the same session; with no repairs left it fails', {
+    timeout: 90_000,
+  }, async () => {
+    const before = api.requests.length;
+    const run = agent.execute({ prompt: '[[badjson]] review the change', outputSchema });
+    const events = await allowAll(run);
+    const result = await run.result;
+    expect(runProblems(events)).toEqual([]);
+    expect(result).toMatchObject({ status: 'completed', output: { verdict: 'approve', comments: [] } });
+    // The repair prompt went to the model with the earlier turn's history: one session.
+    const repair = api.requests.slice(before).find((r) => /did not match/.test(r.lastUserText))!;
+    expect(JSON.stringify(repair.body)).toContain('[[badjson]] review the change');
+    expect(new Set(ofType(events, 'session.started').map((e) => e.sessionId)).size).toBe(1);
+
+    const failed = await agent.execute({ prompt: '[[badjson]] review again', outputSchema, outputRepairs: 0 }).result;
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'OUTPUT_SCHEMA_MISMATCH' } });
+    expect(failed.output).toBeUndefined();
+  });
 });

@@ -15,7 +15,7 @@ import { AsyncQueue } from '@forge/core/internal';
  * An in-process ACP agent built on the SDK's agent side, behind a ProcessRunner: the adapter
  * spawns it and talks to it over byte streams, as it would to a real agent's stdin/stdout. What it
  * does with a prompt depends on the prompt's first word (`text`, `tool`, `permission`, `hang`,
- * `die`, `error`, `api500`, `thought`, `plan`, `edit`, `editfail`, `unknown`, `maxtokens`, `refusal`, `toolhang`,
+ * `die`, `error`, `api500`, `thought`, `plan`, `edit`, `editfail`, `json`, `badjson`, `unknown`, `maxtokens`, `refusal`, `toolhang`,
  * `usage`, `history`).
  */
 export interface ScriptedAcpOptions {
@@ -208,7 +208,19 @@ function buildAgent(options: ScriptedAcpOptions, record: ScriptedProcess, stoppe
       cancelled.set(sessionId, c);
       const first = params.prompt[0];
       const word = options.scenario ?? (first?.type === 'text' ? first.text : '').split(/\s+/)[0];
+      // Core's structured-output repair turn: the corrected answer.
+      if (first?.type === 'text' && first.text.includes('did not match')) {
+        await text(client, sessionId, '{"verdict":"ok"}');
+        return { stopReason: 'end_turn' };
+      }
       switch (word) {
+        case 'json':
+          await text(client, sessionId, '{"verdict":');
+          await text(client, sessionId, '"ok"}');
+          return { stopReason: 'end_turn' };
+        case 'badjson':
+          await text(client, sessionId, 'It looks fine to me.');
+          return { stopReason: 'end_turn' };
         case 'hang':
           await text(client, sessionId, 'working…');
           await waitCancel(sessionId);
