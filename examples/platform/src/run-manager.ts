@@ -107,6 +107,7 @@ export class RunManager {
       {
         respondHere: (...args) => this.#replies.respondHere(...args),
         answerHere: (...args) => this.#replies.answerHere(...args),
+        steerHere: (...args) => this.#replies.steerHere(...args),
       },
       options.replyTimeoutMs ?? 5_000,
     );
@@ -234,6 +235,20 @@ export class RunManager {
     signal?: AbortSignal,
   ): Promise<{ requestId: string }> {
     return this.#replies.answer(userId, agentId, questionId, answers, signal);
+  }
+
+  /**
+   * Sends a steering message to the agent's run `requestId` (`run.steer`), wherever it executes, like
+   * `respond`: 404 unknown run, 409 RUN_NOT_RUNNING (queued or ended), 409 UNSUPPORTED (not steerable).
+   */
+  steer(
+    userId: string,
+    agentId: string,
+    requestId: string,
+    text: string,
+    signal?: AbortSignal,
+  ): Promise<{ requestId: string }> {
+    return this.#replies.steer(userId, agentId, requestId, text, signal);
   }
 
   /** Applies retention now (also done on a timer when `retention` is set). */

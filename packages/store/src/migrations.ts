@@ -191,6 +191,15 @@ update forge_remote_agents a
 create unique index forge_remote_agents_live_name on forge_remote_agents (name) where revoked_at is null;
 `,
   },
+  {
+    version: 7,
+    name: 'run commands also relay steering messages to the replica running the run',
+    sql: `
+alter table forge_run_commands drop constraint forge_run_commands_kind_check;
+alter table forge_run_commands add constraint forge_run_commands_kind_check
+  check (kind in ('permission', 'question', 'steer'));
+`,
+  },
 ];
 
 // Any constant will do; it only has to be the same in every replica.

@@ -146,7 +146,10 @@ describe('GET /api/v1/openapi.json', () => {
     await call('GET', E, `${A}/${id}/events?request_id=${qid}`);
 
     // One that waits until interrupted.
-    await call('POST', M, `${A}/${id}/messages`, { body: { content: 'wait for me' } });
+    const waiting = await call('POST', M, `${A}/${id}/messages`, { body: { content: 'wait for me' } });
+    const S = `${AG}/runs/{request_id}/steer`;
+    await call('POST', S, `${A}/${id}/runs/${waiting.json.request_id}/steer`, { body: { text: 'also this' } });
+    await call('POST', S, `${A}/${id}/runs/${rid}/steer`, { body: { text: 'too late' } });
     await call('POST', `${AG}/interrupt`, `${A}/${id}/interrupt`);
     await call('POST', `${AG}/interrupt`, `${A}/${id}/interrupt?request_id=run_none`);
 

@@ -118,6 +118,20 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       errors: { 400: 'INVALID_REQUEST_ID', 404: 'AGENT_NOT_FOUND, REQUEST_NOT_FOUND', 409: 'RUN_NOT_QUEUED' },
     },
   },
+  '/api/v1/agents/{id}/runs/{request_id}/steer': {
+    post: {
+      summary: 'Steer the running run: more text the agent reads while it works (run.steer)',
+      body: S.SteerBody,
+      ok: [200, S.SteerReply],
+      errors: {
+        ...BODY_ERRORS,
+        400: `${BODY_ERRORS[400]}; INVALID_STEER_TEXT, INVALID_REQUEST_ID`,
+        404: 'AGENT_NOT_FOUND, REQUEST_NOT_FOUND',
+        409: 'RUN_NOT_RUNNING (queued or ended), UNSUPPORTED (the provider cannot be steered)',
+        ...RELAY_ERRORS,
+      },
+    },
+  },
   '/api/v1/agents/{id}/permissions/{permission_id}': {
     post: {
       summary: 'Answer a permission.requested event',

@@ -41,6 +41,13 @@ export const AnswerBody = z.strictObject({
   answers: z.array(z.array(z.string())).describe('One array of chosen labels (or typed text) per question.'),
 });
 
+export const SteerBody = z.strictObject({
+  text: z
+    .string()
+    .refine((t) => t.trim().length > 0, 'must not be empty')
+    .describe('More instructions for the running turn (run.steer): the agent reads them while it works.'),
+});
+
 /** `POST /api/v1/remote-agents/tokens`: both fields optional; an empty body is a token for any name, valid 1 h. */
 export const EnrolmentTokenBody = z.strictObject({
   name: z
@@ -168,6 +175,12 @@ export const AnswerReply = z.strictObject({
   request_id: z.string(),
   question_id: z.string(),
   answers: AnswerBody.shape.answers,
+});
+
+export const SteerReply = z.strictObject({
+  agent_id: z.string(),
+  request_id: z.string(),
+  steered: z.literal(true),
 });
 
 export const Providers = z.strictObject({

@@ -7,7 +7,7 @@ import { readJson, readObject } from './io.js';
 import { cursorOf, identifierOf, requestIdOf } from './identifiers.js';
 import { parseBody } from './parse-body.js';
 import { parseDecision, parseMessage } from './rest-input.js';
-import { AnswerBody } from './rest-schemas.js';
+import { AnswerBody, SteerBody } from './rest-schemas.js';
 import type { Router } from './router.js';
 import { runJson } from './run-json.js';
 import { lastEventId, streamRun } from './sse.js';
@@ -157,6 +157,16 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
         question_id: questionId,
         answers: body.answers,
       });
+    })
+    .on('POST', '/api/v1/agents/:id/runs/:request_id/steer', async (ctx) => {
+      const raw = readObject(await readJson(ctx.req));
+      const body = parseBody(SteerBody, raw, { text: 'INVALID_STEER_TEXT' });
+      refuseBadText(raw, { text: 'INVALID_STEER_TEXT' });
+      const requestId = requestIdOf(ctx.params.request_id!);
+      const agent = await agentOf(ctx, backend);
+      // Wherever the run executes: another instance's answer is relayed back as it gave it.
+      const done = await runs.steer(agent.userId, agent.agentId, requestId, body.text, clientGone(ctx));
+      reply(ctx, 200, { agent_id: agent.agentId, request_id: done.requestId, steered: true });
     })
     .on('GET', '/api/v1/agents/:id/events', async (ctx) => {
       const agent = await agentOf(ctx, backend);
