@@ -164,6 +164,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       logger,
       ...(remoteView ? { remoteAgents: remoteView } : {}),
       providers: providerCatalog(registry),
+      mcpServers: config.mcpServers,
+      allowPrivateNetworks: config.webhookAllowPrivate,
+      maxAttachmentBytes: config.maxAttachmentBytes,
       ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
     });
     server = await listen(handler, { port: config.port, host: config.host });

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { silentLogger, systemClock, type Clock, type Logger } from '@forge/core';
+import { silentLogger, systemClock, type Clock, type Logger, type McpServer } from '@forge/core';
 import { ApiError, errorResponse } from '../api-error.js';
 import { bearerToken, type ApiKeyStore } from '../api-keys.js';
 import type { AgentBackend } from '../backends/backend.js';
@@ -9,7 +9,9 @@ import type { RunManager } from '../run-manager.js';
 import type { ProviderCatalog } from '../providers/provider-catalog.js';
 import { agentRoutes } from './agent-routes.js';
 import { reply, type ApiContext } from './context.js';
+import { createMcpResolver } from '../mcp-catalog.js';
 import { sendJson } from './io.js';
+import { DEFAULT_MAX_ATTACHMENT_BYTES } from './rest-attachments.js';
 import { openApiDocument } from './openapi.js';
 import { providerRoutes } from './provider-routes.js';
 import { enrolmentTokenRoutes } from './enrolment-token-routes.js';
@@ -36,6 +38,12 @@ export interface ApiOptions {
   clock?: Clock;
   /** SSE keep-alive comments. Default 15 s. */
   sseHeartbeatMs?: number;
+  /** The operator's MCP servers users may name (FORGE_MCP_SERVERS). Default none. */
+  mcpServers?: McpServer[];
+  /** Private hosts/CIDRs users' MCP URL servers may reach: the webhook allow list. Default none. */
+  allowPrivateNetworks?: boolean | string[];
+  /** Decoded bytes of a message's attachments together (FORGE_MAX_ATTACHMENT_BYTES). Default 5 MiB. */
+  maxAttachmentBytes?: number;
   /** Failed authentications per minute from one address before it gets 429 (slows key guessing). Default 30. */
   authFailuresPerMinute?: number;
 }
@@ -62,7 +70,17 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     maxAgentsPerKey: options.maxAgentsPerKey,
     createTimeoutMs: options.createTimeoutMs,
   });
-  runRoutes(router, { backend, runs, ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}) });
+  const mcp = createMcpResolver({
+    ...(options.mcpServers ? { catalog: options.mcpServers } : {}),
+    ...(options.allowPrivateNetworks !== undefined ? { allowPrivateNetworks: options.allowPrivateNetworks } : {}),
+  });
+  runRoutes(router, {
+    backend,
+    runs,
+    mcp,
+    maxAttachmentBytes: options.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES,
+    ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
+  });
   providerRoutes(router, { catalog: options.providers, defaultProvider: options.defaultProvider });
   enrolmentTokenRoutes(router, { remoteAgents: options.remoteAgents, logger });
   router.on('GET', '/api/v1/remote-agents', async (ctx) => {

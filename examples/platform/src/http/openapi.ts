@@ -81,7 +81,18 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       summary: 'Send a message: a run, started or queued (202)',
       body: S.MessageBody,
       ok: [202, S.MessageAccepted],
-      errors: { ...BODY_ERRORS, ...AGENT_404, 409: 'AGENT_NOT_READY', 429: 'QUEUE_FULL or RATE_LIMITED' },
+      errors: {
+        ...BODY_ERRORS,
+        400:
+          `${BODY_ERRORS[400]}; MCP_COMMAND_REFUSED (an MCP server with a command), MCP_SERVER_UNKNOWN (not in the ` +
+          'catalogue), MCP_URL_REFUSED (a private or loopback address), MCP_URL_INVALID, INVALID_ATTACHMENT',
+        413:
+          'PAYLOAD_TOO_LARGE (attachments over FORGE_MAX_ATTACHMENT_BYTES decoded, details.limit/size), ' +
+          'BODY_TOO_LARGE (the body over the attachment cap’s base64 plus 1 MiB)',
+        ...AGENT_404,
+        409: 'AGENT_NOT_READY',
+        429: 'QUEUE_FULL or RATE_LIMITED',
+      },
     },
   },
   '/api/v1/agents/{id}/interrupt': {

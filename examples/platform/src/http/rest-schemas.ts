@@ -17,6 +17,42 @@ export const CreateAgentBody = z.strictObject({
   provider: nullable(z.string()).describe('A provider from GET /api/v1/providers; default: the default provider.'),
 });
 
+/**
+ * An MCP server a request may use: one of the operator's catalogue (FORGE_MCP_SERVERS) by `name` alone, or the
+ * user's own over HTTP(S) by `url` (checked like a webhook URL: no private or loopback address). A `command` is
+ * refused (MCP_COMMAND_REFUSED): a stdio server would be a process on the platform's host.
+ */
+export const McpServerRefBody = z.strictObject({
+  name: z.string().trim().min(1).max(128),
+  url: z.string().optional().describe('Your own MCP server (streamable HTTP, or SSE with transport "sse").'),
+  headers: z.record(z.string(), z.string()).optional().describe('Sent to your URL server (e.g. Authorization).'),
+  transport: z.enum(['http', 'sse']).optional(),
+});
+
+export const AttachmentBody = z.strictObject({
+  kind: z.enum(['image', 'file']),
+  data: z.string().describe('The content, base64 (standard alphabet, padded). A path is never accepted.'),
+  mime_type: z.string().optional().describe('Required for an image: image/png, image/jpeg, …'),
+  name: z.string().optional(),
+});
+
+/**
+ * Settings of a run that an agent may hold as defaults (POST /api/v1/agents) and a message may override, field
+ * by field. Nested objects keep the library's names (`maxCostUsd`, `afterMs`), as `result` does.
+ */
+export const RunSettingsFields = {
+  mcp_servers: z.array(McpServerRefBody).optional().describe('MCP servers the agent may use in the run.'),
+  output_schema: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('A JSON Schema the final answer must satisfy; the checked answer is the run’s `output`.'),
+  output_repairs: req.outputRepairs.optional().describe('How often a non-conforming answer is sent back. Default 1.'),
+  effort: req.effort.describe('Reasoning effort, where the provider has the knob.'),
+  approvals: req.approvals.describe('Rules deciding permission requests before you see them (library names).'),
+  questions: req.questions.describe('What an unanswered question becomes.'),
+  budget: req.budget.describe('Limits on the run’s cost, tokens and turns (maxCostUsd, maxTokens, maxTurns).'),
+};
+
 /** The library's request fields under their REST names (same validators: core's AgentRequestSchema). */
 export const MessageBody = z.strictObject({
   content: req.prompt.describe('The message (the library calls it prompt).'),
@@ -28,6 +64,11 @@ export const MessageBody = z.strictObject({
   max_turns: req.maxTurns,
   timeout_ms: req.timeoutMs,
   system_prompt: req.systemPrompt,
+  ...RunSettingsFields,
+  attachments: z
+    .array(AttachmentBody)
+    .optional()
+    .describe('Images and files, inline; at most FORGE_MAX_ATTACHMENT_BYTES (5 MiB) decoded together, else 413.'),
   webhook_url: nullable(z.string()).describe('Standard Webhooks deliveries of the run’s events (https).'),
   webhook_secret: nullable(z.string()).describe('A whsec_ secret, or "generate" to have one made and returned once.'),
 });
@@ -150,6 +191,11 @@ export const Run = z.strictObject({
     .optional()
     .describe('The run.completed result, once finished.'),
   error: z.record(z.string(), z.unknown()).optional(),
+  output: z.unknown().optional().describe('The structured answer, checked against the message’s output_schema.'),
+  files_changed: z
+    .array(z.looseObject({ path: z.string(), change: z.string(), oldPath: z.string().optional() }))
+    .optional()
+    .describe('Every file the run changed, once per path.'),
 });
 
 export const RunList = z.strictObject({

@@ -5,7 +5,9 @@ import type { RunManager } from '../run-manager.js';
 import { agentOf, reply, type ApiContext } from './context.js';
 import { readJson, readObject } from './io.js';
 import { cursorOf, identifierOf, requestIdOf } from './identifiers.js';
+import type { McpResolver } from '../mcp-catalog.js';
 import { parseBody } from './parse-body.js';
+import { messageBodyLimit } from './rest-attachments.js';
 import { parseDecision, parseMessage } from './rest-input.js';
 import { AnswerBody, SteerBody } from './rest-schemas.js';
 import type { Router } from './router.js';
@@ -16,6 +18,10 @@ import { refuseBadText } from './text-input.js';
 export interface RunRoutesOptions {
   backend: AgentBackend;
   runs: RunManager;
+  /** Resolves the MCP servers a message names (the operator's catalogue, the SSRF guard). */
+  mcp: McpResolver;
+  /** Decoded bytes of a message's attachments together. */
+  maxAttachmentBytes: number;
   /** SSE keep-alive comments. Default 15 s. */
   sseHeartbeatMs?: number;
 }
@@ -58,7 +64,9 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
   router
     .on('POST', '/api/v1/agents/:id/messages', async (ctx) => {
       // The whole body is checked first: bad input is a 400 whatever the agent's state.
-      const { request, webhook, generatedSecret } = parseMessage(readObject(await readJson(ctx.req)));
+      const body = readObject(await readJson(ctx.req, messageBodyLimit(options.maxAttachmentBytes)));
+      const { request, mcpServers, webhook, generatedSecret } = parseMessage(body, options.maxAttachmentBytes);
+      if (mcpServers) request.mcpServers = await options.mcp.resolve(mcpServers);
       const agent = await agentOf(ctx, backend);
       if (!agent.ready) throw new ApiError(409, 'AGENT_NOT_READY', `Agent ${agent.agentId} is ${agentState(agent)}`);
       const { run, status, ahead } = await runs.submit({

@@ -21,7 +21,17 @@ export interface HarnessOptions {
   webhooks?: WebhookDispatcherPort;
   backend?: (registry: ProviderRegistry, dataDir: string) => AgentBackend;
   api?: Partial<
-    Pick<ApiOptions, 'rateLimitPerMinute' | 'maxAgentsPerKey' | 'remoteAgents' | 'clock' | 'authFailuresPerMinute'>
+    Pick<
+      ApiOptions,
+      | 'rateLimitPerMinute'
+      | 'maxAgentsPerKey'
+      | 'remoteAgents'
+      | 'clock'
+      | 'authFailuresPerMinute'
+      | 'mcpServers'
+      | 'allowPrivateNetworks'
+      | 'maxAttachmentBytes'
+    >
   >;
   /** FORGE_ADMIN_USERS: whose keys are admin keys (none by default). */
   adminUsers?: string;
