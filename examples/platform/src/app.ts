@@ -167,6 +167,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       mcpServers: config.mcpServers,
       allowPrivateNetworks: config.webhookAllowPrivate,
       maxAttachmentBytes: config.maxAttachmentBytes,
+      runDefaults: config.runDefaults,
       ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
     });
     server = await listen(handler, { port: config.port, host: config.host });

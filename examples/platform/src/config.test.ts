@@ -255,4 +255,21 @@ describe('loadConfig', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('reads the operator’s default approvals and budget, checked with core’s schemas', () => {
+    const c = loadConfig([], {
+      FORGE_DEFAULT_APPROVALS: '{"rules":[{"tool":"Bash","input":{"command":"rm *"},"decision":"deny"}]}',
+      FORGE_DEFAULT_BUDGET: '{"maxTokens":100000}',
+    });
+    expect(c.runDefaults).toEqual({
+      approvals: { rules: [{ tool: 'Bash', input: { command: 'rm *' }, decision: 'deny' }] },
+      budget: { maxTokens: 100_000 },
+    });
+    expect(loadConfig([], {}).runDefaults).toEqual({});
+    expect(() => loadConfig([], { FORGE_DEFAULT_BUDGET: '{"maxTokens":-1}' })).toThrow(
+      /FORGE_DEFAULT_BUDGET: maxTokens/,
+    );
+    expect(() => loadConfig([], { FORGE_DEFAULT_APPROVALS: '{"defualt":"allow"}' })).toThrow(/FORGE_DEFAULT_APPROVALS/);
+    expect(() => loadConfig([], { FORGE_DEFAULT_BUDGET: 'x' })).toThrow(/FORGE_DEFAULT_BUDGET: not JSON/);
+  });
 });

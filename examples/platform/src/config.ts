@@ -2,10 +2,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { ValidationError, type McpServer } from '@forge/core';
+import { ApprovalsSchema, BudgetSchema, ValidationError, type McpServer } from '@forge/core';
 import { closestName } from '@forge/core/internal';
 import { markAdmins, parseApiKeyList, readApiKeyFile, type ApiKeyRecord } from './api-keys.js';
 import { DEFAULT_MAX_ATTACHMENT_BYTES } from './http/rest-attachments.js';
+import type { RunDefaults } from './http/run-settings.js';
 import { readMcpCatalog } from './mcp-catalog.js';
 import { oneSourceOf, secretSetting, type SecretSource } from './secret-settings.js';
 
@@ -73,6 +74,8 @@ export interface PlatformConfig {
   mcpServers: McpServer[];
   /** Decoded bytes of one message's attachments together (`FORGE_MAX_ATTACHMENT_BYTES`). */
   maxAttachmentBytes: number;
+  /** Approvals and budget for every run unless its agent or message sets them (`FORGE_DEFAULT_APPROVALS/BUDGET`). */
+  runDefaults: RunDefaults;
   /** Where each of the platform's secrets came from (environment, file, command line), for the exposure warning. */
   secretSources: SecretSource[];
 }
@@ -89,6 +92,7 @@ const USAGE = `forge platform — options (flags override environment variables)
   of mode 0600 owned by the platform's user, instead (an environment variable can be read from /proc)
   FORGE_MCP_SERVERS                             a JSON file of named MCP servers users may name (they never give a command)
   FORGE_MAX_ATTACHMENT_BYTES                    a message's attachments together, decoded (default 5242880)
+  FORGE_DEFAULT_APPROVALS, FORGE_DEFAULT_BUDGET  JSON: every run's approvals / budget unless its agent or message sets one
   FORGE_ADMIN_USERS                             users whose keys may issue enrolment tokens, comma-separated
   --rate-limit / FORGE_RATE_LIMIT               requests per minute per key (default 100)
   --max-agents / FORGE_MAX_AGENTS               live agents per key (default 10)
@@ -330,6 +334,36 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
       1,
       512 * 1024 * 1024,
     ),
+    runDefaults: {
+      ...jsonSetting('FORGE_DEFAULT_APPROVALS', env.FORGE_DEFAULT_APPROVALS, ApprovalsSchema, 'approvals'),
+      ...jsonSetting('FORGE_DEFAULT_BUDGET', env.FORGE_DEFAULT_BUDGET, BudgetSchema, 'budget'),
+    },
     secretSources,
   };
+}
+
+/** A JSON setting checked with core's schema for the field, as `{ [field]: value }`; `{}` when unset. */
+function jsonSetting<T>(
+  setting: string,
+  text: string | undefined,
+  schema: {
+    safeParse(
+      v: unknown,
+    ):
+      | { success: true; data: T }
+      | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } };
+  },
+  field: string,
+): Record<string, T> {
+  if (!text) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    bad(setting, `not JSON: ${(error as Error).message}`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success)
+    bad(setting, parsed.error.issues.map((i) => `${i.path.map(String).join('.') || field}: ${i.message}`).join('; '));
+  return { [field]: parsed.data };
 }

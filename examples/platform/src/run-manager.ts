@@ -12,6 +12,7 @@ import { RunFollowers } from './runs/run-followers.js';
 import { RunInterrupts } from './runs/run-interrupts.js';
 import { listenForRuns } from './runs/run-notifications.js';
 import { RunQueue, type SubmitInput } from './runs/run-queue.js';
+import { pendingOf, type PendingEvent } from './runs/run-pending.js';
 import { RunRecovery } from './runs/run-recovery.js';
 import type { WebhookDispatcherPort } from './webhook-port.js';
 
@@ -173,6 +174,11 @@ export class RunManager {
 
   activity(userId: string) {
     return this.#ctx.store.runs.activity(userId);
+  }
+
+  /** The permission requests and questions the run waits on now, wherever it executes (none unless running). */
+  pending(run: RunRecord): Promise<PendingEvent[]> {
+    return pendingOf(this.#ctx, run);
   }
 
   /** This process's execution of a run, when it is executing it. */

@@ -12,6 +12,7 @@ import { reply, type ApiContext } from './context.js';
 import { createMcpResolver } from '../mcp-catalog.js';
 import { sendJson } from './io.js';
 import { DEFAULT_MAX_ATTACHMENT_BYTES } from './rest-attachments.js';
+import type { RunDefaults } from './run-settings.js';
 import { openApiDocument } from './openapi.js';
 import { providerRoutes } from './provider-routes.js';
 import { enrolmentTokenRoutes } from './enrolment-token-routes.js';
@@ -44,6 +45,8 @@ export interface ApiOptions {
   allowPrivateNetworks?: boolean | string[];
   /** Decoded bytes of a message's attachments together (FORGE_MAX_ATTACHMENT_BYTES). Default 5 MiB. */
   maxAttachmentBytes?: number;
+  /** The operator's approvals and budget for every run, under the agent's and the message's (FORGE_DEFAULT_*). */
+  runDefaults?: RunDefaults;
   /** Failed authentications per minute from one address before it gets 429 (slows key guessing). Default 30. */
   authFailuresPerMinute?: number;
 }
@@ -62,6 +65,10 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
 
   const router = new Router<ApiContext>();
   let document: Record<string, unknown> | undefined;
+  const mcp = createMcpResolver({
+    ...(options.mcpServers ? { catalog: options.mcpServers } : {}),
+    ...(options.allowPrivateNetworks !== undefined ? { allowPrivateNetworks: options.allowPrivateNetworks } : {}),
+  });
   agentRoutes(router, {
     backend,
     runs,
@@ -69,16 +76,14 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     defaultProvider: options.defaultProvider,
     maxAgentsPerKey: options.maxAgentsPerKey,
     createTimeoutMs: options.createTimeoutMs,
-  });
-  const mcp = createMcpResolver({
-    ...(options.mcpServers ? { catalog: options.mcpServers } : {}),
-    ...(options.allowPrivateNetworks !== undefined ? { allowPrivateNetworks: options.allowPrivateNetworks } : {}),
+    mcp,
   });
   runRoutes(router, {
     backend,
     runs,
     mcp,
     maxAttachmentBytes: options.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES,
+    runDefaults: options.runDefaults ?? {},
     ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
   });
   providerRoutes(router, { catalog: options.providers, defaultProvider: options.defaultProvider });

@@ -12,11 +12,6 @@ const nullable = <T extends z.ZodType>(s: T) => s.nullable().optional();
 
 // ---- request bodies
 
-export const CreateAgentBody = z.strictObject({
-  owner_id: nullable(z.string()).describe("Must be the key's own user when given."),
-  provider: nullable(z.string()).describe('A provider from GET /api/v1/providers; default: the default provider.'),
-});
-
 /**
  * An MCP server a request may use: one of the operator's catalogue (FORGE_MCP_SERVERS) by `name` alone, or the
  * user's own over HTTP(S) by `url` (checked like a webhook URL: no private or loopback address). A `command` is
@@ -52,6 +47,13 @@ export const RunSettingsFields = {
   questions: req.questions.describe('What an unanswered question becomes.'),
   budget: req.budget.describe('Limits on the run’s cost, tokens and turns (maxCostUsd, maxTokens, maxTurns).'),
 };
+
+export const CreateAgentBody = z.strictObject({
+  owner_id: nullable(z.string()).describe("Must be the key's own user when given."),
+  provider: nullable(z.string()).describe('A provider from GET /api/v1/providers; default: the default provider.'),
+  // The agent's run defaults: each message may override any of them.
+  ...RunSettingsFields,
+});
 
 /** The library's request fields under their REST names (same validators: core's AgentRequestSchema). */
 export const MessageBody = z.strictObject({
@@ -146,6 +148,10 @@ export const Agent = z.object({
   live_request_ids: z.array(z.string()).optional(),
   queued_request_ids: z.array(z.string()).optional(),
   live_status: z.record(z.string(), z.unknown()).optional().describe('With ?refresh=true: what the agent says.'),
+  settings: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('The run defaults it was created with (approvals, budget, mcp_servers…), as given.'),
 });
 
 export const AgentList = z.strictObject({ agents: z.array(Agent) });
@@ -191,6 +197,16 @@ export const Run = z.strictObject({
     .optional()
     .describe('The run.completed result, once finished.'),
   error: z.record(z.string(), z.unknown()).optional(),
+  pending: z
+    .array(
+      z.looseObject({
+        type: z.enum(['permission.requested', 'question.requested']),
+        id: z.string(),
+        seq: z.number().int(),
+      }),
+    )
+    .optional()
+    .describe('GET of one run: the permission requests and questions it waits on now, as the events that asked.'),
   output: z.unknown().optional().describe('The structured answer, checked against the message’s output_schema.'),
   files_changed: z
     .array(z.looseObject({ path: z.string(), change: z.string(), oldPath: z.string().optional() }))

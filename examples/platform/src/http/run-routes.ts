@@ -8,6 +8,7 @@ import { cursorOf, identifierOf, requestIdOf } from './identifiers.js';
 import type { McpResolver } from '../mcp-catalog.js';
 import { parseBody } from './parse-body.js';
 import { messageBodyLimit } from './rest-attachments.js';
+import { layerRequest, parseRunSettings, type RunDefaults } from './run-settings.js';
 import { parseDecision, parseMessage } from './rest-input.js';
 import { AnswerBody, SteerBody } from './rest-schemas.js';
 import type { Router } from './router.js';
@@ -22,6 +23,8 @@ export interface RunRoutesOptions {
   mcp: McpResolver;
   /** Decoded bytes of a message's attachments together. */
   maxAttachmentBytes: number;
+  /** The operator's run defaults, under each agent's. */
+  runDefaults: RunDefaults;
   /** SSE keep-alive comments. Default 15 s. */
   sseHeartbeatMs?: number;
 }
@@ -65,10 +68,16 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
     .on('POST', '/api/v1/agents/:id/messages', async (ctx) => {
       // The whole body is checked first: bad input is a 400 whatever the agent's state.
       const body = readObject(await readJson(ctx.req, messageBodyLimit(options.maxAttachmentBytes)));
-      const { request, mcpServers, webhook, generatedSecret } = parseMessage(body, options.maxAttachmentBytes);
-      if (mcpServers) request.mcpServers = await options.mcp.resolve(mcpServers);
+      const message = parseMessage(body, options.maxAttachmentBytes);
+      const { webhook, generatedSecret } = message;
+      let mcpServers = message.mcpServers && (await options.mcp.resolve(message.mcpServers));
       const agent = await agentOf(ctx, backend);
       if (!agent.ready) throw new ApiError(409, 'AGENT_NOT_READY', `Agent ${agent.agentId} is ${agentState(agent)}`);
+      const saved = await runs.store.agentSettings.get(agent.userId, agent.agentId);
+      const defaults = saved ? parseRunSettings(saved) : undefined;
+      if (!mcpServers && defaults?.mcpServers) mcpServers = await options.mcp.resolve(defaults.mcpServers);
+      const request = layerRequest(message.request, defaults, options.runDefaults);
+      if (mcpServers) request.mcpServers = mcpServers;
       const { run, status, ahead } = await runs.submit({
         userId: agent.userId,
         agentId: agent.agentId,
@@ -125,7 +134,8 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
     .on('GET', '/api/v1/agents/:id/runs/:request_id', async (ctx) => {
       const agent = await agentOf(ctx, backend);
       const run = await runOf(runs, agent.userId, agent.agentId, requestIdOf(ctx.params.request_id!));
-      reply(ctx, 200, runJson(run));
+      // What it waits for, so a client that reloads can offer the open approvals and questions again.
+      reply(ctx, 200, runJson(run, { pending: await runs.pending(run) }));
     })
     .on('DELETE', '/api/v1/agents/:id/runs/:request_id', async (ctx) => {
       const agent = await agentOf(ctx, backend);

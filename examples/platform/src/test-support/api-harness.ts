@@ -31,6 +31,7 @@ export interface HarnessOptions {
       | 'mcpServers'
       | 'allowPrivateNetworks'
       | 'maxAttachmentBytes'
+      | 'runDefaults'
     >
   >;
   /** FORGE_ADMIN_USERS: whose keys are admin keys (none by default). */
