@@ -122,6 +122,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       },
       logger,
       webhooks,
+      keyCaps: (keyId) => keys.capsOf(keyId),
       leaseMs: config.leaseMs,
       replyTimeoutMs: config.replyTimeoutMs,
       maxQueuedPerAgent: config.maxQueuedPerAgent,

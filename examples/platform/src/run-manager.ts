@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { silentLogger, type CodeAgent, type Logger } from '@forge/core';
 import type { ForgeStore, JournalEvent, RunRecord } from '@forge/store';
+import type { KeyCaps } from './api-keys.js';
 import { LiveRun } from './runs/live-run.js';
 import { Outbox } from './runs/outbox.js';
 import { Replies } from './runs/replies.js';
@@ -50,6 +51,8 @@ export interface RunManagerOptions {
    * for that instance to take it before it is withdrawn (504 REPLY_NOT_DELIVERED). Default 5 s.
    */
   replyTimeoutMs?: number;
+  /** The daily spend cap of the API key (hex SHA-256) that sent a run, if it has one: the same on every replica. */
+  keyCaps?: (keyId: string) => KeyCaps | undefined;
   now?: () => number;
 }
 
@@ -94,6 +97,7 @@ export class RunManager {
     const executor = new RunExecutor(ctx, this.#outbox, ender, {
       agents: options.agents,
       onSettled: () => void this.#queue.dispatch(),
+      keyCaps: options.keyCaps,
     });
     this.#queue = new RunQueue(ctx, executor, {
       placement: options.placement,

@@ -55,10 +55,15 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
   },
   '/api/v1/agents': {
     post: {
-      summary: 'Create an agent (capped per key)',
+      summary: 'Create an agent (capped per key), with run defaults each message may override',
       body: S.CreateAgentBody,
       ok: [201, S.Agent],
-      errors: { ...BODY_ERRORS, 404: 'USER_NOT_FOUND, PROVIDER_NOT_FOUND', 429: 'AGENT_LIMIT or RATE_LIMITED' },
+      errors: {
+        ...BODY_ERRORS,
+        400: `${BODY_ERRORS[400]}; the run defaults' codes as for a message (INVALID_BUDGET, MCP_COMMAND_REFUSED…)`,
+        404: 'USER_NOT_FOUND, PROVIDER_NOT_FOUND',
+        429: 'AGENT_LIMIT or RATE_LIMITED',
+      },
     },
     get: { summary: "The key's user's agents", ok: [200, S.AgentList], errors: { 404: 'USER_NOT_FOUND' } },
   },
@@ -91,7 +96,9 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
           'BODY_TOO_LARGE (the body over the attachment cap’s base64 plus 1 MiB)',
         ...AGENT_404,
         409: 'AGENT_NOT_READY',
-        429: 'QUEUE_FULL or RATE_LIMITED',
+        429:
+          'QUEUE_FULL, RATE_LIMITED, or BUDGET_EXHAUSTED (the key spent its daily cap; details.resets_at, spent, cap, ' +
+          'and Retry-After until the next UTC midnight)',
       },
     },
   },
@@ -119,7 +126,7 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
   },
   '/api/v1/agents/{id}/runs/{request_id}': {
     get: {
-      summary: 'One run',
+      summary: 'One run, with what it waits for (pending) and its structured output',
       ok: [200, S.Run],
       errors: { 400: 'INVALID_REQUEST_ID', 404: 'AGENT_NOT_FOUND, REQUEST_NOT_FOUND' },
     },

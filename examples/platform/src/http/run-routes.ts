@@ -5,6 +5,7 @@ import type { RunManager } from '../run-manager.js';
 import { agentOf, reply, type ApiContext } from './context.js';
 import { readJson, readObject } from './io.js';
 import { cursorOf, identifierOf, requestIdOf } from './identifiers.js';
+import { refuseSpentKey } from '../key-budget.js';
 import type { McpResolver } from '../mcp-catalog.js';
 import { parseBody } from './parse-body.js';
 import { messageBodyLimit } from './rest-attachments.js';
@@ -73,6 +74,8 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
       let mcpServers = message.mcpServers && (await options.mcp.resolve(message.mcpServers));
       const agent = await agentOf(ctx, backend);
       if (!agent.ready) throw new ApiError(409, 'AGENT_NOT_READY', `Agent ${agent.agentId} is ${agentState(agent)}`);
+      const { caps, keyId } = ctx.principal;
+      if (caps) await refuseSpentKey(runs.store.keySpend, keyId, caps, Date.now());
       const saved = await runs.store.agentSettings.get(agent.userId, agent.agentId);
       const defaults = saved ? parseRunSettings(saved) : undefined;
       if (!mcpServers && defaults?.mcpServers) mcpServers = await options.mcp.resolve(defaults.mcpServers);
@@ -82,6 +85,7 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
         userId: agent.userId,
         agentId: agent.agentId,
         request,
+        keyId,
         ...(webhook ? { webhook } : {}),
       });
       reply(ctx, 202, {

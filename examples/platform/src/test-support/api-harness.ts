@@ -34,6 +34,8 @@ export interface HarnessOptions {
       | 'runDefaults'
     >
   >;
+  /** FORGE_API_KEYS (list or JSON); default alice and bob with ALICE_KEY and BOB_KEY. */
+  apiKeys?: string;
   /** FORGE_ADMIN_USERS: whose keys are admin keys (none by default). */
   adminUsers?: string;
   /** Queued messages per agent before 429. */
@@ -63,7 +65,11 @@ export async function startApiHarness(options: HarnessOptions = {}) {
     registry.register(name, agent);
   const logger = memoryLogger();
   const backend = options.backend ? options.backend(registry, dataDir) : localBackend({ dataDir, registry });
+  const keys = new ApiKeyStore(
+    markAdmins(parseApiKeyList(options.apiKeys ?? `alice:${ALICE_KEY},bob:${BOB_KEY}`), options.adminUsers ?? ''),
+  );
   const runs = await RunManager.create({
+    keyCaps: (keyId) => keys.capsOf(keyId),
     store: options.store ?? (await testStore()),
     agents: async (userId, agentId) => {
       const agent = await backend.get(userId, agentId).catch(() => undefined);
@@ -76,7 +82,7 @@ export async function startApiHarness(options: HarnessOptions = {}) {
     ...options.runManager,
   });
   const handler = createApiHandler({
-    keys: new ApiKeyStore(markAdmins(parseApiKeyList(`alice:${ALICE_KEY},bob:${BOB_KEY}`), options.adminUsers ?? '')),
+    keys,
     backend,
     runs,
     defaultProvider: registry.list()[0]!,
