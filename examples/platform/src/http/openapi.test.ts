@@ -112,6 +112,14 @@ describe('GET /api/v1/openapi.json', () => {
 
     const created = await call('POST', A, A, { body: { provider: 'scripted' } });
     const id = created.json.agent_id as string;
+    // An agent with run defaults: shown back as settings, valid against the Agent schema.
+    const withDefaults = await call('POST', A, A, {
+      body: { provider: 'scripted', effort: 'low', budget: { maxTokens: 1000 } },
+    });
+    expect(withDefaults.json.settings).toEqual({ effort: 'low', budget: { maxTokens: 1000 } });
+    await call('GET', AG, `${A}/${withDefaults.json.agent_id}`);
+    await call('DELETE', AG, `${A}/${withDefaults.json.agent_id}`);
+    await call('POST', A, A, { body: { provider: 'scripted', mcp_servers: [{ name: 'x', command: 'sh' }] } });
     await call('POST', A, A, { body: { provder: 'scripted' } });
     await call('GET', A, A);
     await call('GET', A, `${A}?user_id=bob`);
@@ -125,6 +133,8 @@ describe('GET /api/v1/openapi.json', () => {
     const rid = first.json.request_id as string;
     const queued = await call('POST', M, `${A}/${id}/messages`, { body: { content: 'then this' } });
     while (!h.runs.local(rid)?.pendingPermissions.has(PERMISSION_ID)) await new Promise((r) => setImmediate(r));
+    const waitingRun = await call('GET', `${AG}/runs/{request_id}`, `${A}/${id}/runs/${rid}`);
+    expect(waitingRun.json.pending).toEqual([expect.objectContaining({ id: PERMISSION_ID })]);
 
     const R = `${AG}/runs/{request_id}`;
     await call('DELETE', R, `${A}/${id}/runs/${queued.json.request_id}`);
