@@ -102,6 +102,13 @@ function capAcrossReplicas(name: string, stores: Stores) {
         expect(refused.json.error.details).toMatchObject({ spent: { tokens: 120 }, cap: { tokens: 100 } });
       }
 
+      // The key's figure, as both replicas read it.
+      for (const h of [a, b]) {
+        const spend = await h.call('GET', '/api/v1/spend', { key });
+        expect(spend.json).toMatchObject({ spent: { tokens: 120, cost_usd: 0 }, cap: { tokens: 100 } });
+      }
+      expect((await b.call('GET', '/api/v1/spend', { key: BOB_KEY })).json.cap).toBeUndefined();
+
       // Another key is not held back by alice's spend.
       const bobAgent = (await a.call('POST', '/api/v1/agents', { key: BOB_KEY, body: { provider: 'scripted' } })).json
         .agent_id;

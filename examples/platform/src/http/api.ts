@@ -21,6 +21,7 @@ import type { RemoteAgentsView } from './remote-agents-view.js';
 import { requestTarget } from './request-target.js';
 import { Router } from './router.js';
 import { runRoutes } from './run-routes.js';
+import { spendRoutes } from './spend-routes.js';
 
 export type { RemoteAgentsView } from './remote-agents-view.js';
 
@@ -87,6 +88,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
   });
   providerRoutes(router, { catalog: options.providers, defaultProvider: options.defaultProvider });
+  spendRoutes(router, { spends: runs.store.keySpend });
   enrolmentTokenRoutes(router, { remoteAgents: options.remoteAgents, logger });
   router.on('GET', '/api/v1/remote-agents', async (ctx) => {
     // Without a hub the answer is still 200, so clients need no special case for a platform without one.

@@ -109,6 +109,8 @@ describe('GET /api/v1/openapi.json', () => {
 
     await call('GET', '/api/v1/providers', '/api/v1/providers');
     await call('GET', '/api/v1/providers', '/api/v1/providers', { key: 'not-a-key-at-all' });
+    await call('GET', '/api/v1/spend', '/api/v1/spend');
+    await call('GET', '/api/v1/spend', '/api/v1/spend', { key: null });
 
     const created = await call('POST', A, A, { body: { provider: 'scripted' } });
     const id = created.json.agent_id as string;

@@ -53,6 +53,13 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
   '/api/v1/providers': {
     get: { summary: 'Providers agents can be created with, each probed', ok: [200, S.Providers], errors: {} },
   },
+  '/api/v1/spend': {
+    get: {
+      summary: "The calling key's spend today (UTC), against its daily cap when it has one",
+      ok: [200, S.KeySpendReply],
+      errors: {},
+    },
+  },
   '/api/v1/agents': {
     post: {
       summary: 'Create an agent (capped per key), with run defaults each message may override',

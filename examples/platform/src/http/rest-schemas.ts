@@ -245,6 +245,15 @@ export const SteerReply = z.strictObject({
   steered: z.literal(true),
 });
 
+const SpendFigures = z.strictObject({ cost_usd: z.number().optional(), tokens: z.number().optional() });
+
+export const KeySpendReply = z.strictObject({
+  day: z.string().describe('The UTC day counted (YYYY-MM-DD).'),
+  spent: SpendFigures.describe('What the key spent that day, across every replica.'),
+  cap: SpendFigures.optional().describe('Its daily cap, when its key entry has one.'),
+  resets_at: iso.describe('The next UTC midnight.'),
+});
+
 export const Providers = z.strictObject({
   default_provider: z.string(),
   providers: z.array(
