@@ -193,6 +193,36 @@ create unique index forge_remote_agents_live_name on forge_remote_agents (name) 
   },
   {
     version: 7,
+    name: "sessions: the agent programs' session files, so a conversation outlives the machine that ran it",
+    // A session's files are stored as gzip chunks: an append (what a turn added to a JSONL file) is one
+    // new row, so saving a turn costs the turn's bytes, not the session's length. Chunks of one file are
+    // folded into one now and then (sqlSessionStore), which keeps a load to a few rows.
+    sql: `
+create table forge_sessions (
+  provider text not null,
+  session_id text not null,
+  cwd text,
+  title text,
+  created_at double precision not null,
+  updated_at double precision not null,
+  size bigint not null,
+  primary key (provider, session_id)
+);
+create index forge_sessions_updated on forge_sessions (updated_at desc);
+create table forge_session_chunks (
+  provider text not null,
+  session_id text not null,
+  path text not null,
+  seq integer not null,
+  raw_length integer not null,
+  data bytea not null,
+  primary key (provider, session_id, path, seq),
+  foreign key (provider, session_id) references forge_sessions (provider, session_id) on delete cascade
+);
+`,
+  },
+  {
+    version: 8,
     name: 'run commands also relay steering messages to the replica running the run',
     sql: `
 alter table forge_run_commands drop constraint forge_run_commands_kind_check;
@@ -201,7 +231,7 @@ alter table forge_run_commands add constraint forge_run_commands_kind_check
 `,
   },
   {
-    version: 8,
+    version: 9,
     name: 'agent settings: run defaults an agent was created with (approvals, budget, MCP servers…)',
     sql: `
 -- What POST /api/v1/agents was given beyond the provider, as the API took it (JSON text); a message
@@ -216,7 +246,7 @@ create table forge_agent_settings (
 `,
   },
   {
-    version: 9,
+    version: 10,
     name: 'per API key spend: cost and tokens per key and day, and the key that sent each run',
     sql: `
 -- Added to atomically as a run's usage is journaled, by whichever replica runs it, so every replica

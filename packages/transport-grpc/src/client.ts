@@ -11,9 +11,11 @@ import {
   silentLogger,
   systemClock,
   validateRequest,
+  withPolicyDefaults,
   refuseUnsupportedFields,
   relayDeclaration,
   type AgentCapabilities,
+  type AgentPolicyOptions,
   type AgentRequestInput,
   type AgentRun,
   type Clock,
@@ -33,7 +35,8 @@ import { RelayedRun } from '@forge/core/internal';
 import { GuardedSessionManager } from './session-manager.js';
 import type { DrainOptions, DrainResult } from './agent-service-options.js';
 
-export interface GrpcAgentOptions {
+/** `approvals`/`budget`/`questions` defaults are sent with each request (the remote agent enforces them). */
+export interface GrpcAgentOptions extends Omit<AgentPolicyOptions, 'pricing'> {
   /** Where `serveAgent` listens, e.g. `http://agent-pod:8080`. */
   baseUrl: string;
   /** The name this agent reports, and the `provider` of its events. Default "grpc". */
@@ -229,7 +232,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
       return { finished: res.runsFinished, cancelled: res.runsCancelled };
     },
     execute(input: AgentRequestInput, execOptions: ExecuteOptions = {}): AgentRun {
-      const request = validateRequest(input);
+      const request = validateRequest(withPolicyDefaults(input, options));
       refuseUnsupportedFields(provider, request, declared);
       const runId = execOptions.runId ?? nextId();
       if (live.has(runId)) {
