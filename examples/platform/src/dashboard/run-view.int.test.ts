@@ -225,7 +225,9 @@ describe.skipIf(!haveChromium)('dashboard run view in headless Chromium', () => 
     await approve.click();
     await page.locator('.ev.result[data-status="completed"]').waitFor();
     // What this key spent today, from GET /api/v1/spend (this key has no daily cap).
-    expect(await page.locator('#spend').textContent()).toMatch(/^Spent today: \$\d+\.\d{4} · \d+ tokens \(no daily cap\)$/);
+    expect(await page.locator('#spend').textContent()).toMatch(
+      /^Spent today: \$\d+\.\d{4} · \d+ tokens \(no daily cap\)$/,
+    );
     // Who decided it, as the run's own event says.
     await page.locator('.ev.permission .resolved[data-by="host"]').waitFor();
     expect(await page.locator('.ev.permission .resolved').textContent()).toBe(' allow by host');
