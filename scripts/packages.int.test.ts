@@ -239,6 +239,9 @@ describe('the packed packages, installed outside the repository', () => {
         ...packed.map((p) => p.tarball),
         `typescript@${typescriptVersion}`,
         `@types/node@${repoManifest.devDependencies['@types/node']}`,
+        // @forge/ai-sdk's types use the `ai` peer's, whose @ai-sdk/provider imports 'json-schema' types without
+        // depending on them: every AI SDK user checking with skipLibCheck false installs them (vercel/ai#15874).
+        '@types/json-schema@^7.0.15',
       ],
       { cwd: project, env: cleanEnv(), maxBuffer: 16 * 1024 * 1024 },
     );
