@@ -37,6 +37,8 @@ export function toUIMessageStream(
   const stream = createUIMessageStream<ForgeUIMessage>({
     ...streamOptions,
     async execute({ writer }) {
+      // The AI SDK's writer queues without backpressure (as streamText's does): the run's events are read as
+      // they come and wait in the stream, not in the run's bounded buffer.
       for (const chunk of mapper.start()) writer.write(chunk);
       for await (const event of run) {
         for (const chunk of mapper.map(event)) writer.write(chunk);
