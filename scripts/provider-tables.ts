@@ -152,6 +152,7 @@ export function generatedRegions(): Record<string, Record<string, string>> {
   return {
     'README.md': { providers: readmeProviderTable() },
     'docs/architecture.md': {
+      providers: readmeProviderTable(),
       'provider-replies': architectureProviderTable(),
       'provider-fields': fieldsProviderTable(),
     },

@@ -1,7 +1,10 @@
 import type { AgentEvent } from '@forge/core';
 import { collectRun, fakeProcessRunner, runProblems, type FakeProcessScript } from '@forge/core/testing';
 import { describe, expect, it } from 'vitest';
-import { codex } from './agent.js';
+import { type CodexOptions, codex as codexAgent } from './agent.js';
+
+/** These tests are about `transport: 'exec'` (the app server has its own). */
+const codex = (options: CodexOptions = {}) => codexAgent({ transport: 'exec', ...options });
 import {
   agentMessage,
   fixture,

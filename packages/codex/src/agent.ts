@@ -9,6 +9,7 @@ import {
   type RunContext,
   type RunOutcome,
   type RunningProcess,
+  type SessionStore,
 } from '@forge/core';
 import {
   assertSupported,
@@ -38,6 +39,7 @@ import {
 } from '@forge/core/internal';
 import { AppServerPool, type AppServerIdleOptions } from './app-server/app-server-pool.js';
 import { runOnAppServer } from './app-server/app-server-run.js';
+import { codexSessionFiles } from './session-files.js';
 import { probeCodexVersion, type VersionProbe } from './version.js';
 
 export { PROVIDER, exitError };
@@ -54,7 +56,10 @@ export interface CodexOptions extends CliAgentOptions {
   model?: string;
   /** A Responses-API model provider (base URL + key). Default: whatever the CLI's own config says. */
   provider?: CodexModelProvider;
-  /** Sandbox for model-generated commands. Default: the CLI's (read-only). See `permissionMode`. */
+  /**
+   * Sandbox for model-generated commands under `permissionMode: 'default'` / `acceptEdits`. Default: `workspace-write`
+   * on the app server, the CLI's own (read-only) with `exec`. See `permissionMode`.
+   */
   sandbox?: CodexSandbox;
   /** Permission mode when the request names none; mapped onto the sandbox (see README). */
   permissionMode?: PermissionMode;
@@ -68,17 +73,22 @@ export interface CodexOptions extends CliAgentOptions {
    * How runs reach Codex. `exec`: one `codex exec --json` process per run (no approvals, no questions, whole
    * messages). `app-server`: one long-lived `codex app-server` (JSON-RPC over stdio) per agent, threads in it;
    * it asks before commands and edits (`permission.requested`), asks questions, streams text, and a follow-up
-   * turn starts no process. Default `exec`.
+   * turn starts no process. Default `app-server`; `exec` is for where a long-lived process cannot run.
    */
   transport?: CodexTransport;
   /** The app server's idle policy (transport `app-server`). */
   appServer?: AppServerIdleOptions;
+  /**
+   * Keeps each thread's rollout file here after every turn, and puts it back before a resume on a machine
+   * (or CODEX_HOME) that lacks it, so a conversation outlives the machine that ran it. Not with `ephemeral`.
+   */
+  sessionStore?: SessionStore;
 }
 
 export type CodexTransport = 'app-server' | 'exec';
 export const CODEX_TRANSPORTS: readonly CodexTransport[] = ['app-server', 'exec'];
 
-/** The OpenAI Codex CLI (`codex exec --json`, or `codex app-server` with `transport: 'app-server'`) as a CodeAgent. */
+/** The OpenAI Codex CLI as a CodeAgent: `codex app-server` (the default), or `codex exec --json` with `transport: 'exec'`. */
 export function codex(options: CodexOptions = {}): CodeAgent {
   const {
     cli,
@@ -90,8 +100,9 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       config,
       skipGitRepoCheck,
       ephemeral,
-      transport = 'exec',
+      transport = 'app-server',
       appServer = {},
+      sessionStore,
       ...runOptions
     },
   } = cliAgentOptions(options, { bin: 'codex', passEnv: CODEX_PASS_ENV });
@@ -130,7 +141,7 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       extra: {
         bin: cli.bin,
         transport,
-        sandbox: sandbox ?? 'read-only',
+        sandbox: sandbox ?? (transport === 'app-server' ? 'workspace-write' : 'read-only'),
         sandboxes: [...CODEX_SANDBOXES],
         permissionModes: ['default', 'acceptEdits', 'bypassPermissions', 'plan'],
         ...(provider ? { modelProvider: { id: provider.id ?? 'forge', baseUrl: provider.baseUrl } } : {}),
@@ -215,6 +226,9 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     capabilities,
     run,
     ...(pool ? { close: () => pool.close() } : {}),
+    ...(sessionStore && !ephemeral
+      ? { sessionStore, sessionFiles: codexSessionFiles(cli.runner, baseEnv, passEnv) }
+      : {}),
   });
 }
 

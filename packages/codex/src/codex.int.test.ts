@@ -5,7 +5,10 @@ import { type AgentEvent, localProcessRunner, type ProcessRunner, type RunningPr
 import { collectRun, runProblems } from '@forge/core/testing';
 import { describeCodeAgentConformance } from '@forge/core/testing/conformance';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type CodexOptions, codex } from './agent.js';
+import { type CodexOptions, codex as codexAgent } from './agent.js';
+
+/** These tests are about `transport: 'exec'` (the app server has its own). */
+const codex = (options: CodexOptions = {}) => codexAgent({ transport: 'exec', ...options });
 import {
   codexBinPath,
   type FakeResponsesApi,

@@ -1,6 +1,9 @@
 import { fakeProcessRunner } from '@forge/core/testing';
 import { describeCodeAgentConformance } from '@forge/core/testing/conformance';
-import { codex } from './agent.js';
+import { type CodexOptions, codex as codexAgent } from './agent.js';
+
+/** `transport: 'exec'` unless a case names another (the app server's cases do). */
+const codex = (options: CodexOptions = {}) => codexAgent({ transport: 'exec', ...options });
 import { fixture, threadStarted, turnStarted } from './test-support/fixtures.js';
 import {
   completed,

@@ -11,14 +11,26 @@ export function codexDeclaredCapabilities(
   // (item/tool/requestUserInput) and streams item/agentMessage/delta. `codex exec` does none of it: its approval
   // policy is `never` (the sandbox decides), the model's `request_user_input` has no channel back, and `--json`
   // prints each message once, whole.
-  const appServer = options.transport === 'app-server';
+  const appServer = (options.transport ?? 'app-server') === 'app-server';
   return defaultCapabilities({
     resume: !options.ephemeral,
     cancel: true,
     permissionReplies: appServer,
     questions: appServer,
     textDeltas: appServer,
+    // `turn/steer` adds input to the running turn; `codex exec` reads its prompt once, from stdin.
+    steering: appServer,
+    // `thread/fork`: a new thread with the original's history (not for ephemeral threads, which are never stored).
+    fork: appServer && !options.ephemeral,
+    // The thread's config overrides (`mcp_servers.<name>`), `turn/start`'s `outputSchema` (the Responses API's
+    // JSON-schema format: native), `localImage` / `image` inputs, and `turn/start`'s `effort`.
+    mcpServers: appServer,
+    structuredOutput: appServer ? 'native' : false,
+    images: appServer,
+    effort: appServer,
     reasoning: true,
     systemPrompt: true,
+    // With a `sessionStore`, the thread's rollout file is saved after each turn and restored before a resume.
+    sessionPortability: !options.ephemeral,
   });
 }

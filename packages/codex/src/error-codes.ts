@@ -25,6 +25,8 @@ export const CodexErrorCode = {
   SESSION_NOT_FOUND: 'SESSION_NOT_FOUND',
   /** app-server: a run asked for a session whose thread is running another run's turn. */
   SESSION_BUSY: 'SESSION_BUSY',
+  /** app-server: an MCP server of `request.mcpServers` could not start (Codex holds them required). */
+  MCP_SERVER_FAILED: 'MCP_SERVER_FAILED',
   /** The npm wrapper ran without its native platform package. */
   CODEX_NOT_INSTALLED: 'CODEX_NOT_INSTALLED',
   /** The CLI refused its configuration or a flag. */

@@ -12,7 +12,7 @@ export {
   APPROVAL_TOOL_COMMAND,
   APPROVAL_TOOL_EDIT,
   APPROVAL_TOOL_PERMISSIONS,
-} from './app-server/app-server-run.js';
+} from './app-server/server-requests.js';
 export {
   CODEX_SANDBOXES,
   type CodexConfigValue,

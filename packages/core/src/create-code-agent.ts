@@ -4,6 +4,8 @@ import { RunExistsError } from './errors.js';
 import { validateRequest, type AgentRequestInput } from './request.js';
 import { startRun, type RunFunction, type RunOptions } from './run.js';
 import { randomId, type IdGenerator } from './id-generator.js';
+import { withPortableSessions, type SessionFilesLayout } from './session-portability.js';
+import type { SessionStore } from './session-store.js';
 
 export interface AgentDefinition extends RunOptions {
   provider: string;
@@ -20,6 +22,12 @@ export interface AgentDefinition extends RunOptions {
   run: RunFunction;
   close?(): Promise<void>;
   idGenerator?: IdGenerator;
+  /**
+   * Where sessions are kept beyond this machine: with `sessionFiles` (the adapter's layout of its session
+   * files), each turn's additions are saved there and a resume restores missing files from it.
+   */
+  sessionStore?: SessionStore;
+  sessionFiles?: SessionFilesLayout;
 }
 
 /**
@@ -31,6 +39,10 @@ export interface AgentDefinition extends RunOptions {
 export function createCodeAgent(definition: AgentDefinition): CodeAgent {
   const live = new Map<string, AgentRun>();
   const nextId = definition.idGenerator ?? randomId;
+  const runFunction =
+    definition.sessionStore && definition.sessionFiles
+      ? withPortableSessions(definition.run, definition.provider, definition.sessionFiles, definition.sessionStore)
+      : definition.run;
   const declared: Declaration = Object.freeze({
     capabilities: Object.freeze({ ...definition.declared }),
     probed: Object.freeze([...(definition.probed ?? [])]),
@@ -56,7 +68,7 @@ export function createCodeAgent(definition: AgentDefinition): CodeAgent {
         provider: definition.provider,
         request,
         ...(options.signal ? { signal: options.signal } : {}),
-        run: definition.run,
+        run: runFunction,
         onEnd: () => {
           ended = true;
           live.delete(runId);

@@ -41,7 +41,18 @@ export {
 } from './run.js';
 export type { PendingRequest } from './pending-requests.js';
 export { createCodeAgent, type AgentDefinition } from './create-code-agent.js';
-export { createProviderRegistry, type ProviderRegistry, type AgentFactory } from './registry.js';
+export * from './session-store.js';
+export { memorySessionStore } from './memory-session-store.js';
+export { fileSessionStore } from './file-session-store.js';
+export type { PortableSession, SessionFilesLayout } from './session-portability.js';
+export type { RunnerFiles } from './runner-files.js';
+export {
+  createProviderRegistry,
+  type ProviderRegistry,
+  type ProviderRegistryOptions,
+  type AgentFactory,
+  type AgentFactoryContext,
+} from './registry.js';
 export * from './clock.js';
 export type { BackoffOptions } from './backoff.js';
 export * from './logger.js';

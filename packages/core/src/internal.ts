@@ -41,3 +41,5 @@ export {
   type VersionProbeOptions,
   type VersionProbeTarget,
 } from './version-probe.js';
+export { runnerFiles, type RunnerFiles, type RunnerFilesOptions } from './runner-files.js';
+export { withPortableSessions } from './session-portability.js';

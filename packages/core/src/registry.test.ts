@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { DuplicateProviderError, ProviderNotFoundError, ValidationError, isForgeError } from './errors.js';
-import { createProviderRegistry } from './registry.js';
+import { memorySessionStore } from './memory-session-store.js';
+import { createProviderRegistry, type AgentFactoryContext } from './registry.js';
 import { sampleScript, scriptedAgent } from './testing/scripted-agent.js';
 
 const agent = (provider: string) => scriptedAgent({ provider, steps: sampleScript() });
@@ -111,5 +112,19 @@ describe('createProviderRegistry', () => {
     const one = createProviderRegistry();
     one.register('a', agent('a'));
     expect(createProviderRegistry().list()).toEqual([]);
+  });
+});
+
+describe('the registry hands its session store to every factory', () => {
+  it('passes sessionStore in the factory context', async () => {
+    const store = memorySessionStore();
+    const registry = createProviderRegistry({ sessionStore: store });
+    let seen: AgentFactoryContext | undefined;
+    registry.register('scripted', (context) => {
+      seen = context;
+      return scriptedAgent({ steps: [] });
+    });
+    await registry.get('scripted');
+    expect(seen?.sessionStore).toBe(store);
   });
 });

@@ -2,7 +2,20 @@ import type { CodeAgent } from './agent.js';
 import { CoreErrorCode } from './error-codes.js';
 import { DuplicateProviderError, ForgeError, ProviderNotFoundError, ValidationError, isForgeError } from './errors.js';
 
-export type AgentFactory = () => CodeAgent | Promise<CodeAgent>;
+import type { SessionStore } from './session-store.js';
+
+/** What the registry hands every factory it builds: pass it on to the adapter (`claudeCode({ ...context })`). */
+export interface AgentFactoryContext {
+  /** The registry's session store, so every provider it builds keeps its sessions in one place. */
+  sessionStore?: SessionStore;
+}
+
+export type AgentFactory = (context: AgentFactoryContext) => CodeAgent | Promise<CodeAgent>;
+
+export interface ProviderRegistryOptions {
+  /** Handed to every factory (`AgentFactoryContext.sessionStore`). */
+  sessionStore?: SessionStore;
+}
 
 export interface ProviderRegistry {
   /** Registers an agent, or a factory that is built lazily, once, on first `get`. */
@@ -34,10 +47,10 @@ function isAgent(value: CodeAgent | AgentFactory): value is CodeAgent {
 }
 
 /** Runs a factory; whatever it throws reaches `get` as a ForgeError naming the provider, the original as cause. */
-async function build(name: string, factory: AgentFactory): Promise<CodeAgent> {
+async function build(name: string, factory: AgentFactory, context: AgentFactoryContext): Promise<CodeAgent> {
   let agent: CodeAgent;
   try {
-    agent = await factory();
+    agent = await factory(context);
   } catch (error) {
     if (isForgeError(error)) throw error;
     const message = error instanceof Error ? error.message : String(error);
@@ -65,7 +78,8 @@ async function build(name: string, factory: AgentFactory): Promise<CodeAgent> {
 }
 
 /** A registry of providers by name. Make one per host; Forge keeps no global registry. */
-export function createProviderRegistry(): ProviderRegistry {
+export function createProviderRegistry(options: ProviderRegistryOptions = {}): ProviderRegistry {
+  const context: AgentFactoryContext = options.sessionStore ? { sessionStore: options.sessionStore } : {};
   const entries = new Map<string, Entry>();
   let explicitDefault: string | undefined;
 
@@ -91,7 +105,7 @@ export function createProviderRegistry(): ProviderRegistry {
       if (!entry.built) {
         const source = entry.source;
         // One promise per entry, so two callers racing on a factory share a single build.
-        entry.built = isAgent(source) ? Promise.resolve(source) : build(key!, source);
+        entry.built = isAgent(source) ? Promise.resolve(source) : build(key!, source, context);
         entry.built.catch(() => {
           // A failed build is not cached: the next `get` tries again.
           if (entries.get(key!) === entry) entry.built = undefined;

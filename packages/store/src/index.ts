@@ -12,6 +12,7 @@ export { sqlCredentialStore } from './credential-store.js';
 export { sqlAgentPresence, type SqlAgentPresence, type SqlAgentPresenceOptions } from './agent-presence.js';
 export { sqlSeenWebhookStore, type SeenWebhookStore } from './seen-webhooks.js';
 export { lockDataDir } from './data-dir-lock.js';
+export { sqlSessionStore, type SqlSessionStoreOptions } from './session-store.js';
 export {
   RunCommands,
   RUN_COMMAND_SENT,

@@ -191,6 +191,36 @@ update forge_remote_agents a
 create unique index forge_remote_agents_live_name on forge_remote_agents (name) where revoked_at is null;
 `,
   },
+  {
+    version: 7,
+    name: "sessions: the agent programs' session files, so a conversation outlives the machine that ran it",
+    // A session's files are stored as gzip chunks: an append (what a turn added to a JSONL file) is one
+    // new row, so saving a turn costs the turn's bytes, not the session's length. Chunks of one file are
+    // folded into one now and then (sqlSessionStore), which keeps a load to a few rows.
+    sql: `
+create table forge_sessions (
+  provider text not null,
+  session_id text not null,
+  cwd text,
+  title text,
+  created_at double precision not null,
+  updated_at double precision not null,
+  size bigint not null,
+  primary key (provider, session_id)
+);
+create index forge_sessions_updated on forge_sessions (updated_at desc);
+create table forge_session_chunks (
+  provider text not null,
+  session_id text not null,
+  path text not null,
+  seq integer not null,
+  raw_length integer not null,
+  data bytea not null,
+  primary key (provider, session_id, path, seq),
+  foreign key (provider, session_id) references forge_sessions (provider, session_id) on delete cascade
+);
+`,
+  },
 ];
 
 // Any constant will do; it only has to be the same in every replica.

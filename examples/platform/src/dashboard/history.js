@@ -48,6 +48,7 @@ function turn(r) {
       session ? ' · session ' : '',
       session ? el('code', { class: 'session' }, session) : '',
     ),
+    res?.output !== undefined ? el('pre', { class: 'ev output' }, JSON.stringify(res.output, null, 2)) : '',
     res
       ? el('div', { class: 'reply' }, res.text || (res.error ? `${res.error.code}: ${res.error.message}` : '(no text)'))
       : '',

@@ -65,7 +65,7 @@ export function buildProviderRegistry(settings: ProviderSettings): ProviderRegis
       logger: settings.logger,
     }),
   );
-  // Codex runs `codex exec --json` per message; `resume` continues an agent's session.
+  // Codex runs one `codex app-server` per agent (threads, approvals, questions in Plan mode); `resume` continues an agent's thread.
   registry.register('codex', () =>
     codex({
       ...(settings.runner ? { runner: settings.runner } : {}),

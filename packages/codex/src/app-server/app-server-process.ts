@@ -42,7 +42,8 @@ const CLIENT_INFO = { name: 'forge', title: 'Forge', version: '0.1.0' };
  */
 export class AppServerProcess {
   /** Threads started or resumed in this process: a next turn needs no `thread/resume`. */
-  readonly loaded = new Set<string>();
+  /** Each loaded thread, with the MCP servers it was loaded with (their config, as JSON). */
+  readonly loaded = new Map<string, string>();
   readonly stderr: TailBuffer;
   private readonly listeners = new Map<string, ThreadListener>();
   private exitedFlag = false;

@@ -1,75 +1,8 @@
-import type { AgentEvent, AgentRun } from '@forge/core';
 import { collectRun, runProblems } from '@forge/core/testing';
 import { describe, expect, it } from 'vitest';
-import { type CodexOptions, codex } from '../agent.js';
-import {
-  completed,
-  type ScriptedHandler,
-  scriptedAppServer,
-  threadAndTurn,
-} from '../test-support/scripted-app-server.js';
-
-const agentOn = (handler: ScriptedHandler, options: Partial<CodexOptions> = {}) => {
-  const runner = scriptedAppServer(handler);
-  const agent = codex({
-    transport: 'app-server',
-    runner,
-    cwd: '/work',
-    model: 'm',
-    sigintGraceMs: 50,
-    sigtermGraceMs: 50,
-    ...options,
-  });
-  return { runner, agent };
-};
-const ofType = <T extends AgentEvent['type']>(events: AgentEvent[], type: T) =>
-  events.filter((e): e is Extract<AgentEvent, { type: T }> => e.type === type);
-const item = (threadId: string, turnId: string, done: boolean, it: Record<string, unknown>) => ({
-  method: done ? 'item/completed' : 'item/started',
-  params: { threadId, turnId, item: it },
-});
-const textTurn = (text: string) =>
-  threadAndTurn((s, { threadId, turnId }) => {
-    const id = 'msg-1';
-    s.send(item(threadId, turnId, false, { type: 'agentMessage', id, text: '' }));
-    for (const delta of text.split(/(?<= )/))
-      s.notify('item/agentMessage/delta', { threadId, turnId, itemId: id, delta });
-    s.send(item(threadId, turnId, true, { type: 'agentMessage', id, text }));
-    const last = {
-      totalTokens: 30,
-      inputTokens: 20,
-      cachedInputTokens: 5,
-      cacheWriteInputTokens: 0,
-      outputTokens: 10,
-      reasoningOutputTokens: 2,
-    };
-    s.notify('thread/tokenUsage/updated', { threadId, turnId, tokenUsage: { total: last, last } });
-    s.send(completed(threadId, turnId));
-  });
-/** A turn that asks `method` first and ends once the client has answered. */
-const askingTurn = (method: string, params: Record<string, unknown>, before?: Record<string, unknown>) => {
-  const base = threadAndTurn((s, { threadId, turnId }) => {
-    if (before) s.send(item(threadId, turnId, false, before));
-    s.send({ id: 900, method, params: { threadId, turnId, itemId: 'call-1', ...params } });
-  });
-  return ((m, s) => {
-    if (m.id === 900 && !m.method) {
-      const turn = s.received.find((r) => r.method === 'turn/start');
-      s.notify('item/agentMessage/delta', { threadId: 'thread-1', turnId: 'turn-1', itemId: 'x', delta: 'ok' });
-      s.send(completed(turn!.params.threadId, 'turn-1'));
-      return;
-    }
-    base(m, s);
-  }) as ScriptedHandler;
-};
-const answerAll = async (run: AgentRun, decide: (e: AgentEvent) => Promise<void>) => {
-  const events: AgentEvent[] = [];
-  for await (const e of run) {
-    events.push(e);
-    await decide(e);
-  }
-  return { events, result: await run.result };
-};
+import { codex } from '../agent.js';
+import { agentOn, answerAll, askingTurn, item, ofType, textTurn } from '../test-support/app-server-turns.js';
+import { completed, scriptedAppServer, threadAndTurn } from '../test-support/scripted-app-server.js';
 
 describe('codex transport app-server (scripted server)', () => {
   it('starts `codex app-server`, shakes hands, starts a thread and a turn, and maps text deltas and usage', async () => {
@@ -346,10 +279,15 @@ describe('codex transport app-server (scripted server)', () => {
     expect(runner.servers[1]!.exited).toBe(true);
   });
 
-  it('declares permission replies, questions and text deltas for app-server only', async () => {
+  it('declares permission replies, questions and text deltas for app-server (the default) only', async () => {
     const { agent } = agentOn(textTurn('a'), { versionTimeoutMs: 10 });
     expect(await agent.capabilities()).toMatchObject({ permissionReplies: true, questions: true, textDeltas: true });
-    const exec = codex({ runner: scriptedAppServer(() => undefined), versionTimeoutMs: 10 });
+    const exec = codex({ transport: 'exec', runner: scriptedAppServer(() => undefined), versionTimeoutMs: 10 });
+    const byDefault = codex({ runner: scriptedAppServer(() => undefined), versionTimeoutMs: 10 });
+    expect(await byDefault.capabilities()).toMatchObject({
+      permissionReplies: true,
+      extra: { transport: 'app-server' },
+    });
     expect(await exec.capabilities()).toMatchObject({ permissionReplies: false, questions: false, textDeltas: false });
     expect(() => codex({ transport: 'grpc' as never })).toThrow(RangeError);
   });

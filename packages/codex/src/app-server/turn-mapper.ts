@@ -4,7 +4,9 @@ import type { ThreadItem } from '../gen/v2/ThreadItem.js';
 import type { Turn } from '../gen/v2/Turn.js';
 import type { TurnError } from '../gen/v2/TurnError.js';
 import type { TokenUsageBreakdown } from '../gen/v2/TokenUsageBreakdown.js';
+import type { TurnPlanUpdatedNotification } from '../gen/v2/TurnPlanUpdatedNotification.js';
 import { type ApiFailure, classifyApiError, FILE_CHANGE_TOOL, SHELL_TOOL } from '../mapper.js';
+import { FilesChanged, fileChanged, planEntries } from './file-changes.js';
 
 type Emit = (event: AgentEventInit) => void;
 type Params = Record<string, unknown>;
@@ -24,8 +26,14 @@ export class TurnMapper {
   private readonly announced = new Set<string>();
   /** Items seen by `item/started` (fileChange approvals look their paths up here). */
   readonly items = new Map<string, ThreadItem>();
+  /** The files the turn's applied `fileChange` items changed. */
+  readonly files = new FilesChanged();
 
-  constructor(private turnId: string | undefined = undefined) {}
+  constructor(
+    private turnId: string | undefined = undefined,
+    /** The run's cwd: `file.changed` paths inside it are relative to it. */
+    private readonly cwd: string | undefined = undefined,
+  ) {}
 
   setTurnId(id: string): void {
     this.turnId = id;
@@ -51,6 +59,12 @@ export class TurnMapper {
       case 'item/completed':
         this.item(params.item as ThreadItem | undefined, method === 'item/completed', params, emit);
         return;
+      case 'turn/plan/updated': {
+        // The whole plan each time, as `plan.updated` wants it.
+        const { plan } = params as unknown as TurnPlanUpdatedNotification;
+        emit({ type: 'plan.updated', entries: planEntries(plan), raw: params });
+        return;
+      }
       case 'thread/tokenUsage/updated': {
         const last = (params.tokenUsage as { last?: TokenUsageBreakdown } | undefined)?.last;
         if (last) this.usage = addBreakdown(this.usage, last);
@@ -106,14 +120,15 @@ export class TurnMapper {
         return;
       case 'fileChange':
         this.announce(item.id, done, FILE_CHANGE_TOOL, { changes: item.changes }, raw, emit);
-        if (done)
-          emit({
-            type: 'tool.result',
-            callId: item.id,
-            output: item.changes,
-            isError: item.status !== 'completed',
-            raw,
-          });
+        if (!done) return;
+        emit({ type: 'tool.result', callId: item.id, output: item.changes, isError: item.status !== 'completed', raw });
+        // Made, not proposed: a declined or failed patch changed nothing.
+        if (item.status === 'completed')
+          for (const change of item.changes) {
+            const body = fileChanged(change, this.cwd);
+            this.files.add(body);
+            emit({ type: 'file.changed', ...body, toolCallId: item.id, raw });
+          }
         return;
       case 'mcpToolCall':
         this.announce(item.id, done, `${item.server}.${item.tool}`, item.arguments ?? {}, raw, emit);
@@ -151,6 +166,8 @@ export class TurnMapper {
     const turn = this.turn;
     if (!turn) return undefined;
     const outcome: RunOutcome = { sessionId, turns: 1, raw: turn, usage: this.usage ?? zero() };
+    const files = this.files.list();
+    if (files.length) outcome.filesChanged = files;
     if (this.lastMessage !== undefined) outcome.text = this.lastMessage;
     if (turn.status === 'failed' || (turn.status !== 'interrupted' && this.failure)) {
       const f = this.failure ?? { code: C.API_ERROR, message: 'The turn failed', retryable: false };

@@ -111,7 +111,7 @@ export function scriptedAppServer(handler: ScriptedHandler): ScriptedRunner {
 }
 
 /**
- * Answers `thread/start` (`thread-1`, `thread-2`…), `thread/resume` and `turn/start` (`turn-1`…) as the real server
+ * Answers `thread/start` and `thread/fork` (`thread-1`, `thread-2`…), `thread/resume` and `turn/start` (`turn-1`…) as the real server
  * does, then plays `turn` for the turn; other requests get an empty result.
  */
 export function threadAndTurn(
@@ -122,6 +122,7 @@ export function threadAndTurn(
   return (m, server) => {
     if (m.method === 'thread/start' || m.method === 'thread/resume')
       server.send({ id: m.id, result: { thread: { id: m.params.threadId ?? `thread-${++threads}` } } });
+    else if (m.method === 'thread/fork') server.send({ id: m.id, result: { thread: { id: `thread-${++threads}` } } });
     else if (m.method === 'turn/start') {
       const turnId = `turn-${++turns}`;
       server.send({ id: m.id, result: { turn: { id: turnId, status: 'inProgress', items: [], error: null } } });

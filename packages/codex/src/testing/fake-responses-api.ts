@@ -16,6 +16,14 @@ export interface FakeResponsesRequest {
   hasToolOutput: boolean;
   /** That output, when there is one. */
   toolOutput: string;
+  /** The offered tools' names; a namespace's tools as `<namespace>.<tool>` (Codex's MCP tools: `mcp__<server>.<tool>`). */
+  tools: string[];
+  /** The `image_url` of each `input_image` in the user messages (a data URL for a local image). */
+  images: string[];
+  /** `reasoning.effort` of the request, when it has one. */
+  effort: string | undefined;
+  /** The JSON Schema of `text.format` when the answer is constrained to one (`type: json_schema`). */
+  outputSchema: unknown;
 }
 
 /** How the fake answers one model call. */
@@ -24,8 +32,11 @@ export type FakeResponsesReply =
   | { text: string; delayMs?: number; reasoning?: string }
   /** A shell call (after an optional text message) with the tool Codex offers (`exec_command`). */
   | { shell: string; text?: string }
-  /** A call of any tool the CLI offers (e.g. `request_user_input`), after an optional text message. */
-  | { call: { name: string; arguments: unknown }; text?: string }
+  /**
+   * A call of any tool the CLI offers (e.g. `request_user_input`), after an optional text message; a tool of a
+   * namespace (an MCP server's, `mcp__<server>`) names it.
+   */
+  | { call: { name: string; arguments: unknown; namespace?: string }; text?: string }
   /** An HTTP error, with an OpenAI error body unless one is given. */
   | { status: number; body?: unknown; message?: string }
   /** Starts streaming, then reports `response.failed`. */
@@ -82,6 +93,25 @@ export function lastUserText(body: unknown): string {
       .join('\n');
   }
   return '';
+}
+
+/** The offered tools, a namespace's as `<namespace>.<tool>`. */
+export function offeredTools(body: unknown): string[] {
+  const tools = Array.isArray((body as Json | undefined)?.tools) ? ((body as Json).tools as Json[]) : [];
+  return tools.flatMap((t) =>
+    t.type === 'namespace' && Array.isArray(t.tools)
+      ? (t.tools as Json[]).map((n) => `${String(t.name)}.${String(n.name)}`)
+      : [String(t.name ?? t.type)],
+  );
+}
+
+/** The `image_url` of every `input_image` in the request's user messages. */
+export function inputImages(body: unknown): string[] {
+  return inputItems(body as Json | undefined).flatMap((item) =>
+    item.role === 'user' && Array.isArray(item.content)
+      ? (item.content as Json[]).filter((p) => p.type === 'input_image').map((p) => String(p.image_url))
+      : [],
+  );
 }
 
 /** Codex's tool output text carries a header (`Chunk ID`, `Wall time`…); the command's output follows `Output:`. */
@@ -151,6 +181,10 @@ export async function startFakeResponsesApi(options: FakeResponsesApiOptions = {
       lastUserText: lastUserText(body),
       hasToolOutput: inputItems(body as Json | undefined).at(-1)?.type === 'function_call_output',
       toolOutput,
+      tools: offeredTools(body),
+      images: inputImages(body),
+      effort: ((body as Json | undefined)?.reasoning as Json | undefined)?.effort as string | undefined,
+      outputSchema: jsonSchemaFormat(body),
     };
     requests.push(record);
     const pathname = path.split('?')[0]!;
@@ -270,6 +304,7 @@ export async function startFakeResponsesApi(options: FakeResponsesApiOptions = {
         status: 'completed',
         call_id: `call_${shortId()}`,
         name,
+        ...('call' in reply && reply.call.namespace ? { namespace: reply.call.namespace } : {}),
         arguments: args,
       };
       send('response.output_item.added', {
@@ -305,6 +340,11 @@ export async function startFakeResponsesApi(options: FakeResponsesApiOptions = {
     requests,
     close: () => http.close(),
   };
+}
+
+function jsonSchemaFormat(body: unknown): unknown {
+  const format = ((body as Json | undefined)?.text as Json | undefined)?.format as Json | undefined;
+  return format?.type === 'json_schema' ? format.schema : undefined;
 }
 
 function errorBody(status: number, message: string): Json {

@@ -3,6 +3,8 @@ export {
   defaultResponsesResponder,
   lastUserText,
   toolOutputText,
+  offeredTools,
+  inputImages,
   splitDeltas,
   FAKE_RESPONSES_MODEL,
   type FakeResponsesApi,

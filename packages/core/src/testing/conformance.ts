@@ -7,6 +7,8 @@ import { REQUEST_FEATURES } from '../request-features.js';
 import { collectRun, firstEvent, runProblems } from './collect.js';
 import { FEATURE_SAMPLES } from './feature-samples.js';
 
+export { sessionStoreContract, type SessionStoreContractOptions } from './session-store-contract.js';
+
 const RESOLVED = { permission: 'permission.resolved', question: 'question.resolved' } as const;
 /** A relay declares the fields its wire carries as probed: the remote agent decides them. */
 const isRelay = (agent: CodeAgent) => agent.declared?.probed.includes('systemPrompt') ?? false;

@@ -1,0 +1,122 @@
+import type { ProcessRunner } from './process-runner.js';
+import type { RunContext, RunFunction, RunOutcome } from './run.js';
+import { runnerFiles, type RunnerFiles } from './runner-files.js';
+import type { SessionFilePatch, SessionStore } from './session-store.js';
+
+/** Where one session's files are, for the adapter that declares `sessionPortability`. */
+export interface PortableSession {
+  sessionId: string;
+  cwd?: string;
+}
+
+/**
+ * What an adapter tells core about its sessions' files: their store paths (stable on every machine, e.g.
+ * `projects/-work-app/<id>.jsonl`) and where each lives where the agent runs. Core reads and writes them over
+ * the adapter's ProcessRunner.
+ */
+export interface SessionFilesLayout {
+  runner: ProcessRunner;
+  /**
+   * The files that make the session resumable: store path → absolute path where the agent runs. `io` reads
+   * and runs scripts where the agent runs (to find a file, or resolve `$CODEX_HOME`).
+   */
+  files(session: PortableSession, io: RunnerFiles): Promise<Array<{ path: string; absolute: string }>>;
+  /** Where a stored file goes back, when restoring onto a machine that lacks it. */
+  restorePath(session: PortableSession, path: string, io: RunnerFiles): string | Promise<string>;
+  /** Environment of the helper processes, as the agent's (its HOME, CODEX_HOME…). */
+  env?: Record<string, string>;
+  /** Host variables the helper processes get, as the agent's (see SpawnOptions.passEnv). */
+  passEnv?: readonly string[];
+}
+
+/**
+ * Wraps an adapter's run function so its sessions outlive the machine: before a resume whose files are
+ * missing where the agent runs, the stored ones are written back; after each turn, what the turn added is
+ * saved (appended bytes only, for a file that grew). A save that fails does not fail the turn: it is an
+ * `error` event (e.g. SESSION_TOO_LARGE) and a log line, and the next turn tries again with the whole file.
+ */
+export function withPortableSessions(
+  run: RunFunction,
+  provider: string,
+  layout: SessionFilesLayout,
+  store: SessionStore,
+): RunFunction {
+  const io = runnerFiles(layout.runner, {
+    ...(layout.env ? { env: layout.env } : {}),
+    ...(layout.passEnv ? { passEnv: layout.passEnv } : {}),
+  });
+  // Bytes of each file this process knows the store holds: appends go from there.
+  const saved = new Map<string, number>();
+  const known = (sessionId: string, path: string) => `${sessionId}\n${path}`;
+
+  async function restore(ctx: RunContext, session: PortableSession): Promise<void> {
+    // Saved by this process: its files are where the agent runs (a warm follow-up pays no lookup).
+    if ([...saved.keys()].some((k) => k.startsWith(`${session.sessionId}\n`))) return;
+    const present = await layout.files(session, io);
+    const sizes = await Promise.all(present.map((f) => io.size(f.absolute)));
+    if (present.length > 0 && sizes.every((s) => s !== undefined)) return;
+    const snapshot = await store.load({ provider, sessionId: session.sessionId });
+    if (!snapshot) return;
+    for (const file of snapshot.files) {
+      await io.write(await layout.restorePath(session, file.path, io), file.data);
+      saved.set(known(session.sessionId, file.path), file.data.length);
+    }
+    ctx.logger.info('session restored from the session store', {
+      provider,
+      sessionId: session.sessionId,
+      files: snapshot.files.length,
+      bytes: snapshot.size,
+    });
+  }
+
+  async function save(ctx: RunContext, session: PortableSession): Promise<void> {
+    const patches: SessionFilePatch[] = [];
+    for (const file of await layout.files(session, io)) {
+      const size = await io.size(file.absolute);
+      if (size === undefined) continue;
+      const from = saved.get(known(session.sessionId, file.path));
+      if (from === size) continue;
+      const append = from !== undefined && from < size;
+      patches.push({
+        path: file.path,
+        data: await io.read(file.absolute, append ? from : 0),
+        ...(append ? { from } : {}),
+      });
+    }
+    if (!patches.length) return;
+    await store.save(
+      { provider, sessionId: session.sessionId },
+      { files: patches, ...(session.cwd ? { cwd: session.cwd } : {}), title: ctx.request.prompt.slice(0, 200) },
+    );
+    for (const p of patches) saved.set(known(session.sessionId, p.path), (p.from ?? 0) + p.data.length);
+  }
+
+  return async (ctx) => {
+    const cwd = ctx.request.cwd;
+    if (ctx.request.sessionId) {
+      try {
+        await restore(ctx, { sessionId: ctx.request.sessionId, ...(cwd ? { cwd } : {}) });
+      } catch (error) {
+        ctx.logger.warn('could not restore the session from the session store', { error: String(error) });
+      }
+    }
+    const outcome: RunOutcome = await run(ctx);
+    const sessionId = outcome.sessionId ?? ctx.sessionId;
+    if (sessionId) {
+      try {
+        await save(ctx, { sessionId, ...(cwd ? { cwd } : {}) });
+      } catch (error) {
+        for (const p of [...saved.keys()].filter((k) => k.startsWith(`${sessionId}\n`))) saved.delete(p);
+        const e = error as { code?: string; message?: string };
+        ctx.emit({
+          type: 'error',
+          code: e.code ?? 'SESSION_SAVE_FAILED',
+          message: `session not saved: ${e.message ?? String(error)}`,
+          retryable: false,
+        });
+        ctx.logger.warn('could not save the session to the session store', { error: String(error) });
+      }
+    }
+    return outcome;
+  };
+}
