@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseSessionNotification, SessionUpdateMapper, toolInput, toolName } from '@forge/acp/internal';
 import { ClaudeEventMapper, StreamJsonParser } from '@forge/claude-code/internal';
 import { CodexEventMapper, parseCodexJsonl } from '@forge/codex/internal';
-import type { AgentEventInit, PermissionResolution } from '@forge/core';
+import type { AgentEvent, AgentEventInit, PermissionResolution } from '@forge/core';
 import { TurnMapper } from '@forge/opencode/internal';
 import { sseFrames } from '@forge/opencode/testing';
 
@@ -87,6 +87,20 @@ function acp(file: string): RecordedRun {
   return { provider: 'acp', file, events };
 }
 
+/**
+ * Forge events as a live run emitted them (JSON lines, `raw` left out): for adapters whose program speaks a
+ * protocol both ways, where replaying the program's side alone would leave out the adapter's part.
+ */
+function forgeEvents(provider: string, file: string): RecordedRun {
+  const events = read(file)
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as AgentEvent)
+    .filter((e) => e.type !== 'run.completed')
+    .map(({ runId: _r, seq: _s, time: _t, provider: _p, ...init }) => init as AgentEventInit);
+  return { provider, file, events };
+}
+
 /** One or more recorded runs of each provider. */
 export function recordedRuns(): RecordedRun[] {
   return [
@@ -94,6 +108,7 @@ export function recordedRuns(): RecordedRun[] {
     claudeCode('claude-code/think.jsonl'),
     codex('codex/tool.jsonl'),
     codex('codex/write-workspace.jsonl'),
+    forgeEvents('codex', 'codex/app-server-patch.events.jsonl'),
     opencode('opencode/tool-prompt-async.sse'),
     opencode('opencode/question.sse'),
     acp('acp/gemini.tool.jsonl'),

@@ -97,6 +97,18 @@ export function uiMessageStreamCases(ai: AiUi): void {
       ).toEqual(decided);
       const asked = events.filter((e) => e.type === 'question.requested').length;
       expect(message.parts.filter((p) => p.type === 'data-question')).toHaveLength(asked);
+      // File changes and the plan: what each adapter maps from its recording (nothing yet where it maps none).
+      const changes = events.flatMap((e) =>
+        e.type === 'file.changed' ? [{ path: e.path, change: e.change, diff: e.diff }] : [],
+      );
+      expect(
+        message.parts.flatMap((p) =>
+          p.type === 'data-file-change' ? [{ path: p.data.path, change: p.data.change, diff: p.data.diff }] : [],
+        ),
+      ).toEqual(changes);
+      const plans = events.filter((e) => e.type === 'plan.updated');
+      const planParts = message.parts.filter((p) => p.type === 'data-plan');
+      expect(planParts.at(-1)?.data.entries).toEqual(plans.at(-1)?.entries);
       for (const p of message.parts) if (p.type === 'text' || p.type === 'reasoning') expect(p.state).toBe('done');
     });
 
@@ -112,6 +124,24 @@ export function uiMessageStreamCases(ai: AiUi): void {
       const tool = message.parts.find((p) => p.type === 'dynamic-tool');
       expect(tool).toMatchObject({ toolCallId: 'toolu_iz2ko8p9', input: { command: 'echo hi' }, output: 'hi' });
       expect(message.metadata?.forge).toMatchObject({ sessionId: '02e2987c-6721-443b-9ae2-3c2083a21bd8' });
+    });
+
+    it('codex app-server-patch: the Edit approval, then each changed file with its diff, in order', async () => {
+      const recorded = recordedRuns().find((r) => r.file === 'codex/app-server-patch.events.jsonl')!;
+      const { message } = await read(ai, toUIMessageStream(run(recorded.events, recorded.provider)));
+      expect(brief(message)).toEqual([
+        'step-start',
+        'text:done:I will patch the files.',
+        'tool:file_change:output-available',
+        'permission:Edit:allow',
+        'file:deleted:gone.txt',
+        'file:modified:keep.txt',
+        'file:added:new.txt',
+        'file:renamed:new-name.txt',
+        'text:done:Patched.',
+      ]);
+      const renamed = message.parts.find((p) => p.type === 'data-file-change' && p.data.change === 'renamed');
+      expect(renamed?.data).toMatchObject({ oldPath: 'old-name.txt', diff: expect.stringContaining('-hello\n+hi\n') });
     });
 
     it('opencode question.sse: the question as a data part, the question tool with its answer', async () => {
