@@ -140,8 +140,12 @@ export function uiMessageStreamCases(ai: AiUi): void {
         'file:renamed:new-name.txt',
         'text:done:Patched.',
       ]);
-      const renamed = message.parts.find((p) => p.type === 'data-file-change' && p.data.change === 'renamed');
-      expect(renamed?.data).toMatchObject({ oldPath: 'old-name.txt', diff: expect.stringContaining('-hello\n+hi\n') });
+      const renamed = message.parts.flatMap((p) =>
+        p.type === 'data-file-change' && p.data.change === 'renamed' ? [p.data] : [],
+      );
+      expect(renamed).toEqual([
+        expect.objectContaining({ oldPath: 'old-name.txt', diff: expect.stringContaining('-hello\n+hi\n') }),
+      ]);
     });
 
     it('opencode question.sse: the question as a data part, the question tool with its answer', async () => {
