@@ -24,6 +24,9 @@ export function acpDeclaredCapabilities(): AgentCapabilities {
     systemPrompt: false,
     toolFilter: false,
     maxTurns: false,
+    // Rules and deadlines on session/request_permission, enforced by core (issue 23). No budget: usage comes,
+    // if the agent sends it at all, with the prompt's answer — too late to stop anything.
+    approvals: true,
     // One agent process serves every run: its env is the agent's `env` option.
     env: false,
   });

@@ -6,12 +6,17 @@ import {
   type CliAgentOptions,
   type PermissionMode,
   type ProcessExit,
+  type SessionStore,
 } from '@forge/core';
 import { cliAgentOptions, probedAvailability } from '@forge/core/internal';
 import { buildClaudeArgs, sessionArgs } from './args.js';
 import { ClaudeProcess } from './claude-process.js';
 import { claudeCodeDeclaredCapabilities } from './declared-capabilities.js';
+import { nativeBudgetOutcome } from './native-budget.js';
+import { promptContent } from './prompt-content.js';
+import { SteerRelay } from './steer-relay.js';
 import { playTurn } from './turn.js';
+import { claudeSessionFiles } from './session-files.js';
 import { probeClaudeVersion, type VersionProbe } from './version.js';
 import { WarmPool, type WarmSessionsOptions } from './warm-pool.js';
 
@@ -33,13 +38,18 @@ export interface ClaudeCodeOptions extends CliAgentOptions {
    * instead of starting `--resume`. Default `{ idleMs: 60_000, max: 8 }`; `false` ends the process after each run.
    */
   warmSessions?: WarmSessionsOptions | false;
+  /**
+   * Keeps each session's file (`projects/<cwd slug>/<id>.jsonl` under the CLI's home) here after every turn, and
+   * puts it back before a resume on a machine (or HOME) that lacks it: a conversation outlives its machine.
+   */
+  sessionStore?: SessionStore;
 }
 
 /** The Claude Code CLI (`claude -p`, stream-json in and out, with the control protocol) as a CodeAgent. */
 export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
   const {
     cli,
-    rest: { model, permissionMode, partialMessages = true, warmSessions = {}, ...runOptions },
+    rest: { model, permissionMode, partialMessages = true, warmSessions = {}, sessionStore, ...runOptions },
   } = cliAgentOptions(options, { bin: 'claude', passEnv: CLAUDE_PASS_ENV, sigintGraceMs: 3_000 });
   const logger = runOptions.logger ?? silentLogger;
   let version: Promise<VersionProbe> | undefined;
@@ -92,19 +102,39 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
     provider: PROVIDER,
     declared: claudeCodeDeclaredCapabilities({ partialMessages }),
     capabilities,
+    ...(sessionStore
+      ? { sessionStore, sessionFiles: claudeSessionFiles(cli.runner, cli.env ?? {}, cli.passEnv, cli.cwd) }
+      : {}),
     async run(ctx) {
       const { request } = ctx;
+      // Installed before the first await, so a steer right after `execute` waits for the turn, not refused.
+      const steering = new SteerRelay(ctx.runId, ctx.signal);
+      ctx.onSteer(steering.steer);
       // Stopped before it started: no process to start, nothing to report.
       if (ctx.signal.aborted) return {};
       const defaults = { model, permissionMode, extraArgs: cli.extraArgs, partialMessages };
       const runCwd = request.cwd ?? cli.cwd;
-      const runEnv = { ...cli.env, ...request.env };
+      const runEnv = {
+        // In stream-json mode the CLI connects MCP servers in the background, and a first turn may start before
+        // their tools are there; blocking makes the request's servers ready (or failed) before the first turn.
+        ...(request.mcpServers?.length ? { MCP_CONNECTION_NONBLOCKING: 'false' } : {}),
+        ...cli.env,
+        ...request.env,
+      };
+      // Attachments the API cannot take are refused here, before any process starts.
+      const content = promptContent(PROVIDER, request.prompt, request.attachments);
       const shape = JSON.stringify([cli.bin, sessionArgs(request, defaults), runCwd ?? null, runEnv]);
-      let proc = request.sessionId !== undefined ? pool?.take(request.sessionId, shape) : undefined;
+      // A fork starts a process of its own (`--resume … --fork-session`); the original's warm process stays.
+      let proc = request.sessionId !== undefined && !request.fork ? pool?.take(request.sessionId, shape) : undefined;
+      // The CLI's cost cap counts what its process spent: a capped run's process serves that run alone.
+      const keep = request.budget?.maxCostUsd === undefined;
       for (;;) {
         const warm = proc !== undefined;
         proc ??= await start(buildClaudeArgs(request, defaults), runCwd, runEnv);
         const turn = await playTurn(ctx, proc, {
+          steering,
+          content,
+          cwd: runCwd,
           sigintGraceMs: cli.grace.sigintGraceMs,
           exitGraceMs: cli.exitGraceMs,
         });
@@ -116,10 +146,10 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
           continue;
         }
         const sessionId = turn.outcome.sessionId;
-        if (turn.reusable && pool && sessionId !== undefined) pool.put(sessionId, shape, proc);
+        if (turn.reusable && keep && pool && sessionId !== undefined) pool.put(sessionId, shape, proc);
         // Not kept: the run ends once its process has (stdin closed first, so the CLI finishes its writes).
         else await proc.end(!turn.reusable);
-        return turn.outcome;
+        return nativeBudgetOutcome(turn.outcome, request);
       }
     },
     async close() {

@@ -3,6 +3,7 @@ import type { ProcessRunner, RunnerFiles, SessionFilesLayout } from '@forge/core
 
 // Where the CLI keeps its threads: `$CODEX_HOME` (default `~/.codex`), resolved by a shell where the agent runs,
 // with the agent's own environment, so a pod or another user's HOME resolves as the CLI would.
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
 const CODEX_HOME = 'printf %s "${CODEX_HOME:-$HOME/.codex}"';
 const FIND_ROLLOUT = 'find "$1/sessions" -type f -name "rollout-*-$2.jsonl" 2>/dev/null | head -n 1';
 

@@ -4,6 +4,10 @@ export * from './request.js';
 export * from './mcp-server.js';
 export * from './output-schema.js';
 export * from './run-policies.js';
+export * from './agent-policy-options.js';
+export type { OutputCheck, OutputCheckResult } from './output-validator.js';
+export type { StructuredOutputMode } from './structured-output.js';
+export type { Spent } from './budget-meter.js';
 export * from './events.js';
 export {
   boundValue,

@@ -2,7 +2,9 @@ import {
   ForgeError,
   ValidationError,
   createCodeAgent,
+  pickPolicyOptions,
   type AgentCapabilities,
+  type AgentPolicyOptions,
   type CodeAgent,
   type RunOptions,
 } from '@forge/core';
@@ -11,7 +13,7 @@ import { opencodeDeclaredCapabilities } from './declared-capabilities.js';
 import { startOpencodeServer, type OpencodeServer, type StartOpencodeServerOptions } from './server.js';
 import { abortableSleep, runTurn, type ReconnectOptions, type Sleep } from './turn.js';
 
-export interface OpencodeOptions extends RunOptions {
+export interface OpencodeOptions extends RunOptions, AgentPolicyOptions {
   /** A running server, e.g. `http://127.0.0.1:4096`. Either this or `server`. */
   baseUrl?: string;
   /** Own a server: started at first use, stopped by `agent.close()`. */
@@ -106,6 +108,7 @@ export function opencode(options: OpencodeOptions): CodeAgent {
   return createCodeAgent({
     provider: OPENCODE_PROVIDER,
     declared: opencodeDeclaredCapabilities(),
+    ...pickPolicyOptions(options),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.stopGraceMs !== undefined ? { stopGraceMs: options.stopGraceMs } : {}),

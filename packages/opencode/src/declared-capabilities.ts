@@ -14,7 +14,24 @@ export function opencodeDeclaredCapabilities(): AgentCapabilities {
     reasoning: true,
     systemPrompt: true,
     toolFilter: true,
+    // Enforced by core (issue 23); each assistant message reports its tokens and cost.
+    approvals: true,
+    questionDeadlines: true,
+    budget: true,
+    usageCost: true,
     // One server serves every run: its env is set where it starts (`opencode()`'s server options).
     env: false,
+    // `POST /mcp` adds a server to the whole instance (every session of the directory sees its tools, and there
+    // is no endpoint to remove it), so one run's MCP servers would leak into every other run: refused.
+    mcpServers: false,
+    // The prompt's `format: json_schema`; the answer is the assistant message's `structured`.
+    structuredOutput: 'native',
+    // File parts of the prompt (a `data:` or `file://` URL). Images need a model with image input: checked per run.
+    attachments: true,
+    images: true,
+    // The prompt's `variant`, when the model defines one of that name (checked per run).
+    effort: true,
+    // `POST /session/:id/fork`.
+    fork: true,
   });
 }

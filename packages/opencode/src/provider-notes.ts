@@ -6,7 +6,7 @@ export const opencodeProviderNotes = {
   package: '@forge/opencode',
   capabilities: opencodeDeclaredCapabilities(),
   notes: {
-    resume: 'its session id',
+    resume: 'its session id; `fork` through `POST /session/:id/fork`',
     cancel: "the server's abort endpoint",
     permissionReplies: '`permission.asked`',
     questions: "the model's `question` tool",
