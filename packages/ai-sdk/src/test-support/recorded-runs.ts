@@ -24,9 +24,9 @@ export interface RecordedRun {
   events: AgentEventInit[];
 }
 
-/** Claude Code's stream-json stdout. */
-function claudeCode(file: string): RecordedRun {
-  const mapper = new ClaudeEventMapper();
+/** Claude Code's stream-json stdout; `cwd` the recording's, for file paths relative to it. */
+function claudeCode(file: string, cwd?: string): RecordedRun {
+  const mapper = new ClaudeEventMapper(cwd);
   const events: AgentEventInit[] = [];
   const parser = new StreamJsonParser((item) => mapper.mapItem(item, (e) => events.push(e)));
   parser.push(new TextEncoder().encode(read(file)));
@@ -106,11 +106,16 @@ export function recordedRuns(): RecordedRun[] {
   return [
     claudeCode('claude-code/partial.jsonl'),
     claudeCode('claude-code/think.jsonl'),
+    claudeCode('claude-code/edit-plan.jsonl', '/tmp/cc-harness'),
+    claudeCode('claude-code/subagent.jsonl', '/tmp/cc-harness'),
     codex('codex/tool.jsonl'),
     codex('codex/write-workspace.jsonl'),
     forgeEvents('codex', 'codex/app-server-patch.events.jsonl'),
     opencode('opencode/tool-prompt-async.sse'),
     opencode('opencode/question.sse'),
+    forgeEvents('opencode', 'opencode/edit-write.events.jsonl'),
+    forgeEvents('opencode', 'opencode/todo-write.events.jsonl'),
+    forgeEvents('opencode', 'opencode/task-subagent.events.jsonl'),
     acp('acp/gemini.tool.jsonl'),
     acp('acp/gemini-nofs.write-allow.jsonl'),
     acp('acp/claude-acp.write-reject.jsonl'),

@@ -148,6 +148,45 @@ export function uiMessageStreamCases(ai: AiUi): void {
       ]);
     });
 
+    it('claude-code edit-plan.jsonl: each Edit and Write followed by its file change, the Task tools as one live plan', async () => {
+      const recorded = recordedRuns().find((r) => r.file === 'claude-code/edit-plan.jsonl')!;
+      const { message } = await read(ai, toUIMessageStream(run(recorded.events, recorded.provider)));
+      expect(brief(message)).toEqual([
+        'step-start',
+        'tool:Read:output-available',
+        'tool:Edit:output-available',
+        'file:modified:a.txt',
+        'tool:Write:output-available',
+        'file:added:b.txt',
+        'tool:Write:output-available',
+        'file:modified:a.txt',
+        'tool:TaskCreate:output-available',
+        // Created by the first TaskCreate, updated in place by every later plan.updated.
+        'plan:plan:completed=Read the code,pending=Fix it',
+        'tool:TaskCreate:output-available',
+        'tool:TaskUpdate:output-available',
+        'tool:TaskList:output-available',
+        'tool:TaskUpdate:output-available',
+        'text:done:all done',
+      ]);
+      const first = message.parts.find((p) => p.type === 'data-file-change');
+      expect(first?.type === 'data-file-change' && first.data.diff).toBe(
+        '--- a.txt\n+++ a.txt\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n',
+      );
+    });
+
+    it.each([
+      ['claude-code/subagent.jsonl', 'Task', ['dynamic-tool', 'data-file-change']],
+      ['opencode/task-subagent.events.jsonl', 'task', ['dynamic-tool', 'data-file-change', 'text']],
+    ])('%s: the subagent’s work is tagged with the %s call it happened inside', async (file, tool, types) => {
+      const recorded = recordedRuns().find((r) => r.file === file)!;
+      const { message } = await read(ai, toUIMessageStream(run(recorded.events, recorded.provider)));
+      const task = message.parts.find((p) => p.type === 'dynamic-tool' && p.toolName === tool);
+      const id = task?.type === 'dynamic-tool' ? task.toolCallId : 'none';
+      const inside = message.parts.filter((p) => JSON.stringify(p).includes(`"parentToolCallId":"${id}"`));
+      expect(inside.map((p) => p.type)).toEqual(types);
+    });
+
     it('opencode question.sse: the question as a data part, the question tool with its answer', async () => {
       const recorded = recordedRuns().find((r) => r.file === 'opencode/question.sse')!;
       const { message } = await read(ai, toUIMessageStream(run(recorded.events, recorded.provider)));
