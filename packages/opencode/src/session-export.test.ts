@@ -75,4 +75,11 @@ describe('opencodeSessionExport', () => {
     expect(calls[2]!.shell).toContain('"$1" import "$2"');
     expect(calls[2]!.shell).toContain('rm -f -- "$2"');
   });
+
+  it('an import after which the server still lacks the session fails clearly', async () => {
+    const data = new TextEncoder().encode('{}');
+    await expect(
+      layout().importSession({ sessionId: 'ses_gone' }, [{ path: OPENCODE_SESSION_FILE, data }], recordingFiles([])),
+    ).rejects.toMatchObject({ code: 'OPENCODE_IMPORT_FAILED' });
+  });
 });

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import {
+  ProviderError,
   localProcessRunner,
   type NotFoundError,
+  type PortableSession,
   type ProcessRunner,
   type RunnerFiles,
   type SessionExportLayout,
@@ -41,6 +43,12 @@ export interface OpencodeSessionExportOptions {
  */
 export function opencodeSessionExport(options: OpencodeSessionExportOptions): SessionExportLayout {
   const directory = (cwd: string | undefined) => cwd ?? options.directory;
+  const has = async ({ sessionId, cwd }: PortableSession) => {
+    const client = await options.client();
+    const dir = directory(cwd);
+    const at = dir ? { directory: dir } : {};
+    return (await found(client.request('GET', `/session/${encodeURIComponent(sessionId)}`, at))) !== undefined;
+  };
   return {
     runner: options.runner,
     env: options.env,
@@ -56,14 +64,7 @@ export function opencodeSessionExport(options: OpencodeSessionExportOptions): Se
       const data = new TextEncoder().encode(JSON.stringify({ info, messages }));
       return [{ path: OPENCODE_SESSION_FILE, data }];
     },
-    async hasSession({ sessionId, cwd }) {
-      const client = await options.client();
-      const dir = directory(cwd);
-      const info = await found(
-        client.request('GET', `/session/${encodeURIComponent(sessionId)}`, dir ? { directory: dir } : {}),
-      );
-      return info !== undefined;
-    },
+    hasSession: (session) => has(session),
     async importSession({ sessionId, cwd }, files: SessionFile[], io: RunnerFiles) {
       const file = files.find((f) => f.path === OPENCODE_SESSION_FILE);
       if (!file) return;
@@ -71,7 +72,14 @@ export function opencodeSessionExport(options: OpencodeSessionExportOptions): Se
       await options.client();
       const tmp = `${(await io.shell(TMP_DIR)).trim()}/forge-opencode-${sessionId}-${randomUUID()}.json`;
       await io.write(tmp, file.data);
-      await io.shell(IMPORT, [options.bin, tmp, directory(cwd) ?? '.']);
+      const said = await io.shell(IMPORT, [options.bin, tmp, directory(cwd) ?? '.']);
+      // The CLI's exit status is not the whole story: the server must now know the session.
+      if (!(await has({ sessionId, ...(cwd ? { cwd } : {}) })))
+        throw new ProviderError(
+          'OPENCODE_IMPORT_FAILED',
+          `opencode import did not restore session ${sessionId}: ${said.trim().slice(0, 500)}`,
+          { details: { sessionId } },
+        );
     },
   };
 }

@@ -97,7 +97,7 @@ describe('opencode with a session store: resume on another server', () => {
       });
       const [resumed] = sawPrompt('what should you remember?');
       expect(JSON.stringify(resumed!.messages)).toContain('remember MANGO-17');
-      expect(orphan.result.status).toBe('failed');
+      expect(orphan.result).toMatchObject({ status: 'failed', error: { code: 'OPENCODE_NOT_FOUND' } });
       expect(sawPrompt('and you, C?')).toEqual([]);
       // B's turn was saved too: the stored export now holds both turns.
       const after = await store.load({ provider: 'opencode', sessionId });
