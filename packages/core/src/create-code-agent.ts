@@ -15,7 +15,7 @@ import { OutputValidator } from './output-validator.js';
 import { validateRequest } from './request.js';
 import { startRun, type RunFunction, type RunOptions } from './run.js';
 import { randomId, type IdGenerator } from './id-generator.js';
-import { withPortableSessions, type SessionFilesLayout } from './session-portability.js';
+import { withPortableSessions, type SessionExportLayout, type SessionFilesLayout } from './session-portability.js';
 import type { SessionStore } from './session-store.js';
 
 export interface AgentDefinition extends RunOptions, AgentPolicyOptions {
@@ -35,10 +35,11 @@ export interface AgentDefinition extends RunOptions, AgentPolicyOptions {
   idGenerator?: IdGenerator;
   /**
    * Where sessions are kept beyond this machine: with `sessionFiles` (the adapter's layout of its session
-   * files), each turn's additions are saved there and a resume restores missing files from it.
+   * files, or its export/import of a session), each turn's additions are saved there and a resume restores
+   * missing files from it.
    */
   sessionStore?: SessionStore;
-  sessionFiles?: SessionFilesLayout;
+  sessionFiles?: SessionFilesLayout | SessionExportLayout;
 }
 
 /**

@@ -48,7 +48,7 @@ export { createCodeAgent, type AgentDefinition } from './create-code-agent.js';
 export * from './session-store.js';
 export { memorySessionStore } from './memory-session-store.js';
 export { fileSessionStore } from './file-session-store.js';
-export type { PortableSession, SessionFilesLayout } from './session-portability.js';
+export type { PortableSession, SessionExportLayout, SessionFilesLayout } from './session-portability.js';
 export type { RunnerFiles } from './runner-files.js';
 export {
   createProviderRegistry,
