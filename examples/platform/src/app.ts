@@ -126,6 +126,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       leaseMs: config.leaseMs,
       replyTimeoutMs: config.replyTimeoutMs,
       maxQueuedPerAgent: config.maxQueuedPerAgent,
+      maxRunning: config.maxRunning,
       retention: { maxAgeMs: config.retentionMs, maxEvents: config.retentionMaxEvents },
       ...(config.instanceId ? { instanceId: config.instanceId } : {}),
       ...(options.pollMs ? { pollMs: options.pollMs } : {}),

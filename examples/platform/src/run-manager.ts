@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { defaultMaxRunning } from './runs/max-running.js';
 import { silentLogger, type CodeAgent, type Logger } from '@forge/core';
 import type { ForgeStore, JournalEvent, RunRecord } from '@forge/store';
 import type { KeyCaps } from './api-keys.js';
@@ -42,7 +43,7 @@ export interface RunManagerOptions {
   followPollMs?: number;
   /** Queued runs per agent before 429. Default 100. */
   maxQueuedPerAgent?: number;
-  /** Runs this instance executes at once (across agents). Default 32. */
+  /** Runs this instance executes at once (across agents). Default 16 per core (`defaultMaxRunning`). */
   maxRunning?: number;
   /** Finished runs are deleted after `maxAgeMs`, and the oldest beyond `maxEvents` journaled events. */
   retention?: { maxAgeMs: number; maxEvents: number; sweepEveryMs?: number };
@@ -103,7 +104,7 @@ export class RunManager {
       placement: options.placement,
       webhooks: options.webhooks,
       maxQueued: options.maxQueuedPerAgent ?? 100,
-      maxRunning: options.maxRunning ?? 32,
+      maxRunning: options.maxRunning ?? defaultMaxRunning(),
     });
     this.#interrupts = new RunInterrupts(ctx, ender);
     this.#followers = new RunFollowers(ctx);
