@@ -34,6 +34,7 @@ export {
   type JsonLinesParserFactory,
   type JsonLineText,
 } from './json-lines.js';
+export { lineNoticeEvent } from './line-notice-event.js';
 export {
   probedAvailability,
   probeVersion,
