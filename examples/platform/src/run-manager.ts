@@ -239,14 +239,8 @@ export class RunManager {
    * Sends a steering message to the agent's run `requestId` (`run.steer`), wherever it executes, like
    * `respond`: 404 unknown run, 409 RUN_NOT_RUNNING (queued or ended), 409 UNSUPPORTED (not steerable).
    */
-  steer(
-    userId: string,
-    agentId: string,
-    requestId: string,
-    text: string,
-    signal?: AbortSignal,
-  ): Promise<{ requestId: string }> {
-    return this.#replies.steer(userId, agentId, requestId, text, signal);
+  steer(...args: Parameters<Replies['steer']>): Promise<{ requestId: string }> {
+    return this.#replies.steer(...args);
   }
 
   /** Applies retention now (also done on a timer when `retention` is set). */
