@@ -97,23 +97,21 @@ export const CODEX_TRANSPORTS: readonly CodexTransport[] = ['app-server', 'exec'
 
 /** The OpenAI Codex CLI as a CodeAgent: `codex app-server` (the default), or `codex exec --json` with `transport: 'exec'`. */
 export function codex(options: CodexOptions = {}): CodeAgent {
+  const { cli, rest } = cliAgentOptions(options, { bin: 'codex', passEnv: CODEX_PASS_ENV });
   const {
-    cli,
-    rest: {
-      model,
-      provider,
-      sandbox,
-      permissionMode,
-      config,
-      skipGitRepoCheck,
-      ephemeral,
-      transport = 'app-server',
-      appServer = {},
-      prewarm,
-      sessionStore,
-      ...runOptions
-    },
-  } = cliAgentOptions(options, { bin: 'codex', passEnv: CODEX_PASS_ENV });
+    model,
+    provider,
+    sandbox,
+    permissionMode,
+    config,
+    skipGitRepoCheck,
+    ephemeral,
+    transport = 'app-server',
+    appServer = {},
+    prewarm,
+    sessionStore,
+    ...runOptions
+  } = rest;
   if (sandbox !== undefined && !CODEX_SANDBOXES.includes(sandbox))
     throw new RangeError(`sandbox must be one of ${CODEX_SANDBOXES.join(', ')}, got ${String(sandbox)}`);
   if (provider && !/^https?:\/\//.test(provider.baseUrl))
@@ -183,16 +181,8 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       });
     const { request } = ctx;
     assertSupported(request);
-    const args = buildCodexArgs(request, {
-      model,
-      provider,
-      sandbox,
-      permissionMode,
-      config,
-      skipGitRepoCheck,
-      ephemeral,
-      extraArgs: cli.extraArgs,
-    });
+    // The per-agent defaults are CodexArgsDefaults' fields of the options as given.
+    const args = buildCodexArgs(request, { ...rest, extraArgs: cli.extraArgs });
     const runCwd = request.cwd ?? cli.cwd;
     const proc = await cli.runner.spawn(cli.bin, args, {
       ...(runCwd !== undefined ? { cwd: runCwd } : {}),

@@ -34,6 +34,7 @@ export {
   type JsonLinesParserFactory,
   type JsonLineText,
 } from './json-lines.js';
+export { lineNoticeEvent } from './line-notice-event.js';
 export {
   probedAvailability,
   probeVersion,
@@ -47,3 +48,4 @@ export { OutputValidator, MAX_OUTPUT_ERRORS } from './output-validator.js';
 export { parseJsonAnswer, repairPrompt, withOutputInstruction } from './structured-output.js';
 export { runnerFiles, type RunnerFiles, type RunnerFilesOptions } from './runner-files.js';
 export { withPortableSessions } from './session-portability.js';
+export { homeFileSessionLayout, type HomeFileSessionOptions } from './home-file-session-layout.js';
