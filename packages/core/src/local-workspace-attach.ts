@@ -60,7 +60,8 @@ export function localWorkspaceAttach(options: LocalWorkspaceAttachOptions): Work
     if (user?.home !== undefined) env.HOME = user.home;
     if (user?.name !== undefined) env.USER = env.LOGNAME = user.name;
     if (tty) env.TERM = 'xterm-256color';
-    return { ...env, ...options.env, ...extra, [PROCESS_TAG_VAR]: tag };
+    const all: Record<string, string> = { ...env, ...options.env, ...extra, [PROCESS_TAG_VAR]: tag };
+    return all;
   };
 
   return {
