@@ -114,9 +114,13 @@ export class AttachSession {
     if (this.#ws !== ws) return;
     this.#ws = undefined;
     if (this.#ended) return;
-    if (this.#stopReason) return this.#end();
+    if (this.#stopReason) {
+      this.#end();
+      return;
+    }
     // The connection dropped: the process lives on for a grace period, its output kept, in case the client comes back.
     this.#grace = setTimeout(() => {
+      this.#grace = undefined;
       if (this.#outputDone) this.#end();
       else this.stop('grace');
     }, this.#o.graceMs);
@@ -163,7 +167,7 @@ export class AttachSession {
     const ws = this.#ws;
     if (!ws) {
       // Exited unwatched: kept until the grace period ends, so a returning client sees how it ended.
-      if (!this.#grace) this.#end();
+      if (!this.#grace || this.#stopReason) this.#end();
       return;
     }
     const exit = this.#exit ?? { code: null, signal: 'SIGKILL' };

@@ -75,11 +75,16 @@ export class ChannelClient {
   bytes = 0;
   readonly #waiters: Array<() => void> = [];
 
-  constructor(readonly ws: WebSocket) {
+  constructor(
+    readonly ws: WebSocket,
+    /** False: count stdout's bytes only (a 50 MB output kept would be the test's own memory). */
+    readonly keep = true,
+  ) {
     ws.on('message', (data: Buffer) => {
       const body = data.subarray(1);
-      if (data[0] === CHANNEL.stdout) this.out.push(body);
-      else if (data[0] === CHANNEL.stderr) this.err.push(body);
+      if (data[0] === CHANNEL.stdout) {
+        if (this.keep) this.out.push(body);
+      } else if (data[0] === CHANNEL.stderr) this.err.push(body);
       else if (data[0] === CHANNEL.status) this.status = JSON.parse(body.toString());
       if (data[0] === CHANNEL.stdout || data[0] === CHANNEL.stderr) this.bytes += body.length;
       for (const w of this.#waiters.splice(0)) w();
@@ -87,10 +92,10 @@ export class ChannelClient {
     this.closed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
   }
 
-  static open(url: string, headers: Record<string, string> = {}): Promise<ChannelClient> {
+  static open(url: string, headers: Record<string, string> = {}, keep = true): Promise<ChannelClient> {
     const ws = new WebSocket(url, ['v5.channel.k8s.io'], { headers });
     return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new ChannelClient(ws)));
+      ws.once('open', () => resolve(new ChannelClient(ws, keep)));
       ws.once('unexpected-response', (_req, res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c));
