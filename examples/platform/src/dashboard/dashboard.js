@@ -5,6 +5,7 @@ import { $ } from './dom.js';
 import { setKeyState } from './key-state.js';
 import { interrupt, send } from './messages.js';
 import { state } from './state.js';
+import { closeTerminal } from './terminal.js';
 
 const start = () => loadAgents().then(() => document.body.dataset.key === 'ok' && loadProviders());
 
@@ -20,6 +21,7 @@ $('create-form').addEventListener('submit', createAgent);
 $('refresh-agents').addEventListener('click', loadAgents);
 $('message-form').addEventListener('submit', send);
 $('interrupt').addEventListener('click', interrupt);
+$('terminal-close').addEventListener('click', closeTerminal);
 if (state.key) {
   $('api-key').value = state.key;
   setKeyState('checking');
