@@ -67,8 +67,9 @@ export function localWorkspaceAttach(options: LocalWorkspaceAttachOptions): Work
   return {
     async open(attach: AttachOptions = {}): Promise<AttachedProcess> {
       const cwd = attach.cwd ?? options.workspace;
-      const shell = loginShellOf(user?.uid);
-      const argv = attach.command?.length ? [...attach.command] : [shell, '-l'];
+      // Asked of the account database only when needed: it is a getent call.
+      const shell = attach.command?.length ? undefined : loginShellOf(user?.uid);
+      const argv = shell ? [shell, '-l'] : [...attach.command!];
       const [file, ...args] = argv as [string, ...string[]];
       const problem = cwdProblem(cwd, file);
       if (problem) throw problem;
@@ -80,7 +81,7 @@ export function localWorkspaceAttach(options: LocalWorkspaceAttachOptions): Work
       }
       const tag = randomBytes(12).toString('hex');
       const env = baseEnv(pty !== undefined, attach.env, tag);
-      if (!env.SHELL) env.SHELL = shell;
+      if (!env.SHELL && shell) env.SHELL = shell;
       const ids = user ? { uid: user.uid, gid: user.gid } : {};
       if (pty) {
         const size = validTerminalSize(attach) ?? DEFAULT_SIZE;

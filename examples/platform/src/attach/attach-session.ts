@@ -3,6 +3,11 @@ import type { WebSocket } from 'ws';
 import { CHANNEL, exitStatus, frame, parseResize } from './channel-frames.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
+const CHANNEL_BYTES: Record<number, Buffer> = {
+  [CHANNEL.stdout]: Buffer.from([CHANNEL.stdout]),
+  [CHANNEL.stderr]: Buffer.from([CHANNEL.stderr]),
+};
+
 export interface AttachSessionOptions {
   id: string;
   userId: string;
@@ -151,14 +156,22 @@ export class AttachSession {
       return;
     }
     this.#idle.refresh();
+    // Large chunks go as two fragments of one message (channel byte, then the data as it came), never copied.
+    const large = data.byteLength > 4096;
+    const send = (done?: () => void) => {
+      if (large) {
+        ws.send(CHANNEL_BYTES[channel]!, { binary: true, fin: false });
+        ws.send(data, { binary: true, fin: true }, done);
+      } else ws.send(frame(channel, data), done);
+    };
     if (ws.bufferedAmount < this.#o.highWaterMark) {
-      ws.send(frame(channel, data));
+      send();
       return;
     }
     // The client is behind: wait until this frame is on the wire before reading more of the process's output.
     await new Promise<void>((resolve) => {
       this.#wake = resolve;
-      ws.send(frame(channel, data), () => resolve());
+      send(() => resolve());
     });
   }
 
