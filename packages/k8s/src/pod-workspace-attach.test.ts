@@ -59,7 +59,7 @@ describe('podWorkspaceAttach', () => {
       '/workspace',
       'sh',
       '-c',
-      'exec "${SHELL:-/bin/sh}" -l',
+      '[ -n "$SHELL" ] || SHELL=/bin/sh; exec "$SHELL" -l',
     ]);
     expect(session.resizes).toEqual([
       { cols: 100, rows: 30 },

@@ -27,7 +27,7 @@ export interface PodWorkspaceAttachOptions extends PodExecTarget {
 }
 
 /** The login shell of the container's user: `$SHELL` where the image sets it, else /bin/sh. */
-const LOGIN_SHELL = ['sh', '-c', 'exec "${SHELL:-/bin/sh}" -l'];
+const LOGIN_SHELL = ['sh', '-c', '[ -n "$SHELL" ] || SHELL=/bin/sh; exec "$SHELL" -l'];
 
 function exitOf(status: V1Status): AttachExit {
   if (status.status === 'Success') return { code: 0, signal: null };
