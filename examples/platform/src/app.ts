@@ -126,9 +126,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       },
       logger,
       webhooks,
+      keyCaps: (keyId) => keys.capsOf(keyId),
       leaseMs: config.leaseMs,
       replyTimeoutMs: config.replyTimeoutMs,
       maxQueuedPerAgent: config.maxQueuedPerAgent,
+      maxRunning: config.maxRunning,
       retention: { maxAgeMs: config.retentionMs, maxEvents: config.retentionMaxEvents },
       ...(config.instanceId ? { instanceId: config.instanceId } : {}),
       ...(options.pollMs ? { pollMs: options.pollMs } : {}),
@@ -169,6 +171,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(remoteView ? { remoteAgents: remoteView } : {}),
       attach,
       providers: providerCatalog(registry),
+      mcpServers: config.mcpServers,
+      allowPrivateNetworks: config.webhookAllowPrivate,
+      maxAttachmentBytes: config.maxAttachmentBytes,
+      runDefaults: config.runDefaults,
       ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
     });
     server = await listen(handler, { port: config.port, host: config.host, upgrade: attach.upgrade });

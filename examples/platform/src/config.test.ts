@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ValidationError } from '@forge/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropSecretsFromEnv, loadConfig } from './config.js';
+import { defaultMaxRunning } from './runs/max-running.js';
 
 describe('loadConfig', () => {
   it('has defaults that run on a fresh machine', () => {
@@ -19,6 +20,12 @@ describe('loadConfig', () => {
       hubPort: undefined,
     });
     expect(c.apiKeys).toEqual([]);
+  });
+
+  it('runs at once: FORGE_MAX_RUNNING, --max-running over it, else 16 per core', () => {
+    expect(loadConfig([], {}).maxRunning).toBe(defaultMaxRunning());
+    expect(loadConfig([], { FORGE_MAX_RUNNING: '500' }).maxRunning).toBe(500);
+    expect(loadConfig(['--max-running', '1000'], { FORGE_MAX_RUNNING: '500' }).maxRunning).toBe(1000);
   });
 
   it('reads the environment, and flags win over it', () => {
@@ -81,6 +88,7 @@ describe('loadConfig', () => {
     [['--rate-limit', '0'], {}, '--rate-limit / FORGE_RATE_LIMIT'],
     [[], { FORGE_RATE_LIMIT: '0' }, '--rate-limit / FORGE_RATE_LIMIT'],
     [[], { FORGE_MAX_AGENTS: 'many' }, '--max-agents / FORGE_MAX_AGENTS'],
+    [[], { FORGE_MAX_RUNNING: '0' }, '--max-running / FORGE_MAX_RUNNING'],
     [[], { FORGE_PORT: '70000' }, '--port / FORGE_PORT'],
     [[], { FORGE_HUB_PORT: '-1', FORGE_HUB_SECRET: 'x'.repeat(32) }, '--hub-port / FORGE_HUB_PORT'],
     [[], { FORGE_HUB_PORT: '0' }, 'FORGE_HUB_SECRET'],
@@ -234,5 +242,42 @@ describe('loadConfig', () => {
     expect(() => loadConfig([], { FORGE_AGENT_USER: 'forge-agent', FORGE_BACKEND: 'k8s' })).toThrow(
       /FORGE_AGENT_USER: applies to the local backend only/,
     );
+  });
+
+  it('reads the MCP catalogue file and the attachment cap, and refuses a bad catalogue', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forge-mcp-config-'));
+    try {
+      const file = join(dir, 'mcp.json');
+      writeFileSync(file, JSON.stringify({ servers: [{ name: 'nonce', command: 'node', args: ['s.mjs'] }] }));
+      const c = loadConfig([], { FORGE_MCP_SERVERS: file, FORGE_MAX_ATTACHMENT_BYTES: '1024' });
+      expect(c.mcpServers).toEqual([{ name: 'nonce', command: 'node', args: ['s.mjs'] }]);
+      expect(c.maxAttachmentBytes).toBe(1024);
+      expect(loadConfig([], {})).toMatchObject({ mcpServers: [], maxAttachmentBytes: 5 * 1024 * 1024 });
+      writeFileSync(file, JSON.stringify([{ name: 'both', command: 'node', url: 'http://x/' }]));
+      expect(() => loadConfig([], { FORGE_MCP_SERVERS: file })).toThrow(
+        /FORGE_MCP_SERVERS: .*command \(stdio\) or a url/,
+      );
+      writeFileSync(file, '{ nope');
+      expect(() => loadConfig([], { FORGE_MCP_SERVERS: file })).toThrow(/FORGE_MCP_SERVERS: not JSON/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads the operator’s default approvals and budget, checked with core’s schemas', () => {
+    const c = loadConfig([], {
+      FORGE_DEFAULT_APPROVALS: '{"rules":[{"tool":"Bash","input":{"command":"rm *"},"decision":"deny"}]}',
+      FORGE_DEFAULT_BUDGET: '{"maxTokens":100000}',
+    });
+    expect(c.runDefaults).toEqual({
+      approvals: { rules: [{ tool: 'Bash', input: { command: 'rm *' }, decision: 'deny' }] },
+      budget: { maxTokens: 100_000 },
+    });
+    expect(loadConfig([], {}).runDefaults).toEqual({});
+    expect(() => loadConfig([], { FORGE_DEFAULT_BUDGET: '{"maxTokens":-1}' })).toThrow(
+      /FORGE_DEFAULT_BUDGET: maxTokens/,
+    );
+    expect(() => loadConfig([], { FORGE_DEFAULT_APPROVALS: '{"defualt":"allow"}' })).toThrow(/FORGE_DEFAULT_APPROVALS/);
+    expect(() => loadConfig([], { FORGE_DEFAULT_BUDGET: 'x' })).toThrow(/FORGE_DEFAULT_BUDGET: not JSON/);
   });
 });

@@ -2,9 +2,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { ValidationError } from '@forge/core';
+import { ApprovalsSchema, BudgetSchema, ValidationError, type McpServer } from '@forge/core';
 import { closestName } from '@forge/core/internal';
 import { markAdmins, parseApiKeyList, readApiKeyFile, type ApiKeyRecord } from './api-keys.js';
+import { DEFAULT_MAX_ATTACHMENT_BYTES } from './http/rest-attachments.js';
+import type { RunDefaults } from './http/run-settings.js';
+import { readMcpCatalog } from './mcp-catalog.js';
+import { defaultMaxRunning } from './runs/max-running.js';
 import { oneSourceOf, secretSetting, type SecretSource } from './secret-settings.js';
 
 export type BackendKind = 'local' | 'k8s';
@@ -48,6 +52,8 @@ export interface PlatformConfig {
   replyTimeoutMs: number;
   /** Messages waiting per agent before 429 QUEUE_FULL. */
   maxQueuedPerAgent: number;
+  /** Runs this instance executes at once, across agents (default 16 per core). */
+  maxRunning: number;
   /** Finished runs (result, events) are kept this long… */
   retentionMs: number;
   /** …and the oldest are removed beyond this many journaled events. */
@@ -67,6 +73,12 @@ export interface PlatformConfig {
    * process's environment or its secret files. Needs root or CAP_SETUID (see agent-isolation.ts).
    */
   agentUser: string | undefined;
+  /** MCP servers users may name in requests (`FORGE_MCP_SERVERS`, a JSON file); none by default. */
+  mcpServers: McpServer[];
+  /** Decoded bytes of one message's attachments together (`FORGE_MAX_ATTACHMENT_BYTES`). */
+  maxAttachmentBytes: number;
+  /** Approvals and budget for every run unless its agent or message sets them (`FORGE_DEFAULT_APPROVALS/BUDGET`). */
+  runDefaults: RunDefaults;
   /** Where each of the platform's secrets came from (environment, file, command line), for the exposure warning. */
   secretSources: SecretSource[];
 }
@@ -81,6 +93,9 @@ const USAGE = `forge platform — options (flags override environment variables)
   FORGE_AGENT_USER                              local agents run as this OS user (needs root or CAP_SETUID)
   Secrets: FORGE_API_KEYS, FORGE_HUB_SECRET and FORGE_DATABASE_URL may each be given as <NAME>_FILE, a file
   of mode 0600 owned by the platform's user, instead (an environment variable can be read from /proc)
+  FORGE_MCP_SERVERS                             a JSON file of named MCP servers users may name (they never give a command)
+  FORGE_MAX_ATTACHMENT_BYTES                    a message's attachments together, decoded (default 5242880)
+  FORGE_DEFAULT_APPROVALS, FORGE_DEFAULT_BUDGET  JSON: every run's approvals / budget unless its agent or message sets one
   FORGE_ADMIN_USERS                             users whose keys may issue enrolment tokens, comma-separated
   --rate-limit / FORGE_RATE_LIMIT               requests per minute per key (default 100)
   --max-agents / FORGE_MAX_AGENTS               live agents per key (default 10)
@@ -97,6 +112,7 @@ const USAGE = `forge platform — options (flags override environment variables)
   FORGE_LEASE_MS                                run lease; a dead replica's runs are taken over after it (default 15000)
   FORGE_REPLY_TIMEOUT_MS                        a reply relayed to the replica running the run waits this long for it (default 5000)
   FORGE_MAX_QUEUED                              messages waiting per agent before 429 (default 100)
+  --max-running / FORGE_MAX_RUNNING             runs this instance executes at once (default 16 per core: ${defaultMaxRunning()} here)
   FORGE_RETENTION_MS, FORGE_RETENTION_MAX_EVENTS  keep finished runs 7 days, at most 1,000,000 events
   FORGE_K8S_NAMESPACE, FORGE_K8S_IMAGE, FORGE_K8S_AGENT_PORT, FORGE_K8S_ENV_FROM_SECRETS (agent pods' model keys)`;
 
@@ -146,6 +162,7 @@ const FLAGS = {
   'api-keys-file': { type: 'string' },
   'rate-limit': { type: 'string' },
   'max-agents': { type: 'string' },
+  'max-running': { type: 'string' },
   'webhook-allow-private': { type: 'string' },
   'default-provider': { type: 'string' },
   'hub-port': { type: 'string' },
@@ -298,6 +315,13 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     leaseMs: int('FORGE_LEASE_MS', env.FORGE_LEASE_MS, 15_000, 500, 3_600_000),
     replyTimeoutMs: int('FORGE_REPLY_TIMEOUT_MS', env.FORGE_REPLY_TIMEOUT_MS, 5_000, 100, 600_000),
     maxQueuedPerAgent: int('FORGE_MAX_QUEUED', env.FORGE_MAX_QUEUED, 100, 1, 1_000_000),
+    maxRunning: int(
+      source('max-running', 'FORGE_MAX_RUNNING'),
+      pick('max-running', 'FORGE_MAX_RUNNING'),
+      defaultMaxRunning(),
+      1,
+      100_000,
+    ),
     retentionMs: int('FORGE_RETENTION_MS', env.FORGE_RETENTION_MS, 7 * 86_400_000, 1_000, 10 * 365 * 86_400_000),
     retentionMaxEvents: int('FORGE_RETENTION_MAX_EVENTS', env.FORGE_RETENTION_MAX_EVENTS, 1_000_000, 1, 1_000_000_000),
     hubPort,
@@ -314,6 +338,44 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
         .filter(Boolean),
     },
     agentUser,
+    mcpServers: env.FORGE_MCP_SERVERS ? readMcpCatalog(env.FORGE_MCP_SERVERS) : [],
+    maxAttachmentBytes: int(
+      'FORGE_MAX_ATTACHMENT_BYTES',
+      env.FORGE_MAX_ATTACHMENT_BYTES,
+      DEFAULT_MAX_ATTACHMENT_BYTES,
+      1,
+      512 * 1024 * 1024,
+    ),
+    runDefaults: {
+      ...jsonSetting('FORGE_DEFAULT_APPROVALS', env.FORGE_DEFAULT_APPROVALS, ApprovalsSchema, 'approvals'),
+      ...jsonSetting('FORGE_DEFAULT_BUDGET', env.FORGE_DEFAULT_BUDGET, BudgetSchema, 'budget'),
+    },
     secretSources,
   };
+}
+
+/** A JSON setting checked with core's schema for the field, as `{ [field]: value }`; `{}` when unset. */
+function jsonSetting<T>(
+  setting: string,
+  text: string | undefined,
+  schema: {
+    safeParse(
+      v: unknown,
+    ):
+      | { success: true; data: T }
+      | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } };
+  },
+  field: string,
+): Record<string, T> {
+  if (!text) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    bad(setting, `not JSON: ${(error as Error).message}`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success)
+    bad(setting, parsed.error.issues.map((i) => `${i.path.map(String).join('.') || field}: ${i.message}`).join('; '));
+  return { [field]: parsed.data };
 }

@@ -1,12 +1,12 @@
 import type { ClientCapabilities, McpServer } from '@agentclientprotocol/sdk';
-import type { CliProcessOptions, PermissionMode, RunOptions } from '@forge/core';
+import type { AgentPolicyOptions, CliProcessOptions, PermissionMode, RunOptions } from '@forge/core';
 import type { AcpFileSystem } from './file-system.js';
 
 /**
  * What `acpAgent` takes: where its one process runs and what it starts with (`runner`, `env`, `passEnv`, `cwd`:
  * core's `CliProcessOptions`, documented there) and what only ACP has.
  */
-export interface AcpAgentOptions extends RunOptions, CliProcessOptions {
+export interface AcpAgentOptions extends RunOptions, CliProcessOptions, AgentPolicyOptions {
   /** The agent program, e.g. `gemini` (with `args: ['--acp']`). */
   command: string;
   args?: readonly string[];

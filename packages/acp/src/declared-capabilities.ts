@@ -24,7 +24,16 @@ export function acpDeclaredCapabilities(): AgentCapabilities {
     systemPrompt: false,
     toolFilter: false,
     maxTurns: false,
+    // Rules and deadlines on session/request_permission, enforced by core (issue 23). No budget: usage comes,
+    // if the agent sends it at all, with the prompt's answer — too late to stop anything.
+    approvals: true,
     // One agent process serves every run: its env is the agent's `env` option.
     env: false,
+    // On `session/new` / `load` / `resume`: stdio always; http and sse where `mcpCapabilities` say (checked
+    // by the run before it opens a session).
+    mcpServers: true,
+    // ACP has no structured output: core asks for JSON alone, parses and checks the final message, and sends a
+    // repair turn on the same session when it does not fit.
+    structuredOutput: 'emulated',
   });
 }

@@ -14,6 +14,7 @@ const PROTOCOL = [
   'stream-json',
   '--verbose',
   '--permission-prompt-tool=stdio',
+  '--replay-user-messages',
 ];
 const stdinLines = (text: string) =>
   text
@@ -62,7 +63,13 @@ describe('claudeCode over a fake process runner', () => {
     // The initialize handshake, then the prompt as a user message; stdin stays open for control responses.
     expect(stdinLines(call.stdin)).toEqual([
       { type: 'control_request', request_id: 'forge-1', request: { subtype: 'initialize', hooks: null } },
-      { type: 'user', message: { role: 'user', content: 'run it' }, parent_tool_use_id: null, session_id: '' },
+      {
+        type: 'user',
+        message: { role: 'user', content: 'run it' },
+        parent_tool_use_id: null,
+        session_id: '',
+        uuid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      },
     ]);
     const last = events.at(-1)!;
     expect(last.raw).toMatchObject({ type: 'result', subtype: 'success' });
@@ -173,13 +180,36 @@ describe('claudeCode over a fake process runner', () => {
     expect(caps.extra?.versionError).toContain('not found');
   });
 
-  it('refuses attachments, which the CLI cannot take in -p mode', async () => {
+  it('sends attachments as content blocks of the user message; refuses one the API cannot take, starting nothing', async () => {
     const runner = runnerFor({ stdout: [initLine(), resultLine()] });
-    // Refused by execute itself, from the declaration: there is no run, and no process was started.
-    expect(() => claudeCode({ runner }).execute({ prompt: 'x', attachments: [{ kind: 'file', path: '/a' }] })).toThrow(
-      expect.objectContaining({ code: 'UNSUPPORTED_FIELD', fields: ['attachments'] }),
+    const agent = claudeCode({ runner });
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+    await collectRun(agent.execute({ prompt: 'x', attachments: [{ kind: 'image', data: png }] }));
+    const sent = stdinLines(runner.calls[0]!.stdin).find((m) => m.type === 'user') as { message: unknown };
+    expect(sent.message).toEqual({
+      role: 'user',
+      content: [
+        { type: 'text', text: 'x' },
+        { type: 'image', source: { type: 'base64', media_type: 'image/png', data: png } },
+      ],
+    });
+    const { result } = await collectRun(
+      agent.execute({ prompt: 'x', attachments: [{ kind: 'file', data: 'AAAA', mimeType: 'application/zip' }] }),
     );
-    expect(runner.calls).toHaveLength(0);
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'UNSUPPORTED' } });
+    expect(runner.calls.filter((c) => c.args[0] !== '--version')).toHaveLength(1);
+  });
+
+  it('forks in a process of its own (--resume … --fork-session), never in the warm process of the original', async () => {
+    const { fakeClaudeRunner } = await import('./testing/index.js');
+    const runner = fakeClaudeRunner({});
+    const agent = claudeCode({ runner });
+    const first = await agent.execute({ prompt: 'x' }).result;
+    await agent.execute({ prompt: 'y', sessionId: first.sessionId!, fork: true }).result;
+    const cli = runner.calls.filter((c) => c.args[0] !== '--version');
+    expect(cli).toHaveLength(2);
+    expect(cli[1]!.args).toEqual(expect.arrayContaining([`--resume=${first.sessionId}`, '--fork-session']));
+    await agent.close?.();
   });
 
   it('refuses a bad line cap when built', () => {
@@ -289,7 +319,11 @@ describe('claudeCode over a fake process runner', () => {
       maxTurns: true,
       permissionReplies: true,
       questions: true,
-      attachments: false,
+      attachments: true,
+      images: true,
+      mcpServers: true,
+      structuredOutput: 'native',
+      effort: true,
       version: '2.1.197',
     });
     expect(runner.calls.filter((c) => c.args[0] === '--version')).toHaveLength(1);

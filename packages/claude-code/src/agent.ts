@@ -1,17 +1,24 @@
 import {
   createCodeAgent,
+  type AgentRequest,
   silentLogger,
   type AgentCapabilities,
   type CodeAgent,
   type CliAgentOptions,
   type PermissionMode,
   type ProcessExit,
+  type SessionStore,
 } from '@forge/core';
 import { cliAgentOptions, probedAvailability } from '@forge/core/internal';
 import { buildClaudeArgs, sessionArgs } from './args.js';
 import { ClaudeProcess } from './claude-process.js';
 import { claudeCodeDeclaredCapabilities } from './declared-capabilities.js';
+import { nativeBudgetOutcome } from './native-budget.js';
+import { PrewarmPool, type PrewarmOptions } from './prewarm-pool.js';
+import { promptContent } from './prompt-content.js';
+import { SteerRelay } from './steer-relay.js';
 import { playTurn } from './turn.js';
+import { claudeSessionFiles } from './session-files.js';
 import { probeClaudeVersion, type VersionProbe } from './version.js';
 import { WarmPool, type WarmSessionsOptions } from './warm-pool.js';
 
@@ -33,13 +40,25 @@ export interface ClaudeCodeOptions extends CliAgentOptions {
    * instead of starting `--resume`. Default `{ idleMs: 60_000, max: 8 }`; `false` ends the process after each run.
    */
   warmSessions?: WarmSessionsOptions | false;
+  /**
+   * Keeps each session's file (`projects/<cwd slug>/<id>.jsonl` under the CLI's home) here after every turn, and
+   * puts it back before a resume on a machine (or HOME) that lacks it: a conversation outlives its machine.
+   */
+  sessionStore?: SessionStore;
+  /**
+   * Keep `count` CLI processes started with the agent's default argv, env and cwd, so a new session's first turn
+   * is written into a running process instead of waiting for the CLI to start. A request whose options change
+   * the process (model, tools, permission mode, system prompt, MCP servers, cwd, env…) starts cold as without
+   * it. Off by default; `{}` is `{ count: 1, idleMs: 300_000 }`.
+   */
+  prewarm?: PrewarmOptions | false;
 }
 
 /** The Claude Code CLI (`claude -p`, stream-json in and out, with the control protocol) as a CodeAgent. */
 export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
   const {
     cli,
-    rest: { model, permissionMode, partialMessages = true, warmSessions = {}, ...runOptions },
+    rest: { model, permissionMode, partialMessages = true, warmSessions = {}, prewarm, sessionStore, ...runOptions },
   } = cliAgentOptions(options, { bin: 'claude', passEnv: CLAUDE_PASS_ENV, sigintGraceMs: 3_000 });
   const logger = runOptions.logger ?? silentLogger;
   let version: Promise<VersionProbe> | undefined;
@@ -63,6 +82,7 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
         bin: cli.bin,
         permissionModes: ['default', 'acceptEdits', 'bypassPermissions', 'plan'],
         warmSessions: pool !== undefined,
+        prewarm: prewarmed?.count ?? 0,
         ...(probe.error ? { versionError: probe.error } : {}),
       },
     };
@@ -87,24 +107,70 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
     return p;
   };
 
+  const defaults = { model, permissionMode, extraArgs: cli.extraArgs, partialMessages };
+  /** Everything that goes into a request's process but `--resume`: its flags, cwd and env, and their key. */
+  const processOf = (request: AgentRequest) => {
+    const cwd = request.cwd ?? cli.cwd;
+    const env = {
+      // In stream-json mode the CLI connects MCP servers in the background, and a first turn may start before
+      // their tools are there; blocking makes the request's servers ready (or failed) before the first turn.
+      ...(request.mcpServers?.length ? { MCP_CONNECTION_NONBLOCKING: 'false' } : {}),
+      ...cli.env,
+      ...request.env,
+    };
+    return { cwd, env, shape: JSON.stringify([cli.bin, sessionArgs(request, defaults), cwd ?? null, env]) };
+  };
+
+  let prewarmed: PrewarmPool | undefined;
+  if (prewarm !== undefined && prewarm !== false) {
+    // The request a caller sends with nothing but a prompt, after core's policy defaults.
+    const plain: AgentRequest = { prompt: '', ...(runOptions.budget ? { budget: runOptions.budget } : {}) };
+    const { cwd, env, shape } = processOf(plain);
+    prewarmed = new PrewarmPool(
+      prewarm,
+      shape,
+      () => start(buildClaudeArgs(plain, defaults), cwd, env),
+      retire,
+      logger,
+    );
+    prewarmed.fill();
+  }
+
   return createCodeAgent({
     ...runOptions,
     provider: PROVIDER,
     declared: claudeCodeDeclaredCapabilities({ partialMessages }),
     capabilities,
+    ...(sessionStore
+      ? { sessionStore, sessionFiles: claudeSessionFiles(cli.runner, cli.env ?? {}, cli.passEnv, cli.cwd) }
+      : {}),
     async run(ctx) {
       const { request } = ctx;
+      // Installed before the first await, so a steer right after `execute` waits for the turn, not refused.
+      const steering = new SteerRelay(ctx.runId, ctx.signal);
+      ctx.onSteer(steering.steer);
       // Stopped before it started: no process to start, nothing to report.
       if (ctx.signal.aborted) return {};
-      const defaults = { model, permissionMode, extraArgs: cli.extraArgs, partialMessages };
-      const runCwd = request.cwd ?? cli.cwd;
-      const runEnv = { ...cli.env, ...request.env };
-      const shape = JSON.stringify([cli.bin, sessionArgs(request, defaults), runCwd ?? null, runEnv]);
-      let proc = request.sessionId !== undefined ? pool?.take(request.sessionId, shape) : undefined;
+      const { cwd: runCwd, env: runEnv, shape } = processOf(request);
+      // Attachments the API cannot take are refused here, before any process starts.
+      const content = promptContent(PROVIDER, request.prompt, request.attachments);
+      // A fork starts a process of its own (`--resume … --fork-session`); the original's warm process stays.
+      // A new session takes a prewarmed process when it asks for nothing the default process lacks.
+      let proc =
+        request.sessionId === undefined
+          ? prewarmed?.take(shape)
+          : !request.fork
+            ? pool?.take(request.sessionId, shape)
+            : undefined;
+      // The CLI's cost cap counts what its process spent: a capped run's process serves that run alone.
+      const keep = request.budget?.maxCostUsd === undefined;
       for (;;) {
         const warm = proc !== undefined;
         proc ??= await start(buildClaudeArgs(request, defaults), runCwd, runEnv);
         const turn = await playTurn(ctx, proc, {
+          steering,
+          content,
+          cwd: runCwd,
           sigintGraceMs: cli.grace.sigintGraceMs,
           exitGraceMs: cli.exitGraceMs,
         });
@@ -115,14 +181,17 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
           proc = undefined;
           continue;
         }
+        // The spare is replaced once the turn is over, not beside it.
+        if (request.sessionId === undefined && shape === prewarmed?.shape) prewarmed.fill();
         const sessionId = turn.outcome.sessionId;
-        if (turn.reusable && pool && sessionId !== undefined) pool.put(sessionId, shape, proc);
+        if (turn.reusable && keep && pool && sessionId !== undefined) pool.put(sessionId, shape, proc);
         // Not kept: the run ends once its process has (stdin closed first, so the CLI finishes its writes).
         else await proc.end(!turn.reusable);
-        return turn.outcome;
+        return nativeBudgetOutcome(turn.outcome, request);
       }
     },
     async close() {
+      await prewarmed?.close();
       for (const p of pool?.close() ?? []) retire(p);
       for (const p of processes) retire(p);
       await Promise.all([...ending]);

@@ -1,4 +1,5 @@
 import type { AgentRequest, PermissionMode } from '@forge/core';
+import { mcpConfigJson } from './mcp-config.js';
 
 export interface ClaudeArgsDefaults {
   model?: string | undefined;
@@ -17,7 +18,12 @@ export interface ClaudeArgsDefaults {
  */
 export function buildClaudeArgs(request: AgentRequest, defaults: ClaudeArgsDefaults = {}): string[] {
   const args = sessionArgs(request, defaults);
-  if (request.sessionId !== undefined) args.splice(PROTOCOL_ARGS.length, 0, `--resume=${request.sessionId}`);
+  if (request.sessionId !== undefined) {
+    const resume = [`--resume=${request.sessionId}`];
+    // A fork starts a new session from the old one's history; the old session's file is left as it was.
+    if (request.fork) resume.push('--fork-session');
+    args.splice(PROTOCOL_ARGS.length, 0, ...resume);
+  }
   return args;
 }
 
@@ -30,6 +36,9 @@ const PROTOCOL_ARGS = [
   'stream-json',
   '--verbose',
   '--permission-prompt-tool=stdio',
+  // Each user message written to stdin comes back (with the uuid it was sent with) once the CLI has taken it:
+  // how a turn knows whether a steering message joined it or starts a turn of its own.
+  '--replay-user-messages',
 ] as const;
 
 /** Every flag of the process but `--resume`. */
@@ -40,7 +49,16 @@ export function sessionArgs(request: AgentRequest, defaults: ClaudeArgsDefaults 
   if (model !== undefined) args.push(`--model=${model}`);
   const mode = request.permissionMode ?? defaults.permissionMode;
   if (mode !== undefined) args.push(`--permission-mode=${mode}`);
-  if (request.maxTurns !== undefined) args.push(`--max-turns=${request.maxTurns}`);
+  // The tighter of the two turn limits; core enforces the budget's own way as well.
+  const maxTurns = minDefined(request.maxTurns, request.budget?.maxTurns);
+  if (maxTurns !== undefined) args.push(`--max-turns=${maxTurns}`);
+  if (request.budget?.maxCostUsd !== undefined) args.push(`--max-budget-usd=${request.budget.maxCostUsd}`);
+  if (request.effort !== undefined) args.push(`--effort=${request.effort}`);
+  if (request.outputSchema !== undefined) args.push(`--json-schema=${JSON.stringify(request.outputSchema)}`);
+  if (request.mcpServers?.length) {
+    // Only the request's servers: none from the user's or the project's settings sneak in.
+    args.push(`--mcp-config=${mcpConfigJson(request.mcpServers)}`, '--strict-mcp-config');
+  }
   if (request.systemPrompt !== undefined && request.systemPrompt.length > 0)
     args.push(`--append-system-prompt=${request.systemPrompt}`);
   if (defaults.extraArgs) args.push(...defaults.extraArgs);
@@ -49,3 +67,6 @@ export function sessionArgs(request: AgentRequest, defaults: ClaudeArgsDefaults 
   for (const tool of request.disallowedTools ?? []) args.push(`--disallowedTools=${tool}`);
   return args;
 }
+
+const minDefined = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined ? b : b === undefined ? a : Math.min(a, b);

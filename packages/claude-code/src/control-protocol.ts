@@ -27,9 +27,14 @@ export interface ToolPermissionRequest {
   raw: unknown;
 }
 
-/** The first line the CLI reads: a user message that starts a turn. */
-export function userMessage(prompt: string): Obj {
-  return { type: 'user', message: { role: 'user', content: prompt }, parent_tool_use_id: null, session_id: '' };
+/**
+ * A user message: the first starts a turn; one written while a turn runs steers it. `uuid` comes back in the
+ * CLI's replay of the message (`--replay-user-messages`) once the CLI has taken it.
+ */
+export function userMessage(content: string | Obj[], uuid?: string): Obj {
+  const message: Obj = { type: 'user', message: { role: 'user', content }, parent_tool_use_id: null, session_id: '' };
+  if (uuid !== undefined) message.uuid = uuid;
+  return message;
 }
 
 export function controlRequest(requestId: string, request: Obj): Obj {

@@ -106,7 +106,11 @@ describe('the recorded control-protocol sessions of the real CLI, replayed', () 
     expect(written.find((m) => m.type === 'control_response')).toEqual(
       recordedResponse(entries, 'control_response').msg,
     );
-    expect(written.find((m) => m.type === 'user')).toEqual(recordedResponse(entries, 'user').msg);
+    // The same user message, plus the uuid the CLI's replay of it carries back (how steering is tracked).
+    expect(written.find((m) => m.type === 'user')).toEqual({
+      ...recordedResponse(entries, 'user').msg,
+      uuid: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    });
     await agent.close?.();
   });
 

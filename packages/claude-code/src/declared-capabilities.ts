@@ -13,11 +13,27 @@ export function claudeCodeDeclaredCapabilities(options: { partialMessages?: bool
     questions: true,
     textDeltas: options.partialMessages ?? true,
     reasoning: true,
-    attachments: false,
-    images: false,
+    // Content blocks of the stream-json user message: inline images, PDFs and text files; paths by name.
+    attachments: true,
+    images: true,
     systemPrompt: true,
     toolFilter: true,
+    // With a `sessionStore`: the session's .jsonl is saved after each turn and restored before a resume.
+    sessionPortability: true,
     maxTurns: true,
+    // Enforced by core from can_use_tool requests, questions and per-message usage (issue 23).
+    approvals: true,
+    questionDeadlines: true,
+    budget: true,
+    // `--mcp-config` (inline JSON) with `--strict-mcp-config`.
+    mcpServers: true,
+    // `--json-schema`: the CLI offers a StructuredOutput tool; its input is the result's `structured_output`.
+    structuredOutput: 'native',
+    effort: true,
+    // A user message written to stdin while the turn runs (stream-json input).
+    steering: true,
+    // `--resume <id> --fork-session`: a new session id, the original left as it was.
+    fork: true,
     // The CLI takes aliases and full names but does not list them.
     models: [],
   });

@@ -249,4 +249,35 @@ describe('resultOutcome', () => {
     expect(o.text).toBeUndefined();
     expect(o.usage).toBeUndefined();
   });
+
+  it('gives structured_output (--json-schema) as the output, unchecked (core checks it)', () => {
+    const o = resultOutcome({
+      ...base,
+      subtype: 'success',
+      is_error: false,
+      result: '{"verdict":"approve"}',
+      structured_output: { verdict: 'approve' },
+    });
+    expect(o).toMatchObject({ status: 'completed', output: { verdict: 'approve' } });
+    expect(resultOutcome({ ...base, subtype: 'success', result: 'plain' }).output).toBeUndefined();
+  });
+
+  it('adds the usage and turns of the earlier results of a steered run', () => {
+    const turn = (n: number) => ({
+      ...base,
+      subtype: 'success',
+      num_turns: n,
+      usage: { input_tokens: n, output_tokens: 1 },
+    });
+    const o = resultOutcome(turn(2), [turn(1), turn(3)]);
+    expect(o.turns).toBe(6);
+    expect(o.usage).toMatchObject({ inputTokens: 6, outputTokens: 3 });
+  });
+});
+
+describe('the CLI replaying a message written to its stdin', () => {
+  it('gives no event: the host sent it', () => {
+    const replay = { type: 'user', isReplay: true, uuid: 'u1', message: { role: 'user', content: 'steer' } };
+    expect(mapClaudeMessage(replay)).toEqual([]);
+  });
 });

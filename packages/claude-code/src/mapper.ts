@@ -1,4 +1,6 @@
-import type { AgentEventInit, RunOutcome, Usage } from '@forge/core';
+import { addUsage, type AgentEventInit, type RunOutcome, type Usage } from '@forge/core';
+import { FileChangeTracker } from './file-changes.js';
+import { PlanTracker } from './plan-tracker.js';
 import type { ClaudeMessage, StreamJsonItem } from './stream-json.js';
 
 type Emit = (event: AgentEventInit) => void;
@@ -22,6 +24,23 @@ export class ClaudeEventMapper {
   /** Messages whose usage was (or will be) reported. */
   private usageDone = new Set<string>();
 
+  /** Where the run's files are: the CLI's own word (`system/init`), else what the run was started with. */
+  private cwd: string | undefined;
+  /** `Write` / `Edit` / … → `file.changed`; off (`diffs: false`) only to measure what the diffs cost. */
+  private readonly files: FileChangeTracker | undefined;
+  private readonly plan = new PlanTracker();
+
+  constructor(cwd?: string, options: { diffs?: boolean } = {}) {
+    this.cwd = cwd;
+    this.files = options.diffs === false ? undefined : new FileChangeTracker(() => this.cwd);
+  }
+
+  /** The run's outcome with what the mapper gathered along the way (the files changed). */
+  finish(outcome: RunOutcome): RunOutcome {
+    const files = this.files?.filesChanged ?? [];
+    return files.length > 0 ? { ...outcome, filesChanged: files } : outcome;
+  }
+
   /** Events for one parser item: a message, a stray text line, or an oversize line. */
   mapItem(item: StreamJsonItem, emit: Emit): void {
     if (item.kind === 'message') this.map(item.message, emit);
@@ -37,6 +56,12 @@ export class ClaudeEventMapper {
   }
 
   map(msg: ClaudeMessage, emit: Emit): void {
+    // Everything a subagent does (the `Task` tool's own conversation) is nested under that tool call.
+    if (typeof msg.parent_tool_use_id === 'string' && msg.parent_tool_use_id) {
+      const parentToolCallId = msg.parent_tool_use_id;
+      const outer = emit;
+      emit = (e) => outer({ ...e, parentToolCallId });
+    }
     switch (msg.type) {
       case 'stream_event':
         this.streamEvent(msg, emit);
@@ -128,6 +153,8 @@ export class ClaudeEventMapper {
           break;
         case 'tool_use':
         case 'server_tool_use':
+          this.files?.call(String(block.id ?? ''), String(block.name ?? ''), block.input);
+          this.plan.call(String(block.id ?? ''), String(block.name ?? ''), block.input);
           emit({
             type: 'tool.call',
             callId: String(block.id ?? ''),
@@ -147,6 +174,8 @@ export class ClaudeEventMapper {
   }
 
   private user(msg: ClaudeMessage, emit: Emit): void {
+    // The CLI's echo of a message written to its stdin (`--replay-user-messages`): the host sent it.
+    if (msg.isReplay === true) return;
     const content = (msg.message as Obj | undefined)?.content;
     if (typeof content === 'string') {
       emit({ type: 'log', text: content, level: 'info', raw: msg });
@@ -156,15 +185,18 @@ export class ClaudeEventMapper {
       passThrough(msg, emit);
       return;
     }
+    // The CLI's structured detail of a tool's result (`tool_use_result`) is one per line.
+    const results = (content as Obj[]).filter((b) => b?.type === 'tool_result').length;
     for (const block of content as Obj[]) {
       if (block?.type === 'tool_result') {
-        emit({
-          type: 'tool.result',
-          callId: String(block.tool_use_id ?? ''),
-          output: toolOutput(block.content),
-          isError: block.is_error === true,
-          raw: msg,
-        });
+        const callId = String(block.tool_use_id ?? '');
+        const isError = block.is_error === true;
+        const output = toolOutput(block.content);
+        emit({ type: 'tool.result', callId, output, isError, raw: msg });
+        const detail = results === 1 ? msg.tool_use_result : undefined;
+        this.files?.result(callId, isError, detail, output, emit);
+        const entries = this.plan.result(callId, isError, detail);
+        if (entries) emit({ type: 'plan.updated', entries });
       } else if (block?.type === 'text') {
         // e.g. "[Request interrupted by user for tool use]" after SIGINT.
         emit({ type: 'log', text: String(block.text ?? ''), level: 'info', raw: msg });
@@ -178,6 +210,7 @@ export class ClaudeEventMapper {
     if (msg.subtype === 'init') {
       const sessionId = typeof msg.session_id === 'string' ? msg.session_id : '';
       this.sessionId = sessionId || this.sessionId;
+      if (typeof msg.cwd === 'string' && msg.cwd) this.cwd = msg.cwd;
       const e: AgentEventInit = { type: 'session.started', sessionId, raw: msg };
       if (typeof msg.model === 'string') e.model = msg.model;
       if (Array.isArray(msg.tools)) e.tools = msg.tools.map(String);
@@ -252,16 +285,22 @@ const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v)
  * A `result` message → the run's outcome. `success` completes; every error subtype fails with
  * its subtype upper-cased as the code (`error_max_turns` → `ERROR_MAX_TURNS`), and a `success`
  * flagged `is_error` (an API error the CLI gave up on) fails as `API_AUTH_ERROR` (HTTP 401/403)
- * or `API_ERROR` (anything else).
+ * or `API_ERROR` (anything else). `structured_output` (`--json-schema`) is the outcome's `output`, unchecked:
+ * core checks it against the schema. `earlier`: results of turns the same run went through before (steering
+ * can make the CLI run more than one); their usage and turns count too.
  */
-export function resultOutcome(result: ClaudeMessage): RunOutcome {
+export function resultOutcome(result: ClaudeMessage, earlier: readonly ClaudeMessage[] = []): RunOutcome {
   const outcome: RunOutcome = { raw: result };
-  const usage = toUsage(result.usage as Obj | undefined);
+  let usage = toUsage(result.usage as Obj | undefined);
+  for (const r of earlier) usage = addUsage(usage, toUsage(r.usage as Obj | undefined));
+  if (result.structured_output !== undefined && result.structured_output !== null)
+    outcome.output = result.structured_output;
   // An interrupted run reports zeros; the per-message usage seen so far is the better figure then.
   if (usage.inputTokens || usage.outputTokens || usage.cacheReadTokens || usage.cacheWriteTokens) outcome.usage = usage;
   if (typeof result.session_id === 'string') outcome.sessionId = result.session_id;
   if (typeof result.total_cost_usd === 'number') outcome.costUsd = result.total_cost_usd;
-  if (typeof result.num_turns === 'number') outcome.turns = result.num_turns;
+  if (typeof result.num_turns === 'number')
+    outcome.turns = earlier.reduce((n, r) => n + num(r.num_turns), result.num_turns);
   // Without a final text (an interrupted run) the run keeps the last message it saw.
   const text = typeof result.result === 'string' ? result.result : '';
   if (typeof result.result === 'string') outcome.text = text;

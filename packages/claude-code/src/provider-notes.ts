@@ -14,6 +14,7 @@ export const claudeCodeProviderNotes = {
     textDeltas: '`--include-partial-messages`',
     reasoning: 'thinking blocks',
     usage: 'tokens per API message; cost (`total_cost_usd`)',
-    answers: "`control_response` to the CLI's `can_use_tool` request on stdin",
+    answers:
+      "`control_response` to the CLI's `can_use_tool` request on stdin; `run.steer` writes a user message to stdin while the turn runs",
   },
 };

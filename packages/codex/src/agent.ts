@@ -9,6 +9,7 @@ import {
   type RunContext,
   type RunOutcome,
   type RunningProcess,
+  type SessionStore,
 } from '@forge/core';
 import {
   assertSupported,
@@ -36,8 +37,9 @@ import {
   TailBuffer,
   type StopGrace,
 } from '@forge/core/internal';
-import { AppServerPool, type AppServerIdleOptions } from './app-server/app-server-pool.js';
-import { runOnAppServer } from './app-server/app-server-run.js';
+import { AppServerPool, type AppServerIdleOptions, type PrewarmOptions } from './app-server/app-server-pool.js';
+import { appServerShape, runOnAppServer, startAppServer } from './app-server/app-server-run.js';
+import { codexSessionFiles } from './session-files.js';
 import { probeCodexVersion, type VersionProbe } from './version.js';
 
 export { PROVIDER, exitError };
@@ -76,6 +78,18 @@ export interface CodexOptions extends CliAgentOptions {
   transport?: CodexTransport;
   /** The app server's idle policy (transport `app-server`). */
   appServer?: AppServerIdleOptions;
+  /**
+   * Start the app server (transport `app-server`) with the agent's default argv, env and cwd when the agent is
+   * made, initialized and ready for `thread/start`, so a new thread's first turn does not wait for the process
+   * to start; it then waits `idleMs` (default 5 min) between runs. A request with its own `env` gets a server of
+   * its own, started cold as without it. Off by default.
+   */
+  prewarm?: PrewarmOptions | false;
+  /**
+   * Keeps each thread's rollout file here after every turn, and puts it back before a resume on a machine
+   * (or CODEX_HOME) that lacks it, so a conversation outlives the machine that ran it. Not with `ephemeral`.
+   */
+  sessionStore?: SessionStore;
 }
 
 export type CodexTransport = 'app-server' | 'exec';
@@ -95,6 +109,8 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       ephemeral,
       transport = 'app-server',
       appServer = {},
+      prewarm,
+      sessionStore,
       ...runOptions
     },
   } = cliAgentOptions(options, { bin: 'codex', passEnv: CODEX_PASS_ENV });
@@ -119,6 +135,15 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     ...(cli.extraArgs ?? []),
   ];
 
+  if (prewarm !== undefined && prewarm !== false) {
+    if (!pool) throw new RangeError("prewarm needs transport 'app-server'");
+    const cfg = { cli, args: appServerArgs, passEnv };
+    const logger = runOptions.logger;
+    pool.prewarm(appServerShape(cfg, baseEnv), prewarm, () =>
+      startAppServer(cfg, baseEnv, (text) => logger?.warn('codex: app server output', { text })),
+    );
+  }
+
   const capabilities = async (): Promise<AgentCapabilities> => {
     version ??= probeCodexVersion(cli.runner, cli.bin, {
       env: baseEnv,
@@ -133,6 +158,7 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       extra: {
         bin: cli.bin,
         transport,
+        prewarm: pool?.prewarmed ?? false,
         sandbox: sandbox ?? (transport === 'app-server' ? 'workspace-write' : 'read-only'),
         sandboxes: [...CODEX_SANDBOXES],
         permissionModes: ['default', 'acceptEdits', 'bypassPermissions', 'plan'],
@@ -218,6 +244,9 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     capabilities,
     run,
     ...(pool ? { close: () => pool.close() } : {}),
+    ...(sessionStore && !ephemeral
+      ? { sessionStore, sessionFiles: codexSessionFiles(cli.runner, baseEnv, passEnv) }
+      : {}),
   });
 }
 

@@ -30,5 +30,11 @@ export function codexDeclaredCapabilities(
     effort: appServer,
     reasoning: true,
     systemPrompt: true,
+    // With a `sessionStore`, the thread's rollout file is saved after each turn and restored before a resume.
+    sessionPortability: !options.ephemeral,
+    // Enforced by core (issue 23): rules and deadlines need the app server's requests; both report usage.
+    approvals: appServer,
+    questionDeadlines: appServer,
+    budget: true,
   });
 }

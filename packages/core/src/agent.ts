@@ -1,6 +1,14 @@
+import type { z } from 'zod';
 import type { AgentEvent, AgentResult } from './events.js';
 import type { PendingRequest } from './pending-requests.js';
+import type { JsonSchema, OutputSchemaInput } from './output-schema.js';
 import type { AgentRequestInput } from './request.js';
+
+/** A request whose `outputSchema` is `S`, so `execute` can type `result.output` from it. */
+export type AgentRequestInputWith<S> = Omit<AgentRequestInput, 'outputSchema'> & { outputSchema?: S };
+
+/** What `result.output` holds for an `outputSchema` of type `S`: a zod schema's output, else unknown JSON. */
+export type OutputOf<S> = S extends z.ZodType ? z.output<S> : unknown;
 
 /** How a provider honours `request.outputSchema`: by its own means, by core's check-and-repair loop, or not. */
 export type StructuredOutputSupport = 'native' | 'emulated' | false;
@@ -46,6 +54,11 @@ export interface AgentCapabilities {
   questionDeadlines: boolean;
   /** `request.budget`: the run stops at its cost, token or turn limit. */
   budget: boolean;
+  /**
+   * `usage` events carry `costUsd` (what each model call cost), so `budget.maxCostUsd` needs no `pricing`.
+   * Absent means false.
+   */
+  usageCost?: boolean;
   /** `request.fork`: continue `sessionId` in a new session, leaving the original untouched. */
   fork: boolean;
   /** `run.steer()` sends more text to the agent while it works. */
@@ -85,16 +98,23 @@ export interface ExecuteOptions {
 }
 
 /**
+ * `O` is the type of `result.output`: what a zod `outputSchema` outputs, else `unknown` (as `execute` infers it).
+ * A bare `AgentRun` leaves it open, so every implementation of `CodeAgent.execute` that returns `AgentRun` fits.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the open default is what lets untyped implementations satisfy execute
+export type AnyOutput = any;
+
+/**
  * One run of an agent: iterate it for events (ending with exactly one `run.completed`), or await
  * `result`. Events are buffered until read, so a late or slow reader loses nothing; see
  * `RunOptions.highWaterMark` / `maxBufferedEvents` for the bound.
  */
-export interface AgentRun extends AsyncIterable<AgentEvent> {
+export interface AgentRun<O = AnyOutput> extends AsyncIterable<AgentEvent> {
   readonly id: string;
   readonly provider: string;
-  readonly result: Promise<AgentResult>;
+  readonly result: Promise<AgentResult<O>>;
   /** Idempotent and safe at any moment; resolves once the run has ended. */
-  cancel(reason?: string): Promise<AgentResult>;
+  cancel(reason?: string): Promise<AgentResult<O>>;
   /**
    * Answer a `permission.requested` event — also before the event has been read. Throws UnsupportedError where
    * the provider cannot, NotFoundError (`PERMISSION_NOT_FOUND`) for an id that is not waiting.
@@ -128,8 +148,14 @@ export interface CodeAgent {
    */
   readonly declared?: Declaration;
   capabilities(): Promise<AgentCapabilities>;
-  /** Validates synchronously (throws ValidationError before any work) and starts the run. */
-  execute(request: AgentRequestInput, options?: ExecuteOptions): AgentRun;
+  /**
+   * Validates synchronously (throws ValidationError before any work) and starts the run. With a zod
+   * `outputSchema`, `result.output` is typed as what that schema outputs.
+   */
+  execute<S extends OutputSchemaInput = JsonSchema>(
+    request: AgentRequestInputWith<S>,
+    options?: ExecuteOptions,
+  ): AgentRun<OutputOf<S>>;
   /** Cancels a live run of this agent; false when no such run is live. */
   cancel(runId: string): Promise<boolean>;
   /** Releases what the agent owns (servers, connections). Optional. */

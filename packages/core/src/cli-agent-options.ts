@@ -1,6 +1,7 @@
 import { checkMaxLineBytes } from './json-lines.js';
 import { localProcessRunner } from './local-process-runner.js';
 import type { ProcessRunner } from './process-runner.js';
+import type { AgentPolicyOptions } from './agent-policy-options.js';
 import type { RunOptions } from './run.js';
 import type { StopGrace } from './stop-process.js';
 
@@ -28,7 +29,7 @@ export interface CliProcessOptions {
  * The options every adapter that drives a CLI process per run (claude-code, codex) takes, documented once
  * here; an adapter's own options interface extends this one with what only it has.
  */
-export interface CliAgentOptions extends RunOptions, CliProcessOptions {
+export interface CliAgentOptions extends RunOptions, CliProcessOptions, AgentPolicyOptions {
   /** The CLI executable. Default: the adapter's CLI on PATH (`claude`, `codex`). */
   bin?: string;
   /** Added to every run's argv, before the arguments the adapter derives from the request. */
@@ -54,7 +55,7 @@ export interface CliAgentOptions extends RunOptions, CliProcessOptions {
   versionTimeoutMs?: number;
 }
 
-type CliKey = Exclude<keyof CliAgentOptions, keyof RunOptions>;
+type CliKey = Exclude<keyof CliAgentOptions, keyof RunOptions | keyof AgentPolicyOptions>;
 
 /** The adapter's own defaults, where they differ between CLIs. */
 export interface CliAgentDefaults {

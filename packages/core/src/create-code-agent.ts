@@ -1,13 +1,24 @@
-import type { AgentCapabilities, AgentRun, CodeAgent, Declaration, ExecuteOptions } from './agent.js';
-import { refuseUnsupportedFields } from './request-features.js';
+import type {
+  AgentCapabilities,
+  AgentRequestInputWith,
+  AgentRun,
+  CodeAgent,
+  Declaration,
+  ExecuteOptions,
+  OutputOf,
+} from './agent.js';
+import type { JsonSchema, OutputSchemaInput } from './output-schema.js';
+import { checkPolicyOptions, withPolicyDefaults, type AgentPolicyOptions } from './agent-policy-options.js';
+import { refuseUncountableCost, refuseUnsupportedFields } from './request-features.js';
 import { RunExistsError } from './errors.js';
-import { validateRequest, type AgentRequestInput } from './request.js';
+import { OutputValidator } from './output-validator.js';
+import { validateRequest } from './request.js';
 import { startRun, type RunFunction, type RunOptions } from './run.js';
 import { randomId, type IdGenerator } from './id-generator.js';
-import { withPortableSessions, type SessionFilesLayout } from './session-portability.js';
+import { withPortableSessions, type SessionExportLayout, type SessionFilesLayout } from './session-portability.js';
 import type { SessionStore } from './session-store.js';
 
-export interface AgentDefinition extends RunOptions {
+export interface AgentDefinition extends RunOptions, AgentPolicyOptions {
   provider: string;
   /**
    * What the adapter supports, known synchronously (its `declared-capabilities.ts`): `execute()` refuses every
@@ -24,17 +35,19 @@ export interface AgentDefinition extends RunOptions {
   idGenerator?: IdGenerator;
   /**
    * Where sessions are kept beyond this machine: with `sessionFiles` (the adapter's layout of its session
-   * files), each turn's additions are saved there and a resume restores missing files from it.
+   * files, or its export/import of a session), each turn's additions are saved there and a resume restores
+   * missing files from it.
    */
   sessionStore?: SessionStore;
-  sessionFiles?: SessionFilesLayout;
+  sessionFiles?: SessionFilesLayout | SessionExportLayout;
 }
 
 /**
  * Turns an adapter's run function into a full CodeAgent: request validation and the declaration's refusals
- * before any work,
- * run ids, `cancel(runId)`, and every run rule of `startRun`. The live-run table belongs to the
- * agent instance; there is no global state.
+ * before any work, the agent's policy defaults (`approvals`, `budget`, `questions`; a request's own field wins),
+ * run ids, `cancel(runId)`, and every run rule of `startRun` — structured output checked and repaired, approval
+ * rules, deadlines and budgets enforced, for every adapter alike. The live-run table belongs to the agent
+ * instance; there is no global state.
  */
 export function createCodeAgent(definition: AgentDefinition): CodeAgent {
   const live = new Map<string, AgentRun>();
@@ -47,6 +60,45 @@ export function createCodeAgent(definition: AgentDefinition): CodeAgent {
     capabilities: Object.freeze({ ...definition.declared }),
     probed: Object.freeze([...(definition.probed ?? [])]),
   });
+  const policy = checkPolicyOptions(definition);
+  const validator = new OutputValidator();
+  const structured = declared.capabilities.structuredOutput;
+
+  function execute<S extends OutputSchemaInput = JsonSchema>(
+    input: AgentRequestInputWith<S>,
+    options: ExecuteOptions = {},
+  ): AgentRun<OutputOf<S>> {
+    const request = validateRequest(withPolicyDefaults(input, policy));
+    refuseUnsupportedFields(definition.provider, request, declared);
+    refuseUncountableCost(definition.provider, request, declared, policy.pricing !== undefined);
+    // Compiled now, so a schema the validator cannot take is a ValidationError before any work.
+    const check =
+      request.outputSchema !== undefined && structured
+        ? validator.compile(request.outputSchema, input.outputSchema)
+        : undefined;
+    const runId = options.runId ?? nextId();
+    if (live.has(runId)) {
+      throw new RunExistsError(runId);
+    }
+    let ended = false;
+    const run = startRun({
+      ...definition,
+      runId,
+      provider: definition.provider,
+      request,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(check && structured ? { output: { mode: structured, check } } : {}),
+      ...(policy.pricing ? { pricing: policy.pricing } : {}),
+      run: runFunction,
+      onEnd: () => {
+        ended = true;
+        live.delete(runId);
+      },
+    });
+    // A run whose signal was already aborted has ended inside startRun; track only live ones.
+    if (!ended) live.set(runId, run);
+    return run;
+  }
 
   return {
     provider: definition.provider,
@@ -54,30 +106,7 @@ export function createCodeAgent(definition: AgentDefinition): CodeAgent {
     async capabilities() {
       return definition.capabilities ? definition.capabilities() : { ...definition.declared };
     },
-    execute(input: AgentRequestInput, options: ExecuteOptions = {}): AgentRun {
-      const request = validateRequest(input);
-      refuseUnsupportedFields(definition.provider, request, declared);
-      const runId = options.runId ?? nextId();
-      if (live.has(runId)) {
-        throw new RunExistsError(runId);
-      }
-      let ended = false;
-      const run = startRun({
-        ...definition,
-        runId,
-        provider: definition.provider,
-        request,
-        ...(options.signal ? { signal: options.signal } : {}),
-        run: runFunction,
-        onEnd: () => {
-          ended = true;
-          live.delete(runId);
-        },
-      });
-      // A run whose signal was already aborted has ended inside startRun; track only live ones.
-      if (!ended) live.set(runId, run);
-      return run;
-    },
+    execute,
     async cancel(runId: string) {
       const run = live.get(runId);
       if (!run) return false;

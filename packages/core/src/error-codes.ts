@@ -31,6 +31,8 @@ export const CoreErrorCode = {
   INVALID_STEERING: 'INVALID_STEERING',
   INVALID_PROVIDER_NAME: 'INVALID_PROVIDER_NAME',
   INVALID_OS_USER: 'INVALID_OS_USER',
+  /** An agent's policy defaults (approvals, budget, questions, pricing) are not valid; thrown when it is made. */
+  INVALID_AGENT_POLICY: 'INVALID_AGENT_POLICY',
   // Runs
   RUN_EXISTS: 'RUN_EXISTS',
   RUN_FINISHED: 'RUN_FINISHED',
@@ -43,6 +45,15 @@ export const CoreErrorCode = {
   INVALID_EVENT: 'INVALID_EVENT',
   PROVIDER_ERROR: 'PROVIDER_ERROR',
   TRANSPORT_BROKEN: 'TRANSPORT_BROKEN',
+  // Run policies: the run ends failed with these
+  /** The answer did not match `outputSchema`, repair turns included; the message carries the validator's errors. */
+  OUTPUT_SCHEMA_MISMATCH: 'OUTPUT_SCHEMA_MISMATCH',
+  /** The run went over `budget`; the message says what was spent, the result's usage/costUsd/turns too. */
+  BUDGET_EXCEEDED: 'BUDGET_EXCEEDED',
+  /** `budget.maxCostUsd` could not be counted: no reported cost and no price for the model in `pricing`. */
+  BUDGET_UNPRICED: 'BUDGET_UNPRICED',
+  /** A question was not answered within `questions.unanswered.afterMs` and its action was `fail`. */
+  QUESTION_UNANSWERED: 'QUESTION_UNANSWERED',
   // Registry
   PROVIDER_NOT_FOUND: 'PROVIDER_NOT_FOUND',
   PROVIDER_EXISTS: 'PROVIDER_EXISTS',

@@ -41,7 +41,8 @@ export interface Question {
 
 export type RunStatus = 'completed' | 'failed' | 'cancelled' | 'timed_out';
 
-export interface AgentResult {
+/** `O` is the type of `output`: what a zod `outputSchema` outputs, in the TypeScript API. */
+export interface AgentResult<O = unknown> {
   status: RunStatus;
   /** The final assistant text ('' when there was none). */
   text: string;
@@ -54,7 +55,7 @@ export interface AgentResult {
   /** Set whenever status is not `completed`; `retryable` when trying the same request again may succeed. */
   error?: { code: string; message: string; retryable?: boolean };
   /** The final answer parsed and checked against `request.outputSchema`, when the request had one. */
-  output?: unknown;
+  output?: O;
   /** Every file the run changed, once per path, with its last change. */
   filesChanged?: FileChange[];
 }

@@ -4,6 +4,10 @@ export * from './request.js';
 export * from './mcp-server.js';
 export * from './output-schema.js';
 export * from './run-policies.js';
+export * from './agent-policy-options.js';
+export type { OutputCheck, OutputCheckResult } from './output-validator.js';
+export type { StructuredOutputMode } from './structured-output.js';
+export type { Spent } from './budget-meter.js';
 export * from './events.js';
 export {
   boundValue,
@@ -44,7 +48,8 @@ export { createCodeAgent, type AgentDefinition } from './create-code-agent.js';
 export * from './session-store.js';
 export { memorySessionStore } from './memory-session-store.js';
 export { fileSessionStore } from './file-session-store.js';
-export type { PortableSession, SessionFilesLayout } from './session-portability.js';
+export type { PortableSession, SessionExportLayout, SessionFilesLayout } from './session-portability.js';
+export type { RunnerFiles } from './runner-files.js';
 export {
   createProviderRegistry,
   type ProviderRegistry,

@@ -41,5 +41,9 @@ export {
   type VersionProbeOptions,
   type VersionProbeTarget,
 } from './version-probe.js';
-export { runnerFiles, type RunnerFiles } from './runner-files.js';
+export { compileApprovals, wildcardTest, type ApprovalMatcher, type RuleDecision } from './approval-rules.js';
+export { BudgetMeter, type BudgetVerdict } from './budget-meter.js';
+export { OutputValidator, MAX_OUTPUT_ERRORS } from './output-validator.js';
+export { parseJsonAnswer, repairPrompt, withOutputInstruction } from './structured-output.js';
+export { runnerFiles, type RunnerFiles, type RunnerFilesOptions } from './runner-files.js';
 export { withPortableSessions } from './session-portability.js';

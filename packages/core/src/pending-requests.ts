@@ -31,6 +31,11 @@ export class PendingRequests {
     this.questions.clear();
   }
 
+  /** Forgets one waiting request (a deadline passed): false when it was not waiting. */
+  drop(id: string): boolean {
+    return this.permissions.delete(id) || this.questions.delete(id);
+  }
+
   /** Removes a waiting permission request (so a second answer is refused); `restore` puts it back on failure. */
   takePermission(id: string): AgentEventOf<'permission.requested'> {
     const event = this.permissions.get(id);

@@ -57,3 +57,17 @@ export function refuseUnsupportedFields(provider: string, request: AgentRequest,
   const fields = unsupportedFields(request, declaration);
   if (fields.length > 0) throw new UnsupportedFieldError(provider, fields);
 }
+
+/**
+ * `budget.maxCostUsd` needs a cost to count: the provider's (`usageCost`) or one priced from `pricing`. Without
+ * either the limit could not be kept, so it is refused (UNSUPPORTED_FIELD) rather than ignored.
+ */
+export function refuseUncountableCost(
+  provider: string,
+  request: AgentRequest,
+  declaration: Declaration,
+  hasPricing: boolean,
+): void {
+  if (request.budget?.maxCostUsd === undefined || declaration.capabilities.usageCost || hasPricing) return;
+  throw new UnsupportedFieldError(provider, ['budget.maxCostUsd']);
+}

@@ -2,7 +2,8 @@ import type { AgentRun, PermissionDecision } from './agent.js';
 import { CoreErrorCode } from './error-codes.js';
 import { boundValue } from './bounded-value.js';
 import { ForgeError, UnsupportedError, describeError } from './errors.js';
-import { AsyncQueue } from './async-queue.js';
+import { boundEvent } from './bound-event.js';
+import { runEventQueue } from './run-event-queue.js';
 import {
   addUsage,
   emptyUsage,
@@ -16,6 +17,11 @@ import { checkAnswerShape, checkDecision, checkSteeringText, PendingRequests } f
 import type { AgentRequest } from './request.js';
 import { systemClock, type Clock } from './clock.js';
 import { silentLogger, type Logger } from './logger.js';
+import type { Pricing } from './agent-policy-options.js';
+import { OUTPUT_SCHEMA_MISMATCH, runOutputTurns } from './output-turns.js';
+import type { OutputCheck } from './output-validator.js';
+import { RunGuards } from './run-guards.js';
+import type { StructuredOutputMode } from './structured-output.js';
 
 export type StopReason = 'cancelled' | 'timed_out';
 
@@ -52,6 +58,10 @@ export type Steerer = (text: string) => Promise<void>;
 export interface RunContext {
   readonly runId: string;
   readonly provider: string;
+  /**
+   * The request of this call of the run function: the caller's, or a repair turn's (same session, a prompt saying
+   * what did not match `outputSchema`); an emulating adapter's prompt already carries the output instruction.
+   */
   readonly request: AgentRequest;
   /** Aborted when the run is cancelled, times out, or has ended; its `reason` is the StopReason. */
   readonly signal: AbortSignal;
@@ -98,6 +108,13 @@ export interface StartRunOptions extends RunOptions {
   run: RunFunction;
   /** Called once when the run has ended, whatever the way. */
   onEnd?: (result: AgentResult) => void;
+  /**
+   * How the adapter honours `request.outputSchema` and the check of this request's schema: the answer is checked,
+   * repaired in the same session, or the run fails OUTPUT_SCHEMA_MISMATCH. Absent: the outcome's output is kept.
+   */
+  output?: { mode: StructuredOutputMode; check: OutputCheck };
+  /** Token prices for `budget.maxCostUsd` where the provider reports no cost. */
+  pricing?: Pricing;
 }
 
 const STOP_CODES: Record<StopReason, { code: string; message: string }> = {
@@ -123,6 +140,9 @@ export function startRun(options: StartRunOptions): AgentRun {
   let finished = false;
   let stopReason: StopReason | undefined;
   let stopDetail: string | undefined;
+  // A policy (budget, an unanswered question) stopped the run: the adapter sees a cancel, the result says failed.
+  let failure: { code: string; message: string } | undefined;
+  let currentRequest = request;
   let sessionId: string | undefined;
   let lastMessage = '';
   let usage: Usage | undefined;
@@ -135,6 +155,23 @@ export function startRun(options: StartRunOptions): AgentRun {
     markStarted = resolve;
   });
   const pending = new PendingRequests();
+  const policy = new RunGuards(
+    request,
+    {
+      responder: () => responder,
+      emit: (init) => {
+        ctx.emit(init);
+      },
+      dropPermission: (id) => pending.drop(id),
+      dropQuestion: (id) => pending.drop(id),
+      cancel: (detail) => stop('cancelled', detail),
+      fail: (code, message) => fail(code, message),
+      logger,
+    },
+    options.pricing,
+  );
+  // Most runs have no policy: their events skip the guards.
+  const guards = policy.idle ? undefined : policy;
   let timeoutTimer: ReturnType<typeof setTimeout> | undefined;
   let graceTimer: ReturnType<typeof setTimeout> | undefined;
   let resolveResult!: (r: AgentResult) => void;
@@ -148,10 +185,11 @@ export function startRun(options: StartRunOptions): AgentRun {
     if (finished) return;
     finished = true;
     pending.clear();
+    guards?.dispose();
     if (timeoutTimer) clearTimeout(timeoutTimer);
     if (graceTimer) clearTimeout(graceTimer);
     options.signal?.removeEventListener('abort', onExternalAbort);
-    const status = stopReason ?? outcome.status ?? 'completed';
+    const status = failure ? 'failed' : (stopReason ?? outcome.status ?? 'completed');
     const res: AgentResult = {
       status,
       text: outcome.text ?? lastMessage,
@@ -164,7 +202,9 @@ export function startRun(options: StartRunOptions): AgentRun {
     if (outcome.costUsd !== undefined) res.costUsd = outcome.costUsd;
     if (outcome.output !== undefined) res.output = boundValue(outcome.output);
     if (outcome.filesChanged !== undefined) res.filesChanged = outcome.filesChanged;
-    if (stopReason) {
+    if (failure) {
+      res.error = failure;
+    } else if (stopReason) {
       const base = STOP_CODES[stopReason];
       res.error = { code: base.code, message: stopDetail ? `${base.message}: ${stopDetail}` : base.message };
     } else if (status !== 'completed') {
@@ -195,12 +235,20 @@ export function startRun(options: StartRunOptions): AgentRun {
     graceTimer.unref?.();
   };
 
+  const fail = (code: string, message: string): void => {
+    if (finished || stopReason) return;
+    failure = { code, message };
+    stop('cancelled', message);
+  };
+
   const onExternalAbort = () => stop('cancelled', abortDetail(options.signal!, 'the caller aborted the signal'));
 
   const ctx: RunContext = {
     runId,
     provider,
-    request,
+    get request() {
+      return currentRequest;
+    },
     signal: controller.signal,
     clock,
     logger,
@@ -216,8 +264,9 @@ export function startRun(options: StartRunOptions): AgentRun {
         throw new ForgeError('INVALID_EVENT', 'run.completed is emitted by the run itself', 'internal');
       }
       if (init.type === 'session.started') sessionId = init.sessionId;
-      else if (init.type === 'message') lastMessage = init.text;
+      else if (init.type === 'message' && init.parentToolCallId === undefined) lastMessage = init.text;
       else if (init.type === 'usage') usage = addUsage(usage ?? emptyUsage(), init.usage);
+      else if (init.type === 'permission.requested' && guards?.decide(init.id, init.tool, init.input)) return !finished;
       // Envelope first, then the init's fields: adding properties after a spread is ~10× slower in V8.
       const s = ++seq;
       const event = { runId, seq: s, time: clock.now(), provider, ...init } as AgentEvent;
@@ -228,7 +277,9 @@ export function startRun(options: StartRunOptions): AgentRun {
       boundEvent(event);
       pending.observe(event);
       try {
-        return queue.push(event);
+        const more = queue.push(event);
+        guards?.observe(event);
+        return more;
       } catch (error) {
         // Never drop silently: the run ends as failed, loudly.
         seq--;
@@ -267,14 +318,46 @@ export function startRun(options: StartRunOptions): AgentRun {
     // Start on a later tick, so `execute` returns before any provider work happens.
     queueMicrotask(() => {
       if (finished) return;
-      let pending: Promise<RunOutcome>;
-      try {
-        pending = options.run(ctx);
-      } catch (error) {
-        pending = Promise.reject(error);
-      }
+      const callRun = (): Promise<RunOutcome> => {
+        try {
+          return options.run(ctx);
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      };
+      const running =
+        options.output && request.outputSchema !== undefined
+          ? runOutputTurns({
+              request: { ...request, outputSchema: request.outputSchema },
+              ...options.output,
+              runTurn: async (turnRequest) => {
+                currentRequest = turnRequest;
+                lastMessage = '';
+                const outcome = (await callRun()) ?? {};
+                return { outcome, lastMessage };
+              },
+              stopping: () => finished || stopReason !== undefined,
+              sessionId: () => sessionId,
+              onMismatch: (errors, final) =>
+                ctx.emit(
+                  final
+                    ? {
+                        type: 'error',
+                        code: OUTPUT_SCHEMA_MISMATCH,
+                        message: errors.join('; '),
+                        retryable: false,
+                        details: { errors },
+                      }
+                    : {
+                        type: 'log',
+                        level: 'warn',
+                        text: `the answer did not match outputSchema; asking for a repair: ${errors.join('; ')}`,
+                      },
+                ),
+            })
+          : callRun();
       markStarted();
-      pending.then(
+      running.then(
         (outcome) => finish(outcome ?? {}),
         (error: unknown) => {
           if (!stopReason) logger.warn('run failed', { runId, provider, error: describeError(error) });
@@ -297,6 +380,7 @@ export function startRun(options: StartRunOptions): AgentRun {
       if (finished) throw runFinished(runId);
       if (!responder) throw new UnsupportedError(provider, 'permission replies');
       const asked = pending.takePermission(permissionId);
+      guards?.answered(permissionId);
       try {
         await responder(permissionId, decision, message);
       } catch (error) {
@@ -310,6 +394,7 @@ export function startRun(options: StartRunOptions): AgentRun {
       if (finished) throw runFinished(runId);
       if (!answerer) throw new UnsupportedError(provider, 'answering questions');
       const asked = pending.takeQuestion(questionId, answers);
+      guards?.answered(questionId);
       try {
         await answerer(questionId, answers);
       } catch (error) {
@@ -330,33 +415,6 @@ export function startRun(options: StartRunOptions): AgentRun {
     [Symbol.asyncIterator]: () => queue[Symbol.asyncIterator](),
   };
   return run;
-}
-
-/**
- * Cuts what no consumer could serialise (see bounded-value.ts) in the fields that carry provider data, so every
- * consumer gets every event. Text events carry only strings and skip the walk.
- */
-function boundEvent(event: AgentEvent): void {
-  if (event.raw !== undefined) {
-    const raw = boundValue(event.raw);
-    if (raw !== event.raw) event.raw = raw;
-  }
-  switch (event.type) {
-    case 'tool.call':
-    case 'permission.requested': {
-      const input = boundValue(event.input);
-      if (input !== event.input) event.input = input;
-      break;
-    }
-    case 'tool.result': {
-      const output = boundValue(event.output);
-      if (output !== event.output) event.output = output;
-      break;
-    }
-    case 'error':
-      if (event.details) event.details = boundValue(event.details) as Record<string, unknown>;
-      break;
-  }
 }
 
 function settledOrEnded(p: Promise<void>, result: Promise<unknown>): Promise<unknown> {
@@ -394,22 +452,5 @@ function runFinished(runId: string): ForgeError {
   });
 }
 
-/** The queue between a run and its one reader, with the run's own error codes. */
-export function runEventQueue(highWaterMark: number, maxBuffered: number): AsyncQueue<AgentEvent> {
-  return new AsyncQueue<AgentEvent>({
-    highWaterMark,
-    maxBuffered,
-    overflowError: (max) =>
-      new ForgeError(
-        CoreErrorCode.EVENT_BUFFER_OVERFLOW,
-        `More than ${max} events are waiting to be read; the run is stopped rather than drop any`,
-        'internal',
-      ),
-    iteratedError: () =>
-      new ForgeError(
-        CoreErrorCode.RUN_ALREADY_ITERATED,
-        'A run can be iterated once; fan its events out yourself',
-        'conflict',
-      ),
-  });
-}
+// relayed-run.ts and others import the queue from here.
+export { runEventQueue };

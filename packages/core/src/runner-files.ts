@@ -13,6 +13,15 @@ export interface RunnerFiles {
   read(path: string, from?: number): Promise<Uint8Array>;
   /** Writes the file (creating its directory), or appends to it. */
   write(path: string, data: Uint8Array, options?: { append?: boolean }): Promise<void>;
+  /** Runs a POSIX sh script with positional arguments ($1…) and returns its standard output as text. */
+  shell(script: string, args?: string[]): Promise<string>;
+}
+
+export interface RunnerFilesOptions {
+  /** Environment of the helper processes (the agent's HOME, CODEX_HOME…). */
+  env?: Record<string, string>;
+  /** Host variables passed on, as the agent's own processes get them (see SpawnOptions.passEnv). */
+  passEnv?: readonly string[];
 }
 
 const SIZE = 'if [ -f "$1" ]; then wc -c < "$1"; else echo none; fi';
@@ -20,10 +29,11 @@ const READ = 'exec tail -c "+$2" -- "$1"';
 const WRITE = 'mkdir -p -- "$(dirname -- "$1")" && cat > "$1"';
 const APPEND = 'mkdir -p -- "$(dirname -- "$1")" && cat >> "$1"';
 
-export function runnerFiles(runner: ProcessRunner, options: { env?: Record<string, string> } = {}): RunnerFiles {
+export function runnerFiles(runner: ProcessRunner, options: RunnerFilesOptions = {}): RunnerFiles {
   const sh = async (script: string, args: string[], input?: Uint8Array): Promise<Uint8Array> => {
     const child = await runner.spawn('sh', ['-c', script, 'sh', ...args], {
       ...(options.env ? { env: options.env } : {}),
+      ...(options.passEnv ? { passEnv: options.passEnv } : {}),
       input: input ?? '',
     });
     const [out, err, exit] = await Promise.all([collect(child.stdout), collect(child.stderr), child.exited]);
@@ -39,6 +49,7 @@ export function runnerFiles(runner: ProcessRunner, options: { env?: Record<strin
     async write(path, data, opts = {}) {
       await sh(opts.append ? APPEND : WRITE, [path], data);
     },
+    shell: async (script, args = []) => new TextDecoder().decode(await sh(script, args)),
   };
 }
 

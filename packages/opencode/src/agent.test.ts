@@ -262,8 +262,11 @@ describe('opencode adapter on a fake server (msw)', () => {
       questions: true,
       textDeltas: true,
       version: '1.18.33',
-      models: ['fake/fake-model'],
+      models: ['fake/fake-model', 'fake/fake-plain'],
       available: true,
+      structuredOutput: 'native',
+      fork: true,
+      mcpServers: false,
     });
   });
 

@@ -13,12 +13,24 @@ export interface OpencodeClientOptions {
   requestTimeoutMs?: number;
 }
 
+/** A file or image of the prompt: `url` is a `data:` URL or a `file://` URL on the server's machine. */
+export interface FilePart {
+  type: 'file';
+  mime: string;
+  url: string;
+  filename?: string;
+}
+
 export interface PromptBody {
-  parts: Array<{ type: 'text'; text: string }>;
+  parts: Array<{ type: 'text'; text: string } | FilePart>;
   model?: { providerID: string; modelID: string };
   agent?: string;
   system?: string;
   tools?: Record<string, boolean>;
+  /** The answer comes as `info.structured` of the assistant message (OpenCode's `StructuredOutput` tool). */
+  format?: { type: 'json_schema'; schema: Record<string, unknown> };
+  /** One of the model's variants (`GET /config/providers`), e.g. a reasoning effort. */
+  variant?: string;
 }
 
 export interface PermissionRule {
@@ -143,6 +155,13 @@ export class OpencodeClient {
   async createSession(body: CreateSessionBody, directory?: string, signal?: AbortSignal): Promise<SessionInfo> {
     const raw = await this.request('POST', '/session', { body, ...opt(directory, signal) });
     return parseOrThrow(SessionInfoSchema, raw, 'POST', '/session');
+  }
+
+  /** `POST /session/:id/fork`: a new session holding a copy of the whole conversation. */
+  async forkSession(id: string, directory?: string, signal?: AbortSignal): Promise<SessionInfo> {
+    const path = `/session/${encodeURIComponent(id)}/fork`;
+    const raw = await this.request('POST', path, { body: {}, ...opt(directory, signal) });
+    return parseOrThrow(SessionInfoSchema, raw, 'POST', path);
   }
 
   async getSession(id: string, directory?: string, signal?: AbortSignal): Promise<SessionInfo> {

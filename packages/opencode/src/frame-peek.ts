@@ -32,7 +32,9 @@ export function peekType(data: string): MappedEventType | 'other' | undefined {
  * JSON string is escaped (\"), so `"role":"user"` can only match a real key and value.
  */
 export function isSkippableFrame(type: MappedEventType | 'other', data: string): boolean {
-  if (type === 'other' || type === 'permission.replied') return true; // session.updated, session.diff, file.*, …
+  if (type === 'other' || type === 'permission.replied') return true; // session.updated, file.*, …
+  // OpenCode sends an empty session.diff at every step.
+  if (type === 'session.diff') return data.endsWith('"diff":[]}}');
   if (type === 'message.part.updated') {
     // The first `"type":"` inside the part is the part's own (nested objects come after it).
     const at = data.indexOf('"part":{');

@@ -121,6 +121,10 @@ export const EVENT_PROPERTIES = {
     tool: z.looseObject({ messageID: z.string().optional(), callID: z.string().optional() }).optional(),
   }),
   'question.replied': z.looseObject({ sessionID: z.string(), requestID: z.string() }),
+  // The whole todo list each time (its `todowrite` tool).
+  'todo.updated': z.looseObject({ sessionID: z.string(), todos: z.array(z.unknown()) }),
+  // Entries are `{ file, patch, additions, deletions, status }`; 1.18.33 was only seen sending `[]`.
+  'session.diff': z.looseObject({ sessionID: z.string(), diff: z.array(z.unknown()) }),
   'question.rejected': z.looseObject({ sessionID: z.string(), requestID: z.string() }),
 } as const;
 

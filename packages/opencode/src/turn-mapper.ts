@@ -11,6 +11,7 @@ import {
   type SessionMessage,
 } from './schemas.js';
 import { errorCode, errorMessage, errorRetryable } from './error-info.js';
+import { planEntries, type FileChangeLog } from './file-changes.js';
 import {
   decodeDeltaFrame,
   deltaFrameHead,
@@ -46,6 +47,13 @@ interface ToolState {
   resulted: boolean;
 }
 
+export interface TurnMapperOptions {
+  /** Where `file.changed` events are recorded (shared with the turn's subagent sessions). */
+  files?: FileChangeLog;
+  /** A `task` tool call started a child session (a subagent): its events belong under that call. */
+  onChild?(childSessionId: string, callId: string): void;
+}
+
 const OPEN_BRACE = 123;
 const CLOSE_BRACE = 125;
 
@@ -75,13 +83,19 @@ export class TurnMapper {
   private readonly emit: Emit;
   private sawGap = false;
   private readonly deltaHead: string;
+  private readonly options: TurnMapperOptions;
+  /** `task` calls whose child session is not known yet: their running updates must be read. */
+  private readonly awaitingChild = new Set<string>();
+  private readonly children = new Set<string>();
+  private lastPlan: string | undefined;
 
   /** `ignoredMessages`: ids of messages that existed before this turn (a continued session). */
-  constructor(sessionId: string, emit: Emit, ignoredMessages: Iterable<string> = []) {
+  constructor(sessionId: string, emit: Emit, ignoredMessages: Iterable<string> = [], options: TurnMapperOptions = {}) {
     this.sessionId = sessionId;
     this.emit = emit;
     this.ignored = new Set(ignoredMessages);
     this.deltaHead = deltaFrameHead(sessionId);
+    this.options = options;
   }
 
   get turns(): number {
@@ -156,7 +170,7 @@ export class TurnMapper {
     }
     if (type === 'message.part.updated') {
       const callId = peekRunningToolCallId(data);
-      return callId !== undefined && this.tools.get(callId)?.called === true;
+      return callId !== undefined && this.tools.get(callId)?.called === true && !this.awaitingChild.has(callId);
     }
     return false;
   }
@@ -293,6 +307,20 @@ export class TurnMapper {
         });
         return undefined;
       }
+      case 'todo.updated': {
+        const entries = planEntries((props as EventProperties<'todo.updated'>).todos);
+        // The server repeats the list (the tool's updates, reconnects); the plan is news only when it changed.
+        const key = JSON.stringify(entries);
+        if (key !== this.lastPlan) {
+          this.lastPlan = key;
+          this.emit({ type: 'plan.updated', entries, raw });
+        }
+        return undefined;
+      }
+      case 'session.diff':
+        for (const event of this.options.files?.fromSessionDiff((props as EventProperties<'session.diff'>).diff) ?? [])
+          this.emit({ ...event, raw });
+        return undefined;
       case 'question.replied':
       case 'question.rejected':
         this.openQuestions.delete((props as EventProperties<'question.replied'>).requestID);
@@ -385,17 +413,37 @@ export class TurnMapper {
       t.called = true;
       this.emit({ type: 'tool.call', callId, name, input: state.input ?? {}, raw });
     }
+    if (part.tool === 'task') this.noteChild(part, callId);
     if (done && !t.resulted) {
       t.resulted = true;
       const isError = state.status === 'error';
       this.emit({ type: 'tool.result', callId, output: isError ? state.error : state.output, isError, raw });
+      // Emitted once the edit is made (the tool completed), never when it is only proposed.
+      for (const changed of this.options.files?.fromToolPart(part) ?? []) this.emit({ ...changed, raw });
     }
+  }
+
+  /** The `task` tool names its child session in `metadata.sessionId` once the subagent runs. */
+  private noteChild(part: Part, callId: string): void {
+    const meta = part.state?.metadata as { sessionId?: unknown } | undefined;
+    const child = typeof meta?.sessionId === 'string' ? meta.sessionId : undefined;
+    if (child === undefined) {
+      if (part.state?.status === 'pending' || part.state?.status === 'running') this.awaitingChild.add(callId);
+      return;
+    }
+    this.awaitingChild.delete(callId);
+    if (this.children.has(child)) return;
+    this.children.add(child);
+    this.options.onChild?.(child, callId);
   }
 
   private onMessage(info: MessageInfo, raw: unknown): void {
     if (info.role !== 'assistant' || info.sessionID !== this.sessionId) return;
     this.turnStarted = true;
     this.assistant.set(info.id, info);
+    const cwd = (info as { path?: { cwd?: unknown } }).path?.cwd;
+    if (this.options.files && this.options.files.cwd === undefined && typeof cwd === 'string')
+      this.options.files.cwd = cwd;
     if (info.time?.completed === undefined || this.usageDone.has(info.id)) return;
     this.usageDone.add(info.id);
     const usage = toUsage(info);

@@ -1,16 +1,18 @@
 import {
   TransportError,
-  UnsupportedError,
   describeError,
   type AgentEventInit,
   type PermissionDecision,
   type RunContext,
   type RunOutcome,
 } from '@forge/core';
-import type { OpencodeClient, PermissionReply, PermissionRule, PromptBody } from './client.js';
+import type { OpencodeClient, PermissionReply, PermissionRule } from './client.js';
 import { StreamDropped, readFrames } from './event-stream.js';
 import { errorCode, errorMessage, errorRetryable } from './error-info.js';
 import { TurnMapper } from './turn-mapper.js';
+import { FileChangeLog } from './file-changes.js';
+import { refuseWhatTheModelLacks } from './model-check.js';
+import { promptBody } from './prompt-body.js';
 import { delay } from '@forge/core/internal';
 
 export type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
@@ -42,38 +44,6 @@ export const abortableSleep: Sleep = async (ms, signal) => {
   if (!(await delay(ms, signal))) throw signal.reason;
 };
 
-function splitModel(model: string): { providerID: string; modelID: string } {
-  const slash = model.indexOf('/');
-  if (slash <= 0 || slash === model.length - 1) {
-    throw new UnsupportedError(
-      'opencode',
-      `model "${model}" (use "<providerID>/<modelID>", e.g. "anthropic/claude-sonnet-4")`,
-    );
-  }
-  return { providerID: model.slice(0, slash), modelID: model.slice(slash + 1) };
-}
-
-function promptBody(ctx: RunContext, settings: TurnSettings): PromptBody {
-  const { request } = ctx;
-  const body: PromptBody = { parts: [{ type: 'text', text: request.prompt }] };
-  const model = request.model ?? settings.model;
-  if (model) body.model = splitModel(model);
-  const agent = request.permissionMode === 'plan' ? 'plan' : settings.agent;
-  if (agent) body.agent = agent;
-  if (request.systemPrompt) body.system = request.systemPrompt;
-  if (request.allowedTools || request.disallowedTools) {
-    const tools: Record<string, boolean> = {};
-    // An allow-list switches everything else off; OpenCode's `*` key covers tools not named.
-    if (request.allowedTools) {
-      tools['*'] = false;
-      for (const t of request.allowedTools) tools[t] = true;
-    }
-    for (const t of request.disallowedTools ?? []) tools[t] = false;
-    body.tools = tools;
-  }
-  return body;
-}
-
 /**
  * One run against an OpenCode server: subscribe to `/event`, create or continue the session,
  * send the prompt, map this session's events until it goes idle — reconnecting and reconciling
@@ -97,7 +67,10 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
   let sessionId: string | undefined;
   let sent = false;
   let mapper: TurnMapper | undefined;
+  // Subagents (`task` calls) run in child sessions; their events come nested under the call that started them.
+  const children = new Map<string, TurnMapper>();
   try {
+    await refuseWhatTheModelLacks(request, client, settings, signal);
     let response: Response;
     try {
       response = await client.openEvents(directory, connection.signal);
@@ -107,10 +80,18 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
     }
 
     let known: string[] = [];
+    let sessionDirectory: string | undefined;
     if (request.sessionId) {
+      let from = request.sessionId;
+      if (request.fork) {
+        // The copy gets the turn; the original stays as it was (its id is in the new session's parentID).
+        const forked = await client.forkSession(request.sessionId, directory, signal);
+        from = forked.id;
+        sessionDirectory = forked.directory;
+      }
       // Also proves the session exists (404 → NOT_FOUND) before a prompt is sent to nowhere.
-      known = (await client.messages(request.sessionId, directory, signal)).map((m) => m.info.id);
-      sessionId = request.sessionId;
+      known = await knownMessages(client, from, directory, signal, emit);
+      sessionId = from;
     } else {
       const created = await client.createSession(
         {
@@ -121,6 +102,7 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
         signal,
       );
       sessionId = created.id;
+      sessionDirectory = created.directory;
     }
     const sid = sessionId;
     ctx.emit({
@@ -129,8 +111,31 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
       ...((request.model ?? settings.model) ? { model: (request.model ?? settings.model)! } : {}),
       ...(directory ? { cwd: directory } : {}),
     });
-    const turn = new TurnMapper(sid, emit, known);
+    const files = new FileChangeLog(directory ?? sessionDirectory);
+    const addChild = (childId: string, callId: string) => {
+      const nested = (event: AgentEventInit) => emit({ ...event, parentToolCallId: event.parentToolCallId ?? callId });
+      children.set(childId, new TurnMapper(childId, nested, [], { files, onChild: addChild }));
+    };
+    const turn = new TurnMapper(sid, emit, known, { files, onChild: addChild });
     mapper = turn;
+    // False once the server has answered 400 to listing this session (see knownMessages): then the stream is all.
+    let listable = true;
+    const reconcile = async () => {
+      if (!listable) return;
+      try {
+        turn.applyMessages(await client.messages(sid, directory, signal));
+      } catch (error) {
+        if (!isBadRequest(error)) throw error;
+        listable = false;
+        emit({
+          type: 'log',
+          level: 'debug',
+          text: `OpenCode cannot list session ${sid}; the event stream is all there is`,
+        });
+        return;
+      }
+      for (const [childId, child] of children) child.applyMessages(await client.messages(childId, directory, signal));
+    };
     ctx.onRespond((permissionId, decision, message) =>
       client.replyPermission(permissionId, REPLIES[decision], message, directory),
     );
@@ -147,6 +152,8 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
         for await (const batch of readFrames(response.body!, settings.stallTimeoutMs)) {
           downSince = undefined;
           for (const data of batch) {
+            // A child's idle is not the turn's: only the main session's ends it.
+            for (const child of children.values()) child.handleFrame(data);
             if (turn.handleFrame(data) === 'idle') {
               idle = true;
               break;
@@ -167,6 +174,7 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
 
       // Reconnect with backoff until the server answers or the bound passes.
       turn.markGap();
+      for (const child of children.values()) child.markGap();
       downSince ??= ctx.clock.now();
       let reconnected: Response | undefined;
       try {
@@ -182,7 +190,7 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
       emit({ type: 'log', level: 'info', text: 'the OpenCode event stream is back; reconciling the session' });
       // Subscribed again first, then read what the server holds: anything the gap swallowed is
       // emitted now, anything both sources carry is emitted once (the mapper is idempotent).
-      turn.applyMessages(await client.messages(sid, directory, signal));
+      await reconcile();
       const statuses = await client.statuses(directory, signal);
       if (!(sid in statuses)) {
         // Idle now. If the turn's answer is there, it finished while we were away.
@@ -201,14 +209,22 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
 
     // After an error or abort OpenCode goes idle before its last updates; the messages hold them.
     try {
-      turn.applyMessages(await client.messages(sid, directory, signal));
+      await reconcile();
     } catch (error) {
       if (signal.aborted) return {};
       emit({ type: 'log', level: 'warn', text: `could not read the final messages: ${describeError(error).message}` });
     }
     turn.finish();
+    for (const child of children.values()) child.finish();
     const failure = turn.failure();
-    const outcome: RunOutcome = { sessionId: sid, turns: turn.turns, costUsd: turn.costUsd };
+    let costUsd = turn.costUsd;
+    for (const child of children.values()) costUsd += child.costUsd;
+    const outcome: RunOutcome = { sessionId: sid, turns: turn.turns, costUsd };
+    const changed = files.list();
+    if (changed.length > 0) outcome.filesChanged = changed;
+    // The raw structured answer; core checks it against the schema (and asks for a repair).
+    const structured = (turn.lastAssistant as { structured?: unknown } | undefined)?.structured;
+    if (request.outputSchema !== undefined && structured !== undefined) outcome.output = structured;
     if (failure) {
       return {
         ...outcome,
@@ -225,8 +241,10 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
     connection.abort();
     if (signal.aborted && sessionId !== undefined && sent && ctx.stopReason) {
       if (mapper) mapper.aborting = true;
-      // A question left waiting would outlive the abort on the server (GET /question still lists it).
-      for (const id of mapper?.openQuestions ?? []) {
+      // A question left waiting would outlive the abort on the server (GET /question still lists it). Aborting
+      // the session stops its subagents too, but their questions wait as well.
+      const open = [mapper, ...children.values()].flatMap((m) => [...(m?.openQuestions ?? [])]);
+      for (const id of open) {
         await client.rejectQuestion(id, directory).catch((error: unknown) => {
           ctx.logger.warn('could not reject the pending OpenCode question', { id, error: describeError(error) });
         });
@@ -235,6 +253,34 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
         ctx.logger.warn('could not abort the OpenCode session', { sessionId, error: describeError(error) });
       });
     }
+  }
+}
+
+/**
+ * The ids of a continued session's messages, which the turn must not map again. OpenCode 1.18.33 cannot list the
+ * messages of a session that had a `json_schema` prompt (400 "Expected OutputFormatJsonSchema"): such a session
+ * is proven by `GET /session/:id` instead, and its history stays unmapped (the stream only carries new messages).
+ */
+const isBadRequest = (error: unknown) => (error as { details?: { status?: unknown } }).details?.status === 400;
+
+async function knownMessages(
+  client: OpencodeClient,
+  id: string,
+  directory: string | undefined,
+  signal: AbortSignal,
+  emit: (e: AgentEventInit) => void,
+): Promise<string[]> {
+  try {
+    return (await client.messages(id, directory, signal)).map((m) => m.info.id);
+  } catch (error) {
+    if (!isBadRequest(error)) throw error;
+    await client.getSession(id, directory, signal);
+    emit({
+      type: 'log',
+      level: 'warn',
+      text: `OpenCode cannot list the messages of session ${id}: ${describeError(error).message}`,
+    });
+    return [];
   }
 }
 

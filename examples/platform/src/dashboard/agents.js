@@ -1,6 +1,7 @@
 import { api } from './api-client.js';
 import { $, el, showError, when } from './dom.js';
 import { loadHistory } from './history.js';
+import { resumeRun } from './messages.js';
 import { setKeyState } from './key-state.js';
 import { state } from './state.js';
 import { openTerminal } from './terminal.js';
@@ -165,5 +166,12 @@ export function choose(agentId) {
     $('events').replaceChildren();
     $('session').textContent = (agentId && state.sessions[agentId]) || '—';
   }
-  loadHistory();
+  loadHistory().then((runs) => {
+    // Newest first: a run still going that this page does not follow yet (a reload, another tab's message).
+    const going = runs.find((r) => r.status === 'running' || r.status === 'queued');
+    if (going && agentId === state.agent && !(state.live && state.requestId === going.request_id)) {
+      resumeRun(going);
+      loadHistory();
+    }
+  });
 }

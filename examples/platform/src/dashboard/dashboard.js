@@ -4,10 +4,16 @@ import { createAgent, loadAgents, loadProviders } from './agents.js';
 import { $ } from './dom.js';
 import { setKeyState } from './key-state.js';
 import { interrupt, send } from './messages.js';
+import { loadSpend } from './spend.js';
 import { state } from './state.js';
 import { closeTerminal } from './terminal.js';
 
-const start = () => loadAgents().then(() => document.body.dataset.key === 'ok' && loadProviders());
+const start = () =>
+  loadAgents().then(() => {
+    if (document.body.dataset.key !== 'ok') return;
+    loadProviders();
+    loadSpend();
+  });
 
 $('key-form').addEventListener('submit', (e) => {
   e.preventDefault();
@@ -27,4 +33,8 @@ if (state.key) {
   setKeyState('checking');
   start();
 } else setKeyState('none');
-setInterval(() => state.key && document.body.dataset.key === 'ok' && loadAgents(), 10_000);
+setInterval(() => {
+  if (!state.key || document.body.dataset.key !== 'ok') return;
+  loadAgents();
+  loadSpend();
+}, 10_000);

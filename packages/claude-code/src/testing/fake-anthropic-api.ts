@@ -14,8 +14,21 @@ export interface FakeApiRequest {
   lastUserText: string;
   /** The newest user message carries a `tool_result` (the model is asked to go on after a tool). */
   hasToolResult: boolean;
+  /** The image and document blocks of the newest user message, as the model would see them. */
+  attachments: FakeApiAttachment[];
+  /** Names of the tools the request offers the model. */
+  tools: string[];
   /** HTTP method. */
   method: string;
+}
+
+/** An image or document block the fake received. */
+export interface FakeApiAttachment {
+  type: 'image' | 'document';
+  mediaType: string;
+  /** Size of the content: decoded bytes of base64 data, characters of text. */
+  size: number;
+  title?: string;
 }
 
 /** How the fake answers one model turn. */
@@ -98,6 +111,27 @@ export function toolResultText(body: unknown): string {
     .join('\n');
 }
 
+function attachmentsOf(body: unknown): FakeApiAttachment[] {
+  return blocks(lastUserMessage(body as Json | undefined))
+    .filter((b) => b?.type === 'image' || b?.type === 'document')
+    .map((b) => {
+      const source = (b.source ?? {}) as Json;
+      const data = typeof source.data === 'string' ? source.data : '';
+      const a: FakeApiAttachment = {
+        type: b.type as 'image' | 'document',
+        mediaType: String(source.media_type ?? ''),
+        size: source.type === 'base64' ? Buffer.from(data, 'base64').length : data.length,
+      };
+      if (typeof b.title === 'string') a.title = b.title;
+      return a;
+    });
+}
+
+function toolNames(body: unknown): string[] {
+  const tools = (body as Json | undefined)?.tools;
+  return Array.isArray(tools) ? (tools as Json[]).map((t) => String(t?.name)) : [];
+}
+
 function hasToolResult(body: unknown): boolean {
   return blocks(lastUserMessage(body as Json | undefined)).some((b) => b?.type === 'tool_result');
 }
@@ -162,6 +196,8 @@ export async function startFakeAnthropicApi(options: FakeAnthropicApiOptions = {
       headers,
       lastUserText: lastUserText(body),
       hasToolResult: hasToolResult(body),
+      attachments: attachmentsOf(body),
+      tools: toolNames(body),
     };
     requests.push(record);
     const pathname = path.split('?')[0]!;

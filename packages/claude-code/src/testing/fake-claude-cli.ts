@@ -59,6 +59,8 @@ export class FakeClaudeCli {
   private readonly waiting = new Map<string, (response: Json | undefined) => void>();
   private nextId = 0;
   private exitWith: ((code: number) => void) | undefined;
+  /** `--replay-user-messages`: each user message is echoed (with its uuid) when its turn starts. */
+  private readonly replay: boolean;
 
   constructor(
     private readonly write: (text: string) => void,
@@ -67,6 +69,7 @@ export class FakeClaudeCli {
   ) {
     const resume = args.find((a) => a.startsWith('--resume='));
     this.sessionId = resume ? resume.slice('--resume='.length) : (options.sessionId ?? FAKE_SESSION);
+    this.replay = args.includes('--replay-user-messages');
   }
 
   /** Reads stdin to its end (or until a step exits); resolves with the exit code. */
@@ -114,7 +117,7 @@ export class FakeClaudeCli {
       const content = (msg.message as Json | undefined)?.content;
       const prompt = typeof content === 'string' ? content : JSON.stringify(content);
       const index = this.turns++;
-      this.queue = this.queue.then(() => this.playTurn(prompt, index));
+      this.queue = this.queue.then(() => this.playTurn(prompt, index, msg));
     } else if (msg.type === 'control_response') {
       const response = msg.response as Json | undefined;
       const id = response?.request_id as string;
@@ -133,7 +136,7 @@ export class FakeClaudeCli {
     }
   }
 
-  private async playTurn(prompt: string, index: number): Promise<void> {
+  private async playTurn(prompt: string, index: number, msg: Json): Promise<void> {
     const abort = new AbortController();
     this.current = abort;
     const session_id = this.sessionId;
@@ -153,6 +156,10 @@ export class FakeClaudeCli {
       tools: ['Bash', 'Write', 'AskUserQuestion'],
       permissionMode: 'default',
     });
+    if (this.replay) {
+      const uuid = typeof msg.uuid === 'string' ? msg.uuid : `replay-${index}`;
+      this.send({ type: 'user', message: msg.message, session_id, parent_tool_use_id: null, uuid, isReplay: true });
+    }
     let last = '';
     let n = 0;
     const interrupted = () => {

@@ -6,6 +6,7 @@ export {
   splitDeltas,
   FAKE_MODEL,
   type FakeAnthropicApi,
+  type FakeApiAttachment,
   type FakeAnthropicApiOptions,
   type FakeApiRequest,
   type FakeReply,
@@ -21,3 +22,10 @@ export {
   type FakeClaudeRunner,
   type FakeClaudeStep,
 } from './fake-claude-cli.js';
+export {
+  attachmentsScenario,
+  callToolScenario,
+  mcpNonceScenario,
+  structuredOutputScenario,
+  STRUCTURED_OUTPUT_TOOL,
+} from './fake-scenarios.js';

@@ -6,6 +6,15 @@ describeCodeAgentConformance('scriptedAgent', {
   makeAgent: (scenario) => scriptedAgent({ steps: conformanceScript(scenario) }),
 });
 
+describeCodeAgentConformance('scriptedAgent that declares the run policies', {
+  makeAgent: (scenario) =>
+    scriptedAgent({
+      steps: conformanceScript(scenario),
+      capabilities: { approvals: true, questionDeadlines: true, budget: true },
+    }),
+  deadlineMs: 100,
+});
+
 describeCodeAgentConformance('scriptedAgent with delays', {
   makeAgent: (scenario) =>
     scriptedAgent({

@@ -6,6 +6,7 @@ import type { AgentRequestInput } from '../request.js';
 import { REQUEST_FEATURES } from '../request-features.js';
 import { collectRun, firstEvent, runProblems } from './collect.js';
 import { FEATURE_SAMPLES } from './feature-samples.js';
+import { describePolicyConformance } from './conformance-policies.js';
 
 export { sessionStoreContract, type SessionStoreContractOptions } from './session-store-contract.js';
 
@@ -31,6 +32,8 @@ export interface ConformanceOptions {
   timeoutMs?: number;
   /** Per-test time limit. Default 20 s. */
   testTimeoutMs?: number;
+  /** The `afterMs` of the unanswered-permission and unanswered-question cases. Default 300 ms. */
+  deadlineMs?: number;
   /** Release anything an agent holds (servers, processes). `agent.close()` is always called. */
   cleanup?(agent: CodeAgent): Promise<void>;
 }
@@ -311,6 +314,8 @@ export function describeCodeAgentConformance(name: string, options: ConformanceO
         expect(result.error?.code ?? '', `${feature} reached the agent`).not.toMatch(/^UNSUPPORTED/);
       }
     });
+
+    describePolicyConformance({ make, req, expectSound, deadlineMs: options.deadlineMs ?? 300, limit });
 
     it('keeps every event for a reader that comes late', { timeout: limit }, async () => {
       const agent = await make('complete');

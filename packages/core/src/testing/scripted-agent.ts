@@ -4,6 +4,7 @@ import type { AgentEventInit } from '../events.js';
 import type { AgentRequest } from '../request.js';
 import type { RunOptions, RunOutcome } from '../run.js';
 import type { IdGenerator } from '../id-generator.js';
+import type { AgentPolicyOptions } from '../agent-policy-options.js';
 import { delay } from '../delay.js';
 
 export type ScriptStep =
@@ -16,7 +17,7 @@ export type ScriptStep =
   /** Waits until `run.answer(id, …)` is called, then emits a tool.result carrying the answers. */
   | { awaitQuestion: string };
 
-export interface ScriptedAgentOptions extends RunOptions {
+export interface ScriptedAgentOptions extends RunOptions, AgentPolicyOptions {
   provider?: string;
   /** The steps, or a function of the request that returns them. */
   steps: ScriptStep[] | ((request: AgentRequest) => ScriptStep[]);

@@ -19,9 +19,24 @@ export interface FakeOpencodeOptions {
   onPrompt?(ctx: PromptContext): void | Promise<void>;
   /** Ids handed out by `POST /session`, in order; then `ses_fake_<n>`. */
   sessionIds?: string[];
+  /** The `directory` of sessions it creates. Default `/project`. */
+  directory?: string;
 }
 
 let hosts = 0;
+
+/** `fake-model` takes images and has effort variants; `fake-plain` has neither (as OpenCode's `/config/providers`). */
+export const FAKE_MODELS = {
+  'fake-model': {
+    capabilities: { input: { text: true, image: true } },
+    variants: {
+      low: { reasoningEffort: 'low' },
+      medium: { reasoningEffort: 'medium' },
+      high: { reasoningEffort: 'high' },
+    },
+  },
+  'fake-plain': { capabilities: { input: { text: true, image: false } }, variants: {} },
+};
 
 /**
  * An OpenCode server emulated with msw: the v1 endpoints a run uses, and `GET /event` streams the
@@ -132,20 +147,41 @@ export class FakeOpencode {
         return new HttpResponse(stream, { headers: { 'content-type': 'text/event-stream' } });
       }),
       http.get(`${base}/global/health`, () => HttpResponse.json({ healthy: true, version: '1.18.33' })),
-      http.get(`${base}/config/providers`, () =>
-        HttpResponse.json({ providers: [{ id: 'fake', models: { 'fake-model': {} } }] }),
-      ),
+      http.get(`${base}/config`, () => {
+        this.record('GET', '/config', undefined);
+        return HttpResponse.json({ model: 'fake/fake-model' });
+      }),
+      http.get(`${base}/config/providers`, () => {
+        this.record('GET', '/config/providers', undefined);
+        return HttpResponse.json({ providers: [{ id: 'fake', models: FAKE_MODELS }] });
+      }),
+      http.post(`${base}/session/:id/fork`, async ({ request, params }) => {
+        const path = pathOf(request.url);
+        this.record('POST', path, await body(request));
+        const failed = this.failure('POST', path);
+        if (failed) return failed;
+        const id = `ses_fake_${this.nextSession++}`;
+        return HttpResponse.json({ id, parentID: String(params.id), directory: '/project', version: '1.18.33' });
+      }),
       http.post(`${base}/session`, async ({ request }) => {
         this.record('POST', '/session', await body(request));
         const failed = this.failure('POST', '/session');
         if (failed) return failed;
         const id = this.options.sessionIds?.[this.nextSession] ?? `ses_fake_${this.nextSession}`;
         this.nextSession++;
-        return HttpResponse.json({ id, title: 'New session', directory: '/project', version: '1.18.33' });
+        const directory = this.options.directory ?? '/project';
+        return HttpResponse.json({ id, title: 'New session', directory, version: '1.18.33' });
       }),
       http.get(`${base}/session/status`, () => {
         this.record('GET', '/session/status', undefined);
         return HttpResponse.json(this.statuses);
+      }),
+      http.get(`${base}/session/:id`, ({ request, params }) => {
+        const path = pathOf(request.url);
+        this.record('GET', path, undefined);
+        const failed = this.failure('GET', path);
+        if (failed) return failed;
+        return HttpResponse.json({ id: String(params.id), directory: this.options.directory ?? '/project' });
       }),
       http.get(`${base}/session/:id/message`, ({ request, params }) => {
         const path = pathOf(request.url);

@@ -9,7 +9,12 @@ export type Recording =
   | 'abort-streaming'
   | 'error-400'
   | 'question'
-  | 'question-reject';
+  | 'question-reject'
+  | 'todo-write'
+  | 'edit-write'
+  | 'task-subagent'
+  | 'structured-output'
+  | 'apply-patch';
 
 export function recordedFrames(name: Recording): string[] {
   const file = fileURLToPath(new URL(`../__fixtures__/${name}.sse`, import.meta.url));

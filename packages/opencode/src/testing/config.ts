@@ -4,6 +4,9 @@ import { dirname, join } from 'node:path';
 
 export const FAKE_PROVIDER = 'fake';
 export const FAKE_MODEL = 'fake-model';
+export const FAKE_PLAIN_MODEL = 'fake-plain';
+/** OpenCode gives models named `gpt-…` its `apply_patch` tool instead of `edit` and `write`. */
+export const FAKE_GPT_MODEL = 'gpt-5-fake';
 
 /** An OpenCode config whose only provider is the fake model server at `url` (ending in `/v1`). */
 export function fakeOpencodeConfig(url: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -19,7 +22,28 @@ export function fakeOpencodeConfig(url: string, extra: Record<string, unknown> =
         npm: '@ai-sdk/openai-compatible',
         name: 'Fake LLM',
         options: { baseURL: url, apiKey: 'fake-key' },
-        models: { [FAKE_MODEL]: { name: 'Fake Model', tool_call: true, limit: { context: 128000, output: 4096 } } },
+        models: {
+          // Takes images and has effort variants (OpenCode passes a variant's options to the model request).
+          [FAKE_MODEL]: {
+            name: 'Fake Model',
+            tool_call: true,
+            attachment: true,
+            modalities: { input: ['text', 'image'], output: ['text'] },
+            variants: {
+              low: { reasoningEffort: 'low' },
+              medium: { reasoningEffort: 'medium' },
+              high: { reasoningEffort: 'high' },
+            },
+            limit: { context: 128000, output: 4096 },
+          },
+          [FAKE_GPT_MODEL]: { name: 'Fake GPT', tool_call: true, limit: { context: 128000, output: 4096 } },
+          // Text only, no variants: what a request must be refused for.
+          [FAKE_PLAIN_MODEL]: {
+            name: 'Fake Plain Model',
+            tool_call: true,
+            limit: { context: 128000, output: 4096 },
+          },
+        },
       },
     },
     ...extra,

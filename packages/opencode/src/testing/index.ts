@@ -14,6 +14,18 @@ export {
   isolatedOpencodeEnv,
   opencodeBinPath,
   FAKE_MODEL,
+  FAKE_PLAIN_MODEL,
+  FAKE_GPT_MODEL,
   FAKE_PROVIDER,
 } from './config.js';
 export { sseFrames, sseBody } from './sse.js';
+export {
+  mcpNonceTool,
+  callMcpNonce,
+  answerJson,
+  imagesReceived,
+  reportImages,
+  opencodeTools,
+  STRUCTURED_OUTPUT_TOOL,
+  type FakeTodo,
+} from './fake-scenarios.js';
