@@ -10,6 +10,7 @@ import {
 import { openStore, sqlAgentPresence, type ForgeStore } from '@forge/store';
 import { exposureWarning, prepareAgentUser } from './agent-isolation.js';
 import { ApiKeyStore } from './api-keys.js';
+import { AttachService, type AttachServiceOptions } from './attach/attach-service.js';
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
 import type { PlatformConfig } from './config.js';
@@ -39,6 +40,8 @@ export interface PlatformOptions {
   store?: ForgeStore;
   /** Heartbeat and queue poll interval (tests shorten it). */
   pollMs?: number;
+  /** Attach limits and timeouts (tests shorten them). */
+  attach?: Omit<AttachServiceOptions, 'keys' | 'backend' | 'logger'>;
 }
 
 export interface Platform {
@@ -108,6 +111,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   let runs: RunManager | undefined;
   let remote: RemoteAgents | undefined;
   let server: Awaited<ReturnType<typeof listen>>;
+  const attach = new AttachService({ keys, backend, logger, ...options.attach });
   try {
     runs = await RunManager.create({
       store,
@@ -165,6 +169,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       createTimeoutMs: config.createTimeoutMs,
       logger,
       ...(remoteView ? { remoteAgents: remoteView } : {}),
+      attach,
       providers: providerCatalog(registry),
       mcpServers: config.mcpServers,
       allowPrivateNetworks: config.webhookAllowPrivate,
@@ -172,7 +177,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       runDefaults: config.runDefaults,
       ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
     });
-    server = await listen(handler, { port: config.port, host: config.host });
+    server = await listen(handler, { port: config.port, host: config.host, upgrade: attach.upgrade });
     logger.info('platform listening', {
       url: server.url,
       backend: backend.kind,
@@ -184,6 +189,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   } catch (error) {
     // Nothing may stay open: the demo retries on another port, and the embedded database takes one opener.
     await runs?.close(0);
+    await attach.close();
     await remote?.close().catch(() => {});
     if (!options.store) await store.close();
     throw error;
@@ -202,6 +208,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     close() {
       closing ??= (async () => {
         await theRuns.close();
+        await attach.close();
         await server.close();
         await webhooks.close();
         await remote?.close();

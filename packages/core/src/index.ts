@@ -61,3 +61,8 @@ export * from './clock.js';
 export type { BackoffOptions } from './backoff.js';
 export * from './logger.js';
 export * from './id-generator.js';
+export * from './workspace-attach.js';
+export { localWorkspaceAttach, type LocalWorkspaceAttachOptions } from './local-workspace-attach.js';
+export { loginShellOf } from './login-shell.js';
+export { pacedReadable, type PausableSource } from './paced-readable.js';
+export type { PtyModule, PtyProcess } from './pty-module.js';

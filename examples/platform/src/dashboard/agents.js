@@ -4,6 +4,7 @@ import { loadHistory } from './history.js';
 import { resumeRun } from './messages.js';
 import { setKeyState } from './key-state.js';
 import { state } from './state.js';
+import { openTerminal } from './terminal.js';
 
 // The agents panel: the user's agents (create, choose, delete), the providers to create them with,
 // and the remote agents enrolled through dial-home.
@@ -33,6 +34,19 @@ export async function loadAgents() {
           a.provider + (a.busy ? ' · busy' : '') + (a.queued ? ` · ${a.queued} queued` : ''),
         ),
         el('time', { class: 'muted created', datetime: a.created_at }, `created ${when(a.created_at)}`),
+        el(
+          'button',
+          {
+            type: 'button',
+            class: 'terminal',
+            title: 'A shell in its workspace',
+            onclick: (e) => {
+              e.stopPropagation();
+              openTerminal(a.agent_id);
+            },
+          },
+          'Terminal',
+        ),
         el(
           'button',
           {

@@ -6,6 +6,7 @@ import { setKeyState } from './key-state.js';
 import { interrupt, send } from './messages.js';
 import { loadSpend } from './spend.js';
 import { state } from './state.js';
+import { closeTerminal } from './terminal.js';
 
 const start = () =>
   loadAgents().then(() => {
@@ -26,6 +27,7 @@ $('create-form').addEventListener('submit', createAgent);
 $('refresh-agents').addEventListener('click', loadAgents);
 $('message-form').addEventListener('submit', send);
 $('interrupt').addEventListener('click', interrupt);
+$('terminal-close').addEventListener('click', closeTerminal);
 if (state.key) {
   $('api-key').value = state.key;
   setKeyState('checking');
