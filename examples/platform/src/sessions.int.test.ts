@@ -64,7 +64,7 @@ describe('platform sessions: a conversation moves to another instance', () => {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  it('the second message, on a fresh instance and HOME, resumes the first', async () => {
+  it('the second message, on a fresh instance and HOME, resumes the first; the agent lists its sessions and forks one', async () => {
     const homeA = join(scratch, 'home-a');
     platform = await start(homeA);
     const created = await call('POST', '/api/v1/agents', { owner_id: 'alice', provider: 'claude-code' });
@@ -82,5 +82,26 @@ describe('platform sessions: a conversation moves to another instance', () => {
     expect(second).toMatchObject({ status: 'completed', result: { sessionId } });
     expect(history()).toContain('remember PAPAYA-42');
     expect(history()).toContain('what should you remember?');
+
+    const listed = await call('GET', `/api/v1/agents/${agentId}/sessions?user_id=alice`);
+    expect(listed.status).toBe(200);
+    expect(listed.json.sessions).toEqual([
+      expect.objectContaining({ session_id: sessionId, provider: 'claude-code', title: 'remember PAPAYA-42' }),
+    ]);
+    expect(listed.json.sessions[0].size).toBeGreaterThan(0);
+    expect((await call('GET', `/api/v1/agents/${agentId}/sessions?user_id=bob`, undefined, BOB)).status).toBe(404);
+
+    // A fork is a new conversation with the old one's history; the original is left as it was.
+    const forked = await send(agentId, { content: 'forked: what was it?', session_id: sessionId, fork: true });
+    expect(forked.status).toBe('completed');
+    expect(forked.result.sessionId).not.toBe(sessionId);
+    expect(history()).toContain('remember PAPAYA-42');
+    const both = await call('GET', `/api/v1/agents/${agentId}/sessions?user_id=alice`);
+    expect(both.json.sessions.map((s: { session_id: string }) => s.session_id).sort()).toEqual(
+      [sessionId, forked.result.sessionId].sort(),
+    );
+    const again = await send(agentId, { content: 'original again', session_id: sessionId });
+    expect(again.status).toBe('completed');
+    expect(history()).not.toContain('forked: what was it?');
   });
 });
