@@ -2,10 +2,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqlAgentSessions } from './agent-sessions.js';
 import { migrate } from './migrations.js';
 import { pgliteClient } from './pglite-client.js';
+import { postgresClient } from './postgres-client.js';
 import { sqlSessionStore } from './session-store.js';
 import type { SqlClient } from './sql.js';
+import { testDatabases } from './testing/index.js';
 
-describe('sqlAgentSessions', () => {
+const pg = await testDatabases();
+afterAll(() => pg.dropAll());
+
+describe.each([
+  ['PGlite', true, () => pgliteClient()],
+  ['PostgreSQL', Boolean(pg.url), async () => postgresClient(await pg.create())],
+] as const)('sqlAgentSessions on %s', (_engine, available, open) => {
   let sql: SqlClient;
   let clock = 1_000;
   const save = (sessionId: string, title: string) =>
@@ -29,12 +37,13 @@ describe('sqlAgentSessions', () => {
     );
 
   beforeAll(async () => {
-    sql = await pgliteClient();
+    if (!available) return;
+    sql = await open();
     await migrate(sql);
   }, 120_000);
   afterAll(() => sql?.close());
 
-  it("lists the sessions the agent's runs started or continued, never another agent's", async () => {
+  it.skipIf(!available)("lists the sessions the agent's runs started or continued, never another agent's", async () => {
     await save('s-1', 'first');
     clock = 2_000;
     await save('s-2', 'second');
@@ -56,18 +65,21 @@ describe('sqlAgentSessions', () => {
     expect(await sqlAgentSessions(sql).list('bob', 'ag_1')).toEqual([]);
   });
 
-  it('retention deletes the sessions no run names that were not saved since the cut-off', async () => {
-    clock = 3_000;
-    await save('s-orphan-old', 'old');
-    clock = 9_000;
-    await save('s-orphan-new', 'new');
-    const { sessions } = await sqlAgentSessions(sql).sweep(5_000);
-    expect(sessions).toBe(1);
-    const left = await sqlSessionStore(sql).list();
-    expect(left.map((s) => s.sessionId).sort()).toEqual(['s-1', 's-2', 's-bob', 's-orphan-new']);
-    // Once its run is gone, a session goes too.
-    await sql.query(`delete from forge_runs where agent_id = 'ag_2'`);
-    expect((await sqlAgentSessions(sql).sweep(5_000)).sessions).toBe(1);
-    expect(await sqlSessionStore(sql).load({ provider: 'claude-code', sessionId: 's-bob' })).toBeUndefined();
-  });
+  it.skipIf(!available)(
+    'retention deletes the sessions no run names that were not saved since the cut-off',
+    async () => {
+      clock = 3_000;
+      await save('s-orphan-old', 'old');
+      clock = 9_000;
+      await save('s-orphan-new', 'new');
+      const { sessions } = await sqlAgentSessions(sql).sweep(5_000);
+      expect(sessions).toBe(1);
+      const left = await sqlSessionStore(sql).list();
+      expect(left.map((s) => s.sessionId).sort()).toEqual(['s-1', 's-2', 's-bob', 's-orphan-new']);
+      // Once its run is gone, a session goes too.
+      await sql.query(`delete from forge_runs where agent_id = 'ag_2'`);
+      expect((await sqlAgentSessions(sql).sweep(5_000)).sessions).toBe(1);
+      expect(await sqlSessionStore(sql).load({ provider: 'claude-code', sessionId: 's-bob' })).toBeUndefined();
+    },
+  );
 });
