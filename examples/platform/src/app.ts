@@ -7,7 +7,7 @@ import {
   type OsUser,
   type ProviderRegistry,
 } from '@forge/core';
-import { openStore, sqlAgentPresence, type ForgeStore } from '@forge/store';
+import { openStore, sqlAgentPresence, sqlSessionStore, type ForgeStore } from '@forge/store';
 import { exposureWarning, prepareAgentUser } from './agent-isolation.js';
 import { ApiKeyStore } from './api-keys.js';
 import { AttachService, type AttachServiceOptions } from './attach/attach-service.js';
@@ -85,6 +85,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const processDir = join(config.dataDir, 'processes');
   const reaped = reapOrphanProcesses(processDir);
   if (reaped.reaped > 0) logger.warn('ended processes a previous instance left running', { ...reaped });
+  const store =
+    options.store ??
+    (await openStore(
+      config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: join(config.dataDir, '.forge-db') },
+    ));
+  logger.info('store open', { engine: store.sql.engine, migrated: store.migrated });
+  const sessions = sqlSessionStore(store.sql);
   const registry =
     options.registry ??
     buildProviderRegistry({
@@ -98,16 +105,17 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       defaultProvider: config.defaultProvider,
       logger,
       ...(options.claudeEnv ? { claudeEnv: options.claudeEnv } : {}),
+      sessionStore: sessions,
     });
-  const backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser));
+  let backend: AgentBackend;
+  try {
+    backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser));
+  } catch (error) {
+    if (!options.store) await store.close();
+    throw error;
+  }
   const webhooks =
     options.webhooks ?? createWebhookDispatcher({ logger, allowPrivateNetworks: config.webhookAllowPrivate });
-  const store =
-    options.store ??
-    (await openStore(
-      config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: join(config.dataDir, '.forge-db') },
-    ));
-  logger.info('store open', { engine: store.sql.engine, migrated: store.migrated });
   let runs: RunManager | undefined;
   let remote: RemoteAgents | undefined;
   let server: Awaited<ReturnType<typeof listen>>;

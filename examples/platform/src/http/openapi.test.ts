@@ -179,6 +179,8 @@ describe('GET /api/v1/openapi.json', () => {
     const runs = await call('GET', `${AG}/runs`, `${A}/${id}/runs?limit=2`);
     expect(runs.json.runs.length).toBe(2);
     await call('GET', `${AG}/runs`, `${A}/${id}/runs?limit=0`);
+    await call('GET', `${AG}/sessions`, `${A}/${id}/sessions`);
+    await call('GET', `${AG}/sessions`, `${A}/nope/sessions`);
     await call('GET', R, `${A}/${id}/runs/${rid}`);
     await call('GET', R, `${A}/${id}/runs/run_none`);
 

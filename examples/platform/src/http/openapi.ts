@@ -135,6 +135,13 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       errors: { 400: 'INVALID_LIMIT, INVALID_CURSOR', ...AGENT_404 },
     },
   },
+  '/api/v1/agents/{id}/sessions': {
+    get: {
+      summary: "The agent's stored conversations: they outlive its work directory, pod or replica",
+      ok: [200, S.SessionList],
+      errors: { ...AGENT_404 },
+    },
+  },
   '/api/v1/agents/{id}/runs/{request_id}': {
     get: {
       summary: 'One run, with what it waits for (pending) and its structured output',
