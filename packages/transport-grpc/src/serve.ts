@@ -5,6 +5,7 @@ import type { Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
 import { silentLogger, type CodeAgent } from '@forge/core';
 import { refuseWithoutToken, requireBearerToken } from './auth.js';
+import { listen } from './listen.js';
 import {
   createAgentServiceRoutes,
   type AgentServiceOptions,
@@ -159,17 +160,7 @@ export async function serveAgent(agent: CodeAgent, options: ServeAgentOptions = 
     });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8080, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.on('error', (error) => logger.error('agent server error', { error: String(error) }));
-  const port = (server.address() as net.AddressInfo).port;
-  // A wildcard address is not one to dial: name the loopback of the same family instead.
-  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  const { port, urlHost } = await listen(server, options.port ?? 8080, host, logger, 'agent server');
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
