@@ -12,7 +12,13 @@ export interface Listening {
  * Listens on `port` (0: any free one) and `host`. An error before listening rejects; one after it is only
  * logged (as `<name> error`), since the server is already serving and its owner decides when it closes.
  */
-export async function listen(server: net.Server, port: number, host: string, logger: Logger, name: string): Promise<Listening> {
+export async function listen(
+  server: net.Server,
+  port: number,
+  host: string,
+  logger: Logger,
+  name: string,
+): Promise<Listening> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
