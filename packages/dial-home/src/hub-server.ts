@@ -2,7 +2,7 @@ import * as http2 from 'node:http2';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { silentLogger, type Logger } from '@forge/core';
-import { listen } from '@forge/transport-grpc/internal';
+import { closeGracefully, listen } from '@forge/transport-grpc/internal';
 
 export interface ListenOptions {
   /** Default 0 (a free port; read it back from `port`). */
@@ -74,16 +74,17 @@ export async function listenHub(
     port,
     closed,
     close() {
-      closing ??= (async () => {
-        server.close();
-        for (const s of sessions) s.close();
-        const cut = setTimeout(() => {
+      closing ??= closeGracefully(
+        closed,
+        graceMs,
+        () => {
+          server.close();
+          for (const s of sessions) s.close();
+        },
+        () => {
           for (const s of sessions) s.destroy();
-        }, graceMs);
-        cut.unref();
-        await closed;
-        clearTimeout(cut);
-      })();
+        },
+      );
       return closing;
     },
   };

@@ -5,6 +5,7 @@ import type { Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
 import { silentLogger, type CodeAgent } from '@forge/core';
 import { refuseWithoutToken, requireBearerToken } from './auth.js';
+import { closeGracefully } from './close-gracefully.js';
 import { listen } from './listen.js';
 import {
   createAgentServiceRoutes,
@@ -174,17 +175,20 @@ export async function serveAgent(agent: CodeAgent, options: ServeAgentOptions = 
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([routes.streamsIdle(), new Promise<void>((r) => (timer = setTimeout(r, disconnectGraceMs)))]);
       clearTimeout(timer);
-      server.close();
-      stopping = true;
-      for (const socket of h1Busy.keys()) endIdleHttp1(socket);
-      for (const s of sessions) s.close();
-      const cut = setTimeout(() => {
-        for (const s of sessions) s.destroy();
-        for (const s of sockets) s.destroy();
-      }, disconnectGraceMs);
-      cut.unref();
-      await closed;
-      clearTimeout(cut);
+      await closeGracefully(
+        closed,
+        disconnectGraceMs,
+        () => {
+          server.close();
+          stopping = true;
+          for (const socket of h1Busy.keys()) endIdleHttp1(socket);
+          for (const s of sessions) s.close();
+        },
+        () => {
+          for (const s of sessions) s.destroy();
+          for (const s of sockets) s.destroy();
+        },
+      );
       return result;
     })();
     return closing;
