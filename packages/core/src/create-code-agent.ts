@@ -10,6 +10,7 @@ import type {
 import type { JsonSchema, OutputSchemaInput } from './output-schema.js';
 import { checkPolicyOptions, withPolicyDefaults, type AgentPolicyOptions } from './agent-policy-options.js';
 import { refuseUncountableCost, refuseUnsupportedFields } from './request-features.js';
+import { cancelLiveRun } from './cancel-live-run.js';
 import { RunExistsError } from './errors.js';
 import { OutputValidator } from './output-validator.js';
 import { validateRequest } from './request.js';
@@ -107,12 +108,7 @@ export function createCodeAgent(definition: AgentDefinition): CodeAgent {
       return definition.capabilities ? definition.capabilities() : { ...definition.declared };
     },
     execute,
-    async cancel(runId: string) {
-      const run = live.get(runId);
-      if (!run) return false;
-      await run.cancel();
-      return true;
-    },
+    cancel: (runId: string) => cancelLiveRun(live, runId),
     async close() {
       await Promise.all([...live.values()].map((r) => r.cancel('the agent is closing')));
       await definition.close?.();

@@ -17,6 +17,8 @@ export { exitWithin, stopProcess, type StopGrace } from './stop-process.js';
 export { TailBuffer } from './tail-buffer.js';
 export { readLines } from './read-lines.js';
 export { settledWithin } from './settled-within.js';
+export { cancelLiveRun } from './cancel-live-run.js';
+export { stopOnSignals, type SignalledStop, type StopOnSignalsOptions } from './stop-on-signals.js';
 export {
   cliAgentOptions,
   type CliAgentDefaults,
