@@ -76,7 +76,11 @@ describe('the fake API scenarios', () => {
   });
 
   it('runs away: calls the tool on every turn, tool result or not, until a request it does not own', async () => {
-    const respond = runawayScenario('Bash', (n) => ({ command: `echo ${n}` }), (req) => req.lastUserText === 'stop');
+    const respond = runawayScenario(
+      'Bash',
+      (n) => ({ command: `echo ${n}` }),
+      (req) => req.lastUserText === 'stop',
+    );
     const first = await ask(respond, { tools: tools('Bash'), messages: user('go') });
     expect(first.content[0]).toMatchObject({ type: 'tool_use', name: 'Bash', input: { command: 'echo 1' } });
     const second = await ask(respond, {

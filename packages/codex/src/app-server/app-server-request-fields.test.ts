@@ -38,10 +38,13 @@ describe('codex app-server: MCP servers, outputSchema, images, effort (scripted 
     await agent.close?.();
   });
 
-  it('an outputSchema answer that is not JSON leaves output unset (core judges it) and says so in a log', async () => {
+  it('an outputSchema answer that is not JSON leaves output unset and says so in a log; core fails the run', async () => {
     const { agent } = agentOn(textTurn('not json'));
-    const { result, events } = await collectRun(agent.execute({ prompt: 'x', outputSchema: { type: 'object' } }));
-    expect(result.status).toBe('completed');
+    const { result, events } = await collectRun(
+      agent.execute({ prompt: 'x', outputSchema: { type: 'object' }, outputRepairs: 0 }),
+    );
+    // Core judges the text (since the core-policy merge): not JSON is OUTPUT_SCHEMA_MISMATCH.
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'OUTPUT_SCHEMA_MISMATCH' } });
     expect(result.output).toBeUndefined();
     expect(ofType(events, 'log').some((l) => l.text.includes('not JSON'))).toBe(true);
     await agent.close?.();
