@@ -196,6 +196,25 @@ describe('claudeCode run policies with the real CLI against a fake Anthropic API
     await resumeSeesHistory(result.sessionId!, 3);
   });
 
+  // The CLI reports no cost per message, so core prices its tokens from the agent's `pricing` ($1,000 per million
+  // here: ~$2.30 a turn, so core's count goes over first; the CLI's own `--max-budget-usd`, passed too, prices
+  // the stand-in model far lower and would stop the run later, as the same BUDGET_EXCEEDED).
+  it('maxCostUsd (priced by the agent) stops a tool-calling runaway, with the session resumable', async () => {
+    rig.responder = runaway();
+    const run = agent({}, { pricing: { '*': { inputPerMTokUsd: 1_000, outputPerMTokUsd: 1_000 } } }).execute({
+      prompt: 'loop',
+      allowedTools: ['Bash'],
+      budget: { maxCostUsd: 5 },
+    });
+    const { events, result } = await collectRun(run);
+    expect(runProblems(events, run.id)).toEqual([]);
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'BUDGET_EXCEEDED' } });
+    expect(result.error!.message).toMatch(/of maxCostUsd \$5\.0000/);
+    const steps = ofType(events, 'tool.call').length;
+    expect(steps).toBeGreaterThan(1);
+    await resumeSeesHistory(result.sessionId!, steps - 1);
+  });
+
   it('structured output: an answer that does not match is repaired in the same session', async () => {
     const good = { verdict: 'approve', score: 1 };
     rig.responder = outputRepairScenario({ verdict: 'maybe' }, good);
