@@ -167,10 +167,14 @@ describe('codex app-server run policies with the real CLI against a fake Respons
     );
   const allowEcho = { rules: [{ tool: 'Bash', input: { command: '*echo step-*' }, decision: 'allow' as const }] };
 
-  /** Resumes a stopped run's thread and checks that the model sees the steps it took before the stop. */
-  const resumeSeesHistory = async (sessionId: string, steps: number) => {
+  /**
+   * Resumes a stopped run's thread on the agent that ran it and checks that the model sees the steps it took
+   * before the stop. (Another agent's app server could not take it: Codex answers "already has an active writer"
+   * while the first server holds the thread.)
+   */
+  const resumeSeesHistory = async (sessionId: string, steps: number, on = agent()) => {
     h.api.requests.length = 0;
-    const next = await collectRun(agent().execute({ prompt: 'what happened?', sessionId, timeoutMs: 60_000 }));
+    const next = await collectRun(on.execute({ prompt: 'what happened?', sessionId, timeoutMs: 60_000 }));
     expect(next.result).toMatchObject({ status: 'completed', sessionId });
     const seen = JSON.stringify(h.calls().at(-1)!.body.input);
     for (let n = 1; n <= steps; n++) expect(seen).toContain(`step-${n}`);
@@ -184,14 +188,14 @@ describe('codex app-server run policies with the real CLI against a fake Respons
       const run = agent().execute({
         prompt: 'loop',
         approvals: allowEcho,
-        // The fake counts the whole input each call (~1,000 tokens here, growing): a few calls go over.
-        budget: { maxTokens: 8_000 },
+        // The fake counts the whole input each call (~5,400 tokens here, growing): the third call goes over.
+        budget: { maxTokens: 12_000 },
         timeoutMs: 30_000,
       });
       const { events, result } = await collectRun(run);
       expect(runProblems(events, run.id)).toEqual([]);
       expect(result).toMatchObject({ status: 'failed', error: { code: 'BUDGET_EXCEEDED' } });
-      expect(result.error!.message).toMatch(/maxTokens 8000/);
+      expect(result.error!.message).toMatch(/maxTokens 12000/);
       const steps = ofType(events, 'tool.call').length;
       expect(steps).toBeGreaterThan(1);
       expect(result.sessionId).toMatch(/\S/);
@@ -210,6 +214,29 @@ describe('codex app-server run policies with the real CLI against a fake Respons
     expect(steps).toBeGreaterThanOrEqual(3);
     await resumeSeesHistory(result.sessionId!, 3);
   });
+
+  it(
+    'maxCostUsd, priced by the agent (Codex reports no cost), stops a runaway, with the thread resumable',
+    LIMIT,
+    async () => {
+      runaway();
+      // ~5,400 tokens a call (Codex's instructions are sent each call) at $100 per million: the third call goes over.
+      const priced = h.shared('priced', { pricing: { '*': { inputPerMTokUsd: 100, outputPerMTokUsd: 100 } } });
+      const run = priced.execute({
+        prompt: 'loop',
+        approvals: allowEcho,
+        budget: { maxCostUsd: 1.5 },
+        timeoutMs: 30_000,
+      });
+      const { events, result } = await collectRun(run);
+      expect(runProblems(events, run.id)).toEqual([]);
+      expect(result).toMatchObject({ status: 'failed', error: { code: 'BUDGET_EXCEEDED' } });
+      expect(result.error!.message).toMatch(/of maxCostUsd \$1\.5000/);
+      const steps = ofType(events, 'tool.call').length;
+      expect(steps).toBeGreaterThan(1);
+      await resumeSeesHistory(result.sessionId!, steps - 1, priced);
+    },
+  );
 
   it('structured output: an answer that does not match is repaired in the same thread', LIMIT, async () => {
     const good = { verdict: 'approve', score: 1 };
