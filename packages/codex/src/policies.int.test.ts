@@ -238,6 +238,23 @@ describe('codex app-server run policies with the real CLI against a fake Respons
     },
   );
 
+  it(
+    'a thread held by the app server of another agent fails SESSION_BUSY on resume, not SESSION_NOT_FOUND',
+    LIMIT,
+    async () => {
+      h.respond(() => ({ text: 'held' }));
+      const first = await collectRun(agent().execute({ prompt: 'start a thread', timeoutMs: 60_000 }));
+      expect(first.result.status).toBe('completed');
+      const other = h.shared('priced');
+      const { result } = await collectRun(
+        other.execute({ prompt: 'go on', sessionId: first.result.sessionId!, timeoutMs: 60_000 }),
+      );
+      // The thread exists (a host that read SESSION_NOT_FOUND would start over and lose its history): it is busy.
+      expect(result).toMatchObject({ status: 'failed', error: { code: 'SESSION_BUSY' } });
+      expect(result.error!.message).toContain('another Codex process');
+    },
+  );
+
   it('structured output: an answer that does not match is repaired in the same thread', LIMIT, async () => {
     const good = { verdict: 'approve', score: 1 };
     h.respond(outputRepairScenario({ verdict: 'maybe' }, good));
