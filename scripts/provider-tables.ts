@@ -129,7 +129,12 @@ function fieldCell(p: ProviderNotes, field: keyof AgentCapabilities): string {
 
 /** README's one-cell summary of FIELD_COLUMNS: what the provider honours (everything else is refused up front). */
 function honouredFields(p: ProviderNotes): string {
-  if (p.capabilities === 'relayed') return "the remote agent's; mcpServers, outputSchema, … are not on the wire yet";
+  if (p.capabilities === 'relayed') {
+    const unrelayed = FIELD_COLUMNS.filter(([field]) => fieldCell(p, field) !== "the remote agent's");
+    return unrelayed.length
+      ? `the remote agent's; ${unrelayed.map(([, title]) => title).join(', ')} not on the wire yet`
+      : "the remote agent's, every field (each crosses the wire)";
+  }
   const cells = FIELD_COLUMNS.filter(([field]) => field !== 'steering' && field !== 'sessionPortability').map(
     ([field, title]) => ({ title, cell: fieldCell(p, field) }),
   );
@@ -150,7 +155,7 @@ export function fieldsProviderTable(providers: readonly ProviderNotes[] = PROVID
 /** The generated regions: file (from the repository root) → marker name → content. */
 export function generatedRegions(): Record<string, Record<string, string>> {
   return {
-    'README.md': { providers: readmeProviderTable() },
+    'README.md': { providers: readmeProviderTable(), 'provider-fields': fieldsProviderTable() },
     'docs/architecture.md': {
       providers: readmeProviderTable(),
       'provider-replies': architectureProviderTable(),

@@ -75,4 +75,21 @@ describe('API keys', () => {
     expect(() => markAdmins(parseApiKeyList('alice:alice-key-1234'), 'carol')).toThrow(/carol/);
     expect(() => parseApiKeyJson('[{"user":"x","key":"long-enough","admin":"yes"}]')).toThrow(/admin/);
   });
+
+  it('reads a daily spend cap per key, from the key file or FORGE_API_KEYS given as JSON', () => {
+    const records = parseApiKeyList(
+      JSON.stringify([
+        { user: 'alice', key: 'alice-key-1', daily_cost_usd: 5, daily_tokens: 200_000 },
+        { user: 'bob', key: 'bob-key-22' },
+      ]),
+    );
+    const store = new ApiKeyStore(records);
+    const alice = store.authenticate('alice-key-1')!;
+    expect(alice.caps).toEqual({ costUsd: 5, tokens: 200_000 });
+    expect(store.capsOf(alice.keyId)).toEqual({ costUsd: 5, tokens: 200_000 });
+    expect(store.authenticate('bob-key-22')!.caps).toBeUndefined();
+    expect(store.capsOf('00'.repeat(32))).toBeUndefined();
+    expect(() => parseApiKeyJson('[{"user":"a","key":"a-key-123","daily_tokens":0}]')).toThrow(/daily_tokens/);
+    expect(() => parseApiKeyJson('[{"user":"a","key":"a-key-123","daily_cost_usd":"5"}]')).toThrow(/daily_cost_usd/);
+  });
 });

@@ -9,6 +9,14 @@ export interface ApiKeyRecord {
   hash: Buffer;
   /** May run the platform's operator actions (issue enrolment tokens). */
   admin?: boolean;
+  /** What the key may spend per UTC day, counted across replicas (`daily_cost_usd`, `daily_tokens`). */
+  caps?: KeyCaps;
+}
+
+/** A key's daily spend cap: either or both. */
+export interface KeyCaps {
+  costUsd?: number;
+  tokens?: number;
 }
 
 export interface Principal {
@@ -17,6 +25,8 @@ export interface Principal {
   keyId: string;
   /** The key is an operator's (`"admin": true` in the key file, or its user in FORGE_ADMIN_USERS). */
   admin: boolean;
+  /** Its daily spend cap, when it has one. */
+  caps?: KeyCaps;
 }
 
 /** Ids that are safe as a path segment, a label value and in a URL. */
@@ -42,8 +52,27 @@ function record(userId: unknown, key: unknown, sha256: unknown, admin: unknown =
   return { userId, hash: hashKey(key), ...flag };
 }
 
-/** `user1:key1,user2:key2` (the FORGE_API_KEYS form). */
+function capsOf(userId: unknown, entry: Record<string, unknown>): KeyCaps | undefined {
+  const caps: KeyCaps = {};
+  for (const [field, cap] of [
+    ['daily_cost_usd', 'costUsd'],
+    ['daily_tokens', 'tokens'],
+  ] as const) {
+    const v = entry[field];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      invalid(`"${field}" of user ${String(userId)} must be a positive number`);
+    caps[cap] = v;
+  }
+  return Object.keys(caps).length ? caps : undefined;
+}
+
+/**
+ * `user1:key1,user2:key2` (the FORGE_API_KEYS form), or the key file's JSON when it starts with `[` or `{` (so
+ * entries may carry a daily cap without a file).
+ */
 export function parseApiKeyList(text: string): ApiKeyRecord[] {
+  if (/^\s*[[{]/.test(text)) return parseApiKeyJson(text);
   return text
     .split(',')
     .map((s) => s.trim())
@@ -57,7 +86,8 @@ export function parseApiKeyList(text: string): ApiKeyRecord[] {
 
 /**
  * A JSON file: `{ "keys": [{ "user": "alice", "key": "…" }, { "user": "bob", "sha256": "<hex>" }] }` (or the array
- * alone). `sha256` lets the file hold no plaintext key at all; `"admin": true` makes the key an operator's.
+ * alone). `sha256` lets the file hold no plaintext key at all; `"admin": true` makes the key an operator's;
+ * `"daily_cost_usd"` / `"daily_tokens"` cap what the key may spend per UTC day.
  */
 export function parseApiKeyJson(text: string): ApiKeyRecord[] {
   let data: unknown;
@@ -69,9 +99,11 @@ export function parseApiKeyJson(text: string): ApiKeyRecord[] {
   const list = Array.isArray(data) ? data : (data as { keys?: unknown })?.keys;
   if (!Array.isArray(list))
     invalid('the API key file must hold an array of { user, key | sha256 } (or { keys: [...] })');
-  return list.map((entry: Record<string, unknown>) =>
-    record(entry?.user ?? entry?.user_id, entry?.key, entry?.sha256, entry?.admin ?? false),
-  );
+  return list.map((entry: Record<string, unknown>) => {
+    const r = record(entry?.user ?? entry?.user_id, entry?.key, entry?.sha256, entry?.admin ?? false);
+    const caps = capsOf(r.userId, entry ?? {});
+    return caps ? { ...r, caps } : r;
+  });
 }
 
 export const readApiKeyFile = (path: string): ApiKeyRecord[] => parseApiKeyJson(readFileSync(path, 'utf8'));
@@ -98,7 +130,17 @@ export class ApiKeyStore {
       if (seen.has(hex)) invalid(`the same API key is configured twice (user ${r.userId})`);
       seen.add(hex);
     }
-    this.#records = records.map((r) => ({ userId: r.userId, hash: Buffer.from(r.hash), admin: r.admin === true }));
+    this.#records = records.map((r) => ({
+      userId: r.userId,
+      hash: Buffer.from(r.hash),
+      admin: r.admin === true,
+      ...(r.caps ? { caps: { ...r.caps } } : {}),
+    }));
+  }
+
+  /** The daily cap of the key with this id (hex SHA-256), if it has one: what a replica running its run reads. */
+  capsOf(keyId: string): KeyCaps | undefined {
+    return this.#records.find((r) => r.hash.toString('hex') === keyId)?.caps;
   }
 
   get size(): number {
@@ -113,7 +155,13 @@ export class ApiKeyStore {
       // Hashes are all 32 bytes, so timingSafeEqual never throws, and the loop never exits early.
       if (timingSafeEqual(r.hash, candidate) && !found) found = r;
     }
-    return found ? { userId: found.userId, keyId: found.hash.toString('hex'), admin: found.admin === true } : undefined;
+    if (!found) return undefined;
+    const principal: Principal = {
+      userId: found.userId,
+      keyId: found.hash.toString('hex'),
+      admin: found.admin === true,
+    };
+    return found.caps ? { ...principal, caps: found.caps } : principal;
   }
 }
 

@@ -122,6 +122,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       },
       logger,
       webhooks,
+      keyCaps: (keyId) => keys.capsOf(keyId),
       leaseMs: config.leaseMs,
       replyTimeoutMs: config.replyTimeoutMs,
       maxQueuedPerAgent: config.maxQueuedPerAgent,
@@ -164,6 +165,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       logger,
       ...(remoteView ? { remoteAgents: remoteView } : {}),
       providers: providerCatalog(registry),
+      mcpServers: config.mcpServers,
+      allowPrivateNetworks: config.webhookAllowPrivate,
+      maxAttachmentBytes: config.maxAttachmentBytes,
+      runDefaults: config.runDefaults,
       ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
     });
     server = await listen(handler, { port: config.port, host: config.host });

@@ -235,4 +235,41 @@ describe('loadConfig', () => {
       /FORGE_AGENT_USER: applies to the local backend only/,
     );
   });
+
+  it('reads the MCP catalogue file and the attachment cap, and refuses a bad catalogue', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'forge-mcp-config-'));
+    try {
+      const file = join(dir, 'mcp.json');
+      writeFileSync(file, JSON.stringify({ servers: [{ name: 'nonce', command: 'node', args: ['s.mjs'] }] }));
+      const c = loadConfig([], { FORGE_MCP_SERVERS: file, FORGE_MAX_ATTACHMENT_BYTES: '1024' });
+      expect(c.mcpServers).toEqual([{ name: 'nonce', command: 'node', args: ['s.mjs'] }]);
+      expect(c.maxAttachmentBytes).toBe(1024);
+      expect(loadConfig([], {})).toMatchObject({ mcpServers: [], maxAttachmentBytes: 5 * 1024 * 1024 });
+      writeFileSync(file, JSON.stringify([{ name: 'both', command: 'node', url: 'http://x/' }]));
+      expect(() => loadConfig([], { FORGE_MCP_SERVERS: file })).toThrow(
+        /FORGE_MCP_SERVERS: .*command \(stdio\) or a url/,
+      );
+      writeFileSync(file, '{ nope');
+      expect(() => loadConfig([], { FORGE_MCP_SERVERS: file })).toThrow(/FORGE_MCP_SERVERS: not JSON/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads the operator’s default approvals and budget, checked with core’s schemas', () => {
+    const c = loadConfig([], {
+      FORGE_DEFAULT_APPROVALS: '{"rules":[{"tool":"Bash","input":{"command":"rm *"},"decision":"deny"}]}',
+      FORGE_DEFAULT_BUDGET: '{"maxTokens":100000}',
+    });
+    expect(c.runDefaults).toEqual({
+      approvals: { rules: [{ tool: 'Bash', input: { command: 'rm *' }, decision: 'deny' }] },
+      budget: { maxTokens: 100_000 },
+    });
+    expect(loadConfig([], {}).runDefaults).toEqual({});
+    expect(() => loadConfig([], { FORGE_DEFAULT_BUDGET: '{"maxTokens":-1}' })).toThrow(
+      /FORGE_DEFAULT_BUDGET: maxTokens/,
+    );
+    expect(() => loadConfig([], { FORGE_DEFAULT_APPROVALS: '{"defualt":"allow"}' })).toThrow(/FORGE_DEFAULT_APPROVALS/);
+    expect(() => loadConfig([], { FORGE_DEFAULT_BUDGET: 'x' })).toThrow(/FORGE_DEFAULT_BUDGET: not JSON/);
+  });
 });

@@ -2,9 +2,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { ValidationError } from '@forge/core';
+import { ApprovalsSchema, BudgetSchema, ValidationError, type McpServer } from '@forge/core';
 import { closestName } from '@forge/core/internal';
 import { markAdmins, parseApiKeyList, readApiKeyFile, type ApiKeyRecord } from './api-keys.js';
+import { DEFAULT_MAX_ATTACHMENT_BYTES } from './http/rest-attachments.js';
+import type { RunDefaults } from './http/run-settings.js';
+import { readMcpCatalog } from './mcp-catalog.js';
 import { oneSourceOf, secretSetting, type SecretSource } from './secret-settings.js';
 
 export type BackendKind = 'local' | 'k8s';
@@ -67,6 +70,12 @@ export interface PlatformConfig {
    * process's environment or its secret files. Needs root or CAP_SETUID (see agent-isolation.ts).
    */
   agentUser: string | undefined;
+  /** MCP servers users may name in requests (`FORGE_MCP_SERVERS`, a JSON file); none by default. */
+  mcpServers: McpServer[];
+  /** Decoded bytes of one message's attachments together (`FORGE_MAX_ATTACHMENT_BYTES`). */
+  maxAttachmentBytes: number;
+  /** Approvals and budget for every run unless its agent or message sets them (`FORGE_DEFAULT_APPROVALS/BUDGET`). */
+  runDefaults: RunDefaults;
   /** Where each of the platform's secrets came from (environment, file, command line), for the exposure warning. */
   secretSources: SecretSource[];
 }
@@ -81,6 +90,9 @@ const USAGE = `forge platform — options (flags override environment variables)
   FORGE_AGENT_USER                              local agents run as this OS user (needs root or CAP_SETUID)
   Secrets: FORGE_API_KEYS, FORGE_HUB_SECRET and FORGE_DATABASE_URL may each be given as <NAME>_FILE, a file
   of mode 0600 owned by the platform's user, instead (an environment variable can be read from /proc)
+  FORGE_MCP_SERVERS                             a JSON file of named MCP servers users may name (they never give a command)
+  FORGE_MAX_ATTACHMENT_BYTES                    a message's attachments together, decoded (default 5242880)
+  FORGE_DEFAULT_APPROVALS, FORGE_DEFAULT_BUDGET  JSON: every run's approvals / budget unless its agent or message sets one
   FORGE_ADMIN_USERS                             users whose keys may issue enrolment tokens, comma-separated
   --rate-limit / FORGE_RATE_LIMIT               requests per minute per key (default 100)
   --max-agents / FORGE_MAX_AGENTS               live agents per key (default 10)
@@ -314,6 +326,44 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
         .filter(Boolean),
     },
     agentUser,
+    mcpServers: env.FORGE_MCP_SERVERS ? readMcpCatalog(env.FORGE_MCP_SERVERS) : [],
+    maxAttachmentBytes: int(
+      'FORGE_MAX_ATTACHMENT_BYTES',
+      env.FORGE_MAX_ATTACHMENT_BYTES,
+      DEFAULT_MAX_ATTACHMENT_BYTES,
+      1,
+      512 * 1024 * 1024,
+    ),
+    runDefaults: {
+      ...jsonSetting('FORGE_DEFAULT_APPROVALS', env.FORGE_DEFAULT_APPROVALS, ApprovalsSchema, 'approvals'),
+      ...jsonSetting('FORGE_DEFAULT_BUDGET', env.FORGE_DEFAULT_BUDGET, BudgetSchema, 'budget'),
+    },
     secretSources,
   };
+}
+
+/** A JSON setting checked with core's schema for the field, as `{ [field]: value }`; `{}` when unset. */
+function jsonSetting<T>(
+  setting: string,
+  text: string | undefined,
+  schema: {
+    safeParse(
+      v: unknown,
+    ):
+      | { success: true; data: T }
+      | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } };
+  },
+  field: string,
+): Record<string, T> {
+  if (!text) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    bad(setting, `not JSON: ${(error as Error).message}`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success)
+    bad(setting, parsed.error.issues.map((i) => `${i.path.map(String).join('.') || field}: ${i.message}`).join('; '));
+  return { [field]: parsed.data };
 }

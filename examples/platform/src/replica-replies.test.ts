@@ -31,6 +31,7 @@ function stepsFor(prompt: string): ScriptStep[] {
       ...rest,
     ];
   }
+  if (prompt === 'wait') return [sampleScript()[0]!, { hang: true }];
   return sampleScript();
 }
 
@@ -63,7 +64,9 @@ function replicas(name: string, stores: Stores, timing: typeof NOTIFY_ONLY) {
       shared = await mkdtemp(join(tmpdir(), 'forge-replica-replies-'));
       const s = await stores();
       close = s.close;
-      const providers = { scripted: scriptedAgent({ steps: (request) => stepsFor(request.prompt) }) };
+      const providers = {
+        scripted: scriptedAgent({ steps: (request) => stepsFor(request.prompt), capabilities: { steering: true } }),
+      };
       // Both replicas see the same agents (the local backend's truth is its directory tree).
       const backend = (registry: Parameters<typeof localBackend>[0]['registry']) =>
         localBackend({ dataDir: shared, registry });
@@ -92,6 +95,25 @@ function replicas(name: string, stores: Stores, timing: typeof NOTIFY_ONLY) {
 
     const runOf = async (requestId: string) =>
       (await b.call('GET', `/api/v1/agents/${agentId}/runs/${requestId}`)).json as { status: string };
+
+    it('relays a steering message to the replica running the run, and answers an ended run alike', async () => {
+      const sent = await a.call('POST', `/api/v1/agents/${agentId}/messages`, { body: { content: 'wait' } });
+      const rid = sent.json.request_id as string;
+      await until(() => a.runs.local(rid) !== undefined, 'the run to start on A');
+      const S = `/api/v1/agents/${agentId}/runs/${rid}/steer`;
+      const steered = await b.call('POST', S, { body: { text: 'and the tests too' } });
+      expect(steered.status).toBe(200);
+      expect(steered.json).toEqual({ agent_id: agentId, request_id: rid, steered: true });
+      await until(
+        async () => (await a.runs.store.runs.events(rid, 0)).some((e) => e.body.includes('steered: and the tests too')),
+        'the steering message in the journal',
+      );
+      await b.call('POST', `/api/v1/agents/${agentId}/interrupt`);
+      await until(async () => (await runOf(rid)).status === 'cancelled', 'the run to end');
+      const late = await both(S, { text: 'too late' });
+      expect(late.viaB.status).toBe(409);
+      expect(late.viaB.json).toEqual(late.viaA.json);
+    });
 
     it('delivers a permission reply sent to the replica that does not run it, and answers misses alike', async () => {
       const sent = await a.call('POST', `/api/v1/agents/${agentId}/messages`, { body: { content: 'permission' } });

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { silentLogger, type CodeAgent, type Logger } from '@forge/core';
 import type { ForgeStore, JournalEvent, RunRecord } from '@forge/store';
+import type { KeyCaps } from './api-keys.js';
 import { LiveRun } from './runs/live-run.js';
 import { Outbox } from './runs/outbox.js';
 import { Replies } from './runs/replies.js';
@@ -12,6 +13,7 @@ import { RunFollowers } from './runs/run-followers.js';
 import { RunInterrupts } from './runs/run-interrupts.js';
 import { listenForRuns } from './runs/run-notifications.js';
 import { RunQueue, type SubmitInput } from './runs/run-queue.js';
+import { pendingOf, type PendingEvent } from './runs/run-pending.js';
 import { RunRecovery } from './runs/run-recovery.js';
 import type { WebhookDispatcherPort } from './webhook-port.js';
 
@@ -49,6 +51,8 @@ export interface RunManagerOptions {
    * for that instance to take it before it is withdrawn (504 REPLY_NOT_DELIVERED). Default 5 s.
    */
   replyTimeoutMs?: number;
+  /** The daily spend cap of the API key (hex SHA-256) that sent a run, if it has one: the same on every replica. */
+  keyCaps?: (keyId: string) => KeyCaps | undefined;
   now?: () => number;
 }
 
@@ -93,6 +97,7 @@ export class RunManager {
     const executor = new RunExecutor(ctx, this.#outbox, ender, {
       agents: options.agents,
       onSettled: () => void this.#queue.dispatch(),
+      keyCaps: options.keyCaps,
     });
     this.#queue = new RunQueue(ctx, executor, {
       placement: options.placement,
@@ -107,6 +112,7 @@ export class RunManager {
       {
         respondHere: (...args) => this.#replies.respondHere(...args),
         answerHere: (...args) => this.#replies.answerHere(...args),
+        steerHere: (...args) => this.#replies.steerHere(...args),
       },
       options.replyTimeoutMs ?? 5_000,
     );
@@ -174,6 +180,11 @@ export class RunManager {
     return this.#ctx.store.runs.activity(userId);
   }
 
+  /** The permission requests and questions the run waits on now, wherever it executes (none unless running). */
+  pending(run: RunRecord): Promise<PendingEvent[]> {
+    return pendingOf(this.#ctx, run);
+  }
+
   /** This process's execution of a run, when it is executing it. */
   local(requestId: string): LiveRun | undefined {
     return this.#ctx.live.get(requestId);
@@ -234,6 +245,20 @@ export class RunManager {
     signal?: AbortSignal,
   ): Promise<{ requestId: string }> {
     return this.#replies.answer(userId, agentId, questionId, answers, signal);
+  }
+
+  /**
+   * Sends a steering message to the agent's run `requestId` (`run.steer`), wherever it executes, like
+   * `respond`: 404 unknown run, 409 RUN_NOT_RUNNING (queued or ended), 409 UNSUPPORTED (not steerable).
+   */
+  steer(
+    userId: string,
+    agentId: string,
+    requestId: string,
+    text: string,
+    signal?: AbortSignal,
+  ): Promise<{ requestId: string }> {
+    return this.#replies.steer(userId, agentId, requestId, text, signal);
   }
 
   /** Applies retention now (also done on a timer when `retention` is set). */

@@ -101,13 +101,23 @@ describe('acpAgent over a scripted ACP agent', () => {
     expect(result.text).toBe('The command printed hi.');
   });
 
-  it('maps thoughts to reasoning, plans and commands to logs, and an unknown update kind to a log with its raw message', async () => {
+  it('maps thoughts to reasoning, each plan to plan.updated (the whole plan), commands to logs, and an unknown update kind to a log with its raw message', async () => {
     const { agent } = make();
     const thought = await collectRun(agent.execute({ prompt: 'thought' }));
     expect(ofType(thought.events, 'reasoning')[0]!.text).toBe('pondering');
     const plan = await collectRun(agent.execute({ prompt: 'plan' }));
+    expect(runProblems(plan.events)).toEqual([]);
+    expect(ofType(plan.events, 'plan.updated').map((p) => p.entries)).toEqual([
+      [{ content: 'step one', priority: 'high', status: 'pending' }],
+      [
+        { content: 'step one', priority: 'high', status: 'completed' },
+        { content: 'step two', priority: 'low', status: 'in_progress' },
+      ],
+    ]);
+    expect(ofType(plan.events, 'plan.updated')[0]!.raw).toMatchObject({
+      params: { update: { sessionUpdate: 'plan' } },
+    });
     const logs = ofType(plan.events, 'log').map((l) => l.text);
-    expect(logs).toContain('plan: [pending] step one');
     expect(logs).toContain('available commands: /init');
     const unknown = await collectRun(agent.execute({ prompt: 'unknown' }));
     const log = ofType(unknown.events, 'log').find((l) => l.text.includes('hologram_update'))!;
@@ -281,10 +291,24 @@ describe('acpAgent over a scripted ACP agent', () => {
       { type: 'resource_link', uri: 'file:///work/notes.md', name: 'notes.md' },
       { type: 'image', data: 'aGk=', mimeType: 'image/png' },
     ]);
-    // embeddedContext is not offered by this agent.
+    // embeddedContext is not offered by this agent: refused before a session is opened.
+    const sessions = () => runner.processes[0]!.received.filter((r) => r.method === 'session/new').length;
+    const before = sessions();
     const refused = await agent.execute({ prompt: 'hi', attachments: [{ kind: 'file', data: 'aGk=', name: 'a.txt' }] })
       .result;
-    expect(refused).toMatchObject({ status: 'failed', error: { code: 'UNSUPPORTED' } });
+    expect(refused).toMatchObject({ status: 'failed', error: { code: 'UNSUPPORTED_FIELD' } });
+    expect(refused.error!.message).toContain('embeddedContext');
+    expect(sessions()).toBe(before);
+  });
+
+  it('refuses an image when the agent does not offer promptCapabilities.image (a probed capability)', async () => {
+    const { agent, runner } = make({ initialize: { agentCapabilities: { promptCapabilities: { image: false } } } });
+    const image = { kind: 'image' as const, data: 'aGk=', mimeType: 'image/png' };
+    const refused = await agent.execute({ prompt: 'hi', attachments: [image] }).result;
+    expect(refused).toMatchObject({ status: 'failed', error: { code: 'UNSUPPORTED_FIELD' } });
+    expect(refused.error!.message).toContain('promptCapabilities.image');
+    expect(runner.processes[0]!.received.map((r) => r.method)).toEqual(['initialize']);
+    expect((await agent.capabilities()).images).toBe(false);
   });
 
   it('refuses request fields ACP has no place for', async () => {

@@ -28,6 +28,7 @@ import { localFileSystem } from './file-system.js';
 import { promptUsage, SessionUpdateMapper, toolInput, toolName, type SessionNotificationParams } from './mapper.js';
 import { ACP_PROBED_CAPABILITIES, acpDeclaredCapabilities } from './declared-capabilities.js';
 import { pickPermissionOption } from './permissions.js';
+import { mcpServersKey, sessionMcpServers } from './mcp-servers.js';
 import { promptBlocks } from './prompt.js';
 import { applyMode, applyModel, type SessionState } from './session-settings.js';
 
@@ -78,6 +79,8 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
   const stderrListeners = new Set<(line: string) => void>();
   const sessionStates = new Map<string, SessionState>();
   const sessionCwds = new Map<string, string>();
+  /** The MCP servers each session was opened with (ACP gives a session its servers when it opens it). */
+  const sessionMcp = new Map<string, string>();
   let current: Promise<AgentProcess> | undefined;
   let closed = false;
   let lastModels: string[] = [];
@@ -164,10 +167,12 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
     const proc = await untilAborted(agentProcess(), ctx.signal);
     if (!proc) return {};
     const agentCaps = proc.initialize.agentCapabilities ?? {};
+    // What the agent's handshake cannot take is refused here, before any session is opened.
     const prompt = promptBlocks(name, request.prompt, request.attachments, agentCaps.promptCapabilities);
+    const servers = sessionMcpServers(name, mcpServers, request.mcpServers, agentCaps.mcpCapabilities);
     const sessionCwd = resolveCwd(request.cwd ?? cwd);
 
-    const mapper = new SessionUpdateMapper();
+    const mapper = new SessionUpdateMapper({ cwd: sessionCwd });
     const pending = new Map<
       string,
       { params: PermissionRequestParams; answer: (r: RequestPermissionResponse) => void }
@@ -232,10 +237,19 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
     let sessionId: string;
     let state: SessionState;
     let claimed: string | undefined;
+    const opened = !(request.sessionId && proc.sessions.has(request.sessionId));
     try {
-      if (request.sessionId && proc.sessions.has(request.sessionId)) {
-        sessionId = request.sessionId;
+      if (!opened) {
+        sessionId = request.sessionId!;
         state = sessionStates.get(sessionId) ?? {};
+        if (request.mcpServers?.length && sessionMcp.get(sessionId) !== mcpServersKey(servers)) {
+          throw new UnsupportedError(
+            name,
+            `mcpServers other than the ones session ${sessionId} was opened with (ACP gives a session its MCP servers when it opens it)`,
+            'UNSUPPORTED_FIELD',
+            { fields: ['mcpServers'] },
+          );
+        }
         claimed = claim(proc, sessionId);
         proc.attach(sessionId, sink);
       } else if (request.sessionId) {
@@ -250,7 +264,7 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
         claimed = claim(proc, sessionId);
         proc.attach(sessionId, sink);
         sessionCwds.set(sessionId, sessionCwd);
-        const params = { sessionId, cwd: sessionCwd, mcpServers };
+        const params = { sessionId, cwd: sessionCwd, mcpServers: servers };
         if (how === 'resume') {
           state = (await agent.request(methods.agent.session.resume, params)) as SessionState;
         } else {
@@ -267,7 +281,7 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
         }
         proc.sessions.add(sessionId);
       } else {
-        const created = await agent.request(methods.agent.session.new, { cwd: sessionCwd, mcpServers });
+        const created = await agent.request(methods.agent.session.new, { cwd: sessionCwd, mcpServers: servers });
         sessionId = created.sessionId;
         state = created as SessionState;
         proc.sessions.add(sessionId);
@@ -284,6 +298,7 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
     }
     sessionStates.set(sessionId, state);
     sessionCwds.set(sessionId, sessionCwd);
+    if (opened) sessionMcp.set(sessionId, mcpServersKey(servers));
     if (state.models?.availableModels) lastModels = state.models.availableModels.map((m) => m.modelId);
 
     const stderrListener = (line: string) => ctx.emit({ type: 'log', level: 'debug', stream: 'stderr', text: line });
@@ -319,7 +334,7 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
           // The agent ignored session/cancel: the run ends without it, and the session is freed.
           logger.warn('acp: the agent did not end a cancelled turn', { sessionId, cancelWaitMs });
           mapper.finish(emit);
-          return { sessionId };
+          return { sessionId, ...changedFiles(mapper) };
         }
         response = answered.value;
       } catch (error) {
@@ -329,7 +344,13 @@ export function acpAgent(options: AcpAgentOptions): CodeAgent {
       mapper.finish(emit);
       const usage = promptUsage(response);
       if (usage) ctx.emit({ type: 'usage', usage, raw: response });
-      const outcome: RunOutcome = { sessionId, turns: 1, raw: response, ...(usage ? { usage } : {}) };
+      const outcome: RunOutcome = {
+        sessionId,
+        turns: 1,
+        raw: response,
+        ...(usage ? { usage } : {}),
+        ...changedFiles(mapper),
+      };
       switch (response.stopReason) {
         case 'end_turn':
           return { ...outcome, status: 'completed' };
@@ -394,6 +415,12 @@ function resumeMethod(
   if (prefer === 'load') return canLoad ? 'load' : undefined;
   if (prefer === 'resume') return canResume ? 'resume' : undefined;
   return canResume ? 'resume' : canLoad ? 'load' : undefined;
+}
+
+/** `filesChanged` for the outcome, where the turn changed any. */
+function changedFiles(mapper: SessionUpdateMapper): Pick<RunOutcome, 'filesChanged'> {
+  const files = mapper.filesChanged();
+  return files.length ? { filesChanged: files } : {};
 }
 
 function resolveCwd(dir: string | undefined): string {

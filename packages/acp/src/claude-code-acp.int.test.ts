@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   claudeBinPath,
   type FakeAnthropicApi,
+  type FakeApiRequest,
   type FakeResponder,
   fakeAnthropicEnv,
   startFakeAnthropicApi,
@@ -12,6 +13,7 @@ import type { AgentEvent, CodeAgent } from '@forge/core';
 import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ClaudeCodeAcpOptions, claudeCodeAcp } from './presets.js';
+import { allowAll } from './test-support/allow-all.js';
 import { alive, ofType, processesWith, trackingRunner, waitFor } from './test-support/int-rig.js';
 import { claudeCodeAcpPath } from './testing/index.js';
 
@@ -27,6 +29,16 @@ const SLEEP = `sleep 53.${process.pid}; echo late`;
 // default, 2 s, is for agents that save state on the way out). A test's agent has nothing to save.
 const CLOSE_GRACE_MS = 200;
 
+/** The name of the last tool the model called in the conversation so far. */
+function lastToolUse(req: FakeApiRequest): string | undefined {
+  const messages = Array.isArray(req.body?.messages) ? (req.body.messages as Array<Record<string, unknown>>) : [];
+  const uses = messages
+    .filter((m) => m.role === 'assistant' && Array.isArray(m.content))
+    .flatMap((m) => m.content as Array<Record<string, unknown>>)
+    .filter((b) => b.type === 'tool_use');
+  return uses.at(-1)?.name as string | undefined;
+}
+
 describe('claudeCodeAcp with the real claude-code-acp against a fake Messages API', () => {
   let api: FakeAnthropicApi;
   let scratch: string;
@@ -36,6 +48,15 @@ describe('claudeCodeAcp with the real claude-code-acp against a fake Messages AP
 
   const scripted: FakeResponder = (req) => {
     const tag = /\[\[(\w+)\]\]/.exec(req.lastUserText)?.[1];
+    // Claude Code edits only a file it has read in the session: Read, then Edit, then the answer.
+    if (req.hasToolResult && lastToolUse(req) === 'Read') {
+      return {
+        toolUse: {
+          name: 'Edit',
+          input: { file_path: join(work, 'claude-edited.txt'), old_string: 'beta', new_string: 'gamma' },
+        },
+      };
+    }
     if (req.hasToolResult) return { text: 'The tool is done.' };
     switch (tag) {
       case 'tool':
@@ -48,6 +69,21 @@ describe('claudeCodeAcp with the real claude-code-acp against a fake Messages AP
       case 'write':
         return {
           toolUse: { name: 'Write', input: { file_path: join(work, 'claude-written.txt'), content: 'written\n' } },
+        };
+      case 'edit':
+        return { toolUse: { name: 'Read', input: { file_path: join(work, 'claude-edited.txt') } } };
+      case 'todo':
+        return {
+          toolUse: {
+            name: 'TodoWrite',
+            input: {
+              todos: [
+                { content: 'Read the code', status: 'completed', activeForm: 'Reading the code' },
+                { content: 'Fix the bug', status: 'in_progress', activeForm: 'Fixing the bug' },
+                { content: 'Run the tests', status: 'pending', activeForm: 'Running the tests' },
+              ],
+            },
+          },
         };
       case 'slowtext':
         return { text: 'one two three four five six seven eight nine ten eleven twelve', delayMs: 400 };
@@ -148,6 +184,50 @@ describe('claudeCodeAcp with the real claude-code-acp against a fake Messages AP
     expect((await run.result).status).toBe('completed');
     expect(ofType(events, 'tool.result')[0]!.isError).toBe(!written);
     expect(await readFile(target, 'utf8').catch(() => undefined)).toBe(written ? 'written\n' : undefined);
+    // claude-code-acp shows the diff with the proposal; it is reported once the Write succeeded, never when refused.
+    expect(ofType(events, 'file.changed')).toEqual(
+      written
+        ? [
+            expect.objectContaining({
+              path: 'claude-written.txt',
+              change: 'added',
+              diff: '--- /dev/null\n+++ b/claude-written.txt\n@@ -0,0 +1,1 @@\n+written\n',
+              toolCallId: ofType(events, 'tool.call')[0]!.callId,
+            }),
+          ]
+        : [],
+    );
+  });
+
+  it('reports an Edit as file.changed with a unified diff of what the tool replaced', { timeout: 60_000 }, async () => {
+    await writeFile(join(work, 'claude-edited.txt'), 'alpha\nbeta\n');
+    const run = agent().execute({ prompt: '[[edit]] rename beta' });
+    const events = await allowAll(run);
+    const result = await run.result;
+    expect(runProblems(events)).toEqual([]);
+    expect(result.status).toBe('completed');
+    expect(await readFile(join(work, 'claude-edited.txt'), 'utf8')).toBe('alpha\ngamma\n');
+    const changed = ofType(events, 'file.changed');
+    expect(changed.map(({ path, change, toolCallId }) => ({ path, change, toolCallId }))).toEqual([
+      { path: 'claude-edited.txt', change: 'modified', toolCallId: ofType(events, 'tool.call')[1]!.callId },
+    ]);
+    // claude-code-acp's Edit diff is the replaced fragment (old_string → new_string), not the whole file.
+    expect(changed[0]!.diff).toBe(
+      '--- a/claude-edited.txt\n+++ b/claude-edited.txt\n@@ -1,1 +1,1 @@\n-beta\n\\ No newline at end of file\n+gamma\n\\ No newline at end of file\n',
+    );
+    expect(result.filesChanged).toEqual([{ path: 'claude-edited.txt', change: 'modified' }]);
+  });
+
+  it('reports a TodoWrite as plan.updated with the whole list', { timeout: 60_000 }, async () => {
+    const run = agent().execute({ prompt: '[[todo]] plan it' });
+    const events = await allowAll(run);
+    expect(runProblems(events)).toEqual([]);
+    expect((await run.result).status).toBe('completed');
+    expect(ofType(events, 'plan.updated').at(-1)!.entries).toEqual([
+      { content: 'Read the code', status: 'completed', priority: 'medium' },
+      { content: 'Fix the bug', status: 'in_progress', priority: 'medium' },
+      { content: 'Run the tests', status: 'pending', priority: 'medium' },
+    ]);
   });
 
   it('cancels mid-stream and the session goes on', { timeout: 60_000 }, async () => {

@@ -29,5 +29,11 @@ export function acpDeclaredCapabilities(): AgentCapabilities {
     approvals: true,
     // One agent process serves every run: its env is the agent's `env` option.
     env: false,
+    // On `session/new` / `load` / `resume`: stdio always; http and sse where `mcpCapabilities` say (checked
+    // by the run before it opens a session).
+    mcpServers: true,
+    // ACP has no structured output: core asks for JSON alone, parses and checks the final message, and sends a
+    // repair turn on the same session when it does not fit.
+    structuredOutput: 'emulated',
   });
 }

@@ -1,10 +1,11 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentEvent, CodeAgent } from '@forge/core';
 import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { geminiCli } from './presets.js';
+import { allowAll } from './test-support/allow-all.js';
 import { alive, ofType, processesWith, trackingRunner, waitFor } from './test-support/int-rig.js';
 import {
   type FakeGeminiApi,
@@ -37,6 +38,13 @@ const scripted: FakeGeminiResponder = (req) => {
     case 'write':
       return {
         functionCall: { name: 'write_file', args: { file_path: 'forge-written.txt', content: 'written by fake\n' } },
+      };
+    case 'edit':
+      return {
+        functionCall: {
+          name: 'replace',
+          args: { file_path: 'forge-edited.txt', old_string: 'beta', new_string: 'gamma', instruction: 'rename beta' },
+        },
       };
     case 'slowtext':
       return { text: 'one two three four five six seven eight nine ten', delayMs: 400 };
@@ -135,6 +143,37 @@ describe('geminiCli with the real gemini CLI against a fake Gemini API', () => {
     expect((await run.result).status).toBe('completed');
     const content = await readFile(target, 'utf8').catch(() => undefined);
     expect(content).toBe(written ? 'written by fake\n' : undefined);
+    // The change is reported once made, relative to the cwd; a refused write changed nothing.
+    const changed = ofType(events, 'file.changed');
+    if (written) {
+      expect(changed).toEqual([
+        expect.objectContaining({
+          path: 'forge-written.txt',
+          change: 'added',
+          diff: '--- /dev/null\n+++ b/forge-written.txt\n@@ -0,0 +1,1 @@\n+written by fake\n',
+          toolCallId: ofType(events, 'tool.call')[0]!.callId,
+        }),
+      ]);
+      expect((await run.result).filesChanged).toEqual([{ path: 'forge-written.txt', change: 'added' }]);
+    } else {
+      expect(changed).toEqual([]);
+    }
+  });
+
+  it('reports an edit of an existing file as file.changed with a unified diff', { timeout: 60_000 }, async () => {
+    await writeFile(join(work, 'forge-edited.txt'), 'alpha\nbeta\n');
+    const run = shared().execute({ prompt: '[[edit]] rename beta' });
+    const events = await allowAll(run);
+    const result = await run.result;
+    expect(runProblems(events)).toEqual([]);
+    expect(result.status).toBe('completed');
+    expect(await readFile(join(work, 'forge-edited.txt'), 'utf8')).toBe('alpha\ngamma\n');
+    const changed = ofType(events, 'file.changed');
+    expect(changed).toHaveLength(1);
+    expect(changed[0]).toMatchObject({ path: 'forge-edited.txt', change: 'modified' });
+    expect(changed[0]!.diff).toContain('--- a/forge-edited.txt\n+++ b/forge-edited.txt\n');
+    expect(changed[0]!.diff).toContain('-beta\n+gamma\n');
+    expect(result.filesChanged).toEqual([{ path: 'forge-edited.txt', change: 'modified' }]);
   });
 
   it('cancels mid-stream, keeps the session, and the session goes on', { timeout: 60_000 }, async () => {

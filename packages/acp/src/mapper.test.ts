@@ -5,8 +5,11 @@ import { parseSessionNotification, promptUsage, SessionUpdateMapper } from './ma
 import { agentOutput, recorded } from './test-support/recorded.js';
 
 /** Plays a recorded transcript's agent messages through the mapper, as a run would. */
-function replay(name: string): { events: AgentEventInit[]; result: unknown } {
-  const mapper = new SessionUpdateMapper();
+function replay(
+  name: string,
+  cwd?: string,
+): { events: AgentEventInit[]; result: unknown; mapper: SessionUpdateMapper } {
+  const mapper = new SessionUpdateMapper(cwd ? { cwd } : {});
   const events: AgentEventInit[] = [];
   const emit = (e: AgentEventInit) => events.push(e);
   let result: unknown;
@@ -17,7 +20,7 @@ function replay(name: string): { events: AgentEventInit[]; result: unknown } {
     else if (msg.result?.stopReason) result = msg.result;
   }
   mapper.finish(emit);
-  return { events, result };
+  return { events, result, mapper };
 }
 
 const summary = (events: AgentEventInit[]) =>
@@ -87,6 +90,28 @@ describe('SessionUpdateMapper on recorded agents', () => {
       'tool.result ok ""',
     ]);
     expect(events.filter((e) => e.type === 'tool.call')).toHaveLength(1);
+  });
+
+  it('file.changed once a write has completed: Gemini (diff on completion, _meta.kind add) and claude (diff with the proposal)', () => {
+    const gemini = replay('gemini-nofs.write-allow', '/tmp/acp-harness/gemini-nofs/work');
+    const geminiChanges = gemini.events.filter((e) => e.type === 'file.changed');
+    // The permission request carries the diff too; the change is reported once, on completion.
+    expect(geminiChanges).toHaveLength(1);
+    expect(geminiChanges[0]).toMatchObject({
+      path: 'fake-written.txt',
+      change: 'added',
+      diff: '--- /dev/null\n+++ b/fake-written.txt\n@@ -0,0 +1,1 @@\n+written by fake\n',
+    });
+    expect(gemini.mapper.filesChanged()).toEqual([{ path: 'fake-written.txt', change: 'added' }]);
+    const claude = replay('claude-acp.write-allow', '/tmp/acp-harness/claude-acp/work');
+    expect(summary(claude.events).filter((s) => !s.startsWith('text.delta'))).toEqual([
+      'tool.call mcp__acp__Write {"file_path":"/tmp/acp-harness/claude-acp/work/fake-written.txt","content":"written by fake\\n"}',
+      'log tool_call_update toolu_fake000014',
+      'tool.result ok [{"type":"text","text":"The file /tmp/acp-harness/claude-acp/work/fake-written.txt has been updated successfully."}]',
+      'file.changed',
+      'message The command printed hi. Done.',
+    ]);
+    expect(replay('claude-acp.write-reject').events.filter((e) => e.type === 'file.changed')).toEqual([]);
   });
 
   it('Gemini with client fs: the new-file failure is a failed tool.result with its text', () => {

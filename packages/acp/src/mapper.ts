@@ -1,4 +1,6 @@
-import type { AgentEventInit, Usage } from '@forge/core';
+import type { AgentEventInit, FileChange, Usage } from '@forge/core';
+import { type AcpDiff, diffContent, FileChangeLog } from './file-changes.js';
+import { planEntries } from './plan-entries.js';
 
 /** A `session/update` notification's params as they came off the wire (only the fields the mapper reads are typed). */
 export interface SessionNotificationParams {
@@ -94,6 +96,8 @@ interface CallState {
   announced: boolean;
   finished: boolean;
   raw: unknown;
+  /** The `diff` content the agent showed for the call, by path: claude sends it only with the proposal. */
+  diffs: Map<string, AcpDiff>;
 }
 
 /**
@@ -106,8 +110,19 @@ export class SessionUpdateMapper {
   private text = '';
   private textRaw: unknown[] = [];
   private readonly calls = new Map<string, CallState>();
+  private readonly files: FileChangeLog;
   /** The whole assistant text of the turn (all messages), for the result. */
   lastMessage = '';
+
+  /** `cwd`: the session's directory, which `file.changed` paths are made relative to. */
+  constructor(options: { cwd?: string } = {}) {
+    this.files = new FileChangeLog(options.cwd);
+  }
+
+  /** The files the turn's completed tool calls changed, each once with its last change. */
+  filesChanged(): FileChange[] {
+    return this.files.list();
+  }
 
   map(notification: SessionNotificationParams, emit: Emit, raw: unknown = notification): void {
     const update = notification.update;
@@ -147,12 +162,10 @@ export class SessionUpdateMapper {
       case 'tool_call_update':
         this.toolUpdate(update as unknown as ToolCallLike & { sessionUpdate: string }, emit, raw);
         return;
-      case 'plan': {
-        const entries = Array.isArray(update.entries) ? (update.entries as Json[]) : [];
-        const lines = entries.map((e) => `[${String(e.status ?? '?')}] ${String(e.content ?? '')}`);
-        emit({ type: 'log', level: 'info', text: `plan: ${lines.join('; ')}`, raw });
+      case 'plan':
+        // ACP sends the whole plan each time.
+        emit({ type: 'plan.updated', entries: planEntries(update.entries), raw });
         return;
-      }
       case 'available_commands_update': {
         const cmds = Array.isArray(update.availableCommands) ? (update.availableCommands as Json[]) : [];
         emit({
@@ -200,10 +213,12 @@ export class SessionUpdateMapper {
   private state(call: ToolCallLike, raw: unknown): CallState {
     let state = this.calls.get(call.toolCallId);
     if (!state) {
-      state = { call: { ...call }, announced: false, finished: false, raw };
+      state = { call: { ...call }, announced: false, finished: false, raw, diffs: new Map() };
       this.calls.set(call.toolCallId, state);
+      for (const d of diffContent(call.content)) state.diffs.set(d.path, d);
       return state;
     }
+    for (const d of diffContent(call.content)) state.diffs.set(d.path, d);
     // Later messages fill in what earlier ones left out (claude sends rawInput {} first, then the input).
     for (const [k, v] of Object.entries(call)) {
       if (v === undefined || v === null) continue;
@@ -245,6 +260,10 @@ export class SessionUpdateMapper {
       state.finished = true;
       const output = update.rawOutput !== undefined ? update.rawOutput : contentText(update.content);
       emit({ type: 'tool.result', callId: update.toolCallId, output, isError: status === 'failed', raw });
+      // A change is reported once it is made: a proposal the user rejected, or a call that failed, changed nothing.
+      if (status === 'completed') {
+        for (const d of state.diffs.values()) emit({ ...this.files.changed(d, update.toolCallId), raw });
+      }
       return;
     }
     if (update.sessionUpdate === 'tool_call_update' && !status && state.announced) {

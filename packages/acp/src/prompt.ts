@@ -7,7 +7,8 @@ import { type Attachment, UnsupportedError } from '@forge/core';
  * The `session/prompt` content of a request: its text, then one block per attachment. A path
  * becomes a `resource_link` (every agent must take those; the path is on the agent's machine);
  * inline data becomes an `image` block (needs `promptCapabilities.image`) or an embedded
- * `resource` (needs `embeddedContext`). What the agent cannot take is refused before the prompt.
+ * `resource` (needs `embeddedContext`). What the agent cannot take is refused before the session opens, with
+ * the code core's declaration refusals carry (UNSUPPORTED_FIELD): `images` is a probed capability.
  */
 export function promptBlocks(
   provider: string,
@@ -28,8 +29,14 @@ export function promptBlocks(
       continue;
     }
     if (a.kind === 'image') {
-      if (!caps?.image)
-        throw new UnsupportedError(provider, 'image attachments (the agent does not offer promptCapabilities.image)');
+      if (!caps?.image) {
+        throw new UnsupportedError(
+          provider,
+          'image attachments (the agent does not offer promptCapabilities.image)',
+          'UNSUPPORTED_FIELD',
+          { fields: ['attachments (image)'] },
+        );
+      }
       blocks.push({ type: 'image', data: a.data, mimeType: a.mimeType ?? 'image/png' });
       continue;
     }
@@ -37,6 +44,8 @@ export function promptBlocks(
       throw new UnsupportedError(
         provider,
         'inline file attachments (the agent does not offer promptCapabilities.embeddedContext)',
+        'UNSUPPORTED_FIELD',
+        { fields: ['attachments'] },
       );
     }
     const mimeType = a.mimeType ?? 'application/octet-stream';

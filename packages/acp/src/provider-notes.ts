@@ -11,6 +11,11 @@ const common = {
   questions: 'ACP has no questions',
   answers:
     'the `session/request_permission` response: the option of the kind the decision names (`allow_once`, `reject_once`, …)',
+  // What a request gives the agent and what the host sees of its work (issues 21, 22); not in a table yet.
+  mcpServers: 'on `session/new` / `load` / `resume`: stdio always, http / sse where `initialize` offers them',
+  images: '`image` prompt blocks where `promptCapabilities.image`',
+  fileChanges: "tool-call `diff` content, once the call has completed (the `diff` package's unified diff)",
+  plan: '`plan` session updates (the whole plan)',
 };
 
 /** How the ACP adapters do what they declare, for the provider tables `pnpm docs` writes (README, architecture). */
@@ -24,6 +29,9 @@ export const acpProviderNotes = [
       textDeltas: 'message chunks',
       reasoning: 'thought chunks',
       usage: "tokens from the prompt result's `_meta.quota`; no cost",
+      mcpServers: 'stdio, http, sse (tools named `mcp_<server>_<tool>`)',
+      fileChanges: '`write_file`, `replace`: whole files before and after',
+      plan: 'none: Gemini 0.61.0 sends no plan over ACP',
     },
   },
   {
@@ -34,6 +42,9 @@ export const acpProviderNotes = [
       resume: '0.16.2 offers `session/resume` (used) and `session/load`',
       reasoning: 'thought chunks',
       usage: 'none reported over ACP',
+      mcpServers: 'stdio, http, sse (tools named `mcp__<server>__<tool>`)',
+      fileChanges: '`Write` (always `added`: it sends no old text), `Edit` (the replaced fragment)',
+      plan: '`TodoWrite`',
     },
   },
   {

@@ -6,6 +6,7 @@ import {
   type CliAgentOptions,
   type PermissionMode,
   type ProcessExit,
+  type SessionStore,
 } from '@forge/core';
 import { cliAgentOptions, probedAvailability } from '@forge/core/internal';
 import { buildClaudeArgs, sessionArgs } from './args.js';
@@ -15,6 +16,7 @@ import { nativeBudgetOutcome } from './native-budget.js';
 import { promptContent } from './prompt-content.js';
 import { SteerRelay } from './steer-relay.js';
 import { playTurn } from './turn.js';
+import { claudeSessionFiles } from './session-files.js';
 import { probeClaudeVersion, type VersionProbe } from './version.js';
 import { WarmPool, type WarmSessionsOptions } from './warm-pool.js';
 
@@ -36,13 +38,18 @@ export interface ClaudeCodeOptions extends CliAgentOptions {
    * instead of starting `--resume`. Default `{ idleMs: 60_000, max: 8 }`; `false` ends the process after each run.
    */
   warmSessions?: WarmSessionsOptions | false;
+  /**
+   * Keeps each session's file (`projects/<cwd slug>/<id>.jsonl` under the CLI's home) here after every turn, and
+   * puts it back before a resume on a machine (or HOME) that lacks it: a conversation outlives its machine.
+   */
+  sessionStore?: SessionStore;
 }
 
 /** The Claude Code CLI (`claude -p`, stream-json in and out, with the control protocol) as a CodeAgent. */
 export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
   const {
     cli,
-    rest: { model, permissionMode, partialMessages = true, warmSessions = {}, ...runOptions },
+    rest: { model, permissionMode, partialMessages = true, warmSessions = {}, sessionStore, ...runOptions },
   } = cliAgentOptions(options, { bin: 'claude', passEnv: CLAUDE_PASS_ENV, sigintGraceMs: 3_000 });
   const logger = runOptions.logger ?? silentLogger;
   let version: Promise<VersionProbe> | undefined;
@@ -95,6 +102,9 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
     provider: PROVIDER,
     declared: claudeCodeDeclaredCapabilities({ partialMessages }),
     capabilities,
+    ...(sessionStore
+      ? { sessionStore, sessionFiles: claudeSessionFiles(cli.runner, cli.env ?? {}, cli.passEnv, cli.cwd) }
+      : {}),
     async run(ctx) {
       const { request } = ctx;
       // Installed before the first await, so a steer right after `execute` waits for the turn, not refused.

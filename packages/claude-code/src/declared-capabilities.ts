@@ -18,6 +18,8 @@ export function claudeCodeDeclaredCapabilities(options: { partialMessages?: bool
     images: true,
     systemPrompt: true,
     toolFilter: true,
+    // With a `sessionStore`: the session's .jsonl is saved after each turn and restored before a resume.
+    sessionPortability: true,
     maxTurns: true,
     // Enforced by core from can_use_tool requests, questions and per-message usage (issue 23).
     approvals: true,

@@ -28,3 +28,5 @@ export { CodexEventMapper, mapCodexEvent, classifyApiError, toUsage, type ApiFai
 export { probeCodexVersion, type VersionProbe } from './version.js';
 export { codexDeclaredCapabilities } from './declared-capabilities.js';
 export { codexProviderNotes } from './provider-notes.js';
+export { JsonRpcClient, type JsonRpcHandlers } from './app-server/json-rpc-client.js';
+export { TurnMapper } from './app-server/turn-mapper.js';

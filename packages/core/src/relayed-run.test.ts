@@ -56,6 +56,63 @@ describe('RelayedRun', () => {
     expect(calls).toEqual([['answer', 'r1', 'q', [['Blue']]]]);
   });
 
+  it('relays a steering message over links that carry one, refuses it over others and after the end', async () => {
+    const calls: unknown[] = [];
+    const run = make({ cancel: () => {}, respond: async () => {}, steer: async (...args) => void calls.push(args) });
+    await run.steer('also add a test');
+    expect(calls).toEqual([['r1', 'also add a test']]);
+    await expect(run.steer('  ')).rejects.toMatchObject({ code: 'INVALID_STEERING' });
+    const old = make(fakeLink().link, { runId: 'r2' });
+    await expect(old.steer('x')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    old.endLocally({ status: 'cancelled', code: 'CANCELLED', message: 'gone' });
+    await expect(old.steer('x')).rejects.toMatchObject({ code: 'RUN_FINISHED' });
+  });
+
+  it('forgets a request the other side resolved itself (a rule, a deadline): pending() drops it, an answer is NotFound', async () => {
+    const { link, calls } = answeringLink();
+    const run = make(link);
+    const questions = [{ question: 'Colour?', options: [{ label: 'Blue' }], multiple: false, custom: false }];
+    run.deliver(ev(1, { type: 'permission.requested', id: 'p', tool: 'Bash', input: {} }));
+    run.deliver(ev(2, { type: 'question.requested', id: 'q', questions }));
+    run.deliver(ev(3, { type: 'permission.requested', id: 'p2', tool: 'Bash', input: {} }));
+    expect(run.pending().map((e) => e.id)).toEqual(['p', 'q', 'p2']);
+    run.deliver(ev(4, { type: 'permission.resolved', id: 'p', decision: 'deny', by: 'unanswered' }));
+    run.deliver(ev(5, { type: 'question.resolved', id: 'q', by: 'unanswered' }));
+    expect(run.pending().map((e) => e.id)).toEqual(['p2']);
+    await expect(run.respond('p', 'allow')).rejects.toMatchObject({ code: 'PERMISSION_NOT_FOUND' });
+    await expect(run.answer('q', [['Blue']])).rejects.toMatchObject({ code: 'QUESTION_NOT_FOUND' });
+    expect(calls).toEqual([]);
+  });
+
+  it('does not put back a request the other side resolved while this side’s answer was in flight', async () => {
+    let fail!: (e: Error) => void;
+    const run = make({
+      cancel: () => {},
+      respond: () => new Promise<void>((_resolve, reject) => (fail = reject)),
+    });
+    run.deliver(ev(1, { type: 'permission.requested', id: 'p', tool: 'Bash', input: {} }));
+    const replying = run.respond('p', 'allow');
+    run.deliver(ev(2, { type: 'permission.resolved', id: 'p', decision: 'deny', by: 'unanswered' }));
+    fail(new Error('no such request over there'));
+    await expect(replying).rejects.toThrow('no such request');
+    expect(run.pending()).toEqual([]);
+  });
+
+  it('a run ended on this side (the link broke) still reports the files the far run changed so far', async () => {
+    const run = make(fakeLink().link);
+    run.deliver(ev(1, { type: 'file.changed', path: 'a.ts', change: 'added' }));
+    run.deliver(ev(2, { type: 'file.changed', path: 'b.ts', change: 'renamed', oldPath: 'old-b.ts' }));
+    run.deliver(ev(3, { type: 'file.changed', path: 'a.ts', change: 'modified', diff: '@@' }));
+    run.endLocally({ status: 'failed', code: 'TRANSPORT_BROKEN', message: 'gone', errorEvent: { retryable: true } });
+    expect((await run.result).filesChanged).toEqual([
+      { path: 'b.ts', change: 'renamed', oldPath: 'old-b.ts' },
+      { path: 'a.ts', change: 'modified' },
+    ]);
+    const quiet = make(fakeLink().link, { runId: 'r2' });
+    quiet.endLocally({ status: 'cancelled', code: 'CANCELLED', message: 'stop' });
+    expect((await quiet.result).filesChanged).toBeUndefined();
+  });
+
   it('hands events through under its own provider name and ends with the remote run.completed', async () => {
     const { link } = fakeLink();
     const run = make(link);

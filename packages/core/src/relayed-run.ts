@@ -1,10 +1,24 @@
 import type { AgentRun, PermissionDecision } from './agent.js';
 import { CoreErrorCode } from './error-codes.js';
-import { ForgeError, UnsupportedError } from './errors.js';
+import { ForgeError, NotFoundError, UnsupportedError } from './errors.js';
 import type { AsyncQueue } from './async-queue.js';
-import { addUsage, emptyUsage, type AgentEvent, type AgentResult, type RunStatus, type Usage } from './events.js';
+import {
+  addUsage,
+  emptyUsage,
+  type AgentEvent,
+  type AgentResult,
+  type FileChange,
+  type RunStatus,
+  type Usage,
+} from './events.js';
 import { runEventQueue } from './run.js';
-import { checkAnswerShape, checkDecision, type PendingRequest, PendingRequests } from './pending-requests.js';
+import {
+  checkAnswerShape,
+  checkDecision,
+  checkSteeringText,
+  type PendingRequest,
+  PendingRequests,
+} from './pending-requests.js';
 import type { Clock } from './clock.js';
 
 /** How a relayed run reaches the run it mirrors; one implementation per link (gRPC stream, dial-home session…). */
@@ -13,6 +27,11 @@ export interface RunLink {
   respond(runId: string, permissionId: string, decision: PermissionDecision, message?: string): Promise<void>;
   /** Absent on links that cannot carry answers (an older peer): `run.answer` is then UnsupportedError. */
   answer?(runId: string, questionId: string, answers: string[][]): Promise<void>;
+  /**
+   * Absent on links that cannot carry a steering message: `run.steer` is then UnsupportedError. The other side's
+   * agent refuses it (UnsupportedError) when it does not declare `steering`.
+   */
+  steer?(runId: string, text: string): Promise<void>;
 }
 
 /** How a relayed run ends on this side when the other side cannot end it (link broken, refused, silent). */
@@ -63,9 +82,16 @@ export class RelayedRun implements AgentRun {
   private localEnd = false;
   private lastSeq = 0;
   private readonly waiting = new PendingRequests();
+  /**
+   * Requests the other side settled itself (an approval rule, an unanswered deadline) — known from its
+   * permission.resolved / question.resolved — as `permission:<id>` / `question:<id>`: no longer pending here.
+   */
+  private readonly settledThere = new Set<string>();
   private sessionId: string | undefined;
   private lastMessage = '';
   private usage: Usage | undefined;
+  /** The far run's file.changed events so far, by path (last change last), for a result made on this side. */
+  private readonly files = new Map<string, FileChange>();
   private stopRequested = false;
   private cancelSent = false;
   private stopTimer: ReturnType<typeof setTimeout> | undefined;
@@ -133,7 +159,7 @@ export class RelayedRun implements AgentRun {
       return true;
     }
     this.track(event);
-    if (event.type === 'permission.requested' || event.type === 'question.requested') this.waiting.observe(event);
+    this.observeRequest(event);
     try {
       return this.queue.push(event);
     } catch {
@@ -147,6 +173,22 @@ export class RelayedRun implements AgentRun {
       });
       return true;
     }
+  }
+
+  private observeRequest(event: AgentEvent): void {
+    if (event.type === 'permission.requested' || event.type === 'question.requested') {
+      this.waiting.observe(event);
+      this.settledThere.delete(`${event.type === 'permission.requested' ? 'permission' : 'question'}:${event.id}`);
+    } else if (event.type === 'permission.resolved') this.settledThere.add(`permission:${event.id}`);
+    else if (event.type === 'question.resolved') this.settledThere.add(`question:${event.id}`);
+  }
+
+  /** The same NotFoundError core gives for an id that is not waiting. */
+  private refuseSettled(kind: 'permission' | 'question', id: string): void {
+    if (!this.settledThere.has(`${kind}:${id}`)) return;
+    throw kind === 'permission'
+      ? new NotFoundError(CoreErrorCode.PERMISSION_NOT_FOUND, `No permission request ${id} is waiting`, { id })
+      : new NotFoundError(CoreErrorCode.QUESTION_NOT_FOUND, `No question ${id} is waiting`, { id });
   }
 
   drained(): Promise<void> {
@@ -187,6 +229,7 @@ export class RelayedRun implements AgentRun {
       },
     };
     if (this.sessionId !== undefined) result.sessionId = this.sessionId;
+    if (this.files.size > 0) result.filesChanged = [...this.files.values()];
     this.finish({ ...envelope(), type: 'run.completed', result });
   }
 
@@ -206,11 +249,12 @@ export class RelayedRun implements AgentRun {
   async respond(permissionId: string, decision: PermissionDecision, message?: string): Promise<void> {
     checkDecision(decision);
     if (this.finished) throw this.finishedError();
+    this.refuseSettled('permission', permissionId);
     const asked = this.waiting.takePermission(permissionId);
     try {
       await this.options.link.respond(this.id, permissionId, decision, message);
     } catch (error) {
-      if (!this.finished) this.waiting.restorePermission(asked);
+      if (!this.finished && !this.settledThere.has(`permission:${permissionId}`)) this.waiting.restorePermission(asked);
       throw error;
     }
   }
@@ -220,22 +264,30 @@ export class RelayedRun implements AgentRun {
     if (this.finished) throw this.finishedError();
     const link = this.options.link;
     if (!link.answer) throw new UnsupportedError(this.provider, 'answering questions over this link');
+    this.refuseSettled('question', questionId);
     const questions = this.waiting.takeQuestion(questionId, answers);
     try {
       await link.answer(this.id, questionId, answers);
     } catch (error) {
-      if (!this.finished) this.waiting.restoreQuestion(questions);
+      if (!this.finished && !this.settledThere.has(`question:${questionId}`)) this.waiting.restoreQuestion(questions);
       throw error;
     }
   }
 
   pending(): PendingRequest[] {
-    return this.waiting.list();
+    return this.waiting
+      .list()
+      .filter(
+        (e) => !this.settledThere.has(`${e.type === 'permission.requested' ? 'permission' : 'question'}:${e.id}`),
+      );
   }
 
-  /** The link carries no steering yet (the proto has no message for it). */
-  async steer(_text: string): Promise<void> {
-    throw new UnsupportedError(this.provider, 'steering over this link');
+  async steer(text: string): Promise<void> {
+    checkSteeringText(text);
+    if (this.finished) throw this.finishedError();
+    const link = this.options.link;
+    if (!link.steer) throw new UnsupportedError(this.provider, 'steering over this link');
+    await link.steer(this.id, text);
   }
 
   private finishedError(): ForgeError {
@@ -267,8 +319,14 @@ export class RelayedRun implements AgentRun {
 
   private track(event: AgentEvent): void {
     if (event.type === 'session.started') this.sessionId = event.sessionId;
-    else if (event.type === 'message') this.lastMessage = event.text;
+    else if (event.type === 'message' && event.parentToolCallId === undefined) this.lastMessage = event.text;
     else if (event.type === 'usage') this.usage = addUsage(this.usage ?? emptyUsage(), event.usage);
+    else if (event.type === 'file.changed') {
+      const change: FileChange = { path: event.path, change: event.change };
+      if (event.oldPath !== undefined) change.oldPath = event.oldPath;
+      this.files.delete(event.path);
+      this.files.set(event.path, change);
+    }
   }
 
   private finish(completed: AgentEvent & { type: 'run.completed' }): void {

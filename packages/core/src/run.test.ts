@@ -42,6 +42,16 @@ describe('startRun through createCodeAgent', () => {
     });
   });
 
+  it("takes the result's text from the agent's own messages, not a subagent's (parentToolCallId)", async () => {
+    const agent = agentOf(async (ctx) => {
+      ctx.emit({ type: 'message', text: 'main answer' });
+      ctx.emit({ type: 'message', text: 'what the subagent said', parentToolCallId: 'call_task' });
+      return {};
+    });
+    const { result } = await collectRun(agent.execute({ prompt: 'hi' }));
+    expect(result.text).toBe('main answer');
+  });
+
   it('turns a thrown error into one failed run.completed with its code', async () => {
     const agent = agentOf(async (ctx) => {
       ctx.emit({ type: 'log', text: 'starting' });

@@ -264,7 +264,7 @@ export function startRun(options: StartRunOptions): AgentRun {
         throw new ForgeError('INVALID_EVENT', 'run.completed is emitted by the run itself', 'internal');
       }
       if (init.type === 'session.started') sessionId = init.sessionId;
-      else if (init.type === 'message') lastMessage = init.text;
+      else if (init.type === 'message' && init.parentToolCallId === undefined) lastMessage = init.text;
       else if (init.type === 'usage') usage = addUsage(usage ?? emptyUsage(), init.usage);
       else if (init.type === 'permission.requested' && guards?.decide(init.id, init.tool, init.input)) return !finished;
       // Envelope first, then the init's fields: adding properties after a spread is ~10× slower in V8.

@@ -55,6 +55,13 @@ export class AgentLink {
     });
   }
 
+  private ack(runId: string, commandId: string): void {
+    this.send(subjects.run(this.agentId, runId, 'ack'), {
+      case: 'ack',
+      value: create(proto.CommandAckSchema, { commandId }),
+    });
+  }
+
   handle(command: proto.ConnectRequest): void {
     if (this.dropped) return;
     const { commandId } = command;
@@ -87,11 +94,7 @@ export class AgentLink {
           return;
         }
         local.run.respond(permissionId, decisionFromProto(decision), message).then(
-          () =>
-            this.send(subjects.run(this.agentId, runId, 'ack'), {
-              case: 'ack',
-              value: create(proto.CommandAckSchema, { commandId }),
-            }),
+          () => this.ack(runId, commandId),
           (error: unknown) => this.fail(commandId, runId, error),
         );
         return;
@@ -109,13 +112,22 @@ export class AgentLink {
             answers.map((a) => [...a.values]),
           )
           .then(
-            () =>
-              this.send(subjects.run(this.agentId, runId, 'ack'), {
-                case: 'ack',
-                value: create(proto.CommandAckSchema, { commandId }),
-              }),
+            () => this.ack(runId, commandId),
             (error: unknown) => this.fail(commandId, runId, error),
           );
+        return;
+      }
+      case 'steer': {
+        const { runId, text } = command.command.value;
+        const local = this.runs.get(runId);
+        if (!local) {
+          this.fail(commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
+          return;
+        }
+        local.run.steer(text).then(
+          () => this.ack(runId, commandId),
+          (error: unknown) => this.fail(commandId, runId, error),
+        );
         return;
       }
       case 'ping':

@@ -115,10 +115,14 @@ export class AgentSession implements RunCarrier {
     });
   }
 
+  steer(runId: string, text: string): Promise<void> {
+    return this.acknowledged(runId, 'steer', 'a steering message', { case: 'steer', value: { runId, text } });
+  }
+
   /** Sends a command the agent acknowledges (CommandAck or CommandError), bounded by callTimeoutMs. */
   private acknowledged(
     runId: string,
-    kind: 'permission' | 'answer',
+    kind: 'permission' | 'answer' | 'steer',
     what: string,
     command: NonNullable<Parameters<typeof create<typeof proto.ConnectRequestSchema>>[1]>['command'],
   ): Promise<void> {

@@ -1,5 +1,7 @@
 import {
   TransportError,
+  UnsupportedError,
+  UnsupportedFieldError,
   defaultCapabilities,
   randomId,
   validateRequest,
@@ -16,12 +18,15 @@ import {
   type IdGenerator,
   RunExistsError,
 } from '@forge/core';
+import { fieldsBeyondRevision } from '@forge/transport-grpc/internal';
 import { DialHomeCodes } from './errors.js';
 import { RelayedRun, type RunLink } from '@forge/core/internal';
 
 /** What a dialled agent needs from the session it is attached through. */
 export interface RunCarrier extends RunLink {
   start(run: RelayedRun, request: AgentRequest): void;
+  answer(runId: string, questionId: string, answers: string[][]): Promise<void>;
+  steer(runId: string, text: string): Promise<void>;
 }
 
 export interface DialledAgentOptions {
@@ -46,6 +51,8 @@ export class DialledAgent implements CodeAgent {
   private carrier: RunCarrier | undefined;
   private providerName: string;
   private caps: AgentCapabilities = defaultCapabilities();
+  /** The attached agent's `protocol_revision`: which request fields its side of the link reads. */
+  private protocolRevision = 0;
   private readonly live = new Map<string, RelayedRun>();
   private readonly nextId: IdGenerator;
   name: string;
@@ -71,11 +78,15 @@ export class DialledAgent implements CodeAgent {
   }
 
   /** A session opened: what the agent announced, and where its runs go from now on. */
-  attach(carrier: RunCarrier, hello: { name: string; provider: string; capabilities: AgentCapabilities }): void {
+  attach(
+    carrier: RunCarrier,
+    hello: { name: string; provider: string; capabilities: AgentCapabilities; protocolRevision: number },
+  ): void {
     this.carrier = carrier;
     this.name = hello.name;
     this.providerName = hello.provider;
     this.caps = hello.capabilities;
+    this.protocolRevision = hello.protocolRevision;
   }
 
   /** The session ended. Its runs were ended by the session itself. */
@@ -90,6 +101,9 @@ export class DialledAgent implements CodeAgent {
   execute(input: AgentRequestInput, options: ExecuteOptions = {}): AgentRun {
     const request = validateRequest(input);
     refuseUnsupportedFields(this.provider, request, this.declared);
+    // An agent program older than these fields would drop them unread; refused here, before any run.
+    const beyond = this.carrier ? fieldsBeyondRevision(request, this.protocolRevision) : [];
+    if (beyond.length > 0) throw new UnsupportedFieldError(this.provider, beyond);
     const runId = options.runId ?? this.nextId();
     if (this.live.has(runId)) {
       throw new RunExistsError(runId);
@@ -99,7 +113,7 @@ export class DialledAgent implements CodeAgent {
       runId,
       provider: this.providerName,
       clock: this.options.clock,
-      link: carrier ?? { cancel: () => {}, respond: async () => {} },
+      link: carrier ? this.linkOver(carrier) : { cancel: () => {}, respond: async () => {} },
       ...(options.signal ? { signal: options.signal } : {}),
       ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
       stopGraceMs: this.options.stopGraceMs,
@@ -127,6 +141,21 @@ export class DialledAgent implements CodeAgent {
     }
     carrier.start(run, request);
     return run;
+  }
+
+  /** The carrier, except that an agent program older than steering is refused it here, saying so. */
+  private linkOver(carrier: RunCarrier): RunLink {
+    const revision = this.protocolRevision;
+    const provider = this.providerName;
+    return {
+      cancel: (runId, reason) => carrier.cancel(runId, reason),
+      respond: (runId, id, decision, message) => carrier.respond(runId, id, decision, message),
+      answer: (runId, id, answers) => carrier.answer(runId, id, answers),
+      steer: async (runId, text) => {
+        if (revision < 1) throw new UnsupportedError(provider, 'steering (the agent program is older than it)');
+        return carrier.steer(runId, text);
+      },
+    };
   }
 
   async cancel(runId: string): Promise<boolean> {

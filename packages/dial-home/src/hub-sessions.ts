@@ -81,7 +81,12 @@ export function hubSessions(state: HubState) {
     entry.provider = hello.provider;
     entry.version = hello.version;
     entry.capabilities = capabilities;
-    entry.dialled.attach(session, { name, provider: hello.provider || 'dial-home', capabilities });
+    entry.dialled.attach(session, {
+      name,
+      provider: hello.provider || 'dial-home',
+      capabilities,
+      protocolRevision: hello.capabilities?.protocolRevision ?? 0,
+    });
     session.onEnd((end) => void close(entry, session, end));
     register(entry);
     const held = { agentId: record.agentId, sessionId: randomUUID(), since: clock.now(), lastSeen: session.lastSeen };

@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rig } from './test-support/rig.js';
+import { waitUntil } from './test-support/wait-until.js';
 
 // A stock gRPC client that knows nothing of Forge: it loads the public .proto files itself.
 const protoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'proto');
@@ -176,5 +177,191 @@ describe('the hub ends a live Attach of a stock gRPC client with a status it can
       code: PERMISSION_DENIED,
       metadata: { 'forge-error-code': 'AGENT_CREDENTIAL_REVOKED' },
     });
+  });
+});
+
+describe('a stock gRPC client as the agent: the newer fields, events and steering in dialhome.proto', () => {
+  let rig: Rig;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let client: any;
+  beforeAll(async () => {
+    rig = await new Rig().start();
+    client = new loaded.forge.dialhome.v1.AgentHubService(
+      `127.0.0.1:${rig.server.port}`,
+      grpc.credentials.createInsecure(),
+    );
+  });
+  afterAll(async () => {
+    client?.close();
+    await rig?.close();
+  });
+
+  it('gets the request’s newer fields as proto fields, sends first-class events and an output, and acknowledges a steer', async () => {
+    const { agentId, credential } = await enroll(client, rig.hub.issueEnrolmentToken().token, 'polyglot');
+    const md = new grpc.Metadata();
+    md.set('authorization', `Bearer ${credential}`);
+    const call = client.attach(md);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const got: { request?: any; steer?: { subject: string; text: string } } = {};
+    const runSubject = (runId: string, kind: string) => `agent.${agentId}.run.${runId}.${kind}`;
+    const event = (runId: string, seq: number, body: Record<string, unknown>) => ({
+      runId,
+      seq,
+      time: 1_700_000_000_000 + seq,
+      provider: 'polyglot',
+      ...body,
+    });
+    const welcomed = new Promise<void>((resolve, reject) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      call.on('data', (m: any) => {
+        if (m.body === 'welcome') resolve();
+        if (m.body !== 'command') return;
+        const c = m.command;
+        if (c.command === 'execute') {
+          const runId = c.execute.runId as string;
+          got.request = c.execute.request;
+          call.write({
+            subject: runSubject(runId, 'event'),
+            events: {
+              events: [
+                event(runId, 1, { sessionStarted: { sessionId: 'ses_p' } }),
+                event(runId, 2, {
+                  parentToolCallId: 'task_9',
+                  fileChanged: { path: 'main.go', change: 'modified', diff: '@@ -1 +1 @@' },
+                }),
+              ],
+            },
+          });
+        }
+        if (c.command === 'steer') {
+          const runId = c.steer.runId as string;
+          got.steer = { subject: m.subject, text: c.steer.text };
+          call.write({ subject: runSubject(runId, 'ack'), ack: { commandId: c.commandId } });
+          call.write({
+            subject: runSubject(runId, 'event'),
+            events: {
+              events: [
+                event(runId, 3, {
+                  runCompleted: {
+                    result: {
+                      status: 1,
+                      text: '{"ok":true}',
+                      outputJson: '{"ok":true}',
+                      filesChanged: { files: [{ path: 'main.go', change: 'modified' }] },
+                    },
+                  },
+                }),
+              ],
+            },
+          });
+        }
+      });
+      call.on('error', reject);
+    });
+    call.write({
+      subject: `agent.${agentId}.hello`,
+      hello: {
+        name: 'polyglot',
+        provider: 'polyglot',
+        version: '0',
+        capabilities: {
+          cancel: true,
+          steering: true,
+          mcpServers: true,
+          effort: true,
+          structuredOutput: 'native',
+          // Announces that this program reads the newer request fields; without it they are refused (below).
+          protocolRevision: 1,
+        },
+      },
+    });
+    await welcomed;
+    await rig.waitFor((a) => a.some((x) => x.name === 'polyglot' && x.status === 'online'), 'polyglot online');
+    const remote = rig.hub.agent('polyglot')!;
+    expect(await remote.capabilities()).toMatchObject({ steering: true, mcpServers: true, structuredOutput: 'native' });
+    const run = remote.execute(
+      {
+        prompt: 'hi',
+        effort: 'low',
+        mcpServers: [{ name: 'tickets', command: 'node', args: ['t.mjs'] }],
+        outputSchema: { type: 'object' },
+      },
+      { runId: 'run-poly' },
+    );
+    const events = [];
+    for await (const e of run) {
+      events.push(e);
+      if (e.type === 'file.changed') await run.steer('and the tests');
+    }
+    call.end();
+    expect(got.request).toMatchObject({
+      prompt: 'hi',
+      effort: 'low',
+      mcpServers: [{ name: 'tickets', command: 'node', args: ['t.mjs'] }],
+      outputSchemaJson: '{"type":"object"}',
+    });
+    expect(got.steer).toEqual({ subject: `agent.${agentId}.run.run-poly.steer`, text: 'and the tests' });
+    expect(events.map((e) => e.type)).toEqual(['session.started', 'file.changed', 'run.completed']);
+    expect(events[1]).toMatchObject({ path: 'main.go', change: 'modified', parentToolCallId: 'task_9' });
+    expect(await run.result).toMatchObject({
+      status: 'completed',
+      output: { ok: true },
+      filesChanged: [{ path: 'main.go', change: 'modified' }],
+    });
+  });
+});
+
+describe('an agent program older than the newer request fields (no protocol_revision in its Hello)', () => {
+  let rig: Rig;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let client: any;
+  beforeAll(async () => {
+    rig = await new Rig().start();
+    client = new loaded.forge.dialhome.v1.AgentHubService(
+      `127.0.0.1:${rig.server.port}`,
+      grpc.credentials.createInsecure(),
+    );
+  });
+  afterAll(async () => {
+    client?.close();
+    await rig?.close();
+  });
+
+  it('is refused those fields before any run (it would drop them unread) and steering, and still gets plain requests', async () => {
+    const { agentId, credential } = await enroll(client, rig.hub.issueEnrolmentToken().token, 'elder');
+    const md = new grpc.Metadata();
+    md.set('authorization', `Bearer ${credential}`);
+    const call = client.attach(md);
+    const commands: string[] = [];
+    const welcomed = new Promise<void>((resolve, reject) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      call.on('data', (m: any) => {
+        if (m.body === 'welcome') resolve();
+        if (m.body === 'command') commands.push(m.command.command);
+      });
+      call.on('error', reject);
+    });
+    // Even claiming the capability does not make an older program read the field.
+    call.write({
+      subject: `agent.${agentId}.hello`,
+      hello: { name: 'elder', provider: 'elder', version: '0', capabilities: { cancel: true, effort: true } },
+    });
+    await welcomed;
+    await rig.waitFor((a) => a.some((x) => x.name === 'elder' && x.status === 'online'), 'elder online');
+    const remote = rig.hub.agent('elder')!;
+    let refused: unknown;
+    try {
+      remote.execute({ prompt: 'hi', effort: 'high', budget: { maxTurns: 2 } });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({ code: 'UNSUPPORTED_FIELD', fields: ['effort', 'budget'] });
+    const plain = remote.execute({ prompt: 'hi' }, { runId: 'run-elder' });
+    await waitUntil(() => commands.includes('execute'), 'the execute command');
+    expect(commands).toEqual(['execute']);
+    await expect(plain.steer('left')).rejects.toMatchObject({ code: 'UNSUPPORTED', category: 'unsupported' });
+    expect(commands).toEqual(['execute']);
+    await plain.cancel();
+    call.end();
   });
 });

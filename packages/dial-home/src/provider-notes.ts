@@ -10,6 +10,6 @@ export const dialHomeProviderNotes = {
     cancel: 'a cancel command on the Attach stream',
     usage: 'relayed',
     answers:
-      "the same commands on the agent's Attach stream (`agent.<id>.run.<run>.permission` / `.answer`), acknowledged by the agent",
+      "the same commands on the agent's Attach stream (`agent.<id>.run.<run>.permission` / `.answer` / `.steer`), acknowledged by the agent",
   },
 };

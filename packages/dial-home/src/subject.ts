@@ -36,7 +36,7 @@ export const subjects = {
     `agent.${subjectToken(agentId)}.run.${subjectToken(runId)}.${kind}`,
 };
 
-export type RunSubjectKind = 'event' | 'execute' | 'cancel' | 'permission' | 'answer' | 'ack' | 'error';
+export type RunSubjectKind = 'event' | 'execute' | 'cancel' | 'permission' | 'answer' | 'steer' | 'ack' | 'error';
 
 export interface ParsedSubject {
   agentId: string;

@@ -99,7 +99,7 @@ describe('migration 6 (one live agent per name)', () => {
           `insert into forge_remote_agents (agent_id, name, credential_hash, enrolled_at) values ($1, $2, 'h', $3)`,
           [id, name, at],
         );
-      expect(await migrate(sql)).toEqual([6]);
+      expect(await migrate(sql)).toEqual(MIGRATIONS.filter((m) => m.version >= 6).map((m) => m.version));
       const rows = await sql.query<{ agent_id: string; status: string; revoked: boolean }>(
         'select agent_id, status, revoked_at is not null as revoked from forge_remote_agents order by agent_id',
       );

@@ -23,3 +23,5 @@ export {
   type RunCommandState,
   type NewRunCommand,
 } from './run-commands.js';
+export { AgentSettings } from './agent-settings.js';
+export { KeySpend, spendDay, type Spend } from './key-spend.js';

@@ -221,6 +221,46 @@ create table forge_session_chunks (
 );
 `,
   },
+  {
+    version: 8,
+    name: 'run commands also relay steering messages to the replica running the run',
+    sql: `
+alter table forge_run_commands drop constraint forge_run_commands_kind_check;
+alter table forge_run_commands add constraint forge_run_commands_kind_check
+  check (kind in ('permission', 'question', 'steer'));
+`,
+  },
+  {
+    version: 9,
+    name: 'agent settings: run defaults an agent was created with (approvals, budget, MCP servers…)',
+    sql: `
+-- What POST /api/v1/agents was given beyond the provider, as the API took it (JSON text); a message
+-- overrides it field by field. Kept here, not by the backend, so every replica reads the same.
+create table forge_agent_settings (
+  user_id text not null,
+  agent_id text not null,
+  settings text not null,
+  updated_at double precision not null,
+  primary key (user_id, agent_id)
+);
+`,
+  },
+  {
+    version: 10,
+    name: 'per API key spend: cost and tokens per key and day, and the key that sent each run',
+    sql: `
+-- Added to atomically as a run's usage is journaled, by whichever replica runs it, so every replica
+-- reads the same figure. The day is the UTC date (YYYY-MM-DD); the key is its SHA-256 in hex.
+create table forge_key_spend (
+  key_id text not null,
+  day text not null,
+  cost_usd double precision not null default 0,
+  tokens double precision not null default 0,
+  primary key (key_id, day)
+);
+alter table forge_runs add column key_id text;
+`,
+  },
 ];
 
 // Any constant will do; it only has to be the same in every replica.

@@ -1,5 +1,7 @@
 import type { CredentialStore } from '@forge/dial-home';
+import { AgentSettings } from './agent-settings.js';
 import { sqlCredentialStore } from './credential-store.js';
+import { KeySpend } from './key-spend.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { migrate } from './migrations.js';
 import { pgliteClient } from './pglite-client.js';
@@ -21,6 +23,10 @@ export interface ForgeStore {
   readonly runs: RunStore;
   readonly credentials: CredentialStore;
   readonly seenWebhooks: SeenWebhookStore;
+  /** Run defaults agents were created with. */
+  readonly agentSettings: AgentSettings;
+  /** Each API key's spend per day. */
+  readonly keySpend: KeySpend;
   /** True when no other process can use this database (embedded PGlite): whatever it holds is ours. */
   readonly exclusive: boolean;
   /** Schema versions applied by this open. */
@@ -59,6 +65,8 @@ export async function openStore(options: OpenStoreOptions): Promise<ForgeStore> 
     runs: new RunStore(sql),
     credentials: sqlCredentialStore(sql),
     seenWebhooks: sqlSeenWebhookStore(sql),
+    agentSettings: new AgentSettings(sql),
+    keySpend: new KeySpend(sql),
     exclusive: sql.engine === 'pglite',
     migrated,
     close() {

@@ -1,7 +1,8 @@
 import { fromJsonColumn } from './json-column.js';
 import type { Row, SqlClient } from './sql.js';
 
-export type RunCommandKind = 'permission' | 'question';
+/** A permission reply, a question answer, or a steering message (`run.steer`; its target is the run). */
+export type RunCommandKind = 'permission' | 'question' | 'steer';
 
 /**
  * `pending` → `applying` (the owner took it) → `done` (outcome written); or `pending` → `refused`
@@ -24,7 +25,7 @@ export interface RunCommand {
   /** The instance executing the run when the command was sent: the only one that takes it. */
   owner: string;
   kind: RunCommandKind;
-  /** The permission or question id. */
+  /** The permission or question id; for `steer`, the run's request id. */
   targetId: string;
   payload: Record<string, unknown>;
   state: RunCommandState;

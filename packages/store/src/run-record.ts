@@ -21,6 +21,8 @@ export interface RunRecord {
   error?: Record<string, unknown>;
   /** The dial-home agent it runs on: claimed only by the instance holding that agent's session. */
   remoteAgentId?: string;
+  /** The API key that sent it (its SHA-256, hex): its spend counts against that key. */
+  keyId?: string;
   /** The instance running the run, or delivering its webhooks; none once everything is settled. */
   owner?: string;
   leaseUntil?: number;
@@ -64,6 +66,7 @@ export function toRecord(row: Row): RunRecord {
   if (error) r.error = error;
   if (row.owner) r.owner = row.owner as string;
   if (row.remote_agent_id) r.remoteAgentId = row.remote_agent_id as string;
+  if (row.key_id) r.keyId = row.key_id as string;
   const lease = num(row.lease_until);
   if (lease !== undefined) r.leaseUntil = lease;
   const started = num(row.started_at);

@@ -35,6 +35,8 @@ export class RunStore {
     webhook?: RunWebhook;
     /** The dial-home agent that must execute it: only the instance holding its session claims it. */
     remoteAgentId?: string;
+    /** The API key that sent it (SHA-256 hex). */
+    keyId?: string;
     now: number;
     maxQueued: number;
     /** The instance queueing it: the QUEUE_CHANNEL payload, so it can skip its own notifications. */
@@ -51,8 +53,8 @@ export class RunStore {
       const [row] = await tx.query(
         // The notification rides on the insert (one round trip); it is delivered at commit.
         `with queued as (
-           insert into forge_runs (request_id, user_id, agent_id, status, request, webhook, created_at, remote_agent_id)
-           values ($1, $2, $3, 'queued', $4::text, $5::text, $6, $7) returning *)
+           insert into forge_runs (request_id, user_id, agent_id, status, request, webhook, created_at, remote_agent_id, key_id)
+           values ($1, $2, $3, 'queued', $4::text, $5::text, $6, $7, $9) returning *)
          select queued.*, pg_notify('${QUEUE_CHANNEL}', $8) from queued`,
         [
           input.requestId,
@@ -63,6 +65,7 @@ export class RunStore {
           input.now,
           input.remoteAgentId ?? null,
           input.by ?? '',
+          input.keyId ?? null,
         ],
       );
       return { run: toRecord(row!), ahead: queued };

@@ -24,14 +24,18 @@ import {
   type IdGenerator,
   type Logger,
   RunExistsError,
+  UnsupportedError,
 } from '@forge/core';
 import { bearerToken } from './auth.js';
 import { ConnectLink } from './connect-link.js';
 import { capabilitiesFromProto, requestToProto } from './convert-request.js';
 import { TransportCodes, forgeErrorFromConnect } from './errors.js';
 import { ExecuteLink } from './execute-link.js';
+import { PeerRevision } from './peer-revision.js';
+import { fieldsBeyondRevision } from './protocol-revision.js';
+import { StartGate } from './start-gate.js';
 import { WireAgentService } from './wire-service.js';
-import { RelayedRun } from '@forge/core/internal';
+import { RelayedRun, type RunLink } from '@forge/core/internal';
 import { GuardedSessionManager } from './session-manager.js';
 import type { DrainOptions, DrainResult } from './agent-service-options.js';
 
@@ -47,7 +51,7 @@ export interface GrpcAgentOptions extends Omit<AgentPolicyOptions, 'pricing'> {
   httpVersion?: '2' | '1.1';
   /**
    * "bidi" (default on HTTP/2): every run over one `Connect` stream. "server": one `Execute`
-   * call per run, with CancelRun/ReplyPermission/AnswerQuestion beside it.
+   * call per run, with CancelRun/ReplyPermission/AnswerQuestion/SteerRun beside it.
    */
   streaming?: 'bidi' | 'server';
   /** Use this transport instead of building one (e.g. createRouterTransport in tests). */
@@ -76,7 +80,7 @@ export interface GrpcAgentOptions extends Omit<AgentPolicyOptions, 'pricing'> {
   connectTimeoutMs?: number;
   /** After a cancel (or a run's timeoutMs), how long to wait for the agent's run.completed before ending the run here. Default 10 s. */
   stopGraceMs?: number;
-  /** Deadline of unary calls (GetStatus, CancelRun, ReplyPermission, AnswerQuestion) and of permission replies and question answers on a Connect stream. Default 10 s. */
+  /** Deadline of unary calls (GetStatus, CancelRun, ReplyPermission, AnswerQuestion, SteerRun) and of permission replies, question answers and steers on a Connect stream. Default 10 s. */
   callTimeoutMs?: number;
   /** Unread events of one run above which reading the stream pauses (backpressure to the agent). Default 4,096. */
   highWaterMark?: number;
@@ -194,7 +198,23 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
         });
   const live = new Map<string, RelayedRun>();
   const declared = relayDeclaration();
+  const revision = new PeerRevision(
+    async () => (await client.getStatus({}, { timeoutMs: callTimeoutMs })).capabilities?.protocolRevision ?? 0,
+    clock,
+  );
   let closed = false;
+
+  // An older server answers a steer with "no known command"; say what it is instead (one GetStatus, kept).
+  const withSteerCheck = (inner: RunLink): RunLink => ({
+    cancel: (runId, reason) => inner.cancel(runId, reason),
+    respond: (runId, id, decision, message) => inner.respond(runId, id, decision, message),
+    answer: (runId, id, answers) => inner.answer!(runId, id, answers),
+    async steer(runId, text) {
+      if ((await revision.get()) === 0)
+        throw new UnsupportedError(provider, "steering (the agent's server is older than it)");
+      return inner.steer!(runId, text);
+    },
+  });
 
   const unary = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
@@ -238,11 +258,13 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
       if (live.has(runId)) {
         throw new RunExistsError(runId);
       }
+      // Fields an older server would drop wait for its protocol revision (see start-gate.ts).
+      const gate = fieldsBeyondRevision(request, 0).length > 0 ? new StartGate(link, provider) : undefined;
       const run = new RelayedRun({
         runId,
         provider,
         clock,
-        link,
+        link: withSteerCheck(gate ?? link),
         ...(execOptions.signal ? { signal: execOptions.signal } : {}),
         ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
         stopGraceMs,
@@ -262,7 +284,8 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
         return run;
       }
       live.set(runId, run);
-      link.start(run, requestToProto(request));
+      if (gate) gate.start(run, request, requestToProto(request), revision.get());
+      else link.start(run, requestToProto(request));
       return run;
     },
     async cancel(runId: string) {

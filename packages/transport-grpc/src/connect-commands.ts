@@ -93,6 +93,19 @@ export function handleConnectCommand(stream: ConnectStream, req: ConnectRequest)
         );
       return;
     }
+    case 'steer': {
+      const { runId, text } = command.value;
+      const entry = mine.get(runId) ?? state.live.get(runId);
+      if (!entry) {
+        fail(stream, commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
+        return;
+      }
+      entry.run.steer(text).then(
+        () => ack(stream, commandId),
+        (error: unknown) => fail(stream, commandId, runId, error),
+      );
+      return;
+    }
     case 'ping':
       reply(stream, {
         case: 'pong',

@@ -93,6 +93,12 @@ export class ConnectLink implements RunLink {
     });
   }
 
+  async steer(runId: string, text: string): Promise<void> {
+    const stream = this.owner(runId);
+    if (!stream) throw new TransportError(TransportCodes.TRANSPORT_BROKEN, `The stream of run ${runId} is gone`);
+    await stream.command({ case: 'steer', value: { $typeName: 'forge.agent.v1.SteerCommand', runId, text } });
+  }
+
   /** Aborts every stream; their runs end as cancelled (CLIENT_CLOSED). */
   close(): void {
     for (const s of this.streams) s.abort();

@@ -1,31 +1,18 @@
 import { create } from '@bufbuild/protobuf';
-import type { AgentEvent, AgentResult, Question, RunStatus, Usage } from '@forge/core';
+import type { AgentEvent, AgentEventOf, PlanEntry, Question } from '@forge/core';
+import { resultFromProto, resultToProto, usageFromProto, usageToProto } from './convert-result.js';
 import {
   AgentEventSchema,
-  AgentResultSchema,
   LogLevel,
   LogStream,
-  RunStatus as ProtoRunStatus,
   type AgentEvent as ProtoAgentEvent,
-  type AgentResult as ProtoAgentResult,
-  type Usage as ProtoUsage,
 } from './gen/forge/agent/v1/agent_pb.js';
 import { fromJsonObject, fromJsonText, toJsonText } from './json-text.js';
 
+export { resultFromProto, resultToProto } from './convert-result.js';
+
 type ProtoBody = NonNullable<Parameters<typeof create<typeof AgentEventSchema>>[1]>['body'];
 
-const STATUS_TO_PROTO: Record<RunStatus, ProtoRunStatus> = {
-  completed: ProtoRunStatus.COMPLETED,
-  failed: ProtoRunStatus.FAILED,
-  cancelled: ProtoRunStatus.CANCELLED,
-  timed_out: ProtoRunStatus.TIMED_OUT,
-};
-const STATUS_FROM_PROTO: Record<number, RunStatus> = {
-  [ProtoRunStatus.COMPLETED]: 'completed',
-  [ProtoRunStatus.FAILED]: 'failed',
-  [ProtoRunStatus.CANCELLED]: 'cancelled',
-  [ProtoRunStatus.TIMED_OUT]: 'timed_out',
-};
 const LEVEL_TO_PROTO = {
   debug: LogLevel.DEBUG,
   info: LogLevel.INFO,
@@ -40,58 +27,6 @@ const LEVEL_FROM_PROTO = {
 } as const;
 const STREAM_TO_PROTO = { stdout: LogStream.STDOUT, stderr: LogStream.STDERR } as const;
 const STREAM_FROM_PROTO = { [LogStream.STDOUT]: 'stdout', [LogStream.STDERR]: 'stderr' } as const;
-
-function usageToProto(u: Usage) {
-  return {
-    inputTokens: u.inputTokens,
-    outputTokens: u.outputTokens,
-    cacheReadTokens: u.cacheReadTokens,
-    cacheWriteTokens: u.cacheWriteTokens,
-    reasoningTokens: u.reasoningTokens,
-  };
-}
-
-function usageFromProto(u: ProtoUsage | undefined): Usage {
-  const out: Usage = {
-    inputTokens: u?.inputTokens ?? 0,
-    outputTokens: u?.outputTokens ?? 0,
-    cacheReadTokens: u?.cacheReadTokens ?? 0,
-    cacheWriteTokens: u?.cacheWriteTokens ?? 0,
-  };
-  if (u?.reasoningTokens !== undefined) out.reasoningTokens = u.reasoningTokens;
-  return out;
-}
-
-export function resultToProto(r: AgentResult): ProtoAgentResult {
-  return create(AgentResultSchema, {
-    status: STATUS_TO_PROTO[r.status],
-    text: r.text,
-    sessionId: r.sessionId,
-    usage: usageToProto(r.usage),
-    costUsd: r.costUsd,
-    durationMs: r.durationMs,
-    turns: r.turns,
-    error: r.error,
-  });
-}
-
-export function resultFromProto(r: ProtoAgentResult | undefined): AgentResult {
-  const out: AgentResult = {
-    status: (r && STATUS_FROM_PROTO[r.status]) ?? 'failed',
-    text: r?.text ?? '',
-    usage: usageFromProto(r?.usage),
-    durationMs: r?.durationMs ?? 0,
-    turns: r?.turns ?? 0,
-  };
-  if (r?.sessionId !== undefined) out.sessionId = r.sessionId;
-  if (r?.costUsd !== undefined) out.costUsd = r.costUsd;
-  if (r?.error) {
-    out.error = { code: r.error.code, message: r.error.message };
-    if (r.error.retryable !== undefined) out.error.retryable = r.error.retryable;
-  } else if (out.status !== 'completed')
-    out.error = { code: 'PROVIDER_ERROR', message: 'The remote run did not say why it ended' };
-  return out;
-}
 
 function bodyToProto(e: AgentEvent): ProtoBody {
   switch (e.type) {
@@ -151,22 +86,22 @@ function bodyToProto(e: AgentEvent): ProtoBody {
     case 'run.completed':
       return { case: 'runCompleted', value: { result: resultToProto(e.result) } };
     case 'permission.resolved':
+      return { case: 'permissionResolved', value: { id: e.id, decision: e.decision, by: e.by } };
     case 'question.resolved':
+      return { case: 'questionResolved', value: { id: e.id, by: e.by } };
     case 'file.changed':
-    case 'plan.updated':
-      // agent.proto has no body for these yet: a debug log keeps the seq without gaps, and `raw` keeps the event.
       return {
-        case: 'log',
-        value: { text: `${e.type} (not carried by this protocol version)`, level: LogLevel.DEBUG },
+        case: 'fileChanged',
+        value: { path: e.path, change: e.change, diff: e.diff, oldPath: e.oldPath, toolCallId: e.toolCallId },
+      };
+    case 'plan.updated':
+      return {
+        case: 'planUpdated',
+        value: {
+          entries: e.entries.map((p) => ({ id: p.id, content: p.content, status: p.status, priority: p.priority })),
+        },
       };
   }
-}
-
-const UNCARRIED = new Set<string>(['permission.resolved', 'question.resolved', 'file.changed', 'plan.updated']);
-
-function uncarriedBody(event: AgentEvent): Record<string, unknown> {
-  const { runId: _r, seq: _s, time: _t, provider: _p, raw: _raw, ...body } = event;
-  return body;
 }
 
 /** A core AgentEvent as the wire message; nothing is dropped (see agent.proto for the mapping). */
@@ -176,7 +111,8 @@ export function eventToProto(event: AgentEvent): ProtoAgentEvent {
     seq: event.seq,
     time: event.time,
     provider: event.provider,
-    rawJson: toJsonText(UNCARRIED.has(event.type) ? { event: uncarriedBody(event) } : event.raw),
+    rawJson: toJsonText(event.raw),
+    parentToolCallId: event.parentToolCallId,
     body: bodyToProto(event),
   });
 }
@@ -196,6 +132,7 @@ export function eventFromProto(message: ProtoAgentEvent): AgentEvent {
   const raw = message.rawJson === undefined ? undefined : fromJsonText(message.rawJson);
   const event = bodyFromProto(envelope, message.body);
   if (raw !== undefined) event.raw = raw;
+  if (message.parentToolCallId !== undefined) event.parentToolCallId = message.parentToolCallId;
   return event;
 }
 
@@ -288,6 +225,38 @@ function bodyFromProto(env: Envelope, body: ProtoAgentEvent['body']): AgentEvent
       );
     case 'runCompleted':
       return { ...env, type: 'run.completed', result: resultFromProto(body.value.result) };
+    // The string fields pass as they came: a value from a newer peer is still the agent's word.
+    case 'permissionResolved':
+      return {
+        ...env,
+        type: 'permission.resolved',
+        id: body.value.id,
+        decision: body.value.decision as AgentEventOf<'permission.resolved'>['decision'],
+        by: body.value.by as AgentEventOf<'permission.resolved'>['by'],
+      };
+    case 'questionResolved':
+      return {
+        ...env,
+        type: 'question.resolved',
+        id: body.value.id,
+        by: body.value.by as AgentEventOf<'question.resolved'>['by'],
+      };
+    case 'fileChanged': {
+      const v = body.value;
+      return withOptional({ ...env, type: 'file.changed', path: v.path, change: v.change } as AgentEvent, {
+        diff: v.diff,
+        oldPath: v.oldPath,
+        toolCallId: v.toolCallId,
+      });
+    }
+    case 'planUpdated':
+      return {
+        ...env,
+        type: 'plan.updated',
+        entries: body.value.entries.map((p) =>
+          withOptional({ content: p.content, status: p.status } as PlanEntry, { id: p.id, priority: p.priority }),
+        ),
+      };
     default:
       return {
         ...env,

@@ -8,7 +8,9 @@ import {
   type AgentCapabilities as ProtoCapabilities,
   type AgentRequest as ProtoAgentRequest,
 } from './gen/forge/agent/v1/agent_pb.js';
-import { fromJsonObject, toJsonText } from './json-text.js';
+import { policiesFromProto, policiesToProto } from './convert-policies.js';
+import { PROTOCOL_REVISION } from './protocol-revision.js';
+import { fromJsonObject, fromJsonText, toJsonText } from './json-text.js';
 
 export function requestToProto(r: AgentRequest): ProtoAgentRequest {
   return create(AgentRequestSchema, {
@@ -25,6 +27,11 @@ export function requestToProto(r: AgentRequest): ProtoAgentRequest {
     env: r.env,
     attachments: r.attachments,
     metadataJson: toJsonText(r.metadata),
+    outputSchemaJson: toJsonText(r.outputSchema),
+    outputRepairs: r.outputRepairs,
+    effort: r.effort,
+    fork: r.fork,
+    ...policiesToProto(r),
   });
 }
 
@@ -51,6 +58,12 @@ export function requestFromProto(p: ProtoAgentRequest | undefined): AgentRequest
         })
       : undefined,
     metadata: p.metadataJson === undefined ? undefined : (fromJsonObject(p.metadataJson) ?? p.metadataJson),
+    // Whatever arrived goes to the agent's own validation, which refuses what is not a JSON Schema object.
+    outputSchema: fromJsonText(p.outputSchemaJson),
+    outputRepairs: p.outputRepairs,
+    effort: p.effort,
+    fork: p.fork,
+    ...policiesFromProto(p),
   };
   for (const k in optional) if (optional[k] !== undefined) out[k] = optional[k];
   return out as AgentRequestInput;
@@ -69,15 +82,28 @@ export function capabilitiesToProto(c: AgentCapabilities): ProtoCapabilities {
     systemPrompt: c.systemPrompt,
     toolFilter: c.toolFilter,
     maxTurns: c.maxTurns,
+    env: c.env,
+    mcpServers: c.mcpServers,
+    structuredOutput: c.structuredOutput === false ? undefined : c.structuredOutput,
+    effort: c.effort,
+    approvals: c.approvals,
+    questionDeadlines: c.questionDeadlines,
+    budget: c.budget,
+    fork: c.fork,
+    steering: c.steering,
+    sessionPortability: c.sessionPortability,
+    usageCost: c.usageCost ?? false,
     models: c.models,
     version: c.version,
+    available: c.available,
+    unavailableReason: c.unavailableReason,
     extraJson: toJsonText(c.extra),
+    protocolRevision: PROTOCOL_REVISION,
   });
 }
 
 export function capabilitiesFromProto(p: ProtoCapabilities | undefined): AgentCapabilities {
-  // Fields the wire does not carry yet stay at the default `false` (relayDeclaration refuses them), whatever the
-  // remote agent can do.
+  // An older peer leaves the newer flags unset: it does not carry those fields, so it does not claim them.
   const c = defaultCapabilities({
     resume: p?.resume ?? false,
     cancel: p?.cancel ?? false,
@@ -91,14 +117,31 @@ export function capabilitiesFromProto(p: ProtoCapabilities | undefined): AgentCa
     systemPrompt: p?.systemPrompt ?? false,
     toolFilter: p?.toolFilter ?? false,
     maxTurns: p?.maxTurns ?? false,
-    // agent.proto has no flag for it: the remote agent refuses a per-run env it cannot honour, before any work.
-    env: true,
+    // Unset by an older peer, which had no flag for it: its agent refuses a per-run env it cannot honour.
+    env: p?.env ?? true,
+    mcpServers: p?.mcpServers ?? false,
+    structuredOutput: structuredOutputFromProto(p?.structuredOutput),
+    effort: p?.effort ?? false,
+    approvals: p?.approvals ?? false,
+    questionDeadlines: p?.questionDeadlines ?? false,
+    budget: p?.budget ?? false,
+    fork: p?.fork ?? false,
+    steering: p?.steering ?? false,
+    sessionPortability: p?.sessionPortability ?? false,
     models: [...(p?.models ?? [])],
   });
+  if (p?.usageCost) c.usageCost = true;
   if (p?.version !== undefined) c.version = p.version;
+  if (p?.available !== undefined) c.available = p.available;
+  if (p?.unavailableReason !== undefined) c.unavailableReason = p.unavailableReason;
   const extra = fromJsonObject(p?.extraJson);
   if (extra) c.extra = extra;
   return c;
+}
+
+/** A value this version does not know (from a newer peer) is not claimed. */
+function structuredOutputFromProto(value: string | undefined): AgentCapabilities['structuredOutput'] {
+  return value === 'native' || value === 'emulated' ? value : false;
 }
 
 const DECISION_TO_PROTO: Record<PermissionDecision, ProtoDecision> = {

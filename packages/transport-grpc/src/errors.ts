@@ -6,6 +6,8 @@ import {
   NotFoundError,
   ProviderError,
   TransportError,
+  UnsupportedError,
+  UnsupportedFieldError,
   ValidationError,
   type AgentResult,
   type ErrorCategory,
@@ -87,9 +89,33 @@ function makeForgeError(
       return new TransportError(code, message, opts);
     case 'not_found':
       return new NotFoundError(code, message, details);
+    case 'unsupported':
+      return unsupportedError(code, message, retryable, details);
     default:
       return new ForgeError(code, message, category, opts);
   }
+}
+
+/**
+ * An UnsupportedError (UnsupportedFieldError for UNSUPPORTED_FIELD) when the details name what core's constructors
+ * make the message from, so `instanceof` holds on this side too; otherwise a plain ForgeError keeping the message.
+ */
+function unsupportedError(
+  code: string,
+  message: string,
+  retryable: boolean,
+  details: Record<string, unknown> | undefined,
+): ForgeError {
+  const { provider, feature, fields, ...rest } = details ?? {};
+  if (typeof provider === 'string' && typeof feature === 'string') {
+    const isFields = Array.isArray(fields) && fields.every((f) => typeof f === 'string');
+    const rebuilt =
+      code === 'UNSUPPORTED_FIELD' && isFields
+        ? new UnsupportedFieldError(provider, fields as string[])
+        : new UnsupportedError(provider, feature, code, fields === undefined ? rest : { fields, ...rest });
+    if (rebuilt.message === message && rebuilt.retryable === retryable) return rebuilt;
+  }
+  return new ForgeError(code, message, 'unsupported', { retryable, ...(details ? { details } : {}) });
 }
 
 function grpcCodeFor(e: ForgeError): Code {

@@ -15,6 +15,7 @@ const textEvents = [
   }),
   { ...e({ type: 'reasoning', text: 'r' }), seq: 0xffffffff, time: 0, runId: '', provider: '' },
   { ...e({ type: 'text.delta', text: 't' }), time: 1234.5678 },
+  e({ type: 'message', text: 'from a subagent', parentToolCallId: 'toolu_ü', raw: { parent_tool_use_id: 'toolu_ü' } }),
 ];
 
 describe('the hand-written event codec', () => {

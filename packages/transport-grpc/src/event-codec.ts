@@ -19,6 +19,7 @@ const F_SEQ = 2;
 const F_TIME = 3;
 const F_PROVIDER = 4;
 const F_RAW = 5;
+const F_PARENT = 6;
 const TEXT_BODIES = { 'text.delta': 11, message: 12, reasoning: 13 } as const;
 const TEXT_TYPES: Record<number, 'text.delta' | 'message' | 'reasoning'> = {
   11: 'text.delta',
@@ -46,6 +47,8 @@ export function encodeEvent(event: AgentEvent): Uint8Array {
   const textBytes = Buffer.byteLength(e.text);
   const rawBytes = raw === undefined ? 0 : Buffer.byteLength(raw);
   const messageIdBytes = e.messageId === undefined ? 0 : Buffer.byteLength(e.messageId);
+  const parent = e.parentToolCallId;
+  const parentBytes = parent === undefined ? 0 : Buffer.byteLength(parent);
   const bodySize =
     (textBytes ? lenFieldSize(textBytes) : 0) + (e.messageId === undefined ? 0 : lenFieldSize(messageIdBytes));
   const size =
@@ -54,6 +57,7 @@ export function encodeEvent(event: AgentEvent): Uint8Array {
     (e.time ? 9 : 0) +
     (providerBytes ? lenFieldSize(providerBytes) : 0) +
     (raw === undefined ? 0 : lenFieldSize(rawBytes)) +
+    (parent === undefined ? 0 : lenFieldSize(parentBytes)) +
     1 +
     varintSize(bodySize) +
     bodySize;
@@ -66,6 +70,7 @@ export function encodeEvent(event: AgentEvent): Uint8Array {
   if (e.time) w.double(F_TIME, e.time);
   if (providerBytes) w.string(F_PROVIDER, e.provider, providerBytes);
   if (raw !== undefined) w.string(F_RAW, raw, rawBytes);
+  if (parent !== undefined) w.string(F_PARENT, parent, parentBytes);
   w.tag(bodyField, LEN);
   w.varint(bodySize);
   if (textBytes) w.string(F_TEXT, e.text, textBytes);
@@ -81,6 +86,7 @@ function decodeTextEvent(buf: Buffer, start: number, end: number): AgentEvent | 
   let time = 0;
   let provider = '';
   let raw: string | undefined;
+  let parent: string | undefined;
   let type: 'text.delta' | 'message' | 'reasoning' | undefined;
   let text = '';
   let messageId: string | undefined;
@@ -93,6 +99,7 @@ function decodeTextEvent(buf: Buffer, start: number, end: number): AgentEvent | 
     else if (field === F_TIME && wire === I64) time = r.double();
     else if (field === F_PROVIDER && wire === LEN) provider = r.string();
     else if (field === F_RAW && wire === LEN) raw = r.string();
+    else if (field === F_PARENT && wire === LEN) parent = r.string();
     else if (TEXT_TYPES[field] && wire === LEN) {
       // A later body field replaces an earlier one (oneof semantics), so start afresh.
       type = TEXT_TYPES[field];
@@ -116,6 +123,7 @@ function decodeTextEvent(buf: Buffer, start: number, end: number): AgentEvent | 
     const value = fromJsonText(raw);
     if (value !== undefined) event.raw = value;
   }
+  if (parent !== undefined) event.parentToolCallId = parent;
   return event;
 }
 

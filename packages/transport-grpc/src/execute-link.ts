@@ -10,7 +10,7 @@ import type { RelayedRun, RunLink } from '@forge/core/internal';
 
 export interface ExecuteLinkOptions {
   target: string;
-  /** Deadline of CancelRun, ReplyPermission and AnswerQuestion calls. */
+  /** Deadline of CancelRun, ReplyPermission, AnswerQuestion and SteerRun calls. */
   callTimeoutMs: number;
   /** Added to a run's timeoutMs to make its call deadline, so the remote's timed_out result still arrives. */
   deadlineSlackMs: number;
@@ -19,7 +19,7 @@ export interface ExecuteLinkOptions {
 }
 
 /**
- * One `Execute` server stream per run, with `CancelRun`, `ReplyPermission` and `AnswerQuestion` beside it: for
+ * One `Execute` server stream per run, with `CancelRun`, `ReplyPermission`, `AnswerQuestion` and `SteerRun` beside it: for
  * HTTP/1.1 and gRPC-Web, where a client cannot stream both ways.
  */
 export class ExecuteLink implements RunLink {
@@ -118,6 +118,14 @@ export class ExecuteLink implements RunLink {
         { runId, questionId, answers: answers.map((values) => ({ values })) },
         { timeoutMs: this.options.callTimeoutMs },
       );
+    } catch (error) {
+      throw error instanceof ConnectError ? forgeErrorFromConnect(error, this.options.target) : error;
+    }
+  }
+
+  async steer(runId: string, text: string): Promise<void> {
+    try {
+      await this.client.steerRun({ runId, text }, { timeoutMs: this.options.callTimeoutMs });
     } catch (error) {
       throw error instanceof ConnectError ? forgeErrorFromConnect(error, this.options.target) : error;
     }

@@ -14,6 +14,7 @@ export {
   decisionToProto,
   decisionFromProto,
 } from './convert-request.js';
+export { PROTOCOL_REVISION, fieldsBeyondRevision } from './protocol-revision.js';
 export { toForgeError, forgeErrorFromInfo, errorInfoFromError } from './errors.js';
 export { encodeBatch, decodeBatch } from './event-codec.js';
 export { ProtoReader, ProtoWriter, WireType, asBuffer, lenFieldSize, tagOf, varintSize } from './proto-wire.js';

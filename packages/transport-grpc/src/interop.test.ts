@@ -3,13 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { AgentEvent } from '@forge/core';
+import { validateRequest, type AgentEvent } from '@forge/core';
 import { collectRun, conformanceScript, runProblems, scriptedAgent, type ScriptStep } from '@forge/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grpcAgent } from './client.js';
 import { eventFromProto } from './convert-event.js';
 import { AgentEventSchema } from './gen/forge/agent/v1/agent_pb.js';
 import { serveAgent, type AgentServer } from './serve.js';
+import { recordingAgent } from './test-support/recording-agent.js';
+import { EVERY_NEWER_CAPABILITY, newerEvents, newerResult } from './test-support/wire-samples.js';
 
 // A stock gRPC client that knows nothing of Forge: it loads the .proto files itself.
 const protoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'proto');
@@ -236,6 +238,138 @@ describe('a stock gRPC client answers a question', () => {
     const events = got.flatMap((m) => ((m.events as { events: unknown[] } | undefined)?.events ?? []).map(fromGrpcJs));
     expect(runProblems(events, 'interop-c')).toEqual([]);
     expect(events.find((e) => e.type === 'tool.result')).toMatchObject({ output: { answers: [['Blue']] } });
+  });
+});
+
+describe('a stock gRPC client and the newer fields, events and steering', () => {
+  let server: AgentServer;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let agentClient: any;
+  const far = recordingAgent(
+    scriptedAgent({
+      provider: 'far',
+      steps: (req) =>
+        req.prompt === 'steer me' ? [{ type: 'session.started', sessionId: 's' }, { hang: true }] : newerEvents,
+      outcome: { output: newerResult.output, filesChanged: newerResult.filesChanged },
+      capabilities: EVERY_NEWER_CAPABILITY,
+    }),
+  );
+
+  beforeAll(async () => {
+    server = await serveAgent(far.agent, { port: 0 });
+    agentClient = new loaded.forge.agent.v1.AgentService(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
+  });
+  afterAll(async () => {
+    agentClient?.close();
+    await server?.close({ graceful: false });
+  });
+
+  it('sends every newer request field as plain proto fields and reads the newer events and result', async () => {
+    const schema = { type: 'object', required: ['verdict'] };
+    const request = {
+      prompt: 'review',
+      sessionId: 'ses_parent',
+      fork: true,
+      mcpServers: [{ name: 'tickets', command: 'node', args: ['t.mjs'], env: { T: '1' } }],
+      outputSchemaJson: JSON.stringify(schema),
+      outputRepairs: 1,
+      effort: 'medium',
+      approvals: {
+        rules: [{ tool: 'Bash', input: { command: 'git *' }, decision: 'allow' }],
+        defaultDecision: 'deny',
+        unanswered: { afterMs: 1000, decision: 'cancel' },
+      },
+      questions: { unanswered: { afterMs: 2000, action: 'fail' } },
+      budget: { maxCostUsd: 0.5, maxTurns: 3 },
+    };
+    const raw: Array<Record<string, unknown>> = [];
+    await new Promise<void>((resolve, reject) => {
+      const call = agentClient.execute({ runId: 'interop-new', request });
+      call.on('data', (res: { events: Array<Record<string, unknown>> }) => raw.push(...res.events));
+      call.on('error', reject);
+      call.on('end', resolve);
+    });
+    expect(validateRequest(far.requests.at(-1))).toStrictEqual(
+      validateRequest({
+        prompt: 'review',
+        sessionId: 'ses_parent',
+        fork: true,
+        mcpServers: [{ name: 'tickets', command: 'node', args: ['t.mjs'], env: { T: '1' } }],
+        outputSchema: schema,
+        outputRepairs: 1,
+        effort: 'medium',
+        approvals: {
+          rules: [{ tool: 'Bash', input: { command: 'git *' }, decision: 'allow' }],
+          default: 'deny',
+          unanswered: { afterMs: 1000, decision: 'cancel' },
+        },
+        questions: { unanswered: { afterMs: 2000, action: 'fail' } },
+        budget: { maxCostUsd: 0.5, maxTurns: 3 },
+      }),
+    );
+    expect(raw.map((e) => e.body)).toEqual(
+      expect.arrayContaining(['fileChanged', 'planUpdated', 'permissionResolved', 'questionResolved']),
+    );
+    expect(raw.find((e) => e.body === 'fileChanged')).toMatchObject({
+      parentToolCallId: 'task_1',
+      fileChanged: { path: 'src/a.ts', change: 'modified', toolCallId: 'edit_1' },
+    });
+    const done = raw.at(-1) as { runCompleted: { result: { outputJson: string; filesChanged: { files: unknown[] } } } };
+    expect(JSON.parse(done.runCompleted.result.outputJson)).toEqual(newerResult.output);
+    expect(done.runCompleted.result.filesChanged.files).toHaveLength(3);
+    const events = raw.map(fromGrpcJs);
+    expect(runProblems(events, 'interop-new')).toEqual([]);
+    expect(events.at(-1)).toMatchObject({ type: 'run.completed', result: newerResult });
+  });
+
+  it('steers with the SteerRun call, and with a steer command on the Connect stream that it acknowledges', async () => {
+    const steered: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const call = agentClient.execute({ runId: 'interop-steer', request: { prompt: 'steer me' } });
+      call.on('data', (res: { events: Array<Record<string, unknown>> }) => {
+        for (const e of res.events) {
+          if (e.body === 'sessionStarted')
+            agentClient.steerRun(
+              { runId: 'interop-steer', text: 'by call' },
+              (err: Error | null) => err && reject(err),
+            );
+          if (e.body === 'log') {
+            steered.push((e.log as { text: string }).text);
+            agentClient.cancelRun({ runId: 'interop-steer' }, (err: Error | null) => err && reject(err));
+          }
+        }
+      });
+      call.on('error', reject);
+      call.on('end', resolve);
+    });
+    expect(steered).toEqual(['steered: by call']);
+
+    const call = agentClient.connect();
+    const got: Array<Record<string, unknown>> = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      call.on('data', (m: Record<string, unknown>) => {
+        got.push(m);
+        for (const e of (m.events as { events: Array<Record<string, unknown>> } | undefined)?.events ?? []) {
+          if (e.body === 'sessionStarted') {
+            call.write({ commandId: 'blank', steer: { runId: 'interop-cs', text: ' ' } });
+            call.write({ commandId: 'ok', steer: { runId: 'interop-cs', text: 'by command' } });
+          }
+          if (e.body === 'log') call.write({ commandId: 'stop', cancel: { runId: 'interop-cs' } });
+          if (e.body === 'runCompleted') call.end();
+        }
+      });
+      call.on('error', reject);
+      call.on('end', resolve);
+    });
+    call.write({ commandId: 'x', execute: { runId: 'interop-cs', request: { prompt: 'steer me' } } });
+    await ended;
+    expect(got.find((m) => m.message === 'error')).toMatchObject({
+      error: { commandId: 'blank', error: { code: 'INVALID_STEERING', category: 'validation' } },
+    });
+    expect(got.find((m) => m.message === 'ack')).toMatchObject({ ack: { commandId: 'ok' } });
+    const events = got.flatMap((m) => ((m.events as { events: unknown[] } | undefined)?.events ?? []).map(fromGrpcJs));
+    expect(runProblems(events, 'interop-cs')).toEqual([]);
+    expect(events.find((e) => e.type === 'log')).toMatchObject({ text: 'steered: by command' });
   });
 });
 

@@ -11,6 +11,6 @@ export const grpcAgentProviderNotes = {
     questions: '`AgentCapabilities.questions`; an older server leaves it unset = no',
     usage: 'relayed',
     answers:
-      '`permission_reply` / `question_answer` on the Connect stream, or the `ReplyPermission` / `AnswerQuestion` RPCs beside `Execute`',
+      '`permission_reply` / `question_answer` / `steer` on the Connect stream, or the `ReplyPermission` / `AnswerQuestion` / `SteerRun` RPCs beside `Execute`',
   },
 };

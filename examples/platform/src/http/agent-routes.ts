@@ -5,7 +5,9 @@ import type { RunManager } from '../run-manager.js';
 import { agentJson } from './agent-json.js';
 import { agentOf, reply, userOf, type ApiContext } from './context.js';
 import { readJson, readObject } from './io.js';
+import type { McpResolver } from '../mcp-catalog.js';
 import { parseBody } from './parse-body.js';
+import { parseRunSettings, pickRunSettings } from './run-settings.js';
 import { CreateAgentBody } from './rest-schemas.js';
 import type { Router } from './router.js';
 
@@ -16,6 +18,8 @@ export interface AgentRoutesOptions {
   defaultProvider: string;
   maxAgentsPerKey: number;
   createTimeoutMs: number;
+  /** Checks the MCP servers an agent's defaults name. */
+  mcp: McpResolver;
 }
 
 /** Agents: create (capped per key), list, get (`refresh` asks the agent), delete. */
@@ -25,7 +29,12 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
   router
     .on('POST', '/api/v1/agents', async (ctx) => {
       const body = readObject(await readJson(ctx.req));
+      // Checked as a message's fields are (same codes), and the MCP servers resolved once now, so a bad default
+      // fails here rather than at every message.
+      const settings = pickRunSettings(body);
+      const { mcpServers } = parseRunSettings(settings);
       const parsed = parseBody(CreateAgentBody, body);
+      if (mcpServers) await options.mcp.resolve(mcpServers);
       const owner = parsed.owner_id ?? undefined;
       if (owner !== undefined && owner !== ctx.principal.userId)
         throw new ApiError(404, 'USER_NOT_FOUND', `No user ${owner}`);
@@ -46,8 +55,10 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
         }
         const signal = AbortSignal.timeout(options.createTimeoutMs);
         const agent = await backend.create({ userId, provider, signal, timeoutMs: options.createTimeoutMs });
+        const given = Object.keys(settings).length > 0;
+        if (given) await runs.store.agentSettings.put(userId, agent.agentId, settings, Date.now());
         logger.info('agent created', { userId, agentId: agent.agentId, provider, backend: backend.kind });
-        reply(ctx, 201, agentJson(agent));
+        reply(ctx, 201, agentJson(agent, given ? { settings } : {}));
       } finally {
         const left = (creating.get(ctx.principal.keyId) ?? 1) - 1;
         if (left) creating.set(ctx.principal.keyId, left);
@@ -66,8 +77,12 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
     })
     .on('GET', '/api/v1/agents/:id', async (ctx) => {
       const agent = await agentOf(ctx, backend);
-      const { running, queued } = await runs.active(agent.userId, agent.agentId);
+      const [{ running, queued }, settings] = await Promise.all([
+        runs.active(agent.userId, agent.agentId),
+        runs.store.agentSettings.get(agent.userId, agent.agentId),
+      ]);
       const extra: Record<string, unknown> = {
+        ...(settings ? { settings } : {}),
         busy: running !== undefined,
         live_request_ids: running ? [running.requestId] : [],
         queued_request_ids: queued.map((r) => r.requestId),
@@ -93,6 +108,7 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
       const interrupted = await runs.interrupt(agent.userId, agent.agentId, { clear: true });
       const deleted = await backend.delete(agent.userId, agent.agentId, { graceful });
       if (!deleted) throw new ApiError(404, 'AGENT_NOT_FOUND', `No agent ${agent.agentId}`);
+      await runs.store.agentSettings.remove(agent.userId, agent.agentId);
       logger.info('agent deleted', {
         userId: agent.userId,
         agentId: agent.agentId,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { silentLogger, systemClock, type Clock, type Logger } from '@forge/core';
+import { silentLogger, systemClock, type Clock, type Logger, type McpServer } from '@forge/core';
 import { ApiError, errorResponse } from '../api-error.js';
 import { bearerToken, type ApiKeyStore } from '../api-keys.js';
 import type { AgentBackend } from '../backends/backend.js';
@@ -9,7 +9,10 @@ import type { RunManager } from '../run-manager.js';
 import type { ProviderCatalog } from '../providers/provider-catalog.js';
 import { agentRoutes } from './agent-routes.js';
 import { reply, type ApiContext } from './context.js';
+import { createMcpResolver } from '../mcp-catalog.js';
 import { sendJson } from './io.js';
+import { DEFAULT_MAX_ATTACHMENT_BYTES } from './rest-attachments.js';
+import type { RunDefaults } from './run-settings.js';
 import { openApiDocument } from './openapi.js';
 import { providerRoutes } from './provider-routes.js';
 import { enrolmentTokenRoutes } from './enrolment-token-routes.js';
@@ -18,6 +21,7 @@ import type { RemoteAgentsView } from './remote-agents-view.js';
 import { requestTarget } from './request-target.js';
 import { Router } from './router.js';
 import { runRoutes } from './run-routes.js';
+import { spendRoutes } from './spend-routes.js';
 
 export type { RemoteAgentsView } from './remote-agents-view.js';
 
@@ -36,6 +40,14 @@ export interface ApiOptions {
   clock?: Clock;
   /** SSE keep-alive comments. Default 15 s. */
   sseHeartbeatMs?: number;
+  /** The operator's MCP servers users may name (FORGE_MCP_SERVERS). Default none. */
+  mcpServers?: McpServer[];
+  /** Private hosts/CIDRs users' MCP URL servers may reach: the webhook allow list. Default none. */
+  allowPrivateNetworks?: boolean | string[];
+  /** Decoded bytes of a message's attachments together (FORGE_MAX_ATTACHMENT_BYTES). Default 5 MiB. */
+  maxAttachmentBytes?: number;
+  /** The operator's approvals and budget for every run, under the agent's and the message's (FORGE_DEFAULT_*). */
+  runDefaults?: RunDefaults;
   /** Failed authentications per minute from one address before it gets 429 (slows key guessing). Default 30. */
   authFailuresPerMinute?: number;
 }
@@ -54,6 +66,10 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
 
   const router = new Router<ApiContext>();
   let document: Record<string, unknown> | undefined;
+  const mcp = createMcpResolver({
+    ...(options.mcpServers ? { catalog: options.mcpServers } : {}),
+    ...(options.allowPrivateNetworks !== undefined ? { allowPrivateNetworks: options.allowPrivateNetworks } : {}),
+  });
   agentRoutes(router, {
     backend,
     runs,
@@ -61,9 +77,18 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     defaultProvider: options.defaultProvider,
     maxAgentsPerKey: options.maxAgentsPerKey,
     createTimeoutMs: options.createTimeoutMs,
+    mcp,
   });
-  runRoutes(router, { backend, runs, ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}) });
+  runRoutes(router, {
+    backend,
+    runs,
+    mcp,
+    maxAttachmentBytes: options.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES,
+    runDefaults: options.runDefaults ?? {},
+    ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
+  });
   providerRoutes(router, { catalog: options.providers, defaultProvider: options.defaultProvider });
+  spendRoutes(router, { spends: runs.store.keySpend });
   enrolmentTokenRoutes(router, { remoteAgents: options.remoteAgents, logger });
   router.on('GET', '/api/v1/remote-agents', async (ctx) => {
     // Without a hub the answer is still 200, so clients need no special case for a platform without one.

@@ -109,9 +109,19 @@ describe('GET /api/v1/openapi.json', () => {
 
     await call('GET', '/api/v1/providers', '/api/v1/providers');
     await call('GET', '/api/v1/providers', '/api/v1/providers', { key: 'not-a-key-at-all' });
+    await call('GET', '/api/v1/spend', '/api/v1/spend');
+    await call('GET', '/api/v1/spend', '/api/v1/spend', { key: null });
 
     const created = await call('POST', A, A, { body: { provider: 'scripted' } });
     const id = created.json.agent_id as string;
+    // An agent with run defaults: shown back as settings, valid against the Agent schema.
+    const withDefaults = await call('POST', A, A, {
+      body: { provider: 'scripted', effort: 'low', budget: { maxTokens: 1000 } },
+    });
+    expect(withDefaults.json.settings).toEqual({ effort: 'low', budget: { maxTokens: 1000 } });
+    await call('GET', AG, `${A}/${withDefaults.json.agent_id}`);
+    await call('DELETE', AG, `${A}/${withDefaults.json.agent_id}`);
+    await call('POST', A, A, { body: { provider: 'scripted', mcp_servers: [{ name: 'x', command: 'sh' }] } });
     await call('POST', A, A, { body: { provder: 'scripted' } });
     await call('GET', A, A);
     await call('GET', A, `${A}?user_id=bob`);
@@ -125,6 +135,8 @@ describe('GET /api/v1/openapi.json', () => {
     const rid = first.json.request_id as string;
     const queued = await call('POST', M, `${A}/${id}/messages`, { body: { content: 'then this' } });
     while (!h.runs.local(rid)?.pendingPermissions.has(PERMISSION_ID)) await new Promise((r) => setImmediate(r));
+    const waitingRun = await call('GET', `${AG}/runs/{request_id}`, `${A}/${id}/runs/${rid}`);
+    expect(waitingRun.json.pending).toEqual([expect.objectContaining({ id: PERMISSION_ID })]);
 
     const R = `${AG}/runs/{request_id}`;
     await call('DELETE', R, `${A}/${id}/runs/${queued.json.request_id}`);
@@ -146,7 +158,10 @@ describe('GET /api/v1/openapi.json', () => {
     await call('GET', E, `${A}/${id}/events?request_id=${qid}`);
 
     // One that waits until interrupted.
-    await call('POST', M, `${A}/${id}/messages`, { body: { content: 'wait for me' } });
+    const waiting = await call('POST', M, `${A}/${id}/messages`, { body: { content: 'wait for me' } });
+    const S = `${AG}/runs/{request_id}/steer`;
+    await call('POST', S, `${A}/${id}/runs/${waiting.json.request_id}/steer`, { body: { text: 'also this' } });
+    await call('POST', S, `${A}/${id}/runs/${rid}/steer`, { body: { text: 'too late' } });
     await call('POST', `${AG}/interrupt`, `${A}/${id}/interrupt`);
     await call('POST', `${AG}/interrupt`, `${A}/${id}/interrupt?request_id=run_none`);
 

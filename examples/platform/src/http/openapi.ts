@@ -53,12 +53,24 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
   '/api/v1/providers': {
     get: { summary: 'Providers agents can be created with, each probed', ok: [200, S.Providers], errors: {} },
   },
+  '/api/v1/spend': {
+    get: {
+      summary: "The calling key's spend today (UTC), against its daily cap when it has one",
+      ok: [200, S.KeySpendReply],
+      errors: {},
+    },
+  },
   '/api/v1/agents': {
     post: {
-      summary: 'Create an agent (capped per key)',
+      summary: 'Create an agent (capped per key), with run defaults each message may override',
       body: S.CreateAgentBody,
       ok: [201, S.Agent],
-      errors: { ...BODY_ERRORS, 404: 'USER_NOT_FOUND, PROVIDER_NOT_FOUND', 429: 'AGENT_LIMIT or RATE_LIMITED' },
+      errors: {
+        ...BODY_ERRORS,
+        400: `${BODY_ERRORS[400]}; the run defaults' codes as for a message (INVALID_BUDGET, MCP_COMMAND_REFUSED…)`,
+        404: 'USER_NOT_FOUND, PROVIDER_NOT_FOUND',
+        429: 'AGENT_LIMIT or RATE_LIMITED',
+      },
     },
     get: { summary: "The key's user's agents", ok: [200, S.AgentList], errors: { 404: 'USER_NOT_FOUND' } },
   },
@@ -81,7 +93,20 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       summary: 'Send a message: a run, started or queued (202)',
       body: S.MessageBody,
       ok: [202, S.MessageAccepted],
-      errors: { ...BODY_ERRORS, ...AGENT_404, 409: 'AGENT_NOT_READY', 429: 'QUEUE_FULL or RATE_LIMITED' },
+      errors: {
+        ...BODY_ERRORS,
+        400:
+          `${BODY_ERRORS[400]}; MCP_COMMAND_REFUSED (an MCP server with a command), MCP_SERVER_UNKNOWN (not in the ` +
+          'catalogue), MCP_URL_REFUSED (a private or loopback address), MCP_URL_INVALID, INVALID_ATTACHMENT',
+        413:
+          'PAYLOAD_TOO_LARGE (attachments over FORGE_MAX_ATTACHMENT_BYTES decoded, details.limit/size), ' +
+          'BODY_TOO_LARGE (the body over the attachment cap’s base64 plus 1 MiB)',
+        ...AGENT_404,
+        409: 'AGENT_NOT_READY',
+        429:
+          'QUEUE_FULL, RATE_LIMITED, or BUDGET_EXHAUSTED (the key spent its daily cap; details.resets_at, spent, cap, ' +
+          'and Retry-After until the next UTC midnight)',
+      },
     },
   },
   '/api/v1/agents/{id}/interrupt': {
@@ -108,7 +133,7 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
   },
   '/api/v1/agents/{id}/runs/{request_id}': {
     get: {
-      summary: 'One run',
+      summary: 'One run, with what it waits for (pending) and its structured output',
       ok: [200, S.Run],
       errors: { 400: 'INVALID_REQUEST_ID', 404: 'AGENT_NOT_FOUND, REQUEST_NOT_FOUND' },
     },
@@ -116,6 +141,20 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       summary: 'Take a queued run off the queue',
       ok: [200, S.Run],
       errors: { 400: 'INVALID_REQUEST_ID', 404: 'AGENT_NOT_FOUND, REQUEST_NOT_FOUND', 409: 'RUN_NOT_QUEUED' },
+    },
+  },
+  '/api/v1/agents/{id}/runs/{request_id}/steer': {
+    post: {
+      summary: 'Steer the running run: more text the agent reads while it works (run.steer)',
+      body: S.SteerBody,
+      ok: [200, S.SteerReply],
+      errors: {
+        ...BODY_ERRORS,
+        400: `${BODY_ERRORS[400]}; INVALID_STEER_TEXT, INVALID_REQUEST_ID`,
+        404: 'AGENT_NOT_FOUND, REQUEST_NOT_FOUND',
+        409: 'RUN_NOT_RUNNING (queued or ended), UNSUPPORTED (the provider cannot be steered)',
+        ...RELAY_ERRORS,
+      },
     },
   },
   '/api/v1/agents/{id}/permissions/{permission_id}': {

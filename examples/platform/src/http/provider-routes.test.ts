@@ -117,7 +117,8 @@ describe('GET /api/v1/providers', () => {
     expect(byName.codex).toMatchObject({
       available: true,
       version: '0.171.0',
-      capabilities: { resume: true, permissionReplies: false, questions: false, textDeltas: false, reasoning: true },
+      // The app server (codex's default transport): replies, questions and deltas.
+      capabilities: { resume: true, permissionReplies: true, questions: true, textDeltas: true, reasoning: true },
     });
     expect(byName['codex-missing']).toMatchObject({ available: false, capabilities: { resume: true } });
     expect(byName['codex-missing']!.reason).toMatch(/nonexistent\/forge-test\/codex.*not found/);

@@ -9,12 +9,16 @@ import {
 import { closestName } from '@forge/core/internal';
 import { generateWebhookSecret, webhookSecretKey } from '../webhooks/index.js';
 import { optionalString } from './io.js';
-import { DecisionBody, MessageBody } from './rest-schemas.js';
+import { z } from 'zod';
+import { refuseMcpCommands, type McpServerRef } from '../mcp-catalog.js';
+import { DEFAULT_MAX_ATTACHMENT_BYTES, parseAttachments } from './rest-attachments.js';
+import { DecisionBody, McpServerRefBody, MessageBody } from './rest-schemas.js';
 import { refuseBadText } from './text-input.js';
 
 /**
- * The REST API's names for the request fields it accepts, and the library's. A message has no `cwd`, `env`,
- * `attachments` or `metadata`: the agent's workspace is its own and the platform does not pass them through.
+ * The REST API's names for the request fields it accepts, and the library's. A message has no `cwd`, `env` or
+ * `metadata`: the agent's workspace is its own and the platform does not pass them through. `mcp_servers` and
+ * `attachments` are read apart (mcp-catalog.ts, rest-attachments.ts): they are not the library's shape.
  */
 const MESSAGE_FIELDS = {
   content: 'prompt',
@@ -26,6 +30,12 @@ const MESSAGE_FIELDS = {
   max_turns: 'maxTurns',
   timeout_ms: 'timeoutMs',
   system_prompt: 'systemPrompt',
+  output_schema: 'outputSchema',
+  output_repairs: 'outputRepairs',
+  effort: 'effort',
+  approvals: 'approvals',
+  questions: 'questions',
+  budget: 'budget',
 } as const satisfies Record<string, keyof AgentRequest>;
 
 const REST_NAME: Record<string, string> = Object.fromEntries(
@@ -70,6 +80,8 @@ const TEXT_CODES: Record<string, string> = {
 
 export interface MessageInput {
   request: AgentRequest;
+  /** The MCP servers named, still to be resolved against the catalogue and the SSRF guard. */
+  mcpServers?: McpServerRef[];
   webhook?: { url: string; secret?: string };
   /** Set when `webhook_secret` was "generate": the secret made for this run. */
   generatedSecret?: string;
@@ -78,9 +90,15 @@ export interface MessageInput {
 const GENERATE_SECRET = 'generate';
 
 /** A `POST …/messages` body, checked in full before anything else is asked (the agent, whether it is busy). */
-export function parseMessage(body: Record<string, unknown>): MessageInput {
+export function parseMessage(
+  body: Record<string, unknown>,
+  maxAttachmentBytes = DEFAULT_MAX_ATTACHMENT_BYTES,
+): MessageInput {
   checkFields(body, Object.keys(MessageBody.shape), REST_NAME);
+  const mcpServers = parseMcpRefs(body.mcp_servers);
   const input: Record<string, unknown> = {};
+  const attachments = parseAttachments(body.attachments, maxAttachmentBytes);
+  if (attachments) input.attachments = attachments;
   for (const [rest, library] of Object.entries(MESSAGE_FIELDS)) {
     const value = body[rest];
     // null reads as absent, as it always has for session_id.
@@ -114,9 +132,24 @@ export function parseMessage(body: Record<string, unknown>): MessageInput {
   if (secret !== undefined) webhookSecretKey(secret);
   return {
     request,
+    ...(mcpServers ? { mcpServers } : {}),
     ...(url !== undefined ? { webhook: { url, ...(secret !== undefined ? { secret } : {}) } } : {}),
     ...(generatedSecret !== undefined ? { generatedSecret } : {}),
   };
+}
+
+/** `mcp_servers` as the user wrote them: a command anywhere is refused first, whatever else is wrong. */
+export function parseMcpRefs(value: unknown): McpServerRef[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  refuseMcpCommands(value);
+  const parsed = z.array(McpServerRefBody).safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => {
+    const path = ['mcp_servers', ...i.path.map(String)].join('.');
+    const code = i.code === 'unrecognized_keys' ? 'UNKNOWN_FIELD' : 'INVALID_MCP_SERVERS';
+    return { path, code, message: `${path}: ${i.message}` };
+  });
+  throw new ValidationError(issues[0]!.code, issues.map((i) => i.message).join('; '), issues);
 }
 
 /** A permission reply's body: `decision` one of the three, an optional `message`. */

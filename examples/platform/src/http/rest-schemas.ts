@@ -12,9 +12,47 @@ const nullable = <T extends z.ZodType>(s: T) => s.nullable().optional();
 
 // ---- request bodies
 
+/**
+ * An MCP server a request may use: one of the operator's catalogue (FORGE_MCP_SERVERS) by `name` alone, or the
+ * user's own over HTTP(S) by `url` (checked like a webhook URL: no private or loopback address). A `command` is
+ * refused (MCP_COMMAND_REFUSED): a stdio server would be a process on the platform's host.
+ */
+export const McpServerRefBody = z.strictObject({
+  name: z.string().trim().min(1).max(128),
+  url: z.string().optional().describe('Your own MCP server (streamable HTTP, or SSE with transport "sse").'),
+  headers: z.record(z.string(), z.string()).optional().describe('Sent to your URL server (e.g. Authorization).'),
+  transport: z.enum(['http', 'sse']).optional(),
+});
+
+export const AttachmentBody = z.strictObject({
+  kind: z.enum(['image', 'file']),
+  data: z.string().describe('The content, base64 (standard alphabet, padded). A path is never accepted.'),
+  mime_type: z.string().optional().describe('Required for an image: image/png, image/jpeg, …'),
+  name: z.string().optional(),
+});
+
+/**
+ * Settings of a run that an agent may hold as defaults (POST /api/v1/agents) and a message may override, field
+ * by field. Nested objects keep the library's names (`maxCostUsd`, `afterMs`), as `result` does.
+ */
+export const RunSettingsFields = {
+  mcp_servers: z.array(McpServerRefBody).optional().describe('MCP servers the agent may use in the run.'),
+  output_schema: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('A JSON Schema the final answer must satisfy; the checked answer is the run’s `output`.'),
+  output_repairs: req.outputRepairs.optional().describe('How often a non-conforming answer is sent back. Default 1.'),
+  effort: req.effort.describe('Reasoning effort, where the provider has the knob.'),
+  approvals: req.approvals.describe('Rules deciding permission requests before you see them (library names).'),
+  questions: req.questions.describe('What an unanswered question becomes.'),
+  budget: req.budget.describe('Limits on the run’s cost, tokens and turns (maxCostUsd, maxTokens, maxTurns).'),
+};
+
 export const CreateAgentBody = z.strictObject({
   owner_id: nullable(z.string()).describe("Must be the key's own user when given."),
   provider: nullable(z.string()).describe('A provider from GET /api/v1/providers; default: the default provider.'),
+  // The agent's run defaults: each message may override any of them.
+  ...RunSettingsFields,
 });
 
 /** The library's request fields under their REST names (same validators: core's AgentRequestSchema). */
@@ -28,6 +66,11 @@ export const MessageBody = z.strictObject({
   max_turns: req.maxTurns,
   timeout_ms: req.timeoutMs,
   system_prompt: req.systemPrompt,
+  ...RunSettingsFields,
+  attachments: z
+    .array(AttachmentBody)
+    .optional()
+    .describe('Images and files, inline; at most FORGE_MAX_ATTACHMENT_BYTES (5 MiB) decoded together, else 413.'),
   webhook_url: nullable(z.string()).describe('Standard Webhooks deliveries of the run’s events (https).'),
   webhook_secret: nullable(z.string()).describe('A whsec_ secret, or "generate" to have one made and returned once.'),
 });
@@ -39,6 +82,13 @@ export const DecisionBody = z.strictObject({
 
 export const AnswerBody = z.strictObject({
   answers: z.array(z.array(z.string())).describe('One array of chosen labels (or typed text) per question.'),
+});
+
+export const SteerBody = z.strictObject({
+  text: z
+    .string()
+    .refine((t) => t.trim().length > 0, 'must not be empty')
+    .describe('More instructions for the running turn (run.steer): the agent reads them while it works.'),
 });
 
 /** `POST /api/v1/remote-agents/tokens`: both fields optional; an empty body is a token for any name, valid 1 h. */
@@ -98,6 +148,10 @@ export const Agent = z.object({
   live_request_ids: z.array(z.string()).optional(),
   queued_request_ids: z.array(z.string()).optional(),
   live_status: z.record(z.string(), z.unknown()).optional().describe('With ?refresh=true: what the agent says.'),
+  settings: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe('The run defaults it was created with (approvals, budget, mcp_servers…), as given.'),
 });
 
 export const AgentList = z.strictObject({ agents: z.array(Agent) });
@@ -143,6 +197,21 @@ export const Run = z.strictObject({
     .optional()
     .describe('The run.completed result, once finished.'),
   error: z.record(z.string(), z.unknown()).optional(),
+  pending: z
+    .array(
+      z.looseObject({
+        type: z.enum(['permission.requested', 'question.requested']),
+        id: z.string(),
+        seq: z.number().int(),
+      }),
+    )
+    .optional()
+    .describe('GET of one run: the permission requests and questions it waits on now, as the events that asked.'),
+  output: z.unknown().optional().describe('The structured answer, checked against the message’s output_schema.'),
+  files_changed: z
+    .array(z.looseObject({ path: z.string(), change: z.string(), oldPath: z.string().optional() }))
+    .optional()
+    .describe('Every file the run changed, once per path.'),
 });
 
 export const RunList = z.strictObject({
@@ -168,6 +237,21 @@ export const AnswerReply = z.strictObject({
   request_id: z.string(),
   question_id: z.string(),
   answers: AnswerBody.shape.answers,
+});
+
+export const SteerReply = z.strictObject({
+  agent_id: z.string(),
+  request_id: z.string(),
+  steered: z.literal(true),
+});
+
+const SpendFigures = z.strictObject({ cost_usd: z.number().optional(), tokens: z.number().optional() });
+
+export const KeySpendReply = z.strictObject({
+  day: z.string().describe('The UTC day counted (YYYY-MM-DD).'),
+  spent: SpendFigures.describe('What the key spent that day, across every replica.'),
+  cap: SpendFigures.optional().describe('Its daily cap, when its key entry has one.'),
+  resets_at: iso.describe('The next UTC midnight.'),
 });
 
 export const Providers = z.strictObject({

@@ -16,7 +16,12 @@ export function runJson(run: RunRecord, extra: Record<string, unknown> = {}): Re
   if (typeof run.request.sessionId === 'string') out.session_id = run.request.sessionId;
   if (run.startedAt !== undefined) out.started_at = iso(run.startedAt);
   if (run.finishedAt !== undefined) out.finished_at = iso(run.finishedAt);
-  if (run.result) out.result = run.result;
+  if (run.result) {
+    out.result = run.result;
+    // The checked structured answer and the files changed, at the top as well: what a client reads first.
+    if (run.result.output !== undefined) out.output = run.result.output;
+    if (Array.isArray(run.result.filesChanged)) out.files_changed = run.result.filesChanged;
+  }
   if (run.error) out.error = run.error;
   return { ...out, ...extra };
 }

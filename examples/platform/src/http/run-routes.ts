@@ -5,9 +5,13 @@ import type { RunManager } from '../run-manager.js';
 import { agentOf, reply, type ApiContext } from './context.js';
 import { readJson, readObject } from './io.js';
 import { cursorOf, identifierOf, requestIdOf } from './identifiers.js';
+import { refuseSpentKey } from '../key-budget.js';
+import type { McpResolver } from '../mcp-catalog.js';
 import { parseBody } from './parse-body.js';
+import { messageBodyLimit } from './rest-attachments.js';
+import { layerRequest, parseRunSettings, type RunDefaults } from './run-settings.js';
 import { parseDecision, parseMessage } from './rest-input.js';
-import { AnswerBody } from './rest-schemas.js';
+import { AnswerBody, SteerBody } from './rest-schemas.js';
 import type { Router } from './router.js';
 import { runJson } from './run-json.js';
 import { lastEventId, streamRun } from './sse.js';
@@ -16,6 +20,12 @@ import { refuseBadText } from './text-input.js';
 export interface RunRoutesOptions {
   backend: AgentBackend;
   runs: RunManager;
+  /** Resolves the MCP servers a message names (the operator's catalogue, the SSRF guard). */
+  mcp: McpResolver;
+  /** Decoded bytes of a message's attachments together. */
+  maxAttachmentBytes: number;
+  /** The operator's run defaults, under each agent's. */
+  runDefaults: RunDefaults;
   /** SSE keep-alive comments. Default 15 s. */
   sseHeartbeatMs?: number;
 }
@@ -58,13 +68,24 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
   router
     .on('POST', '/api/v1/agents/:id/messages', async (ctx) => {
       // The whole body is checked first: bad input is a 400 whatever the agent's state.
-      const { request, webhook, generatedSecret } = parseMessage(readObject(await readJson(ctx.req)));
+      const body = readObject(await readJson(ctx.req, messageBodyLimit(options.maxAttachmentBytes)));
+      const message = parseMessage(body, options.maxAttachmentBytes);
+      const { webhook, generatedSecret } = message;
+      let mcpServers = message.mcpServers && (await options.mcp.resolve(message.mcpServers));
       const agent = await agentOf(ctx, backend);
       if (!agent.ready) throw new ApiError(409, 'AGENT_NOT_READY', `Agent ${agent.agentId} is ${agentState(agent)}`);
+      const { caps, keyId } = ctx.principal;
+      if (caps) await refuseSpentKey(runs.store.keySpend, keyId, caps, Date.now());
+      const saved = await runs.store.agentSettings.get(agent.userId, agent.agentId);
+      const defaults = saved ? parseRunSettings(saved) : undefined;
+      if (!mcpServers && defaults?.mcpServers) mcpServers = await options.mcp.resolve(defaults.mcpServers);
+      const request = layerRequest(message.request, defaults, options.runDefaults);
+      if (mcpServers) request.mcpServers = mcpServers;
       const { run, status, ahead } = await runs.submit({
         userId: agent.userId,
         agentId: agent.agentId,
         request,
+        keyId,
         ...(webhook ? { webhook } : {}),
       });
       reply(ctx, 202, {
@@ -117,7 +138,8 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
     .on('GET', '/api/v1/agents/:id/runs/:request_id', async (ctx) => {
       const agent = await agentOf(ctx, backend);
       const run = await runOf(runs, agent.userId, agent.agentId, requestIdOf(ctx.params.request_id!));
-      reply(ctx, 200, runJson(run));
+      // What it waits for, so a client that reloads can offer the open approvals and questions again.
+      reply(ctx, 200, runJson(run, { pending: await runs.pending(run) }));
     })
     .on('DELETE', '/api/v1/agents/:id/runs/:request_id', async (ctx) => {
       const agent = await agentOf(ctx, backend);
@@ -157,6 +179,16 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
         question_id: questionId,
         answers: body.answers,
       });
+    })
+    .on('POST', '/api/v1/agents/:id/runs/:request_id/steer', async (ctx) => {
+      const raw = readObject(await readJson(ctx.req));
+      const body = parseBody(SteerBody, raw, { text: 'INVALID_STEER_TEXT' });
+      refuseBadText(raw, { text: 'INVALID_STEER_TEXT' });
+      const requestId = requestIdOf(ctx.params.request_id!);
+      const agent = await agentOf(ctx, backend);
+      // Wherever the run executes: another instance's answer is relayed back as it gave it.
+      const done = await runs.steer(agent.userId, agent.agentId, requestId, body.text, clientGone(ctx));
+      reply(ctx, 200, { agent_id: agent.agentId, request_id: done.requestId, steered: true });
     })
     .on('GET', '/api/v1/agents/:id/events', async (ctx) => {
       const agent = await agentOf(ctx, backend);

@@ -10,7 +10,8 @@ export const QUESTION_ID = 'question_demo_1';
  * mentions "permission" asks to run a Bash command and waits for the reply; one that mentions "question"
  * asks which colour (options, or typed text) and waits for the answer ("questions": also which sizes, several
  * allowed); one that mentions "edit" changes a file (a diff), "plan" keeps a plan, "subagent" hands work to
- * a subagent whose events nest under its tool call; one that mentions "wait" runs until interrupted.
+ * a subagent whose events nest under its tool call; one that mentions "wait" runs until interrupted (and can be
+ * steered meanwhile).
  */
 export function scriptedDemoAgent(options: { delayMs?: number } = {}): CodeAgent {
   const pause: ScriptStep[] = options.delayMs ? [{ delayMs: options.delayMs }] : [];
@@ -71,7 +72,12 @@ export function scriptedDemoAgent(options: { delayMs?: number } = {}): CodeAgent
     );
     return out;
   };
-  return scriptedAgent({ steps, outcome: (request) => ({ text: `You said: ${request.prompt.trim()}` }) });
+  return scriptedAgent({
+    steps,
+    outcome: (request) => ({ text: `You said: ${request.prompt.trim()}` }),
+    // A steering message shows as a log event ("steered: …"), so the steer route can be tried on a waiting run.
+    capabilities: { steering: true },
+  });
 }
 
 const PLAN = ['Read the code', 'Change the greeting', 'Run the tests'];

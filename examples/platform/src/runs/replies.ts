@@ -1,7 +1,14 @@
-import type { PermissionDecision } from '@forge/core';
+import { ForgeError, type PermissionDecision } from '@forge/core';
 import type { RunRecord } from '@forge/store';
 import { ApiError } from '../api-error.js';
-import { checkAnswerShape, checkDecision, permissionNotFound, questionNotFound } from './reply-checks.js';
+import {
+  checkAnswerShape,
+  checkDecision,
+  permissionNotFound,
+  questionNotFound,
+  runNotFound,
+  runNotRunning,
+} from './reply-checks.js';
 import type { ReplyRelay } from './reply-relay.js';
 import type { RunContext } from './run-context.js';
 
@@ -58,6 +65,45 @@ export class Replies {
         signal,
       );
     return this.answerHere(userId, agentId, questionId, answers);
+  }
+
+  /**
+   * A steering message for the agent's run `requestId` (`run.steer`), wherever it executes: 404 when the agent
+   * has no such run, 409 RUN_NOT_RUNNING when it is queued or has ended, 409 UNSUPPORTED when its provider
+   * cannot be steered.
+   */
+  async steer(
+    userId: string,
+    agentId: string,
+    requestId: string,
+    text: string,
+    signal?: AbortSignal,
+  ): Promise<{ requestId: string }> {
+    const live = this.ctx.live.get(requestId);
+    if (live && live.record.userId === userId && live.record.agentId === agentId)
+      return this.steerHere(userId, agentId, requestId, text);
+    const run = await this.ctx.store.runs.get(requestId);
+    if (!run || run.userId !== userId || run.agentId !== agentId) throw runNotFound(agentId, requestId);
+    if (run.status !== 'running') throw runNotRunning(requestId, run.status);
+    if (run.owner !== undefined && run.owner !== this.ctx.instanceId)
+      return this.relay.relay(run, 'steer', requestId, { user_id: userId, agent_id: agentId, text }, signal);
+    return this.steerHere(userId, agentId, requestId, text);
+  }
+
+  /** A steering message to a run executing here: the one path for those received here and relayed ones. */
+  async steerHere(userId: string, agentId: string, requestId: string, text: string): Promise<{ requestId: string }> {
+    const live = this.ctx.live.get(requestId);
+    if (!live || live.settled || live.record.userId !== userId || live.record.agentId !== agentId)
+      throw runNotRunning(requestId);
+    try {
+      await live.run.steer(text);
+    } catch (error) {
+      // A run that cannot take one is in no state to be steered: a conflict, with core's typed code and details.
+      if (error instanceof ForgeError && (error.category === 'unsupported' || error.category === 'conflict'))
+        throw new ApiError(409, error.code, error.message, {}, error.details);
+      throw error;
+    }
+    return { requestId };
   }
 
   /** The agent's running run when another instance executes it. */

@@ -7,6 +7,26 @@ export const permissionNotFound = (agentId: string, permissionId: string) =>
 export const questionNotFound = (agentId: string, questionId: string) =>
   new ApiError(404, 'QUESTION_NOT_FOUND', `No run of agent ${agentId} is waiting on question ${questionId}`);
 
+/** A run the agent does not have (or another user's): the same 404 whatever the reason. */
+export const runNotFound = (agentId: string, requestId: string) =>
+  new ApiError(404, 'REQUEST_NOT_FOUND', `No run ${requestId} of agent ${agentId}`);
+/** A steering message for a run that is queued, has ended, or is no longer executing where it was sent. */
+export const runNotRunning = (requestId: string, status?: string) =>
+  new ApiError(
+    409,
+    'RUN_NOT_RUNNING',
+    `Run ${requestId} is ${status ?? 'not running'}; only a running run can be steered`,
+    {},
+    status ? { status } : undefined,
+  );
+
+export function checkSteerText(text: unknown): asserts text is string {
+  if (typeof text !== 'string' || !text.trim())
+    throw new ValidationError('INVALID_STEER_TEXT', 'text must be a non-empty string', [
+      { path: 'text', code: 'INVALID_STEER_TEXT', message: 'text must be a non-empty string' },
+    ]);
+}
+
 export function checkDecision(decision: unknown): asserts decision is PermissionDecision {
   if (typeof decision !== 'string' || !PERMISSION_DECISIONS.includes(decision as PermissionDecision)) {
     throw new ValidationError('INVALID_DECISION', `decision must be one of ${PERMISSION_DECISIONS.join(', ')}`, [

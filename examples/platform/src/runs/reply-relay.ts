@@ -7,7 +7,14 @@ import {
 } from '@forge/store';
 import type { PermissionDecision } from '@forge/core';
 import { ApiError, errorResponse } from '../api-error.js';
-import { checkAnswerShape, checkDecision, permissionNotFound, questionNotFound } from './reply-checks.js';
+import {
+  checkAnswerShape,
+  checkDecision,
+  checkSteerText,
+  permissionNotFound,
+  questionNotFound,
+  runNotRunning,
+} from './reply-checks.js';
 import type { RunContext } from './run-context.js';
 
 /** Where a relayed reply is applied: the same path as a reply received here. */
@@ -20,6 +27,7 @@ export interface LocalReplies {
     message: string | undefined,
   ): Promise<{ requestId: string }>;
   answerHere(userId: string, agentId: string, questionId: string, answers: string[][]): Promise<{ requestId: string }>;
+  steerHere(userId: string, agentId: string, requestId: string, text: string): Promise<{ requestId: string }>;
 }
 
 /** An error as the API would answer it, to be stored as a relayed reply's outcome. */
@@ -118,7 +126,11 @@ export class ReplyRelay {
     });
     const deadline = this.ctx.now() + this.replyTimeoutMs;
     const notFound = outcomeOf(
-      kind === 'permission' ? permissionNotFound(run.agentId, targetId) : questionNotFound(run.agentId, targetId),
+      kind === 'permission'
+        ? permissionNotFound(run.agentId, targetId)
+        : kind === 'question'
+          ? questionNotFound(run.agentId, targetId)
+          : runNotRunning(targetId),
     );
     const notDelivered = outcomeOf(
       new ApiError(
@@ -248,6 +260,9 @@ export class ReplyRelay {
         checkDecision(p.decision);
         const message = typeof p.message === 'string' ? p.message : undefined;
         done = await this.here.respondHere(userId, agentId, command.targetId, p.decision, message);
+      } else if (command.kind === 'steer') {
+        checkSteerText(p.text);
+        done = await this.here.steerHere(userId, agentId, command.targetId, p.text);
       } else {
         checkAnswerShape(p.answers);
         done = await this.here.answerHere(userId, agentId, command.targetId, p.answers);

@@ -8,12 +8,14 @@ import {
   type CodeAgent,
 } from '@forge/core';
 import type { NewEvent, RunRecord } from '@forge/store';
+import type { KeyCaps } from '../api-keys.js';
 import { JournalWriter } from '../journal-writer.js';
 import { isLeaseLost } from './lease-lost.js';
 import { LiveRun } from './live-run.js';
 import type { Outbox } from './outbox.js';
 import type { RunContext } from './run-context.js';
 import type { EndError, RunEnder } from './run-ender.js';
+import { SpendMeter } from './spend-meter.js';
 
 /** Tries at ending a run here before it is left to a restart (pollMs, 2×pollMs… apart). */
 const END_ATTEMPTS = 4;
@@ -23,6 +25,8 @@ export interface RunExecutorOptions {
   agents: (userId: string, agentId: string) => Promise<CodeAgent | undefined>;
   /** A run executing here has settled: its agent is free for the next message. */
   onSettled: () => void;
+  /** The daily cap of the API key that sent a run, if it has one. */
+  keyCaps?: ((keyId: string) => KeyCaps | undefined) | undefined;
 }
 
 /**
@@ -88,8 +92,14 @@ export class RunExecutor {
         void live.run.cancel(lost ? 'taken over by another instance' : 'the journal cannot be written');
       },
     });
+    // Every run's spend counts against its key; a capped key's run is stopped once the key's day is spent.
+    const meter = record.keyId
+      ? new SpendMeter(this.ctx, live, record.keyId, this.options.keyCaps?.(record.keyId))
+      : undefined;
     try {
-      for await (const event of live.run) {
+      for await (let event of live.run) {
+        meter?.observe(event);
+        if (meter && event.type === 'run.completed') event = meter.final(event);
         if (event.type === 'permission.requested') live.pendingPermissions.add(event.id);
         if (event.type === 'question.requested') live.pendingQuestions.add(event.id);
         writer.push(event);
@@ -101,6 +111,7 @@ export class RunExecutor {
       logger.error('run stream failed', { requestId: record.requestId, error: String(error) });
     } finally {
       await writer.drained();
+      await meter?.settled();
       const broken = writer.broken !== undefined;
       if (broken && isLeaseLost(writer.broken)) {
         // Another instance holds the run now: what is left to deliver is its business.

@@ -10,6 +10,8 @@ export interface SubmitInput {
   agentId: string;
   request: AgentRequestInput;
   webhook?: { url: string; secret?: string };
+  /** The API key that sent it (hex SHA-256): its spend counts against that key. */
+  keyId?: string;
 }
 
 export interface RunQueueOptions {
@@ -68,6 +70,7 @@ export class RunQueue {
       request: JSON.parse(JSON.stringify(request)) as Record<string, unknown>,
       ...(input.webhook ? { webhook: input.webhook } : {}),
       ...(remoteAgentId ? { remoteAgentId } : {}),
+      ...(input.keyId ? { keyId: input.keyId } : {}),
       now: this.ctx.now(),
       maxQueued: this.options.maxQueued,
       by: instanceId,

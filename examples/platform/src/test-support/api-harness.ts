@@ -21,8 +21,21 @@ export interface HarnessOptions {
   webhooks?: WebhookDispatcherPort;
   backend?: (registry: ProviderRegistry, dataDir: string) => AgentBackend;
   api?: Partial<
-    Pick<ApiOptions, 'rateLimitPerMinute' | 'maxAgentsPerKey' | 'remoteAgents' | 'clock' | 'authFailuresPerMinute'>
+    Pick<
+      ApiOptions,
+      | 'rateLimitPerMinute'
+      | 'maxAgentsPerKey'
+      | 'remoteAgents'
+      | 'clock'
+      | 'authFailuresPerMinute'
+      | 'mcpServers'
+      | 'allowPrivateNetworks'
+      | 'maxAttachmentBytes'
+      | 'runDefaults'
+    >
   >;
+  /** FORGE_API_KEYS (list or JSON); default alice and bob with ALICE_KEY and BOB_KEY. */
+  apiKeys?: string;
   /** FORGE_ADMIN_USERS: whose keys are admin keys (none by default). */
   adminUsers?: string;
   /** Queued messages per agent before 429. */
@@ -52,7 +65,11 @@ export async function startApiHarness(options: HarnessOptions = {}) {
     registry.register(name, agent);
   const logger = memoryLogger();
   const backend = options.backend ? options.backend(registry, dataDir) : localBackend({ dataDir, registry });
+  const keys = new ApiKeyStore(
+    markAdmins(parseApiKeyList(options.apiKeys ?? `alice:${ALICE_KEY},bob:${BOB_KEY}`), options.adminUsers ?? ''),
+  );
   const runs = await RunManager.create({
+    keyCaps: (keyId) => keys.capsOf(keyId),
     store: options.store ?? (await testStore()),
     agents: async (userId, agentId) => {
       const agent = await backend.get(userId, agentId).catch(() => undefined);
@@ -65,7 +82,7 @@ export async function startApiHarness(options: HarnessOptions = {}) {
     ...options.runManager,
   });
   const handler = createApiHandler({
-    keys: new ApiKeyStore(markAdmins(parseApiKeyList(`alice:${ALICE_KEY},bob:${BOB_KEY}`), options.adminUsers ?? '')),
+    keys,
     backend,
     runs,
     defaultProvider: registry.list()[0]!,

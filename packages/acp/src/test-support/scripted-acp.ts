@@ -15,7 +15,7 @@ import { AsyncQueue } from '@forge/core/internal';
  * An in-process ACP agent built on the SDK's agent side, behind a ProcessRunner: the adapter
  * spawns it and talks to it over byte streams, as it would to a real agent's stdin/stdout. What it
  * does with a prompt depends on the prompt's first word (`text`, `tool`, `permission`, `hang`,
- * `die`, `error`, `api500`, `thought`, `plan`, `unknown`, `maxtokens`, `refusal`, `toolhang`,
+ * `die`, `error`, `api500`, `thought`, `plan`, `edit`, `editfail`, `json`, `badjson`, `unknown`, `maxtokens`, `refusal`, `toolhang`,
  * `usage`, `history`).
  */
 export interface ScriptedAcpOptions {
@@ -208,7 +208,19 @@ function buildAgent(options: ScriptedAcpOptions, record: ScriptedProcess, stoppe
       cancelled.set(sessionId, c);
       const first = params.prompt[0];
       const word = options.scenario ?? (first?.type === 'text' ? first.text : '').split(/\s+/)[0];
+      // Core's structured-output repair turn: the corrected answer.
+      if (first?.type === 'text' && first.text.includes('did not match')) {
+        await text(client, sessionId, '{"verdict":"ok"}');
+        return { stopReason: 'end_turn' };
+      }
       switch (word) {
+        case 'json':
+          await text(client, sessionId, '{"verdict":');
+          await text(client, sessionId, '"ok"}');
+          return { stopReason: 'end_turn' };
+        case 'badjson':
+          await text(client, sessionId, 'It looks fine to me.');
+          return { stopReason: 'end_turn' };
         case 'hang':
           await text(client, sessionId, 'working…');
           await waitCancel(sessionId);
@@ -262,11 +274,59 @@ function buildAgent(options: ScriptedAcpOptions, record: ScriptedProcess, stoppe
             entries: [{ content: 'step one', priority: 'high', status: 'pending' }],
           });
           await update(client, sessionId, {
+            sessionUpdate: 'plan',
+            entries: [
+              { content: 'step one', priority: 'high', status: 'completed' },
+              { content: 'step two', priority: 'low', status: 'in_progress' },
+            ],
+          });
+          await update(client, sessionId, {
             sessionUpdate: 'available_commands_update',
             availableCommands: [{ name: 'init', description: 'init' }],
           });
           await text(client, sessionId, 'planned');
           return { stopReason: 'end_turn' };
+        case 'edit':
+        case 'editfail': {
+          // claude-code-acp's way: the diff comes with the proposal (a new file: oldText null), the completion
+          // has none; then Gemini's: the diff again on completion, a new file as oldText "" with _meta.kind add.
+          const diffs = [
+            { type: 'diff' as const, path: '/work/src/new.ts', oldText: null, newText: 'export const a = 1;\n' },
+            { type: 'diff' as const, path: '/work/README.md', oldText: 'one\ntwo\n', newText: 'one\nthree\n' },
+          ];
+          await update(client, sessionId, {
+            sessionUpdate: 'tool_call',
+            toolCallId: 'call_e',
+            title: 'Edit',
+            kind: 'edit',
+            status: 'pending',
+            rawInput: { files: 2 },
+            content: diffs,
+          });
+          await update(client, sessionId, {
+            sessionUpdate: 'tool_call_update',
+            toolCallId: 'call_e',
+            status: word === 'edit' ? 'completed' : 'failed',
+            rawOutput: word === 'edit' ? 'edited' : 'refused',
+          });
+          const gemini = { type: 'diff' as const, path: '/elsewhere/x.txt', oldText: '', newText: 'x\n' };
+          await update(client, sessionId, {
+            sessionUpdate: 'tool_call',
+            toolCallId: 'call_g',
+            title: 'Writing to x.txt',
+            kind: 'edit',
+            status: 'in_progress',
+            content: [],
+          });
+          await update(client, sessionId, {
+            sessionUpdate: 'tool_call_update',
+            toolCallId: 'call_g',
+            status: word === 'edit' ? 'completed' : 'failed',
+            content: [{ ...gemini, _meta: { kind: 'add' } }],
+          });
+          await text(client, sessionId, 'edited');
+          return { stopReason: 'end_turn' };
+        }
         case 'unknown':
           // A kind newer than any SDK: sent raw, as a future agent would.
           await client.notify('session/update', {

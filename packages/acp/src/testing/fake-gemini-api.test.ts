@@ -77,4 +77,56 @@ describe('startFakeGeminiApi', () => {
     expect(seen).toEqual(['go', 'fail']);
     expect(valueForSchema({ type: 'string', enum: ['a', 'b'] })).toBe('a');
   });
+
+  it('default scenarios: [[mcp]] calls the offered nonce tool and echoes its answer; [[images]] reports images', async () => {
+    api = await startFakeGeminiApi();
+    const part = (r: { candidates: Array<{ content: { parts: unknown[] } }> }) => r.candidates[0]!.content.parts;
+    const offered = turn('[[mcp]] call it', {
+      tools: [{ functionDeclarations: [{ name: 'read_file' }, { name: 'mcp_probe_nonce' }] }],
+    });
+    expect(part(await (await post('m:generateContent', offered)).json())).toEqual([
+      { text: 'Calling mcp_probe_nonce.' },
+      { functionCall: { name: 'mcp_probe_nonce', args: {} } },
+    ]);
+    const answered = {
+      contents: [
+        ...offered.contents,
+        { role: 'model', parts: [{ functionCall: { name: 'mcp_probe_nonce', args: {} } }] },
+        { role: 'user', parts: [{ functionResponse: { name: 'mcp_probe_nonce', response: { output: 'nonce-42' } } }] },
+      ],
+      tools: offered.tools,
+    };
+    expect(part(await (await post('m:generateContent', answered)).json())).toEqual([
+      { text: 'Offline stand-in model here. The tool answered: nonce-42' },
+    ]);
+    const none = await (await post('m:generateContent', turn('[[mcp]] call it'))).json();
+    expect(part(none)).toEqual([{ text: 'No nonce tool is offered (tools: run_shell_command).' }]);
+
+    const png = Buffer.from('not really a png').toString('base64');
+    const withImage = {
+      contents: [
+        { role: 'user', parts: [{ text: '[[images]] look' }, { inlineData: { mimeType: 'image/png', data: png } }] },
+      ],
+      tools: [{ functionDeclarations: [{ name: 'read_file' }] }],
+    };
+    expect(part(await (await post('m:generateContent', withImage)).json())).toEqual([
+      { text: 'I received 1 image(s): image/png (16 bytes).' },
+    ]);
+    expect(api.requests.at(-1)!.images).toEqual([{ mimeType: 'image/png', data: png, bytes: 16 }]);
+  });
+
+  it('[[json]] answers a value fitting the schema the prompt ends with; [[badjson]] does not until asked to repair', async () => {
+    api = await startFakeGeminiApi();
+    const schema = { type: 'object', properties: { verdict: { enum: ['ok', 'bad'] } }, required: ['verdict'] };
+    const ask = (text: string) =>
+      post(
+        'm:generateContent',
+        turn(`${text}\n\nAnswer with only a JSON value matching this JSON Schema:\n${JSON.stringify(schema)}`),
+      )
+        .then((r) => r.json())
+        .then((r) => r.candidates[0].content.parts[0].text);
+    expect(JSON.parse(await ask('[[json]] judge'))).toEqual({ verdict: 'ok' });
+    expect(JSON.parse(await ask('[[badjson]] judge'))).toEqual({ unexpected: true });
+    expect(JSON.parse(await ask('Your answer did not match the required JSON Schema: x'))).toEqual({ verdict: 'ok' });
+  });
 });

@@ -20,6 +20,19 @@ export interface FakeGeminiRequest {
   hasFunctionResponse: boolean;
   /** Names of the tools (function declarations) the request offers. */
   tools: string[];
+  /** The text of the newest user content's `functionResponse` parts (what the tools answered). */
+  functionResponseText: string;
+  /** The images (`inlineData` parts with an `image/*` type) anywhere in the request's user contents. */
+  images: FakeGeminiImage[];
+}
+
+/** An image the model was sent. */
+export interface FakeGeminiImage {
+  mimeType: string;
+  /** Base64, as sent. */
+  data: string;
+  /** Decoded size. */
+  bytes: number;
 }
 
 /** How the fake answers one model turn. */
@@ -53,12 +66,64 @@ export interface FakeGeminiApi {
 
 type Json = Record<string, unknown>;
 
-/** A friendly answer that quotes the user's last message. */
-export const defaultGeminiResponder: FakeGeminiResponder = (req) => ({
-  text: req.hasFunctionResponse
-    ? 'Offline stand-in model here. The tool has answered.'
-    : `Offline stand-in model here. You said: ${req.lastUserText.trim() || '(nothing)'}`,
-});
+/**
+ * A friendly answer that quotes the user's last message, or what a tool answered. Scenarios by the prompt's
+ * tag: `[[mcp]]` calls the offered tool whose name ends in `nonce` (the test MCP server's; see
+ * `mcpToolReply`), `[[images]]` says which images it received (`imagesReply`), `[[json]]` answers with a
+ * value that fits the JSON Schema the prompt ends with (core's structured-output instruction) and `[[badjson]]`
+ * with one that does not — until it is asked to repair it ("did not match"), as in `jsonReply`.
+ */
+export const defaultGeminiResponder: FakeGeminiResponder = (req) => {
+  if (req.hasFunctionResponse) {
+    return {
+      text: `Offline stand-in model here. The tool answered: ${req.functionResponseText.trim() || '(nothing)'}`,
+    };
+  }
+  const tag = /\[\[(\w+)\]\]/.exec(req.lastUserText)?.[1];
+  if (tag === 'mcp') return mcpToolReply(req);
+  if (tag === 'images') return imagesReply(req);
+  if (tag === 'json' || tag === 'badjson' || isRepairPrompt(req.lastUserText)) return jsonReply(req, tag === 'badjson');
+  return { text: `Offline stand-in model here. You said: ${req.lastUserText.trim() || '(nothing)'}` };
+};
+
+/**
+ * Calls the offered tool whose name ends in `suffix` (an MCP server's tool, however the CLI prefixes it), or
+ * says there is none, listing what is offered.
+ */
+export function mcpToolReply(req: FakeGeminiRequest, suffix = 'nonce'): FakeGeminiReply {
+  const name = req.tools.find((t) => t === suffix || t.endsWith(`_${suffix}`));
+  if (!name) return { text: `No ${suffix} tool is offered (tools: ${req.tools.join(', ')}).` };
+  return { functionCall: { name, args: {} }, text: `Calling ${name}.` };
+}
+
+/** The JSON Schema a prompt ends with (core's structured-output instruction and repair prompt put it last). */
+export function schemaInPrompt(text: string): unknown {
+  const at = text.lastIndexOf('JSON Schema');
+  const start = at < 0 ? -1 : text.indexOf('{', at);
+  if (start < 0) return undefined;
+  try {
+    return JSON.parse(text.slice(start).trim()) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+const isRepairPrompt = (text: string) => /did not match/.test(text) && schemaInPrompt(text) !== undefined;
+
+/**
+ * Answers with only JSON: a value that fits the schema the prompt ends with (`valueForSchema`), or — `wrong`, and
+ * not a repair prompt — an object that fits no schema with required properties.
+ */
+export function jsonReply(req: FakeGeminiRequest, wrong = false): FakeGeminiReply {
+  if (wrong && !isRepairPrompt(req.lastUserText)) return { text: '{"unexpected":true}' };
+  return { text: JSON.stringify(valueForSchema(schemaInPrompt(req.lastUserText))) };
+}
+
+/** Says which images the request carried: `I received 1 image(s): image/png (67 bytes).` */
+export function imagesReply(req: FakeGeminiRequest): FakeGeminiReply {
+  const list = req.images.map((i) => `${i.mimeType} (${i.bytes} bytes)`).join(', ');
+  return { text: `I received ${req.images.length} image(s)${list ? `: ${list}` : ''}.` };
+}
 
 function lastUser(body: Json | undefined): Json | undefined {
   const contents = Array.isArray(body?.contents) ? (body!.contents as Json[]) : [];
@@ -75,6 +140,29 @@ export function geminiLastUserText(body: unknown): string {
     .map((p) => p.text as string)
     .join('\n');
 }
+
+function functionResponseText(body: Json | undefined): string {
+  return parts(lastUser(body))
+    .map((p) => (isJson(p.functionResponse) ? p.functionResponse.response : undefined))
+    .filter((r) => r !== undefined)
+    .map((r) => (isJson(r) && typeof r.output === 'string' ? r.output : JSON.stringify(r)))
+    .join('\n');
+}
+
+function userImages(body: Json | undefined): FakeGeminiImage[] {
+  const contents = Array.isArray(body?.contents) ? (body!.contents as Json[]) : [];
+  return contents
+    .filter((c) => c?.role === 'user')
+    .flatMap(parts)
+    .map((p) => p.inlineData)
+    .filter((d): d is Json => isJson(d) && typeof d.mimeType === 'string' && d.mimeType.startsWith('image/'))
+    .map((d) => {
+      const data = typeof d.data === 'string' ? d.data : '';
+      return { mimeType: d.mimeType as string, data, bytes: Buffer.from(data, 'base64').length };
+    });
+}
+
+const isJson = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function toolNames(body: Json | undefined): string[] {
   const tools = Array.isArray(body?.tools) ? (body!.tools as Json[]) : [];
@@ -160,6 +248,8 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Pr
       lastUserText: geminiLastUserText(body),
       hasFunctionResponse: parts(lastUser(body)).some((p) => p.functionResponse !== undefined),
       tools: toolNames(body),
+      functionResponseText: functionResponseText(body),
+      images: userImages(body),
     };
     requests.push(record);
 

@@ -1,12 +1,14 @@
-import type { AgentRun, CodeAgent } from '@forge/core';
+import type { AgentRequestInput, AgentRun, CodeAgent } from '@forge/core';
 
-/** Wraps an agent to keep every run the platform starts on it (the agent-side runs). */
-export function spyAgent(inner: CodeAgent): { agent: CodeAgent; runs: AgentRun[] } {
+/** Wraps an agent to keep every run the platform starts on it (the agent-side runs) and every request it got. */
+export function spyAgent(inner: CodeAgent): { agent: CodeAgent; runs: AgentRun[]; requests: AgentRequestInput[] } {
   const runs: AgentRun[] = [];
+  const requests: AgentRequestInput[] = [];
   const agent: CodeAgent = {
     provider: inner.provider,
     capabilities: () => inner.capabilities(),
     execute(input, options) {
+      requests.push(input);
       const run = inner.execute(input, options);
       runs.push(run);
       return run;
@@ -14,5 +16,5 @@ export function spyAgent(inner: CodeAgent): { agent: CodeAgent; runs: AgentRun[]
     cancel: (id) => inner.cancel(id),
     close: () => inner.close?.() ?? Promise.resolve(),
   };
-  return { agent, runs };
+  return { agent, runs, requests };
 }

@@ -6,7 +6,7 @@
 // `authorization: Bearer <credential>`, and dials again whenever the stream drops.
 //
 // On that stream the platform sends the commands of forge.agent.v1.AgentService's Connect
-// stream (execute, cancel, permission reply, question answer, ping) and the agent sends back the events of its
+// stream (execute, cancel, permission reply, question answer, steer, ping) and the agent sends back the events of its
 // runs, so runs behave as they do over the transport. Every message carries a subject-style
 // routing key (see the `subject` fields) that the platform publishes it under.
 
@@ -116,7 +116,7 @@ export type AttachRequest = Message<"forge.dialhome.v1.AttachRequest"> & {
     case: "events";
   } | {
     /**
-     * Answers a permission reply or question answer command.
+     * Answers a permission reply, question answer or steer command.
      *
      * @generated from field: forge.agent.v1.CommandAck ack = 5;
      */
@@ -219,7 +219,7 @@ export type AttachResponse = Message<"forge.dialhome.v1.AttachResponse"> & {
   /**
    * `agent.<id>.welcome`, `agent.<id>.heartbeat.ack`, `agent.<id>.run.<run>.execute`,
    * `agent.<id>.run.<run>.cancel`, `agent.<id>.run.<run>.permission`,
-   * `agent.<id>.run.<run>.answer`, `agent.<id>.ping`.
+   * `agent.<id>.run.<run>.answer`, `agent.<id>.run.<run>.steer`, `agent.<id>.ping`.
    *
    * @generated from field: string subject = 1;
    */

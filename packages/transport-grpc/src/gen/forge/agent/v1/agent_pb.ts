@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file forge/agent/v1/agent.proto.
  */
 export const file_forge_agent_v1_agent: GenFile = /*@__PURE__*/
-  fileDesc("Chpmb3JnZS9hZ2VudC92MS9hZ2VudC5wcm90bxIOZm9yZ2UuYWdlbnQudjEixgIKDkNvbm5lY3RSZXF1ZXN0EhIKCmNvbW1hbmRfaWQYASABKAkSMQoHZXhlY3V0ZRgCIAEoCzIeLmZvcmdlLmFnZW50LnYxLkV4ZWN1dGVDb21tYW5kSAASLwoGY2FuY2VsGAMgASgLMh0uZm9yZ2UuYWdlbnQudjEuQ2FuY2VsQ29tbWFuZEgAEkIKEHBlcm1pc3Npb25fcmVwbHkYBCABKAsyJi5mb3JnZS5hZ2VudC52MS5QZXJtaXNzaW9uUmVwbHlDb21tYW5kSAASKwoEcGluZxgFIAEoCzIbLmZvcmdlLmFnZW50LnYxLlBpbmdDb21tYW5kSAASQAoPcXVlc3Rpb25fYW5zd2VyGAYgASgLMiUuZm9yZ2UuYWdlbnQudjEuUXVlc3Rpb25BbnN3ZXJDb21tYW5kSABCCQoHY29tbWFuZCJPCg5FeGVjdXRlQ29tbWFuZBIOCgZydW5faWQYASABKAkSLQoHcmVxdWVzdBgCIAEoCzIcLmZvcmdlLmFnZW50LnYxLkFnZW50UmVxdWVzdCI/Cg1DYW5jZWxDb21tYW5kEg4KBnJ1bl9pZBgBIAEoCRITCgZyZWFzb24YAiABKAlIAIgBAUIJCgdfcmVhc29uIpcBChZQZXJtaXNzaW9uUmVwbHlDb21tYW5kEg4KBnJ1bl9pZBgBIAEoCRIVCg1wZXJtaXNzaW9uX2lkGAIgASgJEjQKCGRlY2lzaW9uGAMgASgOMiIuZm9yZ2UuYWdlbnQudjEuUGVybWlzc2lvbkRlY2lzaW9uEhQKB21lc3NhZ2UYBCABKAlIAIgBAUIKCghfbWVzc2FnZSJpChVRdWVzdGlvbkFuc3dlckNvbW1hbmQSDgoGcnVuX2lkGAEgASgJEhMKC3F1ZXN0aW9uX2lkGAIgASgJEisKB2Fuc3dlcnMYAyADKAsyGi5mb3JnZS5hZ2VudC52MS5TdHJpbmdMaXN0IhsKC1BpbmdDb21tYW5kEgwKBHRpbWUYASABKAEiygEKD0Nvbm5lY3RSZXNwb25zZRIsCgZldmVudHMYASABKAsyGi5mb3JnZS5hZ2VudC52MS5FdmVudEJhdGNoSAASJAoEcG9uZxgCIAEoCzIULmZvcmdlLmFnZW50LnYxLlBvbmdIABIpCgNhY2sYAyABKAsyGi5mb3JnZS5hZ2VudC52MS5Db21tYW5kQWNrSAASLQoFZXJyb3IYBCABKAsyHC5mb3JnZS5hZ2VudC52MS5Db21tYW5kRXJyb3JIAEIJCgdtZXNzYWdlIjgKCkV2ZW50QmF0Y2gSKgoGZXZlbnRzGAEgAygLMhouZm9yZ2UuYWdlbnQudjEuQWdlbnRFdmVudCIpCgRQb25nEgwKBHRpbWUYASABKAESEwoLc2VydmVyX3RpbWUYAiABKAEiIAoKQ29tbWFuZEFjaxISCgpjb21tYW5kX2lkGAEgASgJIlwKDENvbW1hbmRFcnJvchISCgpjb21tYW5kX2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCRIoCgVlcnJvchgDIAEoCzIZLmZvcmdlLmFnZW50LnYxLkVycm9ySW5mbyJ7CglFcnJvckluZm8SDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEhAKCGNhdGVnb3J5GAMgASgJEhEKCXJldHJ5YWJsZRgEIAEoCBIZCgxkZXRhaWxzX2pzb24YBSABKAlIAIgBAUIPCg1fZGV0YWlsc19qc29uIk8KDkV4ZWN1dGVSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRItCgdyZXF1ZXN0GAIgASgLMhwuZm9yZ2UuYWdlbnQudjEuQWdlbnRSZXF1ZXN0Ij0KD0V4ZWN1dGVSZXNwb25zZRIqCgZldmVudHMYASADKAsyGi5mb3JnZS5hZ2VudC52MS5BZ2VudEV2ZW50IkIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhMKBnJlYXNvbhgCIAEoCUgAiAEBQgkKB19yZWFzb24iJgoRQ2FuY2VsUnVuUmVzcG9uc2USEQoJY2FuY2VsbGVkGAEgASgIIpcBChZSZXBseVBlcm1pc3Npb25SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIVCg1wZXJtaXNzaW9uX2lkGAIgASgJEjQKCGRlY2lzaW9uGAMgASgOMiIuZm9yZ2UuYWdlbnQudjEuUGVybWlzc2lvbkRlY2lzaW9uEhQKB21lc3NhZ2UYBCABKAlIAIgBAUIKCghfbWVzc2FnZSIZChdSZXBseVBlcm1pc3Npb25SZXNwb25zZSJpChVBbnN3ZXJRdWVzdGlvblJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhMKC3F1ZXN0aW9uX2lkGAIgASgJEisKB2Fuc3dlcnMYAyADKAsyGi5mb3JnZS5hZ2VudC52MS5TdHJpbmdMaXN0IhgKFkFuc3dlclF1ZXN0aW9uUmVzcG9uc2UiEgoQR2V0U3RhdHVzUmVxdWVzdCKsAQoRR2V0U3RhdHVzUmVzcG9uc2USEAoIcHJvdmlkZXIYASABKAkSNwoMY2FwYWJpbGl0aWVzGAIgASgLMiEuZm9yZ2UuYWdlbnQudjEuQWdlbnRDYXBhYmlsaXRpZXMSFgoOcnVuc19pbl9mbGlnaHQYAyABKA0SEQoJdXB0aW1lX21zGAQgASgBEg8KB3ZlcnNpb24YBSABKAkSEAoIZHJhaW5pbmcYBiABKAgiRwoPU2h1dGRvd25SZXF1ZXN0EhAKCGdyYWNlZnVsGAEgASgIEhUKCGdyYWNlX21zGAIgASgNSACIAQFCCwoJX2dyYWNlX21zIkEKEFNodXRkb3duUmVzcG9uc2USFQoNcnVuc19maW5pc2hlZBgBIAEoDRIWCg5ydW5zX2NhbmNlbGxlZBgCIAEoDSLUBAoMQWdlbnRSZXF1ZXN0Eg4KBnByb21wdBgBIAEoCRIXCgpzZXNzaW9uX2lkGAIgASgJSACIAQESEAoDY3dkGAMgASgJSAGIAQESEgoFbW9kZWwYBCABKAlIAogBARIaCg1zeXN0ZW1fcHJvbXB0GAUgASgJSAOIAQESMQoNYWxsb3dlZF90b29scxgGIAEoCzIaLmZvcmdlLmFnZW50LnYxLlN0cmluZ0xpc3QSNAoQZGlzYWxsb3dlZF90b29scxgHIAEoCzIaLmZvcmdlLmFnZW50LnYxLlN0cmluZ0xpc3QSHAoPcGVybWlzc2lvbl9tb2RlGAggASgJSASIAQESFgoJbWF4X3R1cm5zGAkgASgNSAWIAQESFwoKdGltZW91dF9tcxgKIAEoDUgGiAEBEjIKA2VudhgLIAMoCzIlLmZvcmdlLmFnZW50LnYxLkFnZW50UmVxdWVzdC5FbnZFbnRyeRIvCgthdHRhY2htZW50cxgMIAMoCzIaLmZvcmdlLmFnZW50LnYxLkF0dGFjaG1lbnQSGgoNbWV0YWRhdGFfanNvbhgNIAEoCUgHiAEBGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDQoLX3Nlc3Npb25faWRCBgoEX2N3ZEIICgZfbW9kZWxCEAoOX3N5c3RlbV9wcm9tcHRCEgoQX3Blcm1pc3Npb25fbW9kZUIMCgpfbWF4X3R1cm5zQg0KC190aW1lb3V0X21zQhAKDl9tZXRhZGF0YV9qc29uIhwKClN0cmluZ0xpc3QSDgoGdmFsdWVzGAEgAygJIpQBCgpBdHRhY2htZW50EgwKBGtpbmQYASABKAkSEQoEcGF0aBgCIAEoCUgAiAEBEhEKBGRhdGEYAyABKAlIAYgBARIWCgltaW1lX3R5cGUYBCABKAlIAogBARIRCgRuYW1lGAUgASgJSAOIAQFCBwoFX3BhdGhCBwoFX2RhdGFCDAoKX21pbWVfdHlwZUIHCgVfbmFtZSLIAgoRQWdlbnRDYXBhYmlsaXRpZXMSDgoGcmVzdW1lGAEgASgIEg4KBmNhbmNlbBgCIAEoCBIaChJwZXJtaXNzaW9uX3JlcGxpZXMYAyABKAgSEwoLdGV4dF9kZWx0YXMYBCABKAgSEQoJcmVhc29uaW5nGAUgASgIEhMKC2F0dGFjaG1lbnRzGAYgASgIEg4KBmltYWdlcxgHIAEoCBIVCg1zeXN0ZW1fcHJvbXB0GAggASgIEhMKC3Rvb2xfZmlsdGVyGAkgASgIEhEKCW1heF90dXJucxgKIAEoCBIOCgZtb2RlbHMYCyADKAkSFAoHdmVyc2lvbhgMIAEoCUgAiAEBEhcKCmV4dHJhX2pzb24YDSABKAlIAYgBARIRCglxdWVzdGlvbnMYDiABKAhCCgoIX3ZlcnNpb25CDQoLX2V4dHJhX2pzb24ijAYKCkFnZW50RXZlbnQSDgoGcnVuX2lkGAEgASgJEgsKA3NlcRgCIAEoDRIMCgR0aW1lGAMgASgBEhAKCHByb3ZpZGVyGAQgASgJEhUKCHJhd19qc29uGAUgASgJSAGIAQESPgoPc2Vzc2lvbl9zdGFydGVkGAogASgLMiMuZm9yZ2UuYWdlbnQudjEuU2Vzc2lvblN0YXJ0ZWRFdmVudEgAEjQKCnRleHRfZGVsdGEYCyABKAsyHi5mb3JnZS5hZ2VudC52MS5UZXh0RGVsdGFFdmVudEgAEi8KB21lc3NhZ2UYDCABKAsyHC5mb3JnZS5hZ2VudC52MS5NZXNzYWdlRXZlbnRIABIzCglyZWFzb25pbmcYDSABKAsyHi5mb3JnZS5hZ2VudC52MS5SZWFzb25pbmdFdmVudEgAEjIKCXRvb2xfY2FsbBgOIAEoCzIdLmZvcmdlLmFnZW50LnYxLlRvb2xDYWxsRXZlbnRIABI2Cgt0b29sX3Jlc3VsdBgPIAEoCzIfLmZvcmdlLmFnZW50LnYxLlRvb2xSZXN1bHRFdmVudEgAEkgKFHBlcm1pc3Npb25fcmVxdWVzdGVkGBAgASgLMiguZm9yZ2UuYWdlbnQudjEuUGVybWlzc2lvblJlcXVlc3RlZEV2ZW50SAASKwoFdXNhZ2UYESABKAsyGi5mb3JnZS5hZ2VudC52MS5Vc2FnZUV2ZW50SAASJwoDbG9nGBIgASgLMhguZm9yZ2UuYWdlbnQudjEuTG9nRXZlbnRIABIrCgVlcnJvchgTIAEoCzIaLmZvcmdlLmFnZW50LnYxLkVycm9yRXZlbnRIABI6Cg1ydW5fY29tcGxldGVkGBQgASgLMiEuZm9yZ2UuYWdlbnQudjEuUnVuQ29tcGxldGVkRXZlbnRIABJEChJxdWVzdGlvbl9yZXF1ZXN0ZWQYFSABKAsyJi5mb3JnZS5hZ2VudC52MS5RdWVzdGlvblJlcXVlc3RlZEV2ZW50SABCBgoEYm9keUILCglfcmF3X2pzb24ivgEKE1Nlc3Npb25TdGFydGVkRXZlbnQSEgoKc2Vzc2lvbl9pZBgBIAEoCRISCgVtb2RlbBgCIAEoCUgAiAEBEikKBXRvb2xzGAMgASgLMhouZm9yZ2UuYWdlbnQudjEuU3RyaW5nTGlzdBIQCgNjd2QYBCABKAlIAYgBARIcCg9wZXJtaXNzaW9uX21vZGUYBSABKAlIAogBAUIICgZfbW9kZWxCBgoEX2N3ZEISChBfcGVybWlzc2lvbl9tb2RlIkYKDlRleHREZWx0YUV2ZW50EgwKBHRleHQYASABKAkSFwoKbWVzc2FnZV9pZBgCIAEoCUgAiAEBQg0KC19tZXNzYWdlX2lkIkQKDE1lc3NhZ2VFdmVudBIMCgR0ZXh0GAEgASgJEhcKCm1lc3NhZ2VfaWQYAiABKAlIAIgBAUINCgtfbWVzc2FnZV9pZCJGCg5SZWFzb25pbmdFdmVudBIMCgR0ZXh0GAEgASgJEhcKCm1lc3NhZ2VfaWQYAiABKAlIAIgBAUINCgtfbWVzc2FnZV9pZCJWCg1Ub29sQ2FsbEV2ZW50Eg8KB2NhbGxfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIXCgppbnB1dF9qc29uGAMgASgJSACIAQFCDQoLX2lucHV0X2pzb24iXgoPVG9vbFJlc3VsdEV2ZW50Eg8KB2NhbGxfaWQYASABKAkSGAoLb3V0cHV0X2pzb24YAiABKAlIAIgBARIQCghpc19lcnJvchgDIAEoCEIOCgxfb3V0cHV0X2pzb24iXAoYUGVybWlzc2lvblJlcXVlc3RlZEV2ZW50EgoKAmlkGAEgASgJEgwKBHRvb2wYAiABKAkSFwoKaW5wdXRfanNvbhgDIAEoCUgAiAEBQg0KC19pbnB1dF9qc29uIlEKFlF1ZXN0aW9uUmVxdWVzdGVkRXZlbnQSCgoCaWQYASABKAkSKwoJcXVlc3Rpb25zGAIgAygLMhguZm9yZ2UuYWdlbnQudjEuUXVlc3Rpb24ijwEKCFF1ZXN0aW9uEhAKCHF1ZXN0aW9uGAEgASgJEhMKBmhlYWRlchgCIAEoCUgAiAEBEi8KB29wdGlvbnMYAyADKAsyHi5mb3JnZS5hZ2VudC52MS5RdWVzdGlvbk9wdGlvbhIQCghtdWx0aXBsZRgEIAEoCBIOCgZjdXN0b20YBSABKAhCCQoHX2hlYWRlciJJCg5RdWVzdGlvbk9wdGlvbhINCgVsYWJlbBgBIAEoCRIYCgtkZXNjcmlwdGlvbhgCIAEoCUgAiAEBQg4KDF9kZXNjcmlwdGlvbiJ+CgpVc2FnZUV2ZW50EiQKBXVzYWdlGAEgASgLMhUuZm9yZ2UuYWdlbnQudjEuVXNhZ2USFQoIY29zdF91c2QYAiABKAFIAIgBARIXCgptZXNzYWdlX2lkGAMgASgJSAGIAQFCCwoJX2Nvc3RfdXNkQg0KC19tZXNzYWdlX2lkImwKCExvZ0V2ZW50EgwKBHRleHQYASABKAkSJwoFbGV2ZWwYAiABKA4yGC5mb3JnZS5hZ2VudC52MS5Mb2dMZXZlbBIpCgZzdHJlYW0YAyABKA4yGS5mb3JnZS5hZ2VudC52MS5Mb2dTdHJlYW0iagoKRXJyb3JFdmVudBIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIEhkKDGRldGFpbHNfanNvbhgEIAEoCUgAiAEBQg8KDV9kZXRhaWxzX2pzb24iQAoRUnVuQ29tcGxldGVkRXZlbnQSKwoGcmVzdWx0GAEgASgLMhsuZm9yZ2UuYWdlbnQudjEuQWdlbnRSZXN1bHQinwEKBVVzYWdlEhQKDGlucHV0X3Rva2VucxgBIAEoARIVCg1vdXRwdXRfdG9rZW5zGAIgASgBEhkKEWNhY2hlX3JlYWRfdG9rZW5zGAMgASgBEhoKEmNhY2hlX3dyaXRlX3Rva2VucxgEIAEoARIdChByZWFzb25pbmdfdG9rZW5zGAUgASgBSACIAQFCEwoRX3JlYXNvbmluZ190b2tlbnMiiAIKC0FnZW50UmVzdWx0EikKBnN0YXR1cxgBIAEoDjIZLmZvcmdlLmFnZW50LnYxLlJ1blN0YXR1cxIMCgR0ZXh0GAIgASgJEhcKCnNlc3Npb25faWQYAyABKAlIAIgBARIkCgV1c2FnZRgEIAEoCzIVLmZvcmdlLmFnZW50LnYxLlVzYWdlEhUKCGNvc3RfdXNkGAUgASgBSAGIAQESEwoLZHVyYXRpb25fbXMYBiABKAESDQoFdHVybnMYByABKA0SKgoFZXJyb3IYCCABKAsyGy5mb3JnZS5hZ2VudC52MS5SZXN1bHRFcnJvckINCgtfc2Vzc2lvbl9pZEILCglfY29zdF91c2QiUgoLUmVzdWx0RXJyb3ISDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEhYKCXJldHJ5YWJsZRgDIAEoCEgAiAEBQgwKCl9yZXRyeWFibGUqnAEKElBlcm1pc3Npb25EZWNpc2lvbhIjCh9QRVJNSVNTSU9OX0RFQ0lTSU9OX1VOU1BFQ0lGSUVEEAASHQoZUEVSTUlTU0lPTl9ERUNJU0lPTl9BTExPVxABEiQKIFBFUk1JU1NJT05fREVDSVNJT05fQUxMT1dfQUxXQVlTEAISHAoYUEVSTUlTU0lPTl9ERUNJU0lPTl9ERU5ZEAMqdwoITG9nTGV2ZWwSGQoVTE9HX0xFVkVMX1VOU1BFQ0lGSUVEEAASEwoPTE9HX0xFVkVMX0RFQlVHEAESEgoOTE9HX0xFVkVMX0lORk8QAhISCg5MT0dfTEVWRUxfV0FSThADEhMKD0xPR19MRVZFTF9FUlJPUhAEKlUKCUxvZ1N0cmVhbRIaChZMT0dfU1RSRUFNX1VOU1BFQ0lGSUVEEAASFQoRTE9HX1NUUkVBTV9TVERPVVQQARIVChFMT0dfU1RSRUFNX1NUREVSUhACKowBCglSdW5TdGF0dXMSGgoWUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFFJVTl9TVEFUVVNfQ09NUExFVEVEEAESFQoRUlVOX1NUQVRVU19GQUlMRUQQAhIYChRSVU5fU1RBVFVTX0NBTkNFTExFRBADEhgKFFJVTl9TVEFUVVNfVElNRURfT1VUEAQy5AQKDEFnZW50U2VydmljZRJOCgdDb25uZWN0Eh4uZm9yZ2UuYWdlbnQudjEuQ29ubmVjdFJlcXVlc3QaHy5mb3JnZS5hZ2VudC52MS5Db25uZWN0UmVzcG9uc2UoATABEkwKB0V4ZWN1dGUSHi5mb3JnZS5hZ2VudC52MS5FeGVjdXRlUmVxdWVzdBofLmZvcmdlLmFnZW50LnYxLkV4ZWN1dGVSZXNwb25zZTABElAKCUNhbmNlbFJ1bhIgLmZvcmdlLmFnZW50LnYxLkNhbmNlbFJ1blJlcXVlc3QaIS5mb3JnZS5hZ2VudC52MS5DYW5jZWxSdW5SZXNwb25zZRJiCg9SZXBseVBlcm1pc3Npb24SJi5mb3JnZS5hZ2VudC52MS5SZXBseVBlcm1pc3Npb25SZXF1ZXN0GicuZm9yZ2UuYWdlbnQudjEuUmVwbHlQZXJtaXNzaW9uUmVzcG9uc2USXwoOQW5zd2VyUXVlc3Rpb24SJS5mb3JnZS5hZ2VudC52MS5BbnN3ZXJRdWVzdGlvblJlcXVlc3QaJi5mb3JnZS5hZ2VudC52MS5BbnN3ZXJRdWVzdGlvblJlc3BvbnNlElAKCUdldFN0YXR1cxIgLmZvcmdlLmFnZW50LnYxLkdldFN0YXR1c1JlcXVlc3QaIS5mb3JnZS5hZ2VudC52MS5HZXRTdGF0dXNSZXNwb25zZRJNCghTaHV0ZG93bhIfLmZvcmdlLmFnZW50LnYxLlNodXRkb3duUmVxdWVzdBogLmZvcmdlLmFnZW50LnYxLlNodXRkb3duUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("Chpmb3JnZS9hZ2VudC92MS9hZ2VudC5wcm90bxIOZm9yZ2UuYWdlbnQudjEi9QIKDkNvbm5lY3RSZXF1ZXN0EhIKCmNvbW1hbmRfaWQYASABKAkSMQoHZXhlY3V0ZRgCIAEoCzIeLmZvcmdlLmFnZW50LnYxLkV4ZWN1dGVDb21tYW5kSAASLwoGY2FuY2VsGAMgASgLMh0uZm9yZ2UuYWdlbnQudjEuQ2FuY2VsQ29tbWFuZEgAEkIKEHBlcm1pc3Npb25fcmVwbHkYBCABKAsyJi5mb3JnZS5hZ2VudC52MS5QZXJtaXNzaW9uUmVwbHlDb21tYW5kSAASKwoEcGluZxgFIAEoCzIbLmZvcmdlLmFnZW50LnYxLlBpbmdDb21tYW5kSAASQAoPcXVlc3Rpb25fYW5zd2VyGAYgASgLMiUuZm9yZ2UuYWdlbnQudjEuUXVlc3Rpb25BbnN3ZXJDb21tYW5kSAASLQoFc3RlZXIYByABKAsyHC5mb3JnZS5hZ2VudC52MS5TdGVlckNvbW1hbmRIAEIJCgdjb21tYW5kIk8KDkV4ZWN1dGVDb21tYW5kEg4KBnJ1bl9pZBgBIAEoCRItCgdyZXF1ZXN0GAIgASgLMhwuZm9yZ2UuYWdlbnQudjEuQWdlbnRSZXF1ZXN0Ij8KDUNhbmNlbENvbW1hbmQSDgoGcnVuX2lkGAEgASgJEhMKBnJlYXNvbhgCIAEoCUgAiAEBQgkKB19yZWFzb24ilwEKFlBlcm1pc3Npb25SZXBseUNvbW1hbmQSDgoGcnVuX2lkGAEgASgJEhUKDXBlcm1pc3Npb25faWQYAiABKAkSNAoIZGVjaXNpb24YAyABKA4yIi5mb3JnZS5hZ2VudC52MS5QZXJtaXNzaW9uRGVjaXNpb24SFAoHbWVzc2FnZRgEIAEoCUgAiAEBQgoKCF9tZXNzYWdlImkKFVF1ZXN0aW9uQW5zd2VyQ29tbWFuZBIOCgZydW5faWQYASABKAkSEwoLcXVlc3Rpb25faWQYAiABKAkSKwoHYW5zd2VycxgDIAMoCzIaLmZvcmdlLmFnZW50LnYxLlN0cmluZ0xpc3QiLAoMU3RlZXJDb21tYW5kEg4KBnJ1bl9pZBgBIAEoCRIMCgR0ZXh0GAIgASgJIhsKC1BpbmdDb21tYW5kEgwKBHRpbWUYASABKAEiygEKD0Nvbm5lY3RSZXNwb25zZRIsCgZldmVudHMYASABKAsyGi5mb3JnZS5hZ2VudC52MS5FdmVudEJhdGNoSAASJAoEcG9uZxgCIAEoCzIULmZvcmdlLmFnZW50LnYxLlBvbmdIABIpCgNhY2sYAyABKAsyGi5mb3JnZS5hZ2VudC52MS5Db21tYW5kQWNrSAASLQoFZXJyb3IYBCABKAsyHC5mb3JnZS5hZ2VudC52MS5Db21tYW5kRXJyb3JIAEIJCgdtZXNzYWdlIjgKCkV2ZW50QmF0Y2gSKgoGZXZlbnRzGAEgAygLMhouZm9yZ2UuYWdlbnQudjEuQWdlbnRFdmVudCIpCgRQb25nEgwKBHRpbWUYASABKAESEwoLc2VydmVyX3RpbWUYAiABKAEiIAoKQ29tbWFuZEFjaxISCgpjb21tYW5kX2lkGAEgASgJIlwKDENvbW1hbmRFcnJvchISCgpjb21tYW5kX2lkGAEgASgJEg4KBnJ1bl9pZBgCIAEoCRIoCgVlcnJvchgDIAEoCzIZLmZvcmdlLmFnZW50LnYxLkVycm9ySW5mbyJ7CglFcnJvckluZm8SDAoEY29kZRgBIAEoCRIPCgdtZXNzYWdlGAIgASgJEhAKCGNhdGVnb3J5GAMgASgJEhEKCXJldHJ5YWJsZRgEIAEoCBIZCgxkZXRhaWxzX2pzb24YBSABKAlIAIgBAUIPCg1fZGV0YWlsc19qc29uIk8KDkV4ZWN1dGVSZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRItCgdyZXF1ZXN0GAIgASgLMhwuZm9yZ2UuYWdlbnQudjEuQWdlbnRSZXF1ZXN0Ij0KD0V4ZWN1dGVSZXNwb25zZRIqCgZldmVudHMYASADKAsyGi5mb3JnZS5hZ2VudC52MS5BZ2VudEV2ZW50IkIKEENhbmNlbFJ1blJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhMKBnJlYXNvbhgCIAEoCUgAiAEBQgkKB19yZWFzb24iJgoRQ2FuY2VsUnVuUmVzcG9uc2USEQoJY2FuY2VsbGVkGAEgASgIIpcBChZSZXBseVBlcm1pc3Npb25SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIVCg1wZXJtaXNzaW9uX2lkGAIgASgJEjQKCGRlY2lzaW9uGAMgASgOMiIuZm9yZ2UuYWdlbnQudjEuUGVybWlzc2lvbkRlY2lzaW9uEhQKB21lc3NhZ2UYBCABKAlIAIgBAUIKCghfbWVzc2FnZSIZChdSZXBseVBlcm1pc3Npb25SZXNwb25zZSJpChVBbnN3ZXJRdWVzdGlvblJlcXVlc3QSDgoGcnVuX2lkGAEgASgJEhMKC3F1ZXN0aW9uX2lkGAIgASgJEisKB2Fuc3dlcnMYAyADKAsyGi5mb3JnZS5hZ2VudC52MS5TdHJpbmdMaXN0IhgKFkFuc3dlclF1ZXN0aW9uUmVzcG9uc2UiLwoPU3RlZXJSdW5SZXF1ZXN0Eg4KBnJ1bl9pZBgBIAEoCRIMCgR0ZXh0GAIgASgJIhIKEFN0ZWVyUnVuUmVzcG9uc2UiEgoQR2V0U3RhdHVzUmVxdWVzdCKsAQoRR2V0U3RhdHVzUmVzcG9uc2USEAoIcHJvdmlkZXIYASABKAkSNwoMY2FwYWJpbGl0aWVzGAIgASgLMiEuZm9yZ2UuYWdlbnQudjEuQWdlbnRDYXBhYmlsaXRpZXMSFgoOcnVuc19pbl9mbGlnaHQYAyABKA0SEQoJdXB0aW1lX21zGAQgASgBEg8KB3ZlcnNpb24YBSABKAkSEAoIZHJhaW5pbmcYBiABKAgiRwoPU2h1dGRvd25SZXF1ZXN0EhAKCGdyYWNlZnVsGAEgASgIEhUKCGdyYWNlX21zGAIgASgNSACIAQFCCwoJX2dyYWNlX21zIkEKEFNodXRkb3duUmVzcG9uc2USFQoNcnVuc19maW5pc2hlZBgBIAEoDRIWCg5ydW5zX2NhbmNlbGxlZBgCIAEoDSKyBwoMQWdlbnRSZXF1ZXN0Eg4KBnByb21wdBgBIAEoCRIXCgpzZXNzaW9uX2lkGAIgASgJSACIAQESEAoDY3dkGAMgASgJSAGIAQESEgoFbW9kZWwYBCABKAlIAogBARIaCg1zeXN0ZW1fcHJvbXB0GAUgASgJSAOIAQESMQoNYWxsb3dlZF90b29scxgGIAEoCzIaLmZvcmdlLmFnZW50LnYxLlN0cmluZ0xpc3QSNAoQZGlzYWxsb3dlZF90b29scxgHIAEoCzIaLmZvcmdlLmFnZW50LnYxLlN0cmluZ0xpc3QSHAoPcGVybWlzc2lvbl9tb2RlGAggASgJSASIAQESFgoJbWF4X3R1cm5zGAkgASgNSAWIAQESFwoKdGltZW91dF9tcxgKIAEoDUgGiAEBEjIKA2VudhgLIAMoCzIlLmZvcmdlLmFnZW50LnYxLkFnZW50UmVxdWVzdC5FbnZFbnRyeRIvCgthdHRhY2htZW50cxgMIAMoCzIaLmZvcmdlLmFnZW50LnYxLkF0dGFjaG1lbnQSGgoNbWV0YWRhdGFfanNvbhgNIAEoCUgHiAEBEi4KC21jcF9zZXJ2ZXJzGA4gAygLMhkuZm9yZ2UuYWdlbnQudjEuTWNwU2VydmVyEh8KEm91dHB1dF9zY2hlbWFfanNvbhgPIAEoCUgIiAEBEhsKDm91dHB1dF9yZXBhaXJzGBAgASgNSAmIAQESEwoGZWZmb3J0GBEgASgJSAqIAQESLAoJYXBwcm92YWxzGBIgASgLMhkuZm9yZ2UuYWdlbnQudjEuQXBwcm92YWxzEjIKCXF1ZXN0aW9ucxgTIAEoCzIfLmZvcmdlLmFnZW50LnYxLlF1ZXN0aW9uc1BvbGljeRImCgZidWRnZXQYFCABKAsyFi5mb3JnZS5hZ2VudC52MS5CdWRnZXQSEQoEZm9yaxgVIAEoCEgLiAEBGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDQoLX3Nlc3Npb25faWRCBgoEX2N3ZEIICgZfbW9kZWxCEAoOX3N5c3RlbV9wcm9tcHRCEgoQX3Blcm1pc3Npb25fbW9kZUIMCgpfbWF4X3R1cm5zQg0KC190aW1lb3V0X21zQhAKDl9tZXRhZGF0YV9qc29uQhUKE19vdXRwdXRfc2NoZW1hX2pzb25CEQoPX291dHB1dF9yZXBhaXJzQgkKB19lZmZvcnRCBwoFX2ZvcmsizwIKCU1jcFNlcnZlchIMCgRuYW1lGAEgASgJEhQKB2NvbW1hbmQYAiABKAlIAIgBARIMCgRhcmdzGAMgAygJEi8KA2VudhgEIAMoCzIiLmZvcmdlLmFnZW50LnYxLk1jcFNlcnZlci5FbnZFbnRyeRIQCgN1cmwYBSABKAlIAYgBARI3CgdoZWFkZXJzGAYgAygLMiYuZm9yZ2UuYWdlbnQudjEuTWNwU2VydmVyLkhlYWRlcnNFbnRyeRIWCgl0cmFuc3BvcnQYByABKAlIAogBARoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgoKCF9jb21tYW5kQgYKBF91cmxCDAoKX3RyYW5zcG9ydCKmAQoJQXBwcm92YWxzEisKBXJ1bGVzGAEgAygLMhwuZm9yZ2UuYWdlbnQudjEuQXBwcm92YWxSdWxlEh0KEGRlZmF1bHRfZGVjaXNpb24YAiABKAlIAIgBARI4Cgp1bmFuc3dlcmVkGAMgASgLMiQuZm9yZ2UuYWdlbnQudjEuVW5hbnN3ZXJlZFBlcm1pc3Npb25CEwoRX2RlZmF1bHRfZGVjaXNpb24ilAEKDEFwcHJvdmFsUnVsZRIMCgR0b29sGAEgASgJEjYKBWlucHV0GAIgAygLMicuZm9yZ2UuYWdlbnQudjEuQXBwcm92YWxSdWxlLklucHV0RW50cnkSEAoIZGVjaXNpb24YAyABKAkaLAoKSW5wdXRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjoKFFVuYW5zd2VyZWRQZXJtaXNzaW9uEhAKCGFmdGVyX21zGAEgASgNEhAKCGRlY2lzaW9uGAIgASgJIkkKD1F1ZXN0aW9uc1BvbGljeRI2Cgp1bmFuc3dlcmVkGAEgASgLMiIuZm9yZ2UuYWdlbnQudjEuVW5hbnN3ZXJlZFF1ZXN0aW9uIjYKElVuYW5zd2VyZWRRdWVzdGlvbhIQCghhZnRlcl9tcxgBIAEoDRIOCgZhY3Rpb24YAiABKAkiggEKBkJ1ZGdldBIZCgxtYXhfY29zdF91c2QYASABKAFIAIgBARIXCgptYXhfdG9rZW5zGAIgASgBSAGIAQESFgoJbWF4X3R1cm5zGAMgASgNSAKIAQFCDwoNX21heF9jb3N0X3VzZEINCgtfbWF4X3Rva2Vuc0IMCgpfbWF4X3R1cm5zIhwKClN0cmluZ0xpc3QSDgoGdmFsdWVzGAEgAygJIpQBCgpBdHRhY2htZW50EgwKBGtpbmQYASABKAkSEQoEcGF0aBgCIAEoCUgAiAEBEhEKBGRhdGEYAyABKAlIAYgBARIWCgltaW1lX3R5cGUYBCABKAlIAogBARIRCgRuYW1lGAUgASgJSAOIAQFCBwoFX3BhdGhCBwoFX2RhdGFCDAoKX21pbWVfdHlwZUIHCgVfbmFtZSLGBQoRQWdlbnRDYXBhYmlsaXRpZXMSDgoGcmVzdW1lGAEgASgIEg4KBmNhbmNlbBgCIAEoCBIaChJwZXJtaXNzaW9uX3JlcGxpZXMYAyABKAgSEwoLdGV4dF9kZWx0YXMYBCABKAgSEQoJcmVhc29uaW5nGAUgASgIEhMKC2F0dGFjaG1lbnRzGAYgASgIEg4KBmltYWdlcxgHIAEoCBIVCg1zeXN0ZW1fcHJvbXB0GAggASgIEhMKC3Rvb2xfZmlsdGVyGAkgASgIEhEKCW1heF90dXJucxgKIAEoCBIOCgZtb2RlbHMYCyADKAkSFAoHdmVyc2lvbhgMIAEoCUgAiAEBEhcKCmV4dHJhX2pzb24YDSABKAlIAYgBARIRCglxdWVzdGlvbnMYDiABKAgSEAoDZW52GA8gASgISAKIAQESEwoLbWNwX3NlcnZlcnMYECABKAgSHgoRc3RydWN0dXJlZF9vdXRwdXQYESABKAlIA4gBARIOCgZlZmZvcnQYEiABKAgSEQoJYXBwcm92YWxzGBMgASgIEhoKEnF1ZXN0aW9uX2RlYWRsaW5lcxgUIAEoCBIOCgZidWRnZXQYFSABKAgSDAoEZm9yaxgWIAEoCBIQCghzdGVlcmluZxgXIAEoCBIbChNzZXNzaW9uX3BvcnRhYmlsaXR5GBggASgIEhYKCWF2YWlsYWJsZRgZIAEoCEgEiAEBEh8KEnVuYXZhaWxhYmxlX3JlYXNvbhgaIAEoCUgFiAEBEhkKEXByb3RvY29sX3JldmlzaW9uGBsgASgNEhIKCnVzYWdlX2Nvc3QYHCABKAhCCgoIX3ZlcnNpb25CDQoLX2V4dHJhX2pzb25CBgoEX2VudkIUChJfc3RydWN0dXJlZF9vdXRwdXRCDAoKX2F2YWlsYWJsZUIVChNfdW5hdmFpbGFibGVfcmVhc29uIsYICgpBZ2VudEV2ZW50Eg4KBnJ1bl9pZBgBIAEoCRILCgNzZXEYAiABKA0SDAoEdGltZRgDIAEoARIQCghwcm92aWRlchgEIAEoCRIVCghyYXdfanNvbhgFIAEoCUgBiAEBEiAKE3BhcmVudF90b29sX2NhbGxfaWQYBiABKAlIAogBARI+Cg9zZXNzaW9uX3N0YXJ0ZWQYCiABKAsyIy5mb3JnZS5hZ2VudC52MS5TZXNzaW9uU3RhcnRlZEV2ZW50SAASNAoKdGV4dF9kZWx0YRgLIAEoCzIeLmZvcmdlLmFnZW50LnYxLlRleHREZWx0YUV2ZW50SAASLwoHbWVzc2FnZRgMIAEoCzIcLmZvcmdlLmFnZW50LnYxLk1lc3NhZ2VFdmVudEgAEjMKCXJlYXNvbmluZxgNIAEoCzIeLmZvcmdlLmFnZW50LnYxLlJlYXNvbmluZ0V2ZW50SAASMgoJdG9vbF9jYWxsGA4gASgLMh0uZm9yZ2UuYWdlbnQudjEuVG9vbENhbGxFdmVudEgAEjYKC3Rvb2xfcmVzdWx0GA8gASgLMh8uZm9yZ2UuYWdlbnQudjEuVG9vbFJlc3VsdEV2ZW50SAASSAoUcGVybWlzc2lvbl9yZXF1ZXN0ZWQYECABKAsyKC5mb3JnZS5hZ2VudC52MS5QZXJtaXNzaW9uUmVxdWVzdGVkRXZlbnRIABIrCgV1c2FnZRgRIAEoCzIaLmZvcmdlLmFnZW50LnYxLlVzYWdlRXZlbnRIABInCgNsb2cYEiABKAsyGC5mb3JnZS5hZ2VudC52MS5Mb2dFdmVudEgAEisKBWVycm9yGBMgASgLMhouZm9yZ2UuYWdlbnQudjEuRXJyb3JFdmVudEgAEjoKDXJ1bl9jb21wbGV0ZWQYFCABKAsyIS5mb3JnZS5hZ2VudC52MS5SdW5Db21wbGV0ZWRFdmVudEgAEkQKEnF1ZXN0aW9uX3JlcXVlc3RlZBgVIAEoCzImLmZvcmdlLmFnZW50LnYxLlF1ZXN0aW9uUmVxdWVzdGVkRXZlbnRIABJGChNwZXJtaXNzaW9uX3Jlc29sdmVkGBYgASgLMicuZm9yZ2UuYWdlbnQudjEuUGVybWlzc2lvblJlc29sdmVkRXZlbnRIABJCChFxdWVzdGlvbl9yZXNvbHZlZBgXIAEoCzIlLmZvcmdlLmFnZW50LnYxLlF1ZXN0aW9uUmVzb2x2ZWRFdmVudEgAEjgKDGZpbGVfY2hhbmdlZBgYIAEoCzIgLmZvcmdlLmFnZW50LnYxLkZpbGVDaGFuZ2VkRXZlbnRIABI4CgxwbGFuX3VwZGF0ZWQYGSABKAsyIC5mb3JnZS5hZ2VudC52MS5QbGFuVXBkYXRlZEV2ZW50SABCBgoEYm9keUILCglfcmF3X2pzb25CFgoUX3BhcmVudF90b29sX2NhbGxfaWQivgEKE1Nlc3Npb25TdGFydGVkRXZlbnQSEgoKc2Vzc2lvbl9pZBgBIAEoCRISCgVtb2RlbBgCIAEoCUgAiAEBEikKBXRvb2xzGAMgASgLMhouZm9yZ2UuYWdlbnQudjEuU3RyaW5nTGlzdBIQCgNjd2QYBCABKAlIAYgBARIcCg9wZXJtaXNzaW9uX21vZGUYBSABKAlIAogBAUIICgZfbW9kZWxCBgoEX2N3ZEISChBfcGVybWlzc2lvbl9tb2RlIkYKDlRleHREZWx0YUV2ZW50EgwKBHRleHQYASABKAkSFwoKbWVzc2FnZV9pZBgCIAEoCUgAiAEBQg0KC19tZXNzYWdlX2lkIkQKDE1lc3NhZ2VFdmVudBIMCgR0ZXh0GAEgASgJEhcKCm1lc3NhZ2VfaWQYAiABKAlIAIgBAUINCgtfbWVzc2FnZV9pZCJGCg5SZWFzb25pbmdFdmVudBIMCgR0ZXh0GAEgASgJEhcKCm1lc3NhZ2VfaWQYAiABKAlIAIgBAUINCgtfbWVzc2FnZV9pZCJWCg1Ub29sQ2FsbEV2ZW50Eg8KB2NhbGxfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIXCgppbnB1dF9qc29uGAMgASgJSACIAQFCDQoLX2lucHV0X2pzb24iXgoPVG9vbFJlc3VsdEV2ZW50Eg8KB2NhbGxfaWQYASABKAkSGAoLb3V0cHV0X2pzb24YAiABKAlIAIgBARIQCghpc19lcnJvchgDIAEoCEIOCgxfb3V0cHV0X2pzb24iXAoYUGVybWlzc2lvblJlcXVlc3RlZEV2ZW50EgoKAmlkGAEgASgJEgwKBHRvb2wYAiABKAkSFwoKaW5wdXRfanNvbhgDIAEoCUgAiAEBQg0KC19pbnB1dF9qc29uIlEKFlF1ZXN0aW9uUmVxdWVzdGVkRXZlbnQSCgoCaWQYASABKAkSKwoJcXVlc3Rpb25zGAIgAygLMhguZm9yZ2UuYWdlbnQudjEuUXVlc3Rpb24ijwEKCFF1ZXN0aW9uEhAKCHF1ZXN0aW9uGAEgASgJEhMKBmhlYWRlchgCIAEoCUgAiAEBEi8KB29wdGlvbnMYAyADKAsyHi5mb3JnZS5hZ2VudC52MS5RdWVzdGlvbk9wdGlvbhIQCghtdWx0aXBsZRgEIAEoCBIOCgZjdXN0b20YBSABKAhCCQoHX2hlYWRlciJJCg5RdWVzdGlvbk9wdGlvbhINCgVsYWJlbBgBIAEoCRIYCgtkZXNjcmlwdGlvbhgCIAEoCUgAiAEBQg4KDF9kZXNjcmlwdGlvbiJDChdQZXJtaXNzaW9uUmVzb2x2ZWRFdmVudBIKCgJpZBgBIAEoCRIQCghkZWNpc2lvbhgCIAEoCRIKCgJieRgDIAEoCSIvChVRdWVzdGlvblJlc29sdmVkRXZlbnQSCgoCaWQYASABKAkSCgoCYnkYAiABKAkinAEKEEZpbGVDaGFuZ2VkRXZlbnQSDAoEcGF0aBgBIAEoCRIOCgZjaGFuZ2UYAiABKAkSEQoEZGlmZhgDIAEoCUgAiAEBEhUKCG9sZF9wYXRoGAQgASgJSAGIAQESGQoMdG9vbF9jYWxsX2lkGAUgASgJSAKIAQFCBwoFX2RpZmZCCwoJX29sZF9wYXRoQg8KDV90b29sX2NhbGxfaWQiPgoQUGxhblVwZGF0ZWRFdmVudBIqCgdlbnRyaWVzGAEgAygLMhkuZm9yZ2UuYWdlbnQudjEuUGxhbkVudHJ5ImgKCVBsYW5FbnRyeRIPCgJpZBgBIAEoCUgAiAEBEg8KB2NvbnRlbnQYAiABKAkSDgoGc3RhdHVzGAMgASgJEhUKCHByaW9yaXR5GAQgASgJSAGIAQFCBQoDX2lkQgsKCV9wcmlvcml0eSJ+CgpVc2FnZUV2ZW50EiQKBXVzYWdlGAEgASgLMhUuZm9yZ2UuYWdlbnQudjEuVXNhZ2USFQoIY29zdF91c2QYAiABKAFIAIgBARIXCgptZXNzYWdlX2lkGAMgASgJSAGIAQFCCwoJX2Nvc3RfdXNkQg0KC19tZXNzYWdlX2lkImwKCExvZ0V2ZW50EgwKBHRleHQYASABKAkSJwoFbGV2ZWwYAiABKA4yGC5mb3JnZS5hZ2VudC52MS5Mb2dMZXZlbBIpCgZzdHJlYW0YAyABKA4yGS5mb3JnZS5hZ2VudC52MS5Mb2dTdHJlYW0iagoKRXJyb3JFdmVudBIMCgRjb2RlGAEgASgJEg8KB21lc3NhZ2UYAiABKAkSEQoJcmV0cnlhYmxlGAMgASgIEhkKDGRldGFpbHNfanNvbhgEIAEoCUgAiAEBQg8KDV9kZXRhaWxzX2pzb24iQAoRUnVuQ29tcGxldGVkRXZlbnQSKwoGcmVzdWx0GAEgASgLMhsuZm9yZ2UuYWdlbnQudjEuQWdlbnRSZXN1bHQinwEKBVVzYWdlEhQKDGlucHV0X3Rva2VucxgBIAEoARIVCg1vdXRwdXRfdG9rZW5zGAIgASgBEhkKEWNhY2hlX3JlYWRfdG9rZW5zGAMgASgBEhoKEmNhY2hlX3dyaXRlX3Rva2VucxgEIAEoARIdChByZWFzb25pbmdfdG9rZW5zGAUgASgBSACIAQFCEwoRX3JlYXNvbmluZ190b2tlbnMi6QIKC0FnZW50UmVzdWx0EikKBnN0YXR1cxgBIAEoDjIZLmZvcmdlLmFnZW50LnYxLlJ1blN0YXR1cxIMCgR0ZXh0GAIgASgJEhcKCnNlc3Npb25faWQYAyABKAlIAIgBARIkCgV1c2FnZRgEIAEoCzIVLmZvcmdlLmFnZW50LnYxLlVzYWdlEhUKCGNvc3RfdXNkGAUgASgBSAGIAQESEwoLZHVyYXRpb25fbXMYBiABKAESDQoFdHVybnMYByABKA0SKgoFZXJyb3IYCCABKAsyGy5mb3JnZS5hZ2VudC52MS5SZXN1bHRFcnJvchIYCgtvdXRwdXRfanNvbhgJIAEoCUgCiAEBEjUKDWZpbGVzX2NoYW5nZWQYCiABKAsyHi5mb3JnZS5hZ2VudC52MS5GaWxlQ2hhbmdlTGlzdEINCgtfc2Vzc2lvbl9pZEILCglfY29zdF91c2RCDgoMX291dHB1dF9qc29uIjsKDkZpbGVDaGFuZ2VMaXN0EikKBWZpbGVzGAEgAygLMhouZm9yZ2UuYWdlbnQudjEuRmlsZUNoYW5nZSJOCgpGaWxlQ2hhbmdlEgwKBHBhdGgYASABKAkSDgoGY2hhbmdlGAIgASgJEhUKCG9sZF9wYXRoGAMgASgJSACIAQFCCwoJX29sZF9wYXRoIlIKC1Jlc3VsdEVycm9yEgwKBGNvZGUYASABKAkSDwoHbWVzc2FnZRgCIAEoCRIWCglyZXRyeWFibGUYAyABKAhIAIgBAUIMCgpfcmV0cnlhYmxlKpwBChJQZXJtaXNzaW9uRGVjaXNpb24SIwofUEVSTUlTU0lPTl9ERUNJU0lPTl9VTlNQRUNJRklFRBAAEh0KGVBFUk1JU1NJT05fREVDSVNJT05fQUxMT1cQARIkCiBQRVJNSVNTSU9OX0RFQ0lTSU9OX0FMTE9XX0FMV0FZUxACEhwKGFBFUk1JU1NJT05fREVDSVNJT05fREVOWRADKncKCExvZ0xldmVsEhkKFUxPR19MRVZFTF9VTlNQRUNJRklFRBAAEhMKD0xPR19MRVZFTF9ERUJVRxABEhIKDkxPR19MRVZFTF9JTkZPEAISEgoOTE9HX0xFVkVMX1dBUk4QAxITCg9MT0dfTEVWRUxfRVJST1IQBCpVCglMb2dTdHJlYW0SGgoWTE9HX1NUUkVBTV9VTlNQRUNJRklFRBAAEhUKEUxPR19TVFJFQU1fU1RET1VUEAESFQoRTE9HX1NUUkVBTV9TVERFUlIQAiqMAQoJUnVuU3RhdHVzEhoKFlJVTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIYChRSVU5fU1RBVFVTX0NPTVBMRVRFRBABEhUKEVJVTl9TVEFUVVNfRkFJTEVEEAISGAoUUlVOX1NUQVRVU19DQU5DRUxMRUQQAxIYChRSVU5fU1RBVFVTX1RJTUVEX09VVBAEMrMFCgxBZ2VudFNlcnZpY2USTgoHQ29ubmVjdBIeLmZvcmdlLmFnZW50LnYxLkNvbm5lY3RSZXF1ZXN0Gh8uZm9yZ2UuYWdlbnQudjEuQ29ubmVjdFJlc3BvbnNlKAEwARJMCgdFeGVjdXRlEh4uZm9yZ2UuYWdlbnQudjEuRXhlY3V0ZVJlcXVlc3QaHy5mb3JnZS5hZ2VudC52MS5FeGVjdXRlUmVzcG9uc2UwARJQCglDYW5jZWxSdW4SIC5mb3JnZS5hZ2VudC52MS5DYW5jZWxSdW5SZXF1ZXN0GiEuZm9yZ2UuYWdlbnQudjEuQ2FuY2VsUnVuUmVzcG9uc2USYgoPUmVwbHlQZXJtaXNzaW9uEiYuZm9yZ2UuYWdlbnQudjEuUmVwbHlQZXJtaXNzaW9uUmVxdWVzdBonLmZvcmdlLmFnZW50LnYxLlJlcGx5UGVybWlzc2lvblJlc3BvbnNlEl8KDkFuc3dlclF1ZXN0aW9uEiUuZm9yZ2UuYWdlbnQudjEuQW5zd2VyUXVlc3Rpb25SZXF1ZXN0GiYuZm9yZ2UuYWdlbnQudjEuQW5zd2VyUXVlc3Rpb25SZXNwb25zZRJNCghTdGVlclJ1bhIfLmZvcmdlLmFnZW50LnYxLlN0ZWVyUnVuUmVxdWVzdBogLmZvcmdlLmFnZW50LnYxLlN0ZWVyUnVuUmVzcG9uc2USUAoJR2V0U3RhdHVzEiAuZm9yZ2UuYWdlbnQudjEuR2V0U3RhdHVzUmVxdWVzdBohLmZvcmdlLmFnZW50LnYxLkdldFN0YXR1c1Jlc3BvbnNlEk0KCFNodXRkb3duEh8uZm9yZ2UuYWdlbnQudjEuU2h1dGRvd25SZXF1ZXN0GiAuZm9yZ2UuYWdlbnQudjEuU2h1dGRvd25SZXNwb25zZWIGcHJvdG8z");
 
 /**
  * @generated from message forge.agent.v1.ConnectRequest
@@ -65,6 +65,12 @@ export type ConnectRequest = Message<"forge.agent.v1.ConnectRequest"> & {
      */
     value: QuestionAnswerCommand;
     case: "questionAnswer";
+  } | {
+    /**
+     * @generated from field: forge.agent.v1.SteerCommand steer = 7;
+     */
+    value: SteerCommand;
+    case: "steer";
   } | { case: undefined; value?: undefined };
 };
 
@@ -192,6 +198,32 @@ export const QuestionAnswerCommandSchema: GenMessage<QuestionAnswerCommand> = /*
   messageDesc(file_forge_agent_v1_agent, 4);
 
 /**
+ * More text for a live run's agent while it works (core's run.steer). Acknowledged like a
+ * permission reply: a CommandAck once the agent took it, a CommandError (UNSUPPORTED where the
+ * agent does not declare `steering`) otherwise.
+ *
+ * @generated from message forge.agent.v1.SteerCommand
+ */
+export type SteerCommand = Message<"forge.agent.v1.SteerCommand"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string text = 2;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message forge.agent.v1.SteerCommand.
+ * Use `create(SteerCommandSchema)` to create a new message.
+ */
+export const SteerCommandSchema: GenMessage<SteerCommand> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 5);
+
+/**
  * @generated from message forge.agent.v1.PingCommand
  */
 export type PingCommand = Message<"forge.agent.v1.PingCommand"> & {
@@ -208,7 +240,7 @@ export type PingCommand = Message<"forge.agent.v1.PingCommand"> & {
  * Use `create(PingCommandSchema)` to create a new message.
  */
 export const PingCommandSchema: GenMessage<PingCommand> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 5);
+  messageDesc(file_forge_agent_v1_agent, 6);
 
 /**
  * @generated from message forge.agent.v1.ConnectResponse
@@ -249,7 +281,7 @@ export type ConnectResponse = Message<"forge.agent.v1.ConnectResponse"> & {
  * Use `create(ConnectResponseSchema)` to create a new message.
  */
 export const ConnectResponseSchema: GenMessage<ConnectResponse> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 6);
+  messageDesc(file_forge_agent_v1_agent, 7);
 
 /**
  * Events in the order they happened: a run's events keep their seq order, within a batch and
@@ -269,7 +301,7 @@ export type EventBatch = Message<"forge.agent.v1.EventBatch"> & {
  * Use `create(EventBatchSchema)` to create a new message.
  */
 export const EventBatchSchema: GenMessage<EventBatch> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 7);
+  messageDesc(file_forge_agent_v1_agent, 8);
 
 /**
  * @generated from message forge.agent.v1.Pong
@@ -295,11 +327,11 @@ export type Pong = Message<"forge.agent.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 8);
+  messageDesc(file_forge_agent_v1_agent, 9);
 
 /**
  * A command was carried out. Execute and cancel commands are answered through the run's events
- * instead, a ping by a Pong; a permission reply or a question answer is acknowledged.
+ * instead, a ping by a Pong; a permission reply, a question answer or a steer is acknowledged.
  *
  * @generated from message forge.agent.v1.CommandAck
  */
@@ -315,7 +347,7 @@ export type CommandAck = Message<"forge.agent.v1.CommandAck"> & {
  * Use `create(CommandAckSchema)` to create a new message.
  */
 export const CommandAckSchema: GenMessage<CommandAck> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 9);
+  messageDesc(file_forge_agent_v1_agent, 10);
 
 /**
  * A command could not be carried out. When it was an execute, the run never started and no event
@@ -347,7 +379,7 @@ export type CommandError = Message<"forge.agent.v1.CommandError"> & {
  * Use `create(CommandErrorSchema)` to create a new message.
  */
 export const CommandErrorSchema: GenMessage<CommandError> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 10);
+  messageDesc(file_forge_agent_v1_agent, 11);
 
 /**
  * A Forge error: its stable code, its category (validation, provider, transport, not_found,
@@ -389,7 +421,7 @@ export type ErrorInfo = Message<"forge.agent.v1.ErrorInfo"> & {
  * Use `create(ErrorInfoSchema)` to create a new message.
  */
 export const ErrorInfoSchema: GenMessage<ErrorInfo> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 11);
+  messageDesc(file_forge_agent_v1_agent, 12);
 
 /**
  * @generated from message forge.agent.v1.ExecuteRequest
@@ -413,7 +445,7 @@ export type ExecuteRequest = Message<"forge.agent.v1.ExecuteRequest"> & {
  * Use `create(ExecuteRequestSchema)` to create a new message.
  */
 export const ExecuteRequestSchema: GenMessage<ExecuteRequest> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 12);
+  messageDesc(file_forge_agent_v1_agent, 13);
 
 /**
  * @generated from message forge.agent.v1.ExecuteResponse
@@ -430,7 +462,7 @@ export type ExecuteResponse = Message<"forge.agent.v1.ExecuteResponse"> & {
  * Use `create(ExecuteResponseSchema)` to create a new message.
  */
 export const ExecuteResponseSchema: GenMessage<ExecuteResponse> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 13);
+  messageDesc(file_forge_agent_v1_agent, 14);
 
 /**
  * @generated from message forge.agent.v1.CancelRunRequest
@@ -452,7 +484,7 @@ export type CancelRunRequest = Message<"forge.agent.v1.CancelRunRequest"> & {
  * Use `create(CancelRunRequestSchema)` to create a new message.
  */
 export const CancelRunRequestSchema: GenMessage<CancelRunRequest> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 14);
+  messageDesc(file_forge_agent_v1_agent, 15);
 
 /**
  * @generated from message forge.agent.v1.CancelRunResponse
@@ -471,7 +503,7 @@ export type CancelRunResponse = Message<"forge.agent.v1.CancelRunResponse"> & {
  * Use `create(CancelRunResponseSchema)` to create a new message.
  */
 export const CancelRunResponseSchema: GenMessage<CancelRunResponse> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 15);
+  messageDesc(file_forge_agent_v1_agent, 16);
 
 /**
  * @generated from message forge.agent.v1.ReplyPermissionRequest
@@ -503,7 +535,7 @@ export type ReplyPermissionRequest = Message<"forge.agent.v1.ReplyPermissionRequ
  * Use `create(ReplyPermissionRequestSchema)` to create a new message.
  */
 export const ReplyPermissionRequestSchema: GenMessage<ReplyPermissionRequest> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 16);
+  messageDesc(file_forge_agent_v1_agent, 17);
 
 /**
  * @generated from message forge.agent.v1.ReplyPermissionResponse
@@ -516,7 +548,7 @@ export type ReplyPermissionResponse = Message<"forge.agent.v1.ReplyPermissionRes
  * Use `create(ReplyPermissionResponseSchema)` to create a new message.
  */
 export const ReplyPermissionResponseSchema: GenMessage<ReplyPermissionResponse> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 17);
+  messageDesc(file_forge_agent_v1_agent, 18);
 
 /**
  * @generated from message forge.agent.v1.AnswerQuestionRequest
@@ -545,7 +577,7 @@ export type AnswerQuestionRequest = Message<"forge.agent.v1.AnswerQuestionReques
  * Use `create(AnswerQuestionRequestSchema)` to create a new message.
  */
 export const AnswerQuestionRequestSchema: GenMessage<AnswerQuestionRequest> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 18);
+  messageDesc(file_forge_agent_v1_agent, 19);
 
 /**
  * @generated from message forge.agent.v1.AnswerQuestionResponse
@@ -558,7 +590,42 @@ export type AnswerQuestionResponse = Message<"forge.agent.v1.AnswerQuestionRespo
  * Use `create(AnswerQuestionResponseSchema)` to create a new message.
  */
 export const AnswerQuestionResponseSchema: GenMessage<AnswerQuestionResponse> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 19);
+  messageDesc(file_forge_agent_v1_agent, 20);
+
+/**
+ * @generated from message forge.agent.v1.SteerRunRequest
+ */
+export type SteerRunRequest = Message<"forge.agent.v1.SteerRunRequest"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * @generated from field: string text = 2;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message forge.agent.v1.SteerRunRequest.
+ * Use `create(SteerRunRequestSchema)` to create a new message.
+ */
+export const SteerRunRequestSchema: GenMessage<SteerRunRequest> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 21);
+
+/**
+ * @generated from message forge.agent.v1.SteerRunResponse
+ */
+export type SteerRunResponse = Message<"forge.agent.v1.SteerRunResponse"> & {
+};
+
+/**
+ * Describes the message forge.agent.v1.SteerRunResponse.
+ * Use `create(SteerRunResponseSchema)` to create a new message.
+ */
+export const SteerRunResponseSchema: GenMessage<SteerRunResponse> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 22);
 
 /**
  * @generated from message forge.agent.v1.GetStatusRequest
@@ -571,7 +638,7 @@ export type GetStatusRequest = Message<"forge.agent.v1.GetStatusRequest"> & {
  * Use `create(GetStatusRequestSchema)` to create a new message.
  */
 export const GetStatusRequestSchema: GenMessage<GetStatusRequest> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 20);
+  messageDesc(file_forge_agent_v1_agent, 23);
 
 /**
  * @generated from message forge.agent.v1.GetStatusResponse
@@ -619,7 +686,7 @@ export type GetStatusResponse = Message<"forge.agent.v1.GetStatusResponse"> & {
  * Use `create(GetStatusResponseSchema)` to create a new message.
  */
 export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 21);
+  messageDesc(file_forge_agent_v1_agent, 24);
 
 /**
  * @generated from message forge.agent.v1.ShutdownRequest
@@ -645,7 +712,7 @@ export type ShutdownRequest = Message<"forge.agent.v1.ShutdownRequest"> & {
  * Use `create(ShutdownRequestSchema)` to create a new message.
  */
 export const ShutdownRequestSchema: GenMessage<ShutdownRequest> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 22);
+  messageDesc(file_forge_agent_v1_agent, 25);
 
 /**
  * @generated from message forge.agent.v1.ShutdownResponse
@@ -671,7 +738,7 @@ export type ShutdownResponse = Message<"forge.agent.v1.ShutdownResponse"> & {
  * Use `create(ShutdownResponseSchema)` to create a new message.
  */
 export const ShutdownResponseSchema: GenMessage<ShutdownResponse> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 23);
+  messageDesc(file_forge_agent_v1_agent, 26);
 
 /**
  * Mirrors core's AgentRequest.
@@ -749,6 +816,63 @@ export type AgentRequest = Message<"forge.agent.v1.AgentRequest"> & {
    * @generated from field: optional string metadata_json = 13;
    */
   metadataJson?: string | undefined;
+
+  /**
+   * MCP servers the agent may use during this run, besides its own.
+   *
+   * @generated from field: repeated forge.agent.v1.McpServer mcp_servers = 14;
+   */
+  mcpServers: McpServer[];
+
+  /**
+   * A JSON Schema (a JSON object, as JSON text) the final answer must satisfy; the checked
+   * answer is AgentResult.output_json.
+   *
+   * @generated from field: optional string output_schema_json = 15;
+   */
+  outputSchemaJson?: string | undefined;
+
+  /**
+   * Repair turns for an answer that does not fit output_schema_json (core's default when unset).
+   *
+   * @generated from field: optional uint32 output_repairs = 16;
+   */
+  outputRepairs?: number | undefined;
+
+  /**
+   * low | medium | high
+   *
+   * @generated from field: optional string effort = 17;
+   */
+  effort?: string | undefined;
+
+  /**
+   * How permission requests are decided; unset: every one goes to the host.
+   *
+   * @generated from field: forge.agent.v1.Approvals approvals = 18;
+   */
+  approvals?: Approvals | undefined;
+
+  /**
+   * What an unanswered question becomes.
+   *
+   * @generated from field: forge.agent.v1.QuestionsPolicy questions = 19;
+   */
+  questions?: QuestionsPolicy | undefined;
+
+  /**
+   * Limits on what the run may spend.
+   *
+   * @generated from field: forge.agent.v1.Budget budget = 20;
+   */
+  budget?: Budget | undefined;
+
+  /**
+   * Continue session_id in a new session, leaving the original as it was.
+   *
+   * @generated from field: optional bool fork = 21;
+   */
+  fork?: boolean | undefined;
 };
 
 /**
@@ -756,7 +880,222 @@ export type AgentRequest = Message<"forge.agent.v1.AgentRequest"> & {
  * Use `create(AgentRequestSchema)` to create a new message.
  */
 export const AgentRequestSchema: GenMessage<AgentRequest> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 24);
+  messageDesc(file_forge_agent_v1_agent, 27);
+
+/**
+ * Mirrors core's McpServer: either a command the agent starts (stdio) or a url it reaches.
+ *
+ * @generated from message forge.agent.v1.McpServer
+ */
+export type McpServer = Message<"forge.agent.v1.McpServer"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * stdio: the program to start.
+   *
+   * @generated from field: optional string command = 2;
+   */
+  command?: string | undefined;
+
+  /**
+   * @generated from field: repeated string args = 3;
+   */
+  args: string[];
+
+  /**
+   * @generated from field: map<string, string> env = 4;
+   */
+  env: { [key: string]: string };
+
+  /**
+   * http(s) URL of a remote server.
+   *
+   * @generated from field: optional string url = 5;
+   */
+  url?: string | undefined;
+
+  /**
+   * @generated from field: map<string, string> headers = 6;
+   */
+  headers: { [key: string]: string };
+
+  /**
+   * http | sse (for a url server; http when unset)
+   *
+   * @generated from field: optional string transport = 7;
+   */
+  transport?: string | undefined;
+};
+
+/**
+ * Describes the message forge.agent.v1.McpServer.
+ * Use `create(McpServerSchema)` to create a new message.
+ */
+export const McpServerSchema: GenMessage<McpServer> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 28);
+
+/**
+ * Mirrors core's approvals: the first matching rule decides, else default_decision.
+ *
+ * @generated from message forge.agent.v1.Approvals
+ */
+export type Approvals = Message<"forge.agent.v1.Approvals"> & {
+  /**
+   * @generated from field: repeated forge.agent.v1.ApprovalRule rules = 1;
+   */
+  rules: ApprovalRule[];
+
+  /**
+   * ask | allow | deny (core's `default`)
+   *
+   * @generated from field: optional string default_decision = 2;
+   */
+  defaultDecision?: string | undefined;
+
+  /**
+   * What a request nobody answers in time becomes.
+   *
+   * @generated from field: forge.agent.v1.UnansweredPermission unanswered = 3;
+   */
+  unanswered?: UnansweredPermission | undefined;
+};
+
+/**
+ * Describes the message forge.agent.v1.Approvals.
+ * Use `create(ApprovalsSchema)` to create a new message.
+ */
+export const ApprovalsSchema: GenMessage<Approvals> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 29);
+
+/**
+ * @generated from message forge.agent.v1.ApprovalRule
+ */
+export type ApprovalRule = Message<"forge.agent.v1.ApprovalRule"> & {
+  /**
+   * A wildcard pattern on the tool name ("Bash", "mcp__*").
+   *
+   * @generated from field: string tool = 1;
+   */
+  tool: string;
+
+  /**
+   * Wildcard patterns the tool input's fields must match, by field name.
+   *
+   * @generated from field: map<string, string> input = 2;
+   */
+  input: { [key: string]: string };
+
+  /**
+   * allow | deny | ask
+   *
+   * @generated from field: string decision = 3;
+   */
+  decision: string;
+};
+
+/**
+ * Describes the message forge.agent.v1.ApprovalRule.
+ * Use `create(ApprovalRuleSchema)` to create a new message.
+ */
+export const ApprovalRuleSchema: GenMessage<ApprovalRule> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 30);
+
+/**
+ * @generated from message forge.agent.v1.UnansweredPermission
+ */
+export type UnansweredPermission = Message<"forge.agent.v1.UnansweredPermission"> & {
+  /**
+   * @generated from field: uint32 after_ms = 1;
+   */
+  afterMs: number;
+
+  /**
+   * deny | cancel
+   *
+   * @generated from field: string decision = 2;
+   */
+  decision: string;
+};
+
+/**
+ * Describes the message forge.agent.v1.UnansweredPermission.
+ * Use `create(UnansweredPermissionSchema)` to create a new message.
+ */
+export const UnansweredPermissionSchema: GenMessage<UnansweredPermission> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 31);
+
+/**
+ * @generated from message forge.agent.v1.QuestionsPolicy
+ */
+export type QuestionsPolicy = Message<"forge.agent.v1.QuestionsPolicy"> & {
+  /**
+   * @generated from field: forge.agent.v1.UnansweredQuestion unanswered = 1;
+   */
+  unanswered?: UnansweredQuestion | undefined;
+};
+
+/**
+ * Describes the message forge.agent.v1.QuestionsPolicy.
+ * Use `create(QuestionsPolicySchema)` to create a new message.
+ */
+export const QuestionsPolicySchema: GenMessage<QuestionsPolicy> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 32);
+
+/**
+ * @generated from message forge.agent.v1.UnansweredQuestion
+ */
+export type UnansweredQuestion = Message<"forge.agent.v1.UnansweredQuestion"> & {
+  /**
+   * @generated from field: uint32 after_ms = 1;
+   */
+  afterMs: number;
+
+  /**
+   * cancel | fail
+   *
+   * @generated from field: string action = 2;
+   */
+  action: string;
+};
+
+/**
+ * Describes the message forge.agent.v1.UnansweredQuestion.
+ * Use `create(UnansweredQuestionSchema)` to create a new message.
+ */
+export const UnansweredQuestionSchema: GenMessage<UnansweredQuestion> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 33);
+
+/**
+ * Mirrors core's Budget; at least one limit.
+ *
+ * @generated from message forge.agent.v1.Budget
+ */
+export type Budget = Message<"forge.agent.v1.Budget"> & {
+  /**
+   * @generated from field: optional double max_cost_usd = 1;
+   */
+  maxCostUsd?: number | undefined;
+
+  /**
+   * @generated from field: optional double max_tokens = 2;
+   */
+  maxTokens?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 max_turns = 3;
+   */
+  maxTurns?: number | undefined;
+};
+
+/**
+ * Describes the message forge.agent.v1.Budget.
+ * Use `create(BudgetSchema)` to create a new message.
+ */
+export const BudgetSchema: GenMessage<Budget> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 34);
 
 /**
  * @generated from message forge.agent.v1.StringList
@@ -773,7 +1112,7 @@ export type StringList = Message<"forge.agent.v1.StringList"> & {
  * Use `create(StringListSchema)` to create a new message.
  */
 export const StringListSchema: GenMessage<StringList> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 25);
+  messageDesc(file_forge_agent_v1_agent, 35);
 
 /**
  * @generated from message forge.agent.v1.Attachment
@@ -814,7 +1153,7 @@ export type Attachment = Message<"forge.agent.v1.Attachment"> & {
  * Use `create(AttachmentSchema)` to create a new message.
  */
 export const AttachmentSchema: GenMessage<Attachment> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 26);
+  messageDesc(file_forge_agent_v1_agent, 36);
 
 /**
  * Mirrors core's AgentCapabilities.
@@ -895,6 +1234,91 @@ export type AgentCapabilities = Message<"forge.agent.v1.AgentCapabilities"> & {
    * @generated from field: bool questions = 14;
    */
   questions: boolean;
+
+  /**
+   * request.env applies to this run alone. Unset (an older peer): taken as true, and the agent
+   * refuses a per-run env it cannot honour before any work.
+   *
+   * @generated from field: optional bool env = 15;
+   */
+  env?: boolean | undefined;
+
+  /**
+   * @generated from field: bool mcp_servers = 16;
+   */
+  mcpServers: boolean;
+
+  /**
+   * native | emulated; unset when output_schema_json is not honoured.
+   *
+   * @generated from field: optional string structured_output = 17;
+   */
+  structuredOutput?: string | undefined;
+
+  /**
+   * @generated from field: bool effort = 18;
+   */
+  effort: boolean;
+
+  /**
+   * @generated from field: bool approvals = 19;
+   */
+  approvals: boolean;
+
+  /**
+   * @generated from field: bool question_deadlines = 20;
+   */
+  questionDeadlines: boolean;
+
+  /**
+   * @generated from field: bool budget = 21;
+   */
+  budget: boolean;
+
+  /**
+   * @generated from field: bool fork = 22;
+   */
+  fork: boolean;
+
+  /**
+   * run.steer() reaches the agent (SteerRun, or a SteerCommand on a Connect stream).
+   *
+   * @generated from field: bool steering = 23;
+   */
+  steering: boolean;
+
+  /**
+   * @generated from field: bool session_portability = 24;
+   */
+  sessionPortability: boolean;
+
+  /**
+   * False when the provider cannot run now, with the reason; unset when the agent does not check.
+   *
+   * @generated from field: optional bool available = 25;
+   */
+  available?: boolean | undefined;
+
+  /**
+   * @generated from field: optional string unavailable_reason = 26;
+   */
+  unavailableReason?: string | undefined;
+
+  /**
+   * Which additions to this protocol the peer reads. 1: AgentRequest fields 14-21 (mcp_servers …
+   * fork) and steering (SteerCommand, SteerRun). Unset (0): an older peer, which would drop those
+   * fields unread; a client refuses a request using them (UNSUPPORTED_FIELD) rather than send it.
+   *
+   * @generated from field: uint32 protocol_revision = 27;
+   */
+  protocolRevision: number;
+
+  /**
+   * The agent's usage events carry a cost (core then takes budget.max_cost_usd without a pricing table).
+   *
+   * @generated from field: bool usage_cost = 28;
+   */
+  usageCost: boolean;
 };
 
 /**
@@ -902,7 +1326,7 @@ export type AgentCapabilities = Message<"forge.agent.v1.AgentCapabilities"> & {
  * Use `create(AgentCapabilitiesSchema)` to create a new message.
  */
 export const AgentCapabilitiesSchema: GenMessage<AgentCapabilities> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 27);
+  messageDesc(file_forge_agent_v1_agent, 37);
 
 /**
  * Mirrors core's AgentEvent: the envelope, then exactly one body.
@@ -940,6 +1364,13 @@ export type AgentEvent = Message<"forge.agent.v1.AgentEvent"> & {
    * @generated from field: optional string raw_json = 5;
    */
   rawJson?: string | undefined;
+
+  /**
+   * The tool call (a subagent, a task) this event happened inside, where the provider says.
+   *
+   * @generated from field: optional string parent_tool_call_id = 6;
+   */
+  parentToolCallId?: string | undefined;
 
   /**
    * @generated from oneof forge.agent.v1.AgentEvent.body
@@ -1016,6 +1447,30 @@ export type AgentEvent = Message<"forge.agent.v1.AgentEvent"> & {
      */
     value: QuestionRequestedEvent;
     case: "questionRequested";
+  } | {
+    /**
+     * @generated from field: forge.agent.v1.PermissionResolvedEvent permission_resolved = 22;
+     */
+    value: PermissionResolvedEvent;
+    case: "permissionResolved";
+  } | {
+    /**
+     * @generated from field: forge.agent.v1.QuestionResolvedEvent question_resolved = 23;
+     */
+    value: QuestionResolvedEvent;
+    case: "questionResolved";
+  } | {
+    /**
+     * @generated from field: forge.agent.v1.FileChangedEvent file_changed = 24;
+     */
+    value: FileChangedEvent;
+    case: "fileChanged";
+  } | {
+    /**
+     * @generated from field: forge.agent.v1.PlanUpdatedEvent plan_updated = 25;
+     */
+    value: PlanUpdatedEvent;
+    case: "planUpdated";
   } | { case: undefined; value?: undefined };
 };
 
@@ -1024,7 +1479,7 @@ export type AgentEvent = Message<"forge.agent.v1.AgentEvent"> & {
  * Use `create(AgentEventSchema)` to create a new message.
  */
 export const AgentEventSchema: GenMessage<AgentEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 28);
+  messageDesc(file_forge_agent_v1_agent, 38);
 
 /**
  * @generated from message forge.agent.v1.SessionStartedEvent
@@ -1063,7 +1518,7 @@ export type SessionStartedEvent = Message<"forge.agent.v1.SessionStartedEvent"> 
  * Use `create(SessionStartedEventSchema)` to create a new message.
  */
 export const SessionStartedEventSchema: GenMessage<SessionStartedEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 29);
+  messageDesc(file_forge_agent_v1_agent, 39);
 
 /**
  * @generated from message forge.agent.v1.TextDeltaEvent
@@ -1085,7 +1540,7 @@ export type TextDeltaEvent = Message<"forge.agent.v1.TextDeltaEvent"> & {
  * Use `create(TextDeltaEventSchema)` to create a new message.
  */
 export const TextDeltaEventSchema: GenMessage<TextDeltaEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 30);
+  messageDesc(file_forge_agent_v1_agent, 40);
 
 /**
  * @generated from message forge.agent.v1.MessageEvent
@@ -1107,7 +1562,7 @@ export type MessageEvent = Message<"forge.agent.v1.MessageEvent"> & {
  * Use `create(MessageEventSchema)` to create a new message.
  */
 export const MessageEventSchema: GenMessage<MessageEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 31);
+  messageDesc(file_forge_agent_v1_agent, 41);
 
 /**
  * @generated from message forge.agent.v1.ReasoningEvent
@@ -1129,7 +1584,7 @@ export type ReasoningEvent = Message<"forge.agent.v1.ReasoningEvent"> & {
  * Use `create(ReasoningEventSchema)` to create a new message.
  */
 export const ReasoningEventSchema: GenMessage<ReasoningEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 32);
+  messageDesc(file_forge_agent_v1_agent, 42);
 
 /**
  * @generated from message forge.agent.v1.ToolCallEvent
@@ -1158,7 +1613,7 @@ export type ToolCallEvent = Message<"forge.agent.v1.ToolCallEvent"> & {
  * Use `create(ToolCallEventSchema)` to create a new message.
  */
 export const ToolCallEventSchema: GenMessage<ToolCallEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 33);
+  messageDesc(file_forge_agent_v1_agent, 43);
 
 /**
  * @generated from message forge.agent.v1.ToolResultEvent
@@ -1187,7 +1642,7 @@ export type ToolResultEvent = Message<"forge.agent.v1.ToolResultEvent"> & {
  * Use `create(ToolResultEventSchema)` to create a new message.
  */
 export const ToolResultEventSchema: GenMessage<ToolResultEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 34);
+  messageDesc(file_forge_agent_v1_agent, 44);
 
 /**
  * @generated from message forge.agent.v1.PermissionRequestedEvent
@@ -1216,7 +1671,7 @@ export type PermissionRequestedEvent = Message<"forge.agent.v1.PermissionRequest
  * Use `create(PermissionRequestedEventSchema)` to create a new message.
  */
 export const PermissionRequestedEventSchema: GenMessage<PermissionRequestedEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 35);
+  messageDesc(file_forge_agent_v1_agent, 45);
 
 /**
  * Mirrors core's question.requested: the agent waits for run.answer (AnswerQuestion, or a
@@ -1241,7 +1696,7 @@ export type QuestionRequestedEvent = Message<"forge.agent.v1.QuestionRequestedEv
  * Use `create(QuestionRequestedEventSchema)` to create a new message.
  */
 export const QuestionRequestedEventSchema: GenMessage<QuestionRequestedEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 36);
+  messageDesc(file_forge_agent_v1_agent, 46);
 
 /**
  * @generated from message forge.agent.v1.Question
@@ -1284,7 +1739,7 @@ export type Question = Message<"forge.agent.v1.Question"> & {
  * Use `create(QuestionSchema)` to create a new message.
  */
 export const QuestionSchema: GenMessage<Question> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 37);
+  messageDesc(file_forge_agent_v1_agent, 47);
 
 /**
  * @generated from message forge.agent.v1.QuestionOption
@@ -1306,7 +1761,168 @@ export type QuestionOption = Message<"forge.agent.v1.QuestionOption"> & {
  * Use `create(QuestionOptionSchema)` to create a new message.
  */
 export const QuestionOptionSchema: GenMessage<QuestionOption> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 38);
+  messageDesc(file_forge_agent_v1_agent, 48);
+
+/**
+ * How a permission request ended, and who decided it.
+ *
+ * @generated from message forge.agent.v1.PermissionResolvedEvent
+ */
+export type PermissionResolvedEvent = Message<"forge.agent.v1.PermissionResolvedEvent"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * allow | allow_always | deny | cancel
+   *
+   * @generated from field: string decision = 2;
+   */
+  decision: string;
+
+  /**
+   * host | rule | unanswered
+   *
+   * @generated from field: string by = 3;
+   */
+  by: string;
+};
+
+/**
+ * Describes the message forge.agent.v1.PermissionResolvedEvent.
+ * Use `create(PermissionResolvedEventSchema)` to create a new message.
+ */
+export const PermissionResolvedEventSchema: GenMessage<PermissionResolvedEvent> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 49);
+
+/**
+ * A question was answered (by the host) or its deadline passed (unanswered).
+ *
+ * @generated from message forge.agent.v1.QuestionResolvedEvent
+ */
+export type QuestionResolvedEvent = Message<"forge.agent.v1.QuestionResolvedEvent"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * host | unanswered
+   *
+   * @generated from field: string by = 2;
+   */
+  by: string;
+};
+
+/**
+ * Describes the message forge.agent.v1.QuestionResolvedEvent.
+ * Use `create(QuestionResolvedEventSchema)` to create a new message.
+ */
+export const QuestionResolvedEventSchema: GenMessage<QuestionResolvedEvent> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 50);
+
+/**
+ * A file the agent changed, once the change is made.
+ *
+ * @generated from message forge.agent.v1.FileChangedEvent
+ */
+export type FileChangedEvent = Message<"forge.agent.v1.FileChangedEvent"> & {
+  /**
+   * Relative to the run's cwd where inside it.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * added | modified | deleted | renamed
+   *
+   * @generated from field: string change = 2;
+   */
+  change: string;
+
+  /**
+   * A unified diff, where the provider gives one.
+   *
+   * @generated from field: optional string diff = 3;
+   */
+  diff?: string | undefined;
+
+  /**
+   * The path before a rename.
+   *
+   * @generated from field: optional string old_path = 4;
+   */
+  oldPath?: string | undefined;
+
+  /**
+   * @generated from field: optional string tool_call_id = 5;
+   */
+  toolCallId?: string | undefined;
+};
+
+/**
+ * Describes the message forge.agent.v1.FileChangedEvent.
+ * Use `create(FileChangedEventSchema)` to create a new message.
+ */
+export const FileChangedEventSchema: GenMessage<FileChangedEvent> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 51);
+
+/**
+ * The agent's whole current plan (its todo list).
+ *
+ * @generated from message forge.agent.v1.PlanUpdatedEvent
+ */
+export type PlanUpdatedEvent = Message<"forge.agent.v1.PlanUpdatedEvent"> & {
+  /**
+   * @generated from field: repeated forge.agent.v1.PlanEntry entries = 1;
+   */
+  entries: PlanEntry[];
+};
+
+/**
+ * Describes the message forge.agent.v1.PlanUpdatedEvent.
+ * Use `create(PlanUpdatedEventSchema)` to create a new message.
+ */
+export const PlanUpdatedEventSchema: GenMessage<PlanUpdatedEvent> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 52);
+
+/**
+ * @generated from message forge.agent.v1.PlanEntry
+ */
+export type PlanEntry = Message<"forge.agent.v1.PlanEntry"> & {
+  /**
+   * @generated from field: optional string id = 1;
+   */
+  id?: string | undefined;
+
+  /**
+   * @generated from field: string content = 2;
+   */
+  content: string;
+
+  /**
+   * pending | in_progress | completed
+   *
+   * @generated from field: string status = 3;
+   */
+  status: string;
+
+  /**
+   * low | medium | high
+   *
+   * @generated from field: optional string priority = 4;
+   */
+  priority?: string | undefined;
+};
+
+/**
+ * Describes the message forge.agent.v1.PlanEntry.
+ * Use `create(PlanEntrySchema)` to create a new message.
+ */
+export const PlanEntrySchema: GenMessage<PlanEntry> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 53);
 
 /**
  * @generated from message forge.agent.v1.UsageEvent
@@ -1333,7 +1949,7 @@ export type UsageEvent = Message<"forge.agent.v1.UsageEvent"> & {
  * Use `create(UsageEventSchema)` to create a new message.
  */
 export const UsageEventSchema: GenMessage<UsageEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 39);
+  messageDesc(file_forge_agent_v1_agent, 54);
 
 /**
  * @generated from message forge.agent.v1.LogEvent
@@ -1360,7 +1976,7 @@ export type LogEvent = Message<"forge.agent.v1.LogEvent"> & {
  * Use `create(LogEventSchema)` to create a new message.
  */
 export const LogEventSchema: GenMessage<LogEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 40);
+  messageDesc(file_forge_agent_v1_agent, 55);
 
 /**
  * @generated from message forge.agent.v1.ErrorEvent
@@ -1394,7 +2010,7 @@ export type ErrorEvent = Message<"forge.agent.v1.ErrorEvent"> & {
  * Use `create(ErrorEventSchema)` to create a new message.
  */
 export const ErrorEventSchema: GenMessage<ErrorEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 41);
+  messageDesc(file_forge_agent_v1_agent, 56);
 
 /**
  * @generated from message forge.agent.v1.RunCompletedEvent
@@ -1411,7 +2027,7 @@ export type RunCompletedEvent = Message<"forge.agent.v1.RunCompletedEvent"> & {
  * Use `create(RunCompletedEventSchema)` to create a new message.
  */
 export const RunCompletedEventSchema: GenMessage<RunCompletedEvent> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 42);
+  messageDesc(file_forge_agent_v1_agent, 57);
 
 /**
  * Mirrors core's Usage.
@@ -1450,7 +2066,7 @@ export type Usage = Message<"forge.agent.v1.Usage"> & {
  * Use `create(UsageSchema)` to create a new message.
  */
 export const UsageSchema: GenMessage<Usage> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 43);
+  messageDesc(file_forge_agent_v1_agent, 58);
 
 /**
  * Mirrors core's AgentResult.
@@ -1499,6 +2115,22 @@ export type AgentResult = Message<"forge.agent.v1.AgentResult"> & {
    * @generated from field: forge.agent.v1.ResultError error = 8;
    */
   error?: ResultError | undefined;
+
+  /**
+   * The answer checked against the request's output_schema_json, as JSON text; unset when the
+   * request had none.
+   *
+   * @generated from field: optional string output_json = 9;
+   */
+  outputJson?: string | undefined;
+
+  /**
+   * Every file the run changed, once per path, with its last change; unset when the agent did
+   * not say.
+   *
+   * @generated from field: forge.agent.v1.FileChangeList files_changed = 10;
+   */
+  filesChanged?: FileChangeList | undefined;
 };
 
 /**
@@ -1506,7 +2138,55 @@ export type AgentResult = Message<"forge.agent.v1.AgentResult"> & {
  * Use `create(AgentResultSchema)` to create a new message.
  */
 export const AgentResultSchema: GenMessage<AgentResult> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 44);
+  messageDesc(file_forge_agent_v1_agent, 59);
+
+/**
+ * @generated from message forge.agent.v1.FileChangeList
+ */
+export type FileChangeList = Message<"forge.agent.v1.FileChangeList"> & {
+  /**
+   * @generated from field: repeated forge.agent.v1.FileChange files = 1;
+   */
+  files: FileChange[];
+};
+
+/**
+ * Describes the message forge.agent.v1.FileChangeList.
+ * Use `create(FileChangeListSchema)` to create a new message.
+ */
+export const FileChangeListSchema: GenMessage<FileChangeList> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 60);
+
+/**
+ * One file a run changed.
+ *
+ * @generated from message forge.agent.v1.FileChange
+ */
+export type FileChange = Message<"forge.agent.v1.FileChange"> & {
+  /**
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * added | modified | deleted | renamed
+   *
+   * @generated from field: string change = 2;
+   */
+  change: string;
+
+  /**
+   * @generated from field: optional string old_path = 3;
+   */
+  oldPath?: string | undefined;
+};
+
+/**
+ * Describes the message forge.agent.v1.FileChange.
+ * Use `create(FileChangeSchema)` to create a new message.
+ */
+export const FileChangeSchema: GenMessage<FileChange> = /*@__PURE__*/
+  messageDesc(file_forge_agent_v1_agent, 61);
 
 /**
  * @generated from message forge.agent.v1.ResultError
@@ -1535,7 +2215,7 @@ export type ResultError = Message<"forge.agent.v1.ResultError"> & {
  * Use `create(ResultErrorSchema)` to create a new message.
  */
 export const ResultErrorSchema: GenMessage<ResultError> = /*@__PURE__*/
-  messageDesc(file_forge_agent_v1_agent, 45);
+  messageDesc(file_forge_agent_v1_agent, 62);
 
 /**
  * @generated from enum forge.agent.v1.PermissionDecision
@@ -1678,7 +2358,7 @@ export const RunStatusSchema: GenEnum<RunStatus> = /*@__PURE__*/
 export const AgentService: GenService<{
   /**
    * One long-lived bidirectional stream per client: the client sends commands (start a run,
-   * cancel it, answer a permission request or a question, ping) and the server sends the events of every run
+   * cancel it, answer a permission request or a question, steer it, ping) and the server sends the events of every run
    * started on this stream, interleaved, each tagged with its run id. Runs started on a stream
    * are cancelled when that stream breaks. The server ends the stream once the client has
    * half-closed and every run started on it has completed.
@@ -1732,6 +2412,18 @@ export const AgentService: GenService<{
     methodKind: "unary";
     input: typeof AnswerQuestionRequestSchema;
     output: typeof AnswerQuestionResponseSchema;
+  },
+  /**
+   * Sends a steering message to a live run (core's run.steer): more text for the agent while it
+   * works. For Execute callers. FailedPrecondition/Unimplemented (UNSUPPORTED) where the served
+   * agent does not declare `steering`.
+   *
+   * @generated from rpc forge.agent.v1.AgentService.SteerRun
+   */
+  steerRun: {
+    methodKind: "unary";
+    input: typeof SteerRunRequestSchema;
+    output: typeof SteerRunResponseSchema;
   },
   /**
    * What the agent is and how busy it is.

@@ -1,0 +1,52 @@
+import { posix } from 'node:path';
+import type { ProcessRunner, RunnerFiles, SessionFilesLayout } from '@forge/core';
+
+// The CLI's home: `$CLAUDE_CONFIG_DIR`, else `~/.claude`, resolved by a shell where the agent runs, with the
+// agent's own environment (its HOME, a pod's, another user's).
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a template
+const CLAUDE_HOME = 'printf %s "${CLAUDE_CONFIG_DIR:-$HOME/.claude}"';
+const FIND_SESSION = 'find "$1/projects" -mindepth 2 -maxdepth 2 -type f -name "$2.jsonl" 2>/dev/null | head -n 1';
+
+/** The CLI's project directory name for a cwd: every character but a letter or digit becomes `-`. */
+export function projectSlug(cwd: string): string {
+  return cwd.replace(/[^A-Za-z0-9]/g, '-');
+}
+
+/**
+ * A session is one file, `projects/<cwd slug>/<session id>.jsonl` under the CLI's home (verified with 2.1.197:
+ * copied alone into a fresh HOME under the same slug, `--resume` continued it with the whole history). It is
+ * stored under that relative path and put back under the slug of the cwd it resumes in. Credentials and
+ * settings stay where they are.
+ */
+export function claudeSessionFiles(
+  runner: ProcessRunner,
+  env: Record<string, string>,
+  passEnv: readonly string[],
+  defaultCwd: string | undefined,
+): SessionFilesLayout {
+  let home: Promise<string> | undefined;
+  const claudeHome = (io: RunnerFiles) => {
+    home ??= io.shell(CLAUDE_HOME).then((h) => h.trim());
+    return home;
+  };
+  const found = new Map<string, string>();
+  return {
+    runner,
+    env,
+    passEnv,
+    async files({ sessionId }, io) {
+      const dir = await claudeHome(io);
+      let path = found.get(sessionId);
+      if (!path) {
+        path = (await io.shell(FIND_SESSION, [dir, sessionId])).trim();
+        if (!path) return [];
+        found.set(sessionId, path);
+      }
+      return [{ path: posix.relative(dir, path), absolute: path }];
+    },
+    async restorePath(session, path, io) {
+      const cwd = session.cwd ?? defaultCwd ?? process.cwd();
+      return posix.join(await claudeHome(io), 'projects', projectSlug(cwd), posix.basename(path));
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { featuresUsed, type AgentRequest, type RequestFeature } from '@forge/core';
+
+/**
+ * The additions to agent.proto this version reads and writes, announced as `AgentCapabilities.protocol_revision`.
+ * 1: the request fields mcp_servers … fork, and steering. A peer below a revision drops that revision's request
+ * fields unread (protobuf skips unknown fields), so they must not be sent to it: a dropped field is an ignored one.
+ */
+export const PROTOCOL_REVISION = 1;
+
+/** The request features whose fields came with revision 1. */
+const REVISION_1: ReadonlySet<RequestFeature> = new Set<RequestFeature>([
+  'mcpServers',
+  'structuredOutput',
+  'effort',
+  'approvals',
+  'questionDeadlines',
+  'budget',
+  'fork',
+]);
+
+/** The fields of `request` (as the request spells them) that a peer of `revision` would drop. */
+export function fieldsBeyondRevision(request: AgentRequest, revision: number): string[] {
+  if (revision >= 1) return [];
+  return [...new Set(featuresUsed(request).flatMap((f) => (REVISION_1.has(f.feature) ? [f.field] : [])))];
+}
