@@ -223,6 +223,7 @@ const bench: BenchModule = {
         baselineName: 'for-await line-split + JSON.parse',
       },
       ...(await followUpTurns()),
+      ...(await firstTurns()),
     ];
   },
 };
@@ -279,6 +280,64 @@ async function followUpTurns(): Promise<BenchRow[]> {
     ];
   } finally {
     await warmAgent.close?.();
+    await api.close();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A new session's first turn with the real CLI against the fake Messages API, `execute` → `run.completed`.
+ * Prewarmed: an agent with `prewarm: { count: 1 }` whose spare has had time to start (as between a service's
+ * requests). Cold: the same agent without it, the CLI started by the request. Interleaved; closes not timed.
+ */
+async function firstTurns(): Promise<BenchRow[]> {
+  const scratch = await mkdtemp(join(tmpdir(), 'forge-bench-claude-'));
+  const api = await startFakeAnthropicApi({ respond: () => ({ text: 'One line.' }) });
+  const options = {
+    bin: claudeBinPath(),
+    cwd: scratch,
+    env: { ...fakeAnthropicEnv(api.url), HOME: join(scratch, 'home') },
+    // The session's process is kept after its first turn, as by default, so ending it is not timed.
+    warmSessions: { max: 1 },
+  };
+  const prewarmed = claudeCode({ ...options, prewarm: { count: 1 } });
+  const cold = claudeCode(options);
+  const turn = async (agent: ReturnType<typeof claudeCode>) => {
+    const t0 = performance.now();
+    const result = await agent.execute({ prompt: 'hello, in one line' }).result;
+    const ms = performance.now() - t0;
+    if (result.status !== 'completed') throw new Error(`turn ${result.status}: ${result.error?.message}`);
+    return ms;
+  };
+  // The time a spare takes to start and load on this loaded machine, so each prewarmed turn finds it ready.
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 5_000));
+  try {
+    await settle();
+    await turn(prewarmed);
+    await turn(cold);
+    const warm: number[] = [];
+    const coldMs: number[] = [];
+    for (let i = 0; i < TURNS; i++) {
+      await settle();
+      warm.push(await turn(prewarmed));
+      coldMs.push(await turn(cold));
+    }
+    const w = median(warm);
+    const c = median(coldMs);
+    const met = w <= 150 && w <= 0.2 * c;
+    return [
+      {
+        name: "new session's first turn, prewarmed vs cold (real CLI, fake API), median execute → run.completed",
+        unit: 'ms',
+        ours: w,
+        baseline: c,
+        baselineName: 'cold CLI start',
+        note: `lower is better; ${TURNS} turns each, load average ${loadavg()[0]!.toFixed(1)}; goal prewarmed ≤ 150 ms and ≤ 0.2× cold: ${met ? 'met' : 'MISSED'}`,
+      },
+    ];
+  } finally {
+    await prewarmed.close?.();
+    await cold.close?.();
     await api.close();
     await rm(scratch, { recursive: true, force: true });
   }

@@ -137,6 +137,7 @@ const bench: BenchModule = {
         goal: 0.8,
       },
       ...(await followUpTurns()),
+      ...(await firstTurns()),
     ];
   },
 };
@@ -196,6 +197,67 @@ async function followUpTurns(): Promise<BenchRow[]> {
     ];
   } finally {
     await warmAgent.close?.();
+    await api.close();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A new thread's first turn on the app server, the real CLI against the fake Responses API, `execute` →
+ * `run.completed`. Prewarmed: an agent made with `prewarm: {}` (its server started and initialized once the
+ * agent was made; each turn a new thread). Cold: a fresh agent per turn, its server started by the request (its
+ * close not timed). Interleaved.
+ */
+async function firstTurns(): Promise<BenchRow[]> {
+  const scratch = await mkdtemp(join(tmpdir(), 'forge-bench-codex-'));
+  await mkdir(join(scratch, 'home', '.codex'), { recursive: true });
+  const api = await startFakeResponsesApi({ respond: () => ({ text: 'One line.' }) });
+  const options: CodexOptions = {
+    bin: codexBinPath(),
+    cwd: scratch,
+    model: 'fake-model',
+    provider: fakeResponsesProvider(api.url),
+    env: { HOME: join(scratch, 'home'), CODEX_HOME: join(scratch, 'home', '.codex') },
+  };
+  const prewarmed = codex({ ...options, prewarm: {} });
+  try {
+    const turn = async (agent: ReturnType<typeof codex>) => {
+      const t0 = performance.now();
+      const result = await agent.execute({ prompt: 'hello, in one line' }).result;
+      const ms = performance.now() - t0;
+      if (result.status !== 'completed') throw new Error(`turn ${result.status}: ${result.error?.message}`);
+      return ms;
+    };
+    const cold = async () => {
+      const agent = codex(options);
+      try {
+        return await turn(agent);
+      } finally {
+        await agent.close?.();
+      }
+    };
+    // The prewarmed agent's server has started by the time a service's first request comes.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const warm: number[] = [];
+    const coldMs: number[] = [];
+    for (let i = 0; i < TURNS; i++) {
+      coldMs.push(await cold());
+      warm.push(await turn(prewarmed));
+    }
+    const w = median(warm);
+    const c = median(coldMs);
+    return [
+      {
+        name: "new thread's first turn, prewarmed vs cold (real CLI, fake API), median execute → run.completed",
+        unit: 'ms',
+        ours: w,
+        baseline: c,
+        baselineName: 'cold app server start',
+        note: `lower is better; ${TURNS} turns each, load average ${loadavg()[0]!.toFixed(1)}; goal prewarmed ≤ 150 ms: ${w <= 150 ? 'met' : 'MISSED'}`,
+      },
+    ];
+  } finally {
+    await prewarmed.close?.();
     await api.close();
     await rm(scratch, { recursive: true, force: true });
   }

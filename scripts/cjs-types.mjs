@@ -24,33 +24,21 @@ function* declarationFiles(dir) {
   }
 }
 
+/** Where `specifier` leads from `fromFile` when loaded as `mode` (require or import), or undefined. */
+function resolveAs(specifier, fromFile, mode) {
+  return ts.resolveModuleName(specifier, fromFile, options, ts.sys, undefined, undefined, mode).resolvedModule;
+}
+
 const cache = new Map();
 function esmOnly(specifier, fromFile) {
   if (specifier.startsWith('.') || specifier.startsWith('node:')) return false;
   const key = `${path.dirname(fromFile)}\0${specifier}`;
   if (!cache.has(key)) {
-    const { resolvedModule } = ts.resolveModuleName(
-      specifier,
-      fromFile,
-      options,
-      ts.sys,
-      undefined,
-      undefined,
-      ts.ModuleKind.CommonJS,
-    );
+    const resolvedModule = resolveAs(specifier, fromFile, ts.ModuleKind.CommonJS);
     let esm = false;
     if (!resolvedModule) {
       // Not resolvable by require at all: see whether an import would find it (an exports map without `require`).
-      const asImport = ts.resolveModuleName(
-        specifier,
-        fromFile,
-        options,
-        ts.sys,
-        undefined,
-        undefined,
-        ts.ModuleKind.ESNext,
-      );
-      esm = Boolean(asImport.resolvedModule);
+      esm = Boolean(resolveAs(specifier, fromFile, ts.ModuleKind.ESNext));
     } else {
       const format = ts.getImpliedNodeFormatForFile(resolvedModule.resolvedFileName, undefined, ts.sys, options);
       esm = format === ts.ModuleKind.ESNext;

@@ -126,6 +126,16 @@ if (has('@forge/dial-home')) {
   }
 }
 
+if (has('@forge/ai-sdk')) {
+  // ai, its peer, comes from the registry: npm installs peers.
+  const { toUIMessageStreamResponse } = loaded['@forge/ai-sdk'];
+  const response = toUIMessageStreamResponse(scriptedAgent({ steps }).execute({ prompt: 'hi' }));
+  const body = await response.text();
+  const ok = response.headers.get('x-vercel-ai-ui-message-stream') === 'v1' && body.includes('"type":"finish"') && body.includes('tarball');
+  assert(ok, 'ai-sdk: ' + body);
+  report.push('ai-sdk: a run as a UI message stream, ' + body.split('\n\n').filter((f) => f.startsWith('data: ')).length + ' chunks');
+}
+
 if (has('@forge/k8s')) {
   const { createPodManager } = loaded['@forge/k8s'];
   const { startFakeExecServer } = loaded['@forge/k8s/testing'];
@@ -229,6 +239,9 @@ describe('the packed packages, installed outside the repository', () => {
         ...packed.map((p) => p.tarball),
         `typescript@${typescriptVersion}`,
         `@types/node@${repoManifest.devDependencies['@types/node']}`,
+        // @forge/ai-sdk's types use the `ai` peer's, whose @ai-sdk/provider imports 'json-schema' types without
+        // depending on them: every AI SDK user checking with skipLibCheck false installs them (vercel/ai#15874).
+        '@types/json-schema@^7.0.15',
       ],
       { cwd: project, env: cleanEnv(), maxBuffer: 16 * 1024 * 1024 },
     );

@@ -45,6 +45,11 @@ export interface PodConfig {
 export const CODEX_SANDBOXES = ['read-only', 'workspace-write', 'danger-full-access'] as const;
 export type CodexSandboxName = (typeof CODEX_SANDBOXES)[number];
 
+/** A ValidationError (INVALID_CONFIG) about one variable: `message` for people, `issue` the short reason. */
+function configError(variable: string, message: string, issue: string): ValidationError {
+  return new ValidationError('INVALID_CONFIG', message, [{ path: variable, code: 'INVALID_CONFIG', message: issue }]);
+}
+
 function jsonStrings(raw: string, name: string): string[] {
   let value: unknown;
   try {
@@ -53,9 +58,7 @@ function jsonStrings(raw: string, name: string): string[] {
     value = undefined;
   }
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
-    throw new ValidationError('INVALID_CONFIG', `${name} must be a JSON array of strings, got ${raw}`, [
-      { path: name, code: 'INVALID_CONFIG', message: 'not a JSON array of strings' },
-    ]);
+    throw configError(name, `${name} must be a JSON array of strings, got ${raw}`, 'not a JSON array of strings');
   }
   return value as string[];
 }
@@ -65,9 +68,11 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0, ma
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ValidationError('INVALID_CONFIG', `${name} must be an integer from ${min} to ${max}, got "${raw}"`, [
-      { path: name, code: 'INVALID_CONFIG', message: 'not an integer in range' },
-    ]);
+    throw configError(
+      name,
+      `${name} must be an integer from ${min} to ${max}, got "${raw}"`,
+      'not an integer in range',
+    );
   }
   return n;
 }
@@ -77,10 +82,10 @@ const opt = (v: string | undefined) => (v === undefined || v.trim() === '' ? und
 export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): PodConfig {
   const provider = opt(env.FORGE_PROVIDER);
   if (!provider || !(PROVIDERS as readonly string[]).includes(provider)) {
-    throw new ValidationError(
-      'INVALID_CONFIG',
+    throw configError(
+      'FORGE_PROVIDER',
       `FORGE_PROVIDER must be one of ${PROVIDERS.join(', ')}${provider ? `, got "${provider}"` : ' (it is not set)'}`,
-      [{ path: 'FORGE_PROVIDER', code: 'INVALID_CONFIG', message: 'unknown provider' }],
+      'unknown provider',
     );
   }
   const config: PodConfig = {
@@ -112,42 +117,34 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       .filter(Boolean),
   };
   if (provider === 'acp' && extras.acpCommand === undefined) {
-    throw new ValidationError('INVALID_CONFIG', 'FORGE_ACP_COMMAND is required with FORGE_PROVIDER=acp', [
-      { path: 'FORGE_ACP_COMMAND', code: 'INVALID_CONFIG', message: 'missing' },
-    ]);
+    throw configError('FORGE_ACP_COMMAND', 'FORGE_ACP_COMMAND is required with FORGE_PROVIDER=acp', 'missing');
   }
   if (extras.codexSandbox !== undefined && !(CODEX_SANDBOXES as readonly string[]).includes(extras.codexSandbox)) {
-    throw new ValidationError(
-      'INVALID_CONFIG',
+    throw configError(
+      'FORGE_CODEX_SANDBOX',
       `FORGE_CODEX_SANDBOX must be one of ${CODEX_SANDBOXES.join(', ')}, got "${extras.codexSandbox}"`,
-      [{ path: 'FORGE_CODEX_SANDBOX', code: 'INVALID_CONFIG', message: 'unknown sandbox' }],
+      'unknown sandbox',
     );
   }
   if (extras.codexBaseUrl !== undefined && !/^https?:\/\//.test(extras.codexBaseUrl)) {
-    throw new ValidationError(
-      'INVALID_CONFIG',
+    throw configError(
+      'FORGE_CODEX_BASE_URL',
       `FORGE_CODEX_BASE_URL must be an http(s) URL, got "${extras.codexBaseUrl}"`,
-      [{ path: 'FORGE_CODEX_BASE_URL', code: 'INVALID_CONFIG', message: 'not an http(s) URL' }],
+      'not an http(s) URL',
     );
   }
   if ((extras.tlsCertFile === undefined) !== (extras.tlsKeyFile === undefined)) {
-    throw new ValidationError(
-      'INVALID_CONFIG',
+    throw configError(
+      extras.tlsCertFile ? 'FORGE_TLS_KEY_FILE' : 'FORGE_TLS_CERT_FILE',
       'FORGE_TLS_CERT_FILE and FORGE_TLS_KEY_FILE go together: set both or neither',
-      [
-        {
-          path: extras.tlsCertFile ? 'FORGE_TLS_KEY_FILE' : 'FORGE_TLS_CERT_FILE',
-          code: 'INVALID_CONFIG',
-          message: 'missing',
-        },
-      ],
+      'missing',
     );
   }
   if (extras.permissionMode !== undefined && !PermissionModeSchema.safeParse(extras.permissionMode).success) {
-    throw new ValidationError(
-      'INVALID_CONFIG',
+    throw configError(
+      'FORGE_PERMISSION_MODE',
       `FORGE_PERMISSION_MODE must be one of ${PermissionModeSchema.options.join(', ')}, got "${extras.permissionMode}"`,
-      [{ path: 'FORGE_PERMISSION_MODE', code: 'INVALID_CONFIG', message: 'unknown permission mode' }],
+      'unknown permission mode',
     );
   }
   for (const [k, v] of Object.entries(extras))

@@ -4,6 +4,7 @@
  * taking runs, lets live ones finish within FORGE_GRACE_MS, cancels the rest, and exits 0.
  */
 import { readFile } from 'node:fs/promises';
+import { stopOnSignals } from '@forge/core/internal';
 import { serveAgent } from '@forge/transport-grpc';
 import { readConfig } from './config.js';
 import { jsonLogger } from './logger.js';
@@ -33,33 +34,18 @@ async function main(): Promise<void> {
     auth: config.authToken ? 'bearer' : 'none',
   });
 
-  let stopping: Promise<void> | undefined;
-  const stop = (why: string, graceful: boolean) => {
-    stopping ??= (async () => {
-      logger.info('agent pod stopping', { why, graceful, graceMs: config.graceMs });
-      const drained = await server.close({ graceful, graceMs: config.graceMs });
+  const { stop } = stopOnSignals({
+    name: 'agent pod',
+    logger,
+    fields: { graceful: true, graceMs: config.graceMs },
+    async stop() {
+      const drained = await server.close({ graceful: true, graceMs: config.graceMs });
       await provider.close();
-      logger.info('agent pod stopped', { ...drained });
-      process.exit(0);
-    })().catch((error: unknown) => {
-      logger.error('agent pod failed to stop cleanly', { error: String(error) });
-      process.exit(1);
-    });
-    return stopping;
-  };
-
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => {
-      // A second signal means "now": give up on the drain.
-      if (stopping) {
-        logger.warn('second signal: exiting without waiting for runs', { signal });
-        process.exit(1);
-      }
-      void stop(signal, true);
-    });
-  }
+      return drained;
+    },
+  });
   // A Shutdown call closes the server itself; follow it out.
-  void server.closed.then(() => stop('Shutdown call', true));
+  void server.closed.then(() => stop('Shutdown call'));
 }
 
 main().catch((error: unknown) => {

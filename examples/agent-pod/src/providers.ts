@@ -29,58 +29,59 @@ function hostEnv(patterns: readonly string[]): Record<string, string> {
   return out;
 }
 
+/** The CLI's binary, model and permission mode where the operator set them (unset: the adapter's default). */
+function cliChoices(config: PodConfig) {
+  return {
+    ...(config.bin ? { bin: config.bin } : {}),
+    ...(config.model ? { model: config.model } : {}),
+    ...(config.permissionMode ? { permissionMode: config.permissionMode } : {}),
+  };
+}
+
 /**
  * Builds the provider named by FORGE_PROVIDER. Adapter packages are imported lazily, so a pod
  * only loads the one it serves.
  */
 export async function createPodProvider(config: PodConfig, logger: Logger): Promise<PodProvider> {
+  const agent = await podAgent(config, logger);
+  return { agent, close: closer(agent) };
+}
+
+async function podAgent(config: PodConfig, logger: Logger): Promise<CodeAgent> {
   switch (config.provider) {
-    case 'scripted': {
-      const agent = scriptedPodAgent();
-      return { agent, close: closer(agent) };
-    }
+    case 'scripted':
+      return scriptedPodAgent();
     case 'claude-code': {
       const { claudeCode } = await import('@forge/claude-code');
-      const agent = claudeCode({
-        logger,
-        cwd: config.cwd,
-        ...(config.bin ? { bin: config.bin } : {}),
-        ...(config.model ? { model: config.model } : {}),
-        ...(config.permissionMode ? { permissionMode: config.permissionMode } : {}),
-      });
-      return { agent, close: closer(agent) };
+      return claudeCode({ logger, cwd: config.cwd, ...cliChoices(config) });
     }
     case 'opencode': {
       const { opencode } = await import('@forge/opencode');
       const common = { logger, directory: config.cwd, ...(config.model ? { model: config.model } : {}) };
       // Either a server beside the pod (a sidecar), or `opencode serve` owned by the agent, which
       // starts it on first use and stops it on close().
-      const agent = config.opencodeUrl
+      return config.opencodeUrl
         ? opencode({ ...common, baseUrl: config.opencodeUrl })
         : opencode({
             ...common,
             server: { cwd: config.cwd, port: config.opencodePort, ...(config.bin ? { bin: config.bin } : {}) },
           });
-      return { agent, close: closer(agent) };
     }
     case 'gemini': {
       const { geminiCli, geminiSettings } = await import('@forge/acp');
       const home = config.geminiHome ?? process.env.HOME ?? homedir();
       await ensureGeminiSettings(home, geminiSettings());
-      const agent = geminiCli({
+      return geminiCli({
         logger,
         cwd: config.cwd,
         home,
         env: hostEnv(config.passEnv ?? GEMINI_PASS_ENV),
-        ...(config.bin ? { bin: config.bin } : {}),
-        ...(config.model ? { model: config.model } : {}),
-        ...(config.permissionMode ? { permissionMode: config.permissionMode } : {}),
+        ...cliChoices(config),
       });
-      return { agent, close: closer(agent) };
     }
     case 'acp': {
       const { acpAgent } = await import('@forge/acp');
-      const agent = acpAgent({
+      return acpAgent({
         logger,
         cwd: config.cwd,
         command: config.acpCommand!,
@@ -89,23 +90,19 @@ export async function createPodProvider(config: PodConfig, logger: Logger): Prom
         ...(config.model ? { model: config.model } : {}),
         ...(config.permissionMode ? { permissionMode: config.permissionMode } : {}),
       });
-      return { agent, close: closer(agent) };
     }
     case 'codex': {
       const { codex } = await import('@forge/codex');
-      const agent = codex({
+      return codex({
         logger,
         cwd: config.cwd,
-        ...(config.bin ? { bin: config.bin } : {}),
-        ...(config.model ? { model: config.model } : {}),
-        ...(config.permissionMode ? { permissionMode: config.permissionMode } : {}),
+        ...cliChoices(config),
         ...(config.codexSandbox ? { sandbox: config.codexSandbox } : {}),
         // The CLI reads the key from the pod's own environment: it is never copied into argv.
         ...(config.codexBaseUrl
           ? { provider: { baseUrl: config.codexBaseUrl, envKey: config.codexKeyEnv ?? 'OPENAI_API_KEY' } }
           : {}),
       });
-      return { agent, close: closer(agent) };
     }
   }
 }

@@ -7,9 +7,10 @@ import {
   type OsUser,
   type ProviderRegistry,
 } from '@forge/core';
-import { openStore, sqlAgentPresence, type ForgeStore } from '@forge/store';
+import { openStore, sqlAgentPresence, sqlSessionStore, type ForgeStore } from '@forge/store';
 import { exposureWarning, prepareAgentUser } from './agent-isolation.js';
 import { ApiKeyStore } from './api-keys.js';
+import { AttachService, type AttachServiceOptions } from './attach/attach-service.js';
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
 import type { PlatformConfig } from './config.js';
@@ -39,6 +40,8 @@ export interface PlatformOptions {
   store?: ForgeStore;
   /** Heartbeat and queue poll interval (tests shorten it). */
   pollMs?: number;
+  /** Attach limits and timeouts (tests shorten them). */
+  attach?: Omit<AttachServiceOptions, 'keys' | 'backend' | 'logger'>;
 }
 
 export interface Platform {
@@ -82,6 +85,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const processDir = join(config.dataDir, 'processes');
   const reaped = reapOrphanProcesses(processDir);
   if (reaped.reaped > 0) logger.warn('ended processes a previous instance left running', { ...reaped });
+  const store =
+    options.store ??
+    (await openStore(
+      config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: join(config.dataDir, '.forge-db') },
+    ));
+  logger.info('store open', { engine: store.sql.engine, migrated: store.migrated });
+  const sessions = sqlSessionStore(store.sql);
   const registry =
     options.registry ??
     buildProviderRegistry({
@@ -95,19 +105,21 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       defaultProvider: config.defaultProvider,
       logger,
       ...(options.claudeEnv ? { claudeEnv: options.claudeEnv } : {}),
+      sessionStore: sessions,
     });
-  const backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser));
+  let backend: AgentBackend;
+  try {
+    backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser));
+  } catch (error) {
+    if (!options.store) await store.close();
+    throw error;
+  }
   const webhooks =
     options.webhooks ?? createWebhookDispatcher({ logger, allowPrivateNetworks: config.webhookAllowPrivate });
-  const store =
-    options.store ??
-    (await openStore(
-      config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: join(config.dataDir, '.forge-db') },
-    ));
-  logger.info('store open', { engine: store.sql.engine, migrated: store.migrated });
   let runs: RunManager | undefined;
   let remote: RemoteAgents | undefined;
   let server: Awaited<ReturnType<typeof listen>>;
+  const attach = new AttachService({ keys, backend, logger, ...options.attach });
   try {
     runs = await RunManager.create({
       store,
@@ -126,6 +138,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       leaseMs: config.leaseMs,
       replyTimeoutMs: config.replyTimeoutMs,
       maxQueuedPerAgent: config.maxQueuedPerAgent,
+      maxRunning: config.maxRunning,
       retention: { maxAgeMs: config.retentionMs, maxEvents: config.retentionMaxEvents },
       ...(config.instanceId ? { instanceId: config.instanceId } : {}),
       ...(options.pollMs ? { pollMs: options.pollMs } : {}),
@@ -164,6 +177,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       createTimeoutMs: config.createTimeoutMs,
       logger,
       ...(remoteView ? { remoteAgents: remoteView } : {}),
+      attach,
       providers: providerCatalog(registry),
       mcpServers: config.mcpServers,
       allowPrivateNetworks: config.webhookAllowPrivate,
@@ -171,7 +185,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       runDefaults: config.runDefaults,
       ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
     });
-    server = await listen(handler, { port: config.port, host: config.host });
+    server = await listen(handler, { port: config.port, host: config.host, upgrade: attach.upgrade });
     logger.info('platform listening', {
       url: server.url,
       backend: backend.kind,
@@ -183,6 +197,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   } catch (error) {
     // Nothing may stay open: the demo retries on another port, and the embedded database takes one opener.
     await runs?.close(0);
+    await attach.close();
     await remote?.close().catch(() => {});
     if (!options.store) await store.close();
     throw error;
@@ -201,6 +216,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     close() {
       closing ??= (async () => {
         await theRuns.close();
+        await attach.close();
         await server.close();
         await webhooks.close();
         await remote?.close();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ValidationError } from '@forge/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropSecretsFromEnv, loadConfig } from './config.js';
+import { defaultMaxRunning } from './runs/max-running.js';
 
 describe('loadConfig', () => {
   it('has defaults that run on a fresh machine', () => {
@@ -19,6 +20,12 @@ describe('loadConfig', () => {
       hubPort: undefined,
     });
     expect(c.apiKeys).toEqual([]);
+  });
+
+  it('runs at once: FORGE_MAX_RUNNING, --max-running over it, else 16 per core', () => {
+    expect(loadConfig([], {}).maxRunning).toBe(defaultMaxRunning());
+    expect(loadConfig([], { FORGE_MAX_RUNNING: '500' }).maxRunning).toBe(500);
+    expect(loadConfig(['--max-running', '1000'], { FORGE_MAX_RUNNING: '500' }).maxRunning).toBe(1000);
   });
 
   it('reads the environment, and flags win over it', () => {
@@ -81,6 +88,7 @@ describe('loadConfig', () => {
     [['--rate-limit', '0'], {}, '--rate-limit / FORGE_RATE_LIMIT'],
     [[], { FORGE_RATE_LIMIT: '0' }, '--rate-limit / FORGE_RATE_LIMIT'],
     [[], { FORGE_MAX_AGENTS: 'many' }, '--max-agents / FORGE_MAX_AGENTS'],
+    [[], { FORGE_MAX_RUNNING: '0' }, '--max-running / FORGE_MAX_RUNNING'],
     [[], { FORGE_PORT: '70000' }, '--port / FORGE_PORT'],
     [[], { FORGE_HUB_PORT: '-1', FORGE_HUB_SECRET: 'x'.repeat(32) }, '--hub-port / FORGE_HUB_PORT'],
     [[], { FORGE_HUB_PORT: '0' }, 'FORGE_HUB_SECRET'],

@@ -8,6 +8,7 @@ import { markAdmins, parseApiKeyList, readApiKeyFile, type ApiKeyRecord } from '
 import { DEFAULT_MAX_ATTACHMENT_BYTES } from './http/rest-attachments.js';
 import type { RunDefaults } from './http/run-settings.js';
 import { readMcpCatalog } from './mcp-catalog.js';
+import { defaultMaxRunning } from './runs/max-running.js';
 import { oneSourceOf, secretSetting, type SecretSource } from './secret-settings.js';
 
 export type BackendKind = 'local' | 'k8s';
@@ -51,6 +52,8 @@ export interface PlatformConfig {
   replyTimeoutMs: number;
   /** Messages waiting per agent before 429 QUEUE_FULL. */
   maxQueuedPerAgent: number;
+  /** Runs this instance executes at once, across agents (default 16 per core). */
+  maxRunning: number;
   /** Finished runs (result, events) are kept this long… */
   retentionMs: number;
   /** …and the oldest are removed beyond this many journaled events. */
@@ -109,6 +112,7 @@ const USAGE = `forge platform — options (flags override environment variables)
   FORGE_LEASE_MS                                run lease; a dead replica's runs are taken over after it (default 15000)
   FORGE_REPLY_TIMEOUT_MS                        a reply relayed to the replica running the run waits this long for it (default 5000)
   FORGE_MAX_QUEUED                              messages waiting per agent before 429 (default 100)
+  --max-running / FORGE_MAX_RUNNING             runs this instance executes at once (default 16 per core: ${defaultMaxRunning()} here)
   FORGE_RETENTION_MS, FORGE_RETENTION_MAX_EVENTS  keep finished runs 7 days, at most 1,000,000 events
   FORGE_K8S_NAMESPACE, FORGE_K8S_IMAGE, FORGE_K8S_AGENT_PORT, FORGE_K8S_ENV_FROM_SECRETS (agent pods' model keys)`;
 
@@ -158,6 +162,7 @@ const FLAGS = {
   'api-keys-file': { type: 'string' },
   'rate-limit': { type: 'string' },
   'max-agents': { type: 'string' },
+  'max-running': { type: 'string' },
   'webhook-allow-private': { type: 'string' },
   'default-provider': { type: 'string' },
   'hub-port': { type: 'string' },
@@ -310,6 +315,13 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     leaseMs: int('FORGE_LEASE_MS', env.FORGE_LEASE_MS, 15_000, 500, 3_600_000),
     replyTimeoutMs: int('FORGE_REPLY_TIMEOUT_MS', env.FORGE_REPLY_TIMEOUT_MS, 5_000, 100, 600_000),
     maxQueuedPerAgent: int('FORGE_MAX_QUEUED', env.FORGE_MAX_QUEUED, 100, 1, 1_000_000),
+    maxRunning: int(
+      source('max-running', 'FORGE_MAX_RUNNING'),
+      pick('max-running', 'FORGE_MAX_RUNNING'),
+      defaultMaxRunning(),
+      1,
+      100_000,
+    ),
     retentionMs: int('FORGE_RETENTION_MS', env.FORGE_RETENTION_MS, 7 * 86_400_000, 1_000, 10 * 365 * 86_400_000),
     retentionMaxEvents: int('FORGE_RETENTION_MAX_EVENTS', env.FORGE_RETENTION_MAX_EVENTS, 1_000_000, 1, 1_000_000_000),
     hubPort,

@@ -1,15 +1,8 @@
 import { toolResultText, type FakeApiRequest, type FakeReply, type FakeResponder } from '@forge/claude-code/testing';
+import { DEMO_COLOUR_QUESTION } from './demo-question.js';
 
 /** The question the stand-in asks through Claude Code's AskUserQuestion tool. */
-export const OFFLINE_QUESTION = {
-  question: 'Which colour should the button be?',
-  header: 'Colour',
-  options: [
-    { label: 'Blue', description: 'calm' },
-    { label: 'Red', description: 'loud' },
-  ],
-  multiSelect: false,
-};
+export const OFFLINE_QUESTION = { ...DEMO_COLOUR_QUESTION, multiSelect: false };
 
 export const OFFLINE_NOTE = 'forge-demo-note.md';
 

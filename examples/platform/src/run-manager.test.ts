@@ -1,6 +1,6 @@
 import { ValidationError, type AgentEvent, type CodeAgent } from '@forge/core';
 import { scriptedAgent } from '@forge/core/testing';
-import type { JournalEvent } from '@forge/store';
+import { sqlSessionStore, type JournalEvent } from '@forge/store';
 import { describe, expect, it } from 'vitest';
 import { memoryLogger } from './logger.js';
 import { RunManager, type RunManagerOptions } from './run-manager.js';
@@ -286,6 +286,25 @@ describe('RunManager (durable queue, journal, outbox)', () => {
     await runs.respond('u', a, 'p1', 'allow');
     const events = await drain(runs.follow(run.requestId, 0, AbortSignal.timeout(5_000)));
     expect(events.find((e) => e.type === 'tool.result')).toMatchObject({ output: 'permission allow' });
+    await runs.close();
+  });
+});
+
+describe('RunManager retention', () => {
+  it('deletes the stored sessions no run names that were not saved within the retention period', async () => {
+    const { runs } = await manager({}, { retention: { maxAgeMs: 60_000, maxEvents: 1_000_000 } });
+    const store = await testStore();
+    const saveAt = (sessionId: string, at: number) =>
+      sqlSessionStore(store.sql, { now: () => at }).save(
+        { provider: 'claude-code', sessionId },
+        { files: [{ path: 'a.jsonl', data: new TextEncoder().encode('{}\n') }] },
+      );
+    await saveAt('rm-old', Date.now() - 120_000);
+    await saveAt('rm-recent', Date.now());
+    await runs.sweep();
+    const left = (await sqlSessionStore(store.sql).list()).map((s) => s.sessionId);
+    expect(left).toContain('rm-recent');
+    expect(left).not.toContain('rm-old');
     await runs.close();
   });
 });

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { defaultMaxRunning } from './runs/max-running.js';
 import { silentLogger, type CodeAgent, type Logger } from '@forge/core';
 import type { ForgeStore, JournalEvent, RunRecord } from '@forge/store';
 import type { KeyCaps } from './api-keys.js';
@@ -42,7 +43,7 @@ export interface RunManagerOptions {
   followPollMs?: number;
   /** Queued runs per agent before 429. Default 100. */
   maxQueuedPerAgent?: number;
-  /** Runs this instance executes at once (across agents). Default 32. */
+  /** Runs this instance executes at once (across agents). Default 16 per core (`defaultMaxRunning`). */
   maxRunning?: number;
   /** Finished runs are deleted after `maxAgeMs`, and the oldest beyond `maxEvents` journaled events. */
   retention?: { maxAgeMs: number; maxEvents: number; sweepEveryMs?: number };
@@ -103,7 +104,7 @@ export class RunManager {
       placement: options.placement,
       webhooks: options.webhooks,
       maxQueued: options.maxQueuedPerAgent ?? 100,
-      maxRunning: options.maxRunning ?? 32,
+      maxRunning: options.maxRunning ?? defaultMaxRunning(),
     });
     this.#interrupts = new RunInterrupts(ctx, ender);
     this.#followers = new RunFollowers(ctx);
@@ -220,45 +221,27 @@ export class RunManager {
   /**
    * Answers a permission request of the agent's running run, wherever it executes: here directly,
    * on another instance through a relayed command whose outcome (200, 404, 400…) is answered as
-   * that instance answered it. `signal`: the caller stopped waiting (the client went away).
+   * that instance answered it. Arguments: user, agent, permission id, decision, message, and `signal` (the
+   * caller stopped waiting: the client went away).
    */
-  respond(
-    userId: string,
-    agentId: string,
-    permissionId: string,
-    decision: unknown,
-    message?: string,
-    signal?: AbortSignal,
-  ): Promise<{ requestId: string }> {
-    return this.#replies.respond(userId, agentId, permissionId, decision, message, signal);
+  respond(...args: Parameters<Replies['respond']>): Promise<{ requestId: string }> {
+    return this.#replies.respond(...args);
   }
 
   /**
    * Answers a question of the agent's running run (one array of labels, or typed text, per
    * question; checked by core), wherever it executes, like `respond`.
    */
-  answer(
-    userId: string,
-    agentId: string,
-    questionId: string,
-    answers: unknown,
-    signal?: AbortSignal,
-  ): Promise<{ requestId: string }> {
-    return this.#replies.answer(userId, agentId, questionId, answers, signal);
+  answer(...args: Parameters<Replies['answer']>): Promise<{ requestId: string }> {
+    return this.#replies.answer(...args);
   }
 
   /**
    * Sends a steering message to the agent's run `requestId` (`run.steer`), wherever it executes, like
    * `respond`: 404 unknown run, 409 RUN_NOT_RUNNING (queued or ended), 409 UNSUPPORTED (not steerable).
    */
-  steer(
-    userId: string,
-    agentId: string,
-    requestId: string,
-    text: string,
-    signal?: AbortSignal,
-  ): Promise<{ requestId: string }> {
-    return this.#replies.steer(userId, agentId, requestId, text, signal);
+  steer(...args: Parameters<Replies['steer']>): Promise<{ requestId: string }> {
+    return this.#replies.steer(...args);
   }
 
   /** Applies retention now (also done on a timer when `retention` is set). */

@@ -8,6 +8,7 @@
  * refused, FORGE_MAX_ATTEMPTS reached) and 2 on bad configuration.
  */
 import { readFile } from 'node:fs/promises';
+import { stopOnSignals } from '@forge/core/internal';
 import { dialHome, type DialHome } from '@forge/dial-home';
 import { readConfig } from './config.js';
 import { jsonLogger } from './logger.js';
@@ -43,33 +44,18 @@ async function main(): Promise<void> {
       }),
   });
 
-  let stopping: Promise<void> | undefined;
-  const stop = (why: string) => {
-    stopping ??= (async () => {
-      logger.info('remote agent stopping', { why });
+  const signalled = stopOnSignals({
+    name: 'remote agent',
+    logger,
+    async stop() {
       await link.stop();
       await agent.close?.();
-      logger.info('remote agent stopped');
-      process.exit(0);
-    })().catch((error: unknown) => {
-      logger.error('remote agent failed to stop cleanly', { error: String(error) });
-      process.exit(1);
-    });
-    return stopping;
-  };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => {
-      if (stopping) {
-        logger.warn('second signal: exiting now', { signal });
-        process.exit(1);
-      }
-      void stop(signal);
-    });
-  }
+    },
+  });
 
   // Dialling that ends by itself (not by a signal) is final: say why and exit non-zero.
   await link.done;
-  if (stopping) return;
+  if (signalled.stopping) return;
   logger.error('remote agent gave up', { code: link.lastError?.code, error: link.lastError?.message });
   await agent.close?.();
   process.exit(1);

@@ -29,25 +29,11 @@ export function promptBlocks(
       continue;
     }
     if (a.kind === 'image') {
-      if (!caps?.image) {
-        throw new UnsupportedError(
-          provider,
-          'image attachments (the agent does not offer promptCapabilities.image)',
-          'UNSUPPORTED_FIELD',
-          { fields: ['attachments (image)'] },
-        );
-      }
+      if (!caps?.image) throw notOffered(provider, 'image attachments', 'image', 'attachments (image)');
       blocks.push({ type: 'image', data: a.data, mimeType: a.mimeType ?? 'image/png' });
       continue;
     }
-    if (!caps?.embeddedContext) {
-      throw new UnsupportedError(
-        provider,
-        'inline file attachments (the agent does not offer promptCapabilities.embeddedContext)',
-        'UNSUPPORTED_FIELD',
-        { fields: ['attachments'] },
-      );
-    }
+    if (!caps?.embeddedContext) throw notOffered(provider, 'inline file attachments', 'embeddedContext', 'attachments');
     const mimeType = a.mimeType ?? 'application/octet-stream';
     const uri = a.path ? pathToFileURL(a.path).href : `attachment:///${encodeURIComponent(name)}`;
     const textual = /^text\/|[+/](json|xml|yaml|javascript|typescript)$/.test(mimeType);
@@ -59,4 +45,14 @@ export function promptBlocks(
     });
   }
   return blocks;
+}
+
+/** An attachment kind the agent's `promptCapabilities` do not offer: refused, naming the capability and field. */
+function notOffered(provider: string, what: string, capability: string, field: string): UnsupportedError {
+  return new UnsupportedError(
+    provider,
+    `${what} (the agent does not offer promptCapabilities.${capability})`,
+    'UNSUPPORTED_FIELD',
+    { fields: [field] },
+  );
 }

@@ -1,5 +1,6 @@
 import {
   createCodeAgent,
+  type AgentRequest,
   silentLogger,
   type AgentCapabilities,
   type CodeAgent,
@@ -13,6 +14,7 @@ import { buildClaudeArgs, sessionArgs } from './args.js';
 import { ClaudeProcess } from './claude-process.js';
 import { claudeCodeDeclaredCapabilities } from './declared-capabilities.js';
 import { nativeBudgetOutcome } from './native-budget.js';
+import { PrewarmPool, type PrewarmOptions } from './prewarm-pool.js';
 import { promptContent } from './prompt-content.js';
 import { SteerRelay } from './steer-relay.js';
 import { playTurn } from './turn.js';
@@ -43,13 +45,20 @@ export interface ClaudeCodeOptions extends CliAgentOptions {
    * puts it back before a resume on a machine (or HOME) that lacks it: a conversation outlives its machine.
    */
   sessionStore?: SessionStore;
+  /**
+   * Keep `count` CLI processes started with the agent's default argv, env and cwd, so a new session's first turn
+   * is written into a running process instead of waiting for the CLI to start. A request whose options change
+   * the process (model, tools, permission mode, system prompt, MCP servers, cwd, env…) starts cold as without
+   * it. Off by default; `{}` is `{ count: 1, idleMs: 300_000 }`.
+   */
+  prewarm?: PrewarmOptions | false;
 }
 
 /** The Claude Code CLI (`claude -p`, stream-json in and out, with the control protocol) as a CodeAgent. */
 export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
   const {
     cli,
-    rest: { model, permissionMode, partialMessages = true, warmSessions = {}, sessionStore, ...runOptions },
+    rest: { model, permissionMode, partialMessages = true, warmSessions = {}, prewarm, sessionStore, ...runOptions },
   } = cliAgentOptions(options, { bin: 'claude', passEnv: CLAUDE_PASS_ENV, sigintGraceMs: 3_000 });
   const logger = runOptions.logger ?? silentLogger;
   let version: Promise<VersionProbe> | undefined;
@@ -73,6 +82,7 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
         bin: cli.bin,
         permissionModes: ['default', 'acceptEdits', 'bypassPermissions', 'plan'],
         warmSessions: pool !== undefined,
+        prewarm: prewarmed?.count ?? 0,
         ...(probe.error ? { versionError: probe.error } : {}),
       },
     };
@@ -97,6 +107,35 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
     return p;
   };
 
+  const defaults = { model, permissionMode, extraArgs: cli.extraArgs, partialMessages };
+  /** Everything that goes into a request's process but `--resume`: its flags, cwd and env, and their key. */
+  const processOf = (request: AgentRequest) => {
+    const cwd = request.cwd ?? cli.cwd;
+    const env = {
+      // In stream-json mode the CLI connects MCP servers in the background, and a first turn may start before
+      // their tools are there; blocking makes the request's servers ready (or failed) before the first turn.
+      ...(request.mcpServers?.length ? { MCP_CONNECTION_NONBLOCKING: 'false' } : {}),
+      ...cli.env,
+      ...request.env,
+    };
+    return { cwd, env, shape: JSON.stringify([cli.bin, sessionArgs(request, defaults), cwd ?? null, env]) };
+  };
+
+  let prewarmed: PrewarmPool | undefined;
+  if (prewarm !== undefined && prewarm !== false) {
+    // The request a caller sends with nothing but a prompt, after core's policy defaults.
+    const plain: AgentRequest = { prompt: '', ...(runOptions.budget ? { budget: runOptions.budget } : {}) };
+    const { cwd, env, shape } = processOf(plain);
+    prewarmed = new PrewarmPool(
+      prewarm,
+      shape,
+      () => start(buildClaudeArgs(plain, defaults), cwd, env),
+      retire,
+      logger,
+    );
+    prewarmed.fill();
+  }
+
   return createCodeAgent({
     ...runOptions,
     provider: PROVIDER,
@@ -112,20 +151,17 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
       ctx.onSteer(steering.steer);
       // Stopped before it started: no process to start, nothing to report.
       if (ctx.signal.aborted) return {};
-      const defaults = { model, permissionMode, extraArgs: cli.extraArgs, partialMessages };
-      const runCwd = request.cwd ?? cli.cwd;
-      const runEnv = {
-        // In stream-json mode the CLI connects MCP servers in the background, and a first turn may start before
-        // their tools are there; blocking makes the request's servers ready (or failed) before the first turn.
-        ...(request.mcpServers?.length ? { MCP_CONNECTION_NONBLOCKING: 'false' } : {}),
-        ...cli.env,
-        ...request.env,
-      };
+      const { cwd: runCwd, env: runEnv, shape } = processOf(request);
       // Attachments the API cannot take are refused here, before any process starts.
       const content = promptContent(PROVIDER, request.prompt, request.attachments);
-      const shape = JSON.stringify([cli.bin, sessionArgs(request, defaults), runCwd ?? null, runEnv]);
       // A fork starts a process of its own (`--resume … --fork-session`); the original's warm process stays.
-      let proc = request.sessionId !== undefined && !request.fork ? pool?.take(request.sessionId, shape) : undefined;
+      // A new session takes a prewarmed process when it asks for nothing the default process lacks.
+      let proc =
+        request.sessionId === undefined
+          ? prewarmed?.take(shape)
+          : !request.fork
+            ? pool?.take(request.sessionId, shape)
+            : undefined;
       // The CLI's cost cap counts what its process spent: a capped run's process serves that run alone.
       const keep = request.budget?.maxCostUsd === undefined;
       for (;;) {
@@ -145,6 +181,8 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
           proc = undefined;
           continue;
         }
+        // The spare is replaced once the turn is over, not beside it.
+        if (request.sessionId === undefined && shape === prewarmed?.shape) prewarmed.fill();
         const sessionId = turn.outcome.sessionId;
         if (turn.reusable && keep && pool && sessionId !== undefined) pool.put(sessionId, shape, proc);
         // Not kept: the run ends once its process has (stdin closed first, so the CLI finishes its writes).
@@ -153,6 +191,7 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
       }
     },
     async close() {
+      await prewarmed?.close();
       for (const p of pool?.close() ?? []) retire(p);
       for (const p of processes) retire(p);
       await Promise.all([...ending]);

@@ -1,3 +1,4 @@
+import { lineNoticeEvent } from '@forge/core/internal';
 import { addUsage, type AgentEventInit, type RunOutcome, type Usage } from '@forge/core';
 import { FileChangeTracker } from './file-changes.js';
 import { PlanTracker } from './plan-tracker.js';
@@ -44,15 +45,7 @@ export class ClaudeEventMapper {
   /** Events for one parser item: a message, a stray text line, or an oversize line. */
   mapItem(item: StreamJsonItem, emit: Emit): void {
     if (item.kind === 'message') this.map(item.message, emit);
-    else if (item.kind === 'text') emit({ type: 'log', text: item.text, level: 'warn', stream: 'stdout' });
-    else
-      emit({
-        type: 'error',
-        code: 'LINE_TOO_LONG',
-        message: `A stream-json line of ${item.bytes} bytes exceeded the line cap and was skipped`,
-        retryable: false,
-        details: { bytes: item.bytes, preview: item.preview },
-      });
+    else emit(lineNoticeEvent(item, 'stream-json'));
   }
 
   map(msg: ClaudeMessage, emit: Emit): void {
@@ -135,21 +128,14 @@ export class ClaudeEventMapper {
       return;
     }
     const id = typeof message!.id === 'string' ? message!.id : undefined;
+    const messageId = id === undefined ? {} : { messageId: id };
     for (const block of content as Obj[]) {
       switch (block?.type) {
         case 'text':
-          emit(
-            id === undefined
-              ? { type: 'message', text: String(block.text ?? ''), raw: msg }
-              : { type: 'message', text: String(block.text ?? ''), messageId: id, raw: msg },
-          );
+          emit({ type: 'message', text: String(block.text ?? ''), ...messageId, raw: msg });
           break;
         case 'thinking':
-          emit(
-            id === undefined
-              ? { type: 'reasoning', text: String(block.thinking ?? ''), raw: msg }
-              : { type: 'reasoning', text: String(block.thinking ?? ''), messageId: id, raw: msg },
-          );
+          emit({ type: 'reasoning', text: String(block.thinking ?? ''), ...messageId, raw: msg });
           break;
         case 'tool_use':
         case 'server_tool_use':

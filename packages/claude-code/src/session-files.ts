@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
-import type { ProcessRunner, RunnerFiles, SessionFilesLayout } from '@forge/core';
+import type { ProcessRunner, SessionFilesLayout } from '@forge/core';
+import { homeFileSessionLayout } from '@forge/core/internal';
 
 // The CLI's home: `$CLAUDE_CONFIG_DIR`, else `~/.claude`, resolved by a shell where the agent runs, with the
 // agent's own environment (its HOME, a pod's, another user's).
@@ -24,29 +25,13 @@ export function claudeSessionFiles(
   passEnv: readonly string[],
   defaultCwd: string | undefined,
 ): SessionFilesLayout {
-  let home: Promise<string> | undefined;
-  const claudeHome = (io: RunnerFiles) => {
-    home ??= io.shell(CLAUDE_HOME).then((h) => h.trim());
-    return home;
-  };
-  const found = new Map<string, string>();
-  return {
+  return homeFileSessionLayout({
     runner,
     env,
     passEnv,
-    async files({ sessionId }, io) {
-      const dir = await claudeHome(io);
-      let path = found.get(sessionId);
-      if (!path) {
-        path = (await io.shell(FIND_SESSION, [dir, sessionId])).trim();
-        if (!path) return [];
-        found.set(sessionId, path);
-      }
-      return [{ path: posix.relative(dir, path), absolute: path }];
-    },
-    async restorePath(session, path, io) {
-      const cwd = session.cwd ?? defaultCwd ?? process.cwd();
-      return posix.join(await claudeHome(io), 'projects', projectSlug(cwd), posix.basename(path));
-    },
-  };
+    homeScript: CLAUDE_HOME,
+    findScript: FIND_SESSION,
+    restorePath: (home, session, path) =>
+      posix.join(home, 'projects', projectSlug(session.cwd ?? defaultCwd ?? process.cwd()), posix.basename(path)),
+  });
 }

@@ -30,7 +30,9 @@ describe('claudeCode with a session store: resume on another machine', () => {
     await a.close?.();
     await rm(homeA, { recursive: true, force: true });
 
-    const b = rig.agent({ HOME: join(rig.scratch, 'machine-b') }, { sessionStore: store });
+    // Cold, so the CLI has written the whole turn when the run ends: a warm process may still be appending its
+    // last lines, which then reach the store with the session's next save.
+    const b = rig.agent({ HOME: join(rig.scratch, 'machine-b') }, { sessionStore: store, warmSessions: false });
     const second = await collectRun(b.execute({ prompt: 'what should you remember?', sessionId }));
     expect(second.result).toMatchObject({ status: 'completed', sessionId });
     expect(history()).toContain('remember MANGO-17');

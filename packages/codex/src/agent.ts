@@ -37,8 +37,8 @@ import {
   TailBuffer,
   type StopGrace,
 } from '@forge/core/internal';
-import { AppServerPool, type AppServerIdleOptions } from './app-server/app-server-pool.js';
-import { runOnAppServer } from './app-server/app-server-run.js';
+import { AppServerPool, type AppServerIdleOptions, type PrewarmOptions } from './app-server/app-server-pool.js';
+import { appServerShape, runOnAppServer, startAppServer } from './app-server/app-server-run.js';
 import { codexSessionFiles } from './session-files.js';
 import { probeCodexVersion, type VersionProbe } from './version.js';
 
@@ -79,6 +79,13 @@ export interface CodexOptions extends CliAgentOptions {
   /** The app server's idle policy (transport `app-server`). */
   appServer?: AppServerIdleOptions;
   /**
+   * Start the app server (transport `app-server`) with the agent's default argv, env and cwd when the agent is
+   * made, initialized and ready for `thread/start`, so a new thread's first turn does not wait for the process
+   * to start; it then waits `idleMs` (default 5 min) between runs. A request with its own `env` gets a server of
+   * its own, started cold as without it. Off by default.
+   */
+  prewarm?: PrewarmOptions | false;
+  /**
    * Keeps each thread's rollout file here after every turn, and puts it back before a resume on a machine
    * (or CODEX_HOME) that lacks it, so a conversation outlives the machine that ran it. Not with `ephemeral`.
    */
@@ -90,22 +97,21 @@ export const CODEX_TRANSPORTS: readonly CodexTransport[] = ['app-server', 'exec'
 
 /** The OpenAI Codex CLI as a CodeAgent: `codex app-server` (the default), or `codex exec --json` with `transport: 'exec'`. */
 export function codex(options: CodexOptions = {}): CodeAgent {
+  const { cli, rest } = cliAgentOptions(options, { bin: 'codex', passEnv: CODEX_PASS_ENV });
   const {
-    cli,
-    rest: {
-      model,
-      provider,
-      sandbox,
-      permissionMode,
-      config,
-      skipGitRepoCheck,
-      ephemeral,
-      transport = 'app-server',
-      appServer = {},
-      sessionStore,
-      ...runOptions
-    },
-  } = cliAgentOptions(options, { bin: 'codex', passEnv: CODEX_PASS_ENV });
+    model,
+    provider,
+    sandbox,
+    permissionMode,
+    config,
+    skipGitRepoCheck,
+    ephemeral,
+    transport = 'app-server',
+    appServer = {},
+    prewarm,
+    sessionStore,
+    ...runOptions
+  } = rest;
   if (sandbox !== undefined && !CODEX_SANDBOXES.includes(sandbox))
     throw new RangeError(`sandbox must be one of ${CODEX_SANDBOXES.join(', ')}, got ${String(sandbox)}`);
   if (provider && !/^https?:\/\//.test(provider.baseUrl))
@@ -127,6 +133,15 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     ...(cli.extraArgs ?? []),
   ];
 
+  if (prewarm !== undefined && prewarm !== false) {
+    if (!pool) throw new RangeError("prewarm needs transport 'app-server'");
+    const cfg = { cli, args: appServerArgs, passEnv };
+    const logger = runOptions.logger;
+    pool.prewarm(appServerShape(cfg, baseEnv), prewarm, () =>
+      startAppServer(cfg, baseEnv, (text) => logger?.warn('codex: app server output', { text })),
+    );
+  }
+
   const capabilities = async (): Promise<AgentCapabilities> => {
     version ??= probeCodexVersion(cli.runner, cli.bin, {
       env: baseEnv,
@@ -141,6 +156,7 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       extra: {
         bin: cli.bin,
         transport,
+        prewarm: pool?.prewarmed ?? false,
         sandbox: sandbox ?? (transport === 'app-server' ? 'workspace-write' : 'read-only'),
         sandboxes: [...CODEX_SANDBOXES],
         permissionModes: ['default', 'acceptEdits', 'bypassPermissions', 'plan'],
@@ -165,16 +181,8 @@ export function codex(options: CodexOptions = {}): CodeAgent {
       });
     const { request } = ctx;
     assertSupported(request);
-    const args = buildCodexArgs(request, {
-      model,
-      provider,
-      sandbox,
-      permissionMode,
-      config,
-      skipGitRepoCheck,
-      ephemeral,
-      extraArgs: cli.extraArgs,
-    });
+    // The per-agent defaults are CodexArgsDefaults' fields of the options as given.
+    const args = buildCodexArgs(request, { ...rest, extraArgs: cli.extraArgs });
     const runCwd = request.cwd ?? cli.cwd;
     const proc = await cli.runner.spawn(cli.bin, args, {
       ...(runCwd !== undefined ? { cwd: runCwd } : {}),

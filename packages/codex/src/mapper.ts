@@ -1,3 +1,4 @@
+import { lineNoticeEvent } from '@forge/core/internal';
 import type { AgentEventInit, RunOutcome, Usage } from '@forge/core';
 import { CodexErrorCode as C } from './error-codes.js';
 import type { CodexEvent, CodexJsonlItem } from './jsonl.js';
@@ -48,15 +49,7 @@ export class CodexEventMapper {
   /** Events for one parser item: an event, a stray text line, or an oversize line. */
   mapItem(item: CodexJsonlItem, emit: Emit): void {
     if (item.kind === 'event') this.map(item.event, emit);
-    else if (item.kind === 'text') emit({ type: 'log', text: item.text, level: 'warn', stream: 'stdout' });
-    else
-      emit({
-        type: 'error',
-        code: C.LINE_TOO_LONG,
-        message: `A JSONL line of ${item.bytes} bytes exceeded the line cap and was skipped`,
-        retryable: false,
-        details: { bytes: item.bytes, preview: item.preview },
-      });
+    else emit(lineNoticeEvent(item, 'JSONL'));
   }
 
   map(event: CodexEvent, emit: Emit): void {

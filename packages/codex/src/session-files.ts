@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
-import type { ProcessRunner, RunnerFiles, SessionFilesLayout } from '@forge/core';
+import type { ProcessRunner, SessionFilesLayout } from '@forge/core';
+import { homeFileSessionLayout } from '@forge/core/internal';
 
 // Where the CLI keeps its threads: `$CODEX_HOME` (default `~/.codex`), resolved by a shell where the agent runs,
 // with the agent's own environment, so a pod or another user's HOME resolves as the CLI would.
@@ -17,29 +18,12 @@ export function codexSessionFiles(
   env: Record<string, string>,
   passEnv: readonly string[],
 ): SessionFilesLayout {
-  let home: Promise<string> | undefined;
-  const codexHome = (io: RunnerFiles) => {
-    home ??= io.shell(CODEX_HOME).then((h) => h.trim());
-    return home;
-  };
-  // A thread's rollout does not move once written: found once per thread.
-  const rollouts = new Map<string, string>();
-  return {
+  return homeFileSessionLayout({
     runner,
     env,
     passEnv,
-    async files({ sessionId }, io) {
-      const dir = await codexHome(io);
-      let found = rollouts.get(sessionId);
-      if (!found) {
-        found = (await io.shell(FIND_ROLLOUT, [dir, sessionId])).trim();
-        if (!found) return [];
-        rollouts.set(sessionId, found);
-      }
-      return [{ path: posix.relative(dir, found), absolute: found }];
-    },
-    async restorePath(_session, path, io) {
-      return posix.join(await codexHome(io), path);
-    },
-  };
+    homeScript: CODEX_HOME,
+    findScript: FIND_ROLLOUT,
+    restorePath: (home, _session, path) => posix.join(home, path),
+  });
 }

@@ -10,12 +10,13 @@ import type {
 import type { JsonSchema, OutputSchemaInput } from './output-schema.js';
 import { checkPolicyOptions, withPolicyDefaults, type AgentPolicyOptions } from './agent-policy-options.js';
 import { refuseUncountableCost, refuseUnsupportedFields } from './request-features.js';
+import { cancelLiveRun } from './cancel-live-run.js';
 import { RunExistsError } from './errors.js';
 import { OutputValidator } from './output-validator.js';
 import { validateRequest } from './request.js';
 import { startRun, type RunFunction, type RunOptions } from './run.js';
 import { randomId, type IdGenerator } from './id-generator.js';
-import { withPortableSessions, type SessionFilesLayout } from './session-portability.js';
+import { withPortableSessions, type SessionExportLayout, type SessionFilesLayout } from './session-portability.js';
 import type { SessionStore } from './session-store.js';
 
 export interface AgentDefinition extends RunOptions, AgentPolicyOptions {
@@ -35,10 +36,11 @@ export interface AgentDefinition extends RunOptions, AgentPolicyOptions {
   idGenerator?: IdGenerator;
   /**
    * Where sessions are kept beyond this machine: with `sessionFiles` (the adapter's layout of its session
-   * files), each turn's additions are saved there and a resume restores missing files from it.
+   * files, or its export/import of a session), each turn's additions are saved there and a resume restores
+   * missing files from it.
    */
   sessionStore?: SessionStore;
-  sessionFiles?: SessionFilesLayout;
+  sessionFiles?: SessionFilesLayout | SessionExportLayout;
 }
 
 /**
@@ -106,12 +108,7 @@ export function createCodeAgent(definition: AgentDefinition): CodeAgent {
       return definition.capabilities ? definition.capabilities() : { ...definition.declared };
     },
     execute,
-    async cancel(runId: string) {
-      const run = live.get(runId);
-      if (!run) return false;
-      await run.cancel();
-      return true;
-    },
+    cancel: (runId: string) => cancelLiveRun(live, runId),
     async close() {
       await Promise.all([...live.values()].map((r) => r.cancel('the agent is closing')));
       await definition.close?.();

@@ -48,7 +48,7 @@ export { createCodeAgent, type AgentDefinition } from './create-code-agent.js';
 export * from './session-store.js';
 export { memorySessionStore } from './memory-session-store.js';
 export { fileSessionStore } from './file-session-store.js';
-export type { PortableSession, SessionFilesLayout } from './session-portability.js';
+export type { PortableSession, SessionExportLayout, SessionFilesLayout } from './session-portability.js';
 export type { RunnerFiles } from './runner-files.js';
 export {
   createProviderRegistry,
@@ -61,3 +61,8 @@ export * from './clock.js';
 export type { BackoffOptions } from './backoff.js';
 export * from './logger.js';
 export * from './id-generator.js';
+export * from './workspace-attach.js';
+export { localWorkspaceAttach, type LocalWorkspaceAttachOptions } from './local-workspace-attach.js';
+export { loginShellOf } from './login-shell.js';
+export { pacedReadable, type PausableSource } from './paced-readable.js';
+export type { PtyModule, PtyProcess } from './pty-module.js';

@@ -17,6 +17,8 @@ export { exitWithin, stopProcess, type StopGrace } from './stop-process.js';
 export { TailBuffer } from './tail-buffer.js';
 export { readLines } from './read-lines.js';
 export { settledWithin } from './settled-within.js';
+export { cancelLiveRun } from './cancel-live-run.js';
+export { stopOnSignals, type SignalledStop, type StopOnSignalsOptions } from './stop-on-signals.js';
 export {
   cliAgentOptions,
   type CliAgentDefaults,
@@ -34,6 +36,7 @@ export {
   type JsonLinesParserFactory,
   type JsonLineText,
 } from './json-lines.js';
+export { lineNoticeEvent } from './line-notice-event.js';
 export {
   probedAvailability,
   probeVersion,
@@ -47,3 +50,4 @@ export { OutputValidator, MAX_OUTPUT_ERRORS } from './output-validator.js';
 export { parseJsonAnswer, repairPrompt, withOutputInstruction } from './structured-output.js';
 export { runnerFiles, type RunnerFiles, type RunnerFilesOptions } from './runner-files.js';
 export { withPortableSessions } from './session-portability.js';
+export { homeFileSessionLayout, type HomeFileSessionOptions } from './home-file-session-layout.js';

@@ -1,7 +1,8 @@
 import type { ProcessRunner } from './process-runner.js';
 import type { RunContext, RunFunction, RunOutcome } from './run.js';
 import { runnerFiles, type RunnerFiles } from './runner-files.js';
-import type { SessionFilePatch, SessionStore } from './session-store.js';
+import { createHash } from 'node:crypto';
+import type { SessionFile, SessionFilePatch, SessionStore } from './session-store.js';
 
 /** Where one session's files are, for the adapter that declares `sessionPortability`. */
 export interface PortableSession {
@@ -30,6 +31,25 @@ export interface SessionFilesLayout {
 }
 
 /**
+ * For a program that keeps its sessions in a database (OpenCode's SQLite), where no file holds one session:
+ * the adapter exports a session as files and imports them back itself. Each save stores the whole export
+ * (when it changed); a resume that finds the session missing where the agent runs imports the stored one.
+ */
+export interface SessionExportLayout {
+  runner: ProcessRunner;
+  /** The session as files (store path, e.g. `session.json` → bytes); empty when the program does not know it. */
+  exportSession(session: PortableSession, io: RunnerFiles): Promise<SessionFile[]>;
+  /** True when the program, where the agent runs, has the session. */
+  hasSession(session: PortableSession, io: RunnerFiles): Promise<boolean>;
+  /** Loads the stored files into the program where the agent runs. */
+  importSession(session: PortableSession, files: SessionFile[], io: RunnerFiles): Promise<void>;
+  /** Environment of the helper processes, as the agent's. */
+  env?: Record<string, string>;
+  /** Host variables the helper processes get, as the agent's (see SpawnOptions.passEnv). */
+  passEnv?: readonly string[];
+}
+
+/**
  * Wraps an adapter's run function so its sessions outlive the machine: before a resume whose files are
  * missing where the agent runs, the stored ones are written back; after each turn, what the turn added is
  * saved (appended bytes only, for a file that grew). A save that fails does not fail the turn: it is an
@@ -38,9 +58,11 @@ export interface SessionFilesLayout {
 export function withPortableSessions(
   run: RunFunction,
   provider: string,
-  layout: SessionFilesLayout,
+  layout: SessionFilesLayout | SessionExportLayout,
   store: SessionStore,
 ): RunFunction {
+  if ('exportSession' in layout) return withExportedSessions(run, provider, layout, store);
+  const paths: SessionFilesLayout = layout;
   const io = runnerFiles(layout.runner, {
     ...(layout.env ? { env: layout.env } : {}),
     ...(layout.passEnv ? { passEnv: layout.passEnv } : {}),
@@ -52,13 +74,13 @@ export function withPortableSessions(
   async function restore(ctx: RunContext, session: PortableSession): Promise<void> {
     // Saved by this process: its files are where the agent runs (a warm follow-up pays no lookup).
     if ([...saved.keys()].some((k) => k.startsWith(`${session.sessionId}\n`))) return;
-    const present = await layout.files(session, io);
+    const present = await paths.files(session, io);
     const sizes = await Promise.all(present.map((f) => io.size(f.absolute)));
     if (present.length > 0 && sizes.every((s) => s !== undefined)) return;
     const snapshot = await store.load({ provider, sessionId: session.sessionId });
     if (!snapshot) return;
     for (const file of snapshot.files) {
-      await io.write(await layout.restorePath(session, file.path, io), file.data);
+      await io.write(await paths.restorePath(session, file.path, io), file.data);
       saved.set(known(session.sessionId, file.path), file.data.length);
     }
     ctx.logger.info('session restored from the session store', {
@@ -71,7 +93,7 @@ export function withPortableSessions(
 
   async function save(ctx: RunContext, session: PortableSession): Promise<void> {
     const patches: SessionFilePatch[] = [];
-    for (const file of await layout.files(session, io)) {
+    for (const file of await paths.files(session, io)) {
       const size = await io.size(file.absolute);
       if (size === undefined) continue;
       const from = saved.get(known(session.sessionId, file.path));
@@ -91,6 +113,66 @@ export function withPortableSessions(
     for (const p of patches) saved.set(known(session.sessionId, p.path), (p.from ?? 0) + p.data.length);
   }
 
+  return portableRun(run, restore, save, (sessionId) => {
+    for (const p of [...saved.keys()].filter((k) => k.startsWith(`${sessionId}\n`))) saved.delete(p);
+  });
+}
+
+/** The export/import variant of `withPortableSessions`. */
+function withExportedSessions(
+  run: RunFunction,
+  provider: string,
+  layout: SessionExportLayout,
+  store: SessionStore,
+): RunFunction {
+  const io = runnerFiles(layout.runner, {
+    ...(layout.env ? { env: layout.env } : {}),
+    ...(layout.passEnv ? { passEnv: layout.passEnv } : {}),
+  });
+  // Digest of what the store holds for each session this process saved or restored (so it is present here).
+  const saved = new Map<string, string>();
+  const digest = (files: SessionFile[]) => {
+    const hash = createHash('sha256');
+    for (const f of files) hash.update(`${f.path}\0${f.data.length}\0`).update(f.data);
+    return hash.digest('hex');
+  };
+
+  async function restore(ctx: RunContext, session: PortableSession): Promise<void> {
+    if (saved.has(session.sessionId) || (await layout.hasSession(session, io))) return;
+    const snapshot = await store.load({ provider, sessionId: session.sessionId });
+    if (!snapshot) return;
+    await layout.importSession(session, snapshot.files, io);
+    saved.set(session.sessionId, digest(snapshot.files));
+    ctx.logger.info('session restored from the session store', {
+      provider,
+      sessionId: session.sessionId,
+      files: snapshot.files.length,
+      bytes: snapshot.size,
+    });
+  }
+
+  async function save(ctx: RunContext, session: PortableSession): Promise<void> {
+    const files = await layout.exportSession(session, io);
+    if (!files.length) return;
+    const sum = digest(files);
+    if (saved.get(session.sessionId) === sum) return;
+    await store.save(
+      { provider, sessionId: session.sessionId },
+      { files, ...(session.cwd ? { cwd: session.cwd } : {}), title: ctx.request.prompt.slice(0, 200) },
+    );
+    saved.set(session.sessionId, sum);
+  }
+
+  return portableRun(run, restore, save, (sessionId) => saved.delete(sessionId));
+}
+
+/** Restore before the turn, save after it; neither failure fails the turn. */
+function portableRun(
+  run: RunFunction,
+  restore: (ctx: RunContext, session: PortableSession) => Promise<void>,
+  save: (ctx: RunContext, session: PortableSession) => Promise<void>,
+  forget: (sessionId: string) => void,
+): RunFunction {
   return async (ctx) => {
     const cwd = ctx.request.cwd;
     if (ctx.request.sessionId) {
@@ -106,7 +188,7 @@ export function withPortableSessions(
       try {
         await save(ctx, { sessionId, ...(cwd ? { cwd } : {}) });
       } catch (error) {
-        for (const p of [...saved.keys()].filter((k) => k.startsWith(`${sessionId}\n`))) saved.delete(p);
+        forget(sessionId);
         const e = error as { code?: string; message?: string };
         ctx.emit({
           type: 'error',

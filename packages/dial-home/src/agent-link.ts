@@ -1,6 +1,5 @@
 import { create } from '@bufbuild/protobuf';
 import {
-  NotFoundError,
   TransportError,
   ValidationError,
   type AgentRun,
@@ -10,7 +9,7 @@ import {
 } from '@forge/core';
 import type { AsyncQueue } from '@forge/core/internal';
 import { proto } from '@forge/transport-grpc';
-import { decisionFromProto, errorInfoFromError, requestFromProto } from '@forge/transport-grpc/internal';
+import { applyRunReply, errorInfoFromError, requestFromProto } from '@forge/transport-grpc/internal';
 import { subjects } from './subject.js';
 import { encodeEvent, type AttachBody, type Outgoing } from './wire.js';
 
@@ -86,45 +85,11 @@ export class AgentLink {
         void this.runs.get(runId)?.run.cancel(reason);
         return;
       }
-      case 'permissionReply': {
-        const { runId, permissionId, decision, message } = command.command.value;
-        const local = this.runs.get(runId);
-        if (!local) {
-          this.fail(commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
-          return;
-        }
-        local.run.respond(permissionId, decisionFromProto(decision), message).then(
-          () => this.ack(runId, commandId),
-          (error: unknown) => this.fail(commandId, runId, error),
-        );
-        return;
-      }
-      case 'questionAnswer': {
-        const { runId, questionId, answers } = command.command.value;
-        const local = this.runs.get(runId);
-        if (!local) {
-          this.fail(commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
-          return;
-        }
-        local.run
-          .answer(
-            questionId,
-            answers.map((a) => [...a.values]),
-          )
-          .then(
-            () => this.ack(runId, commandId),
-            (error: unknown) => this.fail(commandId, runId, error),
-          );
-        return;
-      }
+      case 'permissionReply':
+      case 'questionAnswer':
       case 'steer': {
-        const { runId, text } = command.command.value;
-        const local = this.runs.get(runId);
-        if (!local) {
-          this.fail(commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
-          return;
-        }
-        local.run.steer(text).then(
+        const { runId } = command.command.value;
+        applyRunReply(this.runs.get(runId)?.run, command.command).then(
           () => this.ack(runId, commandId),
           (error: unknown) => this.fail(commandId, runId, error),
         );

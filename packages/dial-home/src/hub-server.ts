@@ -1,8 +1,8 @@
 import * as http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { silentLogger, type Logger } from '@forge/core';
+import { closeGracefully, listen } from '@forge/transport-grpc/internal';
 
 export interface ListenOptions {
   /** Default 0 (a free port; read it back from `port`). */
@@ -66,16 +66,7 @@ export async function listenHub(
       session.once('close', () => clearInterval(timer));
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.on('error', (error) => logger.error('hub server error', { error: String(error) }));
-  const port = (server.address() as AddressInfo).port;
-  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  const { port, urlHost } = await listen(server, options.port ?? 0, host, logger, 'hub server');
   const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
   let closing: Promise<void> | undefined;
   return {
@@ -83,16 +74,17 @@ export async function listenHub(
     port,
     closed,
     close() {
-      closing ??= (async () => {
-        server.close();
-        for (const s of sessions) s.close();
-        const cut = setTimeout(() => {
+      closing ??= closeGracefully(
+        closed,
+        graceMs,
+        () => {
+          server.close();
+          for (const s of sessions) s.close();
+        },
+        () => {
           for (const s of sessions) s.destroy();
-        }, graceMs);
-        cut.unref();
-        await closed;
-        clearTimeout(cut);
-      })();
+        },
+      );
       return closing;
     },
   };

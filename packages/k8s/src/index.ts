@@ -1,5 +1,6 @@
 export { createPodManager, type PodManager } from './pod-manager.js';
 export { podAgent, type PodAgentOptions } from './pod-agent.js';
+export { podWorkspaceAttach, type PodWorkspaceAttachOptions } from './pod-workspace-attach.js';
 export {
   KubernetesError,
   isKubernetesError,

@@ -1,7 +1,8 @@
-import { ValidationError, type ProcessRunner } from '@forge/core';
+import { ValidationError, type ProcessRunner, type WorkspaceAttach } from '@forge/core';
 import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
 import { KubernetesError, isKubernetesError, toKubernetesError } from './errors.js';
 import { podExecRunner, type WebSocketInterface } from './exec-runner.js';
+import { podWorkspaceAttach } from './pod-workspace-attach.js';
 import { MANAGED_BY_LABEL, podKeys, type PodKeys } from './pod-keys.js';
 import { isValidLabelPrefix, isValidNamePrefix, podNaming, validatePodId, validateUserId } from './naming.js';
 import { buildPod, DEFAULT_AGENT_PORT, DEFAULT_CONTAINER } from './pod-spec.js';
@@ -46,6 +47,8 @@ export interface PodManager {
   deletePod(id: PodId, options?: DeletePodOptions): Promise<DeletePodResult>;
   /** A core ProcessRunner that runs commands inside the pod through the exec API. */
   execRunner(id: PodId, options?: ExecRunnerOptions): ProcessRunner;
+  /** A person's processes in the pod (a terminal: exec with tty and the resize channel). */
+  workspaceAttach(id: PodId, options?: { container?: string; workspace?: string }): WorkspaceAttach;
   /** Deletes managed pods that are idle (TTL / olderThan) or gone (isAlive false, phase Failed/Succeeded). */
   reapOrphans(options?: ReapOrphansOptions): Promise<PodSummary[]>;
 }
@@ -271,6 +274,18 @@ export function createPodManager(options: PodManagerOptions, internals: PodManag
         podName: naming.podName(id),
         container: execOptions.container ?? container,
         ...(execOptions.signals ? { signals: execOptions.signals } : {}),
+        ...(internals.execConnector ? { connector: internals.execConnector } : {}),
+      });
+    },
+
+    workspaceAttach(rawId, attachOptions = {}) {
+      const id = validatePodId(rawId);
+      return podWorkspaceAttach({
+        kubeConfig,
+        namespace,
+        podName: naming.podName(id),
+        container: attachOptions.container ?? container,
+        ...(attachOptions.workspace ? { workspace: attachOptions.workspace } : {}),
         ...(internals.execConnector ? { connector: internals.execConnector } : {}),
       });
     },

@@ -7,9 +7,11 @@ import {
   type AgentPolicyOptions,
   type CodeAgent,
   type RunOptions,
+  type SessionStore,
 } from '@forge/core';
 import { OpencodeClient, type FetchLike, type PermissionRule } from './client.js';
 import { opencodeDeclaredCapabilities } from './declared-capabilities.js';
+import { ownedServerSessionExport } from './session-export.js';
 import { startOpencodeServer, type OpencodeServer, type StartOpencodeServerOptions } from './server.js';
 import { abortableSleep, runTurn, type ReconnectOptions, type Sleep } from './turn.js';
 
@@ -36,6 +38,11 @@ export interface OpencodeOptions extends RunOptions, AgentPolicyOptions {
   requestTimeoutMs?: number;
   /** Waits between reconnect attempts; tests inject a fake. */
   sleep?: Sleep;
+  /**
+   * Keeps sessions beyond this server (with `server` only: the import runs where the server runs): each turn's
+   * session export is saved, and a resume on a server that lacks the session imports it first.
+   */
+  sessionStore?: SessionStore;
 }
 
 export const OPENCODE_PROVIDER = 'opencode';
@@ -107,15 +114,21 @@ export function opencode(options: OpencodeOptions): CodeAgent {
 
   return createCodeAgent({
     provider: OPENCODE_PROVIDER,
-    declared: opencodeDeclaredCapabilities(),
+    declared: opencodeDeclaredCapabilities({ ownServer: !!options.server }),
     ...pickPolicyOptions(options),
+    ...(options.sessionStore && options.server
+      ? {
+          sessionStore: options.sessionStore,
+          sessionFiles: ownedServerSessionExport(options.server, getClient, options.directory),
+        }
+      : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.stopGraceMs !== undefined ? { stopGraceMs: options.stopGraceMs } : {}),
     ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
     ...(options.maxBufferedEvents !== undefined ? { maxBufferedEvents: options.maxBufferedEvents } : {}),
     async capabilities(): Promise<AgentCapabilities> {
-      const caps = opencodeDeclaredCapabilities();
+      const caps = opencodeDeclaredCapabilities({ ownServer: !!options.server });
       let c: OpencodeClient;
       try {
         c = await getClient();

@@ -4,7 +4,8 @@ import { type AgentCapabilities, defaultCapabilities } from '@forge/core';
  * What `opencode()` can do, known without a server: `capabilities()` adds the server's version, availability and
  * models to it, and `pnpm docs` renders the provider tables from it.
  */
-export function opencodeDeclaredCapabilities(): AgentCapabilities {
+export function opencodeDeclaredCapabilities(options: { ownServer?: boolean } = {}): AgentCapabilities {
+  const ownServer = options.ownServer ?? true;
   return defaultCapabilities({
     resume: true,
     cancel: true,
@@ -33,5 +34,9 @@ export function opencodeDeclaredCapabilities(): AgentCapabilities {
     effort: true,
     // `POST /session/:id/fork`.
     fork: true,
+    // With a `sessionStore`: each turn's session export is saved, and a resume on a server that lacks the session
+    // runs `opencode import` where the server runs. Only for an owned server (`server`): a given `baseUrl` has no
+    // runner where its server runs.
+    sessionPortability: ownServer,
   });
 }

@@ -6,7 +6,8 @@ export const opencodeProviderNotes = {
   package: '@forge/opencode',
   capabilities: opencodeDeclaredCapabilities(),
   notes: {
-    resume: 'its session id; `fork` through `POST /session/:id/fork`',
+    resume:
+      'its session id; `fork` through `POST /session/:id/fork`; with a `sessionStore` and an owned `server`, the session export moves to a server that lacks it (`opencode import`)',
     cancel: "the server's abort endpoint",
     permissionReplies: '`permission.asked`',
     questions: "the model's `question` tool",

@@ -13,6 +13,7 @@ export { sqlAgentPresence, type SqlAgentPresence, type SqlAgentPresenceOptions }
 export { sqlSeenWebhookStore, type SeenWebhookStore } from './seen-webhooks.js';
 export { lockDataDir } from './data-dir-lock.js';
 export { sqlSessionStore, type SqlSessionStoreOptions } from './session-store.js';
+export { sqlAgentSessions, type AgentSessions } from './agent-sessions.js';
 export {
   RunCommands,
   RUN_COMMAND_SENT,

@@ -1,3 +1,4 @@
+import { sqlAgentSessions, type AgentSessions } from './agent-sessions.js';
 import type { CredentialStore } from '@forge/dial-home';
 import { AgentSettings } from './agent-settings.js';
 import { sqlCredentialStore } from './credential-store.js';
@@ -27,6 +28,8 @@ export interface ForgeStore {
   readonly agentSettings: AgentSettings;
   /** Each API key's spend per day. */
   readonly keySpend: KeySpend;
+  /** The stored sessions by agent (listing, retention); `sqlSessionStore(sql)` saves and loads them. */
+  readonly agentSessions: AgentSessions;
   /** True when no other process can use this database (embedded PGlite): whatever it holds is ours. */
   readonly exclusive: boolean;
   /** Schema versions applied by this open. */
@@ -67,6 +70,7 @@ export async function openStore(options: OpenStoreOptions): Promise<ForgeStore> 
     seenWebhooks: sqlSeenWebhookStore(sql),
     agentSettings: new AgentSettings(sql),
     keySpend: new KeySpend(sql),
+    agentSessions: sqlAgentSessions(sql),
     exclusive: sql.engine === 'pglite',
     migrated,
     close() {

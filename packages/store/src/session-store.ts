@@ -51,16 +51,14 @@ export function sqlSessionStore(sql: SqlClient, options: SqlSessionStoreOptions 
       checkSessionSave(key, save);
       const row = await sql.transaction(async (tx) => {
         const at = now();
-        // Lock (or create) the session's row first: two saves of one session take turns.
+        // Create the session's row, or lock it (an upsert locks the row it meets): two saves of one session
+        // take turns, in one round trip.
         await tx.query(
           `insert into forge_sessions (provider, session_id, cwd, title, created_at, updated_at, size)
-             values ($1, $2, $3, $4, $5, $5, 0) on conflict (provider, session_id) do nothing`,
+             values ($1, $2, $3, $4, $5, $5, 0)
+             on conflict (provider, session_id) do update set updated_at = forge_sessions.updated_at`,
           [key.provider, key.sessionId, save.cwd ?? null, save.title ?? null, at],
         );
-        await tx.query('select 1 from forge_sessions where provider = $1 and session_id = $2 for update', [
-          key.provider,
-          key.sessionId,
-        ]);
         const files = await tx.query<{ path: string; length: number; chunks: number; last: number }>(
           `select path, sum(raw_length)::bigint as length, count(*)::int as chunks, max(seq) as last
              from forge_session_chunks where provider = $1 and session_id = $2 group by path`,

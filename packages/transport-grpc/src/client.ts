@@ -35,7 +35,7 @@ import { PeerRevision } from './peer-revision.js';
 import { fieldsBeyondRevision } from './protocol-revision.js';
 import { StartGate } from './start-gate.js';
 import { WireAgentService } from './wire-service.js';
-import { RelayedRun, type RunLink } from '@forge/core/internal';
+import { cancelLiveRun, RelayedRun, type RunLink } from '@forge/core/internal';
 import { GuardedSessionManager } from './session-manager.js';
 import type { DrainOptions, DrainResult } from './agent-service-options.js';
 
@@ -288,12 +288,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
       else link.start(run, requestToProto(request));
       return run;
     },
-    async cancel(runId: string) {
-      const run = live.get(runId);
-      if (!run) return false;
-      await run.cancel();
-      return true;
-    },
+    cancel: (runId: string) => cancelLiveRun(live, runId),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,6 +1,6 @@
 import { create, toBinary } from '@bufbuild/protobuf';
-import { NotFoundError, ValidationError } from '@forge/core';
-import { decisionFromProto, requestFromProto } from './convert-request.js';
+import { ValidationError } from '@forge/core';
+import { requestFromProto } from './convert-request.js';
 import { errorInfoFromError } from './errors.js';
 import {
   CommandAckSchema,
@@ -8,6 +8,7 @@ import {
   PongSchema,
   type ConnectRequest,
 } from './gen/forge/agent/v1/agent_pb.js';
+import { applyRunReply } from './run-reply.js';
 import type { ControlMessage, LiveRun, ServiceState, StreamOutbox } from './service-state.js';
 import { startRun } from './start-run.js';
 
@@ -62,45 +63,11 @@ export function handleConnectCommand(stream: ConnectStream, req: ConnectRequest)
       void entry?.run.cancel(command.value.reason);
       return;
     }
-    case 'permissionReply': {
-      const { runId, permissionId, decision, message } = command.value;
-      const entry = mine.get(runId) ?? state.live.get(runId);
-      if (!entry) {
-        fail(stream, commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
-        return;
-      }
-      entry.run.respond(permissionId, decisionFromProto(decision), message).then(
-        () => ack(stream, commandId),
-        (error: unknown) => fail(stream, commandId, runId, error),
-      );
-      return;
-    }
-    case 'questionAnswer': {
-      const { runId, questionId, answers } = command.value;
-      const entry = mine.get(runId) ?? state.live.get(runId);
-      if (!entry) {
-        fail(stream, commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
-        return;
-      }
-      entry.run
-        .answer(
-          questionId,
-          answers.map((a) => [...a.values]),
-        )
-        .then(
-          () => ack(stream, commandId),
-          (error: unknown) => fail(stream, commandId, runId, error),
-        );
-      return;
-    }
+    case 'permissionReply':
+    case 'questionAnswer':
     case 'steer': {
-      const { runId, text } = command.value;
-      const entry = mine.get(runId) ?? state.live.get(runId);
-      if (!entry) {
-        fail(stream, commandId, runId, new NotFoundError('RUN_NOT_FOUND', `No live run ${runId}`, { runId }));
-        return;
-      }
-      entry.run.steer(text).then(
+      const { runId } = command.value;
+      applyRunReply((mine.get(runId) ?? state.live.get(runId))?.run, command).then(
         () => ack(stream, commandId),
         (error: unknown) => fail(stream, commandId, runId, error),
       );

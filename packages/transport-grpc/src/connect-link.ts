@@ -65,9 +65,7 @@ export class ConnectLink implements RunLink {
   }
 
   async respond(runId: string, permissionId: string, decision: PermissionDecision, message?: string): Promise<void> {
-    const stream = this.owner(runId);
-    if (!stream) throw new TransportError(TransportCodes.TRANSPORT_BROKEN, `The stream of run ${runId} is gone`);
-    await stream.command({
+    await this.command(runId, {
       case: 'permissionReply',
       value: {
         $typeName: 'forge.agent.v1.PermissionReplyCommand',
@@ -80,9 +78,7 @@ export class ConnectLink implements RunLink {
   }
 
   async answer(runId: string, questionId: string, answers: string[][]): Promise<void> {
-    const stream = this.owner(runId);
-    if (!stream) throw new TransportError(TransportCodes.TRANSPORT_BROKEN, `The stream of run ${runId} is gone`);
-    await stream.command({
+    await this.command(runId, {
       case: 'questionAnswer',
       value: {
         $typeName: 'forge.agent.v1.QuestionAnswerCommand',
@@ -94,14 +90,19 @@ export class ConnectLink implements RunLink {
   }
 
   async steer(runId: string, text: string): Promise<void> {
-    const stream = this.owner(runId);
-    if (!stream) throw new TransportError(TransportCodes.TRANSPORT_BROKEN, `The stream of run ${runId} is gone`);
-    await stream.command({ case: 'steer', value: { $typeName: 'forge.agent.v1.SteerCommand', runId, text } });
+    await this.command(runId, { case: 'steer', value: { $typeName: 'forge.agent.v1.SteerCommand', runId, text } });
   }
 
   /** Aborts every stream; their runs end as cancelled (CLIENT_CLOSED). */
   close(): void {
     for (const s of this.streams) s.abort();
+  }
+
+  /** Sends a reply command on the stream that carries the run, and waits for the agent's acknowledgement. */
+  private async command(runId: string, command: Parameters<ConnectStream['command']>[0]): Promise<void> {
+    const stream = this.owner(runId);
+    if (!stream) throw new TransportError(TransportCodes.TRANSPORT_BROKEN, `The stream of run ${runId} is gone`);
+    await stream.command(command);
   }
 
   private owner(runId: string): ConnectStream | undefined {

@@ -14,6 +14,9 @@ export {
   decisionToProto,
   decisionFromProto,
 } from './convert-request.js';
+export { listen, type Listening } from './listen.js';
+export { closeGracefully } from './close-gracefully.js';
+export { applyRunReply, type RunReply } from './run-reply.js';
 export { PROTOCOL_REVISION, fieldsBeyondRevision } from './protocol-revision.js';
 export { toForgeError, forgeErrorFromInfo, errorInfoFromError } from './errors.js';
 export { encodeBatch, decodeBatch } from './event-codec.js';

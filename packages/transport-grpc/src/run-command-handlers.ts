@@ -1,7 +1,6 @@
 import type { ServiceImpl } from '@connectrpc/connect';
-import { NotFoundError } from '@forge/core';
-import { decisionFromProto } from './convert-request.js';
 import { forgeErrorToConnect } from './errors.js';
+import { applyRunReply, type RunReply } from './run-reply.js';
 import type { ServiceState } from './service-state.js';
 import type { WireAgentService } from './wire-service.js';
 
@@ -10,6 +9,14 @@ type Handlers = Pick<ServiceImpl<WireAgentService>, 'cancelRun' | 'replyPermissi
 /** The unary RPCs that act on one live run: cancel it, answer its permission request or its question, steer it. */
 export function runCommandHandlers(state: ServiceState): Handlers {
   const { live } = state;
+  const reply = async (r: RunReply) => {
+    try {
+      await applyRunReply(live.get(r.value.runId)?.run, r);
+    } catch (error) {
+      throw forgeErrorToConnect(error);
+    }
+    return {};
+  };
   return {
     async cancelRun(req) {
       const entry = live.get(req.runId);
@@ -17,38 +24,8 @@ export function runCommandHandlers(state: ServiceState): Handlers {
       await entry.run.cancel(req.reason);
       return { cancelled: true };
     },
-    async replyPermission(req) {
-      const entry = live.get(req.runId);
-      try {
-        if (!entry) throw new NotFoundError('RUN_NOT_FOUND', `No live run ${req.runId}`, { runId: req.runId });
-        await entry.run.respond(req.permissionId, decisionFromProto(req.decision), req.message);
-      } catch (error) {
-        throw forgeErrorToConnect(error);
-      }
-      return {};
-    },
-    async answerQuestion(req) {
-      const entry = live.get(req.runId);
-      try {
-        if (!entry) throw new NotFoundError('RUN_NOT_FOUND', `No live run ${req.runId}`, { runId: req.runId });
-        await entry.run.answer(
-          req.questionId,
-          req.answers.map((a) => [...a.values]),
-        );
-      } catch (error) {
-        throw forgeErrorToConnect(error);
-      }
-      return {};
-    },
-    async steerRun(req) {
-      const entry = live.get(req.runId);
-      try {
-        if (!entry) throw new NotFoundError('RUN_NOT_FOUND', `No live run ${req.runId}`, { runId: req.runId });
-        await entry.run.steer(req.text);
-      } catch (error) {
-        throw forgeErrorToConnect(error);
-      }
-      return {};
-    },
+    replyPermission: (req) => reply({ case: 'permissionReply', value: req }),
+    answerQuestion: (req) => reply({ case: 'questionAnswer', value: req }),
+    steerRun: (req) => reply({ case: 'steer', value: req }),
   };
 }

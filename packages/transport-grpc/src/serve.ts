@@ -5,6 +5,8 @@ import type { Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
 import { silentLogger, type CodeAgent } from '@forge/core';
 import { refuseWithoutToken, requireBearerToken } from './auth.js';
+import { closeGracefully } from './close-gracefully.js';
+import { listen } from './listen.js';
 import {
   createAgentServiceRoutes,
   type AgentServiceOptions,
@@ -159,17 +161,7 @@ export async function serveAgent(agent: CodeAgent, options: ServeAgentOptions = 
     });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8080, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.on('error', (error) => logger.error('agent server error', { error: String(error) }));
-  const port = (server.address() as net.AddressInfo).port;
-  // A wildcard address is not one to dial: name the loopback of the same family instead.
-  const urlHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  const { port, urlHost } = await listen(server, options.port ?? 8080, host, logger, 'agent server');
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
@@ -183,17 +175,20 @@ export async function serveAgent(agent: CodeAgent, options: ServeAgentOptions = 
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([routes.streamsIdle(), new Promise<void>((r) => (timer = setTimeout(r, disconnectGraceMs)))]);
       clearTimeout(timer);
-      server.close();
-      stopping = true;
-      for (const socket of h1Busy.keys()) endIdleHttp1(socket);
-      for (const s of sessions) s.close();
-      const cut = setTimeout(() => {
-        for (const s of sessions) s.destroy();
-        for (const s of sockets) s.destroy();
-      }, disconnectGraceMs);
-      cut.unref();
-      await closed;
-      clearTimeout(cut);
+      await closeGracefully(
+        closed,
+        disconnectGraceMs,
+        () => {
+          server.close();
+          stopping = true;
+          for (const socket of h1Busy.keys()) endIdleHttp1(socket);
+          for (const s of sessions) s.close();
+        },
+        () => {
+          for (const s of sessions) s.destroy();
+          for (const s of sockets) s.destroy();
+        },
+      );
       return result;
     })();
     return closing;

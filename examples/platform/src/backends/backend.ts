@@ -1,4 +1,4 @@
-import type { AgentCapabilities, CodeAgent } from '@forge/core';
+import type { AgentCapabilities, AttachOptions, AttachedProcess, CodeAgent } from '@forge/core';
 
 /** Kubernetes-style pod phase; the local backend uses Running (ready) and Failed (its directory is gone). */
 export type AgentPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown' | 'Terminating';
@@ -58,6 +58,8 @@ export interface AgentBackend {
   delete(userId: string, agentId: string, options?: { graceful?: boolean }): Promise<boolean>;
   /** The CodeAgent that runs this agent's messages (its working directory or pod already bound). */
   agentFor(agent: AgentRecord): Promise<CodeAgent>;
+  /** A process in the agent's workspace, for a person (the attach endpoint); absent where the backend has none. */
+  attach?(agent: AgentRecord, options: AttachOptions): Promise<AttachedProcess>;
   close(): Promise<void>;
 }
 

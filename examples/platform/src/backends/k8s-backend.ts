@@ -1,4 +1,11 @@
-import { ValidationError, silentLogger, type AgentCapabilities, type CodeAgent, type Logger } from '@forge/core';
+import {
+  ValidationError,
+  silentLogger,
+  type AgentCapabilities,
+  type AttachOptions,
+  type CodeAgent,
+  type Logger,
+} from '@forge/core';
 import type { PodId, PodManager, PodSummary } from '@forge/k8s';
 import {
   newAgentId,
@@ -13,7 +20,8 @@ import {
 export type PodManagerLike = Pick<
   PodManager,
   'createPod' | 'waitForPodReady' | 'findPod' | 'getPodAddress' | 'listPods' | 'deletePod'
->;
+> &
+  Partial<Pick<PodManager, 'workspaceAttach'>>;
 
 /** A CodeAgent reached over the network (grpcAgent from @forge/transport-grpc fits). */
 export interface RemoteCodeAgent extends CodeAgent {
@@ -147,6 +155,13 @@ export function k8sBackend(options: K8sBackendOptions): AgentBackend {
       connections.set(key(id), { address, agent: remote });
       return remote;
     },
+    // A terminal in the agent's pod: exec with tty and the resize channel, where the manager can.
+    ...(options.pods.workspaceAttach
+      ? {
+          attach: (agent: AgentRecord, attachOptions: AttachOptions) =>
+            options.pods.workspaceAttach!({ userId: agent.userId, agentId: agent.agentId }).open(attachOptions),
+        }
+      : {}),
     async close() {
       await Promise.all([...connections.values()].map((c) => c.agent.close().catch(() => {})));
       connections.clear();

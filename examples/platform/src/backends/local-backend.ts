@@ -1,6 +1,6 @@
 import { chmod, chown, lchown, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ValidationError, type CodeAgent, type ProviderRegistry } from '@forge/core';
+import { ValidationError, localWorkspaceAttach, type CodeAgent, type ProviderRegistry } from '@forge/core';
 import { USER_ID } from '../api-keys.js';
 import { bindCwd } from './bind-cwd.js';
 import {
@@ -21,7 +21,7 @@ export interface LocalBackendOptions {
    * workspace, and the directories above it become traversable (0711) but not listable, so it
    * reaches its workspace without seeing the others or reading `agent.json`.
    */
-  agentUser?: { uid: number; gid: number };
+  agentUser?: { uid: number; gid: number; name?: string; home?: string };
 }
 
 interface AgentFile {
@@ -76,6 +76,17 @@ export function localBackend(options: LocalBackendOptions): AgentBackend {
       phase: workspace ? 'Running' : 'Failed',
       ready: workspace,
     };
+  }
+
+  /** The agent's workspace, handed to FORGE_AGENT_USER first when it was made before that was set. */
+  async function ownedWorkspace(agent: AgentRecord): Promise<string> {
+    const dir = agentDir(agent.userId, agent.agentId);
+    const workspace = join(dir, WORKSPACE);
+    if (agentUser && (await stat(workspace)).uid !== agentUser.uid) {
+      for (const d of [userDir(agent.userId), dir]) await chmod(d, 0o711);
+      await chownTree(workspace, agentUser.uid, agentUser.gid);
+    }
+    return workspace;
   }
 
   return {
@@ -136,13 +147,12 @@ export function localBackend(options: LocalBackendOptions): AgentBackend {
       return true;
     },
     async agentFor(agent): Promise<CodeAgent> {
-      const dir = agentDir(agent.userId, agent.agentId);
-      const workspace = join(dir, WORKSPACE);
-      if (agentUser && (await stat(workspace)).uid !== agentUser.uid) {
-        for (const d of [userDir(agent.userId), dir]) await chmod(d, 0o711);
-        await chownTree(workspace, agentUser.uid, agentUser.gid);
-      }
-      return bindCwd(await registry.get(agent.provider), workspace);
+      return bindCwd(await registry.get(agent.provider), await ownedWorkspace(agent));
+    },
+    async attach(agent, attachOptions) {
+      // As the agent's user, never the platform's: a terminal sees what the agent sees, no more.
+      const workspace = await ownedWorkspace(agent);
+      return localWorkspaceAttach({ workspace, ...(agentUser ? { user: agentUser } : {}) }).open(attachOptions);
     },
     async close() {},
   };

@@ -1,8 +1,10 @@
 import { api } from './api-client.js';
 import { $, el, showError, when } from './dom.js';
 import { loadHistory } from './history.js';
+import { resumeRun } from './messages.js';
 import { setKeyState } from './key-state.js';
 import { state } from './state.js';
+import { openTerminal } from './terminal.js';
 
 // The agents panel: the user's agents (create, choose, delete), the providers to create them with,
 // and the remote agents enrolled through dial-home.
@@ -32,6 +34,19 @@ export async function loadAgents() {
           a.provider + (a.busy ? ' · busy' : '') + (a.queued ? ` · ${a.queued} queued` : ''),
         ),
         el('time', { class: 'muted created', datetime: a.created_at }, `created ${when(a.created_at)}`),
+        el(
+          'button',
+          {
+            type: 'button',
+            class: 'terminal',
+            title: 'A shell in its workspace',
+            onclick: (e) => {
+              e.stopPropagation();
+              openTerminal(a.agent_id);
+            },
+          },
+          'Terminal',
+        ),
         el(
           'button',
           {
@@ -151,5 +166,12 @@ export function choose(agentId) {
     $('events').replaceChildren();
     $('session').textContent = (agentId && state.sessions[agentId]) || '—';
   }
-  loadHistory();
+  loadHistory().then((runs) => {
+    // Newest first: a run still going that this page does not follow yet (a reload, another tab's message).
+    const going = runs.find((r) => r.status === 'running' || r.status === 'queued');
+    if (going && agentId === state.agent && !(state.live && state.requestId === going.request_id)) {
+      resumeRun(going);
+      loadHistory();
+    }
+  });
 }

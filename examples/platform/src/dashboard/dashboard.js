@@ -4,9 +4,16 @@ import { createAgent, loadAgents, loadProviders } from './agents.js';
 import { $ } from './dom.js';
 import { setKeyState } from './key-state.js';
 import { interrupt, send } from './messages.js';
+import { loadSpend } from './spend.js';
 import { state } from './state.js';
+import { closeTerminal } from './terminal.js';
 
-const start = () => loadAgents().then(() => document.body.dataset.key === 'ok' && loadProviders());
+const start = () =>
+  loadAgents().then(() => {
+    if (document.body.dataset.key !== 'ok') return;
+    loadProviders();
+    loadSpend();
+  });
 
 $('key-form').addEventListener('submit', (e) => {
   e.preventDefault();
@@ -20,9 +27,14 @@ $('create-form').addEventListener('submit', createAgent);
 $('refresh-agents').addEventListener('click', loadAgents);
 $('message-form').addEventListener('submit', send);
 $('interrupt').addEventListener('click', interrupt);
+$('terminal-close').addEventListener('click', closeTerminal);
 if (state.key) {
   $('api-key').value = state.key;
   setKeyState('checking');
   start();
 } else setKeyState('none');
-setInterval(() => state.key && document.body.dataset.key === 'ok' && loadAgents(), 10_000);
+setInterval(() => {
+  if (!state.key || document.body.dataset.key !== 'ok') return;
+  loadAgents();
+  loadSpend();
+}, 10_000);

@@ -144,6 +144,9 @@ function resolved(ev, box) {
   const asked = $('events').querySelector(`.ev.${kind}[data-${kind}-id="${CSS.escape(ev.id)}"]`);
   const what = ev.type === 'permission.resolved' ? ev.decision : 'answered';
   const note = el('span', { class: 'resolved muted', dataset: { by: ev.by } }, ` ${what} by ${ev.by}`);
-  if (asked) asked.append(note);
-  else box.append(el('div', { class: `ev ${kind} resolved-only`, dataset: { by: ev.by } }, `${kind} ${ev.id}:`, note));
+  if (asked) {
+    for (const control of asked.querySelectorAll('button, input')) control.disabled = true;
+    asked.append(note);
+  } else
+    box.append(el('div', { class: `ev ${kind} resolved-only`, dataset: { by: ev.by } }, `${kind} ${ev.id}:`, note));
 }

@@ -9,10 +9,13 @@ import { state } from './state.js';
 export async function loadHistory() {
   const agentId = state.agent;
   const list = $('history');
-  if (!agentId) return list.replaceChildren();
+  if (!agentId) {
+    list.replaceChildren();
+    return [];
+  }
   try {
     const { runs } = await api('GET', `/api/v1/agents/${agentId}/runs?limit=50`);
-    if (agentId !== state.agent) return;
+    if (agentId !== state.agent) return [];
     const latest = runs.find((r) => r.result?.sessionId);
     if (latest && !state.sessions[agentId]) state.sessions[agentId] = latest.result.sessionId;
     $('session').textContent = state.sessions[agentId] || '—';
@@ -22,8 +25,10 @@ export async function loadHistory() {
       list.append(turn(r));
     }
     if (!runs.length) list.append(el('li', { class: 'muted' }, 'No messages yet.'));
+    return runs;
   } catch (e) {
     list.replaceChildren(el('li', { class: 'muted' }, e.message));
+    return [];
   }
 }
 

@@ -14,7 +14,23 @@ export async function send(event) {
   state.stream?.abort();
   state.live = false;
   await loadHistory();
-  $('events').replaceChildren(el('div', { class: 'user-msg' }, content));
+  let attachments;
+  try {
+    attachments = await imageAttachments($('images').files);
+  } catch (e) {
+    showError(e.message);
+    return;
+  }
+  $('events').replaceChildren(
+    el(
+      'div',
+      { class: 'user-msg' },
+      content,
+      ...attachments.map((a) =>
+        el('img', { class: 'thumb', alt: a.name, src: `data:${a.mime_type};base64,${a.data}` }),
+      ),
+    ),
+  );
   newRun();
   try {
     const tools = $('allowed-tools')
@@ -26,7 +42,9 @@ export async function send(event) {
       content,
       ...(tools.length ? { allowed_tools: tools } : {}),
       ...(session ? { session_id: session } : {}),
+      ...(attachments.length ? { attachments } : {}),
     });
+    $('images').value = '';
     state.requestId = request_id;
     state.live = true;
     $('message').value = '';
@@ -45,4 +63,34 @@ export async function interrupt() {
   } catch (e) {
     showError(e.message);
   }
+}
+
+/** Picks up a run that is still going (after a reload): its events are replayed from the start and followed. */
+export function resumeRun(run) {
+  state.stream?.abort();
+  state.requestId = run.request_id;
+  state.live = true;
+  $('events').replaceChildren(el('div', { class: 'user-msg' }, run.content ?? ''));
+  newRun();
+  $('run-status').textContent = `${run.status} ${run.request_id}`;
+  $('run-status').dataset.status = 'processing';
+  $('interrupt').disabled = false;
+  follow(state.agent, run.request_id);
+}
+
+/** The chosen image files as inline attachments (base64; the server caps their total size). */
+async function imageAttachments(files) {
+  const out = [];
+  for (const file of files ?? []) {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let binary = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    out.push({
+      kind: 'image',
+      mime_type: file.type || 'application/octet-stream',
+      name: file.name,
+      data: btoa(binary),
+    });
+  }
+  return out;
 }

@@ -191,4 +191,47 @@ describe.skipIf(!haveChromium)('dashboard run view in headless Chromium', () => 
     expect(problems).toEqual([]);
     await page.close();
   }, 120_000);
+
+  it('brings back Approve after a reload, and sends images as attachments with thumbnails', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    await withKey(page, platform.url);
+    await createAgent(page, 'scripted');
+    const agentId = await page.locator('li.agent.chosen').getAttribute('data-agent-id');
+
+    // A 1×1 PNG, sent with the message: its thumbnail sits in the user's bubble, its bytes in the request.
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==',
+      'base64',
+    );
+    await page.setInputFiles('#images', { name: 'dot.png', mimeType: 'image/png', buffer: png });
+    const sent = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/messages'));
+    await page.fill('#message', 'Please ask for permission first');
+    await page.click('#send');
+    expect((await sent).postDataJSON().attachments).toEqual([
+      { kind: 'image', mime_type: 'image/png', name: 'dot.png', data: png.toString('base64') },
+    ]);
+    expect(await page.locator('#events .user-msg img.thumb').getAttribute('alt')).toBe('dot.png');
+    await page.locator('.ev.permission button.approve').waitFor();
+
+    // The run waits for a decision; the page reloads. Choosing the agent follows the run again, Approve included.
+    await page.reload();
+    await page.locator('#key-state[data-state="ok"]').waitFor();
+    await page.locator(`li.agent[data-agent-id="${agentId}"]`).click();
+    const approve = page.locator('.ev.permission button.approve');
+    await approve.waitFor();
+    expect(await approve.isDisabled()).toBe(false);
+    await approve.click();
+    await page.locator('.ev.result[data-status="completed"]').waitFor();
+    // What this key spent today, from GET /api/v1/spend (this key has no daily cap).
+    expect(await page.locator('#spend').textContent()).toMatch(
+      /^Spent today: \$\d+\.\d{4} · \d+ tokens \(no daily cap\)$/,
+    );
+    // Who decided it, as the run's own event says.
+    await page.locator('.ev.permission .resolved[data-by="host"]').waitFor();
+    expect(await page.locator('.ev.permission .resolved').textContent()).toBe(' allow by host');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 });

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { vendorFiles } from './vendor-files.js';
 
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
@@ -23,22 +24,27 @@ const FILES: ReadonlyMap<string, { name: string; type: string }> = new Map([
     .map((name) => [`/${name}`, { name, type: TYPES[name.slice(name.lastIndexOf('.') + 1)]! }] as const),
 ]);
 
-// Scripts and styles only from this origin: a text that slipped into the page could not run.
+// Scripts only from this origin: a text that slipped into the page could not run. Inline styles are
+// allowed because xterm.js (the terminal panel) writes its theme and row layout into <style> elements;
+// everything from the server is still rendered as text, never as markup.
 const CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+const VENDOR = vendorFiles();
 
 const cache = new Map<string, Buffer>();
-const read = (name: string) => {
+const read = (name: string, path?: string) => {
   let body = cache.get(name);
-  if (!body) cache.set(name, (body = readFileSync(new URL(name, folder))));
+  if (!body) cache.set(name, (body = readFileSync(path ?? new URL(name, folder))));
   return body;
 };
 
 /** Serves the static dashboard; false when the path is not one of its files. */
 export function serveDashboard(req: IncomingMessage, res: ServerResponse, pathname: string): boolean {
-  const file = FILES.get(pathname);
+  const vendor = VENDOR.get(pathname);
+  const file = FILES.get(pathname) ?? (vendor ? { name: pathname, type: vendor.type } : undefined);
   if (!file || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
-  const body = read(file.name);
+  const body = read(file.name, vendor?.path);
   res.writeHead(200, {
     'content-type': file.type,
     'content-length': body.length,

@@ -3,6 +3,7 @@ import { ApiError } from '../api-error.js';
 import { agentState, type AgentBackend } from '../backends/backend.js';
 import type { RunManager } from '../run-manager.js';
 import { agentJson } from './agent-json.js';
+import { sessionJson } from './session-json.js';
 import { agentOf, reply, userOf, type ApiContext } from './context.js';
 import { readJson, readObject } from './io.js';
 import type { McpResolver } from '../mcp-catalog.js';
@@ -22,7 +23,7 @@ export interface AgentRoutesOptions {
   mcp: McpResolver;
 }
 
-/** Agents: create (capped per key), list, get (`refresh` asks the agent), delete. */
+/** Agents: create (capped per key), list, get (`refresh` asks the agent), its stored sessions, delete. */
 export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOptions): void {
   const { backend, runs, logger } = options;
   const creating = new Map<string, number>();
@@ -100,6 +101,12 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
         };
       }
       reply(ctx, 200, agentJson(agent, extra));
+    })
+    .on('GET', '/api/v1/agents/:id/sessions', async (ctx) => {
+      const agent = await agentOf(ctx, backend);
+      // By the agent's runs, not its provider's name: a remote agent's sessions carry the program's.
+      const sessions = await runs.store.agentSessions.list(agent.userId, agent.agentId);
+      reply(ctx, 200, { agent_id: agent.agentId, sessions: sessions.map(sessionJson) });
     })
     .on('DELETE', '/api/v1/agents/:id', async (ctx) => {
       const agent = await agentOf(ctx, backend);

@@ -3,6 +3,8 @@ import { silentLogger, systemClock, type Clock, type Logger, type McpServer } fr
 import { ApiError, errorResponse } from '../api-error.js';
 import { bearerToken, type ApiKeyStore } from '../api-keys.js';
 import type { AgentBackend } from '../backends/backend.js';
+import { attachRoutes } from '../attach/attach-routes.js';
+import type { AttachService } from '../attach/attach-service.js';
 import { serveDashboard } from '../dashboard/serve.js';
 import { RateLimiter, type RateDecision } from '../rate-limiter.js';
 import type { RunManager } from '../run-manager.js';
@@ -34,6 +36,8 @@ export interface ApiOptions {
   maxAgentsPerKey: number;
   createTimeoutMs: number;
   remoteAgents?: RemoteAgentsView;
+  /** Terminals into agents' workspaces; without it the attach routes are absent. */
+  attach?: AttachService;
   /** Behind `GET /api/v1/providers`; without it the list is empty. */
   providers?: ProviderCatalog;
   logger?: Logger;
@@ -90,6 +94,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
   providerRoutes(router, { catalog: options.providers, defaultProvider: options.defaultProvider });
   spendRoutes(router, { spends: runs.store.keySpend });
   enrolmentTokenRoutes(router, { remoteAgents: options.remoteAgents, logger });
+  if (options.attach) attachRoutes(router, { backend, attach: options.attach });
   router.on('GET', '/api/v1/remote-agents', async (ctx) => {
     // Without a hub the answer is still 200, so clients need no special case for a platform without one.
     if (!options.remoteAgents) return reply(ctx, 200, { enabled: false, agents: [] });

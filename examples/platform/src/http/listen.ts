@@ -53,9 +53,10 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
 /** Listens on host:port (0 = a free port). `close` ends open streams (SSE) too, so it never hangs. */
 export async function listen(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
-  options: { port: number; host: string },
+  options: { port: number; host: string; upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void },
 ): Promise<HttpServer> {
   const server = createServer(handler);
+  if (options.upgrade) server.on('upgrade', options.upgrade);
   // Slow-loris protection: headers and bodies must arrive in bounded time.
   server.headersTimeout = 30_000;
   server.requestTimeout = 0; // SSE responses are long-lived; body reads are bounded by size instead.

@@ -6,6 +6,7 @@ import { dialHome } from '@forge/dial-home';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { PERMISSION_ID, QUESTION_ID } from '../providers/scripted-demo.js';
 import { startRemoteAgents, type RemoteAgents } from '../remote-agents.js';
 import { ALICE_KEY, BOB_KEY, startApiHarness, testStore, type ApiHarness } from '../test-support/api-harness.js';
@@ -68,7 +69,7 @@ describe('GET /api/v1/openapi.json', () => {
     expect(op, `${method} ${path} is documented`).toBeDefined();
     const response = op!.responses[String(res.status)];
     expect(response, `${method} ${path} documents status ${res.status} (${res.text.slice(0, 200)})`).toBeDefined();
-    const json = response!.content['application/json'];
+    const json = response!.content?.['application/json'];
     if (json) {
       const schema = json.schema as { $ref?: string };
       const validate = schema.$ref ? ajv.getSchema(schema.$ref)! : ajv.compile(schema);
@@ -77,11 +78,21 @@ describe('GET /api/v1/openapi.json', () => {
         valid,
         `${method} ${path} ${res.status}: ${ajv.errorsText(validate.errors)} in ${res.text.slice(0, 300)}`,
       ).toBe(true);
-    } else {
+    } else if (res.status !== 101 || response!.content) {
       expect(response!.content['text/event-stream']).toBeDefined();
     }
     checked.add(`${method} ${path} ${res.status >= 400 ? 'error' : 'ok'}`);
   }
+
+  /** Opens the attach WebSocket: 101 when it upgraded. */
+  const attachStatus = (url: string) =>
+    new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`${url}&command=true`, ['v5.channel.k8s.io']);
+      ws.once('upgrade', (res) => resolve(res.statusCode ?? 0));
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('error', reject);
+      ws.once('open', () => ws.close());
+    });
 
   const call = async (method: string, path: string, url: string, init: Parameters<ApiHarness['call']>[2] = {}) => {
     const res = await h.call(method, url, init);
@@ -168,6 +179,8 @@ describe('GET /api/v1/openapi.json', () => {
     const runs = await call('GET', `${AG}/runs`, `${A}/${id}/runs?limit=2`);
     expect(runs.json.runs.length).toBe(2);
     await call('GET', `${AG}/runs`, `${A}/${id}/runs?limit=0`);
+    await call('GET', `${AG}/sessions`, `${A}/${id}/sessions`);
+    await call('GET', `${AG}/sessions`, `${A}/nope/sessions`);
     await call('GET', R, `${A}/${id}/runs/${rid}`);
     await call('GET', R, `${A}/${id}/runs/run_none`);
 
@@ -207,6 +220,14 @@ describe('GET /api/v1/openapi.json', () => {
     } finally {
       await dialer.stop();
     }
+
+    // Attach: a ticket, the WebSocket it opens (101), and their errors.
+    const AT = `${AG}/attach-tickets`;
+    const ticket = await call('POST', AT, `${A}/${id}/attach-tickets`);
+    await call('POST', AT, `${A}/${id}/attach-tickets`, { key: BOB_KEY });
+    const upgraded = await attachStatus(ticket.json.url as string);
+    conforms('GET', `${AG}/attach`, { status: upgraded, json: undefined, text: '' });
+    await call('GET', `${AG}/attach`, `${A}/${id}/attach`);
 
     await call('DELETE', AG, `${A}/${id}`);
     await call('DELETE', AG, `${A}/${id}`, { key: ALICE_KEY });

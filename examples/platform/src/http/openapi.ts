@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { MAX_ID_LENGTH, REQUEST_ID } from './identifiers.js';
 import * as S from './rest-schemas.js';
+import { ATTACH_OPERATIONS } from '../attach/attach-openapi.js';
 
 type Method = 'get' | 'post' | 'delete';
 
-interface Operation {
+export interface Operation {
   summary: string;
   body?: z.ZodType;
   query?: Record<string, { schema: z.ZodType; description: string }>;
@@ -14,6 +15,8 @@ interface Operation {
   errors: Record<number, string>;
   /** Without an API key (`/healthz`). */
   open?: boolean;
+  /** A WebSocket upgrade: `ok` is 101 and this describes what the socket speaks. */
+  upgrade?: string;
 }
 
 const BODY_ERRORS = {
@@ -88,6 +91,7 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       errors: AGENT_404,
     },
   },
+  ...ATTACH_OPERATIONS,
   '/api/v1/agents/{id}/messages': {
     post: {
       summary: 'Send a message: a run, started or queued (202)',
@@ -129,6 +133,13 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       },
       ok: [200, S.RunList],
       errors: { 400: 'INVALID_LIMIT, INVALID_CURSOR', ...AGENT_404 },
+    },
+  },
+  '/api/v1/agents/{id}/sessions': {
+    get: {
+      summary: "The agent's stored conversations: they outlive its work directory, pod or replica",
+      ok: [200, S.SessionList],
+      errors: { ...AGENT_404 },
     },
   },
   '/api/v1/agents/{id}/runs/{request_id}': {
@@ -261,12 +272,14 @@ function operation(path: string, method: Method, op: Operation): Record<string, 
   for (const [code, description] of Object.entries(op.errors))
     errors[Number(code)] = errors[Number(code)] ? `${description}; or ${errors[Number(code)]}` : description;
   const responses: Record<string, unknown> = {
-    [status]: {
-      description: op.summary,
-      content: body
-        ? { 'application/json': { schema: jsonSchema(body, 'output') } }
-        : { 'text/event-stream': { schema: { type: 'string' } } },
-    },
+    [status]: op.upgrade
+      ? { description: op.upgrade }
+      : {
+          description: op.summary,
+          content: body
+            ? { 'application/json': { schema: jsonSchema(body, 'output') } }
+            : { 'text/event-stream': { schema: { type: 'string' } } },
+        },
   };
   for (const [code, description] of Object.entries(errors))
     responses[code] = { description, content: { 'application/json': { schema: errorRef } } };

@@ -23,6 +23,7 @@ import { refuseBadText } from './text-input.js';
 const MESSAGE_FIELDS = {
   content: 'prompt',
   session_id: 'sessionId',
+  fork: 'fork',
   model: 'model',
   permission_mode: 'permissionMode',
   allowed_tools: 'allowedTools',

@@ -59,6 +59,9 @@ export const CreateAgentBody = z.strictObject({
 export const MessageBody = z.strictObject({
   content: req.prompt.describe('The message (the library calls it prompt).'),
   session_id: nullable(z.string().trim().min(1)).describe('Continue this conversation (a run result sessionId).'),
+  fork: req.fork.describe(
+    'Continue session_id as a new conversation (a new session id); the original is left as it was.',
+  ),
   model: req.model,
   permission_mode: PermissionModeSchema.optional(),
   allowed_tools: req.allowedTools,
@@ -218,6 +221,22 @@ export const RunList = z.strictObject({
   agent_id: z.string(),
   runs: z.array(Run).describe('Newest first.'),
   next_cursor: z.string().optional().describe('Pass as ?cursor= for the next (older) page.'),
+});
+
+export const SessionList = z.strictObject({
+  agent_id: z.string(),
+  sessions: z
+    .array(
+      z.strictObject({
+        session_id: z.string().describe('Pass as session_id to continue it (with fork: true, as a new one).'),
+        provider: z.string(),
+        title: z.string().optional().describe('Its first prompt.'),
+        created_at: z.string(),
+        updated_at: z.string(),
+        size: z.number().int().describe('Bytes stored.'),
+      }),
+    )
+    .describe("The stored conversations the agent's runs started or continued, newest first (at most 100)."),
 });
 
 export const Interrupted = z.strictObject({

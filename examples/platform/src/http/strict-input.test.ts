@@ -23,7 +23,8 @@ describe('strict input on the REST API', () => {
   const issues = (res: { json: { error: { details?: { issues?: Issue[] } } } }) => res.json.error.details?.issues ?? [];
 
   it.each([
-    [{ content: 'hi', foo: 1 }, 'foo', undefined],
+    [{ content: 'hi', quux: 1 }, 'quux', undefined],
+    [{ content: 'hi', frok: true }, 'frok', 'fork'],
     [{ content: 'hi', cwd: '/etc' }, 'cwd', undefined],
     [{ content: 'hi', timeout: 5 }, 'timeout', 'timeout_ms'],
     [{ content: 'hi', alowed_tools: ['Read'] }, 'alowed_tools', 'allowed_tools'],

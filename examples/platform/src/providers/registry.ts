@@ -5,6 +5,7 @@ import {
   type Logger,
   type ProcessRunner,
   type ProviderRegistry,
+  type SessionStore,
 } from '@forge/core';
 import { claudeCode } from '@forge/claude-code';
 import { type CodexModelProvider, codex } from '@forge/codex';
@@ -38,6 +39,11 @@ export interface ProviderSettings {
   acp?: { command: string; args?: readonly string[]; env?: Record<string, string> };
   defaultProvider: string;
   logger: Logger;
+  /**
+   * Where every agent's conversations are kept (the platform's `sqlSessionStore`): a message to an agent whose
+   * work directory is gone, or that another replica serves, restores the session and resumes it.
+   */
+  sessionStore?: SessionStore;
 }
 
 /**
@@ -45,9 +51,10 @@ export interface ProviderSettings {
  * without the OpenCode CLI still serves Claude Code agents (and the other way round).
  */
 export function buildProviderRegistry(settings: ProviderSettings): ProviderRegistry {
-  const registry = createProviderRegistry();
-  registry.register('claude-code', () =>
+  const registry = createProviderRegistry(settings.sessionStore ? { sessionStore: settings.sessionStore } : {});
+  registry.register('claude-code', (context) =>
     claudeCode({
+      ...context,
       ...(settings.runner ? { runner: settings.runner } : {}),
       bin: settings.claudeBin,
       logger: settings.logger,
@@ -55,8 +62,9 @@ export function buildProviderRegistry(settings: ProviderSettings): ProviderRegis
     }),
   );
   // OpenCode is a server; this agent owns one, started at the first message and stopped on shutdown.
-  registry.register('opencode', () =>
+  registry.register('opencode', (context) =>
     opencode({
+      ...context,
       server: {
         ...(settings.runner ? { runner: settings.runner } : {}),
         ...settings.opencodeServer,
@@ -66,8 +74,9 @@ export function buildProviderRegistry(settings: ProviderSettings): ProviderRegis
     }),
   );
   // Codex runs one `codex app-server` per agent (threads, approvals, questions in Plan mode); `resume` continues an agent's thread.
-  registry.register('codex', () =>
+  registry.register('codex', (context) =>
     codex({
+      ...context,
       ...(settings.runner ? { runner: settings.runner } : {}),
       bin: settings.codexBin ?? 'codex',
       logger: settings.logger,

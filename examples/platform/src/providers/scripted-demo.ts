@@ -1,6 +1,7 @@
 import type { AgentRequest, CodeAgent } from '@forge/core';
 import { scriptedAgent, type ScriptStep } from '@forge/core/testing';
 import { createTwoFilesPatch } from 'diff';
+import { DEMO_COLOUR_QUESTION } from '../demo-question.js';
 
 export const PERMISSION_ID = 'perm_demo_1';
 export const QUESTION_ID = 'question_demo_1';
@@ -36,16 +37,7 @@ export function scriptedDemoAgent(options: { delayMs?: number } = {}): CodeAgent
       );
     }
     if (/question/i.test(prompt)) {
-      const colour = {
-        question: 'Which colour should the button be?',
-        header: 'Colour',
-        options: [
-          { label: 'Blue', description: 'calm' },
-          { label: 'Red', description: 'loud' },
-        ],
-        multiple: false,
-        custom: true,
-      };
+      const colour = { ...DEMO_COLOUR_QUESTION, multiple: false, custom: true };
       const sizes = {
         question: 'Which sizes should it come in?',
         header: 'Sizes',

@@ -102,11 +102,12 @@ export class RunRecovery {
     const { retention } = this.options;
     if (!retention || this.ctx.closed) return;
     try {
-      const { runs } = await this.ctx.store.runs.sweep({
-        finishedBefore: this.ctx.now() - retention.maxAgeMs,
-        maxEvents: retention.maxEvents,
-      });
+      const finishedBefore = this.ctx.now() - retention.maxAgeMs;
+      const { runs } = await this.ctx.store.runs.sweep({ finishedBefore, maxEvents: retention.maxEvents });
       if (runs) this.ctx.logger.info('retention removed finished runs', { runs });
+      // The conversations go with their runs: a session no remaining run names, unsaved for as long.
+      const { sessions } = await this.ctx.store.agentSessions.sweep(finishedBefore);
+      if (sessions) this.ctx.logger.info('retention removed sessions', { sessions });
     } catch (error) {
       this.ctx.logger.warn('retention sweep failed', { error: String(error) });
     }

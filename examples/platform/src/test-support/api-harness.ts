@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createProviderRegistry, type CodeAgent, type ProviderRegistry } from '@forge/core';
 import { openStore, type ForgeStore } from '@forge/store';
 import { ApiKeyStore, markAdmins, parseApiKeyList } from '../api-keys.js';
+import { AttachService } from '../attach/attach-service.js';
 import type { AgentBackend } from '../backends/backend.js';
 import { localBackend } from '../backends/local-backend.js';
 import { createApiHandler, type ApiOptions } from '../http/api.js';
@@ -81,8 +82,10 @@ export async function startApiHarness(options: HarnessOptions = {}) {
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     ...options.runManager,
   });
+  const attach = new AttachService({ keys, backend, logger });
   const handler = createApiHandler({
     keys,
+    attach,
     backend,
     runs,
     defaultProvider: registry.list()[0]!,
@@ -92,7 +95,7 @@ export async function startApiHarness(options: HarnessOptions = {}) {
     logger,
     ...options.api,
   });
-  const server = await listen(handler, { port: 0, host: '127.0.0.1' });
+  const server = await listen(handler, { port: 0, host: '127.0.0.1', upgrade: attach.upgrade });
 
   const call = apiClient(server.url, ALICE_KEY);
 
@@ -107,6 +110,7 @@ export async function startApiHarness(options: HarnessOptions = {}) {
     call,
     async close() {
       await runs.close(1_000);
+      await attach.close();
       await server.close();
       await registry.close();
       await rm(dataDir, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { serializePayload, webhookPayload } from './payload.js';
 import { webhookHeaders } from './signature.js';
 import type { PostOutcome, Transport } from './transport.js';
 import type { CheckedUrl } from './url-guard.js';
+import type { WebhookChannel as WebhookChannelPort, WebhookSendOptions } from '../webhook-port.js';
 
 export type WebhookGiveUpReason =
   /** A delivery kept failing (5xx, 429, network, timeout) until its retry window ran out. */
@@ -32,16 +33,10 @@ export interface WebhookDeliveryReport {
   gaveUp?: { reason: WebhookGiveUpReason; seq?: number; message: string };
 }
 
-export interface WebhookSendOptions {
-  /** webhook-id for this event (an outbox row's, stable across restarts); default a fresh random one. */
-  webhookId?: string;
-  /** Called once the event is settled: acknowledged (2xx) or refused for good (not retried). */
-  onSettled?: (outcome: 'delivered' | 'rejected') => void;
-}
+// The send options and the channel's shape are the platform's port (../webhook-port.ts); this module implements it.
+export type { WebhookSendOptions };
 
-export interface WebhookChannel {
-  /** Never blocks and never throws: queues the event; delivery order = call order. */
-  send(event: AgentEvent, options?: WebhookSendOptions): void;
+export interface WebhookChannel extends WebhookChannelPort {
   /** Resolves (never rejects) when the final event (run.completed) was delivered or delivery gave up. */
   readonly done: Promise<WebhookDeliveryReport>;
 }

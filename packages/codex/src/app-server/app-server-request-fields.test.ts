@@ -38,12 +38,12 @@ describe('codex app-server: MCP servers, outputSchema, images, effort (scripted 
     await agent.close?.();
   });
 
-  it('an outputSchema answer that is not JSON leaves output unset and says so in a log; core fails the run', async () => {
+  it('an outputSchema answer that is not JSON leaves output unset, says so in a log, and core fails the run', async () => {
     const { agent } = agentOn(textTurn('not json'));
     const { result, events } = await collectRun(
       agent.execute({ prompt: 'x', outputSchema: { type: 'object' }, outputRepairs: 0 }),
     );
-    // Core judges the text (since the core-policy merge): not JSON is OUTPUT_SCHEMA_MISMATCH.
+    // The adapter hands core no answer; core, which judges every schema'd answer, has no repair turn left.
     expect(result).toMatchObject({ status: 'failed', error: { code: 'OUTPUT_SCHEMA_MISMATCH' } });
     expect(result.output).toBeUndefined();
     expect(ofType(events, 'log').some((l) => l.text.includes('not JSON'))).toBe(true);

@@ -28,26 +28,39 @@ export interface AppServerRunConfig {
   ephemeral?: boolean | undefined;
 }
 
+/** What a request can change about the server process itself (not its threads): argv, env, cwd. */
+export function appServerShape(cfg: Pick<AppServerRunConfig, 'args' | 'cli'>, env: Record<string, string>): string {
+  return JSON.stringify([cfg.args, env, cfg.cli.cwd ?? null]);
+}
+
+/** Starts and initializes one server; `log` gets what it prints outside the protocol. */
+export function startAppServer(
+  cfg: Pick<AppServerRunConfig, 'args' | 'cli' | 'passEnv'>,
+  env: Record<string, string>,
+  log: (text: string) => void,
+): Promise<AppServerProcess> {
+  const { cli } = cfg;
+  return AppServerProcess.start({
+    runner: cli.runner,
+    bin: cli.bin,
+    args: cfg.args,
+    spawn: { ...(cli.cwd !== undefined ? { cwd: cli.cwd } : {}), env, passEnv: cfg.passEnv },
+    maxLineBytes: cli.maxLineBytes,
+    stderrTailBytes: cli.stderrTailBytes,
+    log,
+  });
+}
+
 /** One run on the app server: a thread (started, resumed, or already loaded) and one turn on it. */
 export async function runOnAppServer(ctx: RunContext, cfg: AppServerRunConfig): Promise<RunOutcome> {
   const { request } = ctx;
   const { cli } = cfg;
   const env = { ...cfg.env, ...request.env };
-  const shape = JSON.stringify([cfg.args, env, cli.cwd ?? null]);
+  const shape = appServerShape(cfg, env);
   const log = (text: string) => ctx.emit({ type: 'log', text, level: 'warn', stream: 'stderr' });
   let server: AppServerProcess;
   try {
-    server = await cfg.pool.acquire(shape, () =>
-      AppServerProcess.start({
-        runner: cli.runner,
-        bin: cli.bin,
-        args: cfg.args,
-        spawn: { ...(cli.cwd !== undefined ? { cwd: cli.cwd } : {}), env, passEnv: cfg.passEnv },
-        maxLineBytes: cli.maxLineBytes,
-        stderrTailBytes: cli.stderrTailBytes,
-        log,
-      }),
-    );
+    server = await cfg.pool.acquire(shape, () => startAppServer(cfg, env, log));
   } catch (error) {
     if (error instanceof AppServerExitedError) return { status: 'failed', error: exitError(error.exit, error.stderr) };
     throw error;

@@ -36,6 +36,8 @@ export interface ExecSession {
   /** The client closed the connection (or the server did). */
   readonly closed: Promise<{ byClient: boolean }>;
   readonly stdinClosedBySignal: boolean;
+  /** Terminal sizes the client sent on the resize channel (4), in order. */
+  readonly resizes: Array<{ cols: number; rows: number }>;
 }
 
 export interface FakeExecServerOptions {
@@ -142,6 +144,7 @@ export async function startFakeExecServer(options: FakeExecServerOptions): Promi
     const waiting: Array<() => void> = [];
     let stdinEnded = false;
     let stdinClosedBySignal = false;
+    const resizes: Array<{ cols: number; rows: number }> = [];
     let open = true;
     let resolveClosed!: (v: { byClient: boolean }) => void;
     const closed = new Promise<{ byClient: boolean }>((r) => (resolveClosed = r));
@@ -211,6 +214,7 @@ export async function startFakeExecServer(options: FakeExecServerOptions): Promi
       get stdinClosedBySignal() {
         return stdinClosedBySignal;
       },
+      resizes,
     };
     sessions.push(session);
 
@@ -232,6 +236,10 @@ export async function startFakeExecServer(options: FakeExecServerOptions): Promi
         else if (opcode === 0x2 && payload.length > 0) {
           if (payload[0] === 0) {
             chunks.push(payload.subarray(1));
+            wake();
+          } else if (payload[0] === 4) {
+            const size = JSON.parse(payload.subarray(1).toString('utf8')) as { Width: number; Height: number };
+            resizes.push({ cols: size.Width, rows: size.Height });
             wake();
           } else if (payload[0] === 255 && payload[1] === 0) {
             stdinClosedBySignal = true;
