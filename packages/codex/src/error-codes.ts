@@ -23,7 +23,10 @@ export const CodexErrorCode = {
   LINE_TOO_LONG: 'LINE_TOO_LONG',
   /** `exec resume` of an id the CLI has no session for (unknown, or made with `--ephemeral`). */
   SESSION_NOT_FOUND: 'SESSION_NOT_FOUND',
-  /** app-server: a run asked for a session whose thread is running another run's turn. */
+  /**
+   * app-server: a run asked for a session whose thread is running another run's turn, or that another app server
+   * (another agent on the same CODEX_HOME) holds.
+   */
   SESSION_BUSY: 'SESSION_BUSY',
   /** app-server: an MCP server of `request.mcpServers` could not start (Codex holds them required). */
   MCP_SERVER_FAILED: 'MCP_SERVER_FAILED',

@@ -15,7 +15,8 @@ export const codexProviderNotes = [
       questions: '`item/tool/requestUserInput`, offered by Codex in its Plan mode (`permissionMode: plan`)',
       textDeltas: '`item/agentMessage/delta`',
       reasoning: 'reasoning summaries',
-      usage,
+      // `thread/tokenUsage/updated` after each model call: a budget stops a turn that keeps calling tools.
+      usage: 'per model call (cached and reasoning apart); no cost',
       answers:
         "the approval response: `allow` → `accept`, `allow_always` → `acceptForSession` (that exact command), `deny` → `decline`; an MCP tool's (`mcp__<server>__<tool>`) as the `mcpServer/elicitation/request` response (`accept` / `decline`, `allow_always` persists for the session); answers as the `requestUserInput` response",
       // Not columns of the tables (yet): where the events of issue 22 come from.

@@ -69,13 +69,21 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
   let mapper: TurnMapper | undefined;
   // Subagents (`task` calls) run in child sessions; their events come nested under the call that started them.
   const children = new Map<string, TurnMapper>();
+  // A stopped turn (cancel, timeout, a budget) has no status of its own, but what it spent is known: the host
+  // (and a per-key spend cap) needs the cost of a run a budget stopped.
+  const stopped = (): RunOutcome => {
+    if (!mapper) return {};
+    let costUsd = mapper.costUsd;
+    for (const child of children.values()) costUsd += child.costUsd;
+    return { ...(sessionId !== undefined ? { sessionId } : {}), turns: mapper.turns, costUsd };
+  };
   try {
     await refuseWhatTheModelLacks(request, client, settings, signal);
     let response: Response;
     try {
       response = await client.openEvents(directory, connection.signal);
     } catch (error) {
-      if (signal.aborted) return {};
+      if (signal.aborted) return stopped();
       return failWith(emit, error);
     }
 
@@ -141,7 +149,7 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
     );
     ctx.onAnswer((questionId, answers) => client.replyQuestion(questionId, answers, directory));
 
-    if (signal.aborted) return {};
+    if (signal.aborted) return stopped();
     sent = true;
     await client.promptAsync(sid, body, directory, signal);
 
@@ -166,7 +174,7 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
           if (idle) break;
         }
       } catch (error) {
-        if (signal.aborted) return {};
+        if (signal.aborted) return stopped();
         if (!(error instanceof StreamDropped)) throw error;
         emit({ type: 'log', level: 'warn', text: `${error.message}; reconnecting` });
       }
@@ -185,7 +193,7 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
       } catch (error) {
         return failWith(emit, error);
       }
-      if (reconnected === undefined) return {};
+      if (reconnected === undefined) return stopped();
       response = reconnected;
       emit({ type: 'log', level: 'info', text: 'the OpenCode event stream is back; reconciling the session' });
       // Subscribed again first, then read what the server holds: anything the gap swallowed is
@@ -211,7 +219,7 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
     try {
       await reconcile();
     } catch (error) {
-      if (signal.aborted) return {};
+      if (signal.aborted) return stopped();
       emit({ type: 'log', level: 'warn', text: `could not read the final messages: ${describeError(error).message}` });
     }
     turn.finish();
@@ -234,7 +242,7 @@ export async function runTurn(ctx: RunContext, settings: TurnSettings): Promise<
     }
     return { ...outcome, status: 'completed' };
   } catch (error) {
-    if (signal.aborted) return {};
+    if (signal.aborted) return stopped();
     return failWith(emit, error, sessionId);
   } finally {
     signal.removeEventListener('abort', unlink);

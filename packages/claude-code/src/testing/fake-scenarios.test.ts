@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeAnthropicApi, type FakeAnthropicApi, type FakeResponder } from './fake-anthropic-api.js';
-import { attachmentsScenario, mcpNonceScenario, structuredOutputScenario } from './fake-scenarios.js';
+import {
+  attachmentsScenario,
+  mcpNonceScenario,
+  outputRepairScenario,
+  REPAIR_MARKER,
+  runawayScenario,
+  structuredOutputScenario,
+} from './fake-scenarios.js';
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
 const SYSTEM = 'You are Claude Code, an agent.';
@@ -66,5 +73,46 @@ describe('the fake API scenarios', () => {
     expect(tool.content[0]).toMatchObject({ type: 'tool_use', name: 'StructuredOutput', input: value });
     const text = await ask(structuredOutputScenario(value), { tools: tools('Bash'), messages: user('review') });
     expect(text.content[0]).toEqual({ type: 'text', text: '{"verdict":"approve"}' });
+  });
+
+  it('runs away: calls the tool on every turn, tool result or not, until a request it does not own', async () => {
+    const respond = runawayScenario(
+      'Bash',
+      (n) => ({ command: `echo ${n}` }),
+      (req) => req.lastUserText === 'stop',
+    );
+    const first = await ask(respond, { tools: tools('Bash'), messages: user('go') });
+    expect(first.content[0]).toMatchObject({ type: 'tool_use', name: 'Bash', input: { command: 'echo 1' } });
+    const second = await ask(respond, {
+      tools: tools('Bash'),
+      messages: user([{ type: 'tool_result', tool_use_id: first.content[0]!.id, content: '1' }]),
+    });
+    expect(second.content[0]).toMatchObject({ type: 'tool_use', input: { command: 'echo 2' } });
+    const stopped = await ask(respond, { tools: tools('Bash'), messages: user('stop') });
+    expect(stopped.content[0]).toMatchObject({ type: 'text' });
+  });
+
+  it('reports token usage on every answer, streamed or whole', async () => {
+    const whole = (await ask(() => ({ text: 'hi' }), { messages: user('count me') })) as unknown as {
+      usage: { input_tokens: number; output_tokens: number };
+    };
+    expect(whole.usage.input_tokens).toBeGreaterThan(0);
+    expect(whole.usage.output_tokens).toBeGreaterThan(0);
+    const res = await fetch(`${api!.url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', system: SYSTEM, stream: true, messages: user('count me') }),
+    });
+    const sse = await res.text();
+    expect(sse).toMatch(/event: message_delta\ndata: .*"usage":\{"output_tokens":\d+\}/);
+  });
+
+  it('answers a schema mismatch until the repair prompt, then the repaired value', async () => {
+    const respond = outputRepairScenario({ verdict: 'maybe' }, { verdict: 'approve' });
+    const offered = { tools: tools('StructuredOutput') };
+    const first = await ask(respond, { ...offered, messages: user('review') });
+    expect(first.content[0]).toMatchObject({ input: { verdict: 'maybe' } });
+    const repaired = await ask(respond, { ...offered, messages: user(`Your answer ${REPAIR_MARKER}: bad verdict`) });
+    expect(repaired.content[0]).toMatchObject({ input: { verdict: 'approve' } });
   });
 });

@@ -36,3 +36,34 @@ export const attachmentsScenario: FakeResponder = (req: FakeApiRequest) => ({
     .map((a) => `${a.type} ${a.mediaType} ${a.size} bytes${a.title ? ` "${a.title}"` : ''}`)
     .join('; ')}`,
 });
+
+/**
+ * A runaway: calls `tool` on every model turn (`input(n)` for the n-th call, from 1), whatever the tool answered,
+ * so only a budget, a cancel or a timeout stops the run. Requests the scenario does not own (`done(req)` true,
+ * e.g. a follow-up prompt on the resumed session) get the default answer.
+ */
+export function runawayScenario(
+  tool: string,
+  input: (n: number) => unknown,
+  done: (req: FakeApiRequest) => boolean = () => false,
+): FakeResponder {
+  let calls = 0;
+  return (req) => (done(req) ? defaultResponder(req) : { toolUse: { name: tool, input: input(++calls) } });
+}
+
+/** The words every repair prompt of core starts with ("Your answer did not match the required JSON Schema: …"). */
+export const REPAIR_MARKER = 'did not match the required JSON Schema';
+
+/**
+ * Structured output that needs core's repair turn: answers `first` (as `structuredOutputScenario` does) until the
+ * newest user message is core's repair prompt, then `repaired`. `repaired` equal to `first` never matches.
+ */
+export function outputRepairScenario(first: unknown, repaired: unknown): FakeResponder {
+  let repairing = false;
+  const before = structuredOutputScenario(first);
+  const after = structuredOutputScenario(repaired);
+  return (req) => {
+    if (req.lastUserText.includes(REPAIR_MARKER)) repairing = true;
+    return (repairing ? after : before)(req);
+  };
+}

@@ -26,6 +26,9 @@ export {
   attachmentsScenario,
   callToolScenario,
   mcpNonceScenario,
+  outputRepairScenario,
+  REPAIR_MARKER,
+  runawayScenario,
   structuredOutputScenario,
   STRUCTURED_OUTPUT_TOOL,
 } from './fake-scenarios.js';

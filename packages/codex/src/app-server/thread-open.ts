@@ -60,6 +60,13 @@ export async function openThread(
     // Codex refuses to load a thread whose required MCP servers did not start, naming them in the message.
     if (error instanceof JsonRpcError && /MCP servers? failed to initialize/i.test(error.message))
       return failed(CodexErrorCode.MCP_SERVER_FAILED, `An MCP server could not start: ${error.message}`, sessionId);
+    // The thread exists, but another app server (another agent on the same CODEX_HOME) has it loaded.
+    if (sessionId !== undefined && error instanceof JsonRpcError && /already has an active writer/i.test(error.message))
+      return failed(
+        CodexErrorCode.SESSION_BUSY,
+        `Session ${sessionId} is held by another Codex process (another agent's app server): ${error.message}`,
+        sessionId,
+      );
     if (sessionId !== undefined && error instanceof JsonRpcError)
       return failed(
         CodexErrorCode.SESSION_NOT_FOUND,

@@ -12,7 +12,7 @@ const breakdown = (input: number, cached: number, output: number, reasoning = 0)
 });
 
 describe('TurnMapper', () => {
-  it("sums the turn's model calls into one usage, ignores other turns' messages, and ends with the result", () => {
+  it("reports each model call's usage as it arrives, sums them in the outcome, ignores other turns' messages", () => {
     const m = new TurnMapper('t1');
     const out: AgentEventInit[] = [];
     const emit = (e: AgentEventInit) => out.push(e);
@@ -23,11 +23,24 @@ describe('TurnMapper', () => {
     usage('t1', breakdown(200, 150, 5));
     m.map('item/completed', { turnId: 't1', item: { type: 'agentMessage', id: 'a', text: 'Done.' } }, emit);
     m.map('turn/completed', { turn: { id: 't1', status: 'completed', items: [], error: null } }, emit);
-    expect(out.at(-1)).toMatchObject({
-      type: 'usage',
+    expect(out.filter((e) => e.type === 'usage')).toMatchObject([
+      { usage: { inputTokens: 60, cacheReadTokens: 40, outputTokens: 10, reasoningTokens: 2, cacheWriteTokens: 0 } },
+      { usage: { inputTokens: 50, cacheReadTokens: 150, outputTokens: 5, reasoningTokens: 0, cacheWriteTokens: 0 } },
+    ]);
+    expect(m.outcome('th')).toMatchObject({
+      status: 'completed',
+      text: 'Done.',
+      sessionId: 'th',
+      turns: 1,
       usage: { inputTokens: 110, cacheReadTokens: 190, outputTokens: 15, reasoningTokens: 2, cacheWriteTokens: 0 },
     });
-    expect(m.outcome('th')).toMatchObject({ status: 'completed', text: 'Done.', sessionId: 'th', turns: 1 });
+  });
+
+  it('a turn whose model calls reported no usage still ends with one (empty) usage event', () => {
+    const m = new TurnMapper('t1');
+    const out: AgentEventInit[] = [];
+    m.map('turn/completed', { turn: { id: 't1', status: 'completed', items: [], error: null } }, (e) => out.push(e));
+    expect(out).toMatchObject([{ type: 'usage', usage: { inputTokens: 0, outputTokens: 0 } }]);
   });
 
   it('announces a tool once and reports a declined command as an error result', () => {

@@ -13,7 +13,7 @@ type Params = Record<string, unknown>;
 
 /**
  * Maps one turn's app-server notifications onto core events: `item/agentMessage/delta` → `text.delta`, items →
- * `message` / `reasoning` / `tool.call` + `tool.result`, token usage → `usage` at the end. Tool names are those
+ * `message` / `reasoning` / `tool.call` + `tool.result`, each model call's token usage → `usage` as it arrives. Tool names are those
  * of the `exec` transport (`shell`, `file_change`, `server.tool`), so consumers see one vocabulary.
  */
 export class TurnMapper {
@@ -66,8 +66,12 @@ export class TurnMapper {
         return;
       }
       case 'thread/tokenUsage/updated': {
+        // One model call's tokens, reported as it ends: a `usage` event each, so a budget can stop a turn whose
+        // model keeps calling tools (the turn's own end may never come).
         const last = (params.tokenUsage as { last?: TokenUsageBreakdown } | undefined)?.last;
-        if (last) this.usage = addBreakdown(this.usage, last);
+        if (!last) return;
+        this.usage = addBreakdown(this.usage, last);
+        emit({ type: 'usage', usage: addBreakdown(undefined, last), raw: params });
         return;
       }
       case 'error': {
@@ -84,7 +88,8 @@ export class TurnMapper {
       case 'turn/completed':
         this.turn = params.turn as Turn;
         if (this.turn?.status === 'failed' && this.turn.error) this.failure = classifyTurnError(this.turn.error);
-        emit({ type: 'usage', usage: this.usage ?? zero(), raw: params });
+        // A turn whose model calls reported nothing still reports its (empty) usage once.
+        if (!this.usage) emit({ type: 'usage', usage: zero(), raw: params });
         return;
       default:
         emit({ type: 'log', text: `codex ${method}`, level: 'debug', raw: params });

@@ -31,6 +31,11 @@ export interface RealAppServer {
   calls(): FakeResponsesRequest[];
   /** An agent on the real CLI (the default transport, the app server) pointed at the fake; closed after each test. */
   agent(options?: Partial<CodexOptions>): CodeAgent;
+  /**
+   * An agent kept for the whole file (its app server is started once), one per `key`; closed after all tests.
+   * For tests that need no fresh server.
+   */
+  shared(key: string, options?: Partial<CodexOptions>): CodeAgent;
   readonly spawned: RunningProcess[];
 }
 
@@ -44,6 +49,7 @@ export function useRealAppServer(): RealAppServer {
   let responder: FakeResponsesResponder = () => ({ text: 'unset' });
   const spawned: RunningProcess[] = [];
   const agents: CodeAgent[] = [];
+  const kept = new Map<string, CodeAgent>();
   const local = localProcessRunner();
   const runner: ProcessRunner = {
     async spawn(command, args, options) {
@@ -65,6 +71,8 @@ export function useRealAppServer(): RealAppServer {
     await Promise.all(agents.splice(0).map((a) => a.close?.()));
   });
   afterAll(async () => {
+    await Promise.all([...kept.values()].map((a) => a.close?.()));
+    kept.clear();
     for (const p of spawned) if (p.pid !== undefined && alive(p.pid)) p.kill('SIGKILL');
     await api?.close();
     await rm(scratch, { recursive: true, force: true });
@@ -82,21 +90,33 @@ export function useRealAppServer(): RealAppServer {
       responder = r;
     },
     calls: () => api.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/responses')),
+    shared(key, options = {}) {
+      let a = kept.get(key);
+      if (!a) {
+        a = make(options);
+        kept.set(key, a);
+      }
+      return a;
+    },
     agent(options = {}) {
-      const a = codex({
-        runner,
-        bin: codexBinPath(),
-        cwd: scratch,
-        model: 'fake-model',
-        provider: fakeResponsesProvider(api.url),
-        env: { HOME: join(scratch, 'home'), CODEX_HOME: join(scratch, 'home', '.codex') },
-        sigintGraceMs: 3_000,
-        ...options,
-      });
+      const a = make(options);
       agents.push(a);
       return a;
     },
   };
+
+  function make(options: Partial<CodexOptions>): CodeAgent {
+    return codex({
+      runner,
+      bin: codexBinPath(),
+      cwd: scratch,
+      model: 'fake-model',
+      provider: fakeResponsesProvider(api.url),
+      env: { HOME: join(scratch, 'home'), CODEX_HOME: join(scratch, 'home', '.codex') },
+      sigintGraceMs: 3_000,
+      ...options,
+    });
+  }
 }
 
 function alive(pid: number): boolean {

@@ -14,3 +14,4 @@ export {
   type FakeResponsesResponder,
 } from './fake-responses-api.js';
 export { codexBinPath, fakeResponsesProvider } from './env.js';
+export { outputRepairScenario, REPAIR_MARKER, runawayScenario } from './fake-scenarios.js';

@@ -7,6 +7,8 @@ export const FAKE_MODEL = 'fake-model';
 export const FAKE_PLAIN_MODEL = 'fake-plain';
 /** OpenCode gives models named `gpt-…` its `apply_patch` tool instead of `edit` and `write`. */
 export const FAKE_GPT_MODEL = 'gpt-5-fake';
+/** Priced ($1,000 per million tokens in and out), so OpenCode reports a cost a budget can count. */
+export const FAKE_PRICED_MODEL = 'fake-priced';
 
 /** An OpenCode config whose only provider is the fake model server at `url` (ending in `/v1`). */
 export function fakeOpencodeConfig(url: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -37,6 +39,12 @@ export function fakeOpencodeConfig(url: string, extra: Record<string, unknown> =
             limit: { context: 128000, output: 4096 },
           },
           [FAKE_GPT_MODEL]: { name: 'Fake GPT', tool_call: true, limit: { context: 128000, output: 4096 } },
+          [FAKE_PRICED_MODEL]: {
+            name: 'Fake Priced Model',
+            tool_call: true,
+            cost: { input: 1000, output: 1000 },
+            limit: { context: 128000, output: 4096 },
+          },
           // Text only, no variants: what a request must be refused for.
           [FAKE_PLAIN_MODEL]: {
             name: 'Fake Plain Model',

@@ -70,3 +70,31 @@ export const opencodeTools = {
     arguments: { description, prompt, subagent_type: 'general' },
   }),
 };
+
+/**
+ * A runaway: a `bash` call on every model call (`command(n)` for the n-th, from 1), whatever the last one printed,
+ * so only a budget, a cancel or a timeout stops the run.
+ */
+export function runawayReply(command: (n: number) => string): (request: ChatRequest) => FakeReply {
+  let calls = 0;
+  return () => ({
+    kind: 'tool',
+    calls: [{ name: 'bash', arguments: { command: command(++calls), description: `step ${calls}` } }],
+  });
+}
+
+/** The words every repair prompt of core starts with ("Your answer did not match the required JSON Schema: …"). */
+export const REPAIR_MARKER = 'did not match the required JSON Schema';
+
+/**
+ * Structured output that needs core's repair turn: answers `first` (as `answerJson` does) until the newest user
+ * message is core's repair prompt, then `repaired`; `repaired` not matching either makes one that never matches.
+ */
+export function outputRepairReply(first: unknown, repaired: unknown): (request: ChatRequest) => FakeReply {
+  let repairing = false;
+  return (request) => {
+    const last = request.messages.findLast((m) => m.role === 'user');
+    if (JSON.stringify(last?.content ?? '').includes(REPAIR_MARKER)) repairing = true;
+    return answerJson(request, repairing ? repaired : first);
+  };
+}

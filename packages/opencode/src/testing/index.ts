@@ -16,6 +16,7 @@ export {
   FAKE_MODEL,
   FAKE_PLAIN_MODEL,
   FAKE_GPT_MODEL,
+  FAKE_PRICED_MODEL,
   FAKE_PROVIDER,
 } from './config.js';
 export { sseFrames, sseBody } from './sse.js';
@@ -26,6 +27,9 @@ export {
   imagesReceived,
   reportImages,
   opencodeTools,
+  outputRepairReply,
+  REPAIR_MARKER,
+  runawayReply,
   STRUCTURED_OUTPUT_TOOL,
   type FakeTodo,
 } from './fake-scenarios.js';
