@@ -18,11 +18,13 @@ export interface BudgetStop {
 /**
  * Counts a run's spend against the API key that sent it, in the store (one upsert per `usage` event, so every
  * replica adds to the same figure), and stops the run once the key's day is spent. A run that journals no usage
- * events is counted from its result.
+ * events is counted from its result, and a result's cost beyond what its usage events reported is added at the end.
  */
 export class SpendMeter {
   #chain: Promise<void> = Promise.resolve();
   #sawUsage = false;
+  /** Cost the run's usage events reported so far. */
+  #costSeen = 0;
   /** Set when this meter stopped the run: its run.completed becomes failed BUDGET_EXCEEDED. */
   stopped: BudgetStop | undefined;
 
@@ -36,9 +38,13 @@ export class SpendMeter {
   observe(event: AgentEvent): void {
     if (event.type === 'usage') {
       this.#sawUsage = true;
+      this.#costSeen += event.costUsd ?? 0;
       this.#add({ costUsd: event.costUsd ?? 0, tokens: tokensOf(event.usage) });
-    } else if (event.type === 'run.completed' && !this.#sawUsage) {
-      this.#add({ costUsd: event.result.costUsd ?? 0, tokens: tokensOf(event.result.usage) });
+    } else if (event.type === 'run.completed') {
+      // Tokens are counted as they come; a provider whose usage events carry no cost (Claude Code prices a run
+      // only in its result) is charged what the result says beyond what the events did.
+      const cost = Math.max(0, (event.result.costUsd ?? 0) - this.#costSeen);
+      this.#add({ costUsd: cost, tokens: this.#sawUsage ? 0 : tokensOf(event.result.usage) });
     }
   }
 
