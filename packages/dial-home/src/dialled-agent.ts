@@ -104,6 +104,9 @@ export class DialledAgent implements CodeAgent {
     // An agent program older than these fields would drop them unread; refused here, before any run.
     const beyond = this.carrier ? fieldsBeyondRevision(request, this.protocolRevision) : [];
     if (beyond.length > 0) throw new UnsupportedFieldError(this.provider, beyond);
+    // The agent said what it honours in its Hello (its capabilities() as probed there): a field it does not is
+    // refused here, synchronously, as a local adapter refuses — not after a round trip as a failed run.
+    if (this.carrier) refuseUnsupportedFields(this.provider, request, { capabilities: this.caps, probed: [] });
     const runId = options.runId ?? this.nextId();
     if (this.live.has(runId)) {
       throw new RunExistsError(runId);

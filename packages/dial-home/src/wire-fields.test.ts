@@ -58,20 +58,19 @@ describe('the newer fields, events and steering over a dial-home link', () => {
     expect(relayed.result).toMatchObject({ status: 'completed', ...newerResult });
   });
 
-  it('leaves each newer field to the agent, which refuses one it does not declare (UNSUPPORTED_FIELD) before any run', async () => {
+  it('refuses each newer field the agent did not declare in its Hello synchronously (UNSUPPORTED_FIELD), before any run', async () => {
     rig = await new Rig().start();
     const spy = spyAgent(farAgent({}));
     const remote = await dialled('refuser', spy.agent);
     for (const [feature, sample] of Object.entries(ONE_NEWER_FIELD)) {
       const field = Object.keys(sample).find((k) => k !== 'sessionId')!;
-      const run = remote.execute({ prompt: 'x', ...sample });
-      const { events, result } = await collectRun(run);
-      expect(runProblems(events, run.id)).toEqual([]);
-      expect(result, feature).toMatchObject({ status: 'failed', error: { code: 'UNSUPPORTED_FIELD' } });
-      expect(
-        events.find((e) => e.type === 'error'),
-        feature,
-      ).toMatchObject({ details: { fields: [field] } });
+      let refused: unknown;
+      try {
+        remote.execute({ prompt: 'x', ...sample });
+      } catch (error) {
+        refused = error;
+      }
+      expect(refused, feature).toMatchObject({ code: 'UNSUPPORTED_FIELD', details: { fields: [field] } });
     }
     expect(spy.runs).toEqual([]);
   });
