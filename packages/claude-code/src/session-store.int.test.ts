@@ -30,13 +30,14 @@ describe('claudeCode with a session store: resume on another machine', () => {
     await a.close?.();
     await rm(homeA, { recursive: true, force: true });
 
-    // Cold, so the CLI has written the whole turn when the run ends: a warm process may still be appending its
-    // last lines, which then reach the store with the session's next save.
-    const b = rig.agent({ HOME: join(rig.scratch, 'machine-b') }, { sessionStore: store, warmSessions: false });
+    // Warm: the process may still be appending the turn's last lines when the run ends; closing the agent ends it
+    // and saves what it wrote since.
+    const b = rig.agent({ HOME: join(rig.scratch, 'machine-b') }, { sessionStore: store });
     const second = await collectRun(b.execute({ prompt: 'what should you remember?', sessionId }));
     expect(second.result).toMatchObject({ status: 'completed', sessionId });
     expect(history()).toContain('remember MANGO-17');
     expect(history()).toContain('what should you remember?');
+    await b.close?.();
     expect((await store.list({ provider: 'claude-code' }))[0]!.size).toBeGreaterThan(saved!.size);
   });
 

@@ -112,6 +112,8 @@ export function createCodeAgent(definition: AgentDefinition): CodeAgent {
     async close() {
       await Promise.all([...live.values()].map((r) => r.cancel('the agent is closing')));
       await definition.close?.();
+      // Its processes have ended: what a warm one wrote after its last turn ended reaches the session store.
+      await (runFunction as { flush?: () => Promise<void> }).flush?.();
     },
   };
 }

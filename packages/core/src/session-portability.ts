@@ -91,7 +91,16 @@ export function withPortableSessions(
     });
   }
 
+  // Sessions this process saved, so `flush` can save them once more when the agent closes.
+  const touched = new Map<string, { session: PortableSession; title: string }>();
+
   async function save(ctx: RunContext, session: PortableSession): Promise<void> {
+    const title = ctx.request.prompt.slice(0, 200);
+    if (!touched.has(session.sessionId)) touched.set(session.sessionId, { session, title });
+    await saveFiles(session, title);
+  }
+
+  async function saveFiles(session: PortableSession, title: string): Promise<void> {
     const patches: SessionFilePatch[] = [];
     for (const file of await paths.files(session, io)) {
       const size = await io.size(file.absolute);
@@ -108,14 +117,20 @@ export function withPortableSessions(
     if (!patches.length) return;
     await store.save(
       { provider, sessionId: session.sessionId },
-      { files: patches, ...(session.cwd ? { cwd: session.cwd } : {}), title: ctx.request.prompt.slice(0, 200) },
+      { files: patches, ...(session.cwd ? { cwd: session.cwd } : {}), title },
     );
     for (const p of patches) saved.set(known(session.sessionId, p.path), (p.from ?? 0) + p.data.length);
   }
 
-  return portableRun(run, restore, save, (sessionId) => {
+  const portable = portableRun(run, restore, save, (sessionId) => {
     for (const p of [...saved.keys()].filter((k) => k.startsWith(`${sessionId}\n`))) saved.delete(p);
   });
+  // A warm CLI may still be appending a turn's last lines when the turn ends: once its processes are gone (the
+  // agent closing), what they wrote since is saved too.
+  const flush = async () => {
+    for (const { session, title } of touched.values()) await saveFiles(session, title).catch(() => undefined);
+  };
+  return Object.assign(portable, { flush });
 }
 
 /** The export/import variant of `withPortableSessions`. */
