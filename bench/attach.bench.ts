@@ -6,10 +6,14 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { localWorkspaceAttach, type PtyModule } from '@forge/core';
 import WebSocket from 'ws';
-import { ApiKeyStore, parseApiKeyList } from '../examples/platform/src/api-keys.js';
-import { AttachService } from '../examples/platform/src/attach/attach-service.js';
-import type { AgentBackend, AgentRecord } from '../examples/platform/src/backends/backend.js';
-import { listen } from '../examples/platform/src/http/listen.js';
+import {
+  ApiKeyStore,
+  AttachService,
+  listen,
+  parseApiKeyList,
+  type AgentBackend,
+  type AgentRecord,
+} from '@forge/example-platform/attach';
 import { compare, type BenchModule } from './harness.js';
 
 const KEY = 'bench-attach-key-0123456789';

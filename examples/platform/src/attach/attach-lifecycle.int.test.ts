@@ -38,6 +38,12 @@ async function gone(argv: string[]): Promise<boolean> {
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits until a process with this argv runs: the shell echoes before its background job has exec'd. */
+async function started(argv: string[]): Promise<number[]> {
+  for (let i = 0; i < 100 && running(argv).length === 0; i++) await tick(50);
+  return running(argv);
+}
+
 describe('attach: sessions, pacing, clean-up', () => {
   let h: AttachHarness;
   let agent: string;
@@ -55,7 +61,8 @@ describe('attach: sessions, pacing, clean-up', () => {
     const c = await open({ tty: 'true', command: ['sh'] });
     c.send('setsid sleep 349 & sleep 347 & echo bg-started\n');
     await c.until(/bg-started/);
-    expect(running(['sleep', '347'])).toHaveLength(1);
+    expect(await started(['sleep', '347'])).toHaveLength(1);
+    expect(await started(['sleep', '349'])).toHaveLength(1);
     c.ws.terminate();
     await tick(300);
     // Still there inside the grace period…
