@@ -110,16 +110,7 @@ describe('examples/remote-agent with FORGE_PROVIDER=claude-code (real CLI, fake 
   });
 
   it('runs a prompt through the hub on the CLI at the far end, then stops cleanly', { timeout: 90_000 }, async () => {
-    const remote = startRemoteAgent(hub, 'claude-box', {
-      ...fakeAnthropicEnv(api.url),
-      HOME: join(scratch, 'home'),
-      FORGE_HUB_URL: server.url,
-      FORGE_ENROLMENT_TOKEN: hub.issueEnrolmentToken().token,
-      FORGE_CREDENTIAL_FILE: join(scratch, 'agent.json'),
-      FORGE_PROVIDER: 'claude-code',
-      FORGE_BIN: claudeBinPath(),
-      FORGE_CWD: join(scratch, 'project'),
-    });
+    const remote = startRemoteAgent(hub, 'claude-box', remoteEnv());
     try {
       await remote.online();
       const agent = await registry.get('claude-box');
