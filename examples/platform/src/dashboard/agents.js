@@ -166,12 +166,13 @@ export function choose(agentId) {
     $('events').replaceChildren();
     $('session').textContent = (agentId && state.sessions[agentId]) || '—';
   }
+  const sentBefore = state.sent;
   loadHistory().then((runs) => {
-    // Newest first: a run still going that this page does not follow yet (a reload, another tab's message).
+    // Newest first: a run still going that this page does not follow yet (a reload, another tab's message) —
+    // unless this page sent a message since (its own run, which `send` follows) or follows one already.
     const going = runs.find((r) => r.status === 'running' || r.status === 'queued');
-    if (going && agentId === state.agent && !(state.live && state.requestId === going.request_id)) {
-      resumeRun(going);
-      loadHistory();
-    }
+    if (!going || agentId !== state.agent || state.sent !== sentBefore || state.live) return;
+    resumeRun(going);
+    loadHistory();
   });
 }

@@ -11,6 +11,7 @@ export async function send(event) {
   event.preventDefault();
   const content = $('message').value;
   if (!state.agent || !content.trim()) return;
+  state.sent += 1;
   state.stream?.abort();
   state.live = false;
   await loadHistory();

@@ -126,6 +126,8 @@ describe.skipIf(!haveChromium)('dashboard run view in headless Chromium', () => 
     expect(await file.locator('.diff .line').count()).toBe(0);
     expect(await file.locator('summary').textContent()).toBe('modified src/app.ts +2 −3');
     await file.locator('summary').click();
+    // The lines are drawn by the `toggle` event, which the browser fires after the click returns.
+    await file.locator('.diff .line.add').first().waitFor();
     expect(await file.locator('.diff .line.add').allTextContents()).toEqual([
       '+export function greet(name: string) {\n',
       "+  return 'hello ' + name;\n",
@@ -178,6 +180,7 @@ describe.skipIf(!haveChromium)('dashboard run view in headless Chromium', () => 
     const big = page.locator('details.file[data-path="src/file-000.ts"]');
     expect(await big.locator('summary').textContent()).toBe('modified src/file-000.ts +10000 −10000');
     await big.locator('summary').click();
+    await big.locator('.diff .line').first().waitFor();
     expect(await big.locator('.diff .line').count()).toBeGreaterThan(20_000);
     expect(await page.locator('details.file[data-change="added"]').count()).toBe(4);
     // The structured answer, as formatted JSON.

@@ -6,4 +6,6 @@ export const state = {
   stream: undefined,
   requestId: undefined,
   sessions: {},
+  // Messages this page has sent: a run found going when an agent is chosen is resumed only if none was sent since.
+  sent: 0,
 };
