@@ -65,6 +65,7 @@ export function fakePods(options: FakePodsOptions = {}) {
       return pod.address;
     },
     listPods: async (userId) => [...pods.values()].filter((p) => p.userId === userId),
+    listAllPods: async () => [...pods.values()],
     async deletePod(id, opts) {
       calls.push(`delete ${key(id)} graceful=${String(opts?.graceful)}`);
       const pod = pods.get(key(id));
