@@ -132,7 +132,11 @@ export const ErrorBody = z.strictObject({
   }),
 });
 
-export const Health = z.strictObject({ ok: z.literal(true), backend: z.string() });
+export const Health = z.strictObject({
+  ok: z.literal(true),
+  backend: z.string(),
+  event_loop: z.looseObject({}).optional().describe('As /livez answers (when the platform has its health checks).'),
+});
 
 const iso = z.iso.datetime();
 
