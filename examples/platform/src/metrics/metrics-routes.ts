@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from '../api-error.js';
-import { type ApiContext } from '../http/context.js';
+import type { ApiContext } from '../http/context.js';
 import { sendJson } from '../http/io.js';
 import { listen, type HttpServer } from '../http/listen.js';
 import type { Router } from '../http/router.js';
