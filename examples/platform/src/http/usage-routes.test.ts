@@ -1,6 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openStore } from '@forge/store';
 import { testDatabases } from '@forge/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { localBackend } from '../backends/local-backend.js';
+import { startApiHarness } from '../test-support/api-harness.js';
 import { ADMIN_KEY, USER, USER_KEY, startOpsPlatform, type OpsPlatform } from '../test-support/ops-platform.js';
 import { usageQuery } from './usage-routes.js';
 
@@ -87,6 +92,41 @@ usageContract('PGlite', () => startOpsPlatform('memory'));
 describe.skipIf(!pg.url)('PostgreSQL (FORGE_TEST_DATABASE_URL)', () => {
   afterAll(() => pg.dropAll());
   usageContract('PostgreSQL', async () => startOpsPlatform(await openStore({ databaseUrl: await pg.create() })));
+
+  it('is written by the replica that ran the run and read the same through the other', async () => {
+    const url = await pg.create();
+    const [sa, sb] = [await openStore({ databaseUrl: url }), await openStore({ databaseUrl: url })];
+    const shared = await mkdtemp(join(tmpdir(), 'forge-usage-replicas-'));
+    const backend = (registry: Parameters<typeof localBackend>[0]['registry']) =>
+      localBackend({ dataDir: shared, registry });
+    // A runs nothing itself: every run is claimed and ended by B.
+    const a = await startApiHarness({ store: sa, backend, runManager: { maxRunning: 0 } });
+    const b = await startApiHarness({ store: sb, backend });
+    try {
+      const agentId = (await a.call('POST', '/api/v1/agents', { body: {} })).json.agent_id as string;
+      const sent = await a.call('POST', `/api/v1/agents/${agentId}/messages`, { body: { content: 'hello' } });
+      expect(sent.status).toBe(202);
+      const deadline = Date.now() + 30_000;
+      let usage = await a.call('GET', '/api/v1/usage?group_by=provider');
+      while (usage.json.total.runs < 1 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        usage = await a.call('GET', '/api/v1/usage?group_by=provider');
+      }
+      const run = await a.call('GET', `/api/v1/agents/${agentId}/runs/${sent.json.request_id}`);
+      expect(run.json.status).toBe('completed');
+      expect(usage.json.groups).toEqual([expect.objectContaining({ key: 'scripted', runs: 1 })]);
+      const throughB = (await b.call('GET', '/api/v1/usage?group_by=provider')).json;
+      expect([throughB.groups, throughB.total]).toEqual([usage.json.groups, usage.json.total]);
+      const spend = await a.call('GET', '/api/v1/spend');
+      expect(spend.json.spent.tokens).toBe(usage.json.total.tokens_in + usage.json.total.tokens_out);
+    } finally {
+      await a.close();
+      await b.close();
+      await sa.close();
+      await sb.close();
+      await rm(shared, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('the usage query', () => {

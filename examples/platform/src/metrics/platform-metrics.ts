@@ -168,13 +168,14 @@ export class PlatformMetrics implements RunObserver {
     let first = true;
     return {
       event: (event: AgentEvent) => {
-        if (first && event.type !== 'run.completed') {
-          first = false;
-          this.runFirstEvent.observe({ provider: label }, Math.max(0, this.#now() - startedAt) / 1000);
-        }
-        if (event.type !== 'run.completed') return;
-        this.runsTotal.inc({ provider: label, status: event.result.status });
-        const ms = event.result.durationMs ?? this.#now() - startedAt;
+        if (!first || event.type === 'run.completed') return;
+        first = false;
+        this.runFirstEvent.observe({ provider: label }, Math.max(0, this.#now() - startedAt) / 1000);
+      },
+      settled: (result) => {
+        if (!result) return;
+        this.runsTotal.inc({ provider: label, status: result.status });
+        const ms = result.durationMs ?? this.#now() - startedAt;
         this.runDuration.observe({ provider: label }, Math.max(0, ms) / 1000);
       },
     };

@@ -161,6 +161,7 @@ export class RunExecutor {
         void this.outbox.fail(record);
       }
       live.settled = true;
+      watch?.settled(live.result);
       // Wakes followers so they see `settled` and go on from the journal (seq -1 is skipped by them).
       for (const wake of live.listeners) wake({ seq: -1, type: 'settled', time: 0, body: '' });
       live.listeners.clear();

@@ -1,9 +1,14 @@
-import type { AgentEvent } from '@forge/core';
+import type { AgentEvent, AgentResult } from '@forge/core';
 import type { RunRecord } from '@forge/store';
 
-/** Follows one run executing here, event by event (final event included, as journaled). */
+/** Follows one run executing here: its events as journaled, then how it ended. */
 export interface RunWatch {
   event(event: AgentEvent): void;
+  /**
+   * The run settled here with this result (its own run.completed, or the one it was ended with here); undefined
+   * when another instance took it over, which then counts it.
+   */
+  settled(result: AgentResult | undefined): void;
 }
 
 /** Told of each run this process starts executing (the metrics watch runs through it). */
