@@ -13,6 +13,8 @@ import { ApiKeyStore } from './api-keys.js';
 import { AttachService, type AttachServiceOptions } from './attach/attach-service.js';
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
+import { AgentLogBook } from './backends/agent-log-book.js';
+import { agentKeyOfCwd, stderrTeeRunner } from './backends/stderr-tee-runner.js';
 import type { PlatformConfig } from './config.js';
 import { createApiHandler, type RemoteAgentsView } from './http/api.js';
 import { listen } from './http/listen.js';
@@ -76,10 +78,11 @@ async function makeBackend(
   registry: ProviderRegistry,
   logger: Logger,
   agentUser: OsUser | undefined,
+  logs: AgentLogBook,
   metrics: PlatformMetrics,
 ): Promise<AgentBackend> {
   if (config.backend === 'local')
-    return localBackend({ dataDir: config.dataDir, registry, ...(agentUser ? { agentUser } : {}) });
+    return localBackend({ dataDir: config.dataDir, registry, logs, ...(agentUser ? { agentUser } : {}) });
   const { k8sBackendFromConfig } = await import('./backends/k8s-from-config.js');
   return k8sBackendFromConfig(config, registry, logger, metrics);
 }
@@ -110,10 +113,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   );
   logger.info('store open', { engine: store.sql.engine, migrated: store.migrated });
   const sessions = sqlSessionStore(store.sql);
+  const agentLogs = new AgentLogBook();
   const registry =
     options.registry ??
     buildProviderRegistry({
-      runner: localProcessRunner({ stateDir: processDir, ...(agentUser ? { user: agentUser } : {}) }),
+      // Each CLI's stderr also goes to its agent's log (GET /agents/:id/logs).
+      runner: stderrTeeRunner(
+        localProcessRunner({ stateDir: processDir, ...(agentUser ? { user: agentUser } : {}) }),
+        agentLogs,
+        (cwd) => agentKeyOfCwd(config.dataDir, cwd),
+      ),
       claudeBin: config.claudeBin,
       opencodeBin: config.opencodeBin,
       codexBin: config.codexBin,
@@ -129,7 +138,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   metrics.setProviders(registry.list());
   let backend: AgentBackend;
   try {
-    backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser, metrics));
+    backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser, agentLogs, metrics));
   } catch (error) {
     if (!options.store) await store.close();
     throw error;
