@@ -77,6 +77,7 @@ export function fakePods(options: FakePodsOptions = {}) {
       return pod.address;
     },
     listPods: async (userId) => [...pods.values()].filter((p) => p.userId === userId),
+    listAllPods: async () => [...pods.values()],
     async *podLogs(id, opts = {}) {
       must(id);
       const l = logOf(key(id));

@@ -4,6 +4,8 @@ import { grpcAgent } from '@forge/transport-grpc';
 import type { PlatformConfig } from '../config.js';
 import type { AgentBackend } from './backend.js';
 import { k8sBackend } from './k8s-backend.js';
+import { meteredPods } from '../metrics/metered-pods.js';
+import type { PlatformMetrics } from '../metrics/platform-metrics.js';
 
 /** What the agent-pod image (examples/agent-pod) serves, chosen per pod by FORGE_PROVIDER. */
 export const AGENT_POD_PROVIDERS = ['claude-code', 'opencode', 'scripted'];
@@ -16,6 +18,7 @@ export async function k8sBackendFromConfig(
   config: PlatformConfig,
   _registry: ProviderRegistry,
   logger: Logger,
+  metrics?: PlatformMetrics,
 ): Promise<AgentBackend> {
   const pods = createPodManager({
     namespace: config.k8s.namespace,
@@ -33,7 +36,8 @@ export async function k8sBackendFromConfig(
     },
   });
   return k8sBackend({
-    pods,
+    // Pod start-up is timed (forge_pod_ready_seconds).
+    pods: metrics ? meteredPods(pods, metrics) : pods,
     providers: AGENT_POD_PROVIDERS,
     connect: (baseUrl, provider) => grpcAgent({ baseUrl, provider, logger }),
     logger,

@@ -33,6 +33,8 @@ export interface HarnessOptions {
       | 'allowPrivateNetworks'
       | 'maxAttachmentBytes'
       | 'runDefaults'
+      | 'health'
+      | 'metrics'
     >
   >;
   /** FORGE_API_KEYS (list or JSON); default alice and bob with ALICE_KEY and BOB_KEY. */
