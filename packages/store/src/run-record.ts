@@ -7,6 +7,8 @@ export const FINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'can
 export interface RunWebhook {
   url: string;
   secret?: string;
+  /** `native`: each delivery also carries the provider's native event. */
+  payload?: 'native';
 }
 
 export interface RunRecord {
