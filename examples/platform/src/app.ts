@@ -19,7 +19,9 @@ import { listen } from './http/listen.js';
 import { providerCatalog } from './providers/provider-catalog.js';
 import { buildProviderRegistry } from './providers/registry.js';
 import { startRemoteAgents, type RemoteAgents } from './remote-agents.js';
+import { DrainState } from './drain-state.js';
 import { RunManager } from './run-manager.js';
+import type { DrainReport } from './runs/run-drain.js';
 import type { WebhookDispatcherPort } from './webhook-port.js';
 import { createWebhookDispatcher } from './webhooks/index.js';
 
@@ -53,6 +55,13 @@ export interface Platform {
   readonly runs: RunManager;
   readonly store: ForgeStore;
   readonly remote: RemoteAgents | undefined;
+  /** Whether this instance is draining (readiness reads it). */
+  readonly drainState: DrainState;
+  /**
+   * SIGTERM's first half: not ready, claims nothing, hands pod runs to another replica, lets local runs finish
+   * within `drainMs` (default `config.drainMs`). Then `close`.
+   */
+  drain(drainMs?: number): Promise<DrainReport>;
   /** Stops accepting requests, cancels live runs, flushes webhooks (bounded), closes providers. */
   close(): Promise<void>;
 }
@@ -120,6 +129,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   let remote: RemoteAgents | undefined;
   let server: Awaited<ReturnType<typeof listen>>;
   const attach = new AttachService({ keys, backend, logger, ...options.attach });
+  const drainState = new DrainState();
   try {
     runs = await RunManager.create({
       store,
@@ -135,6 +145,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       logger,
       webhooks,
       keyCaps: (keyId) => keys.capsOf(keyId),
+      drain: drainState,
       leaseMs: config.leaseMs,
       replyTimeoutMs: config.replyTimeoutMs,
       maxQueuedPerAgent: config.maxQueuedPerAgent,
@@ -213,6 +224,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     runs: theRuns,
     store,
     remote,
+    drainState,
+    drain: (drainMs = config.drainMs) => theRuns.drain(drainMs),
     close() {
       closing ??= (async () => {
         await theRuns.close();

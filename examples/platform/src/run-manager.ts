@@ -16,6 +16,8 @@ import { listenForRuns } from './runs/run-notifications.js';
 import { RunQueue, type SubmitInput } from './runs/run-queue.js';
 import { pendingOf, type PendingEvent } from './runs/run-pending.js';
 import { RunRecovery } from './runs/run-recovery.js';
+import { drainRuns, type DrainReport } from './runs/run-drain.js';
+import type { DrainState } from './drain-state.js';
 import type { WebhookDispatcherPort } from './webhook-port.js';
 
 export { isFinal } from './runs/final-status.js';
@@ -54,6 +56,8 @@ export interface RunManagerOptions {
   replyTimeoutMs?: number;
   /** The daily spend cap of the API key (hex SHA-256) that sent a run, if it has one: the same on every replica. */
   keyCaps?: (keyId: string) => KeyCaps | undefined;
+  /** This instance's draining flag (the readiness check reads the same). Default: its own. */
+  drain?: DrainState;
   now?: () => number;
 }
 
@@ -92,6 +96,7 @@ export class RunManager {
       options.pollMs ?? 1_000,
       options.followPollMs ?? 250,
     );
+    if (options.drain) ctx.drain = options.drain;
     this.#ctx = ctx;
     this.#outbox = new Outbox(ctx, options.webhooks);
     const ender = new RunEnder(ctx, this.#outbox);
@@ -121,6 +126,7 @@ export class RunManager {
     this.#recovery = new RunRecovery(ctx, ender, this.#outbox, this.#relay, {
       retention: options.retention,
       dispatch: () => void this.#queue.dispatch(),
+      adopt: (run) => executor.adopt(run),
     });
   }
 
@@ -257,6 +263,23 @@ export class RunManager {
       if (!busy.length && !this.#queue.dispatching) return;
       await Promise.all(busy);
     }
+  }
+
+  /** Whether this instance is draining (see `drain`). */
+  get draining(): boolean {
+    return this.#ctx.drain.draining;
+  }
+
+  /**
+   * The first half of a rolling restart (SIGTERM): claims and takes over nothing more, hands the runs that
+   * go on at their agent (pods) to whichever instance takes them over, and waits up to `drainMs` for the
+   * others to finish here. `close` then cancels what is left. Queued runs stay queued for the others.
+   */
+  async drain(drainMs: number): Promise<DrainReport> {
+    const ctx = this.#ctx;
+    ctx.drain.begin(ctx.now());
+    await this.#queue.dispatching;
+    return drainRuns(ctx, drainMs);
   }
 
   /**

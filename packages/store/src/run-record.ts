@@ -35,6 +35,8 @@ export interface RunRecord {
   createdAt: number;
   startedAt?: number;
   finishedAt?: number;
+  /** Set while a stopping instance has handed the running run over: the next holder adopts it (re-attaches). */
+  handedOverAt?: number;
 }
 
 export interface RunEnd {
@@ -75,5 +77,7 @@ export function toRecord(row: Row): RunRecord {
   if (started !== undefined) r.startedAt = started;
   const finished = num(row.finished_at);
   if (finished !== undefined) r.finishedAt = finished;
+  const handedOver = num(row.handed_over_at);
+  if (handedOver !== undefined) r.handedOverAt = handedOver;
   return r;
 }

@@ -36,19 +36,17 @@ describe('handing a run from one client to another (DetachCommand, AttachCommand
   it('the agent keeps running; the new client gets every event after its last seq, once, and the real end', async () => {
     let cancelled = 0;
     const agent = scriptedAgent({ steps });
-    const counting = {
-      ...agent,
-      execute: (...args: Parameters<typeof agent.execute>) => {
-        const run = agent.execute(...args);
-        const cancel = run.cancel.bind(run);
-        run.cancel = (reason?: string) => {
-          cancelled++;
-          return cancel(reason);
-        };
-        return run;
-      },
-    };
-    const server = await serve(counting);
+    const execute = agent.execute.bind(agent);
+    agent.execute = ((...args: Parameters<typeof execute>) => {
+      const run = execute(...args);
+      const cancel = run.cancel.bind(run);
+      run.cancel = (reason?: string) => {
+        cancelled++;
+        return cancel(reason);
+      };
+      return run;
+    }) as typeof agent.execute;
+    const server = await serve(agent);
     const first = client(server.url);
     const run = first.execute({ prompt: 'work' }, { runId: 'run_handover' });
     const before = await take(run, 3);
@@ -104,17 +102,13 @@ describe('handing a run from one client to another (DetachCommand, AttachCommand
   it('cancels a detached run nobody takes over within detachedRunTtlMs', async () => {
     const agent = scriptedAgent({ steps });
     let result: Promise<unknown> | undefined;
-    const server = await serve(
-      {
-        ...agent,
-        execute: (...args: Parameters<typeof agent.execute>) => {
-          const run = agent.execute(...args);
-          result = run.result;
-          return run;
-        },
-      },
-      { detachedRunTtlMs: 50 },
-    );
+    const execute = agent.execute.bind(agent);
+    agent.execute = ((...args: Parameters<typeof execute>) => {
+      const run = execute(...args);
+      result = run.result;
+      return run;
+    }) as typeof agent.execute;
+    const server = await serve(agent, { detachedRunTtlMs: 50 });
     const c = client(server.url);
     const run = c.execute({ prompt: 'work' }, { runId: 'run_orphan' });
     await take(run, 2);

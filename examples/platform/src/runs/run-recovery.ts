@@ -1,3 +1,4 @@
+import type { RunRecord } from '@forge/store';
 import type { Outbox } from './outbox.js';
 import type { ReplyRelay } from './reply-relay.js';
 import type { RunContext } from './run-context.js';
@@ -8,6 +9,8 @@ export interface RunRecoveryOptions {
   retention?: { maxAgeMs: number; maxEvents: number; sweepEveryMs?: number } | undefined;
   /** Claim what can be claimed now (a run taken over, an agent freed). */
   dispatch: () => void;
+  /** Re-attach to a running run another instance handed over (RunExecutor.adopt). */
+  adopt: (run: RunRecord) => Promise<void>;
 }
 
 /**
@@ -59,6 +62,8 @@ export class RunRecovery {
       // Relayed replies whose notification was missed (or that came without LISTEN).
       void this.relay.apply();
       await this.relay.sweep(now);
+      // A draining instance keeps its own leases (its runs finish here) but takes nothing new.
+      if (this.ctx.drain.draining) return;
       await this.recover(false);
       this.options.dispatch();
     } catch (error) {
@@ -82,7 +87,10 @@ export class RunRecovery {
     });
     for (const run of taken) {
       if (this.ctx.live.has(run.requestId) || this.outbox.has(run.requestId)) continue;
-      if (run.status === 'running') {
+      if (run.status === 'running' && run.handedOverAt !== undefined) {
+        // Let go of by a stopping instance while its agent goes on: re-attach, do not end it.
+        await this.options.adopt(run);
+      } else if (run.status === 'running') {
         logger.warn('run was running on an instance that stopped; ending it', {
           requestId: run.requestId,
           previousOwner: run.owner,

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCodeAgent, defaultCapabilities, type AgentEvent, type AgentResult, type CodeAgent } from '@forge/core';
+import { openStore, type ForgeStore } from '@forge/store';
+import { testDatabases } from '@forge/store/testing';
+import { serveAgent, type AgentServer } from '@forge/transport-grpc';
+import { afterAll, describe, expect, it } from 'vitest';
+import { apiClient } from './test-support/api-harness.js';
+import { startPlatformProcess, type PlatformProcess } from './test-support/platform-process.js';
+import { startWebhookReceiver } from './webhook-receiver.js';
+
+/**
+ * Rolling restarts lose no run (issue 29 item 8). Two platform processes (test-support/durable-platform.ts, the
+ * real startPlatform) on one PostgreSQL; their k8s backend's every agent is one real gRPC agent server in this
+ * process (test-support/shared-pod.ts), playing a long turn that waits for the test half-way. The replica
+ * running it gets SIGTERM: it hands the run over and exits; the other re-attaches from the last journaled seq.
+ */
+const KEY = 'alice-rolling-restart-key';
+const SECRET = `whsec_${randomBytes(24).toString('base64')}`;
+const pg = await testDatabases();
+
+async function until<T>(check: () => Promise<T | undefined | false>, what: string, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** The pod's agent: six events, then it waits for `release()`, then six more and the end. */
+function longTurnAgent() {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  const results: AgentResult[] = [];
+  let halfway!: () => void;
+  const reached = new Promise<void>((resolve) => (halfway = resolve));
+  const agent: CodeAgent = createCodeAgent({
+    provider: 'scripted',
+    declared: defaultCapabilities({ textDeltas: true }),
+    async run(ctx) {
+      ctx.emit({ type: 'session.started', sessionId: 'ses_long_turn' });
+      for (let i = 0; i < 5; i++) ctx.emit({ type: 'text.delta', text: `before ${i} ` });
+      halfway();
+      await Promise.race([gate, new Promise((r) => ctx.signal.addEventListener('abort', r, { once: true }))]);
+      if (ctx.signal.aborted) return { status: 'cancelled', text: '' };
+      for (let i = 0; i < 5; i++) ctx.emit({ type: 'text.delta', text: `after ${i} ` });
+      ctx.emit({ type: 'message', text: 'the long turn is done' });
+      return { text: 'the long turn is done', turns: 1 };
+    },
+  });
+  const execute = agent.execute.bind(agent);
+  agent.execute = ((...args: Parameters<typeof execute>) => {
+    const run = execute(...args);
+    void run.result.then((r) => results.push(r));
+    return run;
+  }) as typeof agent.execute;
+  return { agent, release, reached, results };
+}
+
+describe.skipIf(!pg.url)(`rolling restart${pg.url ? '' : ` (skipped: ${pg.reason})`}`, () => {
+  afterAll(() => pg.dropAll());
+
+  it('a SIGTERM’d replica hands its pod run to the other: no gap in seq, no duplicate, one final webhook', async () => {
+    const data = await mkdtemp(join(tmpdir(), 'forge-rolling-'));
+    const databaseUrl = await pg.create();
+    const pod = longTurnAgent();
+    let server: AgentServer | undefined;
+    let store: ForgeStore | undefined;
+    const receiver = await startWebhookReceiver({ secret: SECRET });
+    const procs: PlatformProcess[] = [];
+    try {
+      server = await serveAgent(pod.agent, { port: 0 });
+      const env = {
+        FORGE_API_KEYS: `alice:${KEY}`,
+        FORGE_DATA_DIR: data,
+        FORGE_PORT: '0',
+        FORGE_RATE_LIMIT: '1000000',
+        FORGE_DATABASE_URL: databaseUrl,
+        FORGE_WEBHOOK_ALLOW_PRIVATE: '127.0.0.1',
+        FORGE_TEST_EXECUTIONS_LOG: join(data, 'executions.log'),
+        FORGE_TEST_POD_URL: server.url,
+        FORGE_DRAIN_MS: '20000',
+        FORGE_TEST_LOG_LEVEL: 'info',
+      };
+      procs.push(...(await Promise.all([startPlatformProcess(env), startPlatformProcess(env)])));
+      store = await openStore({ databaseUrl });
+      const db = store;
+      const call = apiClient(procs[0]!.url, KEY);
+      const agentId = (await call('POST', '/api/v1/agents', { body: { provider: 'scripted' } })).json
+        .agent_id as string;
+      const sent = await call('POST', `/api/v1/agents/${agentId}/messages`, {
+        body: { content: 'a long turn', webhook_url: receiver.url, webhook_secret: SECRET },
+      });
+      expect(sent.status, sent.text).toBe(202);
+      const rid = sent.json.request_id as string;
+      await pod.reached;
+      // The first half is journaled by the replica running it.
+      await until(async () => (await db.runs.events(rid, 0)).length >= 6, 'the first half journaled');
+      const [row] = await db.sql.query<{ owner: string }>('select owner from forge_runs where request_id = $1', [rid]);
+      const running = procs.find((p) => p.instance === row!.owner)!;
+      const other = procs.find((p) => p !== running)!;
+
+      // SIGTERM, and the second half is played while the run changes hands.
+      const stopped = running.stop();
+      pod.release();
+      await stopped;
+      expect(running.child.exitCode, running.log()).toBe(0);
+
+      const final = await until(async () => {
+        const run = (await apiClient(other.url, KEY)('GET', `/api/v1/agents/${agentId}/runs/${rid}`)).json;
+        return run.status === 'completed' ? run : undefined;
+      }, 'the run completing through the other replica');
+      expect(final.result).toMatchObject({ status: 'completed', text: 'the long turn is done' });
+      const events = (await db.runs.events(rid, 0)).map((e) => JSON.parse(e.body) as AgentEvent);
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+      expect(events.filter((e) => e.type === 'run.completed')).toHaveLength(1);
+      const texts = events.filter((e) => e.type === 'text.delta').map((e) => (e as { text: string }).text);
+      expect(texts).toEqual([
+        ...[0, 1, 2, 3, 4].map((i) => `before ${i} `),
+        ...[0, 1, 2, 3, 4].map((i) => `after ${i} `),
+      ]);
+      // The pod ran it once, to its own end: nothing was cancelled.
+      expect(pod.results.map((r) => r.status)).toEqual(['completed']);
+      const [after] = await db.sql.query<{ owner: string | null; handed_over_at: number | null }>(
+        'select owner, handed_over_at from forge_runs where request_id = $1',
+        [rid],
+      );
+      expect(after!.handed_over_at).toBeNull();
+
+      // Every event reached the webhook under one webhook-id each, in order, with one final.
+      const hooks = await receiver.final(rid);
+      const bySeq = new Map<number, Set<string>>();
+      for (const h of hooks) bySeq.set(h.payload.seq, (bySeq.get(h.payload.seq) ?? new Set()).add(h.id));
+      expect([...bySeq.keys()].sort((a, b) => a - b)).toEqual(events.map((e) => e.seq));
+      for (const ids of bySeq.values()) expect(ids.size).toBe(1);
+      expect(hooks.filter((h) => h.payload.is_final)).toHaveLength(1);
+      await other.stop();
+      expect(other.child.exitCode).toBe(0);
+    } finally {
+      for (const p of procs) await p.kill9();
+      await store?.close();
+      await server?.close({ graceful: false });
+      await receiver.close();
+      await rm(data, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
