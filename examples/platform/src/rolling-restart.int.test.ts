@@ -104,11 +104,11 @@ describe.skipIf(!pg.url)(`rolling restart${pg.url ? '' : ` (skipped: ${pg.reason
       const running = procs.find((p) => p.instance === row!.owner)!;
       const other = procs.find((p) => p !== running)!;
 
-      // SIGTERM, and the second half is played while the run changes hands.
-      const stopped = running.stop();
-      pod.release();
-      await stopped;
+      // SIGTERM: the replica hands the run over and exits while the pod's turn still waits; only then does the
+      // turn go on (played into the pod's buffer, or straight to the replica that re-attached by then).
+      await running.stop();
       expect(running.child.exitCode, running.log()).toBe(0);
+      pod.release();
 
       const final = await until(async () => {
         const run = (await apiClient(other.url, KEY)('GET', `/api/v1/agents/${agentId}/runs/${rid}`)).json;
