@@ -148,4 +148,57 @@ describe.skipIf(!pg.url)(`rolling restart${pg.url ? '' : ` (skipped: ${pg.reason
       await rm(data, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('a local run finishes within FORGE_DRAIN_MS; one longer than it ends cancelled with one run.completed', async () => {
+    const data = await mkdtemp(join(tmpdir(), 'forge-rolling-local-'));
+    const databaseUrl = await pg.create();
+    let store: ForgeStore | undefined;
+    const env = (drainMs: number) => ({
+      FORGE_API_KEYS: `alice:${KEY}`,
+      FORGE_DATA_DIR: data,
+      FORGE_PORT: '0',
+      FORGE_RATE_LIMIT: '1000000',
+      FORGE_DATABASE_URL: databaseUrl,
+      FORGE_TEST_EXECUTIONS_LOG: join(data, 'executions.log'),
+      FORGE_DRAIN_MS: String(drainMs),
+    });
+    /** Starts a replica, sends it a run of 8 events `delayMs` apart, SIGTERMs it once the run is going. */
+    const stopMidRun = async (drainMs: number, delayMs: number) => {
+      const replica = await startPlatformProcess(env(drainMs));
+      try {
+        const call = apiClient(replica.url, KEY);
+        const agentId = (await call('POST', '/api/v1/agents', { body: { provider: 'witness' } })).json.agent_id;
+        const sent = await call('POST', `/api/v1/agents/${agentId}/messages`, {
+          body: { content: `delay=${delayMs}` },
+        });
+        expect(sent.status, sent.text).toBe(202);
+        const rid = sent.json.request_id as string;
+        await until(async () => (await store!.runs.events(rid, 0)).length >= 1, 'the run going');
+        await replica.stop();
+        expect(replica.child.exitCode, replica.log()).toBe(0);
+        return rid;
+      } finally {
+        await replica.kill9();
+      }
+    };
+    try {
+      store = await openStore({ databaseUrl });
+      const finished = await stopMidRun(20_000, 100);
+      const run = await store.runs.get(finished);
+      expect(run).toMatchObject({ status: 'completed' });
+      const events = await store.runs.events(finished, 0);
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+      expect(events.filter((e) => e.type === 'run.completed')).toHaveLength(1);
+      expect(events.filter((e) => e.type === 'text.delta')).toHaveLength(8);
+
+      const cut = await stopMidRun(200, 5_000);
+      expect(await store.runs.get(cut)).toMatchObject({ status: 'cancelled' });
+      const cutEvents = await store.runs.events(cut, 0);
+      expect(cutEvents.map((e) => e.seq)).toEqual(cutEvents.map((_, i) => i + 1));
+      expect(cutEvents.filter((e) => e.type === 'run.completed')).toHaveLength(1);
+    } finally {
+      await store?.close();
+      await rm(data, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
