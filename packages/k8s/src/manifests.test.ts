@@ -73,9 +73,7 @@ describe('examples/k8s', () => {
     }>;
     const pdb = docs.find((d) => d.kind === 'PodDisruptionBudget')!;
     expect(pdb.spec.minAvailable).toBe(1);
-    expect((pdb.spec.selector as { matchLabels: unknown }).matchLabels).toEqual(
-      deployment.spec!.selector!.matchLabels,
-    );
+    expect((pdb.spec.selector as { matchLabels: unknown }).matchLabels).toEqual(deployment.spec!.selector!.matchLabels);
     const hpa = docs.find((d) => d.kind === 'HorizontalPodAutoscaler')!;
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'forge-platform' });
     expect(deployment.metadata!.name).toBe('forge-platform');

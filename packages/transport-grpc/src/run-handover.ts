@@ -1,6 +1,6 @@
 import { ForgeError, NotFoundError } from '@forge/core';
 import type { ConnectStream } from './connect-commands.js';
-import type { LiveRun, ServiceState } from './service-state.js';
+import type { LiveRun } from './service-state.js';
 
 /** Codes of the handover commands' refusals (CommandError). */
 export const HandoverCodes = {
