@@ -46,7 +46,8 @@ function longTurnAgent() {
       for (let i = 0; i < 5; i++) ctx.emit({ type: 'text.delta', text: `before ${i} ` });
       halfway();
       await Promise.race([gate, new Promise((r) => ctx.signal.addEventListener('abort', r, { once: true }))]);
-      if (ctx.signal.aborted) return { status: 'cancelled', text: '' };
+      // Core ends a cancelled run cancelled, whatever is returned.
+      if (ctx.signal.aborted) return { text: '' };
       for (let i = 0; i < 5; i++) ctx.emit({ type: 'text.delta', text: `after ${i} ` });
       ctx.emit({ type: 'message', text: 'the long turn is done' });
       return { text: 'the long turn is done', turns: 1 };

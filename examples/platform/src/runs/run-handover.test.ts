@@ -21,7 +21,8 @@ function gatedAgent() {
       ctx.emit({ type: 'text.delta', text: 'b ' });
       halfway();
       await Promise.race([gate, new Promise((r) => ctx.signal.addEventListener('abort', r, { once: true }))]);
-      if (ctx.signal.aborted) return { status: 'cancelled', text: '' };
+      // Core ends a cancelled run cancelled, whatever is returned.
+      if (ctx.signal.aborted) return { text: '' };
       ctx.emit({ type: 'text.delta', text: 'c ' });
       ctx.emit({ type: 'message', text: 'a b c' });
       return { text: 'a b c', turns: 1 };
