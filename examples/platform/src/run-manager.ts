@@ -278,7 +278,9 @@ export class RunManager {
   async drain(drainMs: number): Promise<DrainReport> {
     const ctx = this.#ctx;
     ctx.drain.begin(ctx.now());
+    // A claim or an adoption under way lands in the live runs first, so it is handed over too.
     await this.#queue.dispatching;
+    await this.#recovery.settled();
     return drainRuns(ctx, drainMs);
   }
 

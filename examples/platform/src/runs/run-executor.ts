@@ -64,7 +64,7 @@ export class RunExecutor {
   }
 
   /**
-   * Adopts a run another instance handed over while it stopping (run-handover.ts): re-attaches to it at its
+   * Adopts a run another instance handed over while stopping (run-handover.ts): re-attaches to it at its
    * agent after its last journaled event, and goes on as if it had started here. A run whose agent cannot be
    * re-attached to ends as a run of a stopped instance does (PLATFORM_RESTARTED).
    */
@@ -109,7 +109,17 @@ export class RunExecutor {
     });
     if (record.webhook) live.channel = await this.outbox.openChannel(record);
     // An adopted run's deliveries the last holder did not settle go first, under their webhook-ids.
-    const backlog = adopted && live.channel ? await this.ctx.store.runs.pendingOutbox(record.requestId) : [];
+    const backlog =
+      adopted && live.channel
+        ? await this.ctx.store.runs.pendingOutbox(record.requestId).catch((error: unknown) => {
+            // They stay pending in the outbox, for whoever next takes the finished run over (Outbox.resume).
+            this.ctx.logger.warn('could not read the undelivered webhooks of an adopted run', {
+              requestId: record.requestId,
+              error: String(error),
+            });
+            return [];
+          })
+        : [];
     live.pumped = this.#pump(live, backlog);
   }
 
@@ -215,7 +225,7 @@ export class RunExecutor {
       logger.info('run completed', {
         requestId: record.requestId,
         agentId: record.agentId,
-        status: live.result?.status,
+        status: live.handedOver ? 'handed over' : live.result?.status,
         durationMs: live.result?.durationMs,
         ...(live.result?.error ? { error: live.result.error.code } : {}),
       });

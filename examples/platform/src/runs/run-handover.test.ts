@@ -79,5 +79,5 @@ describe('handing a pod run over between two run managers on one store', () => {
       for (const c of clients) await c.close();
       await server.close({ graceful: false });
     }
-  }, 60_000);
+  }, 240_000);
 });

@@ -20,7 +20,7 @@ export interface RunRecoveryOptions {
  * applies retention.
  */
 export class RunRecovery {
-  #ticking = false;
+  #beat: Promise<void> | undefined;
 
   constructor(
     private readonly ctx: RunContext,
@@ -44,11 +44,23 @@ export class RunRecovery {
     }
   }
 
+  /** Resolves when the heartbeat in progress, if any, is over (a drain waits for what it may adopt). */
+  async settled(): Promise<void> {
+    await this.#beat;
+  }
+
   /** One heartbeat (every `pollMs`); a beat still in progress skips the next. */
-  async tick(): Promise<void> {
+  tick(): Promise<void> {
+    if (this.#beat || this.ctx.closed) return Promise.resolve();
+    const beat = this.#beatOnce().finally(() => {
+      if (this.#beat === beat) this.#beat = undefined;
+    });
+    this.#beat = beat;
+    return beat;
+  }
+
+  async #beatOnce(): Promise<void> {
     const { store, instanceId, leaseMs, logger } = this.ctx;
-    if (this.#ticking || this.ctx.closed) return;
-    this.#ticking = true;
     try {
       const claimsBefore = this.ctx.claims;
       const now = this.ctx.now();
@@ -68,8 +80,6 @@ export class RunRecovery {
       this.options.dispatch();
     } catch (error) {
       logger.warn('heartbeat failed', { error: String(error) });
-    } finally {
-      this.#ticking = false;
     }
   }
 
