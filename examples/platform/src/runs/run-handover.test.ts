@@ -58,6 +58,10 @@ describe('handing a pod run over between two run managers on one store', () => {
       const report = await first.drain(5_000);
       expect(report).toEqual({ handedOver: 1, finished: 0, left: 0 });
       expect(first.draining).toBe(true);
+      // A draining instance still takes messages, but leaves them queued for the others.
+      const queued = await first.submit({ userId: 'u', agentId: `${agentId}_2`, request: { prompt: 'later' } });
+      expect(queued.status).toBe('queued');
+      expect(first.local(queued.run.requestId)).toBeUndefined();
       await first.close();
       pod.release();
       const events: AgentEvent[] = [];
@@ -71,7 +75,11 @@ describe('handing a pod run over between two run managers on one store', () => {
       ]);
       expect(events.filter((e) => e.type === 'run.completed')).toHaveLength(1);
       expect(events.at(-1)).toMatchObject({ type: 'run.completed', result: { status: 'completed', text: 'a b c' } });
-      expect(pod.results.map((r) => r.status)).toEqual(['completed']);
+      const later: AgentEvent[] = [];
+      for await (const e of second.follow(queued.run.requestId, 0, AbortSignal.timeout(20_000)))
+        later.push(JSON.parse(e.body) as AgentEvent);
+      expect(later.at(-1)).toMatchObject({ type: 'run.completed', result: { status: 'completed' } });
+      expect(pod.results.map((r) => r.status)).toEqual(['completed', 'completed']);
       expect((await second.get('u', run.requestId))?.handedOverAt).toBeUndefined();
     } finally {
       await first.close();
