@@ -2428,7 +2428,8 @@ export const AgentService: GenService<{
    * One long-lived bidirectional stream per client: the client sends commands (start a run,
    * cancel it, answer a permission request or a question, steer it, ping) and the server sends the events of every run
    * started on this stream, interleaved, each tagged with its run id. Runs started on a stream
-   * are cancelled when that stream breaks. The server ends the stream once the client has
+   * are cancelled when that stream breaks, unless detached first (DetachCommand: another stream
+   * takes them up with an AttachCommand). The server ends the stream once the client has
    * half-closed and every run started on it has completed.
    *
    * @generated from rpc forge.agent.v1.AgentService.Connect
