@@ -158,7 +158,7 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
     expect((seen[0] as Extract<AgentEvent, { type: 'session.started' }>).cwd).toContain(`${id}/workspace`);
   });
 
-  it('refuses a webhook secret a Standard Webhooks verifier cannot read, generates one when asked, takes a plain one raw', async () => {
+  it('refuses a webhook secret a Standard Webhooks verifier cannot read, and generates one when asked', async () => {
     const id = await createAgent();
     const send = (webhook_secret: string) =>
       h.call('POST', `/api/v1/agents/${id}/messages`, {
@@ -184,25 +184,6 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
     expect(own.status).toBe(202);
     expect(own.json.webhook_secret).toBeUndefined();
     await events(id, own.json.request_id as string);
-
-    // A plain secret is the raw HMAC key; webhook_payload "native" reaches the delivery.
-    const sendBody = (body: Record<string, unknown>) =>
-      h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'hi', ...body } });
-    const res = await sendBody({
-      webhook_url: 'https://hooks.example.com/forge',
-      webhook_secret: 'optional-hmac-secret',
-      webhook_payload: 'native',
-    });
-    expect(res.status).toBe(202);
-    await events(id, res.json.request_id as string);
-    expect(hooks.opened).toContainEqual(
-      expect.objectContaining({ secret: 'optional-hmac-secret', payload: 'native', requestId: res.json.request_id }),
-    );
-    const bad = await sendBody({ webhook_url: 'https://hooks.example.com/forge', webhook_payload: 'raw' });
-    expect(bad.status).toBe(400);
-    expect(bad.json.error.code).toBe('INVALID_WEBHOOK_PAYLOAD');
-    const alone = await sendBody({ webhook_payload: 'native' });
-    expect(alone.json.error.code).toBe('WEBHOOK_URL_REQUIRED');
   });
 
   it('refuses bad messages with 400 and the core validation code', async () => {
