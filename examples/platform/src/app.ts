@@ -21,7 +21,9 @@ import { listen } from './http/listen.js';
 import { providerCatalog } from './providers/provider-catalog.js';
 import { buildProviderRegistry } from './providers/registry.js';
 import { startRemoteAgents, type RemoteAgents } from './remote-agents.js';
+import { DrainState } from './drain-state.js';
 import { RunManager } from './run-manager.js';
+import type { DrainReport } from './runs/run-drain.js';
 import type { WebhookDispatcherPort } from './webhook-port.js';
 import { createWebhookDispatcher } from './webhooks/index.js';
 import { PlatformHealth, type PlatformHealthOptions } from './http/health-routes.js';
@@ -69,6 +71,13 @@ export interface Platform {
   readonly health: PlatformHealth;
   /** Where GET /metrics is served without a key, when FORGE_METRICS_PORT is set. */
   readonly metricsUrl: string | undefined;
+  /** Whether this instance is draining (readiness reads it). */
+  readonly drainState: DrainState;
+  /**
+   * SIGTERM's first half: not ready, claims nothing, hands pod runs to another replica, lets local runs finish
+   * within `drainMs` (default `config.drainMs`). Then `close`.
+   */
+  drain(drainMs?: number): Promise<DrainReport>;
   /** Stops accepting requests, cancels live runs, flushes webhooks (bounded), closes providers. */
   close(): Promise<void>;
 }
@@ -153,6 +162,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   let metricsServer: HttpServer | undefined;
   let health: PlatformHealth | undefined;
   const attach = new AttachService({ keys, backend, logger, ...options.attach });
+  const drainState = new DrainState();
   try {
     runs = await RunManager.create({
       store,
@@ -168,6 +178,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       logger,
       webhooks,
       keyCaps: (keyId) => keys.capsOf(keyId),
+      drain: drainState,
       leaseMs: config.leaseMs,
       replyTimeoutMs: config.replyTimeoutMs,
       maxQueuedPerAgent: config.maxQueuedPerAgent,
@@ -270,6 +281,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     metrics,
     health: theHealth,
     metricsUrl: metricsServer?.url,
+    drainState,
+    drain: (drainMs = config.drainMs) => {
+      // Readiness turns 503 first, so the Service stops sending here while the runs drain.
+      theHealth.setDraining();
+      return theRuns.drain(drainMs);
+    },
     close() {
       closing ??= (async () => {
         theHealth.setDraining();

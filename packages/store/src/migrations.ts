@@ -285,6 +285,16 @@ create index forge_run_usage_user on forge_run_usage (user_id, finished_at);
 create index forge_run_usage_finished on forge_run_usage (finished_at);
 `,
   },
+  {
+    version: 16,
+    name: 'runs handed over by a stopping replica, for another to adopt rather than end',
+    sql: `
+-- Set (to the time) by a draining instance that let go of a run still going at its agent (a pod, a
+-- remote agent): the next holder re-attaches to it from its last journaled event instead of ending it
+-- PLATFORM_RESTARTED. Cleared once adopted. Heartbeats do not renew a handed-over run's lease.
+alter table forge_runs add column handed_over_at double precision;
+`,
+  },
 ];
 
 // Any constant will do; it only has to be the same in every replica.

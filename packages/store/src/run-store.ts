@@ -327,7 +327,8 @@ export class RunStore {
       [owner, now],
     );
     const rows = await this.sql.query<{ request_id: string; cancel_requested: boolean }>(
-      `update forge_runs set lease_until = $2 where owner = $1 returning request_id, cancel_requested`,
+      `update forge_runs set lease_until = $2 where owner = $1 and handed_over_at is null
+       returning request_id, cancel_requested`,
       [owner, leaseUntil],
     );
     return {
@@ -358,6 +359,30 @@ export class RunStore {
       [owner, now, leaseUntil, options.all ?? false, options.mine ?? false],
     );
     return rows.map(toRecord);
+  }
+
+  /**
+   * A stopping instance lets go of a run that goes on at its agent: any other instance may take it over at
+   * once (`takeOver`) and adopts it (re-attaches from its last journaled event) rather than ending it. False
+   * when `owner` does not hold it running any more.
+   */
+  async handOver(requestId: string, owner: string, now: number): Promise<boolean> {
+    const rows = await this.sql.query(
+      `update forge_runs set handed_over_at = $3, lease_until = 0
+       where request_id = $1 and owner = $2 and status = 'running'
+       returning request_id`,
+      [requestId, owner, now],
+    );
+    return rows.length > 0;
+  }
+
+  /** The run is adopted by `owner` (which took it over): its lease is renewed by heartbeats again. */
+  async adopted(requestId: string, owner: string): Promise<boolean> {
+    const rows = await this.sql.query(
+      `update forge_runs set handed_over_at = null where request_id = $1 and owner = $2 returning request_id`,
+      [requestId, owner],
+    );
+    return rows.length > 0;
   }
 
   /** Undelivered outbox rows of a run, in seq order, with their events. */

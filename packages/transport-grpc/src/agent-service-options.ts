@@ -19,6 +19,16 @@ export interface AgentServiceOptions {
   maxBatch?: number;
   /** A message stops taking events past this many bytes. Default 1 MiB. */
   maxBatchBytes?: number;
+  /**
+   * How long a run its client detached from (Connect's DetachCommand, a host handing the run to another
+   * replica) keeps going without a client before it is cancelled, and how long a detached run that ended is
+   * kept for a re-attach. Default 120 s.
+   */
+  detachedRunTtlMs?: number;
+  /** Latest events kept per run for a re-attach (AttachCommand's after_seq). Default 10,000. */
+  replayEvents?: number;
+  /** ...and at most this many bytes of them. Default 16 MiB. */
+  replayBytes?: number;
 }
 
 export interface DrainOptions {

@@ -15,6 +15,7 @@ import {
   refuseUnsupportedFields,
   relayDeclaration,
   type AgentCapabilities,
+  type AgentEvent,
   type AgentPolicyOptions,
   type AgentRequestInput,
   type AgentRun,
@@ -23,6 +24,7 @@ import {
   type ExecuteOptions,
   type IdGenerator,
   type Logger,
+  NotFoundError,
   RunExistsError,
   UnsupportedError,
 } from '@forge/core';
@@ -108,6 +110,27 @@ export interface GrpcAgent extends CodeAgent {
   shutdown(options?: DrainOptions): Promise<DrainResult>;
   /** Cancels live runs, waits for their ends (bounded by stopGraceMs), closes the connection. */
   close(): Promise<void>;
+  /**
+   * Hands a live run over (a host replica stopping): the agent keeps running it without this client, its
+   * latest events buffered, until another client `attach`es within the server's `detachedRunTtlMs`. Resolves
+   * once no further event of the run will come here; the run then ends on this side (cancelled, RUN_DETACHED) —
+   * its run.completed there is not the run's. Bidi streaming only (UnsupportedError otherwise).
+   */
+  detach(runId: string): Promise<void>;
+  /**
+   * Takes over a run another client detached: its events after `afterSeq` (the last this host has), then live,
+   * in seq order, ending with the agent's run.completed. A run the agent no longer has ends failed
+   * (RUN_NOT_FOUND, EVENTS_LOST when events after `afterSeq` were no longer buffered).
+   */
+  attach(runId: string, options: AttachOptions): AgentRun;
+}
+
+export interface AttachOptions {
+  /** The last event this host has of the run: the agent sends the ones after it. */
+  afterSeq: number;
+  /** Permission requests and questions up to `afterSeq` that still wait, so replies to them are taken. */
+  pending?: readonly AgentEvent[];
+  signal?: AbortSignal;
 }
 
 function checkBaseUrl(baseUrl: string): void {
@@ -286,6 +309,48 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
       live.set(runId, run);
       if (gate) gate.start(run, request, requestToProto(request), revision.get());
       else link.start(run, requestToProto(request));
+      return run;
+    },
+    async detach(runId: string) {
+      if (!(link instanceof ConnectLink)) throw new UnsupportedError(provider, 'handing runs over on Execute calls');
+      const run = live.get(runId);
+      if (!run) throw new NotFoundError('RUN_NOT_FOUND', `No run ${runId} is live here`, { runId });
+      await link.detach(runId);
+      run.endLocally({
+        status: 'cancelled',
+        code: 'RUN_DETACHED',
+        message: 'The run was handed over to another client; it goes on at the agent',
+      });
+    },
+    attach(runId: string, attachOptions: AttachOptions): AgentRun {
+      if (!(link instanceof ConnectLink)) throw new UnsupportedError(provider, 're-attaching to runs on Execute calls');
+      if (live.has(runId)) throw new RunExistsError(runId);
+      const run = new RelayedRun({
+        runId,
+        provider,
+        clock,
+        link: withSteerCheck(link),
+        afterSeq: attachOptions.afterSeq,
+        ...(attachOptions.pending ? { pending: attachOptions.pending } : {}),
+        ...(attachOptions.signal ? { signal: attachOptions.signal } : {}),
+        stopGraceMs,
+        highWaterMark: options.highWaterMark ?? 4_096,
+        onEnd: (r) => {
+          if (live.get(r.id) === r) live.delete(r.id);
+          link.runEnded(r);
+        },
+      });
+      if (run.ended) return run;
+      if (closed) {
+        run.endLocally({
+          status: 'failed',
+          code: TransportCodes.CLIENT_CLOSED,
+          message: 'This grpcAgent has been closed',
+        });
+        return run;
+      }
+      live.set(runId, run);
+      link.attach(run, attachOptions.afterSeq);
       return run;
     },
     cancel: (runId: string) => cancelLiveRun(live, runId),

@@ -10,6 +10,7 @@ import {
 } from './gen/forge/agent/v1/agent_pb.js';
 import { applyRunReply } from './run-reply.js';
 import type { ControlMessage, LiveRun, ServiceState, StreamOutbox } from './service-state.js';
+import { attachRun, bindRun, detachRun } from './run-handover.js';
 import { startRun } from './start-run.js';
 
 /** One Connect stream as its commands see it: where replies go and which runs it started. */
@@ -46,12 +47,7 @@ export function handleConnectCommand(stream: ConnectStream, req: ConnectRequest)
       try {
         if (!runId)
           throw new ValidationError('RUN_ID_REQUIRED', 'An execute command needs a run_id chosen by the client');
-        const entry = startRun(state, requestFromProto(command.value.request), runId, stream.outbox);
-        mine.set(runId, entry);
-        void entry.done.then(() => {
-          mine.delete(runId);
-          stream.maybeEnd();
-        });
+        bindRun(stream, runId, startRun(state, requestFromProto(command.value.request), runId, stream.outbox));
       } catch (error) {
         fail(stream, commandId, runId, error);
       }
@@ -71,6 +67,27 @@ export function handleConnectCommand(stream: ConnectStream, req: ConnectRequest)
         () => ack(stream, commandId),
         (error: unknown) => fail(stream, commandId, runId, error),
       );
+      return;
+    }
+    case 'detach': {
+      const { runId } = command.value;
+      try {
+        // Acknowledged after every event already on this stream, so none of the run follows the ack.
+        detachRun(stream, runId);
+        ack(stream, commandId);
+        stream.maybeEnd();
+      } catch (error) {
+        fail(stream, commandId, runId, error);
+      }
+      return;
+    }
+    case 'attach': {
+      const { runId, afterSeq } = command.value;
+      try {
+        attachRun(stream, runId, afterSeq);
+      } catch (error) {
+        fail(stream, commandId, runId, error);
+      }
       return;
     }
     case 'ping':

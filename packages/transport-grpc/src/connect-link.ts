@@ -45,6 +45,25 @@ export class ConnectLink implements RunLink {
   ) {}
 
   start(run: RelayedRun, request: ProtoAgentRequest): void {
+    this.usableStream().start(run, request);
+  }
+
+  /** Takes over a run another client detached, its events after `afterSeq` first (AttachCommand). */
+  attach(run: RelayedRun, afterSeq: number): void {
+    this.usableStream().attach(run, afterSeq);
+  }
+
+  /**
+   * Lets the run go on at the agent without this client (DetachCommand): resolves once the agent has
+   * acknowledged, after which no event of the run comes here. The caller ends its side of the run.
+   */
+  async detach(runId: string): Promise<void> {
+    const stream = this.owner(runId);
+    if (!stream) throw new TransportError(TransportCodes.TRANSPORT_BROKEN, `The stream of run ${runId} is gone`);
+    await stream.command({ case: 'detach', value: { $typeName: 'forge.agent.v1.DetachCommand', runId } });
+  }
+
+  private usableStream(): ConnectStream {
     if (!this.current?.usable) {
       const stream = new ConnectStream(this.client, this.options, () => {
         this.streams.delete(stream);
@@ -53,7 +72,7 @@ export class ConnectLink implements RunLink {
       this.streams.add(stream);
       this.current = stream;
     }
-    this.current.start(run, request);
+    return this.current;
   }
 
   runEnded(run: RelayedRun): void {
@@ -153,6 +172,12 @@ class ConnectStream {
     clearTimeout(this.idleTimer);
     this.runs.set(run.id, run);
     this.send({ case: 'execute', value: { $typeName: 'forge.agent.v1.ExecuteCommand', runId: run.id, request } });
+  }
+
+  attach(run: RelayedRun, afterSeq: number): void {
+    clearTimeout(this.idleTimer);
+    this.runs.set(run.id, run);
+    this.send({ case: 'attach', value: { $typeName: 'forge.agent.v1.AttachCommand', runId: run.id, afterSeq } });
   }
 
   runEnded(run: RelayedRun): boolean {

@@ -2,6 +2,7 @@ import { RunExistsError, TransportError } from '@forge/core';
 import type { requestFromProto } from './convert-request.js';
 import { TransportCodes } from './errors.js';
 import { encodeEvent } from './event-codec.js';
+import { RunTap } from './run-tap.js';
 import type { LiveRun, ServiceState, StreamOutbox } from './service-state.js';
 
 export const shuttingDownError = () =>
@@ -39,7 +40,8 @@ export function startRun(
   // The client routes events by the id it chose; an agent that ignored it is corrected here.
   const id = runId ?? run.id;
   if (run.id !== id) logger.warn('the agent did not use the run id it was given', { requested: id, used: run.id });
-  const entry: LiveRun = { run, done: Promise.resolve() };
+  const tap = new RunTap(outbox, state.tapLimits);
+  const entry: LiveRun = { run, done: Promise.resolve(), tap };
   live.set(id, entry);
   logger.debug('run started', { runId: id, provider: run.provider });
   void run.result.then((r) => {
@@ -55,8 +57,8 @@ export function startRun(
   entry.done = (async () => {
     try {
       for await (const event of run) {
-        if (!outbox.pushEvent(encodeEvent(event.runId === id ? event : { ...event, runId: id })))
-          await outbox.drained();
+        if (!tap.push(event.seq, encodeEvent(event.runId === id ? event : { ...event, runId: id })))
+          await tap.drained();
       }
     } catch (error) {
       logger.error('reading a run failed', { runId: run.id, error: String(error) });

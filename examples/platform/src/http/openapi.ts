@@ -110,7 +110,9 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
         ...BODY_ERRORS,
         400:
           `${BODY_ERRORS[400]}; MCP_COMMAND_REFUSED (an MCP server with a command), MCP_SERVER_UNKNOWN (not in the ` +
-          'catalogue), MCP_URL_REFUSED (a private or loopback address), MCP_URL_INVALID, INVALID_ATTACHMENT',
+          'catalogue), MCP_URL_REFUSED (a private or loopback address), MCP_URL_INVALID, INVALID_ATTACHMENT, ' +
+          'WEBHOOK_SECRET_INVALID (empty, under 16 characters, non-ASCII or spaced plain secret, bad whsec_ base64), ' +
+          'WEBHOOK_URL_REQUIRED, INVALID_WEBHOOK_PAYLOAD',
         413:
           'PAYLOAD_TOO_LARGE (attachments over FORGE_MAX_ATTACHMENT_BYTES decoded, details.limit/size), ' +
           'BODY_TOO_LARGE (the body over the attachment cap’s base64 plus 1 MiB)',
