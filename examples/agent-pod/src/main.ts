@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     host: config.host,
     logger,
     defaultGraceMs: config.graceMs,
+    sessionStore: provider.sessionStore,
     ...(config.authToken ? { authToken: config.authToken } : {}),
     ...(config.maxRuns ? { maxRuns: config.maxRuns } : {}),
     ...(config.tlsCertFile && config.tlsKeyFile
