@@ -69,7 +69,7 @@ export class SessionGrants {
           return;
         }
         const parts = sessionParts(snapshot.files, this.maxPartBytes);
-        parts.forEach((files, i) =>
+        for (const [i, files] of parts.entries())
           reply({
             case: 'snapshot',
             value: {
@@ -78,8 +78,7 @@ export class SessionGrants {
               files: files.map(patchToProto),
               more: i < parts.length - 1,
             },
-          }),
-        );
+          });
         return;
       }
       throw new ForgeError('INVALID_SESSION_CALL', 'The session call names no known operation', 'validation');
