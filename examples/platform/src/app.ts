@@ -6,6 +6,7 @@ import {
   type Logger,
   type OsUser,
   type ProviderRegistry,
+  type SessionStore,
 } from '@forge/core';
 import { openStore, sqlAgentPresence, sqlSessionStore, type ForgeStore } from '@forge/store';
 import { exposureWarning, prepareAgentUser } from './agent-isolation.js';
@@ -62,11 +63,12 @@ async function makeBackend(
   registry: ProviderRegistry,
   logger: Logger,
   agentUser: OsUser | undefined,
+  sessions?: SessionStore,
 ): Promise<AgentBackend> {
   if (config.backend === 'local')
     return localBackend({ dataDir: config.dataDir, registry, ...(agentUser ? { agentUser } : {}) });
   const { k8sBackendFromConfig } = await import('./backends/k8s-from-config.js');
-  return k8sBackendFromConfig(config, registry, logger);
+  return k8sBackendFromConfig(config, registry, logger, sessions);
 }
 
 /** Composes the platform from its parts and starts serving. */
@@ -109,7 +111,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
   let backend: AgentBackend;
   try {
-    backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser));
+    backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser, sessions));
   } catch (error) {
     if (!options.store) await store.close();
     throw error;
@@ -155,6 +157,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             presence: sqlAgentPresence(store.sql, { instanceId: runs.instanceId, staleAfterMs: config.leaseMs }),
             runsInFlight: () => store.runs.runningByRemoteAgent(),
             registry,
+            sessionStore: sessions,
             logger,
           })
         : undefined;
