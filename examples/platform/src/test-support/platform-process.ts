@@ -22,11 +22,11 @@ export async function startPlatformProcess(
   env: Record<string, string>,
   program = 'src/test-support/durable-platform.ts',
 ): Promise<PlatformProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@forge/source', '--import', 'tsx', program],
-    { cwd: pkg, env: { ...process.env, FORGE_DATABASE_URL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, ['--conditions=@forge/source', '--import', 'tsx', program], {
+    cwd: pkg,
+    env: { ...process.env, FORGE_DATABASE_URL: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (c: Buffer) => {
     err = (err + c.toString()).slice(-20_000);
