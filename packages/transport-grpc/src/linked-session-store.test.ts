@@ -45,6 +45,16 @@ describe('a served agent keeps its sessions in the client’s store (linkedSessi
     expect(again.text).toBe(`${big}\nmore\n`);
   });
 
+  it('a snapshot over the client store’s cap fails with the store’s own error, across the link', async () => {
+    const pod = linkedSessionStore();
+    const agent = client((await serve(journalAgent(pod), { sessionStore: pod })).url, {
+      sessionStore: memorySessionStore({ maxBytes: 16 }),
+    });
+    const result = await agent.execute({ prompt: 'far more than sixteen bytes' }).result;
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'SESSION_TOO_LARGE' } });
+    expect(result.error?.message).toMatch(/over the store's cap of 16/);
+  });
+
   it('a run of a client without a store is not linked: nothing is saved or loaded there', async () => {
     const pod = linkedSessionStore();
     const plain = client((await serve(journalAgent(pod), { sessionStore: pod })).url);
