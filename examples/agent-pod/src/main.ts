@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     logger,
     defaultGraceMs: config.graceMs,
     detachedRunTtlMs: config.detachedRunTtlMs,
+    sessionStore: provider.sessionStore,
     ...(config.authToken ? { authToken: config.authToken } : {}),
     ...(config.maxRuns ? { maxRuns: config.maxRuns } : {}),
     ...(config.tlsCertFile && config.tlsKeyFile

@@ -6,6 +6,7 @@ import {
   type Logger,
   type OsUser,
   type ProviderRegistry,
+  type SessionStore,
 } from '@forge/core';
 import { openStore, sqlAgentPresence, sqlSessionStore, type ForgeStore } from '@forge/store';
 import { exposureWarning, prepareAgentUser } from './agent-isolation.js';
@@ -89,11 +90,12 @@ async function makeBackend(
   agentUser: OsUser | undefined,
   logs: AgentLogBook,
   metrics: PlatformMetrics,
+  sessions?: SessionStore,
 ): Promise<AgentBackend> {
   if (config.backend === 'local')
     return localBackend({ dataDir: config.dataDir, registry, logs, ...(agentUser ? { agentUser } : {}) });
   const { k8sBackendFromConfig } = await import('./backends/k8s-from-config.js');
-  return k8sBackendFromConfig(config, registry, logger, metrics);
+  return k8sBackendFromConfig(config, registry, logger, metrics, sessions);
 }
 
 /** Composes the platform from its parts and starts serving. */
@@ -147,7 +149,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   metrics.setProviders(registry.list());
   let backend: AgentBackend;
   try {
-    backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser, agentLogs, metrics));
+    backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser, agentLogs, metrics, sessions));
   } catch (error) {
     if (!options.store) await store.close();
     throw error;
@@ -200,6 +202,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             presence: sqlAgentPresence(store.sql, { instanceId: runs.instanceId, staleAfterMs: config.leaseMs }),
             runsInFlight: () => store.runs.runningByRemoteAgent(),
             registry,
+            sessionStore: sessions,
             logger,
           })
         : undefined;

@@ -10,6 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { stopOnSignals } from '@forge/core/internal';
 import { dialHome, type DialHome } from '@forge/dial-home';
+import { linkedSessionStore } from '@forge/transport-grpc';
 import { readConfig } from './config.js';
 import { jsonLogger } from './logger.js';
 import { createLocalAgent } from './providers.js';
@@ -18,7 +19,9 @@ const logger = jsonLogger();
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const agent = await createLocalAgent(config, logger);
+  // Its sessions travel over the dial-home link into the platform's store, so they outlive this machine's files.
+  const sessionStore = linkedSessionStore();
+  const agent = await createLocalAgent(config, logger, sessionStore);
   logger.info('remote agent starting', {
     hub: config.hubUrl,
     name: config.name,
@@ -31,6 +34,7 @@ async function main(): Promise<void> {
     url: config.hubUrl,
     name: config.name,
     agent,
+    sessionStore,
     credentialFile: config.credentialFile,
     ...(config.enrolmentToken ? { enrolmentToken: config.enrolmentToken } : {}),
     ...(config.hubCaFile ? { tls: { ca: await readFile(config.hubCaFile) } } : {}),

@@ -1,4 +1,4 @@
-import type { CodeAgent, Logger } from '@forge/core';
+import type { CodeAgent, Logger, SessionStore } from '@forge/core';
 import { scriptedAgent } from '@forge/core/testing';
 import type { RemoteAgentConfig } from './config.js';
 
@@ -22,8 +22,16 @@ export function scriptedRemoteAgent(): CodeAgent {
   });
 }
 
-/** The local provider this machine serves to the platform. Adapters load lazily: only the one used. */
-export async function createLocalAgent(config: RemoteAgentConfig, logger: Logger): Promise<CodeAgent> {
+/**
+ * The local provider this machine serves to the platform. Adapters load lazily: only the one used. With
+ * `sessionStore` (main.ts gives the dial-home link's), its sessions are kept in the platform's store.
+ */
+export async function createLocalAgent(
+  config: RemoteAgentConfig,
+  logger: Logger,
+  sessionStore?: SessionStore,
+): Promise<CodeAgent> {
+  const store = sessionStore ? { sessionStore } : {};
   switch (config.provider) {
     case 'scripted':
       return scriptedRemoteAgent();
@@ -32,6 +40,7 @@ export async function createLocalAgent(config: RemoteAgentConfig, logger: Logger
       return claudeCode({
         logger,
         cwd: config.cwd,
+        ...store,
         ...(config.bin ? { bin: config.bin } : {}),
         ...(config.model ? { model: config.model } : {}),
         ...(config.permissionMode ? { permissionMode: config.permissionMode } : {}),
@@ -42,7 +51,7 @@ export async function createLocalAgent(config: RemoteAgentConfig, logger: Logger
       const common = { logger, directory: config.cwd, ...(config.model ? { model: config.model } : {}) };
       return config.opencodeUrl
         ? opencode({ ...common, baseUrl: config.opencodeUrl })
-        : opencode({ ...common, server: { cwd: config.cwd, ...(config.bin ? { bin: config.bin } : {}) } });
+        : opencode({ ...common, ...store, server: { cwd: config.cwd, ...(config.bin ? { bin: config.bin } : {}) } });
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { BackoffOptions, Clock, CodeAgent, ForgeError, Logger } from '@forge/core';
+import type { LinkedSessionStore } from '@forge/transport-grpc';
 
 export type DialHomeStatus = 'connecting' | 'online' | 'reconnecting' | 'stopped';
 
@@ -13,6 +14,14 @@ export interface DialHomeOptions {
   name: string;
   /** The agent to serve. dialHome never closes it. */
   agent: CodeAgent;
+  /**
+   * The linked session store the agent was given (`claudeCode({ sessionStore })`): runs the platform starts with
+   * its own session store save and load their sessions there, over the Attach stream, so they outlive this
+   * machine's files.
+   */
+  sessionStore?: LinkedSessionStore;
+  /** How long a session call waits for the platform's reply (each part of a load, again). Default 30 s. */
+  sessionCallTimeoutMs?: number;
   /** Heartbeat interval until the platform's Welcome says otherwise. Default 30 s. */
   heartbeatMs?: number;
   /** Reconnection: exponential backoff with full jitter. Default 0.5 s doubling up to 30 s, no attempt limit. */

@@ -25,7 +25,8 @@ export type AttachBody =
   | { case: 'heartbeat'; value: Heartbeat }
   | { case: 'ack'; value: proto.CommandAck }
   | { case: 'error'; value: proto.CommandError }
-  | { case: 'pong'; value: proto.Pong };
+  | { case: 'pong'; value: proto.Pong }
+  | { case: 'sessionCall'; value: proto.SessionCall };
 
 /** What the agent queues to send. */
 export type Outgoing = { subject: string; body: AttachBody | { case: 'events'; value: Uint8Array[]; bytes: number } };
@@ -82,6 +83,9 @@ export function toWire(message: Outgoing): WireAttachRequest {
     case 'pong':
       value = toBinary(proto.PongSchema, b.value);
       break;
+    case 'sessionCall':
+      value = toBinary(proto.SessionCallSchema, b.value);
+      break;
   }
   return create(WireAttachRequestSchema, { subject: message.subject, body: { case: b.case, value } });
 }
@@ -103,6 +107,8 @@ export function fromWire(message: WireAttachRequest): Incoming {
       return { subject, body: { case: 'error', value: fromBinary(proto.CommandErrorSchema, b.value) } };
     case 'pong':
       return { subject, body: { case: 'pong', value: fromBinary(proto.PongSchema, b.value) } };
+    case 'sessionCall':
+      return { subject, body: { case: 'sessionCall', value: fromBinary(proto.SessionCallSchema, b.value) } };
     default:
       return { subject, body: { case: undefined } };
   }

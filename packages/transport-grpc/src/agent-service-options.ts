@@ -1,4 +1,5 @@
 import type { Clock, Logger } from '@forge/core';
+import type { LinkedSessionStore } from './linked-session-store.js';
 
 export interface AgentServiceOptions {
   logger?: Logger;
@@ -29,6 +30,14 @@ export interface AgentServiceOptions {
   replayEvents?: number;
   /** ...and at most this many bytes of them. Default 16 MiB. */
   replayBytes?: number;
+  /**
+   * The linked session store the served agent was given (`claudeCode({ sessionStore })`): each run a client
+   * starts with its own session store (ExecuteCommand.session_store, on a Connect stream) saves and loads its
+   * sessions there. Runs of other clients, and Execute calls, are not linked.
+   */
+  sessionStore?: LinkedSessionStore;
+  /** How long a session call waits for the client's reply (each part of a load, again). Default 30 s. */
+  sessionCallTimeoutMs?: number;
 }
 
 export interface DrainOptions {

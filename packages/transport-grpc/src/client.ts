@@ -25,6 +25,7 @@ import {
   type IdGenerator,
   type Logger,
   NotFoundError,
+  type SessionStore,
   RunExistsError,
   UnsupportedError,
 } from '@forge/core';
@@ -40,6 +41,7 @@ import { WireAgentService } from './wire-service.js';
 import { cancelLiveRun, RelayedRun, type RunLink } from '@forge/core/internal';
 import { GuardedSessionManager } from './session-manager.js';
 import type { DrainOptions, DrainResult } from './agent-service-options.js';
+import { SessionGrants } from './session-grants.js';
 
 /** `approvals`/`budget`/`questions` defaults are sent with each request (the remote agent enforces them). */
 export interface GrpcAgentOptions extends Omit<AgentPolicyOptions, 'pricing'> {
@@ -86,6 +88,13 @@ export interface GrpcAgentOptions extends Omit<AgentPolicyOptions, 'pricing'> {
   callTimeoutMs?: number;
   /** Unread events of one run above which reading the stream pauses (backpressure to the agent). Default 4,096. */
   highWaterMark?: number;
+  /**
+   * Keep the remote agent's sessions here: the server's agent (given serveAgent's linked session store) saves what
+   * each turn added and loads a session it lacks (a replaced pod) through the run's stream. Each run reaches only
+   * its own sessions. Needs bidi streaming and a server of protocol revision 2; runs on an older server are
+   * refused (SESSION_STORE_UNSUPPORTED) rather than have their sessions left behind.
+   */
+  sessionStore?: SessionStore;
   idGenerator?: IdGenerator;
   clock?: Clock;
   logger?: Logger;
@@ -204,6 +213,13 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
   const client = createClient(WireAgentService, transport);
   const streaming =
     options.streaming ?? (options.transport || (options.httpVersion ?? '2') === '2' ? 'bidi' : 'server');
+  if (options.sessionStore && streaming !== 'bidi')
+    throw new ValidationError(
+      'INVALID_TRANSPORT',
+      'a sessionStore needs bidi streaming (HTTP/2): session calls travel on the Connect stream',
+      [{ path: 'sessionStore', code: 'INVALID_TRANSPORT', message: 'needs streaming "bidi"' }],
+    );
+  const grants = options.sessionStore ? new SessionGrants(options.sessionStore, logger) : undefined;
   const link =
     streaming === 'bidi'
       ? new ConnectLink(client, {
@@ -212,6 +228,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
           connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
           callTimeoutMs,
           logger,
+          ...(grants ? { sessions: grants } : {}),
         })
       : new ExecuteLink(client, {
           target,
@@ -282,7 +299,10 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
         throw new RunExistsError(runId);
       }
       // Fields an older server would drop wait for its protocol revision (see start-gate.ts).
-      const gate = fieldsBeyondRevision(request, 0).length > 0 ? new StartGate(link, provider) : undefined;
+      const gate =
+        fieldsBeyondRevision(request, 0).length > 0 || grants
+          ? new StartGate(link, provider, grants !== undefined)
+          : undefined;
       const run = new RelayedRun({
         runId,
         provider,
@@ -294,6 +314,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
         highWaterMark: options.highWaterMark ?? 4_096,
         onEnd: (r) => {
           if (live.get(r.id) === r) live.delete(r.id);
+          grants?.close(r.id);
           if (link instanceof ConnectLink) link.runEnded(r);
         },
       });
@@ -307,6 +328,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
         return run;
       }
       live.set(runId, run);
+      grants?.open(runId, request);
       if (gate) gate.start(run, request, requestToProto(request), revision.get());
       else link.start(run, requestToProto(request));
       return run;

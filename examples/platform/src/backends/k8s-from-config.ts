@@ -1,4 +1,4 @@
-import type { Logger, ProviderRegistry } from '@forge/core';
+import type { Logger, ProviderRegistry, SessionStore } from '@forge/core';
 import { createPodManager } from '@forge/k8s';
 import { grpcAgent } from '@forge/transport-grpc';
 import type { PlatformConfig } from '../config.js';
@@ -19,6 +19,7 @@ export async function k8sBackendFromConfig(
   _registry: ProviderRegistry,
   logger: Logger,
   metrics?: PlatformMetrics,
+  sessionStore?: SessionStore,
 ): Promise<AgentBackend> {
   const pods = createPodManager({
     namespace: config.k8s.namespace,
@@ -39,7 +40,8 @@ export async function k8sBackendFromConfig(
     // Pod start-up is timed (forge_pod_ready_seconds).
     pods: metrics ? meteredPods(pods, metrics) : pods,
     providers: AGENT_POD_PROVIDERS,
-    connect: (baseUrl, provider) => grpcAgent({ baseUrl, provider, logger }),
+    // The pods' sessions are kept in the platform's store (the agent-pod saves and loads them over the run's stream).
+    connect: (baseUrl, provider) => grpcAgent({ baseUrl, provider, logger, ...(sessionStore ? { sessionStore } : {}) }),
     logger,
   });
 }
