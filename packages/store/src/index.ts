@@ -26,3 +26,6 @@ export {
 } from './run-commands.js';
 export { AgentSettings } from './agent-settings.js';
 export { KeySpend, spendDay, type Spend } from './key-spend.js';
+export { StoredApiKeys, type StoredApiKey, type NewStoredApiKey } from './stored-api-keys.js';
+export { RateWindows, type RateWindowCount } from './rate-windows.js';
+export { AuditLog, type AuditEntry, type NewAuditEntry, type AuditQuery } from './audit-log.js';

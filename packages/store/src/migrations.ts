@@ -1,4 +1,5 @@
 import { ForgeError } from '@forge/core';
+import { OPERATOR_MIGRATIONS } from './operator-migrations.js';
 import type { SqlClient } from './sql.js';
 
 export interface Migration {
@@ -261,6 +262,7 @@ create table forge_key_spend (
 alter table forge_runs add column key_id text;
 `,
   },
+  ...OPERATOR_MIGRATIONS,
 ];
 
 // Any constant will do; it only has to be the same in every replica.
