@@ -10,6 +10,7 @@ import {
 import { openStore, sqlAgentPresence, sqlSessionStore, type ForgeStore } from '@forge/store';
 import { exposureWarning, prepareAgentUser } from './agent-isolation.js';
 import { ApiKeyStore } from './api-keys.js';
+import { KeyAuthenticator } from './key-authenticator.js';
 import { AttachService, type AttachServiceOptions } from './attach/attach-service.js';
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
@@ -41,7 +42,7 @@ export interface PlatformOptions {
   /** Heartbeat and queue poll interval (tests shorten it). */
   pollMs?: number;
   /** Attach limits and timeouts (tests shorten them). */
-  attach?: Omit<AttachServiceOptions, 'keys' | 'backend' | 'logger'>;
+  attach?: Omit<AttachServiceOptions, 'keys' | 'backend' | 'logger' | 'audit'>;
 }
 
 export interface Platform {
@@ -119,7 +120,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   let runs: RunManager | undefined;
   let remote: RemoteAgents | undefined;
   let server: Awaited<ReturnType<typeof listen>>;
-  const attach = new AttachService({ keys, backend, logger, ...options.attach });
+  // The bootstrap keys, then the keys issued over the API (read from the store on each request).
+  const authenticator = new KeyAuthenticator({ bootstrap: keys, stored: store.apiKeys, logger });
+  const attach = new AttachService({ keys: authenticator, audit: store.audit, backend, logger, ...options.attach });
   try {
     runs = await RunManager.create({
       store,
@@ -168,7 +171,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       : undefined;
 
     const handler = createApiHandler({
-      keys,
+      keys: authenticator,
+      rateWindows: store.rateWindows,
+      rateLimitPerAddress: config.rateLimitPerAddress,
       backend,
       runs,
       defaultProvider: config.defaultProvider,

@@ -3,7 +3,7 @@ export { migrate, MIGRATIONS, type Migration } from './migrations.js';
 export type { Row, Sql, SqlClient, SqlEngine } from './sql.js';
 export { pgliteClient } from './pglite-client.js';
 export { postgresClient, type PostgresClientOptions } from './postgres-client.js';
-export { RunStore, type OutboxItem, type OutboxState } from './run-store.js';
+export { RunStore, type OutboxItem, type OutboxState, type RunPage } from './run-store.js';
 export { RunLeaseLostError, RunStoreWriteError } from './run-store-errors.js';
 export { FINAL_STATUSES, type RunStatus, type RunRecord, type RunWebhook, type RunEnd } from './run-record.js';
 export type { JournalEvent, NewEvent } from './journal-chunks.js';
