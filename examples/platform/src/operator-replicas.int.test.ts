@@ -39,7 +39,9 @@ async function replicas(
             ...loadConfig([], {}),
             port: 0,
             dataDir: join(scratch, `replica-${i}`),
-            apiKeys: parseApiKeyList(`ops:${OPS},bob:${BOB}`).map((k) => (k.userId === 'ops' ? { ...k, admin: true } : k)),
+            apiKeys: parseApiKeyList(`ops:${OPS},bob:${BOB}`).map((k) =>
+              k.userId === 'ops' ? { ...k, admin: true } : k,
+            ),
             defaultProvider: 'scripted',
             rateLimitPerMinute: limits.rateLimitPerMinute ?? 100_000,
             rateLimitPerAddress: limits.rateLimitPerAddress ?? 0,

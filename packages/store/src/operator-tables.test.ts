@@ -11,7 +11,14 @@ function operatorContract(name: string, open: () => Promise<[ForgeStore, ForgeSt
       const [a, b] = await open();
       try {
         const hash = 'ab'.repeat(32);
-        await a.apiKeys.insert({ keyId: 'key_1', userId: 'alice', hash, admin: false, createdAt: 1_000, createdBy: 'ops' });
+        await a.apiKeys.insert({
+          keyId: 'key_1',
+          userId: 'alice',
+          hash,
+          admin: false,
+          createdAt: 1_000,
+          createdBy: 'ops',
+        });
         expect(await b.apiKeys.byHash(hash)).toMatchObject({ keyId: 'key_1', userId: 'alice', createdBy: 'ops' });
         expect(await b.apiKeys.byHash('cd'.repeat(32))).toBeUndefined();
         expect(await a.apiKeys.touch('key_1', 10_000, 60_000)).toBe(true);
@@ -68,7 +75,9 @@ function operatorContract(name: string, open: () => Promise<[ForgeStore, ForgeSt
           'agt_1',
         ]);
         expect((await b.audit.list({ limit: 10, userId: 'bob' })).length).toBe(2);
-        expect((await b.audit.list({ limit: 10, since: 2_000, until: 4_000 })).map((e) => e.at)).toEqual([3_000, 2_000]);
+        expect((await b.audit.list({ limit: 10, since: 2_000, until: 4_000 })).map((e) => e.at)).toEqual([
+          3_000, 2_000,
+        ]);
         const first = await b.audit.list({ limit: 2 });
         const next = await b.audit.list({ limit: 2, before: first.at(-1)!.id });
         expect(next.map((e) => e.target)).toEqual(['agt_2', 'agt_1']);

@@ -223,7 +223,15 @@ export class RunStore {
          and ($5::text is null or status = any(string_to_array($5, ','))) and ($6::float8 is null or created_at >= $6)
          and ($7::float8 is null or created_at < $7)
        order by position desc limit $4`,
-      [userId, agentId, page.before ?? null, page.limit, page.statuses?.join(',') ?? null, page.since ?? null, page.until ?? null],
+      [
+        userId,
+        agentId,
+        page.before ?? null,
+        page.limit,
+        page.statuses?.join(',') ?? null,
+        page.since ?? null,
+        page.until ?? null,
+      ],
     );
     return rows.map(toRecord);
   }

@@ -50,15 +50,7 @@ export class StoredApiKeys {
     const [row] = await this.sql.query(
       `insert into forge_api_keys (key_id, user_id, key_hash, admin, created_at, created_by, expires_at)
        values ($1, $2, $3, $4, $5, $6, $7) returning *`,
-      [
-        key.keyId,
-        key.userId,
-        key.hash,
-        key.admin,
-        key.createdAt,
-        key.createdBy ?? null,
-        key.expiresAt ?? null,
-      ],
+      [key.keyId, key.userId, key.hash, key.admin, key.createdAt, key.createdBy ?? null, key.expiresAt ?? null],
     );
     return toKey(row!);
   }

@@ -74,11 +74,13 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
       const [agents, activity] = await Promise.all([backend.list(userId), runs.activity(userId)]);
       reply(ctx, 200, {
         agents: agents
-          .filter((a) => (filter.provider ?? a.provider) === a.provider && (filter.state ?? agentState(a)) === agentState(a))
+          .filter(
+            (a) => (filter.provider ?? a.provider) === a.provider && (filter.state ?? agentState(a)) === agentState(a),
+          )
           .map((a) => {
-          const act = activity.get(a.agentId);
-          return agentJson(a, { busy: act?.running !== undefined, queued: act?.queued ?? 0 });
-        }),
+            const act = activity.get(a.agentId);
+            return agentJson(a, { busy: act?.running !== undefined, queued: act?.queued ?? 0 });
+          }),
       });
     })
     .on('GET', '/api/v1/agents/:id', async (ctx) => {

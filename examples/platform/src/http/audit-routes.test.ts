@@ -9,7 +9,14 @@ import { PERMISSION_ID, QUESTION_ID } from '../providers/scripted-demo.js';
 import { startRemoteAgents, type RemoteAgents } from '../remote-agents.js';
 import { BOB_KEY, startApiHarness, testStore, type ApiHarness } from '../test-support/api-harness.js';
 
-type Entry = { id: string; at: string; actor: { user_id: string; key_id: string }; action: string; target: string; details: Record<string, unknown> };
+type Entry = {
+  id: string;
+  at: string;
+  actor: { user_id: string; key_id: string };
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
+};
 
 /** Issue 29 item 9: runs and agents filtered, and the audit log of who did what (alice is an admin, bob is not). */
 describe('filters and the audit log', () => {
@@ -51,20 +58,24 @@ describe('filters and the audit log', () => {
   it('lists runs by status and time, refusing a bad filter', async () => {
     const id = (await h.call('POST', '/api/v1/agents', { body: {} })).json.agent_id as string;
     const R = `/api/v1/agents/${id}/runs`;
-    const done = (await h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'hello' } })).json.request_id;
+    const done = (await h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'hello' } })).json
+      .request_id;
     await until(async () => (await h.call('GET', `${R}/${done}`)).json.status === 'completed');
     const between = new Date().toISOString();
     const waiting = (await h.call('POST', `/api/v1/agents/${id}/messages`, { body: { content: 'wait for me' } })).json
       .request_id;
     await until(async () => (await h.call('GET', `${R}/${waiting}`)).json.status === 'running');
-    const ids = async (q: string) => (await h.call('GET', `${R}?${q}`)).json.runs.map((r: { request_id: string }) => r.request_id);
+    const ids = async (q: string) =>
+      (await h.call('GET', `${R}?${q}`)).json.runs.map((r: { request_id: string }) => r.request_id);
     expect(await ids('status=completed')).toEqual([done]);
     expect(await ids('status=running')).toEqual([waiting]);
     expect(await ids('status=running,completed')).toEqual([waiting, done]);
     expect(await ids('status=failed')).toEqual([]);
     expect(await ids(`since=${encodeURIComponent(between)}`)).toEqual([waiting]);
     expect(await ids(`until=${encodeURIComponent(between)}`)).toEqual([done]);
-    expect(await ids(`since=${encodeURIComponent(started)}&until=${encodeURIComponent(between)}&status=completed`)).toEqual([done]);
+    expect(
+      await ids(`since=${encodeURIComponent(started)}&until=${encodeURIComponent(between)}&status=completed`),
+    ).toEqual([done]);
     for (const [q, code] of [
       ['status=done', 'INVALID_STATUS'],
       ['status=', 'INVALID_STATUS'],
@@ -85,7 +96,9 @@ describe('filters and the audit log', () => {
   it('lists agents by provider and state, refusing a bad filter', async () => {
     const id = (await h.call('POST', '/api/v1/agents', { key: BOB_KEY, body: {} })).json.agent_id as string;
     const ids = async (q: string) =>
-      (await h.call('GET', `/api/v1/agents?${q}`, { key: BOB_KEY })).json.agents.map((a: { agent_id: string }) => a.agent_id);
+      (await h.call('GET', `/api/v1/agents?${q}`, { key: BOB_KEY })).json.agents.map(
+        (a: { agent_id: string }) => a.agent_id,
+      );
     expect(await ids('provider=scripted')).toEqual([id]);
     expect(await ids('provider=claude-code')).toEqual([]);
     expect(await ids('state=ready&provider=scripted')).toEqual([id]);
@@ -104,14 +117,19 @@ describe('filters and the audit log', () => {
     const since = new Date().toISOString();
     const id = (await h.call('POST', '/api/v1/agents', { key: BOB_KEY, body: {} })).json.agent_id as string;
     const A = `/api/v1/agents/${id}`;
-    const asked = (await h.call('POST', `${A}/messages`, { key: BOB_KEY, body: { content: 'ask permission to run ls' } }))
-      .json.request_id as string;
+    const asked = (
+      await h.call('POST', `${A}/messages`, { key: BOB_KEY, body: { content: 'ask permission to run ls' } })
+    ).json.request_id as string;
     await until(() => h.runs.local(asked)?.pendingPermissions.has(PERMISSION_ID) === true);
-    expect((await h.call('POST', `${A}/permissions/${PERMISSION_ID}`, { key: BOB_KEY, body: { decision: 'allow' } })).status).toBe(200);
+    expect(
+      (await h.call('POST', `${A}/permissions/${PERMISSION_ID}`, { key: BOB_KEY, body: { decision: 'allow' } })).status,
+    ).toBe(200);
     const q = (await h.call('POST', `${A}/messages`, { key: BOB_KEY, body: { content: 'ask me a question' } })).json
       .request_id as string;
     await until(() => h.runs.local(q)?.pendingQuestions.has(QUESTION_ID) === true);
-    expect((await h.call('POST', `${A}/questions/${QUESTION_ID}`, { key: BOB_KEY, body: { answers: [['Red']] } })).status).toBe(200);
+    expect(
+      (await h.call('POST', `${A}/questions/${QUESTION_ID}`, { key: BOB_KEY, body: { answers: [['Red']] } })).status,
+    ).toBe(200);
 
     // An attach that runs `true` and ends with exit code 0.
     const ticket = (await h.call('POST', `${A}/attach-tickets`, { key: BOB_KEY })).json;

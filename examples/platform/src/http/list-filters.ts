@@ -5,7 +5,14 @@ import type { AgentState } from '../backends/backend.js';
 /** RFC 3339 with a zone, as the API writes times (`2026-12-07T09:30:00Z`, `…+01:00`, fractions allowed). */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
-export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'completed', 'failed', 'cancelled', 'timed_out'];
+export const RUN_STATUSES: readonly RunStatus[] = [
+  'queued',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+  'timed_out',
+];
 export const AGENT_STATES: readonly AgentState[] = ['starting', 'ready', 'gone'];
 
 /** A time from the query as epoch ms, or 400 `code`: anything but an RFC 3339 time with its zone is refused. */
@@ -13,9 +20,15 @@ export function timeOf(text: string | null, field: string, code: string): number
   if (text === null) return undefined;
   const ms = RFC3339.test(text) ? Date.parse(text) : Number.NaN;
   if (!Number.isFinite(ms))
-    throw new ApiError(400, code, `${field} must be an RFC 3339 time with its zone, e.g. 2026-12-07T09:30:00Z`, {}, {
-      field,
-    });
+    throw new ApiError(
+      400,
+      code,
+      `${field} must be an RFC 3339 time with its zone, e.g. 2026-12-07T09:30:00Z`,
+      {},
+      {
+        field,
+      },
+    );
   return ms;
 }
 
@@ -35,7 +48,11 @@ export function runStatusesOf(params: URLSearchParams): RunStatus[] | undefined 
   const asked = text.split(',');
   const bad = asked.find((s) => !RUN_STATUSES.includes(s as RunStatus));
   if (bad !== undefined)
-    throw new ApiError(400, 'INVALID_STATUS', `status must be one or more of ${RUN_STATUSES.join(', ')}, comma-separated`);
+    throw new ApiError(
+      400,
+      'INVALID_STATUS',
+      `status must be one or more of ${RUN_STATUSES.join(', ')}, comma-separated`,
+    );
   return [...new Set(asked)] as RunStatus[];
 }
 

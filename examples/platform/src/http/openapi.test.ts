@@ -180,7 +180,11 @@ describe('GET /api/v1/openapi.json', () => {
     expect(runs.json.runs.length).toBe(2);
     await call('GET', `${AG}/runs`, `${A}/${id}/runs?limit=0`);
     // Filtered (issue 29): the filters are documented parameters, a bad one a documented 400.
-    const filtered = await call('GET', `${AG}/runs`, `${A}/${id}/runs?status=completed,cancelled&since=2026-01-01T00:00:00Z`);
+    const filtered = await call(
+      'GET',
+      `${AG}/runs`,
+      `${A}/${id}/runs?status=completed,cancelled&since=2026-01-01T00:00:00Z`,
+    );
     expect(filtered.json.runs.length).toBeGreaterThan(0);
     expect((await call('GET', `${AG}/runs`, `${A}/${id}/runs?status=done`)).json.error.code).toBe('INVALID_STATUS');
     expect((await call('GET', A, `${A}?state=ready&provider=scripted`)).json.agents.length).toBeGreaterThan(0);

@@ -2,12 +2,7 @@ import { z } from 'zod';
 import { MAX_ID_LENGTH, REQUEST_ID } from './identifiers.js';
 import * as S from './rest-schemas.js';
 import { ATTACH_OPERATIONS } from '../attach/attach-openapi.js';
-import {
-  AGENT_FILTER_QUERY,
-  OPERATOR_OPERATIONS,
-  RUN_FILTER_ERRORS,
-  RUN_FILTER_QUERY,
-} from './operator-openapi.js';
+import { AGENT_FILTER_QUERY, OPERATOR_OPERATIONS, RUN_FILTER_ERRORS, RUN_FILTER_QUERY } from './operator-openapi.js';
 
 type Method = 'get' | 'post' | 'delete';
 
@@ -326,7 +321,13 @@ export function openApiDocument(): Record<string, unknown> {
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key: a bootstrap key (FORGE_API_KEYS) or one issued by POST /api/v1/api-keys.' } },
+      securitySchemes: {
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key: a bootstrap key (FORGE_API_KEYS) or one issued by POST /api/v1/api-keys.',
+        },
+      },
       schemas: { Error: jsonSchema(S.ErrorBody, 'output') },
     },
     security: [{ apiKey: [] }],

@@ -12,7 +12,11 @@ const time = (what: string) => ({
 /** Query parameters of `GET /api/v1/agents/{id}/runs` beyond its paging (openapi.ts spreads them in). */
 export const RUN_FILTER_QUERY = {
   status: {
-    schema: z.string().regex(/^(queued|running|completed|failed|cancelled|timed_out)(,(queued|running|completed|failed|cancelled|timed_out))*$/),
+    schema: z
+      .string()
+      .regex(
+        /^(queued|running|completed|failed|cancelled|timed_out)(,(queued|running|completed|failed|cancelled|timed_out))*$/,
+      ),
     description: 'Only runs in these statuses, comma-separated.',
   },
   since: time('Only runs created at or after this time'),
@@ -42,7 +46,8 @@ export const OPERATOR_OPERATIONS: Record<string, Partial<Record<'get' | 'post' |
       },
     },
     get: {
-      summary: 'Every issued key (admin keys): ids, users, admin flag, created, expires, last used, revoked — never the key',
+      summary:
+        'Every issued key (admin keys): ids, users, admin flag, created, expires, last used, revoked — never the key',
       ok: [200, O.ApiKeyList],
       errors: { 403: 'ADMIN_REQUIRED' },
     },

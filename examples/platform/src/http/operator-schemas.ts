@@ -6,9 +6,7 @@ import { AUDIT_ACTIONS } from '../audit-trail.js';
  * rest-schemas.ts does for the rest.
  */
 
-const USER = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" and "-", at most 63');
+const USER = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'letters, digits, ".", "_" and "-", at most 63');
 
 /** `POST /api/v1/api-keys`. */
 export const ApiKeyBody = z.strictObject({
