@@ -6,7 +6,8 @@ const pg = await testDatabases();
 
 /** API keys, rate windows and the audit log, seen from two connections (two replicas on PostgreSQL). */
 function operatorContract(name: string, open: () => Promise<[ForgeStore, ForgeStore]>) {
-  describe(`operator tables (${name})`, () => {
+  // Opening an in-memory PGlite the first time compiles it: tens of seconds on a loaded machine.
+  describe(`operator tables (${name})`, { timeout: 120_000 }, () => {
     it('keeps API keys by hash: a revocation is seen by the other connection, last use written at most once per interval', async () => {
       const [a, b] = await open();
       try {
@@ -50,6 +51,39 @@ function operatorContract(name: string, open: () => Promise<[ForgeStore, ForgeSt
         expect((await a.rateWindows.take('addr:1', 185_000, 60_000)).count).toBe(1);
         // The window before the current one stays (a request may still count in it); older ones go.
         expect(await b.rateWindows.sweep(180_000)).toBe(1);
+      } finally {
+        await a.close();
+        if (b !== a) await b.close();
+      }
+    });
+
+    it('lists an agent’s runs by status and creation time', async () => {
+      const [a, b] = await open();
+      try {
+        for (const [i, at] of [1_000, 2_000, 3_000].entries())
+          await a.runs.enqueue({
+            requestId: `req_filter${i}`,
+            userId: 'u',
+            agentId: 'agt_filter',
+            request: { prompt: 'p' },
+            now: at,
+            maxQueued: 10,
+          });
+        await b.runs.finish('req_filter0', ['queued'], 'x', 9, (seq) => ({
+          event: { seq, type: 'run.completed', time: 1, body: '{}' },
+          end: { status: 'cancelled', result: { status: 'cancelled' }, finishedAt: 5_000, release: true },
+        }));
+        const ids = async (page: Parameters<ForgeStore['runs']['list']>[2]) =>
+          (await b.runs.list('u', 'agt_filter', page)).map((r) => r.requestId);
+        expect(await ids({ limit: 10, statuses: ['cancelled'] })).toEqual(['req_filter0']);
+        expect(await ids({ limit: 10, statuses: ['queued', 'cancelled'] })).toEqual([
+          'req_filter2',
+          'req_filter1',
+          'req_filter0',
+        ]);
+        expect(await ids({ limit: 10, since: 2_000 })).toEqual(['req_filter2', 'req_filter1']);
+        expect(await ids({ limit: 10, until: 2_000 })).toEqual(['req_filter0']);
+        expect(await ids({ limit: 10, since: 1_500, until: 3_000, statuses: ['queued'] })).toEqual(['req_filter1']);
       } finally {
         await a.close();
         if (b !== a) await b.close();
