@@ -14,6 +14,8 @@ import { KeyAuthenticator } from './key-authenticator.js';
 import { AttachService, type AttachServiceOptions } from './attach/attach-service.js';
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
+import { AgentLogBook } from './backends/agent-log-book.js';
+import { agentKeyOfCwd, stderrTeeRunner } from './backends/stderr-tee-runner.js';
 import type { PlatformConfig } from './config.js';
 import { createApiHandler, type RemoteAgentsView } from './http/api.js';
 import { listen } from './http/listen.js';
@@ -63,9 +65,10 @@ async function makeBackend(
   registry: ProviderRegistry,
   logger: Logger,
   agentUser: OsUser | undefined,
+  logs: AgentLogBook,
 ): Promise<AgentBackend> {
   if (config.backend === 'local')
-    return localBackend({ dataDir: config.dataDir, registry, ...(agentUser ? { agentUser } : {}) });
+    return localBackend({ dataDir: config.dataDir, registry, logs, ...(agentUser ? { agentUser } : {}) });
   const { k8sBackendFromConfig } = await import('./backends/k8s-from-config.js');
   return k8sBackendFromConfig(config, registry, logger);
 }
@@ -93,10 +96,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     ));
   logger.info('store open', { engine: store.sql.engine, migrated: store.migrated });
   const sessions = sqlSessionStore(store.sql);
+  const agentLogs = new AgentLogBook();
   const registry =
     options.registry ??
     buildProviderRegistry({
-      runner: localProcessRunner({ stateDir: processDir, ...(agentUser ? { user: agentUser } : {}) }),
+      // Each CLI's stderr also goes to its agent's log (GET /agents/:id/logs).
+      runner: stderrTeeRunner(
+        localProcessRunner({ stateDir: processDir, ...(agentUser ? { user: agentUser } : {}) }),
+        agentLogs,
+        (cwd) => agentKeyOfCwd(config.dataDir, cwd),
+      ),
       claudeBin: config.claudeBin,
       opencodeBin: config.opencodeBin,
       codexBin: config.codexBin,
@@ -110,7 +119,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
   let backend: AgentBackend;
   try {
-    backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser));
+    backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser, agentLogs));
   } catch (error) {
     if (!options.store) await store.close();
     throw error;

@@ -8,6 +8,7 @@ export {
   type KubernetesErrorOptions,
   type KubernetesOperation,
 } from './errors.js';
+export type { PodLogsOptions } from './pod-logs.js';
 export { MANAGED_BY_LABEL } from './pod-keys.js';
 export { DEFAULT_AGENT_PORT, DEFAULT_CONTAINER } from './pod-spec.js';
 export type {

@@ -1,8 +1,9 @@
 import { ValidationError, type ProcessRunner, type WorkspaceAttach } from '@forge/core';
-import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, Log, Watch, type V1Pod } from '@kubernetes/client-node';
 import { KubernetesError, isKubernetesError, toKubernetesError } from './errors.js';
 import { podExecRunner, type WebSocketInterface } from './exec-runner.js';
 import { podWorkspaceAttach } from './pod-workspace-attach.js';
+import { podLogLines, type PodLogsOptions } from './pod-logs.js';
 import { MANAGED_BY_LABEL, podKeys, type PodKeys } from './pod-keys.js';
 import { isValidLabelPrefix, isValidNamePrefix, podNaming, validatePodId, validateUserId } from './naming.js';
 import { buildPod, DEFAULT_AGENT_PORT, DEFAULT_CONTAINER } from './pod-spec.js';
@@ -49,6 +50,8 @@ export interface PodManager {
   execRunner(id: PodId, options?: ExecRunnerOptions): ProcessRunner;
   /** A person's processes in the pod (a terminal: exec with tty and the resize channel). */
   workspaceAttach(id: PodId, options?: { container?: string; workspace?: string }): WorkspaceAttach;
+  /** The pod's log, line by line (client-node's `Log`: `tailLines`, `follow`), until `signal` aborts. */
+  podLogs(id: PodId, options?: PodLogsOptions): AsyncIterable<string>;
   /** Deletes managed pods that are idle (TTL / olderThan) or gone (isAlive false, phase Failed/Succeeded). */
   reapOrphans(options?: ReapOrphansOptions): Promise<PodSummary[]>;
 }
@@ -57,6 +60,7 @@ export interface PodManagerInternals {
   /** Tests inject client-node collaborators; production code leaves these alone. */
   watch?: Pick<Watch, 'watch'>;
   execConnector?: WebSocketInterface;
+  log?: Pick<Log, 'log'>;
   sleep?: (ms: number) => Promise<void>;
   /** Items per list page. Default 500. */
   pageSize?: number;
@@ -106,6 +110,7 @@ export function createPodManager(options: PodManagerOptions, internals: PodManag
 
   const summary = (pod: V1Pod) => toSummary(pod, keys, agentPort);
   const managedSelector = `${MANAGED_BY_LABEL}=${managedBy}`;
+  let logReader: Log | undefined;
 
   /** The hash in a name could in theory collide; the exact ids in the annotations settle it. */
   const belongsTo = (pod: PodSummary, id: PodId) => pod.userId === id.userId && pod.agentId === id.agentId;
@@ -288,6 +293,16 @@ export function createPodManager(options: PodManagerOptions, internals: PodManag
         ...(attachOptions.workspace ? { workspace: attachOptions.workspace } : {}),
         ...(internals.execConnector ? { connector: internals.execConnector } : {}),
       });
+    },
+
+    async *podLogs(rawId, logOptions = {}) {
+      // Read through getPod first: a name whose hash collides with another identity's is never read.
+      const pod = await getPod(rawId);
+      yield* podLogLines(
+        internals.log ?? (logReader ??= new Log(kubeConfig)),
+        { namespace, podName: pod.name, container: logOptions.container ?? container },
+        logOptions,
+      );
     },
 
     async reapOrphans(reapOptions = {}) {

@@ -41,6 +41,14 @@ export interface CreateAgentInput {
   timeoutMs: number;
 }
 
+export interface AgentLogsOptions {
+  /** How many of the latest lines to start with (the route bounds it). */
+  tail: number;
+  /** Keep going with new lines until `signal` aborts. */
+  follow: boolean;
+  signal: AbortSignal;
+}
+
 /**
  * Where agents live. The backend is the source of truth for which agents exist — the platform keeps
  * no registry of its own — so a restart loses nothing and two platform processes agree.
@@ -60,6 +68,11 @@ export interface AgentBackend {
   agentFor(agent: AgentRecord): Promise<CodeAgent>;
   /** A process in the agent's workspace, for a person (the attach endpoint); absent where the backend has none. */
   attach?(agent: AgentRecord, options: AttachOptions): Promise<AttachedProcess>;
+  /**
+   * The agent's log lines (its program's stderr, its pod's log), oldest first, without line ends: the last
+   * `tail`, then, with `follow`, new ones as they come until `signal` aborts. Absent where the backend keeps none.
+   */
+  logs?(agent: AgentRecord, options: AgentLogsOptions): AsyncIterable<string>;
   close(): Promise<void>;
 }
 

@@ -17,6 +17,18 @@ export interface FakePodsOptions {
 export function fakePods(options: FakePodsOptions = {}) {
   const pods = new Map<string, PodSummary>();
   const calls: string[] = [];
+  const logs = new Map<string, { lines: string[]; wake: Set<() => void> }>();
+  const logOf = (k: string) => {
+    let log = logs.get(k);
+    if (!log) logs.set(k, (log = { lines: [], wake: new Set() }));
+    return log;
+  };
+  /** Lines the pod's container writes (what `kubectl logs` shows). */
+  const log = (id: PodId, ...lines: string[]) => {
+    const l = logOf(key(id));
+    l.lines.push(...lines);
+    for (const wake of l.wake) wake();
+  };
   let n = 10;
   const key = (id: PodId) => `${id.userId}/${id.agentId}`;
   const must = (id: PodId) => {
@@ -65,13 +77,37 @@ export function fakePods(options: FakePodsOptions = {}) {
       return pod.address;
     },
     listPods: async (userId) => [...pods.values()].filter((p) => p.userId === userId),
+    async *podLogs(id, opts = {}) {
+      must(id);
+      const l = logOf(key(id));
+      let at = Math.max(0, l.lines.length - (opts.tail ?? l.lines.length));
+      for (;;) {
+        while (at < l.lines.length) {
+          if (opts.signal?.aborted) return;
+          yield l.lines[at++]!;
+        }
+        if (!opts.follow || opts.signal?.aborted || !pods.has(key(id))) return;
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            l.wake.delete(wake);
+            opts.signal?.removeEventListener('abort', wake);
+            resolve();
+          };
+          l.wake.add(wake);
+          opts.signal?.addEventListener('abort', wake);
+        });
+      }
+    },
     async deletePod(id, opts) {
       calls.push(`delete ${key(id)} graceful=${String(opts?.graceful)}`);
       const pod = pods.get(key(id));
       pods.delete(key(id));
+      // Its followers end, as a deleted pod's log stream does.
+      for (const wake of logs.get(key(id))?.wake ?? []) wake();
+      logs.delete(key(id));
       if (pod) await options.stop?.(id);
       return { name: `forge-${id.agentId}`, deleted: pod !== undefined };
     },
   };
-  return { manager, calls, pods };
+  return { manager, calls, pods, log };
 }

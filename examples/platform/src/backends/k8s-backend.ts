@@ -11,6 +11,7 @@ import {
   newAgentId,
   unreachable,
   type AgentBackend,
+  type AgentLogsOptions,
   type AgentPhase,
   type AgentRecord,
   type CreateAgentInput,
@@ -21,7 +22,7 @@ export type PodManagerLike = Pick<
   PodManager,
   'createPod' | 'waitForPodReady' | 'findPod' | 'getPodAddress' | 'listPods' | 'deletePod'
 > &
-  Partial<Pick<PodManager, 'workspaceAttach'>>;
+  Partial<Pick<PodManager, 'workspaceAttach' | 'podLogs'>>;
 
 /** A CodeAgent reached over the network (grpcAgent from @forge/transport-grpc fits). */
 export interface RemoteCodeAgent extends CodeAgent {
@@ -160,6 +161,13 @@ export function k8sBackend(options: K8sBackendOptions): AgentBackend {
       ? {
           attach: (agent: AgentRecord, attachOptions: AttachOptions) =>
             options.pods.workspaceAttach!({ userId: agent.userId, agentId: agent.agentId }).open(attachOptions),
+        }
+      : {}),
+    // The pod's log (its agent's stdout and stderr), through the API server.
+    ...(options.pods.podLogs
+      ? {
+          logs: (agent: AgentRecord, o: AgentLogsOptions) =>
+            options.pods.podLogs!({ userId: agent.userId, agentId: agent.agentId }, o),
         }
       : {}),
     async close() {

@@ -2,6 +2,7 @@ import { chmod, chown, lchown, mkdir, readdir, readFile, rm, stat, writeFile } f
 import { join } from 'node:path';
 import { ValidationError, localWorkspaceAttach, type CodeAgent, type ProviderRegistry } from '@forge/core';
 import { USER_ID } from '../api-keys.js';
+import { AgentLogBook } from './agent-log-book.js';
 import { bindCwd } from './bind-cwd.js';
 import {
   AGENT_ID,
@@ -22,6 +23,11 @@ export interface LocalBackendOptions {
    * reaches its workspace without seeing the others or reading `agent.json`.
    */
   agentUser?: { uid: number; gid: number; name?: string; home?: string };
+  /**
+   * Agents' logs (their programs' stderr, teed into it by `stderrTeeRunner` around the registry's runner). Default:
+   * an empty book of this backend's own.
+   */
+  logs?: AgentLogBook;
 }
 
 interface AgentFile {
@@ -49,6 +55,7 @@ async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
  */
 export function localBackend(options: LocalBackendOptions): AgentBackend {
   const { dataDir, registry, agentUser } = options;
+  const book = options.logs ?? new AgentLogBook();
   const userDir = (userId: string) => {
     if (!USER_ID.test(userId)) throw new ValidationError('INVALID_USER_ID', `"${userId}" is not a valid user id`);
     return join(dataDir, userId);
@@ -144,6 +151,7 @@ export function localBackend(options: LocalBackendOptions): AgentBackend {
     async delete(userId, agentId) {
       if (!(await read(userId, agentId))) return false;
       await rm(agentDir(userId, agentId), { recursive: true, force: true });
+      book.forget(`${userId}/${agentId}`);
       return true;
     },
     async agentFor(agent): Promise<CodeAgent> {
@@ -154,6 +162,7 @@ export function localBackend(options: LocalBackendOptions): AgentBackend {
       const workspace = await ownedWorkspace(agent);
       return localWorkspaceAttach({ workspace, ...(agentUser ? { user: agentUser } : {}) }).open(attachOptions);
     },
+    logs: (agent, logOptions) => book.read(`${agent.userId}/${agent.agentId}`, logOptions),
     async close() {},
   };
 }

@@ -16,6 +16,7 @@ import type { RateDecision } from '../rate-limiter.js';
 import type { RunManager } from '../run-manager.js';
 import type { ProviderCatalog } from '../providers/provider-catalog.js';
 import { agentRoutes } from './agent-routes.js';
+import { agentLogsRoutes, type AgentLogSource } from './agent-logs-routes.js';
 import { reply, type ApiContext } from './context.js';
 import { createMcpResolver } from '../mcp-catalog.js';
 import { sendJson } from './io.js';
@@ -65,6 +66,8 @@ export interface ApiOptions {
   rateLimitPerAddress?: number;
   /** Where the rate limits count: the store's windows, shared by the replicas. Without it, this process's memory. */
   rateWindows?: RateWindows;
+  /** Agents' logs (remote agents' over the dial-home link); default `backend.logs`. */
+  agentLogs?: AgentLogSource;
 }
 
 /** A node:http request listener; `routes()` lists what it serves under /api (the OpenAPI test covers each). */
@@ -105,6 +108,11 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     maxAttachmentBytes: options.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES,
     runDefaults: options.runDefaults ?? {},
     ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
+  });
+  agentLogsRoutes(router, {
+    backend,
+    ...(options.agentLogs ? { logs: options.agentLogs } : {}),
+    ...(options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {}),
   });
   providerRoutes(router, { catalog: options.providers, defaultProvider: options.defaultProvider });
   spendRoutes(router, { spends: runs.store.keySpend });

@@ -191,6 +191,8 @@ describe('GET /api/v1/openapi.json', () => {
     expect((await call('GET', A, `${A}?state=busy`)).json.error.code).toBe('INVALID_STATE');
     await call('GET', `${AG}/sessions`, `${A}/${id}/sessions`);
     await call('GET', `${AG}/sessions`, `${A}/nope/sessions`);
+    await call('GET', `${AG}/logs`, `${A}/${id}/logs?tail=5`);
+    await call('GET', `${AG}/logs`, `${A}/${id}/logs?tail=5001`);
     await call('GET', R, `${A}/${id}/runs/${rid}`);
     await call('GET', R, `${A}/${id}/runs/run_none`);
 

@@ -16,6 +16,8 @@ export interface Operation {
   errors: Record<number, string>;
   /** Without an API key (`/healthz`). */
   open?: boolean;
+  /** `ok` is JSON, or Server-Sent Events when the query asks to follow. */
+  orStream?: boolean;
   /** A WebSocket upgrade: `ok` is 101 and this describes what the socket speaks. */
   upgrade?: string;
 }
@@ -148,6 +150,28 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       summary: "The agent's stored conversations: they outlive its work directory, pod or replica",
       ok: [200, S.SessionList],
       errors: { ...AGENT_404 },
+    },
+  },
+  '/api/v1/agents/{id}/logs': {
+    get: {
+      summary:
+        "The agent's log: its program's stderr (local), its pod's log (k8s), the remote agent's own lines " +
+        '(dial-home). JSON `{ agent_id, lines }`; with follow=1, Server-Sent Events (one `data:` per line, the ' +
+        'tail first) until the client goes',
+      query: {
+        tail: {
+          schema: z.string().regex(/^\d+$/),
+          description: 'The latest lines to start with: 0 to 5000, default 200.',
+        },
+        follow: { schema: z.enum(['1', 'true', '0', 'false']), description: 'Keep streaming new lines (SSE).' },
+      },
+      ok: [200, S.AgentLogs],
+      orStream: true,
+      errors: {
+        400: 'INVALID_TAIL, INVALID_FOLLOW, UNKNOWN_PARAMETER',
+        ...AGENT_404,
+        409: 'LOGS_UNAVAILABLE (the backend keeps none), AGENT_OFFLINE (a remote agent not connected here)',
+      },
     },
   },
   '/api/v1/agents/{id}/runs/{request_id}': {
@@ -285,7 +309,10 @@ function operation(path: string, method: Method, op: Operation): Record<string, 
       : {
           description: op.summary,
           content: body
-            ? { 'application/json': { schema: jsonSchema(body, 'output') } }
+            ? {
+                'application/json': { schema: jsonSchema(body, 'output') },
+                ...(op.orStream ? { 'text/event-stream': { schema: { type: 'string' } } } : {}),
+              }
             : { 'text/event-stream': { schema: { type: 'string' } } },
         },
   };

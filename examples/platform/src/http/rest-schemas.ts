@@ -132,6 +132,7 @@ export const ErrorBody = z.strictObject({
   }),
 });
 
+export const AgentLogs = z.strictObject({ agent_id: z.string(), lines: z.array(z.string()) });
 export const Health = z.strictObject({ ok: z.literal(true), backend: z.string() });
 
 const iso = z.iso.datetime();

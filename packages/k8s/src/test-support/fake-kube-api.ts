@@ -170,9 +170,55 @@ export class FakeKubeApi {
     return new HttpResponse(body, { status: 200, headers: { 'content-type': 'application/json' } });
   }
 
+  /** Appends lines to a pod's log (`pods/:name/log`), and to its open follows. */
+  log(name: string, ...lines: string[]): void {
+    const kept = this.logs.get(name) ?? [];
+    kept.push(...lines);
+    this.logs.set(name, kept);
+    for (const f of this.follows) if (f.name === name) f.enqueue(encoder.encode(lines.map((l) => `${l}\n`).join('')));
+  }
+
+  /** Follows still open (a client that went must leave none). */
+  get openFollows(): number {
+    return this.follows.size;
+  }
+
+  private readonly logs = new Map<string, string[]>();
+  private readonly follows = new Set<{ name: string; enqueue(bytes: Uint8Array): void }>();
+
+  private podLog(url: URL, name: string): Response {
+    const failed = this.failure('GET log');
+    if (failed) return failed;
+    const all = this.logs.get(name) ?? [];
+    const tail = url.searchParams.get('tailLines');
+    const since = url.searchParams.get('sinceTime');
+    const lines = since ? [] : tail ? all.slice(-Number(tail)) : all;
+    const text = lines.map((l) => `${l}\n`).join('');
+    if (url.searchParams.get('follow') !== 'true') return new HttpResponse(text, { status: 200 });
+    const entry = { name, enqueue: (_: Uint8Array) => {} };
+    const body = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        entry.enqueue = (bytes) => c.enqueue(bytes);
+        // As for watches: msw answers once the body has a first chunk.
+        c.enqueue(encoder.encode(text || ''));
+        this.follows.add(entry);
+      },
+      cancel: () => {
+        this.follows.delete(entry);
+      },
+    });
+    return new HttpResponse(body, { status: 200, headers: { 'content-type': 'text/plain' } });
+  }
+
   handlers(): RequestHandler[] {
     const base = `${this.server}/api/v1/namespaces/:namespace/pods`;
     return [
+      http.get(`${base}/:name/log`, ({ request, params }) => {
+        const url = this.record(request);
+        if (!this.pod(params.name as string, params.namespace as string))
+          return HttpResponse.json(status(404, 'NotFound', `pods "${params.name}" not found`), { status: 404 });
+        return this.podLog(url, params.name as string);
+      }),
       http.post(base, async ({ request, params }) => {
         this.record(request);
         const failed = this.failure('POST pods');
