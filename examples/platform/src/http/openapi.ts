@@ -262,7 +262,7 @@ const COMMON_ERRORS: Record<number, string> = {
   400:
     'INVALID_PATH (a dot segment, plain or %2e-encoded, an empty segment, a slash or backslash inside a segment, ' +
     'or bad percent-encoding: the path is never resolved into another route)',
-  401: 'UNAUTHENTICATED (no or unknown key)',
+  401: 'UNAUTHENTICATED (no key, an unknown one, or an issued key revoked or expired)',
   429: 'RATE_LIMITED or TOO_MANY_AUTH_FAILURES (Retry-After)',
   500: 'INTERNAL_ERROR',
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AUDIT_ACTIONS } from '../audit-trail.js';
+import { RUN_STATUSES } from './list-filters.js';
 import type { Operation } from './openapi.js';
 import * as O from './operator-schemas.js';
 
@@ -9,14 +10,12 @@ const time = (what: string) => ({
   description: `${what} (RFC 3339 with its zone).`,
 });
 
+const STATUS = RUN_STATUSES.join('|');
+
 /** Query parameters of `GET /api/v1/agents/{id}/runs` beyond its paging (openapi.ts spreads them in). */
 export const RUN_FILTER_QUERY = {
   status: {
-    schema: z
-      .string()
-      .regex(
-        /^(queued|running|completed|failed|cancelled|timed_out)(,(queued|running|completed|failed|cancelled|timed_out))*$/,
-      ),
+    schema: z.string().regex(new RegExp(`^(${STATUS})(,(${STATUS}))*$`)),
     description: 'Only runs in these statuses, comma-separated.',
   },
   since: time('Only runs created at or after this time'),
