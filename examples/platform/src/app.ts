@@ -44,7 +44,7 @@ export interface PlatformOptions {
   /** Heartbeat and queue poll interval (tests shorten it). */
   pollMs?: number;
   /** Attach limits and timeouts (tests shorten them). */
-  attach?: Omit<AttachServiceOptions, 'keys' | 'backend' | 'logger' | 'audit'>;
+  attach?: Omit<AttachServiceOptions, 'keys' | 'backend' | 'logger' | 'audit' | 'rateWindows'>;
 }
 
 export interface Platform {
@@ -131,7 +131,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   let server: Awaited<ReturnType<typeof listen>>;
   // The bootstrap keys, then the keys issued over the API (read from the store on each request).
   const authenticator = new KeyAuthenticator({ bootstrap: keys, stored: store.apiKeys, logger });
-  const attach = new AttachService({ keys: authenticator, audit: store.audit, backend, logger, ...options.attach });
+  const attach = new AttachService({
+    keys: authenticator,
+    audit: store.audit,
+    rateWindows: store.rateWindows,
+    backend,
+    logger,
+    ...options.attach,
+  });
   try {
     runs = await RunManager.create({
       store,

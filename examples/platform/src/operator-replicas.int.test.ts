@@ -5,6 +5,7 @@ import { createProviderRegistry } from '@forge/core';
 import { openStore, type ForgeStore } from '@forge/store';
 import { testDatabases } from '@forge/store/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { parseApiKeyList } from './api-keys.js';
 import { startPlatform, type Platform } from './app.js';
 import { loadConfig } from './config.js';
@@ -61,6 +62,7 @@ async function replicas(
   return {
     a: (key = OPS) => apiClient(a.url, key),
     b: (key = OPS) => apiClient(b.url, key),
+    urls: [a.url, b.url] as const,
     async close() {
       await Promise.all(platforms.map((p) => p.close()));
       await close();
@@ -68,6 +70,21 @@ async function replicas(
     },
   };
 }
+
+/** Opens the attach WebSocket with `key`: the status the upgrade was answered with. */
+const attachStatus = (url: string, key: string) =>
+  new Promise<number>((resolve, reject) => {
+    const ws = new WebSocket(
+      `${url.replace('http', 'ws')}/api/v1/agents/agt_0123456789abcdef0123/attach`,
+      ['v5.channel.k8s.io'],
+      {
+        headers: { authorization: `Bearer ${key}` },
+      },
+    );
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once('upgrade', (res) => resolve(res.statusCode ?? 0));
+    ws.once('error', reject);
+  });
 
 /** Runs `fn` again when a minute boundary fell inside it (the fixed window restarted mid-way): at most once more. */
 async function inOneWindow(fn: () => Promise<string[]>): Promise<void> {
@@ -104,6 +121,19 @@ function operatorReplicas(
           target: agent.json.agent_id,
           details: { provider: 'scripted' },
         });
+
+        // Failed authentications from one address count once, for both replicas and the attach socket alike:
+        // guessing on a only, the next guess on b (API or attach) is refused too.
+        const guess = 'forge_sk_guessing-0000000000000000000000000000000000';
+        let refusedGuess;
+        for (let tries = 0; tries <= 30; tries++) {
+          refusedGuess = await r.a(guess)('GET', '/api/v1/agents');
+          if (refusedGuess.status !== 401) break;
+        }
+        expect([refusedGuess!.status, refusedGuess!.json.error.code]).toEqual([429, 'TOO_MANY_AUTH_FAILURES']);
+        const onB = await r.b(guess)('GET', '/api/v1/agents');
+        expect([onB.status, onB.json.error.code]).toEqual([429, 'TOO_MANY_AUTH_FAILURES']);
+        expect(await attachStatus(r.urls[1], guess)).toBe(429);
       } finally {
         await r.close();
       }

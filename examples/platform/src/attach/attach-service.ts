@@ -4,12 +4,12 @@ import type { Duplex } from 'node:stream';
 import { silentLogger, type AttachOptions, type Logger } from '@forge/core';
 import { WebSocketServer } from 'ws';
 import { ApiError, errorResponse } from '../api-error.js';
-import type { AuditLog } from '@forge/store';
+import type { AuditLog, RateWindows } from '@forge/store';
 import { bearerToken } from '../api-keys.js';
 import { actorOf, auditRecorder } from '../audit-trail.js';
 import type { Authenticator } from '../key-authenticator.js';
 import { AGENT_ID, type AgentBackend } from '../backends/backend.js';
-import { RateLimiter } from '../rate-limiter.js';
+import { requestLimiter, type RequestLimiter } from '../shared-rate-limiter.js';
 import { requestTarget } from '../http/request-target.js';
 import { AttachSession } from './attach-session.js';
 import { AttachTickets, type AttachTicket } from './attach-tickets.js';
@@ -35,6 +35,8 @@ export interface AttachServiceOptions {
   ticketTtlMs?: number;
   /** Failed authentications per minute from one address. Default 30. */
   authFailuresPerMinute?: number;
+  /** Where failed authentications count: the store's windows, with the API's (one budget per address). */
+  rateWindows?: RateWindows;
 }
 
 const ATTACH_PATH = /^\/api\/v1\/agents\/([^/]+)\/attach\/?$/;
@@ -57,14 +59,14 @@ export class AttachService {
     perMessageDeflate: false,
     handleProtocols: (offered) => ATTACH_PROTOCOLS.find((p) => offered.has(p)) ?? false,
   });
-  readonly #authFailures: RateLimiter;
+  readonly #authFailures: RequestLimiter;
   #closed = false;
 
   constructor(options: AttachServiceOptions) {
     this.#o = options;
     this.#logger = options.logger ?? silentLogger;
     this.#tickets = new AttachTickets(options.ticketTtlMs ?? 30_000);
-    this.#authFailures = new RateLimiter(options.authFailuresPerMinute ?? 30, 60_000);
+    this.#authFailures = requestLimiter(options.rateWindows, 'auth-failure', options.authFailuresPerMinute ?? 30);
     // Which session the client is in, so it can come back to it after a dropped connection.
     this.#wss.on('headers', (headers, req) => {
       const id = (req as IncomingMessage & { attachSession?: string }).attachSession;
@@ -117,7 +119,7 @@ export class AttachService {
       keyId = principal && actorOf(principal).keyId;
     }
     if (!userId) {
-      const guard = this.#authFailures.take(remote);
+      const guard = await this.#authFailures.take(remote);
       if (!guard.allowed)
         throw new ApiError(
           429,
