@@ -11,6 +11,7 @@ import {
 import { openStore, sqlAgentPresence, sqlSessionStore, type ForgeStore } from '@forge/store';
 import { exposureWarning, prepareAgentUser } from './agent-isolation.js';
 import { ApiKeyStore } from './api-keys.js';
+import { KeyAuthenticator } from './key-authenticator.js';
 import { AttachService, type AttachServiceOptions } from './attach/attach-service.js';
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
@@ -51,7 +52,7 @@ export interface PlatformOptions {
   /** Heartbeat and queue poll interval (tests shorten it). */
   pollMs?: number;
   /** Attach limits and timeouts (tests shorten them). */
-  attach?: Omit<AttachServiceOptions, 'keys' | 'backend' | 'logger'>;
+  attach?: Omit<AttachServiceOptions, 'keys' | 'backend' | 'logger' | 'audit' | 'rateWindows'>;
   /** Default: a registry of the platform's own. Pass one to meter a backend made outside (`meteredPods`). */
   metrics?: PlatformMetrics;
   /** /livez's and /readyz's bounds (tests shorten them). */
@@ -163,7 +164,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   let server: Awaited<ReturnType<typeof listen>>;
   let metricsServer: HttpServer | undefined;
   let health: PlatformHealth | undefined;
-  const attach = new AttachService({ keys, backend, logger, ...options.attach });
+  // The bootstrap keys, then the keys issued over the API (read from the store on each request).
+  const authenticator = new KeyAuthenticator({ bootstrap: keys, stored: store.apiKeys, logger });
+  const attach = new AttachService({
+    keys: authenticator,
+    audit: store.audit,
+    rateWindows: store.rateWindows,
+    backend,
+    logger,
+    ...options.attach,
+  });
   const drainState = new DrainState();
   try {
     runs = await RunManager.create({
@@ -226,7 +236,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       health,
       metrics,
       serveMetrics: config.metricsPort === undefined,
-      keys,
+      keys: authenticator,
+      rateWindows: store.rateWindows,
+      rateLimitPerAddress: config.rateLimitPerAddress,
       backend,
       runs,
       defaultProvider: config.defaultProvider,

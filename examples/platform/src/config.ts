@@ -22,6 +22,8 @@ export interface PlatformConfig {
   apiKeys: ApiKeyRecord[];
   /** Requests per minute per key. */
   rateLimitPerMinute: number;
+  /** Requests per minute from one client address, all keys together; 0: no such limit. */
+  rateLimitPerAddress: number;
   /** Live agents per key. */
   maxAgentsPerKey: number;
   /** Hosts or CIDRs on private networks that webhook URLs may point at; false allows none. */
@@ -101,7 +103,8 @@ const USAGE = `forge platform — options (flags override environment variables)
   FORGE_MAX_ATTACHMENT_BYTES                    a message's attachments together, decoded (default 5242880)
   FORGE_DEFAULT_APPROVALS, FORGE_DEFAULT_BUDGET  JSON: every run's approvals / budget unless its agent or message sets one
   FORGE_ADMIN_USERS                             users whose keys may issue enrolment tokens, comma-separated
-  --rate-limit / FORGE_RATE_LIMIT               requests per minute per key (default 100)
+  --rate-limit / FORGE_RATE_LIMIT               requests per minute per key (default 100), counted in the store
+  FORGE_RATE_LIMIT_PER_ADDRESS                  requests per minute from one client address (default 0: none)
   --max-agents / FORGE_MAX_AGENTS               live agents per key (default 10)
   --webhook-allow-private / FORGE_WEBHOOK_ALLOW_PRIVATE  hosts/CIDRs, comma-separated (default none)
   --default-provider / FORGE_DEFAULT_PROVIDER   claude-code | opencode | codex | gemini | acp | scripted (default claude-code)
@@ -298,6 +301,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
       1,
       1_000_000,
     ),
+    rateLimitPerAddress: int('FORGE_RATE_LIMIT_PER_ADDRESS', env.FORGE_RATE_LIMIT_PER_ADDRESS, 0, 0, 1_000_000),
     maxAgentsPerKey: int(
       source('max-agents', 'FORGE_MAX_AGENTS'),
       pick('max-agents', 'FORGE_MAX_AGENTS'),

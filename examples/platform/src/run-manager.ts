@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { defaultMaxRunning } from './runs/max-running.js';
 import { silentLogger, type CodeAgent, type Logger } from '@forge/core';
-import type { ForgeStore, JournalEvent, RunRecord } from '@forge/store';
+import type { ForgeStore, JournalEvent, RunPage, RunRecord } from '@forge/store';
 import type { KeyCaps } from './api-keys.js';
 import { LiveRun } from './runs/live-run.js';
 import { Outbox } from './runs/outbox.js';
@@ -179,7 +179,7 @@ export class RunManager {
     return run && run.userId === userId ? run : undefined;
   }
 
-  list(userId: string, agentId: string, page: { limit: number; before?: number }): Promise<RunRecord[]> {
+  list(userId: string, agentId: string, page: RunPage): Promise<RunRecord[]> {
     return this.#ctx.store.runs.list(userId, agentId, page);
   }
 

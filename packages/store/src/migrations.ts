@@ -1,4 +1,5 @@
 import { ForgeError } from '@forge/core';
+import { OPERATOR_MIGRATIONS } from './operator-migrations.js';
 import type { SqlClient } from './sql.js';
 
 export interface Migration {
@@ -295,6 +296,7 @@ create index forge_run_usage_finished on forge_run_usage (finished_at);
 alter table forge_runs add column handed_over_at double precision;
 `,
   },
+  ...OPERATOR_MIGRATIONS,
 ];
 
 // Any constant will do; it only has to be the same in every replica.

@@ -16,6 +16,15 @@ export interface OutboxItem extends JournalEvent {
 
 export type OutboxState = 'delivered' | 'rejected' | 'failed';
 
+/** A page of an agent's runs, and what to list. */
+export interface RunPage {
+  limit: number;
+  before?: number;
+  statuses?: readonly RunStatus[];
+  since?: number;
+  until?: number;
+}
+
 /**
  * The run queue, the event journal and the webhook outbox. Every change that must not be half
  * done (a batch of events and their outbox rows; a run's final event and its final status) is
@@ -223,12 +232,25 @@ export class RunStore {
     return row ? toRecord(row) : undefined;
   }
 
-  /** An agent's runs, newest first; `before` is the `position` of the last run of the previous page. */
-  async list(userId: string, agentId: string, page: { limit: number; before?: number }): Promise<RunRecord[]> {
+  /**
+   * An agent's runs, newest first; `before` is the `position` of the last run of the previous page. Optionally only
+   * runs in `statuses`, created at or after `since` and before `until` (epoch ms).
+   */
+  async list(userId: string, agentId: string, page: RunPage): Promise<RunRecord[]> {
     const rows = await this.sql.query(
       `select * from forge_runs where user_id = $1 and agent_id = $2 and ($3::bigint is null or position < $3)
+         and ($5::text is null or status = any(string_to_array($5, ','))) and ($6::float8 is null or created_at >= $6)
+         and ($7::float8 is null or created_at < $7)
        order by position desc limit $4`,
-      [userId, agentId, page.before ?? null, page.limit],
+      [
+        userId,
+        agentId,
+        page.before ?? null,
+        page.limit,
+        page.statuses?.join(',') ?? null,
+        page.since ?? null,
+        page.until ?? null,
+      ],
     );
     return rows.map(toRecord);
   }
