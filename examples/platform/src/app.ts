@@ -11,6 +11,7 @@ import { openStore, sqlAgentPresence, sqlSessionStore, type ForgeStore } from '@
 import { exposureWarning, prepareAgentUser } from './agent-isolation.js';
 import { ApiKeyStore } from './api-keys.js';
 import { AttachService, type AttachServiceOptions } from './attach/attach-service.js';
+import { withRemoteAttach } from './attach/remote-attach.js';
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
 import type { PlatformConfig } from './config.js';
@@ -119,7 +120,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   let runs: RunManager | undefined;
   let remote: RemoteAgents | undefined;
   let server: Awaited<ReturnType<typeof listen>>;
-  const attach = new AttachService({ keys, backend, logger, ...options.attach });
+  // An agent whose provider dialled home is attached on that machine, over its link.
+  const attach = new AttachService({ keys, backend: withRemoteAttach(backend, () => remote), logger, ...options.attach });
   try {
     runs = await RunManager.create({
       store,

@@ -7,8 +7,10 @@ import {
   AgentHubService,
   HeartbeatSchema,
   HelloSchema,
+  TerminalUpSchema,
   type Heartbeat,
   type Hello,
+  type TerminalUp,
 } from './gen/forge/dialhome/v1/dialhome_pb.js';
 import {
   AttachRequestSchema as WireAttachRequestSchema,
@@ -25,7 +27,11 @@ export type AttachBody =
   | { case: 'heartbeat'; value: Heartbeat }
   | { case: 'ack'; value: proto.CommandAck }
   | { case: 'error'; value: proto.CommandError }
-  | { case: 'pong'; value: proto.Pong };
+  | { case: 'pong'; value: proto.Pong }
+  | { case: 'terminal'; value: TerminalUp };
+
+/** Most output or stdin bytes in one terminal message. */
+export const TERMINAL_CHUNK = 64 * 1024;
 
 /** What the agent queues to send. */
 export type Outgoing = { subject: string; body: AttachBody | { case: 'events'; value: Uint8Array[]; bytes: number } };
@@ -82,6 +88,9 @@ export function toWire(message: Outgoing): WireAttachRequest {
     case 'pong':
       value = toBinary(proto.PongSchema, b.value);
       break;
+    case 'terminal':
+      value = toBinary(TerminalUpSchema, b.value);
+      break;
   }
   return create(WireAttachRequestSchema, { subject: message.subject, body: { case: b.case, value } });
 }
@@ -103,6 +112,8 @@ export function fromWire(message: WireAttachRequest): Incoming {
       return { subject, body: { case: 'error', value: fromBinary(proto.CommandErrorSchema, b.value) } };
     case 'pong':
       return { subject, body: { case: 'pong', value: fromBinary(proto.PongSchema, b.value) } };
+    case 'terminal':
+      return { subject, body: { case: 'terminal', value: fromBinary(TerminalUpSchema, b.value) } };
     default:
       return { subject, body: { case: undefined } };
   }

@@ -14,9 +14,9 @@
 // @generated from file forge/dialhome/v1/dialhome.proto (package forge.dialhome.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { AgentCapabilities, CommandAck, CommandError, ConnectRequest, EventBatch, Pong } from "#agent-proto/forge/agent/v1/agent_pb.js";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { AgentCapabilities, CommandAck, CommandError, ConnectRequest, ErrorInfo, EventBatch, Pong } from "#agent-proto/forge/agent/v1/agent_pb.js";
 import { file_forge_agent_v1_agent } from "#agent-proto/forge/agent/v1/agent_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -24,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file forge/dialhome/v1/dialhome.proto.
  */
 export const file_forge_dialhome_v1_dialhome: GenFile = /*@__PURE__*/
-  fileDesc("CiBmb3JnZS9kaWFsaG9tZS92MS9kaWFsaG9tZS5wcm90bxIRZm9yZ2UuZGlhbGhvbWUudjEiNgoNRW5yb2xsUmVxdWVzdBIXCg9lbnJvbG1lbnRfdG9rZW4YASABKAkSDAoEbmFtZRgCIAEoCSI2Cg5FbnJvbGxSZXNwb25zZRIQCghhZ2VudF9pZBgBIAEoCRISCgpjcmVkZW50aWFsGAIgASgJIrQCCg1BdHRhY2hSZXF1ZXN0Eg8KB3N1YmplY3QYASABKAkSKQoFaGVsbG8YAiABKAsyGC5mb3JnZS5kaWFsaG9tZS52MS5IZWxsb0gAEjEKCWhlYXJ0YmVhdBgDIAEoCzIcLmZvcmdlLmRpYWxob21lLnYxLkhlYXJ0YmVhdEgAEiwKBmV2ZW50cxgEIAEoCzIaLmZvcmdlLmFnZW50LnYxLkV2ZW50QmF0Y2hIABIpCgNhY2sYBSABKAsyGi5mb3JnZS5hZ2VudC52MS5Db21tYW5kQWNrSAASLQoFZXJyb3IYBiABKAsyHC5mb3JnZS5hZ2VudC52MS5Db21tYW5kRXJyb3JIABIkCgRwb25nGAcgASgLMhQuZm9yZ2UuYWdlbnQudjEuUG9uZ0gAQgYKBGJvZHkicQoFSGVsbG8SDAoEbmFtZRgBIAEoCRIQCghwcm92aWRlchgCIAEoCRI3CgxjYXBhYmlsaXRpZXMYAyABKAsyIS5mb3JnZS5hZ2VudC52MS5BZ2VudENhcGFiaWxpdGllcxIPCgd2ZXJzaW9uGAQgASgJIjEKCUhlYXJ0YmVhdBIMCgR0aW1lGAEgASgBEhYKDnJ1bnNfaW5fZmxpZ2h0GAIgASgNIsUBCg5BdHRhY2hSZXNwb25zZRIPCgdzdWJqZWN0GAEgASgJEi0KB3dlbGNvbWUYAiABKAsyGi5mb3JnZS5kaWFsaG9tZS52MS5XZWxjb21lSAASOAoNaGVhcnRiZWF0X2FjaxgDIAEoCzIfLmZvcmdlLmRpYWxob21lLnYxLkhlYXJ0YmVhdEFja0gAEjEKB2NvbW1hbmQYBCABKAsyHi5mb3JnZS5hZ2VudC52MS5Db25uZWN0UmVxdWVzdEgAQgYKBGJvZHkiYQoHV2VsY29tZRIQCghhZ2VudF9pZBgBIAEoCRIUCgxoZWFydGJlYXRfbXMYAiABKA0SGQoRbWlzc2VkX2hlYXJ0YmVhdHMYAyABKA0SEwoLc2VydmVyX3RpbWUYBCABKAEiMQoMSGVhcnRiZWF0QWNrEgwKBHRpbWUYASABKAESEwoLc2VydmVyX3RpbWUYAiABKAEyswEKD0FnZW50SHViU2VydmljZRJNCgZFbnJvbGwSIC5mb3JnZS5kaWFsaG9tZS52MS5FbnJvbGxSZXF1ZXN0GiEuZm9yZ2UuZGlhbGhvbWUudjEuRW5yb2xsUmVzcG9uc2USUQoGQXR0YWNoEiAuZm9yZ2UuZGlhbGhvbWUudjEuQXR0YWNoUmVxdWVzdBohLmZvcmdlLmRpYWxob21lLnYxLkF0dGFjaFJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_forge_agent_v1_agent]);
+  fileDesc("CiBmb3JnZS9kaWFsaG9tZS92MS9kaWFsaG9tZS5wcm90bxIRZm9yZ2UuZGlhbGhvbWUudjEiNgoNRW5yb2xsUmVxdWVzdBIXCg9lbnJvbG1lbnRfdG9rZW4YASABKAkSDAoEbmFtZRgCIAEoCSI2Cg5FbnJvbGxSZXNwb25zZRIQCghhZ2VudF9pZBgBIAEoCRISCgpjcmVkZW50aWFsGAIgASgJIugCCg1BdHRhY2hSZXF1ZXN0Eg8KB3N1YmplY3QYASABKAkSKQoFaGVsbG8YAiABKAsyGC5mb3JnZS5kaWFsaG9tZS52MS5IZWxsb0gAEjEKCWhlYXJ0YmVhdBgDIAEoCzIcLmZvcmdlLmRpYWxob21lLnYxLkhlYXJ0YmVhdEgAEiwKBmV2ZW50cxgEIAEoCzIaLmZvcmdlLmFnZW50LnYxLkV2ZW50QmF0Y2hIABIpCgNhY2sYBSABKAsyGi5mb3JnZS5hZ2VudC52MS5Db21tYW5kQWNrSAASLQoFZXJyb3IYBiABKAsyHC5mb3JnZS5hZ2VudC52MS5Db21tYW5kRXJyb3JIABIkCgRwb25nGAcgASgLMhQuZm9yZ2UuYWdlbnQudjEuUG9uZ0gAEjIKCHRlcm1pbmFsGKABIAEoCzIdLmZvcmdlLmRpYWxob21lLnYxLlRlcm1pbmFsVXBIAEIGCgRib2R5IrwBCgVIZWxsbxIMCgRuYW1lGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEjcKDGNhcGFiaWxpdGllcxgDIAEoCzIhLmZvcmdlLmFnZW50LnYxLkFnZW50Q2FwYWJpbGl0aWVzEg8KB3ZlcnNpb24YBCABKAkSOwoJdGVybWluYWxzGKABIAEoDjIiLmZvcmdlLmRpYWxob21lLnYxLlRlcm1pbmFsU3VwcG9ydEgAiAEBQgwKCl90ZXJtaW5hbHMiMQoJSGVhcnRiZWF0EgwKBHRpbWUYASABKAESFgoOcnVuc19pbl9mbGlnaHQYAiABKA0i+wEKDkF0dGFjaFJlc3BvbnNlEg8KB3N1YmplY3QYASABKAkSLQoHd2VsY29tZRgCIAEoCzIaLmZvcmdlLmRpYWxob21lLnYxLldlbGNvbWVIABI4Cg1oZWFydGJlYXRfYWNrGAMgASgLMh8uZm9yZ2UuZGlhbGhvbWUudjEuSGVhcnRiZWF0QWNrSAASMQoHY29tbWFuZBgEIAEoCzIeLmZvcmdlLmFnZW50LnYxLkNvbm5lY3RSZXF1ZXN0SAASNAoIdGVybWluYWwYoAEgASgLMh8uZm9yZ2UuZGlhbGhvbWUudjEuVGVybWluYWxEb3duSABCBgoEYm9keSJhCgdXZWxjb21lEhAKCGFnZW50X2lkGAEgASgJEhQKDGhlYXJ0YmVhdF9tcxgCIAEoDRIZChFtaXNzZWRfaGVhcnRiZWF0cxgDIAEoDRITCgtzZXJ2ZXJfdGltZRgEIAEoASIxCgxIZWFydGJlYXRBY2sSDAoEdGltZRgBIAEoARITCgtzZXJ2ZXJfdGltZRgCIAEoASLeAQoMVGVybWluYWxEb3duEhMKC3Rlcm1pbmFsX2lkGAEgASgJEi8KBG9wZW4YAiABKAsyHy5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbE9wZW5IABIPCgVzdGRpbhgDIAEoDEgAEhMKCXN0ZGluX2VvZhgEIAEoCEgAEjEKBnJlc2l6ZRgFIAEoCzIfLmZvcmdlLmRpYWxob21lLnYxLlRlcm1pbmFsU2l6ZUgAEhcKDW91dHB1dF9jcmVkaXQYBiABKA1IABIOCgRraWxsGAcgASgISABCBgoEYm9keSLPAQoMVGVybWluYWxPcGVuEg8KB2NvbW1hbmQYASADKAkSCwoDY3dkGAIgASgJEgsKA3R0eRgDIAEoCBIMCgRjb2xzGAQgASgNEgwKBHJvd3MYBSABKA0SNQoDZW52GAYgAygLMiguZm9yZ2UuZGlhbGhvbWUudjEuVGVybWluYWxPcGVuLkVudkVudHJ5EhUKDW91dHB1dF93aW5kb3cYByABKA0aKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIqCgxUZXJtaW5hbFNpemUSDAoEY29scxgBIAEoDRIMCgRyb3dzGAIgASgNIvkBCgpUZXJtaW5hbFVwEhMKC3Rlcm1pbmFsX2lkGAEgASgJEjMKBm9wZW5lZBgCIAEoCzIhLmZvcmdlLmRpYWxob21lLnYxLlRlcm1pbmFsT3BlbmVkSAASEAoGc3Rkb3V0GAMgASgMSAASEAoGc3RkZXJyGAQgASgMSAASFgoMc3RkaW5fY3JlZGl0GAUgASgNSAASLwoEZXhpdBgGIAEoCzIfLmZvcmdlLmRpYWxob21lLnYxLlRlcm1pbmFsRXhpdEgAEiwKB3JlZnVzZWQYByABKAsyGS5mb3JnZS5hZ2VudC52MS5FcnJvckluZm9IAEIGCgRib2R5IkIKDlRlcm1pbmFsT3BlbmVkEgsKA3R0eRgBIAEoCBIUCgxzdGRpbl93aW5kb3cYAiABKA0SDQoFbm90ZXMYAyADKAkiOgoMVGVybWluYWxFeGl0EhEKBGNvZGUYASABKAVIAIgBARIOCgZzaWduYWwYAiABKAlCBwoFX2NvZGUqcAoPVGVybWluYWxTdXBwb3J0EiAKHFRFUk1JTkFMX1NVUFBPUlRfVU5TUEVDSUZJRUQQABIcChhURVJNSU5BTF9TVVBQT1JUX0VOQUJMRUQQARIdChlURVJNSU5BTF9TVVBQT1JUX0RJU0FCTEVEEAIyswEKD0FnZW50SHViU2VydmljZRJNCgZFbnJvbGwSIC5mb3JnZS5kaWFsaG9tZS52MS5FbnJvbGxSZXF1ZXN0GiEuZm9yZ2UuZGlhbGhvbWUudjEuRW5yb2xsUmVzcG9uc2USUQoGQXR0YWNoEiAuZm9yZ2UuZGlhbGhvbWUudjEuQXR0YWNoUmVxdWVzdBohLmZvcmdlLmRpYWxob21lLnYxLkF0dGFjaFJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_forge_agent_v1_agent]);
 
 /**
  * @generated from message forge.dialhome.v1.EnrollRequest
@@ -138,6 +138,15 @@ export type AttachRequest = Message<"forge.dialhome.v1.AttachRequest"> & {
      */
     value: Pong;
     case: "pong";
+  } | {
+    /**
+     * A terminal opened in the agent's workspace (`agent.<id>.terminal.<terminal>.<kind>`): its output,
+     * exit, the stdin credit it grants, or its refusal. See TerminalUp.
+     *
+     * @generated from field: forge.dialhome.v1.TerminalUp terminal = 160;
+     */
+    value: TerminalUp;
+    case: "terminal";
   } | { case: undefined; value?: undefined };
 };
 
@@ -179,6 +188,13 @@ export type Hello = Message<"forge.dialhome.v1.Hello"> & {
    * @generated from field: string version = 4;
    */
   version: string;
+
+  /**
+   * Whether it opens terminals in its workspace (TerminalOpen). Older agent programs send nothing: UNSPECIFIED.
+   *
+   * @generated from field: optional forge.dialhome.v1.TerminalSupport terminals = 160;
+   */
+  terminals?: TerminalSupport | undefined;
 };
 
 /**
@@ -248,6 +264,14 @@ export type AttachResponse = Message<"forge.dialhome.v1.AttachResponse"> & {
      */
     value: ConnectRequest;
     case: "command";
+  } | {
+    /**
+     * Opens, feeds, resizes or closes a terminal in the agent's workspace. See TerminalDown.
+     *
+     * @generated from field: forge.dialhome.v1.TerminalDown terminal = 160;
+     */
+    value: TerminalDown;
+    case: "terminal";
   } | { case: undefined; value?: undefined };
 };
 
@@ -322,6 +346,310 @@ export type HeartbeatAck = Message<"forge.dialhome.v1.HeartbeatAck"> & {
  */
 export const HeartbeatAckSchema: GenMessage<HeartbeatAck> = /*@__PURE__*/
   messageDesc(file_forge_dialhome_v1_dialhome, 7);
+
+/**
+ * platform → agent, under `agent.<id>.terminal.<terminal>.<open|stdin|resize|credit|close>`.
+ *
+ * @generated from message forge.dialhome.v1.TerminalDown
+ */
+export type TerminalDown = Message<"forge.dialhome.v1.TerminalDown"> & {
+  /**
+   * Chosen by the platform, unique on the stream.
+   *
+   * @generated from field: string terminal_id = 1;
+   */
+  terminalId: string;
+
+  /**
+   * @generated from oneof forge.dialhome.v1.TerminalDown.body
+   */
+  body: {
+    /**
+     * @generated from field: forge.dialhome.v1.TerminalOpen open = 2;
+     */
+    value: TerminalOpen;
+    case: "open";
+  } | {
+    /**
+     * Bytes for the process's stdin, within the stdin credit.
+     *
+     * @generated from field: bytes stdin = 3;
+     */
+    value: Uint8Array;
+    case: "stdin";
+  } | {
+    /**
+     * The platform will send no more stdin (EOF; ^D on a terminal).
+     *
+     * @generated from field: bool stdin_eof = 4;
+     */
+    value: boolean;
+    case: "stdinEof";
+  } | {
+    /**
+     * @generated from field: forge.dialhome.v1.TerminalSize resize = 5;
+     */
+    value: TerminalSize;
+    case: "resize";
+  } | {
+    /**
+     * More output bytes the agent may send.
+     *
+     * @generated from field: uint32 output_credit = 6;
+     */
+    value: number;
+    case: "outputCredit";
+  } | {
+    /**
+     * Ends the process and everything it started; the agent answers with a TerminalExit.
+     *
+     * @generated from field: bool kill = 7;
+     */
+    value: boolean;
+    case: "kill";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message forge.dialhome.v1.TerminalDown.
+ * Use `create(TerminalDownSchema)` to create a new message.
+ */
+export const TerminalDownSchema: GenMessage<TerminalDown> = /*@__PURE__*/
+  messageDesc(file_forge_dialhome_v1_dialhome, 8);
+
+/**
+ * @generated from message forge.dialhome.v1.TerminalOpen
+ */
+export type TerminalOpen = Message<"forge.dialhome.v1.TerminalOpen"> & {
+  /**
+   * argv; empty: the login shell of the agent's account.
+   *
+   * @generated from field: repeated string command = 1;
+   */
+  command: string[];
+
+  /**
+   * Default (empty): the agent's workspace.
+   *
+   * @generated from field: string cwd = 2;
+   */
+  cwd: string;
+
+  /**
+   * @generated from field: bool tty = 3;
+   */
+  tty: boolean;
+
+  /**
+   * Terminal size when tty; 0: 80×24.
+   *
+   * @generated from field: uint32 cols = 4;
+   */
+  cols: number;
+
+  /**
+   * @generated from field: uint32 rows = 5;
+   */
+  rows: number;
+
+  /**
+   * @generated from field: map<string, string> env = 6;
+   */
+  env: { [key: string]: string };
+
+  /**
+   * Output bytes (stdout and stderr together) the agent may send before the platform grants more.
+   *
+   * @generated from field: uint32 output_window = 7;
+   */
+  outputWindow: number;
+};
+
+/**
+ * Describes the message forge.dialhome.v1.TerminalOpen.
+ * Use `create(TerminalOpenSchema)` to create a new message.
+ */
+export const TerminalOpenSchema: GenMessage<TerminalOpen> = /*@__PURE__*/
+  messageDesc(file_forge_dialhome_v1_dialhome, 9);
+
+/**
+ * @generated from message forge.dialhome.v1.TerminalSize
+ */
+export type TerminalSize = Message<"forge.dialhome.v1.TerminalSize"> & {
+  /**
+   * @generated from field: uint32 cols = 1;
+   */
+  cols: number;
+
+  /**
+   * @generated from field: uint32 rows = 2;
+   */
+  rows: number;
+};
+
+/**
+ * Describes the message forge.dialhome.v1.TerminalSize.
+ * Use `create(TerminalSizeSchema)` to create a new message.
+ */
+export const TerminalSizeSchema: GenMessage<TerminalSize> = /*@__PURE__*/
+  messageDesc(file_forge_dialhome_v1_dialhome, 10);
+
+/**
+ * agent → platform, under `agent.<id>.terminal.<terminal>.<opened|stdout|stderr|credit|exit|refused>`.
+ *
+ * @generated from message forge.dialhome.v1.TerminalUp
+ */
+export type TerminalUp = Message<"forge.dialhome.v1.TerminalUp"> & {
+  /**
+   * @generated from field: string terminal_id = 1;
+   */
+  terminalId: string;
+
+  /**
+   * @generated from oneof forge.dialhome.v1.TerminalUp.body
+   */
+  body: {
+    /**
+     * @generated from field: forge.dialhome.v1.TerminalOpened opened = 2;
+     */
+    value: TerminalOpened;
+    case: "opened";
+  } | {
+    /**
+     * Output, within the output credit, in order.
+     *
+     * @generated from field: bytes stdout = 3;
+     */
+    value: Uint8Array;
+    case: "stdout";
+  } | {
+    /**
+     * @generated from field: bytes stderr = 4;
+     */
+    value: Uint8Array;
+    case: "stderr";
+  } | {
+    /**
+     * More stdin bytes the platform may send.
+     *
+     * @generated from field: uint32 stdin_credit = 5;
+     */
+    value: number;
+    case: "stdinCredit";
+  } | {
+    /**
+     * The last message of a terminal: its output has all been sent.
+     *
+     * @generated from field: forge.dialhome.v1.TerminalExit exit = 6;
+     */
+    value: TerminalExit;
+    case: "exit";
+  } | {
+    /**
+     * The terminal could not be opened (attach is off, a bad cwd…); the last message of a terminal.
+     *
+     * @generated from field: forge.agent.v1.ErrorInfo refused = 7;
+     */
+    value: ErrorInfo;
+    case: "refused";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message forge.dialhome.v1.TerminalUp.
+ * Use `create(TerminalUpSchema)` to create a new message.
+ */
+export const TerminalUpSchema: GenMessage<TerminalUp> = /*@__PURE__*/
+  messageDesc(file_forge_dialhome_v1_dialhome, 11);
+
+/**
+ * @generated from message forge.dialhome.v1.TerminalOpened
+ */
+export type TerminalOpened = Message<"forge.dialhome.v1.TerminalOpened"> & {
+  /**
+   * Whether the process really has a terminal.
+   *
+   * @generated from field: bool tty = 1;
+   */
+  tty: boolean;
+
+  /**
+   * Stdin bytes the platform may send before the agent grants more.
+   *
+   * @generated from field: uint32 stdin_window = 2;
+   */
+  stdinWindow: number;
+
+  /**
+   * What the person should be told (e.g. no PTY library on the agent's machine).
+   *
+   * @generated from field: repeated string notes = 3;
+   */
+  notes: string[];
+};
+
+/**
+ * Describes the message forge.dialhome.v1.TerminalOpened.
+ * Use `create(TerminalOpenedSchema)` to create a new message.
+ */
+export const TerminalOpenedSchema: GenMessage<TerminalOpened> = /*@__PURE__*/
+  messageDesc(file_forge_dialhome_v1_dialhome, 12);
+
+/**
+ * @generated from message forge.dialhome.v1.TerminalExit
+ */
+export type TerminalExit = Message<"forge.dialhome.v1.TerminalExit"> & {
+  /**
+   * Set when the process exited by itself.
+   *
+   * @generated from field: optional int32 code = 1;
+   */
+  code?: number | undefined;
+
+  /**
+   * Set when a signal ended it, e.g. "SIGKILL".
+   *
+   * @generated from field: string signal = 2;
+   */
+  signal: string;
+};
+
+/**
+ * Describes the message forge.dialhome.v1.TerminalExit.
+ * Use `create(TerminalExitSchema)` to create a new message.
+ */
+export const TerminalExitSchema: GenMessage<TerminalExit> = /*@__PURE__*/
+  messageDesc(file_forge_dialhome_v1_dialhome, 13);
+
+/**
+ * @generated from enum forge.dialhome.v1.TerminalSupport
+ */
+export enum TerminalSupport {
+  /**
+   * An agent program older than terminals: it ignores a TerminalOpen.
+   *
+   * @generated from enum value: TERMINAL_SUPPORT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: TERMINAL_SUPPORT_ENABLED = 1;
+   */
+  ENABLED = 1,
+
+  /**
+   * Its operator turned terminals off (FORGE_ALLOW_ATTACH=0 in examples/remote-agent): every open is refused.
+   *
+   * @generated from enum value: TERMINAL_SUPPORT_DISABLED = 2;
+   */
+  DISABLED = 2,
+}
+
+/**
+ * Describes the enum forge.dialhome.v1.TerminalSupport.
+ */
+export const TerminalSupportSchema: GenEnum<TerminalSupport> = /*@__PURE__*/
+  enumDesc(file_forge_dialhome_v1_dialhome, 0);
 
 /**
  * Served by the platform (the hub); called by agents.
