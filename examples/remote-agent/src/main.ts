@@ -8,6 +8,7 @@
  * refused, FORGE_MAX_ATTEMPTS reached) and 2 on bad configuration.
  */
 import { readFile } from 'node:fs/promises';
+import { localWorkspaceAttach } from '@forge/core';
 import { stopOnSignals } from '@forge/core/internal';
 import { dialHome, type DialHome } from '@forge/dial-home';
 import { readConfig } from './config.js';
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     provider: config.provider,
     credentialFile: config.credentialFile,
     enrolmentToken: config.enrolmentToken ? 'given' : 'none',
+    attach: config.allowAttach ? 'allowed' : 'off (FORGE_ALLOW_ATTACH=0)',
   });
 
   const link: DialHome = dialHome({
@@ -32,6 +34,8 @@ async function main(): Promise<void> {
     name: config.name,
     agent,
     credentialFile: config.credentialFile,
+    // The platform's terminals open in the workspace of the runs, as this program's account.
+    ...(config.allowAttach ? { attach: localWorkspaceAttach({ workspace: config.cwd }) } : {}),
     ...(config.enrolmentToken ? { enrolmentToken: config.enrolmentToken } : {}),
     ...(config.hubCaFile ? { tls: { ca: await readFile(config.hubCaFile) } } : {}),
     ...(config.maxAttempts ? { backoff: { maxAttempts: config.maxAttempts } } : {}),
