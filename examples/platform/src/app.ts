@@ -121,7 +121,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   let remote: RemoteAgents | undefined;
   let server: Awaited<ReturnType<typeof listen>>;
   // An agent whose provider dialled home is attached on that machine, over its link.
-  const attach = new AttachService({ keys, backend: withRemoteAttach(backend, () => remote), logger, ...options.attach });
+  const attach = new AttachService({
+    keys,
+    backend: withRemoteAttach(backend, () => remote),
+    logger,
+    ...options.attach,
+  });
   try {
     runs = await RunManager.create({
       store,

@@ -140,7 +140,9 @@ describe('examples/remote-agent', () => {
     await waitUntil(async () => (await statusOf('example-box')) === 'offline', 'the agent offline again', second);
   });
 
-  it('opens the platform’s terminals in FORGE_CWD; FORGE_ALLOW_ATTACH=0 refuses them', { timeout: 60_000 }, async () => {
+  it('opens the platform’s terminals in FORGE_CWD; FORGE_ALLOW_ATTACH=0 refuses them', {
+    timeout: 60_000,
+  }, async () => {
     const workspace = await mkdtemp(join(dir, 'workspace-'));
     const env = (name: string, allow: string) => ({
       FORGE_HUB_URL: server.url,

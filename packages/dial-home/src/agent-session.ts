@@ -142,7 +142,11 @@ export class AgentSession implements RunCarrier, TerminalCarrier {
     }
     const id = randomUUID();
     const terminal = new HubTerminal((kind, body) => {
-      if (!this.ending) this.send(subjects.terminal(this.agentId, id, kind), { case: 'terminal', value: { $typeName: 'forge.dialhome.v1.TerminalDown', terminalId: id, body } });
+      if (!this.ending)
+        this.send(subjects.terminal(this.agentId, id, kind), {
+          case: 'terminal',
+          value: { $typeName: 'forge.dialhome.v1.TerminalDown', terminalId: id, body },
+        });
     }, outputWindow);
     this.terminals.set(id, terminal);
     void terminal.exited.then(() => this.terminals.delete(id));

@@ -127,7 +127,11 @@ export class AgentTerminals {
     const refuse = (error: unknown) => this.#send(id, 'refused', { case: 'refused', value: errorInfoFromError(error) });
     if (!this.#o.attach) {
       refuse(
-        new ForgeError(DialHomeCodes.ATTACH_DISABLED, 'Attach is turned off on this agent by its operator', 'unsupported'),
+        new ForgeError(
+          DialHomeCodes.ATTACH_DISABLED,
+          'Attach is turned off on this agent by its operator',
+          'unsupported',
+        ),
       );
       return;
     }
@@ -165,7 +169,12 @@ export class AgentTerminals {
     this.#o.logger.info('terminal opened for the platform', { terminal: id, tty: proc.tty });
     this.#send(id, 'opened', {
       case: 'opened',
-      value: { $typeName: 'forge.dialhome.v1.TerminalOpened', tty: proc.tty, stdinWindow: STDIN_WINDOW, notes: [...proc.notes] },
+      value: {
+        $typeName: 'forge.dialhome.v1.TerminalOpened',
+        tty: proc.tty,
+        stdinWindow: STDIN_WINDOW,
+        notes: [...proc.notes],
+      },
     });
     await Promise.all([this.#pump(t, 'stdout', proc.stdout), this.#pump(t, 'stderr', proc.stderr)]);
     const exit = await proc.exited;

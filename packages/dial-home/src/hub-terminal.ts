@@ -191,7 +191,8 @@ export class HubTerminal implements AttachedProcess {
   }
 
   resize(size: TerminalSize): void {
-    if (!this.#exit) this.#send('resize', { case: 'resize', value: { $typeName: 'forge.dialhome.v1.TerminalSize', ...size } });
+    if (!this.#exit)
+      this.#send('resize', { case: 'resize', value: { $typeName: 'forge.dialhome.v1.TerminalSize', ...size } });
   }
 
   kill(): void {

@@ -181,9 +181,7 @@ describe('attach: a remote agent that dialled home', () => {
     }
     // Everything between the process and the paused client: the pipe, core's paced reader, the
     // credit window, the link and the platform's socket — a few MiB, not the output.
-    expect(last, `${(last / 2 ** 20).toFixed(1)} MiB written while the client read nothing`).toBeLessThan(
-      16 * 2 ** 20,
-    );
+    expect(last, `${(last / 2 ** 20).toFixed(1)} MiB written while the client read nothing`).toBeLessThan(16 * 2 ** 20);
     c.ws.resume();
     await c.closed;
     expect(c.bytes).toBe(total);
