@@ -12,6 +12,9 @@ import {
 import { subjects } from './subject.js';
 import { TERMINAL_CHUNK, type Outgoing } from './wire.js';
 
+/** Output of one stream merged into one message while it waits for the link, at most. */
+const MERGED_OUTPUT = 4 * TERMINAL_CHUNK;
+
 /** Stdin bytes the platform may have in flight to one terminal. */
 const STDIN_WINDOW = 256 * 1024;
 
@@ -63,6 +66,22 @@ export class AgentTerminals {
       subject: subjects.terminal(this.#o.agentId, id, kind),
       body: { case: 'terminal', value: create(TerminalUpSchema, { terminalId: id, body }) },
     });
+  }
+
+  /** Queues output, merged into the stream's previous message if that is still waiting for the link. */
+  #output(id: string, channel: 'stdout' | 'stderr', data: Uint8Array): boolean {
+    const subject = subjects.terminal(this.#o.agentId, id, channel);
+    const n = data.byteLength;
+    return this.#o.outbound.push(
+      { subject, body: { case: 'terminalOutput', terminalId: id, channel, chunks: [data], bytes: n } },
+      (last) => {
+        const b = last.body;
+        if (last.subject !== subject || b.case !== 'terminalOutput' || b.bytes + n > MERGED_OUTPUT) return false;
+        b.chunks.push(data);
+        b.bytes += n;
+        return true;
+      },
+    );
   }
 
   handle(message: TerminalDown): void {
@@ -206,7 +225,7 @@ export class AgentTerminals {
           if (t.killed || this.#dropped) break;
           const n = Math.min(rest.byteLength, t.credit, TERMINAL_CHUNK);
           t.credit -= n;
-          const ok = this.#send(t.id, channel, { case: channel, value: rest.subarray(0, n) });
+          const ok = this.#output(t.id, channel, rest.subarray(0, n));
           rest = rest.subarray(n);
           if (!ok) await this.#o.outbound.drained();
         }
