@@ -1,10 +1,13 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { localWorkspaceAttach, type PtyModule } from '@forge/core';
+import { localWorkspaceAttach, type AttachOptions, type AttachedProcess, type PtyModule } from '@forge/core';
+import { createAgentHub, dialHome, memoryCredentialStore } from '@forge/dial-home';
+import { sampleScript, scriptedAgent } from '@forge/core/testing';
 import WebSocket from 'ws';
 import {
   ApiKeyStore,
@@ -73,31 +76,85 @@ async function echoLatencies(send: (b: Uint8Array) => void, onOutput: (l: (t: st
   return times;
 }
 
+/** The platform's attach endpoint alone, over `open` (a local workspace, a dialled-home agent's). */
+async function endpoint(open: (options: AttachOptions) => Promise<AttachedProcess>) {
+  const record: AgentRecord = {
+    userId: 'bench',
+    agentId: AGENT,
+    provider: 'x',
+    phase: 'Running',
+    ready: true,
+    createdAt: 0,
+  };
+  const backend = {
+    kind: 'local',
+    get: async (userId: string, agentId: string) => (userId === 'bench' && agentId === AGENT ? record : undefined),
+    attach: (_agent: AgentRecord, options: AttachOptions) => open(options),
+  } as unknown as AgentBackend;
+  const attach = new AttachService({
+    keys: new ApiKeyStore(parseApiKeyList(`bench:${KEY}`)),
+    backend,
+    maxPerUser: 64,
+  });
+  const server = await listen((_req, res) => res.end(), { port: 0, host: '127.0.0.1', upgrade: attach.upgrade });
+  return {
+    url: `${server.url.replace('http', 'ws')}/api/v1/agents/${AGENT}/attach`,
+    async close() {
+      await attach.close();
+      await server.close();
+    },
+  };
+}
+
+/** Keystroke echo through the endpoint at `url`: the socket into a PTY running cat. */
+async function attachEcho(url: string, n: number): Promise<number[]> {
+  const ws = new WebSocket(`${url}?tty=true&command=cat`, ['v5.channel.k8s.io'], {
+    headers: { authorization: `Bearer ${KEY}` },
+  });
+  await new Promise((r) => ws.once('open', r));
+  const times = await echoLatencies(
+    (b) => ws.send(Buffer.concat([Buffer.from([0]), b])),
+    (l) => ws.on('message', (d: Buffer) => d[0] === 1 && l(d.subarray(1).toString())),
+    n,
+  );
+  ws.close();
+  return times;
+}
+
+/** A hub and an agent dialled into it over loopback HTTP/2, serving terminals in `workspace`. */
+async function dialledHome(workspace: string) {
+  const hub = createAgentHub({
+    secret: 'attach-bench-secret-attach-bench-secret!!',
+    credentialStore: memoryCredentialStore(),
+  });
+  const server = await hub.listen();
+  const link = dialHome({
+    url: server.url,
+    name: 'bench-remote',
+    agent: scriptedAgent({ steps: sampleScript() }),
+    credentialFile: join(workspace, '.remote.json'),
+    enrolmentToken: hub.issueEnrolmentToken().token,
+    attach: localWorkspaceAttach({ workspace }),
+  });
+  await link.whenOnline();
+  const id = link.agentId!;
+  return {
+    open: (options: AttachOptions) => hub.openTerminal(id, options),
+    async close() {
+      await link.stop();
+      await hub.close();
+    },
+  };
+}
+
 const bench: BenchModule = {
   title: 'attach',
   async run() {
     const workspace = await mkdtemp(`${tmpdir()}/forge-bench-attach-`);
-    const record: AgentRecord = {
-      userId: 'bench',
-      agentId: AGENT,
-      provider: 'x',
-      phase: 'Running',
-      ready: true,
-      createdAt: 0,
-    };
     const local = localWorkspaceAttach({ workspace });
-    const backend = {
-      kind: 'local',
-      get: async (userId: string, agentId: string) => (userId === 'bench' && agentId === AGENT ? record : undefined),
-      attach: (_agent: AgentRecord, options: Parameters<typeof local.open>[0]) => local.open(options),
-    } as unknown as AgentBackend;
-    const attach = new AttachService({
-      keys: new ApiKeyStore(parseApiKeyList(`bench:${KEY}`)),
-      backend,
-      maxPerUser: 64,
-    });
-    const server = await listen((_req, res) => res.end(), { port: 0, host: '127.0.0.1', upgrade: attach.upgrade });
-    const url = `${server.url.replace('http', 'ws')}/api/v1/agents/${AGENT}/attach`;
+    const { url, close } = await endpoint((options) => local.open(options));
+    const remote = await dialledHome(workspace);
+    const viaHub = await endpoint(remote.open);
     try {
       const command = ['head', '-c', String(BYTES), '/dev/zero'];
       const client = remoteClient();
@@ -108,17 +165,20 @@ const bench: BenchModule = {
         5,
       ).finally(() => client.close());
 
+      // The same over a dial-home link: platform socket → hub → the agent's link → its PTY, and back.
+      const remoteBytes = BYTES / 4;
+      const remoteCommand = ['head', '-c', String(remoteBytes), '/dev/zero'];
+      const remoteClient2 = remoteClient();
+      const tRemote = await compare(
+        remoteBytes / 1e6,
+        () => remoteClient2.read(viaHub.url, remoteCommand),
+        () => pipeRead(remoteCommand),
+        3,
+      ).finally(() => remoteClient2.close());
+
       // Keystroke echo over loopback: the platform's socket into a PTY running cat, against node-pty alone.
-      const ws = new WebSocket(`${url}?tty=true&command=cat`, ['v5.channel.k8s.io'], {
-        headers: { authorization: `Bearer ${KEY}` },
-      });
-      await new Promise((r) => ws.once('open', r));
-      const viaAttach = await echoLatencies(
-        (b) => ws.send(Buffer.concat([Buffer.from([0]), b])),
-        (l) => ws.on('message', (d: Buffer) => d[0] === 1 && l(d.subarray(1).toString())),
-        1000,
-      );
-      ws.close();
+      const viaAttach = await attachEcho(url, 1000);
+      const viaDialHome = await attachEcho(viaHub.url, 1000);
       const pty = (await import('node-pty' as string)) as PtyModule;
       const term = pty.spawn('cat', [], { cols: 80, rows: 24, cwd: workspace, env: { TERM: 'xterm' } });
       const bare = await echoLatencies(
@@ -137,6 +197,13 @@ const bench: BenchModule = {
           goal: 0.7,
         },
         {
+          name: `stdout throughput over dial-home (platform → hub → the agent's link), ${remoteBytes / 2 ** 20} MiB, no tty`,
+          unit: 'MB/s',
+          ours: tRemote.ours,
+          baseline: tRemote.baseline,
+          baselineName: "a bare child's pipe",
+        },
+        {
           name: 'keystroke echo p50 (tty, loopback)',
           unit: 'ms',
           lowerIsBetter: true,
@@ -153,10 +220,28 @@ const bench: BenchModule = {
           baselineName: 'node-pty alone',
           goalMax: 20,
         },
+        {
+          name: 'keystroke echo p50 over dial-home (tty, loopback)',
+          unit: 'ms',
+          lowerIsBetter: true,
+          ours: pct(viaDialHome, 0.5),
+          baseline: pct(bare, 0.5),
+          baselineName: 'node-pty alone',
+        },
+        {
+          name: 'keystroke echo p99 over dial-home (tty, loopback)',
+          unit: 'ms',
+          lowerIsBetter: true,
+          ours: pct(viaDialHome, 0.99),
+          baseline: pct(bare, 0.99),
+          baselineName: 'node-pty alone',
+          goalMax: 20,
+        },
       ];
     } finally {
-      await attach.close();
-      await server.close();
+      await viaHub.close();
+      await remote.close();
+      await close();
       await rm(workspace, { recursive: true, force: true });
     }
   },

@@ -13,6 +13,7 @@ import { exposureWarning, prepareAgentUser } from './agent-isolation.js';
 import { ApiKeyStore } from './api-keys.js';
 import { KeyAuthenticator } from './key-authenticator.js';
 import { AttachService, type AttachServiceOptions } from './attach/attach-service.js';
+import { withRemoteAttach } from './attach/remote-attach.js';
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
 import { AgentLogBook } from './backends/agent-log-book.js';
@@ -170,7 +171,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     keys: authenticator,
     audit: store.audit,
     rateWindows: store.rateWindows,
-    backend,
+    // An agent whose provider dialled home is attached on that machine, over its link.
+    backend: withRemoteAttach(backend, () => remote),
     logger,
     ...options.attach,
   });

@@ -16,7 +16,10 @@ describe('readConfig', () => {
       name: 'box',
       provider: 'claude-code',
       cwd: '/work',
+      allowAttach: true,
     });
+    expect(readConfig({ ...base, FORGE_ALLOW_ATTACH: '0' }).allowAttach).toBe(false);
+    expect(readConfig({ ...base, FORGE_ALLOW_ATTACH: 'true' }).allowAttach).toBe(true);
     expect(readConfig({ ...base, XDG_CONFIG_HOME: '/cfg' }).credentialFile).toBe('/cfg/forge/agent.json');
     expect(
       readConfig({
@@ -49,6 +52,7 @@ describe('readConfig', () => {
     expect(code({ FORGE_AGENT_NAME: 'has space' })).toBe('INVALID_CONFIG:FORGE_AGENT_NAME');
     expect(code({ FORGE_PERMISSION_MODE: 'yolo' })).toBe('INVALID_CONFIG:FORGE_PERMISSION_MODE');
     expect(code({ FORGE_MAX_ATTEMPTS: '0' })).toBe('INVALID_CONFIG:FORGE_MAX_ATTEMPTS');
+    expect(code({ FORGE_ALLOW_ATTACH: 'maybe' })).toBe('INVALID_CONFIG:FORGE_ALLOW_ATTACH');
   });
 
   it('makes a valid agent name of the host name', () => {

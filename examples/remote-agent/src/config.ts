@@ -27,6 +27,11 @@ export interface RemoteAgentConfig {
   hubCaFile?: string;
   /** Give up after this many failed connection attempts in a row. Default: never. */
   maxAttempts?: number;
+  /**
+   * Terminals from the platform (its attach endpoint) open in `cwd` as this program's account.
+   * FORGE_ALLOW_ATTACH=0 turns them off: the Hello says so and every attach is refused.
+   */
+  allowAttach: boolean;
 }
 
 const opt = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim());
@@ -43,6 +48,14 @@ export function defaultAgentName(host = hostname()): string {
     .replace(/^[^A-Za-z0-9]+/, '')
     .slice(0, 63);
   return cleaned || 'remote-agent';
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const v = opt(env[name])?.toLowerCase();
+  if (v === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw bad(name, `${name} must be 1 or 0, got "${env[name]}"`);
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): RemoteAgentConfig {
@@ -71,6 +84,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     name,
     provider: provider as ProviderName,
     cwd: opt(env.FORGE_CWD) ?? cwd,
+    allowAttach: flag(env, 'FORGE_ALLOW_ATTACH', true),
   };
   const permissionMode = opt(env.FORGE_PERMISSION_MODE);
   if (permissionMode !== undefined && !PermissionModeSchema.safeParse(permissionMode).success) {

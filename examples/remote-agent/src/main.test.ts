@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -138,6 +138,43 @@ describe('examples/remote-agent', () => {
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
     await waitUntil(async () => (await statusOf('example-box')) === 'offline', 'the agent offline again', second);
+  });
+
+  it('opens the platform’s terminals in FORGE_CWD; FORGE_ALLOW_ATTACH=0 refuses them', {
+    timeout: 60_000,
+  }, async () => {
+    const workspace = await mkdtemp(join(dir, 'workspace-'));
+    const env = (name: string, allow: string) => ({
+      FORGE_HUB_URL: server.url,
+      FORGE_CREDENTIAL_FILE: join(dir, `${name}.json`),
+      FORGE_AGENT_NAME: name,
+      FORGE_PROVIDER: 'scripted',
+      FORGE_CWD: workspace,
+      FORGE_ALLOW_ATTACH: allow,
+      FORGE_ENROLMENT_TOKEN: hub.issueEnrolmentToken().token,
+    });
+    const open = startProgram(env('attach-box', '1'));
+    const locked = startProgram(env('locked-box', '0'));
+    programs.push(open, locked);
+    await waitUntil(async () => (await statusOf('attach-box')) === 'online', 'attach-box online', open);
+    await waitUntil(async () => (await statusOf('locked-box')) === 'online', 'locked-box online', locked);
+    const ids = new Map((await hub.listAgents()).map((a) => [a.name, a.id]));
+
+    const terminal = await hub.openTerminal(ids.get('attach-box')!, { command: ['sh', '-c', 'pwd; cat; exit 7'] });
+    const writer = terminal.stdin.getWriter();
+    await writer.write(new TextEncoder().encode('typed\n'));
+    await writer.close();
+    const out = await new Response(terminal.stdout).text();
+    expect(out).toBe(`${await realpath(workspace)}\ntyped\n`);
+    expect(await terminal.exited).toEqual({ code: 7, signal: null });
+
+    await expect(hub.openTerminal(ids.get('locked-box')!, { command: ['true'] })).rejects.toMatchObject({
+      code: 'ATTACH_DISABLED',
+    });
+    open.child.kill('SIGTERM');
+    locked.child.kill('SIGTERM');
+    expect(await open.exited).toBe(0);
+    expect(await locked.exited).toBe(0);
   });
 
   it('exits 2 with a clear message on bad configuration, and 1 when the platform refuses it', {

@@ -8,6 +8,7 @@
  * refused, FORGE_MAX_ATTEMPTS reached) and 2 on bad configuration.
  */
 import { readFile } from 'node:fs/promises';
+import { localWorkspaceAttach } from '@forge/core';
 import { stopOnSignals } from '@forge/core/internal';
 import { dialHome, type DialHome } from '@forge/dial-home';
 import { linkedSessionStore } from '@forge/transport-grpc';
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
     provider: config.provider,
     credentialFile: config.credentialFile,
     enrolmentToken: config.enrolmentToken ? 'given' : 'none',
+    attach: config.allowAttach ? 'allowed' : 'off (FORGE_ALLOW_ATTACH=0)',
   });
 
   const link: DialHome = dialHome({
@@ -36,6 +38,8 @@ async function main(): Promise<void> {
     agent,
     sessionStore,
     credentialFile: config.credentialFile,
+    // The platform's terminals open in the workspace of the runs, as this program's account.
+    ...(config.allowAttach ? { attach: localWorkspaceAttach({ workspace: config.cwd }) } : {}),
     ...(config.enrolmentToken ? { enrolmentToken: config.enrolmentToken } : {}),
     ...(config.hubCaFile ? { tls: { ca: await readFile(config.hubCaFile) } } : {}),
     ...(config.maxAttempts ? { backoff: { maxAttempts: config.maxAttempts } } : {}),

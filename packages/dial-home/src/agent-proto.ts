@@ -14,3 +14,4 @@ export type ConnectRequest = proto.ConnectRequest;
 export type EventBatch = proto.EventBatch;
 export type Pong = proto.Pong;
 export type SessionCall = proto.SessionCall;
+export type ErrorInfo = proto.ErrorInfo;

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import type { ConnectError } from '@connectrpc/connect';
-import { TransportError, type AgentRequest, type Clock, type Logger, type PermissionDecision } from '@forge/core';
+import {
+  TransportError,
+  type AgentRequest,
+  type AttachOptions,
+  type Clock,
+  type Logger,
+  type PermissionDecision,
+} from '@forge/core';
 import { AsyncQueue } from '@forge/core/internal';
 import { TransportCodes, proto } from '@forge/transport-grpc';
 import {
@@ -11,8 +18,9 @@ import {
   requestToProto,
   type SessionGrants,
 } from '@forge/transport-grpc/internal';
-import type { RunCarrier } from './dialled-agent.js';
+import type { RunCarrier, TerminalCarrier } from './dialled-agent.js';
 import { AttachResponseSchema, type AttachResponse } from './gen/forge/dialhome/v1/dialhome_pb.js';
+import { HubTerminal } from './hub-terminal.js';
 import type { RelayedRun } from '@forge/core/internal';
 import { parseSubject, subjects } from './subject.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -47,12 +55,13 @@ export interface SessionEnd {
  * the runs started over it. When it ends — however — every run still live on it ends as failed
  * with TRANSPORT_BROKEN, and every pending permission reply and answer is rejected: nothing hangs.
  */
-export class AgentSession implements RunCarrier {
+export class AgentSession implements RunCarrier, TerminalCarrier {
   readonly outbound = new AsyncQueue<AttachResponse>();
   readonly agentId: string;
   private readonly runs = new Map<string, RelayedRun>();
   /** Where each run's session calls are answered (runs started with a session store). */
   private readonly sessions = new Map<string, SessionGrants>();
+  private readonly terminals = new Map<string, HubTerminal>();
   private readonly pending = new Map<string, Pending>();
   private ending: SessionEnd | undefined;
   private endListeners: Array<(end: SessionEnd) => void> = [];
@@ -132,6 +141,71 @@ export class AgentSession implements RunCarrier {
 
   steer(runId: string, text: string): Promise<void> {
     return this.acknowledged(runId, 'steer', 'a steering message', { case: 'steer', value: { runId, text } });
+  }
+
+  /**
+   * Opens a terminal in the agent's workspace (the agent said in its Hello that it serves them):
+   * resolves once the agent has started the process, rejects with its refusal (ATTACH_DISABLED…),
+   * or DEADLINE_EXCEEDED after callTimeoutMs.
+   */
+  async openTerminal(options: AttachOptions, outputWindow: number): Promise<HubTerminal> {
+    if (this.ending) {
+      throw new TransportError(
+        TransportCodes.TRANSPORT_BROKEN,
+        `The link to agent ${this.options.name} is gone: ${this.ending.message}`,
+      );
+    }
+    const id = randomUUID();
+    const terminal = new HubTerminal((kind, body) => {
+      if (!this.ending)
+        this.send(subjects.terminal(this.agentId, id, kind), {
+          case: 'terminal',
+          value: { $typeName: 'forge.dialhome.v1.TerminalDown', terminalId: id, body },
+        });
+    }, outputWindow);
+    this.terminals.set(id, terminal);
+    void terminal.exited.then(() => this.terminals.delete(id));
+    this.send(subjects.terminal(this.agentId, id, 'open'), {
+      case: 'terminal',
+      value: {
+        $typeName: 'forge.dialhome.v1.TerminalDown',
+        terminalId: id,
+        body: {
+          case: 'open',
+          value: {
+            $typeName: 'forge.dialhome.v1.TerminalOpen',
+            command: [...(options.command ?? [])],
+            cwd: options.cwd ?? '',
+            tty: options.tty ?? false,
+            cols: options.cols ?? 0,
+            rows: options.rows ?? 0,
+            env: { ...options.env },
+            outputWindow,
+          },
+        },
+      },
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new TransportError(
+            TransportCodes.DEADLINE_EXCEEDED,
+            `Agent ${this.options.name} did not open the terminal within ${this.options.callTimeoutMs} ms`,
+          ),
+        );
+        // It may still start: told to end at once.
+        terminal.kill();
+        terminal.linkLost('the terminal took too long to open');
+      }, this.options.callTimeoutMs);
+      timer.unref?.();
+    });
+    try {
+      await Promise.race([terminal.opened, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return terminal;
   }
 
   /** Sends a command the agent acknowledges (CommandAck or CommandError), bounded by callTimeoutMs. */
@@ -274,6 +348,11 @@ export class AgentSession implements RunCarrier {
           );
         return undefined;
       }
+      case 'terminal': {
+        const terminal = this.terminals.get(body.value.terminalId);
+        // One already ended here (killed, timed out): the agent's last words about it are dropped.
+        return terminal?.handle(body.value);
+      }
       case 'pong':
       case 'hello':
         // A repeated Hello is harmless; pongs answer pings the platform does not send today.
@@ -299,6 +378,8 @@ export class AgentSession implements RunCarrier {
       p.reject(gone);
     }
     this.pending.clear();
+    for (const t of [...this.terminals.values()]) t.linkLost(end.message);
+    this.terminals.clear();
     // Let queued messages (a final ack) go out unless the stream is dead anyway.
     if (end.reason === 'heartbeat' || end.reason === 'broken') this.outbound.close();
     else this.outbound.end();

@@ -4,9 +4,10 @@ import { ForgeError, TransportError } from '@forge/core';
 import { AsyncQueue } from '@forge/core/internal';
 import { capabilitiesToProto } from '@forge/transport-grpc/internal';
 import { AgentLink } from './agent-link.js';
+import { AgentTerminals } from './agent-terminals.js';
 import type { StoredCredential } from './credential-file.js';
 import type { DialState } from './dial-state.js';
-import { HeartbeatSchema, HelloSchema } from './gen/forge/dialhome/v1/dialhome_pb.js';
+import { HeartbeatSchema, HelloSchema, TerminalSupport } from './gen/forge/dialhome/v1/dialhome_pb.js';
 import { subjects } from './subject.js';
 import { DIAL_HOME_VERSION } from './version.js';
 import { wireStream, type Outgoing, type WireAgentHubService } from './wire.js';
@@ -26,6 +27,7 @@ export async function attachOnce(
     ...(options.sessionStore ? { store: options.sessionStore } : {}),
     callTimeoutMs: options.sessionCallTimeoutMs ?? 30_000,
   });
+  const terminals = new AgentTerminals({ attach: options.attach, agentId: stored.agentId, outbound, logger });
   const controller = new AbortController();
   const abort = (reason: Error) => controller.abort(reason);
   const onStop = () => abort(new Error('stopped'));
@@ -52,10 +54,12 @@ export async function attachOnce(
           provider: options.agent.provider,
           capabilities: capabilitiesToProto(capabilities),
           version: options.version ?? DIAL_HOME_VERSION,
+          terminals: options.attach ? TerminalSupport.ENABLED : TerminalSupport.DISABLED,
         }),
       },
     });
     state.graceful = async () => {
+      terminals.drop();
       await link.cancelAll('the agent is stopping');
       let t: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([link.settled(), new Promise<void>((r) => (t = setTimeout(r, stopGraceMs)))]);
@@ -105,6 +109,8 @@ export async function attachOnce(
           state.setStatus('online');
         } else if (body.case === 'command') {
           link.handle(body.value);
+        } else if (body.case === 'terminal') {
+          terminals.handle(body.value);
         }
       }
     } finally {
@@ -122,6 +128,7 @@ export async function attachOnce(
     clearInterval(heartbeat);
     stopController.signal.removeEventListener('abort', onStop);
     void link.drop('the link to the platform dropped');
+    terminals.drop();
     outbound.close();
     if (!controller.signal.aborted) controller.abort(new Error('the stream ended'));
     if (welcomed) logger.info('link to the platform closed', { agentId: state.agentId });

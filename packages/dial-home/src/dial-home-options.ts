@@ -1,4 +1,4 @@
-import type { BackoffOptions, Clock, CodeAgent, ForgeError, Logger } from '@forge/core';
+import type { BackoffOptions, Clock, CodeAgent, ForgeError, Logger, WorkspaceAttach } from '@forge/core';
 import type { LinkedSessionStore } from '@forge/transport-grpc';
 
 export type DialHomeStatus = 'connecting' | 'online' | 'reconnecting' | 'stopped';
@@ -22,6 +22,11 @@ export interface DialHomeOptions {
   sessionStore?: LinkedSessionStore;
   /** How long a session call waits for the platform's reply (each part of a load, again). Default 30 s. */
   sessionCallTimeoutMs?: number;
+  /**
+   * Where the platform's terminals open (its attach endpoint): e.g. core's `localWorkspaceAttach({ workspace })`.
+   * Without it attach is off: the Hello says so and every terminal the platform asks for is refused (ATTACH_DISABLED).
+   */
+  attach?: WorkspaceAttach;
   /** Heartbeat interval until the platform's Welcome says otherwise. Default 30 s. */
   heartbeatMs?: number;
   /** Reconnection: exponential backoff with full jitter. Default 0.5 s doubling up to 30 s, no attempt limit. */

@@ -1,4 +1,5 @@
 import {
+  ForgeError,
   TransportError,
   UnsupportedError,
   UnsupportedFieldError,
@@ -12,6 +13,8 @@ import {
   type AgentRequest,
   type AgentRequestInput,
   type AgentRun,
+  type AttachOptions,
+  type AttachedProcess,
   type Clock,
   type CodeAgent,
   type ExecuteOptions,
@@ -20,10 +23,16 @@ import {
 } from '@forge/core';
 import { fieldsBeyondRevision, SESSION_STORE_REVISION, type SessionGrants } from '@forge/transport-grpc/internal';
 import { DialHomeCodes } from './errors.js';
+import { TerminalSupport } from './gen/forge/dialhome/v1/dialhome_pb.js';
 import { RelayedRun, type RunLink } from '@forge/core/internal';
 
+/** How a dialled agent opens terminals over the session it is attached through. */
+export interface TerminalCarrier {
+  openTerminal(options: AttachOptions, outputWindow: number): Promise<AttachedProcess>;
+}
+
 /** What a dialled agent needs from the session it is attached through. */
-export interface RunCarrier extends RunLink {
+export interface RunCarrier extends RunLink, Partial<TerminalCarrier> {
   /** With `sessions`, the run's session calls are answered there (the execute command says so). */
   start(run: RelayedRun, request: AgentRequest, sessions?: SessionGrants): void;
   answer(runId: string, questionId: string, answers: string[][]): Promise<void>;
@@ -56,6 +65,7 @@ export class DialledAgent implements CodeAgent {
   private caps: AgentCapabilities = defaultCapabilities();
   /** The attached agent's `protocol_revision`: which request fields its side of the link reads. */
   private protocolRevision = 0;
+  private terminals: TerminalSupport = TerminalSupport.UNSPECIFIED;
   private readonly live = new Map<string, RelayedRun>();
   private readonly nextId: IdGenerator;
   name: string;
@@ -83,8 +93,15 @@ export class DialledAgent implements CodeAgent {
   /** A session opened: what the agent announced, and where its runs go from now on. */
   attach(
     carrier: RunCarrier,
-    hello: { name: string; provider: string; capabilities: AgentCapabilities; protocolRevision: number },
+    hello: {
+      name: string;
+      provider: string;
+      capabilities: AgentCapabilities;
+      protocolRevision: number;
+      terminals?: TerminalSupport;
+    },
   ): void {
+    this.terminals = hello.terminals ?? TerminalSupport.UNSPECIFIED;
     this.carrier = carrier;
     this.name = hello.name;
     this.providerName = hello.provider;
@@ -172,6 +189,36 @@ export class DialledAgent implements CodeAgent {
         return carrier.steer(runId, text);
       },
     };
+  }
+
+  /**
+   * A process in the agent's workspace (the platform's attach endpoint), over the live session.
+   * Refused with AGENT_OFFLINE when the agent is not connected here, ATTACH_DISABLED when its
+   * operator turned attach off, ATTACH_UNSUPPORTED when its program is older than terminals.
+   */
+  async openTerminal(options: AttachOptions = {}, outputWindow = 1024 * 1024): Promise<AttachedProcess> {
+    const carrier = this.carrier;
+    if (!carrier?.openTerminal) {
+      throw new TransportError(DialHomeCodes.OFFLINE, `Agent "${this.name}" (${this.agentId}) is offline`, {
+        details: { agentId: this.agentId },
+      });
+    }
+    const details = { agentId: this.agentId, name: this.name };
+    if (this.terminals === TerminalSupport.DISABLED)
+      throw new ForgeError(
+        DialHomeCodes.ATTACH_DISABLED,
+        `Agent "${this.name}" does not allow attach: its operator turned it off`,
+        'unsupported',
+        { details },
+      );
+    if (this.terminals !== TerminalSupport.ENABLED)
+      throw new ForgeError(
+        DialHomeCodes.ATTACH_UNSUPPORTED,
+        `Agent "${this.name}" runs a program older than attach; update it`,
+        'unsupported',
+        { details },
+      );
+    return carrier.openTerminal(options, outputWindow);
   }
 
   async cancel(runId: string): Promise<boolean> {

@@ -27,6 +27,10 @@ export const DialHomeCodes = {
   PROTOCOL: 'DIAL_HOME_PROTOCOL_ERROR',
   /** The agent missed its heartbeats and is taken for offline. */
   HEARTBEAT_LOST: 'AGENT_HEARTBEAT_LOST',
+  /** The agent's operator turned attach off (FORGE_ALLOW_ATTACH=0 in examples/remote-agent): no terminal opens there. */
+  ATTACH_DISABLED: 'ATTACH_DISABLED',
+  /** The agent program is older than terminals over the link. */
+  ATTACH_UNSUPPORTED: 'ATTACH_UNSUPPORTED',
   /** The agent is not connected, so the run could not start. */
   OFFLINE: 'AGENT_OFFLINE',
   /** The credential file could not be read or written. */

@@ -30,6 +30,11 @@ export interface HubServer {
   readonly closed: Promise<void>;
 }
 
+/** What one Attach stream (one agent) may have in flight to the hub, unread. */
+const HUB_STREAM_WINDOW = 4 * 1024 * 1024;
+/** The same for a connection (HTTP/2 session). */
+const HUB_SESSION_WINDOW = 8 * 1024 * 1024;
+
 /** An HTTP/2 server (gRPC, gRPC-Web and Connect) for the hub's routes. */
 export async function listenHub(
   routes: (router: ConnectRouter) => void,
@@ -43,10 +48,16 @@ export async function listenHub(
     routes,
     ...(options.interceptors ? { interceptors: options.interceptors } : {}),
   });
-  const server = options.tls ? http2.createSecureServer({ ...options.tls }, handler) : http2.createServer(handler);
+  // HTTP/2's default 64 KiB receive window would let one agent send 64 KiB per round trip: a
+  // terminal's output (or a run's events) would crawl at window/RTT. Bounded per stream and session.
+  const settings = { initialWindowSize: HUB_STREAM_WINDOW };
+  const server = options.tls
+    ? http2.createSecureServer({ ...options.tls, settings }, handler)
+    : http2.createServer({ settings }, handler);
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session: http2.ServerHttp2Session) => {
     sessions.add(session);
+    session.setLocalWindowSize(HUB_SESSION_WINDOW);
     session.once('close', () => sessions.delete(session));
     // An agent that vanishes must not take the platform down with an unhandled 'error'.
     session.on('error', (error) => logger.debug('http2 session error', { error: String(error) }));

@@ -86,6 +86,7 @@ export function hubSessions(state: HubState) {
       provider: hello.provider || 'dial-home',
       capabilities,
       protocolRevision: hello.capabilities?.protocolRevision ?? 0,
+      terminals: hello.terminals,
     });
     session.onEnd((end) => void close(entry, session, end));
     register(entry);

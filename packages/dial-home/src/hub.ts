@@ -1,7 +1,7 @@
 import { revokedEnd } from './session-ends.js';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
-import type { CodeAgent } from '@forge/core';
+import { TransportError, type AttachOptions, type AttachedProcess, type CodeAgent } from '@forge/core';
 import {
   DEFAULT_ENROLL_MAX_BYTES,
   DEFAULT_HUB_READ_MAX_BYTES,
@@ -11,6 +11,7 @@ import {
 } from './agent-hub-options.js';
 import type { AgentInfo } from './agent-info.js';
 import { Code, ConnectError } from './connect-errors.js';
+import { DialHomeCodes } from './errors.js';
 import { attachHandler } from './hub-attach.js';
 import { hubEnrolment } from './hub-enrolment.js';
 import { listenHub, type HubServer, type ListenOptions } from './hub-server.js';
@@ -63,6 +64,13 @@ export interface AgentHub {
   subscribe(pattern: string, handler: HubMessageHandler): () => void;
   /** The platform-side CodeAgent of an agent (by id or by name), online or not. */
   agent(idOrName: string): CodeAgent | undefined;
+  /**
+   * A process in the workspace of an agent connected to this hub (a terminal for a person), relayed
+   * over its Attach stream with credit-based flow control both ways. Refused with AGENT_OFFLINE
+   * (not connected here), ATTACH_DISABLED (its operator turned attach off), ATTACH_UNSUPPORTED (an
+   * older agent program) or the agent's own refusal (a bad cwd, too many terminals).
+   */
+  openTerminal(agentId: string, options?: AttachOptions & { outputWindow?: number }): Promise<AttachedProcess>;
   /** Drops every session (their runs fail TRANSPORT_BROKEN; agents will dial again), stops any server from `listen`. */
   close(): Promise<void>;
 }
@@ -138,6 +146,15 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       if (byId) return byId.dialled;
       const named = [...entries.values()].filter((e) => e.dialled.name === idOrName);
       return (named.find((e) => e.session) ?? named[0])?.dialled;
+    },
+    async openTerminal(agentId, terminalOptions = {}) {
+      const dialled = entries.get(agentId)?.dialled;
+      if (!dialled)
+        throw new TransportError(DialHomeCodes.OFFLINE, `Agent ${agentId} is not connected to this hub`, {
+          details: { agentId },
+        });
+      const { outputWindow, ...open } = terminalOptions;
+      return dialled.openTerminal(open, outputWindow);
     },
     async close() {
       if (state.closed) return;

@@ -32,6 +32,8 @@ export const subjects = {
   online: (agentId: string) => `agent.${subjectToken(agentId)}.online`,
   offline: (agentId: string) => `agent.${subjectToken(agentId)}.offline`,
   revoked: (agentId: string) => `agent.${subjectToken(agentId)}.revoked`,
+  terminal: (agentId: string, terminalId: string, kind: string) =>
+    `agent.${subjectToken(agentId)}.terminal.${subjectToken(terminalId)}.${kind}`,
   run: (agentId: string, runId: string, kind: RunSubjectKind) =>
     `agent.${subjectToken(agentId)}.run.${subjectToken(runId)}.${kind}`,
 };

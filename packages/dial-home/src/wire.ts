@@ -7,8 +7,10 @@ import {
   AgentHubService,
   HeartbeatSchema,
   HelloSchema,
+  TerminalUpSchema,
   type Heartbeat,
   type Hello,
+  type TerminalUp,
 } from './gen/forge/dialhome/v1/dialhome_pb.js';
 import {
   AttachRequestSchema as WireAttachRequestSchema,
@@ -26,10 +28,40 @@ export type AttachBody =
   | { case: 'ack'; value: proto.CommandAck }
   | { case: 'error'; value: proto.CommandError }
   | { case: 'pong'; value: proto.Pong }
-  | { case: 'sessionCall'; value: proto.SessionCall };
+  | { case: 'sessionCall'; value: proto.SessionCall }
+  | { case: 'terminal'; value: TerminalUp };
+
+/** Most output or stdin bytes in one terminal message. */
+export const TERMINAL_CHUNK = 64 * 1024;
+
+/**
+ * A terminal's output as the agent queues it: consecutive chunks of one stream merge while they
+ * wait for the link (one TerminalUp, one envelope, one HTTP/2 write for many pipe reads).
+ */
+export interface TerminalOutput {
+  case: 'terminalOutput';
+  terminalId: string;
+  channel: 'stdout' | 'stderr';
+  chunks: Uint8Array[];
+  bytes: number;
+}
 
 /** What the agent queues to send. */
-export type Outgoing = { subject: string; body: AttachBody | { case: 'events'; value: Uint8Array[]; bytes: number } };
+export type Outgoing = {
+  subject: string;
+  body: AttachBody | { case: 'events'; value: Uint8Array[]; bytes: number } | TerminalOutput;
+};
+
+function joined(chunks: Uint8Array[], bytes: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(bytes);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
 
 /** What the hub reads. */
 export type Incoming = {
@@ -86,6 +118,14 @@ export function toWire(message: Outgoing): WireAttachRequest {
     case 'sessionCall':
       value = toBinary(proto.SessionCallSchema, b.value);
       break;
+    case 'terminal':
+      value = toBinary(TerminalUpSchema, b.value);
+      break;
+    case 'terminalOutput': {
+      const body = { case: b.channel, value: joined(b.chunks, b.bytes) } as const;
+      value = toBinary(TerminalUpSchema, create(TerminalUpSchema, { terminalId: b.terminalId, body }));
+      return create(WireAttachRequestSchema, { subject: message.subject, body: { case: 'terminal', value } });
+    }
   }
   return create(WireAttachRequestSchema, { subject: message.subject, body: { case: b.case, value } });
 }
@@ -109,6 +149,8 @@ export function fromWire(message: WireAttachRequest): Incoming {
       return { subject, body: { case: 'pong', value: fromBinary(proto.PongSchema, b.value) } };
     case 'sessionCall':
       return { subject, body: { case: 'sessionCall', value: fromBinary(proto.SessionCallSchema, b.value) } };
+    case 'terminal':
+      return { subject, body: { case: 'terminal', value: fromBinary(TerminalUpSchema, b.value) } };
     default:
       return { subject, body: { case: undefined } };
   }

@@ -18,12 +18,15 @@ export interface AttachHarness {
   logger: ReturnType<typeof memoryLogger>;
   dataDir: string;
   call(method: string, path: string, key?: string): Promise<{ status: number; body: any }>;
-  newAgent(key?: string): Promise<string>;
+  newAgent(key?: string, provider?: string): Promise<string>;
   close(): Promise<void>;
 }
 
 /** The real platform (startPlatform, local backend, PGlite in a scratch dir) with two users. */
-export async function startAttachHarness(attach: PlatformOptions['attach'] = {}): Promise<AttachHarness> {
+export async function startAttachHarness(
+  attach: PlatformOptions['attach'] = {},
+  config: Partial<PlatformOptions['config']> = {},
+): Promise<AttachHarness> {
   const scratch = await mkdtemp(join(tmpdir(), 'forge-attach-'));
   const registry = createProviderRegistry();
   registry.register('scripted', scriptedDemoAgent({ delayMs: 5 }));
@@ -36,6 +39,7 @@ export async function startAttachHarness(attach: PlatformOptions['attach'] = {})
       dataDir,
       apiKeys: parseApiKeyList(`alice:${ALICE},bob:${BOB}`),
       defaultProvider: 'scripted',
+      ...config,
     },
     logger,
     registry,
@@ -51,11 +55,11 @@ export async function startAttachHarness(attach: PlatformOptions['attach'] = {})
     logger,
     dataDir,
     call,
-    async newAgent(key = ALICE) {
+    async newAgent(key = ALICE, provider = 'scripted') {
       const res = await fetch(`${platform.url}/api/v1/agents`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ provider: 'scripted' }),
+        body: JSON.stringify({ provider }),
       });
       return ((await res.json()) as { agent_id: string }).agent_id;
     },

@@ -14,9 +14,9 @@
 // @generated from file forge/dialhome/v1/dialhome.proto (package forge.dialhome.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { AgentCapabilities, CommandAck, CommandError, ConnectRequest, EventBatch, Pong, SessionCall } from "#agent-proto/forge/agent/v1/agent_pb.js";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { AgentCapabilities, CommandAck, CommandError, ConnectRequest, ErrorInfo, EventBatch, Pong, SessionCall } from "#agent-proto/forge/agent/v1/agent_pb.js";
 import { file_forge_agent_v1_agent } from "#agent-proto/forge/agent/v1/agent_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -24,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file forge/dialhome/v1/dialhome.proto.
  */
 export const file_forge_dialhome_v1_dialhome: GenFile = /*@__PURE__*/
-  fileDesc("CiBmb3JnZS9kaWFsaG9tZS92MS9kaWFsaG9tZS5wcm90bxIRZm9yZ2UuZGlhbGhvbWUudjEiNgoNRW5yb2xsUmVxdWVzdBIXCg9lbnJvbG1lbnRfdG9rZW4YASABKAkSDAoEbmFtZRgCIAEoCSI2Cg5FbnJvbGxSZXNwb25zZRIQCghhZ2VudF9pZBgBIAEoCRISCgpjcmVkZW50aWFsGAIgASgJIukCCg1BdHRhY2hSZXF1ZXN0Eg8KB3N1YmplY3QYASABKAkSKQoFaGVsbG8YAiABKAsyGC5mb3JnZS5kaWFsaG9tZS52MS5IZWxsb0gAEjEKCWhlYXJ0YmVhdBgDIAEoCzIcLmZvcmdlLmRpYWxob21lLnYxLkhlYXJ0YmVhdEgAEiwKBmV2ZW50cxgEIAEoCzIaLmZvcmdlLmFnZW50LnYxLkV2ZW50QmF0Y2hIABIpCgNhY2sYBSABKAsyGi5mb3JnZS5hZ2VudC52MS5Db21tYW5kQWNrSAASLQoFZXJyb3IYBiABKAsyHC5mb3JnZS5hZ2VudC52MS5Db21tYW5kRXJyb3JIABIkCgRwb25nGAcgASgLMhQuZm9yZ2UuYWdlbnQudjEuUG9uZ0gAEjMKDHNlc3Npb25fY2FsbBh4IAEoCzIbLmZvcmdlLmFnZW50LnYxLlNlc3Npb25DYWxsSABCBgoEYm9keSJxCgVIZWxsbxIMCgRuYW1lGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEjcKDGNhcGFiaWxpdGllcxgDIAEoCzIhLmZvcmdlLmFnZW50LnYxLkFnZW50Q2FwYWJpbGl0aWVzEg8KB3ZlcnNpb24YBCABKAkiMQoJSGVhcnRiZWF0EgwKBHRpbWUYASABKAESFgoOcnVuc19pbl9mbGlnaHQYAiABKA0ixQEKDkF0dGFjaFJlc3BvbnNlEg8KB3N1YmplY3QYASABKAkSLQoHd2VsY29tZRgCIAEoCzIaLmZvcmdlLmRpYWxob21lLnYxLldlbGNvbWVIABI4Cg1oZWFydGJlYXRfYWNrGAMgASgLMh8uZm9yZ2UuZGlhbGhvbWUudjEuSGVhcnRiZWF0QWNrSAASMQoHY29tbWFuZBgEIAEoCzIeLmZvcmdlLmFnZW50LnYxLkNvbm5lY3RSZXF1ZXN0SABCBgoEYm9keSJhCgdXZWxjb21lEhAKCGFnZW50X2lkGAEgASgJEhQKDGhlYXJ0YmVhdF9tcxgCIAEoDRIZChFtaXNzZWRfaGVhcnRiZWF0cxgDIAEoDRITCgtzZXJ2ZXJfdGltZRgEIAEoASIxCgxIZWFydGJlYXRBY2sSDAoEdGltZRgBIAEoARITCgtzZXJ2ZXJfdGltZRgCIAEoATKzAQoPQWdlbnRIdWJTZXJ2aWNlEk0KBkVucm9sbBIgLmZvcmdlLmRpYWxob21lLnYxLkVucm9sbFJlcXVlc3QaIS5mb3JnZS5kaWFsaG9tZS52MS5FbnJvbGxSZXNwb25zZRJRCgZBdHRhY2gSIC5mb3JnZS5kaWFsaG9tZS52MS5BdHRhY2hSZXF1ZXN0GiEuZm9yZ2UuZGlhbGhvbWUudjEuQXR0YWNoUmVzcG9uc2UoATABYgZwcm90bzM", [file_forge_agent_v1_agent]);
+  fileDesc("CiBmb3JnZS9kaWFsaG9tZS92MS9kaWFsaG9tZS5wcm90bxIRZm9yZ2UuZGlhbGhvbWUudjEiNgoNRW5yb2xsUmVxdWVzdBIXCg9lbnJvbG1lbnRfdG9rZW4YASABKAkSDAoEbmFtZRgCIAEoCSI2Cg5FbnJvbGxSZXNwb25zZRIQCghhZ2VudF9pZBgBIAEoCRISCgpjcmVkZW50aWFsGAIgASgJIp0DCg1BdHRhY2hSZXF1ZXN0Eg8KB3N1YmplY3QYASABKAkSKQoFaGVsbG8YAiABKAsyGC5mb3JnZS5kaWFsaG9tZS52MS5IZWxsb0gAEjEKCWhlYXJ0YmVhdBgDIAEoCzIcLmZvcmdlLmRpYWxob21lLnYxLkhlYXJ0YmVhdEgAEiwKBmV2ZW50cxgEIAEoCzIaLmZvcmdlLmFnZW50LnYxLkV2ZW50QmF0Y2hIABIpCgNhY2sYBSABKAsyGi5mb3JnZS5hZ2VudC52MS5Db21tYW5kQWNrSAASLQoFZXJyb3IYBiABKAsyHC5mb3JnZS5hZ2VudC52MS5Db21tYW5kRXJyb3JIABIkCgRwb25nGAcgASgLMhQuZm9yZ2UuYWdlbnQudjEuUG9uZ0gAEjMKDHNlc3Npb25fY2FsbBh4IAEoCzIbLmZvcmdlLmFnZW50LnYxLlNlc3Npb25DYWxsSAASMgoIdGVybWluYWwYoAEgASgLMh0uZm9yZ2UuZGlhbGhvbWUudjEuVGVybWluYWxVcEgAQgYKBGJvZHkivAEKBUhlbGxvEgwKBG5hbWUYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSNwoMY2FwYWJpbGl0aWVzGAMgASgLMiEuZm9yZ2UuYWdlbnQudjEuQWdlbnRDYXBhYmlsaXRpZXMSDwoHdmVyc2lvbhgEIAEoCRI7Cgl0ZXJtaW5hbHMYoAEgASgOMiIuZm9yZ2UuZGlhbGhvbWUudjEuVGVybWluYWxTdXBwb3J0SACIAQFCDAoKX3Rlcm1pbmFscyIxCglIZWFydGJlYXQSDAoEdGltZRgBIAEoARIWCg5ydW5zX2luX2ZsaWdodBgCIAEoDSL7AQoOQXR0YWNoUmVzcG9uc2USDwoHc3ViamVjdBgBIAEoCRItCgd3ZWxjb21lGAIgASgLMhouZm9yZ2UuZGlhbGhvbWUudjEuV2VsY29tZUgAEjgKDWhlYXJ0YmVhdF9hY2sYAyABKAsyHy5mb3JnZS5kaWFsaG9tZS52MS5IZWFydGJlYXRBY2tIABIxCgdjb21tYW5kGAQgASgLMh4uZm9yZ2UuYWdlbnQudjEuQ29ubmVjdFJlcXVlc3RIABI0Cgh0ZXJtaW5hbBigASABKAsyHy5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbERvd25IAEIGCgRib2R5ImEKB1dlbGNvbWUSEAoIYWdlbnRfaWQYASABKAkSFAoMaGVhcnRiZWF0X21zGAIgASgNEhkKEW1pc3NlZF9oZWFydGJlYXRzGAMgASgNEhMKC3NlcnZlcl90aW1lGAQgASgBIjEKDEhlYXJ0YmVhdEFjaxIMCgR0aW1lGAEgASgBEhMKC3NlcnZlcl90aW1lGAIgASgBIt4BCgxUZXJtaW5hbERvd24SEwoLdGVybWluYWxfaWQYASABKAkSLwoEb3BlbhgCIAEoCzIfLmZvcmdlLmRpYWxob21lLnYxLlRlcm1pbmFsT3BlbkgAEg8KBXN0ZGluGAMgASgMSAASEwoJc3RkaW5fZW9mGAQgASgISAASMQoGcmVzaXplGAUgASgLMh8uZm9yZ2UuZGlhbGhvbWUudjEuVGVybWluYWxTaXplSAASFwoNb3V0cHV0X2NyZWRpdBgGIAEoDUgAEg4KBGtpbGwYByABKAhIAEIGCgRib2R5Is8BCgxUZXJtaW5hbE9wZW4SDwoHY29tbWFuZBgBIAMoCRILCgNjd2QYAiABKAkSCwoDdHR5GAMgASgIEgwKBGNvbHMYBCABKA0SDAoEcm93cxgFIAEoDRI1CgNlbnYYBiADKAsyKC5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbE9wZW4uRW52RW50cnkSFQoNb3V0cHV0X3dpbmRvdxgHIAEoDRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIioKDFRlcm1pbmFsU2l6ZRIMCgRjb2xzGAEgASgNEgwKBHJvd3MYAiABKA0i+QEKClRlcm1pbmFsVXASEwoLdGVybWluYWxfaWQYASABKAkSMwoGb3BlbmVkGAIgASgLMiEuZm9yZ2UuZGlhbGhvbWUudjEuVGVybWluYWxPcGVuZWRIABIQCgZzdGRvdXQYAyABKAxIABIQCgZzdGRlcnIYBCABKAxIABIWCgxzdGRpbl9jcmVkaXQYBSABKA1IABIvCgRleGl0GAYgASgLMh8uZm9yZ2UuZGlhbGhvbWUudjEuVGVybWluYWxFeGl0SAASLAoHcmVmdXNlZBgHIAEoCzIZLmZvcmdlLmFnZW50LnYxLkVycm9ySW5mb0gAQgYKBGJvZHkiQgoOVGVybWluYWxPcGVuZWQSCwoDdHR5GAEgASgIEhQKDHN0ZGluX3dpbmRvdxgCIAEoDRINCgVub3RlcxgDIAMoCSI6CgxUZXJtaW5hbEV4aXQSEQoEY29kZRgBIAEoBUgAiAEBEg4KBnNpZ25hbBgCIAEoCUIHCgVfY29kZSpwCg9UZXJtaW5hbFN1cHBvcnQSIAocVEVSTUlOQUxfU1VQUE9SVF9VTlNQRUNJRklFRBAAEhwKGFRFUk1JTkFMX1NVUFBPUlRfRU5BQkxFRBABEh0KGVRFUk1JTkFMX1NVUFBPUlRfRElTQUJMRUQQAjKzAQoPQWdlbnRIdWJTZXJ2aWNlEk0KBkVucm9sbBIgLmZvcmdlLmRpYWxob21lLnYxLkVucm9sbFJlcXVlc3QaIS5mb3JnZS5kaWFsaG9tZS52MS5FbnJvbGxSZXNwb25zZRJRCgZBdHRhY2gSIC5mb3JnZS5kaWFsaG9tZS52MS5BdHRhY2hSZXF1ZXN0GiEuZm9yZ2UuZGlhbGhvbWUudjEuQXR0YWNoUmVzcG9uc2UoATABYgZwcm90bzM", [file_forge_agent_v1_agent]);
 
 /**
  * @generated from message forge.dialhome.v1.EnrollRequest
@@ -149,6 +149,15 @@ export type AttachRequest = Message<"forge.dialhome.v1.AttachRequest"> & {
      */
     value: SessionCall;
     case: "sessionCall";
+  } | {
+    /**
+     * A terminal opened in the agent's workspace (`agent.<id>.terminal.<terminal>.<kind>`): its output,
+     * exit, the stdin credit it grants, or its refusal. See TerminalUp.
+     *
+     * @generated from field: forge.dialhome.v1.TerminalUp terminal = 160;
+     */
+    value: TerminalUp;
+    case: "terminal";
   } | { case: undefined; value?: undefined };
 };
 
@@ -190,6 +199,13 @@ export type Hello = Message<"forge.dialhome.v1.Hello"> & {
    * @generated from field: string version = 4;
    */
   version: string;
+
+  /**
+   * Whether it opens terminals in its workspace (TerminalOpen). Older agent programs send nothing: UNSPECIFIED.
+   *
+   * @generated from field: optional forge.dialhome.v1.TerminalSupport terminals = 160;
+   */
+  terminals?: TerminalSupport | undefined;
 };
 
 /**
@@ -260,6 +276,14 @@ export type AttachResponse = Message<"forge.dialhome.v1.AttachResponse"> & {
      */
     value: ConnectRequest;
     case: "command";
+  } | {
+    /**
+     * Opens, feeds, resizes or closes a terminal in the agent's workspace. See TerminalDown.
+     *
+     * @generated from field: forge.dialhome.v1.TerminalDown terminal = 160;
+     */
+    value: TerminalDown;
+    case: "terminal";
   } | { case: undefined; value?: undefined };
 };
 
@@ -334,6 +358,310 @@ export type HeartbeatAck = Message<"forge.dialhome.v1.HeartbeatAck"> & {
  */
 export const HeartbeatAckSchema: GenMessage<HeartbeatAck> = /*@__PURE__*/
   messageDesc(file_forge_dialhome_v1_dialhome, 7);
+
+/**
+ * platform → agent, under `agent.<id>.terminal.<terminal>.<open|stdin|resize|credit|close>`.
+ *
+ * @generated from message forge.dialhome.v1.TerminalDown
+ */
+export type TerminalDown = Message<"forge.dialhome.v1.TerminalDown"> & {
+  /**
+   * Chosen by the platform, unique on the stream.
+   *
+   * @generated from field: string terminal_id = 1;
+   */
+  terminalId: string;
+
+  /**
+   * @generated from oneof forge.dialhome.v1.TerminalDown.body
+   */
+  body: {
+    /**
+     * @generated from field: forge.dialhome.v1.TerminalOpen open = 2;
+     */
+    value: TerminalOpen;
+    case: "open";
+  } | {
+    /**
+     * Bytes for the process's stdin, within the stdin credit.
+     *
+     * @generated from field: bytes stdin = 3;
+     */
+    value: Uint8Array;
+    case: "stdin";
+  } | {
+    /**
+     * The platform will send no more stdin (EOF; ^D on a terminal).
+     *
+     * @generated from field: bool stdin_eof = 4;
+     */
+    value: boolean;
+    case: "stdinEof";
+  } | {
+    /**
+     * @generated from field: forge.dialhome.v1.TerminalSize resize = 5;
+     */
+    value: TerminalSize;
+    case: "resize";
+  } | {
+    /**
+     * More output bytes the agent may send.
+     *
+     * @generated from field: uint32 output_credit = 6;
+     */
+    value: number;
+    case: "outputCredit";
+  } | {
+    /**
+     * Ends the process and everything it started; the agent answers with a TerminalExit.
+     *
+     * @generated from field: bool kill = 7;
+     */
+    value: boolean;
+    case: "kill";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message forge.dialhome.v1.TerminalDown.
+ * Use `create(TerminalDownSchema)` to create a new message.
+ */
+export const TerminalDownSchema: GenMessage<TerminalDown> = /*@__PURE__*/
+  messageDesc(file_forge_dialhome_v1_dialhome, 8);
+
+/**
+ * @generated from message forge.dialhome.v1.TerminalOpen
+ */
+export type TerminalOpen = Message<"forge.dialhome.v1.TerminalOpen"> & {
+  /**
+   * argv; empty: the login shell of the agent's account.
+   *
+   * @generated from field: repeated string command = 1;
+   */
+  command: string[];
+
+  /**
+   * Default (empty): the agent's workspace.
+   *
+   * @generated from field: string cwd = 2;
+   */
+  cwd: string;
+
+  /**
+   * @generated from field: bool tty = 3;
+   */
+  tty: boolean;
+
+  /**
+   * Terminal size when tty; 0: 80×24.
+   *
+   * @generated from field: uint32 cols = 4;
+   */
+  cols: number;
+
+  /**
+   * @generated from field: uint32 rows = 5;
+   */
+  rows: number;
+
+  /**
+   * @generated from field: map<string, string> env = 6;
+   */
+  env: { [key: string]: string };
+
+  /**
+   * Output bytes (stdout and stderr together) the agent may send before the platform grants more.
+   *
+   * @generated from field: uint32 output_window = 7;
+   */
+  outputWindow: number;
+};
+
+/**
+ * Describes the message forge.dialhome.v1.TerminalOpen.
+ * Use `create(TerminalOpenSchema)` to create a new message.
+ */
+export const TerminalOpenSchema: GenMessage<TerminalOpen> = /*@__PURE__*/
+  messageDesc(file_forge_dialhome_v1_dialhome, 9);
+
+/**
+ * @generated from message forge.dialhome.v1.TerminalSize
+ */
+export type TerminalSize = Message<"forge.dialhome.v1.TerminalSize"> & {
+  /**
+   * @generated from field: uint32 cols = 1;
+   */
+  cols: number;
+
+  /**
+   * @generated from field: uint32 rows = 2;
+   */
+  rows: number;
+};
+
+/**
+ * Describes the message forge.dialhome.v1.TerminalSize.
+ * Use `create(TerminalSizeSchema)` to create a new message.
+ */
+export const TerminalSizeSchema: GenMessage<TerminalSize> = /*@__PURE__*/
+  messageDesc(file_forge_dialhome_v1_dialhome, 10);
+
+/**
+ * agent → platform, under `agent.<id>.terminal.<terminal>.<opened|stdout|stderr|credit|exit|refused>`.
+ *
+ * @generated from message forge.dialhome.v1.TerminalUp
+ */
+export type TerminalUp = Message<"forge.dialhome.v1.TerminalUp"> & {
+  /**
+   * @generated from field: string terminal_id = 1;
+   */
+  terminalId: string;
+
+  /**
+   * @generated from oneof forge.dialhome.v1.TerminalUp.body
+   */
+  body: {
+    /**
+     * @generated from field: forge.dialhome.v1.TerminalOpened opened = 2;
+     */
+    value: TerminalOpened;
+    case: "opened";
+  } | {
+    /**
+     * Output, within the output credit, in order.
+     *
+     * @generated from field: bytes stdout = 3;
+     */
+    value: Uint8Array;
+    case: "stdout";
+  } | {
+    /**
+     * @generated from field: bytes stderr = 4;
+     */
+    value: Uint8Array;
+    case: "stderr";
+  } | {
+    /**
+     * More stdin bytes the platform may send.
+     *
+     * @generated from field: uint32 stdin_credit = 5;
+     */
+    value: number;
+    case: "stdinCredit";
+  } | {
+    /**
+     * The last message of a terminal: its output has all been sent.
+     *
+     * @generated from field: forge.dialhome.v1.TerminalExit exit = 6;
+     */
+    value: TerminalExit;
+    case: "exit";
+  } | {
+    /**
+     * The terminal could not be opened (attach is off, a bad cwd…); the last message of a terminal.
+     *
+     * @generated from field: forge.agent.v1.ErrorInfo refused = 7;
+     */
+    value: ErrorInfo;
+    case: "refused";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message forge.dialhome.v1.TerminalUp.
+ * Use `create(TerminalUpSchema)` to create a new message.
+ */
+export const TerminalUpSchema: GenMessage<TerminalUp> = /*@__PURE__*/
+  messageDesc(file_forge_dialhome_v1_dialhome, 11);
+
+/**
+ * @generated from message forge.dialhome.v1.TerminalOpened
+ */
+export type TerminalOpened = Message<"forge.dialhome.v1.TerminalOpened"> & {
+  /**
+   * Whether the process really has a terminal.
+   *
+   * @generated from field: bool tty = 1;
+   */
+  tty: boolean;
+
+  /**
+   * Stdin bytes the platform may send before the agent grants more.
+   *
+   * @generated from field: uint32 stdin_window = 2;
+   */
+  stdinWindow: number;
+
+  /**
+   * What the person should be told (e.g. no PTY library on the agent's machine).
+   *
+   * @generated from field: repeated string notes = 3;
+   */
+  notes: string[];
+};
+
+/**
+ * Describes the message forge.dialhome.v1.TerminalOpened.
+ * Use `create(TerminalOpenedSchema)` to create a new message.
+ */
+export const TerminalOpenedSchema: GenMessage<TerminalOpened> = /*@__PURE__*/
+  messageDesc(file_forge_dialhome_v1_dialhome, 12);
+
+/**
+ * @generated from message forge.dialhome.v1.TerminalExit
+ */
+export type TerminalExit = Message<"forge.dialhome.v1.TerminalExit"> & {
+  /**
+   * Set when the process exited by itself.
+   *
+   * @generated from field: optional int32 code = 1;
+   */
+  code?: number | undefined;
+
+  /**
+   * Set when a signal ended it, e.g. "SIGKILL".
+   *
+   * @generated from field: string signal = 2;
+   */
+  signal: string;
+};
+
+/**
+ * Describes the message forge.dialhome.v1.TerminalExit.
+ * Use `create(TerminalExitSchema)` to create a new message.
+ */
+export const TerminalExitSchema: GenMessage<TerminalExit> = /*@__PURE__*/
+  messageDesc(file_forge_dialhome_v1_dialhome, 13);
+
+/**
+ * @generated from enum forge.dialhome.v1.TerminalSupport
+ */
+export enum TerminalSupport {
+  /**
+   * An agent program older than terminals: it ignores a TerminalOpen.
+   *
+   * @generated from enum value: TERMINAL_SUPPORT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: TERMINAL_SUPPORT_ENABLED = 1;
+   */
+  ENABLED = 1,
+
+  /**
+   * Its operator turned terminals off (FORGE_ALLOW_ATTACH=0 in examples/remote-agent): every open is refused.
+   *
+   * @generated from enum value: TERMINAL_SUPPORT_DISABLED = 2;
+   */
+  DISABLED = 2,
+}
+
+/**
+ * Describes the enum forge.dialhome.v1.TerminalSupport.
+ */
+export const TerminalSupportSchema: GenEnum<TerminalSupport> = /*@__PURE__*/
+  enumDesc(file_forge_dialhome_v1_dialhome, 0);
 
 /**
  * Served by the platform (the hub); called by agents.
