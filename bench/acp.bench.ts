@@ -186,9 +186,9 @@ const bench: BenchModule = {
   title: 'acp: session/update',
   async run() {
     if (bare() !== FRAMES) throw new Error('baseline frame count');
-    const full = await compare(MB, ours, bare);
-    const streamed = await compare(MB, ours, bareStream);
-    const mapped = await compare(MB, mapOnly, parseOnly);
+    const full = await compare(MB, ours, bare, 9, 'cpu');
+    const streamed = await compare(MB, ours, bareStream, 9, 'cpu');
+    const mapped = await compare(MB, mapOnly, parseOnly, 9, 'cpu');
     const note = `${FRAMES.toLocaleString('en-US')} frames, ${MB.toFixed(1)} MB in 64 KiB chunks`;
     return [
       {

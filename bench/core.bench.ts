@@ -49,7 +49,7 @@ function deliver(list: AgentEventInit[]) {
     for await (const _ of gen()) n++;
     if (n !== list.length) throw new Error(`got ${n} events`);
   };
-  return compare(list.length, ours, baseline);
+  return compare(list.length, ours, baseline, 9, 'cpu');
 }
 
 /** Events produced by an adapter and async-iterated by a host, against a bare async generator. */
