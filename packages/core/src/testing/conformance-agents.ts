@@ -29,17 +29,15 @@ export class AgentsPerTest {
     for (const agent of this.outside.splice(0)) await this.release(agent);
   }
 
-  /** `it`, with the agents the body made closed once it has ended (passed, failed or skipped). */
+  /** `it`, with the agents the body made closed once it has ended (passed, failed, skipped or timed out). */
   readonly it = (title: string, options: { timeout: number }, body: Body): void => {
     it(title, options, (t) => {
       const mine: CodeAgent[] = [];
-      return this.current.run(mine, async () => {
-        try {
-          await body(t);
-        } finally {
-          for (const agent of mine.splice(0)) await this.release(agent);
-        }
+      // The test's own hook, not a `finally`: it also runs when the test timed out with its body still waiting.
+      t.onTestFinished(async () => {
+        for (const agent of mine.splice(0)) await this.release(agent);
       });
+      return this.current.run(mine, () => body(t));
     });
   };
 
