@@ -11,15 +11,16 @@ import { claudeCodeAcpPath } from './testing/index.js';
 /**
  * Core's conformance suite against the real `@zed-industries/claude-code-acp` 0.16.2 and `@forge/claude-code`'s
  * fake Messages API on 127.0.0.1, with a scratch HOME. A file of its own (not in claude-code-acp.int.test.ts), so
- * the test pool runs the two side by side: both mostly wait for the agent.
+ * the test pool runs the two side by side: both mostly wait for the agent. The suite's tests run concurrently too,
+ * so each scenario has a fake API of its own (one shared fake switched to the last scenario asked for would answer
+ * another test's agent).
  */
 // claude-code-acp does not exit when its stdin closes: each close waits out this grace, then SIGTERMs it.
 const CLOSE_GRACE_MS = 200;
 
 describe('claudeCodeAcp conformance (real claude-code-acp)', () => {
-  let api: FakeAnthropicApi;
+  const apis = new Map<ConformanceScenario, FakeAnthropicApi>();
   let scratch: string;
-  let mode: ConformanceScenario = 'complete';
   // A new file per run: Claude Code refuses (without asking) to Write over a file it has not read.
   let written = 0;
   const runner = trackingRunner();
@@ -27,31 +28,35 @@ describe('claudeCodeAcp conformance (real claude-code-acp)', () => {
     scratch = await mkdtemp(join(tmpdir(), 'forge-claude-acp-conf-'));
     await mkdir(join(scratch, 'work'));
     await mkdir(join(scratch, 'home'));
-    api = await startFakeAnthropicApi({
-      respond: (r) =>
-        mode === 'hang'
-          ? { hang: true }
-          : mode === 'permission' && !r.hasToolResult
-            ? {
-                toolUse: {
-                  name: 'Write',
-                  input: { file_path: join(scratch, 'work', `conformance-${++written}.txt`), content: 'x\n' },
-                },
-              }
-            : { text: 'Conformance answer.' },
-    });
+    for (const mode of ['complete', 'hang', 'permission', 'question'] as const) {
+      const api = await startFakeAnthropicApi({
+        respond: (r) =>
+          mode === 'hang'
+            ? { hang: true }
+            : mode === 'permission' && !r.hasToolResult
+              ? {
+                  toolUse: {
+                    name: 'Write',
+                    input: { file_path: join(scratch, 'work', `conformance-${++written}.txt`), content: 'x\n' },
+                  },
+                }
+              : { text: 'Conformance answer.' },
+      });
+      apis.set(mode, api);
+    }
   });
   afterAll(async () => {
     const allGone = await waitFor(() => runner.spawned.every((p) => !alive(p.pid)), 5_000);
     for (const p of runner.spawned) if (alive(p.pid)) p.kill('SIGKILL');
-    await api?.close();
+    for (const api of apis.values()) await api.close();
     await rm(scratch, { recursive: true, force: true });
     expect(allGone).toBe(true);
   });
   describeCodeAgentConformance('claudeCodeAcp', {
     testTimeoutMs: 60_000,
+    concurrent: true,
     makeAgent: (scenario) => {
-      mode = scenario;
+      const api = apis.get(scenario)!;
       return claudeCodeAcp({
         command: claudeCodeAcpPath(),
         runner,

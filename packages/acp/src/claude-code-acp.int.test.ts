@@ -98,7 +98,19 @@ describe('claudeCodeAcp with the real claude-code-acp against a fake Messages AP
   };
 
   const agent = (extra: Partial<ClaudeCodeAcpOptions> = {}) => {
-    const a = claudeCodeAcp({
+    const a = newAgent(extra);
+    agents.push(a);
+    return a;
+  };
+  // One agent (one claude-code-acp process, a new session per run) for the tests that need no process of their
+  // own: each start of the agent costs seconds; the tests that close, kill or reconfigure it make their own.
+  let sharedAgent: CodeAgent | undefined;
+  const shared = () => {
+    sharedAgent ??= newAgent();
+    return sharedAgent;
+  };
+  const newAgent = (extra: Partial<ClaudeCodeAcpOptions> = {}) =>
+    claudeCodeAcp({
       command: claudeCodeAcpPath(),
       runner,
       closeGraceMs: CLOSE_GRACE_MS,
@@ -111,9 +123,6 @@ describe('claudeCodeAcp with the real claude-code-acp against a fake Messages AP
       },
       ...extra,
     });
-    agents.push(a);
-    return a;
-  };
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'forge-claude-acp-'));
@@ -126,6 +135,7 @@ describe('claudeCodeAcp with the real claude-code-acp against a fake Messages AP
     for (const a of agents.splice(0)) await a.close?.();
   });
   afterAll(async () => {
+    await sharedAgent?.close?.();
     const allGone = await waitFor(() => runner.spawned.every((p) => !alive(p.pid)), 5_000);
     for (const p of runner.spawned) if (alive(p.pid)) p.kill('SIGKILL');
     await api?.close();
@@ -160,7 +170,7 @@ describe('claudeCodeAcp with the real claude-code-acp against a fake Messages AP
   });
 
   it('reports a Bash tool call and its result', { timeout: 60_000 }, async () => {
-    const { events, result } = await collectRun(agent().execute({ prompt: '[[tool]] run echo hi' }));
+    const { events, result } = await collectRun(shared().execute({ prompt: '[[tool]] run echo hi' }));
     expect(runProblems(events)).toEqual([]);
     expect(ofType(events, 'tool.call')).toHaveLength(1);
     expect(ofType(events, 'tool.call')[0]).toMatchObject({ name: 'Bash', input: { command: 'echo hi' } });
@@ -174,7 +184,7 @@ describe('claudeCodeAcp with the real claude-code-acp against a fake Messages AP
   ] as const)('asks permission to Write; %s', { timeout: 60_000 }, async (decision, written) => {
     const target = join(work, 'claude-written.txt');
     await rm(target, { force: true });
-    const run = agent().execute({ prompt: '[[write]] write a file' });
+    const run = shared().execute({ prompt: '[[write]] write a file' });
     const reading = firstEvent(run, (e) => e.type === 'permission.requested');
     const asked = (await reading.event) as Extract<AgentEvent, { type: 'permission.requested' }>;
     expect(asked).toMatchObject({ tool: 'Write', input: { file_path: target } });
@@ -201,7 +211,7 @@ describe('claudeCodeAcp with the real claude-code-acp against a fake Messages AP
 
   it('reports an Edit as file.changed with a unified diff of what the tool replaced', { timeout: 60_000 }, async () => {
     await writeFile(join(work, 'claude-edited.txt'), 'alpha\nbeta\n');
-    const run = agent().execute({ prompt: '[[edit]] rename beta' });
+    const run = shared().execute({ prompt: '[[edit]] rename beta' });
     const events = await allowAll(run);
     const result = await run.result;
     expect(runProblems(events)).toEqual([]);
@@ -219,7 +229,7 @@ describe('claudeCodeAcp with the real claude-code-acp against a fake Messages AP
   });
 
   it('reports a TodoWrite as plan.updated with the whole list', { timeout: 60_000 }, async () => {
-    const run = agent().execute({ prompt: '[[todo]] plan it' });
+    const run = shared().execute({ prompt: '[[todo]] plan it' });
     const events = await allowAll(run);
     expect(runProblems(events)).toEqual([]);
     expect((await run.result).status).toBe('completed');
@@ -231,7 +241,7 @@ describe('claudeCodeAcp with the real claude-code-acp against a fake Messages AP
   });
 
   it('cancels mid-stream and the session goes on', { timeout: 60_000 }, async () => {
-    const a = agent();
+    const a = shared();
     const run = a.execute({ prompt: '[[slowtext]] talk slowly' });
     const reading = firstEvent(run, (e) => e.type === 'text.delta');
     await reading.event;
@@ -253,7 +263,7 @@ describe('claudeCodeAcp with the real claude-code-acp against a fake Messages AP
   });
 
   it('cancels while a permission request is pending', { timeout: 60_000 }, async () => {
-    const run = agent().execute({ prompt: '[[write]] write a file' });
+    const run = shared().execute({ prompt: '[[write]] write a file' });
     const reading = firstEvent(run, (e) => e.type === 'permission.requested');
     await reading.event;
     const result = await run.cancel();
@@ -263,7 +273,7 @@ describe('claudeCodeAcp with the real claude-code-acp against a fake Messages AP
   });
 
   it('fails a turn whose model API answers 500 (API_ERROR, retryable)', { timeout: 60_000 }, async () => {
-    const a = agent();
+    const a = shared();
     const failed = await a.execute({ prompt: '[[e500]] fail' }).result;
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'API_ERROR', retryable: true } });
     expect((await a.execute({ prompt: 'recover', sessionId: failed.sessionId }).result).status).toBe('completed');

@@ -10,46 +10,46 @@ import { type FakeGeminiApi, fakeGeminiEnv, geminiBinPath, startFakeGeminiApi } 
 /**
  * Core's conformance suite against the real Gemini CLI 0.61.0 (`gemini --acp`) and the fake Gemini API on
  * 127.0.0.1. A file of its own (not in gemini.int.test.ts), so the test pool runs the two side by side: both
- * mostly wait for the CLI.
+ * mostly wait for the CLI. The suite's tests run concurrently too, so each scenario has a fake API (and env) of
+ * its own.
  */
 describe('geminiCli conformance (real CLI)', () => {
-  let api: FakeGeminiApi;
+  const apis = new Map<ConformanceScenario, { api: FakeGeminiApi; env: Record<string, string> }>();
   let scratch: string;
-  let env: Record<string, string>;
-  let mode: ConformanceScenario = 'complete';
   let written = 0;
   const runner = trackingRunner();
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'forge-gemini-conf-'));
     await mkdir(join(scratch, 'work'));
-    api = await startFakeGeminiApi({
-      respond: (r) =>
-        mode === 'hang'
-          ? { hang: true }
-          : mode === 'permission' && !r.hasFunctionResponse
-            ? {
-                functionCall: {
-                  name: 'write_file',
-                  args: { file_path: `conformance-${++written}.txt`, content: 'x\n' },
-                },
-              }
-            : { text: 'Conformance answer.' },
-    });
-    env = await fakeGeminiEnv(api.url, join(scratch, 'home'));
+    for (const mode of ['complete', 'hang', 'permission', 'question'] as const) {
+      const api = await startFakeGeminiApi({
+        respond: (r) =>
+          mode === 'hang'
+            ? { hang: true }
+            : mode === 'permission' && !r.hasFunctionResponse
+              ? {
+                  functionCall: {
+                    name: 'write_file',
+                    args: { file_path: `conformance-${++written}.txt`, content: 'x\n' },
+                  },
+                }
+              : { text: 'Conformance answer.' },
+      });
+      apis.set(mode, { api, env: await fakeGeminiEnv(api.url, join(scratch, `home-${mode}`)) });
+    }
   });
   afterAll(async () => {
     // Every agent has been closed by the suite: none of their processes may be left.
     const allGone = await waitFor(() => runner.spawned.every((p) => !alive(p.pid)), 5_000);
     for (const p of runner.spawned) if (alive(p.pid)) p.kill('SIGKILL');
-    await api?.close();
+    for (const { api } of apis.values()) await api.close();
     await rm(scratch, { recursive: true, force: true });
     expect(allGone).toBe(true);
   });
   describeCodeAgentConformance('geminiCli', {
     testTimeoutMs: 60_000,
-    makeAgent: (scenario) => {
-      mode = scenario;
-      return geminiCli({ bin: geminiBinPath(), runner, cwd: join(scratch, 'work'), env });
-    },
+    concurrent: true,
+    makeAgent: (scenario) =>
+      geminiCli({ bin: geminiBinPath(), runner, cwd: join(scratch, 'work'), env: apis.get(scenario)!.env }),
   });
 });

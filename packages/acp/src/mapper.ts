@@ -97,7 +97,7 @@ interface CallState {
   finished: boolean;
   raw: unknown;
   /** The `diff` content the agent showed for the call, by path: claude sends it only with the proposal. */
-  diffs: Map<string, AcpDiff>;
+  diffs: Map<string, AcpDiff> | undefined;
 }
 
 /**
@@ -213,20 +213,35 @@ export class SessionUpdateMapper {
   private state(call: ToolCallLike, raw: unknown): CallState {
     let state = this.calls.get(call.toolCallId);
     if (!state) {
-      state = { call: { ...call }, announced: false, finished: false, raw, diffs: new Map() };
+      // A copy, as later updates fill it in; for-in rather than a spread: this runs for every tool update.
+      const copy = {} as Json;
+      for (const k in call) copy[k] = (call as unknown as Json)[k];
+      state = { call: copy as unknown as ToolCallLike, announced: false, finished: false, raw, diffs: undefined };
       this.calls.set(call.toolCallId, state);
-      for (const d of diffContent(call.content)) state.diffs.set(d.path, d);
+      this.noteDiffs(state, call.content);
       return state;
     }
-    for (const d of diffContent(call.content)) state.diffs.set(d.path, d);
+    this.noteDiffs(state, call.content);
     // Later messages fill in what earlier ones left out (claude sends rawInput {} first, then the input).
-    for (const [k, v] of Object.entries(call)) {
+    const target = state.call as unknown as Json;
+    for (const k in call) {
+      const v = (call as unknown as Json)[k];
       if (v === undefined || v === null) continue;
       if (k === 'rawInput' && isEmptyInput(v)) continue;
-      (state.call as unknown as Json)[k] = v;
+      target[k] = v;
     }
     if (!state.announced) state.raw = raw;
     return state;
+  }
+
+  /** Keeps the call's `diff` content by path; most updates carry none, so no map is made until one does. */
+  private noteDiffs(state: CallState, content: unknown): void {
+    if (!Array.isArray(content)) return;
+    for (const c of content) {
+      if (!isObject(c) || c.type !== 'diff') continue;
+      for (const d of diffContent(content)) (state.diffs ??= new Map()).set(d.path, d);
+      return;
+    }
   }
 
   private announce(state: CallState, emit: Emit): void {
@@ -262,8 +277,12 @@ export class SessionUpdateMapper {
       emit({ type: 'tool.result', callId: update.toolCallId, output, isError: status === 'failed', raw });
       // A change is reported once it is made: a proposal the user rejected, or a call that failed, changed nothing.
       if (status === 'completed') {
-        for (const d of state.diffs.values()) emit({ ...this.files.changed(d, update.toolCallId), raw });
+        if (state.diffs)
+          for (const d of state.diffs.values()) emit({ ...this.files.changed(d, update.toolCallId), raw });
       }
+      // Announced and finished: its first message and diffs are not needed again, so a long turn does not hold them.
+      state.raw = undefined;
+      state.diffs = undefined;
       return;
     }
     if (update.sessionUpdate === 'tool_call_update' && !status && state.announced) {

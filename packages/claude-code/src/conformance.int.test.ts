@@ -14,11 +14,11 @@ import {
 
 /**
  * Core's conformance suite against the real CLI 2.1.197 and the fake Messages API: the scenario of the agent
- * being tested decides what the fake model does (tests run one after another).
+ * being tested decides what the fake model does. The tests run concurrently (they mostly wait for the CLI), so
+ * each scenario has a fake API of its own.
  */
-let api: FakeAnthropicApi;
+const apis = new Map<ConformanceScenario, FakeAnthropicApi>();
 let scratch: string;
-let scenario: ConformanceScenario = 'complete';
 let writes = 0;
 
 const replies: Record<ConformanceScenario, (toolDone: boolean) => FakeReply> = {
@@ -55,22 +55,22 @@ const replies: Record<ConformanceScenario, (toolDone: boolean) => FakeReply> = {
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'forge-claude-conf-'));
-  api = await startFakeAnthropicApi({ respond: (req) => replies[scenario](req.hasToolResult) });
+  for (const scenario of Object.keys(replies) as ConformanceScenario[])
+    apis.set(scenario, await startFakeAnthropicApi({ respond: (req) => replies[scenario](req.hasToolResult) }));
 });
 afterAll(async () => {
-  await api?.close();
+  for (const api of apis.values()) await api.close();
   await rm(scratch, { recursive: true, force: true });
 });
 
 describeCodeAgentConformance('claudeCode with the real CLI against the fake API', {
-  makeAgent: (s) => {
-    scenario = s;
-    return claudeCode({
+  makeAgent: (s) =>
+    claudeCode({
       bin: claudeBinPath(),
       cwd: scratch,
-      env: { ...fakeAnthropicEnv(api.url), HOME: join(scratch, 'home') },
-    });
-  },
+      env: { ...fakeAnthropicEnv(apis.get(s)!.url), HOME: join(scratch, 'home') },
+    }),
+  concurrent: true,
   timeoutMs: 2_000,
   testTimeoutMs: 60_000,
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_EVENT_DEPTH, boundValue } from './bounded-value.js';
+import { boundValue, boundValueMeeting, MAX_EVENT_DEPTH } from './bounded-value.js';
 
 function nested(depth: number): unknown {
   let v: unknown = { leaf: true };
@@ -51,5 +51,23 @@ describe('boundValue', () => {
     const v: Record<string, unknown> = { name: 'loop' };
     v.self = v;
     expect(() => JSON.stringify(boundValue(v, { maxDepth: 8 }))).not.toThrow();
+  });
+});
+
+describe('boundValueMeeting', () => {
+  it('says a part was met inside a value within the bounds, so it need not be walked again', () => {
+    const input = { command: 'ls' };
+    const raw = { message: { content: [{ type: 'tool_use', input }] } };
+    expect(boundValueMeeting(raw, input)).toEqual({ value: raw, metPart: true });
+    expect(boundValueMeeting(raw, { other: true })).toEqual({ value: raw, metPart: false });
+    expect(boundValueMeeting(raw, undefined)).toEqual({ value: raw, metPart: false });
+  });
+
+  it('does not vouch for a part inside a value that had to be cut', () => {
+    const input = nested(100);
+    const raw = { input };
+    const { value, metPart } = boundValueMeeting(raw, input);
+    expect(metPart).toBe(false);
+    expect(JSON.stringify(value)).toContain(`"$truncated":"depth>${MAX_EVENT_DEPTH}"`);
   });
 });

@@ -23,6 +23,9 @@ export interface BoundOptions {
  * cheap on the emit path; `boundValue` saves and restores it, so a getter that re-enters it cannot corrupt it.
  */
 let nodesLeft = 0;
+/** An object the walk under way looks out for (`boundValueMeeting`), and whether it met it. */
+let watched: unknown;
+let met = false;
 
 /**
  * The value as it is when it is within the bounds (the common case: one walk, no copy); otherwise a copy in
@@ -30,23 +33,50 @@ let nodesLeft = 0;
  * TruncatedValue. Cycles end at the depth bound. Typed arrays and Buffers are kept whole (their size is their
  * own), as are objects with `toJSON` (Date) in a copy.
  */
-export function boundValue(value: unknown, options: BoundOptions = {}): unknown {
+export function boundValue(value: unknown, options?: BoundOptions): unknown {
   if (value === null || typeof value !== 'object') return value;
-  const maxDepth = options.maxDepth ?? MAX_EVENT_DEPTH;
-  const maxNodes = options.maxNodes ?? MAX_EVENT_NODES;
+  return bound(value, options?.maxDepth ?? MAX_EVENT_DEPTH, options?.maxNodes ?? MAX_EVENT_NODES, undefined);
+}
+
+/**
+ * `boundValue` with the default bounds that also says whether `part` (an object) lies, walked whole, inside a
+ * `value` that was within the bounds: then `part` is within them too (it is no deeper and has no more nodes),
+ * and need not be walked again. A tool event's `raw` usually holds its `input`: one walk instead of two.
+ */
+export function boundValueMeeting(value: unknown, part: unknown): { value: unknown; metPart: boolean } {
+  if (value === null || typeof value !== 'object') return { value, metPart: false };
+  const out = bound(value, MAX_EVENT_DEPTH, MAX_EVENT_NODES, part);
+  return { value: out, metPart: lastMet };
+}
+
+/** Whether the last `bound` found its value within the bounds and met the part it looked out for. */
+let lastMet = false;
+
+function bound(value: object, maxDepth: number, maxNodes: number, part: unknown): unknown {
   const saved = nodesLeft;
+  const savedWatched = watched;
+  const savedMet = met;
   try {
     nodesLeft = maxNodes;
-    if (fits(value, 1, maxDepth)) return value;
+    watched = part;
+    met = false;
+    if (fits(value, 1, maxDepth)) {
+      lastMet = met && part !== undefined;
+      return value;
+    }
+    lastMet = false;
     nodesLeft = maxNodes;
     return copy(value, 1, maxDepth, maxNodes);
   } finally {
     nodesLeft = saved;
+    watched = savedWatched;
+    met = savedMet;
   }
 }
 
 function fits(value: object, depth: number, maxDepth: number): boolean {
   if (depth > maxDepth || --nodesLeft < 0) return false;
+  if (value === watched) met = true;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];

@@ -23,16 +23,18 @@ export function signWebhook(
   return `v1,${hmac(key, msgId, timestamp, body).toString('base64')}`;
 }
 
-/** The `webhook-*` headers of one delivery attempt; the signature only when there is a key. */
+/** The `webhook-*` headers of one delivery attempt, added to `into` (or a new object); the signature only when there is a key. */
 export function webhookHeaders(
   key: KeyObject | undefined,
   msgId: string,
   timestamp: number,
   body: string,
+  into: Record<string, string> = {},
 ): Record<string, string> {
-  const headers: Record<string, string> = { 'webhook-id': msgId, 'webhook-timestamp': String(timestamp) };
-  if (key) headers['webhook-signature'] = signWebhook(key, msgId, timestamp, body);
-  return headers;
+  into['webhook-id'] = msgId;
+  into['webhook-timestamp'] = String(timestamp);
+  if (key) into['webhook-signature'] = signWebhook(key, msgId, timestamp, body);
+  return into;
 }
 
 export interface VerifyWebhookOptions {

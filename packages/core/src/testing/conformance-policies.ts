@@ -1,4 +1,4 @@
-import { expect, it } from 'vitest';
+import { expect, type TestContext } from 'vitest';
 import type { AgentCapabilities, AgentRun, CodeAgent } from '../agent.js';
 import type { AgentEvent, AgentEventOf, AgentEventType } from '../events.js';
 import type { AgentRequestInput } from '../request.js';
@@ -7,6 +7,8 @@ import type { ConformanceScenario } from './conformance.js';
 
 export interface PolicyConformanceContext {
   make(scenario: ConformanceScenario): Promise<CodeAgent>;
+  /** `it`, closing the agents each test made when it ends (see AgentsPerTest). */
+  it(title: string, options: { timeout: number }, body: (t: TestContext) => Promise<void>): void;
   req(prompt?: string, extra?: Partial<AgentRequestInput>): AgentRequestInput;
   expectSound(events: AgentEvent[], run: AgentRun, provider: string): void;
   /** The `afterMs` of the deadline cases. */
@@ -22,6 +24,7 @@ const ofType = <T extends AgentEventType>(events: AgentEvent[], type: T) =>
  * the host, unanswered requests meet their deadline, a budget stops a run with its session kept.
  */
 export function describePolicyConformance(c: PolicyConformanceContext): void {
+  const it = c.it;
   const needs = async (
     scenario: ConformanceScenario,
     wanted: (keyof AgentCapabilities)[],

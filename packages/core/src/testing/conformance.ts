@@ -1,10 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import type { AgentRun, CodeAgent } from '../agent.js';
 import { isForgeError, NotFoundError, UnsupportedError, UnsupportedFieldError, ValidationError } from '../errors.js';
 import type { AgentEvent } from '../events.js';
 import type { AgentRequestInput } from '../request.js';
 import { REQUEST_FEATURES } from '../request-features.js';
 import { collectRun, firstEvent, runProblems } from './collect.js';
+import { AgentsPerTest } from './conformance-agents.js';
 import { FEATURE_SAMPLES } from './feature-samples.js';
 import { describePolicyConformance } from './conformance-policies.js';
 
@@ -36,18 +37,24 @@ export interface ConformanceOptions {
   deadlineMs?: number;
   /** Release anything an agent holds (servers, processes). `agent.close()` is always called. */
   cleanup?(agent: CodeAgent): Promise<void>;
+  /**
+   * Runs the tests side by side (vitest's `concurrent`, up to its `maxConcurrency`), for agents whose tests mostly
+   * wait for a real program. `makeAgent` must then keep scenarios apart (e.g. one fake model server per scenario)
+   * rather than switch one shared fake to the scenario last asked for. Each test's agents are closed when it ends.
+   */
+  concurrent?: boolean;
 }
 
 /** The behaviour every CodeAgent must show. Run it from each adapter's tests. */
 export function describeCodeAgentConformance(name: string, options: ConformanceOptions): void {
   const timeoutMs = options.timeoutMs ?? 300;
   const limit = options.testTimeoutMs ?? 20_000;
-  const agents: CodeAgent[] = [];
-  const make = async (scenario: ConformanceScenario) => {
-    const agent = await options.makeAgent(scenario);
-    agents.push(agent);
-    return agent;
-  };
+  const agents = new AgentsPerTest(
+    (scenario) => options.makeAgent(scenario as ConformanceScenario),
+    options.cleanup && ((agent) => options.cleanup!(agent)),
+  );
+  const make = (scenario: ConformanceScenario) => agents.make(scenario);
+  const it = agents.it;
   const req = (prompt = 'conformance check', extra: Partial<AgentRequestInput> = {}): AgentRequestInput => ({
     ...options.request,
     ...extra,
@@ -59,13 +66,8 @@ export function describeCodeAgentConformance(name: string, options: ConformanceO
     for (let i = 1; i < events.length; i++) expect(events[i]!.time).toBeGreaterThanOrEqual(events[i - 1]!.time);
   };
 
-  describe(`CodeAgent conformance: ${name}`, () => {
-    afterEach(async () => {
-      for (const agent of agents.splice(0)) {
-        await agent.close?.();
-        await options.cleanup?.(agent);
-      }
-    });
+  describe(`CodeAgent conformance: ${name}`, { concurrent: options.concurrent ?? false }, () => {
+    afterAll(() => agents.closeRest());
 
     it('reports its capabilities', { timeout: limit }, async () => {
       const agent = await make('complete');
@@ -307,15 +309,17 @@ export function describeCodeAgentConformance(name: string, options: ConformanceO
 
     declaredCase('lets every declared-supported field reach the agent', async (agent) => {
       const { capabilities, probed } = agent.declared!;
-      for (const feature of REQUEST_FEATURES) {
-        if (capabilities[feature] === false || probed.includes(feature) || feature === 'fork') continue;
-        const run = agent.execute(req('conformance check', FEATURE_SAMPLES[feature]));
-        const result = await run.result;
+      const features = REQUEST_FEATURES.filter((f) => capabilities[f] !== false && !probed.includes(f) && f !== 'fork');
+      const reach = async (feature: (typeof features)[number]) => {
+        const result = await agent.execute(req('conformance check', FEATURE_SAMPLES[feature])).result;
         expect(result.error?.code ?? '', `${feature} reached the agent`).not.toMatch(/^UNSUPPORTED/);
-      }
+      };
+      // Side by side where the suite runs concurrently: each run is its own session, and mostly waits.
+      if (options.concurrent) await Promise.all(features.map(reach));
+      else for (const feature of features) await reach(feature);
     });
 
-    describePolicyConformance({ make, req, expectSound, deadlineMs: options.deadlineMs ?? 300, limit });
+    describePolicyConformance({ make, it, req, expectSound, deadlineMs: options.deadlineMs ?? 300, limit });
 
     it('keeps every event for a reader that comes late', { timeout: limit }, async () => {
       const agent = await make('complete');
