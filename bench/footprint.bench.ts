@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -7,8 +8,14 @@ import type { BenchModule, BenchRow } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const platformDir = join(here, '../examples/platform');
-/** As `pnpm start` and `pnpm bench` run TypeScript: tsx alone adds ~85 MB to a bare Node. */
+/** As `pnpm start` and `pnpm bench` run TypeScript: tsx alone adds ~35 MB to a bare Node. */
 const tsx = ['--conditions=@forge/source', '--import', 'tsx'];
+/** Node's flags in the platform's `pnpm start` script (its young-generation cap among them), so the row measures what it runs. */
+const startFlags = (): string[] => {
+  const pkg = JSON.parse(readFileSync(join(platformDir, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.split(/\s+/);
+  return words.slice(1, words.indexOf('src/main.ts'));
+};
 const mb = (n: number) => Math.round(n);
 
 async function probe(mode: string, dir?: string): Promise<number> {
@@ -22,9 +29,9 @@ async function probe(mode: string, dir?: string): Promise<number> {
   return JSON.parse(out.trim().split('\n').pop()!).rssMB;
 }
 
-/** `pnpm start` on `dataDir`: its RSS (VmRSS) 2 s after it says where it serves, then SIGTERM. */
+/** `pnpm start` (its node flags, its entry) on `dataDir`: its RSS (VmRSS) 2 s after it says where it serves, then SIGTERM. */
 async function platformIdleRss(dataDir: string): Promise<number> {
-  const child = spawn(process.execPath, [...tsx, 'src/main.ts', '--port', '0'], {
+  const child = spawn(process.execPath, [...startFlags(), 'src/main.ts', '--port', '0'], {
     cwd: platformDir,
     env: { ...process.env, FORGE_API_KEYS: 'bench:bench-key', FORGE_DATA_DIR: dataDir, FORGE_LOG_LEVEL: 'error' },
     stdio: ['ignore', 'pipe', 'inherit'],

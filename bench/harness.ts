@@ -14,6 +14,8 @@ export interface BenchRow {
   goal?: number;
   /** Goal as a ceiling on `ours` itself, in `unit` (with `lowerIsBetter`), e.g. ≤ 250 MB. */
   goalMax?: number;
+  /** Goal as a floor on `ours` itself, in `unit`, e.g. ≥ 1,000 runs/s. */
+  goalMin?: number;
   note?: string;
 }
 

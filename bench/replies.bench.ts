@@ -7,6 +7,8 @@ import { compare, type BenchModule, type BenchRow } from './harness.js';
 
 /** Permission requests per run, each answered before the next is asked (a reply is a round trip). */
 const K = Number(process.env.BENCH_REPLIES ?? 200);
+/** Runs waiting on a permission at once, for the burst row. */
+const C = Number(process.env.BENCH_REPLIES_AT_ONCE ?? 200);
 
 const steps: ScriptStep[] = Array.from({ length: K }, (_, i) => [
   { type: 'permission.requested' as const, id: `p${i}`, tool: 'Bash', input: {} },
@@ -53,6 +55,51 @@ async function rows(label: string, a: ForgeStore, b: ForgeStore): Promise<BenchR
   }
 }
 
+/**
+ * C runs each waiting on one permission, C replies sent together (as many people clicking at
+ * once): the owner takes them per wake-up and settles them in one statement. Managers of their own,
+ * so no other manager on the store claims these runs.
+ */
+async function burstRows(label: string, a: ForgeStore, b: ForgeStore): Promise<BenchRow[]> {
+  const timing = { pollMs: 3_600_000, followPollMs: 3_600_000 };
+  const one = scriptedAgent({ steps: steps.slice(0, 2) });
+  const wide = await RunManager.create({ store: a, agents: async () => one, maxRunning: C, ...timing });
+  const wideRelay = await RunManager.create({ store: b, agents: async () => undefined, maxRunning: 0, ...timing });
+  const burst = (via: RunManager) => async () => {
+    const agents = Array.from({ length: C }, () => `agt_replies${++agentNo}`);
+    const started = await Promise.all(
+      agents.map((agentId) => wide.submit({ userId: 'bench', agentId, request: { prompt: 'x' } })),
+    );
+    for (const { run } of started)
+      while (!wide.local(run.requestId)?.pendingPermissions.has('p0')) await new Promise((r) => setTimeout(r, 1));
+    const t0 = performance.now();
+    await Promise.all(agents.map((agentId) => via.respond('bench', agentId, 'p0', 'allow')));
+    const ms = performance.now() - t0;
+    await wide.idle();
+    return ms;
+  };
+  const best = { ours: Number.POSITIVE_INFINITY, base: Number.POSITIVE_INFINITY };
+  try {
+    for (let i = 0; i < 3; i++) {
+      best.base = Math.min(best.base, await burst(wide)());
+      best.ours = Math.min(best.ours, await burst(wideRelay)());
+    }
+  } finally {
+    await wideRelay.close();
+    await wide.close();
+  }
+  return [
+    {
+      name: `permission replies through another replica (${label}, NOTIFY), ${C} at once`,
+      unit: 'replies/s',
+      ours: C / (best.ours / 1000),
+      baseline: C / (best.base / 1000),
+      baselineName: 'the same replies sent to the replica running the runs',
+      goalMin: 1_000,
+    },
+  ];
+}
+
 const bench: BenchModule = {
   title: 'platform replies',
   async run() {
@@ -60,12 +107,14 @@ const bench: BenchModule = {
     const pglite = await openStore({ memory: true });
     // One PGlite serves one process: two managers on it, not exclusive, as the tests have them.
     const shared = { ...pglite, exclusive: false };
-    const out = await rows('PGlite', shared, shared).finally(() => pglite.close());
+    const out = await rows('PGlite', shared, shared)
+      .then(async (r) => [...r, ...(await burstRows('PGlite', shared, shared))])
+      .finally(() => pglite.close());
     const url = process.env.FORGE_BENCH_DATABASE_URL ?? process.env.FORGE_TEST_DATABASE_URL;
     if (url) {
       const [a, b] = [await openStore({ databaseUrl: url }), await openStore({ databaseUrl: url })];
       try {
-        out.push(...(await rows('PostgreSQL', a, b)));
+        out.push(...(await rows('PostgreSQL', a, b)), ...(await burstRows('PostgreSQL', a, b)));
         await a.sql.query(`delete from forge_runs where user_id = 'bench' and agent_id like 'agt_replies%'`);
       } finally {
         await a.close();

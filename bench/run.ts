@@ -35,9 +35,11 @@ for (const file of files) {
     const goal =
       r.goalMax !== undefined
         ? `≤ ${fmt(r.goalMax)} ${r.unit} ${r.ours <= r.goalMax ? 'met' : 'MISSED'}`
-        : r.goal === undefined
-          ? ''
-          : `≥ ${r.goal}× ${ratio >= r.goal ? 'met' : 'MISSED'}`;
+        : r.goalMin !== undefined
+          ? `≥ ${fmt(r.goalMin)} ${r.unit} ${r.ours >= r.goalMin ? 'met' : 'MISSED'}`
+          : r.goal === undefined
+            ? ''
+            : `≥ ${r.goal}× ${ratio >= r.goal ? 'met' : 'MISSED'}`;
     console.log(
       `| ${mod.title}: ${r.name} | ${fmt(r.ours)} ${r.unit} | ${fmt(r.baseline)} ${r.unit} (${r.baselineName}) | ${ratio.toFixed(2)}× | ${goal} |${r.note ? ` ${r.note}` : ''}`,
     );

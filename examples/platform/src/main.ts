@@ -6,6 +6,7 @@ import { configUsage, dropSecretsFromEnv, loadConfig } from './config.js';
 import { stopPlatform } from './graceful-stop.js';
 import { joinCommand } from './join-command.js';
 import { jsonLogger } from './logger.js';
+import { wasmBaselineOnly } from './wasm-baseline-only.js';
 
 /** `pnpm start`: the platform from environment and flags, until SIGINT/SIGTERM. */
 async function main(): Promise<void> {
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     // The operator's own key, so it may also issue enrolment tokens over the API.
     config.apiKeys.push({ userId: 'local', hash: hashKey(generated), admin: true });
   }
+  if (config.databaseUrl === undefined) wasmBaselineOnly();
   const platform = await startPlatform({ config, logger });
   // Only once it serves: a platform that refuses to start (FORGE_AGENT_USER unusable…) prints no key.
   if (generated)

@@ -105,7 +105,7 @@ export class RunManager {
     const ender = new RunEnder(ctx, this.#outbox);
     const executor = new RunExecutor(ctx, this.#outbox, ender, {
       agents: options.agents,
-      onSettled: () => void this.#queue.dispatch(),
+      onSettled: () => this.#queue.dispatchSoon(),
       keyCaps: options.keyCaps,
       observer: options.observer,
     });

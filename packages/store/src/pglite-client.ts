@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { initDataDirInChild, initialisedTarballFromChild } from './pglite-initdb.js';
 import type { Row, Sql, SqlClient } from './sql.js';
+import { LoopTurns } from './loop-turns.js';
 import { fromStorable, readableRows, storableParams } from './storable-text.js';
 
 /**
@@ -50,11 +51,13 @@ export async function pgliteClient(dataDir?: string): Promise<SqlClient> {
     },
   });
   const root = wrap(db);
+  const turns = new LoopTurns();
   return {
     engine: 'pglite',
-    query: root.query,
-    exec: root.exec,
-    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+    query: (text, params) => turns.next(() => root.query(text, params)),
+    exec: (text) => turns.next(() => root.exec(text)),
+    // A transaction is one turn: its own statements run inside it, as PGlite runs them.
+    transaction: (fn) => turns.next(() => db.transaction((tx) => fn(wrap(tx)))),
     async listen(channel, onNotify) {
       const unlisten = await db.listen(channel, (payload) => onNotify(fromStorable(payload)));
       return async () => {

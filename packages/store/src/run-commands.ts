@@ -123,6 +123,46 @@ export class RunCommands {
   }
 
   /**
+   * Writes the outcomes of several commands being applied in one statement (a wake-up's worth of
+   * relayed replies) and notifies their senders. Returns the ids settled (not those gone or not taken).
+   */
+  async settleMany(
+    outcomes: ReadonlyArray<{ id: number; outcome: RunCommandOutcome }>,
+    now: number,
+  ): Promise<number[]> {
+    if (!outcomes.length) return [];
+    if (outcomes.length === 1) {
+      const [{ id, outcome }] = outcomes as [{ id: number; outcome: RunCommandOutcome }];
+      return (await this.settle(id, outcome, now)) ? [id] : [];
+    }
+    const rows = await this.sql.query<{ id: unknown }>(
+      `with v as (select * from json_to_recordset($1::json) as v(id bigint, outcome text)),
+       c as (
+         update forge_run_commands f set state = 'done', outcome = v.outcome, settled_at = $2
+         from v where f.id = v.id and f.state = 'applying' returning f.id)
+       select c.id, pg_notify($3, c.id::text) from c`,
+      [
+        JSON.stringify(outcomes.map((o) => ({ id: o.id, outcome: JSON.stringify(o.outcome) }))),
+        now,
+        RUN_COMMAND_SETTLED,
+      ],
+    );
+    return rows.map((r) => Number(r.id));
+  }
+
+  /**
+   * The outcome of a settled (done or refused) command, removing it: what its sender does once it
+   * is woken, in one round trip. Undefined while it is still pending or being applied (or gone).
+   */
+  async consume(id: number): Promise<RunCommand | undefined> {
+    const [row] = await this.sql.query(
+      `delete from forge_run_commands where id = $1 and state in ('done', 'refused') returning *`,
+      [id],
+    );
+    return row ? toCommand(row) : undefined;
+  }
+
+  /**
    * Withdraws a command nobody has taken yet, recording why. False when the owner took it first
    * (it is being applied, or done): the sender then waits for that outcome instead.
    */

@@ -4,7 +4,7 @@ import { CANCEL_CHANNEL, JOURNAL_CHANNEL, QUEUE_CHANNEL } from './notify-channel
 import { toRecord, type RunEnd, type RunRecord, type RunStatus, type RunWebhook } from './run-record.js';
 import { RunLeaseLostError, RunStoreWriteError } from './run-store-errors.js';
 import { usageCte } from './run-usage.js';
-import type { SqlClient } from './sql.js';
+import type { Sql, SqlClient } from './sql.js';
 
 /** The largest seq the journal's integer columns hold. */
 const MAX_SEQ = 2 ** 31 - 1;
@@ -52,20 +52,21 @@ export class RunStore {
     /** The instance queueing it: the QUEUE_CHANNEL payload, so it can skip its own notifications. */
     by?: string;
   }): Promise<{ run: RunRecord; ahead: number } | { full: true; queued: number }> {
-    return this.sql.transaction(async (tx) => {
-      await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`${input.userId}/${input.agentId}`]);
-      const [count] = await tx.query<{ n: number }>(
-        `select count(*)::int as n from forge_runs where user_id = $1 and agent_id = $2 and status = 'queued'`,
-        [input.userId, input.agentId],
-      );
-      const queued = Number(count?.n ?? 0);
-      if (queued >= input.maxQueued) return { full: true as const, queued };
-      const [row] = await tx.query(
-        // The notification rides on the insert (one round trip); it is delivered at commit.
-        `with queued as (
+    // Counted and inserted in one statement: on PostgreSQL taken after the agent's lock (its snapshot
+    // sees every run queued by whoever held the lock before); PGlite runs one statement at a time for
+    // its one process, so there the statement alone is exact, and a message costs one round trip.
+    const enqueue = async (q: Sql) => {
+      const [row] = await q.query(
+        // The notification rides on the insert; it is delivered at commit.
+        `with waiting as (
+           select count(*)::int as forge_waiting from forge_runs where user_id = $2::text and agent_id = $3::text and status = 'queued'),
+         queued as (
            insert into forge_runs (request_id, user_id, agent_id, status, request, webhook, created_at, remote_agent_id, key_id)
-           values ($1, $2, $3, 'queued', $4::text, $5::text, $6, $7, $9) returning *)
-         select queued.*, pg_notify('${QUEUE_CHANNEL}', $8) from queued`,
+           select $1::text, $2::text, $3::text, 'queued', $4::text, $5::text, $6::double precision, $7::text, $9::text from waiting where forge_waiting < $10::int
+           returning *)
+         select waiting.forge_waiting, queued.*,
+                case when queued.request_id is null then null else pg_notify('${QUEUE_CHANNEL}', $8) end as notified
+         from waiting left join queued on true`,
         [
           input.requestId,
           input.userId,
@@ -76,9 +77,17 @@ export class RunStore {
           input.remoteAgentId ?? null,
           input.by ?? '',
           input.keyId ?? null,
+          input.maxQueued,
         ],
       );
-      return { run: toRecord(row!), ahead: queued };
+      const queued = Number(row?.forge_waiting ?? 0);
+      if (row?.request_id == null) return { full: true as const, queued };
+      return { run: toRecord(row), ahead: queued };
+    };
+    if (this.sql.engine === 'pglite') return enqueue(this.sql);
+    return this.sql.transaction(async (tx) => {
+      await tx.query('select pg_advisory_xact_lock(hashtext($1))', [`${input.userId}/${input.agentId}`]);
+      return enqueue(tx);
     });
   }
 
@@ -91,8 +100,17 @@ export class RunStore {
    * heartbeat younger than one lease (`leaseUntil - now`).
    */
   async claimNext(owner: string, now: number, leaseUntil: number): Promise<RunRecord | undefined> {
+    return (await this.claim(owner, now, leaseUntil, 1))[0];
+  }
+
+  /**
+   * Claims up to `limit` runs at once, as `claimNext` claims one: each the oldest queued run of an
+   * agent that runs nothing (an agent's younger runs wait behind its oldest, so one statement never
+   * claims two of one agent), oldest first. One round trip for a whole dispatch pass.
+   */
+  async claim(owner: string, now: number, leaseUntil: number, limit: number): Promise<RunRecord[]> {
     try {
-      const [row] = await this.sql.query(
+      const rows = await this.sql.query(
         `with next as (
            select r.request_id from forge_runs r
            where r.status = 'queued'
@@ -109,17 +127,18 @@ export class RunStore {
                              where e.user_id = r.user_id and e.agent_id = r.agent_id and e.status = 'queued'
                                and e.position < r.position)
            order by r.position
-           limit 1
+           limit $5
            for update skip locked)
          update forge_runs f set status = 'running', owner = $1, lease_until = $3, started_at = $2
          from next where f.request_id = next.request_id
          returning f.*`,
-        [owner, now, leaseUntil, now - (leaseUntil - now)],
+        [owner, now, leaseUntil, now - (leaseUntil - now), limit],
       );
-      return row ? toRecord(row) : undefined;
+      return rows.map(toRecord).sort((a, b) => a.position - b.position);
     } catch (error) {
-      // The one-running-per-agent index refused a claim that raced another: nothing to run now.
-      if ((error as { code?: string }).code === '23505') return undefined;
+      // The one-running-per-agent index refused a claim that raced another: nothing to run now (the
+      // whole statement is undone; the next pass claims the others).
+      if ((error as { code?: string }).code === '23505') return [];
       throw error;
     }
   }

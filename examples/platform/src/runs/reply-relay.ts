@@ -30,6 +30,9 @@ export interface LocalReplies {
   steerHere(userId: string, agentId: string, requestId: string, text: string): Promise<{ requestId: string }>;
 }
 
+/** Relayed replies taken per statement. */
+const TAKE = 100;
+
 /** An error as the API would answer it, to be stored as a relayed reply's outcome. */
 function outcomeOf(error: unknown): RunCommandOutcome {
   const response = errorResponse(error);
@@ -51,6 +54,8 @@ export class ReplyRelay {
   #applying: Promise<void> | undefined;
   #applyAgain = false;
   #commandsSweptAt = 0;
+  /** Outcomes applied in this turn of the event loop, written together at the next (`#settle`). */
+  readonly #outcomes: Array<{ command: RunCommand; outcome: RunCommandOutcome }> = [];
 
   constructor(
     private readonly ctx: RunContext,
@@ -151,10 +156,21 @@ export class ReplyRelay {
     });
     const onStop = () => wake?.();
     stop.addEventListener('abort', onStop, { once: true });
+    /** Read and removed in one statement (`consume`): nothing left to remove. */
+    let consumed = false;
     try {
       for (;;) {
+        const settled = woken;
         woken = false;
         const now = this.ctx.now();
+        if (settled) {
+          // Woken by its settlement: the outcome is most likely there; read it and remove it at once.
+          const done = await this.#commands.consume(command.id);
+          if (done?.outcome) {
+            consumed = true;
+            return done.outcome;
+          }
+        }
         const current = await this.#commands.get(command.id);
         if (current?.outcome && (current.state === 'done' || current.state === 'refused')) return current.outcome;
         if (!current) return notDelivered; // swept: nobody took it in all that time
@@ -208,9 +224,12 @@ export class ReplyRelay {
     } finally {
       stop.removeEventListener('abort', onStop);
       this.#waiters.delete(command.id);
-      await this.#commands
-        .remove(command.id)
-        .catch((error: unknown) => this.ctx.logger.warn('could not remove a relayed reply', { error: String(error) }));
+      if (!consumed)
+        await this.#commands
+          .remove(command.id)
+          .catch((error: unknown) =>
+            this.ctx.logger.warn('could not remove a relayed reply', { error: String(error) }),
+          );
     }
   }
 
@@ -232,10 +251,11 @@ export class ReplyRelay {
       try {
         do {
           this.#applyAgain = false;
-          for (let taken = await this.#commands.take(this.ctx.instanceId); taken.length && !this.ctx.closed; ) {
+          for (let taken = await this.#commands.take(this.ctx.instanceId, TAKE); taken.length && !this.ctx.closed; ) {
             // Each on its own, as replies received here are: one slow agent does not hold up the others.
             for (const command of taken) void this.#applyOne(command);
-            taken = await this.#commands.take(this.ctx.instanceId);
+            // A short batch was all there was; a command sent since wakes another pass.
+            taken = taken.length === TAKE ? await this.#commands.take(this.ctx.instanceId, TAKE) : [];
           }
         } while (this.#applyAgain && !this.ctx.closed);
       } catch (error) {
@@ -274,13 +294,30 @@ export class ReplyRelay {
         this.ctx.logger.error('relayed reply failed', { requestId: command.requestId, error: String(error) });
       outcome = outcomeOf(error);
     }
-    try {
-      await this.#commands.settle(command.id, outcome, this.ctx.now());
-    } catch (error) {
-      this.ctx.logger.warn('could not write a relayed reply’s outcome', {
-        requestId: command.requestId,
-        error: String(error),
-      });
-    }
+    this.#settle(command, outcome);
+  }
+
+  /**
+   * Writes outcomes once per turn of the event loop, in one statement: the replies a wake-up took
+   * and that were applied together are settled together, not one round trip each.
+   */
+  #settle(command: RunCommand, outcome: RunCommandOutcome): void {
+    this.#outcomes.push({ command, outcome });
+    if (this.#outcomes.length > 1) return;
+    setImmediate(() => {
+      const batch = this.#outcomes.splice(0);
+      this.#commands
+        .settleMany(
+          batch.map((b) => ({ id: b.command.id, outcome: b.outcome })),
+          this.ctx.now(),
+        )
+        .catch((error: unknown) => {
+          for (const { command } of batch)
+            this.ctx.logger.warn('could not write a relayed reply’s outcome', {
+              requestId: command.requestId,
+              error: String(error),
+            });
+        });
+    });
   }
 }

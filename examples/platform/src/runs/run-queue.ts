@@ -24,6 +24,9 @@ export interface RunQueueOptions {
   maxRunning: number;
 }
 
+/** The most runs one dispatch statement claims. */
+const CLAIM_BATCH = 64;
+
 const requestIdOf = () => `req_${globalThis.crypto.randomUUID().replaceAll('-', '')}`;
 
 /**
@@ -35,6 +38,7 @@ export class RunQueue {
   readonly #answering = new Map<string, boolean>();
   #dispatching: Promise<void> | undefined;
   #again = false;
+  #soon: Promise<void> | undefined;
 
   constructor(
     private readonly ctx: RunContext,
@@ -42,9 +46,9 @@ export class RunQueue {
     private readonly options: RunQueueOptions,
   ) {}
 
-  /** The dispatch pass in progress, if one is. */
+  /** The dispatch pass in progress, or the one `dispatchSoon` asked for, if there is one. */
   get dispatching(): Promise<void> | undefined {
-    return this.#dispatching;
+    return this.#dispatching ?? this.#soon;
   }
 
   /**
@@ -98,6 +102,19 @@ export class RunQueue {
     return { run: out.run, status: running ? 'running' : 'queued', ahead: running ? 0 : out.ahead };
   }
 
+  /**
+   * A dispatch pass at the next turn of the event loop, shared by every call until then: runs that
+   * settle together (a burst of short runs) free their agents with one claim, not one each.
+   */
+  dispatchSoon(): void {
+    this.#soon ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.#soon = undefined;
+        void this.dispatch().then(resolve);
+      }),
+    );
+  }
+
   /** Claims and starts runs while there are free agents and room here; concurrent calls share one pass. */
   dispatch(): Promise<void> {
     if (this.#dispatching) {
@@ -111,10 +128,15 @@ export class RunQueue {
           this.#again = false;
           while (!this.ctx.closed && !this.ctx.drain.draining && this.ctx.live.size < this.options.maxRunning) {
             const now = this.ctx.now();
-            const run = await store.runs.claimNext(instanceId, now, now + leaseMs);
-            if (!run) break;
-            if (this.#answering.has(run.requestId)) this.#answering.set(run.requestId, true);
-            await this.executor.execute(run);
+            // One statement claims as many as there is room for (up to CLAIM_BATCH): a burst of
+            // messages costs one claim per pass, not one per run.
+            const room = Math.min(CLAIM_BATCH, this.options.maxRunning - this.ctx.live.size);
+            const claimed = await store.runs.claim(instanceId, now, now + leaseMs, room);
+            for (const run of claimed) {
+              if (this.#answering.has(run.requestId)) this.#answering.set(run.requestId, true);
+              await this.executor.execute(run);
+            }
+            if (claimed.length < room) break;
           }
         } while (this.#again && !this.ctx.closed);
       } catch (error) {

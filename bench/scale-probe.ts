@@ -1,0 +1,131 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { createCodeAgent, defaultCapabilities, type CodeAgent } from '@forge/core';
+import { streamRun } from '@forge/example-platform/sse';
+import { RunManager } from '@forge/example-platform/run-manager';
+import { openStore } from '@forge/store';
+import { wasmBaselineOnly } from '../examples/platform/src/wasm-baseline-only.js';
+
+/**
+ * One process, the platform's run path at scale on the embedded store (a new data dir), as
+ * `pnpm start` runs it (scale.bench.ts starts this with its node flags): scripted runs of ~0.7 s
+ * (7 events 100 ms apart), either `readers` SSE readers over loopback HTTP per run, or none.
+ * Prints one JSON line of figures.
+ */
+const [mode, countArg] = process.argv.slice(2);
+const runs = Number(countArg);
+const STEPS = 7;
+const GAP_MS = 100;
+
+function paced(): CodeAgent {
+  return createCodeAgent({
+    provider: 'scale',
+    declared: defaultCapabilities(),
+    async run(ctx) {
+      for (let i = 0; i < STEPS; i++) {
+        await new Promise((r) => setTimeout(r, GAP_MS));
+        ctx.emit({ type: 'text.delta', text: `token ${i} `, messageId: 'msg_1' });
+      }
+      return { text: 'done' };
+    },
+  });
+}
+
+const rssMB = async () => Number(/VmRSS:\s+(\d+)/.exec(await readFile('/proc/self/status', 'utf8'))![1]) / 1024;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
+
+/** The same runs executed directly, no store: each run's own length, and the loop's delay meanwhile. */
+async function direct(agent: CodeAgent) {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const lengths = await Promise.all(
+    Array.from({ length: runs }, async () => {
+      const t0 = performance.now();
+      for await (const _ of agent.execute({ prompt: 'x' }));
+      return performance.now() - t0;
+    }),
+  );
+  delay.disable();
+  return { length: pct(lengths, 0.5), delayP99: delay.percentile(99) / 1e6 };
+}
+
+wasmBaselineOnly();
+const agent = paced();
+const base = await direct(agent);
+const dir = await mkdtemp(join(tmpdir(), 'forge-scale-'));
+const store = await openStore({ dataDir: join(dir, 'db') });
+const manager = await RunManager.create({ store, agents: async () => agent, maxRunning: runs });
+const server = http.createServer((req, res) => {
+  const id = req.url!.slice(1);
+  void streamRun(req, res, id, (signal) => manager.follow(id, 0, signal), {});
+});
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+const port = (server.address() as AddressInfo).port;
+const client = new http.Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
+
+/** Reads a run's SSE stream until run.completed: resolves with the time it arrived. */
+const read = (requestId: string) =>
+  new Promise<number>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: `/${requestId}`, agent: client }, (res) => {
+        let tail = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          tail = (tail + chunk).slice(-4096);
+          // The stream ends after run.completed (streamRun): the time it arrived is what counts.
+          if (tail.includes('"type":"run.completed"')) resolve(performance.now());
+        });
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+
+let peak = await rssMB();
+const sampler = setInterval(async () => {
+  peak = Math.max(peak, await rssMB());
+}, 100);
+const delay = monitorEventLoopDelay({ resolution: 10 });
+delay.enable();
+const t0 = performance.now();
+const readers = mode === 'sse' ? 5 : 0;
+const done = await Promise.all(
+  Array.from({ length: runs }, async (_, i) => {
+    const submitted = performance.now();
+    const { run } = await manager.submit({ userId: 'bench', agentId: `agt_scale${i}`, request: { prompt: 'x' } });
+    if (!readers) return [];
+    const arrivals = await Promise.all(Array.from({ length: readers }, () => read(run.requestId)));
+    return arrivals.map((at) => at - submitted);
+  }),
+);
+await manager.idle();
+const wall = performance.now() - t0;
+delay.disable();
+clearInterval(sampler);
+peak = Math.max(peak, await rssMB());
+const completed = (
+  await store.sql.query<{ n: number }>(`select count(*)::int as n from forge_runs where status = 'completed'`)
+)[0]!.n;
+const times = done.flat();
+console.log(
+  JSON.stringify({
+    runs,
+    completed,
+    runLengthMs: base.length,
+    baseDelayP99Ms: base.delayP99,
+    delayP99Ms: delay.percentile(99) / 1e6,
+    peakRssMB: peak,
+    wallMs: wall,
+    ...(times.length ? { readers: times.length, p50Ms: pct(times, 0.5), p99Ms: pct(times, 0.99) } : {}),
+  }),
+);
+server.closeAllConnections();
+server.close();
+await manager.close();
+await store.close();
+await rm(dir, { recursive: true, force: true });
+process.exit(0);
