@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import {
   localProcessRunner,
+  stderrTeeRunner,
   reapOrphanProcesses,
   silentLogger,
   type Logger,
@@ -14,7 +15,8 @@ import { AttachService, type AttachServiceOptions } from './attach/attach-servic
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
 import { AgentLogBook } from './backends/agent-log-book.js';
-import { agentKeyOfCwd, stderrTeeRunner } from './backends/stderr-tee-runner.js';
+import { platformAgentLogs } from './agent-logs.js';
+import { agentKeyOfCwd } from './backends/agent-log-key.js';
 import type { PlatformConfig } from './config.js';
 import { createApiHandler, type RemoteAgentsView } from './http/api.js';
 import { listen } from './http/listen.js';
@@ -102,8 +104,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       // Each CLI's stderr also goes to its agent's log (GET /agents/:id/logs).
       runner: stderrTeeRunner(
         localProcessRunner({ stateDir: processDir, ...(agentUser ? { user: agentUser } : {}) }),
-        agentLogs,
-        (cwd) => agentKeyOfCwd(config.dataDir, cwd),
+        (_command, spawn) => {
+          const key = agentKeyOfCwd(config.dataDir, spawn?.cwd);
+          return key ? (line) => agentLogs.append(key, line) : undefined;
+        },
       ),
       claudeBin: config.claudeBin,
       opencodeBin: config.opencodeBin,
@@ -192,6 +196,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       allowPrivateNetworks: config.webhookAllowPrivate,
       maxAttachmentBytes: config.maxAttachmentBytes,
       runDefaults: config.runDefaults,
+      agentLogs: platformAgentLogs(backend, () => theRemote),
       ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
     });
     server = await listen(handler, { port: config.port, host: config.host, upgrade: attach.upgrade });

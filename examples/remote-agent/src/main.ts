@@ -9,16 +9,18 @@
  */
 import { readFile } from 'node:fs/promises';
 import { stopOnSignals } from '@forge/core/internal';
-import { dialHome, type DialHome } from '@forge/dial-home';
+import { dialHome, logRing, type DialHome } from '@forge/dial-home';
 import { readConfig } from './config.js';
 import { jsonLogger } from './logger.js';
 import { createLocalAgent } from './providers.js';
 
-const logger = jsonLogger();
+// Its own log lines and its provider CLI's stderr, kept (bounded) for the platform's GET /agents/:id/logs.
+const recent = logRing({ maxLines: 5_000 });
+const logger = jsonLogger(undefined, undefined, (line) => recent.append(line));
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const agent = await createLocalAgent(config, logger);
+  const agent = await createLocalAgent(config, logger, (line) => recent.append(line));
   logger.info('remote agent starting', {
     hub: config.hubUrl,
     name: config.name,
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
     name: config.name,
     agent,
     credentialFile: config.credentialFile,
+    logs: recent.source,
     ...(config.enrolmentToken ? { enrolmentToken: config.enrolmentToken } : {}),
     ...(config.hubCaFile ? { tls: { ca: await readFile(config.hubCaFile) } } : {}),
     ...(config.maxAttempts ? { backoff: { maxAttempts: config.maxAttempts } } : {}),

@@ -1,4 +1,4 @@
-import type { CodeAgent, Logger } from '@forge/core';
+import { localProcessRunner, stderrTeeRunner, type CodeAgent, type Logger } from '@forge/core';
 import { scriptedAgent } from '@forge/core/testing';
 import type { RemoteAgentConfig } from './config.js';
 
@@ -22,8 +22,16 @@ export function scriptedRemoteAgent(): CodeAgent {
   });
 }
 
-/** The local provider this machine serves to the platform. Adapters load lazily: only the one used. */
-export async function createLocalAgent(config: RemoteAgentConfig, logger: Logger): Promise<CodeAgent> {
+/**
+ * The local provider this machine serves to the platform. Adapters load lazily: only the one used. With
+ * `stderr`, every line the provider's CLI writes on stderr also goes there (the log the platform reads).
+ */
+export async function createLocalAgent(
+  config: RemoteAgentConfig,
+  logger: Logger,
+  stderr?: (line: string) => void,
+): Promise<CodeAgent> {
+  const runner = stderr ? stderrTeeRunner(localProcessRunner(), () => stderr) : undefined;
   switch (config.provider) {
     case 'scripted':
       return scriptedRemoteAgent();
@@ -31,6 +39,7 @@ export async function createLocalAgent(config: RemoteAgentConfig, logger: Logger
       const { claudeCode } = await import('@forge/claude-code');
       return claudeCode({
         logger,
+        ...(runner ? { runner } : {}),
         cwd: config.cwd,
         ...(config.bin ? { bin: config.bin } : {}),
         ...(config.model ? { model: config.model } : {}),
@@ -42,7 +51,10 @@ export async function createLocalAgent(config: RemoteAgentConfig, logger: Logger
       const common = { logger, directory: config.cwd, ...(config.model ? { model: config.model } : {}) };
       return config.opencodeUrl
         ? opencode({ ...common, baseUrl: config.opencodeUrl })
-        : opencode({ ...common, server: { cwd: config.cwd, ...(config.bin ? { bin: config.bin } : {}) } });
+        : opencode({
+            ...common,
+            server: { cwd: config.cwd, ...(config.bin ? { bin: config.bin } : {}), ...(runner ? { runner } : {}) },
+          });
     }
   }
 }

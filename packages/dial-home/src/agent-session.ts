@@ -6,7 +6,8 @@ import { AsyncQueue } from '@forge/core/internal';
 import { TransportCodes, proto } from '@forge/transport-grpc';
 import { decisionToProto, forgeErrorFromInfo, requestToProto } from '@forge/transport-grpc/internal';
 import type { RunCarrier } from './dialled-agent.js';
-import { AttachResponseSchema, type AttachResponse } from './gen/forge/dialhome/v1/dialhome_pb.js';
+import { AttachResponseSchema, LogsRequestSchema, type AttachResponse } from './gen/forge/dialhome/v1/dialhome_pb.js';
+import { HubLogStreams, type AgentLogsReadOptions } from './hub-log-streams.js';
 import type { RelayedRun } from '@forge/core/internal';
 import { parseSubject, subjects } from './subject.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -49,10 +50,25 @@ export class AgentSession implements RunCarrier {
   private ending: SessionEnd | undefined;
   private endListeners: Array<(end: SessionEnd) => void> = [];
   lastSeen: number;
+  private readonly logStreams: HubLogStreams;
 
   constructor(private readonly options: AgentSessionOptions) {
     this.agentId = options.agentId;
     this.lastSeen = options.clock.now();
+    this.logStreams = new HubLogStreams(
+      (streamId, request) =>
+        this.send(subjects.logs(this.agentId, streamId), {
+          case: 'logs',
+          value: create(LogsRequestSchema, { streamId, ...request }),
+        }),
+      options.name,
+      options.callTimeoutMs,
+    );
+  }
+
+  /** The agent's own log lines (its program's stderr, its logger), read over this stream. */
+  logs(options: AgentLogsReadOptions): AsyncIterable<string> {
+    return this.logStreams.read(options);
   }
 
   get ended(): SessionEnd | undefined {
@@ -228,6 +244,9 @@ export class AgentSession implements RunCarrier {
         });
         return undefined;
       }
+      case 'logLines':
+        this.logStreams.deliver(body.value);
+        return undefined;
       case 'pong':
       case 'hello':
         // A repeated Hello is harmless; pongs answer pings the platform does not send today.
@@ -253,6 +272,7 @@ export class AgentSession implements RunCarrier {
       p.reject(gone);
     }
     this.pending.clear();
+    this.logStreams.close(gone);
     // Let queued messages (a final ack) go out unless the stream is dead anyway.
     if (end.reason === 'heartbeat' || end.reason === 'broken') this.outbound.close();
     else this.outbound.end();

@@ -4,6 +4,7 @@ import { ForgeError, TransportError } from '@forge/core';
 import { AsyncQueue } from '@forge/core/internal';
 import { capabilitiesToProto } from '@forge/transport-grpc/internal';
 import { AgentLink } from './agent-link.js';
+import { AgentLogServer } from './agent-log-server.js';
 import type { StoredCredential } from './credential-file.js';
 import type { DialState } from './dial-state.js';
 import { HeartbeatSchema, HelloSchema } from './gen/forge/dialhome/v1/dialhome_pb.js';
@@ -23,6 +24,7 @@ export async function attachOnce(
   const { options, logger, clock, connectTimeoutMs, stopGraceMs, stopController } = state;
   const outbound = new AsyncQueue<Outgoing>({ highWaterMark: 256 });
   const link = new AgentLink(options.agent, stored.agentId, outbound, logger);
+  const logServer = new AgentLogServer(options.logs, stored.agentId, outbound, logger);
   const controller = new AbortController();
   const abort = (reason: Error) => controller.abort(reason);
   const onStop = () => abort(new Error('stopped'));
@@ -102,6 +104,8 @@ export async function attachOnce(
           state.setStatus('online');
         } else if (body.case === 'command') {
           link.handle(body.value);
+        } else if (body.case === 'logs') {
+          logServer.handle(body.value);
         }
       }
     } finally {
@@ -119,6 +123,7 @@ export async function attachOnce(
     clearInterval(heartbeat);
     stopController.signal.removeEventListener('abort', onStop);
     void link.drop('the link to the platform dropped');
+    logServer.close();
     outbound.close();
     if (!controller.signal.aborted) controller.abort(new Error('the stream ended'));
     if (welcomed) logger.info('link to the platform closed', { agentId: state.agentId });

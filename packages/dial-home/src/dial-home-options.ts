@@ -1,4 +1,5 @@
 import type { BackoffOptions, Clock, CodeAgent, ForgeError, Logger } from '@forge/core';
+import type { AgentLogSource } from './agent-log-server.js';
 
 export type DialHomeStatus = 'connecting' | 'online' | 'reconnecting' | 'stopped';
 
@@ -13,6 +14,12 @@ export interface DialHomeOptions {
   name: string;
   /** The agent to serve. dialHome never closes it. */
   agent: CodeAgent;
+  /**
+   * The agent program's own log for the platform's operators (`GET /agents/:id/logs` there): its provider's
+   * stderr, its logger's recent lines. Read with a bounded tail (at most 5,000), lines cut at 8 KiB, and ended
+   * through `signal`. Without it the platform reads an empty log.
+   */
+  logs?: AgentLogSource;
   /** Heartbeat interval until the platform's Welcome says otherwise. Default 30 s. */
   heartbeatMs?: number;
   /** Reconnection: exponential backoff with full jitter. Default 0.5 s doubling up to 30 s, no attempt limit. */

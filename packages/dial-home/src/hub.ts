@@ -1,7 +1,9 @@
 import { revokedEnd } from './session-ends.js';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
-import type { CodeAgent } from '@forge/core';
+import { TransportError, type CodeAgent } from '@forge/core';
+import { DialHomeCodes } from './errors.js';
+import type { AgentLogsReadOptions } from './hub-log-streams.js';
 import {
   DEFAULT_ENROLL_MAX_BYTES,
   DEFAULT_HUB_READ_MAX_BYTES,
@@ -63,6 +65,11 @@ export interface AgentHub {
   subscribe(pattern: string, handler: HubMessageHandler): () => void;
   /** The platform-side CodeAgent of an agent (by id or by name), online or not. */
   agent(idOrName: string): CodeAgent | undefined;
+  /**
+   * The agent's own log lines (its program's stderr, its logger) over its session on this hub: the last `tail`,
+   * then with `follow` new ones until `signal` aborts. AGENT_OFFLINE when it is not connected here.
+   */
+  logs(idOrName: string, options: AgentLogsReadOptions): AsyncIterable<string>;
   /** Drops every session (their runs fail TRANSPORT_BROKEN; agents will dial again), stops any server from `listen`. */
   close(): Promise<void>;
 }
@@ -138,6 +145,15 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
       if (byId) return byId.dialled;
       const named = [...entries.values()].filter((e) => e.dialled.name === idOrName);
       return (named.find((e) => e.session) ?? named[0])?.dialled;
+    },
+    logs(idOrName, logOptions) {
+      const byId = entries.get(idOrName);
+      const entry = byId?.session ? byId : [...entries.values()].find((e) => e.session && e.dialled.name === idOrName);
+      if (!entry?.session)
+        throw new TransportError(DialHomeCodes.OFFLINE, `Agent "${idOrName}" is not connected to this hub`, {
+          details: { agentId: idOrName },
+        });
+      return entry.session.logs(logOptions);
     },
     async close() {
       if (state.closed) return;

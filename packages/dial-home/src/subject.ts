@@ -32,6 +32,7 @@ export const subjects = {
   online: (agentId: string) => `agent.${subjectToken(agentId)}.online`,
   offline: (agentId: string) => `agent.${subjectToken(agentId)}.offline`,
   revoked: (agentId: string) => `agent.${subjectToken(agentId)}.revoked`,
+  logs: (agentId: string, streamId: string) => `agent.${subjectToken(agentId)}.logs.${subjectToken(streamId)}`,
   run: (agentId: string, runId: string, kind: RunSubjectKind) =>
     `agent.${subjectToken(agentId)}.run.${subjectToken(runId)}.${kind}`,
 };

@@ -7,8 +7,10 @@ import {
   AgentHubService,
   HeartbeatSchema,
   HelloSchema,
+  LogLinesSchema,
   type Heartbeat,
   type Hello,
+  type LogLines,
 } from './gen/forge/dialhome/v1/dialhome_pb.js';
 import {
   AttachRequestSchema as WireAttachRequestSchema,
@@ -25,7 +27,8 @@ export type AttachBody =
   | { case: 'heartbeat'; value: Heartbeat }
   | { case: 'ack'; value: proto.CommandAck }
   | { case: 'error'; value: proto.CommandError }
-  | { case: 'pong'; value: proto.Pong };
+  | { case: 'pong'; value: proto.Pong }
+  | { case: 'logLines'; value: LogLines };
 
 /** What the agent queues to send. */
 export type Outgoing = { subject: string; body: AttachBody | { case: 'events'; value: Uint8Array[]; bytes: number } };
@@ -82,6 +85,9 @@ export function toWire(message: Outgoing): WireAttachRequest {
     case 'pong':
       value = toBinary(proto.PongSchema, b.value);
       break;
+    case 'logLines':
+      value = toBinary(LogLinesSchema, b.value);
+      break;
   }
   return create(WireAttachRequestSchema, { subject: message.subject, body: { case: b.case, value } });
 }
@@ -103,6 +109,8 @@ export function fromWire(message: WireAttachRequest): Incoming {
       return { subject, body: { case: 'error', value: fromBinary(proto.CommandErrorSchema, b.value) } };
     case 'pong':
       return { subject, body: { case: 'pong', value: fromBinary(proto.PongSchema, b.value) } };
+    case 'logLines':
+      return { subject, body: { case: 'logLines', value: fromBinary(LogLinesSchema, b.value) } };
     default:
       return { subject, body: { case: undefined } };
   }

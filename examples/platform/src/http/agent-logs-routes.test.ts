@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { localProcessRunner } from '@forge/core';
+import { localProcessRunner, stderrTeeRunner } from '@forge/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentLogBook } from '../backends/agent-log-book.js';
 import { localBackend } from '../backends/local-backend.js';
-import { agentKeyOfCwd, stderrTeeRunner } from '../backends/stderr-tee-runner.js';
+import { agentKeyOfCwd } from '../backends/agent-log-key.js';
 import { BOB_KEY, startApiHarness, type ApiHarness } from '../test-support/api-harness.js';
 
 /** Reads an SSE body until `lines` data lines have come, then stops reading (the client goes). */
@@ -38,7 +38,10 @@ describe('GET /api/v1/agents/:id/logs (local backend)', () => {
     const created = await h.call('POST', '/api/v1/agents', { body: { provider: 'scripted' } });
     const id = created.json.agent_id as string;
     // The agent's program, as a provider starts it: through the platform's runner, in the agent's workspace.
-    const runner = stderrTeeRunner(localProcessRunner(), book, (cwd) => agentKeyOfCwd(h!.dataDir, cwd));
+    const runner = stderrTeeRunner(localProcessRunner(), (_command, spawn) => {
+      const key = agentKeyOfCwd(h!.dataDir, spawn?.cwd);
+      return key ? (line) => book.append(key, line) : undefined;
+    });
     const cwd = join(h.dataDir, 'alice', id, 'workspace');
     return { id, runner, cwd };
   };

@@ -162,7 +162,8 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       errors: {
         400: 'INVALID_TAIL, INVALID_FOLLOW, UNKNOWN_PARAMETER',
         ...AGENT_404,
-        409: 'LOGS_UNAVAILABLE (the backend keeps none), AGENT_OFFLINE (a remote agent not connected here)',
+        409: 'LOGS_UNAVAILABLE (the backend keeps none)',
+        503: 'AGENT_OFFLINE (a remote agent not connected to this replica), DEADLINE_EXCEEDED (it did not answer)',
       },
     },
   },

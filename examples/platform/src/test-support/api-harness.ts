@@ -33,6 +33,7 @@ export interface HarnessOptions {
       | 'allowPrivateNetworks'
       | 'maxAttachmentBytes'
       | 'runDefaults'
+      | 'agentLogs'
     >
   >;
   /** FORGE_API_KEYS (list or JSON); default alice and bob with ALICE_KEY and BOB_KEY. */

@@ -24,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file forge/dialhome/v1/dialhome.proto.
  */
 export const file_forge_dialhome_v1_dialhome: GenFile = /*@__PURE__*/
-  fileDesc("CiBmb3JnZS9kaWFsaG9tZS92MS9kaWFsaG9tZS5wcm90bxIRZm9yZ2UuZGlhbGhvbWUudjEiNgoNRW5yb2xsUmVxdWVzdBIXCg9lbnJvbG1lbnRfdG9rZW4YASABKAkSDAoEbmFtZRgCIAEoCSI2Cg5FbnJvbGxSZXNwb25zZRIQCghhZ2VudF9pZBgBIAEoCRISCgpjcmVkZW50aWFsGAIgASgJIrQCCg1BdHRhY2hSZXF1ZXN0Eg8KB3N1YmplY3QYASABKAkSKQoFaGVsbG8YAiABKAsyGC5mb3JnZS5kaWFsaG9tZS52MS5IZWxsb0gAEjEKCWhlYXJ0YmVhdBgDIAEoCzIcLmZvcmdlLmRpYWxob21lLnYxLkhlYXJ0YmVhdEgAEiwKBmV2ZW50cxgEIAEoCzIaLmZvcmdlLmFnZW50LnYxLkV2ZW50QmF0Y2hIABIpCgNhY2sYBSABKAsyGi5mb3JnZS5hZ2VudC52MS5Db21tYW5kQWNrSAASLQoFZXJyb3IYBiABKAsyHC5mb3JnZS5hZ2VudC52MS5Db21tYW5kRXJyb3JIABIkCgRwb25nGAcgASgLMhQuZm9yZ2UuYWdlbnQudjEuUG9uZ0gAQgYKBGJvZHkicQoFSGVsbG8SDAoEbmFtZRgBIAEoCRIQCghwcm92aWRlchgCIAEoCRI3CgxjYXBhYmlsaXRpZXMYAyABKAsyIS5mb3JnZS5hZ2VudC52MS5BZ2VudENhcGFiaWxpdGllcxIPCgd2ZXJzaW9uGAQgASgJIjEKCUhlYXJ0YmVhdBIMCgR0aW1lGAEgASgBEhYKDnJ1bnNfaW5fZmxpZ2h0GAIgASgNIsUBCg5BdHRhY2hSZXNwb25zZRIPCgdzdWJqZWN0GAEgASgJEi0KB3dlbGNvbWUYAiABKAsyGi5mb3JnZS5kaWFsaG9tZS52MS5XZWxjb21lSAASOAoNaGVhcnRiZWF0X2FjaxgDIAEoCzIfLmZvcmdlLmRpYWxob21lLnYxLkhlYXJ0YmVhdEFja0gAEjEKB2NvbW1hbmQYBCABKAsyHi5mb3JnZS5hZ2VudC52MS5Db25uZWN0UmVxdWVzdEgAQgYKBGJvZHkiYQoHV2VsY29tZRIQCghhZ2VudF9pZBgBIAEoCRIUCgxoZWFydGJlYXRfbXMYAiABKA0SGQoRbWlzc2VkX2hlYXJ0YmVhdHMYAyABKA0SEwoLc2VydmVyX3RpbWUYBCABKAEiMQoMSGVhcnRiZWF0QWNrEgwKBHRpbWUYASABKAESEwoLc2VydmVyX3RpbWUYAiABKAEyswEKD0FnZW50SHViU2VydmljZRJNCgZFbnJvbGwSIC5mb3JnZS5kaWFsaG9tZS52MS5FbnJvbGxSZXF1ZXN0GiEuZm9yZ2UuZGlhbGhvbWUudjEuRW5yb2xsUmVzcG9uc2USUQoGQXR0YWNoEiAuZm9yZ2UuZGlhbGhvbWUudjEuQXR0YWNoUmVxdWVzdBohLmZvcmdlLmRpYWxob21lLnYxLkF0dGFjaFJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_forge_agent_v1_agent]);
+  fileDesc("CiBmb3JnZS9kaWFsaG9tZS92MS9kaWFsaG9tZS5wcm90bxIRZm9yZ2UuZGlhbGhvbWUudjEiNgoNRW5yb2xsUmVxdWVzdBIXCg9lbnJvbG1lbnRfdG9rZW4YASABKAkSDAoEbmFtZRgCIAEoCSI2Cg5FbnJvbGxSZXNwb25zZRIQCghhZ2VudF9pZBgBIAEoCRISCgpjcmVkZW50aWFsGAIgASgJIuYCCg1BdHRhY2hSZXF1ZXN0Eg8KB3N1YmplY3QYASABKAkSKQoFaGVsbG8YAiABKAsyGC5mb3JnZS5kaWFsaG9tZS52MS5IZWxsb0gAEjEKCWhlYXJ0YmVhdBgDIAEoCzIcLmZvcmdlLmRpYWxob21lLnYxLkhlYXJ0YmVhdEgAEiwKBmV2ZW50cxgEIAEoCzIaLmZvcmdlLmFnZW50LnYxLkV2ZW50QmF0Y2hIABIpCgNhY2sYBSABKAsyGi5mb3JnZS5hZ2VudC52MS5Db21tYW5kQWNrSAASLQoFZXJyb3IYBiABKAsyHC5mb3JnZS5hZ2VudC52MS5Db21tYW5kRXJyb3JIABIkCgRwb25nGAcgASgLMhQuZm9yZ2UuYWdlbnQudjEuUG9uZ0gAEjAKCWxvZ19saW5lcxhkIAEoCzIbLmZvcmdlLmRpYWxob21lLnYxLkxvZ0xpbmVzSABCBgoEYm9keSJxCgVIZWxsbxIMCgRuYW1lGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEjcKDGNhcGFiaWxpdGllcxgDIAEoCzIhLmZvcmdlLmFnZW50LnYxLkFnZW50Q2FwYWJpbGl0aWVzEg8KB3ZlcnNpb24YBCABKAkiMQoJSGVhcnRiZWF0EgwKBHRpbWUYASABKAESFgoOcnVuc19pbl9mbGlnaHQYAiABKA0i9QEKDkF0dGFjaFJlc3BvbnNlEg8KB3N1YmplY3QYASABKAkSLQoHd2VsY29tZRgCIAEoCzIaLmZvcmdlLmRpYWxob21lLnYxLldlbGNvbWVIABI4Cg1oZWFydGJlYXRfYWNrGAMgASgLMh8uZm9yZ2UuZGlhbGhvbWUudjEuSGVhcnRiZWF0QWNrSAASMQoHY29tbWFuZBgEIAEoCzIeLmZvcmdlLmFnZW50LnYxLkNvbm5lY3RSZXF1ZXN0SAASLgoEbG9ncxhkIAEoCzIeLmZvcmdlLmRpYWxob21lLnYxLkxvZ3NSZXF1ZXN0SABCBgoEYm9keSJhCgdXZWxjb21lEhAKCGFnZW50X2lkGAEgASgJEhQKDGhlYXJ0YmVhdF9tcxgCIAEoDRIZChFtaXNzZWRfaGVhcnRiZWF0cxgDIAEoDRITCgtzZXJ2ZXJfdGltZRgEIAEoASIxCgxIZWFydGJlYXRBY2sSDAoEdGltZRgBIAEoARITCgtzZXJ2ZXJfdGltZRgCIAEoASJMCgtMb2dzUmVxdWVzdBIRCglzdHJlYW1faWQYASABKAkSDAoEdGFpbBgCIAEoDRIOCgZmb2xsb3cYAyABKAgSDAoEc3RvcBgEIAEoCCI5CghMb2dMaW5lcxIRCglzdHJlYW1faWQYASABKAkSDQoFbGluZXMYAiADKAkSCwoDZW5kGAMgASgIMrMBCg9BZ2VudEh1YlNlcnZpY2USTQoGRW5yb2xsEiAuZm9yZ2UuZGlhbGhvbWUudjEuRW5yb2xsUmVxdWVzdBohLmZvcmdlLmRpYWxob21lLnYxLkVucm9sbFJlc3BvbnNlElEKBkF0dGFjaBIgLmZvcmdlLmRpYWxob21lLnYxLkF0dGFjaFJlcXVlc3QaIS5mb3JnZS5kaWFsaG9tZS52MS5BdHRhY2hSZXNwb25zZSgBMAFiBnByb3RvMw", [file_forge_agent_v1_agent]);
 
 /**
  * @generated from message forge.dialhome.v1.EnrollRequest
@@ -138,6 +138,14 @@ export type AttachRequest = Message<"forge.dialhome.v1.AttachRequest"> & {
      */
     value: Pong;
     case: "pong";
+  } | {
+    /**
+     * Lines of the agent's own log, answering a LogsRequest (`agent.<id>.logs.<stream>`).
+     *
+     * @generated from field: forge.dialhome.v1.LogLines log_lines = 100;
+     */
+    value: LogLines;
+    case: "logLines";
   } | { case: undefined; value?: undefined };
 };
 
@@ -248,6 +256,15 @@ export type AttachResponse = Message<"forge.dialhome.v1.AttachResponse"> & {
      */
     value: ConnectRequest;
     case: "command";
+  } | {
+    /**
+     * Asks for the agent's own log (`agent.<id>.logs.<stream>`); an agent that keeps none answers with an
+     * empty, final LogLines. Agent programs older than this field ignore it (the platform gives up waiting).
+     *
+     * @generated from field: forge.dialhome.v1.LogsRequest logs = 100;
+     */
+    value: LogsRequest;
+    case: "logs";
   } | { case: undefined; value?: undefined };
 };
 
@@ -322,6 +339,77 @@ export type HeartbeatAck = Message<"forge.dialhome.v1.HeartbeatAck"> & {
  */
 export const HeartbeatAckSchema: GenMessage<HeartbeatAck> = /*@__PURE__*/
   messageDesc(file_forge_dialhome_v1_dialhome, 7);
+
+/**
+ * @generated from message forge.dialhome.v1.LogsRequest
+ */
+export type LogsRequest = Message<"forge.dialhome.v1.LogsRequest"> & {
+  /**
+   * Chosen by the platform, unique on the stream; every LogLines of this read carries it.
+   *
+   * @generated from field: string stream_id = 1;
+   */
+  streamId: string;
+
+  /**
+   * The latest lines to start with (the agent bounds it by what it keeps).
+   *
+   * @generated from field: uint32 tail = 2;
+   */
+  tail: number;
+
+  /**
+   * Keep sending new lines until a LogsRequest with `stop` for this stream (or the stream ends).
+   *
+   * @generated from field: bool follow = 3;
+   */
+  follow: boolean;
+
+  /**
+   * The platform's reader left: stop sending this stream's lines.
+   *
+   * @generated from field: bool stop = 4;
+   */
+  stop: boolean;
+};
+
+/**
+ * Describes the message forge.dialhome.v1.LogsRequest.
+ * Use `create(LogsRequestSchema)` to create a new message.
+ */
+export const LogsRequestSchema: GenMessage<LogsRequest> = /*@__PURE__*/
+  messageDesc(file_forge_dialhome_v1_dialhome, 8);
+
+/**
+ * @generated from message forge.dialhome.v1.LogLines
+ */
+export type LogLines = Message<"forge.dialhome.v1.LogLines"> & {
+  /**
+   * @generated from field: string stream_id = 1;
+   */
+  streamId: string;
+
+  /**
+   * Oldest first, without line ends.
+   *
+   * @generated from field: repeated string lines = 2;
+   */
+  lines: string[];
+
+  /**
+   * The last message of this stream: the tail was sent (no follow), or the follow stopped.
+   *
+   * @generated from field: bool end = 3;
+   */
+  end: boolean;
+};
+
+/**
+ * Describes the message forge.dialhome.v1.LogLines.
+ * Use `create(LogLinesSchema)` to create a new message.
+ */
+export const LogLinesSchema: GenMessage<LogLines> = /*@__PURE__*/
+  messageDesc(file_forge_dialhome_v1_dialhome, 9);
 
 /**
  * Served by the platform (the hub); called by agents.
