@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleScript, scriptedAgent } from '@forge/core/testing';
 import { dialHome, logRing, type DialHome } from '@forge/dial-home';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { platformAgentLogs } from './agent-logs.js';
 import { startRemoteAgents, type RemoteAgents } from './remote-agents.js';
 import { BOB_KEY, startApiHarness, testStore, type ApiHarness } from './test-support/api-harness.js';
@@ -31,22 +31,14 @@ function sseLines(res: Response) {
 }
 
 describe('GET /api/v1/agents/:id/logs of an agent on a remote (dial-home) agent', () => {
-  let h: ApiHarness | undefined;
+  let h: ApiHarness;
   let remote: RemoteAgents | undefined;
   let link: DialHome | undefined;
   let dir: string | undefined;
-  afterEach(async () => {
-    await link?.stop();
-    await h?.close();
-    await remote?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-    h = remote = link = dir = undefined;
-  });
-
-  it("reads the remote agent's own log over the link: tail, follow, owner-checked; offline is 503 AGENT_OFFLINE", async () => {
+  beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'forge-remote-logs-'));
     h = await startApiHarness({
-      api: { agentLogs: (agent, o) => platformAgentLogs(h!.backend, () => remote)(agent, o) },
+      api: { agentLogs: (agent, o) => platformAgentLogs(h.backend, () => remote)(agent, o) },
     });
     remote = await startRemoteAgents({
       port: 0,
@@ -55,6 +47,16 @@ describe('GET /api/v1/agents/:id/logs of an agent on a remote (dial-home) agent'
       credentialStore: (await testStore()).credentials,
       registry: h.registry,
     });
+  });
+  afterAll(async () => {
+    await link?.stop();
+    await h?.close();
+    await remote?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("reads the remote agent's own log over the link: tail, follow, owner-checked; offline is 503 AGENT_OFFLINE", async () => {
+    if (!remote || !dir) throw new Error('not started');
     const recent = logRing();
     recent.append('{"level":"info","message":"remote agent starting"}');
     recent.append('claude: warming up');
@@ -97,5 +99,5 @@ describe('GET /api/v1/agents/:id/logs of an agent on a remote (dial-home) agent'
     await link.stop();
     const offline = await h.call('GET', `/api/v1/agents/${id}/logs`);
     expect([offline.status, offline.json.error.code]).toEqual([503, 'AGENT_OFFLINE']);
-  }, 120_000);
+  });
 });

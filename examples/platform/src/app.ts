@@ -67,11 +67,12 @@ async function makeBackend(
   logger: Logger,
   agentUser: OsUser | undefined,
   logs: AgentLogBook,
+  store: ForgeStore,
 ): Promise<AgentBackend> {
   if (config.backend === 'local')
     return localBackend({ dataDir: config.dataDir, registry, logs, ...(agentUser ? { agentUser } : {}) });
   const { k8sBackendFromConfig } = await import('./backends/k8s-from-config.js');
-  return k8sBackendFromConfig(config, registry, logger);
+  return k8sBackendFromConfig(config, registry, logger, store);
 }
 
 /** Composes the platform from its parts and starts serving. */
@@ -122,7 +123,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     });
   let backend: AgentBackend;
   try {
-    backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser, agentLogs));
+    backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser, agentLogs, store));
   } catch (error) {
     if (!options.store) await store.close();
     throw error;

@@ -25,4 +25,5 @@ export {
   type NewRunCommand,
 } from './run-commands.js';
 export { AgentSettings } from './agent-settings.js';
+export { ParkedAgents, type ParkedAgent } from './parked-agents.js';
 export { KeySpend, spendDay, type Spend } from './key-spend.js';

@@ -261,6 +261,23 @@ create table forge_key_spend (
 alter table forge_runs add column key_id text;
 `,
   },
+  {
+    version: 15,
+    name: 'parked agents: k8s agents whose pod was removed while idle, recreated at their next message',
+    sql: `
+-- The k8s backend knows its agents from their pods; an idle agent's pod is removed (FORGE_K8S_IDLE_TTL)
+-- and the agent kept here, with what its next pod is made from, until a message makes that pod.
+create table forge_parked_agents (
+  user_id text not null,
+  agent_id text not null,
+  provider text not null,
+  image text,
+  created_at double precision not null,
+  parked_at double precision not null,
+  primary key (user_id, agent_id)
+);
+`,
+  },
 ];
 
 // Any constant will do; it only has to be the same in every replica.
