@@ -26,6 +26,11 @@ import { startRemoteAgents, type RemoteAgents } from './remote-agents.js';
 import { RunManager } from './run-manager.js';
 import type { WebhookDispatcherPort } from './webhook-port.js';
 import { createWebhookDispatcher } from './webhooks/index.js';
+import { PlatformHealth, type PlatformHealthOptions } from './http/health-routes.js';
+import { PlatformMetrics } from './metrics/platform-metrics.js';
+import { instrumentPlatform } from './metrics/instrument-platform.js';
+import { listenMetrics } from './metrics/metrics-routes.js';
+import type { HttpServer } from './http/listen.js';
 
 export interface PlatformOptions {
   config: PlatformConfig;
@@ -46,6 +51,10 @@ export interface PlatformOptions {
   pollMs?: number;
   /** Attach limits and timeouts (tests shorten them). */
   attach?: Omit<AttachServiceOptions, 'keys' | 'backend' | 'logger'>;
+  /** Default: a registry of the platform's own. Pass one to meter a backend made outside (`meteredPods`). */
+  metrics?: PlatformMetrics;
+  /** /livez's and /readyz's bounds (tests shorten them). */
+  health?: Pick<PlatformHealthOptions, 'maxEventLoopDelayMs' | 'storeTimeoutMs'>;
 }
 
 export interface Platform {
@@ -57,6 +66,11 @@ export interface Platform {
   readonly runs: RunManager;
   readonly store: ForgeStore;
   readonly remote: RemoteAgents | undefined;
+  readonly metrics: PlatformMetrics;
+  /** Its `setDraining()` turns /readyz 503 (the shutdown path calls it first). */
+  readonly health: PlatformHealth;
+  /** Where GET /metrics is served without a key, when FORGE_METRICS_PORT is set. */
+  readonly metricsUrl: string | undefined;
   /** Stops accepting requests, cancels live runs, flushes webhooks (bounded), closes providers. */
   close(): Promise<void>;
 }
@@ -68,11 +82,12 @@ async function makeBackend(
   agentUser: OsUser | undefined,
   logs: AgentLogBook,
   store: ForgeStore,
+  metrics: PlatformMetrics,
 ): Promise<AgentBackend> {
   if (config.backend === 'local')
     return localBackend({ dataDir: config.dataDir, registry, logs, ...(agentUser ? { agentUser } : {}) });
   const { k8sBackendFromConfig } = await import('./backends/k8s-from-config.js');
-  return k8sBackendFromConfig(config, registry, logger, store);
+  return k8sBackendFromConfig(config, registry, logger, metrics, store);
 }
 
 /** Composes the platform from its parts and starts serving. */
@@ -91,11 +106,14 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const processDir = join(config.dataDir, 'processes');
   const reaped = reapOrphanProcesses(processDir);
   if (reaped.reaped > 0) logger.warn('ended processes a previous instance left running', { ...reaped });
-  const store =
+  const metrics = options.metrics ?? new PlatformMetrics();
+  const store = instrumentPlatform.store(
     options.store ??
-    (await openStore(
-      config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: join(config.dataDir, '.forge-db') },
-    ));
+      (await openStore(
+        config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: join(config.dataDir, '.forge-db') },
+      )),
+    metrics,
+  );
   logger.info('store open', { engine: store.sql.engine, migrated: store.migrated });
   const sessions = sqlSessionStore(store.sql);
   const agentLogs = new AgentLogBook();
@@ -121,18 +139,24 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(options.claudeEnv ? { claudeEnv: options.claudeEnv } : {}),
       sessionStore: sessions,
     });
+  // Provider labels are the names registered now; remote agents' names, registered later, are counted as `other`.
+  metrics.setProviders(registry.list());
   let backend: AgentBackend;
   try {
-    backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser, agentLogs, store));
+    backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser, agentLogs, store, metrics));
   } catch (error) {
     if (!options.store) await store.close();
     throw error;
   }
-  const webhooks =
-    options.webhooks ?? createWebhookDispatcher({ logger, allowPrivateNetworks: config.webhookAllowPrivate });
+  const webhooks = instrumentPlatform.webhooks(
+    options.webhooks ?? createWebhookDispatcher({ logger, allowPrivateNetworks: config.webhookAllowPrivate }),
+    metrics,
+  );
   let runs: RunManager | undefined;
   let remote: RemoteAgents | undefined;
   let server: Awaited<ReturnType<typeof listen>>;
+  let metricsServer: HttpServer | undefined;
+  let health: PlatformHealth | undefined;
   const attach = new AttachService({ keys, backend, logger, ...options.attach });
   try {
     runs = await RunManager.create({
@@ -156,6 +180,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       retention: { maxAgeMs: config.retentionMs, maxEvents: config.retentionMaxEvents },
       ...(config.instanceId ? { instanceId: config.instanceId } : {}),
       ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+      observer: metrics,
     });
     remote =
       config.hubPort !== undefined
@@ -181,7 +206,17 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         }
       : undefined;
 
+    instrumentPlatform.sources(metrics, { store, backend, remote: theRemote });
+    health = new PlatformHealth({
+      backend: backend.kind,
+      sql: store.sql,
+      ...(theRemote ? { hubListening: () => theRemote.listening } : {}),
+      ...options.health,
+    });
     const handler = createApiHandler({
+      health,
+      metrics,
+      serveMetrics: config.metricsPort === undefined,
       keys,
       backend,
       runs,
@@ -201,6 +236,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
     });
     server = await listen(handler, { port: config.port, host: config.host, upgrade: attach.upgrade });
+    if (config.metricsPort !== undefined)
+      metricsServer = await listenMetrics(metrics, { port: config.metricsPort, host: config.host }).catch(
+        async (error: unknown) => {
+          await server.close();
+          throw error;
+        },
+      );
     logger.info('platform listening', {
       url: server.url,
       backend: backend.kind,
@@ -208,8 +250,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       store: store.sql.engine,
       instance: runs.instanceId,
       hub: remote?.url,
+      metrics: metricsServer?.url,
     });
   } catch (error) {
+    health?.close();
     // Nothing may stay open: the demo retries on another port, and the embedded database takes one opener.
     await runs?.close(0);
     await attach.close();
@@ -218,6 +262,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     throw error;
   }
   const theRuns = runs;
+  const theHealth = health;
 
   let closing: Promise<void> | undefined;
   return {
@@ -228,8 +273,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     runs: theRuns,
     store,
     remote,
+    metrics,
+    health: theHealth,
+    metricsUrl: metricsServer?.url,
     close() {
       closing ??= (async () => {
+        theHealth.setDraining();
         await theRuns.close();
         await attach.close();
         await server.close();
@@ -239,6 +288,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         await registry
           .close()
           .catch((error: unknown) => logger.warn('a provider failed to close', { error: String(error) }));
+        await metricsServer?.close();
+        theHealth.close();
         await store.close();
       })();
       return closing;

@@ -69,6 +69,8 @@ export interface PlatformConfig {
    */
   hubPublicUrl: string | undefined;
   k8s: { namespace: string; image: string; agentPort: number; envFromSecrets: string[] } & K8sPodSettings;
+  /** Serve GET /metrics on this port, without a key (0: a free one); undefined: on the main port, admin keys only. */
+  metricsPort: number | undefined;
   /**
    * Local backend: the OS user agents run as (`FORGE_AGENT_USER`), so that they cannot read this
    * process's environment or its secret files. Needs root or CAP_SETUID (see agent-isolation.ts).
@@ -108,6 +110,7 @@ const USAGE = `forge platform — options (flags override environment variables)
   FORGE_ACP_COMMAND, FORGE_ACP_ARGS             an ACP agent registered as provider acp (args: a JSON array)
   --hub-port / FORGE_HUB_PORT, FORGE_HUB_SECRET remote agents (dial-home hub)
   --hub-public-url / FORGE_HUB_PUBLIC_URL      the hub's URL as remote agents reach it (default: where it is bound)
+  FORGE_METRICS_PORT                            serve /metrics there without a key (default: main port, admin key)
   --database-url / FORGE_DATABASE_URL           PostgreSQL shared by replicas (default: embedded PGlite in <data-dir>/.forge-db)
   FORGE_INSTANCE_ID                             this replica's lease name (default random; stable = reclaim at once after restart)
   FORGE_LEASE_MS                                run lease; a dead replica's runs are taken over after it (default 15000)
@@ -332,6 +335,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     hubPort,
     hubSecret,
     hubPublicUrl,
+    metricsPort: env.FORGE_METRICS_PORT ? int('FORGE_METRICS_PORT', env.FORGE_METRICS_PORT, 0, 0, 65_535) : undefined,
     k8s: {
       namespace: env.FORGE_K8S_NAMESPACE || 'forge',
       image: env.FORGE_K8S_IMAGE || 'forge-agent-pod:latest',

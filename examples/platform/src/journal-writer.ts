@@ -1,5 +1,5 @@
 import type { AgentEvent, AgentResult } from '@forge/core';
-import type { NewEvent, RunStore } from '@forge/store';
+import type { NewEvent, RunStore, RunUsageFigures } from '@forge/store';
 import { journalEvent, runEnd } from './run-events.js';
 
 export interface JournalWriterOptions {
@@ -16,6 +16,8 @@ export interface JournalWriterOptions {
    * any other failure (a value the database refuses, the database gone) ends it here (STORE_WRITE_FAILED).
    */
   failed: (error: unknown) => void;
+  /** What the run used, written with its final event (forge_run_usage). */
+  usage?: (result: AgentResult) => RunUsageFigures;
 }
 
 const MAX_BATCH = 2_000;
@@ -67,7 +69,10 @@ export class JournalWriter {
         const batch = this.#pending.splice(0, MAX_BATCH);
         const rows = batch.map((event) => journalEvent(event, o.webhook));
         const last = batch.at(-1)!;
-        const end = last.type === 'run.completed' ? runEnd(last.result as AgentResult, o.now(), !o.webhook) : undefined;
+        const end =
+          last.type === 'run.completed'
+            ? runEnd(last.result as AgentResult, o.now(), !o.webhook, o.usage?.(last.result as AgentResult))
+            : undefined;
         try {
           await o.store.append(o.requestId, o.owner, rows, end);
         } catch (error) {

@@ -45,6 +45,8 @@ export interface RemoteAgents {
   /** The dial-home agent id when `provider` names an enrolled remote agent (its runs execute where it is connected). */
   agentIdOf(provider: string): string | undefined;
   list(): Promise<Array<Record<string, unknown>>>;
+  /** The hub's server is accepting connections (readiness). */
+  readonly listening: boolean;
   /**
    * Revokes the enrolled, unrevoked agent with this name (or id): its live session ends now and its
    * credential is refused from then on. Undefined when there is no such agent.
@@ -112,9 +114,16 @@ export async function startRemoteAgents(options: RemoteAgentsOptions): Promise<R
   const dialUrl = options.publicUrl ?? server.url;
   // Enrolled here: a provider at once (other replicas pick it up at their next refresh).
   const unsubscribe = theHub.subscribe('agent.*.online', () => void providers?.refresh());
+  let listening = true;
+  void server.closed.then(() => {
+    listening = false;
+  });
   return {
     hub: theHub,
     url: dialUrl,
+    get listening() {
+      return listening;
+    },
     agentIdOf: (provider) => providers?.agentIdOf(provider),
     async list() {
       const [agents, running] = await Promise.all([theHub.listAgents(), options.runsInFlight?.()]);

@@ -1,5 +1,5 @@
 import { emptyUsage, type AgentEvent, type AgentResult } from '@forge/core';
-import type { NewEvent, RunEnd, RunRecord } from '@forge/store';
+import type { NewEvent, RunEnd, RunRecord, RunUsageFigures } from '@forge/store';
 
 /**
  * An event's JSON, as the journal keeps it and SSE readers get it, whatever it holds. Core bounds
@@ -33,13 +33,14 @@ export function journalEvent(event: AgentEvent, withWebhook: boolean): NewEvent 
   };
 }
 
-export function runEnd(result: AgentResult, finishedAt: number, release: boolean): RunEnd {
+export function runEnd(result: AgentResult, finishedAt: number, release: boolean, usage?: RunUsageFigures): RunEnd {
   return {
     status: result.status,
     result: JSON.parse(JSON.stringify(result)) as Record<string, unknown>,
     ...(result.error ? { error: { ...result.error } } : {}),
     finishedAt,
     release,
+    ...(usage ? { usage } : {}),
   };
 }
 
@@ -53,6 +54,7 @@ export function endedHere(
   now: number,
   status: 'failed' | 'cancelled',
   error: { code: string; message: string; retryable: boolean },
+  usage?: RunUsageFigures,
 ): { event: NewEvent; end: RunEnd } {
   const result: AgentResult = {
     status,
@@ -70,5 +72,8 @@ export function endedHere(
     provider: 'platform',
     result,
   };
-  return { event: journalEvent(event, run.webhook !== undefined), end: runEnd(result, now, run.webhook === undefined) };
+  return {
+    event: journalEvent(event, run.webhook !== undefined),
+    end: runEnd(result, now, run.webhook === undefined, usage && { ...usage, durationMs: result.durationMs }),
+  };
 }

@@ -16,6 +16,7 @@ import { listenForRuns } from './runs/run-notifications.js';
 import { RunQueue, type SubmitInput } from './runs/run-queue.js';
 import { pendingOf, type PendingEvent } from './runs/run-pending.js';
 import { RunRecovery } from './runs/run-recovery.js';
+import type { RunObserver } from './runs/run-observer.js';
 import type { WebhookDispatcherPort } from './webhook-port.js';
 
 export { isFinal } from './runs/final-status.js';
@@ -54,6 +55,8 @@ export interface RunManagerOptions {
   replyTimeoutMs?: number;
   /** The daily spend cap of the API key (hex SHA-256) that sent a run, if it has one: the same on every replica. */
   keyCaps?: (keyId: string) => KeyCaps | undefined;
+  /** Told of each run this process starts (the platform's metrics). */
+  observer?: RunObserver;
   now?: () => number;
 }
 
@@ -99,6 +102,7 @@ export class RunManager {
       agents: options.agents,
       onSettled: () => void this.#queue.dispatch(),
       keyCaps: options.keyCaps,
+      observer: options.observer,
     });
     this.#queue = new RunQueue(ctx, executor, {
       placement: options.placement,

@@ -67,6 +67,20 @@ describe('examples/k8s', () => {
     expect(service.spec!.selector).toEqual(deployment.spec!.selector!.matchLabels);
   });
 
+  it('platform.yaml probes /livez and /readyz over HTTP, and keeps the keyless metrics port off the Service', () => {
+    const docs = manifest('platform.yaml');
+    const deployment = docs.find((d) => d.kind === 'Deployment') as unknown as V1Deployment;
+    const service = docs.find((d) => d.kind === 'Service') as unknown as V1Service;
+    const container = deployment.spec!.template.spec!.containers[0]!;
+    expect(container.livenessProbe!.httpGet).toMatchObject({ path: '/livez', port: 'http' });
+    expect(container.readinessProbe!.httpGet).toMatchObject({ path: '/readyz', port: 'http' });
+    const env = Object.fromEntries(container.env!.map((e) => [e.name, e.value ?? e.valueFrom]));
+    const metricsPort = container.ports!.find((p) => p.name === 'metrics')!.containerPort;
+    expect(String(metricsPort)).toBe(env.FORGE_METRICS_PORT);
+    expect(deployment.spec!.template.metadata!.annotations!['prometheus.io/port']).toBe(String(metricsPort));
+    expect(service.spec!.ports!.map((p) => p.targetPort)).not.toContain('metrics');
+  });
+
   it('networkpolicy.yaml selects managed pods and opens only their agent port', () => {
     const policy = manifest('networkpolicy.yaml')[0] as unknown as V1NetworkPolicy;
     for (const [key, value] of Object.entries(policy.spec!.podSelector!.matchLabels!))

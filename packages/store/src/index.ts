@@ -5,7 +5,22 @@ export { pgliteClient } from './pglite-client.js';
 export { postgresClient, type PostgresClientOptions } from './postgres-client.js';
 export { RunStore, type OutboxItem, type OutboxState } from './run-store.js';
 export { RunLeaseLostError, RunStoreWriteError } from './run-store-errors.js';
-export { FINAL_STATUSES, type RunStatus, type RunRecord, type RunWebhook, type RunEnd } from './run-record.js';
+export {
+  FINAL_STATUSES,
+  type RunStatus,
+  type RunRecord,
+  type RunWebhook,
+  type RunEnd,
+  type RunUsageFigures,
+} from './run-record.js';
+export {
+  RunUsage,
+  type UsageFigures,
+  type UsageGroup,
+  type UsageGroupRow,
+  type UsageQuery,
+  type UsageReport,
+} from './run-usage.js';
 export type { JournalEvent, NewEvent } from './journal-chunks.js';
 export { JOURNAL_CHANNEL, QUEUE_CHANNEL, CANCEL_CHANNEL } from './notify-channels.js';
 export { sqlCredentialStore } from './credential-store.js';

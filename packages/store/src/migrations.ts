@@ -262,6 +262,30 @@ alter table forge_runs add column key_id text;
 `,
   },
   {
+    version: 11,
+    name: 'run usage: tokens, cost and duration of each finished run, for usage reports',
+    sql: `
+-- One row per finished run, written in the statement that ends it (by whichever replica ends it), from
+-- the figures the run's spend meter added to forge_key_spend, so usage and spend agree. Kept apart
+-- from forge_runs so that run retention (which deletes runs and their journals) leaves usage alone.
+create table forge_run_usage (
+  request_id text primary key,
+  user_id text not null,
+  agent_id text not null,
+  key_id text,
+  provider text not null,
+  status text not null,
+  finished_at double precision not null,
+  duration_ms double precision not null default 0,
+  tokens_in double precision not null default 0,
+  tokens_out double precision not null default 0,
+  cost_usd double precision not null default 0
+);
+create index forge_run_usage_user on forge_run_usage (user_id, finished_at);
+create index forge_run_usage_finished on forge_run_usage (finished_at);
+`,
+  },
+  {
     version: 15,
     name: 'parked agents: k8s agents whose pod was removed while idle, recreated at their next message',
     sql: `

@@ -8,6 +8,7 @@ import { migrate } from './migrations.js';
 import { pgliteClient } from './pglite-client.js';
 import { postgresClient } from './postgres-client.js';
 import { RunStore } from './run-store.js';
+import { RunUsage } from './run-usage.js';
 import { sqlSeenWebhookStore, type SeenWebhookStore } from './seen-webhooks.js';
 import type { SqlClient } from './sql.js';
 
@@ -28,6 +29,8 @@ export interface ForgeStore {
   readonly agentSettings: AgentSettings;
   /** Each API key's spend per day. */
   readonly keySpend: KeySpend;
+  /** Finished runs' tokens, cost and duration (usage reports). */
+  readonly usage: RunUsage;
   /** The stored sessions by agent (listing, retention); `sqlSessionStore(sql)` saves and loads them. */
   readonly agentSessions: AgentSessions;
   /** True when no other process can use this database (embedded PGlite): whatever it holds is ours. */
@@ -70,6 +73,7 @@ export async function openStore(options: OpenStoreOptions): Promise<ForgeStore> 
     seenWebhooks: sqlSeenWebhookStore(sql),
     agentSettings: new AgentSettings(sql),
     keySpend: new KeySpend(sql),
+    usage: new RunUsage(sql),
     agentSessions: sqlAgentSessions(sql),
     exclusive: sql.engine === 'pglite',
     migrated,

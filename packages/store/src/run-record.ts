@@ -42,6 +42,18 @@ export interface RunEnd {
   finishedAt: number;
   /** Give up ownership in the same transaction (nothing left to deliver). */
   release: boolean;
+  /** What the run used: written to forge_run_usage in the statement that ends it (usage reports). */
+  usage?: RunUsageFigures;
+}
+
+/** A finished run's usage as the usage report counts it. */
+export interface RunUsageFigures {
+  /** The provider name the run executed on. */
+  provider: string;
+  durationMs: number;
+  tokensIn: number;
+  tokensOut: number;
+  costUsd: number;
 }
 
 const num = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));

@@ -3,6 +3,7 @@ import { toJsonColumn as json } from './json-column.js';
 import { CANCEL_CHANNEL, JOURNAL_CHANNEL, QUEUE_CHANNEL } from './notify-channels.js';
 import { toRecord, type RunEnd, type RunRecord, type RunStatus, type RunWebhook } from './run-record.js';
 import { RunLeaseLostError, RunStoreWriteError } from './run-store-errors.js';
+import { usageCte } from './run-usage.js';
 import type { SqlClient } from './sql.js';
 
 /** The largest seq the journal's integer columns hold. */
@@ -139,8 +140,11 @@ export class RunStore {
     }
     // One statement, so one round trip and no explicit transaction: the lease check and the rows
     // it guards commit together or not at all.
-    const held = `held as (update forge_runs set ${set} where request_id = $1 and owner = $2 and status = 'running' returning request_id)`;
-    const statement = `with ${[held, ...journalCtes(events, params)].join(',\n')}
+    const held = `held as (update forge_runs set ${set} where request_id = $1 and owner = $2 and status = 'running'
+                  returning request_id, user_id, agent_id, key_id, status, finished_at)`;
+    const ctes = [held, ...journalCtes(events, params)];
+    if (end?.usage) ctes.push(usageCte(end.usage, params));
+    const statement = `with ${ctes.join(',\n')}
        select request_id, pg_notify('${JOURNAL_CHANNEL}', request_id)${end ? `, pg_notify('${QUEUE_CHANNEL}', $2)` : ''} from held`;
     let rows: unknown[];
     try {
@@ -195,8 +199,23 @@ export class RunStore {
           keep ? leaseUntil : null,
         ],
       );
+      if (end.usage) {
+        const usageParams: unknown[] = [requestId];
+        await tx.query(
+          `with ${usageCte(end.usage, usageParams, 'held as (select * from forge_runs where request_id = $1)')} select 1`,
+          usageParams,
+        );
+      }
       return toRecord(updated!);
     });
+  }
+
+  /** Queued runs, every agent's, whichever replica will run them (the queue depth metric). */
+  async queuedCount(): Promise<number> {
+    const [row] = await this.sql.query<{ n: number }>(
+      `select count(*)::int as n from forge_runs where status = 'queued'`,
+    );
+    return Number(row?.n ?? 0);
   }
 
   async get(requestId: string): Promise<RunRecord | undefined> {

@@ -69,6 +69,8 @@ export interface AgentBackend {
   /** Asks the agent itself how it is (its program's version, capabilities, runs in flight). Never throws. */
   status(agent: AgentRecord): Promise<AgentLiveStatus>;
   list(userId: string): Promise<AgentRecord[]>;
+  /** Every user's agents (the metrics' census); absent where the backend cannot list them all. */
+  listAll?(): Promise<AgentRecord[]>;
   /** False when there was no such agent. */
   delete(userId: string, agentId: string, options?: { graceful?: boolean }): Promise<boolean>;
   /** The CodeAgent that runs this agent's messages (its working directory or pod already bound). */

@@ -23,7 +23,7 @@ export type PodManagerLike = Pick<
   PodManager,
   'createPod' | 'waitForPodReady' | 'findPod' | 'getPodAddress' | 'listPods' | 'deletePod'
 > &
-  Partial<Pick<PodManager, 'workspaceAttach' | 'podLogs'>>;
+  Partial<Pick<PodManager, 'workspaceAttach' | 'podLogs' | 'listAllPods'>>;
 
 /** A CodeAgent reached over the network (grpcAgent from @forge/transport-grpc fits). */
 export interface RemoteCodeAgent extends CodeAgent {
@@ -237,6 +237,7 @@ export function k8sBackend(options: K8sBackendOptions): AgentBackend {
         (a, b) => a.createdAt - b.createdAt || a.agentId.localeCompare(b.agentId),
       );
     },
+    ...(options.pods.listAllPods ? { listAll: async () => (await options.pods.listAllPods!()).map(recordOf) } : {}),
     async delete(userId, agentId, opts = {}) {
       const id = { userId, agentId };
       const wasParked = (await parked?.remove(userId, agentId)) ?? false;

@@ -6,6 +6,8 @@ import type { PlatformConfig } from '../config.js';
 import type { AgentBackend } from './backend.js';
 import { k8sBackend } from './k8s-backend.js';
 import { PodReaper, type AgentActivity } from './k8s-pod-reaper.js';
+import { meteredPods } from '../metrics/metered-pods.js';
+import type { PlatformMetrics } from '../metrics/platform-metrics.js';
 
 /** What the agent-pod image (examples/agent-pod) serves, chosen per pod by FORGE_PROVIDER. */
 export const AGENT_POD_PROVIDERS = ['claude-code', 'opencode', 'scripted'];
@@ -18,6 +20,7 @@ export async function k8sBackendFromConfig(
   config: PlatformConfig,
   _registry: ProviderRegistry,
   logger: Logger,
+  metrics?: PlatformMetrics,
   store?: ForgeStore,
 ): Promise<AgentBackend> {
   const pods = createPodManager({
@@ -37,7 +40,8 @@ export async function k8sBackendFromConfig(
   });
   const parked = store ? new ParkedAgents(store.sql) : undefined;
   const backend = k8sBackend({
-    pods,
+    // Pod start-up is timed (forge_pod_ready_seconds).
+    pods: metrics ? meteredPods(pods, metrics) : pods,
     providers: AGENT_POD_PROVIDERS,
     connect: (baseUrl, provider) => grpcAgent({ baseUrl, provider, logger }),
     logger,

@@ -154,6 +154,11 @@ export function localBackend(options: LocalBackendOptions): AgentBackend {
         .filter((a): a is AgentRecord => a !== undefined)
         .sort((a, b) => a.createdAt - b.createdAt || a.agentId.localeCompare(b.agentId));
     },
+    async listAll() {
+      const users = await readdir(dataDir).catch(() => [] as string[]);
+      const lists = await Promise.all(users.filter((u) => USER_ID.test(u)).map((u) => this.list(u)));
+      return lists.flat();
+    },
     async delete(userId, agentId) {
       if (!(await read(userId, agentId))) return false;
       await rm(agentDir(userId, agentId), { recursive: true, force: true });

@@ -25,6 +25,10 @@ import { requestTarget } from './request-target.js';
 import { Router } from './router.js';
 import { runRoutes } from './run-routes.js';
 import { spendRoutes } from './spend-routes.js';
+import { usageRoutes } from './usage-routes.js';
+import type { PlatformHealth } from './health-routes.js';
+import { metricsRoutes } from '../metrics/metrics-routes.js';
+import type { PlatformMetrics } from '../metrics/platform-metrics.js';
 
 export type { RemoteAgentsView } from './remote-agents-view.js';
 
@@ -55,6 +59,11 @@ export interface ApiOptions {
   runDefaults?: RunDefaults;
   /** Failed authentications per minute from one address before it gets 429 (slows key guessing). Default 30. */
   authFailuresPerMinute?: number;
+  /** /livez, /readyz and /healthz; without it /healthz answers 200 whatever happens. */
+  health?: PlatformHealth;
+  /** Counts SSE readers; and serves GET /metrics (admin keys) unless `serveMetrics` is false (its own port). */
+  metrics?: PlatformMetrics;
+  serveMetrics?: boolean;
   /** Agents' logs (remote agents' over the dial-home link); default `backend.logs`. */
   agentLogs?: AgentLogSource;
 }
@@ -93,6 +102,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     maxAttachmentBytes: options.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES,
     runDefaults: options.runDefaults ?? {},
     ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
+    ...(options.metrics ? { sseReader: () => options.metrics!.sseReader() } : {}),
   });
   agentLogsRoutes(router, {
     backend,
@@ -101,6 +111,9 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
   });
   providerRoutes(router, { catalog: options.providers, defaultProvider: options.defaultProvider });
   spendRoutes(router, { spends: runs.store.keySpend });
+  usageRoutes(router, { usage: runs.store.usage });
+  const serveMetrics = options.metrics !== undefined && options.serveMetrics !== false;
+  if (serveMetrics) metricsRoutes(router, { metrics: options.metrics! });
   enrolmentTokenRoutes(router, { remoteAgents: options.remoteAgents, logger });
   if (options.attach) attachRoutes(router, { backend, attach: options.attach });
   router.on('GET', '/api/v1/remote-agents', async (ctx) => {
@@ -129,7 +142,8 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     // Routed on the path as sent: nothing resolves `..` into another route first.
     const { pathname, url } = requestTarget(req.url ?? '/');
     const method = req.method ?? 'GET';
-    if (!pathname.startsWith('/api/')) {
+    if (!pathname.startsWith('/api/') && !(serveMetrics && pathname === '/metrics')) {
+      if (options.health && (await options.health.serve(res, pathname))) return;
       if (pathname === '/healthz') return sendJson(res, 200, { ok: true, backend: backend.kind });
       if (serveDashboard(req, res, pathname)) return;
       throw new ApiError(404, 'NOT_FOUND', `Nothing at ${pathname}`);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MAX_ID_LENGTH, REQUEST_ID } from './identifiers.js';
 import * as S from './rest-schemas.js';
 import { ATTACH_OPERATIONS } from '../attach/attach-openapi.js';
+import { Live, OPS_OPERATIONS } from './ops-openapi.js';
 
 type Method = 'get' | 'post' | 'delete';
 
@@ -19,6 +20,10 @@ export interface Operation {
   orStream?: boolean;
   /** A WebSocket upgrade: `ok` is 101 and this describes what the socket speaks. */
   upgrade?: string;
+  /** The success body's content type when it is text, not JSON (`ok`'s schema undefined). Default text/event-stream. */
+  text?: string;
+  /** Error statuses whose body is not the Error shape: description and schema (health checks' 503). */
+  errorBodies?: Record<number, [string, z.ZodType]>;
 }
 
 const BODY_ERRORS = {
@@ -41,12 +46,14 @@ const AGENT_404 = { 404: 'AGENT_NOT_FOUND (also for another user’s agent)' };
 const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
   '/healthz': {
     get: {
-      summary: 'Liveness: the process answers and which backend it runs',
+      summary: 'Liveness, the old name of /livez: the process answers and which backend it runs',
       ok: [200, S.Health],
       errors: {},
+      errorBodies: { 503: ['The event loop is stalled (as /livez)', Live] },
       open: true,
     },
   },
+  ...OPS_OPERATIONS,
   '/api/v1/openapi.json': {
     get: {
       summary: 'This document (no key needed)',
@@ -306,11 +313,13 @@ function operation(path: string, method: Method, op: Operation): Record<string, 
                 'application/json': { schema: jsonSchema(body, 'output') },
                 ...(op.orStream ? { 'text/event-stream': { schema: { type: 'string' } } } : {}),
               }
-            : { 'text/event-stream': { schema: { type: 'string' } } },
+            : { [op.text ?? 'text/event-stream']: { schema: { type: 'string' } } },
         },
   };
   for (const [code, description] of Object.entries(errors))
     responses[code] = { description, content: { 'application/json': { schema: errorRef } } };
+  for (const [code, [description, schema]] of Object.entries(op.errorBodies ?? {}))
+    responses[code] = { description, content: { 'application/json': { schema: jsonSchema(schema, 'output') } } };
   return {
     operationId: `${method}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string) => (c ?? '').toUpperCase())}`,
     summary: op.summary,

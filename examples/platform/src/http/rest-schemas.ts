@@ -136,7 +136,11 @@ export const ErrorBody = z.strictObject({
 });
 
 export const AgentLogs = z.strictObject({ agent_id: z.string(), lines: z.array(z.string()) });
-export const Health = z.strictObject({ ok: z.literal(true), backend: z.string() });
+export const Health = z.strictObject({
+  ok: z.literal(true),
+  backend: z.string(),
+  event_loop: z.looseObject({}).optional().describe('As /livez answers (when the platform has its health checks).'),
+});
 
 const iso = z.iso.datetime();
 

@@ -28,6 +28,8 @@ export interface RunRoutesOptions {
   runDefaults: RunDefaults;
   /** SSE keep-alive comments. Default 15 s. */
   sseHeartbeatMs?: number;
+  /** Called as an SSE stream opens; what it returns, as it closes (the readers gauge). */
+  sseReader?: () => () => void;
 }
 
 function pageLimit(text: string | null): number {
@@ -203,7 +205,10 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
         run.requestId,
         (signal) => runs.follow(run.requestId, after, signal),
         ctx.limits,
-        options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {},
+        {
+          ...(options.sseHeartbeatMs ? { heartbeatMs: options.sseHeartbeatMs } : {}),
+          ...(options.sseReader ? { onOpen: options.sseReader } : {}),
+        },
       );
     });
 }

@@ -6,6 +6,8 @@ import { ApiError } from '../api-error.js';
 export interface SseOptions {
   /** Comment lines that keep proxies from closing an idle stream. Default 15 s. */
   heartbeatMs?: number;
+  /** Called as the stream opens; what it returns is called as it closes. */
+  onOpen?: () => () => void;
 }
 
 /**
@@ -35,6 +37,7 @@ export async function streamRun(
   res.on('close', end);
   const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), options.heartbeatMs ?? 15_000);
   heartbeat.unref();
+  const closed = options.onOpen?.();
   try {
     for await (const event of events(gone.signal)) {
       if (gone.signal.aborted) break;
@@ -50,6 +53,7 @@ export async function streamRun(
     }
   } finally {
     clearInterval(heartbeat);
+    closed?.();
     req.off('close', end);
     res.off('close', end);
     res.end();

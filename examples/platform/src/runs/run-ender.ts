@@ -1,4 +1,4 @@
-import type { RunRecord, RunStatus } from '@forge/store';
+import type { RunRecord, RunStatus, RunUsageFigures } from '@forge/store';
 import { endedHere } from '../run-events.js';
 import type { Outbox } from './outbox.js';
 import type { RunContext } from './run-context.js';
@@ -26,11 +26,15 @@ export class RunEnder {
     from: RunStatus[],
     status: 'failed' | 'cancelled',
     error: EndError,
+    /** What the run used, when it executed here (the usage report's row). */
+    usage?: RunUsageFigures,
   ): Promise<RunRecord | undefined> {
     const { store, instanceId, leaseMs, logger } = this.ctx;
     const now = this.ctx.now();
     return store.runs
-      .finish(record.requestId, from, instanceId, now + leaseMs, (seq, run) => endedHere(run, seq, now, status, error))
+      .finish(record.requestId, from, instanceId, now + leaseMs, (seq, run) =>
+        endedHere(run, seq, now, status, error, usage),
+      )
       .then((done) => {
         if (done?.webhook) void this.outbox.resume(done);
         if (done) logger.info('run ended', { requestId: done.requestId, status, code: error.code });

@@ -7,7 +7,7 @@ import {
   type AgentRun,
   type CodeAgent,
 } from '@forge/core';
-import type { NewEvent, RunRecord } from '@forge/store';
+import type { NewEvent, RunRecord, RunUsageFigures } from '@forge/store';
 import type { KeyCaps } from '../api-keys.js';
 import { JournalWriter } from '../journal-writer.js';
 import { isLeaseLost } from './lease-lost.js';
@@ -15,7 +15,9 @@ import { LiveRun } from './live-run.js';
 import type { Outbox } from './outbox.js';
 import type { RunContext } from './run-context.js';
 import type { EndError, RunEnder } from './run-ender.js';
+import type { RunObserver } from './run-observer.js';
 import { SpendMeter } from './spend-meter.js';
+import { UsageTally } from './usage-tally.js';
 
 /** Tries at ending a run here before it is left to a restart (pollMs, 2×pollMs… apart). */
 const END_ATTEMPTS = 4;
@@ -27,6 +29,8 @@ export interface RunExecutorOptions {
   onSettled: () => void;
   /** The daily cap of the API key that sent a run, if it has one. */
   keyCaps?: ((keyId: string) => KeyCaps | undefined) | undefined;
+  /** Told of each run started here (metrics). */
+  observer?: RunObserver | undefined;
 }
 
 /**
@@ -83,6 +87,7 @@ export class RunExecutor {
       webhook: record.webhook !== undefined,
       now: this.ctx.now,
       publish: (batch) => this.#publish(live, batch, settles.settle),
+      usage: (result) => ({ ...usage(), durationMs: result.durationMs ?? 0 }),
       failed: (error) => {
         const lost = isLeaseLost(error);
         (lost ? logger.warn : logger.error)(
@@ -93,13 +98,25 @@ export class RunExecutor {
       },
     });
     // Every run's spend counts against its key; a capped key's run is stopped once the key's day is spent.
+    const tally = new UsageTally();
     const meter = record.keyId
-      ? new SpendMeter(this.ctx, live, record.keyId, this.options.keyCaps?.(record.keyId))
+      ? new SpendMeter(this.ctx, live, record.keyId, this.options.keyCaps?.(record.keyId), tally)
       : undefined;
+    // What the run used goes into the statement that ends it (forge_run_usage), from the tally its spend was counted by.
+    const usage = () => ({
+      provider: live.run.provider,
+      durationMs: live.result?.durationMs ?? 0,
+      tokensIn: tally.total.tokensIn,
+      tokensOut: tally.total.tokensOut,
+      costUsd: tally.total.costUsd,
+    });
+    const watch = this.options.observer?.started(record, live.run.provider);
     try {
       for await (let event of live.run) {
-        meter?.observe(event);
+        if (meter) meter.observe(event);
+        else tally.observe(event);
         if (meter && event.type === 'run.completed') event = meter.final(event);
+        watch?.event(event);
         if (event.type === 'permission.requested') live.pendingPermissions.add(event.id);
         if (event.type === 'question.requested') live.pendingQuestions.add(event.id);
         writer.push(event);
@@ -127,6 +144,7 @@ export class RunExecutor {
         const result = await live.run.result.catch(() => undefined);
         const done = await this.#endHere(
           record,
+          usage(),
           broken
             ? {
                 code: 'STORE_WRITE_FAILED',
@@ -143,6 +161,7 @@ export class RunExecutor {
         void this.outbox.fail(record);
       }
       live.settled = true;
+      watch?.settled(live.result);
       // Wakes followers so they see `settled` and go on from the journal (seq -1 is skipped by them).
       for (const wake of live.listeners) wake({ seq: -1, type: 'settled', time: 0, body: '' });
       live.listeners.clear();
@@ -166,10 +185,10 @@ export class RunExecutor {
    * failed before it may have been a passing fault (a dropped connection), and a run left `running`
    * holds its agent's queue until this instance stops.
    */
-  async #endHere(record: RunRecord, error: EndError): Promise<RunRecord | undefined> {
+  async #endHere(record: RunRecord, usage: RunUsageFigures, error: EndError): Promise<RunRecord | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.ender.end(record, ['running'], 'failed', error);
+        return await this.ender.end(record, ['running'], 'failed', error, usage);
       } catch (failure) {
         const fields = { requestId: record.requestId, attempt, error: String(failure) };
         if (attempt >= END_ATTEMPTS || this.ctx.closed) {

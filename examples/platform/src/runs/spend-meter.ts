@@ -4,10 +4,7 @@ import type { KeyCaps } from '../api-keys.js';
 import { capReached, spendJson } from '../key-budget.js';
 import type { LiveRun } from './live-run.js';
 import type { RunContext } from './run-context.js';
-
-/** Tokens a usage counts: what the model read and wrote. */
-const tokensOf = (u: { inputTokens?: number; outputTokens?: number } | undefined) =>
-  (u?.inputTokens ?? 0) + (u?.outputTokens ?? 0);
+import { UsageTally } from './usage-tally.js';
 
 /** Why a run was stopped for its key's budget: the final event says so. */
 export interface BudgetStop {
@@ -17,14 +14,12 @@ export interface BudgetStop {
 
 /**
  * Counts a run's spend against the API key that sent it, in the store (one upsert per `usage` event, so every
- * replica adds to the same figure), and stops the run once the key's day is spent. A run that journals no usage
- * events is counted from its result, and a result's cost beyond what its usage events reported is added at the end.
+ * replica adds to the same figure), and stops the run once the key's day is spent. The figures are the run's
+ * UsageTally's (the usage report's too): a run that journals no usage events is counted from its result, and a
+ * result's cost beyond what its usage events reported is added at the end.
  */
 export class SpendMeter {
   #chain: Promise<void> = Promise.resolve();
-  #sawUsage = false;
-  /** Cost the run's usage events reported so far. */
-  #costSeen = 0;
   /** Set when this meter stopped the run: its run.completed becomes failed BUDGET_EXCEEDED. */
   stopped: BudgetStop | undefined;
 
@@ -33,19 +28,13 @@ export class SpendMeter {
     private readonly live: LiveRun,
     private readonly keyId: string,
     private readonly caps: KeyCaps | undefined,
+    /** The run's tally, which the meter feeds. */
+    readonly tally: UsageTally = new UsageTally(),
   ) {}
 
   observe(event: AgentEvent): void {
-    if (event.type === 'usage') {
-      this.#sawUsage = true;
-      this.#costSeen += event.costUsd ?? 0;
-      this.#add({ costUsd: event.costUsd ?? 0, tokens: tokensOf(event.usage) });
-    } else if (event.type === 'run.completed') {
-      // Tokens are counted as they come; a provider whose usage events carry no cost (Claude Code prices a run
-      // only in its result) is charged what the result says beyond what the events did.
-      const cost = Math.max(0, (event.result.costUsd ?? 0) - this.#costSeen);
-      this.#add({ costUsd: cost, tokens: this.#sawUsage ? 0 : tokensOf(event.result.usage) });
-    }
+    const delta = this.tally.observe(event);
+    this.#add({ costUsd: delta.costUsd, tokens: delta.tokensIn + delta.tokensOut });
   }
 
   /** Every addition made (or given up on). */

@@ -34,6 +34,8 @@ export interface HarnessOptions {
       | 'maxAttachmentBytes'
       | 'runDefaults'
       | 'agentLogs'
+      | 'health'
+      | 'metrics'
     >
   >;
   /** FORGE_API_KEYS (list or JSON); default alice and bob with ALICE_KEY and BOB_KEY. */
