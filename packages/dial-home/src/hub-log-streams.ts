@@ -14,13 +14,20 @@ export interface AgentLogsReadOptions {
 
 interface Stream {
   queue: AsyncQueue<string>;
+  /** Characters of the lines waiting in `queue`. */
+  waiting: number;
   answered: boolean;
   ended: boolean;
   failure?: Error;
 }
 
-/** Lines waiting for a slow reader; past it the newest are dropped (a log reader is not owed every line). */
+/**
+ * What waits for a slow reader, in lines and characters; past it the newest are dropped (a log reader is not owed
+ * every line). The agent is not trusted to bound what it sends: lines are cut here too.
+ */
 const MAX_WAITING = 10_000;
+const MAX_WAITING_CHARS = 4 << 20;
+const MAX_LINE = 8_192;
 
 /**
  * The platform side of the agents' log reads over one Attach stream: each read is a LogsRequest with a stream
@@ -42,7 +49,7 @@ export class HubLogStreams {
     const { signal } = options;
     if (signal?.aborted) return;
     const id = randomUUID();
-    const stream: Stream = { queue: new AsyncQueue<string>(), answered: false, ended: false };
+    const stream: Stream = { queue: new AsyncQueue<string>(), waiting: 0, answered: false, ended: false };
     this.streams.set(id, stream);
     const tail = Math.max(0, Math.floor(options.tail));
     this.send(id, { tail, follow: options.follow ?? false, stop: false });
@@ -59,6 +66,7 @@ export class HubLogStreams {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       for await (const line of stream.queue) {
+        stream.waiting -= line.length;
         if (signal?.aborted) break;
         yield line;
       }
@@ -76,7 +84,12 @@ export class HubLogStreams {
     const stream = this.streams.get(message.streamId);
     if (!stream) return;
     stream.answered = true;
-    for (const line of message.lines) if (stream.queue.size < MAX_WAITING) stream.queue.push(line);
+    for (const raw of message.lines) {
+      const line = raw.length > MAX_LINE ? `${raw.slice(0, MAX_LINE)}…` : raw;
+      if (stream.queue.size >= MAX_WAITING || stream.waiting + line.length > MAX_WAITING_CHARS) continue;
+      stream.waiting += line.length;
+      stream.queue.push(line);
+    }
     if (message.end) {
       stream.ended = true;
       stream.queue.end();
