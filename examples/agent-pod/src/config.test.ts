@@ -11,6 +11,7 @@ describe('readConfig', () => {
       cwd: '/srv',
       opencodePort: 4096,
       graceMs: 25_000,
+      detachedRunTtlMs: 120_000,
     });
   });
 
@@ -27,6 +28,7 @@ describe('readConfig', () => {
         OPENCODE_URL: 'http://127.0.0.1:4096',
         OPENCODE_PORT: '4097',
         FORGE_GRACE_MS: '1000',
+        FORGE_DETACHED_RUN_TTL_MS: '5000',
         FORGE_AUTH_TOKEN: 't',
         FORGE_MAX_RUNS: '2',
       },
@@ -39,6 +41,7 @@ describe('readConfig', () => {
       model: 'anthropic/claude-sonnet',
       opencodePort: 4097,
       graceMs: 1000,
+      detachedRunTtlMs: 5000,
       authToken: 't',
       maxRuns: 2,
     });

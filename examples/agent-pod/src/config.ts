@@ -33,6 +33,8 @@ export interface PodConfig {
   passEnv?: string[];
   /** Graceful drain on SIGTERM: how long live runs may go on before they are cancelled. */
   graceMs: number;
+  /** How long a run its host let go of (a platform replica stopping) waits for another host to take it up. */
+  detachedRunTtlMs: number;
   /** Callers must send `authorization: Bearer <token>` (health checks stay open). */
   authToken?: string;
   /** Most runs at once; more are refused with the retryable AGENT_BUSY. */
@@ -95,6 +97,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     cwd: opt(env.FORGE_CWD) ?? cwd,
     opencodePort: int(env, 'OPENCODE_PORT', 4096, 1, 65535),
     graceMs: int(env, 'FORGE_GRACE_MS', 25_000),
+    detachedRunTtlMs: int(env, 'FORGE_DETACHED_RUN_TTL_MS', 120_000, 1),
   };
   const extras: Partial<PodConfig> = {
     model: opt(env.FORGE_MODEL),

@@ -20,6 +20,8 @@ async function main(): Promise<void> {
     host: config.host,
     logger,
     defaultGraceMs: config.graceMs,
+    detachedRunTtlMs: config.detachedRunTtlMs,
+    sessionStore: provider.sessionStore,
     ...(config.authToken ? { authToken: config.authToken } : {}),
     ...(config.maxRuns ? { maxRuns: config.maxRuns } : {}),
     ...(config.tlsCertFile && config.tlsKeyFile

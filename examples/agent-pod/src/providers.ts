@@ -2,12 +2,18 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type CodeAgent, isInherited, type Logger } from '@forge/core';
+import { linkedSessionStore, type LinkedSessionStore } from '@forge/transport-grpc';
 import type { PodConfig } from './config.js';
 import { scriptedPodAgent } from './scripted.js';
 
 /** The agent the pod serves, and what else it must stop on shutdown. */
 export interface PodProvider {
   agent: CodeAgent;
+  /**
+   * The agent's session store: its sessions are saved to and loaded from the platform's store over the run's
+   * gRPC stream (give it to serveAgent), so a conversation outlives the pod.
+   */
+  sessionStore: LinkedSessionStore;
   close(): Promise<void>;
 }
 
@@ -43,17 +49,18 @@ function cliChoices(config: PodConfig) {
  * only loads the one it serves.
  */
 export async function createPodProvider(config: PodConfig, logger: Logger): Promise<PodProvider> {
-  const agent = await podAgent(config, logger);
-  return { agent, close: closer(agent) };
+  const sessionStore = linkedSessionStore();
+  const agent = await podAgent(config, logger, sessionStore);
+  return { agent, sessionStore, close: closer(agent) };
 }
 
-async function podAgent(config: PodConfig, logger: Logger): Promise<CodeAgent> {
+async function podAgent(config: PodConfig, logger: Logger, sessionStore: LinkedSessionStore): Promise<CodeAgent> {
   switch (config.provider) {
     case 'scripted':
       return scriptedPodAgent();
     case 'claude-code': {
       const { claudeCode } = await import('@forge/claude-code');
-      return claudeCode({ logger, cwd: config.cwd, ...cliChoices(config) });
+      return claudeCode({ logger, cwd: config.cwd, sessionStore, ...cliChoices(config) });
     }
     case 'opencode': {
       const { opencode } = await import('@forge/opencode');
@@ -64,6 +71,7 @@ async function podAgent(config: PodConfig, logger: Logger): Promise<CodeAgent> {
         ? opencode({ ...common, baseUrl: config.opencodeUrl })
         : opencode({
             ...common,
+            sessionStore,
             server: { cwd: config.cwd, port: config.opencodePort, ...(config.bin ? { bin: config.bin } : {}) },
           });
     }
@@ -96,6 +104,7 @@ async function podAgent(config: PodConfig, logger: Logger): Promise<CodeAgent> {
       return codex({
         logger,
         cwd: config.cwd,
+        sessionStore,
         ...cliChoices(config),
         ...(config.codexSandbox ? { sandbox: config.codexSandbox } : {}),
         // The CLI reads the key from the pod's own environment: it is never copied into argv.

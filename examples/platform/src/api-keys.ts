@@ -27,6 +27,8 @@ export interface Principal {
   admin: boolean;
   /** Its daily spend cap, when it has one. */
   caps?: KeyCaps;
+  /** The id of a key issued over the API (`key_…`); absent for a bootstrap key (environment or file). */
+  apiKeyId?: string;
 }
 
 /** Ids that are safe as a path segment, a label value and in a URL. */

@@ -7,10 +7,12 @@ import {
   type Logger,
   type OsUser,
   type ProviderRegistry,
+  type SessionStore,
 } from '@forge/core';
 import { openStore, sqlAgentPresence, sqlSessionStore, type ForgeStore } from '@forge/store';
 import { exposureWarning, prepareAgentUser } from './agent-isolation.js';
 import { ApiKeyStore } from './api-keys.js';
+import { KeyAuthenticator } from './key-authenticator.js';
 import { AttachService, type AttachServiceOptions } from './attach/attach-service.js';
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
@@ -23,7 +25,9 @@ import { listen } from './http/listen.js';
 import { providerCatalog } from './providers/provider-catalog.js';
 import { buildProviderRegistry } from './providers/registry.js';
 import { startRemoteAgents, type RemoteAgents } from './remote-agents.js';
+import { DrainState } from './drain-state.js';
 import { RunManager } from './run-manager.js';
+import type { DrainReport } from './runs/run-drain.js';
 import type { WebhookDispatcherPort } from './webhook-port.js';
 import { createWebhookDispatcher } from './webhooks/index.js';
 import { PlatformHealth, type PlatformHealthOptions } from './http/health-routes.js';
@@ -50,7 +54,7 @@ export interface PlatformOptions {
   /** Heartbeat and queue poll interval (tests shorten it). */
   pollMs?: number;
   /** Attach limits and timeouts (tests shorten them). */
-  attach?: Omit<AttachServiceOptions, 'keys' | 'backend' | 'logger'>;
+  attach?: Omit<AttachServiceOptions, 'keys' | 'backend' | 'logger' | 'audit' | 'rateWindows'>;
   /** Default: a registry of the platform's own. Pass one to meter a backend made outside (`meteredPods`). */
   metrics?: PlatformMetrics;
   /** /livez's and /readyz's bounds (tests shorten them). */
@@ -71,6 +75,13 @@ export interface Platform {
   readonly health: PlatformHealth;
   /** Where GET /metrics is served without a key, when FORGE_METRICS_PORT is set. */
   readonly metricsUrl: string | undefined;
+  /** Whether this instance is draining (readiness reads it). */
+  readonly drainState: DrainState;
+  /**
+   * SIGTERM's first half: not ready, claims nothing, hands pod runs to another replica, lets local runs finish
+   * within `drainMs` (default `config.drainMs`). Then `close`.
+   */
+  drain(drainMs?: number): Promise<DrainReport>;
   /** Stops accepting requests, cancels live runs, flushes webhooks (bounded), closes providers. */
   close(): Promise<void>;
 }
@@ -83,11 +94,12 @@ async function makeBackend(
   logs: AgentLogBook,
   store: ForgeStore,
   metrics: PlatformMetrics,
+  sessions?: SessionStore,
 ): Promise<AgentBackend> {
   if (config.backend === 'local')
     return localBackend({ dataDir: config.dataDir, registry, logs, ...(agentUser ? { agentUser } : {}) });
   const { k8sBackendFromConfig } = await import('./backends/k8s-from-config.js');
-  return k8sBackendFromConfig(config, registry, logger, metrics, store);
+  return k8sBackendFromConfig(config, registry, logger, metrics, sessions, store);
 }
 
 /** Composes the platform from its parts and starts serving. */
@@ -143,7 +155,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   metrics.setProviders(registry.list());
   let backend: AgentBackend;
   try {
-    backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser, agentLogs, store, metrics));
+    backend =
+      options.backend ?? (await makeBackend(config, registry, logger, agentUser, agentLogs, store, metrics, sessions));
   } catch (error) {
     if (!options.store) await store.close();
     throw error;
@@ -157,7 +170,17 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   let server: Awaited<ReturnType<typeof listen>>;
   let metricsServer: HttpServer | undefined;
   let health: PlatformHealth | undefined;
-  const attach = new AttachService({ keys, backend, logger, ...options.attach });
+  // The bootstrap keys, then the keys issued over the API (read from the store on each request).
+  const authenticator = new KeyAuthenticator({ bootstrap: keys, stored: store.apiKeys, logger });
+  const attach = new AttachService({
+    keys: authenticator,
+    audit: store.audit,
+    rateWindows: store.rateWindows,
+    backend,
+    logger,
+    ...options.attach,
+  });
+  const drainState = new DrainState();
   try {
     runs = await RunManager.create({
       store,
@@ -173,6 +196,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       logger,
       webhooks,
       keyCaps: (keyId) => keys.capsOf(keyId),
+      drain: drainState,
       leaseMs: config.leaseMs,
       replyTimeoutMs: config.replyTimeoutMs,
       maxQueuedPerAgent: config.maxQueuedPerAgent,
@@ -194,6 +218,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
             presence: sqlAgentPresence(store.sql, { instanceId: runs.instanceId, staleAfterMs: config.leaseMs }),
             runsInFlight: () => store.runs.runningByRemoteAgent(),
             registry,
+            sessionStore: sessions,
             logger,
           })
         : undefined;
@@ -217,7 +242,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       health,
       metrics,
       serveMetrics: config.metricsPort === undefined,
-      keys,
+      keys: authenticator,
+      rateWindows: store.rateWindows,
+      rateLimitPerAddress: config.rateLimitPerAddress,
       backend,
       runs,
       defaultProvider: config.defaultProvider,
@@ -276,6 +303,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     metrics,
     health: theHealth,
     metricsUrl: metricsServer?.url,
+    drainState,
+    drain: (drainMs = config.drainMs) => {
+      // Readiness turns 503 first, so the Service stops sending here while the runs drain.
+      theHealth.setDraining();
+      return theRuns.drain(drainMs);
+    },
     close() {
       closing ??= (async () => {
         theHealth.setDraining();

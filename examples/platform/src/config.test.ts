@@ -22,6 +22,12 @@ describe('loadConfig', () => {
     expect(c.apiKeys).toEqual([]);
   });
 
+  it('limits requests per client address only when FORGE_RATE_LIMIT_PER_ADDRESS says so', () => {
+    expect(loadConfig([], {}).rateLimitPerAddress).toBe(0);
+    expect(loadConfig([], { FORGE_RATE_LIMIT_PER_ADDRESS: '600' }).rateLimitPerAddress).toBe(600);
+    expect(() => loadConfig([], { FORGE_RATE_LIMIT_PER_ADDRESS: '-1' })).toThrow(/FORGE_RATE_LIMIT_PER_ADDRESS/);
+  });
+
   it('runs at once: FORGE_MAX_RUNNING, --max-running over it, else 16 per core', () => {
     expect(loadConfig([], {}).maxRunning).toBe(defaultMaxRunning());
     expect(loadConfig([], { FORGE_MAX_RUNNING: '500' }).maxRunning).toBe(500);

@@ -23,6 +23,8 @@ export interface PlatformConfig {
   apiKeys: ApiKeyRecord[];
   /** Requests per minute per key. */
   rateLimitPerMinute: number;
+  /** Requests per minute from one client address, all keys together; 0: no such limit. */
+  rateLimitPerAddress: number;
   /** Live agents per key. */
   maxAgentsPerKey: number;
   /** Hosts or CIDRs on private networks that webhook URLs may point at; false allows none. */
@@ -51,6 +53,8 @@ export interface PlatformConfig {
   leaseMs: number;
   /** How long a reply for a run on another replica waits for that replica to take it (then 504 REPLY_NOT_DELIVERED). */
   replyTimeoutMs: number;
+  /** On SIGTERM, how long runs executing here (not handed over to another replica) may take to finish. */
+  drainMs: number;
   /** Messages waiting per agent before 429 QUEUE_FULL. */
   maxQueuedPerAgent: number;
   /** Runs this instance executes at once, across agents (default 16 per core). */
@@ -100,7 +104,8 @@ const USAGE = `forge platform — options (flags override environment variables)
   FORGE_MAX_ATTACHMENT_BYTES                    a message's attachments together, decoded (default 5242880)
   FORGE_DEFAULT_APPROVALS, FORGE_DEFAULT_BUDGET  JSON: every run's approvals / budget unless its agent or message sets one
   FORGE_ADMIN_USERS                             users whose keys may issue enrolment tokens, comma-separated
-  --rate-limit / FORGE_RATE_LIMIT               requests per minute per key (default 100)
+  --rate-limit / FORGE_RATE_LIMIT               requests per minute per key (default 100), counted in the store
+  FORGE_RATE_LIMIT_PER_ADDRESS                  requests per minute from one client address (default 0: none)
   --max-agents / FORGE_MAX_AGENTS               live agents per key (default 10)
   --webhook-allow-private / FORGE_WEBHOOK_ALLOW_PRIVATE  hosts/CIDRs, comma-separated (default none)
   --default-provider / FORGE_DEFAULT_PROVIDER   claude-code | opencode | codex | gemini | acp | scripted (default claude-code)
@@ -115,6 +120,7 @@ const USAGE = `forge platform — options (flags override environment variables)
   FORGE_INSTANCE_ID                             this replica's lease name (default random; stable = reclaim at once after restart)
   FORGE_LEASE_MS                                run lease; a dead replica's runs are taken over after it (default 15000)
   FORGE_REPLY_TIMEOUT_MS                        a reply relayed to the replica running the run waits this long for it (default 5000)
+  FORGE_DRAIN_MS                                on SIGTERM: pod runs are handed over, local ones get this long to finish (default 30000)
   FORGE_MAX_QUEUED                              messages waiting per agent before 429 (default 100)
   --max-running / FORGE_MAX_RUNNING             runs this instance executes at once (default 16 per core: ${defaultMaxRunning()} here)
   FORGE_RETENTION_MS, FORGE_RETENTION_MAX_EVENTS  keep finished runs 7 days, at most 1,000,000 events
@@ -300,6 +306,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
       1,
       1_000_000,
     ),
+    rateLimitPerAddress: int('FORGE_RATE_LIMIT_PER_ADDRESS', env.FORGE_RATE_LIMIT_PER_ADDRESS, 0, 0, 1_000_000),
     maxAgentsPerKey: int(
       source('max-agents', 'FORGE_MAX_AGENTS'),
       pick('max-agents', 'FORGE_MAX_AGENTS'),
@@ -322,6 +329,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     instanceId: env.FORGE_INSTANCE_ID || undefined,
     leaseMs: int('FORGE_LEASE_MS', env.FORGE_LEASE_MS, 15_000, 500, 3_600_000),
     replyTimeoutMs: int('FORGE_REPLY_TIMEOUT_MS', env.FORGE_REPLY_TIMEOUT_MS, 5_000, 100, 600_000),
+    drainMs: int('FORGE_DRAIN_MS', env.FORGE_DRAIN_MS, 30_000, 0, 3_600_000),
     maxQueuedPerAgent: int('FORGE_MAX_QUEUED', env.FORGE_MAX_QUEUED, 100, 1, 1_000_000),
     maxRunning: int(
       source('max-running', 'FORGE_MAX_RUNNING'),

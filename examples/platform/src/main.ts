@@ -3,6 +3,7 @@ import { ForgeError } from '@forge/core';
 import { hashKey } from './api-keys.js';
 import { startPlatform } from './app.js';
 import { configUsage, dropSecretsFromEnv, loadConfig } from './config.js';
+import { stopPlatform } from './graceful-stop.js';
 import { joinCommand } from './join-command.js';
 import { jsonLogger } from './logger.js';
 
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
     if (stopping) process.exit(130);
     stopping = true;
     logger.info('stopping', { signal });
-    platform.close().then(
+    stopPlatform(platform, signal, logger).then(
       () => process.exit(0),
       (error: unknown) => {
         logger.error('shutdown failed', { error: String(error) });

@@ -1,4 +1,4 @@
-import { silentLogger, type Logger, type ProviderRegistry } from '@forge/core';
+import { silentLogger, type Logger, type ProviderRegistry, type SessionStore } from '@forge/core';
 import {
   createAgentHub,
   type AgentHub,
@@ -32,6 +32,8 @@ export interface RemoteAgentsOptions {
   runsInFlight?: () => Promise<Map<string, number>>;
   /** With it, every enrolled remote agent is a provider here under its name (remote-agents-providers.ts). */
   registry?: ProviderRegistry;
+  /** The platform's session store: remote agents' sessions travel over their link into it (issue 24). */
+  sessionStore?: SessionStore;
   logger?: Logger;
   /** Test seam: a hub made elsewhere. */
   hub?: AgentHub;
@@ -91,6 +93,7 @@ export async function startRemoteAgents(options: RemoteAgentsOptions): Promise<R
     credentialStore: options.credentialStore,
     logger,
     ...(options.presence ? { presence: options.presence } : {}),
+    ...(options.sessionStore ? { sessionStore: options.sessionStore } : {}),
   });
   const theHub = hub;
   let providers: RemoteAgentProviders | undefined;

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { defaultMaxRunning } from './runs/max-running.js';
 import { silentLogger, type CodeAgent, type Logger } from '@forge/core';
-import type { ForgeStore, JournalEvent, RunRecord } from '@forge/store';
+import type { ForgeStore, JournalEvent, RunPage, RunRecord } from '@forge/store';
 import type { KeyCaps } from './api-keys.js';
 import { LiveRun } from './runs/live-run.js';
 import { Outbox } from './runs/outbox.js';
@@ -17,6 +17,8 @@ import { RunQueue, type SubmitInput } from './runs/run-queue.js';
 import { pendingOf, type PendingEvent } from './runs/run-pending.js';
 import { RunRecovery } from './runs/run-recovery.js';
 import type { RunObserver } from './runs/run-observer.js';
+import { drainRuns, type DrainReport } from './runs/run-drain.js';
+import type { DrainState } from './drain-state.js';
 import type { WebhookDispatcherPort } from './webhook-port.js';
 
 export { isFinal } from './runs/final-status.js';
@@ -57,6 +59,8 @@ export interface RunManagerOptions {
   keyCaps?: (keyId: string) => KeyCaps | undefined;
   /** Told of each run this process starts (the platform's metrics). */
   observer?: RunObserver;
+  /** This instance's draining flag (the readiness check reads the same). Default: its own. */
+  drain?: DrainState;
   now?: () => number;
 }
 
@@ -95,6 +99,7 @@ export class RunManager {
       options.pollMs ?? 1_000,
       options.followPollMs ?? 250,
     );
+    if (options.drain) ctx.drain = options.drain;
     this.#ctx = ctx;
     this.#outbox = new Outbox(ctx, options.webhooks);
     const ender = new RunEnder(ctx, this.#outbox);
@@ -125,6 +130,7 @@ export class RunManager {
     this.#recovery = new RunRecovery(ctx, ender, this.#outbox, this.#relay, {
       retention: options.retention,
       dispatch: () => void this.#queue.dispatch(),
+      adopt: (run) => executor.adopt(run),
     });
   }
 
@@ -173,7 +179,7 @@ export class RunManager {
     return run && run.userId === userId ? run : undefined;
   }
 
-  list(userId: string, agentId: string, page: { limit: number; before?: number }): Promise<RunRecord[]> {
+  list(userId: string, agentId: string, page: RunPage): Promise<RunRecord[]> {
     return this.#ctx.store.runs.list(userId, agentId, page);
   }
 
@@ -261,6 +267,25 @@ export class RunManager {
       if (!busy.length && !this.#queue.dispatching) return;
       await Promise.all(busy);
     }
+  }
+
+  /** Whether this instance is draining (see `drain`). */
+  get draining(): boolean {
+    return this.#ctx.drain.draining;
+  }
+
+  /**
+   * The first half of a rolling restart (SIGTERM): claims and takes over nothing more, hands the runs that
+   * go on at their agent (pods) to whichever instance takes them over, and waits up to `drainMs` for the
+   * others to finish here. `close` then cancels what is left. Queued runs stay queued for the others.
+   */
+  async drain(drainMs: number): Promise<DrainReport> {
+    const ctx = this.#ctx;
+    ctx.drain.begin(ctx.now());
+    // A claim or an adoption under way lands in the live runs first, so it is handed over too.
+    await this.#queue.dispatching;
+    await this.#recovery.settled();
+    return drainRuns(ctx, drainMs);
   }
 
   /**

@@ -64,7 +64,10 @@ describe('platform sessions: a conversation moves to another instance', () => {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  it('the second message, on a fresh instance and HOME, resumes the first; the agent lists its sessions and forks one', async () => {
+  it('the second message, on a fresh instance and HOME, resumes the first; the agent lists its sessions and forks one', {
+    // Four CLI turns and two platform starts: 43 s at load average 40 on 2 cores, over vitest's default 30 s.
+    timeout: 150_000,
+  }, async () => {
     const homeA = join(scratch, 'home-a');
     platform = await start(homeA);
     const created = await call('POST', '/api/v1/agents', { owner_id: 'alice', provider: 'claude-code' });

@@ -22,6 +22,8 @@ export interface WebhookChannel {
 export interface WebhookOpenOptions {
   url: string;
   secret?: string;
+  /** `native`: payloads carry the provider's native event too (`webhook_payload: "native"`). */
+  payload?: 'native';
   agentId: string;
   requestId: string;
 }

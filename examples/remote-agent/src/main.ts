@@ -10,6 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { stopOnSignals } from '@forge/core/internal';
 import { dialHome, logRing, type DialHome } from '@forge/dial-home';
+import { linkedSessionStore } from '@forge/transport-grpc';
 import { readConfig } from './config.js';
 import { jsonLogger } from './logger.js';
 import { createLocalAgent } from './providers.js';
@@ -20,7 +21,9 @@ const logger = jsonLogger(undefined, undefined, (line) => recent.append(line));
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const agent = await createLocalAgent(config, logger, (line) => recent.append(line));
+  // Its sessions travel over the dial-home link into the platform's store, so they outlive this machine's files.
+  const sessionStore = linkedSessionStore();
+  const agent = await createLocalAgent(config, logger, sessionStore, (line) => recent.append(line));
   logger.info('remote agent starting', {
     hub: config.hubUrl,
     name: config.name,
@@ -33,6 +36,7 @@ async function main(): Promise<void> {
     url: config.hubUrl,
     name: config.name,
     agent,
+    sessionStore,
     credentialFile: config.credentialFile,
     logs: recent.source,
     ...(config.enrolmentToken ? { enrolmentToken: config.enrolmentToken } : {}),

@@ -1,4 +1,4 @@
-import { localProcessRunner, stderrTeeRunner, type CodeAgent, type Logger } from '@forge/core';
+import { localProcessRunner, stderrTeeRunner, type CodeAgent, type Logger, type SessionStore } from '@forge/core';
 import { scriptedAgent } from '@forge/core/testing';
 import type { RemoteAgentConfig } from './config.js';
 
@@ -24,13 +24,16 @@ export function scriptedRemoteAgent(): CodeAgent {
 
 /**
  * The local provider this machine serves to the platform. Adapters load lazily: only the one used. With
+ * `sessionStore` (main.ts gives the dial-home link's), its sessions are kept in the platform's store. With
  * `stderr`, every line the provider's CLI writes on stderr also goes there (the log the platform reads).
  */
 export async function createLocalAgent(
   config: RemoteAgentConfig,
   logger: Logger,
+  sessionStore?: SessionStore,
   stderr?: (line: string) => void,
 ): Promise<CodeAgent> {
+  const store = sessionStore ? { sessionStore } : {};
   const runner = stderr ? stderrTeeRunner(localProcessRunner(), () => stderr) : undefined;
   switch (config.provider) {
     case 'scripted':
@@ -41,6 +44,7 @@ export async function createLocalAgent(
         logger,
         ...(runner ? { runner } : {}),
         cwd: config.cwd,
+        ...store,
         ...(config.bin ? { bin: config.bin } : {}),
         ...(config.model ? { model: config.model } : {}),
         ...(config.permissionMode ? { permissionMode: config.permissionMode } : {}),
@@ -53,6 +57,7 @@ export async function createLocalAgent(
         ? opencode({ ...common, baseUrl: config.opencodeUrl })
         : opencode({
             ...common,
+            ...store,
             server: { cwd: config.cwd, ...(config.bin ? { bin: config.bin } : {}), ...(runner ? { runner } : {}) },
           });
     }

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { ProcessRunner, SessionFilesLayout } from '@forge/core';
+import { ValidationError, type ProcessRunner, type SessionFilesLayout } from '@forge/core';
 import { homeFileSessionLayout } from '@forge/core/internal';
 
 // The CLI's home: `$CLAUDE_CONFIG_DIR`, else `~/.claude`, resolved by a shell where the agent runs, with the
@@ -31,7 +31,21 @@ export function claudeSessionFiles(
     passEnv,
     homeScript: CLAUDE_HOME,
     findScript: FIND_SESSION,
-    restorePath: (home, session, path) =>
-      posix.join(home, 'projects', projectSlug(session.cwd ?? defaultCwd ?? process.cwd()), posix.basename(path)),
+    restorePath: (home, session, path) => {
+      // A snapshot can come from a less trusted machine (a pod, a laptop that dialled home): only the session's
+      // own file goes back.
+      if (posix.basename(path) !== `${session.sessionId}.jsonl`)
+        throw new ValidationError(
+          'INVALID_SESSION_FILE',
+          `${path.slice(0, 200)} is not session ${session.sessionId}'s file`,
+          [{ path: 'files.path', code: 'INVALID_SESSION_FILE', message: 'not <session id>.jsonl' }],
+        );
+      return posix.join(
+        home,
+        'projects',
+        projectSlug(session.cwd ?? defaultCwd ?? process.cwd()),
+        posix.basename(path),
+      );
+    },
   });
 }

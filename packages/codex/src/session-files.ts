@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { ProcessRunner, SessionFilesLayout } from '@forge/core';
+import { ValidationError, type ProcessRunner, type SessionFilesLayout } from '@forge/core';
 import { homeFileSessionLayout } from '@forge/core/internal';
 
 // Where the CLI keeps its threads: `$CODEX_HOME` (default `~/.codex`), resolved by a shell where the agent runs,
@@ -24,6 +24,23 @@ export function codexSessionFiles(
     passEnv,
     homeScript: CODEX_HOME,
     findScript: FIND_ROLLOUT,
-    restorePath: (home, _session, path) => posix.join(home, path),
+    restorePath: (home, session, path) => posix.join(home, rolloutPath(session.sessionId, path)),
   });
+}
+
+/**
+ * The stored path, if it is the thread's own rollout file. A snapshot can come from a machine less trusted than
+ * this one (a pod, a laptop that dialled home): anything else under CODEX_HOME (config.toml, auth.json) would be
+ * configuration every later CLI obeys, so it is never written back.
+ */
+function rolloutPath(threadId: string, path: string): string {
+  const parts = path.split('/');
+  const name = parts.at(-1) ?? '';
+  const dated = parts.length === 5 && parts[0] === 'sessions' && parts.slice(1, 4).every((p) => /^\d{1,4}$/.test(p));
+  if (dated && name.startsWith('rollout-') && name.endsWith(`-${threadId}.jsonl`)) return path;
+  throw new ValidationError(
+    'INVALID_SESSION_FILE',
+    `${path.slice(0, 200)} is not the rollout file of thread ${threadId}`,
+    [{ path: 'files.path', code: 'INVALID_SESSION_FILE', message: 'not sessions/YYYY/MM/DD/rollout-*-<thread>.jsonl' }],
+  );
 }

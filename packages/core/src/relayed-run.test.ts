@@ -40,6 +40,28 @@ const ev = (seq: number, body: Record<string, unknown> = { type: 'text.delta', t
   ({ runId: 'r1', seq, time: 1, provider: 'remote-name', ...body }) as AgentEvent;
 
 describe('RelayedRun', () => {
+  it('taken over after seq 3 (afterSeq): goes on from 4, knows the waiting permission, ends after the last seq', async () => {
+    const { link, calls } = fakeLink();
+    const asked = ev(2, { type: 'permission.requested', id: 'p', tool: 'Bash', input: {} });
+    const run = make(link, { afterSeq: 3, pending: [asked] });
+    expect(run.deliver(ev(4))).toBe(true);
+    await run.respond('p', 'allow');
+    expect(calls).toEqual([['respond', 'r1', 'p', 'allow']]);
+    run.endLocally({ status: 'failed', code: 'TRANSPORT_BROKEN', message: 'gone' });
+    const events = (await collectRun(run)).events;
+    expect(events.map((e) => e.seq)).toEqual([4, 5]);
+    expect(events.at(-1)).toMatchObject({ type: 'run.completed', result: { status: 'failed' } });
+  });
+
+  it('taken over after seq 3: an event that is not 4 is a gap, never handed out', async () => {
+    const { link } = fakeLink();
+    const run = make(link, { afterSeq: 3 });
+    run.deliver(ev(1));
+    const events = (await collectRun(run)).events;
+    expect(events.map((e) => e.type)).toEqual(['error', 'run.completed']);
+    expect(events.map((e) => e.seq)).toEqual([4, 5]);
+  });
+
   it('relays answers to questions it has seen, over links that carry them', async () => {
     const { link, calls } = answeringLink();
     const run = make(link);

@@ -64,6 +64,16 @@ export interface RelayedRunOptions {
    */
   maxBufferedEvents?: number;
   onEnd(run: RelayedRun): void;
+  /**
+   * The run was started elsewhere and this side takes it over (re-attaches) after the event with this seq: the
+   * next event must be `afterSeq + 1`, and an end made here follows it. Default 0 (a run started here).
+   */
+  afterSeq?: number;
+  /**
+   * With `afterSeq`: the permission.requested / question.requested events up to it that still wait (the
+   * taking-over side read them before), so replies to them are taken here as for a run started here.
+   */
+  pending?: readonly AgentEvent[];
 }
 
 /**
@@ -102,6 +112,7 @@ export class RelayedRun implements AgentRun {
     this.id = options.runId;
     this.provider = options.provider;
     this.startedAt = options.clock.now();
+    this.lastSeq = options.afterSeq ?? 0;
     this.queue = runEventQueue(
       options.highWaterMark ?? Number.POSITIVE_INFINITY,
       options.maxBufferedEvents ?? Number.POSITIVE_INFINITY,
@@ -116,6 +127,7 @@ export class RelayedRun implements AgentRun {
       return;
     }
     options.signal?.addEventListener('abort', this.onAbort, { once: true });
+    for (const event of options.pending ?? []) this.observeRequest(event);
     if (options.timeoutMs !== undefined) {
       // The other side times the run out itself; this only covers one that cannot say so.
       this.timeoutTimer = setTimeout(() => {

@@ -1,4 +1,4 @@
-import type { Clock, Logger, ProviderRegistry } from '@forge/core';
+import type { Clock, Logger, ProviderRegistry, SessionStore } from '@forge/core';
 import type { AgentPresence } from './agent-presence.js';
 import type { CredentialStore } from './credential-store.js';
 import type { HubSecret } from './enrolment-token.js';
@@ -41,6 +41,13 @@ export interface AgentHubOptions {
   readMaxBytes?: number;
   /** Largest Enroll request, read before any authentication. Default 64 KiB. */
   enrollMaxBytes?: number;
+  /**
+   * Keep the agents' sessions here: an agent program given a linked session store (`dialHome({ sessionStore })`)
+   * saves what each turn added and loads a session its machine lacks over its Attach stream; each run reaches
+   * only its own sessions. Runs on an agent program older than that (protocol revision < 2) are refused
+   * (SESSION_STORE_UNSUPPORTED) rather than have their sessions left behind.
+   */
+  sessionStore?: SessionStore;
   clock?: Clock;
   logger?: Logger;
 }

@@ -9,7 +9,8 @@ import {
 } from '@forge/core';
 import type { AsyncQueue } from '@forge/core/internal';
 import { proto } from '@forge/transport-grpc';
-import { applyRunReply, errorInfoFromError, requestFromProto } from '@forge/transport-grpc/internal';
+import type { LinkedSessionStore } from '@forge/transport-grpc';
+import { SessionCallClient, applyRunReply, errorInfoFromError, requestFromProto } from '@forge/transport-grpc/internal';
 import { subjects } from './subject.js';
 import { encodeEvent, type AttachBody, type Outgoing } from './wire.js';
 
@@ -31,13 +32,22 @@ export class AgentLink {
   private readonly runs = new Map<string, LocalRun>();
   private dropped = false;
   private draining = false;
+  /** Session calls of this link's runs waiting for the platform's replies. */
+  private readonly sessions: SessionCallClient;
 
   constructor(
     private readonly agent: CodeAgent,
     private readonly agentId: string,
     private readonly outbound: AsyncQueue<Outgoing>,
     private readonly logger: Logger,
-  ) {}
+    private readonly sessionOptions: { store?: LinkedSessionStore; callTimeoutMs: number } = { callTimeoutMs: 30_000 },
+  ) {
+    this.sessions = new SessionCallClient(
+      (call) => this.send(subjects.run(agentId, call.runId, 'session'), { case: 'sessionCall', value: call }),
+      sessionOptions.callTimeoutMs,
+      'the platform',
+    );
+  }
 
   get runsInFlight(): number {
     return this.runs.size;
@@ -74,7 +84,10 @@ export class AgentLink {
               details: { runId },
             });
           if (this.runs.has(runId)) throw new RunExistsError(runId);
-          this.start(runId, this.agent.execute(requestFromProto(request), { runId }));
+          const start = () => this.agent.execute(requestFromProto(request), { runId });
+          const store = this.sessionOptions.store;
+          const linked = command.command.value.sessionStore ? this.sessions : undefined;
+          this.start(runId, store ? store.bind(runId, linked, start) : start());
         } catch (error) {
           this.fail(commandId, runId, error);
         }
@@ -95,6 +108,10 @@ export class AgentLink {
         );
         return;
       }
+      case 'sessionReply':
+        if (!this.sessions.reply(command.command.value))
+          this.logger.debug('a session reply answered no waiting call', { callId: command.command.value.callId });
+        return;
       case 'ping':
         this.send(subjects.pong(this.agentId), {
           case: 'pong',
@@ -152,6 +169,7 @@ export class AgentLink {
   /** Cancels every run still live (the link is gone, or the agent is stopping). */
   drop(reason: string): Promise<void> {
     this.dropped = true;
+    this.sessions.close();
     const live = [...this.runs.values()];
     if (live.length) this.logger.info('cancelling runs of a dropped link', { runs: live.length, reason });
     return Promise.all(live.map(async (r) => void (await r.run.cancel(reason)))).then(() => undefined);

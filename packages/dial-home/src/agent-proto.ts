@@ -13,3 +13,4 @@ export type CommandError = proto.CommandError;
 export type ConnectRequest = proto.ConnectRequest;
 export type EventBatch = proto.EventBatch;
 export type Pong = proto.Pong;
+export type SessionCall = proto.SessionCall;

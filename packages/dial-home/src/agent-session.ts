@@ -4,7 +4,13 @@ import type { ConnectError } from '@connectrpc/connect';
 import { TransportError, type AgentRequest, type Clock, type Logger, type PermissionDecision } from '@forge/core';
 import { AsyncQueue } from '@forge/core/internal';
 import { TransportCodes, proto } from '@forge/transport-grpc';
-import { decisionToProto, forgeErrorFromInfo, requestToProto } from '@forge/transport-grpc/internal';
+import {
+  decisionToProto,
+  errorInfoFromError,
+  forgeErrorFromInfo,
+  requestToProto,
+  type SessionGrants,
+} from '@forge/transport-grpc/internal';
 import type { RunCarrier } from './dialled-agent.js';
 import { AttachResponseSchema, LogsRequestSchema, type AttachResponse } from './gen/forge/dialhome/v1/dialhome_pb.js';
 import { HubLogStreams, type AgentLogsReadOptions } from './hub-log-streams.js';
@@ -46,6 +52,8 @@ export class AgentSession implements RunCarrier {
   readonly outbound = new AsyncQueue<AttachResponse>();
   readonly agentId: string;
   private readonly runs = new Map<string, RelayedRun>();
+  /** Where each run's session calls are answered (runs started with a session store). */
+  private readonly sessions = new Map<string, SessionGrants>();
   private readonly pending = new Map<string, Pending>();
   private ending: SessionEnd | undefined;
   private endListeners: Array<(end: SessionEnd) => void> = [];
@@ -88,20 +96,27 @@ export class AgentSession implements RunCarrier {
     this.outbound.push(create(AttachResponseSchema, { subject, body }));
   }
 
-  start(run: RelayedRun, request: AgentRequest): void {
+  start(run: RelayedRun, request: AgentRequest, sessions?: SessionGrants): void {
     if (this.ending) {
       run.endLocally(this.brokenEnd(this.ending));
       return;
     }
     this.runs.set(run.id, run);
+    if (sessions) this.sessions.set(run.id, sessions);
     void run.result.then(() => {
-      if (this.runs.get(run.id) === run) this.runs.delete(run.id);
+      if (this.runs.get(run.id) === run) {
+        this.runs.delete(run.id);
+        this.sessions.delete(run.id);
+      }
     });
     this.send(subjects.run(this.agentId, run.id, 'execute'), {
       case: 'command',
       value: create(proto.ConnectRequestSchema, {
         commandId: randomUUID(),
-        command: { case: 'execute', value: { runId: run.id, request: requestToProto(request) } },
+        command: {
+          case: 'execute',
+          value: { runId: run.id, request: requestToProto(request), sessionStore: sessions !== undefined },
+        },
       }),
     });
   }
@@ -247,6 +262,37 @@ export class AgentSession implements RunCarrier {
       case 'logLines':
         this.logStreams.deliver(body.value);
         return undefined;
+      case 'sessionCall': {
+        const runId = parsed.runId;
+        const call = body.value;
+        if (runId === undefined || call.runId !== runId) return 'a session call outside the subject of its run';
+        const reply = (r: proto.SessionReply) =>
+          this.send(subjects.run(this.agentId, runId, 'session_reply'), {
+            case: 'command',
+            value: create(proto.ConnectRequestSchema, {
+              commandId: randomUUID(),
+              command: { case: 'sessionReply', value: r },
+            }),
+          });
+        const grants = this.runs.has(runId) ? this.sessions.get(runId) : undefined;
+        if (grants) void grants.answer(call, reply);
+        else
+          reply(
+            create(proto.SessionReplySchema, {
+              callId: call.callId,
+              result: {
+                case: 'error',
+                value: errorInfoFromError(
+                  new TransportError('SESSION_STORE_ABSENT', 'The platform keeps no session for that run', {
+                    retryable: false,
+                    details: { runId },
+                  }),
+                ),
+              },
+            }),
+          );
+        return undefined;
+      }
       case 'pong':
       case 'hello':
         // A repeated Hello is harmless; pongs answer pings the platform does not send today.

@@ -23,7 +23,10 @@ export async function attachOnce(
 ): Promise<void> {
   const { options, logger, clock, connectTimeoutMs, stopGraceMs, stopController } = state;
   const outbound = new AsyncQueue<Outgoing>({ highWaterMark: 256 });
-  const link = new AgentLink(options.agent, stored.agentId, outbound, logger);
+  const link = new AgentLink(options.agent, stored.agentId, outbound, logger, {
+    ...(options.sessionStore ? { store: options.sessionStore } : {}),
+    callTimeoutMs: options.sessionCallTimeoutMs ?? 30_000,
+  });
   const logServer = new AgentLogServer(options.logs, stored.agentId, outbound, logger);
   const controller = new AbortController();
   const abort = (reason: Error) => controller.abort(reason);

@@ -1,5 +1,6 @@
 import type { BackoffOptions, Clock, CodeAgent, ForgeError, Logger } from '@forge/core';
 import type { AgentLogSource } from './agent-log-server.js';
+import type { LinkedSessionStore } from '@forge/transport-grpc';
 
 export type DialHomeStatus = 'connecting' | 'online' | 'reconnecting' | 'stopped';
 
@@ -20,6 +21,14 @@ export interface DialHomeOptions {
    * through `signal`. Without it the platform reads an empty log.
    */
   logs?: AgentLogSource;
+  /**
+   * The linked session store the agent was given (`claudeCode({ sessionStore })`): runs the platform starts with
+   * its own session store save and load their sessions there, over the Attach stream, so they outlive this
+   * machine's files.
+   */
+  sessionStore?: LinkedSessionStore;
+  /** How long a session call waits for the platform's reply (each part of a load, again). Default 30 s. */
+  sessionCallTimeoutMs?: number;
   /** Heartbeat interval until the platform's Welcome says otherwise. Default 30 s. */
   heartbeatMs?: number;
   /** Reconnection: exponential backoff with full jitter. Default 0.5 s doubling up to 30 s, no attempt limit. */

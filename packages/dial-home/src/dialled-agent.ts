@@ -18,13 +18,14 @@ import {
   type IdGenerator,
   RunExistsError,
 } from '@forge/core';
-import { fieldsBeyondRevision } from '@forge/transport-grpc/internal';
+import { fieldsBeyondRevision, SESSION_STORE_REVISION, type SessionGrants } from '@forge/transport-grpc/internal';
 import { DialHomeCodes } from './errors.js';
 import { RelayedRun, type RunLink } from '@forge/core/internal';
 
 /** What a dialled agent needs from the session it is attached through. */
 export interface RunCarrier extends RunLink {
-  start(run: RelayedRun, request: AgentRequest): void;
+  /** With `sessions`, the run's session calls are answered there (the execute command says so). */
+  start(run: RelayedRun, request: AgentRequest, sessions?: SessionGrants): void;
   answer(runId: string, questionId: string, answers: string[][]): Promise<void>;
   steer(runId: string, text: string): Promise<void>;
 }
@@ -35,6 +36,8 @@ export interface DialledAgentOptions {
   clock: Clock;
   stopGraceMs: number;
   maxBufferedEvents: number;
+  /** The hub's session store, answering the agent's session calls for its runs. */
+  sessions?: SessionGrants;
   idGenerator?: IdGenerator;
 }
 
@@ -104,6 +107,14 @@ export class DialledAgent implements CodeAgent {
     // An agent program older than these fields would drop them unread; refused here, before any run.
     const beyond = this.carrier ? fieldsBeyondRevision(request, this.protocolRevision) : [];
     if (beyond.length > 0) throw new UnsupportedFieldError(this.provider, beyond);
+    // Its sessions would stay on its machine unseen: an agent program older than session calls is refused here.
+    if (this.carrier && this.options.sessions && this.protocolRevision < SESSION_STORE_REVISION)
+      throw new UnsupportedError(
+        this.provider,
+        `a session store: the agent program is older than session calls (protocol revision ${this.protocolRevision}, needs ${SESSION_STORE_REVISION}) and would leave the run's session behind`,
+        'SESSION_STORE_UNSUPPORTED',
+        { revision: this.protocolRevision },
+      );
     // The agent said what it honours in its Hello (its capabilities() as probed there): a field it does not is
     // refused here, synchronously, as a local adapter refuses — not after a round trip as a failed run.
     if (this.carrier) refuseUnsupportedFields(this.provider, request, { capabilities: this.caps, probed: [] });
@@ -126,6 +137,7 @@ export class DialledAgent implements CodeAgent {
       keepProvider: true,
       onEnd: (r) => {
         if (this.live.get(r.id) === r) this.live.delete(r.id);
+        this.options.sessions?.close(r.id);
       },
     });
     if (run.ended) return run;
@@ -142,7 +154,8 @@ export class DialledAgent implements CodeAgent {
       });
       return run;
     }
-    carrier.start(run, request);
+    this.options.sessions?.open(runId, request);
+    carrier.start(run, request, this.options.sessions);
     return run;
   }
 

@@ -8,6 +8,7 @@ import {
 } from '@forge/core';
 import type { capabilitiesFromProto } from '@forge/transport-grpc/internal';
 import type { AgentHubOptions } from './agent-hub-options.js';
+import { SessionGrants } from '@forge/transport-grpc/internal';
 import type { AgentInfo } from './agent-info.js';
 import { memoryAgentPresence, type AgentPresence, type HeldSession, type PresenceRecord } from './agent-presence.js';
 import { AgentRecords } from './agent-records.js';
@@ -47,6 +48,8 @@ export class HubState {
   readonly stopGraceMs: number;
   readonly callTimeoutMs: number;
   readonly maxBufferedEvents: number;
+  /** Answers the agents' session calls from the hub's session store, if it has one. */
+  readonly sessions: SessionGrants | undefined;
   readonly registry: ProviderRegistry | undefined;
   readonly records: AgentRecords;
   readonly presence: AgentPresence;
@@ -69,6 +72,7 @@ export class HubState {
     this.stopGraceMs = options.stopGraceMs ?? 10_000;
     this.callTimeoutMs = options.callTimeoutMs ?? 10_000;
     this.maxBufferedEvents = options.maxBufferedEvents ?? 100_000;
+    this.sessions = options.sessionStore ? new SessionGrants(options.sessionStore, this.logger) : undefined;
     this.registry = options.registry;
     const { heartbeatMs, missed } = this;
     if (!(heartbeatMs > 0) || !(missed >= 1)) {
@@ -92,6 +96,7 @@ export class HubState {
           clock: this.clock,
           stopGraceMs: this.stopGraceMs,
           maxBufferedEvents: this.maxBufferedEvents,
+          ...(this.sessions ? { sessions: this.sessions } : {}),
         }),
         registered: false,
       };

@@ -7,6 +7,8 @@ export const dialHomeProviderNotes = {
   package: '@forge/dial-home',
   capabilities: 'relayed' as const,
   notes: {
+    resume:
+      "with the hub's `sessionStore`, the agent's session files are kept in it (session calls on the Attach stream)",
     cancel: 'a cancel command on the Attach stream',
     usage: 'relayed',
     answers:

@@ -37,7 +37,17 @@ export const subjects = {
     `agent.${subjectToken(agentId)}.run.${subjectToken(runId)}.${kind}`,
 };
 
-export type RunSubjectKind = 'event' | 'execute' | 'cancel' | 'permission' | 'answer' | 'steer' | 'ack' | 'error';
+export type RunSubjectKind =
+  | 'event'
+  | 'execute'
+  | 'cancel'
+  | 'permission'
+  | 'answer'
+  | 'steer'
+  | 'ack'
+  | 'error'
+  | 'session'
+  | 'session_reply';
 
 export interface ParsedSubject {
   agentId: string;

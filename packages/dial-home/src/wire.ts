@@ -28,7 +28,8 @@ export type AttachBody =
   | { case: 'ack'; value: proto.CommandAck }
   | { case: 'error'; value: proto.CommandError }
   | { case: 'pong'; value: proto.Pong }
-  | { case: 'logLines'; value: LogLines };
+  | { case: 'logLines'; value: LogLines }
+  | { case: 'sessionCall'; value: proto.SessionCall };
 
 /** What the agent queues to send. */
 export type Outgoing = { subject: string; body: AttachBody | { case: 'events'; value: Uint8Array[]; bytes: number } };
@@ -88,6 +89,9 @@ export function toWire(message: Outgoing): WireAttachRequest {
     case 'logLines':
       value = toBinary(LogLinesSchema, b.value);
       break;
+    case 'sessionCall':
+      value = toBinary(proto.SessionCallSchema, b.value);
+      break;
   }
   return create(WireAttachRequestSchema, { subject: message.subject, body: { case: b.case, value } });
 }
@@ -111,6 +115,8 @@ export function fromWire(message: WireAttachRequest): Incoming {
       return { subject, body: { case: 'pong', value: fromBinary(proto.PongSchema, b.value) } };
     case 'logLines':
       return { subject, body: { case: 'logLines', value: fromBinary(LogLinesSchema, b.value) } };
+    case 'sessionCall':
+      return { subject, body: { case: 'sessionCall', value: fromBinary(proto.SessionCallSchema, b.value) } };
     default:
       return { subject, body: { case: undefined } };
   }

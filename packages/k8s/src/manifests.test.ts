@@ -81,6 +81,24 @@ describe('examples/k8s', () => {
     expect(service.spec!.ports!.map((p) => p.targetPort)).not.toContain('metrics');
   });
 
+  it('platform-scaling.yaml keeps a replica up and scales the Deployment from two; SIGTERM has time to drain', () => {
+    const deployment = manifest('platform.yaml').find((d) => d.kind === 'Deployment') as unknown as V1Deployment;
+    const docs = manifest('platform-scaling.yaml') as unknown as Array<{
+      kind: string;
+      spec: Record<string, unknown>;
+    }>;
+    const pdb = docs.find((d) => d.kind === 'PodDisruptionBudget')!;
+    expect(pdb.spec.minAvailable).toBe(1);
+    expect((pdb.spec.selector as { matchLabels: unknown }).matchLabels).toEqual(deployment.spec!.selector!.matchLabels);
+    const hpa = docs.find((d) => d.kind === 'HorizontalPodAutoscaler')!;
+    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'forge-platform' });
+    expect(deployment.metadata!.name).toBe('forge-platform');
+    expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
+    const container = deployment.spec!.template.spec!.containers[0]!;
+    const drainMs = Number(container.env!.find((e) => e.name === 'FORGE_DRAIN_MS')!.value);
+    expect(deployment.spec!.template.spec!.terminationGracePeriodSeconds! * 1000).toBeGreaterThan(drainMs);
+  });
+
   it('networkpolicy.yaml selects managed pods and opens only their agent port', () => {
     const policy = manifest('networkpolicy.yaml')[0] as unknown as V1NetworkPolicy;
     for (const [key, value] of Object.entries(policy.spec!.podSelector!.matchLabels!))

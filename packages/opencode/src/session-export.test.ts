@@ -62,7 +62,7 @@ describe('opencodeSessionExport', () => {
 
   it('imports through the CLI where the server runs, from a temporary file it then removes', async () => {
     const calls: Array<{ write?: string; text?: string; shell?: string; args?: string[] }> = [];
-    const data = new TextEncoder().encode('{"info":{}}');
+    const data = new TextEncoder().encode('{"info":{"id":"ses_1"}}');
     await layout().importSession(
       { sessionId: 'ses_1' },
       [{ path: OPENCODE_SESSION_FILE, data }],
@@ -70,16 +70,34 @@ describe('opencodeSessionExport', () => {
     );
     const tmp = calls[1]!.write!;
     expect(tmp).toMatch(/^\/tmp\/forge-opencode-ses_1-[0-9a-f-]{36}\.json$/);
-    expect(calls[1]!.text).toBe('{"info":{}}');
+    expect(calls[1]!.text).toBe('{"info":{"id":"ses_1"}}');
     expect(calls[2]!.args).toEqual(['/opt/opencode', tmp, '/srv']);
     expect(calls[2]!.shell).toContain('"$1" import "$2"');
     expect(calls[2]!.shell).toContain('rm -f -- "$2"');
   });
 
   it('an import after which the server still lacks the session fails clearly', async () => {
-    const data = new TextEncoder().encode('{}');
+    const data = new TextEncoder().encode('{"info":{"id":"ses_gone"}}');
     await expect(
       layout().importSession({ sessionId: 'ses_gone' }, [{ path: OPENCODE_SESSION_FILE, data }], recordingFiles([])),
     ).rejects.toMatchObject({ code: 'OPENCODE_IMPORT_FAILED' });
+  });
+
+  // Failed first: the import ran whatever the stored export held, so a snapshot saved over a link under one
+  // session's key could import as another session (overwriting it on a server several agents share).
+  it.each([
+    ['another session', { info: { id: 'ses_victim' }, messages: [] }],
+    [
+      'messages of another session',
+      { info: { id: 'ses_1' }, messages: [{ info: { id: 'm', sessionID: 'ses_victim' } }] },
+    ],
+    ['no session at all', { messages: [] }],
+  ])('refuses an export that is %s, before running anything', async (_what, body) => {
+    const calls: unknown[] = [];
+    const data = new TextEncoder().encode(JSON.stringify(body));
+    await expect(
+      layout().importSession({ sessionId: 'ses_1' }, [{ path: OPENCODE_SESSION_FILE, data }], recordingFiles(calls)),
+    ).rejects.toMatchObject({ code: 'OPENCODE_IMPORT_REFUSED' });
+    expect(calls).toEqual([]);
   });
 });

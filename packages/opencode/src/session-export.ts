@@ -68,6 +68,7 @@ export function opencodeSessionExport(options: OpencodeSessionExportOptions): Se
     async importSession({ sessionId, cwd }, files: SessionFile[], io: RunnerFiles) {
       const file = files.find((f) => f.path === OPENCODE_SESSION_FILE);
       if (!file) return;
+      checkExportOf(sessionId, file.data);
       // The server must be up (and its database created) before the import writes into it.
       await options.client();
       const tmp = `${(await io.shell(TMP_DIR)).trim()}/forge-opencode-${sessionId}-${randomUUID()}.json`;
@@ -103,6 +104,26 @@ export function ownedServerSessionExport(
     passEnv: server.passEnv ?? OPENCODE_PASS_ENV,
     ...((directory ?? server.cwd) ? { directory: (directory ?? server.cwd)! } : {}),
   });
+}
+
+/**
+ * Refuses an export that is not `sessionId`'s: a snapshot can come from a less trusted machine (a pod, a laptop
+ * that dialled home), and `opencode import` writes whatever session the file names.
+ */
+function checkExportOf(sessionId: string, data: Uint8Array): void {
+  let body: { info?: { id?: unknown }; messages?: Array<{ info?: { sessionID?: unknown } }> } | undefined;
+  try {
+    body = JSON.parse(new TextDecoder().decode(data)) as typeof body;
+  } catch {
+    body = undefined;
+  }
+  const foreign = (body?.messages ?? []).some(
+    (m) => m?.info?.sessionID !== undefined && m.info.sessionID !== sessionId,
+  );
+  if (body?.info?.id !== sessionId || !Array.isArray(body.messages ?? []) || foreign)
+    throw new ProviderError('OPENCODE_IMPORT_REFUSED', `the stored export is not session ${sessionId}'s`, {
+      details: { sessionId },
+    });
 }
 
 /** The answer, or undefined for a 404 (the server does not know the session). */

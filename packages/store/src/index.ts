@@ -3,7 +3,7 @@ export { migrate, MIGRATIONS, type Migration } from './migrations.js';
 export type { Row, Sql, SqlClient, SqlEngine } from './sql.js';
 export { pgliteClient } from './pglite-client.js';
 export { postgresClient, type PostgresClientOptions } from './postgres-client.js';
-export { RunStore, type OutboxItem, type OutboxState } from './run-store.js';
+export { RunStore, type OutboxItem, type OutboxState, type RunPage } from './run-store.js';
 export { RunLeaseLostError, RunStoreWriteError } from './run-store-errors.js';
 export {
   FINAL_STATUSES,
@@ -42,3 +42,6 @@ export {
 export { AgentSettings } from './agent-settings.js';
 export { ParkedAgents, type ParkedAgent } from './parked-agents.js';
 export { KeySpend, spendDay, type Spend } from './key-spend.js';
+export { StoredApiKeys, type StoredApiKey, type NewStoredApiKey } from './stored-api-keys.js';
+export { RateWindows, type RateWindowCount } from './rate-windows.js';
+export { AuditLog, type AuditEntry, type NewAuditEntry, type AuditQuery } from './audit-log.js';

@@ -1,4 +1,5 @@
 import { ForgeError } from '@forge/core';
+import { OPERATOR_MIGRATIONS } from './operator-migrations.js';
 import type { SqlClient } from './sql.js';
 
 export interface Migration {
@@ -302,6 +303,17 @@ create table forge_parked_agents (
 );
 `,
   },
+  {
+    version: 16,
+    name: 'runs handed over by a stopping replica, for another to adopt rather than end',
+    sql: `
+-- Set (to the time) by a draining instance that let go of a run still going at its agent (a pod, a
+-- remote agent): the next holder re-attaches to it from its last journaled event instead of ending it
+-- PLATFORM_RESTARTED. Cleared once adopted. Heartbeats do not renew a handed-over run's lease.
+alter table forge_runs add column handed_over_at double precision;
+`,
+  },
+  ...OPERATOR_MIGRATIONS,
 ];
 
 // Any constant will do; it only has to be the same in every replica.

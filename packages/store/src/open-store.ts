@@ -11,6 +11,9 @@ import { RunStore } from './run-store.js';
 import { RunUsage } from './run-usage.js';
 import { sqlSeenWebhookStore, type SeenWebhookStore } from './seen-webhooks.js';
 import type { SqlClient } from './sql.js';
+import { AuditLog } from './audit-log.js';
+import { RateWindows } from './rate-windows.js';
+import { StoredApiKeys } from './stored-api-keys.js';
 
 export type OpenStoreOptions =
   /** PostgreSQL: replicas share it. */
@@ -33,6 +36,12 @@ export interface ForgeStore {
   readonly usage: RunUsage;
   /** The stored sessions by agent (listing, retention); `sqlSessionStore(sql)` saves and loads them. */
   readonly agentSessions: AgentSessions;
+  /** API keys issued over the API (hashed), read on every request. */
+  readonly apiKeys: StoredApiKeys;
+  /** Rate-limit counters the replicas share. */
+  readonly rateWindows: RateWindows;
+  /** The append-only audit log. */
+  readonly audit: AuditLog;
   /** True when no other process can use this database (embedded PGlite): whatever it holds is ours. */
   readonly exclusive: boolean;
   /** Schema versions applied by this open. */
@@ -75,6 +84,9 @@ export async function openStore(options: OpenStoreOptions): Promise<ForgeStore> 
     keySpend: new KeySpend(sql),
     usage: new RunUsage(sql),
     agentSessions: sqlAgentSessions(sql),
+    apiKeys: new StoredApiKeys(sql),
+    rateWindows: new RateWindows(sql),
+    audit: new AuditLog(sql),
     exclusive: sql.engine === 'pglite',
     migrated,
     close() {

@@ -7,6 +7,8 @@ export const FINAL_STATUSES: readonly RunStatus[] = ['completed', 'failed', 'can
 export interface RunWebhook {
   url: string;
   secret?: string;
+  /** `native`: each delivery also carries the provider's native event. */
+  payload?: 'native';
 }
 
 export interface RunRecord {
@@ -33,6 +35,8 @@ export interface RunRecord {
   createdAt: number;
   startedAt?: number;
   finishedAt?: number;
+  /** Set while a stopping instance has handed the running run over: the next holder adopts it (re-attaches). */
+  handedOverAt?: number;
 }
 
 export interface RunEnd {
@@ -85,5 +89,7 @@ export function toRecord(row: Row): RunRecord {
   if (started !== undefined) r.startedAt = started;
   const finished = num(row.finished_at);
   if (finished !== undefined) r.finishedAt = finished;
+  const handedOver = num(row.handed_over_at);
+  if (handedOver !== undefined) r.handedOverAt = handedOver;
   return r;
 }

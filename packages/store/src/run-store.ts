@@ -16,6 +16,15 @@ export interface OutboxItem extends JournalEvent {
 
 export type OutboxState = 'delivered' | 'rejected' | 'failed';
 
+/** A page of an agent's runs, and what to list. */
+export interface RunPage {
+  limit: number;
+  before?: number;
+  statuses?: readonly RunStatus[];
+  since?: number;
+  until?: number;
+}
+
 /**
  * The run queue, the event journal and the webhook outbox. Every change that must not be half
  * done (a batch of events and their outbox rows; a run's final event and its final status) is
@@ -223,12 +232,25 @@ export class RunStore {
     return row ? toRecord(row) : undefined;
   }
 
-  /** An agent's runs, newest first; `before` is the `position` of the last run of the previous page. */
-  async list(userId: string, agentId: string, page: { limit: number; before?: number }): Promise<RunRecord[]> {
+  /**
+   * An agent's runs, newest first; `before` is the `position` of the last run of the previous page. Optionally only
+   * runs in `statuses`, created at or after `since` and before `until` (epoch ms).
+   */
+  async list(userId: string, agentId: string, page: RunPage): Promise<RunRecord[]> {
     const rows = await this.sql.query(
       `select * from forge_runs where user_id = $1 and agent_id = $2 and ($3::bigint is null or position < $3)
+         and ($5::text is null or status = any(string_to_array($5, ','))) and ($6::float8 is null or created_at >= $6)
+         and ($7::float8 is null or created_at < $7)
        order by position desc limit $4`,
-      [userId, agentId, page.before ?? null, page.limit],
+      [
+        userId,
+        agentId,
+        page.before ?? null,
+        page.limit,
+        page.statuses?.join(',') ?? null,
+        page.since ?? null,
+        page.until ?? null,
+      ],
     );
     return rows.map(toRecord);
   }
@@ -327,7 +349,8 @@ export class RunStore {
       [owner, now],
     );
     const rows = await this.sql.query<{ request_id: string; cancel_requested: boolean }>(
-      `update forge_runs set lease_until = $2 where owner = $1 returning request_id, cancel_requested`,
+      `update forge_runs set lease_until = $2 where owner = $1 and handed_over_at is null
+       returning request_id, cancel_requested`,
       [owner, leaseUntil],
     );
     return {
@@ -358,6 +381,30 @@ export class RunStore {
       [owner, now, leaseUntil, options.all ?? false, options.mine ?? false],
     );
     return rows.map(toRecord);
+  }
+
+  /**
+   * A stopping instance lets go of a run that goes on at its agent: any other instance may take it over at
+   * once (`takeOver`) and adopts it (re-attaches from its last journaled event) rather than ending it. False
+   * when `owner` does not hold it running any more.
+   */
+  async handOver(requestId: string, owner: string, now: number): Promise<boolean> {
+    const rows = await this.sql.query(
+      `update forge_runs set handed_over_at = $3, lease_until = 0
+       where request_id = $1 and owner = $2 and status = 'running'
+       returning request_id`,
+      [requestId, owner, now],
+    );
+    return rows.length > 0;
+  }
+
+  /** The run is adopted by `owner` (which took it over): its lease is renewed by heartbeats again. */
+  async adopted(requestId: string, owner: string): Promise<boolean> {
+    const rows = await this.sql.query(
+      `update forge_runs set handed_over_at = null where request_id = $1 and owner = $2 returning request_id`,
+      [requestId, owner],
+    );
+    return rows.length > 0;
   }
 
   /** Undelivered outbox rows of a run, in seq order, with their events. */

@@ -1,4 +1,5 @@
 import type { Clock, Logger } from '@forge/core';
+import type { LinkedSessionStore } from './linked-session-store.js';
 
 export interface AgentServiceOptions {
   logger?: Logger;
@@ -19,6 +20,24 @@ export interface AgentServiceOptions {
   maxBatch?: number;
   /** A message stops taking events past this many bytes. Default 1 MiB. */
   maxBatchBytes?: number;
+  /**
+   * How long a run its client detached from (Connect's DetachCommand, a host handing the run to another
+   * replica) keeps going without a client before it is cancelled, and how long a detached run that ended is
+   * kept for a re-attach. Default 120 s.
+   */
+  detachedRunTtlMs?: number;
+  /** Latest events kept per run for a re-attach (AttachCommand's after_seq). Default 10,000. */
+  replayEvents?: number;
+  /** ...and at most this many bytes of them. Default 16 MiB. */
+  replayBytes?: number;
+  /**
+   * The linked session store the served agent was given (`claudeCode({ sessionStore })`): each run a client
+   * starts with its own session store (ExecuteCommand.session_store, on a Connect stream) saves and loads its
+   * sessions there. Runs of other clients, and Execute calls, are not linked.
+   */
+  sessionStore?: LinkedSessionStore;
+  /** How long a session call waits for the client's reply (each part of a load, again). Default 30 s. */
+  sessionCallTimeoutMs?: number;
 }
 
 export interface DrainOptions {

@@ -15,6 +15,7 @@ import {
   refuseUnsupportedFields,
   relayDeclaration,
   type AgentCapabilities,
+  type AgentEvent,
   type AgentPolicyOptions,
   type AgentRequestInput,
   type AgentRun,
@@ -23,6 +24,8 @@ import {
   type ExecuteOptions,
   type IdGenerator,
   type Logger,
+  NotFoundError,
+  type SessionStore,
   RunExistsError,
   UnsupportedError,
 } from '@forge/core';
@@ -38,6 +41,7 @@ import { WireAgentService } from './wire-service.js';
 import { cancelLiveRun, RelayedRun, type RunLink } from '@forge/core/internal';
 import { GuardedSessionManager } from './session-manager.js';
 import type { DrainOptions, DrainResult } from './agent-service-options.js';
+import { SessionGrants } from './session-grants.js';
 
 /** `approvals`/`budget`/`questions` defaults are sent with each request (the remote agent enforces them). */
 export interface GrpcAgentOptions extends Omit<AgentPolicyOptions, 'pricing'> {
@@ -84,6 +88,13 @@ export interface GrpcAgentOptions extends Omit<AgentPolicyOptions, 'pricing'> {
   callTimeoutMs?: number;
   /** Unread events of one run above which reading the stream pauses (backpressure to the agent). Default 4,096. */
   highWaterMark?: number;
+  /**
+   * Keep the remote agent's sessions here: the server's agent (given serveAgent's linked session store) saves what
+   * each turn added and loads a session it lacks (a replaced pod) through the run's stream. Each run reaches only
+   * its own sessions. Needs bidi streaming and a server of protocol revision 2; runs on an older server are
+   * refused (SESSION_STORE_UNSUPPORTED) rather than have their sessions left behind.
+   */
+  sessionStore?: SessionStore;
   idGenerator?: IdGenerator;
   clock?: Clock;
   logger?: Logger;
@@ -108,6 +119,27 @@ export interface GrpcAgent extends CodeAgent {
   shutdown(options?: DrainOptions): Promise<DrainResult>;
   /** Cancels live runs, waits for their ends (bounded by stopGraceMs), closes the connection. */
   close(): Promise<void>;
+  /**
+   * Hands a live run over (a host replica stopping): the agent keeps running it without this client, its
+   * latest events buffered, until another client `attach`es within the server's `detachedRunTtlMs`. Resolves
+   * once no further event of the run will come here; the run then ends on this side (cancelled, RUN_DETACHED) —
+   * its run.completed there is not the run's. Bidi streaming only (UnsupportedError otherwise).
+   */
+  detach(runId: string): Promise<void>;
+  /**
+   * Takes over a run another client detached: its events after `afterSeq` (the last this host has), then live,
+   * in seq order, ending with the agent's run.completed. A run the agent no longer has ends failed
+   * (RUN_NOT_FOUND, EVENTS_LOST when events after `afterSeq` were no longer buffered).
+   */
+  attach(runId: string, options: AttachOptions): AgentRun;
+}
+
+export interface AttachOptions {
+  /** The last event this host has of the run: the agent sends the ones after it. */
+  afterSeq: number;
+  /** Permission requests and questions up to `afterSeq` that still wait, so replies to them are taken. */
+  pending?: readonly AgentEvent[];
+  signal?: AbortSignal;
 }
 
 function checkBaseUrl(baseUrl: string): void {
@@ -181,6 +213,13 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
   const client = createClient(WireAgentService, transport);
   const streaming =
     options.streaming ?? (options.transport || (options.httpVersion ?? '2') === '2' ? 'bidi' : 'server');
+  if (options.sessionStore && streaming !== 'bidi')
+    throw new ValidationError(
+      'INVALID_TRANSPORT',
+      'a sessionStore needs bidi streaming (HTTP/2): session calls travel on the Connect stream',
+      [{ path: 'sessionStore', code: 'INVALID_TRANSPORT', message: 'needs streaming "bidi"' }],
+    );
+  const grants = options.sessionStore ? new SessionGrants(options.sessionStore, logger) : undefined;
   const link =
     streaming === 'bidi'
       ? new ConnectLink(client, {
@@ -189,6 +228,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
           connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
           callTimeoutMs,
           logger,
+          ...(grants ? { sessions: grants } : {}),
         })
       : new ExecuteLink(client, {
           target,
@@ -259,7 +299,10 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
         throw new RunExistsError(runId);
       }
       // Fields an older server would drop wait for its protocol revision (see start-gate.ts).
-      const gate = fieldsBeyondRevision(request, 0).length > 0 ? new StartGate(link, provider) : undefined;
+      const gate =
+        fieldsBeyondRevision(request, 0).length > 0 || grants
+          ? new StartGate(link, provider, grants !== undefined)
+          : undefined;
       const run = new RelayedRun({
         runId,
         provider,
@@ -271,6 +314,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
         highWaterMark: options.highWaterMark ?? 4_096,
         onEnd: (r) => {
           if (live.get(r.id) === r) live.delete(r.id);
+          grants?.close(r.id);
           if (link instanceof ConnectLink) link.runEnded(r);
         },
       });
@@ -284,8 +328,51 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
         return run;
       }
       live.set(runId, run);
+      grants?.open(runId, request);
       if (gate) gate.start(run, request, requestToProto(request), revision.get());
       else link.start(run, requestToProto(request));
+      return run;
+    },
+    async detach(runId: string) {
+      if (!(link instanceof ConnectLink)) throw new UnsupportedError(provider, 'handing runs over on Execute calls');
+      const run = live.get(runId);
+      if (!run) throw new NotFoundError('RUN_NOT_FOUND', `No run ${runId} is live here`, { runId });
+      await link.detach(runId);
+      run.endLocally({
+        status: 'cancelled',
+        code: 'RUN_DETACHED',
+        message: 'The run was handed over to another client; it goes on at the agent',
+      });
+    },
+    attach(runId: string, attachOptions: AttachOptions): AgentRun {
+      if (!(link instanceof ConnectLink)) throw new UnsupportedError(provider, 're-attaching to runs on Execute calls');
+      if (live.has(runId)) throw new RunExistsError(runId);
+      const run = new RelayedRun({
+        runId,
+        provider,
+        clock,
+        link: withSteerCheck(link),
+        afterSeq: attachOptions.afterSeq,
+        ...(attachOptions.pending ? { pending: attachOptions.pending } : {}),
+        ...(attachOptions.signal ? { signal: attachOptions.signal } : {}),
+        stopGraceMs,
+        highWaterMark: options.highWaterMark ?? 4_096,
+        onEnd: (r) => {
+          if (live.get(r.id) === r) live.delete(r.id);
+          link.runEnded(r);
+        },
+      });
+      if (run.ended) return run;
+      if (closed) {
+        run.endLocally({
+          status: 'failed',
+          code: TransportCodes.CLIENT_CLOSED,
+          message: 'This grpcAgent has been closed',
+        });
+        return run;
+      }
+      live.set(runId, run);
+      link.attach(run, attachOptions.afterSeq);
       return run;
     },
     cancel: (runId: string) => cancelLiveRun(live, runId),

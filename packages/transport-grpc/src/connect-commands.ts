@@ -10,7 +10,9 @@ import {
 } from './gen/forge/agent/v1/agent_pb.js';
 import { applyRunReply } from './run-reply.js';
 import type { ControlMessage, LiveRun, ServiceState, StreamOutbox } from './service-state.js';
+import { attachRun, bindRun, detachRun } from './run-handover.js';
 import { startRun } from './start-run.js';
+import type { SessionCallClient } from './session-call-client.js';
 
 /** One Connect stream as its commands see it: where replies go and which runs it started. */
 export interface ConnectStream {
@@ -20,6 +22,8 @@ export interface ConnectStream {
   readonly mine: Map<string, LiveRun>;
   /** Ends the stream if its input is done (or the server drains) and it has no run left. */
   readonly maybeEnd: () => void;
+  /** Session calls of this stream's runs waiting for the client's replies. */
+  readonly sessions: SessionCallClient;
 }
 
 const reply = (stream: ConnectStream, message: ControlMessage) => stream.outbox.pushControl(message);
@@ -46,12 +50,12 @@ export function handleConnectCommand(stream: ConnectStream, req: ConnectRequest)
       try {
         if (!runId)
           throw new ValidationError('RUN_ID_REQUIRED', 'An execute command needs a run_id chosen by the client');
-        const entry = startRun(state, requestFromProto(command.value.request), runId, stream.outbox);
-        mine.set(runId, entry);
-        void entry.done.then(() => {
-          mine.delete(runId);
-          stream.maybeEnd();
-        });
+        const linked = command.value.sessionStore ? stream.sessions : undefined;
+        bindRun(
+          stream,
+          runId,
+          startRun(state, requestFromProto(command.value.request), runId, stream.outbox, undefined, linked),
+        );
       } catch (error) {
         fail(stream, commandId, runId, error);
       }
@@ -73,6 +77,31 @@ export function handleConnectCommand(stream: ConnectStream, req: ConnectRequest)
       );
       return;
     }
+    case 'detach': {
+      const { runId } = command.value;
+      try {
+        // Acknowledged after every event already on this stream, so none of the run follows the ack.
+        detachRun(stream, runId);
+        ack(stream, commandId);
+        stream.maybeEnd();
+      } catch (error) {
+        fail(stream, commandId, runId, error);
+      }
+      return;
+    }
+    case 'attach': {
+      const { runId, afterSeq } = command.value;
+      try {
+        attachRun(stream, runId, afterSeq);
+      } catch (error) {
+        fail(stream, commandId, runId, error);
+      }
+      return;
+    }
+    case 'sessionReply':
+      if (!stream.sessions.reply(command.value))
+        state.logger.debug('a session reply answered no waiting call', { callId: command.value.callId });
+      return;
     case 'ping':
       reply(stream, {
         case: 'pong',

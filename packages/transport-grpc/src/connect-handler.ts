@@ -1,8 +1,9 @@
-import { create } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError, type HandlerContext } from '@connectrpc/connect';
 import { handleConnectCommand, type ConnectStream } from './connect-commands.js';
 import { encodeBatch } from './event-codec.js';
-import type { ConnectRequest } from './gen/forge/agent/v1/agent_pb.js';
+import { SessionCallSchema, type ConnectRequest } from './gen/forge/agent/v1/agent_pb.js';
+import { SessionCallClient } from './session-call-client.js';
 import {
   ConnectResponseSchema as WireConnectResponseSchema,
   type ConnectResponse as WireConnectResponse,
@@ -31,7 +32,12 @@ export function connectHandler(state: ServiceState) {
     };
     const onAbort = () => cancelMine('the client went away');
     ctx.signal.addEventListener('abort', onAbort, { once: true });
-    const stream: ConnectStream = { state, outbox, mine, maybeEnd };
+    const sessions = new SessionCallClient(
+      (call) => outbox.pushControl({ case: 'sessionCall', value: toBinary(SessionCallSchema, call) }),
+      state.options.sessionCallTimeoutMs ?? 30_000,
+      'the client',
+    );
+    const stream: ConnectStream = { state, outbox, mine, maybeEnd, sessions };
 
     let refused: ConnectError | undefined;
     void (async () => {
@@ -61,6 +67,7 @@ export function connectHandler(state: ServiceState) {
     } finally {
       // Whatever ended the stream, runs started on it must not outlive it.
       outbox.close();
+      sessions.close();
       cancelMine('the stream to the client ended');
       ctx.signal.removeEventListener('abort', onAbort);
       state.idleEnders.delete(maybeEnd);

@@ -4,18 +4,22 @@ import { TransportError, type Logger, type PermissionDecision } from '@forge/cor
 import { AsyncQueue } from '@forge/core/internal';
 import { decisionToProto } from './convert-request.js';
 import { decodeBatch } from './event-codec.js';
-import { TransportCodes, forgeErrorFromInfo } from './errors.js';
+import { TransportCodes, errorInfoFromError, forgeErrorFromInfo } from './errors.js';
 import {
   CommandAckSchema,
   CommandErrorSchema,
   ConnectRequestSchema,
+  SessionCallSchema,
+  SessionReplySchema,
   type AgentRequest as ProtoAgentRequest,
   type ConnectRequest,
+  type SessionReply,
 } from './gen/forge/agent/v1/agent_pb.js';
 import type { ConnectResponse } from './gen/forge/agent/wire/v1/wire_pb.js';
 import type { WireAgentService } from './wire-service.js';
 import { endForRemoteError, endForStreamError } from './link-errors.js';
 import type { RelayedRun, RunLink } from '@forge/core/internal';
+import type { SessionGrants } from './session-grants.js';
 
 export interface ConnectLinkOptions {
   /** "the agent at http://…", for messages. */
@@ -27,6 +31,8 @@ export interface ConnectLinkOptions {
   /** How long a permission reply waits for the agent's acknowledgement. */
   callTimeoutMs: number;
   logger: Logger;
+  /** The client's session store, answering the agent's session calls for the runs it started. */
+  sessions?: SessionGrants;
 }
 
 /**
@@ -45,6 +51,25 @@ export class ConnectLink implements RunLink {
   ) {}
 
   start(run: RelayedRun, request: ProtoAgentRequest): void {
+    this.usableStream().start(run, request);
+  }
+
+  /** Takes over a run another client detached, its events after `afterSeq` first (AttachCommand). */
+  attach(run: RelayedRun, afterSeq: number): void {
+    this.usableStream().attach(run, afterSeq);
+  }
+
+  /**
+   * Lets the run go on at the agent without this client (DetachCommand): resolves once the agent has
+   * acknowledged, after which no event of the run comes here. The caller ends its side of the run.
+   */
+  async detach(runId: string): Promise<void> {
+    const stream = this.owner(runId);
+    if (!stream) throw new TransportError(TransportCodes.TRANSPORT_BROKEN, `The stream of run ${runId} is gone`);
+    await stream.command({ case: 'detach', value: { $typeName: 'forge.agent.v1.DetachCommand', runId } });
+  }
+
+  private usableStream(): ConnectStream {
     if (!this.current?.usable) {
       const stream = new ConnectStream(this.client, this.options, () => {
         this.streams.delete(stream);
@@ -53,7 +78,7 @@ export class ConnectLink implements RunLink {
       this.streams.add(stream);
       this.current = stream;
     }
-    this.current.start(run, request);
+    return this.current;
   }
 
   runEnded(run: RelayedRun): void {
@@ -152,7 +177,21 @@ class ConnectStream {
   start(run: RelayedRun, request: ProtoAgentRequest): void {
     clearTimeout(this.idleTimer);
     this.runs.set(run.id, run);
-    this.send({ case: 'execute', value: { $typeName: 'forge.agent.v1.ExecuteCommand', runId: run.id, request } });
+    this.send({
+      case: 'execute',
+      value: {
+        $typeName: 'forge.agent.v1.ExecuteCommand',
+        runId: run.id,
+        request,
+        sessionStore: this.options.sessions !== undefined,
+      },
+    });
+  }
+
+  attach(run: RelayedRun, afterSeq: number): void {
+    clearTimeout(this.idleTimer);
+    this.runs.set(run.id, run);
+    this.send({ case: 'attach', value: { $typeName: 'forge.agent.v1.AttachCommand', runId: run.id, afterSeq } });
   }
 
   runEnded(run: RelayedRun): boolean {
@@ -254,6 +293,27 @@ class ConnectStream {
         const run = this.runs.get(info.runId);
         if (run) run.endLocally(endForRemoteError(error));
         else this.options.logger.warn('the agent reported an error', { error: error.toJSON() });
+        return undefined;
+      }
+      case 'sessionCall': {
+        const call = fromBinary(SessionCallSchema, m.value);
+        const answer = (reply: SessionReply) => this.send({ case: 'sessionReply', value: reply });
+        if (this.options.sessions && this.runs.has(call.runId)) void this.options.sessions.answer(call, answer);
+        else
+          answer(
+            create(SessionReplySchema, {
+              callId: call.callId,
+              result: {
+                case: 'error',
+                value: errorInfoFromError(
+                  new TransportError('SESSION_STORE_ABSENT', 'This client keeps no session for that run', {
+                    retryable: false,
+                    details: { runId: call.runId },
+                  }),
+                ),
+              },
+            }),
+          );
         return undefined;
       }
       default:

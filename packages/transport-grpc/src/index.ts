@@ -7,7 +7,19 @@ export {
   type DrainResult,
 } from './routes.js';
 export { bearerToken, requireBearerToken } from './auth.js';
-export { grpcAgent, type GrpcAgent, type GrpcAgentOptions, type RemoteAgentStatus } from './client.js';
+export {
+  grpcAgent,
+  type AttachOptions,
+  type GrpcAgent,
+  type GrpcAgentOptions,
+  type RemoteAgentStatus,
+} from './client.js';
+export {
+  linkedSessionStore,
+  type LinkedSessionStore,
+  type LinkedSessionStoreOptions,
+} from './linked-session-store.js';
+export type { SessionCallChannel } from './session-call-client.js';
 export { eventToProto, eventFromProto, resultToProto, resultFromProto } from './convert-event.js';
 export { encodeEvent, decodeEvent } from './event-codec.js';
 export { TransportCodes, forgeErrorFromConnect, forgeErrorToConnect, runError } from './errors.js';

@@ -17,7 +17,9 @@ export {
 export { listen, type Listening } from './listen.js';
 export { closeGracefully } from './close-gracefully.js';
 export { applyRunReply, type RunReply } from './run-reply.js';
-export { PROTOCOL_REVISION, fieldsBeyondRevision } from './protocol-revision.js';
+export { PROTOCOL_REVISION, SESSION_STORE_REVISION, fieldsBeyondRevision } from './protocol-revision.js';
+export { SessionCallClient } from './session-call-client.js';
+export { SessionGrants } from './session-grants.js';
 export { toForgeError, forgeErrorFromInfo, errorInfoFromError } from './errors.js';
 export { encodeBatch, decodeBatch } from './event-codec.js';
 export { ProtoReader, ProtoWriter, WireType, asBuffer, lenFieldSize, tagOf, varintSize } from './proto-wire.js';

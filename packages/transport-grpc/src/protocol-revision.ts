@@ -2,10 +2,14 @@ import { featuresUsed, type AgentRequest, type RequestFeature } from '@forge/cor
 
 /**
  * The additions to agent.proto this version reads and writes, announced as `AgentCapabilities.protocol_revision`.
- * 1: the request fields mcp_servers … fork, and steering. A peer below a revision drops that revision's request
- * fields unread (protobuf skips unknown fields), so they must not be sent to it: a dropped field is an ignored one.
+ * 1: the request fields mcp_servers … fork, and steering. 2: session calls (ExecuteCommand.session_store,
+ * SessionCall, SessionReply). A peer below a revision drops that revision's request fields unread (protobuf skips
+ * unknown fields), so they must not be sent to it: a dropped field is an ignored one.
  */
-export const PROTOCOL_REVISION = 1;
+export const PROTOCOL_REVISION = 2;
+
+/** The revision from which a server carries its agent's sessions to the client's session store. */
+export const SESSION_STORE_REVISION = 2;
 
 /** The request features whose fields came with revision 1. */
 const REVISION_1: ReadonlySet<RequestFeature> = new Set<RequestFeature>([

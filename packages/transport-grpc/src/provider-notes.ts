@@ -7,6 +7,7 @@ export const grpcAgentProviderNotes = {
   package: '@forge/transport-grpc',
   capabilities: 'relayed' as const,
   notes: {
+    resume: "with a `sessionStore`, the pod's session files are kept in it (session calls on the run's stream)",
     cancel: '`Cancel` over the stream',
     questions: '`AgentCapabilities.questions`; an older server leaves it unset = no',
     usage: 'relayed',

@@ -4,6 +4,7 @@ import { AgentService } from './gen/forge/agent/v1/agent_pb.js';
 import type { ConnectResponse as WireConnectResponse } from './gen/forge/agent/wire/v1/wire_pb.js';
 import { HealthState } from './health.js';
 import { Outbox } from './outbox.js';
+import type { RunTap, RunTapLimits } from './run-tap.js';
 
 export type ControlMessage = WireConnectResponse['message'];
 /** Events leave encoded (event-codec.ts): one encoding per event, no message objects. */
@@ -12,6 +13,8 @@ export type StreamOutbox = Outbox<Uint8Array, ControlMessage>;
 export interface LiveRun {
   run: AgentRun;
   done: Promise<void>;
+  /** Where its events go now, and its latest events for a re-attach. */
+  tap: RunTap;
 }
 
 /**
@@ -26,6 +29,13 @@ export class ServiceState {
   readonly health = new HealthState([AgentService.typeName]);
   /** Runs being served, by the id their client routes on. */
   readonly live = new Map<string, LiveRun>();
+  /**
+   * Runs their stream let go (DetachCommand), by id, until a stream attaches them or their time runs
+   * out; kept after they end, so the end still reaches whoever attaches.
+   */
+  readonly detached = new Map<string, { entry: LiveRun; timer: ReturnType<typeof setTimeout> }>();
+  readonly tapLimits: RunTapLimits;
+  readonly detachedRunTtlMs: number;
   /** Ends a stream that has nothing left to do, once the server drains. */
   readonly idleEnders = new Set<() => void>();
   draining = false;
@@ -41,6 +51,11 @@ export class ServiceState {
     this.clock = options.clock ?? systemClock;
     this.startedAt = this.clock.now();
     this.defaultGraceMs = options.defaultGraceMs ?? 30_000;
+    this.tapLimits = {
+      maxEvents: options.replayEvents ?? 10_000,
+      maxBytes: options.replayBytes ?? 16 * 2 ** 20,
+    };
+    this.detachedRunTtlMs = options.detachedRunTtlMs ?? 120_000;
   }
 
   // Batches stop at 512 events or about 1 MiB, so one large tool output does not make a huge message.

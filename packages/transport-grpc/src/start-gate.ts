@@ -1,7 +1,7 @@
-import { UnsupportedFieldError, type AgentRequest, type PermissionDecision } from '@forge/core';
+import { UnsupportedError, UnsupportedFieldError, type AgentRequest, type PermissionDecision } from '@forge/core';
 import type { RelayedRun, RunLink } from '@forge/core/internal';
 import type { AgentRequest as ProtoAgentRequest } from './gen/forge/agent/v1/agent_pb.js';
-import { fieldsBeyondRevision } from './protocol-revision.js';
+import { fieldsBeyondRevision, SESSION_STORE_REVISION } from './protocol-revision.js';
 
 /** A link that starts runs (ConnectLink, ExecuteLink). */
 export interface StartingLink extends RunLink {
@@ -11,7 +11,8 @@ export interface StartingLink extends RunLink {
 /**
  * Holds back the start of a run whose request uses fields an older server would drop, until the server's
  * `protocol_revision` is known: a server that reads them gets the run, one that does not never sees it and the run
- * fails here with UNSUPPORTED_FIELD naming the fields. A cancel before the start ends the run here at once.
+ * fails here with UNSUPPORTED_FIELD naming the fields (or, for a client with a session store and a server older than
+ * session calls, SESSION_STORE_UNSUPPORTED). A cancel before the start ends the run here at once.
  */
 export class StartGate implements RunLink {
   private run: RelayedRun | undefined;
@@ -21,6 +22,8 @@ export class StartGate implements RunLink {
   constructor(
     private readonly link: StartingLink,
     private readonly provider: string,
+    /** The client keeps sessions in a store: a server older than session calls would leave them behind unseen. */
+    private readonly sessionStore = false,
   ) {}
 
   start(run: RelayedRun, request: AgentRequest, wire: ProtoAgentRequest, revision: Promise<number | undefined>): void {
@@ -35,6 +38,21 @@ export class StartGate implements RunLink {
           status: 'failed',
           code: refusal.code,
           message: `${refusal.message}: the agent's server is older than these fields (protocol revision ${known}) and would drop them`,
+          errorEvent: { retryable: false, details: { category: 'unsupported', ...refusal.details } },
+        });
+        return;
+      }
+      if (this.sessionStore && known !== undefined && known < SESSION_STORE_REVISION) {
+        const refusal = new UnsupportedError(
+          this.provider,
+          `a session store: the agent's server is older than session calls (protocol revision ${known}, needs ${SESSION_STORE_REVISION}) and would leave the run's session behind`,
+          'SESSION_STORE_UNSUPPORTED',
+          { revision: known },
+        );
+        run.endLocally({
+          status: 'failed',
+          code: refusal.code,
+          message: refusal.message,
           errorEvent: { retryable: false, details: { category: 'unsupported', ...refusal.details } },
         });
         return;

@@ -2,7 +2,9 @@ import { RunExistsError, TransportError } from '@forge/core';
 import type { requestFromProto } from './convert-request.js';
 import { TransportCodes } from './errors.js';
 import { encodeEvent } from './event-codec.js';
+import { RunTap } from './run-tap.js';
 import type { LiveRun, ServiceState, StreamOutbox } from './service-state.js';
+import type { SessionCallChannel } from './session-call-client.js';
 
 export const shuttingDownError = () =>
   new TransportError(TransportCodes.SHUTTING_DOWN, 'The agent is shutting down and takes no new runs', {
@@ -19,6 +21,8 @@ export function startRun(
   runId: string | undefined,
   outbox: StreamOutbox,
   signal?: AbortSignal,
+  /** Where the agent's session store calls for this run go (its client keeps the session). */
+  sessions?: SessionCallChannel,
 ): LiveRun {
   const { live, logger, options } = state;
   if (state.draining) throw shuttingDownError();
@@ -35,11 +39,14 @@ export function startRun(
   if (runId && live.has(runId)) {
     throw new RunExistsError(runId);
   }
-  const run = state.agent.execute(input, { ...(runId ? { runId } : {}), ...(signal ? { signal } : {}) });
+  const start = () => state.agent.execute(input, { ...(runId ? { runId } : {}), ...(signal ? { signal } : {}) });
+  const store = options.sessionStore;
+  const run = store ? store.bind(runId ?? '', sessions, start) : start();
   // The client routes events by the id it chose; an agent that ignored it is corrected here.
   const id = runId ?? run.id;
   if (run.id !== id) logger.warn('the agent did not use the run id it was given', { requested: id, used: run.id });
-  const entry: LiveRun = { run, done: Promise.resolve() };
+  const tap = new RunTap(outbox, state.tapLimits);
+  const entry: LiveRun = { run, done: Promise.resolve(), tap };
   live.set(id, entry);
   logger.debug('run started', { runId: id, provider: run.provider });
   void run.result.then((r) => {
@@ -55,8 +62,8 @@ export function startRun(
   entry.done = (async () => {
     try {
       for await (const event of run) {
-        if (!outbox.pushEvent(encodeEvent(event.runId === id ? event : { ...event, runId: id })))
-          await outbox.drained();
+        if (!tap.push(event.seq, encodeEvent(event.runId === id ? event : { ...event, runId: id })))
+          await tap.drained();
       }
     } catch (error) {
       logger.error('reading a run failed', { runId: run.id, error: String(error) });

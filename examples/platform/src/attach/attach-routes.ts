@@ -14,7 +14,7 @@ export function attachRoutes(router: Router<ApiContext>, options: { backend: Age
       const agent = await agentOf(ctx, options.backend);
       if (!options.backend.attach)
         throw new ApiError(501, 'ATTACH_UNSUPPORTED', `The ${options.backend.kind} backend cannot attach`);
-      const ticket = options.attach.issueTicket(agent.userId, agent.agentId);
+      const ticket = options.attach.issueTicket(agent.userId, agent.agentId, ctx.principal.apiKeyId ?? 'bootstrap');
       // Where the client reached us is where it will open the socket; only this user sees the answer.
       const host = ctx.req.headers.host ?? '127.0.0.1';
       const scheme = (ctx.req.socket as { encrypted?: boolean }).encrypted ? 'wss' : 'ws';

@@ -4,9 +4,12 @@ import type { Duplex } from 'node:stream';
 import { silentLogger, type AttachOptions, type Logger } from '@forge/core';
 import { WebSocketServer } from 'ws';
 import { ApiError, errorResponse } from '../api-error.js';
-import { bearerToken, type ApiKeyStore } from '../api-keys.js';
+import type { AuditLog, RateWindows } from '@forge/store';
+import { bearerToken } from '../api-keys.js';
+import { actorOf, auditRecorder } from '../audit-trail.js';
+import type { Authenticator } from '../key-authenticator.js';
 import { AGENT_ID, type AgentBackend } from '../backends/backend.js';
-import { RateLimiter } from '../rate-limiter.js';
+import { requestLimiter, type RequestLimiter } from '../shared-rate-limiter.js';
 import { requestTarget } from '../http/request-target.js';
 import { AttachSession } from './attach-session.js';
 import { AttachTickets, type AttachTicket } from './attach-tickets.js';
@@ -14,9 +17,11 @@ import { ATTACH_PROTOCOLS } from './channel-frames.js';
 import { attachQuery } from './attach-query.js';
 
 export interface AttachServiceOptions {
-  keys: ApiKeyStore;
+  keys: Authenticator;
   backend: AgentBackend;
   logger?: Logger;
+  /** Where `attach.opened` and `attach.ended` are recorded (who, agent, command, exit code). */
+  audit?: AuditLog;
   /** Open attachments (live or in their grace period) per user. Default 4. */
   maxPerUser?: number;
   /** A dropped connection's process lives this long for the client to come back. Default 30 s. */
@@ -30,6 +35,8 @@ export interface AttachServiceOptions {
   ticketTtlMs?: number;
   /** Failed authentications per minute from one address. Default 30. */
   authFailuresPerMinute?: number;
+  /** Where failed authentications count: the store's windows, with the API's (one budget per address). */
+  rateWindows?: RateWindows;
 }
 
 const ATTACH_PATH = /^\/api\/v1\/agents\/([^/]+)\/attach\/?$/;
@@ -37,8 +44,8 @@ const ATTACH_PATH = /^\/api\/v1\/agents\/([^/]+)\/attach\/?$/;
 /**
  * Terminals into agents' workspaces: tickets, the WebSocket upgrade (checked — key or ticket,
  * ownership, caps — before anything is upgraded), and the sessions that outlive a dropped connection.
- * Every attach is logged as `attach opened` / `attach ended` (who, when, command, exit code): the
- * platform keeps no audit table, so its structured log is the audit log.
+ * Every attach is logged as `attach opened` / `attach ended` (who, when, command, exit code), and recorded in the
+ * audit log when there is one.
  */
 export class AttachService {
   readonly #o: AttachServiceOptions;
@@ -52,14 +59,14 @@ export class AttachService {
     perMessageDeflate: false,
     handleProtocols: (offered) => ATTACH_PROTOCOLS.find((p) => offered.has(p)) ?? false,
   });
-  readonly #authFailures: RateLimiter;
+  readonly #authFailures: RequestLimiter;
   #closed = false;
 
   constructor(options: AttachServiceOptions) {
     this.#o = options;
     this.#logger = options.logger ?? silentLogger;
     this.#tickets = new AttachTickets(options.ticketTtlMs ?? 30_000);
-    this.#authFailures = new RateLimiter(options.authFailuresPerMinute ?? 30, 60_000);
+    this.#authFailures = requestLimiter(options.rateWindows, 'auth-failure', options.authFailuresPerMinute ?? 30);
     // Which session the client is in, so it can come back to it after a dropped connection.
     this.#wss.on('headers', (headers, req) => {
       const id = (req as IncomingMessage & { attachSession?: string }).attachSession;
@@ -68,8 +75,8 @@ export class AttachService {
   }
 
   /** A ticket for `agentId` (already checked to be the user's). */
-  issueTicket(userId: string, agentId: string): AttachTicket {
-    const ticket = this.#tickets.issue(userId, agentId, newSessionId());
+  issueTicket(userId: string, agentId: string, keyId?: string): AttachTicket {
+    const ticket = this.#tickets.issue(userId, agentId, newSessionId(), keyId);
     if (!ticket) throw new ApiError(429, 'TOO_MANY_TICKETS', 'Too many unused attach tickets; use or let them expire');
     return ticket;
   }
@@ -100,15 +107,19 @@ export class AttachService {
     const query = attachQuery(url.searchParams);
     const remote = req.socket.remoteAddress ?? 'unknown';
     let userId: string | undefined;
+    let keyId: string | undefined;
     let ticket: AttachTicket | undefined;
     if (query.ticket !== undefined) {
       ticket = this.#tickets.redeem(query.ticket, agentId);
       userId = ticket?.userId;
+      keyId = ticket?.keyId;
     } else {
-      userId = this.#o.keys.authenticate(bearerToken(req.headers.authorization))?.userId;
+      const principal = await this.#o.keys.authenticate(bearerToken(req.headers.authorization));
+      userId = principal?.userId;
+      keyId = principal && actorOf(principal).keyId;
     }
     if (!userId) {
-      const guard = this.#authFailures.take(remote);
+      const guard = await this.#authFailures.take(remote);
       if (!guard.allowed)
         throw new ApiError(
           429,
@@ -180,6 +191,9 @@ export class AttachService {
     const opened = new Date().toISOString();
     const audit = { userId, agentId, session: sessionId, command: query.command ?? ['<login shell>'], tty: proc.tty };
     this.#logger.info('attach opened', { ...audit, at: opened, remote, notes: proc.notes });
+    const record = auditRecorder(this.#o.audit, { userId, keyId: keyId ?? 'bootstrap' }, this.#logger);
+    const auditDetails = { session: sessionId, command: audit.command, tty: proc.tty };
+    void record('attach.opened', agentId, auditDetails);
     const session = new AttachSession({
       id: sessionId,
       userId,
@@ -197,6 +211,12 @@ export class AttachService {
           at: new Date().toISOString(),
           reason,
           exitCode: exit?.code ?? null,
+          signal: exit?.signal ?? null,
+        });
+        void record('attach.ended', agentId, {
+          ...auditDetails,
+          reason,
+          exit_code: exit?.code ?? null,
           signal: exit?.signal ?? null,
         });
       },

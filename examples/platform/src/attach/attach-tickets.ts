@@ -6,6 +6,8 @@ export interface AttachTicket {
   agentId: string;
   session: string;
   expiresAt: number;
+  /** The issued key that asked for it (`bootstrap` for an environment key): the audit log's actor. */
+  keyId?: string;
 }
 
 /**
@@ -22,13 +24,20 @@ export class AttachTickets {
     private readonly maxPerUser = 50,
   ) {}
 
-  issue(userId: string, agentId: string, session: string): AttachTicket | undefined {
+  issue(userId: string, agentId: string, session: string, keyId?: string): AttachTicket | undefined {
     this.#sweep();
     let mine = 0;
     for (const t of this.#tickets.values()) if (t.userId === userId) mine++;
     if (mine >= this.maxPerUser) return undefined;
     const ticket = `atk_${randomBytes(32).toString('base64url')}`;
-    const issued = { ticket, userId, agentId, session, expiresAt: this.now() + this.ttlMs };
+    const issued = {
+      ticket,
+      userId,
+      agentId,
+      session,
+      expiresAt: this.now() + this.ttlMs,
+      ...(keyId !== undefined ? { keyId } : {}),
+    };
     this.#tickets.set(ticket, issued);
     return issued;
   }

@@ -1,4 +1,4 @@
-import type { Logger, ProviderRegistry } from '@forge/core';
+import type { Logger, ProviderRegistry, SessionStore } from '@forge/core';
 import { createPodManager } from '@forge/k8s';
 import { ParkedAgents, type ForgeStore } from '@forge/store';
 import { grpcAgent } from '@forge/transport-grpc';
@@ -21,6 +21,7 @@ export async function k8sBackendFromConfig(
   _registry: ProviderRegistry,
   logger: Logger,
   metrics?: PlatformMetrics,
+  sessionStore?: SessionStore,
   store?: ForgeStore,
 ): Promise<AgentBackend> {
   const pods = createPodManager({
@@ -43,7 +44,8 @@ export async function k8sBackendFromConfig(
     // Pod start-up is timed (forge_pod_ready_seconds).
     pods: metrics ? meteredPods(pods, metrics) : pods,
     providers: AGENT_POD_PROVIDERS,
-    connect: (baseUrl, provider) => grpcAgent({ baseUrl, provider, logger }),
+    // The pods' sessions are kept in the platform's store (the agent-pod saves and loads them over the run's stream).
+    connect: (baseUrl, provider) => grpcAgent({ baseUrl, provider, logger, ...(sessionStore ? { sessionStore } : {}) }),
     logger,
     images: config.k8s.images,
     ...(parked ? { parked } : {}),

@@ -7,6 +7,7 @@ import { sessionJson } from './session-json.js';
 import { agentOf, reply, userOf, type ApiContext } from './context.js';
 import { readJson, readObject } from './io.js';
 import type { McpResolver } from '../mcp-catalog.js';
+import { agentFilterOf } from './list-filters.js';
 import { parseBody } from './parse-body.js';
 import { parseRunSettings, pickRunSettings } from './run-settings.js';
 import { CreateAgentBody } from './rest-schemas.js';
@@ -65,6 +66,7 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
         const given = Object.keys(settings).length > 0;
         if (given) await runs.store.agentSettings.put(userId, agent.agentId, settings, Date.now());
         logger.info('agent created', { userId, agentId: agent.agentId, provider, backend: backend.kind });
+        await ctx.audit('agent.created', agent.agentId, { provider, backend: backend.kind });
         reply(ctx, 201, agentJson(agent, given ? { settings } : {}));
       } finally {
         const left = (creating.get(ctx.principal.keyId) ?? 1) - 1;
@@ -74,12 +76,17 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
     })
     .on('GET', '/api/v1/agents', async (ctx) => {
       const userId = userOf(ctx, 'user');
+      const filter = agentFilterOf(ctx.url.searchParams);
       const [agents, activity] = await Promise.all([backend.list(userId), runs.activity(userId)]);
       reply(ctx, 200, {
-        agents: agents.map((a) => {
-          const act = activity.get(a.agentId);
-          return agentJson(a, { busy: act?.running !== undefined, queued: act?.queued ?? 0 });
-        }),
+        agents: agents
+          .filter(
+            (a) => (filter.provider ?? a.provider) === a.provider && (filter.state ?? agentState(a)) === agentState(a),
+          )
+          .map((a) => {
+            const act = activity.get(a.agentId);
+            return agentJson(a, { busy: act?.running !== undefined, queued: act?.queued ?? 0 });
+          }),
       });
     })
     .on('GET', '/api/v1/agents/:id', async (ctx) => {
@@ -128,6 +135,7 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
         graceful,
         interrupted: interrupted.length,
       });
+      await ctx.audit('agent.deleted', agent.agentId, { graceful, interrupted: interrupted.length });
       reply(ctx, 200, {
         agent_id: agent.agentId,
         deleted: true,

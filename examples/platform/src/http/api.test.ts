@@ -164,7 +164,7 @@ describe('the platform HTTP API (local backend, scripted provider)', () => {
       h.call('POST', `/api/v1/agents/${id}/messages`, {
         body: { content: 'hi', webhook_url: 'https://hooks.example.com/forge', webhook_secret },
       });
-    for (const bad of ['', 'plain-shared-secret', 'whsec_', 'whsec_not base64!']) {
+    for (const bad of ['', 'short-secret', 'a secret with spaces', 'whsec_', 'whsec_not base64!']) {
       const res = await send(bad);
       expect(res.status, JSON.stringify(bad)).toBe(400);
       expect(res.json.error.code).toBe('WEBHOOK_SECRET_INVALID');

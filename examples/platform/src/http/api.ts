@@ -1,12 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { silentLogger, systemClock, type Clock, type Logger, type McpServer } from '@forge/core';
 import { ApiError, errorResponse } from '../api-error.js';
-import { bearerToken, type ApiKeyStore } from '../api-keys.js';
+import type { RateWindows } from '@forge/store';
+import { bearerToken } from '../api-keys.js';
+import { actorOf, auditRecorder } from '../audit-trail.js';
+import type { Authenticator } from '../key-authenticator.js';
+import { requestLimiter } from '../shared-rate-limiter.js';
+import { apiKeyRoutes } from './api-key-routes.js';
+import { auditRoutes } from './audit-routes.js';
 import type { AgentBackend } from '../backends/backend.js';
 import { attachRoutes } from '../attach/attach-routes.js';
 import type { AttachService } from '../attach/attach-service.js';
 import { serveDashboard } from '../dashboard/serve.js';
-import { RateLimiter, type RateDecision } from '../rate-limiter.js';
+import type { RateDecision } from '../rate-limiter.js';
 import type { RunManager } from '../run-manager.js';
 import type { ProviderCatalog } from '../providers/provider-catalog.js';
 import { agentRoutes } from './agent-routes.js';
@@ -33,7 +39,8 @@ import type { PlatformMetrics } from '../metrics/platform-metrics.js';
 export type { RemoteAgentsView } from './remote-agents-view.js';
 
 export interface ApiOptions {
-  keys: ApiKeyStore;
+  /** The bootstrap keys alone (ApiKeyStore), or with the issued ones (KeyAuthenticator). */
+  keys: Authenticator;
   backend: AgentBackend;
   runs: RunManager;
   defaultProvider: string;
@@ -64,6 +71,10 @@ export interface ApiOptions {
   /** Counts SSE readers; and serves GET /metrics (admin keys) unless `serveMetrics` is false (its own port). */
   metrics?: PlatformMetrics;
   serveMetrics?: boolean;
+  /** Requests per minute from one client address, every key together (FORGE_RATE_LIMIT_PER_ADDRESS). Default none. */
+  rateLimitPerAddress?: number;
+  /** Where the rate limits count: the store's windows, shared by the replicas. Without it, this process's memory. */
+  rateWindows?: RateWindows;
   /** Agents' logs (remote agents' over the dial-home link); default `backend.logs`. */
   agentLogs?: AgentLogSource;
 }
@@ -77,8 +88,12 @@ export type ApiHandler = ((req: IncomingMessage, res: ServerResponse) => void) &
 export function createApiHandler(options: ApiOptions): ApiHandler {
   const { keys, backend, runs } = options;
   const logger = options.logger ?? silentLogger;
-  const limiter = new RateLimiter(options.rateLimitPerMinute, 60_000, options.clock ?? systemClock);
-  const authFailures = new RateLimiter(options.authFailuresPerMinute ?? 30, 60_000, options.clock ?? systemClock);
+  const clock = options.clock ?? systemClock;
+  const limiter = requestLimiter(options.rateWindows, 'key', options.rateLimitPerMinute, clock);
+  const authFailures = requestLimiter(options.rateWindows, 'auth-failure', options.authFailuresPerMinute ?? 30, clock);
+  const perAddress = options.rateLimitPerAddress
+    ? requestLimiter(options.rateWindows, 'address', options.rateLimitPerAddress, clock)
+    : undefined;
 
   const router = new Router<ApiContext>();
   let document: Record<string, unknown> | undefined;
@@ -116,6 +131,8 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
   if (serveMetrics) metricsRoutes(router, { metrics: options.metrics! });
   enrolmentTokenRoutes(router, { remoteAgents: options.remoteAgents, logger });
   if (options.attach) attachRoutes(router, { backend, attach: options.attach });
+  apiKeyRoutes(router, { keys: runs.store.apiKeys, clock });
+  auditRoutes(router, { audit: runs.store.audit });
   router.on('GET', '/api/v1/remote-agents', async (ctx) => {
     // Without a hub the answer is still 200, so clients need no special case for a platform without one.
     if (!options.remoteAgents) return reply(ctx, 200, { enabled: false, agents: [] });
@@ -129,6 +146,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     const revoked = await options.remoteAgents?.revoke(name);
     if (!revoked) throw new ApiError(404, 'REMOTE_AGENT_NOT_FOUND', `No enrolled remote agent ${name}`);
     logger.info('remote agent revoked over the API', { userId: ctx.principal.userId, name });
+    await ctx.audit('remote_agent.revoked', name, {});
     reply(ctx, 200, { revoked: true, agent: revoked });
   });
 
@@ -152,9 +170,17 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     if (pathname === '/api/v1/openapi.json' && (method === 'GET' || method === 'HEAD'))
       return sendJson(res, 200, (document ??= openApiDocument()));
     const remote = req.socket.remoteAddress ?? 'unknown';
-    const principal = keys.authenticate(bearerToken(req.headers.authorization));
+    const fromAddress = perAddress && (await perAddress.take(remote));
+    if (fromAddress && !fromAddress.allowed)
+      throw new ApiError(
+        429,
+        'RATE_LIMITED',
+        `At most ${fromAddress.limit} requests per minute from one address; retry in ${fromAddress.retryAfter} s`,
+        { ...limitHeaders(fromAddress), 'retry-after': String(fromAddress.retryAfter) },
+      );
+    const principal = await keys.authenticate(bearerToken(req.headers.authorization));
     if (!principal) {
-      const guard = authFailures.take(remote);
+      const guard = await authFailures.take(remote);
       if (!guard.allowed) {
         throw new ApiError(
           429,
@@ -174,7 +200,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
         'www-authenticate': 'Bearer realm="forge"',
       });
     }
-    const decision = limiter.take(principal.keyId);
+    const decision = await limiter.take(principal.keyId);
     const limits = limitHeaders(decision);
     if (!decision.allowed) {
       logger.warn('rate limited', { userId: principal.userId, method, path: pathname });
@@ -201,7 +227,8 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
         allow: found.allowed.join(', '),
       });
     try {
-      await found.handler({ req, res, url, params: found.params, principal, limits });
+      const audit = auditRecorder(runs.store.audit, actorOf(principal), logger);
+      await found.handler({ req, res, url, params: found.params, principal, limits, audit });
     } catch (error) {
       if (error instanceof ApiError)
         throw new ApiError(error.status, error.code, error.message, { ...limits, ...error.headers }, error.details);

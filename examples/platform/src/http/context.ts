@@ -1,4 +1,5 @@
 import type { Principal } from '../api-keys.js';
+import type { AuditRecorder } from '../audit-trail.js';
 import { ApiError } from '../api-error.js';
 import { AGENT_ID, type AgentBackend, type AgentRecord } from '../backends/backend.js';
 import { sendJson } from './io.js';
@@ -9,6 +10,8 @@ export interface ApiContext extends RouteContext {
   principal: Principal;
   /** X-RateLimit-* headers, sent with every answer. */
   limits: Record<string, string>;
+  /** Appends to the audit log as this request's key (never throws). */
+  audit: AuditRecorder;
 }
 
 export const reply = (ctx: ApiContext, status: number, body: unknown) => sendJson(ctx.res, status, body, ctx.limits);

@@ -29,6 +29,10 @@ export function enrolmentTokenRoutes(
       userId: ctx.principal.userId,
       tokenId: issued.token_id,
     });
+    await ctx.audit('enrolment_token.issued', issued.token_id, {
+      ...(issued.name !== undefined ? { name: issued.name } : {}),
+      expires_at: issued.expires_at,
+    });
     reply(ctx, 201, issued);
   });
 }

@@ -198,6 +198,16 @@ describe('GET /api/v1/openapi.json', () => {
     const runs = await call('GET', `${AG}/runs`, `${A}/${id}/runs?limit=2`);
     expect(runs.json.runs.length).toBe(2);
     await call('GET', `${AG}/runs`, `${A}/${id}/runs?limit=0`);
+    // Filtered (issue 29): the filters are documented parameters, a bad one a documented 400.
+    const filtered = await call(
+      'GET',
+      `${AG}/runs`,
+      `${A}/${id}/runs?status=completed,cancelled&since=2026-01-01T00:00:00Z`,
+    );
+    expect(filtered.json.runs.length).toBeGreaterThan(0);
+    expect((await call('GET', `${AG}/runs`, `${A}/${id}/runs?status=done`)).json.error.code).toBe('INVALID_STATUS');
+    expect((await call('GET', A, `${A}?state=ready&provider=scripted`)).json.agents.length).toBeGreaterThan(0);
+    expect((await call('GET', A, `${A}?state=busy`)).json.error.code).toBe('INVALID_STATE');
     await call('GET', `${AG}/sessions`, `${A}/${id}/sessions`);
     await call('GET', `${AG}/sessions`, `${A}/nope/sessions`);
     await call('GET', `${AG}/logs`, `${A}/${id}/logs?tail=5`);
@@ -252,6 +262,17 @@ describe('GET /api/v1/openapi.json', () => {
 
     await call('DELETE', AG, `${A}/${id}`);
     await call('DELETE', AG, `${A}/${id}`, { key: ALICE_KEY });
+
+    // API keys and the audit log (issue 29): alice is an admin, bob is not.
+    const K = '/api/v1/api-keys';
+    const issued = await call('POST', K, K, { body: { user: 'carol', expires_at: '2999-01-01T00:00:00Z' } });
+    await call('POST', K, K, { body: { user: 'carol', expires_at: '2000-01-01T00:00:00Z' } });
+    await call('GET', K, K);
+    await call('GET', K, K, { key: BOB_KEY });
+    await call('DELETE', `${K}/{id}`, `${K}/${issued.json.id}`);
+    await call('DELETE', `${K}/{id}`, `${K}/${issued.json.id}`);
+    await call('GET', '/api/v1/audit', '/api/v1/audit?action=api_key.issued&limit=5');
+    await call('GET', '/api/v1/audit', '/api/v1/audit?since=yesterday');
 
     // Every documented operation was seen answering both ways (the document's own route has no error).
     for (const [path, ops] of Object.entries(doc.paths))

@@ -3,6 +3,7 @@ import { MAX_ID_LENGTH, REQUEST_ID } from './identifiers.js';
 import * as S from './rest-schemas.js';
 import { ATTACH_OPERATIONS } from '../attach/attach-openapi.js';
 import { Live, OPS_OPERATIONS } from './ops-openapi.js';
+import { AGENT_FILTER_QUERY, OPERATOR_OPERATIONS, RUN_FILTER_ERRORS, RUN_FILTER_QUERY } from './operator-openapi.js';
 
 type Method = 'get' | 'post' | 'delete';
 
@@ -84,7 +85,12 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
         429: 'AGENT_LIMIT or RATE_LIMITED',
       },
     },
-    get: { summary: "The key's user's agents", ok: [200, S.AgentList], errors: { 404: 'USER_NOT_FOUND' } },
+    get: {
+      summary: "The key's user's agents, optionally by provider and state",
+      query: AGENT_FILTER_QUERY,
+      ok: [200, S.AgentList],
+      errors: { 400: 'INVALID_PROVIDER, INVALID_STATE', 404: 'USER_NOT_FOUND' },
+    },
   },
   '/api/v1/agents/{id}': {
     get: {
@@ -101,6 +107,7 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
     },
   },
   ...ATTACH_OPERATIONS,
+  ...OPERATOR_OPERATIONS,
   '/api/v1/agents/{id}/messages': {
     post: {
       summary: 'Send a message: a run, started or queued (202)',
@@ -110,7 +117,9 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
         ...BODY_ERRORS,
         400:
           `${BODY_ERRORS[400]}; MCP_COMMAND_REFUSED (an MCP server with a command), MCP_SERVER_UNKNOWN (not in the ` +
-          'catalogue), MCP_URL_REFUSED (a private or loopback address), MCP_URL_INVALID, INVALID_ATTACHMENT',
+          'catalogue), MCP_URL_REFUSED (a private or loopback address), MCP_URL_INVALID, INVALID_ATTACHMENT, ' +
+          'WEBHOOK_SECRET_INVALID (empty, under 16 characters, non-ASCII or spaced plain secret, bad whsec_ base64), ' +
+          'WEBHOOK_URL_REQUIRED, INVALID_WEBHOOK_PAYLOAD',
         413:
           'PAYLOAD_TOO_LARGE (attachments over FORGE_MAX_ATTACHMENT_BYTES decoded, details.limit/size), ' +
           'BODY_TOO_LARGE (the body over the attachment cap’s base64 plus 1 MiB)',
@@ -139,9 +148,10 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       query: {
         limit: { schema: z.string().regex(/^\d+$/), description: '1 to 100, default 20.' },
         cursor: { schema: z.string().regex(/^\d{1,16}$/), description: 'next_cursor of the previous page.' },
+        ...RUN_FILTER_QUERY,
       },
       ok: [200, S.RunList],
-      errors: { 400: 'INVALID_LIMIT, INVALID_CURSOR', ...AGENT_404 },
+      errors: { 400: `INVALID_LIMIT, INVALID_CURSOR, ${RUN_FILTER_ERRORS}`, ...AGENT_404 },
     },
   },
   '/api/v1/agents/{id}/sessions': {
@@ -262,7 +272,7 @@ const COMMON_ERRORS: Record<number, string> = {
   400:
     'INVALID_PATH (a dot segment, plain or %2e-encoded, an empty segment, a slash or backslash inside a segment, ' +
     'or bad percent-encoding: the path is never resolved into another route)',
-  401: 'UNAUTHENTICATED (no or unknown key)',
+  401: 'UNAUTHENTICATED (no key, an unknown one, or an issued key revoked or expired)',
   429: 'RATE_LIMITED or TOO_MANY_AUTH_FAILURES (Retry-After)',
   500: 'INTERNAL_ERROR',
 };
@@ -350,7 +360,13 @@ export function openApiDocument(): Record<string, unknown> {
     },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key (FORGE_API_KEYS).' } },
+      securitySchemes: {
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key: a bootstrap key (FORGE_API_KEYS) or one issued by POST /api/v1/api-keys.',
+        },
+      },
       schemas: { Error: jsonSchema(S.ErrorBody, 'output') },
     },
     security: [{ apiKey: [] }],

@@ -83,7 +83,7 @@ export interface MessageInput {
   request: AgentRequest;
   /** The MCP servers named, still to be resolved against the catalogue and the SSRF guard. */
   mcpServers?: McpServerRef[];
-  webhook?: { url: string; secret?: string };
+  webhook?: { url: string; secret?: string; payload?: 'native' };
   /** Set when `webhook_secret` was "generate": the secret made for this run. */
   generatedSecret?: string;
 }
@@ -119,8 +119,13 @@ export function parseMessage(
   refuseBadText(body, TEXT_CODES);
   const url = optionalString(body, 'webhook_url');
   const given = optionalString(body, 'webhook_secret');
-  if (given !== undefined && url === undefined) {
-    const message = 'webhook_secret needs a webhook_url';
+  const payload = parseWebhookPayload(body.webhook_payload);
+  for (const [field, value] of [
+    ['webhook_secret', given],
+    ['webhook_payload', payload],
+  ] as const) {
+    if (value === undefined || url !== undefined) continue;
+    const message = `${field} needs a webhook_url`;
     throw new ValidationError('WEBHOOK_URL_REQUIRED', message, [
       { path: 'webhook_url', code: 'WEBHOOK_URL_REQUIRED', message },
     ]);
@@ -128,15 +133,26 @@ export function parseMessage(
   // "generate": the platform makes one and returns it in the 202 only.
   const generatedSecret = given === GENERATE_SECRET ? generateWebhookSecret() : undefined;
   const secret = generatedSecret ?? given;
-  // Refused here (WEBHOOK_SECRET_INVALID), before any work: '' or a plain password would leave the
-  // receiver unable to verify with a Standard Webhooks library.
+  // Refused here (WEBHOOK_SECRET_INVALID), before any work: '' or a short or non-ASCII plain secret would
+  // leave the receiver unable to verify with a Standard Webhooks library.
   if (secret !== undefined) webhookSecretKey(secret);
+  const hook = url === undefined ? undefined : { url, ...(secret !== undefined ? { secret } : {}) };
   return {
     request,
     ...(mcpServers ? { mcpServers } : {}),
-    ...(url !== undefined ? { webhook: { url, ...(secret !== undefined ? { secret } : {}) } } : {}),
+    ...(hook ? { webhook: payload === 'native' ? { ...hook, payload } : hook } : {}),
     ...(generatedSecret !== undefined ? { generatedSecret } : {}),
   };
+}
+
+/** `webhook_payload`: "forge" (the default, absent as null) or "native". */
+function parseWebhookPayload(value: unknown): 'forge' | 'native' | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (value === 'forge' || value === 'native') return value;
+  const message = 'webhook_payload must be "forge" or "native"';
+  throw new ValidationError('INVALID_WEBHOOK_PAYLOAD', message, [
+    { path: 'webhook_payload', code: 'INVALID_WEBHOOK_PAYLOAD', message },
+  ]);
 }
 
 /** `mcp_servers` as the user wrote them: a command anywhere is refused first, whatever else is wrong. */

@@ -78,7 +78,12 @@ export const MessageBody = z.strictObject({
     .optional()
     .describe('Images and files, inline; at most FORGE_MAX_ATTACHMENT_BYTES (5 MiB) decoded together, else 413.'),
   webhook_url: nullable(z.string()).describe('Standard Webhooks deliveries of the run’s events (https).'),
-  webhook_secret: nullable(z.string()).describe('A whsec_ secret, or "generate" to have one made and returned once.'),
+  webhook_secret: nullable(z.string()).describe(
+    'whsec_<base64> (the key is the decoded bytes), a plain secret of 16 to 1024 printable ASCII characters (the raw HMAC key: verify in the Standard Webhooks libraries’ raw-key mode), or "generate" to have a whsec_ one made and returned once.',
+  ),
+  webhook_payload: nullable(z.enum(['forge', 'native'])).describe(
+    '"native": each webhook also carries the provider’s own event (native_event, native_event_type) where the adapter read one. Default "forge".',
+  ),
 });
 
 export const DecisionBody = z.strictObject({

@@ -7,6 +7,7 @@ import { readJson, readObject } from './io.js';
 import { cursorOf, identifierOf, requestIdOf } from './identifiers.js';
 import { refuseSpentKey } from '../key-budget.js';
 import type { McpResolver } from '../mcp-catalog.js';
+import { runFilterOf } from './list-filters.js';
 import { parseBody } from './parse-body.js';
 import { messageBodyLimit } from './rest-attachments.js';
 import { layerRequest, parseRunSettings, type RunDefaults } from './run-settings.js';
@@ -126,6 +127,7 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
       const limit = pageLimit(ctx.url.searchParams.get('limit'));
       const before = cursorOf(ctx.url.searchParams.get('cursor'));
       const page = await runs.list(agent.userId, agent.agentId, {
+        ...runFilterOf(ctx.url.searchParams),
         limit: limit + 1,
         ...(before !== undefined ? { before } : {}),
       });
@@ -161,6 +163,11 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
       const agent = await agentOf(ctx, backend);
       // Wherever the run executes: another instance's answer is relayed back as it gave it.
       const done = await runs.respond(agent.userId, agent.agentId, permissionId, decision, message, clientGone(ctx));
+      await ctx.audit('permission.decided', agent.agentId, {
+        request_id: done.requestId,
+        permission_id: permissionId,
+        decision,
+      });
       reply(ctx, 200, {
         agent_id: agent.agentId,
         request_id: done.requestId,
@@ -175,6 +182,8 @@ export function runRoutes(router: Router<ApiContext>, options: RunRoutesOptions)
       const questionId = identifierOf(ctx.params.question_id!, 'question_id', 'INVALID_QUESTION_ID');
       const agent = await agentOf(ctx, backend);
       const done = await runs.answer(agent.userId, agent.agentId, questionId, body.answers, clientGone(ctx));
+      // Who answered, not what: an answer may hold what the user would not want in an operator's log.
+      await ctx.audit('question.answered', agent.agentId, { request_id: done.requestId, question_id: questionId });
       reply(ctx, 200, {
         agent_id: agent.agentId,
         request_id: done.requestId,

@@ -1,4 +1,4 @@
-import type { AgentResult, AgentRun } from '@forge/core';
+import type { AgentResult, AgentRun, CodeAgent } from '@forge/core';
 import type { JournalEvent, RunRecord } from '@forge/store';
 import type { WebhookChannel } from '../webhook-port.js';
 
@@ -16,6 +16,12 @@ export class LiveRun {
   settled = false;
   pumped!: Promise<void>;
   channel: WebhookChannel | undefined;
+  /** The agent it executes on (a pod's or remote agent's client can hand it over: run-handover.ts). */
+  agent: CodeAgent | undefined;
+  /** This instance is letting go of it (draining): the end its client makes for the handover is not the run's. */
+  handingOver = false;
+  /** Let go of: it goes on at its agent, and another instance adopts it from its last journaled event. */
+  handedOver = false;
 
   constructor(
     readonly record: RunRecord,

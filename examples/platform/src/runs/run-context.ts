@@ -1,5 +1,6 @@
 import type { Logger } from '@forge/core';
 import type { ForgeStore } from '@forge/store';
+import { DrainState } from '../drain-state.js';
 import type { LiveRun } from './live-run.js';
 
 /** What the run manager's rooms share: the store, the clock, this instance's identity and periods, and its runs. */
@@ -10,6 +11,8 @@ export class RunContext {
   readonly closing = new AbortController();
   /** Set as close begins: nothing new is taken. */
   closed = false;
+  /** Set as draining begins: nothing new is claimed or taken over; what runs here is handed over or finished. */
+  drain = new DrainState();
   /** Runs claimed so far by this process (a heartbeat only judges runs claimed before it began). */
   claims = 0;
 

@@ -7,11 +7,13 @@ import {
   type AgentRun,
   type CodeAgent,
 } from '@forge/core';
-import type { NewEvent, RunRecord, RunUsageFigures } from '@forge/store';
+import type { NewEvent, OutboxItem, RunRecord, RunUsageFigures } from '@forge/store';
 import type { KeyCaps } from '../api-keys.js';
 import { JournalWriter } from '../journal-writer.js';
 import { isLeaseLost } from './lease-lost.js';
 import { LiveRun } from './live-run.js';
+import { canHandOver, isHandoverEnd } from './run-handover.js';
+import { pendingOf } from './run-pending.js';
 import type { Outbox } from './outbox.js';
 import type { RunContext } from './run-context.js';
 import type { EndError, RunEnder } from './run-ender.js';
@@ -59,11 +61,48 @@ export class RunExecutor {
         return;
       }
       run = agent.execute(record.request as AgentRequestInput, { runId: record.requestId });
+      await this.#started(record, agent, run, claimNo);
     } catch (error) {
       await this.ender.end(record, ['running'], 'failed', describeError(error));
-      return;
     }
+  }
+
+  /**
+   * Adopts a run another instance handed over while stopping (run-handover.ts): re-attaches to it at its
+   * agent after its last journaled event, and goes on as if it had started here. A run whose agent cannot be
+   * re-attached to ends as a run of a stopped instance does (PLATFORM_RESTARTED).
+   */
+  async adopt(record: RunRecord): Promise<void> {
+    const claimNo = ++this.ctx.claims;
+    const { store, instanceId, logger } = this.ctx;
+    try {
+      const agent = await this.options.agents(record.userId, record.agentId).catch(() => undefined);
+      if (!agent || !canHandOver(agent)) {
+        await this.ender.end(record, ['running'], 'failed', {
+          code: 'PLATFORM_RESTARTED',
+          message:
+            'The platform instance running this message stopped and its agent cannot be re-attached to; send it again',
+          retryable: true,
+        });
+        return;
+      }
+      const pending = await pendingOf(this.ctx, record);
+      const run = agent.attach(record.requestId, { afterSeq: record.eventCount, pending });
+      await store.runs.adopted(record.requestId, instanceId);
+      logger.info('run adopted from a stopping instance', {
+        requestId: record.requestId,
+        afterSeq: record.eventCount,
+        previousOwner: record.owner,
+      });
+      await this.#started(record, agent, run, claimNo, true);
+    } catch (error) {
+      await this.ender.end(record, ['running'], 'failed', describeError(error));
+    }
+  }
+
+  async #started(record: RunRecord, agent: CodeAgent, run: AgentRun, claimNo: number, adopted = false) {
     const live = new LiveRun(record, run, claimNo);
+    live.agent = agent;
     this.ctx.live.set(record.requestId, live);
     this.ctx.logger.info('run started', {
       requestId: record.requestId,
@@ -73,13 +112,31 @@ export class RunExecutor {
       webhook: record.webhook !== undefined,
     });
     if (record.webhook) live.channel = await this.outbox.openChannel(record);
-    live.pumped = this.#pump(live);
+    // An adopted run's deliveries the last holder did not settle go first, under their webhook-ids.
+    const backlog =
+      adopted && live.channel
+        ? await this.ctx.store.runs.pendingOutbox(record.requestId).catch((error: unknown) => {
+            // They stay pending in the outbox, for whoever next takes the finished run over (Outbox.resume).
+            this.ctx.logger.warn('could not read the undelivered webhooks of an adopted run', {
+              requestId: record.requestId,
+              error: String(error),
+            });
+            return [];
+          })
+        : [];
+    live.pumped = this.#pump(live, backlog);
   }
 
-  async #pump(live: LiveRun): Promise<void> {
+  async #pump(live: LiveRun, backlog: OutboxItem[] = []): Promise<void> {
     const { record } = live;
     const { logger } = this.ctx;
     const settles = this.outbox.settler(record.requestId);
+    for (const item of backlog) {
+      live.channel?.send(JSON.parse(item.body) as AgentEvent, {
+        webhookId: item.webhookId,
+        onSettled: (o) => settles.settle(item.seq, o),
+      });
+    }
     const writer = new JournalWriter({
       store: this.ctx.store.runs,
       requestId: record.requestId,
@@ -113,6 +170,10 @@ export class RunExecutor {
     const watch = this.options.observer?.started(record, live.run.provider);
     try {
       for await (let event of live.run) {
+        if (live.handingOver && isHandoverEnd(event)) {
+          live.handedOver = true;
+          break;
+        }
         if (meter) meter.observe(event);
         else tally.observe(event);
         if (meter && event.type === 'run.completed') event = meter.final(event);
@@ -130,7 +191,19 @@ export class RunExecutor {
       await writer.drained();
       await meter?.settled();
       const broken = writer.broken !== undefined;
-      if (broken && isLeaseLost(writer.broken)) {
+      if (live.handedOver && !broken) {
+        // Its events up to here are journaled; the next holder re-attaches after them and delivers the rest.
+        live.channel?.stop?.();
+        live.channel = undefined;
+        await this.ctx.store.runs
+          .handOver(record.requestId, this.ctx.instanceId, this.ctx.now())
+          .catch((error: unknown) =>
+            logger.warn('could not mark the run handed over; it ends when its lease lapses', {
+              requestId: record.requestId,
+              error: String(error),
+            }),
+          );
+      } else if (broken && isLeaseLost(writer.broken)) {
         // Another instance holds the run now: what is left to deliver is its business.
         live.channel?.stop?.();
         live.channel = undefined;
@@ -171,7 +244,7 @@ export class RunExecutor {
       logger.info('run completed', {
         requestId: record.requestId,
         agentId: record.agentId,
-        status: live.result?.status,
+        status: live.handedOver ? 'handed over' : live.result?.status,
         durationMs: live.result?.durationMs,
         ...(live.result?.error ? { error: live.result.error.code } : {}),
       });

@@ -109,7 +109,7 @@ export class RunQueue {
       try {
         do {
           this.#again = false;
-          while (!this.ctx.closed && this.ctx.live.size < this.options.maxRunning) {
+          while (!this.ctx.closed && !this.ctx.drain.draining && this.ctx.live.size < this.options.maxRunning) {
             const now = this.ctx.now();
             const run = await store.runs.claimNext(instanceId, now, now + leaseMs);
             if (!run) break;

@@ -1,3 +1,4 @@
+import type { RunRecord } from '@forge/store';
 import type { Outbox } from './outbox.js';
 import type { ReplyRelay } from './reply-relay.js';
 import type { RunContext } from './run-context.js';
@@ -8,6 +9,8 @@ export interface RunRecoveryOptions {
   retention?: { maxAgeMs: number; maxEvents: number; sweepEveryMs?: number } | undefined;
   /** Claim what can be claimed now (a run taken over, an agent freed). */
   dispatch: () => void;
+  /** Re-attach to a running run another instance handed over (RunExecutor.adopt). */
+  adopt: (run: RunRecord) => Promise<void>;
 }
 
 /**
@@ -17,7 +20,7 @@ export interface RunRecoveryOptions {
  * applies retention.
  */
 export class RunRecovery {
-  #ticking = false;
+  #beat: Promise<void> | undefined;
 
   constructor(
     private readonly ctx: RunContext,
@@ -41,11 +44,23 @@ export class RunRecovery {
     }
   }
 
+  /** Resolves when the heartbeat in progress, if any, is over (a drain waits for what it may adopt). */
+  async settled(): Promise<void> {
+    await this.#beat;
+  }
+
   /** One heartbeat (every `pollMs`); a beat still in progress skips the next. */
-  async tick(): Promise<void> {
+  tick(): Promise<void> {
+    if (this.#beat || this.ctx.closed) return Promise.resolve();
+    const beat = this.#beatOnce().finally(() => {
+      if (this.#beat === beat) this.#beat = undefined;
+    });
+    this.#beat = beat;
+    return beat;
+  }
+
+  async #beatOnce(): Promise<void> {
     const { store, instanceId, leaseMs, logger } = this.ctx;
-    if (this.#ticking || this.ctx.closed) return;
-    this.#ticking = true;
     try {
       const claimsBefore = this.ctx.claims;
       const now = this.ctx.now();
@@ -59,12 +74,12 @@ export class RunRecovery {
       // Relayed replies whose notification was missed (or that came without LISTEN).
       void this.relay.apply();
       await this.relay.sweep(now);
+      // A draining instance keeps its own leases (its runs finish here) but takes nothing new.
+      if (this.ctx.drain.draining) return;
       await this.recover(false);
       this.options.dispatch();
     } catch (error) {
       logger.warn('heartbeat failed', { error: String(error) });
-    } finally {
-      this.#ticking = false;
     }
   }
 
@@ -82,7 +97,10 @@ export class RunRecovery {
     });
     for (const run of taken) {
       if (this.ctx.live.has(run.requestId) || this.outbox.has(run.requestId)) continue;
-      if (run.status === 'running') {
+      if (run.status === 'running' && run.handedOverAt !== undefined) {
+        // Let go of by a stopping instance while its agent goes on: re-attach, do not end it.
+        await this.options.adopt(run);
+      } else if (run.status === 'running') {
         logger.warn('run was running on an instance that stopped; ending it', {
           requestId: run.requestId,
           previousOwner: run.owner,

@@ -5,6 +5,7 @@ import { createProviderRegistry, type CodeAgent, type ProviderRegistry } from '@
 import { openStore, type ForgeStore } from '@forge/store';
 import { ApiKeyStore, markAdmins, parseApiKeyList } from '../api-keys.js';
 import { AttachService } from '../attach/attach-service.js';
+import { KeyAuthenticator } from '../key-authenticator.js';
 import type { AgentBackend } from '../backends/backend.js';
 import { localBackend } from '../backends/local-backend.js';
 import { createApiHandler, type ApiOptions } from '../http/api.js';
@@ -36,6 +37,8 @@ export interface HarnessOptions {
       | 'agentLogs'
       | 'health'
       | 'metrics'
+      | 'rateWindows'
+      | 'rateLimitPerAddress'
     >
   >;
   /** FORGE_API_KEYS (list or JSON); default alice and bob with ALICE_KEY and BOB_KEY. */
@@ -72,9 +75,11 @@ export async function startApiHarness(options: HarnessOptions = {}) {
   const keys = new ApiKeyStore(
     markAdmins(parseApiKeyList(options.apiKeys ?? `alice:${ALICE_KEY},bob:${BOB_KEY}`), options.adminUsers ?? ''),
   );
+  const store = options.store ?? (await testStore());
+  const authenticator = new KeyAuthenticator({ bootstrap: keys, stored: store.apiKeys });
   const runs = await RunManager.create({
     keyCaps: (keyId) => keys.capsOf(keyId),
-    store: options.store ?? (await testStore()),
+    store,
     agents: async (userId, agentId) => {
       const agent = await backend.get(userId, agentId).catch(() => undefined);
       return agent?.ready ? backend.agentFor(agent) : undefined;
@@ -85,9 +90,9 @@ export async function startApiHarness(options: HarnessOptions = {}) {
     ...(options.webhooks ? { webhooks: options.webhooks } : {}),
     ...options.runManager,
   });
-  const attach = new AttachService({ keys, backend, logger });
+  const attach = new AttachService({ keys: authenticator, audit: store.audit, backend, logger });
   const handler = createApiHandler({
-    keys,
+    keys: authenticator,
     attach,
     backend,
     runs,
@@ -109,6 +114,7 @@ export async function startApiHarness(options: HarnessOptions = {}) {
     registry,
     backend,
     runs,
+    store,
     logger,
     call,
     async close() {

@@ -17,13 +17,16 @@ export interface PlatformProcess {
   stop(): Promise<void>;
 }
 
-/** Starts test-support/durable-platform.ts as a child process and waits until it serves. */
-export async function startPlatformProcess(env: Record<string, string>): Promise<PlatformProcess> {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@forge/source', '--import', 'tsx', 'src/test-support/durable-platform.ts'],
-    { cwd: pkg, env: { ...process.env, FORGE_DATABASE_URL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+/** Starts test-support/durable-platform.ts (or another such `program`) as a child process and waits until it serves. */
+export async function startPlatformProcess(
+  env: Record<string, string>,
+  program = 'src/test-support/durable-platform.ts',
+): Promise<PlatformProcess> {
+  const child = spawn(process.execPath, ['--conditions=@forge/source', '--import', 'tsx', program], {
+    cwd: pkg,
+    env: { ...process.env, FORGE_DATABASE_URL: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (c: Buffer) => {
     err = (err + c.toString()).slice(-20_000);

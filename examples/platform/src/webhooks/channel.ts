@@ -64,6 +64,8 @@ export interface ChannelTarget {
   requestId: string;
   url: CheckedUrl;
   key: KeyObject | undefined;
+  /** Add each event's native provider event to its payload. */
+  native?: boolean;
 }
 
 interface Message {
@@ -141,7 +143,10 @@ export class DeliveryChannel implements WebhookChannel {
     }
     const final = event.type === 'run.completed';
     const body = serializePayload(
-      webhookPayload(this.target.agentId, this.target.requestId, event, { includeRaw: this.settings.includeRaw }),
+      webhookPayload(this.target.agentId, this.target.requestId, event, {
+        includeRaw: this.settings.includeRaw,
+        native: this.target.native === true,
+      }),
     );
     this.lastSeq = event.seq;
     const { maxQueuedPerRequest, maxQueuedBytesPerRequest } = this.settings;

@@ -122,6 +122,23 @@ describe('webhook delivery to a real receiver', () => {
     }
   });
 
+  it('delivers with a plain secret (raw HMAC key) and webhook_payload native: the provider’s event rides along', async () => {
+    receiver.script('/native', () => 200);
+    const { d } = dispatcher();
+    const secret = 'optional-hmac-secret';
+    const ch = await d.open({ url: receiver.url('/native'), secret, payload: 'native', agentId: 'a', requestId: 'r' });
+    const [first, last] = events(2);
+    ch.send({ ...first!, raw: { type: 'assistant', message: { content: [] } } });
+    ch.send(last!);
+    expect(await ch.done).toEqual({ delivered: 2, failed: 0 });
+    const hits = receiver.hitsTo('/native');
+    expect(hits[0]!.payload).toMatchObject({ native_event_type: 'assistant', native_event: { type: 'assistant' } });
+    expect(hits[1]!.payload).not.toHaveProperty('native_event');
+    const { Webhook } = await import('standardwebhooks');
+    for (const hit of hits)
+      new Webhook(secret, { format: 'raw' }).verify(hit.body, hit.headers as Record<string, string>);
+  });
+
   it('retries a receiver that fails twice with 500, keeping the webhook-id and the order', async () => {
     receiver.script('/flaky', (hit, n) => (hit.payload.seq === 1 && n <= 2 ? 500 : 200));
     const { sleep, delays } = instantSleep();

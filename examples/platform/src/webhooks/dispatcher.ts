@@ -50,6 +50,8 @@ export interface WebhookTarget {
   url: string;
   /** `whsec_<base64>` (the key is the decoded bytes) or any other string (the key is its UTF-8 bytes). */
   secret?: string;
+  /** `native`: each payload also carries the provider's native event (`native_event`, `native_event_type`). */
+  payload?: 'native';
   agentId: string;
   requestId: string;
 }
@@ -125,7 +127,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions = {}):
       const url = await guard.check(target.url);
       refuseClosed(); // closed while DNS answered
       const channel: DeliveryChannel = new DeliveryChannel(
-        { agentId: target.agentId, requestId: target.requestId, url, key },
+        { agentId: target.agentId, requestId: target.requestId, url, key, native: target.payload === 'native' },
         settings,
         () => channels.delete(channel),
       );

@@ -37,6 +37,20 @@ describe('webhookPayload', () => {
     expect(webhookPayload('a', 'r', events[0]!, { includeRaw: true }).event).toHaveProperty('raw', { big: 'x' });
   });
 
+  it('adds the provider’s native event and its type with native: true, and nothing on events without one', () => {
+    const raw = { type: 'message.part.updated', properties: { part: { type: 'text', text: 'hi' } } };
+    const withRaw: AgentEvent = { ...envelope, seq: 1, type: 'text.delta', text: 'hi', raw };
+    const native = JSON.parse(serializePayload(webhookPayload('a', 'r', withRaw, { native: true })));
+    expect(native).toMatchObject({ native_event: raw, native_event_type: 'message.part.updated' });
+    expect(native.event).not.toHaveProperty('raw');
+    const untyped = webhookPayload('a', 'r', { ...withRaw, raw: ['line'] }, { native: true });
+    expect(untyped).toHaveProperty('native_event', ['line']);
+    expect(untyped).not.toHaveProperty('native_event_type');
+    const plain: AgentEvent = { ...envelope, seq: 2, type: 'text.delta', text: 'hi' };
+    expect(webhookPayload('a', 'r', plain, { native: true })).not.toHaveProperty('native_event');
+    expect(webhookPayload('a', 'r', withRaw)).not.toHaveProperty('native_event');
+  });
+
   it('carries a question as an agent.event with its questions and options intact', () => {
     const event: AgentEvent = {
       ...envelope,

@@ -12,11 +12,20 @@ export interface WebhookPayload {
   /** True exactly once per request: on the `run.completed` event (`event_type: agent.complete`). */
   is_final: boolean;
   event: AgentEvent;
+  /**
+   * Only with `webhook_payload: "native"`, on events whose adapter kept one: the provider's own event as it was
+   * read (an OpenCode server event, a Claude Code stream-json line, an ACP notification…).
+   */
+  native_event?: unknown;
+  /** The native event's own type, where it names one (OpenCode's `message.part.updated`, Claude's `assistant`). */
+  native_event_type?: string;
 }
 
 export interface WebhookPayloadOptions {
   /** Keep the provider's native `raw` event in `event` (default false: it is large and provider-specific). */
   includeRaw?: boolean;
+  /** Add the provider's native event beside `event` as `native_event` (+ `native_event_type`). */
+  native?: boolean;
 }
 
 export function webhookEventType(event: AgentEvent): WebhookEventType {
@@ -36,6 +45,11 @@ export function webhookPayload(
     const { raw: _raw, ...rest } = event;
     body = rest as AgentEvent;
   }
+  const raw = 'raw' in event ? event.raw : undefined;
+  const nativeType =
+    typeof raw === 'object' && raw !== null && typeof (raw as { type?: unknown }).type === 'string'
+      ? (raw as { type: string }).type
+      : undefined;
   return {
     event_type: webhookEventType(event),
     agent_id: agentId,
@@ -43,6 +57,8 @@ export function webhookPayload(
     seq: event.seq,
     is_final: event.type === 'run.completed',
     event: body,
+    ...(options.native && raw !== undefined ? { native_event: raw } : {}),
+    ...(options.native && nativeType !== undefined ? { native_event_type: nativeType } : {}),
   };
 }
 

@@ -39,17 +39,20 @@ describe('signWebhook', () => {
     expect(signWebhook(VECTOR.secret, VECTOR.id, VECTOR.timestamp, Buffer.from(VECTOR.body))).toBe(VECTOR.signature);
   });
 
-  it('refuses what a Standard Webhooks verifier cannot read: empty, plain, short, or not base64 — without echoing it', () => {
+  it('refuses what a Standard Webhooks verifier cannot read: empty, short, spaced, non-ASCII, not base64 — without echoing it', () => {
     for (const bad of [
       '',
       'whsec_',
-      'plain-shared-secret-for-tests',
-      'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
       'whsec_c2hvcnQ=',
+      'short-secret',
+      'a plain secret with spaces',
+      'geheimnis-über-16-zeichen',
+      'x'.repeat(1025),
     ]) {
       expect(() => webhookSecretKey(bad), bad).toThrow(WebhookSecretError);
     }
-    expect(() => webhookSecretKey('plain-shared-secret-for-tests')).toThrow(/whsec_<base64>/);
+    expect(() => webhookSecretKey('short-secret')).toThrow(/must be 16 to 1024 characters, not 12/);
+    expect(() => webhookSecretKey('geheimnis-über-16-zeichen')).toThrow(/printable ASCII/);
     expect(() => webhookSecretKey('whsec_not base64!')).toThrow(/must continue with base64/);
     try {
       webhookSecretKey('whsec_not base64!');
@@ -71,6 +74,34 @@ describe('signWebhook', () => {
       'webhook-signature': signWebhook(secret, id, timestamp, body),
     });
     expect(verified).toEqual({ hello: 'world' });
+  });
+});
+
+describe('plain secrets (raw HMAC keys)', () => {
+  // The design's own example (the issue's `"webhook_secret": "optional-hmac-secret"`).
+  const PLAIN = 'optional-hmac-secret';
+
+  it('signs with the secret’s bytes as the key: the standardwebhooks library verifies in its raw-key mode', () => {
+    const id = 'msg_plain';
+    const timestamp = Math.floor(Date.now() / 1000);
+    const body = JSON.stringify({ event_type: 'agent.event', seq: 1 });
+    const headers = {
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signWebhook(PLAIN, id, timestamp, body),
+    };
+    expect(new Webhook(PLAIN, { format: 'raw' }).verify(body, headers)).toEqual({ event_type: 'agent.event', seq: 1 });
+    // The same secret as a Uint8Array key, the library's other raw form.
+    expect(new Webhook(new TextEncoder().encode(PLAIN), { format: 'raw' }).verify(body, headers)).toBeTruthy();
+    expect(verifyWebhook(PLAIN, headers, body).id).toBe(id);
+    // Not the base64 reading: a receiver in the default mode must be told to use raw mode.
+    expect(() => new Webhook(`whsec_${Buffer.from(PLAIN).toString('base64')}`).verify(body, headers)).not.toThrow();
+    expect(createWebhookVerifier(PLAIN).verify(headers, body).payload).toMatchObject({ seq: 1 });
+  });
+
+  it('accepts 16 characters, not 15', () => {
+    expect(() => webhookSecretKey('a'.repeat(16))).not.toThrow();
+    expect(() => webhookSecretKey('a'.repeat(15))).toThrow(WebhookSecretError);
   });
 });
 

@@ -16,7 +16,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { AgentCapabilities, CommandAck, CommandError, ConnectRequest, EventBatch, Pong } from "#agent-proto/forge/agent/v1/agent_pb.js";
+import type { AgentCapabilities, CommandAck, CommandError, ConnectRequest, EventBatch, Pong, SessionCall } from "#agent-proto/forge/agent/v1/agent_pb.js";
 import { file_forge_agent_v1_agent } from "#agent-proto/forge/agent/v1/agent_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -24,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file forge/dialhome/v1/dialhome.proto.
  */
 export const file_forge_dialhome_v1_dialhome: GenFile = /*@__PURE__*/
-  fileDesc("CiBmb3JnZS9kaWFsaG9tZS92MS9kaWFsaG9tZS5wcm90bxIRZm9yZ2UuZGlhbGhvbWUudjEiNgoNRW5yb2xsUmVxdWVzdBIXCg9lbnJvbG1lbnRfdG9rZW4YASABKAkSDAoEbmFtZRgCIAEoCSI2Cg5FbnJvbGxSZXNwb25zZRIQCghhZ2VudF9pZBgBIAEoCRISCgpjcmVkZW50aWFsGAIgASgJIuYCCg1BdHRhY2hSZXF1ZXN0Eg8KB3N1YmplY3QYASABKAkSKQoFaGVsbG8YAiABKAsyGC5mb3JnZS5kaWFsaG9tZS52MS5IZWxsb0gAEjEKCWhlYXJ0YmVhdBgDIAEoCzIcLmZvcmdlLmRpYWxob21lLnYxLkhlYXJ0YmVhdEgAEiwKBmV2ZW50cxgEIAEoCzIaLmZvcmdlLmFnZW50LnYxLkV2ZW50QmF0Y2hIABIpCgNhY2sYBSABKAsyGi5mb3JnZS5hZ2VudC52MS5Db21tYW5kQWNrSAASLQoFZXJyb3IYBiABKAsyHC5mb3JnZS5hZ2VudC52MS5Db21tYW5kRXJyb3JIABIkCgRwb25nGAcgASgLMhQuZm9yZ2UuYWdlbnQudjEuUG9uZ0gAEjAKCWxvZ19saW5lcxhkIAEoCzIbLmZvcmdlLmRpYWxob21lLnYxLkxvZ0xpbmVzSABCBgoEYm9keSJxCgVIZWxsbxIMCgRuYW1lGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJEjcKDGNhcGFiaWxpdGllcxgDIAEoCzIhLmZvcmdlLmFnZW50LnYxLkFnZW50Q2FwYWJpbGl0aWVzEg8KB3ZlcnNpb24YBCABKAkiMQoJSGVhcnRiZWF0EgwKBHRpbWUYASABKAESFgoOcnVuc19pbl9mbGlnaHQYAiABKA0i9QEKDkF0dGFjaFJlc3BvbnNlEg8KB3N1YmplY3QYASABKAkSLQoHd2VsY29tZRgCIAEoCzIaLmZvcmdlLmRpYWxob21lLnYxLldlbGNvbWVIABI4Cg1oZWFydGJlYXRfYWNrGAMgASgLMh8uZm9yZ2UuZGlhbGhvbWUudjEuSGVhcnRiZWF0QWNrSAASMQoHY29tbWFuZBgEIAEoCzIeLmZvcmdlLmFnZW50LnYxLkNvbm5lY3RSZXF1ZXN0SAASLgoEbG9ncxhkIAEoCzIeLmZvcmdlLmRpYWxob21lLnYxLkxvZ3NSZXF1ZXN0SABCBgoEYm9keSJhCgdXZWxjb21lEhAKCGFnZW50X2lkGAEgASgJEhQKDGhlYXJ0YmVhdF9tcxgCIAEoDRIZChFtaXNzZWRfaGVhcnRiZWF0cxgDIAEoDRITCgtzZXJ2ZXJfdGltZRgEIAEoASIxCgxIZWFydGJlYXRBY2sSDAoEdGltZRgBIAEoARITCgtzZXJ2ZXJfdGltZRgCIAEoASJMCgtMb2dzUmVxdWVzdBIRCglzdHJlYW1faWQYASABKAkSDAoEdGFpbBgCIAEoDRIOCgZmb2xsb3cYAyABKAgSDAoEc3RvcBgEIAEoCCI5CghMb2dMaW5lcxIRCglzdHJlYW1faWQYASABKAkSDQoFbGluZXMYAiADKAkSCwoDZW5kGAMgASgIMrMBCg9BZ2VudEh1YlNlcnZpY2USTQoGRW5yb2xsEiAuZm9yZ2UuZGlhbGhvbWUudjEuRW5yb2xsUmVxdWVzdBohLmZvcmdlLmRpYWxob21lLnYxLkVucm9sbFJlc3BvbnNlElEKBkF0dGFjaBIgLmZvcmdlLmRpYWxob21lLnYxLkF0dGFjaFJlcXVlc3QaIS5mb3JnZS5kaWFsaG9tZS52MS5BdHRhY2hSZXNwb25zZSgBMAFiBnByb3RvMw", [file_forge_agent_v1_agent]);
+  fileDesc("CiBmb3JnZS9kaWFsaG9tZS92MS9kaWFsaG9tZS5wcm90bxIRZm9yZ2UuZGlhbGhvbWUudjEiNgoNRW5yb2xsUmVxdWVzdBIXCg9lbnJvbG1lbnRfdG9rZW4YASABKAkSDAoEbmFtZRgCIAEoCSI2Cg5FbnJvbGxSZXNwb25zZRIQCghhZ2VudF9pZBgBIAEoCRISCgpjcmVkZW50aWFsGAIgASgJIpsDCg1BdHRhY2hSZXF1ZXN0Eg8KB3N1YmplY3QYASABKAkSKQoFaGVsbG8YAiABKAsyGC5mb3JnZS5kaWFsaG9tZS52MS5IZWxsb0gAEjEKCWhlYXJ0YmVhdBgDIAEoCzIcLmZvcmdlLmRpYWxob21lLnYxLkhlYXJ0YmVhdEgAEiwKBmV2ZW50cxgEIAEoCzIaLmZvcmdlLmFnZW50LnYxLkV2ZW50QmF0Y2hIABIpCgNhY2sYBSABKAsyGi5mb3JnZS5hZ2VudC52MS5Db21tYW5kQWNrSAASLQoFZXJyb3IYBiABKAsyHC5mb3JnZS5hZ2VudC52MS5Db21tYW5kRXJyb3JIABIkCgRwb25nGAcgASgLMhQuZm9yZ2UuYWdlbnQudjEuUG9uZ0gAEjAKCWxvZ19saW5lcxhkIAEoCzIbLmZvcmdlLmRpYWxob21lLnYxLkxvZ0xpbmVzSAASMwoMc2Vzc2lvbl9jYWxsGHggASgLMhsuZm9yZ2UuYWdlbnQudjEuU2Vzc2lvbkNhbGxIAEIGCgRib2R5InEKBUhlbGxvEgwKBG5hbWUYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSNwoMY2FwYWJpbGl0aWVzGAMgASgLMiEuZm9yZ2UuYWdlbnQudjEuQWdlbnRDYXBhYmlsaXRpZXMSDwoHdmVyc2lvbhgEIAEoCSIxCglIZWFydGJlYXQSDAoEdGltZRgBIAEoARIWCg5ydW5zX2luX2ZsaWdodBgCIAEoDSL1AQoOQXR0YWNoUmVzcG9uc2USDwoHc3ViamVjdBgBIAEoCRItCgd3ZWxjb21lGAIgASgLMhouZm9yZ2UuZGlhbGhvbWUudjEuV2VsY29tZUgAEjgKDWhlYXJ0YmVhdF9hY2sYAyABKAsyHy5mb3JnZS5kaWFsaG9tZS52MS5IZWFydGJlYXRBY2tIABIxCgdjb21tYW5kGAQgASgLMh4uZm9yZ2UuYWdlbnQudjEuQ29ubmVjdFJlcXVlc3RIABIuCgRsb2dzGGQgASgLMh4uZm9yZ2UuZGlhbGhvbWUudjEuTG9nc1JlcXVlc3RIAEIGCgRib2R5ImEKB1dlbGNvbWUSEAoIYWdlbnRfaWQYASABKAkSFAoMaGVhcnRiZWF0X21zGAIgASgNEhkKEW1pc3NlZF9oZWFydGJlYXRzGAMgASgNEhMKC3NlcnZlcl90aW1lGAQgASgBIjEKDEhlYXJ0YmVhdEFjaxIMCgR0aW1lGAEgASgBEhMKC3NlcnZlcl90aW1lGAIgASgBIkwKC0xvZ3NSZXF1ZXN0EhEKCXN0cmVhbV9pZBgBIAEoCRIMCgR0YWlsGAIgASgNEg4KBmZvbGxvdxgDIAEoCBIMCgRzdG9wGAQgASgIIjkKCExvZ0xpbmVzEhEKCXN0cmVhbV9pZBgBIAEoCRINCgVsaW5lcxgCIAMoCRILCgNlbmQYAyABKAgyswEKD0FnZW50SHViU2VydmljZRJNCgZFbnJvbGwSIC5mb3JnZS5kaWFsaG9tZS52MS5FbnJvbGxSZXF1ZXN0GiEuZm9yZ2UuZGlhbGhvbWUudjEuRW5yb2xsUmVzcG9uc2USUQoGQXR0YWNoEiAuZm9yZ2UuZGlhbGhvbWUudjEuQXR0YWNoUmVxdWVzdBohLmZvcmdlLmRpYWxob21lLnYxLkF0dGFjaFJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_forge_agent_v1_agent]);
 
 /**
  * @generated from message forge.dialhome.v1.EnrollRequest
@@ -84,7 +84,8 @@ export const EnrollResponseSchema: GenMessage<EnrollResponse> = /*@__PURE__*/
 export type AttachRequest = Message<"forge.dialhome.v1.AttachRequest"> & {
   /**
    * `agent.<id>.hello`, `agent.<id>.heartbeat`, `agent.<id>.run.<run>.event`,
-   * `agent.<id>.run.<run>.ack`, `agent.<id>.run.<run>.error`, `agent.<id>.pong`.
+   * `agent.<id>.run.<run>.ack`, `agent.<id>.run.<run>.error`, `agent.<id>.run.<run>.session`,
+   * `agent.<id>.pong`.
    * Tokens are escaped (see the README); the platform checks the agent id matches the credential.
    *
    * @generated from field: string subject = 1;
@@ -146,6 +147,16 @@ export type AttachRequest = Message<"forge.dialhome.v1.AttachRequest"> & {
      */
     value: LogLines;
     case: "logLines";
+  } | {
+    /**
+     * `agent.<id>.run.<run>.session`: the agent's session store asks the platform's, for a run
+     * whose execute command set session_store (protocol revision 2). The platform answers with
+     * SessionReply commands under `agent.<id>.run.<run>.session_reply`.
+     *
+     * @generated from field: forge.agent.v1.SessionCall session_call = 120;
+     */
+    value: SessionCall;
+    case: "sessionCall";
   } | { case: undefined; value?: undefined };
 };
 
@@ -227,7 +238,8 @@ export type AttachResponse = Message<"forge.dialhome.v1.AttachResponse"> & {
   /**
    * `agent.<id>.welcome`, `agent.<id>.heartbeat.ack`, `agent.<id>.run.<run>.execute`,
    * `agent.<id>.run.<run>.cancel`, `agent.<id>.run.<run>.permission`,
-   * `agent.<id>.run.<run>.answer`, `agent.<id>.run.<run>.steer`, `agent.<id>.ping`.
+   * `agent.<id>.run.<run>.answer`, `agent.<id>.run.<run>.steer`,
+   * `agent.<id>.run.<run>.session_reply`, `agent.<id>.ping`.
    *
    * @generated from field: string subject = 1;
    */

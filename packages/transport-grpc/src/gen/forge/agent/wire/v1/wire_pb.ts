@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file forge/agent/wire/v1/wire.proto.
  */
 export const file_forge_agent_wire_v1_wire: GenFile = /*@__PURE__*/
-  fileDesc("Ch5mb3JnZS9hZ2VudC93aXJlL3YxL3dpcmUucHJvdG8SE2ZvcmdlLmFnZW50LndpcmUudjEiXgoPQ29ubmVjdFJlc3BvbnNlEhAKBmV2ZW50cxgBIAEoDEgAEg4KBHBvbmcYAiABKAxIABINCgNhY2sYAyABKAxIABIPCgVlcnJvchgEIAEoDEgAQgkKB21lc3NhZ2UiIQoPRXhlY3V0ZVJlc3BvbnNlEg4KBmV2ZW50cxgBIAMoDGIGcHJvdG8z");
+  fileDesc("Ch5mb3JnZS9hZ2VudC93aXJlL3YxL3dpcmUucHJvdG8SE2ZvcmdlLmFnZW50LndpcmUudjEidgoPQ29ubmVjdFJlc3BvbnNlEhAKBmV2ZW50cxgBIAEoDEgAEg4KBHBvbmcYAiABKAxIABINCgNhY2sYAyABKAxIABIPCgVlcnJvchgEIAEoDEgAEhYKDHNlc3Npb25fY2FsbBh4IAEoDEgAQgkKB21lc3NhZ2UiIQoPRXhlY3V0ZVJlc3BvbnNlEg4KBmV2ZW50cxgBIAMoDGIGcHJvdG8z");
 
 /**
  * = forge.agent.v1.ConnectResponse
@@ -60,6 +60,14 @@ export type ConnectResponse = Message<"forge.agent.wire.v1.ConnectResponse"> & {
      */
     value: Uint8Array;
     case: "error";
+  } | {
+    /**
+     * forge.agent.v1.SessionCall
+     *
+     * @generated from field: bytes session_call = 120;
+     */
+    value: Uint8Array;
+    case: "sessionCall";
   } | { case: undefined; value?: undefined };
 };
 
