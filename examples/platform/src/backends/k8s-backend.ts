@@ -136,6 +136,8 @@ export function k8sBackend(options: K8sBackendOptions): AgentBackend {
       if ((error as { code?: unknown }).code !== 'K8S_ALREADY_EXISTS') throw error;
     });
     await options.pods.waitForPodReady(id, { timeoutMs: Math.max(1, deadline - Date.now()) });
+    // A connection to the reaped pod is dead even if the new pod got the same address back.
+    await drop(id);
     await parked?.remove(id.userId, id.agentId);
     logger.info('pod made again for an idle agent', { ...id, provider: row.provider });
   }
