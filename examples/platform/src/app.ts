@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import {
   localProcessRunner,
+  stderrTeeRunner,
   reapOrphanProcesses,
   silentLogger,
   type Logger,
@@ -17,7 +18,8 @@ import { withRemoteAttach } from './attach/remote-attach.js';
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
 import { AgentLogBook } from './backends/agent-log-book.js';
-import { agentKeyOfCwd, stderrTeeRunner } from './backends/stderr-tee-runner.js';
+import { platformAgentLogs } from './agent-logs.js';
+import { agentKeyOfCwd } from './backends/agent-log-key.js';
 import type { PlatformConfig } from './config.js';
 import { createApiHandler, type RemoteAgentsView } from './http/api.js';
 import { listen } from './http/listen.js';
@@ -91,13 +93,14 @@ async function makeBackend(
   logger: Logger,
   agentUser: OsUser | undefined,
   logs: AgentLogBook,
+  store: ForgeStore,
   metrics: PlatformMetrics,
   sessions?: SessionStore,
 ): Promise<AgentBackend> {
   if (config.backend === 'local')
     return localBackend({ dataDir: config.dataDir, registry, logs, ...(agentUser ? { agentUser } : {}) });
   const { k8sBackendFromConfig } = await import('./backends/k8s-from-config.js');
-  return k8sBackendFromConfig(config, registry, logger, metrics, sessions);
+  return k8sBackendFromConfig(config, registry, logger, metrics, sessions, store);
 }
 
 /** Composes the platform from its parts and starts serving. */
@@ -133,8 +136,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       // Each CLI's stderr also goes to its agent's log (GET /agents/:id/logs).
       runner: stderrTeeRunner(
         localProcessRunner({ stateDir: processDir, ...(agentUser ? { user: agentUser } : {}) }),
-        agentLogs,
-        (cwd) => agentKeyOfCwd(config.dataDir, cwd),
+        (_command, spawn) => {
+          const key = agentKeyOfCwd(config.dataDir, spawn?.cwd);
+          return key ? (line) => agentLogs.append(key, line) : undefined;
+        },
       ),
       claudeBin: config.claudeBin,
       opencodeBin: config.opencodeBin,
@@ -151,7 +156,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   metrics.setProviders(registry.list());
   let backend: AgentBackend;
   try {
-    backend = options.backend ?? (await makeBackend(config, registry, logger, agentUser, agentLogs, metrics, sessions));
+    backend =
+      options.backend ?? (await makeBackend(config, registry, logger, agentUser, agentLogs, store, metrics, sessions));
   } catch (error) {
     if (!options.store) await store.close();
     throw error;
@@ -255,6 +261,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       allowPrivateNetworks: config.webhookAllowPrivate,
       maxAttachmentBytes: config.maxAttachmentBytes,
       runDefaults: config.runDefaults,
+      agentLogs: platformAgentLogs(backend, () => theRemote),
       ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
     });
     server = await listen(handler, { port: config.port, host: config.host, upgrade: attach.upgrade });

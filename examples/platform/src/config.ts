@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readK8sPodSettings, type K8sPodSettings } from './backends/k8s-settings.js';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { ApprovalsSchema, BudgetSchema, ValidationError, type McpServer } from '@forge/core';
@@ -71,7 +72,7 @@ export interface PlatformConfig {
    * enrolment tokens' join commands. Default: the address the hub is bound to.
    */
   hubPublicUrl: string | undefined;
-  k8s: { namespace: string; image: string; agentPort: number; envFromSecrets: string[] };
+  k8s: { namespace: string; image: string; agentPort: number; envFromSecrets: string[] } & K8sPodSettings;
   /** Serve GET /metrics on this port, without a key (0: a free one); undefined: on the main port, admin keys only. */
   metricsPort: number | undefined;
   /**
@@ -123,7 +124,11 @@ const USAGE = `forge platform — options (flags override environment variables)
   FORGE_MAX_QUEUED                              messages waiting per agent before 429 (default 100)
   --max-running / FORGE_MAX_RUNNING             runs this instance executes at once (default 16 per core: ${defaultMaxRunning()} here)
   FORGE_RETENTION_MS, FORGE_RETENTION_MAX_EVENTS  keep finished runs 7 days, at most 1,000,000 events
-  FORGE_K8S_NAMESPACE, FORGE_K8S_IMAGE, FORGE_K8S_AGENT_PORT, FORGE_K8S_ENV_FROM_SECRETS (agent pods' model keys)`;
+  FORGE_K8S_NAMESPACE, FORGE_K8S_IMAGE, FORGE_K8S_AGENT_PORT, FORGE_K8S_ENV_FROM_SECRETS (agent pods' model keys)
+  FORGE_K8S_RESOURCES                           agent pods' requests/limits: cpu=500m,memory=1Gi or JSON {requests,limits}
+  FORGE_K8S_IMAGES                              images agents may be created with: name=image,… or JSON (default: FORGE_K8S_IMAGE only)
+  FORGE_K8S_IDLE_TTL                            remove an agent's pod after this long without a run (e.g. 30m; default never)
+  FORGE_K8S_REAP_INTERVAL_MS                    how often idle and dead pods are reaped (default a tenth of the TTL, 1 s–60 s)`;
 
 export const configUsage = () => USAGE;
 
@@ -348,6 +353,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean),
+      ...readK8sPodSettings(env),
     },
     agentUser,
     mcpServers: env.FORGE_MCP_SERVERS ? readMcpCatalog(env.FORGE_MCP_SERVERS) : [],

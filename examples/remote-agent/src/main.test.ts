@@ -116,6 +116,13 @@ describe('examples/remote-agent', () => {
     expect(runProblems(events)).toEqual([]);
     expect(result).toMatchObject({ status: 'completed', text: 'echo: hello from the platform' });
 
+    // Its own log, read by the platform over the link: the JSON lines it printed, the latest last.
+    const log: string[] = [];
+    for await (const line of hub.logs('example-box', { tail: 100 })) log.push(line);
+    const messages = log.map((l) => (JSON.parse(l) as { message: string }).message);
+    expect(messages).toEqual(expect.arrayContaining(['remote agent starting', 'connection']));
+    expect(messages.indexOf('remote agent starting')).toBeLessThan(messages.lastIndexOf('connection'));
+
     // A run still going when the program is told to stop is cancelled and reported, not cut.
     const live = agent.execute({ prompt: 'please hang' });
     await firstEvent(live).event;

@@ -10,19 +10,21 @@
 import { readFile } from 'node:fs/promises';
 import { localWorkspaceAttach } from '@forge/core';
 import { stopOnSignals } from '@forge/core/internal';
-import { dialHome, type DialHome } from '@forge/dial-home';
+import { dialHome, logRing, type DialHome } from '@forge/dial-home';
 import { linkedSessionStore } from '@forge/transport-grpc';
 import { readConfig } from './config.js';
 import { jsonLogger } from './logger.js';
 import { createLocalAgent } from './providers.js';
 
-const logger = jsonLogger();
+// Its own log lines and its provider CLI's stderr, kept (bounded) for the platform's GET /agents/:id/logs.
+const recent = logRing({ maxLines: 5_000 });
+const logger = jsonLogger(undefined, undefined, (line) => recent.append(line));
 
 async function main(): Promise<void> {
   const config = readConfig();
   // Its sessions travel over the dial-home link into the platform's store, so they outlive this machine's files.
   const sessionStore = linkedSessionStore();
-  const agent = await createLocalAgent(config, logger, sessionStore);
+  const agent = await createLocalAgent(config, logger, sessionStore, (line) => recent.append(line));
   logger.info('remote agent starting', {
     hub: config.hubUrl,
     name: config.name,
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
     credentialFile: config.credentialFile,
     // The platform's terminals open in the workspace of the runs, as this program's account.
     ...(config.allowAttach ? { attach: localWorkspaceAttach({ workspace: config.cwd }) } : {}),
+    logs: recent.source,
     ...(config.enrolmentToken ? { enrolmentToken: config.enrolmentToken } : {}),
     ...(config.hubCaFile ? { tls: { ca: await readFile(config.hubCaFile) } } : {}),
     ...(config.maxAttempts ? { backoff: { maxAttempts: config.maxAttempts } } : {}),

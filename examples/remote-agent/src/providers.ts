@@ -1,4 +1,4 @@
-import type { CodeAgent, Logger, SessionStore } from '@forge/core';
+import { localProcessRunner, stderrTeeRunner, type CodeAgent, type Logger, type SessionStore } from '@forge/core';
 import { scriptedAgent } from '@forge/core/testing';
 import type { RemoteAgentConfig } from './config.js';
 
@@ -24,14 +24,17 @@ export function scriptedRemoteAgent(): CodeAgent {
 
 /**
  * The local provider this machine serves to the platform. Adapters load lazily: only the one used. With
- * `sessionStore` (main.ts gives the dial-home link's), its sessions are kept in the platform's store.
+ * `sessionStore` (main.ts gives the dial-home link's), its sessions are kept in the platform's store. With
+ * `stderr`, every line the provider's CLI writes on stderr also goes there (the log the platform reads).
  */
 export async function createLocalAgent(
   config: RemoteAgentConfig,
   logger: Logger,
   sessionStore?: SessionStore,
+  stderr?: (line: string) => void,
 ): Promise<CodeAgent> {
   const store = sessionStore ? { sessionStore } : {};
+  const runner = stderr ? stderrTeeRunner(localProcessRunner(), () => stderr) : undefined;
   switch (config.provider) {
     case 'scripted':
       return scriptedRemoteAgent();
@@ -39,6 +42,7 @@ export async function createLocalAgent(
       const { claudeCode } = await import('@forge/claude-code');
       return claudeCode({
         logger,
+        ...(runner ? { runner } : {}),
         cwd: config.cwd,
         ...store,
         ...(config.bin ? { bin: config.bin } : {}),
@@ -51,7 +55,11 @@ export async function createLocalAgent(
       const common = { logger, directory: config.cwd, ...(config.model ? { model: config.model } : {}) };
       return config.opencodeUrl
         ? opencode({ ...common, baseUrl: config.opencodeUrl })
-        : opencode({ ...common, ...store, server: { cwd: config.cwd, ...(config.bin ? { bin: config.bin } : {}) } });
+        : opencode({
+            ...common,
+            ...store,
+            server: { cwd: config.cwd, ...(config.bin ? { bin: config.bin } : {}), ...(runner ? { runner } : {}) },
+          });
     }
   }
 }

@@ -20,6 +20,7 @@ export * from './agent.js';
 export * from './request-features.js';
 export { relayDeclaration, UNRELAYED_FEATURES } from './relay-declaration.js';
 export * from './process-runner.js';
+export { stderrTeeRunner } from './stderr-tee-runner.js';
 export {
   DEFAULT_INHERITED_ENV,
   isInherited,

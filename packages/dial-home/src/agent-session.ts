@@ -19,7 +19,8 @@ import {
   type SessionGrants,
 } from '@forge/transport-grpc/internal';
 import type { RunCarrier, TerminalCarrier } from './dialled-agent.js';
-import { AttachResponseSchema, type AttachResponse } from './gen/forge/dialhome/v1/dialhome_pb.js';
+import { AttachResponseSchema, LogsRequestSchema, type AttachResponse } from './gen/forge/dialhome/v1/dialhome_pb.js';
+import { HubLogStreams, type AgentLogsReadOptions } from './hub-log-streams.js';
 import { HubTerminal } from './hub-terminal.js';
 import type { RelayedRun } from '@forge/core/internal';
 import { parseSubject, subjects } from './subject.js';
@@ -66,10 +67,25 @@ export class AgentSession implements RunCarrier, TerminalCarrier {
   private ending: SessionEnd | undefined;
   private endListeners: Array<(end: SessionEnd) => void> = [];
   lastSeen: number;
+  private readonly logStreams: HubLogStreams;
 
   constructor(private readonly options: AgentSessionOptions) {
     this.agentId = options.agentId;
     this.lastSeen = options.clock.now();
+    this.logStreams = new HubLogStreams(
+      (streamId, request) =>
+        this.send(subjects.logs(this.agentId, streamId), {
+          case: 'logs',
+          value: create(LogsRequestSchema, { streamId, ...request }),
+        }),
+      options.name,
+      options.callTimeoutMs,
+    );
+  }
+
+  /** The agent's own log lines (its program's stderr, its logger), read over this stream. */
+  logs(options: AgentLogsReadOptions): AsyncIterable<string> {
+    return this.logStreams.read(options);
   }
 
   get ended(): SessionEnd | undefined {
@@ -317,6 +333,9 @@ export class AgentSession implements RunCarrier, TerminalCarrier {
         });
         return undefined;
       }
+      case 'logLines':
+        this.logStreams.deliver(body.value);
+        return undefined;
       case 'sessionCall': {
         const runId = parsed.runId;
         const call = body.value;
@@ -380,6 +399,7 @@ export class AgentSession implements RunCarrier, TerminalCarrier {
     this.pending.clear();
     for (const t of [...this.terminals.values()]) t.linkLost(end.message);
     this.terminals.clear();
+    this.logStreams.close(gone);
     // Let queued messages (a final ack) go out unless the stream is dead anyway.
     if (end.reason === 'heartbeat' || end.reason === 'broken') this.outbound.close();
     else this.outbound.end();

@@ -5,6 +5,7 @@ import { AsyncQueue } from '@forge/core/internal';
 import { capabilitiesToProto } from '@forge/transport-grpc/internal';
 import { AgentLink } from './agent-link.js';
 import { AgentTerminals } from './agent-terminals.js';
+import { AgentLogServer } from './agent-log-server.js';
 import type { StoredCredential } from './credential-file.js';
 import type { DialState } from './dial-state.js';
 import { HeartbeatSchema, HelloSchema, TerminalSupport } from './gen/forge/dialhome/v1/dialhome_pb.js';
@@ -28,6 +29,7 @@ export async function attachOnce(
     callTimeoutMs: options.sessionCallTimeoutMs ?? 30_000,
   });
   const terminals = new AgentTerminals({ attach: options.attach, agentId: stored.agentId, outbound, logger });
+  const logServer = new AgentLogServer(options.logs, stored.agentId, outbound, logger);
   const controller = new AbortController();
   const abort = (reason: Error) => controller.abort(reason);
   const onStop = () => abort(new Error('stopped'));
@@ -111,6 +113,8 @@ export async function attachOnce(
           link.handle(body.value);
         } else if (body.case === 'terminal') {
           terminals.handle(body.value);
+        } else if (body.case === 'logs') {
+          logServer.handle(body.value);
         }
       }
     } finally {
@@ -129,6 +133,7 @@ export async function attachOnce(
     stopController.signal.removeEventListener('abort', onStop);
     void link.drop('the link to the platform dropped');
     terminals.drop();
+    logServer.close();
     outbound.close();
     if (!controller.signal.aborted) controller.abort(new Error('the stream ended'));
     if (welcomed) logger.info('link to the platform closed', { agentId: state.agentId });

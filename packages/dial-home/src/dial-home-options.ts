@@ -1,4 +1,5 @@
 import type { BackoffOptions, Clock, CodeAgent, ForgeError, Logger, WorkspaceAttach } from '@forge/core';
+import type { AgentLogSource } from './agent-log-server.js';
 import type { LinkedSessionStore } from '@forge/transport-grpc';
 
 export type DialHomeStatus = 'connecting' | 'online' | 'reconnecting' | 'stopped';
@@ -14,6 +15,12 @@ export interface DialHomeOptions {
   name: string;
   /** The agent to serve. dialHome never closes it. */
   agent: CodeAgent;
+  /**
+   * The agent program's own log for the platform's operators (`GET /agents/:id/logs` there): its provider's
+   * stderr, its logger's recent lines. Read with a bounded tail (at most 5,000), lines cut at 8 KiB, and ended
+   * through `signal`. Without it the platform reads an empty log.
+   */
+  logs?: AgentLogSource;
   /**
    * The linked session store the agent was given (`claudeCode({ sessionStore })`): runs the platform starts with
    * its own session store save and load their sessions there, over the Attach stream, so they outlive this

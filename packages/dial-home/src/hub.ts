@@ -2,6 +2,8 @@ import { revokedEnd } from './session-ends.js';
 import type { ConnectRouter, Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter, type ConnectNodeAdapterOptions } from '@connectrpc/connect-node';
 import { TransportError, type AttachOptions, type AttachedProcess, type CodeAgent } from '@forge/core';
+import { DialHomeCodes } from './errors.js';
+import type { AgentLogsReadOptions } from './hub-log-streams.js';
 import {
   DEFAULT_ENROLL_MAX_BYTES,
   DEFAULT_HUB_READ_MAX_BYTES,
@@ -11,7 +13,6 @@ import {
 } from './agent-hub-options.js';
 import type { AgentInfo } from './agent-info.js';
 import { Code, ConnectError } from './connect-errors.js';
-import { DialHomeCodes } from './errors.js';
 import { attachHandler } from './hub-attach.js';
 import { hubEnrolment } from './hub-enrolment.js';
 import { listenHub, type HubServer, type ListenOptions } from './hub-server.js';
@@ -71,6 +72,11 @@ export interface AgentHub {
    * older agent program) or the agent's own refusal (a bad cwd, too many terminals).
    */
   openTerminal(agentId: string, options?: AttachOptions & { outputWindow?: number }): Promise<AttachedProcess>;
+  /**
+   * The agent's own log lines (its program's stderr, its logger) over its session on this hub: the last `tail`,
+   * then with `follow` new ones until `signal` aborts. AGENT_OFFLINE when it is not connected here.
+   */
+  logs(idOrName: string, options: AgentLogsReadOptions): AsyncIterable<string>;
   /** Drops every session (their runs fail TRANSPORT_BROKEN; agents will dial again), stops any server from `listen`. */
   close(): Promise<void>;
 }
@@ -155,6 +161,15 @@ export function createAgentHub(options: AgentHubOptions): AgentHub {
         });
       const { outputWindow, ...open } = terminalOptions;
       return dialled.openTerminal(open, outputWindow);
+    },
+    logs(idOrName, logOptions) {
+      const byId = entries.get(idOrName);
+      const entry = byId?.session ? byId : [...entries.values()].find((e) => e.session && e.dialled.name === idOrName);
+      if (!entry?.session)
+        throw new TransportError(DialHomeCodes.OFFLINE, `Agent "${idOrName}" is not connected to this hub`, {
+          details: { agentId: idOrName },
+        });
+      return entry.session.logs(logOptions);
     },
     async close() {
       if (state.closed) return;

@@ -32,6 +32,9 @@ export { jsonFileCredentialStore } from './json-file-store.js';
 export type { StoredCredential } from './credential-file.js';
 export type { EnrolmentTokenPayload, HubSecret } from './enrolment-token.js';
 export { DialHomeCodes } from './errors.js';
+export type { AgentLogsReadOptions } from './hub-log-streams.js';
+export type { AgentLogSource } from './agent-log-server.js';
+export { logRing, type LogRing } from './log-ring.js';
 export { DIAL_HOME_VERSION } from './version.js';
 /** The generated protocol (AgentHubService and its messages), for agents written against it directly. */
 export * as dialHomeProto from './gen/forge/dialhome/v1/dialhome_pb.js';

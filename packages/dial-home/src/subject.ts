@@ -34,6 +34,7 @@ export const subjects = {
   revoked: (agentId: string) => `agent.${subjectToken(agentId)}.revoked`,
   terminal: (agentId: string, terminalId: string, kind: string) =>
     `agent.${subjectToken(agentId)}.terminal.${subjectToken(terminalId)}.${kind}`,
+  logs: (agentId: string, streamId: string) => `agent.${subjectToken(agentId)}.logs.${subjectToken(streamId)}`,
   run: (agentId: string, runId: string, kind: RunSubjectKind) =>
     `agent.${subjectToken(agentId)}.run.${subjectToken(runId)}.${kind}`,
 };

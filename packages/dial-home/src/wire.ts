@@ -7,9 +7,11 @@ import {
   AgentHubService,
   HeartbeatSchema,
   HelloSchema,
+  LogLinesSchema,
   TerminalUpSchema,
   type Heartbeat,
   type Hello,
+  type LogLines,
   type TerminalUp,
 } from './gen/forge/dialhome/v1/dialhome_pb.js';
 import {
@@ -28,6 +30,7 @@ export type AttachBody =
   | { case: 'ack'; value: proto.CommandAck }
   | { case: 'error'; value: proto.CommandError }
   | { case: 'pong'; value: proto.Pong }
+  | { case: 'logLines'; value: LogLines }
   | { case: 'sessionCall'; value: proto.SessionCall }
   | { case: 'terminal'; value: TerminalUp };
 
@@ -115,6 +118,9 @@ export function toWire(message: Outgoing): WireAttachRequest {
     case 'pong':
       value = toBinary(proto.PongSchema, b.value);
       break;
+    case 'logLines':
+      value = toBinary(LogLinesSchema, b.value);
+      break;
     case 'sessionCall':
       value = toBinary(proto.SessionCallSchema, b.value);
       break;
@@ -147,6 +153,8 @@ export function fromWire(message: WireAttachRequest): Incoming {
       return { subject, body: { case: 'error', value: fromBinary(proto.CommandErrorSchema, b.value) } };
     case 'pong':
       return { subject, body: { case: 'pong', value: fromBinary(proto.PongSchema, b.value) } };
+    case 'logLines':
+      return { subject, body: { case: 'logLines', value: fromBinary(LogLinesSchema, b.value) } };
     case 'sessionCall':
       return { subject, body: { case: 'sessionCall', value: fromBinary(proto.SessionCallSchema, b.value) } };
     case 'terminal':

@@ -34,7 +34,9 @@ describe('examples/k8s', () => {
       role.rules!.filter((r) => r.resources!.includes(resource)).flatMap((r) => r.verbs);
     expect(verbs('pods').sort()).toEqual(['create', 'delete', 'get', 'list', 'watch']);
     expect(verbs('pods/exec')).toContain('create');
-    expect(role.rules!.flatMap((r) => r.resources)).toEqual(['pods', 'pods/exec']);
+    // pods/log: podLogs (the platform's GET /api/v1/agents/:id/logs), read only.
+    expect(verbs('pods/log')).toEqual(['get']);
+    expect(role.rules!.flatMap((r) => r.resources)).toEqual(['pods', 'pods/exec', 'pods/log']);
   });
 
   it('platform.yaml runs two replicas on the PostgreSQL of postgres.yaml, with the hub reachable through the Service', () => {

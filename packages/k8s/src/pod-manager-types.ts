@@ -102,6 +102,10 @@ export interface PodManagerOptions {
 }
 
 export interface CreatePodOptions {
+  /** This pod's image instead of the template's (an operator's allow-listed image for one agent). */
+  image?: string;
+  /** This pod's requests/limits instead of the template's. */
+  resources?: V1ResourceRequirements;
   /** Extra env for this pod only. */
   env?: Record<string, string | SecretKeyRef>;
   labels?: Record<string, string>;

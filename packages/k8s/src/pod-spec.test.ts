@@ -81,6 +81,24 @@ describe('buildPod', () => {
     });
   });
 
+  it("takes one pod's image and requests/limits over the template's", () => {
+    const template = { image: 'img', resources: { limits: { cpu: '1' } } };
+    const pod = buildPod({
+      ...base,
+      id,
+      template,
+      create: { image: 'registry.example/python-agent:3', resources: { requests: { cpu: '250m' } } },
+    });
+    expect(pod.spec!.containers[0]).toMatchObject({
+      image: 'registry.example/python-agent:3',
+      resources: { requests: { cpu: '250m' } },
+    });
+    expect(buildPod({ ...base, id, template }).spec!.containers[0]).toMatchObject({
+      image: 'img',
+      resources: { limits: { cpu: '1' } },
+    });
+  });
+
   it('does not let template labels override identity labels', () => {
     const pod = buildPod({
       ...base,

@@ -102,14 +102,16 @@ export function buildPod(input: PodSpecInput): V1Pod {
       containers: [
         {
           name: template.containerName ?? DEFAULT_CONTAINER,
-          image: template.image,
+          image: input.create?.image ?? template.image,
           ...(template.imagePullPolicy ? { imagePullPolicy: template.imagePullPolicy } : {}),
           ...(template.command ? { command: template.command } : {}),
           ...(template.args ? { args: template.args } : {}),
           ports: [{ name: 'agent', containerPort: port, protocol: 'TCP' }],
           env,
           ...(envFrom.length ? { envFrom } : {}),
-          ...(template.resources ? { resources: template.resources } : {}),
+          ...((input.create?.resources ?? template.resources)
+            ? { resources: input.create?.resources ?? template.resources }
+            : {}),
           ...(probe ? { readinessProbe: probe } : {}),
           securityContext: {
             runAsNonRoot: true,

@@ -40,6 +40,7 @@ export {
   type NewRunCommand,
 } from './run-commands.js';
 export { AgentSettings } from './agent-settings.js';
+export { ParkedAgents, type ParkedAgent } from './parked-agents.js';
 export { KeySpend, spendDay, type Spend } from './key-spend.js';
 export { StoredApiKeys, type StoredApiKey, type NewStoredApiKey } from './stored-api-keys.js';
 export { RateWindows, type RateWindowCount } from './rate-windows.js';

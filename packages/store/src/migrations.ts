@@ -287,6 +287,23 @@ create index forge_run_usage_finished on forge_run_usage (finished_at);
 `,
   },
   {
+    version: 15,
+    name: 'parked agents: k8s agents whose pod was removed while idle, recreated at their next message',
+    sql: `
+-- The k8s backend knows its agents from their pods; an idle agent's pod is removed (FORGE_K8S_IDLE_TTL)
+-- and the agent kept here, with what its next pod is made from, until a message makes that pod.
+create table forge_parked_agents (
+  user_id text not null,
+  agent_id text not null,
+  provider text not null,
+  image text,
+  created_at double precision not null,
+  parked_at double precision not null,
+  primary key (user_id, agent_id)
+);
+`,
+  },
+  {
     version: 16,
     name: 'runs handed over by a stopping replica, for another to adopt rather than end',
     sql: `

@@ -1,7 +1,10 @@
 import type { AgentCapabilities, AttachOptions, AttachedProcess, CodeAgent } from '@forge/core';
 
-/** Kubernetes-style pod phase; the local backend uses Running (ready) and Failed (its directory is gone). */
-export type AgentPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown' | 'Terminating';
+/**
+ * Kubernetes-style pod phase; the local backend uses Running (ready) and Failed (its directory is gone). Idle: a
+ * k8s agent whose pod was removed while idle (FORGE_K8S_IDLE_TTL); it is ready, its next message makes a new pod.
+ */
+export type AgentPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown' | 'Terminating' | 'Idle';
 
 /** What the dashboard shows. */
 export type AgentState = 'ready' | 'starting' | 'gone';
@@ -17,6 +20,8 @@ export interface AgentRecord {
   createdAt: number;
   podName?: string;
   podIp?: string;
+  /** The operator's image name it was created with (FORGE_K8S_IMAGES); undefined: the default image. */
+  image?: string;
 }
 
 /** What the agent itself says, asked live (`GET /agents/:id?refresh=true`). */
@@ -36,6 +41,8 @@ export interface AgentLiveStatus {
 export interface CreateAgentInput {
   userId: string;
   provider: string;
+  /** An image name from the operator's allow-list (k8s backend); others refuse it (IMAGE_NOT_ALLOWED). */
+  image?: string;
   signal?: AbortSignal;
   /** Bound on waiting for the agent to be ready. */
   timeoutMs: number;

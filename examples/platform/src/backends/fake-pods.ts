@@ -1,4 +1,4 @@
-import type { PodId, PodSummary } from '@forge/k8s';
+import type { PodId, PodManager, PodSummary } from '@forge/k8s';
 import type { PodManagerLike } from './k8s-backend.js';
 
 export interface FakePodsOptions {
@@ -36,9 +36,9 @@ export function fakePods(options: FakePodsOptions = {}) {
     if (!pod) throw Object.assign(new Error(`no pod for ${key(id)}`), { code: 'K8S_NOT_FOUND' });
     return pod;
   };
-  const manager: PodManagerLike = {
+  const manager: PodManagerLike & Pick<PodManager, 'listAllPods' | 'reapOrphans'> = {
     async createPod(id, opts) {
-      calls.push(`create ${key(id)} ${String(opts?.env?.FORGE_PROVIDER)}`);
+      calls.push(`create ${key(id)} ${String(opts?.env?.FORGE_PROVIDER)}${opts?.image ? ` ${opts.image}` : ''}`);
       const ip = `10.0.0.${n++}`;
       const address = (await options.start?.(id)) ?? `http://${ip}:8080`;
       const pod: PodSummary = {
@@ -78,6 +78,25 @@ export function fakePods(options: FakePodsOptions = {}) {
     },
     listPods: async (userId) => [...pods.values()].filter((p) => p.userId === userId),
     listAllPods: async () => [...pods.values()],
+    // As @forge/k8s's: dead pods go, others when the host's check says so (no age rule here).
+    async reapOrphans(opts = {}) {
+      const reaped: PodSummary[] = [];
+      for (const pod of [...pods.values()]) {
+        if (pod.deletingSince) continue;
+        const dead = pod.phase === 'Failed' || pod.phase === 'Succeeded';
+        const check = opts.isAlive;
+        const alive = check
+          ? await Promise.resolve(pod)
+              .then(check)
+              .catch(() => true)
+          : true;
+        const orphan = dead || alive === false;
+        if (!orphan) continue;
+        await manager.deletePod({ userId: pod.userId, agentId: pod.agentId }, { graceful: false });
+        reaped.push(pod);
+      }
+      return reaped;
+    },
     async *podLogs(id, opts = {}) {
       must(id);
       const l = logOf(key(id));

@@ -1,5 +1,5 @@
 import { scriptedAgent } from '@forge/core/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOB_KEY, startApiHarness, type ApiHarness } from '../test-support/api-harness.js';
 import { fakePods } from './fake-pods.js';
 import { k8sBackend, type RemoteCodeAgent } from './k8s-backend.js';
@@ -28,17 +28,18 @@ async function follow(res: Response, count: number): Promise<string[]> {
 }
 
 describe('GET /api/v1/agents/:id/logs (k8s backend: the pod’s log)', () => {
-  let h: ApiHarness | undefined;
-  afterEach(async () => {
-    await h?.close();
-    h = undefined;
-  });
-
-  it('tails and follows the pod log, owner-checked', async () => {
-    const fake = fakePods();
+  let h: ApiHarness;
+  const fake = fakePods();
+  beforeAll(async () => {
     h = await startApiHarness({
       backend: () => k8sBackend({ pods: fake.manager, connect, providers: ['scripted'] }),
     });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('tails and follows the pod log, owner-checked', async () => {
     const created = await h.call('POST', '/api/v1/agents', { body: { provider: 'scripted' } });
     expect(created.status).toBe(201);
     const id = created.json.agent_id as string;

@@ -31,6 +31,14 @@ describe('localBackend', () => {
     expect(await b.get('bob', created.agentId)).toBeUndefined();
   });
 
+  it('refuses an image (images are the k8s backend’s) with IMAGE_NOT_ALLOWED, making nothing', async () => {
+    const backend = make();
+    await expect(
+      backend.create({ userId: 'alice', provider: 'scripted', image: 'python', timeoutMs: 1000 }),
+    ).rejects.toMatchObject({ code: 'IMAGE_NOT_ALLOWED' });
+    expect(await backend.list('alice')).toEqual([]);
+  });
+
   it('reports an agent whose workspace vanished as gone, and ignores half-made directories', async () => {
     const backend = make();
     const created = await backend.create({ userId: 'alice', provider: 'scripted', timeoutMs: 1000 });

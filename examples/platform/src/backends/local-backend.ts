@@ -99,6 +99,12 @@ export function localBackend(options: LocalBackendOptions): AgentBackend {
   return {
     kind: 'local',
     async create(input: CreateAgentInput) {
+      if (input.image !== undefined) {
+        const message = 'The local backend runs no container images (image is for the k8s backend)';
+        throw new ValidationError('IMAGE_NOT_ALLOWED', message, [
+          { path: 'image', code: 'IMAGE_NOT_ALLOWED', message },
+        ]);
+      }
       if (!registry.has(input.provider)) {
         throw new ValidationError(
           'UNKNOWN_PROVIDER',

@@ -8,6 +8,7 @@ export function agentJson(agent: AgentRecord, extra: Record<string, unknown> = {
     provider: agent.provider,
     ...(agent.podName ? { pod_name: agent.podName } : {}),
     ...(agent.podIp ? { pod_ip: agent.podIp } : {}),
+    ...(agent.image ? { image: agent.image } : {}),
     phase: agent.phase,
     ready: agent.ready,
     state: agentState(agent),

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { localProcessRunner } from '@forge/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { localProcessRunner, stderrTeeRunner } from '@forge/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentLogBook } from '../backends/agent-log-book.js';
 import { localBackend } from '../backends/local-backend.js';
-import { agentKeyOfCwd, stderrTeeRunner } from '../backends/stderr-tee-runner.js';
+import { agentKeyOfCwd } from '../backends/agent-log-key.js';
 import { BOB_KEY, startApiHarness, type ApiHarness } from '../test-support/api-harness.js';
 
 /** Reads an SSE body until `lines` data lines have come, then stops reading (the client goes). */
@@ -28,18 +28,22 @@ async function follow(res: Response, count: number): Promise<string[]> {
 describe('GET /api/v1/agents/:id/logs (local backend)', () => {
   let h: ApiHarness | undefined;
   const book = new AgentLogBook({ maxLines: 50 });
-  afterEach(async () => {
+  beforeAll(async () => {
+    h = await startApiHarness({ backend: (registry, dataDir) => localBackend({ dataDir, registry, logs: book }) });
+  });
+  afterAll(async () => {
     await h?.close();
-    h = undefined;
   });
 
   const start = async () => {
-    h = await startApiHarness({ backend: (registry, dataDir) => localBackend({ dataDir, registry, logs: book }) });
-    const created = await h.call('POST', '/api/v1/agents', { body: { provider: 'scripted' } });
+    const created = await h!.call('POST', '/api/v1/agents', { body: { provider: 'scripted' } });
     const id = created.json.agent_id as string;
     // The agent's program, as a provider starts it: through the platform's runner, in the agent's workspace.
-    const runner = stderrTeeRunner(localProcessRunner(), book, (cwd) => agentKeyOfCwd(h!.dataDir, cwd));
-    const cwd = join(h.dataDir, 'alice', id, 'workspace');
+    const runner = stderrTeeRunner(localProcessRunner(), (_command, spawn) => {
+      const key = agentKeyOfCwd(h!.dataDir, spawn?.cwd);
+      return key ? (line) => book.append(key, line) : undefined;
+    });
+    const cwd = join(h!.dataDir, 'alice', id, 'workspace');
     return { id, runner, cwd };
   };
 

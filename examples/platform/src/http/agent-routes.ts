@@ -56,7 +56,13 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
           );
         }
         const signal = AbortSignal.timeout(options.createTimeoutMs);
-        const agent = await backend.create({ userId, provider, signal, timeoutMs: options.createTimeoutMs });
+        const agent = await backend.create({
+          userId,
+          provider,
+          ...(parsed.image ? { image: parsed.image } : {}),
+          signal,
+          timeoutMs: options.createTimeoutMs,
+        });
         const given = Object.keys(settings).length > 0;
         if (given) await runs.store.agentSettings.put(userId, agent.agentId, settings, Date.now());
         logger.info('agent created', { userId, agentId: agent.agentId, provider, backend: backend.kind });

@@ -80,7 +80,7 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       ok: [201, S.Agent],
       errors: {
         ...BODY_ERRORS,
-        400: `${BODY_ERRORS[400]}; the run defaults' codes as for a message (INVALID_BUDGET, MCP_COMMAND_REFUSED…)`,
+        400: `${BODY_ERRORS[400]}; the run defaults' codes as for a message (INVALID_BUDGET, MCP_COMMAND_REFUSED…); IMAGE_NOT_ALLOWED (an image not in FORGE_K8S_IMAGES)`,
         404: 'USER_NOT_FOUND, PROVIDER_NOT_FOUND',
         429: 'AGENT_LIMIT or RATE_LIMITED',
       },
@@ -179,7 +179,8 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       errors: {
         400: 'INVALID_TAIL, INVALID_FOLLOW, UNKNOWN_PARAMETER',
         ...AGENT_404,
-        409: 'LOGS_UNAVAILABLE (the backend keeps none), AGENT_OFFLINE (a remote agent not connected here)',
+        409: 'LOGS_UNAVAILABLE (the backend keeps none)',
+        503: 'AGENT_OFFLINE (a remote agent not connected to this replica), DEADLINE_EXCEEDED (it did not answer)',
       },
     },
   },

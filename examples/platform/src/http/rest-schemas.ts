@@ -51,6 +51,9 @@ export const RunSettingsFields = {
 export const CreateAgentBody = z.strictObject({
   owner_id: nullable(z.string()).describe("Must be the key's own user when given."),
   provider: nullable(z.string()).describe('A provider from GET /api/v1/providers; default: the default provider.'),
+  image: nullable(z.string()).describe(
+    "k8s backend: an image name from the operator's FORGE_K8S_IMAGES; default FORGE_K8S_IMAGE. Else 400 IMAGE_NOT_ALLOWED.",
+  ),
   // The agent's run defaults: each message may override any of them.
   ...RunSettingsFields,
 });
@@ -152,7 +155,8 @@ export const Agent = z.object({
   provider: z.string(),
   pod_name: z.string().optional(),
   pod_ip: z.string().optional(),
-  phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown', 'Terminating']),
+  image: z.string().optional().describe('The FORGE_K8S_IMAGES name it was created with.'),
+  phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown', 'Terminating', 'Idle']),
   ready: z.boolean(),
   state: z.enum(['ready', 'starting', 'gone']),
   created_at: iso,

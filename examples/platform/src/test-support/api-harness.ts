@@ -34,6 +34,7 @@ export interface HarnessOptions {
       | 'allowPrivateNetworks'
       | 'maxAttachmentBytes'
       | 'runDefaults'
+      | 'agentLogs'
       | 'health'
       | 'metrics'
       | 'rateWindows'

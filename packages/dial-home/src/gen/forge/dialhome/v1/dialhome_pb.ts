@@ -24,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file forge/dialhome/v1/dialhome.proto.
  */
 export const file_forge_dialhome_v1_dialhome: GenFile = /*@__PURE__*/
-  fileDesc("CiBmb3JnZS9kaWFsaG9tZS92MS9kaWFsaG9tZS5wcm90bxIRZm9yZ2UuZGlhbGhvbWUudjEiNgoNRW5yb2xsUmVxdWVzdBIXCg9lbnJvbG1lbnRfdG9rZW4YASABKAkSDAoEbmFtZRgCIAEoCSI2Cg5FbnJvbGxSZXNwb25zZRIQCghhZ2VudF9pZBgBIAEoCRISCgpjcmVkZW50aWFsGAIgASgJIp0DCg1BdHRhY2hSZXF1ZXN0Eg8KB3N1YmplY3QYASABKAkSKQoFaGVsbG8YAiABKAsyGC5mb3JnZS5kaWFsaG9tZS52MS5IZWxsb0gAEjEKCWhlYXJ0YmVhdBgDIAEoCzIcLmZvcmdlLmRpYWxob21lLnYxLkhlYXJ0YmVhdEgAEiwKBmV2ZW50cxgEIAEoCzIaLmZvcmdlLmFnZW50LnYxLkV2ZW50QmF0Y2hIABIpCgNhY2sYBSABKAsyGi5mb3JnZS5hZ2VudC52MS5Db21tYW5kQWNrSAASLQoFZXJyb3IYBiABKAsyHC5mb3JnZS5hZ2VudC52MS5Db21tYW5kRXJyb3JIABIkCgRwb25nGAcgASgLMhQuZm9yZ2UuYWdlbnQudjEuUG9uZ0gAEjMKDHNlc3Npb25fY2FsbBh4IAEoCzIbLmZvcmdlLmFnZW50LnYxLlNlc3Npb25DYWxsSAASMgoIdGVybWluYWwYoAEgASgLMh0uZm9yZ2UuZGlhbGhvbWUudjEuVGVybWluYWxVcEgAQgYKBGJvZHkivAEKBUhlbGxvEgwKBG5hbWUYASABKAkSEAoIcHJvdmlkZXIYAiABKAkSNwoMY2FwYWJpbGl0aWVzGAMgASgLMiEuZm9yZ2UuYWdlbnQudjEuQWdlbnRDYXBhYmlsaXRpZXMSDwoHdmVyc2lvbhgEIAEoCRI7Cgl0ZXJtaW5hbHMYoAEgASgOMiIuZm9yZ2UuZGlhbGhvbWUudjEuVGVybWluYWxTdXBwb3J0SACIAQFCDAoKX3Rlcm1pbmFscyIxCglIZWFydGJlYXQSDAoEdGltZRgBIAEoARIWCg5ydW5zX2luX2ZsaWdodBgCIAEoDSL7AQoOQXR0YWNoUmVzcG9uc2USDwoHc3ViamVjdBgBIAEoCRItCgd3ZWxjb21lGAIgASgLMhouZm9yZ2UuZGlhbGhvbWUudjEuV2VsY29tZUgAEjgKDWhlYXJ0YmVhdF9hY2sYAyABKAsyHy5mb3JnZS5kaWFsaG9tZS52MS5IZWFydGJlYXRBY2tIABIxCgdjb21tYW5kGAQgASgLMh4uZm9yZ2UuYWdlbnQudjEuQ29ubmVjdFJlcXVlc3RIABI0Cgh0ZXJtaW5hbBigASABKAsyHy5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbERvd25IAEIGCgRib2R5ImEKB1dlbGNvbWUSEAoIYWdlbnRfaWQYASABKAkSFAoMaGVhcnRiZWF0X21zGAIgASgNEhkKEW1pc3NlZF9oZWFydGJlYXRzGAMgASgNEhMKC3NlcnZlcl90aW1lGAQgASgBIjEKDEhlYXJ0YmVhdEFjaxIMCgR0aW1lGAEgASgBEhMKC3NlcnZlcl90aW1lGAIgASgBIt4BCgxUZXJtaW5hbERvd24SEwoLdGVybWluYWxfaWQYASABKAkSLwoEb3BlbhgCIAEoCzIfLmZvcmdlLmRpYWxob21lLnYxLlRlcm1pbmFsT3BlbkgAEg8KBXN0ZGluGAMgASgMSAASEwoJc3RkaW5fZW9mGAQgASgISAASMQoGcmVzaXplGAUgASgLMh8uZm9yZ2UuZGlhbGhvbWUudjEuVGVybWluYWxTaXplSAASFwoNb3V0cHV0X2NyZWRpdBgGIAEoDUgAEg4KBGtpbGwYByABKAhIAEIGCgRib2R5Is8BCgxUZXJtaW5hbE9wZW4SDwoHY29tbWFuZBgBIAMoCRILCgNjd2QYAiABKAkSCwoDdHR5GAMgASgIEgwKBGNvbHMYBCABKA0SDAoEcm93cxgFIAEoDRI1CgNlbnYYBiADKAsyKC5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbE9wZW4uRW52RW50cnkSFQoNb3V0cHV0X3dpbmRvdxgHIAEoDRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIioKDFRlcm1pbmFsU2l6ZRIMCgRjb2xzGAEgASgNEgwKBHJvd3MYAiABKA0i+QEKClRlcm1pbmFsVXASEwoLdGVybWluYWxfaWQYASABKAkSMwoGb3BlbmVkGAIgASgLMiEuZm9yZ2UuZGlhbGhvbWUudjEuVGVybWluYWxPcGVuZWRIABIQCgZzdGRvdXQYAyABKAxIABIQCgZzdGRlcnIYBCABKAxIABIWCgxzdGRpbl9jcmVkaXQYBSABKA1IABIvCgRleGl0GAYgASgLMh8uZm9yZ2UuZGlhbGhvbWUudjEuVGVybWluYWxFeGl0SAASLAoHcmVmdXNlZBgHIAEoCzIZLmZvcmdlLmFnZW50LnYxLkVycm9ySW5mb0gAQgYKBGJvZHkiQgoOVGVybWluYWxPcGVuZWQSCwoDdHR5GAEgASgIEhQKDHN0ZGluX3dpbmRvdxgCIAEoDRINCgVub3RlcxgDIAMoCSI6CgxUZXJtaW5hbEV4aXQSEQoEY29kZRgBIAEoBUgAiAEBEg4KBnNpZ25hbBgCIAEoCUIHCgVfY29kZSpwCg9UZXJtaW5hbFN1cHBvcnQSIAocVEVSTUlOQUxfU1VQUE9SVF9VTlNQRUNJRklFRBAAEhwKGFRFUk1JTkFMX1NVUFBPUlRfRU5BQkxFRBABEh0KGVRFUk1JTkFMX1NVUFBPUlRfRElTQUJMRUQQAjKzAQoPQWdlbnRIdWJTZXJ2aWNlEk0KBkVucm9sbBIgLmZvcmdlLmRpYWxob21lLnYxLkVucm9sbFJlcXVlc3QaIS5mb3JnZS5kaWFsaG9tZS52MS5FbnJvbGxSZXNwb25zZRJRCgZBdHRhY2gSIC5mb3JnZS5kaWFsaG9tZS52MS5BdHRhY2hSZXF1ZXN0GiEuZm9yZ2UuZGlhbGhvbWUudjEuQXR0YWNoUmVzcG9uc2UoATABYgZwcm90bzM", [file_forge_agent_v1_agent]);
+  fileDesc("CiBmb3JnZS9kaWFsaG9tZS92MS9kaWFsaG9tZS5wcm90bxIRZm9yZ2UuZGlhbGhvbWUudjEiNgoNRW5yb2xsUmVxdWVzdBIXCg9lbnJvbG1lbnRfdG9rZW4YASABKAkSDAoEbmFtZRgCIAEoCSI2Cg5FbnJvbGxSZXNwb25zZRIQCghhZ2VudF9pZBgBIAEoCRISCgpjcmVkZW50aWFsGAIgASgJIs8DCg1BdHRhY2hSZXF1ZXN0Eg8KB3N1YmplY3QYASABKAkSKQoFaGVsbG8YAiABKAsyGC5mb3JnZS5kaWFsaG9tZS52MS5IZWxsb0gAEjEKCWhlYXJ0YmVhdBgDIAEoCzIcLmZvcmdlLmRpYWxob21lLnYxLkhlYXJ0YmVhdEgAEiwKBmV2ZW50cxgEIAEoCzIaLmZvcmdlLmFnZW50LnYxLkV2ZW50QmF0Y2hIABIpCgNhY2sYBSABKAsyGi5mb3JnZS5hZ2VudC52MS5Db21tYW5kQWNrSAASLQoFZXJyb3IYBiABKAsyHC5mb3JnZS5hZ2VudC52MS5Db21tYW5kRXJyb3JIABIkCgRwb25nGAcgASgLMhQuZm9yZ2UuYWdlbnQudjEuUG9uZ0gAEjAKCWxvZ19saW5lcxhkIAEoCzIbLmZvcmdlLmRpYWxob21lLnYxLkxvZ0xpbmVzSAASMwoMc2Vzc2lvbl9jYWxsGHggASgLMhsuZm9yZ2UuYWdlbnQudjEuU2Vzc2lvbkNhbGxIABIyCgh0ZXJtaW5hbBigASABKAsyHS5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbFVwSABCBgoEYm9keSK8AQoFSGVsbG8SDAoEbmFtZRgBIAEoCRIQCghwcm92aWRlchgCIAEoCRI3CgxjYXBhYmlsaXRpZXMYAyABKAsyIS5mb3JnZS5hZ2VudC52MS5BZ2VudENhcGFiaWxpdGllcxIPCgd2ZXJzaW9uGAQgASgJEjsKCXRlcm1pbmFscxigASABKA4yIi5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbFN1cHBvcnRIAIgBAUIMCgpfdGVybWluYWxzIjEKCUhlYXJ0YmVhdBIMCgR0aW1lGAEgASgBEhYKDnJ1bnNfaW5fZmxpZ2h0GAIgASgNIqsCCg5BdHRhY2hSZXNwb25zZRIPCgdzdWJqZWN0GAEgASgJEi0KB3dlbGNvbWUYAiABKAsyGi5mb3JnZS5kaWFsaG9tZS52MS5XZWxjb21lSAASOAoNaGVhcnRiZWF0X2FjaxgDIAEoCzIfLmZvcmdlLmRpYWxob21lLnYxLkhlYXJ0YmVhdEFja0gAEjEKB2NvbW1hbmQYBCABKAsyHi5mb3JnZS5hZ2VudC52MS5Db25uZWN0UmVxdWVzdEgAEjQKCHRlcm1pbmFsGKABIAEoCzIfLmZvcmdlLmRpYWxob21lLnYxLlRlcm1pbmFsRG93bkgAEi4KBGxvZ3MYZCABKAsyHi5mb3JnZS5kaWFsaG9tZS52MS5Mb2dzUmVxdWVzdEgAQgYKBGJvZHkiYQoHV2VsY29tZRIQCghhZ2VudF9pZBgBIAEoCRIUCgxoZWFydGJlYXRfbXMYAiABKA0SGQoRbWlzc2VkX2hlYXJ0YmVhdHMYAyABKA0SEwoLc2VydmVyX3RpbWUYBCABKAEiMQoMSGVhcnRiZWF0QWNrEgwKBHRpbWUYASABKAESEwoLc2VydmVyX3RpbWUYAiABKAEi3gEKDFRlcm1pbmFsRG93bhITCgt0ZXJtaW5hbF9pZBgBIAEoCRIvCgRvcGVuGAIgASgLMh8uZm9yZ2UuZGlhbGhvbWUudjEuVGVybWluYWxPcGVuSAASDwoFc3RkaW4YAyABKAxIABITCglzdGRpbl9lb2YYBCABKAhIABIxCgZyZXNpemUYBSABKAsyHy5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbFNpemVIABIXCg1vdXRwdXRfY3JlZGl0GAYgASgNSAASDgoEa2lsbBgHIAEoCEgAQgYKBGJvZHkizwEKDFRlcm1pbmFsT3BlbhIPCgdjb21tYW5kGAEgAygJEgsKA2N3ZBgCIAEoCRILCgN0dHkYAyABKAgSDAoEY29scxgEIAEoDRIMCgRyb3dzGAUgASgNEjUKA2VudhgGIAMoCzIoLmZvcmdlLmRpYWxob21lLnYxLlRlcm1pbmFsT3Blbi5FbnZFbnRyeRIVCg1vdXRwdXRfd2luZG93GAcgASgNGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiKgoMVGVybWluYWxTaXplEgwKBGNvbHMYASABKA0SDAoEcm93cxgCIAEoDSL5AQoKVGVybWluYWxVcBITCgt0ZXJtaW5hbF9pZBgBIAEoCRIzCgZvcGVuZWQYAiABKAsyIS5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbE9wZW5lZEgAEhAKBnN0ZG91dBgDIAEoDEgAEhAKBnN0ZGVychgEIAEoDEgAEhYKDHN0ZGluX2NyZWRpdBgFIAEoDUgAEi8KBGV4aXQYBiABKAsyHy5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbEV4aXRIABIsCgdyZWZ1c2VkGAcgASgLMhkuZm9yZ2UuYWdlbnQudjEuRXJyb3JJbmZvSABCBgoEYm9keSJCCg5UZXJtaW5hbE9wZW5lZBILCgN0dHkYASABKAgSFAoMc3RkaW5fd2luZG93GAIgASgNEg0KBW5vdGVzGAMgAygJIjoKDFRlcm1pbmFsRXhpdBIRCgRjb2RlGAEgASgFSACIAQESDgoGc2lnbmFsGAIgASgJQgcKBV9jb2RlIkwKC0xvZ3NSZXF1ZXN0EhEKCXN0cmVhbV9pZBgBIAEoCRIMCgR0YWlsGAIgASgNEg4KBmZvbGxvdxgDIAEoCBIMCgRzdG9wGAQgASgIIjkKCExvZ0xpbmVzEhEKCXN0cmVhbV9pZBgBIAEoCRINCgVsaW5lcxgCIAMoCRILCgNlbmQYAyABKAgqcAoPVGVybWluYWxTdXBwb3J0EiAKHFRFUk1JTkFMX1NVUFBPUlRfVU5TUEVDSUZJRUQQABIcChhURVJNSU5BTF9TVVBQT1JUX0VOQUJMRUQQARIdChlURVJNSU5BTF9TVVBQT1JUX0RJU0FCTEVEEAIyswEKD0FnZW50SHViU2VydmljZRJNCgZFbnJvbGwSIC5mb3JnZS5kaWFsaG9tZS52MS5FbnJvbGxSZXF1ZXN0GiEuZm9yZ2UuZGlhbGhvbWUudjEuRW5yb2xsUmVzcG9uc2USUQoGQXR0YWNoEiAuZm9yZ2UuZGlhbGhvbWUudjEuQXR0YWNoUmVxdWVzdBohLmZvcmdlLmRpYWxob21lLnYxLkF0dGFjaFJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_forge_agent_v1_agent]);
 
 /**
  * @generated from message forge.dialhome.v1.EnrollRequest
@@ -139,6 +139,14 @@ export type AttachRequest = Message<"forge.dialhome.v1.AttachRequest"> & {
      */
     value: Pong;
     case: "pong";
+  } | {
+    /**
+     * Lines of the agent's own log, answering a LogsRequest (`agent.<id>.logs.<stream>`).
+     *
+     * @generated from field: forge.dialhome.v1.LogLines log_lines = 100;
+     */
+    value: LogLines;
+    case: "logLines";
   } | {
     /**
      * `agent.<id>.run.<run>.session`: the agent's session store asks the platform's, for a run
@@ -284,6 +292,15 @@ export type AttachResponse = Message<"forge.dialhome.v1.AttachResponse"> & {
      */
     value: TerminalDown;
     case: "terminal";
+  } | {
+    /**
+     * Asks for the agent's own log (`agent.<id>.logs.<stream>`); an agent that keeps none answers with an
+     * empty, final LogLines. Agent programs older than this field ignore it (the platform gives up waiting).
+     *
+     * @generated from field: forge.dialhome.v1.LogsRequest logs = 100;
+     */
+    value: LogsRequest;
+    case: "logs";
   } | { case: undefined; value?: undefined };
 };
 
@@ -632,6 +649,77 @@ export type TerminalExit = Message<"forge.dialhome.v1.TerminalExit"> & {
  */
 export const TerminalExitSchema: GenMessage<TerminalExit> = /*@__PURE__*/
   messageDesc(file_forge_dialhome_v1_dialhome, 13);
+
+/**
+ * @generated from message forge.dialhome.v1.LogsRequest
+ */
+export type LogsRequest = Message<"forge.dialhome.v1.LogsRequest"> & {
+  /**
+   * Chosen by the platform, unique on the stream; every LogLines of this read carries it.
+   *
+   * @generated from field: string stream_id = 1;
+   */
+  streamId: string;
+
+  /**
+   * The latest lines to start with (the agent bounds it by what it keeps).
+   *
+   * @generated from field: uint32 tail = 2;
+   */
+  tail: number;
+
+  /**
+   * Keep sending new lines until a LogsRequest with `stop` for this stream (or the stream ends).
+   *
+   * @generated from field: bool follow = 3;
+   */
+  follow: boolean;
+
+  /**
+   * The platform's reader left: stop sending this stream's lines.
+   *
+   * @generated from field: bool stop = 4;
+   */
+  stop: boolean;
+};
+
+/**
+ * Describes the message forge.dialhome.v1.LogsRequest.
+ * Use `create(LogsRequestSchema)` to create a new message.
+ */
+export const LogsRequestSchema: GenMessage<LogsRequest> = /*@__PURE__*/
+  messageDesc(file_forge_dialhome_v1_dialhome, 14);
+
+/**
+ * @generated from message forge.dialhome.v1.LogLines
+ */
+export type LogLines = Message<"forge.dialhome.v1.LogLines"> & {
+  /**
+   * @generated from field: string stream_id = 1;
+   */
+  streamId: string;
+
+  /**
+   * Oldest first, without line ends.
+   *
+   * @generated from field: repeated string lines = 2;
+   */
+  lines: string[];
+
+  /**
+   * The last message of this stream: the tail was sent (no follow), or the follow stopped.
+   *
+   * @generated from field: bool end = 3;
+   */
+  end: boolean;
+};
+
+/**
+ * Describes the message forge.dialhome.v1.LogLines.
+ * Use `create(LogLinesSchema)` to create a new message.
+ */
+export const LogLinesSchema: GenMessage<LogLines> = /*@__PURE__*/
+  messageDesc(file_forge_dialhome_v1_dialhome, 15);
 
 /**
  * @generated from enum forge.dialhome.v1.TerminalSupport

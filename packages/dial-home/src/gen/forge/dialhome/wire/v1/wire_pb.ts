@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file forge/dialhome/wire/v1/wire.proto.
  */
 export const file_forge_dialhome_wire_v1_wire: GenFile = /*@__PURE__*/
-  fileDesc("CiFmb3JnZS9kaWFsaG9tZS93aXJlL3YxL3dpcmUucHJvdG8SFmZvcmdlLmRpYWxob21lLndpcmUudjEivQEKDUF0dGFjaFJlcXVlc3QSDwoHc3ViamVjdBgBIAEoCRIPCgVoZWxsbxgCIAEoDEgAEhMKCWhlYXJ0YmVhdBgDIAEoDEgAEhAKBmV2ZW50cxgEIAEoDEgAEg0KA2FjaxgFIAEoDEgAEg8KBWVycm9yGAYgASgMSAASDgoEcG9uZxgHIAEoDEgAEhYKDHNlc3Npb25fY2FsbBh4IAEoDEgAEhMKCHRlcm1pbmFsGKABIAEoDEgAQgYKBGJvZHliBnByb3RvMw");
+  fileDesc("CiFmb3JnZS9kaWFsaG9tZS93aXJlL3YxL3dpcmUucHJvdG8SFmZvcmdlLmRpYWxob21lLndpcmUudjEi0gEKDUF0dGFjaFJlcXVlc3QSDwoHc3ViamVjdBgBIAEoCRIPCgVoZWxsbxgCIAEoDEgAEhMKCWhlYXJ0YmVhdBgDIAEoDEgAEhAKBmV2ZW50cxgEIAEoDEgAEg0KA2FjaxgFIAEoDEgAEg8KBWVycm9yGAYgASgMSAASDgoEcG9uZxgHIAEoDEgAEhMKCWxvZ19saW5lcxhkIAEoDEgAEhYKDHNlc3Npb25fY2FsbBh4IAEoDEgAEhMKCHRlcm1pbmFsGKABIAEoDEgAQgYKBGJvZHliBnByb3RvMw");
 
 /**
  * = forge.dialhome.v1.AttachRequest
@@ -80,6 +80,14 @@ export type AttachRequest = Message<"forge.dialhome.wire.v1.AttachRequest"> & {
      */
     value: Uint8Array;
     case: "pong";
+  } | {
+    /**
+     * forge.dialhome.v1.LogLines
+     *
+     * @generated from field: bytes log_lines = 100;
+     */
+    value: Uint8Array;
+    case: "logLines";
   } | {
     /**
      * forge.agent.v1.SessionCall
