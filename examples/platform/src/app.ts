@@ -203,7 +203,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       replyTimeoutMs: config.replyTimeoutMs,
       maxQueuedPerAgent: config.maxQueuedPerAgent,
       maxRunning: config.maxRunning,
-      retention: { maxAgeMs: config.retentionMs, maxEvents: config.retentionMaxEvents },
+      retention: {
+        maxAgeMs: config.retentionMs,
+        maxEvents: config.retentionMaxEvents,
+        auditMaxAgeMs: config.auditRetentionMs,
+      },
       ...(config.instanceId ? { instanceId: config.instanceId } : {}),
       ...(options.pollMs ? { pollMs: options.pollMs } : {}),
       observer: metrics,

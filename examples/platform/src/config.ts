@@ -63,6 +63,8 @@ export interface PlatformConfig {
   retentionMs: number;
   /** …and the oldest are removed beyond this many journaled events. */
   retentionMaxEvents: number;
+  /** Audit log entries are kept this long (default 90 days), swept with the runs. */
+  auditRetentionMs: number;
   /** Serve the dial-home hub for remote agents on this port (0: a free one); undefined: no hub. */
   hubPort: number | undefined;
   /** Signs enrolment tokens; at least 32 bytes. Required with hubPort. */
@@ -124,6 +126,7 @@ const USAGE = `forge platform — options (flags override environment variables)
   FORGE_MAX_QUEUED                              messages waiting per agent before 429 (default 100)
   --max-running / FORGE_MAX_RUNNING             runs this instance executes at once (default 16 per core: ${defaultMaxRunning()} here)
   FORGE_RETENTION_MS, FORGE_RETENTION_MAX_EVENTS  keep finished runs 7 days, at most 1,000,000 events
+  FORGE_AUDIT_RETENTION_MS                      keep audit log entries this long (default 90 days)
   FORGE_K8S_NAMESPACE, FORGE_K8S_IMAGE, FORGE_K8S_AGENT_PORT, FORGE_K8S_ENV_FROM_SECRETS (agent pods' model keys)
   FORGE_K8S_RESOURCES                           agent pods' requests/limits: cpu=500m,memory=1Gi or JSON {requests,limits}
   FORGE_K8S_IMAGES                              images agents may be created with: name=image,… or JSON (default: FORGE_K8S_IMAGE only)
@@ -340,6 +343,13 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     ),
     retentionMs: int('FORGE_RETENTION_MS', env.FORGE_RETENTION_MS, 7 * 86_400_000, 1_000, 10 * 365 * 86_400_000),
     retentionMaxEvents: int('FORGE_RETENTION_MAX_EVENTS', env.FORGE_RETENTION_MAX_EVENTS, 1_000_000, 1, 1_000_000_000),
+    auditRetentionMs: int(
+      'FORGE_AUDIT_RETENTION_MS',
+      env.FORGE_AUDIT_RETENTION_MS,
+      90 * 86_400_000,
+      1_000,
+      10 * 365 * 86_400_000,
+    ),
     hubPort,
     hubSecret,
     hubPublicUrl,

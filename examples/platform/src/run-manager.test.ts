@@ -307,4 +307,25 @@ describe('RunManager retention', () => {
     expect(left).not.toContain('rm-old');
     await runs.close();
   });
+
+  it('sweeps audit entries older than auditMaxAgeMs, and keeps the recent ones', async () => {
+    const store = await testStore();
+    const { runs } = await manager(
+      {},
+      { store, retention: { maxAgeMs: 60_000, maxEvents: 1_000_000, auditMaxAgeMs: 3_600_000 } },
+    );
+    await store.audit.append({
+      actor: { userId: 'u' },
+      action: 'agent.deleted',
+      target: 'ret-old',
+      details: {},
+      at: Date.now() - 7_200_000,
+    });
+    await store.audit.append({ actor: { userId: 'u' }, action: 'agent.deleted', target: 'ret-recent', details: {} });
+    await runs.sweep();
+    const left = (await store.audit.list({ limit: 1_000 })).map((e) => e.target);
+    expect(left).toContain('ret-recent');
+    expect(left).not.toContain('ret-old');
+    await runs.close();
+  });
 });

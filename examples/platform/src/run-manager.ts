@@ -48,8 +48,11 @@ export interface RunManagerOptions {
   maxQueuedPerAgent?: number;
   /** Runs this instance executes at once (across agents). Default 16 per core (`defaultMaxRunning`). */
   maxRunning?: number;
-  /** Finished runs are deleted after `maxAgeMs`, and the oldest beyond `maxEvents` journaled events. */
-  retention?: { maxAgeMs: number; maxEvents: number; sweepEveryMs?: number };
+  /**
+   * Finished runs are deleted after `maxAgeMs`, and the oldest beyond `maxEvents` journaled events; audit entries
+   * after `auditMaxAgeMs` (kept when unset).
+   */
+  retention?: { maxAgeMs: number; maxEvents: number; auditMaxAgeMs?: number; sweepEveryMs?: number };
   /**
    * How long a permission reply or question answer for a run executing on another instance waits
    * for that instance to take it before it is withdrawn (504 REPLY_NOT_DELIVERED). Default 5 s.

@@ -139,6 +139,11 @@ export interface AttachOptions {
   afterSeq: number;
   /** Permission requests and questions up to `afterSeq` that still wait, so replies to them are taken. */
   pending?: readonly AgentEvent[];
+  /**
+   * The run's request (its `sessionId` and `fork`), for a client with a `sessionStore`: the agent's session calls
+   * for the run are answered here from now on, reaching only the sessions that request grants.
+   */
+  request?: Pick<AgentRequestInput, 'sessionId' | 'fork'>;
   signal?: AbortSignal;
 }
 
@@ -359,6 +364,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
         highWaterMark: options.highWaterMark ?? 4_096,
         onEnd: (r) => {
           if (live.get(r.id) === r) live.delete(r.id);
+          grants?.close(r.id);
           link.runEnded(r);
         },
       });
@@ -372,6 +378,11 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
         return run;
       }
       live.set(runId, run);
+      // Without the request the run may only create sessions: an id the agent names is not a permission.
+      grants?.open(runId, {
+        ...(attachOptions.request?.sessionId !== undefined ? { sessionId: attachOptions.request.sessionId } : {}),
+        ...(attachOptions.request?.fork !== undefined ? { fork: attachOptions.request.fork } : {}),
+      });
       link.attach(run, attachOptions.afterSeq);
       return run;
     },

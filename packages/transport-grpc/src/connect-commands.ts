@@ -11,6 +11,7 @@ import {
 import { applyRunReply } from './run-reply.js';
 import type { ControlMessage, LiveRun, ServiceState, StreamOutbox } from './service-state.js';
 import { attachRun, bindRun, detachRun } from './run-handover.js';
+import { RunSessionChannel } from './run-session-channel.js';
 import { startRun } from './start-run.js';
 import type { SessionCallClient } from './session-call-client.js';
 
@@ -50,12 +51,12 @@ export function handleConnectCommand(stream: ConnectStream, req: ConnectRequest)
       try {
         if (!runId)
           throw new ValidationError('RUN_ID_REQUIRED', 'An execute command needs a run_id chosen by the client');
-        const linked = command.value.sessionStore ? stream.sessions : undefined;
-        bindRun(
-          stream,
-          runId,
-          startRun(state, requestFromProto(command.value.request), runId, stream.outbox, undefined, linked),
-        );
+        const linked = command.value.sessionStore
+          ? new RunSessionChannel(stream.sessions, state.detachedRunTtlMs)
+          : undefined;
+        const entry = startRun(state, requestFromProto(command.value.request), runId, stream.outbox, undefined, linked);
+        if (linked) entry.sessions = linked;
+        bindRun(stream, runId, entry);
       } catch (error) {
         fail(stream, commandId, runId, error);
       }

@@ -32,6 +32,8 @@ export function detachRun(stream: ConnectStream, runId: string): void {
   if (!entry) throw new NotFoundError(HandoverCodes.RUN_NOT_FOUND, `No run ${runId} is on this stream`, { runId });
   stream.mine.delete(runId);
   entry.tap.detach();
+  // Its session calls wait for the stream that takes it over (the old one may be gone by then).
+  entry.sessions?.park();
   const timer = setTimeout(() => {
     if (state.detached.get(runId)?.entry !== entry) return;
     state.detached.delete(runId);
@@ -64,6 +66,7 @@ export function attachRun(stream: ConnectStream, runId: string, afterSeq: number
   }
   clearTimeout(parked.timer);
   state.detached.delete(runId);
+  parked.entry.sessions?.moveTo(stream.sessions);
   bindRun(stream, runId, parked.entry);
   state.logger.info('run attached to a stream', { runId, afterSeq });
 }

@@ -1,3 +1,4 @@
+import type { RunSessionChannel } from './run-session-channel.js';
 import { silentLogger, systemClock, type AgentRun, type Clock, type CodeAgent, type Logger } from '@forge/core';
 import type { AgentServiceOptions, DrainResult } from './agent-service-options.js';
 import { AgentService } from './gen/forge/agent/v1/agent_pb.js';
@@ -15,6 +16,8 @@ export interface LiveRun {
   done: Promise<void>;
   /** Where its events go now, and its latest events for a re-attach. */
   tap: RunTap;
+  /** A linked run's session channel, which follows it from stream to stream (run-handover.ts). */
+  sessions?: RunSessionChannel;
 }
 
 /**

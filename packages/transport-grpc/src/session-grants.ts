@@ -34,8 +34,11 @@ export class SessionGrants {
     private readonly maxPartBytes = DEFAULT_SESSION_PART_BYTES,
   ) {}
 
-  /** A run starts: the calls made for it are answered from now until `close`. */
-  open(runId: string, request: AgentRequest): void {
+  /**
+   * A run starts, or is taken over (attach): the calls made for it are answered from now until `close`. A run taken
+   * over gets the grants its request decides; sessions it created before the handover count as another's.
+   */
+  open(runId: string, request: Pick<AgentRequest, 'sessionId' | 'fork'>): void {
     this.runs.set(runId, { resumes: request.sessionId, fork: request.fork === true, created: new Set() });
   }
 

@@ -87,7 +87,13 @@ export class RunExecutor {
         return;
       }
       const pending = await pendingOf(this.ctx, record);
-      const run = agent.attach(record.requestId, { afterSeq: record.eventCount, pending });
+      // The request grants the run's session calls here what it granted them where the run started.
+      const { sessionId, fork } = record.request as AgentRequestInput;
+      const run = agent.attach(record.requestId, {
+        afterSeq: record.eventCount,
+        pending,
+        request: { ...(sessionId !== undefined ? { sessionId } : {}), ...(fork !== undefined ? { fork } : {}) },
+      });
       await store.runs.adopted(record.requestId, instanceId);
       logger.info('run adopted from a stopping instance', {
         requestId: record.requestId,

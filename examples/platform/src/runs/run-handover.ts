@@ -9,8 +9,18 @@ import type { RunContext } from './run-context.js';
 export interface HandoverAgent {
   /** Lets the run go on at the agent; resolves once none of its events come here any more. */
   detach(runId: string): Promise<void>;
-  /** Takes up a run another host let go of, from after its `afterSeq`th event. */
-  attach(runId: string, options: { afterSeq: number; pending?: readonly AgentEvent[] }): AgentRun;
+  /**
+   * Takes up a run another host let go of, from after its `afterSeq`th event. `request` (its sessionId and fork)
+   * decides which sessions the run's session calls may reach in this host's store.
+   */
+  attach(
+    runId: string,
+    options: {
+      afterSeq: number;
+      pending?: readonly AgentEvent[];
+      request?: { sessionId?: string | undefined; fork?: boolean | undefined };
+    },
+  ): AgentRun;
 }
 
 export function canHandOver(agent: CodeAgent | undefined): agent is CodeAgent & HandoverAgent {

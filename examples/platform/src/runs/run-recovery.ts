@@ -6,7 +6,7 @@ import type { RunEnder } from './run-ender.js';
 
 export interface RunRecoveryOptions {
   /** Finished runs are deleted after `maxAgeMs`, and the oldest beyond `maxEvents` journaled events. */
-  retention?: { maxAgeMs: number; maxEvents: number; sweepEveryMs?: number } | undefined;
+  retention?: { maxAgeMs: number; maxEvents: number; auditMaxAgeMs?: number; sweepEveryMs?: number } | undefined;
   /** Claim what can be claimed now (a run taken over, an agent freed). */
   dispatch: () => void;
   /** Re-attach to a running run another instance handed over (RunExecutor.adopt). */
@@ -126,6 +126,11 @@ export class RunRecovery {
       // The conversations go with their runs: a session no remaining run names, unsaved for as long.
       const { sessions } = await this.ctx.store.agentSessions.sweep(finishedBefore);
       if (sessions) this.ctx.logger.info('retention removed sessions', { sessions });
+      // The audit log is kept longer than runs (who did what is asked about after the work is gone).
+      if (retention.auditMaxAgeMs !== undefined) {
+        const entries = await this.ctx.store.audit.sweep(this.ctx.now() - retention.auditMaxAgeMs);
+        if (entries) this.ctx.logger.info('retention removed audit entries', { entries });
+      }
     } catch (error) {
       this.ctx.logger.warn('retention sweep failed', { error: String(error) });
     }
