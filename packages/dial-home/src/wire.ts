@@ -3,6 +3,7 @@ import type { GenService } from '@bufbuild/protobuf/codegenv2';
 import type { AgentEvent } from '@forge/core';
 import { encodeEvent, proto } from '@forge/transport-grpc';
 import { decodeBatch, encodeBatch } from '@forge/transport-grpc/internal';
+import { joinChunks } from '@forge/core/internal';
 import {
   AgentHubService,
   HeartbeatSchema,
@@ -51,17 +52,6 @@ export type Outgoing = {
   subject: string;
   body: AttachBody | { case: 'events'; value: Uint8Array[]; bytes: number } | TerminalOutput;
 };
-
-function joined(chunks: Uint8Array[], bytes: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(bytes);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
-}
 
 /** What the hub reads. */
 export type Incoming = {
@@ -122,7 +112,7 @@ export function toWire(message: Outgoing): WireAttachRequest {
       value = toBinary(TerminalUpSchema, b.value);
       break;
     case 'terminalOutput': {
-      const body = { case: b.channel, value: joined(b.chunks, b.bytes) } as const;
+      const body = { case: b.channel, value: joinChunks(b.chunks, b.bytes) } as const;
       value = toBinary(TerminalUpSchema, create(TerminalUpSchema, { terminalId: b.terminalId, body }));
       return create(WireAttachRequestSchema, { subject: message.subject, body: { case: 'terminal', value } });
     }
