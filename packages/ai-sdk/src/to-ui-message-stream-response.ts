@@ -7,33 +7,31 @@ export type UIMessageStreamResponseInit = Omit<Parameters<typeof createUIMessage
 
 export type ToUIMessageStreamResponseOptions = UIMessageStreamResponseInit & ToUIMessageStreamOptions;
 
+// toUIMessageStream's own options, by name; the rest (`status`, `headers`, `keepAliveMs`…) go to the `ai`
+// package's response. A record of every key, so the compiler refuses this list when an option is added.
+const STREAM_OPTIONS: Record<keyof ToUIMessageStreamOptions, true> = {
+  sendReasoning: true,
+  sendMetadata: true,
+  sendStart: true,
+  sendFinish: true,
+  cancelRunOnAbort: true,
+  onError: true,
+  originalMessages: true,
+  onFinish: true,
+  generateId: true,
+};
+
 /**
  * A run as the HTTP response `useChat` reads: the UI message stream as server-sent events, with the AI SDK's
  * headers, made by the `ai` package's own `createUIMessageStreamResponse`. Return it from a route handler.
  */
 export function toUIMessageStreamResponse(run: AgentRun, options: ToUIMessageStreamResponseOptions = {}): Response {
-  const {
-    sendReasoning,
-    sendMetadata,
-    sendStart,
-    sendFinish,
-    cancelRunOnAbort,
-    onError,
-    originalMessages,
-    onFinish,
-    generateId,
-    ...init
-  } = options;
-  const stream = toUIMessageStream(run, {
-    sendReasoning,
-    sendMetadata,
-    sendStart,
-    sendFinish,
-    cancelRunOnAbort,
-    onError,
-    originalMessages,
-    onFinish,
-    generateId,
+  const streamOptions: Record<string, unknown> = {};
+  const init: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options))
+    (Object.hasOwn(STREAM_OPTIONS, key) ? streamOptions : init)[key] = value;
+  return createUIMessageStreamResponse({
+    ...(init as UIMessageStreamResponseInit),
+    stream: toUIMessageStream(run, streamOptions),
   });
-  return createUIMessageStreamResponse({ ...init, stream });
 }

@@ -1,16 +1,11 @@
 import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
-  checkSessionKey,
-  checkSessionSave,
-  DEFAULT_MAX_SESSION_BYTES,
-  listLimit,
-  SessionSnapshotGapError,
-  SessionTooLargeError,
   type SessionFile,
   type SessionInfo,
   type SessionKey,
   type SessionStore,
+  sessionChecks,
 } from './session-store.js';
 
 /** The suffix of a whole file being written, before it is renamed over the stored one. */
@@ -23,9 +18,9 @@ const PARTIAL = '.forge-partial';
  * saved by the one agent running it); for several hosts, use a database-backed store.
  */
 export function fileSessionStore(dir: string, options: { maxBytes?: number; now?: () => Date } = {}): SessionStore {
-  const max = options.maxBytes ?? DEFAULT_MAX_SESSION_BYTES;
+  const max = sessionChecks.maxBytes(options);
   const now = options.now ?? (() => new Date());
-  // Keys are checked to be plain names (checkSessionKey), so they are safe as directory names.
+  // Keys are checked to be plain names (sessionChecks.key), so they are safe as directory names.
   const home = (key: SessionKey) => join(dir, key.provider, key.sessionId);
   const infoPath = (key: SessionKey) => join(home(key), 'info.json');
 
@@ -47,18 +42,17 @@ export function fileSessionStore(dir: string, options: { maxBytes?: number; now?
 
   return {
     async save(key, save) {
-      checkSessionSave(key, save);
+      sessionChecks.save(key, save);
       const current = await readInfo(key);
       const sizes = new Map<string, number>();
       for (const patch of save.files) sizes.set(patch.path, await sizeOf(join(home(key), 'files', patch.path)));
       let size = current?.size ?? 0;
       for (const patch of save.files) {
         const stored = sizes.get(patch.path)!;
-        const from = patch.from ?? 0;
-        if (from !== 0 && from !== stored) throw new SessionSnapshotGapError(key, patch.path, from, stored);
-        size += from === 0 ? patch.data.length - stored : patch.data.length;
+        sessionChecks.appendFrom(key, patch.path, patch.from, stored);
+        size += (patch.from ?? 0) === 0 ? patch.data.length - stored : patch.data.length;
       }
-      if (size > max) throw new SessionTooLargeError(key, size, max);
+      sessionChecks.size(key, size, max);
       for (const patch of save.files) {
         const path = join(home(key), 'files', patch.path);
         if ((patch.from ?? 0) === 0) await writeAtomically(path, patch.data);
@@ -80,7 +74,7 @@ export function fileSessionStore(dir: string, options: { maxBytes?: number; now?
       return info;
     },
     async load(key) {
-      checkSessionKey(key);
+      sessionChecks.key(key);
       const info = await readInfo(key);
       if (!info) return undefined;
       const root = join(home(key), 'files');
@@ -90,7 +84,7 @@ export function fileSessionStore(dir: string, options: { maxBytes?: number; now?
       return { ...info, files };
     },
     async delete(key) {
-      checkSessionKey(key);
+      sessionChecks.key(key);
       const existed = (await readInfo(key)) !== undefined;
       await rm(home(key), { recursive: true, force: true });
       return existed;
@@ -104,7 +98,7 @@ export function fileSessionStore(dir: string, options: { maxBytes?: number; now?
           if (info && (filter?.cwd === undefined || info.cwd === filter.cwd)) infos.push(info);
         }
       }
-      return infos.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt)).slice(0, listLimit(filter));
+      return infos.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt)).slice(0, sessionChecks.listLimit(filter));
     },
   };
 }

@@ -15,6 +15,7 @@ export { closestName, editDistance } from './closest-name.js';
 export { freePort } from './free-port.js';
 export { exitWithin, stopProcess, type StopGrace } from './stop-process.js';
 export { TailBuffer } from './tail-buffer.js';
+export { joinChunks } from './join-chunks.js';
 export { readLines } from './read-lines.js';
 export { settledWithin } from './settled-within.js';
 export { cancelLiveRun } from './cancel-live-run.js';

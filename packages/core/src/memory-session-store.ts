@@ -1,14 +1,4 @@
-import {
-  checkSessionKey,
-  checkSessionSave,
-  DEFAULT_MAX_SESSION_BYTES,
-  listLimit,
-  SessionSnapshotGapError,
-  SessionTooLargeError,
-  type SessionInfo,
-  type SessionKey,
-  type SessionStore,
-} from './session-store.js';
+import { sessionChecks, type SessionInfo, type SessionKey, type SessionStore } from './session-store.js';
 
 interface Stored {
   info: SessionInfo;
@@ -17,25 +7,23 @@ interface Stored {
 
 /** A SessionStore in this process's memory: for tests, and for agents that share one process. */
 export function memorySessionStore(options: { maxBytes?: number; now?: () => Date } = {}): SessionStore {
-  const max = options.maxBytes ?? DEFAULT_MAX_SESSION_BYTES;
+  const max = sessionChecks.maxBytes(options);
   const now = options.now ?? (() => new Date());
   const sessions = new Map<string, Stored>();
   const id = (key: SessionKey) => `${key.provider}\n${key.sessionId}`;
 
   return {
     async save(key, save) {
-      checkSessionSave(key, save);
+      sessionChecks.save(key, save);
       const current = sessions.get(id(key));
       const files = new Map(current?.files);
       for (const patch of save.files) {
         const stored = files.get(patch.path) ?? new Uint8Array();
-        const from = patch.from ?? 0;
-        if (from !== 0 && from !== stored.length)
-          throw new SessionSnapshotGapError(key, patch.path, from, stored.length);
-        files.set(patch.path, from === 0 ? patch.data.slice() : concat(stored, patch.data));
+        sessionChecks.appendFrom(key, patch.path, patch.from, stored.length);
+        files.set(patch.path, (patch.from ?? 0) === 0 ? patch.data.slice() : concat(stored, patch.data));
       }
       const size = [...files.values()].reduce((n, d) => n + d.length, 0);
-      if (size > max) throw new SessionTooLargeError(key, size, max);
+      sessionChecks.size(key, size, max);
       const at = now().toISOString();
       const info: SessionInfo = {
         provider: key.provider,
@@ -50,13 +38,13 @@ export function memorySessionStore(options: { maxBytes?: number; now?: () => Dat
       return { ...info };
     },
     async load(key) {
-      checkSessionKey(key);
+      sessionChecks.key(key);
       const stored = sessions.get(id(key));
       if (!stored) return undefined;
       return { ...stored.info, files: [...stored.files].map(([path, data]) => ({ path, data: data.slice() })) };
     },
     async delete(key) {
-      checkSessionKey(key);
+      sessionChecks.key(key);
       return sessions.delete(id(key));
     },
     async list(filter) {
@@ -68,7 +56,7 @@ export function memorySessionStore(options: { maxBytes?: number; now?: () => Dat
             (filter?.cwd === undefined || i.cwd === filter.cwd),
         )
         .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
-        .slice(0, listLimit(filter))
+        .slice(0, sessionChecks.listLimit(filter))
         .map((i) => ({ ...i }));
     },
   };

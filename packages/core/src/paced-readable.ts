@@ -1,20 +1,11 @@
+import { joinChunks } from './join-chunks.js';
+
 /** A push source that can be paused: a PTY, a child's pipe. */
 export interface PausableSource {
   onData(listener: (chunk: Uint8Array) => void): void;
   onEnd(listener: (error?: Error) => void): void;
   pause(): void;
   resume(): void;
-}
-
-function merged(chunks: Uint8Array[], bytes: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(bytes);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }
 
 /**
@@ -58,7 +49,7 @@ export function pacedReadable(source: PausableSource, highWaterMark = 256 * 1024
         while (pendingBytes === 0 && !done) await new Promise<void>((r) => (wake = r));
         wake = undefined;
         if (pendingBytes > 0) {
-          const chunk = merged(pending, pendingBytes);
+          const chunk = joinChunks(pending, pendingBytes);
           pending = [];
           pendingBytes = 0;
           controller.enqueue(chunk);

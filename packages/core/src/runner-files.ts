@@ -1,5 +1,6 @@
 import { ForgeError } from './errors.js';
 import type { ProcessRunner, RunningProcess } from './process-runner.js';
+import { joinChunks } from './join-chunks.js';
 
 /**
  * Reading and writing files where an agent runs, through its ProcessRunner, so the same code reaches the
@@ -60,13 +61,7 @@ async function collect(stream: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
     parts.push(part);
     length += part.length;
   }
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return joinChunks(parts, length);
 }
 
 function failed(_child: RunningProcess, path: string, code: number | null, stderr: Uint8Array): ForgeError {

@@ -137,3 +137,23 @@ export function checkSessionSave(key: SessionKey, save: SessionSave): void {
 export function listLimit(filter: SessionListFilter | undefined): number {
   return Math.min(Math.max(1, Math.floor(filter?.limit ?? 100)), 1_000);
 }
+
+/**
+ * The checks every `SessionStore` runs, in one object, so that a store (memory, files, SQL) names the contract
+ * once instead of importing each piece: keys and saves, an append's offset, the size cap and the list limit.
+ */
+export const sessionChecks = {
+  key: checkSessionKey,
+  save: checkSessionSave,
+  listLimit,
+  /** The store's cap: its `maxBytes` option, or 64 MiB. */
+  maxBytes: (options: { maxBytes?: number }): number => options.maxBytes ?? DEFAULT_MAX_SESSION_BYTES,
+  /** An append (`from`) must start where the stored file ends; `from: 0` rewrites it. */
+  appendFrom(key: SessionKey, path: string, from: number | undefined, stored: number): void {
+    if (from !== undefined && from !== 0 && from !== stored) throw new SessionSnapshotGapError(key, path, from, stored);
+  },
+  /** Refuses a session that would hold more than `max` bytes. */
+  size(key: SessionKey, size: number, max: number): void {
+    if (size > max) throw new SessionTooLargeError(key, size, max);
+  },
+} as const;

@@ -21,14 +21,6 @@ import { HubState, infoOf } from './hub-state.js';
 import type { HubMessageHandler } from './subscriptions.js';
 import { WireAgentHubService } from './wire.js';
 
-export {
-  DEFAULT_ENROLL_MAX_BYTES,
-  DEFAULT_HUB_READ_MAX_BYTES,
-  type AgentHubOptions,
-  type EnrolmentToken,
-  type IssueTokenOptions,
-} from './agent-hub-options.js';
-
 /** A Node request handler: fits `http2.createServer`, `http2.createSecureServer` and `http.createServer`. */
 export type NodeHandlerFn = NonNullable<ConnectNodeAdapterOptions['fallback']>;
 

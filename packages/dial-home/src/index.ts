@@ -1,14 +1,6 @@
-export {
-  createAgentHub,
-  DEFAULT_ENROLL_MAX_BYTES,
-  DEFAULT_HUB_READ_MAX_BYTES,
-  type AgentHub,
-  type AgentHubOptions,
-  type EnrolmentToken,
-  type HubHandlerOptions,
-  type NodeHandlerFn,
-  type IssueTokenOptions,
-} from './hub.js';
+export { createAgentHub, type AgentHub, type HubHandlerOptions, type NodeHandlerFn } from './hub.js';
+// The hub's options, its two read limits and the enrolment token's types: all the file holds.
+export * from './agent-hub-options.js';
 export type { ListenOptions, HubServer } from './hub-server.js';
 export type { AgentInfo, AgentStatus } from './agent-info.js';
 export type { HubMessage, HubMessageHandler } from './subscriptions.js';

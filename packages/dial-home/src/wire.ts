@@ -1,8 +1,9 @@
-import { create, fromBinary, toBinary, type DescMethod, type DescService } from '@bufbuild/protobuf';
-import type { GenService } from '@bufbuild/protobuf/codegenv2';
+import { create, fromBinary, toBinary, type DescMethod, type DescService, type Message } from '@bufbuild/protobuf';
+import type { GenMessage, GenService } from '@bufbuild/protobuf/codegenv2';
 import type { AgentEvent } from '@forge/core';
 import { encodeEvent, proto } from '@forge/transport-grpc';
 import { decodeBatch, encodeBatch } from '@forge/transport-grpc/internal';
+import { joinChunks } from '@forge/core/internal';
 import {
   AgentHubService,
   HeartbeatSchema,
@@ -55,17 +56,6 @@ export type Outgoing = {
   body: AttachBody | { case: 'events'; value: Uint8Array[]; bytes: number } | TerminalOutput;
 };
 
-function joined(chunks: Uint8Array[], bytes: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(bytes);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
-}
-
 /** What the hub reads. */
 export type Incoming = {
   subject: string;
@@ -96,72 +86,50 @@ export const WireAgentHubService = withInput(
 
 export { encodeEvent };
 
+/**
+ * Each body's message, for both directions (toWire, fromWire): one table, so they cannot disagree. The
+ * `satisfies` ties every case to the schema of its own value type.
+ */
+const BODY_SCHEMAS = {
+  hello: HelloSchema,
+  heartbeat: HeartbeatSchema,
+  ack: proto.CommandAckSchema,
+  error: proto.CommandErrorSchema,
+  pong: proto.PongSchema,
+  logLines: LogLinesSchema,
+  sessionCall: proto.SessionCallSchema,
+  terminal: TerminalUpSchema,
+} as const satisfies { [K in AttachBody['case']]: GenMessage<Extract<AttachBody, { case: K }>['value']> };
+
+// The table's schemas, as one that reads and writes any of their messages (each entry is checked above).
+const schemaOf = (c: AttachBody['case']) => BODY_SCHEMAS[c] as unknown as GenMessage<Message>;
+
 export function toWire(message: Outgoing): WireAttachRequest {
   const b = message.body;
-  let value: Uint8Array;
+  const subject = message.subject;
   switch (b.case) {
     case 'events':
-      value = encodeBatch(b.value);
-      break;
-    case 'hello':
-      value = toBinary(HelloSchema, b.value);
-      break;
-    case 'heartbeat':
-      value = toBinary(HeartbeatSchema, b.value);
-      break;
-    case 'ack':
-      value = toBinary(proto.CommandAckSchema, b.value);
-      break;
-    case 'error':
-      value = toBinary(proto.CommandErrorSchema, b.value);
-      break;
-    case 'pong':
-      value = toBinary(proto.PongSchema, b.value);
-      break;
-    case 'logLines':
-      value = toBinary(LogLinesSchema, b.value);
-      break;
-    case 'sessionCall':
-      value = toBinary(proto.SessionCallSchema, b.value);
-      break;
-    case 'terminal':
-      value = toBinary(TerminalUpSchema, b.value);
-      break;
+      return create(WireAttachRequestSchema, { subject, body: { case: 'events', value: encodeBatch(b.value) } });
     case 'terminalOutput': {
-      const body = { case: b.channel, value: joined(b.chunks, b.bytes) } as const;
-      value = toBinary(TerminalUpSchema, create(TerminalUpSchema, { terminalId: b.terminalId, body }));
-      return create(WireAttachRequestSchema, { subject: message.subject, body: { case: 'terminal', value } });
+      const body = { case: b.channel, value: joinChunks(b.chunks, b.bytes) } as const;
+      const value = toBinary(TerminalUpSchema, create(TerminalUpSchema, { terminalId: b.terminalId, body }));
+      return create(WireAttachRequestSchema, { subject, body: { case: 'terminal', value } });
     }
+    default:
+      return create(WireAttachRequestSchema, {
+        subject,
+        body: { case: b.case, value: toBinary(schemaOf(b.case), b.value as Message) },
+      });
   }
-  return create(WireAttachRequestSchema, { subject: message.subject, body: { case: b.case, value } });
 }
 
 /** Decodes a request's body. Throws on bytes that are not the message they claim to be. */
 export function fromWire(message: WireAttachRequest): Incoming {
   const b = message.body;
   const subject = message.subject;
-  switch (b.case) {
-    case 'events':
-      return { subject, body: { case: 'events', value: decodeBatch(b.value) } };
-    case 'hello':
-      return { subject, body: { case: 'hello', value: fromBinary(HelloSchema, b.value) } };
-    case 'heartbeat':
-      return { subject, body: { case: 'heartbeat', value: fromBinary(HeartbeatSchema, b.value) } };
-    case 'ack':
-      return { subject, body: { case: 'ack', value: fromBinary(proto.CommandAckSchema, b.value) } };
-    case 'error':
-      return { subject, body: { case: 'error', value: fromBinary(proto.CommandErrorSchema, b.value) } };
-    case 'pong':
-      return { subject, body: { case: 'pong', value: fromBinary(proto.PongSchema, b.value) } };
-    case 'logLines':
-      return { subject, body: { case: 'logLines', value: fromBinary(LogLinesSchema, b.value) } };
-    case 'sessionCall':
-      return { subject, body: { case: 'sessionCall', value: fromBinary(proto.SessionCallSchema, b.value) } };
-    case 'terminal':
-      return { subject, body: { case: 'terminal', value: fromBinary(TerminalUpSchema, b.value) } };
-    default:
-      return { subject, body: { case: undefined } };
-  }
+  if (b.case === 'events') return { subject, body: { case: 'events', value: decodeBatch(b.value) } };
+  if (b.case === undefined || !Object.hasOwn(BODY_SCHEMAS, b.case)) return { subject, body: { case: undefined } };
+  return { subject, body: { case: b.case, value: fromBinary(schemaOf(b.case), b.value) } as AttachBody };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { SessionInfo } from '@forge/core';
-import type { Row, SqlClient } from './sql.js';
+import { sessionInfoOfRow } from './session-store.js';
+import type { SqlClient } from './sql.js';
 
 /**
  * The platform's view of the session store by agent: a session is an agent's when one of the agent's runs
@@ -28,18 +29,6 @@ const sessionIdOf = (column: string) =>
 const RUN_SESSION_IDS = `select id from (select ${sessionIdOf('result')} as id from forge_runs
   union select ${sessionIdOf('request')} from forge_runs) named where id is not null`;
 
-function toInfo(row: Row): SessionInfo {
-  return {
-    provider: row.provider as string,
-    sessionId: row.session_id as string,
-    createdAt: new Date(Number(row.created_at)).toISOString(),
-    updatedAt: new Date(Number(row.updated_at)).toISOString(),
-    size: Number(row.size),
-    ...(row.cwd != null ? { cwd: row.cwd as string } : {}),
-    ...(row.title != null ? { title: row.title as string } : {}),
-  };
-}
-
 export function sqlAgentSessions(sql: SqlClient): AgentSessions {
   return {
     async list(userId, agentId, options = {}) {
@@ -51,7 +40,7 @@ export function sqlAgentSessions(sql: SqlClient): AgentSessions {
            order by updated_at desc, session_id limit $4`,
         [userId, agentId, options.provider ?? null, Math.min(Math.max(options.limit ?? 100, 1), 1_000)],
       );
-      return rows.map(toInfo);
+      return rows.map(sessionInfoOfRow);
     },
     async sweep(updatedBefore) {
       // Chunks go with their session (on delete cascade).

@@ -1,16 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import {
-  checkSessionKey,
-  checkSessionSave,
-  DEFAULT_MAX_SESSION_BYTES,
-  listLimit,
-  SessionSnapshotGapError,
-  SessionTooLargeError,
-  type SessionFile,
-  type SessionInfo,
-  type SessionKey,
-  type SessionStore,
-} from '@forge/core';
+import { type SessionFile, type SessionInfo, type SessionKey, type SessionStore, sessionChecks } from '@forge/core';
 import type { Row, SqlClient } from './sql.js';
 
 /** Chunks of one file above which a save folds them into one (a load then reads a few rows, not hundreds). */
@@ -22,7 +11,8 @@ export interface SqlSessionStoreOptions {
   now?: () => number;
 }
 
-function toInfo(row: Row): SessionInfo {
+/** A `forge_sessions` row as a SessionInfo (also the platform's per-agent listing's). */
+export function sessionInfoOfRow(row: Row): SessionInfo {
   return {
     provider: row.provider as string,
     sessionId: row.session_id as string,
@@ -43,12 +33,12 @@ const bytesOf = (value: unknown): Uint8Array =>
  * the session as it was.
  */
 export function sqlSessionStore(sql: SqlClient, options: SqlSessionStoreOptions = {}): SessionStore {
-  const max = options.maxBytes ?? DEFAULT_MAX_SESSION_BYTES;
+  const max = sessionChecks.maxBytes(options);
   const now = options.now ?? Date.now;
 
   return {
     async save(key, save) {
-      checkSessionSave(key, save);
+      sessionChecks.save(key, save);
       const row = await sql.transaction(async (tx) => {
         const at = now();
         // Create the session's row, or lock it (an upsert locks the row it meets): two saves of one session
@@ -70,11 +60,10 @@ export function sqlSessionStore(sql: SqlClient, options: SqlSessionStoreOptions 
         let size = files.reduce((n, f) => n + Number(f.length), 0);
         for (const patch of save.files) {
           const had = stored.get(patch.path)?.length ?? 0;
-          const from = patch.from ?? 0;
-          if (from !== 0 && from !== had) throw new SessionSnapshotGapError(key, patch.path, from, had);
-          size += from === 0 ? patch.data.length - had : patch.data.length;
+          sessionChecks.appendFrom(key, patch.path, patch.from, had);
+          size += (patch.from ?? 0) === 0 ? patch.data.length - had : patch.data.length;
         }
-        if (size > max) throw new SessionTooLargeError(key, size, max);
+        sessionChecks.size(key, size, max);
         for (const patch of save.files) {
           const file = stored.get(patch.path);
           if ((patch.from ?? 0) === 0 || !file) {
@@ -101,10 +90,10 @@ export function sqlSessionStore(sql: SqlClient, options: SqlSessionStoreOptions 
         );
         return updated!;
       });
-      return toInfo(row);
+      return sessionInfoOfRow(row);
     },
     async load(key) {
-      checkSessionKey(key);
+      sessionChecks.key(key);
       const [row] = await sql.query('select * from forge_sessions where provider = $1 and session_id = $2', [
         key.provider,
         key.sessionId,
@@ -121,10 +110,10 @@ export function sqlSessionStore(sql: SqlClient, options: SqlSessionStoreOptions 
         if (last?.path === c.path) last.data = concat(last.data, data);
         else files.push({ path: c.path, data: new Uint8Array(data) });
       }
-      return { ...toInfo(row), files };
+      return { ...sessionInfoOfRow(row), files };
     },
     async delete(key) {
-      checkSessionKey(key);
+      sessionChecks.key(key);
       const rows = await sql.query('delete from forge_sessions where provider = $1 and session_id = $2 returning 1', [
         key.provider,
         key.sessionId,
@@ -135,9 +124,9 @@ export function sqlSessionStore(sql: SqlClient, options: SqlSessionStoreOptions 
       const rows = await sql.query(
         `select * from forge_sessions where ($1::text is null or provider = $1) and ($2::text is null or cwd = $2)
            order by updated_at desc, session_id limit $3`,
-        [filter?.provider ?? null, filter?.cwd ?? null, listLimit(filter)],
+        [filter?.provider ?? null, filter?.cwd ?? null, sessionChecks.listLimit(filter)],
       );
-      return rows.map(toInfo);
+      return rows.map(sessionInfoOfRow);
     },
   };
 }

@@ -261,6 +261,22 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
     },
   });
 
+  // A new run (executed or re-attached) is kept in `live`, unless it ended at once or the client closed
+  // meanwhile (then it ends failed, said so); false when it is not to be started.
+  const admit = (runId: string, run: RelayedRun): boolean => {
+    if (run.ended) return false;
+    if (closed) {
+      run.endLocally({
+        status: 'failed',
+        code: TransportCodes.CLIENT_CLOSED,
+        message: 'This grpcAgent has been closed',
+      });
+      return false;
+    }
+    live.set(runId, run);
+    return true;
+  };
+
   const unary = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
       return await call();
@@ -323,16 +339,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
           if (link instanceof ConnectLink) link.runEnded(r);
         },
       });
-      if (run.ended) return run;
-      if (closed) {
-        run.endLocally({
-          status: 'failed',
-          code: TransportCodes.CLIENT_CLOSED,
-          message: 'This grpcAgent has been closed',
-        });
-        return run;
-      }
-      live.set(runId, run);
+      if (!admit(runId, run)) return run;
       grants?.open(runId, request);
       if (gate) gate.start(run, request, requestToProto(request), revision.get());
       else link.start(run, requestToProto(request));
@@ -368,16 +375,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
           link.runEnded(r);
         },
       });
-      if (run.ended) return run;
-      if (closed) {
-        run.endLocally({
-          status: 'failed',
-          code: TransportCodes.CLIENT_CLOSED,
-          message: 'This grpcAgent has been closed',
-        });
-        return run;
-      }
-      live.set(runId, run);
+      if (!admit(runId, run)) return run;
       // Without the request the run may only create sessions: an id the agent names is not a permission.
       grants?.open(runId, {
         ...(attachOptions.request?.sessionId !== undefined ? { sessionId: attachOptions.request.sessionId } : {}),

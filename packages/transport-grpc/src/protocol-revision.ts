@@ -11,19 +11,14 @@ export const PROTOCOL_REVISION = 2;
 /** The revision from which a server carries its agent's sessions to the client's session store. */
 export const SESSION_STORE_REVISION = 2;
 
-/** The request features whose fields came with revision 1. */
-const REVISION_1: ReadonlySet<RequestFeature> = new Set<RequestFeature>([
-  'mcpServers',
-  'structuredOutput',
-  'effort',
-  'approvals',
-  'questionDeadlines',
-  'budget',
-  'fork',
-]);
+/**
+ * The request features a revision-0 peer reads; every later one (mcpServers … fork) came with revision 1, and
+ * one added to core's REQUEST_FEATURES later is beyond revision 0 too without being listed here.
+ */
+const REVISION_0 = new Set<RequestFeature>(['attachments', 'images', 'systemPrompt', 'toolFilter', 'maxTurns', 'env']);
 
 /** The fields of `request` (as the request spells them) that a peer of `revision` would drop. */
 export function fieldsBeyondRevision(request: AgentRequest, revision: number): string[] {
   if (revision >= 1) return [];
-  return [...new Set(featuresUsed(request).flatMap((f) => (REVISION_1.has(f.feature) ? [f.field] : [])))];
+  return [...new Set(featuresUsed(request).flatMap((f) => (REVISION_0.has(f.feature) ? [] : [f.field])))];
 }

@@ -7,13 +7,8 @@ import { silentLogger, type CodeAgent } from '@forge/core';
 import { refuseWithoutToken, requireBearerToken } from './auth.js';
 import { closeGracefully } from './close-gracefully.js';
 import { listen } from './listen.js';
-import {
-  createAgentServiceRoutes,
-  type AgentServiceOptions,
-  type AgentServiceRoutes,
-  type DrainOptions,
-  type DrainResult,
-} from './routes.js';
+import type { AgentServiceOptions, DrainOptions, DrainResult } from './agent-service-options.js';
+import { createAgentServiceRoutes, type AgentServiceRoutes } from './routes.js';
 
 /** serveAgent's default read limit: far above any command, far below what a server can buffer many of. */
 export const DEFAULT_READ_MAX_BYTES = 4 * 1024 * 1024;

@@ -51,26 +51,28 @@ export class PlatformMetrics implements RunObserver {
     this.#now = options.now ?? Date.now;
     const registers = [this.registry];
     const sources = () => this.#sources;
-    this.runsTotal = new Counter({
-      name: 'forge_runs_total',
-      help: 'Runs executed by this replica that ended, by provider and final status',
-      labelNames: ['provider', 'status'],
-      registers,
-    });
-    this.runDuration = new Histogram({
-      name: 'forge_run_duration_seconds',
-      help: 'Run duration as its result reports it, by provider',
-      labelNames: ['provider'],
-      buckets: RUN_BUCKETS,
-      registers,
-    });
-    this.runFirstEvent = new Histogram({
-      name: 'forge_run_first_event_seconds',
-      help: 'From a run starting on its agent to its first event, by provider',
-      labelNames: ['provider'],
-      buckets: WAIT_BUCKETS,
-      registers,
-    });
+    // The counters and histograms differ only in name, help, labels and buckets: one call each below.
+    const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
+      new Counter<L>({ name, help, labelNames, registers });
+    const histogram = <L extends string = never>(name: string, help: string, buckets: number[], labelNames: L[] = []) =>
+      new Histogram<L>({ name, help, labelNames, buckets, registers });
+    this.runsTotal = counter(
+      'forge_runs_total',
+      'Runs executed by this replica that ended, by provider and final status',
+      ['provider', 'status'],
+    );
+    this.runDuration = histogram(
+      'forge_run_duration_seconds',
+      'Run duration as its result reports it, by provider',
+      RUN_BUCKETS,
+      ['provider'],
+    );
+    this.runFirstEvent = histogram(
+      'forge_run_first_event_seconds',
+      'From a run starting on its agent to its first event, by provider',
+      WAIT_BUCKETS,
+      ['provider'],
+    );
     new Gauge({
       name: 'forge_queue_depth',
       help: 'Runs queued in the store, every replica’s',
@@ -80,24 +82,21 @@ export class PlatformMetrics implements RunObserver {
         if (read) this.set(await read().catch(() => Number.NaN));
       },
     });
-    this.queueWait = new Histogram({
-      name: 'forge_queue_wait_seconds',
-      help: 'From a run being queued to a replica claiming it (runs claimed by this replica)',
-      buckets: WAIT_BUCKETS,
-      registers,
-    });
-    this.webhookDeliveries = new Counter({
-      name: 'forge_webhook_deliveries_total',
-      help: 'Webhook events settled by this replica: delivered (2xx), rejected (refused for good), failed (given up)',
-      labelNames: ['outcome'],
-      registers,
-    });
-    this.webhookDelivery = new Histogram({
-      name: 'forge_webhook_delivery_seconds',
-      help: 'From a webhook event being handed to delivery to its receiver settling it, retries included',
-      buckets: WAIT_BUCKETS,
-      registers,
-    });
+    this.queueWait = histogram(
+      'forge_queue_wait_seconds',
+      'From a run being queued to a replica claiming it (runs claimed by this replica)',
+      WAIT_BUCKETS,
+    );
+    this.webhookDeliveries = counter(
+      'forge_webhook_deliveries_total',
+      'Webhook events settled by this replica: delivered (2xx), rejected (refused for good), failed (given up)',
+      ['outcome'],
+    );
+    this.webhookDelivery = histogram(
+      'forge_webhook_delivery_seconds',
+      'From a webhook event being handed to delivery to its receiver settling it, retries included',
+      WAIT_BUCKETS,
+    );
     this.sseReaders = new Gauge({
       name: 'forge_sse_readers',
       help: 'Open Server-Sent Events streams of run events on this replica',
@@ -133,19 +132,17 @@ export class PlatformMetrics implements RunObserver {
         this.set(read ? await read().catch(() => Number.NaN) : 0);
       },
     });
-    this.podReady = new Histogram({
-      name: 'forge_pod_ready_seconds',
-      help: 'From an agent pod being created to it being ready (k8s backend)',
-      buckets: WAIT_BUCKETS,
-      registers,
-    });
-    this.storeQuery = new Histogram({
-      name: 'forge_store_query_seconds',
-      help: 'Store operations, by operation (runs.claimNext, keySpend.add…)',
-      labelNames: ['op'],
-      buckets: QUERY_BUCKETS,
-      registers,
-    });
+    this.podReady = histogram(
+      'forge_pod_ready_seconds',
+      'From an agent pod being created to it being ready (k8s backend)',
+      WAIT_BUCKETS,
+    );
+    this.storeQuery = histogram(
+      'forge_store_query_seconds',
+      'Store operations, by operation (runs.claimNext, keySpend.add…)',
+      QUERY_BUCKETS,
+      ['op'],
+    );
   }
 
   /** The provider names labels may carry: the registry's at start. */
