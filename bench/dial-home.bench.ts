@@ -36,8 +36,8 @@ async function dialledIn(dir: string, store: CredentialStore, name: string) {
 }
 
 /**
- * Runs through a dial-home link (the agent dials the hub; every agent message is authorised
- * against the credential store) against the same agent behind transport-grpc's serveAgent /
+ * Runs through a dial-home link (the agent dials the hub; its credential is re-checked against the
+ * credential store at most once per `credentialCheckMs`) against the same agent behind transport-grpc's serveAgent /
  * grpcAgent over the same loopback HTTP/2: the cost of dialling home over a direct link.
  */
 const bench: BenchModule = {

@@ -38,7 +38,8 @@ import {
   type StopGrace,
 } from '@forge/core/internal';
 import { AppServerPool, type AppServerIdleOptions, type PrewarmOptions } from './app-server/app-server-pool.js';
-import { appServerShape, runOnAppServer, startAppServer } from './app-server/app-server-run.js';
+import { appServerShape, runOnAppServer, startAppServer, threadParamsFor } from './app-server/app-server-run.js';
+import { startSpare } from './app-server/spare-thread.js';
 import { codexSessionFiles } from './session-files.js';
 import { probeCodexVersion, type VersionProbe } from './version.js';
 
@@ -137,9 +138,13 @@ export function codex(options: CodexOptions = {}): CodeAgent {
     if (!pool) throw new RangeError("prewarm needs transport 'app-server'");
     const cfg = { cli, args: appServerArgs, passEnv };
     const logger = runOptions.logger;
-    pool.prewarm(appServerShape(cfg, baseEnv), prewarm, () =>
-      startAppServer(cfg, baseEnv, (text) => logger?.warn('codex: app server output', { text })),
-    );
+    // A spare thread with the agent's defaults too: a new session's first turn then needs no thread/start.
+    const spareParams = threadParamsFor({}, { cli, model, sandbox, permissionMode });
+    pool.prewarm(appServerShape(cfg, baseEnv), prewarm, async () => {
+      const server = await startAppServer(cfg, baseEnv, (text) => logger?.warn('codex: app server output', { text }));
+      startSpare(server, spareParams, ephemeral);
+      return server;
+    });
   }
 
   const capabilities = async (): Promise<AgentCapabilities> => {

@@ -19,6 +19,16 @@ export interface AgentHubOptions {
    * or takeover elsewhere is checked. Default: the heartbeat interval, at most 2 s.
    */
   presenceSyncMs?: number;
+  /**
+   * How often an agent's credential is checked against `credentialStore` while its session is open:
+   * at its first message once this long has passed since the last check (so a revocation written to the
+   * store by another process stops the stream within this bound, or at the agent's next heartbeat when it
+   * is silent), not at every message — with a database-backed store that was one query per event or
+   * terminal chunk. `hub.revoke` on this hub ends the session at once whatever this is, and hubs sharing a
+   * `presence` store end it at their next sync too. `0` checks every message. Default: the heartbeat
+   * interval, at most 1 s.
+   */
+  credentialCheckMs?: number;
   /** How often agents send heartbeats. Default 30 s. */
   heartbeatMs?: number;
   /** Heartbeats missed in a row after which an agent is offline. Default 3. */

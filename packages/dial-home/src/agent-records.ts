@@ -44,7 +44,7 @@ export class AgentRecords {
     return this.authorize(agentId, record.credentialHash);
   }
 
-  /** Run on every message an agent sends, so a revocation anywhere bites at the next one. */
+  /** Run on an agent's messages (at most once per `credentialCheckMs`), so a revocation anywhere bites within that bound. */
   async authorize(agentId: string, credentialHash: string): Promise<AgentRecord> {
     const record = await this.store.get(agentId);
     if (!record || record.credentialHash !== credentialHash) {

@@ -11,11 +11,11 @@ import { fromWire, type Incoming } from './wire.js';
 
 /**
  * The Attach RPC: authenticates the agent, waits for its Hello, opens its session, then routes what
- * it sends into the session (re-checking the credential on every message) and what the session
+ * it sends into the session (re-checking the credential at the first message once `credentialCheckMs` has passed since the last check) and what the session
  * sends back out, until either side ends.
  */
 export function attachHandler(state: HubState, sessions: ReturnType<typeof hubSessions>) {
-  const { records, clock, logger, subscriptions, heartbeatMs, missed, callTimeoutMs } = state;
+  const { records, clock, logger, subscriptions, heartbeatMs, missed, callTimeoutMs, credentialCheckMs } = state;
   const decode = (message: WireAttachRequest): Incoming => {
     try {
       return fromWire(message);
@@ -68,13 +68,21 @@ export function attachHandler(state: HubState, sessions: ReturnType<typeof hubSe
 
     const onAbort = () => session.end({ reason: 'broken', message: 'the stream to the agent broke' });
     ctx.signal.addEventListener('abort', onAbort, { once: true });
+    // authenticate() has just checked the credential; a check per message was one store query per event
+    // or terminal chunk (a database round trip with the platform's store), so it is re-checked once the
+    // bound has passed, before the message that finds it so is handled.
+    let checkedAt = clock.now();
     void (async () => {
       try {
         for (;;) {
           const next = await input.next();
           if (next.done) break;
           if (session.ended) return;
-          await records.authorize(agentId, record.credentialHash);
+          const now = clock.now();
+          if (now - checkedAt >= credentialCheckMs) {
+            await records.authorize(agentId, record.credentialHash);
+            checkedAt = now;
+          }
           const complaint = session.handle(decode(next.value));
           if (complaint) throw refuse(Code.InvalidArgument, DialHomeCodes.PROTOCOL, `Protocol error: ${complaint}`);
         }

@@ -54,6 +54,8 @@ export class HubState {
   readonly records: AgentRecords;
   readonly presence: AgentPresence;
   readonly presenceSyncMs: number;
+  /** How stale an open session's credential check may be (see AgentHubOptions.credentialCheckMs). */
+  readonly credentialCheckMs: number;
   /** Presence writes not yet landed (close waits for them). */
   readonly presenceWrites = new Set<Promise<unknown>>();
   readonly subscriptions: Subscriptions;
@@ -83,6 +85,12 @@ export class HubState {
     this.records = new AgentRecords(this.store, this.logger);
     this.presence = options.presence ?? memoryAgentPresence();
     this.presenceSyncMs = options.presenceSyncMs ?? Math.min(heartbeatMs, 2_000);
+    this.credentialCheckMs = options.credentialCheckMs ?? Math.min(heartbeatMs, 1_000);
+    if (!(this.credentialCheckMs >= 0)) {
+      throw new ValidationError('INVALID_CREDENTIAL_CHECK', 'credentialCheckMs must be 0 or more', [
+        { path: 'credentialCheckMs', code: 'INVALID_CREDENTIAL_CHECK', message: String(this.credentialCheckMs) },
+      ]);
+    }
     this.subscriptions = new Subscriptions(this.logger);
   }
 

@@ -3,6 +3,7 @@ import { exitWithin, readLines, settledWithin, stopProcess, type StopGrace, Tail
 import type { InitializeResponse } from '../gen/InitializeResponse.js';
 import type { RequestId } from '../gen/RequestId.js';
 import { ConnectionClosedError, JsonRpcClient } from './json-rpc-client.js';
+import type { SpareThread } from './spare-thread.js';
 
 /** The server exited before the handshake was done (bad config, no native binary…). */
 export class AppServerExitedError extends Error {
@@ -44,6 +45,8 @@ export class AppServerProcess {
   /** Threads started or resumed in this process: a next turn needs no `thread/resume`. */
   /** Each loaded thread, with the MCP servers it was loaded with (their config, as JSON). */
   readonly loaded = new Map<string, string>();
+  /** A new thread started ahead of need (prewarmed agents only), for the next new session that matches it. */
+  spare: SpareThread | undefined;
   readonly stderr: TailBuffer;
   private readonly listeners = new Map<string, ThreadListener>();
   private exitedFlag = false;

@@ -1,4 +1,4 @@
-import type { AgentEventInit, PermissionMode, RunContext, RunOutcome } from '@forge/core';
+import type { AgentEventInit, AgentRequest, PermissionMode, RunContext, RunOutcome } from '@forge/core';
 import type { ResolvedCliAgentOptions } from '@forge/core/internal';
 import type { CodexSandbox } from '../args.js';
 import { CodexErrorCode } from '../error-codes.js';
@@ -51,6 +51,24 @@ export function startAppServer(
   });
 }
 
+/** A new thread's settings for `request` (with no fields set: the agent's defaults, what a spare thread gets). */
+export function threadParamsFor(
+  request: Pick<AgentRequest, 'cwd' | 'permissionMode' | 'model' | 'systemPrompt' | 'mcpServers'>,
+  cfg: Pick<AppServerRunConfig, 'cli' | 'permissionMode' | 'sandbox' | 'model'>,
+): ThreadParams {
+  const cwd = request.cwd ?? cfg.cli.cwd;
+  const policy = appServerPolicy(request.permissionMode ?? cfg.permissionMode, cfg.sandbox);
+  const model = request.model ?? cfg.model;
+  return {
+    ...(cwd !== undefined ? { cwd } : {}),
+    approvalPolicy: policy.approvalPolicy,
+    sandbox: policy.sandbox,
+    ...(model !== undefined ? { model } : {}),
+    ...(request.systemPrompt ? { developerInstructions: request.systemPrompt } : {}),
+    ...(request.mcpServers?.length ? { config: mcpConfig(request.mcpServers) } : {}),
+  };
+}
+
 /** One run on the app server: a thread (started, resumed, or already loaded) and one turn on it. */
 export async function runOnAppServer(ctx: RunContext, cfg: AppServerRunConfig): Promise<RunOutcome> {
   const { request } = ctx;
@@ -78,14 +96,7 @@ export async function runOnAppServer(ctx: RunContext, cfg: AppServerRunConfig): 
   // Nobody may be waiting; a steer that is gets "no turn" instead of waiting for ever.
   turnStarted.promise.catch(() => undefined);
   try {
-    const threadParams: ThreadParams = {
-      ...(cwd !== undefined ? { cwd } : {}),
-      approvalPolicy: policy.approvalPolicy,
-      sandbox: policy.sandbox,
-      ...(model !== undefined ? { model } : {}),
-      ...(request.systemPrompt ? { developerInstructions: request.systemPrompt } : {}),
-      ...(request.mcpServers?.length ? { config: mcpConfig(request.mcpServers) } : {}),
-    };
+    const threadParams = threadParamsFor(request, cfg);
     const opened = await openThread(server, request, threadParams, cfg.ephemeral);
     if ('failed' in opened) return opened.failed;
     const { threadId } = opened;

@@ -8,12 +8,13 @@ import type { ThreadStartParams } from '../gen/v2/ThreadStartParams.js';
 import type { ThreadStartResponse } from '../gen/v2/ThreadStartResponse.js';
 import type { AppServerProcess } from './app-server-process.js';
 import { JsonRpcError } from './json-rpc-client.js';
+import { takeSpare } from './spare-thread.js';
 
 /** What `thread/start`, `thread/resume` and `thread/fork` share. */
 export type ThreadParams = Omit<ThreadStartParams, 'ephemeral'>;
 
 /**
- * The thread a run's turn goes to: a new one (`thread/start`), a fork of `sessionId` (`thread/fork`: a new thread
+ * The thread a run's turn goes to: a new one (the server's spare thread when its settings match, else `thread/start`), a fork of `sessionId` (`thread/fork`: a new thread
  * with its history; the original stays as it was), or `sessionId` itself — as loaded in this process, or
  * `thread/resume`d from disk. A loaded thread whose MCP servers differ from the request's is resumed again, so the
  * new servers apply (MCP servers are thread config, fixed when a thread loads).
@@ -28,6 +29,11 @@ export async function openThread(
   const sessionId = request.sessionId;
   try {
     if (sessionId === undefined) {
+      const spare = await takeSpare(server, params, ephemeral);
+      if (spare !== undefined) {
+        server.loaded.set(spare, mcp);
+        return { threadId: spare };
+      }
       const started = await server.rpc.request<ThreadStartResponse>('thread/start', {
         ...params,
         ...(ephemeral ? { ephemeral: true } : {}),
