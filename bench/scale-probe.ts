@@ -8,7 +8,7 @@ import { createCodeAgent, defaultCapabilities, type CodeAgent } from '@forge/cor
 import { streamRun } from '@forge/example-platform/sse';
 import { RunManager } from '@forge/example-platform/run-manager';
 import { openStore } from '@forge/store';
-import { wasmBaselineOnly } from '../examples/platform/src/wasm-baseline-only.js';
+import { wasmBaselineOnly } from '@forge/example-platform/wasm-baseline-only';
 
 /**
  * One process, the platform's run path at scale on the embedded store (a new data dir), as

@@ -314,7 +314,8 @@ alter table forge_runs add column handed_over_at double precision;
 `,
   },
   ...OPERATOR_MIGRATIONS,
-];
+  // In version order, whatever order they are written in above (the operator tables' are kept in their own file).
+].sort((a, b) => a.version - b.version);
 
 // Any constant will do; it only has to be the same in every replica.
 const MIGRATION_LOCK = 0x0f09e5;

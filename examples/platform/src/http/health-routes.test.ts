@@ -1,8 +1,10 @@
-import { openStore, type Sql } from '@forge/store';
+import { MIGRATIONS, openStore, type Sql } from '@forge/store';
 import { testDatabases } from '@forge/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOpsPlatform, type OpsPlatform } from '../test-support/ops-platform.js';
 import { PlatformHealth } from './health-routes.js';
+
+const NEWEST = Math.max(...MIGRATIONS.map((m) => m.version));
 
 const pg = await testDatabases();
 
@@ -26,7 +28,7 @@ function healthContract(name: string, open: () => Promise<OpsPlatform>) {
       const ready = await get(ops.platform.url, '/readyz');
       expect(ready.status).toBe(200);
       expect(ready.json.checks).toMatchObject({
-        store: { ok: true, schema_version: 11 },
+        store: { ok: true, schema_version: NEWEST },
         draining: { ok: true },
         event_loop: { ok: true },
       });
@@ -87,7 +89,7 @@ describe('PlatformHealth', () => {
 
   it('is not ready when remote agents are enabled and the hub does not listen', async () => {
     let listening = true;
-    const health = new PlatformHealth({ backend: 'local', sql: answers(11), hubListening: () => listening });
+    const health = new PlatformHealth({ backend: 'local', sql: answers(NEWEST), hubListening: () => listening });
     expect((await health.ready()).status).toBe(200);
     listening = false;
     expect((await health.ready()).body).toMatchObject({ ok: false, checks: { hub: { ok: false } } });
@@ -95,7 +97,7 @@ describe('PlatformHealth', () => {
   });
 
   it('is not live when the event loop stalls beyond its bound', async () => {
-    const health = new PlatformHealth({ backend: 'local', sql: answers(11), maxEventLoopDelayMs: 50 });
+    const health = new PlatformHealth({ backend: 'local', sql: answers(NEWEST), maxEventLoopDelayMs: 50 });
     health.live();
     // The loop blocked for 300 ms, several times over: its p99 delay is far above 50 ms.
     for (let i = 0; i < 3; i++) {

@@ -105,7 +105,7 @@ function metricsContract(name: string, open: () => Promise<OpsPlatform>) {
       expect(after.family('forge_pod_ready_seconds')?.type).toBe('histogram');
       // The store's operations, by method name: a fixed set.
       const ops_ = after.labelValues('forge_store_query_seconds', 'op');
-      expect(ops_).toEqual(expect.arrayContaining(['runs.enqueue', 'runs.claimNext', 'runs.append', 'keySpend.add']));
+      expect(ops_).toEqual(expect.arrayContaining(['runs.enqueue', 'runs.claim', 'runs.append', 'keySpend.add']));
       for (const op of ops_) expect(op).toMatch(/^(runs|keySpend|agentSettings|usage)\.[A-Za-z]+$/);
       expect(after.count('forge_store_query_seconds', { op: 'runs.append' })).toBeGreaterThan(0);
 
