@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { JsonRpcClient } from '@forge/codex/internal';
 import { codexBinPath, fakeResponsesProvider, startFakeResponsesApi } from '@forge/codex/testing';
 import { localProcessRunner } from '@forge/core';
-import { providerConfigArgs } from '../packages/codex/src/args.js';
+import { providerConfigArgs } from '@forge/codex/internal';
 
 const rounds = Number(process.argv[2] ?? 10);
 const scratch = await mkdtemp(join(tmpdir(), 'forge-codex-split-'));

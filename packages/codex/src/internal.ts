@@ -9,6 +9,7 @@ export { exitError } from './agent.js';
 export {
   assertSupported,
   buildCodexArgs,
+  providerConfigArgs,
   sandboxFor,
   tomlString,
   tomlValue,
