@@ -61,6 +61,23 @@ function healthContract(name: string, open: () => Promise<OpsPlatform>) {
 
 healthContract('PGlite', () => startOpsPlatform('memory'));
 
+describe('the drain a SIGTERM starts (platform.drain)', () => {
+  let ops: OpsPlatform;
+  beforeAll(async () => {
+    ops = await startOpsPlatform('memory');
+  });
+  afterAll(async () => ops?.close());
+
+  it('turns /readyz 503 at once, so the Service stops sending here while runs drain', async () => {
+    expect((await get(ops.platform.url, '/readyz')).status).toBe(200);
+    await ops.platform.drain(0);
+    const ready = await get(ops.platform.url, '/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.json).toMatchObject({ checks: { draining: { ok: false }, store: { ok: true } } });
+    expect((await get(ops.platform.url, '/livez')).status).toBe(200);
+  });
+});
+
 describe.skipIf(!pg.url)('PostgreSQL (FORGE_TEST_DATABASE_URL)', () => {
   afterAll(() => pg.dropAll());
   healthContract('PostgreSQL', async () => startOpsPlatform(await openStore({ databaseUrl: await pg.create() })));
