@@ -1,4 +1,5 @@
 import { eventsOfChunks, journalCtes, type JournalEvent, type NewEvent } from './journal-chunks.js';
+import { pendingOutbox, type OutboxItem, type OutboxState } from './run-outbox.js';
 import { toJsonColumn as json } from './json-column.js';
 import { CANCEL_CHANNEL, JOURNAL_CHANNEL, QUEUE_CHANNEL } from './notify-channels.js';
 import { toRecord, type RunEnd, type RunRecord, type RunStatus, type RunWebhook } from './run-record.js';
@@ -9,12 +10,7 @@ import type { Sql, SqlClient } from './sql.js';
 /** The largest seq the journal's integer columns hold. */
 const MAX_SEQ = 2 ** 31 - 1;
 
-export interface OutboxItem extends JournalEvent {
-  webhookId: string;
-  isFinal: boolean;
-}
-
-export type OutboxState = 'delivered' | 'rejected' | 'failed';
+export type { OutboxItem, OutboxState };
 
 /** A page of an agent's runs, and what to list. */
 export interface RunPage {
@@ -427,32 +423,8 @@ export class RunStore {
   }
 
   /** Undelivered outbox rows of a run, in seq order, with their events. */
-  async pendingOutbox(requestId: string): Promise<OutboxItem[]> {
-    const pending = await this.sql.query(
-      `select seq, webhook_id, is_final from forge_outbox where request_id = $1 and state = 'pending' order by seq`,
-      [requestId],
-    );
-    if (!pending.length) return [];
-    const from = Number(pending[0]!.seq);
-    const to = Number(pending.at(-1)!.seq);
-    const events = new Map(
-      eventsOfChunks(
-        await this.sql.query(
-          `select first_seq, types, times, bodies from forge_event_chunks
-           where request_id = $1 and last_seq >= $2 and first_seq <= $3 order by first_seq`,
-          [requestId, from, to],
-        ),
-        from - 1,
-        to - from + 1,
-      ).map((e) => [e.seq, e]),
-    );
-    const items: OutboxItem[] = [];
-    for (const r of pending) {
-      const event = events.get(Number(r.seq));
-      // An outbox row is written with its event, in one statement: a row without one cannot be delivered.
-      if (event) items.push({ ...event, webhookId: r.webhook_id as string, isFinal: r.is_final as boolean });
-    }
-    return items;
+  pendingOutbox(requestId: string): Promise<OutboxItem[]> {
+    return pendingOutbox(this.sql, requestId);
   }
 
   async settleOutbox(requestId: string, seq: number, state: OutboxState, now: number): Promise<void> {
