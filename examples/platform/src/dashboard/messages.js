@@ -14,7 +14,6 @@ export async function send(event) {
   state.sent += 1;
   state.stream?.abort();
   state.live = false;
-  await loadHistory();
   let attachments;
   try {
     attachments = await imageAttachments($('images').files);
@@ -33,6 +32,8 @@ export async function send(event) {
     ),
   );
   newRun();
+  // The message is on screen first; the history (and the session a continued message names) comes after.
+  await loadHistory();
   try {
     const tools = $('allowed-tools')
       .value.split(',')
