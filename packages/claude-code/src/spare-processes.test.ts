@@ -1,9 +1,9 @@
 import { collectRun } from '@forge/core/testing';
 import { describe, expect, it, vi } from 'vitest';
 import { claudeCode } from './agent.js';
-import { fakeClaudeRunner } from './testing/index.js';
+import { fakeClaudeRunner, type FakeClaudeCall } from './testing/index.js';
 
-const served = (call: { cli: { received: { type: string }[] } }) => call.cli.received.some((m) => m.type === 'user');
+const served = (call: FakeClaudeCall) => call.cli.received.some((m) => m.type === 'user');
 
 describe('agent.prewarm(request): a spare per shape', () => {
   it('starts one process shaped as the request; a new session of that shape takes it, another shape goes cold', async () => {
@@ -36,7 +36,9 @@ describe('agent.prewarm(request): a spare per shape', () => {
     const agent = claudeCode({ runner, warmSessions: false });
     agent.prewarm({ cwd: '/w/a' });
     await vi.waitFor(() => expect(runner.calls).toHaveLength(1));
-    await collectRun(agent.execute({ prompt: 'again', cwd: '/w/a', sessionId: 'f0f0f0f0-0000-4000-8000-000000000000' }));
+    await collectRun(
+      agent.execute({ prompt: 'again', cwd: '/w/a', sessionId: 'f0f0f0f0-0000-4000-8000-000000000000' }),
+    );
     expect(runner.calls).toHaveLength(2);
     expect(served(runner.calls[0]!)).toBe(false);
     await agent.close?.();
