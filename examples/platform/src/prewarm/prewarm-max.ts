@@ -4,7 +4,7 @@ const GIB = 1024 ** 3;
 
 /**
  * Spare processes one instance keeps unless told (FORGE_PREWARM_MAX): one per core, at most one per GiB of
- * memory and 8 in all. A spare is a whole idle CLI (a Claude Code CLI holds ~150-250 MB) that costs nothing
+ * memory and 8 in all. A spare is a whole idle CLI (Claude Code 2.1.197 holds ~280 MB RSS waiting) that costs nothing
  * until a session takes it but its memory, so a small machine keeps a few for its busiest agents.
  */
 export function defaultPrewarmMax(cores: number = availableParallelism(), memoryBytes: number = totalmem()): number {
