@@ -95,6 +95,18 @@ describe('platform prewarm (FORGE_PREWARM_MAX)', () => {
     for (const c of runner.calls) expect(exited(c)).toBe(true);
   });
 
+  it('drain (SIGTERM) ends every spare at once', { timeout: 60_000 }, async () => {
+    const { runner, platform, call } = await start(2);
+    try {
+      await call('POST', '/api/v1/agents', { body: {} });
+      await vi.waitFor(() => expect(runner.calls).toHaveLength(1));
+      await platform.drain(0);
+      await vi.waitFor(() => expect(exited(runner.calls[0]!)).toBe(true));
+    } finally {
+      await platform.close();
+    }
+  });
+
   it('FORGE_PREWARM_MAX=0 keeps none', { timeout: 60_000 }, async () => {
     const { runner, platform, call } = await start(0);
     try {
