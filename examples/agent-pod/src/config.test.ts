@@ -104,6 +104,13 @@ describe('readConfig', () => {
     });
   });
 
+  it('FORGE_PREWARM=1 keeps the CLI started for the next new session; other values are refused', () => {
+    expect(readConfig({ FORGE_PROVIDER: 'claude-code', FORGE_PREWARM: '1' }).prewarm).toBe(true);
+    expect(readConfig({ FORGE_PROVIDER: 'claude-code', FORGE_PREWARM: '0' }).prewarm).toBe(false);
+    expect(readConfig({ FORGE_PROVIDER: 'claude-code' }).prewarm).toBeUndefined();
+    expect(() => readConfig({ FORGE_PROVIDER: 'claude-code', FORGE_PREWARM: 'yes' })).toThrow(/FORGE_PREWARM/);
+  });
+
   it('refuses a permission mode the agents do not know', () => {
     expect(() => readConfig({ FORGE_PROVIDER: 'claude-code', FORGE_PERMISSION_MODE: 'yolo' })).toThrow(
       /FORGE_PERMISSION_MODE must be one of default, acceptEdits/,

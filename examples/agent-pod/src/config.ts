@@ -39,6 +39,11 @@ export interface PodConfig {
   authToken?: string;
   /** Most runs at once; more are refused with the retryable AGENT_BUSY. */
   maxRuns?: number;
+  /**
+   * Claude Code / Codex: keep the CLI started for the next new session (the adapter's `prewarm: {}`), so a pod's
+   * first message does not wait for it (FORGE_PREWARM=1).
+   */
+  prewarm?: boolean;
   /** Serve https with this PEM certificate and key (both files, or neither). */
   tlsCertFile?: string;
   tlsKeyFile?: string;
@@ -106,6 +111,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     opencodeUrl: opt(env.OPENCODE_URL),
     authToken: opt(env.FORGE_AUTH_TOKEN),
     maxRuns: env.FORGE_MAX_RUNS ? int(env, 'FORGE_MAX_RUNS', 0, 1) : undefined,
+    prewarm: env.FORGE_PREWARM ? int(env, 'FORGE_PREWARM', 0, 0, 1) === 1 : undefined,
     tlsCertFile: opt(env.FORGE_TLS_CERT_FILE),
     tlsKeyFile: opt(env.FORGE_TLS_KEY_FILE),
     codexBaseUrl: opt(env.FORGE_CODEX_BASE_URL),

@@ -60,7 +60,13 @@ async function podAgent(config: PodConfig, logger: Logger, sessionStore: LinkedS
       return scriptedPodAgent();
     case 'claude-code': {
       const { claudeCode } = await import('@forge/claude-code');
-      return claudeCode({ logger, cwd: config.cwd, sessionStore, ...cliChoices(config) });
+      return claudeCode({
+        logger,
+        cwd: config.cwd,
+        sessionStore,
+        ...cliChoices(config),
+        ...(config.prewarm ? { prewarm: {} } : {}),
+      });
     }
     case 'opencode': {
       const { opencode } = await import('@forge/opencode');
@@ -106,6 +112,7 @@ async function podAgent(config: PodConfig, logger: Logger, sessionStore: LinkedS
         cwd: config.cwd,
         sessionStore,
         ...cliChoices(config),
+        ...(config.prewarm ? { prewarm: {} } : {}),
         ...(config.codexSandbox ? { sandbox: config.codexSandbox } : {}),
         // The CLI reads the key from the pod's own environment: it is never copied into argv.
         ...(config.codexBaseUrl

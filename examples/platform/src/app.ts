@@ -35,6 +35,10 @@ import { PlatformHealth, type PlatformHealthOptions } from './http/health-routes
 import { PlatformMetrics } from './metrics/platform-metrics.js';
 import { instrumentPlatform } from './metrics/instrument-platform.js';
 import { listenMetrics } from './metrics/metrics-routes.js';
+import { createMcpResolver } from './mcp-catalog.js';
+import { agentDefaults } from './prewarm/agent-defaults.js';
+import { prewarmingBackend, type PrewarmingBackend } from './prewarm/prewarming-backend.js';
+import { SpareKeeper } from './prewarm/spare-keeper.js';
 import type { HttpServer } from './http/listen.js';
 
 export interface PlatformOptions {
@@ -162,6 +166,17 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     if (!options.store) await store.close();
     throw error;
   }
+  // Active agents keep a spare process for their next new session (FORGE_PREWARM_MAX; 0: off).
+  let spares: PrewarmingBackend | undefined;
+  if (config.prewarmMax > 0) {
+    const mcp = createMcpResolver({ catalog: config.mcpServers, allowPrivateNetworks: config.webhookAllowPrivate });
+    spares = prewarmingBackend(backend, {
+      keeper: new SpareKeeper({ max: config.prewarmMax, idleMs: config.prewarmIdleMs, logger }),
+      defaultsOf: agentDefaults(store, mcp, config.runDefaults),
+      logger,
+    });
+    backend = spares;
+  }
   const webhooks = instrumentPlatform.webhooks(
     options.webhooks ?? createWebhookDispatcher({ logger, allowPrivateNetworks: config.webhookAllowPrivate }),
     metrics,
@@ -257,6 +272,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       rateLimitPerMinute: config.rateLimitPerMinute,
       maxAgentsPerKey: config.maxAgentsPerKey,
       createTimeoutMs: config.createTimeoutMs,
+      ...(spares ? { onAgentCreated: (agent) => void spares.created(agent) } : {}),
       logger,
       ...(remoteView ? { remoteAgents: remoteView } : {}),
       attach,
@@ -313,6 +329,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     drain: (drainMs = config.drainMs) => {
       // Readiness turns 503 first, so the Service stops sending here while the runs drain.
       theHealth.setDraining();
+      // No new session starts here any more: the spares end now.
+      spares?.stop();
       return theRuns.drain(drainMs);
     },
     close() {

@@ -10,6 +10,7 @@ import { DEFAULT_MAX_ATTACHMENT_BYTES } from './http/rest-attachments.js';
 import type { RunDefaults } from './http/run-settings.js';
 import { readMcpCatalog } from './mcp-catalog.js';
 import { defaultMaxRunning } from './runs/max-running.js';
+import { defaultPrewarmMax } from './prewarm/prewarm-max.js';
 import { oneSourceOf, secretSetting, type SecretSource } from './secret-settings.js';
 
 export type BackendKind = 'local' | 'k8s';
@@ -59,6 +60,10 @@ export interface PlatformConfig {
   maxQueuedPerAgent: number;
   /** Runs this instance executes at once, across agents (default 16 per core). */
   maxRunning: number;
+  /** Spare agent processes kept for active agents' next new sessions, at most (0: none; default per machine). */
+  prewarmMax: number;
+  /** A spare nobody took in this long is ended. */
+  prewarmIdleMs: number;
   /** Finished runs (result, events) are kept this long… */
   retentionMs: number;
   /** …and the oldest are removed beyond this many journaled events. */
@@ -125,6 +130,8 @@ const USAGE = `forge platform — options (flags override environment variables)
   FORGE_DRAIN_MS                                on SIGTERM: pod runs are handed over, local ones get this long to finish (default 30000)
   FORGE_MAX_QUEUED                              messages waiting per agent before 429 (default 100)
   --max-running / FORGE_MAX_RUNNING             runs this instance executes at once (default 16 per core: ${defaultMaxRunning()} here)
+  FORGE_PREWARM_MAX                             spare agent processes for active agents' next new sessions (0: off; default ${defaultPrewarmMax()} here)
+  FORGE_PREWARM_IDLE_MS                         a spare nobody took is ended after this long (default 300000)
   FORGE_RETENTION_MS, FORGE_RETENTION_MAX_EVENTS  keep finished runs 7 days, at most 1,000,000 events
   FORGE_AUDIT_RETENTION_MS                      keep audit log entries this long (default 90 days)
   FORGE_K8S_NAMESPACE, FORGE_K8S_IMAGE, FORGE_K8S_AGENT_PORT, FORGE_K8S_ENV_FROM_SECRETS (agent pods' model keys)
@@ -341,6 +348,8 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
       1,
       100_000,
     ),
+    prewarmMax: int('FORGE_PREWARM_MAX', env.FORGE_PREWARM_MAX, defaultPrewarmMax(), 0, 1_000),
+    prewarmIdleMs: int('FORGE_PREWARM_IDLE_MS', env.FORGE_PREWARM_IDLE_MS, 300_000, 1_000, 86_400_000),
     retentionMs: int('FORGE_RETENTION_MS', env.FORGE_RETENTION_MS, 7 * 86_400_000, 1_000, 10 * 365 * 86_400_000),
     retentionMaxEvents: int('FORGE_RETENTION_MAX_EVENTS', env.FORGE_RETENTION_MAX_EVENTS, 1_000_000, 1, 1_000_000_000),
     auditRetentionMs: int(

@@ -53,6 +53,13 @@ describe('readConfig', () => {
     expect(code({ FORGE_PERMISSION_MODE: 'yolo' })).toBe('INVALID_CONFIG:FORGE_PERMISSION_MODE');
     expect(code({ FORGE_MAX_ATTEMPTS: '0' })).toBe('INVALID_CONFIG:FORGE_MAX_ATTEMPTS');
     expect(code({ FORGE_ALLOW_ATTACH: 'maybe' })).toBe('INVALID_CONFIG:FORGE_ALLOW_ATTACH');
+    expect(code({ FORGE_PREWARM: 'maybe' })).toBe('INVALID_CONFIG:FORGE_PREWARM');
+  });
+
+  it('FORGE_PREWARM=1 keeps the CLI started for the next new session', () => {
+    expect(readConfig({ ...base, FORGE_PREWARM: '1' }).prewarm).toBe(true);
+    expect(readConfig({ ...base, FORGE_PREWARM: '0' }).prewarm).toBe(false);
+    expect(readConfig(base).prewarm).toBeUndefined();
   });
 
   it('makes a valid agent name of the host name', () => {

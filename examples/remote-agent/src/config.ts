@@ -32,6 +32,8 @@ export interface RemoteAgentConfig {
    * FORGE_ALLOW_ATTACH=0 turns them off: the Hello says so and every attach is refused.
    */
   allowAttach: boolean;
+  /** Claude Code: keep the CLI started for the next new session (the adapter's `prewarm: {}`; FORGE_PREWARM=1). */
+  prewarm?: boolean;
 }
 
 const opt = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim());
@@ -108,6 +110,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     opencodeUrl: opt(env.OPENCODE_URL),
     hubCaFile: opt(env.FORGE_HUB_CA_FILE),
     maxAttempts,
+    prewarm: opt(env.FORGE_PREWARM) === undefined ? undefined : flag(env, 'FORGE_PREWARM', false),
   };
   for (const [k, v] of Object.entries(extras))
     if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;

@@ -48,6 +48,7 @@ export async function createLocalAgent(
         ...(config.bin ? { bin: config.bin } : {}),
         ...(config.model ? { model: config.model } : {}),
         ...(config.permissionMode ? { permissionMode: config.permissionMode } : {}),
+        ...(config.prewarm ? { prewarm: {} } : {}),
       });
     }
     case 'opencode': {

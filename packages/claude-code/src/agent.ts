@@ -1,6 +1,8 @@
 import {
   createCodeAgent,
+  validateRequest,
   type AgentRequest,
+  type AgentRequestInput,
   silentLogger,
   type AgentCapabilities,
   type CodeAgent,
@@ -16,6 +18,7 @@ import { claudeCodeDeclaredCapabilities } from './declared-capabilities.js';
 import { nativeBudgetOutcome } from './native-budget.js';
 import { PrewarmPool, type PrewarmOptions } from './prewarm-pool.js';
 import { promptContent } from './prompt-content.js';
+import { SpareProcesses, type Spare } from './spare-processes.js';
 import { SteerRelay } from './steer-relay.js';
 import { playTurn } from './turn.js';
 import { claudeSessionFiles } from './session-files.js';
@@ -54,8 +57,18 @@ export interface ClaudeCodeOptions extends CliAgentOptions {
   prewarm?: PrewarmOptions | false;
 }
 
+/** What `claudeCode()` adds to a CodeAgent: spares for the new sessions a host expects, by their options. */
+export interface SpareProcessAgent {
+  /**
+   * Starts one CLI process shaped as a new session of `request` would be (its options and cwd; the prompt, a
+   * sessionId or a fork do not count) — unless that shape's spare is already there — and keeps it until such a
+   * session takes it, `idleMs` pass (default 300,000), `release()`, or `close()`. One spare per shape.
+   */
+  prewarm(request: Omit<AgentRequestInput, 'prompt'> & { prompt?: string }, options?: { idleMs?: number }): Spare;
+}
+
 /** The Claude Code CLI (`claude -p`, stream-json in and out, with the control protocol) as a CodeAgent. */
-export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
+export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent & SpareProcessAgent {
   const {
     cli,
     rest: { model, permissionMode, partialMessages = true, warmSessions = {}, prewarm, sessionStore, ...runOptions },
@@ -136,7 +149,9 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
     prewarmed.fill();
   }
 
-  return createCodeAgent({
+  const spares = new SpareProcesses(retire, logger);
+
+  const agent = createCodeAgent({
     ...runOptions,
     provider: PROVIDER,
     declared: claudeCodeDeclaredCapabilities({ partialMessages }),
@@ -158,7 +173,7 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
       // A new session takes a prewarmed process when it asks for nothing the default process lacks.
       let proc =
         request.sessionId === undefined
-          ? prewarmed?.take(shape)
+          ? (prewarmed?.take(shape) ?? spares.take(shape))
           : !request.fork
             ? pool?.take(request.sessionId, shape)
             : undefined;
@@ -191,10 +206,26 @@ export function claudeCode(options: ClaudeCodeOptions = {}): CodeAgent {
       }
     },
     async close() {
+      await spares.close();
       await prewarmed?.close();
       for (const p of pool?.close() ?? []) retire(p);
       for (const p of processes) retire(p);
       await Promise.all([...ending]);
     },
   });
+
+  const prewarmFor: SpareProcessAgent['prewarm'] = (input, spareOptions = {}) => {
+    const { sessionId: _s, fork: _f, ...rest } = input;
+    // As `execute` would see it: validated, and the agent's budget when the request has none.
+    const request = validateRequest({
+      ...(runOptions.budget ? { budget: runOptions.budget } : {}),
+      ...rest,
+      prompt: rest.prompt ?? 'spare',
+    });
+    const idleMs = spareOptions.idleMs ?? 300_000;
+    if (!(idleMs > 0)) throw new RangeError(`idleMs must be positive, got ${idleMs}`);
+    const { cwd, env, shape } = processOf(request);
+    return spares.ensure(shape, () => start(buildClaudeArgs(request, defaults), cwd, env), idleMs);
+  };
+  return Object.assign(agent, { prewarm: prewarmFor });
 }

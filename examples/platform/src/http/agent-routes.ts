@@ -1,6 +1,6 @@
 import type { Logger } from '@forge/core';
 import { ApiError } from '../api-error.js';
-import { agentState, type AgentBackend } from '../backends/backend.js';
+import { agentState, type AgentBackend, type AgentRecord } from '../backends/backend.js';
 import type { RunManager } from '../run-manager.js';
 import { agentJson } from './agent-json.js';
 import { sessionJson } from './session-json.js';
@@ -22,6 +22,8 @@ export interface AgentRoutesOptions {
   createTimeoutMs: number;
   /** Checks the MCP servers an agent's defaults name. */
   mcp: McpResolver;
+  /** Told once an agent is created and its settings stored (the platform starts its spare process). */
+  onCreated?: ((agent: AgentRecord) => void) | undefined;
 }
 
 /** Agents: create (capped per key), list, get (`refresh` asks the agent), its stored sessions, delete. */
@@ -65,6 +67,7 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
         });
         const given = Object.keys(settings).length > 0;
         if (given) await runs.store.agentSettings.put(userId, agent.agentId, settings, Date.now());
+        options.onCreated?.(agent);
         logger.info('agent created', { userId, agentId: agent.agentId, provider, backend: backend.kind });
         await ctx.audit('agent.created', agent.agentId, { provider, backend: backend.kind });
         reply(ctx, 201, agentJson(agent, given ? { settings } : {}));

@@ -8,7 +8,7 @@ import type { Authenticator } from '../key-authenticator.js';
 import { requestLimiter } from '../shared-rate-limiter.js';
 import { apiKeyRoutes } from './api-key-routes.js';
 import { auditRoutes } from './audit-routes.js';
-import type { AgentBackend } from '../backends/backend.js';
+import type { AgentBackend, AgentRecord } from '../backends/backend.js';
 import { attachRoutes } from '../attach/attach-routes.js';
 import type { AttachService } from '../attach/attach-service.js';
 import { serveDashboard } from '../dashboard/serve.js';
@@ -47,6 +47,8 @@ export interface ApiOptions {
   rateLimitPerMinute: number;
   maxAgentsPerKey: number;
   createTimeoutMs: number;
+  /** Told once an agent is created and its settings stored. */
+  onAgentCreated?: (agent: AgentRecord) => void;
   remoteAgents?: RemoteAgentsView;
   /** Terminals into agents' workspaces; without it the attach routes are absent. */
   attach?: AttachService;
@@ -109,6 +111,7 @@ export function createApiHandler(options: ApiOptions): ApiHandler {
     maxAgentsPerKey: options.maxAgentsPerKey,
     createTimeoutMs: options.createTimeoutMs,
     mcp,
+    onCreated: options.onAgentCreated,
   });
   runRoutes(router, {
     backend,
