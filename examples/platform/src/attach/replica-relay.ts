@@ -142,6 +142,14 @@ export class ReplicaRelay implements AttachRelay {
     return new Promise<void>((resolve, reject) => {
       const upstreamReq = send(url, { method: 'GET', headers, timeout: 10_000 });
       upstreamReq.on('upgrade', (res, upstream: Socket, upHead) => {
+        // The 10 s bound was for the handshake: an idle terminal must not time out.
+        upstream.setTimeout(0);
+        if (socket.destroyed) {
+          // The client left while the holder was answering: the holder sees its end and runs out the grace.
+          upstream.destroy();
+          resolve();
+          return;
+        }
         // The holder's handshake (its Sec-WebSocket-Accept answers the client's own key) goes back as it came.
         let text = 'HTTP/1.1 101 Switching Protocols\r\n';
         for (let i = 0; i < res.rawHeaders.length; i += 2) text += `${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\r\n`;
