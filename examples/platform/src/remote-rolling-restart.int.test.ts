@@ -186,6 +186,7 @@ describe.skipIf(!pg.url)(`rolling restart with a remote agent${pg.url ? '' : ` (
       const other = procs.find((p) => p !== holder)!;
 
       await holder.stop();
+      const stoppedAt = Date.now();
       expect(holder.child.exitCode, holder.log()).toBe(0);
       expect(holder.log()).toContain('run handed over to another instance');
       release();
@@ -199,6 +200,14 @@ describe.skipIf(!pg.url)(`rolling restart with a remote agent${pg.url ? '' : ` (
       const events = (await db.runs.events(rid, 0)).map((e) => JSON.parse(e.body) as AgentEvent);
       expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
       expect(events.filter((e) => e.type === 'run.completed')).toHaveLength(1);
+      // The turn's session was saved into the platform's store over the new link (session calls follow the run).
+      const started = events.find((e) => e.type === 'session.started') as { sessionId: string } | undefined;
+      const [saved] = await db.sql.query<{ size: string | number; updated_at: number }>(
+        'select size, updated_at from forge_sessions where session_id = $1',
+        [started?.sessionId],
+      );
+      expect(Number(saved?.size)).toBeGreaterThan(0);
+      expect(Number(saved?.updated_at)).toBeGreaterThan(stoppedAt);
       // One model turn, one agent process: nothing was cancelled, restarted or resumed.
       expect(turns).toBe(1);
       expect(agent.exitCode).toBeNull();
