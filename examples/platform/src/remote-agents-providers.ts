@@ -1,5 +1,6 @@
 import { TransportError, defaultCapabilities, type CodeAgent, type Logger, type ProviderRegistry } from '@forge/core';
 import { DialHomeCodes, type AgentHub, type CredentialStore } from '@forge/dial-home';
+import type { HandoverAgent } from './runs/run-handover.js';
 
 export interface RemoteAgentProvidersOptions {
   hub: AgentHub;
@@ -78,7 +79,8 @@ export function remoteAgentProviders(options: RemoteAgentProvidersOptions): Remo
   };
 }
 
-function remoteProvider(hub: AgentHub, agentId: string, name: string): CodeAgent {
+/** The provider of one enrolled remote agent on this replica (exported for tests of the handover). */
+export function remoteProvider(hub: AgentHub, agentId: string, name: string): CodeAgent & HandoverAgent {
   return {
     provider: 'dial-home',
     async capabilities() {
@@ -103,5 +105,23 @@ function remoteProvider(hub: AgentHub, agentId: string, name: string): CodeAgent
       return dialled.execute(remote, options);
     },
     cancel: async (runId) => (await hub.agent(agentId)?.cancel(runId)) ?? false,
-  };
+    // A rolling restart hands its runs over (runs/run-handover.ts): the run goes on at the agent, which
+    // announces it to the replica it dials next; only that one can attach it (canAttach).
+    async detach(runId: string) {
+      const dialled = handoverOf(hub, agentId);
+      if (!dialled) throw new TransportError(DialHomeCodes.OFFLINE, `Agent "${name}" is not connected here`);
+      await dialled.detach(runId);
+    },
+    attach(runId: string, options: Parameters<HandoverAgent['attach']>[1]) {
+      const dialled = handoverOf(hub, agentId);
+      if (!dialled)
+        throw new TransportError(DialHomeCodes.OFFLINE, `Agent "${name}" is not connected to this platform instance`);
+      return dialled.attach(runId, options);
+    },
+    canAttach: (runId: string) => handoverOf(hub, agentId)?.canAttach(runId) ?? false,
+  } satisfies CodeAgent & HandoverAgent;
 }
+
+/** The hub's agent, which hands runs over (DialledAgent). */
+const handoverOf = (hub: AgentHub, agentId: string) =>
+  hub.agent(agentId) as (CodeAgent & Required<Pick<HandoverAgent, 'canAttach'>> & HandoverAgent) | undefined;

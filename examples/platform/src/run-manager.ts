@@ -58,6 +58,8 @@ export interface RunManagerOptions {
    * for that instance to take it before it is withdrawn (504 REPLY_NOT_DELIVERED). Default 5 s.
    */
   replyTimeoutMs?: number;
+  /** How long a handed-over remote agent's run waits for its agent to dial some instance again. Default 180 s. */
+  handoverWaitMs?: number;
   /** The daily spend cap of the API key (hex SHA-256) that sent a run, if it has one: the same on every replica. */
   keyCaps?: (keyId: string) => KeyCaps | undefined;
   /** Told of each run this process starts (the platform's metrics). */
@@ -111,6 +113,7 @@ export class RunManager {
       onSettled: () => this.#queue.dispatchSoon(),
       keyCaps: options.keyCaps,
       observer: options.observer,
+      handoverWaitMs: options.handoverWaitMs,
     });
     this.#queue = new RunQueue(ctx, executor, {
       placement: options.placement,

@@ -1,5 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import {
+  ForgeError,
   TransportError,
   ValidationError,
   type AgentRun,
@@ -10,26 +11,41 @@ import {
 import type { AsyncQueue } from '@forge/core/internal';
 import { proto } from '@forge/transport-grpc';
 import type { LinkedSessionStore } from '@forge/transport-grpc';
-import { SessionCallClient, applyRunReply, errorInfoFromError, requestFromProto } from '@forge/transport-grpc/internal';
+import {
+  RunSessionChannel,
+  SessionCallClient,
+  applyRunReply,
+  errorInfoFromError,
+  requestFromProto,
+} from '@forge/transport-grpc/internal';
+import {
+  CarriedRun,
+  CarriedRunCodes,
+  DEFAULT_DETACHED_RUN_LIMITS,
+  type DetachedRunLimits,
+  type EventSink,
+} from './carried-run.js';
 import { subjects } from './subject.js';
-import { encodeEvent, type AttachBody, type Outgoing } from './wire.js';
+import type { AttachBody, Outgoing } from './wire.js';
 
 /** Most events in one message, and about the most bytes (one event always fits); more wait for the next. */
 const MAX_BATCH = 512;
 const MAX_BATCH_BYTES = 1 << 20;
 
-interface LocalRun {
-  run: AgentRun;
-  pumped: Promise<void>;
+/** Runs the platform detached, kept going across links (one registry per dialHome). */
+export interface DetachedRuns {
+  readonly runs: Map<string, CarriedRun>;
+  readonly limits: DetachedRunLimits;
 }
 
 /**
  * The agent side of one Attach stream: carries out the platform's commands on the local
  * CodeAgent — exactly as AgentService's Connect stream does — and sends the runs' events back.
- * Runs started over a stream do not outlive it: `drop` cancels them.
+ * Runs started over a stream do not outlive it (`drop` cancels them), unless the platform detached them first:
+ * those go on into `detached` and the next link's AttachCommand takes them up (carried-run.ts).
  */
-export class AgentLink {
-  private readonly runs = new Map<string, LocalRun>();
+export class AgentLink implements EventSink {
+  private readonly runs = new Map<string, CarriedRun>();
   private dropped = false;
   private draining = false;
   /** Session calls of this link's runs waiting for the platform's replies. */
@@ -41,6 +57,7 @@ export class AgentLink {
     private readonly outbound: AsyncQueue<Outgoing>,
     private readonly logger: Logger,
     private readonly sessionOptions: { store?: LinkedSessionStore; callTimeoutMs: number } = { callTimeoutMs: 30_000 },
+    private readonly detached: DetachedRuns = { runs: new Map(), limits: DEFAULT_DETACHED_RUN_LIMITS },
   ) {
     this.sessions = new SessionCallClient(
       (call) => this.send(subjects.run(agentId, call.runId, 'session'), { case: 'sessionCall', value: call }),
@@ -83,11 +100,14 @@ export class AgentLink {
             throw new TransportError('AGENT_STOPPING', 'The agent is stopping and takes no new runs', {
               details: { runId },
             });
-          if (this.runs.has(runId)) throw new RunExistsError(runId);
+          if (this.runs.has(runId) || this.detached.runs.has(runId)) throw new RunExistsError(runId);
           const start = () => this.agent.execute(requestFromProto(request), { runId });
           const store = this.sessionOptions.store;
-          const linked = command.command.value.sessionStore ? this.sessions : undefined;
-          this.start(runId, store ? store.bind(runId, linked, start) : start());
+          // A movable channel: a detached run's session calls wait for the link that attaches it.
+          const linked = command.command.value.sessionStore
+            ? new RunSessionChannel(this.sessions, this.detached.limits.ttlMs)
+            : undefined;
+          this.start(runId, store ? store.bind(runId, linked, start) : start(), linked);
         } catch (error) {
           this.fail(commandId, runId, error);
         }
@@ -95,7 +115,50 @@ export class AgentLink {
       }
       case 'cancel': {
         const { runId, reason } = command.command.value;
-        void this.runs.get(runId)?.run.cancel(reason);
+        void (this.runs.get(runId) ?? this.detached.runs.get(runId))?.run.cancel(reason);
+        return;
+      }
+      case 'detach': {
+        const { runId } = command.command.value;
+        const carried = this.runs.get(runId);
+        if (!carried) {
+          this.fail(commandId, runId, notFound(runId, 'on this link'));
+          return;
+        }
+        this.runs.delete(runId);
+        carried.detach(() => {
+          if (this.detached.runs.get(runId) === carried) this.detached.runs.delete(runId);
+        });
+        this.detached.runs.set(runId, carried);
+        this.logger.info('run detached: it goes on without the platform until an instance attaches it', { runId });
+        // After every event already queued for it: the platform has them all once it reads the ack.
+        this.ack(runId, commandId);
+        return;
+      }
+      case 'attach': {
+        const { runId, afterSeq } = command.command.value;
+        const carried = this.detached.runs.get(runId);
+        try {
+          if (!carried) {
+            if (this.runs.has(runId))
+              throw new ForgeError(
+                CarriedRunCodes.RUN_ATTACHED,
+                `Run ${runId} is carried by this link already`,
+                'conflict',
+                {
+                  details: { runId },
+                },
+              );
+            throw notFound(runId, 'detached here');
+          }
+          carried.attach(this, afterSeq, this.sessions);
+        } catch (error) {
+          this.fail(commandId, runId, error);
+          return;
+        }
+        this.detached.runs.delete(runId);
+        this.own(carried);
+        this.logger.info('run attached by the platform', { runId, afterSeq });
         return;
       }
       case 'permissionReply':
@@ -124,41 +187,40 @@ export class AgentLink {
   }
 
   /** Sends a run's events as they come; events that pile up go out together as one message. */
-  private start(runId: string, run: AgentRun): void {
-    const subject = subjects.run(this.agentId, runId, 'event');
-    const local: LocalRun = { run, pumped: Promise.resolve() };
-    this.runs.set(runId, local);
+  private start(runId: string, run: AgentRun, sessions: RunSessionChannel | undefined): void {
     this.logger.debug('run started for the platform', { runId, provider: run.provider });
-    local.pumped = (async () => {
-      try {
-        for await (const event of run) {
-          const bytes = encodeEvent(event.runId === runId ? event : { ...event, runId });
-          const ok = this.outbound.push(
-            { subject, body: { case: 'events', value: [bytes], bytes: bytes.byteLength } },
-            (last) => {
-              const b = last.body;
-              if (
-                last.subject !== subject ||
-                b.case !== 'events' ||
-                b.value.length >= MAX_BATCH ||
-                b.bytes + bytes.byteLength > MAX_BATCH_BYTES
-              )
-                return false;
-              b.value.push(bytes);
-              b.bytes += bytes.byteLength;
-              return true;
-            },
-          );
-          if (!ok) await this.outbound.drained();
-        }
-      } catch (error) {
-        this.logger.error('reading a run failed', { runId, error: String(error) });
-        await run.cancel('the agent could not read the run');
-      } finally {
-        if (this.runs.get(runId) === local) this.runs.delete(runId);
-        this.logger.debug('run ended', { runId, status: (await run.result).status });
-      }
-    })();
+    this.own(new CarriedRun(runId, run, this, sessions, this.detached.limits, this.logger));
+  }
+
+  private own(carried: CarriedRun): void {
+    this.runs.set(carried.runId, carried);
+    void carried.pumped.then(() => {
+      if (this.runs.get(carried.runId) === carried) this.runs.delete(carried.runId);
+    });
+  }
+
+  sendEvent(runId: string, bytes: Uint8Array): boolean {
+    const subject = subjects.run(this.agentId, runId, 'event');
+    return this.outbound.push(
+      { subject, body: { case: 'events', value: [bytes], bytes: bytes.byteLength } },
+      (last) => {
+        const b = last.body;
+        if (
+          last.subject !== subject ||
+          b.case !== 'events' ||
+          b.value.length >= MAX_BATCH ||
+          b.bytes + bytes.byteLength > MAX_BATCH_BYTES
+        )
+          return false;
+        b.value.push(bytes);
+        b.bytes += bytes.byteLength;
+        return true;
+      },
+    );
+  }
+
+  drained(): Promise<void> {
+    return this.outbound.drained();
   }
 
   /** Resolves when every run has ended and its events are queued. */
@@ -172,14 +234,18 @@ export class AgentLink {
     this.sessions.close();
     const live = [...this.runs.values()];
     if (live.length) this.logger.info('cancelling runs of a dropped link', { runs: live.length, reason });
-    return Promise.all(live.map(async (r) => void (await r.run.cancel(reason)))).then(() => undefined);
+    return Promise.all(live.map((r) => r.cancel(reason))).then(() => undefined);
   }
 
   /** Cancels every run but keeps the link to report their ends (a graceful stop). */
   cancelAll(reason: string): Promise<void> {
     this.draining = true;
-    return Promise.all([...this.runs.values()].map(async (r) => void (await r.run.cancel(reason)))).then(
-      () => undefined,
-    );
+    // Detached runs too: no platform will take them up once this agent stops.
+    const detached = [...this.detached.runs.values()];
+    this.detached.runs.clear();
+    return Promise.all([...this.runs.values(), ...detached].map((r) => r.cancel(reason))).then(() => undefined);
   }
 }
+
+const notFound = (runId: string, where: string) =>
+  new ForgeError(CarriedRunCodes.RUN_NOT_FOUND, `No run ${runId} is ${where}`, 'not_found', { details: { runId } });

@@ -106,18 +106,7 @@ export class AgentSession implements RunCarrier, TerminalCarrier {
   }
 
   start(run: RelayedRun, request: AgentRequest, sessions?: SessionGrants): void {
-    if (this.ending) {
-      run.endLocally(this.brokenEnd(this.ending));
-      return;
-    }
-    this.runs.set(run.id, run);
-    if (sessions) this.sessions.set(run.id, sessions);
-    void run.result.then(() => {
-      if (this.runs.get(run.id) === run) {
-        this.runs.delete(run.id);
-        this.sessions.delete(run.id);
-      }
-    });
+    if (!this.track(run, sessions)) return;
     this.send(subjects.run(this.agentId, run.id, 'execute'), {
       case: 'command',
       value: create(proto.ConnectRequestSchema, {
@@ -128,6 +117,50 @@ export class AgentSession implements RunCarrier, TerminalCarrier {
         },
       }),
     });
+  }
+
+  /**
+   * Takes up a run the agent kept going detached (announced in its Hello): its events after `afterSeq` come
+   * from the agent's buffer, then live. A refusal (RUN_NOT_FOUND, EVENTS_LOST) ends the run here.
+   */
+  attachRun(run: RelayedRun, afterSeq: number, sessions?: SessionGrants): void {
+    if (!this.track(run, sessions)) return;
+    this.send(subjects.run(this.agentId, run.id, 'attach'), {
+      case: 'command',
+      value: create(proto.ConnectRequestSchema, {
+        commandId: randomUUID(),
+        command: { case: 'attach', value: { runId: run.id, afterSeq } },
+      }),
+    });
+  }
+
+  /**
+   * Lets a run go on at the agent without this stream: resolves once the agent has acknowledged (every event
+   * it sent before is here by then, and none follows). The run is no longer this session's.
+   */
+  async detach(runId: string): Promise<void> {
+    await this.acknowledged(runId, 'detach', 'the detach', {
+      case: 'detach',
+      value: create(proto.DetachCommandSchema, { runId }),
+    });
+    this.runs.delete(runId);
+    this.sessions.delete(runId);
+  }
+
+  private track(run: RelayedRun, sessions: SessionGrants | undefined): boolean {
+    if (this.ending) {
+      run.endLocally(this.brokenEnd(this.ending));
+      return false;
+    }
+    this.runs.set(run.id, run);
+    if (sessions) this.sessions.set(run.id, sessions);
+    void run.result.then(() => {
+      if (this.runs.get(run.id) === run) {
+        this.runs.delete(run.id);
+        this.sessions.delete(run.id);
+      }
+    });
+    return true;
   }
 
   cancel(runId: string, reason?: string): void {
@@ -227,7 +260,7 @@ export class AgentSession implements RunCarrier, TerminalCarrier {
   /** Sends a command the agent acknowledges (CommandAck or CommandError), bounded by callTimeoutMs. */
   private acknowledged(
     runId: string,
-    kind: 'permission' | 'answer' | 'steer',
+    kind: 'permission' | 'answer' | 'steer' | 'detach',
     what: string,
     command: NonNullable<Parameters<typeof create<typeof proto.ConnectRequestSchema>>[1]>['command'],
   ): Promise<void> {

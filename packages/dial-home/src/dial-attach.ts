@@ -8,7 +8,12 @@ import { AgentTerminals } from './agent-terminals.js';
 import { AgentLogServer } from './agent-log-server.js';
 import type { StoredCredential } from './credential-file.js';
 import type { DialState } from './dial-state.js';
-import { HeartbeatSchema, HelloSchema, TerminalSupport } from './gen/forge/dialhome/v1/dialhome_pb.js';
+import {
+  DetachedRunSchema,
+  HeartbeatSchema,
+  HelloSchema,
+  TerminalSupport,
+} from './gen/forge/dialhome/v1/dialhome_pb.js';
 import { subjects } from './subject.js';
 import { DIAL_HOME_VERSION } from './version.js';
 import { wireStream, type Outgoing, type WireAgentHubService } from './wire.js';
@@ -24,10 +29,17 @@ export async function attachOnce(
 ): Promise<void> {
   const { options, logger, clock, connectTimeoutMs, stopGraceMs, stopController } = state;
   const outbound = new AsyncQueue<Outgoing>({ highWaterMark: 256 });
-  const link = new AgentLink(options.agent, stored.agentId, outbound, logger, {
-    ...(options.sessionStore ? { store: options.sessionStore } : {}),
-    callTimeoutMs: options.sessionCallTimeoutMs ?? 30_000,
-  });
+  const link = new AgentLink(
+    options.agent,
+    stored.agentId,
+    outbound,
+    logger,
+    {
+      ...(options.sessionStore ? { store: options.sessionStore } : {}),
+      callTimeoutMs: options.sessionCallTimeoutMs ?? 30_000,
+    },
+    state.detached,
+  );
   const terminals = new AgentTerminals({ attach: options.attach, agentId: stored.agentId, outbound, logger });
   const logServer = new AgentLogServer(options.logs, stored.agentId, outbound, logger);
   const controller = new AbortController();
@@ -57,6 +69,11 @@ export async function attachOnce(
           capabilities: capabilitiesToProto(capabilities),
           version: options.version ?? DIAL_HOME_VERSION,
           terminals: options.attach ? TerminalSupport.ENABLED : TerminalSupport.DISABLED,
+          handover: true,
+          // Whichever instance this reaches attaches them (after the last event it journaled).
+          detachedRuns: [...state.detached.runs.values()].map((r) =>
+            create(DetachedRunSchema, { runId: r.runId, lastSeq: r.lastSeq }),
+          ),
         }),
       },
     });

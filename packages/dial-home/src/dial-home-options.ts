@@ -1,5 +1,6 @@
 import type { BackoffOptions, Clock, CodeAgent, ForgeError, Logger, WorkspaceAttach } from '@forge/core';
 import type { AgentLogSource } from './agent-log-server.js';
+import type { DetachedRunLimits } from './carried-run.js';
 import type { LinkedSessionStore } from '@forge/transport-grpc';
 
 export type DialHomeStatus = 'connecting' | 'online' | 'reconnecting' | 'stopped';
@@ -44,6 +45,12 @@ export interface DialHomeOptions {
   tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; servername?: string };
   /** An Enroll call, or an Attach until the Welcome, not answered by then is given up (and retried). Default 10 s. */
   connectTimeoutMs?: number;
+  /**
+   * Runs a stopping platform instance detaches (a rolling restart) go on here without a link, announced to the
+   * next instance reached, which attaches them. Bounds: 10,000 events / 32 MiB buffered (past them the run is not
+   * read: backpressure, never a gap), 120 s without an attach (then the run is cancelled).
+   */
+  detachedRuns?: Partial<DetachedRunLimits>;
   /** On stop(), how long live runs get to report their cancellation. Default 5 s. */
   stopGraceMs?: number;
   onStatus?: (status: DialHomeStatus, detail: { agentId?: string; error?: ForgeError }) => void;

@@ -2,6 +2,8 @@ import { Http2SessionManager, createGrpcTransport } from '@connectrpc/connect-no
 import { createClient } from '@connectrpc/connect';
 import { silentLogger, systemClock, type Clock, type ForgeError, type Logger } from '@forge/core';
 import type { Backoff } from '@forge/core/internal';
+import type { DetachedRuns } from './agent-link.js';
+import { DEFAULT_DETACHED_RUN_LIMITS } from './carried-run.js';
 import type { DialHomeOptions, DialHomeStatus } from './dial-home-options.js';
 import { WireAgentHubService } from './wire.js';
 
@@ -29,6 +31,8 @@ export class DialState {
   /** Set while a stream is open: how to end it gracefully. */
   graceful: (() => Promise<void>) | undefined;
   readonly onlineWaiters = new Set<{ resolve(): void; reject(e: unknown): void }>();
+  /** Runs the platform detached: they outlive the stream they started on, for the next one to attach. */
+  readonly detached: DetachedRuns;
 
   constructor(
     readonly options: DialHomeOptions,
@@ -39,6 +43,7 @@ export class DialState {
     this.clock = options.clock ?? systemClock;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.stopGraceMs = options.stopGraceMs ?? 5_000;
+    this.detached = { runs: new Map(), limits: { ...DEFAULT_DETACHED_RUN_LIMITS, ...options.detachedRuns } };
   }
 
   setStatus(next: DialHomeStatus, error?: ForgeError): void {

@@ -9,7 +9,9 @@ import {
   refuseUnsupportedFields,
   relayDeclaration,
   type Declaration,
+  NotFoundError,
   type AgentCapabilities,
+  type AgentEvent,
   type AgentRequest,
   type AgentRequestInput,
   type AgentRun,
@@ -35,6 +37,10 @@ export interface TerminalCarrier {
 export interface RunCarrier extends RunLink, Partial<TerminalCarrier> {
   /** With `sessions`, the run's session calls are answered there (the execute command says so). */
   start(run: RelayedRun, request: AgentRequest, sessions?: SessionGrants): void;
+  /** Takes up a run the agent kept going detached, after `afterSeq` (AttachCommand). */
+  attachRun(run: RelayedRun, afterSeq: number, sessions?: SessionGrants): void;
+  /** Lets a run go on at the agent without this link; resolves once the agent acknowledged (DetachCommand). */
+  detach(runId: string): Promise<void>;
   answer(runId: string, questionId: string, answers: string[][]): Promise<void>;
   steer(runId: string, text: string): Promise<void>;
 }
@@ -66,6 +72,10 @@ export class DialledAgent implements CodeAgent {
   /** The attached agent's `protocol_revision`: which request fields its side of the link reads. */
   private protocolRevision = 0;
   private terminals: TerminalSupport = TerminalSupport.UNSPECIFIED;
+  /** Whether the connected agent program keeps detached runs going (its Hello said so). */
+  private handover = false;
+  /** Runs the connected agent keeps going detached (its Hello), by id, with their last seq: this host may attach them. */
+  private announced = new Map<string, number>();
   private readonly live = new Map<string, RelayedRun>();
   private readonly nextId: IdGenerator;
   name: string;
@@ -91,7 +101,7 @@ export class DialledAgent implements CodeAgent {
   }
 
   /** A session opened: what the agent announced, and where its runs go from now on. */
-  attach(
+  connect(
     carrier: RunCarrier,
     hello: {
       name: string;
@@ -99,9 +109,13 @@ export class DialledAgent implements CodeAgent {
       capabilities: AgentCapabilities;
       protocolRevision: number;
       terminals?: TerminalSupport;
+      handover?: boolean;
+      detachedRuns?: ReadonlyArray<{ runId: string; lastSeq: number }>;
     },
   ): void {
     this.terminals = hello.terminals ?? TerminalSupport.UNSPECIFIED;
+    this.handover = hello.handover ?? false;
+    this.announced = new Map((hello.detachedRuns ?? []).map((r) => [r.runId, r.lastSeq]));
     this.carrier = carrier;
     this.name = hello.name;
     this.providerName = hello.provider;
@@ -110,8 +124,93 @@ export class DialledAgent implements CodeAgent {
   }
 
   /** The session ended. Its runs were ended by the session itself. */
-  detach(carrier: RunCarrier): void {
-    if (this.carrier === carrier) this.carrier = undefined;
+  disconnect(carrier: RunCarrier): void {
+    if (this.carrier !== carrier) return;
+    this.carrier = undefined;
+    this.announced.clear();
+  }
+
+  /** Whether `attach` can take up this run here now: the agent is connected here and announced it detached. */
+  canAttach(runId: string): boolean {
+    return this.carrier !== undefined && this.announced.has(runId) && !this.live.has(runId);
+  }
+
+  /**
+   * Lets a live run go on at the agent without this host (a platform instance stopping in a rolling restart): once
+   * the agent has acknowledged, the run ends here RUN_DETACHED (not its end: the agent keeps it going, buffered,
+   * announces it to whichever instance it dials next, and that one `attach`es it). Rejects (nothing changed) when
+   * the run is not live here, the agent is offline or its program is older than handover.
+   */
+  async detach(runId: string): Promise<void> {
+    const run = this.live.get(runId);
+    if (!run) throw new NotFoundError('RUN_NOT_FOUND', `No run ${runId} is live here`, { runId });
+    const carrier = this.carrier;
+    if (!carrier)
+      throw new TransportError(DialHomeCodes.OFFLINE, `Agent "${this.name}" is offline`, {
+        details: { agentId: this.agentId },
+      });
+    if (!this.handover)
+      throw new UnsupportedError(this.provider, 'handing runs over (the agent program is older than it)');
+    await carrier.detach(runId);
+    run.endLocally({
+      status: 'cancelled',
+      code: 'RUN_DETACHED',
+      message: 'The run was handed over to another platform instance; it goes on at the remote agent',
+    });
+  }
+
+  /**
+   * Takes up a run the connected agent announced detached, from after `afterSeq` (the last event this host has);
+   * `pending` are the permission requests and questions up to it still waiting, so replies to them are taken.
+   * `request` (its sessionId and fork) decides which sessions its session calls may reach here. A run the agent
+   * does not hold (any more) ends failed RUN_NOT_FOUND.
+   */
+  attach(
+    runId: string,
+    options: {
+      afterSeq: number;
+      pending?: readonly AgentEvent[];
+      request?: { sessionId?: string | undefined; fork?: boolean | undefined };
+      signal?: AbortSignal;
+    },
+  ): AgentRun {
+    if (this.live.has(runId)) throw new RunExistsError(runId);
+    const carrier = this.carrier;
+    const run = new RelayedRun({
+      runId,
+      provider: this.providerName,
+      clock: this.options.clock,
+      link: carrier ? this.linkOver(carrier) : { cancel: () => {}, respond: async () => {} },
+      afterSeq: options.afterSeq,
+      ...(options.pending ? { pending: options.pending } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      stopGraceMs: this.options.stopGraceMs,
+      maxBufferedEvents: this.options.maxBufferedEvents,
+      keepProvider: true,
+      onEnd: (r) => {
+        if (this.live.get(r.id) === r) this.live.delete(r.id);
+        this.options.sessions?.close(r.id);
+      },
+    });
+    if (run.ended) return run;
+    this.live.set(runId, run);
+    if (!carrier || !this.announced.has(runId)) {
+      run.endLocally({
+        status: 'failed',
+        code: 'RUN_NOT_FOUND',
+        message: `Agent "${this.name}" holds no detached run ${runId} here`,
+        errorEvent: { retryable: true, details: { category: 'transport', agentId: this.agentId } },
+      });
+      return run;
+    }
+    this.announced.delete(runId);
+    // Without the request the run may only create sessions: an id the agent names is not a permission.
+    this.options.sessions?.open(runId, {
+      ...(options.request?.sessionId !== undefined ? { sessionId: options.request.sessionId } : {}),
+      ...(options.request?.fork !== undefined ? { fork: options.request.fork } : {}),
+    });
+    carrier.attachRun(run, options.afterSeq, this.options.sessions);
+    return run;
   }
 
   async capabilities(): Promise<AgentCapabilities> {

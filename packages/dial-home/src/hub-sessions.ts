@@ -72,7 +72,7 @@ export function hubSessions(state: HubState) {
       // connection was still in use, another process holds this credential; it is told so.
       const old = entry.session;
       entry.session = undefined;
-      entry.dialled.detach(old);
+      entry.dialled.disconnect(old);
       old.end(replacedEnd(record.agentId, 'the agent connected again'));
     }
     if (entry.registered && entry.dialled.name !== name) unregister(entry);
@@ -81,12 +81,14 @@ export function hubSessions(state: HubState) {
     entry.provider = hello.provider;
     entry.version = hello.version;
     entry.capabilities = capabilities;
-    entry.dialled.attach(session, {
+    entry.dialled.connect(session, {
       name,
       provider: hello.provider || 'dial-home',
       capabilities,
       protocolRevision: hello.capabilities?.protocolRevision ?? 0,
       terminals: hello.terminals,
+      handover: hello.handover,
+      detachedRuns: hello.detachedRuns,
     });
     session.onEnd((end) => void close(entry, session, end));
     register(entry);
@@ -147,7 +149,7 @@ export function hubSessions(state: HubState) {
         held.agentId,
       );
     }
-    entry.dialled.detach(session);
+    entry.dialled.disconnect(session);
     unregister(entry);
     const agentId = entry.dialled.agentId;
     logger.info('agent offline', { agentId, name: entry.dialled.name, reason: end.reason, message: end.message });

@@ -3,6 +3,7 @@ export { createAgentHub, type AgentHub, type HubHandlerOptions, type NodeHandler
 export * from './agent-hub-options.js';
 export type { ListenOptions, HubServer } from './hub-server.js';
 export type { AgentInfo, AgentStatus } from './agent-info.js';
+export type { DetachedRunLimits } from './carried-run.js';
 export type { HubMessage, HubMessageHandler } from './subscriptions.js';
 export { subjectToken, subjects } from './subject.js';
 export { dialHome, type DialHome, type DialHomeOptions, type DialHomeStatus } from './dial-home.js';

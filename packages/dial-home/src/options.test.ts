@@ -7,7 +7,12 @@ import { sampleScript, scriptedAgent } from '@forge/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryCredentialStore } from './credential-store.js';
 import { dialHome } from './dial-home.js';
-import { AgentHubService, AttachRequestSchema, type AttachRequest } from './gen/forge/dialhome/v1/dialhome_pb.js';
+import {
+  AgentHubService,
+  AttachRequestSchema,
+  HelloSchema,
+  type AttachRequest,
+} from './gen/forge/dialhome/v1/dialhome_pb.js';
 import { createAgentHub, type AgentHub } from './hub.js';
 import { Rig, SECRET } from './test-support/rig.js';
 
@@ -65,7 +70,7 @@ describe('options and their defaults', () => {
           subject: `agent.${agentId}.hello`,
           body: {
             case: 'hello',
-            value: { $typeName: 'forge.dialhome.v1.Hello', name: 'defaults', provider: 'p', version: '1' },
+            value: create(HelloSchema, { name: 'defaults', provider: 'p', version: '1' }),
           },
         }),
       );

@@ -5,7 +5,12 @@ import { Http2SessionManager, createGrpcTransport } from '@connectrpc/connect-no
 import { collectRun } from '@forge/core/testing';
 import { eventToProto, proto } from '@forge/transport-grpc';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentHubService, AttachRequestSchema, type AttachRequest } from './gen/forge/dialhome/v1/dialhome_pb.js';
+import {
+  AgentHubService,
+  AttachRequestSchema,
+  HelloSchema,
+  type AttachRequest,
+} from './gen/forge/dialhome/v1/dialhome_pb.js';
 import { Rig } from './test-support/rig.js';
 
 /** A client written against dialhome.proto alone, as an agent in another language would be. */
@@ -37,7 +42,7 @@ describe('the Attach protocol, spoken by hand', () => {
     out.push(
       msg(`agent.${agentId}.hello`, {
         case: 'hello',
-        value: { $typeName: 'forge.dialhome.v1.Hello', name: 'handmade', provider: 'hand', version: '9.9' },
+        value: create(HelloSchema, { name: 'handmade', provider: 'hand', version: '9.9' }),
       }),
     );
     const responses = client
@@ -127,7 +132,7 @@ describe('the Attach protocol, spoken by hand', () => {
 
     const hello = msg(`agent.${agentId}.hello`, {
       case: 'hello',
-      value: { $typeName: 'forge.dialhome.v1.Hello', name: 'strict', provider: 'hand', version: '1' },
+      value: create(HelloSchema, { name: 'strict', provider: 'hand', version: '1' }),
     });
     const spoof = msg('agent.agt_someone_else.heartbeat', {
       case: 'heartbeat',

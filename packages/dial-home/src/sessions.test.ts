@@ -7,7 +7,12 @@ import { collectRun, runProblems } from '@forge/core/testing';
 import { linkedSessionStore, proto } from '@forge/transport-grpc';
 import { afterEach, describe, expect, it } from 'vitest';
 import { journalAgent } from '../../transport-grpc/src/test-support/journal-agent.js';
-import { AgentHubService, AttachRequestSchema, type AttachRequest } from './gen/forge/dialhome/v1/dialhome_pb.js';
+import {
+  AgentHubService,
+  AttachRequestSchema,
+  HelloSchema,
+  type AttachRequest,
+} from './gen/forge/dialhome/v1/dialhome_pb.js';
 import { Rig } from './test-support/rig.js';
 
 const text = (data: Uint8Array) => Buffer.from(data).toString('utf8');
@@ -75,13 +80,12 @@ describe('sessions of an agent that dialled home are kept in the platform’s st
         subject: `agent.${agentId}.hello`,
         body: {
           case: 'hello',
-          value: {
-            $typeName: 'forge.dialhome.v1.Hello',
+          value: create(HelloSchema, {
             name: 'old',
             provider: 'hand',
             version: '0.1',
             capabilities: create(proto.AgentCapabilitiesSchema, { protocolRevision: 1 }),
-          },
+          }),
         },
       }),
     );

@@ -49,7 +49,9 @@ export type RunSubjectKind =
   | 'ack'
   | 'error'
   | 'session'
-  | 'session_reply';
+  | 'session_reply'
+  | 'detach'
+  | 'attach';
 
 export interface ParsedSubject {
   agentId: string;

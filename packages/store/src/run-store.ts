@@ -403,12 +403,12 @@ export class RunStore {
    * once (`takeOver`) and adopts it (re-attaches from its last journaled event) rather than ending it. False
    * when `owner` does not hold it running any more.
    */
-  async handOver(requestId: string, owner: string, now: number): Promise<boolean> {
+  async handOver(requestId: string, owner: string, now: number, passTo?: string): Promise<boolean> {
+    // `passTo`: a taker that cannot attach names another owner, so that it too can take the run over again later.
     const rows = await this.sql.query(
-      `update forge_runs set handed_over_at = $3, lease_until = 0
-       where request_id = $1 and owner = $2 and status = 'running'
-       returning request_id`,
-      [requestId, owner, now],
+      `update forge_runs set handed_over_at = $3, lease_until = 0, owner = coalesce($4, owner)
+       where request_id = $1 and owner = $2 and status = 'running' returning request_id`,
+      [requestId, owner, now, passTo ?? null],
     );
     return rows.length > 0;
   }

@@ -19,6 +19,7 @@ export { closeGracefully } from './close-gracefully.js';
 export { applyRunReply, type RunReply } from './run-reply.js';
 export { PROTOCOL_REVISION, SESSION_STORE_REVISION, fieldsBeyondRevision } from './protocol-revision.js';
 export { SessionCallClient } from './session-call-client.js';
+export { RunSessionChannel } from './run-session-channel.js';
 export { SessionGrants } from './session-grants.js';
 export { toForgeError, forgeErrorFromInfo, errorInfoFromError } from './errors.js';
 export { encodeBatch, decodeBatch } from './event-codec.js';

@@ -12,7 +12,7 @@ import type { KeyCaps } from '../api-keys.js';
 import { JournalWriter } from '../journal-writer.js';
 import { isLeaseLost } from './lease-lost.js';
 import { LiveRun } from './live-run.js';
-import { canHandOver, isHandoverEnd } from './run-handover.js';
+import { DEFAULT_HANDOVER_WAIT_MS, canHandOver, isHandoverEnd, leaveForItsAgent } from './run-handover.js';
 import { pendingOf } from './run-pending.js';
 import type { Outbox } from './outbox.js';
 import type { RunContext } from './run-context.js';
@@ -33,6 +33,8 @@ export interface RunExecutorOptions {
   keyCaps?: ((keyId: string) => KeyCaps | undefined) | undefined;
   /** Told of each run started here (metrics). */
   observer?: RunObserver | undefined;
+  /** How long a handed-over remote agent's run waits for its agent to dial back (run-handover.ts). */
+  handoverWaitMs?: number | undefined;
 }
 
 /**
@@ -84,6 +86,10 @@ export class RunExecutor {
             'The platform instance running this message stopped and its agent cannot be re-attached to; send it again',
           retryable: true,
         });
+        return;
+      }
+      if (agent.canAttach && !agent.canAttach(record.requestId)) {
+        await leaveForItsAgent(this.ctx, this.ender, record, this.options.handoverWaitMs ?? DEFAULT_HANDOVER_WAIT_MS);
         return;
       }
       const pending = await pendingOf(this.ctx, record);

@@ -24,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file forge/dialhome/v1/dialhome.proto.
  */
 export const file_forge_dialhome_v1_dialhome: GenFile = /*@__PURE__*/
-  fileDesc("CiBmb3JnZS9kaWFsaG9tZS92MS9kaWFsaG9tZS5wcm90bxIRZm9yZ2UuZGlhbGhvbWUudjEiNgoNRW5yb2xsUmVxdWVzdBIXCg9lbnJvbG1lbnRfdG9rZW4YASABKAkSDAoEbmFtZRgCIAEoCSI2Cg5FbnJvbGxSZXNwb25zZRIQCghhZ2VudF9pZBgBIAEoCRISCgpjcmVkZW50aWFsGAIgASgJIs8DCg1BdHRhY2hSZXF1ZXN0Eg8KB3N1YmplY3QYASABKAkSKQoFaGVsbG8YAiABKAsyGC5mb3JnZS5kaWFsaG9tZS52MS5IZWxsb0gAEjEKCWhlYXJ0YmVhdBgDIAEoCzIcLmZvcmdlLmRpYWxob21lLnYxLkhlYXJ0YmVhdEgAEiwKBmV2ZW50cxgEIAEoCzIaLmZvcmdlLmFnZW50LnYxLkV2ZW50QmF0Y2hIABIpCgNhY2sYBSABKAsyGi5mb3JnZS5hZ2VudC52MS5Db21tYW5kQWNrSAASLQoFZXJyb3IYBiABKAsyHC5mb3JnZS5hZ2VudC52MS5Db21tYW5kRXJyb3JIABIkCgRwb25nGAcgASgLMhQuZm9yZ2UuYWdlbnQudjEuUG9uZ0gAEjAKCWxvZ19saW5lcxhkIAEoCzIbLmZvcmdlLmRpYWxob21lLnYxLkxvZ0xpbmVzSAASMwoMc2Vzc2lvbl9jYWxsGHggASgLMhsuZm9yZ2UuYWdlbnQudjEuU2Vzc2lvbkNhbGxIABIyCgh0ZXJtaW5hbBigASABKAsyHS5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbFVwSABCBgoEYm9keSK8AQoFSGVsbG8SDAoEbmFtZRgBIAEoCRIQCghwcm92aWRlchgCIAEoCRI3CgxjYXBhYmlsaXRpZXMYAyABKAsyIS5mb3JnZS5hZ2VudC52MS5BZ2VudENhcGFiaWxpdGllcxIPCgd2ZXJzaW9uGAQgASgJEjsKCXRlcm1pbmFscxigASABKA4yIi5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbFN1cHBvcnRIAIgBAUIMCgpfdGVybWluYWxzIjEKCUhlYXJ0YmVhdBIMCgR0aW1lGAEgASgBEhYKDnJ1bnNfaW5fZmxpZ2h0GAIgASgNIqsCCg5BdHRhY2hSZXNwb25zZRIPCgdzdWJqZWN0GAEgASgJEi0KB3dlbGNvbWUYAiABKAsyGi5mb3JnZS5kaWFsaG9tZS52MS5XZWxjb21lSAASOAoNaGVhcnRiZWF0X2FjaxgDIAEoCzIfLmZvcmdlLmRpYWxob21lLnYxLkhlYXJ0YmVhdEFja0gAEjEKB2NvbW1hbmQYBCABKAsyHi5mb3JnZS5hZ2VudC52MS5Db25uZWN0UmVxdWVzdEgAEjQKCHRlcm1pbmFsGKABIAEoCzIfLmZvcmdlLmRpYWxob21lLnYxLlRlcm1pbmFsRG93bkgAEi4KBGxvZ3MYZCABKAsyHi5mb3JnZS5kaWFsaG9tZS52MS5Mb2dzUmVxdWVzdEgAQgYKBGJvZHkiYQoHV2VsY29tZRIQCghhZ2VudF9pZBgBIAEoCRIUCgxoZWFydGJlYXRfbXMYAiABKA0SGQoRbWlzc2VkX2hlYXJ0YmVhdHMYAyABKA0SEwoLc2VydmVyX3RpbWUYBCABKAEiMQoMSGVhcnRiZWF0QWNrEgwKBHRpbWUYASABKAESEwoLc2VydmVyX3RpbWUYAiABKAEi3gEKDFRlcm1pbmFsRG93bhITCgt0ZXJtaW5hbF9pZBgBIAEoCRIvCgRvcGVuGAIgASgLMh8uZm9yZ2UuZGlhbGhvbWUudjEuVGVybWluYWxPcGVuSAASDwoFc3RkaW4YAyABKAxIABITCglzdGRpbl9lb2YYBCABKAhIABIxCgZyZXNpemUYBSABKAsyHy5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbFNpemVIABIXCg1vdXRwdXRfY3JlZGl0GAYgASgNSAASDgoEa2lsbBgHIAEoCEgAQgYKBGJvZHkizwEKDFRlcm1pbmFsT3BlbhIPCgdjb21tYW5kGAEgAygJEgsKA2N3ZBgCIAEoCRILCgN0dHkYAyABKAgSDAoEY29scxgEIAEoDRIMCgRyb3dzGAUgASgNEjUKA2VudhgGIAMoCzIoLmZvcmdlLmRpYWxob21lLnYxLlRlcm1pbmFsT3Blbi5FbnZFbnRyeRIVCg1vdXRwdXRfd2luZG93GAcgASgNGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiKgoMVGVybWluYWxTaXplEgwKBGNvbHMYASABKA0SDAoEcm93cxgCIAEoDSL5AQoKVGVybWluYWxVcBITCgt0ZXJtaW5hbF9pZBgBIAEoCRIzCgZvcGVuZWQYAiABKAsyIS5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbE9wZW5lZEgAEhAKBnN0ZG91dBgDIAEoDEgAEhAKBnN0ZGVychgEIAEoDEgAEhYKDHN0ZGluX2NyZWRpdBgFIAEoDUgAEi8KBGV4aXQYBiABKAsyHy5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbEV4aXRIABIsCgdyZWZ1c2VkGAcgASgLMhkuZm9yZ2UuYWdlbnQudjEuRXJyb3JJbmZvSABCBgoEYm9keSJCCg5UZXJtaW5hbE9wZW5lZBILCgN0dHkYASABKAgSFAoMc3RkaW5fd2luZG93GAIgASgNEg0KBW5vdGVzGAMgAygJIjoKDFRlcm1pbmFsRXhpdBIRCgRjb2RlGAEgASgFSACIAQESDgoGc2lnbmFsGAIgASgJQgcKBV9jb2RlIkwKC0xvZ3NSZXF1ZXN0EhEKCXN0cmVhbV9pZBgBIAEoCRIMCgR0YWlsGAIgASgNEg4KBmZvbGxvdxgDIAEoCBIMCgRzdG9wGAQgASgIIjkKCExvZ0xpbmVzEhEKCXN0cmVhbV9pZBgBIAEoCRINCgVsaW5lcxgCIAMoCRILCgNlbmQYAyABKAgqcAoPVGVybWluYWxTdXBwb3J0EiAKHFRFUk1JTkFMX1NVUFBPUlRfVU5TUEVDSUZJRUQQABIcChhURVJNSU5BTF9TVVBQT1JUX0VOQUJMRUQQARIdChlURVJNSU5BTF9TVVBQT1JUX0RJU0FCTEVEEAIyswEKD0FnZW50SHViU2VydmljZRJNCgZFbnJvbGwSIC5mb3JnZS5kaWFsaG9tZS52MS5FbnJvbGxSZXF1ZXN0GiEuZm9yZ2UuZGlhbGhvbWUudjEuRW5yb2xsUmVzcG9uc2USUQoGQXR0YWNoEiAuZm9yZ2UuZGlhbGhvbWUudjEuQXR0YWNoUmVxdWVzdBohLmZvcmdlLmRpYWxob21lLnYxLkF0dGFjaFJlc3BvbnNlKAEwAWIGcHJvdG8z", [file_forge_agent_v1_agent]);
+  fileDesc("CiBmb3JnZS9kaWFsaG9tZS92MS9kaWFsaG9tZS5wcm90bxIRZm9yZ2UuZGlhbGhvbWUudjEiNgoNRW5yb2xsUmVxdWVzdBIXCg9lbnJvbG1lbnRfdG9rZW4YASABKAkSDAoEbmFtZRgCIAEoCSI2Cg5FbnJvbGxSZXNwb25zZRIQCghhZ2VudF9pZBgBIAEoCRISCgpjcmVkZW50aWFsGAIgASgJIs8DCg1BdHRhY2hSZXF1ZXN0Eg8KB3N1YmplY3QYASABKAkSKQoFaGVsbG8YAiABKAsyGC5mb3JnZS5kaWFsaG9tZS52MS5IZWxsb0gAEjEKCWhlYXJ0YmVhdBgDIAEoCzIcLmZvcmdlLmRpYWxob21lLnYxLkhlYXJ0YmVhdEgAEiwKBmV2ZW50cxgEIAEoCzIaLmZvcmdlLmFnZW50LnYxLkV2ZW50QmF0Y2hIABIpCgNhY2sYBSABKAsyGi5mb3JnZS5hZ2VudC52MS5Db21tYW5kQWNrSAASLQoFZXJyb3IYBiABKAsyHC5mb3JnZS5hZ2VudC52MS5Db21tYW5kRXJyb3JIABIkCgRwb25nGAcgASgLMhQuZm9yZ2UuYWdlbnQudjEuUG9uZ0gAEjAKCWxvZ19saW5lcxhkIAEoCzIbLmZvcmdlLmRpYWxob21lLnYxLkxvZ0xpbmVzSAASMwoMc2Vzc2lvbl9jYWxsGHggASgLMhsuZm9yZ2UuYWdlbnQudjEuU2Vzc2lvbkNhbGxIABIyCgh0ZXJtaW5hbBigASABKAsyHS5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbFVwSABCBgoEYm9keSKHAgoFSGVsbG8SDAoEbmFtZRgBIAEoCRIQCghwcm92aWRlchgCIAEoCRI3CgxjYXBhYmlsaXRpZXMYAyABKAsyIS5mb3JnZS5hZ2VudC52MS5BZ2VudENhcGFiaWxpdGllcxIPCgd2ZXJzaW9uGAQgASgJEjsKCXRlcm1pbmFscxigASABKA4yIi5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbFN1cHBvcnRIAIgBARI2Cg1kZXRhY2hlZF9ydW5zGLQBIAMoCzIeLmZvcmdlLmRpYWxob21lLnYxLkRldGFjaGVkUnVuEhEKCGhhbmRvdmVyGLUBIAEoCEIMCgpfdGVybWluYWxzIi8KC0RldGFjaGVkUnVuEg4KBnJ1bl9pZBgBIAEoCRIQCghsYXN0X3NlcRgCIAEoASIxCglIZWFydGJlYXQSDAoEdGltZRgBIAEoARIWCg5ydW5zX2luX2ZsaWdodBgCIAEoDSKrAgoOQXR0YWNoUmVzcG9uc2USDwoHc3ViamVjdBgBIAEoCRItCgd3ZWxjb21lGAIgASgLMhouZm9yZ2UuZGlhbGhvbWUudjEuV2VsY29tZUgAEjgKDWhlYXJ0YmVhdF9hY2sYAyABKAsyHy5mb3JnZS5kaWFsaG9tZS52MS5IZWFydGJlYXRBY2tIABIxCgdjb21tYW5kGAQgASgLMh4uZm9yZ2UuYWdlbnQudjEuQ29ubmVjdFJlcXVlc3RIABI0Cgh0ZXJtaW5hbBigASABKAsyHy5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbERvd25IABIuCgRsb2dzGGQgASgLMh4uZm9yZ2UuZGlhbGhvbWUudjEuTG9nc1JlcXVlc3RIAEIGCgRib2R5ImEKB1dlbGNvbWUSEAoIYWdlbnRfaWQYASABKAkSFAoMaGVhcnRiZWF0X21zGAIgASgNEhkKEW1pc3NlZF9oZWFydGJlYXRzGAMgASgNEhMKC3NlcnZlcl90aW1lGAQgASgBIjEKDEhlYXJ0YmVhdEFjaxIMCgR0aW1lGAEgASgBEhMKC3NlcnZlcl90aW1lGAIgASgBIt4BCgxUZXJtaW5hbERvd24SEwoLdGVybWluYWxfaWQYASABKAkSLwoEb3BlbhgCIAEoCzIfLmZvcmdlLmRpYWxob21lLnYxLlRlcm1pbmFsT3BlbkgAEg8KBXN0ZGluGAMgASgMSAASEwoJc3RkaW5fZW9mGAQgASgISAASMQoGcmVzaXplGAUgASgLMh8uZm9yZ2UuZGlhbGhvbWUudjEuVGVybWluYWxTaXplSAASFwoNb3V0cHV0X2NyZWRpdBgGIAEoDUgAEg4KBGtpbGwYByABKAhIAEIGCgRib2R5Is8BCgxUZXJtaW5hbE9wZW4SDwoHY29tbWFuZBgBIAMoCRILCgNjd2QYAiABKAkSCwoDdHR5GAMgASgIEgwKBGNvbHMYBCABKA0SDAoEcm93cxgFIAEoDRI1CgNlbnYYBiADKAsyKC5mb3JnZS5kaWFsaG9tZS52MS5UZXJtaW5hbE9wZW4uRW52RW50cnkSFQoNb3V0cHV0X3dpbmRvdxgHIAEoDRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIioKDFRlcm1pbmFsU2l6ZRIMCgRjb2xzGAEgASgNEgwKBHJvd3MYAiABKA0i+QEKClRlcm1pbmFsVXASEwoLdGVybWluYWxfaWQYASABKAkSMwoGb3BlbmVkGAIgASgLMiEuZm9yZ2UuZGlhbGhvbWUudjEuVGVybWluYWxPcGVuZWRIABIQCgZzdGRvdXQYAyABKAxIABIQCgZzdGRlcnIYBCABKAxIABIWCgxzdGRpbl9jcmVkaXQYBSABKA1IABIvCgRleGl0GAYgASgLMh8uZm9yZ2UuZGlhbGhvbWUudjEuVGVybWluYWxFeGl0SAASLAoHcmVmdXNlZBgHIAEoCzIZLmZvcmdlLmFnZW50LnYxLkVycm9ySW5mb0gAQgYKBGJvZHkiQgoOVGVybWluYWxPcGVuZWQSCwoDdHR5GAEgASgIEhQKDHN0ZGluX3dpbmRvdxgCIAEoDRINCgVub3RlcxgDIAMoCSI6CgxUZXJtaW5hbEV4aXQSEQoEY29kZRgBIAEoBUgAiAEBEg4KBnNpZ25hbBgCIAEoCUIHCgVfY29kZSJMCgtMb2dzUmVxdWVzdBIRCglzdHJlYW1faWQYASABKAkSDAoEdGFpbBgCIAEoDRIOCgZmb2xsb3cYAyABKAgSDAoEc3RvcBgEIAEoCCI5CghMb2dMaW5lcxIRCglzdHJlYW1faWQYASABKAkSDQoFbGluZXMYAiADKAkSCwoDZW5kGAMgASgIKnAKD1Rlcm1pbmFsU3VwcG9ydBIgChxURVJNSU5BTF9TVVBQT1JUX1VOU1BFQ0lGSUVEEAASHAoYVEVSTUlOQUxfU1VQUE9SVF9FTkFCTEVEEAESHQoZVEVSTUlOQUxfU1VQUE9SVF9ESVNBQkxFRBACMrMBCg9BZ2VudEh1YlNlcnZpY2USTQoGRW5yb2xsEiAuZm9yZ2UuZGlhbGhvbWUudjEuRW5yb2xsUmVxdWVzdBohLmZvcmdlLmRpYWxob21lLnYxLkVucm9sbFJlc3BvbnNlElEKBkF0dGFjaBIgLmZvcmdlLmRpYWxob21lLnYxLkF0dGFjaFJlcXVlc3QaIS5mb3JnZS5kaWFsaG9tZS52MS5BdHRhY2hSZXNwb25zZSgBMAFiBnByb3RvMw", [file_forge_agent_v1_agent]);
 
 /**
  * @generated from message forge.dialhome.v1.EnrollRequest
@@ -214,6 +214,24 @@ export type Hello = Message<"forge.dialhome.v1.Hello"> & {
    * @generated from field: optional forge.dialhome.v1.TerminalSupport terminals = 160;
    */
   terminals?: TerminalSupport | undefined;
+
+  /**
+   * Runs the agent keeps going without a platform: the platform that carried them detached them (a replica
+   * stopping in a rolling restart sends a DetachCommand on this stream) and no stream has attached them since.
+   * The platform instance this Hello reaches re-attaches each (an AttachCommand, after the last event it
+   * journaled); a run nobody attaches within the agent's bound is cancelled there.
+   *
+   * @generated from field: repeated forge.dialhome.v1.DetachedRun detached_runs = 180;
+   */
+  detachedRuns: DetachedRun[];
+
+  /**
+   * Whether the agent keeps a run going when told to detach it (DetachCommand). Older agent programs send
+   * nothing (false): their runs are not handed over, they end where they run.
+   *
+   * @generated from field: bool handover = 181;
+   */
+  handover: boolean;
 };
 
 /**
@@ -222,6 +240,32 @@ export type Hello = Message<"forge.dialhome.v1.Hello"> & {
  */
 export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
   messageDesc(file_forge_dialhome_v1_dialhome, 3);
+
+/**
+ * A run kept going without a platform, as a Hello announces it.
+ *
+ * @generated from message forge.dialhome.v1.DetachedRun
+ */
+export type DetachedRun = Message<"forge.dialhome.v1.DetachedRun"> & {
+  /**
+   * @generated from field: string run_id = 1;
+   */
+  runId: string;
+
+  /**
+   * The seq of its last event so far (buffered at the agent from the one after the platform's last).
+   *
+   * @generated from field: double last_seq = 2;
+   */
+  lastSeq: number;
+};
+
+/**
+ * Describes the message forge.dialhome.v1.DetachedRun.
+ * Use `create(DetachedRunSchema)` to create a new message.
+ */
+export const DetachedRunSchema: GenMessage<DetachedRun> = /*@__PURE__*/
+  messageDesc(file_forge_dialhome_v1_dialhome, 4);
 
 /**
  * @generated from message forge.dialhome.v1.Heartbeat
@@ -245,7 +289,7 @@ export type Heartbeat = Message<"forge.dialhome.v1.Heartbeat"> & {
  * Use `create(HeartbeatSchema)` to create a new message.
  */
 export const HeartbeatSchema: GenMessage<Heartbeat> = /*@__PURE__*/
-  messageDesc(file_forge_dialhome_v1_dialhome, 4);
+  messageDesc(file_forge_dialhome_v1_dialhome, 5);
 
 /**
  * @generated from message forge.dialhome.v1.AttachResponse
@@ -309,7 +353,7 @@ export type AttachResponse = Message<"forge.dialhome.v1.AttachResponse"> & {
  * Use `create(AttachResponseSchema)` to create a new message.
  */
 export const AttachResponseSchema: GenMessage<AttachResponse> = /*@__PURE__*/
-  messageDesc(file_forge_dialhome_v1_dialhome, 5);
+  messageDesc(file_forge_dialhome_v1_dialhome, 6);
 
 /**
  * The answer to a Hello: the session is open.
@@ -350,7 +394,7 @@ export type Welcome = Message<"forge.dialhome.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_forge_dialhome_v1_dialhome, 6);
+  messageDesc(file_forge_dialhome_v1_dialhome, 7);
 
 /**
  * @generated from message forge.dialhome.v1.HeartbeatAck
@@ -374,7 +418,7 @@ export type HeartbeatAck = Message<"forge.dialhome.v1.HeartbeatAck"> & {
  * Use `create(HeartbeatAckSchema)` to create a new message.
  */
 export const HeartbeatAckSchema: GenMessage<HeartbeatAck> = /*@__PURE__*/
-  messageDesc(file_forge_dialhome_v1_dialhome, 7);
+  messageDesc(file_forge_dialhome_v1_dialhome, 8);
 
 /**
  * platform → agent, under `agent.<id>.terminal.<terminal>.<open|stdin|resize|credit|close>`.
@@ -444,7 +488,7 @@ export type TerminalDown = Message<"forge.dialhome.v1.TerminalDown"> & {
  * Use `create(TerminalDownSchema)` to create a new message.
  */
 export const TerminalDownSchema: GenMessage<TerminalDown> = /*@__PURE__*/
-  messageDesc(file_forge_dialhome_v1_dialhome, 8);
+  messageDesc(file_forge_dialhome_v1_dialhome, 9);
 
 /**
  * @generated from message forge.dialhome.v1.TerminalOpen
@@ -499,7 +543,7 @@ export type TerminalOpen = Message<"forge.dialhome.v1.TerminalOpen"> & {
  * Use `create(TerminalOpenSchema)` to create a new message.
  */
 export const TerminalOpenSchema: GenMessage<TerminalOpen> = /*@__PURE__*/
-  messageDesc(file_forge_dialhome_v1_dialhome, 9);
+  messageDesc(file_forge_dialhome_v1_dialhome, 10);
 
 /**
  * @generated from message forge.dialhome.v1.TerminalSize
@@ -521,7 +565,7 @@ export type TerminalSize = Message<"forge.dialhome.v1.TerminalSize"> & {
  * Use `create(TerminalSizeSchema)` to create a new message.
  */
 export const TerminalSizeSchema: GenMessage<TerminalSize> = /*@__PURE__*/
-  messageDesc(file_forge_dialhome_v1_dialhome, 10);
+  messageDesc(file_forge_dialhome_v1_dialhome, 11);
 
 /**
  * agent → platform, under `agent.<id>.terminal.<terminal>.<opened|stdout|stderr|credit|exit|refused>`.
@@ -589,7 +633,7 @@ export type TerminalUp = Message<"forge.dialhome.v1.TerminalUp"> & {
  * Use `create(TerminalUpSchema)` to create a new message.
  */
 export const TerminalUpSchema: GenMessage<TerminalUp> = /*@__PURE__*/
-  messageDesc(file_forge_dialhome_v1_dialhome, 11);
+  messageDesc(file_forge_dialhome_v1_dialhome, 12);
 
 /**
  * @generated from message forge.dialhome.v1.TerminalOpened
@@ -622,7 +666,7 @@ export type TerminalOpened = Message<"forge.dialhome.v1.TerminalOpened"> & {
  * Use `create(TerminalOpenedSchema)` to create a new message.
  */
 export const TerminalOpenedSchema: GenMessage<TerminalOpened> = /*@__PURE__*/
-  messageDesc(file_forge_dialhome_v1_dialhome, 12);
+  messageDesc(file_forge_dialhome_v1_dialhome, 13);
 
 /**
  * @generated from message forge.dialhome.v1.TerminalExit
@@ -648,7 +692,7 @@ export type TerminalExit = Message<"forge.dialhome.v1.TerminalExit"> & {
  * Use `create(TerminalExitSchema)` to create a new message.
  */
 export const TerminalExitSchema: GenMessage<TerminalExit> = /*@__PURE__*/
-  messageDesc(file_forge_dialhome_v1_dialhome, 13);
+  messageDesc(file_forge_dialhome_v1_dialhome, 14);
 
 /**
  * @generated from message forge.dialhome.v1.LogsRequest
@@ -688,7 +732,7 @@ export type LogsRequest = Message<"forge.dialhome.v1.LogsRequest"> & {
  * Use `create(LogsRequestSchema)` to create a new message.
  */
 export const LogsRequestSchema: GenMessage<LogsRequest> = /*@__PURE__*/
-  messageDesc(file_forge_dialhome_v1_dialhome, 14);
+  messageDesc(file_forge_dialhome_v1_dialhome, 15);
 
 /**
  * @generated from message forge.dialhome.v1.LogLines
@@ -719,7 +763,7 @@ export type LogLines = Message<"forge.dialhome.v1.LogLines"> & {
  * Use `create(LogLinesSchema)` to create a new message.
  */
 export const LogLinesSchema: GenMessage<LogLines> = /*@__PURE__*/
-  messageDesc(file_forge_dialhome_v1_dialhome, 15);
+  messageDesc(file_forge_dialhome_v1_dialhome, 16);
 
 /**
  * @generated from enum forge.dialhome.v1.TerminalSupport
@@ -775,7 +819,9 @@ export const AgentHubService: GenService<{
    * `Welcome.heartbeat_ms`; the platform answers each with a HeartbeatAck. The credential is
    * checked again on every message the agent sends: a revoked agent's stream ends with
    * PermissionDenied at its next message. Runs started on a stream are cancelled on the agent
-   * and fail on the platform (TRANSPORT_BROKEN) when the stream ends.
+   * and fail on the platform (TRANSPORT_BROKEN) when the stream ends, unless the platform detached them first
+   * (DetachCommand, as on the Connect stream): those go on at the agent, announced in its next Hello
+   * (Hello.detached_runs) to whichever platform instance it reaches, which attaches them (AttachCommand).
    *
    * @generated from rpc forge.dialhome.v1.AgentHubService.Attach
    */
