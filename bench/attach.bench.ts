@@ -38,10 +38,17 @@ function remoteClient() {
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   return {
     async read(url: string, command: string[]): Promise<number> {
+      return (await this.readWithCpu(url, command)).bytes;
+    },
+    /** The bytes, and the CPU time (ms) the client process spent reading them. */
+    async readWithCpu(url: string, command: string[]): Promise<{ bytes: number; cpuMs: number }> {
       const q = new URLSearchParams();
       for (const c of command) q.append('command', c);
       child.stdin!.write(`${url}?${q} ${KEY}\n`);
-      return Number((await lines.next()).value);
+      const [bytes, cpuMs] = String((await lines.next()).value)
+        .split(' ')
+        .map(Number);
+      return { bytes: bytes!, cpuMs: cpuMs! };
     },
     close: () => child.kill(),
   };
@@ -52,6 +59,37 @@ function pipeRead(command: string[]): Promise<number> {
   let bytes = 0;
   child.stdout.on('data', (d: Buffer) => (bytes += d.length));
   return new Promise((resolve) => child.on('close', () => resolve(bytes)));
+}
+
+const cpuNow = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+/**
+ * CPU time per GiB moved, best of `rounds`: ours is the platform's process (this one: the endpoint, the
+ * session, the socket writes) plus the client's; the baseline is this process reading a bare pipe. Unlike
+ * wall time, it does not swing with the machine's load (the other helpers' runs).
+ */
+async function cpuPerGiB(
+  client: ReturnType<typeof remoteClient>,
+  url: string,
+  command: string[],
+  bytes: number,
+  rounds: number,
+): Promise<{ ours: number; baseline: number }> {
+  let ours = Number.POSITIVE_INFINITY;
+  let baseline = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < rounds; i++) {
+    let t0 = cpuNow();
+    const read = await client.readWithCpu(url, command);
+    ours = Math.min(ours, cpuNow() - t0 + read.cpuMs);
+    t0 = cpuNow();
+    await pipeRead(command);
+    baseline = Math.min(baseline, cpuNow() - t0);
+  }
+  const perGiB = 2 ** 30 / bytes;
+  return { ours: ours * perGiB, baseline: baseline * perGiB };
 }
 
 const pct = (xs: number[], p: number) =>
@@ -163,7 +201,8 @@ const bench: BenchModule = {
         () => client.read(url, command),
         () => pipeRead(command),
         5,
-      ).finally(() => client.close());
+      );
+      const cpu = await cpuPerGiB(client, url, command, BYTES, 5).finally(() => client.close());
 
       // The same over a dial-home link: platform socket → hub → the agent's link → its PTY, and back.
       const remoteBytes = BYTES / 4;
@@ -195,6 +234,14 @@ const bench: BenchModule = {
           baseline: t.baseline,
           baselineName: "a bare child's pipe",
           goal: 0.7,
+        },
+        {
+          name: `stdout CPU per GiB, the platform's process + the client's (same transfer), no tty`,
+          unit: 'ms/GiB',
+          lowerIsBetter: true,
+          ours: cpu.ours,
+          baseline: cpu.baseline,
+          baselineName: "a bare child's pipe, its reader's process",
         },
         {
           name: `stdout throughput over dial-home (platform → hub → the agent's link), ${remoteBytes / 2 ** 20} MiB, no tty`,

@@ -9,12 +9,13 @@ import {
   type ProviderRegistry,
   type SessionStore,
 } from '@forge/core';
-import { openStore, sqlAgentPresence, sqlSessionStore, type ForgeStore } from '@forge/store';
+import { openStore, ReplicaAddresses, sqlAgentPresence, sqlSessionStore, type ForgeStore } from '@forge/store';
 import { exposureWarning, prepareAgentUser } from './agent-isolation.js';
 import { ApiKeyStore } from './api-keys.js';
 import { KeyAuthenticator } from './key-authenticator.js';
 import { AttachService, type AttachServiceOptions } from './attach/attach-service.js';
 import { withRemoteAttach } from './attach/remote-attach.js';
+import { ReplicaRelay, replicaRelayKey, replicaUrlOf } from './attach/replica-relay.js';
 import type { AgentBackend } from './backends/backend.js';
 import { localBackend } from './backends/local-backend.js';
 import { AgentLogBook } from './backends/agent-log-book.js';
@@ -183,6 +184,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   );
   let runs: RunManager | undefined;
   let remote: RemoteAgents | undefined;
+  // Attach to a remote agent whose link another replica holds is relayed there (both replicas share the store).
+  let relay: ReplicaRelay | undefined;
+  let addresses: ReplicaAddresses | undefined;
   let server: Awaited<ReturnType<typeof listen>>;
   let metricsServer: HttpServer | undefined;
   let health: PlatformHealth | undefined;
@@ -194,6 +198,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     rateWindows: store.rateWindows,
     // An agent whose provider dialled home is attached on that machine, over its link.
     backend: withRemoteAttach(backend, () => remote),
+    relay: () => relay,
     logger,
     ...options.attach,
   });
@@ -244,6 +249,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
           })
         : undefined;
     const theRemote = remote;
+    const relayKey = replicaRelayKey(config.replicaSecret, config.hubSecret);
+    if (theRemote && relayKey) {
+      addresses = new ReplicaAddresses(store.sql, { instanceId: runs.instanceId, staleAfterMs: config.leaseMs });
+      relay = new ReplicaRelay({ key: relayKey, instanceId: runs.instanceId, addresses, remote: () => theRemote });
+    }
     const remoteView: RemoteAgentsView | undefined = theRemote
       ? {
           list: () => theRemote.list(),
@@ -285,6 +295,11 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       ...(options.sseHeartbeatMs ? { sseHeartbeatMs: options.sseHeartbeatMs } : {}),
     });
     server = await listen(handler, { port: config.port, host: config.host, upgrade: attach.upgrade });
+    await addresses
+      ?.publish(config.replicaUrl ?? replicaUrlOf(server.url, config.host, server.port))
+      .catch((error: unknown) =>
+        logger.warn('replica address not published: other replicas cannot relay attach here', { error: String(error) }),
+      );
     if (config.metricsPort !== undefined)
       metricsServer = await listenMetrics(metrics, { port: config.metricsPort, host: config.host }).catch(
         async (error: unknown) => {
@@ -336,6 +351,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     close() {
       closing ??= (async () => {
         theHealth.setDraining();
+        await addresses?.withdraw().catch(() => {});
         await theRuns.close();
         await attach.close();
         await server.close();

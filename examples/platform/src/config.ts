@@ -79,6 +79,13 @@ export interface PlatformConfig {
    * enrolment tokens' join commands. Default: the address the hub is bound to.
    */
   hubPublicUrl: string | undefined;
+  /**
+   * Signs attach connections relayed between replicas (FORGE_REPLICA_SECRET, at least 32 bytes); default: a key
+   * derived from hubSecret, which the replicas share already.
+   */
+  replicaSecret?: string;
+  /** Where the other replicas reach this one (FORGE_REPLICA_URL); default: the address it listens on. */
+  replicaUrl?: string;
   k8s: { namespace: string; image: string; agentPort: number; envFromSecrets: string[] } & K8sPodSettings;
   /** Serve GET /metrics on this port, without a key (0: a free one); undefined: on the main port, admin keys only. */
   metricsPort: number | undefined;
@@ -105,7 +112,7 @@ const USAGE = `forge platform — options (flags override environment variables)
   FORGE_API_KEYS                                user1:key1,user2:key2
   --api-keys-file / FORGE_API_KEYS_FILE         JSON: [{ "user": "…", "key" | "sha256": "…", "admin"?: true }]
   FORGE_AGENT_USER                              local agents run as this OS user (needs root or CAP_SETUID)
-  Secrets: FORGE_API_KEYS, FORGE_HUB_SECRET and FORGE_DATABASE_URL may each be given as <NAME>_FILE, a file
+  Secrets: FORGE_API_KEYS, FORGE_HUB_SECRET, FORGE_REPLICA_SECRET and FORGE_DATABASE_URL may each be given as <NAME>_FILE, a file
   of mode 0600 owned by the platform's user, instead (an environment variable can be read from /proc)
   FORGE_MCP_SERVERS                             a JSON file of named MCP servers users may name (they never give a command)
   FORGE_MAX_ATTACHMENT_BYTES                    a message's attachments together, decoded (default 5242880)
@@ -124,6 +131,8 @@ const USAGE = `forge platform — options (flags override environment variables)
   --hub-public-url / FORGE_HUB_PUBLIC_URL      the hub's URL as remote agents reach it (default: where it is bound)
   FORGE_METRICS_PORT                            serve /metrics there without a key (default: main port, admin key)
   --database-url / FORGE_DATABASE_URL           PostgreSQL shared by replicas (default: embedded PGlite in <data-dir>/.forge-db)
+  FORGE_REPLICA_URL                             where other replicas reach this one to relay attach (default: its listen address)
+  FORGE_REPLICA_SECRET                          signs attach relayed between replicas (default: derived from FORGE_HUB_SECRET)
   FORGE_INSTANCE_ID                             this replica's lease name (default random; stable = reclaim at once after restart)
   FORGE_LEASE_MS                                run lease; a dead replica's runs are taken over after it (default 15000)
   FORGE_REPLY_TIMEOUT_MS                        a reply relayed to the replica running the run waits this long for it (default 5000)
@@ -287,6 +296,12 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
       'a secret of at least 32 bytes (FORGE_HUB_SECRET or FORGE_HUB_SECRET_FILE) is required with --hub-port / FORGE_HUB_PORT',
     );
   const hubPublicUrl = pick('hub-public-url', 'FORGE_HUB_PUBLIC_URL');
+  const replicaSecret = secretSetting('FORGE_REPLICA_SECRET', env, secretSources);
+  if (replicaSecret !== undefined && Buffer.byteLength(replicaSecret) < 32)
+    bad('FORGE_REPLICA_SECRET', 'a secret of at least 32 bytes is required');
+  const replicaUrl = env.FORGE_REPLICA_URL || undefined;
+  if (replicaUrl !== undefined && (!URL.canParse(replicaUrl) || !/^https?:$/.test(new URL(replicaUrl).protocol)))
+    bad('FORGE_REPLICA_URL', `expected an http(s) URL, got "${replicaUrl}"`);
   if (hubPublicUrl !== undefined) {
     const where = source('hub-public-url', 'FORGE_HUB_PUBLIC_URL');
     if (!URL.canParse(hubPublicUrl) || !/^https?:$/.test(new URL(hubPublicUrl).protocol))
@@ -337,6 +352,8 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     createTimeoutMs: int('FORGE_CREATE_TIMEOUT_MS', env.FORGE_CREATE_TIMEOUT_MS, 120_000, 1, 3_600_000),
     databaseUrl,
     instanceId: env.FORGE_INSTANCE_ID || undefined,
+    ...(replicaSecret ? { replicaSecret } : {}),
+    ...(replicaUrl ? { replicaUrl } : {}),
     leaseMs: int('FORGE_LEASE_MS', env.FORGE_LEASE_MS, 15_000, 500, 3_600_000),
     replyTimeoutMs: int('FORGE_REPLY_TIMEOUT_MS', env.FORGE_REPLY_TIMEOUT_MS, 5_000, 100, 600_000),
     drainMs: int('FORGE_DRAIN_MS', env.FORGE_DRAIN_MS, 30_000, 0, 3_600_000),

@@ -8,7 +8,12 @@ import { ValidationError } from '@forge/core';
  * by anything running as the platform's user. A file of mode 0600 owned by the platform's user is
  * read once and is out of reach of agents running as FORGE_AGENT_USER.
  */
-export const PLATFORM_SECRETS = ['FORGE_API_KEYS', 'FORGE_HUB_SECRET', 'FORGE_DATABASE_URL'] as const;
+export const PLATFORM_SECRETS = [
+  'FORGE_API_KEYS',
+  'FORGE_HUB_SECRET',
+  'FORGE_DATABASE_URL',
+  'FORGE_REPLICA_SECRET',
+] as const;
 export type PlatformSecretName = (typeof PLATFORM_SECRETS)[number];
 
 /** Where one of the platform's secrets came from: what the start-up warning about exposure looks at. */

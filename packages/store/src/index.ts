@@ -25,6 +25,7 @@ export type { JournalEvent, NewEvent } from './journal-chunks.js';
 export { JOURNAL_CHANNEL, QUEUE_CHANNEL, CANCEL_CHANNEL } from './notify-channels.js';
 export { sqlCredentialStore } from './credential-store.js';
 export { sqlAgentPresence, type SqlAgentPresence, type SqlAgentPresenceOptions } from './agent-presence.js';
+export { ReplicaAddresses, type ReplicaAddressesOptions, type LinkHolder } from './replica-addresses.js';
 export { sqlSeenWebhookStore, type SeenWebhookStore } from './seen-webhooks.js';
 export { lockDataDir } from './data-dir-lock.js';
 export { sqlSessionStore, type SqlSessionStoreOptions } from './session-store.js';

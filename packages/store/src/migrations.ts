@@ -1,5 +1,6 @@
 import { ForgeError } from '@forge/core';
 import { OPERATOR_MIGRATIONS } from './operator-migrations.js';
+import { REPLICA_MIGRATIONS } from './replica-migrations.js';
 import type { SqlClient } from './sql.js';
 
 export interface Migration {
@@ -314,6 +315,7 @@ alter table forge_runs add column handed_over_at double precision;
 `,
   },
   ...OPERATOR_MIGRATIONS,
+  ...REPLICA_MIGRATIONS,
   // In version order, whatever order they are written in above (the operator tables' are kept in their own file).
 ].sort((a, b) => a.version - b.version);
 

@@ -15,6 +15,7 @@ import { AttachSession } from './attach-session.js';
 import { AttachTickets, type AttachTicket } from './attach-tickets.js';
 import { ATTACH_PROTOCOLS } from './channel-frames.js';
 import { attachQuery } from './attach-query.js';
+import type { AttachRelay, RelayedAttach } from './replica-relay.js';
 
 export interface AttachServiceOptions {
   keys: Authenticator;
@@ -37,6 +38,8 @@ export interface AttachServiceOptions {
   authFailuresPerMinute?: number;
   /** Where failed authentications count: the store's windows, with the API's (one budget per address). */
   rateWindows?: RateWindows;
+  /** Attach to a remote agent whose link another replica holds, relayed there (see ReplicaRelay); read per upgrade. */
+  relay?: () => AttachRelay | undefined;
 }
 
 const ATTACH_PATH = /^\/api\/v1\/agents\/([^/]+)\/attach\/?$/;
@@ -105,11 +108,18 @@ export class AttachService {
     if (!m || req.method !== 'GET') throw new ApiError(404, 'NOT_FOUND', `No WebSocket at ${pathname}`);
     const agentId = decodeURIComponent(m[1]!);
     const query = attachQuery(url.searchParams);
-    const remote = req.socket.remoteAddress ?? 'unknown';
+    let remote = req.socket.remoteAddress ?? 'unknown';
     let userId: string | undefined;
     let keyId: string | undefined;
     let ticket: AttachTicket | undefined;
-    if (query.ticket !== undefined) {
+    // Relayed by the replica that took the client's socket and authenticated it (signed, single use).
+    const relay = this.#o.relay?.();
+    const relayed = relay?.accept(req, agentId);
+    if (relayed) {
+      userId = relayed.userId;
+      keyId = relayed.keyId;
+      remote = relayed.remote;
+    } else if (query.ticket !== undefined) {
       ticket = this.#tickets.redeem(query.ticket, agentId);
       userId = ticket?.userId;
       keyId = ticket?.keyId;
@@ -152,7 +162,7 @@ export class AttachService {
         `Offer the WebSocket subprotocol ${ATTACH_PROTOCOLS.join(' or ')}`,
       );
 
-    const sessionId = query.session ?? ticket?.session ?? newSessionId();
+    const sessionId = relayed?.session ?? query.session ?? ticket?.session ?? newSessionId();
     const key = `${userId}\n${sessionId}`;
     const existing = this.#sessions.get(key);
     if (existing) {
@@ -166,6 +176,13 @@ export class AttachService {
         (ws) => existing.attach(ws),
         () => {},
       );
+    }
+    // A remote agent whose link another replica holds: the session lives there (a relayed upgrade never goes on).
+    const elsewhere = !relayed && (await relay?.elsewhere(agent));
+    if (elsewhere) {
+      const who: RelayedAttach = { userId, agentId, session: sessionId, remote, ...(keyId ? { keyId } : {}) };
+      this.#logger.info('attach relayed', { userId, agentId, session: sessionId, to: elsewhere.split('#')[0] });
+      return relay!.forward(req, socket, head, elsewhere, who);
     }
     const max = this.#o.maxPerUser ?? 4;
     if (this.openCount(userId) >= max)

@@ -9,9 +9,9 @@ import type { RemoteAgents } from '../remote-agents.js';
  * dialled home) is attached on that remote agent's machine, in its workspace, over its dial-home
  * link; any other agent through the backend itself.
  *
- * A remote agent connected to another replica is refused (421 AGENT_ON_OTHER_REPLICA): replicas
- * relay replies through the store, which cannot carry a terminal's byte streams at their pace, and
- * replicas do not know each other's addresses to proxy the WebSocket (docs/architecture.md).
+ * A remote agent connected to another replica is normally never asked for here: AttachService relays the upgrade
+ * to that replica first (ReplicaRelay). What still reaches this with the link elsewhere (a relayed upgrade whose
+ * agent moved meanwhile, a holder that published no address) is refused with 421 AGENT_ON_OTHER_REPLICA.
  */
 export function withRemoteAttach(backend: AgentBackend, remote: () => RemoteAgents | undefined): AgentBackend {
   return {
