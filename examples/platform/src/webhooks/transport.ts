@@ -6,6 +6,7 @@ import type { UrlGuard } from './url-guard.js';
 
 export interface PostRequest {
   url: URL;
+  /** Made for this one attempt: nodeTransport adds `content-length` to it rather than copying it. */
   headers: Record<string, string>;
   body: string;
   /** Aborted when the channel stops (close, give-up). */
@@ -54,73 +55,21 @@ export function nodeTransport(guard: UrlGuard, options: { ca?: string[] } = {}):
     }),
   };
 
-  // A keep-alive socket the receiver closed while idle fails at once with ECONNRESET; that says nothing about the
-  // receiver, so it is tried once more on a fresh connection instead of waiting out a backoff.
-  const post: Transport = async (request) => {
-    const first = await postOnce(request);
-    if (first.staleSocket && !request.signal.aborted) return (await postOnce(request)).outcome;
-    return first.outcome;
-  };
-
-  const postOnce = (request: PostRequest) =>
-    new Promise<{ outcome: PostOutcome; staleSocket?: boolean }>((resolveOnce) => {
-      let staleSocket = false;
-      const resolve = (outcome: PostOutcome) => resolveOnce({ outcome, staleSocket });
-      const { url, signal } = request;
-      const isHttps = url.protocol === 'https:';
-      let settled = false;
-      const settle = (outcome: PostOutcome) => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener('abort', onAbort);
-        resolve(outcome);
-      };
-      const req = (isHttps ? https : http).request(url, {
-        method: 'POST',
-        agent: isHttps ? agents['https:'] : agents['http:'],
-        headers: { ...request.headers, 'content-length': String(Buffer.byteLength(request.body)) },
+  const post: Transport = (request) =>
+    new Promise<PostOutcome>((resolve) => {
+      start({
+        request,
+        resolve,
+        agent: request.url.protocol === 'https:' ? agents['https:'] : agents['http:'],
+        contentLength: String(Buffer.byteLength(request.body)),
+        req: undefined,
+        timer: undefined,
+        answer: undefined,
+        drained: 0,
+        settled: false,
+        resent: false,
       });
-      let answer: PostOutcome | undefined; // the response, once its headers are in
-      const timer = setTimeout(() => {
-        // Headers in but the body never ends: the receiver did answer; the socket is not worth keeping.
-        settle(answer ?? { kind: 'error', reason: 'timeout', message: `No response within ${request.timeoutMs} ms` });
-        req.destroy();
-      }, request.timeoutMs);
-      const onAbort = () => {
-        settle({ kind: 'error', reason: 'aborted', message: 'Delivery stopped' });
-        req.destroy();
-      };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-
-      req.on('error', (error: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        if (answer) return settle(answer); // the receiver answered; only the body broke off
-        staleSocket = req.reusedSocket && error.code === 'ECONNRESET';
-        if (error.code === 'WEBHOOK_URL_REFUSED') settle({ kind: 'error', reason: 'refused', message: error.message });
-        else settle({ kind: 'error', reason: 'network', message: `${error.code ?? 'ERROR'}: ${error.message}` });
-      });
-      req.on('response', (res) => {
-        const retryAfter = res.headers['retry-after'];
-        answer = { kind: 'response', status: res.statusCode ?? 0, retryAfter: retryAfter ?? null };
-        // Settled only once the body is drained: the socket then goes back to the pool before the next event's
-        // POST, which reuses it instead of opening a new connection.
-        let bytes = 0;
-        res.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-          if (bytes > MAX_DRAINED_BYTES) res.destroy();
-        });
-        const done = () => {
-          clearTimeout(timer);
-          settle(answer!);
-        };
-        res.on('end', done);
-        res.on('close', done);
-        res.on('error', () => {});
-      });
-      req.end(request.body);
     });
-
   return {
     post,
     close() {
@@ -129,6 +78,136 @@ export function nodeTransport(guard: UrlGuard, options: { ca?: string[] } = {}):
     },
   };
 }
+
+/**
+ * One POST under way. Every event of every request makes one, so the listeners below are module-level functions
+ * that find it through the request they fire on (`this`), rather than closures made per POST.
+ */
+interface Attempt {
+  request: PostRequest;
+  resolve: (outcome: PostOutcome) => void;
+  agent: http.Agent;
+  contentLength: string;
+  req: http.ClientRequest | undefined;
+  timer: NodeJS.Timeout | undefined;
+  /** The response, once its headers are in. */
+  answer: PostOutcome | undefined;
+  drained: number;
+  settled: boolean;
+  /** Already sent again after a stale keep-alive socket. */
+  resent: boolean;
+}
+
+const ATTEMPT = Symbol('webhook attempt');
+type AttemptRequest = http.ClientRequest & { [ATTEMPT]?: Attempt };
+
+/** The attempts under way per stop signal (a channel's; one at a time), so each signal gets one listener, not one per POST. */
+const underWay = new WeakMap<AbortSignal, Set<Attempt>>();
+
+function onStop(this: AbortSignal): void {
+  const attempts = underWay.get(this);
+  if (!attempts) return;
+  for (const attempt of [...attempts]) {
+    settle(attempt, { kind: 'error', reason: 'aborted', message: 'Delivery stopped' });
+    attempt.req?.destroy();
+  }
+}
+
+function start(attempt: Attempt): void {
+  const { request } = attempt;
+  const { signal } = request;
+  if (signal.aborted) {
+    attempt.resolve({ kind: 'error', reason: 'aborted', message: 'Delivery stopped' });
+    return;
+  }
+  let attempts = underWay.get(signal);
+  if (!attempts) {
+    attempts = new Set();
+    underWay.set(signal, attempts);
+    signal.addEventListener('abort', onStop, { once: true });
+  }
+  attempts.add(attempt);
+  const headers = request.headers;
+  headers['content-length'] = attempt.contentLength;
+  const req: AttemptRequest = (request.url.protocol === 'https:' ? https : http).request(request.url, {
+    method: 'POST',
+    agent: attempt.agent,
+    headers,
+  });
+  req[ATTEMPT] = attempt;
+  attempt.req = req;
+  attempt.answer = undefined;
+  attempt.drained = 0;
+  attempt.timer = setTimeout(onTimeout, request.timeoutMs, attempt);
+  req.on('error', onRequestError);
+  req.on('response', onResponse);
+  req.end(request.body);
+}
+
+function settle(attempt: Attempt, outcome: PostOutcome): void {
+  if (attempt.settled) return;
+  attempt.settled = true;
+  clearTimeout(attempt.timer);
+  underWay.get(attempt.request.signal)?.delete(attempt);
+  attempt.resolve(outcome);
+}
+
+function onTimeout(attempt: Attempt): void {
+  // Headers in but the body never ends: the receiver did answer; the socket is not worth keeping.
+  settle(
+    attempt,
+    attempt.answer ?? {
+      kind: 'error',
+      reason: 'timeout',
+      message: `No response within ${attempt.request.timeoutMs} ms`,
+    },
+  );
+  attempt.req?.destroy();
+}
+
+function onRequestError(this: AttemptRequest, error: NodeJS.ErrnoException): void {
+  const attempt = this[ATTEMPT]!;
+  if (attempt.req !== this || attempt.settled) return;
+  if (attempt.answer) return settle(attempt, attempt.answer); // the receiver answered; only the body broke off
+  // A keep-alive socket the receiver closed while idle fails at once with ECONNRESET; that says nothing about the
+  // receiver, so it is tried once more on a fresh connection instead of waiting out a backoff.
+  if (this.reusedSocket && error.code === 'ECONNRESET' && !attempt.resent && !attempt.request.signal.aborted) {
+    attempt.resent = true;
+    clearTimeout(attempt.timer);
+    start(attempt);
+    return;
+  }
+  if (error.code === 'WEBHOOK_URL_REFUSED')
+    settle(attempt, { kind: 'error', reason: 'refused', message: error.message });
+  else settle(attempt, { kind: 'error', reason: 'network', message: `${error.code ?? 'ERROR'}: ${error.message}` });
+}
+
+function onResponse(this: AttemptRequest, res: http.IncomingMessage): void {
+  const attempt = this[ATTEMPT]!;
+  const retryAfter = res.headers['retry-after'];
+  attempt.answer = { kind: 'response', status: res.statusCode ?? 0, retryAfter: retryAfter ?? null };
+  // Settled only once the body is drained: the socket then goes back to the pool before the next event's POST,
+  // which reuses it instead of opening a new connection.
+  res.on('data', onResponseData);
+  res.on('end', onResponseEnd);
+  res.on('close', onResponseEnd);
+  res.on('error', ignore);
+}
+
+type AttemptResponse = http.IncomingMessage & { req: AttemptRequest };
+
+function onResponseData(this: AttemptResponse, chunk: Buffer): void {
+  const attempt = this.req[ATTEMPT]!;
+  attempt.drained += chunk.length;
+  if (attempt.drained > MAX_DRAINED_BYTES) this.destroy();
+}
+
+function onResponseEnd(this: AttemptResponse): void {
+  const attempt = this.req[ATTEMPT]!;
+  if (attempt.req === this.req && attempt.answer) settle(attempt, attempt.answer);
+}
+
+function ignore(): void {}
 
 /**
  * POSTs with an injected fetch. Redirects are not followed. The guard ran at `open`; unlike nodeTransport, a
