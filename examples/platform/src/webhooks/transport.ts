@@ -168,7 +168,10 @@ function onTimeout(attempt: Attempt): void {
 function onRequestError(this: AttemptRequest, error: NodeJS.ErrnoException): void {
   const attempt = this[ATTEMPT]!;
   if (attempt.req !== this || attempt.settled) return;
-  if (attempt.answer) return settle(attempt, attempt.answer); // the receiver answered; only the body broke off
+  if (attempt.answer) {
+    settle(attempt, attempt.answer); // the receiver answered; only the body broke off
+    return;
+  }
   // A keep-alive socket the receiver closed while idle fails at once with ECONNRESET; that says nothing about the
   // receiver, so it is tried once more on a fresh connection instead of waiting out a backoff.
   if (this.reusedSocket && error.code === 'ECONNRESET' && !attempt.resent && !attempt.request.signal.aborted) {
