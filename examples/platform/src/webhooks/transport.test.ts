@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nodeTransport, type PostRequest } from './transport.js';
 import { createUrlGuard } from './url-guard.js';
@@ -74,6 +74,37 @@ describe('nodeTransport', () => {
     await expect.poll(() => r.closed()).toBe(1);
     expect(await post(request(r.url('/ok'), stop.signal))).toMatchObject({ kind: 'error', reason: 'aborted' });
     expect(r.bodies).toHaveLength(2);
+  });
+
+  it('sends once more at once, on a connection of its own, when the connection is reset before any answer', async () => {
+    // A bare HTTP/1.1 server that resets the first request it gets and answers every later one.
+    let requests = 0;
+    const sockets = new Set<Socket>();
+    const server = createTcpServer((socket) => {
+      sockets.add(socket);
+      let buffered = '';
+      socket.on('data', (chunk) => {
+        buffered += chunk.toString('latin1');
+        const end = buffered.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const length = Number(/content-length: (\d+)/i.exec(buffered.slice(0, end))?.[1] ?? 0);
+        if (buffered.length < end + 4 + length) return;
+        buffered = buffered.slice(end + 4 + length);
+        if (++requests === 1) socket.resetAndDestroy();
+        else socket.write('HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n');
+      });
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const post = transport();
+      const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      expect(await post(request(url, new AbortController().signal))).toMatchObject({ kind: 'response', status: 204 });
+      expect(requests).toBe(2);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('a stop signal ends only its own POST', async () => {
