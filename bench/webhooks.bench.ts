@@ -6,10 +6,20 @@ import { createWebhookDispatcher, signWebhook, verifyWebhook, webhookPayload } f
 import { createRequire } from 'node:module';
 import { compare, type BenchModule } from './harness.js';
 
-// The platform's own undici (its webhook transport), for the second baseline.
-const { Client } = createRequire(new URL('../examples/platform/package.json', import.meta.url))(
-  'undici',
-) as typeof import('undici');
+// The platform's own undici (its webhook transport), for the second baseline; typed here, as bench/ does not
+// depend on it.
+interface UndiciClient {
+  request(options: {
+    path: string;
+    method: string;
+    headers: Record<string, string>;
+    body: string;
+  }): Promise<{ body: { dump(): Promise<void> } }>;
+  close(): Promise<void>;
+}
+const { Client } = createRequire(new URL('../examples/platform/package.json', import.meta.url))('undici') as {
+  Client: new (origin: string) => UndiciClient;
+};
 
 const N = 2_000;
 const SECRET = `whsec_${Buffer.from('bench-secret-bench-secret-123456').toString('base64')}`;
