@@ -246,13 +246,23 @@ export class AgentProcess {
 export function tapUpdates(
   onUpdate: (params: SessionNotificationParams, raw: AnyMessage) => void,
 ): TransformStream<Uint8Array, Uint8Array> {
-  const decoder = new TextDecoder();
-  const encoder = new TextEncoder();
-  let carry = '';
-  const line = (text: string, controller: TransformStreamDefaultController<Uint8Array>) => {
+  /** The bytes of the line not yet ended by a newline, from earlier chunks (copied: a chunk is not ours to keep). */
+  let carry: Buffer[] = [];
+  // Lines are cut on bytes and each decoded on its own (a newline byte is never inside a UTF-8 character), not
+  // chunk by chunk: a chunk with one non-ASCII character decodes to a two-byte string, and then every line sliced
+  // from it is one, which JSON.parse reads slower. Most lines are ASCII and stay one-byte strings this way.
+  const line = (
+    bytes: Buffer,
+    start: number,
+    end: number,
+    controller: TransformStreamDefaultController<Uint8Array>,
+  ) => {
+    if (end > start && bytes[end - 1] === 13 /* \r */) end--;
+    if (end <= start) return;
     // Updates are nearly every line, so each line is parsed here; the few others (requests,
-    // responses) go on as text and are parsed again by the SDK.
-    const json = text.charCodeAt(0) === 123 /* { */ ? text : text.trim();
+    // responses) go on as bytes and are parsed by the SDK.
+    const text = bytes.toString('utf8', start, end);
+    const json = bytes[start] === 123 /* { */ ? text : text.trim();
     if (json.charCodeAt(0) === 123) {
       try {
         const message = JSON.parse(json) as { method?: unknown; id?: unknown; params?: unknown };
@@ -263,24 +273,41 @@ export function tapUpdates(
       } catch {
         // Not JSON, or not a well-formed update: the SDK answers it as it answers any bad message.
       }
-    }
-    if (text.trim()) controller.enqueue(encoder.encode(`${text}\n`));
+    } else if (!json) return;
+    const out = new Uint8Array(end - start + 1);
+    out.set(bytes.subarray(start, end));
+    out[end - start] = 10;
+    controller.enqueue(out);
+  };
+  const joinCarry = (last?: Buffer): Buffer => {
+    if (last) carry.push(last);
+    const joined = carry.length === 1 ? carry[0]! : Buffer.concat(carry);
+    carry = [];
+    return joined;
   };
   return new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
-      const text = carry + decoder.decode(chunk, { stream: true });
-      let start = 0;
-      let nl: number;
-      while ((nl = text.indexOf('\n', start)) !== -1) {
-        line(text.slice(start, text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl), controller);
+      const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      let nl = bytes.indexOf(10);
+      if (nl === -1) {
+        if (bytes.length > 0) carry.push(Buffer.from(bytes));
+        return;
+      }
+      if (carry.length > 0) {
+        const first = joinCarry(bytes.subarray(0, nl));
+        line(first, 0, first.length, controller);
+      } else line(bytes, 0, nl, controller);
+      let start = nl + 1;
+      while ((nl = bytes.indexOf(10, start)) !== -1) {
+        line(bytes, start, nl, controller);
         start = nl + 1;
       }
-      carry = text.slice(start);
+      if (start < bytes.length) carry.push(Buffer.from(bytes.subarray(start)));
     },
     flush(controller) {
-      const rest = carry + decoder.decode();
-      carry = '';
-      if (rest) line(rest, controller);
+      if (carry.length === 0) return;
+      const rest = joinCarry();
+      line(rest, 0, rest.length, controller);
     },
   });
 }

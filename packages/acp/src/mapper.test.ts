@@ -219,4 +219,33 @@ describe('tapUpdates', () => {
     expect(updates).toHaveLength(1);
     expect(forwarded).toBe(' not json "session/update"\n{"jsonrpc":"2.0","id":1,"result":{}}\n');
   });
+
+  it('keeps non-ASCII text whole wherever a chunk cuts a character, and forwards the other lines byte for byte', async () => {
+    const update = (text: string) =>
+      JSON.stringify({
+        jsonrpc: '2.0',
+        method: 'session/update',
+        params: { sessionId: 's', update: { sessionUpdate: 'agent_message_chunk', content: { type: 'text', text } } },
+      });
+    const request = '{"jsonrpc":"2.0","id":2,"method":"fs/read_text_file","params":{"path":"/tmp/ünï ✓"}}';
+    const bytes = new TextEncoder().encode(`${update('ünïcödé ✓ 𝄞')}\n${request}\n${update('plain')}\n`);
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const { updates, forwarded } = await tapRaw([bytes.subarray(0, cut), bytes.subarray(cut)]);
+      const texts = updates.map(
+        (u) => (u as { params: { update: { content: { text: string } } } }).params.update.content.text,
+      );
+      expect(texts).toEqual(['ünïcödé ✓ 𝄞', 'plain']);
+      expect(forwarded).toBe(`${request}\n`);
+    }
+  });
+
+  it('leaves a session/update with a malformed envelope, or that is a request, to the SDK (which answers it)', async () => {
+    const enc = new TextEncoder();
+    const bad = '{"jsonrpc":"2.0","method":"session/update","params":{"sessionId":1,"update":{}}}';
+    const asRequest =
+      '{"jsonrpc":"2.0","id":3,"method":"session/update","params":{"sessionId":"s","update":{"sessionUpdate":"plan"}}}';
+    const { updates, forwarded } = await tapRaw([enc.encode(`${bad}\n  ${asRequest}  \n`)]);
+    expect(updates).toEqual([]);
+    expect(forwarded).toBe(`${bad}\n  ${asRequest}  \n`);
+  });
 });

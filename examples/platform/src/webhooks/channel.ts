@@ -226,19 +226,13 @@ export class DeliveryChannel implements WebhookChannel {
         timeoutMs: settings.requestTimeoutMs,
       });
       if (this.finished) return 'stopped';
-      // Built only for a log line: nearly every delivery succeeds at once and logs nothing.
-      const fields = () => ({
-        ...this.logFields(),
-        seq: message.seq,
-        webhookId: message.id,
-        attempt,
-        ...outcomeFields(outcome),
-      });
-
       if (outcome.kind === 'response' && outcome.status >= 200 && outcome.status < 300) {
-        if (attempt > 1) settings.logger.info('webhook: delivered after retrying', fields());
+        if (attempt > 1)
+          settings.logger.info('webhook: delivered after retrying', this.attemptFields(message, attempt, outcome));
         return 'delivered';
       }
+      // For the log lines below; the success above, nearly every delivery, logs nothing and builds none.
+      const fields = () => this.attemptFields(message, attempt, outcome);
       if (outcome.kind === 'error' && outcome.reason === 'aborted') return 'stopped';
       if (outcome.kind === 'error' && outcome.reason === 'refused') {
         this.giveUp('url_refused', message.seq, outcome.message);
@@ -316,6 +310,10 @@ export class DeliveryChannel implements WebhookChannel {
     this.queuedBytes = 0;
     this.resolveDone({ delivered: this.delivered, failed: this.failed, ...(gaveUp ? { gaveUp } : {}) });
     this.onFinish();
+  }
+
+  private attemptFields(message: Message, attempt: number, outcome: PostOutcome): Record<string, unknown> {
+    return { ...this.logFields(), seq: message.seq, webhookId: message.id, attempt, ...outcomeFields(outcome) };
   }
 
   /** What every log line carries. Never the secret; the URL without credentials or query. */

@@ -378,7 +378,8 @@ describe('webhook delivery to a real receiver', () => {
       });
       for (const e of events(2)) ch.send(e);
       expect(await ch.done).toEqual({ delivered: 2, failed: 0 });
-      expect(requests).toBe(3); // 1, 2 (reset), 2 again on a new connection
+      // 1, 2 (reset), 2 again on a new connection; or 1, 2 when the pool had put 2 on a new connection already.
+      expect([2, 3]).toContain(requests);
       expect(delays).toEqual([]);
     } finally {
       for (const socket of sockets) socket.destroy();
