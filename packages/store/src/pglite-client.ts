@@ -4,6 +4,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { initDataDirInChild, initialisedTarballFromChild } from './pglite-initdb.js';
 import type { Row, Sql, SqlClient } from './sql.js';
 import { LoopTurns } from './loop-turns.js';
+import { PglitePipeline, type PipelinedStatement } from './pglite-pipeline.js';
 import { fromStorable, readableRows, storableParams } from './storable-text.js';
 
 /**
@@ -15,6 +16,9 @@ import { fromStorable, readableRows, storableParams } from './storable-text.js';
  */
 const settings = ['-c', 'shared_buffers=16MB'];
 const startParams = [...PGlite.defaultStartParams, ...settings];
+
+/** Statements sent to PGlite in one call at most: a batch is one turn of the event loop's wait (LoopTurns). */
+const MAX_BATCH = 32;
 
 // One initdb per process for in-memory databases (tests open many): the tarball is immutable.
 let memoryTemplate: Promise<Uint8Array> | undefined;
@@ -52,12 +56,39 @@ export async function pgliteClient(dataDir?: string): Promise<SqlClient> {
   });
   const root = wrap(db);
   const turns = new LoopTurns();
+  const pipeline = new PglitePipeline(db);
+  /** The batch still taking statements: those queued while the statements before them run go in one call. */
+  let open: PipelinedStatement[] | undefined;
+  /** What is not a plain statement (exec, a transaction) closes the open batch: everything keeps the order it was sent in. */
+  const alone = <T>(fn: () => Promise<T>) => {
+    open = undefined;
+    return turns.next(fn);
+  };
   return {
     engine: 'pglite',
-    query: (text, params) => turns.next(() => root.query(text, params)),
-    exec: (text) => turns.next(() => root.exec(text)),
+    query<T extends Row>(text: string, params: readonly unknown[] = []) {
+      return new Promise<T[]>((resolve, reject) => {
+        const statement: PipelinedStatement = {
+          text,
+          params: storableParams(params),
+          resolve: (rows) => resolve(readableRows(rows as T[])),
+          reject,
+        };
+        if (open && open.length < MAX_BATCH) {
+          open.push(statement);
+          return;
+        }
+        const batch = [statement];
+        open = batch;
+        void turns.next(() => {
+          if (open === batch) open = undefined;
+          return pipeline.run(batch);
+        });
+      });
+    },
+    exec: (text) => alone(() => root.exec(text)),
     // A transaction is one turn: its own statements run inside it, as PGlite runs them.
-    transaction: (fn) => turns.next(() => db.transaction((tx) => fn(wrap(tx)))),
+    transaction: (fn) => alone(() => db.transaction((tx) => fn(wrap(tx)))),
     async listen(channel, onNotify) {
       const unlisten = await db.listen(channel, (payload) => onNotify(fromStorable(payload)));
       return async () => {

@@ -71,6 +71,42 @@ function contract(name: string, open: () => Promise<{ a: ForgeStore; b: ForgeSto
       expect(await a.get(sent.id)).toBeUndefined();
     });
 
+    it('sends to the instance running the agent’s run, found in the same statement; nothing when none other runs it', async () => {
+      const [runner, me] = [owner(), owner()];
+      const agentId = `agt_${name}_${++n}`;
+      const message = (except: string) =>
+        b.sendToRunOf({
+          userId: 'u',
+          agentId,
+          except,
+          kind: 'permission',
+          targetId: 'p1',
+          payload: { decision: 'allow' },
+          now: 1_000,
+        });
+      // Nothing running: nothing sent.
+      expect(await message(me)).toBeUndefined();
+      const queued = await stores.a.runs.enqueue({
+        requestId: `req_${name}_${++n}`,
+        userId: 'u',
+        agentId,
+        request: {},
+        now: 1,
+        maxQueued: 10,
+      });
+      if ('full' in queued) throw new Error('full');
+      expect(await message(me)).toBeUndefined();
+      for (;;) {
+        const claimed = await stores.a.runs.claimNext(runner, Date.now(), Date.now() + 60_000);
+        if (!claimed || claimed.requestId === queued.run.requestId) break;
+      }
+      const sent = await message(me);
+      expect(sent).toMatchObject({ requestId: queued.run.requestId, owner: runner, state: 'pending', targetId: 'p1' });
+      expect((await a.take(runner)).map((c) => c.id)).toEqual([sent!.id]);
+      // Running on the sender itself: not relayed.
+      expect(await message(runner)).toBeUndefined();
+    });
+
     it('lets the sender withdraw a command nobody took, which is then never taken', async () => {
       const mine = owner();
       const sent = await send(a, mine);

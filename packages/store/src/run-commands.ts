@@ -95,6 +95,37 @@ export class RunCommands {
   }
 
   /**
+   * Sends a command to the instance executing the agent's running run, when that is another instance than
+   * `except`: the run looked up and the command stored (and notified) in one statement. Undefined when the
+   * agent runs nothing, or runs it on `except` itself.
+   */
+  async sendToRunOf(
+    input: Omit<NewRunCommand, 'requestId' | 'owner'> & { userId: string; agentId: string; except: string },
+  ): Promise<RunCommand | undefined> {
+    const [row] = await this.sql.query(
+      `with r as (
+         select request_id, owner from forge_runs
+         where user_id = $1 and agent_id = $2 and status = 'running' and owner is not null and owner <> $3
+         limit 1),
+       c as (
+         insert into forge_run_commands (request_id, owner, kind, target_id, payload, created_at)
+         select r.request_id, r.owner, $4, $5, $6::text, $7 from r returning *)
+       select c.*, pg_notify($8, c.owner) from c`,
+      [
+        input.userId,
+        input.agentId,
+        input.except,
+        input.kind,
+        input.targetId,
+        JSON.stringify(input.payload),
+        input.now,
+        RUN_COMMAND_SENT,
+      ],
+    );
+    return row ? toCommand(row) : undefined;
+  }
+
+  /**
    * Takes `owner`'s pending commands, oldest first (they become `applying`). SKIP LOCKED: two
    * passes of one owner racing never take the same command.
    */

@@ -1,5 +1,4 @@
 import { ForgeError, type PermissionDecision } from '@forge/core';
-import type { RunRecord } from '@forge/store';
 import { ApiError } from '../api-error.js';
 import {
   checkAnswerShape,
@@ -33,10 +32,11 @@ export class Replies {
   ): Promise<{ requestId: string }> {
     checkDecision(decision);
     const here = this.ctx.liveWaitingOn(userId, agentId, (l) => l.pendingPermissions.has(permissionId));
-    const elsewhere = here ? undefined : await this.#runningElsewhere(userId, agentId);
-    if (elsewhere) {
+    if (!here) {
+      // Sent to the instance running the agent's run, if another one does (looked up and sent in one statement).
       const payload = { user_id: userId, agent_id: agentId, decision, ...(message !== undefined ? { message } : {}) };
-      return this.relay.relay(elsewhere, 'permission', permissionId, payload, signal);
+      const relayed = await this.relay.relayToRunOf(userId, agentId, 'permission', permissionId, payload, signal);
+      if (relayed) return relayed;
     }
     return this.respondHere(userId, agentId, permissionId, decision, message);
   }
@@ -55,15 +55,11 @@ export class Replies {
       agentId,
       (l) => l.pendingQuestions.has(questionId) || l.answeredQuestions.has(questionId),
     );
-    const elsewhere = here ? undefined : await this.#runningElsewhere(userId, agentId);
-    if (elsewhere)
-      return this.relay.relay(
-        elsewhere,
-        'question',
-        questionId,
-        { user_id: userId, agent_id: agentId, answers },
-        signal,
-      );
+    if (!here) {
+      const payload = { user_id: userId, agent_id: agentId, answers };
+      const relayed = await this.relay.relayToRunOf(userId, agentId, 'question', questionId, payload, signal);
+      if (relayed) return relayed;
+    }
     return this.answerHere(userId, agentId, questionId, answers);
   }
 
@@ -104,12 +100,6 @@ export class Replies {
       throw error;
     }
     return { requestId };
-  }
-
-  /** The agent's running run when another instance executes it. */
-  async #runningElsewhere(userId: string, agentId: string): Promise<RunRecord | undefined> {
-    const { running } = await this.ctx.store.runs.active(userId, agentId);
-    return running?.owner !== undefined && running.owner !== this.ctx.instanceId ? running : undefined;
   }
 
   /** A permission reply to a run executing here: the one path for replies received here and relayed ones. */

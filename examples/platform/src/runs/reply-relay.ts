@@ -93,42 +93,57 @@ export class ReplyRelay {
    * a run no longer waiting), or when the caller gives up.
    */
   async relay(
-    run: RunRecord,
+    run: RelayedRun,
     kind: RunCommandKind,
     targetId: string,
     payload: Record<string, unknown>,
     signal: AbortSignal | undefined,
   ): Promise<{ requestId: string }> {
-    const outcome = await this.#sendCommand(run, kind, targetId, payload, signal);
-    if (outcome.status === 200) return { requestId: String(outcome.body.request_id) };
-    const error = (outcome.body.error ?? {}) as { code?: string; message?: string; details?: Record<string, unknown> };
-    throw new ApiError(
-      outcome.status,
-      error.code ?? 'INTERNAL_ERROR',
-      error.message ?? 'Internal error',
-      outcome.headers ?? {},
-      error.details,
-    );
-  }
-
-  async #sendCommand(
-    run: RunRecord,
-    kind: RunCommandKind,
-    targetId: string,
-    payload: Record<string, unknown>,
-    signal: AbortSignal | undefined,
-  ): Promise<RunCommandOutcome> {
-    if (this.ctx.closed) throw new ApiError(503, 'SHUTTING_DOWN', 'The platform is shutting down');
-    const owner = run.owner!;
-    const stop = AbortSignal.any([...(signal ? [signal] : []), this.ctx.closing.signal]);
+    if (this.ctx.closed) throw shuttingDown();
     const command = await this.#commands.send({
       requestId: run.requestId,
-      owner,
+      owner: run.owner!,
       kind,
       targetId,
       payload,
       now: this.ctx.now(),
     });
+    return answered(await this.#await(command, run, signal));
+  }
+
+  /**
+   * As `relay`, to the run the agent is executing on another instance, looked up and sent to in one
+   * statement. Undefined (nothing sent) when no other instance runs one of the agent's runs.
+   */
+  async relayToRunOf(
+    userId: string,
+    agentId: string,
+    kind: RunCommandKind,
+    targetId: string,
+    payload: Record<string, unknown>,
+    signal: AbortSignal | undefined,
+  ): Promise<{ requestId: string } | undefined> {
+    if (this.ctx.closed) throw shuttingDown();
+    const command = await this.#commands.sendToRunOf({
+      userId,
+      agentId,
+      except: this.ctx.instanceId,
+      kind,
+      targetId,
+      payload,
+      now: this.ctx.now(),
+    });
+    if (!command) return undefined;
+    return answered(
+      await this.#await(command, { requestId: command.requestId, owner: command.owner, agentId }, signal),
+    );
+  }
+
+  /** Waits for what became of a command sent (see `relay`), withdrawing it when nobody took it in time. */
+  async #await(command: RunCommand, run: RelayedRun, signal: AbortSignal | undefined): Promise<RunCommandOutcome> {
+    const { kind, targetId } = command;
+    const owner = run.owner!;
+    const stop = AbortSignal.any([...(signal ? [signal] : []), this.ctx.closing.signal]);
     const deadline = this.ctx.now() + this.replyTimeoutMs;
     const notFound = outcomeOf(
       kind === 'permission'
@@ -158,6 +173,8 @@ export class ReplyRelay {
     stop.addEventListener('abort', onStop, { once: true });
     /** Read and removed in one statement (`consume`): nothing left to remove. */
     let consumed = false;
+    /** The first pass knows the command as it was sent (pending): nothing to read yet. */
+    let sent: RunCommand | undefined = command;
     try {
       for (;;) {
         const settled = woken;
@@ -171,7 +188,8 @@ export class ReplyRelay {
             return done.outcome;
           }
         }
-        const current = await this.#commands.get(command.id);
+        const current = sent ?? (await this.#commands.get(command.id));
+        sent = undefined;
         if (current?.outcome && (current.state === 'done' || current.state === 'refused')) return current.outcome;
         if (!current) return notDelivered; // swept: nobody took it in all that time
         if (current.state === 'pending') {
@@ -320,4 +338,22 @@ export class ReplyRelay {
         });
     });
   }
+}
+
+/** The run a reply is relayed to: who executes it, for the answers given when it cannot be delivered. */
+export type RelayedRun = Pick<RunRecord, 'requestId' | 'owner' | 'agentId'>;
+
+const shuttingDown = () => new ApiError(503, 'SHUTTING_DOWN', 'The platform is shutting down');
+
+/** The relayed reply's outcome, as the instance that applied it answered: its result, or its error thrown. */
+function answered(outcome: RunCommandOutcome): { requestId: string } {
+  if (outcome.status === 200) return { requestId: String(outcome.body.request_id) };
+  const error = (outcome.body.error ?? {}) as { code?: string; message?: string; details?: Record<string, unknown> };
+  throw new ApiError(
+    outcome.status,
+    error.code ?? 'INTERNAL_ERROR',
+    error.message ?? 'Internal error',
+    outcome.headers ?? {},
+    error.details,
+  );
 }

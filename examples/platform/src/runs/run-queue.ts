@@ -95,7 +95,9 @@ export class RunQueue {
       webhook: input.webhook !== undefined,
     });
     this.#answering.set(out.run.requestId, false);
-    await this.dispatch();
+    // Behind another of its agent's messages it cannot start now: the one ahead is claimed first, and when that
+    // one settles its pass (or the next heartbeat's) claims this. A claim here would find nothing for it.
+    if (out.ahead === 0) await this.dispatch();
     // A fast run may have finished already: it started at once, so it is answered "running".
     const running = this.#answering.get(out.run.requestId) === true || this.ctx.live.has(out.run.requestId);
     this.#answering.delete(out.run.requestId);
