@@ -1,5 +1,6 @@
 import { availableParallelism, loadavg } from 'node:os';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+import SlowFirstSequencer from './scripts/test-support/slow-first-sequencer.js';
 import SlowestFilesReporter from './scripts/test-support/slowest-files-reporter.js';
 
 /*
@@ -14,6 +15,21 @@ const most = Math.max(4, cores * 2);
 const busy = Math.max(0, Math.round(loadavg()[0]! - cores));
 const workers = Number(process.env.FORGE_TEST_WORKERS) || Math.max(2, most - busy);
 
+/*
+ * Most files share their worker process and its loaded modules with the files before them (`isolate: false`):
+ * with isolation, every file started a new process that loaded and compiled its whole module graph again
+ * (vitest's `import` time, 369 s of 893 s in a fresh-clone run) and opened PGlite from a cold start (its
+ * WebAssembly compiled again, initdb run again). Vitest still restores spies and config after each file.
+ * A file that replaces modules (`vi.mock`) must not share: its mocks would leak into the files after it.
+ */
+const isolated = ['packages/ai-sdk/src/to-ui-message-stream.ai5.test.ts', 'packages/transport-grpc/src/auth.test.ts'];
+const include = [
+  'packages/*/src/**/*.test.ts',
+  'scripts/**/*.test.ts',
+  'examples/*/src/**/*.test.ts',
+  'examples/*/test/**/*.test.ts',
+];
+
 export default defineConfig({
   resolve: {
     // Resolve workspace packages to their TypeScript sources, so tests need no build step.
@@ -21,13 +37,15 @@ export default defineConfig({
   },
   ssr: { resolve: { conditions: ['@forge/source'] } },
   test: {
-    include: [
-      'packages/*/src/**/*.test.ts',
-      'scripts/**/*.test.ts',
-      'examples/*/src/**/*.test.ts',
-      'examples/*/test/**/*.test.ts',
-    ],
     maxWorkers: workers,
+    sequence: { sequencer: SlowFirstSequencer },
+    projects: [
+      {
+        extends: true,
+        test: { name: 'shared', include, exclude: [...configDefaults.exclude, ...isolated], isolate: false },
+      },
+      { extends: true, test: { name: 'isolated', include: isolated } },
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default', new SlowestFilesReporter(10)],

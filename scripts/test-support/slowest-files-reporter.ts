@@ -1,5 +1,6 @@
 import { loadavg } from 'node:os';
 import type { Reporter, TestModule } from 'vitest/node';
+import { treeCpuSeconds } from './run-cpu-seconds.js';
 
 /** Seconds a file took in its worker: harness setup, import, then its tests and hooks. */
 export function fileSeconds(module: TestModule): number {
@@ -8,16 +9,19 @@ export function fileSeconds(module: TestModule): number {
 }
 
 /**
- * Prints the slowest test files after a run, with the load average: on a small shared machine a figure means
- * little without it. Where the test loop's time goes is the first thing to know before making it faster.
+ * Prints the slowest test files after a run, with the run's CPU seconds (vitest and every process under it)
+ * and the load average: on a small shared machine a wall figure means little without them. Where the test
+ * loop's time goes is the first thing to know before making it faster.
  */
 export default class SlowestFilesReporter implements Reporter {
   private started = 0;
+  private startedCpu: number | undefined;
 
   constructor(private readonly count = 10) {}
 
   onTestRunStart(): void {
     this.started = performance.now();
+    this.startedCpu = treeCpuSeconds();
   }
 
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
@@ -30,9 +34,12 @@ export default class SlowestFilesReporter implements Reporter {
     const load = loadavg()
       .map((l) => l.toFixed(2))
       .join(' ');
+    const cpuNow = treeCpuSeconds();
+    const cpu =
+      cpuNow !== undefined && this.startedCpu !== undefined ? `, CPU ${(cpuNow - this.startedCpu).toFixed(0)} s` : '';
     const lines = slowest.map((s) => `  ${s.seconds.toFixed(1).padStart(7)} s  ${s.file}`);
     process.stdout.write(
-      `\nSlowest ${slowest.length} of ${modules.length} files (wall ${wall.toFixed(0)} s, load average ${load}):\n${lines.join('\n')}\n`,
+      `\nSlowest ${slowest.length} of ${modules.length} files (wall ${wall.toFixed(0)} s${cpu}, load average ${load}):\n${lines.join('\n')}\n`,
     );
   }
 }

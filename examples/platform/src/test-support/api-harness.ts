@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProviderRegistry, type CodeAgent, type ProviderRegistry } from '@forge/core';
 import { openStore, type ForgeStore } from '@forge/store';
+import { expect } from 'vitest';
 import { ApiKeyStore, markAdmins, parseApiKeyList } from '../api-keys.js';
 import { AttachService } from '../attach/attach-service.js';
 import { KeyAuthenticator } from '../key-authenticator.js';
@@ -53,15 +54,22 @@ export interface HarnessOptions {
   runManager?: Partial<Omit<RunManagerOptions, 'store' | 'agents'>>;
 }
 
-let shared: Promise<ForgeStore> | undefined;
+let shared: { file: string | undefined; opened: Promise<ForgeStore>; store: Promise<ForgeStore> } | undefined;
 
 /**
  * One in-memory PGlite per test file (creating one costs seconds), shared by the file's harnesses.
  * Not exclusive: a harness must not take over the runs of another one in the same file.
+ * Test files share a worker and its modules (vitest.config.ts), so this module outlives a file: a new file
+ * gets a new store, and the store of the file before is closed (its tests are over).
  */
 export function testStore(): Promise<ForgeStore> {
-  shared ??= openStore({ memory: true }).then((store) => ({ ...store, exclusive: false, close: async () => {} }));
-  return shared;
+  const file = expect.getState().testPath;
+  if (shared && shared.file === file) return shared.store;
+  void shared?.opened.then((store) => store.close()).catch(() => {});
+  const opened = openStore({ memory: true });
+  const store = opened.then((s) => ({ ...s, exclusive: false, close: async () => {} }));
+  shared = { file, opened, store };
+  return store;
 }
 
 /** The API over a real HTTP server on 127.0.0.1, with the local backend in a scratch dir and in-memory logs. */
