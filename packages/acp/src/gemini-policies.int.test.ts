@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentEventOf, CodeAgent } from '@forge/core';
 import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
+import { expectUnansweredPermissionDenied } from '@forge/core/testing/conformance';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { geminiCli } from './presets.js';
 import { alive, ofType, trackingRunner } from './test-support/int-rig.js';
@@ -121,14 +122,7 @@ describe('geminiCli run policies with the real gemini CLI against a fake Gemini 
       prompt: 'write a file',
       approvals: { unanswered: { afterMs: DEADLINE_MS, decision: 'deny' } },
     });
-    const reading = firstEvent(run, (e) => e.type === 'permission.requested');
-    const asked = (await reading.event) as AgentEventOf<'permission.requested'>;
-    const [events, result] = await Promise.all([reading.all, run.result]);
-    expect(runProblems(events, run.id)).toEqual([]);
-    expect(result.status).toBe('completed');
-    const resolved = ofType(events, 'permission.resolved');
-    expect(resolved).toMatchObject([{ id: asked.id, decision: 'deny', by: 'unanswered' }]);
-    expect(resolved[0]!.time - asked.time).toBeGreaterThanOrEqual(DEADLINE_MS * 0.9);
+    await expectUnansweredPermissionDenied(run, DEADLINE_MS);
     expect(await written('unanswered.txt')).toBeUndefined();
     expect(run.pending()).toEqual([]);
   });

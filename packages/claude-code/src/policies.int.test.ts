@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentEventOf } from '@forge/core';
 import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
+import { expectUnansweredPermissionDenied } from '@forge/core/testing/conformance';
 import { describe, expect, it } from 'vitest';
 import { claudeCliRig } from './test-support/claude-cli-rig.js';
 import { outputRepairScenario, runawayScenario } from './testing/index.js';
@@ -96,14 +97,7 @@ describe('claudeCode run policies with the real CLI against a fake Anthropic API
       prompt: 'write a file',
       approvals: { unanswered: { afterMs: DEADLINE_MS, decision: 'deny' } },
     });
-    const reading = firstEvent(run, (e) => e.type === 'permission.requested');
-    const asked = (await reading.event) as AgentEventOf<'permission.requested'>;
-    const [events, result] = await Promise.all([reading.all, run.result]);
-    expect(runProblems(events, run.id)).toEqual([]);
-    expect(result.status).toBe('completed');
-    const resolved = ofType(events, 'permission.resolved');
-    expect(resolved).toMatchObject([{ id: asked.id, decision: 'deny', by: 'unanswered' }]);
-    expect(resolved[0]!.time - asked.time).toBeGreaterThanOrEqual(DEADLINE_MS * 0.9);
+    const { result } = await expectUnansweredPermissionDenied(run, DEADLINE_MS);
     expect(result.text).toContain(`was not answered within ${DEADLINE_MS} ms`);
     expect(await exists('unanswered.txt')).toBe(false);
     expect(run.pending()).toEqual([]);

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentEventOf } from '@forge/core';
 import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
+import { expectUnansweredPermissionDenied } from '@forge/core/testing/conformance';
 import { describe, expect, it } from 'vitest';
 import { ofType, useRealAppServer } from './test-support/real-app-server.js';
 import { outputRepairScenario, REPAIR_MARKER, runawayScenario } from './testing/index.js';
@@ -104,14 +105,7 @@ describe('codex app-server run policies with the real CLI against a fake Respons
       approvals: { unanswered: { afterMs: DEADLINE_MS, decision: 'deny' } },
       timeoutMs: 60_000,
     });
-    const reading = firstEvent(run, (e) => e.type === 'permission.requested');
-    const asked = (await reading.event) as AgentEventOf<'permission.requested'>;
-    const [events, result] = await Promise.all([reading.all, run.result]);
-    expect(runProblems(events, run.id)).toEqual([]);
-    expect(result.status).toBe('completed');
-    const resolved = ofType(events, 'permission.resolved');
-    expect(resolved).toMatchObject([{ id: asked.id, decision: 'deny', by: 'unanswered' }]);
-    expect(resolved[0]!.time - asked.time).toBeGreaterThanOrEqual(DEADLINE_MS * 0.9);
+    const { events } = await expectUnansweredPermissionDenied(run, DEADLINE_MS);
     expect(ofType(events, 'tool.result')[0]).toMatchObject({ isError: true });
     expect(await exists(marker)).toBe(false);
     expect(run.pending()).toEqual([]);

@@ -1,13 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 import { PassThrough } from 'node:stream';
-import {
-  ProcessSpawnError,
-  type ProcessExit,
-  type ProcessRunner,
-  type RunningProcess,
-  type SpawnOptions,
-} from '@forge/core';
+import { ProcessSpawnError } from '@forge/core';
+import type { ProcessExit, ProcessRunner, RunningProcess, SpawnOptions } from '@forge/core';
 import type { Exec, KubeConfig, V1Status } from '@kubernetes/client-node';
 // Not re-exported by the package index; the module is public in dist/ and the package has no exports map.
 import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';

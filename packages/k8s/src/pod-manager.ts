@@ -115,6 +115,17 @@ export function createPodManager(options: PodManagerOptions, internals: PodManag
   /** The hash in a name could in theory collide; the exact ids in the annotations settle it. */
   const belongsTo = (pod: PodSummary, id: PodId) => pod.userId === id.userId && pod.agentId === id.agentId;
 
+  /** Where exec and attach sessions go: the identity's pod, the given container (else the template's). */
+  function execTarget(rawId: PodId, containerName: string | undefined) {
+    return {
+      kubeConfig,
+      namespace,
+      podName: naming.podName(validatePodId(rawId)),
+      container: containerName ?? container,
+      ...(internals.execConnector ? { connector: internals.execConnector } : {}),
+    };
+  }
+
   async function readPod(name: string, operation: string): Promise<V1Pod> {
     try {
       return await api.readNamespacedPod({ name, namespace });
@@ -272,26 +283,16 @@ export function createPodManager(options: PodManagerOptions, internals: PodManag
     },
 
     execRunner(rawId, execOptions = {}) {
-      const id = validatePodId(rawId);
       return podExecRunner({
-        kubeConfig,
-        namespace,
-        podName: naming.podName(id),
-        container: execOptions.container ?? container,
+        ...execTarget(rawId, execOptions.container),
         ...(execOptions.signals ? { signals: execOptions.signals } : {}),
-        ...(internals.execConnector ? { connector: internals.execConnector } : {}),
       });
     },
 
     workspaceAttach(rawId, attachOptions = {}) {
-      const id = validatePodId(rawId);
       return podWorkspaceAttach({
-        kubeConfig,
-        namespace,
-        podName: naming.podName(id),
-        container: attachOptions.container ?? container,
+        ...execTarget(rawId, attachOptions.container),
         ...(attachOptions.workspace ? { workspace: attachOptions.workspace } : {}),
-        ...(internals.execConnector ? { connector: internals.execConnector } : {}),
       });
     },
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AgentEvent, AgentEventOf, AgentRequestInput, CodeAgent } from '@forge/core';
 import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
+import { expectUnansweredPermissionDenied } from '@forge/core/testing/conformance';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { opencode, startOpencodeServer, type OpencodeServer } from './index.js';
 import {
@@ -152,14 +153,7 @@ describe('opencode run policies against the real `opencode serve`', () => {
   it('an unanswered permission is denied after afterMs and the run goes on', { timeout: LIMIT }, async () => {
     scenario = bashThenEcho('touch unanswered.txt');
     const run = execute('touch it', { approvals: { unanswered: { afterMs: DEADLINE_MS, decision: 'deny' } } });
-    const reading = firstEvent(run, (e) => e.type === 'permission.requested');
-    const asked = (await reading.event) as AgentEventOf<'permission.requested'>;
-    const [events, result] = await Promise.all([reading.all, run.result]);
-    expect(runProblems(events, run.id)).toEqual([]);
-    const resolved = ofType(events, 'permission.resolved');
-    expect(resolved).toMatchObject([{ id: asked.id, decision: 'deny', by: 'unanswered' }]);
-    expect(resolved[0]!.time - asked.time).toBeGreaterThanOrEqual(DEADLINE_MS * 0.9);
-    expect(result.status).toBe('completed');
+    const { result } = await expectUnansweredPermissionDenied(run, DEADLINE_MS);
     expect(result.text).toContain(`was not answered within ${DEADLINE_MS} ms`);
     expect(await exists('unanswered.txt')).toBe(false);
     expect(run.pending()).toEqual([]);

@@ -1,4 +1,3 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { Exec, KubeConfig, type V1Status } from '@kubernetes/client-node';
 // Not re-exported by the package index (see packages/k8s/src/exec-runner.ts).
 import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';
@@ -12,37 +11,9 @@ import {
   startAttachHarness,
   type AttachHarness,
 } from './test-support/attach-harness.js';
-
-/** Live pids whose argv is exactly `argv`. */
-function running(argv: string[]): number[] {
-  const want = `${argv.join('\0')}\0`;
-  return readdirSync('/proc')
-    .filter((n) => /^\d+$/.test(n))
-    .filter((n) => {
-      try {
-        return readFileSync(`/proc/${n}/cmdline`, 'latin1') === want;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-async function gone(argv: string[]): Promise<boolean> {
-  for (let i = 0; i < 100; i++) {
-    if (running(argv).length === 0) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
+import { gone, running, started } from './test-support/live-processes.js';
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits until a process with this argv runs: the shell echoes before its background job has exec'd. */
-async function started(argv: string[]): Promise<number[]> {
-  for (let i = 0; i < 100 && running(argv).length === 0; i++) await tick(50);
-  return running(argv);
-}
 
 describe('attach: sessions, pacing, clean-up', () => {
   let h: AttachHarness;

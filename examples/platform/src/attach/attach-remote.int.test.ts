@@ -1,5 +1,4 @@
 import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
-import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localWorkspaceAttach } from '@forge/core';
@@ -13,21 +12,7 @@ import {
   startAttachHarness,
   type AttachHarness,
 } from './test-support/attach-harness.js';
-
-/** Live pids whose argv is exactly `argv`. */
-function running(argv: string[]): number[] {
-  const want = `${argv.join('\0')}\0`;
-  return readdirSync('/proc')
-    .filter((n) => /^\d+$/.test(n))
-    .filter((n) => {
-      try {
-        return readFileSync(`/proc/${n}/cmdline`, 'latin1') === want;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
+import { running } from './test-support/live-processes.js';
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

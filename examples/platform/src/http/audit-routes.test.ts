@@ -1,13 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sampleScript, scriptedAgent } from '@forge/core/testing';
 import { dialHome } from '@forge/dial-home';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { PERMISSION_ID, QUESTION_ID } from '../providers/scripted-demo.js';
-import { startRemoteAgents, type RemoteAgents } from '../remote-agents.js';
-import { BOB_KEY, startApiHarness, testStore, type ApiHarness } from '../test-support/api-harness.js';
+import type { RemoteAgents } from '../remote-agents.js';
+import { BOB_KEY, type ApiHarness } from '../test-support/api-harness.js';
+import { startHubApiHarness, type HubApiHarness } from '../test-support/hub-api-harness.js';
 
 type Entry = {
   id: string;
@@ -20,35 +19,17 @@ type Entry = {
 
 /** Issue 29 item 9: runs and agents filtered, and the audit log of who did what (alice is an admin, bob is not). */
 describe('filters and the audit log', () => {
+  let hub: HubApiHarness;
   let h: ApiHarness;
   let remote: RemoteAgents;
   let scratch: string;
   const started = new Date(Date.now() - 1_000).toISOString();
 
   beforeAll(async () => {
-    scratch = await mkdtemp(join(tmpdir(), 'forge-platform-audit-'));
-    remote = await startRemoteAgents({
-      port: 0,
-      host: '127.0.0.1',
-      secret: 'a-hub-secret-of-at-least-32-bytes-long!!',
-      credentialStore: (await testStore()).credentials,
-    });
-    h = await startApiHarness({
-      adminUsers: 'alice',
-      api: {
-        remoteAgents: {
-          list: () => remote.list(),
-          revoke: (name) => remote.revoke(name),
-          issueToken: (o) => remote.issueToken(o),
-        },
-      },
-    });
+    hub = await startHubApiHarness('forge-platform-audit-');
+    ({ api: h, remote, scratch } = hub);
   });
-  afterAll(async () => {
-    await h?.close();
-    await remote?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
+  afterAll(() => hub?.close());
 
   const until = async (check: () => Promise<boolean> | boolean) => {
     while (!(await check())) await new Promise((r) => setTimeout(r, 10));

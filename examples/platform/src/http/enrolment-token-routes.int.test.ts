@@ -7,37 +7,20 @@ import { dialHome } from '@forge/dial-home';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRemoteAgents, type RemoteAgents } from '../remote-agents.js';
 import { ALICE_KEY, BOB_KEY, startApiHarness, testStore, type ApiHarness } from '../test-support/api-harness.js';
+import { startHubApiHarness, type HubApiHarness } from '../test-support/hub-api-harness.js';
 
 /** `POST /api/v1/remote-agents/tokens` against a real hub on loopback: an admin key gets a token that enrols. */
 describe('POST /api/v1/remote-agents/tokens', () => {
+  let hub: HubApiHarness;
   let api: ApiHarness;
   let remote: RemoteAgents;
   let scratch: string;
 
   beforeAll(async () => {
-    scratch = await mkdtemp(join(tmpdir(), 'forge-platform-tokens-'));
-    remote = await startRemoteAgents({
-      port: 0,
-      host: '127.0.0.1',
-      secret: 'a-hub-secret-of-at-least-32-bytes-long!!',
-      credentialStore: (await testStore()).credentials,
-    });
-    api = await startApiHarness({
-      adminUsers: 'alice',
-      api: {
-        remoteAgents: {
-          list: () => remote.list(),
-          revoke: (name) => remote.revoke(name),
-          issueToken: (o) => remote.issueToken(o),
-        },
-      },
-    });
+    hub = await startHubApiHarness('forge-platform-tokens-');
+    ({ api, remote, scratch } = hub);
   });
-  afterAll(async () => {
-    await api?.close();
-    await remote?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
-  });
+  afterAll(() => hub?.close());
 
   it('issues a single-use token with the join command; an agent enrols with it, once', async () => {
     const res = await api.call('POST', '/api/v1/remote-agents/tokens', { body: { name: 'desk-1' } });

@@ -46,26 +46,23 @@ export const UsageReply = z.strictObject({
 
 const ADMIN_403 = { 403: 'ADMIN_REQUIRED' };
 
+/** A probe for orchestrators: open (no key), the same body whether it passes (200) or fails (503). */
+function probe(summary: string, body: z.ZodType, failing: string): Partial<Record<'get', Operation>> {
+  return { get: { summary, ok: [200, body], errors: {}, errorBodies: { 503: [failing, body] }, open: true } };
+}
+
 /** Health, metrics and usage in the OpenAPI document (http/openapi.ts spreads them in). */
 export const OPS_OPERATIONS: Record<string, Partial<Record<'get', Operation>>> = {
-  '/livez': {
-    get: {
-      summary: 'Liveness: the process answers and its event loop is not stalled (p99 delay under its bound)',
-      ok: [200, Live],
-      errors: {},
-      errorBodies: { 503: ['The event loop is stalled', Live] },
-      open: true,
-    },
-  },
-  '/readyz': {
-    get: {
-      summary: 'Readiness: the store answers and is migrated, not draining, the hub listens (when enabled)',
-      ok: [200, Ready],
-      errors: {},
-      errorBodies: { 503: ['Not ready: the failing check says why', Ready] },
-      open: true,
-    },
-  },
+  '/livez': probe(
+    'Liveness: the process answers and its event loop is not stalled (p99 delay under its bound)',
+    Live,
+    'The event loop is stalled',
+  ),
+  '/readyz': probe(
+    'Readiness: the store answers and is migrated, not draining, the hub listens (when enabled)',
+    Ready,
+    'Not ready: the failing check says why',
+  ),
   '/metrics': {
     get: {
       summary:

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, startLoopbackServer } from '@forge/core/testing';
+import type { FakeApiServer, FakeHangReply, FakeModelApi, FakeStatusReply, LoopbackAddress } from '@forge/core/testing';
+import { estimateTokens, splitDeltas, standInAnswer, startFakeApiServer } from '@forge/core/testing';
 
 /** One request the fake received. */
 export interface FakeGeminiRequest {
@@ -42,27 +43,21 @@ export type FakeGeminiReply =
   /** A function call (after an optional text part); the CLI runs the tool and asks again. */
   | { functionCall: { name: string; args: Record<string, unknown> }; text?: string }
   /** An HTTP error with a Google API error body unless one is given. */
-  | { status: number; body?: unknown; message?: string }
+  | FakeStatusReply
   /** Never answers; the connection stays open until the client leaves or the fake closes. */
-  | { hang: true }
+  | FakeHangReply
   /** Streams these chunks of text, then cuts the connection (a stream that breaks mid-answer). */
   | { cutAfter: string[] };
 
 export type FakeGeminiResponder = (req: FakeGeminiRequest) => FakeGeminiReply | Promise<FakeGeminiReply>;
 
-export interface FakeGeminiApiOptions {
+export interface FakeGeminiApiOptions extends LoopbackAddress {
   /** Answers each model turn (a request with tools). Default: `defaultGeminiResponder`. */
   respond?: FakeGeminiResponder;
-  host?: string;
-  port?: number;
 }
 
-export interface FakeGeminiApi {
-  /** Base URL for `GOOGLE_GEMINI_BASE_URL`, e.g. `http://127.0.0.1:41234`. */
-  url: string;
-  requests: FakeGeminiRequest[];
-  close(): Promise<void>;
-}
+/** `url`: base URL for `GOOGLE_GEMINI_BASE_URL`, e.g. `http://127.0.0.1:41234`. */
+export type FakeGeminiApi = FakeModelApi<FakeGeminiRequest>;
 
 type Json = Record<string, unknown>;
 
@@ -74,16 +69,12 @@ type Json = Record<string, unknown>;
  * with one that does not — until it is asked to repair it ("did not match"), as in `jsonReply`.
  */
 export const defaultGeminiResponder: FakeGeminiResponder = (req) => {
-  if (req.hasFunctionResponse) {
-    return {
-      text: `Offline stand-in model here. The tool answered: ${req.functionResponseText.trim() || '(nothing)'}`,
-    };
-  }
+  if (req.hasFunctionResponse) return { text: standInAnswer(req.lastUserText, req.functionResponseText) };
   const tag = /\[\[(\w+)\]\]/.exec(req.lastUserText)?.[1];
   if (tag === 'mcp') return mcpToolReply(req);
   if (tag === 'images') return imagesReply(req);
   if (tag === 'json' || tag === 'badjson' || isRepairPrompt(req.lastUserText)) return jsonReply(req, tag === 'badjson');
-  return { text: `Offline stand-in model here. You said: ${req.lastUserText.trim() || '(nothing)'}` };
+  return { text: standInAnswer(req.lastUserText) };
 };
 
 /**
@@ -187,25 +178,6 @@ export function valueForSchema(schema: unknown): unknown {
   return 'offline stand-in';
 }
 
-/** Splits text into a few chunks (by words, at most ~8) so streaming is visible. */
-function chunks(text: string): string[] {
-  const words = text.match(/\S+\s*|\s+/g) ?? [text];
-  const per = Math.max(1, Math.ceil(words.length / 8));
-  const out: string[] = [];
-  for (let i = 0; i < words.length; i += per) out.push(words.slice(i, i + per).join(''));
-  return out.length ? out : [''];
-}
-
-const STATUS_NAMES: Record<number, string> = {
-  400: 'INVALID_ARGUMENT',
-  401: 'UNAUTHENTICATED',
-  403: 'PERMISSION_DENIED',
-  404: 'NOT_FOUND',
-  429: 'RESOURCE_EXHAUSTED',
-  500: 'INTERNAL',
-  503: 'UNAVAILABLE',
-};
-
 /**
  * A small Gemini API (`/v1beta/models/<model>:<action>`) on 127.0.0.1 for running the real Gemini
  * CLI offline: `streamGenerateContent?alt=sse` (SSE `data:` chunks of GenerateContentResponse),
@@ -216,45 +188,31 @@ const STATUS_NAMES: Record<number, string> = {
  */
 export async function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Promise<FakeGeminiApi> {
   const respond = options.respond ?? defaultGeminiResponder;
-  const requests: FakeGeminiRequest[] = [];
-  const http = await startLoopbackServer({
-    ...(options.host !== undefined ? { host: options.host } : {}),
-    ...(options.port !== undefined ? { port: options.port } : {}),
-    handle: (req, res) => handle(req, res),
-    onError: (res, error) => sendJson(res, 500, errorBody(500, `fake server error: ${(error as Error)?.message}`)),
+  const http: FakeApiServer<FakeGeminiRequest> = await startFakeApiServer(options, {
+    record: (request) => {
+      const body = request.body as Json | undefined;
+      const m = /\/models\/([^/:]+):(\w+)$/.exec(request.path.split('?')[0]!);
+      return {
+        ...request,
+        body,
+        model: m?.[1] ?? '',
+        action: m?.[2] ?? '',
+        lastUserText: geminiLastUserText(body),
+        hasFunctionResponse: parts(lastUser(body)).some((p) => p.functionResponse !== undefined),
+        tools: toolNames(body),
+        functionResponseText: functionResponseText(body),
+        images: userImages(body),
+      };
+    },
+    answer: handle,
+    errorBody,
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req);
-    let body: Json | undefined;
-    try {
-      body = raw ? (JSON.parse(raw) as Json) : undefined;
-    } catch {
-      body = undefined;
-    }
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers))
-      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    const path = req.url ?? '/';
-    const pathname = path.split('?')[0]!;
-    const m = /\/models\/([^/:]+):(\w+)$/.exec(pathname);
-    const record: FakeGeminiRequest = {
-      method: req.method ?? 'GET',
-      path,
-      model: m?.[1] ?? '',
-      action: m?.[2] ?? '',
-      body,
-      headers,
-      lastUserText: geminiLastUserText(body),
-      hasFunctionResponse: parts(lastUser(body)).some((p) => p.functionResponse !== undefined),
-      tools: toolNames(body),
-      functionResponseText: functionResponseText(body),
-      images: userImages(body),
-    };
-    requests.push(record);
+  async function handle(req: IncomingMessage, res: ServerResponse, record: FakeGeminiRequest, pathname: string) {
+    const body = record.body;
 
     if (req.method === 'GET' && /\/models\/?$/.test(pathname)) {
-      return sendJson(res, 200, {
+      return http.sendJson(res, 200, {
         models: [
           {
             name: 'models/gemini-2.5-flash',
@@ -264,12 +222,13 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Pr
         ],
       });
     }
-    if (!m || req.method !== 'POST')
-      return sendJson(res, 404, errorBody(404, `fake: nothing at ${req.method} ${pathname}`));
-    if (record.action === 'countTokens') return sendJson(res, 200, { totalTokens: estimate(body?.contents) });
-    if (record.action === 'embedContent') return sendJson(res, 200, { embedding: { values: [0, 0, 0] } });
+    if (!record.action || req.method !== 'POST')
+      return http.sendJson(res, 404, errorBody(404, `fake: nothing at ${req.method} ${pathname}`));
+    if (record.action === 'countTokens')
+      return http.sendJson(res, 200, { totalTokens: estimateTokens(body?.contents) });
+    if (record.action === 'embedContent') return http.sendJson(res, 200, { embedding: { values: [0, 0, 0] } });
     if (record.action !== 'generateContent' && record.action !== 'streamGenerateContent') {
-      return sendJson(res, 404, errorBody(404, `fake: unknown action ${record.action}`));
+      return http.sendJson(res, 404, errorBody(404, `fake: unknown action ${record.action}`));
     }
 
     const config = (body?.generationConfig ?? {}) as Json;
@@ -285,31 +244,20 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Pr
     await answer(res, record, reply);
   }
 
-  async function answer(res: ServerResponse, req: FakeGeminiRequest, reply: FakeGeminiReply): Promise<void> {
-    if ('hang' in reply) {
-      await new Promise<void>((resolve) => {
-        res.on('close', resolve);
-        http.closing.addEventListener('abort', () => resolve(), { once: true });
-      });
-      return;
-    }
-    if ('status' in reply) {
-      return sendJson(
-        res,
-        reply.status,
-        reply.body ?? errorBody(reply.status, reply.message ?? `fake error ${reply.status}`),
-      );
-    }
+  async function answer(res: ServerResponse, req: FakeGeminiRequest, asked: FakeGeminiReply): Promise<void> {
+    const reply = await http.answerStatusOrHang(res, asked);
+    if (!reply) return;
     const model = req.model || 'gemini-2.5-flash';
     const responseId = randomUUID().replace(/-/g, '').slice(0, 16);
-    const promptTokens = estimate(req.body?.contents);
+    const promptTokens = estimateTokens(req.body?.contents);
     const pieces: Json[][] = [];
     if ('cutAfter' in reply) for (const t of reply.cutAfter) pieces.push([{ text: t }]);
     else {
-      if ('text' in reply && reply.text !== undefined) for (const t of chunks(reply.text)) pieces.push([{ text: t }]);
+      if ('text' in reply && reply.text !== undefined)
+        for (const t of splitDeltas(reply.text)) pieces.push([{ text: t }]);
       if ('functionCall' in reply) pieces.push([{ functionCall: reply.functionCall }]);
     }
-    const outputTokens = estimate(pieces);
+    const outputTokens = estimateTokens(pieces);
     const usage = {
       promptTokenCount: promptTokens,
       candidatesTokenCount: outputTokens,
@@ -332,7 +280,7 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Pr
         .join('');
       if (text) whole.push({ text });
       whole.push(...pieces.flat().filter((p) => p.functionCall !== undefined));
-      return sendJson(res, 200, response(whole, true));
+      return http.sendJson(res, 200, response(whole, true));
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const pause = 'delayMs' in reply && reply.delayMs ? reply.delayMs : 0;
@@ -353,19 +301,21 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions = {}): Pr
 
   return {
     url: http.origin,
-    requests,
+    requests: http.requests,
     close: () => http.close(),
   };
 }
 
-const estimate = (value: unknown) => Math.max(1, Math.ceil(JSON.stringify(value ?? '').length / 4));
+const STATUS_NAMES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+};
 
 function errorBody(status: number, message: string): Json {
   return { error: { code: status, message, status: STATUS_NAMES[status] ?? 'UNKNOWN' } };
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }

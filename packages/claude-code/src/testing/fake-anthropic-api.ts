@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, startLoopbackServer } from '@forge/core/testing';
+import type { FakeApiServer, FakeHangReply, FakeModelApi, FakeStatusReply, LoopbackAddress } from '@forge/core/testing';
+import { estimateTokens, splitDeltas, standInAnswer, startFakeApiServer } from '@forge/core/testing';
 
 /** One request the fake received. */
 export interface FakeApiRequest {
@@ -38,36 +39,25 @@ export type FakeReply =
   /** A tool call (after an optional text block); the CLI runs the tool and asks again. */
   | { toolUse: { name: string; input: unknown; id?: string }; text?: string }
   /** An HTTP error, with an Anthropic error body unless one is given. */
-  | { status: number; body?: unknown }
+  | FakeStatusReply
   /** Never answers; the connection stays open until the client leaves or the fake closes. */
-  | { hang: true };
+  | FakeHangReply;
 
 export type FakeResponder = (req: FakeApiRequest) => FakeReply | Promise<FakeReply>;
 
-export interface FakeAnthropicApiOptions {
+export interface FakeAnthropicApiOptions extends LoopbackAddress {
   /** Answers each model turn (`POST /v1/messages`). Default: `defaultResponder`. */
   respond?: FakeResponder;
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Default 0 (any free port). */
-  port?: number;
 }
 
-export interface FakeAnthropicApi {
-  /** Base URL for `ANTHROPIC_BASE_URL`, e.g. `http://127.0.0.1:41234`. */
-  url: string;
-  /** Every request received, in order (model turns, token counts, probes). */
-  requests: FakeApiRequest[];
-  close(): Promise<void>;
-}
+/** `url`: base URL for `ANTHROPIC_BASE_URL`, e.g. `http://127.0.0.1:41234`. */
+export type FakeAnthropicApi = FakeModelApi<FakeApiRequest>;
 
 export const FAKE_MODEL = 'claude-offline-stand-in';
 
 /** A friendly answer that quotes the user's last message. */
 export const defaultResponder: FakeResponder = (req) => ({
-  text: req.hasToolResult
-    ? `Offline stand-in model here. The tool answered: ${toolResultText(req.body).trim() || '(nothing)'}`
-    : `Offline stand-in model here. You said: ${req.lastUserText.trim() || '(nothing)'}`,
+  text: standInAnswer(req.lastUserText, req.hasToolResult ? toolResultText(req.body) : undefined),
 });
 
 type Json = Record<string, unknown>;
@@ -136,28 +126,6 @@ function hasToolResult(body: unknown): boolean {
   return blocks(lastUserMessage(body as Json | undefined)).some((b) => b?.type === 'tool_result');
 }
 
-/** Splits text into a few deltas (by words, at most ~8 pieces) so streaming is visible. */
-export function splitDeltas(text: string): string[] {
-  const words = text.match(/\S+\s*|\s+/g) ?? [text];
-  const per = Math.max(1, Math.ceil(words.length / 8));
-  const out: string[] = [];
-  for (let i = 0; i < words.length; i += per) out.push(words.slice(i, i + per).join(''));
-  return out.length ? out : [''];
-}
-
-const estimateTokens = (value: unknown) => Math.max(1, Math.ceil(JSON.stringify(value ?? '').length / 4));
-
-const ERROR_TYPES: Record<number, string> = {
-  400: 'invalid_request_error',
-  401: 'authentication_error',
-  403: 'permission_error',
-  404: 'not_found_error',
-  413: 'request_too_large',
-  429: 'rate_limit_error',
-  500: 'api_error',
-  529: 'overloaded_error',
-};
-
 /**
  * A small Anthropic Messages API on 127.0.0.1 for running the real Claude Code CLI offline:
  * `POST /v1/messages` streamed (SSE, as the real API: message_start, content_block_start/delta/stop,
@@ -167,46 +135,27 @@ const ERROR_TYPES: Record<number, string> = {
  */
 export async function startFakeAnthropicApi(options: FakeAnthropicApiOptions = {}): Promise<FakeAnthropicApi> {
   const respond = options.respond ?? defaultResponder;
-  const requests: FakeApiRequest[] = [];
-  const http = await startLoopbackServer({
-    ...(options.host !== undefined ? { host: options.host } : {}),
-    ...(options.port !== undefined ? { port: options.port } : {}),
-    handle: (req, res) => handle(req, res),
-    onError: (res, error) => sendJson(res, 500, errorBody(500, `fake server error: ${(error as Error)?.message}`)),
+  const http: FakeApiServer<FakeApiRequest> = await startFakeApiServer(options, {
+    record: (request) => ({
+      ...request,
+      lastUserText: lastUserText(request.body),
+      hasToolResult: hasToolResult(request.body),
+      attachments: attachmentsOf(request.body),
+      tools: toolNames(request.body),
+    }),
+    answer: handle,
+    errorBody,
+    headers: () => ({ 'request-id': `req_fake_${randomUUID().slice(0, 8)}` }),
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req);
-    let body: unknown;
-    if (raw.length) {
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        body = undefined;
-      }
-    }
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers))
-      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    const path = req.url ?? '/';
-    const record: FakeApiRequest = {
-      path,
-      method: req.method ?? 'GET',
-      body,
-      headers,
-      lastUserText: lastUserText(body),
-      hasToolResult: hasToolResult(body),
-      attachments: attachmentsOf(body),
-      tools: toolNames(body),
-    };
-    requests.push(record);
-    const pathname = path.split('?')[0]!;
+  async function handle(req: IncomingMessage, res: ServerResponse, record: FakeApiRequest, pathname: string) {
+    const body = record.body;
 
     if (req.method === 'POST' && pathname.endsWith('/messages/count_tokens')) {
-      return sendJson(res, 200, { input_tokens: estimateTokens((body as Json | undefined)?.messages) });
+      return http.sendJson(res, 200, { input_tokens: estimateTokens((body as Json | undefined)?.messages) });
     }
     if (req.method === 'GET' && pathname.endsWith('/models')) {
-      return sendJson(res, 200, {
+      return http.sendJson(res, 200, {
         data: [{ type: 'model', id: FAKE_MODEL, display_name: 'Offline stand-in', created_at: '2026-01-01T00:00:00Z' }],
         has_more: false,
         first_id: FAKE_MODEL,
@@ -215,7 +164,7 @@ export async function startFakeAnthropicApi(options: FakeAnthropicApiOptions = {
     }
     if (req.method !== 'POST' || !pathname.endsWith('/messages')) {
       if (req.method === 'HEAD') return void res.writeHead(200).end();
-      return sendJson(res, 200, { ok: true });
+      return http.sendJson(res, 200, { ok: true });
     }
 
     const request = body as Json | undefined;
@@ -223,18 +172,9 @@ export async function startFakeAnthropicApi(options: FakeAnthropicApiOptions = {
     await answer(res, request ?? {}, reply);
   }
 
-  async function answer(res: ServerResponse, request: Json, reply: FakeReply): Promise<void> {
-    if ('hang' in reply) {
-      // Headers are not even sent: the client waits on the response, as on a stuck upstream.
-      await new Promise<void>((resolve) => {
-        res.on('close', resolve);
-        http.closing.addEventListener('abort', () => resolve(), { once: true });
-      });
-      return;
-    }
-    if ('status' in reply) {
-      return sendJson(res, reply.status, reply.body ?? errorBody(reply.status, `fake error ${reply.status}`));
-    }
+  async function answer(res: ServerResponse, request: Json, asked: FakeReply): Promise<void> {
+    const reply = await http.answerStatusOrHang(res, asked);
+    if (!reply) return;
     const model = typeof request.model === 'string' ? request.model : FAKE_MODEL;
     const id = `msg_fake_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
     const inputTokens = estimateTokens(request.messages);
@@ -260,7 +200,7 @@ export async function startFakeAnthropicApi(options: FakeAnthropicApiOptions = {
     };
 
     if (request.stream !== true) {
-      return sendJson(res, 200, {
+      return http.sendJson(res, 200, {
         id,
         type: 'message',
         role: 'assistant',
@@ -326,7 +266,7 @@ export async function startFakeAnthropicApi(options: FakeAnthropicApiOptions = {
 
   return {
     url: http.origin,
-    requests,
+    requests: http.requests,
     close: () => http.close(),
   };
 }
@@ -342,16 +282,17 @@ function isSideRequest(request: Json | undefined): boolean {
   return !/Claude (agent|Code)/i.test(system);
 }
 
+const ERROR_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  529: 'overloaded_error',
+};
+
 function errorBody(status: number, message: string): Json {
   return { type: 'error', error: { type: ERROR_TYPES[status] ?? 'api_error', message } };
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    'request-id': `req_fake_${randomUUID().slice(0, 8)}`,
-  });
-  res.end(text);
 }

@@ -3,7 +3,6 @@ export {
   defaultResponder,
   lastUserText,
   toolResultText,
-  splitDeltas,
   FAKE_MODEL,
   type FakeAnthropicApi,
   type FakeApiAttachment,
@@ -12,6 +11,8 @@ export {
   type FakeReply,
   type FakeResponder,
 } from './fake-anthropic-api.js';
+// The fakes' one way of cutting a text into stream deltas (core's, shared with the other fake APIs).
+export { splitDeltas } from '@forge/core/testing';
 export { fakeAnthropicEnv, claudeBinPath } from './env.js';
 export {
   FakeClaudeCli,

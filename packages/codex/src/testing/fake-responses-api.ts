@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, startLoopbackServer } from '@forge/core/testing';
+import type { FakeApiServer, FakeHangReply, FakeModelApi, FakeStatusReply, LoopbackAddress } from '@forge/core/testing';
+import { estimateTokens, splitDeltas, standInAnswer, startFakeApiServer } from '@forge/core/testing';
 
 /** One request the fake received. */
 export interface FakeResponsesRequest {
@@ -38,38 +39,27 @@ export type FakeResponsesReply =
    */
   | { call: { name: string; arguments: unknown; namespace?: string }; text?: string }
   /** An HTTP error, with an OpenAI error body unless one is given. */
-  | { status: number; body?: unknown; message?: string }
+  | FakeStatusReply
   /** Starts streaming, then reports `response.failed`. */
   | { failed: string }
   /** Never answers: headers are not even sent, as a stuck upstream. */
-  | { hang: true };
+  | FakeHangReply;
 
 export type FakeResponsesResponder = (req: FakeResponsesRequest) => FakeResponsesReply | Promise<FakeResponsesReply>;
 
-export interface FakeResponsesApiOptions {
+export interface FakeResponsesApiOptions extends LoopbackAddress {
   /** Answers each model call (`POST …/responses`). Default: `defaultResponsesResponder`. */
   respond?: FakeResponsesResponder;
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Default 0 (any free port). */
-  port?: number;
 }
 
-export interface FakeResponsesApi {
-  /** Base URL for a provider's `base_url`, with `/v1`, e.g. `http://127.0.0.1:41234/v1`. */
-  url: string;
-  /** Every request received, in order. */
-  requests: FakeResponsesRequest[];
-  close(): Promise<void>;
-}
+/** `url`: base URL for a provider's `base_url`, with `/v1`, e.g. `http://127.0.0.1:41234/v1`. */
+export type FakeResponsesApi = FakeModelApi<FakeResponsesRequest>;
 
 export const FAKE_RESPONSES_MODEL = 'fake-model';
 
 /** A friendly answer quoting the user's last message, or the tool's output after a call. */
 export const defaultResponsesResponder: FakeResponsesResponder = (req) => ({
-  text: req.hasToolOutput
-    ? `Offline stand-in model here. The tool answered: ${req.toolOutput.trim() || '(nothing)'}`
-    : `Offline stand-in model here. You said: ${req.lastUserText.trim() || '(nothing)'}`,
+  text: standInAnswer(req.lastUserText, req.hasToolOutput ? req.toolOutput : undefined),
 });
 
 type Json = Record<string, unknown>;
@@ -123,25 +113,7 @@ export function toolOutputText(body: unknown): string {
   return at === -1 ? output : output.slice(at + '\nOutput:\n'.length);
 }
 
-/** Splits text into a few deltas (by words, at most ~8 pieces) so streaming is visible. */
-export function splitDeltas(text: string): string[] {
-  const words = text.match(/\S+\s*|\s+/g) ?? [text];
-  const per = Math.max(1, Math.ceil(words.length / 8));
-  const out: string[] = [];
-  for (let i = 0; i < words.length; i += per) out.push(words.slice(i, i + per).join(''));
-  return out.length ? out : [''];
-}
-
-const estimateTokens = (value: unknown) => Math.max(1, Math.ceil(JSON.stringify(value ?? '').length / 4));
 const shortId = () => randomUUID().replace(/-/g, '').slice(0, 24);
-
-const ERROR_TYPES: Record<number, string> = {
-  400: 'invalid_request_error',
-  401: 'invalid_request_error',
-  403: 'permission_error',
-  404: 'not_found_error',
-  429: 'rate_limit_exceeded',
-};
 
 /**
  * A small OpenAI Responses API on 127.0.0.1 for running the real Codex CLI offline: `POST
@@ -152,63 +124,32 @@ const ERROR_TYPES: Record<number, string> = {
  */
 export async function startFakeResponsesApi(options: FakeResponsesApiOptions = {}): Promise<FakeResponsesApi> {
   const respond = options.respond ?? defaultResponsesResponder;
-  const requests: FakeResponsesRequest[] = [];
-  const http = await startLoopbackServer({
-    ...(options.host !== undefined ? { host: options.host } : {}),
-    ...(options.port !== undefined ? { port: options.port } : {}),
-    handle: (req, res) => handle(req, res),
-    onError: (res, error) => sendJson(res, 500, errorBody(500, `fake server error: ${(error as Error)?.message}`)),
+  const http: FakeApiServer<FakeResponsesRequest> = await startFakeApiServer(options, {
+    record: (request) => ({
+      ...request,
+      lastUserText: lastUserText(request.body),
+      hasToolOutput: inputItems(request.body as Json | undefined).at(-1)?.type === 'function_call_output',
+      toolOutput: toolOutputText(request.body),
+      tools: offeredTools(request.body),
+      images: inputImages(request.body),
+      effort: ((request.body as Json | undefined)?.reasoning as Json | undefined)?.effort as string | undefined,
+      outputSchema: jsonSchemaFormat(request.body),
+    }),
+    answer: handle,
+    errorBody,
+    headers: () => ({ 'x-request-id': `req_${shortId()}` }),
   });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req);
-    let body: unknown;
-    try {
-      body = raw.length ? JSON.parse(raw) : undefined;
-    } catch {
-      body = undefined;
-    }
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(req.headers))
-      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-    const path = req.url ?? '/';
-    const toolOutput = toolOutputText(body);
-    const record: FakeResponsesRequest = {
-      method: req.method ?? 'GET',
-      path,
-      headers,
-      body,
-      lastUserText: lastUserText(body),
-      hasToolOutput: inputItems(body as Json | undefined).at(-1)?.type === 'function_call_output',
-      toolOutput,
-      tools: offeredTools(body),
-      images: inputImages(body),
-      effort: ((body as Json | undefined)?.reasoning as Json | undefined)?.effort as string | undefined,
-      outputSchema: jsonSchemaFormat(body),
-    };
-    requests.push(record);
-    const pathname = path.split('?')[0]!;
+  async function handle(req: IncomingMessage, res: ServerResponse, record: FakeResponsesRequest, pathname: string) {
     if (req.method !== 'POST' || !pathname.endsWith('/responses')) {
-      return sendJson(res, 404, errorBody(404, `no route ${req.method} ${pathname} in the fake`));
+      return http.sendJson(res, 404, errorBody(404, `no route ${req.method} ${pathname} in the fake`));
     }
-    await answer(res, (body as Json | undefined) ?? {}, await respond(record));
+    await answer(res, (record.body as Json | undefined) ?? {}, await respond(record));
   }
 
-  async function answer(res: ServerResponse, request: Json, reply: FakeResponsesReply): Promise<void> {
-    if ('hang' in reply) {
-      await new Promise<void>((resolve) => {
-        res.on('close', resolve);
-        http.closing.addEventListener('abort', () => resolve(), { once: true });
-      });
-      return;
-    }
-    if ('status' in reply) {
-      return sendJson(
-        res,
-        reply.status,
-        reply.body ?? errorBody(reply.status, reply.message ?? `fake error ${reply.status}`),
-      );
-    }
+  async function answer(res: ServerResponse, request: Json, asked: FakeResponsesReply): Promise<void> {
+    const reply = await http.answerStatusOrHang(res, asked);
+    if (!reply) return;
     const model = typeof request.model === 'string' ? request.model : FAKE_RESPONSES_MODEL;
     const responseId = `resp_${shortId()}`;
     const base = { id: responseId, object: 'response', created_at: Math.floor(Date.now() / 1000), model };
@@ -337,7 +278,7 @@ export async function startFakeResponsesApi(options: FakeResponsesApiOptions = {
 
   return {
     url: `${http.origin}/v1`,
-    requests,
+    requests: http.requests,
     close: () => http.close(),
   };
 }
@@ -346,6 +287,14 @@ function jsonSchemaFormat(body: unknown): unknown {
   const format = ((body as Json | undefined)?.text as Json | undefined)?.format as Json | undefined;
   return format?.type === 'json_schema' ? format.schema : undefined;
 }
+
+const ERROR_TYPES: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'invalid_request_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  429: 'rate_limit_exceeded',
+};
 
 function errorBody(status: number, message: string): Json {
   return {
@@ -356,14 +305,4 @@ function errorBody(status: number, message: string): Json {
       code: ERROR_TYPES[status] ?? 'server_error',
     },
   };
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    'x-request-id': `req_${shortId()}`,
-  });
-  res.end(text);
 }

@@ -5,7 +5,6 @@ export {
   toolOutputText,
   offeredTools,
   inputImages,
-  splitDeltas,
   FAKE_RESPONSES_MODEL,
   type FakeResponsesApi,
   type FakeResponsesApiOptions,
@@ -13,5 +12,7 @@ export {
   type FakeResponsesReply,
   type FakeResponsesResponder,
 } from './fake-responses-api.js';
+// The fakes' one way of cutting a text into stream deltas (core's, shared with the other fake APIs).
+export { splitDeltas } from '@forge/core/testing';
 export { codexBinPath, fakeResponsesProvider } from './env.js';
 export { outputRepairScenario, REPAIR_MARKER, runawayScenario } from './fake-scenarios.js';

@@ -10,6 +10,7 @@ import { FEATURE_SAMPLES } from './feature-samples.js';
 import { describePolicyConformance } from './conformance-policies.js';
 
 export { sessionStoreContract, type SessionStoreContractOptions } from './session-store-contract.js';
+export { expectUnansweredPermissionDenied } from './unanswered-permission.js';
 
 const RESOLVED = { permission: 'permission.resolved', question: 'question.resolved' } as const;
 /** A relay declares the fields its wire carries as probed: the remote agent decides them. */

@@ -12,4 +12,16 @@ export {
 // production code (a demo's scripted provider) without a test runner installed.
 export { collectRun, firstEvent, runProblems } from './collect.js';
 export { delay } from '../delay.js';
-export { readBody, startLoopbackServer, type LoopbackServer, type LoopbackServerOptions } from './loopback-server.js';
+export {
+  readBody,
+  startLoopbackServer,
+  type LoopbackAddress,
+  type LoopbackServer,
+  type LoopbackServerOptions,
+} from './loopback-server.js';
+export type { FakeHangReply, FakeStatusReply } from './fake-api-reply.js';
+export { startFakeApiServer, type FakeApiHandlers, type FakeApiServer, type FakeModelApi } from './fake-api-server.js';
+export { readJsonRequest, sendJson, type JsonRequest } from './json-request.js';
+export { splitDeltas } from './split-deltas.js';
+export { estimateTokens } from './estimate-tokens.js';
+export { standInAnswer } from './stand-in-answer.js';

@@ -1,11 +1,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export interface LoopbackServerOptions {
+/** Where a fake server listens; every fake API's options take these. */
+export interface LoopbackAddress {
   /** Default 127.0.0.1: fake servers for tests never listen beyond this machine. */
-  host?: string;
-  /** Default 0: a free port. */
-  port?: number;
+  host?: string | undefined;
+  /** Default 0 (any free port). */
+  port?: number | undefined;
+}
+
+export interface LoopbackServerOptions extends LoopbackAddress {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** Answers a request whose handler threw before it wrote anything. */
   onError(res: ServerResponse, error: unknown): void;
