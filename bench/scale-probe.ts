@@ -43,6 +43,7 @@ const pct = (xs: number[], p: number) =>
 async function direct(agent: CodeAgent) {
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
+  const cpu0 = process.cpuUsage();
   const lengths = await Promise.all(
     Array.from({ length: runs }, async () => {
       const t0 = performance.now();
@@ -51,7 +52,8 @@ async function direct(agent: CodeAgent) {
     }),
   );
   delay.disable();
-  return { length: pct(lengths, 0.5), delayP99: delay.percentile(99) / 1e6 };
+  const cpu = process.cpuUsage(cpu0);
+  return { length: pct(lengths, 0.5), delayP99: delay.percentile(99) / 1e6, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 wasmBaselineOnly();
@@ -59,6 +61,15 @@ const agent = paced();
 const base = await direct(agent);
 const dir = await mkdtemp(join(tmpdir(), 'forge-scale-'));
 const store = await openStore({ dataDir: join(dir, 'db') });
+/** Statements by kind (the first table each names), to see what the database's queue is made of. */
+const statements = new Map<string, number>();
+const query = store.sql.query.bind(store.sql);
+store.sql.query = ((text: string, params?: readonly unknown[]) => {
+  const kind = /(?:insert into|update|from)\s+(forge_\w+)/.exec(text)?.[0] ?? text.slice(0, 30);
+  const key = `${/^\s*with/.test(text) ? 'with ' : ''}${kind}`;
+  statements.set(key, (statements.get(key) ?? 0) + 1);
+  return query(text, params);
+}) as typeof store.sql.query;
 const manager = await RunManager.create({ store, agents: async () => agent, maxRunning: runs });
 const server = http.createServer((req, res) => {
   const id = req.url!.slice(1);
@@ -91,12 +102,19 @@ const sampler = setInterval(async () => {
 }, 100);
 const delay = monitorEventLoopDelay({ resolution: 10 });
 delay.enable();
+statements.clear();
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
+// The measured window on the clock of `--cpu-prof` (µs), to read a profile of this part alone.
+if (process.env.BENCH_SCALE_STATEMENTS) console.error(`window from ${process.hrtime.bigint() / 1000n}`);
 const readers = mode === 'sse' ? 5 : 0;
+/** Each message's time to be accepted (`submit` resolved): the queue's share of a reader's wait. */
+const submits: number[] = [];
 const done = await Promise.all(
   Array.from({ length: runs }, async (_, i) => {
     const submitted = performance.now();
     const { run } = await manager.submit({ userId: 'bench', agentId: `agt_scale${i}`, request: { prompt: 'x' } });
+    submits.push(performance.now() - submitted);
     if (!readers) return [];
     const arrivals = await Promise.all(Array.from({ length: readers }, () => read(run.requestId)));
     return arrivals.map((at) => at - submitted);
@@ -104,6 +122,8 @@ const done = await Promise.all(
 );
 await manager.idle();
 const wall = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+if (process.env.BENCH_SCALE_STATEMENTS) console.error(`window to ${process.hrtime.bigint() / 1000n}`);
 delay.disable();
 clearInterval(sampler);
 peak = Math.max(peak, await rssMB());
@@ -111,6 +131,13 @@ const completed = (
   await store.sql.query<{ n: number }>(`select count(*)::int as n from forge_runs where status = 'completed'`)
 )[0]!.n;
 const times = done.flat();
+if (process.env.BENCH_SCALE_STATEMENTS)
+  console.error(
+    [...statements]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${n}\t${k}`)
+      .join('\n'),
+  );
 console.log(
   JSON.stringify({
     runs,
@@ -120,6 +147,12 @@ console.log(
     delayP99Ms: delay.percentile(99) / 1e6,
     peakRssMB: peak,
     wallMs: wall,
+    /** CPU time of the whole process (platform and its SSE clients) per run: what load does not change much. */
+    cpuMsPerRun: (cpu.user + cpu.system) / 1000 / runs,
+    baseCpuMsPerRun: base.cpuMs / runs,
+    submitP50Ms: pct(submits, 0.5),
+    submitP99Ms: pct(submits, 0.99),
+    statementsPerRun: [...statements.values()].reduce((a, b) => a + b, 0) / runs,
     ...(times.length ? { readers: times.length, p50Ms: pct(times, 0.5), p99Ms: pct(times, 0.99) } : {}),
   }),
 );

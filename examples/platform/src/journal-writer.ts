@@ -3,7 +3,8 @@ import type { NewEvent, RunStore, RunUsageFigures } from '@forge/store';
 import { journalEvent, runEnd } from './run-events.js';
 
 export interface JournalWriterOptions {
-  store: RunStore;
+  /** Where batches are committed: the store, or a JournalBatcher that gathers many runs' batches. */
+  store: Pick<RunStore, 'append'>;
   requestId: string;
   owner: string;
   /** The run has a webhook: its events become outbox rows too. */

@@ -111,6 +111,7 @@ export class RunManager {
     const executor = new RunExecutor(ctx, this.#outbox, ender, {
       agents: options.agents,
       onSettled: () => this.#queue.dispatchSoon(),
+      started: (requestId) => this.#followers.journaled(requestId),
       keyCaps: options.keyCaps,
       observer: options.observer,
       handoverWaitMs: options.handoverWaitMs,

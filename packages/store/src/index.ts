@@ -22,6 +22,7 @@ export {
   type UsageReport,
 } from './run-usage.js';
 export type { JournalEvent, NewEvent } from './journal-chunks.js';
+export { appendBatches, type JournalBatch } from './journal-batch.js';
 export { JOURNAL_CHANNEL, QUEUE_CHANNEL, CANCEL_CHANNEL } from './notify-channels.js';
 export { sqlCredentialStore } from './credential-store.js';
 export { sqlAgentPresence, type SqlAgentPresence, type SqlAgentPresenceOptions } from './agent-presence.js';

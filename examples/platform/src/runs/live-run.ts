@@ -1,6 +1,7 @@
 import type { AgentResult, AgentRun, CodeAgent } from '@forge/core';
 import type { JournalEvent, RunRecord } from '@forge/store';
 import type { WebhookChannel } from '../webhook-port.js';
+import { RunTail } from './run-tail.js';
 
 export type Listener = (event: JournalEvent) => void;
 
@@ -11,6 +12,8 @@ export class LiveRun {
   /** Questions answered (or being answered) while the run lives: a second answer is a conflict, not a miss. */
   readonly answeredQuestions = new Set<string>();
   readonly listeners = new Set<Listener>();
+  /** Its last committed events, for readers joining while it runs (run-tail.ts). */
+  readonly tail: RunTail;
   result: AgentResult | undefined;
   /** Its events are all committed and published (or can no longer be). */
   settled = false;
@@ -28,7 +31,10 @@ export class LiveRun {
     readonly run: AgentRun,
     /** Claim order in this process: a heartbeat only judges runs claimed before it began. */
     readonly claimNo: number,
-  ) {}
+  ) {
+    // What was journaled before it started here (an adopted run's events) is read from the journal.
+    this.tail = new RunTail(record.eventCount);
+  }
 
   get requestId(): string {
     return this.record.requestId;

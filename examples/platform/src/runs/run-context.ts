@@ -2,11 +2,14 @@ import type { Logger } from '@forge/core';
 import type { ForgeStore } from '@forge/store';
 import { DrainState } from '../drain-state.js';
 import type { LiveRun } from './live-run.js';
+import { RecentTails } from './recent-tails.js';
 
 /** What the run manager's rooms share: the store, the clock, this instance's identity and periods, and its runs. */
 export class RunContext {
   /** Runs executing in this process, by request id. */
   readonly live = new Map<string, LiveRun>();
+  /** The last events of runs that finished here lately, for readers that come just after. */
+  readonly recent = new RecentTails();
   /** Aborted once close has cancelled and flushed everything: followers and relayed replies stop waiting. */
   readonly closing = new AbortController();
   /** Set as close begins: nothing new is taken. */

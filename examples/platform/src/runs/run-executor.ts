@@ -10,6 +10,7 @@ import {
 import type { NewEvent, OutboxItem, RunRecord, RunUsageFigures } from '@forge/store';
 import type { KeyCaps } from '../api-keys.js';
 import { JournalWriter } from '../journal-writer.js';
+import { JournalBatcher } from './journal-batcher.js';
 import { isLeaseLost } from './lease-lost.js';
 import { LiveRun } from './live-run.js';
 import { DEFAULT_HANDOVER_WAIT_MS, canHandOver, isHandoverEnd, leaveForItsAgent } from './run-handover.js';
@@ -29,6 +30,8 @@ export interface RunExecutorOptions {
   agents: (userId: string, agentId: string) => Promise<CodeAgent | undefined>;
   /** A run executing here has settled: its agent is free for the next message. */
   onSettled: () => void;
+  /** A run started executing here: its readers waiting for it go on live, from its tail. */
+  started?: (requestId: string) => void;
   /** The daily cap of the API key that sent a run, if it has one. */
   keyCaps?: ((keyId: string) => KeyCaps | undefined) | undefined;
   /** Told of each run started here (metrics). */
@@ -42,12 +45,17 @@ export interface RunExecutorOptions {
  * readers and its webhook see them, and makes sure it ends with exactly one run.completed.
  */
 export class RunExecutor {
+  /** Every run's journal writes here, many runs' batches to a statement. */
+  readonly #journal: JournalBatcher;
+
   constructor(
     private readonly ctx: RunContext,
     private readonly outbox: Outbox,
     private readonly ender: RunEnder,
     private readonly options: RunExecutorOptions,
-  ) {}
+  ) {
+    this.#journal = new JournalBatcher(ctx.store.runs);
+  }
 
   async execute(record: RunRecord): Promise<void> {
     const claimNo = ++this.ctx.claims;
@@ -123,6 +131,7 @@ export class RunExecutor {
       provider: run.provider,
       webhook: record.webhook !== undefined,
     });
+    this.options.started?.(record.requestId);
     if (record.webhook) live.channel = await this.outbox.openChannel(record);
     // An adopted run's deliveries the last holder did not settle go first, under their webhook-ids.
     const backlog =
@@ -150,7 +159,7 @@ export class RunExecutor {
       });
     }
     const writer = new JournalWriter({
-      store: this.ctx.store.runs,
+      store: this.#journal,
       requestId: record.requestId,
       owner: this.ctx.instanceId,
       webhook: record.webhook !== undefined,
@@ -246,6 +255,7 @@ export class RunExecutor {
         void this.outbox.fail(record);
       }
       live.settled = true;
+      if (!live.handedOver && !broken && live.tail.ended) this.ctx.recent.keep(record.requestId, live.tail);
       watch?.settled(live.result);
       // Wakes followers so they see `settled` and go on from the journal (seq -1 is skipped by them).
       for (const wake of live.listeners) wake({ seq: -1, type: 'settled', time: 0, body: '' });
@@ -293,6 +303,7 @@ export class RunExecutor {
   ): void {
     for (const { event, row } of batch) {
       if (event.type === 'run.completed') live.result = event.result;
+      live.tail.add(row);
       if (live.channel && row.webhookId)
         live.channel.send(event, { webhookId: row.webhookId, onSettled: (o) => settle(event.seq, o) });
       for (const listener of live.listeners) {

@@ -10,7 +10,22 @@ export class RunFollowers {
   /** Followers of runs executing elsewhere, by request id: woken when a batch of theirs is journaled. */
   readonly #followers = new Map<string, Set<() => void>>();
 
+  /** Journal reads in flight, by run and position: readers of a run at the same place share one statement. */
+  readonly #reads = new Map<string, Promise<JournalEvent[]>>();
+
   constructor(private readonly ctx: RunContext) {}
+
+  #events(requestId: string, afterSeq: number): Promise<JournalEvent[]> {
+    const key = `${afterSeq} ${requestId}`;
+    let read = this.#reads.get(key);
+    if (!read) {
+      read = this.ctx.store.runs.events(requestId, afterSeq);
+      this.#reads.set(key, read);
+      const forget = () => this.#reads.delete(key);
+      read.then(forget, forget);
+    }
+    return read;
+  }
 
   /** A batch of the run was journaled (by any instance): its followers read on now, not at their next poll. */
   journaled(requestId: string): void {
@@ -25,7 +40,7 @@ export class RunFollowers {
 
   /** A run's events after `afterSeq`, ending with run.completed (or when `signal` or close stops it). */
   async *follow(requestId: string, afterSeq: number, signal: AbortSignal): AsyncGenerator<JournalEvent> {
-    const { store, followPollMs } = this.ctx;
+    const { followPollMs } = this.ctx;
     let last = afterSeq;
     const stop = AbortSignal.any([signal, this.ctx.closing.signal]);
     let wake: (() => void) | undefined;
@@ -41,16 +56,20 @@ export class RunFollowers {
             wake?.();
           });
           try {
-            // Subscribed first, then the journal: whatever committed before is read, whatever after is heard.
-            for (;;) {
-              const page = await store.runs.events(requestId, last);
-              for (const e of page) {
-                yield e;
-                last = e.seq;
-                if (e.type === 'run.completed') return;
+            // Subscribed first, then what committed before: from the run's tail when it holds it (no
+            // statement), else from the journal. Whatever commits after is heard.
+            const held = live.tail.since(last);
+            if (held) queue.unshift(...held);
+            else
+              for (;;) {
+                const page = await this.#events(requestId, last);
+                for (const e of page) {
+                  yield e;
+                  last = e.seq;
+                  if (e.type === 'run.completed') return;
+                }
+                if (page.length < 1_000) break;
               }
-              if (page.length < 1_000) break;
-            }
             while (!stop.aborted) {
               for (let e = queue.shift(); e; e = queue.shift()) {
                 if (e.seq <= last) continue;
@@ -69,6 +88,12 @@ export class RunFollowers {
           }
           continue;
         }
+        // Finished here a moment ago: its last events are still in memory, through its run.completed.
+        const recent = this.ctx.recent.since(requestId, last);
+        if (recent) {
+          yield* recent;
+          return;
+        }
         // Executing elsewhere (or not yet): the journal, woken by its NOTIFY, polled in case one is missed.
         let journaled = false;
         const onJournaled = () => {
@@ -78,7 +103,7 @@ export class RunFollowers {
         const followers = this.#followers.get(requestId) ?? new Set();
         this.#followers.set(requestId, followers.add(onJournaled));
         try {
-          const page = await store.runs.events(requestId, last);
+          const page = await this.#events(requestId, last);
           for (const e of page) {
             yield e;
             last = e.seq;
