@@ -221,6 +221,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       drain: drainState,
       leaseMs: config.leaseMs,
       replyTimeoutMs: config.replyTimeoutMs,
+      handoverWaitMs: config.handoverWaitMs,
       maxQueuedPerAgent: config.maxQueuedPerAgent,
       maxRunning: config.maxRunning,
       retention: {

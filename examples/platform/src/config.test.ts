@@ -28,6 +28,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig([], { FORGE_RATE_LIMIT_PER_ADDRESS: '-1' })).toThrow(/FORGE_RATE_LIMIT_PER_ADDRESS/);
   });
 
+  it('ends a handed-over run whose agent never comes back after FORGE_HANDOVER_WAIT_MS (default 3 min)', () => {
+    expect(loadConfig([], {}).handoverWaitMs).toBe(180_000);
+    expect(loadConfig([], { FORGE_HANDOVER_WAIT_MS: '5000' }).handoverWaitMs).toBe(5_000);
+    expect(() => loadConfig([], { FORGE_HANDOVER_WAIT_MS: '10' })).toThrow(/FORGE_HANDOVER_WAIT_MS/);
+  });
+
   it('runs at once: FORGE_MAX_RUNNING, --max-running over it, else 16 per core', () => {
     expect(loadConfig([], {}).maxRunning).toBe(defaultMaxRunning());
     expect(loadConfig([], { FORGE_MAX_RUNNING: '500' }).maxRunning).toBe(500);

@@ -56,6 +56,8 @@ export interface PlatformConfig {
   replyTimeoutMs: number;
   /** On SIGTERM, how long runs executing here (not handed over to another replica) may take to finish. */
   drainMs: number;
+  /** A handed-over run whose agent never comes back for it is ended after this long (FORGE_HANDOVER_WAIT_MS). */
+  handoverWaitMs: number;
   /** Messages waiting per agent before 429 QUEUE_FULL. */
   maxQueuedPerAgent: number;
   /** Runs this instance executes at once, across agents (default 16 per core). */
@@ -136,7 +138,8 @@ const USAGE = `forge platform — options (flags override environment variables)
   FORGE_INSTANCE_ID                             this replica's lease name (default random; stable = reclaim at once after restart)
   FORGE_LEASE_MS                                run lease; a dead replica's runs are taken over after it (default 15000)
   FORGE_REPLY_TIMEOUT_MS                        a reply relayed to the replica running the run waits this long for it (default 5000)
-  FORGE_DRAIN_MS                                on SIGTERM: pod runs are handed over, local ones get this long to finish (default 30000)
+  FORGE_DRAIN_MS                                on SIGTERM: pod and remote runs are handed over, local ones get this long to finish (default 30000)
+  FORGE_HANDOVER_WAIT_MS                        a handed-over remote run whose agent never dials back is ended after this long (default 180000)
   FORGE_MAX_QUEUED                              messages waiting per agent before 429 (default 100)
   --max-running / FORGE_MAX_RUNNING             runs this instance executes at once (default 16 per core: ${defaultMaxRunning()} here)
   FORGE_PREWARM_MAX                             spare agent processes for active agents' next new sessions (0: off; default ${defaultPrewarmMax()} here)
@@ -357,6 +360,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     leaseMs: int('FORGE_LEASE_MS', env.FORGE_LEASE_MS, 15_000, 500, 3_600_000),
     replyTimeoutMs: int('FORGE_REPLY_TIMEOUT_MS', env.FORGE_REPLY_TIMEOUT_MS, 5_000, 100, 600_000),
     drainMs: int('FORGE_DRAIN_MS', env.FORGE_DRAIN_MS, 30_000, 0, 3_600_000),
+    handoverWaitMs: int('FORGE_HANDOVER_WAIT_MS', env.FORGE_HANDOVER_WAIT_MS, 180_000, 1_000, 86_400_000),
     maxQueuedPerAgent: int('FORGE_MAX_QUEUED', env.FORGE_MAX_QUEUED, 100, 1, 1_000_000),
     maxRunning: int(
       source('max-running', 'FORGE_MAX_RUNNING'),
