@@ -4,9 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { claudeBinPath, fakeAnthropicEnv, startFakeAnthropicApi } from '@forge/claude-code/testing';
 import { openStore } from '@forge/store';
-import { parseApiKeyList } from '../examples/platform/src/api-keys.js';
-import { startPlatform, type Platform } from '../examples/platform/src/app.js';
-import { loadConfig } from '../examples/platform/src/config.js';
+import { loadConfig, parseApiKeyList, startPlatform, type Platform } from '@forge/example-platform/app';
 import type { BenchModule, BenchRow } from './harness.js';
 
 const KEY = 'bench-prewarm-key-0123456789';
