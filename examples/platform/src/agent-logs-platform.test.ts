@@ -40,6 +40,9 @@ describe('GET /api/v1/agents/:id/logs on the platform (local backend)', () => {
         apiKeys: parseApiKeyList(`alice:${KEY},bob:${BOB}`),
         claudeBin: bin,
         defaultProvider: 'claude-code',
+        // A spare (FORGE_PREWARM_MAX) is an agent process too: one started after the run writes its own "starting"
+        // line to the agent's log, racing the tail this test reads. Spares are tested in prewarm/.
+        prewarmMax: 0,
       },
       pollMs: 50,
     });
