@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCodeAgent, defaultCapabilities, type AgentEvent, type AgentResult, type CodeAgent } from '@forge/core';
+import type { AgentEvent } from '@forge/core';
 import {
   createAgentHub,
   dialHome,
@@ -16,39 +16,9 @@ import { memoryLogger } from '../logger.js';
 import { remoteProvider } from '../remote-agents-providers.js';
 import { RunManager } from '../run-manager.js';
 import { testStore } from '../test-support/api-harness.js';
+import { gatedAgent } from '../test-support/gated-agent.js';
 
 const SECRET = 'remote-handover-secret-0123456789-abcdef';
-
-/** A remote agent's own agent: three events, a wait for the test, then two more and the end. */
-function gatedAgent() {
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let halfway!: () => void;
-  const reached = new Promise<void>((resolve) => (halfway = resolve));
-  const results: AgentResult[] = [];
-  const agent: CodeAgent = createCodeAgent({
-    provider: 'scripted',
-    declared: defaultCapabilities({ textDeltas: true }),
-    async run(ctx) {
-      ctx.emit({ type: 'session.started', sessionId: 'ses_remote_handover' });
-      ctx.emit({ type: 'text.delta', text: 'a ' });
-      ctx.emit({ type: 'text.delta', text: 'b ' });
-      halfway();
-      await Promise.race([gate, new Promise((r) => ctx.signal.addEventListener('abort', r, { once: true }))]);
-      if (ctx.signal.aborted) return { text: '' };
-      ctx.emit({ type: 'text.delta', text: 'c ' });
-      ctx.emit({ type: 'message', text: 'a b c' });
-      return { text: 'a b c', turns: 1 };
-    },
-  });
-  const execute = agent.execute.bind(agent);
-  agent.execute = ((...args: Parameters<typeof execute>) => {
-    const run = execute(...args);
-    void run.result.then((r) => results.push(r));
-    return run;
-  }) as typeof agent.execute;
-  return { agent, release, reached, results };
-}
 
 /** The Service in front of the replicas' hubs: new connections go to `target`. */
 async function service(target: number) {
@@ -105,7 +75,7 @@ describe('handing a remote agent’s run over between two run managers (two hubs
     }
     const front = await service(hubs[0]!.server.port);
     cleanups.push(() => front.close());
-    const remote = gatedAgent();
+    const remote = gatedAgent('ses_remote_handover');
     const dialler: DialHome = dialHome({
       url: front.url,
       name: 'laptop',

@@ -1,45 +1,14 @@
-import { createCodeAgent, defaultCapabilities, type AgentEvent, type AgentResult, type CodeAgent } from '@forge/core';
+import type { AgentEvent } from '@forge/core';
 import { grpcAgent, serveAgent, type GrpcAgent } from '@forge/transport-grpc';
 import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../logger.js';
 import { RunManager } from '../run-manager.js';
 import { testStore } from '../test-support/api-harness.js';
-
-/** A pod's agent: three events, a wait for the test, then two more and the end. */
-function gatedAgent() {
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  let halfway!: () => void;
-  const reached = new Promise<void>((resolve) => (halfway = resolve));
-  const results: AgentResult[] = [];
-  const agent: CodeAgent = createCodeAgent({
-    provider: 'scripted',
-    declared: defaultCapabilities({ textDeltas: true }),
-    async run(ctx) {
-      ctx.emit({ type: 'session.started', sessionId: 'ses_gated' });
-      ctx.emit({ type: 'text.delta', text: 'a ' });
-      ctx.emit({ type: 'text.delta', text: 'b ' });
-      halfway();
-      await Promise.race([gate, new Promise((r) => ctx.signal.addEventListener('abort', r, { once: true }))]);
-      // Core ends a cancelled run cancelled, whatever is returned.
-      if (ctx.signal.aborted) return { text: '' };
-      ctx.emit({ type: 'text.delta', text: 'c ' });
-      ctx.emit({ type: 'message', text: 'a b c' });
-      return { text: 'a b c', turns: 1 };
-    },
-  });
-  const execute = agent.execute.bind(agent);
-  agent.execute = ((...args: Parameters<typeof execute>) => {
-    const run = execute(...args);
-    void run.result.then((r) => results.push(r));
-    return run;
-  }) as typeof agent.execute;
-  return { agent, release, reached, results };
-}
+import { gatedAgent } from '../test-support/gated-agent.js';
 
 describe('handing a pod run over between two run managers on one store', () => {
   it('the draining one lets go, the other adopts from the last journaled seq; the agent never stops', async () => {
-    const pod = gatedAgent();
+    const pod = gatedAgent('ses_gated');
     const server = await serveAgent(pod.agent, { port: 0 });
     const clients: GrpcAgent[] = [];
     const connect = () => {
