@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -14,25 +13,11 @@ import {
   startAttachHarness,
   type AttachHarness,
 } from './test-support/attach-harness.js';
+import { running } from './test-support/live-processes.js';
 
 const pg = await testDatabases();
 const remoteAgentDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'remote-agent');
 const HUB_SECRET = 'a-hub-secret-of-at-least-32-bytes-long!!';
-
-/** Live pids whose argv is exactly `argv`. */
-function running(argv: string[]): number[] {
-  const want = `${argv.join('\0')}\0`;
-  return readdirSync('/proc')
-    .filter((n) => /^\d+$/.test(n))
-    .filter((n) => {
-      try {
-        return readFileSync(`/proc/${n}/cmdline`, 'latin1') === want;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 async function until<T>(
   check: () => T | undefined | false | Promise<T | undefined | false>,
