@@ -1,0 +1,49 @@
+// `pnpm test`: the type check and the test files at the same time, failing if either fails.
+//
+// One after the other, the type check (a single-threaded `tsc` of the whole tree, ~40 s) kept one of two cores
+// idle before the first test file started. Beside the tests, at a lower priority, it takes the CPU the test files
+// leave while they wait for real programs. Its output is printed once it ends, so it never interleaves with the
+// test reporter's. Arguments go to vitest (`pnpm test packages/core`), as they did before.
+import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const tscBin = require.resolve('typescript/bin/tsc');
+const vitestBin = path.join(path.dirname(require.resolve('vitest/package.json')), 'vitest.mjs');
+
+const tsc = spawn(process.execPath, [tscBin, '-p', 'tsconfig.json', '--noEmit'], { stdio: ['ignore', 'pipe', 'pipe'] });
+try {
+  setPriority(tsc.pid, 10);
+} catch {
+  // Not allowed on this system: it then runs at the tests' priority, which is only slower.
+}
+let tscOutput = '';
+tsc.stdout.on('data', (chunk) => {
+  tscOutput += chunk;
+});
+tsc.stderr.on('data', (chunk) => {
+  tscOutput += chunk;
+});
+const typecheck = new Promise((resolve) =>
+  tsc.on('close', (code, signal) => {
+    if (signal) tscOutput += `tsc ended by ${signal}\n`;
+    resolve(code ?? 1);
+  }),
+);
+
+const vitest = spawn(process.execPath, [vitestBin, 'run', ...process.argv.slice(2)], { stdio: 'inherit' });
+const tests = new Promise((resolve) => vitest.on('close', (code) => resolve(code ?? 1)));
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    tsc.kill(signal);
+    vitest.kill(signal);
+  });
+}
+
+const [typecheckCode, testsCode] = await Promise.all([typecheck, tests]);
+if (typecheckCode === 0) process.stdout.write('\nType check (tsc --noEmit): no errors.\n');
+else process.stdout.write(`\nType check (tsc --noEmit) failed:\n${tscOutput}\n`);
+process.exit(typecheckCode !== 0 ? typecheckCode : testsCode);
