@@ -55,6 +55,9 @@ describe('claudeCodeAcp conformance (real claude-code-acp)', () => {
   describeCodeAgentConformance('claudeCodeAcp', {
     testTimeoutMs: 60_000,
     concurrent: true,
+    // One agent process per scenario for the file, each run a session of its own: a process start was most of
+    // the file's CPU.
+    shareAgents: true,
     makeAgent: (scenario) => {
       const api = apis.get(scenario)!;
       return claudeCodeAcp({
