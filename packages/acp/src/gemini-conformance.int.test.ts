@@ -49,6 +49,9 @@ describe('geminiCli conformance (real CLI)', () => {
   describeCodeAgentConformance('geminiCli', {
     testTimeoutMs: 60_000,
     concurrent: true,
+    // One agent process per scenario for the file, each run a session of its own: a process start was most of
+    // the file's CPU.
+    shareAgents: true,
     makeAgent: (scenario) =>
       geminiCli({ bin: geminiBinPath(), runner, cwd: join(scratch, 'work'), env: apis.get(scenario)!.env }),
   });

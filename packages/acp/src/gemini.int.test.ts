@@ -70,8 +70,9 @@ describe('geminiCli with the real gemini CLI against a fake Gemini API', () => {
     agents.push(a);
     return a;
   };
-  // One process serves many sessions, and a cold Gemini start costs seconds (3.8 s measured, more under load):
-  // tests of a single fresh session on a live process share this one; it is closed after the last test.
+  // One process serves many sessions, and a cold Gemini start costs seconds of CPU (3.8 s measured, more under
+  // load): every test that needs no process of its own (one that is closed, killed or replaced) runs its
+  // sessions on this one; it is closed after the last test.
   let sharedAgent: CodeAgent | undefined;
   const shared = () => {
     sharedAgent ??= geminiCli({ bin: geminiBinPath(), runner, cwd: work, env, initializeTimeoutMs: 60_000 });
@@ -100,9 +101,10 @@ describe('geminiCli with the real gemini CLI against a fake Gemini API', () => {
   it('answers with text deltas, one message, usage, and the capabilities initialize reported', {
     timeout: 60_000,
   }, async () => {
-    const a = agent();
+    const a = shared();
     const caps = await a.capabilities();
     expect(caps).toMatchObject({ version: '0.61.0', resume: true, permissionReplies: true, images: true });
+    const started = runner.spawned.length;
     const { events, result } = await collectRun(a.execute({ prompt: 'say hi' }));
     expect(runProblems(events)).toEqual([]);
     expect(ofType(events, 'text.delta').length).toBeGreaterThan(1);
@@ -113,6 +115,7 @@ describe('geminiCli with the real gemini CLI against a fake Gemini API', () => {
     // One process serves the next run, and continues the same session without session/load.
     const again = await a.execute({ prompt: 'again', sessionId: result.sessionId }).result;
     expect(again).toMatchObject({ status: 'completed', sessionId: result.sessionId });
+    expect(runner.spawned).toHaveLength(started);
     expect(runner.spawned.filter((p) => alive(p.pid))).toHaveLength(1);
     const last = api.requests.filter((r) => r.action === 'streamGenerateContent').at(-1)!;
     expect(JSON.stringify(last.body.contents)).toContain('say hi');
@@ -177,7 +180,7 @@ describe('geminiCli with the real gemini CLI against a fake Gemini API', () => {
   });
 
   it('cancels mid-stream, keeps the session, and the session goes on', { timeout: 60_000 }, async () => {
-    const a = agent();
+    const a = shared();
     const run = a.execute({ prompt: '[[slowtext]] talk slowly' });
     const reading = firstEvent(run, (e) => e.type === 'text.delta');
     await reading.event;
@@ -191,7 +194,7 @@ describe('geminiCli with the real gemini CLI against a fake Gemini API', () => {
   });
 
   it('cancels mid-tool (a permitted `sleep`), leaving no tool process', { timeout: 60_000 }, async () => {
-    const run = agent().execute({ prompt: '[[slow]] run a slow command' });
+    const run = shared().execute({ prompt: '[[slow]] run a slow command' });
     const reading = firstEvent(run, (e) => e.type === 'permission.requested');
     const asked = (await reading.event) as Extract<AgentEvent, { type: 'permission.requested' }>;
     await run.respond(asked.id, 'allow');
@@ -205,7 +208,7 @@ describe('geminiCli with the real gemini CLI against a fake Gemini API', () => {
   it('cancels while a permission request is pending (Gemini waits for the `cancelled` answer)', {
     timeout: 60_000,
   }, async () => {
-    const run = agent().execute({ prompt: '[[slow]] run a slow command' });
+    const run = shared().execute({ prompt: '[[slow]] run a slow command' });
     const reading = firstEvent(run, (e) => e.type === 'permission.requested');
     await reading.event;
     const result = await run.cancel();
@@ -218,7 +221,7 @@ describe('geminiCli with the real gemini CLI against a fake Gemini API', () => {
   it('fails a turn whose model API answers 500 (API_ERROR, retryable); the process stays usable', {
     timeout: 60_000,
   }, async () => {
-    const a = agent();
+    const a = shared();
     const failed = await a.execute({ prompt: '[[e500]] fail' }).result;
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatchObject({ code: 'API_ERROR', retryable: true });
@@ -250,7 +253,8 @@ describe('geminiCli with the real gemini CLI against a fake Gemini API', () => {
   it('continues a session in a new process with session/load (flaky in 0.61: a failure is typed)', {
     timeout: 90_000,
   }, async () => {
-    const first = await agent().execute({ prompt: 'remember the word forge-load-marker' }).result;
+    // The first session on the shared process; the second run is a new process that must load it.
+    const first = await shared().execute({ prompt: 'remember the word forge-load-marker' }).result;
     expect(first.status).toBe('completed');
     const { events, result } = await collectRun(
       agent().execute({ prompt: 'what was the word?', sessionId: first.sessionId }),

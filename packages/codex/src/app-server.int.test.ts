@@ -355,6 +355,8 @@ describe('codex app-server with the real CLI: conformance', () => {
         ...(scenario === 'question' ? { permissionMode: 'plan' as const } : {}),
         sigintGraceMs: 3_000,
       }),
+    // One app server per scenario for the suite, each run a thread of its own: the server holds many.
+    shareAgents: true,
     testTimeoutMs: 60_000,
   });
 });

@@ -1,3 +1,4 @@
+import { afterAll, describe, expect } from 'vitest';
 import { describeCodeAgentConformance } from './conformance.js';
 import { conformanceScript } from './conformance-script.js';
 import { scriptedAgent } from './scripted-agent.js';
@@ -31,4 +32,25 @@ describeCodeAgentConformance('scriptedAgent that takes no answers', {
       steps: conformanceScript(scenario === 'complete' ? 'complete' : 'hang'),
       capabilities: { permissionReplies: false, questions: false },
     }),
+});
+
+// One agent per scenario for the whole suite, the way the real-program suites run an ACP agent process: each
+// scenario's agent is made once, and every one is closed when the suite ends.
+describe('shareAgents', () => {
+  const made: string[] = [];
+  let closed = 0;
+  afterAll(() => {
+    expect([...made].sort()).toEqual([...new Set(made)].sort());
+    expect(made.length).toBeGreaterThan(0);
+    expect(closed).toBe(made.length);
+  });
+  describeCodeAgentConformance('scriptedAgent shared by the suite', {
+    makeAgent: (scenario) => {
+      made.push(scenario);
+      const agent = scriptedAgent({ steps: conformanceScript(scenario) });
+      return { ...agent, close: () => agent.close!().then(() => void closed++) };
+    },
+    shareAgents: true,
+    concurrent: true,
+  });
 });

@@ -44,6 +44,13 @@ export interface ConformanceOptions {
    * rather than switch one shared fake to the scenario last asked for. Each test's agents are closed when it ends.
    */
   concurrent?: boolean;
+  /**
+   * One agent per scenario for the whole suite (made on first use, closed when the suite ends) instead of one per
+   * test. For an agent whose one long-lived program serves every run as a session of its own (an ACP agent
+   * process), where starting the program costs far more than the run: the suite's runs then also share it, side
+   * by side where `concurrent`. `makeAgent` is called once per scenario.
+   */
+  shareAgents?: boolean;
 }
 
 /** The behaviour every CodeAgent must show. Run it from each adapter's tests. */
@@ -53,6 +60,7 @@ export function describeCodeAgentConformance(name: string, options: ConformanceO
   const agents = new AgentsPerTest(
     (scenario) => options.makeAgent(scenario as ConformanceScenario),
     options.cleanup && ((agent) => options.cleanup!(agent)),
+    options.shareAgents ?? false,
   );
   const make = (scenario: ConformanceScenario) => agents.make(scenario);
   const it = agents.it;
