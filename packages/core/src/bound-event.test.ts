@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AgentEvent } from './events.js';
+import { emptyUsage, type AgentEvent } from './events.js';
 import { EventBound } from './bound-event.js';
 import { MAX_EVENT_DEPTH } from './bounded-value.js';
 
@@ -10,8 +10,15 @@ function nested(depth: number): Record<string, unknown> {
 }
 
 const envelope = { runId: 'r', seq: 1, time: 0, provider: 'test' };
-const toolCall = (input: unknown, raw?: unknown) =>
-  ({ ...envelope, type: 'tool.call', callId: 'c', name: 'Bash', input, raw }) as AgentEvent;
+type ToolCall = Extract<AgentEvent, { type: 'tool.call' }>;
+const toolCall = (input: unknown, raw?: unknown): ToolCall => ({
+  ...envelope,
+  type: 'tool.call',
+  callId: 'c',
+  name: 'Bash',
+  input: input as ToolCall['input'],
+  raw,
+});
 
 /** A provider line whose reads are counted: each walk of it reads its `message` once. */
 function countedLine(input: object) {
@@ -36,7 +43,7 @@ describe('EventBound', () => {
     const first = toolCall(input, line);
     bound.bound(first);
     expect(reads()).toBe(1);
-    bound.bound({ ...envelope, type: 'usage', usage: { tokensIn: 1, tokensOut: 0 }, raw: line } as AgentEvent);
+    bound.bound({ ...envelope, type: 'usage', usage: emptyUsage(), raw: line });
     bound.bound(toolCall(input, line));
     expect(reads()).toBe(1);
     expect(first.raw).toBe(line);
