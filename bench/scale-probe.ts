@@ -1,10 +1,10 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createCodeAgent, defaultCapabilities, type CodeAgent } from '@forge/core';
+import { listen } from '@forge/example-platform/listen';
 import { streamRun } from '@forge/example-platform/sse';
 import { RunManager } from '@forge/example-platform/run-manager';
 import { openStore } from '@forge/store';
@@ -71,12 +71,15 @@ store.sql.query = ((text: string, params?: readonly unknown[]) => {
   return query(text, params);
 }) as typeof store.sql.query;
 const manager = await RunManager.create({ store, agents: async () => agent, maxRunning: runs });
-const server = http.createServer((req, res) => {
-  const id = req.url!.slice(1);
-  void streamRun(req, res, id, (signal) => manager.follow(id, 0, signal), {});
-});
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-const port = (server.address() as AddressInfo).port;
+// The platform's own listener (its backlog takes a thousand readers connecting at once).
+const server = await listen(
+  (req, res) => {
+    const id = req.url!.slice(1);
+    void streamRun(req, res, id, (signal) => manager.follow(id, 0, signal), {});
+  },
+  { port: 0, host: '127.0.0.1' },
+);
+const { port } = server;
 const client = new http.Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
 
 /** Reads a run's SSE stream until run.completed: resolves with the time it arrived. */
@@ -156,8 +159,7 @@ console.log(
     ...(times.length ? { readers: times.length, p50Ms: pct(times, 0.5), p99Ms: pct(times, 0.99) } : {}),
   }),
 );
-server.closeAllConnections();
-server.close();
+await server.close();
 await manager.close();
 await store.close();
 await rm(dir, { recursive: true, force: true });

@@ -44,9 +44,25 @@ export function boundValue(value: unknown, options?: BoundOptions): unknown {
  * and need not be walked again. A tool event's `raw` usually holds its `input`: one walk instead of two.
  */
 export function boundValueMeeting(value: unknown, part: unknown): { value: unknown; metPart: boolean } {
-  if (value === null || typeof value !== 'object') return { value, metPart: false };
-  const out = bound(value, MAX_EVENT_DEPTH, MAX_EVENT_NODES, part);
+  const out = boundMeeting(value, part);
   return { value: out, metPart: lastMet };
+}
+
+/**
+ * `boundValueMeeting` without the answer object (the emit path makes no garbage for it): whether `part` was met
+ * is `metLast()` until the next call.
+ */
+export function boundMeeting(value: unknown, part: unknown): unknown {
+  if (value === null || typeof value !== 'object') {
+    lastMet = false;
+    return value;
+  }
+  return bound(value, MAX_EVENT_DEPTH, MAX_EVENT_NODES, part);
+}
+
+/** Whether the last `boundMeeting` found its value within the bounds and met the part it looked out for. */
+export function metLast(): boolean {
+  return lastMet;
 }
 
 /** Whether the last `bound` found its value within the bounds and met the part it looked out for. */

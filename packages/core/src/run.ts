@@ -2,7 +2,7 @@ import type { AgentRun, PermissionDecision } from './agent.js';
 import { CoreErrorCode } from './error-codes.js';
 import { boundValue } from './bounded-value.js';
 import { ForgeError, UnsupportedError, describeError } from './errors.js';
-import { boundEvent } from './bound-event.js';
+import { EventBound } from './bound-event.js';
 import { runEventQueue } from './run-event-queue.js';
 import {
   addUsage,
@@ -155,6 +155,7 @@ export function startRun(options: StartRunOptions): AgentRun {
     markStarted = resolve;
   });
   const pending = new PendingRequests();
+  const eventBound = new EventBound();
   const policy = new RunGuards(
     request,
     {
@@ -274,7 +275,7 @@ export function startRun(options: StartRunOptions): AgentRun {
         // An adapter passed envelope fields of its own; the run's own always win.
         Object.assign(event, { runId, seq: s, provider });
       }
-      boundEvent(event);
+      eventBound.bound(event);
       pending.observe(event);
       try {
         const more = queue.push(event);

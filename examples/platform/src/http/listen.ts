@@ -50,6 +50,13 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
   );
 }
 
+/**
+ * Connections the kernel holds for the server before it accepts them (capped by net.core.somaxconn). Node's
+ * default, 511, overflows when a thousand SSE readers connect at once: the kernel drops the SYNs past it and
+ * each of those clients waits for its SYN to be sent again (1 s, then 3 s).
+ */
+const BACKLOG = 4_096;
+
 /** Listens on host:port (0 = a free port). `close` ends open streams (SSE) too, so it never hangs. */
 export async function listen(
   handler: (req: IncomingMessage, res: ServerResponse) => void,
@@ -63,7 +70,7 @@ export async function listen(
   server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host, () => {
+    server.listen({ port: options.port, host: options.host, backlog: BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -34,8 +34,8 @@ const requestIdOf = () => `req_${globalThis.crypto.randomUUID().replaceAll('-', 
  * one at a time, in FIFO order, under a lease, while this instance has room for them.
  */
 export class RunQueue {
-  /** Runs whose submit waits to say whether they started at once (true once claimed here). */
-  readonly #answering = new Map<string, boolean>();
+  /** Submits waiting to say whether their run started at once: told as soon as it is claimed and started here. */
+  readonly #answering = new Map<string, () => void>();
   #dispatching: Promise<void> | undefined;
   #again = false;
   #soon: Promise<void> | undefined;
@@ -94,13 +94,22 @@ export class RunQueue {
       ahead: out.ahead,
       webhook: input.webhook !== undefined,
     });
-    this.#answering.set(out.run.requestId, false);
     // Behind another of its agent's messages it cannot start now: the one ahead is claimed first, and when that
     // one settles its pass (or the next heartbeat's) claims this. A claim here would find nothing for it.
-    if (out.ahead === 0) await this.dispatch();
+    let started = false;
+    if (out.ahead === 0) {
+      // Answered as soon as its own run starts, not when the whole pass it joined ends: at 200 messages at once
+      // the pass starts them all, and every submit (and its client's next request) waited for the last one.
+      const { requestId } = out.run;
+      const claimed = new Promise<boolean>((resolve) => this.#answering.set(requestId, () => resolve(true)));
+      try {
+        started = await Promise.race([claimed, this.dispatch().then(() => false)]);
+      } finally {
+        this.#answering.delete(requestId);
+      }
+    }
     // A fast run may have finished already: it started at once, so it is answered "running".
-    const running = this.#answering.get(out.run.requestId) === true || this.ctx.live.has(out.run.requestId);
-    this.#answering.delete(out.run.requestId);
+    const running = started || this.ctx.live.has(out.run.requestId);
     return { run: out.run, status: running ? 'running' : 'queued', ahead: running ? 0 : out.ahead };
   }
 
@@ -135,8 +144,8 @@ export class RunQueue {
             const room = Math.min(CLAIM_BATCH, this.options.maxRunning - this.ctx.live.size);
             const claimed = await store.runs.claim(instanceId, now, now + leaseMs, room);
             for (const run of claimed) {
-              if (this.#answering.has(run.requestId)) this.#answering.set(run.requestId, true);
               await this.executor.execute(run);
+              this.#answering.get(run.requestId)?.();
             }
             if (claimed.length < room) break;
           }
