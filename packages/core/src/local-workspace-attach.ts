@@ -5,6 +5,7 @@ import { cwdProblem } from './cwd-check.js';
 import { ProcessSpawnError } from './errors.js';
 import { DEFAULT_INHERITED_ENV, isInherited } from './local-process-runner.js';
 import { loginShellOf } from './login-shell.js';
+import { type OutputSocket, openOutputSocket } from './output-socket.js';
 import type { OsUser } from './os-user.js';
 import { pacedReadable, type PausableSource } from './paced-readable.js';
 import { PROCESS_TAG_VAR, hasProc, killProcesses } from './process-tree.js';
@@ -172,35 +173,74 @@ function signalName(n: number): string {
   return Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0] ?? String(n);
 }
 
-function openPipes(file: string, args: string[], ctx: OpenContext): Promise<AttachedProcess> {
+/** Bytes per read of a child's output socket: what a socket holds at most, so one read usually drains it. */
+const OUTPUT_READ_BYTES = 256 * 1024;
+
+async function openPipes(file: string, args: string[], ctx: OpenContext): Promise<AttachedProcess> {
+  const [out, err] = await Promise.all([openOutputSocket(OUTPUT_READ_BYTES), openOutputSocket(64 * 1024)]);
+  try {
+    return await spawnPiped(file, args, ctx, out, err);
+  } catch (error) {
+    out?.destroy();
+    err?.destroy();
+    throw error;
+  } finally {
+    // The child holds its own copies now (or never started).
+    out?.childEnd.destroy();
+    err?.childEnd.destroy();
+  }
+}
+
+/** A child stream's output as a source: the fallback where no output socket could be had. */
+const pipeSource = (stream: NodeJS.ReadableStream): PausableSource => ({
+  onData: (l) => stream.on('data', (d: Buffer) => l(d)),
+  onEnd: (l) => {
+    stream.once('end', () => l());
+    stream.once('error', (e: Error) => l(e));
+  },
+  pause: () => stream.pause(),
+  resume: () => stream.resume(),
+});
+
+/** Settles once `source` has ended (its reader drained or cancelled it). */
+const endOf = (source: PausableSource) => new Promise<void>((resolve) => source.onEnd(() => resolve()));
+
+function spawnPiped(
+  file: string,
+  args: string[],
+  ctx: OpenContext,
+  out: OutputSocket | undefined,
+  err: OutputSocket | undefined,
+): Promise<AttachedProcess> {
   return new Promise((resolve, reject) => {
     const child = spawnChild(file, args, {
       cwd: ctx.cwd,
       env: ctx.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', out?.childEnd ?? 'pipe', err?.childEnd ?? 'pipe'],
       detached: process.platform !== 'win32',
       ...ctx.ids,
     });
+    // Always a pipe (stdio[0] is 'pipe'); typed nullable because the other two may be sockets.
+    const stdin = child.stdin!;
+    const stdoutSource = out?.source ?? pipeSource(child.stdout!);
+    const stderrSource = err?.source ?? pipeSource(child.stderr!);
+    const outputDone = Promise.all([endOf(stdoutSource), endOf(stderrSource)]);
     let exit: AttachExit | undefined;
     const exited = new Promise<AttachExit>((res) => {
-      child.once('exit', () => endTree(child.pid, ctx.tag));
-      child.once('close', (code, signal) => {
-        exit = { code, signal };
-        res(exit);
+      child.once('exit', (code, signal) => {
+        endTree(child.pid, ctx.tag);
+        // As `'close'` would: the exit once the output has been read (or its reader went away).
+        void outputDone.then(() => {
+          exit = { code, signal };
+          res(exit);
+        });
       });
     });
-    child.once('error', (error) => reject(new ProcessSpawnError(file, error.message, { cause: error })));
-    child.stdin.on('error', () => {
-      // EPIPE once the process stops reading; its exit status tells the story.
+    child.once('error', (error) => {
+      reject(new ProcessSpawnError(file, error.message, { cause: error }));
     });
-    const pipeSource = (stream: NodeJS.ReadableStream & { destroyed?: boolean }): PausableSource => ({
-      onData: (l) => stream.on('data', (d: Buffer) => l(d)),
-      onEnd: (l) => {
-        stream.once('end', () => l());
-        stream.once('error', (e: Error) => l(e));
-      },
-      pause: () => stream.pause(),
-      resume: () => stream.resume(),
+    stdin.on('error', () => {
+      // EPIPE once the process stops reading; its exit status tells the story.
     });
     child.once('spawn', () =>
       resolve({
@@ -208,17 +248,17 @@ function openPipes(file: string, args: string[], ctx: OpenContext): Promise<Atta
         stdin: new WritableStream<Uint8Array>({
           write: (chunk) =>
             new Promise<void>((res) => {
-              if (exit || child.stdin.destroyed) return res();
+              if (exit || stdin.destroyed) return res();
               // Resolved once written: the next chunk waits, so a process that reads slowly paces its client.
-              child.stdin.write(chunk, () => res());
+              stdin.write(chunk, () => res());
             }),
-          close: () => new Promise<void>((res) => child.stdin.end(() => res())),
+          close: () => new Promise<void>((res) => stdin.end(() => res())),
           abort: () => {
-            child.stdin.destroy();
+            stdin.destroy();
           },
         }),
-        stdout: pacedReadable(pipeSource(child.stdout)),
-        stderr: pacedReadable(pipeSource(child.stderr)),
+        stdout: pacedReadable(stdoutSource),
+        stderr: pacedReadable(stderrSource),
         resize() {},
         exited,
         kill() {

@@ -101,7 +101,8 @@ export function podWorkspaceAttach(target: PodWorkspaceAttachOptions): Workspace
       try {
         socket = await connector.connect(path, null, (channel, data) => {
           if (channel === STDOUT || channel === STDERR) {
-            for (const l of listeners[channel]) l(new Uint8Array(data));
+            // pacedReadable copies what it keeps: no copy here.
+            for (const l of listeners[channel]) l(data);
           } else if (channel === STATUS) {
             let status: V1Status;
             try {
