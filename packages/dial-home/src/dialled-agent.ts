@@ -11,7 +11,6 @@ import {
   type Declaration,
   NotFoundError,
   type AgentCapabilities,
-  type AgentEvent,
   type AgentRequest,
   type AgentRequestInput,
   type AgentRun,
@@ -23,10 +22,11 @@ import {
   type IdGenerator,
   RunExistsError,
 } from '@forge/core';
+import type { AttachOptions as RunAttachOptions } from '@forge/transport-grpc';
 import { fieldsBeyondRevision, SESSION_STORE_REVISION, type SessionGrants } from '@forge/transport-grpc/internal';
 import { DialHomeCodes } from './errors.js';
 import { TerminalSupport } from './gen/forge/dialhome/v1/dialhome_pb.js';
-import { RelayedRun, type RunLink } from '@forge/core/internal';
+import { RelayedRun, type RelayedRunOptions, type RunLink } from '@forge/core/internal';
 
 /** How a dialled agent opens terminals over the session it is attached through. */
 export interface TerminalCarrier {
@@ -165,35 +165,15 @@ export class DialledAgent implements CodeAgent {
    * `request` (its sessionId and fork) decides which sessions its session calls may reach here. A run the agent
    * does not hold (any more) ends failed RUN_NOT_FOUND.
    */
-  attach(
-    runId: string,
-    options: {
-      afterSeq: number;
-      pending?: readonly AgentEvent[];
-      request?: { sessionId?: string | undefined; fork?: boolean | undefined };
-      signal?: AbortSignal;
-    },
-  ): AgentRun {
+  attach(runId: string, options: RunAttachOptions): AgentRun {
     if (this.live.has(runId)) throw new RunExistsError(runId);
     const carrier = this.carrier;
-    const run = new RelayedRun({
-      runId,
-      provider: this.providerName,
-      clock: this.options.clock,
-      link: carrier ? this.linkOver(carrier) : { cancel: () => {}, respond: async () => {} },
+    const run = this.relayedRun(runId, carrier, {
       afterSeq: options.afterSeq,
       ...(options.pending ? { pending: options.pending } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
-      stopGraceMs: this.options.stopGraceMs,
-      maxBufferedEvents: this.options.maxBufferedEvents,
-      keepProvider: true,
-      onEnd: (r) => {
-        if (this.live.get(r.id) === r) this.live.delete(r.id);
-        this.options.sessions?.close(r.id);
-      },
     });
     if (run.ended) return run;
-    this.live.set(runId, run);
     if (!carrier || !this.announced.has(runId)) {
       run.endLocally({
         status: 'failed',
@@ -239,25 +219,11 @@ export class DialledAgent implements CodeAgent {
       throw new RunExistsError(runId);
     }
     const carrier = this.carrier;
-    const run = new RelayedRun({
-      runId,
-      provider: this.providerName,
-      clock: this.options.clock,
-      link: carrier ? this.linkOver(carrier) : { cancel: () => {}, respond: async () => {} },
+    const run = this.relayedRun(runId, carrier, {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
-      stopGraceMs: this.options.stopGraceMs,
-      maxBufferedEvents: this.options.maxBufferedEvents,
-      // No backpressure to the agent: its link also carries heartbeats and other runs, which one
-      // slow reader must not stall; the buffer is bounded instead. Events keep the agent's provider.
-      keepProvider: true,
-      onEnd: (r) => {
-        if (this.live.get(r.id) === r) this.live.delete(r.id);
-        this.options.sessions?.close(r.id);
-      },
     });
     if (run.ended) return run;
-    this.live.set(runId, run);
     if (!carrier) {
       const e = new TransportError(DialHomeCodes.OFFLINE, `Agent "${this.name}" (${this.agentId}) is offline`, {
         details: { agentId: this.agentId },
@@ -276,6 +242,35 @@ export class DialledAgent implements CodeAgent {
   }
 
   /** The carrier, except that an agent program older than steering is refused it here, saying so. */
+  /**
+   * A run of this agent relayed over `carrier` (none: the agent is offline, and the caller ends it at once), live
+   * here until it ends. `started` says where it starts: a new run's deadline, or an attached run's last seq here.
+   */
+  private relayedRun(
+    runId: string,
+    carrier: RunCarrier | undefined,
+    started: Pick<RelayedRunOptions, 'signal' | 'timeoutMs' | 'afterSeq' | 'pending'>,
+  ): RelayedRun {
+    const run = new RelayedRun({
+      runId,
+      provider: this.providerName,
+      clock: this.options.clock,
+      link: carrier ? this.linkOver(carrier) : { cancel: () => {}, respond: async () => {} },
+      ...started,
+      stopGraceMs: this.options.stopGraceMs,
+      maxBufferedEvents: this.options.maxBufferedEvents,
+      // No backpressure to the agent: its link also carries heartbeats and other runs, which one
+      // slow reader must not stall; the buffer is bounded instead. Events keep the agent's provider.
+      keepProvider: true,
+      onEnd: (r) => {
+        if (this.live.get(r.id) === r) this.live.delete(r.id);
+        this.options.sessions?.close(r.id);
+      },
+    });
+    if (!run.ended) this.live.set(runId, run);
+    return run;
+  }
+
   private linkOver(carrier: RunCarrier): RunLink {
     const revision = this.protocolRevision;
     const provider = this.providerName;
