@@ -23,7 +23,14 @@ import {
   RunExistsError,
 } from '@forge/core';
 import type { AttachOptions as RunAttachOptions } from '@forge/transport-grpc';
-import { fieldsBeyondRevision, SESSION_STORE_REVISION, type SessionGrants } from '@forge/transport-grpc/internal';
+import {
+  attachedRunGrants,
+  attachedRunStart,
+  detachedRunEnd,
+  fieldsBeyondRevision,
+  SESSION_STORE_REVISION,
+  type SessionGrants,
+} from '@forge/transport-grpc/internal';
 import { DialHomeCodes } from './errors.js';
 import { TerminalSupport } from './gen/forge/dialhome/v1/dialhome_pb.js';
 import { RelayedRun, type RelayedRunOptions, type RunLink } from '@forge/core/internal';
@@ -152,11 +159,7 @@ export class DialledAgent implements CodeAgent {
     if (!this.handover)
       throw new UnsupportedError(this.provider, 'handing runs over (the agent program is older than it)');
     await carrier.detach(runId);
-    run.endLocally({
-      status: 'cancelled',
-      code: 'RUN_DETACHED',
-      message: 'The run was handed over to another platform instance; it goes on at the remote agent',
-    });
+    run.endLocally(detachedRunEnd('another platform instance', 'the remote agent'));
   }
 
   /**
@@ -168,11 +171,7 @@ export class DialledAgent implements CodeAgent {
   attach(runId: string, options: RunAttachOptions): AgentRun {
     if (this.live.has(runId)) throw new RunExistsError(runId);
     const carrier = this.carrier;
-    const run = this.relayedRun(runId, carrier, {
-      afterSeq: options.afterSeq,
-      ...(options.pending ? { pending: options.pending } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    const run = this.relayedRun(runId, carrier, attachedRunStart(options));
     if (run.ended) return run;
     if (!carrier || !this.announced.has(runId)) {
       run.endLocally({
@@ -184,11 +183,7 @@ export class DialledAgent implements CodeAgent {
       return run;
     }
     this.announced.delete(runId);
-    // Without the request the run may only create sessions: an id the agent names is not a permission.
-    this.options.sessions?.open(runId, {
-      ...(options.request?.sessionId !== undefined ? { sessionId: options.request.sessionId } : {}),
-      ...(options.request?.fork !== undefined ? { fork: options.request.fork } : {}),
-    });
+    this.options.sessions?.open(runId, attachedRunGrants(options));
     carrier.attachRun(run, options.afterSeq, this.options.sessions);
     return run;
   }
