@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type WireProtoSpec, wireProto } from './wire-proto.js';
 
 const run = promisify(execFile);
 
@@ -12,8 +13,13 @@ export interface ProtoDriftOptions {
   packageDir: string;
   /** Arguments of `buf lint`, run in `packageDir` (which .proto files are this package's). */
   lintArgs: string[];
-  /** A released image (`buf build … -o`) that `buf breaking` compares proto/ against, relative to `packageDir`. */
-  breakingAgainst?: { image: string; why: string };
+  /**
+   * A released image (`buf build … -o`) that `buf breaking` compares proto/ against, relative to `packageDir`;
+   * `movedOut`: its paths that are no longer in proto/ (generated elsewhere now), left out of the comparison.
+   */
+  breakingAgainst?: { image: string; why: string; movedOut?: readonly string[] };
+  /** The package's wire.proto, generated from its namesakes in proto/ (scripts/wire-proto.ts). */
+  wireProto?: WireProtoSpec;
   /** Exactly the generated files expected in src/gen; default: whatever buf makes, at least one. */
   expectedFiles?: string[];
   /** How to regenerate, for the failure message. */
@@ -53,8 +59,27 @@ export function describeProtoDrift(name: string, options: ProtoDriftOptions): vo
     const breaking = options.breakingAgainst;
     if (breaking) {
       it(`passes buf breaking against the released baseline (${breaking.why})`, async () => {
-        const { stdout, stderr } = await buf(['breaking', '../../proto', '--against', breaking.image]);
+        let against = breaking.image;
+        if (breaking.movedOut?.length) {
+          const out = await mkdtemp(join(tmpdir(), 'forge-proto-'));
+          temps.push(out);
+          against = join(out, 'baseline.binpb');
+          const excluded = breaking.movedOut.flatMap((path) => ['--exclude-path', path]);
+          await buf(['build', breaking.image, ...excluded, '-o', against]);
+        }
+        const { stdout, stderr } = await buf(['breaking', '../../proto', '--against', against]);
         expect(stdout + stderr).toBe('');
+      });
+    }
+
+    const wire = options.wireProto;
+    if (wire) {
+      it(`has a committed ${wire.out} identical to one made from proto/${wire.source} now (${options.regenerate} if not)`, async () => {
+        const [committed, fresh] = await Promise.all([
+          readFile(join(pkg, wire.out), 'utf8'),
+          wireProto(wire, join(bin, 'buf'), pkg),
+        ]);
+        expect(committed).toBe(fresh);
       });
     }
 

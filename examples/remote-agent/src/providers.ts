@@ -1,5 +1,6 @@
 import { localProcessRunner, stderrTeeRunner, type CodeAgent, type Logger, type SessionStore } from '@forge/core';
 import { scriptedAgent } from '@forge/core/testing';
+import { createLocalAgent as createHostedAgent } from '@forge/example-agent-host';
 import type { RemoteAgentConfig } from './config.js';
 
 /**
@@ -33,34 +34,13 @@ export async function createLocalAgent(
   sessionStore?: SessionStore,
   stderr?: (line: string) => void,
 ): Promise<CodeAgent> {
-  const store = sessionStore ? { sessionStore } : {};
-  const runner = stderr ? stderrTeeRunner(localProcessRunner(), () => stderr) : undefined;
-  switch (config.provider) {
-    case 'scripted':
-      return scriptedRemoteAgent();
-    case 'claude-code': {
-      const { claudeCode } = await import('@forge/claude-code');
-      return claudeCode({
-        logger,
-        ...(runner ? { runner } : {}),
-        cwd: config.cwd,
-        ...store,
-        ...(config.bin ? { bin: config.bin } : {}),
-        ...(config.model ? { model: config.model } : {}),
-        ...(config.permissionMode ? { permissionMode: config.permissionMode } : {}),
-        ...(config.prewarm ? { prewarm: {} } : {}),
-      });
-    }
-    case 'opencode': {
-      const { opencode } = await import('@forge/opencode');
-      const common = { logger, directory: config.cwd, ...(config.model ? { model: config.model } : {}) };
-      return config.opencodeUrl
-        ? opencode({ ...common, baseUrl: config.opencodeUrl })
-        : opencode({
-            ...common,
-            ...store,
-            server: { cwd: config.cwd, ...(config.bin ? { bin: config.bin } : {}), ...(runner ? { runner } : {}) },
-          });
-    }
-  }
+  if (config.provider === 'scripted') return scriptedRemoteAgent();
+  return createHostedAgent(
+    { ...config, provider: config.provider },
+    {
+      logger,
+      ...(sessionStore ? { sessionStore } : {}),
+      ...(stderr ? { runner: stderrTeeRunner(localProcessRunner(), () => stderr) } : {}),
+    },
+  );
 }

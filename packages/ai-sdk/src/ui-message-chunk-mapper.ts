@@ -1,6 +1,6 @@
 import type { AgentEvent, AgentEventOf, AgentResult } from '@forge/core';
 import type { UIMessageChunk } from 'ai';
-import type { ForgeDataParts, ForgeMessageMetadata, PermissionData, QuestionData } from './data-parts.js';
+import type { ForgeDataParts, ForgeMessageMetadata } from './data-parts.js';
 
 /** The chunks a Forge run becomes: the AI SDK's UI message chunks, with Forge's metadata and data parts. */
 export type ForgeUIMessageChunk = UIMessageChunk<ForgeMessageMetadata, ForgeDataParts>;
@@ -27,6 +27,43 @@ interface OpenPart {
 /** Written when a tool result names a call the stream never saw, so the AI SDK has a tool part to put it in. */
 const UNKNOWN_TOOL = 'unknown';
 
+type RequestKind = 'permission' | 'question';
+type Pending<K extends RequestKind> = Extract<ForgeDataParts[K], { status: 'pending' }>;
+/** What a request asks, beside its id and where it nests. */
+type Asked<K extends RequestKind> = Omit<Pending<K>, 'id' | 'status' | 'parentToolCallId'>;
+/** What a request's resolution adds to it. */
+type Resolution<K extends RequestKind> = Omit<Extract<ForgeDataParts[K], { status: 'resolved' }>, keyof Pending<K>>;
+
+/**
+ * One kind of request's data parts (permissions or questions), by request id: put pending when asked, and again,
+ * in place, when resolved. An answer is not content: it leaves open text and reasoning parts open.
+ */
+class RequestParts<K extends RequestKind> {
+  readonly #parts = new Map<string, ForgeDataParts[K]>();
+
+  constructor(private readonly kind: K) {}
+
+  get(id: string): ForgeDataParts[K] | undefined {
+    return this.#parts.get(id);
+  }
+
+  ask(out: ForgeUIMessageChunk[], event: { id: string; parentToolCallId?: string }, asked: Asked<K>): void {
+    this.#put(out, { id: event.id, ...asked, status: 'pending', ...parent(event.parentToolCallId) });
+  }
+
+  /** `unseen`: what the request asked when this stream never saw it asked. */
+  resolve(out: ForgeUIMessageChunk[], id: string, unseen: Asked<K>, resolution: Resolution<K>): void {
+    const { status: _, ...asked } = this.#parts.get(id) ?? ({ id, ...unseen, status: 'pending' } as Pending<K>);
+    this.#put(out, { ...asked, status: 'resolved', ...resolution });
+  }
+
+  #put(out: ForgeUIMessageChunk[], part: object): void {
+    const data = part as ForgeDataParts[K];
+    this.#parts.set(data.id, data);
+    out.push({ type: `data-${this.kind}`, id: data.id, data } as ForgeUIMessageChunk);
+  }
+}
+
 /**
  * Turns a run's events, in order, into UI message chunks. Text and reasoning become parts with start/delta/end;
  * a part stays open while events of the same message keep coming in its lane and ends at anything else there.
@@ -41,8 +78,8 @@ export class UIMessageChunkMapper {
   /** Text already streamed per message, so a `message` that repeats it after its part closed adds nothing. */
   private readonly streamed = new Map<string, string>();
   private readonly tools = new Set<string>();
-  private readonly permissions = new Map<string, PermissionData>();
-  private readonly questions = new Map<string, QuestionData>();
+  private readonly permissions = new RequestParts('permission');
+  private readonly questions = new RequestParts('question');
   private readonly metadata: ForgeMessageMetadata['forge'];
   private parts = 0;
   private ended = false;
@@ -100,55 +137,25 @@ export class UIMessageChunkMapper {
         this.close(out, lane);
         this.toolResult(out, event);
         break;
-      case 'permission.requested': {
+      case 'permission.requested':
         this.close(out, lane);
-        const data: PermissionData = {
-          id: event.id,
-          tool: event.tool,
-          input: event.input,
-          status: 'pending',
-          ...parent(event.parentToolCallId),
-        };
-        this.permissions.set(event.id, data);
-        out.push({ type: 'data-permission', id: event.id, data });
+        this.permissions.ask(out, event, { tool: event.tool, input: event.input });
         break;
-      }
-      case 'permission.resolved': {
-        // An answer is not content: it updates the request's part in place and leaves open parts open.
-        const { status: _, ...asked } = this.permissions.get(event.id) ?? {
-          id: event.id,
-          tool: UNKNOWN_TOOL,
-          input: undefined,
-          status: 'pending',
-        };
-        const data: PermissionData = { ...asked, status: 'resolved', decision: event.decision, by: event.by };
-        this.permissions.set(event.id, data);
-        out.push({ type: 'data-permission', id: event.id, data });
+      case 'permission.resolved':
+        this.permissions.resolve(
+          out,
+          event.id,
+          { tool: UNKNOWN_TOOL, input: undefined },
+          { decision: event.decision, by: event.by },
+        );
         break;
-      }
-      case 'question.requested': {
+      case 'question.requested':
         this.close(out, lane);
-        const data: QuestionData = {
-          id: event.id,
-          questions: event.questions,
-          status: 'pending',
-          ...parent(event.parentToolCallId),
-        };
-        this.questions.set(event.id, data);
-        out.push({ type: 'data-question', id: event.id, data });
+        this.questions.ask(out, event, { questions: event.questions });
         break;
-      }
-      case 'question.resolved': {
-        const { status: _, ...asked } = this.questions.get(event.id) ?? {
-          id: event.id,
-          questions: [],
-          status: 'pending',
-        };
-        const data: QuestionData = { ...asked, status: 'resolved', by: event.by };
-        this.questions.set(event.id, data);
-        out.push({ type: 'data-question', id: event.id, data });
+      case 'question.resolved':
+        this.questions.resolve(out, event.id, { questions: [] }, { by: event.by });
         break;
-      }
       case 'file.changed':
         this.close(out, lane);
         out.push({

@@ -1,5 +1,11 @@
-/** The chunks as one: the only chunk itself (no copy), or a new array of `bytes` (their total length). */
-export function joinChunks(chunks: Uint8Array[], bytes: number): Uint8Array {
+/**
+ * The chunks as one: the only chunk itself (no copy), or a new array of `bytes` (their total length; counted
+ * here when the caller does not already keep it).
+ */
+export function joinChunks(
+  chunks: readonly Uint8Array[],
+  bytes = chunks.reduce((n, c) => n + c.byteLength, 0),
+): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(bytes);
   let at = 0;

@@ -23,7 +23,7 @@ import { AttachResponseSchema, LogsRequestSchema, type AttachResponse } from './
 import { HubLogStreams, type AgentLogsReadOptions } from './hub-log-streams.js';
 import { HubTerminal } from './hub-terminal.js';
 import type { RelayedRun } from '@forge/core/internal';
-import { parseSubject, subjects } from './subject.js';
+import { parseSubject, subjects, type RunSubjectKind } from './subject.js';
 import type { Subscriptions } from './subscriptions.js';
 import type { Incoming } from './wire.js';
 
@@ -36,6 +36,9 @@ export interface AgentSessionOptions {
   /** How long a permission reply or a question answer waits for the agent's acknowledgement. */
   callTimeoutMs: number;
 }
+
+/** One of the Connect stream's commands (forge.agent.v1.ConnectRequest's `command`), as the hub sends them. */
+type Command = NonNullable<Parameters<typeof create<typeof proto.ConnectRequestSchema>>[1]>['command'];
 
 interface Pending {
   resolve(): void;
@@ -107,15 +110,9 @@ export class AgentSession implements RunCarrier, TerminalCarrier {
 
   start(run: RelayedRun, request: AgentRequest, sessions?: SessionGrants): void {
     if (!this.track(run, sessions)) return;
-    this.send(subjects.run(this.agentId, run.id, 'execute'), {
-      case: 'command',
-      value: create(proto.ConnectRequestSchema, {
-        commandId: randomUUID(),
-        command: {
-          case: 'execute',
-          value: { runId: run.id, request: requestToProto(request), sessionStore: sessions !== undefined },
-        },
-      }),
+    this.command(run.id, 'execute', {
+      case: 'execute',
+      value: { runId: run.id, request: requestToProto(request), sessionStore: sessions !== undefined },
     });
   }
 
@@ -125,13 +122,7 @@ export class AgentSession implements RunCarrier, TerminalCarrier {
    */
   attachRun(run: RelayedRun, afterSeq: number, sessions?: SessionGrants): void {
     if (!this.track(run, sessions)) return;
-    this.send(subjects.run(this.agentId, run.id, 'attach'), {
-      case: 'command',
-      value: create(proto.ConnectRequestSchema, {
-        commandId: randomUUID(),
-        command: { case: 'attach', value: { runId: run.id, afterSeq } },
-      }),
-    });
+    this.command(run.id, 'attach', { case: 'attach', value: { runId: run.id, afterSeq } });
   }
 
   /**
@@ -165,13 +156,7 @@ export class AgentSession implements RunCarrier, TerminalCarrier {
 
   cancel(runId: string, reason?: string): void {
     if (this.ending) return;
-    this.send(subjects.run(this.agentId, runId, 'cancel'), {
-      case: 'command',
-      value: create(proto.ConnectRequestSchema, {
-        commandId: randomUUID(),
-        command: { case: 'cancel', value: { runId, reason } },
-      }),
-    });
+    this.command(runId, 'cancel', { case: 'cancel', value: { runId, reason } });
   }
 
   respond(runId: string, permissionId: string, decision: PermissionDecision, message?: string): Promise<void> {
@@ -262,7 +247,7 @@ export class AgentSession implements RunCarrier, TerminalCarrier {
     runId: string,
     kind: 'permission' | 'answer' | 'steer' | 'detach',
     what: string,
-    command: NonNullable<Parameters<typeof create<typeof proto.ConnectRequestSchema>>[1]>['command'],
+    command: Command,
   ): Promise<void> {
     if (this.ending) {
       return Promise.reject(
@@ -286,11 +271,16 @@ export class AgentSession implements RunCarrier, TerminalCarrier {
       timer.unref?.();
       this.pending.set(commandId, { resolve, reject, timer });
     });
+    this.command(runId, kind, command, commandId);
+    return answered;
+  }
+
+  /** Sends one of the Connect stream's commands for a run, under the run's subject of `kind`. */
+  private command(runId: string, kind: RunSubjectKind, command: Command, commandId: string = randomUUID()): void {
     this.send(subjects.run(this.agentId, runId, kind), {
       case: 'command',
       value: create(proto.ConnectRequestSchema, { commandId, command }),
     });
-    return answered;
   }
 
   /** One message from the agent (already authorised). Returns a protocol complaint, if any. */
@@ -374,13 +364,7 @@ export class AgentSession implements RunCarrier, TerminalCarrier {
         const call = body.value;
         if (runId === undefined || call.runId !== runId) return 'a session call outside the subject of its run';
         const reply = (r: proto.SessionReply) =>
-          this.send(subjects.run(this.agentId, runId, 'session_reply'), {
-            case: 'command',
-            value: create(proto.ConnectRequestSchema, {
-              commandId: randomUUID(),
-              command: { case: 'sessionReply', value: r },
-            }),
-          });
+          this.command(runId, 'session_reply', { case: 'sessionReply', value: r });
         const grants = this.runs.has(runId) ? this.sessions.get(runId) : undefined;
         if (grants) void grants.answer(call, reply);
         else

@@ -11,7 +11,6 @@ import {
   type Declaration,
   NotFoundError,
   type AgentCapabilities,
-  type AgentEvent,
   type AgentRequest,
   type AgentRequestInput,
   type AgentRun,
@@ -23,10 +22,18 @@ import {
   type IdGenerator,
   RunExistsError,
 } from '@forge/core';
-import { fieldsBeyondRevision, SESSION_STORE_REVISION, type SessionGrants } from '@forge/transport-grpc/internal';
+import type { AttachOptions as RunAttachOptions } from '@forge/transport-grpc';
+import {
+  attachedRunGrants,
+  attachedRunStart,
+  detachedRunEnd,
+  fieldsBeyondRevision,
+  SESSION_STORE_REVISION,
+  type SessionGrants,
+} from '@forge/transport-grpc/internal';
 import { DialHomeCodes } from './errors.js';
 import { TerminalSupport } from './gen/forge/dialhome/v1/dialhome_pb.js';
-import { RelayedRun, type RunLink } from '@forge/core/internal';
+import { RelayedRun, type RelayedRunOptions, type RunLink } from '@forge/core/internal';
 
 /** How a dialled agent opens terminals over the session it is attached through. */
 export interface TerminalCarrier {
@@ -152,11 +159,7 @@ export class DialledAgent implements CodeAgent {
     if (!this.handover)
       throw new UnsupportedError(this.provider, 'handing runs over (the agent program is older than it)');
     await carrier.detach(runId);
-    run.endLocally({
-      status: 'cancelled',
-      code: 'RUN_DETACHED',
-      message: 'The run was handed over to another platform instance; it goes on at the remote agent',
-    });
+    run.endLocally(detachedRunEnd('another platform instance', 'the remote agent'));
   }
 
   /**
@@ -165,35 +168,11 @@ export class DialledAgent implements CodeAgent {
    * `request` (its sessionId and fork) decides which sessions its session calls may reach here. A run the agent
    * does not hold (any more) ends failed RUN_NOT_FOUND.
    */
-  attach(
-    runId: string,
-    options: {
-      afterSeq: number;
-      pending?: readonly AgentEvent[];
-      request?: { sessionId?: string | undefined; fork?: boolean | undefined };
-      signal?: AbortSignal;
-    },
-  ): AgentRun {
+  attach(runId: string, options: RunAttachOptions): AgentRun {
     if (this.live.has(runId)) throw new RunExistsError(runId);
     const carrier = this.carrier;
-    const run = new RelayedRun({
-      runId,
-      provider: this.providerName,
-      clock: this.options.clock,
-      link: carrier ? this.linkOver(carrier) : { cancel: () => {}, respond: async () => {} },
-      afterSeq: options.afterSeq,
-      ...(options.pending ? { pending: options.pending } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-      stopGraceMs: this.options.stopGraceMs,
-      maxBufferedEvents: this.options.maxBufferedEvents,
-      keepProvider: true,
-      onEnd: (r) => {
-        if (this.live.get(r.id) === r) this.live.delete(r.id);
-        this.options.sessions?.close(r.id);
-      },
-    });
+    const run = this.relayedRun(runId, carrier, attachedRunStart(options));
     if (run.ended) return run;
-    this.live.set(runId, run);
     if (!carrier || !this.announced.has(runId)) {
       run.endLocally({
         status: 'failed',
@@ -204,11 +183,7 @@ export class DialledAgent implements CodeAgent {
       return run;
     }
     this.announced.delete(runId);
-    // Without the request the run may only create sessions: an id the agent names is not a permission.
-    this.options.sessions?.open(runId, {
-      ...(options.request?.sessionId !== undefined ? { sessionId: options.request.sessionId } : {}),
-      ...(options.request?.fork !== undefined ? { fork: options.request.fork } : {}),
-    });
+    this.options.sessions?.open(runId, attachedRunGrants(options));
     carrier.attachRun(run, options.afterSeq, this.options.sessions);
     return run;
   }
@@ -239,25 +214,11 @@ export class DialledAgent implements CodeAgent {
       throw new RunExistsError(runId);
     }
     const carrier = this.carrier;
-    const run = new RelayedRun({
-      runId,
-      provider: this.providerName,
-      clock: this.options.clock,
-      link: carrier ? this.linkOver(carrier) : { cancel: () => {}, respond: async () => {} },
+    const run = this.relayedRun(runId, carrier, {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
-      stopGraceMs: this.options.stopGraceMs,
-      maxBufferedEvents: this.options.maxBufferedEvents,
-      // No backpressure to the agent: its link also carries heartbeats and other runs, which one
-      // slow reader must not stall; the buffer is bounded instead. Events keep the agent's provider.
-      keepProvider: true,
-      onEnd: (r) => {
-        if (this.live.get(r.id) === r) this.live.delete(r.id);
-        this.options.sessions?.close(r.id);
-      },
     });
     if (run.ended) return run;
-    this.live.set(runId, run);
     if (!carrier) {
       const e = new TransportError(DialHomeCodes.OFFLINE, `Agent "${this.name}" (${this.agentId}) is offline`, {
         details: { agentId: this.agentId },
@@ -276,6 +237,35 @@ export class DialledAgent implements CodeAgent {
   }
 
   /** The carrier, except that an agent program older than steering is refused it here, saying so. */
+  /**
+   * A run of this agent relayed over `carrier` (none: the agent is offline, and the caller ends it at once), live
+   * here until it ends. `started` says where it starts: a new run's deadline, or an attached run's last seq here.
+   */
+  private relayedRun(
+    runId: string,
+    carrier: RunCarrier | undefined,
+    started: Pick<RelayedRunOptions, 'signal' | 'timeoutMs' | 'afterSeq' | 'pending'>,
+  ): RelayedRun {
+    const run = new RelayedRun({
+      runId,
+      provider: this.providerName,
+      clock: this.options.clock,
+      link: carrier ? this.linkOver(carrier) : { cancel: () => {}, respond: async () => {} },
+      ...started,
+      stopGraceMs: this.options.stopGraceMs,
+      maxBufferedEvents: this.options.maxBufferedEvents,
+      // No backpressure to the agent: its link also carries heartbeats and other runs, which one
+      // slow reader must not stall; the buffer is bounded instead. Events keep the agent's provider.
+      keepProvider: true,
+      onEnd: (r) => {
+        if (this.live.get(r.id) === r) this.live.delete(r.id);
+        this.options.sessions?.close(r.id);
+      },
+    });
+    if (!run.ended) this.live.set(runId, run);
+    return run;
+  }
+
   private linkOver(carrier: RunCarrier): RunLink {
     const revision = this.protocolRevision;
     const provider = this.providerName;

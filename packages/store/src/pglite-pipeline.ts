@@ -1,4 +1,5 @@
 import { parse, protocol, type PGlite } from '@electric-sql/pglite';
+import { joinChunks } from '@forge/core/internal';
 import type { Row } from './sql.js';
 
 /** A statement waiting in a batch, and where its rows (or its error) go. */
@@ -23,18 +24,6 @@ type Message = { name: string };
 const MAX_PREPARED = 256;
 
 const { serialize } = protocol;
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** The backend's messages cut at each ReadyForQuery: one segment per Sync sent. */
 function segments(messages: readonly Message[]): Message[][] {
@@ -115,7 +104,7 @@ export class PglitePipeline {
         const name = names.get(text)!;
         parts.push(serialize.parse({ name, text }), serialize.describe({ type: 'S', name }), serialize.sync());
       }
-      const { messages } = await this.db.execProtocol(concat(parts), { throwOnError: false, syncToFs: false });
+      const { messages } = await this.db.execProtocol(joinChunks(parts), { throwOnError: false, syncToFs: false });
       const replies = segments(messages);
       if (closing.length) replies.shift();
       const failed = new Map<string, unknown>();
@@ -167,7 +156,7 @@ export class PglitePipeline {
       sent.push(r);
     }
     if (!sent.length) return [];
-    const { messages } = await this.db.execProtocol(concat(parts), { throwOnError: false });
+    const { messages } = await this.db.execProtocol(joinChunks(parts), { throwOnError: false });
     const replies = segments(messages);
     const retry: PipelinedStatement[] = [];
     sent.forEach(({ s, p }, i) => {

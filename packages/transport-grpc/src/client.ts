@@ -42,6 +42,7 @@ import { cancelLiveRun, RelayedRun, type RunLink } from '@forge/core/internal';
 import { GuardedSessionManager } from './session-manager.js';
 import type { DrainOptions, DrainResult } from './agent-service-options.js';
 import { SessionGrants } from './session-grants.js';
+import { attachedRunGrants, attachedRunStart, detachedRunEnd } from './attached-run.js';
 
 /** `approvals`/`budget`/`questions` defaults are sent with each request (the remote agent enforces them). */
 export interface GrpcAgentOptions extends Omit<AgentPolicyOptions, 'pricing'> {
@@ -350,11 +351,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
       const run = live.get(runId);
       if (!run) throw new NotFoundError('RUN_NOT_FOUND', `No run ${runId} is live here`, { runId });
       await link.detach(runId);
-      run.endLocally({
-        status: 'cancelled',
-        code: 'RUN_DETACHED',
-        message: 'The run was handed over to another client; it goes on at the agent',
-      });
+      run.endLocally(detachedRunEnd('another client', 'the agent'));
     },
     attach(runId: string, attachOptions: AttachOptions): AgentRun {
       if (!(link instanceof ConnectLink)) throw new UnsupportedError(provider, 're-attaching to runs on Execute calls');
@@ -364,9 +361,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
         provider,
         clock,
         link: withSteerCheck(link),
-        afterSeq: attachOptions.afterSeq,
-        ...(attachOptions.pending ? { pending: attachOptions.pending } : {}),
-        ...(attachOptions.signal ? { signal: attachOptions.signal } : {}),
+        ...attachedRunStart(attachOptions),
         stopGraceMs,
         highWaterMark: options.highWaterMark ?? 4_096,
         onEnd: (r) => {
@@ -376,11 +371,7 @@ export function grpcAgent(options: GrpcAgentOptions): GrpcAgent {
         },
       });
       if (!admit(runId, run)) return run;
-      // Without the request the run may only create sessions: an id the agent names is not a permission.
-      grants?.open(runId, {
-        ...(attachOptions.request?.sessionId !== undefined ? { sessionId: attachOptions.request.sessionId } : {}),
-        ...(attachOptions.request?.fork !== undefined ? { fork: attachOptions.request.fork } : {}),
-      });
+      grants?.open(runId, attachedRunGrants(attachOptions));
       link.attach(run, attachOptions.afterSeq);
       return run;
     },

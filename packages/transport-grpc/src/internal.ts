@@ -17,6 +17,7 @@ export {
 export { listen, type Listening } from './listen.js';
 export { closeGracefully } from './close-gracefully.js';
 export { applyRunReply, type RunReply } from './run-reply.js';
+export { attachedRunGrants, attachedRunStart, detachedRunEnd } from './attached-run.js';
 export { PROTOCOL_REVISION, SESSION_STORE_REVISION, fieldsBeyondRevision } from './protocol-revision.js';
 export { SessionCallClient } from './session-call-client.js';
 export { RunSessionChannel } from './run-session-channel.js';

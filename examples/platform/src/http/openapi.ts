@@ -41,6 +41,20 @@ const RELAY_ERRORS = {
     'REPLY_NOT_CONFIRMED (it took it but did not confirm; read the run’s events)',
   503: 'SHUTTING_DOWN',
 };
+/**
+ * The errors of a reply to a live run (a steer, a permission decision, an answer): a bad body or id (`invalid`),
+ * nothing to reply to (`notFound`), a run that cannot take it (`conflict`), and the relay's.
+ */
+function replyErrors(invalid: string, notFound: string, conflict?: string): Record<number, string> {
+  const errors: Record<number, string> = {
+    ...BODY_ERRORS,
+    400: `${BODY_ERRORS[400]}; ${invalid}`,
+    404: notFound,
+    ...RELAY_ERRORS,
+  };
+  if (conflict) errors[409] = conflict;
+  return errors;
+}
 const AGENT_404 = { 404: 'AGENT_NOT_FOUND (also for another user’s agent)' };
 
 /** The REST API, route by route: what the document is made of. Paths use OpenAPI's `{param}` form. */
@@ -201,13 +215,11 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       summary: 'Steer the running run: more text the agent reads while it works (run.steer)',
       body: S.SteerBody,
       ok: [200, S.SteerReply],
-      errors: {
-        ...BODY_ERRORS,
-        400: `${BODY_ERRORS[400]}; INVALID_STEER_TEXT, INVALID_REQUEST_ID`,
-        404: 'AGENT_NOT_FOUND, REQUEST_NOT_FOUND',
-        409: 'RUN_NOT_RUNNING (queued or ended), UNSUPPORTED (the provider cannot be steered)',
-        ...RELAY_ERRORS,
-      },
+      errors: replyErrors(
+        'INVALID_STEER_TEXT, INVALID_REQUEST_ID',
+        'AGENT_NOT_FOUND, REQUEST_NOT_FOUND',
+        'RUN_NOT_RUNNING (queued or ended), UNSUPPORTED (the provider cannot be steered)',
+      ),
     },
   },
   '/api/v1/agents/{id}/permissions/{permission_id}': {
@@ -215,12 +227,7 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       summary: 'Answer a permission.requested event',
       body: S.DecisionBody,
       ok: [200, S.DecisionReply],
-      errors: {
-        ...BODY_ERRORS,
-        400: `${BODY_ERRORS[400]}; INVALID_PERMISSION_ID`,
-        404: 'AGENT_NOT_FOUND, PERMISSION_NOT_FOUND (also for a second reply)',
-        ...RELAY_ERRORS,
-      },
+      errors: replyErrors('INVALID_PERMISSION_ID', 'AGENT_NOT_FOUND, PERMISSION_NOT_FOUND (also for a second reply)'),
     },
   },
   '/api/v1/agents/{id}/questions/{question_id}': {
@@ -228,13 +235,11 @@ const OPERATIONS: Record<string, Partial<Record<Method, Operation>>> = {
       summary: 'Answer a question.requested event',
       body: S.AnswerBody,
       ok: [200, S.AnswerReply],
-      errors: {
-        ...BODY_ERRORS,
-        400: `${BODY_ERRORS[400]}; INVALID_QUESTION_ID`,
-        404: 'AGENT_NOT_FOUND, QUESTION_NOT_FOUND',
-        409: 'QUESTION_ANSWERED (a second answer while the run lives)',
-        ...RELAY_ERRORS,
-      },
+      errors: replyErrors(
+        'INVALID_QUESTION_ID',
+        'AGENT_NOT_FOUND, QUESTION_NOT_FOUND',
+        'QUESTION_ANSWERED (a second answer while the run lives)',
+      ),
     },
   },
   '/api/v1/agents/{id}/events': {

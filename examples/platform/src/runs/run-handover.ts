@@ -1,5 +1,6 @@
 import type { AgentEvent, AgentRun, CodeAgent } from '@forge/core';
 import type { RunRecord } from '@forge/store';
+import type { AttachOptions } from '@forge/transport-grpc';
 import type { LiveRun } from './live-run.js';
 import type { RunContext } from './run-context.js';
 import type { RunEnder } from './run-ender.js';
@@ -26,14 +27,7 @@ export interface HandoverAgent {
    * Takes up a run another host let go of, from after its `afterSeq`th event. `request` (its sessionId and fork)
    * decides which sessions the run's session calls may reach in this host's store.
    */
-  attach(
-    runId: string,
-    options: {
-      afterSeq: number;
-      pending?: readonly AgentEvent[];
-      request?: { sessionId?: string | undefined; fork?: boolean | undefined };
-    },
-  ): AgentRun;
+  attach(runId: string, options: AttachOptions): AgentRun;
   /**
    * Where only one instance can attach a run (a remote agent's, on the replica its link reached; it announced the
    * run there): whether this one can now. Absent: any instance can (a pod's).
