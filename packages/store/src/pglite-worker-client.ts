@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { protocol } from '@electric-sql/pglite';
 import { ForgeError } from '@forge/core';
@@ -43,7 +44,10 @@ function startWorker(source: PgliteSource): Worker {
   const workerData = { [PGLITE_WORKER_DATA]: source };
   if (here.endsWith('.ts')) {
     const file = JSON.stringify(new URL('./pglite-worker.ts', here).href);
-    const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'));
+    // tsx's `esm/api` export, its `import` condition (beside the `require` one); import.meta.resolve would leave a
+    // bare `import.meta` in the CJS build.
+    const api = createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
+    const tsx = JSON.stringify(pathToFileURL(api).href);
     return new Worker(`import(${tsx}).then((tsx) => tsx.tsImport(${file}, ${file}))`, { eval: true, workerData });
   }
   return new Worker(new URL(here.endsWith('.cjs') ? './pglite-worker.cjs' : './pglite-worker.js', here), {
