@@ -46,7 +46,9 @@ function startWorker(source: PgliteSource): Worker {
     const file = JSON.stringify(new URL('./pglite-worker.ts', here).href);
     // tsx's `esm/api` export, its `import` condition (beside the `require` one); import.meta.resolve would leave a
     // bare `import.meta` in the CJS build.
-    const api = createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs');
+    const api = createRequire(here)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs');
     const tsx = JSON.stringify(pathToFileURL(api).href);
     return new Worker(`import(${tsx}).then((tsx) => tsx.tsImport(${file}, ${file}))`, { eval: true, workerData });
   }
@@ -84,6 +86,7 @@ export async function openPgliteWorker(source: PgliteSource): Promise<PgliteData
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
   const listeners = new Map<number, (payload: string) => void>();
   let ids = 0;
+  let transactions = 0;
   /** Why requests are refused from now on: closed, or the worker ended. */
   let refused: Error | undefined;
   let started!: { resolve: () => void; reject: (error: unknown) => void };
@@ -164,20 +167,27 @@ export async function openPgliteWorker(source: PgliteSource): Promise<PgliteData
     },
     exec: (text) => request({ op: 'exec', text }),
     async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
-      const tx = await request<number>({ op: 'begin' });
+      const tx = ++transactions;
+      // The first statement opens the transaction in the worker; messages keep their order, so the others follow it.
+      let begun = false;
+      const begin = (): { begin?: true } => {
+        if (begun) return {};
+        begun = true;
+        return { begin: true };
+      };
       const sql: Sql = {
         query: <T extends Row>(text: string, params: readonly unknown[] = []) =>
-          request<T[]>({ op: 'query', text, params, tx }),
-        exec: (text) => request({ op: 'exec', text, tx }),
+          request<T[]>({ op: 'query', text, params, tx, ...begin() }),
+        exec: (text) => request({ op: 'exec', text, tx, ...begin() }),
       };
       let result: T;
       try {
         result = await fn(sql);
       } catch (error) {
-        await request({ op: 'end', tx, commit: false }).catch(() => {});
+        if (begun) await request({ op: 'end', tx, commit: false }).catch(() => {});
         throw error;
       }
-      await request({ op: 'end', tx, commit: true });
+      if (begun) await request({ op: 'end', tx, commit: true });
       return result;
     },
     async listen(channel, onNotify) {

@@ -7,10 +7,13 @@ export const PGLITE_WORKER_DATA = 'forgePglite';
 /** What the PGlite worker is asked (pglite-worker.ts); `id` pairs a request with its reply. */
 export type WorkerRequest =
   | { id: number; op: 'run'; statements: Array<{ text: string; params: readonly unknown[] }> }
-  | { id: number; op: 'exec'; text: string; tx?: number }
-  | { id: number; op: 'query'; text: string; params: readonly unknown[]; tx: number }
-  /** Opens a transaction; its reply's value is the transaction's number for `query`, `exec` and `end`. */
-  | { id: number; op: 'begin' }
+  /**
+   * In transaction `tx` when given; `begin` opens it first (with its first statement: one round trip
+   * less per transaction, and the event loop waits on none while a transaction holds PGlite).
+   */
+  | { id: number; op: 'exec'; text: string; tx?: number; begin?: true }
+  | { id: number; op: 'query'; text: string; params: readonly unknown[]; tx: number; begin?: true }
+  /** Commits or rolls back transaction `tx` (nothing to do if no statement opened it). */
   | { id: number; op: 'end'; tx: number; commit: boolean }
   /** Its reply's value is the listener's number, carried by each `notify`. */
   | { id: number; op: 'listen'; channel: string }

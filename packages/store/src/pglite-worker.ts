@@ -30,12 +30,13 @@ async function serve(port: MessagePort, source: PgliteSource): Promise<void> {
     post({ failed: toWire(error) });
     return;
   }
-  const transactions = new Map<number, OpenTransaction>();
+  const transactions = new Map<number, Promise<OpenTransaction>>();
   const listeners = new Map<number, () => Promise<void>>();
   let listenerIds = 0;
 
-  const begin = (id: number) =>
-    new Promise<void>((opened, failed) => {
+  /** Opens a transaction: resolves once PGlite is inside it, with what its statements run on and how it ends. */
+  const begin = () =>
+    new Promise<OpenTransaction>((opened, failed) => {
       let started = false;
       let finish!: (commit: boolean) => void;
       const decided = new Promise<boolean>((resolve) => {
@@ -43,7 +44,7 @@ async function serve(port: MessagePort, source: PgliteSource): Promise<void> {
       });
       const done = db.transaction(async (tx) => {
         started = true;
-        transactions.set(id, {
+        opened({
           tx,
           async end(commit) {
             finish(commit);
@@ -52,13 +53,24 @@ async function serve(port: MessagePort, source: PgliteSource): Promise<void> {
             });
           },
         });
-        opened();
         if (!(await decided)) throw ROLLBACK;
       });
       done.catch((error: unknown) => {
         if (!started) failed(error);
       });
     });
+  /** The transaction a statement runs in, opened by the statement that says `begin`. */
+  const transaction = (request: { tx: number; begin?: true }): Promise<OpenTransaction> => {
+    if (request.begin) {
+      const opening = begin();
+      // A failed begin is the first statement's error; `end` then has nothing to do.
+      opening.catch(() => transactions.delete(request.tx));
+      transactions.set(request.tx, opening);
+    }
+    const open = transactions.get(request.tx);
+    if (!open) throw new Error(`No open transaction ${request.tx} in the PGlite worker`);
+    return open;
+  };
 
   const answer = async (request: WorkerRequest): Promise<unknown> => {
     switch (request.op) {
@@ -78,16 +90,15 @@ async function serve(port: MessagePort, source: PgliteSource): Promise<void> {
         return outcomes;
       }
       case 'exec':
-        return request.tx === undefined ? db.exec(request.text) : transaction(request.tx).exec(request.text);
+        if (request.tx === undefined) return db.exec(request.text);
+        return (await transaction({ tx: request.tx, ...(request.begin ? { begin: true } : {}) })).tx.exec(request.text);
       case 'query':
-        return transaction(request.tx).query(request.text, request.params);
-      case 'begin':
-        await begin(request.id);
-        return request.id;
+        return (await transaction(request)).tx.query(request.text, request.params);
       case 'end': {
         const open = transactions.get(request.tx);
         transactions.delete(request.tx);
-        return open?.end(request.commit);
+        const opened = await open?.catch(() => undefined);
+        return opened?.end(request.commit);
       }
       case 'listen': {
         const listener = ++listenerIds;
@@ -102,11 +113,6 @@ async function serve(port: MessagePort, source: PgliteSource): Promise<void> {
       case 'close':
         return db.close();
     }
-  };
-  const transaction = (tx: number) => {
-    const open = transactions.get(tx);
-    if (!open) throw new Error(`No open transaction ${tx} in the PGlite worker`);
-    return open.tx;
   };
 
   port.on('message', (request: WorkerRequest) => {
