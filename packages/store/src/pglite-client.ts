@@ -15,9 +15,11 @@ const MAX_BATCH = 32;
 
 export interface PgliteClientOptions {
   /**
-   * Run PGlite in a worker thread (default): its statements run synchronously in WebAssembly, and
-   * in this thread each batch of them is a pause of the event loop (timers, sockets, SSE readers
-   * wait). `false` runs it in this thread (one V8 isolate less, ~10 MB).
+   * Run PGlite in a worker thread: its statements run synchronously in WebAssembly, and in this
+   * thread each batch of them is a pause of the event loop (timers, sockets, SSE readers wait:
+   * event-loop delay p99 603 ms vs 122 ms at 1,000 concurrent runs, bench/README.md). Off by
+   * default: the worker's isolate and PGlite's JavaScript loaded again cost an idle platform
+   * ~40–60 MB of RSS (215 → 262–277 MB), over its 250 MB goal.
    */
   worker?: boolean;
 }
@@ -45,7 +47,7 @@ export async function pgliteClient(dataDir?: string, options: PgliteClientOption
     if (!existsSync(join(dataDir, 'PG_VERSION'))) await initDataDirInChild(dataDir, PGLITE_SETTINGS);
     source = { dataDir };
   }
-  const inWorker = options.worker ?? true;
+  const inWorker = options.worker ?? false;
   const db = inWorker ? await openPgliteWorker(source) : await openPgliteDatabase(source);
   // In the worker the statements do not hold this thread's event loop: no turn to give it back.
   const turns = new LoopTurns(inWorker ? Number.POSITIVE_INFINITY : undefined);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { protocol } from '@electric-sql/pglite';
 import { ForgeError } from '@forge/core';
@@ -34,6 +34,9 @@ function pgliteWasm(): Promise<WebAssembly.Module> {
   return compiled;
 }
 
+/** The worker's JavaScript is PGlite's and a few hundred lines: a small young generation is enough (RSS). */
+const resourceLimits = { maxYoungGenerationSizeMb: 4 };
+
 /**
  * The worker's script beside this module: `pglite-worker.js` / `.cjs` in the built package (its own
  * tsup entry). From source (tsx, vitest), a worker thread does not get the loader that made this
@@ -43,17 +46,15 @@ function startWorker(source: PgliteSource): Worker {
   const here = import.meta.url;
   const workerData = { [PGLITE_WORKER_DATA]: source };
   if (here.endsWith('.ts')) {
-    const file = JSON.stringify(new URL('./pglite-worker.ts', here).href);
-    // tsx's `esm/api` export, its `import` condition (beside the `require` one); import.meta.resolve would leave a
-    // bare `import.meta` in the CJS build.
-    const api = createRequire(here)
-      .resolve('tsx/esm/api')
-      .replace(/\.cjs$/, '.mjs');
-    const tsx = JSON.stringify(pathToFileURL(api).href);
-    return new Worker(`import(${tsx}).then((tsx) => tsx.tsImport(${file}, ${file}))`, { eval: true, workerData });
+    // tsx's require hook, in the worker's own thread: its ESM loader (tsImport) starts a hooks thread of its own,
+    // another isolate (~40 MB more RSS).
+    const tsx = JSON.stringify(createRequire(here).resolve('tsx/cjs/api'));
+    const file = JSON.stringify(fileURLToPath(new URL('./pglite-worker.ts', here)));
+    return new Worker(`require(${tsx}).register(); require(${file});`, { eval: true, workerData, resourceLimits });
   }
   return new Worker(new URL(here.endsWith('.cjs') ? './pglite-worker.cjs' : './pglite-worker.js', here), {
     workerData,
+    resourceLimits,
   });
 }
 
