@@ -17,7 +17,7 @@ export interface PgliteClientOptions {
   /**
    * Run PGlite in a worker thread: its statements run synchronously in WebAssembly, and in this
    * thread each batch of them is a pause of the event loop (timers, sockets, SSE readers wait:
-   * event-loop delay p99 at 1,000 concurrent runs 37–122 ms in the worker vs 83–603 ms here,
+   * event-loop delay p99 at 1,000 concurrent runs 33–122 ms in the worker vs 83–603 ms here,
    * bench/README.md "PGlite in a worker thread"). Off by default: the worker's isolate and
    * PGlite's JavaScript loaded again cost an idle platform ~40–60 MB of RSS (215–221 MB →
    * 222–297 MB), over its 250 MB goal, and each statement of a transaction is a round trip.
