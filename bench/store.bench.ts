@@ -330,7 +330,8 @@ const bench: BenchModule = {
   title: 'platform store',
   async run() {
     const t0 = performance.now();
-    const pglite = await openStore({ memory: true });
+    // FORGE_PGLITE_WORKER=1: PGlite in a worker thread (the platform's setting; default off).
+    const pglite = await openStore({ memory: true, worker: process.env.FORGE_PGLITE_WORKER === '1' });
     const rows = await journalRows('PGlite', pglite).finally(() => pglite.close());
     const url = process.env.FORGE_BENCH_DATABASE_URL ?? process.env.FORGE_TEST_DATABASE_URL;
     if (url) {

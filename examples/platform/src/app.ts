@@ -128,7 +128,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const store = instrumentPlatform.store(
     options.store ??
       (await openStore(
-        config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: join(config.dataDir, '.forge-db') },
+        config.databaseUrl
+          ? { databaseUrl: config.databaseUrl }
+          : { dataDir: join(config.dataDir, '.forge-db'), worker: config.pgliteWorker },
       )),
     metrics,
   );

@@ -1,7 +1,7 @@
 export { openStore, type ForgeStore, type OpenStoreOptions } from './open-store.js';
 export { migrate, MIGRATIONS, type Migration } from './migrations.js';
 export type { Row, Sql, SqlClient, SqlEngine } from './sql.js';
-export { pgliteClient } from './pglite-client.js';
+export { pgliteClient, type PgliteClientOptions } from './pglite-client.js';
 export { postgresClient, type PostgresClientOptions } from './postgres-client.js';
 export { RunStore, type OutboxItem, type OutboxState, type RunPage } from './run-store.js';
 export { RunLeaseLostError, RunStoreWriteError } from './run-store-errors.js';

@@ -15,11 +15,13 @@ export class LoopTurns {
 
   #queued = 0;
 
+  constructor(private readonly maxHoldMs = MAX_HOLD_MS) {}
+
   next<T>(statement: () => Promise<T>): Promise<T> {
     // Nothing queued: the loop has been free since the last statement; the hold starts now.
     if (this.#queued++ === 0) this.#heldSince = performance.now();
     const run = this.#tail.then(async () => {
-      if (performance.now() - this.#heldSince >= MAX_HOLD_MS) {
+      if (performance.now() - this.#heldSince >= this.maxHoldMs) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         this.#heldSince = performance.now();
       }

@@ -5,7 +5,7 @@ import { sqlCredentialStore } from './credential-store.js';
 import { KeySpend } from './key-spend.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { migrate } from './migrations.js';
-import { pgliteClient } from './pglite-client.js';
+import { pgliteClient, type PgliteClientOptions } from './pglite-client.js';
 import { postgresClient } from './postgres-client.js';
 import { RunStore } from './run-store.js';
 import { RunUsage } from './run-usage.js';
@@ -19,9 +19,9 @@ export type OpenStoreOptions =
   /** PostgreSQL: replicas share it. */
   | { databaseUrl: string; poolSize?: number }
   /** PGlite with its files in `dataDir` (one process at a time). */
-  | { dataDir: string }
+  | ({ dataDir: string } & PgliteClientOptions)
   /** PGlite in memory: gone with the process (tests, benchmarks). */
-  | { memory: true };
+  | ({ memory: true } & PgliteClientOptions);
 
 export interface ForgeStore {
   readonly sql: SqlClient;
@@ -49,6 +49,9 @@ export interface ForgeStore {
   close(): Promise<void>;
 }
 
+const pgliteOptions = (options: PgliteClientOptions): PgliteClientOptions =>
+  options.worker === undefined ? {} : { worker: options.worker };
+
 /** Opens the database, runs pending migrations, and returns the platform's store on it. */
 export async function openStore(options: OpenStoreOptions): Promise<ForgeStore> {
   let unlock: (() => Promise<void>) | undefined;
@@ -58,13 +61,13 @@ export async function openStore(options: OpenStoreOptions): Promise<ForgeStore> 
   } else if ('dataDir' in options) {
     unlock = await lockDataDir(options.dataDir);
     try {
-      sql = await pgliteClient(options.dataDir);
+      sql = await pgliteClient(options.dataDir, pgliteOptions(options));
     } catch (error) {
       await unlock();
       throw error;
     }
   } else {
-    sql = await pgliteClient();
+    sql = await pgliteClient(undefined, pgliteOptions(options));
   }
   let migrated: number[];
   try {

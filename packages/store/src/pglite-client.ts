@@ -1,29 +1,34 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { initDataDirInChild, initialisedTarballFromChild } from './pglite-initdb.js';
-import type { Row, Sql, SqlClient } from './sql.js';
+import type { Row, SqlClient } from './sql.js';
 import { LoopTurns } from './loop-turns.js';
-import { PglitePipeline, type PipelinedStatement } from './pglite-pipeline.js';
-import { fromStorable, readableRows, storableParams } from './storable-text.js';
+import { openPgliteDatabase, PGLITE_SETTINGS, type PgliteSource } from './pglite-database.js';
+import type { PipelinedStatement } from './pglite-pipeline.js';
+import { openPgliteWorker } from './pglite-worker-client.js';
 
 /**
- * PostgreSQL's default 128 MB of shared buffers is touched at start: with it an idle PGlite holds
- * ~300 MB RSS, with 16 MB ~170 MB (below that the gain is small: 1 MB → ~150 MB). Passed on the
- * command line, so it holds for data dirs made before this setting, too; initdb also writes it
- * into a new dir's postgresql.conf. `work_mem`, `max_connections`, `temp_buffers` made no
- * measurable difference to an idle process; PGlite's `initialMemory` cannot go below its 128 MB.
+ * Statements sent to PGlite in one call at most. In this thread a batch is one turn of the event
+ * loop's wait (LoopTurns); in the worker, one message each way.
  */
-const settings = ['-c', 'shared_buffers=16MB'];
-const startParams = [...PGlite.defaultStartParams, ...settings];
-
-/** Statements sent to PGlite in one call at most: a batch is one turn of the event loop's wait (LoopTurns). */
 const MAX_BATCH = 32;
+
+export interface PgliteClientOptions {
+  /**
+   * Run PGlite in a worker thread: its statements run synchronously in WebAssembly, and in this
+   * thread each batch of them is a pause of the event loop (timers, sockets, SSE readers wait:
+   * event-loop delay p99 at 1,000 concurrent runs 33–122 ms in the worker vs 83–603 ms here,
+   * bench/README.md "PGlite in a worker thread"). Off by default: the worker's isolate and
+   * PGlite's JavaScript loaded again cost an idle platform ~40–60 MB of RSS (215–221 MB →
+   * 222–297 MB), over its 250 MB goal, and each statement of a transaction is a round trip.
+   */
+  worker?: boolean;
+}
 
 // One initdb per process for in-memory databases (tests open many): the tarball is immutable.
 let memoryTemplate: Promise<Uint8Array> | undefined;
 function initialisedTarball(): Promise<Uint8Array> {
-  memoryTemplate ??= initialisedTarballFromChild(settings).catch((error: unknown) => {
+  memoryTemplate ??= initialisedTarballFromChild(PGLITE_SETTINGS).catch((error: unknown) => {
     memoryTemplate = undefined;
     throw error;
   });
@@ -31,32 +36,22 @@ function initialisedTarball(): Promise<Uint8Array> {
 }
 
 /**
- * PGlite in this process: data under `dataDir`, or in memory without one. A new database is
- * initialised in a child process (see pglite-initdb.ts). PGlite serves one
- * connection, so its queries and transactions run one at a time (its own mutex). Strings cross
- * escaped where PostgreSQL could not hold them (storable-text.ts).
+ * PGlite: data under `dataDir`, or in memory without one. A new database is initialised in a child
+ * process (see pglite-initdb.ts). PGlite serves one connection, so its queries and transactions run
+ * one at a time; plain statements queued while others run go in one batch (pglite-pipeline.ts).
  */
-export async function pgliteClient(dataDir?: string): Promise<SqlClient> {
-  let db: PGlite;
-  if (dataDir === undefined) {
-    const template = await initialisedTarball();
-    db = await PGlite.create({ startParams, loadDataDir: new Blob([template as Uint8Array<ArrayBuffer>]) });
-  } else {
+export async function pgliteClient(dataDir?: string, options: PgliteClientOptions = {}): Promise<SqlClient> {
+  let source: PgliteSource;
+  if (dataDir === undefined) source = { tarball: await initialisedTarball() };
+  else {
     // initdb in this process would keep its ~600 MB for the process's life (see pglite-initdb.ts).
-    if (!existsSync(join(dataDir, 'PG_VERSION'))) await initDataDirInChild(dataDir, settings);
-    db = await PGlite.create(dataDir, { startParams });
+    if (!existsSync(join(dataDir, 'PG_VERSION'))) await initDataDirInChild(dataDir, PGLITE_SETTINGS);
+    source = { dataDir };
   }
-  const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Sql => ({
-    async query<T extends Row>(text: string, params: readonly unknown[] = []) {
-      return readableRows((await q.query<T>(text, storableParams(params))).rows);
-    },
-    async exec(text) {
-      await q.exec(text);
-    },
-  });
-  const root = wrap(db);
-  const turns = new LoopTurns();
-  const pipeline = new PglitePipeline(db);
+  const inWorker = options.worker ?? false;
+  const db = inWorker ? await openPgliteWorker(source) : await openPgliteDatabase(source);
+  // In the worker the statements do not hold this thread's event loop: no turn to give it back.
+  const turns = new LoopTurns(inWorker ? Number.POSITIVE_INFINITY : undefined);
   /** The batch still taking statements: those queued while the statements before them run go in one call. */
   let open: PipelinedStatement[] | undefined;
   /** What is not a plain statement (exec, a transaction) closes the open batch: everything keeps the order it was sent in. */
@@ -68,12 +63,7 @@ export async function pgliteClient(dataDir?: string): Promise<SqlClient> {
     engine: 'pglite',
     query<T extends Row>(text: string, params: readonly unknown[] = []) {
       return new Promise<T[]>((resolve, reject) => {
-        const statement: PipelinedStatement = {
-          text,
-          params: storableParams(params),
-          resolve: (rows) => resolve(readableRows(rows as T[])),
-          reject,
-        };
+        const statement: PipelinedStatement = { text, params, resolve: resolve as (rows: Row[]) => void, reject };
         if (open && open.length < MAX_BATCH) {
           open.push(statement);
           return;
@@ -82,20 +72,14 @@ export async function pgliteClient(dataDir?: string): Promise<SqlClient> {
         open = batch;
         void turns.next(() => {
           if (open === batch) open = undefined;
-          return pipeline.run(batch);
+          return db.run(batch);
         });
       });
     },
-    exec: (text) => alone(() => root.exec(text)),
+    exec: (text) => alone(() => db.exec(text)),
     // A transaction is one turn: its own statements run inside it, as PGlite runs them.
-    transaction: (fn) => alone(() => db.transaction((tx) => fn(wrap(tx)))),
-    async listen(channel, onNotify) {
-      const unlisten = await db.listen(channel, (payload) => onNotify(fromStorable(payload)));
-      return async () => {
-        // Closed already: nothing is listening any more.
-        if (!db.closed) await unlisten();
-      };
-    },
+    transaction: (fn) => alone(() => db.transaction(fn)),
+    listen: (channel, onNotify) => db.listen(channel, onNotify),
     close: () => db.close(),
   };
 }

@@ -3,10 +3,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { pgliteClient } from './pglite-client.js';
 import type { SqlClient } from './sql.js';
 
-describe('PGlite statements pipelined (pgliteClient → PglitePipeline)', () => {
+describe.each([
+  ['in this thread', false],
+  ['in a worker thread', true],
+])('PGlite statements pipelined (pgliteClient → PglitePipeline), %s', (_, worker) => {
   let sql: SqlClient;
   beforeAll(async () => {
-    sql = await pgliteClient();
+    sql = await pgliteClient(undefined, { worker });
     await sql.exec('create table p (id int primary key, doc jsonb, tags text[], ok boolean, note text)');
   }, 120_000);
   afterAll(() => sql.close());
@@ -31,6 +34,8 @@ describe('PGlite statements pipelined (pgliteClient → PglitePipeline)', () => 
           { id: 2, note: 'two' },
         ],
       });
+      // The worker's calls are in its own thread, where this spy is not.
+      if (worker) return;
       // The new texts prepared in one call, all four executed in another.
       expect(calls).toHaveBeenCalledTimes(2);
       calls.mockClear();
