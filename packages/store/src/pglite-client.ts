@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { initDataDirInChild, initialisedTarballFromChild } from './pglite-initdb.js';
+import { initialisedTarballFromChild } from './pglite-initdb.js';
 import type { Row, Sql, SqlClient } from './sql.js';
 import { LoopTurns } from './loop-turns.js';
 import { PglitePipeline, type PipelinedStatement } from './pglite-pipeline.js';
@@ -20,7 +20,7 @@ const startParams = [...PGlite.defaultStartParams, ...settings];
 /** Statements sent to PGlite in one call at most: a batch is one turn of the event loop's wait (LoopTurns). */
 const MAX_BATCH = 32;
 
-// One initdb per process for in-memory databases (tests open many): the tarball is immutable.
+// One initdb per process (tests open many databases, in memory and in new data dirs): the tarball is immutable.
 let memoryTemplate: Promise<Uint8Array> | undefined;
 function initialisedTarball(): Promise<Uint8Array> {
   memoryTemplate ??= initialisedTarballFromChild(settings).catch((error: unknown) => {
@@ -32,20 +32,17 @@ function initialisedTarball(): Promise<Uint8Array> {
 
 /**
  * PGlite in this process: data under `dataDir`, or in memory without one. A new database is
- * initialised in a child process (see pglite-initdb.ts). PGlite serves one
+ * unpacked from the process's one initialised tarball, made in a child process (see pglite-initdb.ts):
+ * an initdb costs ~6 s of CPU, unpacking its result well under one. PGlite serves one
  * connection, so its queries and transactions run one at a time (its own mutex). Strings cross
  * escaped where PostgreSQL could not hold them (storable-text.ts).
  */
 export async function pgliteClient(dataDir?: string): Promise<SqlClient> {
   let db: PGlite;
-  if (dataDir === undefined) {
-    const template = await initialisedTarball();
-    db = await PGlite.create({ startParams, loadDataDir: new Blob([template as Uint8Array<ArrayBuffer>]) });
-  } else {
-    // initdb in this process would keep its ~600 MB for the process's life (see pglite-initdb.ts).
-    if (!existsSync(join(dataDir, 'PG_VERSION'))) await initDataDirInChild(dataDir, settings);
-    db = await PGlite.create(dataDir, { startParams });
-  }
+  // initdb in this process would keep its ~600 MB for the process's life (see pglite-initdb.ts).
+  const fresh = async () => ({ loadDataDir: new Blob([(await initialisedTarball()) as Uint8Array<ArrayBuffer>]) });
+  if (dataDir === undefined) db = await PGlite.create({ startParams, ...(await fresh()) });
+  else db = await PGlite.create(dataDir, { startParams, ...(existsSync(join(dataDir, 'PG_VERSION')) ? {} : await fresh()) });
   const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Sql => ({
     async query<T extends Row>(text: string, params: readonly unknown[] = []) {
       return readableRows((await q.query<T>(text, storableParams(params))).rows);
