@@ -1,39 +1,18 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { initialisedTarballFromChild } from './pglite-initdb.js';
+import { initialisedTarball, pgliteStartParams as startParams } from './pglite-template.js';
 import type { Row, Sql, SqlClient } from './sql.js';
 import { LoopTurns } from './loop-turns.js';
 import { PglitePipeline, type PipelinedStatement } from './pglite-pipeline.js';
 import { fromStorable, readableRows, storableParams } from './storable-text.js';
 
-/**
- * PostgreSQL's default 128 MB of shared buffers is touched at start: with it an idle PGlite holds
- * ~300 MB RSS, with 16 MB ~170 MB (below that the gain is small: 1 MB → ~150 MB). Passed on the
- * command line, so it holds for data dirs made before this setting, too; initdb also writes it
- * into a new dir's postgresql.conf. `work_mem`, `max_connections`, `temp_buffers` made no
- * measurable difference to an idle process; PGlite's `initialMemory` cannot go below its 128 MB.
- */
-const settings = ['-c', 'shared_buffers=16MB'];
-const startParams = [...PGlite.defaultStartParams, ...settings];
-
 /** Statements sent to PGlite in one call at most: a batch is one turn of the event loop's wait (LoopTurns). */
 const MAX_BATCH = 32;
 
-// One initdb per process (tests open many databases, in memory and in new data dirs): the tarball is immutable.
-let memoryTemplate: Promise<Uint8Array> | undefined;
-function initialisedTarball(): Promise<Uint8Array> {
-  memoryTemplate ??= initialisedTarballFromChild(settings).catch((error: unknown) => {
-    memoryTemplate = undefined;
-    throw error;
-  });
-  return memoryTemplate;
-}
-
 /**
  * PGlite in this process: data under `dataDir`, or in memory without one. A new database is
- * unpacked from the process's one initialised tarball, made in a child process (see pglite-initdb.ts):
- * an initdb costs ~6 s of CPU, unpacking its result well under one. PGlite serves one
+ * unpacked from the process's one initialised tarball (pglite-template.ts). PGlite serves one
  * connection, so its queries and transactions run one at a time (its own mutex). Strings cross
  * escaped where PostgreSQL could not hold them (storable-text.ts).
  */
@@ -42,7 +21,11 @@ export async function pgliteClient(dataDir?: string): Promise<SqlClient> {
   // initdb in this process would keep its ~600 MB for the process's life (see pglite-initdb.ts).
   const fresh = async () => ({ loadDataDir: new Blob([(await initialisedTarball()) as Uint8Array<ArrayBuffer>]) });
   if (dataDir === undefined) db = await PGlite.create({ startParams, ...(await fresh()) });
-  else db = await PGlite.create(dataDir, { startParams, ...(existsSync(join(dataDir, 'PG_VERSION')) ? {} : await fresh()) });
+  else
+    db = await PGlite.create(dataDir, {
+      startParams,
+      ...(existsSync(join(dataDir, 'PG_VERSION')) ? {} : await fresh()),
+    });
   const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Sql => ({
     async query<T extends Row>(text: string, params: readonly unknown[] = []) {
       return readableRows((await q.query<T>(text, storableParams(params))).rows);

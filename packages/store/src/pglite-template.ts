@@ -1,0 +1,35 @@
+import { readFile } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { initialisedTarballFromChild } from './pglite-initdb.js';
+
+/**
+ * PostgreSQL's default 128 MB of shared buffers is touched at start: with it an idle PGlite holds
+ * ~300 MB RSS, with 16 MB ~170 MB (below that the gain is small: 1 MB → ~150 MB). Passed on the
+ * command line, so it holds for data dirs made before this setting, too; initdb also writes it
+ * into a new dir's postgresql.conf. `work_mem`, `max_connections`, `temp_buffers` made no
+ * measurable difference to an idle process; PGlite's `initialMemory` cannot go below its 128 MB.
+ */
+export const pgliteSettings = ['-c', 'shared_buffers=16MB'];
+export const pgliteStartParams = [...PGlite.defaultStartParams, ...pgliteSettings];
+
+/**
+ * A file holding `initialisedTarball()` of a process with this same PGlite, for processes a test starts
+ * (`pgliteTemplateFile` in @forge/store/testing): their new databases skip initdb too. Never set in production.
+ */
+export const PGLITE_TEMPLATE_ENV = 'FORGE_PGLITE_TEMPLATE';
+
+// One initdb per process (tests open many databases, in memory and in new data dirs): the tarball is immutable.
+let template: Promise<Uint8Array> | undefined;
+
+/**
+ * A freshly initialised database (PGlite's gzipped `dumpDataDir`), made once per process in a child process
+ * (see pglite-initdb.ts): an initdb costs ~6.5 s of CPU, unpacking its result well under one.
+ */
+export function initialisedTarball(): Promise<Uint8Array> {
+  const file = process.env[PGLITE_TEMPLATE_ENV];
+  template ??= (file ? readFile(file) : initialisedTarballFromChild(pgliteSettings)).catch((error: unknown) => {
+    template = undefined;
+    throw error;
+  });
+  return template;
+}
