@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { initialisedTarball, pgliteStartParams as startParams } from './pglite-template.js';
+import { initDataDirInChild } from './pglite-initdb.js';
+import {
+  initialisedTarball,
+  knownTarball,
+  pgliteSettings,
+  pgliteStartParams as startParams,
+} from './pglite-template.js';
 import type { Row, Sql, SqlClient } from './sql.js';
 import { LoopTurns } from './loop-turns.js';
 import { PglitePipeline, type PipelinedStatement } from './pglite-pipeline.js';
@@ -12,20 +18,24 @@ const MAX_BATCH = 32;
 
 /**
  * PGlite in this process: data under `dataDir`, or in memory without one. A new database is
- * unpacked from the process's one initialised tarball (pglite-template.ts). PGlite serves one
+ * unpacked from the process's one initialised tarball (pglite-template.ts); a new data dir is, when the process
+ * has that tarball already, else it is initialised in a child process (pglite-initdb.ts). PGlite serves one
  * connection, so its queries and transactions run one at a time (its own mutex). Strings cross
  * escaped where PostgreSQL could not hold them (storable-text.ts).
  */
 export async function pgliteClient(dataDir?: string): Promise<SqlClient> {
   let db: PGlite;
   // initdb in this process would keep its ~600 MB for the process's life (see pglite-initdb.ts).
-  const fresh = async () => ({ loadDataDir: new Blob([(await initialisedTarball()) as Uint8Array<ArrayBuffer>]) });
-  if (dataDir === undefined) db = await PGlite.create({ startParams, ...(await fresh()) });
-  else
-    db = await PGlite.create(dataDir, {
-      startParams,
-      ...(existsSync(join(dataDir, 'PG_VERSION')) ? {} : await fresh()),
-    });
+  const unpack = async (tarball: Promise<Uint8Array>) => ({
+    loadDataDir: new Blob([(await tarball) as Uint8Array<ArrayBuffer>]),
+  });
+  if (dataDir === undefined) db = await PGlite.create({ startParams, ...(await unpack(initialisedTarball())) });
+  else {
+    const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
+    const tarball = fresh ? knownTarball() : undefined;
+    if (fresh && !tarball) await initDataDirInChild(dataDir, pgliteSettings);
+    db = await PGlite.create(dataDir, { startParams, ...(tarball ? await unpack(tarball) : {}) });
+  }
   const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Sql => ({
     async query<T extends Row>(text: string, params: readonly unknown[] = []) {
       return readableRows((await q.query<T>(text, storableParams(params))).rows);

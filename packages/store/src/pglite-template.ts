@@ -23,7 +23,8 @@ let template: Promise<Uint8Array> | undefined;
 
 /**
  * A freshly initialised database (PGlite's gzipped `dumpDataDir`), made once per process in a child process
- * (see pglite-initdb.ts): an initdb costs ~6.5 s of CPU, unpacking its result well under one.
+ * (see pglite-initdb.ts): an initdb costs ~6.5 s of CPU, unpacking its result well under one. In-memory
+ * databases start from it.
  */
 export function initialisedTarball(): Promise<Uint8Array> {
   const file = process.env[PGLITE_TEMPLATE_ENV];
@@ -32,4 +33,14 @@ export function initialisedTarball(): Promise<Uint8Array> {
     throw error;
   });
   return template;
+}
+
+/**
+ * The tarball when this process has one already (it opened an in-memory database, or was handed
+ * FORGE_PGLITE_TEMPLATE), for a new data dir. Otherwise undefined, and the data dir gets an initdb of its own in
+ * a child as before: a platform opens one data dir in its life and would gain nothing from making a tarball (the
+ * resident memory of a bare process after either path overlapped: 269–332 MB in a few samples).
+ */
+export function knownTarball(): Promise<Uint8Array> | undefined {
+  return template ?? (process.env[PGLITE_TEMPLATE_ENV] ? initialisedTarball() : undefined);
 }

@@ -65,4 +65,4 @@ export async function testDatabases(): Promise<TestDatabases> {
   };
 }
 
-export { pgliteTemplateEnv, pgliteTemplateFile } from './pglite-template-file.js';
+export { pgliteTemplateEnv, pgliteTemplateFile, preparePgliteTemplate } from './pglite-template-file.js';
