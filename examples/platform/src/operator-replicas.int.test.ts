@@ -8,9 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { parseApiKeyList } from './api-keys.js';
 import { startPlatform, type Platform } from './app.js';
-import { loadConfig } from './config.js';
 import { scriptedDemoAgent } from './providers/scripted-demo.js';
 import { apiClient } from './test-support/api-harness.js';
+import { testConfig } from './test-support/test-config.js';
 
 /**
  * Two replicas of the real platform (startPlatform) on one database: PGlite shared in this process, and PostgreSQL
@@ -37,7 +37,7 @@ async function replicas(
       platforms.push(
         await startPlatform({
           config: {
-            ...loadConfig([], {}),
+            ...testConfig(),
             port: 0,
             dataDir: join(scratch, `replica-${i}`),
             apiKeys: parseApiKeyList(`ops:${OPS},bob:${BOB}`).map((k) =>

@@ -13,11 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeyList } from './api-keys.js';
 import { apiClient } from './test-support/api-harness.js';
 import { startPlatform, type Platform } from './app.js';
-import { loadConfig } from './config.js';
 import { memoryLogger } from './logger.js';
 import { PERMISSION_ID, scriptedDemoAgent } from './providers/scripted-demo.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 import { createWebhookDispatcher } from './webhooks/index.js';
+import { testConfig } from './test-support/test-config.js';
 
 const KEY = 'e2e-alice-key-123456';
 const BOB = 'e2e-bob-key-1234567';
@@ -50,7 +50,7 @@ describe('platform end to end', () => {
       claudeCode({ bin: claudeBinPath(), env: { ...fakeAnthropicEnv(api.url), HOME: join(scratch, 'home') } }),
     );
     const config = {
-      ...loadConfig([], {}),
+      ...testConfig(),
       port: 0,
       dataDir: join(scratch, 'data'),
       apiKeys: parseApiKeyList(`alice:${KEY},bob:${BOB}`),

@@ -7,8 +7,8 @@ import { dialHome } from '@forge/dial-home';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeyList } from './api-keys.js';
 import { startPlatform, type Platform } from './app.js';
-import { loadConfig } from './config.js';
 import { apiClient } from './test-support/api-harness.js';
+import { testConfig } from './test-support/test-config.js';
 
 const KEY = 'remote-key-0123456789';
 const USER_KEY = 'remote-user-key-0123456789';
@@ -23,7 +23,7 @@ describe('remote agents (dial-home hub)', () => {
     const registry = createProviderRegistry();
     registry.register('scripted', scriptedAgent({ steps: sampleScript() }));
     const config = {
-      ...loadConfig([], {}),
+      ...testConfig(),
       port: 0,
       dataDir: join(scratch, 'data'),
       // alice operates the platform; bob only uses it.

@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nonceMcpStdio } from '../../../scripts/test-support/nonce-mcp-server.js';
 import { parseApiKeyList } from './api-keys.js';
 import { startPlatform, type Platform } from './app.js';
-import { loadConfig } from './config.js';
 import { apiClient } from './test-support/api-harness.js';
+import { testConfig } from './test-support/test-config.js';
 
 const KEY = 'fields-alice-key-12345678';
 const NONCE = 'nonce-platform-7c1f';
@@ -58,7 +58,7 @@ describe('platform: MCP server, output schema and an image in one message, on th
     });
     platform = await startPlatform({
       config: {
-        ...loadConfig([], { FORGE_MCP_SERVERS: catalogue }),
+        ...testConfig({ FORGE_MCP_SERVERS: catalogue }),
         port: 0,
         dataDir: join(scratch, 'data'),
         apiKeys: parseApiKeyList(`alice:${KEY}`),

@@ -11,8 +11,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeyList } from './api-keys.js';
 import { startPlatform, type Platform } from './app.js';
-import { loadConfig } from './config.js';
 import { apiClient } from './test-support/api-harness.js';
+import { testConfig } from './test-support/test-config.js';
 
 const KEY = 'sessions-alice-key-123456';
 const BOB = 'sessions-bob-key-1234567';
@@ -31,7 +31,7 @@ describe('platform sessions: a conversation moves to another instance', () => {
   const start = (home: string) =>
     startPlatform({
       config: {
-        ...loadConfig([], {}),
+        ...testConfig(),
         port: 0,
         dataDir: join(scratch, 'data'),
         apiKeys: parseApiKeyList(`alice:${KEY},bob:${BOB}`),

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { initDataDirInChild, initialisedTarballFromChild } from './pglite-initdb.js';
+import { initDataDirInChild } from './pglite-initdb.js';
+import { initialisedTarball, knownTarball } from './pglite-template.js';
 import type { Row, SqlClient } from './sql.js';
 import { LoopTurns } from './loop-turns.js';
 import { openPgliteDatabase, PGLITE_SETTINGS, type PgliteSource } from './pglite-database.js';
@@ -25,18 +26,9 @@ export interface PgliteClientOptions {
   worker?: boolean;
 }
 
-// One initdb per process for in-memory databases (tests open many): the tarball is immutable.
-let memoryTemplate: Promise<Uint8Array> | undefined;
-function initialisedTarball(): Promise<Uint8Array> {
-  memoryTemplate ??= initialisedTarballFromChild(PGLITE_SETTINGS).catch((error: unknown) => {
-    memoryTemplate = undefined;
-    throw error;
-  });
-  return memoryTemplate;
-}
-
 /**
- * PGlite: data under `dataDir`, or in memory without one. A new database is initialised in a child
+ * PGlite: data under `dataDir`, or in memory without one. A new database is unpacked from the process's
+ * one initialised tarball (pglite-template.ts) when the process has it, else initialised in a child
  * process (see pglite-initdb.ts). PGlite serves one connection, so its queries and transactions run
  * one at a time; plain statements queued while others run go in one batch (pglite-pipeline.ts).
  */
@@ -44,9 +36,11 @@ export async function pgliteClient(dataDir?: string, options: PgliteClientOption
   let source: PgliteSource;
   if (dataDir === undefined) source = { tarball: await initialisedTarball() };
   else {
+    const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
+    const tarball = fresh ? knownTarball() : undefined;
     // initdb in this process would keep its ~600 MB for the process's life (see pglite-initdb.ts).
-    if (!existsSync(join(dataDir, 'PG_VERSION'))) await initDataDirInChild(dataDir, PGLITE_SETTINGS);
-    source = { dataDir };
+    if (fresh && !tarball) await initDataDirInChild(dataDir, PGLITE_SETTINGS);
+    source = tarball ? { dataDir, tarball: await tarball } : { dataDir };
   }
   const inWorker = options.worker ?? false;
   const db = inWorker ? await openPgliteWorker(source) : await openPgliteDatabase(source);

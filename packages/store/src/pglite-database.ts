@@ -13,10 +13,13 @@ import { fromStorable, readableRows, storableParams } from './storable-text.js';
 export const PGLITE_SETTINGS: readonly string[] = ['-c', 'shared_buffers=16MB'];
 
 /**
- * Where an initialised database is: a data dir, or a tarball (`dumpDataDir`) to open in memory;
+ * Where an initialised database is: a data dir (a new one filled from `tarball` when given), or a
+ * tarball (`dumpDataDir`) to open in memory;
  * with PGlite's WebAssembly compiled already (see pglite-worker-client.ts).
  */
-export type PgliteSource = ({ dataDir: string } | { tarball: Uint8Array }) & { wasmModule?: WebAssembly.Module };
+export type PgliteSource = ({ dataDir: string; tarball?: Uint8Array } | { tarball: Uint8Array }) & {
+  wasmModule?: WebAssembly.Module;
+};
 
 /**
  * One PGlite database, wherever it runs: in this thread (`openPgliteDatabase`) or in a worker
@@ -38,10 +41,12 @@ export async function openPgliteDatabase(source: PgliteSource): Promise<PgliteDa
     startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS],
     ...(source.wasmModule ? { pgliteWasmModule: source.wasmModule } : {}),
   };
+  // A tarball with a data dir fills a new dir from it (pglite-template.ts) instead of an initdb.
+  const loadDataDir = source.tarball ? { loadDataDir: new Blob([source.tarball as Uint8Array<ArrayBuffer>]) } : {};
   const db =
     'dataDir' in source
-      ? await PGlite.create(source.dataDir, options)
-      : await PGlite.create({ ...options, loadDataDir: new Blob([source.tarball as Uint8Array<ArrayBuffer>]) });
+      ? await PGlite.create(source.dataDir, { ...options, ...loadDataDir })
+      : await PGlite.create({ ...options, ...loadDataDir });
   const pipeline = new PglitePipeline(db);
   const wrap = (q: Pick<PGlite, 'query' | 'exec'>): Sql => ({
     async query<T extends Row>(text: string, params: readonly unknown[] = []) {

@@ -6,12 +6,12 @@ import { grpcAgent, serveAgent, type AgentServer } from '@forge/transport-grpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeyList } from '../api-keys.js';
 import { startPlatform, type Platform } from '../app.js';
-import { loadConfig } from '../config.js';
 import { PERMISSION_ID, QUESTION_ID, scriptedDemoAgent } from '../providers/scripted-demo.js';
 import { apiClient, readSse } from '../test-support/api-harness.js';
 import type { PodId } from '@forge/k8s';
 import { fakePods } from './fake-pods.js';
 import { k8sBackend } from './k8s-backend.js';
+import { testConfig } from '../test-support/test-config.js';
 
 const KEY = 'k8s-alice-key-0123456';
 
@@ -40,7 +40,7 @@ describe('k8s backend over real gRPC (pods are local agent servers)', () => {
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'forge-platform-k8s-'));
     const config = {
-      ...loadConfig([], {}),
+      ...testConfig(),
       backend: 'k8s' as const,
       port: 0,
       dataDir: scratch,

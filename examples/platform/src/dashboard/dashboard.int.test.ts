@@ -15,9 +15,9 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeyList } from '../api-keys.js';
 import { startPlatform, type Platform } from '../app.js';
-import { loadConfig } from '../config.js';
 import { OFFLINE_NOTE, offlineResponder } from '../offline-model.js';
 import { scriptedDemoAgent } from '../providers/scripted-demo.js';
+import { testConfig } from '../test-support/test-config.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const KEY = 'dashboard-key-0123456789';
@@ -47,7 +47,7 @@ describe.skipIf(!haveChromium)('dashboard in headless Chromium', () => {
     claude = claudeCode({ bin: claudeBinPath(), env: { ...fakeAnthropicEnv(model.url), HOME: join(scratch, 'home') } });
     registry.register('claude-code', claude);
     const config = {
-      ...loadConfig([], {}),
+      ...testConfig(),
       port: 0,
       dataDir: scratch,
       apiKeys: parseApiKeyList(`alice:${KEY}`),

@@ -10,8 +10,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseApiKeyList } from '../api-keys.js';
 import { startPlatform, type Platform } from '../app.js';
-import { loadConfig } from '../config.js';
 import { scriptedDemoAgent } from '../providers/scripted-demo.js';
+import { testConfig } from '../test-support/test-config.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const KEY = 'run-view-key-0123456789';
@@ -74,7 +74,7 @@ describe.skipIf(!haveChromium)('dashboard run view in headless Chromium', () => 
       }),
     );
     const config = {
-      ...loadConfig([], {}),
+      ...testConfig(),
       port: 0,
       dataDir: scratch,
       apiKeys: parseApiKeyList(`alice:${KEY}`),

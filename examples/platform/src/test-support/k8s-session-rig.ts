@@ -11,9 +11,9 @@ import { parseApiKeyList } from '../api-keys.js';
 import { startPlatform } from '../app.js';
 import { fakePods } from '../backends/fake-pods.js';
 import { k8sBackend } from '../backends/k8s-backend.js';
-import { loadConfig } from '../config.js';
 import { startAgentPodProcess, type AgentPodProcess } from './agent-pod-process.js';
 import { apiClient } from './api-harness.js';
+import { testConfig } from './test-config.js';
 
 export interface K8sSessionRigOptions {
   /** Alice's API key. */
@@ -68,7 +68,7 @@ export async function startK8sSessionRig(options: K8sSessionRigOptions) {
   const parked = options.parked ? new ParkedAgents(store.sql) : undefined;
   const platform = await startPlatform({
     config: {
-      ...loadConfig([], {}),
+      ...testConfig(),
       backend: 'k8s' as const,
       port: 0,
       dataDir: scratch,

@@ -6,8 +6,9 @@ import { sampleScript, scriptedAgent, type ScriptStep } from '@forge/core/testin
 import { openStore, type ForgeStore } from '@forge/store';
 import { parseApiKeyList } from '../api-keys.js';
 import { startPlatform, type Platform, type PlatformOptions } from '../app.js';
-import { loadConfig, type PlatformConfig } from '../config.js';
+import type { PlatformConfig } from '../config.js';
 import { apiClient } from './api-harness.js';
+import { testConfig } from './test-config.js';
 
 export const ADMIN_KEY = 'ops-admin-key-0123456789';
 export const USER_KEY = 'ops-user-key-0123456789';
@@ -66,7 +67,7 @@ export async function startOpsPlatform(
     }),
   );
   const config: PlatformConfig = {
-    ...loadConfig([], {}),
+    ...testConfig(),
     port: 0,
     host: '127.0.0.1',
     dataDir: join(scratch, 'data'),

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { pgliteTemplateEnv } from '@forge/store/testing';
 
 const pkg = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -17,14 +18,18 @@ export interface PlatformProcess {
   stop(): Promise<void>;
 }
 
-/** Starts test-support/durable-platform.ts (or another such `program`) as a child process and waits until it serves. */
+/**
+ * Starts test-support/durable-platform.ts (or another such `program`) as a child process and waits until it serves.
+ * Without spare agent processes unless `env` asks for them (FORGE_PREWARM_MAX; see test-config.ts), and with this
+ * process's initialised PGlite database to unpack instead of an initdb of its own (pgliteTemplateEnv).
+ */
 export async function startPlatformProcess(
   env: Record<string, string>,
   program = 'src/test-support/durable-platform.ts',
 ): Promise<PlatformProcess> {
   const child = spawn(process.execPath, ['--conditions=@forge/source', '--import', 'tsx', program], {
     cwd: pkg,
-    env: { ...process.env, FORGE_DATABASE_URL: '', ...env },
+    env: { ...process.env, FORGE_DATABASE_URL: '', FORGE_PREWARM_MAX: '0', ...(await pgliteTemplateEnv()), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';

@@ -64,3 +64,5 @@ export async function testDatabases(): Promise<TestDatabases> {
     },
   };
 }
+
+export { pgliteTemplateEnv, pgliteTemplateFile, preparePgliteTemplate } from './pglite-template-file.js';

@@ -5,10 +5,10 @@ import { createProviderRegistry } from '@forge/core';
 import WebSocket from 'ws';
 import { parseApiKeyList } from '../../api-keys.js';
 import { startPlatform, type Platform, type PlatformOptions } from '../../app.js';
-import { loadConfig } from '../../config.js';
 import { memoryLogger } from '../../logger.js';
 import { scriptedDemoAgent } from '../../providers/scripted-demo.js';
 import { CHANNEL, frame } from '../channel-frames.js';
+import { testConfig } from '../../test-support/test-config.js';
 
 export const ALICE = 'attach-alice-key-123456';
 export const BOB = 'attach-bob-key-1234567';
@@ -34,7 +34,7 @@ export async function startAttachHarness(
   const dataDir = join(scratch, 'data');
   const platform = await startPlatform({
     config: {
-      ...loadConfig([], {}),
+      ...testConfig(),
       port: 0,
       dataDir,
       apiKeys: parseApiKeyList(`alice:${ALICE},bob:${BOB}`),
