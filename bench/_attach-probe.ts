@@ -12,18 +12,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { type AttachOptions, localWorkspaceAttach } from '@forge/core';
-import {
-  type AgentBackend,
-  type AgentRecord,
-  ApiKeyStore,
-  AttachService,
-  listen,
-  parseApiKeyList,
-} from '@forge/example-platform/attach';
+import { localWorkspaceAttach } from '@forge/core';
+import { endpoint, KEY } from './attach-endpoint.js';
 
-const KEY = 'bench-attach-key-0123456789';
-const AGENT = 'agt_benchattach000000';
 const BYTES = Number(process.env.PROBE_MIB ?? 256) * 2 ** 20;
 const ROUNDS = Number(process.env.PROBE_ROUNDS ?? 5);
 const NOBARE = process.env.PROBE_NOBARE === '1';
@@ -35,22 +26,7 @@ const cpuNow = () => {
 
 const workspace = await mkdtemp(`${tmpdir()}/forge-probe-`);
 const local = localWorkspaceAttach({ workspace });
-const record: AgentRecord = {
-  userId: 'bench',
-  agentId: AGENT,
-  provider: 'x',
-  phase: 'Running',
-  ready: true,
-  createdAt: 0,
-};
-const backend = {
-  kind: 'local',
-  get: async () => record,
-  attach: (_agent: AgentRecord, options: AttachOptions) => local.open(options),
-} as unknown as AgentBackend;
-const attach = new AttachService({ keys: new ApiKeyStore(parseApiKeyList(`bench:${KEY}`)), backend, maxPerUser: 64 });
-const server = await listen((_req, res) => res.end(), { port: 0, host: '127.0.0.1', upgrade: attach.upgrade });
-const url = `${server.url.replace('http', 'ws')}/api/v1/agents/${AGENT}/attach`;
+const { url, close } = await endpoint((options) => local.open(options));
 const client = spawn(
   process.execPath,
   ['--import', 'tsx', fileURLToPath(new URL('./attach-read-client.ts', import.meta.url))],
@@ -107,6 +83,5 @@ console.log(
 );
 console.log(rows.join('\n'));
 client.kill();
-await attach.close();
-await server.close();
+await close();
 await rm(workspace, { recursive: true, force: true });

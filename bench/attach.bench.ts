@@ -5,22 +5,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { localWorkspaceAttach, type AttachOptions, type AttachedProcess, type PtyModule } from '@forge/core';
+import { localWorkspaceAttach, type AttachOptions, type PtyModule } from '@forge/core';
 import { createAgentHub, dialHome, memoryCredentialStore } from '@forge/dial-home';
 import { sampleScript, scriptedAgent } from '@forge/core/testing';
 import WebSocket from 'ws';
-import {
-  ApiKeyStore,
-  AttachService,
-  listen,
-  parseApiKeyList,
-  type AgentBackend,
-  type AgentRecord,
-} from '@forge/example-platform/attach';
+import { endpoint, KEY } from './attach-endpoint.js';
 import { compare, type BenchModule } from './harness.js';
 
-const KEY = 'bench-attach-key-0123456789';
-const AGENT = 'agt_benchattach000000';
 const BYTES = 256 * 1024 * 1024;
 
 /**
@@ -112,36 +103,6 @@ async function echoLatencies(send: (b: Uint8Array) => void, onOutput: (l: (t: st
     if (i % 50 === 49) send(new TextEncoder().encode('\n'));
   }
   return times;
-}
-
-/** The platform's attach endpoint alone, over `open` (a local workspace, a dialled-home agent's). */
-async function endpoint(open: (options: AttachOptions) => Promise<AttachedProcess>) {
-  const record: AgentRecord = {
-    userId: 'bench',
-    agentId: AGENT,
-    provider: 'x',
-    phase: 'Running',
-    ready: true,
-    createdAt: 0,
-  };
-  const backend = {
-    kind: 'local',
-    get: async (userId: string, agentId: string) => (userId === 'bench' && agentId === AGENT ? record : undefined),
-    attach: (_agent: AgentRecord, options: AttachOptions) => open(options),
-  } as unknown as AgentBackend;
-  const attach = new AttachService({
-    keys: new ApiKeyStore(parseApiKeyList(`bench:${KEY}`)),
-    backend,
-    maxPerUser: 64,
-  });
-  const server = await listen((_req, res) => res.end(), { port: 0, host: '127.0.0.1', upgrade: attach.upgrade });
-  return {
-    url: `${server.url.replace('http', 'ws')}/api/v1/agents/${AGENT}/attach`,
-    async close() {
-      await attach.close();
-      await server.close();
-    },
-  };
 }
 
 /** Keystroke echo through the endpoint at `url`: the socket into a PTY running cat. */
