@@ -51,7 +51,7 @@ describe('platform sessions survive kill -9 of the replica and the loss of the a
   afterAll(async () => {
     await platform?.stop();
     await api?.close();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
+    if (scratch) await rm(scratch, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   });
 
   it('the second message, on a new replica with a fresh HOME and an empty workspace, has the first turn in its history', {
@@ -69,7 +69,8 @@ describe('platform sessions survive kill -9 of the replica and the loss of the a
 
     await platform.kill9();
     platform = undefined;
-    await rm(homeA, { recursive: true, force: true });
+    // The CLI that kill -9 orphaned sees its stdin close and exits, but may still be writing its HOME as it goes.
+    await rm(homeA, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
     // The agent's work directory, emptied as on a new machine (the platform keeps the directory itself).
     const workspace = join(scratch, 'data', 'alice', agentId, 'workspace');
     for (const entry of await readdir(workspace)) await rm(join(workspace, entry), { recursive: true, force: true });
