@@ -7,6 +7,7 @@ import {
   type CredentialStore,
   type HubServer,
 } from '@forge/dial-home';
+import { presentFields } from './http/present-fields.js';
 import { joinCommand } from './join-command.js';
 import { remoteAgentProviders, type RemoteAgentProviders } from './remote-agents-providers.js';
 
@@ -74,9 +75,11 @@ export function remoteAgentJson(info: AgentInfo): Record<string, unknown> {
     id: info.id,
     name: info.name,
     status: info.status,
-    ...(info.provider ? { provider: info.provider } : {}),
-    ...(info.version ? { version: info.version } : {}),
-    ...(info.lastSeen !== undefined ? { last_seen: new Date(info.lastSeen).toISOString() } : {}),
+    ...presentFields({
+      provider: info.provider,
+      version: info.version,
+      last_seen: info.lastSeen === undefined ? undefined : new Date(info.lastSeen).toISOString(),
+    }),
     enrolled_at: new Date(info.enrolledAt).toISOString(),
     runs_in_flight: info.runsInFlight,
   };

@@ -157,39 +157,20 @@ export class UIMessageChunkMapper {
         this.questions.resolve(out, event.id, { questions: [] }, { by: event.by });
         break;
       case 'file.changed':
-        this.close(out, lane);
-        out.push({
-          type: 'data-file-change',
-          data: {
-            path: event.path,
-            change: event.change,
-            ...(event.diff !== undefined ? { diff: event.diff } : {}),
-            ...(event.oldPath !== undefined ? { oldPath: event.oldPath } : {}),
-            ...(event.toolCallId !== undefined ? { toolCallId: event.toolCallId } : {}),
-            ...parent(event.parentToolCallId),
-          },
+        this.dataPart(out, event, 'file-change', {
+          path: event.path,
+          change: event.change,
+          ...(event.diff !== undefined ? { diff: event.diff } : {}),
+          ...(event.oldPath !== undefined ? { oldPath: event.oldPath } : {}),
+          ...(event.toolCallId !== undefined ? { toolCallId: event.toolCallId } : {}),
         });
         break;
       case 'plan.updated':
-        this.close(out, lane);
         // One id per lane: the AI SDK replaces a data part with the same type and id, so the plan updates in place.
-        out.push({
-          type: 'data-plan',
-          id: lane ? `plan:${lane}` : 'plan',
-          data: { entries: event.entries, ...parent(event.parentToolCallId) },
-        });
+        this.dataPart(out, event, 'plan', { entries: event.entries }, lane ? `plan:${lane}` : 'plan');
         break;
       case 'error':
-        this.close(out, lane);
-        out.push({
-          type: 'data-error',
-          data: {
-            code: event.code,
-            message: event.message,
-            retryable: event.retryable,
-            ...parent(event.parentToolCallId),
-          },
-        });
+        this.dataPart(out, event, 'error', { code: event.code, message: event.message, retryable: event.retryable });
         break;
       case 'run.completed':
         this.end(out, event.result);
@@ -260,6 +241,26 @@ export class UIMessageChunkMapper {
         ? { type: 'tool-output-error', toolCallId: event.callId, errorText: errorText(event.output), dynamic: true }
         : { type: 'tool-output-available', toolCallId: event.callId, output: event.output, dynamic: true },
     );
+  }
+
+  /**
+   * A data part that is content of its own (a file change, the plan, an error): it ends the open text or reasoning
+   * part of its event's lane and nests where the event does.
+   */
+  private dataPart<K extends 'file-change' | 'plan' | 'error'>(
+    out: ForgeUIMessageChunk[],
+    event: { parentToolCallId?: string },
+    kind: K,
+    data: Omit<ForgeDataParts[K], 'parentToolCallId'>,
+    id?: string,
+  ): void {
+    this.close(out, event.parentToolCallId ?? '');
+    const chunk: { type: string; id?: string; data: object } = {
+      type: `data-${kind}`,
+      ...(id === undefined ? {} : { id }),
+      data: { ...data, ...parent(event.parentToolCallId) },
+    };
+    out.push(chunk as ForgeUIMessageChunk);
   }
 
   private end(out: ForgeUIMessageChunk[], result: AgentResult): void {

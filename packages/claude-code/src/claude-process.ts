@@ -157,8 +157,8 @@ export class ClaudeProcess {
   private async dispatch(items: StreamJsonItem[]): Promise<boolean> {
     let behind = false;
     for (const item of items) {
-      if (item.kind === 'message') {
-        const msg = item.message;
+      if (item.kind === 'object') {
+        const msg = item.value;
         if (msg.type === 'control_response') {
           const id = (msg.response as { request_id?: unknown } | undefined)?.request_id;
           const resolve = typeof id === 'string' ? this.outgoing.get(id) : undefined;

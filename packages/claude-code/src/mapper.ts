@@ -44,7 +44,7 @@ export class ClaudeEventMapper {
 
   /** Events for one parser item: a message, a stray text line, or an oversize line. */
   mapItem(item: StreamJsonItem, emit: Emit): void {
-    if (item.kind === 'message') this.map(item.message, emit);
+    if (item.kind === 'object') this.map(item.value, emit);
     else emit(lineNoticeEvent(item, 'stream-json'));
   }
 

@@ -13,7 +13,7 @@ function parseAll(chunks: Array<Uint8Array | string>, maxLineBytes?: number): St
   return items;
 }
 
-const messages = (items: StreamJsonItem[]) => items.map((i) => (i.kind === 'message' ? i.message : i));
+const messages = (items: StreamJsonItem[]) => items.map((i) => (i.kind === 'object' ? i.value : i));
 
 describe('StreamJsonParser', () => {
   it.each(FIXTURES)('parses the recorded %s stream into one message per line', (name) => {
@@ -46,7 +46,7 @@ describe('StreamJsonParser', () => {
     const bytes = enc.encode(text);
     for (let cut = 1; cut < bytes.length; cut++) {
       const [item] = parseAll([bytes.subarray(0, cut), bytes.subarray(cut)]);
-      expect(item).toEqual({ kind: 'message', message: { type: 'assistant', text: 'é ✓ 日本 😀' } });
+      expect(item).toEqual({ kind: 'object', value: { type: 'assistant', text: 'é ✓ 日本 😀' } });
     }
   });
 
@@ -59,10 +59,10 @@ describe('StreamJsonParser', () => {
     const items = parseAll(['Warning: something odd\n{"type":"a"}\n{not json}\n[1,2]\n{"type":"b"}\n']);
     expect(items).toEqual([
       { kind: 'text', text: 'Warning: something odd' },
-      { kind: 'message', message: { type: 'a' } },
+      { kind: 'object', value: { type: 'a' } },
       { kind: 'text', text: '{not json}' },
       { kind: 'text', text: '[1,2]' },
-      { kind: 'message', message: { type: 'b' } },
+      { kind: 'object', value: { type: 'b' } },
     ]);
   });
 
@@ -70,9 +70,9 @@ describe('StreamJsonParser', () => {
     const big = `{"type":"assistant","text":"${'x'.repeat(300)}"}`;
     const input = `{"type":"a"}\n${big}\n{"type":"b"}\n`;
     const expected = [
-      { kind: 'message', message: { type: 'a' } },
+      { kind: 'object', value: { type: 'a' } },
       { kind: 'oversize', bytes: big.length, preview: big.slice(0, 200) },
-      { kind: 'message', message: { type: 'b' } },
+      { kind: 'object', value: { type: 'b' } },
     ];
     expect(parseAll([input], 100)).toEqual(expected);
     const pieces = input.match(/[\s\S]{1,7}/g)!;
@@ -85,14 +85,14 @@ describe('StreamJsonParser', () => {
     const line = `{"type":"t","s":"${'日'.repeat(40)}"}`; // 40 chars of 3 bytes
     expect(Buffer.byteLength(line)).toBe(139);
     expect(parseAll([`${line}\n`], 138)[0]!.kind).toBe('oversize');
-    expect(parseAll([`${line}\n`], 139)[0]!.kind).toBe('message');
+    expect(parseAll([`${line}\n`], 139)[0]!.kind).toBe('object');
     const pieces = line.match(/[\s\S]{1,5}/g)!;
     expect(parseAll([...pieces, '\n'], 138)[0]).toMatchObject({ kind: 'oversize', bytes: 139 });
-    expect(parseAll([...pieces, '\n'], 139)[0]!.kind).toBe('message');
+    expect(parseAll([...pieces, '\n'], 139)[0]!.kind).toBe('object');
   });
 
   it('passes an object without a type on as a message (the mapper decides)', () => {
-    expect(parseAll(['{"hello":1}\n'])).toEqual([{ kind: 'message', message: { hello: 1 } }]);
+    expect(parseAll(['{"hello":1}\n'])).toEqual([{ kind: 'object', value: { hello: 1 } }]);
   });
 
   it('refuses a nonsensical cap', () => {
@@ -124,7 +124,7 @@ describe('parseStreamJson', () => {
     const got: StreamJsonItem[] = [];
     for await (const item of parseStreamJson(['{"type":"a"}\n{"type":"', 'b","x":"long"}\n'], { maxLineBytes: 20 }))
       got.push(item);
-    expect(got.map((i) => i.kind)).toEqual(['message', 'oversize']);
+    expect(got.map((i) => i.kind)).toEqual(['object', 'oversize']);
   });
 
   it('stops the source when the reader stops early', async () => {
@@ -138,7 +138,7 @@ describe('parseStreamJson', () => {
       }
     }
     for await (const item of parseStreamJson(source())) {
-      expect(item.kind).toBe('message');
+      expect(item.kind).toBe('object');
       break;
     }
     expect(closed).toBe(true);

@@ -10,22 +10,18 @@ export interface ClaudeMessage {
 }
 
 /**
- * What the parser finds on one line: a message, a line that is not a JSON object (a warning the
- * CLI printed), or a line longer than the cap (skipped, its size reported).
+ * What the parser finds on one line: a message (an `object` item), a line that is not a JSON object (a
+ * warning the CLI printed), or a line longer than the cap (skipped, its size reported).
  */
-export type StreamJsonItem = JsonLineItem<{ kind: 'message'; message: ClaudeMessage }>;
+export type StreamJsonItem = JsonLineItem<ClaudeMessage>;
 
 export type StreamJsonOptions = JsonLinesOptions;
 
-// An object without a string `type` still goes on as a message: the mapper passes it through.
-const toMessage = (value: unknown) => ({ kind: 'message' as const, message: value as ClaudeMessage });
-
-/** Core's JSON-lines parser, with each JSON object as a `message` item; see `JsonLinesParser`. */
-export class StreamJsonParser extends JsonLinesParser<{ kind: 'message'; message: ClaudeMessage }> {
-  constructor(onItem: (item: StreamJsonItem) => void, options: StreamJsonOptions = {}) {
-    super(onItem, toMessage, options);
-  }
-}
+/**
+ * Core's JSON-lines parser, with each JSON object as a `ClaudeMessage`; see `JsonLinesParser`. An object without
+ * a string `type` still goes on as a message: the mapper passes it through.
+ */
+export class StreamJsonParser extends JsonLinesParser<ClaudeMessage> {}
 
 /** Parses a stream of stdout chunks (bytes or strings) into stream-json items, incrementally. */
 export function parseStreamJson(

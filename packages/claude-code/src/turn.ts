@@ -84,8 +84,8 @@ export async function playTurn(ctx: RunContext, proc: ClaudeProcess, options: Tu
   const listener: TurnListener = {
     item(item) {
       said = true;
-      if (item.kind === 'message' && item.message.type === 'user' && item.message.isReplay === true)
-        steering.delete(String(item.message.uuid));
+      if (item.kind === 'object' && item.value.type === 'user' && item.value.isReplay === true)
+        steering.delete(String(item.value.uuid));
       mapper.mapItem(item, emit);
       if (mapper.result && steering.size > 0 && !ctx.signal.aborted) {
         earlier.push(mapper.result);

@@ -37,7 +37,7 @@ describe('CodexJsonlParser', () => {
         const rand = prng(seed * 7919 + name.length);
         const items = parseCodexJsonl(splitAt(bytes, rand, seed % 5 === 0 ? 3 : 97));
         expect(
-          items.map((i) => (i.kind === 'event' ? i.event : i)),
+          items.map((i) => (i.kind === 'object' ? i.value : i)),
           `${name}, seed ${seed}`,
         ).toEqual(expected);
       }
@@ -50,7 +50,7 @@ describe('CodexJsonlParser', () => {
     for (let cut = 1; cut < bytes.length; cut++) {
       const items = parseCodexJsonl([bytes.subarray(0, cut), bytes.subarray(cut)]);
       expect(items).toHaveLength(1);
-      expect((items[0] as unknown as { event: { item: { text: string } } }).event.item.text).toBe('héllo ✓ 日本 🚀');
+      expect((items[0] as unknown as { value: { item: { text: string } } }).value.item.text).toBe('héllo ✓ 日本 🚀');
     }
   });
 
@@ -65,10 +65,10 @@ describe('CodexJsonlParser', () => {
     ]);
     expect(items).toEqual([
       { kind: 'text', text: 'WARNING: not json' },
-      { kind: 'event', event: { type: 'turn.started' } },
+      { kind: 'object', value: { type: 'turn.started' } },
       { kind: 'text', text: '{broken json}' },
       { kind: 'text', text: '[1,2]' },
-      { kind: 'event', event: { type: 'turn.completed' } },
+      { kind: 'object', value: { type: 'turn.completed' } },
     ]);
   });
 
@@ -82,11 +82,11 @@ describe('CodexJsonlParser', () => {
       expect(items).toHaveLength(2);
       expect(items[0]).toMatchObject({ kind: 'oversize', bytes: byteLength(big) });
       expect((items[0] as { preview: string }).preview.startsWith('{"type":"item.completed"')).toBe(true);
-      expect(items[1]).toEqual({ kind: 'event', event: { type: 'turn.started' } });
+      expect(items[1]).toEqual({ kind: 'object', value: { type: 'turn.started' } });
     }
     // Exactly at the cap is fine.
     const exact = `{"t":"${'x'.repeat(93)}"}`;
-    expect(parseCodexJsonl([`${exact}\n`], { maxLineBytes: byteLength(exact) })[0]!.kind).toBe('event');
+    expect(parseCodexJsonl([`${exact}\n`], { maxLineBytes: byteLength(exact) })[0]!.kind).toBe('object');
   });
 
   it('refuses a cap that is not a positive integer', () => {

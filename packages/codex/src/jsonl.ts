@@ -9,22 +9,18 @@ export interface CodexEvent {
 }
 
 /**
- * What the parser finds on one line: an event, a line that is not a JSON object (something the
- * CLI printed), or a line longer than the cap (skipped, its size reported).
+ * What the parser finds on one line: an event (an `object` item), a line that is not a JSON object (something
+ * the CLI printed), or a line longer than the cap (skipped, its size reported).
  */
-export type CodexJsonlItem = JsonLineItem<{ kind: 'event'; event: CodexEvent }>;
+export type CodexJsonlItem = JsonLineItem<CodexEvent>;
 
 export type CodexJsonlOptions = JsonLinesOptions;
 
-// An object without a string `type` still goes on: the mapper logs it as unmapped.
-const toEvent = (value: unknown) => ({ kind: 'event' as const, event: value as CodexEvent });
-
-/** Core's JSON-lines parser, with each JSON object as an `event` item; see `JsonLinesParser`. */
-export class CodexJsonlParser extends JsonLinesParser<{ kind: 'event'; event: CodexEvent }> {
-  constructor(onItem: (item: CodexJsonlItem) => void, options: CodexJsonlOptions = {}) {
-    super(onItem, toEvent, options);
-  }
-}
+/**
+ * Core's JSON-lines parser, with each JSON object as a `CodexEvent`; see `JsonLinesParser`. An object without a
+ * string `type` still goes on: the mapper logs it as unmapped.
+ */
+export class CodexJsonlParser extends JsonLinesParser<CodexEvent> {}
 
 /** Parses chunks (bytes or strings) into items, incrementally; for tests and tools. */
 export function parseCodexJsonl(

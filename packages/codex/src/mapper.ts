@@ -48,7 +48,7 @@ export class CodexEventMapper {
 
   /** Events for one parser item: an event, a stray text line, or an oversize line. */
   mapItem(item: CodexJsonlItem, emit: Emit): void {
-    if (item.kind === 'event') this.map(item.event, emit);
+    if (item.kind === 'object') this.map(item.value, emit);
     else emit(lineNoticeEvent(item, 'JSONL'));
   }
 

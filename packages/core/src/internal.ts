@@ -32,6 +32,7 @@ export {
   jsonLineItems,
   JsonLinesParser,
   type JsonLineItem,
+  type JsonLineObject,
   type JsonLineOversize,
   type JsonLinesOptions,
   type JsonLinesParserFactory,

@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { byteLength, checkMaxLineBytes, jsonLineItems, JsonLinesParser, type JsonLineItem } from './json-lines.js';
 
-type Item = JsonLineItem<{ kind: 'object'; value: unknown }>;
-const toObject = (value: unknown) => ({ kind: 'object' as const, value });
+type Item = JsonLineItem<unknown>;
 
 function parse(chunks: Array<Uint8Array | string>, maxLineBytes?: number): Item[] {
   const items: Item[] = [];
-  const parser = new JsonLinesParser<{ kind: 'object'; value: unknown }>(
+  const parser = new JsonLinesParser<unknown>(
     (item) => items.push(item),
-    toObject,
     maxLineBytes === undefined ? {} : { maxLineBytes },
   );
   for (const chunk of chunks) parser.push(chunk);
@@ -17,7 +15,7 @@ function parse(chunks: Array<Uint8Array | string>, maxLineBytes?: number): Item[
 }
 
 describe('JsonLinesParser', () => {
-  it("hands each JSON object to the CLI's hook, other lines as text, and skips blank ones", () => {
+  it('hands each JSON object on as an object item, other lines as text, and skips blank ones', () => {
     expect(parse(['{"type":"a"}\r\n  \nnot json\n{broken\n', '{"n":1}'])).toEqual([
       { kind: 'object', value: { type: 'a' } },
       { kind: 'text', text: 'not json' },
@@ -44,7 +42,7 @@ describe('JsonLinesParser', () => {
   it('refuses a cap that is not a positive integer', () => {
     expect(() => checkMaxLineBytes(0)).toThrow(RangeError);
     expect(() => checkMaxLineBytes(1.5)).toThrow(RangeError);
-    expect(() => new JsonLinesParser(() => {}, toObject, { maxLineBytes: -1 })).toThrow(RangeError);
+    expect(() => new JsonLinesParser(() => {}, { maxLineBytes: -1 })).toThrow(RangeError);
     expect(checkMaxLineBytes(undefined)).toBe(16 * 1024 * 1024);
   });
 });
@@ -65,10 +63,7 @@ describe('jsonLineItems', () => {
       yield '{"a":1}\n{"b"';
       yield ':2}\nend';
     }
-    for await (const item of jsonLineItems(
-      chunks(),
-      (onItem: (i: Item) => void) => new JsonLinesParser(onItem, toObject),
-    ))
+    for await (const item of jsonLineItems(chunks(), (onItem: (i: Item) => void) => new JsonLinesParser(onItem)))
       items.push(item);
     expect(items).toEqual([
       { kind: 'object', value: { a: 1 } },

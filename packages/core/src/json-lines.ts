@@ -14,8 +14,17 @@ export interface JsonLineOversize {
   preview: string;
 }
 
-/** What the parser finds on one line: the CLI's own item (made by its hook from a JSON object), text, or oversize. */
-export type JsonLineItem<T> = T | JsonLineText | JsonLineOversize;
+/**
+ * A line holding a JSON object, typed as the CLI's own message. Unchecked: an object without a `type` is one
+ * too (the mappers pass it on or log it as unmapped).
+ */
+export interface JsonLineObject<T> {
+  kind: 'object';
+  value: T;
+}
+
+/** What the parser finds on one line: a JSON object, text, or a line over the cap. */
+export type JsonLineItem<T> = JsonLineObject<T> | JsonLineText | JsonLineOversize;
 
 export interface JsonLinesOptions {
   /** Lines longer than this many bytes (UTF-8, without the newline) are skipped. Default 16 MiB. */
@@ -33,9 +42,9 @@ export function checkMaxLineBytes(max: number | undefined = DEFAULT_MAX_LINE_BYT
 /**
  * An incremental, synchronous parser for a CLI's JSON-lines stdout (Claude Code's stream-json, `codex exec
  * --json`). Push chunks as they come (split anywhere, even inside a UTF-8 character), then `end()`; each
- * complete line goes to `onItem`. A line holding a JSON object becomes what the CLI's `object` hook makes of it
- * (an object without a `type` too: the mappers pass those on); blank lines are skipped and a trailing `\r`
- * (CRLF) is dropped.
+ * complete line goes to `onItem`. A line holding a JSON object becomes an `object` item, typed `T` (each CLI
+ * adapter names its message type by a subclass: `StreamJsonParser`, `CodexJsonlParser`); blank lines are
+ * skipped and a trailing `\r` (CRLF) is dropped.
  *
  * Chunks are decoded once each by a streaming TextDecoder and lines are cut with `indexOf` on the decoded
  * string, so a line costs a slice and a `JSON.parse`: the same work as splitting a whole buffer by hand. The
@@ -58,7 +67,6 @@ export class JsonLinesParser<T> {
 
   constructor(
     private readonly onItem: (item: JsonLineItem<T>) => void,
-    private readonly object: (value: unknown) => T,
     options: JsonLinesOptions = {},
   ) {
     this.maxLineBytes = checkMaxLineBytes(options.maxLineBytes);
@@ -180,7 +188,7 @@ export class JsonLinesParser<T> {
         this.onItem({ kind: 'text', text: line });
         return;
       }
-      this.onItem(this.object(value));
+      this.onItem({ kind: 'object', value: value as T });
       return;
     }
     if (i >= end || isBlank(line, i)) return;

@@ -1,4 +1,5 @@
 import { agentState, type AgentRecord } from '../backends/backend.js';
+import { presentFields } from './present-fields.js';
 
 /** The API's JSON for an agent (snake_case, as the issue lists it). */
 export function agentJson(agent: AgentRecord, extra: Record<string, unknown> = {}) {
@@ -6,9 +7,7 @@ export function agentJson(agent: AgentRecord, extra: Record<string, unknown> = {
     user_id: agent.userId,
     agent_id: agent.agentId,
     provider: agent.provider,
-    ...(agent.podName ? { pod_name: agent.podName } : {}),
-    ...(agent.podIp ? { pod_ip: agent.podIp } : {}),
-    ...(agent.image ? { image: agent.image } : {}),
+    ...presentFields({ pod_name: agent.podName, pod_ip: agent.podIp, image: agent.image }),
     phase: agent.phase,
     ready: agent.ready,
     state: agentState(agent),

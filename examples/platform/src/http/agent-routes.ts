@@ -9,6 +9,7 @@ import { readJson, readObject } from './io.js';
 import type { McpResolver } from '../mcp-catalog.js';
 import { agentFilterOf } from './list-filters.js';
 import { parseBody } from './parse-body.js';
+import { presentFields } from './present-fields.js';
 import { parseRunSettings, pickRunSettings } from './run-settings.js';
 import { CreateAgentBody } from './rest-schemas.js';
 import type { Router } from './router.js';
@@ -106,15 +107,15 @@ export function agentRoutes(router: Router<ApiContext>, options: AgentRoutesOpti
       };
       if (ctx.url.searchParams.get('refresh') === 'true') {
         const s = await backend.status(agent);
-        extra.live_status = {
+        extra.live_status = presentFields({
           reachable: s.reachable,
-          ...(s.provider ? { provider: s.provider } : {}),
-          ...(s.version ? { version: s.version } : {}),
-          ...(s.runsInFlight !== undefined ? { runs_in_flight: s.runsInFlight } : {}),
-          ...(s.draining !== undefined ? { draining: s.draining } : {}),
-          ...(s.capabilities ? { capabilities: s.capabilities } : {}),
-          ...(s.error ? { error: s.error } : {}),
-        };
+          provider: s.provider,
+          version: s.version,
+          runs_in_flight: s.runsInFlight,
+          draining: s.draining,
+          capabilities: s.capabilities,
+          error: s.error,
+        });
       }
       reply(ctx, 200, agentJson(agent, extra));
     })

@@ -58,13 +58,12 @@ export class JsonRpcClient {
     private readonly handlers: JsonRpcHandlers,
     maxLineBytes?: number,
   ) {
-    const parser = new JsonLinesParser<{ kind: 'message'; message: Message }>(
+    const parser = new JsonLinesParser<Message>(
       (item) => {
-        if (item.kind === 'message') this.dispatch(item.message);
+        if (item.kind === 'object') this.dispatch(item.value);
         else if (item.kind === 'text') this.handlers.stray?.(item.text);
         else this.handlers.stray?.(`a line of ${item.bytes} bytes over the line cap was skipped`);
       },
-      (value) => ({ kind: 'message', message: value as Message }),
       maxLineBytes === undefined ? {} : { maxLineBytes },
     );
     this.done = (async () => {
