@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pgliteTemplateEnv, testDatabases } from '@forge/store/testing';
 import { describe, expect, it } from 'vitest';
+import { PLATFORM_NODE_FLAGS } from './test-support/platform-process.js';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const pg = await testDatabases();
@@ -18,7 +19,7 @@ const template = await pgliteTemplateEnv();
 function startMain(env: NodeJS.ProcessEnv) {
   const child = spawn(
     process.execPath,
-    ['--conditions=@forge/source', '--import', 'tsx', 'src/main.ts', '--port', '0'],
+    [...PLATFORM_NODE_FLAGS, 'src/main.ts', '--port', '0'],
     {
       cwd: pkg,
       env: { FORGE_PREWARM_MAX: '0', ...template, ...env },

@@ -79,8 +79,15 @@ describe('attach: sessions, pacing, clean-up', () => {
     await expect(open({ command: ['true'] })).rejects.toMatchObject({ status: 429 });
     for (const c of open3) c.ws.terminate();
     expect(await gone(['sleep', '353'])).toBe(true);
-    // Freed once the grace periods are over.
-    const c = await open({ command: ['true'] });
+    // Freed once the grace periods are over: the platform releases a slot when it has seen its process exit,
+    // which may come a moment after the process is gone from the process table.
+    let c: Awaited<ReturnType<typeof open>> | undefined;
+    for (let i = 0; !c; i++) {
+      c = await open({ command: ['true'] }).catch((error: { status?: number }) => {
+        if (error.status !== 429 || i >= 100) throw error;
+        return new Promise<undefined>((resolve) => setTimeout(resolve, 100));
+      });
+    }
     await c.closed;
   });
 
