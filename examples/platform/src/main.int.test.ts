@@ -17,15 +17,11 @@ const template = await pgliteTemplateEnv();
  * processes unless `env` asks for them: each is a CLI start these tests never use (test-support/test-config.ts).
  */
 function startMain(env: NodeJS.ProcessEnv) {
-  const child = spawn(
-    process.execPath,
-    [...PLATFORM_NODE_FLAGS, 'src/main.ts', '--port', '0'],
-    {
-      cwd: pkg,
-      env: { FORGE_PREWARM_MAX: '0', ...template, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [...PLATFORM_NODE_FLAGS, 'src/main.ts', '--port', '0'], {
+    cwd: pkg,
+    env: { FORGE_PREWARM_MAX: '0', ...template, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
