@@ -39,6 +39,8 @@ export default defineConfig({
   },
   ssr: { resolve: { conditions: ['@forge/source'] } },
   test: {
+    // One initialised PGlite database for the run, instead of one per worker (see the file).
+    globalSetup: ['./scripts/test-support/pglite-template-setup.ts'],
     maxWorkers: workers,
     sequence: { sequencer: SlowFirstSequencer },
     projects: [

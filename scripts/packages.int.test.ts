@@ -216,8 +216,11 @@ let project: string;
 let installed: Installed[];
 
 function cleanEnv(): NodeJS.ProcessEnv {
-  // pnpm/npm settings of the repository's own run (npm_config_*) must not leak into the outside project.
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+  // pnpm/npm settings of the repository's own run (npm_config_*) must not leak into the outside project, nor the
+  // test run's initialised PGlite database (FORGE_PGLITE_TEMPLATE): the installed store runs its own initdb.
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key) && key !== 'FORGE_PGLITE_TEMPLATE'),
+  );
 }
 
 // The cases run side by side (`concurrent`): each is a process of its own (node, tsc) reading the one installed
@@ -285,7 +288,7 @@ describe.concurrent('the packed packages, installed outside the repository', () 
   });
 
   it('run from an ESM script: every entry point imports, and each package does its job', async () => {
-    const { stdout } = await run(process.execPath, ['esm.mjs'], { cwd: project, timeout: 120_000 });
+    const { stdout } = await run(process.execPath, ['esm.mjs'], { cwd: project, env: cleanEnv(), timeout: 120_000 });
     const report: string[] = JSON.parse(stdout.trim().split('\n').at(-1)!);
     console.log(report.join('\n'));
     expect(report).toContain('core: scripted run completed, 3 events');
@@ -293,7 +296,7 @@ describe.concurrent('the packed packages, installed outside the repository', () 
   }, 180_000);
 
   it('run from a CommonJS script (require) the same way', async () => {
-    const { stdout } = await run(process.execPath, ['cjs.cjs'], { cwd: project, timeout: 120_000 });
+    const { stdout } = await run(process.execPath, ['cjs.cjs'], { cwd: project, env: cleanEnv(), timeout: 120_000 });
     const report: string[] = JSON.parse(stdout.trim().split('\n').at(-1)!);
     expect(report).toContain('core: scripted run completed, 3 events');
     expect(report.length).toBeGreaterThanOrEqual(installed.length);

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PGLITE_SETTINGS } from './pglite-database.js';
 import { initialisedTarballFromChild } from './pglite-initdb.js';
 
@@ -18,7 +19,7 @@ let template: Promise<Uint8Array> | undefined;
  */
 export function initialisedTarball(): Promise<Uint8Array> {
   const file = process.env[PGLITE_TEMPLATE_ENV];
-  template ??= (file ? readFile(file) : initialisedTarballFromChild(PGLITE_SETTINGS)).catch((error: unknown) => {
+  template ??= (file ? handedTemplate(file) : initialisedTarballFromChild(PGLITE_SETTINGS)).catch((error: unknown) => {
     template = undefined;
     throw error;
   });
@@ -33,4 +34,21 @@ export function initialisedTarball(): Promise<Uint8Array> {
  */
 export function knownTarball(): Promise<Uint8Array> | undefined {
   return template ?? (process.env[PGLITE_TEMPLATE_ENV] ? initialisedTarball() : undefined);
+}
+
+/**
+ * The FORGE_PGLITE_TEMPLATE file, once it is there: a test runner makes it in the background while the first test
+ * files run (scripts/test-support/pglite-template-setup.ts), renaming it into place whole, or writing why it could
+ * not beside it (`<file>.failed`).
+ */
+async function handedTemplate(file: string): Promise<Uint8Array> {
+  for (const deadline = Date.now() + 300_000; ; await sleep(50)) {
+    try {
+      return await readFile(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || Date.now() > deadline) throw error;
+    }
+    const failed = await readFile(`${file}.failed`, 'utf8').catch(() => undefined);
+    if (failed !== undefined) throw new Error(`${PGLITE_TEMPLATE_ENV} could not be made: ${failed}`);
+  }
 }

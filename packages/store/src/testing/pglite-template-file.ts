@@ -9,9 +9,12 @@ let file: Promise<string> | undefined;
 /**
  * This process's initialised PGlite database, as a file a platform process the test starts is given in
  * FORGE_PGLITE_TEMPLATE: its new data dir (or in-memory store) is unpacked from it instead of running its own
- * initdb (~6.5 s of CPU). One per test process, removed when the process exits.
+ * initdb (~6.5 s of CPU). One per test process, removed when the process exits; the one this process was handed
+ * in FORGE_PGLITE_TEMPLATE when it has one (a test runner's global setup made it once for every worker).
  */
 export function pgliteTemplateFile(): Promise<string> {
+  const handed = process.env[PGLITE_TEMPLATE_ENV];
+  if (handed) return Promise.resolve(handed);
   file ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'forge-pglite-template-'));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
