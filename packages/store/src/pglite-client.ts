@@ -4,8 +4,9 @@ import { initDataDirInChild } from './pglite-initdb.js';
 import { initialisedTarball, knownTarball } from './pglite-template.js';
 import type { Row, SqlClient } from './sql.js';
 import { LoopTurns } from './loop-turns.js';
-import { openPgliteDatabase, PGLITE_SETTINGS, type PgliteSource } from './pglite-database.js';
+import type { PgliteDatabase, PgliteSource } from './pglite-database.js';
 import type { PipelinedStatement } from './pglite-pipeline.js';
+import { PGLITE_SETTINGS } from './pglite-settings.js';
 import { openPgliteWorker } from './pglite-worker-client.js';
 
 /**
@@ -27,6 +28,15 @@ export interface PgliteClientOptions {
 }
 
 /**
+ * Loaded only when PGlite runs in this thread: with it in a worker, this thread never loads PGlite's
+ * JavaScript (~15 MB of RSS an isolate holds once it has).
+ */
+async function openInThisThread(source: PgliteSource): Promise<PgliteDatabase> {
+  const { openPgliteDatabase } = await import('./pglite-database.js');
+  return openPgliteDatabase(source);
+}
+
+/**
  * PGlite: data under `dataDir`, or in memory without one. A new database is unpacked from the process's
  * one initialised tarball (pglite-template.ts) when the process has it, else initialised in a child
  * process (see pglite-initdb.ts). PGlite serves one connection, so its queries and transactions run
@@ -43,7 +53,7 @@ export async function pgliteClient(dataDir?: string, options: PgliteClientOption
     source = tarball ? { dataDir, tarball: await tarball } : { dataDir };
   }
   const inWorker = options.worker ?? false;
-  const db = inWorker ? await openPgliteWorker(source) : await openPgliteDatabase(source);
+  const db = inWorker ? await openPgliteWorker(source) : await openInThisThread(source);
   // In the worker the statements do not hold this thread's event loop: no turn to give it back.
   const turns = new LoopTurns(inWorker ? Number.POSITIVE_INFINITY : undefined);
   /** The batch still taking statements: those queued while the statements before them run go in one call. */

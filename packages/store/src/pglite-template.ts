@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { PGLITE_SETTINGS } from './pglite-database.js';
+import { PGLITE_SETTINGS } from './pglite-settings.js';
 import { initialisedTarballFromChild } from './pglite-initdb.js';
 
 /**

@@ -3,9 +3,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { protocol } from '@electric-sql/pglite';
 import { ForgeError } from '@forge/core';
 import type { PgliteDatabase, PgliteSource } from './pglite-database.js';
+import { PgliteDatabaseError } from './pglite-database-error.js';
 import {
   PGLITE_WORKER_DATA,
   type StatementOutcome,
@@ -58,11 +58,14 @@ function startWorker(source: PgliteSource): Worker {
   });
 }
 
-/** The error the worker sent, as the same type: callers test `code`, `instanceof ForgeError`, `query`. */
+/**
+ * The error the worker sent, as the same type (a PostgreSQL error as PgliteDatabaseError, with PGlite's
+ * fields): callers test `code`, `instanceof ForgeError`, `query`.
+ */
 function fromWire(wire: WireError): Error {
   const { props } = wire;
   let error: Error;
-  if (wire.kind === 'database') error = new protocol.messages.DatabaseError(wire.message, 0, 'error');
+  if (wire.kind === 'database') error = new PgliteDatabaseError(wire.message);
   else if (wire.kind === 'forge')
     error = new ForgeError(String(props.code), wire.message, props.category as ForgeError['category'], {
       retryable: props.retryable === true,
