@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ForgeError } from '@forge/core';
 import type { PgliteDatabase, PgliteSource } from './pglite-database.js';
@@ -13,6 +12,7 @@ import {
   type WorkerMessage,
   type WorkerRequest,
 } from './pglite-worker-wire.js';
+import { pgliteWorkerSource } from './pglite-worker-source.js';
 import type { Row, Sql } from './sql.js';
 
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
@@ -40,18 +40,12 @@ const resourceLimits = { maxYoungGenerationSizeMb: 4 };
 /**
  * The worker's script beside this module: `pglite-worker.js` / `.cjs` in the built package (its own
  * tsup entry). From source (tsx, vitest), a worker thread does not get the loader that made this
- * module's TypeScript runnable, so a bootstrap loads it through tsx's API.
+ * module's TypeScript runnable: it runs the script bundled to plain JavaScript (pglite-worker-source.ts).
  */
-function startWorker(source: PgliteSource): Worker {
+async function startWorker(source: PgliteSource): Promise<Worker> {
   const here = import.meta.url;
   const workerData = { [PGLITE_WORKER_DATA]: source };
-  if (here.endsWith('.ts')) {
-    // tsx's require hook, in the worker's own thread: its ESM loader (tsImport) starts a hooks thread of its own,
-    // another isolate (~40 MB more RSS).
-    const tsx = JSON.stringify(createRequire(here).resolve('tsx/cjs/api'));
-    const file = JSON.stringify(fileURLToPath(new URL('./pglite-worker.ts', here)));
-    return new Worker(`require(${tsx}).register(); require(${file});`, { eval: true, workerData, resourceLimits });
-  }
+  if (here.endsWith('.ts')) return new Worker(await pgliteWorkerSource(), { eval: true, workerData, resourceLimits });
   return new Worker(new URL(here.endsWith('.cjs') ? './pglite-worker.cjs' : './pglite-worker.js', here), {
     workerData,
     resourceLimits,
@@ -86,7 +80,7 @@ function fromWire(wire: WireError): Error {
  * for its answer (as a statement in this thread would), and `close()` ends it.
  */
 export async function openPgliteWorker(source: PgliteSource): Promise<PgliteDatabase> {
-  const worker = startWorker({ ...source, wasmModule: await pgliteWasm() });
+  const worker = await startWorker({ ...source, wasmModule: await pgliteWasm() });
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
   const listeners = new Map<number, (payload: string) => void>();
   let ids = 0;
