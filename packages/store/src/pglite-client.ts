@@ -8,6 +8,7 @@ import type { PgliteDatabase, PgliteSource } from './pglite-database.js';
 import type { PipelinedStatement } from './pglite-pipeline.js';
 import { PGLITE_SETTINGS } from './pglite-settings.js';
 import { openPgliteWorker } from './pglite-worker-client.js';
+import { pgliteWasm } from './pglite-wasm.js';
 
 /**
  * Statements sent to PGlite in one call at most. In this thread a batch is one turn of the event
@@ -33,7 +34,8 @@ export interface PgliteClientOptions {
  */
 async function openInThisThread(source: PgliteSource): Promise<PgliteDatabase> {
   const { openPgliteDatabase } = await import('./pglite-database.js');
-  return openPgliteDatabase(source);
+  // Compiled here rather than by PGlite: its copy of the file's bytes would stay until a full GC (pglite-wasm.ts).
+  return openPgliteDatabase({ ...source, wasmModule: await pgliteWasm() });
 }
 
 /**

@@ -1,6 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ForgeError } from '@forge/core';
 import type { PgliteDatabase, PgliteSource } from './pglite-database.js';
@@ -13,26 +10,11 @@ import {
   type WorkerRequest,
 } from './pglite-worker-wire.js';
 import { pgliteWorkerSource } from './pglite-worker-source.js';
+import { pgliteWasm } from './pglite-wasm.js';
 import type { Row, Sql } from './sql.js';
+import { startWithOwnYoungGeneration } from './worker-young-generation.js';
 
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
-
-/**
- * PGlite's WebAssembly, compiled once per process. PGlite caches its compiled module per isolate,
- * so each worker compiled the 9 MB again (~1.5 s of CPU per open); a compiled module posted to a
- * worker shares its code instead.
- */
-let compiled: Promise<WebAssembly.Module> | undefined;
-function pgliteWasm(): Promise<WebAssembly.Module> {
-  compiled ??= (async () => {
-    const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-    return WebAssembly.compile(await readFile(join(dirname(entry), 'pglite.wasm')));
-  })().catch((error: unknown) => {
-    compiled = undefined;
-    throw error;
-  });
-  return compiled;
-}
 
 /** The worker's JavaScript is PGlite's and a few hundred lines: a small young generation is enough (RSS). */
 const resourceLimits = { maxYoungGenerationSizeMb: 4 };
@@ -45,11 +27,12 @@ const resourceLimits = { maxYoungGenerationSizeMb: 4 };
 async function startWorker(source: PgliteSource): Promise<Worker> {
   const here = import.meta.url;
   const workerData = { [PGLITE_WORKER_DATA]: source };
-  if (here.endsWith('.ts')) return new Worker(await pgliteWorkerSource(), { eval: true, workerData, resourceLimits });
-  return new Worker(new URL(here.endsWith('.cjs') ? './pglite-worker.cjs' : './pglite-worker.js', here), {
-    workerData,
-    resourceLimits,
-  });
+  if (here.endsWith('.ts')) {
+    const script = await pgliteWorkerSource();
+    return startWithOwnYoungGeneration(() => new Worker(script, { eval: true, workerData, resourceLimits }));
+  }
+  const file = new URL(here.endsWith('.cjs') ? './pglite-worker.cjs' : './pglite-worker.js', here);
+  return startWithOwnYoungGeneration(() => new Worker(file, { workerData, resourceLimits }));
 }
 
 /**
