@@ -50,7 +50,7 @@ export interface PlatformConfig {
   databaseUrl: string | undefined;
   /**
    * Embedded PGlite in a worker thread, off the event loop's thread (default; FORGE_PGLITE_WORKER=0: in this thread).
-   * Idle RSS is the same either way (232–235 vs 221–241 MB, bench/README.md "A light PGlite worker").
+   * Idle RSS is the same either way (230–235 vs 220–241 MB, bench/README.md "A light PGlite worker").
    */
   pgliteWorker: boolean;
   /** Names this process's run leases; stable across restarts lets it reclaim its runs at once. Default: random. */

@@ -23,8 +23,8 @@ export interface PgliteClientOptions {
    * event-loop delay p99 at 1,000 concurrent runs 22.8–23.5 ms in the worker at load 3–5 vs 58–66 ms
    * here on a quiet machine). The worker costs no more idle memory than this thread: this thread then never
    * loads PGlite's JavaScript, the worker runs plain JavaScript (no TypeScript loader) with its own
-   * young generation, and the wasm file's bytes are freed once compiled — idle `pnpm start` 232–235 MB
-   * with the worker vs 221–241 MB here (bench/README.md, "A light PGlite worker"). The platform turns
+   * young generation, and the wasm file's bytes are freed once compiled — idle `pnpm start` 230–235 MB
+   * with the worker vs 220–241 MB here (bench/README.md, "A light PGlite worker"). The platform turns
    * it on (FORGE_PGLITE_WORKER=0 turns it off); opening a new data dir costs the same CPU either way
    * (1.2–1.3 s vs 1.3–1.6 s, load 3). Off by default here: each statement of a transaction is a round
    * trip to the worker, which a loaded machine makes slow (bench/README.md, "PGlite in a worker thread").
