@@ -110,7 +110,7 @@ const bench: BenchModule = {
   title: 'platform replies',
   async run() {
     const t0 = performance.now();
-    // FORGE_PGLITE_WORKER=1: PGlite in a worker thread (the platform's setting; default off).
+    // FORGE_PGLITE_WORKER=1: PGlite in a worker thread (the platform's default; the store's own is this thread).
     const pglite = await openStore({ memory: true, worker: process.env.FORGE_PGLITE_WORKER === '1' });
     // One PGlite serves one process: two managers on it, not exclusive, as the tests have them.
     const shared = { ...pglite, exclusive: false };

@@ -60,8 +60,8 @@ wasmBaselineOnly();
 const agent = paced();
 const base = await direct(agent);
 const dir = await mkdtemp(join(tmpdir(), 'forge-scale-'));
-// FORGE_PGLITE_WORKER=1: PGlite in a worker thread (the platform's setting; default off).
-const store = await openStore({ dataDir: join(dir, 'db'), worker: process.env.FORGE_PGLITE_WORKER === '1' });
+// As the platform opens it: PGlite in a worker thread unless FORGE_PGLITE_WORKER=0 (then in this thread).
+const store = await openStore({ dataDir: join(dir, 'db'), worker: process.env.FORGE_PGLITE_WORKER !== '0' });
 /** Statements by kind (the first table each names), to see what the database's queue is made of. */
 const statements = new Map<string, number>();
 const query = store.sql.query.bind(store.sql);

@@ -330,7 +330,7 @@ const bench: BenchModule = {
   title: 'platform store',
   async run() {
     const t0 = performance.now();
-    // FORGE_PGLITE_WORKER=1: PGlite in a worker thread (the platform's setting; default off).
+    // FORGE_PGLITE_WORKER=1: PGlite in a worker thread (the platform's default; the store's own is this thread).
     const pglite = await openStore({ memory: true, worker: process.env.FORGE_PGLITE_WORKER === '1' });
     const rows = await journalRows('PGlite', pglite).finally(() => pglite.close());
     const url = process.env.FORGE_BENCH_DATABASE_URL ?? process.env.FORGE_TEST_DATABASE_URL;

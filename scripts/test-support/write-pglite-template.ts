@@ -2,7 +2,7 @@
 // (written aside, then renamed), or the reason it could not beside it: see pglite-template-setup.ts.
 import { rename, writeFile } from 'node:fs/promises';
 import { initialisedTarballFromChild } from '../../packages/store/src/pglite-initdb.js';
-import { PGLITE_SETTINGS } from '../../packages/store/src/pglite-database.js';
+import { PGLITE_SETTINGS } from '../../packages/store/src/pglite-settings.js';
 
 const file = process.argv[2]!;
 try {

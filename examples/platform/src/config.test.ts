@@ -36,7 +36,8 @@ describe('loadConfig', () => {
 
   it('runs at once: FORGE_MAX_RUNNING, --max-running over it, else 16 per core', () => {
     expect(loadConfig([], {}).maxRunning).toBe(defaultMaxRunning());
-    expect(loadConfig([], {}).pgliteWorker).toBe(false);
+    expect(loadConfig([], {}).pgliteWorker).toBe(true);
+    expect(loadConfig([], { FORGE_PGLITE_WORKER: '0' }).pgliteWorker).toBe(false);
     expect(loadConfig([], { FORGE_PGLITE_WORKER: '1' }).pgliteWorker).toBe(true);
     expect(() => loadConfig([], { FORGE_PGLITE_WORKER: 'yes' })).toThrow(/FORGE_PGLITE_WORKER/);
     expect(loadConfig([], { FORGE_MAX_RUNNING: '500' }).maxRunning).toBe(500);

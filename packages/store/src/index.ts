@@ -2,6 +2,7 @@ export { openStore, type ForgeStore, type OpenStoreOptions } from './open-store.
 export { migrate, MIGRATIONS, type Migration } from './migrations.js';
 export type { Row, Sql, SqlClient, SqlEngine } from './sql.js';
 export { pgliteClient, type PgliteClientOptions } from './pglite-client.js';
+export { PgliteDatabaseError } from './pglite-database-error.js';
 export { postgresClient, type PostgresClientOptions } from './postgres-client.js';
 export { RunStore, type OutboxItem, type OutboxState, type RunPage } from './run-store.js';
 export { RunLeaseLostError, RunStoreWriteError } from './run-store-errors.js';

@@ -4,9 +4,11 @@ import { initDataDirInChild } from './pglite-initdb.js';
 import { initialisedTarball, knownTarball } from './pglite-template.js';
 import type { Row, SqlClient } from './sql.js';
 import { LoopTurns } from './loop-turns.js';
-import { openPgliteDatabase, PGLITE_SETTINGS, type PgliteSource } from './pglite-database.js';
+import type { PgliteDatabase, PgliteSource } from './pglite-database.js';
 import type { PipelinedStatement } from './pglite-pipeline.js';
+import { PGLITE_SETTINGS } from './pglite-settings.js';
 import { openPgliteWorker } from './pglite-worker-client.js';
+import { pgliteWasm } from './pglite-wasm.js';
 
 /**
  * Statements sent to PGlite in one call at most. In this thread a batch is one turn of the event
@@ -18,12 +20,26 @@ export interface PgliteClientOptions {
   /**
    * Run PGlite in a worker thread: its statements run synchronously in WebAssembly, and in this
    * thread each batch of them is a pause of the event loop (timers, sockets, SSE readers wait:
-   * event-loop delay p99 at 1,000 concurrent runs 33–122 ms in the worker vs 83–603 ms here,
-   * bench/README.md "PGlite in a worker thread"). Off by default: the worker's isolate and
-   * PGlite's JavaScript loaded again cost an idle platform ~40–60 MB of RSS (215–221 MB →
-   * 222–297 MB), over its 250 MB goal, and each statement of a transaction is a round trip.
+   * event-loop delay p99 at 1,000 concurrent runs 22.8–23.5 ms in the worker at load 3–5 vs 58–66 ms
+   * here on a quiet machine). The worker costs no more idle memory than this thread: this thread then never
+   * loads PGlite's JavaScript, the worker runs plain JavaScript (no TypeScript loader) with its own
+   * young generation, and the wasm file's bytes are freed once compiled — idle `pnpm start` 230–235 MB
+   * with the worker vs 220–241 MB here (bench/README.md, "A light PGlite worker"). The platform turns
+   * it on (FORGE_PGLITE_WORKER=0 turns it off); opening a new data dir costs the same CPU either way
+   * (1.2–1.3 s vs 1.3–1.6 s, load 3). Off by default here: each statement of a transaction is a round
+   * trip to the worker, which a loaded machine makes slow (bench/README.md, "PGlite in a worker thread").
    */
   worker?: boolean;
+}
+
+/**
+ * Loaded only when PGlite runs in this thread: with it in a worker, this thread never loads PGlite's
+ * JavaScript (~15 MB of RSS an isolate holds once it has).
+ */
+async function openInThisThread(source: PgliteSource): Promise<PgliteDatabase> {
+  const { openPgliteDatabase } = await import('./pglite-database.js');
+  // Compiled here rather than by PGlite: its copy of the file's bytes would stay until a full GC (pglite-wasm.ts).
+  return openPgliteDatabase({ ...source, wasmModule: await pgliteWasm() });
 }
 
 /**
@@ -43,7 +59,7 @@ export async function pgliteClient(dataDir?: string, options: PgliteClientOption
     source = tarball ? { dataDir, tarball: await tarball } : { dataDir };
   }
   const inWorker = options.worker ?? false;
-  const db = inWorker ? await openPgliteWorker(source) : await openPgliteDatabase(source);
+  const db = inWorker ? await openPgliteWorker(source) : await openInThisThread(source);
   // In the worker the statements do not hold this thread's event loop: no turn to give it back.
   const turns = new LoopTurns(inWorker ? Number.POSITIVE_INFINITY : undefined);
   /** The batch still taking statements: those queued while the statements before them run go in one call. */

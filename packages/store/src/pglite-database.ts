@@ -1,16 +1,8 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PglitePipeline, type PipelinedStatement } from './pglite-pipeline.js';
+import { PGLITE_SETTINGS } from './pglite-settings.js';
 import type { Row, Sql } from './sql.js';
 import { fromStorable, readableRows, storableParams } from './storable-text.js';
-
-/**
- * PostgreSQL's default 128 MB of shared buffers is touched at start: with it an idle PGlite holds
- * ~300 MB RSS, with 16 MB ~170 MB (below that the gain is small: 1 MB → ~150 MB). Passed on the
- * command line, so it holds for data dirs made before this setting, too; initdb also writes it
- * into a new dir's postgresql.conf. `work_mem`, `max_connections`, `temp_buffers` made no
- * measurable difference to an idle process; PGlite's `initialMemory` cannot go below its 128 MB.
- */
-export const PGLITE_SETTINGS: readonly string[] = ['-c', 'shared_buffers=16MB'];
 
 /**
  * Where an initialised database is: a data dir (a new one filled from `tarball` when given), or a

@@ -1,6 +1,12 @@
 import { parse, protocol, type PGlite } from '@electric-sql/pglite';
-import { joinChunks } from '@forge/core/internal';
 import type { Row } from './sql.js';
+
+/**
+ * The messages as one buffer (the only one itself, no copy). Not core's `joinChunks`: this module runs in the
+ * PGlite worker, and importing `@forge/core/internal` there loaded @forge/core into the worker's isolate (the
+ * built package: a bare process opening a new data dir held 174–179 MB with it vs 156–158 MB without, load 9).
+ */
+const joined = (parts: Uint8Array[]): Uint8Array => (parts.length === 1 ? parts[0]! : Buffer.concat(parts));
 
 /** A statement waiting in a batch, and where its rows (or its error) go. */
 export interface PipelinedStatement {
@@ -104,7 +110,7 @@ export class PglitePipeline {
         const name = names.get(text)!;
         parts.push(serialize.parse({ name, text }), serialize.describe({ type: 'S', name }), serialize.sync());
       }
-      const { messages } = await this.db.execProtocol(joinChunks(parts), { throwOnError: false, syncToFs: false });
+      const { messages } = await this.db.execProtocol(joined(parts), { throwOnError: false, syncToFs: false });
       const replies = segments(messages);
       if (closing.length) replies.shift();
       const failed = new Map<string, unknown>();
@@ -156,7 +162,7 @@ export class PglitePipeline {
       sent.push(r);
     }
     if (!sent.length) return [];
-    const { messages } = await this.db.execProtocol(joinChunks(parts), { throwOnError: false });
+    const { messages } = await this.db.execProtocol(joined(parts), { throwOnError: false });
     const replies = segments(messages);
     const retry: PipelinedStatement[] = [];
     sent.forEach(({ s, p }, i) => {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PGLITE_SETTINGS } from './pglite-database.js';
+import { PGLITE_SETTINGS } from './pglite-settings.js';
 import { initialisedTarballFromChild } from './pglite-initdb.js';
 
 /**

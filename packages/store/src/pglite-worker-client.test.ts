@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { protocol } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgliteClient } from './pglite-client.js';
+import { PgliteDatabaseError } from './pglite-database-error.js';
 import type { SqlClient } from './sql.js';
 
 describe('PGlite in a worker thread (pgliteClient, worker: true)', () => {
@@ -17,12 +17,25 @@ describe('PGlite in a worker thread (pgliteClient, worker: true)', () => {
   }, 120_000);
   afterAll(() => sql.close());
 
-  it("crosses PostgreSQL's errors as the same type, with their fields and the statement", async () => {
+  it("crosses PostgreSQL's errors with PGlite's fields and the statement, as PGlite in this thread throws them", async () => {
     const insert = 'insert into w (id, note) values ($1, $2)';
     await sql.query(insert, [1, 'one']);
     const error = await sql.query(insert, [1, 'again']).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(protocol.messages.DatabaseError);
+    expect(error).toBeInstanceOf(PgliteDatabaseError);
     expect(error).toMatchObject({ code: '23505', constraint: 'w_pkey', query: insert, params: [1, 'again'] });
+    const here = await pgliteClient();
+    try {
+      await here.exec('create table w (id int primary key, note text)');
+      await here.query(insert, [1, 'one']);
+      const inThread = await here.query(insert, [1, 'again']).catch((e: unknown) => e);
+      expect({ ...(error as object), name: (error as Error).name, message: (error as Error).message }).toEqual({
+        ...(inThread as object),
+        name: (inThread as Error).name,
+        message: (inThread as Error).message,
+      });
+    } finally {
+      await here.close();
+    }
     await expect(sql.exec('selec 1')).rejects.toMatchObject({ code: '42601' });
     await expect(sql.transaction((tx) => tx.query(insert, [1, 'in tx']))).rejects.toMatchObject({ code: '23505' });
   });

@@ -1,11 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { protocol } from '@electric-sql/pglite';
 import { ForgeError } from '@forge/core';
 import type { PgliteDatabase, PgliteSource } from './pglite-database.js';
+import { PgliteDatabaseError } from './pglite-database-error.js';
 import {
   PGLITE_WORKER_DATA,
   type StatementOutcome,
@@ -13,26 +9,12 @@ import {
   type WorkerMessage,
   type WorkerRequest,
 } from './pglite-worker-wire.js';
+import { pgliteWorkerSource } from './pglite-worker-source.js';
+import { pgliteWasm } from './pglite-wasm.js';
 import type { Row, Sql } from './sql.js';
+import { startWithOwnYoungGeneration } from './worker-young-generation.js';
 
 type Request = WorkerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
-
-/**
- * PGlite's WebAssembly, compiled once per process. PGlite caches its compiled module per isolate,
- * so each worker compiled the 9 MB again (~1.5 s of CPU per open); a compiled module posted to a
- * worker shares its code instead.
- */
-let compiled: Promise<WebAssembly.Module> | undefined;
-function pgliteWasm(): Promise<WebAssembly.Module> {
-  compiled ??= (async () => {
-    const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-    return WebAssembly.compile(await readFile(join(dirname(entry), 'pglite.wasm')));
-  })().catch((error: unknown) => {
-    compiled = undefined;
-    throw error;
-  });
-  return compiled;
-}
 
 /** The worker's JavaScript is PGlite's and a few hundred lines: a small young generation is enough (RSS). */
 const resourceLimits = { maxYoungGenerationSizeMb: 4 };
@@ -40,29 +22,27 @@ const resourceLimits = { maxYoungGenerationSizeMb: 4 };
 /**
  * The worker's script beside this module: `pglite-worker.js` / `.cjs` in the built package (its own
  * tsup entry). From source (tsx, vitest), a worker thread does not get the loader that made this
- * module's TypeScript runnable, so a bootstrap loads it through tsx's API.
+ * module's TypeScript runnable: it runs the script bundled to plain JavaScript (pglite-worker-source.ts).
  */
-function startWorker(source: PgliteSource): Worker {
+async function startWorker(source: PgliteSource): Promise<Worker> {
   const here = import.meta.url;
   const workerData = { [PGLITE_WORKER_DATA]: source };
   if (here.endsWith('.ts')) {
-    // tsx's require hook, in the worker's own thread: its ESM loader (tsImport) starts a hooks thread of its own,
-    // another isolate (~40 MB more RSS).
-    const tsx = JSON.stringify(createRequire(here).resolve('tsx/cjs/api'));
-    const file = JSON.stringify(fileURLToPath(new URL('./pglite-worker.ts', here)));
-    return new Worker(`require(${tsx}).register(); require(${file});`, { eval: true, workerData, resourceLimits });
+    const script = await pgliteWorkerSource();
+    return startWithOwnYoungGeneration(() => new Worker(script, { eval: true, workerData, resourceLimits }));
   }
-  return new Worker(new URL(here.endsWith('.cjs') ? './pglite-worker.cjs' : './pglite-worker.js', here), {
-    workerData,
-    resourceLimits,
-  });
+  const file = new URL(here.endsWith('.cjs') ? './pglite-worker.cjs' : './pglite-worker.js', here);
+  return startWithOwnYoungGeneration(() => new Worker(file, { workerData, resourceLimits }));
 }
 
-/** The error the worker sent, as the same type: callers test `code`, `instanceof ForgeError`, `query`. */
+/**
+ * The error the worker sent, as the same type (a PostgreSQL error as PgliteDatabaseError, with PGlite's
+ * fields): callers test `code`, `instanceof ForgeError`, `query`.
+ */
 function fromWire(wire: WireError): Error {
   const { props } = wire;
   let error: Error;
-  if (wire.kind === 'database') error = new protocol.messages.DatabaseError(wire.message, 0, 'error');
+  if (wire.kind === 'database') error = new PgliteDatabaseError(wire.message);
   else if (wire.kind === 'forge')
     error = new ForgeError(String(props.code), wire.message, props.category as ForgeError['category'], {
       retryable: props.retryable === true,
@@ -83,7 +63,7 @@ function fromWire(wire: WireError): Error {
  * for its answer (as a statement in this thread would), and `close()` ends it.
  */
 export async function openPgliteWorker(source: PgliteSource): Promise<PgliteDatabase> {
-  const worker = startWorker({ ...source, wasmModule: await pgliteWasm() });
+  const worker = await startWorker({ ...source, wasmModule: await pgliteWasm() });
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
   const listeners = new Map<number, (payload: string) => void>();
   let ids = 0;

@@ -1,4 +1,3 @@
-import { protocol } from '@electric-sql/pglite';
 import type { Row } from './sql.js';
 
 /** Set in `workerData` by openPgliteWorker: pglite-worker.ts does nothing when loaded any other way. */
@@ -38,12 +37,16 @@ export interface WireError {
   props: Record<string, unknown>;
 }
 
-/** `error` as it can be posted: PostgreSQL's fields (`code`, `detail`…), a ForgeError's code and category. */
-export function toWire(error: unknown): WireError {
+/**
+ * `error` as it can be posted: PostgreSQL's fields (`code`, `detail`…), a ForgeError's code and category.
+ * `DatabaseError` is PGlite's class, passed in by the worker: this module is also the client's, whose thread
+ * does not load PGlite.
+ */
+export function toWire(error: unknown, DatabaseError: abstract new (...args: never[]) => Error): WireError {
   if (!(error instanceof Error)) return { kind: 'error', name: 'Error', message: String(error), props: {} };
   // Duck-typed: the worker does not load @forge/core for this (an isolate's memory is the cost of a module).
   const forge = typeof (error as { code?: unknown }).code === 'string' && 'category' in error;
-  const kind = error instanceof protocol.messages.DatabaseError ? 'database' : forge ? 'forge' : 'error';
+  const kind = error instanceof DatabaseError ? 'database' : forge ? 'forge' : 'error';
   const props: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(error)) {
     try {

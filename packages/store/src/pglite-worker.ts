@@ -1,13 +1,16 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { protocol } from '@electric-sql/pglite';
 import { openPgliteDatabase, type PgliteDatabase, type PgliteSource } from './pglite-database.js';
 import type { Sql } from './sql.js';
 import {
   PGLITE_WORKER_DATA,
   type StatementOutcome,
-  toWire,
+  toWire as toWireAs,
   type WorkerMessage,
   type WorkerRequest,
 } from './pglite-worker-wire.js';
+
+const toWire = (error: unknown) => toWireAs(error, protocol.messages.DatabaseError);
 
 /** Thrown inside a transaction's function to have PGlite roll it back: the caller asked for it, it is no error. */
 const ROLLBACK = Symbol('rollback');
