@@ -1,6 +1,7 @@
 import type { AgentEvent, CodeAgent } from '@forge/core';
 import { collectRun, runProblems } from '@forge/core/testing';
-import { applyPatch } from 'diff';
+import { wholeFilePatch } from '@forge/core/internal';
+import { applyPatch, createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { afterEach, describe, expect, it } from 'vitest';
 import { acpAgent } from './agent.js';
 import { FileChangeLog } from './file-changes.js';
@@ -77,5 +78,38 @@ describe('FileChangeLog', () => {
     expect(at('/w/../etc/a')).toBe('/w/../etc/a');
     expect(at('/w/..dots/a')).toBe('..dots/a');
     expect(at('rel/a')).toBe('rel/a');
+  });
+});
+
+describe('a file rewritten at length', () => {
+  it('is reported as one whole-file hunk, not a minimal diff found on the event loop', () => {
+    // 3,000 lines, every other one changed: a minimal diff is 3,000 edits (Myers' diff ~ their square; 10,000
+    // rewritten lines took 13-14 s of CPU), over the cap, so the change is all old lines out, all new lines in.
+    // Failed first: without the cap the diff was the minimal one (1,500 removed lines among context).
+    const before = Array.from({ length: 3_000 }, (_, i) => `line ${i}`).join('\n');
+    const after = Array.from({ length: 3_000 }, (_, i) => (i % 2 ? `line ${i} changed` : `line ${i}`)).join('\n');
+    const event = new FileChangeLog('/work').changed({ path: '/work/big.txt', oldText: before, newText: after }, 'c1');
+    const lines = event.diff!.split('\n');
+    expect(lines.slice(0, 3)).toEqual(['--- a/big.txt', '+++ b/big.txt', '@@ -1,3000 +1,3000 @@']);
+    expect(lines.filter((l) => l.startsWith('-') && !l.startsWith('---'))).toHaveLength(3_000);
+    expect(applyPatch(before, event.diff!)).toBe(after);
+  });
+
+  it('whole-file hunks are written as jsdiff writes a diff of texts with no line in common', () => {
+    const cases: Array<[string, string, string, string]> = [
+      ['a/x', 'b/x', 'a\nb\n', 'c\nd\n'],
+      ['a/x', 'b/x', 'a\nb', 'c\nd'],
+      ['a/x', 'b/x', 'a\nb\n', 'c\nd'],
+      ['a/x', 'b/x', 'a\nb', 'c\nd\n'],
+      ['/dev/null', 'b/x', '', 'x\ny\n'],
+      ['a/x', '/dev/null', 'x\ny\n', ''],
+      ['a/x', 'b/x', 'same\n', 'same\n'],
+      ['a/x', 'b/x', 'r1\r\nr2\r\n', 's1\r\n'],
+      ['a/x', 'b/x', '\n', 'z'],
+    ];
+    for (const [o, n, a, b] of cases)
+      expect(wholeFilePatch(o, n, a, b), JSON.stringify([a, b])).toBe(
+        createTwoFilesPatch(o, n, a, b, undefined, undefined, { headerOptions: FILE_HEADERS_ONLY }),
+      );
   });
 });

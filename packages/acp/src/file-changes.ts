@@ -1,5 +1,6 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import type { AgentEventInit, FileChange, FileChangeKind } from '@forge/core';
+import { MAX_DIFF_EDITS, wholeFilePatch } from '@forge/core/internal';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 
 type FileChanged = Extract<AgentEventInit, { type: 'file.changed' }>;
@@ -59,15 +60,14 @@ export class FileChangeLog {
     const change = changeKind(d);
     const before = change === 'added' ? '' : (d.oldText ?? '');
     const after = change === 'deleted' ? '' : d.newText;
-    const diff = createTwoFilesPatch(
-      change === 'added' ? '/dev/null' : `a/${path}`,
-      change === 'deleted' ? '/dev/null' : `b/${path}`,
-      before,
-      after,
-      undefined,
-      undefined,
-      { headerOptions: FILE_HEADERS_ONLY },
-    );
+    const oldName = change === 'added' ? '/dev/null' : `a/${path}`;
+    const newName = change === 'deleted' ? '/dev/null' : `b/${path}`;
+    // A rewrite past MAX_DIFF_EDITS is one whole-file hunk: a minimal diff of it would hold the event loop for seconds.
+    const diff =
+      createTwoFilesPatch(oldName, newName, before, after, undefined, undefined, {
+        headerOptions: FILE_HEADERS_ONLY,
+        maxEditLength: MAX_DIFF_EDITS,
+      }) ?? wholeFilePatch(oldName, newName, before, after);
     this.last.delete(path);
     this.last.set(path, { path, change });
     return { type: 'file.changed', path, change, diff, toolCallId };

@@ -1,5 +1,5 @@
 import type { AgentEventInit } from '@forge/core';
-import { createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
+import { applyPatch, createTwoFilesPatch, FILE_HEADERS_ONLY } from 'diff';
 import { describe, expect, it } from 'vitest';
 import { FileChangeTracker } from './file-changes.js';
 
@@ -51,6 +51,20 @@ describe('FileChangeTracker', () => {
     tracker.result('t', true, 'Error: denied', '', (e) => out.push(e));
     expect(out).toEqual([]);
     expect(tracker.filesChanged).toEqual([]);
+  });
+
+  it('an Edit rewriting a long run of lines is one hunk of the region, not a minimal diff found on the event loop', () => {
+    // 3,000 lines, every other one changed: a minimal diff is 3,000 edits, past the cap (Myers' diff costs about
+    // their square). The hunk replaces the whole region, placed where it is in the file, and still applies.
+    const head = 'keep 1\nkeep 2\nkeep 3\nkeep 4\nkeep 5\nkeep 6\n';
+    const from = Array.from({ length: 3_000 }, (_, i) => `line ${i}`).join('\n');
+    const to = Array.from({ length: 3_000 }, (_, i) => (i % 2 ? `line ${i} changed` : `line ${i}`)).join('\n');
+    const original = `${head}${from}\ntail\n`;
+    const e = run('Edit', { file_path: '/w/big.txt', old_string: from, new_string: to }, { originalFile: original });
+    const lines = e!.diff!.split('\n');
+    expect(lines[2]).toBe('@@ -3,3005 +3,3005 @@'); // four lines of context before, the one line after
+    expect(lines.filter((l) => l.startsWith('-') && !l.startsWith('---'))).toHaveLength(3_005);
+    expect(applyPatch(original, e!.diff!)).toBe(`${head}${to}\ntail\n`);
   });
 
   it('Edit without hunks: diffing only around the replacement gives the same diff as diffing the whole file', () => {

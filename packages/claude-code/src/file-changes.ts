@@ -1,5 +1,6 @@
 import { isAbsolute, relative } from 'node:path';
 import type { AgentEventInit, FileChange, FileChangeKind } from '@forge/core';
+import { MAX_DIFF_EDITS, wholeFilePatch } from '@forge/core/internal';
 import { createTwoFilesPatch, FILE_HEADERS_ONLY, formatPatch, structuredPatch, type StructuredPatchHunk } from 'diff';
 
 type Obj = Record<string, unknown>;
@@ -149,7 +150,12 @@ function editPatch(path: string, original: string, input: Obj): string | undefin
   for (let n = original.indexOf('\n'); n !== -1 && n < start; n = original.indexOf('\n', n + 1)) line++;
   const before = original.slice(start, end);
   const after = before.slice(0, at - start) + to + before.slice(at - start + from.length);
-  const result = structuredPatch(path, path, before, after, undefined, undefined, { context: CONTEXT });
+  const result = structuredPatch(path, path, before, after, undefined, undefined, {
+    context: CONTEXT,
+    maxEditLength: MAX_DIFF_EDITS,
+  });
+  // A replacement past MAX_DIFF_EDITS is one hunk of the whole region: a minimal diff would hold the event loop.
+  if (!result) return wholeRegionPatch(path, before, after, line);
   for (const h of result.hunks) {
     h.oldStart += line;
     h.newStart += line;
@@ -158,7 +164,19 @@ function editPatch(path: string, original: string, input: Obj): string | undefin
 }
 
 const patch = (oldName: string, newName: string, before: string, after: string) =>
-  createTwoFilesPatch(oldName, newName, before, after, undefined, undefined, { headerOptions: FILE_HEADERS_ONLY });
+  createTwoFilesPatch(oldName, newName, before, after, undefined, undefined, {
+    headerOptions: FILE_HEADERS_ONLY,
+    maxEditLength: MAX_DIFF_EDITS,
+  }) ?? wholeFilePatch(oldName, newName, before, after);
+
+/** `wholeFilePatch` of a region that starts after `line` lines of its file: its hunk starts there. */
+function wholeRegionPatch(path: string, before: string, after: string, line: number): string {
+  return wholeFilePatch(path, path, before, after).replace(
+    /^@@ -(\d+),(\d+) \+(\d+),(\d+) @@/m,
+    (_, os: string, ol: string, ns: string, nl: string) =>
+      `@@ -${Number(os) + line},${ol} +${Number(ns) + line},${nl} @@`,
+  );
+}
 
 function isHunk(h: unknown): h is StructuredPatchHunk {
   const o = h as Obj;

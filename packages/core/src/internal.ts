@@ -16,6 +16,7 @@ export { freePort } from './free-port.js';
 export { exitWithin, stopProcess, type StopGrace } from './stop-process.js';
 export { TailBuffer } from './tail-buffer.js';
 export { joinChunks } from './join-chunks.js';
+export { MAX_DIFF_EDITS, wholeFilePatch } from './whole-file-patch.js';
 export { readLines } from './read-lines.js';
 export { settledWithin } from './settled-within.js';
 export { cancelLiveRun } from './cancel-live-run.js';
