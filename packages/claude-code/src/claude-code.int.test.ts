@@ -99,7 +99,9 @@ describe('claudeCode with the real CLI against a fake Anthropic API', () => {
   it('bounds the CLI retrying a failing API with timeoutMs: interrupted, not killed', async () => {
     rig.responder = () => ({ status: 500 });
     const before = spawned.length;
-    const { events, result } = await collectRun(agent().execute({ prompt: 'hi', timeoutMs: 5_000 }));
+    // Long enough for a CLI started on a busy machine to see its first 500 and say it retries (5 s was not, at
+    // load 9 in CI); the test waits it out, idle.
+    const { events, result } = await collectRun(agent().execute({ prompt: 'hi', timeoutMs: 10_000 }));
     expect(result.status).toBe('timed_out');
     expect(result.error?.code).toBe('TIMED_OUT');
     expect(result.sessionId).toMatch(/\S/);
