@@ -155,7 +155,7 @@ function editPatch(path: string, original: string, input: Obj): string | undefin
     maxEditLength: MAX_DIFF_EDITS,
   });
   // A replacement past MAX_DIFF_EDITS is one hunk of the whole region: a minimal diff would hold the event loop.
-  if (!result) return wholeRegionPatch(path, before, after, line);
+  if (!result) return wholeFilePatch(path, path, before, after, line);
   for (const h of result.hunks) {
     h.oldStart += line;
     h.newStart += line;
@@ -168,15 +168,6 @@ const patch = (oldName: string, newName: string, before: string, after: string) 
     headerOptions: FILE_HEADERS_ONLY,
     maxEditLength: MAX_DIFF_EDITS,
   }) ?? wholeFilePatch(oldName, newName, before, after);
-
-/** `wholeFilePatch` of a region that starts after `line` lines of its file: its hunk starts there. */
-function wholeRegionPatch(path: string, before: string, after: string, line: number): string {
-  return wholeFilePatch(path, path, before, after).replace(
-    /^@@ -(\d+),(\d+) \+(\d+),(\d+) @@/m,
-    (_, os: string, ol: string, ns: string, nl: string) =>
-      `@@ -${Number(os) + line},${ol} +${Number(ns) + line},${nl} @@`,
-  );
-}
 
 function isHunk(h: unknown): h is StructuredPatchHunk {
   const o = h as Obj;

@@ -9,8 +9,15 @@ export const MAX_DIFF_EDITS = 1_000;
  * A unified diff that replaces all of `before` with all of `after` in one hunk, written as jsdiff's
  * `createTwoFilesPatch` with file headers only writes it (the same text when no line is common): what a
  * `file.changed` carries when a minimal diff would cost more than `MAX_DIFF_EDITS`. Still a valid patch.
+ * `linesBefore`: where `before` starts in its file (a region of it), so the hunk is placed there.
  */
-export function wholeFilePatch(oldName: string, newName: string, before: string, after: string): string {
+export function wholeFilePatch(
+  oldName: string,
+  newName: string,
+  before: string,
+  after: string,
+  linesBefore = 0,
+): string {
   const head = `--- ${oldName}\n+++ ${newName}\n`;
   if (before === after) return head;
   const side = (text: string, sign: '-' | '+') => {
@@ -24,5 +31,6 @@ export function wholeFilePatch(oldName: string, newName: string, before: string,
   };
   const old = side(before, '-');
   const next = side(after, '+');
-  return `${head}@@ -${old.count ? 1 : 0},${old.count} +${next.count ? 1 : 0},${next.count} @@\n${old.lines}${next.lines}`;
+  const start = (count: number) => (count ? 1 : 0) + linesBefore;
+  return `${head}@@ -${start(old.count)},${old.count} +${start(next.count)},${next.count} @@\n${old.lines}${next.lines}`;
 }
