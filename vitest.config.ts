@@ -39,8 +39,9 @@ export default defineConfig({
   },
   ssr: { resolve: { conditions: ['@forge/source'] } },
   test: {
-    // One initialised PGlite database for the run, instead of one per worker (see the file).
-    globalSetup: ['./scripts/test-support/pglite-template-setup.ts'],
+    // One initialised PGlite database for the run, instead of one per worker, and one bundle of each program a
+    // test starts as a child process (see the files).
+    globalSetup: ['./scripts/test-support/pglite-template-setup.ts', './scripts/test-support/program-bundles-setup.ts'],
     maxWorkers: workers,
     sequence: { sequencer: SlowFirstSequencer },
     projects: [

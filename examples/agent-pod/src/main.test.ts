@@ -5,8 +5,11 @@ import { freePort } from '@forge/core/internal';
 import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
 import { checkHealth, grpcAgent } from '@forge/transport-grpc';
 import { afterEach, describe, expect, it } from 'vitest';
+import { programArgs } from '../../../scripts/test-support/program-bundle.js';
 
 const podDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** src/main.ts, bundled once per test run (programArgs: ~1 s of CPU less per start than through tsx). */
+const mainArgs = await programArgs(join(podDir, 'src/main.ts'));
 const children: ChildProcess[] = [];
 
 afterEach(() => {
@@ -15,7 +18,7 @@ afterEach(() => {
 
 /** Starts the pod program as its own process, the way the container does, and waits until it listens. */
 async function startPod(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--conditions=@forge/source', '--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, mainArgs, {
     cwd: podDir,
     env: { ...process.env, HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

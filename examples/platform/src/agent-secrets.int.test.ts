@@ -14,6 +14,7 @@ import {
 import { userSwitchProblem } from '@forge/core';
 import { testDatabases } from '@forge/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { programArgs } from '../../../scripts/test-support/program-bundle.js';
 
 /**
  * The attack of finding 2: an agent's Bash tool reads every process's /proc/<pid>/environ and
@@ -53,22 +54,16 @@ function probe(files: string[], dataDir: string): string {
   ].join('; ');
 }
 
-/** Starts src/main.ts behind a shell that waits for it (a launcher with the same environment). */
+const mainArgs = await programArgs(join(pkg, 'src/main.ts'));
+
+/** Starts src/main.ts (bundled: programArgs) behind a shell that waits for it (a launcher with the same environment). */
 function startPlatform(env: NodeJS.ProcessEnv) {
-  const child = spawn(
-    '/bin/sh',
-    [
-      '-c',
-      '"$@"; exit $?',
-      'launcher',
-      process.execPath,
-      '--conditions=@forge/source',
-      '--import',
-      'tsx',
-      'src/main.ts',
-    ],
-    { cwd: pkg, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
+  const child = spawn('/bin/sh', ['-c', '"$@"; exit $?', 'launcher', process.execPath, ...mainArgs], {
+    cwd: pkg,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   let stdout = '';

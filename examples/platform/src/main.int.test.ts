@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pgliteTemplateEnv, testDatabases } from '@forge/store/testing';
 import { describe, expect, it } from 'vitest';
+import { programArgs } from '../../../scripts/test-support/program-bundle.js';
 import { PLATFORM_NODE_FLAGS } from './test-support/platform-process.js';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
@@ -12,12 +13,15 @@ const pg = await testDatabases();
 // New data dirs unpack this process's initialised PGlite database instead of each running initdb (~6.5 s of CPU).
 const template = await pgliteTemplateEnv();
 
+const mainArgs = await programArgs(join(pkg, 'src/main.ts'));
+
 /**
- * Starts `src/main.ts` with `env` and resolves with its URL once it says where it listens. Without spare agent
- * processes unless `env` asks for them: each is a CLI start these tests never use (test-support/test-config.ts).
+ * Starts `src/main.ts` (bundled: programArgs; the first test starts it as `pnpm start` does) with `env` and resolves
+ * with its URL once it says where it listens. Without spare agent processes unless `env` asks for them: each is a
+ * CLI start these tests never use (test-support/test-config.ts).
  */
 function startMain(env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [...PLATFORM_NODE_FLAGS, 'src/main.ts', '--port', '0'], {
+  const child = spawn(process.execPath, [...PLATFORM_NODE_FLAGS, ...mainArgs, '--port', '0'], {
     cwd: pkg,
     env: { FORGE_PREWARM_MAX: '0', ...template, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -15,6 +15,7 @@ import type { AgentEvent } from '@forge/core';
 import { openStore, type ForgeStore } from '@forge/store';
 import { testDatabases } from '@forge/store/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { programArgs } from '../../../scripts/test-support/program-bundle.js';
 import { apiClient } from './test-support/api-harness.js';
 import { startPlatformProcess, type PlatformProcess } from './test-support/platform-process.js';
 import { startWebhookReceiver } from './webhook-receiver.js';
@@ -133,7 +134,7 @@ describe.skipIf(!pg.url)(`rolling restart with a remote agent${pg.url ? '' : ` (
 
       await mkdir(join(data, 'home'), { recursive: true });
       await mkdir(join(data, 'project'), { recursive: true });
-      agent = spawn(process.execPath, ['--conditions=@forge/source', '--import', 'tsx', 'src/main.ts'], {
+      agent = spawn(process.execPath, await programArgs(join(remoteAgentDir, 'src/main.ts')), {
         cwd: remoteAgentDir,
         env: {
           ...process.env,

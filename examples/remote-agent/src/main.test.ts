@@ -7,8 +7,11 @@ import { createProviderRegistry } from '@forge/core';
 import { collectRun, firstEvent, runProblems } from '@forge/core/testing';
 import { createAgentHub, memoryCredentialStore, type AgentHub, type HubServer } from '@forge/dial-home';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { programArgs } from '../../../scripts/test-support/program-bundle.js';
 
 const exampleDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** src/main.ts, bundled once per test run (programArgs: ~1 s of CPU less per start than through tsx). */
+const mainArgs = await programArgs(join(exampleDir, 'src/main.ts'));
 const SECRET = 'remote-agent-example-test-secret-0123456789';
 
 interface Program {
@@ -20,7 +23,7 @@ interface Program {
 
 /** Runs src/main.ts as its own process, the way a user starts it. */
 function startProgram(env: Record<string, string>): Program {
-  const child = spawn(process.execPath, ['--conditions=@forge/source', '--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, mainArgs, {
     cwd: exampleDir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testDatabases } from '@forge/store/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { programArgs } from '../../../../scripts/test-support/program-bundle.js';
 import {
   ALICE,
   BOB,
@@ -63,7 +64,7 @@ describe.skipIf(!pg.url)(
       a = await startAttachHarness({ graceMs: 300 }, config);
       b = await startAttachHarness({ graceMs: 300 }, config);
       const name = 'laptop-relay';
-      program = spawn(process.execPath, ['--conditions=@forge/source', '--import', 'tsx', 'src/main.ts'], {
+      program = spawn(process.execPath, await programArgs(join(remoteAgentDir, 'src/main.ts')), {
         cwd: remoteAgentDir,
         env: {
           ...process.env,

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { programArgs } from '../../../../scripts/test-support/program-bundle.js';
 
 const agentPod = fileURLToPath(new URL('../../../agent-pod', import.meta.url));
 
@@ -17,7 +19,8 @@ export interface AgentPodProcess {
  * of this one's — what a fake pod runs — and waits until it serves.
  */
 export async function startAgentPodProcess(env: Record<string, string>): Promise<AgentPodProcess> {
-  const child = spawn(process.execPath, ['--conditions=@forge/source', '--import', 'tsx', 'src/main.ts'], {
+  // Bundled once per test run (programArgs: ~1 s of CPU less per start than through tsx).
+  const child = spawn(process.execPath, await programArgs(join(agentPod, 'src/main.ts')), {
     cwd: agentPod,
     env: { ...process.env, HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
