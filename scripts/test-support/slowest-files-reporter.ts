@@ -1,5 +1,5 @@
 import { loadavg } from 'node:os';
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, TestModule, Vitest } from 'vitest/node';
 import { treeCpuSeconds } from './run-cpu-seconds.js';
 
 /** Seconds a file took in its worker: harness setup, import, then its tests and hooks. */
@@ -16,8 +16,14 @@ export function fileSeconds(module: TestModule): number {
 export default class SlowestFilesReporter implements Reporter {
   private started = 0;
   private startedCpu: number | undefined;
+  private workers: number | undefined;
 
   constructor(private readonly count = 10) {}
+
+  onInit(vitest: Vitest): void {
+    // How many files ran at once: vitest.config.ts chooses it from the cores and the load when the run starts.
+    this.workers = vitest.config.maxWorkers;
+  }
 
   onTestRunStart(): void {
     this.started = performance.now();
@@ -39,7 +45,7 @@ export default class SlowestFilesReporter implements Reporter {
       cpuNow !== undefined && this.startedCpu !== undefined ? `, CPU ${(cpuNow - this.startedCpu).toFixed(0)} s` : '';
     const lines = slowest.map((s) => `  ${s.seconds.toFixed(1).padStart(7)} s  ${s.file}`);
     process.stdout.write(
-      `\nSlowest ${slowest.length} of ${modules.length} files (wall ${wall.toFixed(0)} s${cpu}, load average ${load}):\n${lines.join('\n')}\n`,
+      `\nSlowest ${slowest.length} of ${modules.length} files (${this.workers ?? '?'} workers, wall ${wall.toFixed(0)} s${cpu}, load average ${load}):\n${lines.join('\n')}\n`,
     );
   }
 }
