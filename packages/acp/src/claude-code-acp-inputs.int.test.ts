@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  claudeBinPath,
   defaultResponder,
   type FakeAnthropicApi,
   type FakeApiRequest,
@@ -16,13 +18,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nonceMcpStdio, startNonceMcpHttp } from '../../../scripts/test-support/nonce-mcp-server.js';
 import { claudeCodeAcp } from './presets.js';
 import { allowAll, TINY_PNG } from './test-support/allow-all.js';
-import { alive, ofType, trackingRunner, waitFor } from './test-support/int-rig.js';
+import { alive, ofType, processesWithHome, trackingRunner, waitFor } from './test-support/int-rig.js';
 import { claudeCodeAcpPath, schemaInPrompt, valueForSchema } from './testing/index.js';
 
 /**
  * What a request gives the real `@zed-industries/claude-code-acp` 0.16.2 besides its prompt: MCP servers on
  * `session/new` (the test MCP server over stdio and streamable HTTP; Claude Code names its tool
  * `mcp__<server>__nonce`) and images as prompt blocks, against `@forge/claude-code`'s fake Messages API.
+ * claude-code-acp starts a Claude Code CLI per session: the agent drives the native `claude` binary of
+ * `@forge/claude-code`'s devDependency (~0.9 s of CPU a start, against ~1.7 s for claude-code-acp's default, the
+ * agent SDK's bundled cli.js under Node). How a request reaches the session is the adapter's doing, the same over
+ * either CLI; claude-code-acp.int.test.ts keeps one test over the bundled CLI.
  */
 type Json = Record<string, unknown>;
 const toolNames = (req: FakeApiRequest): string[] =>
@@ -75,6 +81,7 @@ describe('claudeCodeAcp: MCP servers and images reach the real claude-code-acp',
       command: claudeCodeAcpPath(),
       runner,
       closeGraceMs: CLOSE_GRACE_MS,
+      claudeExecutable: claudeBinPath(),
       cwd: work,
       env: { ...fakeAnthropicEnv(api.url), HOME: join(scratch, 'home'), CLAUDE_CODE_MAX_RETRIES: '1', IS_SANDBOX: '1' },
     });
@@ -83,9 +90,14 @@ describe('claudeCodeAcp: MCP servers and images reach the real claude-code-acp',
     await agent?.close?.();
     const allGone = await waitFor(() => runner.spawned.every((p) => !alive(p.pid)), 5_000);
     for (const p of runner.spawned) if (alive(p.pid)) p.kill('SIGKILL');
+    // The CLIs claude-code-acp started and their stdio MCP servers: Forge never sees their pids.
+    const home = join(scratch, 'home');
+    await waitFor(async () => (await processesWithHome(home)).length === 0, 5_000);
+    const left = await processesWithHome(home);
     await api?.close();
     await rm(scratch, { recursive: true, force: true });
     expect(allGone).toBe(true);
+    expect(left).toEqual([]);
   });
 
   it('a stdio MCP server: the model calls mcp__probe__nonce and the nonce comes back', {
@@ -102,6 +114,10 @@ describe('claudeCodeAcp: MCP servers and images reach the real claude-code-acp',
     expect(ofType(events, 'permission.requested').map((p) => p.tool)).toEqual(['mcp__probe__nonce']);
     expect(JSON.stringify(ofType(events, 'tool.result')[0]!.output)).toContain(nonce);
     expect(result.text).toContain(nonce);
+    // The session's CLI (alive until the agent closes) is the native binary.
+    expect(await processesWithHome(join(scratch, 'home'))).toContainEqual(
+      expect.objectContaining({ exe: realpathSync(claudeBinPath()) }),
+    );
   });
 
   it('an http MCP server (claude-code-acp offers mcpCapabilities.http)', { timeout: 90_000 }, async () => {
@@ -181,7 +197,13 @@ describe('claudeCodeAcp: MCP servers and images reach the real claude-code-acp',
     expect(JSON.stringify(repair.body)).toContain('[[badjson]] review the change');
     expect(new Set(ofType(events, 'session.started').map((e) => e.sessionId)).size).toBe(1);
 
-    const failed = await agent.execute({ prompt: '[[badjson]] review again', outputSchema, outputRepairs: 0 }).result;
+    // The same session again (its CLI is running; a new session would start another).
+    const failed = await agent.execute({
+      prompt: '[[badjson]] review again',
+      sessionId: result.sessionId,
+      outputSchema,
+      outputRepairs: 0,
+    }).result;
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'OUTPUT_SCHEMA_MISMATCH' } });
     expect(failed.output).toBeUndefined();
   });
