@@ -4,17 +4,18 @@ import SlowFirstSequencer from './scripts/test-support/slow-first-sequencer.js';
 import SlowestFilesReporter from './scripts/test-support/slowest-files-reporter.js';
 
 /*
- * Files run in parallel: up to twice as many as there are cores (at least 4; FORGE_TEST_WORKERS overrides).
+ * Files run in parallel: twice as many as there are cores and one more (at least 5; FORGE_TEST_WORKERS overrides).
  * Vitest's default, cores - 1, is ONE worker on a 2-core machine: the suite then runs file after file, and the
- * integration files, which mostly wait for a real CLI or server, leave the CPU idle while they wait. On a
- * machine that others keep busy (load average above twice the cores) fewer start, never under 2: with 4 workers
- * at a load of 15-25 on 2 cores, CPU-bound files (PGlite, tsup builds) ran into their timeouts. Below that the
- * load is mostly this run's own past (CI builds the packages just before; the 1-minute average lags): reducing
- * for it left a fresh-clone CI run at 2 workers, 468 s wall for 662 s of CPU on 2 cores.
+ * integration files, which mostly wait for a real CLI or server, leave the CPU idle while they wait. Four workers
+ * still left ~15 % of two cores idle (398 s wall for 678 s of CPU); five: 377 s for 633 s, every test passing
+ * (2026-12-07). On a machine that others keep busy (load average above three times the cores) fewer start, never
+ * under 2: with 4 workers at a load of 15-25 on 2 cores, CPU-bound files (PGlite, tsup builds) ran into their
+ * timeouts. Below that the load is mostly this run's own past (CI builds the packages just before; the 1-minute
+ * average lags): reducing for it left a fresh-clone CI run at 2 workers, 468 s wall for 662 s of CPU on 2 cores.
  */
 const cores = availableParallelism();
-const most = Math.max(4, cores * 2);
-const busy = Math.max(0, Math.round(loadavg()[0]! - 2 * cores));
+const most = Math.max(5, cores * 2 + 1);
+const busy = Math.max(0, Math.round(loadavg()[0]! - 3 * cores));
 const workers = Number(process.env.FORGE_TEST_WORKERS) || Math.max(2, most - busy);
 
 /*
