@@ -47,14 +47,15 @@ interface Esbuild {
   stop(): Promise<void>;
 }
 
-const built = new Map<string, Promise<string>>();
+/** Bundles being made in this process, by entry: callers at the same time wait for one. */
+const making = new Map<string, Promise<string>>();
 
 /**
  * The `node` arguments that run one of the repo's TypeScript programs (an example's `src/main.ts`, a test's
  * platform) in a child process: the program bundled to one JavaScript file, once per test run, instead of
  * `--conditions=@forge/source --import tsx <entry>`. Under tsx every module of the program — hundreds, most of
  * them third-party — was resolved and loaded through tsx's hooks thread and its TypeScript transformed on every
- * start: ~1 s of a platform process's ~2.5 s of CPU to serving, and the suite starts dozens of them.
+ * start: ~1 s of the ~2.9 s of CPU a platform process took to serve, and the suite starts dozens of them.
  *
  * The bundle holds the workspace's own TypeScript (the `@forge/source` condition, as tsx resolved it); every
  * third-party package stays outside, imported from the file node would have loaded, so each module is the same
@@ -63,13 +64,10 @@ const built = new Map<string, Promise<string>>();
  */
 export async function programArgs(entry: string): Promise<string[]> {
   const file = resolve(entry);
-  let bundle = built.get(file);
+  let bundle = making.get(file);
   if (!bundle) {
-    bundle = fresh(file).catch((error: unknown) => {
-      built.delete(file);
-      throw error;
-    });
-    built.set(file, bundle);
+    bundle = fresh(file).finally(() => making.delete(file));
+    making.set(file, bundle);
   }
   return [await bundle];
 }

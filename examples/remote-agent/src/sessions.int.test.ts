@@ -76,6 +76,7 @@ describe('examples/remote-agent: sessions travel over the dial-home link', () =>
       first.kill();
     }
     const stored = await sessions.load({ provider: 'claude-code', sessionId });
+    expect(stored, `no session saved; the agent's log:\n${first.output()}`).toBeDefined();
     expect(Buffer.concat(stored!.files.map((f) => f.data)).toString()).toContain('remember KIWI-17');
     await rm(homeA, { recursive: true, force: true });
 

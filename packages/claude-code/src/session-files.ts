@@ -31,6 +31,10 @@ export function claudeSessionFiles(
     passEnv,
     homeScript: CLAUDE_HOME,
     findScript: FIND_SESSION,
+    // A warm CLI writes its transcript behind the turn: on a loaded machine a new session's file was not there yet
+    // when the turn ended, and a remote agent stopped then had nothing saved (its flush at close has no run to go
+    // over the link with).
+    settleMs: 2_000,
     restorePath: (home, session, path) => {
       // A snapshot can come from a less trusted machine (a pod, a laptop that dialled home): only the session's
       // own file goes back.

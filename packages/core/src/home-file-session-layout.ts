@@ -14,6 +14,8 @@ export interface HomeFileSessionOptions {
   findScript: string;
   /** Where a stored file (`path`, relative to the home it was saved from) goes back under `home`. */
   restorePath(home: string, session: PortableSession, path: string): string;
+  /** See SessionFilesLayout.settleMs. */
+  settleMs?: number;
 }
 
 /**
@@ -33,6 +35,7 @@ export function homeFileSessionLayout(options: HomeFileSessionOptions): SessionF
     runner: options.runner,
     env: options.env,
     passEnv: options.passEnv,
+    ...(options.settleMs ? { settleMs: options.settleMs } : {}),
     async files({ sessionId }, io) {
       const dir = await cliHome(io);
       let path = found.get(sessionId);

@@ -97,4 +97,42 @@ describe('portable sessions (createCodeAgent with a sessionStore)', () => {
     expect(run.result.status).toBe('completed');
     expect(run.events.find((e) => e.type === 'error')).toMatchObject({ code: 'SESSION_TOO_LARGE' });
   });
+
+  it('a program that writes its session file behind the turn: the save looks again until settleMs', async () => {
+    const home = join(scratch, 'machine-e');
+    const store = memorySessionStore();
+    let written: Promise<void> | undefined;
+    const layout: SessionFilesLayout = {
+      runner: localProcessRunner(),
+      settleMs: 5_000,
+      files: async ({ sessionId }) => {
+        const absolute = join(home, `${sessionId}.jsonl`);
+        const there = await readFile(absolute).then(
+          () => true,
+          () => false,
+        );
+        return there ? [{ path: `${sessionId}.jsonl`, absolute }] : [];
+      },
+      restorePath: (_session, path) => join(home, path),
+    };
+    const agent = createCodeAgent({
+      provider: 'late-writer',
+      declared: defaultCapabilities({ resume: true, sessionPortability: true }),
+      sessionStore: store,
+      sessionFiles: layout,
+      async run(ctx) {
+        ctx.setSessionId('late');
+        // As a warm CLI does: the turn is over before its transcript reaches the disk.
+        written = mkdir(home, { recursive: true })
+          .then(() => new Promise((resolve) => setTimeout(resolve, 250)))
+          .then(() => appendFile(join(home, 'late.jsonl'), 'the turn\n'));
+        return { sessionId: 'late', text: 'done' };
+      },
+    });
+    const run = await collectRun(agent.execute({ prompt: 'p' }));
+    expect(run.result.status).toBe('completed');
+    await written;
+    const stored = await store.load({ provider: 'late-writer', sessionId: 'late' });
+    expect(stored?.files.map((f) => f.data.toString())).toEqual(['the turn\n']);
+  });
 });

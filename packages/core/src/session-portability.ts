@@ -2,6 +2,7 @@ import type { ProcessRunner } from './process-runner.js';
 import type { RunContext, RunFunction, RunOutcome } from './run.js';
 import { runnerFiles, type RunnerFiles } from './runner-files.js';
 import { createHash } from 'node:crypto';
+import { delay } from './delay.js';
 import type { SessionFile, SessionFilePatch, SessionStore } from './session-store.js';
 
 /** Where one session's files are, for the adapter that declares `sessionPortability`. */
@@ -28,6 +29,11 @@ export interface SessionFilesLayout {
   env?: Record<string, string>;
   /** Host variables the helper processes get, as the agent's (see SpawnOptions.passEnv). */
   passEnv?: readonly string[];
+  /**
+   * How long the program may still be creating a session's files after its turn ended (a warm CLI writes its
+   * transcript behind the turn): a save right after a turn that finds none looks again until then. Default 0.
+   */
+  settleMs?: number;
 }
 
 /**
@@ -97,12 +103,26 @@ export function withPortableSessions(
   async function save(ctx: RunContext, session: PortableSession): Promise<void> {
     const title = ctx.request.prompt.slice(0, 200);
     if (!touched.has(session.sessionId)) touched.set(session.sessionId, { session, title });
-    await saveFiles(session, title);
+    await saveFiles(session, title, await settledFiles(session));
   }
 
-  async function saveFiles(session: PortableSession, title: string): Promise<void> {
+  /** The session's files; none yet right after its turn: looked for again until the layout's settleMs. */
+  async function settledFiles(session: PortableSession) {
+    const until = Date.now() + (paths.settleMs ?? 0);
+    for (;;) {
+      const files = await paths.files(session, io);
+      if (files.length > 0 || Date.now() >= until) return files;
+      await delay(Math.min(100, until - Date.now()));
+    }
+  }
+
+  async function saveFiles(
+    session: PortableSession,
+    title: string,
+    files?: Array<{ path: string; absolute: string }>,
+  ): Promise<void> {
     const patches: SessionFilePatch[] = [];
-    for (const file of await paths.files(session, io)) {
+    for (const file of files ?? (await paths.files(session, io))) {
       const size = await io.size(file.absolute);
       if (size === undefined) continue;
       const from = saved.get(known(session.sessionId, file.path));

@@ -15,6 +15,8 @@ export interface RunningRemoteAgent {
   stop(): Promise<number | null>;
   /** SIGKILL if still running — for `finally`. */
   kill(): void;
+  /** What it wrote to stdout and stderr (its log), for failure messages. */
+  output(): string;
 }
 
 /** Starts `src/main.ts` as its own process (as a user would run it) with `env` on top of this one's. */
@@ -41,6 +43,7 @@ export function startRemoteAgent(hub: AgentHub, name: string, env: Record<string
       child.kill('SIGTERM');
       return exited;
     },
+    output: () => output,
     kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
