@@ -19,7 +19,7 @@ export class FramePool {
   constructor(private readonly keep = 8) {}
 
   /** Room for a frame's body: FRAME_BODY bytes after one kept for the channel. For `reader.read(view)`. */
-  body(): Uint8Array {
+  body(): Uint8Array<ArrayBuffer> {
     return new Uint8Array(this.#take(), 1, FRAME_BODY);
   }
 
