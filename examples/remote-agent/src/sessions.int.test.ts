@@ -78,6 +78,7 @@ describe('examples/remote-agent: sessions travel over the dial-home link', () =>
     const stored = await sessions.load({ provider: 'claude-code', sessionId });
     expect(stored, `no session saved; the agent's log:\n${first.output()}`).toBeDefined();
     expect(Buffer.concat(stored!.files.map((f) => f.data)).toString()).toContain('remember KIWI-17');
+    expect(Buffer.concat(stored!.files.map((f) => f.data)).toString()).toContain('Answer to: remember KIWI-17');
     await rm(homeA, { recursive: true, force: true });
 
     const homeB = join(scratch, 'home-b');
