@@ -11,6 +11,8 @@ import { join } from 'node:path';
  * this file is loaded without): the files that need it wait for it (pglite-template.ts), the others do not.
  */
 export default function setup(): () => void {
+  // Vitest runs a global setup once per project (the shared and the isolated one): one template serves both.
+  if (process.env.FORGE_PGLITE_TEMPLATE) return () => {};
   const dir = mkdtempSync(join(tmpdir(), 'forge-pglite-template-'));
   const file = join(dir, 'pgdata.tar.gz');
   const child = spawn(
