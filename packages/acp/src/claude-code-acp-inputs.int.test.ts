@@ -26,8 +26,8 @@ import { claudeCodeAcpPath, schemaInPrompt, valueForSchema } from './testing/ind
  * `mcp__<server>__nonce`) and images as prompt blocks, against `@forge/claude-code`'s fake Messages API.
  * claude-code-acp starts a Claude Code CLI per session: here its default, the agent SDK's bundled cli.js. Over the
  * native `claude` 2.1.197 (claude-code-acp.int drives it, ~0.9 s of CPU a start against ~1.7 s) a stdio MCP
- * server's tool was not among the first prompt's tools on a loaded machine (a fresh-clone CI run, 2026-12-07): the
- * newer CLI does not wait for its MCP servers before the first turn.
+ * server's tool was not among the first prompt's tools on a loaded machine (a fresh-clone CI run, 2026-12-07); the
+ * bundled CLI was not seen to do so.
  */
 type Json = Record<string, unknown>;
 const toolNames = (req: FakeApiRequest): string[] =>
