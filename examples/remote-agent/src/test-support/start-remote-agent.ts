@@ -19,7 +19,7 @@ export interface RunningRemoteAgent {
   output(): string;
 }
 
-/** Starts `src/main.ts` as its own process (as a user would run it) with `env` on top of this one's. */
+/** Starts `src/main.ts` (its bundle) as its own process, as a user would run it, with `env` on top of this one's. */
 export function startRemoteAgent(hub: AgentHub, name: string, env: Record<string, string>): RunningRemoteAgent {
   const child = spawn(process.execPath, mainArgs, {
     cwd: exampleDir,
