@@ -8,7 +8,11 @@ export function packageBuild(entry: Record<string, string>, own: Options = {}) {
   return defineConfig({
     entry,
     format: ['esm', 'cjs'],
-    dts: true,
+    // A workspace dependency's types come from its built declarations, not its TypeScript source (the `@forge/source`
+    // condition the rest of the repo resolves): the same files out, in 108 s of CPU for the ten packages instead of
+    // 149 s (2026-12-08), since a declaration file is read without checking function bodies. `pnpm build` builds
+    // dependencies first; a package built alone needs its dependencies built.
+    dts: { compilerOptions: { customConditions: [] } },
     clean: true,
     sourcemap: true,
     target: 'node20',
