@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ValidationError } from '@forge/core';
@@ -32,19 +32,23 @@ describe('API keys', () => {
 
   it('reads a JSON file with plaintext or pre-hashed keys', () => {
     const dir = mkdtempSync(join(tmpdir(), 'forge-keys-'));
-    const file = join(dir, 'keys.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        keys: [
-          { user: 'dana', key: 'dana-secret' },
-          { user: 'eve', sha256: hashKey('eve-secret').toString('hex') },
-        ],
-      }),
-    );
-    const store = new ApiKeyStore(readApiKeyFile(file));
-    expect(store.authenticate('dana-secret')?.userId).toBe('dana');
-    expect(store.authenticate('eve-secret')?.userId).toBe('eve');
+    try {
+      const file = join(dir, 'keys.json');
+      writeFileSync(
+        file,
+        JSON.stringify({
+          keys: [
+            { user: 'dana', key: 'dana-secret' },
+            { user: 'eve', sha256: hashKey('eve-secret').toString('hex') },
+          ],
+        }),
+      );
+      const store = new ApiKeyStore(readApiKeyFile(file));
+      expect(store.authenticate('dana-secret')?.userId).toBe('dana');
+      expect(store.authenticate('eve-secret')?.userId).toBe('eve');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses bad entries with a ValidationError', () => {
